@@ -1,0 +1,210 @@
+package buckets
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Record is a primary value: a document without its parts, plus what is
+// needed to reassemble and account for it.
+type Record struct {
+	// Rev is the change-log sequence of the write that produced this
+	// version; it increases on every change of any document.
+	Rev uint64
+	// Size is the document's logical size: its compact JSON length,
+	// parts included.
+	Size uint64
+	// ArrayParts maps each array field stored as parts to its length.
+	ArrayParts map[string]uint32
+	// BlobParts lists the fields stored whole as parts.
+	BlobParts []string
+	// Doc is the document without the fields stored as parts. For entity
+	// collections and singletons it is a map[string]any; in extras any value.
+	Doc any
+}
+
+// EncodeRecord seals r.
+func EncodeRecord(r *Record) ([]byte, error) {
+	p := encPool.Get().(*pooledEnc)
+	defer encPool.Put(p)
+	p.buf.Reset()
+	e := p.enc
+	err := e.EncodeArrayLen(5)
+	if err == nil {
+		err = e.EncodeUint(r.Rev)
+	}
+	if err == nil {
+		err = e.EncodeUint(r.Size)
+	}
+	if err == nil {
+		err = e.EncodeMapLen(len(r.ArrayParts))
+		keys := make([]string, 0, len(r.ArrayParts))
+		for k := range r.ArrayParts {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err == nil {
+				err = e.EncodeString(k)
+			}
+			if err == nil {
+				err = e.EncodeUint(uint64(r.ArrayParts[k]))
+			}
+		}
+	}
+	if err == nil {
+		err = e.EncodeArrayLen(len(r.BlobParts))
+		for _, f := range r.BlobParts {
+			if err == nil {
+				err = e.EncodeString(f)
+			}
+		}
+	}
+	if err == nil {
+		err = encodeValue(e, r.Doc, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Seal(p.buf.Bytes()), nil
+}
+
+// DecodeRecord opens and decodes a primary value. withDoc false skips
+// decoding the document (for listing revisions and sizes).
+func DecodeRecord(bucket, key, b []byte, withDoc bool) (*Record, error) {
+	payload, err := Open(bucket, key, b)
+	if err != nil {
+		return nil, err
+	}
+	r, err := decodeRecord(payload, withDoc)
+	if err != nil {
+		return nil, &CorruptError{Bucket: string(bucket), Key: string(key), Detail: "record: " + err.Error()}
+	}
+	return r, nil
+}
+
+func decodeRecord(payload []byte, withDoc bool) (*Record, error) {
+	d := decPool.Get().(*msgpack.Decoder)
+	defer decPool.Put(d)
+	rd := bytes.NewReader(payload)
+	d.Reset(rd)
+	n, err := d.DecodeArrayLen()
+	if err != nil {
+		return nil, err
+	}
+	if n != 5 {
+		return nil, fmt.Errorf("record has %d fields, want 5", n)
+	}
+	r := &Record{}
+	budget := len(payload)
+	if r.Rev, err = d.DecodeUint64(); err != nil {
+		return nil, err
+	}
+	if r.Size, err = d.DecodeUint64(); err != nil {
+		return nil, err
+	}
+	np, err := d.DecodeMapLen()
+	if err != nil {
+		return nil, err
+	}
+	if np < 0 || np > len(payload) {
+		return nil, fmt.Errorf("bad part map length %d", np)
+	}
+	if np > 0 {
+		r.ArrayParts = make(map[string]uint32, np)
+		for i := 0; i < np; i++ {
+			k, err := decodeString(d, &budget)
+			if err != nil {
+				return nil, err
+			}
+			c, err := d.DecodeUint64()
+			if err != nil {
+				return nil, err
+			}
+			if c > math.MaxUint32 {
+				return nil, fmt.Errorf("part %q has %d elements", k, c)
+			}
+			r.ArrayParts[k] = uint32(c)
+		}
+	}
+	nb, err := d.DecodeArrayLen()
+	if err != nil {
+		return nil, err
+	}
+	if nb < 0 || nb > len(payload) {
+		return nil, fmt.Errorf("bad blob part list length %d", nb)
+	}
+	for i := 0; i < nb; i++ {
+		f, err := decodeString(d, &budget)
+		if err != nil {
+			return nil, err
+		}
+		r.BlobParts = append(r.BlobParts, f)
+	}
+	if !withDoc {
+		return r, nil
+	}
+	if r.Doc, err = decodeValue(d, &budget, 0); err != nil {
+		return nil, err
+	}
+	if rd.Len() != 0 {
+		return nil, fmt.Errorf("%d trailing bytes", rd.Len())
+	}
+	return r, nil
+}
+
+// Change operations.
+const (
+	OpPut    = "put"
+	OpDelete = "delete"
+)
+
+// Change is one change-log entry. Its key is the sequence (LogKey); the
+// sequence is also the new revision of the document.
+type Change struct {
+	Seq        uint64 `json:"seq"`
+	Collection string `json:"collection"`
+	ID         string `json:"id"`
+	Op         string `json:"op"`
+	TimeMs     int64  `json:"time_ms"`
+}
+
+// EncodeChange seals a change-log entry (without its sequence, which is
+// the key).
+func EncodeChange(c *Change) ([]byte, error) {
+	return EncodeValue([]any{c.Collection, c.ID, c.Op, c.TimeMs})
+}
+
+// DecodeChange opens a change-log entry stored under key.
+func DecodeChange(key, b []byte) (*Change, error) {
+	seq, err := ParseLogKey(key)
+	if err != nil {
+		return nil, err
+	}
+	v, err := DecodeValue(LogBucket, key, b)
+	if err != nil {
+		if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+			ce.Key = fmt.Sprint(seq) // printable, like the errors below
+		}
+		return nil, err
+	}
+	a, ok := v.([]any)
+	if !ok || len(a) != 4 {
+		return nil, &CorruptError{Bucket: string(LogBucket), Key: fmt.Sprint(seq), Detail: "change is not a 4-element array"}
+	}
+	c := &Change{Seq: seq}
+	var ok1, ok2, ok3, ok4 bool
+	c.Collection, ok1 = a[0].(string)
+	c.ID, ok2 = a[1].(string)
+	c.Op, ok3 = a[2].(string)
+	c.TimeMs, ok4 = a[3].(int64)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return nil, &CorruptError{Bucket: string(LogBucket), Key: fmt.Sprint(seq), Detail: "change has wrong field types"}
+	}
+	return c, nil
+}

@@ -1,0 +1,535 @@
+package buckets
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+)
+
+// The document value model. A decoded document is made of exactly these Go
+// types, which map one to one onto JSON:
+//
+//	nil, bool, string, int64, uint64 (only above math.MaxInt64), float64,
+//	json.Number (only integers that fit no 64-bit type, or floats beyond
+//	float64's range: kept as their literal so nothing is lost),
+//	[]any, map[string]any.
+//
+// Normalize converts anything JSON-marshalable into this model.
+
+// MaxDepth is the deepest nesting of arrays and objects a document may have.
+const MaxDepth = 1000
+
+// extBigNumber is the msgpack extension type holding a JSON number literal
+// that no 64-bit type represents exactly.
+const extBigNumber = 1
+
+// NumberValue converts a JSON number literal into the value model.
+func NumberValue(n json.Number) any {
+	s := string(n)
+	isInt := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' || c == 'e' || c == 'E' {
+			isInt = false
+			break
+		}
+	}
+	if isInt {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			if i == 0 && s[0] == '-' {
+				return math.Copysign(0, -1) // keep JSON's -0
+			}
+			return i
+		}
+		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return u
+		}
+		return n
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || f == 0 && nonZeroMantissa(s) {
+		return n // beyond float64's range (too large, or too small to be non-zero)
+	}
+	return floatValue(f)
+}
+
+// nonZeroMantissa reports whether a number literal has a non-zero digit
+// before its exponent.
+func nonZeroMantissa(s string) bool {
+	for i := 0; i < len(s) && s[i] != 'e' && s[i] != 'E'; i++ {
+		if s[i] >= '1' && s[i] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// floatValue keeps integral floats as integers: in JSON 1.0 and 1 are the
+// same number, and one representation keeps comparisons and indexes simple.
+func floatValue(f float64) any {
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 && !(f == 0 && math.Signbit(f)) {
+		return int64(f)
+	}
+	return f
+}
+
+// Normalize returns v converted into the document value model. Values
+// decoded by encoding/json with UseNumber, and values already in the model,
+// are converted without a round trip; anything else (structs, typed maps and
+// slices, other number types) goes through encoding/json. It fails on NaN,
+// infinities, nesting deeper than MaxDepth, non-UTF-8 strings and values
+// encoding/json cannot marshal.
+func Normalize(v any) (any, error) { return normalize(v, 0) }
+
+func normalize(v any, depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, fmt.Errorf("nested deeper than %d levels", MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil, bool, int64:
+		return x, nil
+	case string:
+		if !utf8.ValidString(x) {
+			return nil, fmt.Errorf("string is not valid UTF-8")
+		}
+		return x, nil
+	case uint64:
+		if x <= math.MaxInt64 {
+			return int64(x), nil
+		}
+		return x, nil
+	case int:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("number %v has no JSON form", x)
+		}
+		return floatValue(x), nil
+	case json.Number:
+		if !isNumberLiteral(string(x)) {
+			return nil, fmt.Errorf("invalid number %q", string(x))
+		}
+		return NumberValue(x), nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return nil, fmt.Errorf("object key is not valid UTF-8")
+			}
+			n, err := normalize(e, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", jsonPathKey(k), err)
+			}
+			out[k] = n
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalize(e, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			out[i] = n
+		}
+		return out, nil
+	case []string:
+		if x == nil {
+			return nil, nil // encoding/json writes a nil slice as null
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		return normalize(out, depth)
+	}
+	rv := reflect.ValueOf(v)
+	if (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Map || rv.Kind() == reflect.Slice) && rv.IsNil() {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var out any
+	if err := d.Decode(&out); err != nil {
+		return nil, err
+	}
+	return normalize(out, depth)
+}
+
+func isNumberLiteral(s string) bool {
+	// A JSON number literal whose value overflows float64 still parses as
+	// a literal: -?(0|[1-9]digits*)(.digits+)?([eE][+-]?digits+)?
+	// Nothing else is one: no quotes, spaces, NaN, Inf, hex or '+'.
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func jsonPathKey(k string) string {
+	return strconv.Quote(k)
+}
+
+// --- msgpack ---
+
+var encPool = sync.Pool{New: func() any {
+	b := new(bytes.Buffer)
+	e := msgpack.NewEncoder(b)
+	return &pooledEnc{buf: b, enc: e}
+}}
+
+type pooledEnc struct {
+	buf *bytes.Buffer
+	enc *msgpack.Encoder
+}
+
+// MarshalValue encodes a value of the document model as msgpack, with
+// object keys sorted so equal documents encode to equal bytes.
+func MarshalValue(v any) ([]byte, error) {
+	p := encPool.Get().(*pooledEnc)
+	p.buf.Reset()
+	err := encodeValue(p.enc, v, 0)
+	var out []byte
+	if err == nil {
+		out = append([]byte(nil), p.buf.Bytes()...)
+	}
+	if p.buf.Cap() < 1<<20 {
+		encPool.Put(p)
+	}
+	return out, err
+}
+
+func appendValue(e *msgpack.Encoder, v any) error { return encodeValue(e, v, 0) }
+
+func encodeValue(e *msgpack.Encoder, v any, depth int) error {
+	if depth > MaxDepth {
+		return fmt.Errorf("nested deeper than %d levels", MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return e.EncodeNil()
+	case bool:
+		return e.EncodeBool(x)
+	case string:
+		return e.EncodeString(x)
+	case int64:
+		return e.EncodeInt(x)
+	case int:
+		return e.EncodeInt(int64(x))
+	case uint64:
+		return e.EncodeUint(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("number %v has no JSON form", x)
+		}
+		return e.EncodeFloat64(x)
+	case json.Number:
+		if !isNumberLiteral(string(x)) {
+			return fmt.Errorf("invalid number %q", string(x))
+		}
+		switch n := NumberValue(x).(type) {
+		case json.Number:
+			if err := e.EncodeExtHeader(extBigNumber, len(n)); err != nil {
+				return err
+			}
+			_, err := e.Writer().Write([]byte(n))
+			return err
+		default:
+			return encodeValue(e, n, depth)
+		}
+	case []any:
+		if err := e.EncodeArrayLen(len(x)); err != nil {
+			return err
+		}
+		for _, el := range x {
+			if err := encodeValue(e, el, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case map[string]any:
+		if err := e.EncodeMapLen(len(x)); err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := e.EncodeString(k); err != nil {
+				return err
+			}
+			if err := encodeValue(e, x[k], depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("value of type %T is not in the document model (call Normalize)", v)
+}
+
+// UnmarshalValue decodes msgpack written by MarshalValue. It never panics
+// and never allocates more than the input can describe.
+func UnmarshalValue(b []byte) (any, error) {
+	d := decPool.Get().(*msgpack.Decoder)
+	r := bytes.NewReader(b)
+	d.Reset(r)
+	budget := len(b)
+	v, err := decodeValue(d, &budget, 0)
+	if err == nil && r.Len() != 0 {
+		err = fmt.Errorf("%d trailing bytes", r.Len())
+	}
+	decPool.Put(d)
+	return v, err
+}
+
+var decPool = sync.Pool{New: func() any { return msgpack.NewDecoder(nil) }}
+
+// decodeValue decodes one value. budget is how many more array elements,
+// map keys and values, and string and extension bytes the input can still
+// hold: every one takes at least one byte, so a header that claims more
+// fails before anything is allocated, and the claims of all nested headers
+// together can never exceed the input's length.
+func decodeValue(d *msgpack.Decoder, budget *int, depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, fmt.Errorf("nested deeper than %d levels", MaxDepth)
+	}
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c == msgpcode.Nil:
+		return nil, d.DecodeNil()
+	case c == msgpcode.True || c == msgpcode.False:
+		return d.DecodeBool()
+	case msgpcode.IsFixedNum(c) || c == msgpcode.Int8 || c == msgpcode.Int16 || c == msgpcode.Int32 || c == msgpcode.Int64 ||
+		c == msgpcode.Uint8 || c == msgpcode.Uint16 || c == msgpcode.Uint32:
+		return d.DecodeInt64()
+	case c == msgpcode.Uint64:
+		u, err := d.DecodeUint64()
+		if err != nil {
+			return nil, err
+		}
+		if u <= math.MaxInt64 {
+			return int64(u), nil
+		}
+		return u, nil
+	case c == msgpcode.Float || c == msgpcode.Double:
+		f, err := d.DecodeFloat64()
+		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return nil, fmt.Errorf("number %v has no JSON form", f)
+		}
+		return f, err
+	case msgpcode.IsString(c) || c == msgpcode.Bin8 || c == msgpcode.Bin16 || c == msgpcode.Bin32:
+		return decodeString(d, budget)
+	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 || n > *budget {
+			return nil, fmt.Errorf("array of %d elements in a value with room for %d", n, *budget)
+		}
+		*budget -= n
+		out := make([]any, n)
+		for i := range out {
+			if out[i], err = decodeValue(d, budget, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+		n, err := d.DecodeMapLen()
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 || 2*n > *budget {
+			return nil, fmt.Errorf("map of %d entries in a value with room for %d", n, *budget)
+		}
+		*budget -= 2 * n
+		out := make(map[string]any, n)
+		for i := 0; i < n; i++ {
+			kc, err := d.PeekCode()
+			if err != nil {
+				return nil, err
+			}
+			if !msgpcode.IsString(kc) {
+				return nil, fmt.Errorf("map key is not a string (code %#x)", kc)
+			}
+			k, err := decodeString(d, budget)
+			if err != nil {
+				return nil, err
+			}
+			if out[k], err = decodeValue(d, budget, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case msgpcode.IsExt(c):
+		id, n, err := d.DecodeExtHeader()
+		if err != nil {
+			return nil, err
+		}
+		if id != extBigNumber {
+			return nil, fmt.Errorf("unknown extension type %d", id)
+		}
+		if n < 0 || n > *budget {
+			return nil, fmt.Errorf("extension of %d bytes in a value with room for %d", n, *budget)
+		}
+		*budget -= n
+		buf := make([]byte, n)
+		if err := d.ReadFull(buf); err != nil {
+			return nil, err
+		}
+		if !isNumberLiteral(string(buf)) {
+			return nil, fmt.Errorf("invalid number literal")
+		}
+		return json.Number(buf), nil
+	}
+	return nil, fmt.Errorf("unexpected msgpack code %#x", c)
+}
+
+// decodeString decodes a msgpack string (or bin) of at most *budget bytes,
+// checking the length its header claims before allocating anything.
+func decodeString(d *msgpack.Decoder, budget *int) (string, error) {
+	n, err := d.DecodeBytesLen()
+	if err != nil {
+		return "", err
+	}
+	if n < 0 || n > *budget {
+		return "", fmt.Errorf("string of %d bytes in a value with room for %d", n, *budget)
+	}
+	*budget -= n
+	if n == 0 {
+		return "", nil
+	}
+	b := make([]byte, n)
+	if err := d.ReadFull(b); err != nil {
+		return "", err
+	}
+	return unsafe.String(&b[0], n), nil // b is not kept anywhere else
+}
+
+// JSONSize returns the length of v encoded as compact JSON by encoding/json
+// (with HTML escaping off), without encoding it. It is the "logical size"
+// that stats report.
+func JSONSize(v any) int {
+	switch x := v.(type) {
+	case nil:
+		return 4
+	case bool:
+		if x {
+			return 4
+		}
+		return 5
+	case string:
+		return jsonStringSize(x)
+	case int64:
+		return len(strconv.AppendInt(nil, x, 10))
+	case uint64:
+		return len(strconv.AppendUint(nil, x, 10))
+	case float64:
+		b, _ := json.Marshal(x)
+		return len(b)
+	case json.Number:
+		return len(x)
+	case []any:
+		n := 2
+		for i, e := range x {
+			if i > 0 {
+				n++
+			}
+			n += JSONSize(e)
+		}
+		return n
+	case map[string]any:
+		n := 2
+		i := 0
+		for k, e := range x {
+			if i > 0 {
+				n++
+			}
+			i++
+			n += jsonStringSize(k) + 1 + JSONSize(e)
+		}
+		return n
+	}
+	b, _ := json.Marshal(v)
+	return len(b)
+}
+
+func jsonStringSize(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t':
+				n += 2
+			case c < 0x20:
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += 6 // \ufffd
+		case r == '\u2028' || r == '\u2029':
+			n += 6 // escaped by encoding/json
+		default:
+			n += size
+		}
+		i += size
+	}
+	return n
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newBucketsCommand) }
+
+func newBucketsCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "buckets",
+		Short: "List the store's buckets with key counts and sizes",
+		Long: `buckets lists every bbolt bucket of the store: c/<collection> (documents),
+m/<collection> (listing summaries), p/<collection> (document parts),
+x/<collection>/<index> (secondary indexes), log (change log), refs (blob
+reference counts) and sys (format version, index fingerprints), with the
+number of keys, the bytes of keys and values, and the bytes of pages used.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			infos, err := db.Buckets()
+			if err != nil {
+				return err
+			}
+			if g.json {
+				if infos == nil {
+					return printJSON(cmd.OutOrStdout(), []any{})
+				}
+				return printJSON(cmd.OutOrStdout(), infos)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "BUCKET\tKEYS\tDATA\tPAGES")
+			for _, b := range infos {
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", b.Name, b.Keys, humanBytes(int64(b.DataBytes)), humanBytes(int64(b.Bytes)))
+			}
+			return w.Flush()
+		},
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newCheckCommand) }
+
+func newCheckCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Verify the store's integrity (exit 3 if a problem is found)",
+		Long: `check verifies, in one read transaction: bbolt's structural check, every
+stored value's checksum, the metadata summaries and every secondary index
+against the primary data, the parts of every document, and blob reference
+counts against the attachments that hold them. It prints each problem with
+its kind, collection and id, and what to do about it. Exit 3 when it finds
+any problem. It never changes the store.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			rep, err := db.Check(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				if err := printJSON(cmd.OutOrStdout(), rep); err != nil {
+					return err
+				}
+			} else {
+				for _, p := range rep.Problems {
+					fmt.Fprintln(cmd.OutOrStdout(), p.String())
+				}
+				if rep.OK {
+					fmt.Fprintln(cmd.OutOrStdout(), "ok: no problems found")
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "%d problem(s)\n%s\n", len(rep.Problems), advice(rep.Problems))
+				}
+			}
+			if !rep.OK {
+				return integrityError{fmt.Sprintf("check found %d problem(s) in %s", len(rep.Problems), g.db)}
+			}
+			return nil
+		},
+	}
+}
+
+// advice tells what to do about the kinds of problem found.
+func advice(ps []problem) string {
+	kinds := map[string]bool{}
+	for _, p := range ps {
+		kinds[p.Kind] = true
+	}
+	var s string
+	if kinds["corrupt"] || kinds["bbolt"] || kinds["part-missing"] {
+		s += "Stored data is damaged: restore the newest verified backup (kvtool backup list; kvtool backup restore NAME).\n"
+	}
+	for _, k := range []string{"metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale"} {
+		if kinds[k] {
+			s += "Derived data is out of step: kvtool reindex --secondary rebuilds it from the documents.\n"
+			break
+		}
+	}
+	if kinds["refcount"] {
+		s += "Blob reference counts are wrong: kvtool gc --recount recounts them.\n"
+	}
+	return s
+}

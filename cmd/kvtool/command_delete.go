@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newDeleteCommand) }
+
+func newDeleteCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete COLLECTION ID...",
+		Short: "Delete documents",
+		Long: `delete removes the named documents atomically. An id that does not exist is
+not an error; "deleted" counts the documents that existed.`,
+		Args: argsRange(2, -1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			coll := args[0]
+			c, err := buckets.Lookup(coll)
+			if err != nil {
+				return err
+			}
+			ids := args[1:]
+			for _, id := range ids {
+				if c.Kind == buckets.KindSingleton {
+					if id != coll {
+						return usagef("%s is a singleton: delete it with its own name as ID", coll)
+					}
+				} else if err := buckets.CheckID(id); err != nil {
+					return fmt.Errorf("delete %s %q: %w", coll, id, err)
+				}
+			}
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			n, err := db.Delete(coll, ids...)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), map[string]int{"deleted": n})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %d of %d\n", n, len(ids))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newLsCommand) }
+
+func newLsCommand(g *globals) *cobra.Command {
+	var limit, offset int
+	cmd := &cobra.Command{
+		Use:   "ls COLLECTION [--limit N] [--offset N]",
+		Short: "List metadata summaries without decoding whole documents",
+		Long: `ls lists the metadata summary of every document of COLLECTION in id order
+(sessions: name, status, start and end, tags, screenshot and audio counts;
+notes: title, timestamp, tags; tasks: title, status, priority, due date;
+others: name, lastUpdated), with each document's revision and size. It reads
+the metadata bucket only, never whole documents.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			coll := args[0]
+			if _, err := buckets.Lookup(coll); err != nil {
+				return err
+			}
+			if limit < 0 || offset < 0 {
+				return usagef("--limit and --offset must not be negative")
+			}
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			out := []kv.Document{}
+			err = db.List(coll, offset, limit, func(s kv.Document) error {
+				out = append(out, s)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			return printSummaries(cmd, coll, out)
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 0, "at most N summaries (0: all)")
+	cmd.Flags().IntVar(&offset, "offset", 0, "skip the first N summaries")
+	return cmd
+}
+
+// summaryColumns are the columns ls prints per collection.
+var summaryColumns = map[string][]string{
+	"sessions": {"id", "name", "status", "startTime", "tags", "screenshotCount"},
+	"notes":    {"id", "title", "timestamp", "tags"},
+	"tasks":    {"id", "title", "status", "priority", "dueDate"},
+}
+
+func printSummaries(cmd *cobra.Command, coll string, rows []kv.Document) error {
+	cols, ok := summaryColumns[coll]
+	if !ok {
+		cols = []string{"id", "name", "lastUpdated"}
+	}
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
+	for _, r := range rows {
+		vals := make([]string, len(cols))
+		for i, c := range cols {
+			vals[i] = cell(r[c])
+		}
+		fmt.Fprintln(tw, strings.Join(vals, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%d %s\n", len(rows), coll)
+	return nil
+}
+
+func cell(v any) string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return "-"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		s = strings.Join(parts, ",")
+	default:
+		s = fmt.Sprint(x)
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len([]rune(s)) > 48 {
+		s = string([]rune(s)[:47]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newPatchCommand) }
+
+func newPatchCommand(g *globals) *cobra.Command {
+	var rev uint64
+	cmd := &cobra.Command{
+		Use:   "patch COLLECTION ID [FILE|-] [--rev R]",
+		Short: "Apply a JSON merge patch (RFC 7396) to a document",
+		Long: `patch applies a JSON merge patch (RFC 7396) to the stored document,
+atomically, against its current version: fields the patch does not name
+keep their stored values. A null removes a field. With --rev the patch
+fails with a conflict unless the stored revision is R. For a singleton,
+give the collection name as ID (kvtool patch settings settings p.json).`,
+		Example: `  echo '{"status":"completed"}' | kvtool patch sessions s1 -
+  kvtool patch tasks t1 change.json --rev 42`,
+		Args: argsRange(2, 3),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			coll, id := args[0], args[1]
+			if _, err := buckets.Lookup(coll); err != nil {
+				return err
+			}
+			path := ""
+			if len(args) > 2 {
+				path = args[2]
+			}
+			data, name, err := readInput(g, path)
+			if err != nil {
+				return err
+			}
+			patch, err := kv.ParseJSON(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if _, ok := patch.(map[string]any); !ok {
+				return fmt.Errorf("%s: a merge patch must be a JSON object", name)
+			}
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			var opts []kv.Option
+			if cmd.Flags().Changed("rev") {
+				opts = append(opts, kv.IfRev(rev))
+			}
+			newRev, err := db.Patch(coll, id, patch, opts...)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), putResult{ID: id, Rev: newRev})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s rev %d\n", coll, id, newRev)
+			return nil
+		},
+	}
+	cmd.Flags().Uint64Var(&rev, "rev", 0, "fail with a conflict unless the stored revision is this")
+	return cmd
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newStatsCommand) }
+
+func newStatsCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stats",
+		Short: "Counts, logical and stored bytes, file and blob figures",
+		Long: `stats prints per collection the document count, logical bytes (the
+documents as compact JSON) and stored bytes (compressed, as on disk), the
+compression ratio, the file size and free pages, and the attachment blob
+figures: distinct blobs, logical bytes (sum over attachments), physical
+bytes (sum over distinct blobs) and so the deduplication saving.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			st, err := db.Stats()
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(w, "COLLECTION\tCOUNT\tLOGICAL\tSTORED\t")
+			for _, c := range buckets.CollectionNames() {
+				cs := st.Collections[c]
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t\n", c, cs.Count, humanBytes(int64(cs.LogicalBytes)), humanBytes(int64(cs.StoredBytes)))
+			}
+			fmt.Fprintf(w, "total\t\t%s\t%s\t\n", humanBytes(int64(st.LogicalBytes)), humanBytes(int64(st.StoredBytes)))
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if st.LogicalBytes > 0 {
+				fmt.Fprintf(out, "stored/logical %.1f%% (%.1f%% smaller than JSON)\n", 100*st.CompressionRatio, 100*(1-st.CompressionRatio))
+			}
+			fmt.Fprintf(out, "file %s, free %s, change log %d entries (last sequence %d)\n", humanBytes(st.FileBytes), humanBytes(st.FreeBytes), st.ChangeLog, st.LastSeq)
+			b := st.Blobs
+			saving := 0.0
+			if b.LogicalBytes > 0 {
+				saving = 100 * (1 - float64(b.PhysicalBytes)/float64(b.LogicalBytes))
+			}
+			fmt.Fprintf(out, "blobs %d, logical %s, physical %s (dedup saves %.1f%%)\n", b.Count, humanBytes(int64(b.LogicalBytes)), humanBytes(int64(b.PhysicalBytes)), saving)
+			return nil
+		},
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

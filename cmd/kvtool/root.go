@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cairnkv/cairn/kv"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (KVTOOL.md).
+const (
+	exitOK        = 0
+	exitError     = 1
+	exitUsage     = 2
+	exitIntegrity = 3
+)
+
+// usageError marks a mistake in how kvtool was called (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// integrityError marks a completed check that found problems (exit 3).
+type integrityError struct{ msg string }
+
+func (e integrityError) Error() string { return e.msg }
+
+// globals are the flags every command shares.
+type globals struct {
+	db      string
+	json    bool
+	timeout time.Duration
+	stdin   io.Reader
+}
+
+func defaultDB() string {
+	if v := os.Getenv("CAIRN_DB"); v != "" {
+		return v
+	}
+	return "./cairn-data"
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *globals) {
+	g := &globals{stdin: stdin}
+	root := &cobra.Command{
+		Use:   "kvtool",
+		Short: "Inspect and operate a Cairn store",
+		Long: `kvtool inspects and operates a Cairn store: an embedded entity store for
+local-first apps (sessions, notes, tasks, topics, companies, contacts,
+attachments, settings) on one bbolt file with indexes, full-text search,
+verified backups and deduplicated attachments.
+
+The store directory is --db, else $CAIRN_DB, else ./cairn-data.
+With --json every command prints exactly one JSON document on stdout.
+Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&g.db, "db", defaultDB(), "store directory (default $CAIRN_DB, else ./cairn-data)")
+	root.PersistentFlags().BoolVar(&g.json, "json", false, "print one JSON document on stdout")
+	root.PersistentFlags().DurationVar(&g.timeout, "timeout", 5*time.Second, "how long to wait for the store's file lock")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	for _, add := range commands {
+		root.AddCommand(add(g))
+	}
+	return root, g
+}
+
+// commands lists the constructors of the subcommands; each command file
+// adds itself in an init function.
+var commands []func(g *globals) *cobra.Command
+
+func register(f func(g *globals) *cobra.Command) { commands = append(commands, f) }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root, _ := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	var ie integrityError
+	switch {
+	case errors.As(err, &ie):
+		fmt.Fprintln(stderr, "kvtool:", err)
+		return exitIntegrity
+	case errors.As(err, &ue), isCobraUsage(err):
+		fmt.Fprintln(stderr, "kvtool:", err)
+		fmt.Fprintln(stderr, "Run 'kvtool --help' for usage.")
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "kvtool:", err)
+		return exitError
+	}
+}
+
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "unknown flag") ||
+		strings.HasPrefix(s, "unknown shorthand flag") || strings.Contains(s, "arg(s), received") ||
+		strings.HasPrefix(s, "invalid argument")
+}
+
+// args returns a cobra.PositionalArgs that reports a usage error.
+func argsRange(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || (max >= 0 && len(args) > max) {
+			if max == min {
+				return usagef("%s takes %d argument(s), got %d", cmd.CommandPath(), min, len(args))
+			}
+			if max < 0 {
+				return usagef("%s takes at least %d argument(s), got %d", cmd.CommandPath(), min, len(args))
+			}
+			return usagef("%s takes %d to %d arguments, got %d", cmd.CommandPath(), min, max, len(args))
+		}
+		return nil
+	}
+}
+
+// openRO opens the store read-only; it never creates one.
+func (g *globals) openRO() (*kv.DB, error) {
+	return kv.Open(g.db, &kv.Options{ReadOnly: true, Timeout: g.timeout})
+}
+
+// openRW opens the store for writing, creating it if needed.
+func (g *globals) openRW() (*kv.DB, error) {
+	return kv.Open(g.db, &kv.Options{Timeout: g.timeout})
+}
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func closeDB(db *kv.DB, err *error) {
+	if cerr := db.Close(); cerr != nil && *err == nil {
+		*err = cerr
+	}
+}

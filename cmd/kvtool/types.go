@@ -1,0 +1,5 @@
+package main
+
+import "github.com/cairnkv/cairn/kv"
+
+type problem = kv.Problem

@@ -1,0 +1,116 @@
+// Package fsutil holds the one durable-replace helper that every part of
+// Cairn uses when it writes a file whole (STYLE.md rule 10): a temporary file
+// in the same directory, written, synced, closed, renamed over the final
+// path, and the directory synced, with every error returned.
+//
+// It must never leave a partial file under the final name: on any error the
+// temporary file is removed and the final path is untouched.
+package fsutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile durably replaces path with data.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return WriteFileFunc(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFileFunc durably replaces path with whatever write writes. The
+// function receives the temporary file; if it returns an error nothing is
+// renamed and the temporary file is removed.
+func WriteFileFunc(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create temp file for %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close() // already failed; the first error is the one to report
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(perm); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err = write(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
+	}
+	if err = SyncDir(dir); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Rename renames oldpath to newpath and syncs the directories involved, so
+// the rename survives power loss.
+func Rename(oldpath, newpath string) error {
+	if err := os.Rename(oldpath, newpath); err != nil {
+		return err
+	}
+	if err := SyncDir(filepath.Dir(newpath)); err != nil {
+		return err
+	}
+	if od := filepath.Dir(oldpath); od != filepath.Dir(newpath) {
+		return SyncDir(od)
+	}
+	return nil
+}
+
+// SyncDir fsyncs a directory so that renames and creations inside it are
+// durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory %s for sync: %w", dir, err)
+	}
+	serr := d.Sync()
+	cerr := d.Close()
+	if serr != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, serr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("close directory %s: %w", dir, cerr)
+	}
+	return nil
+}
+
+// ErrOutside is returned by Within when a path would leave its root.
+var ErrOutside = errors.New("fsutil: path escapes its directory")
+
+// Within joins root and the relative name rel and returns an error if the
+// result is not inside root (absolute names, "..", NUL bytes).
+func Within(root, rel string) (string, error) {
+	if rel == "" || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("%w: %q", ErrOutside, rel)
+	}
+	for i := 0; i < len(rel); i++ {
+		if rel[i] == 0 {
+			return "", fmt.Errorf("%w: %q contains NUL", ErrOutside, rel)
+		}
+	}
+	p := filepath.Join(root, rel)
+	r, err := filepath.Rel(root, p)
+	if err != nil || r == ".." || len(r) >= 3 && r[:3] == ".."+string(filepath.Separator) {
+		return "", fmt.Errorf("%w: %q", ErrOutside, rel)
+	}
+	return p, nil
+}

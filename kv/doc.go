@@ -1,0 +1,50 @@
+// Package kv is Cairn's public API: an embedded entity store for
+// local-first apps, on one bbolt file.
+//
+// # Basics
+//
+// Open a store directory, write and read JSON documents in collections, and
+// Close it:
+//
+//	db, err := kv.Open("app-data", nil)
+//	...
+//	defer db.Close()
+//	rev, err := db.Put("notes", kv.Document{"id": "n1", "content": "hello"})
+//	doc, rev, err := db.Get("notes", "n1")
+//
+// Entity collections (sessions, notes, tasks, topics, companies, contacts,
+// attachments) hold JSON objects with a string id of 1 to 256 bytes.
+// Singletons (settings, aiSettings, preferences) hold one object each,
+// addressed without an id. extras holds any JSON value under a key.
+//
+// Every field of a document is kept exactly, including fields no Go type
+// declares; the typed entities (Session, Note, Task, ...) keep unknown
+// fields in their Extra and write them back (GetAs, PutAs, ModifyAs).
+//
+// # Transactions
+//
+// Update runs a function in one atomic, durable transaction across
+// collections; View runs one in a consistent read snapshot. Concurrent
+// writers share commits (group commit); a write that returned nil is on
+// disk and survives a crash or power loss.
+//
+// Each document has a revision that increases on every change. IfRev makes
+// a write fail with ErrConflict unless the stored revision is the one given.
+// Patch (an RFC 7396 merge patch) and Modify (a read-modify-write) are
+// applied to the version stored at commit time, so an AI enrichment writing
+// the summary and a user renaming the session never lose each other's
+// change.
+//
+// # Concurrency
+//
+// A DB is safe for concurrent use. A Tx is not, and must not outlive its
+// function. Never call a DB method from inside Update or View on the same
+// goroutine: it deadlocks, as in bbolt.
+//
+// # Caveats
+//
+// Update's function may run more than once when another writer of the same
+// group commit fails after writing: it must have no effects outside the
+// transaction. Documents are decoded into map[string]any; numbers become
+// int64, uint64, float64 or, for integers beyond 64 bits, json.Number.
+package kv

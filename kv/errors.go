@@ -1,0 +1,59 @@
+package kv
+
+import (
+	"errors"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/txn"
+)
+
+// Errors from the layers below, aliased so errors.Is works at every layer.
+var (
+	// ErrNotFound: the document does not exist.
+	ErrNotFound = txn.ErrNotFound
+	// ErrConflict: a write named a revision and the stored one differs.
+	ErrConflict = txn.ErrConflict
+	// ErrInvalid: the document breaks its collection's rules.
+	ErrInvalid = txn.ErrInvalid
+	// ErrCorrupt: stored bytes failed their checksum or did not decode.
+	ErrCorrupt = buckets.ErrCorrupt
+	// ErrUnknownCollection: the collection name is not one Cairn knows.
+	ErrUnknownCollection = buckets.ErrUnknownCollection
+	// ErrInvalidID: an id that is empty, over 256 bytes, not UTF-8 or has NUL.
+	ErrInvalidID = buckets.ErrInvalidID
+	// ErrTooLarge: an input over a configured limit.
+	ErrTooLarge = buckets.ErrTooLarge
+)
+
+// Errors decided here.
+var (
+	// ErrNoStore is returned when a read-only open finds no store.
+	ErrNoStore = errors.New("cairn: no store")
+	// ErrLocked is returned when another process holds the store's lock
+	// past Options.Timeout.
+	ErrLocked = errors.New("cairn: store is locked by another process")
+	// ErrNewerFormat is returned for a store written by a newer Cairn.
+	ErrNewerFormat = errors.New("cairn: store written by a newer format version")
+	// ErrReadOnly is returned for a write on a store opened read-only.
+	ErrReadOnly = errors.New("cairn: store is open read-only")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("cairn: store is closed")
+	// ErrSyntax is returned for input that is not valid JSON; the error
+	// names the line, column and byte offset.
+	ErrSyntax = errors.New("cairn: invalid JSON")
+)
+
+// EntityError carries the operation, collection, id and field of a failed
+// operation on one document.
+type EntityError = txn.EntityError
+
+// CorruptError says where corrupt bytes were found.
+type CorruptError = buckets.CorruptError
+
+// Problem is one finding of an integrity check.
+type Problem = buckets.Problem
+
+// ErrStop, returned by a callback, ends an iteration early without error.
+var ErrStop = errors.New("cairn: stop")
+
+var errNegative = errors.New("cairn: negative offset or limit")

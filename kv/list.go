@@ -1,0 +1,57 @@
+package kv
+
+import (
+	"github.com/cairnkv/cairn/buckets"
+	bolt "go.etcd.io/bbolt"
+)
+
+// List calls fn with the metadata summary of each document of coll, in id
+// order, skipping offset and stopping after limit (0: no limit) or when fn
+// returns a non-nil error (ErrStop ends the listing without an error). It
+// never decodes a whole document.
+func (db *DB) List(coll string, offset, limit int, fn func(summary Document) error) error {
+	if _, err := buckets.Lookup(coll); err != nil {
+		return err
+	}
+	if offset < 0 || limit < 0 {
+		return &EntityError{Op: "list", Collection: coll, Err: errNegative}
+	}
+	return db.View(func(tx *Tx) error {
+		name := buckets.MetaBucket(coll)
+		b := tx.tx.Bucket(name)
+		if b == nil {
+			return nil
+		}
+		return listBucket(b, name, offset, limit, fn)
+	})
+}
+
+func listBucket(b *bolt.Bucket, name []byte, offset, limit int, fn func(Document) error) error {
+	c := b.Cursor()
+	n := 0
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if offset > 0 {
+			offset--
+			continue
+		}
+		if limit > 0 && n >= limit {
+			return nil
+		}
+		s, err := buckets.DecodeValue(name, k, v)
+		if err != nil {
+			return err
+		}
+		m, ok := s.(map[string]any)
+		if !ok {
+			return &buckets.CorruptError{Bucket: string(name), Key: string(k), Detail: "summary is not an object"}
+		}
+		if err := fn(m); err != nil {
+			if err == ErrStop {
+				return nil
+			}
+			return err
+		}
+		n++
+	}
+	return nil
+}

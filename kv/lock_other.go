@@ -1,0 +1,5 @@
+//go:build !linux
+
+package kv
+
+func lockHolder(path string) string { return "" }

@@ -1,0 +1,120 @@
+package kv
+
+import (
+	"github.com/cairnkv/cairn/txn"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Update runs fn in a read-write transaction and commits it durably: every
+// change fn makes, across collections, is applied together or not at all.
+// If fn returns an error nothing is applied.
+//
+// Concurrent Updates are grouped into one bbolt transaction (group
+// commit). When another function of the same group fails after writing, the
+// group is rolled back and run again without it, so fn may be called more
+// than once: it must not have effects outside the transaction.
+func (db *DB) Update(fn func(tx *Tx) error) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	return db.commit.run(func(w *txn.Writer) error {
+		return fn(&Tx{db: db, w: w, tx: w.Tx()})
+	})
+}
+
+// View runs fn in a read-only transaction: a consistent snapshot that
+// writers do not block.
+func (db *DB) View(fn func(tx *Tx) error) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	return db.bolt.View(func(btx *bolt.Tx) error {
+		return fn(&Tx{db: db, tx: btx})
+	})
+}
+
+// Put creates or replaces one document (see Tx.Put).
+func (db *DB) Put(coll string, doc any, opts ...Option) (rev uint64, err error) {
+	err = db.Update(func(tx *Tx) error {
+		rev, err = tx.Put(coll, doc, opts...)
+		return err
+	})
+	return rev, err
+}
+
+// Get returns a whole document and its revision.
+func (db *DB) Get(coll, id string) (doc Document, rev uint64, err error) {
+	err = db.View(func(tx *Tx) error {
+		doc, rev, err = tx.Get(coll, id)
+		return err
+	})
+	return doc, rev, err
+}
+
+// GetHeader returns a document without its part fields (see Tx.GetHeader).
+func (db *DB) GetHeader(coll, id string) (doc Document, rev uint64, err error) {
+	err = db.View(func(tx *Tx) error {
+		doc, rev, err = tx.GetHeader(coll, id)
+		return err
+	})
+	return doc, rev, err
+}
+
+// GetValue returns any stored value with its revision.
+func (db *DB) GetValue(coll, id string) (v any, rev uint64, err error) {
+	err = db.View(func(tx *Tx) error {
+		v, rev, err = tx.GetValue(coll, id)
+		return err
+	})
+	return v, rev, err
+}
+
+// Delete removes documents atomically and returns how many existed.
+func (db *DB) Delete(coll string, ids ...string) (n int, err error) {
+	err = db.Update(func(tx *Tx) error {
+		n = 0
+		for _, id := range ids {
+			ok, err := tx.Delete(coll, id)
+			if err != nil {
+				return err
+			}
+			if ok {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Patch applies a JSON merge patch to one document (see Tx.Patch).
+func (db *DB) Patch(coll, id string, patch any, opts ...Option) (rev uint64, err error) {
+	err = db.Update(func(tx *Tx) error {
+		rev, err = tx.Patch(coll, id, patch, opts...)
+		return err
+	})
+	return rev, err
+}
+
+// Modify runs a read-modify-write of one document (see Tx.Modify).
+func (db *DB) Modify(coll, id string, fn func(doc Document) error) (rev uint64, err error) {
+	err = db.Update(func(tx *Tx) error {
+		rev, err = tx.Modify(coll, id, fn)
+		return err
+	})
+	return rev, err
+}
+
+// Append adds elements to an array part of a document (see Tx.Append).
+func (db *DB) Append(coll, id, field string, elems ...any) (rev uint64, err error) {
+	err = db.Update(func(tx *Tx) error {
+		rev, err = tx.Append(coll, id, field, elems...)
+		return err
+	})
+	return rev, err
+}

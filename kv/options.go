@@ -1,0 +1,58 @@
+package kv
+
+import (
+	"fmt"
+	"time"
+)
+
+// Options configure Open. A nil *Options, or a zero field, means the
+// documented default.
+type Options struct {
+	// Timeout is how long Open waits for the file lock held by another
+	// process before failing with ErrLocked. Default 5s.
+	Timeout time.Duration
+	// ReadOnly opens an existing store without writing anything to it. It
+	// fails with ErrNoStore if there is none.
+	ReadOnly bool
+	// MaxDocumentBytes bounds one document's JSON input (Put of JSON, import).
+	// Default 64 MiB.
+	MaxDocumentBytes int64
+	// Progress, if set, is told about long work during Open (index
+	// backfills): a stage name, done and total.
+	Progress func(stage string, done, total int)
+	// Now is the clock (tests). Default time.Now.
+	Now func() time.Time
+}
+
+// DefaultOptions returns a fresh Options holding every default.
+func DefaultOptions() *Options {
+	return &Options{
+		Timeout:          5 * time.Second,
+		MaxDocumentBytes: 64 << 20,
+		Now:              time.Now,
+	}
+}
+
+func (o *Options) withDefaults() (*Options, error) {
+	d := DefaultOptions()
+	if o == nil {
+		return d, nil
+	}
+	out := *o
+	if out.Timeout < 0 {
+		return nil, fmt.Errorf("cairn: Options.Timeout is negative (%v)", out.Timeout)
+	}
+	if out.Timeout == 0 {
+		out.Timeout = d.Timeout
+	}
+	if out.MaxDocumentBytes < 0 {
+		return nil, fmt.Errorf("cairn: Options.MaxDocumentBytes is negative (%d)", out.MaxDocumentBytes)
+	}
+	if out.MaxDocumentBytes == 0 {
+		out.MaxDocumentBytes = d.MaxDocumentBytes
+	}
+	if out.Now == nil {
+		out.Now = d.Now
+	}
+	return &out, nil
+}

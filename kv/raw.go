@@ -1,0 +1,65 @@
+package kv
+
+import (
+	"bytes"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// BucketInfo describes one bbolt bucket of the store.
+type BucketInfo struct {
+	Name      string `json:"name"`
+	Keys      int    `json:"keys"`
+	Bytes     int    `json:"bytes"`      // bytes of pages in use (branch and leaf)
+	DataBytes int    `json:"data_bytes"` // bytes of keys and values
+}
+
+// Buckets lists the buckets of the store, in name order.
+func (db *DB) Buckets() ([]BucketInfo, error) {
+	var out []BucketInfo
+	err := db.View(func(t *Tx) error {
+		return t.tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			s := b.Stats()
+			info := BucketInfo{Name: string(name), Keys: s.KeyN, Bytes: s.BranchInuse + s.LeafInuse}
+			_ = b.ForEach(func(k, v []byte) error {
+				info.DataBytes += len(k) + len(v)
+				return nil
+			})
+			out = append(out, info)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Dump calls fn with the raw keys and values of a bucket, in key order,
+// starting at prefix and stopping when keys no longer have it, after limit
+// pairs (0: no limit), or when fn returns an error (ErrStop: no error). The
+// slices are copies the callback may keep.
+func (db *DB) Dump(bucket string, prefix []byte, limit int, fn func(k, v []byte) error) error {
+	if limit < 0 {
+		return errNegative
+	}
+	return db.View(func(t *Tx) error {
+		b := t.tx.Bucket([]byte(bucket))
+		if b == nil {
+			return fmt.Errorf("%w: no bucket %q (see kvtool buckets)", ErrNotFound, bucket)
+		}
+		c := b.Cursor()
+		n := 0
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if limit > 0 && n >= limit {
+				return nil
+			}
+			if err := fn(append([]byte(nil), k...), append([]byte(nil), v...)); err != nil {
+				if err == ErrStop {
+					return nil
+				}
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+}

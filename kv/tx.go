@@ -1,0 +1,273 @@
+package kv
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/txn"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Document is a decoded JSON object. Values are nil, bool, string, int64,
+// uint64, float64, json.Number (integers beyond 64 bits), []any and
+// map[string]any.
+type Document = map[string]any
+
+// Tx is a transaction handed to the function of Update or View. It is not
+// safe for concurrent use and must not be used after the function returns.
+// Do not open another transaction (db.Get, db.Update, ...) from inside it:
+// that deadlocks.
+type Tx struct {
+	db *DB
+	w  *txn.Writer // nil in a read-only transaction
+	tx *bolt.Tx
+}
+
+// Option modifies one write.
+type Option func(*writeOpts)
+
+type writeOpts struct{ ifRev uint64 }
+
+// IfRev makes a write fail with ErrConflict unless the stored document's
+// revision is rev (compare-and-swap).
+func IfRev(rev uint64) Option { return func(o *writeOpts) { o.ifRev = rev } }
+
+func collectOpts(opts []Option) writeOpts {
+	var o writeOpts
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+func (t *Tx) writer() (*txn.Writer, error) {
+	if t.w == nil {
+		return nil, ErrReadOnly
+	}
+	return t.w, nil
+}
+
+// Put creates or replaces a document and returns its new revision. doc is a
+// Document, any value encoding/json can marshal to an object (a typed
+// entity such as *Session), or json.RawMessage. For a singleton collection
+// (settings, aiSettings, preferences) the document needs no id.
+func (t *Tx) Put(coll string, doc any, opts ...Option) (uint64, error) {
+	w, err := t.writer()
+	if err != nil {
+		return 0, err
+	}
+	v, err := normalizeDoc(coll, doc)
+	if err != nil {
+		return 0, err
+	}
+	id, err := docID(coll, v)
+	if err != nil {
+		return 0, err
+	}
+	return w.Put(coll, id, v, collectOpts(opts).ifRev)
+}
+
+// PutValue stores any JSON value under key in the extras collection.
+func (t *Tx) PutValue(coll, key string, value any, opts ...Option) (uint64, error) {
+	w, err := t.writer()
+	if err != nil {
+		return 0, err
+	}
+	v, err := normalizeDoc(coll, value)
+	if err != nil {
+		return 0, err
+	}
+	return w.Put(coll, key, v, collectOpts(opts).ifRev)
+}
+
+// Get returns a whole document (parts assembled) and its revision.
+func (t *Tx) Get(coll, id string) (Document, uint64, error) {
+	v, rev, err := t.get(coll, id, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	return asDocument(coll, id, v, rev)
+}
+
+// GetHeader returns a document without its part fields (for sessions:
+// without screenshots, audioSegments, contextItems, summary, audioInsights,
+// canvasSpec, fullTranscription, audioKeyMoments), which is much cheaper for
+// large sessions.
+func (t *Tx) GetHeader(coll, id string) (Document, uint64, error) {
+	v, rev, err := t.get(coll, id, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	return asDocument(coll, id, v, rev)
+}
+
+// GetValue returns any stored value (extras may hold non-objects).
+func (t *Tx) GetValue(coll, id string) (any, uint64, error) { return t.get(coll, id, true) }
+
+func asDocument(coll, id string, v any, rev uint64) (Document, uint64, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: fmt.Errorf("%w: stored value is not an object (use GetValue)", ErrInvalid)}
+	}
+	return m, rev, nil
+}
+
+func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
+	c, err := buckets.Lookup(coll)
+	if err != nil {
+		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
+	}
+	key, err := txn.Key(c, id)
+	if err != nil {
+		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Field: "id", Err: err}
+	}
+	rec, err := txn.ReadRecord(t.tx, c, key, true)
+	if err != nil {
+		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
+	}
+	if rec == nil {
+		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: ErrNotFound}
+	}
+	if !parts {
+		return rec.Doc, rec.Rev, nil
+	}
+	doc, err := txn.LoadParts(t.tx, c, key, rec, nil)
+	if err != nil {
+		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
+	}
+	return doc, rec.Rev, nil
+}
+
+// Delete removes a document and reports whether it existed.
+func (t *Tx) Delete(coll, id string, opts ...Option) (bool, error) {
+	w, err := t.writer()
+	if err != nil {
+		return false, err
+	}
+	return w.Delete(coll, id, collectOpts(opts).ifRev)
+}
+
+// Patch applies a JSON merge patch (RFC 7396) to the stored document and
+// returns the new revision. Fields the patch does not name keep their
+// stored values, whoever wrote them: an enrichment patching the summary and
+// a user patching the name both survive.
+func (t *Tx) Patch(coll, id string, patch any, opts ...Option) (uint64, error) {
+	w, err := t.writer()
+	if err != nil {
+		return 0, err
+	}
+	p, err := normalizeDoc(coll, patch)
+	if err != nil {
+		return 0, &EntityError{Op: "patch", Collection: coll, ID: id, Err: err}
+	}
+	return w.Patch(coll, id, p, collectOpts(opts).ifRev)
+}
+
+// Modify reads the whole stored document, calls fn with it, and stores the
+// document fn returns, atomically. Use it for changes a merge patch cannot
+// express, such as updating one element of an array.
+func (t *Tx) Modify(coll, id string, fn func(doc Document) error) (uint64, error) {
+	w, err := t.writer()
+	if err != nil {
+		return 0, err
+	}
+	return w.Modify(coll, id, func(v any) (any, error) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%w: stored value is not an object", ErrInvalid)
+		}
+		if err := fn(m); err != nil {
+			return nil, err
+		}
+		return m, nil
+	})
+}
+
+// Append adds elements to the end of an array part field of a document
+// (sessions: screenshots, audioSegments, contextItems) without rewriting
+// the elements already there.
+func (t *Tx) Append(coll, id, field string, elems ...any) (uint64, error) {
+	w, err := t.writer()
+	if err != nil {
+		return 0, err
+	}
+	return w.Append(coll, id, field, elems)
+}
+
+// normalizeDoc converts a caller's document into the document model.
+func normalizeDoc(coll string, doc any) (any, error) {
+	switch d := doc.(type) {
+	case json.RawMessage:
+		return parseOne(coll, d)
+	case []byte:
+		return parseOne(coll, d)
+	}
+	v, err := buckets.Normalize(doc)
+	if err != nil {
+		return nil, &EntityError{Op: "put", Collection: coll, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
+	}
+	return v, nil
+}
+
+func parseOne(coll string, b []byte) (any, error) {
+	v, err := ParseJSON(b)
+	if err != nil {
+		return nil, &EntityError{Op: "put", Collection: coll, Err: err}
+	}
+	return v, nil
+}
+
+// docID returns the key a document is stored under.
+func docID(coll string, v any) (string, error) {
+	c, err := buckets.Lookup(coll)
+	if err != nil {
+		return "", &EntityError{Op: "put", Collection: coll, Err: err}
+	}
+	if c.Kind == buckets.KindSingleton {
+		return c.Name, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return "", &EntityError{Op: "put", Collection: coll, Err: fmt.Errorf("%w: a document must be a JSON object", ErrInvalid)}
+	}
+	idv, ok := m["id"]
+	if !ok {
+		return "", &EntityError{Op: "put", Collection: coll, Field: "id", Err: fmt.Errorf("%w: field id is missing", ErrInvalid)}
+	}
+	id, ok := idv.(string)
+	if !ok {
+		return "", &EntityError{Op: "put", Collection: coll, Field: "id", Err: fmt.Errorf("%w: field id must be a string, not %s", ErrInvalid, jsonType(idv))}
+	}
+	if err := buckets.CheckID(id); err != nil {
+		return "", &EntityError{Op: "put", Collection: coll, ID: shortID(id), Field: "id", Err: err}
+	}
+	return id, nil
+}
+
+func shortID(id string) string {
+	if len(id) > 64 {
+		return id[:64] + "..."
+	}
+	return id
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case int64, uint64, float64, json.Number:
+		return "a number"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func anyString(v any) string { return fmt.Sprint(v) }

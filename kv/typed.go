@@ -1,0 +1,206 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// Extra keeps what a typed entity's Go struct does not declare: every
+// unknown field, exactly as stored, and which declared fields the stored
+// document had, so that a typed read followed by a typed write drops
+// nothing and adds nothing (DESIGN.md invariant 3).
+type Extra struct {
+	fields  map[string]any
+	present map[string]bool
+}
+
+// Fields returns the unknown fields (do not modify the map).
+func (e Extra) Fields() map[string]any { return e.fields }
+
+// Get returns one unknown field.
+func (e Extra) Get(name string) (any, bool) {
+	v, ok := e.fields[name]
+	return v, ok
+}
+
+// Set sets an unknown field. It has no effect on a declared field.
+func (e *Extra) Set(name string, v any) {
+	if e.fields == nil {
+		e.fields = map[string]any{}
+	}
+	e.fields[name] = v
+}
+
+var knownFields sync.Map // reflect.Type → map[string]bool
+
+func jsonNames(t reflect.Type) map[string]bool {
+	if v, ok := knownFields.Load(t); ok {
+		return v.(map[string]bool)
+	}
+	m := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		m[name] = true
+	}
+	knownFields.Store(t, m)
+	return m
+}
+
+// decodeTyped fills plain (a pointer to a struct without JSON methods) from
+// data and records the rest in extra.
+func decodeTyped(data []byte, plain any, extra *Extra) error {
+	pd := json.NewDecoder(bytes.NewReader(data))
+	pd.UseNumber() // numbers in untyped nested maps keep every digit
+	if err := pd.Decode(plain); err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var all map[string]any
+	if err := d.Decode(&all); err != nil {
+		return err
+	}
+	known := jsonNames(reflect.TypeOf(plain).Elem())
+	*extra = Extra{present: make(map[string]bool, len(all))}
+	for k, v := range all {
+		if known[k] {
+			extra.present[k] = true
+			if v == nil {
+				// A declared field stored as null stays null until set.
+				extra.Set(k, nil)
+			}
+			continue
+		}
+		extra.Set(k, v)
+	}
+	return nil
+}
+
+// encodeTyped marshals plain (a struct value without JSON methods) and
+// merges extra back: declared fields the stored document did not have are
+// left out while they hold their zero value, unknown fields are restored.
+func encodeTyped(plain any, extra Extra) ([]byte, error) {
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	for k, v := range m {
+		if isZeroJSON(v) && !extra.present[k] {
+			delete(m, k)
+		}
+	}
+	for k, v := range extra.fields {
+		if _, set := m[k]; !set {
+			m[k] = v
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func isZeroJSON(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case bool:
+		return !x
+	case json.Number:
+		return x == "0"
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// GetAs reads a document into a typed entity (such as Session or Note).
+// Fields the type does not declare are kept in its Extra and written back
+// by PutAs.
+func GetAs[T any](db *DB, coll, id string) (T, uint64, error) {
+	var out T
+	doc, rev, err := db.Get(coll, id)
+	if err != nil {
+		return out, 0, err
+	}
+	if err := fromDocument(doc, &out); err != nil {
+		return out, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
+	}
+	return out, rev, nil
+}
+
+// PutAs stores a typed entity.
+func PutAs[T any](db *DB, coll string, v T, opts ...Option) (uint64, error) {
+	return db.Put(coll, v, opts...)
+}
+
+// ModifyAs runs a typed read-modify-write of one document atomically:
+// fn gets the stored entity and changes it in place.
+func ModifyAs[T any](db *DB, coll, id string, fn func(v *T) error) (uint64, error) {
+	var rev uint64
+	err := db.Update(func(tx *Tx) error {
+		var err error
+		rev, err = tx.Modify(coll, id, func(doc Document) error {
+			var v T
+			if err := fromDocument(doc, &v); err != nil {
+				return err
+			}
+			if err := fn(&v); err != nil {
+				return err
+			}
+			n, err := normalizeDoc(coll, v)
+			if err != nil {
+				return err
+			}
+			m, ok := n.(map[string]any)
+			if !ok {
+				return fmt.Errorf("%w: typed value is not an object", ErrInvalid)
+			}
+			for k := range doc {
+				delete(doc, k)
+			}
+			for k, x := range m {
+				doc[k] = x
+			}
+			return nil
+		})
+		return err
+	})
+	return rev, err
+}
+
+func fromDocument(doc Document, out any) error {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}

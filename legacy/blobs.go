@@ -1,0 +1,565 @@
+package legacy
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+)
+
+type opener struct {
+	source string
+	open   func() (io.ReadCloser, error)
+}
+
+type blobEntry struct {
+	hash       string
+	ids        map[string]bool
+	mime       string
+	opens      []opener
+	referenced bool
+}
+
+type blobIndex struct {
+	byHash map[string]*blobEntry
+	byPath map[string]*blobEntry // entries from files, by relative path
+	all    []*blobEntry
+}
+
+func (x *blobIndex) forHash(h string) *blobEntry {
+	if e := x.byHash[h]; e != nil {
+		return e
+	}
+	e := &blobEntry{hash: h, ids: map[string]bool{}}
+	x.byHash[h] = e
+	x.all = append(x.all, e)
+	return e
+}
+
+func (x *blobIndex) newUnhashed() *blobEntry {
+	e := &blobEntry{ids: map[string]bool{}}
+	x.all = append(x.all, e)
+	return e
+}
+
+func isHexHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+var mimeByExt = map[string]string{
+	"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
+	"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm", "pdf": "application/pdf",
+	"txt": "text/plain", "json": "application/json", "mp3": "audio/mpeg", "wav": "audio/wav",
+	"m4a": "audio/mp4", "bin": "application/octet-stream",
+}
+
+func mimeOf(name string) string {
+	ext := strings.ToLower(strings.TrimPrefix(path.Ext(name), "."))
+	return mimeByExt[ext]
+}
+
+// attachmentFacts are what entities say about attachments.
+type attachmentFacts struct {
+	idHash     map[string]string
+	refIDs     map[string]bool
+	refHashes  map[string]bool
+	records    map[string]map[string]any // attachment records by id (path, base64, mimeType)
+	recordSrc  map[string]string
+	videoNames map[string]string // video file base name → video id ("" if none)
+}
+
+func (s *scanner) gatherFacts() *attachmentFacts {
+	f := &attachmentFacts{idHash: map[string]string{}, refIDs: map[string]bool{}, refHashes: map[string]bool{},
+		records: map[string]map[string]any{}, recordSrc: map[string]string{}, videoNames: map[string]string{}}
+	var visit func(v any, inAttachments bool, src string)
+	visit = func(v any, inAttachments bool, src string) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				visit(e, inAttachments, src)
+			}
+		case map[string]any:
+			h, _ := x["hash"].(string)
+			if !isHexHash(h) {
+				h = ""
+			}
+			if h != "" {
+				f.refHashes[h] = true
+			}
+			for _, k := range []string{"attachmentId", "fullAudioAttachmentId"} {
+				if id, err := CheckID(x[k]); err == nil {
+					f.refIDs[id] = true
+					if k == "attachmentId" && h != "" {
+						f.idHash[id] = h
+					}
+					if b, ok := x["base64"].(string); ok && b != "" && k == "attachmentId" {
+						if _, seen := f.records[id]; !seen {
+							f.records[id] = map[string]any{"id": id, "base64": b}
+							f.recordSrc[id] = src
+						}
+					}
+				}
+			}
+			if inAttachments {
+				if id, err := CheckID(x["id"]); err == nil {
+					f.refIDs[id] = true
+					if h != "" {
+						f.idHash[id] = h
+					}
+					if _, seen := f.records[id]; !seen {
+						f.records[id] = x
+						f.recordSrc[id] = src
+					}
+				}
+			}
+			if video, ok := x["video"].(map[string]any); ok {
+				vid, _ := video["id"].(string)
+				for _, k := range []string{"path", "optimizedPath"} {
+					if p, ok := video[k].(string); ok && p != "" {
+						f.videoNames[path.Base(strings.ReplaceAll(p, "\\", "/"))] = vid
+					}
+				}
+			}
+			for k, e := range x {
+				if k == "base64" || k == "thumbnail" {
+					continue
+				}
+				visit(e, k == "attachments", src)
+			}
+		}
+	}
+	for _, coll := range []string{"sessions", "notes", "tasks", "attachments"} {
+		ids := make([]string, 0, len(s.ds.Collections[coll]))
+		for id := range s.ds.Collections[coll] {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			e := s.ds.Collections[coll][id]
+			if coll == "attachments" {
+				visit([]any{e.Doc}, true, coll+"/"+id)
+			} else {
+				visit(e.Doc, false, coll+"/"+id)
+			}
+		}
+	}
+	if refs, ok := s.ds.Extras["attachment_refs"].([]any); ok {
+		for _, r := range refs {
+			m, _ := r.(map[string]any)
+			h, _ := m["hash"].(string)
+			if !isHexHash(h) {
+				continue
+			}
+			ids, _ := m["attachmentIds"].([]any)
+			for _, x := range ids {
+				if id, err := CheckID(x); err == nil {
+					if _, ok := f.idHash[id]; !ok {
+						f.idHash[id] = h
+					}
+				}
+			}
+		}
+	}
+	return f
+}
+
+// buildBlobs collects attachment bytes from every layout (FORMAT.md §3.5,
+// §3.7, inline base64), deduplicated by hash.
+func (s *scanner) buildBlobs() error {
+	facts := s.gatherFacts()
+	x := &blobIndex{byHash: map[string]*blobEntry{}, byPath: map[string]*blobEntry{}}
+	// 1. Content-addressed store: db/attachments-ca/<hh>/<hash>/{data,metadata}.json
+	casMeta := map[string]string{}
+	var casData []string
+	for _, rel := range s.casFiles {
+		parts := strings.Split(strings.TrimPrefix(rel, s.dbRel), "/")
+		if len(parts) != 4 || !isHexHash(parts[2]) || parts[1] != parts[2][:2] {
+			continue
+		}
+		switch parts[3] {
+		case "data.json":
+			casData = append(casData, rel)
+		case "metadata.json":
+			casMeta[parts[2]] = rel
+		}
+	}
+	sort.Strings(casData)
+	for _, rel := range casData {
+		h := strings.Split(strings.TrimPrefix(rel, s.dbRel), "/")[2]
+		e := x.forHash(h)
+		if mrel, ok := casMeta[h]; ok {
+			if env, err := s.readEnvelope(mrel, false); err == nil {
+				if m, ok := env.Data.(map[string]any); ok {
+					if mt, ok := m["mimeType"].(string); ok && e.mime == "" {
+						e.mime = mt
+					}
+					refs, _ := m["references"].([]any)
+					for _, r := range refs {
+						rm, _ := r.(map[string]any)
+						if id, err := CheckID(rm["attachmentId"]); err == nil {
+							e.ids[id] = true
+							e.referenced = true
+						}
+					}
+				}
+			}
+		}
+		rel := rel
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openCAS(rel) }})
+		x.byPath[rel] = e
+	}
+	// 2. attachments/ directory.
+	meta := map[string]map[string]any{}
+	files := append([]string(nil), s.attachFiles...)
+	sort.Strings(files)
+	for _, rel := range files {
+		if strings.HasSuffix(rel, ".meta.json") {
+			if b, err := s.readFile(rel); err == nil {
+				if v, err := decodeJSON(b); err == nil {
+					if m, ok := v.(map[string]any); ok {
+						meta[strings.TrimSuffix(rel, ".meta.json")] = m
+					}
+				}
+			}
+		}
+	}
+	for _, rel := range files {
+		if strings.HasSuffix(rel, ".meta.json") {
+			continue
+		}
+		_, a, _ := strings.Cut(rel, "attachments/")
+		parts := strings.Split(a, "/")
+		rel := rel
+		var e *blobEntry
+		switch {
+		case len(parts) == 2 && strings.HasSuffix(parts[1], ".dat") && isHexHash(strings.TrimSuffix(parts[1], ".dat")) && parts[0] == parts[1][:2]:
+			e = x.forHash(strings.TrimSuffix(parts[1], ".dat"))
+			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openBase64File(rel) }})
+		case len(parts) == 1 && strings.HasSuffix(parts[0], ".dat"):
+			id := strings.TrimSuffix(parts[0], ".dat")
+			e = s.entryForID(x, facts, id)
+			e.ids[id] = true
+			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openBase64File(rel) }})
+		case len(parts) == 2 && (parts[0] == "images" || parts[0] == "videos" || parts[0] == "files" || parts[0] == "screenshots"):
+			id := strings.TrimSuffix(parts[1], path.Ext(parts[1]))
+			e = s.entryForID(x, facts, id)
+			e.ids[id] = true
+			if e.mime == "" {
+				e.mime = mimeOf(parts[1])
+			}
+			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openFile(rel) }})
+		default:
+			continue
+		}
+		if m := meta[strings.TrimSuffix(rel, ".dat")]; m != nil && e.mime == "" {
+			e.mime, _ = m["mimeType"].(string)
+		}
+		x.byPath[rel] = e
+	}
+	// 3. Attachment records: path field (with the <hash>.<ext> → <hash>.dat
+	// bug) and inline base64.
+	ids := make([]string, 0, len(facts.records))
+	for id := range facts.records {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		rec := facts.records[id]
+		if e := s.linkedEntry(x, facts, id); e != nil {
+			e.ids[id] = true
+			if mt, ok := rec["mimeType"].(string); ok && e.mime == "" {
+				e.mime = mt
+			}
+			continue
+		}
+		if p, ok := rec["path"].(string); ok {
+			if e := x.byPath[s.attachmentPath(p)]; e != nil {
+				e.ids[id] = true
+				continue
+			}
+		}
+		b64, ok := rec["base64"].(string)
+		if !ok || b64 == "" {
+			continue
+		}
+		data, mt, err := decodeBase64String(b64)
+		if err != nil {
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: facts.recordSrc[id] + "#base64", Error: err.Error()})
+			continue
+		}
+		sum := sha256.Sum256(data)
+		e := x.forHash(hex.EncodeToString(sum[:]))
+		e.ids[id] = true
+		if m, ok := rec["mimeType"].(string); ok && m != "" {
+			mt = m
+		}
+		if e.mime == "" {
+			e.mime = mt
+		}
+		src := facts.recordSrc[id] + "#base64"
+		e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
+			d, _, err := decodeBase64String(b64)
+			return io.NopCloser(bytes.NewReader(d)), err
+		}})
+	}
+	// 4. Link ids to hashes learnt from entities and attachment_refs.
+	for id, h := range facts.idHash {
+		if e := x.byHash[h]; e != nil {
+			e.ids[id] = true
+		}
+	}
+	// 5. Videos.
+	vids := append([]string(nil), s.videoFiles...)
+	sort.Strings(vids)
+	for _, rel := range vids {
+		e := x.newUnhashed()
+		e.mime = mimeOf(rel)
+		rel := rel
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openFile(rel) }})
+		name := path.Base(rel)
+		if vid, ok := facts.videoNames[name]; ok {
+			e.referenced = true
+			if vid != "" {
+				e.ids[vid] = true
+			}
+		} else {
+			for sid := range s.ds.Collections["sessions"] {
+				if strings.Contains(name, sid) {
+					e.referenced = true
+					break
+				}
+			}
+		}
+	}
+	for _, e := range x.all {
+		if len(e.opens) == 0 {
+			continue
+		}
+		for id := range e.ids {
+			if facts.refIDs[id] {
+				e.referenced = true
+			}
+		}
+		if e.hash != "" && facts.refHashes[e.hash] {
+			e.referenced = true
+		}
+		b := Blob{Hash: e.hash, MIME: e.mime, Source: e.opens[0].source, Orphan: !e.referenced}
+		for id := range e.ids {
+			b.AttachmentIDs = append(b.AttachmentIDs, id)
+		}
+		sort.Strings(b.AttachmentIDs)
+		opens := e.opens
+		h := e.hash
+		b.Open = func() (io.ReadCloser, error) {
+			var firstErr error
+			for _, o := range opens {
+				rc, err := o.open()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+					continue
+				}
+				if h != "" {
+					return &verifyReader{rc: rc, h: sha256.New(), want: h, source: o.source}, nil
+				}
+				return rc, nil
+			}
+			return nil, firstErr
+		}
+		if b.Orphan {
+			s.rep.OrphanFiles = append(s.rep.OrphanFiles, b.Source)
+		}
+		s.ds.Blobs = append(s.ds.Blobs, b)
+	}
+	sort.Slice(s.ds.Blobs, func(i, j int) bool { return s.ds.Blobs[i].Source < s.ds.Blobs[j].Source })
+	sort.Strings(s.rep.OrphanFiles)
+	return nil
+}
+
+// entryForID returns the entry for an attachment id whose bytes come from
+// a per-id file: the hash entry when the id's hash is known.
+func (s *scanner) entryForID(x *blobIndex, f *attachmentFacts, id string) *blobEntry {
+	if h, ok := f.idHash[id]; ok {
+		return x.forHash(h)
+	}
+	for _, e := range x.all {
+		if e.hash == "" && e.ids[id] {
+			return e
+		}
+	}
+	return x.newUnhashed()
+}
+
+func (s *scanner) linkedEntry(x *blobIndex, f *attachmentFacts, id string) *blobEntry {
+	if h, ok := f.idHash[id]; ok {
+		if e := x.byHash[h]; e != nil && len(e.opens) > 0 {
+			return e
+		}
+	}
+	for _, e := range x.all {
+		if e.ids[id] && len(e.opens) > 0 {
+			return e
+		}
+	}
+	return nil
+}
+
+// attachmentPath maps an Attachment.path to a file relative to the root:
+// relative paths only (never outside the root), an era-A "taskerino/"
+// prefix tolerated, and the dedup bug attachments/<hh>/<hash>.<ext> →
+// <hash>.dat (FORMAT.md §3.7.3, §11.9). "" if unusable.
+func (s *scanner) attachmentPath(p string) string {
+	p = strings.ReplaceAll(p, "\\", "/")
+	if strings.HasPrefix(p, "/") || strings.Contains(p, ":") {
+		return ""
+	}
+	p = path.Clean(p)
+	if p == ".." || strings.HasPrefix(p, "../") {
+		return ""
+	}
+	dir, file := path.Split(p)
+	stem := strings.TrimSuffix(file, path.Ext(file))
+	if isHexHash(stem) && path.Ext(file) != ".dat" {
+		return dir + stem + ".dat"
+	}
+	return p
+}
+
+func (s *scanner) openFile(rel string) (io.ReadCloser, error) {
+	return os.Open(s.abs(rel))
+}
+
+func (s *scanner) openBase64File(rel string) (io.ReadCloser, error) {
+	f, err := os.Open(s.abs(rel))
+	if err != nil {
+		return nil, err
+	}
+	return newBase64Reader(f), nil
+}
+
+func (s *scanner) openCAS(rel string) (io.ReadCloser, error) {
+	b, err := s.readFile(rel)
+	if err != nil {
+		return nil, err
+	}
+	env, err := DecodeEnvelope(b)
+	if err != nil {
+		return nil, &FileError{Path: rel, Err: err}
+	}
+	str, ok := env.Data.(string)
+	if !ok {
+		return nil, &FileError{Path: rel, Err: fmt.Errorf("payload is %s, not a base64 string", kindOf(env.Data))}
+	}
+	d, _, err := decodeBase64String(str)
+	if err != nil {
+		return nil, &FileError{Path: rel, Err: err}
+	}
+	return io.NopCloser(bytes.NewReader(d)), nil
+}
+
+// decodeBase64String strips a data: URL prefix and whitespace and decodes
+// standard base64 (padding optional). It returns the data: URL media type.
+func decodeBase64String(s string) ([]byte, string, error) {
+	mt := ""
+	if strings.HasPrefix(s, "data:") {
+		head, rest, ok := strings.Cut(s, ",")
+		if !ok {
+			return nil, "", corruptf("data: URL without a comma")
+		}
+		mt, _, _ = strings.Cut(strings.TrimPrefix(head, "data:"), ";")
+		s = rest
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	d, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		d, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+		if err != nil {
+			return nil, "", corruptf("bad base64: %v", err)
+		}
+	}
+	return d, mt, nil
+}
+
+// newBase64Reader streams the decoded bytes of a base64 text file,
+// skipping a data: URL prefix and whitespace.
+func newBase64Reader(f io.ReadCloser) io.ReadCloser {
+	br := bufio.NewReaderSize(f, 64<<10)
+	if head, _ := br.Peek(5); string(head) == "data:" {
+		if _, err := br.ReadString(','); err != nil {
+			return &errReadCloser{f, corruptf("data: URL without a comma")}
+		}
+	}
+	return &readCloser{base64.NewDecoder(base64.StdEncoding, &spaceSkipper{r: br}), f}
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errReadCloser struct {
+	io.Closer
+	err error
+}
+
+func (e *errReadCloser) Read([]byte) (int, error) { return 0, e.err }
+
+type spaceSkipper struct{ r io.Reader }
+
+func (s *spaceSkipper) Read(p []byte) (int, error) {
+	for {
+		n, err := s.r.Read(p)
+		j := 0
+		for _, c := range p[:n] {
+			if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+				p[j] = c
+				j++
+			}
+		}
+		if j > 0 || err != nil {
+			return j, err
+		}
+	}
+}
+
+// verifyReader checks the SHA-256 of everything read at EOF.
+type verifyReader struct {
+	rc     io.ReadCloser
+	h      hash.Hash
+	want   string
+	source string
+}
+
+func (v *verifyReader) Read(p []byte) (int, error) {
+	n, err := v.rc.Read(p)
+	v.h.Write(p[:n])
+	if err == io.EOF && hex.EncodeToString(v.h.Sum(nil)) != v.want {
+		return n, fmt.Errorf("%w: %s does not hash to %s", ErrChecksum, v.source, v.want)
+	}
+	return n, err
+}
+
+func (v *verifyReader) Close() error { return v.rc.Close() }

@@ -1,0 +1,66 @@
+package legacy
+
+import "io"
+
+// Collections are the entity collections Scan fills, in export order
+// plus attachments.
+var Collections = []string{"topics", "companies", "contacts", "notes", "tasks", "sessions", "attachments"}
+
+// Entity is one resolved entity: the winning document and where it came
+// from.
+type Entity struct {
+	// Doc is the decoded document; numbers are json.Number. It is never
+	// shared with another Entity.
+	Doc map[string]any
+	// Source is the winning file, relative to the scanned root
+	// ("db/notes.json", "db/wal.log#L12", "db/sessions/<id>/", ...).
+	Source string
+	// Time is what made it win, in epoch ms: the entity's own
+	// updatedAt/lastUpdated when present, else the file or WAL timestamp
+	// (0 when unknown).
+	Time int64
+}
+
+// Blob is one attachment's bytes, deduplicated by hash where the hash is
+// known.
+type Blob struct {
+	// AttachmentIDs are every attachment id known to refer to these bytes.
+	AttachmentIDs []string
+	// Hash is the lowercase hex SHA-256 of the decoded bytes when the old
+	// app recorded it (CAS, dedup store, attachment records) or Scan
+	// computed it (inline base64); "" when unknown. Open's reader fails
+	// with ErrChecksum at EOF if the bytes do not match it.
+	Hash string
+	// MIME is the media type when known ("" otherwise).
+	MIME string
+	// Source is the file the bytes come from, relative to the root, or
+	// "<collection>/<id>#base64" for inline base64.
+	Source string
+	// Orphan is true when nothing imported refers to the blob (deleted
+	// attachments, videos of lost sessions). Kept so nothing is lost.
+	Orphan bool
+	// Open returns the decoded bytes: base64 decoded, data: URL prefix and
+	// whitespace stripped; raw files as they are. File sources stream.
+	Open func() (io.ReadCloser, error)
+}
+
+// Dataset is everything Scan recovered from a legacy directory.
+type Dataset struct {
+	// Collections maps a collection name (see Collections) to its
+	// entities by id.
+	Collections map[string]map[string]Entity
+	// Settings is the settings object merged newest-per-top-level-key
+	// (FORMAT.md §7.7); nil if none was found.
+	Settings map[string]any
+	// AISettings is the aiSettings key, else settings.aiSettings, else nil.
+	AISettings any
+	// Preferences is the preferences key, else settings.ui.preferences,
+	// else nil.
+	Preferences any
+	// Extras holds unknown storage keys by key (decoded payloads), stale
+	// chunks under "quarantine:<key>", and unreadable files under
+	// "unreadable:<path>" as {path, error, base64|text}.
+	Extras map[string]any
+	// Blobs are attachment and video bytes.
+	Blobs []Blob
+}

@@ -1,0 +1,120 @@
+// Package legacy reads everything the old desktop app (Taskerino) left on
+// disk, resolves it to one newest-correct version per entity, and reads
+// and writes the app's JSON export file, which Cairn keeps as its own
+// export/import format. The formats are described in FORMAT.md (shared
+// legacy notes); section numbers below refer to it.
+//
+// # What it owns
+//
+//   - Envelope decoding (§2): plain, GZIP_V1 (gzip+base64), compressed:false
+//     JSON-string payloads and raw files; the 31-bit base-36 checksum is
+//     computed (LegacyChecksum) over the stored, compact and pretty forms of
+//     the payload and is advisory only (§2.3): a mismatch is reported, the
+//     data kept.
+//   - Scan: the whole old app-data directory (db/, attachments/, backups/,
+//     videos/), or db/ itself, or an era-A directory (attachments/ and
+//     taskerino-*-state / export JSON files). Eras handled: A (state files
+//     and $HOME/taskerino/attachments), B (plain envelopes, single-slot
+//     backups, backups/ snapshots, attachments/<id>.dat), C (GZIP_V1),
+//     D (timestamped backups, .tx-<ms>/ staging), E/F (WAL, per-entity
+//     files with .checksum, .json.gz), G (chunked sessions,
+//     content-addressed attachments, dedup store, tx-temp-<ms>/), H
+//     (unbounded backups, no backups/ folder).
+//   - WAL replay by §5.4: committed transactions only, rolled-back and
+//     unfinished ones skipped, checkpoint respected, a truncated last line
+//     tolerated, per-entity paths (including db/db/...json.json junk)
+//     normalised (NormalizeKey), an object with an id written to an array
+//     collection taken as an upsert.
+//   - Chunked sessions (§3.4) assembled into whole Session documents:
+//     metadata, summary, audio-insights→audioInsights,
+//     canvas-spec→canvasSpec, transcription→fullTranscription,
+//     context-items→contextItems, screenshot and audio-segment chunks
+//     (0-based chunk-NNN, loaded 0..chunkCount-1). The storage-only
+//     fields chunks, has* and storageVersion are kept in the document
+//     under their own names (no field is ever dropped); consumers may
+//     ignore them.
+//   - ReadExport and WriteExport (§8): format 1.0.0 and the old shape
+//     without version, plus Cairn's extra keys settings, attachments and
+//     extras.
+//
+// # Choosing versions
+//
+// Storage keys first: a key's content is the newest of its main file,
+// <key>.tmp.json, staged copies (.tx-<ms>/, tx-temp-<ms>/) and its newest
+// WAL write, by envelope or WAL timestamp (raw files count as time 0, so
+// a WAL entry beats the file it would have replayed into, §5.4). Backups
+// (<key>.backup.json, <key>.<ms>.backup.json, backups/backup-<ms>.json
+// snapshots, rollback-points/*/sessions.json) are read only when the main
+// file is unreadable or the payload has the wrong shape, or when it is
+// missing but expected (a session id in session-index, a chunk below the
+// manifest's chunkCount, a part whose has* flag is set); the newest
+// decodable copy is then a candidate.
+//
+// Entities next: every candidate of an id from every source (the winning
+// collection array, chunked sessions, legacy db/sessions.json, per-entity
+// files, WAL upserts, state/export files found in the directory) is
+// compared: the entity's own version number when both have one, then
+// updatedAt/lastUpdated when both have one, then the source time
+// (envelope/WAL timestamp; file mtime for per-entity files), then the
+// precedence WAL > main file > tmp > per-entity > staged > backup >
+// export, then the later one scanned. Differing losers are reported as
+// Conflicts.
+//
+// Deleted stays deleted (§4.4, §11.15): backups never add records; an id
+// found only in a secondary source (per-entity file, WAL upsert, state
+// file) and absent from the collection file is imported only if its own
+// updatedAt/lastUpdated (else its source time) is newer than that file;
+// a session directory with no metadata that is not in session-index is a
+// deleted session; a key with only backups is a deleted key. All of these
+// are reported in Report.NotResurrected.
+//
+// Settings are merged newest-per-top-level-key over the winning copy,
+// the other copies and the newest ScanOptions.SettingsBackups backups
+// (§7.7). Legacy link fields (§7.1) are kept and also added as
+// relationships entries (source "migration", deterministic ids), never
+// duplicating an existing link between the same two entities. Era-A
+// topics with type company or person become companies and contacts with
+// the same id. Video chapters missing from the chosen session are copied
+// from another copy of the same session (§11.8).
+//
+// Attachments come from the content-addressed store, the dedup store
+// (attachments/<hh>/<hash>.dat, with the <hash>.<ext> path bug mapped to
+// .dat), attachments/<id>.dat, attachments/<subdir>/<id>.<ext>, inline
+// base64 (data: prefix and whitespace stripped) and videos/, deduplicated
+// by SHA-256 where it is known. Blob.Open streams file sources and
+// verifies the hash at EOF.
+//
+// # What it never does
+//
+// It never writes to the scanned directory, never resurrects deleted
+// data from backups, never follows a symlink or an attachment path out
+// of the directory (such links are reported in Report.OutsideDir), never
+// builds a path from an entity id (files are indexed by name during the
+// walk and looked up), and never drops unknown fields: documents are
+// decoded JSON with json.Number numbers, unknown storage keys go to
+// Dataset.Extras, and unreadable files keep their bytes there under
+// "unreadable:<path>". It does not import kv or any store package: the
+// Dataset is handed to the caller, who writes it.
+//
+// # Caveats
+//
+//   - Scan holds the resolved entities in memory (as the Dataset API
+//     requires) but not the backups: *.backup.json files are listed by
+//     name and only the few needed as fallbacks are decoded; the WAL is
+//     read twice, keeping one version per key; backups/ snapshots are
+//     streamed for the one key needed.
+//   - File mtimes are used for per-entity files and raw files only when
+//     they are not later than every timestamp recorded in the directory
+//     (plus a day): a copied or checked-out directory has fresh mtimes
+//     that mean nothing, and those count as 0.
+//   - A collection file overwritten with an empty array by the old app's
+//     checksum bug (§11.2) cannot be told apart from a deliberate
+//     deletion; its entities are then only reported as not resurrected.
+//   - Legacy db/sessions.json sessions are unioned with the chunked store
+//     as FORMAT.md requires, so a session deleted in era G+ but still in
+//     that legacy file comes back.
+//   - Pointed at db/ itself, Scan does not read attachments/, backups/
+//     or videos/ beside it (they are outside the given directory).
+//   - WebView localStorage and IndexedDB (§9) are not on disk in a
+//     readable form and are not read.
+package legacy

@@ -1,0 +1,173 @@
+package legacy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxIDLen is the longest entity id, in bytes, that Scan and ReadExport
+// accept. Longer ids are reported, not imported.
+const MaxIDLen = 256
+
+// decodeJSON parses exactly one JSON value with numbers kept as
+// json.Number. Trailing non-space bytes are an error.
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, corruptf("empty input")
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, corruptf("truncated JSON")
+		}
+		return nil, corruptf("%v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, corruptf("trailing data after JSON value at byte %d", dec.InputOffset())
+	}
+	return v, nil
+}
+
+// CheckID reports whether v is a usable entity id: a string of 1 to
+// MaxIDLen bytes, valid UTF-8, without NUL. The error wraps ErrBadID.
+func CheckID(v any) (string, error) {
+	s, ok := v.(string)
+	switch {
+	case v == nil:
+		return "", errors.Join(ErrBadID, errors.New("missing"))
+	case !ok:
+		return "", errors.Join(ErrBadID, errors.New("not a string"))
+	case s == "":
+		return "", errors.Join(ErrBadID, errors.New("empty"))
+	case len(s) > MaxIDLen:
+		return "", errors.Join(ErrBadID, errors.New("longer than 256 bytes"))
+	case strings.IndexByte(s, 0) >= 0:
+		return "", errors.Join(ErrBadID, errors.New("contains NUL"))
+	case !utf8.ValidString(s):
+		return "", errors.Join(ErrBadID, errors.New("not valid UTF-8"))
+	}
+	return s, nil
+}
+
+// numInt64 converts a decoded JSON number (json.Number or float64) to int64.
+func numInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		if i, err := n.Int64(); err == nil {
+			return i, true
+		}
+		if f, err := n.Float64(); err == nil {
+			return int64(f), true
+		}
+	case float64:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// numFloat converts a decoded JSON number to float64.
+func numFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+// isoMillis parses an ISO-8601 timestamp string into epoch ms.
+func isoMillis(v any) (int64, bool) {
+	s, ok := v.(string)
+	if !ok || s == "" {
+		return 0, false
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z07:00", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UnixMilli(), true
+		}
+	}
+	return 0, false
+}
+
+// truthy mirrors JavaScript truthiness for a decoded JSON value.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case json.Number:
+		f, err := x.Float64()
+		return err != nil || (f != 0 && f == f)
+	default:
+		return true
+	}
+}
+
+// isNumericKey reports whether k is a non-negative decimal integer as
+// JavaScript writes array indexes ("0", "1", ..., no leading zeros).
+func isNumericKey(k string) bool {
+	if k == "" || (len(k) > 1 && k[0] == '0') {
+		return false
+	}
+	_, err := strconv.ParseUint(k, 10, 64)
+	return err == nil
+}
+
+// isArraySpread reports whether m is the junk "array spread into an object"
+// of FORMAT.md §3.3: it has at least one numeric-string key.
+func isArraySpread(m map[string]any) bool {
+	for k := range m {
+		if isNumericKey(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// cloneValue deep-copies a decoded JSON value.
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = cloneValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = cloneValue(e)
+		}
+		return s
+	default:
+		return v
+	}
+}
+
+func cloneDoc(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return cloneValue(m).(map[string]any)
+}

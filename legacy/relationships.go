@@ -1,0 +1,160 @@
+package legacy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+)
+
+// relationshipTypes are the old app's RelationshipType values (§7.1); a
+// link between two entity types uses the one naming both.
+var relationshipTypes = []string{
+	"task-note", "task-session", "note-session", "task-topic", "note-topic", "note-company", "note-contact",
+	"note-parent", "task-company", "task-contact", "session-company", "session-contact", "session-topic",
+	"task-file", "note-file", "session-file", "task-task", "project-task", "project-note", "goal-task",
+}
+
+func relationshipType(a, b string) string {
+	for _, t := range relationshipTypes {
+		if t == a+"-"+b || t == b+"-"+a {
+			return t
+		}
+	}
+	return a + "-" + b
+}
+
+// legacyLink is one legacy link field: the field, whether it is an array,
+// and the entity type it points to ("topic" means "topic, company or
+// contact, whichever collection holds the id", for era-A topics).
+type legacyLink struct {
+	Field, Target string
+	Array         bool
+	Type          string // explicit relationship type, "" to derive
+}
+
+var legacyLinks = map[string][]legacyLink{
+	"notes": {
+		{Field: "topicId", Target: "topic"}, {Field: "topicIds", Target: "topic", Array: true},
+		{Field: "companyIds", Target: "company", Array: true}, {Field: "contactIds", Target: "contact", Array: true},
+		{Field: "sourceSessionId", Target: "session"}, {Field: "parentNoteId", Target: "note", Type: "note-parent"},
+	},
+	"tasks": {
+		{Field: "topicId", Target: "topic"}, {Field: "companyIds", Target: "company", Array: true},
+		{Field: "contactIds", Target: "contact", Array: true}, {Field: "noteId", Target: "note"},
+		{Field: "sourceNoteId", Target: "note"}, {Field: "sourceSessionId", Target: "session"},
+		{Field: "aiContext.sourceNoteId", Target: "note"},
+	},
+	"sessions": {
+		{Field: "extractedTaskIds", Target: "task", Array: true}, {Field: "extractedNoteIds", Target: "note", Array: true},
+		{Field: "companyIds", Target: "company", Array: true}, {Field: "contactIds", Target: "contact", Array: true},
+		{Field: "trackingNoteId", Target: "note"},
+	},
+}
+
+var entityTypeOf = map[string]string{"notes": "note", "tasks": "task", "sessions": "session"}
+
+// convertRelationships keeps every legacy link field and adds the
+// equivalent relationships entry unless an equal link already exists.
+func (s *scanner) convertRelationships() error {
+	for _, coll := range []string{"notes", "tasks", "sessions"} {
+		owner := entityTypeOf[coll]
+		for id, e := range s.ds.Collections[coll] {
+			created := firstString(e.Doc, "createdAt", "timestamp", "startTime")
+			if created == "" {
+				created = "1970-01-01T00:00:00.000Z"
+			}
+			existing, _ := e.Doc["relationships"].([]any)
+			have := map[string]bool{}
+			for _, r := range existing {
+				if m, ok := r.(map[string]any); ok {
+					have[pairKey(m["sourceType"], m["sourceId"], m["targetType"], m["targetId"])] = true
+				}
+			}
+			var added []any
+			for _, l := range legacyLinks[coll] {
+				for _, target := range linkValues(e.Doc, l) {
+					ttype := l.Target
+					if ttype == "topic" {
+						switch {
+						case s.has("companies", target):
+							ttype = "company"
+						case s.has("contacts", target):
+							ttype = "contact"
+						}
+					}
+					pk := pairKey(owner, id, ttype, target)
+					if have[pk] {
+						continue
+					}
+					have[pk] = true
+					rtype := l.Type
+					if rtype == "" {
+						rtype = relationshipType(owner, ttype)
+					}
+					sum := sha256.Sum256([]byte(coll + "\x00" + id + "\x00" + l.Field + "\x00" + target))
+					added = append(added, map[string]any{
+						"id": "rel-legacy-" + hex.EncodeToString(sum[:8]), "type": rtype,
+						"sourceType": owner, "sourceId": id, "targetType": ttype, "targetId": target,
+						"metadata":  map[string]any{"source": "migration", "createdAt": created, "extra": map[string]any{"legacyField": l.Field}},
+						"canonical": true,
+					})
+				}
+			}
+			if len(added) > 0 {
+				e.Doc["relationships"] = append(append([]any{}, existing...), added...)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *scanner) has(coll, id string) bool {
+	_, ok := s.ds.Collections[coll][id]
+	return ok
+}
+
+// pairKey identifies a link regardless of direction and type name.
+func pairKey(at, aid, bt, bid any) string {
+	a, _ := at.(string)
+	ai, _ := aid.(string)
+	b, _ := bt.(string)
+	bi, _ := bid.(string)
+	x, y := a+"\x00"+ai, b+"\x00"+bi
+	if x > y {
+		x, y = y, x
+	}
+	return x + "\x01" + y
+}
+
+func linkValues(doc map[string]any, l legacyLink) []string {
+	var v any = doc[l.Field]
+	if l.Field == "aiContext.sourceNoteId" {
+		ctx, _ := doc["aiContext"].(map[string]any)
+		v = ctx["sourceNoteId"]
+	}
+	var out []string
+	add := func(x any) {
+		if s, err := CheckID(x); err == nil {
+			out = append(out, s)
+		}
+	}
+	if l.Array {
+		arr, _ := v.([]any)
+		for _, x := range arr {
+			add(x)
+		}
+	} else {
+		add(v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func firstString(doc map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if s, ok := doc[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}

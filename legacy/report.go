@@ -1,0 +1,130 @@
+package legacy
+
+// Report says what Scan found, chose, skipped and could not read. It is
+// meant to be printed (kvtool migrate) and marshalled as JSON.
+type Report struct {
+	Root   string `json:"root"`   // the directory scanned
+	DBDir  string `json:"dbDir"`  // its db/ directory, relative ("" if none)
+	Layout string `json:"layout"` // "appdata", "db" or "era-a"
+
+	// Counts is the number of entities imported per collection.
+	Counts map[string]int `json:"counts"`
+	// Sources counts the winning versions per collection and source kind
+	// (SourceMain, SourceWAL, ...).
+	Sources map[string]map[string]int `json:"sources"`
+
+	WAL WALReport `json:"wal"`
+
+	Conflicts          []Conflict         `json:"conflicts,omitempty"`
+	ChecksumMismatches []ChecksumMismatch `json:"checksumMismatches,omitempty"`
+	Fallbacks          []Fallback         `json:"fallbacks,omitempty"`
+	ManifestShortfalls []ChunkIssue       `json:"manifestShortfalls,omitempty"`
+	StaleChunks        []ChunkIssue       `json:"staleChunks,omitempty"`
+	Unreadable         []Unreadable       `json:"unreadable,omitempty"`
+	OutsideDir         []string           `json:"outsideDir,omitempty"`
+	OrphanFiles        []string           `json:"orphanFiles,omitempty"`
+	JunkSkipped        []string           `json:"junkSkipped,omitempty"`
+	NotResurrected     []Dropped          `json:"notResurrected,omitempty"`
+	Deleted            []Dropped          `json:"deleted,omitempty"`
+	InvalidIDs         []InvalidEntity    `json:"invalidIds,omitempty"`
+	ChaptersRecovered  []string           `json:"chaptersRecovered,omitempty"`
+	SettingsKeys       map[string]string  `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
+	Notes              []string           `json:"notes,omitempty"`
+}
+
+// Source kinds, in ascending tie-break precedence (see doc.go).
+const (
+	SourceExport    = "export"     // a state or export file found in the directory
+	SourceBackup    = "backup"     // <key>.backup.json, <key>.<ms>.backup.json, backups/, rollback points
+	SourceStaged    = "staged"     // .tx-<ms>/ or tx-temp-<ms>/
+	SourcePerEntity = "per-entity" // <c>/<singular>-<id>.json[.gz], db/db/ replay junk
+	SourceTmp       = "tmp"        // <key>.tmp.json
+	SourceMain      = "main"       // <key>.json, chunked session files
+	SourceWAL       = "wal"        // db/wal.log
+)
+
+var sourceRank = map[string]int{
+	SourceExport: 0, SourceBackup: 1, SourceStaged: 2, SourcePerEntity: 3,
+	SourceTmp: 4, SourceMain: 5, SourceWAL: 6,
+}
+
+// WALReport summarises the write-ahead log replay.
+type WALReport struct {
+	Present    bool      `json:"present"`
+	Checkpoint int64     `json:"checkpoint"` // epoch ms from wal.checkpoint, 0 if none
+	Entries    int       `json:"entries"`    // lines decoded
+	Replayed   int       `json:"replayed"`   // write/delete entries used as candidates
+	Skipped    []WALSkip `json:"skipped,omitempty"`
+}
+
+// WALSkip is a WAL line or entry that was not replayed, with the reason.
+type WALSkip struct {
+	Line          int    `json:"line"`
+	ID            string `json:"id,omitempty"`
+	TransactionID string `json:"transactionId,omitempty"`
+	Reason        string `json:"reason"`
+}
+
+// Version names one candidate version of an entity or key.
+type Version struct {
+	Source string `json:"source"` // path relative to the root, "#L<n>" for WAL lines
+	Kind   string `json:"kind"`   // a Source* constant
+	Time   int64  `json:"time"`   // epoch ms: entity time or file/WAL timestamp
+}
+
+// Conflict is an entity with differing candidate versions and the choice.
+type Conflict struct {
+	Collection string    `json:"collection"`
+	ID         string    `json:"id"`
+	Winner     Version   `json:"winner"`
+	Losers     []Version `json:"losers"`
+	Reason     string    `json:"reason"` // "version", "updatedAt", "time" or "precedence"
+}
+
+// ChecksumMismatch is an advisory checksum that did not match; the data
+// was kept.
+type ChecksumMismatch struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"` // "envelope" (31-bit base 36) or "sha256"
+}
+
+// Fallback records that a key's main file was bad or missing and which
+// older copy was used instead.
+type Fallback struct {
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+	Used   string `json:"used"` // "" when no usable copy existed
+}
+
+// ChunkIssue is a chunk manifest problem of one chunked session.
+type ChunkIssue struct {
+	SessionID string `json:"sessionId"`
+	Which     string `json:"which"` // for example "screenshots/chunk-002"
+	Detail    string `json:"detail"`
+}
+
+// Unreadable is a file that could not be decoded; its bytes are kept in
+// Dataset.Extras under "unreadable:<path>".
+type Unreadable struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// Dropped is an entity (or key) seen only in a source that must not
+// resurrect it, or removed by a newer delete.
+type Dropped struct {
+	Collection string `json:"collection"`
+	ID         string `json:"id"`
+	Source     string `json:"source"`
+	Reason     string `json:"reason"`
+}
+
+// InvalidEntity is a record without a usable id.
+type InvalidEntity struct {
+	Collection string `json:"collection"`
+	Source     string `json:"source"`
+	Index      int    `json:"index"` // position in its array, -1 if not in one
+	Reason     string `json:"reason"`
+}
+
+func (r *Report) note(s string) { r.Notes = append(r.Notes, s) }

@@ -1,0 +1,191 @@
+package legacy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+type walUpsert struct {
+	coll, id string
+	doc      map[string]any
+	ts       int64
+	source   string
+}
+
+// arrayCollections are keys whose payload is an array of entities.
+var arrayCollections = map[string]bool{
+	"sessions": true, "notes": true, "tasks": true, "topics": true,
+	"companies": true, "contacts": true, "attachments": true,
+}
+
+// walkWAL calls fn for every decodable line and bad for the others.
+func walkWAL(r io.Reader, fn func(WALEntry), bad func(WALLineError)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	n := 0
+	for {
+		line, rerr := br.ReadBytes('\n')
+		if len(line) > 0 {
+			n++
+			last := rerr != nil || !hasMore(br)
+			if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
+				e, err := ParseWALLine(trimmed)
+				if err != nil {
+					bad(WALLineError{Line: n, Last: last, Err: err})
+				} else {
+					e.Line = n
+					fn(e)
+				}
+			}
+		}
+		if rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				return nil
+			}
+			return rerr
+		}
+	}
+}
+
+// readWAL replays db/wal.log by the rules of FORMAT.md §5.4. Pass one
+// learns which transactions committed; pass two keeps, per key, only the
+// newest whole-key write, plus entity upserts and deletes, so memory is
+// bounded by one version per key.
+func (s *scanner) readWAL() error {
+	w := &s.rep.WAL
+	if s.ckptPath != "" {
+		b, err := s.readFile(s.ckptPath)
+		if err == nil {
+			if ms, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); perr == nil {
+				w.Checkpoint = ms
+				s.seen(ms)
+			} else {
+				s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: s.ckptPath, Error: "not a decimal timestamp"})
+			}
+		}
+	}
+	if s.walPath == "" {
+		return nil
+	}
+	w.Present = true
+	committed, rolledBack := map[string]bool{}, map[string]bool{}
+	pass := func(fn func(WALEntry), bad func(WALLineError)) error {
+		f, err := os.Open(s.abs(s.walPath))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return walkWAL(f, fn, bad)
+	}
+	err := pass(func(e WALEntry) {
+		w.Entries++
+		switch e.Operation {
+		case OpTxCommit:
+			committed[e.TransactionID] = true
+		case OpTxAbort:
+			rolledBack[e.TransactionID] = true
+		}
+	}, func(le WALLineError) {
+		reason := "undecodable line: " + le.Err.Error()
+		if le.Last {
+			reason = "truncated last line (tolerated): " + le.Err.Error()
+		}
+		w.Skipped = append(w.Skipped, WALSkip{Line: le.Line, Reason: reason})
+	})
+	if err != nil {
+		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: s.walPath, Error: err.Error()})
+		return nil
+	}
+	err = pass(func(e WALEntry) {
+		if e.Operation != OpWrite && e.Operation != OpDelete {
+			return
+		}
+		s.seen(e.Timestamp)
+		skip := func(reason string) {
+			w.Skipped = append(w.Skipped, WALSkip{Line: e.Line, ID: e.ID, TransactionID: e.TransactionID, Reason: reason})
+		}
+		switch {
+		case w.Checkpoint > 0 && e.Timestamp <= w.Checkpoint:
+			skip("at or before checkpoint")
+			return
+		case e.TransactionID != "" && rolledBack[e.TransactionID]:
+			skip("transaction rolled back")
+			return
+		case e.TransactionID != "" && !committed[e.TransactionID]:
+			skip("transaction never committed")
+			return
+		}
+		if reason := s.applyWAL(e); reason != "" {
+			skip(reason)
+			return
+		}
+		w.Replayed++
+	}, func(WALLineError) {})
+	if err != nil {
+		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: s.walPath, Error: err.Error()})
+	}
+	return nil
+}
+
+// applyWAL turns one committed entry into candidates. It returns a skip
+// reason, or "".
+func (s *scanner) applyWAL(e WALEntry) string {
+	source := fmt.Sprintf("%s#L%d", s.walPath, e.Line)
+	key, coll, fileID := NormalizeKey(e.Collection)
+	if key == "" || strings.HasPrefix(key, "/") || strings.Contains("/"+key+"/", "/../") {
+		return "unusable collection " + strconvQuote(e.Collection)
+	}
+	if coll != "" {
+		if e.Operation == OpDelete {
+			s.walDeletes = append(s.walDeletes, walUpsert{coll: coll, id: fileID, ts: e.Timestamp, source: source})
+			return ""
+		}
+		return s.walEntity(coll, e, source)
+	}
+	if arrayCollections[key] && e.Operation == OpWrite {
+		if m, ok := e.Data.(map[string]any); ok {
+			if isArraySpread(m) {
+				s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
+				return "array spread into an object (junk)"
+			}
+			if _, has := m["id"]; has {
+				return s.walEntity(key, e, source)
+			}
+			return "object without id written to array collection " + key
+		}
+		if _, ok := e.Data.([]any); !ok {
+			return "payload of " + key + " is " + kindOf(e.Data) + ", not an array"
+		}
+	}
+	v := &keyVersion{data: e.Data, kind: SourceWAL, source: source, time: e.Timestamp, seq: s.nextSeq(), deleted: e.Operation == OpDelete}
+	if old := s.walKeys[key]; len(old) == 0 || newerKey(v, old[0]) {
+		s.walKeys[key] = []*keyVersion{v}
+	}
+	s.noteSessionFile(key, source, false)
+	return ""
+}
+
+func (s *scanner) walEntity(coll string, e WALEntry, source string) string {
+	m, ok := e.Data.(map[string]any)
+	if !ok {
+		return "entity payload is " + kindOf(e.Data)
+	}
+	if isArraySpread(m) {
+		s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
+		return "array spread into an object (junk)"
+	}
+	id, err := CheckID(m["id"])
+	if err != nil {
+		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: -1, Reason: err.Error()})
+		return "entity without usable id"
+	}
+	s.walUpserts = append(s.walUpserts, walUpsert{coll: coll, id: id, doc: m, ts: e.Timestamp, source: source})
+	return ""
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,116 @@
+package legacy
+
+import (
+	"sort"
+	"strings"
+)
+
+// derivedKeys are storage keys that hold rebuildable or technical data
+// (FORMAT.md §6) and are not imported.
+var derivedKeys = map[string]bool{
+	"session-indexes": true, "note-indexes": true, "task-indexes": true, "cache": true,
+	"migration-status": true, "ca-attachment-index": true, "rollback-points-index": true,
+	"session-index": true,
+}
+
+func isDerivedKey(k string) bool {
+	if derivedKeys[k] || strings.HasPrefix(k, "__migration") || strings.HasPrefix(k, "enrichment/") {
+		return true
+	}
+	first, _, _ := strings.Cut(k, "/")
+	return first == "sessions" || first == "rollback-points" || first == "attachments-ca"
+}
+
+// buildSettingsAndExtras merges settings newest-per-top-level-key across
+// the main file, .tmp/staged/WAL copies and the newest timestamped
+// backups (FORMAT.md §7.7), then fills AISettings, Preferences and Extras.
+func (s *scanner) buildSettingsAndExtras() error {
+	if main := s.resolveKey("settings", false); main != nil {
+		vs := append([]*keyVersion(nil), s.versions["settings"]...)
+		if main.kind == SourceBackup {
+			vs = append(vs, main)
+		}
+		if s.opts.SettingsBackups > 0 {
+			for i, b := range s.sortedBackups("settings") {
+				if i >= s.opts.SettingsBackups {
+					break
+				}
+				if env, err := s.readEnvelope(b.path, false); err == nil {
+					vs = append(vs, &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq()})
+				}
+			}
+			if kf := s.keys["settings"]; kf != nil && kf.single != "" {
+				if env, err := s.readEnvelope(kf.single, false); err == nil {
+					vs = append(vs, &keyVersion{data: env.Data, kind: SourceBackup, source: kf.single, time: env.Timestamp, seq: s.nextSeq()})
+				}
+			}
+		}
+		sort.SliceStable(vs, func(i, j int) bool { return newerKey(vs[i], vs[j]) })
+		merged := map[string]any{}
+		from := map[string]string{}
+		// The winner's keys always come from the winner, then each missing
+		// key from the newest older copy that has it.
+		ordered := append([]*keyVersion{main}, vs...)
+		for _, v := range ordered {
+			m, ok := v.data.(map[string]any)
+			if !ok {
+				continue
+			}
+			for k, val := range m {
+				if _, done := merged[k]; !done {
+					merged[k] = val
+					from[k] = v.source
+				}
+			}
+		}
+		if _, ok := main.data.(map[string]any); ok || len(merged) > 0 {
+			s.ds.Settings = merged
+			s.rep.SettingsKeys = from
+		}
+	} else if v, ok := s.stateVals["settings"].(map[string]any); ok {
+		s.ds.Settings = v
+	}
+	if v := s.resolveKey("aiSettings", false); v != nil {
+		s.ds.AISettings = v.data
+	} else if x, ok := s.ds.Settings["aiSettings"]; ok {
+		s.ds.AISettings = x
+	} else if x, ok := s.stateVals["aiSettings"]; ok {
+		s.ds.AISettings = x
+	}
+	if v := s.resolveKey("preferences", false); v != nil {
+		s.ds.Preferences = v.data
+	} else if ui, ok := s.ds.Settings["ui"].(map[string]any); ok && ui["preferences"] != nil {
+		s.ds.Preferences = ui["preferences"]
+	} else if x, ok := s.stateVals["preferences"]; ok {
+		s.ds.Preferences = x
+	}
+	keys := make([]string, 0, len(s.keys))
+	for k := range s.keys {
+		keys = append(keys, k)
+	}
+	for k := range s.walKeys {
+		if _, ok := s.keys[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if arrayCollections[k] || k == "settings" || k == "aiSettings" || k == "preferences" || isDerivedKey(k) {
+			continue
+		}
+		if _, _, id := NormalizeKey(k); id != "" {
+			continue
+		}
+		kf := s.keys[k]
+		if kf != nil && kf.main == "" && kf.tmp == "" && len(kf.staged) == 0 && len(s.walKeys[k]) == 0 {
+			if !strings.Contains(k, "/") {
+				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Source: s.dbRel + k + ".json", ID: k, Reason: "key has only backups (deleted); not imported"})
+			}
+			continue
+		}
+		if v := s.resolveKey(k, false); v != nil {
+			s.ds.Extras[k] = v.data
+		}
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package legacy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+)
+
+// WAL operations (FORMAT.md §5.2).
+const (
+	OpWrite    = "write"
+	OpDelete   = "delete"
+	OpTxStart  = "transaction-start"
+	OpTxCommit = "transaction-commit"
+	OpTxAbort  = "transaction-rollback"
+)
+
+// WALEntry is one decoded line of db/wal.log.
+type WALEntry struct {
+	ID            string
+	Timestamp     int64 // epoch ms
+	Operation     string
+	Collection    string // storage key, per-entity file path, or ""
+	Data          any    // present on writes (HasData)
+	HasData       bool
+	Checksum      string
+	TransactionID string
+	Line          int // 1-based line number in wal.log (set by ReadWAL)
+}
+
+// ParseWALLine decodes one WAL line. It requires a JSON object with a
+// numeric timestamp and a known operation; errors wrap ErrCorrupt.
+func ParseWALLine(line []byte) (WALEntry, error) {
+	var e WALEntry
+	v, err := decodeJSON(line)
+	if err != nil {
+		return e, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return e, corruptf("WAL line is not an object")
+	}
+	ts, ok := numInt64(m["timestamp"])
+	if !ok {
+		return e, corruptf("WAL entry without a numeric timestamp")
+	}
+	e.Timestamp = ts
+	op, _ := m["operation"].(string)
+	switch op {
+	case OpWrite, OpDelete, OpTxStart, OpTxCommit, OpTxAbort:
+	default:
+		return e, corruptf("WAL entry with unknown operation %q", op)
+	}
+	e.Operation = op
+	e.ID, _ = m["id"].(string)
+	e.Collection, _ = m["collection"].(string)
+	e.Checksum, _ = m["checksum"].(string)
+	e.TransactionID, _ = m["transactionId"].(string)
+	e.Data, e.HasData = m["data"]
+	if op == OpWrite && !e.HasData {
+		return e, corruptf("WAL write without data")
+	}
+	if (op == OpWrite || op == OpDelete) && e.Collection == "" {
+		return e, corruptf("WAL %s without a collection", op)
+	}
+	return e, nil
+}
+
+// WALLineError is a WAL line that could not be decoded.
+type WALLineError struct {
+	Line int
+	Last bool // the final line: a truncated tail, tolerated
+	Err  error
+}
+
+// ReadWAL parses every line of a WAL. Bad lines are returned in bad, not
+// as an error, so one damaged line never hides the others; a bad last
+// line is the expected trace of a crash mid-rewrite. The error is only
+// for read failures of r.
+func ReadWAL(r io.Reader) (entries []WALEntry, bad []WALLineError, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	n := 0
+	for {
+		line, rerr := br.ReadBytes('\n')
+		if len(line) > 0 {
+			n++
+			last := rerr == io.EOF || !hasMore(br)
+			trimmed := bytes.TrimSpace(line)
+			if len(trimmed) > 0 {
+				e, perr := ParseWALLine(trimmed)
+				if perr != nil {
+					bad = append(bad, WALLineError{Line: n, Last: last, Err: perr})
+				} else {
+					e.Line = n
+					entries = append(entries, e)
+				}
+			}
+		}
+		if rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				return entries, bad, nil
+			}
+			return entries, bad, rerr
+		}
+	}
+}
+
+func hasMore(br *bufio.Reader) bool {
+	_, err := br.Peek(1)
+	return err == nil
+}
+
+// entityCollections are the array collections that have per-entity files,
+// with the singular prefix the old app used (collection minus its last
+// character, hence "companie").
+var entityCollections = map[string]string{
+	"sessions":  "session",
+	"notes":     "note",
+	"tasks":     "task",
+	"topics":    "topic",
+	"companies": "companie",
+	"contacts":  "contact",
+}
+
+// NormalizeKey turns a WAL collection or a file path relative to db/ into
+// a storage key: leading "db/" prefixes and a trailing ".json", ".json.gz"
+// or replay-junk ".json.json"/".json.gz.json" are stripped. When the key
+// names a per-entity file (<collection>/<singular>-<id>) it also returns
+// the collection and id.
+func NormalizeKey(p string) (key, collection, id string) {
+	p = strings.TrimPrefix(p, "./")
+	for strings.HasPrefix(p, "db/") {
+		p = p[3:]
+	}
+	for _, suf := range []string{".json.gz.json", ".json.json", ".json.gz", ".json"} {
+		if strings.HasSuffix(p, suf) {
+			p = p[:len(p)-len(suf)]
+			break
+		}
+	}
+	key = p
+	c, rest, ok := strings.Cut(p, "/")
+	if !ok || strings.Contains(rest, "/") {
+		return key, "", ""
+	}
+	singular, ok := entityCollections[c]
+	if !ok || !strings.HasPrefix(rest, singular+"-") || len(rest) == len(singular)+1 {
+		return key, "", ""
+	}
+	return key, c, rest[len(singular)+1:]
+}

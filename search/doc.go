@@ -1,0 +1,90 @@
+// Package search is Cairn's full-text index: a Bleve v2 (scorch) index in
+// <store>/search, derived from the primary bbolt data.
+//
+// # What it owns
+//
+// The directory given to Open and everything in it, and the rules that turn
+// an entity into indexed text (extract.go) under one static mapping
+// (mapping.go) whose version is MappingVersion. Every entity becomes one
+// Bleve document with id collection + "/" + id (collections never contain
+// "/", ids may; the id is split at the first "/") and these fields:
+//
+//	collection  keyword, stored        the collection name (filters)
+//	rev         keyword, stored, doc values  the revision, decimal (Walk)
+//	name        English text, stored   sessions/topics/companies/contacts/
+//	                                   attachments name, tasks title
+//	body        English text, stored   every other extracted text (below)
+//	tags        English text, stored   tags[]
+//	name_kw     keyword, lower-cased   the whole name
+//	tags_kw     keyword, lower-cased   each whole tag
+//	startTime endTime timestamp lastUpdated createdAt dueDate
+//	            datetime, doc values   when the value is an ISO 8601 string
+//	                                   or epoch milliseconds; else skipped
+//
+// Text extracted per collection (a missing or wrong-typed field is skipped):
+//
+//	sessions     name; description, summary.narrative, summary.achievements[],
+//	             summary.blockers[], fullTranscription,
+//	             screenshots[].aiAnalysis.{summary,detectedActivity,extractedText},
+//	             audioSegments[].transcription; tags[]; startTime, endTime
+//	notes        content, summary, updates[].content; tags[]; timestamp, lastUpdated
+//	tasks        title; description, subtasks[].title; tags[]; createdAt, dueDate
+//	topics, companies, contacts
+//	             name; every string of profile; lastUpdated
+//	attachments  name; aiAnalysis.description, aiAnalysis.extractedText; lastUpdated
+//	others       name (or title); every other top-level string; tags[]; lastUpdated
+//
+// The English analyzer lower-cases, drops stop words and stems (Porter), so
+// "meetings" finds "meeting".
+//
+// Two internal keys live in the index beside the documents:
+// cairn.mappingVersion and cairn.lastApplied, the change-log sequence of the
+// last Apply, written in the same Bleve batch as that call's documents.
+//
+// # Query semantics
+//
+// Search text is plain words, never a query language: it is analysed like the
+// indexed text and every distinct word must occur in the document (AND), each
+// in any of name, body or tags (a conjunction of per-word disjunctions of
+// term queries; a word in the name weighs 2, in tags 1.5, in the body 1).
+// Hits are ordered by score, then by id. A collection filter is a Bleve
+// boolean filter clause, so it does not change scores.
+//
+// # What it never does
+//
+// It is never the source of truth: anything in it can be recomputed from the
+// primary store, and Open throws away an index it cannot trust rather than
+// fail. It never imports kv, txn or secondary; kv feeds it from the change
+// log after commit and decides when to catch up or rebuild. It never blocks
+// writers of the primary store: Apply is called after a bbolt commit, on
+// kv's schedule, and a slow or failed Apply only delays search.
+//
+// # Crash behaviour
+//
+// Apply returns after scorch has persisted and fsynced the batch (the
+// default, safe mode; "unsafe_batch" is never set). A process killed at any
+// moment leaves either the state of some acknowledged Apply, or a later one
+// whose documents and LastApplied agree. Large Apply calls are cut into
+// several Bleve batches and only the last carries lastSeq, so a crash in the
+// middle can leave documents newer than LastApplied; re-applying from
+// LastApplied repairs that, because Apply is idempotent.
+//
+// # Caveats
+//
+//   - LastApplied never moves backwards across Open except to 0 with
+//     OpenResult.Rebuilt; the caller must then re-feed every document (Reset
+//     is the same on demand). If scorch can only load an older snapshot
+//     (a segment file lost or damaged), Open treats the index as damaged.
+//   - Bleve does not checksum segments at open: a flipped byte inside a
+//     segment can go unnoticed until a search reads it. Searches then return
+//     an error (panics inside Bleve are recovered and marked ErrCorrupt);
+//     the remedy is Reset and a re-feed. Drift checks use Walk.
+//   - Bleve's scorch writes some diagnostics (for example "unable to load
+//     snapshot ... continuing") with the standard log package.
+//   - Stored text makes the index roughly as large as the extracted text
+//     again; it is what highlighting needs.
+//   - Emails, URLs and dotted names are single tokens ("acme.example").
+//     HTML in notes is indexed as text (tag names become words).
+//   - Only one Index may be open on a directory: a second Open, in this or
+//     another process, fails with ErrBusy after about a second.
+package search

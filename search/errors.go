@@ -1,0 +1,38 @@
+package search
+
+import (
+	"errors"
+
+	"github.com/cairnkv/cairn/buckets"
+)
+
+// ErrClosed is returned by every method called after Close.
+var ErrClosed = errors.New("search: index closed")
+
+// ErrInvalidChange is returned by Apply when a Change has an empty or
+// malformed collection or id. Nothing of the call is applied.
+var ErrInvalidChange = errors.New("search: invalid change")
+
+// ErrEmptyQuery is returned by Search and MatchIDs when the query text holds
+// no searchable word: it is empty, only punctuation, or only English stop
+// words ("the", "and").
+var ErrEmptyQuery = errors.New("search: query has no searchable words")
+
+// ErrQueryTooLong is returned by Search and MatchIDs when the query text has
+// more than MaxQueryTerms distinct words or more than MaxQueryBytes bytes.
+var ErrQueryTooLong = errors.New("search: query too long")
+
+// ErrBadOptions is returned by Search when SearchOptions hold a negative
+// Limit or Offset, or a collection name that cannot exist.
+var ErrBadOptions = errors.New("search: bad search options")
+
+// ErrBusy is returned by Open when another open handle (in this or another
+// process) holds the index. The index is left alone: a busy index is never
+// mistaken for a damaged one and wiped.
+var ErrBusy = errors.New("search: index in use by another handle")
+
+// ErrCorrupt marks an index found damaged after it was opened (a panic or a
+// decoding error inside Bleve while searching or walking). It is the same
+// sentinel as buckets.ErrCorrupt so errors.Is works at every layer; the
+// remedy is Reset and a re-feed from the primary store.
+var ErrCorrupt = buckets.ErrCorrupt

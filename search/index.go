@@ -1,0 +1,353 @@
+package search
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+)
+
+// lockTimeout bounds how long Open waits for the index's lock (Bleve's
+// root.bolt flock) before returning ErrBusy. A variable so tests can shorten it.
+var lockTimeout = time.Second
+
+// Index is the derived full-text index of one store. It is safe for
+// concurrent use: searches run in parallel with each other and with Apply;
+// Apply calls are serialised; Reset and Close wait for running calls.
+type Index struct {
+	dir  string
+	opts Options
+
+	applyMu sync.Mutex    // serialises Apply and Reset, so lastSeq only moves in call order
+	last    atomic.Uint64 // LastApplied, mirrored from the index
+
+	mu struct {
+		sync.RWMutex
+		bi       bleve.Index // nil once closed
+		analyzer analysis.Analyzer
+	}
+}
+
+// OpenResult says what Open found.
+type OpenResult struct {
+	// Rebuilt is true when the index was missing, could not be opened, or
+	// carried another MappingVersion, and was recreated empty. The caller
+	// must then feed every document again (LastApplied is 0).
+	Rebuilt bool
+	// Reason says why the index was recreated; empty when Rebuilt is false.
+	Reason string
+}
+
+// Open opens the index in dir (normally <store>/search), creating dir with
+// mode 0700 if needed.
+//
+// Open never fails merely because the index is damaged: if the index is
+// missing, cannot be opened (corrupt or truncated files, debris of a crash
+// during creation) or carries another MappingVersion, Open deletes dir's
+// contents, creates an empty index and reports Rebuilt with a Reason. It
+// fails if opts are invalid, if dir cannot be created, if a fresh index
+// cannot be created, or with ErrBusy if another handle holds the index.
+//
+// A nil opts means the defaults (see Options).
+func Open(dir string, opts *Options) (*Index, OpenResult, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, OpenResult{}, err
+	}
+	if dir == "" {
+		return nil, OpenResult{}, errors.New("search: open: empty directory name")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, OpenResult{}, fmt.Errorf("search: open: %w", err)
+	}
+
+	var res OpenResult
+	bi, last, reason, err := openExisting(dir)
+	if err != nil {
+		return nil, res, err
+	}
+	if reason != "" {
+		bi, err = recreate(dir)
+		if err != nil {
+			return nil, res, fmt.Errorf("search: open %s: recreating index (%s): %w", dir, reason, err)
+		}
+		res = OpenResult{Rebuilt: true, Reason: reason}
+		last = 0
+	}
+	ix := &Index{dir: dir, opts: o}
+	if err := ix.setLocked(bi); err != nil {
+		return nil, OpenResult{}, errors.Join(err, bi.Close())
+	}
+	ix.last.Store(last)
+	return ix, res, nil
+}
+
+// setLocked installs bi as the open Bleve index. The caller holds mu or owns
+// ix exclusively.
+func (ix *Index) setLocked(bi bleve.Index) error {
+	a := bi.Mapping().AnalyzerNamed(textAnalyzer)
+	if a == nil {
+		return fmt.Errorf("search: analyzer %q missing from the mapping", textAnalyzer)
+	}
+	ix.mu.bi = bi
+	ix.mu.analyzer = a
+	return nil
+}
+
+// openExisting opens the index in dir. A non-empty reason means the index
+// must be recreated; err is only for a busy index.
+func openExisting(dir string) (bi bleve.Index, last uint64, reason string, err error) {
+	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err != nil {
+		entries, _ := os.ReadDir(dir)
+		if len(entries) == 0 {
+			return nil, 0, "no index", nil
+		}
+		return nil, 0, fmt.Sprintf("no index metadata (%d stray entries)", len(entries)), nil
+	}
+
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				reason = fmt.Sprintf("index unopenable: bleve panicked: %v", r)
+			}
+		}()
+		bi, err = bleve.OpenUsing(dir, map[string]any{"bolt_timeout": lockTimeout.String()})
+	}()
+	if reason != "" {
+		return nil, 0, reason, nil
+	}
+	if err != nil {
+		if strings.Contains(err.Error(), "timeout") {
+			return nil, 0, "", fmt.Errorf("%w: %s: %v", ErrBusy, dir, err)
+		}
+		return nil, 0, fmt.Sprintf("index unopenable: %v", err), nil
+	}
+
+	reason = checkOpened(bi, &last)
+	if reason != "" {
+		if cerr := closeGuarded(bi); cerr != nil {
+			reason += fmt.Sprintf(" (and closing it: %v)", cerr)
+		}
+		return nil, 0, reason, nil
+	}
+	return bi, last, "", nil
+}
+
+// checkOpened looks at an index that opened and returns a reason to recreate
+// it, or "" with *last set.
+func checkOpened(bi bleve.Index, last *uint64) (reason string) {
+	defer func() {
+		if r := recover(); r != nil {
+			reason = fmt.Sprintf("index damaged: bleve panicked: %v", r)
+		}
+	}()
+	adv, err := bi.Advanced()
+	if err != nil {
+		return fmt.Sprintf("index unusable: %v", err)
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return fmt.Sprintf("index is %T, not scorch", adv)
+	}
+	if reason := checkNewestSnapshot(sc); reason != "" {
+		return reason
+	}
+	v, err := bi.GetInternal(keyMappingVersion)
+	if err != nil {
+		return fmt.Sprintf("index unreadable: %v", err)
+	}
+	if v == nil {
+		return "index has no mapping version (creation interrupted?)"
+	}
+	if string(v) != strconv.Itoa(MappingVersion) {
+		return fmt.Sprintf("index has mapping version %q, want %d", v, MappingVersion)
+	}
+	b, err := bi.GetInternal(keyLastApplied)
+	if err != nil {
+		return fmt.Sprintf("index unreadable: %v", err)
+	}
+	switch len(b) {
+	case 0:
+		*last = 0
+	case 8:
+		*last = binary.BigEndian.Uint64(b)
+	default:
+		return fmt.Sprintf("index has a malformed last-applied mark (%d bytes)", len(b))
+	}
+	if _, err := bi.DocCount(); err != nil {
+		return fmt.Sprintf("index unreadable: %v", err)
+	}
+	// One tiny search touches every segment's dictionary and stored data.
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1, 0, false)
+	req.Fields = []string{fieldRev}
+	if _, err := bi.Search(req); err != nil {
+		return fmt.Sprintf("index unsearchable: %v", err)
+	}
+	return ""
+}
+
+// checkNewestSnapshot returns a reason to recreate the index if scorch did
+// not load its newest persisted snapshot. When a snapshot's segment file is
+// missing or damaged, scorch silently falls back to an older snapshot; that
+// state is consistent but older than what Apply acknowledged, so it is
+// treated as damage rather than handed out as if nothing happened.
+func checkNewestSnapshot(sc *scorch.Scorch) string {
+	epochs, err := sc.RootBoltSnapshotEpochs()
+	if err != nil {
+		return fmt.Sprintf("index snapshots unreadable: %v", err)
+	}
+	if len(epochs) == 0 {
+		return ""
+	}
+	snap, err := sc.LoadSnapshot(epochs[0]) // epochs are newest first
+	if err != nil {
+		return fmt.Sprintf("newest index snapshot (epoch %d) unloadable: %v", epochs[0], err)
+	}
+	newest := snap.Internal()[string(keyLastApplied)]
+	if err := snap.DecRef(); err != nil {
+		return fmt.Sprintf("index snapshot release: %v", err)
+	}
+	r, err := sc.Reader()
+	if err != nil {
+		return fmt.Sprintf("index unreadable: %v", err)
+	}
+	loaded, err := r.GetInternal(keyLastApplied)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Sprintf("index unreadable: %v", err)
+	}
+	if string(newest) != string(loaded) {
+		return fmt.Sprintf("index fell back from its newest snapshot (epoch %d)", epochs[0])
+	}
+	return ""
+}
+
+// recreate deletes everything in dir and creates an empty index there.
+func recreate(dir string) (bleve.Index, error) {
+	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	m, err := newMapping()
+	if err != nil {
+		return nil, err
+	}
+	bi, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, map[string]any{"bolt_timeout": lockTimeout.String()})
+	if err != nil {
+		return nil, err
+	}
+	// The version goes in with the first durable batch; an index whose
+	// creation was interrupted before it has no version and is recreated.
+	b := bi.NewBatch()
+	b.SetInternal(keyMappingVersion, []byte(strconv.Itoa(MappingVersion)))
+	b.SetInternal(keyLastApplied, encodeSeq(0))
+	if err := bi.Batch(b); err != nil {
+		return nil, errors.Join(err, bi.Close())
+	}
+	return bi, nil
+}
+
+func encodeSeq(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, seq)
+}
+
+// closeGuarded closes bi, turning a panic into an error.
+func closeGuarded(bi bleve.Index) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("search: close: bleve panicked: %v: %w", r, ErrCorrupt)
+		}
+	}()
+	return bi.Close()
+}
+
+// guard turns a panic inside Bleve into an error marked ErrCorrupt. Use as
+// `defer guard("op", &err)`.
+func guard(op string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("search: %s: bleve panicked (index damaged?): %v: %w", op, r, ErrCorrupt)
+	}
+}
+
+// LastApplied returns the change-log sequence recorded by the last
+// successful Apply (0 for a new or reset index). It is durable: it was
+// written in the same Bleve batch as the documents.
+func (ix *Index) LastApplied() uint64 { return ix.last.Load() }
+
+// Dir returns the directory of the index.
+func (ix *Index) Dir() string { return ix.dir }
+
+// Count returns the number of indexed documents.
+func (ix *Index) Count() (n uint64, err error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.mu.bi == nil {
+		return 0, ErrClosed
+	}
+	defer guard("count", &err)
+	n, err = ix.mu.bi.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("search: count: %w", err)
+	}
+	return n, nil
+}
+
+// Reset deletes every document and the last-applied mark: the index is
+// recreated empty and LastApplied returns 0. It waits for running calls.
+// If closing the old index fails, Reset still recreates it, and returns the
+// close error with a usable index. If recreating fails, the Index is closed.
+func (ix *Index) Reset() error {
+	ix.applyMu.Lock()
+	defer ix.applyMu.Unlock()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.mu.bi == nil {
+		return ErrClosed
+	}
+	closeErr := closeGuarded(ix.mu.bi)
+	ix.mu.bi = nil
+	bi, err := recreate(ix.dir)
+	if err != nil {
+		return fmt.Errorf("search: reset %s: %w", ix.dir, errors.Join(err, closeErr))
+	}
+	if err := ix.setLocked(bi); err != nil {
+		ix.mu.bi = nil
+		return errors.Join(err, bi.Close(), closeErr)
+	}
+	ix.last.Store(0)
+	if closeErr != nil {
+		return fmt.Errorf("search: reset %s: closing old index: %w", ix.dir, closeErr)
+	}
+	return nil
+}
+
+// Close closes the index, waiting for running calls. Every applied batch is
+// already durable. Closing twice returns nil.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.mu.bi == nil {
+		return nil
+	}
+	err := closeGuarded(ix.mu.bi)
+	ix.mu.bi = nil
+	if err != nil {
+		return fmt.Errorf("search: close %s: %w", ix.dir, err)
+	}
+	return nil
+}

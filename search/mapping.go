@@ -1,0 +1,104 @@
+package search
+
+import (
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// MappingVersion is the version of the index mapping and of the text
+// extraction rules. Open recreates (empty) any index that carries another
+// version, so bump it whenever mapping.go or extract.go changes what ends up
+// in the index.
+const MappingVersion = 1
+
+// Field names of the flat document indexed for every entity. One mapping
+// serves every collection.
+const (
+	fieldCollection = "collection" // keyword (exact), stored: the collection name
+	fieldRev        = "rev"        // keyword, stored, doc values: the revision in decimal
+	fieldName       = "name"       // text (English), stored: name or title
+	fieldBody       = "body"       // text (English), stored: every other text
+	fieldTags       = "tags"       // text (English), stored: tags
+	fieldNameKW     = "name_kw"    // keyword, lowercased: whole name
+	fieldTagsKW     = "tags_kw"    // keyword, lowercased: whole tags
+)
+
+// dateFields are the datetime fields, named after the document fields they
+// come from. A value that does not parse is skipped.
+var dateFields = []string{"startTime", "endTime", "timestamp", "lastUpdated", "createdAt", "dueDate"}
+
+// Internal (non-document) keys kept in the Bleve index.
+var (
+	keyLastApplied    = []byte("cairn.lastApplied")    // 8 bytes big-endian
+	keyMappingVersion = []byte("cairn.mappingVersion") // decimal text
+)
+
+const (
+	textAnalyzer    = en.AnalyzerName // unicode words, possessives, lower case, stop words, Porter stemmer
+	keywordAnalyzer = "cairn_keyword" // the whole value, lower-cased
+)
+
+// newMapping returns the index mapping. It is static: only the fields above
+// are indexed, whatever the document carries.
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	im := bleve.NewIndexMapping()
+	im.DefaultAnalyzer = textAnalyzer
+	im.IndexDynamic = false
+	im.StoreDynamic = false
+	im.DocValuesDynamic = false
+	err := im.AddCustomAnalyzer(keywordAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     single.Name,
+		"token_filters": []any{lowercase.Name},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	text := func() *mapping.FieldMapping {
+		fm := bleve.NewTextFieldMapping()
+		fm.Analyzer = textAnalyzer
+		fm.Store = true              // for highlighting
+		fm.IncludeTermVectors = true // for highlighting
+		fm.IncludeInAll = false
+		fm.DocValues = false
+		return fm
+	}
+	kw := func(analyzer string, store bool) *mapping.FieldMapping {
+		fm := bleve.NewKeywordFieldMapping()
+		fm.Analyzer = analyzer
+		fm.Store = store
+		fm.IncludeInAll = false
+		fm.IncludeTermVectors = false
+		fm.DocValues = false
+		return fm
+	}
+
+	dm := bleve.NewDocumentStaticMapping()
+	dm.AddFieldMappingsAt(fieldCollection, kw(keyword.Name, true)) // exact
+	rev := kw(keyword.Name, true)
+	rev.DocValues = true // read by Walk without loading stored documents
+	dm.AddFieldMappingsAt(fieldRev, rev)
+	dm.AddFieldMappingsAt(fieldName, text())
+	dm.AddFieldMappingsAt(fieldBody, text())
+	dm.AddFieldMappingsAt(fieldTags, text())
+	dm.AddFieldMappingsAt(fieldNameKW, kw(keywordAnalyzer, false))
+	dm.AddFieldMappingsAt(fieldTagsKW, kw(keywordAnalyzer, false))
+	for _, f := range dateFields {
+		dt := bleve.NewDateTimeFieldMapping()
+		dt.Store = false
+		dt.IncludeInAll = false
+		dt.DocValues = true // sorting
+		dm.AddFieldMappingsAt(f, dt)
+	}
+	im.DefaultMapping = dm
+	if err := im.Validate(); err != nil {
+		return nil, err
+	}
+	return im, nil
+}

@@ -1,0 +1,181 @@
+package secondary
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cairnkv/cairn/buckets"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Keys this package keeps in buckets.SysBucket. All start with sysPrefix.
+const sysPrefix = "secondary/"
+
+// docsKey holds the number of metadata entries (= documents) of coll:
+// 8 bytes big-endian.
+func docsKey(coll string) []byte { return []byte(sysPrefix + "docs/" + coll) }
+
+// keysKey holds the number of keys in index name of coll: 8 bytes
+// big-endian.
+func keysKey(coll, name string) []byte { return []byte(sysPrefix + "keys/" + coll + "/" + name) }
+
+// fpKey holds the fingerprint of index name of coll (see Sync).
+func fpKey(coll, name string) []byte { return []byte(sysPrefix + "index/" + coll + "/" + name) }
+
+// metaKey holds the metadata derivation version of coll (see Sync).
+func metaKey(coll string) []byte { return []byte(sysPrefix + "meta/" + coll) }
+
+var emptyValue = []byte{}
+
+// Apply keeps coll's metadata bucket and every declared index bucket equal
+// to what new derives, removing what old derived. old is nil for a create,
+// new is nil for a delete. It is called inside the caller's read-write
+// transaction for every change of a document in any collection; singletons
+// have neither metadata nor indexes and are ignored. Buckets are created on
+// demand. The document and key counts in the sys bucket change with them.
+//
+// Apply never trusts old alone: a key new derives is written if absent
+// even when old derived it too, and counts move only by keys actually
+// added or removed.
+func Apply(tx *bolt.Tx, coll, id string, old, new *DocState) error {
+	c, err := buckets.Lookup(coll)
+	if err != nil {
+		return err
+	}
+	if !hasMeta(c) || (old == nil && new == nil) {
+		return nil
+	}
+	if err := buckets.CheckID(id); err != nil {
+		return fmt.Errorf("secondary: apply %s: %w", coll, err)
+	}
+	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	if err != nil {
+		return err
+	}
+	mb, err := tx.CreateBucketIfNotExists(buckets.MetaBucket(coll))
+	if err != nil {
+		return err
+	}
+	key := []byte(id)
+	existed := mb.Get(key) != nil
+	switch {
+	case new != nil:
+		v, err := buckets.EncodeValue(Summary(coll, id, new))
+		if err != nil {
+			return fmt.Errorf("secondary: summary of %s %q: %w", coll, id, err)
+		}
+		if err := mb.Put(key, v); err != nil {
+			return err
+		}
+		if !existed {
+			if err := addCount(sys, docsKey(coll), 1, mb); err != nil {
+				return err
+			}
+		}
+	case existed:
+		if err := mb.Delete(key); err != nil {
+			return err
+		}
+		if err := addCount(sys, docsKey(coll), -1, mb); err != nil {
+			return err
+		}
+	}
+	for i := range compiledIndexes[coll] {
+		ci := &compiledIndexes[coll][i]
+		if err := applyIndex(tx, sys, coll, ci, id, old, new); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyIndex(tx *bolt.Tx, sys *bolt.Bucket, coll string, ci *compiledIndex, id string, old, new *DocState) error {
+	oldK := indexKeys(coll, &ci.def, &ci.ref, id, old)
+	newK := indexKeys(coll, &ci.def, &ci.ref, id, new)
+	if len(oldK) == 0 && len(newK) == 0 {
+		return nil
+	}
+	b, err := tx.CreateBucketIfNotExists(buckets.IndexBucket(coll, ci.def.Name))
+	if err != nil {
+		return err
+	}
+	delta := int64(0)
+	// Both lists are sorted: remove keys only old derives.
+	j := 0
+	for _, k := range oldK {
+		for j < len(newK) && bytes.Compare(newK[j], k) < 0 {
+			j++
+		}
+		if j < len(newK) && bytes.Equal(newK[j], k) {
+			continue
+		}
+		if has(b, k) {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			delta--
+		}
+	}
+	for _, k := range newK {
+		if !has(b, k) {
+			if err := b.Put(k, emptyValue); err != nil {
+				return err
+			}
+			delta++
+		}
+	}
+	if delta != 0 {
+		return addCount(sys, keysKey(coll, ci.def.Name), delta, b)
+	}
+	return nil
+}
+
+// has reports whether b holds key k (index values are empty, so Get cannot
+// tell).
+func has(b *bolt.Bucket, k []byte) bool {
+	ck, _ := b.Cursor().Seek(k)
+	return bytes.Equal(ck, k)
+}
+
+func getCount(sys *bolt.Bucket, key []byte) (int64, bool) {
+	if sys == nil {
+		return 0, false
+	}
+	v := sys.Get(key)
+	if len(v) != 8 {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(v)), true
+}
+
+func setCount(sys *bolt.Bucket, key []byte, n int64) error {
+	if n < 0 {
+		n = 0
+	}
+	return sys.Put(key, binary.BigEndian.AppendUint64(nil, uint64(n)))
+}
+
+// addCount adds delta to the count under key. A missing count (a store
+// written before counts existed) is recomputed from b, which already holds
+// the change.
+func addCount(sys *bolt.Bucket, key []byte, delta int64, b *bolt.Bucket) error {
+	n, ok := getCount(sys, key)
+	if !ok {
+		return setCount(sys, key, int64(countKeys(b)))
+	}
+	return setCount(sys, key, n+delta)
+}
+
+// countKeys counts the keys of b (nil: 0).
+func countKeys(b *bolt.Bucket) int {
+	if b == nil {
+		return 0
+	}
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
+}

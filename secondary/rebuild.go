@@ -1,0 +1,335 @@
+package secondary
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cairnkv/cairn/buckets"
+	bolt "go.etcd.io/bbolt"
+)
+
+// progressEvery is how many documents pass between progress reports.
+const progressEvery = 1000
+
+// derivedColls returns the collections that have metadata (entity
+// collections and extras), or checks and returns colls.
+func derivedColls(colls []string) ([]string, error) {
+	if len(colls) == 0 {
+		var out []string
+		for _, c := range buckets.Collections() {
+			if hasMeta(&c) {
+				out = append(out, c.Name)
+			}
+		}
+		return out, nil
+	}
+	for _, name := range colls {
+		if _, err := buckets.Lookup(name); err != nil {
+			return nil, err
+		}
+	}
+	return colls, nil
+}
+
+// indexBucketNames returns the names of every index bucket of coll present
+// in tx, declared or not.
+func indexBucketNames(tx *bolt.Tx, coll string) []string {
+	var out []string
+	prefix := buckets.IndexBucket(coll, "")
+	c := tx.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if kind, kc, ix, ok := buckets.ParseBucket(k); ok && kind == buckets.BucketIndex && kc == coll {
+			out = append(out, ix)
+		}
+	}
+	return out
+}
+
+// recordCount counts the primary records of coll.
+func recordCount(tx *bolt.Tx, coll string) int {
+	return countKeys(tx.Bucket(buckets.PrimaryBucket(coll)))
+}
+
+// Rebuild drops and recomputes the metadata and every index of colls (all
+// collections with metadata when colls is empty) from the primary data,
+// with their counts and fingerprints. It returns the number of documents
+// indexed. A primary record that cannot be decoded stops it with the
+// decoding error (errors.Is(err, buckets.ErrCorrupt)). progress, if not
+// nil, is called every 1,000 documents and at the end of each collection.
+func Rebuild(tx *bolt.Tx, colls []string, progress func(coll string, done, total int)) (int, error) {
+	colls, err := derivedColls(colls)
+	if err != nil {
+		return 0, err
+	}
+	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, coll := range colls {
+		c, _ := buckets.Lookup(coll)
+		if !hasMeta(c) {
+			continue
+		}
+		for _, ix := range indexBucketNames(tx, coll) {
+			if err := dropIndex(tx, sys, coll, ix); err != nil {
+				return total, err
+			}
+		}
+		n, err := backfill(tx, sys, coll, true, compiledIndexes[coll], progress)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// dropIndex deletes index ix of coll with its count and fingerprint.
+func dropIndex(tx *bolt.Tx, sys *bolt.Bucket, coll, ix string) error {
+	if tx.Bucket(buckets.IndexBucket(coll, ix)) != nil {
+		if err := tx.DeleteBucket(buckets.IndexBucket(coll, ix)); err != nil {
+			return err
+		}
+	}
+	if err := sys.Delete(keysKey(coll, ix)); err != nil {
+		return err
+	}
+	return sys.Delete(fpKey(coll, ix))
+}
+
+// backfill recomputes, from coll's primary data, the metadata (if meta) and
+// the indexes idx, replacing their buckets, counts and fingerprints.
+func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compiledIndex, progress func(coll string, done, total int)) (int, error) {
+	var mb *bolt.Bucket
+	if meta {
+		if tx.Bucket(buckets.MetaBucket(coll)) != nil {
+			if err := tx.DeleteBucket(buckets.MetaBucket(coll)); err != nil {
+				return 0, err
+			}
+		}
+		var err error
+		if mb, err = tx.CreateBucket(buckets.MetaBucket(coll)); err != nil {
+			return 0, err
+		}
+		mb.FillPercent = 0.9 // filled in key order
+	}
+	keys := make([][][]byte, len(idx))
+	pb := tx.Bucket(buckets.PrimaryBucket(coll))
+	total := countKeys(pb)
+	done := 0
+	if pb != nil {
+		name := buckets.PrimaryBucket(coll)
+		c := pb.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if v == nil {
+				continue // a nested bucket: not Cairn's, reported by buckets.VerifyTx
+			}
+			rec, err := buckets.DecodeRecord(name, k, v, true)
+			if err != nil {
+				return done, err
+			}
+			id := string(k)
+			st := &DocState{Doc: rec.Doc, Rev: rec.Rev, Size: rec.Size, ArrayParts: rec.ArrayParts}
+			if mb != nil {
+				mv, err := buckets.EncodeValue(Summary(coll, id, st))
+				if err != nil {
+					return done, fmt.Errorf("secondary: summary of %s %q: %w", coll, id, err)
+				}
+				if err := mb.Put([]byte(id), mv); err != nil {
+					return done, err
+				}
+			}
+			for i := range idx {
+				keys[i] = append(keys[i], indexKeys(coll, &idx[i].def, &idx[i].ref, id, st)...)
+			}
+			done++
+			if progress != nil && done%progressEvery == 0 {
+				progress(coll, done, total)
+			}
+		}
+	}
+	if mb != nil {
+		if err := setCount(sys, docsKey(coll), int64(done)); err != nil {
+			return done, err
+		}
+		if err := sys.Put(metaKey(coll), []byte(metaVersion)); err != nil {
+			return done, err
+		}
+	}
+	for i := range idx {
+		d := &idx[i].def
+		name := buckets.IndexBucket(coll, d.Name)
+		if tx.Bucket(name) != nil {
+			if err := tx.DeleteBucket(name); err != nil {
+				return done, err
+			}
+		}
+		b, err := tx.CreateBucket(name)
+		if err != nil {
+			return done, err
+		}
+		b.FillPercent = 0.9
+		ks := keys[i]
+		slices.SortFunc(ks, bytes.Compare)
+		ks = slices.CompactFunc(ks, bytes.Equal)
+		for _, k := range ks {
+			if err := b.Put(k, emptyValue); err != nil {
+				return done, err
+			}
+		}
+		if err := setCount(sys, keysKey(coll, d.Name), int64(len(ks))); err != nil {
+			return done, err
+		}
+		if err := sys.Put(fpKey(coll, d.Name), []byte(d.fingerprint(coll))); err != nil {
+			return done, err
+		}
+	}
+	if progress != nil {
+		progress(coll, done, total)
+	}
+	return done, nil
+}
+
+// Sync compares the declared indexes with the fingerprints stored in the
+// sys bucket and makes the store match: an added or changed index (or one
+// whose bucket is missing) is backfilled from the primary data, an index no
+// longer declared is dropped with its bucket, metadata whose derivation
+// changed is rebuilt, and missing document counts are recomputed. It
+// returns the names ("coll/index", or "coll/metadata") of what it changed.
+// When everything matches it only reads a few sys keys and bucket names:
+// it runs on every Open. progress reports backfills (index is "metadata"
+// for a metadata rebuild).
+func Sync(tx *bolt.Tx, progress func(coll, index string, done, total int)) (changed []string, err error) {
+	todo, err := syncPlan(tx)
+	if err != nil || len(todo) == 0 {
+		return nil, err
+	}
+	if !tx.Writable() {
+		return nil, fmt.Errorf("secondary: sync needs a read-write transaction (%d changes pending)", len(todo))
+	}
+	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range todo {
+		for _, ix := range w.drop {
+			if err := dropIndex(tx, sys, w.coll, ix); err != nil {
+				return changed, err
+			}
+			changed = append(changed, w.coll+"/"+ix)
+		}
+		if !w.meta && len(w.build) == 0 && !w.recount {
+			continue
+		}
+		if w.recount && !w.meta {
+			if err := setCount(sys, docsKey(w.coll), int64(countKeys(tx.Bucket(buckets.MetaBucket(w.coll))))); err != nil {
+				return changed, err
+			}
+			changed = append(changed, w.coll+"/count")
+		}
+		if !w.meta && len(w.build) == 0 {
+			continue
+		}
+		var p func(coll string, done, total int)
+		if progress != nil {
+			label := "metadata"
+			if !w.meta {
+				names := make([]string, len(w.build))
+				for i, ci := range w.build {
+					names[i] = ci.def.Name
+				}
+				label = strings.Join(names, ",")
+			}
+			p = func(coll string, done, total int) { progress(coll, label, done, total) }
+		}
+		if _, err := backfill(tx, sys, w.coll, w.meta, w.build, p); err != nil {
+			return changed, err
+		}
+		if w.meta {
+			changed = append(changed, w.coll+"/metadata")
+		}
+		for _, ci := range w.build {
+			changed = append(changed, w.coll+"/"+ci.def.Name)
+		}
+	}
+	return changed, nil
+}
+
+// SyncNeeded reports whether Sync would change anything; it only reads,
+// so it can run in a read-only transaction.
+func SyncNeeded(tx *bolt.Tx) (bool, error) {
+	todo, err := syncPlan(tx)
+	return len(todo) > 0, err
+}
+
+type syncWork struct {
+	coll    string
+	meta    bool // rebuild metadata
+	recount bool // document count missing
+	build   []compiledIndex
+	drop    []string
+}
+
+func syncPlan(tx *bolt.Tx) ([]syncWork, error) {
+	colls, err := derivedColls(nil)
+	if err != nil {
+		return nil, err
+	}
+	sys := tx.Bucket(buckets.SysBucket)
+	get := func(k []byte) []byte {
+		if sys == nil {
+			return nil
+		}
+		return sys.Get(k)
+	}
+	var todo []syncWork
+	for _, coll := range colls {
+		w := syncWork{coll: coll}
+		if string(get(metaKey(coll))) != metaVersion || tx.Bucket(buckets.MetaBucket(coll)) == nil {
+			// Fresh store: nothing to backfill, but record the version.
+			w.meta = true
+		} else if _, ok := getCount(sys, docsKey(coll)); !ok {
+			w.recount = true
+		}
+		for _, ci := range compiledIndexes[coll] {
+			fp := get(fpKey(coll, ci.def.Name))
+			if string(fp) != ci.def.fingerprint(coll) || tx.Bucket(buckets.IndexBucket(coll, ci.def.Name)) == nil {
+				w.build = append(w.build, ci)
+			} else if _, ok := getCount(sys, keysKey(coll, ci.def.Name)); !ok {
+				w.build = append(w.build, ci)
+			}
+		}
+		for _, ix := range indexBucketNames(tx, coll) {
+			if indexByName(coll, ix) == nil {
+				w.drop = append(w.drop, ix)
+			}
+		}
+		// Fingerprints left by indexes no longer declared and without a bucket.
+		if sys != nil {
+			prefix := fpKey(coll, "")
+			c := sys.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				ix := string(k[len(prefix):])
+				if indexByName(coll, ix) == nil && !slices.Contains(w.drop, ix) {
+					w.drop = append(w.drop, ix)
+				}
+			}
+		}
+		if w.meta || w.recount || len(w.build) > 0 || len(w.drop) > 0 {
+			todo = append(todo, w)
+		}
+	}
+	return todo, nil
+}
+
+func indexByName(coll, name string) *IndexDef {
+	for i := range declared[coll] {
+		if declared[coll][i].Name == name {
+			return &declared[coll][i]
+		}
+	}
+	return nil
+}

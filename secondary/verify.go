@@ -1,0 +1,187 @@
+package secondary
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/cairnkv/cairn/buckets"
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxProblemsPerKind bounds the problems Verify lists per collection,
+// index and kind; the rest are summed up in one more problem.
+const maxProblemsPerKind = 50
+
+// Loader gives the query engine (and Verify) documents by id inside the
+// same read transaction. Header returns the document without its parts,
+// Full the assembled document. Both return (nil, nil) for an absent
+// document; a damaged one is an error (errors.Is(err, buckets.ErrCorrupt)),
+// never a silent miss.
+type Loader interface {
+	Header(id string) (map[string]any, error)
+	Full(id string) (map[string]any, error)
+}
+
+// Verify checks that every metadata entry and every index entry equals what
+// a full scan of the primary data derives: nothing missing, nothing extra,
+// nothing stale. Kinds: "metadata-missing", "metadata-extra",
+// "metadata-stale", "index-missing", "index-extra" (a key no document
+// derives, or a bucket of an undeclared index), "index-stale" (fingerprint
+// differs from the declaration: Sync has not run), "count-stale" (a stored
+// document or key count is wrong), "unreadable" (a primary record or header
+// that cannot be decoded: its derived entries are not judged). Documents
+// come from l.Header when l is not nil, else from the primary records.
+func Verify(tx *bolt.Tx, l Loader) []buckets.Problem {
+	v := &verifier{counts: map[string]int{}}
+	colls, _ := derivedColls(nil)
+	for _, coll := range colls {
+		v.collection(tx, coll, l)
+	}
+	return v.problems
+}
+
+type verifier struct {
+	problems []buckets.Problem
+	counts   map[string]int // per "coll\x00scope\x00kind"
+}
+
+func (v *verifier) add(kind, coll, scope, id, detail string) {
+	k := coll + "\x00" + scope + "\x00" + kind
+	v.counts[k]++
+	switch n := v.counts[k]; {
+	case n <= maxProblemsPerKind:
+		v.problems = append(v.problems, buckets.Problem{Kind: kind, Collection: coll, ID: id, Detail: detail})
+	case n == maxProblemsPerKind+1:
+		v.problems = append(v.problems, buckets.Problem{Kind: kind, Collection: coll, Detail: fmt.Sprintf("%s: more problems of this kind not listed", scope)})
+	}
+}
+
+func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
+	sys := tx.Bucket(buckets.SysBucket)
+	idx := compiledIndexes[coll]
+	expected := make([][][]byte, len(idx))
+	primary := map[string]bool{}    // ids with a primary record
+	unreadable := map[string]bool{} // ids whose document could not be read
+	mb := tx.Bucket(buckets.MetaBucket(coll))
+	metaName := buckets.MetaBucket(coll)
+	if pb := tx.Bucket(buckets.PrimaryBucket(coll)); pb != nil {
+		name := buckets.PrimaryBucket(coll)
+		c := pb.Cursor()
+		for k, raw := c.First(); k != nil; k, raw = c.Next() {
+			if raw == nil {
+				continue
+			}
+			id := string(k)
+			primary[id] = true
+			rec, err := buckets.DecodeRecord(name, k, raw, l == nil)
+			var doc any
+			if err == nil {
+				doc = rec.Doc
+				if l != nil {
+					var h map[string]any
+					h, err = l.Header(id)
+					if err == nil && h == nil {
+						err = errors.New("the loader does not find it")
+					}
+					doc = h
+				}
+			}
+			if err != nil {
+				unreadable[id] = true
+				v.add("unreadable", coll, "primary", id, fmt.Sprintf("document cannot be read, its metadata and index entries are not checked: %v", err))
+				continue
+			}
+			st := &DocState{Doc: doc, Rev: rec.Rev, Size: rec.Size, ArrayParts: rec.ArrayParts}
+			want, err := buckets.MarshalValue(Summary(coll, id, st))
+			if err != nil {
+				v.add("unreadable", coll, "primary", id, fmt.Sprintf("summary cannot be encoded: %v", err))
+				continue
+			}
+			var stored []byte
+			if mb != nil {
+				stored = mb.Get(k)
+			}
+			if stored == nil {
+				v.add("metadata-missing", coll, "metadata", id, "no metadata entry")
+			} else if got, err := buckets.DecodeValue(metaName, k, stored); err != nil {
+				v.add("metadata-stale", coll, "metadata", id, fmt.Sprintf("metadata entry cannot be decoded: %v", err))
+			} else if gb, err := buckets.MarshalValue(got); err != nil || !bytes.Equal(gb, want) {
+				v.add("metadata-stale", coll, "metadata", id, "metadata entry differs from the summary of the document")
+			}
+			for i := range idx {
+				expected[i] = append(expected[i], indexKeys(coll, &idx[i].def, &idx[i].ref, id, st)...)
+			}
+		}
+	}
+	metaN := 0
+	if mb != nil {
+		c := mb.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			metaN++
+			if !primary[string(k)] {
+				v.add("metadata-extra", coll, "metadata", string(k), "metadata entry without a document")
+			}
+		}
+	}
+	if n, ok := getCount(sys, docsKey(coll)); (ok || metaN > 0) && int(n) != len(primary) {
+		v.add("count-stale", coll, "metadata", "", fmt.Sprintf("stored document count %d, documents %d", n, len(primary)))
+	}
+	for i := range idx {
+		v.index(tx, sys, coll, &idx[i].def, expected[i], unreadable)
+	}
+	for _, ix := range indexBucketNames(tx, coll) {
+		if indexByName(coll, ix) == nil {
+			v.add("index-extra", coll, ix, "", fmt.Sprintf("bucket of undeclared index %q", ix))
+		}
+	}
+}
+
+func (v *verifier) index(tx *bolt.Tx, sys *bolt.Bucket, coll string, d *IndexDef, want [][]byte, unreadable map[string]bool) {
+	slices.SortFunc(want, bytes.Compare)
+	want = slices.CompactFunc(want, bytes.Equal)
+	b := tx.Bucket(buckets.IndexBucket(coll, d.Name))
+	if sys != nil && (b != nil || len(want) > 0) {
+		if fp := sys.Get(fpKey(coll, d.Name)); fp != nil && string(fp) != d.fingerprint(coll) {
+			v.add("index-stale", coll, d.Name, "", fmt.Sprintf("index %q was built for another declaration (%s)", d.Name, fp))
+		}
+	}
+	describe := func(k []byte) (string, string) {
+		val, id, err := buckets.SplitIndexKey(k)
+		if err != nil {
+			return "", fmt.Sprintf("index %q: malformed key %x", d.Name, k)
+		}
+		dv, _ := buckets.DecodeIndexValue(val)
+		return id, fmt.Sprintf("index %q value %v", d.Name, dv)
+	}
+	n := 0
+	j := 0
+	if b != nil {
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			n++
+			for j < len(want) && bytes.Compare(want[j], k) < 0 {
+				id, det := describe(want[j])
+				v.add("index-missing", coll, d.Name, id, det+": key missing")
+				j++
+			}
+			if j < len(want) && bytes.Equal(want[j], k) {
+				j++
+				continue
+			}
+			id, det := describe(k)
+			if unreadable[id] {
+				continue
+			}
+			v.add("index-extra", coll, d.Name, id, det+": no document derives this key")
+		}
+	}
+	for ; j < len(want); j++ {
+		id, det := describe(want[j])
+		v.add("index-missing", coll, d.Name, id, det+": key missing")
+	}
+	if c, ok := getCount(sys, keysKey(coll, d.Name)); (ok || n > 0) && int(c) != n {
+		v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: stored key count %d, keys %d", d.Name, c, n))
+	}
+}

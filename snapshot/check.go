@@ -1,0 +1,231 @@
+package snapshot
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cairnkv/cairn/buckets"
+)
+
+// Verifier reads every value of a store through tx and returns the number
+// of documents per collection and every problem it found. It must only
+// read (Create runs it on the caller's read-only transaction while the same
+// transaction is being copied, and on the copy while bbolt's Check walks
+// it), must not keep tx or its memory, and should not panic (a panic is
+// recovered and reported as a problem). buckets.VerifyTx is the default.
+type Verifier func(tx *bolt.Tx) (counts map[string]int, problems []buckets.Problem)
+
+// maxStructureProblems bounds how many of bbolt's Check errors are kept.
+const maxStructureProblems = 100
+
+// openTimeout bounds the wait for the shared lock on a backup file, which
+// nothing else should hold.
+const openTimeout = 5 * time.Second
+
+// bbolt's on-disk meta page, which has not changed since format version 2:
+// a 16-byte page header, then magic, version, page size, flags (4 bytes
+// each), the root bucket (root pgid, sequence), the freelist pgid, the
+// high-water pgid, the txid and an FNV-64a checksum of everything before it.
+const (
+	boltMagic        = 0xED0CDAED
+	boltVersion      = 2
+	metaOff          = 16
+	metaPageSizeOff  = metaOff + 8
+	metaPgidOff      = metaOff + 40
+	metaChecksumOff  = metaOff + 56
+	minBoltPageSize  = 512
+	maxBoltPageSize  = 1 << 20
+	metaBytesToCheck = metaChecksumOff + 8
+)
+
+// checkMeta reads the two meta pages of the bbolt file f (size bytes) and
+// returns "" if at least one is valid and every valid one claims only pages
+// that fit in the file, or else what is wrong. It guards bolt.Open, which
+// maps the file and would fault reading pages past its end.
+func checkMeta(f io.ReaderAt, size int64) string {
+	if size < metaBytesToCheck {
+		return fmt.Sprintf("file is %d bytes, too small for a bbolt file", size)
+	}
+	var m0 [metaBytesToCheck]byte
+	if _, err := f.ReadAt(m0[:], 0); err != nil {
+		return fmt.Sprintf("read meta page 0: %v", err)
+	}
+	metas := [][]byte{m0[:]}
+	// Meta page 1 sits one page in. The page size comes from meta page 0,
+	// which may be the damaged one, so the usual sizes are tried too.
+	for _, ps := range []int64{int64(binary.LittleEndian.Uint32(m0[metaPageSizeOff:])), 4096, 16384, 65536} {
+		if ps < minBoltPageSize || ps > maxBoltPageSize || ps+metaBytesToCheck > size {
+			continue
+		}
+		m1 := make([]byte, metaBytesToCheck)
+		if _, err := f.ReadAt(m1, ps); err == nil && metaProblem(m1) == "" {
+			metas = append(metas, m1)
+			break
+		}
+	}
+	valid := 0
+	for i, m := range metas {
+		if metaProblem(m) != "" {
+			continue
+		}
+		valid++
+		ps := int64(binary.LittleEndian.Uint32(m[metaPageSizeOff:]))
+		if hwm := binary.LittleEndian.Uint64(m[metaPgidOff:]); hwm > uint64(size/ps) {
+			return fmt.Sprintf("meta page %d claims %d pages of %d bytes but the file is %d bytes (truncated?)", i, hwm, ps, size)
+		}
+	}
+	if valid == 0 {
+		return "no valid meta page: meta page 0: " + metaProblem(m0[:])
+	}
+	return ""
+}
+
+// metaProblem checks one meta page's magic, version, checksum and page size
+// (b holds its first metaBytesToCheck bytes) and returns what is wrong.
+func metaProblem(b []byte) string {
+	le := binary.LittleEndian
+	if le.Uint32(b[metaOff:]) != boltMagic {
+		return "bad magic"
+	}
+	if v := le.Uint32(b[metaOff+4:]); v != boltVersion {
+		return fmt.Sprintf("bbolt version %d", v)
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(b[metaOff:metaChecksumOff]) // hash.Hash never fails
+	if h.Sum64() != le.Uint64(b[metaChecksumOff:]) {
+		return "checksum mismatch"
+	}
+	if ps := int64(le.Uint32(b[metaPageSizeOff:])); ps < minBoltPageSize || ps > maxBoltPageSize {
+		return fmt.Sprintf("page size %d", ps)
+	}
+	return ""
+}
+
+// checkFile opens the bbolt file at path read-only and checks it: the meta
+// pages, bbolt's structural check, then v over every value. label names the
+// file in problems. err is only for what stopped the check (ctx, an
+// unreadable file); everything wrong with the file is a problem.
+func checkFile(ctx context.Context, path, label string, v Verifier) (counts map[string]int, problems []buckets.Problem, err error) {
+	problem := func(kind, format string, args ...any) {
+		problems = append(problems, buckets.Problem{Kind: kind, Detail: label + ": " + fmt.Sprintf(format, args...)})
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot: open %s: %w", label, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close() // the Stat error is the one to report
+		return nil, nil, fmt.Errorf("snapshot: stat %s: %w", label, err)
+	}
+	why := checkMeta(f, fi.Size())
+	if err := f.Close(); err != nil {
+		return nil, nil, fmt.Errorf("snapshot: close %s: %w", label, err)
+	}
+	if why != "" {
+		problem("meta", "%s", why)
+		return nil, problems, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: openTimeout})
+	if err != nil {
+		problem("open", "%v", err)
+		return nil, problems, nil
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("snapshot: close %s: %w", label, cerr)
+		}
+	}()
+	tx, err := db.Begin(false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot: begin on %s: %w", label, err)
+	}
+	defer func() { _ = tx.Rollback() }() // a read-only tx has nothing to roll back
+
+	// bbolt's Check and the verifier walk the file at the same time, each
+	// in its own read transaction.
+	vtx, err := db.Begin(false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot: begin on %s: %w", label, err)
+	}
+	defer func() { _ = vtx.Rollback() }() // read-only
+	var vp []buckets.Problem
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		counts, vp = runVerifier(v, vtx)
+	}()
+	n := 0
+	for cerr := range tx.Check() { // drain fully: Check's goroutine blocks otherwise
+		if n < maxStructureProblems {
+			problem("structure", "%v", cerr)
+		}
+		n++
+	}
+	<-done
+	if n > maxStructureProblems {
+		problem("structure", "and %d more structural errors", n-maxStructureProblems)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	for _, p := range vp {
+		p.Detail = label + ": " + p.Detail
+		problems = append(problems, p)
+	}
+	return counts, problems, nil
+}
+
+// runVerifier calls v on tx, turning a panic or memory fault (a damaged
+// page in the mapped file) into a problem.
+func runVerifier(v Verifier, tx *bolt.Tx) (counts map[string]int, problems []buckets.Problem) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			problems = append(problems, buckets.Problem{Kind: "panic", Detail: fmt.Sprintf("verifier panicked: %v", r)})
+		}
+	}()
+	counts, problems = v(tx)
+	if counts == nil {
+		counts = map[string]int{}
+	}
+	return counts, problems
+}
+
+// countProblems compares counts got with want and names each difference.
+// A collection missing from one map counts as 0 there.
+func countProblems(label string, want, got map[string]int) []buckets.Problem {
+	keys := map[string]bool{}
+	for k := range want {
+		keys[k] = true
+	}
+	for k := range got {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	var ps []buckets.Problem
+	for _, k := range sorted {
+		if want[k] != got[k] {
+			ps = append(ps, buckets.Problem{Kind: "count", Collection: k,
+				Detail: fmt.Sprintf("%s: %d documents, expected %d", label, got[k], want[k])})
+		}
+	}
+	return ps
+}

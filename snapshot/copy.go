@@ -1,0 +1,141 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
+)
+
+// CopyFile durably copies the file src to dst (mode 0600): a temporary file
+// beside dst, written, fsynced, closed, renamed over dst, the directory
+// fsynced (fsutil.WriteFileFunc). On error dst is untouched and no
+// temporary file remains. ctx is checked during the copy. A restore copies a
+// verified backup to <store>/data.db.tmp with it and then renames that over
+// data.db with fsutil.Rename.
+func CopyFile(ctx context.Context, src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("snapshot: copy: %w", err)
+	}
+	defer func() { _ = in.Close() }() // read-only; a Close error cannot lose data
+	fi, err := in.Stat()
+	if err != nil {
+		return fmt.Errorf("snapshot: copy: %w", err)
+	}
+	err = fsutil.WriteFileFunc(dst, 0o600, func(w io.Writer) error {
+		// struct{io.Reader} hides File.WriteTo so that the buffer (and the
+		// ctx check on every write) is used.
+		n, err := io.CopyBuffer(ctxWriter{ctx: ctx, w: w}, struct{ io.Reader }{in}, make([]byte, copyBufferSize))
+		if err == nil && n != fi.Size() {
+			err = fmt.Errorf("copied %d bytes of %d (%s changed during the copy)", n, fi.Size(), src)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("snapshot: copy %s: %w", src, err)
+	}
+	return nil
+}
+
+// Compact writes a compacted copy of src (no free pages; bbolt.Compact,
+// committing every txMaxSize bytes, 0 for one transaction) to dstPath:
+// into a temporary file beside dstPath, which must then pass bbolt's
+// structural check, is fsynced, closed and renamed over dstPath durably.
+// The copy is read from one read transaction, so writers may go on but
+// their later commits are not in it. dstPath must not be src's file. On
+// error no temporary file remains and dstPath is untouched. bbolt.Compact
+// cannot be interrupted; ctx is checked before and after it.
+//
+// Compact does not run a Verifier: the caller (kvtool compact) verifies
+// the result with Verify-like checks or by opening it, before swapping it in.
+func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64) (err error) {
+	if src == nil {
+		return fmt.Errorf("%w: Compact: no source database", ErrInvalidOptions)
+	}
+	if same, err := samePath(src.Path(), dstPath); err != nil {
+		return fmt.Errorf("snapshot: compact: %w", err)
+	} else if same {
+		return fmt.Errorf("%w: Compact: destination %s is the source file", ErrInvalidOptions, dstPath)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("snapshot: compact: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(dstPath), "."+filepath.Base(dstPath)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("snapshot: compact: %w", err)
+	}
+	tmp := f.Name()
+	if err := f.Close(); err != nil {
+		_ = os.Remove(tmp) // reporting the Close error
+		return fmt.Errorf("snapshot: compact: %w", err)
+	}
+	var dst *bolt.DB
+	defer func() {
+		if err != nil {
+			if dst != nil {
+				_ = dst.Close() // already failed
+			}
+			_ = os.Remove(tmp)
+		}
+	}()
+	// NoSync: the intermediate commits need no fsync; one Sync at the end
+	// makes the whole file durable before the rename.
+	dst, err = bolt.Open(tmp, 0o600, &bolt.Options{NoSync: true, Timeout: openTimeout})
+	if err != nil {
+		return fmt.Errorf("snapshot: compact: open %s: %w", tmp, err)
+	}
+	if err = bolt.Compact(dst, src, txMaxSize); err != nil {
+		return fmt.Errorf("snapshot: compact %s: %w", src.Path(), err)
+	}
+	if err = ctx.Err(); err != nil {
+		return fmt.Errorf("snapshot: compact: %w", err)
+	}
+	err = dst.View(func(tx *bolt.Tx) error {
+		var first error
+		for cerr := range tx.Check() { // drain fully
+			if first == nil {
+				first = fmt.Errorf("snapshot: compacted file fails bbolt's check: %w", cerr)
+			}
+		}
+		return first
+	})
+	if err != nil {
+		return err
+	}
+	if err = dst.Sync(); err != nil {
+		return fmt.Errorf("snapshot: compact: sync %s: %w", tmp, err)
+	}
+	d := dst
+	dst = nil
+	if err = d.Close(); err != nil {
+		return fmt.Errorf("snapshot: compact: close %s: %w", tmp, err)
+	}
+	if err = fsutil.Rename(tmp, dstPath); err != nil {
+		return fmt.Errorf("snapshot: compact: rename into place: %w", err)
+	}
+	return nil
+}
+
+// samePath reports whether a and b name the same file (b may not exist).
+func samePath(a, b string) (bool, error) {
+	aa, err := filepath.Abs(a)
+	if err != nil {
+		return false, err
+	}
+	bb, err := filepath.Abs(b)
+	if err != nil {
+		return false, err
+	}
+	if aa == bb {
+		return true, nil
+	}
+	fa, errA := os.Stat(aa)
+	fb, errB := os.Stat(bb)
+	return errA == nil && errB == nil && os.SameFile(fa, fb), nil
+}

@@ -1,0 +1,279 @@
+package snapshot
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/internal/fsutil"
+)
+
+// CreateOptions says what Create records and how it verifies. A zero field
+// means its documented default.
+type CreateOptions struct {
+	// Reason is one of the Reason constants. Default ReasonManual.
+	Reason string
+	// Seq is the change-log sequence the transaction contains (the caller
+	// reads it in the same transaction).
+	Seq uint64
+	// Blobs are the attachment hashes the snapshot references; stored
+	// sorted and without duplicates.
+	Blobs []string
+	// FormatVersion is the Cairn format version of the data. Required (>= 1).
+	FormatVersion int
+	// Verify reads every value and counts documents. Default buckets.VerifyTx.
+	Verify Verifier
+	// Now gives the backup's time (and so its name). Default time.Now.
+	Now func() time.Time
+
+	// wrapWriter, when set (by tests), wraps the writer the snapshot is
+	// streamed into, to inject failures such as a full disk.
+	wrapWriter func(io.Writer) io.Writer
+}
+
+// withDefaults validates o and fills its defaults.
+func (o CreateOptions) withDefaults() (CreateOptions, error) {
+	if o.Reason == "" {
+		o.Reason = ReasonManual
+	}
+	if !validReason(o.Reason) {
+		return o, fmt.Errorf("%w: unknown backup reason %q", ErrInvalidOptions, o.Reason)
+	}
+	if o.FormatVersion < 1 {
+		return o, fmt.Errorf("%w: FormatVersion %d, must be >= 1", ErrInvalidOptions, o.FormatVersion)
+	}
+	if o.Verify == nil {
+		o.Verify = buckets.VerifyTx
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o, nil
+}
+
+// copyBufferSize is how much Create buffers between bbolt's 32 KiB reads and
+// the file, to keep write calls few.
+const copyBufferSize = 1 << 20
+
+// Create takes a hot backup of the store tx reads into dir (created with
+// mode 0700 if needed) and returns its manifest. tx must be a read-only
+// transaction; writers go on while the copy runs. Create is safe to call
+// concurrently with writers on the source database but not with another
+// Create or Prune on the same dir.
+//
+// In order: tx is streamed into a temporary file in dir (mode 0600), hashed
+// as it goes, fsynced and closed, while opts.Verify reads the counts in tx
+// (a source that already has problems is refused); that file is opened
+// read-only and must pass bbolt's structural check and opts.Verify, with
+// counts equal to the source's; only then is it renamed to <name>.db and
+// the manifest <name>.json durably written beside it. The manifest is the
+// commit point.
+//
+// Any failure returns an error (a *VerifyError, wrapping ErrVerify, for
+// problems found) and leaves no file behind. ctx is checked between steps
+// and during the copy.
+func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (Manifest, error) {
+	if tx == nil || tx.DB() == nil {
+		return Manifest{}, fmt.Errorf("%w: no transaction", ErrInvalidOptions)
+	}
+	if tx.Writable() {
+		// WriteTo copies committed pages from the file; a writable
+		// transaction's own changes are not there yet.
+		return Manifest{}, fmt.Errorf("%w: Create needs a read-only transaction", ErrInvalidOptions)
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return Manifest{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Manifest{}, fmt.Errorf("snapshot: create: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Manifest{}, fmt.Errorf("snapshot: create backups directory: %w", err)
+	}
+
+	now := opts.Now().UTC()
+	name, err := freeName(dir, now)
+	if err != nil {
+		return Manifest{}, err
+	}
+	t, _ := ParseName(name) // freeName only returns valid names
+
+	// The source's counts are read by the verifier while WriteTo streams
+	// the same read-only transaction: both only read it.
+	var (
+		counts   map[string]int
+		problems []buckets.Problem
+		done     = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		counts, problems = runVerifier(opts.Verify, tx)
+	}()
+	size, sum, tmp, err := writeTemp(ctx, tx, dir, name, opts.wrapWriter)
+	<-done
+	if err == nil && len(problems) > 0 {
+		_ = os.Remove(tmp) // the problems are what to report
+		err = &VerifyError{Name: name, Stage: "source", Problems: problems}
+	}
+	if err != nil {
+		return Manifest{}, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = os.Remove(tmp) // the error being returned matters more
+		}
+	}()
+
+	got, problems, err := checkFile(ctx, tmp, name+dbExt, opts.Verify)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("snapshot: verify new backup %s: %w", name, err)
+	}
+	if len(problems) > 0 {
+		return Manifest{}, &VerifyError{Name: name, Stage: "copy", Problems: problems}
+	}
+	if ps := countProblems(name+dbExt, counts, got); len(ps) > 0 {
+		return Manifest{}, &VerifyError{Name: name, Stage: "counts", Problems: ps}
+	}
+	if err := ctx.Err(); err != nil {
+		return Manifest{}, fmt.Errorf("snapshot: create: %w", err)
+	}
+
+	m := Manifest{
+		Name:          name,
+		Time:          t,
+		Size:          size,
+		SHA256:        sum,
+		Counts:        counts,
+		Seq:           opts.Seq,
+		FormatVersion: opts.FormatVersion,
+		Reason:        opts.Reason,
+		Blobs:         sortedUnique(opts.Blobs),
+		Verified:      true,
+		VerifiedAt:    opts.Now().UTC(),
+	}
+	final, _ := Path(dir, name) // name is valid
+	if err := fsutil.Rename(tmp, final); err != nil {
+		return Manifest{}, fmt.Errorf("snapshot: rename new backup into place: %w", err)
+	}
+	committed = true // tmp is gone; from here the file to remove is final
+	if err := writeManifest(dir, m); err != nil {
+		_ = os.Remove(final) // without its manifest it is debris; remove it now
+		return Manifest{}, err
+	}
+	return m, nil
+}
+
+// writeTemp streams tx into a new temporary file in dir, fsyncs and closes
+// it, and returns its size, hex SHA-256 and path. On error nothing remains.
+func writeTemp(ctx context.Context, tx *bolt.Tx, dir, name string, wrap func(io.Writer) io.Writer) (size int64, sum, path string, err error) {
+	f, err := os.CreateTemp(dir, tmpPrefix(name)+"*")
+	if err != nil {
+		return 0, "", "", fmt.Errorf("snapshot: create temporary file: %w", err)
+	}
+	path = f.Name()
+	tmp := path // the named result is cleared by an error return
+	defer func() {
+		if err != nil {
+			_ = f.Close() // already failed; the first error is reported
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return 0, "", "", fmt.Errorf("snapshot: chmod %s: %w", base(path), err)
+	}
+	h := sha256.New()
+	var w io.Writer = ctxWriter{ctx: ctx, w: f}
+	if wrap != nil {
+		w = wrap(w)
+	}
+	bw := bufio.NewWriterSize(io.MultiWriter(h, w), copyBufferSize)
+	n, err := tx.WriteTo(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		return 0, "", "", fmt.Errorf("snapshot: write backup %s: %w", name, err)
+	}
+	if want := tx.Size(); n != want {
+		err = fmt.Errorf("snapshot: write backup %s: wrote %d bytes, transaction has %d", name, n, want)
+		return 0, "", "", err
+	}
+	if err = f.Sync(); err != nil {
+		return 0, "", "", fmt.Errorf("snapshot: sync %s: %w", base(path), err)
+	}
+	if err = f.Close(); err != nil {
+		return 0, "", "", fmt.Errorf("snapshot: close %s: %w", base(path), err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, "", "", fmt.Errorf("snapshot: stat %s: %w", base(path), err)
+	}
+	if fi.Size() != n {
+		err = fmt.Errorf("snapshot: %s is %d bytes after writing %d", base(path), fi.Size(), n)
+		return 0, "", "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), path, nil
+}
+
+// freeName returns the name for t, bumped by a nanosecond at a time while a
+// backup (data file or manifest) of that name exists.
+func freeName(dir string, t time.Time) (string, error) {
+	for i := 0; i < 1000; i++ {
+		name := Name(t)
+		free := true
+		for _, ext := range []string{dbExt, manifestExt} {
+			_, err := os.Lstat(filepath.Join(dir, name+ext))
+			if err == nil {
+				free = false
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return "", fmt.Errorf("snapshot: check name %s: %w", name, err)
+			}
+		}
+		if free {
+			return name, nil
+		}
+		t = t.Add(time.Nanosecond)
+	}
+	return "", fmt.Errorf("snapshot: no free backup name near %s", Name(t))
+}
+
+// ctxWriter fails writes once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+// sortedUnique returns a sorted copy of s without duplicates, never nil.
+func sortedUnique(s []string) []string {
+	out := append([]string{}, s...)
+	sort.Strings(out)
+	j := 0
+	for i, v := range out {
+		if i == 0 || v != out[j-1] {
+			out[j] = v
+			j++
+		}
+	}
+	return out[:j]
+}

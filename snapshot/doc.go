@@ -1,0 +1,93 @@
+// Package snapshot owns Cairn's backups: hot snapshot files taken from a
+// bbolt read transaction, the manifest written beside each one, their
+// verification, and their rotation. It also holds the two file operations
+// that restore and compaction need (CopyFile and Compact).
+//
+// # Owns
+//
+// A backups directory (normally <store>/backups, mode 0700) holding, per
+// backup, two files named after the backup:
+//
+//	20261126T010203.123456789Z.db    the bbolt file, written by Tx.WriteTo (mode 0600)
+//	20261126T010203.123456789Z.json  its manifest (mode 0600)
+//
+// A name is the UTC creation time with nanoseconds in a fixed-width layout
+// (see Name and ParseName), so names sort in time order and can be parsed
+// back. Names never come from user input without ParseName/Path validating
+// them: a name with a separator, "..", NUL or anything else that does not
+// match the layout is refused, so no path outside the directory is ever
+// touched.
+//
+// # The commit point
+//
+// Create streams the transaction into a temporary file (".<name>.db.tmp-*"),
+// fsyncs and closes it, opens it read-only and verifies it (bbolt's
+// structural Tx.Check, the Verifier over every value, and per-collection
+// counts equal to those the Verifier read in the source transaction), and
+// only then renames it to <name>.db and durably writes <name>.json. The
+// manifest is the commit point: a .db without a manifest is debris from a
+// crashed Create, which List ignores and Prune removes. Any failure returns
+// an error and removes what Create wrote; nothing is logged and continued.
+//
+// # Rotation
+//
+// Select (pure) and Prune (Select applied to a directory) keep:
+//
+//  1. the newest verified backup, always;
+//  2. the newest KeepLast verified backups;
+//  3. for each of the last Daily UTC calendar days (today included), the
+//     newest verified backup made that day;
+//  4. for each of the last Weekly ISO weeks (Monday to Sunday, UTC, this
+//     week included), the newest verified backup made that week;
+//  5. every unverified backup (Verified false: a damaged or unreadable
+//     manifest, a missing data file, a size that disagrees with the
+//     manifest) that is newer than the newest verified backup.
+//
+// Everything else is dropped. Unverified backups never fill a slot of rules
+// 2 to 4, so damaged backups cannot push good ones out; and because slots
+// count verified backups only, the verified backup that still holds data a
+// later, failed backup lacks is kept. An unverified backup is dropped only
+// once a newer verified backup exists, which holds everything it could have
+// held. Kept forever this way are only backups that a person damaged
+// (Create never commits an unverified backup), so the directory stays
+// bounded in normal operation.
+//
+// # Never
+//
+//   - imports kv, txn, secondary or search (only buckets and internal/fsutil);
+//   - opens or locks the store's own data file: it is handed a transaction
+//     (Create) or a *bolt.DB (Compact) by kv, which holds the file lock and
+//     alone can close, swap and reopen the store for a restore;
+//   - deletes the newest verified backup, or leaves a partial file under a
+//     backup's name;
+//   - logs an error instead of returning it.
+//
+// # Caveats
+//
+//   - Create and Prune on the same directory must not run concurrently
+//     (kv serializes them). Prune removes the temporary files of a Create
+//     that is still running, which then fails with an error: never silently.
+//   - Create holds its read transaction for the whole copy and verification,
+//     so the source file cannot reuse pages freed meanwhile and may grow
+//     while a long backup runs.
+//   - List does cheap checks only (the manifest parses and names its file,
+//     the data file exists with the recorded size). Verified in a listing is
+//     what Create proved when it wrote the backup; Verify re-proves it,
+//     reading every byte. Verify never writes, so a backup found damaged by
+//     Verify but not by List's cheap checks still counts as verified for
+//     rotation until someone removes it.
+//   - Names come from the caller's clock (CreateOptions.Now). If the clock
+//     goes backwards, a new backup sorts before older ones and rotation
+//     treats it as older.
+//   - bbolt reads a file through mmap. Verify checks the meta pages itself
+//     before opening a file (so a truncated file is reported, not mapped
+//     past its end), runs the Verifier with debug.SetPanicOnFault and turns
+//     panics into problems, but bbolt's Tx.Check runs in its own goroutine:
+//     a deliberately crafted file could still crash the process there.
+//   - Compact cannot be interrupted while bbolt.Compact runs; ctx is checked
+//     before and after.
+//   - Problem kinds reported here: "manifest", "missing", "size", "sha256",
+//     "meta", "open", "structure", "count", "panic", plus whatever the
+//     Verifier reports (buckets uses "checksum" and others). Every Detail
+//     starts with the file it is about.
+package snapshot

@@ -1,0 +1,438 @@
+package txn
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/secondary"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Writer applies document changes inside one bbolt read-write transaction:
+// the primary record, its parts, the metadata summary, the secondary
+// indexes, blob reference counts and the change log, together. It is not
+// safe for concurrent use; it lives as long as its transaction.
+type Writer struct {
+	tx      *bolt.Tx
+	now     func() time.Time
+	writes  int
+	changes []buckets.Change
+	// zeroed lists blob hashes whose reference count reached zero in this
+	// transaction; their files may be deleted after commit.
+	zeroed map[string]struct{}
+}
+
+// New returns a Writer over tx. now may be nil (time.Now).
+func New(tx *bolt.Tx, now func() time.Time) *Writer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Writer{tx: tx, now: now}
+}
+
+// Tx returns the underlying transaction.
+func (w *Writer) Tx() *bolt.Tx { return w.tx }
+
+// Dirty reports whether the writer has changed anything yet. A failed
+// operation on a clean writer left the transaction untouched.
+func (w *Writer) Dirty() bool { return w.writes > 0 }
+
+// Changes returns the change-log entries written so far.
+func (w *Writer) Changes() []buckets.Change { return w.changes }
+
+// Zeroed returns the blob hashes whose reference count fell to zero.
+func (w *Writer) Zeroed() []string {
+	out := make([]string, 0, len(w.zeroed))
+	for h := range w.zeroed {
+		out = append(out, h)
+	}
+	return out
+}
+
+// Key resolves the storage key of a document: the id for entity and extras
+// collections, the collection name for a singleton.
+func Key(c *buckets.Collection, id string) (string, error) {
+	if c.Kind == buckets.KindSingleton {
+		return c.Name, nil
+	}
+	if err := buckets.CheckID(id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// Stored is a document as read from the store.
+type Stored struct {
+	Rec *buckets.Record
+	Doc any // full document when parts were loaded, else the header
+}
+
+// ReadRecord returns the primary record of key in c, or nil if absent.
+func ReadRecord(tx *bolt.Tx, c *buckets.Collection, key string, withDoc bool) (*buckets.Record, error) {
+	b := tx.Bucket(buckets.PrimaryBucket(c.Name))
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil, nil
+	}
+	return buckets.DecodeRecord(buckets.PrimaryBucket(c.Name), []byte(key), v, withDoc)
+}
+
+// LoadParts reads the part fields of rec and returns the full document.
+// fields limits which part fields are loaded (nil: all).
+func LoadParts(tx *bolt.Tx, c *buckets.Collection, key string, rec *buckets.Record, fields map[string]bool) (any, error) {
+	if len(rec.ArrayParts) == 0 && len(rec.BlobParts) == 0 {
+		return rec.Doc, nil
+	}
+	hdr, ok := rec.Doc.(map[string]any)
+	if !ok {
+		return nil, &buckets.CorruptError{Bucket: string(buckets.PrimaryBucket(c.Name)), Key: key, Detail: "document with parts is not an object"}
+	}
+	doc := make(map[string]any, len(hdr)+len(rec.ArrayParts)+len(rec.BlobParts))
+	for k, v := range hdr {
+		doc[k] = v
+	}
+	pb := tx.Bucket(buckets.PartsBucket(c.Name))
+	pname := buckets.PartsBucket(c.Name)
+	missing := func(f string) error {
+		return &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s is missing", f)}
+	}
+	for f, n := range rec.ArrayParts {
+		if fields != nil && !fields[f] {
+			continue
+		}
+		arr := make([]any, 0, n)
+		if n > 0 {
+			if pb == nil {
+				return nil, missing(f)
+			}
+			prefix := buckets.PartKey(key, f, -1)
+			prefix = append(prefix, 0)
+			cur := pb.Cursor()
+			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+				_, _, idx, err := buckets.ParsePartKey(k)
+				if err != nil || idx != len(arr) {
+					return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s: element %d out of order", f, len(arr))}
+				}
+				if idx >= int(n) {
+					break
+				}
+				e, err := buckets.DecodeValue(pname, k, v)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, e)
+			}
+			if len(arr) != int(n) {
+				return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s has %d of %d elements", f, len(arr), n)}
+			}
+		}
+		doc[f] = arr
+	}
+	for _, f := range rec.BlobParts {
+		if fields != nil && !fields[f] {
+			continue
+		}
+		if pb == nil {
+			return nil, missing(f)
+		}
+		k := buckets.PartKey(key, f, -1)
+		v := pb.Get(k)
+		if v == nil {
+			return nil, missing(f)
+		}
+		e, err := buckets.DecodeValue(pname, k, v)
+		if err != nil {
+			return nil, err
+		}
+		doc[f] = e
+	}
+	return doc, nil
+}
+
+func (w *Writer) bucket(name []byte) (*bolt.Bucket, error) {
+	if b := w.tx.Bucket(name); b != nil {
+		return b, nil
+	}
+	return w.tx.CreateBucketIfNotExists(name)
+}
+
+func state(rec *buckets.Record) *secondary.DocState {
+	if rec == nil {
+		return nil
+	}
+	return &secondary.DocState{Doc: rec.Doc, Rev: rec.Rev, Size: rec.Size, ArrayParts: rec.ArrayParts}
+}
+
+// checkRev enforces an expected revision: 0 means any.
+func checkRev(old *buckets.Record, expect uint64) error {
+	if expect == 0 {
+		return nil
+	}
+	var have uint64
+	if old != nil {
+		have = old.Rev
+	}
+	if have != expect {
+		return fmt.Errorf("%w: expected revision %d, stored revision is %d", ErrConflict, expect, have)
+	}
+	return nil
+}
+
+// Put creates or replaces a document. doc must already be in the document
+// model (buckets.Normalize). For entity collections doc must be an object
+// whose "id" is id. expect, when non-zero, is the revision the stored
+// document must have (0 also accepts an absent document only via
+// PutIfAbsent semantics of the caller). It returns the new revision.
+func (w *Writer) Put(coll, id string, doc any, expect uint64) (uint64, error) {
+	c, key, err := w.resolve("put", coll, id)
+	if err != nil {
+		return 0, err
+	}
+	if err := validate(c, key, doc); err != nil {
+		return 0, &EntityError{Op: "put", Collection: coll, ID: id, Err: err}
+	}
+	old, err := ReadRecord(w.tx, c, key, true)
+	if err != nil {
+		return 0, &EntityError{Op: "put", Collection: coll, ID: id, Err: err}
+	}
+	if err := checkRev(old, expect); err != nil {
+		return 0, &EntityError{Op: "put", Collection: coll, ID: id, Err: err}
+	}
+	rev, err := w.write(c, key, old, doc, nil, 0)
+	if err != nil {
+		return 0, &EntityError{Op: "put", Collection: coll, ID: id, Err: err}
+	}
+	return rev, nil
+}
+
+func (w *Writer) resolve(op, coll, id string) (*buckets.Collection, string, error) {
+	c, err := buckets.Lookup(coll)
+	if err != nil {
+		return nil, "", &EntityError{Op: op, Collection: coll, ID: id, Err: err}
+	}
+	key, err := Key(c, id)
+	if err != nil {
+		return nil, "", &EntityError{Op: op, Collection: coll, ID: id, Field: "id", Err: err}
+	}
+	return c, key, nil
+}
+
+// validate checks the rules of the collection for a whole document.
+func validate(c *buckets.Collection, key string, doc any) error {
+	if c.Kind == buckets.KindExtras {
+		return nil
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%w: a document must be a JSON object, not %s", ErrInvalid, typeName(doc))
+	}
+	if c.Kind == buckets.KindEntity {
+		idv, present := m["id"]
+		if !present {
+			return fmt.Errorf("%w: field id is missing", ErrInvalid)
+		}
+		s, ok := idv.(string)
+		if !ok {
+			return fmt.Errorf("%w: field id must be a string, not %s", ErrInvalid, typeName(idv))
+		}
+		if s != key {
+			return fmt.Errorf("%w: field id %q does not match the key %q", ErrInvalid, s, key)
+		}
+	}
+	return nil
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case int64, uint64, float64:
+		return "a number"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// write stores doc (a full document) as the new version of key, given the
+// old record (with its header doc) or nil. loaded, when non-nil, names the
+// part fields whose old values were loaded into the old document; part
+// fields absent from doc and not loaded are kept as they are (used by
+// Patch). With loaded nil, doc is complete and replaces everything.
+//
+// keptSize is the logical size of the kept part fields (see partFieldSize).
+func (w *Writer) write(c *buckets.Collection, key string, old *buckets.Record, doc any, keep map[string]bool, keptSize uint64) (uint64, error) {
+	if d, ok := doc.(map[string]any); ok && hasDepth(d, buckets.MaxDepth) {
+		return 0, fmt.Errorf("%w: nested deeper than %d levels", ErrInvalid, buckets.MaxDepth)
+	}
+	rec := &buckets.Record{}
+	header := doc
+	var partVals map[string]any
+	if m, ok := doc.(map[string]any); ok && (len(c.ArrayParts) > 0 || len(c.BlobParts) > 0) {
+		h := make(map[string]any, len(m))
+		for k, v := range m {
+			part, array := c.IsPart(k)
+			switch {
+			case part && array:
+				if arr, isArr := v.([]any); isArr {
+					if len(arr) > 1<<31-1 {
+						return 0, fmt.Errorf("%w: field %s has too many elements", ErrInvalid, k)
+					}
+					if partVals == nil {
+						partVals = map[string]any{}
+					}
+					partVals[k] = arr
+					continue
+				}
+			case part && v != nil:
+				if partVals == nil {
+					partVals = map[string]any{}
+				}
+				partVals[k] = v
+				continue
+			}
+			h[k] = v
+		}
+		header = h
+	}
+	rec.Doc = header
+	pb := w.tx.Bucket(buckets.PartsBucket(c.Name))
+	if partVals != nil || (old != nil && (len(old.ArrayParts) > 0 || len(old.BlobParts) > 0)) {
+		var err error
+		if pb, err = w.bucket(buckets.PartsBucket(c.Name)); err != nil {
+			return 0, err
+		}
+	}
+	size := uint64(buckets.JSONSize(header))
+	// Array parts: write changed elements, delete extra ones.
+	for _, f := range c.ArrayParts {
+		var oldN uint32
+		if old != nil {
+			oldN = old.ArrayParts[f]
+		}
+		v, has := partVals[f]
+		if !has && keep[f] && old != nil {
+			if n, had := old.ArrayParts[f]; had {
+				if rec.ArrayParts == nil {
+					rec.ArrayParts = map[string]uint32{}
+				}
+				rec.ArrayParts[f] = n
+			}
+			continue
+		}
+		var arr []any
+		if has {
+			arr = v.([]any)
+			if rec.ArrayParts == nil {
+				rec.ArrayParts = map[string]uint32{}
+			}
+			rec.ArrayParts[f] = uint32(len(arr))
+			size += partFieldSize(f, arr)
+		}
+		for i, el := range arr {
+			enc, err := buckets.EncodeValue(el)
+			if err != nil {
+				return 0, fmt.Errorf("field %s[%d]: %w", f, i, err)
+			}
+			k := buckets.PartKey(key, f, i)
+			if uint32(i) < oldN {
+				if cur := pb.Get(k); cur != nil && bytes.Equal(cur, enc) {
+					continue
+				}
+			}
+			if err := pb.Put(k, enc); err != nil {
+				return 0, err
+			}
+			w.writes++
+		}
+		for i := uint32(len(arr)); i < oldN; i++ {
+			if err := pb.Delete(buckets.PartKey(key, f, int(i))); err != nil {
+				return 0, err
+			}
+			w.writes++
+		}
+	}
+	for _, f := range c.BlobParts {
+		v, has := partVals[f]
+		hadOld := old != nil && contains(old.BlobParts, f)
+		if !has && keep[f] && hadOld {
+			rec.BlobParts = append(rec.BlobParts, f)
+			continue
+		}
+		k := buckets.PartKey(key, f, -1)
+		if has {
+			enc, err := buckets.EncodeValue(v)
+			if err != nil {
+				return 0, fmt.Errorf("field %s: %w", f, err)
+			}
+			rec.BlobParts = append(rec.BlobParts, f)
+			size += partFieldSize(f, v)
+			if cur := pb.Get(k); cur != nil && bytes.Equal(cur, enc) {
+				continue
+			}
+			if err := pb.Put(k, enc); err != nil {
+				return 0, err
+			}
+			w.writes++
+		} else if hadOld {
+			if err := pb.Delete(k); err != nil {
+				return 0, err
+			}
+			w.writes++
+		}
+	}
+	rec.Size = size + keptSize
+	return w.commitRecord(c, key, old, rec, buckets.OpPut)
+}
+
+// partFieldSize is what a part field adds to the logical size of its
+// document: a comma, the quoted name, a colon and the value.
+func partFieldSize(f string, v any) uint64 {
+	// ,"field":value
+	return uint64(1 + len(f) + 2 + 1 + buckets.JSONSize(v))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDepth(v any, limit int) bool {
+	if limit < 0 {
+		return true
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if hasDepth(e, limit-1) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasDepth(e, limit-1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Poison marks the writer as having changed the transaction, so a failure
+// after it (a panic in a caller's function) rolls the transaction back.
+func (w *Writer) Poison() { w.writes++ }
