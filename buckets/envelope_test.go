@@ -149,6 +149,23 @@ func TestOpen_everyBitFlip(t *testing.T) {
 	}
 }
 
+func TestDecodeRecord_everyBitFlip(t *testing.T) {
+	v, err := EncodeRecord(&Record{Rev: 7, Size: 9, ArrayParts: map[string]uint32{"screenshots": 2}, BlobParts: []string{"summary"}, Doc: sessionDoc(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(v)*8; i++ {
+		d := append([]byte{}, v...)
+		d[i/8] ^= 1 << (i % 8)
+		for _, withDoc := range []bool{true, false} {
+			r, err := DecodeRecord([]byte("c/sessions"), []byte("s-42"), d, withDoc)
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `bucket "c/sessions" key "s-42"`) {
+				t.Fatalf("flip of bit %d: DecodeRecord = %+v, %v", i, r, err)
+			}
+		}
+	}
+}
+
 func TestOpen_everyTruncation(t *testing.T) {
 	payload, _ := MarshalValue(sessionDoc(1))
 	for _, v := range [][]byte{Seal(payload), Seal(payload[:50])} {

@@ -25,8 +25,8 @@ func ParseLogKey(k []byte) (uint64, error) {
 }
 
 // PartKey encodes the key of a part of document id: the id, a NUL, the
-// field name, and for an array part a NUL and the element index as 4 bytes
-// big-endian (index < 0 means a blob part). Ids never contain NUL, so all
+// field name, and for an array part a NUL and the chunk index as 4 bytes
+// big-endian (index < 0 means a blob part; see PartChunk). Ids never contain NUL, so all
 // parts of a document share the prefix PartPrefix(id) and sort by field,
 // then index.
 func PartKey(id, field string, index int) []byte {

@@ -93,6 +93,16 @@ func (c *Collection) IsPart(field string) (part, array bool) {
 	return false, false
 }
 
+// PartChunk is the number of array elements stored under one part key:
+// element i of an array part lives in chunk i/PartChunk, a msgpack array.
+// Chunks give snappy enough context to compress well (about 0.47 of the
+// JSON size against 0.75 for single elements on session data), while an
+// append still rewrites at most one chunk, whatever the array's length.
+const PartChunk = 16
+
+// Chunks returns how many chunks hold n array elements.
+func Chunks(n uint32) int { return int((uint64(n) + PartChunk - 1) / PartChunk) }
+
 // MaxIDLen is the longest id, in bytes.
 const MaxIDLen = 256
 

@@ -430,7 +430,7 @@ func decodeValue(d *msgpack.Decoder, budget *int, depth int) (any, error) {
 		if !isNumberLiteral(string(buf)) {
 			return nil, fmt.Errorf("invalid number literal")
 		}
-		return json.Number(buf), nil
+		return NumberValue(json.Number(buf)), nil // canonical: a literal only when no 64-bit type holds it
 	}
 	return nil, fmt.Errorf("unexpected msgpack code %#x", c)
 }

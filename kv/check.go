@@ -75,7 +75,7 @@ func checkParts(tx *bolt.Tx) []Problem {
 				if idx < 0 {
 					blobs[fieldKey{id, field}] = true
 				} else {
-					found[fieldKey{id, field}]++
+					found[fieldKey{id, field}]++ // chunks
 				}
 				return nil
 			})
@@ -90,8 +90,8 @@ func checkParts(tx *bolt.Tx) []Problem {
 				id := string(k)
 				for f, n := range rec.ArrayParts {
 					fk := fieldKey{id, f}
-					if found[fk] != int(n) {
-						out = append(out, Problem{Kind: "part-missing", Collection: c.Name, ID: id, Detail: fmt.Sprintf("%s: record says %d elements, %d stored", f, n, found[fk])})
+					if want := buckets.Chunks(n); found[fk] != want {
+						out = append(out, Problem{Kind: "part-missing", Collection: c.Name, ID: id, Detail: fmt.Sprintf("%s: record says %d elements in %d chunks, %d chunks stored", f, n, want, found[fk])})
 					}
 					delete(found, fk)
 				}
@@ -106,7 +106,7 @@ func checkParts(tx *bolt.Tx) []Problem {
 			})
 		}
 		for fk, n := range found {
-			out = append(out, Problem{Kind: "part-extra", Collection: c.Name, ID: fk.id, Detail: fmt.Sprintf("%d stored elements of %s belong to no record", n, fk.field)})
+			out = append(out, Problem{Kind: "part-extra", Collection: c.Name, ID: fk.id, Detail: fmt.Sprintf("%d stored chunks of %s belong to no record", n, fk.field)})
 		}
 		for fk := range blobs {
 			out = append(out, Problem{Kind: "part-extra", Collection: c.Name, ID: fk.id, Detail: fk.field + " is stored but belongs to no record"})

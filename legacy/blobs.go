@@ -110,9 +110,14 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 						f.idHash[id] = h
 					}
 					if b, ok := x["base64"].(string); ok && b != "" && k == "attachmentId" {
-						if _, seen := f.records[id]; !seen {
-							f.records[id] = map[string]any{"id": id, "base64": b}
+						rec := f.records[id]
+						if rec == nil {
+							rec = map[string]any{"id": id}
+							f.records[id] = rec
 							f.recordSrc[id] = src
+						}
+						if _, ok := rec["base64"]; !ok {
+							rec["base64"] = b
 						}
 					}
 				}
@@ -123,9 +128,16 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 					if h != "" {
 						f.idHash[id] = h
 					}
-					if _, seen := f.records[id]; !seen {
-						f.records[id] = x
+					rec := f.records[id]
+					if rec == nil {
+						rec = map[string]any{}
+						f.records[id] = rec
 						f.recordSrc[id] = src
+					}
+					for k, v := range x { // merge what every copy knows
+						if _, ok := rec[k]; !ok {
+							rec[k] = v
+						}
 					}
 				}
 			}

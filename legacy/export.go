@@ -48,7 +48,8 @@ type Export struct {
 // Extra keys are kept. Errors are *ExportError values naming the JSON
 // path and byte offset, for example "sessions[3].id: missing (byte 1234)".
 func ReadExport(r io.Reader) (*Export, error) {
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
+	cr := &countingReader{r: r}
+	dec := json.NewDecoder(cr)
 	dec.UseNumber()
 	x := &Export{Collections: map[string][]map[string]any{}, Unknown: map[string]any{}}
 	fail := func(p string, off int64, format string, args ...any) error {
@@ -63,7 +64,7 @@ func ReadExport(r io.Reader) (*Export, error) {
 		case errors.As(err, &te):
 			return fail(p, te.Offset, "%v", te)
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return fail(p, dec.InputOffset(), "truncated file")
+			return fail(p, cr.n, "truncated file")
 		}
 		return fail(p, off, "%v", err)
 	}
@@ -82,7 +83,7 @@ func ReadExport(r io.Reader) (*Export, error) {
 			return nil, decodeErr("", off, err)
 		}
 		key, _ := tok.(string)
-		off = dec.InputOffset()
+		off = nextValueOffset(dec)
 		switch key {
 		case "topics", "companies", "contacts", "notes", "tasks", "sessions", "attachments":
 			docs, present, err := readExportArray(dec, key, decodeErr, fail)
@@ -161,7 +162,7 @@ func ReadExport(r io.Reader) (*Export, error) {
 
 func readExportArray(dec *json.Decoder, key string, decodeErr func(string, int64, error) error,
 	fail func(string, int64, string, ...any) error) ([]map[string]any, bool, error) {
-	off := dec.InputOffset()
+	off := nextValueOffset(dec)
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, false, decodeErr(key, off, err)
@@ -175,7 +176,7 @@ func readExportArray(dec *json.Decoder, key string, decodeErr func(string, int64
 	docs := []map[string]any{}
 	for i := 0; dec.More(); i++ {
 		p := fmt.Sprintf("%s[%d]", key, i)
-		off := dec.InputOffset()
+		off := nextValueOffset(dec)
 		var v any
 		if err := dec.Decode(&v); err != nil {
 			return nil, false, decodeErr(p, off, err)
@@ -406,4 +407,40 @@ func (ew *exportWriter) array(name string, it DocIter) error {
 	}
 	ew.w.WriteByte(']')
 	return nil
+}
+
+// countingReader counts the bytes handed to the decoder (for the offset
+// of a truncated file).
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// nextValueOffset is the byte offset where the next value starts: the
+// decoder's position plus any separators (space, ',' and ':') still
+// buffered before it.
+func nextValueOffset(dec *json.Decoder) int64 {
+	off := dec.InputOffset()
+	br, ok := dec.Buffered().(*bytes.Reader)
+	if !ok {
+		return off
+	}
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return off
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			off++
+		default:
+			return off
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -42,17 +43,17 @@ func CheckID(v any) (string, error) {
 	s, ok := v.(string)
 	switch {
 	case v == nil:
-		return "", errors.Join(ErrBadID, errors.New("missing"))
+		return "", fmt.Errorf("%w: missing", ErrBadID)
 	case !ok:
-		return "", errors.Join(ErrBadID, errors.New("not a string"))
+		return "", fmt.Errorf("%w: not a string", ErrBadID)
 	case s == "":
-		return "", errors.Join(ErrBadID, errors.New("empty"))
+		return "", fmt.Errorf("%w: empty", ErrBadID)
 	case len(s) > MaxIDLen:
-		return "", errors.Join(ErrBadID, errors.New("longer than 256 bytes"))
+		return "", fmt.Errorf("%w: longer than 256 bytes", ErrBadID)
 	case strings.IndexByte(s, 0) >= 0:
-		return "", errors.Join(ErrBadID, errors.New("contains NUL"))
+		return "", fmt.Errorf("%w: contains NUL", ErrBadID)
 	case !utf8.ValidString(s):
-		return "", errors.Join(ErrBadID, errors.New("not valid UTF-8"))
+		return "", fmt.Errorf("%w: not valid UTF-8", ErrBadID)
 	}
 	return s, nil
 }

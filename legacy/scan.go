@@ -3,11 +3,9 @@ package legacy
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -136,8 +134,8 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 	}
 	s := &scanner{
 		ctx: ctx, opts: opts.withDefaults(), root: root,
-		rep: &Report{Root: dir, Counts: map[string]int{}, Sources: map[string]map[string]int{}},
-		ds: &Dataset{Collections: map[string]map[string]Entity{}, Extras: map[string]any{}},
+		rep:    &Report{Root: dir, Counts: map[string]int{}, Sources: map[string]map[string]int{}},
+		ds:     &Dataset{Collections: map[string]map[string]Entity{}, Extras: map[string]any{}},
 		mtimes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
 		sessionDirs: map[string]bool{}, chunkFiles: map[string]map[string]map[int]string{},
 		walKeys: map[string][]*keyVersion{}, resolved: map[string]*keyVersion{}, versions: map[string][]*keyVersion{},
@@ -168,9 +166,7 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 			return nil, nil, err
 		}
 	}
-	for c, m := range s.ds.Collections {
-		s.rep.Counts[c] = len(m)
-	}
+	s.finish()
 	return s.ds, s.rep, nil
 }
 
@@ -603,8 +599,6 @@ func (s *scanner) sortedSnapshots() []backupRef {
 	return out
 }
 
-var errStop = errors.New("stop")
-
 // sortedBackups lists a key's timestamped backups, newest first.
 func (s *scanner) sortedBackups(k string) []backupRef {
 	kf := s.keys[k]
@@ -616,4 +610,30 @@ func (s *scanner) sortedBackups(k string) []backupRef {
 	return out
 }
 
-func joinRel(a, b string) string { return path.Join(a, b) }
+// finish fills counts and puts report lists in a stable order.
+func (s *scanner) finish() {
+	for c, m := range s.ds.Collections {
+		s.rep.Counts[c] = len(m)
+	}
+	sort.SliceStable(s.rep.WAL.Skipped, func(i, j int) bool { return s.rep.WAL.Skipped[i].Line < s.rep.WAL.Skipped[j].Line })
+	seen := map[ChecksumMismatch]bool{}
+	cm := s.rep.ChecksumMismatches[:0]
+	for _, m := range s.rep.ChecksumMismatches {
+		if !seen[m] {
+			seen[m] = true
+			cm = append(cm, m)
+		}
+	}
+	s.rep.ChecksumMismatches = cm
+	useen := map[Unreadable]bool{}
+	un := s.rep.Unreadable[:0]
+	for _, u := range s.rep.Unreadable {
+		if !useen[u] {
+			useen[u] = true
+			un = append(un, u)
+		}
+	}
+	s.rep.Unreadable = un
+	sort.Strings(s.rep.OutsideDir)
+	sort.Strings(s.rep.JunkSkipped)
+}

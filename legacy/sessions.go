@@ -3,7 +3,6 @@ package legacy
 import (
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // sessionParts are the optional whole-value files of a chunked session:
@@ -279,14 +278,4 @@ func (s *scanner) chapterSources() []*keyVersion {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].time > out[j].time })
 	return out
-}
-
-// sessionKeyID returns the session id of a chunked-session key.
-func sessionKeyID(k string) (string, bool) {
-	rest, ok := strings.CutPrefix(k, "sessions/")
-	if !ok {
-		return "", false
-	}
-	id, _, ok := strings.Cut(rest, "/")
-	return id, ok
 }

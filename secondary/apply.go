@@ -20,6 +20,11 @@ func docsKey(coll string) []byte { return []byte(sysPrefix + "docs/" + coll) }
 // big-endian.
 func keysKey(coll, name string) []byte { return []byte(sysPrefix + "keys/" + coll + "/" + name) }
 
+// multiKey holds the number of documents with more than one key in index
+// name of coll: while it is 0, ranges of several filters on the index may
+// be intersected (see plan.go). 8 bytes big-endian.
+func multiKey(coll, name string) []byte { return []byte(sysPrefix + "multi/" + coll + "/" + name) }
+
 // fpKey holds the fingerprint of index name of coll (see Sync).
 func fpKey(coll, name string) []byte { return []byte(sysPrefix + "index/" + coll + "/" + name) }
 
@@ -115,6 +120,11 @@ func applyIndex(tx *bolt.Tx, sys *bolt.Bucket, coll string, ci *compiledIndex, i
 				return err
 			}
 			delta--
+			if ci.def.Stats {
+				if err := histAdd(sys, coll, ci.def.Name, k, -1); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	for _, k := range newK {
@@ -123,12 +133,33 @@ func applyIndex(tx *bolt.Tx, sys *bolt.Bucket, coll string, ci *compiledIndex, i
 				return err
 			}
 			delta++
+			if ci.def.Stats {
+				if err := histAdd(sys, coll, ci.def.Name, k, 1); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if m := boolInt(len(newK) > 1) - boolInt(len(oldK) > 1); m != 0 {
+		// A missing count stays missing (the planner then assumes
+		// several keys per document); Sync recomputes it.
+		if n, ok := getCount(sys, multiKey(coll, ci.def.Name)); ok {
+			if err := setCount(sys, multiKey(coll, ci.def.Name), n+m); err != nil {
+				return err
+			}
 		}
 	}
 	if delta != 0 {
 		return addCount(sys, keysKey(coll, ci.def.Name), delta, b)
 	}
 	return nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // has reports whether b holds key k (index values are empty, so Get cannot

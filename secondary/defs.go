@@ -35,6 +35,12 @@ type IndexDef struct {
 	// Folded indexes store strings case-folded; they answer = and in only,
 	// and never serve a sort.
 	Folded bool
+	// Stats indexes keep a histogram of their values in the sys bucket
+	// (see statPrefix), maintained exactly with the keys, so the planner
+	// estimates a range without reading it. Indexes of mostly distinct
+	// values (ids, hashes, names) have none: the planner counts their keys
+	// with a cap instead, which is cheap when the answer is small.
+	Stats bool
 }
 
 // fingerprint identifies the derivation of an index: change anything that
@@ -50,7 +56,11 @@ func (d *IndexDef) fingerprint(coll string) string {
 			ts = append(ts, p)
 		}
 	}
-	return "v1;" + kind + ";paths=" + strings.Join(d.Paths, ",") + ";time=" + strings.Join(ts, ",")
+	stats := ""
+	if d.Stats {
+		stats = ";stats"
+	}
+	return "v1;" + kind + ";paths=" + strings.Join(d.Paths, ",") + ";time=" + strings.Join(ts, ",") + stats
 }
 
 // ordered reports whether the index order is the query order of its field
@@ -59,6 +69,12 @@ func (d *IndexDef) ordered() bool { return !d.Folded && len(d.Paths) == 1 && d.F
 
 func single(name string) IndexDef { return IndexDef{Name: name, Field: name, Paths: []string{name}} }
 
+func stats(name string) IndexDef {
+	d := single(name)
+	d.Stats = true
+	return d
+}
+
 func links(legacy ...string) IndexDef {
 	return IndexDef{Name: "links", Field: LinksField, Paths: append([]string{"relationships.targetId"}, legacy...)}
 }
@@ -66,21 +82,21 @@ func links(legacy ...string) IndexDef {
 // declared holds the index declarations per collection (issue 3).
 var declared = map[string][]IndexDef{
 	"sessions": {
-		single("startTime"), single("endTime"), single("status"), single("tags"), single("category"),
+		stats("startTime"), stats("endTime"), stats("status"), stats("tags"), stats("category"),
 		links("extractedTaskIds", "extractedNoteIds", "companyIds", "contactIds", "topicIds", "trackingNoteId"),
 	},
 	"notes": {
-		single("timestamp"), single("lastUpdated"), single("source"), single("status"), single("tags"), single("parentNoteId"),
+		stats("timestamp"), stats("lastUpdated"), stats("source"), stats("status"), stats("tags"), single("parentNoteId"),
 		links("topicId", "companyIds", "contactIds", "topicIds", "sourceSessionId"),
 	},
 	"tasks": {
-		single("status"), single("priority"), single("done"), single("dueDate"), single("createdAt"), single("tags"),
+		stats("status"), stats("priority"), stats("done"), stats("dueDate"), stats("createdAt"), stats("tags"),
 		links("topicId", "companyIds", "contactIds", "noteId", "sourceNoteId", "sourceSessionId", "aiContext.sourceNoteId"),
 	},
-	"topics":      {{Name: "name", Field: "name", Paths: []string{"name"}, Folded: true}, single("lastUpdated")},
-	"companies":   {{Name: "name", Field: "name", Paths: []string{"name"}, Folded: true}, single("lastUpdated")},
-	"contacts":    {{Name: "name", Field: "name", Paths: []string{"name"}, Folded: true}, single("lastUpdated")},
-	"attachments": {single("type"), single("hash"), single("createdAt")},
+	"topics":      {{Name: "name", Field: "name", Paths: []string{"name"}, Folded: true}, stats("lastUpdated")},
+	"companies":   {{Name: "name", Field: "name", Paths: []string{"name"}, Folded: true}, stats("lastUpdated")},
+	"contacts":    {{Name: "name", Field: "name", Paths: []string{"name"}, Folded: true}, stats("lastUpdated")},
+	"attachments": {stats("type"), single("hash"), stats("createdAt")},
 }
 
 // Indexes returns the indexes declared for coll (nil for a collection

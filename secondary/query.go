@@ -184,6 +184,7 @@ func fieldLevel(c *buckets.Collection, field string) int {
 // its literal text.
 func coerce(v any, ts bool) (qvalue, error) {
 	var q qvalue
+	lit, isLiteral := v.(json.Number)
 	v, err := normalizeOperand(v)
 	if err != nil {
 		return q, err
@@ -220,7 +221,11 @@ func coerce(v any, ts bool) (qvalue, error) {
 		}
 	default: // a number
 		q.v[classNumber], q.ok[classNumber] = scalar{class: classNumber, n: v}, true
-		q.v[classString], q.ok[classString] = scalar{class: classString, s: numberText(v)}, true
+		text := numberText(v)
+		if isLiteral {
+			text = string(lit) // the operand as written
+		}
+		q.v[classString], q.ok[classString] = scalar{class: classString, s: text}, true
 	}
 	return q, nil
 }

@@ -97,6 +97,12 @@ func dropIndex(tx *bolt.Tx, sys *bolt.Bucket, coll, ix string) error {
 	if err := sys.Delete(keysKey(coll, ix)); err != nil {
 		return err
 	}
+	if err := sys.Delete(multiKey(coll, ix)); err != nil {
+		return err
+	}
+	if err := dropHist(sys, coll, ix); err != nil {
+		return err
+	}
 	return sys.Delete(fpKey(coll, ix))
 }
 
@@ -117,6 +123,7 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compi
 		mb.FillPercent = 0.9 // filled in key order
 	}
 	keys := make([][][]byte, len(idx))
+	multi := make([]int64, len(idx))
 	pb := tx.Bucket(buckets.PrimaryBucket(coll))
 	total := countKeys(pb)
 	done := 0
@@ -143,7 +150,11 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compi
 				}
 			}
 			for i := range idx {
-				keys[i] = append(keys[i], indexKeys(coll, &idx[i].def, &idx[i].ref, id, st)...)
+				ks := indexKeys(coll, &idx[i].def, &idx[i].ref, id, st)
+				if len(ks) > 1 {
+					multi[i]++
+				}
+				keys[i] = append(keys[i], ks...)
 			}
 			done++
 			if progress != nil && done%progressEvery == 0 {
@@ -182,6 +193,20 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compi
 		}
 		if err := setCount(sys, keysKey(coll, d.Name), int64(len(ks))); err != nil {
 			return done, err
+		}
+		if err := setCount(sys, multiKey(coll, d.Name), multi[i]); err != nil {
+			return done, err
+		}
+		if err := dropHist(sys, coll, d.Name); err != nil {
+			return done, err
+		}
+		if d.Stats {
+			ps, cs := histogram(ks)
+			for j, p := range ps {
+				if err := setCount(sys, histKey(coll, d.Name, p), cs[j]); err != nil {
+					return done, err
+				}
+			}
 		}
 		if err := sys.Put(fpKey(coll, d.Name), []byte(d.fingerprint(coll))); err != nil {
 			return done, err
@@ -299,6 +324,8 @@ func syncPlan(tx *bolt.Tx) ([]syncWork, error) {
 			if string(fp) != ci.def.fingerprint(coll) || tx.Bucket(buckets.IndexBucket(coll, ci.def.Name)) == nil {
 				w.build = append(w.build, ci)
 			} else if _, ok := getCount(sys, keysKey(coll, ci.def.Name)); !ok {
+				w.build = append(w.build, ci)
+			} else if _, ok := getCount(sys, multiKey(coll, ci.def.Name)); !ok {
 				w.build = append(w.build, ci)
 			}
 		}

@@ -62,6 +62,7 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 	sys := tx.Bucket(buckets.SysBucket)
 	idx := compiledIndexes[coll]
 	expected := make([][][]byte, len(idx))
+	multi := make([]int, len(idx))
 	primary := map[string]bool{}    // ids with a primary record
 	unreadable := map[string]bool{} // ids whose document could not be read
 	mb := tx.Bucket(buckets.MetaBucket(coll))
@@ -111,7 +112,11 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 				v.add("metadata-stale", coll, "metadata", id, "metadata entry differs from the summary of the document")
 			}
 			for i := range idx {
-				expected[i] = append(expected[i], indexKeys(coll, &idx[i].def, &idx[i].ref, id, st)...)
+				ks := indexKeys(coll, &idx[i].def, &idx[i].ref, id, st)
+				if len(ks) > 1 {
+					multi[i]++
+				}
+				expected[i] = append(expected[i], ks...)
 			}
 		}
 	}
@@ -129,7 +134,11 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 		v.add("count-stale", coll, "metadata", "", fmt.Sprintf("stored document count %d, documents %d", n, len(primary)))
 	}
 	for i := range idx {
-		v.index(tx, sys, coll, &idx[i].def, expected[i], unreadable)
+		d := &idx[i].def
+		v.index(tx, sys, coll, d, expected[i], unreadable)
+		if n, ok := getCount(sys, multiKey(coll, d.Name)); ok && int(n) != multi[i] && len(unreadable) == 0 {
+			v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: stored count of documents with several keys %d, actual %d", d.Name, n, multi[i]))
+		}
 	}
 	for _, ix := range indexBucketNames(tx, coll) {
 		if indexByName(coll, ix) == nil {
@@ -183,5 +192,39 @@ func (v *verifier) index(tx *bolt.Tx, sys *bolt.Bucket, coll string, d *IndexDef
 	}
 	if c, ok := getCount(sys, keysKey(coll, d.Name)); (ok || n > 0) && int(c) != n {
 		v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: stored key count %d, keys %d", d.Name, c, n))
+	}
+	if d.Stats {
+		v.histogram(tx, sys, coll, d)
+	}
+}
+
+// histogram checks the stored histogram of d against its keys.
+func (v *verifier) histogram(tx *bolt.Tx, sys *bolt.Bucket, coll string, d *IndexDef) {
+	var keys [][]byte
+	if b := tx.Bucket(buckets.IndexBucket(coll, d.Name)); b != nil {
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			keys = append(keys, k)
+		}
+	}
+	ps, cs := histogram(keys)
+	want := map[string]int64{}
+	for i, p := range ps {
+		want[string(p)] = cs[i]
+	}
+	if sys != nil {
+		p := histPrefix(coll, d.Name)
+		c := sys.Cursor()
+		for k, val := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, val = c.Next() {
+			bucket := string(k[len(p):])
+			got, ok := getCount(sys, k)
+			if !ok || len(val) != 8 || got != want[bucket] {
+				v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: histogram bucket %x holds %d, keys %d", d.Name, bucket, got, want[bucket]))
+			}
+			delete(want, bucket)
+		}
+	}
+	for bucket, n := range want {
+		v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: histogram bucket %x missing (%d keys)", d.Name, bucket, n))
 	}
 }

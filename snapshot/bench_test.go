@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -126,4 +127,69 @@ func plainCopy(src, dst string, userspace bool) error {
 		return fmt.Errorf("copy: %w", err)
 	}
 	return nil
+}
+
+// BenchmarkBackupVsCopy interleaves, in every iteration, the plain copies
+// and Create on the same file, so that a busy machine slows all of them
+// alike, and reports each one's MB/s and Create's ratio to the faster copy
+// (the target is >= 0.8).
+func BenchmarkBackupVsCopy(b *testing.B) {
+	db := openBenchStore(b, benchMB())
+	fi, err := os.Stat(db.Path())
+	if err != nil {
+		b.Fatal(err)
+	}
+	size := float64(fi.Size())
+	countOnly := func(tx *bolt.Tx) (map[string]int, []buckets.Problem) {
+		counts := map[string]int{}
+		_ = tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
+			counts[string(name)] = bk.Stats().KeyN
+			return nil
+		})
+		return counts, nil
+	}
+	dir := b.TempDir()
+	dst := filepath.Join(dir, "copy.db")
+	var kernel, user, plain, checked time.Duration
+	timeIt := func(d *time.Duration, f func()) {
+		start := time.Now()
+		f()
+		*d += time.Since(start)
+	}
+	n := 0
+	for b.Loop() {
+		n++
+		timeIt(&kernel, func() {
+			if err := plainCopy(db.Path(), dst, false); err != nil {
+				b.Fatal(err)
+			}
+		})
+		timeIt(&user, func() {
+			if err := plainCopy(db.Path(), dst, true); err != nil {
+				b.Fatal(err)
+			}
+		})
+		for _, c := range []struct {
+			d *time.Duration
+			v Verifier
+		}{{&plain, countOnly}, {&checked, testVerifier}} {
+			opts := testOptions(testNow)
+			opts.Verify = c.v
+			var m Manifest
+			timeIt(c.d, func() { m = create(b, db, dir, opts) })
+			for _, ext := range []string{".db", ".json"} {
+				if err := os.Remove(filepath.Join(dir, m.Name+ext)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	mbps := func(d time.Duration) float64 { return size * float64(n) / d.Seconds() / 1e6 }
+	best := min(kernel, user)
+	b.ReportMetric(mbps(kernel), "copy-MB/s")
+	b.ReportMetric(mbps(user), "copy-user-MB/s")
+	b.ReportMetric(mbps(plain), "create-MB/s")
+	b.ReportMetric(mbps(checked), "create-checksums-MB/s")
+	b.ReportMetric(best.Seconds()/plain.Seconds(), "create/copy")
+	b.ReportMetric(best.Seconds()/checked.Seconds(), "create-checksums/copy")
 }

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -200,10 +199,10 @@ func writeTemp(ctx context.Context, tx *bolt.Tx, dir, name string, wrap func(io.
 	if wrap != nil {
 		w = wrap(w)
 	}
-	bw := bufio.NewWriterSize(io.MultiWriter(h, w), copyBufferSize)
-	n, err := tx.WriteTo(bw)
-	if err == nil {
-		err = bw.Flush()
+	pipe := newHashPipe(w, h)
+	n, err := tx.WriteTo(pipe)
+	if cerr := pipe.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return 0, "", "", fmt.Errorf("snapshot: write backup %s: %w", name, err)

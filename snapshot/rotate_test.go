@@ -51,7 +51,7 @@ func TestSelect(t *testing.T) {
 			mk(h(61), true), // Thursday: outside 3 days
 		}, only(1, 3, -1), []int{0, 2, 4}},
 		{"weekly crosses the year boundary", []Manifest{
-			mk(time.Date(2027, 1, 3, 9, 0, 0, 0, time.UTC), true),   // Sun, 2026-W53
+			mk(time.Date(2027, 1, 3, 9, 0, 0, 0, time.UTC), true),    // Sun, 2026-W53
 			mk(time.Date(2026, 12, 29, 10, 0, 0, 0, time.UTC), true), // Tue, 2026-W53
 			mk(time.Date(2026, 12, 28, 10, 0, 0, 0, time.UTC), true), // Mon, 2026-W53
 			mk(time.Date(2026, 12, 27, 23, 0, 0, 0, time.UTC), true), // Sun, 2026-W52

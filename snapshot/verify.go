@@ -69,20 +69,26 @@ func Verify(ctx context.Context, dir, name string, v Verifier) (Manifest, []buck
 	if manifestOK && fi.Size() != m.Size {
 		problem("size", dbLabel, "%d bytes, manifest says %d", fi.Size(), m.Size)
 	}
-	sum, err := hashFile(ctx, dbPath)
+	// Hash the file while bbolt's check and the verifier walk it.
+	var (
+		sum     string
+		hashErr error
+		hashed  = make(chan struct{})
+	)
+	go func() {
+		defer close(hashed)
+		sum, hashErr = hashFile(ctx, dbPath)
+	}()
+	counts, fps, err := checkFile(ctx, dbPath, dbLabel, v)
+	<-hashed
+	if err == nil {
+		err = hashErr
+	}
 	if err != nil {
 		return m, nil, err
 	}
 	if manifestOK && sum != m.SHA256 {
 		problem("sha256", dbLabel, "SHA-256 %s, manifest says %s", sum, m.SHA256)
-	}
-	if err := ctx.Err(); err != nil {
-		return m, nil, err
-	}
-
-	counts, fps, err := checkFile(ctx, dbPath, dbLabel, v)
-	if err != nil {
-		return m, nil, err
 	}
 	problems = append(problems, fps...)
 	if manifestOK && len(fps) == 0 {

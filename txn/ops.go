@@ -379,18 +379,37 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 		size += partFieldSize(field, []any{})
 	}
 	for i, e := range norm {
-		enc, err := buckets.EncodeValue(e)
-		if err != nil {
-			return fail(err)
-		}
-		if err := pb.Put(buckets.PartKey(key, field, int(n)+i), enc); err != nil {
-			return fail(err)
-		}
-		w.writes++
 		size += uint64(buckets.JSONSize(e))
 		if int(n)+i > 0 {
 			size++ // the comma
 		}
+	}
+	// Rewrite the last, partly filled chunk (if any) with the new elements.
+	first := int(n) / buckets.PartChunk
+	var tail []any
+	if int(n)%buckets.PartChunk != 0 {
+		k := buckets.PartKey(key, field, first)
+		v := pb.Get(k)
+		if v == nil {
+			return fail(&buckets.CorruptError{Bucket: string(buckets.PartsBucket(c.Name)), Key: key, Detail: fmt.Sprintf("part %s: chunk %d missing", field, first)})
+		}
+		e, err := buckets.DecodeValue(buckets.PartsBucket(c.Name), k, v)
+		if err != nil {
+			return fail(err)
+		}
+		els, ok := e.([]any)
+		if !ok || len(els) != int(n)%buckets.PartChunk {
+			return fail(&buckets.CorruptError{Bucket: string(buckets.PartsBucket(c.Name)), Key: key, Detail: fmt.Sprintf("part %s: chunk %d has the wrong length", field, first)})
+		}
+		tail = els
+	}
+	// writeChunks addresses chunks by index from the start of the array;
+	// give it a window whose first chunk is the partly filled one.
+	window := make([]any, first*buckets.PartChunk, first*buckets.PartChunk+len(tail)+len(norm))
+	window = append(window, tail...)
+	window = append(window, norm...)
+	if err := writeChunks(pb, key, field, window, first, 0, &w.writes); err != nil {
+		return fail(err)
 	}
 	rec := &buckets.Record{Size: size, BlobParts: old.BlobParts, Doc: old.Doc, ArrayParts: map[string]uint32{}}
 	for k, v := range old.ArrayParts {

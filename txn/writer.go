@@ -113,19 +113,22 @@ func LoadParts(tx *bolt.Tx, c *buckets.Collection, key string, rec *buckets.Reco
 			prefix := buckets.PartKey(key, f, -1)
 			prefix = append(prefix, 0)
 			cur := pb.Cursor()
-			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			chunk := 0
+			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(arr) < int(n); k, v = cur.Next() {
 				_, _, idx, err := buckets.ParsePartKey(k)
-				if err != nil || idx != len(arr) {
-					return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s: element %d out of order", f, len(arr))}
-				}
-				if idx >= int(n) {
-					break
+				if err != nil || idx != chunk {
+					return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s: chunk %d missing", f, chunk)}
 				}
 				e, err := buckets.DecodeValue(pname, k, v)
 				if err != nil {
 					return nil, err
 				}
-				arr = append(arr, e)
+				els, ok := e.([]any)
+				if !ok || len(els) == 0 || len(els) > buckets.PartChunk {
+					return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s: chunk %d is not an array of 1 to %d elements", f, chunk, buckets.PartChunk)}
+				}
+				arr = append(arr, els...)
+				chunk++
 			}
 			if len(arr) != int(n) {
 				return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s has %d of %d elements", f, len(arr), n)}
@@ -340,27 +343,8 @@ func (w *Writer) write(c *buckets.Collection, key string, old *buckets.Record, d
 			rec.ArrayParts[f] = uint32(len(arr))
 			size += partFieldSize(f, arr)
 		}
-		for i, el := range arr {
-			enc, err := buckets.EncodeValue(el)
-			if err != nil {
-				return 0, fmt.Errorf("field %s[%d]: %w", f, i, err)
-			}
-			k := buckets.PartKey(key, f, i)
-			if uint32(i) < oldN {
-				if cur := pb.Get(k); cur != nil && bytes.Equal(cur, enc) {
-					continue
-				}
-			}
-			if err := pb.Put(k, enc); err != nil {
-				return 0, err
-			}
-			w.writes++
-		}
-		for i := uint32(len(arr)); i < oldN; i++ {
-			if err := pb.Delete(buckets.PartKey(key, f, int(i))); err != nil {
-				return 0, err
-			}
-			w.writes++
+		if err := writeChunks(pb, key, f, arr, 0, buckets.Chunks(oldN), &w.writes); err != nil {
+			return 0, err
 		}
 	}
 	for _, f := range c.BlobParts {
@@ -436,3 +420,37 @@ func hasDepth(v any, limit int) bool {
 // Poison marks the writer as having changed the transaction, so a failure
 // after it (a panic in a caller's function) rolls the transaction back.
 func (w *Writer) Poison() { w.writes++ }
+
+// writeChunks stores the chunks of arr from chunk index from on, skipping
+// chunks whose bytes are unchanged, and deletes stored chunks up to
+// oldChunks that arr no longer fills.
+func writeChunks(pb *bolt.Bucket, key, field string, arr []any, from, oldChunks int, writes *int) error {
+	n := buckets.Chunks(uint32(len(arr)))
+	for ci := from; ci < n; ci++ {
+		end := (ci + 1) * buckets.PartChunk
+		if end > len(arr) {
+			end = len(arr)
+		}
+		enc, err := buckets.EncodeValue(arr[ci*buckets.PartChunk : end])
+		if err != nil {
+			return fmt.Errorf("field %s[%d:%d]: %w", field, ci*buckets.PartChunk, end, err)
+		}
+		k := buckets.PartKey(key, field, ci)
+		if ci < oldChunks {
+			if cur := pb.Get(k); cur != nil && bytes.Equal(cur, enc) {
+				continue
+			}
+		}
+		if err := pb.Put(k, enc); err != nil {
+			return err
+		}
+		*writes++
+	}
+	for ci := n; ci < oldChunks; ci++ {
+		if err := pb.Delete(buckets.PartKey(key, field, ci)); err != nil {
+			return err
+		}
+		*writes++
+	}
+	return nil
+}

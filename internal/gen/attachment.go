@@ -11,17 +11,15 @@ import (
 // uniformly), as the app's screenshots and re-attached files do, so
 // content-addressed storage has something to save.
 
-const dupRate = 0.4
-
 // DuplicateRate is the probability that an attachment after the first
 // shares its content with an earlier one.
-const DuplicateRate = dupRate
+const DuplicateRate = 0.4
 
 func (g *Generator) attachmentHdr(i int) (ms int64, dupOf int) {
 	r := g.rng(collAttachments, streamHeader, i)
 	ms = spanStart + r.int64n(spanEnd-spanStart)
 	dupOf = -1
-	if i > 0 && r.chance(dupRate) {
+	if i > 0 && r.chance(DuplicateRate) {
 		dupOf = r.intn(i)
 	}
 	return ms, dupOf

@@ -21,7 +21,7 @@
 // state and is safe for concurrent use.
 //
 // Sizes with the default Config: 10,000 sessions averaging about 30 KB of
-// JSON (every 500th is a two-hour session of about 1.5 MB: 120 screenshot
+// JSON (every 500th is a two-hour session of about 1.4 MB: 120 screenshot
 // records with long OCR text, 40 audio segments, a full transcription, a
 // large summary and audio insights), 20,000 notes, 20,000 tasks, 200 topics,
 // 250 companies, 500 contacts and 30,000 attachments of about 4 KiB, 40% of

@@ -15,8 +15,12 @@ import (
 	"time"
 )
 
-// small is a dataset small enough for every test to walk it whole.
-var small = Config{Sessions: 300, Seed: 42, LargeEvery: 100, AttachmentSize: 512}
+// small is a dataset small enough for every test to walk it whole; tiny
+// one for the tests that marshal every document more than once.
+var (
+	small = Config{Sessions: 200, Seed: 42, LargeEvery: 150, AttachmentSize: 512}
+	tiny  = Config{Sessions: 60, Seed: 42, LargeEvery: 50, AttachmentSize: 256}
+)
 
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
@@ -43,7 +47,7 @@ func all(t testing.TB, g *Generator) map[string][]map[string]any {
 }
 
 func TestGenerator_deterministic(t *testing.T) {
-	a, b := New(small), New(small)
+	a, b := New(tiny), New(tiny)
 	for _, c := range Collections {
 		var i int
 		err := a.Each(c, func(doc map[string]any) error {
@@ -68,14 +72,14 @@ func TestGenerator_deterministic(t *testing.T) {
 		t.Fatal("AttachmentContent differs")
 	}
 
-	other := small
+	other := tiny
 	other.Seed++
 	c := New(other)
 	for _, coll := range Collections {
 		x, _ := a.Doc(coll, 0)
 		y, _ := c.Doc(coll, 0)
 		if bytes.Equal(mustJSON(t, x), mustJSON(t, y)) {
-			t.Errorf("%s 0: same document for seeds %d and %d", coll, small.Seed, other.Seed)
+			t.Errorf("%s 0: same document for seeds %d and %d", coll, tiny.Seed, other.Seed)
 		}
 	}
 }
@@ -108,19 +112,13 @@ func TestGenerator_concurrent(t *testing.T) {
 }
 
 func TestGenerator_idsAndRoundTrip(t *testing.T) {
-	g := New(small)
-	docs := all(t, g)
-	for c, list := range docs {
-		seen := map[string]bool{}
+	g := New(tiny)
+	for c, list := range all(t, g) {
 		for i, doc := range list {
 			id, ok := doc["id"].(string)
 			if !ok || len(id) < 1 || len(id) > 256 {
 				t.Fatalf("%s %d: bad id %#v", c, i, doc["id"])
 			}
-			if seen[id] {
-				t.Fatalf("%s %d: duplicate id %s", c, i, id)
-			}
-			seen[id] = true
 			if g.ID(c, i) != id {
 				t.Fatalf("%s %d: ID() = %s, doc id %s", c, i, g.ID(c, i), id)
 			}
@@ -138,8 +136,24 @@ func TestGenerator_idsAndRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(mustJSON(t, s), &back); err != nil || !reflect.DeepEqual(back, s) {
 		t.Fatal("Settings not equal after a JSON round trip")
 	}
-	if g.ID("nope", 0) != "" || g.ID("sessions", -1) != "" || g.ID("sessions", small.Sessions) != "" {
+	if g.ID("nope", 0) != "" || g.ID("sessions", -1) != "" || g.ID("sessions", tiny.Sessions) != "" {
 		t.Fatal("ID out of range should be empty")
+	}
+}
+
+// Ids are unique within each collection of the default dataset.
+func TestGenerator_uniqueIDs(t *testing.T) {
+	g := New(Config{})
+	for _, c := range Collections {
+		n := g.Count(c)
+		seen := make(map[string]struct{}, n)
+		for i := range n {
+			id := g.ID(c, i)
+			if _, dup := seen[id]; dup || len(id) == 0 || len(id) > 256 {
+				t.Fatalf("%s %d: id %q duplicate or bad", c, i, id)
+			}
+			seen[id] = struct{}{}
+		}
 	}
 }
 

@@ -40,7 +40,7 @@ func (g *Generator) sessionHeader(i int) sessionHdr {
 }
 
 // Session returns session i, a document of FORMAT.md §7.2 shape of about
-// 30 KB of JSON on average (about 1.5 MB for a large session, see
+// 30 KB of JSON on average (about 1.4 MB for a large session, see
 // Config.LargeEvery). It panics if i is out of range.
 func (g *Generator) Session(i int) map[string]any {
 	g.check(collSessions, i)

@@ -1,0 +1,110 @@
+package kv_test
+
+import (
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/cairnkv/cairn/kv"
+)
+
+func ExampleOpen() {
+	dir, _ := os.MkdirTemp("", "cairn-example")
+	defer os.RemoveAll(dir)
+
+	db, err := kv.Open(dir, nil) // nil options: the documented defaults
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	if _, err := db.Put("notes", kv.Document{"id": "n1", "content": "Call the customer", "mood": "unknown fields are kept"}); err != nil {
+		log.Fatal(err)
+	}
+	doc, _, err := db.Get("notes", "n1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(doc["content"], "/", doc["mood"])
+	// Output: Call the customer / unknown fields are kept
+}
+
+// ExampleDB_Update writes several documents in one atomic, durable
+// transaction: all of them or none.
+func ExampleDB_Update() {
+	dir, _ := os.MkdirTemp("", "cairn-example")
+	defer os.RemoveAll(dir)
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	err = db.Update(func(tx *kv.Tx) error {
+		if _, err := tx.Put("notes", kv.Document{"id": "n1", "content": "Meeting notes"}); err != nil {
+			return err
+		}
+		_, err := tx.Put("tasks", kv.Document{"id": "t1", "title": "Send the budget", "status": "todo",
+			"relationships": []any{kv.Document{"type": "task-note", "targetType": "note", "targetId": "n1"}}})
+		return err
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	n := 0
+	_ = db.List("tasks", 0, 0, func(summary kv.Document) error {
+		fmt.Println(summary["id"], summary["title"], summary["status"])
+		n++
+		return nil
+	})
+	// Output: t1 Send the budget todo
+}
+
+// Example_enrichment shows the pattern that keeps an AI enrichment and a
+// user's edits of the same session from overwriting each other: both write
+// field-level changes (a merge patch, or a read-modify-write with Modify)
+// that are applied to the version stored at commit time.
+func Example_enrichment() {
+	dir, _ := os.MkdirTemp("", "cairn-example")
+	defer os.RemoveAll(dir)
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	_, _ = db.Put("sessions", kv.Document{"id": "s1", "name": "Untitled", "status": "completed",
+		"screenshots": []any{kv.Document{"id": "sh1", "analysisStatus": "pending"}}})
+
+	// The enrichment starts from the session it read...
+	session, rev, _ := db.Get("sessions", "s1")
+	_ = session
+
+	// ...meanwhile the user renames the session.
+	_, _ = db.Patch("sessions", "s1", kv.Document{"name": "Quarterly planning", "tags": []any{"planning"}})
+
+	// The enrichment must not write back its stale copy. It patches only
+	// the fields it owns...
+	_, _ = db.Patch("sessions", "s1", kv.Document{
+		"summary":          kv.Document{"narrative": "Planned Q3."},
+		"enrichmentStatus": kv.Document{"status": "completed"},
+	})
+	// ...and updates one screenshot's analysis in place, atomically.
+	_, _ = db.Modify("sessions", "s1", func(doc kv.Document) error {
+		shot := doc["screenshots"].([]any)[0].(map[string]any)
+		shot["analysisStatus"] = "complete"
+		shot["aiAnalysis"] = kv.Document{"summary": "Slides"}
+		return nil
+	})
+	// A writer that must not proceed if anything changed uses IfRev and
+	// retries on kv.ErrConflict.
+	if _, err := db.Patch("sessions", "s1", kv.Document{"name": "stale"}, kv.IfRev(rev)); err != nil {
+		fmt.Println("conflict:", err != nil)
+	}
+
+	doc, _, _ := db.Get("sessions", "s1")
+	fmt.Println(doc["name"], doc["tags"], doc["summary"].(map[string]any)["narrative"],
+		doc["screenshots"].([]any)[0].(map[string]any)["analysisStatus"])
+	// Output:
+	// conflict: true
+	// Quarterly planning [planning] Planned Q3. complete
+}

@@ -1,0 +1,61 @@
+package legacy_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cairnkv/cairn/legacy"
+)
+
+// Scan an old app-data directory, then look at what was recovered and
+// what the report says.
+func ExampleScan() {
+	ds, rep, err := legacy.Scan(context.Background(), "testdata/risks/stale-backup", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, id := range []string{"n1", "n2"} {
+		e := ds.Collections["notes"][id]
+		fmt.Println(id, e.Doc["content"], "from", e.Source)
+	}
+	for _, f := range rep.Fallbacks {
+		fmt.Println("fallback:", f.Key, "->", f.Used)
+	}
+	// Output:
+	// n1 recent from db/notes.1760600299900.backup.json
+	// n2 recent from db/notes.1760600299900.backup.json
+	// fallback: notes -> db/notes.1760600299900.backup.json
+}
+
+// Write an export file the old app can import, then read it back.
+func ExampleWriteExport() {
+	notes := []map[string]any{{"id": "n1", "content": "hello"}}
+	var b strings.Builder
+	err := legacy.WriteExport(&b, legacy.ExportSource{
+		Notes:      legacy.SliceDocs(notes),
+		ExportedAt: time.Date(2025, 10, 16, 0, 0, 0, 0, time.UTC),
+		Compact:    true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(b.String())
+	x, err := legacy.ReadExport(strings.NewReader(b.String()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(x.Version, len(x.Collections["notes"]), x.Collections["notes"][0]["content"])
+
+	_, err = legacy.ReadExport(strings.NewReader(`{"version":"1.0.0","exportedAt":"x","sessions":[{"name":"no id"}]}`))
+	fmt.Fprintln(os.Stdout, err)
+	// Output:
+	// {"topics":[],"companies":[],"contacts":[],"notes":[{"content":"hello","id":"n1"}],"tasks":[],"sessions":[],"aiSettings":null,"preferences":null,"exportedAt":"2025-10-16T00:00:00.000Z","version":"1.0.0","appVersion":"0.5.1"}
+	// 1.0.0 1 hello
+	// legacy: export: sessions[0].id: missing (byte 50)
+}
