@@ -49,6 +49,11 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	sp, err := db.checkSearch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Problems = append(rep.Problems, sp...)
 	rep.OK = len(rep.Problems) == 0
 	return rep, nil
 }

@@ -27,7 +27,8 @@ type DB struct {
 	opts *Options
 	bolt *bolt.DB
 
-	commit committer
+	commit  committer
+	indexer *indexer // nil with Options.NoSearch
 
 	mu struct {
 		sync.RWMutex
@@ -76,6 +77,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if err := db.init(); err != nil {
 		_ = bdb.Close() // the init error is the one to report
 		return nil, err
+	}
+	if !o.NoSearch {
+		db.startIndexer()
 	}
 	return db, nil
 }
@@ -165,8 +169,13 @@ func (db *DB) Close() error {
 	}
 	db.mu.closed = true
 	db.mu.Unlock()
+	var errs []error
+	if db.indexer != nil {
+		errs = append(errs, db.indexer.close())
+	}
 	db.commit.drain()
-	return db.bolt.Close()
+	errs = append(errs, db.bolt.Close())
+	return errors.Join(errs...)
 }
 
 // enter guards an operation against a concurrent Close.

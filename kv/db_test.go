@@ -296,3 +296,35 @@ func TestOpen_lockedAndReadOnly(t *testing.T) {
 		t.Fatalf("error does not name the file: %v", err)
 	}
 }
+
+func TestStore_search(t *testing.T) {
+	db := openTest(t)
+	docs := []kv.Document{
+		{"id": "n1", "content": "We held the quarterly budget meetings with the customer"},
+		{"id": "n2", "content": "Deploy the new roadmap tomorrow"},
+		{"id": "n3", "content": "A zebracorn appeared during the meeting"},
+	}
+	for _, d := range docs {
+		if _, err := db.Put("notes", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := db.Search(t.Context(), "meeting", kv.SearchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 2 {
+		t.Fatalf("meeting: %+v", res)
+	}
+	res, _ = db.Search(t.Context(), "zebracorn", kv.SearchOptions{})
+	if len(res.Hits) != 1 || res.Hits[0].ID != "n3" {
+		t.Fatalf("zebracorn: %+v", res)
+	}
+	if _, err := db.Delete("notes", "n3"); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = db.Search(t.Context(), "zebracorn", kv.SearchOptions{})
+	if res.Total != 0 {
+		t.Fatalf("deleted note still found: %+v", res)
+	}
+}

@@ -22,6 +22,12 @@ type Options struct {
 	Progress func(stage string, done, total int)
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
+	// NoSearch leaves the full-text index closed: no indexing, and Search
+	// fails. For tools and benchmarks that do not need it.
+	NoSearch bool
+	// ChangeLogRetention is how long applied change-log entries are kept
+	// before they are trimmed. Default 24h.
+	ChangeLogRetention time.Duration
 }
 
 // DefaultOptions returns a fresh Options holding every default.
@@ -29,7 +35,8 @@ func DefaultOptions() *Options {
 	return &Options{
 		Timeout:          5 * time.Second,
 		MaxDocumentBytes: 64 << 20,
-		Now:              time.Now,
+		Now:                time.Now,
+		ChangeLogRetention: 24 * time.Hour,
 	}
 }
 
@@ -53,6 +60,12 @@ func (o *Options) withDefaults() (*Options, error) {
 	}
 	if out.Now == nil {
 		out.Now = d.Now
+	}
+	if out.ChangeLogRetention < 0 {
+		return nil, fmt.Errorf("cairn: Options.ChangeLogRetention is negative (%v)", out.ChangeLogRetention)
+	}
+	if out.ChangeLogRetention == 0 {
+		out.ChangeLogRetention = d.ChangeLogRetention
 	}
 	return &out, nil
 }

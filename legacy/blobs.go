@@ -29,6 +29,7 @@ type blobEntry struct {
 }
 
 type blobIndex struct {
+	byID   map[string]*blobEntry // first entry with bytes claiming an id
 	byHash map[string]*blobEntry
 	byPath map[string]*blobEntry // entries from files, by relative path
 	all    []*blobEntry
@@ -196,7 +197,7 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 // §3.7, inline base64), deduplicated by hash.
 func (s *scanner) buildBlobs() error {
 	facts := s.gatherFacts()
-	x := &blobIndex{byHash: map[string]*blobEntry{}, byPath: map[string]*blobEntry{}}
+	x := &blobIndex{byID: map[string]*blobEntry{}, byHash: map[string]*blobEntry{}, byPath: map[string]*blobEntry{}}
 	// 1. Content-addressed store: db/attachments-ca/<hh>/<hash>/{data,metadata}.json
 	casMeta := map[string]string{}
 	var casData []string
@@ -268,11 +269,17 @@ func (s *scanner) buildBlobs() error {
 			id := strings.TrimSuffix(parts[0], ".dat")
 			e = s.entryForID(x, facts, id)
 			e.ids[id] = true
+			if x.byID[id] == nil {
+				x.byID[id] = e
+			}
 			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openBase64File(rel) }})
 		case len(parts) == 2 && (parts[0] == "images" || parts[0] == "videos" || parts[0] == "files" || parts[0] == "screenshots"):
 			id := strings.TrimSuffix(parts[1], path.Ext(parts[1]))
 			e = s.entryForID(x, facts, id)
 			e.ids[id] = true
+			if x.byID[id] == nil {
+				x.byID[id] = e
+			}
 			if e.mime == "" {
 				e.mime = mimeOf(parts[1])
 			}
@@ -412,12 +419,12 @@ func (s *scanner) entryForID(x *blobIndex, f *attachmentFacts, id string) *blobE
 	if h, ok := f.idHash[id]; ok {
 		return x.forHash(h)
 	}
-	for _, e := range x.all {
-		if e.hash == "" && e.ids[id] {
-			return e
-		}
+	if e := x.byID[id]; e != nil && e.hash == "" {
+		return e
 	}
-	return x.newUnhashed()
+	e := x.newUnhashed()
+	x.byID[id] = e
+	return e
 }
 
 func (s *scanner) linkedEntry(x *blobIndex, f *attachmentFacts, id string) *blobEntry {
@@ -426,10 +433,8 @@ func (s *scanner) linkedEntry(x *blobIndex, f *attachmentFacts, id string) *blob
 			return e
 		}
 	}
-	for _, e := range x.all {
-		if e.ids[id] && len(e.opens) > 0 {
-			return e
-		}
+	if e := x.byID[id]; e != nil && len(e.opens) > 0 {
+		return e
 	}
 	return nil
 }

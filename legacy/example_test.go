@@ -57,5 +57,5 @@ func ExampleWriteExport() {
 	// Output:
 	// {"topics":[],"companies":[],"contacts":[],"notes":[{"content":"hello","id":"n1"}],"tasks":[],"sessions":[],"aiSettings":null,"preferences":null,"exportedAt":"2025-10-16T00:00:00.000Z","version":"1.0.0","appVersion":"0.5.1"}
 	// 1.0.0 1 hello
-	// legacy: export: sessions[0].id: missing (byte 50)
+	// legacy: export: sessions[0].id: missing (byte 48)
 }

@@ -63,8 +63,8 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	text := func() *mapping.FieldMapping {
 		fm := bleve.NewTextFieldMapping()
 		fm.Analyzer = textAnalyzer
-		fm.Store = true              // for highlighting
-		fm.IncludeTermVectors = true // for highlighting
+		fm.Store = tmpStore
+		fm.IncludeTermVectors = tmpTV
 		fm.IncludeInAll = false
 		fm.DocValues = false
 		return fm
@@ -102,3 +102,5 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}
 	return im, nil
 }
+
+var tmpStore, tmpTV = true, true

@@ -224,6 +224,14 @@ func (e *engine) makePlan() plan {
 	}
 
 	best := plans[0]
+	if e.force != "" {
+		for _, p := range plans {
+			if p.kind == e.force {
+				e.planDetail = planDetail(plans)
+				return p
+			}
+		}
+	}
 	for _, p := range plans[1:] {
 		if (e.q.NoScan && best.scan && !p.scan) || (p.cost < best.cost && !(e.q.NoScan && p.scan && !best.scan)) {
 			best = p
@@ -282,6 +290,7 @@ type engine struct {
 
 	estKeys    int
 	planDetail string
+	force      string // plan kind forced by tests and benchmarks
 	ex         Explain
 }
 

@@ -23,10 +23,20 @@ func strconvFormat(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64)
 // (Header, or Full when a field is stored as a part), so results are
 // exactly those of a full scan. l may be nil unless a field is a part.
 func Run(tx *bolt.Tx, q Query, l Loader) (ids []string, total int, ex Explain, err error) {
+	return run(tx, q, l, "")
+}
+
+// run is Run with a forced plan kind (for benchmarks comparing plans): ""
+// lets the planner choose; "full-scan" decodes every document.
+func run(tx *bolt.Tx, q Query, l Loader, force string) (ids []string, total int, ex Explain, err error) {
 	e, err := newEngine(tx, q, l)
 	if err != nil {
 		return nil, 0, ex, err
 	}
+	if force == "full-scan" {
+		e.level = max(e.level, levelHeader)
+	}
+	e.force = force
 	p := e.makePlan()
 	e.ex.Plan = p.kind
 	e.ex.Detail = e.planDetail

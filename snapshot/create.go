@@ -166,11 +166,19 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 	}
 	final, _ := Path(dir, name) // name is valid
 	if err := fsutil.Rename(tmp, final); err != nil {
+		// The rename may have happened before the directory sync failed;
+		// freeName made sure final was not there before.
+		_ = os.Remove(final) // the rename error is the one to report
 		return Manifest{}, fmt.Errorf("snapshot: rename new backup into place: %w", err)
 	}
-	committed = true // tmp is gone; from here the file to remove is final
-	if err := writeManifest(dir, m); err != nil {
-		_ = os.Remove(final) // without its manifest it is debris; remove it now
+	committed = true // tmp is gone; from here the files to remove are final's
+	if err := commitManifest(dir, m); err != nil {
+		// The manifest may be in place if only the directory sync failed:
+		// remove it first, then the data file, so that nothing half-made
+		// stays and a crash in between leaves debris, not a backup.
+		mp, _ := manifestPath(dir, name)
+		_ = os.Remove(mp)    // the write error is the one to report
+		_ = os.Remove(final) // likewise
 		return Manifest{}, err
 	}
 	return m, nil
@@ -276,3 +284,7 @@ func sortedUnique(s []string) []string {
 	}
 	return out[:j]
 }
+
+// commitManifest writes the manifest, the commit point; tests replace it to
+// inject failures.
+var commitManifest = writeManifest

@@ -474,3 +474,29 @@ func TestCreate_unwritableDir(t *testing.T) {
 		}
 	})
 }
+
+// A failure at the commit point (here: the manifest written, then its
+// directory sync failing) leaves neither file.
+func TestCreate_commitFails(t *testing.T) {
+	db := openStore(t, testCounts, 50)
+	for _, written := range []bool{false, true} {
+		t.Run(fmt.Sprintf("manifest written %v", written), func(t *testing.T) {
+			dir := t.TempDir()
+			commitManifest = func(dir string, m Manifest) error {
+				if written {
+					if err := writeManifest(dir, m); err != nil {
+						return err
+					}
+				}
+				return fmt.Errorf("sync directory: %w", syscall.EIO)
+			}
+			defer func() { commitManifest = writeManifest }()
+			if err := createErr(t, db, dir, testOptions(testNow)); !errors.Is(err, syscall.EIO) {
+				t.Fatalf("err %v", err)
+			}
+			if f := files(t, dir); len(f) > 0 {
+				t.Errorf("left files %v", f)
+			}
+		})
+	}
+}

@@ -117,15 +117,33 @@ func TestPut_badInput_atomic(t *testing.T) {
 	}
 }
 
-// The error for malformed JSON gives the exact line, column and offset.
+// The error for malformed JSON gives the exact line, column (1-based) and
+// byte offset (0-based) of the offending byte, also inside the second and
+// later elements of an array.
 func TestPut_badInput_position(t *testing.T) {
-	dir := newStore(t)
-	in := "[\n  {\"id\": \"a\"},\n  {\"id\": \"b\",, \"x\": 1}\n]"
-	r := kvtool(t, in, "--db", dir, "put", "notes", "-")
-	wantExit(t, r, exitError)
-	off := strings.Index(in, ",,") + 1
-	if s := missing(r.stderr, "line 3", "column 13", "byte "+itoa(off)); s != "" {
-		t.Errorf("stderr lacks %q: %s", s, r.stderr)
+	for _, tc := range []struct {
+		name, in, bad string
+	}{
+		{"object", "{\n  \"id\": \"b\",, \"x\": 1}", ",,"},
+		{"first element", "[\n  {\"id\": \"b\",, \"x\": 1}\n]", ",,"},
+		{"second element", "[\n  {\"id\": \"a\"},\n  {\"id\": \"b\",, \"x\": 1}\n]", ",,"},
+		{"third element", "[{\"id\": \"a\"}, {\"id\": \"b\"},\n {\"id\": \"c\", \"x\": tru}]", "tru}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := newStore(t)
+			r := kvtool(t, tc.in, "--db", dir, "put", "notes", "-")
+			wantExit(t, r, exitError)
+			off := strings.Index(tc.in, tc.bad) + 1 // the second comma; the '}'
+			if tc.bad == "tru}" {
+				off += 2
+			}
+			line := 1 + strings.Count(tc.in[:off], "\n")
+			col := off - strings.LastIndex(tc.in[:off], "\n")
+			want := "line " + itoa(line) + ", column " + itoa(col) + " (byte " + itoa(off) + ")"
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		})
 	}
 }
 

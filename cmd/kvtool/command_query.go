@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/secondary"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newQueryCommand) }
+
+func timestampHelp() string {
+	var b strings.Builder
+	for _, c := range buckets.CollectionNames() {
+		if ts := secondary.TimestampFields(c); len(ts) > 0 {
+			fmt.Fprintf(&b, "  %-12s %s\n", c, strings.Join(ts, ", "))
+		}
+	}
+	return b.String()
+}
+
+func newQueryCommand(g *globals) *cobra.Command {
+	var wheres []string
+	var sortBy string
+	var limit, offset int
+	var idsOnly, explain, header, noScan bool
+	cmd := &cobra.Command{
+		Use:   "query COLLECTION [--where EXPR]... [--sort [-]FIELD] [--limit N] [--offset N] [--ids] [--explain]",
+		Short: "Run a query: filters, full-text words, sort, limit and offset",
+		Long: `query returns the documents of COLLECTION that match every --where
+expression, in id order or sorted by --sort FIELD (-FIELD for descending;
+ties by id; documents without the field last).
+
+EXPR is field=value, field!=value, field>=value, field<=value, field>value,
+field<value, or field~word (the word must occur in the document's text,
+answered by the full-text index). field is a top-level field or a dotted
+path (enrichmentStatus.status); @links matches any linked id. On an array
+field = matches when any element equals the value, != when none does.
+Values are typed: true/false, numbers, else strings. A document without
+the field, or with null, matches no comparison except !=.
+
+Timestamp fields compare as instants; their values may be RFC 3339,
+a date (midnight UTC) or epoch milliseconds:
+` + timestampHelp() + `
+--explain prints the plan (index used, keys scanned, documents read)
+instead of the results. --no-scan fails rather than read the whole
+collection. --header leaves out large session parts.`,
+		Example: `  kvtool query sessions --where status=completed --where tags=work --where 'startTime>=2025-01-01' --sort -startTime --limit 20
+  kvtool query notes --where 'content~budget' --ids
+  kvtool query tasks --where priority=high --explain`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			coll := args[0]
+			if _, err := buckets.Lookup(coll); err != nil {
+				return err
+			}
+			if limit < 0 || offset < 0 {
+				return usagef("--limit and --offset must not be negative")
+			}
+			q := kv.Query{Collection: coll, Limit: limit, Offset: offset, NoScan: noScan}
+			for _, w := range wheres {
+				f, text, err := kv.ParseWhere(coll, w)
+				if err != nil {
+					return err
+				}
+				if text != "" {
+					q.Text = append(q.Text, text)
+				} else {
+					q.Filters = append(q.Filters, f)
+				}
+			}
+			if sortBy != "" {
+				q.Sort = strings.TrimPrefix(sortBy, "-")
+				q.Desc = strings.HasPrefix(sortBy, "-")
+				if q.Sort == "" {
+					return usagef("--sort needs a field name")
+				}
+			}
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			res, err := db.Query(cmd.Context(), q, &kv.QueryOptions{IDsOnly: idsOnly || explain, Header: header})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case explain:
+				ex := res.Explain
+				if g.json {
+					return printJSON(out, ex)
+				}
+				fmt.Fprintf(out, "plan:     %s\nindex:    %s\nscanned:  %d index keys\nread:     %d documents\nreturned: %d\n", ex.Plan, orDash(ex.Index), ex.Scanned, ex.DocsRead, ex.Returned)
+				if ex.Detail != "" {
+					fmt.Fprintf(out, "detail:   %s\n", ex.Detail)
+				}
+				return nil
+			case idsOnly:
+				if g.json {
+					return printJSON(out, nonNil(res.IDs))
+				}
+				for _, id := range res.IDs {
+					fmt.Fprintln(out, id)
+				}
+				return nil
+			}
+			if res.Docs == nil {
+				res.Docs = []kv.Document{}
+			}
+			return printJSON(out, res.Docs)
+		},
+	}
+	cmd.Flags().StringArrayVar(&wheres, "where", nil, "filter EXPR (repeatable; ANDed)")
+	cmd.Flags().StringVar(&sortBy, "sort", "", "sort by FIELD, or -FIELD for descending")
+	cmd.Flags().IntVar(&limit, "limit", 0, "at most N results (0: all)")
+	cmd.Flags().IntVar(&offset, "offset", 0, "skip the first N results")
+	cmd.Flags().BoolVar(&idsOnly, "ids", false, "print ids only")
+	cmd.Flags().BoolVar(&explain, "explain", false, "print the plan and what it read instead of results")
+	cmd.Flags().BoolVar(&header, "header", false, "documents without their large parts")
+	cmd.Flags().BoolVar(&noScan, "no-scan", false, "fail instead of scanning the whole collection")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newSearchCommand) }
+
+type searchHit struct {
+	Collection string              `json:"collection"`
+	ID         string              `json:"id"`
+	Score      float64             `json:"score"`
+	Fragments  map[string][]string `json:"fragments,omitempty"`
+}
+
+func newSearchCommand(g *globals) *cobra.Command {
+	var colls []string
+	var limit, offset int
+	var highlight bool
+	cmd := &cobra.Command{
+		Use:   "search TEXT [--collection C] [--limit N]",
+		Short: "Ranked full-text search",
+		Long: `search finds the documents that contain every word of TEXT, best first.
+Words are matched with English stemming ("meetings" finds "meeting") in
+names, titles, contents, summaries, transcriptions, screenshot analyses
+and tags. The index is brought up to date with the store before it answers.`,
+		Example: `  kvtool search "budget meeting"
+  kvtool search roadmap --collection notes --limit 5 --highlight`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			for _, c := range colls {
+				if _, err := buckets.Lookup(c); err != nil {
+					return err
+				}
+			}
+			if limit < 0 || offset < 0 {
+				return usagef("--limit and --offset must not be negative")
+			}
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			res, err := db.Search(cmd.Context(), args[0], kv.SearchOptions{Collections: colls, Limit: limit, Offset: offset, Highlight: highlight})
+			if err != nil {
+				return err
+			}
+			hits := make([]searchHit, 0, len(res.Hits))
+			for _, h := range res.Hits {
+				hits = append(hits, searchHit{Collection: h.Collection, ID: h.ID, Score: h.Score, Fragments: h.Fragments})
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), hits)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "SCORE\tCOLLECTION\tID")
+			for _, h := range hits {
+				fmt.Fprintf(w, "%.3f\t%s\t%s\n", h.Score, h.Collection, h.ID)
+				for field, frags := range h.Fragments {
+					for _, f := range frags {
+						fmt.Fprintf(w, "\t  %s:\t%s\n", field, strings.ReplaceAll(f, "\n", " "))
+					}
+				}
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d of %d matches\n", len(hits), res.Total)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&colls, "collection", nil, "only this collection (repeatable)")
+	cmd.Flags().IntVar(&limit, "limit", 20, "at most N hits")
+	cmd.Flags().IntVar(&offset, "offset", 0, "skip the first N hits")
+	cmd.Flags().BoolVar(&highlight, "highlight", false, "show matching fragments")
+	return cmd
+}

@@ -1,0 +1,185 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/secondary"
+	"github.com/cairnkv/cairn/txn"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Filter is one condition of a query (see the secondary package for the
+// operators and the comparison rules of KVTOOL.md).
+type Filter = secondary.Filter
+
+// Explain says how a query was answered: the plan, the index used, and how
+// many index keys and documents were read.
+type Explain = secondary.Explain
+
+// Query errors.
+var (
+	// ErrBadQuery: a malformed query (unknown operator, bad date, negative
+	// limit, empty field, ...); the message names what was wrong.
+	ErrBadQuery = secondary.ErrBadQuery
+	// ErrFullScan: a query with NoScan would have read the whole collection.
+	ErrFullScan = secondary.ErrFullScan
+)
+
+// Query is a query on one collection: filters ANDed, optional full-text
+// words, sort, limit and offset.
+type Query struct {
+	Collection string
+	Filters    []Filter
+	// Text holds words that must all occur in the document's text (the
+	// kvtool field~word filters), answered by the full-text index.
+	Text []string
+	// Sort is the field to sort by ("" sorts by id); Desc reverses it.
+	// Ties are broken by id; documents without the field come last.
+	Sort string
+	Desc bool
+	// Limit (0: all) and Offset page the result.
+	Limit, Offset int
+	// NoScan makes a query that would read the whole collection fail with
+	// ErrFullScan instead of running slowly.
+	NoScan bool
+}
+
+// QueryResult is what Query returns.
+type QueryResult struct {
+	IDs     []string
+	Docs    []Document // nil when QueryOptions.IDsOnly
+	Explain Explain
+}
+
+// QueryOptions say what Query returns.
+type QueryOptions struct {
+	// IDsOnly returns ids without reading documents.
+	IDsOnly bool
+	// Header returns documents without their part fields (see GetHeader).
+	Header bool
+	// Count returns only the number of matches, in Explain.Returned.
+	Count bool
+}
+
+// ParseWhere parses a kvtool --where expression on coll into a Filter, or,
+// for field~word, into full-text words (filter is zero then).
+func ParseWhere(coll, expr string) (f Filter, text string, err error) {
+	f, err = secondary.ParseWhere(coll, expr)
+	if _, word, ok := secondary.AsTextFilter(err); ok {
+		if word == "" {
+			return Filter{}, "", fmt.Errorf("%w: %q has no word after ~", ErrBadQuery, expr)
+		}
+		return Filter{}, word, nil
+	}
+	return f, "", err
+}
+
+// Query runs q. Results are exact: the planner may use indexes, but every
+// filter is checked on the document itself.
+func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryResult, error) {
+	if opts == nil {
+		opts = &QueryOptions{}
+	}
+	c, err := buckets.Lookup(q.Collection)
+	if err != nil {
+		return nil, err
+	}
+	sq := secondary.Query{
+		Collection: q.Collection, Filters: q.Filters, Sort: q.Sort, Desc: q.Desc,
+		Limit: q.Limit, Offset: q.Offset, NoScan: q.NoScan, Count: opts.Count,
+	}
+	for _, words := range q.Text {
+		ids, err := db.matchIDs(ctx, q.Collection, words)
+		if err != nil {
+			return nil, err
+		}
+		if sq.Restrict == nil {
+			sq.Restrict = ids
+			continue
+		}
+		for id := range sq.Restrict {
+			if _, ok := ids[id]; !ok {
+				delete(sq.Restrict, id)
+			}
+		}
+	}
+	res := &QueryResult{}
+	err = db.View(func(t *Tx) error {
+		l := &loader{tx: t.tx, c: c}
+		ids, _, ex, err := secondary.Run(t.tx, sq, l)
+		if err != nil {
+			return err
+		}
+		res.IDs, res.Explain = ids, ex
+		if opts.IDsOnly || opts.Count {
+			return nil
+		}
+		res.Docs = make([]Document, 0, len(ids))
+		for _, id := range ids {
+			var doc map[string]any
+			if opts.Header {
+				doc, err = l.Header(id)
+			} else {
+				doc, err = l.Full(id)
+			}
+			if err != nil {
+				return err
+			}
+			if doc == nil {
+				return fmt.Errorf("cairn: query: %s %q vanished inside its transaction", q.Collection, id)
+			}
+			res.Docs = append(res.Docs, doc)
+		}
+		return nil
+	})
+	if err != nil {
+		var ee *EntityError
+		if errors.As(err, &ee) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("cairn: query %s: %w", q.Collection, err)
+	}
+	return res, nil
+}
+
+// loader reads one collection's documents inside a read transaction for
+// the query engine.
+type loader struct {
+	tx *bolt.Tx
+	c  *buckets.Collection
+}
+
+func (l *loader) record(id string) (*buckets.Record, error) {
+	rec, err := txn.ReadRecord(l.tx, l.c, id, true)
+	if err != nil {
+		return nil, &EntityError{Op: "query", Collection: l.c.Name, ID: id, Err: err}
+	}
+	return rec, nil
+}
+
+// Header returns the document without its parts, or nil if absent.
+func (l *loader) Header(id string) (map[string]any, error) {
+	rec, err := l.record(id)
+	if rec == nil || err != nil {
+		return nil, err
+	}
+	m, _ := rec.Doc.(map[string]any)
+	return m, nil
+}
+
+// Full returns the assembled document, or nil if absent.
+func (l *loader) Full(id string) (map[string]any, error) {
+	rec, err := l.record(id)
+	if rec == nil || err != nil {
+		return nil, err
+	}
+	doc, err := txn.LoadParts(l.tx, l.c, id, rec, nil)
+	if err != nil {
+		return nil, &EntityError{Op: "query", Collection: l.c.Name, ID: id, Err: err}
+	}
+	m, _ := doc.(map[string]any)
+	return m, nil
+}

@@ -1,0 +1,170 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/search"
+	bolt "go.etcd.io/bbolt"
+)
+
+// SearchOptions narrow and page a full-text search: Collections (empty:
+// all), Limit (0: 20), Offset, Highlight (fill Hit.Fragments).
+type SearchOptions = search.SearchOptions
+
+// SearchResult is one page of hits, best first.
+type SearchResult = search.Result
+
+// SearchHit is one matching document with its score and, if asked,
+// highlighted fragments.
+type SearchHit = search.Hit
+
+// ErrNoSearch is returned by Search on a store opened with NoSearch.
+var ErrNoSearch = errors.New("cairn: full-text search is disabled (Options.NoSearch)")
+
+// Search finds the documents containing every word of text (English
+// stemming: "meetings" finds "meeting"). It first waits until the index
+// holds every change committed before the call (read-your-writes).
+func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (SearchResult, error) {
+	ix, err := db.searchIndex(ctx)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	return ix.Search(ctx, text, opts)
+}
+
+// searchIndex returns the index once it has caught up with every commit
+// made before the call.
+func (db *DB) searchIndex(ctx context.Context) (*search.Index, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	if db.indexer == nil {
+		return nil, ErrNoSearch
+	}
+	return db.indexer.wait(ctx, db.lastSeq())
+}
+
+// WaitIndexed blocks until the full-text index has applied the change with
+// sequence (revision) seq, for read-your-writes after a write that
+// returned seq.
+func (db *DB) WaitIndexed(ctx context.Context, seq uint64) error {
+	if db.indexer == nil {
+		return ErrNoSearch
+	}
+	_, err := db.indexer.wait(ctx, seq)
+	return err
+}
+
+// lastSeq returns the sequence of the newest committed change.
+func (db *DB) lastSeq() uint64 {
+	var seq uint64
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(buckets.LogBucket); b != nil {
+			seq = b.Sequence()
+		}
+		return nil
+	})
+	return seq
+}
+
+// matchIDs returns the ids of coll whose text matches words.
+func (db *DB) matchIDs(ctx context.Context, coll, words string) (map[string]struct{}, error) {
+	ix, err := db.searchIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ix.MatchIDs(ctx, coll, words)
+}
+
+// checkSearch compares the search index with the primary data: every
+// searchable document indexed at its current revision, nothing else.
+func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
+	ix, err := db.searchIndex(ctx)
+	if err != nil {
+		if errors.Is(err, ErrNoSearch) {
+			return nil, nil
+		}
+		return []Problem{{Kind: "search", Detail: err.Error() + " (kvtool reindex --search rebuilds it)"}}, nil
+	}
+	want := map[[2]string]uint64{}
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		for _, c := range buckets.Collections() {
+			if !searchable(c.Name) {
+				continue
+			}
+			name := buckets.PrimaryBucket(c.Name)
+			b := tx.Bucket(name)
+			if b == nil {
+				continue
+			}
+			err := b.ForEach(func(k, v []byte) error {
+				rec, err := buckets.DecodeRecord(name, k, v, false)
+				if err != nil {
+					return nil // reported by VerifyTx
+				}
+				want[[2]string{c.Name, string(k)}] = rec.Rev
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Problem
+	const fix = " (kvtool reindex --search)"
+	err = ix.Walk(func(coll, id string, rev uint64) error {
+		key := [2]string{coll, id}
+		w, ok := want[key]
+		switch {
+		case !ok:
+			out = append(out, Problem{Kind: "search-extra", Collection: coll, ID: id, Detail: "indexed but not in the store" + fix})
+		case w != rev:
+			out = append(out, Problem{Kind: "search-stale", Collection: coll, ID: id, Detail: fmt.Sprintf("indexed at revision %d, stored at %d%s", rev, w, fix)})
+		}
+		delete(want, key)
+		return ctx.Err()
+	})
+	if err != nil {
+		return append(out, Problem{Kind: "search", Detail: "walk: " + err.Error() + fix}), nil
+	}
+	for key := range want {
+		out = append(out, Problem{Kind: "search-missing", Collection: key[0], ID: key[1], Detail: "stored but not indexed" + fix})
+	}
+	sortProblems(out)
+	return out, nil
+}
+
+// ReindexSearch rebuilds the full-text index from the primary data and
+// returns how many documents it indexed.
+func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
+	ix, err := db.searchIndex(ctx)
+	if err != nil {
+		return 0, err
+	}
+	x := db.indexer
+	x.mu.Lock()
+	x.mu.ready = false // hold searches until the rebuild is done
+	x.mu.Unlock()
+	x.work.Lock()
+	err = x.rebuild(ix)
+	x.work.Unlock()
+	x.mu.Lock()
+	x.mu.ready = true
+	x.mu.err = err
+	x.mu.applied = ix.LastApplied()
+	x.cond.Broadcast()
+	x.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	n, err := ix.Count()
+	return int(n), err
+}

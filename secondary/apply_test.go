@@ -1,0 +1,258 @@
+package secondary
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cairnkv/cairn/buckets"
+	bolt "go.etcd.io/bbolt"
+)
+
+// indexIDs returns the ids index holds under the encoded value val.
+func indexIDs(t *testing.T, s *testStore, coll, index string, val []byte) []string {
+	t.Helper()
+	var ids []string
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(buckets.IndexBucket(coll, index))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.Seek(val); k != nil && bytes.HasPrefix(k, val); k, _ = c.Next() {
+			v, id, err := buckets.SplitIndexKey(k)
+			if err != nil {
+				return err
+			}
+			if bytes.Equal(v, val) {
+				ids = append(ids, id)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func instant(t *testing.T, s string) []byte {
+	t.Helper()
+	ms, ok := parseInstant(s)
+	if !ok {
+		t.Fatalf("bad date %q", s)
+	}
+	return buckets.IndexTime(ms)
+}
+
+// TestApply_staleIndex is the stale-index regression: an update that
+// changes status, tags and dates removes every old key and adds the new
+// ones, and Verify proves it.
+func TestApply_staleIndex(t *testing.T) {
+	s := openStore(t)
+	s.put("sessions", "s1", map[string]any{
+		"id": "s1", "name": "Morning", "status": "active", "tags": []any{"work", "focus"},
+		"startTime": "2025-01-01T09:00:00.000Z", "endTime": "2025-01-01T10:00:00Z", "category": "Dev",
+		"companyIds": []any{"c-1"},
+	})
+	s.put("sessions", "s2", map[string]any{"id": "s2", "status": "active", "tags": []any{"work"}, "startTime": "2025-01-01"})
+	s.put("sessions", "s1", map[string]any{
+		"id": "s1", "name": "Morning", "status": "completed", "tags": []any{"review"},
+		"startTime": "2025-02-03T09:00:00+01:00", "endTime": int64(1738576800000),
+		"relationships": []any{map[string]any{"targetId": "t-9", "targetType": "task"}},
+	})
+	for _, c := range []struct {
+		index, value string
+		val          []byte
+		want         []string
+	}{
+		{"status", "active", buckets.IndexString("active"), []string{"s2"}},
+		{"status", "completed", buckets.IndexString("completed"), []string{"s1"}},
+		{"tags", "work", buckets.IndexString("work"), []string{"s2"}},
+		{"tags", "focus", buckets.IndexString("focus"), nil},
+		{"tags", "review", buckets.IndexString("review"), []string{"s1"}},
+		{"startTime", "old", instant(t, "2025-01-01T09:00:00Z"), nil},
+		{"startTime", "new", instant(t, "2025-02-03T08:00:00Z"), []string{"s1"}},
+		{"startTime", "s2", instant(t, "2025-01-01"), []string{"s2"}},
+		{"endTime", "old", instant(t, "2025-01-01T10:00:00Z"), nil},
+		{"endTime", "new", buckets.IndexTime(1738576800000), []string{"s1"}},
+		{"category", "old", buckets.IndexString("Dev"), nil},
+		{"links", "old", buckets.IndexString("c-1"), nil},
+		{"links", "new", buckets.IndexString("t-9"), []string{"s1"}},
+	} {
+		if got := indexIDs(t, s, "sessions", c.index, c.val); !slices.Equal(got, c.want) {
+			t.Errorf("index %s %s: ids %v, want %v", c.index, c.value, got, c.want)
+		}
+	}
+	ids, _, _, err := s.run(Query{Collection: "sessions", Filters: []Filter{{Field: "startTime", Op: OpLt, Value: "2025-01-02"}}})
+	if err != nil || !slices.Equal(ids, []string{"s2"}) {
+		t.Errorf("startTime<2025-01-02: %v, %v; want [s2]", ids, err)
+	}
+	if ps := s.verify(); len(ps) != 0 {
+		t.Fatalf("Verify: %v", ps)
+	}
+	s.delete("sessions", "s1")
+	if got := indexIDs(t, s, "sessions", "status", buckets.IndexString("completed")); got != nil {
+		t.Errorf("after delete, status=completed holds %v", got)
+	}
+}
+
+// TestVerify_tampered tampers with index and metadata buckets behind
+// Apply's back; Verify reports each change by kind, collection and id.
+func TestVerify_tampered(t *testing.T) {
+	s := openStore(t)
+	s.put("sessions", "s1", map[string]any{"status": "active", "tags": []any{"a"}, "startTime": "2025-01-01"})
+	s.put("sessions", "s2", map[string]any{"status": "paused", "tags": []any{"b"}})
+	s.put("notes", "n1", map[string]any{"content": "# Hello\nworld", "tags": []any{"x"}})
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		st := tx.Bucket(buckets.IndexBucket("sessions", "status"))
+		if err := st.Put(buckets.IndexKey(buckets.IndexString("ghost"), "s9"), nil); err != nil {
+			return err
+		}
+		if err := st.Delete(buckets.IndexKey(buckets.IndexString("paused"), "s2")); err != nil {
+			return err
+		}
+		mb := tx.Bucket(buckets.MetaBucket("sessions"))
+		stale, _ := buckets.EncodeValue(map[string]any{"id": "s1", "status": "old"})
+		if err := mb.Put([]byte("s1"), stale); err != nil {
+			return err
+		}
+		extra, _ := buckets.EncodeValue(map[string]any{"id": "zz"})
+		if err := mb.Put([]byte("zz"), extra); err != nil {
+			return err
+		}
+		return tx.Bucket(buckets.MetaBucket("notes")).Delete([]byte("n1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	type key struct{ kind, coll, id string }
+	got := map[key]bool{}
+	for _, p := range s.verify() {
+		got[key{p.Kind, p.Collection, p.ID}] = true
+	}
+	for _, want := range []key{
+		{"index-extra", "sessions", "s9"},
+		{"index-missing", "sessions", "s2"},
+		{"metadata-stale", "sessions", "s1"},
+		{"metadata-extra", "sessions", "zz"},
+		{"metadata-missing", "notes", "n1"},
+		{"count-stale", "sessions", ""},
+	} {
+		if !got[want] {
+			t.Errorf("Verify did not report %v (got %v)", want, got)
+		}
+	}
+	// Rebuild repairs everything.
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		n, err := Rebuild(tx, []string{"sessions", "notes"}, nil)
+		if n != 3 {
+			t.Errorf("Rebuild indexed %d documents, want 3", n)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ps := s.verify(); len(ps) != 0 {
+		t.Fatalf("Verify after Rebuild: %v", ps)
+	}
+}
+
+// TestSync_noChange checks Sync is a no-op on a synced store and drops an
+// index that is no longer declared.
+func TestSync_noChange(t *testing.T) {
+	s := openStore(t)
+	s.put("tasks", "t1", map[string]any{"status": "todo"})
+	var changed []string
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		changed, err = Sync(tx, nil)
+		return err
+	}); err != nil || changed != nil {
+		t.Fatalf("Sync on a synced store: %v, %v", changed, err)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		need, err := SyncNeeded(tx)
+		if need || err != nil {
+			t.Errorf("SyncNeeded = %v, %v", need, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// An index bucket of an undeclared index, with its fingerprint.
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(buckets.IndexBucket("tasks", "retired"))
+		if err != nil {
+			return err
+		}
+		if err := b.Put(buckets.IndexKey(buckets.IndexBool(true), "t1"), nil); err != nil {
+			return err
+		}
+		return tx.Bucket(buckets.SysBucket).Put(fpKey("tasks", "retired"), []byte("v1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ps := s.verify(); len(ps) == 0 {
+		t.Error("Verify does not report an undeclared index bucket")
+	}
+	var progress int
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		changed, err = Sync(tx, func(coll, index string, done, total int) { progress++ })
+		return err
+	}); err != nil || !slices.Equal(changed, []string{"tasks/retired"}) {
+		t.Fatalf("Sync: %v, %v; want [tasks/retired]", changed, err)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(buckets.IndexBucket("tasks", "retired")) != nil || tx.Bucket(buckets.SysBucket).Get(fpKey("tasks", "retired")) != nil {
+			t.Error("Sync left the undeclared index behind")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	st := &DocState{Rev: 7, Size: 1234, ArrayParts: map[string]uint32{"screenshots": 3}, Doc: map[string]any{
+		"id": "s1", "name": "Deep work", "status": "completed", "startTime": "2025-01-01T09:00:00Z", "endTime": nil,
+		"tags": []any{"a"}, "description": "not in the summary",
+	}}
+	got := Summary("sessions", "s1", st)
+	want := map[string]any{"id": "s1", "name": "Deep work", "status": "completed", "startTime": "2025-01-01T09:00:00Z",
+		"tags": []any{"a"}, "screenshotCount": int64(3), "audioSegmentCount": int64(0), "rev": int64(7), "size": int64(1234)}
+	gb, _ := buckets.MarshalValue(got)
+	wb, _ := buckets.MarshalValue(want)
+	if !bytes.Equal(gb, wb) {
+		t.Errorf("Summary(sessions) = %v, want %v", got, want)
+	}
+	att := Summary("attachments", "a1", &DocState{Doc: map[string]any{"name": "x.png", "size": int64(10), "hash": "h", "type": "image", "mimeType": "image/png"}})
+	if att["fileSize"] != int64(10) || att["size"] != int64(0) || att["hash"] != "h" {
+		t.Errorf("Summary(attachments) = %v", att)
+	}
+	ex := Summary("extras", "k", &DocState{Doc: []any{1.0}, Rev: 1, Size: 5})
+	if len(ex) != 3 || ex["id"] != "k" {
+		t.Errorf("Summary(extras) = %v", ex)
+	}
+}
+
+func TestNoteTitle(t *testing.T) {
+	for _, c := range []struct{ content, want string }{
+		{"# Meeting with **Acme**\nbody", "Meeting with Acme"},
+		{"\n\n  - [ ] buy `milk`  \n", "buy milk"},
+		{"<p>Hello <b>world</b></p><p>second</p>", "Hello world"},
+		{"<h1></h1><div>&amp; more</div>", "& more"},
+		{"See [the docs](https://x.y) and ![img](a.png)", "See the docs and img"},
+		{"1. first item", "first item"},
+		{"> quoted   text", "quoted text"},
+		{"", ""},
+		{strings.Repeat("é", 100), strings.Repeat("é", TitleLen)},
+	} {
+		if got := NoteTitle(map[string]any{"content": c.content}); got != c.want {
+			t.Errorf("NoteTitle(%q) = %q, want %q", c.content, got, c.want)
+		}
+	}
+	if got := NoteTitle(map[string]any{"content": "  ", "summary": "From summary"}); got != "From summary" {
+		t.Errorf("fallback to summary: %q", got)
+	}
+}
