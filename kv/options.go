@@ -33,8 +33,8 @@ type Options struct {
 // DefaultOptions returns a fresh Options holding every default.
 func DefaultOptions() *Options {
 	return &Options{
-		Timeout:          5 * time.Second,
-		MaxDocumentBytes: 64 << 20,
+		Timeout:            5 * time.Second,
+		MaxDocumentBytes:   64 << 20,
 		Now:                time.Now,
 		ChangeLogRetention: 24 * time.Hour,
 	}
