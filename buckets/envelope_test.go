@@ -80,6 +80,18 @@ func TestOpen_maxSnappyRatio(t *testing.T) {
 	}
 }
 
+func TestOpen_snappyClaimAllocatesNothing(t *testing.T) {
+	for _, n := range []uint64{1 << 30, 1<<30 - 1, 100 << 20, 23 * 8} {
+		v := sealedWithFlags(flagSnappy, append(binary.AppendUvarint(nil, n), 0, 0))
+		if _, err := Open(nil, nil, v); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("claim of %d bytes: %v", n, err)
+		}
+		if got := allocBytes(func() { _, _ = Open(nil, nil, v) }); got > 4096 {
+			t.Errorf("a %d-byte value claiming %d bytes allocated %d", len(v), n, got)
+		}
+	}
+}
+
 func sealedWithFlags(flags byte, payload []byte) []byte {
 	v := append([]byte{envelopeVersion, flags}, payload...)
 	return binary.BigEndian.AppendUint32(v, crc32.Checksum(v, castagnoli))

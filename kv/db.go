@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -33,6 +34,13 @@ type DB struct {
 	mu struct {
 		sync.RWMutex
 		closed bool
+	}
+
+	backups struct {
+		sync.Mutex
+		status BackupStatus
+		stop   chan struct{}
+		done   chan struct{}
 	}
 }
 
@@ -80,6 +88,18 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	if !o.NoSearch {
 		db.startIndexer()
+	}
+	if !o.ReadOnly {
+		cleanDebris(db.Path())
+		if o.BackupOnOpen {
+			if _, err := db.Backup(context.Background(), ReasonStartup); err != nil {
+				_ = db.Close() // the backup error is the one to report
+				return nil, err
+			}
+		}
+		if o.BackupInterval > 0 {
+			db.startBackupSchedule()
+		}
 	}
 	return db, nil
 }
@@ -167,9 +187,17 @@ func (db *DB) Close() error {
 		db.mu.Unlock()
 		return nil
 	}
-	db.mu.closed = true
 	db.mu.Unlock()
 	var errs []error
+	db.stopBackupSchedule()
+	if db.opts.BackupOnClose && !db.opts.ReadOnly {
+		if _, err := db.Backup(context.Background(), ReasonShutdown); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	db.mu.Lock()
+	db.mu.closed = true
+	db.mu.Unlock()
 	if db.indexer != nil {
 		errs = append(errs, db.indexer.close())
 	}

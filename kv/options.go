@@ -25,6 +25,18 @@ type Options struct {
 	// NoSearch leaves the full-text index closed: no indexing, and Search
 	// fails. For tools and benchmarks that do not need it.
 	NoSearch bool
+	// BackupOnOpen takes a verified backup when the store opens (startup),
+	// BackupOnClose when it closes (shutdown).
+	BackupOnOpen, BackupOnClose bool
+	// BackupInterval takes a verified backup this often while the store is
+	// open (hourly: time.Hour). 0: no periodic backups.
+	BackupInterval time.Duration
+	// BackupPolicy is the rotation applied after each backup (zero fields:
+	// keep the newest 10, one a day for 7 days, one a week for 4 weeks).
+	BackupPolicy BackupPolicy
+	// OnBackupError, if set, is called (from the backup's goroutine) when a
+	// scheduled backup fails; BackupStatus reports it too.
+	OnBackupError func(error)
 	// ChangeLogRetention is how long applied change-log entries are kept
 	// before they are trimmed. Default 24h.
 	ChangeLogRetention time.Duration

@@ -293,3 +293,51 @@ func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
 	_, reason = better(win, runner)
 	s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: coll, ID: id, Winner: win.v, Losers: losers, Reason: reason})
 }
+
+// reportDeletedInBackups reads the newest backup of each top-level
+// collection whose main file was used and reports the ids it holds that
+// were not imported: entities deleted since, which stay deleted.
+func (s *scanner) reportDeletedInBackups() error {
+	for _, coll := range Collections {
+		v := s.resolved[coll]
+		kf := s.keys[coll]
+		if v == nil || v.kind == SourceBackup || kf == nil {
+			continue
+		}
+		path := ""
+		if bs := s.sortedBackups(coll); len(bs) > 0 {
+			path = bs[0].path
+		} else if kf.single != "" {
+			path = kf.single
+		}
+		if path == "" || path == v.source {
+			continue
+		}
+		env, err := s.readEnvelope(path, false)
+		if err != nil {
+			continue
+		}
+		arr, _ := env.Data.([]any)
+		for _, e := range arr {
+			m, _ := e.(map[string]any)
+			id, err := CheckID(m["id"])
+			if err != nil {
+				continue
+			}
+			target := coll
+			if coll == "topics" {
+				switch m["type"] {
+				case "company":
+					target = "companies"
+				case "person":
+					target = "contacts"
+				}
+			}
+			if _, ok := s.ds.Collections[target][id]; !ok {
+				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: path,
+					Reason: "only in a backup older than the collection file (deleted since); not imported"})
+			}
+		}
+	}
+	return nil
+}

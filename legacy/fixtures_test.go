@@ -424,7 +424,10 @@ func genTruncated(f *fx) {
 	z := gz(b)
 	f.write("db/notes/note-n1.json.gz", z[:len(z)/2])
 	f.env("db/session-index.json", arr{"x1"}, EncodingGzip, T0+2000, false)
-	f.env("db/sessions/x1/metadata.json", metaG("x1", "X1", T0+2000, obj{"hasSummary": true}), EncodingGzip, T0+2000, false)
+	f.env("db/sessions/x1/metadata.json", metaG("x1", "X1", T0+2000, obj{"hasSummary": true, "hasTranscription": true}), EncodingGzip, T0+2000, false)
+	tr := f.env("db/sessions/x1/transcription.json", "full transcript", EncodingGzip, T0+2000, false)
+	f.write("db/sessions/x1/transcription.json", tr[:20])
+	f.env("db/sessions/x1/transcription.compressed.json", gzipPrefix+base64.StdEncoding.EncodeToString(gz([]byte(`"full transcript"`))), EncodingGzip, T0+2000, false)
 	sum := f.env("db/sessions/x1/summary.1760600001500.backup.json", obj{"narrative": "from backup"}, EncodingGzip, T0+1500, false)
 	f.write("db/sessions/x1/summary.json", sum[:len(sum)/3])
 	var w strings.Builder

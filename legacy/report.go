@@ -15,6 +15,7 @@ type Report struct {
 
 	WAL WALReport `json:"wal"`
 
+	KeyChoices         []KeyChoice        `json:"keyChoices,omitempty"`
 	Conflicts          []Conflict         `json:"conflicts,omitempty"`
 	ChecksumMismatches []ChecksumMismatch `json:"checksumMismatches,omitempty"`
 	Fallbacks          []Fallback         `json:"fallbacks,omitempty"`
@@ -79,6 +80,14 @@ type Conflict struct {
 	Winner     Version   `json:"winner"`
 	Losers     []Version `json:"losers"`
 	Reason     string    `json:"reason"` // "version", "updatedAt", "time" or "precedence"
+}
+
+// KeyChoice records which copy of a storage key won when several
+// non-backup copies existed (main file, .tmp.json, staged, WAL).
+type KeyChoice struct {
+	Key    string    `json:"key"`
+	Winner Version   `json:"winner"`
+	Losers []Version `json:"losers"`
 }
 
 // ChecksumMismatch is an advisory checksum that did not match; the data

@@ -59,11 +59,12 @@ type backupRef struct {
 }
 
 type keyFiles struct {
-	main    string
-	tmp     string
-	single  string
-	staged  []backupRef
-	backups []backupRef // timestamped <key>.<ms>.backup.json
+	main       string
+	tmp        string
+	single     string
+	compressed string // <key>.compressed.json duplicate (§3.4), a fallback
+	staged     []backupRef
+	backups    []backupRef // timestamped <key>.<ms>.backup.json
 }
 
 type peFile struct {
@@ -155,7 +156,7 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 	}
 	steps := []func() error{
 		s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
-		s.addWALUpserts, s.addStateFiles, s.resolveAll, s.recoverChapters,
+		s.addWALUpserts, s.addStateFiles, s.resolveAll, s.reportDeletedInBackups, s.recoverChapters,
 		s.convertRelationships, s.buildSettingsAndExtras, s.buildBlobs,
 	}
 	for _, step := range steps {
@@ -363,8 +364,9 @@ func (s *scanner) classifyDB(rel, p string) {
 		s.rollbacks = append(s.rollbacks, rel)
 	case strings.HasSuffix(name, ".json"):
 		k := strings.TrimSuffix(p, ".json")
-		if strings.HasSuffix(k, ".compressed") {
-			return // duplicates written by compressSession (§3.4)
+		if base, ok := strings.CutSuffix(k, ".compressed"); ok {
+			s.key(base).compressed = rel // duplicate written by compressSession (§3.4)
+			return
 		}
 		s.key(k).main = rel
 		s.noteSessionFile(k, rel, true)
@@ -536,6 +538,15 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 		}
 		s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: k, Reason: reason, Used: used})
 	}
+	if vs := s.versions[k]; best != nil && len(vs) > 1 {
+		kc := KeyChoice{Key: k, Winner: Version{Source: best.source, Kind: best.kind, Time: best.time}}
+		for _, v := range vs {
+			if v != best {
+				kc.Losers = append(kc.Losers, Version{Source: v.source, Kind: v.kind, Time: v.time})
+			}
+		}
+		s.rep.KeyChoices = append(s.rep.KeyChoices, kc)
+	}
 	if best != nil && best.deleted {
 		best = nil
 	}
@@ -567,6 +578,17 @@ func (s *scanner) fallback(k string) *keyVersion {
 		if kf.single != "" {
 			if env, err := s.readEnvelope(kf.single, false); err == nil {
 				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: kf.single, time: env.Timestamp, seq: s.nextSeq()})
+			}
+		}
+		if kf.compressed != "" {
+			if env, err := s.readEnvelope(kf.compressed, false); err == nil {
+				if str, ok := env.Data.(string); ok && strings.HasPrefix(str, gzipPrefix) {
+					if text, err := gunzipBase64(str[len(gzipPrefix):]); err == nil {
+						if v, err := decodeJSON(text); err == nil {
+							consider(&keyVersion{data: v, kind: SourceBackup, source: kf.compressed, time: env.Timestamp, seq: s.nextSeq()})
+						}
+					}
+				}
 			}
 		}
 	}

@@ -148,6 +148,9 @@ func TestScan_fixtures(t *testing.T) {
 				if len(rep.ChecksumMismatches) != 0 {
 					t.Errorf("mismatches %v", rep.ChecksumMismatches)
 				}
+				if len(rep.KeyChoices) != 1 || rep.KeyChoices[0].Key != "notes" || rep.KeyChoices[0].Winner.Kind != SourceTmp {
+					t.Errorf("key choices %+v", rep.KeyChoices)
+				}
 				b := blobFor(t, ds, "v1")
 				if b.Orphan || b.MIME != "video/mp4" || string(blobBytes(t, b)) != string(blobMP4) {
 					t.Errorf("video blob %+v", b)
@@ -365,7 +368,10 @@ func TestScan_fixtures(t *testing.T) {
 				if !equalJSON(field(t, ds, "sessions", "x1", "summary"), map[string]any{"narrative": "from backup"}) {
 					t.Error("truncated summary not recovered from backup")
 				}
-				want := []string{"db/notes/note-n1.json.gz", "db/sessions/x1/summary.json", "db/tasks.json"}
+				if field(t, ds, "sessions", "x1", "fullTranscription") != "full transcript" {
+					t.Error("truncated transcription not recovered from its .compressed duplicate")
+				}
+				want := []string{"db/notes/note-n1.json.gz", "db/sessions/x1/summary.json", "db/sessions/x1/transcription.json", "db/tasks.json"}
 				if got := sources(rep.Unreadable); !reflect.DeepEqual(got, want) {
 					t.Errorf("unreadable %v", got)
 				}

@@ -251,3 +251,47 @@ func countRanges(b *bolt.Bucket, ranges []vrange, limit int) int {
 
 // allRanges covers every value.
 var allRanges = []vrange{{nil, nil}}
+
+// valueLen returns the length of the encoded value at the start of index
+// key k (the rest is the id), or -1 if k is malformed. It follows the
+// encodings of buckets.Index*: one byte for booleans, nine for numbers and
+// instants, and for strings the bytes up to the 00 01 terminator (00 FF
+// escapes a NUL). TestValueLen checks it against buckets.SplitIndexKey.
+func valueLen(k []byte) int {
+	if len(k) == 0 {
+		return -1
+	}
+	switch k[0] {
+	case classTag[classBool][0], classEnd[classBool][0]:
+		return 1
+	case classTag[classNumber][0], classTag[classTime][0]:
+		if len(k) < 9 {
+			return -1
+		}
+		return 9
+	case classTag[classString][0]:
+		for i := 1; i+1 < len(k); i++ {
+			if k[i] == 0 {
+				switch k[i+1] {
+				case 1:
+					return i + 2
+				case 0xFF:
+					i++
+				default:
+					return -1
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// splitKey splits an index key into its value and id without copying; an
+// id that is empty is malformed.
+func splitKey(k []byte) (val, id []byte, ok bool) {
+	n := valueLen(k)
+	if n < 0 || n >= len(k) {
+		return nil, nil, false
+	}
+	return k[:n], k[n:], true
+}

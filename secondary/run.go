@@ -420,18 +420,20 @@ func (e *engine) runScan(r *result) error {
 	return nil
 }
 
-// walkIDs calls fn with the id of every key of u's ranges.
-func (e *engine) walkIDs(u *indexUse, desc bool, fn func(val []byte, id string) bool) error {
-	b := e.tx.Bucket(buckets.IndexBucket(e.coll.Name, u.def.Name))
+// walkIDs calls fn with the value and id of every key of u's ranges, in
+// order; both slices are valid only during the call.
+func (e *engine) walkIDs(u *indexUse, desc bool, fn func(val, id []byte) bool) error {
+	name := buckets.IndexBucket(e.coll.Name, u.def.Name)
+	b := e.tx.Bucket(name)
 	if b == nil {
 		return nil
 	}
 	rc := newRangeCursor(b, u.ranges, desc)
 	defer func() { e.ex.Scanned += rc.read }()
 	for k := rc.next(); k != nil; k = rc.next() {
-		val, id, err := buckets.SplitIndexKey(k)
-		if err != nil {
-			return &buckets.CorruptError{Bucket: string(buckets.IndexBucket(e.coll.Name, u.def.Name)), Key: fmt.Sprintf("%x", k), Detail: err.Error()}
+		val, id, ok := splitKey(k)
+		if !ok {
+			return &buckets.CorruptError{Bucket: string(name), Key: fmt.Sprintf("%x", k), Detail: "malformed index key"}
 		}
 		if !fn(val, id) {
 			return nil
@@ -440,7 +442,8 @@ func (e *engine) walkIDs(u *indexUse, desc bool, fn func(val []byte, id string) 
 	return nil
 }
 
-// buildSet reads the ids of u (the Restrict ids for a restrict use).
+// buildSet reads the ids of u (the Restrict ids for a restrict use), only
+// those within within if it is not nil.
 func (e *engine) buildSet(u *indexUse, within map[string]struct{}) (map[string]struct{}, error) {
 	if u.restrict {
 		if within == nil {
@@ -454,14 +457,18 @@ func (e *engine) buildSet(u *indexUse, within map[string]struct{}) (map[string]s
 		}
 		return out, nil
 	}
-	out := make(map[string]struct{}, min(u.est+1, 1<<16))
-	err := e.walkIDs(u, false, func(_ []byte, id string) bool {
+	size := u.est + 1
+	if within != nil {
+		size = min(size, len(within))
+	}
+	out := make(map[string]struct{}, min(size, 1<<16))
+	err := e.walkIDs(u, false, func(_, id []byte) bool {
 		if within != nil {
-			if _, ok := within[id]; !ok {
+			if _, ok := within[string(id)]; !ok {
 				return true
 			}
 		}
-		out[id] = struct{}{}
+		out[string(id)] = struct{}{}
 		return true
 	})
 	return out, err
@@ -523,9 +530,9 @@ func (e *engine) runIndexOrder(r *result, p plan) error {
 		}
 		sets = append(sets, s)
 	}
-	pass := func(id string) bool {
+	pass := func(id []byte) bool {
 		for _, s := range sets {
-			if _, ok := s[id]; !ok {
+			if _, ok := s[string(id)]; !ok {
 				return false
 			}
 		}
@@ -578,7 +585,7 @@ func (e *engine) runIndexOrder(r *result, p plan) error {
 		return true
 	}
 	stopped := false
-	err := e.walkIDs(p.driver, e.q.Desc, func(val []byte, id string) bool {
+	err := e.walkIDs(p.driver, e.q.Desc, func(val, id []byte) bool {
 		if !bytes.Equal(val, group) {
 			if !flush() {
 				stopped = true
@@ -586,14 +593,14 @@ func (e *engine) runIndexOrder(r *result, p plan) error {
 			}
 			group = append(group[:0], val...)
 		}
-		if st := states[id]; st != nil && st.done {
+		if st := states[string(id)]; st != nil && st.done {
 			return true
 		}
 		if !pass(id) {
-			states[id] = &ostate{done: true}
+			// Not recorded: the sets say no again, cheaply.
 			return true
 		}
-		pending = append(pending, id)
+		pending = append(pending, string(id))
 		return true
 	})
 	if err != nil {
@@ -618,7 +625,7 @@ func (e *engine) runIndexOrder(r *result, p plan) error {
 	switch {
 	case len(sets) > 0:
 		for id := range sets[0] {
-			if pass(id) {
+			if pass([]byte(id)) {
 				cands = append(cands, id)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -211,4 +212,81 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkWritersDuringBackup measures one writer's commit latency while
+// Create runs, against the same writer over as long a time with no backup
+// (the store is opened with NoSync, so the figures show locking and
+// remapping, not the disk). bbolt must wait for read transactions to end
+// before it can grow its mmap, so a backup can stall a writer whose commit
+// grows the file: kv should open the store with a generous InitialMmapSize.
+func BenchmarkWritersDuringBackup(b *testing.B) {
+	db := openBenchStore(b, benchMB())
+	dir := b.TempDir()
+	var (
+		seq     int
+		payload = testValue("notes", "x", 1024)
+	)
+	write := func() time.Duration {
+		seq++
+		start := time.Now()
+		err := db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("notes")).Put([]byte(fmt.Sprintf("w%09d", seq)), payload)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	// writeFor runs the writer until stop is closed and returns latencies.
+	writeFor := func(stop <-chan struct{}) []time.Duration {
+		var lat []time.Duration
+		for {
+			select {
+			case <-stop:
+				return lat
+			default:
+				lat = append(lat, write())
+			}
+		}
+	}
+	var during, idle []time.Duration
+	var backupTime time.Duration
+	for b.Loop() {
+		stop := make(chan struct{})
+		got := make(chan []time.Duration)
+		go func() { got <- writeFor(stop) }()
+		start := time.Now()
+		m := create(b, db, dir, testOptions(testNow.Add(time.Duration(seq))))
+		elapsed := time.Since(start)
+		backupTime += elapsed
+		close(stop)
+		during = append(during, <-got...)
+		for _, ext := range []string{".db", ".json"} {
+			if err := os.Remove(filepath.Join(dir, m.Name+ext)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stop = make(chan struct{})
+		go func() { got <- writeFor(stop) }()
+		time.Sleep(elapsed)
+		close(stop)
+		idle = append(idle, <-got...)
+	}
+	pct := func(lat []time.Duration, p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		s := slices.Clone(lat)
+		slices.Sort(s)
+		return float64(s[int(p*float64(len(s)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(idle, 0.50), "idle-p50-ms")
+	b.ReportMetric(pct(idle, 0.99), "idle-p99-ms")
+	b.ReportMetric(pct(during, 0.50), "backup-p50-ms")
+	b.ReportMetric(pct(during, 0.99), "backup-p99-ms")
+	b.ReportMetric(pct(during, 1), "backup-max-ms")
+	b.ReportMetric(pct(idle, 1), "idle-max-ms")
+	b.ReportMetric(float64(len(idle))/backupTime.Seconds(), "idle-commits/s")
+	b.ReportMetric(float64(len(during))/backupTime.Seconds(), "backup-commits/s")
 }

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cairnkv/cairn/kv"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newBackupCommand); register(newCompactCommand) }
+
+func newBackupCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Create, list, verify, restore and prune verified backups",
+		Long: `backup manages the store's backups in <store>/backups: hot snapshots taken
+while writers go on, each verified (it opens, bbolt's check passes, every
+checksum passes, the counts match) before it counts, with a manifest beside
+it, and rotated (newest 10, one a day for a week, one a week for a month).`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usagef("backup needs a subcommand: create, list, verify, restore or prune")
+		},
+	}
+	cmd.AddCommand(newBackupCreate(g), newBackupList(g), newBackupVerify(g), newBackupRestore(g), newBackupPrune(g))
+	return cmd
+}
+
+func newBackupCreate(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "create",
+		Short: "Take a hot backup and verify it",
+		Long:  `create takes a hot snapshot of the store, verifies it, writes its manifest, and rotates old backups. It prints the manifest.`,
+		Args:  argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			bar := newProgress(cmd.ErrOrStderr(), "backup", 1)
+			m, err := db.Backup(cmd.Context(), kv.ReasonManual)
+			bar.done()
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), m)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "backup %s: %s, verified, %d documents, sequence %d\n", m.Name, humanBytes(m.Size), total(m.Counts), m.Seq)
+			return nil
+		},
+	}
+}
+
+func total(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+func newBackupList(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List backups, newest first",
+		Long:  `list prints every backup, newest first: name, time, age, size, document counts, reason, and whether it is verified (a damaged backup shows why not).`,
+		Args:  argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			ms, err := db.Backups()
+			if err != nil {
+				return err
+			}
+			if g.json {
+				if ms == nil {
+					ms = []kv.Manifest{}
+				}
+				return printJSON(cmd.OutOrStdout(), ms)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tTIME\tAGE\tSIZE\tDOCS\tREASON\tVERIFIED")
+			now := time.Now()
+			for _, m := range ms {
+				v := "yes"
+				if !m.Verified {
+					v = "NO: " + m.Problem
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.Name, m.Time.Local().Format("2006-01-02 15:04:05"), ago(now, m.Time), humanBytes(m.Size), total(m.Counts), m.Reason, v)
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d backup(s)\n", len(ms))
+			return nil
+		},
+	}
+}
+
+type verifyResult struct {
+	OK       bool         `json:"ok"`
+	Name     string       `json:"name"`
+	Problems []kv.Problem `json:"problems"`
+	Manifest *kv.Manifest `json:"manifest,omitempty"`
+}
+
+func newBackupVerify(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify NAME",
+		Short: "Verify a backup again (exit 3 if it fails)",
+		Long:  `verify re-reads backup NAME: its manifest, size and SHA-256, bbolt's structural check, every value's checksum, and the counts. Exit 3 naming each problem if it fails; exit 1 if there is no such backup.`,
+		Args:  argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			m, problems, err := db.VerifyBackup(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			res := verifyResult{OK: len(problems) == 0, Name: args[0], Problems: problems, Manifest: &m}
+			if res.Problems == nil {
+				res.Problems = []kv.Problem{}
+			}
+			if g.json {
+				if err := printJSON(cmd.OutOrStdout(), res); err != nil {
+					return err
+				}
+			} else {
+				for _, p := range problems {
+					fmt.Fprintln(cmd.OutOrStdout(), p.String())
+				}
+				if res.OK {
+					fmt.Fprintf(cmd.OutOrStdout(), "ok: backup %s verified (%s, %d documents)\n", m.Name, humanBytes(m.Size), total(m.Counts))
+				}
+			}
+			if !res.OK {
+				return integrityError{fmt.Sprintf("backup %s failed verification with %d problem(s): do not restore it", args[0], len(problems))}
+			}
+			return nil
+		},
+	}
+}
+
+func newBackupRestore(g *globals) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "restore NAME [--yes]",
+		Short: "Verify a backup, back up the current state, then restore",
+		Long: `restore verifies backup NAME (exit 3 if it fails), takes a verified
+backup of the current state, then replaces the store's data with NAME
+atomically and rebuilds the search index. Without --yes it asks for
+confirmation on a terminal and refuses otherwise.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			name := args[0]
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			if !yes {
+				if err := confirm(g, cmd, fmt.Sprintf("Replace the data in %s with backup %s?", g.db, name)); err != nil {
+					return err
+				}
+			}
+			m, pre, err := db.Restore(cmd.Context(), name)
+			if err != nil {
+				if errors.Is(err, kv.ErrBackupInvalid) {
+					return integrityError{err.Error()}
+				}
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), m)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d documents); the previous state is backup %s\n", m.Name, total(m.Counts), pre)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
+
+// confirm asks on a terminal; without one it refuses.
+func confirm(g *globals, cmd *cobra.Command, question string) error {
+	f, ok := g.stdin.(*os.File)
+	if !ok || !isTerminal(f) || !isTerminal(cmd.ErrOrStderr()) {
+		return usagef("refusing without --yes: stdin is not a terminal to confirm on")
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s [y/N] ", question)
+	var answer string
+	_, _ = fmt.Fscanln(io.Reader(f), &answer)
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return errors.New("cancelled")
+	}
+	return nil
+}
+
+func newBackupPrune(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune",
+		Short: "Apply the rotation policy now",
+		Long:  `prune deletes the backups the rotation policy does not keep (newest 10, one a day for 7 days, one a week for 4 weeks; never the newest verified one) and debris of interrupted backups.`,
+		Args:  argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			removed, err := db.PruneBackups()
+			if err != nil {
+				return err
+			}
+			if g.json {
+				if removed == nil {
+					removed = []kv.Manifest{}
+				}
+				return printJSON(cmd.OutOrStdout(), removed)
+			}
+			for _, m := range removed {
+				fmt.Fprintf(cmd.OutOrStdout(), "removed %s (%s)\n", m.Name, m.Reason)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d backup(s) removed\n", len(removed))
+			return nil
+		},
+	}
+}
+
+func newCompactCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "compact",
+		Short: "Back up, then rewrite the file without free pages",
+		Long:  `compact takes a verified backup, writes a compacted copy of the store, verifies it (structure, every checksum, counts) and swaps it in atomically. It prints the sizes before and after.`,
+		Args:  argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			res, err := db.Compact(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "compacted %s → %s (backup %s)\n", humanBytes(res.Before), humanBytes(res.After), res.Backup)
+			return nil
+		},
+	}
+}
