@@ -5,30 +5,54 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
 )
 
+var words = strings.Fields(`the a user edits reviews quarterly report revenue table chart
+	spreadsheet cell comment thread meeting notes email draft browser tab code
+	review pull request terminal build failed test passed design mockup figma
+	slack message calendar invite budget forecast customer interview summary
+	focus context switch deep work blocker insight achievement progress next`)
+
+// text returns n pseudo-random words, the same for the same seed.
+func text(seed uint64, n int) string {
+	r := rand.New(rand.NewPCG(seed, 99))
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(words[r.IntN(len(words))])
+		if r.IntN(12) == 0 {
+			fmt.Fprintf(&b, " %d", r.IntN(10000))
+		}
+	}
+	return b.String()
+}
+
 // sessionDoc returns a session-like document in the value model with n
-// screenshot records of about 2.5 KB of JSON each.
+// screenshot records of about 1.5 KB of JSON each.
 func sessionDoc(n int) map[string]any {
 	shots := make([]any, n)
 	for i := range shots {
+		seed := uint64(i)
 		shots[i] = map[string]any{
 			"id":        fmt.Sprintf("shot-%04d", i),
 			"timestamp": fmt.Sprintf("2026-11-26T01:%02d:%02d.000Z", i/60%60, i%60),
 			"path":      fmt.Sprintf("attachments/%064x", i*7919),
 			"aiAnalysis": map[string]any{
-				"summary":          strings.Repeat(fmt.Sprintf("The user edits file %d of the quarterly report in the spreadsheet app. ", i), 8),
+				"summary":          text(seed, 90),
 				"detectedActivity": "spreadsheet editing",
 				"keyElements":      []any{"revenue table", "chart", fmt.Sprintf("cell B%d", i), "comment thread"},
 				"confidence":       0.5 + float64(i%50)/100,
 				"progress": map[string]any{
 					"achievements": []any{"finished Q3 numbers", "added chart"},
 					"blockers":     []any{},
-					"insights":     strings.Repeat("Focus stays high; context switches are rare. ", 6),
+					"insights":     text(seed+1000, 40),
 				},
 				"curiosity": floatValue(float64(i%10) / 10),
 			},

@@ -182,6 +182,7 @@ func (db *DB) swapLocked(swap func() error) error {
 		db.indexer = nil
 	}
 	db.commit.drain()
+	db.blobs.async.Wait()
 	if err := db.bolt.Close(); err != nil {
 		return err
 	}

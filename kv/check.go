@@ -49,6 +49,14 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	var refs map[string]uint64
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		refs, err = countRefs(tx)
+		return err
+	}); err == nil {
+		rep.Problems = append(rep.Problems, db.checkBlobs(ctx, refs)...)
+	}
 	sp, err := db.checkSearch(ctx)
 	if err != nil {
 		return nil, err

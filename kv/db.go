@@ -29,6 +29,7 @@ type DB struct {
 	bolt *bolt.DB
 
 	commit  committer
+	blobs   blobs
 	indexer *indexer // nil with Options.NoSearch
 
 	mu struct {
@@ -202,6 +203,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.indexer.close())
 	}
 	db.commit.drain()
+	db.blobs.async.Wait()
 	errs = append(errs, db.bolt.Close())
 	return errors.Join(errs...)
 }

@@ -21,8 +21,10 @@ func (db *DB) Update(fn func(tx *Tx) error) error {
 	if db.opts.ReadOnly {
 		return ErrReadOnly
 	}
+	pend := map[string]bool{}
+	defer db.releasePending(pend)
 	return db.commit.run(func(w *txn.Writer) error {
-		return fn(&Tx{db: db, w: w, tx: w.Tx()})
+		return fn(&Tx{db: db, w: w, tx: w.Tx(), pend: pend})
 	})
 }
 

@@ -19,9 +19,10 @@ type Document = map[string]any
 // Do not open another transaction (db.Get, db.Update, ...) from inside it:
 // that deadlocks.
 type Tx struct {
-	db *DB
-	w  *txn.Writer // nil in a read-only transaction
-	tx *bolt.Tx
+	db   *DB
+	w    *txn.Writer // nil in a read-only transaction
+	tx   *bolt.Tx
+	pend map[string]bool // blob hashes this Update wrote (see StoreContent)
 }
 
 // Option modifies one write.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -197,6 +198,7 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 // §3.7, inline base64), deduplicated by hash.
 func (s *scanner) buildBlobs() error {
 	facts := s.gatherFacts()
+	rd := rootDir(s.root)
 	x := &blobIndex{byID: map[string]*blobEntry{}, byHash: map[string]*blobEntry{}, byPath: map[string]*blobEntry{}}
 	// 1. Content-addressed store: db/attachments-ca/<hh>/<hash>/{data,metadata}.json
 	casMeta := map[string]string{}
@@ -235,7 +237,7 @@ func (s *scanner) buildBlobs() error {
 			}
 		}
 		rel := rel
-		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openCAS(rel) }})
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openCAS(rel) }})
 		x.byPath[rel] = e
 	}
 	// 2. attachments/ directory.
@@ -264,7 +266,7 @@ func (s *scanner) buildBlobs() error {
 		switch {
 		case len(parts) == 2 && strings.HasSuffix(parts[1], ".dat") && isHexHash(strings.TrimSuffix(parts[1], ".dat")) && parts[0] == parts[1][:2]:
 			e = x.forHash(strings.TrimSuffix(parts[1], ".dat"))
-			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openBase64File(rel) }})
+			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
 		case len(parts) == 1 && strings.HasSuffix(parts[0], ".dat"):
 			id := strings.TrimSuffix(parts[0], ".dat")
 			e = s.entryForID(x, facts, id)
@@ -272,7 +274,7 @@ func (s *scanner) buildBlobs() error {
 			if x.byID[id] == nil {
 				x.byID[id] = e
 			}
-			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openBase64File(rel) }})
+			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
 		case len(parts) == 2 && (parts[0] == "images" || parts[0] == "videos" || parts[0] == "files" || parts[0] == "screenshots"):
 			id := strings.TrimSuffix(parts[1], path.Ext(parts[1]))
 			e = s.entryForID(x, facts, id)
@@ -283,7 +285,7 @@ func (s *scanner) buildBlobs() error {
 			if e.mime == "" {
 				e.mime = mimeOf(parts[1])
 			}
-			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openFile(rel) }})
+			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
 		default:
 			continue
 		}
@@ -351,7 +353,7 @@ func (s *scanner) buildBlobs() error {
 		e := x.newUnhashed()
 		e.mime = mimeOf(rel)
 		rel := rel
-		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return s.openFile(rel) }})
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
 		name := path.Base(rel)
 		if vid, ok := facts.videoNames[name]; ok {
 			e.referenced = true
@@ -460,20 +462,26 @@ func (s *scanner) attachmentPath(p string) string {
 	return p
 }
 
-func (s *scanner) openFile(rel string) (io.ReadCloser, error) {
-	return os.Open(s.abs(rel))
+// rootDir opens blob sources; Blob.Open closures capture only it, not
+// the scanner, so a Dataset does not keep Scan's working state alive.
+type rootDir string
+
+func (rd rootDir) abs(rel string) string { return filepath.Join(string(rd), filepath.FromSlash(rel)) }
+
+func (rd rootDir) openFile(rel string) (io.ReadCloser, error) {
+	return os.Open(rd.abs(rel))
 }
 
-func (s *scanner) openBase64File(rel string) (io.ReadCloser, error) {
-	f, err := os.Open(s.abs(rel))
+func (rd rootDir) openBase64File(rel string) (io.ReadCloser, error) {
+	f, err := os.Open(rd.abs(rel))
 	if err != nil {
 		return nil, err
 	}
 	return newBase64Reader(f), nil
 }
 
-func (s *scanner) openCAS(rel string) (io.ReadCloser, error) {
-	b, err := s.readFile(rel)
+func (rd rootDir) openCAS(rel string) (io.ReadCloser, error) {
+	b, err := os.ReadFile(rd.abs(rel))
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,9 @@
 // file is unreadable or the payload has the wrong shape, or when it is
 // missing but expected (a session id in session-index, a chunk below the
 // manifest's chunkCount, a part whose has* flag is set); the newest
-// decodable copy is then a candidate.
+// decodable copy (or a <key>.compressed.json duplicate) is then a
+// candidate. Report.KeyChoices lists keys with several copies and which
+// won; Report.Fallbacks lists every fallback and the copy used.
 //
 // Entities next: every candidate of an id from every source (the winning
 // collection array, chunked sessions, legacy db/sessions.json, per-entity
@@ -65,8 +67,14 @@
 // file) and absent from the collection file is imported only if its own
 // updatedAt/lastUpdated (else its source time) is newer than that file;
 // a session directory with no metadata that is not in session-index is a
-// deleted session; a key with only backups is a deleted key. All of these
-// are reported in Report.NotResurrected.
+// deleted session; a key with only backups is a deleted key; ids in the
+// newest backup of a top-level collection but not in its newer file were
+// deleted since. All of these are reported in Report.NotResurrected. A
+// committed WAL delete of a per-entity path removes the entity when no
+// newer copy exists (Report.Deleted).
+//
+// Entity.Time is the winner's own updatedAt/lastUpdated in ms when it has
+// one, else its source time (0 when unknown).
 //
 // Settings are merged newest-per-top-level-key over the winning copy,
 // the other copies and the newest ScanOptions.SettingsBackups backups
@@ -81,8 +89,13 @@
 // (attachments/<hh>/<hash>.dat, with the <hash>.<ext> path bug mapped to
 // .dat), attachments/<id>.dat, attachments/<subdir>/<id>.<ext>, inline
 // base64 (data: prefix and whitespace stripped) and videos/, deduplicated
-// by SHA-256 where it is known. Blob.Open streams file sources and
-// verifies the hash at EOF.
+// by SHA-256 where it is known. Blob.Open streams file sources (the CAS
+// data.json, being an envelope, is decoded in memory) and verifies the
+// hash at EOF; it may be called concurrently and more than once. Blobs
+// nothing refers to (deleted attachments, videos of lost sessions) are
+// kept with Orphan set and listed in Report.OrphanFiles. Inline base64
+// stays in the documents as well (no field is dropped); the importer may
+// replace it by a blob reference.
 //
 // # What it never does
 //
@@ -116,5 +129,14 @@
 //   - Pointed at db/ itself, Scan does not read attachments/, backups/
 //     or videos/ beside it (they are outside the given directory).
 //   - WebView localStorage and IndexedDB (§9) are not on disk in a
-//     readable form and are not read.
+//     readable form and are not read. Era-A state is read from files at
+//     the root named taskerino-v3-state*, taskerino-v2-state*,
+//     taskerino-backup-*, taskerino-export-* or localStorage* (.json).
+//   - Unreadable main, per-entity and chunk files keep their bytes in
+//     Extras; unreadable .tmp, staged and backup copies are only reported
+//     (they are partial or older copies).
+//   - Stale chunk files beyond chunkCount are not imported; their payload
+//     is kept in Extras under "quarantine:<key>".
+//   - Scan reads files one at a time; on a slow disk the number of files
+//     (three or more per chunked session) dominates its run time.
 package legacy

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +27,10 @@ type ScanOptions struct {
 	// rollback points) are read to recover video chapters dropped by the
 	// chunked store (FORMAT.md §11.8). Default 3; negative means none.
 	ChapterSources int
+	// Workers is how many goroutines read and decode collection and
+	// per-entity files ahead of use. Default runtime.GOMAXPROCS(0); 1
+	// reads sequentially. Results are identical either way.
+	Workers int
 }
 
 func (o *ScanOptions) withDefaults() ScanOptions {
@@ -38,6 +43,9 @@ func (o *ScanOptions) withDefaults() ScanOptions {
 	}
 	if r.ChapterSources == 0 {
 		r.ChapterSources = 3
+	}
+	if r.Workers <= 0 {
+		r.Workers = runtime.GOMAXPROCS(0)
 	}
 	return r
 }
@@ -102,6 +110,7 @@ type scanner struct {
 	walKeys    map[string][]*keyVersion // whole-key WAL writes/deletes
 	walUpserts []walUpsert
 	walDeletes []walUpsert
+	cache      map[string]*prefetched
 	resolved   map[string]*keyVersion
 	versions   map[string][]*keyVersion // every decodable non-backup version per resolved key
 	cands      map[string]map[string][]*cand
@@ -155,7 +164,7 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 		return nil, nil, fmt.Errorf("%w in %s", ErrNoData, dir)
 	}
 	steps := []func() error{
-		s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
+		s.prefetch, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
 		s.addWALUpserts, s.addStateFiles, s.resolveAll, s.reportDeletedInBackups, s.recoverChapters,
 		s.convertRelationships, s.buildSettingsAndExtras, s.buildBlobs,
 	}
@@ -398,18 +407,31 @@ func (s *scanner) noteSessionFile(k, rel string, main bool) {
 
 // readFile reads a file inside the root.
 func (s *scanner) readFile(rel string) ([]byte, error) {
+	if p := s.take(rel); p != nil && !p.decode {
+		return p.b, p.err
+	}
 	return os.ReadFile(s.abs(rel))
 }
 
 // readEnvelope reads and decodes one collection file, recording checksum
 // mismatches. keep puts the raw bytes of an unreadable file into Extras.
 func (s *scanner) readEnvelope(rel string, keep bool) (*Envelope, error) {
-	b, err := s.readFile(rel)
-	if err != nil {
-		s.unreadable(rel, nil, err, false)
-		return nil, err
+	var b []byte
+	var env *Envelope
+	var err error
+	if p := s.take(rel); p != nil && p.decode {
+		b, env, err = p.b, p.env, p.envErr
+		if p.err != nil {
+			s.unreadable(rel, nil, p.err, false)
+			return nil, p.err
+		}
+	} else {
+		if b, err = os.ReadFile(s.abs(rel)); err != nil {
+			s.unreadable(rel, nil, err, false)
+			return nil, err
+		}
+		env, err = DecodeEnvelope(b)
 	}
-	env, err := DecodeEnvelope(b)
 	if err != nil {
 		s.unreadable(rel, b, err, keep)
 		return nil, err
@@ -443,193 +465,6 @@ func (s *scanner) fileTime(rel string) int64 {
 		return 0
 	}
 	return mt
-}
-
-// keyVersion is one candidate content of a storage key.
-type keyVersion struct {
-	data    any
-	kind    string
-	source  string
-	time    int64
-	seq     int
-	deleted bool
-}
-
-func (s *scanner) nextSeq() int { s.seq++; return s.seq }
-
-func newerKey(a, b *keyVersion) bool {
-	if b == nil {
-		return true
-	}
-	if a.time != b.time {
-		return a.time > b.time
-	}
-	if sourceRank[a.kind] != sourceRank[b.kind] {
-		return sourceRank[a.kind] > sourceRank[b.kind]
-	}
-	return a.seq > b.seq
-}
-
-// resolveKey picks the newest content of a storage key among its main
-// file, .tmp.json, staged copies and WAL writes. Backups are consulted
-// only when the main file is unreadable, or missing while expected. It
-// returns nil when the key has no content (or was deleted).
-func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
-	if v, ok := s.resolved[k]; ok {
-		return v
-	}
-	kf := s.keys[k]
-	if kf == nil {
-		kf = &keyFiles{}
-	}
-	var best *keyVersion
-	consider := func(v *keyVersion) {
-		if v == nil {
-			return
-		}
-		if v.kind != SourceBackup {
-			s.versions[k] = append(s.versions[k], v)
-		}
-		if newerKey(v, best) {
-			best = v
-		}
-	}
-	mainBad, reason := false, ""
-	if kf.main != "" {
-		env, err := s.readEnvelope(kf.main, true)
-		if err != nil {
-			mainBad, reason = true, "main file unreadable: "+err.Error()
-		} else {
-			t := env.Timestamp
-			if !env.Wrapped {
-				t = s.fileTime(kf.main)
-			}
-			consider(&keyVersion{data: env.Data, kind: SourceMain, source: kf.main, time: t, seq: s.nextSeq()})
-		}
-	} else if expected {
-		mainBad, reason = true, "main file missing"
-	}
-	if kf.tmp != "" {
-		if env, err := s.readEnvelope(kf.tmp, false); err == nil {
-			consider(&keyVersion{data: env.Data, kind: SourceTmp, source: kf.tmp, time: env.Timestamp, seq: s.nextSeq()})
-		}
-	}
-	for _, st := range kf.staged {
-		if env, err := s.readEnvelope(st.path, false); err == nil {
-			t := env.Timestamp
-			if t == 0 {
-				t = st.ms
-			}
-			consider(&keyVersion{data: env.Data, kind: SourceStaged, source: st.path, time: t, seq: s.nextSeq()})
-		}
-	}
-	for _, w := range s.walKeys[k] {
-		consider(w)
-	}
-	if mainBad {
-		fb := s.fallback(k)
-		used := ""
-		if fb != nil {
-			used = fb.source
-			consider(fb)
-		}
-		if best != nil && best != fb {
-			used = best.source
-		}
-		s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: k, Reason: reason, Used: used})
-	}
-	if vs := s.versions[k]; best != nil && len(vs) > 1 {
-		kc := KeyChoice{Key: k, Winner: Version{Source: best.source, Kind: best.kind, Time: best.time}}
-		for _, v := range vs {
-			if v != best {
-				kc.Losers = append(kc.Losers, Version{Source: v.source, Kind: v.kind, Time: v.time})
-			}
-		}
-		s.rep.KeyChoices = append(s.rep.KeyChoices, kc)
-	}
-	if best != nil && best.deleted {
-		best = nil
-	}
-	s.resolved[k] = best
-	return best
-}
-
-// fallback returns the newest decodable backup copy of k: the newest
-// decodable timestamped backup, the single-slot backup, the newest
-// backups/ snapshot holding k (top-level keys), and for "sessions" the
-// rollback points; whichever is newest.
-func (s *scanner) fallback(k string) *keyVersion {
-	var best *keyVersion
-	consider := func(v *keyVersion) {
-		if v != nil && newerKey(v, best) {
-			best = v
-		}
-	}
-	kf := s.keys[k]
-	if kf != nil {
-		bs := append([]backupRef(nil), kf.backups...)
-		sort.Slice(bs, func(i, j int) bool { return bs[i].ms > bs[j].ms })
-		for _, b := range bs {
-			if env, err := s.readEnvelope(b.path, false); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq()})
-				break
-			}
-		}
-		if kf.single != "" {
-			if env, err := s.readEnvelope(kf.single, false); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: kf.single, time: env.Timestamp, seq: s.nextSeq()})
-			}
-		}
-		if kf.compressed != "" {
-			if env, err := s.readEnvelope(kf.compressed, false); err == nil {
-				if str, ok := env.Data.(string); ok && strings.HasPrefix(str, gzipPrefix) {
-					if text, err := gunzipBase64(str[len(gzipPrefix):]); err == nil {
-						if v, err := decodeJSON(text); err == nil {
-							consider(&keyVersion{data: v, kind: SourceBackup, source: kf.compressed, time: env.Timestamp, seq: s.nextSeq()})
-						}
-					}
-				}
-			}
-		}
-	}
-	if !strings.Contains(k, "/") {
-		for _, snap := range s.sortedSnapshots() {
-			v, ok, err := s.snapshotKey(snap.path, k)
-			if err != nil {
-				s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: snap.path, Error: err.Error()})
-				continue
-			}
-			if ok {
-				consider(&keyVersion{data: v, kind: SourceBackup, source: snap.path, time: snap.ms, seq: s.nextSeq()})
-				break
-			}
-		}
-	}
-	if k == "sessions" {
-		for _, rb := range s.rollbacks {
-			if env, err := s.readEnvelope(rb, false); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: rb, time: env.Timestamp, seq: s.nextSeq()})
-			}
-		}
-	}
-	return best
-}
-
-func (s *scanner) sortedSnapshots() []backupRef {
-	out := append([]backupRef(nil), s.snapshots...)
-	sort.Slice(out, func(i, j int) bool { return out[i].ms > out[j].ms })
-	return out
-}
-
-// sortedBackups lists a key's timestamped backups, newest first.
-func (s *scanner) sortedBackups(k string) []backupRef {
-	kf := s.keys[k]
-	if kf == nil {
-		return nil
-	}
-	out := append([]backupRef(nil), kf.backups...)
-	sort.Slice(out, func(i, j int) bool { return out[i].ms > out[j].ms })
-	return out
 }
 
 // finish fills counts and puts report lists in a stable order.

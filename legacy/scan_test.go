@@ -78,6 +78,15 @@ func sources(xs []Unreadable) []string {
 	return out
 }
 
+func dropped(rep *Report) []string {
+	var out []string
+	for _, d := range rep.NotResurrected {
+		out = append(out, d.Collection+"/"+d.ID)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func relTargets(doc map[string]any) []string {
 	var out []string
 	rels, _ := doc["relationships"].([]any)
@@ -127,6 +136,9 @@ func TestScan_fixtures(t *testing.T) {
 				if got := relTargets(ds.Collections["tasks"]["k1"].Doc); !reflect.DeepEqual(got, []string{"task-note:note:n1"}) {
 					t.Errorf("k1 relationships %v", got)
 				}
+				if got := dropped(rep); !reflect.DeepEqual(got, []string{"notes/n-deleted"}) {
+					t.Errorf("not resurrected %v", got)
+				}
 				if len(rep.InvalidIDs) != 1 || rep.InvalidIDs[0].Index != 1 {
 					t.Errorf("invalid ids %+v", rep.InvalidIDs)
 				}
@@ -160,6 +172,9 @@ func TestScan_fixtures(t *testing.T) {
 			func(t *testing.T, ds *Dataset, rep *Report) {
 				if field(t, ds, "tasks", "k1", "title") != "staged" {
 					t.Error("staged transaction copy did not win")
+				}
+				if got := dropped(rep); !reflect.DeepEqual(got, []string{"notes/n-del"}) {
+					t.Errorf("not resurrected %v", got)
 				}
 				want := []Fallback{{Key: "topics", Reason: "main file unreadable: legacy: corrupt data: truncated JSON", Used: "db/topics.1760600006000.backup.json"}}
 				if !reflect.DeepEqual(rep.Fallbacks, want) {
@@ -243,8 +258,8 @@ func TestScan_fixtures(t *testing.T) {
 				if !reflect.DeepEqual(rep.JunkSkipped, []string{"db/tasks/task-k1.json"}) {
 					t.Errorf("junk %v", rep.JunkSkipped)
 				}
-				if len(rep.NotResurrected) != 1 || rep.NotResurrected[0].ID != "hdel" {
-					t.Errorf("not resurrected %+v", rep.NotResurrected)
+				if got := dropped(rep); !reflect.DeepEqual(got, []string{"notes/n-old-0", "sessions/hdel"}) {
+					t.Errorf("not resurrected %v", got)
 				}
 			}},
 		{"risks/stale-backup", map[string][]string{"notes": {"n1", "n2"}},
@@ -359,8 +374,11 @@ func TestScan_fixtures(t *testing.T) {
 				if _, ok := ds.Extras["capture-draft-text"]; ok {
 					t.Error("deleted key resurrected from its backup")
 				}
-				if len(rep.Deleted) != 1 || rep.Deleted[0].ID != "k2" || len(rep.NotResurrected) != 2 {
-					t.Errorf("deleted %+v not resurrected %+v", rep.Deleted, rep.NotResurrected)
+				if len(rep.Deleted) != 1 || rep.Deleted[0].ID != "k2" {
+					t.Errorf("deleted %+v", rep.Deleted)
+				}
+				if got := dropped(rep); !reflect.DeepEqual(got, []string{"/capture-draft-text", "notes/n-gone", "sessions/gone1"}) {
+					t.Errorf("not resurrected %v", got)
 				}
 			}},
 		{"risks/truncated", map[string][]string{"notes": {"n2"}, "tasks": {"k1"}, "sessions": {"x1"}},

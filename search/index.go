@@ -247,7 +247,7 @@ func recreate(dir string) (bleve.Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	bi, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, tmpConfig())
+	bi, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, map[string]any{"bolt_timeout": lockTimeout.String()})
 	if err != nil {
 		return nil, err
 	}
@@ -350,11 +350,4 @@ func (ix *Index) Close() error {
 		return fmt.Errorf("search: close %s: %w", ix.dir, err)
 	}
 	return nil
-}
-
-var tmpSegVersion = 0
-func tmpConfig() map[string]any {
-	c := map[string]any{"bolt_timeout": lockTimeout.String()}
-	if tmpSegVersion != 0 { c["forceSegmentType"] = "zap"; c["forceSegmentVersion"] = tmpSegVersion }
-	return c
 }

@@ -52,8 +52,9 @@ func CopyFile(ctx context.Context, src, dst string) error {
 // error no temporary file remains and dstPath is untouched. bbolt.Compact
 // cannot be interrupted; ctx is checked before and after it.
 //
-// Compact does not run a Verifier: the caller (kvtool compact) verifies
-// the result with Verify-like checks or by opening it, before swapping it in.
+// Compact checks only bbolt's structure of the result. Checksums and
+// counts are the caller's to compare (kvtool compact runs its Verifier on
+// both files) before it swaps the result in.
 func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64) (err error) {
 	if src == nil {
 		return fmt.Errorf("%w: Compact: no source database", ErrInvalidOptions)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -61,7 +62,7 @@ its time. It refuses a store that already holds documents unless --force.`,
 				}
 			}
 			res := demoResult{Counts: map[string]int{}, Timings: map[string]float64{}, Store: g.db}
-			gn := gen.New(gen.Config{Sessions: sessions, Seed: seed})
+			gn := gen.New(gen.Config{Sessions: sessions, Seed: seed, Attachments: max(sessions/4, 1)})
 			say("Building a synthetic store in %s (%d sessions, seed %d)\n", g.db, sessions, seed)
 			start := time.Now()
 			for _, coll := range gen.Collections {
@@ -159,6 +160,9 @@ func loadCollection(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, coll strin
 		bar.set(n)
 		return err
 	}
+	if coll == "attachments" {
+		return loadAttachments(cmd, db, gn, bar)
+	}
 	err := gn.Each(coll, func(doc map[string]any) error {
 		pending = append(pending, doc)
 		if len(pending) >= batch {
@@ -170,4 +174,29 @@ func loadCollection(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, coll strin
 		return n, err
 	}
 	return n, flush()
+}
+
+// loadAttachments adds every generated attachment with its content, in
+// batches, through the blob store (identical contents are stored once).
+func loadAttachments(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, bar *progress) (int, error) {
+	total := gn.Count("attachments")
+	const batch = 500
+	for start := 0; start < total; start += batch {
+		end := min(start+batch, total)
+		err := db.Update(func(tx *kv.Tx) error {
+			for i := start; i < end; i++ {
+				meta := gn.Attachment(i)
+				delete(meta, "hash")
+				if _, err := tx.AddAttachment(cmd.Context(), bytes.NewReader(gn.AttachmentContent(i)), meta); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return start, err
+		}
+		bar.set(end)
+	}
+	return total, nil
 }

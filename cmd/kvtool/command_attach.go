@@ -1,0 +1,193 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
+	"github.com/cairnkv/cairn/kv"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newAttachCommand); register(newGCCommand) }
+
+func newAttachCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "attach",
+		Short: "Add and get attachments (content-addressed, deduplicated)",
+		Long: `attach stores attachment contents once, addressed by their SHA-256, in
+<store>/blobs, with an attachment document in the attachments collection
+that holds the hash, size and metadata; identical content added twice is
+stored once and reference-counted.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usagef("attach needs a subcommand: add or get")
+		},
+	}
+	cmd.AddCommand(newAttachAdd(g), newAttachGet(g))
+	return cmd
+}
+
+func newAttachAdd(g *globals) *cobra.Command {
+	var id, name, mimeType, typ string
+	cmd := &cobra.Command{
+		Use:   "add FILE [--id ID] [--name NAME] [--mime TYPE]",
+		Short: "Store a file's content once and create an attachment document",
+		Long: `add streams FILE into the blob store (a large video never sits in
+memory), durably, then creates the attachment document (id generated
+unless --id, name from the file name unless --name, MIME type from the
+extension unless --mime) with the content's hash and size. It prints the
+document.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			path := args[0]
+			fi, err := os.Stat(path)
+			if err != nil {
+				return fmt.Errorf("attach add: %w", err)
+			}
+			if !fi.Mode().IsRegular() {
+				return fmt.Errorf("attach add: %s is not a regular file", path)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return fmt.Errorf("attach add: %w", err)
+			}
+			defer f.Close()
+			meta := kv.Document{}
+			if id != "" {
+				meta["id"] = id
+			}
+			if name == "" {
+				name = filepath.Base(path)
+			}
+			meta["name"] = name
+			if mimeType == "" {
+				mimeType = mime.TypeByExtension(strings.ToLower(filepath.Ext(path)))
+				if mimeType == "" {
+					mimeType = "application/octet-stream"
+				}
+			}
+			meta["mimeType"] = mimeType
+			if typ == "" {
+				typ = typeOf(mimeType)
+			}
+			meta["type"] = typ
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			doc, err := db.AddAttachment(cmd.Context(), f, meta)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), doc)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "attachment %v: %s, %s, sha256 %v\n", doc["id"], name, humanBytes(fi.Size()), doc["hash"])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&id, "id", "", "attachment id (default: generated)")
+	cmd.Flags().StringVar(&name, "name", "", "attachment name (default: the file name)")
+	cmd.Flags().StringVar(&mimeType, "mime", "", "MIME type (default: from the extension)")
+	cmd.Flags().StringVar(&typ, "type", "", "attachment type: image, video, audio, file, screenshot, ... (default: from the MIME type)")
+	return cmd
+}
+
+func typeOf(mimeType string) string {
+	switch {
+	case strings.HasPrefix(mimeType, "image/"):
+		return "image"
+	case strings.HasPrefix(mimeType, "video/"):
+		return "video"
+	case strings.HasPrefix(mimeType, "audio/"):
+		return "audio"
+	}
+	return "file"
+}
+
+func newAttachGet(g *globals) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "get ID [-o FILE]",
+		Short: "Write an attachment's content, verified",
+		Long: `get writes the content of attachment ID to stdout, or durably to FILE with
+-o (written whole or not at all). The content is hashed while it streams;
+if it does not match its hash, get fails naming the attachment (with -o,
+FILE is then not created; on stdout, the bytes already written may be
+wrong, so use -o when that matters).`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			r, _, err := db.OpenAttachment(args[0])
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			if out == "" || out == "-" {
+				_, err = io.Copy(cmd.OutOrStdout(), r)
+				return err
+			}
+			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+				return fmt.Errorf("attach get: %s is a directory", out)
+			}
+			err = fsutil.WriteFileFunc(out, 0o600, func(w io.Writer) error {
+				_, err := io.Copy(w, r)
+				return err
+			})
+			var ee *kv.EntityError
+			if errors.As(err, &ee) {
+				return ee
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
+	return cmd
+}
+
+func newGCCommand(g *globals) *cobra.Command {
+	var recount bool
+	cmd := &cobra.Command{
+		Use:   "gc [--recount]",
+		Short: "Delete blobs no attachment and no retained backup refers to",
+		Long: `gc deletes blob files that no attachment document and no retained backup
+refers to (orphans left by a crash between writing a blob and committing
+its document, and blobs whose last backup has rotated out), and the debris
+of interrupted writes. --recount first rebuilds every reference count from
+the attachment documents.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			res, err := db.GC(cmd.Context(), recount)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %d blob(s), %s; %d temporary file(s)", res.Deleted, humanBytes(res.Bytes), res.Temp)
+			if recount {
+				fmt.Fprintf(cmd.OutOrStdout(), "; %d reference count(s) corrected", res.Recounted)
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&recount, "recount", false, "rebuild reference counts from the documents first")
+	return cmd
+}

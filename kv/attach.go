@@ -1,0 +1,441 @@
+package kv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/internal/blobstore"
+	"github.com/cairnkv/cairn/snapshot"
+	bolt "go.etcd.io/bbolt"
+)
+
+// BlobsDir is the directory of attachment contents inside a store.
+const BlobsDir = "blobs"
+
+// blobs guards the blob store. Adding a reference (write the blob, then
+// commit the document) and deleting an unreferenced blob must not
+// interleave, or a blob could be deleted between its write and the commit
+// that references it: adders write under the read lock and mark the hash
+// pending until their transaction has committed or failed; deleters hold
+// the write lock and skip pending hashes.
+type blobs struct {
+	once  sync.Once
+	store *blobstore.Store
+	err   error
+	mu    sync.RWMutex // read: adders writing; write: deleters
+	pmu   sync.Mutex
+	pend  map[string]int
+	async sync.WaitGroup // deletions running after commits
+}
+
+func (db *DB) blobStore() (*blobstore.Store, error) {
+	db.blobs.once.Do(func() {
+		root := filepath.Join(db.dir, BlobsDir)
+		if db.opts.ReadOnly {
+			if _, err := os.Lstat(root); errors.Is(err, os.ErrNotExist) {
+				db.blobs.err = fmt.Errorf("%w: the store has no blobs directory", ErrNotFound)
+				return
+			}
+		}
+		db.blobs.store, db.blobs.err = blobstore.Open(root, nil)
+	})
+	return db.blobs.store, db.blobs.err
+}
+
+// StoreContent writes content to the blob store (once: it is addressed by
+// its SHA-256) and returns its hash and size. The blob is durable when
+// StoreContent returns, before the transaction commits; reference it from
+// an attachment document's "hash" in the same transaction. A blob that no
+// committed document references is removed by GC.
+func (t *Tx) StoreContent(ctx context.Context, content io.Reader) (hash string, size int64, err error) {
+	if t.w == nil {
+		return "", 0, ErrReadOnly
+	}
+	db := t.db
+	store, err := db.blobStore()
+	if err != nil {
+		return "", 0, err
+	}
+	db.blobs.mu.RLock()
+	hash, size, err = store.Put(ctx, content)
+	if err == nil && !t.pend[hash] {
+		t.pend[hash] = true
+		db.blobs.pmu.Lock()
+		if db.blobs.pend == nil {
+			db.blobs.pend = map[string]int{}
+		}
+		db.blobs.pend[hash]++
+		db.blobs.pmu.Unlock()
+	}
+	db.blobs.mu.RUnlock()
+	if err != nil {
+		return "", 0, fmt.Errorf("cairn: store attachment content: %w", err)
+	}
+	return hash, size, nil
+}
+
+// releasePending ends the protection of hashes written by one Update.
+func (db *DB) releasePending(pend map[string]bool) {
+	if len(pend) == 0 {
+		return
+	}
+	db.blobs.pmu.Lock()
+	for h := range pend {
+		if db.blobs.pend[h]--; db.blobs.pend[h] <= 0 {
+			delete(db.blobs.pend, h)
+		}
+	}
+	db.blobs.pmu.Unlock()
+}
+
+// attachmentDoc validates an attachment's metadata and fills its defaults
+// (a generated id, createdAt now).
+func (db *DB) attachmentDoc(meta Document) (Document, error) {
+	doc := Document{}
+	for k, v := range meta {
+		doc[k] = v
+	}
+	now := db.opts.Now()
+	if _, ok := doc["id"]; !ok {
+		doc["id"] = newAttachmentID(now)
+	}
+	if _, ok := doc["createdAt"]; !ok {
+		doc["createdAt"] = now.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	v, err := normalizeDoc("attachments", doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := Validate("attachments", v); err != nil {
+		return nil, err
+	}
+	return v.(map[string]any), nil
+}
+
+// AddAttachment stores content in the blob store and creates or replaces
+// the attachment document meta with its hash and size (see
+// DB.AddAttachment).
+func (t *Tx) AddAttachment(ctx context.Context, content io.Reader, meta Document) (Document, error) {
+	doc, err := t.db.attachmentDoc(meta)
+	if err != nil {
+		return nil, err
+	}
+	hash, size, err := t.StoreContent(ctx, content)
+	if err != nil {
+		return nil, &EntityError{Op: "attach", Collection: "attachments", ID: fmt.Sprint(doc["id"]), Err: err}
+	}
+	doc["hash"], doc["size"] = hash, size
+	if _, err := t.Put("attachments", doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// AddAttachment stores content once (content-addressed by SHA-256,
+// deduplicated) and creates or replaces the attachment document meta
+// (FORMAT.md §7.6 fields; id generated if missing, createdAt defaulted)
+// with the content's hash and size, in one transaction that also counts
+// the reference. The content is written durably before that transaction
+// commits; a 2 GB video streams through and never sits in memory. It
+// returns the stored document.
+func (db *DB) AddAttachment(ctx context.Context, content io.Reader, meta Document) (Document, error) {
+	doc, err := db.attachmentDoc(meta)
+	if err != nil {
+		return nil, err
+	}
+	var hash string
+	err = db.Update(func(tx *Tx) error {
+		if hash == "" { // content is a stream: write it once even if fn runs again
+			h, size, err := tx.StoreContent(ctx, content)
+			if err != nil {
+				return &EntityError{Op: "attach", Collection: "attachments", ID: fmt.Sprint(doc["id"]), Err: err}
+			}
+			hash, doc["hash"], doc["size"] = h, h, size
+		}
+		_, err := tx.Put("attachments", doc)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func newAttachmentID(t time.Time) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("attachment-%d-%s", t.UnixMilli(), hex.EncodeToString(b[:]))
+}
+
+// OpenAttachment returns the attachment document id and a reader of its
+// content. The reader verifies the content's hash as it streams: if the
+// bytes on disk do not match, the read that reaches the end returns an
+// error wrapping ErrCorrupt naming the attachment instead of io.EOF (bytes
+// already returned may be wrong: read to the end before trusting them).
+func (db *DB) OpenAttachment(id string) (io.ReadCloser, Document, error) {
+	doc, _, err := db.Get("attachments", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	hash, _ := doc["hash"].(string)
+	if !buckets.ValidHash(hash) {
+		return nil, doc, &EntityError{Op: "attach get", Collection: "attachments", ID: id, Field: "hash", Err: fmt.Errorf("%w: the attachment has no content hash", ErrNotFound)}
+	}
+	store, err := db.blobStore()
+	if err != nil {
+		return nil, doc, &EntityError{Op: "attach get", Collection: "attachments", ID: id, Err: err}
+	}
+	r, err := store.Open(hash)
+	if err != nil {
+		return nil, doc, &EntityError{Op: "attach get", Collection: "attachments", ID: id, Err: err}
+	}
+	return &attachReader{r: r, id: id}, doc, nil
+}
+
+type attachReader struct {
+	r  *blobstore.Reader
+	id string
+}
+
+func (a *attachReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &EntityError{Op: "attach get", Collection: "attachments", ID: a.id, Err: err}
+	}
+	return n, err
+}
+
+func (a *attachReader) Close() error { return a.r.Close() }
+
+// backupBlobs returns the blob hashes referenced by retained backups.
+func (db *DB) backupBlobs() (map[string]bool, error) {
+	ms, err := snapshot.List(db.backupsDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, m := range ms {
+		for _, h := range m.Blobs {
+			out[h] = true
+		}
+	}
+	return out, nil
+}
+
+// deleteUnreferenced removes the blobs of hashes that no document and no
+// retained backup refers to (DESIGN.md invariant 6). It re-reads the counts
+// under the deleters' lock, so a concurrent add cannot lose its blob.
+func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err error) {
+	if len(hashes) == 0 {
+		return 0, 0, nil
+	}
+	store, err := db.blobStore()
+	if err != nil {
+		return 0, 0, err
+	}
+	keep, err := db.backupBlobs()
+	if err != nil {
+		return 0, 0, err
+	}
+	db.blobs.mu.Lock()
+	defer db.blobs.mu.Unlock()
+	db.blobs.pmu.Lock()
+	pending := map[string]bool{}
+	for h := range db.blobs.pend {
+		pending[h] = true
+	}
+	db.blobs.pmu.Unlock()
+	refs := map[string]uint64{}
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(buckets.RefsBucket)
+		for _, h := range hashes {
+			if b == nil {
+				continue
+			}
+			if v := b.Get([]byte(h)); v != nil {
+				n, err := buckets.ParseCount(v)
+				if err != nil {
+					return err
+				}
+				refs[h] = n
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	var errs []error
+	for _, h := range hashes {
+		if refs[h] > 0 || keep[h] || pending[h] {
+			continue
+		}
+		size, serr := store.Stat(h)
+		if serr != nil {
+			continue // already gone
+		}
+		if err := store.Remove(h); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		deleted++
+		bytes += size
+	}
+	return deleted, bytes, errors.Join(errs...)
+}
+
+// GCResult reports a garbage collection.
+type GCResult struct {
+	Deleted   int   `json:"deleted"`
+	Bytes     int64 `json:"bytes"`
+	Temp      int   `json:"temp_removed"`
+	Recounted int   `json:"recounted"` // reference counts corrected
+}
+
+// GC deletes blob files that no attachment and no retained backup refers
+// to (orphans of a crash between writing a blob and committing its
+// reference, and blobs whose last backup rotated out), and crash debris.
+// With recount it first rebuilds every reference count from the documents.
+func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
+	var res GCResult
+	if db.opts.ReadOnly {
+		return res, ErrReadOnly
+	}
+	if recount {
+		n, err := db.recountRefs()
+		if err != nil {
+			return res, err
+		}
+		res.Recounted = n
+	}
+	store, err := db.blobStore()
+	if err != nil {
+		return res, err
+	}
+	var all []string
+	err = store.Walk(func(hash string, _ int64) error {
+		all = append(all, hash)
+		return ctx.Err()
+	}, nil)
+	if err != nil {
+		return res, err
+	}
+	res.Deleted, res.Bytes, err = db.deleteUnreferenced(all)
+	if err != nil {
+		return res, err
+	}
+	res.Temp, err = store.CleanTemp(time.Minute)
+	return res, err
+}
+
+// recountRefs rewrites the refs bucket from the attachments collection and
+// returns how many counts changed.
+func (db *DB) recountRefs() (int, error) {
+	changed := 0
+	err := db.commit.run(func(w *txnWriter) error {
+		changed = 0
+		tx := w.Tx()
+		want, err := countRefs(tx)
+		if err != nil {
+			return err
+		}
+		b, err := tx.CreateBucketIfNotExists(buckets.RefsBucket)
+		if err != nil {
+			return err
+		}
+		var stale [][]byte
+		_ = b.ForEach(func(k, v []byte) error {
+			if _, ok := want[string(k)]; !ok {
+				stale = append(stale, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			changed++
+		}
+		for h, n := range want {
+			cur, _ := buckets.ParseCount(b.Get([]byte(h)))
+			if cur != n || b.Get([]byte(h)) == nil {
+				if err := b.Put([]byte(h), buckets.EncodeCount(n)); err != nil {
+					return err
+				}
+				changed++
+			}
+		}
+		w.Poison() // a failure after this point must roll back
+		return nil
+	})
+	return changed, err
+}
+
+// checkBlobs verifies every referenced blob exists and hashes to its name,
+// and that every blob file is explained by a document or a backup.
+func (db *DB) checkBlobs(ctx context.Context, refs map[string]uint64) []Problem {
+	root := filepath.Join(db.dir, BlobsDir)
+	if _, err := os.Lstat(root); errors.Is(err, os.ErrNotExist) {
+		var out []Problem
+		for h := range refs {
+			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore a backup that has it, or re-add the attachment)"})
+		}
+		sortProblems(out)
+		return out
+	}
+	store, err := db.blobStore()
+	if err != nil {
+		return []Problem{{Kind: "blob", Detail: err.Error()}}
+	}
+	keep, _ := db.backupBlobs()
+	var out []Problem
+	files := map[string]bool{}
+	_ = store.Walk(func(hash string, _ int64) error {
+		files[hash] = true
+		return nil
+	}, func(rel, reason string) error {
+		if !strings.HasPrefix(rel, "tmp") {
+			out = append(out, Problem{Kind: "blob-stray", ID: rel, Detail: reason + " (not written by Cairn; move it out of blobs/)"})
+		}
+		return nil
+	})
+	hashes := make([]string, 0, len(refs))
+	for h := range refs {
+		hashes = append(hashes, h)
+	}
+	sort.Strings(hashes)
+	for _, h := range hashes {
+		if ctx.Err() != nil {
+			break
+		}
+		if !files[h] {
+			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore a backup that has it)"})
+			continue
+		}
+		if err := store.Verify(ctx, h); err != nil {
+			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (restore the attachment from a backup or its source)"})
+		}
+	}
+	for h := range files {
+		if _, ok := refs[h]; !ok && !keep[h] {
+			out = append(out, Problem{Kind: "blob-orphan", ID: h, Detail: "no attachment or backup refers to it (kvtool gc removes it)"})
+		}
+	}
+	sortProblems(out)
+	return out
+}
+
+// WaitBlobDeletes waits for the deletions of unreferenced blobs that
+// commits started (they run just after each commit).
+func (db *DB) WaitBlobDeletes() { db.blobs.async.Wait() }

@@ -1,0 +1,165 @@
+package kv_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairnkv/cairn/kv"
+)
+
+func readAll(t *testing.T, db *kv.DB, id string) ([]byte, error) {
+	t.Helper()
+	r, _, err := db.OpenAttachment(id)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+func blobFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	root := filepath.Join(dir, kv.BlobsDir)
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, p)
+		if err == nil && !d.IsDir() && !strings.HasPrefix(rel, "tmp") {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// TestAttachments_model adds, deletes and re-adds attachments with
+// duplicated contents at random and compares blob files, reference counts
+// and contents with a model after every step.
+func TestAttachments_model(t *testing.T) {
+	db := openTest(t)
+	rng := rand.New(rand.NewPCG(7, 7))
+	contents := [][]byte{[]byte("alpha"), []byte("beta"), bytes.Repeat([]byte("gamma"), 5000), {}}
+	model := map[string]int{} // id → content index
+	for step := 0; step < 200; step++ {
+		id := fmt.Sprint("a", rng.IntN(12))
+		if _, exists := model[id]; exists && rng.IntN(3) == 0 {
+			if _, err := db.Delete("attachments", id); err != nil {
+				t.Fatal(err)
+			}
+			delete(model, id)
+		} else {
+			ci := rng.IntN(len(contents))
+			if _, err := db.AddAttachment(t.Context(), bytes.NewReader(contents[ci]), kv.Document{"id": id, "name": id}); err != nil {
+				t.Fatal(err)
+			}
+			model[id] = ci
+		}
+		distinct := map[int]bool{}
+		for _, ci := range model {
+			distinct[ci] = true
+		}
+		// Deletion of unreferenced blobs runs just after commit; wait for it.
+		db.WaitBlobDeletes()
+		if got := blobFiles(t, db.Dir()); got != len(distinct) {
+			t.Fatalf("step %d: %d blob files, model has %d distinct contents", step, got, len(distinct))
+		}
+	}
+	for id, ci := range model {
+		got, err := readAll(t, db, id)
+		if err != nil || !bytes.Equal(got, contents[ci]) {
+			t.Fatalf("%s: content %q, %v", id, got, err)
+		}
+	}
+}
+
+func TestAttachments_corruptBlobAndGC(t *testing.T) {
+	db := openTest(t)
+	doc, err := db.AddAttachment(t.Context(), strings.NewReader("precious bytes"), kv.Document{"id": "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := doc["hash"].(string)
+	path := filepath.Join(db.Dir(), kv.BlobsDir, hash[:2], hash)
+	orig, _ := os.ReadFile(path)
+	bad := append([]byte(nil), orig...)
+	bad[3] ^= 1
+	if err := os.WriteFile(path, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, db, "p"); !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), `"p"`) {
+		t.Fatalf("corrupt blob read: %v", err)
+	}
+	rep, _ := db.Check(t.Context())
+	if rep.OK || rep.Problems[0].Kind != "blob-corrupt" {
+		t.Fatalf("check: %+v", rep)
+	}
+	if err := os.WriteFile(path, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// An orphan (a blob written whose commit never happened) is reported
+	// by check and removed by gc.
+	err = db.Update(func(tx *kv.Tx) error {
+		if _, _, err := tx.StoreContent(t.Context(), strings.NewReader("orphan")); err != nil {
+			return err
+		}
+		return errors.New("crash before commit")
+	})
+	if err == nil {
+		t.Fatal("expected the update to fail")
+	}
+	db.WaitBlobDeletes()
+	rep, _ = db.Check(t.Context())
+	if rep.OK || rep.Problems[0].Kind != "blob-orphan" {
+		t.Fatalf("check with orphan: %+v", rep)
+	}
+	res, err := db.GC(t.Context(), true)
+	if err != nil || res.Deleted != 1 {
+		t.Fatalf("gc: %+v %v", res, err)
+	}
+	if _, err := readAll(t, db, "p"); err != nil {
+		t.Fatalf("referenced blob after gc: %v", err)
+	}
+}
+
+// TestAttachments_backupRetainsBlob: a blob referenced only by a retained
+// backup survives gc; once that backup rotates out, it goes.
+func TestAttachments_backupRetainsBlob(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{BackupPolicy: kv.BackupPolicy{KeepLast: 1, Daily: -1, Weekly: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.AddAttachment(t.Context(), strings.NewReader("kept by a backup"), kv.Document{"id": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Backup(t.Context(), kv.ReasonManual); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Delete("attachments", "x"); err != nil {
+		t.Fatal(err)
+	}
+	db.WaitBlobDeletes()
+	if _, err := db.GC(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	if n := blobFiles(t, dir); n != 1 {
+		t.Fatalf("blob referenced by a backup was deleted (%d files)", n)
+	}
+	if _, err := db.Backup(t.Context(), kv.ReasonManual); err != nil { // rotates the first out
+		t.Fatal(err)
+	}
+	if ms, _ := db.Backups(); len(ms) != 1 {
+		t.Fatalf("%d backups kept, want 1", len(ms))
+	}
+	res, err := db.GC(t.Context(), false)
+	if err != nil || res.Deleted != 1 || blobFiles(t, dir) != 0 {
+		t.Fatalf("gc after rotation: %+v %v, %d files", res, err, blobFiles(t, dir))
+	}
+}
