@@ -118,7 +118,8 @@
 //	0x10 + 8 bytes        number: the IEEE 754 bits of the float64, with the
 //	                      sign bit set if it was clear and all 64 bits
 //	                      inverted if it was set; -0 is written as +0; NaN
-//	                      is never written
+//	                      has no place in the order and must never be
+//	                      written
 //	0x18 + 8 bytes        instant: milliseconds since the Unix epoch as an
 //	                      int64, XOR 1<<63 (so negative instants sort first)
 //	0x20 bytes 0x00 0x01  string: its bytes with every 0x00 written as
@@ -276,8 +277,9 @@
 //   - Decode unchecked bytes: the checksum is verified before anything in a
 //     value is interpreted.
 //   - Hand out bbolt memory from a decoded value: strings and literals are
-//     copied. (Open's payload may alias its input; it is only for decoding
-//     before the transaction ends.)
+//     copied. (Two results do alias their input and must be copied, or
+//     used up, before the transaction ends: Open's payload when it was not
+//     compressed, and the encoded value SplitIndexKey returns.)
 //   - Touch files, open bbolt itself, or import any other Cairn package.
 //
 // # Caveats

@@ -1,6 +1,7 @@
 package buckets
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,7 +91,7 @@ func TestVerifyTx_clean(t *testing.T) {
 	}
 }
 
-// flipByte damages the stored value of key in bucket on disk: it closes
+// flipValueOnDisk damages the stored value of key in bucket on disk: it closes
 // the database, flips a byte of the value in the file, and reopens it.
 func flipValueOnDisk(t *testing.T, db *bolt.DB, bucket, key []byte) *bolt.DB {
 	t.Helper()
@@ -105,7 +106,7 @@ func flipValueOnDisk(t *testing.T, db *bolt.DB, bucket, key []byte) *bolt.DB {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	data, err := readFile(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func flipValueOnDisk(t *testing.T, db *bolt.DB, bucket, key []byte) *bolt.DB {
 		t.Fatalf("value of %s/%s not found exactly once in the file", bucket, key)
 	}
 	data[i+len(val)/2] ^= 0x20
-	if err := writeFile(path, data); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	db, err = bolt.Open(path, 0o600, nil)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/search"
+	"github.com/cairnkv/cairn/secondary"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -167,4 +168,21 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 	}
 	n, err := ix.Count()
 	return int(n), err
+}
+
+// ReindexSecondary takes a verified backup, then drops and recomputes every
+// metadata summary and secondary index from the documents, in one
+// transaction. It returns how many documents it read.
+func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
+	if _, err := db.Backup(ctx, ReasonPreReindex); err != nil {
+		return 0, fmt.Errorf("cairn: reindex refused: the pre-reindex backup failed: %w", err)
+	}
+	n := 0
+	err := db.commit.run(func(w *txnWriter) error {
+		var err error
+		n, err = secondary.Rebuild(w.Tx(), nil, nil)
+		w.Poison()
+		return err
+	})
+	return n, err
 }

@@ -272,3 +272,36 @@ func jsonType(v any) string {
 }
 
 func anyString(v any) string { return fmt.Sprint(v) }
+
+// Each calls fn with every document of coll in id order (whole documents,
+// parts assembled), inside the transaction. It stops when fn returns an
+// error (ErrStop: without error). The document is the caller's to keep.
+func (t *Tx) Each(coll string, fn func(id string, doc any) error) error {
+	c, err := buckets.Lookup(coll)
+	if err != nil {
+		return err
+	}
+	name := buckets.PrimaryBucket(coll)
+	b := t.tx.Bucket(name)
+	if b == nil {
+		return nil
+	}
+	cur := b.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		rec, err := buckets.DecodeRecord(name, k, v, true)
+		if err != nil {
+			return &EntityError{Op: "read", Collection: coll, ID: string(k), Err: err}
+		}
+		doc, err := txn.LoadParts(t.tx, c, string(k), rec, nil)
+		if err != nil {
+			return &EntityError{Op: "read", Collection: coll, ID: string(k), Err: err}
+		}
+		if err := fn(string(k), doc); err != nil {
+			if err == ErrStop {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}

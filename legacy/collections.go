@@ -54,12 +54,7 @@ func better(a, b *cand) (bool, string) {
 // companies/contacts with the same id (FORMAT.md §7.1).
 func (s *scanner) addCand(coll string, doc map[string]any, kind, source string, t int64, primary bool, index int) {
 	if coll == "topics" {
-		switch doc["type"] {
-		case "company":
-			coll = "companies"
-		case "person":
-			coll = "contacts"
-		}
+		coll = TopicCollection(doc)
 	}
 	if isArraySpread(doc) {
 		s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
@@ -185,7 +180,13 @@ func (s *scanner) addStateFiles() error {
 			continue
 		}
 		t, _ := isoMillis(m["exportedAt"])
-		for k, val := range m {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			val := m[k]
 			if arr, ok := val.([]any); ok && arrayCollections[k] {
 				s.addArray(k, arr, SourceExport, rel, t, !s.hasDB)
 				continue
@@ -326,12 +327,7 @@ func (s *scanner) reportDeletedInBackups() error {
 			}
 			target := coll
 			if coll == "topics" {
-				switch m["type"] {
-				case "company":
-					target = "companies"
-				case "person":
-					target = "contacts"
-				}
+				target = TopicCollection(m)
 			}
 			if _, ok := s.ds.Collections[target][id]; !ok {
 				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: path,
@@ -340,4 +336,23 @@ func (s *scanner) reportDeletedInBackups() error {
 		}
 	}
 	return nil
+}
+
+// NewerDoc reports whether document a is newer than b by the rules Scan
+// uses for entities: the version number when both have one, else
+// updatedAt/lastUpdated when both have one. Without either it returns
+// false (keep b). Importers of export files use it to merge by id
+// (FORMAT.md §8.2).
+func NewerDoc(a, b map[string]any) bool {
+	if va, ok := entityVersion(a); ok {
+		if vb, ok := entityVersion(b); ok && va != vb {
+			return va > vb
+		}
+	}
+	if ua, ok := entityUpdated(a); ok {
+		if ub, ok := entityUpdated(b); ok && ua != ub {
+			return ua > ub
+		}
+	}
+	return false
 }

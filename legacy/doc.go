@@ -41,8 +41,9 @@
 //
 // Storage keys first: a key's content is the newest of its main file,
 // <key>.tmp.json, staged copies (.tx-<ms>/, tx-temp-<ms>/) and its newest
-// WAL write, by envelope or WAL timestamp (raw files count as time 0, so
-// a WAL entry beats the file it would have replayed into, §5.4). Backups
+// WAL write, by envelope or WAL timestamp (a raw file has no timestamp:
+// its mtime counts when plausible, else 0, so a pending WAL entry beats
+// the file it would have replayed into, §5.4). Backups
 // (<key>.backup.json, <key>.<ms>.backup.json, backups/backup-<ms>.json
 // snapshots, rollback-points/*/sessions.json) are read only when the main
 // file is unreadable or the payload has the wrong shape, or when it is

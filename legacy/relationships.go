@@ -56,56 +56,93 @@ var entityTypeOf = map[string]string{"notes": "note", "tasks": "task", "sessions
 // convertRelationships keeps every legacy link field and adds the
 // equivalent relationships entry unless an equal link already exists.
 func (s *scanner) convertRelationships() error {
+	topicKind := func(id string) string {
+		switch {
+		case s.has("companies", id):
+			return "company"
+		case s.has("contacts", id):
+			return "contact"
+		}
+		return "topic"
+	}
 	for _, coll := range []string{"notes", "tasks", "sessions"} {
-		owner := entityTypeOf[coll]
-		for id, e := range s.ds.Collections[coll] {
-			created := firstString(e.Doc, "createdAt", "timestamp", "startTime")
-			if created == "" {
-				created = "1970-01-01T00:00:00.000Z"
-			}
-			existing, _ := e.Doc["relationships"].([]any)
-			have := map[string]bool{}
-			for _, r := range existing {
-				if m, ok := r.(map[string]any); ok {
-					have[pairKey(m["sourceType"], m["sourceId"], m["targetType"], m["targetId"])] = true
-				}
-			}
-			var added []any
-			for _, l := range legacyLinks[coll] {
-				for _, target := range linkValues(e.Doc, l) {
-					ttype := l.Target
-					if ttype == "topic" {
-						switch {
-						case s.has("companies", target):
-							ttype = "company"
-						case s.has("contacts", target):
-							ttype = "contact"
-						}
-					}
-					pk := pairKey(owner, id, ttype, target)
-					if have[pk] {
-						continue
-					}
-					have[pk] = true
-					rtype := l.Type
-					if rtype == "" {
-						rtype = relationshipType(owner, ttype)
-					}
-					sum := sha256.Sum256([]byte(coll + "\x00" + id + "\x00" + l.Field + "\x00" + target))
-					added = append(added, map[string]any{
-						"id": "rel-legacy-" + hex.EncodeToString(sum[:8]), "type": rtype,
-						"sourceType": owner, "sourceId": id, "targetType": ttype, "targetId": target,
-						"metadata":  map[string]any{"source": "migration", "createdAt": created, "extra": map[string]any{"legacyField": l.Field}},
-						"canonical": true,
-					})
-				}
-			}
-			if len(added) > 0 {
-				e.Doc["relationships"] = append(append([]any{}, existing...), added...)
-			}
+		for _, e := range s.ds.Collections[coll] {
+			AddLegacyRelationships(coll, e.Doc, topicKind)
 		}
 	}
 	return nil
+}
+
+// AddLegacyRelationships converts the legacy link fields of a note, task
+// or session (FORMAT.md §7.1: topicId, topicIds, companyIds, contactIds,
+// noteId, sourceNoteId, sourceSessionId, parentNoteId,
+// aiContext.sourceNoteId, extractedTaskIds, extractedNoteIds,
+// trackingNoteId) into relationships entries appended to
+// doc["relationships"]. The legacy fields are kept. A link already present
+// between the same two entities (either direction, any type) is not
+// added again. topicKind says what a topicId points to ("topic",
+// "company" or "contact", for era-A topics that became companies and
+// contacts); nil means "topic". Relationship ids are derived from the
+// owner, field and target, so converting twice adds nothing. It returns
+// how many entries were added.
+func AddLegacyRelationships(collection string, doc map[string]any, topicKind func(id string) string) int {
+	owner, ok := entityTypeOf[collection]
+	if !ok || doc == nil {
+		return 0
+	}
+	id, _ := doc["id"].(string)
+	created := firstString(doc, "createdAt", "timestamp", "startTime")
+	if created == "" {
+		created = "1970-01-01T00:00:00.000Z"
+	}
+	existing, _ := doc["relationships"].([]any)
+	have := map[string]bool{}
+	for _, r := range existing {
+		if m, ok := r.(map[string]any); ok {
+			have[pairKey(m["sourceType"], m["sourceId"], m["targetType"], m["targetId"])] = true
+		}
+	}
+	var added []any
+	for _, l := range legacyLinks[collection] {
+		for _, target := range linkValues(doc, l) {
+			ttype := l.Target
+			if ttype == "topic" && topicKind != nil {
+				ttype = topicKind(target)
+			}
+			pk := pairKey(owner, id, ttype, target)
+			if have[pk] {
+				continue
+			}
+			have[pk] = true
+			rtype := l.Type
+			if rtype == "" {
+				rtype = relationshipType(owner, ttype)
+			}
+			sum := sha256.Sum256([]byte(collection + "\x00" + id + "\x00" + l.Field + "\x00" + target))
+			added = append(added, map[string]any{
+				"id": "rel-legacy-" + hex.EncodeToString(sum[:8]), "type": rtype,
+				"sourceType": owner, "sourceId": id, "targetType": ttype, "targetId": target,
+				"metadata":  map[string]any{"source": "migration", "createdAt": created, "extra": map[string]any{"legacyField": l.Field}},
+				"canonical": true,
+			})
+		}
+	}
+	if len(added) > 0 {
+		doc["relationships"] = append(append([]any{}, existing...), added...)
+	}
+	return len(added)
+}
+
+// TopicCollection returns where an era-A topic belongs: "companies" for
+// type company, "contacts" for type person, else "topics" (FORMAT.md §7.1).
+func TopicCollection(doc map[string]any) string {
+	switch doc["type"] {
+	case "company":
+		return "companies"
+	case "person":
+		return "contacts"
+	}
+	return "topics"
 }
 
 func (s *scanner) has(coll, id string) bool {

@@ -500,3 +500,79 @@ func TestScan_blobChecksum(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestScan_deterministic: sequential and parallel reads give the same
+// dataset and report, run after run.
+func TestScan_deterministic(t *testing.T) {
+	dir := t.TempDir()
+	genChunkedDir(t, dir, 30)
+	dirs := []string{dir}
+	for name := range fixtureGenerators {
+		dirs = append(dirs, filepath.Join("testdata", name))
+	}
+	strip := func(ds *Dataset) *Dataset {
+		c := *ds
+		c.Blobs = nil
+		for _, b := range ds.Blobs {
+			b.Open = nil
+			c.Blobs = append(c.Blobs, b)
+		}
+		return &c
+	}
+	for _, d := range dirs {
+		ds1, rep1, err1 := Scan(context.Background(), d, &ScanOptions{Workers: 1})
+		ds2, rep2, err2 := Scan(context.Background(), d, &ScanOptions{Workers: 8})
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", d, err1, err2)
+		}
+		if !reflect.DeepEqual(rep1, rep2) || !reflect.DeepEqual(strip(ds1), strip(ds2)) {
+			t.Errorf("%s: results differ between sequential and parallel scans", d)
+		}
+	}
+}
+
+func TestNewerDoc(t *testing.T) {
+	tests := []struct {
+		a, b map[string]any
+		want bool
+	}{
+		{map[string]any{"version": json.Number("3")}, map[string]any{"version": json.Number("2")}, true},
+		{map[string]any{"version": json.Number("2"), "lastUpdated": "2025-10-17T00:00:00.000Z"}, map[string]any{"version": json.Number("3")}, false},
+		{map[string]any{"lastUpdated": "2025-10-17T00:00:00.000Z"}, map[string]any{"lastUpdated": "2025-10-16T00:00:00.000Z"}, true},
+		{map[string]any{"updatedAt": "2025-10-15T00:00:00.000Z"}, map[string]any{"updatedAt": "2025-10-16T00:00:00.000Z"}, false},
+		{map[string]any{"version": json.Number("1")}, map[string]any{"lastUpdated": "2025-10-16T00:00:00.000Z"}, false},
+		{map[string]any{}, map[string]any{}, false},
+	}
+	for i, tt := range tests {
+		if got := NewerDoc(tt.a, tt.b); got != tt.want {
+			t.Errorf("%d: NewerDoc = %v", i, got)
+		}
+	}
+}
+
+func TestAddLegacyRelationships(t *testing.T) {
+	doc := map[string]any{"id": "k1", "topicId": "c1", "companyIds": []any{"c2", "c2"}, "noteId": "n1",
+		"aiContext": map[string]any{"sourceNoteId": "n1"}, "sourceSessionId": "s1",
+		"relationships": []any{map[string]any{"type": "task-note", "sourceType": "note", "sourceId": "n1", "targetType": "task", "targetId": "k1"}}}
+	kind := func(id string) string {
+		if id == "c1" {
+			return "company"
+		}
+		return "topic"
+	}
+	if n := AddLegacyRelationships("tasks", doc, kind); n != 3 {
+		t.Fatalf("added %d", n)
+	}
+	if got := relTargets(doc); !reflect.DeepEqual(got, []string{"task-company:company:c1", "task-company:company:c2", "task-note:task:k1", "task-session:session:s1"}) {
+		t.Errorf("relationships %v", got)
+	}
+	if n := AddLegacyRelationships("tasks", doc, kind); n != 0 {
+		t.Errorf("second conversion added %d", n)
+	}
+	if doc["topicId"] != "c1" || doc["noteId"] != "n1" {
+		t.Error("legacy fields not kept")
+	}
+	if AddLegacyRelationships("topics", map[string]any{"id": "t"}, nil) != 0 {
+		t.Error("topics have no legacy links")
+	}
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
+	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/legacy"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	register(newExportCommand)
+	register(newImportCommand)
+	register(newMigrateCommand)
+	register(newReindexCommand)
+}
+
+func newExportCommand(g *globals) *cobra.Command {
+	var out string
+	var compact bool
+	cmd := &cobra.Command{
+		Use:   "export [-o FILE]",
+		Short: "Write the app's export file (format 1.0.0)",
+		Long: `export writes the whole store as the app's export file, format 1.0.0
+(topics, companies, contacts, notes, tasks, sessions, aiSettings,
+preferences, exportedAt, version, appVersion), plus Cairn's extra keys
+(settings, attachments metadata, extras) that the old app ignores. It reads
+one consistent snapshot and streams: documents are never all in memory.
+With -o the file is written durably, whole or not at all.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openRO()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			if out == "" || out == "-" {
+				w := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
+				if err := legacy.ExportFrom(cmd.Context(), db, w, compact); err != nil {
+					return err
+				}
+				return w.Flush()
+			}
+			return fsutil.WriteFileFunc(out, 0o600, func(f io.Writer) error {
+				w := bufio.NewWriterSize(f, 1<<20)
+				if err := legacy.ExportFrom(cmd.Context(), db, w, compact); err != nil {
+					return err
+				}
+				return w.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
+	cmd.Flags().BoolVar(&compact, "compact", false, "compact JSON instead of the app's 2-space indentation")
+	return cmd
+}
+
+type importOutput struct {
+	Counts    map[string]int `json:"counts"`
+	Unchanged map[string]int `json:"unchanged"`
+	Kept      map[string]int `json:"kept_newer"`
+	Backup    string         `json:"backup"`
+	DryRun    bool           `json:"dry_run"`
+}
+
+func newImportCommand(g *globals) *cobra.Command {
+	var dryRun, yes bool
+	cmd := &cobra.Command{
+		Use:   "import FILE [--dry-run] [--yes]",
+		Short: "Validate an export file, back up, then merge it in atomically",
+		Long: `import reads an export file (format 1.0.0, or the older shape without a
+version), validates all of it first (errors name the JSON path and byte
+offset, and nothing is written), prints the counts per collection, takes a
+verified backup, then merges it in one transaction: each entity by id,
+keeping the newer of the stored and the imported version. --dry-run stops
+after printing what it would do. Running it twice writes nothing new.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			path := args[0]
+			f, err := openInputFile(path)
+			if err != nil {
+				return err
+			}
+			x, err := legacy.ReadExport(bufio.NewReaderSize(f, 1<<20))
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			if !dryRun && !yes && isTerminal(cmd.ErrOrStderr()) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "importing %s: %s\n", path, countLine(x))
+			}
+			res, err := legacy.ImportInto(cmd.Context(), db, x, dryRun)
+			if err != nil {
+				return err
+			}
+			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Backup: res.Backup, DryRun: dryRun}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), o)
+			}
+			verb := "imported"
+			if dryRun {
+				verb = "would import"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", verb, mapLine(res.Counts))
+			fmt.Fprintf(cmd.OutOrStdout(), "unchanged: %s; kept newer stored versions: %s\n", mapLine(res.Unchanged), mapLine(res.Kept))
+			if res.Backup != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "backup taken first: %s\n", res.Backup)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate and count, write nothing")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask")
+	return cmd
+}
+
+func openInputFile(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	return os.Open(path)
+}
+
+func countLine(x *legacy.Export) string {
+	m := map[string]int{}
+	for c, docs := range x.Collections {
+		m[c] = len(docs)
+	}
+	return mapLine(m)
+}
+
+func mapLine(m map[string]int) string {
+	if len(m) == 0 {
+		return "nothing"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, m[k])
+	}
+	return b.String()
+}
+
+type migrateOutput struct {
+	Counts    map[string]int   `json:"counts"`
+	Unchanged map[string]int   `json:"unchanged"`
+	Kept      map[string]int   `json:"kept_newer"`
+	Blobs     int              `json:"blobs"`
+	Replayed  int              `json:"replayed"`
+	Skipped   []legacy.WALSkip `json:"skipped"`
+	Problems  []string         `json:"problems"`
+	Backup    string           `json:"backup"`
+	DryRun    bool             `json:"dry_run"`
+	Report    *legacy.Report   `json:"report"`
+}
+
+func newMigrateCommand(g *globals) *cobra.Command {
+	var dryRun, yes bool
+	cmd := &cobra.Command{
+		Use:   "migrate LEGACY_DIR [--dry-run] [--yes]",
+		Short: "Import everything the old app left in its data directory",
+		Long: `migrate reads the old app's data directory (the app-data folder holding
+db/, attachments/, backups/, or the db/ folder itself) in every layout it
+ever wrote: collection files and their envelopes, temp and backup copies
+(as fallbacks only: a deleted entity stays deleted), per-entity files, the
+write-ahead log, chunked sessions, settings, attachments. It picks the
+newest correct version of every entity, then (unless --dry-run) takes a
+verified backup of the store and imports everything in one atomic
+transaction. It reports what it found, replayed, skipped and why. Running
+it twice imports nothing new.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			dir := args[0]
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				if err == nil {
+					err = fmt.Errorf("not a directory")
+				}
+				return fmt.Errorf("migrate %s: %w", dir, err)
+			}
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			res, err := legacy.Migrate(cmd.Context(), db, dir, nil, dryRun)
+			if err != nil {
+				return err
+			}
+			o := migrateOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Blobs: res.Blobs, Replayed: res.Replayed,
+				Skipped: res.Skipped, Problems: res.Problems, Backup: res.Backup, DryRun: dryRun, Report: res.Report}
+			if o.Problems == nil {
+				o.Problems = []string{}
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), o)
+			}
+			out := cmd.OutOrStdout()
+			verb := "imported"
+			if dryRun {
+				verb = "would import"
+			}
+			fmt.Fprintf(out, "%s: %s\n", verb, mapLine(res.Counts))
+			fmt.Fprintf(out, "unchanged: %s\n", mapLine(res.Unchanged))
+			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Skipped))
+			for _, s := range res.Skipped {
+				fmt.Fprintf(out, "  skipped line %d: %s\n", s.Line, s.Reason)
+			}
+			for _, p := range res.Problems {
+				fmt.Fprintf(out, "  problem: %s\n", p)
+			}
+			if res.Backup != "" {
+				fmt.Fprintf(out, "backup taken first: %s\n", res.Backup)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be imported, write nothing")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask")
+	return cmd
+}
+
+func newReindexCommand(g *globals) *cobra.Command {
+	var searchIx, secondaryIx bool
+	cmd := &cobra.Command{
+		Use:   "reindex [--search] [--secondary]",
+		Short: "Rebuild derived data from the primary data",
+		Long: `reindex rebuilds derived data from the documents: --secondary the metadata
+summaries and secondary indexes (after a verified backup), --search the
+full-text index. With neither flag it rebuilds both.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if !searchIx && !secondaryIx {
+				searchIx, secondaryIx = true, true
+			}
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			n := 0
+			if secondaryIx {
+				k, err := db.ReindexSecondary(cmd.Context())
+				if err != nil {
+					return err
+				}
+				n += k
+			}
+			if searchIx {
+				k, err := db.ReindexSearch(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if !secondaryIx {
+					n = k
+				}
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), map[string]int{"indexed": n})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "reindexed %d documents\n", n)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&searchIx, "search", false, "rebuild the full-text index")
+	cmd.Flags().BoolVar(&secondaryIx, "secondary", false, "rebuild metadata and secondary indexes")
+	return cmd
+}
+
+var _ = bytes.Equal
+var _ = kv.ErrNotFound

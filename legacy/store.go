@@ -1,0 +1,451 @@
+package legacy
+
+// This file is the glue between the legacy readers and a Cairn store: the
+// migration of a scanned directory, and export and import of the app's
+// export file. It is the only part of the package that knows kv.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
+)
+
+// singletons are the store's singleton collections an export or a
+// migration may carry.
+var singletons = []string{"settings", "aiSettings", "preferences"}
+
+// ExportFrom writes the store as the app's export file, format 1.0.0 (FORMAT.md
+// §8), plus Cairn's extra keys (settings, attachments metadata, extras),
+// from one consistent read transaction, streaming: documents are read one
+// at a time.
+func ExportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact bool) error {
+	return db.View(func(tx *kv.Tx) error {
+		iter := func(coll string) DocIter {
+			return func(yield func(doc map[string]any) error) error {
+				return tx.Each(coll, func(_ string, doc any) error {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					m, ok := doc.(map[string]any)
+					if !ok {
+						return nil
+					}
+					return yield(m)
+				})
+			}
+		}
+		src := ExportSource{
+			Topics: iter("topics"), Companies: iter("companies"), Contacts: iter("contacts"),
+			Notes: iter("notes"), Tasks: iter("tasks"), Sessions: iter("sessions"),
+			Attachments: iter("attachments"), Compact: compact,
+		}
+		if v, _, err := tx.GetValue("aiSettings", ""); err == nil {
+			src.AISettings = v
+		}
+		if v, _, err := tx.GetValue("preferences", ""); err == nil {
+			src.Preferences = v
+		}
+		if v, _, err := tx.Get("settings", ""); err == nil {
+			src.Settings = v
+		}
+		extras := map[string]any{}
+		err := tx.Each("extras", func(id string, doc any) error {
+			extras[id] = doc
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(extras) > 0 {
+			src.Extras = extras
+		}
+		return WriteExport(w, src)
+	})
+}
+
+// ImportResult reports an import or a migration.
+type ImportResult struct {
+	// Counts are the documents written per collection; Unchanged those
+	// already stored exactly so (running an import twice writes nothing
+	// the second time); Kept those skipped because the store's version is
+	// newer.
+	Counts    map[string]int `json:"counts"`
+	Unchanged map[string]int `json:"unchanged"`
+	Kept      map[string]int `json:"kept_newer"`
+	// Blobs counts attachment contents stored (new files) and Dedup those
+	// already present.
+	Blobs  int    `json:"blobs"`
+	Backup string `json:"backup,omitempty"` // the verified backup taken first
+	DryRun bool   `json:"dry_run"`
+}
+
+func newImportResult() *ImportResult {
+	return &ImportResult{Counts: map[string]int{}, Unchanged: map[string]int{}, Kept: map[string]int{}}
+}
+
+// ImportInto merges an export file into the store: every entity by id, keeping
+// the newer of the stored and the imported version (lastUpdated, updatedAt
+// or version), the settings objects replaced by the file's. The whole file
+// was validated by ReadExport; every document is validated again before
+// anything is written. Unless dryRun, a verified backup is taken first
+// (none, no import), then everything is written in one transaction.
+func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*ImportResult, error) {
+	type item struct {
+		coll string
+		doc  map[string]any
+	}
+	var items []item
+	for _, coll := range append(append([]string{}, exportCollections...), "attachments") {
+		for i, d := range x.Collections[coll] {
+			if err := kv.Validate(coll, d); err != nil {
+				return nil, fmt.Errorf("%s[%d]: %w", coll, i, err)
+			}
+			items = append(items, item{coll, d})
+		}
+	}
+	singles := map[string]any{}
+	if x.Settings != nil {
+		singles["settings"] = x.Settings
+	}
+	if m, ok := x.AISettings.(map[string]any); ok {
+		singles["aiSettings"] = m
+	}
+	if m, ok := x.Preferences.(map[string]any); ok {
+		singles["preferences"] = m
+	}
+	extras := map[string]any{}
+	for k, v := range x.Extras {
+		extras[extraKey(k)] = v
+	}
+	for k, v := range x.Unknown {
+		extras[extraKey("export:"+k)] = v
+	}
+	if x.AISettings != nil && singles["aiSettings"] == nil {
+		extras["export:aiSettings"] = x.AISettings
+	}
+	if x.Preferences != nil && singles["preferences"] == nil {
+		extras["export:preferences"] = x.Preferences
+	}
+	res := newImportResult()
+	res.DryRun = dryRun
+	write := func(tx *kv.Tx, dry bool) error {
+		*res = ImportResult{Counts: map[string]int{}, Unchanged: map[string]int{}, Kept: map[string]int{}, Backup: res.Backup, DryRun: dryRun}
+		for _, it := range items {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := mergeDoc(tx, res, it.coll, it.doc["id"].(string), it.doc, dry, true); err != nil {
+				return err
+			}
+		}
+		for _, coll := range singletons {
+			if v, ok := singles[coll]; ok {
+				if err := mergeDoc(tx, res, coll, coll, v, dry, false); err != nil {
+					return err
+				}
+			}
+		}
+		for k, v := range extras {
+			if err := mergeDoc(tx, res, "extras", k, v, dry, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if dryRun {
+		err := db.View(func(tx *kv.Tx) error { return write(tx, true) })
+		return res, err
+	}
+	m, err := db.Backup(ctx, kv.ReasonPreImport)
+	if err != nil {
+		return nil, fmt.Errorf("import refused: the pre-import backup failed: %w", err)
+	}
+	res.Backup = m.Name
+	err = db.Update(func(tx *kv.Tx) error { return write(tx, false) })
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// extraKey makes a storage key usable as an extras id (1 to 256 bytes).
+func extraKey(k string) string {
+	if buckets.CheckID(k) == nil {
+		return k
+	}
+	sum := sha256.Sum256([]byte(k))
+	short := k
+	if len(short) > 180 {
+		short = short[:180]
+	}
+	for len(short) > 0 && buckets.CheckID(short) != nil {
+		short = short[:len(short)-1]
+	}
+	return short + "#" + hex.EncodeToString(sum[:8])
+}
+
+// mergeDoc writes doc unless the store holds the same document, or (when
+// newer applies) a newer one.
+func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer bool) error {
+	norm, err := buckets.Normalize(doc)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", coll, id, err)
+	}
+	cur, _, err := tx.GetValue(coll, id)
+	switch {
+	case err == nil:
+		if sameDoc(cur, norm) {
+			res.Unchanged[coll]++
+			return nil
+		}
+		if newer && docTime(cur) > docTime(norm) {
+			res.Kept[coll]++
+			return nil
+		}
+	case !isNotFound(err):
+		return err
+	}
+	res.Counts[coll]++
+	if dry {
+		return nil
+	}
+	if coll == "extras" {
+		_, err = tx.PutValue(coll, id, norm)
+	} else {
+		_, err = tx.Put(coll, norm)
+	}
+	return err
+}
+
+func isNotFound(err error) bool { return err != nil && errorsIs(err, kv.ErrNotFound) }
+
+func sameDoc(a, b any) bool {
+	x, err1 := buckets.MarshalValue(a)
+	y, err2 := buckets.MarshalValue(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// docTime is a document's own modification time in epoch ms (version
+// counts as a tiebreak-free ordering only against the same document, so
+// it is used as is), or 0.
+func docTime(v any) int64 {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return 0
+	}
+	for _, f := range []string{"updatedAt", "lastUpdated"} {
+		if s, ok := m[f].(string); ok {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				return t.UnixMilli()
+			}
+		}
+	}
+	return 0
+}
+
+// MigrateResult reports a migration: what was imported, and the scan's
+// report of what was found, replayed, skipped and why.
+type MigrateResult struct {
+	ImportResult
+	Replayed int       `json:"replayed"`
+	Skipped  []WALSkip `json:"skipped"`
+	Problems []string  `json:"problems"`
+	Report   *Report   `json:"report"`
+}
+
+// Migrate imports everything the old app left in dir (see Scan): unless
+// dryRun, it takes a verified backup of the store first (none, no
+// migration), stores every attachment content in the blob store
+// (deduplicated), and writes every entity, the settings and the extras in
+// one atomic transaction. Entities already stored identically are not
+// written again, so a second run imports nothing new.
+func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryRun bool) (*MigrateResult, error) {
+	ds, rep, err := Scan(ctx, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := &MigrateResult{Report: rep, Replayed: rep.WAL.Replayed, Skipped: rep.WAL.Skipped, Problems: problemsOf(rep)}
+	if out.Skipped == nil {
+		out.Skipped = []WALSkip{}
+	}
+	// Validate everything before touching the store.
+	type item struct {
+		coll, id string
+		doc      map[string]any
+	}
+	var items []item
+	for _, coll := range Collections {
+		ids := make([]string, 0, len(ds.Collections[coll]))
+		for id := range ds.Collections[coll] {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			d := ds.Collections[coll][id].Doc
+			if err := kv.Validate(coll, d); err != nil {
+				out.Problems = append(out.Problems, fmt.Sprintf("%s %q not imported: %v", coll, id, err))
+				continue
+			}
+			items = append(items, item{coll, id, d})
+		}
+	}
+	res := &out.ImportResult
+	*res = *newImportResult()
+	res.DryRun = dryRun
+	apply := func(tx *kv.Tx, dry bool) error {
+		*res = ImportResult{Counts: map[string]int{}, Unchanged: map[string]int{}, Kept: map[string]int{}, Backup: res.Backup, DryRun: dryRun}
+		// Attachment contents first: the documents reference their hashes.
+		attach := map[string]map[string]any{}
+		for _, it := range items {
+			if it.coll == "attachments" {
+				attach[it.id] = it.doc
+			}
+		}
+		for _, b := range ds.Blobs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			hash, size := b.Hash, int64(-1)
+			if !dry {
+				r, err := b.Open()
+				if err != nil {
+					out.Problems = append(out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, err))
+					continue
+				}
+				hash, size, err = tx.StoreContent(ctx, r)
+				cerr := r.Close()
+				if err != nil || cerr != nil {
+					out.Problems = append(out.Problems, fmt.Sprintf("attachment bytes %s: %v", b.Source, firstErr(err, cerr)))
+					continue
+				}
+				res.Blobs++
+			}
+			ids := b.AttachmentIDs
+			if len(ids) == 0 || b.Orphan {
+				if hash == "" {
+					continue
+				}
+				// Keep orphan bytes reachable so nothing is lost.
+				ids = append(ids[:0:0], "legacy-orphan-"+hash[:16])
+			}
+			for _, id := range ids {
+				if buckets.CheckID(id) != nil {
+					continue
+				}
+				d, ok := attach[id]
+				if !ok {
+					d = map[string]any{"id": id, "name": id, "legacySource": b.Source}
+					if b.MIME != "" {
+						d["mimeType"] = b.MIME
+					}
+					if b.Orphan || len(b.AttachmentIDs) == 0 {
+						d["orphan"] = true
+					}
+					items = append(items, item{"attachments", id, d})
+					attach[id] = d
+				}
+				if hash != "" {
+					d["hash"] = hash
+				}
+				if size >= 0 {
+					d["size"] = size
+				}
+			}
+		}
+		for _, it := range items {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := mergeDoc(tx, res, it.coll, it.id, it.doc, dry, true); err != nil {
+				return err
+			}
+		}
+		if ds.Settings != nil {
+			if err := mergeDoc(tx, res, "settings", "settings", ds.Settings, dry, false); err != nil {
+				return err
+			}
+		}
+		for coll, v := range map[string]any{"aiSettings": ds.AISettings, "preferences": ds.Preferences} {
+			if v == nil {
+				continue
+			}
+			target, id := coll, coll
+			if _, ok := v.(map[string]any); !ok {
+				target, id = "extras", "legacy:"+coll
+			}
+			if err := mergeDoc(tx, res, target, id, v, dry, false); err != nil {
+				return err
+			}
+		}
+		keys := make([]string, 0, len(ds.Extras))
+		for k := range ds.Extras {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := mergeDoc(tx, res, "extras", extraKey(k), ds.Extras[k], dry, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if dryRun {
+		err := db.View(func(tx *kv.Tx) error { return apply(tx, true) })
+		return out, err
+	}
+	m, err := db.Backup(ctx, kv.ReasonPreMigrate)
+	if err != nil {
+		return nil, fmt.Errorf("migration refused: the pre-migrate backup failed: %w", err)
+	}
+	res.Backup = m.Name
+	problems := append([]string(nil), out.Problems...)
+	err = db.Update(func(tx *kv.Tx) error {
+		out.Problems = append(out.Problems[:0:0], problems...)
+		return apply(tx, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// problemsOf lists what the scan found wrong, one line each.
+func problemsOf(rep *Report) []string {
+	out := []string{}
+	for _, u := range rep.Unreadable {
+		out = append(out, fmt.Sprintf("unreadable %+v (raw bytes kept in extras)", u))
+	}
+	for _, c := range rep.ChecksumMismatches {
+		out = append(out, fmt.Sprintf("checksum mismatch %+v (data kept)", c))
+	}
+	for _, c := range rep.ManifestShortfalls {
+		out = append(out, fmt.Sprintf("chunk manifest shortfall %+v", c))
+	}
+	for _, c := range rep.StaleChunks {
+		out = append(out, fmt.Sprintf("stale chunk %+v (kept in extras)", c))
+	}
+	for _, p := range rep.OutsideDir {
+		out = append(out, "outside the directory, not followed: "+p)
+	}
+	for _, e := range rep.InvalidIDs {
+		out = append(out, fmt.Sprintf("invalid id %+v", e))
+	}
+	return out
+}
