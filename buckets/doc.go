@@ -77,11 +77,18 @@
 // # Parts
 //
 // A part field of a document is stored outside its primary record, so that
-// appending one screenshot writes one key and a session can be read without
-// its large fields. An array part (when the field holds an array) stores
-// element i under PartKey(id, field, i) for i in 0..n-1, n recorded in
-// Record.ArrayParts; an empty array is recorded with n = 0 and no keys. A
-// blob part (when the field holds a non-null value) stores the whole value
+// appending one screenshot rewrites one small key and a session can be read
+// without its large fields.
+//
+// An array part (when the field holds an array) of n elements, n recorded in
+// Record.ArrayParts, is stored in chunks of PartChunk (16) elements: chunk c
+// holds elements 16c to min(16c+16, n)-1 as a msgpack array under
+// PartKey(id, field, c), for c in 0..Chunks(n)-1. Every chunk but the last
+// holds exactly 16 elements, the last 1 to 16; an empty array is recorded
+// with n = 0 and has no keys. (Chunks give snappy enough context to compress
+// well, and an append still rewrites at most one chunk.)
+//
+// A blob part (when the field holds a non-null value) stores the whole value
 // under PartKey(id, field, -1) and is listed in Record.BlobParts. A part
 // field holding anything else stays in the primary document. The full
 // document is the primary document plus every part field.
@@ -91,7 +98,7 @@
 //	blob part:   id 0x00 field
 //	array part:  id 0x00 field 0x00 index
 //
-// index is the element's position as 4 bytes big-endian, 0 to 2^31-1. Ids
+// index is the chunk's position as 4 bytes big-endian, 0 to 2^31-1. Ids
 // never contain NUL, so every part of a document starts with
 // PartPrefix(id) = id 0x00, parts of different documents never interleave,
 // and the parts of one document sort by field name, then by index. Field
@@ -234,8 +241,9 @@
 //
 // # Part values
 //
-// A p/<coll> value is the envelope of one model value: one array element,
-// or the whole value of a blob field.
+// A p/<coll> value is the envelope of one model value: for an array part, a
+// chunk (an array of 1 to 16 elements); for a blob part, the whole value of
+// the field.
 //
 // # Change-log entries
 //
@@ -301,8 +309,8 @@
 //     literal with more significant digits than float64 holds is rounded,
 //     and a document's 1.0 comes back as 1. Only integers of any size and
 //     out-of-range literals are kept exactly.
-//   - Array parts hold at most 2^31-1 elements, although a record's count
-//     field could say up to 2^32-1; writers keep to the lower bound.
+//   - A record's element count is a uint32, but writers refuse arrays of
+//     2^31 elements or more.
 //   - ParseBucket, and so VerifyTx, know only the collections compiled in: a
 //     file written by a later Cairn with a new collection shows its buckets
 //     as unknown.

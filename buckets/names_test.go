@@ -2,6 +2,7 @@ package buckets
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -116,5 +117,18 @@ func TestLookup(t *testing.T) {
 	cs[0].Name = "changed"
 	if Collections()[0].Name == "changed" {
 		t.Error("Collections exposes its backing array")
+	}
+}
+
+func TestChunks(t *testing.T) {
+	for n, want := range map[uint32]int{0: 0, 1: 1, 15: 1, 16: 1, 17: 2, 32: 2, 33: 3, math.MaxUint32: 1 << 28} {
+		if got := Chunks(n); got != want {
+			t.Errorf("Chunks(%d) = %d, want %d", n, got, want)
+		}
+	}
+	// Every chunk index of the largest array still makes a parseable key.
+	last := Chunks(math.MaxUint32) - 1
+	if _, _, idx, err := ParsePartKey(PartKey("s", "screenshots", last)); err != nil || idx != last {
+		t.Errorf("chunk %d: %d, %v", last, idx, err)
 	}
 }

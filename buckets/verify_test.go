@@ -50,7 +50,7 @@ func fillStore(t *testing.T, db *bolt.DB) {
 			put(t, tx, PrimaryBucket("sessions"), []byte(id), rec)
 			meta, _ := EncodeValue(map[string]any{"id": id, "name": "n"})
 			put(t, tx, MetaBucket("sessions"), []byte(id), meta)
-			shot, _ := EncodeValue(map[string]any{"id": "shot of " + id, "analysis": "text"})
+			shot, _ := EncodeValue([]any{map[string]any{"id": "shot of " + id, "analysis": "text"}}) // chunk 0
 			put(t, tx, PartsBucket("sessions"), PartKey(id, "screenshots", 0), shot)
 			sum, _ := EncodeValue("the summary of " + id)
 			put(t, tx, PartsBucket("sessions"), PartKey(id, "summary", -1), sum)

@@ -226,12 +226,20 @@ func (db *DB) backupBlobs() (map[string]bool, error) {
 	}
 	out := map[string]bool{}
 	for _, m := range ms {
+		if m.Problem != "" && len(m.Blobs) == 0 {
+			// A damaged manifest no longer says which blobs its backup
+			// needs: keep them all until it is gone.
+			return nil, errKeepAll
+		}
 		for _, h := range m.Blobs {
 			out[h] = true
 		}
 	}
 	return out, nil
 }
+
+// errKeepAll stops blob deletion while a backup's needs are unknown.
+var errKeepAll = errors.New("cairn: a backup manifest is damaged; no blob is deleted until it is pruned or repaired")
 
 // deleteUnreferenced removes the blobs of hashes that no document and no
 // retained backup refers to (DESIGN.md invariant 6). It re-reads the counts

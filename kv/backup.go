@@ -187,7 +187,7 @@ func (db *DB) swapLocked(swap func() error) error {
 		return err
 	}
 	serr := swap()
-	bdb, err := bolt.Open(db.Path(), 0o600, &bolt.Options{Timeout: db.opts.Timeout, FreelistType: bolt.FreelistMapType})
+	bdb, err := bolt.Open(db.Path(), 0o600, boltOptions(db.opts))
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			err = fmt.Errorf("%w: %s%s", ErrLocked, db.Path(), lockHolder(db.Path()))

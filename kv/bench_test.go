@@ -331,19 +331,24 @@ func pct(sorted []time.Duration, p float64) float64 {
 	return float64(sorted[i].Nanoseconds()) / 1e6
 }
 
-// BenchmarkGet_session reads an ordinary (~30 KB) session of the shared
-// store, warm: its header only (target under 20 µs) and whole.
+// BenchmarkGet_session reads a session of the shared store, warm: its
+// header only (target under 20 µs) and whole; an ordinary (~30 KB) session
+// and a two-hour one (~1.5 MB, gen.Config.LargeEvery).
 func BenchmarkGet_session(b *testing.B) {
 	dir, ids := sharedStore(b)
 	db := openBench(b, dir)
-	id := ids[1]
+	large := min(gen.DefaultLargeEvery-1, len(ids)-1)
 	for _, tc := range []struct {
 		name string
+		id   string
 		get  func(coll, id string) (kv.Document, uint64, error)
 	}{
-		{"header", db.GetHeader},
-		{"full", db.Get},
+		{"header", ids[1], db.GetHeader},
+		{"full", ids[1], db.Get},
+		{"header-large", ids[large], db.GetHeader},
+		{"full-large", ids[large], db.Get},
 	} {
+		id := tc.id
 		b.Run(tc.name, func(b *testing.B) {
 			if _, _, err := tc.get("sessions", id); err != nil { // warm
 				b.Fatal(err)

@@ -40,6 +40,9 @@ type errRetry struct{ r *request }
 
 func (e errRetry) Error() string { return "cairn: retry batch" }
 
+// errNothing rolls back a batch that changed nothing.
+var errNothing = errors.New("cairn: nothing to commit")
+
 // run executes fn in a group-committed write transaction and returns
 // fn's error, or the commit's.
 func (c *committer) run(fn func(w *txn.Writer) error) error {
@@ -86,6 +89,7 @@ func (c *committer) commitBatch(batch []*request) {
 		var zeroed []string
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			changes, zeroed = nil, nil
+			dirty := false
 			for _, r := range batch {
 				r.err = nil
 				w := txn.New(tx, db.opts.Now)
@@ -99,9 +103,16 @@ func (c *committer) commitBatch(batch []*request) {
 				}
 				changes = append(changes, w.Changes()...)
 				zeroed = append(zeroed, w.Zeroed()...)
+				dirty = dirty || w.Dirty()
+			}
+			if !dirty {
+				return errNothing // roll back: committing nothing would still rewrite a meta page
 			}
 			return nil
 		})
+		if err == errNothing {
+			err = nil
+		}
 		var retry errRetry
 		if errors.As(err, &retry) {
 			close(retry.r.done)

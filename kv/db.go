@@ -57,7 +57,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		return nil, errors.New("cairn: empty store directory")
 	}
 	path := filepath.Join(dir, DataFile)
-	if o.ReadOnly {
+	if o.ReadOnly || o.MustExist {
 		if err := checkStoreFile(dir, path); err != nil {
 			return nil, err
 		}
@@ -69,11 +69,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 			return nil, fmt.Errorf("cairn: %s is a symbolic link; refusing to follow it", path)
 		}
 	}
-	bo := &bolt.Options{
-		Timeout:      o.Timeout,
-		ReadOnly:     o.ReadOnly,
-		FreelistType: bolt.FreelistMapType,
-	}
+	bo := boltOptions(o)
 	bdb, err := bolt.Open(path, 0o600, bo)
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
@@ -147,6 +143,24 @@ func (db *DB) init() error {
 	if db.opts.ReadOnly {
 		return db.bolt.View(check)
 	}
+	// Write only when something must change, so that opening a store and
+	// doing nothing (or a refused write) leaves data.db byte for byte.
+	needed := false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		if b := tx.Bucket(buckets.SysBucket); b == nil || b.Get(formatKey) == nil {
+			needed = true
+			return nil
+		}
+		var err error
+		needed, err = secondary.SyncNeeded(tx)
+		return err
+	})
+	if err != nil || !needed {
+		return err
+	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
 			return err
@@ -219,3 +233,17 @@ func (db *DB) enter() error {
 }
 
 func (db *DB) leave() { db.mu.RUnlock() }
+
+// boltOptions are the bbolt options of a store opened with o.
+func boltOptions(o *Options) *bolt.Options {
+	return &bolt.Options{
+		Timeout:      o.Timeout,
+		ReadOnly:     o.ReadOnly,
+		FreelistType: bolt.FreelistMapType,
+		// A large initial map: bbolt must wait for every read transaction
+		// (a backup's, for instance) to end before it can grow the map, so
+		// growing it rarely keeps writers from stalling behind backups.
+		// Only address space: the file does not grow with it.
+		InitialMmapSize: initialMmap,
+	}
+}

@@ -59,6 +59,11 @@ func ParseDocuments(data []byte) (docs []any, single bool, err error) {
 		}
 		var v any
 		if err := d.Decode(&v); err != nil {
+			// Decode reports syntax errors relative to the element's start.
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				return nil, false, posError(data, off+se.Offset-1, fmt.Sprintf("element %d: %s", i, se.Error()))
+			}
 			return nil, false, syntaxError(data, d.InputOffset(), err)
 		}
 		n, err := buckets.Normalize(v)

@@ -14,6 +14,9 @@ type Options struct {
 	// ReadOnly opens an existing store without writing anything to it. It
 	// fails with ErrNoStore if there is none.
 	ReadOnly bool
+	// MustExist makes a writable Open fail with ErrNoStore instead of
+	// creating a store that does not exist.
+	MustExist bool
 	// MaxDocumentBytes bounds one document's JSON input (Put of JSON, import).
 	// Default 64 MiB.
 	MaxDocumentBytes int64

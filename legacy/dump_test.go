@@ -8,7 +8,9 @@ import (
 	"testing"
 )
 
-func TestDumpFixture(t *testing.T) {
+// TestScan_dump prints what Scan finds in a directory: DUMP=dir go test
+// ./legacy -run TestScan_dump -v. It is skipped otherwise.
+func TestScan_dump(t *testing.T) {
 	dir := os.Getenv("DUMP")
 	if dir == "" {
 		t.Skip()

@@ -244,6 +244,9 @@ type ExportSource struct {
 	Settings    map[string]any
 	Attachments DocIter // attachment metadata records (no bytes)
 	Extras      map[string]any
+	// Unknown are further top-level keys written after extras, in key
+	// order (Export.Unknown read back); names the format uses are skipped.
+	Unknown map[string]any
 	// ExportedAt defaults to the current time.
 	ExportedAt time.Time
 	// Compact writes one line; the default is the old app's 2-space
@@ -251,7 +254,14 @@ type ExportSource struct {
 	Compact bool
 }
 
-// Source returns an ExportSource that writes x back out.
+var reservedExportKeys = map[string]bool{
+	"topics": true, "companies": true, "contacts": true, "notes": true, "tasks": true, "sessions": true,
+	"aiSettings": true, "preferences": true, "exportedAt": true, "version": true, "appVersion": true,
+	"settings": true, "attachments": true, "extras": true,
+}
+
+// Source returns an ExportSource that writes x back out, unknown keys
+// included.
 func (x *Export) Source() ExportSource {
 	at, _ := time.Parse(time.RFC3339Nano, x.ExportedAt)
 	src := ExportSource{
@@ -259,6 +269,7 @@ func (x *Export) Source() ExportSource {
 		Contacts: SliceDocs(x.Collections["contacts"]), Notes: SliceDocs(x.Collections["notes"]),
 		Tasks: SliceDocs(x.Collections["tasks"]), Sessions: SliceDocs(x.Collections["sessions"]),
 		AISettings: x.AISettings, Preferences: x.Preferences, Settings: x.Settings, Extras: x.Extras, ExportedAt: at,
+		Unknown: x.Unknown,
 	}
 	if a, ok := x.Collections["attachments"]; ok {
 		src.Attachments = SliceDocs(a)
@@ -321,6 +332,18 @@ func WriteExport(w io.Writer, src ExportSource) error {
 	}
 	if src.Extras != nil {
 		if err := ew.value("extras", src.Extras); err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(src.Unknown))
+	for k := range src.Unknown {
+		if !reservedExportKeys[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := ew.value(k, src.Unknown[k]); err != nil {
 			return err
 		}
 	}

@@ -188,6 +188,7 @@ func TestExport_roundTrip(t *testing.T) {
 		x.Preferences = randomValue(r, 2)
 		x.Settings = map[string]any{"ui": randomValue(r, 2)}
 		x.Extras = map[string]any{"capture-draft-text": randomValue(r, 2)}
+		x.Unknown = map[string]any{"zz-custom": randomValue(r, 2)}
 		src := x.Source()
 		src.Compact = i%2 == 1
 		var b bytes.Buffer
@@ -204,7 +205,7 @@ func TestExport_roundTrip(t *testing.T) {
 			}
 		}
 		if !equalJSON(x.AISettings, y.AISettings) || !equalJSON(x.Preferences, y.Preferences) ||
-			!equalJSON(x.Settings, y.Settings) || !equalJSON(x.Extras, y.Extras) || y.ExportedAt != x.ExportedAt ||
+			!equalJSON(x.Settings, y.Settings) || !equalJSON(x.Extras, y.Extras) || !equalJSON(x.Unknown, y.Unknown) || y.ExportedAt != x.ExportedAt ||
 			y.Version != ExportVersion || y.AppVersion != ExportAppVersion {
 			t.Fatalf("iteration %d: top-level values differ", i)
 		}

@@ -385,7 +385,7 @@ func (s *scanner) classifyDB(rel, p string) {
 // noteSessionFile indexes chunked-session files by session and chunk.
 func (s *scanner) noteSessionFile(k, rel string, main bool) {
 	parts := strings.Split(k, "/")
-	if len(parts) < 3 || parts[0] != "sessions" {
+	if len(parts) < 3 || parts[0] != "sessions" || parts[1] == "indexes" {
 		return
 	}
 	id := parts[1]

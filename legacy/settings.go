@@ -17,7 +17,10 @@ func isDerivedKey(k string) bool {
 	if derivedKeys[k] || strings.HasPrefix(k, "__migration") || strings.HasPrefix(k, "enrichment/") {
 		return true
 	}
-	first, _, _ := strings.Cut(k, "/")
+	first, rest, _ := strings.Cut(k, "/")
+	if entityCollections[first] != "" && (rest == "index" || strings.HasPrefix(rest, "indexes/")) {
+		return true // per-entity summary rows and search indexes (§3.3)
+	}
 	return first == "sessions" || first == "rollback-points" || first == "attachments-ca"
 }
 

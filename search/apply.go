@@ -133,5 +133,8 @@ func (ix *Index) Apply(changes []Change, lastSeq uint64) (err error) {
 		return fmt.Errorf("search: apply batch: %w", err)
 	}
 	ix.last.Store(lastSeq)
+	if err := writeHint(ix.dir, lastSeq); err != nil {
+		return fmt.Errorf("search: apply: applied, but recording the hint failed (re-apply): %w", err)
+	}
 	return nil
 }

@@ -74,7 +74,11 @@
 //   - LastApplied never moves backwards across Open except to 0 with
 //     OpenResult.Rebuilt; the caller must then re-feed every document (Reset
 //     is the same on demand). If scorch can only load an older snapshot
-//     (a segment file lost or damaged), Open treats the index as damaged.
+//     (a segment file lost or damaged), it falls back silently; Open
+//     notices through a small hint file (cairn-applied, the last
+//     acknowledged lastSeq, written without fsync after each Apply) and
+//     rebuilds. If the hint is lost too, the fallback state is still
+//     consistent, only older, and re-feeding from LastApplied repairs it.
 //   - Bleve does not checksum segments at open: a flipped byte inside a
 //     segment can go unnoticed until a search reads it. Searches then return
 //     an error (panics inside Bleve are recovered and marked ErrCorrupt);

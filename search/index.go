@@ -134,7 +134,7 @@ func openExisting(dir string) (bi bleve.Index, last uint64, reason string, err e
 		return nil, 0, fmt.Sprintf("index unopenable: %v", err), nil
 	}
 
-	reason = checkOpened(bi, &last)
+	reason = checkOpened(dir, bi, &last)
 	if reason != "" {
 		if cerr := closeGuarded(bi); cerr != nil {
 			reason += fmt.Sprintf(" (and closing it: %v)", cerr)
@@ -146,7 +146,7 @@ func openExisting(dir string) (bi bleve.Index, last uint64, reason string, err e
 
 // checkOpened looks at an index that opened and returns a reason to recreate
 // it, or "" with *last set.
-func checkOpened(bi bleve.Index, last *uint64) (reason string) {
+func checkOpened(dir string, bi bleve.Index, last *uint64) (reason string) {
 	defer func() {
 		if r := recover(); r != nil {
 			reason = fmt.Sprintf("index damaged: bleve panicked: %v", r)
@@ -156,12 +156,8 @@ func checkOpened(bi bleve.Index, last *uint64) (reason string) {
 	if err != nil {
 		return fmt.Sprintf("index unusable: %v", err)
 	}
-	sc, ok := adv.(*scorch.Scorch)
-	if !ok {
+	if _, ok := adv.(*scorch.Scorch); !ok {
 		return fmt.Sprintf("index is %T, not scorch", adv)
-	}
-	if reason := checkNewestSnapshot(sc); reason != "" {
-		return reason
 	}
 	v, err := bi.GetInternal(keyMappingVersion)
 	if err != nil {
@@ -185,6 +181,9 @@ func checkOpened(bi bleve.Index, last *uint64) (reason string) {
 	default:
 		return fmt.Sprintf("index has a malformed last-applied mark (%d bytes)", len(b))
 	}
+	if hint, ok := readHint(dir); ok && hint > *last {
+		return fmt.Sprintf("index fell back to an older snapshot (last applied %d, acknowledged %d)", *last, hint)
+	}
 	if _, err := bi.DocCount(); err != nil {
 		return fmt.Sprintf("index unreadable: %v", err)
 	}
@@ -197,42 +196,28 @@ func checkOpened(bi bleve.Index, last *uint64) (reason string) {
 	return ""
 }
 
-// checkNewestSnapshot returns a reason to recreate the index if scorch did
-// not load its newest persisted snapshot. When a snapshot's segment file is
-// missing or damaged, scorch silently falls back to an older snapshot; that
-// state is consistent but older than what Apply acknowledged, so it is
-// treated as damage rather than handed out as if nothing happened.
-func checkNewestSnapshot(sc *scorch.Scorch) string {
-	epochs, err := sc.RootBoltSnapshotEpochs()
+// hintFile is a small file beside Bleve's, holding the lastSeq of the last
+// acknowledged Apply in decimal. It is written after each Apply without
+// fsync: a hint, not a record. When Bleve opens with a LastApplied below it,
+// scorch has fallen back to an older snapshot (one of its segment files is
+// missing or damaged); that state is consistent but older than what Apply
+// acknowledged, so Open treats it as damage and rebuilds. A missing or
+// unreadable hint is ignored; a stale hint can only cause a needless rebuild.
+const hintFile = "cairn-applied"
+
+// readHint returns the hint in dir and whether there is a usable one.
+func readHint(dir string) (uint64, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, hintFile))
 	if err != nil {
-		return fmt.Sprintf("index snapshots unreadable: %v", err)
+		return 0, false
 	}
-	if len(epochs) == 0 {
-		return ""
-	}
-	snap, err := sc.LoadSnapshot(epochs[0]) // epochs are newest first
-	if err != nil {
-		return fmt.Sprintf("newest index snapshot (epoch %d) unloadable: %v", epochs[0], err)
-	}
-	newest := snap.Internal()[string(keyLastApplied)]
-	if err := snap.DecRef(); err != nil {
-		return fmt.Sprintf("index snapshot release: %v", err)
-	}
-	r, err := sc.Reader()
-	if err != nil {
-		return fmt.Sprintf("index unreadable: %v", err)
-	}
-	loaded, err := r.GetInternal(keyLastApplied)
-	if cerr := r.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Sprintf("index unreadable: %v", err)
-	}
-	if string(newest) != string(loaded) {
-		return fmt.Sprintf("index fell back from its newest snapshot (epoch %d)", epochs[0])
-	}
-	return ""
+	v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	return v, err == nil
+}
+
+// writeHint records seq as the last acknowledged lastSeq.
+func writeHint(dir string, seq uint64) error {
+	return os.WriteFile(filepath.Join(dir, hintFile), []byte(strconv.FormatUint(seq, 10)+"\n"), 0o600)
 }
 
 // recreate deletes everything in dir and creates an empty index there.

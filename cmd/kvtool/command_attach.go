@@ -168,7 +168,7 @@ of interrupted writes. --recount first rebuilds every reference count from
 the attachment documents.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			db, err := g.openRW()
+			db, err := g.openExisting()
 			if err != nil {
 				return err
 			}

@@ -39,7 +39,7 @@ func newBackupCreate(g *globals) *cobra.Command {
 		Long:  `create takes a hot snapshot of the store, verifies it, writes its manifest, and rotates old backups. It prints the manifest.`,
 		Args:  argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			db, err := g.openRW()
+			db, err := g.openExisting()
 			if err != nil {
 				return err
 			}
@@ -167,7 +167,7 @@ confirmation on a terminal and refuses otherwise.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			name := args[0]
-			db, err := g.openRW()
+			db, err := g.openExisting()
 			if err != nil {
 				return err
 			}
@@ -217,7 +217,7 @@ func newBackupPrune(g *globals) *cobra.Command {
 		Long:  `prune deletes the backups the rotation policy does not keep (newest 10, one a day for 7 days, one a week for 4 weeks; never the newest verified one) and debris of interrupted backups.`,
 		Args:  argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			db, err := g.openRW()
+			db, err := g.openExisting()
 			if err != nil {
 				return err
 			}
@@ -248,7 +248,7 @@ func newCompactCommand(g *globals) *cobra.Command {
 		Long:  `compact takes a verified backup, writes a compacted copy of the store, verifies it (structure, every checksum, counts) and swaps it in atomically. It prints the sizes before and after.`,
 		Args:  argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			db, err := g.openRW()
+			db, err := g.openExisting()
 			if err != nil {
 				return err
 			}

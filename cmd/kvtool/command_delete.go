@@ -32,7 +32,7 @@ not an error; "deleted" counts the documents that existed.`,
 					return fmt.Errorf("delete %s %q: %w", coll, id, err)
 				}
 			}
-			db, err := g.openRW()
+			db, err := g.openExisting()
 			if err != nil {
 				return err
 			}

@@ -255,7 +255,7 @@ full-text index. With neither flag it rebuilds both.`,
 			if !searchIx && !secondaryIx {
 				searchIx, secondaryIx = true, true
 			}
-			db, err := g.openRW()
+			db, err := g.openExisting()
 			if err != nil {
 				return err
 			}

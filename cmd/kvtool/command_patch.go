@@ -25,8 +25,14 @@ give the collection name as ID (kvtool patch settings settings p.json).`,
 		Args: argsRange(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll, id := args[0], args[1]
-			if _, err := buckets.Lookup(coll); err != nil {
+			c, err := buckets.Lookup(coll)
+			if err != nil {
 				return err
+			}
+			if c.Kind != buckets.KindSingleton {
+				if err := buckets.CheckID(id); err != nil {
+					return fmt.Errorf("patch %s %q: %w", coll, shortID(id), err)
+				}
 			}
 			path := ""
 			if len(args) > 2 {
@@ -43,7 +49,7 @@ give the collection name as ID (kvtool patch settings settings p.json).`,
 			if _, ok := patch.(map[string]any); !ok {
 				return fmt.Errorf("%s: a merge patch must be a JSON object", name)
 			}
-			db, err := g.openRW()
+			db, err := g.openExisting()
 			if err != nil {
 				return err
 			}

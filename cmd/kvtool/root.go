@@ -140,6 +140,11 @@ func (g *globals) openRW() (*kv.DB, error) {
 	return kv.Open(g.db, &kv.Options{Timeout: g.timeout})
 }
 
+// openExisting opens an existing store for writing; it never creates one.
+func (g *globals) openExisting() (*kv.DB, error) {
+	return kv.Open(g.db, &kv.Options{Timeout: g.timeout, MustExist: true})
+}
+
 // printJSON writes v as indented JSON.
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
