@@ -255,7 +255,21 @@ func (s *scanner) buildBlobs() error {
 			}
 		}
 	}
-	for _, rel := range files {
+	// Two passes: the hash-named dedup files first, so a per-id file of an
+	// attachment whose bytes are already known by hash joins that blob.
+	dedup := func(parts []string) bool {
+		return len(parts) == 2 && strings.HasSuffix(parts[1], ".dat") && isHexHash(strings.TrimSuffix(parts[1], ".dat")) && parts[0] == parts[1][:2]
+	}
+	var ordered []string
+	for pass := 0; pass < 2; pass++ {
+		for _, rel := range files {
+			_, a, _ := strings.Cut(rel, "attachments/")
+			if dedup(strings.Split(a, "/")) == (pass == 0) {
+				ordered = append(ordered, rel)
+			}
+		}
+	}
+	for _, rel := range ordered {
 		if strings.HasSuffix(rel, ".meta.json") {
 			continue
 		}
@@ -264,7 +278,7 @@ func (s *scanner) buildBlobs() error {
 		rel := rel
 		var e *blobEntry
 		switch {
-		case len(parts) == 2 && strings.HasSuffix(parts[1], ".dat") && isHexHash(strings.TrimSuffix(parts[1], ".dat")) && parts[0] == parts[1][:2]:
+		case dedup(parts):
 			e = x.forHash(strings.TrimSuffix(parts[1], ".dat"))
 			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
 		case len(parts) == 1 && strings.HasSuffix(parts[0], ".dat"):
@@ -362,7 +376,7 @@ func (s *scanner) buildBlobs() error {
 			}
 		} else {
 			for sid := range s.ds.Collections["sessions"] {
-				if strings.Contains(name, sid) {
+				if len(sid) >= 8 && strings.Contains(name, sid) { // videos/<sessionId>-optimized.mp4 etc.
 					e.referenced = true
 					break
 				}
@@ -416,10 +430,15 @@ func (s *scanner) buildBlobs() error {
 }
 
 // entryForID returns the entry for an attachment id whose bytes come from
-// a per-id file: the hash entry when the id's hash is known.
+// a per-id file: the blob already holding the id's recorded hash, else the
+// id's own unhashed entry.
 func (s *scanner) entryForID(x *blobIndex, f *attachmentFacts, id string) *blobEntry {
+	// Join a blob whose bytes are already known under the hash recorded
+	// for this id; never claim a hash for bytes nobody hashed.
 	if h, ok := f.idHash[id]; ok {
-		return x.forHash(h)
+		if e := x.byHash[h]; e != nil && len(e.opens) > 0 {
+			return e
+		}
 	}
 	if e := x.byID[id]; e != nil && e.hash == "" {
 		return e

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -117,16 +119,49 @@ func BenchmarkApply_build(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "docs/s")
 }
 
-// searchIndex30k builds the ~30k document index shared by a benchmark.
+// shared30k is the ~30k document index shared by the search benchmarks, built
+// once per process (the benchmark functions run several times) and removed
+// by TestMain.
+var shared30k struct {
+	sync.Once
+	dir string
+	ix  *Index
+	c   *corpus
+	err error
+}
+
 func searchIndex30k(b *testing.B) (*Index, *corpus) {
-	c := newCorpus(2)
-	ix := buildBench(b, filepath.Join(b.TempDir(), "s"), c.changes(30_000))
-	return ix, c
+	shared30k.Do(func() {
+		shared30k.dir, shared30k.err = os.MkdirTemp("", "cairn-search-bench")
+		if shared30k.err != nil {
+			return
+		}
+		shared30k.c = newCorpus(2)
+		shared30k.ix = buildBench(b, filepath.Join(shared30k.dir, "s"), shared30k.c.changes(30_000))
+	})
+	if shared30k.err != nil {
+		b.Fatal(shared30k.err)
+	}
+	return shared30k.ix, shared30k.c
+}
+
+// TestMain removes the shared benchmark index.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared30k.ix != nil {
+		if err := shared30k.ix.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	if shared30k.dir != "" {
+		os.RemoveAll(shared30k.dir)
+	}
+	os.Exit(code)
 }
 
 func BenchmarkSearch_twoWords(b *testing.B) {
 	ix, c := searchIndex30k(b)
-	defer ix.Close()
 	// Two words of middling frequency (ranks 20..400), so that queries
 	// match tens to thousands of documents.
 	var queries []string
@@ -155,7 +190,6 @@ func BenchmarkSearch_twoWords(b *testing.B) {
 
 func BenchmarkSearch_twoWordsHighlight(b *testing.B) {
 	ix, c := searchIndex30k(b)
-	defer ix.Close()
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
@@ -167,9 +201,8 @@ func BenchmarkSearch_twoWordsHighlight(b *testing.B) {
 }
 
 func BenchmarkOpen_caughtUp(b *testing.B) {
-	c := newCorpus(3)
-	dir := filepath.Join(b.TempDir(), "s")
-	ix := buildBench(b, dir, c.changes(30_000))
+	ix, _ := searchIndex30k(b)
+	dir := ix.Dir()
 	if err := ix.Close(); err != nil {
 		b.Fatal(err)
 	}
@@ -185,11 +218,16 @@ func BenchmarkOpen_caughtUp(b *testing.B) {
 		}
 		b.StartTimer()
 	}
+	b.StopTimer()
+	ix, _, err := Open(dir, nil) // leave the shared index open
+	if err != nil {
+		b.Fatal(err)
+	}
+	shared30k.ix = ix
 }
 
 func BenchmarkWalk_30k(b *testing.B) {
 	ix, _ := searchIndex30k(b)
-	defer ix.Close()
 	b.ResetTimer()
 	for range b.N {
 		n := 0

@@ -94,6 +94,51 @@ its time. It refuses a store that already holds documents unless --force.`,
 				say("  %-28v %-10v %v\n", d["id"], d["status"], d["name"])
 			}
 
+			// A query with its plan: the app's "completed sessions tagged X in the last six months".
+			q := kv.Query{Collection: "sessions", Sort: "startTime", Desc: true, Limit: 5,
+				Filters: []kv.Filter{{Field: "status", Op: "=", Value: "completed"}, {Field: "tags", Op: "=", Value: "planning"},
+					{Field: "startTime", Op: ">=", Value: "2025-07-01"}}}
+			t = time.Now()
+			qr, err := db.Query(cmd.Context(), q, &kv.QueryOptions{Header: true})
+			if err != nil {
+				return err
+			}
+			res.Timings["query"] = ms(time.Since(t))
+			ex := qr.Explain
+			say("\nQuery: completed sessions tagged planning since 2025-07-01, newest first, 5 of them: %s\n", time.Since(t).Round(time.Microsecond))
+			say("  plan %s on index %s: %d index keys and %d documents read\n", ex.Plan, orDash(ex.Index), ex.Scanned, ex.DocsRead)
+			for _, d := range qr.Docs {
+				say("  %-24v %v\n", d["startTime"], d["name"])
+			}
+
+			// Full-text search with highlights (the index catches up first).
+			t = time.Now()
+			sr, err := db.Search(cmd.Context(), "budget meeting", kv.SearchOptions{Limit: 3, Highlight: true})
+			if err != nil {
+				return err
+			}
+			res.Timings["search"] = ms(time.Since(t))
+			say("\nSearch \"budget meeting\" (%d matches; index caught up and searched in %s):\n", sr.Total, time.Since(t).Round(time.Millisecond))
+			for _, h := range sr.Hits {
+				frag := ""
+				for _, f := range []string{"name", "body"} {
+					if fs := h.Fragments[f]; len(fs) > 0 {
+						frag = fs[0]
+						break
+					}
+				}
+				say("  %.2f %-9s %-26s %s\n", h.Score, h.Collection, h.ID, cell(frag))
+			}
+
+			// A verified backup.
+			t = time.Now()
+			m, err := db.Backup(cmd.Context(), kv.ReasonManual)
+			if err != nil {
+				return err
+			}
+			res.Timings["backup"] = ms(time.Since(t))
+			say("\nBackup %s: %s written and verified (structure, every checksum, counts) in %s\n", m.Name, humanBytes(m.Size), time.Since(t).Round(time.Millisecond))
+
 			// Check.
 			t = time.Now()
 			rep, err := db.Check(cmd.Context())
@@ -102,7 +147,7 @@ its time. It refuses a store that already holds documents unless --force.`,
 			}
 			res.Timings["check"] = ms(time.Since(t))
 			res.Problems = len(rep.Problems)
-			say("\nCheck (structure, every checksum, metadata, indexes, references): %d problem(s) in %s\n", len(rep.Problems), time.Since(t).Round(time.Millisecond))
+			say("\nCheck (structure, checksums, metadata, indexes, parts, blobs, search): %d problem(s) in %s\n", len(rep.Problems), time.Since(t).Round(time.Millisecond))
 
 			st, err := db.Stats()
 			if err != nil {
@@ -110,7 +155,9 @@ its time. It refuses a store that already holds documents unless --force.`,
 			}
 			say("\nStored %s of JSON in %s (%.0f%% smaller); file %s\n",
 				humanBytes(int64(st.LogicalBytes)), humanBytes(int64(st.StoredBytes)), 100*(1-st.CompressionRatio), humanBytes(st.FileBytes))
-			say("\nTry next:\n  kvtool --db %[1]s ls sessions --limit 5\n  kvtool --db %[1]s get sessions %[2]v --header\n  kvtool --db %[1]s stats\n  kvtool --db %[1]s check\n", g.db, firstID(newest))
+			say("\nTry next:\n  kvtool --db %[1]s ls sessions --limit 5\n  kvtool --db %[1]s get sessions %[2]v --header\n"+
+				"  kvtool --db %[1]s query sessions --where status=completed --where tags=planning --sort -startTime --limit 5 --explain\n"+
+				"  kvtool --db %[1]s search \"roadmap review\" --highlight\n  kvtool --db %[1]s backup list\n  kvtool --db %[1]s stats\n  kvtool --db %[1]s check\n", g.db, firstID(newest))
 			if g.json {
 				return printJSON(out, res)
 			}
