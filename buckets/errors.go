@@ -25,7 +25,7 @@ func (e *CorruptError) Error() string {
 func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 
 // Problem is one finding of an integrity check (kvtool check, backup
-// verify). Kind is a short stable word ("checksum", "index-missing",
+// verify). Kind is a short stable word ("corrupt", "index-missing",
 // "index-extra", "metadata", "search-drift", "blob-missing", ...).
 type Problem struct {
 	Kind       string `json:"kind"`

@@ -93,6 +93,7 @@ func (c *committer) commitBatch(batch []*request) {
 			for _, r := range batch {
 				r.err = nil
 				w := txn.New(tx, db.opts.Now)
+				w.MaxSize = uint64(db.opts.MaxDocumentBytes)
 				if err := safeCall(r.fn, w); err != nil {
 					if w.Dirty() {
 						r.err = err

@@ -328,3 +328,25 @@ func TestStore_search(t *testing.T) {
 		t.Fatalf("deleted note still found: %+v", res)
 	}
 }
+
+func TestStore_maxDocumentBytes(t *testing.T) {
+	db, err := kv.Open(t.TempDir(), &kv.Options{MaxDocumentBytes: 1000, NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = db.Put("notes", kv.Document{"id": "big", "content": strings.Repeat("x", 2000)})
+	if !errors.Is(err, kv.ErrTooLarge) || !strings.Contains(err.Error(), "limit is 1000") {
+		t.Fatalf("oversized put: %v", err)
+	}
+	if _, err := db.Put("sessions", kv.Document{"id": "s", "screenshots": []any{}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Append("sessions", "s", "screenshots", kv.Document{"x": strings.Repeat("y", 2000)})
+	if !errors.Is(err, kv.ErrTooLarge) {
+		t.Fatalf("oversized append: %v", err)
+	}
+	if _, _, err := db.Get("notes", "big"); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("oversized document stored: %v", err)
+	}
+}

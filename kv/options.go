@@ -17,7 +17,8 @@ type Options struct {
 	// MustExist makes a writable Open fail with ErrNoStore instead of
 	// creating a store that does not exist.
 	MustExist bool
-	// MaxDocumentBytes bounds one document's JSON input (Put of JSON, import).
+	// MaxDocumentBytes bounds one document's size as JSON (parts
+	// included); a larger write fails with ErrTooLarge and changes nothing.
 	// Default 64 MiB.
 	MaxDocumentBytes int64
 	// Progress, if set, is told about long work during Open (index

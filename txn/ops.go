@@ -384,6 +384,9 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 			size++ // the comma
 		}
 	}
+	if w.MaxSize > 0 && size > w.MaxSize {
+		return fail(fmt.Errorf("%w: the document would be %d bytes as JSON, the limit is %d", buckets.ErrTooLarge, size, w.MaxSize))
+	}
 	// Rewrite the last, partly filled chunk (if any) with the new elements.
 	first := int(n) / buckets.PartChunk
 	var tail []any

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,6 +23,10 @@ type Writer struct {
 	// zeroed lists blob hashes whose reference count reached zero in this
 	// transaction; their files may be deleted after commit.
 	zeroed map[string]struct{}
+	// MaxSize, if positive, is the largest logical (JSON) size of a
+	// document; a write that would exceed it fails with ErrTooLarge
+	// before changing anything.
+	MaxSize uint64
 }
 
 // New returns a Writer over tx. now may be nil (time.Now).
@@ -258,7 +263,7 @@ func typeName(v any) string {
 		return "a boolean"
 	case string:
 		return "a string"
-	case int64, uint64, float64:
+	case int64, uint64, float64, json.Number:
 		return "a number"
 	case []any:
 		return "an array"
@@ -310,6 +315,15 @@ func (w *Writer) write(c *buckets.Collection, key string, old *buckets.Record, d
 		header = h
 	}
 	rec.Doc = header
+	if w.MaxSize > 0 {
+		total := uint64(buckets.JSONSize(header)) + keptSize
+		for f, v := range partVals {
+			total += partFieldSize(f, v)
+		}
+		if total > w.MaxSize {
+			return 0, fmt.Errorf("%w: the document is %d bytes as JSON, the limit is %d", buckets.ErrTooLarge, total, w.MaxSize)
+		}
+	}
 	pb := w.tx.Bucket(buckets.PartsBucket(c.Name))
 	if partVals != nil || (old != nil && (len(old.ArrayParts) > 0 || len(old.BlobParts) > 0)) {
 		var err error
