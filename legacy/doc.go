@@ -138,6 +138,8 @@
 //     (they are partial or older copies).
 //   - Stale chunk files beyond chunkCount are not imported; their payload
 //     is kept in Extras under "quarantine:<key>".
-//   - Scan reads files one at a time; on a slow disk the number of files
-//     (three or more per chunked session) dominates its run time.
+//   - Main, .tmp, staged and per-entity files are read and decoded ahead
+//     of use by ScanOptions.Workers goroutines (results identical to a
+//     sequential scan); on a slow disk the number of files (three or more
+//     per chunked session) dominates the run time.
 package legacy
