@@ -187,7 +187,7 @@ func loadCollection(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, coll strin
 	total := gn.Count(coll)
 	bar := newProgress(cmd.ErrOrStderr(), coll, total)
 	defer bar.done()
-	const batch = 250
+	const batch = 1000
 	var pending []map[string]any
 	n := 0
 	flush := func() error {
