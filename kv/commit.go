@@ -163,6 +163,9 @@ func (c *committer) drain() { c.wg.Wait() }
 // afterCommit runs once a transaction is durable: it tells derived data
 // (cache, search) what changed and deletes unreferenced blobs.
 func (db *DB) afterCommit(changes []buckets.Change, zeroed []string) {
+	for _, ch := range changes {
+		db.cache.drop(ch.Collection, ch.ID)
+	}
 	if len(changes) > 0 && db.indexer != nil {
 		db.indexer.notify(changes[len(changes)-1].Seq)
 	}

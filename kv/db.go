@@ -29,6 +29,7 @@ type DB struct {
 	bolt *bolt.DB
 
 	commit  committer
+	cache   *docCache // nil when disabled
 	blobs   blobs
 	indexer *indexer // nil with Options.NoSearch
 
@@ -78,6 +79,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("cairn: open %s: %w", path, err)
 	}
 	db := &DB{dir: dir, opts: o, bolt: bdb}
+	if o.CacheBytes > 0 {
+		db.cache = newDocCache(o.CacheBytes)
+	}
 	db.commit.db = db
 	if err := db.init(); err != nil {
 		_ = bdb.Close() // the init error is the one to report

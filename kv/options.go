@@ -14,6 +14,10 @@ type Options struct {
 	// ReadOnly opens an existing store without writing anything to it. It
 	// fails with ErrNoStore if there is none.
 	ReadOnly bool
+	// CacheBytes bounds the LRU cache of decoded documents (validated
+	// against the stored record on every hit, dropped on commit). Default
+	// 64 MiB; negative disables it.
+	CacheBytes int64
 	// MustExist makes a writable Open fail with ErrNoStore instead of
 	// creating a store that does not exist.
 	MustExist bool
@@ -51,6 +55,7 @@ func DefaultOptions() *Options {
 	return &Options{
 		Timeout:            5 * time.Second,
 		MaxDocumentBytes:   64 << 20,
+		CacheBytes:         64 << 20,
 		Now:                time.Now,
 		ChangeLogRetention: 24 * time.Hour,
 	}
@@ -76,6 +81,9 @@ func (o *Options) withDefaults() (*Options, error) {
 	}
 	if out.Now == nil {
 		out.Now = d.Now
+	}
+	if out.CacheBytes == 0 {
+		out.CacheBytes = d.CacheBytes
 	}
 	if out.ChangeLogRetention < 0 {
 		return nil, fmt.Errorf("cairn: Options.ChangeLogRetention is negative (%v)", out.ChangeLogRetention)

@@ -7,8 +7,6 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
-	"github.com/cairnkv/cairn/txn"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Filter is one condition of a query (see the secondary package for the
@@ -108,7 +106,7 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 	}
 	res := &QueryResult{}
 	err = db.View(func(t *Tx) error {
-		l := &loader{tx: t.tx, c: c}
+		l := &loader{t: t, c: c}
 		ids, _, ex, err := secondary.Run(t.tx, sq, l)
 		if err != nil {
 			return err
@@ -146,40 +144,26 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 }
 
 // loader reads one collection's documents inside a read transaction for
-// the query engine.
+// the query engine, through the document cache.
 type loader struct {
-	tx *bolt.Tx
-	c  *buckets.Collection
+	t *Tx
+	c *buckets.Collection
 }
 
-func (l *loader) record(id string) (*buckets.Record, error) {
-	rec, err := txn.ReadRecord(l.tx, l.c, id, true)
+func (l *loader) doc(id string, parts bool) (map[string]any, error) {
+	doc, _, found, err := l.t.load(l.c, id, parts)
 	if err != nil {
 		return nil, &EntityError{Op: "query", Collection: l.c.Name, ID: id, Err: err}
 	}
-	return rec, nil
-}
-
-// Header returns the document without its parts, or nil if absent.
-func (l *loader) Header(id string) (map[string]any, error) {
-	rec, err := l.record(id)
-	if rec == nil || err != nil {
-		return nil, err
-	}
-	m, _ := rec.Doc.(map[string]any)
-	return m, nil
-}
-
-// Full returns the assembled document, or nil if absent.
-func (l *loader) Full(id string) (map[string]any, error) {
-	rec, err := l.record(id)
-	if rec == nil || err != nil {
-		return nil, err
-	}
-	doc, err := txn.LoadParts(l.tx, l.c, id, rec, nil)
-	if err != nil {
-		return nil, &EntityError{Op: "query", Collection: l.c.Name, ID: id, Err: err}
+	if !found {
+		return nil, nil
 	}
 	m, _ := doc.(map[string]any)
 	return m, nil
 }
+
+// Header returns the document without its parts, or nil if absent.
+func (l *loader) Header(id string) (map[string]any, error) { return l.doc(id, false) }
+
+// Full returns the assembled document, or nil if absent.
+func (l *loader) Full(id string) (map[string]any, error) { return l.doc(id, true) }

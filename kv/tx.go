@@ -123,22 +123,74 @@ func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Field: "id", Err: err}
 	}
-	rec, err := txn.ReadRecord(t.tx, c, key, true)
+	doc, rev, found, err := t.load(c, key, parts)
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
 	}
-	if rec == nil {
+	if !found {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: ErrNotFound}
 	}
-	if !parts {
-		return rec.Doc, rec.Rev, nil
-	}
-	doc, err := txn.LoadParts(t.tx, c, key, rec, nil)
-	if err != nil {
-		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
-	}
-	return doc, rec.Rev, nil
+	return doc, rev, nil
 }
+
+// load reads one document, through the document cache in a read-only
+// transaction. The document is the caller's to change.
+func (t *Tx) load(c *buckets.Collection, key string, parts bool) (doc any, rev uint64, found bool, err error) {
+	name := buckets.PrimaryBucket(c.Name)
+	b := t.tx.Bucket(name)
+	if b == nil {
+		return nil, 0, false, nil
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil, 0, false, nil
+	}
+	var cache *docCache
+	ck := cacheKey{c.Name, key, !parts}
+	sig := signature(v)
+	if t.w == nil && t.db != nil {
+		cache = t.db.cache
+		if doc, rev, ok := cache.get(ck, sig); ok {
+			return doc, rev, true, nil
+		}
+	}
+	rec, err := buckets.DecodeRecord(name, []byte(key), v, true)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	doc = rec.Doc
+	if parts {
+		if doc, err = txn.LoadParts(t.tx, c, key, rec, nil); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	cache.put(ck, sig, rec.Rev, doc, int64(rec.Size))
+	return doc, rec.Rev, true, nil
+}
+
+// Prefetch loads documents of coll into the cache (whole, with their
+// parts), so later Gets of them decode nothing. Missing ids are skipped.
+func (db *DB) Prefetch(coll string, ids ...string) error {
+	c, err := buckets.Lookup(coll)
+	if err != nil {
+		return err
+	}
+	return db.View(func(t *Tx) error {
+		for _, id := range ids {
+			key, err := txn.Key(c, id)
+			if err != nil {
+				return &EntityError{Op: "prefetch", Collection: coll, ID: id, Field: "id", Err: err}
+			}
+			if _, _, _, err := t.load(c, key, true); err != nil {
+				return &EntityError{Op: "prefetch", Collection: coll, ID: id, Err: err}
+			}
+		}
+		return nil
+	})
+}
+
+// CacheStats reports the document cache's size and hit counts.
+func (db *DB) CacheStats() CacheStats { return db.cache.stats() }
 
 // Delete removes a document and reports whether it existed.
 func (t *Tx) Delete(coll, id string, opts ...Option) (bool, error) {

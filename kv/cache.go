@@ -1,0 +1,154 @@
+package kv
+
+import (
+	"container/list"
+	"encoding/binary"
+	"encoding/json"
+	"sync"
+)
+
+// docCache is an LRU cache of decoded documents bounded in bytes. An entry
+// is valid only for the exact stored record it was decoded from: it keeps
+// the record's length and CRC32C (the last four bytes of every value
+// envelope), and a lookup compares them with the record read in the
+// caller's transaction. Every change of a document, parts included, writes
+// a new record with a new revision, so a stale entry can never be
+// returned; commits also drop the entries of what they changed.
+type docCache struct {
+	mu    sync.Mutex
+	max   int64
+	used  int64
+	ll    *list.List
+	items map[cacheKey]*list.Element
+	hits  uint64
+	miss  uint64
+}
+
+type cacheKey struct {
+	coll, key string
+	header    bool
+}
+
+type cacheEntry struct {
+	k    cacheKey
+	sig  uint64 // record length << 32 | CRC32C
+	rev  uint64
+	doc  any
+	size int64
+}
+
+func newDocCache(max int64) *docCache {
+	return &docCache{max: max, ll: list.New(), items: map[cacheKey]*list.Element{}}
+}
+
+// signature identifies a stored record by its length and checksum.
+func signature(v []byte) uint64 {
+	if len(v) < 4 {
+		return 0
+	}
+	return uint64(len(v))<<32 | uint64(binary.BigEndian.Uint32(v[len(v)-4:]))
+}
+
+// get returns a private copy of the cached document if it was decoded from
+// the record with signature sig.
+func (c *docCache) get(k cacheKey, sig uint64) (any, uint64, bool) {
+	if c == nil || sig == 0 {
+		return nil, 0, false
+	}
+	c.mu.Lock()
+	el, ok := c.items[k]
+	if !ok || el.Value.(*cacheEntry).sig != sig {
+		c.miss++
+		c.mu.Unlock()
+		return nil, 0, false
+	}
+	c.ll.MoveToFront(el)
+	e := el.Value.(*cacheEntry)
+	c.hits++
+	doc, rev := e.doc, e.rev
+	c.mu.Unlock()
+	return deepCopy(doc), rev, true
+}
+
+// put caches a private copy of doc decoded from the record with signature
+// sig; size is its logical size.
+func (c *docCache) put(k cacheKey, sig, rev uint64, doc any, size int64) {
+	if c == nil || sig == 0 || size > c.max/4 {
+		return
+	}
+	doc = deepCopy(doc)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.used -= el.Value.(*cacheEntry).size
+		c.ll.Remove(el)
+	}
+	e := &cacheEntry{k: k, sig: sig, rev: rev, doc: doc, size: size + 256}
+	c.items[k] = c.ll.PushFront(e)
+	c.used += e.size
+	for c.used > c.max && c.ll.Len() > 0 {
+		old := c.ll.Back()
+		oe := old.Value.(*cacheEntry)
+		c.ll.Remove(old)
+		delete(c.items, oe.k)
+		c.used -= oe.size
+	}
+}
+
+// drop removes a document's entries (header and whole).
+func (c *docCache) drop(coll, key string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	for _, h := range []bool{false, true} {
+		k := cacheKey{coll, key, h}
+		if el, ok := c.items[k]; ok {
+			c.used -= el.Value.(*cacheEntry).size
+			c.ll.Remove(el)
+			delete(c.items, k)
+		}
+	}
+	c.mu.Unlock()
+}
+
+// CacheStats reports the document cache.
+type CacheStats struct {
+	Entries int    `json:"entries"`
+	Bytes   int64  `json:"bytes"`
+	Max     int64  `json:"max_bytes"`
+	Hits    uint64 `json:"hits"`
+	Misses  uint64 `json:"misses"`
+}
+
+func (c *docCache) stats() CacheStats {
+	if c == nil {
+		return CacheStats{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return CacheStats{Entries: c.ll.Len(), Bytes: c.used, Max: c.max, Hits: c.hits, Misses: c.miss}
+}
+
+// deepCopy copies a document-model value so callers may change what they
+// get without changing the cache.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = deepCopy(e)
+		}
+		return a
+	case json.Number:
+		return x
+	default:
+		return x // immutable scalars
+	}
+}
