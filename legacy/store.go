@@ -5,7 +5,6 @@ package legacy
 // export file. It is the only part of the package that knows kv.
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,7 +13,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
 )
 
@@ -178,7 +176,7 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 
 // extraKey makes a storage key usable as an extras id (1 to 256 bytes).
 func extraKey(k string) string {
-	if buckets.CheckID(k) == nil {
+	if kv.CheckID(k) == nil {
 		return k
 	}
 	sum := sha256.Sum256([]byte(k))
@@ -186,7 +184,7 @@ func extraKey(k string) string {
 	if len(short) > 180 {
 		short = short[:180]
 	}
-	for len(short) > 0 && buckets.CheckID(short) != nil {
+	for len(short) > 0 && kv.CheckID(short) != nil {
 		short = short[:len(short)-1]
 	}
 	return short + "#" + hex.EncodeToString(sum[:8])
@@ -195,7 +193,7 @@ func extraKey(k string) string {
 // mergeDoc writes doc unless the store holds the same document, or (when
 // newer applies) a newer one.
 func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer bool) error {
-	norm, err := buckets.Normalize(doc)
+	norm, err := kv.Normalize(doc)
 	if err != nil {
 		return fmt.Errorf("%s %q: %w", coll, id, err)
 	}
@@ -227,11 +225,7 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 
 func isNotFound(err error) bool { return err != nil && errorsIs(err, kv.ErrNotFound) }
 
-func sameDoc(a, b any) bool {
-	x, err1 := buckets.MarshalValue(a)
-	y, err2 := buckets.MarshalValue(b)
-	return err1 == nil && err2 == nil && bytes.Equal(x, y)
-}
+func sameDoc(a, b any) bool { return kv.SameValue(a, b) }
 
 // docTime is a document's own modification time in epoch ms (version
 // counts as a tiebreak-free ordering only against the same document, so
@@ -337,7 +331,7 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 				ids = append(ids[:0:0], "legacy-orphan-"+hash[:16])
 			}
 			for _, id := range ids {
-				if buckets.CheckID(id) != nil {
+				if kv.CheckID(id) != nil {
 					continue
 				}
 				d, ok := attach[id]

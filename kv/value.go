@@ -1,0 +1,28 @@
+package kv
+
+import (
+	"bytes"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/secondary"
+)
+
+// CheckID returns an error wrapping ErrInvalidID unless id is a valid
+// document id: 1 to 256 bytes of UTF-8 without NUL.
+func CheckID(id string) error { return buckets.CheckID(id) }
+
+// Normalize converts a JSON-marshalable value into the document model
+// (see Document).
+func Normalize(v any) (any, error) { return buckets.Normalize(v) }
+
+// SameValue reports whether two document-model values are the same JSON
+// value (object key order does not matter).
+func SameValue(a, b any) bool {
+	x, err1 := buckets.MarshalValue(a)
+	y, err2 := buckets.MarshalValue(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// TimestampFields lists the fields of coll that compare as instants in
+// queries (ISO 8601 strings or epoch milliseconds).
+func TimestampFields(coll string) []string { return secondary.TimestampFields(coll) }
