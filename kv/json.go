@@ -59,9 +59,11 @@ func ParseDocuments(data []byte) (docs []any, single bool, err error) {
 		}
 		var v any
 		if err := d.Decode(&v); err != nil {
-			// Decode reports syntax errors relative to the element's start.
+			// The stream decoder's offsets are relative to its buffer;
+			// decode the element alone to locate the error exactly.
 			var se *json.SyntaxError
-			if errors.As(err, &se) {
+			var x any
+			if e2 := json.NewDecoder(bytes.NewReader(data[off:])).Decode(&x); errors.As(e2, &se) {
 				return nil, false, posError(data, off+se.Offset-1, fmt.Sprintf("element %d: %s", i, se.Error()))
 			}
 			return nil, false, syntaxError(data, d.InputOffset(), err)
