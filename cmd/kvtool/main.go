@@ -2,8 +2,15 @@
 // contract and `kvtool --help` for the commands.
 package main
 
-import "os"
+import (
+	"io"
+	"log"
+	"os"
+)
 
 func main() {
+	// Libraries below (Bleve) log recoverable events with the standard
+	// logger; kvtool reports what matters itself.
+	log.SetOutput(io.Discard)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

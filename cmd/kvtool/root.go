@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairnkv/cairn/kv"
@@ -40,6 +41,7 @@ type globals struct {
 	json    bool
 	timeout time.Duration
 	stdin   io.Reader
+	stderr  io.Writer
 }
 
 func defaultDB() string {
@@ -50,7 +52,7 @@ func defaultDB() string {
 }
 
 func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *globals) {
-	g := &globals{stdin: stdin}
+	g := &globals{stdin: stdin, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "kvtool",
 		Short: "Inspect and operate a Cairn store",
@@ -132,17 +134,42 @@ func argsRange(min, max int) cobra.PositionalArgs {
 
 // openRO opens the store read-only; it never creates one.
 func (g *globals) openRO() (*kv.DB, error) {
-	return kv.Open(g.db, &kv.Options{ReadOnly: true, Timeout: g.timeout})
+	return kv.Open(g.db, g.options(&kv.Options{ReadOnly: true}))
 }
 
 // openRW opens the store for writing, creating it if needed.
 func (g *globals) openRW() (*kv.DB, error) {
-	return kv.Open(g.db, &kv.Options{Timeout: g.timeout})
+	return kv.Open(g.db, g.options(&kv.Options{}))
 }
 
 // openExisting opens an existing store for writing; it never creates one.
 func (g *globals) openExisting() (*kv.DB, error) {
-	return kv.Open(g.db, &kv.Options{Timeout: g.timeout, MustExist: true})
+	return kv.Open(g.db, g.options(&kv.Options{MustExist: true}))
+}
+
+// options adds the global flags and a progress bar for long work during
+// open (index backfills, search rebuilds) when stderr is a terminal.
+func (g *globals) options(o *kv.Options) *kv.Options {
+	o.Timeout = g.timeout
+	if g.stderr != nil && isTerminal(g.stderr) {
+		bars := map[string]*progress{}
+		var mu sync.Mutex // the search index reports from its own goroutine
+		o.Progress = func(stage string, done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			b := bars[stage]
+			if b == nil {
+				b = newProgress(g.stderr, stage, total)
+				bars[stage] = b
+			}
+			b.set(done)
+			if done >= total {
+				b.done()
+				delete(bars, stage)
+			}
+		}
+	}
+	return o
 }
 
 // printJSON writes v as indented JSON.
