@@ -3,6 +3,7 @@ package buckets
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -92,7 +93,7 @@ func Normalize(v any) (any, error) { return normalize(v, 0) }
 
 func normalize(v any, depth int) (any, error) {
 	if depth > MaxDepth {
-		return nil, fmt.Errorf("nested deeper than %d levels", MaxDepth)
+		return nil, errTooDeep
 	}
 	switch x := v.(type) {
 	case nil, bool, int64:
@@ -129,7 +130,7 @@ func normalize(v any, depth int) (any, error) {
 			}
 			n, err := normalize(e, depth+1)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", jsonPathKey(k), err)
+				return nil, wrapPath(jsonPathKey(k), err)
 			}
 			out[k] = n
 		}
@@ -139,7 +140,7 @@ func normalize(v any, depth int) (any, error) {
 		for i, e := range x {
 			n, err := normalize(e, depth+1)
 			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
+				return nil, wrapPath(fmt.Sprintf("[%d]", i), err)
 			}
 			out[i] = n
 		}
@@ -532,4 +533,15 @@ func jsonStringSize(s string) int {
 		i += size
 	}
 	return n
+}
+
+// errTooDeep is the nesting error; it is not wrapped in a path at every
+// level (a path a thousand levels long helps nobody).
+var errTooDeep = fmt.Errorf("nested deeper than %d levels", MaxDepth)
+
+func wrapPath(elem string, err error) error {
+	if errors.Is(err, errTooDeep) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", elem, err)
 }

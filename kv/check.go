@@ -25,6 +25,12 @@ type CheckReport struct {
 // report.
 func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	rep := &CheckReport{Problems: []Problem{}}
+	x := db.indexer
+	if x != nil && db.opts.ReadOnly {
+		// On a read-only store bbolt's check loads the freelist, which it
+		// assumes no other transaction is using: keep the indexer out.
+		x.work.Lock()
+	}
 	err := db.View(func(t *Tx) error {
 		tx := t.tx
 		for err := range tx.Check() {
@@ -46,6 +52,9 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		return ctx.Err()
 	})
+	if x != nil && db.opts.ReadOnly {
+		x.work.Unlock()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -467,3 +467,40 @@ func TestFault_restoreCopyFails(t *testing.T) {
 	_ = os.Remove(filler)
 	checkClean(t, db)
 }
+
+// TestFault_crashDebrisCleaned: a process killed during Compact or Restore
+// leaves the durable-replace helper's temporary file
+// (.data.db.compact.tmp-N, .data.db.restore.tmp-N: up to the size of the
+// store each); the next writable Open must remove it, as it removes
+// data.db.compact and data.db.restore.
+func TestFault_crashDebrisCleaned(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	debris := []string{kv.DataFile + ".compact", kv.DataFile + ".restore", "." + kv.DataFile + ".compact.tmp-123456", "." + kv.DataFile + ".restore.tmp-654321"}
+	for _, name := range debris {
+		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, 16384), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err = kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var left []string
+	for _, name := range debris {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			left = append(left, name)
+		}
+	}
+	if len(left) > 0 {
+		skipBug(t, "BUG: Open removes data.db.compact/.restore but not the temporary files .data.db.compact.tmp-N/.data.db.restore.tmp-N a kill during Compact/Restore leaves (kv/schedule.go cleanDebris); they pile up; see report")
+		t.Errorf("crash debris left after open: %v", left)
+	}
+}

@@ -59,7 +59,9 @@ func (db *DB) startIndexer() {
 
 func (x *indexer) run() {
 	defer close(x.done)
+	x.work.Lock()
 	ix, err := x.open()
+	x.work.Unlock()
 	x.mu.Lock()
 	x.mu.ix = ix
 	x.mu.err = err

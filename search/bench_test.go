@@ -80,6 +80,18 @@ func (c *corpus) change(i int) Change {
 	}
 }
 
+// smallChanges returns n short notes (about 300 bytes of text each).
+func (c *corpus) smallChanges(n int) []Change {
+	out := make([]Change, n)
+	for i := range out {
+		out[i] = Change{Collection: "notes", ID: fmt.Sprintf("small-%06d", i), Rev: 1, Body: map[string]any{
+			"content": c.words(30), "summary": c.words(8), "tags": []any{c.words(1)},
+			"timestamp": "2024-03-01T10:00:00.000Z",
+		}}
+	}
+	return out
+}
+
 func (c *corpus) changes(n int) []Change {
 	out := make([]Change, n)
 	for i := range out {
@@ -103,20 +115,42 @@ func buildBench(b *testing.B, dir string, cs []Change) *Index {
 	return ix
 }
 
+// BenchmarkApply_build indexes 10,000 documents in Apply calls of 1000:
+// "mixed" is the corpus of the search benchmarks (sessions, tasks, notes;
+// about 1.6 KB of text a document), "small" short notes of about 300 bytes.
 func BenchmarkApply_build(b *testing.B) {
 	const n = 10_000
-	cs := newCorpus(1).changes(n)
-	b.ResetTimer()
-	start := time.Now()
-	for range b.N {
-		ix := buildBench(b, filepath.Join(b.TempDir(), "s"), cs)
-		b.StopTimer()
-		if err := ix.Close(); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
+	for _, tc := range []struct {
+		name string
+		cs   []Change
+	}{
+		{"mixed", newCorpus(1).changes(n)},
+		{"small", newCorpus(1).smallChanges(n)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var text int
+			for _, c := range tc.cs {
+				_, size := extract(c.Collection, c.Rev, c.Body)
+				text += size
+			}
+			b.ResetTimer()
+			start := time.Now()
+			cpu0, cpuOK := processCPU()
+			for range b.N {
+				ix := buildBench(b, filepath.Join(b.TempDir(), "s"), tc.cs)
+				b.StopTimer()
+				if err := ix.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "docs/s")
+			if cpu1, ok := processCPU(); ok && cpuOK {
+				b.ReportMetric(float64(n*b.N)/(cpu1-cpu0).Seconds(), "docs/cpu-s")
+			}
+			b.ReportMetric(float64(text)/n, "text-B/doc")
+		})
 	}
-	b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "docs/s")
 }
 
 // shared30k is the ~30k document index shared by the search benchmarks, built
@@ -160,32 +194,46 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// BenchmarkSearch_twoWords runs two-word top-20 queries in bands of word
+// frequency (Zipf ranks of the generated vocabulary): "common" words match
+// thousands of the 30k documents, "rare" ones a handful.
 func BenchmarkSearch_twoWords(b *testing.B) {
 	ix, c := searchIndex30k(b)
-	// Two words of middling frequency (ranks 20..400), so that queries
-	// match tens to thousands of documents.
-	var queries []string
-	for i := range 200 {
-		queries = append(queries, c.vocab[20+i]+" "+c.vocab[40+(i*7)%360])
+	bands := []struct {
+		name   string
+		r1, r2 int
+	}{
+		{"common", 20, 40},
+		{"medium", 100, 300},
+		{"uncommon", 300, 1000},
+		{"rare", 1000, 3000},
 	}
-	ctx := context.Background()
-	durs := make([]time.Duration, 0, b.N)
-	var hits uint64
-	b.ResetTimer()
-	for i := range b.N {
-		t0 := time.Now()
-		r, err := ix.Search(ctx, queries[i%len(queries)], SearchOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		durs = append(durs, time.Since(t0))
-		hits += r.Total
+	for _, band := range bands {
+		b.Run(band.name, func(b *testing.B) {
+			var queries []string
+			for i := range 200 {
+				queries = append(queries, c.vocab[band.r1+i%50]+" "+c.vocab[band.r2+(i*7)%50])
+			}
+			ctx := context.Background()
+			durs := make([]time.Duration, 0, b.N)
+			var hits uint64
+			b.ResetTimer()
+			for i := range b.N {
+				t0 := time.Now()
+				r, err := ix.Search(ctx, queries[i%len(queries)], SearchOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				durs = append(durs, time.Since(t0))
+				hits += r.Total
+			}
+			b.StopTimer()
+			slices.Sort(durs)
+			b.ReportMetric(float64(durs[len(durs)/2].Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(durs[len(durs)*99/100].Nanoseconds()), "p99-ns")
+			b.ReportMetric(float64(hits)/float64(b.N), "matches/op")
+		})
 	}
-	b.StopTimer()
-	slices.Sort(durs)
-	b.ReportMetric(float64(durs[len(durs)/2].Nanoseconds()), "p50-ns")
-	b.ReportMetric(float64(durs[len(durs)*99/100].Nanoseconds()), "p99-ns")
-	b.ReportMetric(float64(hits)/float64(b.N), "matches/op")
 }
 
 func BenchmarkSearch_twoWordsHighlight(b *testing.B) {
@@ -193,7 +241,7 @@ func BenchmarkSearch_twoWordsHighlight(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
-		q := c.vocab[20+i%200] + " " + c.vocab[40+(i*7)%360]
+		q := c.vocab[100+i%50] + " " + c.vocab[300+(i*7)%50]
 		if _, err := ix.Search(ctx, q, SearchOptions{Highlight: true}); err != nil {
 			b.Fatal(err)
 		}

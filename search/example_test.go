@@ -27,7 +27,7 @@ func Example() {
 	// Feed two changes from the change log, ending at sequence 2.
 	err = ix.Apply([]search.Change{
 		{Collection: "notes", ID: "n1", Rev: 1, Body: map[string]any{
-			"content": "Planning meeting with the design team", "tags": []any{"work"},
+			"content": "Planning meeting with the design team",
 		}},
 		{Collection: "tasks", ID: "t1", Rev: 1, Body: map[string]any{
 			"title": "Book a room for the meetings",
@@ -52,7 +52,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(r.Hits[0].ID, r.Hits[0].Fragments["body"])
+	fmt.Println(r.Hits[0].ID, r.Hits[0].Fragments["text"])
 	fmt.Println("last applied:", ix.LastApplied())
 	// Output:
 	// rebuilt: true last applied: 0

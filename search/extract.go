@@ -91,16 +91,21 @@ func extract(collection string, rev uint64, body map[string]any) (doc map[string
 		fieldCollection: collection,
 		fieldRev:        strconv.FormatUint(rev, 10),
 	}
+	text := make([]string, 0, 1+len(x.body)+len(x.tagVals))
 	if x.nameVal != "" {
 		doc[fieldName] = x.nameVal
 		doc[fieldNameKW] = x.nameVal
+		text = append(text, x.nameVal)
 	}
-	if len(x.body) > 0 {
-		doc[fieldBody] = x.body
-	}
+	text = append(text, x.body...)
 	if len(x.tagVals) > 0 {
-		doc[fieldTags] = x.tagVals
 		doc[fieldTagsKW] = x.tagVals
+		text = append(text, x.tagVals...)
+	}
+	if len(text) > 0 {
+		// One string, not an array: Bleve's highlighter takes fragments of
+		// different array elements for overlapping and keeps only one.
+		doc[fieldText] = strings.Join(text, "\n")
 	}
 	for k, t := range x.times {
 		doc[k] = t

@@ -1,12 +1,18 @@
 package search
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/registry"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -18,13 +24,9 @@ const (
 	MaxQueryTerms = 32     // more distinct words fail with ErrQueryTooLong
 )
 
-// Field boosts: a word in the name or title counts more than one in a tag,
-// which counts more than one in the body.
-const (
-	boostName = 2.0
-	boostTags = 1.5
-	boostBody = 1.0
-)
+// boostName weighs a query word found in the name or title, on top of its
+// weight in the text.
+const boostName = 1.0
 
 // SearchOptions narrow and page a search. The zero value searches every
 // collection and returns the DefaultLimit best hits.
@@ -40,8 +42,10 @@ type Hit struct {
 	Collection string
 	ID         string
 	Score      float64
-	// Fragments maps a field ("name", "body", "tags") to excerpts with the
-	// matched words wrapped in <mark></mark>. Nil unless Highlight was asked.
+	// Fragments maps a field to up to 3 excerpts, best first, with the
+	// matched words wrapped in <mark></mark>. All text is in one field,
+	// "text" (name, then body, then tags, one per line). Nil unless
+	// Highlight was asked, or if the document changed since the search.
 	Fragments map[string][]string
 }
 
@@ -56,11 +60,12 @@ type Result struct {
 // text is plain words, not a query language: it is analysed like the
 // indexed text (Unicode words, lower case, English stop words dropped,
 // Porter stemming, so "meetings" finds "meeting") and every resulting word
-// must occur in the document, in any of its text fields (name, body, tags).
-// Punctuation such as ':' or '"' is only a separator; no text can make the
-// query fail to parse. Text with no searchable word fails with
-// ErrEmptyQuery. Scores are Bleve's tf-idf, a word in the name weighing
-// double; ties are broken by collection/id so pages are stable.
+// must occur in the document's text. Punctuation such as ':' or '"' is only
+// a separator; no text can make the query fail to parse. Text with no
+// searchable word fails with ErrEmptyQuery, more than MaxQueryTerms words or
+// MaxQueryBytes bytes with ErrQueryTooLong. Scores are Bleve's tf-idf, raised
+// when words are also in the name or title; ties are broken by
+// collection/id, so pages are stable for a given index state.
 func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (res Result, err error) {
 	if opts.Limit < 0 || opts.Offset < 0 {
 		return Result{}, fmt.Errorf("%w: limit %d, offset %d", ErrBadOptions, opts.Limit, opts.Offset)
@@ -83,22 +88,18 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (r
 	}
 	defer guard("search", &err)
 
-	q, err := textQuery(ix.mu.analyzer, text)
+	q, err := buildQuery(ix.mu.analyzer, text, opts.Collections, true)
 	if err != nil {
 		return Result{}, err
 	}
-	if len(opts.Collections) > 0 {
-		q = filterCollections(q, opts.Collections)
-	}
-	req := bleve.NewSearchRequestOptions(q, limit, opts.Offset, false)
-	req.SortBy([]string{"-_score", "_id"})
-	if opts.Highlight {
-		req.Highlight = bleve.NewHighlight()
-		req.Highlight.Fields = []string{fieldName, fieldBody, fieldTags}
-	}
-	sr, err := ix.mu.bi.SearchInContext(ctx, req)
+	sr, err := ix.searchSorted(ctx, q, opts.Offset, limit, opts.Highlight)
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %q: %w", text, err)
+	}
+	if opts.Highlight {
+		if err := ix.highlightLocked(sr.Hits); err != nil {
+			return Result{}, fmt.Errorf("search: %q: highlight: %w", text, err)
+		}
 	}
 	res.Total = sr.Total
 	res.Hits = make([]Hit, 0, len(sr.Hits))
@@ -111,6 +112,94 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (r
 		res.Hits = append(res.Hits, hit)
 	}
 	return res, nil
+}
+
+// fastPathMax bounds offset+limit for the fast path of searchSorted.
+const fastPathMax = 1000
+
+// forceSlowPath makes searchSorted always sort by score and id in Bleve
+// (tests compare both paths).
+var forceSlowPath = false
+
+// searchSorted returns the hits offset..offset+limit of q ordered by score
+// descending, then document id ascending.
+//
+// Sorting by _id in Bleve loads the id of every candidate and costs several
+// times the search itself on common words. So the fast path asks Bleve for
+// the top offset+limit+1 by score alone and sorts those by score and id
+// itself; that is exactly the full order unless the score at the cut is
+// tied (hit offset+limit scores the same as the one before it), in which
+// case, or for deep pages, Bleve sorts by score and _id.
+func (ix *Index) searchSorted(ctx context.Context, q query.Query, offset, limit int, highlight bool) (*bleve.SearchResult, error) {
+	newReq := func(size, from int) *bleve.SearchRequest {
+		req := bleve.NewSearchRequestOptions(q, size, from, false)
+		req.IncludeLocations = highlight // highlightLocked needs them
+		return req
+	}
+	if n := offset + limit; n <= fastPathMax && !forceSlowPath {
+		sr, err := ix.mu.bi.SearchInContext(ctx, newReq(n+1, 0))
+		if err != nil {
+			return nil, err
+		}
+		hits := sr.Hits
+		if len(hits) <= n || hits[n].Score != hits[n-1].Score {
+			hits = hits[:min(n, len(hits))]
+			slices.SortStableFunc(hits, func(a, b *search.DocumentMatch) int {
+				if a.Score != b.Score {
+					return cmp.Compare(b.Score, a.Score)
+				}
+				return strings.Compare(a.ID, b.ID)
+			})
+			sr.Hits = hits[min(offset, len(hits)):]
+			return sr, nil
+		}
+	}
+	req := newReq(limit, offset)
+	req.SortBy([]string{"-_score", "_id"})
+	return ix.mu.bi.SearchInContext(ctx, req)
+}
+
+// maxFragments is the most excerpts returned per hit.
+const maxFragments = 3
+
+// highlightLocked fills the Fragments of hits (searched with their term
+// locations) with Bleve's HTML highlighter: up to maxFragments excerpts of
+// the text field, best first. Bleve's own request-level highlighting gives
+// one excerpt per field, and all text is in one field. A document changed
+// or deleted since the search gets no fragments. The caller holds mu.
+func (ix *Index) highlightLocked(hits search.DocumentMatchCollection) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	h, err := registry.NewCache().HighlighterNamed(html.Name)
+	if err != nil {
+		return err
+	}
+	adv, err := ix.mu.bi.Advanced()
+	if err != nil {
+		return err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return err
+	}
+	for _, hit := range hits {
+		hit.Fragments = nil
+		doc, err := r.Document(hit.ID)
+		if err != nil {
+			return errors.Join(err, r.Close())
+		}
+		if doc == nil {
+			continue
+		}
+		func() {
+			defer func() { _ = recover() }() // a document changed since the search: no excerpt
+			if f := h.BestFragmentsInField(hit, doc, fieldText, maxFragments); len(f) > 0 {
+				hit.Fragments = search.FieldFragmentMap{fieldText: f}
+			}
+		}()
+	}
+	return r.Close()
 }
 
 // matchIDsPage is the page size MatchIDs reads with.
@@ -130,11 +219,10 @@ func (ix *Index) MatchIDs(ctx context.Context, collection, text string) (ids map
 	}
 	defer guard("match ids", &err)
 
-	q, err := textQuery(ix.mu.analyzer, text)
+	q, err := buildQuery(ix.mu.analyzer, text, []string{collection}, false)
 	if err != nil {
 		return nil, err
 	}
-	q = filterCollections(q, []string{collection})
 	prefix := collection + "/"
 	ids = make(map[string]struct{})
 	var after string
@@ -159,9 +247,11 @@ func (ix *Index) MatchIDs(ctx context.Context, collection, text string) (ids map
 	}
 }
 
-// textQuery turns plain text into a conjunction, one clause a distinct
-// analysed word, each clause a disjunction of the word in name, body, tags.
-func textQuery(a analysis.Analyzer, text string) (query.Query, error) {
+// buildQuery turns plain text into a Bleve query: every distinct analysed
+// word must be in the text field (a conjunction of term queries); when
+// scored, words found in the name add to the score (an optional
+// disjunction); collections, if any, filter without scoring.
+func buildQuery(a analysis.Analyzer, text string, collections []string, scored bool) (query.Query, error) {
 	if len(text) > MaxQueryBytes {
 		return nil, fmt.Errorf("%w: %d bytes (max %d)", ErrQueryTooLong, len(text), MaxQueryBytes)
 	}
@@ -182,18 +272,29 @@ func textQuery(a analysis.Analyzer, text string) (query.Query, error) {
 	if len(terms) > MaxQueryTerms {
 		return nil, fmt.Errorf("%w: %d words (max %d)", ErrQueryTooLong, len(terms), MaxQueryTerms)
 	}
-	clauses := make([]query.Query, 0, len(terms))
+	must := make([]query.Query, 0, len(terms))
 	for _, t := range terms {
-		clauses = append(clauses, bleve.NewDisjunctionQuery(
-			termQuery(fieldName, t, boostName),
-			termQuery(fieldBody, t, boostBody),
-			termQuery(fieldTags, t, boostTags),
-		))
+		must = append(must, termQuery(fieldText, t, 1))
 	}
-	if len(clauses) == 1 {
-		return clauses[0], nil
+	b := bleve.NewBooleanQuery()
+	b.AddMust(must...)
+	if scored {
+		should := make([]query.Query, 0, len(terms))
+		for _, t := range terms {
+			should = append(should, termQuery(fieldName, t, boostName))
+		}
+		b.AddShould(should...)
 	}
-	return bleve.NewConjunctionQuery(clauses...), nil
+	if len(collections) == 1 {
+		b.AddFilter(termQuery(fieldCollection, collections[0], 1))
+	} else if len(collections) > 1 {
+		d := bleve.NewDisjunctionQuery()
+		for _, c := range collections {
+			d.AddQuery(termQuery(fieldCollection, c, 1))
+		}
+		b.AddFilter(d)
+	}
+	return b, nil
 }
 
 func termQuery(field, term string, boost float64) query.Query {
@@ -201,23 +302,4 @@ func termQuery(field, term string, boost float64) query.Query {
 	q.SetField(field)
 	q.SetBoost(boost)
 	return q
-}
-
-// filterCollections keeps the documents of q in one of collections, without
-// changing their scores.
-func filterCollections(q query.Query, collections []string) query.Query {
-	var f query.Query
-	if len(collections) == 1 {
-		f = termQuery(fieldCollection, collections[0], 1)
-	} else {
-		d := bleve.NewDisjunctionQuery()
-		for _, c := range collections {
-			d.AddQuery(termQuery(fieldCollection, c, 1))
-		}
-		f = d
-	}
-	b := bleve.NewBooleanQuery()
-	b.AddMust(q)
-	b.AddFilter(f)
-	return b
 }

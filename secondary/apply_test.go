@@ -2,6 +2,7 @@ package secondary
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -162,6 +163,16 @@ func TestVerify_tampered(t *testing.T) {
 func TestSync_noChange(t *testing.T) {
 	s := openStore(t)
 	s.put("tasks", "t1", map[string]any{"status": "todo"})
+	// Sync on a synced store reads no document: it succeeds even when
+	// the primary record is damaged.
+	var good []byte
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(buckets.PrimaryBucket("tasks"))
+		good = bytes.Clone(b.Get([]byte("t1")))
+		return b.Put([]byte("t1"), []byte("garbage"))
+	}); err != nil {
+		t.Fatal(err)
+	}
 	var changed []string
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
@@ -169,6 +180,11 @@ func TestSync_noChange(t *testing.T) {
 		return err
 	}); err != nil || changed != nil {
 		t.Fatalf("Sync on a synced store: %v, %v", changed, err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(buckets.PrimaryBucket("tasks")).Put([]byte("t1"), good)
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		need, err := SyncNeeded(tx)
@@ -254,5 +270,68 @@ func TestNoteTitle(t *testing.T) {
 	}
 	if got := NoteTitle(map[string]any{"content": "  ", "summary": "From summary"}); got != "From summary" {
 		t.Errorf("fallback to summary: %q", got)
+	}
+}
+
+// TestApply_extrasAndSingletons: extras get metadata (id, rev, size) and
+// can be listed and queried; singletons get nothing.
+func TestApply_extrasAndSingletons(t *testing.T) {
+	s := openStore(t)
+	s.put("extras", "capture-review-jobs", mustNormalize(t, []any{1, 2}))
+	s.put("extras", "flags", mustNormalize(t, map[string]any{"beta": true}))
+	s.put("settings", "settings", mustNormalize(t, map[string]any{"theme": "dark"}))
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(buckets.MetaBucket("settings")) != nil {
+			t.Error("Apply made a metadata bucket for a singleton")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ids, total, ex, err := s.run(Query{Collection: "extras"})
+	if err != nil || !slices.Equal(ids, []string{"capture-review-jobs", "flags"}) || total != 2 || ex.Plan != "id-order" {
+		t.Errorf("list extras: %v %d %+v %v", ids, total, ex, err)
+	}
+	ids, _, _, err = s.run(Query{Collection: "extras", Filters: []Filter{{Field: "beta", Op: OpEq, Value: true}}})
+	if err != nil || !slices.Equal(ids, []string{"flags"}) {
+		t.Errorf("extras beta=true: %v %v", ids, err)
+	}
+	s.delete("extras", "flags")
+	if n, _, _, _ := s.run(Query{Collection: "extras", Count: true}); n != nil {
+		t.Errorf("count returned ids %v", n)
+	}
+}
+
+// TestRun_corrupt: a damaged primary record or metadata entry is an error
+// naming where, never a silent miss; Verify reports it as unreadable.
+func TestRun_corrupt(t *testing.T) {
+	s := openStore(t)
+	s.put("tasks", "t1", map[string]any{"status": "todo", "note": "x"})
+	s.put("tasks", "t2", map[string]any{"status": "done", "note": "y"})
+	var good []byte
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(buckets.PrimaryBucket("tasks"))
+		good = bytes.Clone(b.Get([]byte("t2")))
+		bad := bytes.Clone(good)
+		bad[len(bad)/2] ^= 0xFF
+		return b.Put([]byte("t2"), bad)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err := s.run(Query{Collection: "tasks", Filters: []Filter{{Field: "note", Op: OpEq, Value: "y"}}})
+	if !errors.Is(err, buckets.ErrCorrupt) || !strings.Contains(err.Error(), "t2") {
+		t.Errorf("full scan over a damaged record: %v, want ErrCorrupt naming t2", err)
+	}
+	found := false
+	for _, p := range s.verify() {
+		found = found || (p.Kind == "unreadable" && p.ID == "t2")
+	}
+	if !found {
+		t.Error("Verify does not report the damaged record")
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(buckets.PrimaryBucket("tasks")).Put([]byte("t2"), good)
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

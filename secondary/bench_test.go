@@ -77,7 +77,7 @@ var bench struct {
 }
 
 // benchDB builds the benchmark store once per test binary.
-func benchDB(b *testing.B) *bolt.DB {
+func benchDB(tb testing.TB) *bolt.DB {
 	bench.once.Do(func() {
 		bench.dir, bench.err = os.MkdirTemp("", "cairn-secondary-bench")
 		if bench.err != nil {
@@ -87,7 +87,7 @@ func benchDB(b *testing.B) *bolt.DB {
 		if bench.err != nil {
 			return
 		}
-		s := &testStore{tb: b, db: bench.db}
+		s := &testStore{tb: tb, db: bench.db}
 		r := rand.New(rand.NewPCG(1, 2))
 		bench.err = bench.db.Update(func(tx *bolt.Tx) error {
 			_, err := Sync(tx, nil)
@@ -109,7 +109,7 @@ func benchDB(b *testing.B) *bolt.DB {
 		}
 	})
 	if bench.err != nil {
-		b.Fatal(bench.err)
+		tb.Fatal(bench.err)
 	}
 	return bench.db
 }
@@ -156,6 +156,7 @@ func BenchmarkQuery(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				var ex Explain
 				var n int
+				cpu0 := cpuTime()
 				for b.Loop() {
 					if err := db.View(func(tx *bolt.Tx) error {
 						ids, _, e, err := run(tx, bq.q, nil, force)
@@ -164,6 +165,9 @@ func BenchmarkQuery(b *testing.B) {
 					}); err != nil {
 						b.Fatal(err)
 					}
+				}
+				if cpu := cpuTime() - cpu0; cpu > 0 {
+					b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 				}
 				b.ReportMetric(float64(n), "ids")
 				b.ReportMetric(float64(ex.Scanned), "keys")
@@ -180,10 +184,10 @@ func BenchmarkQuery(b *testing.B) {
 // benchmark query returns the same ids planned and fully scanned (skipped
 // with -short).
 func TestBenchQueries_equivalent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 10,000-session store")
+	if testing.Short() || raceEnabled {
+		t.Skip("builds a 10,000-session store (skipped with -short and -race)")
 	}
-	db := benchDB(&testing.B{})
+	db := benchDB(t)
 	for _, bq := range benchQueries {
 		if err := db.View(func(tx *bolt.Tx) error {
 			a, _, ex, err := run(tx, bq.q, nil, "")
@@ -201,5 +205,50 @@ func TestBenchQueries_equivalent(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkApply measures Apply for an update of a session header that
+// changes its status, one tag and its end time (inside one transaction per
+// iteration, without commit).
+func BenchmarkApply(b *testing.B) {
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "data.db"), 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	r := rand.New(rand.NewPCG(5, 6))
+	docs := make([]any, 64)
+	for i := range docs {
+		docs[i], _ = buckets.Normalize(benchSession(r, i))
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		if _, err := Sync(tx, nil); err != nil {
+			return err
+		}
+		for i, d := range docs {
+			if err := Apply(tx, "sessions", fmt.Sprintf("s%d", i), nil, &DocState{Doc: d, Rev: 1, Size: 2000}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	tx, err := db.Begin(true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	i := 0
+	for b.Loop() {
+		j := i % len(docs)
+		old := &DocState{Doc: docs[j], Rev: 1, Size: 2000}
+		next := docs[(j+1)%len(docs)]
+		if err := Apply(tx, "sessions", fmt.Sprintf("s%d", j), old, &DocState{Doc: next, Rev: 2, Size: 2000}); err != nil {
+			b.Fatal(err)
+		}
+		docs[j] = next
+		i++
 	}
 }

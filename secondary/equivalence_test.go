@@ -13,7 +13,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var equivQueries = flag.Int("equiv.queries", 150, "random queries per phase of TestRun_equivalence (4 phases)")
+var (
+	equivQueries = flag.Int("equiv.queries", 150, "random queries per phase of TestRun_equivalence (4 phases)")
+	equivSeed    = flag.Uint64("equiv.seed", 20251126, "seed of TestRun_equivalence")
+)
 
 // gen makes random documents and queries over a small shared vocabulary so
 // that filters match often, sort keys tie, and every value type meets every
@@ -205,23 +208,34 @@ func checkQueries(t *testing.T, s *testStore, g *gen, m model, n int, phase stri
 	for i := range n {
 		coll := equivColls[i%len(equivColls)]
 		q := g.query(coll, m.ids(coll))
-		ids, total, ex, err := s.run(q)
-		if err != nil {
-			t.Fatalf("%s: query %+v: %v", phase, q, err)
-		}
-		plans[ex.Plan]++
 		want, wantTotal := naiveRun(q, m[coll])
-		if q.Count {
-			if total != wantTotal || ids != nil {
-				t.Fatalf("%s: count query %+v: got %d (ids %v), want %d\nexplain %+v", phase, q, total, ids, wantTotal, ex)
+		// The planner's choice, then (every other query) every other
+		// candidate plan forced.
+		forces := []string{""}
+		if i%2 == 0 {
+			forces = append(forces, "index-order", "index-range", "index-intersection", "id-set", "metadata-scan", "full-scan")
+		}
+		for _, force := range forces {
+			ids, total, ex, err := s.runForced(q, force)
+			if err != nil {
+				t.Fatalf("%s: query %+v: %v", phase, q, err)
 			}
-			continue
-		}
-		if !slices.Equal(ids, want) && !(len(ids) == 0 && len(want) == 0) {
-			t.Fatalf("%s: query %+v\n got  %q\n want %q\nexplain %+v", phase, q, ids, want, ex)
-		}
-		if total != -1 && total != wantTotal {
-			t.Fatalf("%s: query %+v: total %d, want %d (explain %+v)", phase, q, total, wantTotal, ex)
+			if force != "" && ex.Plan != force {
+				continue // not a candidate for this query
+			}
+			plans[ex.Plan]++
+			if q.Count {
+				if total != wantTotal || ids != nil {
+					t.Fatalf("%s: count query %+v: got %d (ids %v), want %d\nexplain %+v", phase, q, total, ids, wantTotal, ex)
+				}
+				continue
+			}
+			if !slices.Equal(ids, want) && !(len(ids) == 0 && len(want) == 0) {
+				t.Fatalf("%s: query %+v\n got  %q\n want %q\nexplain %+v", phase, q, ids, want, ex)
+			}
+			if total != -1 && total != wantTotal {
+				t.Fatalf("%s: query %+v: total %d, want %d (explain %+v)", phase, q, total, wantTotal, ex)
+			}
 		}
 	}
 }
@@ -231,7 +245,7 @@ func checkQueries(t *testing.T, s *testStore, g *gen, m model, n int, phase stri
 // order; after creates, after random updates and deletes, after Rebuild,
 // and after a Sync-triggered backfill.
 func TestRun_equivalence(t *testing.T) {
-	seed := uint64(20251126)
+	seed := *equivSeed
 	g := &gen{r: rand.New(rand.NewPCG(seed, seed))}
 	s := openStore(t)
 	m := model{}

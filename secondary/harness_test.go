@@ -195,9 +195,15 @@ func (s *testStore) delete(coll, id string) {
 
 // run runs q in a read transaction.
 func (s *testStore) run(q Query) (ids []string, total int, ex Explain, err error) {
+	return s.runForced(q, "")
+}
+
+// runForced runs q with the plan kind force when it is one of the
+// candidates (see run).
+func (s *testStore) runForced(q Query, force string) (ids []string, total int, ex Explain, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		ids, total, ex, err = Run(tx, q, &txLoader{tx: tx, coll: q.Collection})
+		ids, total, ex, err = run(tx, q, &txLoader{tx: tx, coll: q.Collection}, force)
 		return err
 	})
 	return
@@ -212,25 +218,20 @@ func mustLookup(coll string) *buckets.Collection {
 }
 
 // txLoader is the test Loader: headers from primary records, parts from
-// the parts bucket. coll "" makes it follow the collection Verify asks
-// about (set per call through collFor).
+// the parts bucket.
 type txLoader struct {
 	tx   *bolt.Tx
 	coll string
 }
 
-func (l *txLoader) collection(id string) (string, error) {
-	if l.coll != "" {
-		return l.coll, nil
+// ForCollection makes txLoader a CollectionLoader for Verify.
+func (l *txLoader) ForCollection(coll string) Loader { return &txLoader{tx: l.tx, coll: coll} }
+
+func (l *txLoader) collection(string) (string, error) {
+	if l.coll == "" {
+		return "", errors.New("txLoader: no collection")
 	}
-	// Verify calls Header for each collection in turn; find the one
-	// holding id. Ids are unique across collections in these tests.
-	for _, c := range buckets.CollectionNames() {
-		if b := l.tx.Bucket(buckets.PrimaryBucket(c)); b != nil && b.Get([]byte(id)) != nil {
-			return c, nil
-		}
-	}
-	return "", errors.New("no such id")
+	return l.coll, nil
 }
 
 func (l *txLoader) Header(id string) (map[string]any, error) {

@@ -57,3 +57,18 @@ func TestRanges(t *testing.T) {
 		t.Errorf("normalize merges overlapping ranges: %v", got)
 	}
 }
+
+// FuzzSplitKey checks splitKey agrees with buckets.SplitIndexKey on any
+// bytes it accepts.
+func FuzzSplitKey(f *testing.F) {
+	f.Add(buckets.IndexKey(buckets.IndexString("a\x00b"), "id"))
+	f.Add(buckets.IndexKey(buckets.IndexTime(5), "x"))
+	f.Add([]byte{0x20, 0, 0xFF, 0, 1, 'z'})
+	f.Fuzz(func(t *testing.T, k []byte) {
+		wv, wid, err := buckets.SplitIndexKey(k)
+		gv, gid, ok := splitKey(k)
+		if err == nil && (!ok || !bytes.Equal(wv, gv) || wid != string(gid)) {
+			t.Fatalf("key %x: splitKey %x %q %v, SplitIndexKey %x %q", k, gv, gid, ok, wv, wid)
+		}
+	})
+}

@@ -1,10 +1,7 @@
 package secondary
 
 import (
-	"bytes"
-	"container/heap"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -138,7 +135,7 @@ func (e *engine) load(id string) (any, error) {
 		}
 		return d, nil
 	}
-	if e.l != nil {
+	if e.l != nil && e.coll.Kind != buckets.KindExtras { // extras need not be objects
 		e.ex.DocsRead++
 		d, err := e.l.Header(id)
 		if d == nil || err != nil {
@@ -190,131 +187,6 @@ func (e *engine) matchDoc(doc any) bool {
 	return true
 }
 
-// hit is one match with its sort key.
-type hit struct {
-	id  string
-	key scalar
-	has bool
-}
-
-// result collects matches: all of them, or the best offset+limit in a
-// bounded heap.
-type result struct {
-	sort    bool
-	desc    bool
-	k       int // offset+limit, 0: unbounded
-	offset  int
-	limit   int
-	hits    hitHeap
-	ordered []string // matches already in final order (ordered plans)
-	matched int
-	stopped bool // stopped before seeing every match
-}
-
-func (e *engine) newResult() *result {
-	r := &result{sort: e.sort != nil, desc: e.q.Desc, offset: e.q.Offset, limit: e.q.Limit}
-	if e.q.Limit > 0 && !e.q.Count {
-		r.k = e.q.Offset + e.q.Limit
-	}
-	r.hits.r = r
-	return r
-}
-
-func (r *result) less(a, b *hit) bool { return r.compare(a, b) < 0 }
-
-func (r *result) compare(a, b *hit) int {
-	if r.sort {
-		switch {
-		case a.has && !b.has:
-			return -1
-		case !a.has && b.has:
-			return 1
-		case a.has && b.has:
-			c := compareScalar(a.key, b.key)
-			if r.desc {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
-		}
-	}
-	return strings.Compare(a.id, b.id)
-}
-
-// add records a match found out of order.
-func (r *result) add(h hit) {
-	r.matched++
-	if r.k == 0 {
-		r.hits.h = append(r.hits.h, h)
-		return
-	}
-	if len(r.hits.h) < r.k {
-		heap.Push(&r.hits, h)
-		return
-	}
-	if r.less(&h, &r.hits.h[0]) {
-		r.hits.h[0] = h
-		heap.Fix(&r.hits, 0)
-	}
-}
-
-// emit records the next match of an ordered plan; it reports false when no
-// more are needed.
-func (r *result) emit(id string) bool {
-	r.matched++
-	if r.matched > r.offset && (r.limit == 0 || len(r.ordered) < r.limit) {
-		r.ordered = append(r.ordered, id)
-	}
-	if r.k > 0 && r.matched >= r.k {
-		r.stopped = true
-		return false
-	}
-	return true
-}
-
-func (r *result) done() bool { return r.k > 0 && r.matched >= r.k && r.stopped }
-
-func (r *result) finish() ([]string, int) {
-	total := r.matched
-	if r.stopped {
-		total = -1
-	}
-	if r.ordered != nil || len(r.hits.h) == 0 {
-		return r.ordered, total
-	}
-	hs := r.hits.h
-	slices.SortFunc(hs, func(a, b hit) int { return r.compare(&a, &b) })
-	if r.offset >= len(hs) {
-		return []string{}, total
-	}
-	hs = hs[r.offset:]
-	if r.limit > 0 && len(hs) > r.limit {
-		hs = hs[:r.limit]
-	}
-	ids := make([]string, len(hs))
-	for i := range hs {
-		ids[i] = hs[i].id
-	}
-	return ids, total
-}
-
-// hitHeap is a max-heap: the worst kept hit on top.
-type hitHeap struct {
-	h []hit
-	r *result
-}
-
-func (h *hitHeap) Len() int           { return len(h.h) }
-func (h *hitHeap) Less(i, j int) bool { return h.r.less(&h.h[j], &h.h[i]) }
-func (h *hitHeap) Swap(i, j int)      { h.h[i], h.h[j] = h.h[j], h.h[i] }
-func (h *hitHeap) Push(x any)         { h.h = append(h.h, x.(hit)) }
-func (h *hitHeap) Pop() any {
-	x := h.h[len(h.h)-1]
-	h.h = h.h[:len(h.h)-1]
-	return x
-}
-
 // record adds a match, with its sort key when sorting.
 func (e *engine) record(r *result, id string, doc any) {
 	h := hit{id: id}
@@ -342,8 +214,8 @@ func (e *engine) runIDOrder(r *result) error {
 	return nil
 }
 
-// ordered reports whether matches are found in final order by a scan (id
-// order without a sort).
+// idOrdered reports whether candidates checked in id order are matches in
+// final order (no sort).
 func (e *engine) idOrdered() bool { return e.sort == nil }
 
 // runScan reads every metadata entry or document in id order.
@@ -442,35 +314,36 @@ func (e *engine) walkIDs(u *indexUse, desc bool, fn func(val, id []byte) bool) e
 	return nil
 }
 
+// idFilter answers set membership for an id.
+type idFilter interface{ has(id []byte) bool }
+
+type restrictSet map[string]struct{}
+
+func (r restrictSet) has(id []byte) bool { _, ok := r[string(id)]; return ok }
+
 // buildSet reads the ids of u (the Restrict ids for a restrict use), only
-// those within within if it is not nil.
-func (e *engine) buildSet(u *indexUse, within map[string]struct{}) (map[string]struct{}, error) {
+// those within within if it is not nil, sorted.
+func (e *engine) buildSet(u *indexUse, within idFilter) (*idSet, error) {
+	out := &idSet{}
 	if u.restrict {
-		if within == nil {
-			return e.q.Restrict, nil
-		}
-		out := make(map[string]struct{}, min(len(within), len(e.q.Restrict)))
-		for id := range within {
-			if _, ok := e.q.Restrict[id]; ok {
-				out[id] = struct{}{}
+		for id := range e.q.Restrict {
+			if within == nil || within.has([]byte(id)) {
+				out.add([]byte(id))
 			}
 		}
+		out.sortUnique()
 		return out, nil
 	}
-	size := u.est + 1
-	if within != nil {
-		size = min(size, len(within))
-	}
-	out := make(map[string]struct{}, min(size, 1<<16))
+	n := min(u.est+1, 1<<16)
+	out.ends = make([]int32, 0, n)
+	out.buf = make([]byte, 0, n*24)
 	err := e.walkIDs(u, false, func(_, id []byte) bool {
-		if within != nil {
-			if _, ok := within[string(id)]; !ok {
-				return true
-			}
+		if within == nil || within.has(id) {
+			out.add(id)
 		}
-		out[string(id)] = struct{}{}
 		return true
 	})
+	out.sortUnique()
 	return out, err
 }
 
@@ -486,12 +359,8 @@ func (e *engine) runSets(r *result, p plan) error {
 			return err
 		}
 	}
-	cands := make([]string, 0, len(set))
-	for id := range set {
-		cands = append(cands, id)
-	}
-	slices.Sort(cands)
-	for _, id := range cands {
+	for i := range set.len() {
+		id := string(set.at(i))
 		ok, doc, err := e.check(id)
 		if err != nil {
 			return err
@@ -506,168 +375,6 @@ func (e *engine) runSets(r *result, p plan) error {
 			continue
 		}
 		e.record(r, id, doc)
-	}
-	return nil
-}
-
-// ostate is what the index-order walk knows of one id.
-type ostate struct {
-	done  bool // emitted or rejected
-	match bool
-	has   bool
-	key   scalar
-	enc   []byte // encoding of key
-}
-
-// runIndexOrder walks the sort field's index in order; see the package
-// documentation for how ties, arrays and missing sort fields are handled.
-func (e *engine) runIndexOrder(r *result, p plan) error {
-	var sets []map[string]struct{}
-	for _, u := range p.sets {
-		s, err := e.buildSet(u, nil)
-		if err != nil {
-			return err
-		}
-		sets = append(sets, s)
-	}
-	pass := func(id []byte) bool {
-		for _, s := range sets {
-			if _, ok := s[string(id)]; !ok {
-				return false
-			}
-		}
-		return true
-	}
-	states := map[string]*ostate{}
-	var group []byte
-	var pending []string
-	var ferr error
-	var gh []hit
-	flush := func() bool {
-		gh = gh[:0]
-		for _, id := range pending {
-			st := states[id]
-			if st == nil {
-				st = &ostate{}
-				states[id] = st
-				ok, doc, err := e.check(id)
-				if err != nil {
-					ferr = err
-					return false
-				}
-				st.match = ok
-				if ok {
-					st.key, st.has = e.sort.sortKey(doc)
-					if st.has {
-						st.enc = st.key.encode(false)
-					}
-				}
-			}
-			if !st.match {
-				st.done = true
-				continue
-			}
-			if !bytes.Equal(st.enc, group) {
-				continue // not at its smallest value: it comes again
-			}
-			st.done = true
-			gh = append(gh, hit{id: id, key: st.key, has: true})
-		}
-		pending = pending[:0]
-		if len(gh) > 1 {
-			slices.SortFunc(gh, func(a, b hit) int { return r.compare(&a, &b) })
-		}
-		for _, h := range gh {
-			if !r.emit(h.id) {
-				return false
-			}
-		}
-		return true
-	}
-	stopped := false
-	err := e.walkIDs(p.driver, e.q.Desc, func(val, id []byte) bool {
-		if !bytes.Equal(val, group) {
-			if !flush() {
-				stopped = true
-				return false
-			}
-			group = append(group[:0], val...)
-		}
-		if st := states[string(id)]; st != nil && st.done {
-			return true
-		}
-		if !pass(id) {
-			// Not recorded: the sets say no again, cheaply.
-			return true
-		}
-		pending = append(pending, string(id))
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	if !stopped && !flush() {
-		stopped = true
-	}
-	if ferr != nil {
-		return ferr
-	}
-	if stopped {
-		return nil
-	}
-	// The walk is complete. Documents without the sort field come last,
-	// in id order; they can match only if the walk was not restricted to
-	// a range of the sort field.
-	if p.driver.filters != nil {
-		return nil
-	}
-	var cands []string
-	switch {
-	case len(sets) > 0:
-		for id := range sets[0] {
-			if pass([]byte(id)) {
-				cands = append(cands, id)
-			}
-		}
-	case e.q.Restrict != nil:
-		for id := range e.q.Restrict {
-			cands = append(cands, id)
-		}
-	default:
-		if e.q.NoScan {
-			return fmt.Errorf("%w: finding %s documents without %s", ErrFullScan, e.coll.Name, e.sort.name)
-		}
-		b := e.meta
-		if b == nil || e.level != levelMeta {
-			b = e.primary
-		}
-		if b != nil {
-			c := b.Cursor()
-			for k, _ := c.First(); k != nil; k, _ = c.Next() {
-				if states[string(k)] == nil {
-					cands = append(cands, string(k))
-				}
-			}
-		}
-	}
-	slices.Sort(cands)
-	for _, id := range cands {
-		if states[id] != nil {
-			continue
-		}
-		ok, doc, err := e.check(id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if _, has := e.sort.sortKey(doc); has {
-			continue // has a sort key, so it was in the index: judged there
-		}
-		if !r.emit(id) {
-			return nil
-		}
 	}
 	return nil
 }

@@ -24,20 +24,37 @@ type Loader interface {
 	Full(id string) (map[string]any, error)
 }
 
+// CollectionLoader is an optional interface of the Loader given to Verify.
+// A Loader's ids are those of one collection, while Verify walks them all:
+// when l implements CollectionLoader, Verify reads each collection's headers
+// through l.ForCollection(coll); otherwise it decodes the primary records
+// itself (Record.Doc is the header), which checks the derived data against
+// the stored bytes directly.
+type CollectionLoader interface {
+	ForCollection(coll string) Loader
+}
+
 // Verify checks that every metadata entry and every index entry equals what
 // a full scan of the primary data derives: nothing missing, nothing extra,
 // nothing stale. Kinds: "metadata-missing", "metadata-extra",
 // "metadata-stale", "index-missing", "index-extra" (a key no document
 // derives, or a bucket of an undeclared index), "index-stale" (fingerprint
 // differs from the declaration: Sync has not run), "count-stale" (a stored
-// document or key count is wrong), "unreadable" (a primary record or header
-// that cannot be decoded: its derived entries are not judged). Documents
-// come from l.Header when l is not nil, else from the primary records.
+// document, key or histogram count is wrong), "unreadable" (a primary
+// record or header that cannot be decoded: its derived entries are not
+// judged). l may be nil (see CollectionLoader). At most 50 problems are
+// listed per collection, index and kind, then one saying more were found.
 func Verify(tx *bolt.Tx, l Loader) []buckets.Problem {
 	v := &verifier{counts: map[string]int{}}
 	colls, _ := derivedColls(nil)
 	for _, coll := range colls {
-		v.collection(tx, coll, l)
+		var cl Loader
+		if x, ok := l.(CollectionLoader); ok && coll != "extras" {
+			// Extras need not be objects, which a Loader cannot return;
+			// their summaries hold no document field anyway.
+			cl = x.ForCollection(coll)
+		}
+		v.collection(tx, coll, cl)
 	}
 	return v.problems
 }
@@ -76,11 +93,12 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 			}
 			id := string(k)
 			primary[id] = true
-			rec, err := buckets.DecodeRecord(name, k, raw, l == nil)
+			useLoader := l != nil
+			rec, err := buckets.DecodeRecord(name, k, raw, !useLoader)
 			var doc any
 			if err == nil {
 				doc = rec.Doc
-				if l != nil {
+				if useLoader {
 					var h map[string]any
 					h, err = l.Header(id)
 					if err == nil && h == nil {
@@ -224,7 +242,12 @@ func (v *verifier) histogram(tx *bolt.Tx, sys *bolt.Bucket, coll string, d *Inde
 			delete(want, bucket)
 		}
 	}
-	for bucket, n := range want {
-		v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: histogram bucket %x missing (%d keys)", d.Name, bucket, n))
+	missing := make([]string, 0, len(want))
+	for bucket := range want {
+		missing = append(missing, bucket)
+	}
+	slices.Sort(missing)
+	for _, bucket := range missing {
+		v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: histogram bucket %x missing (%d keys)", d.Name, bucket, want[bucket]))
 	}
 }

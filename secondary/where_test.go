@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairnkv/cairn/buckets"
 )
@@ -178,4 +179,22 @@ func TestFoldString(t *testing.T) {
 	if foldString("a") == foldString("b") {
 		t.Error("fold merges a and b")
 	}
+}
+
+// FuzzParseInstant checks parseInstant never panics and that an accepted
+// date round-trips through RFC 3339 to the same instant.
+func FuzzParseInstant(f *testing.F) {
+	for _, s := range []string{"2025-01-01", "2025-01-01T00:00:00.123+05:30", "2025-01-01 10:00", "9999-12-31T23:59:59.999999999Z", "0000-01-01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ms, ok := parseInstant(s)
+		if !ok {
+			return
+		}
+		again, ok := parseInstant(time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+		if !ok || again != ms {
+			t.Fatalf("parseInstant(%q) = %d; round trip gives %d, %v", s, ms, again, ok)
+		}
+	})
 }

@@ -159,7 +159,9 @@ its time. It refuses a store that already holds documents unless --force.`,
 				"  kvtool --db %[1]s query sessions --where status=completed --where tags=planning --sort -startTime --limit 5 --explain\n"+
 				"  kvtool --db %[1]s search \"roadmap review\" --highlight\n  kvtool --db %[1]s backup list\n  kvtool --db %[1]s stats\n  kvtool --db %[1]s check\n", g.db, firstID(newest))
 			if g.json {
-				return printJSON(out, res)
+				if err := printJSON(out, res); err != nil {
+					return err
+				}
 			}
 			if !rep.OK {
 				return integrityError{fmt.Sprintf("demo store has %d problem(s)", len(rep.Problems))}

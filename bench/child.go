@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os/exec"
+	"time"
+
+	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/legacy"
+)
+
+// childCommand is the hidden first argument that makes the bench binary a
+// child of a fresh-process measurement.
+const childCommand = "__bench-child"
+
+// ChildResult is what a child prints (one JSON object) on stdout.
+type ChildResult struct {
+	Mode     string  `json:"mode"`
+	OpenMs   float64 `json:"open_ms"`
+	WorkMs   float64 `json:"work_ms"` // list, newest-50 query or migration
+	TotalMs  float64 `json:"total_ms"`
+	Count    int     `json:"count"`
+	HWMBytes int64   `json:"vmhwm_bytes"` // peak resident set
+	RSSBytes int64   `json:"vmrss_bytes"` // resident set at the end, store open
+	CloseMs  float64 `json:"close_ms"`
+	Problems int     `json:"problems,omitempty"`
+}
+
+// RunChild runs one fresh-process measurement:
+//
+//	openlist --dir STORE [--nosearch]   open, list every session summary
+//	newest   --dir STORE [--nosearch]   open, the newest 50 sessions (headers)
+//	migrate  --dir STORE --legacy DIR   open a new store, migrate DIR into it
+//
+// and prints a ChildResult.
+func RunChild(args []string, stdout io.Writer) error {
+	if len(args) < 1 {
+		return fmt.Errorf("bench child: no mode")
+	}
+	mode := args[0]
+	fs := flag.NewFlagSet(childCommand, flag.ContinueOnError)
+	dir := fs.String("dir", "", "store directory")
+	noSearch := fs.Bool("nosearch", false, "open with Options.NoSearch")
+	legacyDir := fs.String("legacy", "", "legacy app-data directory (migrate)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	res := ChildResult{Mode: mode}
+	start := time.Now()
+	db, err := kv.Open(*dir, &kv.Options{NoSearch: *noSearch})
+	if err != nil {
+		return err
+	}
+	res.OpenMs = msOf(time.Since(start))
+	t := time.Now()
+	switch mode {
+	case "openlist":
+		err = db.List("sessions", 0, 0, func(kv.Document) error { res.Count++; return nil })
+	case "newest":
+		var qr *kv.QueryResult
+		qr, err = db.Query(ctx, kv.Query{Collection: "sessions", Sort: "startTime", Desc: true, Limit: 50}, &kv.QueryOptions{Header: true})
+		if err == nil {
+			res.Count = len(qr.Docs)
+		}
+	case "migrate":
+		var mr *legacy.MigrateResult
+		mr, err = legacy.Migrate(ctx, db, *legacyDir, nil, false)
+		if err == nil {
+			for _, n := range mr.Counts {
+				res.Count += n
+			}
+			res.Problems = len(mr.Problems)
+		}
+	default:
+		err = fmt.Errorf("bench child: unknown mode %q", mode)
+	}
+	res.WorkMs = msOf(time.Since(t))
+	res.TotalMs = msOf(time.Since(start))
+	res.HWMBytes, res.RSSBytes = memStatus()
+	t = time.Now()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	res.CloseMs = msOf(time.Since(t))
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+// runChild re-executes the bench binary as a child and decodes its result;
+// wall is the process's wall time, exec and exit included.
+func runChild(ctx context.Context, exe string, args ...string) (res ChildResult, wall time.Duration, err error) {
+	cmd := exec.CommandContext(ctx, exe, append([]string{childCommand}, args...)...)
+	var stderr limitedBuffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	wall = time.Since(start)
+	if err != nil {
+		return res, wall, fmt.Errorf("child %v: %w: %s", args, err, stderr.String())
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return res, wall, fmt.Errorf("child %v: bad output %q: %w", args, out, err)
+	}
+	return res, wall, nil
+}
+
+// limitedBuffer keeps the first 4 KiB written to it.
+type limitedBuffer struct{ b []byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := 4096 - len(l.b); room > 0 {
+		l.b = append(l.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (l *limitedBuffer) String() string { return string(l.b) }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cairnkv/cairn/internal/gen"
+	"github.com/cairnkv/cairn/legacy"
+)
+
+// The era-G layout of FORMAT.md §3.4: chunk sizes and the session fields
+// that live in their own files rather than in metadata.json.
+const (
+	legacyScreenshotChunk = 20
+	legacyAudioChunk      = 100
+)
+
+// legacyParts maps a session field to the key suffix of its own file.
+var legacyParts = map[string]string{
+	"summary":           "summary",
+	"audioInsights":     "audio-insights",
+	"canvasSpec":        "canvas-spec",
+	"fullTranscription": "transcription",
+	"contextItems":      "context-items",
+}
+
+// ensureLegacy returns a generated old-app directory (era G: chunked
+// sessions, top-level collection files, every file a GZIP_V1 envelope)
+// holding the same entities as the store, built once into the cache.
+func ensureLegacy(ctx context.Context, cfg Config, g *gen.Generator, fp string) (string, error) {
+	dir := filepath.Join(cfg.CacheDir, fmt.Sprintf("legacy-%s-%s", cfg.Scale, fp))
+	marker := filepath.Join(dir, "complete")
+	if _, err := os.Stat(marker); err == nil {
+		return filepath.Join(dir, "appdata"), nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return "", err
+	}
+	start := time.Now()
+	fmt.Fprintf(cfg.Stderr, "legacy: writing an era-G app-data directory for %d sessions ...\n", cfg.Sessions)
+	root := filepath.Join(dir, "appdata")
+	if err := WriteLegacyDir(ctx, root, g); err != nil {
+		return "", fmt.Errorf("bench: writing the legacy directory: %w", err)
+	}
+	fmt.Fprintf(cfg.Stderr, "legacy: written in %v\n", time.Since(start).Round(time.Millisecond))
+	return root, os.WriteFile(marker, nil, 0o600)
+}
+
+// WriteLegacyDir writes the generated dataset g into root in the old
+// app's era-G layout (FORMAT.md §3.4 and §3.1): db/session-index.json,
+// db/sessions/<id>/metadata.json with its chunk manifest, the part files
+// (summary, transcription, ...) and screenshots/ and audio-segments/
+// chunk-NNN.json files, and db/<collection>.json arrays for notes, tasks,
+// topics, companies and contacts, plus db/settings.json. Attachments are
+// not written (the migration measurement is about entities).
+func WriteLegacyDir(ctx context.Context, root string, g *gen.Generator) error {
+	_, end := gen.TimeSpan()
+	ts := end.UnixMilli()
+	write := func(key string, v any) error {
+		b, err := legacy.EncodeEnvelope(v, legacy.EncodingGzip, ts, false)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		p := filepath.Join(root, "db", filepath.FromSlash(key)+".json")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(p, b, 0o644)
+	}
+	n := g.Count("sessions")
+	ids := make([]any, n)
+	for i := range n {
+		ids[i] = g.ID("sessions", i)
+	}
+	if err := write("session-index", ids); err != nil {
+		return err
+	}
+	// Sessions in parallel: gzip at level 9 is the cost.
+	workers := 4
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				if err := writeLegacySession(write, g.Session(i)); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for _, coll := range []string{"topics", "companies", "contacts", "notes", "tasks"} {
+		var arr []any
+		if err := g.Each(coll, func(d map[string]any) error { arr = append(arr, d); return nil }); err != nil {
+			return err
+		}
+		if arr == nil {
+			arr = []any{}
+		}
+		if err := write(coll, arr); err != nil {
+			return err
+		}
+	}
+	return write("settings", g.Settings())
+}
+
+// writeLegacySession writes one session as chunked files.
+func writeLegacySession(write func(string, any) error, s map[string]any) error {
+	id, _ := s["id"].(string)
+	base := "sessions/" + id + "/"
+	meta := make(map[string]any, len(s)+6)
+	for k, v := range s {
+		meta[k] = v
+	}
+	shots, _ := s["screenshots"].([]any)
+	segs, _ := s["audioSegments"].([]any)
+	delete(meta, "screenshots")
+	delete(meta, "audioSegments")
+	for field, suffix := range legacyParts {
+		v, ok := s[field]
+		delete(meta, field)
+		if !ok || v == nil {
+			continue
+		}
+		if err := write(base+suffix, v); err != nil {
+			return err
+		}
+	}
+	has := func(f string) bool { v, ok := s[f]; return ok && v != nil }
+	meta["storageVersion"] = 1
+	meta["hasSummary"] = has("summary")
+	meta["hasTranscription"] = has("fullTranscription")
+	meta["hasAudioInsights"] = has("audioInsights")
+	meta["hasCanvasSpec"] = has("canvasSpec")
+	chunks := func(count, size int) map[string]any {
+		return map[string]any{"count": count, "chunkCount": (count + size - 1) / size, "chunkSize": size}
+	}
+	meta["chunks"] = map[string]any{
+		"screenshots":   chunks(len(shots), legacyScreenshotChunk),
+		"audioSegments": chunks(len(segs), legacyAudioChunk),
+		"videoChunks":   chunks(0, 100),
+	}
+	if err := write(base+"metadata", meta); err != nil {
+		return err
+	}
+	for c := 0; c*legacyScreenshotChunk < len(shots); c++ {
+		part := shots[c*legacyScreenshotChunk : min((c+1)*legacyScreenshotChunk, len(shots))]
+		if err := write(fmt.Sprintf("%sscreenshots/chunk-%03d", base, c), map[string]any{"sessionId": id, "chunkIndex": c, "screenshots": part}); err != nil {
+			return err
+		}
+	}
+	for c := 0; c*legacyAudioChunk < len(segs); c++ {
+		part := segs[c*legacyAudioChunk : min((c+1)*legacyAudioChunk, len(segs))]
+		if err := write(fmt.Sprintf("%saudio-segments/chunk-%03d", base, c), map[string]any{"sessionId": id, "chunkIndex": c, "segments": part}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cairnkv/cairn/kv"
+)
+
+// backup measures a verified hot backup of the working copy against a
+// plain copy of its data.db (read, write, fsync) in the same run,
+// alternating which goes first.
+func (b *bench) backup(ctx context.Context) (err error) {
+	db, err := b.openWork(true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	bk := &Result{Name: "backup/throughput", Title: "verified hot backup (write, fsync, verify every checksum)", Unit: "MB/s", HigherBetter: true}
+	cp := &Result{Name: "backup/copy", Title: "  plain copy of data.db (read, write, fsync)", Unit: "MB/s", HigherBetter: true}
+	ratio := &Result{Name: "backup/ratio", Title: "  backup / copy", Unit: "x", HigherBetter: true,
+		Targets: []Target{{Source: "#5", Op: ">=", Value: 0.8}}}
+	var size int64
+	for r := range b.cfg.Runs {
+		doBackup := func() (float64, error) {
+			t := time.Now()
+			m, err := db.Backup(ctx, kv.ReasonManual)
+			if err != nil {
+				return 0, err
+			}
+			size = m.Size
+			return mb(m.Size) / time.Since(t).Seconds(), nil
+		}
+		doCopy := func() (float64, error) {
+			dst := filepath.Join(b.work, fmt.Sprintf("copy-%d.db", r))
+			t := time.Now()
+			n, err := copyFile(db.Path(), dst, true)
+			el := time.Since(t)
+			if rerr := os.Remove(dst); err == nil {
+				err = rerr
+			}
+			return mb(n) / el.Seconds(), err
+		}
+		var vb, vc float64
+		if r%2 == 0 {
+			if vb, err = doBackup(); err == nil {
+				vc, err = doCopy()
+			}
+		} else {
+			if vc, err = doCopy(); err == nil {
+				vb, err = doBackup()
+			}
+		}
+		if err != nil {
+			return err
+		}
+		bk.Runs = append(bk.Runs, vb)
+		cp.Runs = append(cp.Runs, vc)
+		ratio.Runs = append(ratio.Runs, vb/vc)
+	}
+	bk.Note = fmt.Sprintf("%s store file", humanBytes(size))
+	cp.Note = "page cache warm for both"
+	b.add(bk)
+	b.add(cp)
+	b.add(ratio)
+	return nil
+}
+
+// migrate measures the migration of a generated era-G legacy directory
+// with the same entities into a new store, in a fresh process each run
+// (peak RSS is that process's VmHWM). At most 3 runs: it is the slowest
+// measurement.
+func (b *bench) migrate(ctx context.Context) error {
+	dir, err := ensureLegacy(ctx, b.cfg, b.g, b.ds.Fingerprint)
+	if err != nil {
+		return err
+	}
+	tm := &Result{Name: "migrate/time", Title: "migrate an era-G legacy directory (chunked sessions) into a new store", Unit: "s"}
+	hwm := &Result{Name: "migrate/peak-rss", Title: "  peak RSS of the migrating process (VmHWM)", Unit: "MB"}
+	runs := min(b.cfg.Runs, 3)
+	var count int
+	for r := range runs {
+		st := filepath.Join(b.work, fmt.Sprintf("migrate-%d", r))
+		res, _, err := runChild(ctx, b.cfg.Exe, "migrate", "--dir", st, "--legacy", dir, "--nosearch")
+		if rerr := os.RemoveAll(st); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return err
+		}
+		count = res.Count
+		tm.Runs = append(tm.Runs, res.WorkMs/1000)
+		hwm.Runs = append(hwm.Runs, mb(res.HWMBytes))
+	}
+	size := dirSize(dir)
+	tm.Note = fmt.Sprintf("%d entities from %s of envelopes; %d runs; verified backup first; search off", count, humanBytes(size), runs)
+	b.add(tm)
+	b.add(hwm)
+	return nil
+}
