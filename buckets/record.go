@@ -1,13 +1,11 @@
 package buckets
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
 
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Record is a primary value: a document without its parts, plus what is
@@ -89,11 +87,11 @@ func DecodeRecord(bucket, key, b []byte, withDoc bool) (*Record, error) {
 }
 
 func decodeRecord(payload []byte, withDoc bool) (*Record, error) {
-	d := decPool.Get().(*msgpack.Decoder)
-	defer decPool.Put(d)
-	rd := bytes.NewReader(payload)
-	d.Reset(rd)
-	n, err := d.DecodeArrayLen()
+	rd := newBorrowingReader(payload)
+	if withDoc {
+		rd = newReader(payload)
+	}
+	n, err := rd.collLen(false)
 	if err != nil {
 		return nil, err
 	}
@@ -101,28 +99,27 @@ func decodeRecord(payload []byte, withDoc bool) (*Record, error) {
 		return nil, fmt.Errorf("record has %d fields, want 5", n)
 	}
 	r := &Record{}
-	budget := len(payload)
-	if r.Rev, err = d.DecodeUint64(); err != nil {
-		return nil, err
+	if r.Rev, err = rd.uint(); err != nil {
+		return nil, fmt.Errorf("revision: %w", err)
 	}
-	if r.Size, err = d.DecodeUint64(); err != nil {
-		return nil, err
+	if r.Size, err = rd.uint(); err != nil {
+		return nil, fmt.Errorf("size: %w", err)
 	}
-	np, err := d.DecodeMapLen()
+	np, err := rd.collLen(true)
 	if err != nil {
 		return nil, err
 	}
-	if np < 0 || np > len(payload) {
+	if np > len(payload) {
 		return nil, fmt.Errorf("bad part map length %d", np)
 	}
 	if np > 0 {
 		r.ArrayParts = make(map[string]uint32, np)
 		for i := 0; i < np; i++ {
-			k, err := decodeString(d, &budget)
+			k, err := rd.str()
 			if err != nil {
 				return nil, err
 			}
-			c, err := d.DecodeUint64()
+			c, err := rd.uint()
 			if err != nil {
 				return nil, err
 			}
@@ -132,15 +129,15 @@ func decodeRecord(payload []byte, withDoc bool) (*Record, error) {
 			r.ArrayParts[k] = uint32(c)
 		}
 	}
-	nb, err := d.DecodeArrayLen()
+	nb, err := rd.collLen(false)
 	if err != nil {
 		return nil, err
 	}
-	if nb < 0 || nb > len(payload) {
+	if nb > len(payload) {
 		return nil, fmt.Errorf("bad blob part list length %d", nb)
 	}
 	for i := 0; i < nb; i++ {
-		f, err := decodeString(d, &budget)
+		f, err := rd.str()
 		if err != nil {
 			return nil, err
 		}
@@ -149,11 +146,11 @@ func decodeRecord(payload []byte, withDoc bool) (*Record, error) {
 	if !withDoc {
 		return r, nil
 	}
-	if r.Doc, err = decodeValue(d, &budget, 0); err != nil {
+	if r.Doc, err = rd.value(0); err != nil {
 		return nil, err
 	}
-	if rd.Len() != 0 {
-		return nil, fmt.Errorf("%d trailing bytes", rd.Len())
+	if rd.p != len(payload) {
+		return nil, fmt.Errorf("%d trailing bytes", len(payload)-rd.p)
 	}
 	return r, nil
 }

@@ -11,10 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
-	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // The document value model. A decoded document is made of exactly these Go
@@ -317,144 +315,12 @@ func encodeValue(e *msgpack.Encoder, v any, depth int) error {
 // UnmarshalValue decodes msgpack written by MarshalValue. It never panics
 // and never allocates more than the input can describe.
 func UnmarshalValue(b []byte) (any, error) {
-	d := decPool.Get().(*msgpack.Decoder)
-	r := bytes.NewReader(b)
-	d.Reset(r)
-	budget := len(b)
-	v, err := decodeValue(d, &budget, 0)
-	if err == nil && r.Len() != 0 {
-		err = fmt.Errorf("%d trailing bytes", r.Len())
+	r := newReader(b)
+	v, err := r.value(0)
+	if err == nil && r.p != len(b) {
+		err = fmt.Errorf("%d trailing bytes", len(b)-r.p)
 	}
-	decPool.Put(d)
 	return v, err
-}
-
-var decPool = sync.Pool{New: func() any { return msgpack.NewDecoder(nil) }}
-
-// decodeValue decodes one value. budget is how many more array elements,
-// map keys and values, and string and extension bytes the input can still
-// hold: every one takes at least one byte, so a header that claims more
-// fails before anything is allocated, and the claims of all nested headers
-// together can never exceed the input's length.
-func decodeValue(d *msgpack.Decoder, budget *int, depth int) (any, error) {
-	if depth > MaxDepth {
-		return nil, fmt.Errorf("nested deeper than %d levels", MaxDepth)
-	}
-	c, err := d.PeekCode()
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case c == msgpcode.Nil:
-		return nil, d.DecodeNil()
-	case c == msgpcode.True || c == msgpcode.False:
-		return d.DecodeBool()
-	case msgpcode.IsFixedNum(c) || c == msgpcode.Int8 || c == msgpcode.Int16 || c == msgpcode.Int32 || c == msgpcode.Int64 ||
-		c == msgpcode.Uint8 || c == msgpcode.Uint16 || c == msgpcode.Uint32:
-		return d.DecodeInt64()
-	case c == msgpcode.Uint64:
-		u, err := d.DecodeUint64()
-		if err != nil {
-			return nil, err
-		}
-		if u <= math.MaxInt64 {
-			return int64(u), nil
-		}
-		return u, nil
-	case c == msgpcode.Float || c == msgpcode.Double:
-		f, err := d.DecodeFloat64()
-		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
-			return nil, fmt.Errorf("number %v has no JSON form", f)
-		}
-		return f, err
-	case msgpcode.IsString(c) || c == msgpcode.Bin8 || c == msgpcode.Bin16 || c == msgpcode.Bin32:
-		return decodeString(d, budget)
-	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
-		n, err := d.DecodeArrayLen()
-		if err != nil {
-			return nil, err
-		}
-		if n < 0 || n > *budget {
-			return nil, fmt.Errorf("array of %d elements in a value with room for %d", n, *budget)
-		}
-		*budget -= n
-		out := make([]any, n)
-		for i := range out {
-			if out[i], err = decodeValue(d, budget, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
-		n, err := d.DecodeMapLen()
-		if err != nil {
-			return nil, err
-		}
-		if n < 0 || 2*n > *budget {
-			return nil, fmt.Errorf("map of %d entries in a value with room for %d", n, *budget)
-		}
-		*budget -= 2 * n
-		out := make(map[string]any, n)
-		for i := 0; i < n; i++ {
-			kc, err := d.PeekCode()
-			if err != nil {
-				return nil, err
-			}
-			if !msgpcode.IsString(kc) {
-				return nil, fmt.Errorf("map key is not a string (code %#x)", kc)
-			}
-			k, err := decodeString(d, budget)
-			if err != nil {
-				return nil, err
-			}
-			if out[k], err = decodeValue(d, budget, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	case msgpcode.IsExt(c):
-		id, n, err := d.DecodeExtHeader()
-		if err != nil {
-			return nil, err
-		}
-		if id != extBigNumber {
-			return nil, fmt.Errorf("unknown extension type %d", id)
-		}
-		if n < 0 || n > *budget {
-			return nil, fmt.Errorf("extension of %d bytes in a value with room for %d", n, *budget)
-		}
-		*budget -= n
-		buf := make([]byte, n)
-		if err := d.ReadFull(buf); err != nil {
-			return nil, err
-		}
-		if !isNumberLiteral(string(buf)) {
-			return nil, fmt.Errorf("invalid number literal")
-		}
-		return NumberValue(json.Number(buf)), nil // canonical: a literal only when no 64-bit type holds it
-	}
-	return nil, fmt.Errorf("unexpected msgpack code %#x", c)
-}
-
-// decodeString decodes a msgpack string (or bin) of at most *budget bytes,
-// checking the length its header claims before allocating anything.
-func decodeString(d *msgpack.Decoder, budget *int) (string, error) {
-	n, err := d.DecodeBytesLen()
-	if err != nil {
-		return "", err
-	}
-	if n < 0 || n > *budget {
-		return "", fmt.Errorf("string of %d bytes in a value with room for %d", n, *budget)
-	}
-	*budget -= n
-	if n == 0 {
-		return "", nil
-	}
-	b := make([]byte, n)
-	if err := d.ReadFull(b); err != nil {
-		return "", err
-	}
-	return unsafe.String(&b[0], n), nil // b is not kept anywhere else
 }
 
 // JSONSize returns the length of v encoded as compact JSON by encoding/json
