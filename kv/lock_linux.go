@@ -37,7 +37,7 @@ func lockHolder(path string) string {
 			return " by this process (another DB is open on it)"
 		}
 		cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
-		name := strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))
+		name := strings.Join(strings.Fields(strings.ReplaceAll(string(cmd), "\x00", " ")), " ")
 		if name != "" {
 			return fmt.Sprintf(" by process %s (%s)", pid, name)
 		}
