@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -58,7 +59,9 @@ type corruptAttempt struct {
 }
 
 type corruptSpec struct {
-	Base     string            `json:"base"`     // the intact data.db
+	Mode     string            `json:"mode"`     // "" (a damaged data.db) or "backup" (a damaged backup of the store in Dir)
+	Backup   string            `json:"backup"`   // backup mode: the backup's name
+	Base     string            `json:"base"`     // the intact data.db (or backup data file)
 	Dir      string            `json:"dir"`      // a scratch store directory
 	Want     map[string]string `json:"want"`     // collection/id → canonical JSON
 	Attempts []corruptAttempt  `json:"attempts"` // from index Start on
@@ -76,6 +79,10 @@ type corruptOutcome struct {
 	Wrong    []string `json:"wrong,omitempty"`    // keys Get returned different data for, without error
 	GetErrs  []string `json:"get_errs,omitempty"` // other Get errors
 	Panic    string   `json:"panic,omitempty"`
+	// Backup mode.
+	VerifyFound   bool   `json:"verify_found"`   // VerifyBackup reported a problem or an error
+	RestoreErr    string `json:"restore_err"`    // "" if Restore went ahead
+	RestoreRefuse bool   `json:"restore_refuse"` // the error wraps ErrBackupInvalid
 }
 
 // corruptChild runs the attempts of the spec file, one line of outcome each
@@ -115,6 +122,9 @@ func runCorruptAttempt(spec *corruptSpec, base []byte, a corruptAttempt) (o corr
 		data = data[:a.Off]
 	default:
 		data[a.Off] ^= a.Xor
+	}
+	if spec.Mode == "backup" {
+		return runBackupAttempt(spec, data)
 	}
 	_ = os.RemoveAll(spec.Dir)
 	_ = os.MkdirAll(spec.Dir, 0o700)
@@ -206,6 +216,45 @@ func panicSite(stack []byte) string {
 		i++
 	}
 	return strings.Join(out, " < ")
+}
+
+// runBackupAttempt writes the damaged backup data file in place, then
+// verifies it and tries to restore it.
+func runBackupAttempt(spec *corruptSpec, data []byte) (o corruptOutcome) {
+	path := filepath.Join(spec.Dir, kv.BackupsDir, spec.Backup+".db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		o.OpenErr = "setup: " + err.Error()
+		return o
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		debug.SetPanicOnFault(true)
+		defer func() {
+			if p := recover(); p != nil {
+				o.Panic = fmt.Sprint(p) + " at " + panicSite(debug.Stack())
+			}
+		}()
+		db, err := kv.Open(spec.Dir, &kv.Options{NoSearch: true, Timeout: 5 * time.Second, BackupPolicy: kv.BackupPolicy{KeepLast: 1000}})
+		if err != nil {
+			o.OpenErr = err.Error()
+			return
+		}
+		defer db.Close()
+		_, probs, err := db.VerifyBackup(context.Background(), spec.Backup)
+		o.VerifyFound = err != nil || len(probs) > 0
+		_, pre, err := db.Restore(context.Background(), spec.Backup)
+		if err != nil {
+			o.RestoreErr = err.Error()
+			o.RestoreRefuse = errors.Is(err, kv.ErrBackupInvalid)
+		}
+		if pre != "" { // keep the directory as it was for the next attempt
+			_ = os.Remove(filepath.Join(spec.Dir, kv.BackupsDir, pre+".db"))
+			_ = os.Remove(filepath.Join(spec.Dir, kv.BackupsDir, pre+".json"))
+		}
+	}()
+	<-done
+	return o
 }
 
 func canonJSON(b []byte) string {
@@ -486,12 +535,15 @@ func TestCorrupt_noPanic(t *testing.T) {
 		return nil
 	})
 	bdb.Close()
+	ptr, _ := bucketPointer(t, base, "tasks")
 	attempts := []corruptAttempt{
 		{Kind: "trunc", Off: fi.Size() / 2},
 		{Kind: "trunc", Off: fi.Size() - pageSize},
 		// The high byte of the page header's element count (id 8 bytes,
 		// flags 2, count 2, little-endian).
 		{Kind: "flip", Off: root*pageSize + 11, Xor: 0x7f},
+		// A bucket's root page id, made huge.
+		{Kind: "flip", Off: ptr + 5, Xor: 0x7f},
 	}
 	outs, died := runCorruptChildren(t, corruptSpec{Base: base, Dir: filepath.Join(t.TempDir(), "s"), Want: want, Attempts: attempts})
 	for i, msg := range died {
@@ -591,55 +643,150 @@ func flipAt(path string, off int64) error {
 // TestCorrupt_backupFile flips bytes at random positions of a backup's data
 // file and truncates it: VerifyBackup reports every one (the manifest's
 // SHA-256 covers the whole file), Restore refuses, the store is unchanged.
+// The attempts run in child processes: verifying a damaged file can crash
+// the process (TestCorrupt_verifyBackupNoCrash, a known bug), and those
+// crashes are counted here, not failed on.
 func TestCorrupt_backupFile(t *testing.T) {
 	dir := t.TempDir()
 	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	fillStore(t, db, 30)
 	m, err := db.Backup(t.Context(), kv.ReasonManual)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, kv.BackupsDir, m.Name+".db")
-	orig, _ := os.ReadFile(path)
+	if _, err := db.Delete("notes", "n1"); err != nil { // the store differs from the backup
+		t.Fatal(err)
+	}
 	before := fingerprint(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.BackupsDir, m.Name+".db")
+	base := filepath.Join(t.TempDir(), "backup.db")
+	orig, _ := os.ReadFile(path)
+	if err := os.WriteFile(base, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 5))
 	n := corruptAttempts(20, 100)
+	var attempts []corruptAttempt
 	for i := 0; i < n; i++ {
-		bad := append([]byte(nil), orig...)
-		what := ""
 		if i%5 == 4 {
-			bad = bad[:rng.IntN(len(bad))]
-			what = fmt.Sprintf("truncated to %d", len(bad))
+			attempts = append(attempts, corruptAttempt{Kind: "trunc", Off: rng.Int64N(int64(len(orig)))})
 		} else {
-			off := rng.IntN(len(bad))
-			bad[off] ^= byte(1 + rng.IntN(255))
-			what = fmt.Sprintf("byte %d flipped", off)
-		}
-		if err := os.WriteFile(path, bad, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		_, probs, err := db.VerifyBackup(t.Context(), m.Name)
-		if err == nil && len(probs) == 0 {
-			t.Errorf("%s: verify found nothing", what)
-		}
-		if _, _, err := db.Restore(t.Context(), m.Name); !errors.Is(err, kv.ErrBackupInvalid) {
-			t.Errorf("%s: restore did not refuse: %v", what, err)
+			attempts = append(attempts, corruptAttempt{Kind: "flip", Off: rng.Int64N(int64(len(orig))), Xor: byte(1 + rng.IntN(255))})
 		}
 	}
-	if got := fingerprint(t, db); got != before {
-		t.Error("refused restores changed the store")
+	outs, died := runCorruptChildren(t, corruptSpec{Mode: "backup", Backup: m.Name, Base: base, Dir: dir, Attempts: attempts})
+	for i, msg := range died {
+		t.Logf("KNOWN BUG: attempt %+v crashed the process: %s", attempts[i], msg)
+	}
+	panics := 0
+	for _, o := range outs {
+		a := attempts[o.I]
+		switch {
+		case o.Panic != "":
+			panics++
+			t.Logf("KNOWN BUG: attempt %+v panicked: %s", a, o.Panic)
+		case o.OpenErr != "":
+			t.Errorf("attempt %+v: the store did not open: %s", a, o.OpenErr)
+		default:
+			if !o.VerifyFound {
+				t.Errorf("attempt %+v: verify found nothing", a)
+			}
+			if !o.RestoreRefuse {
+				t.Errorf("attempt %+v: restore did not refuse with ErrBackupInvalid: %q", a, o.RestoreErr)
+			}
+		}
 	}
 	if err := os.WriteFile(path, orig, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := fingerprint(t, db); got != before {
+		t.Error("refused restores changed the store")
+	}
 	if _, probs, err := db.VerifyBackup(t.Context(), m.Name); err != nil || len(probs) > 0 {
 		t.Fatalf("the repaired backup does not verify: %v %v", probs, err)
 	}
-	t.Logf("%d backup corruptions, all detected", n)
+	checkClean(t, db)
+	t.Logf("%d backup corruptions: %d detected and refused, %d panics, %d crashes (known bug)", n, len(outs)-panics, panics, len(died))
+}
+
+// bucketPointer returns the file offset of the root page id that the
+// parent of coll's primary bucket stores for it, and the page size.
+func bucketPointer(t *testing.T, path string, coll string) (off int64, pageSize int64) {
+	t.Helper()
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	var root, seq uint64
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(buckets.PrimaryBucket(coll))
+		root, seq = uint64(b.Root()), b.Sequence()
+		return nil
+	})
+	var hdr [16]byte
+	binary.LittleEndian.PutUint64(hdr[:8], root)
+	binary.LittleEndian.PutUint64(hdr[8:], seq)
+	i := bytes.Index(file, hdr[:])
+	if i < 0 || root == 0 {
+		t.Fatalf("bucket header of %s (root %d, sequence %d) not found", coll, root, seq)
+	}
+	return int64(i), int64(bdb.Info().PageSize)
+}
+
+// TestCorrupt_verifyBackupNoCrash: verifying (or restoring) a backup whose
+// data file has a damaged page pointer must report it, not crash the
+// process; the manifest's SHA-256 already says the file is not the one
+// written.
+func TestCorrupt_verifyBackupNoCrash(t *testing.T) {
+	skipBug(t, "BUG: VerifyBackup/Restore of a backup with a damaged page pointer crash the process (SIGSEGV in bbolt's tx.Check goroutine, snapshot/check.go checkFile); see report")
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillStore(t, db, 30)
+	m, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.BackupsDir, m.Name+".db")
+	base := filepath.Join(t.TempDir(), "backup.db")
+	orig, _ := os.ReadFile(path)
+	if err := os.WriteFile(base, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	off, _ := bucketPointer(t, base, "notes")
+	attempts := []corruptAttempt{{Kind: "flip", Off: off + 5, Xor: 0x7f}} // root page id × 2^40
+	outs, died := runCorruptChildren(t, corruptSpec{Mode: "backup", Backup: m.Name, Base: base, Dir: dir, Attempts: attempts})
+	for _, msg := range died {
+		t.Errorf("verify/restore of a damaged backup crashed the process: %s", msg)
+	}
+	for _, o := range outs {
+		if o.Panic != "" {
+			t.Errorf("verify/restore panicked: %s", o.Panic)
+		} else if !o.VerifyFound || !o.RestoreRefuse {
+			t.Errorf("not detected: %+v", o)
+		}
+	}
 }
 
 // TestCorrupt_manifest damages a backup's manifest byte by byte. A damage

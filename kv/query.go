@@ -47,8 +47,11 @@ type Query struct {
 
 // QueryResult is what Query returns.
 type QueryResult struct {
-	IDs     []string
-	Docs    []Document // nil when QueryOptions.IDsOnly
+	IDs  []string
+	Docs []Document // nil when QueryOptions.IDsOnly or Count
+	// Total is the number of matches before limit and offset when the
+	// plan knew it cheaply (always with QueryOptions.Count), else -1.
+	Total   int
 	Explain Explain
 }
 
@@ -58,7 +61,7 @@ type QueryOptions struct {
 	IDsOnly bool
 	// Header returns documents without their part fields (see GetHeader).
 	Header bool
-	// Count returns only the number of matches, in Explain.Returned.
+	// Count returns only the number of matches, in QueryResult.Total.
 	Count bool
 }
 
@@ -107,11 +110,11 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 	res := &QueryResult{}
 	err = db.View(func(t *Tx) error {
 		l := &loader{t: t, c: c}
-		ids, _, ex, err := secondary.Run(t.tx, sq, l)
+		ids, total, ex, err := secondary.Run(t.tx, sq, l)
 		if err != nil {
 			return err
 		}
-		res.IDs, res.Explain = ids, ex
+		res.IDs, res.Total, res.Explain = ids, total, ex
 		if opts.IDsOnly || opts.Count {
 			return nil
 		}

@@ -2,6 +2,7 @@ package secondary
 
 import (
 	"bytes"
+	"hash/maphash"
 	"sort"
 )
 
@@ -11,6 +12,30 @@ import (
 type idSet struct {
 	buf  []byte
 	ends []int32 // ends[i] is the end of id i in buf; it starts at ends[i-1] (or 0)
+	// table is an open-addressing hash index (id number + 1, 0 empty)
+	// built by index for sets that answer many has calls.
+	table []int32
+	mask  uint64
+}
+
+var idSeed = maphash.MakeSeed()
+
+// index builds the hash index; has then costs one hash and about one
+// comparison instead of a binary search.
+func (s *idSet) index() {
+	n := 16
+	for n < 2*len(s.ends) {
+		n *= 2
+	}
+	s.table = make([]int32, n)
+	s.mask = uint64(n - 1)
+	for i := range s.ends {
+		h := maphash.Bytes(idSeed, s.at(i)) & s.mask
+		for s.table[h] != 0 {
+			h = (h + 1) & s.mask
+		}
+		s.table[h] = int32(i + 1)
+	}
 }
 
 func (s *idSet) len() int { return len(s.ends) }
@@ -63,6 +88,14 @@ func (s *idSet) sortUnique() {
 
 // has reports whether id is in the (sorted) set.
 func (s *idSet) has(id []byte) bool {
+	if s.table != nil {
+		for h := maphash.Bytes(idSeed, id) & s.mask; s.table[h] != 0; h = (h + 1) & s.mask {
+			if bytes.Equal(s.at(int(s.table[h]-1)), id) {
+				return true
+			}
+		}
+		return false
+	}
 	lo, hi := 0, len(s.ends)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)

@@ -24,6 +24,7 @@ func (e *engine) runIndexOrder(r *result, p plan) error {
 		if err != nil {
 			return err
 		}
+		s.index()
 		sets = append(sets, s)
 	}
 	pass := func(id []byte) bool {

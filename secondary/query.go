@@ -43,7 +43,8 @@ type Filter struct {
 type Query struct {
 	Collection string
 	Filters    []Filter
-	// Sort is the field to sort by; "" sorts by id.
+	// Sort is the field to sort by; "" sorts by id, ascending (Desc
+	// applies only to a Sort field).
 	Sort string
 	Desc bool
 	// Limit is the most ids returned (0: all); Offset skips matches first.

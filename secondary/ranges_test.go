@@ -72,3 +72,29 @@ func FuzzSplitKey(f *testing.F) {
 		}
 	})
 }
+
+func TestIDSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var s idSet
+	want := map[string]bool{}
+	for range 500 {
+		id := []byte{byte('a' + r.IntN(26)), byte('a' + r.IntN(26)), byte('a' + r.IntN(3))}
+		s.add(id)
+		want[string(id)] = true
+	}
+	s.sortUnique()
+	if s.len() != len(want) || !s.sorted() {
+		t.Fatalf("sortUnique: %d ids (want %d), sorted %v", s.len(), len(want), s.sorted())
+	}
+	for _, indexed := range []bool{false, true} {
+		if indexed {
+			s.index()
+		}
+		for range 2000 {
+			id := []byte{byte('a' + r.IntN(26)), byte('a' + r.IntN(26)), byte('a' + r.IntN(4))}
+			if s.has(id) != want[string(id)] {
+				t.Fatalf("has(%q) = %v (indexed %v)", id, !want[string(id)], indexed)
+			}
+		}
+	}
+}

@@ -66,6 +66,9 @@ func run(tx *bolt.Tx, q Query, l Loader, force string) (ids []string, total int,
 		return nil, 0, e.ex, err
 	}
 	ids, total = r.finish()
+	if ids == nil {
+		ids = []string{} // no match: an empty list, not null
+	}
 	if q.Count {
 		ids = nil
 		e.ex.Returned = total
@@ -355,6 +358,7 @@ func (e *engine) runSets(r *result, p plan) error {
 		return err
 	}
 	for _, u := range p.sets {
+		set.index()
 		if set, err = e.buildSet(u, set); err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ func newQueryCommand(g *globals) *cobra.Command {
 	var wheres []string
 	var sortBy string
 	var limit, offset int
-	var idsOnly, explain, header, noScan bool
+	var idsOnly, explain, header, noScan, count bool
 	cmd := &cobra.Command{
 		Use:   "query COLLECTION [--where EXPR]... [--sort [-]FIELD] [--limit N] [--offset N] [--ids] [--explain]",
 		Short: "Run a query: filters, full-text words, sort, limit and offset",
@@ -83,12 +83,18 @@ collection. --header leaves out large session parts.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			res, err := db.Query(cmd.Context(), q, &kv.QueryOptions{IDsOnly: idsOnly || explain, Header: header})
+			res, err := db.Query(cmd.Context(), q, &kv.QueryOptions{IDsOnly: idsOnly || explain, Header: header, Count: count && !explain})
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
 			switch {
+			case count && !explain:
+				if g.json {
+					return printJSON(out, map[string]int{"count": res.Total})
+				}
+				fmt.Fprintln(out, res.Total)
+				return nil
 			case explain:
 				ex := res.Explain
 				if g.json {
@@ -122,6 +128,7 @@ collection. --header leaves out large session parts.`,
 	cmd.Flags().BoolVar(&explain, "explain", false, "print the plan and what it read instead of results")
 	cmd.Flags().BoolVar(&header, "header", false, "documents without their large parts")
 	cmd.Flags().BoolVar(&noScan, "no-scan", false, "fail instead of scanning the whole collection")
+	cmd.Flags().BoolVar(&count, "count", false, "print the number of matches only")
 	return cmd
 }
 
