@@ -35,6 +35,25 @@
 // the summary and a user renaming the session never lose each other's
 // change.
 //
+// # Queries, search and listing
+//
+// List reads metadata summaries only; Query filters, sorts and pages a
+// collection through the secondary indexes (Explain says how); Search is
+// ranked full-text search over a Bleve index fed from the change log after
+// each commit (it waits until every earlier commit is indexed). Decoded
+// documents are cached (Options.CacheBytes), each hit validated against the
+// stored record.
+//
+// # Backups and attachments
+//
+// Backup takes a hot snapshot, verifies it and rotates old ones; Restore
+// and Compact take a verified backup first and swap the file atomically.
+// Options.BackupOnOpen, BackupOnClose and BackupInterval schedule them,
+// and BackupStatus reports failures. AddAttachment streams content into a
+// content-addressed blob store (identical content is stored once);
+// OpenAttachment verifies it while reading; GC removes what no document
+// and no retained backup refers to.
+//
 // # Concurrency
 //
 // A DB is safe for concurrent use. A Tx is not, and must not outlive its
