@@ -3,7 +3,9 @@
 //
 // # What it owns
 //
-// The directory given to Open and everything in it, and the rules that turn
+// The directory given to Open (it deletes and recreates only its own entries
+// there, index_meta.json, store/ and cairn-applied, and refuses to touch a
+// directory holding anything else), and the rules that turn
 // an entity into indexed text (extract.go) under one static mapping
 // (mapping.go) whose version is MappingVersion. Every entity becomes one
 // Bleve document with id collection + "/" + id (collections never contain

@@ -22,7 +22,7 @@ var ErrEmptyQuery = errors.New("search: query has no searchable words")
 // more than MaxQueryTerms distinct words or more than MaxQueryBytes bytes.
 var ErrQueryTooLong = errors.New("search: query too long")
 
-// ErrBadOptions is returned by Search when SearchOptions hold a negative
+// ErrBadOptions is returned by Search and MatchIDs when the options hold a negative
 // Limit or Offset, or a collection name that cannot exist.
 var ErrBadOptions = errors.New("search: bad search options")
 
@@ -30,6 +30,12 @@ var ErrBadOptions = errors.New("search: bad search options")
 // process) holds the index. The index is left alone: a busy index is never
 // mistaken for a damaged one and wiped.
 var ErrBusy = errors.New("search: index in use by another handle")
+
+// ErrForeignFiles is returned by Open and Reset when the index directory
+// holds files that Bleve and this package never write there (a wrong path,
+// such as the store directory itself). The directory is left untouched:
+// only a directory that looks like a search index is ever deleted.
+var ErrForeignFiles = errors.New("search: directory holds files that are not part of a search index")
 
 // ErrCorrupt marks an index found damaged after it was opened (a panic or a
 // decoding error inside Bleve while searching or walking). It is the same

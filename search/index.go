@@ -57,7 +57,9 @@ type OpenResult struct {
 // during creation) or carries another MappingVersion, Open deletes dir's
 // contents, creates an empty index and reports Rebuilt with a Reason. It
 // fails if opts are invalid, if dir cannot be created, if a fresh index
-// cannot be created, or with ErrBusy if another handle holds the index.
+// cannot be created, with ErrBusy if another handle holds the index, and
+// with ErrForeignFiles, touching nothing, if dir holds files that are not
+// part of a search index (dir is not <store>/search).
 //
 // A nil opts means the defaults (see Options).
 func Open(dir string, opts *Options) (*Index, OpenResult, error) {
@@ -187,7 +189,7 @@ func checkOpened(dir string, bi bleve.Index, last *uint64) (reason string) {
 	if _, err := bi.DocCount(); err != nil {
 		return fmt.Sprintf("index unreadable: %v", err)
 	}
-	// One tiny search touches every segment's dictionary and stored data.
+	// One tiny search exercises the search path once.
 	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1, 0, false)
 	req.Fields = []string{fieldRev}
 	if _, err := bi.Search(req); err != nil {
@@ -220,10 +222,26 @@ func writeHint(dir string, seq uint64) error {
 	return os.WriteFile(filepath.Join(dir, hintFile), []byte(strconv.FormatUint(seq, 10)+"\n"), 0o600)
 }
 
-// recreate deletes everything in dir and creates an empty index there.
+// ownEntries are the only names recreate deletes at the top of dir: Bleve's
+// metadata file and store directory, and the hint file.
+var ownEntries = map[string]bool{"index_meta.json": true, "store": true, hintFile: true}
+
+// recreate deletes the index in dir and creates an empty one there. It
+// refuses, with ErrForeignFiles, if dir holds anything else.
 func recreate(dir string) (bleve.Index, error) {
-	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
+	}
+	for _, e := range entries {
+		if !ownEntries[e.Name()] {
+			return nil, fmt.Errorf("%w: %s holds %q", ErrForeignFiles, dir, e.Name())
+		}
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err

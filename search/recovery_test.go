@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -265,5 +266,42 @@ func TestOpen_fallbackWithoutHint(t *testing.T) {
 	want := map[uint64]uint64{0: 0, 11: uint64(len(fixture(t))), 12: uint64(len(fixture(t))) + 1}
 	if w, ok := want[ix.LastApplied()]; !ok || w != n {
 		t.Fatalf("inconsistent fallback: last %d count %d", ix.LastApplied(), n)
+	}
+}
+
+// Open never deletes a directory that is not a search index, whatever it
+// finds there: a wrong path must not cost the user's files.
+func TestOpen_foreignFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+	}{
+		{"store directory by mistake", func(t *testing.T, dir string) {}},
+		{"index plus a foreign file", func(t *testing.T, dir string) {
+			buildIndex(t, dir)
+			if err := os.WriteFile(filepath.Join(dir, "index_meta.json"), []byte("junk"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "store")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			tt.setup(t, dir)
+			precious := filepath.Join(dir, "data.db")
+			if err := os.WriteFile(precious, []byte("the user's data"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := Open(dir, nil)
+			if !errors.Is(err, ErrForeignFiles) {
+				t.Fatalf("got %v, want ErrForeignFiles", err)
+			}
+			if b, err := os.ReadFile(precious); err != nil || string(b) != "the user's data" {
+				t.Fatalf("foreign file damaged: %q %v", b, err)
+			}
+		})
 	}
 }

@@ -1,0 +1,270 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestIndex_Search(t *testing.T) {
+	ix := openTest(t)
+	apply(t, ix, 11, fixture(t)...)
+
+	tests := []struct {
+		name string
+		text string
+		opts SearchOptions
+		want []string // exact ids in order, or nil to check wantSet
+		set  []string // ids in any order
+	}{
+		{name: "stemming plural finds singular", text: "meetings", set: []string{"notes/n1", "notes/n3", "tasks/t1"}},
+		{name: "stemming singular finds plural", text: "meeting", set: []string{"notes/n1", "notes/n3", "tasks/t1"}},
+		{name: "two words both required", text: "planning meeting", set: []string{"notes/n1", "notes/n3"}},
+		{name: "word in different fields", text: "quarterly xylophone", want: []string{"tasks/t1"}},
+		{name: "case insensitive", text: "ACME", want: []string{"companies/c1"}}, // "wile@acme.example" is one token
+		{name: "session summary", text: "quokka", want: []string{"sessions/s1"}},
+		{name: "session screenshot text", text: "coding", want: []string{"sessions/s1"}},
+		{name: "session audio", text: "ready", want: []string{"sessions/s1"}},
+		{name: "note update", text: "zucchini", want: []string{"notes/n2"}},
+		{name: "company profile", text: "anvils", want: []string{"companies/c1"}},
+		{name: "attachment analysis", text: "pipeline", want: []string{"attachments/a1"}},
+		{name: "other collection shallow", text: "walrus", want: []string{"settings/global"}},
+		{name: "other collection not deep", text: "invisible"},
+		{name: "id with slashes", text: "pangolin", want: []string{"notes/a/b/c"}},
+		{name: "query syntax is just text", text: `"planning" +meeting: (-) ~*`, set: []string{"notes/n1", "notes/n3"}},
+		{name: "no match", text: "nonexistentword"},
+		{name: "collection filter", text: "planning", opts: SearchOptions{Collections: []string{"topics"}}, want: []string{"topics/tp1"}},
+		{name: "two collections", text: "meeting", opts: SearchOptions{Collections: []string{"tasks", "companies"}}, want: []string{"tasks/t1"}},
+		{name: "unknown collection", text: "meeting", opts: SearchOptions{Collections: []string{"nope"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mustSearch(t, ix, tt.text, tt.opts)
+			got := ids(r)
+			if uint64(len(got)) != r.Total {
+				t.Errorf("Total %d, %d hits", r.Total, len(got))
+			}
+			if tt.set != nil {
+				sort.Strings(got)
+				want := slices.Clone(tt.set)
+				sort.Strings(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("got %v, want %v", got, want)
+				}
+				return
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIndex_Search_distinctivePhraseTopHit(t *testing.T) {
+	ix := openTest(t)
+	var cs []Change
+	for i := range 200 {
+		cs = append(cs, upsert(t, "notes", fmt.Sprintf("n%03d", i), 1,
+			fmt.Sprintf(`{"content":"status update number %d about the project and the budget review"}`, i)))
+	}
+	cs = append(cs, upsert(t, "notes", "target", 1, `{"content":"the budget review found a purple elephant in the spreadsheet"}`))
+	apply(t, ix, uint64(len(cs)), cs...)
+	r := mustSearch(t, ix, "purple elephant budget", SearchOptions{})
+	if len(r.Hits) == 0 || r.Hits[0].ID != "target" {
+		t.Fatalf("top hit: got %v", ids(r))
+	}
+	r = mustSearch(t, ix, "budget review", SearchOptions{Limit: 5})
+	if r.Total != 201 || len(r.Hits) != 5 {
+		t.Fatalf("budget review: total %d hits %d, want 201 and 5", r.Total, len(r.Hits))
+	}
+}
+
+func TestIndex_Search_nameWeighsMore(t *testing.T) {
+	ix := openTest(t)
+	apply(t, ix, 2,
+		upsert(t, "tasks", "body", 1, `{"title":"something else","description":"call the dentist"}`),
+		upsert(t, "tasks", "title", 1, `{"title":"dentist","description":"call them"}`),
+	)
+	r := mustSearch(t, ix, "dentist", SearchOptions{})
+	if got := ids(r); !slices.Equal(got, []string{"tasks/title", "tasks/body"}) {
+		t.Fatalf("got %v, want the title match first", got)
+	}
+}
+
+func TestIndex_Search_offsetLimit(t *testing.T) {
+	ix := openTest(t)
+	var cs []Change
+	for i := range 50 {
+		// Same text: equal scores, so order is by id.
+		cs = append(cs, upsert(t, "notes", fmt.Sprintf("n%02d", i), 1, `{"content":"identical lighthouse text"}`))
+	}
+	apply(t, ix, 50, cs...)
+	all := mustSearch(t, ix, "lighthouse", SearchOptions{Limit: 100})
+	if len(all.Hits) != 50 || all.Total != 50 {
+		t.Fatalf("got %d hits total %d", len(all.Hits), all.Total)
+	}
+	for i, h := range all.Hits {
+		if want := fmt.Sprintf("n%02d", i); h.ID != want {
+			t.Fatalf("hit %d: %s, want %s (ties must be ordered by id)", i, h.ID, want)
+		}
+	}
+	tests := []struct {
+		limit, offset int
+		wantFirst     string
+		wantN         int
+	}{
+		{0, 0, "n00", DefaultLimit},
+		{10, 0, "n00", 10},
+		{10, 45, "n45", 5},
+		{10, 50, "", 0},
+		{10, 1000, "", 0},
+		{1 << 30, 0, "n00", 50},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("limit%d_offset%d", tt.limit, tt.offset), func(t *testing.T) {
+			r := mustSearch(t, ix, "lighthouse", SearchOptions{Limit: tt.limit, Offset: tt.offset})
+			if len(r.Hits) != tt.wantN || r.Total != 50 {
+				t.Fatalf("got %d hits total %d, want %d and 50", len(r.Hits), r.Total, tt.wantN)
+			}
+			if tt.wantN > 0 && r.Hits[0].ID != tt.wantFirst {
+				t.Fatalf("first %s, want %s", r.Hits[0].ID, tt.wantFirst)
+			}
+		})
+	}
+}
+
+func TestIndex_Search_badInput(t *testing.T) {
+	ix := openTest(t)
+	apply(t, ix, 1, fixture(t)...)
+	tests := []struct {
+		name string
+		text string
+		opts SearchOptions
+		want error
+	}{
+		{"empty", "", SearchOptions{}, ErrEmptyQuery},
+		{"blank", "  \t\n", SearchOptions{}, ErrEmptyQuery},
+		{"punctuation", `:"()[]{}+-!`, SearchOptions{}, ErrEmptyQuery},
+		{"stop words", "the and of", SearchOptions{}, ErrEmptyQuery},
+		{"too long", strings.Repeat("a", MaxQueryBytes+1), SearchOptions{}, ErrQueryTooLong},
+		{"too many words", strings.Repeat("word ", 10) + strings.Join(strings.Fields(fmt.Sprint(rangeN(40))), " x"), SearchOptions{}, ErrQueryTooLong},
+		{"negative limit", "meeting", SearchOptions{Limit: -1}, ErrBadOptions},
+		{"negative offset", "meeting", SearchOptions{Offset: -1}, ErrBadOptions},
+		{"bad collection", "meeting", SearchOptions{Collections: []string{"a/b"}}, ErrBadOptions},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ix.Search(context.Background(), tt.text, tt.opts)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func rangeN(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func TestIndex_Search_highlight(t *testing.T) {
+	ix := openTest(t)
+	apply(t, ix, 1, fixture(t)...)
+	r := mustSearch(t, ix, "xylophone quarterly", SearchOptions{Highlight: true})
+	if len(r.Hits) != 1 {
+		t.Fatalf("got %v", ids(r))
+	}
+	f := strings.Join(r.Hits[0].Fragments["text"], " … ")
+	for _, w := range []string{"<mark>quarterly</mark>", "<mark>xylophone</mark>"} {
+		if !strings.Contains(f, w) {
+			t.Errorf("fragments %q lack %s", f, w)
+		}
+	}
+	r = mustSearch(t, ix, "xylophone", SearchOptions{})
+	if r.Hits[0].Fragments != nil {
+		t.Errorf("fragments without Highlight: %v", r.Hits[0].Fragments)
+	}
+}
+
+func TestIndex_MatchIDs(t *testing.T) {
+	ix := openTest(t)
+	apply(t, ix, 11, fixture(t)...)
+	var cs []Change
+	for i := range 12000 { // more than one page
+		cs = append(cs, Change{Collection: "bulk", ID: fmt.Sprintf("b%05d", i), Rev: 1, Body: map[string]any{"text": fmt.Sprintf("common word%d", i%2)}})
+	}
+	apply(t, ix, 12, cs...)
+	tests := []struct {
+		collection, text string
+		want             int
+		has              string
+	}{
+		{"notes", "meetings", 2, "n3"},
+		{"tasks", "meetings", 1, "t1"},
+		{"notes", "pangolin", 1, "a/b/c"},
+		{"sessions", "meetings", 0, ""},
+		{"bulk", "common", 12000, "b11999"},
+		{"bulk", "common word1", 6000, "b00001"},
+	}
+	for _, tt := range tests {
+		got, err := ix.MatchIDs(context.Background(), tt.collection, tt.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != tt.want {
+			t.Errorf("MatchIDs(%s, %q): %d ids, want %d", tt.collection, tt.text, len(got), tt.want)
+		}
+		if _, ok := got[tt.has]; tt.has != "" && !ok {
+			t.Errorf("MatchIDs(%s, %q): %q missing", tt.collection, tt.text, tt.has)
+		}
+	}
+	if _, err := ix.MatchIDs(context.Background(), "notes", "the"); !errors.Is(err, ErrEmptyQuery) {
+		t.Errorf("stop word: got %v", err)
+	}
+	if _, err := ix.MatchIDs(context.Background(), "", "x"); !errors.Is(err, ErrBadOptions) {
+		t.Errorf("empty collection: got %v", err)
+	}
+}
+
+// The fast path of searchSorted (score-only search, sorted here) must give
+// exactly the pages of the slow path (Bleve sorting by score and id).
+func TestIndex_Search_fastPathMatchesSlowPath(t *testing.T) {
+	ix := openTest(t)
+	c := newCorpus(9)
+	cs := c.changes(600)
+	// Some exact duplicates, to have ties.
+	for i := range 40 {
+		d := cs[i]
+		d.ID += "-dup"
+		cs = append(cs, d)
+	}
+	apply(t, ix, uint64(len(cs)), cs...)
+	defer func() { forceSlowPath = false }()
+	for i := range 60 {
+		q := c.vocab[5+i%40] + " " + c.vocab[30+(i*13)%300]
+		if i%3 == 0 {
+			q = c.vocab[i%20]
+		}
+		opts := SearchOptions{Offset: (i * 7) % 30, Limit: 1 + i%25}
+		forceSlowPath = false
+		fast, err := ix.Search(context.Background(), q, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forceSlowPath = true
+		slow, err := ix.Search(context.Background(), q, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fast.Total != slow.Total || !slices.Equal(ids(fast), ids(slow)) {
+			t.Fatalf("%q %+v:\nfast %d %v\nslow %d %v", q, opts, fast.Total, ids(fast), slow.Total, ids(slow))
+		}
+	}
+}
