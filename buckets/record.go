@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-
 )
 
 // Record is a primary value: a document without its parts, plus what is
