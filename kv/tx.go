@@ -305,23 +305,7 @@ func shortID(id string) string {
 	return id
 }
 
-func jsonType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case string:
-		return "a string"
-	case int64, uint64, float64, json.Number:
-		return "a number"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
+func jsonType(v any) string { return txn.TypeName(v) }
 
 func anyString(v any) string { return fmt.Sprint(v) }
 

@@ -205,7 +205,7 @@ func (w *Writer) Patch(coll, id string, patch any, expect uint64) (uint64, error
 	}
 	p, ok := patch.(map[string]any)
 	if !ok && c.Kind != buckets.KindExtras {
-		return fail("", fmt.Errorf("%w: a merge patch must be a JSON object, not %s", ErrInvalid, typeName(patch)))
+		return fail("", fmt.Errorf("%w: a merge patch must be a JSON object, not %s", ErrInvalid, TypeName(patch)))
 	}
 	if c.Kind == buckets.KindEntity {
 		if v, has := p["id"]; has {
@@ -354,7 +354,7 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 	}
 	if h, ok := old.Doc.(map[string]any); ok {
 		if v, inline := h[field]; inline && v != nil {
-			return fail(fmt.Errorf("%w: %s is stored as %s, not an array", ErrInvalid, field, typeName(v)))
+			return fail(fmt.Errorf("%w: %s is stored as %s, not an array", ErrInvalid, field, TypeName(v)))
 		}
 	}
 	norm := make([]any, len(elems))

@@ -251,7 +251,7 @@ func validate(c *buckets.Collection, key string, doc any) error {
 	}
 	m, ok := doc.(map[string]any)
 	if !ok {
-		return fmt.Errorf("%w: a document must be a JSON object, not %s", ErrInvalid, typeName(doc))
+		return fmt.Errorf("%w: a document must be a JSON object, not %s", ErrInvalid, TypeName(doc))
 	}
 	if c.Kind == buckets.KindEntity {
 		idv, present := m["id"]
@@ -260,7 +260,7 @@ func validate(c *buckets.Collection, key string, doc any) error {
 		}
 		s, ok := idv.(string)
 		if !ok {
-			return fmt.Errorf("%w: field id must be a string, not %s", ErrInvalid, typeName(idv))
+			return fmt.Errorf("%w: field id must be a string, not %s", ErrInvalid, TypeName(idv))
 		}
 		if s != key {
 			return fmt.Errorf("%w: field id %q does not match the key %q", ErrInvalid, s, key)
@@ -269,7 +269,10 @@ func validate(c *buckets.Collection, key string, doc any) error {
 	return nil
 }
 
-func typeName(v any) string {
+// TypeName names the JSON type of a document-model value for error
+// messages: "null", "a boolean", "a string", "a number", "an array",
+// "an object".
+func TypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
