@@ -122,6 +122,9 @@ func Run(cfg Config) (*Result, error) {
 	if cfg.Progress <= 0 {
 		cfg.Progress = 50
 	}
+	if es, err := os.ReadDir(cfg.Dir); err == nil && len(es) > 0 {
+		return nil, fmt.Errorf("%s is not empty: the model starts from an empty store", cfg.Dir)
+	}
 	start := time.Now()
 	res := &Result{InFlight: map[string]int{}, Problems: []string{}}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
