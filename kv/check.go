@@ -31,20 +31,33 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 		// assumes no other transaction is using: keep the indexer out.
 		x.work.Lock()
 	}
+	structural := true
 	err := db.View(func(t *Tx) error {
 		tx := t.tx
+		// Read every value first, guarded: a damaged page is then a
+		// reported problem, and bbolt's own check (which runs in a
+		// goroutine of its own, where a memory fault cannot be caught)
+		// only runs over a file whose pages could all be read.
+		var probs []Problem
+		if err := guard(func() error {
+			_, probs = buckets.VerifyTx(tx)
+			return nil
+		}); err != nil {
+			structural = false
+			rep.Problems = append(rep.Problems, Problem{Kind: "corrupt", Detail: err.Error()})
+			return nil
+		}
 		for err := range tx.Check() {
-			rep.Problems = append(rep.Problems, Problem{Kind: "bbolt", Detail: err.Error()})
+			rep.Problems = append(rep.Problems, Problem{Kind: "bbolt", Detail: err.Error() + " (restore a verified backup: kvtool backup list)"})
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		_, probs := buckets.VerifyTx(tx)
 		rep.Problems = append(rep.Problems, probs...)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if len(probs) == 0 {
+		if len(probs) == 0 && len(rep.Problems) == 0 {
 			// Derived data can only be compared against readable primary data.
 			rep.Problems = append(rep.Problems, secondary.Verify(tx, nil)...)
 			rep.Problems = append(rep.Problems, checkParts(tx)...)
@@ -57,6 +70,10 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !structural {
+		rep.OK = false
+		return rep, nil
 	}
 	var refs map[string]uint64
 	if err := db.bolt.View(func(tx *bolt.Tx) error {

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"errors"
+	"runtime/debug"
 	"sync"
 
 	"github.com/cairnkv/cairn/buckets"
@@ -144,6 +145,8 @@ func (c *committer) commitBatch(batch []*request) {
 // safeCall runs fn, turning a panic into an error so one bad callback
 // cannot leave the other writers of its batch waiting forever.
 func safeCall(fn func(w *txn.Writer) error, w *txn.Writer) (err error) {
+	old := debug.SetPanicOnFault(true) // a damaged page faults instead of crashing
+	defer debug.SetPanicOnFault(old)
 	defer func() {
 		if p := recover(); p != nil {
 			err = &panicError{p}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
+	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -70,8 +71,18 @@ func Open(dir string, opts *Options) (*DB, error) {
 			return nil, fmt.Errorf("cairn: %s is a symbolic link; refusing to follow it", path)
 		}
 	}
+	if fi, err := os.Lstat(path); err == nil && fi.Size() > 0 {
+		if err := snapshot.CheckMeta(path); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)
+		}
+	}
 	bo := boltOptions(o)
-	bdb, err := bolt.Open(path, 0o600, bo)
+	var bdb *bolt.DB
+	err = guard(func() error {
+		var err error
+		bdb, err = bolt.Open(path, 0o600, bo)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s%s (waited %v)", ErrLocked, path, lockHolder(path), o.Timeout)
@@ -145,48 +156,59 @@ func (db *DB) init() error {
 		return nil
 	}
 	if db.opts.ReadOnly {
-		return db.bolt.View(check)
+		return db.bolt.View(func(tx *bolt.Tx) error { return guard(func() error { return check(tx) }) })
 	}
 	// Write only when something must change, so that opening a store and
 	// doing nothing (or a refused write) leaves data.db byte for byte.
 	needed := false
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		if err := check(tx); err != nil {
-			return err
-		}
-		if b := tx.Bucket(buckets.SysBucket); b == nil || b.Get(formatKey) == nil {
-			needed = true
-			return nil
-		}
-		var err error
-		needed, err = secondary.SyncNeeded(tx)
-		return err
+		return guard(func() error { return needSync(tx, check, &needed) })
 	})
 	if err != nil || !needed {
 		return err
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := check(tx); err != nil {
-			return err
-		}
-		b, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
-		if err != nil {
-			return err
-		}
-		if v := b.Get(formatKey); v == nil {
-			if err := b.Put(formatKey, []byte{buckets.FormatVersion}); err != nil {
-				return err
-			}
-		}
-		var progress func(coll, index string, done, total int)
-		if db.opts.Progress != nil {
-			progress = func(coll, index string, done, total int) {
-				db.opts.Progress("backfill "+coll+"/"+index, done, total)
-			}
-		}
-		_, err = secondary.Sync(tx, progress)
-		return err
+		return guard(func() error { return db.initLocked(tx, check) })
 	})
+}
+
+// needSync reports whether opening for writing must change anything.
+func needSync(tx *bolt.Tx, check func(*bolt.Tx) error, needed *bool) error {
+	if err := check(tx); err != nil {
+		return err
+	}
+	if b := tx.Bucket(buckets.SysBucket); b == nil || b.Get(formatKey) == nil {
+		*needed = true
+		return nil
+	}
+	var err error
+	*needed, err = secondary.SyncNeeded(tx)
+	return err
+}
+
+// initLocked records the format version and brings the declared
+// secondary indexes up to date, in the open's write transaction.
+func (db *DB) initLocked(tx *bolt.Tx, check func(*bolt.Tx) error) error {
+	if err := check(tx); err != nil {
+		return err
+	}
+	b, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	if err != nil {
+		return err
+	}
+	if v := b.Get(formatKey); v == nil {
+		if err := b.Put(formatKey, []byte{buckets.FormatVersion}); err != nil {
+			return err
+		}
+	}
+	var progress func(coll, index string, done, total int)
+	if db.opts.Progress != nil {
+		progress = func(coll, index string, done, total int) {
+			db.opts.Progress("backfill "+coll+"/"+index, done, total)
+		}
+	}
+	_, err = secondary.Sync(tx, progress)
+	return err
 }
 
 // Dir returns the store directory.

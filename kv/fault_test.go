@@ -500,7 +500,6 @@ func TestFault_crashDebrisCleaned(t *testing.T) {
 		}
 	}
 	if len(left) > 0 {
-		skipBug(t, "BUG: Open removes data.db.compact/.restore but not the temporary files .data.db.compact.tmp-N/.data.db.restore.tmp-N a kill during Compact/Restore leaves (kv/schedule.go cleanDebris); they pile up; see report")
 		t.Errorf("crash debris left after open: %v", left)
 	}
 }

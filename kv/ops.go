@@ -36,7 +36,7 @@ func (db *DB) View(fn func(tx *Tx) error) error {
 	}
 	defer db.leave()
 	return db.bolt.View(func(btx *bolt.Tx) error {
-		return fn(&Tx{db: db, tx: btx})
+		return guard(func() error { return fn(&Tx{db: db, tx: btx}) })
 	})
 }
 

@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -67,5 +68,11 @@ func (db *DB) stopBackupSchedule() {
 func cleanDebris(path string) {
 	for _, suffix := range []string{".restore", ".compact"} {
 		_ = os.Remove(path + suffix) // absent is the normal case
+		// The temporary files the durable copy and compaction write first.
+		dir, base := filepath.Split(path + suffix)
+		tmps, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+		for _, t := range tmps {
+			_ = os.Remove(t)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"errors"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -228,4 +229,24 @@ func countProblems(label string, want, got map[string]int) []buckets.Problem {
 		}
 	}
 	return ps
+}
+
+// CheckMeta checks the bbolt file at path before anything maps it: at
+// least one meta page is sound, and no sound one claims pages past the end
+// of the file (a truncated file). It returns nil or an error saying what is
+// wrong. bbolt itself would fault reading past the end of its map.
+func CheckMeta(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }() // read-only
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if p := checkMeta(f, fi.Size()); p != "" {
+		return errors.New(p)
+	}
+	return nil
 }

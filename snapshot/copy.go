@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"io/fs"
+	"errors"
 	"context"
 	"fmt"
 	"io"
@@ -19,6 +21,13 @@ import (
 // verified backup to <store>/data.db.tmp with it and then renames that over
 // data.db with fsutil.Rename.
 func CopyFile(ctx context.Context, src, dst string) error {
+	lfi, err := os.Lstat(src)
+	if err != nil {
+		return fmt.Errorf("snapshot: copy: %w", err)
+	}
+	if !lfi.Mode().IsRegular() {
+		return fmt.Errorf("snapshot: copy: %s is not a regular file (%v); refusing to follow it", src, lfi.Mode().Type())
+	}
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("snapshot: copy: %w", err)
@@ -27,6 +36,9 @@ func CopyFile(ctx context.Context, src, dst string) error {
 	fi, err := in.Stat()
 	if err != nil {
 		return fmt.Errorf("snapshot: copy: %w", err)
+	}
+	if !os.SameFile(lfi, fi) {
+		return fmt.Errorf("snapshot: copy: %s changed while it was opened", src)
 	}
 	err = fsutil.WriteFileFunc(dst, 0o600, func(w io.Writer) error {
 		// struct{io.Reader} hides File.WriteTo so that the buffer (and the
@@ -139,4 +151,23 @@ func samePath(a, b string) (bool, error) {
 	fa, errA := os.Stat(aa)
 	fb, errB := os.Stat(bb)
 	return errA == nil && errB == nil && os.SameFile(fa, fb), nil
+}
+
+// checkDir refuses a backups directory that is a symbolic link (or not a
+// directory): backups are never written or read outside the store.
+func checkDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // Create makes it
+	}
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("snapshot: %s is a symbolic link; backups are never written or read outside the store", dir)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("snapshot: %s is not a directory", dir)
+	}
+	return nil
 }

@@ -99,6 +99,9 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 	if err := ctx.Err(); err != nil {
 		return Manifest{}, fmt.Errorf("snapshot: create: %w", err)
 	}
+	if err := checkDir(dir); err != nil {
+		return Manifest{}, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Manifest{}, fmt.Errorf("snapshot: create backups directory: %w", err)
 	}

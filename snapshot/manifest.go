@@ -140,6 +140,9 @@ func writeManifest(dir string, m Manifest) error {
 // why (Time then comes from the name), rather than failing the whole list.
 // Verify reads every byte.
 func List(dir string) ([]Manifest, error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -118,6 +118,9 @@ func isoWeekIndex(day int64) int64 {
 // It never touches a file whose name is not a backup's. Prune must not run
 // concurrently with Create on the same dir.
 func Prune(dir string, p Policy, now time.Time) (removed []Manifest, err error) {
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	ms, err := List(dir)
 	if err != nil {
 		return nil, err

@@ -37,6 +37,9 @@ func Verify(ctx context.Context, dir, name string, v Verifier) (Manifest, []buck
 	if err != nil {
 		return Manifest{}, nil, err
 	}
+	if err := checkDir(dir); err != nil {
+		return Manifest{}, nil, err
+	}
 	mPath, _ := manifestPath(dir, name) // name is valid
 	dbLabel, mLabel := base(dbPath), base(mPath)
 	var problems []buckets.Problem
@@ -58,7 +61,7 @@ func Verify(ctx context.Context, dir, name string, v Verifier) (Manifest, []buck
 		m.Name = name
 	}
 
-	fi, err := os.Stat(dbPath)
+	fi, err := os.Lstat(dbPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		problem("missing", dbLabel, "data file is missing")
 		return failed(m, problems)
@@ -66,29 +69,30 @@ func Verify(ctx context.Context, dir, name string, v Verifier) (Manifest, []buck
 	if err != nil {
 		return m, nil, fmt.Errorf("snapshot: stat %s: %w", dbLabel, err)
 	}
+	if !fi.Mode().IsRegular() {
+		// Never follow a symbolic link (or anything else) out of the store.
+		problem("not-a-file", dbLabel, "is not a regular file (%v); refusing to read it", fi.Mode().Type())
+		return failed(m, problems)
+	}
 	if manifestOK && fi.Size() != m.Size {
 		problem("size", dbLabel, "%d bytes, manifest says %d", fi.Size(), m.Size)
 	}
-	// Hash the file while bbolt's check and the verifier walk it.
-	var (
-		sum     string
-		hashErr error
-		hashed  = make(chan struct{})
-	)
-	go func() {
-		defer close(hashed)
-		sum, hashErr = hashFile(ctx, dbPath)
-	}()
-	counts, fps, err := checkFile(ctx, dbPath, dbLabel, v)
-	<-hashed
-	if err == nil {
-		err = hashErr
-	}
+	// Hash the file first: a file that is not the one the manifest
+	// describes is never handed to bbolt, whose check can fault on a
+	// damaged page pointer and take the whole process down.
+	sum, err := hashFile(ctx, dbPath)
 	if err != nil {
 		return m, nil, err
 	}
 	if manifestOK && sum != m.SHA256 {
 		problem("sha256", dbLabel, "SHA-256 %s, manifest says %s", sum, m.SHA256)
+	}
+	if len(problems) > 0 {
+		return failed(m, problems)
+	}
+	counts, fps, err := checkFile(ctx, dbPath, dbLabel, v)
+	if err != nil {
+		return m, nil, err
 	}
 	problems = append(problems, fps...)
 	if manifestOK && len(fps) == 0 {
