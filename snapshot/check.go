@@ -3,10 +3,10 @@ package snapshot
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
-	"errors"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -156,19 +156,21 @@ func checkFile(ctx context.Context, path, label string, v Verifier) (counts map[
 	}
 	defer func() { _ = tx.Rollback() }() // a read-only tx has nothing to roll back
 
-	// bbolt's Check and the verifier walk the file at the same time, each
-	// in its own read transaction.
-	vtx, err := db.Begin(false)
-	if err != nil {
-		return nil, nil, fmt.Errorf("snapshot: begin on %s: %w", label, err)
+	// The verifier reads every value first, guarded against faults; bbolt's
+	// Check runs in a goroutine of its own, where a memory fault on a
+	// damaged page pointer cannot be caught, so it only runs over a file
+	// whose pages the verifier could all read.
+	counts, vp := runVerifier(v, tx)
+	for _, p := range vp {
+		if p.Kind == "panic" {
+			for _, p := range vp {
+				p.Detail = label + ": " + p.Detail
+				problems = append(problems, p)
+			}
+			problem("structure", "pages could not be read; bbolt's structural check skipped")
+			return counts, problems, nil
+		}
 	}
-	defer func() { _ = vtx.Rollback() }() // read-only
-	var vp []buckets.Problem
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		counts, vp = runVerifier(v, vtx)
-	}()
 	n := 0
 	for cerr := range tx.Check() { // drain fully: Check's goroutine blocks otherwise
 		if n < maxStructureProblems {
@@ -176,7 +178,6 @@ func checkFile(ctx context.Context, path, label string, v Verifier) (counts map[
 		}
 		n++
 	}
-	<-done
 	if n > maxStructureProblems {
 		problem("structure", "and %d more structural errors", n-maxStructureProblems)
 	}

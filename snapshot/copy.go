@@ -1,11 +1,11 @@
 package snapshot
 
 import (
-	"io/fs"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
