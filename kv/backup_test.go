@@ -188,3 +188,51 @@ func TestBackup_killDuringRestore(t *testing.T) {
 type devNull struct{}
 
 func (devNull) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestBackup_restoreDamagedStore: a data.db too damaged to open is still
+// restored from its verified backup, and the damaged file is kept.
+func TestBackup_restoreDamagedStore(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put("notes", kv.Document{"id": "keep", "content": "precious"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	if err := os.Truncate(dir+"/"+kv.DataFile, 8192); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Open(dir, nil); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("open of a truncated store: %v", err)
+	}
+	ms, err := kv.ListBackups(dir)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("list without opening: %v %v", ms, err)
+	}
+	if _, kept, err := kv.RestoreDamaged(t.Context(), dir, m.Name); err != nil || kept == "" {
+		t.Fatalf("restore damaged: %q %v", kept, err)
+	}
+	db = openAt(t, dir)
+	if doc, _, err := db.Get("notes", "keep"); err != nil || doc["content"] != "precious" {
+		t.Fatalf("after restore: %v %v", doc, err)
+	}
+	if _, _, err := kv.RestoreDamaged(t.Context(), dir, m.Name); err == nil {
+		t.Fatal("RestoreDamaged replaced a store that opens")
+	}
+}
+
+func openAt(t *testing.T, dir string) *kv.DB {
+	t.Helper()
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { checkClean(t, db); _ = db.Close() })
+	return db
+}

@@ -74,12 +74,8 @@ func newBackupList(g *globals) *cobra.Command {
 		Long:  `list prints every backup, newest first: name, time, age, size, document counts, reason, and whether it is verified (a damaged backup shows why not).`,
 		Args:  argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			db, err := g.openRO()
-			if err != nil {
-				return err
-			}
-			defer closeDB(db, &err)
-			ms, err := db.Backups()
+			// Without opening data.db: a damaged store still lists its backups.
+			ms, err := kv.ListBackups(g.db)
 			if err != nil {
 				return err
 			}
@@ -122,12 +118,7 @@ func newBackupVerify(g *globals) *cobra.Command {
 		Long:  `verify re-reads backup NAME: its manifest, size and SHA-256, bbolt's structural check, every value's checksum, and the counts. Exit 3 naming each problem if it fails; exit 1 if there is no such backup.`,
 		Args:  argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			db, err := g.openRO()
-			if err != nil {
-				return err
-			}
-			defer closeDB(db, &err)
-			m, problems, err := db.VerifyBackup(cmd.Context(), args[0])
+			m, problems, err := kv.VerifyBackupIn(cmd.Context(), g.db, args[0])
 			if err != nil {
 				return err
 			}
@@ -167,16 +158,32 @@ confirmation on a terminal and refuses otherwise.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			name := args[0]
-			db, err := g.openExisting()
-			if err != nil {
-				return err
-			}
-			defer closeDB(db, &err)
 			if !yes {
 				if err := confirm(g, cmd, fmt.Sprintf("Replace the data in %s with backup %s?", g.db, name)); err != nil {
 					return err
 				}
 			}
+			db, err := g.openExisting()
+			if errors.Is(err, kv.ErrCorrupt) {
+				// data.db is too damaged to open: restore without it,
+				// keeping the damaged file beside the store.
+				m, kept, rerr := kv.RestoreDamaged(cmd.Context(), g.db, name)
+				if rerr != nil {
+					if errors.Is(rerr, kv.ErrBackupInvalid) {
+						return integrityError{rerr.Error()}
+					}
+					return rerr
+				}
+				if g.json {
+					return printJSON(cmd.OutOrStdout(), m)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d documents); the damaged data file is kept as %s\n", m.Name, total(m.Counts), kept)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
 			m, pre, err := db.Restore(cmd.Context(), name)
 			if err != nil {
 				if errors.Is(err, kv.ErrBackupInvalid) {

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package kv
+
+func lockFile(path string) (func(), error) { return func() {}, nil }

@@ -1,0 +1,98 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/internal/fsutil"
+	"github.com/cairnkv/cairn/snapshot"
+)
+
+// These functions work on a store directory without opening data.db, so
+// that a store whose data file is damaged can still list, verify and be
+// restored from its backups.
+
+// ListBackups lists the backups of the store in dir, newest first.
+func ListBackups(dir string) ([]Manifest, error) {
+	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil {
+		return nil, err
+	}
+	ms, err := snapshot.List(filepath.Join(dir, BackupsDir))
+	if errors.Is(err, os.ErrNotExist) || ms == nil {
+		return []Manifest{}, nil
+	}
+	return ms, err
+}
+
+// VerifyBackupIn verifies backup name of the store in dir (see
+// DB.VerifyBackup).
+func VerifyBackupIn(ctx context.Context, dir, name string) (Manifest, []Problem, error) {
+	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil {
+		return Manifest{}, nil, err
+	}
+	return snapshot.Verify(ctx, filepath.Join(dir, BackupsDir), name, nil)
+}
+
+// RestoreDamaged restores backup name into the store in dir when data.db
+// cannot be opened because it is damaged (Open fails with ErrCorrupt):
+// it verifies the backup, keeps the damaged file beside the store as
+// data.db.damaged-<time> (no pre-restore backup can be taken of a file
+// that does not open), copies the backup in and renames it over data.db
+// atomically, and removes the search index so the next open rebuilds it.
+// It refuses a store that opens: use DB.Restore then.
+func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, error) {
+	path := filepath.Join(dir, DataFile)
+	if err := checkStoreFile(dir, path); err != nil {
+		return Manifest{}, "", err
+	}
+	if db, err := Open(dir, &Options{NoSearch: true, MustExist: true, Timeout: time.Second}); err == nil {
+		_ = db.Close() // it opens: not damaged
+		return Manifest{}, "", fmt.Errorf("cairn: %s opens; restore it with DB.Restore (which backs it up first)", path)
+	} else if !errors.Is(err, ErrCorrupt) {
+		return Manifest{}, "", err
+	}
+	unlock, err := lockFile(path)
+	if err != nil {
+		return Manifest{}, "", err
+	}
+	defer unlock()
+	bdir := filepath.Join(dir, BackupsDir)
+	m, problems, err := snapshot.Verify(ctx, bdir, name, nil)
+	if err != nil {
+		return Manifest{}, "", err
+	}
+	if len(problems) > 0 {
+		return m, "", &snapshot.VerifyError{Name: name, Problems: problems}
+	}
+	if err := snapshot.CheckFormat(m, buckets.FormatVersion); err != nil {
+		return m, "", err
+	}
+	src, err := snapshot.Path(bdir, name)
+	if err != nil {
+		return m, "", err
+	}
+	tmp := path + ".restore"
+	if err := snapshot.CopyFile(ctx, src, tmp); err != nil {
+		_ = os.Remove(tmp)
+		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
+	}
+	kept := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405Z"))
+	if err := os.Link(path, kept); err != nil {
+		_ = os.Remove(tmp)
+		return m, "", fmt.Errorf("cairn: keep the damaged file as %s: %w", kept, err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, SearchDir)); err != nil {
+		_ = os.Remove(tmp)
+		return m, kept, err
+	}
+	if err := fsutil.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return m, kept, fmt.Errorf("cairn: restore %s: %w", name, err)
+	}
+	return m, kept, nil
+}
