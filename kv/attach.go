@@ -226,9 +226,9 @@ func (db *DB) backupBlobs() (map[string]bool, error) {
 	}
 	out := map[string]bool{}
 	for _, m := range ms {
-		if m.Problem != "" && len(m.Blobs) == 0 {
-			// A damaged manifest no longer says which blobs its backup
-			// needs: keep them all until it is gone.
+		if m.Problem != "" {
+			// A damaged manifest no longer says reliably which blobs its
+			// backup needs: keep them all until it is pruned.
 			return nil, errKeepAll
 		}
 		for _, h := range m.Blobs {

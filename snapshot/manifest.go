@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,10 @@ type Manifest struct {
 	Blobs         []string       `json:"blobs"`          // attachment hashes it references, sorted
 	Verified      bool           `json:"verified"`       // passed verification (see List for what a listing checks)
 	VerifiedAt    time.Time      `json:"verified_at"`    // when it last passed
+	// Checksum is the SHA-256 of the manifest itself (its JSON with
+	// Checksum and Problem empty), so that no field, the blob list included,
+	// can change unnoticed.
+	Checksum string `json:"checksum"`
 
 	// Problem is set by List (never stored) when the backup is damaged: why
 	// Verified is false.
@@ -77,6 +82,9 @@ func ReadManifest(dir, name string) (Manifest, error) {
 	m, err := parseManifest(data, name)
 	if err != nil {
 		return m, fmt.Errorf("snapshot: %s: %w", base(mp), err)
+	}
+	if p := checksumProblem(m); p != "" {
+		return m, fmt.Errorf("snapshot: %s: %s", base(mp), p)
 	}
 	return m, nil
 }
@@ -119,6 +127,8 @@ func writeManifest(dir string, m Manifest) error {
 	if err != nil {
 		return err
 	}
+	m.Problem = ""
+	m.Checksum = manifestChecksum(m)
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("snapshot: encode manifest: %w", err)
@@ -212,4 +222,24 @@ func sortNewestFirst(ms []Manifest) {
 		}
 		return ms[i].Name > ms[j].Name
 	})
+}
+
+// manifestChecksum is the hex SHA-256 of m's JSON with Checksum and
+// Problem empty.
+func manifestChecksum(m Manifest) string {
+	m.Checksum, m.Problem = "", ""
+	b, err := json.Marshal(m)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// checksumProblem says what is wrong with m's own checksum, or "".
+func checksumProblem(m Manifest) string {
+	if want := manifestChecksum(m); m.Checksum != want {
+		return fmt.Sprintf("checksum %q does not match the manifest's contents (%s): edited or damaged", m.Checksum, want)
+	}
+	return ""
 }

@@ -59,6 +59,8 @@ func Verify(ctx context.Context, dir, name string, v Verifier) (Manifest, []buck
 	if !manifestOK {
 		problem("manifest", mLabel, "%v", merr)
 		m.Name = name
+	} else if p := checksumProblem(m); p != "" {
+		problem("manifest", mLabel, "%s", p)
 	}
 
 	fi, err := os.Lstat(dbPath)
