@@ -85,6 +85,7 @@ func (db *DB) backupLocked(ctx context.Context, reason string) (Manifest, error)
 		var err error
 		m, err = snapshot.Create(ctx, tx, db.backupsDir(), snapshot.CreateOptions{
 			Reason: reason, Seq: seq, Blobs: blobs, FormatVersion: buckets.FormatVersion, Now: db.opts.Now,
+			Verify: buckets.VerifyChecksums,
 		})
 		return err
 	})
@@ -111,7 +112,7 @@ func (db *DB) Backups() ([]Manifest, error) {
 // it must not be trusted; err means it could not be checked (no such
 // backup: ErrBackupNotFound).
 func (db *DB) VerifyBackup(ctx context.Context, name string) (Manifest, []Problem, error) {
-	return snapshot.Verify(ctx, db.backupsDir(), name, nil)
+	return snapshot.Verify(ctx, db.backupsDir(), name, buckets.VerifyChecksums)
 }
 
 // PruneBackups applies the rotation policy now and returns what it removed.
@@ -130,7 +131,7 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, pre 
 	if db.opts.ReadOnly {
 		return Manifest{}, "", ErrReadOnly
 	}
-	m, problems, err := snapshot.Verify(ctx, db.backupsDir(), name, nil)
+	m, problems, err := snapshot.Verify(ctx, db.backupsDir(), name, buckets.VerifyChecksums)
 	if err != nil {
 		return Manifest{}, "", err
 	}

@@ -35,7 +35,7 @@ func VerifyBackupIn(ctx context.Context, dir, name string) (Manifest, []Problem,
 	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil {
 		return Manifest{}, nil, err
 	}
-	return snapshot.Verify(ctx, filepath.Join(dir, BackupsDir), name, nil)
+	return snapshot.Verify(ctx, filepath.Join(dir, BackupsDir), name, buckets.VerifyChecksums)
 }
 
 // RestoreDamaged restores backup name into the store in dir when data.db
@@ -62,7 +62,7 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 	}
 	defer unlock()
 	bdir := filepath.Join(dir, BackupsDir)
-	m, problems, err := snapshot.Verify(ctx, bdir, name, nil)
+	m, problems, err := snapshot.Verify(ctx, bdir, name, buckets.VerifyChecksums)
 	if err != nil {
 		return Manifest{}, "", err
 	}
