@@ -176,11 +176,8 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, pre 
 // swapLocked closes the bbolt file and the indexer, runs swap, and reopens
 // both. The caller holds db.mu for writing.
 func (db *DB) swapLocked(swap func() error) error {
-	if db.indexer != nil {
-		if err := db.indexer.close(); err != nil {
-			return err
-		}
-		db.indexer = nil
+	if err := db.stopIndexer(true); err != nil {
+		return err
 	}
 	db.commit.drain()
 	db.blobs.async.Wait()
@@ -200,8 +197,8 @@ func (db *DB) swapLocked(swap func() error) error {
 	if err := db.init(); err != nil {
 		return errors.Join(serr, err)
 	}
-	if !db.opts.NoSearch {
-		db.startIndexer()
+	if db.opts.EagerSearch {
+		db.searchIndexer()
 	}
 	return serr
 }

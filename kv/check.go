@@ -25,7 +25,7 @@ type CheckReport struct {
 // report.
 func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	rep := &CheckReport{Problems: []Problem{}}
-	x := db.indexer
+	x := db.runningIndexer()
 	if x != nil && db.opts.ReadOnly {
 		// On a read-only store bbolt's check loads the freelist, which it
 		// assumes no other transaction is using: keep the indexer out.

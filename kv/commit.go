@@ -169,8 +169,10 @@ func (db *DB) afterCommit(changes []buckets.Change, zeroed []string) {
 	for _, ch := range changes {
 		db.cache.drop(ch.Collection, ch.ID)
 	}
-	if len(changes) > 0 && db.indexer != nil {
-		db.indexer.notify(changes[len(changes)-1].Seq)
+	if len(changes) > 0 {
+		if x := db.searchIndexer(); x != nil {
+			x.notify(changes[len(changes)-1].Seq)
+		}
 	}
 	if len(zeroed) > 0 {
 		// Asynchronously: deleters wait for adders, and an adder may be

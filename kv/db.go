@@ -29,10 +29,14 @@ type DB struct {
 	opts *Options
 	bolt *bolt.DB
 
-	commit  committer
-	cache   *docCache // nil when disabled
-	blobs   blobs
-	indexer *indexer // nil with Options.NoSearch
+	commit committer
+	cache  *docCache // nil when disabled
+	blobs  blobs
+	idx    struct {
+		sync.Mutex
+		x       *indexer // nil until started, and with Options.NoSearch
+		stopped bool     // Close has stopped it for good
+	}
 
 	mu struct {
 		sync.RWMutex
@@ -98,8 +102,8 @@ func Open(dir string, opts *Options) (*DB, error) {
 		_ = bdb.Close() // the init error is the one to report
 		return nil, err
 	}
-	if !o.NoSearch {
-		db.startIndexer()
+	if o.EagerSearch {
+		db.searchIndexer()
 	}
 	if !o.ReadOnly {
 		cleanDebris(db.Path())
@@ -239,9 +243,7 @@ func (db *DB) Close() error {
 	db.mu.Lock()
 	db.mu.closed = true
 	db.mu.Unlock()
-	if db.indexer != nil {
-		errs = append(errs, db.indexer.close())
-	}
+	errs = append(errs, db.stopIndexer(false))
 	db.commit.drain()
 	db.blobs.async.Wait()
 	errs = append(errs, db.bolt.Close())

@@ -50,11 +50,40 @@ func searchable(coll string) bool {
 	return err == nil && c.Kind == buckets.KindEntity
 }
 
-func (db *DB) startIndexer() {
-	x := &indexer{db: db, done: make(chan struct{})}
-	x.cond = sync.NewCond(&x.mu.Mutex)
-	db.indexer = x
-	go x.run()
+// searchIndexer returns the running indexer, starting it if needed (the
+// index is opened lazily, on the first commit, search or check, unless
+// Options.EagerSearch), or nil with Options.NoSearch or after Close.
+func (db *DB) searchIndexer() *indexer {
+	db.idx.Lock()
+	defer db.idx.Unlock()
+	if db.idx.x == nil && !db.opts.NoSearch && !db.idx.stopped {
+		x := &indexer{db: db, done: make(chan struct{})}
+		x.cond = sync.NewCond(&x.mu.Mutex)
+		db.idx.x = x
+		go x.run()
+	}
+	return db.idx.x
+}
+
+// runningIndexer returns the indexer if it was started, without starting it.
+func (db *DB) runningIndexer() *indexer {
+	db.idx.Lock()
+	defer db.idx.Unlock()
+	return db.idx.x
+}
+
+// stopIndexer drains and closes the indexer, if it runs; restart allows a
+// later searchIndexer to start a new one.
+func (db *DB) stopIndexer(restart bool) error {
+	db.idx.Lock()
+	x := db.idx.x
+	db.idx.x = nil
+	db.idx.stopped = !restart
+	db.idx.Unlock()
+	if x == nil {
+		return nil
+	}
+	return x.close()
 }
 
 func (x *indexer) run() {

@@ -33,6 +33,12 @@ type Options struct {
 	// NoSearch leaves the full-text index closed: no indexing, and Search
 	// fails. For tools and benchmarks that do not need it.
 	NoSearch bool
+	// EagerSearch opens the full-text index and brings it up to date in
+	// the background as soon as the store opens (kvtool does, so that every
+	// command leaves derived data current). By default it is opened on the
+	// first commit, search or check, so a store opened only to list or read
+	// pays nothing for it.
+	EagerSearch bool
 	// BackupOnOpen takes a verified backup when the store opens (startup),
 	// BackupOnClose when it closes (shutdown).
 	BackupOnOpen, BackupOnClose bool

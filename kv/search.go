@@ -43,20 +43,22 @@ func (db *DB) searchIndex(ctx context.Context) (*search.Index, error) {
 		return nil, err
 	}
 	defer db.leave()
-	if db.indexer == nil {
+	x := db.searchIndexer()
+	if x == nil {
 		return nil, ErrNoSearch
 	}
-	return db.indexer.wait(ctx, db.lastSeq())
+	return x.wait(ctx, db.lastSeq())
 }
 
 // WaitIndexed blocks until the full-text index has applied the change with
 // sequence (revision) seq, for read-your-writes after a write that
 // returned seq.
 func (db *DB) WaitIndexed(ctx context.Context, seq uint64) error {
-	if db.indexer == nil {
+	x := db.searchIndexer()
+	if x == nil {
 		return ErrNoSearch
 	}
-	_, err := db.indexer.wait(ctx, seq)
+	_, err := x.wait(ctx, seq)
 	return err
 }
 
@@ -150,7 +152,7 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	x := db.indexer
+	x := db.searchIndexer()
 	x.mu.Lock()
 	x.mu.ready = false // hold searches until the rebuild is done
 	x.mu.Unlock()

@@ -151,6 +151,7 @@ func (g *globals) openExisting() (*kv.DB, error) {
 // open (index backfills, search rebuilds) when stderr is a terminal.
 func (g *globals) options(o *kv.Options) *kv.Options {
 	o.Timeout = g.timeout
+	o.EagerSearch = true // KVTOOL.md: every command brings derived data up to date
 	if g.stderr != nil && isTerminal(g.stderr) {
 		bars := map[string]*progress{}
 		var mu sync.Mutex // the search index reports from its own goroutine
