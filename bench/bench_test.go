@@ -36,7 +36,7 @@ var allNames = []string{
 	"query/tag", "query/tag/fullscan", "query/tag/ratio",
 	"search/1word", "search/2words", "codec/decode", "codec/encode",
 	"write/patch-enrichment", "write/commit/1w", "write/commit/8w",
-	"backup/throughput", "backup/copy", "backup/ratio",
+	"backup/throughput", "backup/copy", "backup/ratio", "backup/verify",
 	"migrate/time", "migrate/peak-rss",
 }
 
@@ -124,6 +124,14 @@ func TestRun_smoke(t *testing.T) {
 	}
 	if n < len(allNames) {
 		t.Errorf("bench-tiny.txt: %d benchmark lines, want at least %d", n, len(allNames))
+	}
+
+	md, err := os.ReadFile(filepath.Join(out, "table-tiny.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(md, []byte("| measurement | target | Cairn median |")) || bytes.Count(md, []byte("\n| `")) != len(rep.Results) {
+		t.Errorf("table-tiny.md:\n%s", md)
 	}
 
 	svg, err := os.ReadFile(filepath.Join(out, "latency.svg"))

@@ -21,7 +21,7 @@ type Config struct {
 	// Runs is how many times each measurement runs; medians are over runs.
 	Runs int
 	// Out, if set, receives results-<scale>.json, bench-<scale>.txt (Go
-	// benchmark format) and latency.svg.
+	// benchmark format), table-<scale>.md and latency.svg.
 	Out string
 	// Only, if set, is a regexp: measurements whose name it does not match
 	// are skipped.

@@ -43,7 +43,7 @@ func parseFlags(args []string) (Config, error) {
 	small := fs.Bool("small", false, "a seconds-long smoke run: --scale tiny --runs 1 --peers off")
 	fs.StringVar(&cfg.Scale, "scale", cfg.Scale, "dataset size: tiny (50 sessions), 1k, 10k, 100k or a number of sessions")
 	fs.IntVar(&cfg.Runs, "runs", cfg.Runs, "runs of each measurement (medians are over runs)")
-	fs.StringVar(&cfg.Out, "out", "", "directory for results-<scale>.json, bench-<scale>.txt (benchstat) and latency.svg")
+	fs.StringVar(&cfg.Out, "out", "", "directory for results-<scale>.json, bench-<scale>.txt (benchstat), table-<scale>.md and latency.svg")
 	fs.StringVar(&cfg.Only, "only", "", "regexp: run only the measurements whose name matches")
 	fs.StringVar(&cfg.CacheDir, "cache", "", "dataset cache directory (default: the user cache dir, cairn-bench)")
 	fs.StringVar(&cfg.Peers, "peers", cfg.Peers, "peers (bolthold, SQLite, JSON files): auto (when the peers module builds), on or off")

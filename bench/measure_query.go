@@ -105,11 +105,11 @@ func (b *bench) queries(ctx context.Context) (err error) {
 				s := str(d, "startTime")
 				return s >= w.MonthFrom && s < w.MonthTo
 			}, sort: "startTime"},
-			[]Target{{Source: "plan", Op: "<", Value: 50}},
+			nil,
 			[]Target{{Source: "plan", Op: ">=", Value: 40}}},
 		{"query/tag", fmt.Sprintf("tag lookup: every session tagged %q (headers)", w.LookupTag), w.tagQuery(),
 			scanQuery{match: func(d map[string]any) bool { return hasTag(d, w.LookupTag) }},
-			[]Target{{Source: "plan", Op: "<", Value: 50}},
+			nil,
 			[]Target{{Source: "plan", Op: ">=", Value: 40}}},
 	}
 	if b.cfg.Sessions >= 100000 {
@@ -143,6 +143,7 @@ func (b *bench) queries(ctx context.Context) (err error) {
 			fs.Runs = append(fs.Runs, msOf(time.Since(t)))
 			ratio.Runs = append(ratio.Runs, fs.Runs[i]/idx[i])
 		}
+		r.IDs = idsHash(qr.IDs)
 		if !slices.Equal(ids, qr.IDs) {
 			r.Error = fmt.Sprintf("MISMATCH: the full scan found %d ids, the query %d", len(ids), len(qr.IDs))
 		}

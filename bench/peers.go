@@ -87,6 +87,13 @@ func (b *bench) peers(ctx context.Context) PeerStatus {
 			if len(pr.Runs) > 0 {
 				pr.Median, pr.Min, pr.Max = stats(pr.Runs)
 			}
+			if pr.IDs != "" && r.IDs != "" {
+				if pr.IDs == r.IDs {
+					pr.Note += ", same answer as Cairn"
+				} else {
+					pr.Note += ", DIFFERENT ANSWER from Cairn"
+				}
+			}
 			if r.Peers == nil {
 				r.Peers = map[string]PeerResult{}
 			}

@@ -56,6 +56,11 @@ func printTable(w io.Writer, rep *Report) error {
 			if r.Note != "" {
 				fmt.Fprintf(w, " [%s]", r.Note)
 			}
+			for _, p := range peerColumns {
+				if pr, ok := r.Peers[p]; ok && pr.Note != "" {
+					fmt.Fprintf(w, " [%s: %s]", p, pr.Note)
+				}
+			}
 			fmt.Fprintln(w)
 		}
 	}
@@ -108,7 +113,8 @@ func countsText(c map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// writeOut writes results-<scale>.json, bench-<scale>.txt and latency.svg
+// writeOut writes results-<scale>.json, bench-<scale>.txt, table-<scale>.md
+// and latency.svg
 // (from every results-*.json in dir, so runs at several scales make one
 // chart).
 func writeOut(dir string, rep *Report) error {
@@ -125,6 +131,11 @@ func writeOut(dir string, rep *Report) error {
 	var sb strings.Builder
 	writeGoBench(&sb, rep)
 	if err := os.WriteFile(filepath.Join(dir, "bench-"+rep.Scale+".txt"), []byte(sb.String()), 0o644); err != nil {
+		return err
+	}
+	var md strings.Builder
+	writeMarkdown(&md, rep)
+	if err := os.WriteFile(filepath.Join(dir, "table-"+rep.Scale+".md"), []byte(md.String()), 0o644); err != nil {
 		return err
 	}
 	reps, err := loadReports(dir)

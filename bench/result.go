@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
@@ -47,8 +49,11 @@ type Result struct {
 	Note    string    `json:"note,omitempty"`
 	Error   string    `json:"error,omitempty"` // the measurement failed
 	// HigherBetter says which way is good (throughputs, savings, ratios).
-	HigherBetter bool                  `json:"higher_better"`
-	Peers        map[string]PeerResult `json:"peers,omitempty"`
+	HigherBetter bool `json:"higher_better"`
+	// IDs is a hash of the ids a query returned, in order, compared with
+	// the peers' answers.
+	IDs   string                `json:"ids,omitempty"`
+	Peers map[string]PeerResult `json:"peers,omitempty"`
 }
 
 // PeerResult is a peer's figure for one measurement, or why it has none.
@@ -59,6 +64,13 @@ type PeerResult struct {
 	Runs   []float64 `json:"runs,omitempty"`
 	NA     string    `json:"na,omitempty"` // the peer cannot do it, and why
 	Note   string    `json:"note,omitempty"`
+	IDs    string    `json:"ids,omitempty"` // hash of a query's answer
+}
+
+// idsHash identifies a query's answer: the ids in order.
+func idsHash(ids []string) string {
+	h := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	return hex.EncodeToString(h[:6])
 }
 
 // summarize fills Median, Min and Max from Runs.

@@ -86,7 +86,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{[]string{"codec/decode", "codec/encode"}, b.codec},
 		{[]string{"write/patch-enrichment"}, b.patch},
 		{[]string{"write/commit/1w", "write/commit/8w"}, b.commits},
-		{[]string{"backup/throughput", "backup/copy", "backup/ratio"}, b.backup},
+		{[]string{"backup/throughput", "backup/copy", "backup/ratio", "backup/verify"}, b.backup},
 		{[]string{"migrate/time", "migrate/peak-rss"}, b.migrate},
 	}
 	for _, s := range steps {
@@ -126,6 +126,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := writeOut(cfg.Out, b.rep); err != nil {
 			return b.rep, err
 		}
+	}
+	if cfg.Peers == "on" && !b.rep.Peers.Ran {
+		return b.rep, fmt.Errorf("bench: --peers on, but the peers did not run: %s", b.rep.Peers.Why)
 	}
 	return b.rep, nil
 }

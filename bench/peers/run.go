@@ -238,7 +238,11 @@ func (r *run) peer(ctx context.Context, s store, po *PeerOutput) error {
 			cold = append(cold, c.TotalMs)
 		}
 		set("startup/open+list/warm", Result{Runs: warm})
-		set("startup/list/warm", Result{Runs: list})
+		note := ""
+		if s.Name() == "jsonfiles" {
+			note = "after sessions.json is parsed (in open)"
+		}
+		set("startup/list/warm", Result{Runs: list, Note: note})
 		set("memory/rss", Result{Runs: hwm})
 		set("startup/open+list/cold", Result{Runs: cold})
 	}
@@ -279,7 +283,7 @@ func (r *run) peer(ctx context.Context, s store, po *PeerOutput) error {
 				_ = s.Close()
 				return fmt.Errorf("%s: %w", q.name, err)
 			}
-			set(q.name, Result{Runs: res, Note: fmt.Sprintf("%d docs", len(ids))})
+			set(q.name, Result{Runs: res, Note: fmt.Sprintf("%d docs", len(ids)), IDs: idsHash(ids)})
 		}
 		for _, q := range []struct{ name, text string }{{"search/1word", w.Word1}, {"search/2words", w.Words2}} {
 			if !r.want(q.name) {

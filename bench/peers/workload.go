@@ -1,6 +1,8 @@
 package peers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -33,6 +35,13 @@ type Result struct {
 	Runs []float64 `json:"runs,omitempty"`
 	NA   string    `json:"na,omitempty"`
 	Note string    `json:"note,omitempty"`
+	IDs  string    `json:"ids,omitempty"` // hash of a query's answer (the harness compares it with Cairn's)
+}
+
+// idsHash identifies a query's answer as the harness does.
+func idsHash(ids []string) string {
+	h := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	return hex.EncodeToString(h[:6])
 }
 
 // PeerOutput is one peer's results by measurement name.
