@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -223,5 +222,3 @@ func sortProblems(ps []Problem) {
 		return a.Detail < b.Detail
 	})
 }
-
-var _ = bytes.Equal

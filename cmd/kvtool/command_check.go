@@ -15,9 +15,11 @@ func newCheckCommand(g *globals) *cobra.Command {
 		Long: `check verifies, in one read transaction: bbolt's structural check, every
 stored value's checksum, the metadata summaries and every secondary index
 against the primary data, the parts of every document, and blob reference
-counts against the attachments that hold them. It prints each problem with
-its kind, collection and id, and what to do about it. Exit 3 when it finds
-any problem. It never changes the store.`,
+counts against the attachments that hold them; then every blob file against
+its hash (and files nothing explains), and the search index against the
+documents (after bringing it up to date). It prints each problem with its
+kind, collection and id, and what to do about it. Exit 3 when it finds any
+problem. It never changes data.db.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			db, err := g.openRO()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/cairnkv/cairn/internal/fsutil"
-	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 	"github.com/spf13/cobra"
 )
@@ -288,6 +286,3 @@ full-text index. With neither flag it rebuilds both.`,
 	cmd.Flags().BoolVar(&secondaryIx, "secondary", false, "rebuild metadata and secondary indexes")
 	return cmd
 }
-
-var _ = bytes.Equal
-var _ = kv.ErrNotFound
