@@ -107,7 +107,9 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 			err := b.ForEach(func(k, v []byte) error {
 				rec, err := buckets.DecodeRecord(name, k, v, false)
 				if err != nil {
-					return nil // reported by VerifyTx
+					// Reported as corrupt by VerifyTx; its revision is unknown.
+					want[[2]string{c.Name, string(k)}] = unknownRev
+					return nil
 				}
 				want[[2]string{c.Name, string(k)}] = rec.Rev
 				return nil
@@ -129,6 +131,7 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 		switch {
 		case !ok:
 			out = append(out, Problem{Kind: "search-extra", Collection: coll, ID: id, Detail: "indexed but not in the store" + fix})
+		case w == unknownRev:
 		case w != rev:
 			out = append(out, Problem{Kind: "search-stale", Collection: coll, ID: id, Detail: fmt.Sprintf("indexed at revision %d, stored at %d%s", rev, w, fix)})
 		}
@@ -138,8 +141,10 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 	if err != nil {
 		return append(out, Problem{Kind: "search", Detail: "walk: " + err.Error() + fix}), nil
 	}
-	for key := range want {
-		out = append(out, Problem{Kind: "search-missing", Collection: key[0], ID: key[1], Detail: "stored but not indexed" + fix})
+	for key, w := range want {
+		if w != unknownRev {
+			out = append(out, Problem{Kind: "search-missing", Collection: key[0], ID: key[1], Detail: "stored but not indexed" + fix})
+		}
 	}
 	sortProblems(out)
 	return out, nil
@@ -188,3 +193,6 @@ func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
+
+// unknownRev stands for the revision of a record that cannot be decoded.
+const unknownRev = ^uint64(0)

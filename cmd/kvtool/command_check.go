@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"strings"
+
+	"github.com/cairnkv/cairn/kv"
 
 	"github.com/spf13/cobra"
 )
@@ -32,7 +35,18 @@ problem. It never changes data.db.`,
 				return err
 			}
 			if g.json {
-				if err := printJSON(cmd.OutOrStdout(), rep); err != nil {
+				out := struct {
+					*kv.CheckReport
+					Advice []string `json:"advice,omitempty"`
+				}{CheckReport: rep}
+				if !rep.OK {
+					for _, l := range strings.Split(strings.TrimSpace(advice(g.db, rep.Problems)), "\n") {
+						if l != "" {
+							out.Advice = append(out.Advice, l)
+						}
+					}
+				}
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 			} else {
@@ -42,7 +56,7 @@ problem. It never changes data.db.`,
 				if rep.OK {
 					fmt.Fprintln(cmd.OutOrStdout(), "ok: no problems found")
 				} else {
-					fmt.Fprintf(cmd.OutOrStdout(), "%d problem(s)\n%s\n", len(rep.Problems), advice(rep.Problems))
+					fmt.Fprintf(cmd.OutOrStdout(), "%d problem(s)\n%s", len(rep.Problems), advice(g.db, rep.Problems))
 				}
 			}
 			if !rep.OK {
@@ -53,15 +67,29 @@ problem. It never changes data.db.`,
 	}
 }
 
-// advice tells what to do about the kinds of problem found.
-func advice(ps []problem) string {
+// advice tells what to do about the kinds of problem found, naming the
+// newest verified backup when a restore is the remedy.
+func advice(dir string, ps []problem) string {
 	kinds := map[string]bool{}
 	for _, p := range ps {
 		kinds[p.Kind] = true
 	}
 	var s string
-	if kinds["corrupt"] || kinds["bbolt"] || kinds["part-missing"] {
-		s += "Stored data is damaged: restore the newest verified backup (kvtool backup list; kvtool backup restore NAME).\n"
+	if kinds["corrupt"] || kinds["bbolt"] || kinds["part-missing"] || kinds["blob-missing"] || kinds["blob-corrupt"] {
+		newest := ""
+		if ms, err := kv.ListBackups(dir); err == nil {
+			for _, m := range ms {
+				if m.Verified {
+					newest = m.Name
+					break
+				}
+			}
+		}
+		if newest != "" {
+			s += fmt.Sprintf("Stored data is damaged: restore the newest verified backup: kvtool --db %s backup restore %s --yes (kvtool backup list shows the others).\n", dir, newest)
+		} else {
+			s += "Stored data is damaged and there is no verified backup: export what still reads (kvtool export), and keep a copy of the directory.\n"
+		}
 	}
 	for _, k := range []string{"metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale"} {
 		if kinds[k] {
