@@ -447,3 +447,14 @@ func (db *DB) checkBlobs(ctx context.Context, refs map[string]uint64) []Problem 
 // WaitBlobDeletes waits for the deletions of unreferenced blobs that
 // commits started (they run just after each commit).
 func (db *DB) WaitBlobDeletes() { db.blobs.async.Wait() }
+
+// HasContent reports whether the blob store holds the content with this
+// SHA-256 hash (an attachment imported from an export file carries its
+// metadata only).
+func (db *DB) HasContent(hash string) bool {
+	if !buckets.ValidHash(hash) {
+		return false
+	}
+	store, err := db.blobStore()
+	return err == nil && store.Has(hash)
+}

@@ -80,9 +80,13 @@ type ImportResult struct {
 	Kept      map[string]int `json:"kept_newer"`
 	// Blobs counts attachment contents stored (new files) and Dedup those
 	// already present.
-	Blobs  int    `json:"blobs"`
-	Backup string `json:"backup,omitempty"` // the verified backup taken first
-	DryRun bool   `json:"dry_run"`
+	Blobs int `json:"blobs"`
+	// WithoutContent lists attachments whose content the store does not
+	// hold (an export file carries attachment metadata only): check reports
+	// them as blob-missing until their files are added (kvtool attach add).
+	WithoutContent []string `json:"attachments_without_content,omitempty"`
+	Backup         string   `json:"backup,omitempty"` // the verified backup taken first
+	DryRun         bool     `json:"dry_run"`
 }
 
 func newImportResult() *ImportResult {
@@ -158,8 +162,17 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 		}
 		return nil
 	}
+	for _, d := range x.Collections["attachments"] {
+		if h, ok := d["hash"].(string); ok && !db.HasContent(h) {
+			if id, _ := d["id"].(string); id != "" {
+				res.WithoutContent = append(res.WithoutContent, id)
+			}
+		}
+	}
+	without := res.WithoutContent
 	if dryRun {
 		err := db.View(func(tx *kv.Tx) error { return write(tx, true) })
+		res.WithoutContent = without
 		return res, err
 	}
 	m, err := db.Backup(ctx, kv.ReasonPreImport)
@@ -171,6 +184,7 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 	if err != nil {
 		return nil, err
 	}
+	res.WithoutContent = without
 	return res, nil
 }
 

@@ -97,6 +97,12 @@ func advice(dir string, ps []problem) string {
 			break
 		}
 	}
+	if kinds["blob-missing"] {
+		s += "An attachment imported from an export file has no content until it is added again: kvtool attach add FILE --id ID.\n"
+	}
+	if kinds["blob-orphan"] || kinds["blob-stray"] {
+		s += "Unreferenced blob files are removed by kvtool gc.\n"
+	}
 	if kinds["refcount"] {
 		s += "Blob reference counts are wrong: kvtool gc --recount recounts them.\n"
 	}

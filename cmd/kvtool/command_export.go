@@ -61,11 +61,12 @@ With -o the file is written durably, whole or not at all.`,
 }
 
 type importOutput struct {
-	Counts    map[string]int `json:"counts"`
-	Unchanged map[string]int `json:"unchanged"`
-	Kept      map[string]int `json:"kept_newer"`
-	Backup    string         `json:"backup"`
-	DryRun    bool           `json:"dry_run"`
+	Counts         map[string]int `json:"counts"`
+	Unchanged      map[string]int `json:"unchanged"`
+	Kept           map[string]int `json:"kept_newer"`
+	WithoutContent []string       `json:"attachments_without_content,omitempty"`
+	Backup         string         `json:"backup"`
+	DryRun         bool           `json:"dry_run"`
 }
 
 func newImportCommand(g *globals) *cobra.Command {
@@ -103,7 +104,7 @@ after printing what it would do. Running it twice writes nothing new.`,
 			if err != nil {
 				return err
 			}
-			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Backup: res.Backup, DryRun: dryRun}
+			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent, Backup: res.Backup, DryRun: dryRun}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), o)
 			}
@@ -115,6 +116,9 @@ after printing what it would do. Running it twice writes nothing new.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "unchanged: %s; kept newer stored versions: %s\n", mapLine(res.Unchanged), mapLine(res.Kept))
 			if res.Backup != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "backup taken first: %s\n", res.Backup)
+			}
+			if n := len(res.WithoutContent); n > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "%d attachment(s) came without their content (an export carries metadata only); check reports them until their files are added with kvtool attach add FILE --id ID\n", n)
 			}
 			return nil
 		},
