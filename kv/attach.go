@@ -317,6 +317,10 @@ type GCResult struct {
 // With recount it first rebuilds every reference count from the documents.
 func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 	var res GCResult
+	if err := db.enter(); err != nil {
+		return res, err
+	}
+	defer db.leave()
 	if db.opts.ReadOnly {
 		return res, ErrReadOnly
 	}

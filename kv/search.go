@@ -181,7 +181,14 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 // metadata summary and secondary index from the documents, in one
 // transaction. It returns how many documents it read.
 func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
-	if _, err := db.Backup(ctx, ReasonPreReindex); err != nil {
+	if err := db.enter(); err != nil {
+		return 0, err
+	}
+	defer db.leave()
+	if db.opts.ReadOnly {
+		return 0, ErrReadOnly
+	}
+	if _, err := db.backupLocked(ctx, ReasonPreReindex); err != nil {
 		return 0, fmt.Errorf("cairn: reindex refused: the pre-reindex backup failed: %w", err)
 	}
 	n := 0
