@@ -70,7 +70,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.PersistentFlags().StringVar(&g.db, "db", defaultDB(), "store directory (default $CAIRN_DB, else ./cairn-data)")
+	root.PersistentFlags().StringVar(&g.db, "db", defaultDB(), "store directory; $CAIRN_DB, when set, is the default")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print one JSON document on stdout")
 	root.PersistentFlags().DurationVar(&g.timeout, "timeout", 5*time.Second, "how long to wait for the store's file lock")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
