@@ -79,7 +79,7 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("snapshot: compact: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(dstPath), "."+filepath.Base(dstPath)+".tmp-*")
+	f, err := fsutil.CreateTemp(filepath.Dir(dstPath), "."+filepath.Base(dstPath)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("snapshot: compact: %w", err)
 	}

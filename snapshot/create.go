@@ -190,7 +190,7 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 // writeTemp streams tx into a new temporary file in dir, fsyncs and closes
 // it, and returns its size, hex SHA-256 and path. On error nothing remains.
 func writeTemp(ctx context.Context, tx *bolt.Tx, dir, name string, wrap func(io.Writer) io.Writer) (size int64, sum, path string, err error) {
-	f, err := os.CreateTemp(dir, tmpPrefix(name)+"*")
+	f, err := fsutil.CreateTemp(dir, tmpPrefix(name)+"*")
 	if err != nil {
 		return 0, "", "", fmt.Errorf("snapshot: create temporary file: %w", err)
 	}
@@ -222,7 +222,7 @@ func writeTemp(ctx context.Context, tx *bolt.Tx, dir, name string, wrap func(io.
 		err = fmt.Errorf("snapshot: write backup %s: wrote %d bytes, transaction has %d", name, n, want)
 		return 0, "", "", err
 	}
-	if err = f.Sync(); err != nil {
+	if err = fsutil.Sync(f); err != nil {
 		return 0, "", "", fmt.Errorf("snapshot: sync %s: %w", base(path), err)
 	}
 	if err = f.Close(); err != nil {

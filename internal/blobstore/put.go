@@ -34,7 +34,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 // blocks is not interrupted), the temporary file is removed and nothing is
 // stored.
 func (s *Store) Put(ctx context.Context, r io.Reader) (hash string, size int64, err error) {
-	f, err := os.CreateTemp(s.tmp, "put-*")
+	f, err := fsutil.CreateTemp(s.tmp, "put-*")
 	if err != nil {
 		return "", 0, fmt.Errorf("blobstore: put: %w", err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (hash string, size int64, 
 			return "", 0, err
 		}
 	}
-	if err = f.Sync(); err != nil {
+	if err = fsutil.Sync(f); err != nil {
 		return "", 0, fmt.Errorf("blobstore: put: sync %s: %w", tmp, err)
 	}
 	closed = true

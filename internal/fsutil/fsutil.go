@@ -28,7 +28,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // renamed and the temporary file is removed.
 func WriteFileFunc(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("create temp file for %s: %w", path, err)
 	}
@@ -42,14 +42,20 @@ func WriteFileFunc(path string, perm os.FileMode, write func(w io.Writer) error)
 	if err = f.Chmod(perm); err != nil {
 		return fmt.Errorf("chmod %s: %w", tmp, err)
 	}
+	if err = inject("write", path); err != nil {
+		return err
+	}
 	if err = write(f); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
+	if err = Sync(f); err != nil {
 		return fmt.Errorf("sync %s: %w", tmp, err)
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err = inject("rename", path); err != nil {
+		return err
 	}
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
@@ -63,6 +69,9 @@ func WriteFileFunc(path string, perm os.FileMode, write func(w io.Writer) error)
 // Rename renames oldpath to newpath and syncs the directories involved, so
 // the rename survives power loss.
 func Rename(oldpath, newpath string) error {
+	if err := inject("rename", newpath); err != nil {
+		return err
+	}
 	if err := os.Rename(oldpath, newpath); err != nil {
 		return err
 	}
@@ -78,6 +87,9 @@ func Rename(oldpath, newpath string) error {
 // SyncDir fsyncs a directory so that renames and creations inside it are
 // durable.
 func SyncDir(dir string) error {
+	if err := inject("syncdir", dir); err != nil {
+		return err
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open directory %s for sync: %w", dir, err)
