@@ -24,7 +24,10 @@ func TestFailpoints(t *testing.T) {
 		run  func(db *kv.DB, backup string) error
 	}
 	ops := []op{
-		{"backup", func(db *kv.DB, _ string) error { _, err := db.Backup(context.Background(), kv.ReasonManual); return err }},
+		{"backup", func(db *kv.DB, _ string) error {
+			_, err := db.Backup(context.Background(), kv.ReasonManual)
+			return err
+		}},
 		{"restore", func(db *kv.DB, b string) error { _, _, err := db.Restore(context.Background(), b); return err }},
 		{"compact", func(db *kv.DB, _ string) error { _, err := db.Compact(context.Background()); return err }},
 		{"attach", func(db *kv.DB, _ string) error {
