@@ -35,6 +35,10 @@ func TestFailpoints(t *testing.T) {
 			return err
 		}},
 		{"reindex", func(db *kv.DB, _ string) error { _, err := db.ReindexSecondary(context.Background()); return err }},
+		{"migrate", func(db *kv.DB, _ string) error {
+			_, err := legacy.Migrate(context.Background(), db, "../legacy/testdata/eras/era-g", nil, false)
+			return err
+		}},
 		{"import", func(db *kv.DB, _ string) error {
 			x := &legacy.Export{Collections: map[string][]map[string]any{"notes": {{"id": "imported", "content": "x"}}}}
 			_, err := legacy.ImportInto(context.Background(), db, x, false)

@@ -328,10 +328,17 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 					out.Problems = append(out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, err))
 					continue
 				}
-				hash, size, err = tx.StoreContent(ctx, r)
+				src := &readTracker{r: r}
+				hash, size, err = tx.StoreContent(ctx, src)
 				cerr := r.Close()
+				if err != nil && src.err == nil {
+					// Writing to the store failed (disk full, I/O error):
+					// the migration is all or nothing, so it stops here.
+					return fmt.Errorf("attachment bytes %s: %w", b.Source, err)
+				}
 				if err != nil || cerr != nil {
-					out.Problems = append(out.Problems, fmt.Sprintf("attachment bytes %s: %v", b.Source, firstErr(err, cerr)))
+					// The old app's file could not be read: report it and go on.
+					out.Problems = append(out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, firstErr(err, cerr)))
 					continue
 				}
 				res.Blobs++
@@ -456,4 +463,19 @@ func problemsOf(rep *Report) []string {
 		out = append(out, fmt.Sprintf("invalid id %+v", e))
 	}
 	return out
+}
+
+// readTracker remembers whether reading the source failed, to tell a
+// damaged legacy file (reported) from a failing store (fatal).
+type readTracker struct {
+	r   io.Reader
+	err error
+}
+
+func (t *readTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
 }
