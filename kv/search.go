@@ -33,7 +33,30 @@ func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (Sear
 	if err != nil {
 		return SearchResult{}, err
 	}
-	return ix.Search(ctx, text, opts)
+	res, err := ix.Search(ctx, text, opts)
+	if err != nil && indexDamaged(ctx, err) && !db.opts.ReadOnly {
+		// The index itself failed (a damaged segment): it is derived data,
+		// so rebuild it from the documents and answer from the new one.
+		if _, rerr := db.ReindexSearch(ctx); rerr != nil {
+			return SearchResult{}, errors.Join(err, fmt.Errorf("cairn: rebuilding the search index: %w", rerr))
+		}
+		if ix, err = db.searchIndex(ctx); err != nil {
+			return SearchResult{}, err
+		}
+		return ix.Search(ctx, text, opts)
+	}
+	return res, err
+}
+
+// indexDamaged tells a failure of the index from a bad query or a
+// cancelled call.
+func indexDamaged(ctx context.Context, err error) bool {
+	switch {
+	case ctx.Err() != nil, errors.Is(err, search.ErrEmptyQuery), errors.Is(err, search.ErrQueryTooLong),
+		errors.Is(err, search.ErrBadOptions), errors.Is(err, search.ErrClosed):
+		return false
+	}
+	return true
 }
 
 // searchIndex returns the index once it has caught up with every commit
