@@ -350,3 +350,28 @@ func TestStore_maxDocumentBytes(t *testing.T) {
 		t.Fatalf("oversized document stored: %v", err)
 	}
 }
+
+func TestParse_valueLimit(t *testing.T) {
+	big := []byte(`{"id":"x","a":[` + strings.Repeat("0,", kv.MaxValues) + `0]}`)
+	if _, err := kv.ParseJSON(big); !errors.Is(err, kv.ErrTooLarge) || !strings.Contains(err.Error(), "values") {
+		t.Fatalf("huge array: %v", err)
+	}
+	// Many documents of modest size in one array are fine.
+	var b strings.Builder
+	b.WriteString("[")
+	for i := 0; i < 3000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"%d","v":[%s0]}`, i, strings.Repeat("1,", 500))
+	}
+	b.WriteString("]")
+	docs, _, err := kv.ParseDocuments([]byte(b.String()))
+	if err != nil || len(docs) != 3000 {
+		t.Fatalf("3000 documents of 500 values: %d, %v", len(docs), err)
+	}
+	// Commas inside strings do not count.
+	if _, err := kv.ParseJSON([]byte(`{"id":"s","t":"` + strings.Repeat(",", kv.MaxValues+5) + `"}`)); err != nil {
+		t.Fatalf("commas in a string: %v", err)
+	}
+}

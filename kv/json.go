@@ -13,6 +13,9 @@ import (
 // ParseJSON decodes one JSON value into the document model. Errors wrap
 // ErrSyntax and name the line, column and byte offset.
 func ParseJSON(data []byte) (any, error) {
+	if err := checkValueCounts(data, false); err != nil {
+		return nil, err
+	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	var v any
@@ -36,6 +39,9 @@ func ParseDocuments(data []byte) (docs []any, single bool, err error) {
 	start := skipSpace(data, 0)
 	if start >= len(data) {
 		return nil, false, fmt.Errorf("%w: empty input", ErrSyntax)
+	}
+	if err := checkValueCounts(data, true); err != nil {
+		return nil, false, err
 	}
 	if data[start] != '[' {
 		v, err := ParseJSON(data)
@@ -117,14 +123,24 @@ type PositionError struct {
 	Line, Column int   // 1-based
 	Offset       int64 // 0-based byte offset
 	Msg          string
+	Err          error // what errors.Is sees: ErrSyntax unless set
 }
 
 func (e *PositionError) Error() string {
-	return fmt.Sprintf("invalid JSON at line %d, column %d (byte %d): %s", e.Line, e.Column, e.Offset, e.Msg)
+	what := "invalid JSON"
+	if e.Err != nil {
+		what = "input too large"
+	}
+	return fmt.Sprintf("%s at line %d, column %d (byte %d): %s", what, e.Line, e.Column, e.Offset, e.Msg)
 }
 
 // Unwrap makes errors.Is(err, ErrSyntax) true.
-func (e *PositionError) Unwrap() error { return ErrSyntax }
+func (e *PositionError) Unwrap() error {
+	if e.Err != nil {
+		return e.Err
+	}
+	return ErrSyntax
+}
 
 func posError(data []byte, off int64, msg string) error {
 	if off > int64(len(data)) {
