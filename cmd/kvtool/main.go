@@ -12,5 +12,6 @@ func main() {
 	// Libraries below (Bleve) log recoverable events with the standard
 	// logger; kvtool reports what matters itself.
 	log.SetOutput(io.Discard)
+	privateFiles()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
