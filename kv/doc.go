@@ -62,6 +62,10 @@
 //
 // # Caveats
 //
+// Cairn creates data.db 0600 and its directories 0700, but the search
+// index's files are created by Bleve with the process umask (kvtool sets
+// 077); an application that wants them private sets its umask too.
+//
 // Update's function may run more than once when another writer of the same
 // group commit fails after writing: it must have no effects outside the
 // transaction. Documents are decoded into map[string]any; numbers become
