@@ -332,14 +332,13 @@ func (w *Writer) write(c *buckets.Collection, key string, old *buckets.Record, d
 		header = h
 	}
 	rec.Doc = header
-	if w.MaxSize > 0 {
-		total := uint64(buckets.JSONSize(header)) + keptSize
-		for f, v := range partVals {
-			total += partFieldSize(f, v)
-		}
-		if total > w.MaxSize {
-			return 0, fmt.Errorf("%w: the document is %d bytes as JSON, the limit is %d", buckets.ErrTooLarge, total, w.MaxSize)
-		}
+	// The logical size: the header, the parts given, the parts kept.
+	size := uint64(buckets.JSONSize(header))
+	for f, v := range partVals {
+		size += partFieldSize(f, v)
+	}
+	if w.MaxSize > 0 && size+keptSize > w.MaxSize {
+		return 0, fmt.Errorf("%w: the document is %d bytes as JSON, the limit is %d", buckets.ErrTooLarge, size+keptSize, w.MaxSize)
 	}
 	pb := w.tx.Bucket(buckets.PartsBucket(c.Name))
 	if partVals != nil || (old != nil && (len(old.ArrayParts) > 0 || len(old.BlobParts) > 0)) {
@@ -348,7 +347,6 @@ func (w *Writer) write(c *buckets.Collection, key string, old *buckets.Record, d
 			return 0, err
 		}
 	}
-	size := uint64(buckets.JSONSize(header))
 	// Array parts: write changed elements, delete extra ones.
 	for _, f := range c.ArrayParts {
 		var oldN uint32
@@ -372,7 +370,6 @@ func (w *Writer) write(c *buckets.Collection, key string, old *buckets.Record, d
 				rec.ArrayParts = map[string]uint32{}
 			}
 			rec.ArrayParts[f] = uint32(len(arr))
-			size += partFieldSize(f, arr)
 		}
 		if err := writeChunks(pb, key, f, arr, 0, buckets.Chunks(oldN), &w.writes); err != nil {
 			return 0, err
@@ -392,7 +389,6 @@ func (w *Writer) write(c *buckets.Collection, key string, old *buckets.Record, d
 				return 0, fmt.Errorf("field %s: %w", f, err)
 			}
 			rec.BlobParts = append(rec.BlobParts, f)
-			size += partFieldSize(f, v)
 			if cur := pb.Get(k); cur != nil && bytes.Equal(cur, enc) {
 				continue
 			}
