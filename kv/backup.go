@@ -100,9 +100,12 @@ func (db *DB) backupLocked(ctx context.Context, reason string) (Manifest, error)
 
 // Backups lists the backups, newest first. A damaged one is listed with
 // Verified false and its Problem.
-func (db *DB) Backups() ([]Manifest, error) {
-	ms, err := snapshot.List(db.backupsDir())
-	if errors.Is(err, os.ErrNotExist) {
+func (db *DB) Backups() ([]Manifest, error) { return listBackups(db.backupsDir()) }
+
+// listBackups lists the backups in bdir; none when it does not exist.
+func listBackups(bdir string) ([]Manifest, error) {
+	ms, err := snapshot.List(bdir)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && ms == nil) {
 		return []Manifest{}, nil
 	}
 	return ms, err

@@ -40,7 +40,9 @@
 // List reads metadata summaries only; Query filters, sorts and pages a
 // collection through the secondary indexes (Explain says how); Search is
 // ranked full-text search over a Bleve index fed from the change log after
-// each commit (it waits until every earlier commit is indexed). Decoded
+// each commit (it waits until every earlier commit is indexed). The index is
+// opened on the first commit, search or check, or at Open with
+// Options.EagerSearch. Decoded
 // documents are cached (Options.CacheBytes), each hit validated against the
 // stored record.
 //

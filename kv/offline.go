@@ -22,11 +22,7 @@ func ListBackups(dir string) ([]Manifest, error) {
 	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil {
 		return nil, err
 	}
-	ms, err := snapshot.List(filepath.Join(dir, BackupsDir))
-	if errors.Is(err, os.ErrNotExist) || ms == nil {
-		return []Manifest{}, nil
-	}
-	return ms, err
+	return listBackups(filepath.Join(dir, BackupsDir))
 }
 
 // VerifyBackupIn verifies backup name of the store in dir (see

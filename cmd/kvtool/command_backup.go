@@ -168,38 +168,35 @@ confirmation on a terminal and refuses otherwise.`,
 				// data.db is too damaged to open: restore without it,
 				// keeping the damaged file beside the store.
 				m, kept, rerr := kv.RestoreDamaged(cmd.Context(), g.db, name)
-				if rerr != nil {
-					if errors.Is(rerr, kv.ErrBackupInvalid) {
-						return integrityError{rerr.Error()}
-					}
-					return rerr
-				}
-				if g.json {
-					return printJSON(cmd.OutOrStdout(), m)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d documents); the damaged data file is kept as %s\n", m.Name, total(m.Counts), kept)
-				return nil
+				return restored(g, cmd, m, rerr, "the damaged data file is kept as "+kept)
 			}
 			if err != nil {
 				return err
 			}
 			defer closeDB(db, &err)
-			m, pre, err := db.Restore(cmd.Context(), name)
-			if err != nil {
-				if errors.Is(err, kv.ErrBackupInvalid) {
-					return integrityError{err.Error()}
-				}
-				return err
-			}
-			if g.json {
-				return printJSON(cmd.OutOrStdout(), m)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d documents); the previous state is backup %s\n", m.Name, total(m.Counts), pre)
-			return nil
+			m, pre, rerr := db.Restore(cmd.Context(), name)
+			return restored(g, cmd, m, rerr, "the previous state is backup "+pre)
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	return cmd
+}
+
+// restored reports a restore: a backup that failed verification is an
+// integrity error (exit 3), otherwise the manifest and where the replaced
+// state went.
+func restored(g *globals, cmd *cobra.Command, m kv.Manifest, err error, previous string) error {
+	if err != nil {
+		if errors.Is(err, kv.ErrBackupInvalid) {
+			return integrityError{err.Error()}
+		}
+		return err
+	}
+	if g.json {
+		return printJSON(cmd.OutOrStdout(), m)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d documents); %s\n", m.Name, total(m.Counts), previous)
+	return nil
 }
 
 // confirm asks on a terminal; without one it refuses.
