@@ -42,9 +42,8 @@
 // ranked full-text search over a Bleve index fed from the change log after
 // each commit (it waits until every earlier commit is indexed). The index is
 // opened on the first commit, search or check, or at Open with
-// Options.EagerSearch. Decoded
-// documents are cached (Options.CacheBytes), each hit validated against the
-// stored record.
+// Options.EagerSearch. Decoded documents are cached (Options.CacheBytes),
+// each hit validated against the stored record.
 //
 // # Backups and attachments
 //
