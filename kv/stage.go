@@ -1,0 +1,141 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/internal/fsutil"
+	"github.com/cairnkv/cairn/snapshot"
+	"github.com/cairnkv/cairn/txn"
+	bolt "go.etcd.io/bbolt"
+)
+
+// stageSuffix names the private copy Staged writes beside data.db. A copy
+// left by a crash is removed the next time the store opens.
+const stageSuffix = ".stage"
+
+// Stage is a private copy of a store that Staged changes in as many
+// transactions as its function likes. Its commits reach the copy only: the
+// store takes all of them at once when Staged succeeds, or none.
+type Stage struct {
+	db     *DB
+	ctx    context.Context
+	bolt   *bolt.DB
+	pend   map[string]bool // blob hashes written by the stage's transactions
+	zeroed []string        // blob hashes whose last reference the stage dropped
+}
+
+// Update runs fn in one transaction on the stage and commits it to the
+// stage's copy, without an fsync: the copy is made durable once, before
+// it replaces the store. Memory is bounded by what one transaction
+// writes, so a large change can be cut into batches.
+func (s *Stage) Update(fn func(tx *Tx) error) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	var changes []buckets.Change
+	var zeroed []string
+	err := s.bolt.Update(func(btx *bolt.Tx) error {
+		w := txn.New(btx, s.db.opts.Now)
+		w.MaxSize = uint64(s.db.opts.MaxDocumentBytes)
+		err := safeCall(func(w *txn.Writer) error {
+			return fn(&Tx{db: s.db, w: w, tx: btx, pend: s.pend})
+		}, w)
+		changes, zeroed = w.Changes(), w.Zeroed()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		s.db.cache.drop(ch.Collection, ch.ID)
+	}
+	s.zeroed = append(s.zeroed, zeroed...)
+	return nil
+}
+
+// View runs fn in a read-only transaction on the stage: it sees the
+// stage's committed transactions.
+func (s *Stage) View(fn func(tx *Tx) error) error {
+	return s.bolt.View(func(btx *bolt.Tx) error {
+		return guard(func() error { return fn(&Tx{db: s.db, tx: btx}) })
+	})
+}
+
+// Staged makes a change too large for one transaction all or nothing. It
+// copies the store to a private file beside data.db, runs fn, which
+// changes the copy through s.Update in as many transactions as it likes,
+// and then, only if fn returns nil, makes the copy durable, verifies it
+// (bbolt's structure check and every value decoded) and renames it over
+// data.db. An error from fn, a cancelled ctx or a failed verification
+// removes the copy and leaves the store as it was; so does a crash at any
+// point (the copy is removed on the next open). The search index catches
+// up from the change log afterwards, as after any commit.
+//
+// Every other reader and writer of db waits until Staged returns. Take a
+// backup first if the change is risky: Staged does not take one.
+func (db *DB) Staged(ctx context.Context, fn func(s *Stage) error) error {
+	if db.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.mu.closed {
+		return ErrClosed
+	}
+	db.commit.drain()
+	db.blobs.async.Wait()
+	tmp := db.Path() + stageSuffix
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("cairn: staged change: %w", err)
+	}
+	if err := snapshot.Compact(ctx, db.bolt, tmp, 64<<20); err != nil {
+		return fmt.Errorf("cairn: staged change: copy the store: %w", err)
+	}
+	o := *boltOptions(db.opts)
+	o.NoSync = true // one Sync before the rename makes the whole copy durable
+	o.Timeout = time.Second
+	sb, err := bolt.Open(tmp, 0o600, &o)
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("cairn: staged change: open the copy: %w", err)
+	}
+	s := &Stage{db: db, ctx: ctx, bolt: sb, pend: map[string]bool{}}
+	defer db.releasePending(s.pend)
+	ferr := fn(s)
+	if ferr == nil {
+		ferr = ctx.Err()
+	}
+	if ferr == nil {
+		if err := sb.Sync(); err != nil {
+			ferr = fmt.Errorf("cairn: staged change: sync the copy: %w", err)
+		}
+	}
+	if err := sb.Close(); err != nil && ferr == nil {
+		ferr = fmt.Errorf("cairn: staged change: close the copy: %w", err)
+	}
+	if ferr != nil {
+		_ = os.Remove(tmp)
+		return ferr
+	}
+	if err := verifyFile(tmp, nil); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("cairn: staged change: the copy failed verification, store unchanged: %w", err)
+	}
+	if err := db.swapLocked(func() error { return fsutil.Rename(tmp, db.Path()) }); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("cairn: staged change: %w", err)
+	}
+	if len(s.zeroed) > 0 {
+		db.blobs.async.Add(1)
+		go func(zeroed []string) {
+			defer db.blobs.async.Done()
+			_, _, _ = db.deleteUnreferenced(zeroed)
+		}(s.zeroed)
+	}
+	return nil
+}
