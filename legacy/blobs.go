@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -77,108 +79,200 @@ func mimeOf(name string) string {
 	return mimeByExt[ext]
 }
 
-// attachmentFacts are what entities say about attachments.
+// attachmentFacts are what entities say about attachments, gathered as
+// they are emitted.
 type attachmentFacts struct {
-	idHash     map[string]string
+	idHash     map[string]recordedHash // attachment id → the hash recorded with it
 	refIDs     map[string]bool
-	refHashes  map[string]bool
-	records    map[string]map[string]any // attachment records by id (path, base64, mimeType)
+	refHashes  map[recordedHash]bool
+	records    map[string]*attachmentRecord // attachment records by id
 	recordSrc  map[string]string
 	videoNames map[string]string // video file base name → video id ("" if none)
 }
 
+// attachmentRecord is what blobs use of an attachment record: the first
+// value each copy of it gives for these fields (a field set to a
+// non-string counts as set, and unusable).
+type attachmentRecord struct {
+	fields [3]recordField
+}
+
+var recordFields = [3]string{"base64", "mimeType", "path"}
+
+type recordField struct {
+	set bool
+	s   string
+	ok  bool // s is the value (it was a string)
+}
+
+func (r *attachmentRecord) setFirst(i int, v any) {
+	if f := &r.fields[i]; !f.set {
+		f.set = true
+		f.s, f.ok = v.(string)
+	}
+}
+
+func (r *attachmentRecord) str(name string) (string, bool) {
+	for i, n := range recordFields {
+		if n == name {
+			return r.fields[i].s, r.fields[i].ok
+		}
+	}
+	return "", false
+}
+
+func newFacts() *attachmentFacts {
+	return &attachmentFacts{idHash: map[string]recordedHash{}, refIDs: map[string]bool{}, refHashes: map[recordedHash]bool{},
+		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]string{}}
+}
+
+// factColls are the collections whose documents speak of attachments, in
+// the order their facts combine (later idHash and video names win, the
+// first record fields win).
+var factColls = []string{"sessions", "notes", "tasks", "attachments"}
+
+// noteFacts gathers what an emitted document says about attachments.
+func (s *scanner) noteFacts(coll, id string, doc map[string]any) {
+	if !slices.Contains(factColls, coll) {
+		return
+	}
+	f := s.facts[coll]
+	if f == nil {
+		f = newFacts()
+		s.facts[coll] = f
+	}
+	if coll == "attachments" {
+		f.visit([]any{doc}, true, coll+"/"+id)
+	} else {
+		f.visit(doc, false, coll+"/"+id)
+	}
+}
+
+func (f *attachmentFacts) record(id, src string) *attachmentRecord {
+	rec := f.records[id]
+	if rec == nil {
+		rec = &attachmentRecord{}
+		f.records[id] = rec
+		f.recordSrc[id] = src
+	}
+	return rec
+}
+
+// recordedHash is a SHA-256 the old app recorded (a lowercase hex string), kept
+// in its 32 bytes: a chunked store records one per screenshot.
+type recordedHash [32]byte
+
+func shaOf(v any) (recordedHash, bool) {
+	var h recordedHash
+	s, ok := v.(string)
+	if !ok || !isHexHash(s) {
+		return h, false
+	}
+	hex.Decode(h[:], []byte(s))
+	return h, true
+}
+
+func (h recordedHash) String() string { return hex.EncodeToString(h[:]) }
+
+// idOf is CheckID without building an error for the usual absent field.
+func idOf(v any) (string, bool) {
+	if _, ok := v.(string); !ok {
+		return "", false
+	}
+	id, err := CheckID(v)
+	return id, err == nil
+}
+
+func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			f.visit(e, inAttachments, src)
+		}
+	case map[string]any:
+		h, hashed := shaOf(x["hash"])
+		if hashed {
+			f.refHashes[h] = true
+		}
+		for _, k := range []string{"attachmentId", "fullAudioAttachmentId"} {
+			if id, ok := idOf(x[k]); ok {
+				f.refIDs[id] = true
+				if k == "attachmentId" && hashed {
+					f.idHash[id] = h
+				}
+				if b, ok := x["base64"].(string); ok && b != "" && k == "attachmentId" {
+					f.record(id, src).setFirst(0, b)
+				}
+			}
+		}
+		if inAttachments {
+			if id, ok := idOf(x["id"]); ok {
+				f.refIDs[id] = true
+				if hashed {
+					f.idHash[id] = h
+				}
+				rec := f.record(id, src)
+				for i, k := range recordFields { // merge what every copy knows
+					if v, ok := x[k]; ok {
+						rec.setFirst(i, v)
+					}
+				}
+			}
+		}
+		if video, ok := x["video"].(map[string]any); ok {
+			vid, _ := video["id"].(string)
+			for _, k := range []string{"path", "optimizedPath"} {
+				if p, ok := video[k].(string); ok && p != "" {
+					f.videoNames[path.Base(strings.ReplaceAll(p, "\\", "/"))] = vid
+				}
+			}
+		}
+		for k, e := range x {
+			if k == "base64" || k == "thumbnail" {
+				continue
+			}
+			f.visit(e, k == "attachments", src)
+		}
+	}
+}
+
+// gatherFacts combines the facts noted per collection, in the order of
+// factColls (into the first one's), and adds the hashes of
+// Extras["attachment_refs"].
 func (s *scanner) gatherFacts() *attachmentFacts {
-	f := &attachmentFacts{idHash: map[string]string{}, refIDs: map[string]bool{}, refHashes: map[string]bool{},
-		records: map[string]map[string]any{}, recordSrc: map[string]string{}, videoNames: map[string]string{}}
-	var visit func(v any, inAttachments bool, src string)
-	visit = func(v any, inAttachments bool, src string) {
-		switch x := v.(type) {
-		case []any:
-			for _, e := range x {
-				visit(e, inAttachments, src)
-			}
-		case map[string]any:
-			h, _ := x["hash"].(string)
-			if !isHexHash(h) {
-				h = ""
-			}
-			if h != "" {
-				f.refHashes[h] = true
-			}
-			for _, k := range []string{"attachmentId", "fullAudioAttachmentId"} {
-				if id, err := CheckID(x[k]); err == nil {
-					f.refIDs[id] = true
-					if k == "attachmentId" && h != "" {
-						f.idHash[id] = h
-					}
-					if b, ok := x["base64"].(string); ok && b != "" && k == "attachmentId" {
-						rec := f.records[id]
-						if rec == nil {
-							rec = map[string]any{"id": id}
-							f.records[id] = rec
-							f.recordSrc[id] = src
-						}
-						if _, ok := rec["base64"]; !ok {
-							rec["base64"] = b
-						}
-					}
+	var f *attachmentFacts
+	for _, coll := range factColls {
+		c := s.facts[coll]
+		if c == nil {
+			continue
+		}
+		if f == nil {
+			f = c
+			continue
+		}
+		maps.Copy(f.idHash, c.idHash)
+		maps.Copy(f.refIDs, c.refIDs)
+		maps.Copy(f.refHashes, c.refHashes)
+		maps.Copy(f.videoNames, c.videoNames)
+		ids := slices.Sorted(maps.Keys(c.records))
+		for _, id := range ids {
+			rec := f.record(id, c.recordSrc[id])
+			for i, fl := range c.records[id].fields {
+				if fl.set && !rec.fields[i].set {
+					rec.fields[i] = fl
 				}
-			}
-			if inAttachments {
-				if id, err := CheckID(x["id"]); err == nil {
-					f.refIDs[id] = true
-					if h != "" {
-						f.idHash[id] = h
-					}
-					rec := f.records[id]
-					if rec == nil {
-						rec = map[string]any{}
-						f.records[id] = rec
-						f.recordSrc[id] = src
-					}
-					for k, v := range x { // merge what every copy knows
-						if _, ok := rec[k]; !ok {
-							rec[k] = v
-						}
-					}
-				}
-			}
-			if video, ok := x["video"].(map[string]any); ok {
-				vid, _ := video["id"].(string)
-				for _, k := range []string{"path", "optimizedPath"} {
-					if p, ok := video[k].(string); ok && p != "" {
-						f.videoNames[path.Base(strings.ReplaceAll(p, "\\", "/"))] = vid
-					}
-				}
-			}
-			for k, e := range x {
-				if k == "base64" || k == "thumbnail" {
-					continue
-				}
-				visit(e, k == "attachments", src)
 			}
 		}
 	}
-	for _, coll := range []string{"sessions", "notes", "tasks", "attachments"} {
-		ids := make([]string, 0, len(s.ds.Collections[coll]))
-		for id := range s.ds.Collections[coll] {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			e := s.ds.Collections[coll][id]
-			if coll == "attachments" {
-				visit([]any{e.Doc}, true, coll+"/"+id)
-			} else {
-				visit(e.Doc, false, coll+"/"+id)
-			}
-		}
+	s.facts = nil
+	if f == nil {
+		f = newFacts()
 	}
 	if refs, ok := s.ds.Extras["attachment_refs"].([]any); ok {
 		for _, r := range refs {
 			m, _ := r.(map[string]any)
-			h, _ := m["hash"].(string)
-			if !isHexHash(h) {
+			h, ok := shaOf(m["hash"])
+			if !ok {
 				continue
 			}
 			ids, _ := m["attachmentIds"].([]any)
@@ -220,7 +314,7 @@ func (s *scanner) buildBlobs() error {
 		h := strings.Split(strings.TrimPrefix(rel, s.dbRel), "/")[2]
 		e := x.forHash(h)
 		if mrel, ok := casMeta[h]; ok {
-			if env, err := s.readEnvelope(mrel, false); err == nil {
+			if env, err := s.readEnvelope(mrel, false, false); err == nil {
 				if m, ok := env.Data.(map[string]any); ok {
 					if mt, ok := m["mimeType"].(string); ok && e.mime == "" {
 						e.mime = mt
@@ -319,18 +413,18 @@ func (s *scanner) buildBlobs() error {
 		rec := facts.records[id]
 		if e := s.linkedEntry(x, facts, id); e != nil {
 			e.ids[id] = true
-			if mt, ok := rec["mimeType"].(string); ok && e.mime == "" {
+			if mt, ok := rec.str("mimeType"); ok && e.mime == "" {
 				e.mime = mt
 			}
 			continue
 		}
-		if p, ok := rec["path"].(string); ok {
+		if p, ok := rec.str("path"); ok {
 			if e := x.byPath[s.attachmentPath(p)]; e != nil {
 				e.ids[id] = true
 				continue
 			}
 		}
-		b64, ok := rec["base64"].(string)
+		b64, ok := rec.str("base64")
 		if !ok || b64 == "" {
 			continue
 		}
@@ -342,7 +436,7 @@ func (s *scanner) buildBlobs() error {
 		sum := sha256.Sum256(data)
 		e := x.forHash(hex.EncodeToString(sum[:]))
 		e.ids[id] = true
-		if m, ok := rec["mimeType"].(string); ok && m != "" {
+		if m, ok := rec.str("mimeType"); ok && m != "" {
 			mt = m
 		}
 		if e.mime == "" {
@@ -356,7 +450,7 @@ func (s *scanner) buildBlobs() error {
 	}
 	// 4. Link ids to hashes learnt from entities and attachment_refs.
 	for id, h := range facts.idHash {
-		if e := x.byHash[h]; e != nil {
+		if e := x.byHash[h.String()]; e != nil {
 			e.ids[id] = true
 		}
 	}
@@ -375,7 +469,7 @@ func (s *scanner) buildBlobs() error {
 				e.ids[vid] = true
 			}
 		} else {
-			for sid := range s.ds.Collections["sessions"] {
+			for sid := range s.imported["sessions"] {
 				if len(sid) >= 8 && strings.Contains(name, sid) { // videos/<sessionId>-optimized.mp4 etc.
 					e.referenced = true
 					break
@@ -392,7 +486,7 @@ func (s *scanner) buildBlobs() error {
 				e.referenced = true
 			}
 		}
-		if e.hash != "" && facts.refHashes[e.hash] {
+		if h, ok := shaOf(e.hash); ok && facts.refHashes[h] {
 			e.referenced = true
 		}
 		b := Blob{Hash: e.hash, MIME: e.mime, Source: e.opens[0].source, Orphan: !e.referenced}
@@ -436,7 +530,7 @@ func (s *scanner) entryForID(x *blobIndex, f *attachmentFacts, id string) *blobE
 	// Join a blob whose bytes are already known under the hash recorded
 	// for this id; never claim a hash for bytes nobody hashed.
 	if h, ok := f.idHash[id]; ok {
-		if e := x.byHash[h]; e != nil && len(e.opens) > 0 {
+		if e := x.byHash[h.String()]; e != nil && len(e.opens) > 0 {
 			return e
 		}
 	}
@@ -450,7 +544,7 @@ func (s *scanner) entryForID(x *blobIndex, f *attachmentFacts, id string) *blobE
 
 func (s *scanner) linkedEntry(x *blobIndex, f *attachmentFacts, id string) *blobEntry {
 	if h, ok := f.idHash[id]; ok {
-		if e := x.byHash[h]; e != nil && len(e.opens) > 0 {
+		if e := x.byHash[h.String()]; e != nil && len(e.opens) > 0 {
 			return e
 		}
 	}

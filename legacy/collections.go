@@ -1,17 +1,61 @@
 package legacy
 
 import (
-	"reflect"
 	"sort"
 )
 
-// cand is one candidate version of an entity.
+// cand is one candidate version of an entity: what the choice needs
+// and how to read the document. Only WAL upserts keep their document
+// from the start; the others are loaded when the entity is emitted.
 type cand struct {
-	doc     map[string]any
-	v       Version
-	own     int64 // the entity's own updatedAt/lastUpdated in ms, 0 if none
-	seq     int
-	primary bool // from the collection's own array or the chunked store
+	doc      map[string]any // the document, once loaded
+	ld       loader
+	v        Version
+	own      int64 // the entity's own updatedAt/lastUpdated in ms, 0 if none
+	hasOwn   bool
+	ver      float64 // the entity's version, if hasVer
+	hasVer   bool
+	seq      int
+	primary  bool // from the collection's own array or the chunked store
+	chapters int8 // sessions: noVideo, videoNoChapters or videoChapters
+}
+
+// Chapter states of a session document (FORMAT.md §11.8).
+const (
+	noVideo         = 0
+	videoNoChapters = 1
+	videoChapters   = 2
+)
+
+func chapterState(doc map[string]any) int8 {
+	video, ok := doc["video"].(map[string]any)
+	switch {
+	case !ok:
+		return noVideo
+	case hasChapters(video):
+		return videoChapters
+	}
+	return videoNoChapters
+}
+
+// loader says where a candidate's document is read from: an element of
+// an array payload (index -1: the payload itself), a per-entity file or a
+// chunked session.
+type loader struct {
+	arr   *arraySrc
+	index int
+	pe    *peFile
+	chunk *chunkRef
+}
+
+// arraySrc is an array payload (or a single-object one) candidates come
+// from: a collection key's version, or a state file's key. Its data is
+// held only while its group of collections is emitted.
+type arraySrc struct {
+	v     *keyVersion
+	state string // state file, when v is nil
+	key   string
+	data  any
 }
 
 // entityVersion is the entity's optimistic-lock counter, if any.
@@ -31,15 +75,11 @@ func entityUpdated(doc map[string]any) (int64, bool) {
 // (when both have one), then updatedAt/lastUpdated (when both have one),
 // then the source time, then source precedence, then scan order.
 func better(a, b *cand) (bool, string) {
-	if va, ok := entityVersion(a.doc); ok {
-		if vb, ok := entityVersion(b.doc); ok && va != vb {
-			return va > vb, "version"
-		}
+	if a.hasVer && b.hasVer && a.ver != b.ver {
+		return a.ver > b.ver, "version"
 	}
-	if ua, ok := entityUpdated(a.doc); ok {
-		if ub, ok := entityUpdated(b.doc); ok && ua != ub {
-			return ua > ub, "updatedAt"
-		}
+	if a.hasOwn && b.hasOwn && a.own != b.own {
+		return a.own > b.own, "updatedAt"
 	}
 	if a.v.Time != b.v.Time {
 		return a.v.Time > b.v.Time, "time"
@@ -50,41 +90,74 @@ func better(a, b *cand) (bool, string) {
 	return a.seq > b.seq, "precedence"
 }
 
-// addCand adds one candidate. Era-A topics typed company/person go to
-// companies/contacts with the same id (FORMAT.md §7.1).
-func (s *scanner) addCand(coll string, doc map[string]any, kind, source string, t int64, primary bool, index int) {
+// addCand adds one candidate, keeping doc only when ld is zero (it cannot
+// be read again). Era-A topics typed company/person go to
+// companies/contacts with the same id (FORMAT.md §7.1). It returns nil
+// for a document that is not an entity (reported).
+func (s *scanner) addCand(coll string, doc map[string]any, kind, source string, t int64, primary bool, index int, ld loader) *cand {
 	if coll == "topics" {
 		coll = TopicCollection(doc)
 	}
 	if isArraySpread(doc) {
 		s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
-		return
+		return nil
 	}
 	id, err := CheckID(doc["id"])
 	if err != nil {
 		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: index, Reason: err.Error()})
-		return
+		return nil
 	}
-	c := &cand{doc: doc, v: Version{Source: source, Kind: kind, Time: t}, seq: s.nextSeq(), primary: primary}
-	c.own, _ = entityUpdated(doc)
+	c := &cand{ld: ld, v: Version{Source: source, Kind: kind, Time: t}, seq: s.nextSeq(), primary: primary}
+	c.own, c.hasOwn = entityUpdated(doc)
+	c.ver, c.hasVer = entityVersion(doc)
+	if coll == "sessions" {
+		c.chapters = chapterState(doc)
+	}
+	if ld == (loader{}) {
+		c.doc = doc
+	}
 	s.cands[coll][id] = append(s.cands[coll][id], c)
 	if primary {
 		s.primary[coll][id] = true
 	}
+	return c
 }
 
-func (s *scanner) addArray(coll string, data []any, kind, source string, t int64, primary bool) {
-	for i, e := range data {
+// matches reports whether a document read again is the candidate indexed
+// earlier: same id and the same fields the choice used.
+func (c *cand) matches(id string, doc map[string]any) bool {
+	got, err := CheckID(doc["id"])
+	if err != nil || got != id || isArraySpread(doc) {
+		return false
+	}
+	own, hasOwn := entityUpdated(doc)
+	ver, hasVer := entityVersion(doc)
+	return own == c.own && hasOwn == c.hasOwn && hasVer == c.hasVer && (ver == c.ver || !hasVer)
+}
+
+// addArray adds the elements of an array payload read from src.
+func (s *scanner) addArray(coll string, data any, kind, source string, t int64, primary bool, src *arraySrc) error {
+	_, err := eachElem(data, func(i int, e any) error {
 		m, ok := e.(map[string]any)
 		if !ok {
 			s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: i, Reason: "element is " + kindOf(e) + ", not an object"})
-			continue
+			return nil
 		}
-		s.addCand(coll, m, kind, source, t, primary, i)
-	}
+		s.addCand(coll, m, kind, source, t, primary, i, loader{arr: src, index: i})
+		return nil
+	})
+	return err
 }
 
-// buildCollections adds the entities of every top-level collection file.
+// newSrc registers an array payload for the group of coll.
+func (s *scanner) newSrc(coll string, src *arraySrc) *arraySrc {
+	g := groupOf(coll)
+	s.srcs[g] = append(s.srcs[g], src)
+	return src
+}
+
+// buildCollections indexes the entities of every top-level collection
+// file.
 func (s *scanner) buildCollections() error {
 	for _, coll := range Collections {
 		v := s.resolveKey(coll, false)
@@ -95,40 +168,57 @@ func (s *scanner) buildCollections() error {
 			continue
 		}
 		s.baseTime[coll] = v.time
-		switch d := v.data.(type) {
-		case []any:
-			s.addArray(coll, d, v.kind, v.source, v.time, true)
+		if isArrayData(v.data) {
+			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
+				return err
+			}
+			v.drop()
 			continue
-		case map[string]any:
+		}
+		if d, ok := v.data.(map[string]any); ok {
 			if _, has := d["id"]; has && !isArraySpread(d) {
 				// §5.3: WAL replay replaced the array with one entity.
-				s.addCand(coll, d, v.kind, v.source, v.time, true, -1)
-				s.restoreFromFallback(coll, "payload is a single object, not an array (WAL replay corruption, FORMAT.md §5.3)")
+				s.addCand(coll, d, v.kind, v.source, v.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: v}), index: -1})
+				v.drop()
+				if err := s.restoreFromFallback(coll, "payload is a single object, not an array (WAL replay corruption, FORMAT.md §5.3)"); err != nil {
+					return err
+				}
 				continue
 			}
 		}
 		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "payload is " + kindOf(v.data) + ", not an array"})
 		s.ds.Extras["unreadable:"+v.source] = map[string]any{"path": v.source, "error": "payload is not an array", "value": v.data}
-		s.restoreFromFallback(coll, "payload is "+kindOf(v.data)+", not an array")
+		if err := s.restoreFromFallback(coll, "payload is "+kindOf(v.data)+", not an array"); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func (s *scanner) restoreFromFallback(coll, reason string) {
+func (s *scanner) restoreFromFallback(coll, reason string) error {
 	fb := s.fallback(coll)
 	used := ""
-	if fb != nil {
-		if arr, ok := fb.data.([]any); ok {
-			used = fb.source
-			s.addArray(coll, arr, fb.kind, fb.source, fb.time, true)
+	if fb != nil && isArrayData(fb.data) {
+		used = fb.source
+		if err := s.addArray(coll, fb.data, fb.kind, fb.source, fb.time, true, s.newSrc(coll, &arraySrc{v: fb})); err != nil {
+			return err
 		}
+		fb.drop()
 	}
 	s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: coll, Reason: reason, Used: used})
+	return nil
 }
 
-// addPerEntity adds per-entity files (and their db/db/ replay copies).
+// addPerEntity indexes per-entity files (and their db/db/ replay
+// copies).
 func (s *scanner) addPerEntity() error {
-	for _, pe := range s.perEntity {
+	for i := range s.perEntity {
+		if i%256 == 0 {
+			if err := s.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		pe := &s.perEntity[i]
 		b, err := s.readFile(pe.rel)
 		if err != nil {
 			s.unreadable(pe.rel, nil, err, false)
@@ -148,20 +238,22 @@ func (s *scanner) addPerEntity() error {
 			s.rep.JunkSkipped = append(s.rep.JunkSkipped, pe.rel)
 			continue
 		}
-		s.addCand(p.Collection, p.Doc, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1)
+		s.addCand(p.Collection, p.Doc, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
 	}
 	return nil
 }
 
 func (s *scanner) addWALUpserts() error {
 	for _, u := range s.walUpserts {
-		s.addCand(u.coll, u.doc, SourceWAL, u.source, u.ts, false, -1)
+		s.addCand(u.coll, u.doc, SourceWAL, u.source, u.ts, false, -1, loader{})
 	}
+	s.walUpserts = nil // the candidates hold the documents
 	return nil
 }
 
-// addStateFiles adds era-A state dumps and export files found at the
+// addStateFiles indexes era-A state dumps and export files found at the
 // root: primary data when there is no db/, otherwise extra candidates.
+// Each is decoded whole (here, and again when its arrays are emitted).
 func (s *scanner) addStateFiles() error {
 	for _, rel := range s.stateFiles {
 		b, err := s.readFile(rel)
@@ -188,7 +280,9 @@ func (s *scanner) addStateFiles() error {
 		for _, k := range keys {
 			val := m[k]
 			if arr, ok := val.([]any); ok && arrayCollections[k] {
-				s.addArray(k, arr, SourceExport, rel, t, !s.hasDB)
+				if err := s.addArray(k, arr, SourceExport, rel, t, !s.hasDB, s.newSrc(k, &arraySrc{state: rel, key: k})); err != nil {
+					return err
+				}
 				continue
 			}
 			switch k {
@@ -203,96 +297,6 @@ func (s *scanner) addStateFiles() error {
 		}
 	}
 	return nil
-}
-
-// resolveAll picks one winner per entity.
-func (s *scanner) resolveAll() error {
-	for _, coll := range Collections {
-		ids := make([]string, 0, len(s.cands[coll]))
-		for id := range s.cands[coll] {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			cs := s.cands[coll][id]
-			if !s.primary[coll][id] && s.baseTime[coll] > 0 {
-				kept := cs[:0:0]
-				for _, c := range cs {
-					t := c.own
-					if t == 0 {
-						t = c.v.Time
-					}
-					if t > s.baseTime[coll] {
-						kept = append(kept, c)
-						continue
-					}
-					s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: coll, ID: id, Source: c.v.Source,
-						Reason: "absent from the newer collection file and not newer than it (deleted)"})
-				}
-				if len(kept) == 0 {
-					delete(s.cands[coll], id)
-					continue
-				}
-				cs = kept
-				s.cands[coll][id] = cs
-			}
-			win := cs[0]
-			for _, c := range cs[1:] {
-				if ok, _ := better(c, win); ok {
-					win = c
-				}
-			}
-			s.recordConflict(coll, id, win, cs)
-			t := win.own
-			if t == 0 {
-				t = win.v.Time
-			}
-			s.ds.Collections[coll][id] = Entity{Doc: win.doc, Source: win.v.Source, Time: t}
-			if s.rep.Sources[coll] == nil {
-				s.rep.Sources[coll] = map[string]int{}
-			}
-			s.rep.Sources[coll][win.v.Kind]++
-		}
-	}
-	for _, d := range s.walDeletes {
-		e, ok := s.ds.Collections[d.coll][d.id]
-		if !ok {
-			continue
-		}
-		if e.Time <= d.ts {
-			delete(s.ds.Collections[d.coll], d.id)
-			s.rep.Deleted = append(s.rep.Deleted, Dropped{Collection: d.coll, ID: d.id, Source: d.source, Reason: "deleted by a committed WAL transaction"})
-		}
-	}
-	return nil
-}
-
-func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
-	if len(cs) < 2 {
-		return
-	}
-	var losers []Version
-	reason := ""
-	var runner *cand
-	for _, c := range cs {
-		if c == win {
-			continue
-		}
-		if reflect.DeepEqual(c.doc, win.doc) {
-			continue
-		}
-		losers = append(losers, c.v)
-		if runner == nil {
-			runner = c
-		} else if ok, _ := better(c, runner); ok {
-			runner = c
-		}
-	}
-	if len(losers) == 0 {
-		return
-	}
-	_, reason = better(win, runner)
-	s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: coll, ID: id, Winner: win.v, Losers: losers, Reason: reason})
 }
 
 // reportDeletedInBackups reads the newest backup of each top-level
@@ -314,25 +318,28 @@ func (s *scanner) reportDeletedInBackups() error {
 		if path == "" || path == v.source {
 			continue
 		}
-		env, err := s.readEnvelope(path, false)
+		env, err := s.readEnvelope(path, false, true)
 		if err != nil {
 			continue
 		}
-		arr, _ := env.Data.([]any)
-		for _, e := range arr {
+		_, err = eachElem(env.Data, func(_ int, e any) error {
 			m, _ := e.(map[string]any)
 			id, err := CheckID(m["id"])
 			if err != nil {
-				continue
+				return nil
 			}
 			target := coll
 			if coll == "topics" {
 				target = TopicCollection(m)
 			}
-			if _, ok := s.ds.Collections[target][id]; !ok {
+			if !s.imported[target][id] {
 				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: path,
 					Reason: "only in a backup older than the collection file (deleted since); not imported"})
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -2,8 +2,8 @@ package legacy
 
 import "io"
 
-// Collections are the entity collections Scan fills, in export order
-// plus attachments.
+// Collections are the entity collections Scan fills (and Walk walks, in
+// this order): export order plus attachments.
 var Collections = []string{"topics", "companies", "contacts", "notes", "tasks", "sessions", "attachments"}
 
 // Entity is one resolved entity: the winning document and where it came
@@ -44,7 +44,8 @@ type Blob struct {
 	Open func() (io.ReadCloser, error)
 }
 
-// Dataset is everything Scan recovered from a legacy directory.
+// Dataset is everything Scan recovered from a legacy directory (Walk
+// leaves Collections nil: it hands the entities over instead).
 type Dataset struct {
 	// Collections maps a collection name (see Collections) to its
 	// entities by id.

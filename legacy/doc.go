@@ -11,15 +11,17 @@
 //     computed (LegacyChecksum) over the stored, compact and pretty forms of
 //     the payload and is advisory only (§2.3): a mismatch is reported, the
 //     data kept.
-//   - Scan: the whole old app-data directory (db/, attachments/, backups/,
-//     videos/), or db/ itself, or an era-A directory (attachments/ and
-//     taskerino-*-state / export JSON files). Eras handled: A (state files
-//     and $HOME/taskerino/attachments), B (plain envelopes, single-slot
-//     backups, backups/ snapshots, attachments/<id>.dat), C (GZIP_V1),
-//     D (timestamped backups, .tx-<ms>/ staging), E/F (WAL, per-entity
-//     files with .checksum, .json.gz), G (chunked sessions,
-//     content-addressed attachments, dedup store, tx-temp-<ms>/), H
-//     (unbounded backups, no backups/ folder).
+//   - Scan and Walk: the whole old app-data directory (db/, attachments/,
+//     backups/, videos/), or db/ itself, or an era-A directory
+//     (attachments/ and taskerino-*-state / export JSON files). Walk hands
+//     the resolved entities over one at a time; Scan collects them. Eras
+//     handled: A (state files and $HOME/taskerino/attachments), B (plain
+//     envelopes, single-slot backups, backups/ snapshots,
+//     attachments/<id>.dat), C (GZIP_V1), D (timestamped backups,
+//     .tx-<ms>/ staging), E/F (WAL, per-entity files with .checksum,
+//     .json.gz), G (chunked sessions, content-addressed attachments,
+//     dedup store, tx-temp-<ms>/), H (unbounded backups, no backups/
+//     folder).
 //   - WAL replay by §5.4: committed transactions only, rolled-back and
 //     unfinished ones skipped, checkpoint respected, a truncated last line
 //     tolerated, per-entity paths (including db/db/...json.json junk)
@@ -112,15 +114,36 @@
 //
 // # Caveats
 //
-//   - Scan holds the resolved entities in memory (as the Dataset API
-//     requires) but not the backups: *.backup.json files are listed by
-//     name and only the few needed as fallbacks are decoded; the WAL is
-//     read twice, keeping one version per key; backups/ snapshots are
-//     streamed for the one key needed.
+//   - Memory: Scan holds every resolved entity (as the Dataset API
+//     requires); Walk holds none once its callback returns. Walk first
+//     indexes every candidate version of every entity, keeping only what
+//     the choice needs (id, version, updatedAt, source, time) and where
+//     to read the document again, then emits collection by collection:
+//     collection files are kept as text and decoded one element at a
+//     time, chunked sessions are assembled one at a time, per-entity
+//     files are read again. What one step holds is bounded by the largest
+//     single file: a collection file's text, or the whole decoded value
+//     of a file that is not an array of entities (a state or export file,
+//     a backups/ snapshot's collection, a non-array payload). Held for
+//     the whole walk: the candidate index, the imported ids per
+//     collection, what documents say about attachments (ids, hashes,
+//     inline base64, video names), Settings, Extras (unknown keys,
+//     quarantined chunks, unreadable files' bytes), and the WAL's newest
+//     write per key and its entity writes. Backups are never held:
+//     *.backup.json files are listed by name and only the few needed are
+//     decoded, one at a time; backups/ snapshots are streamed for the one
+//     key needed.
+//   - Collection files, per-entity files and chunked sessions' metadata
+//     are read twice (to index, then to emit); one that changed in
+//     between fails the walk with ErrChanged. Other chunked-session files
+//     are read once, when their session is emitted.
 //   - File mtimes are used for per-entity files and raw files only when
-//     they are not later than every timestamp recorded in the directory
-//     (plus a day): a copied or checked-out directory has fresh mtimes
-//     that mean nothing, and those count as 0.
+//     they are not later than every timestamp read so far (plus a day):
+//     a copied or checked-out directory has fresh mtimes that mean
+//     nothing, and those count as 0. Per-entity files are judged after
+//     the WAL, the backup and staging names, the collection files and
+//     every session's metadata were read; a raw chunk or part file when
+//     its session is assembled.
 //   - A collection file overwritten with an empty array by the old app's
 //     checksum bug (§11.2) cannot be told apart from a deliberate
 //     deletion; its entities are then only reported as not resurrected.
@@ -139,7 +162,11 @@
 //   - Stale chunk files beyond chunkCount are not imported; their payload
 //     is kept in Extras under "quarantine:<key>".
 //   - Main, .tmp, staged and per-entity files are read and decoded ahead
-//     of use by ScanOptions.Workers goroutines (results identical to a
-//     sequential scan); on a slow disk the number of files (three or more
-//     per chunked session) dominates the run time.
+//     of use by ScanOptions.Workers goroutines, in the order the scan
+//     uses them, at most 64 files and about 32 MB (estimated decoded
+//     size) ahead; a larger file is read when it is needed. Results are
+//     identical to a sequential scan. On a slow disk the number of files
+//     (three or more per chunked session) dominates the run time.
+//   - Report lists are sorted (by key, by collection then id, by path, by
+//     session), not in the order things were found.
 package legacy

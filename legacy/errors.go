@@ -10,12 +10,17 @@ import (
 // carrying it say which file or line (see FileError).
 var ErrCorrupt = errors.New("legacy: corrupt data")
 
-// ErrNoData is returned by Scan when the directory holds nothing the old
+// ErrNoData is returned by Scan and Walk when the directory holds nothing the old
 // app wrote: no db/ directory, no collection files, no attachments.
 var ErrNoData = errors.New("legacy: no legacy data found")
 
-// ErrNotDir is returned by Scan when the path does not name a directory.
+// ErrNotDir is returned by Scan and Walk when the path does not name a directory.
 var ErrNotDir = errors.New("legacy: not a directory")
+
+// ErrChanged is returned by Walk and Scan when a file they read to index
+// the directory no longer holds the same data when they read it again to
+// emit its entities (or is gone): something is writing to the directory.
+var ErrChanged = errors.New("legacy: file changed during the scan")
 
 // ErrInvalidExport marks an export file that fails validation. Errors
 // carrying it are *ExportError values naming the JSON path and byte offset.

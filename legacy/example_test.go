@@ -31,6 +31,27 @@ func ExampleScan() {
 	// fallback: notes -> db/notes.1760600299900.backup.json
 }
 
+// Walk a directory too large to hold: each entity is handed over once,
+// collection by collection, ids ascending, and let go.
+func ExampleWalk() {
+	ds, rep, err := legacy.Walk(context.Background(), "testdata/eras/era-g", nil, func(coll, id string, e legacy.Entity) error {
+		fmt.Println(coll, id, "from", e.Source)
+		return nil // or store e.Doc
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rep.Counts["sessions"], "sessions,", len(ds.Blobs), "blobs")
+	// Output:
+	// tasks k1 from db/tasks.json
+	// sessions g1 from db/sessions/g1/metadata.json
+	// sessions g2 from db/tx-temp-1760600100500/sessions/g2/metadata.json
+	// sessions old1 from db/sessions.json
+	// attachments att-doc from db/attachments.json
+	// 3 sessions, 2 blobs
+}
+
 // Write an export file the old app can import, then read it back.
 func ExampleWriteExport() {
 	notes := []map[string]any{{"id": "n1", "content": "hello"}}

@@ -13,6 +13,71 @@ type keyVersion struct {
 	time    int64
 	seq     int
 	deleted bool
+	file    bool       // data was decoded from the envelope file source, and can be again
+	dropped bool       // data was released, to be read again from source
+	shape   *lazyArray // a dropped lazy array's offsets and checksum
+}
+
+// drop releases a version's data when it can be read again from its file.
+func (v *keyVersion) drop() {
+	if v == nil || !v.file || v.dropped {
+		return
+	}
+	if a, ok := v.data.(*lazyArray); ok {
+		v.shape = a.shape()
+	}
+	v.data, v.dropped = nil, true
+}
+
+// reload returns a version's data, reading its file again if it was
+// dropped. A lazy array must be the very text read before; other data is
+// checked by the caller.
+func (s *scanner) reload(v *keyVersion) (any, error) {
+	if !v.dropped {
+		return v.data, nil
+	}
+	if v.shape != nil {
+		text, err := s.rereadText(v.source)
+		if err != nil {
+			return nil, changed(v.source, err)
+		}
+		a, ok := v.shape.withText(text)
+		if !ok {
+			return nil, changed(v.source, nil)
+		}
+		return a, nil
+	}
+	env, err := s.rereadEnvelope(v.source)
+	if err != nil {
+		return nil, changed(v.source, err)
+	}
+	return env.Data, nil
+}
+
+// planReload adds the file reload will read to the read-ahead plan.
+func (s *scanner) planReload(v *keyVersion) {
+	if !v.dropped {
+		return
+	}
+	if v.shape != nil {
+		s.pf.add(v.source, fetchRaw)
+	} else {
+		s.pf.add(v.source, fetchEnvelope)
+	}
+}
+
+// planKey adds a key's main, tmp and staged files to the read-ahead plan,
+// in the order resolveKey reads them.
+func (s *scanner) planKey(k string, mode fetchMode) {
+	kf := s.keys[k]
+	if kf == nil || s.pf == nil {
+		return
+	}
+	s.pf.add(kf.main, mode)
+	s.pf.add(kf.tmp, mode)
+	for _, st := range kf.staged {
+		s.pf.add(st.path, mode)
+	}
 }
 
 func (s *scanner) nextSeq() int { s.seq++; return s.seq }
@@ -33,7 +98,9 @@ func newerKey(a, b *keyVersion) bool {
 // resolveKey picks the newest content of a storage key among its main
 // file, .tmp.json, staged copies and WAL writes. Backups are consulted
 // only when the main file is unreadable, or missing while expected. It
-// returns nil when the key has no content (or was deleted).
+// returns nil when the key has no content (or was deleted). Collection
+// keys' array payloads are lazy. The choice is remembered, except for
+// chunked sessions' files, each resolved once.
 func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 	if v, ok := s.resolved[k]; ok {
 		return v
@@ -42,13 +109,15 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 	if kf == nil {
 		kf = &keyFiles{}
 	}
+	lazy := arrayCollections[k]
 	var best *keyVersion
+	var vs []*keyVersion // every decodable non-backup version
 	consider := func(v *keyVersion) {
 		if v == nil {
 			return
 		}
 		if v.kind != SourceBackup {
-			s.versions[k] = append(s.versions[k], v)
+			vs = append(vs, v)
 		}
 		if newerKey(v, best) {
 			best = v
@@ -56,7 +125,7 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 	}
 	mainBad, reason := false, ""
 	if kf.main != "" {
-		env, err := s.readEnvelope(kf.main, true)
+		env, err := s.readEnvelope(kf.main, true, lazy)
 		if err != nil {
 			mainBad, reason = true, "main file unreadable: "+err.Error()
 		} else {
@@ -64,23 +133,23 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 			if !env.Wrapped {
 				t = s.fileTime(kf.main)
 			}
-			consider(&keyVersion{data: env.Data, kind: SourceMain, source: kf.main, time: t, seq: s.nextSeq()})
+			consider(&keyVersion{data: env.Data, kind: SourceMain, source: kf.main, time: t, seq: s.nextSeq(), file: true})
 		}
 	} else if expected {
 		mainBad, reason = true, "main file missing"
 	}
 	if kf.tmp != "" {
-		if env, err := s.readEnvelope(kf.tmp, false); err == nil {
-			consider(&keyVersion{data: env.Data, kind: SourceTmp, source: kf.tmp, time: env.Timestamp, seq: s.nextSeq()})
+		if env, err := s.readEnvelope(kf.tmp, false, lazy); err == nil {
+			consider(&keyVersion{data: env.Data, kind: SourceTmp, source: kf.tmp, time: env.Timestamp, seq: s.nextSeq(), file: true})
 		}
 	}
 	for _, st := range kf.staged {
-		if env, err := s.readEnvelope(st.path, false); err == nil {
+		if env, err := s.readEnvelope(st.path, false, lazy); err == nil {
 			t := env.Timestamp
 			if t == 0 {
 				t = st.ms
 			}
-			consider(&keyVersion{data: env.Data, kind: SourceStaged, source: st.path, time: t, seq: s.nextSeq()})
+			consider(&keyVersion{data: env.Data, kind: SourceStaged, source: st.path, time: t, seq: s.nextSeq(), file: true})
 		}
 	}
 	for _, w := range s.walKeys[k] {
@@ -98,7 +167,10 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 		}
 		s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: k, Reason: reason, Used: used})
 	}
-	if vs := s.versions[k]; best != nil && len(vs) > 1 {
+	if k == "settings" {
+		s.settingsVers = vs
+	}
+	if best != nil && len(vs) > 1 {
 		kc := KeyChoice{Key: k, Winner: Version{Source: best.source, Kind: best.kind, Time: best.time}}
 		for _, v := range vs {
 			if v != best {
@@ -110,7 +182,9 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 	if best != nil && best.deleted {
 		best = nil
 	}
-	s.resolved[k] = best
+	if !strings.HasPrefix(k, "sessions/") {
+		s.resolved[k] = best
+	}
 	return best
 }
 
@@ -125,23 +199,24 @@ func (s *scanner) fallback(k string) *keyVersion {
 			best = v
 		}
 	}
+	lazy := arrayCollections[k]
 	kf := s.keys[k]
 	if kf != nil {
 		bs := append([]backupRef(nil), kf.backups...)
 		sort.Slice(bs, func(i, j int) bool { return bs[i].ms > bs[j].ms })
 		for _, b := range bs {
-			if env, err := s.readEnvelope(b.path, false); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq()})
+			if env, err := s.readEnvelope(b.path, false, lazy); err == nil {
+				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq(), file: true})
 				break
 			}
 		}
 		if kf.single != "" {
-			if env, err := s.readEnvelope(kf.single, false); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: kf.single, time: env.Timestamp, seq: s.nextSeq()})
+			if env, err := s.readEnvelope(kf.single, false, lazy); err == nil {
+				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: kf.single, time: env.Timestamp, seq: s.nextSeq(), file: true})
 			}
 		}
 		if kf.compressed != "" {
-			if env, err := s.readEnvelope(kf.compressed, false); err == nil {
+			if env, err := s.readEnvelope(kf.compressed, false, false); err == nil {
 				if str, ok := env.Data.(string); ok && strings.HasPrefix(str, gzipPrefix) {
 					if text, err := gunzipBase64(str[len(gzipPrefix):]); err == nil {
 						if v, err := decodeJSON(text); err == nil {
@@ -167,8 +242,8 @@ func (s *scanner) fallback(k string) *keyVersion {
 	}
 	if k == "sessions" {
 		for _, rb := range s.rollbacks {
-			if env, err := s.readEnvelope(rb, false); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: rb, time: env.Timestamp, seq: s.nextSeq()})
+			if env, err := s.readEnvelope(rb, false, true); err == nil {
+				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: rb, time: env.Timestamp, seq: s.nextSeq(), file: true})
 			}
 		}
 	}

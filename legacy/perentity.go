@@ -65,7 +65,7 @@ func kindOf(v any) string {
 		return "null"
 	case map[string]any:
 		return "an object"
-	case []any:
+	case []any, *lazyArray:
 		return "an array"
 	case string:
 		return "a string"

@@ -53,26 +53,6 @@ var legacyLinks = map[string][]legacyLink{
 
 var entityTypeOf = map[string]string{"notes": "note", "tasks": "task", "sessions": "session"}
 
-// convertRelationships keeps every legacy link field and adds the
-// equivalent relationships entry unless an equal link already exists.
-func (s *scanner) convertRelationships() error {
-	topicKind := func(id string) string {
-		switch {
-		case s.has("companies", id):
-			return "company"
-		case s.has("contacts", id):
-			return "contact"
-		}
-		return "topic"
-	}
-	for _, coll := range []string{"notes", "tasks", "sessions"} {
-		for _, e := range s.ds.Collections[coll] {
-			AddLegacyRelationships(coll, e.Doc, topicKind)
-		}
-	}
-	return nil
-}
-
 // AddLegacyRelationships converts the legacy link fields of a note, task
 // or session (FORMAT.md §7.1: topicId, topicIds, companyIds, contactIds,
 // noteId, sourceNoteId, sourceSessionId, parentNoteId,
@@ -143,11 +123,6 @@ func TopicCollection(doc map[string]any) string {
 		return "contacts"
 	}
 	return "topics"
-}
-
-func (s *scanner) has(coll, id string) bool {
-	_, ok := s.ds.Collections[coll][id]
-	return ok
 }
 
 // pairKey identifies a link regardless of direction and type name.

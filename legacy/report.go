@@ -1,7 +1,8 @@
 package legacy
 
-// Report says what Scan found, chose, skipped and could not read. It is
-// meant to be printed (kvtool migrate) and marshalled as JSON.
+// Report says what Scan or Walk found, chose, skipped and could not read
+// (each list sorted, see the package documentation). It is meant to be
+// printed (kvtool migrate) and marshalled as JSON.
 type Report struct {
 	Root   string `json:"root"`   // the directory scanned
 	DBDir  string `json:"dbDir"`  // its db/ directory, relative ("" if none)

@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,7 +17,7 @@ import (
 	"unicode/utf8"
 )
 
-// ScanOptions tune Scan. A nil *ScanOptions or a zero field means the
+// ScanOptions tune Scan and Walk. A nil *ScanOptions or a zero field means the
 // documented default.
 type ScanOptions struct {
 	// SettingsBackups is how many of the newest timestamped settings
@@ -27,9 +29,10 @@ type ScanOptions struct {
 	// rollback points) are read to recover video chapters dropped by the
 	// chunked store (FORMAT.md §11.8). Default 3; negative means none.
 	ChapterSources int
-	// Workers is how many goroutines read and decode collection and
-	// per-entity files ahead of use. Default runtime.GOMAXPROCS(0); 1
-	// reads sequentially. Results are identical either way.
+	// Workers is how many goroutines read and decode collection,
+	// per-entity and chunked-session files ahead of use, within a bounded
+	// window. Default runtime.GOMAXPROCS(0); 1 reads sequentially.
+	// Results are identical either way.
 	Workers int
 }
 
@@ -92,6 +95,7 @@ type scanner struct {
 	seq    int
 	maxTS  int64
 	mtimes map[string]int64 // rel → mtime ms
+	sizes  map[string]int64 // rel → size, for the read-ahead's bounds
 
 	keys        map[string]*keyFiles
 	perEntity   []peFile
@@ -107,16 +111,21 @@ type scanner struct {
 	casFiles    []string // under db/attachments-ca/
 	videoFiles  []string
 
-	walKeys    map[string][]*keyVersion // whole-key WAL writes/deletes
-	walUpserts []walUpsert
-	walDeletes []walUpsert
-	cache      map[string]*prefetched
-	resolved   map[string]*keyVersion
-	versions   map[string][]*keyVersion // every decodable non-backup version per resolved key
-	cands      map[string]map[string][]*cand
-	baseTime   map[string]int64
-	primary    map[string]map[string]bool
-	stateVals  map[string]any
+	walKeys      map[string][]*keyVersion // whole-key WAL writes/deletes
+	walUpserts   []walUpsert
+	walDeletes   map[string]map[string][]walUpsert // by collection and id, in WAL order
+	pf           *prefetcher
+	resolved     map[string]*keyVersion // resolved keys, except chunked-session files
+	settingsVers []*keyVersion          // every decodable non-backup version of settings
+	cands        map[string]map[string][]*cand
+	srcs         [len(groups)][]*arraySrc // array payloads candidates are read from, by group
+	stateCache   map[string]map[string]any
+	baseTime     map[string]int64
+	primary      map[string]map[string]bool
+	stateVals    map[string]any
+	chapterFinds map[string]*chapterFind
+	imported     map[string]map[string]bool // ids handed to fn, by collection
+	facts        map[string]*attachmentFacts
 }
 
 // Scan reads a legacy Taskerino directory and resolves every entity to
@@ -124,9 +133,52 @@ type scanner struct {
 // rules). dir may be the app-data directory (holding db/), the db/
 // directory itself, or an era-A directory holding attachments/ and state
 // files. Scan never writes to dir and never follows a path outside it.
-// The error is only for an unusable dir or a cancelled ctx; everything
-// else is in the Report.
+// The error is only for an unusable dir, a cancelled ctx, or a file that
+// changed while it was being scanned (ErrChanged); everything else is in
+// the Report.
+//
+// Scan is Walk collecting every entity into Dataset.Collections, so it
+// holds every resolved entity in memory at once; Walk does not.
 func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report, error) {
+	cols := map[string]map[string]Entity{}
+	for _, c := range Collections {
+		cols[c] = map[string]Entity{}
+	}
+	ds, rep, err := Walk(ctx, dir, opts, func(coll, id string, e Entity) error {
+		cols[coll][id] = e
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ds.Collections = cols
+	return ds, rep, nil
+}
+
+// Walk scans dir exactly as Scan does, but does not hold the resolved
+// entities: it calls fn once per resolved entity, collection by collection
+// in the order of Collections ("topics", "companies", "contacts", "notes",
+// "tasks", "sessions", "attachments"), ids ascending within a collection.
+// The Entity is fn's to keep or modify. An error from fn stops the walk and
+// is returned. The returned Dataset has Settings, AISettings, Preferences,
+// Extras and Blobs filled, and Collections nil; the Report is complete
+// (counts and sources included) once Walk returns.
+//
+// Memory: Walk indexes every candidate version of every entity, keeping
+// only what the choice needs and where to read the document again, then
+// reads and emits one collection at a time (topics, companies and
+// contacts together), letting each entity go once fn returns; chunked
+// sessions are assembled one at a time, when emitted. Collection files
+// are kept as text and decoded an element at a time, so a step holds
+// about the largest single file at most (decoded whole only for files
+// that are not arrays of entities: state and export files, backups/
+// snapshots). Held throughout: the candidate index, the imported ids,
+// what documents say about attachments (ids, hashes, inline base64,
+// video names), Settings and Extras, and the WAL's newest write per key
+// and its entity writes. Collection files, per-entity files and
+// sessions' metadata are read twice; one that changed in between fails
+// the walk with ErrChanged. See the package documentation's caveats.
+func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id string, e Entity) error) (*Dataset, *Report, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, nil, err
@@ -145,16 +197,17 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 	s := &scanner{
 		ctx: ctx, opts: opts.withDefaults(), root: root,
 		rep:    &Report{Root: dir, Counts: map[string]int{}, Sources: map[string]map[string]int{}},
-		ds:     &Dataset{Collections: map[string]map[string]Entity{}, Extras: map[string]any{}},
-		mtimes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
+		ds:     &Dataset{Extras: map[string]any{}},
+		mtimes: map[string]int64{}, sizes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
 		sessionDirs: map[string]bool{}, chunkFiles: map[string]map[string]map[int]string{},
-		walKeys: map[string][]*keyVersion{}, resolved: map[string]*keyVersion{}, versions: map[string][]*keyVersion{},
+		walKeys: map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
 		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
+		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
 	}
 	for _, c := range Collections {
-		s.ds.Collections[c] = map[string]Entity{}
 		s.cands[c] = map[string][]*cand{}
 		s.primary[c] = map[string]bool{}
+		s.imported[c] = map[string]bool{}
 	}
 	s.detectLayout()
 	if err := s.walk(); err != nil {
@@ -163,11 +216,18 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 	if !s.hasDB && len(s.attachFiles) == 0 && len(s.stateFiles) == 0 && len(s.videoFiles) == 0 {
 		return nil, nil, fmt.Errorf("%w in %s", ErrNoData, dir)
 	}
-	steps := []func() error{
-		s.prefetch, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
-		s.addWALUpserts, s.addStateFiles, s.resolveAll, s.reportDeletedInBackups, s.recoverChapters,
-		s.convertRelationships, s.buildSettingsAndExtras, s.buildBlobs,
+	if s.opts.Workers > 1 {
+		s.pf = newPrefetcher(s.root, s.sizes, s.opts.Workers)
+		defer s.pf.close()
 	}
+	steps := []func() error{
+		s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
+		s.addWALUpserts, s.addStateFiles,
+	}
+	for g := range groups {
+		steps = append(steps, func() error { return s.emitGroup(g, fn) })
+	}
+	steps = append(steps, s.reportDeletedInBackups, s.buildSettingsAndExtras, s.buildBlobs)
 	for _, step := range steps {
 		if err := s.ctx.Err(); err != nil {
 			return nil, nil, err
@@ -210,7 +270,9 @@ func (s *scanner) within(abs string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-func (s *scanner) abs(rel string) string { return filepath.Join(s.root, filepath.FromSlash(rel)) }
+func (s *scanner) abs(rel string) string { return absPath(s.root, rel) }
+
+func absPath(root, rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
 
 func (s *scanner) walk() error {
 	n := 0
@@ -248,6 +310,7 @@ func (s *scanner) walk() error {
 		}
 		if fi, err := d.Info(); err == nil {
 			s.mtimes[rel] = fi.ModTime().UnixMilli()
+			s.sizes[rel] = fi.Size()
 		}
 		s.classify(rel)
 		return nil
@@ -407,7 +470,7 @@ func (s *scanner) noteSessionFile(k, rel string, main bool) {
 
 // readFile reads a file inside the root.
 func (s *scanner) readFile(rel string) ([]byte, error) {
-	if p := s.take(rel); p != nil && !p.decode {
+	if p := s.pf.take(rel, fetchRaw); p != nil {
 		return p.b, p.err
 	}
 	return os.ReadFile(s.abs(rel))
@@ -415,11 +478,16 @@ func (s *scanner) readFile(rel string) ([]byte, error) {
 
 // readEnvelope reads and decodes one collection file, recording checksum
 // mismatches. keep puts the raw bytes of an unreadable file into Extras.
-func (s *scanner) readEnvelope(rel string, keep bool) (*Envelope, error) {
+// lazy leaves an array payload undecoded (a *lazyArray).
+func (s *scanner) readEnvelope(rel string, keep, lazy bool) (*Envelope, error) {
 	var b []byte
 	var env *Envelope
 	var err error
-	if p := s.take(rel); p != nil && p.decode {
+	mode := fetchEnvelope
+	if lazy {
+		mode = fetchLazy
+	}
+	if p := s.pf.take(rel, mode); p != nil {
 		b, env, err = p.b, p.env, p.envErr
 		if p.err != nil {
 			s.unreadable(rel, nil, p.err, false)
@@ -430,7 +498,7 @@ func (s *scanner) readEnvelope(rel string, keep bool) (*Envelope, error) {
 			s.unreadable(rel, nil, err, false)
 			return nil, err
 		}
-		env, err = DecodeEnvelope(b)
+		env, err = decodeEnvelope(b, lazy)
 	}
 	if err != nil {
 		s.unreadable(rel, b, err, keep)
@@ -441,6 +509,42 @@ func (s *scanner) readEnvelope(rel string, keep bool) (*Envelope, error) {
 	}
 	s.seen(env.Timestamp)
 	return env, nil
+}
+
+// rereadEnvelope reads a collection file that was read before (and
+// reported then) again: nothing is reported.
+func (s *scanner) rereadEnvelope(rel string) (*Envelope, error) {
+	if p := s.pf.take(rel, fetchEnvelope); p != nil {
+		if p.err != nil {
+			return nil, p.err
+		}
+		return p.env, p.envErr
+	}
+	b, err := os.ReadFile(s.abs(rel))
+	if err != nil {
+		return nil, err
+	}
+	return DecodeEnvelope(b)
+}
+
+// rereadText is rereadEnvelope's payload text, undecoded.
+func (s *scanner) rereadText(rel string) ([]byte, error) {
+	b, err := s.readFile(rel)
+	if err != nil {
+		return nil, err
+	}
+	_, text, _, err := openEnvelope(b)
+	return text, err
+}
+
+// changed is the error for a file that no longer holds what was read
+// from it earlier in the scan.
+func changed(rel string, err error) error {
+	const hint = " (is the old app still running? quit it and start again)"
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v%s", ErrChanged, rel, err, hint)
+	}
+	return fmt.Errorf("%w: %s%s", ErrChanged, rel, hint)
 }
 
 func (s *scanner) unreadable(rel string, b []byte, err error, keep bool) {
@@ -467,30 +571,81 @@ func (s *scanner) fileTime(rel string) int64 {
 	return mt
 }
 
-// finish fills counts and puts report lists in a stable order.
+// finish fills counts and puts report lists in a stable order: the
+// order of a sequential scan is not kept (Walk reads chunked sessions'
+// files when it emits them), so lists are sorted by what they are about.
 func (s *scanner) finish() {
-	for c, m := range s.ds.Collections {
-		s.rep.Counts[c] = len(m)
+	for _, c := range Collections {
+		s.rep.Counts[c] = len(s.imported[c])
 	}
-	sort.SliceStable(s.rep.WAL.Skipped, func(i, j int) bool { return s.rep.WAL.Skipped[i].Line < s.rep.WAL.Skipped[j].Line })
-	seen := map[ChecksumMismatch]bool{}
-	cm := s.rep.ChecksumMismatches[:0]
-	for _, m := range s.rep.ChecksumMismatches {
-		if !seen[m] {
-			seen[m] = true
-			cm = append(cm, m)
+	r := s.rep
+	sort.SliceStable(r.WAL.Skipped, func(i, j int) bool { return r.WAL.Skipped[i].Line < r.WAL.Skipped[j].Line })
+	sort.SliceStable(r.KeyChoices, func(i, j int) bool { return r.KeyChoices[i].Key < r.KeyChoices[j].Key })
+	sort.SliceStable(r.Conflicts, func(i, j int) bool {
+		a, b := r.Conflicts[i], r.Conflicts[j]
+		return cmpColl(a.Collection, b.Collection, a.ID, b.ID) < 0
+	})
+	sort.SliceStable(r.ChecksumMismatches, func(i, j int) bool {
+		a, b := r.ChecksumMismatches[i], r.ChecksumMismatches[j]
+		return a.Path < b.Path || a.Path == b.Path && a.Kind < b.Kind
+	})
+	r.ChecksumMismatches = dedup(r.ChecksumMismatches)
+	sort.SliceStable(r.Fallbacks, func(i, j int) bool { return r.Fallbacks[i].Key < r.Fallbacks[j].Key })
+	sort.SliceStable(r.ManifestShortfalls, func(i, j int) bool {
+		return r.ManifestShortfalls[i].SessionID < r.ManifestShortfalls[j].SessionID
+	})
+	sort.SliceStable(r.StaleChunks, func(i, j int) bool { return r.StaleChunks[i].SessionID < r.StaleChunks[j].SessionID })
+	sort.SliceStable(r.Unreadable, func(i, j int) bool { return r.Unreadable[i].Path < r.Unreadable[j].Path })
+	r.Unreadable = dedup(r.Unreadable)
+	for _, l := range [][]Dropped{r.NotResurrected, r.Deleted} {
+		sort.SliceStable(l, func(i, j int) bool {
+			a, b := l[i], l[j]
+			if c := cmpColl(a.Collection, b.Collection, a.ID, b.ID); c != 0 {
+				return c < 0
+			}
+			return a.Source < b.Source
+		})
+	}
+	sort.SliceStable(r.InvalidIDs, func(i, j int) bool {
+		a, b := r.InvalidIDs[i], r.InvalidIDs[j]
+		if c := cmpColl(a.Collection, b.Collection, a.Source, b.Source); c != 0 {
+			return c < 0
+		}
+		return a.Index < b.Index
+	})
+	sort.Strings(r.ChaptersRecovered)
+	sort.Strings(r.OutsideDir)
+	sort.Strings(r.JunkSkipped)
+}
+
+// cmpColl orders by collection (in the order of Collections, others after
+// by name), then by x.
+func cmpColl(ca, cb, xa, xb string) int {
+	ia, ib := slices.Index(Collections, ca), slices.Index(Collections, cb)
+	if ia < 0 {
+		ia = len(Collections)
+	}
+	if ib < 0 {
+		ib = len(Collections)
+	}
+	if c := cmp.Compare(ia, ib); c != 0 {
+		return c
+	}
+	if c := strings.Compare(ca, cb); c != 0 {
+		return c
+	}
+	return strings.Compare(xa, xb)
+}
+
+// dedup drops repeated entries, keeping the first.
+func dedup[T comparable](xs []T) []T {
+	seen := map[T]bool{}
+	out := xs[:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
 		}
 	}
-	s.rep.ChecksumMismatches = cm
-	useen := map[Unreadable]bool{}
-	un := s.rep.Unreadable[:0]
-	for _, u := range s.rep.Unreadable {
-		if !useen[u] {
-			useen[u] = true
-			un = append(un, u)
-		}
-	}
-	s.rep.Unreadable = un
-	sort.Strings(s.rep.OutsideDir)
-	sort.Strings(s.rep.JunkSkipped)
+	return out
 }

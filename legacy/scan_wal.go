@@ -142,7 +142,10 @@ func (s *scanner) applyWAL(e WALEntry) string {
 	}
 	if coll != "" {
 		if e.Operation == OpDelete {
-			s.walDeletes = append(s.walDeletes, walUpsert{coll: coll, id: fileID, ts: e.Timestamp, source: source})
+			if s.walDeletes[coll] == nil {
+				s.walDeletes[coll] = map[string][]walUpsert{}
+			}
+			s.walDeletes[coll][fileID] = append(s.walDeletes[coll][fileID], walUpsert{coll: coll, id: fileID, ts: e.Timestamp, source: source})
 			return ""
 		}
 		return s.walEntity(coll, e, source)

@@ -16,9 +16,16 @@ var sessionParts = []struct{ Name, Field, Flag string }{
 	{"context-items", "contextItems", ""},
 }
 
-// buildChunkedSessions assembles every chunked session (FORMAT.md §3.4)
-// into one Session document: metadata plus its parts and chunks. The
-// storage-only fields (chunks, has*, storageVersion) are kept verbatim.
+// chunkRef is a chunked session candidate: its directory and the chosen
+// version of its metadata (released until the session is assembled).
+type chunkRef struct {
+	dir  string
+	meta *keyVersion
+}
+
+// buildChunkedSessions indexes every chunked session (FORMAT.md §3.4) by
+// its metadata. The sessions are assembled from their files one at a
+// time when emitted (loadSession).
 func (s *scanner) buildChunkedSessions() error {
 	inIndex := map[string]bool{}
 	indexed := false
@@ -37,13 +44,9 @@ func (s *scanner) buildChunkedSessions() error {
 		} else {
 			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "session-index is " + kindOf(v.data) + ", not an array"})
 		}
+		v.drop()
 	}
-	ids := make([]string, 0, len(s.sessionDirs))
-	for id := range s.sessionDirs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for i, id := range ids {
+	for i, id := range s.sortedSessionDirs() {
 		if i%256 == 0 {
 			if err := s.ctx.Err(); err != nil {
 				return err
@@ -53,12 +56,21 @@ func (s *scanner) buildChunkedSessions() error {
 			s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: "sessions", Source: s.dbRel + "sessions/" + id, Index: -1, Reason: err.Error()})
 			continue
 		}
-		s.buildSession(id, inIndex[id], indexed)
+		s.indexSession(id, inIndex[id], indexed)
 	}
 	return nil
 }
 
-func (s *scanner) buildSession(id string, inIndex, indexed bool) {
+func (s *scanner) sortedSessionDirs() []string {
+	ids := make([]string, 0, len(s.sessionDirs))
+	for id := range s.sessionDirs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	prefix := "sessions/" + id + "/"
 	v := s.resolveKey(prefix+"metadata", inIndex)
 	if v == nil {
@@ -81,6 +93,70 @@ func (s *scanner) buildSession(id string, inIndex, indexed bool) {
 	if indexed && !inIndex {
 		s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: "session-index", Detail: "session missing from session-index; found by scanning db/sessions/*/metadata.json"})
 	}
+	// The candidate needs only the metadata's version, timestamps and
+	// video (parts and chunks never set them).
+	if s.addCand("sessions", doc, v.kind, v.source, v.time, true, -1, loader{chunk: &chunkRef{dir: id, meta: v}}) == nil {
+		// Not an entity, but its files are checked and reported all the same.
+		s.assembleSession(id, doc)
+		return
+	}
+	v.drop()
+}
+
+// loadSession assembles a chunked session candidate: its metadata read
+// again, plus its parts and chunks.
+func (s *scanner) loadSession(id string, c *cand) (map[string]any, error) {
+	ref := c.ld.chunk
+	data, err := s.reload(ref.meta)
+	if err != nil {
+		return nil, err
+	}
+	doc, _ := data.(map[string]any)
+	if doc == nil {
+		return nil, changed(ref.meta.source, nil)
+	}
+	if !ref.meta.dropped {
+		doc = cloneDoc(doc) // a WAL write's data: keep that small
+	}
+	if doc["id"] == nil {
+		doc["id"] = ref.dir
+	}
+	if !c.matches(id, doc) {
+		return nil, changed(ref.meta.source, nil)
+	}
+	return s.assembleSession(ref.dir, doc), nil
+}
+
+// planSession adds the files loadSession reads to the read-ahead plan, in
+// its order: metadata, parts, then each kind's chunk files by index.
+func (s *scanner) planSession(ref *chunkRef) {
+	s.planReload(ref.meta)
+	prefix := "sessions/" + ref.dir + "/"
+	for _, p := range sessionParts {
+		s.planKey(prefix+p.Name, fetchEnvelope)
+	}
+	for _, k := range chunkKinds {
+		files := s.chunkFiles[ref.dir][k.Dir]
+		idx := make([]int, 0, len(files))
+		for i := range files {
+			idx = append(idx, i)
+		}
+		sort.Ints(idx)
+		for _, i := range idx {
+			if key := prefix + k.Dir + "/" + chunkName(i); s.keys[key] != nil {
+				s.planKey(key, fetchEnvelope)
+			} else {
+				s.pf.add(files[i], fetchEnvelope)
+			}
+		}
+	}
+}
+
+// assembleSession completes a chunked session's metadata doc into one
+// Session document: its parts and chunks. The storage-only fields
+// (chunks, has*, storageVersion) are kept verbatim.
+func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any {
+	prefix := "sessions/" + id + "/"
 	for _, p := range sessionParts {
 		expected := p.Flag != "" && truthy(doc[p.Flag])
 		pv := s.resolveKey(prefix+p.Name, expected)
@@ -146,7 +222,7 @@ func (s *scanner) buildSession(id string, inIndex, indexed bool) {
 			rel := files[i]
 			which := k.Dir + "/" + chunkName(i)
 			s.rep.StaleChunks = append(s.rep.StaleChunks, ChunkIssue{SessionID: id, Which: which, Detail: fmt.Sprintf("beyond chunkCount %d; quarantined, not imported", chunkCount)})
-			if env, err := s.readEnvelope(rel, true); err == nil {
+			if env, err := s.readEnvelope(rel, true, false); err == nil {
 				s.ds.Extras["quarantine:"+prefix+which] = env.Data
 			}
 		}
@@ -157,67 +233,79 @@ func (s *scanner) buildSession(id string, inIndex, indexed bool) {
 	if _, ok := doc["screenshots"]; !ok {
 		doc["screenshots"] = []any{}
 	}
-	s.addCand("sessions", doc, v.kind, v.source, v.time, true, -1)
+	return doc
 }
 
-// recoverChapters restores video chapters that the chunked store dropped
-// (FORMAT.md §11.8) from any other copy of the same session: other
-// candidates first, then the newest backup copies of the sessions
-// collection.
-func (s *scanner) recoverChapters() error {
-	var need []string
-	for id, e := range s.ds.Collections["sessions"] {
-		video, ok := e.Doc["video"].(map[string]any)
-		if !ok || hasChapters(video) {
+// chapterFind is a session's chapters found in a backup copy of the
+// sessions collection.
+type chapterFind struct {
+	chapters any
+	source   string
+	time     int64
+}
+
+// findChapters looks, before the sessions are emitted, for the video
+// chapters the chunked store dropped (FORMAT.md §11.8) that no other
+// candidate of the same session has: in the newest backup copies of the
+// sessions collection, read one at a time.
+func (s *scanner) findChapters(ds []decision) error {
+	need := map[string]bool{}
+	for _, d := range ds {
+		if d.del != nil || d.win.chapters != videoNoChapters {
 			continue
 		}
-		best, src := s.chaptersFromCands(id)
-		if best != nil {
-			video["chapters"] = cloneValue(best)
-			s.rep.ChaptersRecovered = append(s.rep.ChaptersRecovered, id+" from "+src)
-			continue
+		fromCand := false
+		for _, c := range d.cs {
+			fromCand = fromCand || c.chapters == videoChapters
 		}
-		need = append(need, id)
+		if !fromCand {
+			need[d.id] = true
+		}
 	}
 	if len(need) == 0 || s.opts.ChapterSources < 0 {
-		sort.Strings(s.rep.ChaptersRecovered)
 		return nil
 	}
-	sort.Strings(need)
-	found := map[string]bool{}
-	for _, src := range s.chapterSources() {
-		if len(found) == len(need) {
-			break
-		}
-		arr, ok := src.data.([]any)
-		if !ok {
-			continue
-		}
-		byID := map[string]map[string]any{}
-		for _, e := range arr {
+	s.chapterFinds = map[string]*chapterFind{}
+	// Of the sources newest first (stably), the first whose last copy of
+	// a session has chapters gives them.
+	return s.chapterSources(func(data any, source string, t int64) error {
+		last := map[string]map[string]any{}
+		_, err := eachElem(data, func(_ int, e any) error {
 			if m, ok := e.(map[string]any); ok {
-				if id, ok := m["id"].(string); ok {
-					byID[id] = m
+				if id, ok := m["id"].(string); ok && need[id] {
+					last[id] = m
+				}
+			}
+			return nil
+		})
+		for id, m := range last {
+			if v, ok := m["video"].(map[string]any); ok && hasChapters(v) {
+				if f := s.chapterFinds[id]; f == nil || t > f.time {
+					s.chapterFinds[id] = &chapterFind{chapters: v["chapters"], source: source, time: t}
 				}
 			}
 		}
-		for _, id := range need {
-			if found[id] {
-				continue
-			}
-			m := byID[id]
-			if m == nil {
-				continue
-			}
-			if v, ok := m["video"].(map[string]any); ok && hasChapters(v) {
-				s.ds.Collections["sessions"][id].Doc["video"].(map[string]any)["chapters"] = cloneValue(v["chapters"])
-				s.rep.ChaptersRecovered = append(s.rep.ChaptersRecovered, id+" from "+src.source)
-				found[id] = true
-			}
-		}
+		return err
+	})
+}
+
+// recoverChapters restores a session's video chapters that the chunked
+// store dropped (FORMAT.md §11.8) from another copy of it: other
+// candidates first, then the backup copies findChapters found.
+func (s *scanner) recoverChapters(d *decision, doc map[string]any) {
+	video, ok := doc["video"].(map[string]any)
+	if !ok || hasChapters(video) {
+		return
 	}
-	sort.Strings(s.rep.ChaptersRecovered)
-	return nil
+	if best, src := chaptersFromCands(d.cs); best != nil {
+		video["chapters"] = cloneValue(best)
+		s.rep.ChaptersRecovered = append(s.rep.ChaptersRecovered, d.id+" from "+src)
+		return
+	}
+	if f := s.chapterFinds[d.id]; f != nil {
+		video["chapters"] = cloneValue(f.chapters)
+		s.rep.ChaptersRecovered = append(s.rep.ChaptersRecovered, d.id+" from "+f.source)
+	}
 }
 
 func hasChapters(video map[string]any) bool {
@@ -225,9 +313,9 @@ func hasChapters(video map[string]any) bool {
 	return ok && len(ch) > 0
 }
 
-func (s *scanner) chaptersFromCands(id string) (any, string) {
+func chaptersFromCands(cs []*cand) (any, string) {
 	var best *cand
-	for _, c := range s.cands["sessions"][id] {
+	for _, c := range cs {
 		if v, ok := c.doc["video"].(map[string]any); ok && hasChapters(v) {
 			if best == nil {
 				best = c
@@ -242,22 +330,28 @@ func (s *scanner) chaptersFromCands(id string) (any, string) {
 	return best.doc["video"].(map[string]any)["chapters"], best.v.Source
 }
 
-// chapterSources lists up to ChapterSources newest backup copies of the
-// sessions collection, newest first, decoded one at a time on demand.
-func (s *scanner) chapterSources() []*keyVersion {
+// chapterSources calls fn with up to ChapterSources newest backup copies
+// of the sessions collection of each kind (timestamped, single-slot,
+// backups/ snapshots, rollback points), one at a time.
+func (s *scanner) chapterSources(fn func(data any, source string, t int64) error) error {
 	n := s.opts.ChapterSources
-	var out []*keyVersion
+	found := 0
 	for _, b := range s.sortedBackups("sessions") {
-		if len(out) >= n {
+		if found >= n {
 			break
 		}
-		if env, err := s.readEnvelope(b.path, false); err == nil {
-			out = append(out, &keyVersion{data: env.Data, source: b.path, time: b.ms})
+		if env, err := s.readEnvelope(b.path, false, true); err == nil {
+			found++
+			if err := fn(env.Data, b.path, b.ms); err != nil {
+				return err
+			}
 		}
 	}
 	if kf := s.keys["sessions"]; kf != nil && kf.single != "" {
-		if env, err := s.readEnvelope(kf.single, false); err == nil {
-			out = append(out, &keyVersion{data: env.Data, source: kf.single, time: env.Timestamp})
+		if env, err := s.readEnvelope(kf.single, false, true); err == nil {
+			if err := fn(env.Data, kf.single, env.Timestamp); err != nil {
+				return err
+			}
 		}
 	}
 	for i, snap := range s.sortedSnapshots() {
@@ -265,17 +359,20 @@ func (s *scanner) chapterSources() []*keyVersion {
 			break
 		}
 		if v, ok, err := s.snapshotKey(snap.path, "sessions"); err == nil && ok {
-			out = append(out, &keyVersion{data: v, source: snap.path, time: snap.ms})
+			if err := fn(v, snap.path, snap.ms); err != nil {
+				return err
+			}
 		}
 	}
 	for i, rb := range s.rollbacks {
 		if i >= n {
 			break
 		}
-		if env, err := s.readEnvelope(rb, false); err == nil {
-			out = append(out, &keyVersion{data: env.Data, source: rb, time: env.Timestamp})
+		if env, err := s.readEnvelope(rb, false, true); err == nil {
+			if err := fn(env.Data, rb, env.Timestamp); err != nil {
+				return err
+			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].time > out[j].time })
-	return out
+	return nil
 }

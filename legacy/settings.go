@@ -29,7 +29,7 @@ func isDerivedKey(k string) bool {
 // backups (FORMAT.md §7.7), then fills AISettings, Preferences and Extras.
 func (s *scanner) buildSettingsAndExtras() error {
 	if main := s.resolveKey("settings", false); main != nil {
-		vs := append([]*keyVersion(nil), s.versions["settings"]...)
+		vs := append([]*keyVersion(nil), s.settingsVers...)
 		if main.kind == SourceBackup {
 			vs = append(vs, main)
 		}
@@ -38,12 +38,12 @@ func (s *scanner) buildSettingsAndExtras() error {
 				if i >= s.opts.SettingsBackups {
 					break
 				}
-				if env, err := s.readEnvelope(b.path, false); err == nil {
+				if env, err := s.readEnvelope(b.path, false, false); err == nil {
 					vs = append(vs, &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq()})
 				}
 			}
 			if kf := s.keys["settings"]; kf != nil && kf.single != "" {
-				if env, err := s.readEnvelope(kf.single, false); err == nil {
+				if env, err := s.readEnvelope(kf.single, false, false); err == nil {
 					vs = append(vs, &keyVersion{data: env.Data, kind: SourceBackup, source: kf.single, time: env.Timestamp, seq: s.nextSeq()})
 				}
 			}
