@@ -2,7 +2,8 @@ package legacy
 
 // This file is the glue between the legacy readers and a Cairn store: the
 // migration of a scanned directory, and export and import of the app's
-// export file. It is the only part of the package that knows kv.
+// export file. Apart from ReadExport's use of kv's document limits, it is
+// the only part of the package that knows kv.
 
 import (
 	"context"
@@ -10,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"time"
 
@@ -269,167 +271,248 @@ type MigrateResult struct {
 	Report   *Report   `json:"report"`
 }
 
-// Migrate imports everything the old app left in dir (see Scan): unless
-// dryRun, it takes a verified backup of the store first (none, no
-// migration), stores every attachment content in the blob store
-// (deduplicated), and writes every entity, the settings and the extras in
-// one atomic transaction. Entities already stored identically are not
-// written again, so a second run imports nothing new.
+// migrateBatch is how many documents one transaction of a migration
+// writes: enough to keep commits few, few enough to bound memory.
+const migrateBatch = 256
+
+// Migrate imports everything the old app left in dir (see Walk).
+//
+// Unless dryRun, it takes a verified backup of the store first (none, no
+// migration), then streams the directory into the store with kv's
+// Staged: entities are written in batches of migrateBatch documents to a
+// private copy of the store, attachment contents go to the blob store
+// (deduplicated), and the copy replaces the store only once everything is
+// written and verified. The migration is therefore all or nothing (an
+// error, a cancellation or a crash leaves the store as it was) while its
+// memory stays bounded by one batch and the scan's own bounds (see Walk).
+// Other users of db wait until it ends.
+//
+// Entities already stored identically are not written again, so a second
+// run imports nothing new. A dry run reads the store and writes nothing.
 func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryRun bool) (*MigrateResult, error) {
-	ds, rep, err := Scan(ctx, dir, opts)
-	if err != nil {
-		return nil, err
-	}
-	out := &MigrateResult{Report: rep, Replayed: rep.WAL.Replayed, Skipped: rep.WAL.Skipped, Problems: problemsOf(rep)}
-	if out.Skipped == nil {
-		out.Skipped = []WALSkip{}
-	}
-	// Validate everything before touching the store.
-	type item struct {
-		coll, id string
-		doc      map[string]any
-	}
-	var items []item
-	for _, coll := range Collections {
-		ids := make([]string, 0, len(ds.Collections[coll]))
-		for id := range ds.Collections[coll] {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			d := ds.Collections[coll][id].Doc
-			if err := kv.Validate(coll, d); err != nil {
-				out.Problems = append(out.Problems, fmt.Sprintf("%s %q not imported: %v", coll, id, err))
-				continue
-			}
-			items = append(items, item{coll, id, d})
-		}
-	}
-	res := &out.ImportResult
-	*res = *newImportResult()
-	res.DryRun = dryRun
-	apply := func(tx *kv.Tx, dry bool) error {
-		*res = ImportResult{Counts: map[string]int{}, Unchanged: map[string]int{}, Kept: map[string]int{}, Backup: res.Backup, DryRun: dryRun}
-		// Attachment contents first: the documents reference their hashes.
-		attach := map[string]map[string]any{}
-		for _, it := range items {
-			if it.coll == "attachments" {
-				attach[it.id] = it.doc
-			}
-		}
-		for _, b := range ds.Blobs {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			hash, size := b.Hash, int64(-1)
-			if !dry {
-				r, err := b.Open()
-				if err != nil {
-					out.Problems = append(out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, err))
-					continue
-				}
-				src := &readTracker{r: r}
-				hash, size, err = tx.StoreContent(ctx, src)
-				cerr := r.Close()
-				if err != nil && src.err == nil {
-					// Writing to the store failed (disk full, I/O error):
-					// the migration is all or nothing, so it stops here.
-					return fmt.Errorf("attachment bytes %s: %w", b.Source, err)
-				}
-				if err != nil || cerr != nil {
-					// The old app's file could not be read: report it and go on.
-					out.Problems = append(out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, firstErr(err, cerr)))
-					continue
-				}
-				res.Blobs++
-			}
-			ids := b.AttachmentIDs
-			if len(ids) == 0 || b.Orphan {
-				if hash == "" {
-					continue
-				}
-				// Keep orphan bytes reachable so nothing is lost.
-				ids = append(ids[:0:0], "legacy-orphan-"+hash[:16])
-			}
-			for _, id := range ids {
-				if kv.CheckID(id) != nil {
-					continue
-				}
-				d, ok := attach[id]
-				if !ok {
-					d = map[string]any{"id": id, "name": id, "legacySource": b.Source}
-					if b.MIME != "" {
-						d["mimeType"] = b.MIME
-					}
-					if b.Orphan || len(b.AttachmentIDs) == 0 {
-						d["orphan"] = true
-					}
-					items = append(items, item{"attachments", id, d})
-					attach[id] = d
-				}
-				if hash != "" {
-					d["hash"] = hash
-				}
-				if size >= 0 {
-					d["size"] = size
-				}
-			}
-		}
-		for _, it := range items {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := mergeDoc(tx, res, it.coll, it.id, it.doc, dry, true); err != nil {
-				return err
-			}
-		}
-		if ds.Settings != nil {
-			if err := mergeDoc(tx, res, "settings", "settings", ds.Settings, dry, false); err != nil {
-				return err
-			}
-		}
-		for coll, v := range map[string]any{"aiSettings": ds.AISettings, "preferences": ds.Preferences} {
-			if v == nil {
-				continue
-			}
-			target, id := coll, coll
-			if _, ok := v.(map[string]any); !ok {
-				target, id = "extras", "legacy:"+coll
-			}
-			if err := mergeDoc(tx, res, target, id, v, dry, false); err != nil {
-				return err
-			}
-		}
-		keys := make([]string, 0, len(ds.Extras))
-		for k := range ds.Extras {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := mergeDoc(tx, res, "extras", extraKey(k), ds.Extras[k], dry, false); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	if dryRun {
-		err := db.View(func(tx *kv.Tx) error { return apply(tx, true) })
-		return out, err
+		m := &migration{ctx: ctx, dry: true, run: db.View}
+		if err := m.walk(dir, opts); err != nil {
+			return nil, err
+		}
+		return m.out, nil
 	}
-	m, err := db.Backup(ctx, kv.ReasonPreMigrate)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err // before the backup: nothing to migrate
+	}
+	bm, err := db.Backup(ctx, kv.ReasonPreMigrate)
 	if err != nil {
 		return nil, fmt.Errorf("migration refused: the pre-migrate backup failed: %w", err)
 	}
-	res.Backup = m.Name
-	problems := append([]string(nil), out.Problems...)
-	err = db.Update(func(tx *kv.Tx) error {
-		out.Problems = append(out.Problems[:0:0], problems...)
-		return apply(tx, false)
+	var m *migration
+	err = db.Staged(ctx, func(s *kv.Stage) error {
+		m = &migration{ctx: ctx, run: s.Update}
+		return m.walk(dir, opts)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	m.out.Backup = bm.Name
+	return m.out, nil
+}
+
+// migration is one run of Migrate: it writes what Walk hands it in
+// batches through run (a Stage's Update, or a View for a dry run).
+type migration struct {
+	ctx      context.Context
+	dry      bool
+	run      func(func(tx *kv.Tx) error) error
+	out      *MigrateResult
+	pending  []docWrite
+	problems []string
+}
+
+type docWrite struct {
+	coll, id string
+	doc      any
+	newer    bool // keep a stored version with a later updatedAt
+}
+
+func (m *migration) add(w docWrite) error {
+	m.pending = append(m.pending, w)
+	if len(m.pending) >= migrateBatch {
+		return m.flush()
+	}
+	return nil
+}
+
+func (m *migration) flush() error {
+	if len(m.pending) == 0 {
+		return nil
+	}
+	batch := m.pending
+	m.pending = nil // let the written documents go
+	res := &m.out.ImportResult
+	return m.run(func(tx *kv.Tx) error {
+		for _, w := range batch {
+			if err := m.ctx.Err(); err != nil {
+				return err
+			}
+			if err := mergeDoc(tx, res, w.coll, w.id, w.doc, m.dry, w.newer); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// walk streams dir into the store: entities as Walk yields them, then the
+// attachment contents, the attachment records (which name the contents'
+// hashes), the settings and the extras.
+func (m *migration) walk(dir string, opts *ScanOptions) error {
+	m.out = &MigrateResult{ImportResult: *newImportResult()}
+	m.out.DryRun = m.dry
+	attach := map[string]map[string]any{}
+	ds, rep, err := Walk(m.ctx, dir, opts, func(coll, id string, e Entity) error {
+		if err := kv.Validate(coll, e.Doc); err != nil {
+			m.problems = append(m.problems, fmt.Sprintf("%s %q not imported: %v", coll, id, err))
+			return nil
+		}
+		if coll == "attachments" {
+			attach[id] = e.Doc // written once their contents are stored
+			return nil
+		}
+		return m.add(docWrite{coll, id, e.Doc, true})
+	})
+	if err != nil {
+		return err
+	}
+	if err := m.flush(); err != nil {
+		return err
+	}
+	out := m.out
+	out.Report, out.Replayed, out.Skipped = rep, rep.WAL.Replayed, rep.WAL.Skipped
+	if out.Skipped == nil {
+		out.Skipped = []WALSkip{}
+	}
+	out.Problems = append(problemsOf(rep), m.problems...)
+	if err := m.storeBlobs(ds, attach); err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(attach))
+	for id := range attach {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := m.add(docWrite{"attachments", id, attach[id], true}); err != nil {
+			return err
+		}
+	}
+	if ds.Settings != nil {
+		if err := m.add(docWrite{"settings", "settings", ds.Settings, false}); err != nil {
+			return err
+		}
+	}
+	for _, coll := range []string{"aiSettings", "preferences"} {
+		v := ds.AISettings
+		if coll == "preferences" {
+			v = ds.Preferences
+		}
+		if v == nil {
+			continue
+		}
+		target, id := coll, coll
+		if _, ok := v.(map[string]any); !ok {
+			target, id = "extras", "legacy:"+coll
+		}
+		if err := m.add(docWrite{target, id, v, false}); err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(ds.Extras))
+	for k := range ds.Extras {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := m.add(docWrite{"extras", extraKey(k), ds.Extras[k], false}); err != nil {
+			return err
+		}
+	}
+	return m.flush()
+}
+
+// blobBatch is how many attachment contents one transaction stores.
+const blobBatch = 64
+
+// storeBlobs stores every attachment content (unless a dry run) and
+// records its hash and size in the attachment records, adding a record
+// for bytes no imported attachment names so that nothing is lost.
+func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) error {
+	res := &m.out.ImportResult
+	for start := 0; start < len(ds.Blobs); start += blobBatch {
+		blobs := ds.Blobs[start:min(start+blobBatch, len(ds.Blobs))]
+		err := m.run(func(tx *kv.Tx) error {
+			for _, b := range blobs {
+				if err := m.ctx.Err(); err != nil {
+					return err
+				}
+				hash, size := b.Hash, int64(-1)
+				if !m.dry {
+					r, err := b.Open()
+					if err != nil {
+						m.out.Problems = append(m.out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, err))
+						continue
+					}
+					src := &readTracker{r: r}
+					hash, size, err = tx.StoreContent(m.ctx, src)
+					cerr := r.Close()
+					if err != nil && src.err == nil {
+						// Writing to the store failed (disk full, I/O error):
+						// the migration is all or nothing, so it stops here.
+						return fmt.Errorf("attachment bytes %s: %w", b.Source, err)
+					}
+					if err != nil || cerr != nil {
+						// The old app's file could not be read: report it and go on.
+						m.out.Problems = append(m.out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, firstErr(err, cerr)))
+						continue
+					}
+					res.Blobs++
+				}
+				ids := b.AttachmentIDs
+				if len(ids) == 0 || b.Orphan {
+					if hash == "" {
+						continue
+					}
+					// Keep orphan bytes reachable so nothing is lost.
+					ids = append(ids[:0:0], "legacy-orphan-"+hash[:16])
+				}
+				for _, id := range ids {
+					if kv.CheckID(id) != nil {
+						continue
+					}
+					d, ok := attach[id]
+					if !ok {
+						d = map[string]any{"id": id, "name": id, "legacySource": b.Source}
+						if b.MIME != "" {
+							d["mimeType"] = b.MIME
+						}
+						if b.Orphan || len(b.AttachmentIDs) == 0 {
+							d["orphan"] = true
+						}
+						attach[id] = d
+					}
+					if hash != "" {
+						d["hash"] = hash
+					}
+					if size >= 0 {
+						d["size"] = size
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func firstErr(errs ...error) error {

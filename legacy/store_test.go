@@ -5,10 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 )
@@ -138,4 +143,57 @@ func mustNorm(t *testing.T, v any) any {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestMigrate_allOrNothing fails a migration late, while it stores
+// attachment contents after every entity batch was written: the store must
+// be exactly as before (data.db byte for byte), with no staged copy left.
+// A dry run must count what the real run then writes.
+func TestMigrate_allOrNothing(t *testing.T) {
+	dir := "testdata/eras/era-g"
+	db := openStore(t)
+	if _, err := db.Put("notes", kv.Document{"id": "mine", "content": "written before the migration"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := ""
+	restore := fsutil.SetFault(func(op, path string) error {
+		if failed == "" && strings.Contains(filepath.ToSlash(path), "/"+kv.BlobsDir+"/") {
+			failed = op + " " + path
+			return fsutil.ErrInjected
+		}
+		return nil
+	})
+	_, err = legacy.Migrate(t.Context(), db, dir, nil, false)
+	restore()
+	if !errors.Is(err, fsutil.ErrInjected) {
+		t.Fatalf("migration with a failing blob store (%s): %v", failed, err)
+	}
+	after, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("a failed migration changed data.db")
+	}
+	if _, err := os.Stat(db.Path() + ".stage"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("staged copy left behind: %v", err)
+	}
+	dry, err := legacy.Migrate(t.Context(), db, dir, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(dry.Counts, res.Counts) || len(res.Counts) == 0 {
+		t.Fatalf("dry run counted %v, the migration wrote %v", dry.Counts, res.Counts)
+	}
+	if _, _, err := db.Get("notes", "mine"); err != nil {
+		t.Fatalf("the user's own note: %v", err)
+	}
 }

@@ -190,9 +190,16 @@ ever wrote: collection files and their envelopes, temp and backup copies
 (as fallbacks only: a deleted entity stays deleted), per-entity files, the
 write-ahead log, chunked sessions, settings, attachments. It picks the
 newest correct version of every entity, then (unless --dry-run) takes a
-verified backup of the store and imports everything in one atomic
-transaction. It reports what it found, replayed, skipped and why. Running
-it twice imports nothing new.`,
+verified backup of the store and imports everything.
+
+The import is all or nothing but streams: the directory is read a file or
+a session at a time and written in batches to a private copy of the store
+(data.db.stage), which is verified and renamed over data.db only at the
+end. An error, Ctrl-C or a crash leaves the store as it was. The disk
+needs room for a second copy of the store while it runs.
+
+It reports what it found, replayed, skipped and why. Running it twice
+imports nothing new.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			dir := args[0]
