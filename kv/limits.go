@@ -60,3 +60,9 @@ func checkValueCounts(data []byte, docs bool) error {
 	}
 	return nil
 }
+
+// CheckValueCount fails with ErrTooLarge (a *PositionError naming the byte
+// offset) when the JSON text of one value holds more than MaxValues values.
+// It does not decode: readers of other formats call it before decoding a
+// document from outside.
+func CheckValueCount(data []byte) error { return checkValueCounts(data, false) }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"sort"
 	"time"
+
+	"github.com/cairnkv/cairn/kv"
 )
 
 // ExportVersion and ExportAppVersion are what the old app writes and
@@ -97,9 +99,9 @@ func ReadExport(r io.Reader) (*Export, error) {
 			}
 			continue
 		}
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return nil, decodeErr(key, off, err)
+		v, err := decodeLimited(dec)
+		if err != nil {
+			return nil, limitErr(key, off, err, decodeErr, fail)
 		}
 		str := func() (string, error) {
 			s, ok := v.(string)
@@ -177,9 +179,9 @@ func readExportArray(dec *json.Decoder, key string, decodeErr func(string, int64
 	for i := 0; dec.More(); i++ {
 		p := fmt.Sprintf("%s[%d]", key, i)
 		off := nextValueOffset(dec)
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return nil, false, decodeErr(p, off, err)
+		v, err := decodeLimited(dec)
+		if err != nil {
+			return nil, false, limitErr(p, off, err, decodeErr, fail)
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -198,6 +200,38 @@ func readExportArray(dec *json.Decoder, key string, decodeErr func(string, int64
 		return nil, false, decodeErr(key, dec.InputOffset(), err)
 	}
 	return docs, true, nil
+}
+
+// errTooManyValues marks a value refused by kv.CheckValueCount.
+type errTooManyValues struct{ err error }
+
+func (e errTooManyValues) Error() string { return e.err.Error() }
+
+// decodeLimited decodes the next value, refusing one that holds more than
+// kv.MaxValues values before decoding it: ten million small numbers take
+// gigabytes once decoded.
+func decodeLimited(dec *json.Decoder) (any, error) {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return nil, err
+	}
+	if err := kv.CheckValueCount(raw); err != nil {
+		return nil, errTooManyValues{err}
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func limitErr(p string, off int64, err error, decodeErr func(string, int64, error) error, fail func(string, int64, string, ...any) error) error {
+	if errors.As(err, new(errTooManyValues)) {
+		return fail(p, off, "holds more than %d values (the limit of one document)", kv.MaxValues)
+	}
+	return decodeErr(p, off, err)
 }
 
 // DocIter yields documents one at a time; it stops and returns the first

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn/kv"
 )
 
 func TestReadExport(t *testing.T) {
@@ -228,5 +230,21 @@ func TestExport_scanRoundTrip(t *testing.T) {
 	}
 	if !equalJSON(x.Settings, ds.Settings) || !equalJSON(x.Extras, ds.Extras) {
 		t.Error("settings or extras differ after export")
+	}
+}
+
+// TestReadExport_valueLimit: a document holding more values than kv allows
+// is refused before it is decoded, naming its JSON path.
+func TestReadExport_valueLimit(t *testing.T) {
+	huge := `{"id":"n1","a":[` + strings.Repeat("0,", kv.MaxValues) + `0]}`
+	for _, tc := range []struct{ in, path string }{
+		{`{"version":"1.0.0","exportedAt":"2025-01-01T00:00:00.000Z","notes":[{"id":"n0"},` + huge + `]}`, "notes[1]"},
+		{`{"settings":{"x":[` + strings.Repeat("0,", kv.MaxValues) + `0]}}`, "settings"},
+	} {
+		_, err := ReadExport(strings.NewReader(tc.in))
+		var ee *ExportError
+		if !errors.As(err, &ee) || ee.Path != tc.path || !strings.Contains(err.Error(), "values") {
+			t.Fatalf("ReadExport: %v, want an error at %s about values", err, tc.path)
+		}
 	}
 }
