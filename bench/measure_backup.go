@@ -97,11 +97,18 @@ func (b *bench) migrate(ctx context.Context) error {
 	}
 	tm := &Result{Name: "migrate/time", Title: "migrate an era-G legacy directory (chunked sessions) into a new store", Unit: "s"}
 	hwm := &Result{Name: "migrate/peak-rss", Title: "  peak RSS of the migrating process (VmHWM)", Unit: "MB"}
+	ratio := &Result{Name: "migrate/size-ratio", Title: "  resulting store (data.db + blobs) / legacy directory size", Unit: "x"}
 	runs := min(b.cfg.Runs, 3)
 	var count int
+	size := dirSize(dir)
 	for r := range runs {
 		st := filepath.Join(b.work, fmt.Sprintf("migrate-%d", r))
 		res, _, err := runChild(ctx, b.cfg.Exe, "migrate", "--dir", st, "--legacy", dir, "--nosearch")
+		if err == nil && size > 0 {
+			// The store without its backups: the pre-migrate backup is of
+			// the empty store, but rotation keeps it.
+			ratio.Runs = append(ratio.Runs, float64(dirSize(filepath.Join(st, kv.DataFile))+dirSize(filepath.Join(st, kv.BlobsDir)))/float64(size))
+		}
 		if rerr := os.RemoveAll(st); err == nil {
 			err = rerr
 		}
@@ -112,9 +119,9 @@ func (b *bench) migrate(ctx context.Context) error {
 		tm.Runs = append(tm.Runs, res.WorkMs/1000)
 		hwm.Runs = append(hwm.Runs, mb(res.HWMBytes))
 	}
-	size := dirSize(dir)
 	tm.Note = fmt.Sprintf("%d entities from %s of envelopes; %d runs; verified backup first; search off", count, humanBytes(size), runs)
 	b.add(tm)
 	b.add(hwm)
+	b.add(ratio)
 	return nil
 }
