@@ -524,26 +524,31 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// problemsOf lists what the scan found wrong, one line each.
+// problemsOf lists what the scan found wrong, one line each, naming the
+// file (relative to the scanned directory) or the session and chunk.
 func problemsOf(rep *Report) []string {
 	out := []string{}
 	for _, u := range rep.Unreadable {
-		out = append(out, fmt.Sprintf("unreadable %+v (raw bytes kept in extras)", u))
+		out = append(out, fmt.Sprintf("unreadable %s: %s (raw bytes kept in extras)", u.Path, u.Error))
 	}
 	for _, c := range rep.ChecksumMismatches {
-		out = append(out, fmt.Sprintf("checksum mismatch %+v (data kept)", c))
+		out = append(out, fmt.Sprintf("checksum mismatch (%s) in %s: data kept", c.Kind, c.Path))
 	}
 	for _, c := range rep.ManifestShortfalls {
-		out = append(out, fmt.Sprintf("chunk manifest shortfall %+v", c))
+		out = append(out, fmt.Sprintf("chunk manifest shortfall in session %s, %s: %s", c.SessionID, c.Which, c.Detail))
 	}
 	for _, c := range rep.StaleChunks {
-		out = append(out, fmt.Sprintf("stale chunk %+v (kept in extras)", c))
+		out = append(out, fmt.Sprintf("stale chunk in session %s, %s: %s (kept in extras)", c.SessionID, c.Which, c.Detail))
 	}
 	for _, p := range rep.OutsideDir {
 		out = append(out, "outside the directory, not followed: "+p)
 	}
 	for _, e := range rep.InvalidIDs {
-		out = append(out, fmt.Sprintf("invalid id %+v", e))
+		where := e.Source
+		if e.Index >= 0 {
+			where = fmt.Sprintf("%s[%d]", e.Source, e.Index)
+		}
+		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s", e.Collection, where, e.Reason))
 	}
 	return out
 }

@@ -233,6 +233,10 @@ imports nothing new.`,
 			}
 			fmt.Fprintf(out, "%s: %s\n", verb, mapLine(res.Counts))
 			fmt.Fprintf(out, "unchanged: %s\n", mapLine(res.Unchanged))
+			if len(res.Kept) > 0 {
+				fmt.Fprintf(out, "kept (the store's version is newer): %s\n", mapLine(res.Kept))
+			}
+			printMigrateReport(out, res.Report)
 			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Skipped))
 			for _, s := range res.Skipped {
 				fmt.Fprintf(out, "  skipped line %d: %s\n", s.Line, s.Reason)
@@ -249,6 +253,63 @@ imports nothing new.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be imported, write nothing")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask")
 	return cmd
+}
+
+// reportLines is how many entries of each list of the migration report
+// the human output shows; --json has them all.
+const reportLines = 10
+
+// printMigrateReport prints where the winning versions came from and the
+// choices the scan made: conflicts, fallbacks, deleted entities that stay
+// deleted, orphan attachment files.
+func printMigrateReport(out io.Writer, rep *legacy.Report) {
+	if rep == nil {
+		return
+	}
+	for _, coll := range legacy.Collections {
+		if src := rep.Sources[coll]; len(src) > 0 {
+			fmt.Fprintf(out, "sources of %s: %s\n", coll, mapLine(src))
+		}
+	}
+	list := func(title string, lines []string) {
+		if len(lines) == 0 {
+			return
+		}
+		fmt.Fprintf(out, "%s: %d\n", title, len(lines))
+		for i, l := range lines {
+			if i == reportLines {
+				fmt.Fprintf(out, "  ... and %d more (--json lists them all)\n", len(lines)-i)
+				break
+			}
+			fmt.Fprintf(out, "  %s\n", l)
+		}
+	}
+	var lines []string
+	for _, c := range rep.Conflicts {
+		losers := make([]string, len(c.Losers))
+		for i, l := range c.Losers {
+			losers[i] = l.Source
+		}
+		lines = append(lines, fmt.Sprintf("%s %s: %s (%s) won by %s over %s", c.Collection, c.ID, c.Winner.Source, c.Winner.Kind, c.Reason, strings.Join(losers, ", ")))
+	}
+	list("conflicts resolved", lines)
+	lines = nil
+	for _, f := range rep.Fallbacks {
+		used := f.Used
+		if used == "" {
+			used = "no usable copy"
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s; used %s", f.Key, f.Reason, used))
+	}
+	list("fallbacks to older copies", lines)
+	lines = nil
+	for _, d := range append(append([]legacy.Dropped{}, rep.Deleted...), rep.NotResurrected...) {
+		lines = append(lines, strings.TrimSpace(fmt.Sprintf("%s %s", d.Collection, d.ID))+" ("+d.Source+"): "+d.Reason)
+	}
+	list("deleted, not imported", lines)
+	list("orphan attachment files (kept as legacy-orphan-* attachments)", rep.OrphanFiles)
+	list("junk files skipped", rep.JunkSkipped)
+	list("video chapters recovered", rep.ChaptersRecovered)
 }
 
 func newReindexCommand(g *globals) *cobra.Command {
