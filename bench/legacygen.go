@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,11 +32,15 @@ var legacyParts = map[string]string{
 	"contextItems":      "context-items",
 }
 
-// ensureLegacy returns a generated old-app directory (era G: chunked
-// sessions, top-level collection files, every file a GZIP_V1 envelope)
-// holding the same entities as the store, built once into the cache.
+// legacyLayoutVersion names what WriteLegacyDir writes, so that a cached
+// directory of an older layout is not reused.
+const legacyLayoutVersion = "v2"
+
+// ensureLegacy returns a generated old-app directory (era G chunked
+// sessions and collection files, plus the older layouts WriteLegacyDir
+// adds) holding the same entities as the store, built once into the cache.
 func ensureLegacy(ctx context.Context, cfg Config, g *gen.Generator, fp string) (string, error) {
-	dir := filepath.Join(cfg.CacheDir, fmt.Sprintf("legacy-%s-%s", cfg.Scale, fp))
+	dir := filepath.Join(cfg.CacheDir, fmt.Sprintf("legacy-%s-%s-%s", legacyLayoutVersion, cfg.Scale, fp))
 	marker := filepath.Join(dir, "complete")
 	if _, err := os.Stat(marker); err == nil {
 		return filepath.Join(dir, "appdata"), nil
@@ -41,7 +49,7 @@ func ensureLegacy(ctx context.Context, cfg Config, g *gen.Generator, fp string) 
 		return "", err
 	}
 	start := time.Now()
-	fmt.Fprintf(cfg.Stderr, "legacy: writing an era-G app-data directory for %d sessions ...\n", cfg.Sessions)
+	fmt.Fprintf(cfg.Stderr, "legacy: writing an app-data directory (era G plus older layouts) for %d sessions ...\n", cfg.Sessions)
 	root := filepath.Join(dir, "appdata")
 	if err := WriteLegacyDir(ctx, root, g); err != nil {
 		return "", fmt.Errorf("bench: writing the legacy directory: %w", err)
@@ -55,8 +63,17 @@ func ensureLegacy(ctx context.Context, cfg Config, g *gen.Generator, fp string) 
 // db/sessions/<id>/metadata.json with its chunk manifest, the part files
 // (summary, transcription, ...) and screenshots/ and audio-segments/
 // chunk-NNN.json files, and db/<collection>.json arrays for notes, tasks,
-// topics, companies and contacts, plus db/settings.json. Attachments are
-// not written (the migration measurement is about entities).
+// topics, companies and contacts, plus db/settings.json.
+//
+// Older layouts lie on top, as a directory that lived through the eras
+// has them: a day-old timestamped backup of notes.json and tasks.json
+// (era D, §3.2: fallbacks only, never imported over the main files);
+// every 10th task edited later in a per-entity file with its .checksum
+// (eras E–F, §3.3); every 50th note edited later in a committed WAL
+// transaction, after a checkpoint (eras E+, §5). Those edits carry a later
+// lastUpdated, so they must win over the collection files; the bench
+// checks that they do. Attachments are not written (the migration
+// measurement is about entities).
 func WriteLegacyDir(ctx context.Context, root string, g *gen.Generator) error {
 	_, end := gen.TimeSpan()
 	ts := end.UnixMilli()
@@ -117,7 +134,109 @@ func WriteLegacyDir(ctx context.Context, root string, g *gen.Generator) error {
 			return err
 		}
 	}
-	return write("settings", g.Settings())
+	if err := write("settings", g.Settings()); err != nil {
+		return err
+	}
+	return writeOlderLayouts(root, g, ts)
+}
+
+// legacyEdit returns a copy of doc edited an hour after its lastUpdated.
+func legacyEdit(doc map[string]any, field string) map[string]any {
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		out[k] = v
+	}
+	if t, err := time.Parse(time.RFC3339Nano, fmt.Sprint(doc["lastUpdated"])); err == nil {
+		out["lastUpdated"] = t.Add(time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	out[field] = fmt.Sprint(doc[field]) + " (edited later)"
+	return out
+}
+
+// legacyEdited says which generated entities writeOlderLayouts edits: every
+// 10th task (a per-entity file) and every 50th note (the WAL).
+func legacyEdited(coll string, i int) bool {
+	switch coll {
+	case "tasks":
+		return i%10 == 0
+	case "notes":
+		return i%50 == 0
+	}
+	return false
+}
+
+// writeOlderLayouts adds the era D–F files described at WriteLegacyDir.
+func writeOlderLayouts(root string, g *gen.Generator, ts int64) error {
+	db := filepath.Join(root, "db")
+	for _, coll := range []string{"notes", "tasks"} {
+		b, err := os.ReadFile(filepath.Join(db, coll+".json"))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(db, fmt.Sprintf("%s.%d.backup.json", coll, ts-24*3600*1000)), b, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(db, "tasks"), 0o755); err != nil {
+		return err
+	}
+	i := 0
+	err := g.Each("tasks", func(d map[string]any) error {
+		defer func() { i++ }()
+		if !legacyEdited("tasks", i) {
+			return nil
+		}
+		text, err := json.Marshal(legacyEdit(d, "title"))
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(db, "tasks", fmt.Sprintf("task-%s.json", d["id"]))
+		sum := sha256.Sum256(text)
+		if err := os.WriteFile(p, text, 0o644); err != nil {
+			return err
+		}
+		// Tasks carry no modification time of their own: the file's
+		// mtime, an hour after the collection file, dates the edit.
+		mt := time.UnixMilli(ts + 3600*1000 + int64(i))
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			return err
+		}
+		return os.WriteFile(p+".checksum", []byte(hex.EncodeToString(sum[:])), 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(db, "wal.checkpoint"), []byte(fmt.Sprint(ts)), 0o644); err != nil {
+		return err
+	}
+	var wal bytes.Buffer
+	enc := json.NewEncoder(&wal)
+	line := func(m map[string]any) error { return enc.Encode(m) }
+	i, n := 0, 0
+	err = g.Each("notes", func(d map[string]any) error {
+		defer func() { i++ }()
+		if !legacyEdited("notes", i) {
+			return nil
+		}
+		n++
+		at := ts + int64(n)*10
+		tx := fmt.Sprintf("tx-%d-%d", at, n)
+		for _, e := range []map[string]any{
+			{"id": fmt.Sprintf("%d-s%d", at, n), "timestamp": at, "operation": "transaction-start", "collection": "", "transactionId": tx},
+			{"id": fmt.Sprintf("%d-w%d", at, n), "timestamp": at + 1, "operation": "write", "collection": fmt.Sprintf("db/notes/note-%s.json", d["id"]),
+				"data": legacyEdit(d, "content"), "transactionId": tx},
+			{"id": fmt.Sprintf("%d-c%d", at, n), "timestamp": at + 2, "operation": "transaction-commit", "collection": "", "transactionId": tx},
+		} {
+			if err := line(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(db, "wal.log"), wal.Bytes(), 0o644)
 }
 
 // writeLegacySession writes one session as chunked files.
