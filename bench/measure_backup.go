@@ -86,7 +86,8 @@ func (b *bench) backup(ctx context.Context) (err error) {
 	return nil
 }
 
-// migrate measures the migration of a generated era-G legacy directory
+// migrate measures the migration of a generated legacy directory (era G
+// plus older layouts, see WriteLegacyDir)
 // with the same entities into a new store, in a fresh process each run
 // (peak RSS is that process's VmHWM). At most 3 runs: it is the slowest
 // measurement.
@@ -95,7 +96,7 @@ func (b *bench) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tm := &Result{Name: "migrate/time", Title: "migrate an era-G legacy directory (chunked sessions) into a new store", Unit: "s"}
+	tm := &Result{Name: "migrate/time", Title: "migrate a legacy directory (era-G chunked sessions plus older layouts) into a new store", Unit: "s"}
 	hwm := &Result{Name: "migrate/peak-rss", Title: "  peak RSS of the migrating process (VmHWM)", Unit: "MB"}
 	ratio := &Result{Name: "migrate/size-ratio", Title: "  resulting store (data.db + blobs) / legacy directory size", Unit: "x"}
 	runs := min(b.cfg.Runs, 3)
