@@ -34,6 +34,11 @@ type ScanOptions struct {
 	// window. Default runtime.GOMAXPROCS(0); 1 reads sequentially.
 	// Results are identical either way.
 	Workers int
+	// Progress, if set, is called as Walk hands entities over: stage
+	// "entities", done so far, and total, the number of entities found
+	// (an upper bound until the last call, where done equals total).
+	// It is called from Walk's goroutine.
+	Progress func(stage string, done, total int)
 }
 
 func (o *ScanOptions) withDefaults() ScanOptions {
@@ -224,6 +229,22 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
 		s.addWALUpserts, s.addStateFiles,
 	}
+	done, total := 0, 0
+	if p := s.opts.Progress; p != nil {
+		steps = append(steps, func() error {
+			for _, c := range Collections {
+				total += len(s.cands[c])
+			}
+			return nil
+		})
+		inner := fn
+		fn = func(coll, id string, e Entity) error {
+			err := inner(coll, id, e)
+			done++
+			p("entities", done, max(total, done+1))
+			return err
+		}
+	}
 	for g := range groups {
 		steps = append(steps, func() error { return s.emitGroup(g, fn) })
 	}
@@ -237,6 +258,9 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		}
 	}
 	s.finish()
+	if p := s.opts.Progress; p != nil {
+		p("entities", done, done)
+	}
 	return s.ds, s.rep, nil
 }
 

@@ -321,3 +321,31 @@ func TestScan_dir(t *testing.T) {
 	t.Logf("counts %v; live heap %d MB", rep.Counts, ms.HeapAlloc>>20)
 	runtime.KeepAlive(ds)
 }
+
+// TestWalk_progress: Progress counts every entity handed over, never
+// shrinks, and ends with done equal to total.
+func TestWalk_progress(t *testing.T) {
+	var calls [][2]int
+	n := 0
+	opts := &ScanOptions{Progress: func(stage string, done, total int) {
+		if stage != "entities" {
+			t.Errorf("stage %q", stage)
+		}
+		calls = append(calls, [2]int{done, total})
+	}}
+	_, _, err := Walk(t.Context(), "testdata/eras/era-g", opts, func(string, string, Entity) error { n++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != n+1 || n == 0 {
+		t.Fatalf("%d progress calls for %d entities", len(calls), n)
+	}
+	for i, c := range calls {
+		if c[0] > c[1] || (i > 0 && c[0] < calls[i-1][0]) || (i < n && c[0] >= c[1]) {
+			t.Fatalf("call %d: done %d of %d (previous %v)", i, c[0], c[1], calls[max(i-1, 0)])
+		}
+	}
+	if last := calls[len(calls)-1]; last[0] != n || last[1] != n {
+		t.Fatalf("last call %v, want %d of %d", last, n, n)
+	}
+}

@@ -214,7 +214,7 @@ imports nothing new.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			res, err := legacy.Migrate(cmd.Context(), db, dir, nil, dryRun)
+			res, err := legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, dryRun)
 			if err != nil {
 				return err
 			}

@@ -152,25 +152,33 @@ func (g *globals) openExisting() (*kv.DB, error) {
 func (g *globals) options(o *kv.Options) *kv.Options {
 	o.Timeout = g.timeout
 	o.EagerSearch = true // KVTOOL.md: every command brings derived data up to date
-	if g.stderr != nil && isTerminal(g.stderr) {
-		bars := map[string]*progress{}
-		var mu sync.Mutex // the search index reports from its own goroutine
-		o.Progress = func(stage string, done, total int) {
-			mu.Lock()
-			defer mu.Unlock()
-			b := bars[stage]
-			if b == nil {
-				b = newProgress(g.stderr, stage, total)
-				bars[stage] = b
-			}
-			b.set(done)
-			if done >= total {
-				b.done()
-				delete(bars, stage)
-			}
+	o.Progress = g.progress()
+	return o
+}
+
+// progress returns a function drawing one bar per stage on stderr, or nil
+// when stderr is not a terminal.
+func (g *globals) progress() func(stage string, done, total int) {
+	if g.stderr == nil || !isTerminal(g.stderr) {
+		return nil
+	}
+	bars := map[string]*progress{}
+	var mu sync.Mutex // the search index reports from its own goroutine
+	return func(stage string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		b := bars[stage]
+		if b == nil {
+			b = newProgress(g.stderr, stage, total)
+			bars[stage] = b
+		}
+		b.total = total
+		b.set(done)
+		if done >= total {
+			b.done()
+			delete(bars, stage)
 		}
 	}
-	return o
 }
 
 // printJSON writes v as indented JSON.
