@@ -44,6 +44,10 @@ func TestFailpoints(t *testing.T) {
 			_, err := legacy.ImportInto(context.Background(), db, x, false)
 			return err
 		}},
+		{"import-file", func(db *kv.DB, _ string) error {
+			_, err := legacy.ImportFile(context.Background(), db, "../legacy/testdata/export/export-1.0.0.json", nil)
+			return err
+		}},
 	}
 	faults := 0
 	for _, o := range ops {

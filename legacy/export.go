@@ -50,6 +50,30 @@ type Export struct {
 // Extra keys are kept. Errors are *ExportError values naming the JSON
 // path and byte offset, for example "sessions[3].id: missing (byte 1234)".
 func ReadExport(r io.Reader) (*Export, error) {
+	cols := map[string][]map[string]any{}
+	x, err := EachExport(r, func(coll string, _ int, doc map[string]any) error {
+		cols[coll] = append(cols[coll], doc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for coll := range x.Collections {
+		if x.Collections[coll] = cols[coll]; cols[coll] == nil {
+			x.Collections[coll] = []map[string]any{}
+		}
+	}
+	return x, nil
+}
+
+// EachExport reads an export file as ReadExport does, with the same
+// validation and errors, but hands the entities to fn one at a time
+// instead of holding them: fn gets the collection, the entity's index in
+// its array and the document, which is fn's to keep. The returned Export
+// holds everything else; its Collections map has a key, with a nil slice,
+// for every collection the file holds. An error from fn stops the read and
+// is returned as it is. A top-level key given twice is an error.
+func EachExport(r io.Reader, fn func(coll string, i int, doc map[string]any) error) (*Export, error) {
 	cr := &countingReader{r: r}
 	dec := json.NewDecoder(cr)
 	dec.UseNumber()
@@ -78,6 +102,7 @@ func ReadExport(r io.Reader) (*Export, error) {
 		return nil, fail("", 0, "not a JSON object")
 	}
 	hasVersion, hasExportedAt := false, false
+	seen := map[string]bool{}
 	for dec.More() {
 		off := dec.InputOffset()
 		tok, err := dec.Token()
@@ -86,16 +111,18 @@ func ReadExport(r io.Reader) (*Export, error) {
 		}
 		key, _ := tok.(string)
 		off = nextValueOffset(dec)
+		if seen[key] {
+			return nil, fail(key, off, "the key appears twice")
+		}
+		seen[key] = true
 		switch key {
 		case "topics", "companies", "contacts", "notes", "tasks", "sessions", "attachments":
-			docs, present, err := readExportArray(dec, key, decodeErr, fail)
+			present, err := readExportArray(dec, key, decodeErr, fail, func(i int, m map[string]any) error { return fn(key, i, m) })
 			if err != nil {
 				return nil, err
 			}
 			if present {
-				x.Collections[key] = docs
-			} else {
-				delete(x.Collections, key)
+				x.Collections[key] = nil
 			}
 			continue
 		}
@@ -162,44 +189,47 @@ func ReadExport(r io.Reader) (*Export, error) {
 	return x, nil
 }
 
+// readExportArray reads one collection's array, handing each valid
+// entity to each; present is false for null.
 func readExportArray(dec *json.Decoder, key string, decodeErr func(string, int64, error) error,
-	fail func(string, int64, string, ...any) error) ([]map[string]any, bool, error) {
+	fail func(string, int64, string, ...any) error, each func(i int, m map[string]any) error) (present bool, err error) {
 	off := nextValueOffset(dec)
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, false, decodeErr(key, off, err)
+		return false, decodeErr(key, off, err)
 	}
 	if tok == nil {
-		return nil, false, nil
+		return false, nil
 	}
 	if tok != json.Delim('[') {
-		return nil, false, fail(key, off, "not an array")
+		return false, fail(key, off, "not an array")
 	}
-	docs := []map[string]any{}
 	for i := 0; dec.More(); i++ {
 		p := fmt.Sprintf("%s[%d]", key, i)
 		off := nextValueOffset(dec)
 		v, err := decodeLimited(dec)
 		if err != nil {
-			return nil, false, limitErr(p, off, err, decodeErr, fail)
+			return false, limitErr(p, off, err, decodeErr, fail)
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, false, fail(p, off, "%s, want an object", kindOf(v))
+			return false, fail(p, off, "%s, want an object", kindOf(v))
 		}
 		if _, err := CheckID(m["id"]); err != nil {
 			msg := "missing"
 			if m["id"] != nil {
 				msg = err.Error()
 			}
-			return nil, false, fail(p+".id", off, "%s", msg)
+			return false, fail(p+".id", off, "%s", msg)
 		}
-		docs = append(docs, m)
+		if err := each(i, m); err != nil {
+			return false, err
+		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, false, decodeErr(key, dec.InputOffset(), err)
+		return false, decodeErr(key, dec.InputOffset(), err)
 	}
-	return docs, true, nil
+	return true, nil
 }
 
 // errTooManyValues marks a value refused by kv.CheckValueCount.

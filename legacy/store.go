@@ -6,10 +6,12 @@ package legacy
 // the only part of the package that knows kv.
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"sort"
@@ -115,29 +117,7 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 			items = append(items, item{coll, d})
 		}
 	}
-	singles := map[string]any{}
-	if x.Settings != nil {
-		singles["settings"] = x.Settings
-	}
-	if m, ok := x.AISettings.(map[string]any); ok {
-		singles["aiSettings"] = m
-	}
-	if m, ok := x.Preferences.(map[string]any); ok {
-		singles["preferences"] = m
-	}
-	extras := map[string]any{}
-	for k, v := range x.Extras {
-		extras[extraKey(k)] = v
-	}
-	for k, v := range x.Unknown {
-		extras[extraKey("export:"+k)] = v
-	}
-	if x.AISettings != nil && singles["aiSettings"] == nil {
-		extras["export:aiSettings"] = x.AISettings
-	}
-	if x.Preferences != nil && singles["preferences"] == nil {
-		extras["export:preferences"] = x.Preferences
-	}
+	singles, extras := exportSingles(x)
 	res := newImportResult()
 	res.DryRun = dryRun
 	write := func(tx *kv.Tx, dry bool) error {
@@ -188,6 +168,181 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 	}
 	res.WithoutContent = without
 	return res, nil
+}
+
+// exportSingles returns what an export file holds besides its entities:
+// the singleton documents by collection, and the extras by id (Cairn's
+// extras, unknown top-level keys, and aiSettings or preferences that are
+// not objects).
+func exportSingles(x *Export) (singles, extras map[string]any) {
+	singles = map[string]any{}
+	if x.Settings != nil {
+		singles["settings"] = x.Settings
+	}
+	if m, ok := x.AISettings.(map[string]any); ok {
+		singles["aiSettings"] = m
+	}
+	if m, ok := x.Preferences.(map[string]any); ok {
+		singles["preferences"] = m
+	}
+	extras = map[string]any{}
+	for k, v := range x.Extras {
+		extras[extraKey(k)] = v
+	}
+	for k, v := range x.Unknown {
+		extras[extraKey("export:"+k)] = v
+	}
+	if x.AISettings != nil && singles["aiSettings"] == nil {
+		extras["export:aiSettings"] = x.AISettings
+	}
+	if x.Preferences != nil && singles["preferences"] == nil {
+		extras["export:preferences"] = x.Preferences
+	}
+	return singles, extras
+}
+
+// ImportOptions tune ImportFile.
+type ImportOptions struct {
+	// DryRun validates and counts what would be written, and writes
+	// nothing.
+	DryRun bool
+	// Progress, if set, is called with stage "validate", then "import",
+	// and the bytes of the file read so far out of its size.
+	Progress func(stage string, done, total int)
+}
+
+// ImportFile merges the export file at path into the store as ImportInto
+// does, without holding the file in memory. It reads the file once to
+// validate all of it (a bad file writes nothing; errors are *ExportError
+// values naming the JSON path and byte offset, or name the entity kv
+// refuses). Then, unless a dry run, it takes a verified backup (none, no
+// import) and reads the file again, writing it in batches through kv's
+// Staged: all or nothing, with memory bounded by one batch. The file is
+// checksummed on both reads; if it changed in between, nothing is
+// written.
+func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions) (*ImportResult, error) {
+	var o ImportOptions
+	if opts != nil {
+		o = *opts
+	}
+	res := newImportResult()
+	res.DryRun = o.DryRun
+	var without []string
+	_, sum, err := readExportFile(ctx, path, "validate", o.Progress, func(coll string, i int, d map[string]any) error {
+		if err := kv.Validate(coll, d); err != nil {
+			return fmt.Errorf("%s[%d]: %w", coll, i, err)
+		}
+		if h, ok := d["hash"].(string); ok && coll == "attachments" && !db.HasContent(h) {
+			without = append(without, d["id"].(string))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	write := func(b *batcher) error {
+		x, again, err := readExportFile(ctx, path, "import", o.Progress, func(coll string, _ int, d map[string]any) error {
+			return b.add(docWrite{coll, d["id"].(string), d, true})
+		})
+		if err != nil {
+			return err
+		}
+		if again != sum {
+			return fmt.Errorf("%s changed while it was being imported; nothing was written", path)
+		}
+		singles, extras := exportSingles(x)
+		for _, coll := range singletons {
+			if v, ok := singles[coll]; ok {
+				if err := b.add(docWrite{coll, coll, v, false}); err != nil {
+					return err
+				}
+			}
+		}
+		keys := make([]string, 0, len(extras))
+		for k := range extras {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := b.add(docWrite{"extras", k, extras[k], false}); err != nil {
+				return err
+			}
+		}
+		return b.flush()
+	}
+	if o.DryRun {
+		if err := write(&batcher{ctx: ctx, dry: true, run: db.View, res: res}); err != nil {
+			return nil, err
+		}
+		res.WithoutContent = without
+		return res, nil
+	}
+	m, err := db.Backup(ctx, kv.ReasonPreImport)
+	if err != nil {
+		return nil, fmt.Errorf("import refused: the pre-import backup failed: %w", err)
+	}
+	err = db.Staged(ctx, func(s *kv.Stage) error {
+		*res = *newImportResult()
+		return write(&batcher{ctx: ctx, run: s.Update, res: res})
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Backup, res.WithoutContent = m.Name, without
+	return res, nil
+}
+
+// readExportFile runs EachExport over the file at path, reporting
+// progress in bytes, and returns the CRC-32C of every byte it read.
+func readExportFile(ctx context.Context, path, stage string, progress func(string, int, int), fn func(string, int, map[string]any) error) (*Export, uint32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if fi.IsDir() {
+		return nil, 0, fmt.Errorf("%s is a directory", path)
+	}
+	cr := &crcReader{ctx: ctx, r: f, size: int(fi.Size()), stage: stage, progress: progress}
+	x, err := EachExport(bufio.NewReaderSize(cr, 1<<20), fn)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, 0, cerr
+		}
+		return nil, 0, err
+	}
+	if progress != nil {
+		progress(stage, cr.n, cr.n)
+	}
+	return x, cr.sum, nil
+}
+
+// crcReader checksums what it reads, reports progress and stops when its
+// context is done.
+type crcReader struct {
+	ctx      context.Context
+	r        io.Reader
+	sum      uint32
+	n, size  int
+	stage    string
+	progress func(string, int, int)
+}
+
+func (c *crcReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	c.sum = crc32.Update(c.sum, castagnoli, p[:n])
+	c.n += n
+	if c.progress != nil {
+		c.progress(c.stage, c.n, max(c.size, c.n+1))
+	}
+	return n, err
 }
 
 // extraKey makes a storage key usable as an extras id (1 to 256 bytes).
@@ -291,7 +446,7 @@ const migrateBatch = 256
 // run imports nothing new. A dry run reads the store and writes nothing.
 func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryRun bool) (*MigrateResult, error) {
 	if dryRun {
-		m := &migration{ctx: ctx, dry: true, run: db.View}
+		m := &migration{batcher: batcher{ctx: ctx, dry: true, run: db.View}}
 		if err := m.walk(dir, opts); err != nil {
 			return nil, err
 		}
@@ -306,7 +461,7 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 	}
 	var m *migration
 	err = db.Staged(ctx, func(s *kv.Stage) error {
-		m = &migration{ctx: ctx, run: s.Update}
+		m = &migration{batcher: batcher{ctx: ctx, run: s.Update}}
 		return m.walk(dir, opts)
 	})
 	if err != nil {
@@ -316,15 +471,14 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 	return m.out, nil
 }
 
-// migration is one run of Migrate: it writes what Walk hands it in
-// batches through run (a Stage's Update, or a View for a dry run).
-type migration struct {
-	ctx      context.Context
-	dry      bool
-	run      func(func(tx *kv.Tx) error) error
-	out      *MigrateResult
-	pending  []docWrite
-	problems []string
+// batcher writes documents through run (a Stage's Update, or a View for a
+// dry run) migrateBatch at a time, counting into res.
+type batcher struct {
+	ctx     context.Context
+	dry     bool
+	run     func(func(tx *kv.Tx) error) error
+	res     *ImportResult
+	pending []docWrite
 }
 
 type docWrite struct {
@@ -333,32 +487,39 @@ type docWrite struct {
 	newer    bool // keep a stored version with a later updatedAt
 }
 
-func (m *migration) add(w docWrite) error {
-	m.pending = append(m.pending, w)
-	if len(m.pending) >= migrateBatch {
-		return m.flush()
+func (b *batcher) add(w docWrite) error {
+	b.pending = append(b.pending, w)
+	if len(b.pending) >= migrateBatch {
+		return b.flush()
 	}
 	return nil
 }
 
-func (m *migration) flush() error {
-	if len(m.pending) == 0 {
+func (b *batcher) flush() error {
+	if len(b.pending) == 0 {
 		return nil
 	}
-	batch := m.pending
-	m.pending = nil // let the written documents go
-	res := &m.out.ImportResult
-	return m.run(func(tx *kv.Tx) error {
+	batch := b.pending
+	b.pending = nil // let the written documents go
+	return b.run(func(tx *kv.Tx) error {
 		for _, w := range batch {
-			if err := m.ctx.Err(); err != nil {
+			if err := b.ctx.Err(); err != nil {
 				return err
 			}
-			if err := mergeDoc(tx, res, w.coll, w.id, w.doc, m.dry, w.newer); err != nil {
+			if err := mergeDoc(tx, b.res, w.coll, w.id, w.doc, b.dry, w.newer); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// migration is one run of Migrate: it writes what Walk hands it in
+// batches.
+type migration struct {
+	batcher
+	out      *MigrateResult
+	problems []string
 }
 
 // walk streams dir into the store: entities as Walk yields them, then the
@@ -367,6 +528,7 @@ func (m *migration) flush() error {
 func (m *migration) walk(dir string, opts *ScanOptions) error {
 	m.out = &MigrateResult{ImportResult: *newImportResult()}
 	m.out.DryRun = m.dry
+	m.res = &m.out.ImportResult
 	attach := map[string]map[string]any{}
 	ds, rep, err := Walk(m.ctx, dir, opts, func(coll, id string, e Entity) error {
 		if err := kv.Validate(coll, e.Doc); err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -196,4 +197,116 @@ func TestMigrate_allOrNothing(t *testing.T) {
 	if _, _, err := db.Get("notes", "mine"); err != nil {
 		t.Fatalf("the user's own note: %v", err)
 	}
+}
+
+// TestImportFile: the export fixture imports (a dry run counts what the
+// real run writes), a second import writes nothing, and what it holds
+// besides entities lands in the singletons and extras.
+func TestImportFile(t *testing.T) {
+	const file = "testdata/export/export-1.0.0.json"
+	db := openStore(t)
+	dry, err := legacy.ImportFile(t.Context(), db, file, &legacy.ImportOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stages []string
+	res, err := legacy.ImportFile(t.Context(), db, file, &legacy.ImportOptions{Progress: func(stage string, done, total int) {
+		if len(stages) == 0 || stages[len(stages)-1] != stage {
+			stages = append(stages, stage)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Backup == "" || !reflect.DeepEqual(dry.Counts, res.Counts) {
+		t.Fatalf("dry run %v, import %v (backup %q)", dry.Counts, res.Counts, res.Backup)
+	}
+	want := map[string]int{"topics": 1, "companies": 1, "contacts": 1, "notes": 2, "tasks": 1, "sessions": 1, "attachments": 1,
+		"settings": 1, "aiSettings": 1, "preferences": 1, "extras": 2}
+	if !reflect.DeepEqual(res.Counts, want) {
+		t.Fatalf("counts %v, want %v", res.Counts, want)
+	}
+	if !reflect.DeepEqual(stages, []string{"validate", "import"}) {
+		t.Fatalf("progress stages %v", stages)
+	}
+	if doc, _, err := db.Get("contacts", "ct1"); err != nil || doc["futureField"] == nil {
+		t.Fatalf("contact ct1: %v %v (an unknown field must survive)", doc, err)
+	}
+	again, err := legacy.ImportFile(t.Context(), db, file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for coll, n := range again.Counts {
+		if n != 0 {
+			t.Errorf("second import wrote %d %s", n, coll)
+		}
+	}
+}
+
+// TestImportFile_allOrNothing: an import that fails after several batches
+// (the last document is over the store's size limit), or whose file
+// changes between the validating read and the writing one, leaves data.db
+// byte for byte as it was.
+func TestImportFile_allOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "export.json")
+	var b strings.Builder
+	b.WriteString(`{"version":"1.0.0","exportedAt":"2025-10-16T08:00:00.000Z","notes":[`)
+	for i := range 1000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"n%04d","content":"note %d"}`, i, i)
+	}
+	b.WriteString(`],"sessions":[{"id":"big","description":"` + strings.Repeat("x", 64<<10) + `"}]}`)
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := kv.Open(filepath.Join(dir, "store"), &kv.Options{NoSearch: true, MaxDocumentBytes: 32 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Put("notes", kv.Document{"id": "mine", "content": "before"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unchanged := func(what string) {
+		t.Helper()
+		after, err := os.ReadFile(db.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before, after) {
+			t.Fatalf("%s changed data.db", what)
+		}
+		if _, err := os.Stat(db.Path() + ".stage"); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s left a staged copy: %v", what, err)
+		}
+	}
+	if _, err := legacy.ImportFile(t.Context(), db, file, nil); !errors.Is(err, kv.ErrTooLarge) {
+		t.Fatalf("import with an oversized last document: %v", err)
+	}
+	unchanged("a failed import")
+
+	small := strings.Replace(b.String(), strings.Repeat("x", 64<<10), "small", 1)
+	if err := os.WriteFile(file, []byte(small), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	touched := false
+	_, err = legacy.ImportFile(t.Context(), db, file, &legacy.ImportOptions{Progress: func(stage string, done, total int) {
+		if stage == "validate" && done == total && !touched { // between the two reads
+			touched = true
+			if err := os.WriteFile(file, []byte(strings.Replace(small, "note 999", "note 9!9", 1)), 0o600); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	if err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Fatalf("import of a file changed between its reads: %v", err)
+	}
+	unchanged("an import of a changing file")
 }

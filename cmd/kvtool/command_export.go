@@ -75,34 +75,32 @@ func newImportCommand(g *globals) *cobra.Command {
 		Use:   "import FILE [--dry-run] [--yes]",
 		Short: "Validate an export file, back up, then merge it in atomically",
 		Long: `import reads an export file (format 1.0.0, or the older shape without a
-version), validates all of it first (errors name the JSON path and byte
-offset, and nothing is written), prints the counts per collection, takes a
-verified backup, then merges it in one transaction: each entity by id,
-keeping the newer of the stored and the imported version. --dry-run stops
-after printing what it would do. Running it twice writes nothing new.`,
+version) and validates all of it first: errors name the JSON path and byte
+offset, and nothing is written. Then it takes a verified backup and merges
+the file in: each entity by id, keeping the newer of the stored and the
+imported version. It prints the counts per collection. --dry-run stops after
+printing what it would do. Running it twice writes nothing new.
+
+The file is read twice and never held in memory: the merge is written in
+batches to a private copy of the store (data.db.stage) that replaces it only
+when complete and verified, so an error, Ctrl-C or a crash changes nothing.
+The disk needs room for a second copy of the store while it runs.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			path := args[0]
-			f, err := openInputFile(path)
+			f, err := openInputFile(path) // fail before opening the store
 			if err != nil {
 				return err
 			}
-			x, err := legacy.ReadExport(bufio.NewReaderSize(f, 1<<20))
 			f.Close()
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
 			db, err := g.openRW()
 			if err != nil {
 				return err
 			}
 			defer closeDB(db, &err)
-			if !dryRun && !yes && isTerminal(cmd.ErrOrStderr()) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "importing %s: %s\n", path, countLine(x))
-			}
-			res, err := legacy.ImportInto(cmd.Context(), db, x, dryRun)
+			res, err := legacy.ImportFile(cmd.Context(), db, path, &legacy.ImportOptions{DryRun: dryRun, Progress: g.progress()})
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", path, err)
 			}
 			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent, Backup: res.Backup, DryRun: dryRun}
 			if g.json {
@@ -137,14 +135,6 @@ func openInputFile(path string) (*os.File, error) {
 		return nil, fmt.Errorf("%s is a directory", path)
 	}
 	return os.Open(path)
-}
-
-func countLine(x *legacy.Export) string {
-	m := map[string]int{}
-	for c, docs := range x.Collections {
-		m[c] = len(docs)
-	}
-	return mapLine(m)
 }
 
 func mapLine(m map[string]int) string {
