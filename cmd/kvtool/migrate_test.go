@@ -123,23 +123,34 @@ func writeRawLegacy(t *testing.T, notes, sessions int) string {
 	return root
 }
 
-// TestMigrate_killed SIGKILLs kvtool migrate at random moments: each time
-// the store must hold either none of the migration or all of it, check
-// clean, and a new run must then complete it.
-func TestMigrate_killed(t *testing.T) {
+// TestKilled_migrateAndImport SIGKILLs kvtool migrate and kvtool import at
+// random moments: each time the store must hold either none of the change
+// or all of it, check clean, and a new run must then complete it.
+func TestKilled_migrateAndImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills real processes; -short skips it")
 	}
 	const notes, sessions = 6000, 300
 	legacyDir := writeRawLegacy(t, notes, sessions)
+	src := filepath.Join(t.TempDir(), "src")
+	mustRun(t, "", "--db", src, "migrate", legacyDir)
+	export := filepath.Join(t.TempDir(), "export.json")
+	mustRun(t, "", "--db", src, "export", "-o", export)
+	for _, tc := range []struct{ name, cmd, arg string }{{"migrate", "migrate", legacyDir}, {"import", "import", export}} {
+		t.Run(tc.name, func(t *testing.T) { killRounds(t, tc.cmd, tc.arg, notes) })
+	}
+}
+
+func killRounds(t *testing.T, command, arg string, notes int) {
 	exe, _ := os.Executable()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	const rounds = 4
 	partial := 0
-	for round := range 6 {
+	for round := range rounds {
 		dir := filepath.Join(t.TempDir(), "store")
 		mustRun(t, `{"id":"mine","content":"mine"}`, "--db", dir, "put", "notes", "-")
 		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), kvtoolChildEnv+"="+strings.Join([]string{"--db", dir, "migrate", legacyDir}, "\x1f"))
+		cmd.Env = append(os.Environ(), kvtoolChildEnv+"="+strings.Join([]string{"--db", dir, command, arg}, "\x1f"))
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -148,7 +159,7 @@ func TestMigrate_killed(t *testing.T) {
 			t.Fatal(err)
 		}
 		go func() { _, _ = bufio.NewReader(stderr).WriteTo(discard{}) }()
-		time.Sleep(time.Duration(50+rng.IntN(1500)) * time.Millisecond)
+		time.Sleep(time.Duration(50+rng.IntN(800)) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		var c struct {
@@ -157,15 +168,15 @@ func TestMigrate_killed(t *testing.T) {
 		oneJSON(t, mustRun(t, "", "--db", dir, "--json", "query", "notes", "--count").stdout, &c)
 		switch c.Count {
 		case 1:
-			partial++ // killed before the swap: nothing of the migration
+			partial++ // killed before the swap: nothing of the change
 		case notes + 1:
 		default:
-			t.Fatalf("round %d: %d notes after a killed migration, want 1 or %d", round, c.Count, notes+1)
+			t.Fatalf("round %d: %d notes after a killed %s, want 1 or %d", round, c.Count, command, notes+1)
 		}
 		if r := kvtool(t, "", "--db", dir, "--json", "check"); r.code != exitOK {
 			t.Fatalf("round %d: check after the kill: exit %d\n%s%s", round, r.code, r.stdout, r.stderr)
 		}
-		mustRun(t, "", "--db", dir, "migrate", legacyDir)
+		mustRun(t, "", "--db", dir, command, arg)
 		if _, err := os.Stat(filepath.Join(dir, "data.db.stage")); !os.IsNotExist(err) {
 			t.Fatalf("round %d: a staged copy survived the next run: %v", round, err)
 		}
@@ -175,7 +186,7 @@ func TestMigrate_killed(t *testing.T) {
 		}
 		checkAtEnd(t, dir)
 	}
-	t.Logf("%d of 6 kills landed before the swap", partial)
+	t.Logf("%s: %d of %d kills landed before the swap", command, partial, rounds)
 }
 
 type discard struct{}
