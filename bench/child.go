@@ -25,6 +25,10 @@ type ChildResult struct {
 	TotalMs  float64 `json:"total_ms"`
 	Count    int     `json:"count"`
 	HWMBytes int64   `json:"vmhwm_bytes"` // peak resident set
+	// AnonBytes is the largest anonymous resident memory (RssAnon: heap,
+	// stacks; not the store's memory-mapped file) seen by sampling every
+	// 50 ms during the work; 0 when not sampled.
+	AnonBytes int64 `json:"peak_anon_bytes,omitempty"`
 	RSSBytes int64   `json:"vmrss_bytes"` // resident set at the end, store open
 	CloseMs  float64 `json:"close_ms"`
 	Problems int     `json:"problems,omitempty"`
@@ -57,6 +61,7 @@ func RunChild(args []string, stdout io.Writer) error {
 		return err
 	}
 	res.OpenMs = msOf(time.Since(start))
+	stopSampling := sampleAnon(&res.AnonBytes)
 	t := time.Now()
 	switch mode {
 	case "openlist":
@@ -80,6 +85,7 @@ func RunChild(args []string, stdout io.Writer) error {
 		err = fmt.Errorf("bench child: unknown mode %q", mode)
 	}
 	res.WorkMs = msOf(time.Since(t))
+	stopSampling()
 	res.TotalMs = msOf(time.Since(start))
 	res.HWMBytes, res.RSSBytes = memStatus()
 	t = time.Now()
@@ -91,6 +97,27 @@ func RunChild(args []string, stdout io.Writer) error {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+// sampleAnon records the largest RssAnon into *peak every 50 ms until
+// the returned function is called.
+func sampleAnon(peak *int64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			if n := statusField("RssAnon"); n > *peak {
+				*peak = n
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // runChild re-executes the bench binary as a child and decodes its result;

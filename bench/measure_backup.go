@@ -97,7 +97,8 @@ func (b *bench) migrate(ctx context.Context) error {
 		return err
 	}
 	tm := &Result{Name: "migrate/time", Title: "migrate a legacy directory (era-G chunked sessions plus older layouts) into a new store", Unit: "s"}
-	hwm := &Result{Name: "migrate/peak-rss", Title: "  peak RSS of the migrating process (VmHWM)", Unit: "MB"}
+	hwm := &Result{Name: "migrate/peak-rss", Title: "  peak RSS of the migrating process (VmHWM, the mapped store file included)", Unit: "MB"}
+	anon := &Result{Name: "migrate/peak-anon", Title: "  peak anonymous memory (RssAnon sampled every 50 ms: heap, not the mapped file)", Unit: "MB"}
 	ratio := &Result{Name: "migrate/size-ratio", Title: "  resulting store (data.db + blobs) / legacy directory size", Unit: "x"}
 	runs := min(b.cfg.Runs, 3)
 	var count int
@@ -119,10 +120,12 @@ func (b *bench) migrate(ctx context.Context) error {
 		count = res.Count
 		tm.Runs = append(tm.Runs, res.WorkMs/1000)
 		hwm.Runs = append(hwm.Runs, mb(res.HWMBytes))
+		anon.Runs = append(anon.Runs, mb(res.AnonBytes))
 	}
 	tm.Note = fmt.Sprintf("%d entities from %s of envelopes; %d runs; verified backup first; search off", count, humanBytes(size), runs)
 	b.add(tm)
 	b.add(hwm)
+	b.add(anon)
 	b.add(ratio)
 	return nil
 }

@@ -93,6 +93,25 @@ func memStatus() (hwm, rss int64) {
 	return hwm, rss
 }
 
+// statusField returns one "<name>: N kB" field of /proc/self/status in
+// bytes, 0 where it is not available.
+func statusField(name string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == name {
+			if f := strings.Fields(v); len(f) > 0 {
+				if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return n << 10
+				}
+			}
+		}
+	}
+	return 0
+}
+
 func mb(n int64) float64 { return float64(n) / (1 << 20) }
 
 func msOf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
