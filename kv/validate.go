@@ -23,3 +23,18 @@ func Validate(coll string, doc any) error {
 	_, err = docID(coll, doc)
 	return err
 }
+
+// Validate checks doc as the package's Validate does and also against this
+// store's Options.MaxDocumentBytes (its size as compact JSON), so that a
+// bulk write can refuse bad input before it changes anything.
+func (db *DB) Validate(coll string, doc any) error {
+	if err := Validate(coll, doc); err != nil {
+		return err
+	}
+	if n := int64(buckets.JSONSize(doc)); n > db.opts.MaxDocumentBytes {
+		id, _ := docID(coll, doc)
+		return &EntityError{Op: "put", Collection: coll, ID: id,
+			Err: fmt.Errorf("%w: the document is %d bytes as JSON, the limit is %d", ErrTooLarge, n, db.opts.MaxDocumentBytes)}
+	}
+	return nil
+}

@@ -7,9 +7,12 @@ package legacy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -229,7 +232,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	res.DryRun = o.DryRun
 	var without []string
 	_, sum, err := readExportFile(ctx, path, "validate", o.Progress, func(coll string, i int, d map[string]any) error {
-		if err := kv.Validate(coll, d); err != nil {
+		if err := db.Validate(coll, d); err != nil {
 			return fmt.Errorf("%s[%d]: %w", coll, i, err)
 		}
 		if h, ok := d["hash"].(string); ok && coll == "attachments" && !db.HasContent(h) {
@@ -446,7 +449,7 @@ const migrateBatch = 256
 // run imports nothing new. A dry run reads the store and writes nothing.
 func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryRun bool) (*MigrateResult, error) {
 	if dryRun {
-		m := &migration{batcher: batcher{ctx: ctx, dry: true, run: db.View}}
+		m := &migration{batcher: batcher{ctx: ctx, dry: true, run: db.View}, db: db}
 		if err := m.walk(dir, opts); err != nil {
 			return nil, err
 		}
@@ -461,7 +464,7 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 	}
 	var m *migration
 	err = db.Staged(ctx, func(s *kv.Stage) error {
-		m = &migration{batcher: batcher{ctx: ctx, run: s.Update}}
+		m = &migration{batcher: batcher{ctx: ctx, run: s.Update}, db: db}
 		return m.walk(dir, opts)
 	})
 	if err != nil {
@@ -518,8 +521,53 @@ func (b *batcher) flush() error {
 // batches.
 type migration struct {
 	batcher
+	db       *kv.DB
 	out      *MigrateResult
 	problems []string
+}
+
+// put adds one write to the batch, unless the document is over the
+// store's size limit: then it is kept whole as an attachment and
+// reported.
+func (m *migration) put(w docWrite, source string) error {
+	err := m.db.Validate(w.coll, w.doc)
+	if !errors.Is(err, kv.ErrTooLarge) {
+		return m.add(w) // other errors surface from the write, with the batch
+	}
+	aid, err2 := m.keepOversized(w.coll, w.id, w.doc, source)
+	if err2 != nil {
+		return err2
+	}
+	m.problems = append(m.problems, fmt.Sprintf("%s %q not imported as a document: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, err, aid, aid))
+	return nil
+}
+
+// keepOversized stores an entity too large for the store's document limit
+// whole, as the JSON content of an attachment, so that nothing is lost:
+// the old app's monolithic sessions could exceed any sane limit. It
+// returns the attachment's id.
+func (m *migration) keepOversized(coll, id string, doc any, source string) (string, error) {
+	text, err := json.Marshal(doc)
+	if err != nil {
+		return "", fmt.Errorf("%s %q: %w", coll, id, err)
+	}
+	sum := sha256.Sum256([]byte(coll + "\x00" + id))
+	aid := "legacy-oversized-" + hex.EncodeToString(sum[:8])
+	att := map[string]any{"id": aid, "name": coll + "-" + id + ".json", "mimeType": "application/json",
+		"legacySource": source, "oversized": map[string]any{"collection": coll, "id": id}}
+	if m.dry {
+		m.res.Counts["attachments"]++
+		return aid, nil
+	}
+	err = m.run(func(tx *kv.Tx) error {
+		hash, size, err := tx.StoreContent(m.ctx, bytes.NewReader(text))
+		if err != nil {
+			return err
+		}
+		att["hash"], att["size"] = hash, size
+		return mergeDoc(tx, m.res, "attachments", aid, att, false, false)
+	})
+	return aid, err
 }
 
 // walk streams dir into the store: entities as Walk yields them, then the
@@ -530,6 +578,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	m.out.DryRun = m.dry
 	m.res = &m.out.ImportResult
 	attach := map[string]map[string]any{}
+	sources := map[string]string{}
 	ds, rep, err := Walk(m.ctx, dir, opts, func(coll, id string, e Entity) error {
 		if err := kv.Validate(coll, e.Doc); err != nil {
 			m.problems = append(m.problems, fmt.Sprintf("%s %q not imported: %v", coll, id, err))
@@ -537,9 +586,10 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 		}
 		if coll == "attachments" {
 			attach[id] = e.Doc // written once their contents are stored
+			sources[id] = e.Source
 			return nil
 		}
-		return m.add(docWrite{coll, id, e.Doc, true})
+		return m.put(docWrite{coll, id, e.Doc, true}, e.Source)
 	})
 	if err != nil {
 		return err
@@ -552,7 +602,6 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	if out.Skipped == nil {
 		out.Skipped = []WALSkip{}
 	}
-	out.Problems = append(problemsOf(rep), m.problems...)
 	if err := m.storeBlobs(ds, attach); err != nil {
 		return err
 	}
@@ -562,12 +611,12 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if err := m.add(docWrite{"attachments", id, attach[id], true}); err != nil {
+		if err := m.put(docWrite{"attachments", id, attach[id], true}, sources[id]); err != nil {
 			return err
 		}
 	}
 	if ds.Settings != nil {
-		if err := m.add(docWrite{"settings", "settings", ds.Settings, false}); err != nil {
+		if err := m.put(docWrite{"settings", "settings", ds.Settings, false}, ""); err != nil {
 			return err
 		}
 	}
@@ -583,7 +632,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 		if _, ok := v.(map[string]any); !ok {
 			target, id = "extras", "legacy:"+coll
 		}
-		if err := m.add(docWrite{target, id, v, false}); err != nil {
+		if err := m.put(docWrite{target, id, v, false}, ""); err != nil {
 			return err
 		}
 	}
@@ -593,10 +642,11 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := m.add(docWrite{"extras", extraKey(k), ds.Extras[k], false}); err != nil {
+		if err := m.put(docWrite{"extras", extraKey(k), ds.Extras[k], false}, k); err != nil {
 			return err
 		}
 	}
+	out.Problems = append(problemsOf(rep), m.problems...)
 	return m.flush()
 }
 
@@ -619,7 +669,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) er
 				if !m.dry {
 					r, err := b.Open()
 					if err != nil {
-						m.out.Problems = append(m.out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, err))
+						m.problems = append(m.problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, err))
 						continue
 					}
 					src := &readTracker{r: r}
@@ -632,7 +682,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) er
 					}
 					if err != nil || cerr != nil {
 						// The old app's file could not be read: report it and go on.
-						m.out.Problems = append(m.out.Problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, firstErr(err, cerr)))
+						m.problems = append(m.problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, firstErr(err, cerr)))
 						continue
 					}
 					res.Blobs++

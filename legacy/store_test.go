@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -243,10 +244,11 @@ func TestImportFile(t *testing.T) {
 	}
 }
 
-// TestImportFile_allOrNothing: an import that fails after several batches
-// (the last document is over the store's size limit), or whose file
-// changes between the validating read and the writing one, leaves data.db
-// byte for byte as it was.
+// TestImportFile_allOrNothing: an import whose last document is over the
+// store's size limit is refused before anything is written (no backup
+// either); one that fails at its very last step (the rename of the staged
+// copy), or whose file changes between the validating read and the
+// writing one, leaves data.db byte for byte as it was.
 func TestImportFile_allOrNothing(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "export.json")
@@ -287,15 +289,33 @@ func TestImportFile_allOrNothing(t *testing.T) {
 			t.Fatalf("%s left a staged copy: %v", what, err)
 		}
 	}
-	if _, err := legacy.ImportFile(t.Context(), db, file, nil); !errors.Is(err, kv.ErrTooLarge) {
+	backups, _ := db.Backups()
+	if _, err := legacy.ImportFile(t.Context(), db, file, nil); !errors.Is(err, kv.ErrTooLarge) || !strings.Contains(err.Error(), "sessions[0]") {
 		t.Fatalf("import with an oversized last document: %v", err)
 	}
-	unchanged("a failed import")
+	unchanged("an import refused in validation")
+	if again, _ := db.Backups(); len(again) != len(backups) {
+		t.Fatal("an import refused in validation took a backup")
+	}
 
 	small := strings.Replace(b.String(), strings.Repeat("x", 64<<10), "small", 1)
 	if err := os.WriteFile(file, []byte(small), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The last step: renaming the staged copy over data.db fails.
+	restore := fsutil.SetFault(func(op, path string) error {
+		if op == "rename" && filepath.Base(path) == kv.DataFile {
+			return fsutil.ErrInjected
+		}
+		return nil
+	})
+	_, err = legacy.ImportFile(t.Context(), db, file, nil)
+	restore()
+	if !errors.Is(err, fsutil.ErrInjected) {
+		t.Fatalf("import whose final rename fails: %v", err)
+	}
+	unchanged("an import failing at its last step")
+
 	touched := false
 	_, err = legacy.ImportFile(t.Context(), db, file, &legacy.ImportOptions{Progress: func(stage string, done, total int) {
 		if stage == "validate" && done == total && !touched { // between the two reads
@@ -309,4 +329,63 @@ func TestImportFile_allOrNothing(t *testing.T) {
 		t.Fatalf("import of a file changed between its reads: %v", err)
 	}
 	unchanged("an import of a changing file")
+}
+
+// TestMigrate_oversized: an entity larger than the store's document limit
+// (the old app's monolithic sessions could be) is not lost: the migration
+// completes, reports it, and keeps its JSON whole as an attachment.
+func TestMigrate_oversized(t *testing.T) {
+	db, err := kv.Open(t.TempDir(), &kv.Options{NoSearch: true, MaxDocumentBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := "testdata/eras/era-g"
+	ds, _, err := legacy.Scan(t.Context(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for coll, m := range ds.Collections {
+		for id, e := range m {
+			if db.Validate(coll, e.Doc) == nil {
+				continue
+			}
+			kept++
+			var found string
+			for _, p := range res.Problems {
+				if strings.Contains(p, fmt.Sprintf("%s %q not imported as a document", coll, id)) {
+					found = p
+				}
+			}
+			if found == "" {
+				t.Fatalf("%s %s is over the limit but not reported: %v", coll, id, res.Problems)
+			}
+			aid := found[strings.LastIndex(found, "attach get ")+len("attach get ") : len(found)-1]
+			r, _, err := db.OpenAttachment(aid)
+			if err != nil {
+				t.Fatalf("%s %s: attachment %s: %v", coll, id, aid, err)
+			}
+			b, err := io.ReadAll(r)
+			r.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil || got["id"] != id {
+				t.Fatalf("%s %s: the kept JSON is not the document: %v %.80s", coll, id, err, b)
+			}
+		}
+	}
+	if kept == 0 {
+		t.Fatal("no entity of the fixture is over the limit: the test proves nothing")
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("check: %v %v", err, rep.Problems)
+	}
 }
