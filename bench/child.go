@@ -28,10 +28,10 @@ type ChildResult struct {
 	// AnonBytes is the largest anonymous resident memory (RssAnon: heap,
 	// stacks; not the store's memory-mapped file) seen by sampling every
 	// 50 ms during the work; 0 when not sampled.
-	AnonBytes int64 `json:"peak_anon_bytes,omitempty"`
-	RSSBytes int64   `json:"vmrss_bytes"` // resident set at the end, store open
-	CloseMs  float64 `json:"close_ms"`
-	Problems int     `json:"problems,omitempty"`
+	AnonBytes int64   `json:"peak_anon_bytes,omitempty"`
+	RSSBytes  int64   `json:"vmrss_bytes"` // resident set at the end, store open
+	CloseMs   float64 `json:"close_ms"`
+	Problems  int     `json:"problems,omitempty"`
 }
 
 // RunChild runs one fresh-process measurement:
