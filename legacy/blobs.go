@@ -496,6 +496,9 @@ func (s *scanner) buildBlobs() error {
 		sort.Strings(b.AttachmentIDs)
 		opens := e.opens
 		h := e.hash
+		for _, o := range opens {
+			b.Copies = append(b.Copies, BlobCopy{Source: o.source, Open: o.open})
+		}
 		b.Open = func() (io.ReadCloser, error) {
 			var firstErr error
 			for _, o := range opens {

@@ -42,6 +42,17 @@ type Blob struct {
 	// Open returns the decoded bytes: base64 decoded, data: URL prefix and
 	// whitespace stripped; raw files as they are. File sources stream.
 	Open func() (io.ReadCloser, error)
+	// Copies are every file known to hold these bytes, in the order Open
+	// tries them, each opened without verification: when the first fails
+	// its hash, a reader can look for an intact copy, and keep damaged
+	// bytes rather than none.
+	Copies []BlobCopy
+}
+
+// BlobCopy is one file holding a blob's bytes.
+type BlobCopy struct {
+	Source string // relative to the scanned root, or "<collection>/<id>#base64"
+	Open   func() (io.ReadCloser, error)
 }
 
 // Dataset is everything Scan recovered from a legacy directory (Walk

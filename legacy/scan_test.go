@@ -515,6 +515,11 @@ func TestScan_deterministic(t *testing.T) {
 		c.Blobs = nil
 		for _, b := range ds.Blobs {
 			b.Open = nil
+			var copies []BlobCopy
+			for _, cp := range b.Copies {
+				copies = append(copies, BlobCopy{Source: cp.Source})
+			}
+			b.Copies = copies
 			c.Blobs = append(c.Blobs, b)
 		}
 		return &c

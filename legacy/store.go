@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cairnkv/cairn/kv"
@@ -650,6 +651,99 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	return m.flush()
 }
 
+// storeBlob stores a blob's bytes: the first copy that hashes to the
+// recorded hash, else, so that nothing is lost, the first readable copy as
+// it is (damaged). hash is "" when no copy could be read. err is the
+// store's failure (the migration stops); problem reports the old app's.
+func (m *migration) storeBlob(tx *kv.Tx, b Blob) (hash string, size int64, damaged bool, problem string, err error) {
+	copies := b.Copies
+	if len(copies) == 0 {
+		copies = []BlobCopy{{Source: b.Source, Open: b.Open}}
+	}
+	var failures []string
+	store := func(c BlobCopy) (string, int64, bool, error) {
+		r, err := c.Open()
+		if err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", c.Source, err))
+			return "", 0, false, nil
+		}
+		src := &readTracker{r: r}
+		h, n, err := tx.StoreContent(m.ctx, src)
+		cerr := r.Close()
+		if err != nil && src.err == nil {
+			// Writing to the store failed (disk full, I/O error): the
+			// migration is all or nothing, so it stops here.
+			return "", 0, false, fmt.Errorf("attachment bytes %s: %w", c.Source, err)
+		}
+		if err != nil || cerr != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", c.Source, firstErr(err, cerr)))
+			return "", 0, false, nil
+		}
+		return h, n, true, nil
+	}
+	if b.Hash == "" || len(copies) == 1 {
+		for _, c := range copies {
+			h, n, ok, err := store(c)
+			if err != nil || !ok {
+				if err != nil {
+					return "", 0, false, "", err
+				}
+				continue
+			}
+			if b.Hash != "" && h != b.Hash {
+				return h, n, true, fmt.Sprintf("attachment bytes %s do not hash to the recorded %s; kept as they are (hash %s, attachments %v marked contentDamaged)", c.Source, b.Hash, h, b.AttachmentIDs), nil
+			}
+			return h, n, false, "", nil
+		}
+		return "", 0, false, fmt.Sprintf("attachment bytes unreadable: %s", strings.Join(failures, "; ")), nil
+	}
+	// Several copies: find an intact one by hashing before storing, so
+	// that a damaged copy is stored only when it is all there is.
+	first := -1
+	for i, c := range copies {
+		h, err := hashCopy(c)
+		if err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", c.Source, err))
+			continue
+		}
+		if h == b.Hash {
+			if hh, n, ok, err := store(c); err != nil || (ok && hh == b.Hash) {
+				return hh, n, false, "", err
+			}
+			continue // changed under us: go on looking
+		}
+		failures = append(failures, fmt.Sprintf("%s does not hash to %s", c.Source, b.Hash))
+		if first < 0 {
+			first = i
+		}
+	}
+	if first >= 0 {
+		h, n, ok, err := store(copies[first])
+		if err != nil {
+			return "", 0, false, "", err
+		}
+		if ok {
+			return h, n, h != b.Hash, fmt.Sprintf("attachment bytes recorded as %s are damaged in every copy (%s); kept as they are from %s (hash %s, attachments %v marked contentDamaged)",
+				b.Hash, strings.Join(failures, "; "), copies[first].Source, h, b.AttachmentIDs), nil
+		}
+	}
+	return "", 0, false, fmt.Sprintf("attachment bytes unreadable: %s", strings.Join(failures, "; ")), nil
+}
+
+// hashCopy returns the hex SHA-256 of a blob copy's bytes.
+func hashCopy(c BlobCopy) (string, error) {
+	r, err := c.Open()
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // blobBatch is how many attachment contents one transaction stores.
 const blobBatch = 64
 
@@ -665,24 +759,23 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) er
 				if err := m.ctx.Err(); err != nil {
 					return err
 				}
-				hash, size := b.Hash, int64(-1)
+				hash, size, damaged := b.Hash, int64(-1), false
 				if !m.dry {
-					r, err := b.Open()
+					var problem string
+					var err error
+					hash, size, damaged, problem, err = m.storeBlob(tx, b)
 					if err != nil {
-						m.problems = append(m.problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, err))
-						continue
+						return err
 					}
-					src := &readTracker{r: r}
-					hash, size, err = tx.StoreContent(m.ctx, src)
-					cerr := r.Close()
-					if err != nil && src.err == nil {
-						// Writing to the store failed (disk full, I/O error):
-						// the migration is all or nothing, so it stops here.
-						return fmt.Errorf("attachment bytes %s: %w", b.Source, err)
+					if problem != "" {
+						m.problems = append(m.problems, problem)
 					}
-					if err != nil || cerr != nil {
-						// The old app's file could not be read: report it and go on.
-						m.problems = append(m.problems, fmt.Sprintf("attachment bytes %s unreadable: %v", b.Source, firstErr(err, cerr)))
+					if hash == "" {
+						if b.Hash != "" {
+							for _, id := range b.AttachmentIDs {
+								res.WithoutContent = append(res.WithoutContent, id)
+							}
+						}
 						continue
 					}
 					res.Blobs++
@@ -715,6 +808,9 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) er
 					}
 					if size >= 0 {
 						d["size"] = size
+					}
+					if damaged {
+						d["legacyHash"], d["contentDamaged"] = b.Hash, true
 					}
 				}
 			}
