@@ -164,9 +164,12 @@ type migrateOutput struct {
 	Replayed  int              `json:"replayed"`
 	Skipped   []legacy.WALSkip `json:"skipped"`
 	Problems  []string         `json:"problems"`
-	Backup    string           `json:"backup"`
-	DryRun    bool             `json:"dry_run"`
-	Report    *legacy.Report   `json:"report"`
+	// WithoutContent are attachments whose bytes no legacy file held:
+	// check reports them until their files are added (attach add --id).
+	WithoutContent []string       `json:"attachments_without_content,omitempty"`
+	Backup         string         `json:"backup"`
+	DryRun         bool           `json:"dry_run"`
+	Report         *legacy.Report `json:"report"`
 }
 
 func newMigrateCommand(g *globals) *cobra.Command {
@@ -209,7 +212,7 @@ imports nothing new.`,
 				return err
 			}
 			o := migrateOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Blobs: res.Blobs, Replayed: res.Replayed,
-				Skipped: res.Skipped, Problems: res.Problems, Backup: res.Backup, DryRun: dryRun, Report: res.Report}
+				Skipped: res.Skipped, Problems: res.Problems, WithoutContent: res.WithoutContent, Backup: res.Backup, DryRun: dryRun, Report: res.Report}
 			if o.Problems == nil {
 				o.Problems = []string{}
 			}
@@ -233,6 +236,9 @@ imports nothing new.`,
 			}
 			for _, p := range res.Problems {
 				fmt.Fprintf(out, "  problem: %s\n", p)
+			}
+			if n := len(res.WithoutContent); n > 0 {
+				fmt.Fprintf(out, "%d attachment(s) have no content in the old directory (%s); check reports them until their files are added with kvtool attach add FILE --id ID\n", n, strings.Join(res.WithoutContent, ", "))
 			}
 			if res.Backup != "" {
 				fmt.Fprintf(out, "backup taken first: %s\n", res.Backup)
