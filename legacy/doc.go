@@ -109,8 +109,34 @@
 // walk and looked up), and never drops unknown fields: documents are
 // decoded JSON with json.Number numbers, unknown storage keys go to
 // Dataset.Extras, and unreadable files keep their bytes there under
-// "unreadable:<path>". It does not import kv or any store package: the
-// Dataset is handed to the caller, who writes it.
+// "unreadable:<path>". The readers do not depend on a store: they hand
+// entities to the caller (Walk) or a Dataset (Scan).
+//
+// # Writing to a store
+//
+// Migrate, ImportFile, ImportInto and ExportFrom (store.go) are the glue
+// to a Cairn store (kv):
+//
+//   - Migrate takes a verified backup, then streams Walk's entities into
+//     the store through kv's Staged in batches of 256 documents: the
+//     batches go to a private copy that replaces data.db only once all is
+//     written and verified, so a failure, a cancellation or a crash leaves
+//     the store as it was. ImportFile does the same with an export file,
+//     which it reads twice (validating all of it first, then writing), so
+//     neither holds its input in memory.
+//   - Attachment bytes go to the blob store. When a copy does not hash to
+//     its recorded hash, another copy is looked for; when none is intact,
+//     the first readable copy is kept as it is and its attachments carry
+//     contentDamaged: true and legacyHash (damaged bytes rather than
+//     none). Attachments whose bytes no file holds are listed in
+//     ImportResult.WithoutContent (check reports them until added).
+//   - A document over the store's MaxDocumentBytes (the old app's
+//     monolithic sessions, a large unreadable file kept in extras) is not
+//     dropped: its JSON is stored whole as the content of an attachment
+//     "legacy-oversized-..." and reported in the problems.
+//   - Entities already stored identically are not written again, so a
+//     second run imports nothing new; a stored version with a later
+//     updatedAt/lastUpdated is kept.
 //
 // # Caveats
 //
