@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -107,4 +108,43 @@ func Example_enrichment() {
 	// Output:
 	// conflict: true
 	// Quarterly planning [planning] Planned Q3. complete
+}
+
+// A change too large for one transaction, made all or nothing: the batches
+// go to a private copy of the store, which replaces it only if every batch
+// succeeds.
+func ExampleDB_Staged() {
+	dir, _ := os.MkdirTemp("", "cairn-example")
+	defer os.RemoveAll(dir)
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	err = db.Staged(context.Background(), func(s *kv.Stage) error {
+		for batch := 0; batch < 10; batch++ {
+			err := s.Update(func(tx *kv.Tx) error {
+				for i := 0; i < 100; i++ {
+					if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%d-%d", batch, i)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err // nothing of the earlier batches reaches the store
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	n := 0
+	_ = db.View(func(tx *kv.Tx) error {
+		return tx.Each("notes", func(string, any) error { n++; return nil })
+	})
+	fmt.Println(n, "notes")
+	// Output: 1000 notes
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 )
 
@@ -79,4 +80,37 @@ func ExampleWriteExport() {
 	// {"topics":[],"companies":[],"contacts":[],"notes":[{"content":"hello","id":"n1"}],"tasks":[],"sessions":[],"aiSettings":null,"preferences":null,"exportedAt":"2025-10-16T00:00:00.000Z","version":"1.0.0","appVersion":"0.5.1"}
 	// 1.0.0 1 hello
 	// legacy: export: sessions[0].id: missing (byte 48)
+}
+
+// Migrate an old app's directory into a store, then merge an export file:
+// both are all or nothing, and a second run writes nothing new.
+func ExampleMigrate() {
+	dir, _ := os.MkdirTemp("", "cairn-example")
+	defer os.RemoveAll(dir)
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+
+	res, err := legacy.Migrate(context.Background(), db, "testdata/eras/era-g", nil, false)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("migrated sessions:", res.Counts["sessions"], "backup first:", res.Backup != "")
+
+	imp, err := legacy.ImportFile(context.Background(), db, "testdata/export/export-1.0.0.json", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("imported notes:", imp.Counts["notes"])
+	again, _ := legacy.ImportFile(context.Background(), db, "testdata/export/export-1.0.0.json", nil)
+	fmt.Println("second import, notes written:", again.Counts["notes"])
+	// Output:
+	// migrated sessions: 3 backup first: true
+	// imported notes: 2
+	// second import, notes written: 0
 }
