@@ -447,7 +447,9 @@ const migrateBatch = 256
 // Other users of db wait until it ends.
 //
 // Entities already stored identically are not written again, so a second
-// run imports nothing new. A dry run reads the store and writes nothing.
+// run imports nothing new. A dry run writes nothing; it reads the store
+// and every attachment's bytes, so that it counts exactly what a real run
+// would write.
 func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryRun bool) (*MigrateResult, error) {
 	if dryRun {
 		m := &migration{batcher: batcher{ctx: ctx, dry: true, run: db.View}, db: db}
@@ -556,17 +558,15 @@ func (m *migration) keepOversized(coll, id string, doc any, source string) (stri
 	aid := "legacy-oversized-" + hex.EncodeToString(sum[:8])
 	att := map[string]any{"id": aid, "name": coll + "-" + id + ".json", "mimeType": "application/json",
 		"legacySource": source, "oversized": map[string]any{"collection": coll, "id": id}}
-	if m.dry {
-		m.res.Counts["attachments"]++
-		return aid, nil
-	}
+	content := sha256.Sum256(text)
+	att["hash"], att["size"] = hex.EncodeToString(content[:]), int64(len(text))
 	err = m.run(func(tx *kv.Tx) error {
-		hash, size, err := tx.StoreContent(m.ctx, bytes.NewReader(text))
-		if err != nil {
-			return err
+		if !m.dry {
+			if _, _, err := tx.StoreContent(m.ctx, bytes.NewReader(text)); err != nil {
+				return err
+			}
 		}
-		att["hash"], att["size"] = hash, size
-		return mergeDoc(tx, m.res, "attachments", aid, att, false, false)
+		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, false)
 	})
 	return aid, err
 }
@@ -668,7 +668,13 @@ func (m *migration) storeBlob(tx *kv.Tx, b Blob) (hash string, size int64, damag
 			return "", 0, false, nil
 		}
 		src := &readTracker{r: r}
-		h, n, err := tx.StoreContent(m.ctx, src)
+		var h string
+		var n int64
+		if m.dry {
+			h, n, err = hashReader(src) // what would be stored
+		} else {
+			h, n, err = tx.StoreContent(m.ctx, src)
+		}
 		cerr := r.Close()
 		if err != nil && src.err == nil {
 			// Writing to the store failed (disk full, I/O error): the
@@ -737,11 +743,18 @@ func hashCopy(c BlobCopy) (string, error) {
 		return "", err
 	}
 	defer r.Close()
+	h, _, err := hashReader(r)
+	return h, err
+}
+
+// hashReader returns the hex SHA-256 and the length of what r yields.
+func hashReader(r io.Reader) (string, int64, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return "", err
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", 0, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // blobBatch is how many attachment contents one transaction stores.
@@ -759,25 +772,20 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) er
 				if err := m.ctx.Err(); err != nil {
 					return err
 				}
-				hash, size, damaged := b.Hash, int64(-1), false
+				hash, size, damaged, problem, err := m.storeBlob(tx, b)
+				if err != nil {
+					return err
+				}
+				if problem != "" {
+					m.problems = append(m.problems, problem)
+				}
+				if hash == "" {
+					if b.Hash != "" {
+						res.WithoutContent = append(res.WithoutContent, b.AttachmentIDs...)
+					}
+					continue
+				}
 				if !m.dry {
-					var problem string
-					var err error
-					hash, size, damaged, problem, err = m.storeBlob(tx, b)
-					if err != nil {
-						return err
-					}
-					if problem != "" {
-						m.problems = append(m.problems, problem)
-					}
-					if hash == "" {
-						if b.Hash != "" {
-							for _, id := range b.AttachmentIDs {
-								res.WithoutContent = append(res.WithoutContent, id)
-							}
-						}
-						continue
-					}
 					res.Blobs++
 				}
 				ids := b.AttachmentIDs

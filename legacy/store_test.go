@@ -539,3 +539,25 @@ func TestMigrate_damagedFixtures(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrate_oversizedDryRun: after a migration that kept oversized
+// documents as attachments, a dry run would write nothing.
+func TestMigrate_oversizedDryRun(t *testing.T) {
+	db, err := kv.Open(t.TempDir(), &kv.Options{NoSearch: true, MaxDocumentBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := legacy.Migrate(t.Context(), db, "testdata/eras/era-g", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	dry, err := legacy.Migrate(t.Context(), db, "testdata/eras/era-g", nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for coll, n := range dry.Counts {
+		if n != 0 {
+			t.Errorf("a dry run after the migration would write %d %s", n, coll)
+		}
+	}
+}
