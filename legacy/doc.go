@@ -128,8 +128,10 @@
 //     its recorded hash, another copy is looked for; when none is intact,
 //     the first readable copy is kept as it is and its attachments carry
 //     contentDamaged: true and legacyHash (damaged bytes rather than
-//     none). Attachments whose bytes no file holds are listed in
-//     ImportResult.WithoutContent (check reports them until added).
+//     none); of a copy that cannot be read to the end, the readable part
+//     is kept, marked the same way. An attachment whose bytes no file
+//     holds keeps its recorded hash as legacyHash, says contentMissing,
+//     and is listed in ImportResult.WithoutContent.
 //   - A document over the store's MaxDocumentBytes (the old app's
 //     monolithic sessions, a large unreadable file kept in extras) is not
 //     dropped: its JSON is stored whole as the content of an attachment

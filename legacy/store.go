@@ -17,6 +17,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -90,8 +91,11 @@ type ImportResult struct {
 	// already present.
 	Blobs int `json:"blobs"`
 	// WithoutContent lists attachments whose content the store does not
-	// hold (an export file carries attachment metadata only): check reports
-	// them as blob-missing until their files are added (kvtool attach add).
+	// hold. After an import (an export file carries attachment metadata
+	// only) check reports them as blob-missing until their files are added
+	// (kvtool attach add FILE --id ID). After a migration, no file of the
+	// old app held their bytes: their documents say contentMissing, with
+	// the recorded hash as legacyHash, and check does not report them.
 	WithoutContent []string `json:"attachments_without_content,omitempty"`
 	Backup         string   `json:"backup,omitempty"` // the verified backup taken first
 	DryRun         bool     `json:"dry_run"`
@@ -603,7 +607,8 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	if out.Skipped == nil {
 		out.Skipped = []WALSkip{}
 	}
-	if err := m.storeBlobs(ds, attach); err != nil {
+	stored, err := m.storeBlobs(ds, attach)
+	if err != nil {
 		return err
 	}
 	ids := make([]string, 0, len(attach))
@@ -612,10 +617,21 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if err := m.put(docWrite{"attachments", id, attach[id], true}, sources[id]); err != nil {
+		d := attach[id]
+		if h, ok := d["hash"].(string); ok && !stored[h] && !m.db.HasContent(h) {
+			// No file of the old app holds these bytes: say so in the
+			// document rather than leave a reference check must report as
+			// damage. The recorded hash is kept as legacyHash.
+			delete(d, "hash")
+			d["legacyHash"], d["contentMissing"] = h, true
+			m.res.WithoutContent = append(m.res.WithoutContent, id)
+		}
+		if err := m.put(docWrite{"attachments", id, d, true}, sources[id]); err != nil {
 			return err
 		}
 	}
+	slices.Sort(m.res.WithoutContent)
+	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
 	if ds.Settings != nil {
 		if err := m.put(docWrite{"settings", "settings", ds.Settings, false}, ""); err != nil {
 			return err
@@ -701,7 +717,7 @@ func (m *migration) storeBlob(tx *kv.Tx, b Blob) (hash string, size int64, damag
 			}
 			return h, n, false, "", nil
 		}
-		return "", 0, false, fmt.Sprintf("attachment bytes unreadable: %s", strings.Join(failures, "; ")), nil
+		return m.salvage(tx, b, copies, failures)
 	}
 	// Several copies: find an intact one by hashing before storing, so
 	// that a damaged copy is stored only when it is all there is.
@@ -733,7 +749,61 @@ func (m *migration) storeBlob(tx *kv.Tx, b Blob) (hash string, size int64, damag
 				b.Hash, strings.Join(failures, "; "), copies[first].Source, h, b.AttachmentIDs), nil
 		}
 	}
-	return "", 0, false, fmt.Sprintf("attachment bytes unreadable: %s", strings.Join(failures, "; ")), nil
+	return m.salvage(tx, b, copies, failures)
+}
+
+// salvage keeps what can still be read of a blob none of whose copies
+// reads to the end (a truncated file, bad base64 half way): the bytes up
+// to the failure, from the copy that yields most, marked damaged. hash is
+// "" when nothing at all can be read.
+func (m *migration) salvage(tx *kv.Tx, b Blob, copies []BlobCopy, failures []string) (hash string, size int64, damaged bool, problem string, err error) {
+	unreadable := fmt.Sprintf("attachment bytes unreadable: %s", strings.Join(failures, "; "))
+	tmp, err := os.CreateTemp("", "cairn-salvage-*")
+	if err != nil {
+		return "", 0, false, unreadable, nil
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	best, bestN := -1, int64(0)
+	for i, c := range copies {
+		r, err := c.Open()
+		if err != nil {
+			continue
+		}
+		n, _ := io.Copy(io.Discard, r) // up to the failure
+		r.Close()
+		if n > bestN {
+			best, bestN = i, n
+		}
+	}
+	if best < 0 {
+		return "", 0, false, unreadable, nil
+	}
+	// Read the best copy again into the file, then store its first bestN
+	// bytes.
+	r, err := copies[best].Open()
+	if err != nil {
+		return "", 0, false, unreadable, nil
+	}
+	n, _ := io.Copy(tmp, io.LimitReader(r, bestN))
+	r.Close()
+	if n != bestN {
+		return "", 0, false, unreadable, nil
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return "", 0, false, unreadable, nil
+	}
+	src := io.LimitReader(tmp, bestN)
+	if m.dry {
+		hash, size, err = hashReader(src)
+		if err != nil {
+			return "", 0, false, unreadable, nil
+		}
+	} else if hash, size, err = tx.StoreContent(m.ctx, src); err != nil {
+		return "", 0, false, "", fmt.Errorf("attachment bytes %s: %w", copies[best].Source, err)
+	}
+	return hash, size, true, fmt.Sprintf("%s; the first %d readable bytes of %s kept (hash %s, attachments %v marked contentDamaged)",
+		unreadable, bestN, copies[best].Source, hash, b.AttachmentIDs), nil
 }
 
 // hashCopy returns the hex SHA-256 of a blob copy's bytes.
@@ -763,8 +833,9 @@ const blobBatch = 64
 // storeBlobs stores every attachment content (unless a dry run) and
 // records its hash and size in the attachment records, adding a record
 // for bytes no imported attachment names so that nothing is lost.
-func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) error {
+func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (stored map[string]bool, err error) {
 	res := &m.out.ImportResult
+	stored = map[string]bool{}
 	for start := 0; start < len(ds.Blobs); start += blobBatch {
 		blobs := ds.Blobs[start:min(start+blobBatch, len(ds.Blobs))]
 		err := m.run(func(tx *kv.Tx) error {
@@ -780,11 +851,9 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) er
 					m.problems = append(m.problems, problem)
 				}
 				if hash == "" {
-					if b.Hash != "" {
-						res.WithoutContent = append(res.WithoutContent, b.AttachmentIDs...)
-					}
-					continue
+					continue // its attachments are marked contentMissing
 				}
+				stored[hash] = true
 				if !m.dry {
 					res.Blobs++
 				}
@@ -818,17 +887,20 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) er
 						d["size"] = size
 					}
 					if damaged {
-						d["legacyHash"], d["contentDamaged"] = b.Hash, true
+						d["contentDamaged"] = true
+						if b.Hash != "" {
+							d["legacyHash"] = b.Hash
+						}
 					}
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return stored, nil
 }
 
 func firstErr(errs ...error) error {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,6 +99,15 @@ func TestMigrate_everyFixture(t *testing.T) {
 			for coll, n := range again.Counts {
 				if n != 0 {
 					t.Errorf("second run wrote %d %s", n, coll)
+				}
+			}
+			dry, err := legacy.Migrate(t.Context(), db, dir, nil, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for coll, n := range dry.Counts {
+				if n != 0 {
+					t.Errorf("a dry run after the migration would write %d %s", n, coll)
 				}
 			}
 		})
@@ -394,8 +404,10 @@ func TestMigrate_oversized(t *testing.T) {
 
 // TestMigrate_damagedBlob: bytes that no longer hash to their recorded
 // hash are not lost. With one copy, they are kept as they are and the
-// attachment is marked contentDamaged (check then passes); with a damaged
-// copy and an intact one, the intact one is used.
+// attachment is marked contentDamaged (check then passes); of a truncated
+// copy, the readable part is kept; with a damaged copy and an intact one,
+// the intact one is used; bytes no file holds leave the attachment marked
+// contentMissing (its hash kept as legacyHash) and listed.
 func TestMigrate_damagedBlob(t *testing.T) {
 	const hash = "5d009e73e23d6262b8c84f4313077831d783a62c5a50aae09b9172132127fdd4"
 	dedup := filepath.Join("attachments", "5d", hash+".dat")
@@ -409,6 +421,52 @@ func TestMigrate_damagedBlob(t *testing.T) {
 		}
 		return d
 	}
+	t.Run("truncated", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "app")
+		if err := os.CopyFS(dir, os.DirFS("testdata/eras/era-g")); err != nil {
+			t.Fatal(err)
+		}
+		good, err := os.ReadFile(filepath.Join(dir, dedup))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dedup), good[:len(good)/2+1], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		db := openStore(t)
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _, err := db.Get("attachments", "att-doc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc["contentDamaged"] != true || doc["legacyHash"] != hash || !db.HasContent(fmt.Sprint(doc["hash"])) {
+			t.Fatalf("the readable half was not kept: %v (problems %v)", doc, res.Problems)
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "app")
+		if err := os.CopyFS(dir, os.DirFS("testdata/eras/era-g")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(dir, dedup)); err != nil {
+			t.Fatal(err)
+		}
+		db := openStore(t) // a reference to absent bytes would fail this check
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _, err := db.Get("attachments", "att-doc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc["hash"] != nil || doc["legacyHash"] != hash || doc["contentMissing"] != true || !slices.Contains(res.WithoutContent, "att-doc") {
+			t.Fatalf("missing bytes not marked: %v, without content %v", doc, res.WithoutContent)
+		}
+	})
 	for _, intactSecond := range []bool{false, true} {
 		t.Run(fmt.Sprint("intact second copy ", intactSecond), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "app")

@@ -164,8 +164,8 @@ type migrateOutput struct {
 	Replayed  int              `json:"replayed"`
 	Skipped   []legacy.WALSkip `json:"skipped"`
 	Problems  []string         `json:"problems"`
-	// WithoutContent are attachments whose bytes no legacy file held:
-	// check reports them until their files are added (attach add --id).
+	// WithoutContent are attachments whose bytes no legacy file held,
+	// marked contentMissing (attach add FILE --id ID adds them later).
 	WithoutContent []string       `json:"attachments_without_content,omitempty"`
 	Backup         string         `json:"backup"`
 	DryRun         bool           `json:"dry_run"`
@@ -238,7 +238,7 @@ imports nothing new.`,
 				fmt.Fprintf(out, "  problem: %s\n", p)
 			}
 			if n := len(res.WithoutContent); n > 0 {
-				fmt.Fprintf(out, "%d attachment(s) have no content in the old directory (%s); check reports them until their files are added with kvtool attach add FILE --id ID\n", n, strings.Join(res.WithoutContent, ", "))
+				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, strings.Join(res.WithoutContent, ", "))
 			}
 			if res.Backup != "" {
 				fmt.Fprintf(out, "backup taken first: %s\n", res.Backup)
