@@ -43,6 +43,21 @@ func openStore(t *testing.T) *kv.DB {
 	return db
 }
 
+// wantNothingWritten migrates dir again (a dry run if dry) and fails if
+// that would write anything.
+func wantNothingWritten(t *testing.T, db *kv.DB, dir string, dry bool, what string) {
+	t.Helper()
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, dry)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	for coll, n := range res.Counts {
+		if n != 0 {
+			t.Errorf("%s: writes %d %s", what, n, coll)
+		}
+	}
+}
+
 // TestMigrate_everyFixture migrates every era and risk fixture: the store
 // checks clean, a backup was taken first, every attachment's bytes hash to
 // the hash it records, and a second run writes nothing.
@@ -92,24 +107,8 @@ func TestMigrate_everyFixture(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := legacy.Migrate(t.Context(), db, dir, nil, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for coll, n := range again.Counts {
-				if n != 0 {
-					t.Errorf("second run wrote %d %s", n, coll)
-				}
-			}
-			dry, err := legacy.Migrate(t.Context(), db, dir, nil, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for coll, n := range dry.Counts {
-				if n != 0 {
-					t.Errorf("a dry run after the migration would write %d %s", n, coll)
-				}
-			}
+			wantNothingWritten(t, db, dir, false, "a second run")
+			wantNothingWritten(t, db, dir, true, "a dry run after the migration")
 		})
 	}
 }
@@ -585,15 +584,7 @@ func TestMigrate_damagedFixtures(t *testing.T) {
 				}
 				t.Fatalf("%s: %v", name, err)
 			}
-			again, err := legacy.Migrate(t.Context(), db, dir, nil, false)
-			if err != nil {
-				t.Fatalf("%s: second run: %v", name, err)
-			}
-			for coll, n := range again.Counts {
-				if n != 0 {
-					t.Errorf("%s: the second run wrote %d %s", name, n, coll)
-				}
-			}
+			wantNothingWritten(t, db, dir, false, name+": the second run")
 		}
 	}
 }
@@ -609,13 +600,5 @@ func TestMigrate_oversizedDryRun(t *testing.T) {
 	if _, err := legacy.Migrate(t.Context(), db, "testdata/eras/era-g", nil, false); err != nil {
 		t.Fatal(err)
 	}
-	dry, err := legacy.Migrate(t.Context(), db, "testdata/eras/era-g", nil, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for coll, n := range dry.Counts {
-		if n != 0 {
-			t.Errorf("a dry run after the migration would write %d %s", n, coll)
-		}
-	}
+	wantNothingWritten(t, db, "testdata/eras/era-g", true, "a dry run after the migration")
 }
