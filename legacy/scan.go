@@ -34,10 +34,11 @@ type ScanOptions struct {
 	// window. Default runtime.GOMAXPROCS(0); 1 reads sequentially.
 	// Results are identical either way.
 	Workers int
-	// Progress, if set, is called as Walk hands entities over: stage
-	// "entities", done so far, and total, the number of entities found
-	// (an upper bound until the last call, where done equals total).
-	// It is called from Walk's goroutine.
+	// Progress, if set, is called from Walk's goroutine: with stage
+	// "sessions indexed" while the chunked sessions' metadata is read
+	// (large directories only), then with "entities" as Walk hands
+	// entities over, total being the number found (an upper bound until
+	// the last call, where done equals total).
 	Progress func(stage string, done, total int)
 }
 

@@ -46,10 +46,14 @@ func (s *scanner) buildChunkedSessions() error {
 		}
 		v.drop()
 	}
-	for i, id := range s.sortedSessionDirs() {
+	dirs := s.sortedSessionDirs()
+	for i, id := range dirs {
 		if i%256 == 0 {
 			if err := s.ctx.Err(); err != nil {
 				return err
+			}
+			if p := s.opts.Progress; p != nil && i > 0 {
+				p("sessions indexed", i, len(dirs))
 			}
 		}
 		if _, err := CheckID(id); err != nil {
@@ -57,6 +61,9 @@ func (s *scanner) buildChunkedSessions() error {
 			continue
 		}
 		s.indexSession(id, inIndex[id], indexed)
+	}
+	if p := s.opts.Progress; p != nil && len(dirs) > 256 {
+		p("sessions indexed", len(dirs), len(dirs))
 	}
 	return nil
 }

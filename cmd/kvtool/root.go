@@ -165,6 +165,9 @@ func (g *globals) progress() func(stage string, done, total int) {
 	bars := map[string]*progress{}
 	var mu sync.Mutex // the search index reports from its own goroutine
 	return func(stage string, done, total int) {
+		if total <= 0 {
+			return // nothing to do: no bar
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		b := bars[stage]
