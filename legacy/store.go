@@ -217,6 +217,10 @@ type ImportOptions struct {
 	// Progress, if set, is called with stage "validate", then "import",
 	// and the bytes of the file read so far out of its size.
 	Progress func(stage string, done, total int)
+	// Validated, if set, is called once the whole file has been
+	// validated, before anything is written, with the number of entities
+	// per collection it holds.
+	Validated func(counts map[string]int)
 }
 
 // ImportFile merges the export file at path into the store as ImportInto
@@ -236,10 +240,12 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	res := newImportResult()
 	res.DryRun = o.DryRun
 	var without []string
+	found := map[string]int{}
 	_, sum, err := readExportFile(ctx, path, "validate", o.Progress, func(coll string, i int, d map[string]any) error {
 		if err := db.Validate(coll, d); err != nil {
 			return fmt.Errorf("%s[%d]: %w", coll, i, err)
 		}
+		found[coll]++
 		if h, ok := d["hash"].(string); ok && coll == "attachments" && !db.HasContent(h) {
 			without = append(without, d["id"].(string))
 		}
@@ -247,6 +253,9 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o.Validated != nil {
+		o.Validated(found)
 	}
 	write := func(b *batcher) error {
 		x, again, err := readExportFile(ctx, path, "import", o.Progress, func(coll string, _ int, d map[string]any) error {

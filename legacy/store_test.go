@@ -222,10 +222,14 @@ func TestImportFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stages []string
+	var validated map[string]int
 	res, err := legacy.ImportFile(t.Context(), db, file, &legacy.ImportOptions{Progress: func(stage string, done, total int) {
 		if len(stages) == 0 || stages[len(stages)-1] != stage {
 			stages = append(stages, stage)
 		}
+	}, Validated: func(counts map[string]int) {
+		validated = counts
+		stages = append(stages, "validated")
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -238,8 +242,11 @@ func TestImportFile(t *testing.T) {
 	if !reflect.DeepEqual(res.Counts, want) {
 		t.Fatalf("counts %v, want %v", res.Counts, want)
 	}
-	if !reflect.DeepEqual(stages, []string{"validate", "import"}) {
+	if !reflect.DeepEqual(stages, []string{"validate", "validated", "import"}) {
 		t.Fatalf("progress stages %v", stages)
+	}
+	if want := map[string]int{"topics": 1, "companies": 1, "contacts": 1, "notes": 2, "tasks": 1, "sessions": 1, "attachments": 1}; !reflect.DeepEqual(validated, want) {
+		t.Fatalf("validated counts %v, want %v", validated, want)
 	}
 	if doc, _, err := db.Get("contacts", "ct1"); err != nil || doc["futureField"] == nil {
 		t.Fatalf("contact ct1: %v %v (an unknown field must survive)", doc, err)

@@ -98,7 +98,13 @@ The disk needs room for a second copy of the store while it runs.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			res, err := legacy.ImportFile(cmd.Context(), db, path, &legacy.ImportOptions{DryRun: dryRun, Progress: g.progress()})
+			opts := &legacy.ImportOptions{DryRun: dryRun, Progress: g.progress()}
+			if isTerminal(cmd.ErrOrStderr()) {
+				opts.Validated = func(counts map[string]int) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s is valid: %s\n", path, mapLine(counts))
+				}
+			}
+			res, err := legacy.ImportFile(cmd.Context(), db, path, opts)
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
