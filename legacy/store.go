@@ -110,7 +110,8 @@ func newImportResult() *ImportResult {
 // or version), the settings objects replaced by the file's. The whole file
 // was validated by ReadExport; every document is validated again before
 // anything is written. Unless dryRun, a verified backup is taken first
-// (none, no import), then everything is written in one transaction.
+// (none, no import), then everything is written in one transaction. For
+// an export file, ImportFile does the same without holding the file.
 func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*ImportResult, error) {
 	type item struct {
 		coll string
@@ -119,7 +120,7 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 	var items []item
 	for _, coll := range append(append([]string{}, exportCollections...), "attachments") {
 		for i, d := range x.Collections[coll] {
-			if err := kv.Validate(coll, d); err != nil {
+			if err := db.Validate(coll, d); err != nil {
 				return nil, fmt.Errorf("%s[%d]: %w", coll, i, err)
 			}
 			items = append(items, item{coll, d})
