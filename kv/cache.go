@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"sync"
+
+	"github.com/cairnkv/cairn/buckets"
 )
 
 // docCache is an LRU cache of decoded documents bounded in bytes. An entry
@@ -27,6 +29,12 @@ type docCache struct {
 type cacheKey struct {
 	coll, key string
 	header    bool
+}
+
+// metaCacheKey is the key of the metadata entry of coll's document key
+// (see loader.Meta): a bucket name, never a collection's.
+func metaCacheKey(coll, key string) cacheKey {
+	return cacheKey{coll: string(buckets.MetaBucket(coll)), key: key}
 }
 
 type cacheEntry struct {
@@ -70,6 +78,24 @@ func (c *docCache) get(k cacheKey, sig uint64) (any, uint64, bool) {
 	return deepCopy(doc), rev, true
 }
 
+// peek is get without the copy: the cached value itself, which the caller
+// must only read (the query engine's metadata entries).
+func (c *docCache) peek(k cacheKey, sig uint64) (any, bool) {
+	if c == nil || sig == 0 {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[k]
+	if !ok || el.Value.(*cacheEntry).sig != sig {
+		c.miss++
+		return nil, false
+	}
+	c.ll.MoveToFront(el)
+	c.hits++
+	return el.Value.(*cacheEntry).doc, true
+}
+
 // put caches a private copy of doc decoded from the record with signature
 // sig; size is its logical size.
 func (c *docCache) put(k cacheKey, sig, rev uint64, doc any, size int64) {
@@ -95,14 +121,13 @@ func (c *docCache) put(k cacheKey, sig, rev uint64, doc any, size int64) {
 	}
 }
 
-// drop removes a document's entries (header and whole).
+// drop removes a document's entries (header, whole and metadata entry).
 func (c *docCache) drop(coll, key string) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	for _, h := range []bool{false, true} {
-		k := cacheKey{coll, key, h}
+	for _, k := range []cacheKey{{coll, key, false}, {coll, key, true}, metaCacheKey(coll, key)} {
 		if el, ok := c.items[k]; ok {
 			c.used -= el.Value.(*cacheEntry).size
 			c.ll.Remove(el)

@@ -165,6 +165,28 @@ func (l *loader) doc(id string, parts bool) (map[string]any, error) {
 	return m, nil
 }
 
+// Meta decodes the metadata entry v of id for the query engine, through
+// the document cache in a read transaction (validated like documents, by
+// the entry's signature). The value returned is shared with the cache: the
+// engine only reads it.
+func (l *loader) Meta(id string, v []byte) (any, error) {
+	var cache *docCache
+	if l.t.w == nil && l.t.db != nil {
+		cache = l.t.db.cache
+	}
+	ck := metaCacheKey(l.c.Name, id)
+	sig := signature(v)
+	if doc, ok := cache.peek(ck, sig); ok {
+		return doc, nil
+	}
+	doc, err := buckets.DecodeValue([]byte(ck.coll), []byte(id), v)
+	if err != nil {
+		return nil, err
+	}
+	cache.put(ck, sig, 0, doc, int64(buckets.JSONSize(doc)))
+	return doc, nil
+}
+
 // Header returns the document without its parts, or nil if absent.
 func (l *loader) Header(id string) (map[string]any, error) { return l.doc(id, false) }
 

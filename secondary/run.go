@@ -126,6 +126,9 @@ func (e *engine) load(id string) (any, error) {
 	if e.level == levelMeta && e.meta != nil {
 		if v := e.meta.Get([]byte(id)); v != nil {
 			e.ex.DocsRead++
+			if ml, ok := e.l.(MetaLoader); ok {
+				return ml.Meta(id, v)
+			}
 			return buckets.DecodeValue(buckets.MetaBucket(e.coll.Name), []byte(id), v)
 		}
 		// No metadata entry: fall back on the document itself.

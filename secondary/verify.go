@@ -24,6 +24,15 @@ type Loader interface {
 	Full(id string) (map[string]any, error)
 }
 
+// MetaLoader is an optional interface of the Loader given to Run. Meta
+// returns the value of metadata entry v stored under id, decoded as
+// buckets.DecodeValue(buckets.MetaBucket(coll), id, v) decodes it (with the
+// same errors), possibly from a cache: the value may be shared, and Run
+// only reads it.
+type MetaLoader interface {
+	Meta(id string, v []byte) (any, error)
+}
+
 // CollectionLoader is an optional interface of the Loader given to Verify.
 // A Loader's ids are those of one collection, while Verify walks them all:
 // when l implements CollectionLoader, Verify reads each collection's headers
