@@ -244,7 +244,11 @@ imports nothing new.`,
 				fmt.Fprintf(out, "  problem: %s\n", p)
 			}
 			if n := len(res.WithoutContent); n > 0 {
-				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, strings.Join(res.WithoutContent, ", "))
+				ids := strings.Join(res.WithoutContent[:min(n, reportLines)], ", ")
+				if n > reportLines {
+					ids += ", ..."
+				}
+				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, ids)
 			}
 			if res.Backup != "" {
 				fmt.Fprintf(out, "backup taken first: %s\n", res.Backup)
