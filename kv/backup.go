@@ -134,17 +134,7 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, pre 
 	if db.opts.ReadOnly {
 		return Manifest{}, "", ErrReadOnly
 	}
-	m, problems, err := snapshot.Verify(ctx, db.backupsDir(), name, buckets.VerifyChecksums)
-	if err != nil {
-		return Manifest{}, "", err
-	}
-	if len(problems) > 0 {
-		return m, "", &snapshot.VerifyError{Name: name, Problems: problems}
-	}
-	if err := snapshot.CheckFormat(m, buckets.FormatVersion); err != nil {
-		return m, "", err
-	}
-	src, err := snapshot.Path(db.backupsDir(), name)
+	m, src, err := restorable(ctx, db.backupsDir(), name)
 	if err != nil {
 		return m, "", err
 	}
@@ -174,6 +164,23 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, pre 
 		return m, pm.Name, fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
 	return m, pm.Name, nil
+}
+
+// restorable verifies backup name in bdir for a restore (every byte, and a
+// format this Cairn reads) and returns its manifest and file.
+func restorable(ctx context.Context, bdir, name string) (Manifest, string, error) {
+	m, problems, err := snapshot.Verify(ctx, bdir, name, buckets.VerifyChecksums)
+	if err != nil {
+		return Manifest{}, "", err
+	}
+	if len(problems) > 0 {
+		return m, "", &snapshot.VerifyError{Name: name, Problems: problems}
+	}
+	if err := snapshot.CheckFormat(m, buckets.FormatVersion); err != nil {
+		return m, "", err
+	}
+	src, err := snapshot.Path(bdir, name)
+	return m, src, err
 }
 
 // swapLocked closes the bbolt file and the indexer, runs swap, and reopens

@@ -49,6 +49,9 @@
 //
 // Backup takes a hot snapshot, verifies it and rotates old ones; Restore
 // and Compact take a verified backup first and swap the file atomically.
+// Staged makes a change too large for one transaction (a migration, an
+// import) all or nothing: its batches go to a private copy of the file,
+// swapped in the same way once complete and verified.
 // Options.BackupOnOpen, BackupOnClose and BackupInterval schedule them,
 // and BackupStatus reports failures. AddAttachment streams content into a
 // content-addressed blob store (identical content is stored once);

@@ -57,18 +57,7 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 		return Manifest{}, "", err
 	}
 	defer unlock()
-	bdir := filepath.Join(dir, BackupsDir)
-	m, problems, err := snapshot.Verify(ctx, bdir, name, buckets.VerifyChecksums)
-	if err != nil {
-		return Manifest{}, "", err
-	}
-	if len(problems) > 0 {
-		return m, "", &snapshot.VerifyError{Name: name, Problems: problems}
-	}
-	if err := snapshot.CheckFormat(m, buckets.FormatVersion); err != nil {
-		return m, "", err
-	}
-	src, err := snapshot.Path(bdir, name)
+	m, src, err := restorable(ctx, filepath.Join(dir, BackupsDir), name)
 	if err != nil {
 		return m, "", err
 	}

@@ -869,9 +869,6 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 				}
 				ids := b.AttachmentIDs
 				if len(ids) == 0 || b.Orphan {
-					if hash == "" {
-						continue
-					}
 					// Keep orphan bytes reachable so nothing is lost.
 					ids = append(ids[:0:0], "legacy-orphan-"+hash[:16])
 				}
@@ -890,12 +887,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 						}
 						attach[id] = d
 					}
-					if hash != "" {
-						d["hash"] = hash
-					}
-					if size >= 0 {
-						d["size"] = size
-					}
+					d["hash"], d["size"] = hash, size
 					if damaged {
 						d["contentDamaged"] = true
 						if b.Hash != "" {

@@ -163,6 +163,9 @@ func (o *op) keys() []string {
 	return out
 }
 
+// mergePatch is RFC 7396 written again on purpose: the model is an oracle
+// for the store, so it must not share txn.MergePatch, whose bug would then
+// hide on both sides.
 func mergePatch(target, patch any) any {
 	p, ok := patch.(map[string]any)
 	if !ok {
