@@ -11,6 +11,10 @@
 //
 //	<store>/data.db    the bbolt file holding the buckets described below
 //	                   (mode 0600)
+//	<store>/lock       the store lock (empty, mode 0600): every opener holds
+//	                   an flock on it, shared to read, exclusive to write, for
+//	                   as long as it has the store open, across every
+//	                   replacement of data.db (see kv.LockFile)
 //	<store>/search/    the Bleve full-text index; derived data, rebuilt from
 //	                   data.db at any time
 //	<store>/blobs/     attachment contents, immutable, content-addressed:

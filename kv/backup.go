@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
-	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // BackupsDir is the directory of backups inside a store.
@@ -152,14 +150,7 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, pre 
 		_ = os.Remove(tmp)
 		return m, pm.Name, fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
-	err = db.swapLocked(func() error {
-		// The search index describes the old data; rebuild it from the new.
-		if err := os.RemoveAll(filepath.Join(db.dir, SearchDir)); err != nil {
-			return err
-		}
-		return fsutil.Rename(tmp, db.Path())
-	})
-	if err != nil {
+	if err := db.swapLocked(tmp, replacement{dropSearch: true}); err != nil {
 		_ = os.Remove(tmp)
 		return m, pm.Name, fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
@@ -183,9 +174,13 @@ func restorable(ctx context.Context, bdir, name string) (Manifest, string, error
 	return m, src, err
 }
 
-// swapLocked closes the bbolt file and the indexer, runs swap, and reopens
-// both. The caller holds db.mu for writing.
-func (db *DB) swapLocked(swap func() error) error {
+// swapLocked replaces data.db with tmp: it stops the indexer, waits for
+// writes in flight, closes the bbolt file, has the store lock replace the
+// file (replaceData, the one way data.db is ever replaced), and reopens.
+// The store lock stays held throughout, so a process waiting for the store
+// opens the new file, never the replaced one. The caller holds db.mu for
+// writing. A failure to reopen closes the DB.
+func (db *DB) swapLocked(tmp string, r replacement) error {
 	if err := db.stopIndexer(true); err != nil {
 		return err
 	}
@@ -194,14 +189,12 @@ func (db *DB) swapLocked(swap func() error) error {
 	if err := db.bolt.Close(); err != nil {
 		return err
 	}
-	serr := swap()
-	bdb, err := bolt.Open(db.Path(), 0o600, boltOptions(db.opts))
+	db.bolt = nil
+	serr := db.lock.replaceData(tmp, r)
+	bdb, err := openBolt(db.Path(), db.opts, db.opts.Timeout)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			err = fmt.Errorf("%w: %s%s", ErrLocked, db.Path(), lockHolder(db.Path()))
-		}
 		db.mu.closed = true
-		return errors.Join(serr, fmt.Errorf("cairn: reopen after swap: %w", err))
+		return errors.Join(serr, fmt.Errorf("cairn: reopen after swap: %w", err), db.lock.release())
 	}
 	db.bolt = bdb
 	if err := db.init(); err != nil {
@@ -249,7 +242,7 @@ func (db *DB) Compact(ctx context.Context) (CompactResult, error) {
 		_ = os.Remove(tmp)
 		return res, fmt.Errorf("cairn: compact: the compacted file failed verification, store unchanged: %w", err)
 	}
-	if err := db.swapLocked(func() error { return fsutil.Rename(tmp, db.Path()) }); err != nil {
+	if err := db.swapLocked(tmp, replacement{}); err != nil {
 		_ = os.Remove(tmp)
 		return res, fmt.Errorf("cairn: compact: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
@@ -28,6 +29,7 @@ type DB struct {
 	dir  string
 	opts *Options
 	bolt *bolt.DB
+	lock *storeLock // held from Open to Close, across every swap of data.db
 
 	commit committer
 	cache  *docCache // nil when disabled
@@ -75,31 +77,24 @@ func Open(dir string, opts *Options) (*DB, error) {
 			return nil, fmt.Errorf("cairn: %s is a symbolic link; refusing to follow it", path)
 		}
 	}
-	if fi, err := os.Lstat(path); err == nil && fi.Size() > 0 {
-		if err := snapshot.CheckMeta(path); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)
-		}
-	}
-	bo := boltOptions(o)
-	var bdb *bolt.DB
-	err = guard(func() error {
-		var err error
-		bdb, err = bolt.Open(path, 0o600, bo)
-		return err
-	})
+	start := time.Now()
+	lock, err := acquireStoreLock(dir, !o.ReadOnly, o.Timeout)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%w: %s%s (waited %v)", ErrLocked, path, lockHolder(path), o.Timeout)
-		}
-		return nil, fmt.Errorf("cairn: open %s: %w", path, err)
+		return nil, err
 	}
-	db := &DB{dir: dir, opts: o, bolt: bdb}
+	bdb, err := openBolt(path, o, o.Timeout-time.Since(start))
+	if err != nil {
+		_ = lock.release() // the open error is the one to report
+		return nil, err
+	}
+	db := &DB{dir: dir, opts: o, bolt: bdb, lock: lock}
 	if o.CacheBytes > 0 {
 		db.cache = newDocCache(o.CacheBytes)
 	}
 	db.commit.db = db
 	if err := db.init(); err != nil {
-		_ = bdb.Close() // the init error is the one to report
+		_ = bdb.Close()    // the init error is the one to report
+		_ = lock.release() // likewise
 		return nil, err
 	}
 	if o.EagerSearch {
@@ -246,7 +241,10 @@ func (db *DB) Close() error {
 	errs = append(errs, db.stopIndexer(false))
 	db.commit.drain()
 	db.blobs.async.Wait()
-	errs = append(errs, db.bolt.Close())
+	if db.bolt != nil { // nil when a swap failed to reopen the file
+		errs = append(errs, db.bolt.Close())
+	}
+	errs = append(errs, db.lock.release())
 	return errors.Join(errs...)
 }
 
@@ -261,6 +259,33 @@ func (db *DB) enter() error {
 }
 
 func (db *DB) leave() { db.mu.RUnlock() }
+
+// openBolt opens data.db once the store lock is held: it checks the meta
+// pages first (a damaged file is ErrCorrupt, not a crash inside bbolt),
+// then opens it, waiting at most wait for bbolt's own lock (held only by a
+// process that does not take the store lock).
+func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Size() > 0 {
+		if err := snapshot.CheckMeta(path); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)
+		}
+	}
+	bo := boltOptions(o)
+	bo.Timeout = max(wait, 100*time.Millisecond)
+	var bdb *bolt.DB
+	err := guard(func() error {
+		var err error
+		bdb, err = bolt.Open(path, 0o600, bo)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %s%s (waited %v)", ErrLocked, path, lockHolder(path), o.Timeout)
+		}
+		return nil, fmt.Errorf("cairn: open %s: %w", path, err)
+	}
+	return bdb, nil
+}
 
 // boltOptions are the bbolt options of a store opened with o.
 func boltOptions(o *Options) *bolt.Options {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
-	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/snapshot"
 )
 
@@ -52,11 +51,11 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 	} else if !errors.Is(err, ErrCorrupt) {
 		return Manifest{}, "", err
 	}
-	unlock, err := lockFile(path)
+	lock, err := acquireStoreLock(dir, true, DefaultOptions().Timeout)
 	if err != nil {
 		return Manifest{}, "", err
 	}
-	defer unlock()
+	defer lock.release()
 	m, src, err := restorable(ctx, filepath.Join(dir, BackupsDir), name)
 	if err != nil {
 		return m, "", err
@@ -67,17 +66,9 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
 	kept := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405Z"))
-	if err := os.Link(path, kept); err != nil {
+	if err := lock.replaceData(tmp, replacement{keepAs: kept, dropSearch: true}); err != nil {
 		_ = os.Remove(tmp)
-		return m, "", fmt.Errorf("cairn: keep the damaged file as %s: %w", kept, err)
-	}
-	if err := os.RemoveAll(filepath.Join(dir, SearchDir)); err != nil {
-		_ = os.Remove(tmp)
-		return m, kept, err
-	}
-	if err := fsutil.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return m, kept, fmt.Errorf("cairn: restore %s: %w", name, err)
+		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
 	return m, kept, nil
 }

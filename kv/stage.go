@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
-	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/txn"
 	bolt "go.etcd.io/bbolt"
@@ -126,7 +125,7 @@ func (db *DB) Staged(ctx context.Context, fn func(s *Stage) error) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("cairn: staged change: the copy failed verification, store unchanged: %w", err)
 	}
-	if err := db.swapLocked(func() error { return fsutil.Rename(tmp, db.Path()) }); err != nil {
+	if err := db.swapLocked(tmp, replacement{}); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("cairn: staged change: %w", err)
 	}

@@ -19,6 +19,7 @@ const kvtoolChildEnv = "CAIRN_KVTOOL_CHILD"
 
 func init() {
 	if args := os.Getenv(kvtoolChildEnv); args != "" {
+		pauseAtSwap()
 		os.Exit(run(strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr))
 	}
 }
