@@ -39,6 +39,9 @@ const (
 	ReasonPreRestore = snapshot.ReasonPreRestore
 	ReasonPreCompact = snapshot.ReasonPreCompact
 	ReasonPreReindex = snapshot.ReasonPreReindex
+	// ReasonDamaged marks, in ListBackups, a damaged data file a restore
+	// set aside: not a backup.
+	ReasonDamaged = "damaged"
 )
 
 // Backup errors.
@@ -69,10 +72,7 @@ func (db *DB) Backup(ctx context.Context, reason string) (Manifest, error) {
 func (db *DB) backupLocked(ctx context.Context, reason string) (Manifest, error) {
 	var m Manifest
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var seq uint64
-		if b := tx.Bucket(buckets.LogBucket); b != nil {
-			seq = b.Sequence()
-		}
+		seq, last := logState(tx)
 		var blobs []string
 		if b := tx.Bucket(buckets.RefsBucket); b != nil {
 			_ = b.ForEach(func(k, _ []byte) error {
@@ -82,7 +82,7 @@ func (db *DB) backupLocked(ctx context.Context, reason string) (Manifest, error)
 		}
 		var err error
 		m, err = snapshot.Create(ctx, tx, db.backupsDir(), snapshot.CreateOptions{
-			Reason: reason, Seq: seq, Blobs: blobs, FormatVersion: buckets.FormatVersion, Now: db.opts.Now,
+			Reason: reason, Seq: seq, LastChange: last, Blobs: blobs, FormatVersion: buckets.FormatVersion, Now: db.opts.Now,
 			Verify: buckets.VerifyChecksums,
 		})
 		return err
@@ -94,6 +94,21 @@ func (db *DB) backupLocked(ctx context.Context, reason string) (Manifest, error)
 		return m, fmt.Errorf("cairn: backup %s was taken and verified, but rotation failed: %w", m.Name, err)
 	}
 	return m, nil
+}
+
+// logState returns the change-log sequence tx holds and the time of its
+// newest entry (zero when the log is empty).
+func logState(tx *bolt.Tx) (seq uint64, last time.Time) {
+	b := tx.Bucket(buckets.LogBucket)
+	if b == nil {
+		return 0, time.Time{}
+	}
+	if k, v := b.Cursor().Last(); k != nil {
+		if ch, err := buckets.DecodeChange(k, v); err == nil {
+			last = time.UnixMilli(ch.TimeMs).UTC()
+		}
+	}
+	return b.Sequence(), last
 }
 
 // Backups lists the backups, newest first. A damaged one is listed with
@@ -126,9 +141,16 @@ func (db *DB) PruneBackups() ([]Manifest, error) {
 // from a newer format, takes a verified pre-restore backup of the current
 // state, copies the backup beside data.db and renames it over data.db
 // (atomic: a crash at any point leaves the old or the new state), reopens,
-// and rebuilds the search index. It returns the restored backup's manifest
-// and the name of the pre-restore backup.
-func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, pre string, err error) {
+// and has the search index rebuilt in the background (searches wait for
+// it; Close interrupts it and the next open resumes it).
+//
+// It returns the restored backup's manifest and where the previous state
+// went: the name of the pre-restore backup or, when the current data is
+// damaged (the pre-restore backup found values failing their checksums),
+// the path of the damaged file, kept beside the store as
+// data.db.damaged-<time> (never a backup, never rotated; listed by
+// ListBackups) since no verified backup can be taken of it.
+func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, previous string, err error) {
 	if db.opts.ReadOnly {
 		return Manifest{}, "", ErrReadOnly
 	}
@@ -141,20 +163,48 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, pre 
 	if db.mu.closed {
 		return m, "", ErrClosed
 	}
+	var r replacement
 	pm, err := db.backupLocked(ctx, ReasonPreRestore)
-	if err != nil {
+	switch {
+	case err == nil:
+		previous = pm.Name
+	case damagedSource(err):
+		r.keepAs = damagedName(db.Path(), db.opts.Now())
+		previous = r.keepAs
+	default:
 		return m, "", fmt.Errorf("cairn: restore refused: the pre-restore backup failed: %w", err)
 	}
 	tmp := db.Path() + ".restore"
 	if err := snapshot.CopyFile(ctx, src, tmp); err != nil {
 		_ = os.Remove(tmp)
-		return m, pm.Name, fmt.Errorf("cairn: restore %s: %w", name, err)
+		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
-	if err := db.swapLocked(tmp, replacement{dropSearch: true}); err != nil {
+	r.dropSearch = true // it describes the old data; rebuilt from the new
+	if err := db.swapLocked(tmp, r); err != nil {
 		_ = os.Remove(tmp)
-		return m, pm.Name, fmt.Errorf("cairn: restore %s: %w", name, err)
+		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
-	return m, pm.Name, nil
+	return m, previous, nil
+}
+
+// damagedSource reports whether a failed backup failed because the store
+// itself is damaged (values failing their checksums, pages that cannot be
+// read), as opposed to the disk or the copy.
+func damagedSource(err error) bool {
+	var ve *snapshot.VerifyError
+	return errors.As(err, &ve) && ve.Stage == "source" || errors.Is(err, ErrCorrupt)
+}
+
+// DamagedPrefix starts the name of a damaged data file that a restore set
+// aside in the store directory: data.db.damaged-<UTC time>.
+const DamagedPrefix = DataFile + ".damaged-"
+
+const damagedTimeFormat = "20060102T150405.000000000Z"
+
+// damagedName is the path a damaged data.db is kept at when a restore
+// replaces it at time now.
+func damagedName(path string, now time.Time) string {
+	return path + ".damaged-" + now.UTC().Format(damagedTimeFormat)
 }
 
 // restorable verifies backup name in bdir for a restore (every byte, and a

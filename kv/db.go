@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -102,14 +101,11 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	if !o.ReadOnly {
 		cleanDebris(db.Path())
-		if o.BackupOnOpen {
-			if _, err := db.Backup(context.Background(), ReasonStartup); err != nil {
-				_ = db.Close() // the backup error is the one to report
-				return nil, err
+		if !o.NoAutoBackup {
+			_ = db.autoBackup(ReasonStartup) // reported to OnBackupError and BackupStatus
+			if o.BackupInterval > 0 {
+				db.startBackupSchedule()
 			}
-		}
-		if o.BackupInterval > 0 {
-			db.startBackupSchedule()
 		}
 	}
 	return db, nil
@@ -230,10 +226,8 @@ func (db *DB) Close() error {
 	db.mu.Unlock()
 	var errs []error
 	db.stopBackupSchedule()
-	if db.opts.BackupOnClose && !db.opts.ReadOnly {
-		if _, err := db.Backup(context.Background(), ReasonShutdown); err != nil {
-			errs = append(errs, err)
-		}
+	if !db.opts.NoAutoBackup && !db.opts.ReadOnly {
+		errs = append(errs, db.autoBackup(ReasonShutdown))
 	}
 	db.mu.Lock()
 	db.mu.closed = true

@@ -52,8 +52,15 @@
 // Staged makes a change too large for one transaction (a migration, an
 // import) all or nothing: its batches go to a private copy of the file,
 // swapped in the same way once complete and verified.
-// Options.BackupOnOpen, BackupOnClose and BackupInterval schedule them,
-// and BackupStatus reports failures. AddAttachment streams content into a
+// By default a writable store backs itself up when it opens, when it
+// closes and hourly while open, skipping a backup when nothing changed
+// since the newest verified one (Options.NoAutoBackup, BackupInterval);
+// BackupStatus and Options.OnBackupError report failures. A restore of a
+// store whose data is damaged keeps the damaged file aside
+// (data.db.damaged-<time>) instead of refusing for want of a pre-restore
+// backup. After a restore the data is served at once and the search index
+// is rebuilt in the background (searches wait for it); Close interrupts a
+// rebuild and the next open resumes it. AddAttachment streams content into a
 // content-addressed blob store (identical content is stored once);
 // OpenAttachment verifies it while reading; GC removes what no document
 // and no retained backup refers to.

@@ -3,6 +3,7 @@ package kv
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -133,8 +134,24 @@ func (x *indexer) run() {
 	}
 }
 
+// errInterrupted ends a rebuild that Close interrupted; its progress is
+// kept in the index and the next open resumes it.
+var errInterrupted = errors.New("cairn: search rebuild interrupted by Close")
+
+// closing reports whether Close has asked the indexer to stop.
+func (x *indexer) closing() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.mu.closing
+}
+
 // open opens the index and decides whether the change log can bring it up
-// to date; if not, it rebuilds it from the primary data.
+// to date; if not, it rebuilds it from the primary data, or resumes the
+// rebuild an earlier open left unfinished. A rebuild stops at the next
+// batch when Close is called (the data is served meanwhile; searches
+// wait), so that a restore, or any command after it, does not have to
+// wait for the whole index: whoever opens the store next goes on from
+// where it stopped.
 func (x *indexer) open() (*search.Index, error) {
 	db := x.db
 	ix, res, err := search.Open(filepath.Join(db.dir, SearchDir), nil)
@@ -155,16 +172,36 @@ func (x *indexer) open() (*search.Index, error) {
 		return nil, errors.Join(err, ix.Close())
 	}
 	last := ix.LastApplied()
+	raw, err := ix.RebuildCursor()
+	if err != nil {
+		return nil, errors.Join(err, ix.Close())
+	}
+	cur, resumable := parseRebuildCursor(raw)
+	// A rebuild resumes only while the change log still holds everything
+	// committed since it started, which catch-up applies after it.
+	resumable = resumable && !res.Rebuilt && last == 0 && cur.seq <= seq && (first == 0 || first <= cur.seq+1 || seq == cur.seq)
 	reason := res.Reason
 	switch {
+	case resumable:
+		reason = "resuming an interrupted rebuild"
 	case res.Rebuilt:
+	case raw != nil:
+		reason = "an interrupted rebuild cannot be resumed"
 	case last > seq:
 		reason = fmt.Sprintf("index is ahead of the store (applied %d, store at %d)", last, seq)
 	case last < seq && (first == 0 || first > last+1):
 		reason = fmt.Sprintf("index is behind the retained change log (applied %d, log starts at %d)", last, first)
 	}
 	if reason != "" {
-		if err := x.rebuild(ix); err != nil {
+		if resumable {
+			err = x.rebuild(ix, cur)
+		} else {
+			err = x.rebuildFresh(ix)
+		}
+		if err != nil {
+			if errors.Is(err, errInterrupted) {
+				return nil, errors.Join(err, ix.Close())
+			}
 			return nil, errors.Join(fmt.Errorf("cairn: rebuild search index (%s): %w", reason, err), ix.Close())
 		}
 	}
@@ -178,55 +215,119 @@ func (x *indexer) open() (*search.Index, error) {
 	return ix, nil
 }
 
-// rebuild re-indexes every document from bbolt. Intermediate batches record
-// sequence 0, so a crash mid-way leaves an index that the next open
-// rebuilds again rather than trusts.
-func (x *indexer) rebuild(ix *search.Index) error {
-	db := x.db
+// rebuildCursor is a rebuild's position, kept in the index with every
+// batch (search.Index.ApplyRebuild): the change-log sequence it started at
+// (catch-up applies what came after), how many documents it has indexed,
+// and the last key indexed in collection coll (collections go in
+// buckets.Collections order).
+type rebuildCursor struct {
+	seq, done uint64
+	coll      string
+	after     []byte
+}
+
+// encode lays the cursor out as seq and done (8 bytes big-endian each), the
+// collection name's length (1 byte), the name, and the key.
+func (c rebuildCursor) encode() []byte {
+	b := make([]byte, 0, 17+len(c.coll)+len(c.after))
+	b = binary.BigEndian.AppendUint64(b, c.seq)
+	b = binary.BigEndian.AppendUint64(b, c.done)
+	b = append(b, byte(len(c.coll)))
+	b = append(b, c.coll...)
+	return append(b, c.after...)
+}
+
+func parseRebuildCursor(b []byte) (rebuildCursor, bool) {
+	if len(b) < 17 || len(b) < 17+int(b[16]) {
+		return rebuildCursor{}, false
+	}
+	n := int(b[16])
+	c := rebuildCursor{seq: binary.BigEndian.Uint64(b), done: binary.BigEndian.Uint64(b[8:]), coll: string(b[17 : 17+n])}
+	if rest := b[17+n:]; len(rest) > 0 {
+		c.after = append([]byte(nil), rest...)
+	}
+	if c.coll != "" && !searchable(c.coll) {
+		return rebuildCursor{}, false
+	}
+	return c, true
+}
+
+// rebuildFresh empties the index and rebuilds it from the whole store.
+func (x *indexer) rebuildFresh(ix *search.Index) error {
 	if err := ix.Reset(); err != nil {
 		return err
 	}
 	var seq uint64
-	total := 0
-	_ = db.bolt.View(func(tx *bolt.Tx) error {
+	err := x.db.bolt.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(buckets.LogBucket); b != nil {
 			seq = b.Sequence()
 		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return x.rebuild(ix, rebuildCursor{seq: seq})
+}
+
+// rebuild indexes every document from bbolt, from cur on, in batches that
+// each record the cursor, and then records cur.seq as LastApplied: the
+// change log after it brings the index up to date. Close interrupts it
+// between batches (errInterrupted).
+func (x *indexer) rebuild(ix *search.Index, cur rebuildCursor) error {
+	db := x.db
+	if err := ix.ApplyRebuild(nil, cur.encode()); err != nil {
+		return err
+	}
+	total := cur.done
+	started := cur.coll == ""
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		seen := started
 		for _, c := range buckets.Collections() {
-			if b := tx.Bucket(buckets.PrimaryBucket(c.Name)); b != nil && searchable(c.Name) {
-				total += b.Stats().KeyN
+			seen = seen || c.Name == cur.coll
+			if b := tx.Bucket(buckets.PrimaryBucket(c.Name)); b != nil && searchable(c.Name) && seen {
+				total += uint64(b.Stats().KeyN)
 			}
 		}
 		return nil
 	})
-	done := 0
 	for _, c := range buckets.Collections() {
 		if !searchable(c.Name) {
 			continue
 		}
-		var after []byte
+		if !started {
+			if c.Name != cur.coll {
+				continue
+			}
+			started = true
+		} else {
+			cur.coll, cur.after = c.Name, nil
+		}
 		for {
+			if x.closing() {
+				return errInterrupted
+			}
 			var changes []search.Change
 			err := db.bolt.View(func(tx *bolt.Tx) error {
 				b := tx.Bucket(buckets.PrimaryBucket(c.Name))
 				if b == nil {
 					return nil
 				}
-				cur := b.Cursor()
-				k, _ := cur.First()
-				if after != nil {
-					k, _ = cur.Seek(after)
-					if k != nil && bytes.Equal(k, after) {
-						k, _ = cur.Next()
+				c := b.Cursor()
+				k, _ := c.First()
+				if cur.after != nil {
+					k, _ = c.Seek(cur.after)
+					if k != nil && bytes.Equal(k, cur.after) {
+						k, _ = c.Next()
 					}
 				}
-				for ; k != nil && len(changes) < 500; k, _ = cur.Next() {
-					ch, err := loadChange(tx, c.Name, string(k))
+				for ; k != nil && len(changes) < 500; k, _ = c.Next() {
+					ch, err := loadChange(tx, cur.coll, string(k))
 					if err != nil {
 						return err
 					}
 					changes = append(changes, ch)
-					after = append(after[:0], k...)
+					cur.after = append(cur.after[:0], k...)
 				}
 				return nil
 			})
@@ -236,16 +337,16 @@ func (x *indexer) rebuild(ix *search.Index) error {
 			if len(changes) == 0 {
 				break
 			}
-			if err := ix.Apply(changes, 0); err != nil {
+			cur.done += uint64(len(changes))
+			if err := ix.ApplyRebuild(changes, cur.encode()); err != nil {
 				return err
 			}
-			done += len(changes)
 			if db.opts.Progress != nil {
-				db.opts.Progress("search rebuild", done, total)
+				db.opts.Progress("search rebuild", int(cur.done), int(max(total, cur.done)))
 			}
 		}
 	}
-	return ix.Apply(nil, seq)
+	return ix.Apply(nil, cur.seq)
 }
 
 // loadChange reads the current state of one document as a search change.

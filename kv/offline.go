@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
@@ -16,12 +18,41 @@ import (
 // that a store whose data file is damaged can still list, verify and be
 // restored from its backups.
 
-// ListBackups lists the backups of the store in dir, newest first.
+// ListBackups lists the backups of the store in dir, newest first, and
+// the damaged data files restores set aside (DamagedPrefix), with Reason
+// ReasonDamaged: they are not backups and cannot be restored, but hold
+// what a salvage may still read.
 func ListBackups(dir string) ([]Manifest, error) {
 	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil {
 		return nil, err
 	}
-	return listBackups(filepath.Join(dir, BackupsDir))
+	ms, err := listBackups(filepath.Join(dir, BackupsDir))
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cairn: list %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		stamp, ok := strings.CutPrefix(e.Name(), DamagedPrefix)
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		t, err := time.Parse(damagedTimeFormat, stamp)
+		if err != nil {
+			if t, err = time.Parse("20060102T150405Z", stamp); err != nil { // before 2026-12
+				continue // not named by a restore
+			}
+		}
+		m := Manifest{Name: e.Name(), Time: t, Reason: ReasonDamaged, Problem: "damaged data file set aside by a restore: not a backup"}
+		if fi, err := e.Info(); err == nil {
+			m.Size = fi.Size()
+		}
+		ms = append(ms, m)
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Time.After(ms[j].Time) })
+	return ms, nil
 }
 
 // VerifyBackupIn verifies backup name of the store in dir (see
@@ -65,7 +96,7 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 		_ = os.Remove(tmp)
 		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
-	kept := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405Z"))
+	kept := damagedName(path, time.Now())
 	if err := lock.replaceData(tmp, replacement{keepAs: kept, dropSearch: true}); err != nil {
 		_ = os.Remove(tmp)
 		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)

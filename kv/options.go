@@ -39,17 +39,26 @@ type Options struct {
 	// first commit, search or check, so a store opened only to list or read
 	// pays nothing for it.
 	EagerSearch bool
-	// BackupOnOpen takes a verified backup when the store opens (startup),
-	// BackupOnClose when it closes (shutdown).
-	BackupOnOpen, BackupOnClose bool
-	// BackupInterval takes a verified backup this often while the store is
-	// open (hourly: time.Hour). 0: no periodic backups.
+	// NoAutoBackup turns automatic backups off. By default a writable
+	// store takes a verified backup when it opens (ReasonStartup), when it
+	// closes (ReasonShutdown) and every BackupInterval while it is open
+	// (ReasonHourly), each skipped when nothing changed since the newest
+	// verified backup (same change-log sequence and newest change) or
+	// nothing was ever written, so an idle store does not pile up
+	// identical copies. A failed automatic backup does not fail Open: it is
+	// reported to OnBackupError and by BackupStatus; Close returns it.
+	// kvtool sets NoAutoBackup and backs up before each risky operation.
+	NoAutoBackup bool
+	// BackupInterval is the period of automatic backups while the store
+	// is open. Default 1h; negative: none (startup and shutdown backups
+	// still run unless NoAutoBackup).
 	BackupInterval time.Duration
 	// BackupPolicy is the rotation applied after each backup (zero fields:
 	// keep the newest 10, one a day for 7 days, one a week for 4 weeks).
 	BackupPolicy BackupPolicy
-	// OnBackupError, if set, is called (from the backup's goroutine) when a
-	// scheduled backup fails; BackupStatus reports it too.
+	// OnBackupError, if set, is called when an automatic backup fails
+	// (from the periodic backup's goroutine, or from Open or Close);
+	// BackupStatus reports it too.
 	OnBackupError func(error)
 	// ChangeLogRetention is how long applied change-log entries are kept
 	// before they are trimmed. Default 24h.
@@ -64,6 +73,7 @@ func DefaultOptions() *Options {
 		CacheBytes:         64 << 20,
 		Now:                time.Now,
 		ChangeLogRetention: 24 * time.Hour,
+		BackupInterval:     time.Hour,
 	}
 }
 
@@ -93,6 +103,9 @@ func (o *Options) withDefaults() (*Options, error) {
 	}
 	if out.ChangeLogRetention < 0 {
 		return nil, fmt.Errorf("cairn: Options.ChangeLogRetention is negative (%v)", out.ChangeLogRetention)
+	}
+	if out.BackupInterval == 0 {
+		out.BackupInterval = d.BackupInterval
 	}
 	if out.ChangeLogRetention == 0 {
 		out.ChangeLogRetention = d.ChangeLogRetention

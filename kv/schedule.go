@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	bolt "go.etcd.io/bbolt"
 )
 
 // BackupStatus reports the scheduled and explicit backups of this DB.
@@ -35,21 +38,68 @@ func (db *DB) noteBackup(m Manifest, err error) {
 	db.backups.Unlock()
 }
 
+// autoBackup takes an automatic backup unless nothing changed since the
+// newest verified one, and reports a failure to OnBackupError.
+func (db *DB) autoBackup(reason string) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	if db.unchangedSinceBackup() {
+		return nil
+	}
+	m, err := db.backupLocked(context.Background(), reason)
+	db.noteBackup(m, err)
+	if err != nil && db.opts.OnBackupError != nil {
+		db.opts.OnBackupError(err)
+	}
+	return err
+}
+
+// unchangedSinceBackup reports whether the newest verified backup holds
+// the store's current change-log sequence and newest change, or nothing
+// was ever written: a backup now would copy what is already kept.
+func (db *DB) unchangedSinceBackup() bool {
+	var seq uint64
+	var last time.Time
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		seq, last = logState(tx)
+		return nil
+	})
+	if seq == 0 {
+		return true
+	}
+	ms, err := listBackups(db.backupsDir())
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if m.Verified && m.Problem == "" {
+			return m.Seq == seq && m.LastChange.Equal(last) && m.FormatVersion == buckets.FormatVersion
+		}
+	}
+	return false
+}
+
+// newTicker makes the periodic backups' clock; tests replace it.
+var newTicker = func(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
 func (db *DB) startBackupSchedule() {
 	db.backups.stop = make(chan struct{})
 	db.backups.done = make(chan struct{})
+	tick, stop := newTicker(db.opts.BackupInterval)
 	go func() {
 		defer close(db.backups.done)
-		t := time.NewTicker(db.opts.BackupInterval)
-		defer t.Stop()
+		defer stop()
 		for {
 			select {
 			case <-db.backups.stop:
 				return
-			case <-t.C:
-				if _, err := db.Backup(context.Background(), ReasonHourly); err != nil && err != ErrClosed && db.opts.OnBackupError != nil {
-					db.opts.OnBackupError(err)
-				}
+			case <-tick:
+				_ = db.autoBackup(ReasonHourly) // reported to OnBackupError and BackupStatus
 			}
 		}
 	}()

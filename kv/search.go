@@ -185,7 +185,7 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 	x.mu.ready = false // hold searches until the rebuild is done
 	x.mu.Unlock()
 	x.work.Lock()
-	err = x.rebuild(ix)
+	err = x.rebuildFresh(ix)
 	x.work.Unlock()
 	x.mu.Lock()
 	x.mu.ready = true

@@ -87,6 +87,42 @@ func validID(id string) string {
 // then re-feeds from there). A change with an invalid collection or id
 // fails the whole call with ErrInvalidChange before anything is applied.
 func (ix *Index) Apply(changes []Change, lastSeq uint64) (err error) {
+	return ix.apply(changes, lastSeq, nil)
+}
+
+// ApplyRebuild indexes changes as one step of a rebuild that may be
+// interrupted (by Close, or a crash) and resumed later, maybe by another
+// process: it records LastApplied 0 and cursor, the caller's opaque
+// position in the rebuild, in the same Bleve batch as the documents.
+// RebuildCursor returns the cursor until an Apply records a sequence (the
+// rebuild's end) or Reset clears it.
+func (ix *Index) ApplyRebuild(changes []Change, cursor []byte) error {
+	if len(cursor) == 0 {
+		return fmt.Errorf("%w: empty rebuild cursor", ErrInvalidChange)
+	}
+	return ix.apply(changes, 0, cursor)
+}
+
+// RebuildCursor returns the cursor of the unfinished rebuild the index
+// holds (see ApplyRebuild), or nil.
+func (ix *Index) RebuildCursor() (cursor []byte, err error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.mu.bi == nil {
+		return nil, ErrClosed
+	}
+	defer guard("rebuild cursor", &err)
+	v, err := ix.mu.bi.GetInternal(keyRebuild)
+	if err != nil {
+		return nil, fmt.Errorf("search: read the rebuild cursor: %w", err)
+	}
+	if ix.last.Load() != 0 {
+		return nil, nil // a cursor left beside a recorded sequence is stale
+	}
+	return append([]byte(nil), v...), nil
+}
+
+func (ix *Index) apply(changes []Change, lastSeq uint64, cursor []byte) (err error) {
 	for i, c := range changes {
 		if why := validCollection(c.Collection); why != "" {
 			return fmt.Errorf("%w: change %d: %s", ErrInvalidChange, i, why)
@@ -129,6 +165,11 @@ func (ix *Index) Apply(changes []Change, lastSeq uint64) (err error) {
 		}
 	}
 	b.SetInternal(keyLastApplied, encodeSeq(lastSeq))
+	if cursor != nil {
+		b.SetInternal(keyRebuild, cursor)
+	} else {
+		b.DeleteInternal(keyRebuild)
+	}
 	if err := bi.Batch(b); err != nil {
 		return fmt.Errorf("search: apply batch: %w", err)
 	}

@@ -35,6 +35,7 @@ var dateFields = []string{"startTime", "endTime", "timestamp", "lastUpdated", "c
 var (
 	keyLastApplied    = []byte("cairn.lastApplied")    // 8 bytes big-endian
 	keyMappingVersion = []byte("cairn.mappingVersion") // decimal text
+	keyRebuild        = []byte("cairn.rebuild")        // the caller's cursor of an unfinished rebuild
 )
 
 const (

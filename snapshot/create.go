@@ -27,6 +27,9 @@ type CreateOptions struct {
 	// Seq is the change-log sequence the transaction contains (the caller
 	// reads it in the same transaction).
 	Seq uint64
+	// LastChange is the time of the newest change-log entry the
+	// transaction contains, zero if none (the caller reads it with Seq).
+	LastChange time.Time
 	// Blobs are the attachment hashes the snapshot references; stored
 	// sorted and without duplicates.
 	Blobs []string
@@ -161,6 +164,7 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 		SHA256:        sum,
 		Counts:        counts,
 		Seq:           opts.Seq,
+		LastChange:    opts.LastChange,
 		FormatVersion: opts.FormatVersion,
 		Reason:        opts.Reason,
 		Blobs:         sortedUnique(opts.Blobs),

@@ -42,17 +42,22 @@ func validReason(r string) bool {
 // <name>.db once the data file has been verified; its presence is what makes
 // the backup exist.
 type Manifest struct {
-	Name          string         `json:"name"`           // the backup name, see Name
-	Time          time.Time      `json:"time"`           // when it was taken (UTC), the time Name encodes
-	Size          int64          `json:"size"`           // bytes of <name>.db
-	SHA256        string         `json:"sha256"`         // hex SHA-256 of <name>.db
-	Counts        map[string]int `json:"counts"`         // documents per collection, as read in the snapshot's transaction
-	Seq           uint64         `json:"seq"`            // the change-log sequence the snapshot contains
-	FormatVersion int            `json:"format_version"` // the Cairn on-disk format version of the data
-	Reason        string         `json:"reason"`         // why it was taken, one of the Reason constants
-	Blobs         []string       `json:"blobs"`          // attachment hashes it references, sorted
-	Verified      bool           `json:"verified"`       // passed verification (see List for what a listing checks)
-	VerifiedAt    time.Time      `json:"verified_at"`    // when it last passed
+	Name   string         `json:"name"`   // the backup name, see Name
+	Time   time.Time      `json:"time"`   // when it was taken (UTC), the time Name encodes
+	Size   int64          `json:"size"`   // bytes of <name>.db
+	SHA256 string         `json:"sha256"` // hex SHA-256 of <name>.db
+	Counts map[string]int `json:"counts"` // documents per collection, as read in the snapshot's transaction
+	Seq    uint64         `json:"seq"`    // the change-log sequence the snapshot contains
+	// LastChange is the time of the newest change-log entry the snapshot
+	// contains (zero when its log was empty): with Seq, it tells whether a
+	// store has changed since this backup, even after a restore to an
+	// older state was followed by as many new changes.
+	LastChange    time.Time `json:"last_change,omitzero"`
+	FormatVersion int       `json:"format_version"` // the Cairn on-disk format version of the data
+	Reason        string    `json:"reason"`         // why it was taken, one of the Reason constants
+	Blobs         []string  `json:"blobs"`          // attachment hashes it references, sorted
+	Verified      bool      `json:"verified"`       // passed verification (see List for what a listing checks)
+	VerifiedAt    time.Time `json:"verified_at"`    // when it last passed
 	// Checksum is the SHA-256 of the manifest itself (its JSON with
 	// Checksum and Problem empty), so that no field, the blob list included,
 	// can change unnoticed.

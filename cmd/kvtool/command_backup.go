@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -68,40 +69,84 @@ func total(counts map[string]int) int {
 }
 
 func newBackupList(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
+	var verify bool
+	cmd := &cobra.Command{
+		Use:   "list [--verify]",
 		Short: "List backups, newest first",
-		Long:  `list prints every backup, newest first: name, time, age, size, document counts, reason, and whether it is verified (a damaged backup shows why not).`,
-		Args:  argsRange(0, 0),
+		Long: `list prints every backup, newest first: name, time, age, size, document
+counts, reason, and its verification. A backup is verified when it is taken;
+list then rechecks only its manifest and size, and says when the recorded
+verification was done. --verify re-reads every byte of every backup (SHA-256,
+structure, every checksum, counts) and reports what it finds now.
+
+Damaged data files that a restore set aside (data.db.damaged-<time>) are
+listed too, with reason "damaged": they are not backups.`,
+		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			// Without opening data.db: a damaged store still lists its backups.
 			ms, err := kv.ListBackups(g.db)
 			if err != nil {
 				return err
 			}
+			if verify {
+				for i, m := range ms {
+					if m.Reason == kv.ReasonDamaged {
+						continue
+					}
+					vm, problems, err := kv.VerifyBackupIn(cmd.Context(), g.db, m.Name)
+					if err != nil {
+						return err
+					}
+					ms[i].Verified, ms[i].VerifiedAt, ms[i].Problem = vm.Verified, vm.VerifiedAt, ""
+					if len(problems) > 0 {
+						ms[i].Problem = fmt.Sprintf("%d problem(s), first: %s", len(problems), problems[0])
+					}
+				}
+			}
+			var failed error
+			for _, m := range ms {
+				if verify && m.Reason != kv.ReasonDamaged && !m.Verified {
+					failed = integrityError{fmt.Sprintf("backup %s failed verification: do not restore it", m.Name)}
+					break
+				}
+			}
 			if g.json {
 				if ms == nil {
 					ms = []kv.Manifest{}
 				}
-				return printJSON(cmd.OutOrStdout(), ms)
+				if err := printJSON(cmd.OutOrStdout(), ms); err != nil {
+					return err
+				}
+				return failed
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "NAME\tTIME\tAGE\tSIZE\tDOCS\tREASON\tVERIFIED")
 			now := time.Now()
 			for _, m := range ms {
-				v := "yes"
-				if !m.Verified {
+				v := "yes, " + ago(now, m.VerifiedAt)
+				switch {
+				case m.Reason == kv.ReasonDamaged:
+					v = "not a backup (damaged data set aside by a restore)"
+				case !m.Verified:
 					v = "NO: " + m.Problem
+				case verify:
+					v = "yes, rechecked now"
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.Name, m.Time.Local().Format("2006-01-02 15:04:05"), ago(now, m.Time), humanBytes(m.Size), total(m.Counts), m.Reason, v)
 			}
 			if err := w.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d backup(s)\n", len(ms))
-			return nil
+			note := " (verifications as recorded when taken; --verify rechecks every byte)"
+			if verify {
+				note = " (every byte rechecked)"
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d backup(s)%s\n", len(ms), note)
+			return failed
 		},
 	}
+	cmd.Flags().BoolVar(&verify, "verify", false, "re-read and verify every backup now")
+	return cmd
 }
 
 type verifyResult struct {
@@ -153,8 +198,15 @@ func newBackupRestore(g *globals) *cobra.Command {
 		Short: "Verify a backup, back up the current state, then restore",
 		Long: `restore verifies backup NAME (exit 3 if it fails), takes a verified
 backup of the current state, then replaces the store's data with NAME
-atomically and rebuilds the search index. Without --yes it asks for
-confirmation on a terminal and refuses otherwise.`,
+atomically. The search index is rebuilt from the restored data afterwards:
+the next commands go on with it, and a search waits for it.
+
+If the current data is damaged (it does not open, or values fail their
+checksums, so no verified backup can be taken of it), the damaged data.db
+is set aside as data.db.damaged-<time> in the store directory instead
+(never counted as a backup; backup list shows it) and NAME is restored.
+
+Without --yes it asks for confirmation on a terminal and refuses otherwise.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			name := args[0]
@@ -174,8 +226,11 @@ confirmation on a terminal and refuses otherwise.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			m, pre, rerr := db.Restore(cmd.Context(), name)
-			return restored(g, cmd, m, rerr, "the previous state is backup "+pre)
+			m, previous, rerr := db.Restore(cmd.Context(), name)
+			if strings.Contains(filepath.Base(previous), ".damaged-") {
+				return restored(g, cmd, m, rerr, "the current data was damaged and is kept as "+previous)
+			}
+			return restored(g, cmd, m, rerr, "the previous state is backup "+previous)
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")

@@ -151,7 +151,8 @@ func (g *globals) openExisting() (*kv.DB, error) {
 // open (index backfills, search rebuilds) when stderr is a terminal.
 func (g *globals) options(o *kv.Options) *kv.Options {
 	o.Timeout = g.timeout
-	o.EagerSearch = true // KVTOOL.md: every command brings derived data up to date
+	o.EagerSearch = true  // KVTOOL.md: every command brings derived data up to date
+	o.NoAutoBackup = true // risky commands back up first; a backup on every open and close would copy the store per command
 	o.Progress = g.progress()
 	return o
 }

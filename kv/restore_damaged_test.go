@@ -1,0 +1,206 @@
+package kv_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cairnkv/cairn/kv"
+)
+
+// damagedStore returns a store whose newest note's value has a flipped
+// byte (it opens, the note fails its checksum) and the name of a verified
+// backup taken before that note was written.
+func damagedStore(t *testing.T) (dir, backup string) {
+	t.Helper()
+	dir = t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": "kept"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 300)
+	_, _ = rand.Read(raw)
+	marker := base64.RawURLEncoding.EncodeToString(raw) // incompressible: stored verbatim
+	if _, err := db.Put("notes", kv.Document{"id": "victim", "content": marker}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for off := 0; ; {
+		i := bytes.Index(data[off:], []byte(marker))
+		if i < 0 {
+			break
+		}
+		data[off+i+len(marker)/2] ^= 0x01
+		n++
+		off += i + len(marker)
+	}
+	if n == 0 {
+		t.Fatal("marker not found in data.db")
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, m.Name
+}
+
+// Restore of a store whose data is damaged (issue 14, item 1): the
+// pre-restore backup cannot be verified, so the damaged data.db is kept
+// aside as data.db.damaged-<time> and the backup is restored.
+func TestRestore_damagedValue(t *testing.T) {
+	dir, name := damagedStore(t)
+	db := openAt(t, dir)
+	if _, _, err := db.Get("notes", "victim"); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("get of the damaged note: %v", err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, kv.DataFile))
+	_, previous, err := db.Restore(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(filepath.Base(previous), kv.DamagedPrefix) {
+		t.Fatalf("previous state: %q", previous)
+	}
+	if kept, err := os.ReadFile(previous); err != nil || !bytes.Equal(kept, before) {
+		t.Fatalf("the damaged file is not kept as it was: %v", err)
+	}
+	if _, _, err := db.Get("notes", "victim"); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("after the restore: %v", err)
+	}
+	ms, err := kv.ListBackups(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := 0
+	for _, m := range ms {
+		if m.Reason == kv.ReasonDamaged {
+			damaged++
+			if m.Name != filepath.Base(previous) || m.Verified {
+				t.Fatalf("listed as %+v", m)
+			}
+		}
+	}
+	if damaged != 1 {
+		t.Fatalf("%d damaged files listed: %+v", damaged, ms)
+	}
+}
+
+const restoreDamagedChildEnv = "CAIRN_RESTORE_DAMAGED_CHILD"
+
+func init() {
+	if spec := os.Getenv(restoreDamagedChildEnv); spec != "" {
+		dir, name, _ := strings.Cut(spec, "|")
+		db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+		if err == nil {
+			fmt.Println("opened")
+			_, _, err = db.Restore(context.Background(), name)
+		}
+		if err != nil {
+			fmt.Println("restore:", err)
+			os.Exit(1)
+		}
+		fmt.Println("restored")
+		os.Exit(0)
+	}
+}
+
+// A restore of a damaged store SIGKILLed at random moments leaves either
+// the damaged state in place or the restored state with the damaged file
+// kept aside, never neither; a second restore then completes.
+func TestRestore_damagedKilled(t *testing.T) {
+	template, name := damagedStore(t)
+	orig, err := os.ReadFile(filepath.Join(template, kv.DataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("CAIRN_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (CAIRN_SEED replays it)", seed)
+	rng := mrand.New(mrand.NewPCG(seed, 14))
+	exe, _ := os.Executable()
+	kills := 10
+	if testing.Short() {
+		kills = 4
+	}
+	old, restored := 0, 0
+	for round := range kills {
+		dir := t.TempDir()
+		if err := os.CopyFS(dir, os.DirFS(template)); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), restoreDamagedChildEnv+"="+dir+"|"+name)
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(out)
+		if line, err := br.ReadString('\n'); line != "opened\n" {
+			t.Fatalf("round %d: child: %q %v", round, line, err)
+		}
+		go func() { _, _ = br.WriteTo(devNull{}) }()
+		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		kept, _ := filepath.Glob(filepath.Join(dir, kv.DamagedPrefix+"*"))
+		db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+		if err != nil {
+			t.Fatalf("round %d: reopen: %v", round, err)
+		}
+		_, _, gerr := db.Get("notes", "victim")
+		switch {
+		case errors.Is(gerr, kv.ErrCorrupt):
+			old++ // killed before the rename: still the damaged state
+		case errors.Is(gerr, kv.ErrNotFound):
+			restored++
+			if len(kept) != 1 {
+				t.Fatalf("round %d: restored, but the damaged file is not kept: %v", round, kept)
+			}
+			if b, err := os.ReadFile(kept[0]); err != nil || !bytes.Equal(b, orig) {
+				t.Fatalf("round %d: the kept file is not the damaged data.db (%v)", round, err)
+			}
+			checkClean(t, db)
+		default:
+			t.Fatalf("round %d: the victim note reads %v", round, gerr)
+		}
+		if _, _, err := db.Restore(t.Context(), name); err != nil {
+			t.Fatalf("round %d: the second restore: %v", round, err)
+		}
+		checkClean(t, db)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d kills left the damaged state, %d the restored one", old, restored)
+}
