@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"internal/fsutil":    {},
 	"internal/blobstore": {"buckets", "internal/fsutil"},
 	"internal/gen":       {},
+	"internal/jsonx":     {},
 	"internal/lint":      {},
 }
 
