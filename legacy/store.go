@@ -6,7 +6,6 @@ package legacy
 // the only part of the package that knows kv.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -20,7 +19,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/cairnkv/cairn/kv"
 )
@@ -97,8 +95,13 @@ type ImportResult struct {
 	// old app held their bytes: their documents say contentMissing, with
 	// the recorded hash as legacyHash, and check does not report them.
 	WithoutContent []string `json:"attachments_without_content,omitempty"`
-	Backup         string   `json:"backup,omitempty"` // the verified backup taken first
-	DryRun         bool     `json:"dry_run"`
+	// UnreadableTimes lists the documents whose updatedAt or lastUpdated,
+	// in the store or in the input, is not a time kv.ParseInstant reads,
+	// so that newer-wins could not compare them: the input's version was
+	// written (the stored one is in the backup taken first).
+	UnreadableTimes []string `json:"unreadable_times,omitempty"`
+	Backup          string   `json:"backup,omitempty"` // the verified backup taken first
+	DryRun          bool     `json:"dry_run"`
 }
 
 func newImportResult() *ImportResult {
@@ -242,7 +245,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	res.DryRun = o.DryRun
 	var without []string
 	found := map[string]int{}
-	_, sum, err := readExportFile(ctx, path, "validate", o.Progress, func(coll string, i int, d map[string]any) error {
+	_, sum, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "validate", o.Progress, func(coll string, i int, d map[string]any) error {
 		if err := db.Validate(coll, d); err != nil {
 			return fmt.Errorf("%s[%d]: %w", coll, i, err)
 		}
@@ -259,7 +262,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		o.Validated(found)
 	}
 	write := func(b *batcher) error {
-		x, again, err := readExportFile(ctx, path, "import", o.Progress, func(coll string, _ int, d map[string]any) error {
+		x, again, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "import", o.Progress, func(coll string, _ int, d map[string]any) error {
 			return b.add(docWrite{coll, d["id"].(string), d, true})
 		})
 		if err != nil {
@@ -310,9 +313,10 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	return res, nil
 }
 
-// readExportFile runs EachExport over the file at path, reporting
-// progress in bytes, and returns the CRC-32C of every byte it read.
-func readExportFile(ctx context.Context, path, stage string, progress func(string, int, int), fn func(string, int, map[string]any) error) (*Export, uint32, error) {
+// readExportFile runs EachExport over the file at path, with maxBytes
+// the limit of one document, reporting progress in bytes, and returns the
+// CRC-32C of every byte it read.
+func readExportFile(ctx context.Context, path string, maxBytes int64, stage string, progress func(string, int, int), fn func(string, int, map[string]any) error) (*Export, uint32, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -326,7 +330,7 @@ func readExportFile(ctx context.Context, path, stage string, progress func(strin
 		return nil, 0, fmt.Errorf("%s is a directory", path)
 	}
 	cr := &crcReader{ctx: ctx, r: f, size: int(fi.Size()), stage: stage, progress: progress}
-	x, err := EachExport(bufio.NewReaderSize(cr, 1<<20), fn)
+	x, err := EachExport(cr, maxBytes, fn)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, 0, cerr
@@ -393,9 +397,20 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 			res.Unchanged[coll]++
 			return nil
 		}
-		if newer && docTime(cur) > docTime(norm) {
-			res.Kept[coll]++
-			return nil
+		if newer {
+			ct, cbad := docTime(cur)
+			nt, nbad := docTime(norm)
+			switch {
+			case cbad != "" || nbad != "":
+				where, bad := "stored", cbad
+				if nbad != "" {
+					where, bad = "imported", nbad
+				}
+				res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the imported one was written", coll, id, where, bad))
+			case ct > nt:
+				res.Kept[coll]++
+				return nil
+			}
 		}
 	case !isNotFound(err):
 		return err
@@ -416,22 +431,29 @@ func isNotFound(err error) bool { return err != nil && errorsIs(err, kv.ErrNotFo
 
 func sameDoc(a, b any) bool { return kv.SameValue(a, b) }
 
-// docTime is a document's own modification time in epoch ms (version
-// counts as a tiebreak-free ordering only against the same document, so
-// it is used as is), or 0.
-func docTime(v any) int64 {
+// docTime is a document's own modification time in epoch ms: its
+// updatedAt, else its lastUpdated, as kv.ParseInstant reads it; 0 when it
+// has neither. bad says why a present one is not a time.
+func docTime(v any) (ms int64, bad string) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return 0
+		return 0, ""
 	}
 	for _, f := range []string{"updatedAt", "lastUpdated"} {
-		if s, ok := m[f].(string); ok {
-			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				return t.UnixMilli()
-			}
+		t, present := m[f]
+		if !present || t == nil {
+			continue
 		}
+		if ms, ok := kv.ParseInstant(t); ok {
+			return ms, ""
+		}
+		text, _ := json.Marshal(t)
+		if len(text) > 60 {
+			text = append(text[:57:57], "..."...)
+		}
+		return 0, fmt.Sprintf("%s %s is not a time", f, text)
 	}
-	return 0
+	return 0, ""
 }
 
 // MigrateResult reports a migration: what was imported, and the scan's

@@ -19,9 +19,13 @@ const bufSize = 64 << 10
 
 // Options tune a Decoder. The zero value decodes without size limits.
 type Options struct {
-	// MaxBytes, if positive, is the most bytes of text one Value may
-	// span; a longer value is refused with ErrTooLarge once MaxBytes
-	// are passed (and at most 64 KiB more read), before it is decoded.
+	// MaxBytes, if positive, bounds one Value (and one member name of a
+	// container walked with Key) by its size as compact JSON: the bytes
+	// of its text without insignificant whitespace, strings counted as
+	// their decoded UTF-8 plus the quotes. That is never more than what
+	// encoding/json's compact form measures, and bounds what the value
+	// takes in memory. A larger value is refused with ErrTooLarge as
+	// soon as the limit is passed, before more of it is decoded.
 	MaxBytes int64
 	// MaxValues, if positive, is the most values (the value itself, and
 	// every element and member value inside it) one Value may hold.
@@ -79,7 +83,8 @@ type Decoder struct {
 
 	// Per-Value accounting.
 	valStart int64
-	limitOn  bool
+	size     int64 // compact size decoded so far
+	limit    int64 // 0: none
 	inValue  bool
 	values   int
 
@@ -161,21 +166,36 @@ func (d *Decoder) Value() (any, error) {
 	d.path = d.path[:0]
 	d.inValue = true
 	v, err := d.value(len(d.frames))
-	if err == nil {
-		err = d.checkLimit()
-	}
-	d.inValue, d.limitOn = false, false
+	d.inValue, d.limit = false, 0
 	if err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// startLimit starts counting the bytes of a value or member name against
+// startLimit starts counting the size of a value or member name against
 // Options.MaxBytes, from the next byte.
 func (d *Decoder) startLimit() {
 	d.valStart = d.Offset()
-	d.limitOn = d.opts.MaxBytes > 0
+	d.size, d.limit = 0, max(d.opts.MaxBytes, 0)
+}
+
+// grow counts n more bytes of the current value's compact size.
+func (d *Decoder) grow(n int) error {
+	d.size += int64(n)
+	if d.limit > 0 && d.size > d.limit {
+		return d.tooLarge()
+	}
+	return nil
+}
+
+// over reports whether pending more bytes would pass the limit.
+func (d *Decoder) over(pending int) bool {
+	return d.limit > 0 && d.size+int64(pending) > d.limit
+}
+
+func (d *Decoder) tooLarge() error {
+	return d.errorf(d.Offset(), ErrTooLarge, "the value is larger than %d bytes as compact JSON (the limit); refused after decoding that much of it", d.limit)
 }
 
 // ValueStart returns the offset, line and column where the last Value
@@ -267,7 +287,7 @@ func (d *Decoder) Key() (string, error) {
 	f := &d.frames[len(d.frames)-1]
 	d.startLimit()
 	k, start, err := d.memberName()
-	d.limitOn = false
+	d.limit = 0
 	if err != nil {
 		return "", err
 	}
@@ -358,6 +378,9 @@ func (d *Decoder) value(depth int) (any, error) {
 
 func (d *Decoder) object(depth int) (any, error) {
 	d.pos++ // '{'
+	if err := d.grow(2); err != nil {
+		return nil, err
+	}
 	m := map[string]any{}
 	c, err := d.Peek()
 	if err != nil {
@@ -397,6 +420,9 @@ func (d *Decoder) object(depth int) (any, error) {
 			d.pos--
 			return nil, d.errorf(d.Offset(), ErrSyntax, "expected ',' or '}' after an object member, found %s", describe(c))
 		}
+		if err := d.grow(1); err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -422,7 +448,7 @@ func (d *Decoder) memberName() (string, int64, error) {
 		return "", 0, d.errorf(d.Offset(), ErrSyntax, "expected ':' after the member name, found %s", describe(c))
 	}
 	d.pos++
-	return k, start, nil
+	return k, start, d.grow(1)
 }
 
 // duplicate is the error for member name k given twice in the object at
@@ -433,6 +459,9 @@ func (d *Decoder) duplicate(start int64, objPath, k string) error {
 
 func (d *Decoder) array(depth int) (any, error) {
 	d.pos++ // '['
+	if err := d.grow(2); err != nil {
+		return nil, err
+	}
 	out := []any{}
 	c, err := d.Peek()
 	if err != nil {
@@ -464,6 +493,9 @@ func (d *Decoder) array(depth int) (any, error) {
 			d.pos--
 			return nil, d.errorf(d.Offset(), ErrSyntax, "expected ',' or ']' after an array element, found %s", describe(c))
 		}
+		if err := d.grow(1); err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -480,7 +512,7 @@ func (d *Decoder) literal(word string) error {
 		return d.errorf(start, ErrSyntax, "invalid literal (expected %s)", word)
 	}
 	d.pos += len(word)
-	return nil
+	return d.grow(len(word))
 }
 
 // number reads the longest run of number characters and checks it against
@@ -493,6 +525,10 @@ func (d *Decoder) number() (any, error) {
 	for {
 		if d.pos == d.end {
 			lit = append(lit, d.buf[from:d.pos]...)
+			if d.over(len(lit)) {
+				d.scratch = lit
+				return nil, d.tooLarge()
+			}
 			if err := d.fill(); err != nil {
 				if err != io.EOF {
 					return nil, d.readError(err)
@@ -510,6 +546,9 @@ func (d *Decoder) number() (any, error) {
 		break
 	}
 	d.scratch = lit
+	if err := d.grow(len(lit)); err != nil {
+		return nil, err
+	}
 	if bad := badNumber(lit); bad >= 0 {
 		if bad == len(lit) && d.eof && d.pos == d.end {
 			return nil, d.errorf(start+int64(bad), ErrSyntax, "unexpected end of input (truncated?) in the number %q", clip(lit))
@@ -583,6 +622,9 @@ func (d *Decoder) str(name bool) (string, error) {
 	for i := d.pos; i < d.end; i++ {
 		c := d.buf[i]
 		if c == '"' {
+			if err := d.grow(i - d.pos + 2); err != nil {
+				return "", err
+			}
 			s := string(d.buf[d.pos:i])
 			d.pos = i + 1
 			return s, nil
@@ -609,6 +651,10 @@ func (d *Decoder) strSlow(start int64, name bool) (string, error) {
 		}
 	}
 	for {
+		if d.over(len(out) + 2) {
+			d.scratch, d.raw = out[:0], raw[:0]
+			return "", d.tooLarge()
+		}
 		if d.pos == d.end {
 			flushRaw()
 			if err := d.fill(); err != nil {
@@ -625,6 +671,9 @@ func (d *Decoder) strSlow(start int64, name bool) (string, error) {
 		case c == '"':
 			d.pos++
 			flushRaw()
+			if err := d.grow(len(out) + 2); err != nil {
+				return "", err
+			}
 			s := string(out)
 			d.scratch, d.raw = out[:0], raw[:0]
 			if badUTF8 || lone {
@@ -778,11 +827,8 @@ func (d *Decoder) need(n int) {
 }
 
 // fill reads more input into the buffer, keeping the unread bytes. It
-// returns io.EOF at the end, and refuses a Value past Options.MaxBytes.
+// returns io.EOF at the end.
 func (d *Decoder) fill() error {
-	if err := d.checkLimit(); err != nil {
-		return err
-	}
 	if d.rerr != nil {
 		return d.rerr
 	}
@@ -834,17 +880,6 @@ func (d *Decoder) discard() {
 	d.base += int64(d.pos)
 	d.end -= d.pos
 	d.pos = 0
-}
-
-// checkLimit refuses the current Value once it is past Options.MaxBytes.
-func (d *Decoder) checkLimit() error {
-	if !d.limitOn {
-		return nil
-	}
-	if d.Offset()-d.valStart > d.opts.MaxBytes {
-		return d.errorf(d.valStart+d.opts.MaxBytes, ErrTooLarge, "the value is larger than %d bytes (the limit); refused after reading that much of it", d.opts.MaxBytes)
-	}
-	return nil
 }
 
 // position returns the line and column of off: from a mark when off is

@@ -31,11 +31,15 @@
 // A Decoder reads an io.Reader through a fixed 64 KiB buffer, and walks
 // the containers of a large input one element at a time (OpenObject,
 // OpenArray, Next, Key), decoding each element with Value. Options.MaxBytes
-// bounds the text of one Value and Options.MaxValues the values it holds:
-// a value over either limit is refused as soon as the limit is passed,
-// before it is materialised, so a 1 GiB string costs at most MaxBytes of
-// memory, not a gigabyte. What one Value returns takes at most about
-// MaxBytes (string bytes) plus a few hundred bytes per value.
+// bounds one Value by its size as compact JSON (whitespace aside, escapes
+// decoded: never more than encoding/json's compact form) and
+// Options.MaxValues the values it holds: a value over either limit is
+// refused as soon as the limit is passed, before more of it is decoded,
+// so a 1 GiB string costs MaxBytes of memory, not a gigabyte. A Value in
+// the making holds at most MaxBytes of string bytes (twice, while its
+// longest string is copied out of the decoder's scratch buffer) plus the
+// Go overhead of its values: some 50 to 150 bytes each, MaxValues at
+// most.
 //
 // # Keeping what cannot be kept as a string
 //

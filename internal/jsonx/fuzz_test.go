@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
-		"testing"
+	"testing"
 	"unicode/utf8"
 )
 
