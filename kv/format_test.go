@@ -30,7 +30,10 @@ func getFormat(t *testing.T, dir string) byte {
 	}
 	defer b.Close()
 	var v []byte
-	_ = b.View(func(tx *bolt.Tx) error { v = append(v, tx.Bucket(buckets.SysBucket).Get([]byte("format"))...); return nil })
+	_ = b.View(func(tx *bolt.Tx) error {
+		v = append(v, tx.Bucket(buckets.SysBucket).Get([]byte("format"))...)
+		return nil
+	})
 	if len(v) != 1 {
 		t.Fatalf("format version %x", v)
 	}

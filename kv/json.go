@@ -119,6 +119,25 @@ func ParseJSON(data []byte) (any, error) {
 	return v, nil
 }
 
+// ReadJSON decodes one JSON value from r as ParseJSON does, reading r to
+// its end: only whitespace may follow the value. maxBytes, if positive,
+// bounds the value as compact JSON: a larger one is refused with
+// ErrTooLarge while it is read, before it is decoded whole.
+func ReadJSON(r io.Reader, maxBytes int64) (any, error) {
+	d := jsonx.NewDecoder(r, jsonOptions(maxBytes))
+	if _, err := d.Peek(); err == io.EOF {
+		return nil, &PositionError{Line: 1, Column: 1, Path: "$", Msg: "empty input"}
+	}
+	v, err := d.Value()
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, positionError(err)
+	}
+	return v, nil
+}
+
 // ParseDocuments decodes input holding one JSON object or an array of
 // objects, as kvtool put takes, with the errors of DocumentReader.
 func ParseDocuments(data []byte) (docs []any, single bool, err error) {

@@ -140,3 +140,28 @@ func TestDocumentReader_errors(t *testing.T) {
 		t.Fatalf("single: %v %v %v", docs, single, err)
 	}
 }
+
+// TestTyped_keepsNumbers: a typed read and write keeps a number its Go
+// field cannot hold (a float64 duration of 1.00000000000000001) unless the
+// caller changes that field.
+func TestTyped_keepsNumbers(t *testing.T) {
+	db := openTest(t)
+	if _, err := db.Put("sessions", json.RawMessage(`{"id":"s","name":"a","audioSegments":[{"id":"a1","duration":1.00000000000000001},{"id":"a2","duration":2.00000000000000002}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.ModifyAs(db, "sessions", "s", func(s *kv.Session) error {
+		s.Name = "renamed"
+		s.AudioSegments[1].Duration = 3
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := db.Get("sessions", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(doc["audioSegments"])
+	if doc["name"] != "renamed" || string(b) != `[{"duration":1.00000000000000001,"id":"a1"},{"duration":3,"id":"a2"}]` {
+		t.Fatalf("after a typed update: name %v, audioSegments %s", doc["name"], b)
+	}
+}

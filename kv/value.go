@@ -15,6 +15,11 @@ func CheckID(id string) error { return buckets.CheckID(id) }
 // (see Document).
 func Normalize(v any) (any, error) { return buckets.Normalize(v) }
 
+// JSONSize is the length of v, a value of the document model, as compact
+// JSON: the logical size that Options.MaxDocumentBytes bounds and stats
+// report.
+func JSONSize(v any) int { return buckets.JSONSize(v) }
+
 // SameValue reports whether two document-model values are the same JSON
 // value (object key order does not matter).
 func SameValue(a, b any) bool {

@@ -161,3 +161,33 @@ func TestImportFile_newerWins(t *testing.T) {
 		})
 	}
 }
+
+// TestImportFile_validatedNo: an error from Validated (a user's "no")
+// ends the import before anything is written, not even the backup.
+func TestImportFile_validatedNo(t *testing.T) {
+	db := openStore(t)
+	before, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	no := errors.New("no")
+	file := writeExport(t, `,"notes":[{"id":"n1"},{"id":"n2"}]`)
+	var got map[string]int
+	_, err = legacy.ImportFile(t.Context(), db, file, &legacy.ImportOptions{Validated: func(counts map[string]int) error {
+		got = counts
+		return no
+	}})
+	if !errors.Is(err, no) || got["notes"] != 2 {
+		t.Fatalf("import: %v, counts %v", err, got)
+	}
+	after, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("a refused import changed data.db")
+	}
+	if bs, _ := db.Backups(); len(bs) != 0 {
+		t.Fatal("a refused import took a backup")
+	}
+}

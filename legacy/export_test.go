@@ -248,3 +248,28 @@ func TestReadExport_valueLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcher_bytes: a batch is flushed once its documents reach
+// batchBytes, not only after migrateBatch of them, so that an import of
+// large documents holds few at a time.
+func TestBatcher_bytes(t *testing.T) {
+	var batches []int
+	b := &batcher{ctx: t.Context(), dry: true, res: &ImportResult{}, run: func(fn func(tx *kv.Tx) error) error {
+		batches = append(batches, -1) // counted by add below
+		return nil
+	}}
+	sizes := []int{10 << 20, 10 << 20, 10 << 20, 10 << 20, 1, 40 << 20, 1}
+	for i, n := range sizes {
+		before := len(batches)
+		if err := b.addSized(docWrite{"notes", fmt.Sprint(i), nil, false}, n); err != nil {
+			t.Fatal(err)
+		}
+		if len(batches) > before {
+			batches[len(batches)-1] = i
+		}
+	}
+	// Flushed after the 4th document (40 MiB) and the 6th (40 MiB alone).
+	if fmt.Sprint(batches) != "[3 5]" || len(b.pending) != 1 {
+		t.Fatalf("flushed after documents %v, %d pending", batches, len(b.pending))
+	}
+}

@@ -223,8 +223,9 @@ type ImportOptions struct {
 	Progress func(stage string, done, total int)
 	// Validated, if set, is called once the whole file has been
 	// validated, before anything is written, with the number of entities
-	// per collection it holds.
-	Validated func(counts map[string]int)
+	// per collection it holds. An error it returns (a user's "no") ends
+	// the import there: nothing is written, not even the backup.
+	Validated func(counts map[string]int) error
 }
 
 // ImportFile merges the export file at path into the store as ImportInto
@@ -233,9 +234,10 @@ type ImportOptions struct {
 // values naming the JSON path and byte offset, or name the entity kv
 // refuses). Then, unless a dry run, it takes a verified backup (none, no
 // import) and reads the file again, writing it in batches through kv's
-// Staged: all or nothing, with memory bounded by one batch. The file is
-// checksummed on both reads; if it changed in between, nothing is
-// written.
+// Staged: all or nothing, with memory bounded by one batch (256
+// documents, or 32 MiB of them plus one) and one document, each bounded by
+// the store's MaxDocumentBytes while it is read. The file is checksummed
+// on both reads; if it changed in between, nothing is written.
 func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions) (*ImportResult, error) {
 	var o ImportOptions
 	if opts != nil {
@@ -259,11 +261,13 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		return nil, err
 	}
 	if o.Validated != nil {
-		o.Validated(found)
+		if err := o.Validated(found); err != nil {
+			return nil, err
+		}
 	}
 	write := func(b *batcher) error {
 		x, again, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "import", o.Progress, func(coll string, _ int, d map[string]any) error {
-			return b.add(docWrite{coll, d["id"].(string), d, true})
+			return b.addSized(docWrite{coll, d["id"].(string), d, true}, kv.JSONSize(d))
 		})
 		if err != nil {
 			return err
@@ -470,6 +474,11 @@ type MigrateResult struct {
 // writes: enough to keep commits few, few enough to bound memory.
 const migrateBatch = 256
 
+// batchBytes bounds, as compact JSON, the documents of known size one
+// batch holds (addSized), so that large documents do not fill a batch of
+// migrateBatch: a batch holds at most batchBytes plus one document.
+const batchBytes = 32 << 20
+
 // Migrate imports everything the old app left in dir (see Walk).
 //
 // Unless dryRun, it takes a verified backup of the store first (none, no
@@ -521,6 +530,7 @@ type batcher struct {
 	run     func(func(tx *kv.Tx) error) error
 	res     *ImportResult
 	pending []docWrite
+	bytes   int // sizes given to addSized since the last flush
 }
 
 type docWrite struct {
@@ -529,9 +539,13 @@ type docWrite struct {
 	newer    bool // keep a stored version with a later updatedAt
 }
 
-func (b *batcher) add(w docWrite) error {
+func (b *batcher) add(w docWrite) error { return b.addSized(w, 0) }
+
+// addSized adds a write whose document is size bytes as compact JSON.
+func (b *batcher) addSized(w docWrite, size int) error {
 	b.pending = append(b.pending, w)
-	if len(b.pending) >= migrateBatch {
+	b.bytes += size
+	if len(b.pending) >= migrateBatch || b.bytes >= batchBytes {
 		return b.flush()
 	}
 	return nil
@@ -542,7 +556,7 @@ func (b *batcher) flush() error {
 		return nil
 	}
 	batch := b.pending
-	b.pending = nil // let the written documents go
+	b.pending, b.bytes = nil, 0 // let the written documents go
 	return b.run(func(tx *kv.Tx) error {
 		for _, w := range batch {
 			if err := b.ctx.Err(); err != nil {

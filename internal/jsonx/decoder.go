@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -13,9 +14,11 @@ import (
 // DefaultMaxDepth is the nesting limit when Options.MaxDepth is 0.
 const DefaultMaxDepth = 1000
 
-// bufSize is the read buffer of a streaming Decoder, and so how far past a
-// limit it may read before it notices.
+// bufSize is the read buffer of a streaming Decoder.
 const bufSize = 64 << 10
+
+// chunkSize is the piece in which a long string is gathered.
+const chunkSize = 1 << 20
 
 // Options tune a Decoder. The zero value decodes without size limits.
 type Options struct {
@@ -195,7 +198,18 @@ func (d *Decoder) over(pending int) bool {
 }
 
 func (d *Decoder) tooLarge() error {
-	return d.errorf(d.Offset(), ErrTooLarge, "the value is larger than %d bytes as compact JSON (the limit); refused after decoding that much of it", d.limit)
+	return d.errorf(d.Offset(), ErrTooLarge, "the value is larger than the limit of %s as compact JSON; refused after decoding that much of it", sizeText(d.limit))
+}
+
+// sizeText writes n bytes for people: "64 MiB (67108864 bytes)".
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB (%d bytes)", n>>20, n)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB (%d bytes)", n>>10, n)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // ValueStart returns the offset, line and column where the last Value
@@ -502,14 +516,16 @@ func (d *Decoder) array(depth int) (any, error) {
 func (d *Decoder) literal(word string) error {
 	start := d.Offset()
 	d.need(len(word))
-	if d.end-d.pos < len(word) || string(d.buf[d.pos:d.pos+len(word)]) != word {
-		if d.rerr != nil {
-			return d.readError(d.rerr)
-		}
-		if d.end-d.pos < len(word) && bytes.HasPrefix([]byte(word), d.buf[d.pos:d.end]) {
+	for i := 0; i < len(word); i++ {
+		if d.pos+i >= d.end {
+			if d.rerr != nil {
+				return d.readError(d.rerr)
+			}
 			return d.errorf(d.base+int64(d.end), ErrSyntax, "unexpected end of input (truncated?) in %q", word)
 		}
-		return d.errorf(start, ErrSyntax, "invalid literal (expected %s)", word)
+		if c := d.buf[d.pos+i]; c != word[i] {
+			return d.errorf(start+int64(i), ErrSyntax, "%s in the literal %s (expected '%c')", describe(c), word, word[i])
+		}
 	}
 	d.pos += len(word)
 	return d.grow(len(word))
@@ -639,6 +655,11 @@ func (d *Decoder) str(name bool) (string, error) {
 func (d *Decoder) strSlow(start int64, name bool) (string, error) {
 	tolerant := d.opts.BadString != nil
 	out := d.scratch[:0]
+	// A long string is gathered in chunks, not one slice grown by
+	// append: growing leaves copies behind for the collector, and RSS
+	// would reach several times the string before the limit is noticed.
+	var chunks [][]byte
+	done := 0 // bytes in chunks
 	raw := d.raw[:0]
 	if tolerant {
 		raw = append(raw, '"')
@@ -651,9 +672,20 @@ func (d *Decoder) strSlow(start int64, name bool) (string, error) {
 		}
 	}
 	for {
-		if d.over(len(out) + 2) {
-			d.scratch, d.raw = out[:0], raw[:0]
+		if d.over(done + len(out) + 2) {
+			if chunks == nil {
+				d.scratch = out[:0]
+			}
+			d.raw = raw[:0]
 			return "", d.tooLarge()
+		}
+		if len(out) >= chunkSize {
+			if chunks == nil {
+				d.scratch = nil // given to the chunks
+			}
+			chunks = append(chunks, out)
+			done += len(out)
+			out = make([]byte, 0, chunkSize+bufSize)
 		}
 		if d.pos == d.end {
 			flushRaw()
@@ -671,11 +703,23 @@ func (d *Decoder) strSlow(start int64, name bool) (string, error) {
 		case c == '"':
 			d.pos++
 			flushRaw()
-			if err := d.grow(len(out) + 2); err != nil {
+			if err := d.grow(done + len(out) + 2); err != nil {
 				return "", err
 			}
-			s := string(out)
-			d.scratch, d.raw = out[:0], raw[:0]
+			var s string
+			if chunks == nil {
+				s = string(out)
+				d.scratch = out[:0]
+			} else {
+				var b strings.Builder
+				b.Grow(done + len(out))
+				for _, c := range chunks {
+					b.Write(c)
+				}
+				b.Write(out)
+				s = b.String()
+			}
+			d.raw = raw[:0]
 			if badUTF8 || lone {
 				p := d.curPathOrElem()
 				if name {

@@ -52,6 +52,7 @@ func TestDecoder_agreesWithEncodingJSON(t *testing.T) {
 		`{"":1,"a":2}`, "\n\t{\"id\" :\r\n \"x\"}\n", `[1e400,-1e-400,0.1]`,
 		`"` + strings.Repeat("x", 200000) + `"`, `"` + strings.Repeat("é", 70000) + `"`,
 		`{"` + strings.Repeat("k", 70000) + `":1}`,
+		`["` + strings.Repeat(`é\n\u00e9x`, 300000) + `"]`, // gathered in several chunks
 	}
 	for _, in := range valid {
 		want, err := stdDecode([]byte(in))
