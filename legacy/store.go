@@ -109,8 +109,9 @@ func newImportResult() *ImportResult {
 }
 
 // ImportInto merges an export file into the store: every entity by id, keeping
-// the newer of the stored and the imported version (lastUpdated, updatedAt
-// or version), the settings objects replaced by the file's. The whole file
+// the newer of the stored and the imported version (updatedAt, else
+// lastUpdated, read by kv.ParseInstant; see ImportResult.UnreadableTimes),
+// the settings objects replaced by the file's. The whole file
 // was validated by ReadExport; every document is validated again before
 // anything is written. Unless dryRun, a verified backup is taken first
 // (none, no import), then everything is written in one transaction. For
@@ -436,8 +437,8 @@ func isNotFound(err error) bool { return err != nil && errorsIs(err, kv.ErrNotFo
 func sameDoc(a, b any) bool { return kv.SameValue(a, b) }
 
 // docTime is a document's own modification time in epoch ms: its
-// updatedAt, else its lastUpdated, as kv.ParseInstant reads it; 0 when it
-// has neither. bad says why a present one is not a time.
+// updatedAt, else its lastUpdated, as kv.ParseInstant reads them; 0 when
+// it has neither. bad says why, when neither present one is a time.
 func docTime(v any) (ms int64, bad string) {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -451,13 +452,15 @@ func docTime(v any) (ms int64, bad string) {
 		if ms, ok := kv.ParseInstant(t); ok {
 			return ms, ""
 		}
-		text, _ := json.Marshal(t)
-		if len(text) > 60 {
-			text = append(text[:57:57], "..."...)
+		if bad == "" {
+			text, _ := json.Marshal(t)
+			if len(text) > 60 {
+				text = append(text[:57:57], "..."...)
+			}
+			bad = fmt.Sprintf("%s %s is not a time", f, text)
 		}
-		return 0, fmt.Sprintf("%s %s is not a time", f, text)
 	}
-	return 0, ""
+	return 0, bad
 }
 
 // MigrateResult reports a migration: what was imported, and the scan's

@@ -248,9 +248,6 @@ func (d *Decoder) open(c byte) error {
 	return nil
 }
 
-// Depth is the number of containers open.
-func (d *Decoder) Depth() int { return len(d.frames) }
-
 // Next reports whether the innermost open container has another element
 // or member, consuming the ',' before it. At the container's end it
 // consumes the closing bracket, closes the container and returns false.
@@ -793,8 +790,8 @@ func (d *Decoder) strSlow(start int64, name bool) (string, error) {
 		case c < 0x20:
 			return "", d.errorf(d.Offset(), ErrSyntax, "control character U+%04X in a string (it must be escaped)", c)
 		case c < utf8.RuneSelf:
-			i := d.pos + 1
-			for i < d.end {
+			i, stop := d.pos+1, min(d.end, d.pos+chunkSize) // a run at most a chunk long
+			for i < stop {
 				if b := d.buf[i]; b == '"' || b == '\\' || b < 0x20 || b >= utf8.RuneSelf {
 					break
 				}
