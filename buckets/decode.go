@@ -299,7 +299,7 @@ func (r *mpReader) value(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !isNumberLiteral(string(s)) {
+		if !IsNumberLiteral(string(s)) {
 			return nil, fmt.Errorf("invalid number literal")
 		}
 		return NumberValue(json.Number(s)), nil // canonical: a literal only when no 64-bit type holds it

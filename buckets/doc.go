@@ -139,9 +139,14 @@
 // So types sort false < true < numbers < instants < strings; numbers in
 // numeric order (-Inf first, +Inf last); instants in time order; strings by
 // their bytes (for UTF-8, code point order), a string before every string it
-// is a prefix of, and "a\x00" after "a" and before "a\x01". Integers are
-// indexed as float64 and lose precision beyond 2^53. DecodeIndexValue
-// returns bool, float64, IndexInstant or string.
+// is a prefix of, and "a\x00" after "a" and before "a\x01". A number is
+// indexed as the float64 nearest to its value (NumberFloat; ±Inf and ±0
+// beyond float64's range). That is monotone, not injective: numbers that
+// differ only beyond float64's precision (integers beyond 2^53, literals
+// kept exactly, see below) share a key, so a reader of an index rechecks
+// the values of a key's documents (CompareNumbers) and learns no more from
+// a key than that order. DecodeIndexValue returns bool, float64,
+// IndexInstant or string.
 //
 // # Reference keys and counts
 //
@@ -178,15 +183,36 @@
 // json.Number (see below), []any and map[string]any. Normalize brings any
 // JSON-marshalable Go value into the model; it refuses NaN, infinities,
 // strings and object keys that are not UTF-8, and nesting more than
-// MaxDepth (1000) levels below the top. JSON numbers become:
+// MaxDepth (1000) levels below the top.
 //
-//   - an integer literal: int64 if it fits, else uint64 if it fits, else
-//     json.Number (the literal, exactly as written); "-0" becomes float64 -0;
-//   - any other literal (with '.', 'e' or 'E'): the nearest float64, stored
-//     as an int64 when it is integral, not -0, and below 2^53 in magnitude
-//     (so 1.0 and 1e2 are the integers 1 and 100); but json.Number when the
-//     float64 would be infinite, or zero although the literal's digits are
-//     not all zero (1e400, 1e-400).
+// A JSON number keeps the value it was written with (NumberValue):
+//
+//   - a literal whose value is an integer becomes an int64 if it fits, else
+//     a uint64 if it fits: "1.0", "1e2" and "9007199254740993.0" are the
+//     integers 1, 100 and 9007199254740993;
+//   - a zero is the int64 0, or float64 -0 when written with '-';
+//   - any other literal becomes the nearest float64 when that float64's
+//     shortest form (strconv.FormatFloat with precision -1) has exactly the
+//     literal's value ("0.1", "2.5e-8", "1e30"), else stays json.Number,
+//     the literal exactly as written ("1.00000000000000001",
+//     "123456789.123456789123456789", "123456789012345678901234567890e0",
+//     "1e400", "1e-400").
+//
+// The value of a float64 in the model is the decimal its shortest form
+// writes, the number get and export print: 0.1 is one tenth.
+// CompareNumbers orders numbers of every type by that value, exactly, so
+// that 0.1 < json.Number("0.10000000000000000001") < 0.2, and int64 2^60 <
+// float64 2^60 (which writes 1152921504606847000). Go float64 values given
+// to Normalize are taken the same way.
+//
+// # Instants
+//
+// Timestamp fields are compared and indexed as instants, milliseconds
+// since the Unix epoch, read by ParseInstant: a number (or a string
+// holding a JSON number) of epoch milliseconds, rounded down; a date
+// YYYY-MM-DD as midnight UTC; a date-time with 'T', 't' or a space, hh:mm,
+// optional seconds and fraction, and a zone Z, ±hh:mm, ±hhmm, ±hh or none
+// (UTC). A value it cannot read is no instant; it never reads as time 0.
 //
 // JSONSize is the length of the value as compact JSON from encoding/json
 // with HTML escaping off: the "logical size" of a document.
@@ -209,12 +235,13 @@
 //	               equal documents encode to equal bytes)
 //	json.Number    extension type 1 (fixext or ext8/16/32) whose data is the
 //	               literal in ASCII, matching the JSON number grammar
-//	               -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+//	               -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, for a
+//	               number no int64, uint64 or float64 holds exactly
 //
 // UnmarshalValue also accepts any integer encoding (uint64 up to MaxInt64
 // becomes int64), float32 (widened to float64), bin8/16/32 (read as a
-// string) and an extension literal that a 64-bit type holds (read as that
-// type, as NumberValue converts it), so what it returns is always in the
+// string) and an extension literal that a 64-bit type holds exactly (read as
+// that type, as NumberValue converts it), so what it returns is always in the
 // model. It refuses map keys that are not strings, extension types other
 // than 1, literals outside the grammar, NaN and infinities, nesting deeper
 // than MaxDepth, trailing bytes and every other code.
@@ -261,11 +288,18 @@
 //
 // # Format version
 //
-// FormatVersion (1) is the version of this whole specification. It is
+// FormatVersion (2) is the version of this whole specification. It is
 // stored in the sys bucket and in every backup manifest (format_version);
 // a store or backup with a newer version is refused, never guessed at. The
 // envelope's format byte versions only the envelope; a change to any of the
 // bytes described here increments FormatVersion.
+//
+//	1  the first version
+//	2  numbers that no 64-bit type holds exactly are written as extension
+//	   literals, where version 1 wrote the nearest float64 unless it was
+//	   infinite or zero (and its readers would round the new literals).
+//	   The bytes are otherwise the same: a version 1 store is read as it
+//	   is, and marked version 2 when first opened for writing.
 //
 // # Errors
 //
@@ -309,10 +343,12 @@
 //     on the way in); a crafted value with a valid checksum can carry bytes
 //     that encoding/json then writes as U+FFFD. Likewise the unsigned record
 //     fields accept a negative msgpack integer from crafted bytes.
-//   - Numbers follow float64 where a JSON number is not an integer: a
-//     literal with more significant digits than float64 holds is rounded,
-//     and a document's 1.0 comes back as 1. Only integers of any size and
-//     out-of-range literals are kept exactly.
+//   - Numbers keep their value, not their spelling: 1.0 comes back as 1,
+//     1e2 as 100 and 2.50 as 2.5. Two literals kept exactly that are equal
+//     in value but spelled differently ("1.00000000000000001",
+//     "100000000000000001e-17") encode to different bytes.
+//   - Decimal exponents beyond ±2^50 (literals like 1e9999999999999999)
+//     are kept, but compare as if they were ±2^50.
 //   - A record's element count is a uint32, but writers refuse arrays of
 //     2^31 elements or more.
 //   - ParseBucket, and so VerifyTx, know only the collections compiled in: a

@@ -19,9 +19,8 @@ import (
 // types, which map one to one onto JSON:
 //
 //	nil, bool, string, int64, uint64 (only above math.MaxInt64), float64,
-//	json.Number (only integers that fit no 64-bit type, or floats beyond
-//	float64's range: kept as their literal so nothing is lost),
-//	[]any, map[string]any.
+//	json.Number (numbers none of the three holds exactly: kept as their
+//	literal so nothing is lost; see NumberValue), []any, map[string]any.
 //
 // Normalize converts anything JSON-marshalable into this model.
 
@@ -31,55 +30,6 @@ const MaxDepth = 1000
 // extBigNumber is the msgpack extension type holding a JSON number literal
 // that no 64-bit type represents exactly.
 const extBigNumber = 1
-
-// NumberValue converts a JSON number literal into the value model.
-func NumberValue(n json.Number) any {
-	s := string(n)
-	isInt := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '.' || c == 'e' || c == 'E' {
-			isInt = false
-			break
-		}
-	}
-	if isInt {
-		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-			if i == 0 && s[0] == '-' {
-				return math.Copysign(0, -1) // keep JSON's -0
-			}
-			return i
-		}
-		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
-			return u
-		}
-		return n
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) || f == 0 && nonZeroMantissa(s) {
-		return n // beyond float64's range (too large, or too small to be non-zero)
-	}
-	return floatValue(f)
-}
-
-// nonZeroMantissa reports whether a number literal has a non-zero digit
-// before its exponent.
-func nonZeroMantissa(s string) bool {
-	for i := 0; i < len(s) && s[i] != 'e' && s[i] != 'E'; i++ {
-		if s[i] >= '1' && s[i] <= '9' {
-			return true
-		}
-	}
-	return false
-}
-
-// floatValue keeps integral floats as integers: in JSON 1.0 and 1 are the
-// same number, and one representation keeps comparisons and indexes simple.
-func floatValue(f float64) any {
-	if f == math.Trunc(f) && math.Abs(f) < 1<<53 && !(f == 0 && math.Signbit(f)) {
-		return int64(f)
-	}
-	return f
-}
 
 // Normalize returns v converted into the document value model. Values
 // decoded by encoding/json with UseNumber, and values already in the model,
@@ -116,7 +66,7 @@ func normalize(v any, depth int) (any, error) {
 		}
 		return floatValue(x), nil
 	case json.Number:
-		if !isNumberLiteral(string(x)) {
+		if !IsNumberLiteral(string(x)) {
 			return nil, fmt.Errorf("invalid number %q", string(x))
 		}
 		return NumberValue(x), nil
@@ -168,45 +118,6 @@ func normalize(v any, depth int) (any, error) {
 		return nil, err
 	}
 	return normalize(out, depth)
-}
-
-func isNumberLiteral(s string) bool {
-	// A JSON number literal whose value overflows float64 still parses as
-	// a literal: -?(0|[1-9]digits*)(.digits+)?([eE][+-]?digits+)?
-	// Nothing else is one: no quotes, spaces, NaN, Inf, hex or '+'.
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		j := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i - j
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 func jsonPathKey(k string) string {
@@ -267,7 +178,7 @@ func encodeValue(e *msgpack.Encoder, v any, depth int) error {
 		}
 		return e.EncodeFloat64(x)
 	case json.Number:
-		if !isNumberLiteral(string(x)) {
+		if !IsNumberLiteral(string(x)) {
 			return fmt.Errorf("invalid number %q", string(x))
 		}
 		switch n := NumberValue(x).(type) {

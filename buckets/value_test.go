@@ -304,8 +304,8 @@ func TestIsNumberLiteral(t *testing.T) {
 		var n json.Number
 		want := json.Unmarshal([]byte(s), new(float64)) == nil || (json.Unmarshal([]byte(s), &n) == nil && !strings.HasPrefix(strings.TrimSpace(s), `"`))
 		want = want && strings.TrimSpace(s) == s
-		if got := isNumberLiteral(s); got != want {
-			t.Errorf("isNumberLiteral(%q) = %v, want %v", s, got, want)
+		if got := IsNumberLiteral(s); got != want {
+			t.Errorf("IsNumberLiteral(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

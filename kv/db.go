@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -172,8 +173,8 @@ func needSync(tx *bolt.Tx, check func(*bolt.Tx) error, needed *bool) error {
 	if err := check(tx); err != nil {
 		return err
 	}
-	if b := tx.Bucket(buckets.SysBucket); b == nil || b.Get(formatKey) == nil {
-		*needed = true
+	if b := tx.Bucket(buckets.SysBucket); b == nil || !bytes.Equal(b.Get(formatKey), []byte{buckets.FormatVersion}) {
+		*needed = true // a new store, or one of an older version to mark
 		return nil
 	}
 	var err error
@@ -181,8 +182,10 @@ func needSync(tx *bolt.Tx, check func(*bolt.Tx) error, needed *bool) error {
 	return err
 }
 
-// initLocked records the format version and brings the declared
-// secondary indexes up to date, in the open's write transaction.
+// initLocked records the format version (marking a store of an older
+// version, which this Cairn reads as it is, with the version it writes)
+// and brings the declared secondary indexes up to date, in the open's
+// write transaction.
 func (db *DB) initLocked(tx *bolt.Tx, check func(*bolt.Tx) error) error {
 	if err := check(tx); err != nil {
 		return err
@@ -191,7 +194,7 @@ func (db *DB) initLocked(tx *bolt.Tx, check func(*bolt.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	if v := b.Get(formatKey); v == nil {
+	if v := b.Get(formatKey); !bytes.Equal(v, []byte{buckets.FormatVersion}) {
 		if err := b.Put(formatKey, []byte{buckets.FormatVersion}); err != nil {
 			return err
 		}

@@ -21,6 +21,13 @@
 // declares; the typed entities (Session, Note, Task, ...) keep unknown
 // fields in their Extra and write them back (GetAs, PutAs, ModifyAs).
 //
+// JSON from outside (ParseJSON, ParseDocuments, ReadJSON, DocumentReader,
+// Put of a json.RawMessage) is kept exactly or refused: invalid UTF-8, an
+// escaped lone surrogate and a member name given twice are errors naming
+// the line, byte offset and JSON path, never a U+FFFD or a dropped member;
+// numbers keep the value they were written with, however many digits
+// (see buckets.NumberValue). ParseInstant is the one reader of times.
+//
 // # Transactions
 //
 // Update runs a function in one atomic, durable transaction across
@@ -80,5 +87,7 @@
 // Update's function may run more than once when another writer of the same
 // group commit fails after writing: it must have no effects outside the
 // transaction. Documents are decoded into map[string]any; numbers become
-// int64, uint64, float64 or, for integers beyond 64 bits, json.Number.
+// int64, uint64, float64 or, for a value none of them holds exactly,
+// json.Number (the literal as written). A typed struct field reads a
+// number through encoding/json: a float64 field rounds a json.Number.
 package kv

@@ -1,140 +1,59 @@
 package kv
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/internal/jsonx"
 )
 
-// ParseJSON decodes one JSON value into the document model. Errors wrap
-// ErrSyntax and name the line, column and byte offset.
-func ParseJSON(data []byte) (any, error) {
-	if err := checkValueCounts(data, false); err != nil {
-		return nil, err
-	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, syntaxError(data, d.InputOffset(), err)
-	}
-	if off := skipSpace(data, int(d.InputOffset())); off < len(data) {
-		return nil, posError(data, int64(off), "unexpected data after the JSON value")
-	}
-	n, err := buckets.Normalize(v)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return n, nil
-}
+// JSON input. Every JSON text from outside (kvtool put, patch and import,
+// Put of a json.RawMessage) is read strictly: invalid UTF-8, an escaped lone
+// surrogate ("\ud800") and an object with the same member name twice are
+// refused, never replaced or dropped, and numbers keep their value
+// exactly (see buckets.NumberValue). Errors are *PositionError values
+// naming the line, column, byte offset and JSON path.
 
-// ParseDocuments decodes input holding one JSON object or an array of
-// objects, as kvtool put and import take. Every element is checked to be an
-// object; errors name the element index, the line and the byte offset.
-func ParseDocuments(data []byte) (docs []any, single bool, err error) {
-	start := skipSpace(data, 0)
-	if start >= len(data) {
-		return nil, false, fmt.Errorf("%w: empty input", ErrSyntax)
-	}
-	if err := checkValueCounts(data, true); err != nil {
-		return nil, false, err
-	}
-	if data[start] != '[' {
-		v, err := ParseJSON(data)
-		if err != nil {
-			return nil, false, err
-		}
-		if _, ok := v.(map[string]any); !ok {
-			return nil, false, posError(data, int64(start), "expected a JSON object or an array of objects, found "+jsonType(v))
-		}
-		return []any{v}, true, nil
-	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	if _, err := d.Token(); err != nil {
-		return nil, false, syntaxError(data, d.InputOffset(), err)
-	}
-	for i := 0; d.More(); i++ {
-		off := int64(skipSpace(data, int(d.InputOffset())))
-		if off < int64(len(data)) && data[off] == ',' {
-			off = int64(skipSpace(data, int(off)+1))
-		}
-		var v any
-		if err := d.Decode(&v); err != nil {
-			// The stream decoder's offsets are relative to its buffer;
-			// decode the element alone to locate the error exactly.
-			var se *json.SyntaxError
-			var x any
-			if e2 := json.NewDecoder(bytes.NewReader(data[off:])).Decode(&x); errors.As(e2, &se) {
-				return nil, false, posError(data, off+se.Offset-1, fmt.Sprintf("element %d: %s", i, se.Error()))
-			}
-			return nil, false, syntaxError(data, d.InputOffset(), err)
-		}
-		n, err := buckets.Normalize(v)
-		if err != nil {
-			return nil, false, posError(data, off, fmt.Sprintf("element %d: %v", i, err))
-		}
-		if _, ok := n.(map[string]any); !ok {
-			return nil, false, posError(data, off, fmt.Sprintf("element %d is %s, not an object", i, jsonType(n)))
-		}
-		docs = append(docs, n)
-	}
-	if _, err := d.Token(); err != nil {
-		return nil, false, syntaxError(data, d.InputOffset(), err)
-	}
-	if off := skipSpace(data, int(d.InputOffset())); off < len(data) {
-		return nil, false, posError(data, int64(off), "unexpected data after the JSON array")
-	}
-	return docs, false, nil
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-func syntaxError(data []byte, off int64, err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		off = se.Offset
-		if off > 0 {
-			off-- // Offset is just past the offending byte
-		}
-		return posError(data, off, se.Error())
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return posError(data, int64(len(data)), "unexpected end of input (truncated?)")
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return posError(data, te.Offset, te.Error())
-	}
-	return posError(data, off, err.Error())
-}
+// MaxValues is the most JSON values (the document, and every array element
+// and object member inside it) one document may hold. A two-hour session
+// holds some tens of thousands; ten million small numbers would take
+// gigabytes once decoded, so such input is refused while it is read.
+const MaxValues = 1 << 20
 
 // PositionError locates a problem in JSON input.
 type PositionError struct {
-	Line, Column int   // 1-based
+	Line, Column int   // 1-based (the column counts bytes)
 	Offset       int64 // 0-based byte offset
-	Msg          string
-	Err          error // what errors.Is sees: ErrSyntax unless set
+	// Path is the JSON path of the value at fault: "$" for the whole
+	// input, "$[3].title", `$["a b"]`.
+	Path string
+	Msg  string
+	// Err is what errors.Is sees: ErrSyntax (nil means it too) for input
+	// that is not valid, or not exact, JSON; ErrTooLarge for input over a
+	// limit; ErrInvalid for a document its reader refuses
+	// (DocumentReader.Errorf); or the reader's error.
+	Err error
 }
 
 func (e *PositionError) Error() string {
 	what := "invalid JSON"
-	if e.Err != nil {
+	switch {
+	case errors.Is(e.Err, ErrTooLarge):
 		what = "input too large"
+	case errors.Is(e.Err, ErrInvalid):
+		what = "invalid document"
+	case e.Err != nil && !errors.Is(e.Err, ErrSyntax):
+		what = "cannot read the input"
 	}
-	return fmt.Sprintf("%s at line %d, column %d (byte %d): %s", what, e.Line, e.Column, e.Offset, e.Msg)
+	return fmt.Sprintf("%s at line %d, column %d (byte %d), %s: %s", what, e.Line, e.Column, e.Offset, e.Path, e.Msg)
 }
 
-// Unwrap makes errors.Is(err, ErrSyntax) true.
+// Unwrap makes errors.Is(err, ErrSyntax) true, or ErrTooLarge, or the
+// reader's error.
 func (e *PositionError) Unwrap() error {
 	if e.Err != nil {
 		return e.Err
@@ -142,14 +61,205 @@ func (e *PositionError) Unwrap() error {
 	return ErrSyntax
 }
 
-func posError(data []byte, off int64, msg string) error {
-	if off > int64(len(data)) {
-		off = int64(len(data))
+// jsonPath turns a jsonx path into a JSONPath rooted at $.
+func jsonPath(p string) string {
+	switch {
+	case p == "":
+		return "$"
+	case strings.HasPrefix(p, "["):
+		return "$" + p
 	}
-	if off < 0 {
-		off = 0
+	return "$." + p
+}
+
+// positionError converts the decoder's errors.
+func positionError(err error) error {
+	var e *jsonx.Error
+	if !errors.As(err, &e) {
+		return err
 	}
-	line := 1 + bytes.Count(data[:off], []byte{'\n'})
-	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
-	return &PositionError{Line: line, Column: col, Offset: off, Msg: msg}
+	pe := &PositionError{Line: e.Line, Column: e.Column, Offset: e.Offset, Path: jsonPath(e.Path), Msg: e.Msg}
+	switch {
+	case errors.Is(err, jsonx.ErrTooLarge):
+		pe.Err = ErrTooLarge
+	case errors.Is(err, jsonx.ErrSyntax), errors.Is(err, jsonx.ErrInvalidUTF8), errors.Is(err, jsonx.ErrLoneSurrogate),
+		errors.Is(err, jsonx.ErrDuplicateKey), errors.Is(err, jsonx.ErrTooDeep):
+	default:
+		pe.Err = e.Err // a reader's error
+	}
+	return pe
+}
+
+// jsonOptions are the limits and the number conversion of every document
+// read; maxBytes bounds one document's text (0: no bound).
+func jsonOptions(maxBytes int64) jsonx.Options {
+	return jsonx.Options{
+		MaxBytes:  maxBytes,
+		MaxValues: MaxValues,
+		MaxDepth:  buckets.MaxDepth,
+		Number:    numberValue,
+	}
+}
+
+func numberValue(lit []byte) (any, error) {
+	return buckets.NumberValue(json.Number(lit)), nil
+}
+
+// ParseJSON decodes one JSON value into the document model. Errors are
+// *PositionError values wrapping ErrSyntax (or ErrTooLarge past MaxValues).
+func ParseJSON(data []byte) (any, error) {
+	d := jsonx.NewBytesDecoder(data, jsonOptions(0))
+	v, err := d.Value()
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, positionError(err)
+	}
+	return v, nil
+}
+
+// ReadJSON decodes one JSON value from r as ParseJSON does, reading r to
+// its end: only whitespace may follow the value. maxBytes, if positive,
+// bounds the value as compact JSON: a larger one is refused with
+// ErrTooLarge while it is read, before it is decoded whole.
+func ReadJSON(r io.Reader, maxBytes int64) (any, error) {
+	d := jsonx.NewDecoder(r, jsonOptions(maxBytes))
+	if _, err := d.Peek(); err == io.EOF {
+		return nil, &PositionError{Line: 1, Column: 1, Path: "$", Msg: "empty input"}
+	}
+	v, err := d.Value()
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, positionError(err)
+	}
+	return v, nil
+}
+
+// ParseDocuments decodes input holding one JSON object or an array of
+// objects, as kvtool put takes, with the errors of DocumentReader.
+func ParseDocuments(data []byte) (docs []any, single bool, err error) {
+	r := newDocumentReader(jsonx.NewBytesDecoder(data, jsonOptions(0)))
+	for {
+		doc, err := r.Next()
+		if err == io.EOF {
+			return docs, r.Single(), nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		docs = append(docs, doc)
+	}
+}
+
+// DocumentReader reads one JSON object, or an array of objects, one
+// document at a time and with one document's text at most in memory, as
+// kvtool put takes them. Every document is checked to be an object; errors
+// are *PositionError values naming the line, byte offset and path ($ for
+// a single object, $[i] for element i).
+type DocumentReader struct {
+	d       *jsonx.Decoder
+	started bool
+	done    bool
+	single  bool
+	index   int // of the last document returned
+}
+
+// NewDocumentReader reads from r. maxBytes, if positive, bounds the text
+// of one document: a larger one is refused with ErrTooLarge as soon as
+// maxBytes of it are read, before it is decoded.
+func NewDocumentReader(r io.Reader, maxBytes int64) *DocumentReader {
+	return newDocumentReader(jsonx.NewDecoder(r, jsonOptions(maxBytes)))
+}
+
+func newDocumentReader(d *jsonx.Decoder) *DocumentReader {
+	return &DocumentReader{d: d, index: -1}
+}
+
+// Next returns the next document, or io.EOF once the input has been read
+// to its end (and found to hold nothing more).
+func (r *DocumentReader) Next() (any, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	if !r.started {
+		r.started = true
+		c, err := r.d.Peek()
+		if err == io.EOF {
+			return nil, &PositionError{Line: 1, Column: 1, Path: "$", Msg: "empty input"}
+		}
+		if err != nil {
+			return nil, positionError(err)
+		}
+		if c != '[' {
+			r.single = true
+			doc, err := r.d.Value()
+			if err != nil {
+				return nil, positionError(err)
+			}
+			r.index = 0
+			if err := r.checkObject(doc); err != nil {
+				return nil, err
+			}
+			if err := r.d.End(); err != nil {
+				return nil, positionError(err)
+			}
+			r.done = true
+			return doc, nil
+		}
+		if err := r.d.OpenArray(); err != nil {
+			return nil, positionError(err)
+		}
+	}
+	more, err := r.d.Next()
+	if err != nil {
+		return nil, positionError(err)
+	}
+	if !more {
+		r.done = true
+		if err := r.d.End(); err != nil {
+			return nil, positionError(err)
+		}
+		return nil, io.EOF
+	}
+	doc, err := r.d.Value()
+	if err != nil {
+		return nil, positionError(err)
+	}
+	r.index++
+	if err := r.checkObject(doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func (r *DocumentReader) checkObject(doc any) error {
+	if _, ok := doc.(map[string]any); ok {
+		return nil
+	}
+	if r.single {
+		return r.Errorf("expected a JSON object or an array of objects, found %s", jsonType(doc))
+	}
+	return r.Errorf("element %d is %s, not an object", r.index, jsonType(doc))
+}
+
+// Single reports whether the input is one object rather than an array
+// (known once Next has returned a document).
+func (r *DocumentReader) Single() bool { return r.single }
+
+// Index is the position of the last document returned in its array (0
+// for a single object).
+func (r *DocumentReader) Index() int { return r.index }
+
+// Errorf returns a *PositionError wrapping ErrInvalid at the start of the
+// last document returned, for a problem its reader found in it.
+func (r *DocumentReader) Errorf(format string, args ...any) error {
+	off, line, col := r.d.ValueStart()
+	path := "$"
+	if !r.single {
+		path = fmt.Sprintf("$[%d]", r.index)
+	}
+	return &PositionError{Line: line, Column: col, Offset: off, Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrInvalid}
 }

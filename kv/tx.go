@@ -10,8 +10,8 @@ import (
 )
 
 // Document is a decoded JSON object. Values are nil, bool, string, int64,
-// uint64, float64, json.Number (integers beyond 64 bits), []any and
-// map[string]any.
+// uint64, float64, json.Number (numbers none of those holds exactly, as
+// written), []any and map[string]any.
 type Document = map[string]any
 
 // Tx is a transaction handed to the function of Update or View. It is not

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/cairnkv/cairn/buckets"
 )
 
 // Extra keeps what a typed entity's Go struct does not declare: every
@@ -16,6 +18,17 @@ import (
 type Extra struct {
 	fields  map[string]any
 	present map[string]bool
+	// exact holds declared fields whose stored value holds a number the
+	// Go field cannot keep (a json.Number read into a float64 rounds):
+	// written back unchanged unless the caller changed the field.
+	exact map[string]exactField
+}
+
+// exactField is a declared field's stored value, and the JSON the Go
+// field made of it when read.
+type exactField struct {
+	stored any
+	asRead []byte
 }
 
 // Fields returns the unknown fields (do not modify the map).
@@ -74,6 +87,7 @@ func decodeTyped(data []byte, plain any, extra *Extra) error {
 	}
 	known := jsonNames(reflect.TypeOf(plain).Elem())
 	*extra = Extra{present: make(map[string]bool, len(all))}
+	var literal []string
 	for k, v := range all {
 		if known[k] {
 			extra.present[k] = true
@@ -81,11 +95,65 @@ func decodeTyped(data []byte, plain any, extra *Extra) error {
 				// A declared field stored as null stays null until set.
 				extra.Set(k, nil)
 			}
+			if hasBigNumber(v) {
+				literal = append(literal, k)
+			}
 			continue
 		}
 		extra.Set(k, v)
 	}
+	if len(literal) == 0 {
+		return nil
+	}
+	read, err := marshalFields(plain)
+	if err != nil {
+		return err
+	}
+	extra.exact = make(map[string]exactField, len(literal))
+	for _, k := range literal {
+		extra.exact[k] = exactField{stored: all[k], asRead: read[k]}
+	}
 	return nil
+}
+
+// hasBigNumber reports whether v holds a number that only a literal keeps
+// exactly (decoded with UseNumber, every number is a json.Number).
+func hasBigNumber(v any) bool {
+	switch x := v.(type) {
+	case json.Number:
+		_, lit := buckets.NumberValue(x).(json.Number)
+		return lit
+	case []any:
+		for _, e := range x {
+			if hasBigNumber(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if hasBigNumber(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// marshalFields returns the JSON of each field of plain.
+func marshalFields(plain any) (map[string][]byte, error) {
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out, nil
 }
 
 // encodeTyped marshals plain (a struct value without JSON methods) and
@@ -105,6 +173,17 @@ func encodeTyped(plain any, extra Extra) ([]byte, error) {
 	for k, v := range m {
 		if isZeroJSON(v) && !extra.present[k] {
 			delete(m, k)
+		}
+	}
+	if len(extra.exact) > 0 {
+		now, err := marshalFields(plain)
+		if err != nil {
+			return nil, err
+		}
+		for k, f := range extra.exact {
+			if bytes.Equal(now[k], f.asRead) {
+				m[k] = f.stored // unchanged: keep every digit
+			}
 		}
 	}
 	for k, v := range extra.fields {

@@ -38,3 +38,8 @@ func (db *DB) Validate(coll string, doc any) error {
 	}
 	return nil
 }
+
+// MaxDocumentBytes is the store's limit on one document, as compact JSON
+// (Options.MaxDocumentBytes): readers of outside input refuse a larger
+// document while reading it.
+func (db *DB) MaxDocumentBytes() int64 { return db.opts.MaxDocumentBytes }

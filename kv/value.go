@@ -15,6 +15,11 @@ func CheckID(id string) error { return buckets.CheckID(id) }
 // (see Document).
 func Normalize(v any) (any, error) { return buckets.Normalize(v) }
 
+// JSONSize is the length of v, a value of the document model, as compact
+// JSON: the logical size that Options.MaxDocumentBytes bounds and stats
+// report.
+func JSONSize(v any) int { return buckets.JSONSize(v) }
+
 // SameValue reports whether two document-model values are the same JSON
 // value (object key order does not matter).
 func SameValue(a, b any) bool {
@@ -26,3 +31,11 @@ func SameValue(a, b any) bool {
 // TimestampFields lists the fields of coll that compare as instants in
 // queries (ISO 8601 strings or epoch milliseconds).
 func TimestampFields(coll string) []string { return secondary.TimestampFields(coll) }
+
+// ParseInstant reads a time as every part of Cairn does (queries and
+// indexes on timestamp fields, import's newer-wins rule, the old app's
+// version choice): epoch milliseconds as a number or numeric string, a
+// date (midnight UTC) or an RFC 3339-like date-time; see
+// buckets.ParseInstant. It returns epoch milliseconds, or false for a
+// value it cannot read, which is to be reported, never taken as time 0.
+func ParseInstant(v any) (ms int64, ok bool) { return buckets.ParseInstant(v) }

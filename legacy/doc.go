@@ -35,9 +35,14 @@
 //     fields chunks, has* and storageVersion are kept in the document
 //     under their own names (no field is ever dropped); consumers may
 //     ignore them.
-//   - ReadExport and WriteExport (§8): format 1.0.0 and the old shape
-//     without version, plus Cairn's extra keys settings, attachments and
-//     extras.
+//   - ReadExport, EachExport and WriteExport (§8): format 1.0.0 and the
+//     old shape without version, plus Cairn's extra keys settings,
+//     attachments and extras. The export reader is strict and exact (the
+//     strict JSON reader of internal/jsonx, as kv's ParseJSON): invalid
+//     UTF-8, escaped lone surrogates, a member name twice and an id twice
+//     in one collection are refused with the JSON path and byte offset;
+//     numbers stay literals; each document is bounded by the store's
+//     MaxDocumentBytes while it is read.
 //
 // # Choosing versions
 //
@@ -138,7 +143,11 @@
 //     "legacy-oversized-..." and reported in the problems.
 //   - Entities already stored identically are not written again, so a
 //     second run imports nothing new; a stored version with a later
-//     updatedAt/lastUpdated is kept.
+//     updatedAt/lastUpdated is kept. Times are read by kv.ParseInstant
+//     (epoch ms, dates, RFC 3339 and its variants) here and when Walk
+//     chooses between versions; a time it cannot read is listed in
+//     ImportResult.UnreadableTimes and the imported version written,
+//     never taken as time 0.
 //
 // # Caveats
 //

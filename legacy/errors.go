@@ -54,11 +54,13 @@ func (e *FileError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
 
 // ExportError names where an export file fails validation: Path is a JSON
 // path such as "sessions[3].id" and Offset the byte offset in the input.
-// errors.Is(err, ErrInvalidExport) is true for it.
+// errors.Is(err, ErrInvalidExport) is true for it, and errors.Is(err,
+// kv.ErrTooLarge) for a value over a limit (Err).
 type ExportError struct {
 	Path   string
 	Offset int64
 	Msg    string
+	Err    error // a further cause (kv.ErrTooLarge), or nil
 }
 
 func (e *ExportError) Error() string {
@@ -68,8 +70,14 @@ func (e *ExportError) Error() string {
 	return fmt.Sprintf("legacy: export: %s: %s (byte %d)", e.Path, e.Msg, e.Offset)
 }
 
-// Unwrap makes errors.Is(err, ErrInvalidExport) true.
-func (e *ExportError) Unwrap() error { return ErrInvalidExport }
+// Unwrap makes errors.Is(err, ErrInvalidExport) true, and errors.Is(err,
+// e.Err).
+func (e *ExportError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidExport, e.Err}
+	}
+	return []error{ErrInvalidExport}
+}
 
 func corruptf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)

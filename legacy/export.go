@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cairnkv/cairn/internal/jsonx"
 	"github.com/cairnkv/cairn/kv"
 )
 
@@ -45,13 +46,11 @@ type Export struct {
 }
 
 // ReadExport decodes and validates a whole export file before returning
-// anything. Entities must be objects with a usable id (see CheckID);
-// version, when present, must be "1.0.0" and then exportedAt is required.
-// Extra keys are kept. Errors are *ExportError values naming the JSON
-// path and byte offset, for example "sessions[3].id: missing (byte 1234)".
+// anything, as EachExport does with the default document limit of kv
+// (kv.DefaultOptions().MaxDocumentBytes).
 func ReadExport(r io.Reader) (*Export, error) {
 	cols := map[string][]map[string]any{}
-	x, err := EachExport(r, func(coll string, _ int, doc map[string]any) error {
+	x, err := EachExport(r, kv.DefaultOptions().MaxDocumentBytes, func(coll string, _ int, doc map[string]any) error {
 		cols[coll] = append(cols[coll], doc)
 		return nil
 	})
@@ -66,58 +65,48 @@ func ReadExport(r io.Reader) (*Export, error) {
 	return x, nil
 }
 
-// EachExport reads an export file as ReadExport does, with the same
-// validation and errors, but hands the entities to fn one at a time
-// instead of holding them: fn gets the collection, the entity's index in
-// its array and the document, which is fn's to keep. The returned Export
-// holds everything else; its Collections map has a key, with a nil slice,
-// for every collection the file holds. An error from fn stops the read and
-// is returned as it is. A top-level key given twice is an error.
-func EachExport(r io.Reader, fn func(coll string, i int, doc map[string]any) error) (*Export, error) {
-	cr := &countingReader{r: r}
-	dec := json.NewDecoder(cr)
-	dec.UseNumber()
+// EachExport reads an export file, validating all of it, and hands the
+// entities to fn one at a time instead of holding them: fn gets the
+// collection, the entity's index in its array and the document, which is
+// fn's to keep. The returned Export holds everything else; its
+// Collections map has a key, with a nil slice, for every collection the
+// file holds. An error from fn stops the read and is returned as it is.
+//
+// The file must be exact JSON (see kv's ParseJSON: no invalid UTF-8, lone
+// surrogate or member name given twice, at any depth); entities must be
+// objects with a usable id (see CheckID), each id once per collection;
+// version, when present, must be "1.0.0" and then exportedAt is required.
+// Numbers are kept as json.Number literals. Each value (an entity, or a
+// top-level value other than the arrays) is refused once its text passes
+// maxBytes (if positive) or it holds more than kv.MaxValues values, before
+// it is decoded, so memory stays bounded by the limit whatever the file
+// holds. Errors are *ExportError values naming the JSON path and byte
+// offset, for example "sessions[3].id: missing (byte 1234)".
+func EachExport(r io.Reader, maxBytes int64, fn func(coll string, i int, doc map[string]any) error) (*Export, error) {
+	d := jsonx.NewDecoder(r, jsonx.Options{MaxBytes: maxBytes, MaxValues: kv.MaxValues})
 	x := &Export{Collections: map[string][]map[string]any{}, Unknown: map[string]any{}}
-	fail := func(p string, off int64, format string, args ...any) error {
-		return &ExportError{Path: p, Offset: off, Msg: fmt.Sprintf(format, args...)}
+	if c, err := d.Peek(); err == nil && c != '{' {
+		return nil, &ExportError{Offset: d.Offset(), Msg: "not a JSON object"}
 	}
-	decodeErr := func(p string, off int64, err error) error {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return fail(p, se.Offset, "%v", se)
-		case errors.As(err, &te):
-			return fail(p, te.Offset, "%v", te)
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return fail(p, cr.n, "truncated file")
-		}
-		return fail(p, off, "%v", err)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, decodeErr("", 0, err)
-	}
-	if tok != json.Delim('{') {
-		return nil, fail("", 0, "not a JSON object")
+	if err := d.OpenObject(); err != nil {
+		return nil, exportError(err)
 	}
 	hasVersion, hasExportedAt := false, false
-	seen := map[string]bool{}
-	for dec.More() {
-		off := dec.InputOffset()
-		tok, err := dec.Token()
+	for {
+		more, err := d.Next()
 		if err != nil {
-			return nil, decodeErr("", off, err)
+			return nil, exportError(err)
 		}
-		key, _ := tok.(string)
-		off = nextValueOffset(dec)
-		if seen[key] {
-			return nil, fail(key, off, "the key appears twice")
+		if !more {
+			break
 		}
-		seen[key] = true
+		key, err := d.Key()
+		if err != nil {
+			return nil, exportError(err)
+		}
 		switch key {
 		case "topics", "companies", "contacts", "notes", "tasks", "sessions", "attachments":
-			present, err := readExportArray(dec, key, decodeErr, fail, func(i int, m map[string]any) error { return fn(key, i, m) })
+			present, err := readExportArray(d, key, func(i int, m map[string]any) error { return fn(key, i, m) })
 			if err != nil {
 				return nil, err
 			}
@@ -126,14 +115,15 @@ func EachExport(r io.Reader, fn func(coll string, i int, doc map[string]any) err
 			}
 			continue
 		}
-		v, err := decodeLimited(dec)
+		v, err := d.Value()
 		if err != nil {
-			return nil, limitErr(key, off, err, decodeErr, fail)
+			return nil, exportError(err)
 		}
+		off, _, _ := d.ValueStart()
 		str := func() (string, error) {
 			s, ok := v.(string)
 			if !ok {
-				return "", fail(key, off, "%s, want a string", kindOf(v))
+				return "", &ExportError{Path: key, Offset: off, Msg: kindOf(v) + ", want a string"}
 			}
 			return s, nil
 		}
@@ -144,7 +134,7 @@ func EachExport(r io.Reader, fn func(coll string, i int, doc map[string]any) err
 				return nil, err
 			}
 			if s != ExportVersion {
-				return nil, fail(key, off, "unsupported version %q, want %q", s, ExportVersion)
+				return nil, &ExportError{Path: key, Offset: off, Msg: fmt.Sprintf("unsupported version %q, want %q", s, ExportVersion)}
 			}
 			x.Version, hasVersion = s, true
 		case "exportedAt":
@@ -166,7 +156,7 @@ func EachExport(r io.Reader, fn func(coll string, i int, doc map[string]any) err
 		case "settings", "extras":
 			m, ok := v.(map[string]any)
 			if !ok && v != nil {
-				return nil, fail(key, off, "%s, want an object", kindOf(v))
+				return nil, &ExportError{Path: key, Offset: off, Msg: kindOf(v) + ", want an object"}
 			}
 			if key == "settings" {
 				x.Settings = m
@@ -177,91 +167,90 @@ func EachExport(r io.Reader, fn func(coll string, i int, doc map[string]any) err
 			x.Unknown[key] = v
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, decodeErr("", dec.InputOffset(), err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fail("", dec.InputOffset(), "data after the top-level object")
+	if err := d.End(); err != nil {
+		var e *jsonx.Error
+		if errors.As(err, &e) && errors.Is(err, jsonx.ErrSyntax) {
+			return nil, &ExportError{Offset: e.Offset, Msg: "data after the top-level object"}
+		}
+		return nil, exportError(err)
 	}
 	if hasVersion && !hasExportedAt {
-		return nil, fail("exportedAt", dec.InputOffset(), "missing")
+		return nil, &ExportError{Path: "exportedAt", Offset: d.Offset(), Msg: "missing"}
 	}
 	return x, nil
 }
 
 // readExportArray reads one collection's array, handing each valid
 // entity to each; present is false for null.
-func readExportArray(dec *json.Decoder, key string, decodeErr func(string, int64, error) error,
-	fail func(string, int64, string, ...any) error, each func(i int, m map[string]any) error) (present bool, err error) {
-	off := nextValueOffset(dec)
-	tok, err := dec.Token()
-	if err != nil {
-		return false, decodeErr(key, off, err)
-	}
-	if tok == nil {
-		return false, nil
-	}
-	if tok != json.Delim('[') {
-		return false, fail(key, off, "not an array")
-	}
-	for i := 0; dec.More(); i++ {
-		p := fmt.Sprintf("%s[%d]", key, i)
-		off := nextValueOffset(dec)
-		v, err := decodeLimited(dec)
+func readExportArray(d *jsonx.Decoder, key string, each func(i int, m map[string]any) error) (present bool, err error) {
+	if c, _ := d.Peek(); c != '[' {
+		v, err := d.Value()
 		if err != nil {
-			return false, limitErr(p, off, err, decodeErr, fail)
+			return false, exportError(err)
 		}
+		if v == nil {
+			return false, nil
+		}
+		off, _, _ := d.ValueStart()
+		return false, &ExportError{Path: key, Offset: off, Msg: "not an array"}
+	}
+	if err := d.OpenArray(); err != nil {
+		return false, exportError(err)
+	}
+	ids := map[string]int{}
+	for i := 0; ; i++ {
+		more, err := d.Next()
+		if err != nil {
+			return false, exportError(err)
+		}
+		if !more {
+			return true, nil
+		}
+		p := fmt.Sprintf("%s[%d]", key, i)
+		v, err := d.Value()
+		if err != nil {
+			return false, exportError(err)
+		}
+		off, _, _ := d.ValueStart()
 		m, ok := v.(map[string]any)
 		if !ok {
-			return false, fail(p, off, "%s, want an object", kindOf(v))
+			return false, &ExportError{Path: p, Offset: off, Msg: kindOf(v) + ", want an object"}
 		}
-		if _, err := CheckID(m["id"]); err != nil {
+		id, err := CheckID(m["id"])
+		if err != nil {
 			msg := "missing"
 			if m["id"] != nil {
 				msg = err.Error()
 			}
-			return false, fail(p+".id", off, "%s", msg)
+			return false, &ExportError{Path: p + ".id", Offset: off, Msg: msg}
 		}
+		if first, dup := ids[id]; dup {
+			return false, &ExportError{Path: p + ".id", Offset: off, Msg: fmt.Sprintf("the id %q appears twice in %s (first at %s[%d]); an import stores each id once", id, key, key, first)}
+		}
+		ids[id] = i
 		if err := each(i, m); err != nil {
 			return false, err
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return false, decodeErr(key, dec.InputOffset(), err)
-	}
-	return true, nil
 }
 
-// errTooManyValues marks a value refused by kv.CheckValueCount.
-type errTooManyValues struct{ err error }
-
-func (e errTooManyValues) Error() string { return e.err.Error() }
-
-// decodeLimited decodes the next value, refusing one that holds more than
-// kv.MaxValues values before decoding it: ten million small numbers take
-// gigabytes once decoded.
-func decodeLimited(dec *json.Decoder) (any, error) {
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return nil, err
+// exportError converts the decoder's errors: every refusal of the JSON
+// reader is an *ExportError with its path and offset; a read error stays
+// as it is.
+func exportError(err error) error {
+	var e *jsonx.Error
+	if !errors.As(err, &e) {
+		return err
 	}
-	if err := kv.CheckValueCount(raw); err != nil {
-		return nil, errTooManyValues{err}
+	if errors.Is(err, jsonx.ErrTooLarge) {
+		return &ExportError{Path: e.Path, Offset: e.Offset, Msg: e.Msg, Err: kv.ErrTooLarge}
 	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
+	for _, kind := range []error{jsonx.ErrSyntax, jsonx.ErrInvalidUTF8, jsonx.ErrLoneSurrogate, jsonx.ErrDuplicateKey, jsonx.ErrTooDeep} {
+		if errors.Is(err, kind) {
+			return &ExportError{Path: e.Path, Offset: e.Offset, Msg: e.Msg}
+		}
 	}
-	return v, nil
-}
-
-func limitErr(p string, off int64, err error, decodeErr func(string, int64, error) error, fail func(string, int64, string, ...any) error) error {
-	if errors.As(err, new(errTooManyValues)) {
-		return fail(p, off, "holds more than %d values (the limit of one document)", kv.MaxValues)
-	}
-	return decodeErr(p, off, err)
+	return fmt.Errorf("byte %d: %w", e.Offset, e.Err)
 }
 
 // DocIter yields documents one at a time; it stops and returns the first
@@ -494,40 +483,4 @@ func (ew *exportWriter) array(name string, it DocIter) error {
 	}
 	ew.w.WriteByte(']')
 	return nil
-}
-
-// countingReader counts the bytes handed to the decoder (for the offset
-// of a truncated file).
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// nextValueOffset is the byte offset where the next value starts: the
-// decoder's position plus any separators (space, ',' and ':') still
-// buffered before it.
-func nextValueOffset(dec *json.Decoder) int64 {
-	off := dec.InputOffset()
-	br, ok := dec.Buffered().(*bytes.Reader)
-	if !ok {
-		return off
-	}
-	for {
-		c, err := br.ReadByte()
-		if err != nil {
-			return off
-		}
-		switch c {
-		case ' ', '\t', '\r', '\n', ',', ':':
-			off++
-		default:
-			return off
-		}
-	}
 }

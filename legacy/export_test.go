@@ -28,9 +28,9 @@ func TestReadExport(t *testing.T) {
 		{"not an array", `{"tasks":{}}`, `legacy: export: tasks: not an array (byte 9)`},
 		{"wrong version", `{"version":"2.0.0","exportedAt":"x"}`, `legacy: export: version: unsupported version "2.0.0", want "1.0.0" (byte 11)`},
 		{"version without exportedAt", `{"version":"1.0.0"}`, `legacy: export: exportedAt: missing (byte 19)`},
-		{"truncated", `{"notes":[{"id":"n1"},{"id":`, `legacy: export: notes[1]: truncated file (byte 28)`},
+		{"truncated", `{"notes":[{"id":"n1"},{"id":`, `legacy: export: notes[1].id: unexpected end of input (truncated?) where a value should be (byte 28)`},
 		{"top-level array", `[]`, `legacy: export: not a JSON object (byte 0)`},
-		{"trailing data", `{} {}`, `legacy: export: data after the top-level object (byte 4)`},
+		{"trailing data", `{} {}`, `legacy: export: data after the top-level object (byte 3)`},
 		{"settings not object", `{"settings":[1]}`, `legacy: export: settings: an array, want an object (byte 12)`},
 	}
 	for _, tt := range tests {
@@ -58,7 +58,7 @@ func TestReadExport(t *testing.T) {
 func TestReadExport_syntaxError(t *testing.T) {
 	_, err := ReadExport(strings.NewReader(`{"notes":[{"id":"n1"} x]}`))
 	var ee *ExportError
-	if !errors.As(err, &ee) || ee.Path != "notes[1]" || ee.Offset != 22 {
+	if !errors.As(err, &ee) || ee.Path != "notes" || ee.Offset != 22 {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -243,8 +243,33 @@ func TestReadExport_valueLimit(t *testing.T) {
 	} {
 		_, err := ReadExport(strings.NewReader(tc.in))
 		var ee *ExportError
-		if !errors.As(err, &ee) || ee.Path != tc.path || !strings.Contains(err.Error(), "values") {
+		if !errors.As(err, &ee) || !strings.HasPrefix(ee.Path, tc.path) || !strings.Contains(err.Error(), "values") || !errors.Is(err, kv.ErrTooLarge) {
 			t.Fatalf("ReadExport: %v, want an error at %s about values", err, tc.path)
 		}
+	}
+}
+
+// TestBatcher_bytes: a batch is flushed once its documents reach
+// batchBytes, not only after migrateBatch of them, so that an import of
+// large documents holds few at a time.
+func TestBatcher_bytes(t *testing.T) {
+	var batches []int
+	b := &batcher{ctx: t.Context(), dry: true, res: &ImportResult{}, run: func(fn func(tx *kv.Tx) error) error {
+		batches = append(batches, -1) // counted by add below
+		return nil
+	}}
+	sizes := []int{10 << 20, 10 << 20, 10 << 20, 10 << 20, 1, 40 << 20, 1}
+	for i, n := range sizes {
+		before := len(batches)
+		if err := b.addSized(docWrite{"notes", fmt.Sprint(i), nil, false}, n); err != nil {
+			t.Fatal(err)
+		}
+		if len(batches) > before {
+			batches[len(batches)-1] = i
+		}
+	}
+	// Flushed after the 4th document (40 MiB) and the 6th (40 MiB alone).
+	if fmt.Sprint(batches) != "[3 5]" || len(b.pending) != 1 {
+		t.Fatalf("flushed after documents %v, %d pending", batches, len(b.pending))
 	}
 }

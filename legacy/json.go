@@ -8,8 +8,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/cairnkv/cairn/kv"
 )
 
 // MaxIDLen is the longest entity id, in bytes, that Scan and ReadExport
@@ -94,19 +95,9 @@ func numFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-// isoMillis parses an ISO-8601 timestamp string into epoch ms.
-func isoMillis(v any) (int64, bool) {
-	s, ok := v.(string)
-	if !ok || s == "" {
-		return 0, false
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z07:00", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UnixMilli(), true
-		}
-	}
-	return 0, false
-}
+// isoMillis reads a time in epoch ms as every part of Cairn does: it is
+// kv.ParseInstant, the one reader of instants.
+func isoMillis(v any) (int64, bool) { return kv.ParseInstant(v) }
 
 // truthy mirrors JavaScript truthiness for a decoded JSON value.
 func truthy(v any) bool {

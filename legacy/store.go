@@ -6,7 +6,6 @@ package legacy
 // the only part of the package that knows kv.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -20,7 +19,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/cairnkv/cairn/kv"
 )
@@ -97,8 +95,13 @@ type ImportResult struct {
 	// old app held their bytes: their documents say contentMissing, with
 	// the recorded hash as legacyHash, and check does not report them.
 	WithoutContent []string `json:"attachments_without_content,omitempty"`
-	Backup         string   `json:"backup,omitempty"` // the verified backup taken first
-	DryRun         bool     `json:"dry_run"`
+	// UnreadableTimes lists the documents whose updatedAt or lastUpdated,
+	// in the store or in the input, is not a time kv.ParseInstant reads,
+	// so that newer-wins could not compare them: the input's version was
+	// written (the stored one is in the backup taken first).
+	UnreadableTimes []string `json:"unreadable_times,omitempty"`
+	Backup          string   `json:"backup,omitempty"` // the verified backup taken first
+	DryRun          bool     `json:"dry_run"`
 }
 
 func newImportResult() *ImportResult {
@@ -106,8 +109,9 @@ func newImportResult() *ImportResult {
 }
 
 // ImportInto merges an export file into the store: every entity by id, keeping
-// the newer of the stored and the imported version (lastUpdated, updatedAt
-// or version), the settings objects replaced by the file's. The whole file
+// the newer of the stored and the imported version (updatedAt, else
+// lastUpdated, read by kv.ParseInstant; see ImportResult.UnreadableTimes),
+// the settings objects replaced by the file's. The whole file
 // was validated by ReadExport; every document is validated again before
 // anything is written. Unless dryRun, a verified backup is taken first
 // (none, no import), then everything is written in one transaction. For
@@ -220,8 +224,9 @@ type ImportOptions struct {
 	Progress func(stage string, done, total int)
 	// Validated, if set, is called once the whole file has been
 	// validated, before anything is written, with the number of entities
-	// per collection it holds.
-	Validated func(counts map[string]int)
+	// per collection it holds. An error it returns (a user's "no") ends
+	// the import there: nothing is written, not even the backup.
+	Validated func(counts map[string]int) error
 }
 
 // ImportFile merges the export file at path into the store as ImportInto
@@ -230,9 +235,10 @@ type ImportOptions struct {
 // values naming the JSON path and byte offset, or name the entity kv
 // refuses). Then, unless a dry run, it takes a verified backup (none, no
 // import) and reads the file again, writing it in batches through kv's
-// Staged: all or nothing, with memory bounded by one batch. The file is
-// checksummed on both reads; if it changed in between, nothing is
-// written.
+// Staged: all or nothing, with memory bounded by one batch (256
+// documents, or 32 MiB of them plus one) and one document, each bounded by
+// the store's MaxDocumentBytes while it is read. The file is checksummed
+// on both reads; if it changed in between, nothing is written.
 func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions) (*ImportResult, error) {
 	var o ImportOptions
 	if opts != nil {
@@ -242,7 +248,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	res.DryRun = o.DryRun
 	var without []string
 	found := map[string]int{}
-	_, sum, err := readExportFile(ctx, path, "validate", o.Progress, func(coll string, i int, d map[string]any) error {
+	_, sum, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "validate", o.Progress, func(coll string, i int, d map[string]any) error {
 		if err := db.Validate(coll, d); err != nil {
 			return fmt.Errorf("%s[%d]: %w", coll, i, err)
 		}
@@ -256,11 +262,13 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		return nil, err
 	}
 	if o.Validated != nil {
-		o.Validated(found)
+		if err := o.Validated(found); err != nil {
+			return nil, err
+		}
 	}
 	write := func(b *batcher) error {
-		x, again, err := readExportFile(ctx, path, "import", o.Progress, func(coll string, _ int, d map[string]any) error {
-			return b.add(docWrite{coll, d["id"].(string), d, true})
+		x, again, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "import", o.Progress, func(coll string, _ int, d map[string]any) error {
+			return b.addSized(docWrite{coll, d["id"].(string), d, true}, kv.JSONSize(d))
 		})
 		if err != nil {
 			return err
@@ -310,9 +318,10 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	return res, nil
 }
 
-// readExportFile runs EachExport over the file at path, reporting
-// progress in bytes, and returns the CRC-32C of every byte it read.
-func readExportFile(ctx context.Context, path, stage string, progress func(string, int, int), fn func(string, int, map[string]any) error) (*Export, uint32, error) {
+// readExportFile runs EachExport over the file at path, with maxBytes
+// the limit of one document, reporting progress in bytes, and returns the
+// CRC-32C of every byte it read.
+func readExportFile(ctx context.Context, path string, maxBytes int64, stage string, progress func(string, int, int), fn func(string, int, map[string]any) error) (*Export, uint32, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -326,7 +335,7 @@ func readExportFile(ctx context.Context, path, stage string, progress func(strin
 		return nil, 0, fmt.Errorf("%s is a directory", path)
 	}
 	cr := &crcReader{ctx: ctx, r: f, size: int(fi.Size()), stage: stage, progress: progress}
-	x, err := EachExport(bufio.NewReaderSize(cr, 1<<20), fn)
+	x, err := EachExport(cr, maxBytes, fn)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, 0, cerr
@@ -393,9 +402,20 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 			res.Unchanged[coll]++
 			return nil
 		}
-		if newer && docTime(cur) > docTime(norm) {
-			res.Kept[coll]++
-			return nil
+		if newer {
+			ct, cbad := docTime(cur)
+			nt, nbad := docTime(norm)
+			switch {
+			case cbad != "" || nbad != "":
+				where, bad := "stored", cbad
+				if nbad != "" {
+					where, bad = "imported", nbad
+				}
+				res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the imported one was written", coll, id, where, bad))
+			case ct > nt:
+				res.Kept[coll]++
+				return nil
+			}
 		}
 	case !isNotFound(err):
 		return err
@@ -416,22 +436,31 @@ func isNotFound(err error) bool { return err != nil && errorsIs(err, kv.ErrNotFo
 
 func sameDoc(a, b any) bool { return kv.SameValue(a, b) }
 
-// docTime is a document's own modification time in epoch ms (version
-// counts as a tiebreak-free ordering only against the same document, so
-// it is used as is), or 0.
-func docTime(v any) int64 {
+// docTime is a document's own modification time in epoch ms: its
+// updatedAt, else its lastUpdated, as kv.ParseInstant reads them; 0 when
+// it has neither. bad says why, when neither present one is a time.
+func docTime(v any) (ms int64, bad string) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return 0
+		return 0, ""
 	}
 	for _, f := range []string{"updatedAt", "lastUpdated"} {
-		if s, ok := m[f].(string); ok {
-			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				return t.UnixMilli()
+		t, present := m[f]
+		if !present || t == nil {
+			continue
+		}
+		if ms, ok := kv.ParseInstant(t); ok {
+			return ms, ""
+		}
+		if bad == "" {
+			text, _ := json.Marshal(t)
+			if len(text) > 60 {
+				text = append(text[:57:57], "..."...)
 			}
+			bad = fmt.Sprintf("%s %s is not a time", f, text)
 		}
 	}
-	return 0
+	return 0, bad
 }
 
 // MigrateResult reports a migration: what was imported, and the scan's
@@ -447,6 +476,11 @@ type MigrateResult struct {
 // migrateBatch is how many documents one transaction of a migration
 // writes: enough to keep commits few, few enough to bound memory.
 const migrateBatch = 256
+
+// batchBytes bounds, as compact JSON, the documents of known size one
+// batch holds (addSized), so that large documents do not fill a batch of
+// migrateBatch: a batch holds at most batchBytes plus one document.
+const batchBytes = 32 << 20
 
 // Migrate imports everything the old app left in dir (see Walk).
 //
@@ -499,6 +533,7 @@ type batcher struct {
 	run     func(func(tx *kv.Tx) error) error
 	res     *ImportResult
 	pending []docWrite
+	bytes   int // sizes given to addSized since the last flush
 }
 
 type docWrite struct {
@@ -507,9 +542,13 @@ type docWrite struct {
 	newer    bool // keep a stored version with a later updatedAt
 }
 
-func (b *batcher) add(w docWrite) error {
+func (b *batcher) add(w docWrite) error { return b.addSized(w, 0) }
+
+// addSized adds a write whose document is size bytes as compact JSON.
+func (b *batcher) addSized(w docWrite, size int) error {
 	b.pending = append(b.pending, w)
-	if len(b.pending) >= migrateBatch {
+	b.bytes += size
+	if len(b.pending) >= migrateBatch || b.bytes >= batchBytes {
 		return b.flush()
 	}
 	return nil
@@ -520,7 +559,7 @@ func (b *batcher) flush() error {
 		return nil
 	}
 	batch := b.pending
-	b.pending = nil // let the written documents go
+	b.pending, b.bytes = nil, 0 // let the written documents go
 	return b.run(func(tx *kv.Tx) error {
 		for _, w := range batch {
 			if err := b.ctx.Err(); err != nil {

@@ -227,9 +227,10 @@ func TestImportFile(t *testing.T) {
 		if len(stages) == 0 || stages[len(stages)-1] != stage {
 			stages = append(stages, stage)
 		}
-	}, Validated: func(counts map[string]int) {
+	}, Validated: func(counts map[string]int) error {
 		validated = counts
 		stages = append(stages, "validated")
+		return nil
 	}})
 	if err != nil {
 		t.Fatal(err)

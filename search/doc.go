@@ -21,8 +21,9 @@
 //	name_kw     keyword, lower-cased   the whole name (for exact filters)
 //	tags_kw     keyword, lower-cased   each whole tag (for exact filters)
 //	startTime endTime timestamp lastUpdated createdAt dueDate
-//	            datetime, doc values   when the value is an ISO 8601 string
-//	                                   or epoch milliseconds; else skipped
+//	            datetime, doc values   when buckets.ParseInstant reads the
+//	                                   value (ISO 8601, epoch milliseconds);
+//	                                   else skipped
 //
 // Text extracted per collection (a missing or wrong-typed field is skipped):
 //

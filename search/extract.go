@@ -1,12 +1,13 @@
 package search
 
 import (
-	"encoding/json"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cairnkv/cairn/buckets"
 )
 
 // extract builds the flat document indexed for one entity. It never fails:
@@ -212,58 +213,14 @@ var (
 	maxDate = time.Unix(0, math.MaxInt64).UTC().AddDate(-1, 0, 0)
 )
 
-// dateLayouts are the ISO 8601 shapes accepted, most common first.
-var dateLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02T15:04",
-	"2006-01-02",
-}
-
-// parseDate reads an ISO 8601 string or a number of epoch milliseconds.
+// parseDate reads an instant as every part of Cairn does
+// (buckets.ParseInstant), within Bleve's range.
 func parseDate(v any) (time.Time, bool) {
-	var t time.Time
-	switch d := v.(type) {
-	case string:
-		s := strings.TrimSpace(d)
-		if s == "" {
-			return t, false
-		}
-		var err error
-		for _, layout := range dateLayouts {
-			t, err = time.Parse(layout, s)
-			if err == nil {
-				break
-			}
-		}
-		if err != nil {
-			return time.Time{}, false
-		}
-	case float64:
-		if math.IsNaN(d) || math.IsInf(d, 0) || math.Abs(d) > 1e16 {
-			return t, false
-		}
-		t = time.UnixMilli(int64(d))
-	case int64:
-		t = time.UnixMilli(d)
-	case int:
-		t = time.UnixMilli(int64(d))
-	case uint64:
-		if d > math.MaxInt64 {
-			return t, false
-		}
-		t = time.UnixMilli(int64(d))
-	case json.Number:
-		if i, err := d.Int64(); err == nil {
-			t = time.UnixMilli(i)
-		} else if f, err := d.Float64(); err == nil {
-			return parseDate(f)
-		} else {
-			return t, false
-		}
-	default:
-		return t, false
+	ms, ok := buckets.ParseInstant(v)
+	if !ok {
+		return time.Time{}, false
 	}
+	t := time.UnixMilli(ms)
 	t = t.UTC()
 	if t.Before(minDate) || t.After(maxDate) {
 		return time.Time{}, false

@@ -39,7 +39,7 @@ func indexIDs(t *testing.T, s *testStore, coll, index string, val []byte) []stri
 
 func instant(t *testing.T, s string) []byte {
 	t.Helper()
-	ms, ok := parseInstant(s)
+	ms, ok := buckets.ParseInstant(s)
 	if !ok {
 		t.Fatalf("bad date %q", s)
 	}

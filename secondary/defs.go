@@ -60,8 +60,18 @@ func (d *IndexDef) fingerprint(coll string) string {
 	if d.Stats {
 		stats = ";stats"
 	}
-	return "v1;" + kind + ";paths=" + strings.Join(d.Paths, ",") + ";time=" + strings.Join(ts, ",") + stats
+	instants := ""
+	if len(ts) > 0 {
+		instants = ";" + instantsVersion
+	}
+	return "v1;" + kind + ";paths=" + strings.Join(d.Paths, ",") + ";time=" + strings.Join(ts, ",") + instants + stats
 }
+
+// instantsVersion names the reading of instants (buckets.ParseInstant)
+// that keys on timestamp fields were derived with. Version 2 added numeric
+// strings, more zone forms and exact decimals; a change here rebuilds
+// every index with a timestamp path.
+const instantsVersion = "instants=2"
 
 // ordered reports whether the index order is the query order of its field
 // (so it can serve a sort).

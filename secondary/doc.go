@@ -47,10 +47,11 @@
 //
 // Values are derived per scalar: an array contributes each element (one
 // key per distinct value), null, objects and nested arrays contribute
-// nothing. On a declared timestamp field (TimestampFields) a string that
-// parses as an ISO 8601 date or date-time, or a number (epoch
-// milliseconds), is encoded as an instant with IndexTime; anything else by
-// its JSON type: IndexBool, IndexNumber (as float64), IndexString. Folded
+// nothing. On a declared timestamp field (TimestampFields) a value that
+// buckets.ParseInstant reads (an ISO 8601 date or date-time, or epoch
+// milliseconds as a number or numeric string) is encoded as an instant
+// with IndexTime; anything else by its JSON type: IndexBool, IndexNumber
+// (the nearest float64, buckets.NumberFloat), IndexString. Folded
 // indexes (names) encode strings after Unicode simple case folding.
 //
 // The sys bucket holds, under keys starting with "secondary/": the document
@@ -96,12 +97,13 @@
 //     as: the strings "true"/"false" with booleans, a numeric string with
 //     numbers, and any bool or number with strings as its text (a json.Number
 //     operand, as ParseWhere makes them, keeps its literal text). Numbers
-//     compare exactly across int64, uint64, float64 and json.Number;
-//     strings by bytes.
+//     compare exactly across int64, uint64, float64 and json.Number, a
+//     float64 as the decimal it writes (buckets.CompareNumbers); strings
+//     by bytes.
 //   - On a declared timestamp field only instants compare: the operand must
 //     be an ISO 8601 date or date-time (a date alone is midnight UTC, a time
-//     without zone is UTC) or epoch milliseconds, else Run fails with
-//     ErrBadDate; stored values that are not instants match nothing but !=.
+//     without zone is UTC) or epoch milliseconds, as buckets.ParseInstant
+//     reads them, else Run fails with ErrBadDate; stored values that are not instants match nothing but !=.
 //     Instants compare at millisecond precision.
 //   - Sorting orders booleans < numbers < instants < strings, an array by
 //     its smallest value, ties by id ascending, and documents without a
@@ -127,7 +129,7 @@
 //     single-valued), skip ids outside the id sets of selective filters, check
 //     the rest, and stop after offset+limit matches. Keys with equal values
 //     are taken as a group and ordered exactly by (value, id), so ties and
-//     numbers beyond 2^53 order as the semantics say; an array document is
+//     numbers float64 cannot tell apart order as the semantics say; an array document is
 //     taken at its smallest value; after the walk, matching documents
 //     without the sort field come last.
 //   - id-set: the Restrict ids drive.
@@ -152,8 +154,9 @@
 //     that is missing, and counts only keys really added or removed.
 //   - A field name containing a dot cannot be addressed: dots always
 //     separate path segments.
-//   - Index values of numbers are float64, so integers beyond 2^53 may share
-//     a key; the recheck keeps results exact.
+//   - Index values of numbers are float64, so numbers that differ beyond
+//     float64's precision (integers beyond 2^53, decimals kept exactly)
+//     share a key; the recheck keeps results exact.
 //   - Histograms are coarse (about 50 days for instants); they steer plans,
 //     never results.
 //   - The summary of an attachment stores its own size field as fileSize,

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 
 	"github.com/cairnkv/cairn/buckets"
-	"math"
 	"math/big"
 	"regexp"
 	"sort"
@@ -25,21 +24,19 @@ type nval struct {
 	s    string
 }
 
-var dateRE = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?$`)
+var dateRE = regexp.MustCompile(`^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$`)
 
 func naiveDate(s string) (int64, bool) {
 	m := dateRE.FindStringSubmatch(s)
-	if m == nil {
+	if m == nil || m[1] == "-000000" {
 		return 0, false
 	}
-	// A time needs a zone or none; a bare "T15:04" with seconds missing
-	// is allowed either way.
 	atoi := func(x string) int { n, _ := strconv.Atoi(x); return n }
-	y, mo, d := atoi(m[1]), atoi(m[2]), atoi(m[3])
-	if mo < 1 || mo > 12 || d < 1 || d > 31 {
+	y, mo, d, h, mi, sec := atoi(m[1]), atoi(m[2]), atoi(m[3]), atoi(m[4]), atoi(m[5]), atoi(m[6])
+	if mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
 		return 0, false
 	}
-	t := time.Date(y, time.Month(mo), d, atoi(m[4]), atoi(m[5]), atoi(m[6]), 0, time.UTC)
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
 	if t.Day() != d {
 		return 0, false
 	}
@@ -48,17 +45,26 @@ func naiveDate(s string) (int64, bool) {
 		frac = (frac + "000")[:3]
 		ms += int64(atoi(frac))
 	}
-	if z := m[8]; z != "" && z != "Z" {
-		off := (atoi(z[1:3])*60 + atoi(z[4:6])) * 60 * 1000
+	if z := strings.ReplaceAll(m[8], ":", ""); len(z) > 1 {
+		zh, zm := atoi(z[1:3]), 0
+		if len(z) == 5 {
+			zm = atoi(z[3:5])
+		}
+		if zh > 23 || zm > 59 {
+			return 0, false
+		}
+		off := int64(zh*60+zm) * 60 * 1000
 		if z[0] == '+' {
-			ms -= int64(off)
+			ms -= off
 		} else {
-			ms += int64(off)
+			ms += off
 		}
 	}
 	return ms, true
 }
 
+// naiveRat is the exact value of a number; a float64 is the decimal its
+// shortest form writes.
 func naiveRat(v any) (*big.Rat, bool) {
 	r := new(big.Rat)
 	switch x := v.(type) {
@@ -67,12 +73,36 @@ func naiveRat(v any) (*big.Rat, bool) {
 	case uint64:
 		return r.SetUint64(x), true
 	case float64:
-		return r.SetFloat64(x), true
+		_, ok := r.SetString(strconv.FormatFloat(x, 'g', -1, 64))
+		return r, ok
 	case json.Number:
 		_, ok := r.SetString(string(x))
 		return r, ok
 	}
 	return nil, false
+}
+
+// naiveInstant reads a timestamp: a date string, or epoch milliseconds as
+// a number or a numeric string, floored, within int64.
+func naiveInstant(v any) (int64, bool) {
+	if s, ok := v.(string); ok {
+		if t, ok := naiveDate(s); ok {
+			return t, true
+		}
+		if !jsonNumberRE.MatchString(s) {
+			return 0, false
+		}
+		v = json.Number(s)
+	}
+	r, ok := naiveRat(v)
+	if !ok {
+		return 0, false
+	}
+	fl := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: the floor, the denominator being positive
+	if !fl.IsInt64() {
+		return 0, false
+	}
+	return fl.Int64(), true
 }
 
 // naiveScalar types a stored value; ts marks a timestamp field.
@@ -82,25 +112,18 @@ func naiveScalar(v any, ts bool) (nval, bool) {
 		return nval{rank: 0, b: x}, true
 	case string:
 		if ts {
-			if t, ok := naiveDate(x); ok {
+			if t, ok := naiveInstant(x); ok {
 				return nval{rank: 2, t: t}, true
 			}
 		}
 		return nval{rank: 3, s: x}, true
 	case int64, uint64, float64, json.Number:
-		r, _ := naiveRat(x)
 		if ts {
-			// Epoch milliseconds (floored) for int64 and float64 within
-			// int64; uint64 and big literals stay numbers.
-			switch y := x.(type) {
-			case int64:
-				return nval{rank: 2, t: y}, true
-			case float64:
-				if y >= -9.2e18 && y < 9.2e18 {
-					return nval{rank: 2, t: int64(math.Floor(y))}, true
-				}
+			if t, ok := naiveInstant(x); ok {
+				return nval{rank: 2, t: t}, true
 			}
 		}
+		r, _ := naiveRat(x)
 		return nval{rank: 1, r: r}, true
 	}
 	return nval{}, false
@@ -208,21 +231,8 @@ func naiveOperand(v any, ts bool) map[int]nval {
 		return out
 	}
 	if ts {
-		var f *big.Rat
-		switch x := v.(type) {
-		case string:
-			if t, ok := naiveDate(x); ok {
-				out[2] = nval{rank: 2, t: t}
-			}
-			return out
-		case int64, float64, json.Number:
-			f, _ = naiveRat(x)
-		}
-		if f != nil {
-			fl, _ := new(big.Float).SetRat(f).Float64()
-			if fl >= -9.2e18 && fl < 9.2e18 {
-				out[2] = nval{rank: 2, t: int64(math.Floor(fl))}
-			}
+		if t, ok := naiveInstant(v); ok {
+			out[2] = nval{rank: 2, t: t}
 		}
 		return out
 	}
@@ -245,7 +255,8 @@ func naiveOperand(v any, ts bool) map[int]nval {
 		out[1] = nval{rank: 1, r: new(big.Rat).SetInt64(x)}
 		out[3] = nval{rank: 3, s: strconv.FormatInt(x, 10)}
 	case float64:
-		out[1] = nval{rank: 1, r: new(big.Rat).SetFloat64(x)}
+		r, _ := naiveRat(x)
+		out[1] = nval{rank: 1, r: r}
 		out[3] = nval{rank: 3, s: strconv.FormatFloat(x, 'g', -1, 64)}
 	case uint64:
 		out[1] = nval{rank: 1, r: new(big.Rat).SetUint64(x)}

@@ -194,14 +194,7 @@ func coerce(v any, ts bool) (qvalue, error) {
 		return q, nil
 	}
 	if ts {
-		var ms int64
-		var ok bool
-		switch x := v.(type) {
-		case string:
-			ms, ok = parseInstant(x)
-		case int64, float64:
-			ms, ok = numberInstant(x)
-		}
+		ms, ok := buckets.ParseInstant(v)
 		if !ok {
 			return q, fmt.Errorf("%w: %v is neither an ISO 8601 date nor epoch milliseconds", ErrBadDate, v)
 		}
@@ -217,7 +210,7 @@ func coerce(v any, ts bool) (qvalue, error) {
 		if x == "true" || x == "false" {
 			q.v[classBool], q.ok[classBool] = scalar{class: classBool, b: x == "true"}, true
 		}
-		if isNumberLiteral(x) {
+		if buckets.IsNumberLiteral(x) {
 			q.v[classNumber], q.ok[classNumber] = scalar{class: classNumber, n: buckets.NumberValue(json.Number(x))}, true
 		}
 	default: // a number
@@ -237,7 +230,7 @@ func normalizeOperand(v any) (any, error) {
 	case nil, bool, string, int64:
 		return x, nil
 	case json.Number:
-		if !isNumberLiteral(string(x)) {
+		if !buckets.IsNumberLiteral(string(x)) {
 			return nil, fmt.Errorf("%w: %q is not a number", ErrBadQuery, string(x))
 		}
 		n := buckets.NumberValue(x)

@@ -192,3 +192,12 @@ func truncateRunes(s string, n int) string {
 	}
 	return strings.TrimSpace(s[:i])
 }
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

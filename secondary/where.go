@@ -58,7 +58,7 @@ func ParseWhere(coll, expr string) (Filter, error) {
 		v = true
 	case value == "false":
 		v = false
-	case isNumberLiteral(value):
+	case buckets.IsNumberLiteral(value):
 		v = json.Number(value)
 	default:
 		v = value

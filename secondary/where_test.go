@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cairnkv/cairn/buckets"
 )
@@ -118,58 +117,6 @@ func FuzzParseWhere(f *testing.F) {
 	})
 }
 
-func TestParseInstant(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"2025-01-01", 1735689600000, true},
-		{"2025-01-01T00:00:00Z", 1735689600000, true},
-		{"2025-01-01T00:00:00.000Z", 1735689600000, true},
-		{"2025-01-01T01:00:00+01:00", 1735689600000, true},
-		{"2025-01-01T00:00:00.9999Z", 1735689600999, true},
-		{"2025-01-01T00:00:00", 1735689600000, true},
-		{"2025-01-01 00:00:00", 1735689600000, true},
-		{"2025-01-01T00:00Z", 1735689600000, true},
-		{"1969-12-31T23:59:59.9995Z", -1, true},
-		{"2025-02-30", 0, false},
-		{"2025-1-01", 0, false},
-		{"20250101", 0, false},
-		{"2025-01-01X00:00:00Z", 0, false},
-		{"", 0, false},
-	} {
-		got, ok := parseInstant(c.in)
-		if ok != c.ok || (ok && got != c.want) {
-			t.Errorf("parseInstant(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}
-
-func TestCompareNumbers(t *testing.T) {
-	big := json.Number("123456789012345678901234567890")
-	for _, c := range []struct {
-		a, b any
-		want int
-	}{
-		{int64(1)<<53 + 1, float64(1 << 53), 1},
-		{float64(1 << 53), int64(1)<<53 + 1, -1},
-		{int64(-1), uint64(1) << 63, -1},
-		{uint64(1)<<63 + 1, uint64(1) << 63, 1},
-		{5.5, int64(5), 1},
-		{-5.5, int64(-5), -1},
-		{big, uint64(1) << 63, 1},
-		{big, 1.3e29, -1},
-		{big, 1.2e29, 1},
-		{json.Number("1e400"), 1e308, 1},
-		{int64(3), 3.0, 0},
-	} {
-		if got := compareNumbers(c.a, c.b); got != c.want {
-			t.Errorf("compareNumbers(%v, %v) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-}
-
 func TestFoldString(t *testing.T) {
 	for _, c := range [][2]string{{"Acme", "ACME"}, {"straße", "STRAßE"}, {"Kelvin", "\u212Aelvin"}, {"Ärger", "ärger"}, {"ΣΑΣ", "σας"}} {
 		if foldString(c[0]) != foldString(c[1]) || !strings.EqualFold(c[0], c[1]) {
@@ -179,22 +126,4 @@ func TestFoldString(t *testing.T) {
 	if foldString("a") == foldString("b") {
 		t.Error("fold merges a and b")
 	}
-}
-
-// FuzzParseInstant checks parseInstant never panics and that an accepted
-// date round-trips through RFC 3339 to the same instant.
-func FuzzParseInstant(f *testing.F) {
-	for _, s := range []string{"2025-01-01", "2025-01-01T00:00:00.123+05:30", "2025-01-01 10:00", "9999-12-31T23:59:59.999999999Z", "0000-01-01"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ms, ok := parseInstant(s)
-		if !ok {
-			return
-		}
-		again, ok := parseInstant(time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00"))
-		if !ok || again != ms {
-			t.Fatalf("parseInstant(%q) = %d; round trip gives %d, %v", s, ms, again, ok)
-		}
-	})
 }

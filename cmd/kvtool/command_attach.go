@@ -117,13 +117,22 @@ func newAttachGet(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get ID [-o FILE]",
 		Short: "Write an attachment's content, verified",
-		Long: `get writes the content of attachment ID to stdout, or durably to FILE with
--o (written whole or not at all). The content is hashed while it streams;
-if it does not match its hash, get fails naming the attachment (with -o,
-FILE is then not created; on stdout, the bytes already written may be
-wrong, so use -o when that matters).`,
+		Long: `get writes the content of attachment ID to stdout, or to FILE with -o: a
+regular file is replaced durably and atomically (whole or not at all),
+keeping its permissions (a new one is 0600); a symbolic link, FIFO or
+device (/dev/null) is written through, as a shell redirect would, never
+replaced. A FILE inside the store directory is refused.
+
+The content is hashed while it streams; if it does not match its hash, get
+fails naming the attachment. A regular FILE is then left as it was; on
+stdout, a FIFO or a device, the bytes already written may be wrong.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if out != "" && out != "-" {
+				if err := g.checkOutput(out); err != nil {
+					return err
+				}
+			}
 			db, err := g.openRO()
 			if err != nil {
 				return err
@@ -138,10 +147,7 @@ wrong, so use -o when that matters).`,
 				_, err = io.Copy(cmd.OutOrStdout(), r)
 				return err
 			}
-			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
-				return fmt.Errorf("attach get: %s is a directory", out)
-			}
-			err = fsutil.WriteFileFunc(out, 0o600, func(w io.Writer) error {
+			err = fsutil.WriteOutput(out, func(w io.Writer) error {
 				_, err := io.Copy(w, r)
 				return err
 			})

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -211,7 +209,7 @@ Without --yes it asks for confirmation on a terminal and refuses otherwise.`,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			name := args[0]
 			if !yes {
-				if err := confirm(g, cmd, fmt.Sprintf("Replace the data in %s with backup %s?", g.db, name)); err != nil {
+				if err := confirm(g, fmt.Sprintf("Replace the data in %s with backup %s?", g.db, name)); err != nil {
 					return err
 				}
 			}
@@ -251,21 +249,6 @@ func restored(g *globals, cmd *cobra.Command, m kv.Manifest, err error, previous
 		return printJSON(cmd.OutOrStdout(), m)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d documents); %s\n", m.Name, total(m.Counts), previous)
-	return nil
-}
-
-// confirm asks on a terminal; without one it refuses.
-func confirm(g *globals, cmd *cobra.Command, question string) error {
-	f, ok := g.stdin.(*os.File)
-	if !ok || !isTerminal(f) || !isTerminal(cmd.ErrOrStderr()) {
-		return usagef("refusing without --yes: stdin is not a terminal to confirm on")
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "%s [y/N] ", question)
-	var answer string
-	_, _ = fmt.Fscanln(io.Reader(f), &answer)
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return errors.New("cancelled")
-	}
 	return nil
 }
 

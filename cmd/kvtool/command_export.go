@@ -31,9 +31,18 @@ func newExportCommand(g *globals) *cobra.Command {
 preferences, exportedAt, version, appVersion), plus Cairn's extra keys
 (settings, attachments metadata, extras) that the old app ignores. It reads
 one consistent snapshot and streams: documents are never all in memory.
-With -o the file is written durably, whole or not at all.`,
+
+With -o FILE a regular file is replaced durably and atomically (whole or
+not at all), keeping its permissions (a new one is 0600); a symbolic link,
+FIFO or device is written through, as a shell redirect would, never
+replaced. A FILE inside the store directory is refused.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if out != "" && out != "-" {
+				if err := g.checkOutput(out); err != nil {
+					return err
+				}
+			}
 			db, err := g.openRO()
 			if err != nil {
 				return err
@@ -46,7 +55,7 @@ With -o the file is written durably, whole or not at all.`,
 				}
 				return w.Flush()
 			}
-			return fsutil.WriteFileFunc(out, 0o600, func(f io.Writer) error {
+			return fsutil.WriteOutput(out, func(f io.Writer) error {
 				w := bufio.NewWriterSize(f, 1<<20)
 				if err := legacy.ExportFrom(cmd.Context(), db, w, compact); err != nil {
 					return err
@@ -61,12 +70,13 @@ With -o the file is written durably, whole or not at all.`,
 }
 
 type importOutput struct {
-	Counts         map[string]int `json:"counts"`
-	Unchanged      map[string]int `json:"unchanged"`
-	Kept           map[string]int `json:"kept_newer"`
-	WithoutContent []string       `json:"attachments_without_content,omitempty"`
-	Backup         string         `json:"backup"`
-	DryRun         bool           `json:"dry_run"`
+	Counts          map[string]int `json:"counts"`
+	Unchanged       map[string]int `json:"unchanged"`
+	Kept            map[string]int `json:"kept_newer"`
+	WithoutContent  []string       `json:"attachments_without_content,omitempty"`
+	UnreadableTimes []string       `json:"unreadable_times,omitempty"`
+	Backup          string         `json:"backup"`
+	DryRun          bool           `json:"dry_run"`
 }
 
 func newImportCommand(g *globals) *cobra.Command {
@@ -78,8 +88,20 @@ func newImportCommand(g *globals) *cobra.Command {
 version) and validates all of it first: errors name the JSON path and byte
 offset, and nothing is written. Then it takes a verified backup and merges
 the file in: each entity by id, keeping the newer of the stored and the
-imported version. It prints the counts per collection. --dry-run stops after
+imported version (updatedAt, else lastUpdated, read as kvtool query reads
+times; a time that cannot be read is listed, and the imported version
+written). It prints the counts per collection. --dry-run stops after
 printing what it would do. Running it twice writes nothing new.
+
+The file must be exact JSON: invalid UTF-8, an escaped lone surrogate, a
+member name given twice, the same id twice in one collection, or a
+document over the store's size limit (refused as it is read, so memory
+stays bounded whatever the file holds) is an error naming the JSON path
+and byte offset, and nothing is written.
+
+On a terminal, once the file is valid, import shows the counts and asks
+before writing anything; any answer but yes writes nothing (exit 1).
+--yes does not ask; off a terminal it does not ask either.
 
 The file is read twice and never held in memory: the merge is written in
 batches to a private copy of the store (data.db.stage) that replaces it only
@@ -88,27 +110,27 @@ The disk needs room for a second copy of the store while it runs.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			path := args[0]
-			f, err := openInputFile(path) // fail before opening the store
-			if err != nil {
+			if err := checkInputFile(path); err != nil { // fail before opening the store
 				return err
 			}
-			f.Close()
 			db, err := g.openRW()
 			if err != nil {
 				return err
 			}
 			defer closeDB(db, &err)
 			opts := &legacy.ImportOptions{DryRun: dryRun, Progress: g.progress()}
-			if isTerminal(cmd.ErrOrStderr()) {
-				opts.Validated = func(counts map[string]int) {
+			if isTerminal(cmd.ErrOrStderr()) || terminal(g) {
+				opts.Validated = func(counts map[string]int) error {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s is valid: %s\n", path, mapLine(counts))
+					return confirmImport(g, path, counts, yes, dryRun)
 				}
 			}
 			res, err := legacy.ImportFile(cmd.Context(), db, path, opts)
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent, Backup: res.Backup, DryRun: dryRun}
+			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent,
+				UnreadableTimes: res.UnreadableTimes, Backup: res.Backup, DryRun: dryRun}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), o)
 			}
@@ -118,6 +140,7 @@ The disk needs room for a second copy of the store while it runs.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", verb, mapLine(res.Counts))
 			fmt.Fprintf(cmd.OutOrStdout(), "unchanged: %s; kept newer stored versions: %s\n", mapLine(res.Unchanged), mapLine(res.Kept))
+			printUnreadableTimes(cmd.OutOrStdout(), res)
 			if res.Backup != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "backup taken first: %s\n", res.Backup)
 			}
@@ -128,19 +151,29 @@ The disk needs room for a second copy of the store while it runs.`,
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate and count, write nothing")
-	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before writing (on a terminal)")
 	return cmd
 }
 
-func openInputFile(path string) (*os.File, error) {
+// checkInputFile fails for a path import cannot read, before the store
+// is opened. A FIFO is not opened here: that would take its writer's
+// first bytes away.
+func checkInputFile(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", path)
+		return fmt.Errorf("%s is a directory", path)
 	}
-	return os.Open(path)
+	if !fi.Mode().IsRegular() {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func mapLine(m map[string]int) string {
@@ -172,10 +205,11 @@ type migrateOutput struct {
 	Problems  []string         `json:"problems"`
 	// WithoutContent are attachments whose bytes no legacy file held,
 	// marked contentMissing (attach add FILE --id ID adds them later).
-	WithoutContent []string       `json:"attachments_without_content,omitempty"`
-	Backup         string         `json:"backup"`
-	DryRun         bool           `json:"dry_run"`
-	Report         *legacy.Report `json:"report"`
+	WithoutContent  []string       `json:"attachments_without_content,omitempty"`
+	UnreadableTimes []string       `json:"unreadable_times,omitempty"`
+	Backup          string         `json:"backup"`
+	DryRun          bool           `json:"dry_run"`
+	Report          *legacy.Report `json:"report"`
 }
 
 func newMigrateCommand(g *globals) *cobra.Command {
@@ -198,7 +232,11 @@ end. An error, Ctrl-C or a crash leaves the store as it was. The disk
 needs room for a second copy of the store while it runs.
 
 It reports what it found, replayed, skipped and why. Running it twice
-imports nothing new.`,
+imports nothing new.
+
+On a terminal it first reads the directory as --dry-run does, shows the
+counts and asks before writing anything; any answer but yes writes nothing
+(exit 1). --yes does not ask; off a terminal it does not ask either.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			dir := args[0]
@@ -213,12 +251,23 @@ imports nothing new.`,
 				return err
 			}
 			defer closeDB(db, &err)
+			if !yes && !dryRun && terminal(g) {
+				found, err := legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, true)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s holds: %s (%d problem(s) to report)\n", dir, mapLine(found.Counts), len(found.Problems))
+				if err := confirmImport(g, dir, found.Counts, yes, dryRun); err != nil {
+					return err
+				}
+			}
 			res, err := legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, dryRun)
 			if err != nil {
 				return err
 			}
 			o := migrateOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Blobs: res.Blobs, Replayed: res.Replayed,
-				Skipped: res.Skipped, Problems: res.Problems, WithoutContent: res.WithoutContent, Backup: res.Backup, DryRun: dryRun, Report: res.Report}
+				Skipped: res.Skipped, Problems: res.Problems, WithoutContent: res.WithoutContent, UnreadableTimes: res.UnreadableTimes,
+				Backup: res.Backup, DryRun: dryRun, Report: res.Report}
 			if o.Problems == nil {
 				o.Problems = []string{}
 			}
@@ -250,6 +299,7 @@ imports nothing new.`,
 				}
 				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, ids)
 			}
+			printUnreadableTimes(out, &res.ImportResult)
 			if res.Backup != "" {
 				fmt.Fprintf(out, "backup taken first: %s\n", res.Backup)
 			}
@@ -257,7 +307,7 @@ imports nothing new.`,
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be imported, write nothing")
-	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before writing (on a terminal)")
 	return cmd
 }
 

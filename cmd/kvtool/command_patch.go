@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
@@ -38,16 +39,22 @@ give the collection name as ID (kvtool patch settings settings p.json).`,
 			if len(args) > 2 {
 				path = args[2]
 			}
-			data, name, err := readInput(g, path)
+			in, err := openInput(g, path)
 			if err != nil {
 				return err
 			}
-			patch, err := kv.ParseJSON(data)
+			defer in.Close()
+			in.once = true // read once: stdin needs no copy
+			var patch any
+			_, err = in.each(func(r io.Reader) (err error) {
+				patch, err = kv.ReadJSON(r, maxDocument)
+				return err
+			})
 			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+				return fmt.Errorf("%s: %w", in.name, err)
 			}
 			if _, ok := patch.(map[string]any); !ok {
-				return fmt.Errorf("%s: a merge patch must be a JSON object", name)
+				return fmt.Errorf("%s: a merge patch must be a JSON object", in.name)
 			}
 			db, err := g.openExisting()
 			if err != nil {

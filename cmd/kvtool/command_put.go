@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
@@ -21,11 +22,19 @@ func newPutCommand(g *globals) *cobra.Command {
 		Short: "Create or replace one document or an array of documents",
 		Long: `put reads one JSON object, or an array of objects, from FILE or stdin and
 stores them in COLLECTION atomically: all of them or none. Each document
-needs a string "id" of 1 to 256 bytes; a singleton collection (settings,
-aiSettings, preferences) takes one object without id. Fields Cairn does not
-know are kept exactly as given.
+needs a string "id" of 1 to 256 bytes, once per put; a singleton collection
+(settings, aiSettings, preferences) takes one object without id. Fields
+Cairn does not know are kept exactly as given, and numbers keep their value
+however many digits they have.
 
-Errors name the element, line and byte offset; nothing is written then.`,
+Input is kept exactly or refused: invalid UTF-8, an escaped lone surrogate
+("\ud800") or a member name given twice is an error naming the line, byte
+offset and JSON path, and so is a document over 64 MiB (refused as it is
+read) or an input over 256 MiB. Nothing is written then.
+
+The input is read twice, one document at a time: once to check all of it
+before the store is opened, once to write it (stdin is copied to a
+temporary file for that).`,
 		Example: `  kvtool put notes note.json
   echo '{"id":"n1","content":"hello"}' | kvtool put notes -`,
 		Args: argsRange(1, 2),
@@ -39,52 +48,74 @@ Errors name the element, line and byte offset; nothing is written then.`,
 			if len(args) > 1 {
 				path = args[1]
 			}
-			data, name, err := readInput(g, path)
+			in, err := openInput(g, path)
 			if err != nil {
 				return err
 			}
-			docs, single, err := kv.ParseDocuments(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			if c.Kind == buckets.KindSingleton && (!single || len(docs) != 1) {
-				return fmt.Errorf("%s: %s is a singleton: give one JSON object, not an array", name, coll)
-			}
-			// Validate every document before opening the store.
-			for i, d := range docs {
-				if err := kv.Validate(coll, d); err != nil {
-					if single {
-						return fmt.Errorf("%s: %w", name, err)
+			defer in.Close()
+			// Check every document before opening the store.
+			ids := map[string]int{}
+			n := 0
+			sum, err := in.each(func(r io.Reader) error {
+				return eachPut(r, func(dr *kv.DocumentReader, doc any) error {
+					if c.Kind == buckets.KindSingleton && !dr.Single() {
+						return fmt.Errorf("%s is a singleton: give one JSON object, not an array", coll)
 					}
-					return fmt.Errorf("%s: element %d: %w", name, i, err)
-				}
+					if err := kv.Validate(coll, doc); err != nil {
+						if dr.Single() {
+							return err
+						}
+						return fmt.Errorf("element %d: %w", dr.Index(), err)
+					}
+					if c.Kind != buckets.KindSingleton {
+						id := doc.(map[string]any)["id"].(string)
+						if first, dup := ids[id]; dup {
+							return dr.Errorf("the id %q appears twice (first at element %d); a put stores each id once", id, first)
+						}
+						ids[id] = dr.Index()
+					}
+					n++
+					return nil
+				})
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", in.name, err)
+			}
+			if c.Kind == buckets.KindSingleton && n != 1 {
+				return fmt.Errorf("%s: %s is a singleton: give one JSON object, not an array", in.name, coll)
 			}
 			db, err := g.openRW()
 			if err != nil {
 				return err
 			}
 			defer closeDB(db, &err)
-			results := make([]putResult, 0, len(docs))
+			results := make([]putResult, 0, n)
 			err = db.Update(func(tx *kv.Tx) error {
 				results = results[:0]
-				for i, d := range docs {
-					rev, err := tx.Put(coll, d)
-					if err != nil {
-						if single {
-							return err
+				again, err := in.each(func(r io.Reader) error {
+					return eachPut(r, func(dr *kv.DocumentReader, d any) error {
+						rev, err := tx.Put(coll, d)
+						if err != nil {
+							if dr.Single() {
+								return err
+							}
+							return fmt.Errorf("element %d: %w", dr.Index(), err)
 						}
-						return fmt.Errorf("element %d: %w", i, err)
-					}
-					id, _ := d.(map[string]any)["id"].(string)
-					if c.Kind == buckets.KindSingleton {
-						id = coll
-					}
-					results = append(results, putResult{ID: id, Rev: rev})
+						id, _ := d.(map[string]any)["id"].(string)
+						if c.Kind == buckets.KindSingleton {
+							id = coll
+						}
+						results = append(results, putResult{ID: id, Rev: rev})
+						return nil
+					})
+				})
+				if err == nil && again != sum {
+					err = fmt.Errorf("the input changed while it was being read; nothing was written")
 				}
-				return nil
+				return err
 			})
 			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+				return fmt.Errorf("%s: %w", in.name, err)
 			}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), results)
@@ -94,5 +125,22 @@ Errors name the element, line and byte offset; nothing is written then.`,
 			}
 			return nil
 		},
+	}
+}
+
+// eachPut hands every document of a put's input to fn, one at a time.
+func eachPut(r io.Reader, fn func(dr *kv.DocumentReader, doc any) error) error {
+	dr := kv.NewDocumentReader(r, maxDocument)
+	for {
+		doc, err := dr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(dr, doc); err != nil {
+			return err
+		}
 	}
 }

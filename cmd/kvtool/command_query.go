@@ -41,8 +41,11 @@ field = matches when any element equals the value, != when none does.
 Values are typed: true/false, numbers, else strings. A document without
 the field, or with null, matches no comparison except !=.
 
-Timestamp fields compare as instants; their values may be RFC 3339,
-a date (midnight UTC) or epoch milliseconds:
+Timestamp fields compare as instants; their values may be RFC 3339 (a
+space for T, no seconds, Z, +hh:mm, +hhmm, +hh or no zone for UTC), a date
+(midnight UTC) or epoch milliseconds as a number or numeric string, read
+the same way everywhere (import's newer-wins too). Numbers compare by
+value, however many digits they have:
 ` + timestampHelp() + `
 --explain prints the plan (index used, keys scanned, documents read)
 instead of the results. --no-scan fails rather than read the whole

@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Hostile input through kvtool (issue 9, item 6): inputs over the 256 MiB
@@ -46,13 +48,18 @@ func runChild(t *testing.T, stdin io.Reader, args ...string) (code int, stderr s
 	return code, errb.String(), rss
 }
 
-// hugeString streams {"id":"huge","content":"xxxx...."} of about n bytes.
+// hugeString streams {"id":"huge","content":"xxxx...."} of n bytes, or
+// with head and tail set, head + "xxxx..." + tail.
 type hugeString struct {
-	n, off int64
+	n, off     int64
+	head, tail string
 }
 
 func (h *hugeString) Read(p []byte) (int, error) {
-	const head = `{"id":"huge","content":"`
+	head, tail := h.head, h.tail
+	if head == "" {
+		head, tail = `{"id":"huge","content":"`, `"}`
+	}
 	if h.off >= h.n {
 		return 0, io.EOF
 	}
@@ -61,10 +68,8 @@ func (h *hugeString) Read(p []byte) (int, error) {
 		switch {
 		case h.off < int64(len(head)):
 			p[i] = head[h.off]
-		case h.off == h.n-2:
-			p[i] = '"'
-		case h.off == h.n-1:
-			p[i] = '}'
+		case h.off >= h.n-int64(len(tail)):
+			p[i] = tail[h.off-(h.n-int64(len(tail)))]
 		default:
 			p[i] = 'x'
 		}
@@ -138,4 +143,63 @@ func TestHostile_deepInput(t *testing.T) {
 		t.Errorf("the error does not say it is too deep: %s", r.stderr)
 	}
 	t.Logf("deep input: %s", strings.TrimSpace(r.stderr))
+}
+
+// TestHostile_hugeImport: an export file holding one string of 200 MB
+// (CAIRN_HUGE_BYTES=1073741824 for issue 15's 1 GiB), streamed through a
+// FIFO so that it never sits on disk, is refused by kvtool import with
+// exit 1 naming the JSON path and the limit, writes nothing, and peaks
+// under 600 MB of RSS (issue 15: 6.8 GB and 35 s, then out of memory).
+// The time it took is logged, not asserted.
+func TestHostile_hugeImport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 200 MB")
+	}
+	size := int64(200 << 20)
+	if s := os.Getenv("CAIRN_HUGE_BYTES"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("CAIRN_HUGE_BYTES: %v", err)
+		}
+		size = n
+	}
+	db := filepath.Join(t.TempDir(), "store")
+	mustRun(t, `{"id":"n1","content":"before"}`, "--db", db, "put", "notes", "-")
+	before := dbHash(t, db)
+	fifo := filepath.Join(t.TempDir(), "export.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	fed := make(chan int64, 1)
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			fed <- -1
+			return
+		}
+		n, _ := io.Copy(f, &hugeString{n: size, head: `{"version":"1.0.0","exportedAt":"2026-01-01T00:00:00.000Z","notes":[{"id":"huge","content":"`, tail: `"}]}`})
+		f.Close() // the reader has gone: nothing to flush
+		fed <- n
+	}()
+	start := time.Now()
+	code, stderr, rss := runChild(t, nil, "--db", db, "import", "--yes", fifo)
+	elapsed := time.Since(start)
+	// Unblock the writer if the child never opened the FIFO.
+	if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+		f.Close()
+	}
+	n := <-fed
+	t.Logf("import of a %d MiB string: exit %d in %v, peak RSS %d MiB, %d MiB read: %s", size>>20, code, elapsed.Round(time.Millisecond), rss>>20, n>>20, strings.TrimSpace(stderr))
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if s := missing(stderr, "notes[0].content", "64 MiB", "limit"); s != "" {
+		t.Errorf("stderr lacks %q: %s", s, stderr)
+	}
+	if rss > 600<<20 {
+		t.Errorf("peak RSS %d MiB, want under 600", rss>>20)
+	}
+	if dbHash(t, db) != before || backupCount(t, db) != 0 {
+		t.Error("the refused import wrote something")
+	}
 }

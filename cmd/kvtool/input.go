@@ -1,46 +1,125 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
+
+	"github.com/cairnkv/cairn/kv"
 )
 
-// maxInput bounds what kvtool reads from one input file or stdin.
+// maxInput bounds what kvtool put reads from one input file or stdin: a
+// put is one transaction, held in memory until it commits.
 const maxInput = 256 << 20
 
-// readInput reads FILE, or stdin for "" and "-", refusing more than
-// maxInput bytes. The error names the file.
-func readInput(g *globals, path string) ([]byte, string, error) {
-	name := path
-	var r io.Reader
+// maxDocument is the limit of one document read by put and patch, before
+// the store is opened: the store's default (kvtool opens stores with it).
+var maxDocument = kv.DefaultOptions().MaxDocumentBytes
+
+// input is what put and patch read: FILE, or stdin for "" and "-". It
+// can be read more than once: stdin is copied to a temporary file as it is
+// first read (Close removes it; not with once), and every read is
+// checksummed so that a change between two reads is noticed.
+type input struct {
+	g    *globals
+	name string // for messages: the path, or "stdin"
+	path string // "" until stdin has been copied
+	tmp  *os.File
+	once bool // read only once: stdin is not copied
+	read int  // reads so far
+}
+
+func openInput(g *globals, path string) (*input, error) {
 	if path == "" || path == "-" {
-		name = "stdin"
-		r = g.stdin
-	} else {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, name, fmt.Errorf("read %s: %w", path, err)
-		}
-		if fi.IsDir() {
-			return nil, name, fmt.Errorf("read %s: is a directory", path)
-		}
-		if fi.Size() > maxInput {
-			return nil, name, fmt.Errorf("read %s: %d bytes is over the %d MiB input limit", path, fi.Size(), maxInput>>20)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, name, fmt.Errorf("read %s: %w", path, err)
-		}
-		defer f.Close()
-		r = f
+		return &input{g: g, name: "stdin"}, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, name, fmt.Errorf("read %s: %w", name, err)
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if len(data) > maxInput {
-		return nil, name, fmt.Errorf("read %s: input is over the %d MiB limit", name, maxInput>>20)
+	if fi.IsDir() {
+		return nil, fmt.Errorf("read %s: is a directory", path)
 	}
-	return data, name, nil
+	if fi.Mode().IsRegular() && fi.Size() > maxInput {
+		return nil, fmt.Errorf("read %s: %d bytes is over the %d MiB input limit", path, fi.Size(), maxInput>>20)
+	}
+	return &input{g: g, name: path, path: path}, nil
+}
+
+// each runs fn over a fresh reader of the whole input and returns the
+// CRC-32C of what fn read. Past maxInput bytes the reader fails.
+func (in *input) each(fn func(r io.Reader) error) (uint32, error) {
+	in.read++
+	var src io.Reader
+	switch {
+	case in.path != "":
+		f, err := os.Open(in.path)
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w", in.name, err)
+		}
+		defer f.Close() // read only: nothing to lose
+		src = f
+	case in.read > 1:
+		return 0, errors.New("stdin read twice without a copy") // a bug, not input
+	case in.once:
+		src = in.g.stdin
+	default:
+		tmp, err := os.CreateTemp("", "kvtool-stdin-*")
+		if err != nil {
+			return 0, fmt.Errorf("copy stdin to a temporary file: %w", err)
+		}
+		in.tmp = tmp
+		src = io.TeeReader(in.g.stdin, tmp)
+	}
+	cr := &limitedCRC{r: src, name: in.name}
+	err := fn(cr)
+	if err != nil && cr.err != nil {
+		err = cr.err // the limit, or the reader's own error
+	}
+	if err == nil && in.tmp != nil && in.path == "" {
+		in.path = in.tmp.Name()
+		if err = in.tmp.Close(); err != nil {
+			err = fmt.Errorf("copy stdin to %s: %w", in.path, err)
+		}
+	}
+	return cr.sum, err
+}
+
+// Close removes the copy of stdin, if any.
+func (in *input) Close() {
+	if in.tmp != nil {
+		_ = in.tmp.Close()           // may be closed already; only removal matters
+		_ = os.Remove(in.tmp.Name()) // a temporary copy: failing to remove loses nothing
+	}
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// limitedCRC checksums what it reads and fails past maxInput bytes.
+type limitedCRC struct {
+	r    io.Reader
+	name string
+	n    int64
+	sum  uint32
+	err  error
+}
+
+func (c *limitedCRC) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.sum = crc32.Update(c.sum, castagnoli, p[:n])
+	if c.n > maxInput {
+		c.err = fmt.Errorf("read %s: input is over the %d MiB limit", c.name, maxInput>>20)
+		return n, c.err
+	}
+	if err != nil && err != io.EOF {
+		c.err = fmt.Errorf("read %s: %w", c.name, err)
+		return n, c.err
+	}
+	return n, err
 }

@@ -5,6 +5,12 @@
 //
 // It must never leave a partial file under the final name: on any error the
 // temporary file is removed and the final path is untouched.
+//
+// WriteOutput applies it to a path a user named (kvtool's -o): a regular
+// file is replaced keeping its mode, while a symbolic link, FIFO or device
+// is written through as a shell redirect would, never replaced. Inside
+// tells whether a path, links and ".." resolved, lies in a directory (the
+// store's, which -o must never reach).
 package fsutil
 
 import (

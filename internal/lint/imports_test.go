@@ -22,14 +22,15 @@ var allowed = map[string][]string{
 	"txn":                {"secondary", "buckets"},
 	"search":             {"buckets"},
 	"snapshot":           {"buckets", "internal/fsutil"},
-	"kv":                 {"txn", "secondary", "search", "snapshot", "buckets", "internal/fsutil", "internal/blobstore"},
-	"legacy":             {"kv"},
+	"kv":                 {"txn", "secondary", "search", "snapshot", "buckets", "internal/fsutil", "internal/blobstore", "internal/jsonx"},
+	"legacy":             {"kv", "internal/jsonx"},
 	"cmd/kvtool":         {"kv", "legacy", "snapshot", "buckets", "internal/fsutil", "internal/gen"},
 	"bench":              {"kv", "legacy", "internal/gen"},
 	"bench/crash":        {"kv", "legacy", "internal/gen"},
 	"internal/fsutil":    {},
 	"internal/blobstore": {"buckets", "internal/fsutil"},
 	"internal/gen":       {},
+	"internal/jsonx":     {},
 	"internal/lint":      {},
 }
 

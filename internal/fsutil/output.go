@@ -1,0 +1,120 @@
+package fsutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteOutput writes a file a user named (kvtool's -o FILE) as safely as
+// its kind allows:
+//
+//   - a regular file is replaced durably and atomically (WriteFileFunc),
+//     keeping its permission bits: it holds the old content or the new,
+//     never a part;
+//   - a path that does not exist is created the same way, mode 0600;
+//   - a symbolic link, FIFO, device or socket is written through, as a
+//     shell redirect would (opened for writing and truncated, never
+//     renamed over): /dev/null stays a device, a FIFO gets the bytes, a
+//     link stays a link and its target gets the content. What was written
+//     before an error stays there.
+//
+// A directory is an error.
+func WriteOutput(path string, write func(w io.Writer) error) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return WriteFileFunc(path, 0o600, write)
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("%s is a directory", path)
+	case fi.Mode().IsRegular():
+		return WriteFileFunc(path, fi.Mode().Perm(), write)
+	}
+	return writeThrough(path, write)
+}
+
+// writeThrough opens path for writing without replacing it, as a shell
+// redirect does, and syncs what it wrote when that is a regular file.
+func writeThrough(path string, write func(w io.Writer) error) (err error) {
+	if err := inject("write", path); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", path, cerr)
+		}
+	}()
+	if err := write(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if err := Sync(f); err != nil {
+			return fmt.Errorf("sync %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// Inside reports whether path, once its symbolic links and ".." are
+// resolved (through links that do not resolve yet, to where writing would
+// create a file), is dir or lies below it. dir must exist.
+func Inside(path, dir string) (bool, error) {
+	d, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false, err
+	}
+	if d, err = filepath.Abs(d); err != nil {
+		return false, err
+	}
+	p, err := resolveForWrite(path)
+	if err != nil {
+		return false, err
+	}
+	rel, err := filepath.Rel(d, p)
+	if err != nil {
+		return false, nil // on another volume
+	}
+	return rel == "." || rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)), nil
+}
+
+// resolveForWrite returns the absolute path a write to p reaches.
+func resolveForWrite(p string) (string, error) {
+	p, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	for range 64 { // as many links as a kernel follows, and some
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			dir, err := resolveForWrite(filepath.Dir(p))
+			if err != nil {
+				return "", err
+			}
+			return filepath.Join(dir, filepath.Base(p)), nil
+		case err != nil:
+			return "", err
+		case fi.Mode()&fs.ModeSymlink == 0:
+			return filepath.EvalSymlinks(p)
+		}
+		t, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		p = filepath.Clean(t)
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", p)
+}
