@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
+	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -33,10 +35,24 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	structural := true
 	err := db.View(func(t *Tx) error {
 		tx := t.tx
-		// Read every value first, guarded: a damaged page is then a
-		// reported problem, and bbolt's own check (which runs in a
-		// goroutine of its own, where a memory fault cannot be caught)
-		// only runs over a file whose pages could all be read.
+		// Walk the page graph from the file first: bbolt's own check runs
+		// in a goroutine of its own, where a memory fault on a damaged
+		// page cannot be caught, and a cursor loops forever on a page
+		// that refers back to its parent.
+		pages, err := snapshot.CheckPages(tx)
+		if err != nil {
+			return err
+		}
+		if len(pages) > 0 {
+			structural = false
+			for _, p := range pages {
+				rep.Problems = append(rep.Problems, Problem{Kind: "bbolt", Detail: "data.db: " + p})
+			}
+			return nil
+		}
+		// Then read every value, guarded: a damaged page is then a
+		// reported problem, and bbolt's check only runs over a file whose
+		// pages could all be read.
 		var probs []Problem
 		if err := guard(func() error {
 			_, probs = buckets.VerifyTx(tx)
@@ -221,4 +237,16 @@ func sortProblems(ps []Problem) {
 		}
 		return a.Detail < b.Detail
 	})
+}
+
+// checkPages walks the pages of tx's top-level buckets named (every one
+// with none) from the file (snapshot.CheckPages) and returns an error
+// wrapping ErrCorrupt if the page graph is damaged: bbolt would read past
+// its map, or loop forever on a page that refers back to its parent.
+func checkPages(tx *bolt.Tx, names ...[]byte) error {
+	pp, err := snapshot.CheckPages(tx, names...)
+	if err != nil || len(pp) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %s; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, tx.DB().Path(), strings.Join(pp[:min(3, len(pp))], "; "))
 }

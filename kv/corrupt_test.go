@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -16,9 +16,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,6 +201,19 @@ func crashSite(stderr string) string {
 	return head
 }
 
+// hangSite returns the stacks of the goroutines a hung child was running
+// in Cairn or bbolt code when SIGQUIT stopped it.
+func hangSite(stderr string) string {
+	var out []string
+	for _, g := range strings.Split(stderr, "\n\n") {
+		if strings.HasPrefix(g, "goroutine ") && (strings.Contains(g, "cairnkv/cairn/") || strings.Contains(g, "bbolt")) && !strings.Contains(g, "runCorruptChildren") {
+			head, _, _ := strings.Cut(g, "\n")
+			out = append(out, head+" "+panicSite([]byte(g)))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 // panicSite returns the innermost frames of a panic's stack that are not
 // the runtime's or this test's, as "func file:line" joined with " < ".
 func panicSite(stack []byte) string {
@@ -265,6 +280,13 @@ func runBackupAttempt(spec *corruptSpec, data []byte) (o corruptOutcome) {
 	return o
 }
 
+// randBytes fills b from rng (the corpus is made from the test's seed).
+func randBytes(rng *mrand.Rand, b []byte) {
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+}
+
 func canonJSON(b []byte) string {
 	var x any
 	d := json.NewDecoder(bytes.NewReader(b))
@@ -280,10 +302,11 @@ func canonJSON(b []byte) string {
 // (random, incompressible text so every value is unique in the file) and
 // returns the path of a compact copy of it (a backup: only live pages),
 // the documents by key, and the file ranges of each primary value.
-func buildCorpusStore(t *testing.T, n int) (base string, want map[string]string, values map[string][2]int64) {
+func buildCorpusStore(t *testing.T, n int, rng *mrand.Rand) (base string, want map[string]string, values map[string][2]int64) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,11 +316,11 @@ func buildCorpusStore(t *testing.T, n int) (base string, want map[string]string,
 		for i := 0; i < n; i++ {
 			coll := colls[i%len(colls)]
 			raw := make([]byte, 20+i%7*40)
-			_, _ = rand.Read(raw)
+			randBytes(rng, raw)
 			doc := kv.Document{"id": fmt.Sprintf("%s-%d", coll, i), "text": hex.EncodeToString(raw), "n": int64(i), "tags": []any{"a", fmt.Sprint(i % 3)}, "status": "todo"}
 			if i%11 == 0 {
 				big := make([]byte, 3000)
-				_, _ = rand.Read(big)
+				randBytes(rng, big)
 				doc["blob"] = hex.EncodeToString(big) // an overflow page
 			}
 			if _, err := tx.Put(coll, doc); err != nil {
@@ -373,15 +396,31 @@ func runCorruptChildren(t *testing.T, spec corruptSpec) (outs []corruptOutcome, 
 			t.Fatal(err)
 		}
 		current := -1
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		// Lines are read whole, however long (an outcome lists every
+		// problem a check found): a bufio.Scanner would stop at its
+		// buffer's size.
+		rd := bufio.NewReader(stdout)
 		// A watchdog: an attempt that runs past the limit is killed and
 		// reported as a hang.
 		var hung atomic.Bool
-		watch := time.AfterFunc(attemptLimit, func() { hung.Store(true); _ = cmd.Process.Kill() })
-		for sc.Scan() {
+		watch := time.AfterFunc(attemptLimit, func() {
+			hung.Store(true)
+			// SIGQUIT first: the child prints every goroutine's stack,
+			// which says where it hung.
+			_ = cmd.Process.Signal(syscall.SIGQUIT)
+			time.AfterFunc(2*time.Second, func() { _ = cmd.Process.Kill() })
+		})
+		var rerr error
+		for {
+			raw, err := rd.ReadBytes('\n')
+			if err != nil {
+				if err != io.EOF {
+					rerr = err
+				}
+				break
+			}
 			watch.Reset(attemptLimit)
-			line := sc.Text()
+			line := strings.TrimSuffix(string(raw), "\n")
 			switch {
 			case strings.HasPrefix(line, "S "):
 				current, _ = strconv.Atoi(line[2:])
@@ -396,14 +435,14 @@ func runCorruptChildren(t *testing.T, spec corruptSpec) (outs []corruptOutcome, 
 				t.Fatalf("child said: %s", line)
 			}
 		}
-		if err := sc.Err(); err != nil {
+		if rerr != nil {
 			_ = cmd.Process.Kill() // it may be blocked writing what we no longer read
-			t.Errorf("reading the corruption child: %v", err)
+			t.Errorf("reading the corruption child: %v", rerr)
 		}
 		werr := cmd.Wait()
 		watch.Stop()
 		if hung.Load() && current >= 0 {
-			died[current] = fmt.Sprintf("hung: no result after %v", attemptLimit)
+			died[current] = fmt.Sprintf("hung: no result after %v: %s", attemptLimit, hangSite(errb.String()))
 			spec.Start = current + 1
 			continue
 		}
@@ -420,15 +459,48 @@ func runCorruptChildren(t *testing.T, spec corruptSpec) (outs []corruptOutcome, 
 	return outs, died
 }
 
-func corruptAttempts(short, long int) int {
-	if v := os.Getenv("CAIRN_CORRUPT_ATTEMPTS"); v != "" {
-		n, _ := strconv.Atoi(v)
+var corruptSeedFlag = flag.Uint64("corrupt.seed", 0, "seed of the corruption tests' random damages (default: $CAIRN_CORRUPT_SEED, else fixed; random in a long run)")
+
+// corruptDamages returns how many random damages a corruption test makes:
+// $CAIRN_CORRUPT_DAMAGES for a long run, else def (less with -short).
+func corruptDamages(t *testing.T, def int) int {
+	t.Helper()
+	if v := os.Getenv("CAIRN_CORRUPT_DAMAGES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("CAIRN_CORRUPT_DAMAGES=%q: want a positive number", v)
+		}
 		return n
 	}
 	if testing.Short() {
-		return short
+		return max(1, def/3)
 	}
-	return long
+	return def
+}
+
+// corruptRand returns the random source of one corruption test and logs
+// its seed. The seed is -corrupt.seed, else $CAIRN_CORRUPT_SEED, else
+// fixed (the default run is the same every time), or, in a long run
+// ($CAIRN_CORRUPT_DAMAGES), drawn from the clock. The same seed makes the
+// same store and the same damages.
+func corruptRand(t *testing.T) *mrand.Rand {
+	t.Helper()
+	seed := *corruptSeedFlag
+	if v := os.Getenv("CAIRN_CORRUPT_SEED"); seed == 0 && v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CAIRN_CORRUPT_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	if seed == 0 {
+		seed = 14
+		if os.Getenv("CAIRN_CORRUPT_DAMAGES") != "" {
+			seed = uint64(time.Now().UnixNano())
+		}
+	}
+	t.Logf("seed %d (replay with CAIRN_CORRUPT_SEED=%d or -corrupt.seed=%d)", seed, seed, seed)
+	return mrand.New(mrand.NewPCG(seed, 11))
 }
 
 // TestCorrupt_dataFile flips random bytes of data.db (anywhere, and inside
@@ -437,36 +509,50 @@ func corruptAttempts(short, long int) int {
 // make Get of that document fail with ErrCorrupt and Check name it; and
 // when Check finds nothing, every document must read back exactly.
 func TestCorrupt_dataFile(t *testing.T) {
-	n := corruptAttempts(30, 120)
-	base, want, values := buildCorpusStore(t, 60)
+	total := corruptDamages(t, 210)
+	rng := corruptRand(t)
+	base, want, values := buildCorpusStore(t, 60, rng)
 	fi, _ := os.Stat(base)
 	size := fi.Size()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d, file %d bytes, %d values located", seed, size, len(values))
-	rng := mrand.New(mrand.NewPCG(seed, 11))
+	t.Logf("%d damages; file %d bytes, %d values located", total, size, len(values))
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
 	}
+	sort.Strings(keys)
+	// Three in seven anywhere, three in seven inside a stored value, one
+	// in seven a truncation.
 	var attempts []corruptAttempt
-	for i := 0; i < n; i++ { // anywhere
-		attempts = append(attempts, corruptAttempt{Kind: "flip", Off: rng.Int64N(size), Xor: byte(1 + rng.IntN(255))})
+	for i := 0; i < total; i++ {
+		switch i % 7 {
+		case 0, 2, 4:
+			attempts = append(attempts, corruptAttempt{Kind: "flip", Off: rng.Int64N(size), Xor: byte(1 + rng.IntN(255))})
+		case 1, 3, 5:
+			k := keys[rng.IntN(len(keys))]
+			r := values[k]
+			attempts = append(attempts, corruptAttempt{Kind: "value", Key: k, Off: r[0] + rng.Int64N(r[1]-r[0]), Xor: byte(1 + rng.IntN(255))})
+		default:
+			attempts = append(attempts, corruptAttempt{Kind: "trunc", Off: rng.Int64N(size)})
+		}
 	}
-	for i := 0; i < n; i++ { // inside a stored value
-		k := keys[rng.IntN(len(keys))]
-		r := values[k]
-		attempts = append(attempts, corruptAttempt{Kind: "value", Key: k, Off: r[0] + rng.Int64N(r[1]-r[0]), Xor: byte(1 + rng.IntN(255))})
+	n := 0
+	for _, a := range attempts {
+		if a.Kind == "value" {
+			n++
+		}
 	}
-	for i := 0; i < n/3; i++ { // truncations
-		attempts = append(attempts, corruptAttempt{Kind: "trunc", Off: rng.Int64N(size)})
+	spec := corruptSpec{Base: base, Dir: filepath.Join(t.TempDir(), "s"), Want: want, Attempts: attempts}
+	if v := os.Getenv("CAIRN_CORRUPT_ONLY"); v != "" { // replay one attempt of a seed
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 || i >= len(attempts) {
+			t.Fatalf("CAIRN_CORRUPT_ONLY=%q: want an attempt number below %d", v, len(attempts))
+		}
+		spec.Start, spec.Attempts = i, attempts[:i+1]
 	}
-	outs, died := runCorruptChildren(t, corruptSpec{Base: base, Dir: filepath.Join(t.TempDir(), "s"), Want: want, Attempts: attempts})
-	// Panics and crashes are known (TestCorrupt_noPanic, skipped as a
-	// BUG): they are counted and logged here so that the other assertions
-	// keep running in CI.
+	outs, died := runCorruptChildren(t, spec)
 	for i, msg := range died {
 		a := attempts[i]
-		t.Logf("KNOWN BUG: attempt %d (%s at byte %d of %d, xor %#x) crashed the process: %s", i, a.Kind, a.Off, size, a.Xor, msg)
+		t.Errorf("attempt %d (%s at byte %d of %d, xor %#x) crashed or hung the process: %s", i, a.Kind, a.Off, size, a.Xor, msg)
 	}
 	var stats struct{ openRefused, detected, clean, valueDetected, panics int }
 	for _, o := range outs {
@@ -474,9 +560,7 @@ func TestCorrupt_dataFile(t *testing.T) {
 		where := fmt.Sprintf("attempt %d (%s at byte %d, xor %#x)", o.I, a.Kind, a.Off, a.Xor)
 		if o.Panic != "" {
 			stats.panics++
-			if stats.panics <= 5 {
-				t.Logf("KNOWN BUG: %s: panic: %s", where, o.Panic)
-			}
+			t.Errorf("%s: panic: %s", where, o.Panic)
 			continue
 		}
 		switch {
@@ -532,7 +616,7 @@ func skipBug(t *testing.T, msg string) {
 // count was damaged, must give errors (ErrCorrupt naming the file or the
 // collection), never a panic or a crashed process.
 func TestCorrupt_noPanic(t *testing.T) {
-	base, want, _ := buildCorpusStore(t, 60)
+	base, want, _ := buildCorpusStore(t, 60, corruptRand(t))
 	fi, _ := os.Stat(base)
 	var root int64
 	var pageSize int64
@@ -682,8 +766,8 @@ func TestCorrupt_backupFile(t *testing.T) {
 	if err := os.WriteFile(base, orig, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 5))
-	n := corruptAttempts(20, 100)
+	rng := corruptRand(t)
+	n := corruptDamages(t, 60)
 	var attempts []corruptAttempt
 	for i := 0; i < n; i++ {
 		if i%5 == 4 {
@@ -971,7 +1055,7 @@ func TestCorrupt_searchIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	sdir := filepath.Join(dir, kv.SearchDir)
-	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 9))
+	rng := corruptRand(t)
 	damages := []string{"flip", "truncate", "delete", "garbage", "flip-all"}
 	rounds := 10
 	if testing.Short() {
