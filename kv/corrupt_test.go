@@ -131,6 +131,9 @@ func runCorruptAttempt(spec *corruptSpec, base []byte, a corruptAttempt) (o corr
 	}
 	_ = os.RemoveAll(spec.Dir)
 	_ = os.MkdirAll(spec.Dir, 0o700)
+	if p := os.Getenv("CAIRN_CORRUPT_SAVE"); p != "" {
+		_ = os.WriteFile(p, data, 0o600)
+	}
 	if err := os.WriteFile(filepath.Join(spec.Dir, kv.DataFile), data, 0o600); err != nil {
 		o.OpenErr = "setup: " + err.Error()
 		return o

@@ -155,8 +155,10 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) {
 	}
 	flags := binary.LittleEndian.Uint16(p[8:])
 	count := int(binary.LittleEndian.Uint16(p[10:]))
-	switch {
-	case flags&branchPageFlag != 0:
+	// bbolt tells page types by equality (a leaf is exactly the leaf
+	// flag); anything else would be taken for a branch by a cursor.
+	switch flags {
+	case branchPageFlag:
 		if count == 0 || pageHeaderSize+count*elementSize > len(p) {
 			w.problem("branch page %d: %d elements do not fit", root, count)
 			return
@@ -173,7 +175,7 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) {
 			e := p[pageHeaderSize+i*elementSize:]
 			w.tree(binary.LittleEndian.Uint64(e[8:]), depth+1, top)
 		}
-	case flags&leafPageFlag != 0:
+	case leafPageFlag:
 		w.leaf(p, root, depth, top)
 	default:
 		w.problem("page %d: type %#x where a branch or leaf page belongs", root, flags)
@@ -213,7 +215,7 @@ func (w *pageWalker) leaf(p []byte, id uint64, depth int, top bool) {
 			continue
 		}
 		inline := v[bucketHeaderSize:]
-		if len(inline) < pageHeaderSize || binary.LittleEndian.Uint16(inline[8:])&leafPageFlag == 0 {
+		if len(inline) < pageHeaderSize || binary.LittleEndian.Uint16(inline[8:]) != leafPageFlag {
 			w.problem("leaf page %d: inline bucket %d is not a leaf page", id, i)
 			continue
 		}
@@ -246,7 +248,7 @@ func (w *pageWalker) freelist(txid int) {
 		if p == nil {
 			return
 		}
-		if binary.LittleEndian.Uint16(p[8:])&freelistPageFlag == 0 {
+		if binary.LittleEndian.Uint16(p[8:]) != freelistPageFlag {
 			w.problem("page %d: the freelist page has type %#x", id, binary.LittleEndian.Uint16(p[8:]))
 			return
 		}
