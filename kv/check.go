@@ -23,7 +23,8 @@ type CheckReport struct {
 // secondary index against the primary data, the parts of every document,
 // and blob reference counts against the attachments that hold them. It
 // returns an error only when it could not run; what it finds is in the
-// report.
+// report, each problem with its Fix: the way back from it (a restore is
+// advised only from a backup that holds what was lost).
 func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	rep := &CheckReport{Problems: []Problem{}}
 	x := db.runningIndexer()
@@ -88,6 +89,7 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	}
 	if !structural {
 		rep.OK = false
+		db.addFixes(rep)
 		return rep, nil
 	}
 	var refs map[string]uint64
@@ -104,6 +106,7 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	}
 	rep.Problems = append(rep.Problems, sp...)
 	rep.OK = len(rep.Problems) == 0
+	db.addFixes(rep)
 	return rep, nil
 }
 
