@@ -247,3 +247,49 @@ func TestDamaged_attachmentWithoutMetadata(t *testing.T) {
 	}
 	checkClean(t, db)
 }
+
+// TestDamaged_fixNamesBackup: check's fix for a damaged document names the
+// newest verified backup that holds a readable copy of it, and no backup
+// for a document written after the last backup; either way it says how to
+// delete or put the document instead.
+func TestDamaged_fixNamesBackup(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put("notes", kv.Document{"id": "old", "content": randomText(40)}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put("notes", kv.Document{"id": "new", "content": randomText(40)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "old")
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "new")
+	db, err = kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes := map[string]string{}
+	for _, p := range rep.Problems {
+		fixes[p.ID] = p.Fix
+	}
+	if f := fixes["old"]; !strings.Contains(f, "backup restore "+m.Name) || !strings.Contains(f, "delete notes old") {
+		t.Errorf("fix for a document the backup holds: %q", f)
+	}
+	if f := fixes["new"]; strings.Contains(f, "backup restore") || !strings.Contains(f, "no verified backup") || !strings.Contains(f, "delete notes new") {
+		t.Errorf("fix for a document no backup holds: %q", f)
+	}
+}
