@@ -602,7 +602,7 @@ func TestCorrupt_dataFile(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d corruptions: %d refused at open, %d detected by check, %d harmless (check clean, data intact), %d/%d value flips detected, %d panics, %d crashes",
+	t.Logf("%d corruptions: %d refused at open, %d detected by check, %d harmless (check clean, data intact), %d/%d value flips detected, %d panics, %d crashes or hangs",
 		len(attempts), stats.openRefused, stats.detected, stats.clean, stats.valueDetected, n, stats.panics, len(died))
 }
 

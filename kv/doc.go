@@ -54,9 +54,16 @@
 // swapped in the same way once complete and verified.
 // Options.BackupOnOpen, BackupOnClose and BackupInterval schedule them,
 // and BackupStatus reports failures. AddAttachment streams content into a
-// content-addressed blob store (identical content is stored once);
-// OpenAttachment verifies it while reading; GC removes what no document
-// and no retained backup refers to.
+// content-addressed blob store (identical content is stored once; a
+// damaged copy is replaced when the content is added again);
+// MergeAttachment sets the content of an existing attachment and keeps
+// its other fields; OpenAttachment verifies it while reading; GC removes
+// what no document and no retained backup refers to.
+//
+// Damage: Check reports every problem with its Fix, the way back from it.
+// Put and Delete of a document whose stored value fails its checksum
+// succeed and leave the store exact; Tx.EachReadable and Tx.Damaged let a
+// reader go past, or look for, damaged documents (legacy.SalvageExport).
 //
 // # Concurrency
 //
