@@ -76,6 +76,7 @@ type pageWalker struct {
 	ps       int64
 	hwm      uint64 // pages in the transaction's view of the file
 	seen     map[uint64]bool
+	bufs     [][]byte // one page buffer per depth of the walk
 	only     map[string]bool // nil: every top-level bucket
 	problems []string
 	more     int
@@ -90,9 +91,10 @@ func (w *pageWalker) problem(format string, args ...any) {
 	}
 }
 
-// read returns page id with its overflow pages, or nil after noting why
-// it cannot be used.
-func (w *pageWalker) read(id uint64, from string) []byte {
+// read returns page id with its overflow pages, in the buffer of depth
+// (a page is in use only until the walk returns from its depth), or nil
+// after noting why it cannot be used.
+func (w *pageWalker) read(id uint64, from string, depth int) []byte {
 	if id < 2 || id >= w.hwm {
 		w.problem("page %d (from %s): out of the file's %d pages", id, from, w.hwm)
 		return nil
@@ -101,12 +103,15 @@ func (w *pageWalker) read(id uint64, from string) []byte {
 		w.problem("page %d (from %s): referenced twice", id, from)
 		return nil
 	}
-	var hdr [pageHeaderSize]byte
-	if !w.readAt(hdr[:], id) {
+	for len(w.bufs) <= depth {
+		w.bufs = append(w.bufs, make([]byte, w.ps))
+	}
+	buf := w.bufs[depth][:w.ps]
+	if !w.readAt(buf, id) {
 		return nil
 	}
-	overflow := uint64(binary.LittleEndian.Uint32(hdr[12:]))
-	if got := binary.LittleEndian.Uint64(hdr[:]); got != id {
+	overflow := uint64(binary.LittleEndian.Uint32(buf[12:]))
+	if got := binary.LittleEndian.Uint64(buf); got != id {
 		w.problem("page %d (from %s): its header says page %d", id, from, got)
 		return nil
 	}
@@ -123,9 +128,17 @@ func (w *pageWalker) read(id uint64, from string) []byte {
 	for i := id; i <= id+overflow; i++ {
 		w.seen[i] = true
 	}
-	buf := make([]byte, int64(overflow+1)*w.ps)
-	if !w.readAt(buf, id) {
-		return nil
+	if overflow > 0 {
+		n := int64(overflow+1) * w.ps
+		if int64(cap(w.bufs[depth])) < n {
+			grown := make([]byte, n)
+			copy(grown, buf)
+			w.bufs[depth] = grown
+		}
+		buf = w.bufs[depth][:n]
+		if !w.readAt(buf[w.ps:], id+1) {
+			return nil
+		}
 	}
 	return buf
 }
@@ -149,7 +162,7 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) {
 		w.problem("page %d: more than %d levels deep", root, maxTreeDepth)
 		return
 	}
-	p := w.read(root, "a bucket or branch")
+	p := w.read(root, "a bucket or branch", depth)
 	if p == nil {
 		return
 	}
@@ -244,7 +257,7 @@ func (w *pageWalker) freelist(txid int) {
 		if id == noFreelist {
 			return
 		}
-		p := w.read(id, "the meta page")
+		p := w.read(id, "the meta page", 0)
 		if p == nil {
 			return
 		}
