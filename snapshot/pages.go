@@ -76,7 +76,7 @@ type pageWalker struct {
 	ps       int64
 	hwm      uint64 // pages in the transaction's view of the file
 	seen     map[uint64]bool
-	bufs     [][]byte // one page buffer per depth of the walk
+	bufs     [][]byte        // one page buffer per depth of the walk
 	only     map[string]bool // nil: every top-level bucket
 	problems []string
 	more     int
