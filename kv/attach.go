@@ -418,40 +418,9 @@ func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 func (db *DB) recountRefs() (int, error) {
 	changed := 0
 	err := db.commit.run(func(w *txnWriter) error {
-		changed = 0
-		tx := w.Tx()
-		want, err := countRefs(tx)
-		if err != nil {
-			return err
-		}
-		b, err := tx.CreateBucketIfNotExists(buckets.RefsBucket)
-		if err != nil {
-			return err
-		}
-		var stale [][]byte
-		_ = b.ForEach(func(k, v []byte) error {
-			if _, ok := want[string(k)]; !ok {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-			changed++
-		}
-		for h, n := range want {
-			cur, _ := buckets.ParseCount(b.Get([]byte(h)))
-			if cur != n || b.Get([]byte(h)) == nil {
-				if err := b.Put([]byte(h), buckets.EncodeCount(n)); err != nil {
-					return err
-				}
-				changed++
-			}
-		}
-		w.Poison() // a failure after this point must roll back
-		return nil
+		var err error
+		changed, err = w.RecountRefs()
+		return err
 	})
 	return changed, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
 	"github.com/cairnkv/cairn/snapshot"
+	"github.com/cairnkv/cairn/txn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -206,28 +207,8 @@ func checkRefs(tx *bolt.Tx) []Problem {
 }
 
 // countRefs derives the reference count of every blob hash from the
-// attachments collection.
-func countRefs(tx *bolt.Tx) (map[string]uint64, error) {
-	want := map[string]uint64{}
-	name := buckets.PrimaryBucket("attachments")
-	b := tx.Bucket(name)
-	if b == nil {
-		return want, nil
-	}
-	err := b.ForEach(func(k, v []byte) error {
-		rec, err := buckets.DecodeRecord(name, k, v, true)
-		if err != nil {
-			return err
-		}
-		if m, ok := rec.Doc.(map[string]any); ok {
-			if h, ok := m["hash"].(string); ok && buckets.ValidHash(h) {
-				want[h]++
-			}
-		}
-		return nil
-	})
-	return want, err
-}
+// attachments collection (txn.CountRefs).
+func countRefs(tx *bolt.Tx) (map[string]uint64, error) { return txn.CountRefs(tx, "") }
 
 func sortProblems(ps []Problem) {
 	sort.Slice(ps, func(i, j int) bool {

@@ -131,7 +131,7 @@ func runCorruptAttempt(spec *corruptSpec, base []byte, a corruptAttempt) (o corr
 	}
 	_ = os.RemoveAll(spec.Dir)
 	_ = os.MkdirAll(spec.Dir, 0o700)
-	if p := os.Getenv("CAIRN_CORRUPT_SAVE"); p != "" {
+	if p := os.Getenv("CAIRN_CORRUPT_SAVE"); p != "" { // keep the damaged file to study (with CAIRN_CORRUPT_ONLY)
 		_ = os.WriteFile(p, data, 0o600)
 	}
 	if err := os.WriteFile(filepath.Join(spec.Dir, kv.DataFile), data, 0o600); err != nil {

@@ -163,7 +163,12 @@ func (db *DB) init() error {
 	// page graph a cursor can loop forever (checkPages).
 	if db.opts.ReadOnly {
 		return db.bolt.View(func(tx *bolt.Tx) error {
-			return guard(func() error { return errors.Join(checkPages(tx, buckets.SysBucket), check(tx)) })
+			return guard(func() error {
+				if err := checkPages(tx, buckets.SysBucket); err != nil {
+					return err
+				}
+				return check(tx)
+			})
 		})
 	}
 	// Write only when something must change, so that opening a store and

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
+	bolt "go.etcd.io/bbolt"
 )
 
 // readOrDrop reads the primary record of key for a Put or a Delete, which
@@ -33,6 +34,7 @@ func (w *Writer) readOrDrop(c *buckets.Collection, key string, expect uint64) (o
 // deletes the primary value as for an absent document, and the store stays
 // exact (secondary.Verify clean).
 func (w *Writer) dropDamaged(c *buckets.Collection, key string) error {
+	w.writes++ // from here on a failure must roll the transaction back
 	if err := w.deleteParts(c, key); err != nil {
 		return err
 	}
@@ -40,7 +42,6 @@ func (w *Writer) dropDamaged(c *buckets.Collection, key string) error {
 	if err != nil {
 		return err
 	}
-	w.writes++
 	if c.Name != "attachments" {
 		return nil
 	}
@@ -53,45 +54,81 @@ func (w *Writer) dropDamaged(c *buckets.Collection, key string) error {
 }
 
 // recountRefs sets the refs bucket to the references of every attachment
-// but skip: from its record, or from its metadata entry when the record
-// cannot be decoded. When an attachment's hash cannot be known from
-// either, the counts are left as they are (check reports them and
-// kvtool gc --recount fixes them once the damage is gone).
+// but skip (CountRefs). When an attachment's hash cannot be known, the
+// counts are left as they are: check reports them, and kvtool gc
+// --recount fixes them once the damage is gone.
 func (w *Writer) recountRefs(skip string) error {
-	name := buckets.PrimaryBucket("attachments")
-	pb := w.tx.Bucket(name)
-	want := map[string]uint64{}
-	if pb != nil {
-		mb := w.tx.Bucket(buckets.MetaBucket("attachments"))
-		cur := pb.Cursor()
-		for k, v := cur.First(); k != nil; k, v = cur.Next() {
-			if string(k) == skip {
-				continue
-			}
-			rec, err := buckets.DecodeRecord(name, k, v, true)
-			if err != nil {
-				var raw []byte
-				if mb != nil {
-					raw = mb.Get(k)
-				}
-				if raw == nil {
-					return nil
-				}
-				doc, err := buckets.DecodeValue(buckets.MetaBucket("attachments"), k, raw)
-				if err != nil {
-					return nil
-				}
-				rec = &buckets.Record{Doc: doc}
-			}
-			if h := hashOf(rec); h != "" {
-				want[h]++
-			}
-		}
+	want, err := CountRefs(w.tx, skip)
+	if errors.Is(err, buckets.ErrCorrupt) {
+		return nil
 	}
-	b, err := w.bucket(buckets.RefsBucket)
 	if err != nil {
 		return err
 	}
+	_, err = w.setRefs(want)
+	return err
+}
+
+// RecountRefs rewrites the refs bucket from the attachments (CountRefs)
+// and returns how many counts changed. A blob whose count falls to zero
+// is reported by Zeroed.
+func (w *Writer) RecountRefs() (changed int, err error) {
+	want, err := CountRefs(w.tx, "")
+	if err != nil {
+		return 0, err
+	}
+	return w.setRefs(want)
+}
+
+// CountRefs derives the reference count of every blob hash from the
+// attachments collection of tx, leaving out the attachment skip (""
+// for none). The hash of an attachment whose record cannot be decoded is
+// taken from its metadata entry; when neither can be read, CountRefs
+// fails with that error (errors.Is(err, buckets.ErrCorrupt)).
+func CountRefs(tx *bolt.Tx, skip string) (map[string]uint64, error) {
+	want := map[string]uint64{}
+	name := buckets.PrimaryBucket("attachments")
+	pb := tx.Bucket(name)
+	if pb == nil {
+		return want, nil
+	}
+	mname := buckets.MetaBucket("attachments")
+	mb := tx.Bucket(mname)
+	cur := pb.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if string(k) == skip {
+			continue
+		}
+		rec, err := buckets.DecodeRecord(name, k, v, true)
+		if err != nil {
+			var raw []byte
+			if mb != nil {
+				raw = mb.Get(k)
+			}
+			if raw == nil {
+				return nil, err
+			}
+			doc, merr := buckets.DecodeValue(mname, k, raw)
+			if merr != nil {
+				return nil, err
+			}
+			rec = &buckets.Record{Doc: doc}
+		}
+		if h := hashOf(rec); h != "" {
+			want[h]++
+		}
+	}
+	return want, nil
+}
+
+// setRefs makes the refs bucket hold exactly want and returns how many
+// counts it changed; a hash it removes is noted in Zeroed.
+func (w *Writer) setRefs(want map[string]uint64) (changed int, err error) {
+	b, err := w.bucket(buckets.RefsBucket)
+	if err != nil {
+		return 0, err
+	}
+	w.writes++ // from here on a failure must roll the transaction back
 	var stale [][]byte
 	cur := b.Cursor()
 	for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
@@ -101,21 +138,22 @@ func (w *Writer) recountRefs(skip string) error {
 	}
 	for _, k := range stale {
 		if err := b.Delete(k); err != nil {
-			return err
+			return changed, err
 		}
 		if w.zeroed == nil {
 			w.zeroed = map[string]struct{}{}
 		}
 		w.zeroed[string(k)] = struct{}{}
+		changed++
 	}
 	for h, n := range want {
 		if cur, err := refCount(b.Get([]byte(h))); err == nil && cur == n {
 			continue
 		}
 		if err := b.Put([]byte(h), buckets.EncodeCount(n)); err != nil {
-			return err
+			return changed, err
 		}
+		changed++
 	}
-	w.writes++
-	return nil
+	return changed, nil
 }
