@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/txn"
 	bolt "go.etcd.io/bbolt"
 )
@@ -36,13 +37,13 @@ func (db *DB) addFixes(rep *CheckReport) {
 	restore := func(m Manifest) string {
 		return fmt.Sprintf("%s backup restore %s --yes (taken %s; changes since then are lost: %s export --salvage -o FILE saves what still reads first)", kvtool, m.Name, m.Time.Format(time.RFC3339), kvtool)
 	}
-	var lookups int
+	var lookups []int // problems naming a damaged document, to look for in the backups
 	attachments := map[string][]string{} // hash → "id (name)", read once when needed
 	attachmentsRead := false
 	for i := range rep.Problems {
 		p := &rep.Problems[i]
 		switch p.Kind {
-		case "corrupt", "part-missing":
+		case "corrupt", "part-missing", "unreadable":
 			switch {
 			case p.Collection != "" && p.ID == "": // an index key
 				p.Fix = kvtool + " reindex --secondary rebuilds the indexes from the documents"
@@ -63,17 +64,12 @@ func (db *DB) addFixes(rep *CheckReport) {
 				redo = fmt.Sprintf("put it again: %s put %s FILE", kvtool, p.Collection)
 			}
 			p.Fix = "the document cannot be read: " + redo
-			if lookups < maxBackupLookups {
-				lookups++
-				if m, ok := db.backupWithDocument(verified, p.Collection, p.ID); ok {
-					p.Fix += fmt.Sprintf("; backup %s holds a readable copy of it: %s", m.Name, restore(m))
-				} else {
-					p.Fix += "; no verified backup holds a readable copy of it"
-				}
+			if len(lookups) < maxBackupLookups {
+				lookups = append(lookups, i)
 			}
 		case "bbolt", "read", "structure":
 			p.Fix = db.structuralFix(kvtool, verified, restore)
-		case "unreadable", "metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale", "count-stale":
+		case "metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale", "count-stale":
 			p.Fix = kvtool + " reindex --secondary rebuilds metadata and indexes from the documents"
 		case "part-extra":
 			p.Fix = "nothing to do: parts that belong to no document are never read"
@@ -104,7 +100,26 @@ func (db *DB) addFixes(rep *CheckReport) {
 			}
 		}
 	}
+	if len(lookups) == 0 {
+		return
+	}
+	docs := make([]docRef, len(lookups))
+	for j, i := range lookups {
+		docs[j] = docRef{rep.Problems[i].Collection, rep.Problems[i].ID}
+	}
+	holders := db.backupsHolding(verified, docs)
+	for _, i := range lookups {
+		p := &rep.Problems[i]
+		if m, ok := holders[docRef{p.Collection, p.ID}]; ok {
+			p.Fix += fmt.Sprintf("; backup %s holds a readable copy of it: %s", m.Name, restore(m))
+		} else {
+			p.Fix += "; no verified backup holds a readable copy of it"
+		}
+	}
 }
+
+// docRef names one document.
+type docRef struct{ coll, id string }
 
 // structuralFix is the way back from damage to data.db's structure.
 func (db *DB) structuralFix(kvtool string, verified []Manifest, restore func(Manifest) string) string {
@@ -144,28 +159,53 @@ func (t *Tx) damagedDocument(coll, id string) error {
 	return err
 }
 
-// backupWithDocument returns the newest of the verified backups whose file
-// holds a readable copy of coll/id.
-func (db *DB) backupWithDocument(verified []Manifest, coll, id string) (Manifest, bool) {
+// backupsHolding returns, for each of docs that a verified backup holds
+// readably, the newest such backup. Each backup file is opened once; its
+// meta pages and the pages of the collections looked at are checked from
+// the file first (a backup damaged since it was verified must not fault
+// or hang the check).
+func (db *DB) backupsHolding(verified []Manifest, docs []docRef) map[docRef]Manifest {
+	found := map[docRef]Manifest{}
+	var names [][]byte
+	seen := map[string]bool{}
+	for _, d := range docs {
+		if !seen[d.coll] {
+			seen[d.coll] = true
+			names = append(names, buckets.PrimaryBucket(d.coll), buckets.PartsBucket(d.coll))
+		}
+	}
 	for _, m := range verified {
+		if len(found) == len(docs) {
+			break
+		}
 		path := filepath.Join(db.backupsDir(), m.Name+".db")
-		bdb, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-		if err != nil {
+		if snapshot.CheckMeta(path) != nil {
 			continue
 		}
-		good := false
+		var bdb *bolt.DB
+		if guard(func() (err error) {
+			bdb, err = bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+			return err
+		}) != nil {
+			continue
+		}
 		_ = guard(func() error {
 			return bdb.View(func(tx *bolt.Tx) error {
-				good = (&Tx{tx: tx}).damagedDocument(coll, id) == nil
+				if pp, err := snapshot.CheckPages(tx, names...); err != nil || len(pp) > 0 {
+					return nil
+				}
+				t := &Tx{tx: tx}
+				for _, d := range docs {
+					if _, done := found[d]; !done && t.damagedDocument(d.coll, d.id) == nil {
+						found[d] = m
+					}
+				}
 				return nil
 			})
 		})
 		_ = bdb.Close() // read-only
-		if good {
-			return m, true
-		}
 	}
-	return Manifest{}, false
+	return found
 }
 
 // attachmentsByHash fills out with the attachments of the store by the

@@ -55,7 +55,6 @@ const maxNamedDamage = 10
 
 func exportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact, salvage bool) (damaged []kv.Problem, err error) {
 	err = db.View(func(tx *kv.Tx) error {
-		damaged = nil // View may run fn again
 		if !salvage {
 			if ps := tx.Damaged(); len(ps) > 0 {
 				names := make([]string, 0, maxNamedDamage)
