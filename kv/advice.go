@@ -37,7 +37,7 @@ func (db *DB) addFixes(rep *CheckReport) {
 	restore := func(m Manifest) string {
 		return fmt.Sprintf("%s backup restore %s --yes (taken %s; changes since then are lost: %s export --salvage -o FILE saves what still reads first)", kvtool, m.Name, m.Time.Format(time.RFC3339), kvtool)
 	}
-	var lookups []int // problems naming a damaged document, to look for in the backups
+	var lookups []int                    // problems naming a damaged document, to look for in the backups
 	attachments := map[string][]string{} // hash → "id (name)", read once when needed
 	attachmentsRead := false
 	for i := range rep.Problems {
