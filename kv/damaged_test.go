@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -291,5 +292,57 @@ func TestDamaged_fixNamesBackup(t *testing.T) {
 	}
 	if f := fixes["new"]; strings.Contains(f, "backup restore") || !strings.Contains(f, "no verified backup") || !strings.Contains(f, "delete notes new") {
 		t.Errorf("fix for a document no backup holds: %q", f)
+	}
+}
+
+// TestDamaged_mergeAttachmentRepairsBlob: a blob file with one byte
+// changed (same size) is replaced when its content is added again; the
+// attachment document keeps its other fields and loses the migration's
+// contentMissing mark; MergeAttachment without an id is refused.
+func TestDamaged_mergeAttachmentRepairsBlob(t *testing.T) {
+	db := openTest(t)
+	content := "the real bytes " + randomText(200)
+	doc, err := db.AddAttachment(t.Context(), strings.NewReader(content), kv.Document{"id": "a1", "name": "chart.png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Patch("attachments", "a1", kv.Document{"thumbnail": "t", "dimensions": kv.Document{"width": int64(3)}, "contentMissing": true}); err != nil {
+		t.Fatal(err)
+	}
+	hash := doc["hash"].(string)
+	path := filepath.Join(db.Dir(), kv.BlobsDir, hash[:2], hash)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[10] ^= 0x01
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || rep.Problems[0].Kind != "blob-corrupt" || !strings.Contains(rep.Problems[0].Fix, "attach add FILE --id") || !strings.Contains(rep.Problems[0].Fix, "a1") {
+		t.Fatalf("check: %+v", rep.Problems)
+	}
+	got, err := db.MergeAttachment(t.Context(), strings.NewReader(content), kv.Document{"id": "a1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["hash"] != hash || got["name"] != "chart.png" || got["thumbnail"] != "t" || got["dimensions"] == nil || got["contentMissing"] != nil {
+		t.Errorf("merged document: %v", got)
+	}
+	r, _, err := db.OpenAttachment("a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || string(data) != content {
+		t.Fatalf("read after the repair: %v", err)
+	}
+	if _, err := db.MergeAttachment(t.Context(), strings.NewReader("x"), kv.Document{"name": "no id"}); !errors.Is(err, kv.ErrInvalid) {
+		t.Errorf("MergeAttachment without an id: %v", err)
 	}
 }
