@@ -3,8 +3,10 @@ package kv_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -344,5 +346,94 @@ func TestDamaged_mergeAttachmentRepairsBlob(t *testing.T) {
 	}
 	if _, err := db.MergeAttachment(t.Context(), strings.NewReader("x"), kv.Document{"name": "no id"}); !errors.Is(err, kv.ErrInvalid) {
 		t.Errorf("MergeAttachment without an id: %v", err)
+	}
+}
+
+// TestDamaged_eachReadablePastBadPage: a leaf page of notes whose first
+// key points far outside the file (reading it faults) ends the walk of
+// notes with a damage report naming the last document read, after every
+// document before it; other collections and the salvage export go on.
+func TestDamaged_eachReadablePastBadPage(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *kv.Tx) error {
+		for i := 0; i < 300; i++ {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": randomText(40)}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Put("tasks", kv.Document{"id": "t1", "title": "kept"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	var root, ps int64
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps = int64(bdb.Info().PageSize)
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file[root*ps+8] != 0x01 {
+		t.Fatalf("the notes root %d is not a branch page", root)
+	}
+	// The second child of the root (branch element 1: pos, ksize, page id),
+	// and the pos of that leaf's first element (flags, pos, ksize, vsize).
+	leaf := int64(binary.LittleEndian.Uint64(file[root*ps+16+16+8:]))
+	binary.LittleEndian.PutUint32(file[leaf*ps+16+4:], 0x7fffff00)
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var read []string
+	var bad []error
+	err = db.View(func(tx *kv.Tx) error {
+		return tx.EachReadable("notes", func(id string, _ any) error {
+			read = append(read, id)
+			return nil
+		}, func(id string, err error) error {
+			if id != "" {
+				t.Errorf("damaged %q: %v", id, err)
+			}
+			bad = append(bad, err)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read) == 0 || len(read) >= 300 || len(bad) != 1 || !errors.Is(bad[0], kv.ErrCorrupt) || !strings.Contains(bad[0].Error(), read[len(read)-1]) {
+		t.Fatalf("read %d notes, damage %v", len(read), bad)
+	}
+	err = db.View(func(tx *kv.Tx) error {
+		return tx.Each("notes", func(string, any) error { return nil })
+	})
+	if !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("Each over the damaged page: %v", err)
+	}
+	if _, _, err := db.Get("tasks", "t1"); err != nil {
+		t.Error(err)
 	}
 }

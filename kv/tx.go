@@ -323,7 +323,10 @@ func (t *Tx) Each(coll string, fn func(id string, doc any) error) error {
 // cannot be read (its value or one of its parts fails its checksum:
 // errors.Is(err, ErrCorrupt)) is handed to damaged, with an error naming
 // it, instead of fn, and the walk goes on unless damaged returns an error.
-// Other errors stop it.
+// When the collection's pages themselves cannot be read (a damaged page
+// pointer), damaged gets an empty id and an error saying after which
+// document the walk stopped, and the walk of coll ends there. Other
+// errors stop it.
 func (t *Tx) EachReadable(coll string, fn func(id string, doc any) error, damaged func(id string, err error) error) error {
 	c, err := buckets.Lookup(coll)
 	if err != nil {
@@ -334,8 +337,31 @@ func (t *Tx) EachReadable(coll string, fn func(id string, doc any) error, damage
 	if b == nil {
 		return nil
 	}
+	var w walkState
+	err = guard(func() error { return t.eachReadable(c, b, fn, damaged, &w) })
+	var fe *faultError
+	if !errors.As(err, &fe) || w.inCallback { // a panic of fn or damaged is theirs
+		return err
+	}
+	where := "its first document"
+	if w.last != "" {
+		where = fmt.Sprintf("document %q", w.last)
+	}
+	return damaged("", fmt.Errorf("%w: the pages of %s after %s cannot be read (%v)", ErrCorrupt, coll, where, fe.v))
+}
+
+// walkState is where EachReadable's walk is: the last document read, and
+// whether a callback is running.
+type walkState struct {
+	last       string
+	inCallback bool
+}
+
+func (t *Tx) eachReadable(c *buckets.Collection, b *bolt.Bucket, fn func(id string, doc any) error, damaged func(id string, err error) error, w *walkState) error {
+	coll, name := c.Name, buckets.PrimaryBucket(c.Name)
 	cur := b.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		w.last = string(k)
 		rec, err := buckets.DecodeRecord(name, k, v, true)
 		var doc any
 		if err == nil {
@@ -346,17 +372,21 @@ func (t *Tx) EachReadable(coll string, fn func(id string, doc any) error, damage
 			if !errors.Is(err, ErrCorrupt) {
 				return err
 			}
+			w.inCallback = true
 			if err := damaged(string(k), err); err != nil {
 				return err
 			}
+			w.inCallback = false
 			continue
 		}
+		w.inCallback = true
 		if err := fn(string(k), doc); err != nil {
 			if err == ErrStop {
 				return nil
 			}
 			return err
 		}
+		w.inCallback = false
 	}
 	return nil
 }
