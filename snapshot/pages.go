@@ -178,8 +178,8 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) {
 		}
 		for i := 0; i < count; i++ {
 			e := p[pageHeaderSize+i*elementSize:]
-			pos, ksize := int(binary.LittleEndian.Uint32(e)), int(binary.LittleEndian.Uint32(e[4:]))
-			if start := pageHeaderSize + i*elementSize + pos; pos < 0 || start+ksize > len(p) || ksize < 0 {
+			pos, ksize := int64(binary.LittleEndian.Uint32(e)), int64(binary.LittleEndian.Uint32(e[4:]))
+			if start := int64(pageHeaderSize+i*elementSize) + pos; start+ksize > int64(len(p)) {
 				w.problem("branch page %d: key %d reaches past the page", root, i)
 				return
 			}
