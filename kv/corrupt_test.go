@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -82,9 +83,11 @@ type corruptOutcome struct {
 	GetErrs  []string `json:"get_errs,omitempty"` // other Get errors
 	Panic    string   `json:"panic,omitempty"`
 	// Backup mode.
-	VerifyFound   bool   `json:"verify_found"`   // VerifyBackup reported a problem or an error
-	RestoreErr    string `json:"restore_err"`    // "" if Restore went ahead
-	RestoreRefuse bool   `json:"restore_refuse"` // the error wraps ErrBackupInvalid
+	WriteErr      string `json:"write_err,omitempty"` // writes after the reads (a value flip: deleting the damaged document)
+	RepairedOK    bool   `json:"repaired_ok"`         // a value flip: check clean once the damaged document was deleted
+	VerifyFound   bool   `json:"verify_found"`        // VerifyBackup reported a problem or an error
+	RestoreErr    string `json:"restore_err"`         // "" if Restore went ahead
+	RestoreRefuse bool   `json:"restore_refuse"`      // the error wraps ErrBackupInvalid
 	RestoreErrLen int    `json:"restore_err_len"`
 }
 
@@ -182,6 +185,27 @@ func runCorruptAttempt(spec *corruptSpec, base []byte, a corruptAttempt) (o corr
 			default:
 				o.GetErrs = append(o.GetErrs, k+": "+err.Error())
 			}
+		}
+		// Writes: a new document, and the delete of a damaged one (a value
+		// flip), which must leave the store clean (issue 14); on other
+		// damage they may fail, but never crash.
+		var werrs []error
+		if _, err := db.Put("notes", kv.Document{"id": "probe-write", "content": "x"}); err != nil {
+			werrs = append(werrs, err)
+		}
+		if a.Kind == "value" {
+			coll, id, _ := strings.Cut(a.Key, "/")
+			if n, err := db.Delete(coll, id); err != nil || n != 1 {
+				werrs = append(werrs, fmt.Errorf("delete %s: %d, %v", a.Key, n, err))
+			}
+			rep, err := db.Check(context.Background())
+			o.RepairedOK = err == nil && rep.OK
+			if err == nil && !rep.OK && len(rep.Problems) > 0 {
+				werrs = append(werrs, fmt.Errorf("check after the delete: %s", rep.Problems[0]))
+			}
+		}
+		if err := errors.Join(werrs...); err != nil {
+			o.WriteErr = err.Error()
 		}
 	}()
 	<-done
@@ -344,7 +368,25 @@ func buildCorpusStore(t *testing.T, n int, rng *mrand.Rand) (base string, want m
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	base = filepath.Join(dir, kv.BackupsDir, m.Name+".db")
+	// Copied once more by bbolt's Compact into a fresh file, one key a
+	// transaction: bbolt places the pages of the buckets a commit changed
+	// in map order (and the store's map-based freelist too), differently
+	// on every run, and the same seed must make the same file.
+	base = filepath.Join(dir, "corpus.db")
+	src, err := bolt.Open(filepath.Join(dir, kv.BackupsDir, m.Name+".db"), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := bolt.Open(base, 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bolt.Compact(dst, src, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(dst.Close(), src.Close()); err != nil {
+		t.Fatal(err)
+	}
 	file, err := os.ReadFile(base)
 	if err != nil {
 		t.Fatal(err)
@@ -517,7 +559,8 @@ func TestCorrupt_dataFile(t *testing.T) {
 	base, want, values := buildCorpusStore(t, 60, rng)
 	fi, _ := os.Stat(base)
 	size := fi.Size()
-	t.Logf("%d damages; file %d bytes, %d values located", total, size, len(values))
+	sum := sha256.Sum256(mustRead(t, base))
+	t.Logf("%d damages; file %d bytes (sha256 %x...), %d values located", total, size, sum[:8], len(values))
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
@@ -594,6 +637,9 @@ func TestCorrupt_dataFile(t *testing.T) {
 				if k == a.Key {
 					t.Errorf("%s: Get returned altered data for %s without error", where, a.Key)
 				}
+			}
+			if !o.RepairedOK {
+				t.Errorf("%s: deleting the damaged %s did not leave the store clean: %s", where, a.Key, o.WriteErr)
 			}
 			if got && named {
 				stats.valueDetected++
@@ -881,8 +927,8 @@ func bucketPointer(t *testing.T, path string, coll string) (off int64, pageSize 
 	binary.LittleEndian.PutUint64(hdr[:8], root)
 	binary.LittleEndian.PutUint64(hdr[8:], seq)
 	i := bytes.Index(file, hdr[:])
-	if i < 0 || root == 0 {
-		t.Fatalf("bucket header of %s (root %d, sequence %d) not found", coll, root, seq)
+	if i < 0 || root == 0 || bytes.LastIndex(file, hdr[:]) != i {
+		t.Fatalf("bucket header of %s (root %d, sequence %d) not found once", coll, root, seq)
 	}
 	return int64(i), int64(bdb.Info().PageSize)
 }
