@@ -350,7 +350,7 @@ func TestDamaged_mergeAttachmentRepairsBlob(t *testing.T) {
 }
 
 // TestDamaged_eachReadablePastBadPage: a leaf page of notes whose first
-// key points far outside the file (reading it faults) ends the walk of
+// key points past the end of the file (reading it faults) ends the walk of
 // notes with a damage report naming the last document read, after every
 // document before it; other collections and the salvage export go on.
 func TestDamaged_eachReadablePastBadPage(t *testing.T) {
@@ -396,9 +396,12 @@ func TestDamaged_eachReadablePastBadPage(t *testing.T) {
 		t.Fatalf("the notes root %d is not a branch page", root)
 	}
 	// The second child of the root (branch element 1: pos, ksize, page id),
-	// and the pos of that leaf's first element (flags, pos, ksize, vsize).
+	// and the pos of that leaf's first element (flags, pos, ksize, vsize),
+	// made to reach two pages past the end of the file: inside bbolt's
+	// memory map, which is larger than the file, so reading it faults.
 	leaf := int64(binary.LittleEndian.Uint64(file[root*ps+16+16+8:]))
-	binary.LittleEndian.PutUint32(file[leaf*ps+16+4:], 0x7fffff00)
+	elem := leaf*ps + 16
+	binary.LittleEndian.PutUint32(file[elem+4:], uint32(int64(len(file))+2*ps-elem))
 	if err := os.WriteFile(path, file, 0o600); err != nil {
 		t.Fatal(err)
 	}
