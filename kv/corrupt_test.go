@@ -698,6 +698,9 @@ func TestCorrupt_noPanic(t *testing.T) {
 	for _, o := range outs {
 		if o.Panic != "" {
 			t.Errorf("attempt %+v panicked: %s", attempts[o.I], o.Panic)
+		} else if attempts[o.I].Kind == "flip" && o.OpenErr == "" && o.CheckErr == "" && o.CheckOK {
+			// (A truncation may only cut pages past the last one in use.)
+			t.Errorf("attempt %+v: open and check found nothing", attempts[o.I])
 		}
 	}
 }
@@ -924,12 +927,29 @@ func bucketPointer(t *testing.T, path string, coll string) (off int64, pageSize 
 		top = uint64(tx.Cursor().Bucket().Root())
 		return nil
 	})
-	// The header is in the root bucket's page (free pages may hold stale
-	// copies of it elsewhere).
+	// The header is in the root bucket's leaf page that holds the bucket's
+	// name (free pages may hold stale copies of it elsewhere): descend
+	// from the root bucket's root through branch pages (elements: pos,
+	// ksize, child page id) to it.
 	ps := int64(bdb.Info().PageSize)
+	name := buckets.PrimaryBucket(coll)
 	page := file[int64(top)*ps : int64(top+1)*ps]
-	if page[8] != 0x02 {
-		t.Skipf("the root bucket's page %d is not a leaf page", top)
+	for depth := 0; page[8] == 0x01; depth++ {
+		if depth > 10 {
+			t.Fatal("the root bucket is too deep")
+		}
+		n := int(binary.LittleEndian.Uint16(page[10:]))
+		child := uint64(0)
+		for i := 0; i < n; i++ {
+			e := page[16+i*16:]
+			pos, ksize := int(binary.LittleEndian.Uint32(e)), int(binary.LittleEndian.Uint32(e[4:]))
+			if i > 0 && bytes.Compare(page[16+i*16+pos:16+i*16+pos+ksize], name) > 0 {
+				break
+			}
+			child = binary.LittleEndian.Uint64(e[8:])
+		}
+		page = file[int64(child)*ps : int64(child+1)*ps]
+		top = child
 	}
 	var hdr [16]byte
 	binary.LittleEndian.PutUint64(hdr[:8], root)
