@@ -94,6 +94,10 @@ func (db *DB) addFixes(rep *CheckReport) {
 			p.Fix = kvtool + " gc removes it"
 		case "blob-stray":
 			p.Fix = "move it out of " + filepath.Join(db.dir, BlobsDir)
+		case "blob":
+			p.Fix = "make " + filepath.Join(db.dir, BlobsDir) + " a readable directory again (its permissions, or what replaced it)"
+		case "unknown-bucket", "unexpected-bucket":
+			p.Fix = "nothing to do: Cairn never reads it (another program wrote it into data.db)"
 		default:
 			if strings.HasPrefix(p.Kind, "search") {
 				p.Fix = kvtool + " reindex --search rebuilds the search index"
