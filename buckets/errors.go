@@ -32,6 +32,9 @@ type Problem struct {
 	Collection string `json:"collection,omitempty"`
 	ID         string `json:"id,omitempty"`
 	Detail     string `json:"detail"`
+	// Fix, when set, is the way back from this problem (kv's Check sets
+	// it: a command to run, or the backup that holds what was lost).
+	Fix string `json:"fix,omitempty"`
 }
 
 func (p Problem) String() string {

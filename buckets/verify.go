@@ -111,7 +111,7 @@ func VerifyChecksums(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 				if kind == BucketPrimary {
 					counts[coll]++
 				}
-				if err := checkEnvelope(name, k, v); err != nil {
+				if err := CheckEnvelope(name, k, v); err != nil {
 					id := string(k)
 					if kind == BucketParts {
 						id, _, _, _ = ParsePartKey(k)
@@ -136,8 +136,11 @@ func VerifyChecksums(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 	return counts, problems
 }
 
-// checkEnvelope checks a value's envelope without decoding its payload.
-func checkEnvelope(bucket, key, b []byte) error {
+// CheckEnvelope checks a value's envelope (length, format byte, flags,
+// CRC32C) without decompressing or decoding its payload, and returns a
+// *CorruptError naming bucket and key if it fails: the cheap test of
+// whether a stored value is the bytes that were written.
+func CheckEnvelope(bucket, key, b []byte) error {
 	if len(b) < envelopeOverhead {
 		return &CorruptError{Bucket: string(bucket), Key: string(key), Detail: fmt.Sprintf("value of %d bytes is shorter than the envelope", len(b))}
 	}

@@ -172,6 +172,68 @@ func (db *DB) AddAttachment(ctx context.Context, content io.Reader, meta Documen
 	return doc, nil
 }
 
+// MergeAttachment stores content once, as AddAttachment does, and merges
+// meta (which must hold the id) with the content's hash and size into the
+// attachment document: the fields of a stored document that meta does not
+// name (a thumbnail, dimensions, an AI analysis) are kept, and the marks
+// of a migration that found no content or damaged content
+// (contentMissing, contentDamaged) are dropped unless meta sets them.
+// Without a stored document, or over one whose value is damaged, it
+// creates the document as AddAttachment does. Adding the content of a
+// damaged blob again this way repairs the blob file (the store replaces a
+// copy that does not hash to its name). It returns the stored document.
+func (db *DB) MergeAttachment(ctx context.Context, content io.Reader, meta Document) (Document, error) {
+	id, ok := meta["id"].(string)
+	if !ok {
+		return nil, &EntityError{Op: "attach", Collection: "attachments", Field: "id", Err: fmt.Errorf("%w: MergeAttachment needs the id of the attachment", ErrInvalid)}
+	}
+	fresh, err := db.attachmentDoc(meta)
+	if err != nil {
+		return nil, err
+	}
+	var hash string
+	var size int64
+	var doc Document
+	err = db.Update(func(tx *Tx) error {
+		if hash == "" { // content is a stream: write it once even if fn runs again
+			h, n, err := tx.StoreContent(ctx, content)
+			if err != nil {
+				return &EntityError{Op: "attach", Collection: "attachments", ID: id, Err: err}
+			}
+			hash, size = h, n
+		}
+		old, _, err := tx.Get("attachments", id)
+		switch {
+		case err == nil:
+			for _, mark := range []string{"contentMissing", "contentDamaged"} {
+				if _, set := meta[mark]; !set {
+					delete(old, mark)
+				}
+			}
+			for k, v := range fresh {
+				if _, given := meta[k]; given || old[k] == nil {
+					old[k] = v
+				}
+			}
+			doc = old
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt):
+			doc = Document{}
+			for k, v := range fresh {
+				doc[k] = v
+			}
+		default:
+			return err
+		}
+		doc["hash"], doc["size"] = hash, size
+		_, err = tx.Put("attachments", doc)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
 func newAttachmentID(t time.Time) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -356,40 +418,9 @@ func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 func (db *DB) recountRefs() (int, error) {
 	changed := 0
 	err := db.commit.run(func(w *txnWriter) error {
-		changed = 0
-		tx := w.Tx()
-		want, err := countRefs(tx)
-		if err != nil {
-			return err
-		}
-		b, err := tx.CreateBucketIfNotExists(buckets.RefsBucket)
-		if err != nil {
-			return err
-		}
-		var stale [][]byte
-		_ = b.ForEach(func(k, v []byte) error {
-			if _, ok := want[string(k)]; !ok {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-			changed++
-		}
-		for h, n := range want {
-			cur, _ := buckets.ParseCount(b.Get([]byte(h)))
-			if cur != n || b.Get([]byte(h)) == nil {
-				if err := b.Put([]byte(h), buckets.EncodeCount(n)); err != nil {
-					return err
-				}
-				changed++
-			}
-		}
-		w.Poison() // a failure after this point must roll back
-		return nil
+		var err error
+		changed, err = w.RecountRefs()
+		return err
 	})
 	return changed, err
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
+	"github.com/cairnkv/cairn/snapshot"
+	"github.com/cairnkv/cairn/txn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -21,7 +24,8 @@ type CheckReport struct {
 // secondary index against the primary data, the parts of every document,
 // and blob reference counts against the attachments that hold them. It
 // returns an error only when it could not run; what it finds is in the
-// report.
+// report, each problem with its Fix: the way back from it (a restore is
+// advised only from a backup that holds what was lost).
 func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	rep := &CheckReport{Problems: []Problem{}}
 	x := db.runningIndexer()
@@ -33,10 +37,24 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	structural := true
 	err := db.View(func(t *Tx) error {
 		tx := t.tx
-		// Read every value first, guarded: a damaged page is then a
-		// reported problem, and bbolt's own check (which runs in a
-		// goroutine of its own, where a memory fault cannot be caught)
-		// only runs over a file whose pages could all be read.
+		// Walk the page graph from the file first: bbolt's own check runs
+		// in a goroutine of its own, where a memory fault on a damaged
+		// page cannot be caught, and a cursor loops forever on a page
+		// that refers back to its parent.
+		pages, err := snapshot.CheckPages(tx)
+		if err != nil {
+			return err
+		}
+		if len(pages) > 0 {
+			structural = false
+			for _, p := range pages {
+				rep.Problems = append(rep.Problems, Problem{Kind: "bbolt", Detail: "data.db: " + p})
+			}
+			return nil
+		}
+		// Then read every value, guarded: a damaged page is then a
+		// reported problem, and bbolt's check only runs over a file whose
+		// pages could all be read.
 		var probs []Problem
 		if err := guard(func() error {
 			_, probs = buckets.VerifyTx(tx)
@@ -72,6 +90,7 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	}
 	if !structural {
 		rep.OK = false
+		db.addFixes(rep)
 		return rep, nil
 	}
 	var refs map[string]uint64
@@ -88,6 +107,7 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	}
 	rep.Problems = append(rep.Problems, sp...)
 	rep.OK = len(rep.Problems) == 0
+	db.addFixes(rep)
 	return rep, nil
 }
 
@@ -187,28 +207,8 @@ func checkRefs(tx *bolt.Tx) []Problem {
 }
 
 // countRefs derives the reference count of every blob hash from the
-// attachments collection.
-func countRefs(tx *bolt.Tx) (map[string]uint64, error) {
-	want := map[string]uint64{}
-	name := buckets.PrimaryBucket("attachments")
-	b := tx.Bucket(name)
-	if b == nil {
-		return want, nil
-	}
-	err := b.ForEach(func(k, v []byte) error {
-		rec, err := buckets.DecodeRecord(name, k, v, true)
-		if err != nil {
-			return err
-		}
-		if m, ok := rec.Doc.(map[string]any); ok {
-			if h, ok := m["hash"].(string); ok && buckets.ValidHash(h) {
-				want[h]++
-			}
-		}
-		return nil
-	})
-	return want, err
-}
+// attachments collection (txn.CountRefs).
+func countRefs(tx *bolt.Tx) (map[string]uint64, error) { return txn.CountRefs(tx, "") }
 
 func sortProblems(ps []Problem) {
 	sort.Slice(ps, func(i, j int) bool {
@@ -221,4 +221,16 @@ func sortProblems(ps []Problem) {
 		}
 		return a.Detail < b.Detail
 	})
+}
+
+// checkPages walks the pages of tx's top-level buckets named (every one
+// with none) from the file (snapshot.CheckPages) and returns an error
+// wrapping ErrCorrupt if the page graph is damaged: bbolt would read past
+// its map, or loop forever on a page that refers back to its parent.
+func checkPages(tx *bolt.Tx, names ...[]byte) error {
+	pp, err := snapshot.CheckPages(tx, names...)
+	if err != nil || len(pp) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %s; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, tx.DB().Path(), strings.Join(pp[:min(3, len(pp))], "; "))
 }

@@ -88,29 +88,35 @@ func (c *committer) commitBatch(batch []*request) {
 	for len(batch) > 0 {
 		var changes []buckets.Change
 		var zeroed []string
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
-			changes, zeroed = nil, nil
-			dirty := false
-			for _, r := range batch {
-				r.err = nil
-				w := txn.New(tx, db.opts.Now)
-				w.MaxSize = uint64(db.opts.MaxDocumentBytes)
-				if err := safeCall(r.fn, w); err != nil {
-					if w.Dirty() {
+		// Guarded as a whole: on a damaged file bbolt's commit (which
+		// reads the pages it splits and rebalances) can fault or panic;
+		// that is an error for the batch, after bbolt's own deferred
+		// rollback, never a crashed or stuck process.
+		err := guard(func() error {
+			return db.bolt.Update(func(tx *bolt.Tx) error {
+				changes, zeroed = nil, nil
+				dirty := false
+				for _, r := range batch {
+					r.err = nil
+					w := txn.New(tx, db.opts.Now)
+					w.MaxSize = uint64(db.opts.MaxDocumentBytes)
+					if err := safeCall(r.fn, w); err != nil {
+						if w.Dirty() {
+							r.err = err
+							return errRetry{r}
+						}
 						r.err = err
-						return errRetry{r}
+						continue
 					}
-					r.err = err
-					continue
+					changes = append(changes, w.Changes()...)
+					zeroed = append(zeroed, w.Zeroed()...)
+					dirty = dirty || w.Dirty()
 				}
-				changes = append(changes, w.Changes()...)
-				zeroed = append(zeroed, w.Zeroed()...)
-				dirty = dirty || w.Dirty()
-			}
-			if !dirty {
-				return errNothing // roll back: committing nothing would still rewrite a meta page
-			}
-			return nil
+				if !dirty {
+					return errNothing // roll back: committing nothing would still rewrite a meta page
+				}
+				return nil
+			})
 		})
 		if err == errNothing {
 			err = nil

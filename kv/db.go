@@ -151,20 +151,38 @@ func (db *DB) init() error {
 		}
 		return nil
 	}
+	// The pages read here are walked from the file first: on a damaged
+	// page graph a cursor can loop forever (checkPages).
 	if db.opts.ReadOnly {
-		return db.bolt.View(func(tx *bolt.Tx) error { return guard(func() error { return check(tx) }) })
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			return guard(func() error {
+				if err := checkPages(tx, buckets.SysBucket); err != nil {
+					return err
+				}
+				return check(tx)
+			})
+		})
 	}
 	// Write only when something must change, so that opening a store and
 	// doing nothing (or a refused write) leaves data.db byte for byte.
 	needed := false
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return guard(func() error { return needSync(tx, check, &needed) })
+		return guard(func() error {
+			if err := checkPages(tx, buckets.SysBucket); err != nil {
+				return err
+			}
+			if err := needSync(tx, check, &needed); err != nil || !needed {
+				return err
+			}
+			return checkPages(tx) // the writes may touch any bucket
+		})
 	})
 	if err != nil || !needed {
 		return err
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return guard(func() error { return db.initLocked(tx, check) })
+	// Guarded as a whole: bbolt's commit reads the pages it rebalances.
+	return guard(func() error {
+		return db.bolt.Update(func(tx *bolt.Tx) error { return db.initLocked(tx, check) })
 	})
 }
 

@@ -67,10 +67,18 @@
 // (data.db.damaged-<time>) instead of refusing for want of a pre-restore
 // backup. After a restore the data is served at once and the search index
 // is rebuilt in the background (searches wait for it); Close interrupts a
-// rebuild and the next open resumes it. AddAttachment streams content into a
-// content-addressed blob store (identical content is stored once);
-// OpenAttachment verifies it while reading; GC removes what no document
-// and no retained backup refers to.
+// rebuild and the next open resumes it.
+//
+// AddAttachment streams content into a content-addressed blob store
+// (identical content is stored once; a damaged copy is replaced when the
+// content is added again); MergeAttachment sets the content of an existing
+// attachment and keeps its other fields; OpenAttachment verifies it while
+// reading; GC removes what no document and no retained backup refers to.
+//
+// Damage: Check reports every problem with its Fix, the way back from it.
+// Put and Delete of a document whose stored value fails its checksum
+// succeed and leave the store exact; Tx.EachReadable and Tx.Damaged let a
+// reader go past, or look for, damaged documents (legacy.SalvageExport).
 //
 // # Concurrency
 //

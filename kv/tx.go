@@ -2,6 +2,7 @@ package kv
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/cairnkv/cairn/buckets"
@@ -312,7 +313,21 @@ func anyString(v any) string { return fmt.Sprint(v) }
 // Each calls fn with every document of coll in id order (whole documents,
 // parts assembled), inside the transaction. It stops when fn returns an
 // error (ErrStop: without error). The document is the caller's to keep.
+// A document that cannot be read stops it with an error wrapping
+// ErrCorrupt that names it (EachReadable goes on past it).
 func (t *Tx) Each(coll string, fn func(id string, doc any) error) error {
+	return t.EachReadable(coll, fn, func(_ string, err error) error { return err })
+}
+
+// EachReadable is Each over a store that may be damaged: a document that
+// cannot be read (its value or one of its parts fails its checksum:
+// errors.Is(err, ErrCorrupt)) is handed to damaged, with an error naming
+// it, instead of fn, and the walk goes on unless damaged returns an error.
+// When the collection's pages themselves cannot be read (a damaged page
+// pointer), damaged gets an empty id and an error saying after which
+// document the walk stopped, and the walk of coll ends there. Other
+// errors stop it.
+func (t *Tx) EachReadable(coll string, fn func(id string, doc any) error, damaged func(id string, err error) error) error {
 	c, err := buckets.Lookup(coll)
 	if err != nil {
 		return err
@@ -322,22 +337,102 @@ func (t *Tx) Each(coll string, fn func(id string, doc any) error) error {
 	if b == nil {
 		return nil
 	}
+	var w walkState
+	err = guard(func() error { return t.eachReadable(c, b, fn, damaged, &w) })
+	var fe *faultError
+	if !errors.As(err, &fe) || w.inCallback { // a panic of fn or damaged is theirs
+		return err
+	}
+	where := "its first document"
+	if w.last != "" {
+		where = fmt.Sprintf("document %q", w.last)
+	}
+	return damaged("", fmt.Errorf("%w: the pages of %s after %s cannot be read (%v)", ErrCorrupt, coll, where, fe.v))
+}
+
+// walkState is where EachReadable's walk is: the last document read, and
+// whether a callback is running.
+type walkState struct {
+	last       string
+	inCallback bool
+}
+
+func (t *Tx) eachReadable(c *buckets.Collection, b *bolt.Bucket, fn func(id string, doc any) error, damaged func(id string, err error) error, w *walkState) error {
+	coll, name := c.Name, buckets.PrimaryBucket(c.Name)
 	cur := b.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		w.last = string(k)
 		rec, err := buckets.DecodeRecord(name, k, v, true)
-		if err != nil {
-			return &EntityError{Op: "read", Collection: coll, ID: string(k), Err: err}
+		var doc any
+		if err == nil {
+			doc, err = txn.LoadParts(t.tx, c, string(k), rec, nil)
 		}
-		doc, err := txn.LoadParts(t.tx, c, string(k), rec, nil)
 		if err != nil {
-			return &EntityError{Op: "read", Collection: coll, ID: string(k), Err: err}
+			err = &EntityError{Op: "read", Collection: coll, ID: string(k), Err: err}
+			if !errors.Is(err, ErrCorrupt) {
+				return err
+			}
+			w.inCallback = true
+			if err := damaged(string(k), err); err != nil {
+				return err
+			}
+			w.inCallback = false
+			continue
 		}
+		w.inCallback = true
 		if err := fn(string(k), doc); err != nil {
 			if err == ErrStop {
 				return nil
 			}
 			return err
 		}
+		w.inCallback = false
 	}
 	return nil
+}
+
+// Damaged returns the documents of colls (every collection when none is
+// given) whose stored value or one of whose parts fails its checksum, as
+// "corrupt" problems naming collection and id, one per document. It
+// checks each value's envelope without decoding it: the cheap test a
+// command that streams documents runs before it writes anything it could
+// not finish.
+func (t *Tx) Damaged(colls ...string) []Problem {
+	if len(colls) == 0 {
+		colls = buckets.CollectionNames()
+	}
+	var out []Problem
+	for _, coll := range colls {
+		seen := map[string]bool{}
+		add := func(id string, err error) {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, Problem{Kind: "corrupt", Collection: coll, ID: id, Detail: err.Error()})
+			}
+		}
+		if b := t.tx.Bucket(buckets.PrimaryBucket(coll)); b != nil {
+			name := buckets.PrimaryBucket(coll)
+			_ = b.ForEach(func(k, v []byte) error {
+				if err := buckets.CheckEnvelope(name, k, v); err != nil {
+					add(string(k), err)
+				}
+				return nil
+			})
+		}
+		if b := t.tx.Bucket(buckets.PartsBucket(coll)); b != nil {
+			name := buckets.PartsBucket(coll)
+			_ = b.ForEach(func(k, v []byte) error {
+				if err := buckets.CheckEnvelope(name, k, v); err != nil {
+					id, _, _, perr := buckets.ParsePartKey(k)
+					if perr != nil {
+						id = string(k)
+					}
+					add(id, err)
+				}
+				return nil
+			})
+		}
+	}
+	sortProblems(out)
+	return out
 }

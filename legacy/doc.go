@@ -119,9 +119,12 @@
 //
 // # Writing to a store
 //
-// Migrate, ImportFile, ImportInto and ExportFrom (store.go) are the glue
-// to a Cairn store (kv):
+// Migrate, ImportFile, ImportInto, ExportFrom and SalvageExport (store.go)
+// are the glue to a Cairn store (kv):
 //
+//   - ExportFrom refuses a store holding a damaged document before writing
+//     anything (an error wrapping kv.ErrCorrupt naming it); SalvageExport
+//     writes every readable document and returns the damaged ones.
 //   - Migrate takes a verified backup, then streams Walk's entities into
 //     the store through kv's Staged in batches of 256 documents: the
 //     batches go to a private copy that replaces data.db only once all is

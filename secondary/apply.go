@@ -210,3 +210,80 @@ func countKeys(b *bolt.Bucket) int {
 	}
 	return n
 }
+
+// Remove deletes what coll's metadata and indexes hold for document id
+// without the document that derived them: for a primary value that can no
+// longer be decoded (errors.Is(err, buckets.ErrCorrupt)), which Apply
+// cannot be given as old. The metadata entry is deleted by key, and every
+// declared index bucket is scanned for the keys that end in id (an index
+// key is an encoded value followed by the id, buckets.SplitIndexKey). The
+// document, key, several-keys and histogram counts move by what was
+// removed. It returns the metadata entry it deleted (nil if there was
+// none): the caller may take what it summarises (an attachment's hash)
+// from it.
+func Remove(tx *bolt.Tx, coll, id string) (meta []byte, err error) {
+	c, err := buckets.Lookup(coll)
+	if err != nil {
+		return nil, err
+	}
+	if !hasMeta(c) {
+		return nil, nil
+	}
+	if err := buckets.CheckID(id); err != nil {
+		return nil, fmt.Errorf("secondary: remove %s: %w", coll, err)
+	}
+	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	if err != nil {
+		return nil, err
+	}
+	key := []byte(id)
+	if mb := tx.Bucket(buckets.MetaBucket(coll)); mb != nil {
+		if v := mb.Get(key); v != nil {
+			meta = bytes.Clone(v)
+			if err := mb.Delete(key); err != nil {
+				return nil, err
+			}
+			if err := addCount(sys, docsKey(coll), -1, mb); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i := range compiledIndexes[coll] {
+		d := &compiledIndexes[coll][i].def
+		b := tx.Bucket(buckets.IndexBucket(coll, d.Name))
+		if b == nil {
+			continue
+		}
+		var found [][]byte
+		cur := b.Cursor()
+		for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
+			if _, kid, err := buckets.SplitIndexKey(k); err == nil && kid == id {
+				found = append(found, bytes.Clone(k))
+			}
+		}
+		if len(found) == 0 {
+			continue
+		}
+		for _, k := range found {
+			if err := b.Delete(k); err != nil {
+				return nil, err
+			}
+			if d.Stats {
+				if err := histAdd(sys, coll, d.Name, k, -1); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if len(found) > 1 {
+			if n, ok := getCount(sys, multiKey(coll, d.Name)); ok {
+				if err := setCount(sys, multiKey(coll, d.Name), n-1); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := addCount(sys, keysKey(coll, d.Name), -int64(len(found)), b); err != nil {
+			return nil, err
+		}
+	}
+	return meta, nil
+}

@@ -150,7 +150,10 @@
 //
 //   - Apply trusts old to be the version actually stored: a caller that
 //     passes another version leaves keys of the stored one behind (Verify
-//     reports them, Rebuild repairs them). Apply does add any key new derives
+//     reports them, Rebuild repairs them). When the stored version cannot
+//     be decoded (its checksum fails), Remove takes its metadata entry and
+//     index keys out without it, by scanning the index buckets for keys
+//     that end in its id. Apply does add any key new derives
 //     that is missing, and counts only keys really added or removed.
 //   - A field name containing a dot cannot be addressed: dots always
 //     separate path segments.

@@ -156,10 +156,21 @@ func checkFile(ctx context.Context, path, label string, v Verifier) (counts map[
 	}
 	defer func() { _ = tx.Rollback() }() // a read-only tx has nothing to roll back
 
-	// The verifier reads every value first, guarded against faults; bbolt's
+	// The page graph is walked from the file first, then the verifier
+	// reads every value, guarded against faults; bbolt's
 	// Check runs in a goroutine of its own, where a memory fault on a
 	// damaged page pointer cannot be caught, so it only runs over a file
 	// whose pages the verifier could all read.
+	pages, err := CheckPages(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pages) > 0 {
+		for _, p := range pages {
+			problem("structure", "%s", p)
+		}
+		return nil, problems, nil
+	}
 	counts, vp := runVerifier(v, tx)
 	for _, p := range vp {
 		if p.Kind == "panic" {

@@ -90,9 +90,13 @@
 //     treats it as older.
 //   - bbolt reads a file through mmap. Verify checks the meta pages itself
 //     before opening a file (so a truncated file is reported, not mapped
-//     past its end), runs the Verifier with debug.SetPanicOnFault and turns
-//     panics into problems, but bbolt's Tx.Check runs in its own goroutine:
-//     a deliberately crafted file could still crash the process there.
+//     past its end), then walks the page graph from the file (CheckPages:
+//     page ids inside the file, page types, elements inside their pages,
+//     no page referenced twice) before the Verifier (run with
+//     debug.SetPanicOnFault, panics turned into problems) and bbolt's
+//     Tx.Check, which runs in its own goroutine where a memory fault
+//     cannot be recovered. CheckPages does not check key order or the
+//     freelist's contents; bbolt's Check does, over pages it can read.
 //   - Compact cannot be interrupted while bbolt.Compact runs; ctx is checked
 //     before and after.
 //   - Problem kinds reported here: "manifest", "missing", "size", "sha256",

@@ -29,6 +29,17 @@
 // Append writes only the new elements, so appending a screenshot costs the
 // same for a session with 10 screenshots as for one with 1,000.
 //
+// # Damaged documents
+//
+// Put and Delete replace or remove a whole document, so they do not need
+// the stored version: when its record fails its checksum they remove its
+// parts (by key prefix), its metadata entry and index keys
+// (secondary.Remove) and, for an attachment, its blob reference (from its
+// metadata entry, or by recounting the other attachments), then go on as
+// for an absent document. Patch, Modify, Append and a write with an
+// expected revision need the stored version and fail with the corruption
+// error.
+//
 // # Never
 //
 // txn never commits, rolls back or opens a transaction, never keeps a

@@ -134,30 +134,19 @@ func (w *Writer) Delete(coll, id string, expect uint64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	old, err := ReadRecord(w.tx, c, key, true)
+	old, damaged, err := w.readOrDrop(c, key, expect)
 	if err != nil {
 		return false, &EntityError{Op: "delete", Collection: coll, ID: id, Err: err}
 	}
 	if err := checkRev(old, expect); err != nil {
 		return false, &EntityError{Op: "delete", Collection: coll, ID: id, Err: err}
 	}
-	if old == nil {
+	if old == nil && !damaged {
 		return false, nil
 	}
-	if len(old.ArrayParts) > 0 || len(old.BlobParts) > 0 {
-		if pb := w.tx.Bucket(buckets.PartsBucket(c.Name)); pb != nil {
-			prefix := buckets.PartPrefix(key)
-			var keys [][]byte
-			cur := pb.Cursor()
-			for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-				keys = append(keys, append([]byte(nil), k...))
-			}
-			for _, k := range keys {
-				if err := pb.Delete(k); err != nil {
-					return false, err
-				}
-				w.writes++
-			}
+	if old != nil && (len(old.ArrayParts) > 0 || len(old.BlobParts) > 0) {
+		if err := w.deleteParts(c, key); err != nil {
+			return false, &EntityError{Op: "delete", Collection: coll, ID: id, Err: err}
 		}
 	}
 	if _, err := w.commitRecord(c, key, old, nil, buckets.OpDelete); err != nil {
@@ -424,4 +413,25 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 		return fail(err)
 	}
 	return rev, nil
+}
+
+// deleteParts deletes every part of key (all its fields and chunks).
+func (w *Writer) deleteParts(c *buckets.Collection, key string) error {
+	pb := w.tx.Bucket(buckets.PartsBucket(c.Name))
+	if pb == nil {
+		return nil
+	}
+	prefix := buckets.PartPrefix(key)
+	var keys [][]byte
+	cur := pb.Cursor()
+	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	for _, k := range keys {
+		if err := pb.Delete(k); err != nil {
+			return err
+		}
+		w.writes++
+	}
+	return nil
 }

@@ -218,7 +218,7 @@ func (w *Writer) Put(coll, id string, doc any, expect uint64) (uint64, error) {
 	if err := validate(c, key, doc); err != nil {
 		return 0, &EntityError{Op: "put", Collection: coll, ID: id, Err: err}
 	}
-	old, err := ReadRecord(w.tx, c, key, true)
+	old, _, err := w.readOrDrop(c, key, expect)
 	if err != nil {
 		return 0, &EntityError{Op: "put", Collection: coll, ID: id, Err: err}
 	}

@@ -42,7 +42,14 @@ func newAttachAdd(g *globals) *cobra.Command {
 memory), durably, then creates the attachment document (id generated
 unless --id, name from the file name unless --name, MIME type from the
 extension unless --mime) with the content's hash and size. It prints the
-document.`,
+document.
+
+With --id of an existing attachment it sets the content of that
+attachment and keeps the document's other fields (thumbnail, dimensions,
+aiAnalysis, ...): only --name, --mime and --type, when given, change it.
+This is how the content of an attachment imported from an export file is
+added, and how a damaged blob is repaired from its source file: the
+content is hashed, and a stored copy that does not match is replaced.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			path := args[0]
@@ -58,38 +65,50 @@ document.`,
 				return fmt.Errorf("attach add: %w", err)
 			}
 			defer f.Close()
-			meta := kv.Document{}
-			if id != "" {
-				meta["id"] = id
-			}
-			if name == "" {
-				name = filepath.Base(path)
-			}
-			meta["name"] = name
-			if mimeType == "" {
-				mimeType = mime.TypeByExtension(strings.ToLower(filepath.Ext(path)))
-				if mimeType == "" {
-					mimeType = "application/octet-stream"
-				}
-			}
-			meta["mimeType"] = mimeType
-			if typ == "" {
-				typ = typeOf(mimeType)
-			}
-			meta["type"] = typ
 			db, err := g.openRW()
 			if err != nil {
 				return err
 			}
 			defer closeDB(db, &err)
-			doc, err := db.AddAttachment(cmd.Context(), f, meta)
+			// An existing attachment keeps its fields: only the flags
+			// given change its name, MIME type and type.
+			exists := false
+			if id != "" {
+				_, _, gerr := db.GetHeader("attachments", id)
+				exists = gerr == nil
+			}
+			meta := kv.Document{}
+			if name == "" && !exists {
+				name = filepath.Base(path)
+			}
+			if mimeType == "" && !exists {
+				mimeType = mime.TypeByExtension(strings.ToLower(filepath.Ext(path)))
+				if mimeType == "" {
+					mimeType = "application/octet-stream"
+				}
+			}
+			if typ == "" && mimeType != "" && !exists {
+				typ = typeOf(mimeType)
+			}
+			for k, v := range map[string]string{"name": name, "mimeType": mimeType, "type": typ} {
+				if v != "" {
+					meta[k] = v
+				}
+			}
+			var doc kv.Document
+			if id != "" {
+				meta["id"] = id
+				doc, err = db.MergeAttachment(cmd.Context(), f, meta)
+			} else {
+				doc, err = db.AddAttachment(cmd.Context(), f, meta)
+			}
 			if err != nil {
 				return err
 			}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), doc)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "attachment %v: %s, %s, sha256 %v\n", doc["id"], name, humanBytes(fi.Size()), doc["hash"])
+			fmt.Fprintf(cmd.OutOrStdout(), "attachment %v: %v, %s, sha256 %v\n", doc["id"], doc["name"], humanBytes(fi.Size()), doc["hash"])
 			return nil
 		},
 	}

@@ -40,7 +40,7 @@ problem. It never changes data.db.`,
 					Advice []string `json:"advice,omitempty"`
 				}{CheckReport: rep}
 				if !rep.OK {
-					for _, l := range strings.Split(strings.TrimSpace(advice(g.db, rep.Problems)), "\n") {
+					for _, l := range strings.Split(strings.TrimSpace(advice(rep.Problems)), "\n") {
 						if l != "" {
 							out.Advice = append(out.Advice, l)
 						}
@@ -56,7 +56,7 @@ problem. It never changes data.db.`,
 				if rep.OK {
 					fmt.Fprintln(cmd.OutOrStdout(), "ok: no problems found")
 				} else {
-					fmt.Fprintf(cmd.OutOrStdout(), "%d problem(s)\n%s", len(rep.Problems), advice(g.db, rep.Problems))
+					fmt.Fprintf(cmd.OutOrStdout(), "%d problem(s)\n%s", len(rep.Problems), advice(rep.Problems))
 				}
 			}
 			if !rep.OK {
@@ -67,44 +67,24 @@ problem. It never changes data.db.`,
 	}
 }
 
-// advice tells what to do about the kinds of problem found, naming the
-// newest verified backup when a restore is the remedy.
-func advice(dir string, ps []problem) string {
-	kinds := map[string]bool{}
+// advice lists the ways back from the problems found (each problem's
+// Fix, from kv's Check), each once, in the order of the problems.
+func advice(ps []problem) string {
+	seen := map[string]bool{}
+	var b strings.Builder
 	for _, p := range ps {
-		kinds[p.Kind] = true
-	}
-	var s string
-	if kinds["corrupt"] || kinds["bbolt"] || kinds["part-missing"] || kinds["blob-missing"] || kinds["blob-corrupt"] {
-		newest := ""
-		if ms, err := kv.ListBackups(dir); err == nil {
-			for _, m := range ms {
-				if m.Verified {
-					newest = m.Name
-					break
-				}
-			}
+		if p.Fix == "" || seen[p.Fix] {
+			continue
 		}
-		if newest != "" {
-			s += fmt.Sprintf("Stored data is damaged: restore the newest verified backup: kvtool --db %s backup restore %s --yes (kvtool backup list shows the others).\n", dir, newest)
-		} else {
-			s += "Stored data is damaged and there is no verified backup: export what still reads (kvtool export), and keep a copy of the directory.\n"
+		seen[p.Fix] = true
+		what := p.Kind
+		if p.Collection != "" {
+			what += " " + p.Collection
 		}
-	}
-	for _, k := range []string{"metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale"} {
-		if kinds[k] {
-			s += "Derived data is out of step: kvtool reindex --secondary rebuilds it from the documents.\n"
-			break
+		if p.ID != "" {
+			what += fmt.Sprintf(" %q", p.ID)
 		}
+		fmt.Fprintf(&b, "fix (%s): %s\n", what, p.Fix)
 	}
-	if kinds["blob-missing"] {
-		s += "An attachment imported from an export file has no content until it is added again: kvtool attach add FILE --id ID.\n"
-	}
-	if kinds["blob-orphan"] || kinds["blob-stray"] {
-		s += "Unreferenced blob files are removed by kvtool gc.\n"
-	}
-	if kinds["refcount"] {
-		s += "Blob reference counts are wrong: kvtool gc --recount recounts them.\n"
-	}
-	return s
+	return b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cairnkv/cairn/internal/fsutil"
+	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 	"github.com/spf13/cobra"
 )
@@ -22,9 +23,9 @@ func init() {
 
 func newExportCommand(g *globals) *cobra.Command {
 	var out string
-	var compact bool
+	var compact, salvage bool
 	cmd := &cobra.Command{
-		Use:   "export [-o FILE]",
+		Use:   "export [-o FILE] [--salvage]",
 		Short: "Write the app's export file (format 1.0.0)",
 		Long: `export writes the whole store as the app's export file, format 1.0.0
 (topics, companies, contacts, notes, tasks, sessions, aiSettings,
@@ -35,7 +36,13 @@ one consistent snapshot and streams: documents are never all in memory.
 With -o FILE a regular file is replaced durably and atomically (whole or
 not at all), keeping its permissions (a new one is 0600); a symbolic link,
 FIFO or device is written through, as a shell redirect would, never
-replaced. A FILE inside the store directory is refused.`,
+replaced. A FILE inside the store directory is refused.
+
+A store holding a damaged document (a value that fails its checksum) is
+not exported: export writes nothing, names the damaged documents and exits
+3. With --salvage it writes every document that can still be read, names
+the damaged ones on stderr (left out of the file) and exits 3; import
+reads the file back.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if out != "" && out != "-" {
@@ -48,24 +55,37 @@ replaced. A FILE inside the store directory is refused.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			if out == "" || out == "-" {
-				w := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<20)
-				if err := legacy.ExportFrom(cmd.Context(), db, w, compact); err != nil {
+			var damaged []kv.Problem
+			write := func(w io.Writer) error {
+				bw := bufio.NewWriterSize(w, 1<<20)
+				var err error
+				if salvage {
+					damaged, err = legacy.SalvageExport(cmd.Context(), db, bw, compact)
+				} else {
+					err = legacy.ExportFrom(cmd.Context(), db, bw, compact)
+				}
+				if err != nil {
 					return err
 				}
-				return w.Flush()
+				return bw.Flush()
 			}
-			return fsutil.WriteOutput(out, func(f io.Writer) error {
-				w := bufio.NewWriterSize(f, 1<<20)
-				if err := legacy.ExportFrom(cmd.Context(), db, w, compact); err != nil {
-					return err
-				}
-				return w.Flush()
-			})
+			if out == "" || out == "-" {
+				err = write(cmd.OutOrStdout())
+			} else {
+				err = fsutil.WriteOutput(out, write)
+			}
+			if err != nil || len(damaged) == 0 {
+				return err
+			}
+			for _, p := range damaged {
+				fmt.Fprintf(cmd.ErrOrStderr(), "damaged, left out: %s\n", p)
+			}
+			return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export; every other document was written", len(damaged))}
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
 	cmd.Flags().BoolVar(&compact, "compact", false, "compact JSON instead of the app's 2-space indentation")
+	cmd.Flags().BoolVar(&salvage, "salvage", false, "write every readable document of a damaged store and name the damaged ones (exit 3)")
 	return cmd
 }
 

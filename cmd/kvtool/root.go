@@ -96,7 +96,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ue usageError
 	var ie integrityError
 	switch {
-	case errors.As(err, &ie):
+	case errors.As(err, &ie), errors.Is(err, kv.ErrCorrupt):
+		// KVTOOL.md: a command that stops because stored data is damaged
+		// exits 3, as a check that finds a problem does.
 		fmt.Fprintln(stderr, "kvtool:", err)
 		return exitIntegrity
 	case errors.As(err, &ue), isCobraUsage(err):

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
@@ -26,10 +27,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 // <hh>/<hash>.
 //
 // The content streams through a fixed buffer into a temporary file in tmp/
-// (0600) while being hashed; the file is synced and closed. If a blob of the
-// same hash and size already exists, the temporary file is dropped;
-// otherwise it is renamed into place (creating the shard directory, 0700, if
-// needed) and the directory is synced. On any error, including
+// (0600) while being hashed; the file is synced and closed. If a sound blob
+// of the same hash already exists (same size, and its contents hash to its
+// name), the temporary file is dropped; otherwise (none, or a damaged one)
+// it is renamed into place (creating the shard directory, 0700, if needed)
+// and the directory is synced. On any error, including
 // ErrTooLarge and ctx cancellation (checked between chunks; a Read that
 // blocks is not interrupted), the temporary file is removed and nothing is
 // stored.
@@ -90,7 +92,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (hash string, size int64, 
 	if err != nil {
 		return "", 0, err
 	}
-	dup, err := s.existing(hash, dir, path, size)
+	dup, err := s.existing(ctx, hash, dir, path, size)
 	if err != nil {
 		return "", 0, err
 	}
@@ -126,7 +128,7 @@ func (s *Store) PutBytes(ctx context.Context, b []byte) (hash string, size int64
 	if err != nil {
 		return "", 0, err
 	}
-	dup, err := s.existing(hash, dir, path, size)
+	dup, err := s.existing(ctx, hash, dir, path, size)
 	if err != nil {
 		return "", 0, err
 	}
@@ -140,13 +142,16 @@ func (s *Store) PutBytes(ctx context.Context, b []byte) (hash string, size int64
 	return h2, n, err
 }
 
-// existing reports whether a usable copy of hash (a regular file of the
-// right size) is already in place. If so, it syncs the shard directory so
-// that a copy renamed by another Put (or another process) that has not yet
-// synced is durable before we promise it. A wrong-size file or a symlink
-// under the name reports false: the caller replaces it. A symlink or a
-// non-directory in place of the shard directory is an error.
-func (s *Store) existing(hash, dir, path string, size int64) (bool, error) {
+// existing reports whether a sound copy of hash (a regular file of the
+// right size whose contents hash to its name) is already in place. If so,
+// it syncs the shard directory so that a copy renamed by another Put (or
+// another process) that has not yet synced is durable before we promise
+// it. A damaged copy (wrong size or wrong bytes: it is read whole and
+// hashed, never trusted by its size) or a symlink under the name reports
+// false: the caller replaces it, which is how adding the content again
+// repairs a damaged blob. A symlink or a non-directory in place of the
+// shard directory is an error.
+func (s *Store) existing(ctx context.Context, hash, dir, path string, size int64) (bool, error) {
 	dfi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -169,6 +174,12 @@ func (s *Store) existing(hash, dir, path string, size int64) (bool, error) {
 	}
 	if !fi.Mode().IsRegular() || fi.Size() != size {
 		return false, nil // replaced by the correct copy
+	}
+	if err := s.Verify(ctx, hash); err != nil {
+		if errors.Is(err, buckets.ErrCorrupt) || errors.Is(err, ErrNotFound) {
+			return false, nil // replaced by the correct copy
+		}
+		return false, err
 	}
 	if err := s.syncShard(hash); err != nil {
 		return false, err

@@ -298,8 +298,9 @@ func TestStore_Put_concurrentIdentical(t *testing.T) {
 	}
 }
 
-// TestStore_Put_replacesBadCopy: a wrong-size file or a symlink under the
-// name is replaced by the correct copy; the symlink's target is untouched.
+// TestStore_Put_replacesBadCopy: a wrong-size file, a same-size file with
+// wrong bytes or a symlink under the name is replaced by the correct copy;
+// the symlink's target is untouched.
 func TestStore_Put_replacesBadCopy(t *testing.T) {
 	s := newStore(t, nil)
 	data := []byte("the real contents")
@@ -313,6 +314,24 @@ func TestStore_Put_replacesBadCopy(t *testing.T) {
 	mustPutBytes(t, s, data)
 	if err := s.Verify(context.Background(), h); err != nil {
 		t.Fatalf("after Put over a truncated copy: %v", err)
+	}
+	// A copy of the right size with a flipped byte: judged by its hash,
+	// never by its size, and replaced by both Put and PutBytes.
+	for name, put := range map[string]func() error{
+		"Put":      func() error { _, _, err := s.Put(context.Background(), bytes.NewReader(data)); return err },
+		"PutBytes": func() error { _, _, err := s.PutBytes(context.Background(), data); return err },
+	} {
+		bad := bytes.Clone(data)
+		bad[3] ^= 0x01
+		if err := os.WriteFile(blobPath(s, h), bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := put(); err != nil {
+			t.Fatalf("%s over a damaged copy: %v", name, err)
+		}
+		if err := s.Verify(context.Background(), h); err != nil {
+			t.Fatalf("after %s over a same-size damaged copy: %v", name, err)
+		}
 	}
 
 	victim := filepath.Join(t.TempDir(), "victim")

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Recovery from damage (issue 14): from each problem check reports, the way
+// back it prints works, through kvtool, on real files with flipped bytes.
+
+// TestDamage_deleteDamaged: a note whose stored value fails its checksum
+// is deleted by kvtool delete (exit 0, deleted 1), as check's fix says,
+// and the store then checks clean.
+func TestDamage_deleteDamaged(t *testing.T) {
+	dir := newStore(t)
+	m := marker(t)
+	mustRun(t, `{"id":"victim","content":"Budget","tags":["work"],"payload":"`+m+`"}`, "--db", dir, "put", "notes", "-")
+	flipMarker(t, dir, m)
+	r := kvtool(t, "", "--db", dir, "check")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stdout, "fix", "delete notes victim", "put notes FILE"); s != "" {
+		t.Errorf("check's fix lacks %q:\n%s", s, r.stdout)
+	}
+	r = mustRun(t, "", "--db", dir, "--json", "delete", "notes", "victim")
+	var out struct{ Deleted int }
+	oneJSON(t, r.stdout, &out)
+	if out.Deleted != 1 {
+		t.Errorf("deleted %d, want 1", out.Deleted)
+	}
+	mustRun(t, "", "--db", dir, "check")
+	wantExit(t, kvtool(t, "", "--db", dir, "get", "notes", "victim"), exitError)
+}
+
+// TestDamage_exportSalvage: export of a damaged store writes nothing and
+// exits 3; export --salvage writes every readable document, names the
+// damaged one on stderr and exits 3; the salvaged file imports; neither
+// changes data.db.
+func TestDamage_exportSalvage(t *testing.T) {
+	dir := newStore(t)
+	skipCheck(dir)
+	m := marker(t)
+	mustRun(t, `{"id":"victim","content":"lost","payload":"`+m+`"}`, "--db", dir, "put", "notes", "-")
+	mustRun(t, `{"id":"kept","content":"still here"}`, "--db", dir, "put", "notes", "-")
+	flipMarker(t, dir, m)
+	before := dbHash(t, dir)
+
+	r := kvtool(t, "", "--db", dir, "export")
+	wantExit(t, r, exitIntegrity)
+	if r.stdout != "" {
+		t.Errorf("export of a damaged store wrote %d bytes", len(r.stdout))
+	}
+	if s := missing(r.stderr, "notes", "victim", "--salvage"); s != "" {
+		t.Errorf("export stderr lacks %q: %s", s, r.stderr)
+	}
+	file := filepath.Join(t.TempDir(), "export.json")
+	wantExit(t, kvtool(t, "", "--db", dir, "export", "-o", file), exitIntegrity)
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("export -o of a damaged store left a file: %v", err)
+	}
+
+	for _, args := range [][]string{{"export", "--salvage", "-o", file}, {"export", "--salvage", "--compact"}} {
+		r := kvtool(t, "", append([]string{"--db", dir}, args...)...)
+		wantExit(t, r, exitIntegrity, args...)
+		if s := missing(r.stderr, "damaged", "notes", "victim"); s != "" {
+			t.Errorf("%v: stderr lacks %q: %s", args, s, r.stderr)
+		}
+		body := []byte(r.stdout)
+		if args[len(args)-1] == file {
+			var err error
+			if body, err = os.ReadFile(file); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var x struct {
+			Notes []map[string]any `json:"notes"`
+		}
+		if err := json.Unmarshal(body, &x); err != nil {
+			t.Fatalf("%v: not an export file: %v", args, err)
+		}
+		ids := map[string]bool{}
+		for _, n := range x.Notes {
+			ids[n["id"].(string)] = true
+		}
+		if !ids["kept"] || ids["victim"] || !ids["n1"] {
+			t.Errorf("%v: salvaged notes %v", args, ids)
+		}
+	}
+	if dbHash(t, dir) != before {
+		t.Error("export changed data.db")
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	checkAtEnd(t, fresh)
+	mustRun(t, "", "--db", fresh, "import", file, "--yes")
+	if s := missing(mustRun(t, "", "--db", fresh, "get", "notes", "kept").stdout, "still here"); s != "" {
+		t.Errorf("the salvaged note did not import")
+	}
+}
+
+// TestDamage_attachRepair: a blob file with a flipped byte (same size) is
+// reported with a fix naming the attachment and attach add; attach add
+// FILE --id ID repairs it and keeps the document's other fields; a new
+// file with --name changes the content and the name only.
+func TestDamage_attachRepair(t *testing.T) {
+	dir := newStore(t)
+	src := filepath.Join(t.TempDir(), "photo.png")
+	content := []byte(strings.Repeat("png bytes ", 500))
+	if err := os.WriteFile(src, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "attach", "add", src, "--id", "a1").stdout, &doc)
+	mustRun(t, `{"thumbnail":"data:image/png;base64,AAAA","dimensions":{"width":640,"height":480},"aiAnalysis":{"summary":"a chart"}}`,
+		"--db", dir, "patch", "attachments", "a1", "-")
+	hash := doc["hash"].(string)
+	blob := filepath.Join(dir, "blobs", hash[:2], hash)
+	b, err := os.ReadFile(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x01
+	if err := os.WriteFile(blob, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := kvtool(t, "", "--db", dir, "check")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stdout, "blob-corrupt", "attach add FILE --id", "a1", "photo.png"); s != "" {
+		t.Errorf("check's fix lacks %q:\n%s", s, r.stdout)
+	}
+	if strings.Contains(r.stdout, "backup restore") {
+		t.Errorf("check advises a restore, but backups do not hold blob contents:\n%s", r.stdout)
+	}
+
+	mustRun(t, "", "--db", dir, "attach", "add", src, "--id", "a1")
+	mustRun(t, "", "--db", dir, "check")
+	var got map[string]any
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "get", "attachments", "a1").stdout, &got)
+	for _, f := range []string{"thumbnail", "dimensions", "aiAnalysis", "createdAt"} {
+		if got[f] == nil {
+			t.Errorf("attach add --id dropped %s: %v", f, got)
+		}
+	}
+	if got["name"] != "photo.png" || got["hash"] != hash {
+		t.Errorf("after the repair: %v", got)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	mustRun(t, "", "--db", dir, "attach", "get", "a1", "-o", out)
+	if b, _ := os.ReadFile(out); string(b) != string(content) {
+		t.Error("the repaired attachment reads back different bytes")
+	}
+
+	other := filepath.Join(t.TempDir(), "v2.png")
+	if err := os.WriteFile(other, []byte("version two"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "--db", dir, "attach", "add", other, "--id", "a1", "--name", "chart.png")
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "get", "attachments", "a1").stdout, &got)
+	if got["name"] != "chart.png" || got["hash"] == hash || got["thumbnail"] == nil || got["mimeType"] != "image/png" {
+		t.Errorf("after attach add of a new file with --name: %v", got)
+	}
+}
+
+// TestDamage_adviceAfterImport: after importing an export file (which
+// carries no attachment bytes), check's fix for the missing blob is to
+// re-add the file, naming the attachment, and not to restore the backup
+// the import took (which would undo the import); following it makes check
+// clean.
+func TestDamage_adviceAfterImport(t *testing.T) {
+	srcDir := newStore(t)
+	file := filepath.Join(t.TempDir(), "photo.png")
+	if err := os.WriteFile(file, []byte("photo bytes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "--db", srcDir, "attach", "add", file, "--id", "att-1")
+	export := filepath.Join(t.TempDir(), "export.json")
+	mustRun(t, "", "--db", srcDir, "export", "-o", export)
+
+	dir := filepath.Join(t.TempDir(), "imported")
+	checkAtEnd(t, dir)
+	mustRun(t, `{"id":"before"}`, "--db", dir, "put", "notes", "-")
+	mustRun(t, "", "--db", dir, "backup", "create")
+	mustRun(t, "", "--db", dir, "import", export, "--yes")
+	r := kvtool(t, "", "--db", dir, "check")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stdout, "blob-missing", "attach add FILE --id", "att-1"); s != "" {
+		t.Errorf("check's fix lacks %q:\n%s", s, r.stdout)
+	}
+	if strings.Contains(r.stdout, "backup restore") {
+		t.Errorf("check advises a restore that would undo the import:\n%s", r.stdout)
+	}
+	var rep struct {
+		Problems []struct{ Kind, ID, Fix string }
+	}
+	oneJSON(t, kvtool(t, "", "--db", dir, "--json", "check").stdout, &rep)
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Fix, "att-1") {
+		t.Errorf("check --json: %+v", rep.Problems)
+	}
+	mustRun(t, "", "--db", dir, "attach", "add", file, "--id", "att-1")
+	mustRun(t, "", "--db", dir, "check")
+}

@@ -1,0 +1,243 @@
+package kv
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/snapshot"
+	"github.com/cairnkv/cairn/txn"
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxBackupLookups bounds how many damaged documents Check looks for in
+// the backups (each lookup opens the backup files).
+const maxBackupLookups = 100
+
+// addFixes sets the Fix of every problem of rep: the way back from that
+// kind of problem. A backup restore is advised only when a backup holds
+// what was lost: for a damaged document, the newest verified backup that
+// holds a readable copy of it; for a damaged file structure, the newest
+// verified backup. Blob contents are not in backups (they stay in blobs/
+// while a backup refers to them), so a missing or damaged blob is fixed by
+// adding its file again, and the fix names the attachments that need it.
+func (db *DB) addFixes(rep *CheckReport) {
+	ms, _ := db.Backups()
+	var verified []Manifest
+	for _, m := range ms {
+		if m.Verified {
+			verified = append(verified, m)
+		}
+	}
+	sort.SliceStable(verified, func(i, j int) bool { return verified[i].Time.After(verified[j].Time) })
+	kvtool := "kvtool --db " + shellQuote(db.dir)
+	restore := func(m Manifest) string {
+		return fmt.Sprintf("%s backup restore %s --yes (taken %s; changes since then are lost: %s export --salvage -o FILE saves what still reads first)", kvtool, m.Name, m.Time.Format(time.RFC3339), kvtool)
+	}
+	var lookups []int                    // problems naming a damaged document, to look for in the backups
+	attachments := map[string][]string{} // hash → "id (name)", read once when needed
+	attachmentsRead := false
+	for i := range rep.Problems {
+		p := &rep.Problems[i]
+		switch p.Kind {
+		case "corrupt", "part-missing", "unreadable":
+			switch {
+			case p.Collection != "" && p.ID == "": // an index key
+				p.Fix = kvtool + " reindex --secondary rebuilds the indexes from the documents"
+				continue
+			case p.Collection == "" && buckets.ValidHash(p.ID): // a blob reference count
+				p.Fix = kvtool + " gc --recount rebuilds the blob reference counts"
+				continue
+			case p.Collection == "" || p.ID == "": // the change log, or the structure
+				p.Fix = db.structuralFix(kvtool, verified, restore)
+				continue
+			}
+			if p.Kind == "corrupt" && db.documentReadable(p.Collection, p.ID) {
+				p.Fix = kvtool + " reindex --secondary rebuilds the damaged metadata from the document"
+				continue
+			}
+			redo := fmt.Sprintf("%s delete %s %s, or put it again (%s put %s FILE)", kvtool, p.Collection, shellQuote(p.ID), kvtool, p.Collection)
+			if c, err := buckets.Lookup(p.Collection); err == nil && c.Kind == buckets.KindSingleton {
+				redo = fmt.Sprintf("put it again: %s put %s FILE", kvtool, p.Collection)
+			}
+			p.Fix = "the document cannot be read: " + redo
+			if len(lookups) < maxBackupLookups {
+				lookups = append(lookups, i)
+			}
+		case "bbolt", "read", "structure":
+			p.Fix = db.structuralFix(kvtool, verified, restore)
+		case "metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale", "count-stale":
+			p.Fix = kvtool + " reindex --secondary rebuilds metadata and indexes from the documents"
+		case "part-extra":
+			p.Fix = "nothing to do: parts that belong to no document are never read"
+		case "refcount", "refs":
+			p.Fix = kvtool + " gc --recount recounts the blob references"
+		case "blob-missing", "blob-corrupt":
+			if !attachmentsRead {
+				attachmentsRead = true
+				db.attachmentsByHash(attachments)
+			}
+			who := attachments[p.ID]
+			if len(who) == 0 {
+				p.Fix = kvtool + " gc --recount, then check again (no attachment names this blob)"
+				continue
+			}
+			verb := "the blob's file is missing"
+			if p.Kind == "blob-corrupt" {
+				verb = "the blob's file is damaged"
+			}
+			p.Fix = fmt.Sprintf("%s (backups do not hold blob contents): re-add the file of attachment %s with %s attach add FILE --id ID, which stores it again", verb, strings.Join(who, ", "), kvtool)
+		case "blob-orphan":
+			p.Fix = kvtool + " gc removes it"
+		case "blob-stray":
+			p.Fix = "move it out of " + filepath.Join(db.dir, BlobsDir)
+		case "blob":
+			p.Fix = "make " + filepath.Join(db.dir, BlobsDir) + " a readable directory again (its permissions, or what replaced it)"
+		case "unknown-bucket", "unexpected-bucket":
+			p.Fix = "nothing to do: Cairn never reads it (another program wrote it into data.db)"
+		default:
+			if strings.HasPrefix(p.Kind, "search") {
+				p.Fix = kvtool + " reindex --search rebuilds the search index"
+			}
+		}
+	}
+	if len(lookups) == 0 {
+		return
+	}
+	docs := make([]docRef, len(lookups))
+	for j, i := range lookups {
+		docs[j] = docRef{rep.Problems[i].Collection, rep.Problems[i].ID}
+	}
+	holders := db.backupsHolding(verified, docs)
+	for _, i := range lookups {
+		p := &rep.Problems[i]
+		if m, ok := holders[docRef{p.Collection, p.ID}]; ok {
+			p.Fix += fmt.Sprintf("; backup %s holds a readable copy of it: %s", m.Name, restore(m))
+		} else {
+			p.Fix += "; no verified backup holds a readable copy of it"
+		}
+	}
+}
+
+// docRef names one document.
+type docRef struct{ coll, id string }
+
+// structuralFix is the way back from damage to data.db's structure.
+func (db *DB) structuralFix(kvtool string, verified []Manifest, restore func(Manifest) string) string {
+	if len(verified) == 0 {
+		return "data.db is damaged and there is no verified backup: " + kvtool + " export --salvage -o FILE saves every document that still reads; keep a copy of the directory"
+	}
+	return "data.db is damaged: restore the newest verified backup: " + restore(verified[0])
+}
+
+// documentReadable reports whether the primary value and the parts of
+// coll/id pass their checksums (a "corrupt" problem naming it is then in
+// its metadata entry, which is derived data).
+func (db *DB) documentReadable(coll, id string) bool {
+	ok := false
+	_ = db.View(func(t *Tx) error {
+		ok = t.damagedDocument(coll, id) == nil
+		return nil
+	})
+	return ok
+}
+
+// damagedDocument returns what fails in coll/id's value and parts; the
+// document must exist.
+func (t *Tx) damagedDocument(coll, id string) error {
+	c, err := buckets.Lookup(coll)
+	if err != nil {
+		return err
+	}
+	rec, err := txn.ReadRecord(t.tx, c, id, true)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return ErrNotFound
+	}
+	_, err = txn.LoadParts(t.tx, c, id, rec, nil)
+	return err
+}
+
+// backupsHolding returns, for each of docs that a verified backup holds
+// readably, the newest such backup. Each backup file is opened once; its
+// meta pages and the pages of the collections looked at are checked from
+// the file first (a backup damaged since it was verified must not fault
+// or hang the check).
+func (db *DB) backupsHolding(verified []Manifest, docs []docRef) map[docRef]Manifest {
+	found := map[docRef]Manifest{}
+	var names [][]byte
+	seen := map[string]bool{}
+	for _, d := range docs {
+		if !seen[d.coll] {
+			seen[d.coll] = true
+			names = append(names, buckets.PrimaryBucket(d.coll), buckets.PartsBucket(d.coll))
+		}
+	}
+	for _, m := range verified {
+		if len(found) == len(docs) {
+			break
+		}
+		path := filepath.Join(db.backupsDir(), m.Name+".db")
+		if snapshot.CheckMeta(path) != nil {
+			continue
+		}
+		var bdb *bolt.DB
+		if guard(func() (err error) {
+			bdb, err = bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+			return err
+		}) != nil {
+			continue
+		}
+		_ = guard(func() error {
+			return bdb.View(func(tx *bolt.Tx) error {
+				if pp, err := snapshot.CheckPages(tx, names...); err != nil || len(pp) > 0 {
+					return nil
+				}
+				t := &Tx{tx: tx}
+				for _, d := range docs {
+					if _, done := found[d]; !done && t.damagedDocument(d.coll, d.id) == nil {
+						found[d] = m
+					}
+				}
+				return nil
+			})
+		})
+		_ = bdb.Close() // read-only
+	}
+	return found
+}
+
+// attachmentsByHash fills out with the attachments of the store by the
+// hash of their content, as "id (name)".
+func (db *DB) attachmentsByHash(out map[string][]string) {
+	_ = db.View(func(t *Tx) error {
+		return t.EachReadable("attachments", func(id string, doc any) error {
+			m, _ := doc.(map[string]any)
+			h, _ := m["hash"].(string)
+			if h == "" {
+				return nil
+			}
+			label := shellQuote(id)
+			if name, ok := m["name"].(string); ok && name != "" {
+				label += fmt.Sprintf(" (%q)", name)
+			}
+			out[h] = append(out[h], label)
+			return nil
+		}, func(string, error) error { return nil })
+	})
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,442 @@
+package kv_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
+	bolt "go.etcd.io/bbolt"
+)
+
+// damageValue flips one byte in the middle of the value stored under key
+// in bucket, in the closed store dir's data.db, the way a failing disk
+// would: on the file, not through the library.
+func damageValue(t *testing.T, dir string, bucket []byte, key string) {
+	t.Helper()
+	path := filepath.Join(dir, kv.DataFile)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v []byte
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucket); b != nil {
+			v = bytes.Clone(b.Get([]byte(key)))
+		}
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(v) < 8 {
+		t.Fatalf("no value of %d bytes under %s/%s", len(v), bucket, key)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Free pages may hold older copies of the page: flip every copy
+	// (a free page is never read).
+	n := 0
+	for i := bytes.Index(file, v); i >= 0; i = bytes.Index(file, v) {
+		file[i+len(v)/2] ^= 0x10
+		n++
+	}
+	if n == 0 {
+		t.Fatalf("value of %s/%s not found in data.db", bucket, key)
+	}
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// randomText is incompressible hex text, so that every stored value is
+// unique in the file.
+func randomText(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// fillDamageStore writes documents of every kind a damaged value can hit:
+// a note with tags (indexes), a session with array and blob parts, a task,
+// attachments sharing and not sharing a blob, and an extras value, each
+// with a bystander that must survive untouched.
+func fillDamageStore(t *testing.T, db *kv.DB) {
+	t.Helper()
+	ctx := t.Context()
+	docs := []struct {
+		coll string
+		doc  kv.Document
+	}{
+		{"notes", kv.Document{"id": "victim", "content": "Budget " + randomText(40), "tags": []any{"work", "q3"}, "timestamp": "2026-01-02T03:04:05Z"}},
+		{"notes", kv.Document{"id": "bystander", "content": "fine " + randomText(40), "tags": []any{"work"}}},
+		{"sessions", kv.Document{"id": "s1", "name": "Planning " + randomText(30), "startTime": "2026-02-01T10:00:00Z", "tags": []any{"deep"},
+			"screenshots": []any{kv.Document{"path": randomText(20)}, kv.Document{"path": randomText(20)}}, "summary": kv.Document{"narrative": randomText(60)}}},
+		{"sessions", kv.Document{"id": "s2", "name": "Other " + randomText(30), "startTime": "2026-02-02T10:00:00Z", "screenshots": []any{kv.Document{"path": randomText(20)}}}},
+		{"tasks", kv.Document{"id": "t1", "title": "Send " + randomText(30), "status": "todo", "priority": "high"}},
+		{"tasks", kv.Document{"id": "t2", "title": "Keep " + randomText(30), "status": "todo"}},
+	}
+	for _, d := range docs {
+		if _, err := db.Put(d.coll, d.doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Update(func(tx *kv.Tx) error {
+		_, err := tx.PutValue("extras", "job", kv.Document{"state": randomText(40)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	shared := strings.NewReader("shared content " + randomText(100))
+	if _, err := db.AddAttachment(ctx, shared, kv.Document{"id": "a1", "name": "a " + randomText(20), "thumbnail": randomText(30)}); err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := db.Get("attachments", "a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := kv.Document{"id": "a2", "name": "b " + randomText(20), "hash": doc["hash"], "size": doc["size"]}
+	if _, err := db.Put("attachments", dup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddAttachment(ctx, strings.NewReader("own content "+randomText(100)), kv.Document{"id": "a3", "name": "c " + randomText(20)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDamaged_deleteAndPut: a document whose stored value fails its
+// checksum can be deleted or replaced, through the library, and the store
+// then checks clean: its metadata, index keys, parts and blob references
+// are found without decoding the damaged value (issue 14, item 2).
+func TestDamaged_deleteAndPut(t *testing.T) {
+	type target struct {
+		coll, id string
+		put      kv.Document // nil: delete it
+	}
+	targets := []target{
+		{"notes", "victim", nil},
+		{"sessions", "s1", kv.Document{"id": "s1", "name": "Rewritten", "startTime": "2026-03-01T10:00:00Z", "screenshots": []any{kv.Document{"path": "x"}}}},
+		{"tasks", "t1", kv.Document{"id": "t1", "title": "Replaced", "status": "done"}},
+		{"attachments", "a1", nil}, // the blob stays: a2 shares it
+		{"attachments", "a3", nil}, // the blob's last reference
+		{"extras", "job", kv.Document{"state": "new"}},
+	}
+	dir := t.TempDir()
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillDamageStore(t, db)
+	a3, _, _ := db.Get("attachments", "a3")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range targets {
+		damageValue(t, dir, buckets.PrimaryBucket(tg.coll), tg.id)
+	}
+	db, err = kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range targets {
+		found := false
+		for _, p := range rep.Problems {
+			found = found || (p.Kind == "corrupt" && p.Collection == tg.coll && p.ID == tg.id)
+		}
+		if !found {
+			t.Fatalf("check does not report the damaged %s/%s: %v", tg.coll, tg.id, rep.Problems)
+		}
+		if _, _, err := db.GetValue(tg.coll, tg.id); !errors.Is(err, kv.ErrCorrupt) {
+			t.Fatalf("get %s/%s: %v, want ErrCorrupt", tg.coll, tg.id, err)
+		}
+	}
+	// A compare-and-swap cannot compare with a damaged revision.
+	if _, err := db.Put("tasks", kv.Document{"id": "t1"}, kv.IfRev(1)); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("put with IfRev over a damaged document: %v, want ErrCorrupt", err)
+	}
+	for _, tg := range targets {
+		if tg.put == nil {
+			n, err := db.Delete(tg.coll, tg.id)
+			if err != nil || n != 1 {
+				t.Fatalf("delete damaged %s/%s: %d, %v", tg.coll, tg.id, n, err)
+			}
+			if _, _, err := db.GetValue(tg.coll, tg.id); !errors.Is(err, kv.ErrNotFound) {
+				t.Fatalf("get deleted %s/%s: %v", tg.coll, tg.id, err)
+			}
+			continue
+		}
+		err := db.Update(func(tx *kv.Tx) error {
+			_, err := tx.PutValue(tg.coll, tg.id, tg.put)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("put over damaged %s/%s: %v", tg.coll, tg.id, err)
+		}
+		got, _, err := db.GetValue(tg.coll, tg.id)
+		if err != nil || !jsonEqual(t, got, tg.put) {
+			t.Fatalf("get replaced %s/%s: %v, %v", tg.coll, tg.id, got, err)
+		}
+	}
+	db.WaitBlobDeletes()
+	checkClean(t, db)
+	if db.HasContent(a3["hash"].(string)) {
+		t.Error("the blob of the deleted attachment a3 (its only reference) is still there")
+	}
+	if _, _, err := db.Get("attachments", "a2"); err != nil {
+		t.Error(err)
+	}
+	r, _, err := db.OpenAttachment("a2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	// The indexes answer as a scan would: the damaged note's tags are gone.
+	f, _, err := kv.ParseWhere("notes", "tags=work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Query(t.Context(), kv.Query{Collection: "notes", Filters: []kv.Filter{f}}, &kv.QueryOptions{IDsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.IDs) != 1 || res.IDs[0] != "bystander" {
+		t.Errorf("notes tagged work: %v", res.IDs)
+	}
+}
+
+// TestDamaged_attachmentWithoutMetadata: when an attachment's value and
+// its metadata entry are both damaged, its blob reference cannot be read
+// from either; deleting it recounts the references from the other
+// attachments, and the store checks clean.
+func TestDamaged_attachmentWithoutMetadata(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillDamageStore(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.PrimaryBucket("attachments"), "a1")
+	damageValue(t, dir, buckets.MetaBucket("attachments"), "a1")
+	db, err = kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n, err := db.Delete("attachments", "a1"); err != nil || n != 1 {
+		t.Fatalf("delete: %d, %v", n, err)
+	}
+	checkClean(t, db)
+	if _, err := db.Put("attachments", kv.Document{"id": "a1", "name": "again"}); err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, db)
+}
+
+// TestDamaged_fixNamesBackup: check's fix for a damaged document names the
+// newest verified backup that holds a readable copy of it, and no backup
+// for a document written after the last backup; either way it says how to
+// delete or put the document instead.
+func TestDamaged_fixNamesBackup(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put("notes", kv.Document{"id": "old", "content": randomText(40)}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put("notes", kv.Document{"id": "new", "content": randomText(40)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "old")
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "new")
+	db, err = kv.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes := map[string]string{}
+	for _, p := range rep.Problems {
+		fixes[p.ID] = p.Fix
+	}
+	if f := fixes["old"]; !strings.Contains(f, "backup restore "+m.Name) || !strings.Contains(f, "delete notes old") {
+		t.Errorf("fix for a document the backup holds: %q", f)
+	}
+	if f := fixes["new"]; strings.Contains(f, "backup restore") || !strings.Contains(f, "no verified backup") || !strings.Contains(f, "delete notes new") {
+		t.Errorf("fix for a document no backup holds: %q", f)
+	}
+}
+
+// TestDamaged_mergeAttachmentRepairsBlob: a blob file with one byte
+// changed (same size) is replaced when its content is added again; the
+// attachment document keeps its other fields and loses the migration's
+// contentMissing mark; MergeAttachment without an id is refused.
+func TestDamaged_mergeAttachmentRepairsBlob(t *testing.T) {
+	db := openTest(t)
+	content := "the real bytes " + randomText(200)
+	doc, err := db.AddAttachment(t.Context(), strings.NewReader(content), kv.Document{"id": "a1", "name": "chart.png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Patch("attachments", "a1", kv.Document{"thumbnail": "t", "dimensions": kv.Document{"width": int64(3)}, "contentMissing": true}); err != nil {
+		t.Fatal(err)
+	}
+	hash := doc["hash"].(string)
+	path := filepath.Join(db.Dir(), kv.BlobsDir, hash[:2], hash)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[10] ^= 0x01
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || rep.Problems[0].Kind != "blob-corrupt" || !strings.Contains(rep.Problems[0].Fix, "attach add FILE --id") || !strings.Contains(rep.Problems[0].Fix, "a1") {
+		t.Fatalf("check: %+v", rep.Problems)
+	}
+	got, err := db.MergeAttachment(t.Context(), strings.NewReader(content), kv.Document{"id": "a1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["hash"] != hash || got["name"] != "chart.png" || got["thumbnail"] != "t" || got["dimensions"] == nil || got["contentMissing"] != nil {
+		t.Errorf("merged document: %v", got)
+	}
+	r, _, err := db.OpenAttachment("a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || string(data) != content {
+		t.Fatalf("read after the repair: %v", err)
+	}
+	if _, err := db.MergeAttachment(t.Context(), strings.NewReader("x"), kv.Document{"name": "no id"}); !errors.Is(err, kv.ErrInvalid) {
+		t.Errorf("MergeAttachment without an id: %v", err)
+	}
+}
+
+// TestDamaged_eachReadablePastBadPage: a leaf page of notes whose first
+// key points past the end of the file (reading it faults) ends the walk of
+// notes with a damage report naming the last document read, after every
+// document before it; other collections and the salvage export go on.
+func TestDamaged_eachReadablePastBadPage(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *kv.Tx) error {
+		for i := 0; i < 300; i++ {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": randomText(40)}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Put("tasks", kv.Document{"id": "t1", "title": "kept"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	var root, ps int64
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps = int64(bdb.Info().PageSize)
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file[root*ps+8] != 0x01 {
+		t.Fatalf("the notes root %d is not a branch page", root)
+	}
+	// The second child of the root (branch element 1: pos, ksize, page id),
+	// and the pos of that leaf's first element (flags, pos, ksize, vsize),
+	// made to reach two pages past the end of the file: inside bbolt's
+	// memory map, which is larger than the file, so reading it faults.
+	leaf := int64(binary.LittleEndian.Uint64(file[root*ps+16+16+8:]))
+	elem := leaf*ps + 16
+	binary.LittleEndian.PutUint32(file[elem+4:], uint32(int64(len(file))+2*ps-elem))
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var read []string
+	var bad []error
+	err = db.View(func(tx *kv.Tx) error {
+		return tx.EachReadable("notes", func(id string, _ any) error {
+			read = append(read, id)
+			return nil
+		}, func(id string, err error) error {
+			if id != "" {
+				t.Errorf("damaged %q: %v", id, err)
+			}
+			bad = append(bad, err)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read) == 0 || len(read) >= 300 || len(bad) != 1 || !errors.Is(bad[0], kv.ErrCorrupt) || !strings.Contains(bad[0].Error(), read[len(read)-1]) {
+		t.Fatalf("read %d notes, damage %v", len(read), bad)
+	}
+	err = db.View(func(tx *kv.Tx) error {
+		return tx.Each("notes", func(string, any) error { return nil })
+	})
+	if !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("Each over the damaged page: %v", err)
+	}
+	if _, _, err := db.Get("tasks", "t1"); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,122 @@
+package snapshot
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// pagesFixture writes a bbolt file with a bucket large enough for a branch
+// root, a small (inline) bucket and a nested bucket, and returns its path,
+// the large bucket's root page and the page size.
+func pagesFixture(t *testing.T) (path string, root uint64, ps int64) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "f.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		big, err := tx.CreateBucket([]byte("big"))
+		if err != nil {
+			return err
+		}
+		for i := 0; i < 2000; i++ {
+			if err := big.Put([]byte(fmt.Sprintf("key-%05d", i)), []byte(strings.Repeat("v", 40))); err != nil {
+				return err
+			}
+		}
+		small, err := tx.CreateBucket([]byte("small"))
+		if err != nil {
+			return err
+		}
+		if err := small.Put([]byte("k"), []byte("v")); err != nil {
+			return err
+		}
+		nested, err := big.CreateBucket([]byte("nested"))
+		if err != nil {
+			return err
+		}
+		return nested.Put([]byte("a"), []byte("b"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.View(func(tx *bolt.Tx) error {
+		root = uint64(tx.Bucket([]byte("big")).Root())
+		return nil
+	})
+	ps = int64(db.Info().PageSize)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, root, ps
+}
+
+func checkPagesOf(t *testing.T, path string) []string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	pp, err := CheckPages(tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pp
+}
+
+// TestCheckPages finds each kind of page damage on which bbolt would read
+// past its map or loop forever, reading only the file, and nothing on a
+// sound file.
+func TestCheckPages(t *testing.T) {
+	path, root, ps := pagesFixture(t)
+	if pp := checkPagesOf(t, path); len(pp) != 0 {
+		t.Fatalf("sound file: %v", pp)
+	}
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := binary.LittleEndian.Uint16(orig[int64(root)*ps+8:]); f != branchPageFlag {
+		t.Fatalf("the big bucket's root is not a branch page (flags %#x)", f)
+	}
+	elem := int64(root)*ps + pageHeaderSize // the root's first branch element
+	inline := strings.Index(string(orig), "small")
+	cases := []struct {
+		name   string
+		damage func(b []byte)
+		want   string
+	}{
+		{"child is its parent (a cycle)", func(b []byte) { binary.LittleEndian.PutUint64(b[elem+8:], root) }, "referenced twice"},
+		{"child past the end", func(b []byte) { binary.LittleEndian.PutUint64(b[elem+8:], uint64(len(b))/uint64(ps)+3) }, "out of the file"},
+		{"key past the page", func(b []byte) { binary.LittleEndian.PutUint32(b[elem:], uint32(ps)) }, "reaches past the page"},
+		{"branch page of no type", func(b []byte) { b[int64(root)*ps+8] = 0x03 }, "type 0x3"},
+		{"inline bucket not a leaf", func(b []byte) { b[inline+len("small")+bucketHeaderSize+8] ^= 0x20 }, "inline bucket"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := append([]byte(nil), orig...)
+			tc.damage(bad)
+			p := filepath.Join(t.TempDir(), "bad.db")
+			if err := os.WriteFile(p, bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			pp := checkPagesOf(t, p)
+			if len(pp) == 0 || !strings.Contains(strings.Join(pp, "\n"), tc.want) {
+				t.Errorf("problems %q, want one saying %q", pp, tc.want)
+			}
+		})
+	}
+}
