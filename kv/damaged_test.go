@@ -133,7 +133,7 @@ func TestDamaged_deleteAndPut(t *testing.T) {
 		{"extras", "job", kv.Document{"state": "new"}},
 	}
 	dir := t.TempDir()
-	db, err := kv.Open(dir, nil)
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true}) // the backups here are the test's own
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestDamaged_deleteAndPut(t *testing.T) {
 	for _, tg := range targets {
 		damageValue(t, dir, buckets.PrimaryBucket(tg.coll), tg.id)
 	}
-	db, err = kv.Open(dir, nil)
+	db, err = kv.Open(dir, &kv.Options{NoAutoBackup: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestDamaged_deleteAndPut(t *testing.T) {
 // attachments, and the store checks clean.
 func TestDamaged_attachmentWithoutMetadata(t *testing.T) {
 	dir := t.TempDir()
-	db, err := kv.Open(dir, nil)
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true}) // the backups here are the test's own
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestDamaged_attachmentWithoutMetadata(t *testing.T) {
 	}
 	damageValue(t, dir, buckets.PrimaryBucket("attachments"), "a1")
 	damageValue(t, dir, buckets.MetaBucket("attachments"), "a1")
-	db, err = kv.Open(dir, nil)
+	db, err = kv.Open(dir, &kv.Options{NoAutoBackup: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestDamaged_attachmentWithoutMetadata(t *testing.T) {
 // delete or put the document instead.
 func TestDamaged_fixNamesBackup(t *testing.T) {
 	dir := t.TempDir()
-	db, err := kv.Open(dir, nil)
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true}) // the backups here are the test's own
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestDamaged_fixNamesBackup(t *testing.T) {
 	}
 	damageValue(t, dir, buckets.PrimaryBucket("notes"), "old")
 	damageValue(t, dir, buckets.PrimaryBucket("notes"), "new")
-	db, err = kv.Open(dir, nil)
+	db, err = kv.Open(dir, &kv.Options{NoAutoBackup: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -350,16 +350,27 @@ func (x *indexer) rebuild(ix *search.Index, cur rebuildCursor) error {
 }
 
 // loadChange reads the current state of one document as a search change.
+// A document that cannot be read (its value or a part fails its checksum)
+// is left out of the index, as if deleted: check reports the damage, and
+// the delete or put that repairs it is indexed like any change. Failing
+// instead would stop the index for every other document.
 func loadChange(tx *bolt.Tx, coll, id string) (search.Change, error) {
 	c, _ := buckets.Lookup(coll)
+	gone := search.Change{Collection: coll, ID: id, Deleted: true}
 	rec, err := txn.ReadRecord(tx, c, id, true)
+	if errors.Is(err, ErrCorrupt) {
+		return gone, nil
+	}
 	if err != nil {
 		return search.Change{}, err
 	}
 	if rec == nil {
-		return search.Change{Collection: coll, ID: id, Deleted: true}, nil
+		return gone, nil
 	}
 	full, err := txn.LoadParts(tx, c, id, rec, nil)
+	if errors.Is(err, ErrCorrupt) {
+		return gone, nil
+	}
 	if err != nil {
 		return search.Change{}, err
 	}

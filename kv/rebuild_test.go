@@ -101,3 +101,32 @@ func TestSearch_rebuildResumes(t *testing.T) {
 	checkClean(t, db)
 	t.Logf("close interrupted the rebuild after %d of %d documents in %v; the next open resumed at %d", interrupted, notes, closed, progress[0])
 }
+
+// A rebuild goes past a document that cannot be read: the others are
+// searchable, the damaged one is reported by check, and once it is
+// deleted the store checks clean.
+func TestSearch_rebuildPastDamage(t *testing.T) {
+	dir, _ := damagedStore(t)
+	if err := os.RemoveAll(filepath.Join(dir, kv.SearchDir)); err != nil {
+		t.Fatal(err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := searchTotal(t, db, "kept"); got != 20 {
+		t.Fatalf("%d hits, want the 20 readable notes", got)
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) != 1 || rep.Problems[0].ID != "victim" {
+		t.Fatalf("check: %v", rep.Problems)
+	}
+	if _, err := db.Delete("notes", "victim"); err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, db)
+}
