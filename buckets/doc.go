@@ -32,7 +32,8 @@
 //
 // # Collections
 //
-// Documents live in a fixed set of collections, each of one kind:
+// Collections are declared by package schema. The built-in ones, each of
+// one kind:
 //
 //	sessions     entity: documents addressed by id
 //	notes        entity
@@ -46,6 +47,13 @@
 //	aiSettings   singleton
 //	preferences  singleton
 //
+// Any other name matching [a-z][a-zA-Z0-9_-]{0,63} is a user collection
+// (schema.ValidName), an entity collection created by its first write;
+// its buckets are named like the built-in ones. The indexes an
+// application declares on user collections are recorded in the sys
+// bucket under "schema/user-indexes", as JSON (collection name → array
+// of schema.Index), so that every opener maintains them.
+//
 // A collection may store some top-level fields of its documents as parts
 // (see Parts). Today only sessions does:
 //
@@ -55,7 +63,8 @@
 //
 // The key of a document (its "id" below) is, for entity and extras
 // collections, the document's id: 1 to MaxIDLen (256) bytes of valid UTF-8
-// without a NUL byte (CheckID). For a singleton it is the collection name.
+// without a NUL byte (schema.CheckID). For a singleton it is the collection
+// name.
 //
 // # Buckets
 //
@@ -351,9 +360,9 @@
 //     are kept, but compare as if they were ±2^50.
 //   - A record's element count is a uint32, but writers refuse arrays of
 //     2^31 elements or more.
-//   - ParseBucket, and so VerifyTx, know only the collections compiled in: a
-//     file written by a later Cairn with a new collection shows its buckets
-//     as unknown.
+//   - ParseBucket accepts any valid collection name, so a file written by a
+//     later Cairn with a new built-in collection reads it as a user
+//     collection.
 //   - The keys of the sys bucket are defined by the writer, not yet here,
 //     and VerifyTx does not read them.
 //   - VerifyTx checks each value on its own. That indexes and metadata equal

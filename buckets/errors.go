@@ -3,6 +3,7 @@ package buckets
 import (
 	"errors"
 	"fmt"
+	"github.com/cairnkv/cairn/schema"
 )
 
 // ErrCorrupt marks a value, key or file whose bytes fail their checksum or
@@ -48,12 +49,13 @@ func (p Problem) String() string {
 	return s + ": " + p.Detail
 }
 
-// ErrUnknownCollection is returned for a collection name Cairn does not know.
-var ErrUnknownCollection = errors.New("cairn: unknown collection")
+// ErrUnknownCollection is returned for a name that is neither a built-in
+// collection nor a valid user collection name (decided by schema).
+var ErrUnknownCollection = schema.ErrUnknownCollection
 
 // ErrInvalidID is returned for an id that is empty, longer than 256 bytes,
-// not UTF-8, or contains NUL.
-var ErrInvalidID = errors.New("cairn: invalid id")
+// not UTF-8, or contains NUL (decided by schema).
+var ErrInvalidID = schema.ErrInvalidID
 
 // ErrTooLarge is returned when a value or document exceeds a limit.
 var ErrTooLarge = errors.New("cairn: too large")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cairnkv/cairn/schema"
 	"math"
 	"os"
 	"path/filepath"
@@ -113,7 +114,7 @@ func partKeySeeds() [][]byte {
 
 func bucketSeeds() [][]byte {
 	out := [][]byte{LogBucket, RefsBucket, SysBucket, []byte("x/sessions/"), []byte("c/nope"), []byte("x/sessions/a/b")}
-	for _, c := range CollectionNames() {
+	for _, c := range schema.BuiltinNames() {
 		out = append(out, PrimaryBucket(c), MetaBucket(c), PartsBucket(c), IndexBucket(c, "date"))
 	}
 	return out
@@ -283,7 +284,7 @@ func FuzzParsePartKey(f *testing.F) {
 			}
 			return
 		}
-		if CheckID(id) != nil || index < -1 {
+		if schema.CheckID(id) != nil || index < -1 {
 			t.Fatalf("ParsePartKey(%q) = %q, %q, %d", k, id, field, index)
 		}
 		if got := PartKey(id, field, index); !bytes.Equal(got, k) {
@@ -322,7 +323,7 @@ func FuzzParseBucket(f *testing.F) {
 		if !bytes.Equal(back, name) {
 			t.Fatalf("ParseBucket(%q) = %v %q %q, which names %q", name, kind, coll, index, back)
 		}
-		if _, err := Lookup(coll); kind != BucketLog && kind != BucketRefs && kind != BucketSys && err != nil {
+		if err := schema.ValidName(coll); kind != BucketLog && kind != BucketRefs && kind != BucketSys && err != nil {
 			t.Fatalf("ParseBucket(%q) names an unknown collection %q", name, coll)
 		}
 	})

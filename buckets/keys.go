@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/cairnkv/cairn/schema"
 	"math"
 	"strings"
 )
@@ -48,7 +49,7 @@ func PartPrefix(id string) []byte { return append([]byte(id), 0) }
 func ParsePartKey(k []byte) (id, field string, index int, err error) {
 	s := string(k)
 	id, rest, ok := strings.Cut(s, "\x00")
-	if !ok || CheckID(id) != nil {
+	if !ok || schema.CheckID(id) != nil {
 		return "", "", 0, fmt.Errorf("%w: part key %q", ErrBadKey, s)
 	}
 	field, idx, hasIdx := strings.Cut(rest, "\x00")
@@ -137,7 +138,7 @@ func SplitIndexKey(k []byte) (value []byte, id string, err error) {
 		return nil, "", err
 	}
 	id = string(k[n:])
-	if CheckID(id) != nil {
+	if schema.CheckID(id) != nil {
 		return nil, "", fmt.Errorf("%w: index key %x has an invalid id", ErrBadKey, k)
 	}
 	return k[:n], id, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/cairnkv/cairn/schema"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -53,7 +54,7 @@ func TestPartKey_roundTrip(t *testing.T) {
 		{"s1", "screenshots", 0x00FF0000},    // NUL and 0xFF in the index
 		{"s1", "screenshots", math.MaxInt32}, // the largest index
 		{"ü/日本", "audioSegments", 7},
-		{strings.Repeat("x", MaxIDLen), "f", 3},
+		{strings.Repeat("x", schema.MaxIDLen), "f", 3},
 		{"a b\n\t", "x\xffy", -1},
 	}
 	for _, tt := range tests {
@@ -82,7 +83,7 @@ func TestParsePartKey_bad(t *testing.T) {
 		"", "id", "\x00f", "id\x00", "id\x00\x00\x00\x00\x00\x01",
 		"id\x00f\x00", "id\x00f\x00\x00\x00\x01", "id\x00f\x00\x00\x00\x00\x01\x02",
 		"id\x00f\x00\x80\x00\x00\x00", // index above MaxInt32
-		strings.Repeat("x", MaxIDLen+1) + "\x00f",
+		strings.Repeat("x", schema.MaxIDLen+1) + "\x00f",
 		"\xff\x00f",
 	} {
 		if id, f, i, err := ParsePartKey([]byte(k)); !errors.Is(err, ErrBadKey) {
@@ -357,7 +358,7 @@ func TestSplitIndexKey_bad(t *testing.T) {
 		{tagString, 0, 1},              // no id
 		{tagString, 0, 1, 0},           // id with NUL
 		{tagString, 0, 1, 0xff},        // id not UTF-8
-		append([]byte{tagFalse}, strings.Repeat("x", MaxIDLen+1)...),
+		append([]byte{tagFalse}, strings.Repeat("x", schema.MaxIDLen+1)...),
 	} {
 		if v, id, err := SplitIndexKey(k); !errors.Is(err, ErrBadKey) {
 			t.Errorf("SplitIndexKey(%x) = %x, %q, %v, want ErrBadKey", k, v, id, err)

@@ -1,97 +1,16 @@
 package buckets
 
 import (
-	"fmt"
+	"sort"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/cairnkv/cairn/schema"
+	bolt "go.etcd.io/bbolt"
 )
 
-// Collection kinds.
-const (
-	KindEntity    = iota // documents addressed by id
-	KindSingleton        // one document, addressed by the collection name
-	KindExtras           // any JSON value under a key (the old app's unknown keys)
-)
-
-// Collection describes one collection: its name, kind, and which fields of
-// its documents are stored as parts (see the package documentation).
-type Collection struct {
-	Name string
-	Kind int
-	// ArrayParts are array fields stored one element per key, so appending
-	// one element writes one key.
-	ArrayParts []string
-	// BlobParts are large fields stored whole under their own key, so a
-	// document can be read without them.
-	BlobParts []string
-}
-
-// The collections, in the order kvtool lists them.
-var collections = []Collection{
-	{Name: "sessions", Kind: KindEntity,
-		ArrayParts: []string{"screenshots", "audioSegments", "contextItems"},
-		BlobParts:  []string{"summary", "audioInsights", "canvasSpec", "fullTranscription", "audioKeyMoments"}},
-	{Name: "notes", Kind: KindEntity},
-	{Name: "tasks", Kind: KindEntity},
-	{Name: "topics", Kind: KindEntity},
-	{Name: "companies", Kind: KindEntity},
-	{Name: "contacts", Kind: KindEntity},
-	{Name: "attachments", Kind: KindEntity},
-	{Name: "extras", Kind: KindExtras},
-	{Name: "settings", Kind: KindSingleton},
-	{Name: "aiSettings", Kind: KindSingleton},
-	{Name: "preferences", Kind: KindSingleton},
-}
-
-var collectionIndex = func() map[string]*Collection {
-	m := make(map[string]*Collection, len(collections))
-	for i := range collections {
-		m[collections[i].Name] = &collections[i]
-	}
-	return m
-}()
-
-// Collections returns every collection, entity collections first.
-func Collections() []Collection {
-	out := make([]Collection, len(collections))
-	copy(out, collections)
-	return out
-}
-
-// CollectionNames returns the names of all collections.
-func CollectionNames() []string {
-	out := make([]string, len(collections))
-	for i, c := range collections {
-		out[i] = c.Name
-	}
-	return out
-}
-
-// Lookup returns the collection named name, or an error wrapping
-// ErrUnknownCollection that lists the valid names.
-func Lookup(name string) (*Collection, error) {
-	c, ok := collectionIndex[name]
-	if !ok {
-		return nil, fmt.Errorf("%w %q (collections: %s)", ErrUnknownCollection, name, strings.Join(CollectionNames(), ", "))
-	}
-	return c, nil
-}
-
-// IsPart reports whether field is stored as a part of documents in c, and
-// whether it is an array part.
-func (c *Collection) IsPart(field string) (part, array bool) {
-	for _, f := range c.ArrayParts {
-		if f == field {
-			return true, true
-		}
-	}
-	for _, f := range c.BlobParts {
-		if f == field {
-			return true, false
-		}
-	}
-	return false, false
-}
+// Collections are declared by package schema: names, kinds, parts and
+// the id rule. A bucket name holds a collection name that schema.ValidName
+// accepts: a built-in collection or a user collection.
 
 // PartChunk is the number of array elements stored under one part key:
 // element i of an array part lives in chunk i/PartChunk, a msgpack array.
@@ -102,25 +21,6 @@ const PartChunk = 16
 
 // Chunks returns how many chunks hold n array elements.
 func Chunks(n uint32) int { return int((uint64(n) + PartChunk - 1) / PartChunk) }
-
-// MaxIDLen is the longest id, in bytes.
-const MaxIDLen = 256
-
-// CheckID returns an error wrapping ErrInvalidID unless id is 1 to 256 bytes
-// of valid UTF-8 without NUL.
-func CheckID(id string) error {
-	switch {
-	case len(id) == 0:
-		return fmt.Errorf("%w: empty", ErrInvalidID)
-	case len(id) > MaxIDLen:
-		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrInvalidID, len(id), MaxIDLen)
-	case !utf8.ValidString(id):
-		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidID)
-	case strings.IndexByte(id, 0) >= 0:
-		return fmt.Errorf("%w: contains a NUL byte", ErrInvalidID)
-	}
-	return nil
-}
 
 // Bucket name prefixes. Every bucket is at the top level of the bbolt file.
 const (
@@ -189,7 +89,7 @@ func ParseBucket(name []byte) (kind BucketKind, coll, index string, ok bool) {
 		kind   BucketKind
 	}{{prefixPrimary, BucketPrimary}, {prefixMeta, BucketMeta}, {prefixParts, BucketParts}} {
 		if rest, found := strings.CutPrefix(s, p.prefix); found {
-			if _, known := collectionIndex[rest]; known {
+			if schema.ValidName(rest) == nil {
 				return p.kind, rest, "", true
 			}
 			return BucketUnknown, "", "", false
@@ -197,9 +97,30 @@ func ParseBucket(name []byte) (kind BucketKind, coll, index string, ok bool) {
 	}
 	if rest, found := strings.CutPrefix(s, prefixIndex); found {
 		c, ix, cut := strings.Cut(rest, "/")
-		if _, known := collectionIndex[c]; cut && known && ix != "" {
+		if cut && schema.ValidName(c) == nil && ix != "" {
 			return BucketIndex, c, ix, true
 		}
 	}
 	return BucketUnknown, "", "", false
+}
+
+// CollectionsIn returns the collections tx holds documents or derived data
+// of: the built-in collections, in schema order, then every user
+// collection that has a bucket in the file, sorted.
+func CollectionsIn(tx *bolt.Tx) []string {
+	out := schema.BuiltinNames()
+	seen := map[string]bool{}
+	for _, n := range out {
+		seen[n] = true
+	}
+	var user []string
+	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		if _, coll, _, ok := ParseBucket(name); ok && coll != "" && !seen[coll] {
+			seen[coll] = true
+			user = append(user, coll)
+		}
+		return nil
+	})
+	sort.Strings(user)
+	return append(out, user...)
 }

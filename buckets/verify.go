@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 
+	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -16,8 +17,8 @@ import (
 // structural check (tx.Check) is separate.
 func VerifyTx(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 	counts = map[string]int{}
-	for _, c := range collections {
-		counts[c.Name] = 0
+	for _, c := range schema.BuiltinNames() {
+		counts[c] = 0
 	}
 	add := func(kind, coll, id, detail string) {
 		problems = append(problems, Problem{Kind: kind, Collection: coll, ID: id, Detail: detail})
@@ -96,8 +97,8 @@ func VerifyTx(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 // check) decodes everything as well.
 func VerifyChecksums(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 	counts = map[string]int{}
-	for _, c := range collections {
-		counts[c.Name] = 0
+	for _, c := range schema.BuiltinNames() {
+		counts[c] = 0
 	}
 	err := tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 		kind, coll, _, ok := ParseBucket(name)

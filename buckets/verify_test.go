@@ -1,6 +1,7 @@
 package buckets
 
 import (
+	"github.com/cairnkv/cairn/schema"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +82,7 @@ func TestVerifyTx_clean(t *testing.T) {
 		if counts["sessions"] != 3 || counts["settings"] != 1 || counts["notes"] != 0 {
 			t.Errorf("counts %v", counts)
 		}
-		if len(counts) != len(CollectionNames()) {
+		if len(counts) != len(schema.BuiltinNames()) {
 			t.Errorf("counts has %d collections, want every one", len(counts))
 		}
 		return nil
@@ -172,7 +173,7 @@ func TestVerifyTx_strayKeysAndBuckets(t *testing.T) {
 	db := openTestDB(t)
 	fillStore(t, db)
 	err := db.Update(func(tx *bolt.Tx) error {
-		put(t, tx, []byte("c/unknown"), []byte("k"), []byte("v"))
+		put(t, tx, []byte("c/Unknown"), []byte("k"), []byte("v")) // not a valid collection name
 		put(t, tx, IndexBucket("notes", "tags"), []byte{0x7f, 'x'}, nil)
 		put(t, tx, PartsBucket("notes"), []byte("no-nul"), Seal(nil))
 		put(t, tx, RefsBucket, []byte("not-a-hash"), EncodeCount(1))
@@ -197,7 +198,7 @@ func TestVerifyTx_strayKeysAndBuckets(t *testing.T) {
 		}
 		all := strings.Join(got, "\n")
 		for _, want := range []string{
-			`unknown-bucket: bucket "c/unknown"`,
+			`unknown-bucket: bucket "c/Unknown"`,
 			`corrupt notes: bucket x/notes/tags`,
 			`corrupt notes: cairn: malformed key: part key "no-nul"`,
 			`corrupt: cairn: malformed key: ref key "not-a-hash"`,

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"fmt"
+	"github.com/cairnkv/cairn/schema"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/snapshot"
-	"github.com/cairnkv/cairn/txn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -60,7 +60,7 @@ func (db *DB) addFixes(rep *CheckReport) {
 				continue
 			}
 			redo := fmt.Sprintf("%s delete %s %s, or put it again (%s put %s FILE)", kvtool, p.Collection, shellQuote(p.ID), kvtool, p.Collection)
-			if c, err := buckets.Lookup(p.Collection); err == nil && c.Kind == buckets.KindSingleton {
+			if c, err := db.lookup(p.Collection); err == nil && c.Kind == schema.Singleton {
 				redo = fmt.Sprintf("put it again: %s put %s FILE", kvtool, p.Collection)
 			}
 			p.Fix = "the document cannot be read: " + redo
@@ -148,18 +148,14 @@ func (db *DB) documentReadable(coll, id string) bool {
 // damagedDocument returns what fails in coll/id's value and parts; the
 // document must exist.
 func (t *Tx) damagedDocument(coll, id string) error {
-	c, err := buckets.Lookup(coll)
+	c, err := t.db.lookup(coll)
 	if err != nil {
 		return err
 	}
-	rec, err := txn.ReadRecord(t.tx, c, id, true)
-	if err != nil {
-		return err
-	}
-	if rec == nil {
+	rec, _, err := buckets.ReadDocument(t.tx, c, id)
+	if err == nil && rec == nil {
 		return ErrNotFound
 	}
-	_, err = txn.LoadParts(t.tx, c, id, rec, nil)
 	return err
 }
 
@@ -198,7 +194,7 @@ func (db *DB) backupsHolding(verified []Manifest, docs []docRef) map[docRef]Mani
 				if pp, err := snapshot.CheckPages(tx, names...); err != nil || len(pp) > 0 {
 					return nil
 				}
-				t := &Tx{tx: tx}
+				t := &Tx{db: db, tx: tx}
 				for _, d := range docs {
 					if _, done := found[d]; !done && t.damagedDocument(d.coll, d.id) == nil {
 						found[d] = m

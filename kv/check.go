@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"fmt"
+	"github.com/cairnkv/cairn/schema"
 	"sort"
 	"strings"
 
@@ -76,7 +77,7 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		if len(probs) == 0 && len(rep.Problems) == 0 {
 			// Derived data can only be compared against readable primary data.
-			rep.Problems = append(rep.Problems, secondary.Verify(tx, nil)...)
+			rep.Problems = append(rep.Problems, secondary.Verify(tx, db.schema(), nil)...)
 			rep.Problems = append(rep.Problems, checkParts(tx)...)
 			rep.Problems = append(rep.Problems, checkRefs(tx)...)
 		}
@@ -115,11 +116,10 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 // its documents' records claim.
 func checkParts(tx *bolt.Tx) []Problem {
 	var out []Problem
-	for _, c := range buckets.Collections() {
+	for _, c := range schema.Builtins() { // user collections have no parts
 		if len(c.ArrayParts) == 0 && len(c.BlobParts) == 0 {
 			continue
 		}
-		c := c
 		type fieldKey struct{ id, field string }
 		found := map[fieldKey]int{}
 		blobs := map[fieldKey]bool{}
@@ -208,7 +208,7 @@ func checkRefs(tx *bolt.Tx) []Problem {
 
 // countRefs derives the reference count of every blob hash from the
 // attachments collection (txn.CountRefs).
-func countRefs(tx *bolt.Tx) (map[string]uint64, error) { return txn.CountRefs(tx, "") }
+func countRefs(tx *bolt.Tx) (map[string]uint64, error) { return txn.CountRefs(tx) }
 
 func sortProblems(ps []Problem) {
 	sort.Slice(ps, func(i, j int) bool {

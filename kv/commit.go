@@ -98,7 +98,7 @@ func (c *committer) commitBatch(batch []*request) {
 				dirty := false
 				for _, r := range batch {
 					r.err = nil
-					w := txn.New(tx, db.opts.Now)
+					w := txn.New(tx, db.schema(), db.opts.Now)
 					w.MaxSize = uint64(db.opts.MaxDocumentBytes)
 					if err := safeCall(r.fn, w); err != nil {
 						if w.Dirty() {

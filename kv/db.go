@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	"github.com/cairnkv/cairn/secondary"
 	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
@@ -30,6 +32,8 @@ type DB struct {
 	opts *Options
 	bolt *bolt.DB
 	lock *storeLock // held from Open to Close, across every swap of data.db
+
+	schemaPtr atomic.Pointer[schema.Schema] // the collections' declarations, with the store's declared indexes
 
 	commit committer
 	cache  *docCache // nil when disabled
@@ -131,9 +135,25 @@ func checkStoreFile(dir, path string) error {
 
 var formatKey = []byte("format")
 
-// init checks the format version and, for a writable store, records it and
-// brings the declared secondary indexes up to date.
+// init readies the store (initStore) and loads its schema.
 func (db *DB) init() error {
+	if err := db.initStore(); err != nil {
+		return err
+	}
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		return guard(func() error {
+			s, err := readSchema(tx)
+			if err == nil {
+				db.schemaPtr.Store(s)
+			}
+			return err
+		})
+	})
+}
+
+// initStore checks the format version and, for a writable store, records
+// it and brings the declared secondary indexes up to date.
+func (db *DB) initStore() error {
 	check := func(tx *bolt.Tx) error {
 		b := tx.Bucket(buckets.SysBucket)
 		if b == nil {
@@ -195,8 +215,11 @@ func needSync(tx *bolt.Tx, check func(*bolt.Tx) error, needed *bool) error {
 		*needed = true // a new store, or one of an older version to mark
 		return nil
 	}
-	var err error
-	*needed, err = secondary.SyncNeeded(tx)
+	s, err := readSchema(tx)
+	if err != nil {
+		return err
+	}
+	*needed, err = secondary.SyncNeeded(tx, s)
 	return err
 }
 
@@ -223,7 +246,11 @@ func (db *DB) initLocked(tx *bolt.Tx, check func(*bolt.Tx) error) error {
 			db.opts.Progress("backfill "+coll+"/"+index, done, total)
 		}
 	}
-	_, err = secondary.Sync(tx, progress)
+	s, err := readSchema(tx)
+	if err != nil {
+		return err
+	}
+	_, err = secondary.Sync(tx, s, progress)
 	return err
 }
 

@@ -142,7 +142,7 @@ func TestStore_invalidDocuments(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{"unknown collection", "widgets", kv.Document{"id": "a"}, kv.ErrUnknownCollection, "widgets"},
+		{"unknown collection", "Widgets", kv.Document{"id": "a"}, kv.ErrUnknownCollection, "Widgets"},
 		{"missing id", "notes", kv.Document{"content": "x"}, kv.ErrInvalid, "id is missing"},
 		{"numeric id", "notes", kv.Document{"id": 7}, kv.ErrInvalid, "must be a string"},
 		{"long id", "notes", kv.Document{"id": long}, kv.ErrInvalidID, "300 bytes"},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	"github.com/cairnkv/cairn/search"
 	"github.com/cairnkv/cairn/txn"
 	bolt "go.etcd.io/bbolt"
@@ -46,9 +47,9 @@ type indexer struct {
 }
 
 // searchable reports whether coll's documents go into the search index.
-func searchable(coll string) bool {
-	c, err := buckets.Lookup(coll)
-	return err == nil && c.Kind == buckets.KindEntity
+func (db *DB) searchable(coll string) bool {
+	c, err := db.lookup(coll)
+	return err == nil && c.Searched()
 }
 
 // searchIndexer returns the running indexer, starting it if needed (the
@@ -176,7 +177,7 @@ func (x *indexer) open() (*search.Index, error) {
 	if err != nil {
 		return nil, errors.Join(err, ix.Close())
 	}
-	cur, resumable := parseRebuildCursor(raw)
+	cur, resumable := x.parseRebuildCursor(raw)
 	// A rebuild resumes only while the change log still holds everything
 	// committed since it started, which catch-up applies after it.
 	resumable = resumable && !res.Rebuilt && last == 0 && cur.seq <= seq && (first == 0 || first <= cur.seq+1 || seq == cur.seq)
@@ -237,7 +238,7 @@ func (c rebuildCursor) encode() []byte {
 	return append(b, c.after...)
 }
 
-func parseRebuildCursor(b []byte) (rebuildCursor, bool) {
+func (x *indexer) parseRebuildCursor(b []byte) (rebuildCursor, bool) {
 	if len(b) < 17 || len(b) < 17+int(b[16]) {
 		return rebuildCursor{}, false
 	}
@@ -246,7 +247,7 @@ func parseRebuildCursor(b []byte) (rebuildCursor, bool) {
 	if rest := b[17+n:]; len(rest) > 0 {
 		c.after = append([]byte(nil), rest...)
 	}
-	if c.coll != "" && !searchable(c.coll) {
+	if c.coll != "" && !x.db.searchable(c.coll) {
 		return rebuildCursor{}, false
 	}
 	return c, true
@@ -281,20 +282,23 @@ func (x *indexer) rebuild(ix *search.Index, cur rebuildCursor) error {
 	}
 	total := cur.done
 	started := cur.coll == ""
+	var colls []*schema.Collection // the searched collections of the store, in buckets.CollectionsIn order
 	_ = db.bolt.View(func(tx *bolt.Tx) error {
 		seen := started
-		for _, c := range buckets.Collections() {
+		for _, name := range buckets.CollectionsIn(tx) {
+			c, err := db.lookup(name)
+			if err != nil || !c.Searched() {
+				continue
+			}
+			colls = append(colls, c)
 			seen = seen || c.Name == cur.coll
-			if b := tx.Bucket(buckets.PrimaryBucket(c.Name)); b != nil && searchable(c.Name) && seen {
+			if b := tx.Bucket(buckets.PrimaryBucket(c.Name)); b != nil && seen {
 				total += uint64(b.Stats().KeyN)
 			}
 		}
 		return nil
 	})
-	for _, c := range buckets.Collections() {
-		if !searchable(c.Name) {
-			continue
-		}
+	for _, c := range colls {
 		if !started {
 			if c.Name != cur.coll {
 				continue
@@ -313,16 +317,16 @@ func (x *indexer) rebuild(ix *search.Index, cur rebuildCursor) error {
 				if b == nil {
 					return nil
 				}
-				c := b.Cursor()
-				k, _ := c.First()
+				kc := b.Cursor()
+				k, _ := kc.First()
 				if cur.after != nil {
-					k, _ = c.Seek(cur.after)
+					k, _ = kc.Seek(cur.after)
 					if k != nil && bytes.Equal(k, cur.after) {
-						k, _ = c.Next()
+						k, _ = kc.Next()
 					}
 				}
-				for ; k != nil && len(changes) < 500; k, _ = c.Next() {
-					ch, err := loadChange(tx, cur.coll, string(k))
+				for ; k != nil && len(changes) < 500; k, _ = kc.Next() {
+					ch, err := loadChange(tx, c, string(k))
 					if err != nil {
 						return err
 					}
@@ -354,28 +358,18 @@ func (x *indexer) rebuild(ix *search.Index, cur rebuildCursor) error {
 // is left out of the index, as if deleted: check reports the damage, and
 // the delete or put that repairs it is indexed like any change. Failing
 // instead would stop the index for every other document.
-func loadChange(tx *bolt.Tx, coll, id string) (search.Change, error) {
-	c, _ := buckets.Lookup(coll)
-	gone := search.Change{Collection: coll, ID: id, Deleted: true}
-	rec, err := txn.ReadRecord(tx, c, id, true)
-	if errors.Is(err, ErrCorrupt) {
-		return gone, nil
-	}
-	if err != nil {
-		return search.Change{}, err
-	}
-	if rec == nil {
-		return gone, nil
-	}
-	full, err := txn.LoadParts(tx, c, id, rec, nil)
-	if errors.Is(err, ErrCorrupt) {
+func loadChange(tx *bolt.Tx, c *schema.Collection, id string) (search.Change, error) {
+	coll := c.Name
+	gone := search.Change{Collection: coll, ID: id, Deleted: true, Decl: c}
+	rec, full, err := buckets.ReadDocument(tx, c, id)
+	if errors.Is(err, ErrCorrupt) || err == nil && rec == nil {
 		return gone, nil
 	}
 	if err != nil {
 		return search.Change{}, err
 	}
 	body, _ := full.(map[string]any)
-	return search.Change{Collection: coll, ID: id, Rev: rec.Rev, Body: body}, nil
+	return search.Change{Collection: coll, ID: id, Rev: rec.Rev, Body: body, Decl: c}, nil
 }
 
 // catchUp applies every change-log entry after LastApplied, in batches.
@@ -398,14 +392,15 @@ func (x *indexer) catchUp(ix *search.Index) error {
 					return err
 				}
 				upTo = ch.Seq
-				if !searchable(ch.Collection) {
+				c, err := db.lookup(ch.Collection)
+				if err != nil || !c.Searched() {
 					continue
 				}
 				key := [2]string{ch.Collection, ch.ID}
 				if _, dup := seen[key]; dup {
 					continue // the current state covers both changes
 				}
-				sc, err := loadChange(tx, ch.Collection, ch.ID)
+				sc, err := loadChange(tx, c, ch.ID)
 				if err != nil {
 					return err
 				}

@@ -10,7 +10,7 @@ import (
 // returns a non-nil error (ErrStop ends the listing without an error). It
 // never decodes a whole document.
 func (db *DB) List(coll string, offset, limit int, fn func(summary Document) error) error {
-	if _, err := buckets.Lookup(coll); err != nil {
+	if _, err := db.lookup(coll); err != nil {
 		return err
 	}
 	if offset < 0 || limit < 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cairnkv/cairn/schema"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
@@ -68,7 +69,11 @@ type QueryOptions struct {
 // ParseWhere parses a kvtool --where expression on coll into a Filter, or,
 // for field~word, into full-text words (filter is zero then).
 func ParseWhere(coll, expr string) (f Filter, text string, err error) {
-	f, err = secondary.ParseWhere(coll, expr)
+	c, err := (*schema.Schema)(nil).Lookup(coll)
+	if err != nil {
+		return Filter{}, "", err
+	}
+	f, err = secondary.ParseWhere(c, expr)
 	if _, word, ok := secondary.AsTextFilter(err); ok {
 		if word == "" {
 			return Filter{}, "", fmt.Errorf("%w: %q has no word after ~", ErrBadQuery, expr)
@@ -84,7 +89,7 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 	if opts == nil {
 		opts = &QueryOptions{}
 	}
-	c, err := buckets.Lookup(q.Collection)
+	c, err := db.lookup(q.Collection)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +115,7 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 	res := &QueryResult{}
 	err = db.View(func(t *Tx) error {
 		l := &loader{t: t, c: c}
-		ids, total, ex, err := secondary.Run(t.tx, sq, l)
+		ids, total, ex, err := secondary.Run(t.tx, db.schema(), sq, l)
 		if err != nil {
 			return err
 		}
@@ -150,7 +155,7 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 // the query engine, through the document cache.
 type loader struct {
 	t *Tx
-	c *buckets.Collection
+	c *schema.Collection
 }
 
 func (l *loader) doc(id string, parts bool) (map[string]any, error) {

@@ -118,17 +118,12 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 	}
 	want := map[[2]string]uint64{}
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		for _, c := range buckets.Collections() {
-			if !searchable(c.Name) {
+		for _, name := range buckets.CollectionsIn(tx) {
+			c, err := db.lookup(name)
+			if err != nil || !c.Searched() {
 				continue
 			}
-			name := buckets.PrimaryBucket(c.Name)
-			b := tx.Bucket(name)
-			if b == nil {
-				continue
-			}
-			err := b.ForEach(func(k, v []byte) error {
-				rec, err := buckets.DecodeRecord(name, k, v, false)
+			err = buckets.EachRecord(tx, c, nil, false, func(k []byte, rec *buckets.Record, err error) error {
 				if err != nil {
 					// Reported as corrupt by VerifyTx; its revision is unknown.
 					want[[2]string{c.Name, string(k)}] = unknownRev
@@ -217,7 +212,7 @@ func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
 	n := 0
 	err := db.commit.run(func(w *txnWriter) error {
 		var err error
-		n, err = secondary.Rebuild(w.Tx(), nil, nil)
+		n, err = secondary.Rebuild(w.Tx(), db.schema(), nil, nil)
 		w.Poison()
 		return err
 	})

@@ -39,7 +39,7 @@ func (s *Stage) Update(fn func(tx *Tx) error) error {
 	var changes []buckets.Change
 	var zeroed []string
 	err := s.bolt.Update(func(btx *bolt.Tx) error {
-		w := txn.New(btx, s.db.opts.Now)
+		w := txn.New(btx, s.db.schema(), s.db.opts.Now)
 		w.MaxSize = uint64(s.db.opts.MaxDocumentBytes)
 		err := safeCall(func(w *txn.Writer) error {
 			return fn(&Tx{db: s.db, w: w, tx: btx, pend: s.pend})

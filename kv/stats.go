@@ -40,7 +40,11 @@ func (db *DB) Stats() (*Stats, error) {
 	st := &Stats{Collections: map[string]CollectionStats{}}
 	err := db.View(func(t *Tx) error {
 		tx := t.tx
-		for _, c := range buckets.Collections() {
+		for _, name := range buckets.CollectionsIn(tx) {
+			c, err := db.lookup(name)
+			if err != nil {
+				continue // not a collection Cairn wrote; check reports it
+			}
 			cs := CollectionStats{}
 			name := buckets.PrimaryBucket(c.Name)
 			if b := tx.Bucket(name); b != nil {

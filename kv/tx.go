@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	"github.com/cairnkv/cairn/txn"
 	bolt "go.etcd.io/bbolt"
 )
@@ -63,7 +64,11 @@ func (t *Tx) Put(coll string, doc any, opts ...Option) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	id, err := docID(coll, v)
+	c, err := t.db.lookup(coll)
+	if err != nil {
+		return 0, &EntityError{Op: "put", Collection: coll, Err: err}
+	}
+	id, err := docID(c, v)
 	if err != nil {
 		return 0, err
 	}
@@ -116,11 +121,11 @@ func asDocument(coll, id string, v any, rev uint64) (Document, uint64, error) {
 }
 
 func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
-	c, err := buckets.Lookup(coll)
+	c, err := t.db.lookup(coll)
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
 	}
-	key, err := txn.Key(c, id)
+	key, err := c.Key(id)
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Field: "id", Err: err}
 	}
@@ -136,7 +141,7 @@ func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
 
 // load reads one document, through the document cache in a read-only
 // transaction. The document is the caller's to change.
-func (t *Tx) load(c *buckets.Collection, key string, parts bool) (doc any, rev uint64, found bool, err error) {
+func (t *Tx) load(c *schema.Collection, key string, parts bool) (doc any, rev uint64, found bool, err error) {
 	name := buckets.PrimaryBucket(c.Name)
 	b := t.tx.Bucket(name)
 	if b == nil {
@@ -161,7 +166,7 @@ func (t *Tx) load(c *buckets.Collection, key string, parts bool) (doc any, rev u
 	}
 	doc = rec.Doc
 	if parts {
-		if doc, err = txn.LoadParts(t.tx, c, key, rec, nil); err != nil {
+		if doc, err = buckets.LoadParts(t.tx, c, key, rec, nil); err != nil {
 			return nil, 0, false, err
 		}
 	}
@@ -172,13 +177,13 @@ func (t *Tx) load(c *buckets.Collection, key string, parts bool) (doc any, rev u
 // Prefetch loads documents of coll into the cache (whole, with their
 // parts), so later Gets of them decode nothing. Missing ids are skipped.
 func (db *DB) Prefetch(coll string, ids ...string) error {
-	c, err := buckets.Lookup(coll)
+	c, err := db.lookup(coll)
 	if err != nil {
 		return err
 	}
 	return db.View(func(t *Tx) error {
 		for _, id := range ids {
-			key, err := txn.Key(c, id)
+			key, err := c.Key(id)
 			if err != nil {
 				return &EntityError{Op: "prefetch", Collection: coll, ID: id, Field: "id", Err: err}
 			}
@@ -272,13 +277,10 @@ func parseOne(coll string, b []byte) (any, error) {
 	return v, nil
 }
 
-// docID returns the key a document is stored under.
-func docID(coll string, v any) (string, error) {
-	c, err := buckets.Lookup(coll)
-	if err != nil {
-		return "", &EntityError{Op: "put", Collection: coll, Err: err}
-	}
-	if c.Kind == buckets.KindSingleton {
+// docID returns the key a document of c is stored under.
+func docID(c *schema.Collection, v any) (string, error) {
+	coll := c.Name
+	if c.Kind == schema.Singleton {
 		return c.Name, nil
 	}
 	m, ok := v.(map[string]any)
@@ -293,7 +295,7 @@ func docID(coll string, v any) (string, error) {
 	if !ok {
 		return "", &EntityError{Op: "put", Collection: coll, Field: "id", Err: fmt.Errorf("%w: field id must be a string, not %s", ErrInvalid, jsonType(idv))}
 	}
-	if err := buckets.CheckID(id); err != nil {
+	if err := schema.CheckID(id); err != nil {
 		return "", &EntityError{Op: "put", Collection: coll, ID: shortID(id), Field: "id", Err: err}
 	}
 	return id, nil
@@ -328,7 +330,7 @@ func (t *Tx) Each(coll string, fn func(id string, doc any) error) error {
 // document the walk stopped, and the walk of coll ends there. Other
 // errors stop it.
 func (t *Tx) EachReadable(coll string, fn func(id string, doc any) error, damaged func(id string, err error) error) error {
-	c, err := buckets.Lookup(coll)
+	c, err := t.db.lookup(coll)
 	if err != nil {
 		return err
 	}
@@ -357,7 +359,7 @@ type walkState struct {
 	inCallback bool
 }
 
-func (t *Tx) eachReadable(c *buckets.Collection, b *bolt.Bucket, fn func(id string, doc any) error, damaged func(id string, err error) error, w *walkState) error {
+func (t *Tx) eachReadable(c *schema.Collection, b *bolt.Bucket, fn func(id string, doc any) error, damaged func(id string, err error) error, w *walkState) error {
 	coll, name := c.Name, buckets.PrimaryBucket(c.Name)
 	cur := b.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
@@ -365,7 +367,7 @@ func (t *Tx) eachReadable(c *buckets.Collection, b *bolt.Bucket, fn func(id stri
 		rec, err := buckets.DecodeRecord(name, k, v, true)
 		var doc any
 		if err == nil {
-			doc, err = txn.LoadParts(t.tx, c, string(k), rec, nil)
+			doc, err = buckets.LoadParts(t.tx, c, string(k), rec, nil)
 		}
 		if err != nil {
 			err = &EntityError{Op: "read", Collection: coll, ID: string(k), Err: err}
@@ -399,7 +401,7 @@ func (t *Tx) eachReadable(c *buckets.Collection, b *bolt.Bucket, fn func(id stri
 // not finish.
 func (t *Tx) Damaged(colls ...string) []Problem {
 	if len(colls) == 0 {
-		colls = buckets.CollectionNames()
+		colls = buckets.CollectionsIn(t.tx)
 	}
 	var out []Problem
 	for _, coll := range colls {

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"fmt"
+	"github.com/cairnkv/cairn/schema"
 
 	"github.com/cairnkv/cairn/buckets"
 )
@@ -10,17 +11,17 @@ import (
 // be stored in coll, without touching any store: the collection exists, an
 // entity is an object with a valid string id, a singleton is an object.
 func Validate(coll string, doc any) error {
-	c, err := buckets.Lookup(coll)
+	c, err := (*schema.Schema)(nil).Lookup(coll)
 	if err != nil {
 		return err
 	}
-	if c.Kind == buckets.KindSingleton {
+	if c.Kind == schema.Singleton {
 		if _, ok := doc.(map[string]any); !ok {
 			return &EntityError{Op: "put", Collection: coll, Err: fmt.Errorf("%w: a document must be a JSON object, not %s", ErrInvalid, jsonType(doc))}
 		}
 		return nil
 	}
-	_, err = docID(coll, doc)
+	_, err = docID(c, doc)
 	return err
 }
 
@@ -32,7 +33,8 @@ func (db *DB) Validate(coll string, doc any) error {
 		return err
 	}
 	if n := int64(buckets.JSONSize(doc)); n > db.opts.MaxDocumentBytes {
-		id, _ := docID(coll, doc)
+		c, _ := db.lookup(coll)
+		id, _ := docID(c, doc)
 		return &EntityError{Op: "put", Collection: coll, ID: id,
 			Err: fmt.Errorf("%w: the document is %d bytes as JSON, the limit is %d", ErrTooLarge, n, db.opts.MaxDocumentBytes)}
 	}

@@ -2,14 +2,15 @@ package kv
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/cairnkv/cairn/buckets"
-	"github.com/cairnkv/cairn/secondary"
+	"github.com/cairnkv/cairn/schema"
 )
 
 // CheckID returns an error wrapping ErrInvalidID unless id is a valid
 // document id: 1 to 256 bytes of UTF-8 without NUL.
-func CheckID(id string) error { return buckets.CheckID(id) }
+func CheckID(id string) error { return schema.CheckID(id) }
 
 // Normalize converts a JSON-marshalable value into the document model
 // (see Document).
@@ -29,8 +30,14 @@ func SameValue(a, b any) bool {
 }
 
 // TimestampFields lists the fields of coll that compare as instants in
-// queries (ISO 8601 strings or epoch milliseconds).
-func TimestampFields(coll string) []string { return secondary.TimestampFields(coll) }
+// queries (ISO 8601 strings or epoch milliseconds), sorted.
+func TimestampFields(coll string) []string {
+	c, err := (*schema.Schema)(nil).Lookup(coll)
+	if err != nil {
+		return nil
+	}
+	return slices.Sorted(slices.Values(c.Timestamps))
+}
 
 // ParseInstant reads a time as every part of Cairn does (queries and
 // indexes on timestamp fields, import's newer-wins rule, the old app's

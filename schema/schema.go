@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -91,9 +92,11 @@ type Derived struct {
 // IndexType says how an index reads values.
 type IndexType string
 
-// Index types. TypeAny indexes each scalar by its JSON type (the built-in
-// indexes; timestamp paths as instants); the others index only values of
-// their type and skip the rest.
+// Index types. An index holds every scalar value of its field, each
+// compared by its JSON type, so that a query through it answers exactly
+// what a scan does; TypeTime also declares the field's paths instants
+// (ISO 8601 strings and epoch milliseconds compare as times). TypeString
+// and TypeNumber say what the application stores there.
 const (
 	TypeAny    IndexType = ""
 	TypeString IndexType = "string"
@@ -130,9 +133,9 @@ type SearchRole int
 
 // Search roles.
 const (
-	Body  SearchRole = iota // ordinary text
-	Title                   // the document's name or title: matches rank higher
-	Tags                    // whole-value tags
+	RoleBody  SearchRole = iota // ordinary text
+	RoleTitle                   // the document's name or title: matches rank higher
+	RoleTags                    // whole-value tags
 )
 
 // SearchField is one searchable field: field:word in a search looks in it
@@ -258,7 +261,9 @@ func (c *Collection) clone() *Collection {
 // userCollection is the declaration of a user collection before any index
 // is declared on it.
 func userCollection(name string) *Collection {
-	return &Collection{Name: name, Kind: Entity, AllText: true, Columns: []string{"id", "name", "title", "updatedAt"}}
+	return &Collection{Name: name, Kind: Entity, AllText: true,
+		Summary: []string{"name", "title", "status", "createdAt", "updatedAt"},
+		Columns: []string{"id", "name", "title", "status", "updatedAt"}}
 }
 
 // Schema is the set of collections of one store: the built-in ones and the
@@ -266,7 +271,8 @@ func userCollection(name string) *Collection {
 // user collection without indexes). It is immutable and safe for
 // concurrent use.
 type Schema struct {
-	user map[string]*Collection // user collections with declared indexes
+	user  map[string]*Collection // user collections with declared indexes
+	plain sync.Map               // name → *Collection: user collections without, as looked up
 }
 
 // New returns the schema holding the built-in collections and the user
@@ -290,22 +296,26 @@ func New(userIndexes map[string][]Index) (*Schema, error) {
 }
 
 // Lookup returns the declaration of collection name: a built-in one, a
-// user collection with its declared indexes, or a fresh user collection
-// for any other valid name. The result is the caller's to keep; changing
-// it changes nothing here.
+// user collection with its declared indexes, or a user collection without
+// indexes for any other valid name. The result is shared and must not be
+// modified.
 func (s *Schema) Lookup(name string) (*Collection, error) {
 	if c, ok := builtinIndex[name]; ok {
-		return c.clone(), nil
+		return c, nil
+	}
+	if s != nil {
+		if c, ok := s.user[name]; ok {
+			return c, nil
+		}
 	}
 	if err := ValidName(name); err != nil {
 		return nil, err
 	}
-	if s != nil {
-		if c, ok := s.user[name]; ok {
-			return c.clone(), nil
-		}
+	if s == nil {
+		return userCollection(name), nil
 	}
-	return userCollection(name), nil
+	c, _ := s.plain.LoadOrStore(name, userCollection(name))
+	return c.(*Collection), nil
 }
 
 // UserIndexes returns the indexes declared on user collections, by
@@ -340,10 +350,11 @@ func (s *Schema) WithIndex(coll string, ix Index) (*Schema, error) {
 	if err := checkIndex(ix); err != nil {
 		return nil, err
 	}
-	c, err := s.Lookup(coll)
+	shared, err := s.Lookup(coll)
 	if err != nil {
 		return nil, err
 	}
+	c := shared.clone()
 	for _, have := range c.Indexes {
 		if have.Name == ix.Name {
 			if have.Field == ix.Field && have.Type == ix.Type && slices.Equal(have.Paths, ix.Paths) {
@@ -372,10 +383,11 @@ func (s *Schema) WithoutIndex(coll, name string) (*Schema, error) {
 	if _, ok := builtinIndex[coll]; ok {
 		return nil, fmt.Errorf("%w: %s is a built-in collection; its indexes cannot be dropped", ErrInvalidIndex, coll)
 	}
-	c, err := s.Lookup(coll)
+	shared, err := s.Lookup(coll)
 	if err != nil {
 		return nil, err
 	}
+	c := shared.clone()
 	i := slices.IndexFunc(c.Indexes, func(x Index) bool { return x.Name == name })
 	if i < 0 {
 		return nil, fmt.Errorf("%w: %s has no index %s", ErrInvalidIndex, coll, name)

@@ -20,15 +20,35 @@ func TestValidName(t *testing.T) {
 }
 
 func TestCheckID(t *testing.T) {
-	for _, id := range []string{"a", "with space/and slash", strings.Repeat("x", MaxIDLen), "日本"} {
-		if err := CheckID(id); err != nil {
-			t.Errorf("%q: %v", id, err)
-		}
+	tests := []struct {
+		name string
+		id   string
+		ok   bool
+	}{
+		{"empty", "", false},
+		{"one byte", "a", true},
+		{"256 bytes", strings.Repeat("a", 256), true},
+		{"257 bytes", strings.Repeat("a", 257), false},
+		{"128 two-byte runes", strings.Repeat("é", 128), true},
+		{"257 bytes of runes", strings.Repeat("é", 128) + "a", false},
+		{"invalid UTF-8", "ab\xffcd", false},
+		{"truncated rune", "\xc3", false},
+		{"NUL", "a\x00b", false},
+		{"only NUL", "\x00", false},
+		{"spaces and slashes", "a b/c..\\d", true},
+		{"control characters", "\x01\t\n", true},
+		{"emoji", "🪨", true},
 	}
-	for _, id := range []string{"", strings.Repeat("x", MaxIDLen+1), "a\x00b", "\xff"} {
-		if err := CheckID(id); !errors.Is(err, ErrInvalidID) {
-			t.Errorf("%q: %v, want ErrInvalidID", id, err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckID(tt.id)
+			if tt.ok && err != nil {
+				t.Errorf("CheckID: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, ErrInvalidID) {
+				t.Errorf("CheckID = %v, want ErrInvalidID", err)
+			}
+		})
 	}
 }
 
@@ -38,9 +58,8 @@ func TestLookup(t *testing.T) {
 	if err != nil || !c.BuiltIn || c.Kind != Entity || len(c.ArrayParts) != 3 {
 		t.Fatalf("sessions: %+v %v", c, err)
 	}
-	c.ArrayParts[0] = "changed"
-	if again, _ := s.Lookup("sessions"); again.ArrayParts[0] != "screenshots" {
-		t.Fatal("a caller's change reached the declaration")
+	if b := Builtins(); &b[0].ArrayParts[0] == &c.ArrayParts[0] {
+		t.Fatal("Builtins shares the declarations")
 	}
 	u, err := s.Lookup("widgets")
 	if err != nil || u.BuiltIn || u.Kind != Entity || len(u.Indexes) != 0 || !u.Searched() {
@@ -54,6 +73,18 @@ func TestLookup(t *testing.T) {
 		if k, err := c.Key("ignored"); c.Kind != Singleton || k != n || err != nil {
 			t.Fatalf("%s: kind %v key %q %v", n, c.Kind, k, err)
 		}
+	}
+	if part, array := c.IsPart("screenshots"); !part || !array {
+		t.Error("screenshots is not an array part")
+	}
+	if part, array := c.IsPart("summary"); !part || array {
+		t.Error("summary is not a blob part")
+	}
+	if part, _ := c.IsPart("name"); part {
+		t.Error("name is a part")
+	}
+	if _, err := s.Lookup("Sesions"); !errors.Is(err, ErrUnknownCollection) || !strings.Contains(err.Error(), "sessions") {
+		t.Errorf("a bad name: %v, want ErrUnknownCollection naming the built-in collections", err)
 	}
 	if a, _ := s.Lookup("attachments"); a.BlobRef != "hash" {
 		t.Fatal("attachments refer to blobs by hash")

@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"github.com/cairnkv/cairn/schema"
 	"strings"
 	"unicode/utf8"
 )
@@ -33,6 +34,9 @@ type Change struct {
 	Rev        uint64
 	Deleted    bool
 	Body       map[string]any // nil when Deleted
+	// Decl is the collection's declaration, which says what is searched;
+	// nil: the built-in declaration, or a user collection's default.
+	Decl *schema.Collection
 }
 
 // docID is the Bleve document id: collection, "/", id. Collections never
@@ -149,7 +153,7 @@ func (ix *Index) apply(changes []Change, lastSeq uint64, cursor []byte) (err err
 		if c.Deleted {
 			b.Delete(id)
 		} else {
-			doc, size := extract(c.Collection, c.Rev, c.Body)
+			doc, size := extract(c.Decl, c.Collection, c.Rev, c.Body)
 			if err := b.Index(id, doc); err != nil {
 				return fmt.Errorf("search: apply %s %q: %w", c.Collection, c.ID, err)
 			}

@@ -130,7 +130,7 @@ func BenchmarkApply_build(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			var text int
 			for _, c := range tc.cs {
-				_, size := extract(c.Collection, c.Rev, c.Body)
+				_, size := extract(c.Decl, c.Collection, c.Rev, c.Body)
 				text += size
 			}
 			b.ResetTimer()

@@ -8,68 +8,59 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 )
 
-// extract builds the flat document indexed for one entity. It never fails:
-// a missing field, a field of the wrong type or a date that does not parse
-// is skipped. The returned map holds only the fields of mapping.go. size is
-// the number of text bytes extracted, used to bound a Bleve batch.
-func extract(collection string, rev uint64, body map[string]any) (doc map[string]any, size int) {
+// extract builds the flat document indexed for one entity of collection
+// c (nil: the declaration of collection among the built-in collections
+// and user defaults), from its search fields (schema.SearchField: a title
+// field, body text, tags), or, for a user collection, from its name or
+// title and every other string field (schema.Collection.AllText), and the
+// dates of dateFields it declares as timestamps. It never fails: a
+// missing field, a field of the wrong type or a date that does not parse
+// is skipped. The returned map holds only the fields of mapping.go. size
+// is the number of text bytes extracted, used to bound a Bleve batch.
+func extract(c *schema.Collection, collection string, rev uint64, body map[string]any) (doc map[string]any, size int) {
+	if c == nil {
+		var err error
+		if c, err = (*schema.Schema)(nil).Lookup(collection); err != nil {
+			c = &schema.Collection{Name: collection, Kind: schema.Entity, AllText: true}
+		}
+	}
 	var x extractor
-	switch collection {
-	case "sessions":
-		x.name(body["name"])
-		x.text(body["description"])
-		if s, ok := body["summary"].(map[string]any); ok {
-			x.text(s["narrative"])
-			x.texts(s["achievements"])
-			x.texts(s["blockers"])
-		}
-		x.text(body["fullTranscription"])
-		for _, sc := range objects(body["screenshots"]) {
-			if a, ok := sc["aiAnalysis"].(map[string]any); ok {
-				x.text(a["summary"])
-				x.text(a["detectedActivity"])
-				x.text(a["extractedText"])
+	for _, f := range c.Search {
+		var vals []string
+		if f.Derived != "" {
+			for _, d := range c.Derived {
+				if d.Name == f.Derived {
+					if v, ok := d.Value(body, nil); ok {
+						vals = appendStrings(vals, v)
+					}
+				}
 			}
 		}
-		for _, seg := range objects(body["audioSegments"]) {
-			x.text(seg["transcription"])
+		for _, p := range f.Paths {
+			vals = pathStrings(vals, body, strings.Split(p, "."))
 		}
-		x.tags(body["tags"])
-		x.dates(body, "startTime", "endTime")
-	case "notes":
-		x.text(body["content"])
-		x.text(body["summary"])
-		for _, u := range objects(body["updates"]) {
-			x.text(u["content"])
-		}
-		x.tags(body["tags"])
-		x.dates(body, "timestamp", "lastUpdated")
-	case "tasks":
-		x.name(body["title"])
-		x.text(body["description"])
-		for _, st := range objects(body["subtasks"]) {
-			x.text(st["title"])
-		}
-		x.tags(body["tags"])
-		x.dates(body, "createdAt", "dueDate")
-	case "topics", "companies", "contacts":
-		x.name(body["name"])
-		if p, ok := body["profile"].(map[string]any); ok {
-			for _, k := range sortedKeys(p) {
-				x.text(p[k])
+		for _, v := range vals {
+			switch f.Role {
+			case schema.RoleTitle:
+				if x.nameVal == "" {
+					x.name(v)
+					// A derived title repeats the text it comes from:
+					// it only ranks, the text holds it already.
+					x.nameInText = f.Derived == ""
+				} else {
+					x.text(v)
+				}
+			case schema.RoleTags:
+				x.tags([]string{v})
+			default:
+				x.text(v)
 			}
 		}
-		x.dates(body, "lastUpdated")
-	case "attachments":
-		x.name(body["name"])
-		if a, ok := body["aiAnalysis"].(map[string]any); ok {
-			x.text(a["description"])
-			x.text(a["extractedText"])
-		}
-		x.dates(body, "lastUpdated")
-	default:
+	}
+	if c.AllText {
 		nameKey := ""
 		if _, ok := body["name"].(string); ok {
 			nameKey = "name"
@@ -78,14 +69,19 @@ func extract(collection string, rev uint64, body map[string]any) (doc map[string
 		}
 		if nameKey != "" {
 			x.name(body[nameKey])
+			x.nameInText = true
 		}
 		for _, k := range sortedKeys(body) {
-			if k != nameKey && k != "id" {
+			if k != nameKey && k != "id" && k != "tags" {
 				x.text(body[k])
 			}
 		}
 		x.tags(body["tags"])
-		x.dates(body, "lastUpdated")
+	}
+	for _, f := range dateFields {
+		if c.IsTimestamp(f) || c.AllText && f == "lastUpdated" {
+			x.dates(body, f)
+		}
 	}
 
 	doc = map[string]any{
@@ -96,7 +92,9 @@ func extract(collection string, rev uint64, body map[string]any) (doc map[string
 	if x.nameVal != "" {
 		doc[fieldName] = x.nameVal
 		doc[fieldNameKW] = x.nameVal
-		text = append(text, x.nameVal)
+		if x.nameInText {
+			text = append(text, x.nameVal)
+		}
 	}
 	text = append(text, x.body...)
 	if len(x.tagVals) > 0 {
@@ -116,11 +114,12 @@ func extract(collection string, rev uint64, body map[string]any) (doc map[string
 
 // extractor accumulates the text of one document.
 type extractor struct {
-	nameVal string
-	body    []string
-	tagVals []string
-	times   map[string]time.Time
-	size    int
+	nameVal    string
+	nameInText bool // the name goes into the text field too
+	body       []string
+	tagVals    []string
+	times      map[string]time.Time
+	size       int
 }
 
 func (x *extractor) name(v any) {
@@ -226,4 +225,48 @@ func parseDate(v any) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// pathStrings appends to out the strings at path in v: through arrays,
+// every element; a last segment "*" takes every field of an object, by
+// name; an array of strings at the end contributes each.
+func pathStrings(out []string, v any, path []string) []string {
+	if len(path) == 0 {
+		return appendStrings(out, v)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if path[0] == "*" && len(path) == 1 {
+			for _, k := range sortedKeys(x) {
+				out = appendStrings(out, x[k])
+			}
+			return out
+		}
+		if e, ok := x[path[0]]; ok {
+			return pathStrings(out, e, path[1:])
+		}
+	case []any:
+		for _, e := range x {
+			out = pathStrings(out, e, path)
+		}
+	}
+	return out
+}
+
+// appendStrings appends v if it is a string, or its string elements if it
+// is an array.
+func appendStrings(out []string, v any) []string {
+	switch x := v.(type) {
+	case string:
+		return append(out, x)
+	case []any:
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	case []string:
+		out = append(out, x...)
+	}
+	return out
 }

@@ -60,7 +60,7 @@ func FuzzExtract(f *testing.F) {
 			return
 		}
 		for _, c := range []string{"sessions", "notes", "tasks", "topics", "companies", "contacts", "attachments", "other"} {
-			doc, _ := extract(c, 1, b)
+			doc, _ := extract(nil, c, 1, b)
 			if doc[fieldCollection] != c {
 				t.Fatalf("collection lost: %v", doc)
 			}

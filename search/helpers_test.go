@@ -103,7 +103,7 @@ func fixture(t testing.TB) []Change {
 		upsert(t, "contacts", "p1", 1, `{"id":"p1","name":"Wile E. Coyote","profile":{"role":"customer","email":"wile@acme.example"}}`),
 		upsert(t, "topics", "tp1", 1, `{"id":"tp1","name":"Planning","lastUpdated":"2024-01-01T00:00:00Z"}`),
 		upsert(t, "attachments", "a1", 1, `{"id":"a1","name":"whiteboard.png","aiAnalysis":{"description":"diagram of a pipeline","extractedText":"stage one stage two"}}`),
-		upsert(t, "settings", "global", 1, `{"id":"global","theme":"dark","note":"remember the walrus","nested":{"hidden":"invisible"}}`),
+		upsert(t, "widgets", "global", 1, `{"id":"global","theme":"dark","note":"remember the walrus","nested":{"hidden":"invisible"}}`),
 		upsert(t, "notes", "a/b/c", 1, `{"content":"an id with slashes and a pangolin"}`),
 	}
 }

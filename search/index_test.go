@@ -319,12 +319,12 @@ func TestExtract_messy(t *testing.T) {
 			for _, k := range keys {
 				b[k] = w
 			}
-			doc, _ := extract(c, 9, b)
+			doc, _ := extract(nil, c, 9, b)
 			if doc[fieldCollection] != c || doc[fieldRev] != "9" {
 				t.Fatalf("%s: %v", c, doc)
 			}
 		}
-		if doc, _ := extract(c, 1, nil); doc[fieldCollection] != c {
+		if doc, _ := extract(nil, c, 1, nil); doc[fieldCollection] != c {
 			t.Fatalf("nil body: %v", doc)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // extraction rules. Open recreates (empty) any index that carries another
 // version, so bump it whenever mapping.go or extract.go changes what ends up
 // in the index.
-const MappingVersion = 2 // 2: dates read by buckets.ParseInstant
+const MappingVersion = 3 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles)
 
 // Field names of the flat document indexed for every entity. One mapping
 // serves every collection.

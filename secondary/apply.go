@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -33,7 +34,7 @@ func metaKey(coll string) []byte { return []byte(sysPrefix + "meta/" + coll) }
 
 var emptyValue = []byte{}
 
-// Apply keeps coll's metadata bucket and every declared index bucket equal
+// Apply keeps c's metadata bucket and every declared index bucket equal
 // to what new derives, removing what old derived. old is nil for a create,
 // new is nil for a delete. It is called inside the caller's read-write
 // transaction for every change of a document in any collection; singletons
@@ -43,15 +44,12 @@ var emptyValue = []byte{}
 // Apply never trusts old alone: a key new derives is written if absent
 // even when old derived it too, and counts move only by keys actually
 // added or removed.
-func Apply(tx *bolt.Tx, coll, id string, old, new *DocState) error {
-	c, err := buckets.Lookup(coll)
-	if err != nil {
-		return err
-	}
-	if !hasMeta(c) || (old == nil && new == nil) {
+func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) error {
+	if !c.HasMeta() || (old == nil && new == nil) {
 		return nil
 	}
-	if err := buckets.CheckID(id); err != nil {
+	coll := c.Name
+	if err := schema.CheckID(id); err != nil {
 		return fmt.Errorf("secondary: apply %s: %w", coll, err)
 	}
 	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
@@ -66,7 +64,7 @@ func Apply(tx *bolt.Tx, coll, id string, old, new *DocState) error {
 	existed := mb.Get(key) != nil
 	switch {
 	case new != nil:
-		v, err := buckets.EncodeValue(Summary(coll, id, new))
+		v, err := buckets.EncodeValue(Summary(c, id, new))
 		if err != nil {
 			return fmt.Errorf("secondary: summary of %s %q: %w", coll, id, err)
 		}
@@ -86,9 +84,9 @@ func Apply(tx *bolt.Tx, coll, id string, old, new *DocState) error {
 			return err
 		}
 	}
-	for i := range compiledIndexes[coll] {
-		ci := &compiledIndexes[coll][i]
-		if err := applyIndex(tx, sys, coll, ci, id, old, new); err != nil {
+	idx := compile(c)
+	for i := range idx {
+		if err := applyIndex(tx, sys, coll, &idx[i], id, old, new); err != nil {
 			return err
 		}
 	}
@@ -96,8 +94,8 @@ func Apply(tx *bolt.Tx, coll, id string, old, new *DocState) error {
 }
 
 func applyIndex(tx *bolt.Tx, sys *bolt.Bucket, coll string, ci *compiledIndex, id string, old, new *DocState) error {
-	oldK := indexKeys(coll, &ci.def, &ci.ref, id, old)
-	newK := indexKeys(coll, &ci.def, &ci.ref, id, new)
+	oldK := indexKeys(ci, id, old)
+	newK := indexKeys(ci, id, new)
 	if len(oldK) == 0 && len(newK) == 0 {
 		return nil
 	}
@@ -211,7 +209,7 @@ func countKeys(b *bolt.Bucket) int {
 	return n
 }
 
-// Remove deletes what coll's metadata and indexes hold for document id
+// Remove deletes what c's metadata and indexes hold for document id
 // without the document that derived them: for a primary value that can no
 // longer be decoded (errors.Is(err, buckets.ErrCorrupt)), which Apply
 // cannot be given as old. The metadata entry is deleted by key, and every
@@ -221,15 +219,12 @@ func countKeys(b *bolt.Bucket) int {
 // removed. It returns the metadata entry it deleted (nil if there was
 // none): the caller may take what it summarises (an attachment's hash)
 // from it.
-func Remove(tx *bolt.Tx, coll, id string) (meta []byte, err error) {
-	c, err := buckets.Lookup(coll)
-	if err != nil {
-		return nil, err
-	}
-	if !hasMeta(c) {
+func Remove(tx *bolt.Tx, c *schema.Collection, id string) (meta []byte, err error) {
+	if !c.HasMeta() {
 		return nil, nil
 	}
-	if err := buckets.CheckID(id); err != nil {
+	coll := c.Name
+	if err := schema.CheckID(id); err != nil {
 		return nil, fmt.Errorf("secondary: remove %s: %w", coll, err)
 	}
 	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
@@ -248,8 +243,8 @@ func Remove(tx *bolt.Tx, coll, id string) (meta []byte, err error) {
 			}
 		}
 	}
-	for i := range compiledIndexes[coll] {
-		d := &compiledIndexes[coll][i].def
+	for i := range c.Indexes {
+		d := &c.Indexes[i]
 		b := tx.Bucket(buckets.IndexBucket(coll, d.Name))
 		if b == nil {
 			continue

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -145,7 +146,7 @@ func TestVerify_tampered(t *testing.T) {
 	}
 	// Rebuild repairs everything.
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		n, err := Rebuild(tx, []string{"sessions", "notes"}, nil)
+		n, err := Rebuild(tx, nil, []string{"sessions", "notes"}, nil)
 		if n != 3 {
 			t.Errorf("Rebuild indexed %d documents, want 3", n)
 		}
@@ -176,7 +177,7 @@ func TestSync_noChange(t *testing.T) {
 	var changed []string
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		changed, err = Sync(tx, nil)
+		changed, err = Sync(tx, nil, nil)
 		return err
 	}); err != nil || changed != nil {
 		t.Fatalf("Sync on a synced store: %v, %v", changed, err)
@@ -187,7 +188,7 @@ func TestSync_noChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		need, err := SyncNeeded(tx)
+		need, err := SyncNeeded(tx, nil)
 		if need || err != nil {
 			t.Errorf("SyncNeeded = %v, %v", need, err)
 		}
@@ -214,7 +215,7 @@ func TestSync_noChange(t *testing.T) {
 	var progress int
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		changed, err = Sync(tx, func(coll, index string, done, total int) { progress++ })
+		changed, err = Sync(tx, nil, func(coll, index string, done, total int) { progress++ })
 		return err
 	}); err != nil || !slices.Equal(changed, []string{"tasks/retired"}) {
 		t.Fatalf("Sync: %v, %v; want [tasks/retired]", changed, err)
@@ -234,7 +235,7 @@ func TestSummary(t *testing.T) {
 		"id": "s1", "name": "Deep work", "status": "completed", "startTime": "2025-01-01T09:00:00Z", "endTime": nil,
 		"tags": []any{"a"}, "description": "not in the summary",
 	}}
-	got := Summary("sessions", "s1", st)
+	got := Summary(mustLookup("sessions"), "s1", st)
 	want := map[string]any{"id": "s1", "name": "Deep work", "status": "completed", "startTime": "2025-01-01T09:00:00Z",
 		"tags": []any{"a"}, "screenshotCount": int64(3), "audioSegmentCount": int64(0), "rev": int64(7), "size": int64(1234)}
 	gb, _ := buckets.MarshalValue(got)
@@ -242,11 +243,11 @@ func TestSummary(t *testing.T) {
 	if !bytes.Equal(gb, wb) {
 		t.Errorf("Summary(sessions) = %v, want %v", got, want)
 	}
-	att := Summary("attachments", "a1", &DocState{Doc: map[string]any{"name": "x.png", "size": int64(10), "hash": "h", "type": "image", "mimeType": "image/png"}})
+	att := Summary(mustLookup("attachments"), "a1", &DocState{Doc: map[string]any{"name": "x.png", "size": int64(10), "hash": "h", "type": "image", "mimeType": "image/png"}})
 	if att["fileSize"] != int64(10) || att["size"] != int64(0) || att["hash"] != "h" {
 		t.Errorf("Summary(attachments) = %v", att)
 	}
-	ex := Summary("extras", "k", &DocState{Doc: []any{1.0}, Rev: 1, Size: 5})
+	ex := Summary(mustLookup("extras"), "k", &DocState{Doc: []any{1.0}, Rev: 1, Size: 5})
 	if len(ex) != 3 || ex["id"] != "k" {
 		t.Errorf("Summary(extras) = %v", ex)
 	}
@@ -262,13 +263,13 @@ func TestNoteTitle(t *testing.T) {
 		{"1. first item", "first item"},
 		{"> quoted   text", "quoted text"},
 		{"", ""},
-		{strings.Repeat("é", 100), strings.Repeat("é", TitleLen)},
+		{strings.Repeat("é", 100), strings.Repeat("é", schema.TitleLen)},
 	} {
-		if got := NoteTitle(map[string]any{"content": c.content}); got != c.want {
+		if got := schema.Title(map[string]any{"content": c.content}, "content", "summary"); got != c.want {
 			t.Errorf("NoteTitle(%q) = %q, want %q", c.content, got, c.want)
 		}
 	}
-	if got := NoteTitle(map[string]any{"content": "  ", "summary": "From summary"}); got != "From summary" {
+	if got := schema.Title(map[string]any{"content": "  ", "summary": "From summary"}, "content", "summary"); got != "From summary" {
 		t.Errorf("fallback to summary: %q", got)
 	}
 }

@@ -90,7 +90,7 @@ func benchDB(tb testing.TB) *bolt.DB {
 		s := &testStore{tb: tb, db: bench.db}
 		r := rand.New(rand.NewPCG(1, 2))
 		bench.err = bench.db.Update(func(tx *bolt.Tx) error {
-			_, err := Sync(tx, nil)
+			_, err := Sync(tx, nil, nil)
 			return err
 		})
 		for i := 0; i < benchSessions && bench.err == nil; i += 1000 {
@@ -159,7 +159,7 @@ func BenchmarkQuery(b *testing.B) {
 				cpu0 := cpuTime()
 				for b.Loop() {
 					if err := db.View(func(tx *bolt.Tx) error {
-						ids, _, e, err := run(tx, bq.q, nil, force)
+						ids, _, e, err := run(tx, nil, bq.q, nil, force)
 						ex, n = e, len(ids)
 						return err
 					}); err != nil {
@@ -190,11 +190,11 @@ func TestBenchQueries_equivalent(t *testing.T) {
 	db := benchDB(t)
 	for _, bq := range benchQueries {
 		if err := db.View(func(tx *bolt.Tx) error {
-			a, _, ex, err := run(tx, bq.q, nil, "")
+			a, _, ex, err := run(tx, nil, bq.q, nil, "")
 			if err != nil {
 				return err
 			}
-			want, _, _, err := run(tx, bq.q, nil, "full-scan")
+			want, _, _, err := run(tx, nil, bq.q, nil, "full-scan")
 			if err != nil {
 				return err
 			}
@@ -223,11 +223,11 @@ func BenchmarkApply(b *testing.B) {
 		docs[i], _ = buckets.Normalize(benchSession(r, i))
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		if _, err := Sync(tx, nil); err != nil {
+		if _, err := Sync(tx, nil, nil); err != nil {
 			return err
 		}
 		for i, d := range docs {
-			if err := Apply(tx, "sessions", fmt.Sprintf("s%d", i), nil, &DocState{Doc: d, Rev: 1, Size: 2000}); err != nil {
+			if err := Apply(tx, mustLookup("sessions"), fmt.Sprintf("s%d", i), nil, &DocState{Doc: d, Rev: 1, Size: 2000}); err != nil {
 				return err
 			}
 		}
@@ -245,7 +245,7 @@ func BenchmarkApply(b *testing.B) {
 		j := i % len(docs)
 		old := &DocState{Doc: docs[j], Rev: 1, Size: 2000}
 		next := docs[(j+1)%len(docs)]
-		if err := Apply(tx, "sessions", fmt.Sprintf("s%d", j), old, &DocState{Doc: next, Rev: 2, Size: 2000}); err != nil {
+		if err := Apply(tx, mustLookup("sessions"), fmt.Sprintf("s%d", j), old, &DocState{Doc: next, Rev: 2, Size: 2000}); err != nil {
 			b.Fatal(err)
 		}
 		docs[j] = next

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 )
 
 // DocState is one version of a document as the write path sees it: the
@@ -20,13 +21,13 @@ type DocState struct {
 
 // indexValues returns the distinct encoded values d derives from doc,
 // sorted.
-func indexValues(coll string, d *IndexDef, ref *fieldRef, doc any) [][]byte {
+func indexValues(ci *compiledIndex, doc any) [][]byte {
 	if doc == nil {
 		return nil
 	}
 	var out [][]byte
-	ref.scalars(doc, func(s scalar) {
-		out = append(out, s.encode(d.Folded))
+	ci.ref.scalars(doc, func(s scalar) {
+		out = append(out, s.encode(ci.def.Folded))
 	})
 	if len(out) < 2 {
 		return out
@@ -35,31 +36,33 @@ func indexValues(coll string, d *IndexDef, ref *fieldRef, doc any) [][]byte {
 	return slices.CompactFunc(out, bytes.Equal)
 }
 
-// indexKeys returns the keys index d holds for document id in version st
+// indexKeys returns the keys index ci holds for document id in version st
 // (nil st: none), sorted and distinct.
-func indexKeys(coll string, d *IndexDef, ref *fieldRef, id string, st *DocState) [][]byte {
+func indexKeys(ci *compiledIndex, id string, st *DocState) [][]byte {
 	if st == nil {
 		return nil
 	}
-	vals := indexValues(coll, d, ref, st.Doc)
+	vals := indexValues(ci, st.Doc)
 	for i, v := range vals {
 		vals[i] = buckets.IndexKey(v, id)
 	}
 	return vals
 }
 
-// compiled index declarations, with their resolved fields.
+// compiledIndex is an index declaration with its resolved field. An
+// index holds every scalar of its field whatever its declared type (so
+// that an indexed query answers exactly what a scan does); TypeTime makes
+// the field's paths instants (schema.Index).
 type compiledIndex struct {
 	def IndexDef
 	ref fieldRef
 }
 
-var compiledIndexes = func() map[string][]compiledIndex {
-	m := map[string][]compiledIndex{}
-	for coll, defs := range declared {
-		for _, d := range defs {
-			m[coll] = append(m[coll], compiledIndex{def: d, ref: pathsRef(coll, d.Field, d.Paths)})
-		}
+// compile resolves the indexes of c.
+func compile(c *schema.Collection) []compiledIndex {
+	out := make([]compiledIndex, len(c.Indexes))
+	for i, d := range c.Indexes {
+		out[i] = compiledIndex{def: d, ref: pathsRef(c, d.Field, d.Paths)}
 	}
-	return m
-}()
+	return out
+}

@@ -4,7 +4,11 @@
 // their exact maintenance inside the writer's bbolt transaction, their
 // verification and rebuilding, and the planner and executor of queries.
 //
-// It imports only buckets, bbolt and the standard library. It never returns
+// Collections and their indexes are declared in package schema (the
+// built-in ones there, user collections' as the application declares
+// them); every function here takes the declaration or the store's
+// *schema.Schema. It imports only buckets, schema, bbolt and the standard
+// library. It never returns
 // a query result that differs from a full scan of the primary data, and
 // never leaves an index or metadata entry that the primary data does not
 // derive (DESIGN.md invariant 2; Verify proves it, kvtool check runs

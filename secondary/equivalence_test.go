@@ -134,7 +134,7 @@ func (g *gen) operand(coll, field string) any {
 	if field == LinksField || field == "relationships.targetId" || field == "companyIds" || field == "noteId" || field == "aiContext.sourceNoteId" {
 		return g.pick(genIDs)
 	}
-	if isTimestamp(coll, field) {
+	if mustLookup(coll).IsTimestamp(field) {
 		for {
 			v := g.pick(genDates)
 			if _, err := coerce(v, true); err == nil {
@@ -303,7 +303,7 @@ func TestRun_equivalence(t *testing.T) {
 
 	// Rebuild everything.
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		_, err := Rebuild(tx, nil, nil)
+		_, err := Rebuild(tx, nil, nil, nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -327,7 +327,7 @@ func TestRun_equivalence(t *testing.T) {
 	var changed []string
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		changed, err = Sync(tx, nil)
+		changed, err = Sync(tx, nil, nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)

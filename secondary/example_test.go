@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	"github.com/cairnkv/cairn/secondary"
 	bolt "go.etcd.io/bbolt"
 )
@@ -21,6 +22,8 @@ func Example() {
 		panic(err)
 	}
 	defer db.Close()
+	var s *schema.Schema // the built-in collections; a store's schema also holds declared indexes
+	sessions, _ := s.Lookup("sessions")
 
 	put := func(tx *bolt.Tx, id string, doc map[string]any) error {
 		st := &secondary.DocState{Doc: doc, Rev: 1, Size: uint64(buckets.JSONSize(doc))}
@@ -35,10 +38,10 @@ func Example() {
 		if err := b.Put([]byte(id), rec); err != nil {
 			return err
 		}
-		return secondary.Apply(tx, "sessions", id, nil, st) // nil: a create
+		return secondary.Apply(tx, sessions, id, nil, st) // nil: a create
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		if _, err := secondary.Sync(tx, nil); err != nil { // as Open does
+		if _, err := secondary.Sync(tx, s, nil); err != nil { // as Open does
 			return err
 		}
 		for id, doc := range map[string]map[string]any{
@@ -56,9 +59,9 @@ func Example() {
 		panic(err)
 	}
 
-	since, _ := secondary.ParseWhere("sessions", "startTime>=2025-01-01")
+	since, _ := secondary.ParseWhere(sessions, "startTime>=2025-01-01")
 	err = db.View(func(tx *bolt.Tx) error {
-		ids, total, ex, err := secondary.Run(tx, secondary.Query{
+		ids, total, ex, err := secondary.Run(tx, s, secondary.Query{
 			Collection: "sessions",
 			Filters:    []secondary.Filter{{Field: "status", Op: "=", Value: "completed"}, since},
 			Sort:       "startTime",
@@ -66,7 +69,7 @@ func Example() {
 			NoScan:     true, // fail rather than read every session
 		}, nil)
 		fmt.Println(ids, total, ex.Plan, ex.Index)
-		fmt.Println(len(secondary.Verify(tx, nil)), "problems")
+		fmt.Println(len(secondary.Verify(tx, s, nil)), "problems")
 		return err
 	})
 	if err != nil {

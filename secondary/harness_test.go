@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -30,7 +31,7 @@ func openStore(tb testing.TB) *testStore {
 	}
 	s := &testStore{tb: tb, db: db}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := Sync(tx, nil)
+		_, err := Sync(tx, nil, nil)
 		return err
 	}); err != nil {
 		tb.Fatal(err)
@@ -51,7 +52,7 @@ func openStore(tb testing.TB) *testStore {
 func (s *testStore) verify() []buckets.Problem {
 	var ps []buckets.Problem
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		ps = Verify(tx, &txLoader{tx: tx, coll: ""})
+		ps = Verify(tx, nil, &txLoader{tx: tx, coll: ""})
 		return nil
 	}); err != nil {
 		s.tb.Fatal(err)
@@ -61,7 +62,7 @@ func (s *testStore) verify() []buckets.Problem {
 
 // split separates a document into its header and part fields.
 func split(coll string, doc any) (header any, parts map[string]any, arrayParts map[string]uint32) {
-	c, err := buckets.Lookup(coll)
+	c, err := (*schema.Schema)(nil).Lookup(coll)
 	m, ok := doc.(map[string]any)
 	if err != nil || !ok {
 		return doc, nil, nil
@@ -134,7 +135,7 @@ func (s *testStore) putTx(tx *bolt.Tx, coll, id string, doc any) error {
 	if err := s.writeParts(tx, coll, id, parts); err != nil {
 		return err
 	}
-	return Apply(tx, coll, id, old, &DocState{Doc: header, Rev: rec.Rev, Size: rec.Size, ArrayParts: arrayParts})
+	return Apply(tx, mustLookup(coll), id, old, &DocState{Doc: header, Rev: rec.Rev, Size: rec.Size, ArrayParts: arrayParts})
 }
 
 func (s *testStore) writeParts(tx *bolt.Tx, coll, id string, parts map[string]any) error {
@@ -176,7 +177,7 @@ func (s *testStore) deleteTx(tx *bolt.Tx, coll, id string) error {
 	if err := s.writeParts(tx, coll, id, nil); err != nil {
 		return err
 	}
-	return Apply(tx, coll, id, old, nil)
+	return Apply(tx, mustLookup(coll), id, old, nil)
 }
 
 func (s *testStore) put(coll, id string, doc any) {
@@ -203,14 +204,14 @@ func (s *testStore) run(q Query) (ids []string, total int, ex Explain, err error
 func (s *testStore) runForced(q Query, force string) (ids []string, total int, ex Explain, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		ids, total, ex, err = run(tx, q, &txLoader{tx: tx, coll: q.Collection}, force)
+		ids, total, ex, err = run(tx, nil, q, &txLoader{tx: tx, coll: q.Collection}, force)
 		return err
 	})
 	return
 }
 
-func mustLookup(coll string) *buckets.Collection {
-	c, err := buckets.Lookup(coll)
+func mustLookup(coll string) *schema.Collection {
+	c, err := (*schema.Schema)(nil).Lookup(coll)
 	if err != nil {
 		panic(err)
 	}

@@ -186,14 +186,14 @@ type naiveField struct {
 func naiveFieldOf(coll, field string) naiveField {
 	if field == LinksField {
 		var ps []string
-		for _, d := range declared[coll] {
+		for _, d := range mustLookup(coll).Indexes {
 			if d.Name == "links" {
 				ps = d.Paths
 			}
 		}
 		return naiveField{paths: ps}
 	}
-	return naiveField{paths: []string{field}, ts: isTimestamp(coll, field)}
+	return naiveField{paths: []string{field}, ts: mustLookup(coll).IsTimestamp(field)}
 }
 
 func (f naiveField) values(doc any) (vals []nval, present bool) {

@@ -2,6 +2,8 @@ package secondary
 
 import (
 	"strings"
+
+	"github.com/cairnkv/cairn/schema"
 )
 
 // A field is a top-level name or a dotted path. Resolving a path walks
@@ -17,20 +19,20 @@ type fieldRef struct {
 	ts    []bool     // per path: a declared timestamp field
 }
 
-func newFieldRef(coll, field string) fieldRef {
+func newFieldRef(c *schema.Collection, field string) fieldRef {
 	if field == LinksField {
-		if d := indexFor(coll, LinksField); d != nil {
-			return pathsRef(coll, field, d.Paths)
+		if d := c.IndexFor(LinksField); d != nil {
+			return pathsRef(c, field, d.Paths)
 		}
 	}
-	return pathsRef(coll, field, []string{field})
+	return pathsRef(c, field, []string{field})
 }
 
-func pathsRef(coll, name string, paths []string) fieldRef {
+func pathsRef(c *schema.Collection, name string, paths []string) fieldRef {
 	f := fieldRef{name: name}
 	for _, p := range paths {
 		f.paths = append(f.paths, strings.Split(p, "."))
-		f.ts = append(f.ts, isTimestamp(coll, p))
+		f.ts = append(f.ts, c.IsTimestamp(p))
 	}
 	return f
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -176,7 +177,7 @@ func (e *engine) makePlan() plan {
 
 	// Index order: walk the sort field's index in order, stop after k.
 	if early && e.sort != nil {
-		if d := indexFor(e.coll.Name, e.sort.name); d != nil && d.ordered() {
+		if d := e.coll.IndexFor(e.sort.name); d != nil && ordered(d) {
 			// A range of the sort field can bound the walk only when every
 			// document has at most one key: otherwise a document matching
 			// through one element sorts by its smallest, maybe outside.
@@ -277,7 +278,7 @@ func trimFloat(f float64) string {
 // engine state shared by planning and execution.
 type engine struct {
 	tx      *bolt.Tx
-	coll    *buckets.Collection
+	coll    *schema.Collection
 	q       Query
 	l       Loader
 	filters []*cfilter

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 )
 
 // Filter operators.
@@ -103,11 +105,11 @@ type cfilter struct {
 	index  *IndexDef
 }
 
-func compileFilter(c *buckets.Collection, f Filter) (*cfilter, error) {
+func compileFilter(c *schema.Collection, f Filter) (*cfilter, error) {
 	if f.Field == "" || f.Field[0] == '.' || f.Field[len(f.Field)-1] == '.' || containsEmptySegment(f.Field) {
 		return nil, fmt.Errorf("%w: field %q is empty or has an empty path segment", ErrBadQuery, f.Field)
 	}
-	cf := &cfilter{Filter: f, ref: newFieldRef(c.Name, f.Field)}
+	cf := &cfilter{Filter: f, ref: newFieldRef(c, f.Field)}
 	cf.level = fieldLevel(c, f.Field)
 	ts := cf.ref.timestamp()
 	switch f.Op {
@@ -137,7 +139,7 @@ func compileFilter(c *buckets.Collection, f Filter) (*cfilter, error) {
 	default:
 		return nil, fmt.Errorf("%w %q in a filter on %s (operators: =, !=, <, <=, >, >=, in, contains, exists)", ErrUnknownOperator, f.Op, f.Field)
 	}
-	if d := indexFor(c.Name, f.Field); d != nil && cf.indexable(d) {
+	if d := c.IndexFor(f.Field); d != nil && cf.indexable(d) {
 		cf.index = d
 	}
 	return cf, nil
@@ -164,14 +166,14 @@ func (f *cfilter) indexable(d *IndexDef) bool {
 }
 
 // fieldLevel tells what must be decoded to evaluate field in c.
-func fieldLevel(c *buckets.Collection, field string) int {
+func fieldLevel(c *schema.Collection, field string) int {
 	if field == LinksField {
 		return levelHeader
 	}
 	if part, _ := c.IsPart(topField(field)); part {
 		return levelFull
 	}
-	if isMetaField(c.Name, field) {
+	if slices.Contains(c.Summary, field) {
 		return levelMeta
 	}
 	return levelHeader

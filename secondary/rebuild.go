@@ -7,30 +7,40 @@ import (
 	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
 )
 
 // progressEvery is how many documents pass between progress reports.
 const progressEvery = 1000
 
-// derivedColls returns the collections that have metadata (entity
-// collections and extras), or checks and returns colls.
-func derivedColls(colls []string) ([]string, error) {
-	if len(colls) == 0 {
-		var out []string
-		for _, c := range buckets.Collections() {
-			if hasMeta(&c) {
-				out = append(out, c.Name)
+// derivedColls returns the declarations of colls, or, when colls is
+// empty, of every collection with metadata (entity collections and
+// extras) that s declares with indexes or tx holds.
+func derivedColls(tx *bolt.Tx, s *schema.Schema, colls []string) ([]*schema.Collection, error) {
+	var out []*schema.Collection
+	if len(colls) > 0 {
+		for _, name := range colls {
+			c, err := s.Lookup(name)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, c)
 		}
 		return out, nil
 	}
-	for _, name := range colls {
-		if _, err := buckets.Lookup(name); err != nil {
-			return nil, err
+	names := buckets.CollectionsIn(tx)
+	for n := range s.UserIndexes() {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
 		}
 	}
-	return colls, nil
+	for _, name := range names {
+		if c, err := s.Lookup(name); err == nil && c.HasMeta() {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // indexBucketNames returns the names of every index bucket of coll present
@@ -58,8 +68,8 @@ func recordCount(tx *bolt.Tx, coll string) int {
 // indexed. A primary record that cannot be decoded stops it with the
 // decoding error (errors.Is(err, buckets.ErrCorrupt)). progress, if not
 // nil, is called every 1,000 documents and at the end of each collection.
-func Rebuild(tx *bolt.Tx, colls []string, progress func(coll string, done, total int)) (int, error) {
-	colls, err := derivedColls(colls)
+func Rebuild(tx *bolt.Tx, s *schema.Schema, colls []string, progress func(coll string, done, total int)) (int, error) {
+	cs, err := derivedColls(tx, s, colls)
 	if err != nil {
 		return 0, err
 	}
@@ -68,17 +78,16 @@ func Rebuild(tx *bolt.Tx, colls []string, progress func(coll string, done, total
 		return 0, err
 	}
 	total := 0
-	for _, coll := range colls {
-		c, _ := buckets.Lookup(coll)
-		if !hasMeta(c) {
+	for _, c := range cs {
+		if !c.HasMeta() {
 			continue
 		}
-		for _, ix := range indexBucketNames(tx, coll) {
-			if err := dropIndex(tx, sys, coll, ix); err != nil {
+		for _, ix := range indexBucketNames(tx, c.Name) {
+			if err := dropIndex(tx, sys, c.Name, ix); err != nil {
 				return total, err
 			}
 		}
-		n, err := backfill(tx, sys, coll, true, compiledIndexes[coll], progress)
+		n, err := backfill(tx, sys, c, true, compile(c), progress)
 		total += n
 		if err != nil {
 			return total, err
@@ -108,7 +117,8 @@ func dropIndex(tx *bolt.Tx, sys *bolt.Bucket, coll, ix string) error {
 
 // backfill recomputes, from coll's primary data, the metadata (if meta) and
 // the indexes idx, replacing their buckets, counts and fingerprints.
-func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compiledIndex, progress func(coll string, done, total int)) (int, error) {
+func backfill(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, meta bool, idx []compiledIndex, progress func(coll string, done, total int)) (int, error) {
+	coll := c.Name
 	var mb *bolt.Bucket
 	if meta {
 		if tx.Bucket(buckets.MetaBucket(coll)) != nil {
@@ -129,8 +139,8 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compi
 	done := 0
 	if pb != nil {
 		name := buckets.PrimaryBucket(coll)
-		c := pb.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		cur := pb.Cursor()
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
 			if v == nil {
 				continue // a nested bucket: not Cairn's, reported by buckets.VerifyTx
 			}
@@ -141,7 +151,7 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compi
 			id := string(k)
 			st := &DocState{Doc: rec.Doc, Rev: rec.Rev, Size: rec.Size, ArrayParts: rec.ArrayParts}
 			if mb != nil {
-				mv, err := buckets.EncodeValue(Summary(coll, id, st))
+				mv, err := buckets.EncodeValue(Summary(c, id, st))
 				if err != nil {
 					return done, fmt.Errorf("secondary: summary of %s %q: %w", coll, id, err)
 				}
@@ -150,7 +160,7 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compi
 				}
 			}
 			for i := range idx {
-				ks := indexKeys(coll, &idx[i].def, &idx[i].ref, id, st)
+				ks := indexKeys(&idx[i], id, st)
 				if len(ks) > 1 {
 					multi[i]++
 				}
@@ -208,7 +218,7 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compi
 				}
 			}
 		}
-		if err := sys.Put(fpKey(coll, d.Name), []byte(d.fingerprint(coll))); err != nil {
+		if err := sys.Put(fpKey(coll, d.Name), []byte(fingerprint(c, d))); err != nil {
 			return done, err
 		}
 	}
@@ -227,8 +237,8 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, coll string, meta bool, idx []compi
 // When everything matches it only reads a few sys keys and bucket names:
 // it runs on every Open. progress reports backfills (index is "metadata"
 // for a metadata rebuild).
-func Sync(tx *bolt.Tx, progress func(coll, index string, done, total int)) (changed []string, err error) {
-	todo, err := syncPlan(tx)
+func Sync(tx *bolt.Tx, s *schema.Schema, progress func(coll, index string, done, total int)) (changed []string, err error) {
+	todo, err := syncPlan(tx, s)
 	if err != nil || len(todo) == 0 {
 		return nil, err
 	}
@@ -241,19 +251,19 @@ func Sync(tx *bolt.Tx, progress func(coll, index string, done, total int)) (chan
 	}
 	for _, w := range todo {
 		for _, ix := range w.drop {
-			if err := dropIndex(tx, sys, w.coll, ix); err != nil {
+			if err := dropIndex(tx, sys, w.coll.Name, ix); err != nil {
 				return changed, err
 			}
-			changed = append(changed, w.coll+"/"+ix)
+			changed = append(changed, w.coll.Name+"/"+ix)
 		}
 		if !w.meta && len(w.build) == 0 && !w.recount {
 			continue
 		}
 		if w.recount && !w.meta {
-			if err := setCount(sys, docsKey(w.coll), int64(countKeys(tx.Bucket(buckets.MetaBucket(w.coll))))); err != nil {
+			if err := setCount(sys, docsKey(w.coll.Name), int64(countKeys(tx.Bucket(buckets.MetaBucket(w.coll.Name))))); err != nil {
 				return changed, err
 			}
-			changed = append(changed, w.coll+"/count")
+			changed = append(changed, w.coll.Name+"/count")
 		}
 		if !w.meta && len(w.build) == 0 {
 			continue
@@ -274,10 +284,10 @@ func Sync(tx *bolt.Tx, progress func(coll, index string, done, total int)) (chan
 			return changed, err
 		}
 		if w.meta {
-			changed = append(changed, w.coll+"/metadata")
+			changed = append(changed, w.coll.Name+"/metadata")
 		}
 		for _, ci := range w.build {
-			changed = append(changed, w.coll+"/"+ci.def.Name)
+			changed = append(changed, w.coll.Name+"/"+ci.def.Name)
 		}
 	}
 	return changed, nil
@@ -285,21 +295,21 @@ func Sync(tx *bolt.Tx, progress func(coll, index string, done, total int)) (chan
 
 // SyncNeeded reports whether Sync would change anything; it only reads,
 // so it can run in a read-only transaction.
-func SyncNeeded(tx *bolt.Tx) (bool, error) {
-	todo, err := syncPlan(tx)
+func SyncNeeded(tx *bolt.Tx, s *schema.Schema) (bool, error) {
+	todo, err := syncPlan(tx, s)
 	return len(todo) > 0, err
 }
 
 type syncWork struct {
-	coll    string
+	coll    *schema.Collection
 	meta    bool // rebuild metadata
 	recount bool // document count missing
 	build   []compiledIndex
 	drop    []string
 }
 
-func syncPlan(tx *bolt.Tx) ([]syncWork, error) {
-	colls, err := derivedColls(nil)
+func syncPlan(tx *bolt.Tx, s *schema.Schema) ([]syncWork, error) {
+	cs, err := derivedColls(tx, s, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -311,17 +321,18 @@ func syncPlan(tx *bolt.Tx) ([]syncWork, error) {
 		return sys.Get(k)
 	}
 	var todo []syncWork
-	for _, coll := range colls {
-		w := syncWork{coll: coll}
+	for _, c := range cs {
+		coll := c.Name
+		w := syncWork{coll: c}
 		if string(get(metaKey(coll))) != metaVersion || tx.Bucket(buckets.MetaBucket(coll)) == nil {
 			// Fresh store: nothing to backfill, but record the version.
 			w.meta = true
 		} else if _, ok := getCount(sys, docsKey(coll)); !ok {
 			w.recount = true
 		}
-		for _, ci := range compiledIndexes[coll] {
+		for _, ci := range compile(c) {
 			fp := get(fpKey(coll, ci.def.Name))
-			if string(fp) != ci.def.fingerprint(coll) || tx.Bucket(buckets.IndexBucket(coll, ci.def.Name)) == nil {
+			if string(fp) != fingerprint(c, &ci.def) || tx.Bucket(buckets.IndexBucket(coll, ci.def.Name)) == nil {
 				w.build = append(w.build, ci)
 			} else if _, ok := getCount(sys, keysKey(coll, ci.def.Name)); !ok {
 				w.build = append(w.build, ci)
@@ -330,17 +341,17 @@ func syncPlan(tx *bolt.Tx) ([]syncWork, error) {
 			}
 		}
 		for _, ix := range indexBucketNames(tx, coll) {
-			if indexByName(coll, ix) == nil {
+			if indexByName(c, ix) == nil {
 				w.drop = append(w.drop, ix)
 			}
 		}
 		// Fingerprints left by indexes no longer declared and without a bucket.
 		if sys != nil {
 			prefix := fpKey(coll, "")
-			c := sys.Cursor()
-			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			cur := sys.Cursor()
+			for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
 				ix := string(k[len(prefix):])
-				if indexByName(coll, ix) == nil && !slices.Contains(w.drop, ix) {
+				if indexByName(c, ix) == nil && !slices.Contains(w.drop, ix) {
 					w.drop = append(w.drop, ix)
 				}
 			}
@@ -352,10 +363,10 @@ func syncPlan(tx *bolt.Tx) ([]syncWork, error) {
 	return todo, nil
 }
 
-func indexByName(coll, name string) *IndexDef {
-	for i := range declared[coll] {
-		if declared[coll][i].Name == name {
-			return &declared[coll][i]
+func indexByName(c *schema.Collection, name string) *IndexDef {
+	for i := range c.Indexes {
+		if c.Indexes[i].Name == name {
+			return &c.Indexes[i]
 		}
 	}
 	return nil

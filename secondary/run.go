@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -19,14 +20,14 @@ func strconvFormat(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64)
 // filter and sort fields are metadata fields) or on its document from l
 // (Header, or Full when a field is stored as a part), so results are
 // exactly those of a full scan. l may be nil unless a field is a part.
-func Run(tx *bolt.Tx, q Query, l Loader) (ids []string, total int, ex Explain, err error) {
-	return run(tx, q, l, "")
+func Run(tx *bolt.Tx, s *schema.Schema, q Query, l Loader) (ids []string, total int, ex Explain, err error) {
+	return run(tx, s, q, l, "")
 }
 
 // run is Run with a forced plan kind (for benchmarks comparing plans): ""
 // lets the planner choose; "full-scan" decodes every document.
-func run(tx *bolt.Tx, q Query, l Loader, force string) (ids []string, total int, ex Explain, err error) {
-	e, err := newEngine(tx, q, l)
+func run(tx *bolt.Tx, s *schema.Schema, q Query, l Loader, force string) (ids []string, total int, ex Explain, err error) {
+	e, err := newEngine(tx, s, q, l)
 	if err != nil {
 		return nil, 0, ex, err
 	}
@@ -78,12 +79,12 @@ func run(tx *bolt.Tx, q Query, l Loader, force string) (ids []string, total int,
 	return ids, total, e.ex, nil
 }
 
-func newEngine(tx *bolt.Tx, q Query, l Loader) (*engine, error) {
-	c, err := buckets.Lookup(q.Collection)
+func newEngine(tx *bolt.Tx, s *schema.Schema, q Query, l Loader) (*engine, error) {
+	c, err := s.Lookup(q.Collection)
 	if err != nil {
 		return nil, err
 	}
-	if !hasMeta(c) {
+	if !c.HasMeta() {
 		return nil, fmt.Errorf("%w: %s is a singleton, it has no documents to query", ErrBadQuery, c.Name)
 	}
 	if q.Limit < 0 || q.Offset < 0 {
@@ -102,7 +103,7 @@ func newEngine(tx *bolt.Tx, q Query, l Loader) (*engine, error) {
 		if q.Sort[0] == '.' || q.Sort[len(q.Sort)-1] == '.' || containsEmptySegment(q.Sort) {
 			return nil, fmt.Errorf("%w: sort field %q has an empty path segment", ErrBadQuery, q.Sort)
 		}
-		ref := newFieldRef(c.Name, q.Sort)
+		ref := newFieldRef(c, q.Sort)
 		e.sort = &ref
 		e.level = max(e.level, fieldLevel(c, q.Sort))
 	}
@@ -141,7 +142,7 @@ func (e *engine) load(id string) (any, error) {
 		}
 		return d, nil
 	}
-	if e.l != nil && e.coll.Kind != buckets.KindExtras { // extras need not be objects
+	if e.l != nil && e.coll.Kind != schema.Extras { // extras need not be objects
 		e.ex.DocsRead++
 		d, err := e.l.Header(id)
 		if d == nil || err != nil {

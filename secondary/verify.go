@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -53,17 +54,17 @@ type CollectionLoader interface {
 // record or header that cannot be decoded: its derived entries are not
 // judged). l may be nil (see CollectionLoader). At most 50 problems are
 // listed per collection, index and kind, then one saying more were found.
-func Verify(tx *bolt.Tx, l Loader) []buckets.Problem {
+func Verify(tx *bolt.Tx, s *schema.Schema, l Loader) []buckets.Problem {
 	v := &verifier{counts: map[string]int{}}
-	colls, _ := derivedColls(nil)
-	for _, coll := range colls {
+	cs, _ := derivedColls(tx, s, nil)
+	for _, c := range cs {
 		var cl Loader
-		if x, ok := l.(CollectionLoader); ok && coll != "extras" {
+		if x, ok := l.(CollectionLoader); ok && c.Kind == schema.Entity {
 			// Extras need not be objects, which a Loader cannot return;
 			// their summaries hold no document field anyway.
-			cl = x.ForCollection(coll)
+			cl = x.ForCollection(c.Name)
 		}
-		v.collection(tx, coll, cl)
+		v.collection(tx, c, cl)
 	}
 	return v.problems
 }
@@ -84,9 +85,10 @@ func (v *verifier) add(kind, coll, scope, id, detail string) {
 	}
 }
 
-func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
+func (v *verifier) collection(tx *bolt.Tx, c *schema.Collection, l Loader) {
+	coll := c.Name
 	sys := tx.Bucket(buckets.SysBucket)
-	idx := compiledIndexes[coll]
+	idx := compile(c)
 	expected := make([][][]byte, len(idx))
 	multi := make([]int, len(idx))
 	primary := map[string]bool{}    // ids with a primary record
@@ -95,8 +97,8 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 	metaName := buckets.MetaBucket(coll)
 	if pb := tx.Bucket(buckets.PrimaryBucket(coll)); pb != nil {
 		name := buckets.PrimaryBucket(coll)
-		c := pb.Cursor()
-		for k, raw := c.First(); k != nil; k, raw = c.Next() {
+		cur := pb.Cursor()
+		for k, raw := cur.First(); k != nil; k, raw = cur.Next() {
 			if raw == nil {
 				continue
 			}
@@ -122,7 +124,7 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 				continue
 			}
 			st := &DocState{Doc: doc, Rev: rec.Rev, Size: rec.Size, ArrayParts: rec.ArrayParts}
-			want, err := buckets.MarshalValue(Summary(coll, id, st))
+			want, err := buckets.MarshalValue(Summary(c, id, st))
 			if err != nil {
 				v.add("unreadable", coll, "primary", id, fmt.Sprintf("summary cannot be encoded: %v", err))
 				continue
@@ -139,7 +141,7 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 				v.add("metadata-stale", coll, "metadata", id, "metadata entry differs from the summary of the document")
 			}
 			for i := range idx {
-				ks := indexKeys(coll, &idx[i].def, &idx[i].ref, id, st)
+				ks := indexKeys(&idx[i], id, st)
 				if len(ks) > 1 {
 					multi[i]++
 				}
@@ -149,8 +151,8 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 	}
 	metaN := 0
 	if mb != nil {
-		c := mb.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		cur := mb.Cursor()
+		for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
 			metaN++
 			if !primary[string(k)] {
 				v.add("metadata-extra", coll, "metadata", string(k), "metadata entry without a document")
@@ -162,24 +164,25 @@ func (v *verifier) collection(tx *bolt.Tx, coll string, l Loader) {
 	}
 	for i := range idx {
 		d := &idx[i].def
-		v.index(tx, sys, coll, d, expected[i], unreadable)
+		v.index(tx, sys, c, d, expected[i], unreadable)
 		if n, ok := getCount(sys, multiKey(coll, d.Name)); ok && int(n) != multi[i] && len(unreadable) == 0 {
 			v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: stored count of documents with several keys %d, actual %d", d.Name, n, multi[i]))
 		}
 	}
 	for _, ix := range indexBucketNames(tx, coll) {
-		if indexByName(coll, ix) == nil {
+		if indexByName(c, ix) == nil {
 			v.add("index-extra", coll, ix, "", fmt.Sprintf("bucket of undeclared index %q", ix))
 		}
 	}
 }
 
-func (v *verifier) index(tx *bolt.Tx, sys *bolt.Bucket, coll string, d *IndexDef, want [][]byte, unreadable map[string]bool) {
+func (v *verifier) index(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, d *IndexDef, want [][]byte, unreadable map[string]bool) {
+	coll := c.Name
 	slices.SortFunc(want, bytes.Compare)
 	want = slices.CompactFunc(want, bytes.Equal)
 	b := tx.Bucket(buckets.IndexBucket(coll, d.Name))
 	if sys != nil && (b != nil || len(want) > 0) {
-		if fp := sys.Get(fpKey(coll, d.Name)); fp != nil && string(fp) != d.fingerprint(coll) {
+		if fp := sys.Get(fpKey(coll, d.Name)); fp != nil && string(fp) != fingerprint(c, d) {
 			v.add("index-stale", coll, d.Name, "", fmt.Sprintf("index %q was built for another declaration (%s)", d.Name, fp))
 		}
 	}
@@ -194,8 +197,8 @@ func (v *verifier) index(tx *bolt.Tx, sys *bolt.Bucket, coll string, d *IndexDef
 	n := 0
 	j := 0
 	if b != nil {
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		cur := b.Cursor()
+		for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
 			n++
 			for j < len(want) && bytes.Compare(want[j], k) < 0 {
 				id, det := describe(want[j])
@@ -217,8 +220,8 @@ func (v *verifier) index(tx *bolt.Tx, sys *bolt.Bucket, coll string, d *IndexDef
 		id, det := describe(want[j])
 		v.add("index-missing", coll, d.Name, id, det+": key missing")
 	}
-	if c, ok := getCount(sys, keysKey(coll, d.Name)); (ok || n > 0) && int(c) != n {
-		v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: stored key count %d, keys %d", d.Name, c, n))
+	if kn, ok := getCount(sys, keysKey(coll, d.Name)); (ok || n > 0) && int(kn) != n {
+		v.add("count-stale", coll, d.Name, "", fmt.Sprintf("index %q: stored key count %d, keys %d", d.Name, kn, n))
 	}
 	if d.Stats {
 		v.histogram(tx, sys, coll, d)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 )
 
 // ParseWhere parses one kvtool --where expression on coll:
@@ -22,11 +23,7 @@ import (
 // see AsTextFilter) for the caller to answer with the search index. Other
 // errors wrap ErrUnknownOperator, ErrBadQuery or
 // buckets.ErrUnknownCollection and quote the expression.
-func ParseWhere(coll, expr string) (Filter, error) {
-	c, err := buckets.Lookup(coll)
-	if err != nil {
-		return Filter{}, err
-	}
+func ParseWhere(c *schema.Collection, expr string) (Filter, error) {
 	i := strings.IndexAny(expr, "=!<>~")
 	if i < 0 {
 		return Filter{}, fmt.Errorf("%w: %q has no operator (use =, !=, <, <=, >, >= or ~)", ErrBadQuery, expr)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 )
 
 func TestParseWhere(t *testing.T) {
@@ -31,7 +32,7 @@ func TestParseWhere(t *testing.T) {
 		{"sessions", "code=007", Filter{Field: "code", Op: "=", Value: "007"}},
 		{"sessions", "n=-1e3", Filter{Field: "n", Op: "=", Value: json.Number("-1e3")}},
 	} {
-		got, err := ParseWhere(c.coll, c.expr)
+		got, err := ParseWhere(mustLookup(c.coll), c.expr)
 		if err != nil || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("ParseWhere(%q, %q) = %+v, %v; want %+v", c.coll, c.expr, got, err, c.want)
 		}
@@ -55,10 +56,9 @@ func TestParseWhere_errors(t *testing.T) {
 		{"tasks", "dueDate<2025-02-30", ErrBadDate},
 		{"sessions", "a..b=1", ErrBadQuery},
 		{"sessions", ".a=1", ErrBadQuery},
-		{"nope", "a=1", buckets.ErrUnknownCollection},
 		{"sessions", "name~standup", ErrTextFilter},
 	} {
-		_, err := ParseWhere(c.coll, c.expr)
+		_, err := ParseWhere(mustLookup(c.coll), c.expr)
 		if !errors.Is(err, c.want) {
 			t.Errorf("ParseWhere(%q, %q) error %v, want %v", c.coll, c.expr, err, c.want)
 			continue
@@ -67,7 +67,7 @@ func TestParseWhere_errors(t *testing.T) {
 			t.Errorf("error %q does not quote the expression %q", err, c.expr)
 		}
 	}
-	field, word, ok := AsTextFilter(func() error { _, err := ParseWhere("notes", "content~roadmap"); return err }())
+	field, word, ok := AsTextFilter(func() error { _, err := ParseWhere(mustLookup("notes"), "content~roadmap"); return err }())
 	if !ok || field != "content" || word != "roadmap" {
 		t.Errorf("AsTextFilter = %q, %q, %v", field, word, ok)
 	}
@@ -79,7 +79,7 @@ func TestRun_badQueries(t *testing.T) {
 		q    Query
 		want error
 	}{
-		{Query{Collection: "nope"}, buckets.ErrUnknownCollection},
+		{Query{Collection: "no/pe"}, buckets.ErrUnknownCollection},
 		{Query{Collection: "settings"}, ErrBadQuery},
 		{Query{Collection: "sessions", Limit: -1}, ErrBadQuery},
 		{Query{Collection: "sessions", Offset: -3}, ErrBadQuery},
@@ -103,13 +103,13 @@ func FuzzParseWhere(f *testing.F) {
 		f.Add("sessions", s)
 	}
 	f.Fuzz(func(t *testing.T, coll, expr string) {
-		flt, err := ParseWhere(coll, expr)
-		if err != nil {
+		c, lerr := (*schema.Schema)(nil).Lookup(coll)
+		if lerr != nil {
 			return
 		}
-		c, lerr := buckets.Lookup(coll)
-		if lerr != nil {
-			t.Fatalf("ParseWhere accepted unknown collection %q", coll)
+		flt, err := ParseWhere(c, expr)
+		if err != nil {
+			return
 		}
 		if _, err := compileFilter(c, flt); err != nil {
 			t.Fatalf("ParseWhere(%q) = %+v, which does not compile: %v", expr, flt, err)

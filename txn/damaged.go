@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	"github.com/cairnkv/cairn/secondary"
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,8 +16,8 @@ import (
 // damaged reports that the write goes on as if the document were absent.
 // With expect non-zero the stored revision cannot be compared, so the
 // corruption error is returned instead.
-func (w *Writer) readOrDrop(c *buckets.Collection, key string, expect uint64) (old *buckets.Record, damaged bool, err error) {
-	old, err = ReadRecord(w.tx, c, key, true)
+func (w *Writer) readOrDrop(c *schema.Collection, key string, expect uint64) (old *buckets.Record, damaged bool, err error) {
+	old, err = buckets.ReadRecord(w.tx, c, key, true)
 	if err == nil || !errors.Is(err, buckets.ErrCorrupt) || expect != 0 {
 		return old, false, err
 	}
@@ -33,32 +34,32 @@ func (w *Writer) readOrDrop(c *buckets.Collection, key string, expect uint64) (o
 // too, by recounting the other attachments). The caller then overwrites or
 // deletes the primary value as for an absent document, and the store stays
 // exact (secondary.Verify clean).
-func (w *Writer) dropDamaged(c *buckets.Collection, key string) error {
+func (w *Writer) dropDamaged(c *schema.Collection, key string) error {
 	w.writes++ // from here on a failure must roll the transaction back
 	if err := w.deleteParts(c, key); err != nil {
 		return err
 	}
-	meta, err := secondary.Remove(w.tx, c.Name, key)
+	meta, err := secondary.Remove(w.tx, c, key)
 	if err != nil {
 		return err
 	}
-	if c.Name != "attachments" {
+	if c.BlobRef == "" {
 		return nil
 	}
 	if meta != nil {
 		if v, err := buckets.DecodeValue(buckets.MetaBucket(c.Name), []byte(key), meta); err == nil {
-			return w.adjustRefs(hashOf(&buckets.Record{Doc: v}), "")
+			return w.adjustRefs(hashOf(c, &buckets.Record{Doc: v}), "")
 		}
 	}
-	return w.recountRefs(key)
+	return w.recountRefs(c, key)
 }
 
-// recountRefs sets the refs bucket to the references of every attachment
-// but skip (CountRefs). When an attachment's hash cannot be known, the
+// recountRefs sets the refs bucket to the references of every document
+// but skip of c (CountRefs). When a document's hash cannot be known, the
 // counts are left as they are: check reports them, and kvtool gc
 // --recount fixes them once the damage is gone.
-func (w *Writer) recountRefs(skip string) error {
-	want, err := CountRefs(w.tx, skip)
+func (w *Writer) recountRefs(c *schema.Collection, skip string) error {
+	want, err := countRefs(w.tx, c.Name, skip)
 	if errors.Is(err, buckets.ErrCorrupt) {
 		return nil
 	}
@@ -73,7 +74,7 @@ func (w *Writer) recountRefs(skip string) error {
 // and returns how many counts changed. A blob whose count falls to zero
 // is reported by Zeroed.
 func (w *Writer) RecountRefs() (changed int, err error) {
-	want, err := CountRefs(w.tx, "")
+	want, err := CountRefs(w.tx)
 	if err != nil {
 		return 0, err
 	}
@@ -81,41 +82,49 @@ func (w *Writer) RecountRefs() (changed int, err error) {
 }
 
 // CountRefs derives the reference count of every blob hash from the
-// attachments collection of tx, leaving out the attachment skip (""
-// for none). The hash of an attachment whose record cannot be decoded is
+// documents that refer to blobs (the collections declaring a BlobRef:
+// attachments). The hash of a document whose record cannot be decoded is
 // taken from its metadata entry; when neither can be read, CountRefs
 // fails with that error (errors.Is(err, buckets.ErrCorrupt)).
-func CountRefs(tx *bolt.Tx, skip string) (map[string]uint64, error) {
+func CountRefs(tx *bolt.Tx) (map[string]uint64, error) {
+	return countRefs(tx, "", "")
+}
+
+// countRefs is CountRefs leaving out document skip of collection
+// skipColl.
+func countRefs(tx *bolt.Tx, skipColl, skip string) (map[string]uint64, error) {
 	want := map[string]uint64{}
-	name := buckets.PrimaryBucket("attachments")
-	pb := tx.Bucket(name)
-	if pb == nil {
-		return want, nil
-	}
-	mname := buckets.MetaBucket("attachments")
-	mb := tx.Bucket(mname)
-	cur := pb.Cursor()
-	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		if string(k) == skip {
+	for _, c := range schema.Builtins() {
+		if c.BlobRef == "" {
 			continue
 		}
-		rec, err := buckets.DecodeRecord(name, k, v, true)
+		mname := buckets.MetaBucket(c.Name)
+		mb := tx.Bucket(mname)
+		err := buckets.EachRecord(tx, c, nil, true, func(k []byte, rec *buckets.Record, err error) error {
+			if c.Name == skipColl && string(k) == skip {
+				return nil
+			}
+			if err != nil {
+				var raw []byte
+				if mb != nil {
+					raw = mb.Get(k)
+				}
+				if raw == nil {
+					return err
+				}
+				doc, merr := buckets.DecodeValue(mname, k, raw)
+				if merr != nil {
+					return err
+				}
+				rec = &buckets.Record{Doc: doc}
+			}
+			if h := hashOf(c, rec); h != "" {
+				want[h]++
+			}
+			return nil
+		})
 		if err != nil {
-			var raw []byte
-			if mb != nil {
-				raw = mb.Get(k)
-			}
-			if raw == nil {
-				return nil, err
-			}
-			doc, merr := buckets.DecodeValue(mname, k, raw)
-			if merr != nil {
-				return nil, err
-			}
-			rec = &buckets.Record{Doc: doc}
-		}
-		if h := hashOf(rec); h != "" {
-			want[h]++
+			return nil, err
 		}
 	}
 	return want, nil

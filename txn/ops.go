@@ -5,13 +5,14 @@ import (
 	"fmt"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	"github.com/cairnkv/cairn/secondary"
 )
 
 // commitRecord stores rec as the new version of key (or deletes key when
 // rec is nil), and keeps metadata, indexes, blob references and the change
 // log in step.
-func (w *Writer) commitRecord(c *buckets.Collection, key string, old, rec *buckets.Record, op string) (uint64, error) {
+func (w *Writer) commitRecord(c *schema.Collection, key string, old, rec *buckets.Record, op string) (uint64, error) {
 	log, err := w.bucket(buckets.LogBucket)
 	if err != nil {
 		return 0, err
@@ -37,11 +38,11 @@ func (w *Writer) commitRecord(c *buckets.Collection, key string, old, rec *bucke
 		return 0, err
 	}
 	w.writes++
-	if err := secondary.Apply(w.tx, c.Name, key, state(old), state(rec)); err != nil {
+	if err := secondary.Apply(w.tx, c, key, state(old), state(rec)); err != nil {
 		return 0, err
 	}
-	if c.Name == "attachments" {
-		if err := w.adjustRefs(hashOf(old), hashOf(rec)); err != nil {
+	if c.BlobRef != "" {
+		if err := w.adjustRefs(hashOf(c, old), hashOf(c, rec)); err != nil {
 			return 0, err
 		}
 	}
@@ -57,16 +58,17 @@ func (w *Writer) commitRecord(c *buckets.Collection, key string, old, rec *bucke
 	return seq, nil
 }
 
-// hashOf returns the content hash an attachment record references, or "".
-func hashOf(r *buckets.Record) string {
-	if r == nil {
+// hashOf returns the content hash a record of c references (its
+// c.BlobRef field), or "".
+func hashOf(c *schema.Collection, r *buckets.Record) string {
+	if r == nil || c.BlobRef == "" {
 		return ""
 	}
 	m, ok := r.Doc.(map[string]any)
 	if !ok {
 		return ""
 	}
-	h, _ := m["hash"].(string)
+	h, _ := m[c.BlobRef].(string)
 	if !buckets.ValidHash(h) {
 		return ""
 	}
@@ -163,7 +165,7 @@ func (w *Writer) Get(coll, id string, withParts bool) (any, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	rec, err := ReadRecord(w.tx, c, key, true)
+	rec, err := buckets.ReadRecord(w.tx, c, key, true)
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
 	}
@@ -173,7 +175,7 @@ func (w *Writer) Get(coll, id string, withParts bool) (any, uint64, error) {
 	if !withParts {
 		return rec.Doc, rec.Rev, nil
 	}
-	doc, err := LoadParts(w.tx, c, key, rec, nil)
+	doc, err := buckets.LoadParts(w.tx, c, key, rec, nil)
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
 	}
@@ -193,22 +195,22 @@ func (w *Writer) Patch(coll, id string, patch any, expect uint64) (uint64, error
 		return 0, &EntityError{Op: "patch", Collection: coll, ID: id, Field: field, Err: err}
 	}
 	p, ok := patch.(map[string]any)
-	if !ok && c.Kind != buckets.KindExtras {
+	if !ok && c.Kind != schema.Extras {
 		return fail("", fmt.Errorf("%w: a merge patch must be a JSON object, not %s", ErrInvalid, TypeName(patch)))
 	}
-	if c.Kind == buckets.KindEntity {
+	if c.Kind == schema.Entity {
 		if v, has := p["id"]; has {
 			if s, isStr := v.(string); !isStr || s != key {
 				return fail("id", fmt.Errorf("%w: a patch cannot change the id", ErrInvalid))
 			}
 		}
 	}
-	old, err := ReadRecord(w.tx, c, key, true)
+	old, err := buckets.ReadRecord(w.tx, c, key, true)
 	if err != nil {
 		return fail("", err)
 	}
 	if old == nil {
-		if c.Kind != buckets.KindSingleton {
+		if c.Kind != schema.Singleton {
 			return fail("", ErrNotFound)
 		}
 	}
@@ -226,7 +228,7 @@ func (w *Writer) Patch(coll, id string, patch any, expect uint64) (uint64, error
 				touched[k] = true
 			}
 		}
-		full, err := LoadParts(w.tx, c, key, old, touched)
+		full, err := buckets.LoadParts(w.tx, c, key, old, touched)
 		if err != nil {
 			return fail("", err)
 		}
@@ -254,7 +256,7 @@ func (w *Writer) Patch(coll, id string, patch any, expect uint64) (uint64, error
 		}
 	}
 	doc := MergePatch(base, patch)
-	if c.Kind == buckets.KindEntity {
+	if c.Kind == schema.Entity {
 		if m, isMap := doc.(map[string]any); isMap {
 			m["id"] = key
 		}
@@ -286,14 +288,14 @@ func (w *Writer) Modify(coll, id string, fn func(doc any) (any, error)) (uint64,
 	fail := func(err error) (uint64, error) {
 		return 0, &EntityError{Op: "modify", Collection: coll, ID: id, Err: err}
 	}
-	old, err := ReadRecord(w.tx, c, key, true)
+	old, err := buckets.ReadRecord(w.tx, c, key, true)
 	if err != nil {
 		return fail(err)
 	}
 	if old == nil {
 		return fail(ErrNotFound)
 	}
-	full, err := LoadParts(w.tx, c, key, old, nil)
+	full, err := buckets.LoadParts(w.tx, c, key, old, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -310,7 +312,7 @@ func (w *Writer) Modify(coll, id string, fn func(doc any) (any, error)) (uint64,
 	}
 	// The old record must be re-read with its header only: LoadParts
 	// shares maps with it, and fn may have changed them in place.
-	if old, err = ReadRecord(w.tx, c, key, true); err != nil {
+	if old, err = buckets.ReadRecord(w.tx, c, key, true); err != nil {
 		return fail(err)
 	}
 	rev, err := w.write(c, key, old, doc, nil, 0)
@@ -334,7 +336,7 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 	if part, array := c.IsPart(field); !part || !array {
 		return fail(fmt.Errorf("%w: %s is not an array part of %s (use Patch or Modify)", ErrInvalid, field, coll))
 	}
-	old, err := ReadRecord(w.tx, c, key, true)
+	old, err := buckets.ReadRecord(w.tx, c, key, true)
 	if err != nil {
 		return fail(err)
 	}
@@ -416,7 +418,7 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 }
 
 // deleteParts deletes every part of key (all its fields and chunks).
-func (w *Writer) deleteParts(c *buckets.Collection, key string) error {
+func (w *Writer) deleteParts(c *schema.Collection, key string) error {
 	pb := w.tx.Bucket(buckets.PartsBucket(c.Name))
 	if pb == nil {
 		return nil

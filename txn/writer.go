@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
 	"github.com/cairnkv/cairn/secondary"
 	bolt "go.etcd.io/bbolt"
 )
@@ -17,6 +18,7 @@ import (
 // safe for concurrent use; it lives as long as its transaction.
 type Writer struct {
 	tx      *bolt.Tx
+	schema  *schema.Schema
 	now     func() time.Time
 	writes  int
 	changes []buckets.Change
@@ -29,12 +31,14 @@ type Writer struct {
 	MaxSize uint64
 }
 
-// New returns a Writer over tx. now may be nil (time.Now).
-func New(tx *bolt.Tx, now func() time.Time) *Writer {
+// New returns a Writer over tx for the collections s declares (nil: the
+// built-in ones, and user collections without indexes). now may be nil
+// (time.Now).
+func New(tx *bolt.Tx, s *schema.Schema, now func() time.Time) *Writer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Writer{tx: tx, now: now}
+	return &Writer{tx: tx, schema: s, now: now}
 }
 
 // Tx returns the underlying transaction.
@@ -54,112 +58,6 @@ func (w *Writer) Zeroed() []string {
 		out = append(out, h)
 	}
 	return out
-}
-
-// Key resolves the storage key of a document: the id for entity and extras
-// collections, the collection name for a singleton.
-func Key(c *buckets.Collection, id string) (string, error) {
-	if c.Kind == buckets.KindSingleton {
-		return c.Name, nil
-	}
-	if err := buckets.CheckID(id); err != nil {
-		return "", err
-	}
-	return id, nil
-}
-
-// Stored is a document as read from the store.
-type Stored struct {
-	Rec *buckets.Record
-	Doc any // full document when parts were loaded, else the header
-}
-
-// ReadRecord returns the primary record of key in c, or nil if absent.
-func ReadRecord(tx *bolt.Tx, c *buckets.Collection, key string, withDoc bool) (*buckets.Record, error) {
-	b := tx.Bucket(buckets.PrimaryBucket(c.Name))
-	if b == nil {
-		return nil, nil
-	}
-	v := b.Get([]byte(key))
-	if v == nil {
-		return nil, nil
-	}
-	return buckets.DecodeRecord(buckets.PrimaryBucket(c.Name), []byte(key), v, withDoc)
-}
-
-// LoadParts reads the part fields of rec and returns the full document.
-// fields limits which part fields are loaded (nil: all).
-func LoadParts(tx *bolt.Tx, c *buckets.Collection, key string, rec *buckets.Record, fields map[string]bool) (any, error) {
-	if len(rec.ArrayParts) == 0 && len(rec.BlobParts) == 0 {
-		return rec.Doc, nil
-	}
-	hdr, ok := rec.Doc.(map[string]any)
-	if !ok {
-		return nil, &buckets.CorruptError{Bucket: string(buckets.PrimaryBucket(c.Name)), Key: key, Detail: "document with parts is not an object"}
-	}
-	doc := make(map[string]any, len(hdr)+len(rec.ArrayParts)+len(rec.BlobParts))
-	for k, v := range hdr {
-		doc[k] = v
-	}
-	pb := tx.Bucket(buckets.PartsBucket(c.Name))
-	pname := buckets.PartsBucket(c.Name)
-	missing := func(f string) error {
-		return &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s is missing", f)}
-	}
-	for f, n := range rec.ArrayParts {
-		if fields != nil && !fields[f] {
-			continue
-		}
-		arr := make([]any, 0, n)
-		if n > 0 {
-			if pb == nil {
-				return nil, missing(f)
-			}
-			prefix := buckets.PartKey(key, f, -1)
-			prefix = append(prefix, 0)
-			cur := pb.Cursor()
-			chunk := 0
-			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(arr) < int(n); k, v = cur.Next() {
-				_, _, idx, err := buckets.ParsePartKey(k)
-				if err != nil || idx != chunk {
-					return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s: chunk %d missing", f, chunk)}
-				}
-				e, err := buckets.DecodeValue(pname, k, v)
-				if err != nil {
-					return nil, err
-				}
-				els, ok := e.([]any)
-				if !ok || len(els) == 0 || len(els) > buckets.PartChunk {
-					return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s: chunk %d is not an array of 1 to %d elements", f, chunk, buckets.PartChunk)}
-				}
-				arr = append(arr, els...)
-				chunk++
-			}
-			if len(arr) != int(n) {
-				return nil, &buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s has %d of %d elements", f, len(arr), n)}
-			}
-		}
-		doc[f] = arr
-	}
-	for _, f := range rec.BlobParts {
-		if fields != nil && !fields[f] {
-			continue
-		}
-		if pb == nil {
-			return nil, missing(f)
-		}
-		k := buckets.PartKey(key, f, -1)
-		v := pb.Get(k)
-		if v == nil {
-			return nil, missing(f)
-		}
-		e, err := buckets.DecodeValue(pname, k, v)
-		if err != nil {
-			return nil, err
-		}
-		doc[f] = e
-	}
-	return doc, nil
 }
 
 func (w *Writer) bucket(name []byte) (*bolt.Bucket, error) {
@@ -232,12 +130,12 @@ func (w *Writer) Put(coll, id string, doc any, expect uint64) (uint64, error) {
 	return rev, nil
 }
 
-func (w *Writer) resolve(op, coll, id string) (*buckets.Collection, string, error) {
-	c, err := buckets.Lookup(coll)
+func (w *Writer) resolve(op, coll, id string) (*schema.Collection, string, error) {
+	c, err := w.schema.Lookup(coll)
 	if err != nil {
 		return nil, "", &EntityError{Op: op, Collection: coll, ID: id, Err: err}
 	}
-	key, err := Key(c, id)
+	key, err := c.Key(id)
 	if err != nil {
 		return nil, "", &EntityError{Op: op, Collection: coll, ID: id, Field: "id", Err: err}
 	}
@@ -245,15 +143,15 @@ func (w *Writer) resolve(op, coll, id string) (*buckets.Collection, string, erro
 }
 
 // validate checks the rules of the collection for a whole document.
-func validate(c *buckets.Collection, key string, doc any) error {
-	if c.Kind == buckets.KindExtras {
+func validate(c *schema.Collection, key string, doc any) error {
+	if c.Kind == schema.Extras {
 		return nil
 	}
 	m, ok := doc.(map[string]any)
 	if !ok {
 		return fmt.Errorf("%w: a document must be a JSON object, not %s", ErrInvalid, TypeName(doc))
 	}
-	if c.Kind == buckets.KindEntity {
+	if c.Kind == schema.Entity {
 		idv, present := m["id"]
 		if !present {
 			return fmt.Errorf("%w: field id is missing", ErrInvalid)
@@ -297,7 +195,7 @@ func TypeName(v any) string {
 // Patch). With loaded nil, doc is complete and replaces everything.
 //
 // keptSize is the logical size of the kept part fields (see partFieldSize).
-func (w *Writer) write(c *buckets.Collection, key string, old *buckets.Record, doc any, keep map[string]bool, keptSize uint64) (uint64, error) {
+func (w *Writer) write(c *schema.Collection, key string, old *buckets.Record, doc any, keep map[string]bool, keptSize uint64) (uint64, error) {
 	if d, ok := doc.(map[string]any); ok && hasDepth(d, buckets.MaxDepth) {
 		return 0, fmt.Errorf("%w: nested deeper than %d levels", ErrInvalid, buckets.MaxDepth)
 	}

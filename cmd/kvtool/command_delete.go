@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
+	"github.com/cairnkv/cairn/kv"
 
-	"github.com/cairnkv/cairn/buckets"
 	"github.com/spf13/cobra"
 )
 
@@ -18,17 +18,17 @@ not an error; "deleted" counts the documents that existed.`,
 		Args: argsRange(2, -1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll := args[0]
-			c, err := buckets.Lookup(coll)
+			c, err := kv.LookupCollection(coll)
 			if err != nil {
 				return err
 			}
 			ids := args[1:]
 			for _, id := range ids {
-				if c.Kind == buckets.KindSingleton {
+				if c.Kind == kv.KindSingleton {
 					if id != coll {
 						return usagef("%s is a singleton: delete it with its own name as ID", coll)
 					}
-				} else if err := buckets.CheckID(id); err != nil {
+				} else if err := kv.CheckID(id); err != nil {
 					return fmt.Errorf("delete %s %q: %w", coll, id, err)
 				}
 			}

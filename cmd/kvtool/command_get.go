@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
 
@@ -20,7 +20,7 @@ takes no ID. --header leaves out the large part fields of a session
   kvtool get settings`,
 		Args: argsRange(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			c, err := buckets.Lookup(args[0])
+			c, err := kv.LookupCollection(args[0])
 			if err != nil {
 				return err
 			}
@@ -28,10 +28,10 @@ takes no ID. --header leaves out the large part fields of a session
 			if len(args) > 1 {
 				id = args[1]
 			}
-			if c.Kind != buckets.KindSingleton && id == "" {
+			if c.Kind != kv.KindSingleton && id == "" {
 				return usagef("get %s needs an ID", c.Name)
 			}
-			if c.Kind == buckets.KindSingleton && id != "" && id != c.Name {
+			if c.Kind == kv.KindSingleton && id != "" && id != c.Name {
 				return usagef("%s is a singleton: get it without an ID", c.Name)
 			}
 			db, err := g.openRO()

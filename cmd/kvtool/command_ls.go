@@ -5,7 +5,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
@@ -25,7 +24,7 @@ the metadata bucket only, never whole documents.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll := args[0]
-			if _, err := buckets.Lookup(coll); err != nil {
+			if _, err := kv.LookupCollection(coll); err != nil {
 				return err
 			}
 			if limit < 0 || offset < 0 {
@@ -55,17 +54,11 @@ the metadata bucket only, never whole documents.`,
 	return cmd
 }
 
-// summaryColumns are the columns ls prints per collection.
-var summaryColumns = map[string][]string{
-	"sessions": {"id", "name", "status", "startTime", "tags", "screenshotCount"},
-	"notes":    {"id", "title", "timestamp", "tags"},
-	"tasks":    {"id", "title", "status", "priority", "dueDate"},
-}
-
+// printSummaries prints rows in the collection's listing columns.
 func printSummaries(cmd *cobra.Command, coll string, rows []kv.Document) error {
-	cols, ok := summaryColumns[coll]
-	if !ok {
-		cols = []string{"id", "name", "lastUpdated"}
+	cols := []string{"id"}
+	if c, err := kv.LookupCollection(coll); err == nil && len(c.Columns) > 0 {
+		cols = c.Columns
 	}
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
@@ -26,12 +25,12 @@ give the collection name as ID (kvtool patch settings settings p.json).`,
 		Args: argsRange(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll, id := args[0], args[1]
-			c, err := buckets.Lookup(coll)
+			c, err := kv.LookupCollection(coll)
 			if err != nil {
 				return err
 			}
-			if c.Kind != buckets.KindSingleton {
-				if err := buckets.CheckID(id); err != nil {
+			if c.Kind != kv.KindSingleton {
+				if err := kv.CheckID(id); err != nil {
 					return fmt.Errorf("patch %s %q: %w", coll, shortID(id), err)
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
@@ -40,7 +39,7 @@ temporary file for that).`,
 		Args: argsRange(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll := args[0]
-			c, err := buckets.Lookup(coll)
+			c, err := kv.LookupCollection(coll)
 			if err != nil {
 				return err
 			}
@@ -58,7 +57,7 @@ temporary file for that).`,
 			n := 0
 			sum, err := in.each(func(r io.Reader) error {
 				return eachPut(r, func(dr *kv.DocumentReader, doc any) error {
-					if c.Kind == buckets.KindSingleton && !dr.Single() {
+					if c.Kind == kv.KindSingleton && !dr.Single() {
 						return fmt.Errorf("%s is a singleton: give one JSON object, not an array", coll)
 					}
 					if err := kv.Validate(coll, doc); err != nil {
@@ -67,7 +66,7 @@ temporary file for that).`,
 						}
 						return fmt.Errorf("element %d: %w", dr.Index(), err)
 					}
-					if c.Kind != buckets.KindSingleton {
+					if c.Kind != kv.KindSingleton {
 						id := doc.(map[string]any)["id"].(string)
 						if first, dup := ids[id]; dup {
 							return dr.Errorf("the id %q appears twice (first at element %d); a put stores each id once", id, first)
@@ -81,7 +80,7 @@ temporary file for that).`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", in.name, err)
 			}
-			if c.Kind == buckets.KindSingleton && n != 1 {
+			if c.Kind == kv.KindSingleton && n != 1 {
 				return fmt.Errorf("%s: %s is a singleton: give one JSON object, not an array", in.name, coll)
 			}
 			db, err := g.openRW()
@@ -102,7 +101,7 @@ temporary file for that).`,
 							return fmt.Errorf("element %d: %w", dr.Index(), err)
 						}
 						id, _ := d.(map[string]any)["id"].(string)
-						if c.Kind == buckets.KindSingleton {
+						if c.Kind == kv.KindSingleton {
 							id = coll
 						}
 						results = append(results, putResult{ID: id, Rev: rev})

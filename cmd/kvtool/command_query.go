@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
@@ -13,7 +12,7 @@ func init() { register(newQueryCommand) }
 
 func timestampHelp() string {
 	var b strings.Builder
-	for _, c := range buckets.CollectionNames() {
+	for _, c := range kv.BuiltinCollections() {
 		if ts := kv.TimestampFields(c); len(ts) > 0 {
 			fmt.Fprintf(&b, "  %-12s %s\n", c, strings.Join(ts, ", "))
 		}
@@ -56,7 +55,7 @@ collection. --header leaves out large session parts.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll := args[0]
-			if _, err := buckets.Lookup(coll); err != nil {
+			if _, err := kv.LookupCollection(coll); err != nil {
 				return err
 			}
 			if limit < 0 || offset < 0 {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
@@ -35,7 +34,7 @@ and tags. The index is brought up to date with the store before it answers.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			for _, c := range colls {
-				if _, err := buckets.Lookup(c); err != nil {
+				if _, err := kv.LookupCollection(c); err != nil {
 					return err
 				}
 			}

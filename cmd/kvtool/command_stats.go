@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
+	"github.com/cairnkv/cairn/kv"
+	"slices"
 	"text/tabwriter"
 
-	"github.com/cairnkv/cairn/buckets"
 	"github.com/spf13/cobra"
 )
 
@@ -35,7 +36,7 @@ bytes (sum over distinct blobs) and so the deduplication saving.`,
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(w, "COLLECTION\tCOUNT\tLOGICAL\tSTORED\t")
-			for _, c := range buckets.CollectionNames() {
+			for _, c := range collectionOrder(st.Collections) {
 				cs := st.Collections[c]
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t\n", c, cs.Count, humanBytes(int64(cs.LogicalBytes)), humanBytes(int64(cs.StoredBytes)))
 			}
@@ -70,4 +71,18 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// collectionOrder returns the built-in collections, then the other names
+// of m (user collections), sorted.
+func collectionOrder[V any](m map[string]V) []string {
+	out := kv.BuiltinCollections()
+	var user []string
+	for n := range m {
+		if !slices.Contains(out, n) {
+			user = append(user, n)
+		}
+	}
+	slices.Sort(user)
+	return append(out, user...)
 }

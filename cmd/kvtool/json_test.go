@@ -52,7 +52,7 @@ func TestJSON_errorsOnStderr(t *testing.T) {
 	dir := newStore(t)
 	for _, args := range [][]string{
 		{"get", "notes", "missing"},
-		{"ls", "bogus"},
+		{"ls", "Bogus"},
 		{"get", "notes"},
 		{"frobnicate"},
 		{"patch", "notes", "missing", "-"},

@@ -127,7 +127,7 @@ func TestQueryAndSearch_json(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]string{
-		{"query", "widgets"},
+		{"query", "no/such"},
 		{"query", "notes", "--where", "content"},
 		{"query", "notes", "--where", "timestamp>=yesterday"},
 	} {

@@ -47,7 +47,7 @@ func TestReadOnly_fileUnchanged(t *testing.T) {
 			}
 		}
 	}
-	for _, args := range [][]string{{"get", "notes", "missing"}, {"ls", "bogus"}, {"dump", "c/bogus"}} {
+	for _, args := range [][]string{{"get", "notes", "missing"}, {"ls", "Bogus"}, {"dump", "c/Bogus"}} {
 		kvtool(t, "", append([]string{"--db", dir}, args...)...)
 		if h := dbHash(t, dir); h != before {
 			t.Fatalf("failing kvtool %s changed data.db", strings.Join(args, " "))

@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -17,12 +18,13 @@ const module = "github.com/cairnkv/cairn/"
 // plus the internal helpers. A package not listed may import nothing of
 // Cairn's.
 var allowed = map[string][]string{
-	"buckets":            {},
-	"secondary":          {"buckets"},
-	"txn":                {"secondary", "buckets"},
-	"search":             {"buckets"},
+	"schema":             {},
+	"buckets":            {"schema"},
+	"secondary":          {"buckets", "schema"},
+	"txn":                {"secondary", "buckets", "schema"},
+	"search":             {"buckets", "schema"},
 	"snapshot":           {"buckets", "internal/fsutil"},
-	"kv":                 {"txn", "secondary", "search", "snapshot", "buckets", "internal/fsutil", "internal/blobstore", "internal/jsonx"},
+	"kv":                 {"txn", "secondary", "search", "snapshot", "buckets", "schema", "internal/fsutil", "internal/blobstore", "internal/jsonx"},
 	"legacy":             {"kv", "internal/jsonx"},
 	"cmd/kvtool":         {"kv", "legacy", "snapshot", "buckets", "internal/fsutil", "internal/gen"},
 	"bench":              {"kv", "legacy", "internal/gen"},
@@ -32,6 +34,19 @@ var allowed = map[string][]string{
 	"internal/gen":       {},
 	"internal/jsonx":     {},
 	"internal/lint":      {},
+}
+
+// thirdParty lists, for each outside module (by import path prefix), the
+// only packages that may import it: each dependency stays behind the
+// package that owns it (DESIGN.md), so that kv's users never see it.
+var thirdParty = map[string][]string{
+	"go.etcd.io/bbolt":                {"buckets", "secondary", "txn", "snapshot", "kv"},
+	"github.com/blevesearch/":         {"search"},
+	"github.com/vmihailenco/msgpack/": {"buckets"},
+	"github.com/golang/snappy":        {"buckets"},
+	"github.com/spf13/cobra":          {"cmd/kvtool"},
+	"github.com/nats-io/":             {"replica"},
+	"github.com/chromedp/":            {},
 }
 
 // TestImports_followDesign parses every non-test Go file of the module and
@@ -69,6 +84,12 @@ func TestImports_followDesign(t *testing.T) {
 			p := strings.Trim(imp.Path.Value, `"`)
 			if rest, ok := strings.CutPrefix(p, module); ok {
 				imports[pkg][rest] = true
+				continue
+			}
+			for prefix, owners := range thirdParty {
+				if strings.HasPrefix(p, prefix) && !slices.Contains(owners, pkg) {
+					t.Errorf("package %s imports %s, which only %v may import", pkg, p, owners)
+				}
 			}
 		}
 		return nil
