@@ -40,11 +40,7 @@ problem. It never changes data.db.`,
 					Advice []string `json:"advice,omitempty"`
 				}{CheckReport: rep}
 				if !rep.OK {
-					for _, l := range strings.Split(strings.TrimSpace(advice(g.db, rep.Problems)), "\n") {
-						if l != "" {
-							out.Advice = append(out.Advice, l)
-						}
-					}
+					out.Advice = adviceLines(g.db, rep.Problems)
 				}
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
@@ -65,6 +61,17 @@ problem. It never changes data.db.`,
 			return nil
 		},
 	}
+}
+
+// adviceLines is advice, one line each (check --json, the inspector).
+func adviceLines(dir string, ps []problem) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(advice(dir, ps)), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // advice tells what to do about the kinds of problem found, naming the
