@@ -9,9 +9,11 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairnkv/cairn/kv"
@@ -147,28 +149,43 @@ func (s *Server) apiVersion(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"version": v, "store": s.dir})
 }
 
-// collectionInfo is one row of the collections page.
-type collectionInfo struct {
-	Collection
-	Count int `json:"count"`
+// apiCollections answers the first page: every collection with its count
+// and logical size, from the metadata summaries (no document decoded).
+// The stored (compressed) sizes are the stats page's: they read every
+// record.
+func (s *Server) apiCollections(w http.ResponseWriter, r *http.Request) {
+	out, err := s.tallies()
+	reply(w, map[string]any{"store": s.dir, "collections": out}, err)
 }
 
-// apiCollections answers the first page: every collection with its count,
-// each counted through the indexes (no document decoded). Sizes come from
-// /api/stats, which reads every record header and so takes longer.
-func (s *Server) apiCollections(w http.ResponseWriter, r *http.Request) {
-	out, err := cached(s, "collections", func() ([]collectionInfo, error) {
-		out := make([]collectionInfo, 0, len(s.colls))
-		for _, c := range s.colls {
-			n, err := s.store.count(r.Context(), c)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, collectionInfo{Collection: c, Count: n})
+// tallies counts every collection, two at a time (the large ones take a
+// walk of their summaries each).
+func (s *Server) tallies() ([]collectionInfo, error) {
+	out := make([]collectionInfo, len(s.colls))
+	errs := make([]error, len(s.colls))
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i, c := range s.colls {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i].Collection = c
+			out[i].tally, errs[i] = s.tally(c)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the same for every collection, as a rule (the store is locked)
 		}
-		return out, nil
-	})
-	reply(w, map[string]any{"store": s.dir, "collections": out}, err)
+	}
+	return out, nil
+}
+
+// tally is c's count and logical size for the current version of the store.
+func (s *Server) tally(c Collection) (tally, error) {
+	return cached(s, "tally/"+c.Name, func() (tally, error) { return s.store.tally(c) })
 }
 
 func (s *Server) apiStats(w http.ResponseWriter, r *http.Request) {
@@ -176,87 +193,109 @@ func (s *Server) apiStats(w http.ResponseWriter, r *http.Request) {
 	reply(w, st, err)
 }
 
-// listPage is one page of a collection's summaries.
-type listPage struct {
-	Collection string        `json:"collection"`
-	Sort       string        `json:"sort"`
-	Offset     int           `json:"offset"`
-	Total      int           `json:"total"`
-	Rows       []kv.Document `json:"rows"`
-}
-
-// apiList pages through a collection's summaries: in id order straight
-// from the metadata bucket, or sorted by a summary field, through the
-// query engine (an index when one serves the field, else the metadata
-// entries), whose sorted ids are kept for the store's version so that the
-// next pages only read their own summaries.
+// apiList pages through a collection's summaries, in id order (either
+// way) straight from the metadata bucket, or sorted by a summary field
+// (sortedPage).
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
-	c, err := s.collection(r.URL.Query().Get("c"))
+	page, err := s.list(r)
 	if err != nil {
 		writeError(w, err)
 		return
+	}
+	seen := map[string]bool{}
+	for _, row := range page.Rows {
+		for k := range row {
+			if !seen[k] && sortable(page.Collection, k) {
+				seen[k] = true
+				page.Sortable = append(page.Sortable, k)
+			}
+		}
+	}
+	sort.Strings(page.Sortable)
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) list(r *http.Request) (*listPage, error) {
+	c, err := s.collection(r.URL.Query().Get("c"))
+	if err != nil {
+		return nil, err
+	}
+	if c.Singleton {
+		return nil, fmt.Errorf("%w: %s is a singleton: open its document", errUsage, c.Name)
 	}
 	offset, err := intParam(r, "offset", 0, 0)
 	if err != nil {
-		writeError(w, err)
-		return
+		return nil, err
 	}
 	limit, err := intParam(r, "limit", 50, pageMax)
 	if err != nil {
-		writeError(w, err)
-		return
+		return nil, err
 	}
 	if limit == 0 {
 		limit = 50
 	}
-	page := listPage{Collection: c.Name, Sort: r.URL.Query().Get("sort"), Offset: offset}
+	page := &listPage{Collection: c.Name, Sort: r.URL.Query().Get("sort"), Offset: offset, Sortable: []string{"id"}}
 	field, desc := strings.CutPrefix(page.Sort, "-")
-	if c.Singleton {
-		writeError(w, fmt.Errorf("%w: %s is a singleton: open its document", errUsage, c.Name))
-		return
-	}
-	if field == "" || field == "id" {
-		page.Total, err = cached(s, "count/"+c.Name, func() (int, error) { return s.store.count(r.Context(), c) })
-		switch {
-		case err != nil:
-		case desc:
-			page.Rows, err = s.idsDescending(r, c, offset, limit)
-		default:
-			page.Rows, err = s.store.list(c.Name, offset, limit)
+	if field != "" && field != "id" {
+		if !sortable(c.Name, field) {
+			return nil, fmt.Errorf("%w: %s cannot be sorted by %s: it is not a document field kept in the summary", errUsage, c.Name, field)
 		}
-		reply(w, page, err)
-		return
+		page.Rows, page.Total, err = s.sortedPage(c, page.Sort, offset, limit)
+		return page, err
 	}
-	if !sortable(c.Name, field) {
-		writeError(w, fmt.Errorf("%w: %s cannot be sorted by %s: it is not a document field kept in the summary", errUsage, c.Name, field))
-		return
-	}
-	ids, err := cached(s, "sorted/"+c.Name+"/"+page.Sort, func() ([]string, error) {
-		return s.store.sortedIDs(r.Context(), c.Name, field, desc)
-	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	page.Total = len(ids)
-	ids = ids[min(offset, len(ids)):min(offset+limit, len(ids))]
-	page.Rows, err = s.store.summaries(c.Name, ids)
-	reply(w, page, err)
-}
-
-// idsDescending pages through a collection in descending id order.
-func (s *Server) idsDescending(r *http.Request, c Collection, offset, limit int) ([]kv.Document, error) {
-	res, err := cached(s, "sorted/"+c.Name+"/-id", func() ([]string, error) {
-		ids, err := s.store.sortedIDs(r.Context(), c.Name, "", false)
-		for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
-			ids[i], ids[j] = ids[j], ids[i]
-		}
-		return ids, err
-	})
+	t, err := s.tally(c)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.summaries(c.Name, res[min(offset, len(res)):min(offset+limit, len(res))])
+	page.Total = t.Count
+	if !desc {
+		page.Rows, err = s.store.list(c.Name, offset, limit)
+		return page, err
+	}
+	// Descending ids: the same walk, counted from the end, reversed.
+	page.Rows = []kv.Document{}
+	if n := min(limit, t.Count-offset); n > 0 {
+		page.Rows, err = s.store.list(c.Name, t.Count-offset-n, n)
+		slices.Reverse(page.Rows)
+	}
+	return page, err
+}
+
+// shallow is how deep a sorted page is still read by a query of its own
+// (below, the sorted ids of the whole collection are kept instead).
+const shallow = 500
+
+// sortedPage returns one page of c sorted by sortSpec ([-]field) and the
+// number of documents. A shallow page is a query of its own, which an
+// index serving the field answers at once (index-order); a deeper one,
+// or one of a field no index orders (the query then reads every summary
+// anyway), is a slice of the collection's sorted ids, sorted once per
+// version of the store.
+func (s *Server) sortedPage(c Collection, sortSpec string, offset, limit int) ([]kv.Document, int, error) {
+	key := c.Name + "/" + sortSpec
+	t, err := s.tally(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, scan := s.scans.Load(key); offset+limit <= shallow && !scan {
+		res, err := s.store.query(context.Background(), queryRequest{Collection: c.Name, Sort: sortSpec, Offset: offset, Limit: limit})
+		if err != nil {
+			return nil, 0, err
+		}
+		if res.Explain.Plan != "index-order" {
+			s.scans.Store(key, true) // a plan hint, never a result: the next page takes the sorted ids
+		}
+		return res.Rows, t.Count, nil
+	}
+	field, desc := strings.CutPrefix(sortSpec, "-")
+	ids, err := cached(s, "sorted/"+key, func() ([]string, error) {
+		return s.store.sortedIDs(context.Background(), c.Name, field, desc)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.store.summaries(c.Name, ids[min(offset, len(ids)):min(offset+limit, len(ids))])
+	return rows, len(ids), err
 }
 
 // derived lists the summary fields that are not copies of a document
@@ -270,7 +309,7 @@ var derived = map[string]map[string]bool{
 
 // sortable reports whether coll's pages can be sorted by field.
 func sortable(coll, field string) bool {
-	return field != "" && !derived[""][field] && !derived[coll][field]
+	return field != "" && field != "id" && !derived[""][field] && !derived[coll][field]
 }
 
 func (s *Server) apiDoc(w http.ResponseWriter, r *http.Request) {
@@ -283,14 +322,6 @@ func (s *Server) apiDoc(w http.ResponseWriter, r *http.Request) {
 	reply(w, d, err)
 }
 
-// partInfo describes one large part of a document, not its content.
-type partInfo struct {
-	Field string `json:"field"`
-	Type  string `json:"type"`             // array, object, string, ...
-	Len   int    `json:"length,omitempty"` // elements of an array, bytes of a string
-	Bytes int    `json:"bytes"`            // as compact JSON
-}
-
 // apiParts lists the fields a document has beyond its header (a session's
 // screenshots, audio segments, transcription, summary, ...), with their
 // sizes, so the page can offer them without sending them.
@@ -300,27 +331,8 @@ func (s *Server) apiParts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	full, header, err := s.store.whole(c, r.URL.Query().Get("id"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	parts := []partInfo{}
-	for f, v := range full {
-		if _, ok := header[f]; ok {
-			continue
-		}
-		p := partInfo{Field: f, Type: jsonType(v), Bytes: kv.JSONSize(v)}
-		switch x := v.(type) {
-		case []any:
-			p.Len = len(x)
-		case string:
-			p.Len = len(x)
-		}
-		parts = append(parts, p)
-	}
-	sort.Slice(parts, func(i, j int) bool { return parts[i].Field < parts[j].Field })
-	writeJSON(w, http.StatusOK, parts)
+	parts, err := s.store.parts(c, r.URL.Query().Get("id"))
+	reply(w, parts, err)
 }
 
 func jsonType(v any) string {
@@ -439,12 +451,6 @@ func (s *Server) apiQuery(w http.ResponseWriter, r *http.Request) {
 	reply(w, res, err)
 }
 
-// segment is a piece of a search excerpt; Mark is set on matched words.
-type segment struct {
-	Text string `json:"t"`
-	Mark bool   `json:"m,omitempty"`
-}
-
 // highlighted splits an excerpt of the search index's HTML highlighter
 // (text escaped, matches in <mark></mark>) into plain-text segments, so
 // that the page renders them as text, never as HTML.
@@ -549,13 +555,6 @@ func (s *Server) apiBackupCreate(w http.ResponseWriter, r *http.Request) {
 	reply(w, m, err)
 }
 
-type backupRequest struct {
-	Name string `json:"name"`
-	// Confirm must repeat Name for a restore: the page asks, the API
-	// refuses an unconfirmed one (as kvtool does without --yes).
-	Confirm string `json:"confirm,omitempty"`
-}
-
 func (s *Server) apiBackupVerify(w http.ResponseWriter, r *http.Request) {
 	var req backupRequest
 	if err := readBody(r, &req); err != nil {
@@ -581,17 +580,6 @@ func (s *Server) apiBackupRestore(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.store.restore(detached(r), req.Name)
 	reply(w, res, err)
-}
-
-type patchRequest struct {
-	Collection string `json:"collection"`
-	ID         string `json:"id"`
-	// Rev is the revision the patch was written against: the patch fails
-	// with a conflict if the document changed since.
-	Rev uint64 `json:"rev"`
-	// Patch is the JSON merge patch (RFC 7396) as the user typed it,
-	// read exactly (numbers as written, no duplicate names).
-	Patch string `json:"patch"`
 }
 
 func (s *Server) apiPatch(w http.ResponseWriter, r *http.Request) {

@@ -32,15 +32,23 @@ func TestAPI_collections(t *testing.T) {
 	c := newClient(t, startTest(t, newTestStore(t), 0))
 	var out struct {
 		Collections []struct {
-			Name      string
-			Singleton bool
-			Count     json.Number
+			Name         string
+			Singleton    bool
+			Count        json.Number
+			LogicalBytes uint64 `json:"logical_bytes"`
 		}
 	}
 	c.get("/api/collections", http.StatusOK, &out)
 	got := map[string]string{}
 	for _, x := range out.Collections {
 		got[x.Name] = x.Count.String()
+	}
+	var st kv.Stats
+	c.get("/api/stats", http.StatusOK, &st)
+	for _, x := range out.Collections { // the summaries' sizes add up to what Stats reads from the records
+		if want := st.Collections[x.Name]; x.LogicalBytes != want.LogicalBytes || x.Count.String() != fmt.Sprint(want.Count) {
+			t.Errorf("%s: %s documents of %d bytes, stats say %d of %d", x.Name, x.Count, x.LogicalBytes, want.Count, want.LogicalBytes)
+		}
 	}
 	want := map[string]string{"sessions": "30", "notes": "2", "tasks": "1", "attachments": "2", "settings": "1", "aiSettings": "0", "topics": "0", "extras": "0"}
 	for name, n := range want {
@@ -51,8 +59,6 @@ func TestAPI_collections(t *testing.T) {
 	if len(out.Collections) != len(testCollections) {
 		t.Errorf("%d collections, want %d", len(out.Collections), len(testCollections))
 	}
-	var st kv.Stats
-	c.get("/api/stats", http.StatusOK, &st)
 	if st.Collections["sessions"].Count != 30 || st.Collections["sessions"].LogicalBytes == 0 || st.FileBytes == 0 {
 		t.Errorf("stats: %+v", st.Collections["sessions"])
 	}
@@ -326,12 +332,17 @@ func TestAPI_backups(t *testing.T) {
 	if strings.Contains(d.JSON, "changed") {
 		t.Errorf("restored document still changed: %s", d.JSON)
 	}
-	c.get("/api/backups", http.StatusOK, &list)
-	found := false
-	for _, b := range list.Backups {
-		found = found || (b.Name == res.PreviousBackup && b.Reason == kv.ReasonPreRestore && b.Verified)
+	var found struct{ Total int }
+	c.get("/api/search?q=roadmap&c=notes", http.StatusOK, &found) // the index follows the restored data
+	if found.Total != 1 {
+		t.Errorf("search after the restore: %d notes about the roadmap, want 1", found.Total)
 	}
-	if !found {
+	c.get("/api/backups", http.StatusOK, &list)
+	listed := false
+	for _, b := range list.Backups {
+		listed = listed || (b.Name == res.PreviousBackup && b.Reason == kv.ReasonPreRestore && b.Verified)
+	}
+	if !listed {
 		t.Errorf("the pre-restore backup %s is not listed as a verified pre-restore backup: %+v", res.PreviousBackup, list.Backups)
 	}
 }
@@ -430,6 +441,44 @@ func TestAPI_damaged(t *testing.T) {
 		resp.Body.Close()
 		if rerr == nil {
 			t.Errorf("a damaged image was served whole: status %d, %d bytes", resp.StatusCode, len(b))
+		}
+	}
+}
+
+// Every field a page offers to sort by is a verbatim copy of a document
+// field (the query engine sorts by the document's field): if the summaries
+// gain a derived field, derived must name it, and this test says so.
+func TestSortable_copiesOfDocumentFields(t *testing.T) {
+	dir := newTestStore(t)
+	c := newClient(t, startTest(t, dir, 0))
+	db, err := kv.Open(dir, &kv.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, coll := range []string{"sessions", "notes", "tasks", "attachments"} {
+		var page listPage
+		c.get("/api/list?c="+coll+"&limit=500", http.StatusOK, &page)
+		if len(page.Rows) == 0 || len(page.Sortable) < 2 {
+			t.Fatalf("%s: %d rows, sortable %v", coll, len(page.Rows), page.Sortable)
+		}
+		err := db.List(coll, 0, 0, func(sum kv.Document) error {
+			doc, _, err := db.GetHeader(coll, sum["id"].(string))
+			if err != nil {
+				return err
+			}
+			for k, v := range sum {
+				if !sortable(coll, k) {
+					continue
+				}
+				if dv, ok := doc[k]; !ok || !kv.SameValue(dv, v) {
+					t.Errorf("%s %s: summary field %q = %v is not the document's (%v): add it to derived", coll, sum["id"], k, v, dv)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }

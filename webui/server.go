@@ -9,6 +9,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairnkv/cairn/kv"
@@ -24,6 +26,13 @@ const DefaultAddr = "127.0.0.1:8765"
 // DefaultLinger is how long the read-only handle stays open after the last
 // request that used it (Config.Linger).
 const DefaultLinger = 2 * time.Second
+
+// Collection describes one collection of the store for the inspector.
+type Collection struct {
+	Name string `json:"name"`
+	// Singleton: one document, addressed without an id (settings).
+	Singleton bool `json:"singleton"`
+}
 
 // Config configures a Server. Dir and Collections are required.
 type Config struct {
@@ -59,11 +68,16 @@ type Server struct {
 	advice func([]kv.Problem) []string
 	store  *store
 	memo   memo
+	scans  sync.Map // "collection/[-]field" sorted by a scan rather than an index (sortedPage)
 	access *access
 	url    string
 	ln     net.Listener
 	http   *http.Server
 	done   chan error
+	warm   chan struct{} // closed once the first page's counts are computed
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start listens on addr (host:port; port 0 picks a free one) and serves
@@ -116,7 +130,7 @@ func Start(addr string, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.ln = ln
-	s.url = fmt.Sprintf("http://%s/?token=%s", browseAddr(ln.Addr().(*net.TCPAddr)), token)
+	s.url = fmt.Sprintf("http://%s/?token=%s", browseAddr(ln.Addr().(*net.TCPAddr), addr), token)
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -130,16 +144,25 @@ func Start(addr string, cfg Config) (*Server, error) {
 		}
 		s.done <- err
 	}()
+	s.warm = make(chan struct{})
+	go func() {
+		defer close(s.warm)
+		// The first page's counts, while the user opens the URL. An error
+		// (the store is locked, say) is the first page's to report.
+		_, _ = s.tallies()
+	}()
 	return s, nil
 }
 
 // browseAddr is the host:port a browser on this machine opens: the
-// listening address, or loopback for a server listening on every address.
-func browseAddr(a *net.TCPAddr) string {
+// listening address, or loopback for a server listening on every address
+// (IPv6 loopback only if the address asked for was an IPv6 one, such as
+// [::]:8765; Go listens on both for 0.0.0.0 and for an empty host).
+func browseAddr(a *net.TCPAddr, asked string) string {
 	ip := a.IP
 	if ip.IsUnspecified() {
 		ip = net.IPv4(127, 0, 0, 1)
-		if a.IP.To4() == nil {
+		if h, _, err := net.SplitHostPort(asked); err == nil && strings.Contains(h, ":") {
 			ip = net.IPv6loopback
 		}
 	}
@@ -160,13 +183,18 @@ func (s *Server) Wait() error { return <-s.done }
 
 // Close stops the server: it stops accepting, waits up to ctx for the
 // requests in flight (a restore is never cut short by the request that
-// asked for it), then closes the store.
+// asked for it), then closes the store. Later calls return what the first
+// returned.
 func (s *Server) Close(ctx context.Context) error {
-	err := s.http.Shutdown(ctx)
-	if err != nil {
-		err = errors.Join(err, s.http.Close())
-	}
-	return errors.Join(err, s.store.close())
+	s.closeOnce.Do(func() {
+		err := s.http.Shutdown(ctx)
+		if err != nil {
+			err = errors.Join(err, s.http.Close())
+		}
+		<-s.warm
+		s.closeErr = errors.Join(err, s.store.close())
+	})
+	return s.closeErr
 }
 
 // Handler returns the inspector's handler: the pages, the API under /api/,

@@ -42,8 +42,13 @@ type store struct {
 		// holds the store does not each wait out the lock timeout.
 		failed   error
 		failedAt time.Time
+		closed   bool // close was called: no more opens
 	}
 }
+
+// errClosed is returned by a read after close (a request outlived the
+// server's shutdown).
+var errClosed = errors.New("webui: the inspector is shutting down")
 
 // retryOpen is how long a failed open is reported without trying again.
 const retryOpen = 500 * time.Millisecond
@@ -66,6 +71,9 @@ func (s *store) acquire() (*kv.DB, error) {
 	if s.mu.idle != nil {
 		s.mu.idle.Stop()
 		s.mu.idle = nil
+	}
+	if s.mu.closed {
+		return nil, errClosed
 	}
 	if s.mu.db == nil {
 		if s.mu.failed != nil && time.Since(s.mu.failedAt) < retryOpen {
@@ -123,10 +131,14 @@ func (s *store) exclusive(fn func() error) error {
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	s.mu.Lock()
+	closed := s.mu.closed
 	err := s.closeLocked()
 	s.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	if closed {
+		return errClosed
 	}
 	return fn()
 }
@@ -143,41 +155,44 @@ func (s *store) write(fn func(db *kv.DB) error) error {
 	})
 }
 
-// close closes the read handle for good (the server is shutting down).
+// close closes the read handle for good (the server is shutting down):
+// later reads and writes fail with errClosed.
 func (s *store) close() error {
-	return s.exclusive(func() error { return nil })
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.closed = true
+	return s.closeLocked()
 }
 
 // probe opens the store read-only once, to tell at start-up whether there
 // is a store at all (kv.ErrNoStore).
 func (s *store) probe() error { return s.read(func(*kv.DB) error { return nil }) }
 
-// Collection describes one collection of the store for the inspector.
-type Collection struct {
-	Name string `json:"name"`
-	// Singleton: one document, addressed without an id (settings).
-	Singleton bool `json:"singleton"`
-}
-
-// count returns the number of documents of c.
-func (s *store) count(ctx context.Context, c Collection) (n int, err error) {
+// tally counts c's documents and adds up their sizes from the metadata
+// summaries (each carries its document's size): one walk of the small
+// metadata bucket, where a query's count walks the primary keys, among
+// the documents themselves, and Stats decodes every record's header.
+func (s *store) tally(c Collection) (t tally, err error) {
 	err = s.read(func(db *kv.DB) error {
 		if c.Singleton {
-			_, _, err := db.GetValue(c.Name, "")
+			v, _, err := db.GetValue(c.Name, "")
 			if errors.Is(err, kv.ErrNotFound) {
 				return nil
 			}
-			n = 1
+			t = tally{Count: 1, Bytes: uint64(kv.JSONSize(v))}
 			return err
 		}
-		res, err := db.Query(ctx, kv.Query{Collection: c.Name}, &kv.QueryOptions{Count: true})
-		if err != nil {
-			return err
-		}
-		n = res.Total
-		return nil
+		return db.List(c.Name, 0, 0, func(sum kv.Document) error {
+			t.Count++
+			if n, ok := sum["size"].(int64); ok && n > 0 {
+				t.Bytes += uint64(n)
+			}
+			return nil
+		})
 	})
-	return n, err
+	return t, err
 }
 
 func (s *store) stats() (st *kv.Stats, err error) {
@@ -229,23 +244,6 @@ func (s *store) summaries(coll string, ids []string) ([]kv.Document, error) {
 	return rows, err
 }
 
-// queryRequest is a query as kvtool query takes it.
-type queryRequest struct {
-	Collection string
-	Where      []string // kvtool --where expressions, ANDed
-	Sort       string   // [-]field
-	Limit      int
-	Offset     int
-}
-
-// queryResult is one page of a query: its plan and the page's summaries.
-type queryResult struct {
-	Explain kv.Explain    `json:"explain"`
-	Total   int           `json:"total"` // -1 when the plan did not count
-	IDs     []string      `json:"ids"`
-	Rows    []kv.Document `json:"rows"`
-}
-
 // parseQuery turns a request into a kv.Query the way kvtool query does.
 func parseQuery(r queryRequest) (kv.Query, error) {
 	q := kv.Query{Collection: r.Collection, Limit: r.Limit, Offset: r.Offset}
@@ -294,15 +292,6 @@ func (s *store) query(ctx context.Context, r queryRequest) (*queryResult, error)
 	return out, err
 }
 
-// searchHit is one search result with what the page shows of it.
-type searchHit struct {
-	Collection string      `json:"collection"`
-	ID         string      `json:"id"`
-	Score      float64     `json:"score"`
-	Summary    kv.Document `json:"summary,omitempty"`
-	Fragments  [][]segment `json:"fragments"`
-}
-
 func (s *store) search(ctx context.Context, text string, colls []string, offset, limit int) (total uint64, hits []searchHit, err error) {
 	hits = []searchHit{}
 	err = s.read(func(db *kv.DB) error {
@@ -343,17 +332,6 @@ func (s *store) search(ctx context.Context, text string, colls []string, offset,
 		return nil
 	})
 	return total, hits, err
-}
-
-// document is a document as the page shows it: without its large parts,
-// which are read on demand (parts, part).
-type document struct {
-	Collection string `json:"collection"`
-	ID         string `json:"id"`
-	Rev        uint64 `json:"rev"`
-	// JSON is the document (for a session, without its parts), indented,
-	// with every number exactly as stored.
-	JSON string `json:"json"`
 }
 
 func (s *store) document(c Collection, id string) (*document, error) {
@@ -397,6 +375,31 @@ func (s *store) whole(c Collection, id string) (full, header kv.Document, err er
 	return full, header, err
 }
 
+// parts lists the fields a document has beyond its header, with their
+// sizes, in name order.
+func (s *store) parts(c Collection, id string) ([]partInfo, error) {
+	full, header, err := s.whole(c, id)
+	if err != nil {
+		return nil, err
+	}
+	parts := []partInfo{}
+	for f, v := range full {
+		if _, ok := header[f]; ok {
+			continue
+		}
+		p := partInfo{Field: f, Type: jsonType(v), Bytes: kv.JSONSize(v)}
+		switch x := v.(type) {
+		case []any:
+			p.Len = len(x)
+		case string:
+			p.Len = len(x)
+		}
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].Field < parts[j].Field })
+	return parts, nil
+}
+
 // attachment calls fn with the content of attachment id and its document;
 // the reader verifies the content's hash as it reaches the end.
 func (s *store) attachment(id string, fn func(content io.Reader, doc kv.Document) error) error {
@@ -432,18 +435,6 @@ func (s *store) createBackup(ctx context.Context) (m kv.Manifest, err error) {
 		return err
 	})
 	return m, err
-}
-
-// restoreResult says what a restore did: the backup restored, and where the
-// state it replaced went (a pre-restore backup, or the damaged file kept
-// beside the store).
-type restoreResult struct {
-	Restored kv.Manifest `json:"restored"`
-	// PreviousBackup names the verified backup of the replaced state.
-	PreviousBackup string `json:"previous_backup,omitempty"`
-	// Damaged is the path the damaged data file was kept under, when the
-	// replaced state could not be backed up because it was damaged.
-	Damaged string `json:"damaged,omitempty"`
 }
 
 // restore restores backup name as kvtool backup restore does: through

@@ -41,52 +41,76 @@ func storeVersion(dir string, now time.Time) (version string, settled bool) {
 
 // memo keeps results computed from one settled version of the store
 // (collection counts, the sorted ids of a collection, stats), so that
-// paging through a sorted collection sorts it once. A new version drops
+// paging through a sorted collection sorts it once, and computes each once
+// however many requests ask for it at the same time. A new version drops
 // everything.
 type memo struct {
 	mu      sync.Mutex
 	version string
-	vals    map[string]any
+	vals    map[string]*entry
+}
+
+// entry is one value of the memo, being computed until done is closed.
+type entry struct {
+	done chan struct{}
+	val  any
+	err  error
 }
 
 // memoMax bounds the entries kept for one version; past it, the memo
 // starts over.
 const memoMax = 32
 
-func (m *memo) get(version, key string) (any, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.version != version {
-		return nil, false
-	}
-	v, ok := m.vals[key]
-	return v, ok
-}
-
-func (m *memo) put(version, key string, v any) {
+// claim returns the entry of key for version, and whether the caller is
+// to compute it (a new entry) rather than wait for it.
+func (m *memo) claim(version, key string) (*entry, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.version != version || len(m.vals) >= memoMax {
-		m.version, m.vals = version, map[string]any{}
+		m.version, m.vals = version, map[string]*entry{}
 	}
-	m.vals[key] = v
+	if e, ok := m.vals[key]; ok {
+		return e, false
+	}
+	e := &entry{done: make(chan struct{})}
+	m.vals[key] = e
+	return e, true
+}
+
+// drop forgets a failed entry, so that the next request computes it again.
+func (m *memo) drop(version, key string, e *entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.version == version && m.vals[key] == e {
+		delete(m.vals, key)
+	}
 }
 
 // cached returns the value of key for the current version of the store,
-// computing it (and keeping it, if the version is settled) when needed.
-// The version is read before compute reads the store, so a kept value is
-// never older than the version it is kept under: a commit in between makes
-// it newer, and the next request, seeing a newer version, computes again.
+// computing it (and keeping it, if the version is settled) when needed;
+// concurrent requests for it wait for one computation. The version is read
+// before compute reads the store, so a kept value is never older than the
+// version it is kept under: a commit in between makes it newer, and the
+// next request, seeing a newer version, computes again. compute must not
+// depend on one request's context: others may wait for it.
 func cached[T any](s *Server, key string, compute func() (T, error)) (T, error) {
 	version, settled := storeVersion(s.dir, time.Now())
-	if settled {
-		if v, ok := s.memo.get(version, key); ok {
-			return v.(T), nil
+	if !settled {
+		return compute()
+	}
+	e, mine := s.memo.claim(version, key)
+	if mine {
+		e.val, e.err = compute()
+		if e.err != nil {
+			s.memo.drop(version, key, e)
 		}
+		close(e.done)
+	} else {
+		<-e.done
 	}
-	v, err := compute()
-	if err == nil && settled {
-		s.memo.put(version, key, v)
+	if e.err != nil {
+		var zero T
+		return zero, e.err
 	}
-	return v, err
+	return e.val.(T), nil
 }

@@ -229,28 +229,18 @@ const live = {
 
 // ---- collections ------------------------------------------------------------
 
-async function viewCollections(view) {
-  const statsPromise = api("stats").catch(e => e); // slower: read every record header
+async function viewCollections() {
   const data = await api("collections");
   const rows = data.collections.map(c => h("tr", {"data-name": c.name},
     h("td", {}, c.singleton ? docLink(c.name, c.name, c.name) : h("a", {href: "#/c/" + encodeURIComponent(c.name)}, c.name)),
     h("td", {class: "num count"}, num(c.count)),
-    h("td", {class: "num logical"}, "…"),
-    h("td", {class: "num stored"}, "…"),
+    h("td", {class: "num size"}, bytes(c.logical_bytes)),
     h("td", {class: "muted"}, c.singleton ? "singleton" : "")));
   const table = h("table", {id: "collections"},
-    h("thead", {}, h("tr", {}, h("th", {}, "collection"), h("th", {class: "num"}, "documents"), h("th", {class: "num"}, "logical"), h("th", {class: "num"}, "stored"), h("th", {}, ""))),
+    h("thead", {}, h("tr", {}, h("th", {}, "collection"), h("th", {class: "num"}, "documents"), h("th", {class: "num"}, "size (JSON)"), h("th", {}, ""))),
     h("tbody", {}, rows));
-  const note = h("p", {class: "muted"}, "Logical: the documents as compact JSON; stored: as kept on disk (compressed). Sizes are read from every record header and arrive a moment after the counts.");
-  statsPromise.then(st => {
-    if (st instanceof Error) { note.textContent = "Sizes: " + st.message; return; }
-    for (const tr of table.querySelectorAll("tbody tr")) {
-      const cs = st.collections[tr.dataset.name] || {};
-      tr.querySelector(".logical").textContent = bytes(cs.logical_bytes);
-      tr.querySelector(".stored").textContent = bytes(cs.stored_bytes);
-    }
-  });
-  return [h("h1", {}, "Collections"), h("p", {class: "muted"}, "Store: ", data.store), table, note];
+  return [h("h1", {}, "Collections"), h("p", {class: "muted"}, "Store: ", data.store), table,
+    h("p", {class: "muted"}, "Counts and sizes come from the metadata summaries; the sizes as stored (compressed) are on the ", h("a", {href: "#/stats"}, "stats"), " page, which reads every record.")];
 }
 
 // ---- one collection's summaries ---------------------------------------------
@@ -269,14 +259,12 @@ function columns(rows) {
   return out;
 }
 
-// Summary fields a page cannot be sorted by (derived, not document
-// fields); the server says the same and refuses them.
-const unsortable = new Set(["rev", "size", "screenshotCount", "audioSegmentCount", "title", "fileSize"]);
-
-function summaryTable(coll, rows, sort, onSort) {
+// summaryTable shows summaries; with onSort, the columns named in sortable
+// (as the server lists them) sort the page.
+function summaryTable(coll, rows, sort, onSort, sortable) {
   const cols = columns(rows);
   const head = cols.map(c => {
-    if (!onSort || (unsortable.has(c) && c !== "id")) return h("th", {}, c);
+    if (!onSort || !sortable.includes(c)) return h("th", {}, c);
     const field = sort.replace(/^-/, "");
     const desc = sort.startsWith("-");
     const active = field === c || (c === "id" && field === "");
@@ -313,7 +301,7 @@ async function viewList(view) {
     h("h1", {}, h("a", {href: "#/"}, "Collections"), " / ", coll),
     h("p", {class: "muted"}, num(page.total) + " documents · metadata summaries, no document decoded · ",
       h("a", {href: "#/query?" + new URLSearchParams({c: coll})}, "query this collection")),
-    summaryTable(coll, page.rows, sort, s => go(s, 0)),
+    summaryTable(coll, page.rows, sort, s => go(s, 0), page.sortable),
     pager(offset, page.rows.length, page.total, o => go(sort, o)),
   ];
 }
@@ -492,8 +480,7 @@ function queryForm(colls, coll, p) {
   const fill = async () => {
     try {
       const page = await api("list", {c: collSel.value, limit: 1});
-      const names = new Set(columns(page.rows).filter(c => !unsortable.has(c)));
-      fields.replaceChildren(...[...names].sort().map(n => h("option", {value: n})));
+      fields.replaceChildren(...page.sortable.map(n => h("option", {value: n})));
     } catch (e) { fields.replaceChildren(); }
   };
   collSel.addEventListener("change", fill);
