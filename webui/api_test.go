@@ -2,6 +2,7 @@ package webui
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -480,5 +481,59 @@ func TestSortable_copiesOfDocumentFields(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A store too damaged to open still starts the inspector: the pages say
+// the data is damaged, the backups page lists what it can be restored
+// from, and a restore keeps the damaged file aside and brings the data
+// back.
+func TestAPI_restoreUnopenable(t *testing.T) {
+	dir := newTestStore(t)
+	srv := startTest(t, dir, 0)
+	c := newClient(t, srv)
+	var m kv.Manifest
+	c.post("/api/backups/create", nil, http.StatusOK, &m)
+	if err := srv.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(make([]byte, 8192), 0); err != nil { // both meta pages
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = newClient(t, startTest(t, dir, 0))
+	w := c.do("GET", "/api/collections", "", nil)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), `"kind":"corrupt"`) {
+		t.Errorf("collections of an unopenable store: %d %s", w.Code, w.Body.String())
+	}
+	var list struct{ Backups []kv.Manifest }
+	c.get("/api/backups", http.StatusOK, &list)
+	if len(list.Backups) != 1 || list.Backups[0].Name != m.Name {
+		t.Fatalf("backups of an unopenable store: %+v", list.Backups)
+	}
+	var res restoreResult
+	c.post("/api/backups/restore", backupRequest{Name: m.Name, Confirm: m.Name}, http.StatusOK, &res)
+	if res.Restored.Name != m.Name || !strings.Contains(res.Damaged, kv.DamagedPrefix) || res.PreviousBackup != "" {
+		t.Errorf("restore of an unopenable store: %+v", res)
+	}
+	if _, err := os.Stat(res.Damaged); err != nil {
+		t.Errorf("the damaged file is not kept: %v", err)
+	}
+	var coll struct {
+		Collections []struct {
+			Name  string
+			Count int
+		}
+	}
+	c.get("/api/collections", http.StatusOK, &coll)
+	if coll.Collections[0].Name != "sessions" || coll.Collections[0].Count != 30 {
+		t.Errorf("after the restore: %+v", coll.Collections[0])
 	}
 }

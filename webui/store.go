@@ -140,6 +140,11 @@ func (s *store) exclusive(fn func() error) error {
 	if closed {
 		return errClosed
 	}
+	defer func() {
+		s.mu.Lock()
+		s.mu.failed = nil // fn may have mended what the last open failed on (a restore)
+		s.mu.Unlock()
+	}()
 	return fn()
 }
 

@@ -421,6 +421,19 @@ function whereExpr(field, op, value) {
   }
 }
 
+// parseExpr splits a kvtool --where expression back into the form's
+// field, operator and value (an expression it cannot split stays whole in
+// the field box, which takes any expression).
+function parseExpr(w) {
+  let m = w.match(/^\s*(\S+)\s+(!?exists)\s*$/);
+  if (m) return [m[1], m[2], ""];
+  m = w.match(/^\s*(\S+)\s+in\s*\((.*)\)\s*$/);
+  if (m) return [m[1], "in", m[2]];
+  m = w.match(/^([^=<>!~\s]+)(!=|>=|<=|=|>|<|~)(.*)$/);
+  if (m) return [m[1], m[2], m[3]];
+  return [w, "=", ""];
+}
+
 function shellQuote(s) { return /^[\w@%+=:,./-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'"; }
 
 let collectionsCache = null;
@@ -472,9 +485,7 @@ function queryForm(colls, coll, p) {
       h("button", {type: "button", title: "remove", onclick: () => row.remove()}, "×"));
     rows.append(row);
   };
-  // Conditions come back from the address as kvtool expressions; they are
-  // shown whole in the field box, which takes any expression.
-  for (const w of JSON.parse(p.w || "[]")) addRow(w, "=", "");
+  for (const w of JSON.parse(p.w || "[]")) addRow(...parseExpr(w));
   if (rows.children.length === 0) addRow("", "=", "");
   const sort = h("input", {name: "sort", list: "fields", placeholder: "sort: field, or -field for descending", value: p.sort || ""});
   const fill = async () => {
@@ -489,7 +500,7 @@ function queryForm(colls, coll, p) {
     ev.preventDefault();
     const wheres = [...rows.querySelectorAll(".where")].map(r => {
       const f = r.querySelector(".field").value, op = r.querySelector(".op").value, v = r.querySelector(".value").value;
-      // A field box holding a whole expression (as restored from the address) is taken as is.
+      // A field box holding a whole expression is taken as is.
       return v === "" && op === "=" && /[=<>~!]| in | exists/.test(f) ? f.trim() : whereExpr(f, op, v);
     }).filter(Boolean);
     location.hash = "#/query?" + new URLSearchParams({c: collSel.value, w: JSON.stringify(wheres), sort: sort.value.trim(), run: "1"});
