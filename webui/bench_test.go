@@ -114,6 +114,7 @@ func BenchmarkListPage(b *testing.B) {
 		{"id-desc", "/api/list?c=sessions&sort=-id&offset=50&limit=50"},
 		{"startTime-desc-first", "/api/list?c=sessions&sort=-startTime&limit=50"},
 		{"startTime-desc-middle", "/api/list?c=sessions&sort=-startTime&offset=5000&limit=50"},
+		{"name-first", "/api/list?c=sessions&sort=name&limit=50"},
 		{"name-middle", "/api/list?c=sessions&sort=name&offset=5000&limit=50"},
 		{"notes-timestamp", "/api/list?c=notes&sort=-timestamp&offset=100&limit=50"},
 		{"query", "/api/query?c=sessions&where=status%3Dcompleted&where=tags%3Dplanning&sort=-startTime&limit=50"},

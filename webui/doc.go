@@ -45,7 +45,8 @@
 // identity, size and modification time without opening the store, and
 // reloads what it shows when that changes (storeVersion). Results that are
 // costly to recompute (counts, a collection's sorted ids, stats) are kept
-// for one settled version (memo).
+// for one settled version (memo); the first page's counts are computed as
+// the server starts.
 //
 // # Caveats
 //
