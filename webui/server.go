@@ -117,20 +117,11 @@ func Start(addr string, cfg Config) (*Server, error) {
 	if err := s.store.probe(); errors.Is(err, kv.ErrNoStore) {
 		return nil, err
 	}
-	token, err := newToken()
+	ln, err := s.listen(addr)
 	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("webui: %w", err)
-	}
-	if s.access, err = newAccess(token, ln.Addr(), addr); err != nil {
-		_ = ln.Close() // the address error is the one to report
-		return nil, err
+		return nil, errors.Join(err, s.store.close())
 	}
 	s.ln = ln
-	s.url = fmt.Sprintf("http://%s/?token=%s", browseAddr(ln.Addr().(*net.TCPAddr), addr), token)
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -152,6 +143,24 @@ func Start(addr string, cfg Config) (*Server, error) {
 		_, _ = s.tallies()
 	}()
 	return s, nil
+}
+
+// listen listens on addr and draws the token its requests must carry.
+func (s *Server) listen(addr string) (net.Listener, error) {
+	token, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
+	if s.access, err = newAccess(token, ln.Addr(), addr); err != nil {
+		_ = ln.Close() // the address error is the one to report
+		return nil, err
+	}
+	s.url = fmt.Sprintf("http://%s/?token=%s", browseAddr(ln.Addr().(*net.TCPAddr), addr), token)
+	return ln, nil
 }
 
 // browseAddr is the host:port a browser on this machine opens: the

@@ -153,7 +153,7 @@ async function render(fresh) {
   const seq = ++renderSeq;
   const view = current;
   try {
-    const nodes = await view.render(view, fresh, () => seq === renderSeq);
+    const nodes = await view.render(view, fresh);
     if (seq !== renderSeq) return;
     if (nodes) {
       const m = main();
