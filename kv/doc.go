@@ -44,7 +44,8 @@
 //
 // # Queries, search and listing
 //
-// List reads metadata summaries only; Query filters, sorts and pages a
+// List reads metadata summaries only (Summaries reads those of given ids,
+// such as a sorted page of a Query for ids); Query filters, sorts and pages a
 // collection through the secondary indexes (Explain says how); Search is
 // ranked full-text search over a Bleve index fed from the change log after
 // each commit (it waits until every earlier commit is indexed). The index is

@@ -26,6 +26,45 @@ func (db *DB) List(coll string, offset, limit int, fn func(summary Document) err
 	})
 }
 
+// Summaries returns the metadata summaries of the documents ids of coll, in
+// the order given, read in one transaction; an id with no document has a
+// nil entry. With a Query for ids only (QueryOptions.IDsOnly), it lists a
+// sorted or filtered page of summaries without decoding whole documents.
+// A singleton collection has no summaries: every entry is nil.
+func (db *DB) Summaries(coll string, ids []string) ([]Document, error) {
+	if _, err := db.lookup(coll); err != nil {
+		return nil, err
+	}
+	out := make([]Document, len(ids))
+	err := db.View(func(tx *Tx) error {
+		name := buckets.MetaBucket(coll)
+		b := tx.tx.Bucket(name)
+		if b == nil {
+			return nil
+		}
+		for i, id := range ids {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			s, err := buckets.DecodeValue(name, []byte(id), v)
+			if err != nil {
+				return err
+			}
+			m, ok := s.(map[string]any)
+			if !ok {
+				return &buckets.CorruptError{Bucket: string(name), Key: id, Detail: "summary is not an object"}
+			}
+			out[i] = m
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func listBucket(b *bolt.Bucket, name []byte, offset, limit int, fn func(Document) error) error {
 	c := b.Cursor()
 	n := 0

@@ -40,11 +40,7 @@ problem. It never changes data.db.`,
 					Advice []string `json:"advice,omitempty"`
 				}{CheckReport: rep}
 				if !rep.OK {
-					for _, l := range strings.Split(strings.TrimSpace(advice(rep.Problems)), "\n") {
-						if l != "" {
-							out.Advice = append(out.Advice, l)
-						}
-					}
+					out.Advice = adviceLines(rep.Problems)
 				}
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
@@ -65,6 +61,17 @@ problem. It never changes data.db.`,
 			return nil
 		},
 	}
+}
+
+// adviceLines is advice, one line each (check --json, the inspector).
+func adviceLines(ps []problem) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(advice(ps)), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // advice lists the ways back from the problems found (each problem's
