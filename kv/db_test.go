@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/kv/entity"
 )
 
 const unknownFieldsDoc = `{
@@ -54,7 +55,7 @@ func TestStore_unknownFieldsRoundTrip(t *testing.T) {
 	}
 
 	// Typed read and write keep every unknown and null field.
-	s, _, err := kv.GetAs[kv.Session](db, "sessions", "s-1")
+	s, _, err := kv.GetAs[entity.Session](db, "sessions", "s-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestStore_unknownFieldsRoundTrip(t *testing.T) {
 	}
 
 	// A typed update changes only what it sets.
-	if _, err := kv.ModifyAs(db, "sessions", "s-1", func(s *kv.Session) error {
+	if _, err := kv.ModifyAs(db, "sessions", "s-1", func(s *entity.Session) error {
 		s.Name = "renamed"
 		return nil
 	}); err != nil {

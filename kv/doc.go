@@ -18,8 +18,9 @@
 // addressed without an id. extras holds any JSON value under a key.
 //
 // Every field of a document is kept exactly, including fields no Go type
-// declares; the typed entities (Session, Note, Task, ...) keep unknown
-// fields in their Extra and write them back (GetAs, PutAs, ModifyAs).
+// declares; the typed entities of package kv/entity (Session, Note, Task,
+// ...) keep unknown fields in their Extra and write them back (GetAs,
+// PutAs, ModifyAs).
 //
 // JSON from outside (ParseJSON, ParseDocuments, ReadJSON, DocumentReader,
 // Put of a json.RawMessage) is kept exactly or refused: invalid UTF-8, an

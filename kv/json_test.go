@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/kv/entity"
 )
 
 // inexactInputs are the inputs of issue 15 that used to be stored changed
@@ -149,7 +150,7 @@ func TestTyped_keepsNumbers(t *testing.T) {
 	if _, err := db.Put("sessions", json.RawMessage(`{"id":"s","name":"a","audioSegments":[{"id":"a1","duration":1.00000000000000001},{"id":"a2","duration":2.00000000000000002}]}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kv.ModifyAs(db, "sessions", "s", func(s *kv.Session) error {
+	if _, err := kv.ModifyAs(db, "sessions", "s", func(s *entity.Session) error {
 		s.Name = "renamed"
 		s.AudioSegments[1].Duration = 3
 		return nil

@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"search":             {"buckets", "schema"},
 	"snapshot":           {"buckets", "internal/fsutil"},
 	"kv":                 {"txn", "secondary", "search", "snapshot", "buckets", "schema", "internal/fsutil", "internal/blobstore", "internal/jsonx"},
+	"kv/entity":          {"buckets"},
 	"legacy":             {"kv", "internal/jsonx"},
 	"cmd/kvtool":         {"kv", "legacy", "snapshot", "buckets", "webui", "internal/fsutil", "internal/gen"},
 	"webui":              {"kv"},

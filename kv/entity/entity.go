@@ -1,4 +1,4 @@
-package kv
+package entity
 
 // Typed entities for the app's model (FORMAT.md §7). Each declares the
 // fields most code needs; everything else a stored document carries stays
