@@ -14,8 +14,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newAttachCommand); register(newGCCommand) }
-
 func newAttachCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "attach",
@@ -24,10 +22,8 @@ func newAttachCommand(g *globals) *cobra.Command {
 <store>/blobs, with an attachment document in the attachments collection
 that holds the hash, size and metadata; identical content added twice is
 stored once and reference-counted.`,
-		Args: argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("attach needs a subcommand: add or get")
-		},
+		Args: cobra.ArbitraryArgs,
+		RunE: needSubcommand,
 	}
 	cmd.AddCommand(newAttachAdd(g), newAttachGet(g))
 	return cmd

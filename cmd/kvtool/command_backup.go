@@ -12,8 +12,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newBackupCommand); register(newCompactCommand) }
-
 func newBackupCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backup",
@@ -22,10 +20,8 @@ func newBackupCommand(g *globals) *cobra.Command {
 while writers go on, each verified (it opens, bbolt's check passes, every
 checksum passes, the counts match) before it counts, with a manifest beside
 it, and rotated (newest 10, one a day for a week, one a week for a month).`,
-		Args: argsRange(0, 0),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return usagef("backup needs a subcommand: create, list, verify, restore or prune")
-		},
+		Args: cobra.ArbitraryArgs,
+		RunE: needSubcommand,
 	}
 	cmd.AddCommand(newBackupCreate(g), newBackupList(g), newBackupVerify(g), newBackupRestore(g), newBackupPrune(g))
 	return cmd

@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newBucketsCommand) }
-
 func newBucketsCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "buckets",

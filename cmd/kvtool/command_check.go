@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newCheckCommand) }
-
 func newCheckCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",

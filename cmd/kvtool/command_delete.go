@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newDeleteCommand) }
-
 func newDeleteCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete COLLECTION ID...",

@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newDemoCommand) }
-
 type demoResult struct {
 	Counts   map[string]int     `json:"counts"`
 	Timings  map[string]float64 `json:"timings_ms"`

@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newDumpCommand) }
-
 type dumpEntry struct {
 	Key      string `json:"key"`
 	KeyHex   string `json:"key_hex,omitempty"`

@@ -14,13 +14,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	register(newExportCommand)
-	register(newImportCommand)
-	register(newMigrateCommand)
-	register(newReindexCommand)
-}
-
 func newExportCommand(g *globals) *cobra.Command {
 	var out string
 	var compact, salvage bool

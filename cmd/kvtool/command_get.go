@@ -5,8 +5,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newGetCommand) }
-
 func newGetCommand(g *globals) *cobra.Command {
 	var header bool
 	cmd := &cobra.Command{

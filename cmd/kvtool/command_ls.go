@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newLsCommand) }
-
 func newLsCommand(g *globals) *cobra.Command {
 	var limit, offset int
 	cmd := &cobra.Command{

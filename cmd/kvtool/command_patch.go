@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newPatchCommand) }
-
 func newPatchCommand(g *globals) *cobra.Command {
 	var rev uint64
 	cmd := &cobra.Command{

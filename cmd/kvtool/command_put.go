@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newPutCommand) }
-
 type putResult struct {
 	ID  string `json:"id"`
 	Rev uint64 `json:"rev"`

@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newQueryCommand) }
-
 func timestampHelp() string {
 	var b strings.Builder
 	for _, c := range kv.BuiltinCollections() {

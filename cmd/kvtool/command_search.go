@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newSearchCommand) }
-
 type searchHit struct {
 	Collection string              `json:"collection"`
 	ID         string              `json:"id"`

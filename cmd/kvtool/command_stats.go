@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newStatsCommand) }
-
 func newStatsCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stats",

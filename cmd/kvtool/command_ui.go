@@ -15,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newUICommand) }
-
 // uiLockWait is how long a page waits for the store's lock unless
 // --timeout says otherwise: beside an application that holds the store,
 // the page says so quickly rather than hang.

@@ -75,17 +75,40 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print one JSON document on stdout")
 	root.PersistentFlags().DurationVar(&g.timeout, "timeout", 5*time.Second, "how long to wait for the store's file lock")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	for _, add := range commands {
-		root.AddCommand(add(g))
-	}
+	root.Args = cobra.ArbitraryArgs
+	root.RunE = needSubcommand
+	root.AddCommand(
+		// Read and write documents.
+		newPutCommand(g), newGetCommand(g), newPatchCommand(g), newDeleteCommand(g),
+		newLsCommand(g), newQueryCommand(g), newSearchCommand(g),
+		// Inspect the store.
+		newStatsCommand(g), newBucketsCommand(g), newDumpCommand(g), newCheckCommand(g),
+		// Operate it.
+		newBackupCommand(g), newCompactCommand(g), newReindexCommand(g), newGCCommand(g),
+		newAttachCommand(g),
+		// Move data in and out.
+		newExportCommand(g), newImportCommand(g), newMigrateCommand(g),
+		// Look and try.
+		newUICommand(g), newDemoCommand(g),
+	)
 	return root, g
 }
 
-// commands lists the constructors of the subcommands; each command file
-// adds itself in an init function.
-var commands []func(g *globals) *cobra.Command
-
-func register(f func(g *globals) *cobra.Command) { commands = append(commands, f) }
+// needSubcommand is the RunE of a command that only groups others (the
+// root, backup, attach): without a subcommand, or with one it does not
+// know, it is a usage error naming what it has.
+func needSubcommand(cmd *cobra.Command, args []string) error {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	if len(args) == 0 {
+		return usagef("%s needs a subcommand: %s", cmd.CommandPath(), strings.Join(names, ", "))
+	}
+	return usagef("unknown subcommand %q for %s (subcommands: %s)", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+}
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runContext(context.Background(), args, stdin, stdout, stderr)
@@ -108,7 +131,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// exits 3, as a check that finds a problem does.
 		fmt.Fprintln(stderr, "kvtool:", err)
 		return exitIntegrity
-	case errors.As(err, &ue), isCobraUsage(err):
+	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "kvtool:", err)
 		fmt.Fprintln(stderr, "Run 'kvtool --help' for usage.")
 		return exitUsage
@@ -116,13 +139,6 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, "kvtool:", err)
 		return exitError
 	}
-}
-
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "unknown flag") ||
-		strings.HasPrefix(s, "unknown shorthand flag") || strings.Contains(s, "arg(s), received") ||
-		strings.HasPrefix(s, "invalid argument")
 }
 
 // args returns a cobra.PositionalArgs that reports a usage error.

@@ -14,7 +14,10 @@ func TestUsage_errors(t *testing.T) {
 		args []string
 		want string // substring of stderr
 	}{
-		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown command", []string{"frobnicate"}, `unknown subcommand "frobnicate" for kvtool`},
+		{"no command", nil, "needs a subcommand"},
+		{"misspelled subcommand", []string{"backup", "restor", "x"}, `unknown subcommand "restor" for kvtool backup (subcommands: create, list, prune, restore, verify)`},
+		{"group without subcommand", []string{"attach"}, "needs a subcommand: add, get"},
 		{"unknown flag", []string{"ls", "notes", "--frob"}, "unknown flag: --frob"},
 		{"unknown global flag", []string{"--frob", "stats"}, "frob"},
 		{"unknown shorthand", []string{"ls", "notes", "-z"}, "unknown shorthand flag"},
