@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -36,88 +38,116 @@ const extBigNumber = 1
 // are converted without a round trip; anything else (structs, typed maps and
 // slices, other number types) goes through encoding/json. It fails on NaN,
 // infinities, nesting deeper than MaxDepth, non-UTF-8 strings and values
-// encoding/json cannot marshal.
-func Normalize(v any) (any, error) { return normalize(v, 0) }
+// encoding/json cannot marshal. A value already in the model is returned
+// as it is, not copied (a container is copied only where something in it
+// had to change): a caller that keeps the result must not change v.
+func Normalize(v any) (any, error) {
+	n, _, err := normalize(v, 0)
+	return n, err
+}
 
-func normalize(v any, depth int) (any, error) {
+// normalize returns v in the model and whether that differs from v.
+func normalize(v any, depth int) (any, bool, error) {
 	if depth > MaxDepth {
-		return nil, errTooDeep
+		return nil, false, errTooDeep
 	}
 	switch x := v.(type) {
 	case nil, bool, int64:
-		return x, nil
+		return x, false, nil
 	case string:
 		if !utf8.ValidString(x) {
-			return nil, fmt.Errorf("string is not valid UTF-8")
+			return nil, false, fmt.Errorf("string is not valid UTF-8")
 		}
-		return x, nil
+		return x, false, nil
 	case uint64:
 		if x <= math.MaxInt64 {
-			return int64(x), nil
+			return int64(x), true, nil
 		}
-		return x, nil
+		return x, false, nil
 	case int:
-		return int64(x), nil
+		return int64(x), true, nil
 	case int32:
-		return int64(x), nil
+		return int64(x), true, nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("number %v has no JSON form", x)
+			return nil, false, fmt.Errorf("number %v has no JSON form", x)
 		}
-		return floatValue(x), nil
+		n := floatValue(x)
+		_, same := n.(float64)
+		return n, !same, nil
 	case json.Number:
 		if !IsNumberLiteral(string(x)) {
-			return nil, fmt.Errorf("invalid number %q", string(x))
+			return nil, false, fmt.Errorf("invalid number %q", string(x))
 		}
-		return NumberValue(x), nil
+		n := NumberValue(x)
+		_, same := n.(json.Number)
+		return n, !same, nil
 	case map[string]any:
-		out := make(map[string]any, len(x))
+		var out map[string]any // a copy, once a value had to change
 		for k, e := range x {
 			if !utf8.ValidString(k) {
-				return nil, fmt.Errorf("object key is not valid UTF-8")
+				return nil, false, fmt.Errorf("object key is not valid UTF-8")
 			}
-			n, err := normalize(e, depth+1)
+			n, changed, err := normalize(e, depth+1)
 			if err != nil {
-				return nil, wrapPath(jsonPathKey(k), err)
+				return nil, false, wrapPath(jsonPathKey(k), err)
 			}
-			out[k] = n
+			if changed && out == nil {
+				out = maps.Clone(x)
+			}
+			if out != nil {
+				out[k] = n
+			}
 		}
-		return out, nil
+		if out == nil {
+			return x, false, nil
+		}
+		return out, true, nil
 	case []any:
-		out := make([]any, len(x))
+		var out []any
 		for i, e := range x {
-			n, err := normalize(e, depth+1)
+			n, changed, err := normalize(e, depth+1)
 			if err != nil {
-				return nil, wrapPath(fmt.Sprintf("[%d]", i), err)
+				return nil, false, wrapPath(fmt.Sprintf("[%d]", i), err)
 			}
-			out[i] = n
+			if changed && out == nil {
+				out = slices.Clone(x)
+			}
+			if out != nil {
+				out[i] = n
+			}
 		}
-		return out, nil
+		if out == nil {
+			return x, false, nil
+		}
+		return out, true, nil
 	case []string:
 		if x == nil {
-			return nil, nil // encoding/json writes a nil slice as null
+			return nil, true, nil // encoding/json writes a nil slice as null
 		}
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = e
 		}
-		return normalize(out, depth)
+		n, _, err := normalize(out, depth)
+		return n, true, err
 	}
 	rv := reflect.ValueOf(v)
 	if (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Map || rv.Kind() == reflect.Slice) && rv.IsNil() {
-		return nil, nil
+		return nil, true, nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var out any
 	if err := d.Decode(&out); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return normalize(out, depth)
+	n, _, err := normalize(out, depth)
+	return n, true, err
 }
 
 func jsonPathKey(k string) string {

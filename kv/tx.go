@@ -68,7 +68,7 @@ func (t *Tx) Put(coll string, doc any, opts ...Option) (uint64, error) {
 	if err != nil {
 		return 0, &EntityError{Op: "put", Collection: coll, Err: err}
 	}
-	id, err := docID(c, v)
+	id, err := txn.DocumentKey(c, v)
 	if err != nil {
 		return 0, err
 	}
@@ -275,37 +275,6 @@ func parseOne(coll string, b []byte) (any, error) {
 		return nil, &EntityError{Op: "put", Collection: coll, Err: err}
 	}
 	return v, nil
-}
-
-// docID returns the key a document of c is stored under.
-func docID(c *schema.Collection, v any) (string, error) {
-	coll := c.Name
-	if c.Kind == schema.Singleton {
-		return c.Name, nil
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return "", &EntityError{Op: "put", Collection: coll, Err: fmt.Errorf("%w: a document must be a JSON object", ErrInvalid)}
-	}
-	idv, ok := m["id"]
-	if !ok {
-		return "", &EntityError{Op: "put", Collection: coll, Field: "id", Err: fmt.Errorf("%w: field id is missing", ErrInvalid)}
-	}
-	id, ok := idv.(string)
-	if !ok {
-		return "", &EntityError{Op: "put", Collection: coll, Field: "id", Err: fmt.Errorf("%w: field id must be a string, not %s", ErrInvalid, jsonType(idv))}
-	}
-	if err := schema.CheckID(id); err != nil {
-		return "", &EntityError{Op: "put", Collection: coll, ID: shortID(id), Field: "id", Err: err}
-	}
-	return id, nil
-}
-
-func shortID(id string) string {
-	if len(id) > 64 {
-		return id[:64] + "..."
-	}
-	return id
 }
 
 func jsonType(v any) string { return txn.TypeName(v) }

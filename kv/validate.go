@@ -3,6 +3,7 @@ package kv
 import (
 	"fmt"
 	"github.com/cairnkv/cairn/schema"
+	"github.com/cairnkv/cairn/txn"
 
 	"github.com/cairnkv/cairn/buckets"
 )
@@ -15,13 +16,10 @@ func Validate(coll string, doc any) error {
 	if err != nil {
 		return err
 	}
-	if c.Kind == schema.Singleton {
-		if _, ok := doc.(map[string]any); !ok {
-			return &EntityError{Op: "put", Collection: coll, Err: fmt.Errorf("%w: a document must be a JSON object, not %s", ErrInvalid, jsonType(doc))}
-		}
-		return nil
+	if c.Kind == schema.Extras {
+		return nil // any JSON value
 	}
-	_, err = docID(c, doc)
+	_, err = txn.DocumentKey(c, doc)
 	return err
 }
 
@@ -34,7 +32,7 @@ func (db *DB) Validate(coll string, doc any) error {
 	}
 	if n := int64(buckets.JSONSize(doc)); n > db.opts.MaxDocumentBytes {
 		c, _ := db.lookup(coll)
-		id, _ := docID(c, doc)
+		id, _ := txn.DocumentKey(c, doc)
 		return &EntityError{Op: "put", Collection: coll, ID: id,
 			Err: fmt.Errorf("%w: the document is %d bytes as JSON, the limit is %d", ErrTooLarge, n, db.opts.MaxDocumentBytes)}
 	}

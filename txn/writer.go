@@ -142,29 +142,59 @@ func (w *Writer) resolve(op, coll, id string) (*schema.Collection, string, error
 	return c, key, nil
 }
 
-// validate checks the rules of the collection for a whole document.
+// validate checks the rules of the collection for a whole document stored
+// under key.
 func validate(c *schema.Collection, key string, doc any) error {
 	if c.Kind == schema.Extras {
 		return nil
 	}
-	m, ok := doc.(map[string]any)
-	if !ok {
-		return fmt.Errorf("%w: a document must be a JSON object, not %s", ErrInvalid, TypeName(doc))
+	id, err := DocumentKey(c, doc)
+	if err != nil {
+		return err
 	}
-	if c.Kind == schema.Entity {
-		idv, present := m["id"]
-		if !present {
-			return fmt.Errorf("%w: field id is missing", ErrInvalid)
-		}
-		s, ok := idv.(string)
-		if !ok {
-			return fmt.Errorf("%w: field id must be a string, not %s", ErrInvalid, TypeName(idv))
-		}
-		if s != key {
-			return fmt.Errorf("%w: field id %q does not match the key %q", ErrInvalid, s, key)
-		}
+	if id != key {
+		return fmt.Errorf("%w: field id %q does not match the key %q", ErrInvalid, id, key)
 	}
 	return nil
+}
+
+// DocumentKey returns the key a whole document of c is stored under, and
+// checks c's rules for it: a singleton is an object, stored under its
+// collection's name; an entity is an object whose "id" is a valid id
+// (schema.CheckID), its key. It is the one place these rules are decided:
+// every write checks them here, and kv.Validate asks here before a bulk
+// write. An extras value takes its key from the caller (ErrInvalid here).
+func DocumentKey(c *schema.Collection, doc any) (string, error) {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return "", &EntityError{Op: "put", Collection: c.Name, Err: fmt.Errorf("%w: a document must be a JSON object, not %s", ErrInvalid, TypeName(doc))}
+	}
+	switch c.Kind {
+	case schema.Singleton:
+		return c.Name, nil
+	case schema.Extras:
+		return "", &EntityError{Op: "put", Collection: c.Name, Err: fmt.Errorf("%w: an extras value takes its key from the caller", ErrInvalid)}
+	}
+	idv, ok := m["id"]
+	if !ok {
+		return "", &EntityError{Op: "put", Collection: c.Name, Field: "id", Err: fmt.Errorf("%w: field id is missing", ErrInvalid)}
+	}
+	id, ok := idv.(string)
+	if !ok {
+		return "", &EntityError{Op: "put", Collection: c.Name, Field: "id", Err: fmt.Errorf("%w: field id must be a string, not %s", ErrInvalid, TypeName(idv))}
+	}
+	if err := schema.CheckID(id); err != nil {
+		return "", &EntityError{Op: "put", Collection: c.Name, ID: shortID(id), Field: "id", Err: err}
+	}
+	return id, nil
+}
+
+// shortID cuts a long id for an error message.
+func shortID(id string) string {
+	if len(id) > 64 {
+		return id[:64] + "..."
+	}
+	return id
 }
 
 // TypeName names the JSON type of a document-model value for error
