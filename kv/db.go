@@ -326,7 +326,27 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 		}
 		return nil, fmt.Errorf("cairn: open %s: %w", path, err)
 	}
+	if o.ReadOnly {
+		loadFreelist(bdb)
+	}
 	return bdb, nil
+}
+
+// loadFreelist makes a read-only bbolt handle read its freelist now.
+// bbolt reads it lazily in read-only mode, on the first Tx.Check, and
+// that first load races with every read transaction ending at the same
+// time (bbolt's removeTx reads the field the load writes). Loading it
+// before the handle is shared removes the race. A check of page 1 is
+// refused at once, after the load: the cheapest way to call it.
+// Whatever the load finds is reported by Check itself later.
+func loadFreelist(bdb *bolt.DB) {
+	_ = guard(func() error {
+		return bdb.View(func(tx *bolt.Tx) error {
+			for range tx.Check(bolt.WithPageId(1)) {
+			}
+			return nil
+		})
+	})
 }
 
 // boltOptions are the bbolt options of a store opened with o.

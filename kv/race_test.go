@@ -207,3 +207,47 @@ func TestStore_groupCommit(t *testing.T) {
 		t.Fatalf("%d tasks, want %d", n, want)
 	}
 }
+
+// TestReadOnly_checkWhileReading runs Check on a read-only handle while
+// other reads end around it: bbolt loads a read-only freelist lazily on
+// the first check, which raced with every read transaction's end (found
+// by the -race run of the web inspector's tests).
+func TestReadOnly_checkWhileReading(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := kv.Open(dir, &kv.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				if err := ro.List("notes", 0, 0, func(kv.Document) error { return nil }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	rep, err := ro.Check(t.Context())
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK {
+		t.Fatalf("check: %+v", rep)
+	}
+}
