@@ -13,39 +13,28 @@ type keyVersion struct {
 	time    int64
 	seq     int
 	deleted bool
-	file    bool       // data was decoded from the envelope file source, and can be again
-	dropped bool       // data was released, to be read again from source
-	shape   *lazyArray // a dropped lazy array's offsets and checksum
+	file    bool // data was decoded from the envelope file source, and can be again
+	dropped bool // data was released, to be read again from source
+	loose   []rawValue
 }
 
 // drop releases a version's data when it can be read again from its file.
+// A lazy array is kept: its text is mapped, not in the heap.
 func (v *keyVersion) drop() {
 	if v == nil || !v.file || v.dropped {
 		return
 	}
-	if a, ok := v.data.(*lazyArray); ok {
-		v.shape = a.shape()
+	if _, ok := v.data.(*lazyArray); ok {
+		return
 	}
 	v.data, v.dropped = nil, true
 }
 
 // reload returns a version's data, reading its file again if it was
-// dropped. A lazy array must be the very text read before; other data is
-// checked by the caller.
+// dropped. The caller checks it is the same.
 func (s *scanner) reload(v *keyVersion) (any, error) {
 	if !v.dropped {
 		return v.data, nil
-	}
-	if v.shape != nil {
-		text, err := s.rereadText(v.source)
-		if err != nil {
-			return nil, changed(v.source, err)
-		}
-		a, ok := v.shape.withText(text)
-		if !ok {
-			return nil, changed(v.source, nil)
-		}
-		return a, nil
 	}
 	env, err := s.rereadEnvelope(v.source)
 	if err != nil {
@@ -56,12 +45,7 @@ func (s *scanner) reload(v *keyVersion) (any, error) {
 
 // planReload adds the file reload will read to the read-ahead plan.
 func (s *scanner) planReload(v *keyVersion) {
-	if !v.dropped {
-		return
-	}
-	if v.shape != nil {
-		s.pf.add(v.source, fetchRaw)
-	} else {
+	if v.dropped {
 		s.pf.add(v.source, fetchEnvelope)
 	}
 }

@@ -34,6 +34,12 @@ type ScanOptions struct {
 	// window. Default runtime.GOMAXPROCS(0); 1 reads sequentially.
 	// Results are identical either way.
 	Workers int
+	// TempDir is where Walk writes the decoded text of collection files
+	// (GZIP_V1 and JSON-string payloads), read back from there mapped
+	// rather than held in memory; the files are unlinked at once and
+	// their directory removed when Walk returns. Default os.TempDir().
+	// Migrate uses the store's directory.
+	TempDir string
 	// Progress, if set, is called from Walk's goroutine: with stage
 	// "sessions indexed" while the chunked sessions' metadata is read
 	// (large directories only), then with "entities" as Walk hands
@@ -121,6 +127,8 @@ type scanner struct {
 	walUpserts   []walUpsert
 	walDeletes   map[string]map[string][]walUpsert // by collection and id, in WAL order
 	pf           *prefetcher
+	spill        *spill
+	lazies       []*lazyArray // every lazy array read
 	resolved     map[string]*keyVersion // resolved keys, except chunked-session files
 	settingsVers []*keyVersion          // every decodable non-backup version of settings
 	cands        map[string]map[string][]*cand
@@ -201,7 +209,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		return nil, nil, fmt.Errorf("%w: %s", ErrNotDir, dir)
 	}
 	s := &scanner{
-		ctx: ctx, opts: opts.withDefaults(), root: root,
+		ctx: ctx, opts: opts.withDefaults(), root: root, spill: &spill{base: opts.withDefaults().TempDir},
 		rep:    &Report{Root: dir, Counts: map[string]int{}, Sources: map[string]map[string]int{}},
 		ds:     &Dataset{Extras: map[string]any{}},
 		mtimes: map[string]int64{}, sizes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
@@ -215,6 +223,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		s.primary[c] = map[string]bool{}
 		s.imported[c] = map[string]bool{}
 	}
+	defer s.closeAll()
 	s.detectLayout()
 	if err := s.walk(); err != nil {
 		return nil, nil, err
@@ -223,8 +232,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		return nil, nil, fmt.Errorf("%w in %s", ErrNoData, dir)
 	}
 	if s.opts.Workers > 1 {
-		s.pf = newPrefetcher(s.root, s.sizes, s.opts.Workers)
-		defer s.pf.close()
+		s.pf = newPrefetcher(s.root, s.sizes, s.spill, s.opts.Workers)
 	}
 	steps := []func() error{
 		s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
@@ -263,6 +271,16 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		p("entities", done, done)
 	}
 	return s.ds, s.rep, nil
+}
+
+// closeAll stops the read-ahead and releases every mapped text and the
+// spill directory, when Walk returns.
+func (s *scanner) closeAll() {
+	s.pf.close()
+	for _, a := range s.lazies {
+		a.close()
+	}
+	_ = s.spill.remove() // a temporary directory: a failure leaves files the system's cleaning removes
 }
 
 func (s *scanner) detectLayout() {
@@ -505,29 +523,26 @@ func (s *scanner) readFile(rel string) ([]byte, error) {
 // mismatches. keep puts the raw bytes of an unreadable file into Extras.
 // lazy leaves an array payload undecoded (a *lazyArray).
 func (s *scanner) readEnvelope(rel string, keep, lazy bool) (*Envelope, error) {
-	var b []byte
-	var env *Envelope
-	var err error
 	mode := fetchEnvelope
 	if lazy {
 		mode = fetchLazy
 	}
-	if p := s.pf.take(rel, mode); p != nil {
-		b, env, err = p.b, p.env, p.envErr
-		if p.err != nil {
-			s.unreadable(rel, nil, p.err, false)
-			return nil, p.err
-		}
-	} else {
-		if b, err = os.ReadFile(s.abs(rel)); err != nil {
-			s.unreadable(rel, nil, err, false)
-			return nil, err
-		}
-		env, err = decodeEnvelope(b, lazy)
+	p := s.pf.take(rel, mode)
+	if p == nil {
+		r := readAhead(s.abs(rel), mode, s.spill)
+		p = &r
 	}
-	if err != nil {
-		s.unreadable(rel, b, err, keep)
-		return nil, err
+	if p.err != nil {
+		s.unreadable(rel, nil, p.err, false)
+		return nil, p.err
+	}
+	if p.envErr != nil {
+		s.unreadable(rel, p.b, p.envErr, keep)
+		return nil, p.envErr
+	}
+	env := p.env
+	if a, ok := env.Data.(*lazyArray); ok {
+		s.lazies = append(s.lazies, a) // released when the walk ends, if not before
 	}
 	if env.ChecksumMismatch() {
 		s.rep.ChecksumMismatches = append(s.rep.ChecksumMismatches, ChecksumMismatch{Path: rel, Kind: "envelope"})
@@ -536,30 +551,18 @@ func (s *scanner) readEnvelope(rel string, keep, lazy bool) (*Envelope, error) {
 	return env, nil
 }
 
-// rereadEnvelope reads a collection file that was read before (and
-// reported then) again: nothing is reported.
+// rereadEnvelope reads a file that was read before (and reported then)
+// again: nothing is reported.
 func (s *scanner) rereadEnvelope(rel string) (*Envelope, error) {
-	if p := s.pf.take(rel, fetchEnvelope); p != nil {
-		if p.err != nil {
-			return nil, p.err
-		}
-		return p.env, p.envErr
+	p := s.pf.take(rel, fetchEnvelope)
+	if p == nil {
+		r := readAhead(s.abs(rel), fetchEnvelope, s.spill)
+		p = &r
 	}
-	b, err := os.ReadFile(s.abs(rel))
-	if err != nil {
-		return nil, err
+	if p.err != nil {
+		return nil, p.err
 	}
-	return DecodeEnvelope(b)
-}
-
-// rereadText is rereadEnvelope's payload text, undecoded.
-func (s *scanner) rereadText(rel string) ([]byte, error) {
-	b, err := s.readFile(rel)
-	if err != nil {
-		return nil, err
-	}
-	_, text, _, err := openEnvelope(b)
-	return text, err
+	return p.env, p.envErr
 }
 
 // changed is the error for a file that no longer holds what was read

@@ -339,6 +339,8 @@ func readExportFile(ctx context.Context, path, stage string, progress func(strin
 	return x, cr.sum, nil
 }
 
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // crcReader checksums what it reads, reports progress and stops when its
 // context is done.
 type crcReader struct {
