@@ -51,6 +51,9 @@ func (s *scanner) emitGroup(g int, fn func(coll, id string, e Entity) error) err
 	s.stateCache = nil
 	for _, coll := range groups[g] {
 		ds := s.decide(coll)
+		if coll == "attachments" {
+			ds = s.withPerID(ds)
+		}
 		if coll == "sessions" {
 			if err := s.findChapters(ds); err != nil {
 				return err
@@ -177,6 +180,9 @@ func (s *scanner) planLoads(d decision) {
 	if s.pf == nil {
 		return
 	}
+	if d.win == nil {
+		return
+	}
 	for _, c := range d.cs {
 		if c.doc != nil || !d.loaded(c) {
 			continue
@@ -190,10 +196,35 @@ func (s *scanner) planLoads(d decision) {
 	}
 }
 
+// withPerID adds to the decisions of the attachments collection the ids
+// only attachments stored by id have (FORMAT.md §3.7.1–2), in id order.
+func (s *scanner) withPerID(ds []decision) []decision {
+	have := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		have[d.id] = true
+	}
+	n := len(ds)
+	for id := range s.perID {
+		if !have[id] {
+			ds = append(ds, decision{id: id})
+		}
+	}
+	if len(ds) > n {
+		sort.Slice(ds, func(i, j int) bool { return ds[i].id < ds[j].id })
+	}
+	return ds
+}
+
 // emit loads one entity's documents, reports conflicts and deletion,
 // completes the winner (chapters, relationships), notes what it says
 // about attachments and hands it to fn.
 func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Entity) error) error {
+	if d.win == nil { // an attachment only stored by id
+		doc, src := s.perIDDoc(d.id, nil)
+		s.noteFacts(coll, d.id, doc)
+		s.imported[coll][d.id] = true
+		return fn(coll, d.id, Entity{Doc: doc, Source: src})
+	}
 	for _, c := range d.cs {
 		if c.doc == nil && d.loaded(c) {
 			doc, err := s.load(d.id, c)
@@ -211,6 +242,9 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 	doc := d.win.doc
 	if coll == "sessions" {
 		s.recoverChapters(d, doc)
+	}
+	if coll == "attachments" && s.perID[d.id] != nil {
+		doc, _ = s.perIDDoc(d.id, doc)
 	}
 	AddLegacyRelationships(coll, doc, s.topicKind)
 	s.noteFacts(coll, d.id, doc)

@@ -330,6 +330,9 @@ func topMembers(b []byte) (map[string][]byte, bool) {
 // text as stored, its compact form and its 2-space pretty form (the
 // pretty-vs-compact bug of FORMAT.md §2.3).
 func checksumMatches(want string, t []byte) bool {
+	if strconv.FormatInt(int64(legacyHashBytes(t)), 36) == want {
+		return true // the usual case, cheaper than the other forms
+	}
 	stored, compact, pretty := checksumForms(t)
 	for _, h := range []int32{stored, compact, pretty} {
 		if strconv.FormatInt(int64(h), 36) == want {

@@ -53,10 +53,10 @@ func (s *scanner) planReload(v *keyVersion) {
 // planKey adds a key's main, tmp and staged files to the read-ahead plan,
 // in the order resolveKey reads them.
 func (s *scanner) planKey(k string, mode fetchMode) {
-	kf := s.keys[k]
-	if kf == nil || s.pf == nil {
+	if s.pf == nil {
 		return
 	}
+	kf := s.files(k)
 	s.pf.add(kf.main, mode)
 	s.pf.add(kf.tmp, mode)
 	for _, st := range kf.staged {
@@ -89,10 +89,7 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 	if v, ok := s.resolved[k]; ok {
 		return v
 	}
-	kf := s.keys[k]
-	if kf == nil {
-		kf = &keyFiles{}
-	}
+	kf := s.files(k)
 	lazy := arrayCollections[k]
 	var best *keyVersion
 	var vs []*keyVersion // every decodable non-backup version

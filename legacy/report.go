@@ -24,7 +24,9 @@ type Report struct {
 	StaleChunks        []ChunkIssue       `json:"staleChunks,omitempty"`
 	Unreadable         []Unreadable       `json:"unreadable,omitempty"`
 	OutsideDir         []string           `json:"outsideDir,omitempty"`
-	OrphanFiles        []string           `json:"orphanFiles,omitempty"`
+	Skipped            []Skipped          `json:"skipped,omitempty"` // directory entries not read (see Skipped)
+	OrphanFiles        []string           `json:"orphanFiles,omitempty"`       // attachment bytes no attachment id names (kept as legacy-orphan-<hash>)
+	OrphanAttachments  []string           `json:"orphanAttachments,omitempty"` // attachments stored by id that nothing refers to (imported with orphan: true)
 	JunkSkipped        []string           `json:"junkSkipped,omitempty"`
 	NotResurrected     []Dropped          `json:"notResurrected,omitempty"`
 	Deleted            []Dropped          `json:"deleted,omitempty"`
@@ -59,13 +61,19 @@ type WALReport struct {
 	Skipped    []WALSkip `json:"skipped,omitempty"`
 }
 
-// WALSkip is a WAL line or entry that was not replayed, with the reason.
-type WALSkip struct {
-	Line          int    `json:"line"`
+// Skipped is something the scan did not use, and why: a WAL line or
+// entry (Line > 0), or a directory entry that is not read (a named pipe,
+// socket or device, a file or directory that cannot be read).
+type Skipped struct {
+	Path          string `json:"path,omitempty"` // relative to the root; the WAL file for WAL skips in MigrateResult
+	Line          int    `json:"line,omitempty"` // 1-based WAL line
 	ID            string `json:"id,omitempty"`
 	TransactionID string `json:"transactionId,omitempty"`
 	Reason        string `json:"reason"`
 }
+
+// WALSkip is a WAL line or entry that was not replayed, with the reason.
+type WALSkip = Skipped
 
 // Version names one candidate version of an entity or key.
 type Version struct {

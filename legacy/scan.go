@@ -112,8 +112,7 @@ type scanner struct {
 	keys        map[string]*keyFiles
 	perEntity   []peFile
 	checksums   map[string]string // rel of data file → rel of checksum file
-	sessionDirs map[string]bool   // chunked session ids with a directory
-	chunkFiles  map[string]map[string]map[int]string
+	sessions    map[string]*sessionDir // chunked sessions by id
 	snapshots   []backupRef
 	rollbacks   []string
 	walPath     string
@@ -140,6 +139,9 @@ type scanner struct {
 	chapterFinds map[string]*chapterFind
 	imported     map[string]map[string]bool // ids handed to fn, by collection
 	facts        map[string]*attachmentFacts
+	blobKeys     *blobKeys
+	perID        map[string]*perIDFiles
+	dedupFiles   map[string]*dedupFiles
 }
 
 // Scan reads a legacy Taskerino directory and resolves every entity to
@@ -213,7 +215,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		rep:    &Report{Root: dir, Counts: map[string]int{}, Sources: map[string]map[string]int{}},
 		ds:     &Dataset{Extras: map[string]any{}},
 		mtimes: map[string]int64{}, sizes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
-		sessionDirs: map[string]bool{}, chunkFiles: map[string]map[string]map[int]string{},
+		sessions: map[string]*sessionDir{},
 		walKeys: map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
 		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
 		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
@@ -235,7 +237,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		s.pf = newPrefetcher(s.root, s.sizes, s.spill, s.opts.Workers)
 	}
 	steps := []func() error{
-		s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
+		s.classifyAttachments, s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
 		s.addWALUpserts, s.addStateFiles,
 	}
 	done, total := 0, 0
@@ -322,7 +324,7 @@ func (s *scanner) walk() error {
 	return filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			rel, _ := filepath.Rel(s.root, p)
-			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: filepath.ToSlash(rel), Error: err.Error()})
+			s.skip(filepath.ToSlash(rel), "cannot be read: "+err.Error())
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -345,11 +347,23 @@ func (s *scanner) walk() error {
 				return nil
 			}
 			fi, err := os.Stat(target)
-			if err != nil || !fi.Mode().IsRegular() {
+			if err != nil {
+				s.skip(rel, "cannot be read: "+err.Error())
+				return nil
+			}
+			if fi.IsDir() {
 				return nil // a link to a directory inside the root: scanned there
 			}
+			if !fi.Mode().IsRegular() {
+				s.skip(rel, "symbolic link to "+fileKind(fi.Mode())+", not a regular file")
+				return nil
+			}
 		} else if !d.Type().IsRegular() {
+			s.skip(rel, fileKind(d.Type())+", not a regular file")
 			return nil
+		}
+		if s.classifyChunked(rel) {
+			return nil // size and mtime looked up when needed: they are many
 		}
 		if fi, err := d.Info(); err == nil {
 			s.mtimes[rel] = fi.ModTime().UnixMilli()
@@ -358,6 +372,130 @@ func (s *scanner) walk() error {
 		s.classify(rel)
 		return nil
 	})
+}
+
+// skip reports a directory entry that is not read.
+func (s *scanner) skip(rel, reason string) {
+	s.rep.Skipped = append(s.rep.Skipped, Skipped{Path: rel, Reason: reason})
+}
+
+// fileKind names the kind of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeDir != 0:
+		return "a directory"
+	}
+	return "an irregular file"
+}
+
+// sessionDir is what the directory walk found in one chunked session's
+// directory, db/sessions/<id>/: which of its canonical main files exist
+// (their paths are derived from the key). Other files of its keys (tmp,
+// backups, staged copies) are in scanner.keys. A 100,000-session
+// directory holds about half a million such files, so they are not kept
+// one map entry each.
+type sessionDir struct {
+	plain  uint8    // bit 0: metadata.json; bit 1+i: sessionParts[i]
+	chunks [3][]int // indices of chunk-NNN.json files, per chunkKinds
+}
+
+// session returns the entry of a chunked session's directory.
+func (s *scanner) session(id string) *sessionDir {
+	sd := s.sessions[id]
+	if sd == nil {
+		sd = &sessionDir{}
+		s.sessions[id] = sd
+	}
+	return sd
+}
+
+// classifyChunked records a canonical main file of a chunked session
+// (metadata.json, a part, a chunk-NNN.json); it reports false for any
+// other file.
+func (s *scanner) classifyChunked(rel string) bool {
+	if !s.hasDB || !strings.HasPrefix(rel, s.dbRel+"sessions/") || !strings.HasSuffix(rel, ".json") {
+		return false
+	}
+	p := strings.TrimSuffix(rel[len(s.dbRel)+len("sessions/"):], ".json")
+	id, rest, ok := strings.Cut(p, "/")
+	if !ok || id == "indexes" || strings.ContainsAny(rest, ".") {
+		return false
+	}
+	if rest == "metadata" {
+		s.session(id).plain |= 1
+		return true
+	}
+	for i, part := range sessionParts {
+		if rest == part.Name {
+			s.session(id).plain |= 1 << (i + 1)
+			return true
+		}
+	}
+	dir, name, ok := strings.Cut(rest, "/")
+	if !ok {
+		return false
+	}
+	for k, kind := range chunkKinds {
+		if dir == kind.Dir {
+			if i, ok := parseChunkName(name); ok && chunkName(i) == name {
+				sd := s.session(id)
+				sd.chunks[k] = append(sd.chunks[k], i)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// files returns a key's files, with the derived main file of a chunked
+// session's canonical key.
+func (s *scanner) files(k string) keyFiles {
+	var kf keyFiles
+	if p := s.keys[k]; p != nil {
+		kf = *p
+	}
+	if kf.main == "" && s.plainMain(k) {
+		kf.main = s.dbRel + k + ".json"
+	}
+	return kf
+}
+
+// plainMain reports whether the walk found the canonical main file of a
+// chunked session's key k.
+func (s *scanner) plainMain(k string) bool {
+	rest, ok := strings.CutPrefix(k, "sessions/")
+	if !ok {
+		return false
+	}
+	id, rest, ok := strings.Cut(rest, "/")
+	sd := s.sessions[id]
+	if !ok || sd == nil {
+		return false
+	}
+	if rest == "metadata" {
+		return sd.plain&1 != 0
+	}
+	for i, part := range sessionParts {
+		if rest == part.Name {
+			return sd.plain&(1<<(i+1)) != 0
+		}
+	}
+	dir, name, _ := strings.Cut(rest, "/")
+	for k, kind := range chunkKinds {
+		if dir == kind.Dir {
+			i, ok := parseChunkName(name)
+			return ok && slices.Contains(sd.chunks[k], i)
+		}
+	}
+	return false
 }
 
 func (s *scanner) key(k string) *keyFiles {
@@ -445,7 +583,7 @@ func (s *scanner) classifyDB(rel, p string) {
 			kf := s.key(k)
 			kf.staged = append(kf.staged, backupRef{ms, rel})
 			s.seen(ms)
-			s.noteSessionFile(k, rel, false)
+			s.noteSessionFile(k)
 		}
 	case strings.HasSuffix(name, ".checksum"):
 		s.checksums[strings.TrimSuffix(rel, ".checksum")] = rel
@@ -456,16 +594,16 @@ func (s *scanner) classifyDB(rel, p string) {
 				kf := s.key(base[:i])
 				kf.backups = append(kf.backups, backupRef{ms, rel})
 				s.seen(ms)
-				s.noteSessionFile(base[:i], rel, false)
+				s.noteSessionFile(base[:i])
 				return
 			}
 		}
 		s.key(base).single = rel
-		s.noteSessionFile(base, rel, false)
+		s.noteSessionFile(base)
 	case strings.HasSuffix(name, ".tmp.json"):
 		k := strings.TrimSuffix(p, ".tmp.json")
 		s.key(k).tmp = rel
-		s.noteSessionFile(k, rel, false)
+		s.noteSessionFile(k)
 	case len(parts) == 2 && entityCollections[parts[0]] != "" && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")):
 		if _, c, _ := NormalizeKey(p); c != "" {
 			s.perEntity = append(s.perEntity, peFile{rel: rel, dbRel: p})
@@ -484,31 +622,18 @@ func (s *scanner) classifyDB(rel, p string) {
 			return
 		}
 		s.key(k).main = rel
-		s.noteSessionFile(k, rel, true)
+		s.noteSessionFile(k)
 	}
 }
 
-// noteSessionFile indexes chunked-session files by session and chunk.
-func (s *scanner) noteSessionFile(k, rel string, main bool) {
+// noteSessionFile notes the chunked session a key of other files than
+// its canonical main one belongs to (see classifyChunked).
+func (s *scanner) noteSessionFile(k string) {
 	parts := strings.Split(k, "/")
 	if len(parts) < 3 || parts[0] != "sessions" || parts[1] == "indexes" {
 		return
 	}
-	id := parts[1]
-	s.sessionDirs[id] = true
-	if len(parts) == 4 && main {
-		if i, ok := parseChunkName(parts[3]); ok {
-			m := s.chunkFiles[id]
-			if m == nil {
-				m = map[string]map[int]string{}
-				s.chunkFiles[id] = m
-			}
-			if m[parts[2]] == nil {
-				m[parts[2]] = map[int]string{}
-			}
-			m[parts[2]][i] = rel
-		}
-	}
+	s.session(parts[1])
 }
 
 // readFile reads a file inside the root.
@@ -592,7 +717,12 @@ func (s *scanner) unreadable(rel string, b []byte, err error, keep bool) {
 // fileTime is a file's mtime in ms, or 0 when it is later than every
 // timestamp recorded inside the directory (a copy or checkout time).
 func (s *scanner) fileTime(rel string) int64 {
-	mt := s.mtimes[rel]
+	mt, ok := s.mtimes[rel]
+	if !ok { // a chunked session's file (see classifyChunked)
+		if fi, err := os.Stat(s.abs(rel)); err == nil {
+			mt = fi.ModTime().UnixMilli()
+		}
+	}
 	if s.maxTS == 0 || mt > s.maxTS+copyTimeSlack {
 		return 0
 	}
@@ -642,7 +772,9 @@ func (s *scanner) finish() {
 		return a.Index < b.Index
 	})
 	sort.Strings(r.ChaptersRecovered)
+	sort.Strings(r.OrphanAttachments)
 	sort.Strings(r.OutsideDir)
+	sort.SliceStable(r.Skipped, func(i, j int) bool { return r.Skipped[i].Path < r.Skipped[j].Path })
 	sort.Strings(r.JunkSkipped)
 }
 

@@ -169,7 +169,7 @@ func (s *scanner) applyWAL(e WALEntry) string {
 	if old := s.walKeys[key]; len(old) == 0 || newerKey(v, old[0]) {
 		s.walKeys[key] = []*keyVersion{v}
 	}
-	s.noteSessionFile(key, source, false)
+	s.noteSessionFile(key)
 	return ""
 }
 

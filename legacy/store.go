@@ -870,9 +870,9 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					res.Blobs++
 				}
 				ids := b.AttachmentIDs
-				if len(ids) == 0 || b.Orphan {
+				if len(ids) == 0 {
 					// Keep orphan bytes reachable so nothing is lost.
-					ids = append(ids[:0:0], "legacy-orphan-"+hash[:16])
+					ids = []string{"legacy-orphan-" + hash[:16]}
 				}
 				for _, id := range ids {
 					if kv.CheckID(id) != nil {
@@ -881,13 +881,13 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					d, ok := attach[id]
 					if !ok {
 						d = map[string]any{"id": id, "name": id, "legacySource": b.Source}
-						if b.MIME != "" {
-							d["mimeType"] = b.MIME
-						}
 						if b.Orphan || len(b.AttachmentIDs) == 0 {
 							d["orphan"] = true
 						}
 						attach[id] = d
+					}
+					if _, has := d["mimeType"]; !has && b.MIME != "" {
+						d["mimeType"] = b.MIME
 					}
 					d["hash"], d["size"] = hash, size
 					if damaged {
