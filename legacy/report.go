@@ -24,7 +24,7 @@ type Report struct {
 	StaleChunks        []ChunkIssue       `json:"staleChunks,omitempty"`
 	Unreadable         []Unreadable       `json:"unreadable,omitempty"`
 	OutsideDir         []string           `json:"outsideDir,omitempty"`
-	Skipped            []Skipped          `json:"skipped,omitempty"` // directory entries not read (see Skipped)
+	Skipped            []Skipped          `json:"skipped,omitempty"`           // directory entries not read (see Skipped)
 	OrphanFiles        []string           `json:"orphanFiles,omitempty"`       // attachment bytes no attachment id names (kept as legacy-orphan-<hash>)
 	OrphanAttachments  []string           `json:"orphanAttachments,omitempty"` // attachments stored by id that nothing refers to (imported with orphan: true)
 	JunkSkipped        []string           `json:"junkSkipped,omitempty"`

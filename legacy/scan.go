@@ -111,7 +111,7 @@ type scanner struct {
 
 	keys        map[string]*keyFiles
 	perEntity   []peFile
-	checksums   map[string]string // rel of data file → rel of checksum file
+	checksums   map[string]string      // rel of data file → rel of checksum file
 	sessions    map[string]*sessionDir // chunked sessions by id
 	snapshots   []backupRef
 	rollbacks   []string
@@ -127,7 +127,7 @@ type scanner struct {
 	walDeletes   map[string]map[string][]walUpsert // by collection and id, in WAL order
 	pf           *prefetcher
 	spill        *spill
-	lazies       []*lazyArray // every lazy array read
+	lazies       []*lazyArray           // every lazy array read
 	resolved     map[string]*keyVersion // resolved keys, except chunked-session files
 	settingsVers []*keyVersion          // every decodable non-backup version of settings
 	cands        map[string]map[string][]*cand
@@ -216,7 +216,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		ds:     &Dataset{Extras: map[string]any{}},
 		mtimes: map[string]int64{}, sizes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
 		sessions: map[string]*sessionDir{},
-		walKeys: map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
+		walKeys:  map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
 		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
 		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
 	}
