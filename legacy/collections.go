@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"fmt"
 	"sort"
 )
 
@@ -52,10 +53,11 @@ type loader struct {
 // from: a collection key's version, or a state file's key. Its data is
 // held only while its group of collections is emitted.
 type arraySrc struct {
-	v     *keyVersion
-	state string // state file, when v is nil
-	key   string
-	data  any
+	v        *keyVersion
+	state    string // state file, when v is nil
+	key      string
+	data     any
+	recovery string // the newest copy, when v is one of a bad collection file's older copies
 }
 
 // entityVersion is the entity's optimistic-lock counter, if any.
@@ -156,57 +158,201 @@ func (s *scanner) newSrc(coll string, src *arraySrc) *arraySrc {
 	return src
 }
 
+// isEntityObject reports whether a payload is one entity (an object with
+// an id) rather than a collection.
+func isEntityObject(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || isArraySpread(m) {
+		return false
+	}
+	_, has := m["id"]
+	return has
+}
+
 // buildCollections indexes the entities of every top-level collection
-// file.
+// file. A collection whose file is bad (unreadable, holding one entity
+// instead of the array, or something else) is recovered from its older
+// copies (recoverCollection); the entity object is one candidate.
 func (s *scanner) buildCollections() error {
 	for _, coll := range Collections {
 		v := s.resolveKey(coll, false)
-		if v == nil {
-			if kf := s.keys[coll]; kf != nil && (len(kf.backups) > 0 || kf.single != "") && kf.main == "" {
-				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: coll, Source: "db/" + coll + ".json", Reason: "collection file absent (deleted); its backups are not used"})
-			}
-			continue
+		reason := s.badMain[coll]
+		clobber := ""
+		for _, one := range s.single[coll] {
+			d := one.data.(map[string]any)
+			id, _ := d["id"].(string)
+			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (FORMAT.md §5.3); that entity is imported from it", one.source, id)
+			s.addCand(coll, d, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
+			one.drop()
 		}
-		s.baseTime[coll] = v.time
-		if isArrayData(v.data) {
+		switch {
+		case v != nil && isArrayData(v.data):
+			s.baseTime[coll] = v.time
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
 			}
-			v.drop()
+			continue
+		case v != nil:
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "payload is " + kindOf(v.data) + ", not an array"})
+			s.ds.Extras["unreadable:"+v.source] = map[string]any{"path": v.source, "error": "payload is not an array", "value": v.data}
+			reason = "payload is " + kindOf(v.data) + ", not an array"
+		case clobber != "":
+			if reason == "" {
+				reason = clobber
+			}
+		case reason == "":
+			if kf := s.keys[coll]; kf != nil && (len(kf.backups) > 0 || kf.single != "") && kf.main == "" {
+				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: coll, Source: s.dbRel + coll + ".json", Reason: "collection file absent (deleted); its backups are not used"})
+			}
 			continue
 		}
-		if d, ok := v.data.(map[string]any); ok {
-			if _, has := d["id"]; has && !isArraySpread(d) {
-				// §5.3: WAL replay replaced the array with one entity.
-				s.addCand(coll, d, v.kind, v.source, v.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: v}), index: -1})
-				v.drop()
-				if err := s.restoreFromFallback(coll, "payload is a single object, not an array (WAL replay corruption, FORMAT.md §5.3)"); err != nil {
-					return err
-				}
-				continue
-			}
-		}
-		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "payload is " + kindOf(v.data) + ", not an array"})
-		s.ds.Extras["unreadable:"+v.source] = map[string]any{"path": v.source, "error": "payload is not an array", "value": v.data}
-		if err := s.restoreFromFallback(coll, "payload is "+kindOf(v.data)+", not an array"); err != nil {
+		if err := s.recoverCollection(coll, reason); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *scanner) restoreFromFallback(coll, reason string) error {
-	fb := s.fallback(coll)
-	used := ""
-	if fb != nil && isArrayData(fb.data) {
-		used = fb.source
-		if err := s.addArray(coll, fb.data, fb.kind, fb.source, fb.time, true, s.newSrc(coll, &arraySrc{v: fb})); err != nil {
+// copyOf is one older copy of a collection recoverCollection reads.
+type copyOf struct {
+	v   *keyVersion
+	ids map[string]bool // collection (era-A topics: theirs), NUL, id
+}
+
+// recoverCollection restores a collection whose file is bad from all its
+// older copies: the newest decodable timestamped backups, the single-slot
+// backup, the newest backups/ snapshots holding it (ScanOptions.
+// RecoveryCopies of each) and, for sessions, the rollback points
+// (FORMAT.md §5.3, §11.1, §11.3). The newest copy says which entities the
+// collection held: an entity only in older copies was deleted since and
+// stays deleted (§11.15, reported in NotResurrected). Every copy of an
+// entity it holds is a candidate, so the highest version wins
+// (Report.Restored names the copy each one came from).
+func (s *scanner) recoverCollection(coll, reason string) error {
+	copies, err := s.collectionCopies(coll)
+	if err != nil {
+		return err
+	}
+	if len(copies) == 0 {
+		s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: coll, Reason: reason})
+		return nil
+	}
+	newest := copies[0]
+	s.baseTime[coll] = newest.v.time
+	s.recovered[coll] = newest.v.source
+	gone := map[string]bool{}
+	for _, c := range copies {
+		src := s.newSrc(coll, &arraySrc{v: c.v, recovery: newest.v.source})
+		_, err := eachElem(c.v.data, func(i int, e any) error {
+			m, ok := e.(map[string]any)
+			if !ok {
+				s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: c.v.source, Index: i, Reason: "element is " + kindOf(e) + ", not an object"})
+				return nil
+			}
+			target := coll
+			if coll == "topics" {
+				target = TopicCollection(m)
+			}
+			if id, err := CheckID(m["id"]); err == nil && !newest.ids[target+"\x00"+id] {
+				if k := target + "\x00" + id; !gone[k] {
+					gone[k] = true
+					s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: c.v.source,
+						Reason: "only in copies older than " + newest.v.source + ", the newest copy of the bad collection file (deleted since); not restored"})
+				}
+				return nil
+			}
+			s.addCand(coll, m, c.v.kind, c.v.source, c.v.time, true, i, loader{arr: src, index: i})
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		fb.drop()
 	}
-	s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: coll, Reason: reason, Used: used})
+	s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: coll, Reason: reason, Used: newest.v.source})
 	return nil
+}
+
+// collectionCopies reads the older copies of an array collection that
+// recoverCollection uses, newest first by the time of their content (an
+// envelope's timestamp, else the time in the file name).
+func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
+	var out []*copyOf
+	add := func(data any, source string, t int64) error {
+		if !isArrayData(data) {
+			closeLazy(data)
+			return nil
+		}
+		c := &copyOf{v: &keyVersion{data: data, kind: SourceBackup, source: source, time: t, seq: s.nextSeq(), file: true}, ids: map[string]bool{}}
+		out = append(out, c)
+		_, err := eachElem(data, func(_ int, e any) error {
+			m, _ := e.(map[string]any)
+			if id, err := CheckID(m["id"]); err == nil {
+				target := coll
+				if coll == "topics" {
+					target = TopicCollection(m)
+				}
+				c.ids[target+"\x00"+id] = true
+			}
+			return nil
+		})
+		return err
+	}
+	n := s.opts.RecoveryCopies
+	found := 0
+	for _, b := range s.sortedBackups(coll) {
+		if found >= n {
+			break
+		}
+		env, err := s.readEnvelope(b.path, false, true)
+		if err != nil {
+			continue
+		}
+		if isArrayData(env.Data) {
+			found++
+		}
+		t := env.Timestamp
+		if t == 0 {
+			t = b.ms
+		}
+		if err := add(env.Data, b.path, t); err != nil {
+			return nil, err
+		}
+	}
+	if kf := s.keys[coll]; kf != nil && kf.single != "" {
+		if env, err := s.readEnvelope(kf.single, false, true); err == nil {
+			if err := add(env.Data, kf.single, env.Timestamp); err != nil {
+				return nil, err
+			}
+		}
+	}
+	found = 0
+	for _, snap := range s.sortedSnapshots() {
+		if found >= n {
+			break
+		}
+		v, ok, err := s.snapshotKey(snap.path, coll)
+		if err != nil {
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: snap.path, Error: err.Error()})
+			continue
+		}
+		if ok && isArrayData(v) {
+			found++
+			if err := add(v, snap.path, snap.ms); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if coll == "sessions" {
+		for _, rb := range s.rollbacks {
+			if env, err := s.readEnvelope(rb, false, true); err == nil {
+				if err := add(env.Data, rb, env.Timestamp); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].v.time > out[j].v.time })
+	return out, nil
 }
 
 // addPerEntity indexes per-entity files (and their db/db/ replay
@@ -306,7 +452,7 @@ func (s *scanner) reportDeletedInBackups() error {
 	for _, coll := range Collections {
 		v := s.resolved[coll]
 		kf := s.keys[coll]
-		if v == nil || v.kind == SourceBackup || kf == nil {
+		if v == nil || v.kind == SourceBackup || kf == nil || s.recovered[coll] != "" {
 			continue
 		}
 		path := ""

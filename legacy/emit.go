@@ -75,8 +75,11 @@ func (s *scanner) emitGroup(g int, fn func(coll, id string, e Entity) error) err
 	}
 	for _, src := range srcs {
 		src.data = nil
-		if src.v != nil && !src.v.file {
-			src.v.data = nil // decoded in memory (a WAL write, a fallback): nothing reads it again
+		if src.v != nil {
+			closeLazy(src.v.data) // a collection's text: nothing reads it again
+			if !src.v.file {
+				src.v.data = nil // decoded in memory (a WAL write, a snapshot): nothing reads it again
+			}
 		}
 	}
 	s.srcs[g] = nil
@@ -245,6 +248,9 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 	}
 	if coll == "attachments" && s.perID[d.id] != nil {
 		doc, _ = s.perIDDoc(d.id, doc)
+	}
+	if a := d.win.ld.arr; a != nil && a.recovery != "" {
+		s.rep.Restored = append(s.rep.Restored, Restored{Collection: coll, ID: d.id, Source: d.win.v.Source, OlderCopy: d.win.v.Source != a.recovery})
 	}
 	AddLegacyRelationships(coll, doc, s.topicKind)
 	s.noteFacts(coll, d.id, doc)

@@ -20,6 +20,7 @@ type Report struct {
 	Conflicts          []Conflict         `json:"conflicts,omitempty"`
 	ChecksumMismatches []ChecksumMismatch `json:"checksumMismatches,omitempty"`
 	Fallbacks          []Fallback         `json:"fallbacks,omitempty"`
+	Restored           []Restored         `json:"restored,omitempty"`
 	ManifestShortfalls []ChunkIssue       `json:"manifestShortfalls,omitempty"`
 	StaleChunks        []ChunkIssue       `json:"staleChunks,omitempty"`
 	Unreadable         []Unreadable       `json:"unreadable,omitempty"`
@@ -112,6 +113,18 @@ type Fallback struct {
 	Key    string `json:"key"`
 	Reason string `json:"reason"`
 	Used   string `json:"used"` // "" when no usable copy existed
+}
+
+// Restored is an entity of a collection whose file was bad (unreadable,
+// or clobbered with one entity by the WAL replay), restored from an older
+// copy of the collection.
+type Restored struct {
+	Collection string `json:"collection"`
+	ID         string `json:"id"`
+	Source     string `json:"source"` // the copy its version came from
+	// OlderCopy is set when that copy is older than the newest one (which
+	// held an older version of it).
+	OlderCopy bool `json:"olderCopy,omitempty"`
 }
 
 // ChunkIssue is a chunk manifest problem of one chunked session.

@@ -29,6 +29,11 @@ type ScanOptions struct {
 	// rollback points) are read to recover video chapters dropped by the
 	// chunked store (FORMAT.md §11.8). Default 3; negative means none.
 	ChapterSources int
+	// RecoveryCopies is how many of the newest copies of each kind
+	// (timestamped backups, backups/ snapshots) are read to recover an
+	// array collection whose file is bad (see the package documentation,
+	// "Choosing versions"). Default 10, the old app's rotation.
+	RecoveryCopies int
 	// Workers is how many goroutines read and decode collection,
 	// per-entity and chunked-session files ahead of use, within a bounded
 	// window. Default runtime.GOMAXPROCS(0); 1 reads sequentially.
@@ -58,6 +63,9 @@ func (o *ScanOptions) withDefaults() ScanOptions {
 	}
 	if r.ChapterSources == 0 {
 		r.ChapterSources = 3
+	}
+	if r.RecoveryCopies <= 0 {
+		r.RecoveryCopies = 10
 	}
 	if r.Workers <= 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
@@ -140,6 +148,9 @@ type scanner struct {
 	imported     map[string]map[string]bool // ids handed to fn, by collection
 	facts        map[string]*attachmentFacts
 	blobKeys     *blobKeys
+	single       map[string][]*keyVersion // array collections' copies holding one entity (WAL replay, §5.3)
+	badMain      map[string]string        // array collections whose main file is unreadable: why
+	recovered    map[string]string        // array collections recovered from older copies: the newest one
 	perID        map[string]*perIDFiles
 	dedupFiles   map[string]*dedupFiles
 }
@@ -219,6 +230,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		walKeys:  map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
 		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
 		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
+		single: map[string][]*keyVersion{}, badMain: map[string]string{}, recovered: map[string]string{},
 	}
 	for _, c := range Collections {
 		s.cands[c] = map[string][]*cand{}
@@ -749,6 +761,10 @@ func (s *scanner) finish() {
 	})
 	r.ChecksumMismatches = dedup(r.ChecksumMismatches)
 	sort.SliceStable(r.Fallbacks, func(i, j int) bool { return r.Fallbacks[i].Key < r.Fallbacks[j].Key })
+	sort.SliceStable(r.Restored, func(i, j int) bool {
+		a, b := r.Restored[i], r.Restored[j]
+		return cmpColl(a.Collection, b.Collection, a.ID, b.ID) < 0
+	})
 	sort.SliceStable(r.ManifestShortfalls, func(i, j int) bool {
 		return r.ManifestShortfalls[i].SessionID < r.ManifestShortfalls[j].SessionID
 	})
