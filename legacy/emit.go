@@ -224,6 +224,7 @@ func (s *scanner) withPerID(ds []decision) []decision {
 func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Entity) error) error {
 	if d.win == nil { // an attachment only stored by id
 		doc, src := s.perIDDoc(d.id, nil)
+		s.noteRaw(coll, d.id, src, doc)
 		s.noteFacts(coll, d.id, doc)
 		s.imported[coll][d.id] = true
 		return fn(coll, d.id, Entity{Doc: doc, Source: src})
@@ -252,6 +253,7 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 	if a := d.win.ld.arr; a != nil && a.recovery != "" {
 		s.rep.Restored = append(s.rep.Restored, Restored{Collection: coll, ID: d.id, Source: d.win.v.Source, OlderCopy: d.win.v.Source != a.recovery})
 	}
+	s.noteRaw(coll, d.id, d.win.v.Source, doc)
 	AddLegacyRelationships(coll, doc, s.topicKind)
 	s.noteFacts(coll, d.id, doc)
 	s.imported[coll][d.id] = true
@@ -335,6 +337,14 @@ func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
 	}
 	_, reason = better(win, runner)
 	s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: coll, ID: id, Winner: win.v, Losers: losers, Reason: reason})
+}
+
+// noteRaw lists in the report the values of v whose original text is
+// kept in legacyRaw members.
+func (s *scanner) noteRaw(coll, id, source string, v any) {
+	eachRaw(v, func(path, problem string) {
+		s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: coll, ID: id, Path: path, Problem: problem, Source: source})
+	})
 }
 
 // topicKind says what a topicId points to, once topics, companies and

@@ -19,6 +19,7 @@ type expectedFixture struct {
 	NotResurrected []string                             `json:"notResurrected"`
 	Extras         map[string]any                       `json:"extras"`
 	NoContent      []string                             `json:"noContent"`
+	RawValues      []legacy.RawValue                    `json:"rawValues"`
 }
 
 func loadExpected(t *testing.T) map[string]expectedFixture {
@@ -99,6 +100,14 @@ func TestExpectedFixtures(t *testing.T) {
 				if !sameJSON(t, ds.Extras[k], v) {
 					t.Errorf("extras %q: %v, want %v", k, ds.Extras[k], v)
 				}
+			}
+			var raw []legacy.RawValue
+			for _, r := range rep.RawValues {
+				r.Source = ""
+				raw = append(raw, r)
+			}
+			if !slices.Equal(raw, want.RawValues) {
+				t.Errorf("report's raw values:\n got %+v\nwant %+v", raw, want.RawValues)
 			}
 
 			db := openStore(t)

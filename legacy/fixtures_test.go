@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // go test ./legacy -run TestGenerateFixtures -update regenerates
@@ -140,6 +141,7 @@ var fixtureGenerators = map[string]func(f *fx){
 	"risks/truncated":               genTruncated,
 	"risks/clobbered-sessions":      genClobberedSessions,
 	"risks/per-id-meta":             genPerIDMeta,
+	"risks/raw-text":                genRawText,
 }
 
 // expected is what a fixture must migrate to, written beside the
@@ -151,6 +153,7 @@ type expected struct {
 	NotResurrected []string                  `json:"notResurrected"` // collection/id
 	Extras         map[string]any            `json:"extras"`         // values that must be in Extras, by key
 	NoContent      []string                  `json:"noContent"`      // attachments no file holds the bytes of
+	RawValues      []RawValue                `json:"rawValues"`      // Report.RawValues, sources aside
 }
 
 func (f *fx) expect(e expected) {
@@ -576,5 +579,82 @@ func genPerIDMeta(f *fx) {
 		},
 		NoContent: []string{"att-c"},
 		Extras:    map[string]any{"attachments/" + hTXT[:2] + "/" + hTXT + ".meta.json": dedupMeta, "attachments-ca/" + hJPEG[:2] + "/" + hJPEG + "/metadata": casMeta},
+	})
+}
+
+// envText writes an envelope whose GZIP_V1 payload is the JSON text
+// given as it is (EncodeEnvelope can only write valid Unicode).
+func (f *fx) envText(rel, text string, ts int64) {
+	f.t.Helper()
+	head := fmt.Sprintf(`{"version":1,"checksum":%q,"timestamp":%d,"compressed":true,"data":"%s%s"}`,
+		LegacyChecksum(text), ts, gzipPrefix, base64.StdEncoding.EncodeToString(gz([]byte(text))))
+	f.write(rel, []byte(head))
+}
+
+// rawNote is the legacyRaw entry a fixture expects.
+func rawNote(path, problem, text string) obj {
+	m := obj{"path": path, "problem": problem}
+	if !utf8.ValidString(text) {
+		m["base64"] = base64.StdEncoding.EncodeToString([]byte(text))
+	} else {
+		m["text"] = text
+	}
+	return m
+}
+
+// genRawText: texts the old app could write but a JSON document cannot
+// hold as they are (FORMAT.md keeps JavaScript strings: lone surrogates;
+// files may hold raw invalid UTF-8; objects may repeat a name), in a
+// collection file, a per-entity file, a WAL entry, a chunked session's
+// transcription, the settings and an unknown key. Expected: each value
+// decoded as encoding/json would (U+FFFD, the last duplicate), with its
+// exact original text in the legacyRaw member of the object holding it,
+// and listed in Report.RawValues.
+func genRawText(f *fx) {
+	T1 := T0 + 100000
+	n1Text := `{"id":"n1","content":"caf` + "\xe9" + ` au lait","title":"smile \ud83d only half","lastUpdated":"` + iso(T1) + `"}`
+	n2Text := `{"id":"n2","content":"first","content":"second","lastUpdated":"` + iso(T1) + `"}`
+	f.envText("db/notes.json", "["+n1Text+","+n2Text+`,{"id":"n3","content":"clean"}]`, T1)
+	n5Text := `{"id":"n5","content":"a","content":"b","lastUpdated":"` + iso(T1+5000) + `"}`
+	f.write("db/notes/note-n5.json", []byte(n5Text))
+	f.write("db/notes/note-n5.json.checksum", []byte(sha([]byte(n5Text))))
+	f.write("db/wal.checkpoint", []byte(fmt.Sprint(T1)))
+	f.write("db/wal.log", []byte(`{"id":"w1","timestamp":`+fmt.Sprint(T1+6000)+`,"operation":"write","collection":"db/notes/note-n4.json","data":{"id":"n4","content":"wal \ud800x","lastUpdated":"`+iso(T1+6000)+`"}}`+"\n"))
+	f.env("db/session-index.json", arr{"x1"}, EncodingGzip, T1, false)
+	meta := metaG("x1", "X1", T1, obj{"hasTranscription": true})
+	f.env("db/sessions/x1/metadata.json", meta, EncodingGzip, T1, false)
+	f.envText("db/sessions/x1/transcription.json", `"said caf`+"\xe9"+`"`, T1)
+	f.envText("db/settings.json", `{"userProfile":{"name":"Jos`+"\xe9"+`"}}`, T1)
+	f.write("db/capture-draft-text.json", []byte(`{"version":1,"timestamp":`+fmt.Sprint(T1)+`,"compressed":false,"data":"\"draft \\ud800\""}`))
+	x1 := obj{}
+	for k, v := range meta {
+		x1[k] = v
+	}
+	x1["fullTranscription"] = "said caf\ufffd"
+	x1["screenshots"], x1["audioSegments"] = arr{}, arr{}
+	x1[RawField] = arr{rawNote("/fullTranscription", ProblemInvalidUTF8, `"said caf`+"\xe9"+`"`)}
+	f.expect(expected{
+		Entities: map[string]map[string]obj{
+			"notes": {
+				"n1": {"id": "n1", "content": "caf\ufffd au lait", "title": "smile \ufffd only half", "lastUpdated": iso(T1), RawField: arr{
+					rawNote("/content", ProblemInvalidUTF8, `"caf`+"\xe9"+` au lait"`), rawNote("/title", ProblemSurrogate, `"smile \ud83d only half"`)}},
+				"n2": {"id": "n2", "content": "second", "lastUpdated": iso(T1), RawField: arr{rawNote("", ProblemDuplicate+` "content"`, n2Text)}},
+				"n3": {"id": "n3", "content": "clean"},
+				"n4": {"id": "n4", "content": "wal \ufffdx", "lastUpdated": iso(T1 + 6000), RawField: arr{rawNote("/content", ProblemSurrogate, `"wal \ud800x"`)}},
+				"n5": {"id": "n5", "content": "b", "lastUpdated": iso(T1 + 5000), RawField: arr{rawNote("", ProblemDuplicate+` "content"`, n5Text)}},
+			},
+			"sessions": {"x1": x1},
+		},
+		Extras: map[string]any{"capture-draft-text": "draft \ufffd", RawField + ":capture-draft-text": arr{rawNote("", ProblemSurrogate, `"draft \ud800"`)}},
+		RawValues: []RawValue{
+			{Collection: "notes", ID: "n1", Path: "/content", Problem: ProblemInvalidUTF8},
+			{Collection: "notes", ID: "n1", Path: "/title", Problem: ProblemSurrogate},
+			{Collection: "notes", ID: "n2", Path: "", Problem: ProblemDuplicate + ` "content"`},
+			{Collection: "notes", ID: "n4", Path: "/content", Problem: ProblemSurrogate},
+			{Collection: "notes", ID: "n5", Path: "", Problem: ProblemDuplicate + ` "content"`},
+			{Collection: "sessions", ID: "x1", Path: "/fullTranscription", Problem: ProblemInvalidUTF8},
+			{Collection: "extras", ID: "capture-draft-text", Path: "", Problem: ProblemSurrogate},
+			{Collection: "settings", ID: "settings", Path: "/userProfile/name", Problem: ProblemInvalidUTF8},
+		},
 	})
 }

@@ -699,3 +699,72 @@ func (d *jdec) strTo(w io.Writer) (string, error) {
 	_, problem, err := d.strSlow(d.i+1, w)
 	return problem, err
 }
+
+// rawNotes returns the RawField notes the decoder attached to object m
+// (none when m has no such member, or one not of the decoder's shape).
+func rawNotes(m map[string]any) []map[string]any {
+	list, ok := m[RawField].([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		n, ok := e.(map[string]any)
+		if !ok {
+			return nil
+		}
+		if _, ok := n["path"].(string); !ok {
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// eachRaw calls fn for every RawField note within v, with the JSON
+// pointer of the value it is about. It does nothing while the decoder has
+// made no note at all (rawMarked).
+func eachRaw(v any, fn func(path, problem string)) {
+	if rawMarked.Load() == 0 {
+		return
+	}
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, n := range rawNotes(x) {
+				p, _ := n["path"].(string)
+				pr, _ := n["problem"].(string)
+				fn(at+p, pr)
+			}
+			for k, e := range x {
+				if k != RawField {
+					walk(e, at+"/"+pointerEscape(k))
+				}
+			}
+		case []any:
+			for i, e := range x {
+				walk(e, at+"/"+strconv.Itoa(i))
+			}
+		}
+	}
+	walk(v, "")
+}
+
+// attachLoose adds notes about values of a non-object payload to the
+// object that holds the payload at member field.
+func attachLoose(doc map[string]any, field string, loose []rawValue) {
+	if len(loose) == 0 {
+		return
+	}
+	if _, taken := doc[RawField]; taken && rawNotes(doc) == nil {
+		return // the document has a member of that name of its own
+	}
+	list, _ := doc[RawField].([]any)
+	for _, n := range loose {
+		n.path = "/" + pointerEscape(field) + n.path
+		list = append(list, n.entry())
+	}
+	doc[RawField] = list
+	rawMarked.Add(1)
+}

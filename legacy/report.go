@@ -33,6 +33,7 @@ type Report struct {
 	Deleted            []Dropped          `json:"deleted,omitempty"`
 	InvalidIDs         []InvalidEntity    `json:"invalidIds,omitempty"`
 	ChaptersRecovered  []string           `json:"chaptersRecovered,omitempty"`
+	RawValues          []RawValue         `json:"rawValues,omitempty"`
 	SettingsKeys       map[string]string  `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
 	Notes              []string           `json:"notes,omitempty"`
 }
@@ -125,6 +126,20 @@ type Restored struct {
 	// OlderCopy is set when that copy is older than the newest one (which
 	// held an older version of it).
 	OlderCopy bool `json:"olderCopy,omitempty"`
+}
+
+// RawValue is a value whose text in the old app's file is not valid JSON
+// text as Cairn keeps it: a string holding invalid UTF-8 or an unpaired
+// surrogate escape (the value holds U+FFFD instead), or an object with a
+// duplicate member name (the last one is the value) or a member name that
+// is not valid Unicode. Its exact original text is in the legacyRaw
+// member of the object holding it (see RawField).
+type RawValue struct {
+	Collection string `json:"collection"` // an entity collection, "settings" or "extras"
+	ID         string `json:"id"`         // the entity id or extras key
+	Path       string `json:"path"`       // JSON pointer of the value in the document
+	Problem    string `json:"problem"`
+	Source     string `json:"source"` // the file it was read from
 }
 
 // ChunkIssue is a chunk manifest problem of one chunked session.

@@ -788,6 +788,13 @@ func (s *scanner) finish() {
 		return a.Index < b.Index
 	})
 	sort.Strings(r.ChaptersRecovered)
+	sort.SliceStable(r.RawValues, func(i, j int) bool {
+		a, b := r.RawValues[i], r.RawValues[j]
+		if c := cmpColl(a.Collection, b.Collection, a.ID, b.ID); c != 0 {
+			return c < 0
+		}
+		return a.Path < b.Path
+	})
 	sort.Strings(r.OrphanAttachments)
 	sort.Strings(r.OutsideDir)
 	sort.SliceStable(r.Skipped, func(i, j int) bool { return r.Skipped[i].Path < r.Skipped[j].Path })

@@ -161,6 +161,7 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 		pv := s.resolveKey(prefix+p.Name, expected)
 		if pv != nil {
 			doc[p.Field] = pv.data
+			attachLoose(doc, p.Field, pv.loose)
 		} else if expected {
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: p.Name, Detail: p.Flag + " is set but the file is missing or unreadable"})
 		}
