@@ -461,7 +461,14 @@ func (s *scanner) buildBlobs() error {
 			e.ids[id] = true
 		}
 	}
-	// 5. Videos.
+	// 5. Unreadable files too large to keep in their extras entry.
+	for _, f := range s.bigUnreadable {
+		e := x.newUnhashed()
+		e.ids[f.id], e.referenced = true, true
+		rel := f.rel
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
+	}
+	// 6. Videos.
 	vids := append([]string(nil), s.videoFiles...)
 	sort.Strings(vids)
 	for _, rel := range vids {

@@ -3,7 +3,9 @@ package legacy
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -130,29 +132,30 @@ type scanner struct {
 	casFiles    []string // under db/attachments-ca/
 	videoFiles  []string
 
-	walKeys      map[string][]*keyVersion // whole-key WAL writes/deletes
-	walUpserts   []walUpsert
-	walDeletes   map[string]map[string][]walUpsert // by collection and id, in WAL order
-	pf           *prefetcher
-	spill        *spill
-	lazies       []*lazyArray           // every lazy array read
-	resolved     map[string]*keyVersion // resolved keys, except chunked-session files
-	settingsVers []*keyVersion          // every decodable non-backup version of settings
-	cands        map[string]map[string][]*cand
-	srcs         [len(groups)][]*arraySrc // array payloads candidates are read from, by group
-	stateCache   map[string]map[string]any
-	baseTime     map[string]int64
-	primary      map[string]map[string]bool
-	stateVals    map[string]any
-	chapterFinds map[string]*chapterFind
-	imported     map[string]map[string]bool // ids handed to fn, by collection
-	facts        map[string]*attachmentFacts
-	blobKeys     *blobKeys
-	single       map[string][]*keyVersion // array collections' copies holding one entity (WAL replay, §5.3)
-	badMain      map[string]string        // array collections whose main file is unreadable: why
-	recovered    map[string]string        // array collections recovered from older copies: the newest one
-	perID        map[string]*perIDFiles
-	dedupFiles   map[string]*dedupFiles
+	walKeys       map[string][]*keyVersion // whole-key WAL writes/deletes
+	walUpserts    []walUpsert
+	walDeletes    map[string]map[string][]walUpsert // by collection and id, in WAL order
+	pf            *prefetcher
+	spill         *spill
+	lazies        []*lazyArray           // every lazy array read
+	resolved      map[string]*keyVersion // resolved keys, except chunked-session files
+	settingsVers  []*keyVersion          // every decodable non-backup version of settings
+	cands         map[string]map[string][]*cand
+	srcs          [len(groups)][]*arraySrc // array payloads candidates are read from, by group
+	stateCache    map[string]map[string]any
+	baseTime      map[string]int64
+	primary       map[string]map[string]bool
+	stateVals     map[string]any
+	chapterFinds  map[string]*chapterFind
+	imported      map[string]map[string]bool // ids handed to fn, by collection
+	facts         map[string]*attachmentFacts
+	blobKeys      *blobKeys
+	single        map[string][]*keyVersion // array collections' copies holding one entity (WAL replay, §5.3)
+	badMain       map[string]string        // array collections whose main file is unreadable: why
+	recovered     map[string]string        // array collections recovered from older copies: the newest one
+	perID         map[string]*perIDFiles
+	dedupFiles    map[string]*dedupFiles
+	bigUnreadable []bigFile // unreadable files kept whole as attachments
 }
 
 // Scan reads a legacy Taskerino directory and resolves every entity to
@@ -714,10 +717,20 @@ func changed(rel string, err error) error {
 
 func (s *scanner) unreadable(rel string, b []byte, err error, keep bool) {
 	s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: rel, Error: err.Error()})
-	if !keep || b == nil {
+	if !keep {
 		return
 	}
 	x := map[string]any{"path": rel, "error": err.Error()}
+	if b == nil {
+		// Too large to hold (mapped, see readLazy): the file is kept whole
+		// as the content of an attachment, streamed.
+		sum := sha256.Sum256([]byte(rel))
+		id := "legacy-unreadable-" + hex.EncodeToString(sum[:8])
+		x["attachment"] = id
+		s.ds.Extras["unreadable:"+rel] = x
+		s.bigUnreadable = append(s.bigUnreadable, bigFile{rel, id})
+		return
+	}
 	if utf8.Valid(b) {
 		x["text"] = string(b)
 	} else {
@@ -725,6 +738,9 @@ func (s *scanner) unreadable(rel string, b []byte, err error, keep bool) {
 	}
 	s.ds.Extras["unreadable:"+rel] = x
 }
+
+// bigFile is a file kept whole as the content of attachment id.
+type bigFile struct{ rel, id string }
 
 // fileTime is a file's mtime in ms, or 0 when it is later than every
 // timestamp recorded inside the directory (a copy or checkout time).

@@ -440,8 +440,12 @@ func docTime(v any) int64 {
 // report of what was found, replayed, skipped and why.
 type MigrateResult struct {
 	ImportResult
-	Replayed int       `json:"replayed"`
-	Skipped  []WALSkip `json:"skipped"`
+	Replayed int `json:"replayed"`
+	// Skipped lists what was not used, with the reason: WAL lines and
+	// entries (Path the WAL, Line set), and files and directories (named
+	// pipes, devices, sockets, unreadable entries, links out of the
+	// directory).
+	Skipped  []Skipped `json:"skipped"`
 	Problems []string  `json:"problems"`
 	Report   *Report   `json:"report"`
 }
@@ -615,10 +619,8 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 		return err
 	}
 	out := m.out
-	out.Report, out.Replayed, out.Skipped = rep, rep.WAL.Replayed, rep.WAL.Skipped
-	if out.Skipped == nil {
-		out.Skipped = []WALSkip{}
-	}
+	out.Report, out.Replayed = rep, rep.WAL.Replayed
+	out.Skipped = skippedOf(rep)
 	stored, err := m.storeBlobs(ds, attach)
 	if err != nil {
 		return err
@@ -675,7 +677,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 			return err
 		}
 	}
-	out.Problems = append(problemsOf(rep), m.problems...)
+	out.Problems = append(problemsOf(rep, ds.Extras), m.problems...)
 	return m.flush()
 }
 
@@ -916,12 +918,44 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
+// skippedOf lists everything the scan did not use, WAL lines first.
+func skippedOf(rep *Report) []Skipped {
+	out := []Skipped{}
+	for _, w := range rep.WAL.Skipped {
+		w.Path = walFile(rep)
+		out = append(out, w)
+	}
+	out = append(out, rep.Skipped...)
+	for _, p := range rep.OutsideDir {
+		out = append(out, Skipped{Path: p, Reason: "symbolic link to outside the directory: not followed"})
+	}
+	return out
+}
+
+// walFile is the WAL's path relative to the scanned directory.
+func walFile(rep *Report) string {
+	if rep.DBDir == "." {
+		return "wal.log"
+	}
+	return "db/wal.log"
+}
+
 // problemsOf lists what the scan found wrong, one line each, naming the
 // file (relative to the scanned directory) or the session and chunk.
-func problemsOf(rep *Report) []string {
+func problemsOf(rep *Report, extras map[string]any) []string {
 	out := []string{}
 	for _, u := range rep.Unreadable {
-		out = append(out, fmt.Sprintf("unreadable %s: %s (raw bytes kept in extras)", u.Path, u.Error))
+		kept := "not needed: an older or partial copy, or nothing could be read"
+		if x, ok := extras["unreadable:"+u.Path].(map[string]any); ok {
+			kept = "its bytes are kept in extras unreadable:" + u.Path
+			if id, ok := x["attachment"].(string); ok {
+				kept = "its bytes are kept whole as attachment " + id
+			}
+		}
+		out = append(out, fmt.Sprintf("unreadable %s: %s (%s)", u.Path, u.Error, kept))
+	}
+	for _, sk := range rep.Skipped {
+		out = append(out, fmt.Sprintf("skipped %s: %s", sk.Path, sk.Reason))
 	}
 	for _, c := range rep.ChecksumMismatches {
 		out = append(out, fmt.Sprintf("checksum mismatch (%s) in %s: data kept", c.Kind, c.Path))
@@ -935,6 +969,9 @@ func problemsOf(rep *Report) []string {
 	for _, p := range rep.OutsideDir {
 		out = append(out, "outside the directory, not followed: "+p)
 	}
+	for _, r := range rep.RawValues {
+		out = append(out, fmt.Sprintf("%s %q %s in %s: %s; the original text is kept in its legacyRaw member", r.Collection, r.ID, pathOrWhole(r.Path), r.Source, r.Problem))
+	}
 	for _, e := range rep.InvalidIDs {
 		where := e.Source
 		if e.Index >= 0 {
@@ -943,6 +980,13 @@ func problemsOf(rep *Report) []string {
 		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s", e.Collection, where, e.Reason))
 	}
 	return out
+}
+
+func pathOrWhole(p string) string {
+	if p == "" {
+		return "(the object itself)"
+	}
+	return p
 }
 
 // readTracker remembers whether reading the source failed, to tell a

@@ -2,8 +2,8 @@ package legacy
 
 import (
 	"bufio"
-	"encoding/base64"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
