@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -260,7 +261,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	}
 	write := func(b *batcher) error {
 		x, again, err := readExportFile(ctx, path, "import", o.Progress, func(coll string, _ int, d map[string]any) error {
-			return b.add(docWrite{coll, d["id"].(string), d, true})
+			return b.add(docWrite{coll: coll, id: d["id"].(string), doc: d, newer: true})
 		})
 		if err != nil {
 			return err
@@ -271,7 +272,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		singles, extras := exportSingles(x)
 		for _, coll := range singletons {
 			if v, ok := singles[coll]; ok {
-				if err := b.add(docWrite{coll, coll, v, false}); err != nil {
+				if err := b.add(docWrite{coll: coll, id: coll, doc: v}); err != nil {
 					return err
 				}
 			}
@@ -282,7 +283,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if err := b.add(docWrite{"extras", k, extras[k], false}); err != nil {
+			if err := b.add(docWrite{coll: "extras", id: k, doc: extras[k]}); err != nil {
 				return err
 			}
 		}
@@ -384,13 +385,14 @@ func extraKey(k string) string {
 // mergeDoc writes doc unless the store holds the same document, or (when
 // newer applies) a newer one.
 func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer bool) error {
-	norm, err := kv.Normalize(doc)
-	if err != nil {
-		return fmt.Errorf("%s %q: %w", coll, id, err)
-	}
 	cur, _, err := tx.GetValue(coll, id)
+	v := doc // Put normalizes it; compared with what is stored, normalized here
 	switch {
 	case err == nil:
+		norm, err := kv.Normalize(doc)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", coll, id, err)
+		}
 		if sameDoc(cur, norm) {
 			res.Unchanged[coll]++
 			return nil
@@ -399,17 +401,22 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 			res.Kept[coll]++
 			return nil
 		}
+		v = norm
 	case !isNotFound(err):
 		return err
+	case dry:
+		if _, err := kv.Normalize(doc); err != nil {
+			return fmt.Errorf("%s %q: %w", coll, id, err)
+		}
 	}
 	res.Counts[coll]++
 	if dry {
 		return nil
 	}
 	if coll == "extras" {
-		_, err = tx.PutValue(coll, id, norm)
+		_, err = tx.PutValue(coll, id, v)
 	} else {
-		_, err = tx.Put(coll, norm)
+		_, err = tx.Put(coll, v)
 	}
 	return err
 }
@@ -505,12 +512,17 @@ type batcher struct {
 	run     func(func(tx *kv.Tx) error) error
 	res     *ImportResult
 	pending []docWrite
+	// tooLarge, if set, is given a document the store refuses as over its
+	// size limit (the batch is then written again without it), instead of
+	// the error.
+	tooLarge func(w docWrite, err error) error
 }
 
 type docWrite struct {
 	coll, id string
 	doc      any
-	newer    bool // keep a stored version with a later updatedAt
+	newer    bool   // keep a stored version with a later updatedAt
+	source   string // where it comes from (migration), for a document kept another way
 }
 
 func (b *batcher) add(w docWrite) error {
@@ -527,17 +539,35 @@ func (b *batcher) flush() error {
 	}
 	batch := b.pending
 	b.pending = nil // let the written documents go
-	return b.run(func(tx *kv.Tx) error {
-		for _, w := range batch {
-			if err := b.ctx.Err(); err != nil {
-				return err
+	for {
+		before := *b.res
+		before.Counts, before.Unchanged, before.Kept = maps.Clone(b.res.Counts), maps.Clone(b.res.Unchanged), maps.Clone(b.res.Kept)
+		bad := -1
+		err := b.run(func(tx *kv.Tx) error {
+			for i, w := range batch {
+				if err := b.ctx.Err(); err != nil {
+					return err
+				}
+				if err := mergeDoc(tx, b.res, w.coll, w.id, w.doc, b.dry, w.newer); err != nil {
+					if b.tooLarge != nil && errors.Is(err, kv.ErrTooLarge) {
+						bad = i
+					}
+					return err
+				}
 			}
-			if err := mergeDoc(tx, b.res, w.coll, w.id, w.doc, b.dry, w.newer); err != nil {
-				return err
-			}
+			return nil
+		})
+		if bad < 0 {
+			return err
 		}
-		return nil
-	})
+		// The transaction was rolled back: count again without the
+		// document over the size limit, kept another way.
+		*b.res = before
+		if err := b.tooLarge(batch[bad], err); err != nil {
+			return err
+		}
+		batch = slices.Delete(batch, bad, bad+1)
+	}
 }
 
 // migration is one run of Migrate: it writes what Walk hands it in
@@ -549,15 +579,23 @@ type migration struct {
 	problems []string
 }
 
-// put adds one write to the batch, unless the document is over the
-// store's size limit: then it is kept whole as an attachment and
-// reported.
-func (m *migration) put(w docWrite, source string) error {
-	err := m.db.Validate(w.coll, w.doc)
-	if !errors.Is(err, kv.ErrTooLarge) {
-		return m.add(w) // other errors surface from the write, with the batch
+// put adds one write to the batch. A document over the store's size
+// limit is kept whole as an attachment and reported (oversized): a dry
+// run checks every document's size first, a real one learns it from the
+// write (the size is computed once, by the store).
+func (m *migration) put(w docWrite) error {
+	if m.dry {
+		if err := m.db.Validate(w.coll, w.doc); errors.Is(err, kv.ErrTooLarge) {
+			return m.oversized(w, err)
+		}
 	}
-	aid, err2 := m.keepOversized(w.coll, w.id, w.doc, source)
+	return m.add(w) // other errors surface from the write, with the batch
+}
+
+// oversized keeps a document the store refuses as too large whole, as an
+// attachment, and reports it.
+func (m *migration) oversized(w docWrite, err error) error {
+	aid, err2 := m.keepOversized(w.coll, w.id, w.doc, w.source)
 	if err2 != nil {
 		return err2
 	}
@@ -598,6 +636,9 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	m.out = &MigrateResult{ImportResult: *newImportResult()}
 	m.out.DryRun = m.dry
 	m.res = &m.out.ImportResult
+	if !m.dry {
+		m.tooLarge = m.oversized
+	}
 	attach := map[string]map[string]any{}
 	sources := map[string]string{}
 	ds, rep, err := Walk(m.ctx, dir, opts, func(coll, id string, e Entity) error {
@@ -610,7 +651,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 			sources[id] = e.Source
 			return nil
 		}
-		return m.put(docWrite{coll, id, e.Doc, true}, e.Source)
+		return m.put(docWrite{coll: coll, id: id, doc: e.Doc, newer: true, source: e.Source})
 	})
 	if err != nil {
 		return err
@@ -640,14 +681,14 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 			d["legacyHash"], d["contentMissing"] = h, true
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
 		}
-		if err := m.put(docWrite{"attachments", id, d, true}, sources[id]); err != nil {
+		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, newer: true, source: sources[id]}); err != nil {
 			return err
 		}
 	}
 	slices.Sort(m.res.WithoutContent)
 	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
 	if ds.Settings != nil {
-		if err := m.put(docWrite{"settings", "settings", ds.Settings, false}, ""); err != nil {
+		if err := m.put(docWrite{coll: "settings", id: "settings", doc: ds.Settings}); err != nil {
 			return err
 		}
 	}
@@ -663,7 +704,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 		if _, ok := v.(map[string]any); !ok {
 			target, id = "extras", "legacy:"+coll
 		}
-		if err := m.put(docWrite{target, id, v, false}, ""); err != nil {
+		if err := m.put(docWrite{coll: target, id: id, doc: v}); err != nil {
 			return err
 		}
 	}
@@ -673,7 +714,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := m.put(docWrite{"extras", extraKey(k), ds.Extras[k], false}, k); err != nil {
+		if err := m.put(docWrite{coll: "extras", id: extraKey(k), doc: ds.Extras[k], source: k}); err != nil {
 			return err
 		}
 	}
