@@ -92,28 +92,32 @@ func better(a, b *cand) (bool, string) {
 	return a.seq > b.seq, "precedence"
 }
 
-// addCand adds one candidate, keeping doc only when ld is zero (it cannot
-// be read again). Era-A topics typed company/person go to
-// companies/contacts with the same id (FORMAT.md §7.1). It returns nil
-// for a document that is not an entity (reported).
-func (s *scanner) addCand(coll string, doc map[string]any, kind, source string, t int64, primary bool, index int, ld loader) *cand {
+// addCand adds one candidate of the entity whose head is h, keeping doc
+// (its document) only when ld is zero (it cannot be read again). Era-A
+// topics typed company/person go to companies/contacts with the same id
+// (FORMAT.md §7.1). It returns nil for a document that is not an entity
+// (reported).
+func (s *scanner) addCand(coll string, h head, doc map[string]any, kind, source string, t int64, primary bool, index int, ld loader) *cand {
 	if coll == "topics" {
-		coll = TopicCollection(doc)
+		coll = h.topicCollection()
 	}
-	if isArraySpread(doc) {
+	if h.kind != "an object" {
+		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: index, Reason: "element is " + h.kind + ", not an object"})
+		return nil
+	}
+	if h.spread {
 		s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
 		return nil
 	}
-	id, err := CheckID(doc["id"])
+	id, err := CheckID(h.id)
 	if err != nil {
 		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: index, Reason: err.Error()})
 		return nil
 	}
-	c := &cand{ld: ld, v: Version{Source: source, Kind: kind, Time: t}, seq: s.nextSeq(), primary: primary}
-	c.own, c.hasOwn = entityUpdated(doc)
-	c.ver, c.hasVer = entityVersion(doc)
+	c := &cand{ld: ld, v: Version{Source: source, Kind: kind, Time: t}, seq: s.nextSeq(), primary: primary,
+		own: h.updated, hasOwn: h.hasUpd, ver: h.ver, hasVer: h.hasVer}
 	if coll == "sessions" {
-		c.chapters = chapterState(doc)
+		c.chapters = h.chapters
 	}
 	if ld == (loader{}) {
 		c.doc = doc
@@ -139,16 +143,10 @@ func (c *cand) matches(id string, doc map[string]any) bool {
 
 // addArray adds the elements of an array payload read from src.
 func (s *scanner) addArray(coll string, data any, kind, source string, t int64, primary bool, src *arraySrc) error {
-	_, err := eachElem(data, func(i int, e any) error {
-		m, ok := e.(map[string]any)
-		if !ok {
-			s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: i, Reason: "element is " + kindOf(e) + ", not an object"})
-			return nil
-		}
-		s.addCand(coll, m, kind, source, t, primary, i, loader{arr: src, index: i})
+	return eachHead(data, func(i int, h head) error {
+		s.addCand(coll, h, nil, kind, source, t, primary, i, loader{arr: src, index: i})
 		return nil
 	})
-	return err
 }
 
 // newSrc registers an array payload for the group of coll.
@@ -182,7 +180,7 @@ func (s *scanner) buildCollections() error {
 			d := one.data.(map[string]any)
 			id, _ := d["id"].(string)
 			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (FORMAT.md §5.3); that entity is imported from it", one.source, id)
-			s.addCand(coll, d, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
+			s.addCand(coll, headOf(d), nil, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
 			one.drop()
 		}
 		switch {
@@ -243,17 +241,12 @@ func (s *scanner) recoverCollection(coll, reason string) error {
 	gone := map[string]bool{}
 	for _, c := range copies {
 		src := s.newSrc(coll, &arraySrc{v: c.v, recovery: newest.v.source})
-		_, err := eachElem(c.v.data, func(i int, e any) error {
-			m, ok := e.(map[string]any)
-			if !ok {
-				s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: c.v.source, Index: i, Reason: "element is " + kindOf(e) + ", not an object"})
-				return nil
-			}
+		err := eachHead(c.v.data, func(i int, h head) error {
 			target := coll
 			if coll == "topics" {
-				target = TopicCollection(m)
+				target = h.topicCollection()
 			}
-			if id, err := CheckID(m["id"]); err == nil && !newest.ids[target+"\x00"+id] {
+			if id, err := CheckID(h.id); err == nil && h.kind == "an object" && !newest.ids[target+"\x00"+id] {
 				if k := target + "\x00" + id; !gone[k] {
 					gone[k] = true
 					s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: c.v.source,
@@ -261,7 +254,7 @@ func (s *scanner) recoverCollection(coll, reason string) error {
 				}
 				return nil
 			}
-			s.addCand(coll, m, c.v.kind, c.v.source, c.v.time, true, i, loader{arr: src, index: i})
+			s.addCand(coll, h, nil, c.v.kind, c.v.source, c.v.time, true, i, loader{arr: src, index: i})
 			return nil
 		})
 		if err != nil {
@@ -284,18 +277,16 @@ func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
 		}
 		c := &copyOf{v: &keyVersion{data: data, kind: SourceBackup, source: source, time: t, seq: s.nextSeq(), file: true}, ids: map[string]bool{}}
 		out = append(out, c)
-		_, err := eachElem(data, func(_ int, e any) error {
-			m, _ := e.(map[string]any)
-			if id, err := CheckID(m["id"]); err == nil {
+		return eachHead(data, func(_ int, h head) error {
+			if id, err := CheckID(h.id); err == nil && h.kind == "an object" {
 				target := coll
 				if coll == "topics" {
-					target = TopicCollection(m)
+					target = h.topicCollection()
 				}
 				c.ids[target+"\x00"+id] = true
 			}
 			return nil
 		})
-		return err
 	}
 	n := s.opts.RecoveryCopies
 	found := 0
@@ -384,14 +375,14 @@ func (s *scanner) addPerEntity() error {
 			s.rep.JunkSkipped = append(s.rep.JunkSkipped, pe.rel)
 			continue
 		}
-		s.addCand(p.Collection, p.Doc, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
+		s.addCand(p.Collection, headOf(p.Doc), nil, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
 	}
 	return nil
 }
 
 func (s *scanner) addWALUpserts() error {
 	for _, u := range s.walUpserts {
-		s.addCand(u.coll, u.doc, SourceWAL, u.source, u.ts, false, -1, loader{})
+		s.addCand(u.coll, headOf(u.doc), u.doc, SourceWAL, u.source, u.ts, false, -1, loader{})
 	}
 	s.walUpserts = nil // the candidates hold the documents
 	return nil
@@ -468,15 +459,14 @@ func (s *scanner) reportDeletedInBackups() error {
 		if err != nil {
 			continue
 		}
-		_, err = eachElem(env.Data, func(_ int, e any) error {
-			m, _ := e.(map[string]any)
-			id, err := CheckID(m["id"])
-			if err != nil {
+		err = eachHead(env.Data, func(_ int, h head) error {
+			id, err := CheckID(h.id)
+			if err != nil || h.kind != "an object" {
 				return nil
 			}
 			target := coll
 			if coll == "topics" {
-				target = TopicCollection(m)
+				target = h.topicCollection()
 			}
 			if !s.imported[target][id] {
 				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: path,

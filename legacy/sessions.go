@@ -103,7 +103,7 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	}
 	// The candidate needs only the metadata's version, timestamps and
 	// video (parts and chunks never set them).
-	if s.addCand("sessions", doc, v.kind, v.source, v.time, true, -1, loader{chunk: &chunkRef{dir: id, meta: v}}) == nil {
+	if s.addCand("sessions", headOf(doc), nil, v.kind, v.source, v.time, true, -1, loader{chunk: &chunkRef{dir: id, meta: v}}) == nil {
 		// Not an entity, but its files are checked and reported all the same.
 		s.assembleSession(id, doc)
 		return

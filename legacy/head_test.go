@@ -1,0 +1,54 @@
+package legacy
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"strconv"
+	"testing"
+)
+
+// TestHeadOfText: the head read from an element's text is the head of
+// its decoding, for chosen and random documents (CAIRN_SEED replays).
+func TestHeadOfText(t *testing.T) {
+	docs := []string{
+		`{}`, `[]`, `"s"`, `12`, `null`, `{"id":"a"}`, `{"id":5}`, `{"id":"a","id":"b"}`, `{"id":"\ud800x"}`,
+		`{"id":"a","version":3,"updatedAt":"2025-10-16T00:00:00.000Z","lastUpdated":"2024-01-01"}`,
+		`{"id":"a","lastUpdated":"2025-10-16T00:00:00Z","type":"company"}`, `{"0":{"id":"x"},"id":"x"}`,
+		`{"id":"s","video":{"id":"v","chapters":[{"id":"c"}]}}`, `{"id":"s","video":{"chapters":[]}}`, `{"id":"s","video":1}`,
+		`{"big":[1,2,{"deep":["x"]}],"id":"z","type":"person","version":"7"}`,
+	}
+	seed := uint64(rand.Int64())
+	if s := os.Getenv("CAIRN_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (CAIRN_SEED=%d replays)", seed, seed)
+	r := rand.New(rand.NewPCG(seed, 17))
+	for range 500 {
+		var w bytes.Buffer
+		w.WriteString(`{"id":`)
+		randJSON(r, &w, 2)
+		for _, k := range []string{"version", "updatedAt", "type", "video", "7", "x"} {
+			if r.IntN(2) == 0 {
+				w.WriteString(`,"` + k + `":`)
+				randJSON(r, &w, 2)
+			}
+		}
+		w.WriteString("}")
+		docs = append(docs, w.String())
+	}
+	for _, d := range docs {
+		v, err := decodeJSON([]byte(d))
+		if err != nil {
+			continue // not JSON: indexArray never hands such an element over
+		}
+		got, err := headOfText([]byte(d))
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		if want := headOf(v); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", d, got, want)
+		}
+	}
+}
