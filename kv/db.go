@@ -224,6 +224,10 @@ func (db *DB) Path() string { return filepath.Join(db.dir, DataFile) }
 // ReadOnly reports whether the store was opened read-only.
 func (db *DB) ReadOnly() bool { return db.opts.ReadOnly }
 
+// MaxDocumentBytes returns the store's limit on one document's size as
+// JSON (Options.MaxDocumentBytes, its default filled in).
+func (db *DB) MaxDocumentBytes() int64 { return db.opts.MaxDocumentBytes }
+
 // Close waits for writes in flight, then closes the store and releases its
 // lock. Calls after the first return nil.
 func (db *DB) Close() error {

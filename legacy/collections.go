@@ -19,6 +19,7 @@ type cand struct {
 	seq      int
 	primary  bool // from the collection's own array or the chunked store
 	chapters int8 // sessions: noVideo, videoNoChapters or videoChapters
+	big      bool // its text is over ScanOptions.MaxDocumentBytes: not decoded
 }
 
 // Chapter states of a session document (FORMAT.md §11.8).
@@ -116,6 +117,11 @@ func (s *scanner) addCand(coll string, h head, doc map[string]any, kind, source 
 	}
 	c := &cand{ld: ld, v: Version{Source: source, Kind: kind, Time: t}, seq: s.nextSeq(), primary: primary,
 		own: h.updated, hasOwn: h.hasUpd, ver: h.ver, hasVer: h.hasVer}
+	if limit := s.opts.MaxDocumentBytes; limit > 0 && int64(len(h.text)) > limit/3 {
+		// Decoded, it could be over the limit (a character's text can
+		// triple): measure it.
+		c.big = decodedSize(h.text) > limit
+	}
 	if coll == "sessions" {
 		c.chapters = h.chapters
 	}

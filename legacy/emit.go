@@ -199,6 +199,22 @@ func (s *scanner) planLoads(d decision) {
 	}
 }
 
+// emitText hands over an entity whose text is over the size limit
+// without decoding it (see Entity.Text).
+func (s *scanner) emitText(coll string, d *decision, fn func(coll, id string, e Entity) error) error {
+	a, _ := d.win.ld.arr.data.(*lazyArray)
+	if a == nil {
+		return changed(d.win.v.Source, nil)
+	}
+	if d.del != nil {
+		s.rep.Deleted = append(s.rep.Deleted, Dropped{Collection: coll, ID: d.id, Source: d.del.source, Reason: "deleted by a committed WAL transaction"})
+		return nil
+	}
+	s.imported[coll][d.id] = true
+	text := a.text[a.offs[2*d.win.ld.index]:a.offs[2*d.win.ld.index+1]]
+	return fn(coll, d.id, Entity{Doc: map[string]any{"id": d.id}, Text: text, Source: d.win.v.Source, Time: d.time})
+}
+
 // withPerID adds to the decisions of the attachments collection the ids
 // only attachments stored by id have (FORMAT.md §3.7.1–2), in id order.
 func (s *scanner) withPerID(ds []decision) []decision {
@@ -229,8 +245,11 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 		s.imported[coll][d.id] = true
 		return fn(coll, d.id, Entity{Doc: doc, Source: src})
 	}
+	if d.win.big {
+		return s.emitText(coll, d, fn)
+	}
 	for _, c := range d.cs {
-		if c.doc == nil && d.loaded(c) {
+		if c.doc == nil && d.loaded(c) && !c.big {
 			doc, err := s.load(d.id, c)
 			if err != nil {
 				return err
@@ -322,7 +341,7 @@ func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
 		if c == win {
 			continue
 		}
-		if reflect.DeepEqual(c.doc, win.doc) {
+		if reflect.DeepEqual(c.doc, win.doc) && !c.big {
 			continue
 		}
 		losers = append(losers, c.v)

@@ -1,5 +1,10 @@
 package legacy
 
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
 // head is what choosing a version of an entity needs from its document:
 // the members the choice reads, without the rest. Indexing a collection
 // reads only this from each element's text (headOfText), which is several
@@ -14,6 +19,7 @@ type head struct {
 	hasVer   bool
 	spread   bool // a numeric member name: an array spread into an object (§3.3)
 	chapters int8 // sessions: chapterState
+	text     []byte // a lazy element's text (not to be kept: it is mapped)
 }
 
 // headOf reads the head of a decoded document.
@@ -92,10 +98,12 @@ func eachHead(data any, fn func(i int, h head) error) error {
 		}
 	case *lazyArray:
 		for i := 0; i < d.Len(); i++ {
-			h, err := headOfText(d.text[d.offs[2*i]:d.offs[2*i+1]])
+			text := d.text[d.offs[2*i]:d.offs[2*i+1]]
+			h, err := headOfText(text)
 			if err != nil {
 				return err
 			}
+			h.text = text
 			if err := fn(i, h); err != nil {
 				return err
 			}
@@ -113,4 +121,98 @@ func (h head) topicCollection() string {
 		return "contacts"
 	}
 	return "topics"
+}
+
+// decodedSize is what the store measures of the document decodeJSON
+// makes of the valid JSON text b (buckets.JSONSize: compact JSON as kv
+// writes it), computed without decoding it; a repeated member name is
+// counted each time and legacyRaw notes are not counted. Every byte
+// outside strings but spaces counts one (punctuation, numbers as written,
+// literals); a string counts its quotes and its decoded characters as kv
+// escapes them.
+func decodedSize(b []byte) int64 {
+	var n int64
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '"' {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				n++
+			}
+			i++
+			continue
+		}
+		n += 2
+		i++
+		for i < len(b) && b[i] != '"' {
+			c := b[i]
+			switch {
+			case c == '\\' && i+1 < len(b):
+				switch b[i+1] {
+				case '"', '\\', 'b', 'f', 'n', 'r', 't':
+					n += 2
+					i += 2
+				case 'u':
+					r, _ := hexRuneAt(b, i+2)
+					i += 6
+					if utf16.IsSurrogate(r) {
+						if r2, ok := hexRuneAt(b, i+2); ok && i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+							if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+								n += int64(utf8.RuneLen(dec))
+								i += 6
+								continue
+							}
+						}
+						r = utf8.RuneError
+					}
+					n += runeJSONSize(r)
+				default: // '/'
+					n++
+					i += 2
+				}
+			case c < utf8.RuneSelf:
+				n++
+				i++
+			default:
+				r, size := utf8.DecodeRune(b[i:])
+				n += runeJSONSize(r) // an invalid byte becomes U+FFFD
+				i += size
+			}
+		}
+		i++
+	}
+	return n
+}
+
+// runeJSONSize is how many bytes kv's JSON gives a decoded character.
+func runeJSONSize(r rune) int64 {
+	switch {
+	case r == '"' || r == '\\' || r == '\b' || r == '\f' || r == '\n' || r == '\r' || r == '\t':
+		return 2
+	case r < 0x20 || r == '\u2028' || r == '\u2029':
+		return 6
+	}
+	return int64(utf8.RuneLen(r))
+}
+
+// hexRuneAt reads the four hex digits at b[j:].
+func hexRuneAt(b []byte, j int) (rune, bool) {
+	if j+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[j : j+4] {
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			v = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(v)
+	}
+	return r, true
 }

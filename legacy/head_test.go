@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +50,37 @@ func TestHeadOfText(t *testing.T) {
 		}
 		if want := headOf(v); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", d, got, want)
+		}
+	}
+}
+
+// TestDecodedSize: the size computed from the text is the store's
+// measure of the decoded document: its compact JSON, as marshalCompact
+// (encoding/json without HTML escaping, as kv) writes it.
+func TestDecodedSize(t *testing.T) {
+	docs := []string{`{}`, `{"a":[1,2.50,-3e5,true,false,null]}`, `"\u00e9\ud83d\ude00\n\t\"\\\/\u0001\u2028x"`,
+		`{"k":"caf` + "\xe9" + `","s":"\ud800"}`, "{\"e\":\"\u2028é€\"}", ` [ { "a" : "b" } ] `}
+	r := rand.New(rand.NewPCG(5, 5))
+	for range 300 {
+		var w bytes.Buffer
+		randJSON(r, &w, 0)
+		if !bytes.Contains(w.Bytes(), []byte(`"dup"`)) {
+			docs = append(docs, w.String())
+		}
+	}
+	for _, d := range docs {
+		v, err := decodeJSON([]byte(d))
+		dup := false
+		eachRaw(v, func(_, problem string) { dup = dup || strings.Contains(problem, ProblemDuplicate) })
+		if err != nil || dup {
+			continue // a repeated name is counted each time (documented)
+		}
+		b, err := marshalCompact(stripRaw(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := decodedSize([]byte(d)), int64(len(b)); got != want {
+			t.Errorf("%s: %d, the store measures %d", d, got, want)
 		}
 	}
 }

@@ -31,6 +31,12 @@ type ScanOptions struct {
 	// rollback points) are read to recover video chapters dropped by the
 	// chunked store (FORMAT.md §11.8). Default 3; negative means none.
 	ChapterSources int
+	// MaxDocumentBytes, if positive, bounds what Walk decodes: an entity
+	// of a collection file whose text would decode to a document over it
+	// (its size as compact JSON) is handed over undecoded (Entity.Text),
+	// so that memory stays bounded by it. Scan ignores it. Migrate uses
+	// the store's limit.
+	MaxDocumentBytes int64
 	// RecoveryCopies is how many of the newest copies of each kind
 	// (timestamped backups, backups/ snapshots) are read to recover an
 	// array collection whose file is bad (see the package documentation,
@@ -170,6 +176,11 @@ type scanner struct {
 // Scan is Walk collecting every entity into Dataset.Collections, so it
 // holds every resolved entity in memory at once; Walk does not.
 func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report, error) {
+	if opts != nil && opts.MaxDocumentBytes != 0 {
+		o := *opts
+		o.MaxDocumentBytes = 0 // every entity is decoded and kept
+		opts = &o
+	}
 	cols := map[string]map[string]Entity{}
 	for _, c := range Collections {
 		cols[c] = map[string]Entity{}

@@ -612,18 +612,30 @@ func (m *migration) keepOversized(coll, id string, doc any, source string) (stri
 	if err != nil {
 		return "", fmt.Errorf("%s %q: %w", coll, id, err)
 	}
+	return m.keepText(coll, id, text, source)
+}
+
+// keepText stores the JSON text of an entity too large for the store's
+// document limit as the content of attachment legacy-oversized-<hash of
+// collection and id>, streamed, and returns the attachment's id.
+func (m *migration) keepText(coll, id string, text []byte, source string) (string, error) {
 	sum := sha256.Sum256([]byte(coll + "\x00" + id))
 	aid := "legacy-oversized-" + hex.EncodeToString(sum[:8])
 	att := map[string]any{"id": aid, "name": coll + "-" + id + ".json", "mimeType": "application/json",
 		"legacySource": source, "oversized": map[string]any{"collection": coll, "id": id}}
-	content := sha256.Sum256(text)
-	att["hash"], att["size"] = hex.EncodeToString(content[:]), int64(len(text))
-	err = m.run(func(tx *kv.Tx) error {
-		if !m.dry {
-			if _, _, err := tx.StoreContent(m.ctx, bytes.NewReader(text)); err != nil {
-				return err
-			}
+	err := m.run(func(tx *kv.Tx) error {
+		var h string
+		var n int64
+		var err error
+		if m.dry {
+			h, n, err = hashReader(bytes.NewReader(text))
+		} else {
+			h, n, err = tx.StoreContent(m.ctx, bytes.NewReader(text))
 		}
+		if err != nil {
+			return err
+		}
+		att["hash"], att["size"] = h, n
 		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, false)
 	})
 	return aid, err
@@ -641,7 +653,22 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	}
 	attach := map[string]map[string]any{}
 	sources := map[string]string{}
-	ds, rep, err := Walk(m.ctx, dir, opts, func(coll, id string, e Entity) error {
+	var o ScanOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.TempDir == "" {
+		o.TempDir = m.db.Dir() // the spilled texts beside the store, not in a memory-backed /tmp
+	}
+	o.MaxDocumentBytes = m.db.MaxDocumentBytes()
+	ds, rep, err := Walk(m.ctx, dir, &o, func(coll, id string, e Entity) error {
+		if e.Text != nil {
+			aid, err := m.keepText(coll, id, e.Text, e.Source)
+			if err == nil {
+				m.problems = append(m.problems, fmt.Sprintf("%s %q not imported as a document: it is over the store's document limit (%d bytes as JSON); its text is kept whole as the content of attachment %q (kvtool attach get %s)", coll, id, o.MaxDocumentBytes, aid, aid))
+			}
+			return err
+		}
 		if err := kv.Validate(coll, e.Doc); err != nil {
 			m.problems = append(m.problems, fmt.Sprintf("%s %q not imported: %v", coll, id, err))
 			return nil
