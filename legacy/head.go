@@ -17,8 +17,8 @@ type head struct {
 	hasUpd   bool
 	ver      float64 // version
 	hasVer   bool
-	spread   bool // a numeric member name: an array spread into an object (§3.3)
-	chapters int8 // sessions: chapterState
+	spread   bool   // a numeric member name: an array spread into an object (§3.3)
+	chapters int8   // sessions: chapterState
 	text     []byte // a lazy element's text (not to be kept: it is mapped)
 }
 
