@@ -209,16 +209,16 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 // only what the choice needs and where to read the document again, then
 // reads and emits one collection at a time (topics, companies and
 // contacts together), letting each entity go once fn returns; chunked
-// sessions are assembled one at a time, when emitted. Collection files
-// are kept as text and decoded an element at a time, so a step holds
-// about the largest single file at most (decoded whole only for files
-// that are not arrays of entities: state and export files, backups/
-// snapshots). Held throughout: the candidate index, the imported ids,
-// what documents say about attachments (ids, hashes, inline base64,
-// video names), Settings and Extras, and the WAL's newest write per key
-// and its entity writes. Collection files, per-entity files and
-// sessions' metadata are read twice; one that changed in between fails
-// the walk with ErrChanged. See the package documentation's caveats.
+// sessions are assembled one at a time, when emitted. Collection files'
+// texts are mapped (a compressed payload decoded into a spill file
+// first), not held in the heap, and decoded an element at a time, so a
+// step holds one document (none over ScanOptions.MaxDocumentBytes: see
+// Entity.Text). Held throughout: the candidate index, the imported ids,
+// what documents say about the attachment files of the directory,
+// Settings and Extras, and the WAL's newest write per key and its entity
+// writes. Per-entity files and sessions' metadata are read twice; one
+// that changed in between fails the walk with ErrChanged. See the
+// package documentation's caveats.
 func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id string, e Entity) error) (*Dataset, *Report, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
