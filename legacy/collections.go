@@ -220,7 +220,7 @@ func (s *scanner) buildCollections() error {
 // copyOf is one older copy of a collection recoverCollection reads.
 type copyOf struct {
 	v   *keyVersion
-	ids map[string]bool // collection (era-A topics: theirs), NUL, id
+	ids map[string]bool // the newest copy's: collection (era-A topics: theirs), NUL, id
 }
 
 // recoverCollection restores a collection whose file is bad from all its
@@ -281,18 +281,8 @@ func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
 			closeLazy(data)
 			return nil
 		}
-		c := &copyOf{v: &keyVersion{data: data, kind: SourceBackup, source: source, time: t, seq: s.nextSeq(), file: true}, ids: map[string]bool{}}
-		out = append(out, c)
-		return eachHead(data, func(_ int, h head) error {
-			if id, err := CheckID(h.id); err == nil && h.kind == "an object" {
-				target := coll
-				if coll == "topics" {
-					target = h.topicCollection()
-				}
-				c.ids[target+"\x00"+id] = true
-			}
-			return nil
-		})
+		out = append(out, &copyOf{v: &keyVersion{data: data, kind: SourceBackup, source: source, time: t, seq: s.nextSeq(), file: true}})
+		return nil
 	}
 	n := s.opts.RecoveryCopies
 	found := 0
@@ -349,7 +339,22 @@ func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].v.time > out[j].v.time })
-	return out, nil
+	if len(out) == 0 {
+		return nil, nil
+	}
+	newest := out[0] // the ids it holds: the collection's entities
+	newest.ids = map[string]bool{}
+	err := eachHead(newest.v.data, func(_ int, h head) error {
+		if id, err := CheckID(h.id); err == nil && h.kind == "an object" {
+			target := coll
+			if coll == "topics" {
+				target = h.topicCollection()
+			}
+			newest.ids[target+"\x00"+id] = true
+		}
+		return nil
+	})
+	return out, err
 }
 
 // addPerEntity indexes per-entity files (and their db/db/ replay
