@@ -444,7 +444,7 @@ func gunzipBase64Into(dst, tok []byte) ([]byte, error) {
 	}
 	raw := getBuf()
 	defer putBuf(raw)
-	n := base64.StdEncoding.DecodedLen(len(s))
+	n := base64.RawStdEncoding.DecodedLen(len(s)) // room for either decoding (Decode panics without)
 	if cap(*raw) < n {
 		*raw = make([]byte, n)
 	}
