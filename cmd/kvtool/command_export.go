@@ -195,7 +195,16 @@ The import is all or nothing but streams: the directory is read a file or
 a session at a time and written in batches to a private copy of the store
 (data.db.stage), which is verified and renamed over data.db only at the
 end. An error, Ctrl-C or a crash leaves the store as it was. The disk
-needs room for a second copy of the store while it runs.
+needs room for a second copy of the store while it runs, and for the
+decoded text of the old app's collection files (written beside it and
+read back mapped, so that memory stays bounded: a document over the
+store's size limit is kept whole, as an attachment, without being
+decoded).
+
+A collection file the old app clobbered or left unreadable is restored
+from its older copies, deleted entities staying deleted; attachments
+stored by id keep their id and metadata; a value whose text is not valid
+Unicode keeps its original text in a legacyRaw member.
 
 It reports what it found, replayed, skipped and why. Running it twice
 imports nothing new.`,
