@@ -44,7 +44,7 @@ func TestWriteLegacyDir(t *testing.T) {
 		seed, _ = strconv.ParseInt(s, 10, 64)
 	}
 	t.Logf("seed %d (CAIRN_SEED=%d replays)", seed, seed)
-	g := gen.New(gen.Config{Sessions: 60, Seed: seed})
+	g := gen.New(gen.Config{Sessions: 60, Attachments: 1000, Seed: seed})
 	root := filepath.Join(t.TempDir(), "appdata")
 	if err := WriteLegacyDir(context.Background(), root, g); err != nil {
 		t.Fatal(err)
