@@ -21,6 +21,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairnkv/cairn/kv"
@@ -516,6 +517,21 @@ type batcher struct {
 	// size limit (the batch is then written again without it), instead of
 	// the error.
 	tooLarge func(w docWrite, err error) error
+	// async writes each batch in a goroutine while the next one is
+	// gathered; at most one is in flight (wait for it before any other
+	// use of run).
+	async bool
+	busy  bool
+	done  chan error
+}
+
+// wait waits for the batch in flight, if any, and returns its error.
+func (b *batcher) wait() error {
+	if !b.busy {
+		return nil
+	}
+	b.busy = false
+	return <-b.done
 }
 
 type docWrite struct {
@@ -539,9 +555,24 @@ func (b *batcher) flush() error {
 	}
 	batch := b.pending
 	b.pending = nil // let the written documents go
+	if !b.async {
+		return b.write(batch)
+	}
+	if err := b.wait(); err != nil {
+		return err
+	}
+	if b.done == nil {
+		b.done = make(chan error, 1)
+	}
+	b.busy = true
+	go func() { b.done <- b.write(batch) }()
+	return nil
+}
+
+// write writes one batch in one transaction.
+func (b *batcher) write(batch []docWrite) error {
 	for {
-		before := *b.res
-		before.Counts, before.Unchanged, before.Kept = maps.Clone(b.res.Counts), maps.Clone(b.res.Unchanged), maps.Clone(b.res.Kept)
+		counts, unchanged, kept := maps.Clone(b.res.Counts), maps.Clone(b.res.Unchanged), maps.Clone(b.res.Kept)
 		bad := -1
 		err := b.run(func(tx *kv.Tx) error {
 			for i, w := range batch {
@@ -562,7 +593,7 @@ func (b *batcher) flush() error {
 		}
 		// The transaction was rolled back: count again without the
 		// document over the size limit, kept another way.
-		*b.res = before
+		b.res.Counts, b.res.Unchanged, b.res.Kept = counts, unchanged, kept
 		if err := b.tooLarge(batch[bad], err); err != nil {
 			return err
 		}
@@ -571,12 +602,22 @@ func (b *batcher) flush() error {
 }
 
 // migration is one run of Migrate: it writes what Walk hands it in
-// batches.
+// batches, each while the walk goes on (batcher.async).
 type migration struct {
 	batcher
-	db       *kv.DB
-	out      *MigrateResult
-	problems []string
+	db  *kv.DB
+	out *MigrateResult
+	mu  struct {
+		sync.Mutex
+		problems []string // the batch writer reports too
+	}
+}
+
+// problem reports one thing the migration could not do as asked.
+func (m *migration) problem(format string, args ...any) {
+	m.mu.Lock()
+	m.mu.problems = append(m.mu.problems, fmt.Sprintf(format, args...))
+	m.mu.Unlock()
 }
 
 // put adds one write to the batch. A document over the store's size
@@ -586,6 +627,9 @@ type migration struct {
 func (m *migration) put(w docWrite) error {
 	if m.dry {
 		if err := m.db.Validate(w.coll, w.doc); errors.Is(err, kv.ErrTooLarge) {
+			if err := m.wait(); err != nil { // one writer of the counts at a time
+				return err
+			}
 			return m.oversized(w, err)
 		}
 	}
@@ -599,7 +643,7 @@ func (m *migration) oversized(w docWrite, err error) error {
 	if err2 != nil {
 		return err2
 	}
-	m.problems = append(m.problems, fmt.Sprintf("%s %q not imported as a document: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, err, aid, aid))
+	m.problem("%s %q not imported as a document: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, err, aid, aid)
 	return nil
 }
 
@@ -644,10 +688,17 @@ func (m *migration) keepText(coll, id string, text []byte, source string) (strin
 // walk streams dir into the store: entities as Walk yields them, then the
 // attachment contents, the attachment records (which name the contents'
 // hashes), the settings and the extras.
-func (m *migration) walk(dir string, opts *ScanOptions) error {
+func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	m.out = &MigrateResult{ImportResult: *newImportResult()}
 	m.out.DryRun = m.dry
 	m.res = &m.out.ImportResult
+	m.async = true
+	defer func() {
+		// No batch may outlive the walk (its stage): on an error too.
+		if werr := m.wait(); err == nil {
+			err = werr
+		}
+	}()
 	if !m.dry {
 		m.tooLarge = m.oversized
 	}
@@ -663,14 +714,17 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	o.MaxDocumentBytes = m.db.MaxDocumentBytes()
 	ds, rep, err := Walk(m.ctx, dir, &o, func(coll, id string, e Entity) error {
 		if e.Text != nil {
+			if err := m.wait(); err != nil { // one writer at a time
+				return err
+			}
 			aid, err := m.keepText(coll, id, e.Text, e.Source)
 			if err == nil {
-				m.problems = append(m.problems, fmt.Sprintf("%s %q not imported as a document: it is over the store's document limit (%d bytes as JSON); its text is kept whole as the content of attachment %q (kvtool attach get %s)", coll, id, o.MaxDocumentBytes, aid, aid))
+				m.problem("%s %q not imported as a document: it is over the store's document limit (%d bytes as JSON); its text is kept whole as the content of attachment %q (kvtool attach get %s)", coll, id, o.MaxDocumentBytes, aid, aid)
 			}
 			return err
 		}
 		if err := kv.Validate(coll, e.Doc); err != nil {
-			m.problems = append(m.problems, fmt.Sprintf("%s %q not imported: %v", coll, id, err))
+			m.problem("%s %q not imported: %v", coll, id, err)
 			return nil
 		}
 		if coll == "attachments" {
@@ -684,6 +738,9 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 		return err
 	}
 	if err := m.flush(); err != nil {
+		return err
+	}
+	if err := m.wait(); err != nil { // storeBlobs writes directly
 		return err
 	}
 	out := m.out
@@ -745,8 +802,14 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 			return err
 		}
 	}
-	out.Problems = append(problemsOf(rep, ds.Extras), m.problems...)
-	return m.flush()
+	if err := m.flush(); err != nil {
+		return err
+	}
+	if err := m.wait(); err != nil {
+		return err
+	}
+	out.Problems = append(problemsOf(rep, ds.Extras), m.mu.problems...)
+	return nil
 }
 
 // storeBlob stores a blob's bytes: the first copy that hashes to the
@@ -930,7 +993,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					return err
 				}
 				if problem != "" {
-					m.problems = append(m.problems, problem)
+					m.problem("%s", problem)
 				}
 				if hash == "" {
 					continue // its attachments are marked contentMissing
