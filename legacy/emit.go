@@ -180,10 +180,7 @@ func (d *decision) loaded(c *cand) bool { return len(d.cs) > 1 || c == d.win }
 
 // planLoads adds the files emit will read for d to the read-ahead plan.
 func (s *scanner) planLoads(d decision) {
-	if s.pf == nil {
-		return
-	}
-	if d.win == nil {
+	if s.pf == nil || d.win == nil {
 		return
 	}
 	for _, c := range d.cs {
