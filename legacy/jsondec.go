@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -272,7 +273,9 @@ func (d *jdec) object(depth int) (any, error) {
 			f.issues = append(f.issues, ProblemBadMemberKey+" ("+problem+")")
 		}
 		if _, dup := m[k]; dup {
-			f.issues = append(f.issues, ProblemDuplicate+" "+strconv.Quote(k))
+			if is := ProblemDuplicate + " " + strconv.Quote(k); !slices.Contains(f.issues, is) {
+				f.issues = append(f.issues, is)
+			}
 		}
 		f.key = k
 		d.skipSpace()
