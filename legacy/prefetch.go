@@ -111,6 +111,11 @@ const (
 	aheadWeight = 32 << 20
 )
 
+// typicalSessionFile is the size assumed for a chunked session's file,
+// whose size the walk does not record (a GZIP_V1 chunk of 20 screenshot
+// records).
+const typicalSessionFile = 16 << 10
+
 // Slot states.
 const (
 	slotPending = iota // not started
@@ -163,7 +168,11 @@ func newPrefetcher(root string, size map[string]int64, sp *spill, workers int) *
 // weight estimates the memory a result holds: decoded JSON takes several
 // times its text, which is several times a GZIP_V1 file.
 func (p *prefetcher) weight(rel string, mode fetchMode) int64 {
-	n := p.size[rel] + 1
+	n, ok := p.size[rel]
+	if !ok {
+		n = typicalSessionFile // a chunked session's file: not measured by the walk
+	}
+	n++
 	switch mode {
 	case fetchEnvelope:
 		return 16 * n
