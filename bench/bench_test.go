@@ -37,7 +37,7 @@ var allNames = []string{
 	"search/1word", "search/2words", "codec/decode", "codec/encode",
 	"write/patch-enrichment", "write/commit/1w", "write/commit/8w",
 	"backup/throughput", "backup/copy", "backup/ratio", "backup/verify",
-	"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/size-ratio",
+	"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/size-ratio", "migrate/cpu",
 }
 
 // TestRun_smoke runs the whole harness on 50 sessions, once, without

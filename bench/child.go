@@ -32,6 +32,10 @@ type ChildResult struct {
 	RSSBytes  int64   `json:"vmrss_bytes"` // resident set at the end, store open
 	CloseMs   float64 `json:"close_ms"`
 	Problems  int     `json:"problems,omitempty"`
+	// CPUMs is the child's user and system CPU time, measured by the
+	// parent (runChild): on a shared machine it says more than the wall
+	// time.
+	CPUMs float64 `json:"cpu_ms,omitempty"`
 }
 
 // RunChild runs one fresh-process measurement:
@@ -135,6 +139,7 @@ func runChild(ctx context.Context, exe string, args ...string) (res ChildResult,
 	if err := json.Unmarshal(out, &res); err != nil {
 		return res, wall, fmt.Errorf("child %v: bad output %q: %w", args, out, err)
 	}
+	res.CPUMs = msOf(cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime())
 	return res, wall, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -34,7 +35,7 @@ var legacyParts = map[string]string{
 
 // legacyLayoutVersion names what WriteLegacyDir writes, so that a cached
 // directory of an older layout is not reused.
-const legacyLayoutVersion = "v2"
+const legacyLayoutVersion = "v4"
 
 // ensureLegacy returns a generated old-app directory (era G chunked
 // sessions and collection files, plus the older layouts WriteLegacyDir
@@ -72,8 +73,19 @@ func ensureLegacy(ctx context.Context, cfg Config, g *gen.Generator, fp string) 
 // (eras E–F, §3.3); every 50th note edited later in a committed WAL
 // transaction, after a checkpoint (eras E+, §5). Those edits carry a later
 // lastUpdated, so they must win over the collection files; the bench
-// checks that they do. Attachments are not written (the migration
-// measurement is about entities).
+// checks that they do.
+//
+// Two kinds of damage lie on top as well. Every 10th session
+// (legacySession) is not in the chunked store but in the legacy
+// db/sessions.json, which the WAL replay clobbered with one of them,
+// enriched (§5.3): the others survive in a backups/ snapshot and an
+// older timestamped backup, which also holds one session at a higher
+// version than the snapshot and one deleted since (legacyTruth says what
+// must come through). Every 100th attachment is stored by id (§3.7.2):
+// attachments/<id>.dat with its bytes and <id>.meta.json with every field
+// of its document; nothing refers to them. (Not more: the store makes
+// each attachment's bytes durable on their own, two fsyncs each, about
+// 7 ms on the bench machine, which would dominate the measurement.)
 func WriteLegacyDir(ctx context.Context, root string, g *gen.Generator) error {
 	_, end := gen.TimeSpan()
 	ts := end.UnixMilli()
@@ -89,9 +101,11 @@ func WriteLegacyDir(ctx context.Context, root string, g *gen.Generator) error {
 		return os.WriteFile(p, b, 0o644)
 	}
 	n := g.Count("sessions")
-	ids := make([]any, n)
+	var ids []any
 	for i := range n {
-		ids[i] = g.ID("sessions", i)
+		if !legacySession(i) {
+			ids = append(ids, g.ID("sessions", i))
+		}
 	}
 	if err := write("session-index", ids); err != nil {
 		return err
@@ -108,6 +122,9 @@ func WriteLegacyDir(ctx context.Context, root string, g *gen.Generator) error {
 				if err := ctx.Err(); err != nil {
 					errs[w] = err
 					return
+				}
+				if legacySession(i) {
+					continue
 				}
 				if err := writeLegacySession(write, g.Session(i)); err != nil {
 					errs[w] = err
@@ -137,7 +154,150 @@ func WriteLegacyDir(ctx context.Context, root string, g *gen.Generator) error {
 	if err := write("settings", g.Settings()); err != nil {
 		return err
 	}
+	if err := writeClobberedSessions(root, g, ts); err != nil {
+		return err
+	}
+	if err := writePerIDAttachments(root, g); err != nil {
+		return err
+	}
 	return writeOlderLayouts(root, g, ts)
+}
+
+// legacySession says which generated sessions live in the legacy
+// db/sessions.json rather than in the chunked store: every 10th.
+func legacySession(i int) bool { return i%10 == 9 }
+
+// perIDAttachment says which generated attachments are stored by id:
+// every 100th.
+func perIDAttachment(i int) bool { return i%100 == 0 }
+
+// legacySessionEdits are the versions of the legacy sessions that differ
+// from the generated ones: the first, enriched by the WAL entry whose
+// replay clobbered db/sessions.json; the second, at a higher version in
+// an older copy than the newest; and one deleted since (not generated).
+func legacySessionEdits(g *gen.Generator) (enriched, higher, deleted map[string]any, ok bool) {
+	var l []int
+	for i := range g.Count("sessions") {
+		if legacySession(i) {
+			l = append(l, i)
+			if len(l) == 3 {
+				break
+			}
+		}
+	}
+	if len(l) < 3 {
+		return nil, nil, nil, false
+	}
+	bump := func(i int, by float64, note string) map[string]any {
+		d := g.Session(i)
+		v, _ := d["version"].(float64)
+		d["version"] = v + by
+		d["name"] = fmt.Sprint(d["name"]) + note
+		return d
+	}
+	deleted = g.Session(l[2])
+	deleted["id"] = fmt.Sprint(deleted["id"]) + "-deleted"
+	return bump(l[0], 1, " (enriched)"), bump(l[1], 5, " (a newer version only an older copy holds)"), deleted, true
+}
+
+// legacyTruth returns what the migration of WriteLegacyDir's directory
+// must give for an entity: the generated document, or its later edit
+// (WAL, per-entity file, the clobbering or older copy of a legacy
+// session).
+func legacyTruth(g *gen.Generator, coll string, i int) map[string]any {
+	doc, err := g.Doc(coll, i)
+	if err != nil {
+		panic(err)
+	}
+	switch {
+	case coll == "notes" && legacyEdited(coll, i):
+		return legacyEdit(doc, "content")
+	case coll == "tasks" && legacyEdited(coll, i):
+		return legacyEdit(doc, "title")
+	case coll == "sessions" && legacySession(i):
+		if enriched, higher, _, ok := legacySessionEdits(g); ok {
+			for _, e := range []map[string]any{enriched, higher} {
+				if e["id"] == doc["id"] {
+					return e
+				}
+			}
+		}
+	}
+	return doc
+}
+
+// writeClobberedSessions writes the legacy sessions (legacySession) as
+// FORMAT.md §5.3 leaves them after the WAL replay clobbered
+// db/sessions.json: the raw clobbering session there, the rest in a
+// backups/ snapshot of a day before and a timestamped backup of two days
+// before (without the last of them, added since; with one deleted since
+// and one at a higher version).
+func writeClobberedSessions(root string, g *gen.Generator, ts int64) error {
+	enriched, higher, deleted, ok := legacySessionEdits(g)
+	if !ok {
+		return nil
+	}
+	var snap, older []any
+	for i := range g.Count("sessions") {
+		if !legacySession(i) {
+			continue
+		}
+		d := g.Session(i)
+		snap = append(snap, d)
+		if d["id"] == higher["id"] {
+			d = higher
+		}
+		older = append(older, d)
+	}
+	older = append(older[:len(older)-1], deleted)
+	day := int64(24 * 3600 * 1000)
+	b, err := json.Marshal(map[string]any{"version": 1, "timestamp": ts - day, "collections": map[string]any{"sessions": snap}})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(root, "backups"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(root, "backups", fmt.Sprintf("backup-%d.json", ts-day)), b, 0o644); err != nil {
+		return err
+	}
+	if b, err = legacy.EncodeEnvelope(older, legacy.EncodingGzip, ts-2*day, false); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(root, "db", fmt.Sprintf("sessions.%d.backup.json", ts-2*day+1000)), b, 0o644); err != nil {
+		return err
+	}
+	if b, err = json.Marshal(enriched); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(root, "db", "sessions.json"), b, 0o644)
+}
+
+// writePerIDAttachments writes every perIDAttachment as attachmentStorage
+// did (FORMAT.md §3.7.2): its bytes in base64 and its whole document.
+func writePerIDAttachments(root string, g *gen.Generator) error {
+	dir := filepath.Join(root, "attachments")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := range g.Count("attachments") {
+		if !perIDAttachment(i) {
+			continue
+		}
+		d := g.Attachment(i)
+		meta, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		id := fmt.Sprint(d["id"])
+		if err := os.WriteFile(filepath.Join(dir, id+".meta.json"), meta, 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, id+".dat"), []byte(base64.StdEncoding.EncodeToString(g.AttachmentContent(i))), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // legacyEdit returns a copy of doc edited an hour after its lastUpdated.

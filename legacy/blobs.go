@@ -80,8 +80,11 @@ func mimeOf(name string) string {
 }
 
 // attachmentFacts are what entities say about attachments, gathered as
-// they are emitted.
+// they are emitted. Only what can concern a file of the directory is
+// kept (see blobKeys): a 100,000-session directory refers to millions of
+// screenshots by id and hash, most of whose bytes are not there.
 type attachmentFacts struct {
+	keys       *blobKeys
 	idHash     map[string]recordedHash // attachment id → the hash recorded with it
 	refIDs     map[string]bool
 	refHashes  map[recordedHash]bool
@@ -121,9 +124,32 @@ func (r *attachmentRecord) str(name string) (string, bool) {
 	return "", false
 }
 
-func newFacts() *attachmentFacts {
-	return &attachmentFacts{idHash: map[string]recordedHash{}, refIDs: map[string]bool{}, refHashes: map[recordedHash]bool{},
+func newFacts(keys *blobKeys) *attachmentFacts {
+	return &attachmentFacts{keys: keys, idHash: map[string]recordedHash{}, refIDs: map[string]bool{}, refHashes: map[recordedHash]bool{},
 		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]string{}}
+}
+
+// blobKeys are the ids, hashes and video names the directory has files
+// for, known from the walk before any entity is emitted: the facts that
+// matter are about them.
+type blobKeys struct {
+	ids    map[string]bool       // per-id files (attachments/<id>.dat, .meta.json, <subdir>/<id>.<ext>)
+	hashes map[recordedHash]bool // content-addressed and dedup files
+	videos map[string]bool       // base names of videos/ files
+}
+
+// refID notes a reference to an attachment id.
+func (f *attachmentFacts) refID(id string) {
+	if f.keys.ids[id] {
+		f.refIDs[id] = true
+	}
+}
+
+// link notes that an attachment id refers to bytes with hash h.
+func (f *attachmentFacts) link(id string, h recordedHash) {
+	if f.keys.ids[id] || f.keys.hashes[h] || f.records[id] != nil {
+		f.idHash[id] = h
+	}
 }
 
 // factColls are the collections whose documents speak of attachments, in
@@ -138,7 +164,7 @@ func (s *scanner) noteFacts(coll, id string, doc map[string]any) {
 	}
 	f := s.facts[coll]
 	if f == nil {
-		f = newFacts()
+		f = newFacts(s.blobKeys)
 		s.facts[coll] = f
 	}
 	if coll == "attachments" {
@@ -191,27 +217,27 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 		}
 	case map[string]any:
 		h, hashed := shaOf(x["hash"])
-		if hashed {
+		if hashed && f.keys.hashes[h] {
 			f.refHashes[h] = true
 		}
 		for _, k := range []string{"attachmentId", "fullAudioAttachmentId"} {
 			if id, ok := idOf(x[k]); ok {
-				f.refIDs[id] = true
-				if k == "attachmentId" && hashed {
-					f.idHash[id] = h
-				}
+				f.refID(id)
 				if b, ok := x["base64"].(string); ok && b != "" && k == "attachmentId" {
 					f.record(id, src).setFirst(0, b)
+				}
+				if k == "attachmentId" && hashed {
+					f.link(id, h)
 				}
 			}
 		}
 		if inAttachments {
 			if id, ok := idOf(x["id"]); ok {
-				f.refIDs[id] = true
-				if hashed {
-					f.idHash[id] = h
-				}
+				f.refID(id)
 				rec := f.record(id, src)
+				if hashed {
+					f.link(id, h)
+				}
 				for i, k := range recordFields { // merge what every copy knows
 					if v, ok := x[k]; ok {
 						rec.setFirst(i, v)
@@ -223,7 +249,9 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 			vid, _ := video["id"].(string)
 			for _, k := range []string{"path", "optimizedPath"} {
 				if p, ok := video[k].(string); ok && p != "" {
-					f.videoNames[path.Base(strings.ReplaceAll(p, "\\", "/"))] = vid
+					if name := path.Base(strings.ReplaceAll(p, "\\", "/")); f.keys.videos[name] {
+						f.videoNames[name] = vid
+					}
 				}
 			}
 		}
@@ -266,7 +294,7 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 	}
 	s.facts = nil
 	if f == nil {
-		f = newFacts()
+		f = newFacts(s.blobKeys)
 	}
 	if refs, ok := s.ds.Extras["attachment_refs"].([]any); ok {
 		for _, r := range refs {
@@ -316,6 +344,8 @@ func (s *scanner) buildBlobs() error {
 		if mrel, ok := casMeta[h]; ok {
 			if env, err := s.readEnvelope(mrel, false, false); err == nil {
 				if m, ok := env.Data.(map[string]any); ok {
+					// Every field the content-addressed store recorded.
+					s.ds.Extras[strings.TrimSuffix(strings.TrimPrefix(mrel, s.dbRel), ".json")] = m
 					if mt, ok := m["mimeType"].(string); ok && e.mime == "" {
 						e.mime = mt
 					}
@@ -334,73 +364,50 @@ func (s *scanner) buildBlobs() error {
 		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openCAS(rel) }})
 		x.byPath[rel] = e
 	}
-	// 2. attachments/ directory.
-	meta := map[string]map[string]any{}
-	files := append([]string(nil), s.attachFiles...)
-	sort.Strings(files)
-	for _, rel := range files {
-		if strings.HasSuffix(rel, ".meta.json") {
-			if b, err := s.readFile(rel); err == nil {
-				if v, err := decodeJSON(b); err == nil {
-					if m, ok := v.(map[string]any); ok {
-						meta[strings.TrimSuffix(rel, ".meta.json")] = m
-					}
+	// 2. attachments/ directory: the hash-named dedup files first, so a
+	// per-id file of an attachment whose bytes are already known by hash
+	// joins that blob.
+	for _, h := range slices.Sorted(maps.Keys(s.dedupFiles)) {
+		df := s.dedupFiles[h]
+		e := x.forHash(h)
+		if df.meta != "" {
+			if m := s.readMeta(df.meta); m != nil {
+				if mt, ok := m["mimeType"].(string); ok && e.mime == "" {
+					e.mime = mt
 				}
+				s.ds.Extras[df.meta] = m // every field the dedup store recorded
 			}
 		}
-	}
-	// Two passes: the hash-named dedup files first, so a per-id file of an
-	// attachment whose bytes are already known by hash joins that blob.
-	dedup := func(parts []string) bool {
-		return len(parts) == 2 && strings.HasSuffix(parts[1], ".dat") && isHexHash(strings.TrimSuffix(parts[1], ".dat")) && parts[0] == parts[1][:2]
-	}
-	var ordered []string
-	for pass := 0; pass < 2; pass++ {
-		for _, rel := range files {
-			_, a, _ := strings.Cut(rel, "attachments/")
-			if dedup(strings.Split(a, "/")) == (pass == 0) {
-				ordered = append(ordered, rel)
-			}
-		}
-	}
-	for _, rel := range ordered {
-		if strings.HasSuffix(rel, ".meta.json") {
-			continue
-		}
-		_, a, _ := strings.Cut(rel, "attachments/")
-		parts := strings.Split(a, "/")
-		rel := rel
-		var e *blobEntry
-		switch {
-		case dedup(parts):
-			e = x.forHash(strings.TrimSuffix(parts[1], ".dat"))
+		if df.dat != "" {
+			rel := df.dat
 			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
-		case len(parts) == 1 && strings.HasSuffix(parts[0], ".dat"):
-			id := strings.TrimSuffix(parts[0], ".dat")
-			e = s.entryForID(x, facts, id)
+			x.byPath[rel] = e
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.perID)) {
+		pf := s.perID[id]
+		for _, rel := range append([]string{pf.dat}, pf.subdir...) {
+			if rel == "" {
+				continue
+			}
+			e := s.entryForID(x, facts, id)
 			e.ids[id] = true
 			if x.byID[id] == nil {
 				x.byID[id] = e
 			}
-			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
-		case len(parts) == 2 && (parts[0] == "images" || parts[0] == "videos" || parts[0] == "files" || parts[0] == "screenshots"):
-			id := strings.TrimSuffix(parts[1], path.Ext(parts[1]))
-			e = s.entryForID(x, facts, id)
-			e.ids[id] = true
-			if x.byID[id] == nil {
-				x.byID[id] = e
+			if rel == pf.dat {
+				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
+			} else {
+				if e.mime == "" {
+					e.mime = mimeOf(rel)
+				}
+				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
 			}
-			if e.mime == "" {
-				e.mime = mimeOf(parts[1])
+			if e.mime == "" && pf.mime != "" {
+				e.mime = pf.mime
 			}
-			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
-		default:
-			continue
+			x.byPath[rel] = e
 		}
-		if m := meta[strings.TrimSuffix(rel, ".dat")]; m != nil && e.mime == "" {
-			e.mime, _ = m["mimeType"].(string)
-		}
-		x.byPath[rel] = e
 	}
 	// 3. Attachment records: path field (with the <hash>.<ext> → <hash>.dat
 	// bug) and inline base64.
@@ -454,7 +461,14 @@ func (s *scanner) buildBlobs() error {
 			e.ids[id] = true
 		}
 	}
-	// 5. Videos.
+	// 5. Unreadable files too large to keep in their extras entry.
+	for _, f := range s.bigUnreadable {
+		e := x.newUnhashed()
+		e.ids[f.id], e.referenced = true, true
+		rel := f.rel
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
+	}
+	// 6. Videos.
 	vids := append([]string(nil), s.videoFiles...)
 	sort.Strings(vids)
 	for _, rel := range vids {
@@ -482,7 +496,9 @@ func (s *scanner) buildBlobs() error {
 			continue
 		}
 		for id := range e.ids {
-			if facts.refIDs[id] {
+			// An attachment record is an entity; a per-id attachment's own
+			// document is not a reference to it.
+			if (facts.refIDs[id] || facts.records[id] != nil) && !slices.Contains(s.rep.OrphanAttachments, id) {
 				e.referenced = true
 			}
 		}
@@ -516,7 +532,7 @@ func (s *scanner) buildBlobs() error {
 			}
 			return nil, firstErr
 		}
-		if b.Orphan {
+		if b.Orphan && len(b.AttachmentIDs) == 0 {
 			s.rep.OrphanFiles = append(s.rep.OrphanFiles, b.Source)
 		}
 		s.ds.Blobs = append(s.ds.Blobs, b)

@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"fmt"
 	"sort"
 )
 
@@ -18,6 +19,7 @@ type cand struct {
 	seq      int
 	primary  bool // from the collection's own array or the chunked store
 	chapters int8 // sessions: noVideo, videoNoChapters or videoChapters
+	big      bool // its text is over ScanOptions.MaxDocumentBytes: not decoded
 }
 
 // Chapter states of a session document (FORMAT.md §11.8).
@@ -52,10 +54,11 @@ type loader struct {
 // from: a collection key's version, or a state file's key. Its data is
 // held only while its group of collections is emitted.
 type arraySrc struct {
-	v     *keyVersion
-	state string // state file, when v is nil
-	key   string
-	data  any
+	v        *keyVersion
+	state    string // state file, when v is nil
+	key      string
+	data     any
+	recovery string // the newest copy, when v is one of a bad collection file's older copies
 }
 
 // entityVersion is the entity's optimistic-lock counter, if any.
@@ -90,28 +93,37 @@ func better(a, b *cand) (bool, string) {
 	return a.seq > b.seq, "precedence"
 }
 
-// addCand adds one candidate, keeping doc only when ld is zero (it cannot
-// be read again). Era-A topics typed company/person go to
-// companies/contacts with the same id (FORMAT.md §7.1). It returns nil
-// for a document that is not an entity (reported).
-func (s *scanner) addCand(coll string, doc map[string]any, kind, source string, t int64, primary bool, index int, ld loader) *cand {
+// addCand adds one candidate of the entity whose head is h, keeping doc
+// (its document) only when ld is zero (it cannot be read again). Era-A
+// topics typed company/person go to companies/contacts with the same id
+// (FORMAT.md §7.1). It returns nil for a document that is not an entity
+// (reported).
+func (s *scanner) addCand(coll string, h head, doc map[string]any, kind, source string, t int64, primary bool, index int, ld loader) *cand {
 	if coll == "topics" {
-		coll = TopicCollection(doc)
+		coll = h.topicCollection()
 	}
-	if isArraySpread(doc) {
+	if h.kind != "an object" {
+		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: index, Reason: "element is " + h.kind + ", not an object"})
+		return nil
+	}
+	if h.spread {
 		s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
 		return nil
 	}
-	id, err := CheckID(doc["id"])
+	id, err := CheckID(h.id)
 	if err != nil {
 		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: index, Reason: err.Error()})
 		return nil
 	}
-	c := &cand{ld: ld, v: Version{Source: source, Kind: kind, Time: t}, seq: s.nextSeq(), primary: primary}
-	c.own, c.hasOwn = entityUpdated(doc)
-	c.ver, c.hasVer = entityVersion(doc)
+	c := &cand{ld: ld, v: Version{Source: source, Kind: kind, Time: t}, seq: s.nextSeq(), primary: primary,
+		own: h.updated, hasOwn: h.hasUpd, ver: h.ver, hasVer: h.hasVer}
+	if limit := s.opts.MaxDocumentBytes; limit > 0 && int64(len(h.text)) > limit/3 {
+		// Decoded, it could be over the limit (a character's text can
+		// triple): measure it.
+		c.big = decodedSize(h.text) > limit
+	}
 	if coll == "sessions" {
-		c.chapters = chapterState(doc)
+		c.chapters = h.chapters
 	}
 	if ld == (loader{}) {
 		c.doc = doc
@@ -137,16 +149,10 @@ func (c *cand) matches(id string, doc map[string]any) bool {
 
 // addArray adds the elements of an array payload read from src.
 func (s *scanner) addArray(coll string, data any, kind, source string, t int64, primary bool, src *arraySrc) error {
-	_, err := eachElem(data, func(i int, e any) error {
-		m, ok := e.(map[string]any)
-		if !ok {
-			s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: i, Reason: "element is " + kindOf(e) + ", not an object"})
-			return nil
-		}
-		s.addCand(coll, m, kind, source, t, primary, i, loader{arr: src, index: i})
+	return eachHead(data, func(i int, h head) error {
+		s.addCand(coll, h, nil, kind, source, t, primary, i, loader{arr: src, index: i})
 		return nil
 	})
-	return err
 }
 
 // newSrc registers an array payload for the group of coll.
@@ -156,57 +162,199 @@ func (s *scanner) newSrc(coll string, src *arraySrc) *arraySrc {
 	return src
 }
 
+// isEntityObject reports whether a payload is one entity (an object with
+// an id) rather than a collection.
+func isEntityObject(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || isArraySpread(m) {
+		return false
+	}
+	_, has := m["id"]
+	return has
+}
+
 // buildCollections indexes the entities of every top-level collection
-// file.
+// file. A collection whose file is bad (unreadable, holding one entity
+// instead of the array, or something else) is recovered from its older
+// copies (recoverCollection); the entity object is one candidate.
 func (s *scanner) buildCollections() error {
 	for _, coll := range Collections {
 		v := s.resolveKey(coll, false)
-		if v == nil {
-			if kf := s.keys[coll]; kf != nil && (len(kf.backups) > 0 || kf.single != "") && kf.main == "" {
-				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: coll, Source: "db/" + coll + ".json", Reason: "collection file absent (deleted); its backups are not used"})
-			}
-			continue
+		reason := s.badMain[coll]
+		clobber := ""
+		for _, one := range s.single[coll] {
+			d := one.data.(map[string]any)
+			id, _ := d["id"].(string)
+			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (FORMAT.md §5.3); that entity is imported from it", one.source, id)
+			s.addCand(coll, headOf(d), nil, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
+			one.drop()
 		}
-		s.baseTime[coll] = v.time
-		if isArrayData(v.data) {
+		switch {
+		case v != nil && isArrayData(v.data):
+			s.baseTime[coll] = v.time
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
 			}
-			v.drop()
+			continue
+		case v != nil:
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "payload is " + kindOf(v.data) + ", not an array"})
+			s.ds.Extras["unreadable:"+v.source] = map[string]any{"path": v.source, "error": "payload is not an array", "value": v.data}
+			reason = "payload is " + kindOf(v.data) + ", not an array"
+		case clobber != "":
+			if reason == "" {
+				reason = clobber
+			}
+		case reason == "":
+			if kf := s.keys[coll]; kf != nil && (len(kf.backups) > 0 || kf.single != "") && kf.main == "" {
+				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: coll, Source: s.dbRel + coll + ".json", Reason: "collection file absent (deleted); its backups are not used"})
+			}
 			continue
 		}
-		if d, ok := v.data.(map[string]any); ok {
-			if _, has := d["id"]; has && !isArraySpread(d) {
-				// §5.3: WAL replay replaced the array with one entity.
-				s.addCand(coll, d, v.kind, v.source, v.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: v}), index: -1})
-				v.drop()
-				if err := s.restoreFromFallback(coll, "payload is a single object, not an array (WAL replay corruption, FORMAT.md §5.3)"); err != nil {
-					return err
-				}
-				continue
-			}
-		}
-		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "payload is " + kindOf(v.data) + ", not an array"})
-		s.ds.Extras["unreadable:"+v.source] = map[string]any{"path": v.source, "error": "payload is not an array", "value": v.data}
-		if err := s.restoreFromFallback(coll, "payload is "+kindOf(v.data)+", not an array"); err != nil {
+		if err := s.recoverCollection(coll, reason); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *scanner) restoreFromFallback(coll, reason string) error {
-	fb := s.fallback(coll)
-	used := ""
-	if fb != nil && isArrayData(fb.data) {
-		used = fb.source
-		if err := s.addArray(coll, fb.data, fb.kind, fb.source, fb.time, true, s.newSrc(coll, &arraySrc{v: fb})); err != nil {
+// copyOf is one older copy of a collection recoverCollection reads.
+type copyOf struct {
+	v   *keyVersion
+	ids map[string]bool // the newest copy's: collection (era-A topics: theirs), NUL, id
+}
+
+// recoverCollection restores a collection whose file is bad from all its
+// older copies: the newest decodable timestamped backups, the single-slot
+// backup, the newest backups/ snapshots holding it (ScanOptions.
+// RecoveryCopies of each) and, for sessions, the rollback points
+// (FORMAT.md §5.3, §11.1, §11.3). The newest copy says which entities the
+// collection held: an entity only in older copies was deleted since and
+// stays deleted (§11.15, reported in NotResurrected). Every copy of an
+// entity it holds is a candidate, so the highest version wins
+// (Report.Restored names the copy each one came from).
+func (s *scanner) recoverCollection(coll, reason string) error {
+	copies, err := s.collectionCopies(coll)
+	if err != nil {
+		return err
+	}
+	if len(copies) == 0 {
+		s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: coll, Reason: reason})
+		return nil
+	}
+	newest := copies[0]
+	s.baseTime[coll] = newest.v.time
+	s.recovered[coll] = newest.v.source
+	gone := map[string]bool{}
+	for _, c := range copies {
+		src := s.newSrc(coll, &arraySrc{v: c.v, recovery: newest.v.source})
+		err := eachHead(c.v.data, func(i int, h head) error {
+			target := coll
+			if coll == "topics" {
+				target = h.topicCollection()
+			}
+			if id, err := CheckID(h.id); err == nil && h.kind == "an object" && !newest.ids[target+"\x00"+id] {
+				if k := target + "\x00" + id; !gone[k] {
+					gone[k] = true
+					s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: c.v.source,
+						Reason: "only in copies older than " + newest.v.source + ", the newest copy of the bad collection file (deleted since); not restored"})
+				}
+				return nil
+			}
+			s.addCand(coll, h, nil, c.v.kind, c.v.source, c.v.time, true, i, loader{arr: src, index: i})
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		fb.drop()
 	}
-	s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: coll, Reason: reason, Used: used})
+	s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: coll, Reason: reason, Used: newest.v.source})
 	return nil
+}
+
+// collectionCopies reads the older copies of an array collection that
+// recoverCollection uses, newest first by the time of their content (an
+// envelope's timestamp, else the time in the file name).
+func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
+	var out []*copyOf
+	add := func(data any, source string, t int64) error {
+		if !isArrayData(data) {
+			closeLazy(data)
+			return nil
+		}
+		out = append(out, &copyOf{v: &keyVersion{data: data, kind: SourceBackup, source: source, time: t, seq: s.nextSeq(), file: true}})
+		return nil
+	}
+	n := s.opts.RecoveryCopies
+	found := 0
+	for _, b := range s.sortedBackups(coll) {
+		if found >= n {
+			break
+		}
+		env, err := s.readEnvelope(b.path, false, true)
+		if err != nil {
+			continue
+		}
+		if isArrayData(env.Data) {
+			found++
+		}
+		t := env.Timestamp
+		if t == 0 {
+			t = b.ms
+		}
+		if err := add(env.Data, b.path, t); err != nil {
+			return nil, err
+		}
+	}
+	if kf := s.keys[coll]; kf != nil && kf.single != "" {
+		if env, err := s.readEnvelope(kf.single, false, true); err == nil {
+			if err := add(env.Data, kf.single, env.Timestamp); err != nil {
+				return nil, err
+			}
+		}
+	}
+	found = 0
+	for _, snap := range s.sortedSnapshots() {
+		if found >= n {
+			break
+		}
+		v, ok, err := s.snapshotKey(snap.path, coll)
+		if err != nil {
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: snap.path, Error: err.Error()})
+			continue
+		}
+		if ok && isArrayData(v) {
+			found++
+			if err := add(v, snap.path, snap.ms); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if coll == "sessions" {
+		for _, rb := range s.rollbacks {
+			if env, err := s.readEnvelope(rb, false, true); err == nil {
+				if err := add(env.Data, rb, env.Timestamp); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].v.time > out[j].v.time })
+	if len(out) == 0 {
+		return nil, nil
+	}
+	newest := out[0] // the ids it holds: the collection's entities
+	newest.ids = map[string]bool{}
+	err := eachHead(newest.v.data, func(_ int, h head) error {
+		if id, err := CheckID(h.id); err == nil && h.kind == "an object" {
+			target := coll
+			if coll == "topics" {
+				target = h.topicCollection()
+			}
+			newest.ids[target+"\x00"+id] = true
+		}
+		return nil
+	})
+	return out, err
 }
 
 // addPerEntity indexes per-entity files (and their db/db/ replay
@@ -238,14 +386,14 @@ func (s *scanner) addPerEntity() error {
 			s.rep.JunkSkipped = append(s.rep.JunkSkipped, pe.rel)
 			continue
 		}
-		s.addCand(p.Collection, p.Doc, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
+		s.addCand(p.Collection, headOf(p.Doc), nil, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
 	}
 	return nil
 }
 
 func (s *scanner) addWALUpserts() error {
 	for _, u := range s.walUpserts {
-		s.addCand(u.coll, u.doc, SourceWAL, u.source, u.ts, false, -1, loader{})
+		s.addCand(u.coll, headOf(u.doc), u.doc, SourceWAL, u.source, u.ts, false, -1, loader{})
 	}
 	s.walUpserts = nil // the candidates hold the documents
 	return nil
@@ -306,7 +454,7 @@ func (s *scanner) reportDeletedInBackups() error {
 	for _, coll := range Collections {
 		v := s.resolved[coll]
 		kf := s.keys[coll]
-		if v == nil || v.kind == SourceBackup || kf == nil {
+		if v == nil || v.kind == SourceBackup || kf == nil || s.recovered[coll] != "" {
 			continue
 		}
 		path := ""
@@ -322,15 +470,14 @@ func (s *scanner) reportDeletedInBackups() error {
 		if err != nil {
 			continue
 		}
-		_, err = eachElem(env.Data, func(_ int, e any) error {
-			m, _ := e.(map[string]any)
-			id, err := CheckID(m["id"])
-			if err != nil {
+		err = eachHead(env.Data, func(_ int, h head) error {
+			id, err := CheckID(h.id)
+			if err != nil || h.kind != "an object" {
 				return nil
 			}
 			target := coll
 			if coll == "topics" {
-				target = TopicCollection(m)
+				target = h.topicCollection()
 			}
 			if !s.imported[target][id] {
 				s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: path,

@@ -19,6 +19,12 @@ type Entity struct {
 	// updatedAt/lastUpdated when present, else the file or WAL timestamp
 	// (0 when unknown).
 	Time int64
+	// Text, when set, is the entity's JSON text exactly as its
+	// collection file holds it, for an entity that would be over
+	// ScanOptions.MaxDocumentBytes decoded: it was not decoded, and Doc
+	// holds only its id. Text is valid only during the call Walk makes
+	// (it is read from a mapped file); copy it to keep it.
+	Text []byte
 }
 
 // Blob is one attachment's bytes, deduplicated by hash where the hash is

@@ -1,8 +1,8 @@
 // Package legacy reads everything the old desktop app (Taskerino) left on
 // disk, resolves it to one newest-correct version per entity, and reads
 // and writes the app's JSON export file, which Cairn keeps as its own
-// export/import format. The formats are described in FORMAT.md (shared
-// legacy notes); section numbers below refer to it.
+// export/import format. The formats are described in docs/FORMAT.md;
+// section numbers below refer to it.
 //
 // # What it owns
 //
@@ -60,6 +60,22 @@
 // candidate. Report.KeyChoices lists keys with several copies and which
 // won; Report.Fallbacks lists every fallback and the copy used.
 //
+// An array collection (sessions, notes, tasks, topics, companies,
+// contacts, attachments) whose file is bad is recovered from all its
+// older copies rather than one (§5.3, §11.1–3): its file is unreadable,
+// holds something other than an array, or holds one entity object (the
+// WAL replay's clobber of §5.3; a copy holding one entity is never a
+// version of the collection, only of that entity, which is a candidate).
+// The copies read are the ScanOptions.RecoveryCopies newest decodable
+// timestamped backups, the single-slot backup, the RecoveryCopies newest
+// backups/ snapshots holding the collection and, for sessions, the
+// rollback points; the newest of them by the time of its content (its
+// envelope's timestamp, else the time in its name) says which entities
+// the collection held, and every copy of each of those is a candidate, so
+// the highest version wins. Report.Fallbacks names the bad file (and the
+// clobbering entity), Report.Restored each restored entity and the copy
+// it came from (OlderCopy when not the newest).
+//
 // Entities next: every candidate of an id from every source (the winning
 // collection array, chunked sessions, legacy db/sessions.json, per-entity
 // files, WAL upserts, state/export files found in the directory) is
@@ -73,7 +89,10 @@
 // Deleted stays deleted (§4.4, §11.15): backups never add records; an id
 // found only in a secondary source (per-entity file, WAL upsert, state
 // file) and absent from the collection file is imported only if its own
-// updatedAt/lastUpdated (else its source time) is newer than that file;
+// updatedAt/lastUpdated (else its source time) is newer than that file
+// (for a recovered collection: than its newest copy); an entity only in
+// copies older than a recovered collection's newest copy was deleted
+// since;
 // a session directory with no metadata that is not in session-index is a
 // deleted session; a key with only backups is a deleted key; ids in the
 // newest backup of a top-level collection but not in its newer file were
@@ -101,20 +120,58 @@
 // data.json, being an envelope, is decoded in memory) and verifies the
 // hash at EOF; it may be called concurrently and more than once. Blobs
 // nothing refers to (deleted attachments, videos of lost sessions) are
-// kept with Orphan set and listed in Report.OrphanFiles. Inline base64
-// stays in the documents as well (no field is dropped); the importer may
-// replace it by a blob reference.
+// kept with Orphan set; those no attachment id names are listed in
+// Report.OrphanFiles. Inline base64 stays in the documents as well (no
+// field is dropped); the importer may replace it by a blob reference.
+//
+// An attachment stored by id (§3.7.1–2: attachments/<id>.dat,
+// <id>.meta.json, <subdir>/<id>.<ext>) is an entity of the attachments
+// collection under its own id, whether anything refers to it or not.
+// Every field of its <id>.meta.json is kept, unknown ones too: the file
+// is the document when the collection has none for the id; otherwise it
+// fills the fields the collection's document lacks, and when it says
+// otherwise about one, the whole file is kept under legacyMeta. Without a
+// meta file the document is a stub {id, name, legacySource}. One nothing
+// refers to gets orphan: true and is listed in Report.OrphanAttachments.
+// The content-addressed store's metadata.json and the dedup store's
+// <hash>.meta.json are kept whole in Extras, under their key
+// (attachments-ca/<hh>/<hash>/metadata) and path
+// (attachments/<hh>/<hash>.meta.json).
+//
+// # Input kept exactly
+//
+// The old app's JSON texts can hold what a JSON document cannot: strings
+// with invalid UTF-8 (raw bytes in a file) or unpaired surrogate escapes
+// ("\ud800", which JavaScript strings allow), objects that repeat a
+// member name, member names that are not valid Unicode. Scan decodes
+// them as encoding/json would (U+FFFD for what is not a character, the
+// last of a repeated name) and never silently: the object holding such a
+// value gets a member named legacyRaw (RawField), a list of
+// {path, problem, text|base64}: path is the JSON pointer (RFC 6901) of
+// the value from that object ("" for the object itself, for a repeated or
+// invalid name), problem one of the Problem* constants, and text the
+// value's exact original JSON text (base64 instead when that text is not
+// valid UTF-8). When the object has a legacyRaw member of its own, the
+// note goes to the next object out. A string payload that is not inside
+// an object gets its note in the document that holds it (a session's
+// transcription: the session, path /fullTranscription) or, for an extras
+// value, in Extras["legacyRaw:<key>"]. Report.RawValues lists every such
+// value. Numbers are kept as written (json.Number).
 //
 // # What it never does
 //
 // It never writes to the scanned directory, never resurrects deleted
 // data from backups, never follows a symlink or an attachment path out
 // of the directory (such links are reported in Report.OutsideDir), never
-// builds a path from an entity id (files are indexed by name during the
-// walk and looked up), and never drops unknown fields: documents are
-// decoded JSON with json.Number numbers, unknown storage keys go to
-// Dataset.Extras, and unreadable files keep their bytes there under
-// "unreadable:<path>". The readers do not depend on a store: they hand
+// opens what is not a regular file (named pipes, sockets, devices:
+// Report.Skipped, with the reason, as are entries that cannot be read and
+// files of attachments/ in no known layout), never builds a path from an
+// entity id (files are indexed by name during the walk and looked up),
+// and never drops unknown fields: documents are decoded JSON with
+// json.Number numbers, unknown storage keys go to Dataset.Extras, and
+// unreadable files keep their bytes there under "unreadable:<path>" (one
+// over 1 MiB as the content of attachment legacy-unreadable-<hash>, named
+// in that entry). The readers do not depend on a store: they hand
 // entities to the caller (Walk) or a Dataset (Scan).
 //
 // # Writing to a store
@@ -141,9 +198,22 @@
 //     holds keeps its recorded hash as legacyHash, says contentMissing,
 //     and is listed in ImportResult.WithoutContent.
 //   - A document over the store's MaxDocumentBytes (the old app's
-//     monolithic sessions, a large unreadable file kept in extras) is not
+//     monolithic sessions, a note holding hundreds of megabytes) is not
 //     dropped: its JSON is stored whole as the content of an attachment
-//     "legacy-oversized-..." and reported in the problems.
+//     "legacy-oversized-..." and reported in the problems. An entity of a
+//     collection file whose text would decode to more than the limit is
+//     never decoded: its original text is stored, streamed (Entity.Text).
+//   - Migrate's spill files (see Caveats) go to a temporary directory in
+//     the store's directory, removed when it returns (a crash can leave a
+//     cairn-legacy-* directory there, which nothing reads).
+//   - Memory (the bound): besides Walk's index (about 200 bytes an
+//     entity, see Caveats), a migration holds two batches of at most 256
+//     decoded documents (one being written while the next is gathered),
+//     each document under the store's MaxDocumentBytes (64 MiB by
+//     default) since a larger one is never decoded, and the read-ahead's
+//     window (64 files, 32 MB). File texts are read from mapped files,
+//     not the heap. Measured: a 600 MB note in 6 MB of anonymous memory
+//     (TestMigrate_largeNote); the bench's migrate/peak-anon rows.
 //   - Entities already stored identically are not written again, so a
 //     second run imports nothing new; a stored version with a later
 //     updatedAt/lastUpdated is kept. Times are read by kv.ParseInstant
@@ -157,26 +227,33 @@
 //   - Memory: Scan holds every resolved entity (as the Dataset API
 //     requires); Walk holds none once its callback returns. Walk first
 //     indexes every candidate version of every entity, keeping only what
-//     the choice needs (id, version, updatedAt, source, time) and where
-//     to read the document again, then emits collection by collection:
-//     collection files are kept as text and decoded one element at a
-//     time, chunked sessions are assembled one at a time, per-entity
-//     files are read again. What one step holds is bounded by the largest
-//     single file: a collection file's text, or the whole decoded value
-//     of a file that is not an array of entities (a state or export file,
-//     a backups/ snapshot's collection, a non-array payload). Held for
-//     the whole walk: the candidate index, the imported ids per
-//     collection, what documents say about attachments (ids, hashes,
-//     inline base64, video names), Settings, Extras (unknown keys,
-//     quarantined chunks, unreadable files' bytes), and the WAL's newest
-//     write per key and its entity writes. Backups are never held:
-//     *.backup.json files are listed by name and only the few needed are
-//     decoded, one at a time; backups/ snapshots are streamed for the one
-//     key needed.
-//   - Collection files, per-entity files and chunked sessions' metadata
-//     are read twice (to index, then to emit); one that changed in
-//     between fails the walk with ErrChanged. Other chunked-session files
-//     are read once, when their session is emitted.
+//     the choice needs (id, version, updatedAt, source, time: about 200
+//     bytes an entity) and where to read the document again, then emits
+//     collection by collection. A collection file's text (and a backups/
+//     snapshot's, a backup's read for recovery) is never in the heap: a
+//     file over 1 MiB is mapped, and a GZIP_V1 or JSON-string payload is
+//     decoded into a spill file in ScanOptions.TempDir, mapped and
+//     unlinked; each element's head is read from that text to index it,
+//     and it is decoded when emitted. Chunked sessions are assembled one
+//     at a time; per-entity files are read again. So the memory of one
+//     step is one document, and with ScanOptions.MaxDocumentBytes (as
+//     Migrate sets it) no document over it is decoded. Decoded whole:
+//     state and export files at the root, WAL lines, other keys' files,
+//     chunk and part files (small in practice). Held for the whole walk:
+//     the candidate index, the imported ids per collection, what documents
+//     say about attachments, kept only for the files of the directory
+//     (ids of per-id files, hashes of content files, video names) and for
+//     attachment records (base64, path, type), the chunked sessions'
+//     canonical files one small record per session, Settings, Extras
+//     (unknown keys, quarantined chunks, unreadable files' bytes up to
+//     1 MiB each), and the WAL's newest write per key and its entity
+//     writes. Backups are never held: *.backup.json files are listed by
+//     name and only the few needed are read.
+//   - Per-entity files and chunked sessions' metadata are read twice (to
+//     index, then to emit); one that changed in between fails the walk
+//     with ErrChanged. Collection files are read once (their text is kept
+//     mapped until their collection is emitted); other chunked-session
+//     files are read once, when their session is emitted.
 //   - File mtimes are used for per-entity files and raw files only when
 //     they are not later than every timestamp read so far (plus a day):
 //     a copied or checked-out directory has fresh mtimes that mean
@@ -187,6 +264,12 @@
 //   - A collection file overwritten with an empty array by the old app's
 //     checksum bug (§11.2) cannot be told apart from a deliberate
 //     deletion; its entities are then only reported as not resurrected.
+//     Likewise, a recovered collection's newest copy decides which
+//     entities it held: one added after that copy and found nowhere else
+//     is lost with the bad file, and one deleted after it comes back.
+//   - Recovery reads at most RecoveryCopies (default 10) copies of each
+//     kind: in era H, where timestamped backups are never rotated, older
+//     ones are not read.
 //   - Legacy db/sessions.json sessions are unioned with the chunked store
 //     as FORMAT.md requires, so a session deleted in era G+ but still in
 //     that legacy file comes back.
@@ -200,7 +283,8 @@
 //     Extras; unreadable .tmp, staged and backup copies are only reported
 //     (they are partial or older copies).
 //   - Stale chunk files beyond chunkCount are not imported; their payload
-//     is kept in Extras under "quarantine:<key>".
+//     is kept in Extras under "quarantine:<key>". Chunk files whose names
+//     are not the canonical chunk-NNN.json are not read as chunks.
 //   - Main, .tmp, staged and per-entity files are read and decoded ahead
 //     of use by ScanOptions.Workers goroutines, in the order the scan
 //     uses them, at most 64 files and about 32 MB (estimated decoded

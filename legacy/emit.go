@@ -51,6 +51,9 @@ func (s *scanner) emitGroup(g int, fn func(coll, id string, e Entity) error) err
 	s.stateCache = nil
 	for _, coll := range groups[g] {
 		ds := s.decide(coll)
+		if coll == "attachments" {
+			ds = s.withPerID(ds)
+		}
 		if coll == "sessions" {
 			if err := s.findChapters(ds); err != nil {
 				return err
@@ -72,8 +75,11 @@ func (s *scanner) emitGroup(g int, fn func(coll, id string, e Entity) error) err
 	}
 	for _, src := range srcs {
 		src.data = nil
-		if src.v != nil && !src.v.file {
-			src.v.data = nil // decoded in memory (a WAL write, a fallback): nothing reads it again
+		if src.v != nil {
+			closeLazy(src.v.data) // a collection's text: nothing reads it again
+			if !src.v.file {
+				src.v.data = nil // decoded in memory (a WAL write, a snapshot): nothing reads it again
+			}
 		}
 	}
 	s.srcs[g] = nil
@@ -174,7 +180,7 @@ func (d *decision) loaded(c *cand) bool { return len(d.cs) > 1 || c == d.win }
 
 // planLoads adds the files emit will read for d to the read-ahead plan.
 func (s *scanner) planLoads(d decision) {
-	if s.pf == nil {
+	if s.pf == nil || d.win == nil {
 		return
 	}
 	for _, c := range d.cs {
@@ -190,12 +196,57 @@ func (s *scanner) planLoads(d decision) {
 	}
 }
 
+// emitText hands over an entity whose text is over the size limit
+// without decoding it (see Entity.Text).
+func (s *scanner) emitText(coll string, d *decision, fn func(coll, id string, e Entity) error) error {
+	a, _ := d.win.ld.arr.data.(*lazyArray)
+	if a == nil {
+		return changed(d.win.v.Source, nil)
+	}
+	if d.del != nil {
+		s.rep.Deleted = append(s.rep.Deleted, Dropped{Collection: coll, ID: d.id, Source: d.del.source, Reason: "deleted by a committed WAL transaction"})
+		return nil
+	}
+	s.imported[coll][d.id] = true
+	text := a.text[a.offs[2*d.win.ld.index]:a.offs[2*d.win.ld.index+1]]
+	return fn(coll, d.id, Entity{Doc: map[string]any{"id": d.id}, Text: text, Source: d.win.v.Source, Time: d.time})
+}
+
+// withPerID adds to the decisions of the attachments collection the ids
+// only attachments stored by id have (FORMAT.md §3.7.1–2), in id order.
+func (s *scanner) withPerID(ds []decision) []decision {
+	have := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		have[d.id] = true
+	}
+	n := len(ds)
+	for id := range s.perID {
+		if !have[id] {
+			ds = append(ds, decision{id: id})
+		}
+	}
+	if len(ds) > n {
+		sort.Slice(ds, func(i, j int) bool { return ds[i].id < ds[j].id })
+	}
+	return ds
+}
+
 // emit loads one entity's documents, reports conflicts and deletion,
 // completes the winner (chapters, relationships), notes what it says
 // about attachments and hands it to fn.
 func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Entity) error) error {
+	if d.win == nil { // an attachment only stored by id
+		doc, src := s.perIDDoc(d.id, nil)
+		s.noteRaw(coll, d.id, src, doc)
+		s.noteFacts(coll, d.id, doc)
+		s.imported[coll][d.id] = true
+		return fn(coll, d.id, Entity{Doc: doc, Source: src})
+	}
+	if d.win.big {
+		return s.emitText(coll, d, fn)
+	}
 	for _, c := range d.cs {
-		if c.doc == nil && d.loaded(c) {
+		if c.doc == nil && d.loaded(c) && !c.big {
 			doc, err := s.load(d.id, c)
 			if err != nil {
 				return err
@@ -212,6 +263,13 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 	if coll == "sessions" {
 		s.recoverChapters(d, doc)
 	}
+	if coll == "attachments" && s.perID[d.id] != nil {
+		doc, _ = s.perIDDoc(d.id, doc)
+	}
+	if a := d.win.ld.arr; a != nil && a.recovery != "" {
+		s.rep.Restored = append(s.rep.Restored, Restored{Collection: coll, ID: d.id, Source: d.win.v.Source, OlderCopy: d.win.v.Source != a.recovery})
+	}
+	s.noteRaw(coll, d.id, d.win.v.Source, doc)
 	AddLegacyRelationships(coll, doc, s.topicKind)
 	s.noteFacts(coll, d.id, doc)
 	s.imported[coll][d.id] = true
@@ -280,7 +338,7 @@ func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
 		if c == win {
 			continue
 		}
-		if reflect.DeepEqual(c.doc, win.doc) {
+		if reflect.DeepEqual(c.doc, win.doc) && !c.big {
 			continue
 		}
 		losers = append(losers, c.v)
@@ -295,6 +353,14 @@ func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
 	}
 	_, reason = better(win, runner)
 	s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: coll, ID: id, Winner: win.v, Losers: losers, Reason: reason})
+}
+
+// noteRaw lists in the report the values of v whose original text is
+// kept in legacyRaw members.
+func (s *scanner) noteRaw(coll, id, source string, v any) {
+	eachRaw(v, func(path, problem string) {
+		s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: coll, ID: id, Path: path, Problem: problem, Source: source})
+	})
 }
 
 // topicKind says what a topicId points to, once topics, companies and

@@ -46,6 +46,8 @@ type Envelope struct {
 	Encoding string
 	// Data is the decoded payload: JSON with numbers as json.Number.
 	Data any
+
+	loose []rawValue // values of a non-object payload decoding changed
 }
 
 // ChecksumMismatch reports whether the envelope carried a checksum that
@@ -99,127 +101,229 @@ func addUTF16(h int32, r rune) int32 {
 // file. The checksum is verified but only reported (Envelope.ChecksumOK).
 // Errors wrap ErrCorrupt.
 func DecodeEnvelope(b []byte) (*Envelope, error) {
-	return decodeEnvelope(b, false)
+	env, _, err := decodeEnvelope(b, nil)
+	return env, err
 }
 
-// decodeEnvelope is DecodeEnvelope; with lazy, a payload that is a JSON
-// array is checked but not decoded: Data is then a *lazyArray whose
-// elements are decoded one at a time by the caller.
-func decodeEnvelope(b []byte, lazy bool) (*Envelope, error) {
-	env, text, hashText, err := openEnvelope(b)
+// decodeEnvelope is DecodeEnvelope; with a spill, a payload that is a
+// JSON array is checked but not decoded: Data is then a *lazyArray whose
+// elements are decoded one at a time by the caller. Its text is b itself
+// (aliased reports it: the array then uses b after the call) or, for a
+// GZIP_V1 or JSON-string payload, a spill file.
+func decodeEnvelope(b []byte, sp *spill) (env *Envelope, aliased bool, err error) {
+	f, err := frame(b)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	env = f.env
+	var text []byte // the payload's JSON text
+	switch {
+	case !f.str:
+		text = f.data
+	case f.gzip:
+		if sp != nil {
+			if env.Data, err = spillGzip(sp, f.data); err != nil {
+				return nil, false, err
+			}
+			break
+		}
+		buf := getBuf()
+		defer putBuf(buf)
+		if *buf, err = gunzipBase64Into((*buf)[:0], f.data); err != nil {
+			return nil, false, err
+		}
+		text = *buf
+	case env.Compressed != nil && !*env.Compressed:
+		env.Encoding = EncodingJSONString
+		if sp != nil {
+			if env.Data, err = spillString(sp, f.data, env); err != nil {
+				return nil, false, err
+			}
+			break
+		}
+		d := jdec{b: f.data}
+		s, problem, err := d.str()
+		if err != nil {
+			return nil, false, corruptf("envelope data: %v", err)
+		}
+		env.noteString(problem, f.data)
+		text = []byte(s)
+	default:
+		env.Encoding = EncodingPlain
+		d := jdec{b: f.data}
+		s, problem, err := d.str()
+		if err != nil {
+			return nil, false, corruptf("envelope data: %v", err)
+		}
+		env.noteString(problem, f.data)
+		env.Data = s
+		text = f.data // what the checksum covers: the string as stored
 	}
 	if env.Data == nil { // JSON text, possibly empty
-		v, err := decodePayload(text, lazy)
+		if env.Checksum != "" {
+			env.ChecksumOK = checksumMatches(env.Checksum, text)
+		}
+		if sp != nil {
+			if a, ok := indexArray(text); ok {
+				env.Data = a
+				return env, true, nil
+			}
+		}
+		v, loose, err := decodeJSONLoose(text)
 		if err != nil {
 			switch env.Encoding {
 			case EncodingGzip:
-				return nil, corruptf("decompressed payload: %v", err)
+				return nil, false, corruptf("decompressed payload: %v", err)
 			case EncodingJSONString:
-				return nil, corruptf("uncompressed JSON-string payload: %v", err)
+				return nil, false, corruptf("uncompressed JSON-string payload: %v", err)
 			case EncodingPlain:
-				return nil, corruptf("envelope data: %v", err)
+				return nil, false, corruptf("envelope data: %v", err)
 			}
-			return nil, err
+			return nil, false, err
 		}
 		env.Data = v
+		env.loose = append(env.loose, loose...)
+		return env, false, nil
+	}
+	if a, ok := env.Data.(*lazyArray); ok {
+		// Spilled: the checksum is verified over the spill text, and a
+		// payload that is not an array is decoded from it.
+		if env.Checksum != "" {
+			env.ChecksumOK = checksumMatches(env.Checksum, a.text)
+		}
+		if a.offs == nil {
+			defer a.close()
+			v, loose, err := decodeJSONLoose(a.text)
+			if err != nil {
+				if env.Encoding == EncodingGzip {
+					return nil, false, corruptf("decompressed payload: %v", err)
+				}
+				return nil, false, corruptf("uncompressed JSON-string payload: %v", err)
+			}
+			env.Data = v
+			env.loose = append(env.loose, loose...)
+		}
+		return env, false, nil
 	}
 	if env.Checksum != "" {
-		env.ChecksumOK = checksumMatches(env.Checksum, hashText)
+		env.ChecksumOK = checksumMatches(env.Checksum, text)
 	}
-	return env, nil
+	return env, false, nil
 }
 
-// decodePayload decodes JSON text, or with lazy and an array, indexes it.
-func decodePayload(text []byte, lazy bool) (any, error) {
-	if lazy {
-		if a, ok := splitArray(text); ok {
-			return a, nil
-		}
+// noteString records that the envelope's string payload had to be
+// changed to be decoded (invalid UTF-8, unpaired surrogates).
+func (e *Envelope) noteString(problem string, token []byte) {
+	if problem != "" {
+		e.loose = append(e.loose, rawValue{problem: problem, raw: append([]byte(nil), token...)})
 	}
-	return decodeJSON(text)
 }
 
-// openEnvelope decodes the framing of a collection file. When the payload
-// is JSON text (a raw file, a GZIP_V1, JSON-string or inline plain
-// payload) it returns that text undecoded, env.Data being nil; a plain
-// string payload is returned in env.Data with a nil text. hashText is the
-// text whose forms the envelope checksum may cover (not yet verified).
-func openEnvelope(b []byte) (env *Envelope, text, hashText []byte, err error) {
+// framed is a collection file's framing: the envelope's header fields
+// and where its payload is.
+type framed struct {
+	env  *Envelope
+	data []byte // the payload's JSON text, or its string token when str
+	str  bool
+	gzip bool // str, and the string is a GZIP_V1 payload
+}
+
+// frame finds the envelope of a collection file (FORMAT.md §2.1): an
+// object with a truthy version and a data member; anything else is a
+// raw file whose whole text is the payload.
+func frame(b []byte) (framed, error) {
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	trimmed := bytes.TrimSpace(b)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var top map[string]json.RawMessage
-		if err := json.Unmarshal(trimmed, &top); err == nil {
-			if env, text, hashText, ok, err := openWrapped(top); ok {
-				return env, text, hashText, err
-			}
-		}
+	raw := framed{env: &Envelope{Encoding: EncodingRaw}, data: b}
+	members, ok := topMembers(b)
+	if !ok {
+		return raw, nil
 	}
-	return &Envelope{Encoding: EncodingRaw}, b, nil, nil
-}
-
-func openWrapped(top map[string]json.RawMessage) (env *Envelope, text, hashText []byte, ok bool, err error) {
-	rawData, hasData := top["data"]
-	rawVersion, hasVersion := top["version"]
+	data, hasData := members["data"]
+	ver, hasVersion := members["version"]
 	if !hasData || !hasVersion {
-		return nil, nil, nil, false, nil
+		return raw, nil
 	}
-	ver, verr := decodeJSON(rawVersion)
-	if verr != nil || !truthy(ver) {
-		return nil, nil, nil, false, nil
+	if v, err := decodeJSON(ver); err != nil || !truthy(v) {
+		return raw, nil
 	}
-	env = &Envelope{Wrapped: true}
-	if raw, ok := top["timestamp"]; ok {
-		if v, err := decodeJSON(raw); err == nil {
+	env := &Envelope{Wrapped: true}
+	if t, ok := members["timestamp"]; ok {
+		if v, err := decodeJSON(t); err == nil {
 			env.Timestamp, _ = numInt64(v)
 		}
 	}
-	if raw, ok := top["compressed"]; ok {
-		var c bool
-		if json.Unmarshal(raw, &c) == nil {
-			env.Compressed = &c
+	if c, ok := members["compressed"]; ok && (string(c) == "true" || string(c) == "false") {
+		v := string(c) == "true"
+		env.Compressed = &v
+	}
+	if c, ok := members["checksum"]; ok {
+		if v, err := decodeJSON(c); err == nil {
+			env.Checksum, _ = v.(string)
 		}
 	}
-	if raw, ok := top["checksum"]; ok {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			env.Checksum = s
-		}
-	}
-	dataTrim := bytes.TrimSpace(rawData)
-	if len(dataTrim) > 0 && dataTrim[0] == '"' {
-		// The string's bytes: without escapes (a GZIP_V1 payload has none)
-		// they are those between the quotes, valid UTF-8 as decoding
-		// would leave them; else decoded.
-		var s []byte
-		if n := len(dataTrim); n >= 2 && bytes.IndexByte(dataTrim[1:n-1], '\\') < 0 && utf8.Valid(dataTrim[1:n-1]) {
-			s = dataTrim[1 : n-1]
-		} else {
-			var str string
-			if err := json.Unmarshal(dataTrim, &str); err != nil {
-				return nil, nil, nil, true, corruptf("envelope data: %v", err)
-			}
-			s = []byte(str)
-		}
-		switch {
-		case bytes.HasPrefix(s, []byte(gzipPrefix)):
-			t, err := gunzipBase64Bytes(s[len(gzipPrefix):])
-			if err != nil {
-				return nil, nil, nil, true, err
-			}
-			env.Encoding, text, hashText = EncodingGzip, t, t
-		case env.Compressed != nil && !*env.Compressed:
-			env.Encoding, text, hashText = EncodingJSONString, s, s
-		default:
-			env.Encoding, env.Data = EncodingPlain, string(s)
-			hashText = dataTrim
+	f := framed{env: env, data: data, str: data[0] == '"'}
+	if f.str {
+		f.gzip = bytes.HasPrefix(data[1:], []byte(gzipPrefix))
+		if f.gzip {
+			env.Encoding = EncodingGzip
 		}
 	} else {
-		env.Encoding, text, hashText = EncodingPlain, dataTrim, dataTrim
+		env.Encoding = EncodingPlain
 	}
-	return env, text, hashText, true, nil
+	return f, nil
+}
+
+// topMembers returns the text of each member of the JSON object that is
+// the whole of b (the last of a repeated name), and false when b is not
+// exactly one valid JSON object.
+func topMembers(b []byte) (map[string][]byte, bool) {
+	d := jdec{b: b}
+	d.skipSpace()
+	if d.i >= len(d.b) || d.b[d.i] != '{' {
+		return nil, false
+	}
+	d.i++
+	m := map[string][]byte{}
+	d.skipSpace()
+	if d.i < len(d.b) && d.b[d.i] == '}' {
+		d.i++
+	} else {
+		for {
+			if d.i >= len(d.b) || d.b[d.i] != '"' {
+				return nil, false
+			}
+			k, _, err := d.str()
+			if err != nil {
+				return nil, false
+			}
+			d.skipSpace()
+			if d.i >= len(d.b) || d.b[d.i] != ':' {
+				return nil, false
+			}
+			d.i++
+			d.skipSpace()
+			start := d.i
+			if d.skip(1) != nil {
+				return nil, false
+			}
+			m[k] = d.b[start:d.i]
+			d.skipSpace()
+			if d.i >= len(d.b) {
+				return nil, false
+			}
+			if d.b[d.i] == '}' {
+				d.i++
+				break
+			}
+			if d.b[d.i] != ',' {
+				return nil, false
+			}
+			d.i++
+			d.skipSpace()
+		}
+	}
+	d.skipSpace()
+	return m, d.i == len(d.b)
 }
 
 // checksumMatches tries every text form the old app may have hashed: the
@@ -227,55 +331,151 @@ func openWrapped(top map[string]json.RawMessage) (env *Envelope, text, hashText 
 // pretty-vs-compact bug of FORMAT.md §2.3).
 func checksumMatches(want string, t []byte) bool {
 	if strconv.FormatInt(int64(legacyHashBytes(t)), 36) == want {
-		return true
+		return true // the usual case, cheaper than the other forms
 	}
-	var compact bytes.Buffer
-	if json.Compact(&compact, t) != nil {
-		return false
+	stored, compact, pretty := checksumForms(t)
+	for _, h := range []int32{stored, compact, pretty} {
+		if strconv.FormatInt(int64(h), 36) == want {
+			return true
+		}
 	}
-	if strconv.FormatInt(int64(legacyHashBytes(compact.Bytes())), 36) == want {
-		return true
+	return false
+}
+
+// checksumForms computes the old app's hash of valid JSON text t as it
+// is, as compact JSON and as json.Indent(compact, "", "  ") would print
+// it, in one pass and without building either form.
+func checksumForms(t []byte) (stored, compact, pretty int32) {
+	inStr, esc, needIndent := false, false, false
+	depth := 0
+	add := func(h *int32, c byte) { *h = *h*31 + int32(c) }
+	newline := func() {
+		add(&pretty, '\n')
+		for range depth {
+			add(&pretty, ' ')
+			add(&pretty, ' ')
+		}
 	}
-	var pretty bytes.Buffer
-	return json.Indent(&pretty, compact.Bytes(), "", "  ") == nil && strconv.FormatInt(int64(legacyHashBytes(pretty.Bytes())), 36) == want
+	for i := 0; i < len(t); {
+		c := t[i]
+		if c >= utf8.RuneSelf {
+			// Only inside strings (the text is valid JSON): every form
+			// holds it as it is.
+			r, n := utf8.DecodeRune(t[i:])
+			stored, compact, pretty = addUTF16(stored, r), addUTF16(compact, r), addUTF16(pretty, r)
+			i += n
+			continue
+		}
+		i++
+		add(&stored, c)
+		if inStr {
+			add(&compact, c)
+			add(&pretty, c)
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		add(&compact, c)
+		if needIndent && c != '}' && c != ']' {
+			needIndent = false
+			depth++
+			newline()
+		}
+		switch c {
+		case '{', '[':
+			needIndent = true
+			add(&pretty, c)
+		case ',':
+			add(&pretty, c)
+			newline()
+		case ':':
+			add(&pretty, c)
+			add(&pretty, ' ')
+		case '}', ']':
+			if needIndent {
+				needIndent = false
+			} else {
+				depth--
+				newline()
+			}
+			add(&pretty, c)
+		default:
+			if c == '"' {
+				inStr = true
+			}
+			add(&pretty, c)
+		}
+	}
+	return stored, compact, pretty
+}
+
+// bufs are reused for decoded base64 and decompressed text: every
+// chunked-session file is a GZIP_V1 payload, decoded and let go.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func getBuf() *[]byte { return bufs.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 8<<20 { // a rare large one is not kept
+		*b = (*b)[:0]
+		bufs.Put(b)
+	}
 }
 
 // gunzipBase64 decodes base64 (padding optional) and inflates gzip.
-func gunzipBase64(s string) ([]byte, error) { return gunzipBase64Bytes([]byte(s)) }
+func gunzipBase64(s string) ([]byte, error) { return gunzipBase64Into(nil, []byte(s)) }
 
-func gunzipBase64Bytes(s []byte) ([]byte, error) {
-	raw := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-	n, err := base64.StdEncoding.Decode(raw, s)
+// gunzipBase64Into decodes the GZIP_V1 string token tok (quotes and
+// prefix included) or bare base64 text, appending the text to dst.
+func gunzipBase64Into(dst, tok []byte) ([]byte, error) {
+	s := tok
+	if len(s) >= 2 && s[0] == '"' {
+		s = s[1+len(gzipPrefix) : len(s)-1]
+	}
+	raw := getBuf()
+	defer putBuf(raw)
+	n := base64.RawStdEncoding.DecodedLen(len(s)) // room for either decoding (Decode panics without)
+	if cap(*raw) < n {
+		*raw = make([]byte, n)
+	}
+	*raw = (*raw)[:n]
+	n, err := base64.StdEncoding.Decode(*raw, s)
 	if err != nil {
 		t := bytes.TrimRight(s, "=")
-		raw = make([]byte, base64.RawStdEncoding.DecodedLen(len(t)))
-		if n, err = base64.RawStdEncoding.Decode(raw, t); err != nil {
+		if n, err = base64.RawStdEncoding.Decode(*raw, t); err != nil {
 			return nil, corruptf("GZIP_V1 payload: bad base64: %v", err)
 		}
 	}
-	return gunzip(raw[:n])
+	return gunzipInto(dst, (*raw)[:n])
 }
 
 // gzipReaders are reused: a reader's window is 32 KB, and every chunked
 // session file is a gzip stream.
 var gzipReaders sync.Pool
 
-func gunzip(raw []byte) ([]byte, error) {
-	zr, _ := gzipReaders.Get().(*gzip.Reader)
-	var err error
-	if zr == nil {
-		zr, err = gzip.NewReader(bytes.NewReader(raw))
-	} else {
-		err = zr.Reset(bytes.NewReader(raw))
-	}
+func gunzip(raw []byte) ([]byte, error) { return gunzipInto(nil, raw) }
+
+// gunzipInto inflates gzip bytes, appending the text to dst.
+func gunzipInto(dst, raw []byte) ([]byte, error) {
+	zr, err := gzipReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, corruptf("gzip: %v", err)
+		return nil, err
 	}
 	defer gzipReaders.Put(zr)
 	// The gzip trailer says how long the text is (modulo 4 GiB): read it
 	// into one buffer of that size rather than a growing one. A deflate
 	// stream expands at most 1032 times, which bounds a lying trailer.
-	var out bytes.Buffer
+	out := bytes.NewBuffer(dst)
 	if n := len(raw); n >= 18 {
 		hint := min(int64(binary.LittleEndian.Uint32(raw[n-4:])), 1032*int64(n), maxInflate)
 		out.Grow(int(hint) + bytes.MinRead)
@@ -283,10 +483,79 @@ func gunzip(raw []byte) ([]byte, error) {
 	if _, err := out.ReadFrom(io.LimitReader(zr, maxInflate+1)); err != nil {
 		return nil, corruptf("gzip: %v", err)
 	}
-	if out.Len() > maxInflate {
+	if out.Len()-len(dst) > maxInflate {
 		return nil, corruptf("gzip: payload larger than %d bytes", maxInflate)
 	}
 	return out.Bytes(), nil
+}
+
+func gzipReader(r io.Reader) (*gzip.Reader, error) {
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(r)
+	} else {
+		err = zr.Reset(r)
+	}
+	if err != nil {
+		return nil, corruptf("gzip: %v", err)
+	}
+	return zr, nil
+}
+
+// spillGzip decodes a GZIP_V1 string token into a spill file and
+// returns its text as a lazy array (offs nil when it is not an array).
+func spillGzip(sp *spill, tok []byte) (*lazyArray, error) {
+	s := bytes.TrimRight(tok[1+len(gzipPrefix):len(tok)-1], "=")
+	b64 := base64.NewDecoder(base64.RawStdEncoding, bytes.NewReader(s))
+	return spillArray(sp, func(w io.Writer) error {
+		zr, err := gzipReader(b64)
+		if err != nil {
+			if _, ok := err.(base64.CorruptInputError); ok {
+				return corruptf("GZIP_V1 payload: bad base64: %v", err)
+			}
+			return err
+		}
+		defer gzipReaders.Put(zr)
+		n, err := io.Copy(w, io.LimitReader(zr, maxInflate+1))
+		if err != nil {
+			if _, ok := err.(base64.CorruptInputError); ok {
+				return corruptf("GZIP_V1 payload: bad base64: %v", err)
+			}
+			return corruptf("gzip: %v", err)
+		}
+		if n > maxInflate {
+			return corruptf("gzip: payload larger than %d bytes", maxInflate)
+		}
+		return nil
+	})
+}
+
+// spillString unescapes a JSON-string payload token into a spill file.
+func spillString(sp *spill, tok []byte, env *Envelope) (*lazyArray, error) {
+	return spillArray(sp, func(w io.Writer) error {
+		d := jdec{b: tok}
+		problem, err := d.strTo(w)
+		if err != nil {
+			return corruptf("envelope data: %v", err)
+		}
+		env.noteString(problem, tok)
+		return nil
+	})
+}
+
+// spillArray writes a payload's text to a spill file and indexes it
+// when it is a JSON array.
+func spillArray(sp *spill, write func(w io.Writer) error) (*lazyArray, error) {
+	b, release, err := sp.text(write)
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := indexArray(b); ok {
+		a.release = release
+		return a, nil
+	}
+	return &lazyArray{text: b, release: release}, nil
 }
 
 // EncodeEnvelope builds the bytes the old app would have written for

@@ -51,6 +51,7 @@ func TestDecodeEnvelope(t *testing.T) {
 		{"truncated", gzipBytes[:len(gzipBytes)/2], "", false, false, true},
 		{"bad base64", []byte(`{"version":1,"compressed":true,"data":"GZIP_V1:@@@"}`), "", false, false, true},
 		{"bad gzip", []byte(`{"version":1,"compressed":true,"data":"GZIP_V1:aGVsbG8="}`), "", false, false, true},
+		{"base64 shorter than a quantum", []byte(`{"version":1,"compressed":true,"data":"GZIP_V1:abc"}`), "", false, false, true},
 		{"bad json string", []byte(`{"version":1,"compressed":false,"data":"[1,"}`), "", false, false, true},
 		{"empty", nil, "", false, false, true},
 		{"trailing garbage", []byte(`[1] x`), "", false, false, true},

@@ -261,7 +261,7 @@ func TestBatcher_bytes(t *testing.T) {
 	sizes := []int{10 << 20, 10 << 20, 10 << 20, 10 << 20, 1, 40 << 20, 1}
 	for i, n := range sizes {
 		before := len(batches)
-		if err := b.addSized(docWrite{"notes", fmt.Sprint(i), nil, false}, n); err != nil {
+		if err := b.addSized(docWrite{coll: "notes", id: fmt.Sprint(i)}, n); err != nil {
 			t.Fatal(err)
 		}
 		if len(batches) > before {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // go test ./legacy -run TestGenerateFixtures -update regenerates
@@ -106,7 +107,7 @@ func TestGenerateFixtures(t *testing.T) {
 	if !*update {
 		t.Skip("run with -update to regenerate testdata")
 	}
-	for _, d := range []string{"testdata/eras", "testdata/risks", "testdata/fuzz"} {
+	for _, d := range []string{"testdata/eras", "testdata/risks", "testdata/fuzz", "testdata/expected"} {
 		if err := os.RemoveAll(d); err != nil {
 			t.Fatal(err)
 		}
@@ -138,6 +139,37 @@ var fixtureGenerators = map[string]func(f *fx){
 	"risks/settings-loss":           genSettingsLoss,
 	"risks/deleted":                 genDeleted,
 	"risks/truncated":               genTruncated,
+	"risks/clobbered-sessions":      genClobberedSessions,
+	"risks/per-id-meta":             genPerIDMeta,
+	"risks/raw-text":                genRawText,
+}
+
+// expected is what a fixture must migrate to, written beside the
+// fixtures by the generator that writes the fixture (testdata/expected/
+// <name>.json): the entities by collection and id, field for field, and
+// the ids that must not come back.
+type expected struct {
+	Entities       map[string]map[string]obj `json:"entities"`
+	NotResurrected []string                  `json:"notResurrected"` // collection/id
+	Extras         map[string]any            `json:"extras"`         // values that must be in Extras, by key
+	NoContent      []string                  `json:"noContent"`      // attachments no file holds the bytes of
+	RawValues      []RawValue                `json:"rawValues"`      // Report.RawValues, sources aside
+}
+
+func (f *fx) expect(e expected) {
+	f.t.Helper()
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	name := filepath.Base(f.dir)
+	p := filepath.Join("testdata", "expected", name+".json")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(b, '\n'), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func genEraA(f *fx) {
@@ -434,4 +466,195 @@ func genTruncated(f *fx) {
 	w.WriteString(walLine(obj{"id": "a", "timestamp": T0 + 3000, "operation": "write", "collection": "notes", "data": arr{obj{"id": "n2", "content": "from wal"}}}))
 	w.WriteString(`{"id":"b","timestamp":`)
 	f.write("db/wal.log", []byte(w.String()))
+}
+
+// genClobberedSessions: db/sessions.json holds the one session the WAL
+// replay wrote over the array (FORMAT.md §5.3); the rest survives in
+// timestamped backups, a backups/ snapshot and the single-slot backup,
+// each session at some version, with sessions deleted along the way. The
+// same happened to notes.json. Expected: the newest copy's sessions at
+// their highest version (the clobbering one, an E–F per-entity
+// enrichment), none of the deleted ones.
+func genClobberedSessions(f *fx) {
+	sess := func(id string, ver int, extra obj) obj {
+		m := obj{"id": id, "name": "session " + id + " v" + fmt.Sprint(ver), "version": ver, "status": "completed",
+			"startTime": iso(T0), "screenshots": arr{obj{"id": "ss-" + id, "sessionId": id, "timestamp": iso(T0), "attachmentId": "att-" + id}},
+			"audioSegments": arr{obj{"id": "au-" + id, "sessionId": id, "duration": 10, "transcription": "said " + id}}}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	note := func(id string, at int64, content string) obj {
+		return obj{"id": id, "content": content, "lastUpdated": iso(at), "timestamp": iso(T0)}
+	}
+	s0, s1v1, s1, s2, s3v1, s3v3, s4v1, s4, s5v1, s6 := sess("s0", 1, nil), sess("s1", 1, nil), sess("s1", 2, nil), sess("s2", 1, nil),
+		sess("s3", 1, nil), sess("s3", 3, nil), sess("s4", 1, nil), sess("s4", 2, obj{"tags": arr{"edited"}}), sess("s5", 1, nil), sess("s6", 1, nil)
+	s3 := sess("s3", 5, obj{"summary": obj{"narrative": "enriched by the WAL entry that clobbered the file"}})
+	s5 := sess("s5", 3, obj{"audioInsights": obj{"narrative": "enrichment only the per-entity file holds"}})
+	f.env("db/sessions.backup.json", arr{s0, s1v1}, EncodingPlain, T0+100, true)
+	f.env(fmt.Sprintf("db/sessions.%d.backup.json", T0+1000), arr{s0, s1v1, s2, s4v1}, EncodingGzip, T0+900, true)
+	f.env(fmt.Sprintf("db/sessions.%d.backup.json", T0+2000), arr{s1, s2, s3v1, s4v1}, EncodingGzip, T0+1900, true)
+	f.env(fmt.Sprintf("db/sessions.%d.backup.json", T0+3000), arr{s1, s3v3, s4v1, s5v1}, EncodingGzip, T0+2900, true)
+	n1, n2old, n2, n3 := note("n1", T0+1000, "one"), note("n2", T0+2000, "two"), note("n2", T0+3700, "two, edited"), note("n3", T0+3400, "three")
+	f.env(fmt.Sprintf("db/notes.%d.backup.json", T0+3000), arr{n1, n2old, note("n-gone", T0+1500, "deleted before the snapshot")}, EncodingGzip, T0+2900, true)
+	snap, _ := marshalCompact(obj{"version": 1, "timestamp": T0 + 3500, "collections": obj{
+		"sessions": arr{s1, s3v3, s4, s5v1, s6}, "notes": arr{n1, n2old, n3}}})
+	f.write(fmt.Sprintf("backups/backup-%d.json", T0+3500), snap)
+	// The WAL replay's raw writes (no envelope), after the snapshot.
+	f.js("db/sessions.json", s3)
+	f.js("db/notes.json", n2)
+	f.perEntity("db/sessions/session-s5.json", s5, true)
+	f.perEntity("db/sessions/session-s2.json", s2, true) // a stale copy of a deleted session
+	f.write("db/wal.checkpoint", []byte(fmt.Sprint(T0+3600)))
+	f.expect(expected{
+		Entities: map[string]map[string]obj{
+			"sessions": {"s1": s1, "s3": s3, "s4": s4, "s5": s5, "s6": s6},
+			"notes":    {"n1": n1, "n2": n2, "n3": n3},
+		},
+		NotResurrected: []string{"notes/n-gone", "sessions/s0", "sessions/s2"},
+	})
+}
+
+// genPerIDMeta: attachments stored by id (FORMAT.md §3.7.1–2) with their
+// <id>.meta.json (every field, unknown ones too), referenced or not, with
+// or without bytes; one also in the attachments collection; dedup and CAS
+// metadata with fields of their own.
+func genPerIDMeta(f *fx) {
+	T1 := T0 + 100000
+	b64 := base64.StdEncoding.EncodeToString
+	hTXT, hJPEG := sha(blobTXT), sha(blobJPEG)
+	metaA := obj{"id": "att-a", "type": "image", "name": "shot.png", "mimeType": "image/png", "size": len(blobPNG), "createdAt": iso(T1),
+		"thumbnail": "data:image/jpeg;base64,/9j/4AAQ", "path": "attachments/att-a.dat", "duration": nil,
+		"dimensions": obj{"width": 640, "height": 480}, "futureField": obj{"nested": arr{1, 2}}}
+	metaB := obj{"id": "att-b", "type": "file", "name": "report.pdf", "mimeType": "application/pdf", "size": len(blobPDF), "createdAt": iso(T1), "unknownKey": true}
+	metaC := obj{"id": "att-c", "type": "audio", "name": "memo.mp3", "mimeType": "audio/mpeg", "duration": 12.5, "createdAt": iso(T1)}
+	metaE := obj{"id": "att-e", "name": "another name", "extra": 1}
+	f.write("attachments/att-a.dat", []byte(b64(blobPNG)))
+	f.js("attachments/att-a.meta.json", metaA)
+	f.write("attachments/att-b.dat", []byte(b64(blobPDF)))
+	f.js("attachments/att-b.meta.json", metaB)
+	f.js("attachments/att-c.meta.json", metaC)
+	f.write("attachments/att-d.dat", []byte(b64(blobInl)))
+	f.write("attachments/images/att-sub.png", blobPNG)
+	f.js("attachments/att-e.meta.json", metaE)
+	f.write("attachments/"+hTXT[:2]+"/"+hTXT+".dat", []byte(b64(blobTXT)))
+	dedupMeta := obj{"hash": hTXT, "mimeType": "text/plain", "size": len(blobTXT), "createdAt": T1, "dedupExtra": "kept"}
+	f.js("attachments/"+hTXT[:2]+"/"+hTXT+".meta.json", dedupMeta)
+	casMeta := obj{"hash": hJPEG, "mimeType": "image/jpeg", "size": len(blobJPEG), "type": "screenshot", "createdAt": T1, "lastAccessedAt": T1 + 5,
+		"references": arr{obj{"sessionId": "s1", "attachmentId": "att-ss", "addedAt": T1}}, "refCount": 1, "casExtra": "kept"}
+	f.env("db/attachments-ca/"+hJPEG[:2]+"/"+hJPEG+"/data.json", b64(blobJPEG), EncodingGzip, T1, false)
+	f.env("db/attachments-ca/"+hJPEG[:2]+"/"+hJPEG+"/metadata.json", casMeta, EncodingGzip, T1, false)
+	n1 := obj{"id": "n1", "content": "see the screenshot", "attachments": arr{obj{"id": "att-a", "type": "image", "name": "shot.png"}}}
+	n2 := obj{"id": "n2", "content": "no attachment"}
+	k1 := obj{"id": "k1", "title": "upload", "attachments": arr{obj{"id": "att-sub"}}}
+	s1 := obj{"id": "s1", "name": "S1", "startTime": iso(T1), "screenshots": arr{obj{"id": "ss1", "sessionId": "s1", "attachmentId": "att-ss", "hash": hJPEG}}}
+	e := obj{"id": "att-e", "type": "file", "name": "from the collection", "mimeType": "text/plain", "hash": hTXT,
+		"path": "attachments/" + hTXT[:2] + "/" + hTXT + ".txt"}
+	f.env("db/notes.json", arr{n1, n2}, EncodingGzip, T1, false)
+	f.env("db/tasks.json", arr{k1}, EncodingGzip, T1, false)
+	f.env("db/sessions.json", arr{s1}, EncodingGzip, T1, false)
+	f.env("db/attachments.json", arr{e}, EncodingGzip, T1, false)
+	with := func(m obj, kv ...any) obj {
+		out := obj{}
+		for k, v := range m {
+			out[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out[kv[i].(string)] = kv[i+1]
+		}
+		return out
+	}
+	f.expect(expected{
+		Entities: map[string]map[string]obj{
+			"notes": {"n1": n1, "n2": n2}, "tasks": {"k1": k1}, "sessions": {"s1": s1},
+			"attachments": {
+				"att-a":   metaA,
+				"att-b":   with(metaB, "orphan", true),
+				"att-c":   with(metaC, "orphan", true),
+				"att-d":   {"id": "att-d", "name": "att-d", "legacySource": "attachments/att-d.dat", "orphan": true},
+				"att-e":   with(e, "extra", 1, "legacyMeta", metaE),
+				"att-sub": {"id": "att-sub", "name": "att-sub", "legacySource": "attachments/images/att-sub.png"},
+			},
+		},
+		NoContent: []string{"att-c"},
+		Extras:    map[string]any{"attachments/" + hTXT[:2] + "/" + hTXT + ".meta.json": dedupMeta, "attachments-ca/" + hJPEG[:2] + "/" + hJPEG + "/metadata": casMeta},
+	})
+}
+
+// envText writes an envelope whose GZIP_V1 payload is the JSON text
+// given as it is (EncodeEnvelope can only write valid Unicode).
+func (f *fx) envText(rel, text string, ts int64) {
+	f.t.Helper()
+	head := fmt.Sprintf(`{"version":1,"checksum":%q,"timestamp":%d,"compressed":true,"data":"%s%s"}`,
+		LegacyChecksum(text), ts, gzipPrefix, base64.StdEncoding.EncodeToString(gz([]byte(text))))
+	f.write(rel, []byte(head))
+}
+
+// rawNote is the legacyRaw entry a fixture expects.
+func rawNote(path, problem, text string) obj {
+	m := obj{"path": path, "problem": problem}
+	if !utf8.ValidString(text) {
+		m["base64"] = base64.StdEncoding.EncodeToString([]byte(text))
+	} else {
+		m["text"] = text
+	}
+	return m
+}
+
+// genRawText: texts the old app could write but a JSON document cannot
+// hold as they are (FORMAT.md keeps JavaScript strings: lone surrogates;
+// files may hold raw invalid UTF-8; objects may repeat a name), in a
+// collection file, a per-entity file, a WAL entry, a chunked session's
+// transcription, the settings and an unknown key. Expected: each value
+// decoded as encoding/json would (U+FFFD, the last duplicate), with its
+// exact original text in the legacyRaw member of the object holding it,
+// and listed in Report.RawValues.
+func genRawText(f *fx) {
+	T1 := T0 + 100000
+	n1Text := `{"id":"n1","content":"caf` + "\xe9" + ` au lait","title":"smile \ud83d only half","lastUpdated":"` + iso(T1) + `"}`
+	n2Text := `{"id":"n2","content":"first","content":"second","lastUpdated":"` + iso(T1) + `"}`
+	f.envText("db/notes.json", "["+n1Text+","+n2Text+`,{"id":"n3","content":"clean"}]`, T1)
+	n5Text := `{"id":"n5","content":"a","content":"b","lastUpdated":"` + iso(T1+5000) + `"}`
+	f.write("db/notes/note-n5.json", []byte(n5Text))
+	f.write("db/notes/note-n5.json.checksum", []byte(sha([]byte(n5Text))))
+	f.write("db/wal.checkpoint", []byte(fmt.Sprint(T1)))
+	f.write("db/wal.log", []byte(`{"id":"w1","timestamp":`+fmt.Sprint(T1+6000)+`,"operation":"write","collection":"db/notes/note-n4.json","data":{"id":"n4","content":"wal \ud800x","lastUpdated":"`+iso(T1+6000)+`"}}`+"\n"))
+	f.env("db/session-index.json", arr{"x1"}, EncodingGzip, T1, false)
+	meta := metaG("x1", "X1", T1, obj{"hasTranscription": true})
+	f.env("db/sessions/x1/metadata.json", meta, EncodingGzip, T1, false)
+	f.envText("db/sessions/x1/transcription.json", `"said caf`+"\xe9"+`"`, T1)
+	f.envText("db/settings.json", `{"userProfile":{"name":"Jos`+"\xe9"+`"}}`, T1)
+	f.write("db/capture-draft-text.json", []byte(`{"version":1,"timestamp":`+fmt.Sprint(T1)+`,"compressed":false,"data":"\"draft \\ud800\""}`))
+	x1 := obj{}
+	for k, v := range meta {
+		x1[k] = v
+	}
+	x1["fullTranscription"] = "said caf\ufffd"
+	x1["screenshots"], x1["audioSegments"] = arr{}, arr{}
+	x1[RawField] = arr{rawNote("/fullTranscription", ProblemInvalidUTF8, `"said caf`+"\xe9"+`"`)}
+	f.expect(expected{
+		Entities: map[string]map[string]obj{
+			"notes": {
+				"n1": {"id": "n1", "content": "caf\ufffd au lait", "title": "smile \ufffd only half", "lastUpdated": iso(T1), RawField: arr{
+					rawNote("/content", ProblemInvalidUTF8, `"caf`+"\xe9"+` au lait"`), rawNote("/title", ProblemSurrogate, `"smile \ud83d only half"`)}},
+				"n2": {"id": "n2", "content": "second", "lastUpdated": iso(T1), RawField: arr{rawNote("", ProblemDuplicate+` "content"`, n2Text)}},
+				"n3": {"id": "n3", "content": "clean"},
+				"n4": {"id": "n4", "content": "wal \ufffdx", "lastUpdated": iso(T1 + 6000), RawField: arr{rawNote("/content", ProblemSurrogate, `"wal \ud800x"`)}},
+				"n5": {"id": "n5", "content": "b", "lastUpdated": iso(T1 + 5000), RawField: arr{rawNote("", ProblemDuplicate+` "content"`, n5Text)}},
+			},
+			"sessions": {"x1": x1},
+		},
+		Extras: map[string]any{"capture-draft-text": "draft \ufffd", RawField + ":capture-draft-text": arr{rawNote("", ProblemSurrogate, `"draft \ud800"`)}},
+		RawValues: []RawValue{
+			{Collection: "notes", ID: "n1", Path: "/content", Problem: ProblemInvalidUTF8},
+			{Collection: "notes", ID: "n1", Path: "/title", Problem: ProblemSurrogate},
+			{Collection: "notes", ID: "n2", Path: "", Problem: ProblemDuplicate + ` "content"`},
+			{Collection: "notes", ID: "n4", Path: "/content", Problem: ProblemSurrogate},
+			{Collection: "notes", ID: "n5", Path: "", Problem: ProblemDuplicate + ` "content"`},
+			{Collection: "sessions", ID: "x1", Path: "/fullTranscription", Problem: ProblemInvalidUTF8},
+			{Collection: "extras", ID: "capture-draft-text", Path: "", Problem: ProblemSurrogate},
+			{Collection: "settings", ID: "settings", Path: "/userProfile/name", Problem: ProblemInvalidUTF8},
+		},
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 )
@@ -71,10 +72,31 @@ func genFuzzCorpus(t *testing.T) {
 }
 
 func FuzzEnvelope(f *testing.F) {
+	sp := &spill{base: f.TempDir()}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		env, err := DecodeEnvelope(b)
+		// Read lazily (a spill file, elements decoded one at a time), it
+		// is the same value or the same failure.
+		lazy, _, lerr := decodeEnvelope(b, sp)
+		if (err == nil) != (lerr == nil) {
+			t.Fatalf("decoded: %v; lazily: %v", err, lerr)
+		}
 		if err != nil {
 			return
+		}
+		if a, ok := lazy.Data.(*lazyArray); ok {
+			var elems []any
+			if _, err := eachElem(a, func(_ int, e any) error { elems = append(elems, e); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			a.close()
+			if elems == nil {
+				elems = []any{}
+			}
+			lazy.Data = elems
+		}
+		if !reflect.DeepEqual(lazy.Data, env.Data) || lazy.ChecksumOK != env.ChecksumOK {
+			t.Fatalf("lazily %#v (checksum %v), decoded %#v (%v)", lazy.Data, lazy.ChecksumOK, env.Data, env.ChecksumOK)
 		}
 		if env.Wrapped && env.Encoding == EncodingRaw {
 			t.Fatal("wrapped envelope with raw encoding")

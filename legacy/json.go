@@ -1,11 +1,8 @@
 package legacy
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -16,27 +13,6 @@ import (
 // MaxIDLen is the longest entity id, in bytes, that Scan and ReadExport
 // accept. Longer ids are reported, not imported.
 const MaxIDLen = 256
-
-// decodeJSON parses exactly one JSON value with numbers kept as
-// json.Number. Trailing non-space bytes are an error.
-func decodeJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, corruptf("empty input")
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, corruptf("truncated JSON")
-		}
-		return nil, corruptf("%v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, corruptf("trailing data after JSON value at byte %d", dec.InputOffset())
-	}
-	return v, nil
-}
 
 // CheckID reports whether v is a usable entity id: a string of 1 to
 // MaxIDLen bytes, valid UTF-8, without NUL. The error wraps ErrBadID.

@@ -13,39 +13,28 @@ type keyVersion struct {
 	time    int64
 	seq     int
 	deleted bool
-	file    bool       // data was decoded from the envelope file source, and can be again
-	dropped bool       // data was released, to be read again from source
-	shape   *lazyArray // a dropped lazy array's offsets and checksum
+	file    bool // data was decoded from the envelope file source, and can be again
+	dropped bool // data was released, to be read again from source
+	loose   []rawValue
 }
 
 // drop releases a version's data when it can be read again from its file.
+// A lazy array is kept: its text is mapped, not in the heap.
 func (v *keyVersion) drop() {
 	if v == nil || !v.file || v.dropped {
 		return
 	}
-	if a, ok := v.data.(*lazyArray); ok {
-		v.shape = a.shape()
+	if _, ok := v.data.(*lazyArray); ok {
+		return
 	}
 	v.data, v.dropped = nil, true
 }
 
 // reload returns a version's data, reading its file again if it was
-// dropped. A lazy array must be the very text read before; other data is
-// checked by the caller.
+// dropped. The caller checks it is the same.
 func (s *scanner) reload(v *keyVersion) (any, error) {
 	if !v.dropped {
 		return v.data, nil
-	}
-	if v.shape != nil {
-		text, err := s.rereadText(v.source)
-		if err != nil {
-			return nil, changed(v.source, err)
-		}
-		a, ok := v.shape.withText(text)
-		if !ok {
-			return nil, changed(v.source, nil)
-		}
-		return a, nil
 	}
 	env, err := s.rereadEnvelope(v.source)
 	if err != nil {
@@ -56,12 +45,7 @@ func (s *scanner) reload(v *keyVersion) (any, error) {
 
 // planReload adds the file reload will read to the read-ahead plan.
 func (s *scanner) planReload(v *keyVersion) {
-	if !v.dropped {
-		return
-	}
-	if v.shape != nil {
-		s.pf.add(v.source, fetchRaw)
-	} else {
+	if v.dropped {
 		s.pf.add(v.source, fetchEnvelope)
 	}
 }
@@ -69,10 +53,10 @@ func (s *scanner) planReload(v *keyVersion) {
 // planKey adds a key's main, tmp and staged files to the read-ahead plan,
 // in the order resolveKey reads them.
 func (s *scanner) planKey(k string, mode fetchMode) {
-	kf := s.keys[k]
-	if kf == nil || s.pf == nil {
+	if s.pf == nil {
 		return
 	}
+	kf := s.files(k)
 	s.pf.add(kf.main, mode)
 	s.pf.add(kf.tmp, mode)
 	for _, st := range kf.staged {
@@ -101,19 +85,26 @@ func newerKey(a, b *keyVersion) bool {
 // returns nil when the key has no content (or was deleted). Collection
 // keys' array payloads are lazy. The choice is remembered, except for
 // chunked sessions' files, each resolved once.
+//
+// For an array collection, a copy holding one entity object instead of
+// the array (WAL replay, FORMAT.md §5.3) is not a version of the key but
+// of that entity (collected in s.single), and a bad main file is not
+// replaced by one backup here: buildCollections recovers the collection
+// from all of them (recoverCollection).
 func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 	if v, ok := s.resolved[k]; ok {
 		return v
 	}
-	kf := s.keys[k]
-	if kf == nil {
-		kf = &keyFiles{}
-	}
+	kf := s.files(k)
 	lazy := arrayCollections[k]
 	var best *keyVersion
 	var vs []*keyVersion // every decodable non-backup version
 	consider := func(v *keyVersion) {
 		if v == nil {
+			return
+		}
+		if lazy && isEntityObject(v.data) {
+			s.single[k] = append(s.single[k], v)
 			return
 		}
 		if v.kind != SourceBackup {
@@ -122,6 +113,9 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 		if newerKey(v, best) {
 			best = v
 		}
+	}
+	version := func(env *Envelope, kind, source string, t int64) *keyVersion {
+		return &keyVersion{data: env.Data, kind: kind, source: source, time: t, seq: s.nextSeq(), file: true, loose: env.loose}
 	}
 	mainBad, reason := false, ""
 	if kf.main != "" {
@@ -133,14 +127,14 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 			if !env.Wrapped {
 				t = s.fileTime(kf.main)
 			}
-			consider(&keyVersion{data: env.Data, kind: SourceMain, source: kf.main, time: t, seq: s.nextSeq(), file: true})
+			consider(version(env, SourceMain, kf.main, t))
 		}
 	} else if expected {
 		mainBad, reason = true, "main file missing"
 	}
 	if kf.tmp != "" {
 		if env, err := s.readEnvelope(kf.tmp, false, lazy); err == nil {
-			consider(&keyVersion{data: env.Data, kind: SourceTmp, source: kf.tmp, time: env.Timestamp, seq: s.nextSeq(), file: true})
+			consider(version(env, SourceTmp, kf.tmp, env.Timestamp))
 		}
 	}
 	for _, st := range kf.staged {
@@ -149,13 +143,16 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 			if t == 0 {
 				t = st.ms
 			}
-			consider(&keyVersion{data: env.Data, kind: SourceStaged, source: st.path, time: t, seq: s.nextSeq(), file: true})
+			consider(version(env, SourceStaged, st.path, t))
 		}
 	}
 	for _, w := range s.walKeys[k] {
 		consider(w)
 	}
-	if mainBad {
+	switch {
+	case mainBad && lazy:
+		s.badMain[k] = reason
+	case mainBad:
 		fb := s.fallback(k)
 		used := ""
 		if fb != nil {
@@ -166,6 +163,11 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 			used = best.source
 		}
 		s.rep.Fallbacks = append(s.rep.Fallbacks, Fallback{Key: k, Reason: reason, Used: used})
+	}
+	for _, v := range vs {
+		if v != best {
+			closeLazy(v.data) // a losing copy's text
+		}
 	}
 	if k == "settings" {
 		s.settingsVers = vs
@@ -188,10 +190,11 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 	return best
 }
 
-// fallback returns the newest decodable backup copy of k: the newest
-// decodable timestamped backup, the single-slot backup, the newest
-// backups/ snapshot holding k (top-level keys), and for "sessions" the
-// rollback points; whichever is newest.
+// fallback returns the newest decodable backup copy of k, a key that is
+// not an array collection (see recoverCollection for those): the newest
+// decodable timestamped backup, the single-slot backup, a
+// <key>.compressed.json duplicate, the newest backups/ snapshot holding
+// k (top-level keys); whichever is newest.
 func (s *scanner) fallback(k string) *keyVersion {
 	var best *keyVersion
 	consider := func(v *keyVersion) {
@@ -199,20 +202,19 @@ func (s *scanner) fallback(k string) *keyVersion {
 			best = v
 		}
 	}
-	lazy := arrayCollections[k]
 	kf := s.keys[k]
 	if kf != nil {
 		bs := append([]backupRef(nil), kf.backups...)
 		sort.Slice(bs, func(i, j int) bool { return bs[i].ms > bs[j].ms })
 		for _, b := range bs {
-			if env, err := s.readEnvelope(b.path, false, lazy); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq(), file: true})
+			if env, err := s.readEnvelope(b.path, false, false); err == nil {
+				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq(), file: true, loose: env.loose})
 				break
 			}
 		}
 		if kf.single != "" {
-			if env, err := s.readEnvelope(kf.single, false, lazy); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: kf.single, time: env.Timestamp, seq: s.nextSeq(), file: true})
+			if env, err := s.readEnvelope(kf.single, false, false); err == nil {
+				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: kf.single, time: env.Timestamp, seq: s.nextSeq(), file: true, loose: env.loose})
 			}
 		}
 		if kf.compressed != "" {
@@ -237,13 +239,6 @@ func (s *scanner) fallback(k string) *keyVersion {
 			if ok {
 				consider(&keyVersion{data: v, kind: SourceBackup, source: snap.path, time: snap.ms, seq: s.nextSeq()})
 				break
-			}
-		}
-	}
-	if k == "sessions" {
-		for _, rb := range s.rollbacks {
-			if env, err := s.readEnvelope(rb, false, true); err == nil {
-				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: rb, time: env.Timestamp, seq: s.nextSeq(), file: true})
 			}
 		}
 	}

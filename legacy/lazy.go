@@ -1,101 +1,85 @@
 package legacy
 
-import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"hash/crc32"
-	"io"
-)
-
 // lazyArray is a JSON array payload kept as its text: the array was
 // checked when the file was read, and its elements are decoded one at a
 // time when asked for. A decoded collection takes several times the
-// memory of its text, so a collection file is never decoded whole.
+// memory of its text, so a collection file is never decoded whole; its
+// text is the file's own bytes or a spill file's (see spill), mapped.
 type lazyArray struct {
-	text []byte
-	offs []int  // start and end of each element in text
-	size int    // len(text)
-	sum  uint32 // CRC-32C of text
+	text    []byte
+	offs    []int // start and end of each element in text; nil when text is not an array
+	release func() error
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// maxElemDepth: an element nested this deep is left to decodeJSON, whose
-// depth limit counts the enclosing array (see splitArray).
-const maxElemDepth = 9000
-
-// splitArray indexes text when it is exactly one JSON array (what
+// indexArray indexes text when it is exactly one JSON array (what
 // decodeJSON would accept): ok is false otherwise, and the caller then
 // decodes the text whole, which gives the same value or the same error.
-func splitArray(text []byte) (*lazyArray, bool) {
-	dec := json.NewDecoder(bytes.NewReader(text))
-	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+func indexArray(text []byte) (*lazyArray, bool) {
+	d := jdec{b: text}
+	d.skipSpace()
+	if d.i >= len(text) || text[d.i] != '[' {
 		return nil, false
 	}
-	a := &lazyArray{text: text}
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, false
-		}
-		if len(raw) >= maxElemDepth && jsonDepth(raw) >= maxElemDepth {
-			return nil, false
-		}
-		end := int(dec.InputOffset())
-		a.offs = append(a.offs, end-len(raw), end)
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim(']') {
-		return nil, false
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, false
-	}
-	a.size, a.sum = len(text), crc32.Checksum(text, castagnoli)
-	return a, true
-}
-
-// jsonDepth is the deepest nesting of brackets in valid JSON text.
-func jsonDepth(b []byte) int {
-	depth, most, inStr := 0, 0, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case inStr:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inStr = false
+	d.i++
+	offs := []int{}
+	d.skipSpace()
+	if d.i < len(text) && text[d.i] == ']' {
+		d.i++
+	} else {
+		for {
+			start := d.i
+			if d.skip(1) != nil {
+				return nil, false
 			}
-		case c == '"':
-			inStr = true
-		case c == '[' || c == '{':
-			depth++
-			most = max(most, depth)
-		case c == ']' || c == '}':
-			depth--
+			offs = append(offs, start, d.i)
+			d.skipSpace()
+			if d.i >= len(text) {
+				return nil, false
+			}
+			if text[d.i] == ']' {
+				d.i++
+				break
+			}
+			if text[d.i] != ',' {
+				return nil, false
+			}
+			d.i++
+			d.skipSpace()
 		}
 	}
-	return most
+	d.skipSpace()
+	if d.i != len(text) {
+		return nil, false
+	}
+	return &lazyArray{text: text, offs: offs}, true
 }
 
 func (a *lazyArray) Len() int { return len(a.offs) / 2 }
 
-// At decodes element i.
+// At decodes element i (nested in the array, for the depth limit).
 func (a *lazyArray) At(i int) (any, error) {
-	return decodeJSON(a.text[a.offs[2*i]:a.offs[2*i+1]])
+	d := jdec{b: a.text[a.offs[2*i]:a.offs[2*i+1]]}
+	v, _, err := d.whole(1)
+	return v, err
 }
 
-// shape is a without its text: what a re-read must match.
-func (a *lazyArray) shape() *lazyArray { return &lazyArray{offs: a.offs, size: a.size, sum: a.sum} }
-
-// withText returns the array over text when text is the one the shape
-// was taken from.
-func (a *lazyArray) withText(text []byte) (*lazyArray, bool) {
-	if len(text) != a.size || crc32.Checksum(text, castagnoli) != a.sum {
-		return nil, false
+// close releases the text's mapping, once; the array is empty after.
+func (a *lazyArray) close() {
+	if a == nil {
+		return
 	}
-	return &lazyArray{text: text, offs: a.offs, size: a.size, sum: a.sum}, true
+	if a.release != nil {
+		_ = a.release() // unmapping a read-only mapping fails only on a bad address
+		a.release = nil
+	}
+	a.text, a.offs = nil, nil
+}
+
+// closeLazy releases v when it is a lazy array.
+func closeLazy(v any) {
+	if a, ok := v.(*lazyArray); ok {
+		a.close()
+	}
 }
 
 // eachElem calls fn with every element of an array payload ([]any or

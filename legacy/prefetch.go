@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"io"
 	"os"
 	"sync"
 )
@@ -23,16 +24,82 @@ type fetched struct {
 	envErr error
 }
 
-func readAhead(abs string, mode fetchMode) fetched {
+// release frees what a result no one takes holds: a lazy array's
+// mapping.
+func (r *fetched) release() {
+	if r.env != nil {
+		closeLazy(r.env.Data)
+	}
+}
+
+func readAhead(abs string, mode fetchMode, sp *spill) fetched {
 	var r fetched
-	r.b, r.err = os.ReadFile(abs)
-	if r.err == nil && mode != fetchRaw {
-		r.env, r.envErr = decodeEnvelope(r.b, mode == fetchLazy)
-		if r.envErr == nil {
-			r.b = nil // keep raw bytes only for undecodable files
-		}
+	switch mode {
+	case fetchLazy:
+		r.env, r.b, r.err, r.envErr = readLazy(abs, sp)
+	case fetchEnvelope:
+		r.env, r.b, r.err, r.envErr = readDecoded(abs)
+	default:
+		r.b, r.err = os.ReadFile(abs)
 	}
 	return r
+}
+
+// readDecoded reads and decodes a file; b is its bytes only when they
+// could not be decoded (to be kept).
+func readDecoded(abs string) (env *Envelope, b []byte, readErr, decErr error) {
+	b, readErr = os.ReadFile(abs)
+	if readErr != nil {
+		return nil, nil, readErr, nil
+	}
+	env, _, decErr = decodeEnvelope(b, nil)
+	if decErr == nil {
+		b = nil
+	}
+	return env, b, nil, decErr
+}
+
+// mapMin is the size from which a collection file is mapped rather than
+// read into memory (see mapFile), and from which an unreadable file's
+// bytes are kept as an attachment rather than in its extras entry.
+const mapMin = 1 << 20
+
+// readLazy reads a collection file, its array payload left lazy (see
+// decodeEnvelope). b is the file's bytes only when they could not be
+// decoded and are small enough to keep in memory (under mapMin).
+func readLazy(abs string, sp *spill) (env *Envelope, b []byte, readErr, decErr error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, nil, err, nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err, nil
+	}
+	release := func() error { return nil }
+	if fi.Size() >= mapMin {
+		b, release, err = mapFile(f, fi.Size())
+	} else {
+		b, err = io.ReadAll(f)
+	}
+	if err != nil {
+		return nil, nil, err, nil
+	}
+	env, aliased, err := decodeEnvelope(b, sp)
+	if err != nil {
+		if fi.Size() >= mapMin {
+			b = nil
+		}
+		_ = release() // read-only mapping
+		return nil, b, nil, err
+	}
+	if a, ok := env.Data.(*lazyArray); ok && aliased {
+		a.release = release
+	} else {
+		_ = release()
+	}
+	return env, nil, nil, nil
 }
 
 // Read-ahead bounds: at most aheadFiles planned files beyond the last one
@@ -43,6 +110,11 @@ const (
 	aheadFiles  = 64
 	aheadWeight = 32 << 20
 )
+
+// typicalSessionFile is the size assumed for a chunked session's file,
+// whose size the walk does not record (a GZIP_V1 chunk of 20 screenshot
+// records).
+const typicalSessionFile = 16 << 10
 
 // Slot states.
 const (
@@ -70,6 +142,7 @@ type slot struct {
 // whatever the plan and the timing.
 type prefetcher struct {
 	root   string
+	spill  *spill
 	size   map[string]int64 // file sizes from the directory walk
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -82,8 +155,8 @@ type prefetcher struct {
 	wg     sync.WaitGroup
 }
 
-func newPrefetcher(root string, size map[string]int64, workers int) *prefetcher {
-	p := &prefetcher{root: root, size: size}
+func newPrefetcher(root string, size map[string]int64, sp *spill, workers int) *prefetcher {
+	p := &prefetcher{root: root, size: size, spill: sp}
 	p.cond = sync.NewCond(&p.mu)
 	for w := 0; w < workers; w++ {
 		p.wg.Add(1)
@@ -95,14 +168,16 @@ func newPrefetcher(root string, size map[string]int64, workers int) *prefetcher 
 // weight estimates the memory a result holds: decoded JSON takes several
 // times its text, which is several times a GZIP_V1 file.
 func (p *prefetcher) weight(rel string, mode fetchMode) int64 {
-	n := p.size[rel] + 1
+	n, ok := p.size[rel]
+	if !ok {
+		n = typicalSessionFile // a chunked session's file: not measured by the walk
+	}
+	n++
 	switch mode {
 	case fetchEnvelope:
 		return 16 * n
-	case fetchLazy:
-		return 8 * n
 	}
-	return n
+	return n // raw bytes, or a lazy array's mapped text
 }
 
 func (p *prefetcher) work() {
@@ -135,10 +210,11 @@ func (p *prefetcher) work() {
 		sl.state = slotRunning
 		p.held += sl.weight
 		p.mu.Unlock()
-		res := readAhead(p.abs(sl.rel), sl.mode)
+		res := readAhead(p.abs(sl.rel), sl.mode, p.spill)
 		p.mu.Lock()
 		if sl.state == slotGone { // dropped while it was read
 			p.held -= sl.weight
+			res.release()
 		} else {
 			sl.res, sl.state = res, slotDone
 		}
@@ -207,6 +283,7 @@ func (p *prefetcher) take(rel string, mode fetchMode) *fetched {
 func (p *prefetcher) drop(sl *slot) {
 	if sl.state == slotDone {
 		p.held -= sl.weight
+		sl.res.release()
 	}
 	if sl.state != slotRunning {
 		sl.res = fetched{}
@@ -250,6 +327,9 @@ func (p *prefetcher) close() {
 	p.mu.Unlock()
 	p.cond.Broadcast()
 	p.wg.Wait()
+	for _, sl := range p.plan {
+		p.drop(sl)
+	}
 }
 
 // planIndex plans the reads of the indexing steps, in their order:

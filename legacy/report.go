@@ -20,16 +20,20 @@ type Report struct {
 	Conflicts          []Conflict         `json:"conflicts,omitempty"`
 	ChecksumMismatches []ChecksumMismatch `json:"checksumMismatches,omitempty"`
 	Fallbacks          []Fallback         `json:"fallbacks,omitempty"`
+	Restored           []Restored         `json:"restored,omitempty"`
 	ManifestShortfalls []ChunkIssue       `json:"manifestShortfalls,omitempty"`
 	StaleChunks        []ChunkIssue       `json:"staleChunks,omitempty"`
 	Unreadable         []Unreadable       `json:"unreadable,omitempty"`
 	OutsideDir         []string           `json:"outsideDir,omitempty"`
-	OrphanFiles        []string           `json:"orphanFiles,omitempty"`
+	Skipped            []Skipped          `json:"skipped,omitempty"`           // directory entries not read (see Skipped)
+	OrphanFiles        []string           `json:"orphanFiles,omitempty"`       // attachment bytes no attachment id names (kept as legacy-orphan-<hash>)
+	OrphanAttachments  []string           `json:"orphanAttachments,omitempty"` // attachments stored by id that nothing refers to (imported with orphan: true)
 	JunkSkipped        []string           `json:"junkSkipped,omitempty"`
 	NotResurrected     []Dropped          `json:"notResurrected,omitempty"`
 	Deleted            []Dropped          `json:"deleted,omitempty"`
 	InvalidIDs         []InvalidEntity    `json:"invalidIds,omitempty"`
 	ChaptersRecovered  []string           `json:"chaptersRecovered,omitempty"`
+	RawValues          []RawValue         `json:"rawValues,omitempty"`
 	SettingsKeys       map[string]string  `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
 	Notes              []string           `json:"notes,omitempty"`
 }
@@ -59,13 +63,19 @@ type WALReport struct {
 	Skipped    []WALSkip `json:"skipped,omitempty"`
 }
 
-// WALSkip is a WAL line or entry that was not replayed, with the reason.
-type WALSkip struct {
-	Line          int    `json:"line"`
+// Skipped is something the scan did not use, and why: a WAL line or
+// entry (Line > 0), or a directory entry that is not read (a named pipe,
+// socket or device, a file or directory that cannot be read).
+type Skipped struct {
+	Path          string `json:"path,omitempty"` // relative to the root; the WAL file for WAL skips in MigrateResult
+	Line          int    `json:"line,omitempty"` // 1-based WAL line
 	ID            string `json:"id,omitempty"`
 	TransactionID string `json:"transactionId,omitempty"`
 	Reason        string `json:"reason"`
 }
+
+// WALSkip is a WAL line or entry that was not replayed, with the reason.
+type WALSkip = Skipped
 
 // Version names one candidate version of an entity or key.
 type Version struct {
@@ -104,6 +114,32 @@ type Fallback struct {
 	Key    string `json:"key"`
 	Reason string `json:"reason"`
 	Used   string `json:"used"` // "" when no usable copy existed
+}
+
+// Restored is an entity of a collection whose file was bad (unreadable,
+// or clobbered with one entity by the WAL replay), restored from an older
+// copy of the collection.
+type Restored struct {
+	Collection string `json:"collection"`
+	ID         string `json:"id"`
+	Source     string `json:"source"` // the copy its version came from
+	// OlderCopy is set when that copy is older than the newest one (which
+	// held an older version of it).
+	OlderCopy bool `json:"olderCopy,omitempty"`
+}
+
+// RawValue is a value whose text in the old app's file is not valid JSON
+// text as Cairn keeps it: a string holding invalid UTF-8 or an unpaired
+// surrogate escape (the value holds U+FFFD instead), or an object with a
+// duplicate member name (the last one is the value) or a member name that
+// is not valid Unicode. Its exact original text is in the legacyRaw
+// member of the object holding it (see RawField).
+type RawValue struct {
+	Collection string `json:"collection"` // an entity collection, "settings" or "extras"
+	ID         string `json:"id"`         // the entity id or extras key
+	Path       string `json:"path"`       // JSON pointer of the value in the document
+	Problem    string `json:"problem"`
+	Source     string `json:"source"` // the file it was read from
 }
 
 // ChunkIssue is a chunk manifest problem of one chunked session.

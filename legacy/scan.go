@@ -3,7 +3,9 @@ package legacy
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -29,11 +31,28 @@ type ScanOptions struct {
 	// rollback points) are read to recover video chapters dropped by the
 	// chunked store (FORMAT.md §11.8). Default 3; negative means none.
 	ChapterSources int
+	// MaxDocumentBytes, if positive, bounds what Walk decodes: an entity
+	// of a collection file whose text would decode to a document over it
+	// (its size as compact JSON) is handed over undecoded (Entity.Text),
+	// so that memory stays bounded by it. Scan ignores it. Migrate uses
+	// the store's limit.
+	MaxDocumentBytes int64
+	// RecoveryCopies is how many of the newest copies of each kind
+	// (timestamped backups, backups/ snapshots) are read to recover an
+	// array collection whose file is bad (see the package documentation,
+	// "Choosing versions"). Default 10, the old app's rotation.
+	RecoveryCopies int
 	// Workers is how many goroutines read and decode collection,
 	// per-entity and chunked-session files ahead of use, within a bounded
 	// window. Default runtime.GOMAXPROCS(0); 1 reads sequentially.
 	// Results are identical either way.
 	Workers int
+	// TempDir is where Walk writes the decoded text of collection files
+	// (GZIP_V1 and JSON-string payloads), read back from there mapped
+	// rather than held in memory; the files are unlinked at once and
+	// their directory removed when Walk returns. Default os.TempDir().
+	// Migrate uses the store's directory.
+	TempDir string
 	// Progress, if set, is called from Walk's goroutine: with stage
 	// "sessions indexed" while the chunked sessions' metadata is read
 	// (large directories only), then with "entities" as Walk hands
@@ -52,6 +71,9 @@ func (o *ScanOptions) withDefaults() ScanOptions {
 	}
 	if r.ChapterSources == 0 {
 		r.ChapterSources = 3
+	}
+	if r.RecoveryCopies <= 0 {
+		r.RecoveryCopies = 10
 	}
 	if r.Workers <= 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
@@ -105,9 +127,8 @@ type scanner struct {
 
 	keys        map[string]*keyFiles
 	perEntity   []peFile
-	checksums   map[string]string // rel of data file → rel of checksum file
-	sessionDirs map[string]bool   // chunked session ids with a directory
-	chunkFiles  map[string]map[string]map[int]string
+	checksums   map[string]string      // rel of data file → rel of checksum file
+	sessions    map[string]*sessionDir // chunked sessions by id
 	snapshots   []backupRef
 	rollbacks   []string
 	walPath     string
@@ -117,21 +138,30 @@ type scanner struct {
 	casFiles    []string // under db/attachments-ca/
 	videoFiles  []string
 
-	walKeys      map[string][]*keyVersion // whole-key WAL writes/deletes
-	walUpserts   []walUpsert
-	walDeletes   map[string]map[string][]walUpsert // by collection and id, in WAL order
-	pf           *prefetcher
-	resolved     map[string]*keyVersion // resolved keys, except chunked-session files
-	settingsVers []*keyVersion          // every decodable non-backup version of settings
-	cands        map[string]map[string][]*cand
-	srcs         [len(groups)][]*arraySrc // array payloads candidates are read from, by group
-	stateCache   map[string]map[string]any
-	baseTime     map[string]int64
-	primary      map[string]map[string]bool
-	stateVals    map[string]any
-	chapterFinds map[string]*chapterFind
-	imported     map[string]map[string]bool // ids handed to fn, by collection
-	facts        map[string]*attachmentFacts
+	walKeys       map[string][]*keyVersion // whole-key WAL writes/deletes
+	walUpserts    []walUpsert
+	walDeletes    map[string]map[string][]walUpsert // by collection and id, in WAL order
+	pf            *prefetcher
+	spill         *spill
+	lazies        []*lazyArray           // every lazy array read
+	resolved      map[string]*keyVersion // resolved keys, except chunked-session files
+	settingsVers  []*keyVersion          // every decodable non-backup version of settings
+	cands         map[string]map[string][]*cand
+	srcs          [len(groups)][]*arraySrc // array payloads candidates are read from, by group
+	stateCache    map[string]map[string]any
+	baseTime      map[string]int64
+	primary       map[string]map[string]bool
+	stateVals     map[string]any
+	chapterFinds  map[string]*chapterFind
+	imported      map[string]map[string]bool // ids handed to fn, by collection
+	facts         map[string]*attachmentFacts
+	blobKeys      *blobKeys
+	single        map[string][]*keyVersion // array collections' copies holding one entity (WAL replay, §5.3)
+	badMain       map[string]string        // array collections whose main file is unreadable: why
+	recovered     map[string]string        // array collections recovered from older copies: the newest one
+	perID         map[string]*perIDFiles
+	dedupFiles    map[string]*dedupFiles
+	bigUnreadable []bigFile // unreadable files kept whole as attachments
 }
 
 // Scan reads a legacy Taskerino directory and resolves every entity to
@@ -146,6 +176,11 @@ type scanner struct {
 // Scan is Walk collecting every entity into Dataset.Collections, so it
 // holds every resolved entity in memory at once; Walk does not.
 func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report, error) {
+	if opts != nil && opts.MaxDocumentBytes != 0 {
+		o := *opts
+		o.MaxDocumentBytes = 0 // every entity is decoded and kept
+		opts = &o
+	}
 	cols := map[string]map[string]Entity{}
 	for _, c := range Collections {
 		cols[c] = map[string]Entity{}
@@ -174,16 +209,16 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 // only what the choice needs and where to read the document again, then
 // reads and emits one collection at a time (topics, companies and
 // contacts together), letting each entity go once fn returns; chunked
-// sessions are assembled one at a time, when emitted. Collection files
-// are kept as text and decoded an element at a time, so a step holds
-// about the largest single file at most (decoded whole only for files
-// that are not arrays of entities: state and export files, backups/
-// snapshots). Held throughout: the candidate index, the imported ids,
-// what documents say about attachments (ids, hashes, inline base64,
-// video names), Settings and Extras, and the WAL's newest write per key
-// and its entity writes. Collection files, per-entity files and
-// sessions' metadata are read twice; one that changed in between fails
-// the walk with ErrChanged. See the package documentation's caveats.
+// sessions are assembled one at a time, when emitted. Collection files'
+// texts are mapped (a compressed payload decoded into a spill file
+// first), not held in the heap, and decoded an element at a time, so a
+// step holds one document (none over ScanOptions.MaxDocumentBytes: see
+// Entity.Text). Held throughout: the candidate index, the imported ids,
+// what documents say about the attachment files of the directory,
+// Settings and Extras, and the WAL's newest write per key and its entity
+// writes. Per-entity files and sessions' metadata are read twice; one
+// that changed in between fails the walk with ErrChanged. See the
+// package documentation's caveats.
 func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id string, e Entity) error) (*Dataset, *Report, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -201,20 +236,22 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		return nil, nil, fmt.Errorf("%w: %s", ErrNotDir, dir)
 	}
 	s := &scanner{
-		ctx: ctx, opts: opts.withDefaults(), root: root,
+		ctx: ctx, opts: opts.withDefaults(), root: root, spill: &spill{base: opts.withDefaults().TempDir},
 		rep:    &Report{Root: dir, Counts: map[string]int{}, Sources: map[string]map[string]int{}},
 		ds:     &Dataset{Extras: map[string]any{}},
 		mtimes: map[string]int64{}, sizes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
-		sessionDirs: map[string]bool{}, chunkFiles: map[string]map[string]map[int]string{},
-		walKeys: map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
+		sessions: map[string]*sessionDir{},
+		walKeys:  map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
 		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
 		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
+		single: map[string][]*keyVersion{}, badMain: map[string]string{}, recovered: map[string]string{},
 	}
 	for _, c := range Collections {
 		s.cands[c] = map[string][]*cand{}
 		s.primary[c] = map[string]bool{}
 		s.imported[c] = map[string]bool{}
 	}
+	defer s.closeAll()
 	s.detectLayout()
 	if err := s.walk(); err != nil {
 		return nil, nil, err
@@ -223,11 +260,10 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		return nil, nil, fmt.Errorf("%w in %s", ErrNoData, dir)
 	}
 	if s.opts.Workers > 1 {
-		s.pf = newPrefetcher(s.root, s.sizes, s.opts.Workers)
-		defer s.pf.close()
+		s.pf = newPrefetcher(s.root, s.sizes, s.spill, s.opts.Workers)
 	}
 	steps := []func() error{
-		s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
+		s.classifyAttachments, s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
 		s.addWALUpserts, s.addStateFiles,
 	}
 	done, total := 0, 0
@@ -263,6 +299,16 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		p("entities", done, done)
 	}
 	return s.ds, s.rep, nil
+}
+
+// closeAll stops the read-ahead and releases every mapped text and the
+// spill directory, when Walk returns.
+func (s *scanner) closeAll() {
+	s.pf.close()
+	for _, a := range s.lazies {
+		a.close()
+	}
+	_ = s.spill.remove() // a temporary directory: a failure leaves files the system's cleaning removes
 }
 
 func (s *scanner) detectLayout() {
@@ -304,7 +350,7 @@ func (s *scanner) walk() error {
 	return filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			rel, _ := filepath.Rel(s.root, p)
-			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: filepath.ToSlash(rel), Error: err.Error()})
+			s.skip(filepath.ToSlash(rel), "cannot be read: "+err.Error())
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -327,11 +373,23 @@ func (s *scanner) walk() error {
 				return nil
 			}
 			fi, err := os.Stat(target)
-			if err != nil || !fi.Mode().IsRegular() {
+			if err != nil {
+				s.skip(rel, "cannot be read: "+err.Error())
+				return nil
+			}
+			if fi.IsDir() {
 				return nil // a link to a directory inside the root: scanned there
 			}
+			if !fi.Mode().IsRegular() {
+				s.skip(rel, "symbolic link to "+fileKind(fi.Mode())+", not a regular file")
+				return nil
+			}
 		} else if !d.Type().IsRegular() {
+			s.skip(rel, fileKind(d.Type())+", not a regular file")
 			return nil
+		}
+		if s.classifyChunked(rel) {
+			return nil // size and mtime looked up when needed: they are many
 		}
 		if fi, err := d.Info(); err == nil {
 			s.mtimes[rel] = fi.ModTime().UnixMilli()
@@ -340,6 +398,130 @@ func (s *scanner) walk() error {
 		s.classify(rel)
 		return nil
 	})
+}
+
+// skip reports a directory entry that is not read.
+func (s *scanner) skip(rel, reason string) {
+	s.rep.Skipped = append(s.rep.Skipped, Skipped{Path: rel, Reason: reason})
+}
+
+// fileKind names the kind of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeDir != 0:
+		return "a directory"
+	}
+	return "an irregular file"
+}
+
+// sessionDir is what the directory walk found in one chunked session's
+// directory, db/sessions/<id>/: which of its canonical main files exist
+// (their paths are derived from the key). Other files of its keys (tmp,
+// backups, staged copies) are in scanner.keys. A 100,000-session
+// directory holds about half a million such files, so they are not kept
+// one map entry each.
+type sessionDir struct {
+	plain  uint8    // bit 0: metadata.json; bit 1+i: sessionParts[i]
+	chunks [3][]int // indices of chunk-NNN.json files, per chunkKinds
+}
+
+// session returns the entry of a chunked session's directory.
+func (s *scanner) session(id string) *sessionDir {
+	sd := s.sessions[id]
+	if sd == nil {
+		sd = &sessionDir{}
+		s.sessions[id] = sd
+	}
+	return sd
+}
+
+// classifyChunked records a canonical main file of a chunked session
+// (metadata.json, a part, a chunk-NNN.json); it reports false for any
+// other file.
+func (s *scanner) classifyChunked(rel string) bool {
+	if !s.hasDB || !strings.HasPrefix(rel, s.dbRel+"sessions/") || !strings.HasSuffix(rel, ".json") {
+		return false
+	}
+	p := strings.TrimSuffix(rel[len(s.dbRel)+len("sessions/"):], ".json")
+	id, rest, ok := strings.Cut(p, "/")
+	if !ok || id == "indexes" || strings.ContainsAny(rest, ".") {
+		return false
+	}
+	if rest == "metadata" {
+		s.session(id).plain |= 1
+		return true
+	}
+	for i, part := range sessionParts {
+		if rest == part.Name {
+			s.session(id).plain |= 1 << (i + 1)
+			return true
+		}
+	}
+	dir, name, ok := strings.Cut(rest, "/")
+	if !ok {
+		return false
+	}
+	for k, kind := range chunkKinds {
+		if dir == kind.Dir {
+			if i, ok := parseChunkName(name); ok && chunkName(i) == name {
+				sd := s.session(id)
+				sd.chunks[k] = append(sd.chunks[k], i)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// files returns a key's files, with the derived main file of a chunked
+// session's canonical key.
+func (s *scanner) files(k string) keyFiles {
+	var kf keyFiles
+	if p := s.keys[k]; p != nil {
+		kf = *p
+	}
+	if kf.main == "" && s.plainMain(k) {
+		kf.main = s.dbRel + k + ".json"
+	}
+	return kf
+}
+
+// plainMain reports whether the walk found the canonical main file of a
+// chunked session's key k.
+func (s *scanner) plainMain(k string) bool {
+	rest, ok := strings.CutPrefix(k, "sessions/")
+	if !ok {
+		return false
+	}
+	id, rest, ok := strings.Cut(rest, "/")
+	sd := s.sessions[id]
+	if !ok || sd == nil {
+		return false
+	}
+	if rest == "metadata" {
+		return sd.plain&1 != 0
+	}
+	for i, part := range sessionParts {
+		if rest == part.Name {
+			return sd.plain&(1<<(i+1)) != 0
+		}
+	}
+	dir, name, _ := strings.Cut(rest, "/")
+	for k, kind := range chunkKinds {
+		if dir == kind.Dir {
+			i, ok := parseChunkName(name)
+			return ok && slices.Contains(sd.chunks[k], i)
+		}
+	}
+	return false
 }
 
 func (s *scanner) key(k string) *keyFiles {
@@ -427,7 +609,7 @@ func (s *scanner) classifyDB(rel, p string) {
 			kf := s.key(k)
 			kf.staged = append(kf.staged, backupRef{ms, rel})
 			s.seen(ms)
-			s.noteSessionFile(k, rel, false)
+			s.noteSessionFile(k)
 		}
 	case strings.HasSuffix(name, ".checksum"):
 		s.checksums[strings.TrimSuffix(rel, ".checksum")] = rel
@@ -438,16 +620,16 @@ func (s *scanner) classifyDB(rel, p string) {
 				kf := s.key(base[:i])
 				kf.backups = append(kf.backups, backupRef{ms, rel})
 				s.seen(ms)
-				s.noteSessionFile(base[:i], rel, false)
+				s.noteSessionFile(base[:i])
 				return
 			}
 		}
 		s.key(base).single = rel
-		s.noteSessionFile(base, rel, false)
+		s.noteSessionFile(base)
 	case strings.HasSuffix(name, ".tmp.json"):
 		k := strings.TrimSuffix(p, ".tmp.json")
 		s.key(k).tmp = rel
-		s.noteSessionFile(k, rel, false)
+		s.noteSessionFile(k)
 	case len(parts) == 2 && entityCollections[parts[0]] != "" && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")):
 		if _, c, _ := NormalizeKey(p); c != "" {
 			s.perEntity = append(s.perEntity, peFile{rel: rel, dbRel: p})
@@ -466,31 +648,18 @@ func (s *scanner) classifyDB(rel, p string) {
 			return
 		}
 		s.key(k).main = rel
-		s.noteSessionFile(k, rel, true)
+		s.noteSessionFile(k)
 	}
 }
 
-// noteSessionFile indexes chunked-session files by session and chunk.
-func (s *scanner) noteSessionFile(k, rel string, main bool) {
+// noteSessionFile notes the chunked session a key of other files than
+// its canonical main one belongs to (see classifyChunked).
+func (s *scanner) noteSessionFile(k string) {
 	parts := strings.Split(k, "/")
 	if len(parts) < 3 || parts[0] != "sessions" || parts[1] == "indexes" {
 		return
 	}
-	id := parts[1]
-	s.sessionDirs[id] = true
-	if len(parts) == 4 && main {
-		if i, ok := parseChunkName(parts[3]); ok {
-			m := s.chunkFiles[id]
-			if m == nil {
-				m = map[string]map[int]string{}
-				s.chunkFiles[id] = m
-			}
-			if m[parts[2]] == nil {
-				m[parts[2]] = map[int]string{}
-			}
-			m[parts[2]][i] = rel
-		}
-	}
+	s.session(parts[1])
 }
 
 // readFile reads a file inside the root.
@@ -505,29 +674,26 @@ func (s *scanner) readFile(rel string) ([]byte, error) {
 // mismatches. keep puts the raw bytes of an unreadable file into Extras.
 // lazy leaves an array payload undecoded (a *lazyArray).
 func (s *scanner) readEnvelope(rel string, keep, lazy bool) (*Envelope, error) {
-	var b []byte
-	var env *Envelope
-	var err error
 	mode := fetchEnvelope
 	if lazy {
 		mode = fetchLazy
 	}
-	if p := s.pf.take(rel, mode); p != nil {
-		b, env, err = p.b, p.env, p.envErr
-		if p.err != nil {
-			s.unreadable(rel, nil, p.err, false)
-			return nil, p.err
-		}
-	} else {
-		if b, err = os.ReadFile(s.abs(rel)); err != nil {
-			s.unreadable(rel, nil, err, false)
-			return nil, err
-		}
-		env, err = decodeEnvelope(b, lazy)
+	p := s.pf.take(rel, mode)
+	if p == nil {
+		r := readAhead(s.abs(rel), mode, s.spill)
+		p = &r
 	}
-	if err != nil {
-		s.unreadable(rel, b, err, keep)
-		return nil, err
+	if p.err != nil {
+		s.unreadable(rel, nil, p.err, false)
+		return nil, p.err
+	}
+	if p.envErr != nil {
+		s.unreadable(rel, p.b, p.envErr, keep)
+		return nil, p.envErr
+	}
+	env := p.env
+	if a, ok := env.Data.(*lazyArray); ok {
+		s.lazies = append(s.lazies, a) // released when the walk ends, if not before
 	}
 	if env.ChecksumMismatch() {
 		s.rep.ChecksumMismatches = append(s.rep.ChecksumMismatches, ChecksumMismatch{Path: rel, Kind: "envelope"})
@@ -536,30 +702,18 @@ func (s *scanner) readEnvelope(rel string, keep, lazy bool) (*Envelope, error) {
 	return env, nil
 }
 
-// rereadEnvelope reads a collection file that was read before (and
-// reported then) again: nothing is reported.
+// rereadEnvelope reads a file that was read before (and reported then)
+// again: nothing is reported.
 func (s *scanner) rereadEnvelope(rel string) (*Envelope, error) {
-	if p := s.pf.take(rel, fetchEnvelope); p != nil {
-		if p.err != nil {
-			return nil, p.err
-		}
-		return p.env, p.envErr
+	p := s.pf.take(rel, fetchEnvelope)
+	if p == nil {
+		r := readAhead(s.abs(rel), fetchEnvelope, s.spill)
+		p = &r
 	}
-	b, err := os.ReadFile(s.abs(rel))
-	if err != nil {
-		return nil, err
+	if p.err != nil {
+		return nil, p.err
 	}
-	return DecodeEnvelope(b)
-}
-
-// rereadText is rereadEnvelope's payload text, undecoded.
-func (s *scanner) rereadText(rel string) ([]byte, error) {
-	b, err := s.readFile(rel)
-	if err != nil {
-		return nil, err
-	}
-	_, text, _, err := openEnvelope(b)
-	return text, err
+	return p.env, p.envErr
 }
 
 // changed is the error for a file that no longer holds what was read
@@ -574,10 +728,20 @@ func changed(rel string, err error) error {
 
 func (s *scanner) unreadable(rel string, b []byte, err error, keep bool) {
 	s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: rel, Error: err.Error()})
-	if !keep || b == nil {
+	if !keep {
 		return
 	}
 	x := map[string]any{"path": rel, "error": err.Error()}
+	if b == nil {
+		// Too large to hold (mapped, see readLazy): the file is kept whole
+		// as the content of an attachment, streamed.
+		sum := sha256.Sum256([]byte(rel))
+		id := "legacy-unreadable-" + hex.EncodeToString(sum[:8])
+		x["attachment"] = id
+		s.ds.Extras["unreadable:"+rel] = x
+		s.bigUnreadable = append(s.bigUnreadable, bigFile{rel, id})
+		return
+	}
 	if utf8.Valid(b) {
 		x["text"] = string(b)
 	} else {
@@ -586,10 +750,18 @@ func (s *scanner) unreadable(rel string, b []byte, err error, keep bool) {
 	s.ds.Extras["unreadable:"+rel] = x
 }
 
+// bigFile is a file kept whole as the content of attachment id.
+type bigFile struct{ rel, id string }
+
 // fileTime is a file's mtime in ms, or 0 when it is later than every
 // timestamp recorded inside the directory (a copy or checkout time).
 func (s *scanner) fileTime(rel string) int64 {
-	mt := s.mtimes[rel]
+	mt, ok := s.mtimes[rel]
+	if !ok { // a chunked session's file (see classifyChunked)
+		if fi, err := os.Stat(s.abs(rel)); err == nil {
+			mt = fi.ModTime().UnixMilli()
+		}
+	}
 	if s.maxTS == 0 || mt > s.maxTS+copyTimeSlack {
 		return 0
 	}
@@ -616,6 +788,10 @@ func (s *scanner) finish() {
 	})
 	r.ChecksumMismatches = dedup(r.ChecksumMismatches)
 	sort.SliceStable(r.Fallbacks, func(i, j int) bool { return r.Fallbacks[i].Key < r.Fallbacks[j].Key })
+	sort.SliceStable(r.Restored, func(i, j int) bool {
+		a, b := r.Restored[i], r.Restored[j]
+		return cmpColl(a.Collection, b.Collection, a.ID, b.ID) < 0
+	})
 	sort.SliceStable(r.ManifestShortfalls, func(i, j int) bool {
 		return r.ManifestShortfalls[i].SessionID < r.ManifestShortfalls[j].SessionID
 	})
@@ -639,7 +815,16 @@ func (s *scanner) finish() {
 		return a.Index < b.Index
 	})
 	sort.Strings(r.ChaptersRecovered)
+	sort.SliceStable(r.RawValues, func(i, j int) bool {
+		a, b := r.RawValues[i], r.RawValues[j]
+		if c := cmpColl(a.Collection, b.Collection, a.ID, b.ID); c != 0 {
+			return c < 0
+		}
+		return a.Path < b.Path
+	})
+	sort.Strings(r.OrphanAttachments)
 	sort.Strings(r.OutsideDir)
+	sort.SliceStable(r.Skipped, func(i, j int) bool { return r.Skipped[i].Path < r.Skipped[j].Path })
 	sort.Strings(r.JunkSkipped)
 }
 

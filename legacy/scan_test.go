@@ -104,7 +104,7 @@ func TestScan_fixtures(t *testing.T) {
 		want  map[string][]string
 		check func(t *testing.T, ds *Dataset, rep *Report)
 	}{
-		{"eras/era-a", map[string][]string{"topics": {"t1"}, "companies": {"c1"}, "contacts": {"p1"}, "notes": {"n1"}, "tasks": {"k1"}},
+		{"eras/era-a", map[string][]string{"topics": {"t1"}, "companies": {"c1"}, "contacts": {"p1"}, "notes": {"n1"}, "tasks": {"k1"}, "attachments": {"img-a"}},
 			func(t *testing.T, ds *Dataset, rep *Report) {
 				if rep.Layout != LayoutEraA {
 					t.Errorf("layout %q", rep.Layout)
@@ -119,7 +119,7 @@ func TestScan_fixtures(t *testing.T) {
 					t.Errorf("img-a bytes %q", got)
 				}
 			}},
-		{"eras/era-b", map[string][]string{"topics": {"t1"}, "companies": {"c1"}, "contacts": {"p1"}, "notes": {"n1", "n2"}, "tasks": {"k1"}},
+		{"eras/era-b", map[string][]string{"topics": {"t1"}, "companies": {"c1"}, "contacts": {"p1"}, "notes": {"n1", "n2"}, "tasks": {"k1"}, "attachments": {"att-1", "img-1", "orphan-9"}},
 			func(t *testing.T, ds *Dataset, rep *Report) {
 				if len(rep.ChecksumMismatches) != 0 {
 					t.Errorf("pretty-hashed era B reported mismatches %v", rep.ChecksumMismatches)
@@ -148,8 +148,15 @@ func TestScan_fixtures(t *testing.T) {
 				if got := blobBytes(t, blobFor(t, ds, "img-1")); string(got) != string(blobPNG) {
 					t.Errorf("img-1 bytes %q", got)
 				}
-				if !reflect.DeepEqual(rep.OrphanFiles, []string{"attachments/orphan-9.dat"}) {
-					t.Errorf("orphans %v", rep.OrphanFiles)
+				if len(rep.OrphanFiles) != 0 || !reflect.DeepEqual(rep.OrphanAttachments, []string{"orphan-9"}) {
+					t.Errorf("orphan files %v, attachments %v", rep.OrphanFiles, rep.OrphanAttachments)
+				}
+				// The per-id metadata file is the attachment's document.
+				if att := ds.Collections["attachments"]["att-1"].Doc; !equalJSON(att, map[string]any{"id": "att-1", "type": "file", "name": "a.txt", "mimeType": "text/plain"}) {
+					t.Errorf("att-1 %v", att)
+				}
+				if o := ds.Collections["attachments"]["orphan-9"].Doc; o["orphan"] != true || o["legacySource"] != "attachments/orphan-9.dat" {
+					t.Errorf("orphan-9 %v", o)
 				}
 			}},
 		{"eras/era-c", map[string][]string{"notes": {"n1", "n3"}, "sessions": {"s1"}},
@@ -173,7 +180,9 @@ func TestScan_fixtures(t *testing.T) {
 				if field(t, ds, "tasks", "k1", "title") != "staged" {
 					t.Error("staged transaction copy did not win")
 				}
-				if got := dropped(rep); !reflect.DeepEqual(got, []string{"notes/n-del"}) {
+				// t-old is only in the single-slot backup, older than the
+				// timestamped one that recovers topics: deleted since.
+				if got := dropped(rep); !reflect.DeepEqual(got, []string{"notes/n-del", "topics/t-old"}) {
 					t.Errorf("not resurrected %v", got)
 				}
 				want := []Fallback{{Key: "topics", Reason: "main file unreadable: legacy: corrupt data: truncated JSON", Used: "db/topics.1760600006000.backup.json"}}
@@ -279,8 +288,12 @@ func TestScan_fixtures(t *testing.T) {
 				if field(t, ds, "sessions", "s9", "version") != json.Number("4") {
 					t.Error("the replayed single session lost to its backup")
 				}
-				if len(rep.Fallbacks) != 1 || !strings.Contains(rep.Fallbacks[0].Reason, "single object") {
+				if len(rep.Fallbacks) != 1 || !strings.Contains(rep.Fallbacks[0].Reason, `holds one entity ("s9") instead of the array`) {
 					t.Errorf("fallbacks %+v", rep.Fallbacks)
+				}
+				want := []Restored{{"sessions", "s1", "db/sessions.1760600001000.backup.json", false}, {"sessions", "s2", "db/sessions.1760600001000.backup.json", false}}
+				if !reflect.DeepEqual(rep.Restored, want) {
+					t.Errorf("restored %+v", rep.Restored)
 				}
 			}},
 		{"risks/per-entity", map[string][]string{"notes": {"n1", "n3"}, "companies": {"c1"}},
@@ -330,7 +343,7 @@ func TestScan_fixtures(t *testing.T) {
 					t.Error("indexed session with missing metadata not recovered from backup")
 				}
 			}},
-		{"risks/base64-stripped", map[string][]string{"sessions": {"b1"}, "notes": {"n1"}},
+		{"risks/base64-stripped", map[string][]string{"sessions": {"b1"}, "notes": {"n1"}, "attachments": {"att-a"}},
 			func(t *testing.T, ds *Dataset, rep *Report) {
 				if got := blobBytes(t, blobFor(t, ds, "att-a")); string(got) != string(blobSS) {
 					t.Errorf("att-a bytes %q", got)

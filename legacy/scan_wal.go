@@ -165,11 +165,11 @@ func (s *scanner) applyWAL(e WALEntry) string {
 			return "payload of " + key + " is " + kindOf(e.Data) + ", not an array"
 		}
 	}
-	v := &keyVersion{data: e.Data, kind: SourceWAL, source: source, time: e.Timestamp, seq: s.nextSeq(), deleted: e.Operation == OpDelete}
+	v := &keyVersion{data: e.Data, kind: SourceWAL, source: source, time: e.Timestamp, seq: s.nextSeq(), deleted: e.Operation == OpDelete, loose: e.loose}
 	if old := s.walKeys[key]; len(old) == 0 || newerKey(v, old[0]) {
 		s.walKeys[key] = []*keyVersion{v}
 	}
-	s.noteSessionFile(key, source, false)
+	s.noteSessionFile(key)
 	return ""
 }
 

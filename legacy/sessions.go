@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -38,7 +39,7 @@ func (s *scanner) buildChunkedSessions() error {
 			for _, e := range arr {
 				if id, ok := e.(string); ok {
 					inIndex[id] = true
-					s.sessionDirs[id] = true
+					s.session(id)
 				}
 			}
 		} else {
@@ -69,8 +70,8 @@ func (s *scanner) buildChunkedSessions() error {
 }
 
 func (s *scanner) sortedSessionDirs() []string {
-	ids := make([]string, 0, len(s.sessionDirs))
-	for id := range s.sessionDirs {
+	ids := make([]string, 0, len(s.sessions))
+	for id := range s.sessions {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
@@ -102,7 +103,7 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	}
 	// The candidate needs only the metadata's version, timestamps and
 	// video (parts and chunks never set them).
-	if s.addCand("sessions", doc, v.kind, v.source, v.time, true, -1, loader{chunk: &chunkRef{dir: id, meta: v}}) == nil {
+	if s.addCand("sessions", headOf(doc), nil, v.kind, v.source, v.time, true, -1, loader{chunk: &chunkRef{dir: id, meta: v}}) == nil {
 		// Not an entity, but its files are checked and reported all the same.
 		s.assembleSession(id, doc)
 		return
@@ -142,19 +143,10 @@ func (s *scanner) planSession(ref *chunkRef) {
 	for _, p := range sessionParts {
 		s.planKey(prefix+p.Name, fetchEnvelope)
 	}
-	for _, k := range chunkKinds {
-		files := s.chunkFiles[ref.dir][k.Dir]
-		idx := make([]int, 0, len(files))
-		for i := range files {
-			idx = append(idx, i)
-		}
-		sort.Ints(idx)
-		for _, i := range idx {
-			if key := prefix + k.Dir + "/" + chunkName(i); s.keys[key] != nil {
-				s.planKey(key, fetchEnvelope)
-			} else {
-				s.pf.add(files[i], fetchEnvelope)
-			}
+	sd := s.session(ref.dir)
+	for k, kind := range chunkKinds {
+		for _, i := range sd.sortedChunks(k) {
+			s.planKey(prefix+kind.Dir+"/"+chunkName(i), fetchEnvelope)
 		}
 	}
 }
@@ -169,13 +161,15 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 		pv := s.resolveKey(prefix+p.Name, expected)
 		if pv != nil {
 			doc[p.Field] = pv.data
+			attachLoose(doc, p.Field, pv.loose)
 		} else if expected {
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: p.Name, Detail: p.Flag + " is set but the file is missing or unreadable"})
 		}
 	}
 	manifest, _ := doc["chunks"].(map[string]any)
-	for _, k := range chunkKinds {
-		files := s.chunkFiles[id][k.Dir]
+	sd := s.session(id)
+	for ki, k := range chunkKinds {
+		files := sd.sortedChunks(ki)
 		mf, hasManifest := manifest[k.Manifest].(map[string]any)
 		count, hasCount := numInt64(mf["count"])
 		size := int64(k.Size)
@@ -186,12 +180,8 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 		if !hasCC {
 			if hasCount {
 				chunkCount = (count + size - 1) / size
-			} else if !hasManifest {
-				for i := range files {
-					if int64(i)+1 > chunkCount {
-						chunkCount = int64(i) + 1
-					}
-				}
+			} else if !hasManifest && len(files) > 0 {
+				chunkCount = int64(files[len(files)-1]) + 1
 			}
 		}
 		if chunkCount < 0 || chunkCount > 1<<20 {
@@ -218,16 +208,12 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: k.Dir,
 				Detail: fmt.Sprintf("manifest count %d, chunks hold %d", count, len(items))})
 		}
-		idx := make([]int, 0, len(files))
-		for i := range files {
-			if int64(i) >= chunkCount {
-				idx = append(idx, i)
+		for _, i := range files {
+			if int64(i) < chunkCount {
+				continue
 			}
-		}
-		sort.Ints(idx)
-		for _, i := range idx {
-			rel := files[i]
 			which := k.Dir + "/" + chunkName(i)
+			rel := s.dbRel + prefix + which + ".json"
 			s.rep.StaleChunks = append(s.rep.StaleChunks, ChunkIssue{SessionID: id, Which: which, Detail: fmt.Sprintf("beyond chunkCount %d; quarantined, not imported", chunkCount)})
 			if env, err := s.readEnvelope(rel, true, false); err == nil {
 				s.ds.Extras["quarantine:"+prefix+which] = env.Data
@@ -241,6 +227,12 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 		doc["screenshots"] = []any{}
 	}
 	return doc
+}
+
+// sortedChunks returns the chunk indices found for chunkKinds[k], sorted.
+func (sd *sessionDir) sortedChunks(k int) []int {
+	slices.Sort(sd.chunks[k])
+	return sd.chunks[k]
 }
 
 // chapterFind is a session's chapters found in a backup copy of the

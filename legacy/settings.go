@@ -54,17 +54,33 @@ func (s *scanner) buildSettingsAndExtras() error {
 		// The winner's keys always come from the winner, then each missing
 		// key from the newest older copy that has it.
 		ordered := append([]*keyVersion{main}, vs...)
+		var notes []any // legacyRaw notes of the keys taken from each copy
 		for _, v := range ordered {
 			m, ok := v.data.(map[string]any)
 			if !ok {
 				continue
 			}
+			ours := rawNotes(m)
+			took := false
 			for k, val := range m {
-				if _, done := merged[k]; !done {
-					merged[k] = val
-					from[k] = v.source
+				if _, done := merged[k]; done || k == RawField && ours != nil {
+					continue
+				}
+				merged[k], from[k], took = val, v.source, true
+				for _, n := range ours {
+					if p, _ := n["path"].(string); strings.HasPrefix(p+"/", "/"+pointerEscape(k)+"/") {
+						notes = append(notes, n)
+					}
 				}
 			}
+			for _, n := range ours {
+				if p, _ := n["path"].(string); p == "" && took {
+					notes = append(notes, n) // about the copy as a whole
+				}
+			}
+		}
+		if len(notes) > 0 {
+			merged[RawField] = notes
 		}
 		if _, ok := main.data.(map[string]any); ok || len(merged) > 0 {
 			s.ds.Settings = merged
@@ -86,6 +102,9 @@ func (s *scanner) buildSettingsAndExtras() error {
 		s.ds.Preferences = ui["preferences"]
 	} else if x, ok := s.stateVals["preferences"]; ok {
 		s.ds.Preferences = x
+	}
+	if s.ds.Settings != nil {
+		s.noteRaw("settings", "settings", "settings", s.ds.Settings)
 	}
 	keys := make([]string, 0, len(s.keys))
 	for k := range s.keys {
@@ -113,6 +132,16 @@ func (s *scanner) buildSettingsAndExtras() error {
 		}
 		if v := s.resolveKey(k, false); v != nil {
 			s.ds.Extras[k] = v.data
+			s.noteRaw("extras", k, v.source, v.data)
+			if len(v.loose) > 0 {
+				// The value is not an object: its notes are kept beside it.
+				list := make([]any, len(v.loose))
+				for i, n := range v.loose {
+					list[i] = n.entry()
+					s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: "extras", ID: k, Path: n.path, Problem: n.problem, Source: v.source})
+				}
+				s.ds.Extras[RawField+":"+k] = list
+			}
 		}
 	}
 	return nil

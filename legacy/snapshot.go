@@ -1,113 +1,95 @@
 package legacy
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"io"
 	"os"
 )
 
-// snapshotKey streams a backups/backup-<ms>.json snapshot
-// ({version, timestamp, collections:{name: payload}}) and returns the
-// payload of one collection without holding the others in memory.
+// snapshotKey reads one collection of a backups/backup-<ms>.json snapshot
+// ({version, timestamp, collections:{name: payload}}): an array payload
+// as a lazy array over the mapped file (released when the walk ends, or
+// when its group is emitted), anything else decoded. The other
+// collections are skipped, not decoded.
 func (s *scanner) snapshotKey(rel, key string) (any, bool, error) {
 	f, err := os.Open(s.abs(rel))
 	if err != nil {
 		return nil, false, err
 	}
 	defer f.Close()
-	return streamObjectPath(bufio.NewReaderSize(f, 64<<10), "collections", key)
-}
-
-// streamObjectPath finds top[outer][inner] in a JSON object stream.
-func streamObjectPath(r io.Reader, outer, inner string) (any, bool, error) {
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
-	if err := expectDelim(dec, '{'); err != nil {
+	fi, err := f.Stat()
+	if err != nil {
 		return nil, false, err
 	}
-	for dec.More() {
-		k, err := objectKey(dec)
-		if err != nil {
-			return nil, false, err
+	var b []byte
+	release := func() error { return nil }
+	if fi.Size() >= mapMin {
+		b, release, err = mapFile(f, fi.Size())
+	} else {
+		b, err = io.ReadAll(f)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	span, ok, err := memberPath(b, "collections", key)
+	if err != nil || !ok {
+		_ = release() // read-only mapping
+		return nil, false, err
+	}
+	if a, ok := indexArray(span); ok {
+		a.release = release
+		s.lazies = append(s.lazies, a)
+		return a, true, nil
+	}
+	v, err := decodeJSON(span)
+	_ = release()
+	return v, err == nil, err
+}
+
+// memberPath finds the text of top[outer][inner] in the JSON object b,
+// skipping (checking, not decoding) the members before it.
+func memberPath(b []byte, outer, inner string) ([]byte, bool, error) {
+	d := jdec{b: b}
+	for _, name := range []string{outer, inner} {
+		d.skipSpace()
+		if d.i >= len(b) || b[d.i] != '{' {
+			return nil, false, d.badChar("looking for an object")
 		}
-		if k != outer {
-			if err := skipValue(dec); err != nil {
-				return nil, false, err
+		d.i++
+		d.skipSpace()
+		found := false
+		for !found {
+			if d.i < len(b) && b[d.i] == '}' {
+				return nil, false, nil
 			}
-			continue
-		}
-		if err := expectDelim(dec, '{'); err != nil {
-			return nil, false, err
-		}
-		for dec.More() {
-			k2, err := objectKey(dec)
+			if d.i >= len(b) || b[d.i] != '"' {
+				return nil, false, d.badChar("looking for beginning of object key string")
+			}
+			k, _, err := d.str()
 			if err != nil {
 				return nil, false, err
 			}
-			if k2 == inner {
-				var v any
-				if err := dec.Decode(&v); err != nil {
-					return nil, false, corruptf("%v", err)
-				}
-				return v, true, nil
+			d.skipSpace()
+			if d.i >= len(b) || b[d.i] != ':' {
+				return nil, false, d.badChar("after object key")
 			}
-			if err := skipValue(dec); err != nil {
+			d.i++
+			d.skipSpace()
+			if found = k == name; found {
+				break
+			}
+			if err := d.skip(1); err != nil {
 				return nil, false, err
 			}
-		}
-		return nil, false, nil
-	}
-	return nil, false, nil
-}
-
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	t, err := dec.Token()
-	if err != nil {
-		return corruptf("%v", tokenErr(err))
-	}
-	if t != d {
-		return corruptf("expected %v at byte %d", d, dec.InputOffset())
-	}
-	return nil
-}
-
-func objectKey(dec *json.Decoder) (string, error) {
-	t, err := dec.Token()
-	if err != nil {
-		return "", corruptf("%v", tokenErr(err))
-	}
-	k, ok := t.(string)
-	if !ok {
-		return "", corruptf("expected object key at byte %d", dec.InputOffset())
-	}
-	return k, nil
-}
-
-// skipValue consumes one JSON value token by token (bounded memory).
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		t, err := dec.Token()
-		if err != nil {
-			return corruptf("%v", tokenErr(err))
-		}
-		switch t {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
+			d.skipSpace()
+			if d.i < len(b) && b[d.i] == ',' {
+				d.i++
+				d.skipSpace()
+			}
 		}
 	}
-}
-
-func tokenErr(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
+	start := d.i
+	if err := d.skip(2); err != nil {
+		return nil, false, err
 	}
-	return err
+	return b[start:d.i], true, nil
 }

@@ -15,10 +15,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cairnkv/cairn/kv"
 )
@@ -324,7 +326,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	}
 	write := func(b *batcher) error {
 		x, again, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "import", o.Progress, func(coll string, _ int, d map[string]any) error {
-			return b.addSized(docWrite{coll, d["id"].(string), d, true}, kv.JSONSize(d))
+			return b.addSized(docWrite{coll: coll, id: d["id"].(string), doc: d, newer: true}, kv.JSONSize(d))
 		})
 		if err != nil {
 			return err
@@ -335,7 +337,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		singles, extras := exportSingles(x)
 		for _, coll := range singletons {
 			if v, ok := singles[coll]; ok {
-				if err := b.add(docWrite{coll, coll, v, false}); err != nil {
+				if err := b.add(docWrite{coll: coll, id: coll, doc: v}); err != nil {
 					return err
 				}
 			}
@@ -346,7 +348,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if err := b.add(docWrite{"extras", k, extras[k], false}); err != nil {
+			if err := b.add(docWrite{coll: "extras", id: k, doc: extras[k]}); err != nil {
 				return err
 			}
 		}
@@ -404,6 +406,8 @@ func readExportFile(ctx context.Context, path string, maxBytes int64, stage stri
 	return x, cr.sum, nil
 }
 
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // crcReader checksums what it reads, reports progress and stops when its
 // context is done.
 type crcReader struct {
@@ -447,13 +451,14 @@ func extraKey(k string) string {
 // mergeDoc writes doc unless the store holds the same document, or (when
 // newer applies) a newer one.
 func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer bool) error {
-	norm, err := kv.Normalize(doc)
-	if err != nil {
-		return fmt.Errorf("%s %q: %w", coll, id, err)
-	}
 	cur, _, err := tx.GetValue(coll, id)
+	v := doc // Put normalizes it; compared with what is stored, normalized here
 	switch {
 	case err == nil:
+		norm, err := kv.Normalize(doc)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", coll, id, err)
+		}
 		if sameDoc(cur, norm) {
 			res.Unchanged[coll]++
 			return nil
@@ -473,17 +478,22 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 				return nil
 			}
 		}
+		v = norm
 	case !isNotFound(err):
 		return err
+	case dry:
+		if _, err := kv.Normalize(doc); err != nil {
+			return fmt.Errorf("%s %q: %w", coll, id, err)
+		}
 	}
 	res.Counts[coll]++
 	if dry {
 		return nil
 	}
 	if coll == "extras" {
-		_, err = tx.PutValue(coll, id, norm)
+		_, err = tx.PutValue(coll, id, v)
 	} else {
-		_, err = tx.Put(coll, norm)
+		_, err = tx.Put(coll, v)
 	}
 	return err
 }
@@ -523,8 +533,12 @@ func docTime(v any) (ms int64, bad string) {
 // report of what was found, replayed, skipped and why.
 type MigrateResult struct {
 	ImportResult
-	Replayed int       `json:"replayed"`
-	Skipped  []WALSkip `json:"skipped"`
+	Replayed int `json:"replayed"`
+	// Skipped lists what was not used, with the reason: WAL lines and
+	// entries (Path the WAL, Line set), and files and directories (named
+	// pipes, devices, sockets, unreadable entries, links out of the
+	// directory).
+	Skipped  []Skipped `json:"skipped"`
 	Problems []string  `json:"problems"`
 	Report   *Report   `json:"report"`
 }
@@ -590,12 +604,32 @@ type batcher struct {
 	res     *ImportResult
 	pending []docWrite
 	bytes   int // sizes given to addSized since the last flush
+	// tooLarge, if set, is given a document the store refuses as over its
+	// size limit (the batch is then written again without it), instead of
+	// the error.
+	tooLarge func(w docWrite, err error) error
+	// async writes each batch in a goroutine while the next one is
+	// gathered; at most one is in flight (wait for it before any other
+	// use of run).
+	async bool
+	busy  bool
+	done  chan error
+}
+
+// wait waits for the batch in flight, if any, and returns its error.
+func (b *batcher) wait() error {
+	if !b.busy {
+		return nil
+	}
+	b.busy = false
+	return <-b.done
 }
 
 type docWrite struct {
 	coll, id string
 	doc      any
-	newer    bool // keep a stored version with a later updatedAt
+	newer    bool   // keep a stored version with a later updatedAt
+	source   string // where it comes from (migration), for a document kept another way
 }
 
 func (b *batcher) add(w docWrite) error { return b.addSized(w, 0) }
@@ -616,41 +650,95 @@ func (b *batcher) flush() error {
 	}
 	batch := b.pending
 	b.pending, b.bytes = nil, 0 // let the written documents go
-	return b.run(func(tx *kv.Tx) error {
-		for _, w := range batch {
-			if err := b.ctx.Err(); err != nil {
-				return err
+	if !b.async {
+		return b.write(batch)
+	}
+	if err := b.wait(); err != nil {
+		return err
+	}
+	if b.done == nil {
+		b.done = make(chan error, 1)
+	}
+	b.busy = true
+	go func() { b.done <- b.write(batch) }()
+	return nil
+}
+
+// write writes one batch in one transaction.
+func (b *batcher) write(batch []docWrite) error {
+	for {
+		counts, unchanged, kept := maps.Clone(b.res.Counts), maps.Clone(b.res.Unchanged), maps.Clone(b.res.Kept)
+		bad := -1
+		err := b.run(func(tx *kv.Tx) error {
+			for i, w := range batch {
+				if err := b.ctx.Err(); err != nil {
+					return err
+				}
+				if err := mergeDoc(tx, b.res, w.coll, w.id, w.doc, b.dry, w.newer); err != nil {
+					if b.tooLarge != nil && errors.Is(err, kv.ErrTooLarge) {
+						bad = i
+					}
+					return err
+				}
 			}
-			if err := mergeDoc(tx, b.res, w.coll, w.id, w.doc, b.dry, w.newer); err != nil {
-				return err
-			}
+			return nil
+		})
+		if bad < 0 {
+			return err
 		}
-		return nil
-	})
+		// The transaction was rolled back: count again without the
+		// document over the size limit, kept another way.
+		b.res.Counts, b.res.Unchanged, b.res.Kept = counts, unchanged, kept
+		if err := b.tooLarge(batch[bad], err); err != nil {
+			return err
+		}
+		batch = slices.Delete(batch, bad, bad+1)
+	}
 }
 
 // migration is one run of Migrate: it writes what Walk hands it in
-// batches.
+// batches, each while the walk goes on (batcher.async).
 type migration struct {
 	batcher
-	db       *kv.DB
-	out      *MigrateResult
-	problems []string
+	db  *kv.DB
+	out *MigrateResult
+	mu  struct {
+		sync.Mutex
+		problems []string // the batch writer reports too
+	}
 }
 
-// put adds one write to the batch, unless the document is over the
-// store's size limit: then it is kept whole as an attachment and
-// reported.
-func (m *migration) put(w docWrite, source string) error {
-	err := m.db.Validate(w.coll, w.doc)
-	if !errors.Is(err, kv.ErrTooLarge) {
-		return m.add(w) // other errors surface from the write, with the batch
+// problem reports one thing the migration could not do as asked.
+func (m *migration) problem(format string, args ...any) {
+	m.mu.Lock()
+	m.mu.problems = append(m.mu.problems, fmt.Sprintf(format, args...))
+	m.mu.Unlock()
+}
+
+// put adds one write to the batch. A document over the store's size
+// limit is kept whole as an attachment and reported (oversized): a dry
+// run checks every document's size first, a real one learns it from the
+// write (the size is computed once, by the store).
+func (m *migration) put(w docWrite) error {
+	if m.dry {
+		if err := m.db.Validate(w.coll, w.doc); errors.Is(err, kv.ErrTooLarge) {
+			if err := m.wait(); err != nil { // one writer of the counts at a time
+				return err
+			}
+			return m.oversized(w, err)
+		}
 	}
-	aid, err2 := m.keepOversized(w.coll, w.id, w.doc, source)
+	return m.add(w) // other errors surface from the write, with the batch
+}
+
+// oversized keeps a document the store refuses as too large whole, as an
+// attachment, and reports it.
+func (m *migration) oversized(w docWrite, err error) error {
+	aid, err2 := m.keepOversized(w.coll, w.id, w.doc, w.source)
 	if err2 != nil {
 		return err2
 	}
-	m.problems = append(m.problems, fmt.Sprintf("%s %q not imported as a document: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, err, aid, aid))
+	m.problem("%s %q not imported as a document: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, err, aid, aid)
 	return nil
 }
 
@@ -663,18 +751,30 @@ func (m *migration) keepOversized(coll, id string, doc any, source string) (stri
 	if err != nil {
 		return "", fmt.Errorf("%s %q: %w", coll, id, err)
 	}
+	return m.keepText(coll, id, text, source)
+}
+
+// keepText stores the JSON text of an entity too large for the store's
+// document limit as the content of attachment legacy-oversized-<hash of
+// collection and id>, streamed, and returns the attachment's id.
+func (m *migration) keepText(coll, id string, text []byte, source string) (string, error) {
 	sum := sha256.Sum256([]byte(coll + "\x00" + id))
 	aid := "legacy-oversized-" + hex.EncodeToString(sum[:8])
 	att := map[string]any{"id": aid, "name": coll + "-" + id + ".json", "mimeType": "application/json",
 		"legacySource": source, "oversized": map[string]any{"collection": coll, "id": id}}
-	content := sha256.Sum256(text)
-	att["hash"], att["size"] = hex.EncodeToString(content[:]), int64(len(text))
-	err = m.run(func(tx *kv.Tx) error {
-		if !m.dry {
-			if _, _, err := tx.StoreContent(m.ctx, bytes.NewReader(text)); err != nil {
-				return err
-			}
+	err := m.run(func(tx *kv.Tx) error {
+		var h string
+		var n int64
+		var err error
+		if m.dry {
+			h, n, err = hashReader(bytes.NewReader(text))
+		} else {
+			h, n, err = tx.StoreContent(m.ctx, bytes.NewReader(text))
 		}
+		if err != nil {
+			return err
+		}
+		att["hash"], att["size"] = h, n
 		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, false)
 	})
 	return aid, err
@@ -683,15 +783,43 @@ func (m *migration) keepOversized(coll, id string, doc any, source string) (stri
 // walk streams dir into the store: entities as Walk yields them, then the
 // attachment contents, the attachment records (which name the contents'
 // hashes), the settings and the extras.
-func (m *migration) walk(dir string, opts *ScanOptions) error {
+func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	m.out = &MigrateResult{ImportResult: *newImportResult()}
 	m.out.DryRun = m.dry
 	m.res = &m.out.ImportResult
+	m.async = true
+	defer func() {
+		// No batch may outlive the walk (its stage): on an error too.
+		if werr := m.wait(); err == nil {
+			err = werr
+		}
+	}()
+	if !m.dry {
+		m.tooLarge = m.oversized
+	}
 	attach := map[string]map[string]any{}
 	sources := map[string]string{}
-	ds, rep, err := Walk(m.ctx, dir, opts, func(coll, id string, e Entity) error {
+	var o ScanOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.TempDir == "" {
+		o.TempDir = m.db.Dir() // the spilled texts beside the store, not in a memory-backed /tmp
+	}
+	o.MaxDocumentBytes = m.db.MaxDocumentBytes()
+	ds, rep, err := Walk(m.ctx, dir, &o, func(coll, id string, e Entity) error {
+		if e.Text != nil {
+			if err := m.wait(); err != nil { // one writer at a time
+				return err
+			}
+			aid, err := m.keepText(coll, id, e.Text, e.Source)
+			if err == nil {
+				m.problem("%s %q not imported as a document: it is over the store's document limit (%d bytes as JSON); its text is kept whole as the content of attachment %q (kvtool attach get %s)", coll, id, o.MaxDocumentBytes, aid, aid)
+			}
+			return err
+		}
 		if err := kv.Validate(coll, e.Doc); err != nil {
-			m.problems = append(m.problems, fmt.Sprintf("%s %q not imported: %v", coll, id, err))
+			m.problem("%s %q not imported: %v", coll, id, err)
 			return nil
 		}
 		if coll == "attachments" {
@@ -699,7 +827,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 			sources[id] = e.Source
 			return nil
 		}
-		return m.put(docWrite{coll, id, e.Doc, true}, e.Source)
+		return m.put(docWrite{coll: coll, id: id, doc: e.Doc, newer: true, source: e.Source})
 	})
 	if err != nil {
 		return err
@@ -707,11 +835,12 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	if err := m.flush(); err != nil {
 		return err
 	}
-	out := m.out
-	out.Report, out.Replayed, out.Skipped = rep, rep.WAL.Replayed, rep.WAL.Skipped
-	if out.Skipped == nil {
-		out.Skipped = []WALSkip{}
+	if err := m.wait(); err != nil { // storeBlobs writes directly
+		return err
 	}
+	out := m.out
+	out.Report, out.Replayed = rep, rep.WAL.Replayed
+	out.Skipped = skippedOf(rep)
 	stored, err := m.storeBlobs(ds, attach)
 	if err != nil {
 		return err
@@ -731,14 +860,14 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 			d["legacyHash"], d["contentMissing"] = h, true
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
 		}
-		if err := m.put(docWrite{"attachments", id, d, true}, sources[id]); err != nil {
+		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, newer: true, source: sources[id]}); err != nil {
 			return err
 		}
 	}
 	slices.Sort(m.res.WithoutContent)
 	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
 	if ds.Settings != nil {
-		if err := m.put(docWrite{"settings", "settings", ds.Settings, false}, ""); err != nil {
+		if err := m.put(docWrite{coll: "settings", id: "settings", doc: ds.Settings}); err != nil {
 			return err
 		}
 	}
@@ -754,7 +883,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 		if _, ok := v.(map[string]any); !ok {
 			target, id = "extras", "legacy:"+coll
 		}
-		if err := m.put(docWrite{target, id, v, false}, ""); err != nil {
+		if err := m.put(docWrite{coll: target, id: id, doc: v}); err != nil {
 			return err
 		}
 	}
@@ -764,12 +893,18 @@ func (m *migration) walk(dir string, opts *ScanOptions) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := m.put(docWrite{"extras", extraKey(k), ds.Extras[k], false}, k); err != nil {
+		if err := m.put(docWrite{coll: "extras", id: extraKey(k), doc: ds.Extras[k], source: k}); err != nil {
 			return err
 		}
 	}
-	out.Problems = append(problemsOf(rep), m.problems...)
-	return m.flush()
+	if err := m.flush(); err != nil {
+		return err
+	}
+	if err := m.wait(); err != nil {
+		return err
+	}
+	out.Problems = append(problemsOf(rep, ds.Extras), m.mu.problems...)
+	return nil
 }
 
 // storeBlob stores a blob's bytes: the first copy that hashes to the
@@ -953,7 +1088,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					return err
 				}
 				if problem != "" {
-					m.problems = append(m.problems, problem)
+					m.problem("%s", problem)
 				}
 				if hash == "" {
 					continue // its attachments are marked contentMissing
@@ -963,9 +1098,9 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					res.Blobs++
 				}
 				ids := b.AttachmentIDs
-				if len(ids) == 0 || b.Orphan {
+				if len(ids) == 0 {
 					// Keep orphan bytes reachable so nothing is lost.
-					ids = append(ids[:0:0], "legacy-orphan-"+hash[:16])
+					ids = []string{"legacy-orphan-" + hash[:16]}
 				}
 				for _, id := range ids {
 					if kv.CheckID(id) != nil {
@@ -974,13 +1109,13 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					d, ok := attach[id]
 					if !ok {
 						d = map[string]any{"id": id, "name": id, "legacySource": b.Source}
-						if b.MIME != "" {
-							d["mimeType"] = b.MIME
-						}
 						if b.Orphan || len(b.AttachmentIDs) == 0 {
 							d["orphan"] = true
 						}
 						attach[id] = d
+					}
+					if _, has := d["mimeType"]; !has && b.MIME != "" {
+						d["mimeType"] = b.MIME
 					}
 					d["hash"], d["size"] = hash, size
 					if damaged {
@@ -1009,12 +1144,44 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
+// skippedOf lists everything the scan did not use, WAL lines first.
+func skippedOf(rep *Report) []Skipped {
+	out := []Skipped{}
+	for _, w := range rep.WAL.Skipped {
+		w.Path = walFile(rep)
+		out = append(out, w)
+	}
+	out = append(out, rep.Skipped...)
+	for _, p := range rep.OutsideDir {
+		out = append(out, Skipped{Path: p, Reason: "symbolic link to outside the directory: not followed"})
+	}
+	return out
+}
+
+// walFile is the WAL's path relative to the scanned directory.
+func walFile(rep *Report) string {
+	if rep.DBDir == "." {
+		return "wal.log"
+	}
+	return "db/wal.log"
+}
+
 // problemsOf lists what the scan found wrong, one line each, naming the
 // file (relative to the scanned directory) or the session and chunk.
-func problemsOf(rep *Report) []string {
+func problemsOf(rep *Report, extras map[string]any) []string {
 	out := []string{}
 	for _, u := range rep.Unreadable {
-		out = append(out, fmt.Sprintf("unreadable %s: %s (raw bytes kept in extras)", u.Path, u.Error))
+		kept := "not needed: an older or partial copy, or nothing could be read"
+		if x, ok := extras["unreadable:"+u.Path].(map[string]any); ok {
+			kept = "its bytes are kept in extras unreadable:" + u.Path
+			if id, ok := x["attachment"].(string); ok {
+				kept = "its bytes are kept whole as attachment " + id
+			}
+		}
+		out = append(out, fmt.Sprintf("unreadable %s: %s (%s)", u.Path, u.Error, kept))
+	}
+	for _, sk := range rep.Skipped {
+		out = append(out, fmt.Sprintf("skipped %s: %s", sk.Path, sk.Reason))
 	}
 	for _, c := range rep.ChecksumMismatches {
 		out = append(out, fmt.Sprintf("checksum mismatch (%s) in %s: data kept", c.Kind, c.Path))
@@ -1028,6 +1195,9 @@ func problemsOf(rep *Report) []string {
 	for _, p := range rep.OutsideDir {
 		out = append(out, "outside the directory, not followed: "+p)
 	}
+	for _, r := range rep.RawValues {
+		out = append(out, fmt.Sprintf("%s %q %s in %s: %s; the original text is kept in its legacyRaw member", r.Collection, r.ID, pathOrWhole(r.Path), r.Source, r.Problem))
+	}
 	for _, e := range rep.InvalidIDs {
 		where := e.Source
 		if e.Index >= 0 {
@@ -1036,6 +1206,13 @@ func problemsOf(rep *Report) []string {
 		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s", e.Collection, where, e.Reason))
 	}
 	return out
+}
+
+func pathOrWhole(p string) string {
+	if p == "" {
+		return "(the object itself)"
+	}
+	return p
 }
 
 // readTracker remembers whether reading the source failed, to tell a

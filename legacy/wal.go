@@ -3,6 +3,7 @@ package legacy
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
@@ -28,6 +29,8 @@ type WALEntry struct {
 	Checksum      string
 	TransactionID string
 	Line          int // 1-based line number in wal.log (set by ReadWAL)
+
+	loose []rawValue // values of a non-object Data the decoding changed
 }
 
 // ParseWALLine decodes one WAL line. It requires a JSON object with a
@@ -41,6 +44,20 @@ func ParseWALLine(line []byte) (WALEntry, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return e, corruptf("WAL line is not an object")
+	}
+	// Notes about a data value that is not an object went to the line.
+	for _, n := range rawNotes(m) {
+		p, _ := n["path"].(string)
+		if rest, ok := strings.CutPrefix(p, "/data"); ok && (rest == "" || rest[0] == '/') {
+			rv := rawValue{path: rest}
+			rv.problem, _ = n["problem"].(string)
+			if t, ok := n["text"].(string); ok {
+				rv.raw = []byte(t)
+			} else if b, ok := n["base64"].(string); ok {
+				rv.raw, _ = base64.StdEncoding.DecodeString(b)
+			}
+			e.loose = append(e.loose, rv)
+		}
 	}
 	ts, ok := numInt64(m["timestamp"])
 	if !ok {

@@ -174,30 +174,49 @@ func copyDir(t *testing.T, src string) string {
 	return dir
 }
 
-// TestWalk_changed: a collection file or a session's metadata rewritten
+// TestWalk_changed: a session's metadata or a per-entity file rewritten
 // between the indexing and the emission fails the walk with ErrChanged
-// rather than handing over entities the choice was not made on.
+// rather than handing over entities the choice was not made on. A
+// collection file is read once (its text is kept, spilled): rewriting it
+// changes nothing the walk hands over.
 func TestWalk_changed(t *testing.T) {
-	for _, victim := range []string{"db/sessions.json", "db/attachments.json", "db/sessions/g1/metadata.json"} {
+	for _, tc := range []struct{ fixture, victim, other string }{
+		{"era-g", "db/sessions/g1/metadata.json", "db/sessions/g2/metadata.json"},
+		{"era-ef", "db/notes/note-n1.json", "db/companies/companie-co1.json"},
+	} {
 		for _, workers := range []int{1, 4} {
-			dir := copyDir(t, "testdata/eras/era-g")
-			var other []byte
-			if strings.HasSuffix(victim, "metadata.json") {
-				other, _ = os.ReadFile(filepath.Join(dir, "db/sessions/g2/metadata.json"))
-			} else {
-				other, _ = EncodeEnvelope([]any{map[string]any{"id": "intruder"}}, EncodingGzip, T0, false)
-			}
+			dir := copyDir(t, "testdata/eras/"+tc.fixture)
+			other, _ := os.ReadFile(filepath.Join(dir, tc.other))
 			first := true
 			_, _, err := Walk(context.Background(), dir, &ScanOptions{Workers: workers}, func(coll, id string, e Entity) error {
 				if first {
 					first = false
-					return os.WriteFile(filepath.Join(dir, victim), other, 0o644)
+					return os.WriteFile(filepath.Join(dir, tc.victim), other, 0o644)
 				}
 				return nil
 			})
-			if !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), victim) {
-				t.Errorf("%s rewritten, workers %d: %v", victim, workers, err)
+			if !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), tc.victim) {
+				t.Errorf("%s rewritten, workers %d: %v", tc.victim, workers, err)
 			}
+		}
+	}
+	for _, workers := range []int{1, 4} {
+		dir := copyDir(t, "testdata/eras/era-g")
+		intruder, _ := EncodeEnvelope([]any{map[string]any{"id": "intruder"}}, EncodingGzip, T0, false)
+		first := true
+		var got []string
+		_, _, err := Walk(context.Background(), dir, &ScanOptions{Workers: workers}, func(coll, id string, e Entity) error {
+			if first {
+				first = false
+				return os.WriteFile(filepath.Join(dir, "db/attachments.json"), intruder, 0o644)
+			}
+			if coll == "attachments" {
+				got = append(got, id)
+			}
+			return nil
+		})
+		if err != nil || !reflect.DeepEqual(got, []string{"att-doc"}) {
+			t.Errorf("attachments.json rewritten during the walk, workers %d: %v, attachments %v", workers, err, got)
 		}
 	}
 }
@@ -220,7 +239,7 @@ func TestPrefetcher(t *testing.T) {
 		size[rel] = int64(len(b))
 		rels = append(rels, rel)
 	}
-	p := newPrefetcher(dir, size, 3)
+	p := newPrefetcher(dir, size, nil, 3)
 	for i, rel := range rels {
 		p.add(rel, fetchEnvelope)
 		if i%5 == 0 {
@@ -250,7 +269,7 @@ func TestPrefetcher(t *testing.T) {
 		r := p.take(rel, fetchEnvelope)
 		if r == nil { // not started yet: the caller reads it
 			r = &fetched{}
-			*r = readAhead(filepath.Join(dir, filepath.FromSlash(rel)), fetchEnvelope)
+			*r = readAhead(filepath.Join(dir, filepath.FromSlash(rel)), fetchEnvelope, nil)
 		} else {
 			taken++
 		}

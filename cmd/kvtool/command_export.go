@@ -214,7 +214,7 @@ type migrateOutput struct {
 	Kept      map[string]int   `json:"kept_newer"`
 	Blobs     int              `json:"blobs"`
 	Replayed  int              `json:"replayed"`
-	Skipped   []legacy.WALSkip `json:"skipped"`
+	Skipped   []legacy.Skipped `json:"skipped"`
 	Problems  []string         `json:"problems"`
 	// WithoutContent are attachments whose bytes no legacy file held,
 	// marked contentMissing (attach add FILE --id ID adds them later).
@@ -242,7 +242,16 @@ The import is all or nothing but streams: the directory is read a file or
 a session at a time and written in batches to a private copy of the store
 (data.db.stage), which is verified and renamed over data.db only at the
 end. An error, Ctrl-C or a crash leaves the store as it was. The disk
-needs room for a second copy of the store while it runs.
+needs room for a second copy of the store while it runs, and for the
+decoded text of the old app's collection files (written beside it and
+read back mapped, so that memory stays bounded: a document over the
+store's size limit is kept whole, as an attachment, without being
+decoded).
+
+A collection file the old app clobbered or left unreadable is restored
+from its older copies, deleted entities staying deleted; attachments
+stored by id keep their id and metadata; a value whose text is not valid
+Unicode keeps its original text in a legacyRaw member.
 
 It reports what it found, replayed, skipped and why. Running it twice
 imports nothing new.
@@ -298,9 +307,11 @@ counts and asks before writing anything; any answer but yes writes nothing
 				fmt.Fprintf(out, "kept (the store's version is newer): %s\n", mapLine(res.Kept))
 			}
 			printMigrateReport(out, res.Report)
-			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Skipped))
+			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Report.WAL.Skipped))
 			for _, s := range res.Skipped {
-				fmt.Fprintf(out, "  skipped line %d: %s\n", s.Line, s.Reason)
+				if s.Line > 0 {
+					fmt.Fprintf(out, "  skipped %s line %d: %s\n", s.Path, s.Line, s.Reason)
+				}
 			}
 			for _, p := range res.Problems {
 				fmt.Fprintf(out, "  problem: %s\n", p)
@@ -376,7 +387,17 @@ func printMigrateReport(out io.Writer, rep *legacy.Report) {
 		lines = append(lines, strings.TrimSpace(fmt.Sprintf("%s %s", d.Collection, d.ID))+" ("+d.Source+"): "+d.Reason)
 	}
 	list("deleted, not imported", lines)
+	lines = nil
+	for _, r := range rep.Restored {
+		l := fmt.Sprintf("%s %s from %s", r.Collection, r.ID, r.Source)
+		if r.OlderCopy {
+			l += " (an older copy than the newest one: it held a newer version)"
+		}
+		lines = append(lines, l)
+	}
+	list("restored from older copies of a bad collection file", lines)
 	list("orphan attachment files (kept as legacy-orphan-* attachments)", rep.OrphanFiles)
+	list("attachments nothing refers to (imported under their own id, orphan: true)", rep.OrphanAttachments)
 	list("junk files skipped", rep.JunkSkipped)
 	list("video chapters recovered", rep.ChaptersRecovered)
 }
