@@ -317,12 +317,30 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 }
 
 // buildBlobs collects attachment bytes from every layout (FORMAT.md §3.5,
-// §3.7, inline base64), deduplicated by hash.
+// §3.7, inline base64), deduplicated by hash, in this order: the
+// content-addressed store, the attachments/ directory's hash-named dedup
+// files and then its per-id files, attachment records (path field, inline
+// base64), ids linked to hashes the entities recorded, unreadable files
+// too large for extras, videos; then each gathered entry becomes a Blob.
 func (s *scanner) buildBlobs() error {
 	facts := s.gatherFacts()
 	rd := rootDir(s.root)
 	x := &blobIndex{byID: map[string]*blobEntry{}, byHash: map[string]*blobEntry{}, byPath: map[string]*blobEntry{}}
-	// 1. Content-addressed store: db/attachments-ca/<hh>/<hash>/{data,metadata}.json
+	for _, step := range []func(*blobIndex, *attachmentFacts, rootDir){
+		s.blobsFromCAS, s.blobsFromDedup, s.blobsFromPerID, s.blobsFromRecords,
+		s.blobsFromRecordedHashes, s.blobsFromBigUnreadable, s.blobsFromVideos,
+	} {
+		step(x, facts, rd)
+	}
+	s.emitBlobs(x, facts)
+	sort.Slice(s.ds.Blobs, func(i, j int) bool { return s.ds.Blobs[i].Source < s.ds.Blobs[j].Source })
+	sort.Strings(s.rep.OrphanFiles)
+	return nil
+}
+
+// blobsFromCAS gathers the content-addressed store,
+// db/attachments-ca/<hh>/<hash>/{data,metadata}.json.
+func (s *scanner) blobsFromCAS(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	casMeta := map[string]string{}
 	var casData []string
 	for _, rel := range s.casFiles {
@@ -364,9 +382,12 @@ func (s *scanner) buildBlobs() error {
 		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openCAS(rel) }})
 		x.byPath[rel] = e
 	}
-	// 2. attachments/ directory: the hash-named dedup files first, so a
-	// per-id file of an attachment whose bytes are already known by hash
-	// joins that blob.
+}
+
+// blobsFromDedup gathers attachments/'s hash-named dedup files, before
+// the per-id files, so that a per-id file of an attachment whose bytes
+// are already known by hash joins that blob.
+func (s *scanner) blobsFromDedup(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	for _, h := range slices.Sorted(maps.Keys(s.dedupFiles)) {
 		df := s.dedupFiles[h]
 		e := x.forHash(h)
@@ -384,6 +405,10 @@ func (s *scanner) buildBlobs() error {
 			x.byPath[rel] = e
 		}
 	}
+}
+
+// blobsFromPerID gathers attachments/<id>.dat and <id>/ files.
+func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	for _, id := range slices.Sorted(maps.Keys(s.perID)) {
 		pf := s.perID[id]
 		for _, rel := range append([]string{pf.dat}, pf.subdir...) {
@@ -409,8 +434,11 @@ func (s *scanner) buildBlobs() error {
 			x.byPath[rel] = e
 		}
 	}
-	// 3. Attachment records: path field (with the <hash>.<ext> → <hash>.dat
-	// bug) and inline base64.
+}
+
+// blobsFromRecords gathers what attachment records name: their path
+// field (with the <hash>.<ext> → <hash>.dat bug) and inline base64.
+func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	ids := make([]string, 0, len(facts.records))
 	for id := range facts.records {
 		ids = append(ids, id)
@@ -455,20 +483,31 @@ func (s *scanner) buildBlobs() error {
 			return io.NopCloser(bytes.NewReader(d)), err
 		}})
 	}
-	// 4. Link ids to hashes learnt from entities and attachment_refs.
+}
+
+// blobsFromRecordedHashes links ids to the hashes entities and
+// attachment_refs recorded for them.
+func (s *scanner) blobsFromRecordedHashes(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	for id, h := range facts.idHash {
 		if e := x.byHash[h.String()]; e != nil {
 			e.ids[id] = true
 		}
 	}
-	// 5. Unreadable files too large to keep in their extras entry.
+}
+
+// blobsFromBigUnreadable gathers unreadable files too large to keep in
+// their extras entry.
+func (s *scanner) blobsFromBigUnreadable(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	for _, f := range s.bigUnreadable {
 		e := x.newUnhashed()
 		e.ids[f.id], e.referenced = true, true
 		rel := f.rel
 		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
 	}
-	// 6. Videos.
+}
+
+// blobsFromVideos gathers videos/, referenced by name or session id.
+func (s *scanner) blobsFromVideos(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	vids := append([]string(nil), s.videoFiles...)
 	sort.Strings(vids)
 	for _, rel := range vids {
@@ -491,6 +530,12 @@ func (s *scanner) buildBlobs() error {
 			}
 		}
 	}
+}
+
+// emitBlobs turns every gathered entry with bytes into a Blob of the
+// dataset, referenced or orphan, its Open trying each copy in turn and
+// verifying the hash when one is known.
+func (s *scanner) emitBlobs(x *blobIndex, facts *attachmentFacts) {
 	for _, e := range x.all {
 		if len(e.opens) == 0 {
 			continue
@@ -537,9 +582,6 @@ func (s *scanner) buildBlobs() error {
 		}
 		s.ds.Blobs = append(s.ds.Blobs, b)
 	}
-	sort.Slice(s.ds.Blobs, func(i, j int) bool { return s.ds.Blobs[i].Source < s.ds.Blobs[j].Source })
-	sort.Strings(s.rep.OrphanFiles)
-	return nil
 }
 
 // entryForID returns the entry for an attachment id whose bytes come from

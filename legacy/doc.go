@@ -176,8 +176,8 @@
 //
 // # Writing to a store
 //
-// Migrate, ImportFile, ImportInto, ExportFrom and SalvageExport (store.go)
-// are the glue to a Cairn store (kv):
+// Migrate (migrate.go), ImportFile and ImportInto (import.go), ExportFrom
+// and SalvageExport (export_store.go) are the glue to a Cairn store (kv):
 //
 //   - ExportFrom refuses a store holding a damaged document before writing
 //     anything (an error wrapping kv.ErrCorrupt naming it); SalvageExport

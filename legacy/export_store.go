@@ -1,0 +1,123 @@
+package legacy
+
+// Export of a Cairn store as the app's export file (format 1.0.0), whole
+// or salvaged past damaged documents.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cairnkv/cairn/kv"
+)
+
+// singletons are the store's singleton collections an export or a
+// migration may carry.
+var singletons = []string{"settings", "aiSettings", "preferences"}
+
+// ExportFrom writes the store as the app's export file, format 1.0.0 (FORMAT.md
+// §8), plus Cairn's extra keys (settings, attachments metadata, extras),
+// from one consistent read transaction, streaming: documents are read one
+// at a time. A store holding a damaged document (its value or a part fails
+// its checksum) makes it fail, before anything is written, with an error
+// wrapping kv.ErrCorrupt that names the damaged documents; SalvageExport
+// writes the rest.
+func ExportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact bool) error {
+	_, err := exportFrom(ctx, db, w, compact, false)
+	return err
+}
+
+// SalvageExport writes what ExportFrom writes, from a store that may be
+// damaged: every document that can be read is written, and those that
+// cannot (a value or a part that fails its checksum, a singleton included)
+// are left out and returned as "corrupt" problems naming collection and
+// id. The file is a valid export file, which import reads back.
+func SalvageExport(ctx context.Context, db *kv.DB, w io.Writer, compact bool) (damaged []kv.Problem, err error) {
+	return exportFrom(ctx, db, w, compact, true)
+}
+
+// maxNamedDamage bounds the damaged documents an ExportFrom error names.
+const maxNamedDamage = 10
+
+func exportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact, salvage bool) (damaged []kv.Problem, err error) {
+	err = db.View(func(tx *kv.Tx) error {
+		if !salvage {
+			if ps := tx.Damaged(); len(ps) > 0 {
+				names := make([]string, 0, maxNamedDamage)
+				for _, p := range ps[:min(len(ps), maxNamedDamage)] {
+					names = append(names, fmt.Sprintf("%s %q", p.Collection, p.ID))
+				}
+				more := ""
+				if len(ps) > maxNamedDamage {
+					more = fmt.Sprintf(" and %d more", len(ps)-maxNamedDamage)
+				}
+				return fmt.Errorf("%w: %d damaged document(s) (%s%s); nothing was written (kvtool export --salvage writes every readable document)", kv.ErrCorrupt, len(ps), strings.Join(names, ", "), more)
+			}
+		}
+		skip := func(coll string) func(id string, err error) error {
+			return func(id string, err error) error {
+				damaged = append(damaged, kv.Problem{Kind: "corrupt", Collection: coll, ID: id, Detail: err.Error()})
+				return nil
+			}
+		}
+		if !salvage {
+			skip = func(string) func(string, error) error {
+				return func(_ string, err error) error { return err }
+			}
+		}
+		iter := func(coll string) DocIter {
+			return func(yield func(doc map[string]any) error) error {
+				return tx.EachReadable(coll, func(_ string, doc any) error {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					m, ok := doc.(map[string]any)
+					if !ok {
+						return nil
+					}
+					return yield(m)
+				}, skip(coll))
+			}
+		}
+		src := ExportSource{
+			Topics: iter("topics"), Companies: iter("companies"), Contacts: iter("contacts"),
+			Notes: iter("notes"), Tasks: iter("tasks"), Sessions: iter("sessions"),
+			Attachments: iter("attachments"), Compact: compact,
+		}
+		for _, coll := range singletons {
+			v, _, err := tx.GetValue(coll, "")
+			switch {
+			case err == nil:
+				switch coll {
+				case "aiSettings":
+					src.AISettings = v
+				case "preferences":
+					src.Preferences = v
+				case "settings":
+					src.Settings, _ = v.(map[string]any)
+				}
+			case errors.Is(err, kv.ErrCorrupt):
+				if err := skip(coll)(coll, err); err != nil {
+					return err
+				}
+			case !errors.Is(err, kv.ErrNotFound):
+				return err
+			}
+		}
+		extras := map[string]any{}
+		err := tx.EachReadable("extras", func(id string, doc any) error {
+			extras[id] = doc
+			return nil
+		}, skip("extras"))
+		if err != nil {
+			return err
+		}
+		if len(extras) > 0 {
+			src.Extras = extras
+		}
+		return WriteExport(w, src)
+	})
+	return damaged, err
+}

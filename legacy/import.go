@@ -1,0 +1,526 @@
+package legacy
+
+// Import of an export file into a Cairn store: every entity merged by id
+// (newer wins on request), in batches, all or nothing.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+
+	"github.com/cairnkv/cairn/kv"
+)
+
+// ImportResult reports an import or a migration.
+type ImportResult struct {
+	// Counts are the documents written per collection; Unchanged those
+	// already stored exactly so (running an import twice writes nothing
+	// the second time); Kept those skipped because the store's version is
+	// newer.
+	Counts    map[string]int `json:"counts"`
+	Unchanged map[string]int `json:"unchanged"`
+	Kept      map[string]int `json:"kept_newer"`
+	// Blobs counts attachment contents stored (new files) and Dedup those
+	// already present.
+	Blobs int `json:"blobs"`
+	// WithoutContent lists attachments whose content the store does not
+	// hold. After an import (an export file carries attachment metadata
+	// only) check reports them as blob-missing until their files are added
+	// (kvtool attach add FILE --id ID). After a migration, no file of the
+	// old app held their bytes: their documents say contentMissing, with
+	// the recorded hash as legacyHash, and check does not report them.
+	WithoutContent []string `json:"attachments_without_content,omitempty"`
+	// UnreadableTimes lists the documents whose updatedAt or lastUpdated,
+	// in the store or in the input, is not a time kv.ParseInstant reads,
+	// so that newer-wins could not compare them: the input's version was
+	// written (the stored one is in the backup taken first).
+	UnreadableTimes []string `json:"unreadable_times,omitempty"`
+	Backup          string   `json:"backup,omitempty"` // the verified backup taken first
+	DryRun          bool     `json:"dry_run"`
+}
+
+func newImportResult() *ImportResult {
+	return &ImportResult{Counts: map[string]int{}, Unchanged: map[string]int{}, Kept: map[string]int{}}
+}
+
+// ImportInto merges an export file into the store: every entity by id, keeping
+// the newer of the stored and the imported version (updatedAt, else
+// lastUpdated, read by kv.ParseInstant; see ImportResult.UnreadableTimes),
+// the settings objects replaced by the file's. The whole file
+// was validated by ReadExport; every document is validated again before
+// anything is written. Unless dryRun, a verified backup is taken first
+// (none, no import), then everything is written in one transaction. For
+// an export file, ImportFile does the same without holding the file.
+func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*ImportResult, error) {
+	type item struct {
+		coll string
+		doc  map[string]any
+	}
+	var items []item
+	for _, coll := range append(append([]string{}, exportCollections...), "attachments") {
+		for i, d := range x.Collections[coll] {
+			if err := db.Validate(coll, d); err != nil {
+				return nil, fmt.Errorf("%s[%d]: %w", coll, i, err)
+			}
+			items = append(items, item{coll, d})
+		}
+	}
+	singles, extras := exportSingles(x)
+	res := newImportResult()
+	res.DryRun = dryRun
+	write := func(tx *kv.Tx, dry bool) error {
+		*res = ImportResult{Counts: map[string]int{}, Unchanged: map[string]int{}, Kept: map[string]int{}, Backup: res.Backup, DryRun: dryRun}
+		for _, it := range items {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := mergeDoc(tx, res, it.coll, it.doc["id"].(string), it.doc, dry, true); err != nil {
+				return err
+			}
+		}
+		for _, coll := range singletons {
+			if v, ok := singles[coll]; ok {
+				if err := mergeDoc(tx, res, coll, coll, v, dry, false); err != nil {
+					return err
+				}
+			}
+		}
+		for k, v := range extras {
+			if err := mergeDoc(tx, res, "extras", k, v, dry, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, d := range x.Collections["attachments"] {
+		if h, ok := d["hash"].(string); ok && !db.HasContent(h) {
+			if id, _ := d["id"].(string); id != "" {
+				res.WithoutContent = append(res.WithoutContent, id)
+			}
+		}
+	}
+	without := res.WithoutContent
+	if dryRun {
+		err := db.View(func(tx *kv.Tx) error { return write(tx, true) })
+		res.WithoutContent = without
+		return res, err
+	}
+	m, err := db.Backup(ctx, kv.ReasonPreImport)
+	if err != nil {
+		return nil, fmt.Errorf("import refused: the pre-import backup failed: %w", err)
+	}
+	res.Backup = m.Name
+	err = db.Update(func(tx *kv.Tx) error { return write(tx, false) })
+	if err != nil {
+		return nil, err
+	}
+	res.WithoutContent = without
+	return res, nil
+}
+
+// exportSingles returns what an export file holds besides its entities:
+// the singleton documents by collection, and the extras by id (Cairn's
+// extras, unknown top-level keys, and aiSettings or preferences that are
+// not objects).
+func exportSingles(x *Export) (singles, extras map[string]any) {
+	singles = map[string]any{}
+	if x.Settings != nil {
+		singles["settings"] = x.Settings
+	}
+	if m, ok := x.AISettings.(map[string]any); ok {
+		singles["aiSettings"] = m
+	}
+	if m, ok := x.Preferences.(map[string]any); ok {
+		singles["preferences"] = m
+	}
+	extras = map[string]any{}
+	for k, v := range x.Extras {
+		extras[extraKey(k)] = v
+	}
+	for k, v := range x.Unknown {
+		extras[extraKey("export:"+k)] = v
+	}
+	if x.AISettings != nil && singles["aiSettings"] == nil {
+		extras["export:aiSettings"] = x.AISettings
+	}
+	if x.Preferences != nil && singles["preferences"] == nil {
+		extras["export:preferences"] = x.Preferences
+	}
+	return singles, extras
+}
+
+// ImportOptions tune ImportFile.
+type ImportOptions struct {
+	// DryRun validates and counts what would be written, and writes
+	// nothing.
+	DryRun bool
+	// Progress, if set, is called with stage "validate", then "import",
+	// and the bytes of the file read so far out of its size.
+	Progress func(stage string, done, total int)
+	// Validated, if set, is called once the whole file has been
+	// validated, before anything is written, with the number of entities
+	// per collection it holds. An error it returns (a user's "no") ends
+	// the import there: nothing is written, not even the backup.
+	Validated func(counts map[string]int) error
+}
+
+// ImportFile merges the export file at path into the store as ImportInto
+// does, without holding the file in memory. It reads the file once to
+// validate all of it (a bad file writes nothing; errors are *ExportError
+// values naming the JSON path and byte offset, or name the entity kv
+// refuses). Then, unless a dry run, it takes a verified backup (none, no
+// import) and reads the file again, writing it in batches through kv's
+// Staged: all or nothing, with memory bounded by one batch (256
+// documents, or 32 MiB of them plus one) and one document, each bounded by
+// the store's MaxDocumentBytes while it is read. The file is checksummed
+// on both reads; if it changed in between, nothing is written.
+func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions) (*ImportResult, error) {
+	var o ImportOptions
+	if opts != nil {
+		o = *opts
+	}
+	res := newImportResult()
+	res.DryRun = o.DryRun
+	var without []string
+	found := map[string]int{}
+	_, sum, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "validate", o.Progress, func(coll string, i int, d map[string]any) error {
+		if err := db.Validate(coll, d); err != nil {
+			return fmt.Errorf("%s[%d]: %w", coll, i, err)
+		}
+		found[coll]++
+		if h, ok := d["hash"].(string); ok && coll == "attachments" && !db.HasContent(h) {
+			without = append(without, d["id"].(string))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.Validated != nil {
+		if err := o.Validated(found); err != nil {
+			return nil, err
+		}
+	}
+	write := func(b *batcher) error {
+		x, again, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "import", o.Progress, func(coll string, _ int, d map[string]any) error {
+			return b.addSized(docWrite{coll: coll, id: d["id"].(string), doc: d, newer: true}, kv.JSONSize(d))
+		})
+		if err != nil {
+			return err
+		}
+		if again != sum {
+			return fmt.Errorf("%s changed while it was being imported; nothing was written", path)
+		}
+		singles, extras := exportSingles(x)
+		for _, coll := range singletons {
+			if v, ok := singles[coll]; ok {
+				if err := b.add(docWrite{coll: coll, id: coll, doc: v}); err != nil {
+					return err
+				}
+			}
+		}
+		keys := make([]string, 0, len(extras))
+		for k := range extras {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := b.add(docWrite{coll: "extras", id: k, doc: extras[k]}); err != nil {
+				return err
+			}
+		}
+		return b.flush()
+	}
+	if o.DryRun {
+		if err := write(&batcher{ctx: ctx, dry: true, run: db.View, res: res}); err != nil {
+			return nil, err
+		}
+		res.WithoutContent = without
+		return res, nil
+	}
+	m, err := db.Backup(ctx, kv.ReasonPreImport)
+	if err != nil {
+		return nil, fmt.Errorf("import refused: the pre-import backup failed: %w", err)
+	}
+	err = db.Staged(ctx, func(s *kv.Stage) error {
+		*res = *newImportResult()
+		return write(&batcher{ctx: ctx, run: s.Update, res: res})
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Backup, res.WithoutContent = m.Name, without
+	return res, nil
+}
+
+// readExportFile runs EachExport over the file at path, with maxBytes
+// the limit of one document, reporting progress in bytes, and returns the
+// CRC-32C of every byte it read.
+func readExportFile(ctx context.Context, path string, maxBytes int64, stage string, progress func(string, int, int), fn func(string, int, map[string]any) error) (*Export, uint32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if fi.IsDir() {
+		return nil, 0, fmt.Errorf("%s is a directory", path)
+	}
+	cr := &crcReader{ctx: ctx, r: f, size: int(fi.Size()), stage: stage, progress: progress}
+	x, err := EachExport(cr, maxBytes, fn)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, 0, cerr
+		}
+		return nil, 0, err
+	}
+	if progress != nil {
+		progress(stage, cr.n, cr.n)
+	}
+	return x, cr.sum, nil
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// crcReader checksums what it reads, reports progress and stops when its
+// context is done.
+type crcReader struct {
+	ctx      context.Context
+	r        io.Reader
+	sum      uint32
+	n, size  int
+	stage    string
+	progress func(string, int, int)
+}
+
+func (c *crcReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	c.sum = crc32.Update(c.sum, castagnoli, p[:n])
+	c.n += n
+	if c.progress != nil {
+		c.progress(c.stage, c.n, max(c.size, c.n+1))
+	}
+	return n, err
+}
+
+// extraKey makes a storage key usable as an extras id (1 to 256 bytes).
+func extraKey(k string) string {
+	if kv.CheckID(k) == nil {
+		return k
+	}
+	sum := sha256.Sum256([]byte(k))
+	short := k
+	if len(short) > 180 {
+		short = short[:180]
+	}
+	for len(short) > 0 && kv.CheckID(short) != nil {
+		short = short[:len(short)-1]
+	}
+	return short + "#" + hex.EncodeToString(sum[:8])
+}
+
+// mergeDoc writes doc unless the store holds the same document, or (when
+// newer applies) a newer one.
+func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer bool) error {
+	cur, _, err := tx.GetValue(coll, id)
+	v := doc // Put normalizes it; compared with what is stored, normalized here
+	switch {
+	case err == nil:
+		norm, err := kv.Normalize(doc)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", coll, id, err)
+		}
+		if sameDoc(cur, norm) {
+			res.Unchanged[coll]++
+			return nil
+		}
+		if newer {
+			ct, cbad := docTime(cur)
+			nt, nbad := docTime(norm)
+			switch {
+			case cbad != "" || nbad != "":
+				where, bad := "stored", cbad
+				if nbad != "" {
+					where, bad = "imported", nbad
+				}
+				res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the imported one was written", coll, id, where, bad))
+			case ct > nt:
+				res.Kept[coll]++
+				return nil
+			}
+		}
+		v = norm
+	case !isNotFound(err):
+		return err
+	case dry:
+		if _, err := kv.Normalize(doc); err != nil {
+			return fmt.Errorf("%s %q: %w", coll, id, err)
+		}
+	}
+	res.Counts[coll]++
+	if dry {
+		return nil
+	}
+	if coll == "extras" {
+		_, err = tx.PutValue(coll, id, v)
+	} else {
+		_, err = tx.Put(coll, v)
+	}
+	return err
+}
+
+func isNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }
+
+func sameDoc(a, b any) bool { return kv.SameValue(a, b) }
+
+// docTime is a document's own modification time in epoch ms: its
+// updatedAt, else its lastUpdated, as kv.ParseInstant reads them; 0 when
+// it has neither. bad says why, when neither present one is a time.
+func docTime(v any) (ms int64, bad string) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return 0, ""
+	}
+	for _, f := range []string{"updatedAt", "lastUpdated"} {
+		t, present := m[f]
+		if !present || t == nil {
+			continue
+		}
+		if ms, ok := kv.ParseInstant(t); ok {
+			return ms, ""
+		}
+		if bad == "" {
+			text, _ := json.Marshal(t)
+			if len(text) > 60 {
+				text = append(text[:57:57], "..."...)
+			}
+			bad = fmt.Sprintf("%s %s is not a time", f, text)
+		}
+	}
+	return 0, bad
+}
+
+// migrateBatch is how many documents one transaction of a migration
+// writes: enough to keep commits few, few enough to bound memory.
+const migrateBatch = 256
+
+// batchBytes bounds, as compact JSON, the documents of known size one
+// batch holds (addSized), so that large documents do not fill a batch of
+// migrateBatch: a batch holds at most batchBytes plus one document.
+const batchBytes = 32 << 20
+
+// batcher writes documents through run (a Stage's Update, or a View for a
+// dry run) migrateBatch at a time, counting into res.
+type batcher struct {
+	ctx     context.Context
+	dry     bool
+	run     func(func(tx *kv.Tx) error) error
+	res     *ImportResult
+	pending []docWrite
+	bytes   int // sizes given to addSized since the last flush
+	// tooLarge, if set, is given a document the store refuses as over its
+	// size limit (the batch is then written again without it), instead of
+	// the error.
+	tooLarge func(w docWrite, err error) error
+	// async writes each batch in a goroutine while the next one is
+	// gathered; at most one is in flight (wait for it before any other
+	// use of run).
+	async bool
+	busy  bool
+	done  chan error
+}
+
+// wait waits for the batch in flight, if any, and returns its error.
+func (b *batcher) wait() error {
+	if !b.busy {
+		return nil
+	}
+	b.busy = false
+	return <-b.done
+}
+
+type docWrite struct {
+	coll, id string
+	doc      any
+	newer    bool   // keep a stored version with a later updatedAt
+	source   string // where it comes from (migration), for a document kept another way
+}
+
+func (b *batcher) add(w docWrite) error { return b.addSized(w, 0) }
+
+// addSized adds a write whose document is size bytes as compact JSON.
+func (b *batcher) addSized(w docWrite, size int) error {
+	b.pending = append(b.pending, w)
+	b.bytes += size
+	if len(b.pending) >= migrateBatch || b.bytes >= batchBytes {
+		return b.flush()
+	}
+	return nil
+}
+
+func (b *batcher) flush() error {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	batch := b.pending
+	b.pending, b.bytes = nil, 0 // let the written documents go
+	if !b.async {
+		return b.write(batch)
+	}
+	if err := b.wait(); err != nil {
+		return err
+	}
+	if b.done == nil {
+		b.done = make(chan error, 1)
+	}
+	b.busy = true
+	go func() { b.done <- b.write(batch) }()
+	return nil
+}
+
+// write writes one batch in one transaction.
+func (b *batcher) write(batch []docWrite) error {
+	for {
+		counts, unchanged, kept := maps.Clone(b.res.Counts), maps.Clone(b.res.Unchanged), maps.Clone(b.res.Kept)
+		bad := -1
+		err := b.run(func(tx *kv.Tx) error {
+			for i, w := range batch {
+				if err := b.ctx.Err(); err != nil {
+					return err
+				}
+				if err := mergeDoc(tx, b.res, w.coll, w.id, w.doc, b.dry, w.newer); err != nil {
+					if b.tooLarge != nil && errors.Is(err, kv.ErrTooLarge) {
+						bad = i
+					}
+					return err
+				}
+			}
+			return nil
+		})
+		if bad < 0 {
+			return err
+		}
+		// The transaction was rolled back: count again without the
+		// document over the size limit, kept another way.
+		b.res.Counts, b.res.Unchanged, b.res.Kept = counts, unchanged, kept
+		if err := b.tooLarge(batch[bad], err); err != nil {
+			return err
+		}
+		batch = slices.Delete(batch, bad, bad+1)
+	}
+}

@@ -1,0 +1,614 @@
+package legacy
+
+// Migration of a scanned old-app directory into a Cairn store: what Walk
+// hands over written in batches while the walk goes on, attachment bytes
+// stored with their references, everything kept or reported.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cairnkv/cairn/kv"
+)
+
+// MigrateResult reports a migration: what was imported, and the scan's
+// report of what was found, replayed, skipped and why.
+type MigrateResult struct {
+	ImportResult
+	Replayed int `json:"replayed"`
+	// Skipped lists what was not used, with the reason: WAL lines and
+	// entries (Path the WAL, Line set), and files and directories (named
+	// pipes, devices, sockets, unreadable entries, links out of the
+	// directory).
+	Skipped  []Skipped `json:"skipped"`
+	Problems []string  `json:"problems"`
+	Report   *Report   `json:"report"`
+}
+
+// Migrate imports everything the old app left in dir (see Walk).
+//
+// Unless dryRun, it takes a verified backup of the store first (none, no
+// migration), then streams the directory into the store with kv's
+// Staged: entities are written in batches of migrateBatch documents to a
+// private copy of the store, attachment contents go to the blob store
+// (deduplicated), and the copy replaces the store only once everything is
+// written and verified. The migration is therefore all or nothing (an
+// error, a cancellation or a crash leaves the store as it was) while its
+// memory stays bounded by one batch and the scan's own bounds (see Walk).
+// Other users of db wait until it ends.
+//
+// Entities already stored identically are not written again, so a second
+// run imports nothing new. A dry run writes nothing; it reads the store
+// and every attachment's bytes, so that it counts exactly what a real run
+// would write.
+func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryRun bool) (*MigrateResult, error) {
+	if dryRun {
+		m := &migration{batcher: batcher{ctx: ctx, dry: true, run: db.View}, db: db}
+		if err := m.walk(dir, opts); err != nil {
+			return nil, err
+		}
+		return m.out, nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err // before the backup: nothing to migrate
+	}
+	bm, err := db.Backup(ctx, kv.ReasonPreMigrate)
+	if err != nil {
+		return nil, fmt.Errorf("migration refused: the pre-migrate backup failed: %w", err)
+	}
+	var m *migration
+	err = db.Staged(ctx, func(s *kv.Stage) error {
+		m = &migration{batcher: batcher{ctx: ctx, run: s.Update}, db: db}
+		return m.walk(dir, opts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.out.Backup = bm.Name
+	return m.out, nil
+}
+
+// migration is one run of Migrate: it writes what Walk hands it in
+// batches, each while the walk goes on (batcher.async).
+type migration struct {
+	batcher
+	db  *kv.DB
+	out *MigrateResult
+	mu  struct {
+		sync.Mutex
+		problems []string // the batch writer reports too
+	}
+}
+
+// problem reports one thing the migration could not do as asked.
+func (m *migration) problem(format string, args ...any) {
+	m.mu.Lock()
+	m.mu.problems = append(m.mu.problems, fmt.Sprintf(format, args...))
+	m.mu.Unlock()
+}
+
+// put adds one write to the batch. A document over the store's size
+// limit is kept whole as an attachment and reported (oversized): a dry
+// run checks every document's size first, a real one learns it from the
+// write (the size is computed once, by the store).
+func (m *migration) put(w docWrite) error {
+	if m.dry {
+		if err := m.db.Validate(w.coll, w.doc); errors.Is(err, kv.ErrTooLarge) {
+			if err := m.wait(); err != nil { // one writer of the counts at a time
+				return err
+			}
+			return m.oversized(w, err)
+		}
+	}
+	return m.add(w) // other errors surface from the write, with the batch
+}
+
+// oversized keeps a document the store refuses as too large whole, as an
+// attachment, and reports it.
+func (m *migration) oversized(w docWrite, err error) error {
+	aid, err2 := m.keepOversized(w.coll, w.id, w.doc, w.source)
+	if err2 != nil {
+		return err2
+	}
+	m.problem("%s %q not imported as a document: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, err, aid, aid)
+	return nil
+}
+
+// keepOversized stores an entity too large for the store's document limit
+// whole, as the JSON content of an attachment, so that nothing is lost:
+// the old app's monolithic sessions could exceed any sane limit. It
+// returns the attachment's id.
+func (m *migration) keepOversized(coll, id string, doc any, source string) (string, error) {
+	text, err := json.Marshal(doc)
+	if err != nil {
+		return "", fmt.Errorf("%s %q: %w", coll, id, err)
+	}
+	return m.keepText(coll, id, text, source)
+}
+
+// keepText stores the JSON text of an entity too large for the store's
+// document limit as the content of attachment legacy-oversized-<hash of
+// collection and id>, streamed, and returns the attachment's id.
+func (m *migration) keepText(coll, id string, text []byte, source string) (string, error) {
+	sum := sha256.Sum256([]byte(coll + "\x00" + id))
+	aid := "legacy-oversized-" + hex.EncodeToString(sum[:8])
+	att := map[string]any{"id": aid, "name": coll + "-" + id + ".json", "mimeType": "application/json",
+		"legacySource": source, "oversized": map[string]any{"collection": coll, "id": id}}
+	err := m.run(func(tx *kv.Tx) error {
+		var h string
+		var n int64
+		var err error
+		if m.dry {
+			h, n, err = hashReader(bytes.NewReader(text))
+		} else {
+			h, n, err = tx.StoreContent(m.ctx, bytes.NewReader(text))
+		}
+		if err != nil {
+			return err
+		}
+		att["hash"], att["size"] = h, n
+		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, false)
+	})
+	return aid, err
+}
+
+// walk streams dir into the store: entities as Walk yields them, then the
+// attachment contents, the attachment records (which name the contents'
+// hashes), the settings and the extras.
+func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
+	m.out = &MigrateResult{ImportResult: *newImportResult()}
+	m.out.DryRun = m.dry
+	m.res = &m.out.ImportResult
+	m.async = true
+	defer func() {
+		// No batch may outlive the walk (its stage): on an error too.
+		if werr := m.wait(); err == nil {
+			err = werr
+		}
+	}()
+	if !m.dry {
+		m.tooLarge = m.oversized
+	}
+	attach := map[string]map[string]any{}
+	sources := map[string]string{}
+	var o ScanOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.TempDir == "" {
+		o.TempDir = m.db.Dir() // the spilled texts beside the store, not in a memory-backed /tmp
+	}
+	o.MaxDocumentBytes = m.db.MaxDocumentBytes()
+	ds, rep, err := Walk(m.ctx, dir, &o, func(coll, id string, e Entity) error {
+		if e.Text != nil {
+			if err := m.wait(); err != nil { // one writer at a time
+				return err
+			}
+			aid, err := m.keepText(coll, id, e.Text, e.Source)
+			if err == nil {
+				m.problem("%s %q not imported as a document: it is over the store's document limit (%d bytes as JSON); its text is kept whole as the content of attachment %q (kvtool attach get %s)", coll, id, o.MaxDocumentBytes, aid, aid)
+			}
+			return err
+		}
+		if err := kv.Validate(coll, e.Doc); err != nil {
+			m.problem("%s %q not imported: %v", coll, id, err)
+			return nil
+		}
+		if coll == "attachments" {
+			attach[id] = e.Doc // written once their contents are stored
+			sources[id] = e.Source
+			return nil
+		}
+		return m.put(docWrite{coll: coll, id: id, doc: e.Doc, newer: true, source: e.Source})
+	})
+	if err != nil {
+		return err
+	}
+	if err := m.flush(); err != nil {
+		return err
+	}
+	if err := m.wait(); err != nil { // storeBlobs writes directly
+		return err
+	}
+	out := m.out
+	out.Report, out.Replayed = rep, rep.WAL.Replayed
+	out.Skipped = skippedOf(rep)
+	stored, err := m.storeBlobs(ds, attach)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(attach))
+	for id := range attach {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		d := attach[id]
+		if h, ok := d["hash"].(string); ok && !stored[h] && !m.db.HasContent(h) {
+			// No file of the old app holds these bytes: say so in the
+			// document rather than leave a reference check must report as
+			// damage. The recorded hash is kept as legacyHash.
+			delete(d, "hash")
+			d["legacyHash"], d["contentMissing"] = h, true
+			m.res.WithoutContent = append(m.res.WithoutContent, id)
+		}
+		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, newer: true, source: sources[id]}); err != nil {
+			return err
+		}
+	}
+	slices.Sort(m.res.WithoutContent)
+	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
+	if ds.Settings != nil {
+		if err := m.put(docWrite{coll: "settings", id: "settings", doc: ds.Settings}); err != nil {
+			return err
+		}
+	}
+	for _, coll := range []string{"aiSettings", "preferences"} {
+		v := ds.AISettings
+		if coll == "preferences" {
+			v = ds.Preferences
+		}
+		if v == nil {
+			continue
+		}
+		target, id := coll, coll
+		if _, ok := v.(map[string]any); !ok {
+			target, id = "extras", "legacy:"+coll
+		}
+		if err := m.put(docWrite{coll: target, id: id, doc: v}); err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(ds.Extras))
+	for k := range ds.Extras {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := m.put(docWrite{coll: "extras", id: extraKey(k), doc: ds.Extras[k], source: k}); err != nil {
+			return err
+		}
+	}
+	if err := m.flush(); err != nil {
+		return err
+	}
+	if err := m.wait(); err != nil {
+		return err
+	}
+	out.Problems = append(problemsOf(rep, ds.Extras), m.mu.problems...)
+	return nil
+}
+
+// storeBlob stores a blob's bytes: the first copy that hashes to the
+// recorded hash, else, so that nothing is lost, the first readable copy as
+// it is (damaged). hash is "" when no copy could be read. err is the
+// store's failure (the migration stops); problem reports the old app's.
+func (m *migration) storeBlob(tx *kv.Tx, b Blob) (hash string, size int64, damaged bool, problem string, err error) {
+	copies := b.Copies
+	if len(copies) == 0 {
+		copies = []BlobCopy{{Source: b.Source, Open: b.Open}}
+	}
+	var failures []string
+	store := func(c BlobCopy) (string, int64, bool, error) {
+		r, err := c.Open()
+		if err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", c.Source, err))
+			return "", 0, false, nil
+		}
+		src := &readTracker{r: r}
+		var h string
+		var n int64
+		if m.dry {
+			h, n, err = hashReader(src) // what would be stored
+		} else {
+			h, n, err = tx.StoreContent(m.ctx, src)
+		}
+		cerr := r.Close()
+		if err != nil && src.err == nil {
+			// Writing to the store failed (disk full, I/O error): the
+			// migration is all or nothing, so it stops here.
+			return "", 0, false, fmt.Errorf("attachment bytes %s: %w", c.Source, err)
+		}
+		if err != nil || cerr != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", c.Source, firstErr(err, cerr)))
+			return "", 0, false, nil
+		}
+		return h, n, true, nil
+	}
+	if b.Hash == "" || len(copies) == 1 {
+		for _, c := range copies {
+			h, n, ok, err := store(c)
+			if err != nil || !ok {
+				if err != nil {
+					return "", 0, false, "", err
+				}
+				continue
+			}
+			if b.Hash != "" && h != b.Hash {
+				return h, n, true, fmt.Sprintf("attachment bytes %s do not hash to the recorded %s; kept as they are (hash %s, attachments %v marked contentDamaged)", c.Source, b.Hash, h, b.AttachmentIDs), nil
+			}
+			return h, n, false, "", nil
+		}
+		return m.salvage(tx, b, copies, failures)
+	}
+	// Several copies: find an intact one by hashing before storing, so
+	// that a damaged copy is stored only when it is all there is.
+	first := -1
+	for i, c := range copies {
+		h, err := hashCopy(c)
+		if err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", c.Source, err))
+			continue
+		}
+		if h == b.Hash {
+			if hh, n, ok, err := store(c); err != nil || (ok && hh == b.Hash) {
+				return hh, n, false, "", err
+			}
+			continue // changed under us: go on looking
+		}
+		failures = append(failures, fmt.Sprintf("%s does not hash to %s", c.Source, b.Hash))
+		if first < 0 {
+			first = i
+		}
+	}
+	if first >= 0 {
+		h, n, ok, err := store(copies[first])
+		if err != nil {
+			return "", 0, false, "", err
+		}
+		if ok {
+			return h, n, h != b.Hash, fmt.Sprintf("attachment bytes recorded as %s are damaged in every copy (%s); kept as they are from %s (hash %s, attachments %v marked contentDamaged)",
+				b.Hash, strings.Join(failures, "; "), copies[first].Source, h, b.AttachmentIDs), nil
+		}
+	}
+	return m.salvage(tx, b, copies, failures)
+}
+
+// salvage keeps what can still be read of a blob none of whose copies
+// reads to the end (a truncated file, bad base64 half way): the bytes up
+// to the failure, from the copy that yields most, marked damaged. hash is
+// "" when nothing at all can be read.
+func (m *migration) salvage(tx *kv.Tx, b Blob, copies []BlobCopy, failures []string) (hash string, size int64, damaged bool, problem string, err error) {
+	unreadable := fmt.Sprintf("attachment bytes unreadable: %s", strings.Join(failures, "; "))
+	tmp, err := os.CreateTemp("", "cairn-salvage-*")
+	if err != nil {
+		return "", 0, false, unreadable, nil
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	best, bestN := -1, int64(0)
+	for i, c := range copies {
+		r, err := c.Open()
+		if err != nil {
+			continue
+		}
+		n, _ := io.Copy(io.Discard, r) // up to the failure
+		r.Close()
+		if n > bestN {
+			best, bestN = i, n
+		}
+	}
+	if best < 0 {
+		return "", 0, false, unreadable, nil
+	}
+	// Read the best copy again into the file, then store its first bestN
+	// bytes.
+	r, err := copies[best].Open()
+	if err != nil {
+		return "", 0, false, unreadable, nil
+	}
+	n, _ := io.Copy(tmp, io.LimitReader(r, bestN))
+	r.Close()
+	if n != bestN {
+		return "", 0, false, unreadable, nil
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return "", 0, false, unreadable, nil
+	}
+	src := io.LimitReader(tmp, bestN)
+	if m.dry {
+		hash, size, err = hashReader(src)
+		if err != nil {
+			return "", 0, false, unreadable, nil
+		}
+	} else if hash, size, err = tx.StoreContent(m.ctx, src); err != nil {
+		return "", 0, false, "", fmt.Errorf("attachment bytes %s: %w", copies[best].Source, err)
+	}
+	return hash, size, true, fmt.Sprintf("%s; the first %d readable bytes of %s kept (hash %s, attachments %v marked contentDamaged)",
+		unreadable, bestN, copies[best].Source, hash, b.AttachmentIDs), nil
+}
+
+// hashCopy returns the hex SHA-256 of a blob copy's bytes.
+func hashCopy(c BlobCopy) (string, error) {
+	r, err := c.Open()
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h, _, err := hashReader(r)
+	return h, err
+}
+
+// hashReader returns the hex SHA-256 and the length of what r yields.
+func hashReader(r io.Reader) (string, int64, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// blobBatch is how many attachment contents one transaction stores.
+const blobBatch = 64
+
+// storeBlobs stores every attachment content (unless a dry run) and
+// records its hash and size in the attachment records, adding a record
+// for bytes no imported attachment names so that nothing is lost.
+func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (stored map[string]bool, err error) {
+	res := &m.out.ImportResult
+	stored = map[string]bool{}
+	for start := 0; start < len(ds.Blobs); start += blobBatch {
+		blobs := ds.Blobs[start:min(start+blobBatch, len(ds.Blobs))]
+		err := m.run(func(tx *kv.Tx) error {
+			for _, b := range blobs {
+				if err := m.ctx.Err(); err != nil {
+					return err
+				}
+				hash, size, damaged, problem, err := m.storeBlob(tx, b)
+				if err != nil {
+					return err
+				}
+				if problem != "" {
+					m.problem("%s", problem)
+				}
+				if hash == "" {
+					continue // its attachments are marked contentMissing
+				}
+				stored[hash] = true
+				if !m.dry {
+					res.Blobs++
+				}
+				ids := b.AttachmentIDs
+				if len(ids) == 0 {
+					// Keep orphan bytes reachable so nothing is lost.
+					ids = []string{"legacy-orphan-" + hash[:16]}
+				}
+				for _, id := range ids {
+					if kv.CheckID(id) != nil {
+						continue
+					}
+					d, ok := attach[id]
+					if !ok {
+						d = map[string]any{"id": id, "name": id, "legacySource": b.Source}
+						if b.Orphan || len(b.AttachmentIDs) == 0 {
+							d["orphan"] = true
+						}
+						attach[id] = d
+					}
+					if _, has := d["mimeType"]; !has && b.MIME != "" {
+						d["mimeType"] = b.MIME
+					}
+					d["hash"], d["size"] = hash, size
+					if damaged {
+						d["contentDamaged"] = true
+						if b.Hash != "" {
+							d["legacyHash"] = b.Hash
+						}
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return stored, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// skippedOf lists everything the scan did not use, WAL lines first.
+func skippedOf(rep *Report) []Skipped {
+	out := []Skipped{}
+	for _, w := range rep.WAL.Skipped {
+		w.Path = walFile(rep)
+		out = append(out, w)
+	}
+	out = append(out, rep.Skipped...)
+	for _, p := range rep.OutsideDir {
+		out = append(out, Skipped{Path: p, Reason: "symbolic link to outside the directory: not followed"})
+	}
+	return out
+}
+
+// walFile is the WAL's path relative to the scanned directory.
+func walFile(rep *Report) string {
+	if rep.DBDir == "." {
+		return "wal.log"
+	}
+	return "db/wal.log"
+}
+
+// problemsOf lists what the scan found wrong, one line each, naming the
+// file (relative to the scanned directory) or the session and chunk.
+func problemsOf(rep *Report, extras map[string]any) []string {
+	out := []string{}
+	for _, u := range rep.Unreadable {
+		kept := "not needed: an older or partial copy, or nothing could be read"
+		if x, ok := extras["unreadable:"+u.Path].(map[string]any); ok {
+			kept = "its bytes are kept in extras unreadable:" + u.Path
+			if id, ok := x["attachment"].(string); ok {
+				kept = "its bytes are kept whole as attachment " + id
+			}
+		}
+		out = append(out, fmt.Sprintf("unreadable %s: %s (%s)", u.Path, u.Error, kept))
+	}
+	for _, sk := range rep.Skipped {
+		out = append(out, fmt.Sprintf("skipped %s: %s", sk.Path, sk.Reason))
+	}
+	for _, c := range rep.ChecksumMismatches {
+		out = append(out, fmt.Sprintf("checksum mismatch (%s) in %s: data kept", c.Kind, c.Path))
+	}
+	for _, c := range rep.ManifestShortfalls {
+		out = append(out, fmt.Sprintf("chunk manifest shortfall in session %s, %s: %s", c.SessionID, c.Which, c.Detail))
+	}
+	for _, c := range rep.StaleChunks {
+		out = append(out, fmt.Sprintf("stale chunk in session %s, %s: %s (kept in extras)", c.SessionID, c.Which, c.Detail))
+	}
+	for _, p := range rep.OutsideDir {
+		out = append(out, "outside the directory, not followed: "+p)
+	}
+	for _, r := range rep.RawValues {
+		out = append(out, fmt.Sprintf("%s %q %s in %s: %s; the original text is kept in its legacyRaw member", r.Collection, r.ID, pathOrWhole(r.Path), r.Source, r.Problem))
+	}
+	for _, e := range rep.InvalidIDs {
+		where := e.Source
+		if e.Index >= 0 {
+			where = fmt.Sprintf("%s[%d]", e.Source, e.Index)
+		}
+		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s", e.Collection, where, e.Reason))
+	}
+	return out
+}
+
+func pathOrWhole(p string) string {
+	if p == "" {
+		return "(the object itself)"
+	}
+	return p
+}
+
+// readTracker remembers whether reading the source failed, to tell a
+// damaged legacy file (reported) from a failing store (fatal).
+type readTracker struct {
+	r   io.Reader
+	err error
+}
+
+func (t *readTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
+}
