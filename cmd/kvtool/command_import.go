@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/cairnkv/cairn/legacy"
+	"github.com/spf13/cobra"
+)
+
+type importOutput struct {
+	Counts          map[string]int `json:"counts"`
+	Unchanged       map[string]int `json:"unchanged"`
+	Kept            map[string]int `json:"kept_newer"`
+	WithoutContent  []string       `json:"attachments_without_content,omitempty"`
+	UnreadableTimes []string       `json:"unreadable_times,omitempty"`
+	Backup          string         `json:"backup"`
+	DryRun          bool           `json:"dry_run"`
+}
+
+func newImportCommand(g *globals) *cobra.Command {
+	var dryRun, yes bool
+	cmd := &cobra.Command{
+		Use:   "import FILE [--dry-run] [--yes]",
+		Short: "Validate an export file, back up, then merge it in atomically",
+		Long: `import reads an export file (format 1.0.0, or the older shape without a
+version) and validates all of it first: errors name the JSON path and byte
+offset, and nothing is written. Then it takes a verified backup and merges
+the file in: each entity by id, keeping the newer of the stored and the
+imported version (updatedAt, else lastUpdated, read as kvtool query reads
+times; a time that cannot be read is listed, and the imported version
+written). It prints the counts per collection. --dry-run stops after
+printing what it would do. Running it twice writes nothing new.
+
+The file must be exact JSON: invalid UTF-8, an escaped lone surrogate, a
+member name given twice, the same id twice in one collection, or a
+document over the store's size limit (refused as it is read, so memory
+stays bounded whatever the file holds) is an error naming the JSON path
+and byte offset, and nothing is written.
+
+On a terminal, once the file is valid, import shows the counts and asks
+before writing anything; any answer but yes writes nothing (exit 1).
+--yes does not ask; off a terminal it does not ask either.
+
+The file is read twice and never held in memory: the merge is written in
+batches to a private copy of the store (data.db.stage) that replaces it only
+when complete and verified, so an error, Ctrl-C or a crash changes nothing.
+The disk needs room for a second copy of the store while it runs.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			path := args[0]
+			if err := checkInputFile(path); err != nil { // fail before opening the store
+				return err
+			}
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			opts := &legacy.ImportOptions{DryRun: dryRun, Progress: g.progress()}
+			if isTerminal(cmd.ErrOrStderr()) || terminal(g) {
+				opts.Validated = func(counts map[string]int) error {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s is valid: %s\n", path, mapLine(counts))
+					return confirmImport(g, path, counts, yes, dryRun)
+				}
+			}
+			res, err := legacy.ImportFile(cmd.Context(), db, path, opts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent,
+				UnreadableTimes: res.UnreadableTimes, Backup: res.Backup, DryRun: dryRun}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), o)
+			}
+			verb := "imported"
+			if dryRun {
+				verb = "would import"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", verb, mapLine(res.Counts))
+			fmt.Fprintf(cmd.OutOrStdout(), "unchanged: %s; kept newer stored versions: %s\n", mapLine(res.Unchanged), mapLine(res.Kept))
+			printUnreadableTimes(cmd.OutOrStdout(), res)
+			if res.Backup != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "backup taken first: %s\n", res.Backup)
+			}
+			if n := len(res.WithoutContent); n > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "%d attachment(s) came without their content (an export carries metadata only); check reports them until their files are added with kvtool attach add FILE --id ID\n", n)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate and count, write nothing")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before writing (on a terminal)")
+	return cmd
+}
+
+// checkInputFile fails for a path import cannot read, before the store
+// is opened. A FIFO is not opened here: that would take its writer's
+// first bytes away.
+func checkInputFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func mapLine(m map[string]int) string {
+	if len(m) == 0 {
+		return "nothing"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %d", k, m[k])
+	}
+	return b.String()
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cairnkv/cairn/legacy"
+	"github.com/spf13/cobra"
+)
+
+type migrateOutput struct {
+	Counts    map[string]int   `json:"counts"`
+	Unchanged map[string]int   `json:"unchanged"`
+	Kept      map[string]int   `json:"kept_newer"`
+	Blobs     int              `json:"blobs"`
+	Replayed  int              `json:"replayed"`
+	Skipped   []legacy.Skipped `json:"skipped"`
+	Problems  []string         `json:"problems"`
+	// WithoutContent are attachments whose bytes no legacy file held,
+	// marked contentMissing (attach add FILE --id ID adds them later).
+	WithoutContent  []string       `json:"attachments_without_content,omitempty"`
+	UnreadableTimes []string       `json:"unreadable_times,omitempty"`
+	Backup          string         `json:"backup"`
+	DryRun          bool           `json:"dry_run"`
+	Report          *legacy.Report `json:"report"`
+}
+
+func newMigrateCommand(g *globals) *cobra.Command {
+	var dryRun, yes bool
+	cmd := &cobra.Command{
+		Use:   "migrate LEGACY_DIR [--dry-run] [--yes]",
+		Short: "Import everything the old app left in its data directory",
+		Long: `migrate reads the old app's data directory (the app-data folder holding
+db/, attachments/, backups/, or the db/ folder itself) in every layout it
+ever wrote: collection files and their envelopes, temp and backup copies
+(as fallbacks only: a deleted entity stays deleted), per-entity files, the
+write-ahead log, chunked sessions, settings, attachments. It picks the
+newest correct version of every entity, then (unless --dry-run) takes a
+verified backup of the store and imports everything.
+
+The import is all or nothing but streams: the directory is read a file or
+a session at a time and written in batches to a private copy of the store
+(data.db.stage), which is verified and renamed over data.db only at the
+end. An error, Ctrl-C or a crash leaves the store as it was. The disk
+needs room for a second copy of the store while it runs, and for the
+decoded text of the old app's collection files (written beside it and
+read back mapped, so that memory stays bounded: a document over the
+store's size limit is kept whole, as an attachment, without being
+decoded).
+
+A collection file the old app clobbered or left unreadable is restored
+from its older copies, deleted entities staying deleted; attachments
+stored by id keep their id and metadata; a value whose text is not valid
+Unicode keeps its original text in a legacyRaw member.
+
+It reports what it found, replayed, skipped and why. Running it twice
+imports nothing new.
+
+On a terminal it first reads the directory as --dry-run does, shows the
+counts and asks before writing anything; any answer but yes writes nothing
+(exit 1). --yes does not ask; off a terminal it does not ask either.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			dir := args[0]
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				if err == nil {
+					err = fmt.Errorf("not a directory")
+				}
+				return fmt.Errorf("migrate %s: %w", dir, err)
+			}
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			if !yes && !dryRun && terminal(g) {
+				found, err := legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, true)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s holds: %s (%d problem(s) to report)\n", dir, mapLine(found.Counts), len(found.Problems))
+				if err := confirmImport(g, dir, found.Counts, yes, dryRun); err != nil {
+					return err
+				}
+			}
+			res, err := legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, dryRun)
+			if err != nil {
+				return err
+			}
+			o := migrateOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Blobs: res.Blobs, Replayed: res.Replayed,
+				Skipped: res.Skipped, Problems: res.Problems, WithoutContent: res.WithoutContent, UnreadableTimes: res.UnreadableTimes,
+				Backup: res.Backup, DryRun: dryRun, Report: res.Report}
+			if o.Problems == nil {
+				o.Problems = []string{}
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), o)
+			}
+			out := cmd.OutOrStdout()
+			verb := "imported"
+			if dryRun {
+				verb = "would import"
+			}
+			fmt.Fprintf(out, "%s: %s\n", verb, mapLine(res.Counts))
+			fmt.Fprintf(out, "unchanged: %s\n", mapLine(res.Unchanged))
+			if len(res.Kept) > 0 {
+				fmt.Fprintf(out, "kept (the store's version is newer): %s\n", mapLine(res.Kept))
+			}
+			printMigrateReport(out, res.Report)
+			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Report.WAL.Skipped))
+			for _, s := range res.Skipped {
+				if s.Line > 0 {
+					fmt.Fprintf(out, "  skipped %s line %d: %s\n", s.Path, s.Line, s.Reason)
+				}
+			}
+			for _, p := range res.Problems {
+				fmt.Fprintf(out, "  problem: %s\n", p)
+			}
+			if n := len(res.WithoutContent); n > 0 {
+				ids := strings.Join(res.WithoutContent[:min(n, reportLines)], ", ")
+				if n > reportLines {
+					ids += ", ..."
+				}
+				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, ids)
+			}
+			printUnreadableTimes(out, &res.ImportResult)
+			if res.Backup != "" {
+				fmt.Fprintf(out, "backup taken first: %s\n", res.Backup)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be imported, write nothing")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before writing (on a terminal)")
+	return cmd
+}
+
+// reportLines is how many entries of each list of the migration report
+// the human output shows; --json has them all.
+const reportLines = 10
+
+// printMigrateReport prints where the winning versions came from and the
+// choices the scan made: conflicts, fallbacks, deleted entities that stay
+// deleted, orphan attachment files.
+func printMigrateReport(out io.Writer, rep *legacy.Report) {
+	if rep == nil {
+		return
+	}
+	for _, coll := range legacy.Collections {
+		if src := rep.Sources[coll]; len(src) > 0 {
+			fmt.Fprintf(out, "sources of %s: %s\n", coll, mapLine(src))
+		}
+	}
+	list := func(title string, lines []string) {
+		if len(lines) == 0 {
+			return
+		}
+		fmt.Fprintf(out, "%s: %d\n", title, len(lines))
+		for i, l := range lines {
+			if i == reportLines {
+				fmt.Fprintf(out, "  ... and %d more (--json lists them all)\n", len(lines)-i)
+				break
+			}
+			fmt.Fprintf(out, "  %s\n", l)
+		}
+	}
+	var lines []string
+	for _, c := range rep.Conflicts {
+		losers := make([]string, len(c.Losers))
+		for i, l := range c.Losers {
+			losers[i] = l.Source
+		}
+		lines = append(lines, fmt.Sprintf("%s %s: %s (%s) won by %s over %s", c.Collection, c.ID, c.Winner.Source, c.Winner.Kind, c.Reason, strings.Join(losers, ", ")))
+	}
+	list("conflicts resolved", lines)
+	lines = nil
+	for _, f := range rep.Fallbacks {
+		used := f.Used
+		if used == "" {
+			used = "no usable copy"
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s; used %s", f.Key, f.Reason, used))
+	}
+	list("fallbacks to older copies", lines)
+	lines = nil
+	for _, d := range append(append([]legacy.Dropped{}, rep.Deleted...), rep.NotResurrected...) {
+		lines = append(lines, strings.TrimSpace(fmt.Sprintf("%s %s", d.Collection, d.ID))+" ("+d.Source+"): "+d.Reason)
+	}
+	list("deleted, not imported", lines)
+	lines = nil
+	for _, r := range rep.Restored {
+		l := fmt.Sprintf("%s %s from %s", r.Collection, r.ID, r.Source)
+		if r.OlderCopy {
+			l += " (an older copy than the newest one: it held a newer version)"
+		}
+		lines = append(lines, l)
+	}
+	list("restored from older copies of a bad collection file", lines)
+	list("orphan attachment files (kept as legacy-orphan-* attachments)", rep.OrphanFiles)
+	list("attachments nothing refers to (imported under their own id, orphan: true)", rep.OrphanAttachments)
+	list("junk files skipped", rep.JunkSkipped)
+	list("video chapters recovered", rep.ChaptersRecovered)
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newReindexCommand(g *globals) *cobra.Command {
+	var searchIx, secondaryIx bool
+	cmd := &cobra.Command{
+		Use:   "reindex [--search] [--secondary]",
+		Short: "Rebuild derived data from the primary data",
+		Long: `reindex rebuilds derived data from the documents: --secondary the metadata
+summaries and secondary indexes (after a verified backup), --search the
+full-text index. With neither flag it rebuilds both.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if !searchIx && !secondaryIx {
+				searchIx, secondaryIx = true, true
+			}
+			db, err := g.openExisting()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			n := 0
+			if secondaryIx {
+				k, err := db.ReindexSecondary(cmd.Context())
+				if err != nil {
+					return err
+				}
+				n += k
+			}
+			if searchIx {
+				k, err := db.ReindexSearch(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if !secondaryIx {
+					n = k
+				}
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), map[string]int{"indexed": n})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "reindexed %d documents\n", n)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&searchIx, "search", false, "rebuild the full-text index")
+	cmd.Flags().BoolVar(&secondaryIx, "secondary", false, "rebuild metadata and secondary indexes")
+	return cmd
+}
