@@ -27,7 +27,7 @@
 // escaped lone surrogate and a member name given twice are errors naming
 // the line, byte offset and JSON path, never a U+FFFD or a dropped member;
 // numbers keep the value they were written with, however many digits
-// (see buckets.NumberValue). ParseInstant is the one reader of times.
+// (see buckets.NumberValue). docmodel.ParseInstant (buckets.ParseInstant) is the one reader of times.
 //
 // # Transactions
 //

@@ -216,7 +216,7 @@
 //     (TestMigrate_largeNote); the bench's migrate/peak-anon rows.
 //   - Entities already stored identically are not written again, so a
 //     second run imports nothing new; a stored version with a later
-//     updatedAt/lastUpdated is kept. Times are read by kv.ParseInstant
+//     updatedAt/lastUpdated is kept. Times are read by docmodel.ParseInstant
 //     (epoch ms, dates, RFC 3339 and its variants) here and when Walk
 //     chooses between versions; a time it cannot read is listed in
 //     ImportResult.UnreadableTimes and the imported version written,

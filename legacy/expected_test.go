@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/legacy"
 )
 
@@ -47,12 +47,12 @@ func loadExpected(t *testing.T) map[string]expectedFixture {
 
 func sameValue(t *testing.T, a, b any) bool {
 	t.Helper()
-	x, err1 := kv.Normalize(a)
-	y, err2 := kv.Normalize(b)
+	x, err1 := docmodel.Normalize(a)
+	y, err2 := docmodel.Normalize(b)
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
-	return kv.SameValue(x, y)
+	return docmodel.SameValue(x, y)
 }
 
 // TestExpectedFixtures: the clobbered-sessions and per-id-metadata

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
 )
 
@@ -40,7 +41,7 @@ type ImportResult struct {
 	// the recorded hash as legacyHash, and check does not report them.
 	WithoutContent []string `json:"attachments_without_content,omitempty"`
 	// UnreadableTimes lists the documents whose updatedAt or lastUpdated,
-	// in the store or in the input, is not a time kv.ParseInstant reads,
+	// in the store or in the input, is not a time docmodel.ParseInstant reads,
 	// so that newer-wins could not compare them: the input's version was
 	// written (the stored one is in the backup taken first).
 	UnreadableTimes []string `json:"unreadable_times,omitempty"`
@@ -54,7 +55,7 @@ func newImportResult() *ImportResult {
 
 // ImportInto merges an export file into the store: every entity by id, keeping
 // the newer of the stored and the imported version (updatedAt, else
-// lastUpdated, read by kv.ParseInstant; see ImportResult.UnreadableTimes),
+// lastUpdated, read by docmodel.ParseInstant; see ImportResult.UnreadableTimes),
 // the settings objects replaced by the file's. The whole file
 // was validated by ReadExport; every document is validated again before
 // anything is written. Unless dryRun, a verified backup is taken first
@@ -212,7 +213,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	}
 	write := func(b *batcher) error {
 		x, again, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "import", o.Progress, func(coll string, _ int, d map[string]any) error {
-			return b.addSized(docWrite{coll: coll, id: d["id"].(string), doc: d, newer: true}, kv.JSONSize(d))
+			return b.addSized(docWrite{coll: coll, id: d["id"].(string), doc: d, newer: true}, docmodel.JSONSize(d))
 		})
 		if err != nil {
 			return err
@@ -320,7 +321,7 @@ func (c *crcReader) Read(p []byte) (int, error) {
 
 // extraKey makes a storage key usable as an extras id (1 to 256 bytes).
 func extraKey(k string) string {
-	if kv.CheckID(k) == nil {
+	if docmodel.CheckID(k) == nil {
 		return k
 	}
 	sum := sha256.Sum256([]byte(k))
@@ -328,7 +329,7 @@ func extraKey(k string) string {
 	if len(short) > 180 {
 		short = short[:180]
 	}
-	for len(short) > 0 && kv.CheckID(short) != nil {
+	for len(short) > 0 && docmodel.CheckID(short) != nil {
 		short = short[:len(short)-1]
 	}
 	return short + "#" + hex.EncodeToString(sum[:8])
@@ -341,7 +342,7 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 	v := doc // Put normalizes it; compared with what is stored, normalized here
 	switch {
 	case err == nil:
-		norm, err := kv.Normalize(doc)
+		norm, err := docmodel.Normalize(doc)
 		if err != nil {
 			return fmt.Errorf("%s %q: %w", coll, id, err)
 		}
@@ -368,7 +369,7 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 	case !isNotFound(err):
 		return err
 	case dry:
-		if _, err := kv.Normalize(doc); err != nil {
+		if _, err := docmodel.Normalize(doc); err != nil {
 			return fmt.Errorf("%s %q: %w", coll, id, err)
 		}
 	}
@@ -386,10 +387,10 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 
 func isNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }
 
-func sameDoc(a, b any) bool { return kv.SameValue(a, b) }
+func sameDoc(a, b any) bool { return docmodel.SameValue(a, b) }
 
 // docTime is a document's own modification time in epoch ms: its
-// updatedAt, else its lastUpdated, as kv.ParseInstant reads them; 0 when
+// updatedAt, else its lastUpdated, as docmodel.ParseInstant reads them; 0 when
 // it has neither. bad says why, when neither present one is a time.
 func docTime(v any) (ms int64, bad string) {
 	m, ok := v.(map[string]any)
@@ -401,7 +402,7 @@ func docTime(v any) (ms int64, bad string) {
 		if !present || t == nil {
 			continue
 		}
-		if ms, ok := kv.ParseInstant(t); ok {
+		if ms, ok := docmodel.ParseInstant(t); ok {
 			return ms, ""
 		}
 		if bad == "" {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/internal/docmodel"
 )
 
 // MaxIDLen is the longest entity id, in bytes, that Scan and ReadExport
@@ -72,8 +72,8 @@ func numFloat(v any) (float64, bool) {
 }
 
 // isoMillis reads a time in epoch ms as every part of Cairn does: it is
-// kv.ParseInstant, the one reader of instants.
-func isoMillis(v any) (int64, bool) { return kv.ParseInstant(v) }
+// docmodel.ParseInstant, the one reader of instants.
+func isoMillis(v any) (int64, bool) { return docmodel.ParseInstant(v) }
 
 // truthy mirrors JavaScript truthiness for a decoded JSON value.
 func truthy(v any) bool {

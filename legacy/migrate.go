@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
 )
 
@@ -486,7 +487,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					ids = []string{"legacy-orphan-" + hash[:16]}
 				}
 				for _, id := range ids {
-					if kv.CheckID(id) != nil {
+					if docmodel.CheckID(id) != nil {
 						continue
 					}
 					d, ok := attach[id]

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
@@ -143,15 +144,15 @@ func TestExport_storeRoundTrip(t *testing.T) {
 	a, _ := legacy.ReadExport(bytes.NewReader(first.Bytes()))
 	b, _ := legacy.ReadExport(bytes.NewReader(second.Bytes()))
 	a.ExportedAt, b.ExportedAt = "", ""
-	if !kv.SameValue(mustNorm(t, a.Collections), mustNorm(t, b.Collections)) || !kv.SameValue(mustNorm(t, a.Settings), mustNorm(t, b.Settings)) ||
-		!kv.SameValue(mustNorm(t, a.Extras), mustNorm(t, b.Extras)) {
+	if !docmodel.SameValue(mustNorm(t, a.Collections), mustNorm(t, b.Collections)) || !docmodel.SameValue(mustNorm(t, a.Settings), mustNorm(t, b.Settings)) ||
+		!docmodel.SameValue(mustNorm(t, a.Extras), mustNorm(t, b.Extras)) {
 		t.Fatal("export → import → export changed the documents")
 	}
 }
 
 func mustNorm(t *testing.T, v any) any {
 	t.Helper()
-	n, err := kv.Normalize(v)
+	n, err := docmodel.Normalize(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
 )
 
@@ -472,7 +473,7 @@ func TestSortable_copiesOfDocumentFields(t *testing.T) {
 				if !sortable(coll, k) {
 					continue
 				}
-				if dv, ok := doc[k]; !ok || !kv.SameValue(dv, v) {
+				if dv, ok := doc[k]; !ok || !docmodel.SameValue(dv, v) {
 					t.Errorf("%s %s: summary field %q = %v is not the document's (%v): add it to derived", coll, sum["id"], k, v, dv)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
 )
 
@@ -186,7 +187,7 @@ func (s *store) tally(c Collection) (t tally, err error) {
 			if errors.Is(err, kv.ErrNotFound) {
 				return nil
 			}
-			t = tally{Count: 1, Bytes: uint64(kv.JSONSize(v))}
+			t = tally{Count: 1, Bytes: uint64(docmodel.JSONSize(v))}
 			return err
 		}
 		return db.List(c.Name, 0, 0, func(sum kv.Document) error {
@@ -392,7 +393,7 @@ func (s *store) parts(c Collection, id string) ([]partInfo, error) {
 		if _, ok := header[f]; ok {
 			continue
 		}
-		p := partInfo{Field: f, Type: jsonType(v), Bytes: kv.JSONSize(v)}
+		p := partInfo{Field: f, Type: jsonType(v), Bytes: docmodel.JSONSize(v)}
 		switch x := v.(type) {
 		case []any:
 			p.Len = len(x)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
 
 	"github.com/spf13/cobra"
@@ -26,7 +28,7 @@ not an error; "deleted" counts the documents that existed.`,
 					if id != coll {
 						return usagef("%s is a singleton: delete it with its own name as ID", coll)
 					}
-				} else if err := kv.CheckID(id); err != nil {
+				} else if err := docmodel.CheckID(id); err != nil {
 					return fmt.Errorf("delete %s %q: %w", coll, id, err)
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
@@ -28,7 +29,7 @@ give the collection name as ID (kvtool patch settings settings p.json).`,
 				return err
 			}
 			if c.Kind != kv.KindSingleton {
-				if err := kv.CheckID(id); err != nil {
+				if err := docmodel.CheckID(id); err != nil {
 					return fmt.Errorf("patch %s %q: %w", coll, shortID(id), err)
 				}
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cairnkv/cairn/kv"
@@ -11,8 +12,8 @@ import (
 func timestampHelp() string {
 	var b strings.Builder
 	for _, c := range kv.BuiltinCollections() {
-		if ts := kv.TimestampFields(c); len(ts) > 0 {
-			fmt.Fprintf(&b, "  %-12s %s\n", c, strings.Join(ts, ", "))
+		if d, err := kv.LookupCollection(c); err == nil && len(d.Timestamps) > 0 {
+			fmt.Fprintf(&b, "  %-12s %s\n", c, strings.Join(slices.Sorted(slices.Values(d.Timestamps)), ", "))
 		}
 	}
 	return b.String()

@@ -1,24 +1,27 @@
-package kv
+// Package docmodel holds the document-model helpers that code beside kv
+// needs and kv's public API should not carry: the old app's migration and
+// the export reader (legacy), kvtool and the web inspector. A value of the
+// document model is what kv stores: nil, bool, string, an exact number,
+// []any and map[string]any (see buckets.Normalize).
+package docmodel
 
 import (
 	"bytes"
-	"slices"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/schema"
 )
 
-// CheckID returns an error wrapping ErrInvalidID unless id is a valid
-// document id: 1 to 256 bytes of UTF-8 without NUL.
+// CheckID returns an error wrapping schema.ErrInvalidID unless id is a
+// valid document id: 1 to 256 bytes of UTF-8 without NUL.
 func CheckID(id string) error { return schema.CheckID(id) }
 
-// Normalize converts a JSON-marshalable value into the document model
-// (see Document).
+// Normalize converts a JSON-marshalable value into the document model.
 func Normalize(v any) (any, error) { return buckets.Normalize(v) }
 
 // JSONSize is the length of v, a value of the document model, as compact
-// JSON: the logical size that Options.MaxDocumentBytes bounds and stats
-// report.
+// JSON: the logical size that kv's MaxDocumentBytes bounds and its
+// statistics report.
 func JSONSize(v any) int { return buckets.JSONSize(v) }
 
 // SameValue reports whether two document-model values are the same JSON
@@ -27,16 +30,6 @@ func SameValue(a, b any) bool {
 	x, err1 := buckets.MarshalValue(a)
 	y, err2 := buckets.MarshalValue(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
-}
-
-// TimestampFields lists the fields of coll that compare as instants in
-// queries (ISO 8601 strings or epoch milliseconds), sorted.
-func TimestampFields(coll string) []string {
-	c, err := (*schema.Schema)(nil).Lookup(coll)
-	if err != nil {
-		return nil
-	}
-	return slices.Sorted(slices.Values(c.Timestamps))
 }
 
 // ParseInstant reads a time as every part of Cairn does (queries and
