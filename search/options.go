@@ -1,6 +1,13 @@
 package search
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
+
+// persistNap is how long Bleve's persister pauses between two persists
+// with Options.DeferSync; Durable waits at most about that long.
+const persistNap = 250 * time.Millisecond
 
 // Options tune an Index. A nil *Options or a zero field means the documented
 // default.
@@ -52,6 +59,10 @@ func (o Options) config() map[string]any {
 	c := map[string]any{"bolt_timeout": lockTimeout.String()}
 	if o.DeferSync {
 		c["unsafe_batch"] = true
+		// Persist at most every persistNap: the batches in between are
+		// merged in memory and written with one round of fsyncs, which
+		// otherwise compete with the store's commits for the disk.
+		c["scorchPersisterOptions"] = map[string]any{"persisterNapTimeMSec": int(persistNap / time.Millisecond)}
 	}
 	return c
 }
