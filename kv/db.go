@@ -49,6 +49,11 @@ type DB struct {
 		closed bool
 	}
 
+	prefetch struct {
+		sync.Mutex
+		running map[*Prefetching]struct{}
+	}
+
 	backups struct {
 		sync.Mutex
 		status BackupStatus
@@ -277,6 +282,7 @@ func (db *DB) Close() error {
 	if !db.opts.NoAutoBackup && !db.opts.ReadOnly {
 		errs = append(errs, db.autoBackup(ReasonShutdown))
 	}
+	db.stopPrefetches()
 	db.mu.Lock()
 	db.mu.closed = true
 	db.mu.Unlock()
