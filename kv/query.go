@@ -18,15 +18,6 @@ type Filter = secondary.Filter
 // many index keys and documents were read.
 type Explain = secondary.Explain
 
-// Query errors.
-var (
-	// ErrBadQuery: a malformed query (unknown operator, bad date, negative
-	// limit, empty field, ...); the message names what was wrong.
-	ErrBadQuery = secondary.ErrBadQuery
-	// ErrFullScan: a query with NoScan would have read the whole collection.
-	ErrFullScan = secondary.ErrFullScan
-)
-
 // Query is a query on one collection: filters ANDed, optional full-text
 // words, sort, limit and offset.
 type Query struct {
