@@ -77,6 +77,12 @@ func ParseWhere(coll, expr string) (f Filter, text string, err error) {
 // Query runs q. Results are exact: the planner may use indexes, but every
 // filter is checked on the document itself.
 func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryResult, error) {
+	return db.query(ctx, q, opts, nil)
+}
+
+// query runs q; with emit, the documents go to emit one by one inside the
+// transaction instead of into QueryResult.Docs.
+func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(id string, doc Document) error) (*QueryResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -117,7 +123,9 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 		if opts.IDsOnly || opts.Count {
 			return nil
 		}
-		res.Docs = make([]Document, 0, len(ids))
+		if emit == nil {
+			res.Docs = make([]Document, 0, len(ids))
+		}
 		seen := 0
 		for _, id := range ids {
 			if err := checkCtx(ctx, &seen); err != nil {
@@ -134,6 +142,12 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 			}
 			if doc == nil {
 				return fmt.Errorf("cairn: query: %s %q vanished inside its transaction", q.Collection, id)
+			}
+			if emit != nil {
+				if err := emit(id, doc); err != nil {
+					return err
+				}
+				continue
 			}
 			res.Docs = append(res.Docs, doc)
 		}
