@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -80,7 +81,7 @@ func BenchmarkCommit_search(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				d := docs[i%len(docs)]
 				d["id"] = fmt.Sprintf("note-%08d", i)
-				rev, err := db.Put("notes", d)
+				rev, err := db.Put(context.Background(), "notes", d)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -46,13 +46,13 @@ func searchCrashChild(dir string) {
 		os.Exit(1)
 	}
 	start := 0
-	if doc, _, err := db.Get("topics", "counter"); err == nil {
+	if doc, _, err := db.Get(context.Background(), "topics", "counter"); err == nil {
 		last, _ := strconv.Atoi(fmt.Sprint(doc["last"]))
 		start = last + 1
 	}
 	out := bufio.NewWriter(os.Stdout)
 	for n := start; ; n++ {
-		err := db.Update(func(tx *kv.Tx) error {
+		err := db.Update(context.Background(), func(tx *kv.Tx) error {
 			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprint("n", n), "title": "note", "content": "about " + searchCrashWord(n)}); err != nil {
 				return err
 			}
@@ -163,7 +163,7 @@ func verifySearchCrash(t *testing.T, dir string, acked int, wantNoRebuild bool) 
 	// A commit may have landed after the last acknowledgement: the store's
 	// counter says what is there.
 	last := -1
-	if doc, _, err := db.Get("topics", "counter"); err == nil {
+	if doc, _, err := db.Get(context.Background(), "topics", "counter"); err == nil {
 		last, _ = strconv.Atoi(fmt.Sprint(doc["last"]))
 	}
 	if last < acked {

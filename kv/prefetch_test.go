@@ -15,7 +15,7 @@ import (
 func putSessions(t testing.TB, db *kv.DB, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
-	err := db.Update(func(tx *kv.Tx) error {
+	err := db.Update(context.Background(), func(tx *kv.Tx) error {
 		for i := range n {
 			ids[i] = fmt.Sprintf("s%05d", i)
 			shots := make([]any, 5)
@@ -39,7 +39,7 @@ func putSessions(t testing.TB, db *kv.DB, n int) []string {
 func TestPrefetch_background(t *testing.T) {
 	db := openTest(t)
 	ids := putSessions(t, db, 300)
-	p, err := db.Prefetch("sessions", append(ids, "missing")...)
+	p, err := db.Prefetch(context.Background(), "sessions", append(ids, "missing")...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestPrefetch_background(t *testing.T) {
 		t.Fatalf("cache holds %d entries, want %d", st.Entries, len(ids))
 	}
 	hits := st.Hits
-	if _, _, err := db.Get("sessions", ids[7]); err != nil {
+	if _, _, err := db.Get(context.Background(), "sessions", ids[7]); err != nil {
 		t.Fatal(err)
 	}
 	if db.CacheStats().Hits != hits+1 {
@@ -65,7 +65,7 @@ func TestPrefetch_background(t *testing.T) {
 	if st := db.CacheStats(); st.Entries != 0 || st.Bytes != 0 {
 		t.Fatalf("after ClearCache: %+v", st)
 	}
-	if _, _, err := db.Get("sessions", ids[7]); err != nil {
+	if _, _, err := db.Get(context.Background(), "sessions", ids[7]); err != nil {
 		t.Fatal(err)
 	}
 	if st := db.CacheStats(); st.Entries != 1 || st.Hits != hits+1 {
@@ -75,11 +75,11 @@ func TestPrefetch_background(t *testing.T) {
 
 func TestPrefetch_badInput(t *testing.T) {
 	db := openTest(t)
-	if _, err := db.Prefetch("no such collection", "x"); err == nil {
+	if _, err := db.Prefetch(context.Background(), "no such collection", "x"); err == nil {
 		t.Fatal("unknown collection accepted")
 	}
 	var ee *kv.EntityError
-	if _, err := db.Prefetch("sessions", "ok", ""); !errors.As(err, &ee) || ee.Field != "id" {
+	if _, err := db.Prefetch(context.Background(), "sessions", "ok", ""); !errors.As(err, &ee) || ee.Field != "id" {
 		t.Fatalf("empty id: %v", err)
 	}
 	if db.CacheStats().Entries != 0 {
@@ -98,7 +98,7 @@ func TestPrefetch_cancelAndClose(t *testing.T) {
 	for range 100 {
 		many = append(many, ids...)
 	}
-	p, err := db.Prefetch("sessions", many...)
+	p, err := db.Prefetch(context.Background(), "sessions", many...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestPrefetch_cancelAndClose(t *testing.T) {
 	if p.Loaded() == len(many) {
 		t.Logf("prefetch finished before Cancel reached it")
 	}
-	q, err := db.Prefetch("sessions", many...)
+	q, err := db.Prefetch(context.Background(), "sessions", many...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestCache_boundCountsHeap(t *testing.T) {
 		return ms.HeapAlloc
 	}
 	before := heap()
-	p, err := db.Prefetch("sessions", ids...)
+	p, err := db.Prefetch(context.Background(), "sessions", ids...)
 	if err != nil {
 		t.Fatal(err)
 	}

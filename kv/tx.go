@@ -23,10 +23,20 @@ type Document = map[string]any
 // Do not open another transaction (db.Get, db.Update, ...) from inside it:
 // that deadlocks.
 type Tx struct {
+	ctx  context.Context // of the Update or View that made it
 	db   *DB
 	w    *txn.Writer // nil in a read-only transaction
 	tx   *bolt.Tx
 	pend map[string]bool // blob hashes this Update wrote (see StoreContent)
+}
+
+// Context returns the context given to the Update, View or Staged call
+// that runs this transaction: a long function checks it to stop early.
+func (t *Tx) Context() context.Context {
+	if t.ctx == nil {
+		return context.Background()
+	}
+	return t.ctx
 }
 
 // Option modifies one write.
@@ -181,9 +191,9 @@ func (t *Tx) load(c *schema.Collection, key string, parts bool) (doc any, rev ui
 // returns at once. The collection and every id are checked first: a bad
 // one is an error and nothing is loaded. Missing ids are skipped. The load
 // reads in short read transactions of prefetchChunk documents, so it never
-// holds one open for long; Close cancels it. Without a cache (CacheBytes
-// < 0) it loads nothing.
-func (db *DB) Prefetch(coll string, ids ...string) (*Prefetching, error) {
+// holds one open for long; Cancel, the end of ctx, or Close stops it.
+// Without a cache (CacheBytes < 0) it loads nothing.
+func (db *DB) Prefetch(ctx context.Context, coll string, ids ...string) (*Prefetching, error) {
 	c, err := db.lookup(coll)
 	if err != nil {
 		return nil, err
@@ -194,7 +204,10 @@ func (db *DB) Prefetch(coll string, ids ...string) (*Prefetching, error) {
 			return nil, &EntityError{Op: "prefetch", Collection: coll, ID: id, Field: "id", Err: err}
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	p := &Prefetching{cancel: cancel, done: make(chan struct{})}
 	if db.cache == nil {
 		close(p.done)
@@ -215,7 +228,7 @@ func (db *DB) Prefetch(coll string, ids ...string) (*Prefetching, error) {
 		}()
 		for start := 0; start < len(keys) && p.err == nil; start += prefetchChunk {
 			end := min(start+prefetchChunk, len(keys))
-			p.err = db.View(func(t *Tx) error {
+			p.err = db.View(ctx, func(t *Tx) error {
 				for i := start; i < end; i++ {
 					if err := ctx.Err(); err != nil {
 						return err
@@ -249,7 +262,8 @@ func (p *Prefetching) Cancel() { p.cancel() }
 
 // Wait blocks until the prefetch has finished or stopped, and returns why
 // it stopped early: a document that could not be read (an *EntityError),
-// context.Canceled after Cancel, ErrClosed after Close; nil when every
+// context.Canceled after Cancel (or ctx's error when ctx ended), ErrClosed
+// after Close; nil when every
 // existing document was loaded.
 func (p *Prefetching) Wait() error {
 	<-p.done
@@ -409,7 +423,11 @@ type walkState struct {
 func (t *Tx) eachReadable(c *schema.Collection, b *bolt.Bucket, fn func(id string, doc any) error, damaged func(id string, err error) error, w *walkState) error {
 	coll, name := c.Name, buckets.PrimaryBucket(c.Name)
 	cur := b.Cursor()
+	seen := 0
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if err := checkCtx(t.Context(), &seen); err != nil {
+			return err
+		}
 		w.last = string(k)
 		rec, err := buckets.DecodeRecord(name, k, v, true)
 		var doc any
@@ -430,7 +448,7 @@ func (t *Tx) eachReadable(c *schema.Collection, b *bolt.Bucket, fn func(id strin
 		}
 		w.inCallback = true
 		if err := fn(string(k), doc); err != nil {
-			if err == ErrStop {
+			if errors.Is(err, ErrStop) {
 				return nil
 			}
 			return err

@@ -119,7 +119,7 @@ func (ix *Index) RebuildCursor() (cursor []byte, err error) {
 	defer guard("rebuild cursor", &err)
 	v, err := ix.mu.bi.GetInternal(keyRebuild)
 	if err != nil {
-		return nil, fmt.Errorf("search: read the rebuild cursor: %w", err)
+		return nil, fmt.Errorf("cairn: read the rebuild cursor: %w", err)
 	}
 	if ix.last.Load() != 0 {
 		return nil, nil // a cursor left beside a recorded sequence is stale
@@ -156,14 +156,14 @@ func (ix *Index) apply(changes []Change, lastSeq uint64, cursor []byte) (err err
 		} else {
 			doc, size := extract(c.Decl, c.Collection, c.Rev, c.Body)
 			if err := b.Index(id, doc); err != nil {
-				return fmt.Errorf("search: apply %s %q: %w", c.Collection, c.ID, err)
+				return fmt.Errorf("cairn: apply %s %q: %w", c.Collection, c.ID, err)
 			}
 			bytes += size
 		}
 		docs++
 		if (docs >= ix.opts.BatchSize || bytes >= ix.opts.BatchBytes) && i < len(changes)-1 {
 			if err := bi.Batch(b); err != nil {
-				return fmt.Errorf("search: apply batch: %w", err)
+				return fmt.Errorf("cairn: apply batch: %w", err)
 			}
 			b.Reset()
 			docs, bytes = 0, 0
@@ -179,7 +179,7 @@ func (ix *Index) apply(changes []Change, lastSeq uint64, cursor []byte) (err err
 		ix.onPersisted(b, lastSeq, nil)
 	}
 	if err := bi.Batch(b); err != nil {
-		return fmt.Errorf("search: apply batch: %w", err)
+		return fmt.Errorf("cairn: apply batch: %w", err)
 	}
 	ix.last.Store(lastSeq)
 	if ix.opts.DeferSync {
@@ -187,7 +187,7 @@ func (ix *Index) apply(changes []Change, lastSeq uint64, cursor []byte) (err err
 	}
 	ix.durable.Store(lastSeq)
 	if err := writeHint(ix.dir, lastSeq); err != nil {
-		return fmt.Errorf("search: apply: applied, but recording the hint failed (re-apply): %w", err)
+		return fmt.Errorf("cairn: apply: applied, but recording the hint failed (re-apply): %w", err)
 	}
 	return nil
 }
