@@ -88,7 +88,7 @@ func DefaultOptions() *Options {
 func (o *Options) withDefaults() (*Options, error) {
 	d := DefaultOptions()
 	if o == nil {
-		return d, nil
+		o = d // and fill what DefaultOptions leaves nil (Logger)
 	}
 	out := *o
 	if out.Timeout < 0 {
