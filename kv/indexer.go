@@ -474,11 +474,10 @@ func (x *indexer) catchUp(ix *search.Index) error {
 	}
 }
 
-// trim deletes change-log entries that the index has durably applied and
-// that are older than the retention window, at most once a minute
-// (trimEvery). It
-// first makes the index durable (search.Index.Durable): entries the index
-// holds only in memory must stay for catch-up after a crash.
+// trim deletes change-log entries that the index has durably applied
+// (search.Index.DurableApplied: entries the index holds only in memory must
+// stay for catch-up after a crash) and that are older than the retention
+// window, at most once a minute (trimEvery).
 func (x *indexer) trim(ix *search.Index) {
 	db := x.db
 	if db.opts.ReadOnly || ix.LastApplied() == 0 {
@@ -491,9 +490,9 @@ func (x *indexer) trim(ix *search.Index) {
 	}
 	x.mu.lastTrim = time.Now()
 	x.mu.Unlock()
-	if ix.Durable() != nil {
-		return // nothing trimmed; the next try is a minute away
-	}
+	// Bleve persists in the background (at most every half second), so
+	// DurableApplied moves on its own: waiting for it here (Durable) would
+	// stall the indexer, and every search behind it, for nothing.
 	applied := ix.DurableApplied()
 	if applied == 0 {
 		return

@@ -7,7 +7,7 @@ import (
 
 // persistNap is how long Bleve's persister pauses between two persists
 // with Options.DeferSync; Durable waits at most about that long.
-const persistNap = 250 * time.Millisecond
+const persistNap = 500 * time.Millisecond
 
 // Options tune an Index. A nil *Options or a zero field means the documented
 // default.
