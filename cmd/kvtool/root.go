@@ -86,6 +86,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 		newStatsCommand(g), newBucketsCommand(g), newDumpCommand(g), newCheckCommand(g),
 		// Operate it.
 		newBackupCommand(g), newCompactCommand(g), newReindexCommand(g), newGCCommand(g),
+		newIndexCommand(g),
 		newAttachCommand(g),
 		// Move data in and out.
 		newExportCommand(g), newImportCommand(g), newMigrateCommand(g),
