@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (KVTOOL.md).
+// Exit codes (docs/KVTOOL.md).
 const (
 	exitOK        = 0
 	exitError     = 1
@@ -129,7 +129,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var ie integrityError
 	switch {
 	case errors.As(err, &ie), errors.Is(err, kv.ErrCorrupt):
-		// KVTOOL.md: a command that stops because stored data is damaged
+		// docs/KVTOOL.md: a command that stops because stored data is damaged
 		// exits 3, as a check that finds a problem does.
 		fmt.Fprintln(stderr, "kvtool:", message(err))
 		return exitIntegrity
@@ -198,7 +198,7 @@ func (g *globals) openExisting() (*kv.DB, error) {
 // open (index backfills, search rebuilds) when stderr is a terminal.
 func (g *globals) options(o *kv.Options) *kv.Options {
 	o.Timeout = g.timeout
-	o.EagerSearch = true  // KVTOOL.md: every command brings derived data up to date
+	o.EagerSearch = true  // docs/KVTOOL.md: every command brings derived data up to date
 	o.NoAutoBackup = true // risky commands back up first; a backup on every open and close would copy the store per command
 	o.Progress = g.progress()
 	return o
