@@ -204,10 +204,15 @@ func (g *globals) options(o *kv.Options) *kv.Options {
 	return o
 }
 
-// progress returns a function drawing one bar per stage on stderr, or nil
-// when stderr is not a terminal.
+// progress returns a function reporting each stage of long work on
+// stderr (see progress: a bar on a terminal, plain lines elsewhere).
 func (g *globals) progress() func(stage string, done, total int) {
-	if g.stderr == nil || !isTerminal(g.stderr) {
+	return g.progressIn(false)
+}
+
+// progressIn is progress with done and total in bytes when bytes is set.
+func (g *globals) progressIn(bytes bool) func(stage string, done, total int) {
+	if g.stderr == nil {
 		return nil
 	}
 	bars := map[string]*progress{}
@@ -221,6 +226,7 @@ func (g *globals) progress() func(stage string, done, total int) {
 		b := bars[stage]
 		if b == nil {
 			b = newProgress(g.stderr, stage, total)
+			b.bytes = bytes
 			bars[stage] = b
 		}
 		b.total = total
