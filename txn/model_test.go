@@ -297,7 +297,7 @@ var (
 
 func (g *gen) pick(list []string) string { return list[g.r.Intn(len(list))] }
 
-// scalar returns a random scalar or small container.
+// value returns a random scalar or small container.
 func (g *gen) value(depth int) any {
 	switch n := g.r.Intn(10); {
 	case n == 0:
@@ -500,9 +500,13 @@ func TestWriter_model(t *testing.T) {
 			}
 			newDoc = doc
 			call = func(w *Writer) error {
+				in := canon(doc)
 				rev, err := w.Put(coll, id, doc, expect)
 				if err == nil && rev != uint64(len(m.log))+1 {
 					return fmt.Errorf("revision %d, want %d", rev, len(m.log)+1)
+				}
+				if canon(doc) != in {
+					return fmt.Errorf("Put changed its argument: %s, was %s", canon(doc), in)
 				}
 				return err
 			}
@@ -531,7 +535,11 @@ func TestWriter_model(t *testing.T) {
 				}
 			}
 			call = func(w *Writer) error {
+				in := canon(p)
 				_, err := w.Patch(coll, id, p, expect)
+				if canon(p) != in {
+					return fmt.Errorf("Patch changed its argument: %s, was %s", canon(p), in)
+				}
 				return err
 			}
 		case n < 7:
@@ -601,7 +609,11 @@ func TestWriter_model(t *testing.T) {
 				}
 			}
 			call = func(w *Writer) error {
+				in := canon(elems)
 				_, err := w.Append(coll, id, field, elems)
+				if canon(elems) != in {
+					return fmt.Errorf("Append changed its argument: %s, was %s", canon(elems), in)
+				}
 				return err
 			}
 		default:
@@ -632,6 +644,7 @@ func TestWriter_model(t *testing.T) {
 				wantErr = buckets.ErrTooLarge
 			}
 		}
+		newDoc = deepCopy(newDoc) // what the store must hold, whatever the call does to its arguments
 		step := fmt.Sprintf("seed %d step %d: %s %s/%s (expect %d, max size %d)", seed, i, op, coll, key, expect, maxSize)
 		w, err := st.run(func(w *Writer) error {
 			w.MaxSize = maxSize
@@ -698,17 +711,15 @@ func TestWriter_model(t *testing.T) {
 		}
 	}
 	// A recount finds the counts the writes kept.
-	w, err := st.run(func(w *Writer) error {
+	if _, err := st.run(func(w *Writer) error {
 		n, err := w.RecountRefs()
 		if err == nil && n != 0 {
 			err = fmt.Errorf("RecountRefs changed %d counts", n)
 		}
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		t.Fatal(err)
 	}
-	_ = w
 	m.check(t, st, colls, "after RecountRefs")
 	t.Logf("operations: %v", ops)
 }
