@@ -86,6 +86,9 @@ func ParseWhere(coll, expr string) (f Filter, text string, err error) {
 // Query runs q. Results are exact: the planner may use indexes, but every
 // filter is checked on the document itself.
 func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &QueryOptions{}
 	}
@@ -113,7 +116,7 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 		}
 	}
 	res := &QueryResult{}
-	err = db.View(func(t *Tx) error {
+	err = db.View(ctx, func(t *Tx) error {
 		l := &loader{t: t, c: c}
 		ids, total, ex, err := secondary.Run(t.tx, db.schema(), sq, l)
 		if err != nil {
@@ -124,7 +127,11 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 			return nil
 		}
 		res.Docs = make([]Document, 0, len(ids))
+		seen := 0
 		for _, id := range ids {
+			if err := checkCtx(ctx, &seen); err != nil {
+				return err
+			}
 			var doc map[string]any
 			if opts.Header {
 				doc, err = l.Header(id)
