@@ -21,12 +21,12 @@ func TestCompact_neverLarger(t *testing.T) {
 	var ids []string
 	for i := range 400 {
 		id := fmt.Sprintf("n%04d", i)
-		if _, err := db.Put("notes", map[string]any{"id": id, "content": body}); err != nil {
+		if _, err := db.Put(t.Context(), "notes", map[string]any{"id": id, "content": body}); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
 	}
-	if _, err := db.Delete("notes", ids[:300]...); err != nil {
+	if _, err := db.Delete(t.Context(), "notes", ids[:300]...); err != nil {
 		t.Fatal(err)
 	}
 	res, err := db.Compact(t.Context())
@@ -56,7 +56,7 @@ func TestCompact_neverLarger(t *testing.T) {
 		t.Error("data.db changed although the compacted copy was not swapped in")
 	}
 	n := 0
-	if err := db.List("notes", 0, 0, func(kv.Document) error { n++; return nil }); err != nil {
+	if err := db.List(t.Context(), "notes", 0, 0, func(kv.Document) error { n++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if n != 100 {
