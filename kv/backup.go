@@ -44,14 +44,6 @@ const (
 	ReasonDamaged = "damaged"
 )
 
-// Backup errors.
-var (
-	// ErrBackupNotFound: no backup of that name.
-	ErrBackupNotFound = snapshot.ErrNotFound
-	// ErrBackupInvalid: the backup failed verification; the error lists why.
-	ErrBackupInvalid = snapshot.ErrVerify
-)
-
 func (db *DB) backupsDir() string { return filepath.Join(db.dir, BackupsDir) }
 
 // Backup takes a hot backup while writers go on, verifies it (it opens,

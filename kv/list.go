@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"errors"
 	"github.com/cairnkv/cairn/buckets"
 	bolt "go.etcd.io/bbolt"
 )
@@ -89,7 +90,7 @@ func listBucket(ctx context.Context, b *bolt.Bucket, name []byte, offset, limit 
 			return &buckets.CorruptError{Bucket: string(name), Key: string(k), Detail: "summary is not an object"}
 		}
 		if err := fn(m); err != nil {
-			if err == ErrStop {
+			if errors.Is(err, ErrStop) {
 				return nil
 			}
 			return err

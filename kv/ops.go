@@ -50,7 +50,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	defer db.leave()
 	return db.bolt.View(func(btx *bolt.Tx) error {
-		return guard(func() error { return fn(&Tx{ctx: ctx, db: db, tx: btx}) })
+		return guardRead(func() error { return fn(&Tx{ctx: ctx, db: db, tx: btx}) })
 	})
 }
 

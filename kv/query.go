@@ -18,15 +18,6 @@ type Filter = secondary.Filter
 // many index keys and documents were read.
 type Explain = secondary.Explain
 
-// Query errors.
-var (
-	// ErrBadQuery: a malformed query (unknown operator, bad date, negative
-	// limit, empty field, ...); the message names what was wrong.
-	ErrBadQuery = secondary.ErrBadQuery
-	// ErrFullScan: a query with NoScan would have read the whole collection.
-	ErrFullScan = secondary.ErrFullScan
-)
-
 // Query is a query on one collection: filters ANDed, optional full-text
 // words, sort, limit and offset.
 type Query struct {
@@ -86,6 +77,12 @@ func ParseWhere(coll, expr string) (f Filter, text string, err error) {
 // Query runs q. Results are exact: the planner may use indexes, but every
 // filter is checked on the document itself.
 func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryResult, error) {
+	return db.query(ctx, q, opts, nil)
+}
+
+// query runs q; with emit, the documents go to emit one by one inside the
+// transaction instead of into QueryResult.Docs.
+func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(id string, doc Document) error) (*QueryResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -126,7 +123,9 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 		if opts.IDsOnly || opts.Count {
 			return nil
 		}
-		res.Docs = make([]Document, 0, len(ids))
+		if emit == nil {
+			res.Docs = make([]Document, 0, len(ids))
+		}
 		seen := 0
 		for _, id := range ids {
 			if err := checkCtx(ctx, &seen); err != nil {
@@ -143,6 +142,12 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 			}
 			if doc == nil {
 				return fmt.Errorf("cairn: query: %s %q vanished inside its transaction", q.Collection, id)
+			}
+			if emit != nil {
+				if err := emit(id, doc); err != nil {
+					return err
+				}
+				continue
 			}
 			res.Docs = append(res.Docs, doc)
 		}

@@ -3,6 +3,7 @@ package kv
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -57,7 +58,7 @@ func (db *DB) Dump(ctx context.Context, bucket string, prefix []byte, limit int,
 				return nil
 			}
 			if err := fn(append([]byte(nil), k...), append([]byte(nil), v...)); err != nil {
-				if err == ErrStop {
+				if errors.Is(err, ErrStop) {
 					return nil
 				}
 				return err

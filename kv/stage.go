@@ -61,7 +61,7 @@ func (s *Stage) Update(fn func(tx *Tx) error) error {
 // stage's committed transactions.
 func (s *Stage) View(fn func(tx *Tx) error) error {
 	return s.bolt.View(func(btx *bolt.Tx) error {
-		return guard(func() error { return fn(&Tx{ctx: s.ctx, db: s.db, tx: btx}) })
+		return guardRead(func() error { return fn(&Tx{ctx: s.ctx, db: s.db, tx: btx}) })
 	})
 }
 

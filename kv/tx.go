@@ -367,7 +367,7 @@ func (t *Tx) eachReadable(c *schema.Collection, b *bolt.Bucket, fn func(id strin
 		}
 		w.inCallback = true
 		if err := fn(string(k), doc); err != nil {
-			if err == ErrStop {
+			if errors.Is(err, ErrStop) {
 				return nil
 			}
 			return err

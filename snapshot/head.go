@@ -49,7 +49,7 @@ func NewestVerified(dir string) (m Manifest, ok bool, err error) {
 		return Manifest{}, false, nil
 	}
 	if err != nil {
-		return Manifest{}, false, fmt.Errorf("snapshot: list %s: %w", dir, err)
+		return Manifest{}, false, fmt.Errorf("cairn: list %s: %w", dir, err)
 	}
 	type cand struct {
 		name string
@@ -120,7 +120,7 @@ func readHead(dir, name string) (Manifest, error) {
 	}
 	m, err := parseManifest(joined, name)
 	if err != nil {
-		return m, fmt.Errorf("snapshot: %s: %w", base(mp), err)
+		return m, fmt.Errorf("cairn: %s: %w", base(mp), err)
 	}
 	m.Blobs = nil
 	return m, nil
