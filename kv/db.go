@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/schema"
+	"github.com/cairnkv/cairn/search"
 	"github.com/cairnkv/cairn/secondary"
 	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
@@ -30,6 +32,7 @@ const DataFile = "data.db"
 type DB struct {
 	dir  string
 	opts *Options
+	log  *slog.Logger // Options.Logger with the store's directory
 	bolt *bolt.DB
 	lock *storeLock // held from Open to Close, across every swap of data.db
 
@@ -91,7 +94,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 		_ = lock.release() // the open error is the one to report
 		return nil, err
 	}
-	db := &DB{dir: dir, opts: o, bolt: bdb, lock: lock}
+	if opts != nil && opts.Logger != nil {
+		search.SetLogger(opts.Logger)
+	}
+	db := &DB{dir: dir, opts: o, bolt: bdb, lock: lock, log: o.Logger.With("store", dir)}
 	if o.CacheBytes > 0 {
 		db.cache = newDocCache(o.CacheBytes)
 	}
@@ -100,6 +106,11 @@ func Open(dir string, opts *Options) (*DB, error) {
 		_ = bdb.Close()    // the init error is the one to report
 		_ = lock.release() // likewise
 		return nil, err
+	}
+	if len(o.Indexes) > 0 && !o.ReadOnly {
+		if err := db.declareIndexes(o.Indexes); err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
 	}
 	if o.EagerSearch {
 		db.searchIndexer()
@@ -326,6 +337,9 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 		}
 		return nil, fmt.Errorf("cairn: open %s: %w", path, err)
 	}
+	if fi, err := os.Stat(path); err == nil {
+		bdb.AllocSize = allocSize(fi.Size())
+	}
 	if o.ReadOnly {
 		loadFreelist(bdb)
 	}
@@ -347,6 +361,15 @@ func loadFreelist(bdb *bolt.DB) {
 			return nil
 		})
 	})
+}
+
+// allocSize is the step bbolt grows a file of size bytes by: 1/64 of it,
+// between 1 and 16 MiB. bbolt's default, 16 MiB, is most of a small
+// store's file (a 2 MiB store grows to 18 MiB on its first large write);
+// growing a large file in steps of 1/64 keeps it from being remapped often.
+func allocSize(size int64) int {
+	const lo, hi = 1 << 20, 16 << 20
+	return int(min(max(size/64, lo), hi))
 }
 
 // boltOptions are the bbolt options of a store opened with o.

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
@@ -23,22 +25,22 @@ import (
 func CopyFile(ctx context.Context, src, dst string) error {
 	lfi, err := os.Lstat(src)
 	if err != nil {
-		return fmt.Errorf("snapshot: copy: %w", err)
+		return fmt.Errorf("cairn: copy: %w", err)
 	}
 	if !lfi.Mode().IsRegular() {
-		return fmt.Errorf("snapshot: copy: %s is not a regular file (%v); refusing to follow it", src, lfi.Mode().Type())
+		return fmt.Errorf("cairn: copy: %s is not a regular file (%v); refusing to follow it", src, lfi.Mode().Type())
 	}
 	in, err := os.Open(src)
 	if err != nil {
-		return fmt.Errorf("snapshot: copy: %w", err)
+		return fmt.Errorf("cairn: copy: %w", err)
 	}
 	defer func() { _ = in.Close() }() // read-only; a Close error cannot lose data
 	fi, err := in.Stat()
 	if err != nil {
-		return fmt.Errorf("snapshot: copy: %w", err)
+		return fmt.Errorf("cairn: copy: %w", err)
 	}
 	if !os.SameFile(lfi, fi) {
-		return fmt.Errorf("snapshot: copy: %s changed while it was opened", src)
+		return fmt.Errorf("cairn: copy: %s changed while it was opened", src)
 	}
 	err = fsutil.WriteFileFunc(dst, 0o600, func(w io.Writer) error {
 		// struct{io.Reader} hides File.WriteTo so that the buffer (and the
@@ -50,19 +52,29 @@ func CopyFile(ctx context.Context, src, dst string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("snapshot: copy %s: %w", src, err)
+		return fmt.Errorf("cairn: copy %s: %w", src, err)
 	}
 	return nil
 }
 
-// Compact writes a compacted copy of src (no free pages; bbolt.Compact,
-// committing every txMaxSize bytes, 0 for one transaction) to dstPath:
-// into a temporary file beside dstPath, which must then pass bbolt's
-// structural check, is fsynced, closed and renamed over dstPath durably.
-// The copy is read from one read transaction, so writers may go on but
-// their later commits are not in it. dstPath must not be src's file. On
-// error no temporary file remains and dstPath is untouched. bbolt.Compact
-// cannot be interrupted; ctx is checked before and after it.
+// Compact writes a compacted copy of src to dstPath: into a temporary
+// file beside dstPath, which must then pass bbolt's structural check, is
+// trimmed to its last used page, fsynced, closed and renamed over dstPath
+// durably. The copy is read from one read transaction, so writers may go
+// on but their later commits are not in it. dstPath must not be src's
+// file. On error no temporary file remains and dstPath is untouched. ctx
+// is checked between keys.
+//
+// The copy is written bucket by bucket in the order of
+// buckets.LayoutOrder, each region in transactions of its own (and a new
+// transaction every txMaxSize bytes of keys and values, 0 for no limit),
+// so that each region's pages sit together in the file: after a
+// compaction the listing summaries are a short run of pages near the
+// start of the file, and a process that only lists reads only them. Each
+// bucket's pages are filled as buckets.Region says. bbolt.Compact is not
+// used: it fills every page whatever comes next, places buckets in the
+// order its transactions spill them (a map's), and leaves the file grown
+// to its allocation step.
 //
 // Compact checks only bbolt's structure of the result. Checksums and
 // counts are the caller's to compare (kvtool compact runs its Verifier on
@@ -72,21 +84,21 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 		return fmt.Errorf("%w: Compact: no source database", ErrInvalidOptions)
 	}
 	if same, err := samePath(src.Path(), dstPath); err != nil {
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	} else if same {
 		return fmt.Errorf("%w: Compact: destination %s is the source file", ErrInvalidOptions, dstPath)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	}
 	f, err := fsutil.CreateTemp(filepath.Dir(dstPath), "."+filepath.Base(dstPath)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	}
 	tmp := f.Name()
 	if err := f.Close(); err != nil {
 		_ = os.Remove(tmp) // reporting the Close error
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	}
 	var dst *bolt.DB
 	defer func() {
@@ -99,21 +111,23 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 	}()
 	// NoSync: the intermediate commits need no fsync; one Sync at the end
 	// makes the whole file durable before the rename.
-	dst, err = bolt.Open(tmp, 0o600, &bolt.Options{NoSync: true, Timeout: openTimeout})
+	dst, err = bolt.Open(tmp, 0o600, &bolt.Options{NoSync: true, Timeout: openTimeout, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		return fmt.Errorf("snapshot: compact: open %s: %w", tmp, err)
+		return fmt.Errorf("cairn: compact: open %s: %w", tmp, err)
 	}
-	if err = bolt.Compact(dst, src, txMaxSize); err != nil {
-		return fmt.Errorf("snapshot: compact %s: %w", src.Path(), err)
+	err = src.View(func(stx *bolt.Tx) error {
+		return copyOrdered(ctx, stx, dst, txMaxSize)
+	})
+	if err != nil {
+		return fmt.Errorf("cairn: compact %s: %w", src.Path(), err)
 	}
-	if err = ctx.Err(); err != nil {
-		return fmt.Errorf("snapshot: compact: %w", err)
-	}
+	var used int64
 	err = dst.View(func(tx *bolt.Tx) error {
+		used = tx.Size()
 		var first error
 		for cerr := range tx.Check() { // drain fully
 			if first == nil {
-				first = fmt.Errorf("snapshot: compacted file fails bbolt's check: %w", cerr)
+				first = fmt.Errorf("cairn: compacted file fails bbolt's check: %w", cerr)
 			}
 		}
 		return first
@@ -121,16 +135,132 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 	if err != nil {
 		return err
 	}
-	if err = dst.Sync(); err != nil {
-		return fmt.Errorf("snapshot: compact: sync %s: %w", tmp, err)
-	}
 	d := dst
 	dst = nil
 	if err = d.Close(); err != nil {
-		return fmt.Errorf("snapshot: compact: close %s: %w", tmp, err)
+		return fmt.Errorf("cairn: compact: close %s: %w", tmp, err)
+	}
+	if err = trimSync(tmp, used); err != nil {
+		return fmt.Errorf("cairn: compact: %w", err)
 	}
 	if err = fsutil.Rename(tmp, dstPath); err != nil {
-		return fmt.Errorf("snapshot: compact: rename into place: %w", err)
+		return fmt.Errorf("cairn: compact: rename into place: %w", err)
+	}
+	return nil
+}
+
+// copyOrdered copies every bucket of stx into dst in layout order, a
+// region per transaction at least.
+func copyOrdered(ctx context.Context, stx *bolt.Tx, dst *bolt.DB, txMaxSize int64) error {
+	var names [][]byte
+	if err := stx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, bytes.Clone(name))
+		return nil
+	}); err != nil {
+		return err
+	}
+	buckets.LayoutOrder(names)
+	tx, err := dst.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if tx != nil {
+			_ = tx.Rollback() // after Commit: ErrTxClosed, nothing to undo
+		}
+	}()
+	var size int64
+	next := func() error {
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		tx, err = dst.Begin(true)
+		size = 0
+		return err
+	}
+	region := -1
+	for _, name := range names {
+		r, fill := buckets.Region(name)
+		if r != region && region >= 0 {
+			if err := next(); err != nil {
+				return err
+			}
+		}
+		region = r
+		sb := stx.Bucket(name)
+		db, err := tx.CreateBucket(name)
+		if err != nil {
+			return fmt.Errorf("bucket %q: %w", name, err)
+		}
+		if err := db.SetSequence(sb.Sequence()); err != nil {
+			return err
+		}
+		db.FillPercent = fill
+		c := sb.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if v == nil { // a nested bucket, copied whole in this transaction
+				if err := copyNested(sb.Bucket(k), db, k, fill); err != nil {
+					return fmt.Errorf("bucket %q: %w", name, err)
+				}
+				continue
+			}
+			if txMaxSize > 0 && size+int64(len(k)+len(v)) > txMaxSize {
+				if err := next(); err != nil {
+					return err
+				}
+				db = tx.Bucket(name)
+				db.FillPercent = fill
+			}
+			size += int64(len(k) + len(v))
+			if err := db.Put(k, v); err != nil {
+				return fmt.Errorf("bucket %q: %w", name, err)
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// copyNested copies the nested bucket sb under key k of parent.
+func copyNested(sb, parent *bolt.Bucket, k []byte, fill float64) error {
+	db, err := parent.CreateBucket(k)
+	if err != nil {
+		return err
+	}
+	if err := db.SetSequence(sb.Sequence()); err != nil {
+		return err
+	}
+	db.FillPercent = fill
+	return sb.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return copyNested(sb.Bucket(k), db, k, fill)
+		}
+		return db.Put(k, v)
+	})
+}
+
+// trimSync truncates the bbolt file at path to size, the end of its last
+// used page (bbolt grows a file in steps and never gives the rest back),
+// and fsyncs it.
+func trimSync(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err == nil && size > 0 && fi.Size() > size {
+		err = f.Truncate(size)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("trim %s: %w", path, err)
 	}
 	return nil
 }
@@ -161,13 +291,13 @@ func checkDir(dir string) error {
 		return nil // Create makes it
 	}
 	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
+		return fmt.Errorf("cairn: %w", err)
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		return fmt.Errorf("snapshot: %s is a symbolic link; backups are never written or read outside the store", dir)
+		return fmt.Errorf("cairn: %s is a symbolic link; backups are never written or read outside the store", dir)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("snapshot: %s is not a directory", dir)
+		return fmt.Errorf("cairn: %s is not a directory", dir)
 	}
 	return nil
 }

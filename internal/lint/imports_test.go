@@ -15,7 +15,7 @@ import (
 const module = "github.com/cairnkv/cairn/"
 
 // allowed lists, for each package, the Cairn packages it may import: the
-// direction of imports in DESIGN.md ("no package imports one above it"),
+// direction of imports in docs/DESIGN.md ("no package imports one above it"),
 // plus the internal helpers. A package not listed may import nothing of
 // Cairn's.
 var allowed = map[string][]string{
@@ -43,7 +43,7 @@ var allowed = map[string][]string{
 
 // thirdParty lists, for each outside module (by import path prefix), the
 // only packages that may import it: each dependency stays behind the
-// package that owns it (DESIGN.md), so that kv's users never see it.
+// package that owns it (docs/DESIGN.md), so that kv's users never see it.
 // An import of a module not listed here is an error: dependencies are
 // chosen, not accumulated. The rules hold for packages that do not exist
 // yet (replica, the only one that may import NATS).
@@ -53,6 +53,7 @@ var thirdParty = map[string][]string{
 	"github.com/vmihailenco/msgpack/": {"buckets"},
 	"github.com/golang/snappy":        {"buckets"},
 	"github.com/spf13/cobra":          {"cmd/kvtool"},
+	"golang.org/x/term":               {"cmd/kvtool"},
 	"github.com/nats-io/":             {"replica"},
 	"github.com/chromedp/":            {},
 }
@@ -87,7 +88,7 @@ func checkThirdParty(pkg, path string, test bool) string {
 		}
 		return fmt.Sprintf("only %v may import %s", owners, path)
 	}
-	return fmt.Sprintf("%s is not a dependency DESIGN.md lists (a new one needs a reason, the design and this table updated)", path)
+	return fmt.Sprintf("%s is not a dependency docs/DESIGN.md lists (a new one needs a reason, the design and this table updated)", path)
 }
 
 // TestImports_followDesign parses every Go file of the module and fails
@@ -161,14 +162,14 @@ func TestImports_followDesign(t *testing.T) {
 		}
 		for imp := range imports[pkg] {
 			if !allow[imp] {
-				t.Errorf("package %s imports %s, which DESIGN.md does not allow", pkg, imp)
+				t.Errorf("package %s imports %s, which docs/DESIGN.md does not allow", pkg, imp)
 			}
 		}
 	}
 }
 
 // The outside-module rules, on imports that do not exist in the tree
-// (yet): each must be refused, or allowed, as DESIGN.md says.
+// (yet): each must be refused, or allowed, as docs/DESIGN.md says.
 func TestImports_thirdPartyRules(t *testing.T) {
 	cases := []struct {
 		pkg, path string
@@ -199,6 +200,8 @@ func TestImports_thirdPartyRules(t *testing.T) {
 		{"kv", "github.com/spf13/cobra", false, false},
 		{"kv", "github.com/pkg/errors", false, false},
 		{"kv", "golang.org/x/sys/unix", false, false},
+		{"cmd/kvtool", "golang.org/x/term", false, true},
+		{"kv", "golang.org/x/term", false, false},
 		{"kv", "encoding/json", false, true},
 	}
 	for _, c := range cases {
