@@ -48,3 +48,12 @@ func SearchApplied(db *DB) uint64 {
 	defer x.mu.Unlock()
 	return x.mu.applied
 }
+
+// PagesWritten returns how many pages bbolt has written for db's
+// committed transactions so far (benchmarks report pages per commit).
+func PagesWritten(db *DB) int64 {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	st := db.bolt.Stats()
+	return st.TxStats.GetWrite()
+}
