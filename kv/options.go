@@ -95,7 +95,7 @@ func DefaultOptions() *Options {
 func (o *Options) withDefaults() (*Options, error) {
 	d := DefaultOptions()
 	if o == nil {
-		o = d // and fill what DefaultOptions leaves nil (Logger)
+		return d, nil
 	}
 	out := *o
 	if out.Timeout < 0 {
