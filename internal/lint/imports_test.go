@@ -27,8 +27,9 @@ var allowed = map[string][]string{
 	"kv":                 {"txn", "secondary", "search", "snapshot", "buckets", "schema", "internal/fsutil", "internal/blobstore", "internal/jsonx"},
 	"kv/entity":          {"buckets"},
 	"legacy":             {"kv", "internal/jsonx", "internal/docmodel"},
-	"cmd/kvtool":         {"kv", "legacy", "snapshot", "buckets", "webui", "internal/fsutil", "internal/gen", "internal/docmodel"},
+	"cmd/kvtool":         {"kv", "legacy", "replica", "snapshot", "buckets", "webui", "internal/fsutil", "internal/gen", "internal/docmodel"},
 	"webui":              {"kv", "internal/docmodel"},
+	"replica":            {"kv", "internal/fsutil"},
 	"bench":              {"kv", "legacy", "internal/gen"},
 	"bench/crash":        {"kv", "legacy", "internal/gen"},
 	"internal/fsutil":    {},
@@ -49,6 +50,7 @@ var thirdParty = map[string][]string{
 	"github.com/golang/snappy":        {"buckets"},
 	"github.com/spf13/cobra":          {"cmd/kvtool"},
 	"github.com/nats-io/":             {"replica"},
+	"golang.org/x/crypto/":            {"replica"},
 	"github.com/chromedp/":            {},
 }
 
