@@ -426,6 +426,17 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 			if err != nil {
 				return total, err
 			}
+			if int64(len(b)) > r.nc.MaxPayload()-4096 {
+				// Too large for one message: the body goes to the blob
+				// store, a stub naming it to the stream.
+				ref := "msg-" + m.msgID()
+				if _, err := r.blobs.PutBytes(ctx, ref, b); err != nil {
+					return total, fmt.Errorf("replica: upload message %s: %w", ref, err)
+				}
+				if b, err = json.Marshal(&message{Device: m.Device, N: m.N, Coll: m.Coll, ID: m.ID, Ref: ref}); err != nil {
+					return total, err
+				}
+			}
 			f, err := r.js.PublishAsync(r.subjectPrefix()+m.Device, b, jetstream.WithMsgID(m.msgID()))
 			if err != nil {
 				return total, err
@@ -507,10 +518,11 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			if msg.Subject() == r.subjectPrefix()+r.device {
 				continue
 			}
-			m := &message{}
-			d := json.NewDecoder(bytes.NewReader(msg.Data()))
-			d.UseNumber()
-			if err := d.Decode(m); err != nil {
+			m, err := decodeMessage(msg.Data())
+			if err == nil && m.Ref != "" {
+				m, err = r.fetchMessage(ctx, m)
+			}
+			if err != nil {
 				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %v", ErrBadMessage, r.streamName(), seq, err)
 			}
 			if err := r.checkMessage(m, msg.Subject()); err != nil {
@@ -578,6 +590,33 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 		from = last
 	}
 	return pulled, conflicts, nil
+}
+
+func decodeMessage(b []byte) (*message, error) {
+	m := &message{}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// fetchMessage reads the body of a message too large for the stream from
+// the blob store, and checks that it is the one the stub names.
+func (r *Replica) fetchMessage(ctx context.Context, stub *message) (*message, error) {
+	b, err := r.blobs.GetBytes(ctx, stub.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
+	}
+	m, err := decodeMessage(b)
+	if err != nil {
+		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
+	}
+	if m.Device != stub.Device || m.N != stub.N || m.Coll != stub.Coll || m.ID != stub.ID || m.Ref != "" {
+		return nil, fmt.Errorf("message body %s is not the message its stub names", stub.Ref)
+	}
+	return m, nil
 }
 
 // checkMessage rejects a message that names no document or claims another

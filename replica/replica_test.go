@@ -335,3 +335,20 @@ func TestSync_restartResumes(t *testing.T) {
 		t.Error("a store that syncs as b accepted another device name")
 	}
 }
+
+// TestSync_largeDocument syncs a document larger than a NATS message
+// (1 MB by default): its message body travels through the object store.
+func TestSync_largeDocument(t *testing.T) {
+	s := startServer(t, "", -1)
+	a := openDevice(t, s.ClientURL(), "a")
+	b := openDevice(t, s.ClientURL(), "b")
+	body := string(bytes.Repeat([]byte("0123456789abcdef"), 1<<17)) // 2 MiB
+	a.put(t, "notes", kv.Document{"id": "big", "title": "big", "body": body})
+	a.sync(t)
+	if res := b.sync(t); res.Pulled != 1 {
+		t.Fatalf("pulled %d", res.Pulled)
+	}
+	if got := b.get(t, "notes", "big")["body"]; got != body {
+		t.Errorf("the large body arrived as %d bytes", len(fmt.Sprint(got)))
+	}
+}

@@ -65,6 +65,10 @@ type message struct {
 	Del     *Clock              `json:"del,omitempty"`      // a delete
 	BaseDel *Clock              `json:"base_del,omitempty"` // a re-creation after this tombstone
 	Blob    string              `json:"blob,omitempty"`     // the attachment content it needs
+	// Ref names the object (in the blob store) holding the whole message
+	// when it is too large for one NATS message; the stub on the stream
+	// then carries only Device, N, Coll, ID and Ref.
+	Ref string `json:"ref,omitempty"`
 }
 
 func (m *message) msgID() string { return fmt.Sprintf("%s-%d", m.Device, m.N) }
