@@ -56,10 +56,24 @@ func digestOf(hexSum string) (string, error) {
 	return "SHA-256=" + base64.URLEncoding.EncodeToString(b), nil
 }
 
+// BackupOptions configure PushBackup and PullBackup.
+type BackupOptions struct {
+	// Passphrase, when set, encrypts the pushed data file end to end
+	// (Argon2id, XChaCha20-Poly1305): the server sees only ciphertext. The
+	// manifest (name, time, counts, SHA-256 of the plaintext) stays
+	// readable so that backup list works without it. PullBackup needs the
+	// same passphrase.
+	Passphrase string
+}
+
 // PushBackup verifies the local backup name, uploads its data file and
 // manifest to the object store, and checks that the stored object's
-// SHA-256 is the manifest's. It returns the manifest.
-func PushBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string) (kv.Manifest, error) {
+// SHA-256 is the one computed while uploading (the manifest's, unless
+// encrypted). It returns the manifest.
+func PushBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts *BackupOptions) (kv.Manifest, error) {
+	if opts == nil {
+		opts = &BackupOptions{}
+	}
 	if err := checkBackupName(name); err != nil {
 		return kv.Manifest{}, err
 	}
@@ -84,9 +98,22 @@ func PushBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string) (kv.
 		return kv.Manifest{}, err
 	}
 	defer f.Close()
-	info, err := obs.Put(ctx, jetstream.ObjectMeta{Name: name + ".db", Metadata: map[string]string{"sha256": m.SHA256}}, f)
+	meta := jetstream.ObjectMeta{Name: name + ".db", Metadata: map[string]string{"sha256": m.SHA256}}
+	var src io.Reader = f
+	sum := sha256.New()
+	if opts.Passphrase != "" {
+		meta.Metadata["encryption"] = encScheme
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(encrypt(pw, f, opts.Passphrase)) }()
+		defer pr.Close()
+		src = pr
+	}
+	info, err := obs.Put(ctx, meta, io.TeeReader(src, sum))
 	if err != nil {
 		return kv.Manifest{}, fmt.Errorf("replica: upload %s.db: %w", name, err)
+	}
+	if opts.Passphrase != "" {
+		want = "SHA-256=" + base64.URLEncoding.EncodeToString(sum.Sum(nil))
 	}
 	if info.Digest != want {
 		return kv.Manifest{}, fmt.Errorf("%w: backup %s stored with digest %s, its manifest says %s", ErrBlobMismatch, name, info.Digest, want)
@@ -146,7 +173,10 @@ func ListBackups(ctx context.Context, nc *nats.Conn) ([]kv.Manifest, error) {
 // backups directory and verifies it there (SHA-256 against its manifest
 // while downloading, then kv.DB.VerifyBackup); a backup that fails is
 // removed again and the error says why. kv.DB.Restore restores it.
-func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string) (kv.Manifest, error) {
+func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts *BackupOptions) (kv.Manifest, error) {
+	if opts == nil {
+		opts = &BackupOptions{}
+	}
 	if err := checkBackupName(name); err != nil {
 		return kv.Manifest{}, err
 	}
@@ -184,9 +214,26 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string) (kv.
 		return kv.Manifest{}, fmt.Errorf("replica: download %s.db: %w", name, err)
 	}
 	defer obj.Close()
+	oi, err := obj.Info()
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	encrypted := oi.Metadata["encryption"] != ""
+	if encrypted && oi.Metadata["encryption"] != encScheme {
+		return kv.Manifest{}, fmt.Errorf("replica: backup %s is encrypted with %q, which this Cairn does not know", name, oi.Metadata["encryption"])
+	}
+	if encrypted && opts.Passphrase == "" {
+		return kv.Manifest{}, fmt.Errorf("%w: backup %s is encrypted: a passphrase is needed", ErrDecrypt, name)
+	}
 	err = fsutil.WriteFileFunc(dbPath, 0o600, func(w io.Writer) error {
 		h := sha256.New()
-		if _, err := io.Copy(io.MultiWriter(w, h), obj); err != nil {
+		var err error
+		if encrypted {
+			err = decrypt(io.MultiWriter(w, h), obj, opts.Passphrase)
+		} else {
+			_, err = io.Copy(io.MultiWriter(w, h), obj)
+		}
+		if err != nil {
 			return fmt.Errorf("replica: download %s.db: %w", name, err)
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); got != m.SHA256 {

@@ -153,8 +153,12 @@ func newBackupPush(g *globals) *cobra.Command {
 		Short: "Copy a verified backup to a NATS JetStream object store",
 		Long: `push verifies backup NAME here, uploads its data file and manifest to the
 JetStream object store ` + replica.BackupBucket + `, and checks that the stored
-SHA-256 is the manifest's. It prints the manifest. Attachment contents are
-not pushed with it.`,
+SHA-256 is the one computed while uploading. It prints the manifest.
+Attachment contents are not pushed with it.
+
+With $` + passphraseEnv + ` set, the data file is encrypted end to end
+(Argon2id, XChaCha20-Poly1305): the server sees only ciphertext; the
+manifest stays readable. backup pull needs the same passphrase.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			nc, err := nf.connect()
@@ -167,7 +171,7 @@ not pushed with it.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			m, err := replica.PushBackup(cmd.Context(), db, nc, args[0])
+			m, err := replica.PushBackup(cmd.Context(), db, nc, args[0], backupOptions())
 			if err != nil {
 				return err
 			}
@@ -190,7 +194,8 @@ func newBackupPull(g *globals) *cobra.Command {
 		Long: `pull downloads backup NAME from the JetStream object store ` + replica.BackupBucket + `
 into <store>/backups, checks its SHA-256 against its manifest and verifies
 it as backup verify does; a backup that fails is removed again (exit 3).
-Restore it with kvtool backup restore NAME.`,
+Restore it with kvtool backup restore NAME. An encrypted backup needs
+$` + passphraseEnv + `; a wrong one is exit 3.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			nc, err := nf.connect()
@@ -203,8 +208,8 @@ Restore it with kvtool backup restore NAME.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			m, err := replica.PullBackup(cmd.Context(), db, nc, args[0])
-			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) {
+			m, err := replica.PullBackup(cmd.Context(), db, nc, args[0], backupOptions())
+			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) || errors.Is(err, replica.ErrDecrypt) {
 				return integrityError{err.Error()}
 			}
 			if err != nil {
@@ -219,6 +224,14 @@ Restore it with kvtool backup restore NAME.`,
 	}
 	nf.add(cmd)
 	return cmd
+}
+
+// passphraseEnv names the environment variable holding the passphrase of
+// encrypted off-machine backups (never a flag: it would show in ps).
+const passphraseEnv = "CAIRN_BACKUP_PASSPHRASE"
+
+func backupOptions() *replica.BackupOptions {
+	return &replica.BackupOptions{Passphrase: os.Getenv(passphraseEnv)}
 }
 
 // jsonText is v as compact JSON, for one-line listings.

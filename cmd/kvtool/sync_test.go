@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cairnkv/cairn/replica"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // natsServer runs an in-process nats-server with JetStream; opts may set
@@ -118,4 +123,59 @@ func TestBackup_pushListPull(t *testing.T) {
 	wantExit(t, r, exitError, "backup", "pull", "(unknown)")
 	r = kvtool(t, "", "--db", b, "backup", "pull", "../x", "--nats", url)
 	wantExit(t, r, exitError, "backup", "pull", "../x")
+}
+
+func TestBackup_pushPullEncrypted(t *testing.T) {
+	s := natsServer(t, nil)
+	url := s.ClientURL()
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	secret := "the-plaintext-the-server-must-not-see"
+	mustRun(t, `{"id":"n1","title":"`+secret+`"}`, "--db", a, "put", "notes")
+	var m struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "", "--db", a, "--json", "backup", "create").stdout), &m); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(passphraseEnv, "correct horse battery")
+	mustRun(t, "", "--db", a, "backup", "push", m.Name, "--nats", url)
+
+	// What the server holds is ciphertext.
+	nc, err := replica.Connect(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := js.ObjectStore(context.Background(), replica.BackupBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := obs.GetBytes(context.Background(), m.Name+".db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := os.ReadFile(filepath.Join(a, "backups", m.Name+".db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(stored, plain[:64]) || bytes.Contains(stored, []byte(secret)) {
+		t.Fatal("the pushed backup is readable on the server")
+	}
+
+	t.Setenv(passphraseEnv, "wrong")
+	r := kvtool(t, "", "--db", b, "backup", "pull", m.Name, "--nats", url)
+	wantExit(t, r, exitIntegrity, "backup", "pull", "(wrong passphrase)")
+	if _, err := os.Stat(filepath.Join(b, "backups", m.Name+".db")); !os.IsNotExist(err) {
+		t.Errorf("a backup that failed to decrypt was left behind: %v", err)
+	}
+	t.Setenv(passphraseEnv, "correct horse battery")
+	mustRun(t, "", "--db", b, "backup", "pull", m.Name, "--nats", url)
+	mustRun(t, "", "--db", b, "backup", "restore", m.Name, "--yes")
+	if r := mustRun(t, "", "--db", b, "get", "notes", "n1"); !strings.Contains(r.stdout, secret) {
+		t.Errorf("restored store: %s", r.stdout)
+	}
 }
