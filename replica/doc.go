@@ -38,7 +38,11 @@
 //   - A delete is a tombstone with its own clock. It wins over every edit
 //     that had not seen it (those edits are kept as conflicts), and a device
 //     that syncs late never resurrects the document; only a device that
-//     has seen the delete can create the id again.
+//     has seen the delete can create the id again, which starts a new
+//     incarnation of the document named by that tombstone. Every message
+//     names its incarnation, and the latest incarnation wins whatever order
+//     messages arrive in (a three-device randomized test checks that every
+//     store converges).
 //   - Attachment contents travel through the object store CAIRN_<group>_blobs,
 //     named by their SHA-256, and are verified on arrival.
 //

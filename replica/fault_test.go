@@ -64,7 +64,7 @@ func TestSync_serverRestart(t *testing.T) {
 		var mu sync.Mutex
 		for _, d := range []*device{a, b} {
 			wg.Go(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				res, _ := d.r.Sync(ctx) // may fail: retried below
 				mu.Lock()
@@ -80,7 +80,7 @@ func TestSync_serverRestart(t *testing.T) {
 		s = startServer(t, storeDir, portN)
 		wg.Wait()
 		for attempt := 0; ; attempt++ {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_, errA := a.r.Sync(ctx)
 			res, errB := b.r.Sync(ctx)
 			cancel()

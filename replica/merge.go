@@ -91,13 +91,14 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 			return rec, nil // never seen, or already a tombstone
 		}
 		c := tick(&st.HLC, ms, st.Device)
-		rec.Del, m.Del = &c, &c
+		rec.Del, m.Del, m.Epoch = &c, &c, rec.Epoch
 	default:
-		recreated := rec.Del != nil
-		if recreated {
-			m.BaseDel = rec.Del
-			rec.Del = nil
+		if rec.Del != nil {
+			// Created again here after a delete: a new incarnation.
+			rec.Epoch, rec.Del = rec.Del, nil
+			rec.Fields = map[string]field{}
 		}
+		m.Epoch = rec.Epoch
 		names := make([]string, 0, len(doc))
 		for f := range doc {
 			names = append(names, f)
@@ -107,7 +108,7 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 			v := doc[f]
 			h := hashValue(v)
 			old, had := rec.Fields[f]
-			if had && !old.Gone && old.Hash == h && !recreated {
+			if had && !old.Gone && old.Hash == h {
 				continue
 			}
 			c := tick(&st.HLC, ms, st.Device)
@@ -128,7 +129,7 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 			m.Fields[f] = fieldMsg{Gone: true, C: c, Base: old.C}
 			rec.Fields[f] = field{C: c, Gone: true}
 		}
-		if m.Fields == nil && !recreated {
+		if m.Fields == nil {
 			return rec, nil
 		}
 		if coll == "attachments" {
@@ -147,8 +148,25 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 
 func outboxID(n uint64) string { return fmt.Sprintf("%020d", n) }
 
+func clockOf(c *Clock) Clock {
+	if c == nil {
+		return Clock{}
+	}
+	return *c
+}
+
 // apply merges a message from another device into the store. It returns
 // the number of conflicts it recorded.
+//
+// A document lives in incarnations: the first, and one more each time a
+// device that has seen a delete creates the id again; an incarnation is
+// named by the tombstone it follows (its epoch), and every message carries
+// the epoch of the incarnation it changes. The state of a document is that
+// of the latest incarnation any message named: messages of an older one
+// are dropped (kept as conflicts), a message of a newer one replaces the
+// local document. Within an incarnation, fields merge by last writer, and
+// a tombstone ends it. None of this depends on the order messages arrive
+// in, so every device ends in the same state.
 func (r *Replica) apply(tx *kv.Tx, st *state, m *message) (int, error) {
 	// A local edit not captured yet gets its clocks first, so that it
 	// takes part in the merge instead of being overwritten.
@@ -175,12 +193,42 @@ func (r *Replica) apply(tx *kv.Tx, st *state, m *message) (int, error) {
 		return putJSON(tx, conflictColl, c.Key, c)
 	}
 
+	me, le := clockOf(m.Epoch), clockOf(rec.Epoch)
+	switch {
+	case me.Less(le):
+		// A change of an incarnation that a delete ended, and that was
+		// created again since: dropped, kept as a conflict.
+		for f, fm := range m.Fields {
+			if err := record(Conflict{Field: f, Deleted: true, KeptClock: le, Lost: fm.V, LostGone: fm.Gone, LostClock: fm.C}); err != nil {
+				return 0, err
+			}
+		}
+		return conflicts, nil
+	case le.Less(me):
+		// A newer incarnation: the local one was deleted elsewhere.
+		for f, lf := range rec.Fields {
+			if doc != nil && !lf.Gone && rec.Del == nil {
+				if err := record(Conflict{Field: f, Deleted: true, KeptClock: me, Lost: doc[f], LostClock: lf.C}); err != nil {
+					return 0, err
+				}
+			}
+		}
+		rec.Epoch, rec.Del = m.Epoch, nil
+		rec.Fields = map[string]field{}
+		if doc != nil {
+			if err := writeDoc(tx, m.Coll, m.ID, nil); err != nil {
+				return 0, err
+			}
+			doc = nil
+		}
+	}
+
 	if m.Del != nil {
 		if rec.Del != nil && !rec.Del.Less(*m.Del) {
-			return 0, nil // already deleted, by this or a later tombstone
+			return conflicts, saveClocks(tx, rec) // already deleted, by this or a later tombstone
 		}
-		// The delete wins over every edit it had not seen: keep the lost
-		// values of fields edited after it.
+		// The delete wins over every edit of its incarnation it had not
+		// seen: keep the lost values of fields edited after it.
 		for f, lf := range rec.Fields {
 			if lf.Gone || !m.Del.Less(lf.C) || doc == nil {
 				continue
@@ -199,21 +247,16 @@ func (r *Replica) apply(tx *kv.Tx, st *state, m *message) (int, error) {
 	}
 
 	if rec.Del != nil {
-		if m.BaseDel == nil || *m.BaseDel != *rec.Del {
-			// An edit that had not seen the delete: the tombstone wins,
-			// the edit is kept as a conflict.
-			for f, fm := range m.Fields {
-				if err := record(Conflict{Field: f, Deleted: true, KeptClock: *rec.Del, Lost: fm.V, LostGone: fm.Gone, LostClock: fm.C}); err != nil {
-					return 0, err
-				}
+		// An edit of an incarnation a delete ended, made before its
+		// device saw the delete: the tombstone wins, the edit is kept as
+		// a conflict.
+		for f, fm := range m.Fields {
+			if err := record(Conflict{Field: f, Deleted: true, KeptClock: *rec.Del, Lost: fm.V, LostGone: fm.Gone, LostClock: fm.C}); err != nil {
+				return 0, err
 			}
-			return conflicts, nil
 		}
-		rec.Del = nil // created again by a device that saw the delete
-		rec.Fields = map[string]field{}
-		doc = nil
+		return conflicts, saveClocks(tx, rec)
 	}
-
 	out := map[string]any{}
 	for k, v := range doc {
 		out[k] = v

@@ -631,7 +631,7 @@ func (r *Replica) checkMessage(m *message, subject string) error {
 	if m.ID == "" {
 		return fmt.Errorf("%s: no document id", m.Coll)
 	}
-	if m.Del == nil && m.Fields == nil && m.BaseDel == nil {
+	if m.Del == nil && m.Fields == nil {
 		return fmt.Errorf("%s/%s: neither fields nor a delete", m.Coll, m.ID)
 	}
 	return nil

@@ -45,6 +45,9 @@ type clocks struct {
 	ID     string           `json:"id"`
 	Fields map[string]field `json:"fields"`
 	Del    *Clock           `json:"del,omitempty"` // the tombstone, while deleted
+	// Epoch names the incarnation of the document: the tombstone it was
+	// created again after (nil: the first). See apply.
+	Epoch *Clock `json:"epoch,omitempty"`
 }
 
 // fieldMsg is one field of a message.
@@ -57,14 +60,14 @@ type fieldMsg struct {
 
 // message is one change of one document on the stream.
 type message struct {
-	Device  string              `json:"device"`
-	N       uint64              `json:"n"`
-	Coll    string              `json:"coll"`
-	ID      string              `json:"id"`
-	Fields  map[string]fieldMsg `json:"fields,omitempty"`
-	Del     *Clock              `json:"del,omitempty"`      // a delete
-	BaseDel *Clock              `json:"base_del,omitempty"` // a re-creation after this tombstone
-	Blob    string              `json:"blob,omitempty"`     // the attachment content it needs
+	Device string              `json:"device"`
+	N      uint64              `json:"n"`
+	Coll   string              `json:"coll"`
+	ID     string              `json:"id"`
+	Fields map[string]fieldMsg `json:"fields,omitempty"`
+	Del    *Clock              `json:"del,omitempty"`   // a delete
+	Epoch  *Clock              `json:"epoch,omitempty"` // the incarnation the change belongs to
+	Blob   string              `json:"blob,omitempty"`  // the attachment content it needs
 	// Ref names the object (in the blob store) holding the whole message
 	// when it is too large for one NATS message; the stub on the stream
 	// then carries only Device, N, Coll, ID and Ref.
