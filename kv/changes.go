@@ -130,7 +130,10 @@ func (db *DB) readChanges(after uint64) ([]Change, error) {
 
 // LastSeq returns the sequence of the newest committed change (0 for a
 // store that has never been written).
-func (db *DB) LastSeq() (uint64, error) {
+func (db *DB) LastSeq(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	if err := db.enter(); err != nil {
 		return 0, err
 	}
@@ -157,7 +160,7 @@ func (db *DB) Watch(ctx context.Context, q Query, opts *QueryOptions) iter.Seq2[
 			yield(nil, err)
 			return
 		}
-		seq, err := db.LastSeq()
+		seq, err := db.LastSeq(ctx)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -185,7 +188,7 @@ func (db *DB) Watch(ctx context.Context, q Query, opts *QueryOptions) iter.Seq2[
 					if err != nil {
 						if errors.Is(err, ErrChangesTrimmed) {
 							touched = true // cannot tell: query again
-							if s, e := db.LastSeq(); e == nil {
+							if s, e := db.LastSeq(ctx); e == nil {
 								seq = s
 							}
 							break

@@ -28,15 +28,15 @@ func TestChanges_feed(t *testing.T) {
 	if got := collect(t, db, 0); len(got) != 0 {
 		t.Fatalf("empty store: %d changes", len(got))
 	}
-	r1, err := db.Put("notes", kv.Document{"id": "n1", "title": "a", "body": "x"})
+	r1, err := db.Put(context.Background(), "notes", kv.Document{"id": "n1", "title": "a", "body": "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := db.Patch("notes", "n1", kv.Document{"title": "b", "body": "x"})
+	r2, err := db.Patch(context.Background(), "notes", "n1", kv.Document{"title": "b", "body": "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Delete("notes", "n1"); err != nil {
+	if _, err := db.Delete(context.Background(), "notes", "n1"); err != nil {
 		t.Fatal(err)
 	}
 	got := collect(t, db, 0)
@@ -82,7 +82,7 @@ func TestChanges_blocksForNewCommits(t *testing.T) {
 		ended <- nil
 	}()
 	for i, id := range []string{"a", "b", "c"} {
-		if _, err := db.Put("notes", kv.Document{"id": id, "title": id}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": id, "title": id}); err != nil {
 			t.Fatal(err)
 		}
 		ch := <-seen
@@ -115,7 +115,7 @@ func TestChanges_trimmed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a", "b", "c", "d"} {
-		if _, err := db.Put("notes", kv.Document{"id": id, "title": id}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": id, "title": id}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,7 +135,7 @@ func TestChanges_trimmed(t *testing.T) {
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		st, err := db.Stats()
+		st, err := db.Stats(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +155,7 @@ func TestChanges_trimmed(t *testing.T) {
 	if got := collect(t, db, 4); len(got) != 0 {
 		t.Errorf("changes after the last trimmed one: %+v", got)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "e"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "e"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := collect(t, db, 4); len(got) != 1 || got[0].ID != "e" {
@@ -180,7 +180,7 @@ func TestWatch_yieldsOnCommit(t *testing.T) {
 	if ids := <-results; len(ids) != 0 {
 		t.Fatalf("first result %v, want empty", ids)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "n1"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "n1"}); err != nil {
 		t.Fatal(err)
 	}
 	if ids := <-results; !reflect.DeepEqual(ids, []string{"n1"}) {
@@ -188,10 +188,10 @@ func TestWatch_yieldsOnCommit(t *testing.T) {
 	}
 	// A commit in another collection does not yield; the next one in
 	// notes does.
-	if _, err := db.Put("tasks", kv.Document{"id": "t1", "title": "x"}); err != nil {
+	if _, err := db.Put(context.Background(), "tasks", kv.Document{"id": "t1", "title": "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Delete("notes", "n1"); err != nil {
+	if _, err := db.Delete(context.Background(), "notes", "n1"); err != nil {
 		t.Fatal(err)
 	}
 	if ids := <-results; len(ids) != 0 {

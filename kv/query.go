@@ -11,21 +11,12 @@ import (
 )
 
 // Filter is one condition of a query (see the secondary package for the
-// operators and the comparison rules of KVTOOL.md).
+// operators and the comparison rules of docs/KVTOOL.md).
 type Filter = secondary.Filter
 
 // Explain says how a query was answered: the plan, the index used, and how
 // many index keys and documents were read.
 type Explain = secondary.Explain
-
-// Query errors.
-var (
-	// ErrBadQuery: a malformed query (unknown operator, bad date, negative
-	// limit, empty field, ...); the message names what was wrong.
-	ErrBadQuery = secondary.ErrBadQuery
-	// ErrFullScan: a query with NoScan would have read the whole collection.
-	ErrFullScan = secondary.ErrFullScan
-)
 
 // Query is a query on one collection: filters ANDed, optional full-text
 // words, sort, limit and offset.
@@ -86,6 +77,15 @@ func ParseWhere(coll, expr string) (f Filter, text string, err error) {
 // Query runs q. Results are exact: the planner may use indexes, but every
 // filter is checked on the document itself.
 func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryResult, error) {
+	return db.query(ctx, q, opts, nil)
+}
+
+// query runs q; with emit, the documents go to emit one by one inside the
+// transaction instead of into QueryResult.Docs.
+func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(id string, doc Document) error) (*QueryResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &QueryOptions{}
 	}
@@ -113,7 +113,7 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 		}
 	}
 	res := &QueryResult{}
-	err = db.View(func(t *Tx) error {
+	err = db.View(ctx, func(t *Tx) error {
 		l := &loader{t: t, c: c}
 		ids, total, ex, err := secondary.Run(t.tx, db.schema(), sq, l)
 		if err != nil {
@@ -123,8 +123,14 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 		if opts.IDsOnly || opts.Count {
 			return nil
 		}
-		res.Docs = make([]Document, 0, len(ids))
+		if emit == nil {
+			res.Docs = make([]Document, 0, len(ids))
+		}
+		seen := 0
 		for _, id := range ids {
+			if err := checkCtx(ctx, &seen); err != nil {
+				return err
+			}
 			var doc map[string]any
 			if opts.Header {
 				doc, err = l.Header(id)
@@ -136,6 +142,12 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 			}
 			if doc == nil {
 				return fmt.Errorf("cairn: query: %s %q vanished inside its transaction", q.Collection, id)
+			}
+			if emit != nil {
+				if err := emit(id, doc); err != nil {
+					return err
+				}
+				continue
 			}
 			res.Docs = append(res.Docs, doc)
 		}

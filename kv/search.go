@@ -22,9 +22,6 @@ type SearchResult = search.Result
 // highlighted fragments.
 type SearchHit = search.Hit
 
-// ErrNoSearch is returned by Search on a store opened with NoSearch.
-var ErrNoSearch = errors.New("cairn: full-text search is disabled (Options.NoSearch)")
-
 // Search finds the documents containing every word of text (English
 // stemming: "meetings" finds "meeting"). It first waits until the index
 // holds every change committed before the call (read-your-writes).

@@ -29,7 +29,7 @@ func BenchmarkSync_latency(b *testing.B) {
 	}
 	seen := make(chan string, 16)
 	go func() {
-		last, _ := d.db.LastSeq()
+		last, _ := d.db.LastSeq(context.Background())
 		for ch, err := range d.db.Changes(ctx, last) {
 			if err != nil {
 				return
@@ -67,7 +67,7 @@ func BenchmarkSync_freshDevicePull1k(b *testing.B) {
 	s := startServer(b, "", -1)
 	a := openDevice(b, s.ClientURL(), "a")
 	g := gen.New(gen.Config{Sessions: 1000, Seed: 7})
-	if err := a.db.Update(func(tx *kv.Tx) error {
+	if err := a.db.Update(context.Background(), func(tx *kv.Tx) error {
 		return g.Each("sessions", func(doc map[string]any) error {
 			_, err := tx.Put("sessions", doc)
 			return err

@@ -21,7 +21,7 @@ func (r *Replica) uploadBlob(ctx context.Context, m *message) error {
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return fmt.Errorf("replica: blob %s: %w", m.Blob, err)
 	}
-	rc, doc, err := r.db.OpenAttachment(m.ID)
+	rc, doc, err := r.db.OpenAttachment(ctx, m.ID)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil // deleted since: a later message says so
 	}

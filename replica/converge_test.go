@@ -1,6 +1,7 @@
 package replica_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -39,7 +40,7 @@ func TestSync_threeDevicesConverge(t *testing.T) {
 		case op < 6: // edit one field (creating the note when absent)
 			f := fields[rng.IntN(len(fields))]
 			v := fmt.Sprintf("%s-%d", d.r.Device(), rng.IntN(1000))
-			if _, err := d.db.Modify("notes", id, func(doc kv.Document) error {
+			if _, err := d.db.Modify(context.Background(), "notes", id, func(doc kv.Document) error {
 				doc[f] = v
 				return nil
 			}); err != nil {
@@ -47,12 +48,12 @@ func TestSync_threeDevicesConverge(t *testing.T) {
 			}
 		case op < 7: // remove a field
 			f := fields[rng.IntN(len(fields))]
-			_, _ = d.db.Modify("notes", id, func(doc kv.Document) error {
+			_, _ = d.db.Modify(context.Background(), "notes", id, func(doc kv.Document) error {
 				delete(doc, f)
 				return nil
 			})
 		case op < 8:
-			if _, err := d.db.Delete("notes", id); err != nil {
+			if _, err := d.db.Delete(context.Background(), "notes", id); err != nil {
 				t.Fatal(err)
 			}
 		default:

@@ -48,7 +48,7 @@ func TestSync_serverRestart(t *testing.T) {
 
 	written, pulled := 0, 0
 	for round := range rounds {
-		if err := a.db.Update(func(tx *kv.Tx) error {
+		if err := a.db.Update(context.Background(), func(tx *kv.Tx) error {
 			for i := range perRound {
 				if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("r%d-%d", round, i), "title": "x"}); err != nil {
 					return err
@@ -115,7 +115,7 @@ func TestSync_serverRestart(t *testing.T) {
 	if pulled != written {
 		t.Errorf("the reader applied %d messages for %d changes", pulled, written)
 	}
-	if cs, _ := replica.Conflicts(b.db); len(cs) != 0 {
+	if cs, _ := replica.Conflicts(context.Background(), b.db); len(cs) != 0 {
 		t.Errorf("conflicts without concurrent edits: %v", cs)
 	}
 }

@@ -93,7 +93,7 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 	}
 	r := &Replica{db: db, nc: nc, opts: o}
 	// The device name: the one recorded, else the one given, else random.
-	err := db.Update(func(tx *kv.Tx) error {
+	err := db.Update(ctx, func(tx *kv.Tx) error {
 		st, err := loadState(tx)
 		if err != nil {
 			return err
@@ -194,7 +194,7 @@ func (r *Replica) Run(ctx context.Context, interval time.Duration, report func(R
 		return err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	last, err := r.db.LastSeq()
+	last, err := r.db.LastSeq(ctx)
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ type docRef struct{ coll, id string }
 // more.
 func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 	var after uint64
-	if err := r.db.View(func(tx *kv.Tx) error {
+	if err := r.db.View(ctx, func(tx *kv.Tx) error {
 		st, err := loadState(tx)
 		after = st.Pushed
 		return err
@@ -288,7 +288,7 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 	if n == 0 {
 		return false, nil
 	}
-	err = r.db.Update(func(tx *kv.Tx) error {
+	err = r.db.Update(ctx, func(tx *kv.Tx) error {
 		st, err := loadState(tx)
 		if err != nil {
 			return err
@@ -310,11 +310,11 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 // captureAll compares every document of the store with its clocks: the
 // way to push when the change log no longer reaches back to the last push.
 func (r *Replica) captureAll(ctx context.Context) error {
-	last, err := r.db.LastSeq()
+	last, err := r.db.LastSeq(ctx)
 	if err != nil {
 		return err
 	}
-	bs, err := r.db.Buckets()
+	bs, err := r.db.Buckets(ctx)
 	if err != nil {
 		return err
 	}
@@ -326,7 +326,7 @@ func (r *Replica) captureAll(ctx context.Context) error {
 	}
 	for _, coll := range colls {
 		var ids []string
-		if err := r.db.View(func(tx *kv.Tx) error {
+		if err := r.db.View(ctx, func(tx *kv.Tx) error {
 			return tx.Each(coll, func(id string, _ any) error {
 				ids = append(ids, id)
 				return nil
@@ -341,7 +341,7 @@ func (r *Replica) captureAll(ctx context.Context) error {
 			n := min(len(ids), pushBatch)
 			chunk := ids[:n]
 			ids = ids[n:]
-			if err := r.db.Update(func(tx *kv.Tx) error {
+			if err := r.db.Update(ctx, func(tx *kv.Tx) error {
 				st, err := loadState(tx)
 				if err != nil {
 					return err
@@ -359,7 +359,7 @@ func (r *Replica) captureAll(ctx context.Context) error {
 	}
 	// Deletes the trimmed log held: every recorded document now absent.
 	var gone []docRef
-	if err := r.db.View(func(tx *kv.Tx) error {
+	if err := r.db.View(ctx, func(tx *kv.Tx) error {
 		return tx.Each(clocksColl, func(_ string, doc any) error {
 			var rec clocks
 			if s, ok := doc.(map[string]any)["j"].(string); ok && json.Unmarshal([]byte(s), &rec) == nil && rec.Del == nil {
@@ -372,7 +372,7 @@ func (r *Replica) captureAll(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return r.db.Update(func(tx *kv.Tx) error {
+	return r.db.Update(ctx, func(tx *kv.Tx) error {
 		st, err := loadState(tx)
 		if err != nil {
 			return err
@@ -395,7 +395,7 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 	for {
 		var ids []string
 		var msgs []*message
-		err := r.db.View(func(tx *kv.Tx) error {
+		err := r.db.View(ctx, func(tx *kv.Tx) error {
 			return tx.Each(outboxColl, func(id string, doc any) error {
 				if len(ids) >= pushBatch {
 					return kv.ErrStop
@@ -452,7 +452,7 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 				return total, ctx.Err()
 			}
 		}
-		if err := r.db.Update(func(tx *kv.Tx) error {
+		if err := r.db.Update(ctx, func(tx *kv.Tx) error {
 			for _, id := range ids {
 				if _, err := tx.Delete(outboxColl, id); err != nil {
 					return err
@@ -478,7 +478,7 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 	}
 	end := info.State.LastSeq
 	var from uint64
-	if err := r.db.View(func(tx *kv.Tx) error {
+	if err := r.db.View(ctx, func(tx *kv.Tx) error {
 		st, err := loadState(tx)
 		from = st.Pulled
 		return err
@@ -542,7 +542,7 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 		// Attachment contents first, outside the transaction.
 		blobs := map[string]*tempBlob{}
 		for _, it := range items {
-			if it.m.Blob != "" && blobs[it.m.Blob] == nil && !r.db.HasContent(it.m.Blob) {
+			if it.m.Blob != "" && blobs[it.m.Blob] == nil && !r.db.HasContent(ctx, it.m.Blob) {
 				tb, err := r.downloadBlob(ctx, it.m.Blob)
 				if err != nil {
 					closeBlobs(blobs)
@@ -554,7 +554,7 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			}
 		}
 		var n, c int
-		err = r.db.Update(func(tx *kv.Tx) error {
+		err = r.db.Update(ctx, func(tx *kv.Tx) error {
 			n, c = 0, 0
 			st, err := loadState(tx)
 			if err != nil {
@@ -638,9 +638,9 @@ func (r *Replica) checkMessage(m *message, subject string) error {
 }
 
 // Conflicts lists the conflicts recorded on this device, oldest first.
-func Conflicts(db *kv.DB) ([]Conflict, error) {
+func Conflicts(ctx context.Context, db *kv.DB) ([]Conflict, error) {
 	var out []Conflict
-	err := db.View(func(tx *kv.Tx) error {
+	err := db.View(ctx, func(tx *kv.Tx) error {
 		return tx.Each(conflictColl, func(id string, doc any) error {
 			s, _ := doc.(map[string]any)["j"].(string)
 			var c Conflict

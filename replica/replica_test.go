@@ -92,21 +92,21 @@ func (d *device) sync(t testing.TB) replica.Result {
 
 func (d *device) put(t testing.TB, coll string, doc kv.Document) {
 	t.Helper()
-	if _, err := d.db.Put(coll, doc); err != nil {
+	if _, err := d.db.Put(context.Background(), coll, doc); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (d *device) patch(t testing.TB, coll, id string, p kv.Document) {
 	t.Helper()
-	if _, err := d.db.Patch(coll, id, p); err != nil {
+	if _, err := d.db.Patch(context.Background(), coll, id, p); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (d *device) get(t testing.TB, coll, id string) kv.Document {
 	t.Helper()
-	doc, _, err := d.db.Get(coll, id)
+	doc, _, err := d.db.Get(context.Background(), coll, id)
 	if err != nil {
 		t.Fatalf("%s: get %s/%s: %v", d.r.Device(), coll, id, err)
 	}
@@ -123,7 +123,7 @@ func js(v any) string {
 func snapshotOf(t testing.TB, d *device, colls ...string) string {
 	t.Helper()
 	var buf bytes.Buffer
-	err := d.db.View(func(tx *kv.Tx) error {
+	err := d.db.View(context.Background(), func(tx *kv.Tx) error {
 		for _, c := range colls {
 			if err := tx.Each(c, func(id string, doc any) error {
 				fmt.Fprintf(&buf, "%s/%s %s\n", c, id, js(doc))
@@ -191,7 +191,7 @@ func TestSync_bothDirectionsMergeAndConflicts(t *testing.T) {
 	if resA.Conflicts+resB.Conflicts == 0 {
 		t.Errorf("no conflict recorded: a %+v, b %+v", resA, resB)
 	}
-	cs, err := replica.Conflicts(a.db)
+	cs, err := replica.Conflicts(context.Background(), a.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestSync_bothDirectionsMergeAndConflicts(t *testing.T) {
 	b.patch(t, "notes", "n1", kv.Document{"title": "agreed"})
 	b.sync(t)
 	a.sync(t)
-	cs, _ = replica.Conflicts(a.db)
+	cs, _ = replica.Conflicts(context.Background(), a.db)
 	if len(cs) != before {
 		t.Errorf("a sequential edit recorded a conflict: %s", js(cs[before:]))
 	}
@@ -230,7 +230,7 @@ func TestSync_deletesAreNotResurrected(t *testing.T) {
 	a.sync(t)
 	b.sync(t)
 	// a deletes; b, offline, edits the same note; b syncs late.
-	if _, err := a.db.Delete("notes", "n1"); err != nil {
+	if _, err := a.db.Delete(context.Background(), "notes", "n1"); err != nil {
 		t.Fatal(err)
 	}
 	a.sync(t)
@@ -238,14 +238,14 @@ func TestSync_deletesAreNotResurrected(t *testing.T) {
 	b.sync(t)
 	a.sync(t)
 	for _, d := range []*device{a, b} {
-		if _, _, err := d.db.Get("notes", "n1"); !errors.Is(err, kv.ErrNotFound) {
+		if _, _, err := d.db.Get(context.Background(), "notes", "n1"); !errors.Is(err, kv.ErrNotFound) {
 			t.Errorf("%s: deleted note is back: %v", d.r.Device(), err)
 		}
 	}
 	// The lost edit is kept as a conflict on a (where it arrived after
 	// the delete) or on b (where the delete arrived after it).
-	ca, _ := replica.Conflicts(a.db)
-	cb, _ := replica.Conflicts(b.db)
+	ca, _ := replica.Conflicts(context.Background(), a.db)
+	cb, _ := replica.Conflicts(context.Background(), b.db)
 	if len(ca)+len(cb) == 0 {
 		t.Error("the offline edit lost to the delete was not recorded")
 	}
@@ -269,7 +269,7 @@ func TestSync_attachments(t *testing.T) {
 	}
 	a.sync(t)
 	b.sync(t)
-	rc, got, err := b.db.OpenAttachment("att1")
+	rc, got, err := b.db.OpenAttachment(context.Background(), "att1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,35 +7,35 @@ import (
 )
 
 // ErrClosed is returned by every method called after Close.
-var ErrClosed = errors.New("search: index closed")
+var ErrClosed = errors.New("cairn: index closed")
 
 // ErrInvalidChange is returned by Apply when a Change has an empty or
 // malformed collection or id. Nothing of the call is applied.
-var ErrInvalidChange = errors.New("search: invalid change")
+var ErrInvalidChange = errors.New("cairn: invalid change")
 
 // ErrEmptyQuery is returned by Search and MatchIDs when the query text holds
 // no searchable word: it is empty, only punctuation, or only English stop
 // words ("the", "and").
-var ErrEmptyQuery = errors.New("search: query has no searchable words")
+var ErrEmptyQuery = errors.New("cairn: query has no searchable words")
 
 // ErrQueryTooLong is returned by Search and MatchIDs when the query text has
 // more than MaxQueryTerms distinct words or more than MaxQueryBytes bytes.
-var ErrQueryTooLong = errors.New("search: query too long")
+var ErrQueryTooLong = errors.New("cairn: query too long")
 
 // ErrBadOptions is returned by Search and MatchIDs when the options hold a negative
 // Limit or Offset, or a collection name that cannot exist.
-var ErrBadOptions = errors.New("search: bad search options")
+var ErrBadOptions = errors.New("cairn: bad search options")
 
 // ErrBusy is returned by Open when another open handle (in this or another
 // process) holds the index. The index is left alone: a busy index is never
 // mistaken for a damaged one and wiped.
-var ErrBusy = errors.New("search: index in use by another handle")
+var ErrBusy = errors.New("cairn: index in use by another handle")
 
 // ErrForeignFiles is returned by Open and Reset when the index directory
 // holds files that Bleve and this package never write there (a wrong path,
 // such as the store directory itself). The directory is left untouched:
 // only a directory that looks like a search index is ever deleted.
-var ErrForeignFiles = errors.New("search: directory holds files that are not part of a search index")
+var ErrForeignFiles = errors.New("cairn: directory holds files that are not part of a search index")
 
 // ErrCorrupt marks an index found damaged after it was opened (a panic or a
 // decoding error inside Bleve while searching or walking). It is the same

@@ -123,7 +123,7 @@ func newSyncConflicts(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeDB(db, &err)
-			cs, err := replica.Conflicts(db)
+			cs, err := replica.Conflicts(cmd.Context(), db)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (KVTOOL.md).
+// Exit codes (docs/KVTOOL.md).
 const (
 	exitOK        = 0
 	exitError     = 1
@@ -85,6 +86,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 		newStatsCommand(g), newBucketsCommand(g), newDumpCommand(g), newCheckCommand(g),
 		// Operate it.
 		newBackupCommand(g), newCompactCommand(g), newReindexCommand(g), newGCCommand(g),
+		newIndexCommand(g),
 		newAttachCommand(g),
 		// Move data in and out.
 		newExportCommand(g), newImportCommand(g), newMigrateCommand(g),
@@ -129,17 +131,37 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var ie integrityError
 	switch {
 	case errors.As(err, &ie), errors.Is(err, kv.ErrCorrupt):
-		// KVTOOL.md: a command that stops because stored data is damaged
+		// docs/KVTOOL.md: a command that stops because stored data is damaged
 		// exits 3, as a check that finds a problem does.
-		fmt.Fprintln(stderr, "kvtool:", err)
+		fmt.Fprintln(stderr, "kvtool:", message(err))
 		return exitIntegrity
 	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "kvtool:", err)
+		fmt.Fprintln(stderr, "kvtool:", message(err))
 		fmt.Fprintln(stderr, "Run 'kvtool --help' for usage.")
 		return exitUsage
 	default:
-		fmt.Fprintln(stderr, "kvtool:", err)
+		fmt.Fprintln(stderr, "kvtool:", message(err))
 		return exitError
+	}
+}
+
+// pkgPrefix matches the name of a Go package of the store (or of the
+// libraries kvtool reports through) where an error message chain names it:
+// at the start, after a ": " or after a "(".
+var pkgPrefix = regexp.MustCompile(`(^|: |\()(?:cairn|kv|buckets|schema|secondary|snapshot|search|txn|legacy|jsonx|blobstore|fsutil|docmodel): `)
+
+// message is err's text for a person: the package names the layers put in
+// front of their messages ("cairn: query sessions: secondary: bad query")
+// are dropped, leaving what was wrong and where ("query sessions: bad
+// query"). The error itself is unchanged: errors.Is still decides.
+func message(err error) string {
+	msg := err.Error()
+	for {
+		out := pkgPrefix.ReplaceAllString(msg, "$1")
+		if out == msg {
+			return out
+		}
+		msg = out
 	}
 }
 
@@ -178,16 +200,21 @@ func (g *globals) openExisting() (*kv.DB, error) {
 // open (index backfills, search rebuilds) when stderr is a terminal.
 func (g *globals) options(o *kv.Options) *kv.Options {
 	o.Timeout = g.timeout
-	o.EagerSearch = true  // KVTOOL.md: every command brings derived data up to date
+	o.EagerSearch = true  // docs/KVTOOL.md: every command brings derived data up to date
 	o.NoAutoBackup = true // risky commands back up first; a backup on every open and close would copy the store per command
 	o.Progress = g.progress()
 	return o
 }
 
-// progress returns a function drawing one bar per stage on stderr, or nil
-// when stderr is not a terminal.
+// progress returns a function reporting each stage of long work on
+// stderr (see progress: a bar on a terminal, plain lines elsewhere).
 func (g *globals) progress() func(stage string, done, total int) {
-	if g.stderr == nil || !isTerminal(g.stderr) {
+	return g.progressIn(false)
+}
+
+// progressIn is progress with done and total in bytes when bytes is set.
+func (g *globals) progressIn(bytes bool) func(stage string, done, total int) {
+	if g.stderr == nil {
 		return nil
 	}
 	bars := map[string]*progress{}
@@ -201,6 +228,7 @@ func (g *globals) progress() func(stage string, done, total int) {
 		b := bars[stage]
 		if b == nil {
 			b = newProgress(g.stderr, stage, total)
+			b.bytes = bytes
 			bars[stage] = b
 		}
 		b.total = total
