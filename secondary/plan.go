@@ -28,12 +28,22 @@ type indexUse struct {
 	ranges   []vrange
 	est      int // estimated keys in ranges
 	filters  []*cfilter
-	restrict bool // the Restrict ids, not an index
+	restrict bool        // the Restrict ids, not an index
+	union    []*indexUse // an "or" filter: the ids of any of these (def is nil)
 }
 
 func (u *indexUse) name() string {
 	if u.restrict {
 		return "restrict"
+	}
+	if u.union != nil {
+		names := make([]string, 0, len(u.union))
+		for _, s := range u.union {
+			if n := s.name(); !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		return strings.Join(names, "|")
 	}
 	return u.def.Name
 }
@@ -59,6 +69,14 @@ func (e *engine) estimate(u *indexUse) int {
 	if u.restrict {
 		return len(e.q.Restrict)
 	}
+	if u.union != nil {
+		n := 0
+		for _, s := range u.union {
+			s.est = e.estimate(s)
+			n += s.est
+		}
+		return n
+	}
 	if u.def.Stats {
 		if n, ok := histEstimate(e.sys, e.coll.Name, u.def.Name, u.ranges); ok {
 			return n
@@ -75,6 +93,16 @@ func (e *engine) estimate(u *indexUse) int {
 	return n
 }
 
+// unionUse returns the use of an "or" filter whose alternatives all have
+// an index: the union of one range use per alternative.
+func unionUse(f *cfilter) *indexUse {
+	u := &indexUse{filters: []*cfilter{f}}
+	for _, l := range f.leaves(nil) {
+		u.union = append(u.union, &indexUse{def: l.index, ranges: l.ranges(l.index), filters: []*cfilter{l}})
+	}
+	return u
+}
+
 // makePlan chooses the cheapest plan.
 func (e *engine) makePlan() plan {
 	n := float64(max(e.docs, 1))
@@ -86,6 +114,11 @@ func (e *engine) makePlan() plan {
 	var uses []*indexUse
 	indexed := map[*cfilter]bool{}
 	for _, f := range e.filters {
+		if f.Op == OpOr && f.orIdx {
+			indexed[f] = true
+			uses = append(uses, unionUse(f))
+			continue
+		}
 		if f.index == nil {
 			continue
 		}
