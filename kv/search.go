@@ -103,7 +103,7 @@ func (db *DB) matchIDs(ctx context.Context, coll, words string) (map[string]stru
 	if err != nil {
 		return nil, err
 	}
-	return ix.MatchIDs(ctx, coll, words)
+	return ix.MatchIDs(ctx, coll, "", words)
 }
 
 // checkSearch compares the search index with the primary data: every

@@ -14,9 +14,20 @@ var ErrClosed = errors.New("search: index closed")
 var ErrInvalidChange = errors.New("search: invalid change")
 
 // ErrEmptyQuery is returned by Search and MatchIDs when the query text holds
-// no searchable word: it is empty, only punctuation, or only English stop
-// words ("the", "and").
+// nothing to look for: it is empty, only punctuation, only English stop
+// words ("the", "and"), or only excluded items (-word).
 var ErrEmptyQuery = errors.New("search: query has no searchable words")
+
+// ErrSyntax is returned by Search and MatchIDs for a malformed search text
+// (an unterminated phrase, OR without a word on one side, a bare -, * or
+// ~, an edit distance above 2); the error is a *SyntaxError with the
+// position.
+var ErrSyntax = errors.New("search: malformed search text")
+
+// ErrUnknownField is returned by Search and MatchIDs for field:word (or a
+// MatchIDs field) naming a field that none of the built-in collections
+// searched has; the message lists their fields.
+var ErrUnknownField = errors.New("search: unknown search field")
 
 // ErrQueryTooLong is returned by Search and MatchIDs when the query text has
 // more than MaxQueryTerms distinct words or more than MaxQueryBytes bytes.
