@@ -22,11 +22,31 @@ type SearchResult = search.Result
 // highlighted fragments.
 type SearchHit = search.Hit
 
+// Search text errors (see DB.Search).
+var (
+	// ErrSearchSyntax: malformed search text; the error is a
+	// *SearchSyntaxError naming the position.
+	ErrSearchSyntax = search.ErrSyntax
+	// ErrEmptySearch: search text with nothing to look for.
+	ErrEmptySearch = search.ErrEmptyQuery
+	// ErrSearchTooLong: search text over search.MaxQueryBytes bytes or
+	// search.MaxQueryTerms items.
+	ErrSearchTooLong = search.ErrQueryTooLong
+	// ErrUnknownSearchField: field:word on a field the collections
+	// searched do not have.
+	ErrUnknownSearchField = search.ErrUnknownField
+)
+
+// SearchSyntaxError is a malformed search text with its position.
+type SearchSyntaxError = search.SyntaxError
+
 // ErrNoSearch is returned by Search on a store opened with NoSearch.
 var ErrNoSearch = errors.New("cairn: full-text search is disabled (Options.NoSearch)")
 
-// Search finds the documents containing every word of text (English
-// stemming: "meetings" finds "meeting"). It first waits until the index
+// Search finds the documents matching text, in search syntax: plain
+// words all required (English stemming: "meetings" finds "meeting"),
+// "phrases", pre*, word~ and word~1, field:word, -word, a OR b (see the
+// search package). It first waits until the index
 // holds every change committed before the call (read-your-writes).
 func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (SearchResult, error) {
 	ix, err := db.searchIndex(ctx)
@@ -53,7 +73,8 @@ func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (Sear
 func indexDamaged(ctx context.Context, err error) bool {
 	switch {
 	case ctx.Err() != nil, errors.Is(err, search.ErrEmptyQuery), errors.Is(err, search.ErrQueryTooLong),
-		errors.Is(err, search.ErrBadOptions), errors.Is(err, search.ErrClosed):
+		errors.Is(err, search.ErrBadOptions), errors.Is(err, search.ErrClosed),
+		errors.Is(err, search.ErrSyntax), errors.Is(err, search.ErrUnknownField):
 		return false
 	}
 	return true
@@ -97,13 +118,14 @@ func (db *DB) lastSeq() uint64 {
 	return seq
 }
 
-// matchIDs returns the ids of coll whose text matches words.
-func (db *DB) matchIDs(ctx context.Context, coll, words string) (map[string]struct{}, error) {
+// matchIDs returns the ids of coll whose search field (all: "") matches
+// text.
+func (db *DB) matchIDs(ctx context.Context, coll, field, text string) (map[string]struct{}, error) {
 	ix, err := db.searchIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return ix.MatchIDs(ctx, coll, "", words)
+	return ix.MatchIDs(ctx, coll, field, text)
 }
 
 // checkSearch compares the search index with the primary data: every

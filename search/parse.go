@@ -147,6 +147,15 @@ func parseText(text string) (parsed, error) {
 	return p, nil
 }
 
+// CheckText reports whether text is well-formed search syntax: nil, or
+// the error Search would return for its form (a *SyntaxError wrapping
+// ErrSyntax, ErrEmptyQuery for empty text, ErrQueryTooLong). Text that is
+// only stop words passes here and fails in Search.
+func CheckText(text string) error {
+	_, err := parseText(text)
+	return err
+}
+
 // lex splits text into tokens.
 func lex(text string) ([]token, error) {
 	var toks []token
