@@ -250,6 +250,9 @@ func checkQueries(t *testing.T, s *testStore, g *gen, m model, n int, phase stri
 			if strings.Contains(ex.Index, "|") {
 				plans["union"]++
 			}
+			if strings.Contains(ex.Detail, "index-only") {
+				plans["index-only"]++
+			}
 			if q.Count {
 				if total != wantTotal || ids != nil {
 					t.Fatalf("%s: count query %+v: got %d (ids %v), want %d\nexplain %+v", phase, q, total, ids, wantTotal, ex)
@@ -358,7 +361,7 @@ func TestRun_equivalence(t *testing.T) {
 	}
 	checkQueries(t, s, g, m, *equivQueries, "after sync", plans)
 	t.Logf("plans used: %v", plans)
-	for _, p := range []string{"index-range", "index-order", "metadata-scan", "full-scan", "union"} {
+	for _, p := range []string{"index-range", "index-order", "metadata-scan", "full-scan", "union", "index-only"} {
 		if plans[p] == 0 {
 			t.Errorf("no query used plan %s (plans: %v)", p, plans)
 		}

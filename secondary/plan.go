@@ -55,6 +55,7 @@ type plan struct {
 	sets   []*indexUse // further sets intersected (set plans) or used as prefilters (index-order)
 	cost   float64
 	scan   bool // reads every document or metadata entry
+	exact  bool // set plans: the sets are exactly the matches, no document is read
 }
 
 // planner holds what planning needs.
@@ -91,6 +92,70 @@ func (e *engine) estimate(u *indexUse) int {
 		}
 	}
 	return n
+}
+
+// indexOnly reports whether the ids of set plan p are exactly the
+// matches, so that no document needs reading: no sort key is needed, and
+// every filter is served by a use of p whose index keys match exactly
+// what the filter does (see exactFilter).
+func (e *engine) indexOnly(p plan) bool {
+	if e.sort != nil {
+		return false
+	}
+	covered := map[*cfilter]bool{}
+	fromIndex := false // the Restrict ids alone may name documents that do not exist
+	for _, u := range append([]*indexUse{p.driver}, p.sets...) {
+		if u.restrict {
+			continue
+		}
+		fromIndex = true
+		for _, f := range u.filters {
+			if !exactFilter(f) {
+				return false
+			}
+			covered[f] = true
+		}
+	}
+	for _, f := range e.filters {
+		if !covered[f] {
+			return false
+		}
+	}
+	return fromIndex
+}
+
+// exactFilter reports whether the keys its index yields for f are
+// exactly f's matches: equality (=, in, contains, or an OR of them) on an
+// index that is not folded and holds every value type, with operands
+// that compare as strings, booleans or instants only (numbers share
+// float64 encodings, so their keys may merge distinct values).
+func exactFilter(f *cfilter) bool {
+	if f.Op == OpOr {
+		for _, s := range f.or {
+			if !exactFilter(s) {
+				return false
+			}
+		}
+		return f.orIdx
+	}
+	d := f.index
+	if d == nil || d.Folded || d.Type != schema.TypeAny && d.Type != schema.TypeTime {
+		return false
+	}
+	switch f.Op {
+	case OpEq, OpIn, OpContains:
+	default:
+		return false
+	}
+	for i := range f.vals {
+		if f.vals[i].ok[classNumber] {
+			return false
+		}
+		if d.Type == schema.TypeTime && (f.vals[i].ok[classString] || f.vals[i].ok[classBool]) {
+			return false
+		}
+	}
+	return true
 }
 
 // unionUse returns the use of an "or" filter whose alternatives all have
@@ -204,7 +269,9 @@ func (e *engine) makePlan() plan {
 		case d.restrict:
 			p.kind = "id-set"
 		}
-		p.cost += cand * ce
+		if p.exact = e.indexOnly(p); !p.exact {
+			p.cost += cand * ce
+		}
 		plans = append(plans, p)
 	}
 

@@ -386,6 +386,15 @@ func (e *engine) runSets(r *result, p plan) error {
 			return err
 		}
 	}
+	if p.exact {
+		e.ex.Detail += "; index-only: no document read"
+		for i := range set.len() {
+			if !r.emit(string(set.at(i))) {
+				return nil
+			}
+		}
+		return nil
+	}
 	for i := range set.len() {
 		id := string(set.at(i))
 		ok, doc, err := e.check(id)
