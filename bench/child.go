@@ -69,7 +69,7 @@ func RunChild(args []string, stdout io.Writer) error {
 	t := time.Now()
 	switch mode {
 	case "openlist":
-		err = db.List("sessions", 0, 0, func(kv.Document) error { res.Count++; return nil })
+		err = db.List(ctx, "sessions", 0, 0, func(kv.Document) error { res.Count++; return nil })
 	case "newest":
 		var qr *kv.QueryResult
 		qr, err = db.Query(ctx, kv.Query{Collection: "sessions", Sort: "startTime", Desc: true, Limit: 50}, &kv.QueryOptions{Header: true})

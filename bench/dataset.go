@@ -122,7 +122,7 @@ func buildStore(ctx context.Context, ds *Dataset, g *gen.Generator, progress io.
 		ds.Counts[coll] = n
 		fmt.Fprintf(progress, "dataset:   %-12s %7d in %v\n", coll, n, time.Since(t).Round(time.Millisecond))
 	}
-	if _, err := db.Put("settings", g.Settings()); err != nil {
+	if _, err := db.Put(ctx, "settings", g.Settings()); err != nil {
 		return err
 	}
 	t := time.Now()
@@ -130,7 +130,7 @@ func buildStore(ctx context.Context, ds *Dataset, g *gen.Generator, progress io.
 		return fmt.Errorf("waiting for the search index: %w", err)
 	}
 	fmt.Fprintf(progress, "dataset:   search index caught up in %v\n", time.Since(t).Round(time.Millisecond))
-	st, err := db.Stats()
+	st, err := db.Stats(ctx)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func loadCollection(ctx context.Context, db *kv.DB, g *gen.Generator, coll strin
 			return err
 		}
 		hi := min(lo+batch, total)
-		err := db.Update(func(tx *kv.Tx) error {
+		err := db.Update(ctx, func(tx *kv.Tx) error {
 			for i := lo; i < hi; i++ {
 				d, err := g.Doc(coll, i)
 				if err != nil {
@@ -173,7 +173,7 @@ func loadAttachments(ctx context.Context, db *kv.DB, g *gen.Generator) error {
 	const batch = 500
 	for lo := 0; lo < total; lo += batch {
 		hi := min(lo+batch, total)
-		err := db.Update(func(tx *kv.Tx) error {
+		err := db.Update(ctx, func(tx *kv.Tx) error {
 			for i := lo; i < hi; i++ {
 				meta := g.Attachment(i)
 				delete(meta, "hash")

@@ -68,7 +68,7 @@ func TestWriteLegacyDir(t *testing.T) {
 			want++
 			truth := legacyTruth(g, coll, i)
 			id := truth["id"].(string)
-			stored, _, err := db.Get(coll, id)
+			stored, _, err := db.Get(context.Background(), coll, id)
 			if err != nil {
 				t.Errorf("%s %s: %v", coll, id, err)
 				continue
@@ -88,7 +88,7 @@ func TestWriteLegacyDir(t *testing.T) {
 		}
 	}
 	_, _, deleted, _ := legacySessionEdits(g)
-	if _, _, err := db.Get("sessions", deleted["id"].(string)); err == nil {
+	if _, _, err := db.Get(context.Background(), "sessions", deleted["id"].(string)); err == nil {
 		t.Errorf("deleted session %s resurrected", deleted["id"])
 	}
 	if edited["notes"] == 0 || edited["tasks"] == 0 || edited["sessions"] != 2 {

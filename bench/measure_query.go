@@ -26,7 +26,7 @@ func (s scanQuery) run(db *kv.DB) ([]string, error) {
 		id, key string
 	}
 	var hits []hit
-	err := db.View(func(tx *kv.Tx) error {
+	err := db.View(context.Background(), func(tx *kv.Tx) error {
 		return tx.Each("sessions", func(id string, doc any) error {
 			m, _ := doc.(map[string]any)
 			if m != nil && s.match(m) {

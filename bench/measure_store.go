@@ -27,7 +27,7 @@ func (b *bench) sizes(ctx context.Context) (err error) {
 			err = cerr
 		}
 	}()
-	st, err := db.Stats()
+	st, err := db.Stats(ctx)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func (b *bench) codec(ctx context.Context) error {
 		}
 		i := 0
 		runs, err := perOp(b.cfg.Runs, b.minDur(), func() error {
-			doc, _, err := db.Get("sessions", ids[i%len(ids)])
+			doc, _, err := db.Get(ctx, "sessions", ids[i%len(ids)])
 			if i < len(ids) {
 				bs, _ := json.Marshal(doc)
 				jsonBytes += len(bs)
@@ -77,7 +77,7 @@ func (b *bench) codec(ctx context.Context) error {
 					next++
 				}
 				t := time.Now()
-				err := db.Update(func(tx *kv.Tx) error {
+				err := db.Update(ctx, func(tx *kv.Tx) error {
 					for _, doc := range docs {
 						if _, err := tx.Put("sessions", doc); err != nil {
 							return err
@@ -122,7 +122,7 @@ func (b *bench) patch(ctx context.Context) (err error) {
 	runs, err := perOp(b.cfg.Runs, b.minDur(), func() error {
 		id := ids[i%len(ids)]
 		i++
-		_, err := db.Patch("sessions", id, map[string]any{
+		_, err := db.Patch(ctx, "sessions", id, map[string]any{
 			"summary": map[string]any{"narrative": fmt.Sprintf("Enriched narrative %d: planning review of the budget and the roadmap.", i),
 				"achievements": []any{"shipped the migration"}, "blockers": []any{}},
 			"enrichmentStatus": map[string]any{"status": "completed", "stage": "summary", "progress": 100, "completedAt": "2025-12-31T12:00:00.000Z"},
@@ -178,7 +178,7 @@ func (b *bench) commits(ctx context.Context) error {
 						doc := b.g.Note((w*7919 + i) % notes)
 						doc["id"] = fmt.Sprintf("w%d-%07d", w, i)
 						t := time.Now()
-						if _, err := db.Put("notes", doc); err != nil {
+						if _, err := db.Put(ctx, "notes", doc); err != nil {
 							mu.Lock()
 							firstErr = err
 							mu.Unlock()

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"fmt"
 	"github.com/cairnkv/cairn/schema"
 	"path/filepath"
@@ -25,7 +26,7 @@ const maxBackupLookups = 100
 // while a backup refers to them), so a missing or damaged blob is fixed by
 // adding its file again, and the fix names the attachments that need it.
 func (db *DB) addFixes(rep *CheckReport) {
-	ms, _ := db.Backups()
+	ms, _ := db.Backups(context.Background())
 	var verified []Manifest
 	for _, m := range ms {
 		if m.Verified {
@@ -138,7 +139,7 @@ func (db *DB) structuralFix(kvtool string, verified []Manifest, restore func(Man
 // its metadata entry, which is derived data).
 func (db *DB) documentReadable(coll, id string) bool {
 	ok := false
-	_ = db.View(func(t *Tx) error {
+	_ = db.View(context.Background(), func(t *Tx) error {
 		ok = t.damagedDocument(coll, id) == nil
 		return nil
 	})
@@ -211,7 +212,7 @@ func (db *DB) backupsHolding(verified []Manifest, docs []docRef) map[docRef]Mani
 // attachmentsByHash fills out with the attachments of the store by the
 // hash of their content, as "id (name)".
 func (db *DB) attachmentsByHash(out map[string][]string) {
-	_ = db.View(func(t *Tx) error {
+	_ = db.View(context.Background(), func(t *Tx) error {
 		return t.EachReadable("attachments", func(id string, doc any) error {
 			m, _ := doc.(map[string]any)
 			h, _ := m["hash"].(string)

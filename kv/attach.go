@@ -155,7 +155,7 @@ func (db *DB) AddAttachment(ctx context.Context, content io.Reader, meta Documen
 		return nil, err
 	}
 	var hash string
-	err = db.Update(func(tx *Tx) error {
+	err = db.Update(ctx, func(tx *Tx) error {
 		if hash == "" { // content is a stream: write it once even if fn runs again
 			h, size, err := tx.StoreContent(ctx, content)
 			if err != nil {
@@ -194,7 +194,7 @@ func (db *DB) MergeAttachment(ctx context.Context, content io.Reader, meta Docum
 	var hash string
 	var size int64
 	var doc Document
-	err = db.Update(func(tx *Tx) error {
+	err = db.Update(ctx, func(tx *Tx) error {
 		if hash == "" { // content is a stream: write it once even if fn runs again
 			h, n, err := tx.StoreContent(ctx, content)
 			if err != nil {
@@ -245,8 +245,8 @@ func newAttachmentID(t time.Time) string {
 // bytes on disk do not match, the read that reaches the end returns an
 // error wrapping ErrCorrupt naming the attachment instead of io.EOF (bytes
 // already returned may be wrong: read to the end before trusting them).
-func (db *DB) OpenAttachment(id string) (io.ReadCloser, Document, error) {
-	doc, _, err := db.Get("attachments", id)
+func (db *DB) OpenAttachment(ctx context.Context, id string) (io.ReadCloser, Document, error) {
+	doc, _, err := db.Get(ctx, "attachments", id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -486,7 +486,7 @@ func (db *DB) WaitBlobDeletes() { db.blobs.async.Wait() }
 // HasContent reports whether the blob store holds the content with this
 // SHA-256 hash (an attachment imported from an export file carries its
 // metadata only).
-func (db *DB) HasContent(hash string) bool {
+func (db *DB) HasContent(ctx context.Context, hash string) bool {
 	if !buckets.ValidHash(hash) {
 		return false
 	}

@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +17,7 @@ import (
 
 func readAll(t *testing.T, db *kv.DB, id string) ([]byte, error) {
 	t.Helper()
-	r, _, err := db.OpenAttachment(id)
+	r, _, err := db.OpenAttachment(context.Background(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func TestAttachments_model(t *testing.T) {
 	for step := 0; step < 200; step++ {
 		id := fmt.Sprint("a", rng.IntN(12))
 		if _, exists := model[id]; exists && rng.IntN(3) == 0 {
-			if _, err := db.Delete("attachments", id); err != nil {
+			if _, err := db.Delete(context.Background(), "attachments", id); err != nil {
 				t.Fatal(err)
 			}
 			delete(model, id)
@@ -104,7 +105,7 @@ func TestAttachments_corruptBlobAndGC(t *testing.T) {
 	}
 	// An orphan (a blob written whose commit never happened) is reported
 	// by check and removed by gc.
-	err = db.Update(func(tx *kv.Tx) error {
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
 		if _, _, err := tx.StoreContent(t.Context(), strings.NewReader("orphan")); err != nil {
 			return err
 		}
@@ -142,7 +143,7 @@ func TestAttachments_backupRetainsBlob(t *testing.T) {
 	if _, err := db.Backup(t.Context(), kv.ReasonManual); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Delete("attachments", "x"); err != nil {
+	if _, err := db.Delete(context.Background(), "attachments", "x"); err != nil {
 		t.Fatal(err)
 	}
 	db.WaitBlobDeletes()
@@ -155,7 +156,7 @@ func TestAttachments_backupRetainsBlob(t *testing.T) {
 	if _, err := db.Backup(t.Context(), kv.ReasonManual); err != nil { // rotates the first out
 		t.Fatal(err)
 	}
-	if ms, _ := db.Backups(); len(ms) != 1 {
+	if ms, _ := db.Backups(context.Background()); len(ms) != 1 {
 		t.Fatalf("%d backups kept, want 1", len(ms))
 	}
 	res, err := db.GC(t.Context(), false)

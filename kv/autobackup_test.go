@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestBackup_automatic(t *testing.T) {
 	}
 	reasons := func(db *kv.DB) (out []string) {
 		t.Helper()
-		ms, err := db.Backups()
+		ms, err := db.Backups(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +57,7 @@ func TestBackup_automatic(t *testing.T) {
 	}
 	put := func(db *kv.DB, id string) {
 		t.Helper()
-		if _, err := db.Put("notes", kv.Document{"id": id, "content": id}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": id, "content": id}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -99,7 +100,7 @@ func TestBackup_automatic(t *testing.T) {
 
 	// After a restore to an older backup followed by as many changes, the
 	// sequence is the same as the newest backup's but the data is not.
-	ms, _ := db.Backups()
+	ms, _ := db.Backups(context.Background())
 	oldest := ms[len(ms)-1] // holds "a" only, at sequence 1
 	if _, _, err := db.Restore(t.Context(), oldest.Name); err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestBackup_automaticOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "a"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "a"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

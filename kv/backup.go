@@ -44,14 +44,6 @@ const (
 	ReasonDamaged = "damaged"
 )
 
-// Backup errors.
-var (
-	// ErrBackupNotFound: no backup of that name.
-	ErrBackupNotFound = snapshot.ErrNotFound
-	// ErrBackupInvalid: the backup failed verification; the error lists why.
-	ErrBackupInvalid = snapshot.ErrVerify
-)
-
 func (db *DB) backupsDir() string { return filepath.Join(db.dir, BackupsDir) }
 
 // Backup takes a hot backup while writers go on, verifies it (it opens,
@@ -113,7 +105,7 @@ func logState(tx *bolt.Tx) (seq uint64, last time.Time) {
 
 // Backups lists the backups, newest first. A damaged one is listed with
 // Verified false and its Problem.
-func (db *DB) Backups() ([]Manifest, error) { return listBackups(db.backupsDir()) }
+func (db *DB) Backups(ctx context.Context) ([]Manifest, error) { return listBackups(db.backupsDir()) }
 
 // listBackups lists the backups in bdir; none when it does not exist.
 func listBackups(bdir string) ([]Manifest, error) {
@@ -132,7 +124,7 @@ func (db *DB) VerifyBackup(ctx context.Context, name string) (Manifest, []Proble
 }
 
 // PruneBackups applies the rotation policy now and returns what it removed.
-func (db *DB) PruneBackups() ([]Manifest, error) {
+func (db *DB) PruneBackups(ctx context.Context) ([]Manifest, error) {
 	return snapshot.Prune(db.backupsDir(), db.opts.BackupPolicy, db.opts.Now())
 }
 

@@ -20,7 +20,7 @@ import (
 func noteIDs(t *testing.T, db *kv.DB) string {
 	t.Helper()
 	var ids []string
-	if err := db.List("notes", 0, 0, func(d kv.Document) error { ids = append(ids, d["id"].(string)); return nil }); err != nil {
+	if err := db.List(context.Background(), "notes", 0, 0, func(d kv.Document) error { ids = append(ids, d["id"].(string)); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	sort.Strings(ids)
@@ -30,7 +30,7 @@ func noteIDs(t *testing.T, db *kv.DB) string {
 func TestBackup_restoreRoundTrip(t *testing.T) {
 	db := openTest(t)
 	for i := 0; i < 5; i++ {
-		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": "meeting notes"}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": "meeting notes"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,10 +42,10 @@ func TestBackup_restoreRoundTrip(t *testing.T) {
 		t.Fatalf("manifest: %+v", m)
 	}
 	before := noteIDs(t, db)
-	if _, err := db.Delete("notes", "n0", "n1"); err != nil {
+	if _, err := db.Delete(context.Background(), "notes", "n0", "n1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "later", "content": "meeting"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "later", "content": "meeting"}); err != nil {
 		t.Fatal(err)
 	}
 	restored, pre, err := db.Restore(t.Context(), m.Name)
@@ -74,7 +74,7 @@ func TestBackup_restoreRoundTrip(t *testing.T) {
 
 func TestBackup_corruptRefused(t *testing.T) {
 	db := openTest(t)
-	if _, err := db.Put("notes", kv.Document{"id": "n", "content": strings.Repeat("payload ", 100)}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "n", "content": strings.Repeat("payload ", 100)}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := db.Backup(t.Context(), kv.ReasonManual)
@@ -97,7 +97,7 @@ func TestBackup_corruptRefused(t *testing.T) {
 	if _, _, err := db.Restore(t.Context(), "20990101T000000.000000000Z"); !errors.Is(err, kv.ErrBackupNotFound) {
 		t.Fatalf("restore of a missing backup: %v", err)
 	}
-	if _, _, err := db.Get("notes", "n"); err != nil {
+	if _, _, err := db.Get(context.Background(), "notes", "n"); err != nil {
 		t.Fatalf("store changed by a refused restore: %v", err)
 	}
 }
@@ -137,7 +137,7 @@ func TestBackup_killDuringRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 50; i++ {
-		_, _ = db.Put("notes", kv.Document{"id": fmt.Sprint("a", i), "content": strings.Repeat("a", 2000)})
+		_, _ = db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("a", i), "content": strings.Repeat("a", 2000)})
 	}
 	ma, err := db.Backup(t.Context(), kv.ReasonManual)
 	if err != nil {
@@ -145,7 +145,7 @@ func TestBackup_killDuringRestore(t *testing.T) {
 	}
 	stateA := noteIDs(t, db)
 	for i := 0; i < 30; i++ {
-		_, _ = db.Put("notes", kv.Document{"id": fmt.Sprint("b", i), "content": strings.Repeat("b", 3000)})
+		_, _ = db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("b", i), "content": strings.Repeat("b", 3000)})
 	}
 	mb, err := db.Backup(t.Context(), kv.ReasonManual)
 	if err != nil {
@@ -197,7 +197,7 @@ func TestBackup_restoreDamagedStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "keep", "content": "precious"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "keep", "content": "precious"}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := db.Backup(t.Context(), kv.ReasonManual)
@@ -219,7 +219,7 @@ func TestBackup_restoreDamagedStore(t *testing.T) {
 		t.Fatalf("restore damaged: %q %v", kept, err)
 	}
 	db = openAt(t, dir)
-	if doc, _, err := db.Get("notes", "keep"); err != nil || doc["content"] != "precious" {
+	if doc, _, err := db.Get(context.Background(), "notes", "keep"); err != nil || doc["content"] != "precious" {
 		t.Fatalf("after restore: %v %v", doc, err)
 	}
 	if _, _, err := kv.RestoreDamaged(t.Context(), dir, m.Name); err == nil {

@@ -9,6 +9,7 @@ package kv_test
 // per benchmark in b.TempDir().
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
@@ -104,7 +105,7 @@ func buildSessions(dir string, n int) ([]string, error) {
 	ids := make([]string, 0, n)
 	const batch = 100
 	for lo := 0; lo < n; lo += batch {
-		err := db.Update(func(tx *kv.Tx) error {
+		err := db.Update(context.Background(), func(tx *kv.Tx) error {
 			for i := lo; i < min(lo+batch, n); i++ {
 				s := g.Session(i)
 				if _, err := tx.Put("sessions", s); err != nil {
@@ -187,7 +188,7 @@ func BenchmarkPut_durable(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			d := docs[i%len(docs)]
 			d["id"] = fmt.Sprintf("note-%08d", i)
-			if _, err := db.Put("notes", d); err != nil {
+			if _, err := db.Put(context.Background(), "notes", d); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -218,7 +219,7 @@ func BenchmarkPut_durable(b *testing.B) {
 			d := docs[i%len(docs)]
 			d["id"] = fmt.Sprintf("note-%08d", i)
 			t0 := time.Now()
-			if _, err := db.Put("notes", d); err != nil {
+			if _, err := db.Put(context.Background(), "notes", d); err != nil {
 				b.Fatal(err)
 			}
 			t1 := time.Now()
@@ -300,7 +301,7 @@ func BenchmarkPut_concurrent(b *testing.B) {
 						d := docs[w][i%len(docs[w])]
 						d["id"] = fmt.Sprintf("note-%08d", i)
 						t0 := time.Now()
-						if _, err := db.Put("notes", d); err != nil {
+						if _, err := db.Put(context.Background(), "notes", d); err != nil {
 							failed.Store(err)
 							return
 						}
@@ -341,7 +342,7 @@ func BenchmarkGet_session(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		id   string
-		get  func(coll, id string) (kv.Document, uint64, error)
+		get  func(ctx context.Context, coll, id string) (kv.Document, uint64, error)
 	}{
 		{"header", ids[1], db.GetHeader},
 		{"full", ids[1], db.Get},
@@ -350,13 +351,13 @@ func BenchmarkGet_session(b *testing.B) {
 	} {
 		id := tc.id
 		b.Run(tc.name, func(b *testing.B) {
-			if _, _, err := tc.get("sessions", id); err != nil { // warm
+			if _, _, err := tc.get(context.Background(), "sessions", id); err != nil { // warm
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := tc.get("sessions", id); err != nil {
+				if _, _, err := tc.get(context.Background(), "sessions", id); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -378,7 +379,7 @@ func BenchmarkPatch_session(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		p := map[string]any{"name": fmt.Sprintf("renamed %d", i), "tags": []any{"edited", fmt.Sprint(i % 7)}}
-		if _, err := db.Patch("sessions", id, p); err != nil {
+		if _, err := db.Patch(context.Background(), "sessions", id, p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -393,7 +394,7 @@ func BenchmarkList_sessions(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		n := 0
-		if err := db.List("sessions", 0, 0, func(kv.Document) error { n++; return nil }); err != nil {
+		if err := db.List(context.Background(), "sessions", 0, 0, func(kv.Document) error { n++; return nil }); err != nil {
 			b.Fatal(err)
 		}
 		if n != len(ids) {
@@ -454,7 +455,7 @@ func BenchmarkAppend_screenshot(b *testing.B) {
 		}
 		reset := func() {
 			for _, s := range base {
-				if _, err := db.Put("sessions", s); err != nil {
+				if _, err := db.Put(context.Background(), "sessions", s); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -473,7 +474,7 @@ func BenchmarkAppend_screenshot(b *testing.B) {
 					reset()
 					b.StartTimer()
 				}
-				if _, err := db.Append("sessions", ids[0], "screenshots", newShot(ids[0], i)); err != nil {
+				if _, err := db.Append(context.Background(), "sessions", ids[0], "screenshots", newShot(ids[0], i)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -490,11 +491,11 @@ func BenchmarkAppend_screenshot(b *testing.B) {
 				b.StartTimer()
 			}
 			t0 := time.Now()
-			if _, err := db.Append("sessions", ids[0], "screenshots", newShot(ids[0], i)); err != nil {
+			if _, err := db.Append(context.Background(), "sessions", ids[0], "screenshots", newShot(ids[0], i)); err != nil {
 				b.Fatal(err)
 			}
 			t1 := time.Now()
-			if _, err := db.Append("sessions", ids[1], "screenshots", newShot(ids[1], i)); err != nil {
+			if _, err := db.Append(context.Background(), "sessions", ids[1], "screenshots", newShot(ids[1], i)); err != nil {
 				b.Fatal(err)
 			}
 			t1000 += time.Since(t1)

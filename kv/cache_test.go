@@ -11,13 +11,13 @@ import (
 
 func TestCache_validAndInvalidated(t *testing.T) {
 	db := openTest(t)
-	if _, err := db.Put("sessions", kv.Document{"id": "s", "name": "a", "screenshots": []any{kv.Document{"id": "1"}}}); err != nil {
+	if _, err := db.Put(context.Background(), "sessions", kv.Document{"id": "s", "name": "a", "screenshots": []any{kv.Document{"id": "1"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Prefetch("sessions", "s", "missing"); err != nil {
+	if err := db.Prefetch(context.Background(), "sessions", "s", "missing"); err != nil {
 		t.Fatal(err)
 	}
-	doc, _, err := db.Get("sessions", "s")
+	doc, _, err := db.Get(context.Background(), "sessions", "s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,14 +26,14 @@ func TestCache_validAndInvalidated(t *testing.T) {
 	}
 	doc["name"] = "changed by the caller" // must not reach the cache
 	doc["screenshots"].([]any)[0].(map[string]any)["id"] = "x"
-	again, _, _ := db.Get("sessions", "s")
+	again, _, _ := db.Get(context.Background(), "sessions", "s")
 	if again["name"] != "a" || again["screenshots"].([]any)[0].(map[string]any)["id"] != "1" {
 		t.Fatalf("cache shared a document with a caller: %v", again)
 	}
-	if _, err := db.Append("sessions", "s", "screenshots", kv.Document{"id": "2"}); err != nil {
+	if _, err := db.Append(context.Background(), "sessions", "s", "screenshots", kv.Document{"id": "2"}); err != nil {
 		t.Fatal(err)
 	}
-	after, _, _ := db.Get("sessions", "s")
+	after, _, _ := db.Get(context.Background(), "sessions", "s")
 	if n := len(after["screenshots"].([]any)); n != 2 {
 		t.Fatalf("stale document after a commit: %d screenshots", n)
 	}
@@ -57,7 +57,7 @@ func TestCache_queryMetadata(t *testing.T) {
 	put := func(doc kv.Document) {
 		t.Helper()
 		for _, d := range []*kv.DB{db, plain} {
-			if _, err := d.Put("sessions", doc); err != nil {
+			if _, err := d.Put(ctx, "sessions", doc); err != nil {
 				t.Fatal(err)
 			}
 		}

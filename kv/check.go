@@ -36,7 +36,7 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 		x.work.Lock()
 	}
 	structural := true
-	err := db.View(func(t *Tx) error {
+	err := db.View(ctx, func(t *Tx) error {
 		tx := t.tx
 		// Walk the page graph from the file first: bbolt's own check runs
 		// in a goroutine of its own, where a memory fault on a damaged

@@ -155,16 +155,27 @@ func safeCall(fn func(w *txn.Writer) error, w *txn.Writer) (err error) {
 	defer debug.SetPanicOnFault(old)
 	defer func() {
 		if p := recover(); p != nil {
-			err = &panicError{p}
+			err = &panicError{v: p, op: "write"}
 			w.Poison()
 		}
 	}()
 	return fn(w)
 }
 
-type panicError struct{ v any }
+// panicError is a panic of the caller's function of Update ("write") or
+// View ("read"), returned as an error.
+type panicError struct {
+	v  any
+	op string
+}
 
-func (p *panicError) Error() string { return "cairn: write function panicked: " + anyString(p.v) }
+func (p *panicError) Error() string {
+	op := p.op
+	if op == "" {
+		op = "write"
+	}
+	return "cairn: " + op + " function panicked: " + anyString(p.v)
+}
 
 // drain waits for the commit in progress, if any.
 func (c *committer) drain() { c.wg.Wait() }

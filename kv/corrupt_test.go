@@ -173,7 +173,7 @@ func runCorruptAttempt(spec *corruptSpec, base []byte, a corruptAttempt) (o corr
 		}
 		for k, want := range spec.Want {
 			coll, id, _ := strings.Cut(k, "/")
-			doc, _, err := db.Get(coll, id)
+			doc, _, err := db.Get(context.Background(), coll, id)
 			switch {
 			case err == nil:
 				b, _ := json.Marshal(doc)
@@ -190,12 +190,12 @@ func runCorruptAttempt(spec *corruptSpec, base []byte, a corruptAttempt) (o corr
 		// flip), which must leave the store clean (issue 14); on other
 		// damage they may fail, but never crash.
 		var werrs []error
-		if _, err := db.Put("notes", kv.Document{"id": "probe-write", "content": "x"}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "probe-write", "content": "x"}); err != nil {
 			werrs = append(werrs, err)
 		}
 		if a.Kind == "value" {
 			coll, id, _ := strings.Cut(a.Key, "/")
-			if n, err := db.Delete(coll, id); err != nil || n != 1 {
+			if n, err := db.Delete(context.Background(), coll, id); err != nil || n != 1 {
 				werrs = append(werrs, fmt.Errorf("delete %s: %d, %v", a.Key, n, err))
 			}
 			rep, err := db.Check(context.Background())
@@ -339,7 +339,7 @@ func buildCorpusStore(t *testing.T, n int, rng *mrand.Rand) (base string, want m
 	}
 	want = map[string]string{}
 	colls := []string{"notes", "tasks", "sessions", "topics", "contacts"}
-	err = db.Update(func(tx *kv.Tx) error {
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
 		for i := 0; i < n; i++ {
 			coll := colls[i%len(colls)]
 			raw := make([]byte, 20+i%7*40)
@@ -794,7 +794,7 @@ func TestCorrupt_blobFile(t *testing.T) {
 			if d := rep.Problems[0].Detail; !strings.Contains(d, "restore") {
 				t.Errorf("check does not say what to do: %s", d)
 			}
-			r, _, err := db.OpenAttachment("att")
+			r, _, err := db.OpenAttachment(context.Background(), "att")
 			if err == nil {
 				_, err = io.ReadAll(r)
 				r.Close()
@@ -843,7 +843,7 @@ func TestCorrupt_backupFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Delete("notes", "n1"); err != nil { // the store differs from the backup
+	if _, err := db.Delete(context.Background(), "notes", "n1"); err != nil { // the store differs from the backup
 		t.Fatal(err)
 	}
 	before := fingerprint(t, db)
@@ -1108,7 +1108,7 @@ func TestCorrupt_manifest(t *testing.T) {
 		if _, _, err := db.Restore(t.Context(), m.Name); err == nil {
 			t.Errorf("%s manifest: restore went ahead", name)
 		}
-		ms, _ := db.Backups()
+		ms, _ := db.Backups(context.Background())
 		if len(ms) != 1 || ms[0].Problem == "" || ms[0].Verified {
 			t.Errorf("%s manifest: listed as %+v", name, ms)
 		}
@@ -1159,7 +1159,7 @@ func TestCorrupt_searchIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 30; i++ {
-		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1276,7 +1276,7 @@ func TestCorrupt_searchSegmentDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 30; i++ {
-		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -53,12 +53,12 @@ func crashChild(dir string) {
 		go func(w int) {
 			defer wg.Done()
 			start := 0
-			if doc, _, err := db.Get("topics", fmt.Sprint("counter-", w)); err == nil {
+			if doc, _, err := db.Get(context.Background(), "topics", fmt.Sprint("counter-", w)); err == nil {
 				last, _ := strconv.Atoi(fmt.Sprint(doc["last"]))
 				start = last + 1
 			}
 			for n := start; ; n++ {
-				err := db.Update(func(tx *kv.Tx) error {
+				err := db.Update(context.Background(), func(tx *kv.Tx) error {
 					for j := 0; j < docsPerTx(n); j++ {
 						doc := kv.Document{"id": fmt.Sprintf("w%d-%d-%d", w, n, j), "title": strings.Repeat("x", 200*j), "status": "todo", "tags": []any{fmt.Sprint("t", n%7)}}
 						if _, err := tx.Put("tasks", doc); err != nil {
@@ -157,7 +157,7 @@ func verifyCrashStore(t *testing.T, dir string, acked []int) {
 	}
 	for w, a := range acked {
 		last := -1
-		if doc, _, err := db.Get("topics", fmt.Sprint("counter-", w)); err == nil {
+		if doc, _, err := db.Get(context.Background(), "topics", fmt.Sprint("counter-", w)); err == nil {
 			last, _ = strconv.Atoi(fmt.Sprint(doc["last"]))
 		}
 		if last < a {
@@ -168,7 +168,7 @@ func verifyCrashStore(t *testing.T, dir string, acked []int) {
 		for n := 0; n <= last+1; n++ {
 			present := 0
 			for j := 0; j < docsPerTx(n); j++ {
-				_, _, err := db.Get("tasks", fmt.Sprintf("w%d-%d-%d", w, n, j))
+				_, _, err := db.Get(context.Background(), "tasks", fmt.Sprintf("w%d-%d-%d", w, n, j))
 				if err == nil {
 					present++
 				}

@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -88,11 +89,11 @@ func fillDamageStore(t *testing.T, db *kv.DB) {
 		{"tasks", kv.Document{"id": "t2", "title": "Keep " + randomText(30), "status": "todo"}},
 	}
 	for _, d := range docs {
-		if _, err := db.Put(d.coll, d.doc); err != nil {
+		if _, err := db.Put(ctx, d.coll, d.doc); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := db.Update(func(tx *kv.Tx) error {
+	if err := db.Update(ctx, func(tx *kv.Tx) error {
 		_, err := tx.PutValue("extras", "job", kv.Document{"state": randomText(40)})
 		return err
 	}); err != nil {
@@ -102,12 +103,12 @@ func fillDamageStore(t *testing.T, db *kv.DB) {
 	if _, err := db.AddAttachment(ctx, shared, kv.Document{"id": "a1", "name": "a " + randomText(20), "thumbnail": randomText(30)}); err != nil {
 		t.Fatal(err)
 	}
-	doc, _, err := db.Get("attachments", "a1")
+	doc, _, err := db.Get(ctx, "attachments", "a1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dup := kv.Document{"id": "a2", "name": "b " + randomText(20), "hash": doc["hash"], "size": doc["size"]}
-	if _, err := db.Put("attachments", dup); err != nil {
+	if _, err := db.Put(ctx, "attachments", dup); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.AddAttachment(ctx, strings.NewReader("own content "+randomText(100)), kv.Document{"id": "a3", "name": "c " + randomText(20)}); err != nil {
@@ -138,7 +139,7 @@ func TestDamaged_deleteAndPut(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillDamageStore(t, db)
-	a3, _, _ := db.Get("attachments", "a3")
+	a3, _, _ := db.Get(context.Background(), "attachments", "a3")
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -162,46 +163,46 @@ func TestDamaged_deleteAndPut(t *testing.T) {
 		if !found {
 			t.Fatalf("check does not report the damaged %s/%s: %v", tg.coll, tg.id, rep.Problems)
 		}
-		if _, _, err := db.GetValue(tg.coll, tg.id); !errors.Is(err, kv.ErrCorrupt) {
+		if _, _, err := db.GetValue(context.Background(), tg.coll, tg.id); !errors.Is(err, kv.ErrCorrupt) {
 			t.Fatalf("get %s/%s: %v, want ErrCorrupt", tg.coll, tg.id, err)
 		}
 	}
 	// A compare-and-swap cannot compare with a damaged revision.
-	if _, err := db.Put("tasks", kv.Document{"id": "t1"}, kv.IfRev(1)); !errors.Is(err, kv.ErrCorrupt) {
+	if _, err := db.Put(context.Background(), "tasks", kv.Document{"id": "t1"}, kv.IfRev(1)); !errors.Is(err, kv.ErrCorrupt) {
 		t.Fatalf("put with IfRev over a damaged document: %v, want ErrCorrupt", err)
 	}
 	for _, tg := range targets {
 		if tg.put == nil {
-			n, err := db.Delete(tg.coll, tg.id)
+			n, err := db.Delete(context.Background(), tg.coll, tg.id)
 			if err != nil || n != 1 {
 				t.Fatalf("delete damaged %s/%s: %d, %v", tg.coll, tg.id, n, err)
 			}
-			if _, _, err := db.GetValue(tg.coll, tg.id); !errors.Is(err, kv.ErrNotFound) {
+			if _, _, err := db.GetValue(context.Background(), tg.coll, tg.id); !errors.Is(err, kv.ErrNotFound) {
 				t.Fatalf("get deleted %s/%s: %v", tg.coll, tg.id, err)
 			}
 			continue
 		}
-		err := db.Update(func(tx *kv.Tx) error {
+		err := db.Update(context.Background(), func(tx *kv.Tx) error {
 			_, err := tx.PutValue(tg.coll, tg.id, tg.put)
 			return err
 		})
 		if err != nil {
 			t.Fatalf("put over damaged %s/%s: %v", tg.coll, tg.id, err)
 		}
-		got, _, err := db.GetValue(tg.coll, tg.id)
+		got, _, err := db.GetValue(context.Background(), tg.coll, tg.id)
 		if err != nil || !jsonEqual(t, got, tg.put) {
 			t.Fatalf("get replaced %s/%s: %v, %v", tg.coll, tg.id, got, err)
 		}
 	}
 	db.WaitBlobDeletes()
 	checkClean(t, db)
-	if db.HasContent(a3["hash"].(string)) {
+	if db.HasContent(context.Background(), a3["hash"].(string)) {
 		t.Error("the blob of the deleted attachment a3 (its only reference) is still there")
 	}
-	if _, _, err := db.Get("attachments", "a2"); err != nil {
+	if _, _, err := db.Get(context.Background(), "attachments", "a2"); err != nil {
 		t.Error(err)
 	}
-	r, _, err := db.OpenAttachment("a2")
+	r, _, err := db.OpenAttachment(context.Background(), "a2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,11 +242,11 @@ func TestDamaged_attachmentWithoutMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if n, err := db.Delete("attachments", "a1"); err != nil || n != 1 {
+	if n, err := db.Delete(context.Background(), "attachments", "a1"); err != nil || n != 1 {
 		t.Fatalf("delete: %d, %v", n, err)
 	}
 	checkClean(t, db)
-	if _, err := db.Put("attachments", kv.Document{"id": "a1", "name": "again"}); err != nil {
+	if _, err := db.Put(context.Background(), "attachments", kv.Document{"id": "a1", "name": "again"}); err != nil {
 		t.Fatal(err)
 	}
 	checkClean(t, db)
@@ -261,14 +262,14 @@ func TestDamaged_fixNamesBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "old", "content": randomText(40)}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "old", "content": randomText(40)}); err != nil {
 		t.Fatal(err)
 	}
 	m, err := db.Backup(t.Context(), kv.ReasonManual)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "new", "content": randomText(40)}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "new", "content": randomText(40)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -308,7 +309,7 @@ func TestDamaged_mergeAttachmentRepairsBlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Patch("attachments", "a1", kv.Document{"thumbnail": "t", "dimensions": kv.Document{"width": int64(3)}, "contentMissing": true}); err != nil {
+	if _, err := db.Patch(context.Background(), "attachments", "a1", kv.Document{"thumbnail": "t", "dimensions": kv.Document{"width": int64(3)}, "contentMissing": true}); err != nil {
 		t.Fatal(err)
 	}
 	hash := doc["hash"].(string)
@@ -335,7 +336,7 @@ func TestDamaged_mergeAttachmentRepairsBlob(t *testing.T) {
 	if got["hash"] != hash || got["name"] != "chart.png" || got["thumbnail"] != "t" || got["dimensions"] == nil || got["contentMissing"] != nil {
 		t.Errorf("merged document: %v", got)
 	}
-	r, _, err := db.OpenAttachment("a1")
+	r, _, err := db.OpenAttachment(context.Background(), "a1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +360,7 @@ func TestDamaged_eachReadablePastBadPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *kv.Tx) error {
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
 		for i := 0; i < 300; i++ {
 			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": randomText(40)}); err != nil {
 				return err
@@ -412,7 +413,7 @@ func TestDamaged_eachReadablePastBadPage(t *testing.T) {
 	defer db.Close()
 	var read []string
 	var bad []error
-	err = db.View(func(tx *kv.Tx) error {
+	err = db.View(context.Background(), func(tx *kv.Tx) error {
 		return tx.EachReadable("notes", func(id string, _ any) error {
 			read = append(read, id)
 			return nil
@@ -430,13 +431,13 @@ func TestDamaged_eachReadablePastBadPage(t *testing.T) {
 	if len(read) == 0 || len(read) >= 300 || len(bad) != 1 || !errors.Is(bad[0], kv.ErrCorrupt) || !strings.Contains(bad[0].Error(), read[len(read)-1]) {
 		t.Fatalf("read %d notes, damage %v", len(read), bad)
 	}
-	err = db.View(func(tx *kv.Tx) error {
+	err = db.View(context.Background(), func(tx *kv.Tx) error {
 		return tx.Each("notes", func(string, any) error { return nil })
 	})
 	if !errors.Is(err, kv.ErrCorrupt) {
 		t.Errorf("Each over the damaged page: %v", err)
 	}
-	if _, _, err := db.Get("tasks", "t1"); err != nil {
+	if _, _, err := db.Get(context.Background(), "tasks", "t1"); err != nil {
 		t.Error(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/schema"
+	"github.com/cairnkv/cairn/search"
 	"github.com/cairnkv/cairn/secondary"
 	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
@@ -30,6 +32,7 @@ const DataFile = "data.db"
 type DB struct {
 	dir  string
 	opts *Options
+	log  *slog.Logger // Options.Logger with the store's directory
 	bolt *bolt.DB
 	lock *storeLock // held from Open to Close, across every swap of data.db
 
@@ -91,7 +94,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 		_ = lock.release() // the open error is the one to report
 		return nil, err
 	}
-	db := &DB{dir: dir, opts: o, bolt: bdb, lock: lock}
+	if opts != nil && opts.Logger != nil {
+		search.SetLogger(opts.Logger)
+	}
+	db := &DB{dir: dir, opts: o, bolt: bdb, lock: lock, log: o.Logger.With("store", dir)}
 	if o.CacheBytes > 0 {
 		db.cache = newDocCache(o.CacheBytes)
 	}

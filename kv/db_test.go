@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -43,10 +44,10 @@ func mustParse(t *testing.T, s string) kv.Document {
 func TestStore_unknownFieldsRoundTrip(t *testing.T) {
 	db := openTest(t)
 	in := mustParse(t, unknownFieldsDoc)
-	if _, err := db.Put("sessions", in); err != nil {
+	if _, err := db.Put(context.Background(), "sessions", in); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := db.Get("sessions", "s-1")
+	got, _, err := db.Get(context.Background(), "sessions", "s-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,23 +56,23 @@ func TestStore_unknownFieldsRoundTrip(t *testing.T) {
 	}
 
 	// Typed read and write keep every unknown and null field.
-	s, _, err := kv.GetAs[entity.Session](db, "sessions", "s-1")
+	s, _, err := kv.GetAs[entity.Session](context.Background(), db, "sessions", "s-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Name != "Planning ✓ ünïcödé 日本語" || len(s.Screenshots) != 1 {
 		t.Fatalf("typed read: %+v", s)
 	}
-	if _, err := kv.PutAs(db, "sessions", s); err != nil {
+	if _, err := kv.PutAs(context.Background(), db, "sessions", s); err != nil {
 		t.Fatal(err)
 	}
-	got, _, _ = db.Get("sessions", "s-1")
+	got, _, _ = db.Get(context.Background(), "sessions", "s-1")
 	if !jsonEqual(t, got, mustParse(t, unknownFieldsDoc)) {
 		t.Fatalf("typed round trip changed the document:\n got %s\nwant %s", canon(t, got), canon(t, mustParse(t, unknownFieldsDoc)))
 	}
 
 	// A typed update changes only what it sets.
-	if _, err := kv.ModifyAs(db, "sessions", "s-1", func(s *entity.Session) error {
+	if _, err := kv.ModifyAs(context.Background(), db, "sessions", "s-1", func(s *entity.Session) error {
 		s.Name = "renamed"
 		return nil
 	}); err != nil {
@@ -79,18 +80,18 @@ func TestStore_unknownFieldsRoundTrip(t *testing.T) {
 	}
 	want := mustParse(t, unknownFieldsDoc)
 	want["name"] = "renamed"
-	got, _, _ = db.Get("sessions", "s-1")
+	got, _, _ = db.Get(context.Background(), "sessions", "s-1")
 	if !jsonEqual(t, got, want) {
 		t.Fatalf("typed update:\n got %s\nwant %s", canon(t, got), canon(t, want))
 	}
 
 	// A patch of one field keeps the rest.
-	if _, err := db.Patch("sessions", "s-1", mustParse(t, `{"status":"completed","nested":{"x":null}}`)); err != nil {
+	if _, err := db.Patch(context.Background(), "sessions", "s-1", mustParse(t, `{"status":"completed","nested":{"x":null}}`)); err != nil {
 		t.Fatal(err)
 	}
 	want["status"] = "completed"
 	delete(want["nested"].(map[string]any), "x")
-	got, _, _ = db.Get("sessions", "s-1")
+	got, _, _ = db.Get(context.Background(), "sessions", "s-1")
 	if !jsonEqual(t, got, want) {
 		t.Fatalf("patch:\n got %s\nwant %s", canon(t, got), canon(t, want))
 	}
@@ -101,34 +102,34 @@ func TestStore_unknownFieldsRoundTrip(t *testing.T) {
 
 func TestStore_revisionsAndConflict(t *testing.T) {
 	db := openTest(t)
-	r1, err := db.Put("notes", kv.Document{"id": "n1", "content": "a"})
+	r1, err := db.Put(context.Background(), "notes", kv.Document{"id": "n1", "content": "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := db.Patch("notes", "n1", kv.Document{"content": "b"}, kv.IfRev(r1))
+	r2, err := db.Patch(context.Background(), "notes", "n1", kv.Document{"content": "b"}, kv.IfRev(r1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r2 <= r1 {
 		t.Fatalf("revision did not increase: %d then %d", r1, r2)
 	}
-	_, err = db.Patch("notes", "n1", kv.Document{"content": "c"}, kv.IfRev(r1))
+	_, err = db.Patch(context.Background(), "notes", "n1", kv.Document{"content": "c"}, kv.IfRev(r1))
 	if !errors.Is(err, kv.ErrConflict) {
 		t.Fatalf("stale revision: got %v, want ErrConflict", err)
 	}
-	doc, rev, _ := db.Get("notes", "n1")
+	doc, rev, _ := db.Get(context.Background(), "notes", "n1")
 	if doc["content"] != "b" || rev != r2 {
 		t.Fatalf("conflicting patch changed the document: %v rev %d", doc, rev)
 	}
 	// Delete and re-create: the revision still increases.
-	if n, err := db.Delete("notes", "n1", "missing"); err != nil || n != 1 {
+	if n, err := db.Delete(context.Background(), "notes", "n1", "missing"); err != nil || n != 1 {
 		t.Fatalf("delete: %d %v", n, err)
 	}
-	r3, err := db.Put("notes", kv.Document{"id": "n1", "content": "again"})
+	r3, err := db.Put(context.Background(), "notes", kv.Document{"id": "n1", "content": "again"})
 	if err != nil || r3 <= r2 {
 		t.Fatalf("re-create: rev %d after %d, %v", r3, r2, err)
 	}
-	if _, _, err := db.Get("notes", "nope"); !errors.Is(err, kv.ErrNotFound) {
+	if _, _, err := db.Get(context.Background(), "notes", "nope"); !errors.Is(err, kv.ErrNotFound) {
 		t.Fatalf("get missing: %v", err)
 	}
 }
@@ -154,13 +155,13 @@ func TestStore_invalidDocuments(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := db.Put(c.coll, c.doc)
+			_, err := db.Put(context.Background(), c.coll, c.doc)
 			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
 				t.Fatalf("got %v, want %v mentioning %q", err, c.want, c.msg)
 			}
 		})
 	}
-	st, err := db.Stats()
+	st, err := db.Stats(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,27 +172,27 @@ func TestStore_invalidDocuments(t *testing.T) {
 
 func TestStore_singletonsAndExtras(t *testing.T) {
 	db := openTest(t)
-	if _, err := db.Put("settings", kv.Document{"aiSettings": kv.Document{"autoMergeNotes": true}, "ui": kv.Document{"x": 1}}); err != nil {
+	if _, err := db.Put(context.Background(), "settings", kv.Document{"aiSettings": kv.Document{"autoMergeNotes": true}, "ui": kv.Document{"x": 1}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Patch("settings", "", kv.Document{"activeSessionId": "s1"}); err != nil {
+	if _, err := db.Patch(context.Background(), "settings", "", kv.Document{"activeSessionId": "s1"}); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := db.Get("settings", "")
+	got, _, err := db.Get(context.Background(), "settings", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got["activeSessionId"] != "s1" || got["ui"] == nil {
 		t.Fatalf("settings: %v", got)
 	}
-	err = db.Update(func(tx *kv.Tx) error {
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
 		_, err := tx.PutValue("extras", "capture-draft-text", "half a thought")
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _, err := db.GetValue("extras", "capture-draft-text")
+	v, _, err := db.GetValue(context.Background(), "extras", "capture-draft-text")
 	if err != nil || v != "half a thought" {
 		t.Fatalf("extras: %v %v", v, err)
 	}
@@ -200,7 +201,7 @@ func TestStore_singletonsAndExtras(t *testing.T) {
 func TestStore_atomicUpdate(t *testing.T) {
 	db := openTest(t)
 	boom := errors.New("boom")
-	err := db.Update(func(tx *kv.Tx) error {
+	err := db.Update(context.Background(), func(tx *kv.Tx) error {
 		for i := 0; i < 5; i++ {
 			if _, err := tx.Put("tasks", kv.Document{"id": fmt.Sprint("t", i), "title": "x", "status": "todo"}); err != nil {
 				return err
@@ -212,7 +213,7 @@ func TestStore_atomicUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	if err := db.List("tasks", 0, 0, func(kv.Document) error { n++; return nil }); err != nil {
+	if err := db.List(context.Background(), "tasks", 0, 0, func(kv.Document) error { n++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
@@ -226,24 +227,24 @@ func TestStore_partsAppendAndPatch(t *testing.T) {
 	for i := 0; i < 37; i++ {
 		shots = append(shots, kv.Document{"id": fmt.Sprint("sh", i), "aiAnalysis": kv.Document{"summary": fmt.Sprint("shot ", i)}})
 	}
-	if _, err := db.Put("sessions", kv.Document{"id": "s", "name": "n", "screenshots": shots, "summary": kv.Document{"narrative": "x"}}); err != nil {
+	if _, err := db.Put(context.Background(), "sessions", kv.Document{"id": "s", "name": "n", "screenshots": shots, "summary": kv.Document{"narrative": "x"}}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 37; i < 40; i++ {
 		el := kv.Document{"id": fmt.Sprint("sh", i)}
 		shots = append(shots, el)
-		if _, err := db.Append("sessions", "s", "screenshots", el); err != nil {
+		if _, err := db.Append(context.Background(), "sessions", "s", "screenshots", el); err != nil {
 			t.Fatal(err)
 		}
 	}
-	hdr, _, err := db.GetHeader("sessions", "s")
+	hdr, _, err := db.GetHeader(context.Background(), "sessions", "s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, has := hdr["screenshots"]; has {
 		t.Fatal("header carries screenshots")
 	}
-	full, _, err := db.Get("sessions", "s")
+	full, _, err := db.Get(context.Background(), "sessions", "s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,19 +252,19 @@ func TestStore_partsAppendAndPatch(t *testing.T) {
 		t.Fatalf("screenshots after appends differ")
 	}
 	// Shrink the array with a patch, and drop the summary.
-	if _, err := db.Patch("sessions", "s", kv.Document{"screenshots": shots[:3], "summary": nil}); err != nil {
+	if _, err := db.Patch(context.Background(), "sessions", "s", kv.Document{"screenshots": shots[:3], "summary": nil}); err != nil {
 		t.Fatal(err)
 	}
-	full, _, _ = db.Get("sessions", "s")
+	full, _, _ = db.Get(context.Background(), "sessions", "s")
 	if !jsonEqual(t, full["screenshots"], shots[:3]) || full["summary"] != nil {
 		t.Fatalf("after patch: %v", full)
 	}
 	var summary []kv.Document
-	_ = db.List("sessions", 0, 0, func(d kv.Document) error { summary = append(summary, d); return nil })
+	_ = db.List(context.Background(), "sessions", 0, 0, func(d kv.Document) error { summary = append(summary, d); return nil })
 	if len(summary) != 1 || fmt.Sprint(summary[0]["screenshotCount"]) != "3" {
 		t.Fatalf("summary: %v", summary)
 	}
-	if _, err := db.Append("sessions", "s", "name", "x"); !errors.Is(err, kv.ErrInvalid) {
+	if _, err := db.Append(context.Background(), "sessions", "s", "name", "x"); !errors.Is(err, kv.ErrInvalid) {
 		t.Fatalf("append to a non-part field: %v", err)
 	}
 }
@@ -306,7 +307,7 @@ func TestStore_search(t *testing.T) {
 		{"id": "n3", "content": "A zebracorn appeared during the meeting"},
 	}
 	for _, d := range docs {
-		if _, err := db.Put("notes", d); err != nil {
+		if _, err := db.Put(context.Background(), "notes", d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -321,7 +322,7 @@ func TestStore_search(t *testing.T) {
 	if len(res.Hits) != 1 || res.Hits[0].ID != "n3" {
 		t.Fatalf("zebracorn: %+v", res)
 	}
-	if _, err := db.Delete("notes", "n3"); err != nil {
+	if _, err := db.Delete(context.Background(), "notes", "n3"); err != nil {
 		t.Fatal(err)
 	}
 	res, _ = db.Search(t.Context(), "zebracorn", kv.SearchOptions{})
@@ -336,18 +337,18 @@ func TestStore_maxDocumentBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, err = db.Put("notes", kv.Document{"id": "big", "content": strings.Repeat("x", 2000)})
+	_, err = db.Put(context.Background(), "notes", kv.Document{"id": "big", "content": strings.Repeat("x", 2000)})
 	if !errors.Is(err, kv.ErrTooLarge) || !strings.Contains(err.Error(), "limit is 1000") {
 		t.Fatalf("oversized put: %v", err)
 	}
-	if _, err := db.Put("sessions", kv.Document{"id": "s", "screenshots": []any{}}); err != nil {
+	if _, err := db.Put(context.Background(), "sessions", kv.Document{"id": "s", "screenshots": []any{}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.Append("sessions", "s", "screenshots", kv.Document{"x": strings.Repeat("y", 2000)})
+	_, err = db.Append(context.Background(), "sessions", "s", "screenshots", kv.Document{"x": strings.Repeat("y", 2000)})
 	if !errors.Is(err, kv.ErrTooLarge) {
 		t.Fatalf("oversized append: %v", err)
 	}
-	if _, _, err := db.Get("notes", "big"); !errors.Is(err, kv.ErrNotFound) {
+	if _, _, err := db.Get(context.Background(), "notes", "big"); !errors.Is(err, kv.ErrNotFound) {
 		t.Fatalf("oversized document stored: %v", err)
 	}
 }

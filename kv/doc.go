@@ -9,8 +9,8 @@
 //	db, err := kv.Open("app-data", nil)
 //	...
 //	defer db.Close()
-//	rev, err := db.Put("notes", kv.Document{"id": "n1", "content": "hello"})
-//	doc, rev, err := db.Get("notes", "n1")
+//	rev, err := db.Put(ctx, "notes", kv.Document{"id": "n1", "content": "hello"})
+//	doc, rev, err := db.Get(ctx, "notes", "n1")
 //
 // Entity collections (sessions, notes, tasks, topics, companies, contacts,
 // attachments) hold JSON objects with a string id of 1 to 256 bytes.

@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func TestSearch_drift(t *testing.T) {
 	}
 	db := open()
 	for i := 0; i < 30; i++ {
-		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": "quarterly planning meeting"}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": "quarterly planning meeting"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,10 +73,10 @@ func TestSearch_drift(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			db := open()
 			// Change the data so an older index would be stale.
-			if _, err := db.Put("notes", kv.Document{"id": "new-" + d.name, "content": "planning"}); err != nil {
+			if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "new-" + d.name, "content": "planning"}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := db.Delete("notes", "n0"); err != nil {
+			if _, err := db.Delete(context.Background(), "notes", "n0"); err != nil {
 				t.Fatal(err)
 			}
 			_ = db.Close()
@@ -84,12 +85,12 @@ func TestSearch_drift(t *testing.T) {
 			defer db.Close()
 			checkClean(t, db)
 			var want uint64
-			_ = db.List("notes", 0, 0, func(kv.Document) error { want++; return nil })
+			_ = db.List(context.Background(), "notes", 0, 0, func(kv.Document) error { want++; return nil })
 			if got := searchTotal(t, db, "planning"); got != want {
 				t.Fatalf("after repair the index finds %d of %d notes", got, want)
 			}
 			// Put n0 back for the next case.
-			if _, err := db.Put("notes", kv.Document{"id": "n0", "content": "quarterly planning meeting"}); err != nil {
+			if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "n0", "content": "quarterly planning meeting"}); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -4,6 +4,10 @@ import (
 	"errors"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
+	"github.com/cairnkv/cairn/search"
+	"github.com/cairnkv/cairn/secondary"
+	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/txn"
 )
 
@@ -23,7 +27,39 @@ var (
 	ErrInvalidID = buckets.ErrInvalidID
 	// ErrTooLarge: an input over a configured limit.
 	ErrTooLarge = buckets.ErrTooLarge
+	// ErrInvalidIndex: an index declaration that is not valid (bad field
+	// path or type).
+	ErrInvalidIndex = schema.ErrInvalidIndex
+
+	// ErrBadQuery: a malformed query (unknown operator, bad date, negative
+	// limit, empty field, ...); the message names what was wrong.
+	ErrBadQuery = secondary.ErrBadQuery
+	// ErrFullScan: a query with NoScan would have read the whole collection.
+	ErrFullScan = secondary.ErrFullScan
+
+	// ErrBackupNotFound: no backup of that name.
+	ErrBackupNotFound = snapshot.ErrNotFound
+	// ErrBackupInvalid: the backup failed verification; the error lists why.
+	ErrBackupInvalid = snapshot.ErrVerify
+	// ErrBackupName: a backup name that is not one Cairn makes.
+	ErrBackupName = snapshot.ErrInvalidName
+	// ErrBackupNewer: a backup written by a newer format version.
+	ErrBackupNewer = snapshot.ErrNewerFormat
+
+	// ErrEmptyQuery: a search with no searchable words.
+	ErrEmptyQuery = search.ErrEmptyQuery
+	// ErrQueryTooLong: a search text over the index's limit.
+	ErrQueryTooLong = search.ErrQueryTooLong
+	// ErrSearchSyntax: malformed search text; the error is a
+	// *SearchSyntaxError naming the position.
+	ErrSearchSyntax = search.ErrSyntax
+	// ErrUnknownSearchField: field:word, or field~text in a query, on a
+	// field the collections searched do not have.
+	ErrUnknownSearchField = search.ErrUnknownField
 )
+
+// SearchSyntaxError is a malformed search text with its position.
+type SearchSyntaxError = search.SyntaxError
 
 // Errors decided here.
 var (
@@ -41,6 +77,8 @@ var (
 	// ErrSyntax is returned for input that is not valid JSON; the error
 	// names the line, column and byte offset.
 	ErrSyntax = errors.New("cairn: invalid JSON")
+	// ErrNoSearch is returned by Search on a store opened with NoSearch.
+	ErrNoSearch = errors.New("cairn: full-text search is disabled (Options.NoSearch)")
 )
 
 // EntityError carries the operation, collection, id and field of a failed
@@ -53,7 +91,8 @@ type CorruptError = buckets.CorruptError
 // Problem is one finding of an integrity check.
 type Problem = buckets.Problem
 
-// ErrStop, returned by a callback, ends an iteration early without error.
+// ErrStop, returned by a callback (or wrapping the error it returns:
+// errors.Is decides), ends an iteration early without error.
 var ErrStop = errors.New("cairn: stop")
 
 var errNegative = errors.New("cairn: negative offset or limit")

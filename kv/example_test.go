@@ -19,10 +19,10 @@ func ExampleOpen() {
 	}
 	defer db.Close()
 
-	if _, err := db.Put("notes", kv.Document{"id": "n1", "content": "Call the customer", "mood": "unknown fields are kept"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "n1", "content": "Call the customer", "mood": "unknown fields are kept"}); err != nil {
 		log.Fatal(err)
 	}
-	doc, _, err := db.Get("notes", "n1")
+	doc, _, err := db.Get(context.Background(), "notes", "n1")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func ExampleDB_Update() {
 	}
 	defer db.Close()
 
-	err = db.Update(func(tx *kv.Tx) error {
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
 		if _, err := tx.Put("notes", kv.Document{"id": "n1", "content": "Meeting notes"}); err != nil {
 			return err
 		}
@@ -53,7 +53,7 @@ func ExampleDB_Update() {
 		log.Fatal(err)
 	}
 	n := 0
-	_ = db.List("tasks", 0, 0, func(summary kv.Document) error {
+	_ = db.List(context.Background(), "tasks", 0, 0, func(summary kv.Document) error {
 		fmt.Println(summary["id"], summary["title"], summary["status"])
 		n++
 		return nil
@@ -73,24 +73,24 @@ func Example_enrichment() {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	_, _ = db.Put("sessions", kv.Document{"id": "s1", "name": "Untitled", "status": "completed",
+	_, _ = db.Put(context.Background(), "sessions", kv.Document{"id": "s1", "name": "Untitled", "status": "completed",
 		"screenshots": []any{kv.Document{"id": "sh1", "analysisStatus": "pending"}}})
 
 	// The enrichment starts from the session it read...
-	session, rev, _ := db.Get("sessions", "s1")
+	session, rev, _ := db.Get(context.Background(), "sessions", "s1")
 	_ = session
 
 	// ...meanwhile the user renames the session.
-	_, _ = db.Patch("sessions", "s1", kv.Document{"name": "Quarterly planning", "tags": []any{"planning"}})
+	_, _ = db.Patch(context.Background(), "sessions", "s1", kv.Document{"name": "Quarterly planning", "tags": []any{"planning"}})
 
 	// The enrichment must not write back its stale copy. It patches only
 	// the fields it owns...
-	_, _ = db.Patch("sessions", "s1", kv.Document{
+	_, _ = db.Patch(context.Background(), "sessions", "s1", kv.Document{
 		"summary":          kv.Document{"narrative": "Planned Q3."},
 		"enrichmentStatus": kv.Document{"status": "completed"},
 	})
 	// ...and updates one screenshot's analysis in place, atomically.
-	_, _ = db.Modify("sessions", "s1", func(doc kv.Document) error {
+	_, _ = db.Modify(context.Background(), "sessions", "s1", func(doc kv.Document) error {
 		shot := doc["screenshots"].([]any)[0].(map[string]any)
 		shot["analysisStatus"] = "complete"
 		shot["aiAnalysis"] = kv.Document{"summary": "Slides"}
@@ -98,11 +98,11 @@ func Example_enrichment() {
 	})
 	// A writer that must not proceed if anything changed uses IfRev and
 	// retries on kv.ErrConflict.
-	if _, err := db.Patch("sessions", "s1", kv.Document{"name": "stale"}, kv.IfRev(rev)); err != nil {
+	if _, err := db.Patch(context.Background(), "sessions", "s1", kv.Document{"name": "stale"}, kv.IfRev(rev)); err != nil {
 		fmt.Println("conflict:", err != nil)
 	}
 
-	doc, _, _ := db.Get("sessions", "s1")
+	doc, _, _ := db.Get(context.Background(), "sessions", "s1")
 	fmt.Println(doc["name"], doc["tags"], doc["summary"].(map[string]any)["narrative"],
 		doc["screenshots"].([]any)[0].(map[string]any)["analysisStatus"])
 	// Output:
@@ -142,7 +142,7 @@ func ExampleDB_Staged() {
 		log.Fatal(err)
 	}
 	n := 0
-	_ = db.View(func(tx *kv.Tx) error {
+	_ = db.View(context.Background(), func(tx *kv.Tx) error {
 		return tx.Each("notes", func(string, any) error { n++; return nil })
 	})
 	fmt.Println(n, "notes")

@@ -59,7 +59,7 @@ func TestFailpoints(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i := 0; i < 20; i++ {
-					if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": strings.Repeat("x", 500)}); err != nil {
+					if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": strings.Repeat("x", 500)}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -108,11 +108,11 @@ func TestFailpoints(t *testing.T) {
 					}
 				}
 				for i := 0; i < 20; i++ {
-					if _, _, err := db.Get("notes", fmt.Sprint("n", i)); err != nil {
+					if _, _, err := db.Get(context.Background(), "notes", fmt.Sprint("n", i)); err != nil {
 						t.Fatalf("step %d (%s): acknowledged note lost: %v", k, failedAt, err)
 					}
 				}
-				if _, _, err := db.Get("attachments", "old"); err != nil {
+				if _, _, err := db.Get(context.Background(), "attachments", "old"); err != nil {
 					t.Fatalf("step %d (%s): acknowledged attachment lost: %v", k, failedAt, err)
 				}
 				_ = db.Close()

@@ -34,7 +34,7 @@ var allColls = []string{"sessions", "notes", "tasks", "topics", "companies", "co
 func fingerprint(t testing.TB, db *kv.DB) string {
 	t.Helper()
 	var b strings.Builder
-	err := db.View(func(tx *kv.Tx) error {
+	err := db.View(context.Background(), func(tx *kv.Tx) error {
 		for _, c := range allColls {
 			err := tx.Each(c, func(id string, doc any) error {
 				fmt.Fprintf(&b, "%s/%s %s\n", c, id, canon(t, doc))
@@ -79,7 +79,7 @@ func listDir(t testing.TB, dir string) []string {
 
 func fillStore(t testing.TB, db *kv.DB, n int) {
 	t.Helper()
-	err := db.Update(func(tx *kv.Tx) error {
+	err := db.Update(context.Background(), func(tx *kv.Tx) error {
 		for i := 0; i < n; i++ {
 			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("meeting %d %s", i, strings.Repeat("words ", 300)), "tags": []any{"t"}}); err != nil {
 				return err
@@ -241,7 +241,7 @@ func TestFault_searchDirIsAFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open with a broken search index: %v", err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "n1", "content": "quarterly budget"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "n1", "content": "quarterly budget"}); err != nil {
 		t.Fatalf("a write failed because the search index is broken: %v", err)
 	}
 	if _, err := db.Search(t.Context(), "budget", kv.SearchOptions{}); err == nil {
@@ -383,13 +383,13 @@ func TestFault_fullDisk(t *testing.T) {
 		faults++
 		t.Logf("attach: %v", err)
 	}
-	if _, _, err := db.Get("attachments", "big"); !errors.Is(err, kv.ErrNotFound) {
+	if _, _, err := db.Get(context.Background(), "attachments", "big"); !errors.Is(err, kv.ErrNotFound) {
 		t.Errorf("failed attachment left a document: %v", err)
 	}
 	// Writes until one fails: each acknowledged one must survive.
 	acked := 0
 	for i := 0; i < 400; i++ {
-		_, err := db.Put("notes", kv.Document{"id": fmt.Sprint("late", i), "content": strings.Repeat("z", 8000)})
+		_, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("late", i), "content": strings.Repeat("z", 8000)})
 		if err != nil {
 			faults++
 			t.Logf("put %d: %v", i, err)
@@ -409,7 +409,7 @@ func TestFault_fullDisk(t *testing.T) {
 	}
 	defer db.Close()
 	for i := 0; i < acked; i++ {
-		if _, _, err := db.Get("notes", fmt.Sprint("late", i)); err != nil {
+		if _, _, err := db.Get(context.Background(), "notes", fmt.Sprint("late", i)); err != nil {
 			t.Errorf("acknowledged write late%d lost: %v", i, err)
 		}
 	}
@@ -436,7 +436,7 @@ func TestFault_restoreCopyFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Delete("notes", "n1", "n2"); err != nil {
+	if _, err := db.Delete(context.Background(), "notes", "n1", "n2"); err != nil {
 		t.Fatal(err)
 	}
 	before := fingerprint(t, db)

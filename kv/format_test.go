@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -49,7 +50,7 @@ func TestOpen_formatVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "n", "x": 0.5}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "n", "x": 0.5}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -61,7 +62,7 @@ func TestOpen_formatVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc, _, err := db.Get("notes", "n"); err != nil || doc["x"] != 0.5 {
+	if doc, _, err := db.Get(context.Background(), "notes", "n"); err != nil || doc["x"] != 0.5 {
 		t.Fatalf("read of a version 1 store: %v %v", doc, err)
 	}
 	db.Close()

@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -184,16 +185,16 @@ func FuzzMergePatch(f *testing.F) {
 		if err := kv.Validate("notes", tm); err != nil {
 			return
 		}
-		if _, err := db.Put("notes", tm); err != nil {
+		if _, err := db.Put(context.Background(), "notes", tm); err != nil {
 			return // a document the store refuses (too deep, ...)
 		}
-		if _, err := db.Patch("notes", id, pv); err != nil {
-			if doc, _, gerr := db.Get("notes", id); gerr != nil || !reflect.DeepEqual(doc, tm) {
+		if _, err := db.Patch(context.Background(), "notes", id, pv); err != nil {
+			if doc, _, gerr := db.Get(context.Background(), "notes", id); gerr != nil || !reflect.DeepEqual(doc, tm) {
 				t.Fatalf("a failed patch (%v) changed the document: %v %v", err, doc, gerr)
 			}
 			return
 		}
-		doc, _, err := db.Get("notes", id)
+		doc, _, err := db.Get(context.Background(), "notes", id)
 		if err != nil {
 			t.Fatalf("get after patch %s: %v", patch, err)
 		}
@@ -203,6 +204,6 @@ func FuzzMergePatch(f *testing.F) {
 		if w := refMergePatch(tm, pv); !reflect.DeepEqual(doc, w) {
 			t.Fatalf("stored %#v after patch %s, want %#v", doc, patch, w)
 		}
-		_, _ = db.Delete("notes", id)
+		_, _ = db.Delete(context.Background(), "notes", id)
 	})
 }

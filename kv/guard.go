@@ -2,7 +2,9 @@ package kv
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // guard runs fn, which reads the bbolt file, and turns a panic or a memory
@@ -29,3 +31,48 @@ func (e *faultError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrCorrupt) true.
 func (e *faultError) Unwrap() error { return ErrCorrupt }
+
+// guardRead is guard for the function of a View: a panic raised in the
+// caller's own code is reported as the caller's (a *panicError, as Update
+// reports one), not as damage; a panic or memory fault raised while bbolt
+// or Cairn reads the file is a *faultError wrapping ErrCorrupt.
+func guardRead(fn func() error) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if p := recover(); p != nil {
+			if raisedByStore() {
+				err = &faultError{p}
+			} else {
+				err = &panicError{v: p, op: "read"}
+			}
+		}
+	}()
+	return fn()
+}
+
+// raisedByStore reports, from inside a deferred recover, whether the
+// function that panicked belongs to bbolt or to Cairn's own packages (its
+// tests excluded): the first frame past runtime.gopanic that is not the
+// runtime's own (a nil dereference, an index out of range or a memory
+// fault passes through runtime frames first).
+func raisedByStore() bool {
+	pcs := make([]uintptr, 64)
+	n := runtime.Callers(2, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	past := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			past = true
+		case past && !strings.HasPrefix(f.Function, "runtime."):
+			fn := f.Function
+			return strings.HasPrefix(fn, "go.etcd.io/bbolt") ||
+				(strings.HasPrefix(fn, "github.com/cairnkv/cairn/") && !strings.Contains(fn, "_test."))
+		}
+		if !more {
+			return false
+		}
+	}
+}

@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,7 +124,7 @@ func TestHostile_dataSymlink(t *testing.T) {
 // symbolic link out of the store gets no backup written through it.
 func TestHostile_backupSymlinks(t *testing.T) {
 	db, dir := populated(t)
-	ms, err := db.Backups()
+	ms, err := db.Backups(context.Background())
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("backups: %v %v", ms, err)
 	}
@@ -169,7 +170,7 @@ func TestHostile_backupsDirSymlink(t *testing.T) {
 // file outside the store is neither served nor deleted through the link.
 func TestHostile_blobSymlink(t *testing.T) {
 	db, dir := populated(t)
-	doc, _, err := db.Get("attachments", "a1")
+	doc, _, err := db.Get(context.Background(), "attachments", "a1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,11 +186,11 @@ func TestHostile_blobSymlink(t *testing.T) {
 	if err := os.Symlink(outside, bpath); err != nil {
 		t.Fatal(err)
 	}
-	if r, _, err := db.OpenAttachment("a1"); err == nil {
+	if r, _, err := db.OpenAttachment(context.Background(), "a1"); err == nil {
 		r.Close()
 		t.Error("an attachment was served through a symbolic link out of the store")
 	}
-	if _, err := db.Delete("attachments", "a1"); err != nil {
+	if _, err := db.Delete(context.Background(), "attachments", "a1"); err != nil {
 		t.Fatal(err)
 	}
 	db.WaitBlobDeletes()
@@ -213,43 +214,43 @@ func TestHostile_names(t *testing.T) {
 		if _, _, err := db.Restore(t.Context(), name); err == nil {
 			t.Errorf("backup name %q: restore accepted it", name)
 		}
-		if _, err := db.Put(name, kv.Document{"id": "x"}); !errors.Is(err, kv.ErrUnknownCollection) {
+		if _, err := db.Put(context.Background(), name, kv.Document{"id": "x"}); !errors.Is(err, kv.ErrUnknownCollection) {
 			t.Errorf("collection %q: %v", name, err)
 		}
-		if _, _, err := db.Get(name, "x"); !errors.Is(err, kv.ErrUnknownCollection) {
+		if _, _, err := db.Get(context.Background(), name, "x"); !errors.Is(err, kv.ErrUnknownCollection) {
 			t.Errorf("collection %q: get: %v", name, err)
 		}
 	}
 	// Ids are opaque keys: path-like ones are stored as keys, never as
 	// files; NUL, empty, over-long and invalid UTF-8 ids are rejected.
 	for _, id := range []string{"../../etc/passwd", "/etc/passwd", "..", `..\..\x`} {
-		if _, err := db.Put("notes", kv.Document{"id": id, "content": "x"}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": id, "content": "x"}); err != nil {
 			t.Errorf("id %q: %v", id, err)
 		}
-		if doc, _, err := db.Get("notes", id); err != nil || doc["id"] != id {
+		if doc, _, err := db.Get(context.Background(), "notes", id); err != nil || doc["id"] != id {
 			t.Errorf("id %q: read back %v %v", id, doc, err)
 		}
-		if _, err := db.Delete("notes", id); err != nil {
+		if _, err := db.Delete(context.Background(), "notes", id); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, id := range []string{"x\x00y", "", strings.Repeat("x", 257), "\xff\xfe"} {
-		if _, err := db.Put("notes", kv.Document{"id": id, "content": "x"}); !errors.Is(err, kv.ErrInvalidID) && !errors.Is(err, kv.ErrInvalid) {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": id, "content": "x"}); !errors.Is(err, kv.ErrInvalidID) && !errors.Is(err, kv.ErrInvalid) {
 			t.Errorf("id %q accepted: %v", id, err)
 		}
 	}
 	// Attachment documents whose hash points out of the blob store.
 	for i, h := range []string{"../../../data.db", "/etc/passwd", "..", strings.Repeat("a", 63) + "\x00", strings.ToUpper(strings.Repeat("ab", 32))} {
 		id := fmt.Sprint("evil", i)
-		_, perr := db.Put("attachments", kv.Document{"id": id, "hash": h})
+		_, perr := db.Put(context.Background(), "attachments", kv.Document{"id": id, "hash": h})
 		if perr != nil {
 			continue // refused at the door: fine
 		}
-		if r, _, err := db.OpenAttachment(id); err == nil {
+		if r, _, err := db.OpenAttachment(context.Background(), id); err == nil {
 			r.Close()
 			t.Errorf("hash %q: OpenAttachment opened something", h)
 		}
-		if _, err := db.Delete("attachments", id); err != nil {
+		if _, err := db.Delete(context.Background(), "attachments", id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -290,31 +291,31 @@ func TestHostile_deepNesting(t *testing.T) {
 	if _, _, err := kv.ParseDocuments([]byte(doc)); err == nil {
 		t.Error("ParseDocuments accepted it")
 	}
-	if _, err := db.Put("notes", json.RawMessage(doc)); err == nil {
+	if _, err := db.Put(context.Background(), "notes", json.RawMessage(doc)); err == nil {
 		t.Error("Put of raw JSON accepted it")
 	}
 	var v any = int64(1)
 	for i := 0; i < depth; i++ {
 		v = map[string]any{"a": v}
 	}
-	_, err := db.Put("notes", kv.Document{"id": "deep", "x": v})
+	_, err := db.Put(context.Background(), "notes", kv.Document{"id": "deep", "x": v})
 	if err == nil || !strings.Contains(err.Error(), "nested") {
 		t.Errorf("Put of a Go value: %v", err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "n"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "n"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Patch("notes", "n", kv.Document{"x": v}); err == nil {
+	if _, err := db.Patch(context.Background(), "notes", "n", kv.Document{"x": v}); err == nil {
 		t.Error("Patch accepted it")
 	}
 	var arr any = "x"
 	for i := 0; i < depth; i++ {
 		arr = []any{arr}
 	}
-	if _, err := db.Append("sessions", "s", "screenshots", arr); err == nil {
+	if _, err := db.Append(context.Background(), "sessions", "s", "screenshots", arr); err == nil {
 		t.Error("Append accepted it")
 	}
-	if _, _, err := db.Get("notes", "deep"); !errors.Is(err, kv.ErrNotFound) {
+	if _, _, err := db.Get(context.Background(), "notes", "deep"); !errors.Is(err, kv.ErrNotFound) {
 		t.Errorf("something was stored: %v", err)
 	}
 }
@@ -327,14 +328,14 @@ func TestHostile_tooLarge(t *testing.T) {
 	}
 	db := openTest(t)
 	big := strings.Repeat("x", 70<<20)
-	_, err := db.Put("notes", kv.Document{"id": "big", "content": big})
+	_, err := db.Put(context.Background(), "notes", kv.Document{"id": "big", "content": big})
 	if !errors.Is(err, kv.ErrTooLarge) || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("Put of a 70 MiB field: %v", err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "small"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "small"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Patch("notes", "small", kv.Document{"content": big}); !errors.Is(err, kv.ErrTooLarge) {
+	if _, err := db.Patch(context.Background(), "notes", "small", kv.Document{"content": big}); !errors.Is(err, kv.ErrTooLarge) {
 		t.Errorf("Patch to 70 MiB: %v", err)
 	}
 }
@@ -347,7 +348,7 @@ func TestHostile_maxDocumentBytesOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, err = db.Put("notes", kv.Document{"id": "big", "content": strings.Repeat("x", 2<<20)})
+	_, err = db.Put(context.Background(), "notes", kv.Document{"id": "big", "content": strings.Repeat("x", 2<<20)})
 	if !errors.Is(err, kv.ErrTooLarge) {
 		t.Errorf("a 2 MiB document with a 1 MiB limit: %v", err)
 	}
@@ -385,11 +386,11 @@ func hugeArrayChild(dir string) int {
 		return 1
 	}
 	defer db.Close()
-	if _, err := db.Put("notes", docs[0]); err != nil {
+	if _, err := db.Put(context.Background(), "notes", docs[0]); err != nil {
 		fmt.Println("put:", err)
 		return 0
 	}
-	doc, _, err := db.Get("notes", "huge")
+	doc, _, err := db.Get(context.Background(), "notes", "huge")
 	if err != nil {
 		fmt.Println("get:", err)
 		return 0

@@ -114,6 +114,9 @@ func (x *indexer) run() {
 		x.work.Lock()
 		err := x.catchUp(ix)
 		x.work.Unlock()
+		if err != nil {
+			x.db.log.Warn("search index catch-up failed; retried after the next commit", "err", err)
+		}
 		x.mu.Lock()
 		x.mu.err = err
 		x.mu.ready = true
@@ -194,6 +197,7 @@ func (x *indexer) open() (*search.Index, error) {
 		reason = fmt.Sprintf("index is behind the retained change log (applied %d, log starts at %d)", last, first)
 	}
 	if reason != "" {
+		x.db.log.Info("search index rebuild", "reason", reason)
 		if resumable {
 			err = x.rebuild(ix, cur)
 		} else {

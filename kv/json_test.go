@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -56,12 +57,12 @@ func TestParseJSON_refusesInexact(t *testing.T) {
 
 			// Through the library's JSON entry point, nothing is stored.
 			db := openTest(t)
-			_, err = db.Put("notes", json.RawMessage(tc.in))
+			_, err = db.Put(context.Background(), "notes", json.RawMessage(tc.in))
 			if !errors.Is(err, kv.ErrSyntax) || !strings.Contains(err.Error(), tc.path) {
 				t.Fatalf("Put(json.RawMessage): %v", err)
 			}
 			n := 0
-			if err := db.List("notes", 0, 0, func(kv.Document) error { n++; return nil }); err != nil || n != 0 {
+			if err := db.List(context.Background(), "notes", 0, 0, func(kv.Document) error { n++; return nil }); err != nil || n != 0 {
 				t.Fatalf("%d documents stored (%v)", n, err)
 			}
 		})
@@ -74,10 +75,10 @@ func TestParseJSON_keepsNumbers(t *testing.T) {
 	lits := []string{"9007199254740993.0", "123456789.123456789123456789", "1.00000000000000001",
 		"123456789012345678901234567890e0", "0.1", "1e400", "-1e-400", "18446744073709551616.5"}
 	db := openTest(t)
-	if _, err := db.Put("notes", json.RawMessage(`{"id":"n","nums":[`+strings.Join(lits, ",")+`]}`)); err != nil {
+	if _, err := db.Put(context.Background(), "notes", json.RawMessage(`{"id":"n","nums":[`+strings.Join(lits, ",")+`]}`)); err != nil {
 		t.Fatal(err)
 	}
-	doc, _, err := db.Get("notes", "n")
+	doc, _, err := db.Get(context.Background(), "notes", "n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,17 +148,17 @@ func TestDocumentReader_errors(t *testing.T) {
 // caller changes that field.
 func TestTyped_keepsNumbers(t *testing.T) {
 	db := openTest(t)
-	if _, err := db.Put("sessions", json.RawMessage(`{"id":"s","name":"a","audioSegments":[{"id":"a1","duration":1.00000000000000001},{"id":"a2","duration":2.00000000000000002}]}`)); err != nil {
+	if _, err := db.Put(context.Background(), "sessions", json.RawMessage(`{"id":"s","name":"a","audioSegments":[{"id":"a1","duration":1.00000000000000001},{"id":"a2","duration":2.00000000000000002}]}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kv.ModifyAs(db, "sessions", "s", func(s *entity.Session) error {
+	if _, err := kv.ModifyAs(context.Background(), db, "sessions", "s", func(s *entity.Session) error {
 		s.Name = "renamed"
 		s.AudioSegments[1].Duration = 3
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	doc, _, err := db.Get("sessions", "s")
+	doc, _, err := db.Get(context.Background(), "sessions", "s")
 	if err != nil {
 		t.Fatal(err)
 	}

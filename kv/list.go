@@ -1,6 +1,8 @@
 package kv
 
 import (
+	"context"
+	"errors"
 	"github.com/cairnkv/cairn/buckets"
 	bolt "go.etcd.io/bbolt"
 )
@@ -9,20 +11,20 @@ import (
 // order, skipping offset and stopping after limit (0: no limit) or when fn
 // returns a non-nil error (ErrStop ends the listing without an error). It
 // never decodes a whole document.
-func (db *DB) List(coll string, offset, limit int, fn func(summary Document) error) error {
+func (db *DB) List(ctx context.Context, coll string, offset, limit int, fn func(summary Document) error) error {
 	if _, err := db.lookup(coll); err != nil {
 		return err
 	}
 	if offset < 0 || limit < 0 {
 		return &EntityError{Op: "list", Collection: coll, Err: errNegative}
 	}
-	return db.View(func(tx *Tx) error {
+	return db.View(ctx, func(tx *Tx) error {
 		name := buckets.MetaBucket(coll)
 		b := tx.tx.Bucket(name)
 		if b == nil {
 			return nil
 		}
-		return listBucket(b, name, offset, limit, fn)
+		return listBucket(ctx, b, name, offset, limit, fn)
 	})
 }
 
@@ -31,12 +33,12 @@ func (db *DB) List(coll string, offset, limit int, fn func(summary Document) err
 // nil entry. With a Query for ids only (QueryOptions.IDsOnly), it lists a
 // sorted or filtered page of summaries without decoding whole documents.
 // A singleton collection has no summaries: every entry is nil.
-func (db *DB) Summaries(coll string, ids []string) ([]Document, error) {
+func (db *DB) Summaries(ctx context.Context, coll string, ids []string) ([]Document, error) {
 	if _, err := db.lookup(coll); err != nil {
 		return nil, err
 	}
 	out := make([]Document, len(ids))
-	err := db.View(func(tx *Tx) error {
+	err := db.View(ctx, func(tx *Tx) error {
 		name := buckets.MetaBucket(coll)
 		b := tx.tx.Bucket(name)
 		if b == nil {
@@ -65,10 +67,13 @@ func (db *DB) Summaries(coll string, ids []string) ([]Document, error) {
 	return out, nil
 }
 
-func listBucket(b *bolt.Bucket, name []byte, offset, limit int, fn func(Document) error) error {
+func listBucket(ctx context.Context, b *bolt.Bucket, name []byte, offset, limit int, fn func(Document) error) error {
 	c := b.Cursor()
-	n := 0
+	n, seen := 0, 0
 	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := checkCtx(ctx, &seen); err != nil {
+			return err
+		}
 		if offset > 0 {
 			offset--
 			continue
@@ -85,7 +90,7 @@ func listBucket(b *bolt.Bucket, name []byte, offset, limit int, fn func(Document
 			return &buckets.CorruptError{Bucket: string(name), Key: string(k), Detail: "summary is not an object"}
 		}
 		if err := fn(m); err != nil {
-			if err == ErrStop {
+			if errors.Is(err, ErrStop) {
 				return nil
 			}
 			return err
@@ -93,4 +98,15 @@ func listBucket(b *bolt.Bucket, name []byte, offset, limit int, fn func(Document
 		n++
 	}
 	return nil
+}
+
+// checkCtx returns ctx.Err() every 256th call (counted in *n): loops over
+// keys stop soon after their context is cancelled without paying for a
+// check on every key.
+func checkCtx(ctx context.Context, n *int) error {
+	*n++
+	if *n&255 != 0 {
+		return nil
+	}
+	return ctx.Err()
 }

@@ -17,15 +17,15 @@ func TestStore_Summaries(t *testing.T) {
 		doc := kv.Document{"id": fmt.Sprintf("s%02d", i), "name": fmt.Sprintf("session %d", 19-i),
 			"startTime": fmt.Sprintf("2025-01-%02dT10:00:00Z", 20-i), "status": "completed",
 			"screenshots": []any{kv.Document{"id": "x"}}}
-		if _, err := db.Put("sessions", doc); err != nil {
+		if _, err := db.Put(context.Background(), "sessions", doc); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Put("settings", kv.Document{"theme": "dark"}); err != nil {
+	if _, err := db.Put(context.Background(), "settings", kv.Document{"theme": "dark"}); err != nil {
 		t.Fatal(err)
 	}
 	listed := map[string]kv.Document{}
-	if err := db.List("sessions", 0, 0, func(s kv.Document) error {
+	if err := db.List(context.Background(), "sessions", 0, 0, func(s kv.Document) error {
 		listed[s["id"].(string)] = s
 		return nil
 	}); err != nil {
@@ -36,7 +36,7 @@ func TestStore_Summaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := append(res.IDs, "missing")
-	got, err := db.Summaries("sessions", ids)
+	got, err := db.Summaries(context.Background(), "sessions", ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +57,11 @@ func TestStore_Summaries(t *testing.T) {
 	if got[0]["screenshotCount"] != int64(1) {
 		t.Errorf("summary lacks its derived count: %v", got[0])
 	}
-	s, err := db.Summaries("settings", []string{"settings"})
+	s, err := db.Summaries(context.Background(), "settings", []string{"settings"})
 	if err != nil || len(s) != 1 || s[0] != nil {
 		t.Errorf("singleton: %v, %v; want one nil entry", s, err)
 	}
-	if _, err := db.Summaries("no/such", []string{"a"}); !errors.Is(err, kv.ErrUnknownCollection) {
+	if _, err := db.Summaries(context.Background(), "no/such", []string{"a"}); !errors.Is(err, kv.ErrUnknownCollection) {
 		t.Errorf("unknown collection: %v", err)
 	}
 }

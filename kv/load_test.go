@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -38,7 +39,7 @@ func TestLoad_manyWriters(t *testing.T) {
 		seconds, _ = strconv.ParseFloat(v, 64)
 	}
 	db := openTest(t)
-	err := db.Update(func(tx *kv.Tx) error {
+	err := db.Update(context.Background(), func(tx *kv.Tx) error {
 		for s := 0; s < shared; s++ {
 			if _, err := tx.Put("sessions", kv.Document{"id": fmt.Sprint("shared-", s), "name": "shared", "status": "active"}); err != nil {
 				return err
@@ -91,7 +92,7 @@ func TestLoad_manyWriters(t *testing.T) {
 				switch r := rng.IntN(100); {
 				case r < 25 || l.ownRev == 0: // put the own task
 					l.ownN++
-					rev, err := db.Put("tasks", kv.Document{"id": own, "title": "load", "status": "todo", "n": l.ownN})
+					rev, err := db.Put(context.Background(), "tasks", kv.Document{"id": own, "title": "load", "status": "todo", "n": l.ownN})
 					if err != nil {
 						fail("g%d put: %v", g, err)
 						return
@@ -100,7 +101,7 @@ func TestLoad_manyWriters(t *testing.T) {
 					l.writes++
 				case r < 35: // patch the own task with the revision last seen
 					l.ownN++
-					rev, err := db.Patch("tasks", own, kv.Document{"n": l.ownN}, kv.IfRev(l.ownRev))
+					rev, err := db.Patch(context.Background(), "tasks", own, kv.Document{"n": l.ownN}, kv.IfRev(l.ownRev))
 					if err != nil {
 						fail("g%d patch own with IfRev(%d): %v", g, l.ownRev, err)
 						return
@@ -108,7 +109,7 @@ func TestLoad_manyWriters(t *testing.T) {
 					l.ownRev = rev
 					l.writes++
 				case r < 40: // a stale revision must conflict
-					_, err := db.Patch("tasks", own, kv.Document{"n": int64(-1)}, kv.IfRev(l.ownRev-1))
+					_, err := db.Patch(context.Background(), "tasks", own, kv.Document{"n": int64(-1)}, kv.IfRev(l.ownRev-1))
 					if !errors.Is(err, kv.ErrConflict) {
 						fail("g%d stale IfRev(%d): %v, want ErrConflict", g, l.ownRev-1, err)
 						return
@@ -116,13 +117,13 @@ func TestLoad_manyWriters(t *testing.T) {
 					l.conflicts++
 				case r < 60: // patch my field of the shared session
 					l.field++
-					if _, err := db.Patch("sessions", sess, kv.Document{field: l.field}); err != nil {
+					if _, err := db.Patch(context.Background(), "sessions", sess, kv.Document{field: l.field}); err != nil {
 						fail("g%d patch shared: %v", g, err)
 						return
 					}
 					l.writes++
 				case r < 67: // increment my counter of the shared session
-					_, err := db.Modify("sessions", sess, func(doc kv.Document) error {
+					_, err := db.Modify(context.Background(), "sessions", sess, func(doc kv.Document) error {
 						n, _ := doc[counter].(int64)
 						doc[counter] = n + 1
 						return nil
@@ -134,14 +135,14 @@ func TestLoad_manyWriters(t *testing.T) {
 					l.modified++
 					l.writes++
 				case r < 75: // compare-and-swap the hot counter
-					doc, rev, err := db.Get("topics", "hot")
+					doc, rev, err := db.Get(context.Background(), "topics", "hot")
 					if err != nil {
 						fail("g%d get hot: %v", g, err)
 						return
 					}
 					n, _ := doc["n"].(int64)
 					doc["n"] = n + 1
-					_, err = db.Put("topics", doc, kv.IfRev(rev))
+					_, err = db.Put(context.Background(), "topics", doc, kv.IfRev(rev))
 					switch {
 					case err == nil:
 						l.casOK++
@@ -154,7 +155,7 @@ func TestLoad_manyWriters(t *testing.T) {
 					}
 				default: // read my own writes
 					l.reads++
-					doc, rev, err := db.Get("tasks", own)
+					doc, rev, err := db.Get(context.Background(), "tasks", own)
 					if err != nil {
 						fail("g%d get own: %v", g, err)
 						return
@@ -164,7 +165,7 @@ func TestLoad_manyWriters(t *testing.T) {
 						return
 					}
 					l.reads++
-					doc, _, err = db.Get("sessions", sess)
+					doc, _, err = db.Get(context.Background(), "sessions", sess)
 					if err != nil {
 						fail("g%d get shared: %v", g, err)
 						return
@@ -195,7 +196,7 @@ func TestLoad_manyWriters(t *testing.T) {
 		conflicts += l.conflicts
 		swaps += l.casOK
 		if l.ownRev > 0 {
-			doc, rev, err := db.Get("tasks", fmt.Sprint("own-", g))
+			doc, rev, err := db.Get(context.Background(), "tasks", fmt.Sprint("own-", g))
 			if err != nil {
 				t.Fatalf("own-%d: %v", g, err)
 			}
@@ -205,7 +206,7 @@ func TestLoad_manyWriters(t *testing.T) {
 		}
 		sess := fmt.Sprint("shared-", g%shared)
 		if fields[sess] == nil {
-			doc, _, err := db.Get("sessions", sess)
+			doc, _, err := db.Get(context.Background(), "sessions", sess)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +224,7 @@ func TestLoad_manyWriters(t *testing.T) {
 			t.Errorf("%s.m%d = %d after %d increments: lost update", sess, g, got, l.modified)
 		}
 	}
-	hot, _, err := db.Get("topics", "hot")
+	hot, _, err := db.Get(context.Background(), "topics", "hot")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -63,6 +64,12 @@ type Options struct {
 	// ChangeLogRetention is how long applied change-log entries are kept
 	// before they are trimmed. Default 24h.
 	ChangeLogRetention time.Duration
+	// Logger receives the store's own log lines (automatic backups, search
+	// index rebuilds and failures of background work, each with the store
+	// directory) and Bleve's (see search.SetLogger: Bleve's logger is one
+	// per process, so the last Open with a Logger wins). Default nil:
+	// silent. Errors that matter are returned, never only logged.
+	Logger *slog.Logger
 }
 
 // DefaultOptions returns a fresh Options holding every default.
@@ -109,6 +116,9 @@ func (o *Options) withDefaults() (*Options, error) {
 	}
 	if out.ChangeLogRetention == 0 {
 		out.ChangeLogRetention = d.ChangeLogRetention
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &out, nil
 }

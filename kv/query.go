@@ -20,15 +20,6 @@ type Filter = secondary.Filter
 // many index keys and documents were read.
 type Explain = secondary.Explain
 
-// Query errors.
-var (
-	// ErrBadQuery: a malformed query (unknown operator, bad date, negative
-	// limit, empty field, ...); the message names what was wrong.
-	ErrBadQuery = secondary.ErrBadQuery
-	// ErrFullScan: a query with NoScan would have read the whole collection.
-	ErrFullScan = secondary.ErrFullScan
-)
-
 // Query is a query on one collection: filters ANDed, optional full-text
 // words, sort, limit and offset.
 type Query struct {
@@ -89,7 +80,7 @@ type QueryOptions struct {
 // (comparisons, in, exists, !exists, OR; see secondary.ParseWhere), or,
 // for field~text, into a full-text condition (tf.Text is not empty then,
 // and the filter is zero). Errors wrap ErrBadQuery, or for a malformed
-// text ErrSearchSyntax, ErrEmptySearch or ErrSearchTooLong, and quote the
+// text ErrSearchSyntax, ErrEmptyQuery or ErrQueryTooLong, and quote the
 // expression.
 func ParseWhere(coll, expr string) (f Filter, tf TextFilter, err error) {
 	c, err := (*schema.Schema)(nil).Lookup(coll)
@@ -136,9 +127,21 @@ func checkTextField(c *schema.Collection, field string) error {
 	return fmt.Errorf("%q is not a search field of %s (search fields: %s)", field, c.Name, strings.Join(names, ", "))
 }
 
-// Query runs q. Results are exact: the planner may use indexes, but every
-// filter is checked on the document itself.
+// Query runs q. Results are exact: the planner may use indexes, and every
+// filter is checked on the document itself unless the index keys are
+// exactly its matches (equality on strings, booleans or instants; see
+// Explain.Detail). A filter or sort field no document has is reported in
+// QueryResult.Warnings.
 func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryResult, error) {
+	return db.query(ctx, q, opts, nil)
+}
+
+// query runs q; with emit, the documents go to emit one by one inside the
+// transaction instead of into QueryResult.Docs.
+func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(id string, doc Document) error) (*QueryResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &QueryOptions{}
 	}
@@ -174,7 +177,7 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 		}
 	}
 	res := &QueryResult{}
-	err = db.View(func(t *Tx) error {
+	err = db.View(ctx, func(t *Tx) error {
 		l := &loader{t: t, c: c}
 		ids, total, ex, err := secondary.Run(t.tx, db.schema(), sq, l)
 		if err != nil {
@@ -184,8 +187,14 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 		if opts.IDsOnly || opts.Count {
 			return nil
 		}
-		res.Docs = make([]Document, 0, len(ids))
+		if emit == nil {
+			res.Docs = make([]Document, 0, len(ids))
+		}
+		seen := 0
 		for _, id := range ids {
+			if err := checkCtx(ctx, &seen); err != nil {
+				return err
+			}
 			var doc map[string]any
 			if opts.Header {
 				doc, err = l.Header(id)
@@ -197,6 +206,12 @@ func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryRes
 			}
 			if doc == nil {
 				return fmt.Errorf("cairn: query: %s %q vanished inside its transaction", q.Collection, id)
+			}
+			if emit != nil {
+				if err := emit(id, doc); err != nil {
+					return err
+				}
+				continue
 			}
 			res.Docs = append(res.Docs, doc)
 		}

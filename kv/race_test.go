@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -26,7 +27,7 @@ func TestStore_enrichmentRace(t *testing.T) {
 		updates = 200
 	}
 	for i := 0; i < sessions; i++ {
-		if _, err := db.Put("sessions", kv.Document{"id": fmt.Sprint("s", i), "name": "start", "status": "active", "tags": []any{}}); err != nil {
+		if _, err := db.Put(context.Background(), "sessions", kv.Document{"id": fmt.Sprint("s", i), "name": "start", "status": "active", "tags": []any{}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,7 +39,7 @@ func TestStore_enrichmentRace(t *testing.T) {
 		var last uint64
 		for u := 0; u < updates; u++ {
 			id := fmt.Sprint("s", u%sessions)
-			rev, err := db.Patch("sessions", id, kv.Document{"name": fmt.Sprint("name-", u), "tags": []any{fmt.Sprint("tag-", u)}, "description": fmt.Sprint("desc-", u)})
+			rev, err := db.Patch(context.Background(), "sessions", id, kv.Document{"name": fmt.Sprint("name-", u), "tags": []any{fmt.Sprint("tag-", u)}, "description": fmt.Sprint("desc-", u)})
 			if err != nil {
 				errs <- err
 				return
@@ -58,9 +59,9 @@ func TestStore_enrichmentRace(t *testing.T) {
 			var rev uint64
 			var err error
 			if u%2 == 0 {
-				rev, err = db.Patch("sessions", id, kv.Document{"enrichmentStatus": kv.Document{"status": "in-progress", "progress": u}, "summary": kv.Document{"narrative": fmt.Sprint("summary-", u)}})
+				rev, err = db.Patch(context.Background(), "sessions", id, kv.Document{"enrichmentStatus": kv.Document{"status": "in-progress", "progress": u}, "summary": kv.Document{"narrative": fmt.Sprint("summary-", u)}})
 			} else {
-				rev, err = db.Modify("sessions", id, func(doc kv.Document) error {
+				rev, err = db.Modify(context.Background(), "sessions", id, func(doc kv.Document) error {
 					doc["enrichmentStatus"] = kv.Document{"status": "completed", "progress": u}
 					doc["summary"] = kv.Document{"narrative": fmt.Sprint("summary-", u)}
 					return nil
@@ -83,7 +84,7 @@ func TestStore_enrichmentRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < sessions; i++ {
-		doc, _, err := db.Get("sessions", fmt.Sprint("s", i))
+		doc, _, err := db.Get(context.Background(), "sessions", fmt.Sprint("s", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,10 +118,10 @@ func TestStore_corruptValue(t *testing.T) {
 	raw := make([]byte, 64)
 	_, _ = rand.Read(raw)
 	marker := hex.EncodeToString(raw) // 128 incompressible-enough characters
-	if _, err := db.Put("notes", kv.Document{"id": "victim", "content": marker}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "victim", "content": marker}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "bystander", "content": "fine"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "bystander", "content": "fine"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -144,11 +145,11 @@ func TestStore_corruptValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, _, err = db.Get("notes", "victim")
+	_, _, err = db.Get(context.Background(), "notes", "victim")
 	if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "notes") || !strings.Contains(err.Error(), "victim") {
 		t.Fatalf("get corrupt: %v", err)
 	}
-	if _, _, err := db.Get("notes", "bystander"); err != nil {
+	if _, _, err := db.Get(context.Background(), "notes", "bystander"); err != nil {
 		t.Fatalf("bystander: %v", err)
 	}
 	rep, err := db.Check(t.Context())
@@ -181,13 +182,13 @@ func TestStore_groupCommit(t *testing.T) {
 				doc := kv.Document{"id": fmt.Sprintf("w%d-%d", w, i), "title": "t", "status": "todo"}
 				if i%10 == 9 {
 					doc["id"] = 42 // invalid: must fail alone, not its batch
-					if _, err := db.Put("tasks", doc); err == nil {
+					if _, err := db.Put(context.Background(), "tasks", doc); err == nil {
 						errs <- errors.New("invalid document accepted")
 						return
 					}
 					continue
 				}
-				if _, err := db.Put("tasks", doc); err != nil {
+				if _, err := db.Put(context.Background(), "tasks", doc); err != nil {
 					errs <- err
 					return
 				}
@@ -200,7 +201,7 @@ func TestStore_groupCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	if err := db.List("tasks", 0, 0, func(kv.Document) error { n++; return nil }); err != nil {
+	if err := db.List(context.Background(), "tasks", 0, 0, func(kv.Document) error { n++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if want := writers * (each - each/10); n != want {
@@ -219,7 +220,7 @@ func TestReadOnly_checkWhileReading(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 20 {
-		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": "x"}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -235,7 +236,7 @@ func TestReadOnly_checkWhileReading(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 50 {
-				if err := ro.List("notes", 0, 0, func(kv.Document) error { return nil }); err != nil {
+				if err := ro.List(context.Background(), "notes", 0, 0, func(kv.Document) error { return nil }); err != nil {
 					t.Error(err)
 					return
 				}

@@ -2,6 +2,8 @@ package kv
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,9 +18,9 @@ type BucketInfo struct {
 }
 
 // Buckets lists the buckets of the store, in name order.
-func (db *DB) Buckets() ([]BucketInfo, error) {
+func (db *DB) Buckets(ctx context.Context) ([]BucketInfo, error) {
 	var out []BucketInfo
-	err := db.View(func(t *Tx) error {
+	err := db.View(ctx, func(t *Tx) error {
 		return t.tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			s := b.Stats()
 			info := BucketInfo{Name: string(name), Keys: s.KeyN, Bytes: s.BranchInuse + s.LeafInuse}
@@ -37,23 +39,26 @@ func (db *DB) Buckets() ([]BucketInfo, error) {
 // starting at prefix and stopping when keys no longer have it, after limit
 // pairs (0: no limit), or when fn returns an error (ErrStop: no error). The
 // slices are copies the callback may keep.
-func (db *DB) Dump(bucket string, prefix []byte, limit int, fn func(k, v []byte) error) error {
+func (db *DB) Dump(ctx context.Context, bucket string, prefix []byte, limit int, fn func(k, v []byte) error) error {
 	if limit < 0 {
 		return errNegative
 	}
-	return db.View(func(t *Tx) error {
+	return db.View(ctx, func(t *Tx) error {
 		b := t.tx.Bucket([]byte(bucket))
 		if b == nil {
 			return fmt.Errorf("%w: no bucket %q (see kvtool buckets)", ErrNotFound, bucket)
 		}
 		c := b.Cursor()
-		n := 0
+		n, seen := 0, 0
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if err := checkCtx(ctx, &seen); err != nil {
+				return err
+			}
 			if limit > 0 && n >= limit {
 				return nil
 			}
 			if err := fn(append([]byte(nil), k...), append([]byte(nil), v...)); err != nil {
-				if err == ErrStop {
+				if errors.Is(err, ErrStop) {
 					return nil
 				}
 				return err

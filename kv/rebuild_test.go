@@ -1,6 +1,7 @@
 package kv_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,7 +25,7 @@ func TestSearch_rebuildResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < notes; i += 500 {
-		err := db.Update(func(tx *kv.Tx) error {
+		err := db.Update(context.Background(), func(tx *kv.Tx) error {
 			for j := i; j < i+500; j++ {
 				if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%05d", j), "content": "quarterly planning meeting"}); err != nil {
 					return err
@@ -60,10 +61,10 @@ func TestSearch_rebuildResumes(t *testing.T) {
 	}
 	<-first
 	// Changes while the rebuild is unfinished: catch-up must apply them.
-	if _, err := db.Put("notes", kv.Document{"id": "zz-new", "content": "late addition about budgets"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "zz-new", "content": "late addition about budgets"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Delete("notes", "n00000"); err != nil {
+	if _, err := db.Delete(context.Background(), "notes", "n00000"); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -125,7 +126,7 @@ func TestSearch_rebuildPastDamage(t *testing.T) {
 	if len(rep.Problems) != 1 || rep.Problems[0].ID != "victim" {
 		t.Fatalf("check: %v", rep.Problems)
 	}
-	if _, err := db.Delete("notes", "victim"); err != nil {
+	if _, err := db.Delete(context.Background(), "notes", "victim"); err != nil {
 		t.Fatal(err)
 	}
 	checkClean(t, db)

@@ -32,7 +32,7 @@ func damagedStore(t *testing.T) (dir, backup string) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 20; i++ {
-		if _, err := db.Put("notes", kv.Document{"id": fmt.Sprint("n", i), "content": "kept"}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": "kept"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -43,7 +43,7 @@ func damagedStore(t *testing.T) (dir, backup string) {
 	raw := make([]byte, 300)
 	_, _ = rand.Read(raw)
 	marker := base64.RawURLEncoding.EncodeToString(raw) // incompressible: stored verbatim
-	if _, err := db.Put("notes", kv.Document{"id": "victim", "content": marker}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "victim", "content": marker}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -79,7 +79,7 @@ func damagedStore(t *testing.T) (dir, backup string) {
 func TestRestore_damagedValue(t *testing.T) {
 	dir, name := damagedStore(t)
 	db := openAt(t, dir)
-	if _, _, err := db.Get("notes", "victim"); !errors.Is(err, kv.ErrCorrupt) {
+	if _, _, err := db.Get(context.Background(), "notes", "victim"); !errors.Is(err, kv.ErrCorrupt) {
 		t.Fatalf("get of the damaged note: %v", err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, kv.DataFile))
@@ -93,7 +93,7 @@ func TestRestore_damagedValue(t *testing.T) {
 	if kept, err := os.ReadFile(previous); err != nil || !bytes.Equal(kept, before) {
 		t.Fatalf("the damaged file is not kept as it was: %v", err)
 	}
-	if _, _, err := db.Get("notes", "victim"); !errors.Is(err, kv.ErrNotFound) {
+	if _, _, err := db.Get(context.Background(), "notes", "victim"); !errors.Is(err, kv.ErrNotFound) {
 		t.Fatalf("after the restore: %v", err)
 	}
 	ms, err := kv.ListBackups(dir)
@@ -178,7 +178,7 @@ func TestRestore_damagedKilled(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: reopen: %v", round, err)
 		}
-		_, _, gerr := db.Get("notes", "victim")
+		_, _, gerr := db.Get(context.Background(), "notes", "victim")
 		switch {
 		case errors.Is(gerr, kv.ErrCorrupt):
 			old++ // killed before the rename: still the damaged state

@@ -36,6 +36,11 @@ func (db *DB) noteBackup(m Manifest, err error) {
 		st.LastName, st.LastTime, st.LastError, st.Failures = m.Name, m.Time, "", 0
 	}
 	db.backups.Unlock()
+	if err != nil {
+		db.log.Error("backup failed", "err", err)
+	} else {
+		db.log.Info("backup taken", "name", m.Name, "reason", m.Reason)
+	}
 }
 
 // autoBackup takes an automatic backup unless nothing changed since the

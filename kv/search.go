@@ -22,31 +22,11 @@ type SearchResult = search.Result
 // highlighted fragments.
 type SearchHit = search.Hit
 
-// Search text errors (see DB.Search).
-var (
-	// ErrSearchSyntax: malformed search text; the error is a
-	// *SearchSyntaxError naming the position.
-	ErrSearchSyntax = search.ErrSyntax
-	// ErrEmptySearch: search text with nothing to look for.
-	ErrEmptySearch = search.ErrEmptyQuery
-	// ErrSearchTooLong: search text over search.MaxQueryBytes bytes or
-	// search.MaxQueryTerms items.
-	ErrSearchTooLong = search.ErrQueryTooLong
-	// ErrUnknownSearchField: field:word on a field the collections
-	// searched do not have.
-	ErrUnknownSearchField = search.ErrUnknownField
-)
-
-// SearchSyntaxError is a malformed search text with its position.
-type SearchSyntaxError = search.SyntaxError
-
-// ErrNoSearch is returned by Search on a store opened with NoSearch.
-var ErrNoSearch = errors.New("cairn: full-text search is disabled (Options.NoSearch)")
-
 // Search finds the documents matching text, in search syntax: plain
 // words all required (English stemming: "meetings" finds "meeting"),
 // "phrases", pre*, word~ and word~1, field:word, -word, a OR b (see the
-// search package). It first waits until the index
+// search package); malformed text fails with a *SearchSyntaxError
+// (ErrSearchSyntax). It first waits until the index
 // holds every change committed before the call (read-your-writes).
 func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (SearchResult, error) {
 	ix, err := db.searchIndex(ctx)

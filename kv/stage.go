@@ -42,7 +42,7 @@ func (s *Stage) Update(fn func(tx *Tx) error) error {
 		w := txn.New(btx, s.db.schema(), s.db.opts.Now)
 		w.MaxSize = uint64(s.db.opts.MaxDocumentBytes)
 		err := safeCall(func(w *txn.Writer) error {
-			return fn(&Tx{db: s.db, w: w, tx: btx, pend: s.pend})
+			return fn(&Tx{ctx: s.ctx, db: s.db, w: w, tx: btx, pend: s.pend})
 		}, w)
 		changes, zeroed = w.Changes(), w.Zeroed()
 		return err
@@ -61,7 +61,7 @@ func (s *Stage) Update(fn func(tx *Tx) error) error {
 // stage's committed transactions.
 func (s *Stage) View(fn func(tx *Tx) error) error {
 	return s.bolt.View(func(btx *bolt.Tx) error {
-		return guard(func() error { return fn(&Tx{db: s.db, tx: btx}) })
+		return guardRead(func() error { return fn(&Tx{ctx: s.ctx, db: s.db, tx: btx}) })
 	})
 }
 

@@ -33,7 +33,7 @@ func stageBatch(s *kv.Stage, n int) error {
 func countNotes(t *testing.T, db *kv.DB) int {
 	t.Helper()
 	n := 0
-	err := db.View(func(tx *kv.Tx) error {
+	err := db.View(context.Background(), func(tx *kv.Tx) error {
 		return tx.Each("notes", func(string, any) error { n++; return nil })
 	})
 	if err != nil {
@@ -45,7 +45,7 @@ func countNotes(t *testing.T, db *kv.DB) int {
 func TestStaged_batchesLandTogether(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	if _, err := db.Put("notes", kv.Document{"id": "before", "content": "old"}); err != nil {
+	if _, err := db.Put(ctx, "notes", kv.Document{"id": "before", "content": "old"}); err != nil {
 		t.Fatal(err)
 	}
 	var hash string
@@ -81,7 +81,7 @@ func TestStaged_batchesLandTogether(t *testing.T) {
 	if got := countNotes(t, db); got != 51 {
 		t.Fatalf("%d notes after Staged, want 51", got)
 	}
-	if !db.HasContent(hash) {
+	if !db.HasContent(ctx, hash) {
 		t.Fatal("staged attachment content missing")
 	}
 	if _, err := os.Stat(db.Path() + ".stage"); !errors.Is(err, os.ErrNotExist) {
@@ -96,7 +96,7 @@ func TestStaged_batchesLandTogether(t *testing.T) {
 		t.Fatalf("search finds %d staged notes, want 50", res.Total)
 	}
 	// The store still takes ordinary writes afterwards.
-	if _, err := db.Put("notes", kv.Document{"id": "after", "content": "new"}); err != nil {
+	if _, err := db.Put(ctx, "notes", kv.Document{"id": "after", "content": "new"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -136,7 +136,7 @@ func TestStaged_failureChangesNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openTest(t)
-			if _, err := db.Put("notes", kv.Document{"id": "before", "content": "old"}); err != nil {
+			if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "before", "content": "old"}); err != nil {
 				t.Fatal(err)
 			}
 			before, err := os.ReadFile(db.Path())
@@ -221,7 +221,7 @@ func TestStaged_killed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "before", "content": "old"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "before", "content": "old"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"os"
 
 	"github.com/cairnkv/cairn/buckets"
@@ -36,9 +37,9 @@ type Stats struct {
 
 // Stats counts documents and bytes. It reads record headers, never whole
 // documents.
-func (db *DB) Stats() (*Stats, error) {
+func (db *DB) Stats(ctx context.Context) (*Stats, error) {
 	st := &Stats{Collections: map[string]CollectionStats{}}
-	err := db.View(func(t *Tx) error {
+	err := db.View(ctx, func(t *Tx) error {
 		tx := t.tx
 		for _, name := range buckets.CollectionsIn(tx) {
 			c, err := db.lookup(name)

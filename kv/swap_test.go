@@ -49,7 +49,7 @@ func swapChild(op, dir, arg string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := db.Put("notes", kv.Document{"id": id, "content": "written by a waiting process"}); err != nil {
+		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": id, "content": "written by a waiting process"}); err != nil {
 			_ = db.Close()
 			return err
 		}
@@ -114,7 +114,7 @@ func maintain(dir, op, id string) error {
 		})
 	case "restore":
 		var ms []kv.Manifest
-		if ms, err = db.Backups(); err == nil {
+		if ms, err = db.Backups(ctx); err == nil {
 			_, _, err = db.Restore(ctx, ms[len(ms)-1].Name) // the oldest: the first backup
 		}
 	default:
@@ -217,14 +217,14 @@ func TestSwap_waitingOpener(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := db.Put("notes", kv.Document{"id": "before", "content": "x"}); err != nil {
+				if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "before", "content": "x"}); err != nil {
 					t.Fatal(err)
 				}
 				if op == "restore" {
 					if _, err := db.Backup(context.Background(), kv.ReasonManual); err != nil {
 						t.Fatal(err)
 					}
-					if _, err := db.Put("notes", kv.Document{"id": "after-backup", "content": "undone by the restore"}); err != nil {
+					if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "after-backup", "content": "undone by the restore"}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -264,7 +264,7 @@ func TestSwap_waitingOpener(t *testing.T) {
 					want["staged"] = true
 				}
 				for k, present := range want {
-					if _, _, err := db.Get("notes", k); (err == nil) != present {
+					if _, _, err := db.Get(context.Background(), "notes", k); (err == nil) != present {
 						t.Errorf("round %d after %s: note %s present=%v, want %v", round, op, k, err == nil, present)
 					}
 				}
@@ -315,7 +315,7 @@ func TestSwap_openerLoop(t *testing.T) {
 				continue
 			}
 			acked++
-			if _, _, err := db.Get("notes", id); err != nil {
+			if _, _, err := db.Get(context.Background(), "notes", id); err != nil {
 				lost++
 				t.Errorf("acknowledged %s is lost: %v", id, err)
 			}

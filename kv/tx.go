@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,10 +22,20 @@ type Document = map[string]any
 // Do not open another transaction (db.Get, db.Update, ...) from inside it:
 // that deadlocks.
 type Tx struct {
+	ctx  context.Context // of the Update or View that made it
 	db   *DB
 	w    *txn.Writer // nil in a read-only transaction
 	tx   *bolt.Tx
 	pend map[string]bool // blob hashes this Update wrote (see StoreContent)
+}
+
+// Context returns the context given to the Update, View or Staged call
+// that runs this transaction: a long function checks it to stop early.
+func (t *Tx) Context() context.Context {
+	if t.ctx == nil {
+		return context.Background()
+	}
+	return t.ctx
 }
 
 // Option modifies one write.
@@ -176,12 +187,12 @@ func (t *Tx) load(c *schema.Collection, key string, parts bool) (doc any, rev ui
 
 // Prefetch loads documents of coll into the cache (whole, with their
 // parts), so later Gets of them decode nothing. Missing ids are skipped.
-func (db *DB) Prefetch(coll string, ids ...string) error {
+func (db *DB) Prefetch(ctx context.Context, coll string, ids ...string) error {
 	c, err := db.lookup(coll)
 	if err != nil {
 		return err
 	}
-	return db.View(func(t *Tx) error {
+	return db.View(ctx, func(t *Tx) error {
 		for _, id := range ids {
 			key, err := c.Key(id)
 			if err != nil {
@@ -331,7 +342,11 @@ type walkState struct {
 func (t *Tx) eachReadable(c *schema.Collection, b *bolt.Bucket, fn func(id string, doc any) error, damaged func(id string, err error) error, w *walkState) error {
 	coll, name := c.Name, buckets.PrimaryBucket(c.Name)
 	cur := b.Cursor()
+	seen := 0
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if err := checkCtx(t.Context(), &seen); err != nil {
+			return err
+		}
 		w.last = string(k)
 		rec, err := buckets.DecodeRecord(name, k, v, true)
 		var doc any
@@ -352,7 +367,7 @@ func (t *Tx) eachReadable(c *schema.Collection, b *bolt.Bucket, fn func(id strin
 		}
 		w.inCallback = true
 		if err := fn(string(k), doc); err != nil {
-			if err == ErrStop {
+			if errors.Is(err, ErrStop) {
 				return nil
 			}
 			return err

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 )
@@ -9,9 +10,9 @@ import (
 // decodes an object into, such as the entities of package kv/entity
 // (entity.Session, entity.Note, ...), whose Extra keeps the fields the
 // type does not declare and writes them back (PutAs, ModifyAs).
-func GetAs[T any](db *DB, coll, id string) (T, uint64, error) {
+func GetAs[T any](ctx context.Context, db *DB, coll, id string) (T, uint64, error) {
 	var out T
-	doc, rev, err := db.Get(coll, id)
+	doc, rev, err := db.Get(ctx, coll, id)
 	if err != nil {
 		return out, 0, err
 	}
@@ -22,15 +23,15 @@ func GetAs[T any](db *DB, coll, id string) (T, uint64, error) {
 }
 
 // PutAs stores a typed entity.
-func PutAs[T any](db *DB, coll string, v T, opts ...Option) (uint64, error) {
-	return db.Put(coll, v, opts...)
+func PutAs[T any](ctx context.Context, db *DB, coll string, v T, opts ...Option) (uint64, error) {
+	return db.Put(ctx, coll, v, opts...)
 }
 
 // ModifyAs runs a typed read-modify-write of one document atomically:
 // fn gets the stored entity and changes it in place.
-func ModifyAs[T any](db *DB, coll, id string, fn func(v *T) error) (uint64, error) {
+func ModifyAs[T any](ctx context.Context, db *DB, coll, id string, fn func(v *T) error) (uint64, error) {
 	var rev uint64
-	err := db.Update(func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
 		rev, err = tx.Modify(coll, id, func(doc Document) error {
 			var v T

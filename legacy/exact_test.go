@@ -2,6 +2,7 @@ package legacy_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math/big"
@@ -49,7 +50,7 @@ func TestImportFile_refusesInexact(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openStore(t)
-			if _, err := db.Put("notes", kv.Document{"id": "mine", "content": "before"}); err != nil {
+			if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "mine", "content": "before"}); err != nil {
 				t.Fatal(err)
 			}
 			before, err := os.ReadFile(db.Path())
@@ -74,7 +75,7 @@ func TestImportFile_refusesInexact(t *testing.T) {
 			if !bytes.Equal(before, after) {
 				t.Fatal("a refused import changed data.db")
 			}
-			if bs, _ := db.Backups(); len(bs) != 0 {
+			if bs, _ := db.Backups(context.Background()); len(bs) != 0 {
 				t.Fatal("a refused import took a backup")
 			}
 		})
@@ -91,7 +92,7 @@ func TestImportFile_keepsNumbers(t *testing.T) {
 	if _, err := legacy.ImportFile(t.Context(), db, file, nil); err != nil {
 		t.Fatal(err)
 	}
-	doc, _, err := db.Get("notes", "n")
+	doc, _, err := db.Get(context.Background(), "notes", "n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestImportFile_newerWins(t *testing.T) {
 			if err := json.Unmarshal([]byte(`{"id":"t1","title":"stored","updatedAt":`+tc.stored+`}`), &stored); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := db.Put("tasks", stored); err != nil {
+			if _, err := db.Put(context.Background(), "tasks", stored); err != nil {
 				t.Fatal(err)
 			}
 			file := writeExport(t, `,"tasks":[{"id":"t1","title":"imported","updatedAt":`+tc.imported+`}]`)
@@ -145,7 +146,7 @@ func TestImportFile_newerWins(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc, _, err := db.Get("tasks", "t1")
+			doc, _, err := db.Get(context.Background(), "tasks", "t1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +188,7 @@ func TestImportFile_validatedNo(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Fatal("a refused import changed data.db")
 	}
-	if bs, _ := db.Backups(); len(bs) != 0 {
+	if bs, _ := db.Backups(context.Background()); len(bs) != 0 {
 		t.Fatal("a refused import took a backup")
 	}
 }

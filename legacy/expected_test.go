@@ -1,6 +1,7 @@
 package legacy_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -116,7 +117,7 @@ func TestExpectedFixtures(t *testing.T) {
 			}
 			for coll, docs := range want.Entities {
 				for id, doc := range docs {
-					stored, _, err := db.Get(coll, id)
+					stored, _, err := db.Get(context.Background(), coll, id)
 					if err != nil {
 						t.Errorf("%s %s: %v", coll, id, err)
 						continue
@@ -132,7 +133,7 @@ func TestExpectedFixtures(t *testing.T) {
 				}
 			}
 			for k, v := range want.Extras {
-				got, _, err := db.GetValue("extras", k)
+				got, _, err := db.GetValue(context.Background(), "extras", k)
 				if err != nil || !sameValue(t, got, v) {
 					t.Errorf("stored extras %q: %v %v", k, got, err)
 				}

@@ -42,7 +42,7 @@ func SalvageExport(ctx context.Context, db *kv.DB, w io.Writer, compact bool) (d
 const maxNamedDamage = 10
 
 func exportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact, salvage bool) (damaged []kv.Problem, err error) {
-	err = db.View(func(tx *kv.Tx) error {
+	err = db.View(ctx, func(tx *kv.Tx) error {
 		if !salvage {
 			if ps := tx.Damaged(); len(ps) > 0 {
 				names := make([]string, 0, maxNamedDamage)

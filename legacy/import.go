@@ -103,7 +103,7 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 		return nil
 	}
 	for _, d := range x.Collections["attachments"] {
-		if h, ok := d["hash"].(string); ok && !db.HasContent(h) {
+		if h, ok := d["hash"].(string); ok && !db.HasContent(ctx, h) {
 			if id, _ := d["id"].(string); id != "" {
 				res.WithoutContent = append(res.WithoutContent, id)
 			}
@@ -111,7 +111,7 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 	}
 	without := res.WithoutContent
 	if dryRun {
-		err := db.View(func(tx *kv.Tx) error { return write(tx, true) })
+		err := db.View(ctx, func(tx *kv.Tx) error { return write(tx, true) })
 		res.WithoutContent = without
 		return res, err
 	}
@@ -120,7 +120,7 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 		return nil, fmt.Errorf("import refused: the pre-import backup failed: %w", err)
 	}
 	res.Backup = m.Name
-	err = db.Update(func(tx *kv.Tx) error { return write(tx, false) })
+	err = db.Update(ctx, func(tx *kv.Tx) error { return write(tx, false) })
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 			return fmt.Errorf("%s[%d]: %w", coll, i, err)
 		}
 		found[coll]++
-		if h, ok := d["hash"].(string); ok && coll == "attachments" && !db.HasContent(h) {
+		if h, ok := d["hash"].(string); ok && coll == "attachments" && !db.HasContent(ctx, h) {
 			without = append(without, d["id"].(string))
 		}
 		return nil
@@ -242,7 +242,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		return b.flush()
 	}
 	if o.DryRun {
-		if err := write(&batcher{ctx: ctx, dry: true, run: db.View, res: res}); err != nil {
+		if err := write(&batcher{ctx: ctx, dry: true, run: func(fn func(*kv.Tx) error) error { return db.View(ctx, fn) }, res: res}); err != nil {
 			return nil, err
 		}
 		res.WithoutContent = without

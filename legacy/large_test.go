@@ -115,7 +115,7 @@ func TestMigrate_largeNote(t *testing.T) {
 	}
 	defer db.Close()
 	var id string
-	err = db.View(func(tx *kv.Tx) error {
+	err = db.View(context.Background(), func(tx *kv.Tx) error {
 		return tx.Each("attachments", func(aid string, doc any) error {
 			if o, _ := doc.(map[string]any)["oversized"].(map[string]any); o["id"] == "n2" {
 				id = aid
@@ -126,7 +126,7 @@ func TestMigrate_largeNote(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("no attachment holds n2: %v", err)
 	}
-	r, _, err := db.OpenAttachment(id)
+	r, _, err := db.OpenAttachment(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ type MigrateResult struct {
 // would write.
 func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryRun bool) (*MigrateResult, error) {
 	if dryRun {
-		m := &migration{batcher: batcher{ctx: ctx, dry: true, run: db.View}, db: db}
+		m := &migration{batcher: batcher{ctx: ctx, dry: true, run: func(fn func(*kv.Tx) error) error { return db.View(ctx, fn) }}, db: db}
 		if err := m.walk(dir, opts); err != nil {
 			return nil, err
 		}
@@ -236,7 +236,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		d := attach[id]
-		if h, ok := d["hash"].(string); ok && !stored[h] && !m.db.HasContent(h) {
+		if h, ok := d["hash"].(string); ok && !stored[h] && !m.db.HasContent(context.Background(), h) {
 			// No file of the old app holds these bytes: say so in the
 			// document rather than leave a reference check must report as
 			// damage. The recorded hash is kept as legacyHash.

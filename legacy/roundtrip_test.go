@@ -2,6 +2,7 @@ package legacy_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -251,7 +252,7 @@ func TestRoundTrip_randomDocuments(t *testing.T) {
 	texts := make([][]byte, n)
 	src := openStore(t)
 	for start := 0; start < n; start += 500 {
-		err := src.Update(func(tx *kv.Tx) error {
+		err := src.Update(context.Background(), func(tx *kv.Tx) error {
 			for i := start; i < min(start+500, n); i++ {
 				g.b.Reset()
 				g.object(0, fmt.Sprintf("doc-%05d", i))
@@ -269,7 +270,7 @@ func TestRoundTrip_randomDocuments(t *testing.T) {
 	check := func(db *kv.DB, what string) {
 		t.Helper()
 		for i, text := range texts {
-			doc, _, err := db.Get("notes", fmt.Sprintf("doc-%05d", i))
+			doc, _, err := db.Get(context.Background(), "notes", fmt.Sprintf("doc-%05d", i))
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}

@@ -2,6 +2,7 @@ package legacy_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -50,7 +51,7 @@ func TestSalvageExport(t *testing.T) {
 	raw := make([]byte, 60)
 	_, _ = rand.Read(raw)
 	marker := hex.EncodeToString(raw)
-	err = db.Update(func(tx *kv.Tx) error {
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
 		for _, d := range []struct {
 			coll string
 			doc  kv.Document
@@ -121,7 +122,7 @@ func TestSalvageExport(t *testing.T) {
 	if _, err := legacy.ImportInto(t.Context(), dst, x, false); err != nil {
 		t.Fatal(err)
 	}
-	if doc, _, err := dst.Get("notes", "kept"); err != nil || doc["content"] != "still here" {
+	if doc, _, err := dst.Get(context.Background(), "notes", "kept"); err != nil || doc["content"] != "still here" {
 		t.Errorf("imported salvage: %v, %v", doc, err)
 	}
 }

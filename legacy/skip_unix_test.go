@@ -3,6 +3,7 @@
 package legacy_test
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -83,7 +84,7 @@ func TestMigrate_skippedReported(t *testing.T) {
 			t.Errorf("%s: not in the problems %q", path, res.Problems)
 		}
 	}
-	if _, _, err := db.Get("contacts", "from-outside"); res.Counts["tasks"] != 0 || err == nil {
+	if _, _, err := db.Get(context.Background(), "contacts", "from-outside"); res.Counts["tasks"] != 0 || err == nil {
 		t.Errorf("a skipped file was read: %v", res.Counts)
 	}
 }

@@ -82,14 +82,14 @@ func TestMigrate_everyFixture(t *testing.T) {
 			if total == 0 {
 				t.Fatalf("nothing imported from %s", dir)
 			}
-			err = db.View(func(tx *kv.Tx) error {
+			err = db.View(context.Background(), func(tx *kv.Tx) error {
 				return tx.Each("attachments", func(id string, doc any) error {
 					m := doc.(map[string]any)
 					h, _ := m["hash"].(string)
 					if h == "" {
 						return nil
 					}
-					r, _, err := db.OpenAttachment(id)
+					r, _, err := db.OpenAttachment(context.Background(), id)
 					if err != nil {
 						t.Errorf("attachment %s: %v", id, err)
 						return nil
@@ -166,7 +166,7 @@ func mustNorm(t *testing.T, v any) any {
 func TestMigrate_allOrNothing(t *testing.T) {
 	dir := "testdata/eras/era-g"
 	db := openStore(t)
-	if _, err := db.Put("notes", kv.Document{"id": "mine", "content": "written before the migration"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "mine", "content": "written before the migration"}); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(db.Path())
@@ -207,7 +207,7 @@ func TestMigrate_allOrNothing(t *testing.T) {
 	if !reflect.DeepEqual(dry.Counts, res.Counts) || len(res.Counts) == 0 {
 		t.Fatalf("dry run counted %v, the migration wrote %v", dry.Counts, res.Counts)
 	}
-	if _, _, err := db.Get("notes", "mine"); err != nil {
+	if _, _, err := db.Get(context.Background(), "notes", "mine"); err != nil {
 		t.Fatalf("the user's own note: %v", err)
 	}
 }
@@ -250,7 +250,7 @@ func TestImportFile(t *testing.T) {
 	if want := map[string]int{"topics": 1, "companies": 1, "contacts": 1, "notes": 2, "tasks": 1, "sessions": 1, "attachments": 1}; !reflect.DeepEqual(validated, want) {
 		t.Fatalf("validated counts %v, want %v", validated, want)
 	}
-	if doc, _, err := db.Get("contacts", "ct1"); err != nil || doc["futureField"] == nil {
+	if doc, _, err := db.Get(context.Background(), "contacts", "ct1"); err != nil || doc["futureField"] == nil {
 		t.Fatalf("contact ct1: %v %v (an unknown field must survive)", doc, err)
 	}
 	again, err := legacy.ImportFile(t.Context(), db, file, nil)
@@ -289,7 +289,7 @@ func TestImportFile_allOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Put("notes", kv.Document{"id": "mine", "content": "before"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "mine", "content": "before"}); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(db.Path())
@@ -309,12 +309,12 @@ func TestImportFile_allOrNothing(t *testing.T) {
 			t.Fatalf("%s left a staged copy: %v", what, err)
 		}
 	}
-	backups, _ := db.Backups()
+	backups, _ := db.Backups(context.Background())
 	if _, err := legacy.ImportFile(t.Context(), db, file, nil); !errors.Is(err, kv.ErrTooLarge) || !strings.Contains(err.Error(), "sessions[0]") {
 		t.Fatalf("import with an oversized last document: %v", err)
 	}
 	unchanged("an import refused in validation")
-	if again, _ := db.Backups(); len(again) != len(backups) {
+	if again, _ := db.Backups(context.Background()); len(again) != len(backups) {
 		t.Fatal("an import refused in validation took a backup")
 	}
 
@@ -386,7 +386,7 @@ func TestMigrate_oversized(t *testing.T) {
 				t.Fatalf("%s %s is over the limit but not reported: %v", coll, id, res.Problems)
 			}
 			aid := found[strings.LastIndex(found, "attach get ")+len("attach get ") : len(found)-1]
-			r, _, err := db.OpenAttachment(aid)
+			r, _, err := db.OpenAttachment(context.Background(), aid)
 			if err != nil {
 				t.Fatalf("%s %s: attachment %s: %v", coll, id, aid, err)
 			}
@@ -446,11 +446,11 @@ func TestMigrate_damagedBlob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, _, err := db.Get("attachments", "att-doc")
+		doc, _, err := db.Get(context.Background(), "attachments", "att-doc")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if doc["contentDamaged"] != true || doc["legacyHash"] != hash || !db.HasContent(fmt.Sprint(doc["hash"])) {
+		if doc["contentDamaged"] != true || doc["legacyHash"] != hash || !db.HasContent(context.Background(), fmt.Sprint(doc["hash"])) {
 			t.Fatalf("the readable half was not kept: %v (problems %v)", doc, res.Problems)
 		}
 	})
@@ -467,7 +467,7 @@ func TestMigrate_damagedBlob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, _, err := db.Get("attachments", "att-doc")
+		doc, _, err := db.Get(context.Background(), "attachments", "att-doc")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -506,7 +506,7 @@ func TestMigrate_damagedBlob(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc, _, err := db.Get("attachments", "att-doc")
+			doc, _, err := db.Get(context.Background(), "attachments", "att-doc")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -519,7 +519,7 @@ func TestMigrate_damagedBlob(t *testing.T) {
 			if doc["hash"] == hash || doc["legacyHash"] != hash || doc["contentDamaged"] != true {
 				t.Fatalf("damaged bytes not kept and marked: %v", doc)
 			}
-			if !db.HasContent(doc["hash"].(string)) {
+			if !db.HasContent(context.Background(), doc["hash"].(string)) {
 				t.Fatal("the damaged bytes are not in the store")
 			}
 			found := false

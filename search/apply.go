@@ -118,7 +118,7 @@ func (ix *Index) RebuildCursor() (cursor []byte, err error) {
 	defer guard("rebuild cursor", &err)
 	v, err := ix.mu.bi.GetInternal(keyRebuild)
 	if err != nil {
-		return nil, fmt.Errorf("search: read the rebuild cursor: %w", err)
+		return nil, fmt.Errorf("cairn: read the rebuild cursor: %w", err)
 	}
 	if ix.last.Load() != 0 {
 		return nil, nil // a cursor left beside a recorded sequence is stale
@@ -155,14 +155,14 @@ func (ix *Index) apply(changes []Change, lastSeq uint64, cursor []byte) (err err
 		} else {
 			doc, size := extract(c.Decl, c.Collection, c.Rev, c.Body)
 			if err := b.Index(id, doc); err != nil {
-				return fmt.Errorf("search: apply %s %q: %w", c.Collection, c.ID, err)
+				return fmt.Errorf("cairn: apply %s %q: %w", c.Collection, c.ID, err)
 			}
 			bytes += size
 		}
 		docs++
 		if (docs >= ix.opts.BatchSize || bytes >= ix.opts.BatchBytes) && i < len(changes)-1 {
 			if err := bi.Batch(b); err != nil {
-				return fmt.Errorf("search: apply batch: %w", err)
+				return fmt.Errorf("cairn: apply batch: %w", err)
 			}
 			b.Reset()
 			docs, bytes = 0, 0
@@ -175,11 +175,11 @@ func (ix *Index) apply(changes []Change, lastSeq uint64, cursor []byte) (err err
 		b.DeleteInternal(keyRebuild)
 	}
 	if err := bi.Batch(b); err != nil {
-		return fmt.Errorf("search: apply batch: %w", err)
+		return fmt.Errorf("cairn: apply batch: %w", err)
 	}
 	ix.last.Store(lastSeq)
 	if err := writeHint(ix.dir, lastSeq); err != nil {
-		return fmt.Errorf("search: apply: applied, but recording the hint failed (re-apply): %w", err)
+		return fmt.Errorf("cairn: apply: applied, but recording the hint failed (re-apply): %w", err)
 	}
 	return nil
 }

@@ -69,10 +69,10 @@ func Open(dir string, opts *Options) (*Index, OpenResult, error) {
 		return nil, OpenResult{}, err
 	}
 	if dir == "" {
-		return nil, OpenResult{}, errors.New("search: open: empty directory name")
+		return nil, OpenResult{}, errors.New("cairn: open: empty directory name")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, OpenResult{}, fmt.Errorf("search: open: %w", err)
+		return nil, OpenResult{}, fmt.Errorf("cairn: open: %w", err)
 	}
 
 	var res OpenResult
@@ -83,7 +83,7 @@ func Open(dir string, opts *Options) (*Index, OpenResult, error) {
 	if reason != "" {
 		bi, err = recreate(dir)
 		if err != nil {
-			return nil, res, fmt.Errorf("search: open %s: recreating index (%s): %w", dir, reason, err)
+			return nil, res, fmt.Errorf("cairn: open %s: recreating index (%s): %w", dir, reason, err)
 		}
 		res = OpenResult{Rebuilt: true, Reason: reason}
 		last = 0
@@ -101,7 +101,7 @@ func Open(dir string, opts *Options) (*Index, OpenResult, error) {
 func (ix *Index) setLocked(bi bleve.Index) error {
 	a := bi.Mapping().AnalyzerNamed(textAnalyzer)
 	if a == nil {
-		return fmt.Errorf("search: analyzer %q missing from the mapping", textAnalyzer)
+		return fmt.Errorf("cairn: analyzer %q missing from the mapping", textAnalyzer)
 	}
 	raw := bi.Mapping().AnalyzerNamed(rawAnalyzer)
 	if raw == nil {
@@ -279,7 +279,7 @@ func encodeSeq(seq uint64) []byte {
 func closeGuarded(bi bleve.Index) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("search: close: bleve panicked: %v: %w", r, ErrCorrupt)
+			err = fmt.Errorf("cairn: close: bleve panicked: %v: %w", r, ErrCorrupt)
 		}
 	}()
 	return bi.Close()
@@ -289,7 +289,7 @@ func closeGuarded(bi bleve.Index) (err error) {
 // `defer guard("op", &err)`.
 func guard(op string, err *error) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("search: %s: bleve panicked (index damaged?): %v: %w", op, r, ErrCorrupt)
+		*err = fmt.Errorf("cairn: %s: bleve panicked (index damaged?): %v: %w", op, r, ErrCorrupt)
 	}
 }
 
@@ -311,7 +311,7 @@ func (ix *Index) Count() (n uint64, err error) {
 	defer guard("count", &err)
 	n, err = ix.mu.bi.DocCount()
 	if err != nil {
-		return 0, fmt.Errorf("search: count: %w", err)
+		return 0, fmt.Errorf("cairn: count: %w", err)
 	}
 	return n, nil
 }
@@ -332,7 +332,7 @@ func (ix *Index) Reset() error {
 	ix.mu.bi = nil
 	bi, err := recreate(ix.dir)
 	if err != nil {
-		return fmt.Errorf("search: reset %s: %w", ix.dir, errors.Join(err, closeErr))
+		return fmt.Errorf("cairn: reset %s: %w", ix.dir, errors.Join(err, closeErr))
 	}
 	if err := ix.setLocked(bi); err != nil {
 		ix.mu.bi = nil
@@ -340,7 +340,7 @@ func (ix *Index) Reset() error {
 	}
 	ix.last.Store(0)
 	if closeErr != nil {
-		return fmt.Errorf("search: reset %s: closing old index: %w", ix.dir, closeErr)
+		return fmt.Errorf("cairn: reset %s: closing old index: %w", ix.dir, closeErr)
 	}
 	return nil
 }
@@ -356,7 +356,7 @@ func (ix *Index) Close() error {
 	err := closeGuarded(ix.mu.bi)
 	ix.mu.bi = nil
 	if err != nil {
-		return fmt.Errorf("search: close %s: %w", ix.dir, err)
+		return fmt.Errorf("cairn: close %s: %w", ix.dir, err)
 	}
 	return nil
 }

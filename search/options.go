@@ -27,7 +27,7 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	r := *o
 	if r.BatchSize < 0 || r.BatchBytes < 0 {
-		return r, fmt.Errorf("search: negative batch bound in options (BatchSize %d, BatchBytes %d)", r.BatchSize, r.BatchBytes)
+		return r, fmt.Errorf("cairn: negative batch bound in options (BatchSize %d, BatchBytes %d)", r.BatchSize, r.BatchBytes)
 	}
 	if r.BatchSize == 0 {
 		r.BatchSize = d.BatchSize

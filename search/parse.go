@@ -63,7 +63,7 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("search: syntax error at position %d: %s", e.Pos, e.Msg)
+	return fmt.Sprintf("cairn: search text: syntax error at position %d: %s", e.Pos, e.Msg)
 }
 
 // Unwrap makes errors.Is(err, ErrSyntax) true.

@@ -97,11 +97,11 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (r
 	}
 	sr, err := ix.searchSorted(ctx, q, opts.Offset, limit, opts.Highlight)
 	if err != nil {
-		return Result{}, fmt.Errorf("search: %q: %w", text, err)
+		return Result{}, fmt.Errorf("cairn: %q: %w", text, err)
 	}
 	if opts.Highlight {
 		if err := ix.highlightLocked(sr.Hits); err != nil {
-			return Result{}, fmt.Errorf("search: %q: highlight: %w", text, err)
+			return Result{}, fmt.Errorf("cairn: %q: highlight: %w", text, err)
 		}
 	}
 	res.Total = sr.Total
@@ -240,7 +240,7 @@ func (ix *Index) MatchIDs(ctx context.Context, collection, field, text string) (
 		}
 		sr, err := ix.mu.bi.SearchInContext(ctx, req)
 		if err != nil {
-			return nil, fmt.Errorf("search: match ids %s %q: %w", collection, text, err)
+			return nil, fmt.Errorf("cairn: match ids %s %q: %w", collection, text, err)
 		}
 		for _, h := range sr.Hits {
 			ids[strings.TrimPrefix(h.ID, prefix)] = struct{}{}

@@ -22,42 +22,42 @@ func (ix *Index) Walk(fn func(collection, id string, rev uint64) error) (err err
 
 	adv, err := ix.mu.bi.Advanced()
 	if err != nil {
-		return fmt.Errorf("search: walk: %w", err)
+		return fmt.Errorf("cairn: walk: %w", err)
 	}
 	r, err := adv.Reader()
 	if err != nil {
-		return fmt.Errorf("search: walk: %w", err)
+		return fmt.Errorf("cairn: walk: %w", err)
 	}
 	defer func() {
 		if cerr := r.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("search: walk: close reader: %w", cerr)
+			err = fmt.Errorf("cairn: walk: close reader: %w", cerr)
 		}
 	}()
 	all, err := r.DocIDReaderAll()
 	if err != nil {
-		return fmt.Errorf("search: walk: %w", err)
+		return fmt.Errorf("cairn: walk: %w", err)
 	}
 	defer func() {
 		if cerr := all.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("search: walk: close doc reader: %w", cerr)
+			err = fmt.Errorf("cairn: walk: close doc reader: %w", cerr)
 		}
 	}()
 	dvr, err := r.DocValueReader([]string{fieldRev})
 	if err != nil {
-		return fmt.Errorf("search: walk: %w", err)
+		return fmt.Errorf("cairn: walk: %w", err)
 	}
 
 	for {
 		iid, err := all.Next()
 		if err != nil {
-			return fmt.Errorf("search: walk: %w", err)
+			return fmt.Errorf("cairn: walk: %w", err)
 		}
 		if iid == nil {
 			return nil
 		}
 		ext, err := r.ExternalID(iid)
 		if err != nil {
-			return fmt.Errorf("search: walk: %w", err)
+			return fmt.Errorf("cairn: walk: %w", err)
 		}
 		var revText string
 		err = dvr.VisitDocValues(iid, func(field string, term []byte) {
@@ -66,11 +66,11 @@ func (ix *Index) Walk(fn func(collection, id string, rev uint64) error) (err err
 			}
 		})
 		if err != nil {
-			return fmt.Errorf("search: walk %q: %w", ext, err)
+			return fmt.Errorf("cairn: walk %q: %w", ext, err)
 		}
 		rev, perr := strconv.ParseUint(revText, 10, 64)
 		if perr != nil {
-			return fmt.Errorf("search: walk %q: rev %q: %v: %w", ext, revText, perr, ErrCorrupt)
+			return fmt.Errorf("cairn: walk %q: rev %q: %v: %w", ext, revText, perr, ErrCorrupt)
 		}
 		c, id := splitDocID(ext)
 		if err := fn(c, id, rev); err != nil {

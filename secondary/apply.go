@@ -50,7 +50,7 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 	}
 	coll := c.Name
 	if err := schema.CheckID(id); err != nil {
-		return fmt.Errorf("secondary: apply %s: %w", coll, err)
+		return fmt.Errorf("cairn: apply %s: %w", coll, err)
 	}
 	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
 	if err != nil {
@@ -66,7 +66,7 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 	case new != nil:
 		v, err := buckets.EncodeValue(Summary(c, id, new))
 		if err != nil {
-			return fmt.Errorf("secondary: summary of %s %q: %w", coll, id, err)
+			return fmt.Errorf("cairn: summary of %s %q: %w", coll, id, err)
 		}
 		if err := mb.Put(key, v); err != nil {
 			return err
@@ -225,7 +225,7 @@ func Remove(tx *bolt.Tx, c *schema.Collection, id string) (meta []byte, err erro
 	}
 	coll := c.Name
 	if err := schema.CheckID(id); err != nil {
-		return nil, fmt.Errorf("secondary: remove %s: %w", coll, err)
+		return nil, fmt.Errorf("cairn: remove %s: %w", coll, err)
 	}
 	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 // ErrBadQuery is returned by Run and ParseWhere for a malformed query: an
 // empty field, a negative limit or offset, an operator without its value,
 // a collection that cannot be queried. The message names what was wrong.
-var ErrBadQuery = errors.New("secondary: bad query")
+var ErrBadQuery = errors.New("cairn: bad query")
 
 // ErrUnknownOperator is returned by Run and ParseWhere for an operator
 // outside =, !=, <, <=, >, >=, in, contains, exists (and ~ in ParseWhere).
@@ -22,12 +22,12 @@ var ErrBadDate = fmt.Errorf("%w: bad date", ErrBadQuery)
 
 // ErrFullScan is returned by Run for a query with NoScan set whose plan
 // would read every document (or every metadata entry) of the collection.
-var ErrFullScan = errors.New("secondary: query needs a full scan")
+var ErrFullScan = errors.New("cairn: query needs a full scan")
 
 // ErrTextFilter is returned by ParseWhere for a full-text filter
 // (field~word), which the caller answers with the search index; the error
 // is a *TextFilterError carrying the field and word (see AsTextFilter).
-var ErrTextFilter = errors.New("secondary: full-text filter")
+var ErrTextFilter = errors.New("cairn: full-text filter")
 
 // TextFilterError is the error ParseWhere returns for field~word.
 type TextFilterError struct {
@@ -36,7 +36,7 @@ type TextFilterError struct {
 }
 
 func (e *TextFilterError) Error() string {
-	return fmt.Sprintf("secondary: full-text filter %s~%s is answered by the search index", e.Field, e.Word)
+	return fmt.Sprintf("cairn: full-text filter %s~%s is answered by the search index", e.Field, e.Word)
 }
 
 // Unwrap makes errors.Is(err, ErrTextFilter) true.

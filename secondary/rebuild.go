@@ -153,7 +153,7 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, meta bool, id
 			if mb != nil {
 				mv, err := buckets.EncodeValue(Summary(c, id, st))
 				if err != nil {
-					return done, fmt.Errorf("secondary: summary of %s %q: %w", coll, id, err)
+					return done, fmt.Errorf("cairn: summary of %s %q: %w", coll, id, err)
 				}
 				if err := mb.Put([]byte(id), mv); err != nil {
 					return done, err
@@ -243,7 +243,7 @@ func Sync(tx *bolt.Tx, s *schema.Schema, progress func(coll, index string, done,
 		return nil, err
 	}
 	if !tx.Writable() {
-		return nil, fmt.Errorf("secondary: sync needs a read-write transaction (%d changes pending)", len(todo))
+		return nil, fmt.Errorf("cairn: sync needs a read-write transaction (%d changes pending)", len(todo))
 	}
 	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
 	if err != nil {

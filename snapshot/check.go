@@ -121,16 +121,16 @@ func checkFile(ctx context.Context, path, label string, v Verifier) (counts map[
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("snapshot: open %s: %w", label, err)
+		return nil, nil, fmt.Errorf("cairn: open %s: %w", label, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		_ = f.Close() // the Stat error is the one to report
-		return nil, nil, fmt.Errorf("snapshot: stat %s: %w", label, err)
+		return nil, nil, fmt.Errorf("cairn: stat %s: %w", label, err)
 	}
 	why := checkMeta(f, fi.Size())
 	if err := f.Close(); err != nil {
-		return nil, nil, fmt.Errorf("snapshot: close %s: %w", label, err)
+		return nil, nil, fmt.Errorf("cairn: close %s: %w", label, err)
 	}
 	if why != "" {
 		problem("meta", "%s", why)
@@ -147,12 +147,12 @@ func checkFile(ctx context.Context, path, label string, v Verifier) (counts map[
 	}
 	defer func() {
 		if cerr := db.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("snapshot: close %s: %w", label, cerr)
+			err = fmt.Errorf("cairn: close %s: %w", label, cerr)
 		}
 	}()
 	tx, err := db.Begin(false)
 	if err != nil {
-		return nil, nil, fmt.Errorf("snapshot: begin on %s: %w", label, err)
+		return nil, nil, fmt.Errorf("cairn: begin on %s: %w", label, err)
 	}
 	defer func() { _ = tx.Rollback() }() // a read-only tx has nothing to roll back
 

@@ -23,22 +23,22 @@ import (
 func CopyFile(ctx context.Context, src, dst string) error {
 	lfi, err := os.Lstat(src)
 	if err != nil {
-		return fmt.Errorf("snapshot: copy: %w", err)
+		return fmt.Errorf("cairn: copy: %w", err)
 	}
 	if !lfi.Mode().IsRegular() {
-		return fmt.Errorf("snapshot: copy: %s is not a regular file (%v); refusing to follow it", src, lfi.Mode().Type())
+		return fmt.Errorf("cairn: copy: %s is not a regular file (%v); refusing to follow it", src, lfi.Mode().Type())
 	}
 	in, err := os.Open(src)
 	if err != nil {
-		return fmt.Errorf("snapshot: copy: %w", err)
+		return fmt.Errorf("cairn: copy: %w", err)
 	}
 	defer func() { _ = in.Close() }() // read-only; a Close error cannot lose data
 	fi, err := in.Stat()
 	if err != nil {
-		return fmt.Errorf("snapshot: copy: %w", err)
+		return fmt.Errorf("cairn: copy: %w", err)
 	}
 	if !os.SameFile(lfi, fi) {
-		return fmt.Errorf("snapshot: copy: %s changed while it was opened", src)
+		return fmt.Errorf("cairn: copy: %s changed while it was opened", src)
 	}
 	err = fsutil.WriteFileFunc(dst, 0o600, func(w io.Writer) error {
 		// struct{io.Reader} hides File.WriteTo so that the buffer (and the
@@ -50,7 +50,7 @@ func CopyFile(ctx context.Context, src, dst string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("snapshot: copy %s: %w", src, err)
+		return fmt.Errorf("cairn: copy %s: %w", src, err)
 	}
 	return nil
 }
@@ -72,21 +72,21 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 		return fmt.Errorf("%w: Compact: no source database", ErrInvalidOptions)
 	}
 	if same, err := samePath(src.Path(), dstPath); err != nil {
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	} else if same {
 		return fmt.Errorf("%w: Compact: destination %s is the source file", ErrInvalidOptions, dstPath)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	}
 	f, err := fsutil.CreateTemp(filepath.Dir(dstPath), "."+filepath.Base(dstPath)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	}
 	tmp := f.Name()
 	if err := f.Close(); err != nil {
 		_ = os.Remove(tmp) // reporting the Close error
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	}
 	var dst *bolt.DB
 	defer func() {
@@ -101,19 +101,19 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 	// makes the whole file durable before the rename.
 	dst, err = bolt.Open(tmp, 0o600, &bolt.Options{NoSync: true, Timeout: openTimeout})
 	if err != nil {
-		return fmt.Errorf("snapshot: compact: open %s: %w", tmp, err)
+		return fmt.Errorf("cairn: compact: open %s: %w", tmp, err)
 	}
 	if err = bolt.Compact(dst, src, txMaxSize); err != nil {
-		return fmt.Errorf("snapshot: compact %s: %w", src.Path(), err)
+		return fmt.Errorf("cairn: compact %s: %w", src.Path(), err)
 	}
 	if err = ctx.Err(); err != nil {
-		return fmt.Errorf("snapshot: compact: %w", err)
+		return fmt.Errorf("cairn: compact: %w", err)
 	}
 	err = dst.View(func(tx *bolt.Tx) error {
 		var first error
 		for cerr := range tx.Check() { // drain fully
 			if first == nil {
-				first = fmt.Errorf("snapshot: compacted file fails bbolt's check: %w", cerr)
+				first = fmt.Errorf("cairn: compacted file fails bbolt's check: %w", cerr)
 			}
 		}
 		return first
@@ -122,15 +122,15 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 		return err
 	}
 	if err = dst.Sync(); err != nil {
-		return fmt.Errorf("snapshot: compact: sync %s: %w", tmp, err)
+		return fmt.Errorf("cairn: compact: sync %s: %w", tmp, err)
 	}
 	d := dst
 	dst = nil
 	if err = d.Close(); err != nil {
-		return fmt.Errorf("snapshot: compact: close %s: %w", tmp, err)
+		return fmt.Errorf("cairn: compact: close %s: %w", tmp, err)
 	}
 	if err = fsutil.Rename(tmp, dstPath); err != nil {
-		return fmt.Errorf("snapshot: compact: rename into place: %w", err)
+		return fmt.Errorf("cairn: compact: rename into place: %w", err)
 	}
 	return nil
 }
@@ -161,13 +161,13 @@ func checkDir(dir string) error {
 		return nil // Create makes it
 	}
 	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
+		return fmt.Errorf("cairn: %w", err)
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		return fmt.Errorf("snapshot: %s is a symbolic link; backups are never written or read outside the store", dir)
+		return fmt.Errorf("cairn: %s is a symbolic link; backups are never written or read outside the store", dir)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("snapshot: %s is not a directory", dir)
+		return fmt.Errorf("cairn: %s is not a directory", dir)
 	}
 	return nil
 }

@@ -100,13 +100,13 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 		return Manifest{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return Manifest{}, fmt.Errorf("snapshot: create: %w", err)
+		return Manifest{}, fmt.Errorf("cairn: create: %w", err)
 	}
 	if err := checkDir(dir); err != nil {
 		return Manifest{}, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Manifest{}, fmt.Errorf("snapshot: create backups directory: %w", err)
+		return Manifest{}, fmt.Errorf("cairn: create backups directory: %w", err)
 	}
 
 	now := opts.Now().UTC()
@@ -145,7 +145,7 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 
 	got, problems, err := checkFile(ctx, tmp, name+dbExt, opts.Verify)
 	if err != nil {
-		return Manifest{}, fmt.Errorf("snapshot: verify new backup %s: %w", name, err)
+		return Manifest{}, fmt.Errorf("cairn: verify new backup %s: %w", name, err)
 	}
 	if len(problems) > 0 {
 		return Manifest{}, &VerifyError{Name: name, Stage: "copy", Problems: problems}
@@ -154,7 +154,7 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 		return Manifest{}, &VerifyError{Name: name, Stage: "counts", Problems: ps}
 	}
 	if err := ctx.Err(); err != nil {
-		return Manifest{}, fmt.Errorf("snapshot: create: %w", err)
+		return Manifest{}, fmt.Errorf("cairn: create: %w", err)
 	}
 
 	m := Manifest{
@@ -176,7 +176,7 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 		// The rename may have happened before the directory sync failed;
 		// freeName made sure final was not there before.
 		_ = os.Remove(final) // the rename error is the one to report
-		return Manifest{}, fmt.Errorf("snapshot: rename new backup into place: %w", err)
+		return Manifest{}, fmt.Errorf("cairn: rename new backup into place: %w", err)
 	}
 	committed = true // tmp is gone; from here the files to remove are final's
 	if err := commitManifest(dir, m); err != nil {
@@ -196,7 +196,7 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 func writeTemp(ctx context.Context, tx *bolt.Tx, dir, name string, wrap func(io.Writer) io.Writer) (size int64, sum, path string, err error) {
 	f, err := fsutil.CreateTemp(dir, tmpPrefix(name)+"*")
 	if err != nil {
-		return 0, "", "", fmt.Errorf("snapshot: create temporary file: %w", err)
+		return 0, "", "", fmt.Errorf("cairn: create temporary file: %w", err)
 	}
 	path = f.Name()
 	tmp := path // the named result is cleared by an error return
@@ -207,7 +207,7 @@ func writeTemp(ctx context.Context, tx *bolt.Tx, dir, name string, wrap func(io.
 		}
 	}()
 	if err = f.Chmod(0o600); err != nil {
-		return 0, "", "", fmt.Errorf("snapshot: chmod %s: %w", base(path), err)
+		return 0, "", "", fmt.Errorf("cairn: chmod %s: %w", base(path), err)
 	}
 	h := sha256.New()
 	var w io.Writer = ctxWriter{ctx: ctx, w: f}
@@ -220,24 +220,24 @@ func writeTemp(ctx context.Context, tx *bolt.Tx, dir, name string, wrap func(io.
 		err = cerr
 	}
 	if err != nil {
-		return 0, "", "", fmt.Errorf("snapshot: write backup %s: %w", name, err)
+		return 0, "", "", fmt.Errorf("cairn: write backup %s: %w", name, err)
 	}
 	if want := tx.Size(); n != want {
-		err = fmt.Errorf("snapshot: write backup %s: wrote %d bytes, transaction has %d", name, n, want)
+		err = fmt.Errorf("cairn: write backup %s: wrote %d bytes, transaction has %d", name, n, want)
 		return 0, "", "", err
 	}
 	if err = fsutil.Sync(f); err != nil {
-		return 0, "", "", fmt.Errorf("snapshot: sync %s: %w", base(path), err)
+		return 0, "", "", fmt.Errorf("cairn: sync %s: %w", base(path), err)
 	}
 	if err = f.Close(); err != nil {
-		return 0, "", "", fmt.Errorf("snapshot: close %s: %w", base(path), err)
+		return 0, "", "", fmt.Errorf("cairn: close %s: %w", base(path), err)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return 0, "", "", fmt.Errorf("snapshot: stat %s: %w", base(path), err)
+		return 0, "", "", fmt.Errorf("cairn: stat %s: %w", base(path), err)
 	}
 	if fi.Size() != n {
-		err = fmt.Errorf("snapshot: %s is %d bytes after writing %d", base(path), fi.Size(), n)
+		err = fmt.Errorf("cairn: %s is %d bytes after writing %d", base(path), fi.Size(), n)
 		return 0, "", "", err
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), path, nil
@@ -254,7 +254,7 @@ func freeName(dir string, t time.Time) (string, error) {
 			if err == nil {
 				free = false
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return "", fmt.Errorf("snapshot: check name %s: %w", name, err)
+				return "", fmt.Errorf("cairn: check name %s: %w", name, err)
 			}
 		}
 		if free {
@@ -262,7 +262,7 @@ func freeName(dir string, t time.Time) (string, error) {
 		}
 		t = t.Add(time.Nanosecond)
 	}
-	return "", fmt.Errorf("snapshot: no free backup name near %s", Name(t))
+	return "", fmt.Errorf("cairn: no free backup name near %s", Name(t))
 }
 
 // ctxWriter fails writes once ctx is done.

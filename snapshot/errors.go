@@ -11,26 +11,26 @@ import (
 var (
 	// ErrNotFound is returned when no backup (no manifest) of that name
 	// exists in the directory.
-	ErrNotFound = errors.New("snapshot: backup not found")
+	ErrNotFound = errors.New("cairn: backup not found")
 
 	// ErrInvalidName is returned by ParseName, Path and everything that takes
 	// a backup name when the name does not have the generated layout
 	// (20261126T010203.123456789Z): separators, "..", NUL, anything else.
-	ErrInvalidName = errors.New("snapshot: invalid backup name")
+	ErrInvalidName = errors.New("cairn: invalid backup name")
 
 	// ErrVerify is returned by Create when the snapshot it wrote (or the
 	// source transaction it read) fails verification. Errors carrying it are
 	// *VerifyError and list the problems.
-	ErrVerify = errors.New("snapshot: backup failed verification")
+	ErrVerify = errors.New("cairn: backup failed verification")
 
 	// ErrNewerFormat is returned by CheckFormat when a backup was written by a
 	// newer Cairn format than the caller can read; restoring it is refused.
-	ErrNewerFormat = errors.New("snapshot: backup is from a newer format")
+	ErrNewerFormat = errors.New("cairn: backup is from a newer format")
 
 	// ErrInvalidOptions is returned when options or arguments are unusable
 	// (unknown reason, missing format version, a writable transaction, nil
 	// database, compacting a file onto itself).
-	ErrInvalidOptions = errors.New("snapshot: invalid options")
+	ErrInvalidOptions = errors.New("cairn: invalid options")
 )
 
 // VerifyError says why Create refused a snapshot. errors.Is(err, ErrVerify)
@@ -43,7 +43,7 @@ type VerifyError struct {
 
 func (e *VerifyError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "snapshot: backup %s failed verification (%s): %d problem(s)", e.Name, e.Stage, len(e.Problems))
+	fmt.Fprintf(&b, "cairn: backup %s failed verification (%s): %d problem(s)", e.Name, e.Stage, len(e.Problems))
 	for i, p := range e.Problems {
 		if i == 5 {
 			fmt.Fprintf(&b, "; and %d more", len(e.Problems)-i)

@@ -79,6 +79,6 @@ func ExamplePath() {
 	p, _ := snapshot.Path("/store/backups", "20261126T010203.000000000Z")
 	fmt.Println(p)
 	// Output:
-	// snapshot: invalid backup name: "../data.db"
+	// cairn: invalid backup name: "../data.db"
 	// /store/backups/20261126T010203.000000000Z.db
 }

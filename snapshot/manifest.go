@@ -82,14 +82,14 @@ func ReadManifest(dir, name string) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("%w: %s in %s", ErrNotFound, name, dir)
 	}
 	if err != nil {
-		return Manifest{}, fmt.Errorf("snapshot: read manifest: %w", err)
+		return Manifest{}, fmt.Errorf("cairn: read manifest: %w", err)
 	}
 	m, err := parseManifest(data, name)
 	if err != nil {
-		return m, fmt.Errorf("snapshot: %s: %w", base(mp), err)
+		return m, fmt.Errorf("cairn: %s: %w", base(mp), err)
 	}
 	if p := checksumProblem(m); p != "" {
-		return m, fmt.Errorf("snapshot: %s: %s", base(mp), p)
+		return m, fmt.Errorf("cairn: %s: %s", base(mp), p)
 	}
 	return m, nil
 }
@@ -136,11 +136,11 @@ func writeManifest(dir string, m Manifest) error {
 	m.Checksum = manifestChecksum(m)
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fmt.Errorf("snapshot: encode manifest: %w", err)
+		return fmt.Errorf("cairn: encode manifest: %w", err)
 	}
 	data = append(data, '\n')
 	if err := fsutil.WriteFile(mp, data, 0o600); err != nil {
-		return fmt.Errorf("snapshot: write manifest: %w", err)
+		return fmt.Errorf("cairn: write manifest: %w", err)
 	}
 	return nil
 }
@@ -163,7 +163,7 @@ func List(dir string) ([]Manifest, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: list %s: %w", dir, err)
+		return nil, fmt.Errorf("cairn: list %s: %w", dir, err)
 	}
 	var out []Manifest
 	for _, e := range entries {

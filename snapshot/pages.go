@@ -52,7 +52,7 @@ const (
 func CheckPages(tx *bolt.Tx, names ...[]byte) (problems []string, err error) {
 	f, err := os.Open(tx.DB().Path())
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: check pages: %w", err)
+		return nil, fmt.Errorf("cairn: check pages: %w", err)
 	}
 	defer func() { _ = f.Close() }() // read-only
 	ps := int64(tx.DB().Info().PageSize)
@@ -148,7 +148,7 @@ func (w *pageWalker) readAt(b []byte, id uint64) bool {
 		if errors.Is(err, io.EOF) {
 			w.problem("page %d: past the end of the file", id)
 		} else if w.err == nil {
-			w.err = fmt.Errorf("snapshot: check pages: %w", err)
+			w.err = fmt.Errorf("cairn: check pages: %w", err)
 		}
 		return false
 	}

@@ -6,7 +6,7 @@ import (
 	"io"
 )
 
-var errPipeClosed = errors.New("snapshot: write after close")
+var errPipeClosed = errors.New("cairn: write after close")
 
 // hashPipe is a buffered writer that hashes what it writes on another
 // goroutine: each full buffer goes to the hasher and to the underlying

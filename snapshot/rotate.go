@@ -146,7 +146,7 @@ func Prune(dir string, p Policy, now time.Time) (removed []Manifest, err error) 
 		return removed, nil
 	}
 	if err != nil {
-		return removed, fmt.Errorf("snapshot: prune %s: %w", dir, err)
+		return removed, fmt.Errorf("cairn: prune %s: %w", dir, err)
 	}
 	have := map[string]bool{}
 	for _, e := range entries {
@@ -174,7 +174,7 @@ func Prune(dir string, p Policy, now time.Time) (removed []Manifest, err error) 
 		}
 	}
 	if err := fsutil.SyncDir(dir); err != nil {
-		return removed, fmt.Errorf("snapshot: prune: %w", err)
+		return removed, fmt.Errorf("cairn: prune: %w", err)
 	}
 	return removed, nil
 }
@@ -196,7 +196,7 @@ func isTempName(fn string) bool {
 
 func removeIfExists(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("snapshot: remove %s: %w", path, err)
+		return fmt.Errorf("cairn: remove %s: %w", path, err)
 	}
 	return nil
 }

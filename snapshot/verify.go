@@ -52,7 +52,7 @@ func Verify(ctx context.Context, dir, name string, v Verifier) (Manifest, []buck
 		return Manifest{}, nil, fmt.Errorf("%w: %s in %s", ErrNotFound, name, dir)
 	}
 	if err != nil {
-		return Manifest{}, nil, fmt.Errorf("snapshot: read %s: %w", mLabel, err)
+		return Manifest{}, nil, fmt.Errorf("cairn: read %s: %w", mLabel, err)
 	}
 	m, merr := parseManifest(data, name)
 	manifestOK := merr == nil
@@ -69,7 +69,7 @@ func Verify(ctx context.Context, dir, name string, v Verifier) (Manifest, []buck
 		return failed(m, problems)
 	}
 	if err != nil {
-		return m, nil, fmt.Errorf("snapshot: stat %s: %w", dbLabel, err)
+		return m, nil, fmt.Errorf("cairn: stat %s: %w", dbLabel, err)
 	}
 	if !fi.Mode().IsRegular() {
 		// Never follow a symbolic link (or anything else) out of the store.
@@ -114,13 +114,13 @@ func failed(m Manifest, problems []buckets.Problem) (Manifest, []buckets.Problem
 func hashFile(ctx context.Context, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("snapshot: open %s: %w", base(path), err)
+		return "", fmt.Errorf("cairn: open %s: %w", base(path), err)
 	}
 	defer func() { _ = f.Close() }() // read-only; a Close error cannot lose data
 	h := sha256.New()
 	buf := make([]byte, copyBufferSize)
 	if _, err := io.CopyBuffer(ctxWriter{ctx: ctx, w: h}, struct{ io.Reader }{f}, buf); err != nil {
-		return "", fmt.Errorf("snapshot: read %s: %w", base(path), err)
+		return "", fmt.Errorf("cairn: read %s: %w", base(path), err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -464,8 +464,8 @@ func TestSortable_copiesOfDocumentFields(t *testing.T) {
 		if len(page.Rows) == 0 || len(page.Sortable) < 2 {
 			t.Fatalf("%s: %d rows, sortable %v", coll, len(page.Rows), page.Sortable)
 		}
-		err := db.List(coll, 0, 0, func(sum kv.Document) error {
-			doc, _, err := db.GetHeader(coll, sum["id"].(string))
+		err := db.List(context.Background(), coll, 0, 0, func(sum kv.Document) error {
+			doc, _, err := db.GetHeader(context.Background(), coll, sum["id"].(string))
 			if err != nil {
 				return err
 			}

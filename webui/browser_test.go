@@ -243,7 +243,7 @@ func writeNote(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": fmt.Sprintf("live-%d", time.Now().UnixNano()), "content": "from another writer"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprintf("live-%d", time.Now().UnixNano()), "content": "from another writer"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -50,7 +50,7 @@ func newTestStore(t testing.TB) string {
 	if _, err := db.AddAttachment(ctx, strings.NewReader("<script>alert(1)</script>"), kv.Document{"id": "a-html", "name": "page.html", "mimeType": "text/html"}); err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *kv.Tx) error {
+	err = db.Update(ctx, func(tx *kv.Tx) error {
 		for i := range 30 {
 			shots := make([]any, 25)
 			for k := range shots {

@@ -183,14 +183,14 @@ func (s *store) probe() error { return s.read(func(*kv.DB) error { return nil })
 func (s *store) tally(c Collection) (t tally, err error) {
 	err = s.read(func(db *kv.DB) error {
 		if c.Singleton {
-			v, _, err := db.GetValue(c.Name, "")
+			v, _, err := db.GetValue(context.Background(), c.Name, "")
 			if errors.Is(err, kv.ErrNotFound) {
 				return nil
 			}
 			t = tally{Count: 1, Bytes: uint64(docmodel.JSONSize(v))}
 			return err
 		}
-		return db.List(c.Name, 0, 0, func(sum kv.Document) error {
+		return db.List(context.Background(), c.Name, 0, 0, func(sum kv.Document) error {
 			t.Count++
 			if n, ok := sum["size"].(int64); ok && n > 0 {
 				t.Bytes += uint64(n)
@@ -203,7 +203,7 @@ func (s *store) tally(c Collection) (t tally, err error) {
 
 func (s *store) stats() (st *kv.Stats, err error) {
 	err = s.read(func(db *kv.DB) error {
-		st, err = db.Stats()
+		st, err = db.Stats(context.Background())
 		return err
 	})
 	return st, err
@@ -213,7 +213,7 @@ func (s *store) stats() (st *kv.Stats, err error) {
 func (s *store) list(coll string, offset, limit int) ([]kv.Document, error) {
 	rows := []kv.Document{}
 	err := s.read(func(db *kv.DB) error {
-		return db.List(coll, offset, limit, func(sum kv.Document) error {
+		return db.List(context.Background(), coll, offset, limit, func(sum kv.Document) error {
 			rows = append(rows, sum)
 			return nil
 		})
@@ -239,7 +239,7 @@ func (s *store) sortedIDs(ctx context.Context, coll, field string, desc bool) (i
 func (s *store) summaries(coll string, ids []string) ([]kv.Document, error) {
 	rows := []kv.Document{}
 	err := s.read(func(db *kv.DB) error {
-		got, err := db.Summaries(coll, ids)
+		got, err := db.Summaries(context.Background(), coll, ids)
 		for _, r := range got {
 			if r != nil {
 				rows = append(rows, r)
@@ -283,7 +283,7 @@ func (s *store) query(ctx context.Context, r queryRequest) (*queryResult, error)
 			return err
 		}
 		out.Explain, out.Total, out.IDs = res.Explain, res.Total, res.IDs
-		sums, err := db.Summaries(q.Collection, res.IDs)
+		sums, err := db.Summaries(ctx, q.Collection, res.IDs)
 		for i, sum := range sums {
 			if sum == nil { // a collection without summaries: show the id
 				sum = kv.Document{"id": res.IDs[i]}
@@ -327,7 +327,7 @@ func (s *store) search(ctx context.Context, text string, colls []string, offset,
 			for k, i := range idx {
 				ids[k] = hits[i].ID
 			}
-			sums, err := db.Summaries(coll, ids)
+			sums, err := db.Summaries(ctx, coll, ids)
 			if err != nil {
 				return err
 			}
@@ -346,11 +346,11 @@ func (s *store) document(c Collection, id string) (*document, error) {
 		var v any
 		var err error
 		if c.Singleton {
-			v, d.Rev, err = db.GetValue(c.Name, "")
+			v, d.Rev, err = db.GetValue(context.Background(), c.Name, "")
 		} else {
-			v, d.Rev, err = db.GetHeader(c.Name, id)
+			v, d.Rev, err = db.GetHeader(context.Background(), c.Name, id)
 			if errors.Is(err, kv.ErrInvalid) {
-				v, d.Rev, err = db.GetValue(c.Name, id) // extras may hold any value
+				v, d.Rev, err = db.GetValue(context.Background(), c.Name, id) // extras may hold any value
 			}
 		}
 		if err != nil {
@@ -369,13 +369,13 @@ func (s *store) whole(c Collection, id string) (full, header kv.Document, err er
 		if c.Singleton {
 			return nil // a singleton has no parts
 		}
-		if full, _, err = db.Get(c.Name, id); err != nil {
+		if full, _, err = db.Get(context.Background(), c.Name, id); err != nil {
 			if errors.Is(err, kv.ErrInvalid) {
 				return nil // not an object: no parts
 			}
 			return err
 		}
-		header, _, err = db.GetHeader(c.Name, id)
+		header, _, err = db.GetHeader(context.Background(), c.Name, id)
 		return err
 	})
 	return full, header, err
@@ -410,7 +410,7 @@ func (s *store) parts(c Collection, id string) ([]partInfo, error) {
 // the reader verifies the content's hash as it reaches the end.
 func (s *store) attachment(id string, fn func(content io.Reader, doc kv.Document) error) error {
 	return s.read(func(db *kv.DB) error {
-		rc, doc, err := db.OpenAttachment(id)
+		rc, doc, err := db.OpenAttachment(context.Background(), id)
 		if err != nil {
 			return err
 		}
@@ -480,7 +480,7 @@ func (s *store) patch(c Collection, id string, rev uint64, patch []byte) (newRev
 		id = ""
 	}
 	err = s.write(func(db *kv.DB) error {
-		newRev, err = db.Patch(c.Name, id, p, kv.IfRev(rev))
+		newRev, err = db.Patch(context.Background(), c.Name, id, p, kv.IfRev(rev))
 		return err
 	})
 	return newRev, err

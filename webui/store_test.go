@@ -2,6 +2,7 @@ package webui
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,7 +33,7 @@ func holder(dir string) int {
 		fmt.Println("error:", err)
 		return 1
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "from-the-app", "content": "written by the application"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "from-the-app", "content": "written by the application"}); err != nil {
 		fmt.Println("error:", err)
 		return 1
 	}
@@ -154,7 +155,7 @@ func TestStore_liveVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Put("notes", kv.Document{"id": "n3", "content": "new", "timestamp": "2026-01-01T00:00:00Z"}); err != nil {
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "n3", "content": "new", "timestamp": "2026-01-01T00:00:00Z"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

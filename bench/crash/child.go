@@ -118,7 +118,7 @@ func newChildWorker(db *kv.DB, em *emitter, w int, rng *rand.Rand, iter int) *ch
 		}
 		for k := 0; k < n; k++ {
 			id := poolID(w, coll, k)
-			_, _, err := db.Get(coll, id)
+			_, _, err := db.Get(context.Background(), coll, id)
 			switch {
 			case err == nil:
 				cw.exist[key(coll, id)] = true
@@ -281,7 +281,7 @@ func (cw *childWorker) run() {
 			a := o.Attach
 			_, err = cw.db.AddAttachment(ctx, bytes.NewReader(blobContent(a.Content)), kv.Document{"id": a.ID, "name": a.Name, "createdAt": a.CreatedAt})
 		default:
-			err = cw.db.Update(func(tx *kv.Tx) error { return runOp(tx, o) })
+			err = cw.db.Update(ctx, func(tx *kv.Tx) error { return runOp(tx, o) })
 		}
 		if err != nil {
 			cw.em.fail(cw.w, n, err)

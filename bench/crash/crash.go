@@ -356,7 +356,7 @@ func verify(cfg Config, it int, res *Result, workers []*worker, inflight map[int
 		actual := state{}
 		for k := range keys {
 			coll, id := splitKey(k)
-			doc, _, err := db.Get(coll, id)
+			doc, _, err := db.Get(ctx, coll, id)
 			switch {
 			case err == nil:
 				actual[k] = doc
@@ -395,7 +395,7 @@ func verify(cfg Config, it int, res *Result, workers []*worker, inflight map[int
 	}
 	// Backups: each retained one is listed without problem and verifies;
 	// the last acknowledged one is retained unless rotation removed it.
-	ms, err := db.Backups()
+	ms, err := db.Backups(ctx)
 	if err != nil {
 		res.problem(it, "list backups: %v", err)
 		return nil
@@ -449,7 +449,7 @@ func clip(s string) string {
 }
 
 func readAttachment(db *kv.DB, id string, want map[string]any) error {
-	r, _, err := db.OpenAttachment(id)
+	r, _, err := db.OpenAttachment(context.Background(), id)
 	if err != nil {
 		return err
 	}
@@ -473,7 +473,7 @@ func backupDebris(dir string) int {
 		return -1
 	}
 	defer db.Close()
-	ms, _ := db.Backups()
+	ms, _ := db.Backups(context.Background())
 	known := map[string]bool{}
 	for _, m := range ms {
 		known[m.Name+".db"] = true

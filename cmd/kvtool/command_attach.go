@@ -70,7 +70,7 @@ content is hashed, and a stored copy that does not match is replaced.`,
 			// given change its name, MIME type and type.
 			exists := false
 			if id != "" {
-				_, _, gerr := db.GetHeader("attachments", id)
+				_, _, gerr := db.GetHeader(cmd.Context(), "attachments", id)
 				exists = gerr == nil
 			}
 			meta := kv.Document{}
@@ -153,7 +153,7 @@ stdout, a FIFO or a device, the bytes already written may be wrong.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			r, _, err := db.OpenAttachment(args[0])
+			r, _, err := db.OpenAttachment(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

@@ -260,7 +260,7 @@ func newBackupPrune(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeDB(db, &err)
-			removed, err := db.PruneBackups()
+			removed, err := db.PruneBackups(cmd.Context())
 			if err != nil {
 				return err
 			}

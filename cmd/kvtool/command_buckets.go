@@ -23,7 +23,7 @@ number of keys, the bytes of keys and values, and the bytes of pages used.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			infos, err := db.Buckets()
+			infos, err := db.Buckets(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ not an error; "deleted" counts the documents that existed.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			n, err := db.Delete(coll, ids...)
+			n, err := db.Delete(cmd.Context(), coll, ids...)
 			if err != nil {
 				return err
 			}

@@ -49,7 +49,7 @@ its time. It refuses a store that already holds documents unless --force.`,
 			}
 			defer closeDB(db, &err)
 			if !force {
-				st, err := db.Stats()
+				st, err := db.Stats(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -70,7 +70,7 @@ its time. It refuses a store that already holds documents unless --force.`,
 				}
 				res.Counts[coll] = n
 			}
-			if _, err := db.Put("settings", gn.Settings()); err != nil {
+			if _, err := db.Put(cmd.Context(), "settings", gn.Settings()); err != nil {
 				return err
 			}
 			res.Timings["build"] = ms(time.Since(start))
@@ -79,13 +79,13 @@ its time. It refuses a store that already holds documents unless --force.`,
 			// Listing: the app's startup view.
 			t := time.Now()
 			listed := 0
-			if err := db.List("sessions", 0, 0, func(kv.Document) error { listed++; return nil }); err != nil {
+			if err := db.List(cmd.Context(), "sessions", 0, 0, func(kv.Document) error { listed++; return nil }); err != nil {
 				return err
 			}
 			res.Timings["list_sessions"] = ms(time.Since(t))
 			say("List all %d session summaries (no document decoded): %s\n", listed, time.Since(t).Round(time.Microsecond))
 			var newest []kv.Document
-			if err := db.List("sessions", 0, 3, func(d kv.Document) error { newest = append(newest, d); return nil }); err != nil {
+			if err := db.List(cmd.Context(), "sessions", 0, 3, func(d kv.Document) error { newest = append(newest, d); return nil }); err != nil {
 				return err
 			}
 			for _, d := range newest {
@@ -147,7 +147,7 @@ its time. It refuses a store that already holds documents unless --force.`,
 			res.Problems = len(rep.Problems)
 			say("\nCheck (structure, checksums, metadata, indexes, parts, blobs, search): %d problem(s) in %s\n", len(rep.Problems), time.Since(t).Round(time.Millisecond))
 
-			st, err := db.Stats()
+			st, err := db.Stats(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -194,7 +194,7 @@ func loadCollection(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, coll strin
 		if len(pending) == 0 {
 			return nil
 		}
-		err := db.Update(func(tx *kv.Tx) error {
+		err := db.Update(cmd.Context(), func(tx *kv.Tx) error {
 			for _, d := range pending {
 				if _, err := tx.Put(coll, d); err != nil {
 					return err
@@ -230,7 +230,7 @@ func loadAttachments(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, bar *prog
 	const batch = 500
 	for start := 0; start < total; start += batch {
 		end := min(start+batch, total)
-		err := db.Update(func(tx *kv.Tx) error {
+		err := db.Update(cmd.Context(), func(tx *kv.Tx) error {
 			for i := start; i < end; i++ {
 				meta := gn.Attachment(i)
 				delete(meta, "hash")

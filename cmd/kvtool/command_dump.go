@@ -45,7 +45,7 @@ the error. Keys that are not printable text are shown in hex.`,
 			defer closeDB(db, &err)
 			kind, _, _, _ := buckets.ParseBucket([]byte(name))
 			out := []dumpEntry{}
-			err = db.Dump(name, []byte(prefix), limit, func(k, v []byte) error {
+			err = db.Dump(cmd.Context(), name, []byte(prefix), limit, func(k, v []byte) error {
 				out = append(out, decodeEntry(kind, []byte(name), k, v))
 				return nil
 			})

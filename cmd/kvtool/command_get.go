@@ -39,9 +39,9 @@ takes no ID. --header leaves out the large part fields of a session
 			defer closeDB(db, &err)
 			var v any
 			if header {
-				v, _, err = db.GetHeader(c.Name, id)
+				v, _, err = db.GetHeader(cmd.Context(), c.Name, id)
 			} else {
-				v, _, err = db.GetValue(c.Name, id)
+				v, _, err = db.GetValue(cmd.Context(), c.Name, id)
 			}
 			if err != nil {
 				return err

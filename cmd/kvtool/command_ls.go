@@ -34,7 +34,7 @@ the metadata bucket only, never whole documents.`,
 			}
 			defer closeDB(db, &err)
 			out := []kv.Document{}
-			err = db.List(coll, offset, limit, func(s kv.Document) error {
+			err = db.List(cmd.Context(), coll, offset, limit, func(s kv.Document) error {
 				out = append(out, s)
 				return nil
 			})

@@ -63,7 +63,7 @@ give the collection name as ID (kvtool patch settings settings p.json).`,
 			if cmd.Flags().Changed("rev") {
 				opts = append(opts, kv.IfRev(rev))
 			}
-			newRev, err := db.Patch(coll, id, patch, opts...)
+			newRev, err := db.Patch(cmd.Context(), coll, id, patch, opts...)
 			if err != nil {
 				return err
 			}

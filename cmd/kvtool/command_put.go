@@ -87,7 +87,7 @@ temporary file for that).`,
 			}
 			defer closeDB(db, &err)
 			results := make([]putResult, 0, n)
-			err = db.Update(func(tx *kv.Tx) error {
+			err = db.Update(cmd.Context(), func(tx *kv.Tx) error {
 				results = results[:0]
 				again, err := in.each(func(r io.Reader) error {
 					return eachPut(r, func(dr *kv.DocumentReader, d any) error {

@@ -27,7 +27,7 @@ type searchResult struct {
 // 2, KVTOOL.md).
 func searchUsage(err error) error {
 	switch {
-	case errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrEmptySearch), errors.Is(err, kv.ErrSearchTooLong),
+	case errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrEmptyQuery), errors.Is(err, kv.ErrQueryTooLong),
 		errors.Is(err, kv.ErrUnknownSearchField), errors.Is(err, kv.ErrBadQuery):
 		return usageError{err}
 	}

@@ -25,7 +25,7 @@ bytes (sum over distinct blobs) and so the deduplication saving.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			st, err := db.Stats()
+			st, err := db.Stats(cmd.Context())
 			if err != nil {
 				return err
 			}

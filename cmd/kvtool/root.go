@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -129,15 +130,35 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	case errors.As(err, &ie), errors.Is(err, kv.ErrCorrupt):
 		// KVTOOL.md: a command that stops because stored data is damaged
 		// exits 3, as a check that finds a problem does.
-		fmt.Fprintln(stderr, "kvtool:", err)
+		fmt.Fprintln(stderr, "kvtool:", message(err))
 		return exitIntegrity
 	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "kvtool:", err)
+		fmt.Fprintln(stderr, "kvtool:", message(err))
 		fmt.Fprintln(stderr, "Run 'kvtool --help' for usage.")
 		return exitUsage
 	default:
-		fmt.Fprintln(stderr, "kvtool:", err)
+		fmt.Fprintln(stderr, "kvtool:", message(err))
 		return exitError
+	}
+}
+
+// pkgPrefix matches the name of a Go package of the store (or of the
+// libraries kvtool reports through) where an error message chain names it:
+// at the start, after a ": " or after a "(".
+var pkgPrefix = regexp.MustCompile(`(^|: |\()(?:cairn|kv|buckets|schema|secondary|snapshot|search|txn|legacy|jsonx|blobstore|fsutil|docmodel): `)
+
+// message is err's text for a person: the package names the layers put in
+// front of their messages ("cairn: query sessions: secondary: bad query")
+// are dropped, leaving what was wrong and where ("query sessions: bad
+// query"). The error itself is unchanged: errors.Is still decides.
+func message(err error) string {
+	msg := err.Error()
+	for {
+		out := pkgPrefix.ReplaceAllString(msg, "$1")
+		if out == msg {
+			return out
+		}
+		msg = out
 	}
 }
 

@@ -6,7 +6,7 @@
 // write drops nothing and changes nothing (DESIGN.md invariant 3). Use
 // them with kv.GetAs, kv.PutAs and kv.ModifyAs:
 //
-//	s, rev, err := kv.GetAs[entity.Session](db, "sessions", "s1")
+//	s, rev, err := kv.GetAs[entity.Session](ctx, db, "sessions", "s1")
 //
 // The store itself is schemaless: any struct encoding/json maps to an
 // object works with those functions; these are a convenience.
