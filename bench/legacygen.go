@@ -17,7 +17,7 @@ import (
 	"github.com/cairnkv/cairn/legacy"
 )
 
-// The era-G layout of FORMAT.md §3.4: chunk sizes and the session fields
+// The era-G layout of docs/FORMAT.md §3.4: chunk sizes and the session fields
 // that live in their own files rather than in metadata.json.
 const (
 	legacyScreenshotChunk = 20
@@ -60,7 +60,7 @@ func ensureLegacy(ctx context.Context, cfg Config, g *gen.Generator, fp string) 
 }
 
 // WriteLegacyDir writes the generated dataset g into root in the old
-// app's era-G layout (FORMAT.md §3.4 and §3.1): db/session-index.json,
+// app's era-G layout (docs/FORMAT.md §3.4 and §3.1): db/session-index.json,
 // db/sessions/<id>/metadata.json with its chunk manifest, the part files
 // (summary, transcription, ...) and screenshots/ and audio-segments/
 // chunk-NNN.json files, and db/<collection>.json arrays for notes, tasks,
@@ -227,7 +227,7 @@ func legacyTruth(g *gen.Generator, coll string, i int) map[string]any {
 }
 
 // writeClobberedSessions writes the legacy sessions (legacySession) as
-// FORMAT.md §5.3 leaves them after the WAL replay clobbered
+// docs/FORMAT.md §5.3 leaves them after the WAL replay clobbered
 // db/sessions.json: the raw clobbering session there, the rest in a
 // backups/ snapshot of a day before and a timestamped backup of two days
 // before (without the last of them, added since; with one deleted since
@@ -274,7 +274,7 @@ func writeClobberedSessions(root string, g *gen.Generator, ts int64) error {
 }
 
 // writePerIDAttachments writes every perIDAttachment as attachmentStorage
-// did (FORMAT.md §3.7.2): its bytes in base64 and its whole document.
+// did (docs/FORMAT.md §3.7.2): its bytes in base64 and its whole document.
 func writePerIDAttachments(root string, g *gen.Generator) error {
 	dir := filepath.Join(root, "attachments")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -144,7 +144,7 @@ func (t *Tx) AddAttachment(ctx context.Context, content io.Reader, meta Document
 
 // AddAttachment stores content once (content-addressed by SHA-256,
 // deduplicated) and creates or replaces the attachment document meta
-// (FORMAT.md §7.6 fields; id generated if missing, createdAt defaulted)
+// (docs/FORMAT.md §7.6 fields; id generated if missing, createdAt defaulted)
 // with the content's hash and size, in one transaction that also counts
 // the reference. The content is written durably before that transaction
 // commits; a 2 GB video streams through and never sits in memory. It
@@ -304,7 +304,7 @@ func (db *DB) backupBlobs() (map[string]bool, error) {
 var errKeepAll = errors.New("cairn: a backup manifest is damaged; no blob is deleted until it is pruned or repaired")
 
 // deleteUnreferenced removes the blobs of hashes that no document and no
-// retained backup refers to (DESIGN.md invariant 6). It re-reads the counts
+// retained backup refers to (docs/DESIGN.md invariant 6). It re-reads the counts
 // under the deleters' lock, so a concurrent add cannot lose its blob.
 func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err error) {
 	if len(hashes) == 0 {

@@ -30,7 +30,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Corruption tests (DESIGN.md invariant 4): random byte flips and
+// Corruption tests (docs/DESIGN.md invariant 4): random byte flips and
 // truncations of a real data.db, flips inside stored values, damaged blob
 // files, backups and manifests, and a damaged search index. Nothing may
 // panic or crash; a flip inside a checksummed value must be detected every

@@ -20,7 +20,7 @@ import (
 // The crash test re-executes this test binary as a child that commits
 // multi-document transactions from several goroutines and reports each
 // acknowledged commit on stdout; the parent SIGKILLs it at a random moment,
-// reopens the store and checks it (DESIGN.md invariant 1).
+// reopens the store and checks it (docs/DESIGN.md invariant 1).
 
 const (
 	crashChildEnv = "CAIRN_CRASH_CHILD"

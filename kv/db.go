@@ -107,6 +107,11 @@ func Open(dir string, opts *Options) (*DB, error) {
 		_ = lock.release() // likewise
 		return nil, err
 	}
+	if len(o.Indexes) > 0 && !o.ReadOnly {
+		if err := db.declareIndexes(o.Indexes); err != nil {
+			return nil, errors.Join(err, db.Close())
+		}
+	}
 	if o.EagerSearch {
 		db.searchIndexer()
 	}

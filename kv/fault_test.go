@@ -18,7 +18,7 @@ import (
 	"github.com/cairnkv/cairn/legacy"
 )
 
-// Fault injection at the kv level (DESIGN.md invariant 5): every risky
+// Fault injection at the kv level (docs/DESIGN.md invariant 5): every risky
 // operation starts with a verified backup or does not start. The faults are
 // the ones reachable from outside the packages: a backups directory that
 // cannot be created (a file in its place: ENOTDIR), a blobs or search

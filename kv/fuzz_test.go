@@ -13,7 +13,7 @@ import (
 	"github.com/cairnkv/cairn/txn"
 )
 
-// Fuzz targets for the decoders of outside bytes that kv owns (STYLE.md
+// Fuzz targets for the decoders of outside bytes that kv owns (docs/STYLE.md
 // rule 12): ParseJSON, ParseDocuments (kvtool put and import input), and
 // the merge patch (RFC 7396) as Patch applies it. Seed corpora live in
 // testdata/fuzz; CI runs the seeds; `go test -fuzz FuzzXxx ./kv` runs more.

@@ -10,7 +10,7 @@ import (
 // guard runs fn, which reads the bbolt file, and turns a panic or a memory
 // fault (a damaged page pointer makes bbolt read garbage or past the end of
 // its map) into an error wrapping ErrCorrupt (a *faultError) instead of a
-// crashed process (DESIGN.md invariant 4).
+// crashed process (docs/DESIGN.md invariant 4).
 func guard(fn func() error) (err error) {
 	old := debug.SetPanicOnFault(true)
 	defer debug.SetPanicOnFault(old)

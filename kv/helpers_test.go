@@ -9,7 +9,7 @@ import (
 )
 
 // openTest opens a store in a fresh temporary directory and, when the test
-// ends, closes it and runs the full integrity check (STYLE.md rule 13): a
+// ends, closes it and runs the full integrity check (docs/STYLE.md rule 13): a
 // test that leaves an index, summary or count wrong fails.
 func openTest(t testing.TB) *kv.DB {
 	t.Helper()

@@ -70,6 +70,12 @@ type Options struct {
 	// per process, so the last Open with a Logger wins). Default nil:
 	// silent. Errors that matter are returned, never only logged.
 	Logger *slog.Logger
+	// Indexes are declared at Open (see DB.DeclareIndex), each built from
+	// the documents already there if the store does not have it yet, so an
+	// application states its indexes once, next to its other options. A
+	// store opened ReadOnly uses the indexes it holds and ignores these.
+	// An index the store holds and Indexes omits is kept (DropIndex drops).
+	Indexes []IndexSpec
 }
 
 // DefaultOptions returns a fresh Options holding every default.
@@ -81,6 +87,7 @@ func DefaultOptions() *Options {
 		Now:                time.Now,
 		ChangeLogRetention: 24 * time.Hour,
 		BackupInterval:     time.Hour,
+		Logger:             slog.New(slog.DiscardHandler),
 	}
 }
 

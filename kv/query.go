@@ -13,7 +13,7 @@ import (
 )
 
 // Filter is one condition of a query (see the secondary package for the
-// operators and the comparison rules of KVTOOL.md).
+// operators and the comparison rules of docs/KVTOOL.md).
 type Filter = secondary.Filter
 
 // Explain says how a query was answered: the plan, the index used, and how

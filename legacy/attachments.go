@@ -9,7 +9,7 @@ import (
 )
 
 // perIDFiles are the files of one attachment stored under its id
-// (FORMAT.md §3.7.1–2): attachmentStorage's <id>.dat and <id>.meta.json,
+// (docs/FORMAT.md §3.7.1–2): attachmentStorage's <id>.dat and <id>.meta.json,
 // fileStorageService's <subdir>/<id>.<ext>.
 type perIDFiles struct {
 	dat    string   // attachments/<id>.dat
@@ -80,7 +80,7 @@ func (s *scanner) classifyAttachments() error {
 				pf.subdir = append(pf.subdir, rel)
 			}
 		default:
-			s.skip(rel, "not a file of a known attachment layout (FORMAT.md §3.7)")
+			s.skip(rel, "not a file of a known attachment layout (docs/FORMAT.md §3.7)")
 		}
 	}
 	for _, rel := range s.casFiles {
@@ -127,7 +127,7 @@ func (s *scanner) referencedAttachment(id string) bool {
 }
 
 // perIDDoc completes the attachments collection with what attachments
-// stored by id say (FORMAT.md §3.7): doc is the collection's document of
+// stored by id say (docs/FORMAT.md §3.7): doc is the collection's document of
 // id, or nil when it has none. Every field of <id>.meta.json is kept: it
 // fills the fields doc lacks, and when it says otherwise about one the
 // whole file is kept under legacyMeta. Without a document, the meta file

@@ -316,7 +316,7 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 	return f
 }
 
-// buildBlobs collects attachment bytes from every layout (FORMAT.md §3.5,
+// buildBlobs collects attachment bytes from every layout (docs/FORMAT.md §3.5,
 // §3.7, inline base64), deduplicated by hash, in this order: the
 // content-addressed store, the attachments/ directory's hash-named dedup
 // files and then its per-id files, attachment records (path field, inline
@@ -618,7 +618,7 @@ func (s *scanner) linkedEntry(x *blobIndex, f *attachmentFacts, id string) *blob
 // attachmentPath maps an Attachment.path to a file relative to the root:
 // relative paths only (never outside the root), an era-A "taskerino/"
 // prefix tolerated, and the dedup bug attachments/<hh>/<hash>.<ext> →
-// <hash>.dat (FORMAT.md §3.7.3, §11.9). "" if unusable.
+// <hash>.dat (docs/FORMAT.md §3.7.3, §11.9). "" if unusable.
 func (s *scanner) attachmentPath(p string) string {
 	p = strings.ReplaceAll(p, "\\", "/")
 	if strings.HasPrefix(p, "/") || strings.Contains(p, ":") {

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Chunk kinds of a chunked session (FORMAT.md §3.4): the directory name,
+// Chunk kinds of a chunked session (docs/FORMAT.md §3.4): the directory name,
 // the array field inside the chunk, and the Session field they fill.
 var chunkKinds = []struct {
 	Dir, Field, SessionField, Manifest string

@@ -22,7 +22,7 @@ type cand struct {
 	big      bool // its text is over ScanOptions.MaxDocumentBytes: not decoded
 }
 
-// Chapter states of a session document (FORMAT.md §11.8).
+// Chapter states of a session document (docs/FORMAT.md §11.8).
 const (
 	noVideo         = 0
 	videoNoChapters = 1
@@ -96,7 +96,7 @@ func better(a, b *cand) (bool, string) {
 // addCand adds one candidate of the entity whose head is h, keeping doc
 // (its document) only when ld is zero (it cannot be read again). Era-A
 // topics typed company/person go to companies/contacts with the same id
-// (FORMAT.md §7.1). It returns nil for a document that is not an entity
+// (docs/FORMAT.md §7.1). It returns nil for a document that is not an entity
 // (reported).
 func (s *scanner) addCand(coll string, h head, doc map[string]any, kind, source string, t int64, primary bool, index int, ld loader) *cand {
 	if coll == "topics" {
@@ -185,7 +185,7 @@ func (s *scanner) buildCollections() error {
 		for _, one := range s.single[coll] {
 			d := one.data.(map[string]any)
 			id, _ := d["id"].(string)
-			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (FORMAT.md §5.3); that entity is imported from it", one.source, id)
+			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (docs/FORMAT.md §5.3); that entity is imported from it", one.source, id)
 			s.addCand(coll, headOf(d), nil, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
 			one.drop()
 		}
@@ -227,7 +227,7 @@ type copyOf struct {
 // older copies: the newest decodable timestamped backups, the single-slot
 // backup, the newest backups/ snapshots holding it (ScanOptions.
 // RecoveryCopies of each) and, for sessions, the rollback points
-// (FORMAT.md §5.3, §11.1, §11.3). The newest copy says which entities the
+// (docs/FORMAT.md §5.3, §11.1, §11.3). The newest copy says which entities the
 // collection held: an entity only in older copies was deleted since and
 // stays deleted (§11.15, reported in NotResurrected). Every copy of an
 // entity it holds is a candidate, so the highest version wins
@@ -496,7 +496,7 @@ func (s *scanner) reportDeletedInBackups() error {
 // uses for entities: the version number when both have one, else
 // updatedAt/lastUpdated when both have one. Without either it returns
 // false (keep b). Importers of export files use it to merge by id
-// (FORMAT.md §8.2).
+// (docs/FORMAT.md §8.2).
 func NewerDoc(a, b map[string]any) bool {
 	if va, ok := entityVersion(a); ok {
 		if vb, ok := entityVersion(b); ok && va != vb {

@@ -68,7 +68,7 @@ type Dataset struct {
 	// entities by id.
 	Collections map[string]map[string]Entity
 	// Settings is the settings object merged newest-per-top-level-key
-	// (FORMAT.md §7.7); nil if none was found.
+	// (docs/FORMAT.md §7.7); nil if none was found.
 	Settings map[string]any
 	// AISettings is the aiSettings key, else settings.aiSettings, else nil.
 	AISettings any

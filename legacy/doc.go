@@ -271,7 +271,7 @@
 //     kind: in era H, where timestamped backups are never rotated, older
 //     ones are not read.
 //   - Legacy db/sessions.json sessions are unioned with the chunked store
-//     as FORMAT.md requires, so a session deleted in era G+ but still in
+//     as docs/FORMAT.md requires, so a session deleted in era G+ but still in
 //     that legacy file comes back.
 //   - Pointed at db/ itself, Scan does not read attachments/, backups/
 //     or videos/ beside it (they are outside the given directory).

@@ -6,7 +6,7 @@ import (
 )
 
 // groups are the collections emitted together, in the order of
-// Collections: era-A topics become companies and contacts (FORMAT.md
+// Collections: era-A topics become companies and contacts (docs/FORMAT.md
 // §7.1), so the three share their candidates' sources.
 var groups = [...][]string{{"topics", "companies", "contacts"}, {"notes"}, {"tasks"}, {"sessions"}, {"attachments"}}
 
@@ -213,7 +213,7 @@ func (s *scanner) emitText(coll string, d *decision, fn func(coll, id string, e 
 }
 
 // withPerID adds to the decisions of the attachments collection the ids
-// only attachments stored by id have (FORMAT.md §3.7.1–2), in id order.
+// only attachments stored by id have (docs/FORMAT.md §3.7.1–2), in id order.
 func (s *scanner) withPerID(ds []decision) []decision {
 	have := make(map[string]bool, len(ds))
 	for _, d := range ds {

@@ -21,13 +21,13 @@ const (
 	EncodingJSONString = "json-string" // compressed:false, data is the JSON text
 )
 
-// gzipPrefix marks a compressed envelope payload (FORMAT.md §2.2).
+// gzipPrefix marks a compressed envelope payload (docs/FORMAT.md §2.2).
 const gzipPrefix = "GZIP_V1:"
 
 // maxInflate bounds how many bytes one gzip payload may expand to.
 const maxInflate = 1 << 30
 
-// Envelope is one decoded legacy collection file (FORMAT.md §2).
+// Envelope is one decoded legacy collection file (docs/FORMAT.md §2).
 type Envelope struct {
 	// Wrapped is false for raw files (no truthy version or no data key):
 	// the whole file is the payload and the other header fields are zero.
@@ -40,7 +40,7 @@ type Envelope struct {
 	Checksum string
 	// ChecksumOK is true when Checksum matches the payload text in any of
 	// the forms the old app hashed (as stored, compact, pretty). It is
-	// advisory: a mismatch never discards the data (FORMAT.md §2.3).
+	// advisory: a mismatch never discards the data (docs/FORMAT.md §2.3).
 	ChecksumOK bool
 	// Encoding is one of the Encoding* constants.
 	Encoding string
@@ -228,7 +228,7 @@ type framed struct {
 	gzip bool // str, and the string is a GZIP_V1 payload
 }
 
-// frame finds the envelope of a collection file (FORMAT.md §2.1): an
+// frame finds the envelope of a collection file (docs/FORMAT.md §2.1): an
 // object with a truthy version and a data member; anything else is a
 // raw file whose whole text is the payload.
 func frame(b []byte) (framed, error) {
@@ -328,7 +328,7 @@ func topMembers(b []byte) (map[string][]byte, bool) {
 
 // checksumMatches tries every text form the old app may have hashed: the
 // text as stored, its compact form and its 2-space pretty form (the
-// pretty-vs-compact bug of FORMAT.md §2.3).
+// pretty-vs-compact bug of docs/FORMAT.md §2.3).
 func checksumMatches(want string, t []byte) bool {
 	if strconv.FormatInt(int64(legacyHashBytes(t)), 36) == want {
 		return true // the usual case, cheaper than the other forms

@@ -15,7 +15,7 @@ import (
 )
 
 // ExportVersion and ExportAppVersion are what the old app writes and
-// requires in an export file (FORMAT.md §8.1).
+// requires in an export file (docs/FORMAT.md §8.1).
 const (
 	ExportVersion    = "1.0.0"
 	ExportAppVersion = "0.5.1"

@@ -17,7 +17,7 @@ import (
 // migration may carry.
 var singletons = []string{"settings", "aiSettings", "preferences"}
 
-// ExportFrom writes the store as the app's export file, format 1.0.0 (FORMAT.md
+// ExportFrom writes the store as the app's export file, format 1.0.0 (docs/FORMAT.md
 // §8), plus Cairn's extra keys (settings, attachments metadata, extras),
 // from one consistent read transaction, streaming: documents are read one
 // at a time. A store holding a damaged document (its value or a part fails

@@ -469,7 +469,7 @@ func genTruncated(f *fx) {
 }
 
 // genClobberedSessions: db/sessions.json holds the one session the WAL
-// replay wrote over the array (FORMAT.md §5.3); the rest survives in
+// replay wrote over the array (docs/FORMAT.md §5.3); the rest survives in
 // timestamped backups, a backups/ snapshot and the single-slot backup,
 // each session at some version, with sessions deleted along the way. The
 // same happened to notes.json. Expected: the newest copy's sessions at
@@ -516,7 +516,7 @@ func genClobberedSessions(f *fx) {
 	})
 }
 
-// genPerIDMeta: attachments stored by id (FORMAT.md §3.7.1–2) with their
+// genPerIDMeta: attachments stored by id (docs/FORMAT.md §3.7.1–2) with their
 // <id>.meta.json (every field, unknown ones too), referenced or not, with
 // or without bytes; one also in the attachments collection; dedup and CAS
 // metadata with fields of their own.
@@ -603,7 +603,7 @@ func rawNote(path, problem, text string) obj {
 }
 
 // genRawText: texts the old app could write but a JSON document cannot
-// hold as they are (FORMAT.md keeps JavaScript strings: lone surrogates;
+// hold as they are (docs/FORMAT.md keeps JavaScript strings: lone surrogates;
 // files may hold raw invalid UTF-8; objects may repeat a name), in a
 // collection file, a per-entity file, a WAL entry, a chunked session's
 // transcription, the settings and an unknown key. Expected: each value

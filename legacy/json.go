@@ -103,7 +103,7 @@ func isNumericKey(k string) bool {
 }
 
 // isArraySpread reports whether m is the junk "array spread into an object"
-// of FORMAT.md §3.3: it has at least one numeric-string key.
+// of docs/FORMAT.md §3.3: it has at least one numeric-string key.
 func isArraySpread(m map[string]any) bool {
 	for k := range m {
 		if isNumericKey(k) {

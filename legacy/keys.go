@@ -87,7 +87,7 @@ func newerKey(a, b *keyVersion) bool {
 // chunked sessions' files, each resolved once.
 //
 // For an array collection, a copy holding one entity object instead of
-// the array (WAL replay, FORMAT.md §5.3) is not a version of the key but
+// the array (WAL replay, docs/FORMAT.md §5.3) is not a version of the key but
 // of that entity (collected in s.single), and a bad main file is not
 // replaced by one backup here: buildCollections recovers the collection
 // from all of them (recoverCollection).

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// PerEntity is one decoded per-entity file (FORMAT.md §3.3):
+// PerEntity is one decoded per-entity file (docs/FORMAT.md §3.3):
 // db/<collection>/<singular>-<id>.json or .json.gz, or its WAL-replay junk
 // copy under db/db/.
 type PerEntity struct {

@@ -54,7 +54,7 @@ var legacyLinks = map[string][]legacyLink{
 var entityTypeOf = map[string]string{"notes": "note", "tasks": "task", "sessions": "session"}
 
 // AddLegacyRelationships converts the legacy link fields of a note, task
-// or session (FORMAT.md §7.1: topicId, topicIds, companyIds, contactIds,
+// or session (docs/FORMAT.md §7.1: topicId, topicIds, companyIds, contactIds,
 // noteId, sourceNoteId, sourceSessionId, parentNoteId,
 // aiContext.sourceNoteId, extractedTaskIds, extractedNoteIds,
 // trackingNoteId) into relationships entries appended to
@@ -114,7 +114,7 @@ func AddLegacyRelationships(collection string, doc map[string]any, topicKind fun
 }
 
 // TopicCollection returns where an era-A topic belongs: "companies" for
-// type company, "contacts" for type person, else "topics" (FORMAT.md §7.1).
+// type company, "contacts" for type person, else "topics" (docs/FORMAT.md §7.1).
 func TopicCollection(doc map[string]any) string {
 	switch doc["type"] {
 	case "company":

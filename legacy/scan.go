@@ -23,13 +23,13 @@ import (
 // documented default.
 type ScanOptions struct {
 	// SettingsBackups is how many of the newest timestamped settings
-	// backups are merged into Settings (FORMAT.md §7.7). Default 10;
+	// backups are merged into Settings (docs/FORMAT.md §7.7). Default 10;
 	// negative means none.
 	SettingsBackups int
 	// ChapterSources is how many of the newest backup copies of the
 	// sessions collection (timestamped, single-slot, backups/ snapshots,
 	// rollback points) are read to recover video chapters dropped by the
-	// chunked store (FORMAT.md §11.8). Default 3; negative means none.
+	// chunked store (docs/FORMAT.md §11.8). Default 3; negative means none.
 	ChapterSources int
 	// MaxDocumentBytes, if positive, bounds what Walk decodes: an entity
 	// of a collection file whose text would decode to a document over it

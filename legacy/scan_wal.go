@@ -52,7 +52,7 @@ func walkWAL(r io.Reader, fn func(WALEntry), bad func(WALLineError)) error {
 	}
 }
 
-// readWAL replays db/wal.log by the rules of FORMAT.md §5.4. Pass one
+// readWAL replays db/wal.log by the rules of docs/FORMAT.md §5.4. Pass one
 // learns which transactions committed; pass two keeps, per key, only the
 // newest whole-key write, plus entity upserts and deletes, so memory is
 // bounded by one version per key.

@@ -24,7 +24,7 @@ type chunkRef struct {
 	meta *keyVersion
 }
 
-// buildChunkedSessions indexes every chunked session (FORMAT.md §3.4) by
+// buildChunkedSessions indexes every chunked session (docs/FORMAT.md §3.4) by
 // its metadata. The sessions are assembled from their files one at a
 // time when emitted (loadSession).
 func (s *scanner) buildChunkedSessions() error {
@@ -244,7 +244,7 @@ type chapterFind struct {
 }
 
 // findChapters looks, before the sessions are emitted, for the video
-// chapters the chunked store dropped (FORMAT.md §11.8) that no other
+// chapters the chunked store dropped (docs/FORMAT.md §11.8) that no other
 // candidate of the same session has: in the newest backup copies of the
 // sessions collection, read one at a time.
 func (s *scanner) findChapters(ds []decision) error {
@@ -289,7 +289,7 @@ func (s *scanner) findChapters(ds []decision) error {
 }
 
 // recoverChapters restores a session's video chapters that the chunked
-// store dropped (FORMAT.md §11.8) from another copy of it: other
+// store dropped (docs/FORMAT.md §11.8) from another copy of it: other
 // candidates first, then the backup copies findChapters found.
 func (s *scanner) recoverChapters(d *decision, doc map[string]any) {
 	video, ok := doc["video"].(map[string]any)

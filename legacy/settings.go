@@ -6,7 +6,7 @@ import (
 )
 
 // derivedKeys are storage keys that hold rebuildable or technical data
-// (FORMAT.md §6) and are not imported.
+// (docs/FORMAT.md §6) and are not imported.
 var derivedKeys = map[string]bool{
 	"session-indexes": true, "note-indexes": true, "task-indexes": true, "cache": true,
 	"migration-status": true, "ca-attachment-index": true, "rollback-points-index": true,
@@ -26,7 +26,7 @@ func isDerivedKey(k string) bool {
 
 // buildSettingsAndExtras merges settings newest-per-top-level-key across
 // the main file, .tmp/staged/WAL copies and the newest timestamped
-// backups (FORMAT.md §7.7), then fills AISettings, Preferences and Extras.
+// backups (docs/FORMAT.md §7.7), then fills AISettings, Preferences and Extras.
 func (s *scanner) buildSettingsAndExtras() error {
 	if main := s.resolveKey("settings", false); main != nil {
 		vs := append([]*keyVersion(nil), s.settingsVers...)

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// WAL operations (FORMAT.md §5.2).
+// WAL operations (docs/FORMAT.md §5.2).
 const (
 	OpWrite    = "write"
 	OpDelete   = "delete"

@@ -1,6 +1,6 @@
 package schema
 
-// The built-in collections: the old app's entity model (FORMAT.md §7),
+// The built-in collections: the old app's entity model (docs/FORMAT.md §7),
 // in the order kvtool lists them.
 
 func value(field string) Index {
@@ -20,7 +20,7 @@ func folded(field string) Index {
 }
 
 // links is the links index over relationships[].targetId and a
-// collection's legacy link fields (FORMAT.md §7.1).
+// collection's legacy link fields (docs/FORMAT.md §7.1).
 func links(legacy ...string) Index {
 	return Index{Name: "links", Field: LinksField, Paths: append([]string{"relationships.targetId"}, legacy...), BuiltIn: true}
 }

@@ -125,7 +125,7 @@ type Index struct {
 
 // LinksField is the virtual query field of the links index: the union of
 // the ids a document links to (relationships[].targetId and the legacy
-// link fields, FORMAT.md §7.1).
+// link fields, docs/FORMAT.md §7.1).
 const LinksField = "@links"
 
 // SearchRole says how a search field takes part in ranking.

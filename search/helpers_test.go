@@ -91,7 +91,7 @@ func mustSearch(t testing.TB, ix *Index, text string, opts SearchOptions) Result
 	return r
 }
 
-// fixture is a small mixed corpus in the shapes of FORMAT.md section 7.
+// fixture is a small mixed corpus in the shapes of docs/FORMAT.md section 7.
 func fixture(t testing.TB) []Change {
 	return []Change{
 		upsert(t, "notes", "n1", 1, `{"id":"n1","content":"Weekly planning meeting with the design team","summary":"planning","tags":["work","Planning"],"timestamp":"2024-03-01T10:00:00.000Z","lastUpdated":1709290800000}`),

@@ -24,7 +24,7 @@ var benchTags = []string{"work", "deep-work", "meeting", "email", "planning", "r
 var benchCategories = []string{"Development", "Communication", "Research", "Design", "Admin", "Learning", "Writing", "Meetings"}
 
 // benchSession makes a session header of about 2-3 KB of JSON, shaped like
-// FORMAT.md §7.2 (without its parts), starting within two years of 2024-01-01.
+// docs/FORMAT.md §7.2 (without its parts), starting within two years of 2024-01-01.
 func benchSession(r *rand.Rand, i int) map[string]any {
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Int64N(int64(730 * 24 * time.Hour))))
 	end := start.Add(time.Duration(20+r.IntN(120)) * time.Minute)

@@ -8,7 +8,7 @@ import (
 
 // LinksField is the virtual query field served by the "links" index: the
 // union of the ids a document links to, from relationships[].targetId and
-// from the legacy link fields of its collection (FORMAT.md §7.1). A filter
+// from the legacy link fields of its collection (docs/FORMAT.md §7.1). A filter
 // such as Filter{Field: "@links", Op: "=", Value: "company-1"} finds every
 // document that links to company-1, whichever field holds the link.
 const LinksField = schema.LinksField

@@ -11,7 +11,7 @@
 // library. It never returns
 // a query result that differs from a full scan of the primary data, and
 // never leaves an index or metadata entry that the primary data does not
-// derive (DESIGN.md invariant 2; Verify proves it, kvtool check runs
+// derive (docs/DESIGN.md invariant 2; Verify proves it, kvtool check runs
 // Verify).
 //
 // # Metadata
@@ -39,7 +39,7 @@
 //
 // The links index is one index over every field that links a document to
 // another: relationships[].targetId and the legacy link fields of
-// FORMAT.md §7.1 (sessions: extractedTaskIds, extractedNoteIds, companyIds,
+// docs/FORMAT.md §7.1 (sessions: extractedTaskIds, extractedNoteIds, companyIds,
 // contactIds, topicIds, trackingNoteId; notes: topicId, companyIds,
 // contactIds, topicIds, sourceSessionId; tasks: topicId, companyIds,
 // contactIds, noteId, sourceNoteId, sourceSessionId, aiContext.sourceNoteId).
@@ -84,7 +84,7 @@
 //
 // # Query semantics
 //
-// Run answers a Query with the semantics of KVTOOL.md:
+// Run answers a Query with the semantics of docs/KVTOOL.md:
 //
 //   - A field is a top-level name or a dotted path; where a path meets an
 //     array of objects it continues into each element

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// A naive evaluator of the query semantics of KVTOOL.md, written apart from
+// A naive evaluator of the query semantics of docs/KVTOOL.md, written apart from
 // the engine: it sees whole documents, compares numbers as big.Rat and
 // parses dates with a regular expression.
 

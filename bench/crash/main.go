@@ -1,5 +1,5 @@
-// Command crash is Cairn's long-form crash loop (DESIGN.md invariant 1,
-// STYLE.md rule 15): it re-executes itself as a child that runs a random
+// Command crash is Cairn's long-form crash loop (docs/DESIGN.md invariant 1,
+// docs/STYLE.md rule 15): it re-executes itself as a child that runs a random
 // mix of multi-entity transactions, enrichment patches and read-modify-
 // writes on sessions, screenshot appends, attachment adds and deletes,
 // backups, compactions and gc, each announced on stdout before it starts

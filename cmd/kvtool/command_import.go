@@ -59,7 +59,7 @@ The disk needs room for a second copy of the store while it runs.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			opts := &legacy.ImportOptions{DryRun: dryRun, Progress: g.progress()}
+			opts := &legacy.ImportOptions{DryRun: dryRun, Progress: g.progressIn(true)}
 			if isTerminal(cmd.ErrOrStderr()) || terminal(g) {
 				opts.Validated = func(counts map[string]int) error {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s is valid: %s\n", path, mapLine(counts))

@@ -8,7 +8,7 @@ import (
 )
 
 // The happy paths of every basic command, with --json shapes checked
-// against KVTOOL.md and golden files for the human output.
+// against docs/KVTOOL.md and golden files for the human output.
 
 func TestPut_json(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
@@ -255,7 +255,7 @@ func TestStats(t *testing.T) {
 	oneJSON(t, r.stdout, &st)
 	if st.FileBytes == nil || *st.FileBytes <= 0 || st.FreeBytes == nil || st.Blobs == nil ||
 		st.Blobs.Count == nil || st.Blobs.LogicalBytes == nil || st.Blobs.PhysicalBytes == nil {
-		t.Fatalf("stats --json lacks a KVTOOL.md field:\n%s", r.stdout)
+		t.Fatalf("stats --json lacks a docs/KVTOOL.md field:\n%s", r.stdout)
 	}
 	wantCounts := map[string]int64{"notes": 3, "tasks": 2, "sessions": 1, "contacts": 1, "settings": 1, "companies": 0}
 	for coll, n := range wantCounts {

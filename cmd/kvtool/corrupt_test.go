@@ -68,7 +68,7 @@ type checkReport struct {
 
 // Corruption (issue 2): a byte flipped inside a stored value makes check
 // exit 3 naming collection and id, and get exit 3 naming corrupt data
-// (KVTOOL.md: a command stopped by damaged data exits 3); nothing panics;
+// (docs/KVTOOL.md: a command stopped by damaged data exits 3); nothing panics;
 // putting the document again repairs the store (issue 14).
 func TestCorruption(t *testing.T) {
 	for _, tc := range []struct {

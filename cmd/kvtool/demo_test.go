@@ -101,7 +101,7 @@ func TestDemo_refusesNonEmptyStore(t *testing.T) {
 	mustRun(t, "", "--db", dir, "get", "notes", "n1")
 }
 
-// A refused demo must not touch the file at all (KVTOOL.md: a command
+// A refused demo must not touch the file at all (docs/KVTOOL.md: a command
 // that writes changes everything it was asked to, or nothing).
 func TestDemo_refusal_fileUnchanged(t *testing.T) {
 	dir := newStore(t)

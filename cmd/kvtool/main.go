@@ -1,4 +1,4 @@
-// Command kvtool inspects and operates a Cairn store. See KVTOOL.md for the
+// Command kvtool inspects and operates a Cairn store. See docs/KVTOOL.md for the
 // contract and `kvtool --help` for the commands.
 package main
 

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// migrateOut is the --json shape of migrate (KVTOOL.md).
+// migrateOut is the --json shape of migrate (docs/KVTOOL.md).
 type migrateOut struct {
 	Counts   map[string]int `json:"counts"`
 	Replayed *int           `json:"replayed"`

@@ -11,7 +11,7 @@ import (
 
 // checkOutput refuses an -o path that would write into the store
 // directory (symbolic links and ".." resolved) or onto its data file under
-// another name (a hard link): KVTOOL.md, exit 1. A store directory that
+// another name (a hard link): docs/KVTOOL.md, exit 1. A store directory that
 // does not exist has nothing to protect.
 func (g *globals) checkOutput(out string) error {
 	inside, err := fsutil.Inside(out, g.db)

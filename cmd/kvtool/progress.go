@@ -6,52 +6,110 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
-// progress draws a progress bar on stderr, only when stderr is a terminal.
+// progress reports long work on stderr. On a terminal it draws a bar,
+// redrawn at most ten times a second. Elsewhere (a log file, a pipe, CI)
+// it stays silent for the first plainAfter and then prints one plain line
+// at most every plainEvery, so a long import or backfill shows it is
+// alive without filling the log. Sizes in bytes are shown in human units
+// with humanBytes, kvtool's one size format (the golden files and
+// KVTOOL.md's examples use it), rather than a second library's.
+//
+// The bar is kept here rather than taken from a progress-bar library:
+// it is twenty lines, has no goroutine, and its plain mode is the part a
+// library does not do as KVTOOL.md asks.
 type progress struct {
 	w     io.Writer
 	label string
 	total int
-	last  time.Time
-	on    bool
+	bytes bool // done and total are bytes
+
+	term      bool             // draw a bar
+	now       func() time.Time // the clock (tests)
+	start     time.Time
+	last      time.Time // last redraw or plain line
+	printed   bool      // a plain line was printed
+	finalised bool
 }
 
+// Plain progress lines: none before plainAfter, then at most one per
+// plainEvery.
+const (
+	plainAfter = 5 * time.Second
+	plainEvery = 5 * time.Second
+)
+
+// isTerminal reports whether w is a terminal (golang.org/x/term: an
+// ioctl, so /dev/null and other character devices are not).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func newProgress(w io.Writer, label string, total int) *progress {
-	return &progress{w: w, label: label, total: total, on: isTerminal(w)}
+	return newProgressAt(w, label, total, isTerminal(w), time.Now)
 }
 
-// set reports done units of work; it redraws at most ten times a second.
-func (p *progress) set(done int) {
-	if !p.on || (time.Since(p.last) < 100*time.Millisecond && done < p.total) {
-		return
+func newProgressAt(w io.Writer, label string, total int, terminal bool, now func() time.Time) *progress {
+	return &progress{w: w, label: label, total: total, term: terminal, now: now, start: now()}
+}
+
+// amount formats done (and total) in the progress's units.
+func (p *progress) amount(n int) string {
+	if p.bytes {
+		return humanBytes(int64(n))
 	}
-	p.last = time.Now()
-	const width = 30
-	frac := 0.0
+	return fmt.Sprint(n)
+}
+
+func (p *progress) fraction(done int) float64 {
+	frac := 1.0
 	if p.total > 0 {
 		frac = float64(done) / float64(p.total)
 	}
-	if frac > 1 {
-		frac = 1
-	}
-	n := int(frac * width)
-	fmt.Fprintf(p.w, "\r%-18s [%s%s] %3.0f%% %d/%d", p.label, strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, done, p.total)
+	return min(frac, 1)
 }
 
-// done ends the bar's line.
+// set reports done units of work.
+func (p *progress) set(done int) {
+	if p.w == nil {
+		return
+	}
+	now := p.now()
+	frac := p.fraction(done)
+	if !p.term {
+		if now.Sub(p.start) < plainAfter || (p.printed && now.Sub(p.last) < plainEvery) {
+			return
+		}
+		p.last, p.printed = now, true
+		fmt.Fprintf(p.w, "%s: %.0f%% (%s of %s)\n", p.label, 100*frac, p.amount(done), p.amount(p.total))
+		return
+	}
+	if now.Sub(p.last) < 100*time.Millisecond && done < p.total {
+		return
+	}
+	p.last = now
+	const width = 30
+	n := int(frac * width)
+	fmt.Fprintf(p.w, "\r%-18s [%s%s] %3.0f%% %s/%s", p.label, strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, p.amount(done), p.amount(p.total))
+}
+
+// done ends the bar's line; in plain mode, work that printed a line says
+// it finished.
 func (p *progress) done() {
-	if p.on {
+	if p.w == nil || p.finalised {
+		return
+	}
+	p.finalised = true
+	if p.term {
 		p.set(p.total)
 		fmt.Fprintln(p.w)
+		return
+	}
+	if p.printed {
+		fmt.Fprintf(p.w, "%s: done (%s) in %s\n", p.label, p.amount(p.total), p.now().Sub(p.start).Round(time.Second))
 	}
 }

@@ -56,7 +56,7 @@ func readLine(r io.Reader) (string, error) {
 }
 
 // confirm asks on a terminal; without one it refuses (backup restore:
-// KVTOOL.md asks for --yes off a terminal).
+// docs/KVTOOL.md asks for --yes off a terminal).
 func confirm(g *globals, question string) error {
 	if !terminal(g) {
 		return usagef("refusing without --yes: stdin is not a terminal to confirm on")
@@ -66,7 +66,7 @@ func confirm(g *globals, question string) error {
 
 // confirmImport is the question import and migrate ask on a terminal,
 // after validating and before writing anything, unless --yes or
-// --dry-run; off a terminal they do not ask (KVTOOL.md). counts are what
+// --dry-run; off a terminal they do not ask (docs/KVTOOL.md). counts are what
 // was found per collection.
 func confirmImport(g *globals, what string, counts map[string]int, yes, dryRun bool) error {
 	if yes || dryRun || !terminal(g) {

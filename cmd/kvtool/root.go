@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes (KVTOOL.md).
+// Exit codes (docs/KVTOOL.md).
 const (
 	exitOK        = 0
 	exitError     = 1
@@ -86,6 +86,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 		newStatsCommand(g), newBucketsCommand(g), newDumpCommand(g), newCheckCommand(g),
 		// Operate it.
 		newBackupCommand(g), newCompactCommand(g), newReindexCommand(g), newGCCommand(g),
+		newIndexCommand(g),
 		newAttachCommand(g),
 		// Move data in and out.
 		newExportCommand(g), newImportCommand(g), newMigrateCommand(g),
@@ -128,7 +129,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var ie integrityError
 	switch {
 	case errors.As(err, &ie), errors.Is(err, kv.ErrCorrupt):
-		// KVTOOL.md: a command that stops because stored data is damaged
+		// docs/KVTOOL.md: a command that stops because stored data is damaged
 		// exits 3, as a check that finds a problem does.
 		fmt.Fprintln(stderr, "kvtool:", message(err))
 		return exitIntegrity
@@ -197,16 +198,21 @@ func (g *globals) openExisting() (*kv.DB, error) {
 // open (index backfills, search rebuilds) when stderr is a terminal.
 func (g *globals) options(o *kv.Options) *kv.Options {
 	o.Timeout = g.timeout
-	o.EagerSearch = true  // KVTOOL.md: every command brings derived data up to date
+	o.EagerSearch = true  // docs/KVTOOL.md: every command brings derived data up to date
 	o.NoAutoBackup = true // risky commands back up first; a backup on every open and close would copy the store per command
 	o.Progress = g.progress()
 	return o
 }
 
-// progress returns a function drawing one bar per stage on stderr, or nil
-// when stderr is not a terminal.
+// progress returns a function reporting each stage of long work on
+// stderr (see progress: a bar on a terminal, plain lines elsewhere).
 func (g *globals) progress() func(stage string, done, total int) {
-	if g.stderr == nil || !isTerminal(g.stderr) {
+	return g.progressIn(false)
+}
+
+// progressIn is progress with done and total in bytes when bytes is set.
+func (g *globals) progressIn(bytes bool) func(stage string, done, total int) {
+	if g.stderr == nil {
 		return nil
 	}
 	bars := map[string]*progress{}
@@ -220,6 +226,7 @@ func (g *globals) progress() func(stage string, done, total int) {
 		b := bars[stage]
 		if b == nil {
 			b = newProgress(g.stderr, stage, total)
+			b.bytes = bytes
 			bars[stage] = b
 		}
 		b.total = total

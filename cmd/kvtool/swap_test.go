@@ -15,7 +15,7 @@ import (
 	"github.com/cairnkv/cairn/kv"
 )
 
-// Nothing acknowledged is lost across processes (KVTOOL.md): a kvtool that
+// Nothing acknowledged is lost across processes (docs/KVTOOL.md): a kvtool that
 // waits for the store while another kvtool compacts, restores, imports or
 // migrates it must write into the store that results, never into the
 // data.db inode being replaced. The maintenance process is a real kvtool

@@ -1,5 +1,5 @@
 // Package fsutil holds the one durable-replace helper that every part of
-// Cairn uses when it writes a file whole (STYLE.md rule 10): a temporary file
+// Cairn uses when it writes a file whole (docs/STYLE.md rule 10): a temporary file
 // in the same directory, written, synced, closed, renamed over the final
 // path, and the directory synced, with every error returned.
 //

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Attachments (FORMAT.md §7.6). About 40% of attachments are duplicates:
+// Attachments (docs/FORMAT.md §7.6). About 40% of attachments are duplicates:
 // attachment i copies the content of an earlier attachment (chosen
 // uniformly), as the app's screenshots and re-attached files do, so
 // content-addressed storage has something to save.

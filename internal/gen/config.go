@@ -19,7 +19,7 @@ type Config struct {
 	Seed int64
 
 	// LargeEvery makes every LargeEvery-th session (indexes LargeEvery-1,
-	// 2×LargeEvery-1, …) a two-hour session of FORMAT.md §7.8 shape: 120
+	// 2×LargeEvery-1, …) a two-hour session of docs/FORMAT.md §7.8 shape: 120
 	// screenshot records with long OCR text, 40 audio segments, a full
 	// transcription, a large summary and audio insights, about 1.4 MB of
 	// JSON. 0 means 500; negative means no large sessions.

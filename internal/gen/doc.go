@@ -1,5 +1,5 @@
 // Package gen generates a deterministic synthetic Cairn dataset with the
-// shapes of the legacy app's entities (FORMAT.md §7): sessions with
+// shapes of the legacy app's entities (docs/FORMAT.md §7): sessions with
 // screenshot records and audio segments, notes, tasks, topics, companies,
 // contacts, attachments with duplicated content, and the settings object.
 // It is what `kvtool demo`, the benchmark harness and tests load.

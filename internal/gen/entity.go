@@ -2,7 +2,7 @@ package gen
 
 import "strings"
 
-// Topics, companies and contacts (FORMAT.md §7.5). Their names are a
+// Topics, companies and contacts (docs/FORMAT.md §7.5). Their names are a
 // function of the index alone, so other documents can mention them by name
 // (in text and in detectedEntities) without building them.
 

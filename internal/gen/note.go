@@ -1,6 +1,6 @@
 package gen
 
-// Notes (FORMAT.md §7.3) and tasks (§7.4).
+// Notes (docs/FORMAT.md §7.3) and tasks (§7.4).
 
 type childHdr struct {
 	ms     int64 // creation time

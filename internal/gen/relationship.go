@@ -1,6 +1,6 @@
 package gen
 
-// Relationships (FORMAT.md §7.1). Links to topics, companies, contacts,
+// Relationships (docs/FORMAT.md §7.1). Links to topics, companies, contacts,
 // attachments and parent notes are stored on the linking document only
 // (canonical). A note or task extracted from a session is linked both ways:
 // the note or task holds the canonical copy, the session the other, with the

@@ -1,6 +1,6 @@
 package gen
 
-// Sessions (FORMAT.md §7.2).
+// Sessions (docs/FORMAT.md §7.2).
 
 type sessionHdr struct {
 	start    int64 // epoch ms
@@ -39,7 +39,7 @@ func (g *Generator) sessionHeader(i int) sessionHdr {
 	return h
 }
 
-// Session returns session i, a document of FORMAT.md §7.2 shape of about
+// Session returns session i, a document of docs/FORMAT.md §7.2 shape of about
 // 30 KB of JSON on average (about 1.4 MB for a large session, see
 // Config.LargeEvery). It panics if i is out of range.
 func (g *Generator) Session(i int) map[string]any {

@@ -1,6 +1,6 @@
 package gen
 
-// Settings returns the settings object of FORMAT.md §7.7 (the payload of
+// Settings returns the settings object of docs/FORMAT.md §7.7 (the payload of
 // db/settings.json): aiSettings, learningSettings, userProfile, learnings,
 // nedSettings, sessionRecordingDefaults, enrichmentSettings, ui (with
 // pinnedNotes naming existing notes), searchHistory, and activeSessionId

@@ -14,7 +14,7 @@ import (
 const module = "github.com/cairnkv/cairn/"
 
 // allowed lists, for each package, the Cairn packages it may import: the
-// direction of imports in DESIGN.md ("no package imports one above it"),
+// direction of imports in docs/DESIGN.md ("no package imports one above it"),
 // plus the internal helpers. A package not listed may import nothing of
 // Cairn's.
 var allowed = map[string][]string{
@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 
 // thirdParty lists, for each outside module (by import path prefix), the
 // only packages that may import it: each dependency stays behind the
-// package that owns it (DESIGN.md), so that kv's users never see it.
+// package that owns it (docs/DESIGN.md), so that kv's users never see it.
 var thirdParty = map[string][]string{
 	"go.etcd.io/bbolt":                {"buckets", "secondary", "txn", "snapshot", "kv"},
 	"github.com/blevesearch/":         {"search"},
@@ -119,7 +119,7 @@ func TestImports_followDesign(t *testing.T) {
 		}
 		for imp := range imports[pkg] {
 			if !allow[imp] {
-				t.Errorf("package %s imports %s, which DESIGN.md does not allow", pkg, imp)
+				t.Errorf("package %s imports %s, which docs/DESIGN.md does not allow", pkg, imp)
 			}
 		}
 	}

@@ -3,7 +3,7 @@
 // nested types they share. Each keeps, in its Extra, every field its
 // struct does not declare, exactly as stored (and a declared number the
 // Go field cannot hold exactly), so that a typed read followed by a typed
-// write drops nothing and changes nothing (DESIGN.md invariant 3). Use
+// write drops nothing and changes nothing (docs/DESIGN.md invariant 3). Use
 // them with kv.GetAs, kv.PutAs and kv.ModifyAs:
 //
 //	s, rev, err := kv.GetAs[entity.Session](ctx, db, "sessions", "s1")

@@ -1,12 +1,12 @@
 package entity
 
-// Typed entities for the app's model (FORMAT.md §7). Each declares the
+// Typed entities for the app's model (docs/FORMAT.md §7). Each declares the
 // fields most code needs; everything else a stored document carries stays
 // in its Extra and is written back unchanged. Large AI outputs (summary,
 // audio insights, canvas) are kept as plain maps so no nested field is
 // lost either.
 
-// Relationship links two entities (FORMAT.md §7.1).
+// Relationship links two entities (docs/FORMAT.md §7.1).
 type Relationship struct {
 	ID         string         `json:"id"`
 	Type       string         `json:"type"`
@@ -45,7 +45,7 @@ type AudioSegment struct {
 	Extra         Extra   `json:"-"`
 }
 
-// Session is a work session (FORMAT.md §7.2).
+// Session is a work session (docs/FORMAT.md §7.2).
 type Session struct {
 	ID                string         `json:"id"`
 	Name              string         `json:"name"`
@@ -65,7 +65,7 @@ type Session struct {
 	Extra             Extra          `json:"-"`
 }
 
-// Note is a note (FORMAT.md §7.3).
+// Note is a note (docs/FORMAT.md §7.3).
 type Note struct {
 	ID            string         `json:"id"`
 	Content       string         `json:"content"`
@@ -80,7 +80,7 @@ type Note struct {
 	Extra         Extra          `json:"-"`
 }
 
-// Task is a task (FORMAT.md §7.4).
+// Task is a task (docs/FORMAT.md §7.4).
 type Task struct {
 	ID            string           `json:"id"`
 	Title         string           `json:"title"`
@@ -98,7 +98,7 @@ type Task struct {
 	Extra         Extra            `json:"-"`
 }
 
-// Topic is a topic (FORMAT.md §7.5).
+// Topic is a topic (docs/FORMAT.md §7.5).
 type Topic struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
@@ -130,7 +130,7 @@ type Contact struct {
 	Extra       Extra          `json:"-"`
 }
 
-// Attachment is an attachment's metadata (FORMAT.md §7.6) with the hash and
+// Attachment is an attachment's metadata (docs/FORMAT.md §7.6) with the hash and
 // size of its content in the blob store.
 type Attachment struct {
 	ID        string `json:"id"`
@@ -144,7 +144,7 @@ type Attachment struct {
 	Extra     Extra  `json:"-"`
 }
 
-// Settings is the app's settings object (FORMAT.md §7.7).
+// Settings is the app's settings object (docs/FORMAT.md §7.7).
 type Settings struct {
 	AISettings      map[string]any `json:"aiSettings"`
 	UserProfile     map[string]any `json:"userProfile"`

@@ -13,7 +13,7 @@ import (
 // Extra keeps what a typed entity's Go struct does not declare: every
 // unknown field, exactly as stored, and which declared fields the stored
 // document had, so that a typed read followed by a typed write drops
-// nothing and adds nothing (DESIGN.md invariant 3).
+// nothing and adds nothing (docs/DESIGN.md invariant 3).
 type Extra struct {
 	fields  map[string]any
 	present map[string]bool
