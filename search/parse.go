@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Search text, as KVTOOL.md describes it:
+// Search text, as docs/KVTOOL.md describes it:
 //
 //	text    = group { space group }       every group must match (AND)
 //	group   = item { space "OR" space item }  any item of the group (OR binds tighter)

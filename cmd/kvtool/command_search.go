@@ -24,7 +24,7 @@ type searchResult struct {
 }
 
 // searchUsage makes a malformed search text or query a usage error (exit
-// 2, KVTOOL.md).
+// 2, docs/KVTOOL.md).
 func searchUsage(err error) error {
 	switch {
 	case errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrEmptyQuery), errors.Is(err, kv.ErrQueryTooLong),
