@@ -50,7 +50,16 @@ var (
 	ErrEmptyQuery = search.ErrEmptyQuery
 	// ErrQueryTooLong: a search text over the index's limit.
 	ErrQueryTooLong = search.ErrQueryTooLong
+	// ErrSearchSyntax: malformed search text; the error is a
+	// *SearchSyntaxError naming the position.
+	ErrSearchSyntax = search.ErrSyntax
+	// ErrUnknownSearchField: field:word, or field~text in a query, on a
+	// field the collections searched do not have.
+	ErrUnknownSearchField = search.ErrUnknownField
 )
+
+// SearchSyntaxError is a malformed search text with its position.
+type SearchSyntaxError = search.SyntaxError
 
 // Errors decided here.
 var (

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/cairnkv/cairn/schema"
+	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/schema"
+	"github.com/cairnkv/cairn/search"
 	"github.com/cairnkv/cairn/secondary"
 )
 
@@ -23,9 +25,13 @@ type Explain = secondary.Explain
 type Query struct {
 	Collection string
 	Filters    []Filter
-	// Text holds words that must all occur in the document's text (the
-	// kvtool field~word filters), answered by the full-text index.
+	// Text holds search texts (search syntax, as DB.Search) that the
+	// document's whole text must each match, answered by the full-text
+	// index.
 	Text []string
+	// TextFilters are full-text conditions on one search field each (the
+	// kvtool field~text filters), answered by the full-text index.
+	TextFilters []TextFilter
 	// Sort is the field to sort by ("" sorts by id); Desc reverses it.
 	// Ties are broken by id; documents without the field come last.
 	Sort string
@@ -45,6 +51,19 @@ type QueryResult struct {
 	// plan knew it cheaply (always with QueryOptions.Count), else -1.
 	Total   int
 	Explain Explain
+	// Warnings name the filter and sort fields no document of the
+	// collection has (a likely typo); the query ran all the same. They
+	// are Explain.Warnings.
+	Warnings []string
+}
+
+// TextFilter is a full-text condition: the search field Field of the
+// document (a schema.SearchField name of a built-in collection, such as
+// name, title, description, content or tags; any top-level field of a
+// user collection; "" for the whole text) matches Text, in search syntax.
+type TextFilter struct {
+	Field string
+	Text  string
 }
 
 // QueryOptions say what Query returns.
@@ -57,25 +76,62 @@ type QueryOptions struct {
 	Count bool
 }
 
-// ParseWhere parses a kvtool --where expression on coll into a Filter, or,
-// for field~word, into full-text words (filter is zero then).
-func ParseWhere(coll, expr string) (f Filter, text string, err error) {
+// ParseWhere parses a kvtool --where expression on coll into a Filter
+// (comparisons, in, exists, !exists, OR; see secondary.ParseWhere), or,
+// for field~text, into a full-text condition (tf.Text is not empty then,
+// and the filter is zero). Errors wrap ErrBadQuery, or for a malformed
+// text ErrSearchSyntax, ErrEmptyQuery or ErrQueryTooLong, and quote the
+// expression.
+func ParseWhere(coll, expr string) (f Filter, tf TextFilter, err error) {
 	c, err := (*schema.Schema)(nil).Lookup(coll)
 	if err != nil {
-		return Filter{}, "", err
+		return Filter{}, TextFilter{}, err
 	}
 	f, err = secondary.ParseWhere(c, expr)
-	if _, word, ok := secondary.AsTextFilter(err); ok {
-		if word == "" {
-			return Filter{}, "", fmt.Errorf("%w: %q has no word after ~", ErrBadQuery, expr)
+	if field, text, ok := secondary.AsTextFilter(err); ok {
+		if strings.TrimSpace(text) == "" {
+			return Filter{}, TextFilter{}, fmt.Errorf("%w: %q has no text after ~", ErrBadQuery, expr)
 		}
-		return Filter{}, word, nil
+		if err := checkTextField(c, field); err != nil {
+			return Filter{}, TextFilter{}, fmt.Errorf("%w: in %q: %w", ErrBadQuery, expr, err)
+		}
+		if err := search.CheckText(text); err != nil {
+			return Filter{}, TextFilter{}, fmt.Errorf("in %q: %w", expr, err)
+		}
+		return Filter{}, TextFilter{Field: field, Text: text}, nil
 	}
-	return f, "", err
+	return f, TextFilter{}, err
 }
 
-// Query runs q. Results are exact: the planner may use indexes, but every
-// filter is checked on the document itself.
+// checkTextField fails unless field ("" for all) is a search field of c.
+func checkTextField(c *schema.Collection, field string) error {
+	if field == "" {
+		return nil
+	}
+	if !c.Searched() {
+		return fmt.Errorf("%s is not searched", c.Name)
+	}
+	if c.AllText {
+		if strings.Contains(field, ".") {
+			return fmt.Errorf("%s searches top-level fields only, not %q", c.Name, field)
+		}
+		return nil
+	}
+	var names []string
+	for _, sf := range c.Search {
+		if sf.Name == field {
+			return nil
+		}
+		names = append(names, sf.Name)
+	}
+	return fmt.Errorf("%q is not a search field of %s (search fields: %s)", field, c.Name, strings.Join(names, ", "))
+}
+
+// Query runs q. Results are exact: the planner may use indexes, and every
+// filter is checked on the document itself unless the index keys are
+// exactly its matches (equality on strings, booleans or instants; see
+// Explain.Detail). A filter or sort field no document has is reported in
+// QueryResult.Warnings.
 func (db *DB) Query(ctx context.Context, q Query, opts *QueryOptions) (*QueryResult, error) {
 	return db.query(ctx, q, opts, nil)
 }
@@ -97,8 +153,16 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 		Collection: q.Collection, Filters: q.Filters, Sort: q.Sort, Desc: q.Desc,
 		Limit: q.Limit, Offset: q.Offset, NoScan: q.NoScan, Count: opts.Count,
 	}
-	for _, words := range q.Text {
-		ids, err := db.matchIDs(ctx, q.Collection, words)
+	texts := make([]TextFilter, 0, len(q.Text)+len(q.TextFilters))
+	for _, t := range q.Text {
+		texts = append(texts, TextFilter{Text: t})
+	}
+	texts = append(texts, q.TextFilters...)
+	for _, tf := range texts {
+		if err := checkTextField(c, tf.Field); err != nil {
+			return nil, fmt.Errorf("%w: %s~%s: %w", ErrBadQuery, tf.Field, tf.Text, err)
+		}
+		ids, err := db.matchIDs(ctx, q.Collection, tf.Field, tf.Text)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +183,7 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 		if err != nil {
 			return err
 		}
-		res.IDs, res.Total, res.Explain = ids, total, ex
+		res.IDs, res.Total, res.Explain, res.Warnings = ids, total, ex, ex.Warnings
 		if opts.IDsOnly || opts.Count {
 			return nil
 		}

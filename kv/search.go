@@ -22,8 +22,11 @@ type SearchResult = search.Result
 // highlighted fragments.
 type SearchHit = search.Hit
 
-// Search finds the documents containing every word of text (English
-// stemming: "meetings" finds "meeting"). It first waits until the index
+// Search finds the documents matching text, in search syntax: plain
+// words all required (English stemming: "meetings" finds "meeting"),
+// "phrases", pre*, word~ and word~1, field:word, -word, a OR b (see the
+// search package); malformed text fails with a *SearchSyntaxError
+// (ErrSearchSyntax). It first waits until the index
 // holds every change committed before the call (read-your-writes).
 func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (SearchResult, error) {
 	ix, err := db.searchIndex(ctx)
@@ -50,7 +53,8 @@ func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (Sear
 func indexDamaged(ctx context.Context, err error) bool {
 	switch {
 	case ctx.Err() != nil, errors.Is(err, search.ErrEmptyQuery), errors.Is(err, search.ErrQueryTooLong),
-		errors.Is(err, search.ErrBadOptions), errors.Is(err, search.ErrClosed):
+		errors.Is(err, search.ErrBadOptions), errors.Is(err, search.ErrClosed),
+		errors.Is(err, search.ErrSyntax), errors.Is(err, search.ErrUnknownField):
 		return false
 	}
 	return true
@@ -94,13 +98,14 @@ func (db *DB) lastSeq() uint64 {
 	return seq
 }
 
-// matchIDs returns the ids of coll whose text matches words.
-func (db *DB) matchIDs(ctx context.Context, coll, words string) (map[string]struct{}, error) {
+// matchIDs returns the ids of coll whose search field (all: "") matches
+// text.
+func (db *DB) matchIDs(ctx context.Context, coll, field, text string) (map[string]struct{}, error) {
 	ix, err := db.searchIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return ix.MatchIDs(ctx, coll, words)
+	return ix.MatchIDs(ctx, coll, field, text)
 }
 
 // checkSearch compares the search index with the primary data: every

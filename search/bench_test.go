@@ -284,3 +284,42 @@ func BenchmarkWalk_30k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSearch_syntax compares top-20 queries in search syntax with
+// the plain two-word query that has the same hits (medium-frequency
+// words): the cost of the parser and of the extra clauses.
+func BenchmarkSearch_syntax(b *testing.B) {
+	ix, c := searchIndex30k(b)
+	forms := []struct {
+		name string
+		text func(w1, w2 string) string
+	}{
+		{"plain", func(w1, w2 string) string { return w1 + " " + w2 }},
+		{"quoted", func(w1, w2 string) string { return `"` + w1 + `" "` + w2 + `"` }},
+		{"or-self", func(w1, w2 string) string { return w1 + " OR " + w1 + " " + w2 }},
+		{"exclude-absent", func(w1, w2 string) string { return w1 + " " + w2 + " -zzzabsent" }},
+		{"field-free-prefix", func(w1, w2 string) string { return w1 + " " + w2 + " " + w1 + "*" }},
+	}
+	for _, f := range forms {
+		b.Run(f.name, func(b *testing.B) {
+			ctx := context.Background()
+			var hits uint64
+			cpu0, _ := processCPU()
+			i := 0
+			for b.Loop() {
+				w1, w2 := c.vocab[100+i%50], c.vocab[300+(i*7)%50]
+				r, err := ix.Search(ctx, f.text(w1, w2), SearchOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				hits += r.Total
+				i++
+			}
+			if cpu1, ok := processCPU(); ok && cpu1 > cpu0 {
+				cpu := cpu1 - cpu0
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(i), "cpu-ns/op")
+			}
+			b.ReportMetric(float64(hits)/float64(i), "matches/op")
+		})
+	}
+}

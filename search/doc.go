@@ -18,6 +18,14 @@
 //	                                   name or title, then the body texts
 //	                                   below, then the tags
 //	name        English text, indexed  name or title again (score boost)
+//	raw         unicode words, lower-cased, indexed
+//	                                   the text field again, unstemmed and
+//	                                   with stop words (prefix, fuzzy)
+//	f.<field>   English text, indexed, term vectors (dynamic)
+//	                                   each search field of the collection
+//	                                   (schema.SearchField.Name; for a user
+//	                                   collection each top-level string field
+//	                                   and tags) for field:word
 //	name_kw     keyword, lower-cased   the whole name (for exact filters)
 //	tags_kw     keyword, lower-cased   each whole tag (for exact filters)
 //	startTime endTime timestamp lastUpdated createdAt dueDate
@@ -47,16 +55,28 @@
 //
 // # Query semantics
 //
-// Search text is plain words, never a query language: it is analysed like the
-// indexed text and every distinct word must occur in the document (AND): a
-// Bleve boolean query whose must clause is a conjunction of term queries on
-// the text field, whose optional should clause (term queries on name) raises
-// the score of documents with the words in their name or title, and whose
-// filter clause, when collections are given, keeps those collections without
-// changing scores. All text in one field makes a query word one posting list
-// rather than one per field: about three times faster on common words.
-// Hits are ordered by score descending, then by collection/id.
+// Search text is parsed (parse.go) into groups ANDed, each group one item
+// or several joined by OR. An item is a plain word (analysed like the
+// indexed text: every resulting word must occur), a "quoted phrase" (the
+// words in that order), pre* (a prefix of an unstemmed, lower-cased word,
+// on the raw field), word~ or word~1 (within an edit distance of 2 or 1, on
+// the raw field), any of those as field:item (that search field only, on
+// f.<field>; there prefixes and fuzzy words compare with stemmed words),
+// and -item (excluded). Malformed text is a *SyntaxError (ErrSyntax) with
+// the position; text with nothing to look for is ErrEmptyQuery.
 //
+// The Bleve query is a boolean query: a must clause per group (a term
+// query per word on the text field, a match-phrase, prefix or fuzzy query,
+// a disjunction for OR), a must-not clause for excluded items, an
+// optional should clause (term queries on name) that raises the score of
+// documents with plain words in their name or title, and a filter clause,
+// when collections are given, that keeps those collections without
+// changing scores. All text in one field makes a query word one posting
+// list rather than one per field: about three times faster on common
+// words. Hits are ordered by score descending, then by collection/id.
+// Highlights come from the text field: prefix and fuzzy matches, found on
+// the raw field, are not marked.
+
 // # What it never does
 //
 // It is never the source of truth: anything in it can be recomputed from the

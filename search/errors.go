@@ -14,9 +14,20 @@ var ErrClosed = errors.New("cairn: index closed")
 var ErrInvalidChange = errors.New("cairn: invalid change")
 
 // ErrEmptyQuery is returned by Search and MatchIDs when the query text holds
-// no searchable word: it is empty, only punctuation, or only English stop
-// words ("the", "and").
-var ErrEmptyQuery = errors.New("cairn: query has no searchable words")
+// nothing to look for: it is empty, only punctuation, only English stop
+// words ("the", "and"), or only excluded items (-word).
+var ErrEmptyQuery = errors.New("cairn: nothing to look for in the search text")
+
+// ErrSyntax is returned by Search and MatchIDs for a malformed search text
+// (an unterminated phrase, OR without a word on one side, a bare -, * or
+// ~, an edit distance above 2); the error is a *SyntaxError with the
+// position.
+var ErrSyntax = errors.New("cairn: malformed search text")
+
+// ErrUnknownField is returned by Search and MatchIDs for field:word (or a
+// MatchIDs field) naming a field that none of the built-in collections
+// searched has; the message lists their fields.
+var ErrUnknownField = errors.New("cairn: unknown search field")
 
 // ErrQueryTooLong is returned by Search and MatchIDs when the query text has
 // more than MaxQueryTerms distinct words or more than MaxQueryBytes bytes.

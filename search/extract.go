@@ -43,6 +43,7 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 			vals = pathStrings(vals, body, strings.Split(p, "."))
 		}
 		for _, v := range vals {
+			x.field(f.Name, v)
 			switch f.Role {
 			case schema.RoleTitle:
 				if x.nameVal == "" {
@@ -69,14 +70,19 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 		}
 		if nameKey != "" {
 			x.name(body[nameKey])
+			x.field(nameKey, body[nameKey])
 			x.nameInText = true
 		}
 		for _, k := range sortedKeys(body) {
 			if k != nameKey && k != "id" && k != "tags" {
 				x.text(body[k])
+				x.field(k, body[k])
 			}
 		}
 		x.tags(body["tags"])
+		for _, t := range x.tagVals {
+			x.field("tags", t)
+		}
 	}
 	for _, f := range dateFields {
 		if c.IsTimestamp(f) || c.AllText && f == "lastUpdated" {
@@ -105,6 +111,14 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 		// One string, not an array: Bleve's highlighter takes fragments of
 		// different array elements for overlapping and keeps only one.
 		doc[fieldText] = strings.Join(text, "\n")
+		doc[fieldRaw] = doc[fieldText]
+	}
+	if len(x.fields) > 0 {
+		per := make(map[string]any, len(x.fields))
+		for k, vs := range x.fields {
+			per[k] = strings.Join(vs, "\n")
+		}
+		doc[fieldPerField] = per
 	}
 	for k, t := range x.times {
 		doc[k] = t
@@ -120,6 +134,21 @@ type extractor struct {
 	tagVals    []string
 	times      map[string]time.Time
 	size       int
+	fields     map[string][]string // search field name → its strings
+}
+
+// field adds v, if it is a non-blank string, to the search field name
+// (field:word). A name that Bleve would read as a path (a dot) or that is
+// empty is left out.
+func (x *extractor) field(name string, v any) {
+	s, ok := v.(string)
+	if !ok || strings.TrimSpace(s) == "" || name == "" || strings.Contains(name, ".") {
+		return
+	}
+	if x.fields == nil {
+		x.fields = make(map[string][]string)
+	}
+	x.fields[name] = append(x.fields[name], s)
 }
 
 func (x *extractor) name(v any) {

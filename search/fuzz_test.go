@@ -27,7 +27,7 @@ func FuzzSearchText(f *testing.F) {
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, text string, highlight bool) {
 		okErr := func(err error) bool {
-			return err == nil || errors.Is(err, ErrEmptyQuery) || errors.Is(err, ErrQueryTooLong)
+			return err == nil || errors.Is(err, ErrEmptyQuery) || errors.Is(err, ErrQueryTooLong) || errors.Is(err, ErrSyntax) || errors.Is(err, ErrUnknownField)
 		}
 		r, err := ix.Search(ctx, text, SearchOptions{Highlight: highlight, Collections: []string{"notes", "tasks"}})
 		if !okErr(err) {
@@ -36,7 +36,7 @@ func FuzzSearchText(f *testing.F) {
 		if uint64(len(r.Hits)) > r.Total {
 			t.Fatalf("Search(%q): %d hits of %d", text, len(r.Hits), r.Total)
 		}
-		if _, err := ix.MatchIDs(ctx, "notes", text); !okErr(err) {
+		if _, err := ix.MatchIDs(ctx, "notes", "", text); !okErr(err) {
 			t.Fatalf("MatchIDs(%q): %v", text, err)
 		}
 	})

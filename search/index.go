@@ -41,6 +41,7 @@ type Index struct {
 		sync.RWMutex
 		bi       bleve.Index // nil once closed
 		analyzer analysis.Analyzer
+		raw      analysis.Analyzer // unstemmed: prefixes and fuzzy words
 	}
 }
 
@@ -108,8 +109,13 @@ func (ix *Index) setLocked(bi bleve.Index) error {
 	if a == nil {
 		return fmt.Errorf("cairn: analyzer %q missing from the mapping", textAnalyzer)
 	}
+	raw := bi.Mapping().AnalyzerNamed(rawAnalyzer)
+	if raw == nil {
+		return fmt.Errorf("search: analyzer %q missing from the mapping", rawAnalyzer)
+	}
 	ix.mu.bi = bi
 	ix.mu.analyzer = a
+	ix.mu.raw = raw
 	return nil
 }
 

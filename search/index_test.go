@@ -353,7 +353,7 @@ func TestIndex_concurrent(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, err := ix.MatchIDs(context.Background(), "notes", "meeting"); err != nil {
+				if _, err := ix.MatchIDs(context.Background(), "notes", "", "meeting"); err != nil {
 					errs <- err
 					return
 				}

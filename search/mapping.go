@@ -4,9 +4,11 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/datetime/flexible"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
@@ -14,7 +16,7 @@ import (
 // extraction rules. Open recreates (empty) any index that carries another
 // version, so bump it whenever mapping.go or extract.go changes what ends up
 // in the index.
-const MappingVersion = 3 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles)
+const MappingVersion = 4 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles); 4: per-field text and the unstemmed raw field
 
 // Field names of the flat document indexed for every entity. One mapping
 // serves every collection.
@@ -25,6 +27,8 @@ const (
 	fieldName       = "name"       // text (English), indexed only: name or title, for boosting
 	fieldNameKW     = "name_kw"    // keyword, lowercased: whole name
 	fieldTagsKW     = "tags_kw"    // keyword, lowercased: whole tags
+	fieldRaw        = "raw"        // text, lower case, not stemmed, no stop words: the text field's words for prefix and fuzzy
+	fieldPerField   = "f"          // object: one text (English) field per search field, "f.<name>", for field:word
 )
 
 // dateFields are the datetime fields, named after the document fields they
@@ -41,6 +45,8 @@ var (
 const (
 	textAnalyzer    = en.AnalyzerName // unicode words, possessives, lower case, stop words, Porter stemmer
 	keywordAnalyzer = "cairn_keyword" // the whole value, lower-cased
+	rawAnalyzer     = "cairn_raw"     // unicode words, lower case
+	noDateParser    = "cairn_nodate"  // parses nothing: dynamic per-field strings stay text
 )
 
 // newMapping returns the index mapping. It is static: only the fields above
@@ -59,6 +65,26 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	if err != nil {
 		return nil, err
 	}
+	err = im.AddCustomAnalyzer(rawAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []any{lowercase.Name},
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = im.AddCustomDateTimeParser(noDateParser, map[string]any{
+		"type":    flexible.Name,
+		"layouts": []any{},
+	})
+	if err != nil {
+		return nil, err
+	}
+	im.DefaultDateTimeParser = noDateParser
+	// Dynamic fields exist only under fieldPerField (the document
+	// mapping is static elsewhere): indexed English text with term
+	// vectors (phrases), neither stored nor with doc values.
+	im.IndexDynamic = true
 
 	// One field holds all the text: a query word is one posting list, not
 	// one per field (three times faster on common words). It is stored and
@@ -76,6 +102,13 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	name.IncludeTermVectors = false
 	name.IncludeInAll = false
 	name.DocValues = false
+	// The text again, unstemmed, for prefixes and fuzzy words.
+	raw := bleve.NewTextFieldMapping()
+	raw.Analyzer = rawAnalyzer
+	raw.Store = false
+	raw.IncludeTermVectors = false
+	raw.IncludeInAll = false
+	raw.DocValues = false
 	kw := func(analyzer string, store bool) *mapping.FieldMapping {
 		fm := bleve.NewKeywordFieldMapping()
 		fm.Analyzer = analyzer
@@ -93,6 +126,10 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	dm.AddFieldMappingsAt(fieldRev, rev)
 	dm.AddFieldMappingsAt(fieldText, text)
 	dm.AddFieldMappingsAt(fieldName, name)
+	dm.AddFieldMappingsAt(fieldRaw, raw)
+	perField := bleve.NewDocumentMapping() // dynamic
+	perField.DefaultAnalyzer = textAnalyzer
+	dm.AddSubDocumentMapping(fieldPerField, perField)
 	dm.AddFieldMappingsAt(fieldNameKW, kw(keywordAnalyzer, false))
 	dm.AddFieldMappingsAt(fieldTagsKW, kw(keywordAnalyzer, false))
 	for _, f := range dateFields {

@@ -230,7 +230,7 @@ func TestOpen_segmentBitFlip(t *testing.T) {
 			t.Logf("search %q: %v", q, err)
 		}
 		_ = ix.Walk(func(string, string, uint64) error { return nil })
-		_, _ = ix.MatchIDs(context.Background(), "notes", "meeting")
+		_, _ = ix.MatchIDs(context.Background(), "notes", "", "meeting")
 		if err := ix.Reset(); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/cairnkv/cairn/schema"
 )
 
 // Bounds of a search.
@@ -55,17 +56,19 @@ type Result struct {
 	Hits  []Hit  // best first: score descending, then collection/id ascending
 }
 
-// Search finds the documents that contain every word of text.
+// Search finds the documents that match text, best first.
 //
-// text is plain words, not a query language: it is analysed like the
-// indexed text (Unicode words, lower case, English stop words dropped,
-// Porter stemming, so "meetings" finds "meeting") and every resulting word
-// must occur in the document's text. Punctuation such as ':' or '"' is only
-// a separator; no text can make the query fail to parse. Text with no
-// searchable word fails with ErrEmptyQuery, more than MaxQueryTerms words or
-// MaxQueryBytes bytes with ErrQueryTooLong. Scores are Bleve's tf-idf, raised
-// when words are also in the name or title; ties are broken by
-// collection/id, so pages are stable for a given index state.
+// text is search syntax (see the package documentation): plain words
+// that must all occur (analysed like the indexed text: Unicode words,
+// lower case, English stop words dropped, Porter stemming, so "meetings"
+// finds "meeting"), "phrases", pre*, word~ and word~1, field:word, -word
+// and a OR b. Malformed text fails with a *SyntaxError (ErrSyntax) naming
+// the position, text with nothing to look for with ErrEmptyQuery, more
+// than MaxQueryTerms items or MaxQueryBytes bytes with ErrQueryTooLong,
+// field:word on a field no built-in collection searched has with
+// ErrUnknownField. Scores are Bleve's tf-idf, raised when plain words are
+// also in the name or title; ties are broken by collection/id, so pages
+// are stable for a given index state.
 func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (res Result, err error) {
 	if opts.Limit < 0 || opts.Offset < 0 {
 		return Result{}, fmt.Errorf("%w: limit %d, offset %d", ErrBadOptions, opts.Limit, opts.Offset)
@@ -88,7 +91,7 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (r
 	}
 	defer guard("search", &err)
 
-	q, err := buildQuery(ix.mu.analyzer, text, opts.Collections, true)
+	q, err := buildQuery(analyzers{ix.mu.analyzer, ix.mu.raw}, text, opts.Collections, true, "")
 	if err != nil {
 		return Result{}, err
 	}
@@ -205,10 +208,12 @@ func (ix *Index) highlightLocked(hits search.DocumentMatchCollection) error {
 // matchIDsPage is the page size MatchIDs reads with.
 const matchIDsPage = 5000
 
-// MatchIDs returns the ids of every document of collection that contains
-// every word of text, with the same text semantics as Search. It is meant
-// for query filters such as `field~word`; the set is unordered.
-func (ix *Index) MatchIDs(ctx context.Context, collection, text string) (ids map[string]struct{}, err error) {
+// MatchIDs returns the ids of every document of collection that matches
+// text, with the same text semantics as Search; field, if not empty, is
+// the search field every item of text without a field of its own looks
+// in (the query filter field~text). The set is unordered. A field that
+// collection, a built-in one, does not search fails with ErrUnknownField.
+func (ix *Index) MatchIDs(ctx context.Context, collection, field, text string) (ids map[string]struct{}, err error) {
 	if why := validCollection(collection); why != "" {
 		return nil, fmt.Errorf("%w: %s", ErrBadOptions, why)
 	}
@@ -219,7 +224,7 @@ func (ix *Index) MatchIDs(ctx context.Context, collection, text string) (ids map
 	}
 	defer guard("match ids", &err)
 
-	q, err := buildQuery(ix.mu.analyzer, text, []string{collection}, false)
+	q, err := buildQuery(analyzers{ix.mu.analyzer, ix.mu.raw}, text, []string{collection}, false, field)
 	if err != nil {
 		return nil, err
 	}
@@ -247,43 +252,75 @@ func (ix *Index) MatchIDs(ctx context.Context, collection, text string) (ids map
 	}
 }
 
-// buildQuery turns plain text into a Bleve query: every distinct analysed
-// word must be in the text field (a conjunction of term queries); when
-// scored, words found in the name add to the score (an optional
-// disjunction); collections, if any, filter without scoring.
-func buildQuery(a analysis.Analyzer, text string, collections []string, scored bool) (query.Query, error) {
-	if len(text) > MaxQueryBytes {
-		return nil, fmt.Errorf("%w: %d bytes (max %d)", ErrQueryTooLong, len(text), MaxQueryBytes)
+// analyzers are the two ways query text is cut into terms.
+type analyzers struct {
+	text analysis.Analyzer // stemmed, as the text and per-field fields
+	raw  analysis.Analyzer // lower case only, as the raw field
+}
+
+// buildQuery turns search text (parse.go) into a Bleve query: each group
+// a must clause (a disjunction for an OR group), each excluded item a
+// must-not clause; when scored, plain words also found in the name add
+// to the score (an optional disjunction); collections, if any, filter
+// without scoring. field, if not empty, scopes every item without a field
+// of its own.
+func buildQuery(a analyzers, text string, collections []string, scored bool, field string) (query.Query, error) {
+	p, err := parseText(text)
+	if err != nil {
+		return nil, err
 	}
-	text = strings.ToValidUTF8(text, " ")
-	var terms []string
-	seen := make(map[string]bool)
-	for _, tok := range a.Analyze([]byte(text)) {
-		t := string(tok.Term)
-		if t == "" || seen[t] {
-			continue
-		}
-		seen[t] = true
-		terms = append(terms, t)
-	}
-	if len(terms) == 0 {
-		return nil, fmt.Errorf("%w: %q", ErrEmptyQuery, text)
-	}
-	if len(terms) > MaxQueryTerms {
-		return nil, fmt.Errorf("%w: %d words (max %d)", ErrQueryTooLong, len(terms), MaxQueryTerms)
-	}
-	must := make([]query.Query, 0, len(terms))
-	for _, t := range terms {
-		must = append(must, termQuery(fieldText, t, 1))
+	if err := checkFields(p, collections, field); err != nil {
+		return nil, err
 	}
 	b := bleve.NewBooleanQuery()
-	b.AddMust(must...)
-	if scored {
-		should := make([]query.Query, 0, len(terms))
-		for _, t := range terms {
-			should = append(should, termQuery(fieldName, t, boostName))
+	var boosts []query.Query
+	var mustNot []query.Query
+	musts := 0
+	for _, g := range p.groups {
+		var alts []query.Query
+		for _, c := range g {
+			if c.field == "" {
+				c.field = field
+			}
+			q, terms, err := clauseQuery(a, c)
+			if err != nil {
+				return nil, err
+			}
+			if q == nil {
+				continue // a stop word, punctuation: nothing to look for
+			}
+			if c.neg {
+				mustNot = append(mustNot, q)
+				continue
+			}
+			alts = append(alts, q)
+			if scored && c.field == "" {
+				for _, t := range terms {
+					boosts = append(boosts, termQuery(fieldName, t, boostName))
+				}
+			}
 		}
-		b.AddShould(should...)
+		switch len(alts) {
+		case 0:
+		case 1:
+			b.AddMust(alts[0])
+			musts++
+		default:
+			b.AddMust(bleve.NewDisjunctionQuery(alts...))
+			musts++
+		}
+	}
+	if musts == 0 {
+		if len(mustNot) > 0 {
+			return nil, fmt.Errorf("%w: %q only excludes (add a word to look for)", ErrEmptyQuery, text)
+		}
+		return nil, fmt.Errorf("%w: %q", ErrEmptyQuery, text)
+	}
+	if len(mustNot) > 0 {
+		b.AddMustNot(mustNot...)
+	}
+	if len(boosts) > 0 {
+		b.AddShould(boosts...)
 	}
 	if len(collections) == 1 {
 		b.AddFilter(termQuery(fieldCollection, collections[0], 1))
@@ -295,6 +332,112 @@ func buildQuery(a analysis.Analyzer, text string, collections []string, scored b
 		b.AddFilter(d)
 	}
 	return b, nil
+}
+
+// clauseQuery returns the query of one item, nil if it analyses to
+// nothing, and, for a plain word, its analysed terms.
+func clauseQuery(a analyzers, c clause) (q query.Query, terms []string, err error) {
+	textField := fieldText
+	rawField := fieldRaw
+	if c.field != "" {
+		// Per-field text is only stemmed: a prefix or fuzzy word in a
+		// field compares with its stemmed words.
+		textField = fieldPerField + "." + c.field
+		rawField = textField
+	}
+	switch c.kind {
+	case kindWord, kindPhrase:
+		seen := map[string]bool{}
+		var all []string
+		for _, tok := range a.text.Analyze([]byte(c.text)) {
+			t := string(tok.Term)
+			if t == "" {
+				continue
+			}
+			all = append(all, t)
+			if !seen[t] {
+				seen[t] = true
+				terms = append(terms, t)
+			}
+		}
+		if len(terms) == 0 {
+			return nil, nil, nil
+		}
+		if c.kind == kindPhrase && len(all) > 1 {
+			mp := bleve.NewMatchPhraseQuery(c.text)
+			mp.SetField(textField)
+			mp.Analyzer = textAnalyzer
+			return mp, nil, nil
+		}
+		if len(terms) == 1 {
+			return termQuery(textField, terms[0], 1), terms, nil
+		}
+		// A word that analyses to several ("e-mail"): all of them.
+		qs := make([]query.Query, 0, len(terms))
+		for _, t := range terms {
+			qs = append(qs, termQuery(textField, t, 1))
+		}
+		return bleve.NewConjunctionQuery(qs...), terms, nil
+	}
+	toks := a.raw.Analyze([]byte(c.text))
+	switch {
+	case len(toks) == 0:
+		return nil, nil, nil
+	case len(toks) > 1:
+		return nil, nil, &SyntaxError{Pos: c.pos, Msg: fmt.Sprintf("%s %q is more than one word", c.kind, c.text)}
+	}
+	t := string(toks[0].Term)
+	if c.kind == kindPrefix {
+		pq := bleve.NewPrefixQuery(t)
+		pq.SetField(rawField)
+		return pq, nil, nil
+	}
+	fq := bleve.NewFuzzyQuery(t)
+	fq.SetField(rawField)
+	fq.SetFuzziness(c.fuzz)
+	return fq, nil, nil
+}
+
+// checkFields fails for a field:word whose field none of the collections
+// searched has, when they are all built-in (a user collection searches
+// every top-level string field, so any name may exist there).
+func checkFields(p parsed, collections []string, scope string) error {
+	if len(collections) == 0 {
+		return nil
+	}
+	var names []string
+	for _, coll := range collections {
+		c, err := (*schema.Schema)(nil).Lookup(coll)
+		if err != nil || !c.BuiltIn || c.AllText {
+			return nil
+		}
+		for _, f := range c.Search {
+			if !slices.Contains(names, f.Name) {
+				names = append(names, f.Name)
+			}
+		}
+	}
+	check := func(field string, pos int) error {
+		if field == "" || slices.Contains(names, field) {
+			return nil
+		}
+		msg := fmt.Sprintf("no field %q to search in %s (fields: %s)", field, strings.Join(collections, ", "), strings.Join(names, ", "))
+		if pos == 0 {
+			return fmt.Errorf("%w: %s", ErrUnknownField, msg)
+		}
+		return fmt.Errorf("%w: %w", ErrUnknownField, &SyntaxError{Pos: pos, Msg: msg})
+	}
+	if err := check(scope, 0); err != nil {
+		return err
+	}
+	for _, g := range p.groups {
+		for _, c := range g {
+			if err := check(c.field, c.pos); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func termQuery(field, term string, boost float64) query.Query {

@@ -35,7 +35,7 @@ func TestIndex_Search(t *testing.T) {
 		{name: "user collection: every top-level string", text: "walrus", want: []string{"widgets/global"}},
 		{name: "user collection: not nested strings", text: "invisible"},
 		{name: "id with slashes", text: "pangolin", want: []string{"notes/a/b/c"}},
-		{name: "query syntax is just text", text: `"planning" +meeting: (-) ~*`, set: []string{"notes/n1", "notes/n3"}},
+		{name: "punctuation is no word", text: `"planning" +meeting (-)`, set: []string{"notes/n1", "notes/n3"}},
 		{name: "no match", text: "nonexistentword"},
 		{name: "collection filter", text: "planning", opts: SearchOptions{Collections: []string{"topics"}}, want: []string{"topics/tp1"}},
 		{name: "two collections", text: "meeting", opts: SearchOptions{Collections: []string{"tasks", "companies"}}, want: []string{"tasks/t1"}},
@@ -148,7 +148,10 @@ func TestIndex_Search_badInput(t *testing.T) {
 	}{
 		{"empty", "", SearchOptions{}, ErrEmptyQuery},
 		{"blank", "  \t\n", SearchOptions{}, ErrEmptyQuery},
-		{"punctuation", `:"()[]{}+-!`, SearchOptions{}, ErrEmptyQuery},
+		{"punctuation", `()[]{}+!`, SearchOptions{}, ErrEmptyQuery},
+		{"only excluded", "-meeting", SearchOptions{}, ErrEmptyQuery},
+		{"unterminated phrase", `planning "meet`, SearchOptions{}, ErrSyntax},
+		{"unknown field", "titel:x", SearchOptions{Collections: []string{"notes"}}, ErrUnknownField},
 		{"stop words", "the and of", SearchOptions{}, ErrEmptyQuery},
 		{"too long", strings.Repeat("a", MaxQueryBytes+1), SearchOptions{}, ErrQueryTooLong},
 		{"too many words", strings.Repeat("word ", 10) + strings.Join(strings.Fields(fmt.Sprint(rangeN(40))), " x"), SearchOptions{}, ErrQueryTooLong},
@@ -214,7 +217,7 @@ func TestIndex_MatchIDs(t *testing.T) {
 		{"bulk", "common word1", 6000, "b00001"},
 	}
 	for _, tt := range tests {
-		got, err := ix.MatchIDs(context.Background(), tt.collection, tt.text)
+		got, err := ix.MatchIDs(context.Background(), tt.collection, "", tt.text)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,10 +228,10 @@ func TestIndex_MatchIDs(t *testing.T) {
 			t.Errorf("MatchIDs(%s, %q): %q missing", tt.collection, tt.text, tt.has)
 		}
 	}
-	if _, err := ix.MatchIDs(context.Background(), "notes", "the"); !errors.Is(err, ErrEmptyQuery) {
+	if _, err := ix.MatchIDs(context.Background(), "notes", "", "the"); !errors.Is(err, ErrEmptyQuery) {
 		t.Errorf("stop word: got %v", err)
 	}
-	if _, err := ix.MatchIDs(context.Background(), "", "x"); !errors.Is(err, ErrBadOptions) {
+	if _, err := ix.MatchIDs(context.Background(), "", "", "x"); !errors.Is(err, ErrBadOptions) {
 		t.Errorf("empty collection: got %v", err)
 	}
 }

@@ -141,6 +141,19 @@ var benchQueries = []struct {
 	}}},
 	{"tag", Query{Collection: "sessions", Filters: []Filter{{Field: "tags", Op: OpEq, Value: "design"}}}},
 	{"newest50", Query{Collection: "sessions", Sort: "startTime", Desc: true, Limit: 50}},
+	{"in", Query{Collection: "sessions", Filters: []Filter{{Field: "status", Op: OpIn, Values: []any{"active", "paused"}}}}},
+	{"or", Query{Collection: "sessions", Filters: []Filter{{Op: OpOr, Or: []Filter{
+		{Field: "status", Op: OpEq, Value: "active"},
+		{Field: "tags", Op: OpEq, Value: "security"},
+	}}}}},
+	{"or-range", Query{Collection: "sessions", Filters: []Filter{{Op: OpOr, Or: []Filter{
+		{Field: "tags", Op: OpEq, Value: "oss"},
+		{Field: "startTime", Op: OpGe, Value: "2025-12-01"},
+	}}}, Sort: "startTime", Desc: true, Limit: 20}},
+	{"exists", Query{Collection: "sessions", Filters: []Filter{
+		{Field: "tags", Op: OpEq, Value: "design"},
+		{Field: "endTime", Op: OpExists},
+	}}},
 }
 
 // BenchmarkQuery runs each query with the planner's choice and with the

@@ -141,8 +141,21 @@
 //     full-scan: read every entry; without a sort, stop after offset+limit.
 //   - id-order: no filter, no sort: walk the primary keys, decode nothing.
 //
+// An "or" filter (Filter.Or) whose alternatives all have an index is one
+// use: the union of each alternative's ranges (Explain.Index "a|b"),
+// estimated as the sum of theirs; an in is one use with one range per
+// operand. A set plan is index-only (Explain.Detail says so, no document
+// read) when there is no sort, some index drives or intersects, and every
+// filter is an equality (=, in, contains, or an or of them) on an index
+// that is neither folded nor typed, with operands that compare as strings,
+// booleans or instants only: those keys are exactly the matches.
+// After the run, each filter and sort field that no document has is
+// reported in Explain.Warnings (an index with a key, or the first
+// document that has the field, answers; only an absent field costs a
+// pass).
+//
 // The cheapest wins; with NoScan, a scan fails with ErrFullScan instead.
-// Whatever the plan, every candidate is checked against every filter on
+// Whatever the plan, except index-only, every candidate is checked against every filter on
 // its metadata entry (when all filter and sort fields are summary fields,
 // which are verbatim copies) or on its header document from the Loader
 // (its full document when a field is a part), so an estimate can only cost

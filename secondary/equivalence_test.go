@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cairnkv/cairn/buckets"
@@ -155,24 +156,40 @@ func (g *gen) operand(coll, field string) any {
 	return g.pick(genStatus)
 }
 
+// filter makes one random filter: a comparison, or (one time in five, at
+// most two levels deep) an "or" of 1 to 3 filters.
+func (g *gen) filter(coll string, depth int) Filter {
+	if depth < 2 && g.r.IntN(5) == 0 {
+		f := Filter{Op: OpOr}
+		for range 1 + g.r.IntN(3) {
+			f.Or = append(f.Or, g.filter(coll, depth+1))
+		}
+		return f
+	}
+	field := genFields[coll][g.r.IntN(len(genFields[coll]))]
+	f := Filter{Field: field, Op: genOps[g.r.IntN(len(genOps))]}
+	if depth > 0 && g.r.IntN(2) == 0 {
+		f.Op = OpEq // alternatives on indexed equality: a union plan
+	}
+	switch f.Op {
+	case OpIn:
+		for range 1 + g.r.IntN(3) {
+			f.Values = append(f.Values, g.operand(coll, field))
+		}
+	case OpExists:
+		if g.r.IntN(3) == 0 {
+			f.Value = false
+		}
+	default:
+		f.Value = g.operand(coll, field)
+	}
+	return f
+}
+
 func (g *gen) query(coll string, ids []string) Query {
 	q := Query{Collection: coll}
 	for range g.r.IntN(4) {
-		field := genFields[coll][g.r.IntN(len(genFields[coll]))]
-		f := Filter{Field: field, Op: genOps[g.r.IntN(len(genOps))]}
-		switch f.Op {
-		case OpIn:
-			for range 1 + g.r.IntN(3) {
-				f.Values = append(f.Values, g.operand(coll, field))
-			}
-		case OpExists:
-			if g.r.IntN(3) == 0 {
-				f.Value = false
-			}
-		default:
-			f.Value = g.operand(coll, field)
-		}
-		q.Filters = append(q.Filters, f)
+		q.Filters = append(q.Filters, g.filter(coll, 0))
 	}
 	if g.r.IntN(3) > 0 {
 		q.Sort = genFields[coll][g.r.IntN(len(genFields[coll]))]
@@ -230,6 +247,12 @@ func checkQueries(t *testing.T, s *testStore, g *gen, m model, n int, phase stri
 				continue // not a candidate for this query
 			}
 			plans[ex.Plan]++
+			if strings.Contains(ex.Index, "|") {
+				plans["union"]++
+			}
+			if strings.Contains(ex.Detail, "index-only") {
+				plans["index-only"]++
+			}
 			if q.Count {
 				if total != wantTotal || ids != nil {
 					t.Fatalf("%s: count query %+v: got %d (ids %v), want %d\nexplain %+v", phase, q, total, ids, wantTotal, ex)
@@ -338,7 +361,7 @@ func TestRun_equivalence(t *testing.T) {
 	}
 	checkQueries(t, s, g, m, *equivQueries, "after sync", plans)
 	t.Logf("plans used: %v", plans)
-	for _, p := range []string{"index-range", "index-order", "metadata-scan", "full-scan"} {
+	for _, p := range []string{"index-range", "index-order", "metadata-scan", "full-scan", "union", "index-only"} {
 		if plans[p] == 0 {
 			t.Errorf("no query used plan %s (plans: %v)", p, plans)
 		}

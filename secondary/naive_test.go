@@ -270,6 +270,14 @@ func naiveOperand(v any, ts bool) map[int]nval {
 }
 
 func naiveMatch(coll string, doc any, f Filter) bool {
+	if f.Op == OpOr {
+		for _, a := range f.Or {
+			if naiveMatch(coll, doc, a) {
+				return true
+			}
+		}
+		return false
+	}
 	nf := naiveFieldOf(coll, f.Field)
 	vals, present := nf.values(doc)
 	if f.Op == OpExists {

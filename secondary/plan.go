@@ -28,12 +28,22 @@ type indexUse struct {
 	ranges   []vrange
 	est      int // estimated keys in ranges
 	filters  []*cfilter
-	restrict bool // the Restrict ids, not an index
+	restrict bool        // the Restrict ids, not an index
+	union    []*indexUse // an "or" filter: the ids of any of these (def is nil)
 }
 
 func (u *indexUse) name() string {
 	if u.restrict {
 		return "restrict"
+	}
+	if u.union != nil {
+		names := make([]string, 0, len(u.union))
+		for _, s := range u.union {
+			if n := s.name(); !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		return strings.Join(names, "|")
 	}
 	return u.def.Name
 }
@@ -45,6 +55,7 @@ type plan struct {
 	sets   []*indexUse // further sets intersected (set plans) or used as prefilters (index-order)
 	cost   float64
 	scan   bool // reads every document or metadata entry
+	exact  bool // set plans: the sets are exactly the matches, no document is read
 }
 
 // planner holds what planning needs.
@@ -58,6 +69,14 @@ type planner struct {
 func (e *engine) estimate(u *indexUse) int {
 	if u.restrict {
 		return len(e.q.Restrict)
+	}
+	if u.union != nil {
+		n := 0
+		for _, s := range u.union {
+			s.est = e.estimate(s)
+			n += s.est
+		}
+		return n
 	}
 	if u.def.Stats {
 		if n, ok := histEstimate(e.sys, e.coll.Name, u.def.Name, u.ranges); ok {
@@ -75,6 +94,80 @@ func (e *engine) estimate(u *indexUse) int {
 	return n
 }
 
+// indexOnly reports whether the ids of set plan p are exactly the
+// matches, so that no document needs reading: no sort key is needed, and
+// every filter is served by a use of p whose index keys match exactly
+// what the filter does (see exactFilter).
+func (e *engine) indexOnly(p plan) bool {
+	if e.sort != nil {
+		return false
+	}
+	covered := map[*cfilter]bool{}
+	fromIndex := false // the Restrict ids alone may name documents that do not exist
+	for _, u := range append([]*indexUse{p.driver}, p.sets...) {
+		if u.restrict {
+			continue
+		}
+		fromIndex = true
+		for _, f := range u.filters {
+			if !exactFilter(f) {
+				return false
+			}
+			covered[f] = true
+		}
+	}
+	for _, f := range e.filters {
+		if !covered[f] {
+			return false
+		}
+	}
+	return fromIndex
+}
+
+// exactFilter reports whether the keys its index yields for f are
+// exactly f's matches: equality (=, in, contains, or an OR of them) on an
+// index that is not folded and holds every value type, with operands
+// that compare as strings, booleans or instants only (numbers share
+// float64 encodings, so their keys may merge distinct values).
+func exactFilter(f *cfilter) bool {
+	if f.Op == OpOr {
+		for _, s := range f.or {
+			if !exactFilter(s) {
+				return false
+			}
+		}
+		return f.orIdx
+	}
+	d := f.index
+	if d == nil || d.Folded || d.Type != schema.TypeAny && d.Type != schema.TypeTime {
+		return false
+	}
+	switch f.Op {
+	case OpEq, OpIn, OpContains:
+	default:
+		return false
+	}
+	for i := range f.vals {
+		if f.vals[i].ok[classNumber] {
+			return false
+		}
+		if d.Type == schema.TypeTime && (f.vals[i].ok[classString] || f.vals[i].ok[classBool]) {
+			return false
+		}
+	}
+	return true
+}
+
+// unionUse returns the use of an "or" filter whose alternatives all have
+// an index: the union of one range use per alternative.
+func unionUse(f *cfilter) *indexUse {
+	u := &indexUse{filters: []*cfilter{f}}
+	for _, l := range f.leaves(nil) {
+		u.union = append(u.union, &indexUse{def: l.index, ranges: l.ranges(l.index), filters: []*cfilter{l}})
+	}
+	return u
+}
+
 // makePlan chooses the cheapest plan.
 func (e *engine) makePlan() plan {
 	n := float64(max(e.docs, 1))
@@ -86,6 +179,11 @@ func (e *engine) makePlan() plan {
 	var uses []*indexUse
 	indexed := map[*cfilter]bool{}
 	for _, f := range e.filters {
+		if f.Op == OpOr && f.orIdx {
+			indexed[f] = true
+			uses = append(uses, unionUse(f))
+			continue
+		}
 		if f.index == nil {
 			continue
 		}
@@ -171,7 +269,9 @@ func (e *engine) makePlan() plan {
 		case d.restrict:
 			p.kind = "id-set"
 		}
-		p.cost += cand * ce
+		if p.exact = e.indexOnly(p); !p.exact {
+			p.cost += cand * ce
+		}
 		plans = append(plans, p)
 	}
 

@@ -22,6 +22,7 @@ const (
 	OpIn       = "in"
 	OpContains = "contains"
 	OpExists   = "exists"
+	OpOr       = "or"
 )
 
 // Filter is one condition of a query. Conditions of a query are ANDed.
@@ -34,11 +35,15 @@ const (
 //     or true asks for a present non-null field, false for a missing or
 //     null one.
 //   - Values are the operands of in (the field equals any of them).
+//   - Or, with Op "or" (and no Field), holds conditions of which at least
+//     one must match; they may themselves be "or" filters. When every one
+//     of them can use an index, the planner unions their index ranges.
 type Filter struct {
 	Field  string
 	Op     string
 	Value  any
 	Values []any
+	Or     []Filter
 }
 
 // Query is a query on one collection.
@@ -80,6 +85,9 @@ type Explain struct {
 	// Returned counts the ids returned (or counted, for Count).
 	Returned int    `json:"returned"`
 	Detail   string `json:"detail,omitempty"`
+	// Warnings name the filter and sort fields that no document of the
+	// collection has (a likely typo); the query ran all the same.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // qvalue is a query operand coerced to each class it can compare with.
@@ -103,9 +111,17 @@ type cfilter struct {
 	exists bool // for OpExists: wanted presence
 	level  int
 	index  *IndexDef
+	or     []*cfilter // for OpOr: the alternatives
+	orIdx  bool       // for OpOr: every alternative has an index
 }
 
+// maxOr bounds the alternatives of one "or" filter, nested ones included.
+const maxOr = 256
+
 func compileFilter(c *schema.Collection, f Filter) (*cfilter, error) {
+	if f.Op == OpOr {
+		return compileOr(c, f, new(int))
+	}
 	if f.Field == "" || f.Field[0] == '.' || f.Field[len(f.Field)-1] == '.' || containsEmptySegment(f.Field) {
 		return nil, fmt.Errorf("%w: field %q is empty or has an empty path segment", ErrBadQuery, f.Field)
 	}
@@ -143,6 +159,50 @@ func compileFilter(c *schema.Collection, f Filter) (*cfilter, error) {
 		cf.index = d
 	}
 	return cf, nil
+}
+
+// compileOr compiles an "or" filter; n counts the alternatives so far.
+func compileOr(c *schema.Collection, f Filter, n *int) (*cfilter, error) {
+	if f.Field != "" || f.Value != nil || f.Values != nil {
+		return nil, fmt.Errorf("%w: an \"or\" filter takes only Or, not a field (%q) or a value", ErrBadQuery, f.Field)
+	}
+	if len(f.Or) == 0 {
+		return nil, fmt.Errorf("%w: an \"or\" filter needs at least one alternative", ErrBadQuery)
+	}
+	cf := &cfilter{Filter: f, orIdx: true}
+	for _, a := range f.Or {
+		*n++
+		if *n > maxOr {
+			return nil, fmt.Errorf("%w: more than %d alternatives in an \"or\" filter", ErrBadQuery, maxOr)
+		}
+		var sub *cfilter
+		var err error
+		if a.Op == OpOr {
+			sub, err = compileOr(c, a, n)
+		} else {
+			sub, err = compileFilter(c, a)
+		}
+		if err != nil {
+			return nil, err
+		}
+		cf.or = append(cf.or, sub)
+		cf.level = max(cf.level, sub.level)
+		if sub.Op == OpOr && !sub.orIdx || sub.Op != OpOr && sub.index == nil {
+			cf.orIdx = false
+		}
+	}
+	return cf, nil
+}
+
+// leaves returns the non-"or" filters of f (f itself unless it is an or).
+func (f *cfilter) leaves(out []*cfilter) []*cfilter {
+	if f.Op != OpOr {
+		return append(out, f)
+	}
+	for _, s := range f.or {
+		out = s.leaves(out)
+	}
+	return out
 }
 
 func containsEmptySegment(field string) bool {
@@ -297,6 +357,13 @@ func (q *qvalue) eq(s scalar) bool {
 // match evaluates f on doc.
 func (f *cfilter) match(doc any) bool {
 	switch f.Op {
+	case OpOr:
+		for _, s := range f.or {
+			if s.match(doc) {
+				return true
+			}
+		}
+		return false
 	case OpExists:
 		return f.ref.present(doc) == f.exists
 	case OpEq, OpContains, OpIn:

@@ -66,6 +66,9 @@ func run(tx *bolt.Tx, s *schema.Schema, q Query, l Loader, force string) (ids []
 	if err != nil {
 		return nil, 0, e.ex, err
 	}
+	if e.ex.Warnings, err = e.warnings(); err != nil {
+		return nil, 0, e.ex, err
+	}
 	ids, total = r.finish()
 	if ids == nil {
 		ids = []string{} // no match: an empty list, not null
@@ -301,7 +304,23 @@ func (e *engine) runScan(r *result) error {
 
 // walkIDs calls fn with the value and id of every key of u's ranges, in
 // order; both slices are valid only during the call.
+//
+// For a union use, the ranges of each alternative are walked in turn: the
+// ids come in no overall order, and an id may come more than once.
 func (e *engine) walkIDs(u *indexUse, desc bool, fn func(val, id []byte) bool) error {
+	if u.union != nil {
+		stopped := false
+		for _, s := range u.union {
+			err := e.walkIDs(s, desc, func(val, id []byte) bool {
+				stopped = !fn(val, id)
+				return !stopped
+			})
+			if err != nil || stopped {
+				return err
+			}
+		}
+		return nil
+	}
 	name := buckets.IndexBucket(e.coll.Name, u.def.Name)
 	b := e.tx.Bucket(name)
 	if b == nil {
@@ -366,6 +385,15 @@ func (e *engine) runSets(r *result, p plan) error {
 		if set, err = e.buildSet(u, set); err != nil {
 			return err
 		}
+	}
+	if p.exact {
+		e.ex.Detail += "; index-only: no document read"
+		for i := range set.len() {
+			if !r.emit(string(set.at(i))) {
+				return nil
+			}
+		}
+		return nil
 	}
 	for i := range set.len() {
 		id := string(set.at(i))

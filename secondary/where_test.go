@@ -31,6 +31,17 @@ func TestParseWhere(t *testing.T) {
 		{"notes", "@links=c-1", Filter{Field: "@links", Op: "=", Value: "c-1"}},
 		{"sessions", "code=007", Filter{Field: "code", Op: "=", Value: "007"}},
 		{"sessions", "n=-1e3", Filter{Field: "n", Op: "=", Value: json.Number("-1e3")}},
+		{"sessions", "status in (active, paused,7)", Filter{Field: "status", Op: "in", Values: []any{"active", "paused", json.Number("7")}}},
+		{"sessions", "status in(active)", Filter{Field: "status", Op: "in", Values: []any{"active"}}},
+		{"sessions", "endTime exists", Filter{Field: "endTime", Op: "exists"}},
+		{"sessions", " endTime  !exists ", Filter{Field: "endTime", Op: "exists", Value: false}},
+		{"sessions", "status=active OR priority=high", Filter{Op: "or", Or: []Filter{
+			{Field: "status", Op: "=", Value: "active"}, {Field: "priority", Op: "=", Value: "high"}}}},
+		{"sessions", "status in (a, b) OR endTime !exists OR tags=deep work", Filter{Op: "or", Or: []Filter{
+			{Field: "status", Op: "in", Values: []any{"a", "b"}}, {Field: "endTime", Op: "exists", Value: false},
+			{Field: "tags", Op: "=", Value: "deep work"}}}},
+		{"sessions", "name=ORacle", Filter{Field: "name", Op: "=", Value: "ORacle"}},
+		{"sessions", "name=a or b", Filter{Field: "name", Op: "=", Value: "a or b"}},
 	} {
 		got, err := ParseWhere(mustLookup(c.coll), c.expr)
 		if err != nil || !reflect.DeepEqual(got, c.want) {
@@ -57,6 +68,17 @@ func TestParseWhere_errors(t *testing.T) {
 		{"sessions", "a..b=1", ErrBadQuery},
 		{"sessions", ".a=1", ErrBadQuery},
 		{"sessions", "name~standup", ErrTextFilter},
+		{"sessions", "status in ()", ErrBadQuery},
+		{"sessions", "status in active", ErrBadQuery},
+		{"sessions", "status in (a, b", ErrBadQuery},
+		{"sessions", "status in (a, (b))", ErrBadQuery},
+		{"sessions", "startTime in (2025-01-01, soon)", ErrBadDate},
+		{"sessions", "status=a OR ", ErrBadQuery},
+		{"sessions", "status=a OR  OR b=1", ErrBadQuery},
+		{"sessions", "status=a OR name~x", ErrBadQuery},
+		{"sessions", "status=a OR b", ErrBadQuery},
+		{"sessions", "exists", ErrBadQuery},
+		{"sessions", "status exist", ErrBadQuery},
 	} {
 		_, err := ParseWhere(mustLookup(c.coll), c.expr)
 		if !errors.Is(err, c.want) {
@@ -99,7 +121,8 @@ func TestRun_badQueries(t *testing.T) {
 // FuzzParseWhere checks ParseWhere never panics, and that what it accepts
 // compiles and survives Run's validation.
 func FuzzParseWhere(f *testing.F) {
-	for _, s := range []string{"status=completed", "startTime>=2025-01-01", "a!=b", "x<=1e3", "tags=deep work", "a~b", "==", "startTime<2025-02-30", "@links=c-1", "a.b.c>true", "é=\x00"} {
+	for _, s := range []string{"status=completed", "startTime>=2025-01-01", "a!=b", "x<=1e3", "tags=deep work", "a~b", "==", "startTime<2025-02-30", "@links=c-1", "a.b.c>true", "é=\x00",
+		"status in (a, b, 3)", "endTime exists", "endTime !exists", "status=a OR tags=b OR x in (1)", "a in (", "a OR OR b"} {
 		f.Add("sessions", s)
 	}
 	f.Fuzz(func(t *testing.T, coll, expr string) {

@@ -257,12 +257,12 @@ func parseQuery(r queryRequest) (kv.Query, error) {
 		if strings.TrimSpace(w) == "" {
 			continue
 		}
-		f, text, err := kv.ParseWhere(r.Collection, w)
+		f, tf, err := kv.ParseWhere(r.Collection, w)
 		if err != nil {
 			return q, err
 		}
-		if text != "" {
-			q.Text = append(q.Text, text)
+		if tf.Text != "" {
+			q.TextFilters = append(q.TextFilters, tf)
 		} else {
 			q.Filters = append(q.Filters, f)
 		}

@@ -32,12 +32,17 @@ expression, in id order or sorted by --sort FIELD (-FIELD for descending;
 ties by id; documents without the field last).
 
 EXPR is field=value, field!=value, field>=value, field<=value, field>value,
-field<value, or field~word (the word must occur in the document's text,
-answered by the full-text index). field is a top-level field or a dotted
+field<value, field in (a, b, c), field exists, field !exists, several of
+these joined by OR (status=active OR priority=high: any of them), or
+field~TEXT (the document's search field matches TEXT, in the syntax of
+kvtool search, answered by the full-text index; it cannot be joined by
+OR). Several --where are ANDed. field is a top-level field or a dotted
 path (enrichmentStatus.status); @links matches any linked id. On an array
 field = matches when any element equals the value, != when none does.
 Values are typed: true/false, numbers, else strings. A document without
-the field, or with null, matches no comparison except !=.
+the field, or with null, matches no comparison except !=. A field that no
+document of the collection has gets a warning on stderr (a likely typo);
+the query still runs. A malformed EXPR is exit 2.
 
 Timestamp fields compare as instants; their values may be RFC 3339 (a
 space for T, no seconds, Z, +hh:mm, +hhmm, +hh or no zone for UTC), a date
@@ -50,6 +55,8 @@ instead of the results. --no-scan fails rather than read the whole
 collection. --header leaves out large session parts.`,
 		Example: `  kvtool query sessions --where status=completed --where tags=work --where 'startTime>=2025-01-01' --sort -startTime --limit 20
   kvtool query notes --where 'content~budget' --ids
+  kvtool query sessions --where 'status in (active, paused) OR endTime !exists' --where 'name~"deep work"'
+  kvtool query tasks --where 'priority=high OR dueDate<2025-01-01' --explain
   kvtool query tasks --where priority=high --explain`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
@@ -62,12 +69,12 @@ collection. --header leaves out large session parts.`,
 			}
 			q := kv.Query{Collection: coll, Limit: limit, Offset: offset, NoScan: noScan}
 			for _, w := range wheres {
-				f, text, err := kv.ParseWhere(coll, w)
+				f, tf, err := kv.ParseWhere(coll, w)
 				if err != nil {
-					return err
+					return usageError{fmt.Errorf("--where: %w", err)}
 				}
-				if text != "" {
-					q.Text = append(q.Text, text)
+				if tf.Text != "" {
+					q.TextFilters = append(q.TextFilters, tf)
 				} else {
 					q.Filters = append(q.Filters, f)
 				}
@@ -86,7 +93,10 @@ collection. --header leaves out large session parts.`,
 			defer closeDB(db, &err)
 			res, err := db.Query(cmd.Context(), q, &kv.QueryOptions{IDsOnly: idsOnly || explain, Header: header, Count: count && !explain})
 			if err != nil {
-				return err
+				return searchUsage(err)
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
 			out := cmd.OutOrStdout()
 			switch {
@@ -104,6 +114,9 @@ collection. --header leaves out large session parts.`,
 				fmt.Fprintf(out, "plan:     %s\nindex:    %s\nscanned:  %d index keys\nread:     %d documents\nreturned: %d\n", ex.Plan, orDash(ex.Index), ex.Scanned, ex.DocsRead, ex.Returned)
 				if ex.Detail != "" {
 					fmt.Fprintf(out, "detail:   %s\n", ex.Detail)
+				}
+				for _, w := range ex.Warnings {
+					fmt.Fprintf(out, "warning:  %s\n", w)
 				}
 				return nil
 			case idsOnly:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +17,23 @@ type searchHit struct {
 	Fragments  map[string][]string `json:"fragments,omitempty"`
 }
 
+// searchResult is the --json output of search.
+type searchResult struct {
+	Total uint64      `json:"total"`
+	Hits  []searchHit `json:"hits"`
+}
+
+// searchUsage makes a malformed search text or query a usage error (exit
+// 2, docs/KVTOOL.md).
+func searchUsage(err error) error {
+	switch {
+	case errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrEmptyQuery), errors.Is(err, kv.ErrQueryTooLong),
+		errors.Is(err, kv.ErrUnknownSearchField), errors.Is(err, kv.ErrBadQuery):
+		return usageError{err}
+	}
+	return err
+}
+
 func newSearchCommand(g *globals) *cobra.Command {
 	var colls []string
 	var limit, offset int
@@ -23,12 +41,31 @@ func newSearchCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "search TEXT [--collection C] [--limit N]",
 		Short: "Ranked full-text search",
-		Long: `search finds the documents that contain every word of TEXT, best first.
-Words are matched with English stemming ("meetings" finds "meeting") in
-names, titles, contents, summaries, transcriptions, screenshot analyses
-and tags. The index is brought up to date with the store before it answers.`,
+		Long: `search finds the documents that match TEXT, best first. The index is
+brought up to date with the store before it answers.
+
+TEXT is words and operators:
+  budget meeting    every word must occur (English stemming: "meetings"
+                    finds "meeting"), in names, titles, contents,
+                    summaries, transcriptions, screenshot analyses, tags
+  "weekly plan"     the words in this order
+  -draft            excludes documents with the word (or -"a phrase")
+  budg*             words starting with budg
+  budgt~ budgt~1    words within 2 (or 1) letter edits of budgt
+  title:roadmap     the word in that field only (fields of a collection:
+                    sessions name, description, summary, transcript,
+                    screenshots, tags; notes title, content, summary,
+                    updates, tags; tasks title, description, subtasks,
+                    tags; topics, companies, contacts name, profile;
+                    attachments name, description, text; a collection of
+                    your own: its top-level fields)
+  a OR b            either side; OR binds tighter than the spaces, so
+                    "a OR b c" is (a or b) and c
+A malformed TEXT, or one with nothing to look for, is exit 2 and the
+message names the position. --json prints {"total":N,"hits":[...]}.`,
 		Example: `  kvtool search "budget meeting"
-  kvtool search roadmap --collection notes --limit 5 --highlight`,
+  kvtool search '"weekly planning" -draft' --collection notes
+  kvtool search 'title:roadmap OR roadm*' --limit 5 --highlight`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			for _, c := range colls {
@@ -46,14 +83,14 @@ and tags. The index is brought up to date with the store before it answers.`,
 			defer closeDB(db, &err)
 			res, err := db.Search(cmd.Context(), args[0], kv.SearchOptions{Collections: colls, Limit: limit, Offset: offset, Highlight: highlight})
 			if err != nil {
-				return err
+				return searchUsage(err)
 			}
 			hits := make([]searchHit, 0, len(res.Hits))
 			for _, h := range res.Hits {
 				hits = append(hits, searchHit{Collection: h.Collection, ID: h.ID, Score: h.Score, Fragments: h.Fragments})
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), hits)
+				return printJSON(cmd.OutOrStdout(), searchResult{Total: res.Total, Hits: hits})
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "SCORE\tCOLLECTION\tID")

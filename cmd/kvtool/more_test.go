@@ -129,22 +129,26 @@ func TestQueryAndSearch_json(t *testing.T) {
 		}
 	}
 	mustRun(t, `{"id":"zz","content":"a zebracorn appeared"}`, "--db", dir, "put", "notes", "-")
-	var hits []map[string]any
-	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "search", "zebracorns").stdout, &hits)
-	if len(hits) != 1 || hits[0]["id"] != "zz" {
-		t.Fatalf("search: %v", hits)
+	var sr struct {
+		Total *int             `json:"total"`
+		Hits  []map[string]any `json:"hits"`
+	}
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "search", "zebracorns").stdout, &sr)
+	hits := sr.Hits
+	if sr.Total == nil || *sr.Total != 1 || len(hits) != 1 || hits[0]["id"] != "zz" {
+		t.Fatalf("search: %+v", sr)
 	}
 	for _, h := range hits {
 		if h["collection"] == nil || h["id"] == nil || h["score"] == nil {
 			t.Fatalf("hit shape: %v", h)
 		}
 	}
+	wantExit(t, kvtool(t, "", "--db", dir, "query", "no/such"), exitError)
 	for _, bad := range [][]string{
-		{"query", "no/such"},
 		{"query", "notes", "--where", "content"},
 		{"query", "notes", "--where", "timestamp>=yesterday"},
 	} {
-		wantExit(t, kvtool(t, "", append([]string{"--db", dir}, bad...)...), exitError, bad...)
+		wantExit(t, kvtool(t, "", append([]string{"--db", dir}, bad...)...), exitUsage, bad...)
 	}
 	wantExit(t, kvtool(t, "", "--db", dir, "query", "notes", "--limit", "-1"), exitUsage)
 }
