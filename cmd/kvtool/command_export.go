@@ -70,7 +70,7 @@ reads the file back.`,
 				return err
 			}
 			if g.json && out != "" && out != "-" {
-				// stdout is free: say what was written (KVTOOL.md: one JSON document).
+				// stdout is free: say what was written (docs/KVTOOL.md: one JSON document).
 				if err := printJSON(cmd.OutOrStdout(), exportOutput{Output: out, Bytes: written.n, Damaged: len(damaged)}); err != nil {
 					return err
 				}

@@ -16,11 +16,11 @@ import (
 // at most every plainEvery, so a long import or backfill shows it is
 // alive without filling the log. Sizes in bytes are shown in human units
 // with humanBytes, kvtool's one size format (the golden files and
-// KVTOOL.md's examples use it), rather than a second library's.
+// docs/KVTOOL.md's examples use it), rather than a second library's.
 //
 // The bar is kept here rather than taken from a progress-bar library:
 // it is twenty lines, has no goroutine, and its plain mode is the part a
-// library does not do as KVTOOL.md asks.
+// library does not do as docs/KVTOOL.md asks.
 type progress struct {
 	w     io.Writer
 	label string
