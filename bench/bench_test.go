@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 var allNames = []string{
 	"startup/open+list/warm", "startup/list/warm", "memory/rss", "startup/open+list/cold",
 	"startup/open+list/warm-nosearch", "startup/newest50/warm",
-	"size/reduction", "size/file-vs-json", "attach/dedup-saving",
+	"size/reduction", "size/file-vs-json", "size/db-per-json", "size/db+search-per-json", "attach/dedup-saving",
 	"query/complex", "query/complex/fullscan", "query/complex/ratio",
 	"query/month", "query/month/fullscan", "query/month/ratio",
 	"query/tag", "query/tag/fullscan", "query/tag/ratio",

@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		fn    func(context.Context) error
 	}{
 		{[]string{"startup/open+list/cold", "startup/open+list/warm", "startup/list/warm", "startup/open+list/warm-nosearch", "startup/newest50/warm", "memory/rss"}, b.startup},
-		{[]string{"size/reduction", "size/file-vs-json", "attach/dedup-saving"}, b.sizes},
+		{[]string{"size/reduction", "size/file-vs-json", "size/db-per-json", "size/db+search-per-json", "attach/dedup-saving"}, b.sizes},
 		{[]string{"query/complex", "query/complex/fullscan", "query/complex/ratio", "query/month", "query/month/fullscan", "query/month/ratio", "query/tag", "query/tag/fullscan", "query/tag/ratio"}, b.queries},
 		{[]string{"search/1word", "search/2words"}, b.search},
 		{[]string{"codec/decode", "codec/encode"}, b.codec},

@@ -87,6 +87,30 @@
 // names; a name it does not accept (an unknown prefix or collection, an
 // empty index name) was not written by Cairn.
 //
+// # Page layout
+//
+// Where pages sit in data.db is not part of the format (any reader of the
+// buckets above reads any layout), but it decides what a process reads
+// from disk. A compaction (kvtool compact, kv.DB.Compact, the copy a
+// staged change starts from, and the compaction after a bulk load) writes
+// the buckets in this order, each region in transactions of its own, so
+// that each region's pages sit together (Region, LayoutOrder):
+//
+//	sys         read on every open
+//	m/<coll>    listing summaries: a fresh process that lists reads only these
+//	c/<coll>    records (whole small documents, session headers)
+//	x/<coll>/*  secondary indexes
+//	refs        blob reference counts
+//	log         the change log
+//	p/<coll>    parts, the bulk of the file
+//
+// Pages are filled to 0.9 where later writes land between existing keys
+// and to 1.0 for the change log (keys are sequences: appends only) and
+// parts (values mostly larger than a page). A few pages of a later region
+// may take pages an earlier region's commit freed. Writes after the
+// compaction allocate where bbolt finds room, so the layout decays with
+// use until the next compaction.
+//
 // # Parts
 //
 // A part field of a document is stored outside its primary record, so that

@@ -250,14 +250,19 @@ func (db *DB) swapLocked(tmp string, r replacement) error {
 
 // CompactResult reports a compaction.
 type CompactResult struct {
-	Before int64  `json:"before"`
-	After  int64  `json:"after"`
-	Backup string `json:"backup"`
+	Before int64  `json:"before"` // bytes of data.db before
+	After  int64  `json:"after"`  // bytes of data.db after (Before when not Replaced)
+	Backup string `json:"backup"` // the pre-compact backup
+	// Replaced tells whether the compacted file replaced data.db. It does
+	// only when it is smaller: compaction never leaves a larger file.
+	Replaced bool `json:"replaced"`
 }
 
 // Compact takes a verified backup, rewrites the store into a new file
-// without free pages, verifies it (structure, checksums, counts), and swaps
-// it in atomically.
+// without free pages, its regions in the layout order of package
+// buckets, verifies it (structure, checksums, counts), and swaps it in
+// atomically if it is smaller than data.db; otherwise it removes it and
+// leaves data.db as it was (Replaced false).
 func (db *DB) Compact(ctx context.Context) (CompactResult, error) {
 	if db.opts.ReadOnly {
 		return CompactResult{}, ErrReadOnly
@@ -268,30 +273,59 @@ func (db *DB) Compact(ctx context.Context) (CompactResult, error) {
 		return CompactResult{}, ErrClosed
 	}
 	var res CompactResult
-	if fi, err := os.Stat(db.Path()); err == nil {
-		res.Before = fi.Size()
-	}
 	pm, err := db.backupLocked(ctx, ReasonPreCompact)
 	if err != nil {
 		return res, fmt.Errorf("cairn: compact refused: the pre-compact backup failed: %w", err)
 	}
 	res.Backup = pm.Name
-	tmp := db.Path() + ".compact"
-	if err := snapshot.Compact(ctx, db.bolt, tmp, 64<<20); err != nil {
+	replaced, before, after, err := db.compactLocked(ctx, pm.Counts)
+	res.Replaced, res.Before, res.After = replaced, before, after
+	if err != nil {
 		return res, fmt.Errorf("cairn: compact: %w", err)
 	}
-	if err := verifyFile(tmp, pm.Counts); err != nil {
+	return res, nil
+}
+
+// compactLocked writes a compacted copy of the store, verifies it (and
+// its counts when want is not nil) and swaps it in if it is smaller than
+// data.db. It returns whether it did and the file's sizes before and
+// after. The caller holds db.mu for writing.
+func (db *DB) compactLocked(ctx context.Context, want map[string]int) (replaced bool, before, after int64, err error) {
+	fi, err := os.Stat(db.Path())
+	if err != nil {
+		return false, 0, 0, err
+	}
+	before, after = fi.Size(), fi.Size()
+	db.commit.drain()
+	tmp := db.Path() + ".compact"
+	if err := snapshot.Compact(ctx, db.bolt, tmp, 64<<20); err != nil {
+		return false, before, after, err
+	}
+	if err := verifyFile(tmp, want); err != nil {
 		_ = os.Remove(tmp)
-		return res, fmt.Errorf("cairn: compact: the compacted file failed verification, store unchanged: %w", err)
+		return false, before, after, fmt.Errorf("the compacted file failed verification, store unchanged: %w", err)
+	}
+	cfi, err := os.Stat(tmp)
+	if err != nil {
+		_ = os.Remove(tmp)
+		return false, before, after, err
+	}
+	if cfi.Size() >= before {
+		// Not smaller: keep the original (its free pages serve later
+		// writes just as well).
+		if err := os.Remove(tmp); err != nil {
+			return false, before, after, err
+		}
+		return false, before, after, nil
 	}
 	if err := db.swapLocked(tmp, replacement{}); err != nil {
 		_ = os.Remove(tmp)
-		return res, fmt.Errorf("cairn: compact: %w", err)
+		return false, before, after, err
 	}
 	if fi, err := os.Stat(db.Path()); err == nil {
-		res.After = fi.Size()
+		after = fi.Size()
 	}
-	return res, nil
+	return true, before, after, nil
 }
 
 // verifyFile opens a bbolt file read-only and checks its structure, every

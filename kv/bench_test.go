@@ -184,6 +184,7 @@ func BenchmarkPut_durable(b *testing.B) {
 			docs[i] = benchNote(i, r)
 		}
 		b.SetBytes(int64(noteSize(b)))
+		pages := kv.PagesWritten(db)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			d := docs[i%len(docs)]
@@ -192,17 +193,23 @@ func BenchmarkPut_durable(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		b.StopTimer()
+		b.ReportMetric(float64(kv.PagesWritten(db)-pages)/float64(b.N), "pages/commit")
 	})
 	b.Run("bbolt", func(b *testing.B) {
 		bdb := openBolt(b)
 		vals := noteBytes(b, 1024)
 		b.SetBytes(int64(len(vals[0])))
+		writes := func() int64 { st := bdb.Stats(); return st.TxStats.GetWrite() }
+		pages := writes()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			if err := boltPut(bdb, i, vals[i%len(vals)]); err != nil {
 				b.Fatal(err)
 			}
 		}
+		b.StopTimer()
+		b.ReportMetric(float64(writes()-pages)/float64(b.N), "pages/commit")
 	})
 	b.Run("interleaved", func(b *testing.B) {
 		db := openBench(b, b.TempDir())

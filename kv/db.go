@@ -337,6 +337,9 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 		}
 		return nil, fmt.Errorf("cairn: open %s: %w", path, err)
 	}
+	if fi, err := os.Stat(path); err == nil {
+		bdb.AllocSize = allocSize(fi.Size())
+	}
 	if o.ReadOnly {
 		loadFreelist(bdb)
 	}
@@ -358,6 +361,15 @@ func loadFreelist(bdb *bolt.DB) {
 			return nil
 		})
 	})
+}
+
+// allocSize is the step bbolt grows a file of size bytes by: 1/64 of it,
+// between 1 and 16 MiB. bbolt's default, 16 MiB, is most of a small
+// store's file (a 2 MiB store grows to 18 MiB on its first large write);
+// growing a large file in steps of 1/64 keeps it from being remapped often.
+func allocSize(size int64) int {
+	const lo, hi = 1 << 20, 16 << 20
+	return int(min(max(size/64, lo), hi))
 }
 
 // boltOptions are the bbolt options of a store opened with o.

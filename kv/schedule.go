@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -74,16 +75,13 @@ func (db *DB) unchangedSinceBackup() bool {
 	if seq == 0 {
 		return true
 	}
-	ms, err := listBackups(db.backupsDir())
-	if err != nil {
+	// Not List: it parses every manifest whole, blob lists included (13
+	// MB each at 100,000 sessions), on every open.
+	m, ok, err := snapshot.NewestVerified(db.backupsDir())
+	if err != nil || !ok {
 		return false
 	}
-	for _, m := range ms {
-		if m.Verified && m.Problem == "" {
-			return m.Seq == seq && m.LastChange.Equal(last) && m.FormatVersion == buckets.FormatVersion
-		}
-	}
-	return false
+	return m.Seq == seq && m.LastChange.Equal(last) && m.FormatVersion == buckets.FormatVersion
 }
 
 // newTicker makes the periodic backups' clock; tests replace it.

@@ -75,6 +75,10 @@ func (s *Stage) View(fn func(tx *Tx) error) error {
 // point (the copy is removed on the next open). The search index catches
 // up from the change log afterwards, as after any commit.
 //
+// When the change grew the file by at least 4 MiB and 25% (an import, a
+// migration), the copy is compacted before it replaces data.db, so that a
+// bulk load leaves the file as compact as kvtool compact would.
+//
 // Every other reader and writer of db waits until Staged returns. Take a
 // backup first if the change is risky: Staged does not take one.
 func (db *DB) Staged(ctx context.Context, fn func(s *Stage) error) error {
@@ -95,6 +99,10 @@ func (db *DB) Staged(ctx context.Context, fn func(s *Stage) error) error {
 	if err := snapshot.Compact(ctx, db.bolt, tmp, 64<<20); err != nil {
 		return fmt.Errorf("cairn: staged change: copy the store: %w", err)
 	}
+	var before int64 // the compacted copy's size: what the change grows
+	if fi, err := os.Stat(tmp); err == nil {
+		before = fi.Size()
+	}
 	o := *boltOptions(db.opts)
 	o.NoSync = true // one Sync before the rename makes the whole copy durable
 	o.Timeout = time.Second
@@ -103,30 +111,45 @@ func (db *DB) Staged(ctx context.Context, fn func(s *Stage) error) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("cairn: staged change: open the copy: %w", err)
 	}
+	sb.AllocSize = allocSize(before)
 	s := &Stage{db: db, ctx: ctx, bolt: sb, pend: map[string]bool{}}
 	defer db.releasePending(s.pend)
 	ferr := fn(s)
 	if ferr == nil {
 		ferr = ctx.Err()
 	}
+	final := tmp
 	if ferr == nil {
-		if err := sb.Sync(); err != nil {
+		if fi, err := os.Stat(tmp); err == nil && bulkGrowth(before, fi.Size()) {
+			// A bulk load: its pages were split at random points and
+			// its summaries are spread among its parts. Compacting the
+			// copy before it replaces the store costs one more copy now
+			// and gives the layout a compaction gives (buckets' "Page
+			// layout"). It is made durable by snapshot.Compact.
+			final = db.Path() + ".compact"
+			if err := snapshot.Compact(ctx, sb, final, 64<<20); err != nil {
+				ferr = fmt.Errorf("cairn: staged change: compact the copy: %w", err)
+			}
+		} else if err := sb.Sync(); err != nil {
 			ferr = fmt.Errorf("cairn: staged change: sync the copy: %w", err)
 		}
 	}
 	if err := sb.Close(); err != nil && ferr == nil {
 		ferr = fmt.Errorf("cairn: staged change: close the copy: %w", err)
 	}
+	if final != tmp {
+		_ = os.Remove(tmp) // replaced by its compacted copy, or failed
+	}
 	if ferr != nil {
-		_ = os.Remove(tmp)
+		_ = os.Remove(final)
 		return ferr
 	}
-	if err := verifyFile(tmp, nil); err != nil {
-		_ = os.Remove(tmp)
+	if err := verifyFile(final, nil); err != nil {
+		_ = os.Remove(final)
 		return fmt.Errorf("cairn: staged change: the copy failed verification, store unchanged: %w", err)
 	}
-	if err := db.swapLocked(tmp, replacement{}); err != nil {
-		_ = os.Remove(tmp)
+	if err := db.swapLocked(final, replacement{}); err != nil {
+		_ = os.Remove(final)
 		return fmt.Errorf("cairn: staged change: %w", err)
 	}
 	if len(s.zeroed) > 0 {
@@ -137,4 +160,11 @@ func (db *DB) Staged(ctx context.Context, fn func(s *Stage) error) error {
 		}(s.zeroed)
 	}
 	return nil
+}
+
+// bulkGrowth reports whether a staged change that took its compacted copy
+// of the store from before to after bytes was a bulk load worth compacting: at least 4 MiB
+// and 25% more.
+func bulkGrowth(before, after int64) bool {
+	return after-before >= 4<<20 && after*4 >= before*5
 }

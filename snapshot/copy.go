@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
@@ -55,14 +57,24 @@ func CopyFile(ctx context.Context, src, dst string) error {
 	return nil
 }
 
-// Compact writes a compacted copy of src (no free pages; bbolt.Compact,
-// committing every txMaxSize bytes, 0 for one transaction) to dstPath:
-// into a temporary file beside dstPath, which must then pass bbolt's
-// structural check, is fsynced, closed and renamed over dstPath durably.
-// The copy is read from one read transaction, so writers may go on but
-// their later commits are not in it. dstPath must not be src's file. On
-// error no temporary file remains and dstPath is untouched. bbolt.Compact
-// cannot be interrupted; ctx is checked before and after it.
+// Compact writes a compacted copy of src to dstPath: into a temporary
+// file beside dstPath, which must then pass bbolt's structural check, is
+// trimmed to its last used page, fsynced, closed and renamed over dstPath
+// durably. The copy is read from one read transaction, so writers may go
+// on but their later commits are not in it. dstPath must not be src's
+// file. On error no temporary file remains and dstPath is untouched. ctx
+// is checked between keys.
+//
+// The copy is written bucket by bucket in the order of
+// buckets.LayoutOrder, each region in transactions of its own (and a new
+// transaction every txMaxSize bytes of keys and values, 0 for no limit),
+// so that each region's pages sit together in the file: after a
+// compaction the listing summaries are a short run of pages near the
+// start of the file, and a process that only lists reads only them. Each
+// bucket's pages are filled as buckets.Region says. bbolt.Compact is not
+// used: it fills every page whatever comes next, places buckets in the
+// order its transactions spill them (a map's), and leaves the file grown
+// to its allocation step.
 //
 // Compact checks only bbolt's structure of the result. Checksums and
 // counts are the caller's to compare (kvtool compact runs its Verifier on
@@ -99,17 +111,19 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 	}()
 	// NoSync: the intermediate commits need no fsync; one Sync at the end
 	// makes the whole file durable before the rename.
-	dst, err = bolt.Open(tmp, 0o600, &bolt.Options{NoSync: true, Timeout: openTimeout})
+	dst, err = bolt.Open(tmp, 0o600, &bolt.Options{NoSync: true, Timeout: openTimeout, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return fmt.Errorf("cairn: compact: open %s: %w", tmp, err)
 	}
-	if err = bolt.Compact(dst, src, txMaxSize); err != nil {
+	err = src.View(func(stx *bolt.Tx) error {
+		return copyOrdered(ctx, stx, dst, txMaxSize)
+	})
+	if err != nil {
 		return fmt.Errorf("cairn: compact %s: %w", src.Path(), err)
 	}
-	if err = ctx.Err(); err != nil {
-		return fmt.Errorf("cairn: compact: %w", err)
-	}
+	var used int64
 	err = dst.View(func(tx *bolt.Tx) error {
+		used = tx.Size()
 		var first error
 		for cerr := range tx.Check() { // drain fully
 			if first == nil {
@@ -121,16 +135,132 @@ func Compact(ctx context.Context, src *bolt.DB, dstPath string, txMaxSize int64)
 	if err != nil {
 		return err
 	}
-	if err = dst.Sync(); err != nil {
-		return fmt.Errorf("cairn: compact: sync %s: %w", tmp, err)
-	}
 	d := dst
 	dst = nil
 	if err = d.Close(); err != nil {
 		return fmt.Errorf("cairn: compact: close %s: %w", tmp, err)
 	}
+	if err = trimSync(tmp, used); err != nil {
+		return fmt.Errorf("cairn: compact: %w", err)
+	}
 	if err = fsutil.Rename(tmp, dstPath); err != nil {
 		return fmt.Errorf("cairn: compact: rename into place: %w", err)
+	}
+	return nil
+}
+
+// copyOrdered copies every bucket of stx into dst in layout order, a
+// region per transaction at least.
+func copyOrdered(ctx context.Context, stx *bolt.Tx, dst *bolt.DB, txMaxSize int64) error {
+	var names [][]byte
+	if err := stx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		names = append(names, bytes.Clone(name))
+		return nil
+	}); err != nil {
+		return err
+	}
+	buckets.LayoutOrder(names)
+	tx, err := dst.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if tx != nil {
+			_ = tx.Rollback() // after Commit: ErrTxClosed, nothing to undo
+		}
+	}()
+	var size int64
+	next := func() error {
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		tx, err = dst.Begin(true)
+		size = 0
+		return err
+	}
+	region := -1
+	for _, name := range names {
+		r, fill := buckets.Region(name)
+		if r != region && region >= 0 {
+			if err := next(); err != nil {
+				return err
+			}
+		}
+		region = r
+		sb := stx.Bucket(name)
+		db, err := tx.CreateBucket(name)
+		if err != nil {
+			return fmt.Errorf("bucket %q: %w", name, err)
+		}
+		if err := db.SetSequence(sb.Sequence()); err != nil {
+			return err
+		}
+		db.FillPercent = fill
+		c := sb.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if v == nil { // a nested bucket, copied whole in this transaction
+				if err := copyNested(sb.Bucket(k), db, k, fill); err != nil {
+					return fmt.Errorf("bucket %q: %w", name, err)
+				}
+				continue
+			}
+			if txMaxSize > 0 && size+int64(len(k)+len(v)) > txMaxSize {
+				if err := next(); err != nil {
+					return err
+				}
+				db = tx.Bucket(name)
+				db.FillPercent = fill
+			}
+			size += int64(len(k) + len(v))
+			if err := db.Put(k, v); err != nil {
+				return fmt.Errorf("bucket %q: %w", name, err)
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// copyNested copies the nested bucket sb under key k of parent.
+func copyNested(sb, parent *bolt.Bucket, k []byte, fill float64) error {
+	db, err := parent.CreateBucket(k)
+	if err != nil {
+		return err
+	}
+	if err := db.SetSequence(sb.Sequence()); err != nil {
+		return err
+	}
+	db.FillPercent = fill
+	return sb.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return copyNested(sb.Bucket(k), db, k, fill)
+		}
+		return db.Put(k, v)
+	})
+}
+
+// trimSync truncates the bbolt file at path to size, the end of its last
+// used page (bbolt grows a file in steps and never gives the rest back),
+// and fsyncs it.
+func trimSync(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err == nil && size > 0 && fi.Size() > size {
+		err = f.Truncate(size)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("trim %s: %w", path, err)
 	}
 	return nil
 }

@@ -3,14 +3,18 @@ package snapshot
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/cairnkv/cairn/buckets"
 )
 
 func TestCopyFile(t *testing.T) {
@@ -135,4 +139,156 @@ func TestCompact(t *testing.T) {
 			t.Error("no error")
 		}
 	})
+}
+
+// TestCompact_layout writes summaries and parts interleaved, so their
+// pages interleave in the source, and requires the compacted copy to hold
+// the summary pages together in one run before the part pages, with the
+// data and bucket sequences unchanged and the file trimmed.
+func TestCompact_layout(t *testing.T) {
+	src, err := bolt.Open(filepath.Join(t.TempDir(), "data.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = src.Close() }()
+	meta, parts, sys := buckets.MetaBucket("sessions"), buckets.PartsBucket("sessions"), buckets.SysBucket
+	val := func(n int) []byte { return bytes.Repeat([]byte{'v'}, n) }
+	for b := 0; b < 40; b++ {
+		err := src.Update(func(tx *bolt.Tx) error {
+			for _, name := range [][]byte{parts, meta, sys} {
+				bk, err := tx.CreateBucketIfNotExists(name)
+				if err != nil {
+					return err
+				}
+				if _, err := bk.NextSequence(); err != nil {
+					return err
+				}
+			}
+			for i := 0; i < 50; i++ {
+				id := fmt.Appendf(nil, "s%03d-%03d", b, i)
+				if err := tx.Bucket(meta).Put(id, val(120)); err != nil {
+					return err
+				}
+				if err := tx.Bucket(parts).Put(append(id, "/summary"...), val(900+i*37)); err != nil {
+					return err
+				}
+			}
+			return tx.Bucket(sys).Put(fmt.Appendf(nil, "k%d", b), val(10))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "data.db")
+	if err := Compact(t.Context(), src, dst, 256<<10); err != nil {
+		t.Fatal(err)
+	}
+	cdb, err := bolt.Open(dst, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cdb.Close() }()
+	err = cdb.View(func(tx *bolt.Tx) error {
+		if err := firstCheckError(tx); err != nil {
+			return err
+		}
+		fi, err := os.Stat(dst)
+		if err != nil {
+			return err
+		}
+		if fi.Size() != tx.Size() {
+			t.Errorf("file %d bytes, last used page ends at %d: tail not trimmed", fi.Size(), tx.Size())
+		}
+		return src.View(func(stx *bolt.Tx) error {
+			for _, name := range [][]byte{meta, parts, sys} {
+				a, b := stx.Bucket(name), tx.Bucket(name)
+				if a.Sequence() != b.Sequence() || a.Stats().KeyN != b.Stats().KeyN {
+					t.Errorf("%s: sequence %d keys %d, source %d and %d", name, b.Sequence(), b.Stats().KeyN, a.Sequence(), a.Stats().KeyN)
+				}
+				if err := a.ForEach(func(k, v []byte) error {
+					if !bytes.Equal(b.Get(k), v) {
+						t.Errorf("%s/%s differs", name, k)
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := int64(cdb.Info().PageSize)
+	var mp, pp, sp []uint64
+	_ = cdb.View(func(tx *bolt.Tx) error {
+		mp = treePages(t, dst, ps, uint64(tx.Bucket(meta).Root()))
+		pp = treePages(t, dst, ps, uint64(tx.Bucket(parts).Root()))
+		sp = treePages(t, dst, ps, uint64(tx.Bucket(sys).Root()))
+		return nil
+	})
+	if len(mp) < 5 || len(pp) < 5 {
+		t.Fatalf("summaries on %d pages, parts on %d: too few to tell a layout", len(mp), len(pp))
+	}
+	// Each commit frees the root bucket's page and the freelist's, which
+	// the next one reuses: a few pages of a later region may fall into
+	// holes left by an earlier one, nothing more.
+	last := slices.Max(mp)
+	early := 0
+	for _, id := range pp {
+		if id < last {
+			early++
+		}
+	}
+	if early > 3 {
+		t.Errorf("%d part pages before the last summary page %d", early, last)
+	}
+	if span := last - slices.Min(mp) + 1; span > uint64(len(mp))+4 {
+		t.Errorf("%d summary pages spread over %d", len(mp), span)
+	}
+	if len(sp) > 0 && slices.Max(sp) > last {
+		t.Errorf("sys pages %v after the last summary page %d", sp, last)
+	}
+
+	// The source's file, grown by 40 commits, is larger than its copy.
+	sfi, _ := os.Stat(src.Path())
+	cfi, _ := os.Stat(dst)
+	if cfi.Size() >= sfi.Size() {
+		t.Errorf("copy %d bytes, source %d", cfi.Size(), sfi.Size())
+	}
+}
+
+// treePages returns the ids of the pages of the B+tree rooted at root in
+// the bbolt file at path (overflow pages not listed), reading the file:
+// a page header is id (8 bytes), flags (2), count (2), overflow (4); a
+// branch element is pos (4), ksize (4), child page id (8).
+func treePages(t *testing.T, path string, pageSize int64, root uint64) []uint64 {
+	t.Helper()
+	if root == 0 {
+		return nil // inline bucket
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	var out []uint64
+	var walk func(id uint64)
+	walk = func(id uint64) {
+		out = append(out, id)
+		p := make([]byte, pageSize)
+		if _, err := f.ReadAt(p, int64(id)*pageSize); err != nil {
+			t.Fatal(err)
+		}
+		flags, count := binary.LittleEndian.Uint16(p[8:]), binary.LittleEndian.Uint16(p[10:])
+		if flags&0x01 == 0 { // a leaf
+			return
+		}
+		for i := 0; i < int(count); i++ {
+			walk(binary.LittleEndian.Uint64(p[16+i*16+8:]))
+		}
+	}
+	walk(root)
+	return out
 }

@@ -97,8 +97,10 @@
 //     Tx.Check, which runs in its own goroutine where a memory fault
 //     cannot be recovered. CheckPages does not check key order or the
 //     freelist's contents; bbolt's Check does, over pages it can read.
-//   - Compact cannot be interrupted while bbolt.Compact runs; ctx is checked
-//     before and after.
+//   - Compact checks ctx between keys; a single large value is copied
+//     whole. Its copy is written in several transactions (one region of
+//     the page layout at least, see buckets' "Page layout"), so it is not
+//     bbolt.Compact's output: pages are filled per bucket, not all at 1.0.
 //   - Problem kinds reported here: "manifest", "missing", "size", "sha256",
 //     "meta", "open", "structure", "count", "panic", plus whatever the
 //     Verifier reports. Every Detail starts with the file it is about.

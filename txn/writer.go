@@ -74,6 +74,11 @@ func (w *Writer) bucket(name []byte) (*bolt.Bucket, error) {
 		// full pages at FillPercent: at the default 0.5, appended data
 		// leaves every page half empty and the file twice the size.
 		b.FillPercent = appendFill
+		if kind == buckets.BucketLog {
+			// Sequences: nothing is ever inserted before the last key,
+			// so a full page is never split again.
+			b.FillPercent = 1.0
+		}
 	}
 	return b, nil
 }

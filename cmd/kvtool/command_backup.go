@@ -283,7 +283,7 @@ func newCompactCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "compact",
 		Short: "Back up, then rewrite the file without free pages",
-		Long:  `compact takes a verified backup, writes a compacted copy of the store, verifies it (structure, every checksum, counts) and swaps it in atomically. It prints the sizes before and after.`,
+		Long:  `compact takes a verified backup, writes a compacted copy of the store, verifies it (structure, every checksum, counts) and swaps it in atomically if it is smaller than the store's file; otherwise it leaves the file as it was (compaction never leaves a larger file). It prints the sizes before and after.`,
 		Args:  argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			db, err := g.openExisting()
@@ -299,6 +299,10 @@ func newCompactCommand(g *globals) *cobra.Command {
 			}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), res)
+			}
+			if !res.Replaced {
+				fmt.Fprintf(cmd.OutOrStdout(), "kept %s: a compacted copy would not be smaller (backup %s)\n", humanBytes(res.Before), res.Backup)
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "compacted %s → %s (backup %s)\n", humanBytes(res.Before), humanBytes(res.After), res.Backup)
 			return nil

@@ -90,6 +90,19 @@ func TestBackup_commands(t *testing.T) {
 	if _, ok := c["before"]; !ok {
 		t.Fatalf("compact: %v", c)
 	}
+	// Compacting the compacted file gains nothing: it is kept as it is.
+	before := dbHash(t, dir)
+	var c2 map[string]any
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "compact").stdout, &c2)
+	if c2["replaced"] != false || c2["after"] != c2["before"] {
+		t.Fatalf("second compact: %v", c2)
+	}
+	if dbHash(t, dir) != before {
+		t.Fatal("second compact changed data.db")
+	}
+	if out := mustRun(t, "", "--db", dir, "compact").stdout; !strings.HasPrefix(out, "kept ") {
+		t.Fatalf("third compact says %q", out)
+	}
 	// A damaged backup fails verification with exit 3 and is not restored.
 	path := filepath.Join(dir, "backups", name+".db")
 	data, _ := os.ReadFile(path)
