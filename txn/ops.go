@@ -354,20 +354,29 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 			return fail(fmt.Errorf("%w: element %d: %v", ErrInvalid, i, err))
 		}
 	}
-	pb, err := w.bucket(buckets.PartsBucket(c.Name))
-	if err != nil {
-		return fail(err)
-	}
 	n, had := old.ArrayParts[field]
 	if uint64(n)+uint64(len(norm)) > 1<<31-1 {
 		return fail(fmt.Errorf("%w: too many elements", ErrInvalid))
 	}
 	size := old.Size
+	header := old.Doc
 	if !had {
-		if h, ok := old.Doc.(map[string]any); ok {
-			delete(h, field) // an explicit null becomes the array
-		}
 		size += partFieldSize(field, []any{})
+		if h, ok := old.Doc.(map[string]any); ok {
+			if _, inline := h[field]; inline {
+				// An explicit null becomes the array: it leaves the
+				// header, and its size with it. The old header stays as
+				// it was (secondary.Apply derives what to remove from it).
+				size -= partFieldSize(field, nil)
+				nh := make(map[string]any, len(h))
+				for k, v := range h {
+					if k != field {
+						nh[k] = v
+					}
+				}
+				header = nh
+			}
+		}
 	}
 	for i, e := range norm {
 		size += uint64(buckets.JSONSize(e))
@@ -378,24 +387,35 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 	if w.MaxSize > 0 && size > w.MaxSize {
 		return fail(fmt.Errorf("%w: the document would be %d bytes as JSON, the limit is %d", buckets.ErrTooLarge, size, w.MaxSize))
 	}
-	// Rewrite the last, partly filled chunk (if any) with the new elements.
+	// Read the last, partly filled chunk (if any): it is rewritten with
+	// the new elements.
+	pname := buckets.PartsBucket(c.Name)
 	first := int(n) / buckets.PartChunk
 	var tail []any
 	if int(n)%buckets.PartChunk != 0 {
 		k := buckets.PartKey(key, field, first)
-		v := pb.Get(k)
-		if v == nil {
-			return fail(&buckets.CorruptError{Bucket: string(buckets.PartsBucket(c.Name)), Key: key, Detail: fmt.Sprintf("part %s: chunk %d missing", field, first)})
+		var v []byte
+		if b := w.tx.Bucket(pname); b != nil {
+			v = b.Get(k)
 		}
-		e, err := buckets.DecodeValue(buckets.PartsBucket(c.Name), k, v)
+		if v == nil {
+			return fail(&buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s: chunk %d missing", field, first)})
+		}
+		e, err := buckets.DecodeValue(pname, k, v)
 		if err != nil {
 			return fail(err)
 		}
 		els, ok := e.([]any)
 		if !ok || len(els) != int(n)%buckets.PartChunk {
-			return fail(&buckets.CorruptError{Bucket: string(buckets.PartsBucket(c.Name)), Key: key, Detail: fmt.Sprintf("part %s: chunk %d has the wrong length", field, first)})
+			return fail(&buckets.CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s: chunk %d has the wrong length", field, first)})
 		}
 		tail = els
+	}
+	// Every check is done: only now may the parts bucket be created (a
+	// refused Append leaves the transaction untouched).
+	pb, err := w.bucket(pname)
+	if err != nil {
+		return fail(err)
 	}
 	// writeChunks addresses chunks by index from the start of the array;
 	// give it a window whose first chunk is the partly filled one.
@@ -405,7 +425,7 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 	if err := writeChunks(pb, key, field, window, first, 0, &w.writes); err != nil {
 		return fail(err)
 	}
-	rec := &buckets.Record{Size: size, BlobParts: old.BlobParts, Doc: old.Doc, ArrayParts: map[string]uint32{}}
+	rec := &buckets.Record{Size: size, BlobParts: old.BlobParts, Doc: header, ArrayParts: map[string]uint32{}}
 	for k, v := range old.ArrayParts {
 		rec.ArrayParts[k] = v
 	}
