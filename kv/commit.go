@@ -187,6 +187,7 @@ func (db *DB) afterCommit(changes []buckets.Change, zeroed []string) {
 		db.cache.drop(ch.Collection, ch.ID)
 	}
 	if len(changes) > 0 {
+		db.wakeFeed()
 		if x := db.searchIndexer(); x != nil {
 			x.notify(changes[len(changes)-1].Seq)
 		}

@@ -52,6 +52,13 @@ type DB struct {
 		closed bool
 	}
 
+	// feed wakes Changes and Watch readers: ch is closed and replaced
+	// after every commit that changed documents, and at Close.
+	feed struct {
+		sync.Mutex
+		ch chan struct{}
+	}
+
 	backups struct {
 		sync.Mutex
 		status BackupStatus
@@ -291,6 +298,7 @@ func (db *DB) Close() error {
 	db.mu.Lock()
 	db.mu.closed = true
 	db.mu.Unlock()
+	db.wakeFeed() // Changes and Watch readers end with ErrClosed
 	errs = append(errs, db.stopIndexer(false))
 	db.commit.drain()
 	db.blobs.async.Wait()

@@ -68,6 +68,11 @@ var (
 	// ErrSyntax is returned for input that is not valid JSON; the error
 	// names the line, column and byte offset.
 	ErrSyntax = errors.New("cairn: invalid JSON")
+	// ErrChangesTrimmed is returned by Changes when the entries after the
+	// requested sequence have been trimmed from the change log (see
+	// Options.ChangeLogRetention): the reader must start over from the
+	// current state.
+	ErrChangesTrimmed = errors.New("cairn: change log trimmed past the requested sequence")
 	// ErrNoSearch is returned by Search on a store opened with NoSearch.
 	ErrNoSearch = errors.New("cairn: full-text search is disabled (Options.NoSearch)")
 )

@@ -448,24 +448,11 @@ func (x *indexer) trim(applied uint64) {
 	x.mu.lastTrim = time.Now()
 	x.mu.Unlock()
 	cutoff := db.opts.Now().Add(-db.opts.ChangeLogRetention).UnixMilli()
+	// A failed trim is retried a minute later; the entries it left are
+	// kept, which loses nothing.
 	_ = db.commit.run(func(w *txn.Writer) error {
-		b := w.Tx().Bucket(buckets.LogBucket)
-		if b == nil {
-			return nil
-		}
-		cur := b.Cursor()
-		n := 0
-		for k, v := cur.First(); k != nil && n < 10000; k, v = cur.Next() {
-			ch, err := buckets.DecodeChange(k, v)
-			if err != nil || ch.Seq > applied || ch.TimeMs > cutoff {
-				break
-			}
-			if err := cur.Delete(); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+		_, err := w.TrimLog(applied, cutoff, 10000)
+		return err
 	})
 }
 

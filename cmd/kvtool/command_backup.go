@@ -23,7 +23,7 @@ it, and rotated (newest 10, one a day for a week, one a week for a month).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: needSubcommand,
 	}
-	cmd.AddCommand(newBackupCreate(g), newBackupList(g), newBackupVerify(g), newBackupRestore(g), newBackupPrune(g))
+	cmd.AddCommand(newBackupCreate(g), newBackupList(g), newBackupVerify(g), newBackupRestore(g), newBackupPrune(g), newBackupPush(g), newBackupPull(g))
 	return cmd
 }
 
@@ -64,8 +64,9 @@ func total(counts map[string]int) int {
 
 func newBackupList(g *globals) *cobra.Command {
 	var verify bool
+	var nf natsFlags
 	cmd := &cobra.Command{
-		Use:   "list [--verify]",
+		Use:   "list [--verify] [--nats URL]",
 		Short: "List backups, newest first",
 		Long: `list prints every backup, newest first: name, time, age, size, document
 counts, reason, and its verification. A backup is verified when it is taken;
@@ -74,9 +75,15 @@ verification was done. --verify re-reads every byte of every backup (SHA-256,
 structure, every checksum, counts) and reports what it finds now.
 
 Damaged data files that a restore set aside (data.db.damaged-<time>) are
-listed too, with reason "damaged": they are not backups.`,
+listed too, with reason "damaged": they are not backups.
+
+With --nats URL it lists the backups pushed to that NATS JetStream object
+store instead (backup push), oldest first, as they were verified when pushed.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if nf.url != "" {
+				return listRemoteBackups(cmd, g, &nf)
+			}
 			// Without opening data.db: a damaged store still lists its backups.
 			ms, err := kv.ListBackups(g.db)
 			if err != nil {
@@ -140,6 +147,7 @@ listed too, with reason "damaged": they are not backups.`,
 		},
 	}
 	cmd.Flags().BoolVar(&verify, "verify", false, "re-read and verify every backup now")
+	nf.add(cmd)
 	return cmd
 }
 

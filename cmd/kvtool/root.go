@@ -90,6 +90,8 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 		newAttachCommand(g),
 		// Move data in and out.
 		newExportCommand(g), newImportCommand(g), newMigrateCommand(g),
+		// Beyond one machine.
+		newSyncCommand(g),
 		// Look and try.
 		newUICommand(g), newDemoCommand(g),
 	)

@@ -16,7 +16,7 @@ func TestUsage_errors(t *testing.T) {
 	}{
 		{"unknown command", []string{"frobnicate"}, `unknown subcommand "frobnicate" for kvtool`},
 		{"no command", nil, "needs a subcommand"},
-		{"misspelled subcommand", []string{"backup", "restor", "x"}, `unknown subcommand "restor" for kvtool backup (subcommands: create, list, prune, restore, verify)`},
+		{"misspelled subcommand", []string{"backup", "restor", "x"}, `unknown subcommand "restor" for kvtool backup (subcommands: create, list, prune, pull, push, restore, verify)`},
 		{"group without subcommand", []string{"attach"}, "needs a subcommand: add, get"},
 		{"unknown flag", []string{"ls", "notes", "--frob"}, "unknown flag: --frob"},
 		{"unknown global flag", []string{"--frob", "stats"}, "frob"},

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/replica"
+	"github.com/spf13/cobra"
+)
+
+// natsFlags are the flags of every command that talks to NATS.
+type natsFlags struct {
+	url   string
+	creds string
+}
+
+func (f *natsFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.url, "nats", os.Getenv("CAIRN_NATS"), "NATS server URL (nats://[user:pass@|token@]host:4222, tls:// for TLS; several comma-separated); $CAIRN_NATS is the default")
+	cmd.Flags().StringVar(&f.creds, "nats-creds", "", "NATS credentials file (JWT and nkey seed)")
+}
+
+func (f *natsFlags) connect() (*replica.Conn, error) {
+	if f.url == "" {
+		return nil, usagef("--nats URL is required (or set $CAIRN_NATS)")
+	}
+	return replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool"})
+}
+
+func newSyncCommand(g *globals) *cobra.Command {
+	var nf natsFlags
+	var once bool
+	var device, group string
+	var interval time.Duration
+	var replicas int
+	cmd := &cobra.Command{
+		Use:   "sync --nats URL [--once] [--device NAME] [--group NAME]",
+		Short: "Replicate the store with other devices through NATS JetStream",
+		Long: `sync replicates this store with every other store syncing through the same
+NATS JetStream server and group: it pushes local changes and pulls the
+others'. Per top-level field the later edit wins (hybrid logical clocks,
+ties by device name); a concurrent edit that lost is kept as a conflict
+(kvtool sync conflicts); deletes win over edits that had not seen them.
+
+The device name is recorded in the store at the first sync (default: a
+random one) and cannot change. With --once, sync returns when caught up both
+ways and prints {"pushed":N,"pulled":N,"conflicts":N}; without it, it keeps
+syncing (after every local commit and every remote change) until
+interrupted, printing one such line per sync that moved anything.
+
+Credentials in the URL are never printed.`,
+		Args: argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			nc, err := nf.connect()
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			ctx := cmd.Context()
+			r, err := replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			print := func(res replica.Result) error {
+				if g.json || once {
+					return printJSON(out, res)
+				}
+				_, err := fmt.Fprintf(out, "%s: pushed %d, pulled %d, conflicts %d\n", r.Device(), res.Pushed, res.Pulled, res.Conflicts)
+				return err
+			}
+			if once {
+				res, err := r.Sync(ctx)
+				if err != nil {
+					return err
+				}
+				return print(res)
+			}
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+			defer stop()
+			first := true
+			err = r.Run(ctx, interval, func(res replica.Result) {
+				if first || res != (replica.Result{}) {
+					first = false
+					_ = print(res) // a closed stdout ends nothing that matters
+				}
+			})
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		},
+	}
+	nf.add(cmd)
+	cmd.Flags().BoolVar(&once, "once", false, "sync once and return when caught up both ways")
+	cmd.Flags().StringVar(&device, "device", "", "this store's device name ([A-Za-z0-9_-], at most 64; default: the recorded one, else random)")
+	cmd.Flags().StringVar(&group, "group", "default", "the group of stores that sync with each other")
+	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "without --once: sync at least this often")
+	cmd.Flags().IntVar(&replicas, "replicas", 1, "JetStream replicas of the group's stream and blob store when sync creates them (3 on a 3-node cluster)")
+	cmd.AddCommand(newSyncConflicts(g))
+	return cmd
+}
+
+func newSyncConflicts(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "conflicts",
+		Short: "List the values that lost a concurrent edit during sync",
+		Args:  argsRange(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := g.openExisting()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			cs, err := replica.Conflicts(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), cs)
+			}
+			for _, c := range cs {
+				what := "kept " + jsonText(c.Kept)
+				if c.Deleted {
+					what = "deleted"
+				}
+				lost := jsonText(c.Lost)
+				if c.LostGone {
+					lost = "(field removed)"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s: %s, lost %s (from %s)\n", c.Collection, c.ID, c.Field, what, lost, c.LostClock.D)
+			}
+			return nil
+		},
+	}
+}
+
+func newBackupPush(g *globals) *cobra.Command {
+	var nf natsFlags
+	cmd := &cobra.Command{
+		Use:   "push NAME --nats URL",
+		Short: "Copy a verified backup to a NATS JetStream object store",
+		Long: `push verifies backup NAME here, uploads its data file and manifest to the
+JetStream object store ` + replica.BackupBucket + `, and checks that the stored
+SHA-256 is the one computed while uploading. It prints the manifest.
+Attachment contents are not pushed with it.
+
+With $` + passphraseEnv + ` set, the data file is encrypted end to end
+(Argon2id, XChaCha20-Poly1305): the server sees only ciphertext; the
+manifest stays readable. backup pull needs the same passphrase.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			nc, err := nf.connect()
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			db, err := g.openExisting()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			m, err := replica.PushBackup(cmd.Context(), db, nc, args[0], backupOptions())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), m)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "pushed backup %s: %s, sha256 %s, verified at both ends\n", m.Name, humanBytes(m.Size), m.SHA256)
+			return nil
+		},
+	}
+	nf.add(cmd)
+	return cmd
+}
+
+func newBackupPull(g *globals) *cobra.Command {
+	var nf natsFlags
+	cmd := &cobra.Command{
+		Use:   "pull NAME --nats URL",
+		Short: "Fetch a backup from a NATS JetStream object store and verify it",
+		Long: `pull downloads backup NAME from the JetStream object store ` + replica.BackupBucket + `
+into <store>/backups, checks its SHA-256 against its manifest and verifies
+it as backup verify does; a backup that fails is removed again (exit 3).
+Restore it with kvtool backup restore NAME. An encrypted backup needs
+$` + passphraseEnv + `; a wrong one is exit 3.`,
+		Args: argsRange(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			nc, err := nf.connect()
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			db, err := g.openRW()
+			if err != nil {
+				return err
+			}
+			defer closeDB(db, &err)
+			m, err := replica.PullBackup(cmd.Context(), db, nc, args[0], backupOptions())
+			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) || errors.Is(err, replica.ErrDecrypt) {
+				return integrityError{err.Error()}
+			}
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), m)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "pulled backup %s: %s, verified; restore it with kvtool backup restore %s\n", m.Name, humanBytes(m.Size), m.Name)
+			return nil
+		},
+	}
+	nf.add(cmd)
+	return cmd
+}
+
+// passphraseEnv names the environment variable holding the passphrase of
+// encrypted off-machine backups (never a flag: it would show in ps).
+const passphraseEnv = "CAIRN_BACKUP_PASSPHRASE"
+
+func backupOptions() *replica.BackupOptions {
+	return &replica.BackupOptions{Passphrase: os.Getenv(passphraseEnv)}
+}
+
+// jsonText is v as compact JSON, for one-line listings.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// listRemoteBackups is backup list --nats: the backups pushed to the
+// object store.
+func listRemoteBackups(cmd *cobra.Command, g *globals, nf *natsFlags) error {
+	nc, err := nf.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ms, err := replica.ListBackups(cmd.Context(), nc)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return printJSON(cmd.OutOrStdout(), ms)
+	}
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tSIZE\tDOCS\tSHA256")
+	for _, m := range ms {
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", m.Name, humanBytes(m.Size), total(m.Counts), m.SHA256)
+	}
+	return w.Flush()
+}

@@ -1,0 +1,258 @@
+package replica
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
+	"github.com/cairnkv/cairn/kv"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// BackupBucket is the JetStream object store that holds pushed backups:
+// <name>.db and <name>.json (the manifest) per backup.
+const BackupBucket = "CAIRN_backups"
+
+// backupNameLayout is the layout of backup names (snapshot.Name).
+const backupNameLayout = "20060102T150405.000000000Z"
+
+func checkBackupName(name string) error {
+	t, err := time.Parse(backupNameLayout, name)
+	if err != nil || t.UTC().Format(backupNameLayout) != name {
+		return fmt.Errorf("%w: backup name %q (want a name like 20261126T010203.123456789Z from backup list)", ErrInvalidName, name)
+	}
+	return nil
+}
+
+func backupStore(ctx context.Context, nc *nats.Conn, create bool) (jetstream.ObjectStore, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	if create {
+		return js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: BackupBucket, Storage: jetstream.FileStorage})
+	}
+	return js.ObjectStore(ctx, BackupBucket)
+}
+
+// digestOf is JetStream's form of a SHA-256 given in hex.
+func digestOf(hexSum string) (string, error) {
+	b, err := hex.DecodeString(hexSum)
+	if err != nil || len(b) != sha256.Size {
+		return "", fmt.Errorf("%w: %q is not a SHA-256", ErrBlobMismatch, hexSum)
+	}
+	return "SHA-256=" + base64.URLEncoding.EncodeToString(b), nil
+}
+
+// BackupOptions configure PushBackup and PullBackup.
+type BackupOptions struct {
+	// Passphrase, when set, encrypts the pushed data file end to end
+	// (Argon2id, XChaCha20-Poly1305): the server sees only ciphertext. The
+	// manifest (name, time, counts, SHA-256 of the plaintext) stays
+	// readable so that backup list works without it. PullBackup needs the
+	// same passphrase.
+	Passphrase string
+}
+
+// PushBackup verifies the local backup name, uploads its data file and
+// manifest to the object store, and checks that the stored object's
+// SHA-256 is the one computed while uploading (the manifest's, unless
+// encrypted). It returns the manifest.
+func PushBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts *BackupOptions) (kv.Manifest, error) {
+	if opts == nil {
+		opts = &BackupOptions{}
+	}
+	if err := checkBackupName(name); err != nil {
+		return kv.Manifest{}, err
+	}
+	m, problems, err := db.VerifyBackup(ctx, name)
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	if len(problems) > 0 {
+		return kv.Manifest{}, fmt.Errorf("%w: backup %s: %s", kv.ErrBackupInvalid, name, problems[0])
+	}
+	want, err := digestOf(m.SHA256)
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	obs, err := backupStore(ctx, nc, true)
+	if err != nil {
+		return kv.Manifest{}, fmt.Errorf("replica: object store %s: %w", BackupBucket, err)
+	}
+	dir := filepath.Join(db.Dir(), kv.BackupsDir)
+	f, err := os.Open(filepath.Join(dir, name+".db"))
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	defer f.Close()
+	meta := jetstream.ObjectMeta{Name: name + ".db", Metadata: map[string]string{"sha256": m.SHA256}}
+	var src io.Reader = f
+	sum := sha256.New()
+	if opts.Passphrase != "" {
+		meta.Metadata["encryption"] = encScheme
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(encrypt(pw, f, opts.Passphrase)) }()
+		defer pr.Close()
+		src = pr
+	}
+	info, err := obs.Put(ctx, meta, io.TeeReader(src, sum))
+	if err != nil {
+		return kv.Manifest{}, fmt.Errorf("replica: upload %s.db: %w", name, err)
+	}
+	if opts.Passphrase != "" {
+		want = "SHA-256=" + base64.URLEncoding.EncodeToString(sum.Sum(nil))
+	}
+	if info.Digest != want {
+		return kv.Manifest{}, fmt.Errorf("%w: backup %s stored with digest %s, its manifest says %s", ErrBlobMismatch, name, info.Digest, want)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, name+".json"))
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	if _, err := obs.PutBytes(ctx, name+".json", manifest); err != nil {
+		return kv.Manifest{}, fmt.Errorf("replica: upload %s.json: %w", name, err)
+	}
+	return m, nil
+}
+
+// ListBackups returns the manifests of the backups in the object store,
+// oldest first (an empty list when there is no object store yet).
+func ListBackups(ctx context.Context, nc *nats.Conn) ([]kv.Manifest, error) {
+	out := []kv.Manifest{}
+	obs, err := backupStore(ctx, nc, false)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replica: object store %s: %w", BackupBucket, err)
+	}
+	infos, err := obs.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, in := range infos {
+		have[in.Name] = true
+	}
+	for _, in := range infos {
+		name, ok := strings.CutSuffix(in.Name, ".json")
+		if !ok || !have[name+".db"] {
+			continue
+		}
+		b, err := obs.GetBytes(ctx, in.Name)
+		if err != nil {
+			return nil, fmt.Errorf("replica: read %s: %w", in.Name, err)
+		}
+		var m kv.Manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("replica: manifest %s in %s does not parse: %w", in.Name, BackupBucket, err)
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// PullBackup downloads backup name from the object store into the store's
+// backups directory and verifies it there (SHA-256 against its manifest
+// while downloading, then kv.DB.VerifyBackup); a backup that fails is
+// removed again and the error says why. kv.DB.Restore restores it.
+func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts *BackupOptions) (kv.Manifest, error) {
+	if opts == nil {
+		opts = &BackupOptions{}
+	}
+	if err := checkBackupName(name); err != nil {
+		return kv.Manifest{}, err
+	}
+	obs, err := backupStore(ctx, nc, false)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return kv.Manifest{}, fmt.Errorf("%w: %s (no backups were pushed)", ErrBackupNotFound, name)
+	}
+	if err != nil {
+		return kv.Manifest{}, fmt.Errorf("replica: object store %s: %w", BackupBucket, err)
+	}
+	mb, err := obs.GetBytes(ctx, name+".json")
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return kv.Manifest{}, fmt.Errorf("%w: %s", ErrBackupNotFound, name)
+	}
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	var m kv.Manifest
+	if err := json.Unmarshal(mb, &m); err != nil || m.Name != name {
+		return kv.Manifest{}, fmt.Errorf("replica: manifest of %s in %s is damaged (%v)", name, BackupBucket, err)
+	}
+	dir := filepath.Join(db.Dir(), kv.BackupsDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return kv.Manifest{}, err
+	}
+	dbPath, err := fsutil.Within(dir, name+".db")
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		return kv.Manifest{}, fmt.Errorf("replica: backup %s is already in %s", name, dir)
+	}
+	obj, err := obs.Get(ctx, name+".db")
+	if err != nil {
+		return kv.Manifest{}, fmt.Errorf("replica: download %s.db: %w", name, err)
+	}
+	defer obj.Close()
+	oi, err := obj.Info()
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	encrypted := oi.Metadata["encryption"] != ""
+	if encrypted && oi.Metadata["encryption"] != encScheme {
+		return kv.Manifest{}, fmt.Errorf("replica: backup %s is encrypted with %q, which this Cairn does not know", name, oi.Metadata["encryption"])
+	}
+	if encrypted && opts.Passphrase == "" {
+		return kv.Manifest{}, fmt.Errorf("%w: backup %s is encrypted: a passphrase is needed", ErrDecrypt, name)
+	}
+	err = fsutil.WriteFileFunc(dbPath, 0o600, func(w io.Writer) error {
+		h := sha256.New()
+		var err error
+		if encrypted {
+			err = decrypt(io.MultiWriter(w, h), obj, opts.Passphrase)
+		} else {
+			_, err = io.Copy(io.MultiWriter(w, h), obj)
+		}
+		if err != nil {
+			return fmt.Errorf("replica: download %s.db: %w", name, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != m.SHA256 {
+			return fmt.Errorf("%w: backup %s arrived as %s, its manifest says %s", ErrBlobMismatch, name, got, m.SHA256)
+		}
+		return nil
+	})
+	if err != nil {
+		return kv.Manifest{}, err
+	}
+	if err := fsutil.WriteFile(filepath.Join(dir, name+".json"), mb, 0o600); err != nil {
+		return kv.Manifest{}, errors.Join(err, os.Remove(dbPath))
+	}
+	got, problems, err := db.VerifyBackup(ctx, name)
+	if err == nil && len(problems) > 0 {
+		err = fmt.Errorf("%w: pulled backup %s: %s", kv.ErrBackupInvalid, name, problems[0])
+	}
+	if err != nil {
+		return kv.Manifest{}, errors.Join(err, os.Remove(dbPath), os.Remove(filepath.Join(dir, name+".json")))
+	}
+	return got, nil
+}

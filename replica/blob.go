@@ -1,0 +1,101 @@
+package replica
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cairnkv/cairn/kv"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// uploadBlob puts the content of the attachment m announces into the blob
+// store under its SHA-256, unless it is there already.
+func (r *Replica) uploadBlob(ctx context.Context, m *message) error {
+	if _, err := r.blobs.GetInfo(ctx, m.Blob); err == nil {
+		return nil
+	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("replica: blob %s: %w", m.Blob, err)
+	}
+	rc, doc, err := r.db.OpenAttachment(ctx, m.ID)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil // deleted since: a later message says so
+	}
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if h, _ := doc["hash"].(string); h != m.Blob {
+		return nil // changed since: the later message carries the new content
+	}
+	h := sha256.New()
+	info, err := r.blobs.Put(ctx, jetstream.ObjectMeta{Name: m.Blob}, io.TeeReader(rc, h))
+	if err != nil {
+		return fmt.Errorf("replica: upload blob %s: %w", m.Blob, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != m.Blob {
+		_ = r.blobs.Delete(ctx, info.Name) // never leave wrong content under a hash; the upload error is the news
+		return fmt.Errorf("%w: attachment %s: local content hashes to %s, not %s", ErrBlobMismatch, m.ID, got, m.Blob)
+	}
+	return nil
+}
+
+// tempBlob is an attachment content downloaded and verified, waiting in a
+// temporary file for the transaction that references it.
+type tempBlob struct {
+	hash string
+	f    *os.File
+}
+
+// downloadBlob fetches the content hash names and verifies it; nil when the
+// object store does not hold it.
+func (r *Replica) downloadBlob(ctx context.Context, hash string) (*tempBlob, error) {
+	obj, err := r.blobs.Get(ctx, hash)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		// Its sender deleted or replaced the attachment before uploading
+		// the content; a later message from it says so.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replica: blob %s: %w", hash, err)
+	}
+	defer obj.Close()
+	f, err := os.CreateTemp("", "cairn-blob-*")
+	if err != nil {
+		return nil, err
+	}
+	_ = os.Remove(f.Name()) // unlinked: it goes away with the handle
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), obj); err != nil {
+		return nil, errors.Join(fmt.Errorf("replica: blob %s: %w", hash, err), f.Close())
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != hash {
+		return nil, errors.Join(fmt.Errorf("%w: blob %s arrived as %s", ErrBlobMismatch, hash, got), f.Close())
+	}
+	return &tempBlob{hash: hash, f: f}, nil
+}
+
+// store writes the content into the store's blob store inside tx.
+func (b *tempBlob) store(ctx context.Context, tx *kv.Tx) error {
+	if _, err := b.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	h, _, err := tx.StoreContent(ctx, b.f)
+	if err != nil {
+		return err
+	}
+	if h != b.hash {
+		return fmt.Errorf("%w: blob %s stored as %s", ErrBlobMismatch, b.hash, h)
+	}
+	return nil
+}
+
+func closeBlobs(m map[string]*tempBlob) {
+	for _, b := range m {
+		_ = b.f.Close() // an unlinked temporary file: nothing to lose
+	}
+}

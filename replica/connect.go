@@ -1,0 +1,88 @@
+package replica
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// ConnectOptions say how to reach the NATS server besides its URL.
+type ConnectOptions struct {
+	// CredsFile is a NATS credentials file (JWT and nkey seed).
+	CredsFile string
+	// Name is the client name the server shows.
+	Name string
+	// Timeout bounds the first connection (default 5s).
+	Timeout time.Duration
+}
+
+// Connect connects to the NATS server at rawURL. User and password, or a
+// token, may be given in the URL (nats://user:pass@host:4222,
+// nats://token@host:4222); tls:// asks for TLS. Errors name the URL with
+// its credentials scrubbed (Scrub), never the credentials.
+func Connect(rawURL string, o *ConnectOptions) (*nats.Conn, error) {
+	if o == nil {
+		o = &ConnectOptions{}
+	}
+	opts := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if o.Timeout > 0 {
+		opts = append(opts, nats.Timeout(o.Timeout))
+	}
+	if o.Name != "" {
+		opts = append(opts, nats.Name(o.Name))
+	}
+	if o.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(o.CredsFile))
+	}
+	nc, err := nats.Connect(rawURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("replica: connect to %s: %s", Scrub(rawURL), scrubText(err.Error(), rawURL))
+	}
+	return nc, nil
+}
+
+// Scrub returns the URL (or comma-separated URLs) with any user, password
+// or token replaced by "***".
+func Scrub(rawURL string) string {
+	parts := strings.Split(rawURL, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			if at := strings.LastIndex(p, "@"); at >= 0 {
+				// Unparsable but holding credentials: drop everything before @.
+				scheme := ""
+				if k := strings.Index(p, "://"); k >= 0 && k < at {
+					scheme = p[:k+3]
+				}
+				parts[i] = scheme + "***@" + p[at+1:]
+			}
+			continue
+		}
+		u.User = url.User("***")
+		parts[i] = strings.Replace(u.String(), "%2A%2A%2A@", "***@", 1)
+	}
+	return strings.Join(parts, ",")
+}
+
+// scrubText removes the credentials of rawURL from an error text.
+func scrubText(s, rawURL string) string {
+	for _, p := range strings.Split(rawURL, ",") {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			continue
+		}
+		if name := u.User.Username(); name != "" {
+			s = strings.ReplaceAll(s, name, "***")
+		}
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			s = strings.ReplaceAll(s, pw, "***")
+		}
+	}
+	return s
+}
+
+// Conn is a NATS connection (so that replica's users need not import NATS).
+type Conn = nats.Conn

@@ -1,0 +1,68 @@
+// Package replica syncs Cairn stores with each other, and keeps backups off
+// the machine, through NATS JetStream. It is the only package that imports
+// NATS; kv never touches the network.
+//
+// # Sync
+//
+// Stores that sync with each other form a group. Each group has one
+// JetStream stream, CAIRN_<group>, with one subject per device,
+// cairn.<group>.ch.<device>. A device pushes its local changes there and
+// pulls the other devices' changes from it:
+//
+//   - Push reads the store's change feed (kv.DB.ChangesSoFar) from the last
+//     sequence it captured, compares each changed document with the field
+//     clocks it recorded for it, and gives every top-level field that
+//     changed a new hybrid logical clock (HLC: milliseconds and a counter,
+//     ties broken by device name). The message (the changed fields, each
+//     with its value, its new clock and the clock it replaced) is written
+//     to an outbox collection in the same transaction as the new clocks and
+//     the feed cursor, then published with Nats-Msg-Id <device>-<n>, so a
+//     crash between the two publishes it again and JetStream drops the
+//     duplicate.
+//   - Pull reads the stream from the stream sequence after the last one it
+//     applied, and applies each batch of messages in one transaction that
+//     also records the new stream sequence: a message is applied exactly
+//     once, whatever was interrupted.
+//
+// # Merge rules
+//
+//   - Per top-level field, last writer wins by HLC: concurrent edits of
+//     different fields both survive; the same field edited on two devices
+//     ends, on every device, with the value of the later clock (ties by
+//     device name).
+//   - When the losing value was a concurrent edit (the winner did not
+//     replace it knowingly), it is kept in a conflict record
+//     (collection replica_conflicts; Replica.Conflicts lists them). A local
+//     edit not yet pushed when a remote change arrives is captured first, so
+//     it is never overwritten silently.
+//   - A delete is a tombstone with its own clock. It wins over every edit
+//     that had not seen it (those edits are kept as conflicts), and a device
+//     that syncs late never resurrects the document; only a device that
+//     has seen the delete can create the id again, which starts a new
+//     incarnation of the document named by that tombstone. Every message
+//     names its incarnation, and the latest incarnation wins whatever order
+//     messages arrive in (a three-device randomized test checks that every
+//     store converges).
+//   - Attachment contents travel through the object store CAIRN_<group>_blobs,
+//     named by their SHA-256, and are verified on arrival.
+//
+// The state of sync lives in the store itself, in the collections
+// replica_state (device name, HLC, cursors), replica_clocks (field clocks
+// and content hashes per document), replica_outbox (messages captured but
+// not yet acknowledged) and replica_conflicts; these are never synced.
+//
+// # Backups
+//
+// PushBackup, PullBackup and ListBackups keep verified backups in the
+// object store CAIRN_backups: the backup's data file and its manifest,
+// verified by SHA-256 before the upload, by JetStream's digest during the
+// download, and by kv.DB.VerifyBackup after it.
+//
+// # Caveats
+//
+//   - Fields are merged at the top level: two devices editing different
+//     keys inside one object field conflict on that field.
+//   - A change log trimmed past the last push (a device offline longer than
+//     kv.Options.ChangeLogRetention) makes push compare every document with
+//     its recorded clocks instead of reading the feed: slower, not lossy.
+package replica

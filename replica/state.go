@@ -1,0 +1,171 @@
+package replica
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cairnkv/cairn/kv"
+)
+
+// The collections that hold the state of sync inside the store. They are
+// never synced themselves.
+const (
+	stateColl    = "replica_state"
+	clocksColl   = "replica_clocks"
+	outboxColl   = "replica_outbox"
+	conflictColl = "replica_conflicts"
+	statePrefix  = "replica_"
+	stateID      = "state"
+)
+
+// state is the device's sync state, one document in replica_state.
+type state struct {
+	Device string `json:"device"`
+	Group  string `json:"group"`
+	HLC    uint64 `json:"hlc"`    // the latest clock made or seen
+	Pushed uint64 `json:"pushed"` // the last change-log sequence captured
+	Pulled uint64 `json:"pulled"` // the last stream sequence applied
+	OutN   uint64 `json:"out_n"`  // the number of the last outbox message
+}
+
+// field is what replica_clocks records about one top-level field.
+type field struct {
+	C    Clock  `json:"c"`
+	Hash string `json:"h,omitempty"` // of the value, "" when Gone
+	Gone bool   `json:"gone,omitempty"`
+}
+
+// clocks is the record of one document in replica_clocks.
+type clocks struct {
+	Coll   string           `json:"coll"`
+	ID     string           `json:"id"`
+	Fields map[string]field `json:"fields"`
+	Del    *Clock           `json:"del,omitempty"` // the tombstone, while deleted
+	// Epoch names the incarnation of the document: the tombstone it was
+	// created again after (nil: the first). See apply.
+	Epoch *Clock `json:"epoch,omitempty"`
+}
+
+// fieldMsg is one field of a message.
+type fieldMsg struct {
+	V    any   `json:"v,omitempty"`
+	Gone bool  `json:"gone,omitempty"`
+	C    Clock `json:"c"`
+	Base Clock `json:"base"` // the clock the sender's value replaced
+}
+
+// message is one change of one document on the stream.
+type message struct {
+	Device string              `json:"device"`
+	N      uint64              `json:"n"`
+	Coll   string              `json:"coll"`
+	ID     string              `json:"id"`
+	Fields map[string]fieldMsg `json:"fields,omitempty"`
+	Del    *Clock              `json:"del,omitempty"`   // a delete
+	Epoch  *Clock              `json:"epoch,omitempty"` // the incarnation the change belongs to
+	Blob   string              `json:"blob,omitempty"`  // the attachment content it needs
+	// Ref names the object (in the blob store) holding the whole message
+	// when it is too large for one NATS message; the stub on the stream
+	// then carries only Device, N, Coll, ID and Ref.
+	Ref string `json:"ref,omitempty"`
+}
+
+func (m *message) msgID() string { return fmt.Sprintf("%s-%d", m.Device, m.N) }
+
+// Conflict is a value that lost a concurrent edit, as recorded in
+// replica_conflicts.
+type Conflict struct {
+	Key        string `json:"id"`
+	Collection string `json:"collection"`
+	ID         string `json:"doc_id"`
+	Field      string `json:"field"`
+	Kept       any    `json:"kept,omitempty"`
+	KeptClock  Clock  `json:"kept_clock"`
+	Lost       any    `json:"lost,omitempty"`
+	LostGone   bool   `json:"lost_gone,omitempty"` // the losing edit removed the field
+	LostClock  Clock  `json:"lost_clock"`
+	Deleted    bool   `json:"deleted,omitempty"` // the winner was a delete
+	RecordedBy string `json:"recorded_by"`
+}
+
+// docKey is the id of a document's record in replica_clocks.
+func docKey(coll, id string) string {
+	k := coll + ":" + id
+	if len(k) <= 200 {
+		return k
+	}
+	sum := sha256.Sum256([]byte(k))
+	return coll + ":sha256:" + hex.EncodeToString(sum[:])
+}
+
+// getJSON reads the JSON that a state document keeps in its "j" field into
+// v; found is false when there is no such document.
+func getJSON(tx *kv.Tx, coll, id string, v any) (found bool, err error) {
+	doc, _, err := tx.Get(coll, id)
+	if errors.Is(err, kv.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s, ok := doc["j"].(string)
+	if !ok {
+		return false, fmt.Errorf("replica: %s/%s has no state (field j)", coll, id)
+	}
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return false, fmt.Errorf("replica: %s/%s: %w", coll, id, err)
+	}
+	return true, nil
+}
+
+func putJSON(tx *kv.Tx, coll, id string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Put(coll, kv.Document{"id": id, "j": string(b)})
+	return err
+}
+
+func loadState(tx *kv.Tx) (*state, error) {
+	var st state
+	if _, err := getJSON(tx, stateColl, stateID, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func loadClocks(tx *kv.Tx, coll, id string) (*clocks, error) {
+	rec := &clocks{}
+	found, err := getJSON(tx, clocksColl, docKey(coll, id), rec)
+	if err != nil {
+		return nil, err
+	}
+	if !found || rec.Fields == nil {
+		rec.Fields = map[string]field{}
+	}
+	rec.Coll, rec.ID = coll, id
+	return rec, nil
+}
+
+func saveClocks(tx *kv.Tx, rec *clocks) error {
+	return putJSON(tx, clocksColl, docKey(rec.Coll, rec.ID), rec)
+}
+
+// synced reports whether collection coll is replicated.
+func synced(coll string) bool { return !strings.HasPrefix(coll, statePrefix) }
+
+// hashValue is the content hash of a field value: SHA-256 of its JSON
+// (encoding/json sorts object keys, so equal values hash equal).
+func hashValue(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(fmt.Sprintf("%#v", v))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
