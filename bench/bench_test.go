@@ -34,8 +34,9 @@ var allNames = []string{
 	"query/complex", "query/complex/fullscan", "query/complex/ratio",
 	"query/month", "query/month/fullscan", "query/month/ratio",
 	"query/tag", "query/tag/fullscan", "query/tag/ratio",
+	"query/complex/nocache", "query/month/nocache", "query/tag/nocache",
 	"search/1word", "search/2words", "codec/decode", "codec/encode",
-	"write/patch-enrichment", "write/commit/1w", "write/commit/8w",
+	"write/patch-enrichment", "write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch",
 	"backup/throughput", "backup/copy", "backup/ratio", "backup/verify",
 	"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/size-ratio", "migrate/cpu",
 }
@@ -156,7 +157,7 @@ func TestRun_smoke(t *testing.T) {
 	for _, r := range rep.Results {
 		names = append(names, r.Name)
 	}
-	if strings.Join(names, ",") != "query/tag,query/tag/fullscan,query/tag/ratio" {
+	if strings.Join(names, ",") != "query/tag,query/tag/fullscan,query/tag/ratio,query/tag/nocache" {
 		t.Errorf("--only ^query/tag ran %v", names)
 	}
 }

@@ -73,6 +73,16 @@ func hasTag(doc map[string]any, tag string) bool {
 
 func str(doc map[string]any, f string) string { s, _ := doc[f].(string); return s }
 
+// qdef is one workload query: its planner form, its full-scan form and
+// their targets.
+type qdef struct {
+	name, title string
+	q           kv.Query
+	scan        scanQuery
+	targets     []Target
+	ratio       []Target
+}
+
 // queries measures the three workload queries through the planner and as
 // full scans, in the same run, and their ratio.
 func (b *bench) queries(ctx context.Context) (err error) {
@@ -86,13 +96,6 @@ func (b *bench) queries(ctx context.Context) (err error) {
 		}
 	}()
 	w := b.wl
-	type qdef struct {
-		name, title string
-		q           kv.Query
-		scan        scanQuery
-		targets     []Target
-		ratio       []Target
-	}
 	defs := []qdef{
 		{"query/complex", fmt.Sprintf("complex query: completed, tag %q, last six months, newest first, 20 after 20 (headers)", w.Tag), w.complexQuery(),
 			scanQuery{match: func(d map[string]any) bool {
@@ -151,7 +154,49 @@ func (b *bench) queries(ctx context.Context) (err error) {
 		b.add(fs)
 		b.add(ratio)
 	}
-	return nil
+	return b.queriesNoCache(ctx, db, defs)
+}
+
+// queriesNoCache measures the same queries on the store opened without the
+// document cache (Options.CacheBytes < 0): the figures above are served by
+// the cache on repeats, which the peers do not have. It closes db first
+// (the store admits one handle).
+func (b *bench) queriesNoCache(ctx context.Context, db *kv.DB, defs []qdef) error {
+	var todo []qdef
+	for _, d := range defs {
+		if b.want(d.name + "/nocache") {
+			todo = append(todo, d)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	plain, err := kv.Open(b.st, &kv.Options{NoSearch: true, CacheBytes: -1})
+	if err != nil {
+		return err
+	}
+	defer plain.Close()
+	for _, d := range todo {
+		var qr *kv.QueryResult
+		runs, err := perOp(b.cfg.Runs, b.minDur(), func() error {
+			var err error
+			qr, err = plain.Query(ctx, d.q, &kv.QueryOptions{Header: true})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("%s/nocache: %w", d.name, err)
+		}
+		r := &Result{Name: d.name + "/nocache", Title: "  the same with the document cache off (CacheBytes -1)", Unit: "ms", Runs: runs,
+			IDs: idsHash(qr.IDs), Note: fmt.Sprintf("%d docs read", qr.Explain.DocsRead)}
+		if d.name == "query/complex" {
+			r.Targets = []Target{{Source: "plan", Op: "<", Value: 50}, {Source: "#18", Op: ">=", Value: 2, Peer: "sqlite"}}
+		}
+		b.add(r)
+	}
+	return plain.Close()
 }
 
 // search measures full-text search, top 20 over every collection (the

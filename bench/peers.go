@@ -80,24 +80,28 @@ func (b *bench) peers(ctx context.Context) PeerStatus {
 			st.Notes = append(st.Notes, p.Name+": "+p.Note)
 		}
 		for name, pr := range p.Results {
-			r := b.find(name)
-			if r == nil {
-				continue
-			}
 			if len(pr.Runs) > 0 {
 				pr.Median, pr.Min, pr.Max = stats(pr.Runs)
 			}
-			if pr.IDs != "" && r.IDs != "" {
-				if pr.IDs == r.IDs {
-					pr.Note += ", same answer as Cairn"
-				} else {
-					pr.Note += ", DIFFERENT ANSWER from Cairn"
+			// The peers have no document cache: their figure also stands
+			// beside Cairn's cache-off row of the same query.
+			for _, r := range []*Result{b.find(name), b.find(name + "/nocache")} {
+				if r == nil {
+					continue
 				}
+				pr := pr
+				if pr.IDs != "" && r.IDs != "" {
+					if pr.IDs == r.IDs {
+						pr.Note += ", same answer as Cairn"
+					} else {
+						pr.Note += ", DIFFERENT ANSWER from Cairn"
+					}
+				}
+				if r.Peers == nil {
+					r.Peers = map[string]PeerResult{}
+				}
+				r.Peers[p.Name] = pr
 			}
-			if r.Peers == nil {
-				r.Peers = map[string]PeerResult{}
-			}
-			r.Peers[p.Name] = pr
 		}
 	}
 	return st

@@ -81,11 +81,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}{
 		{[]string{"startup/open+list/cold", "startup/open+list/warm", "startup/list/warm", "startup/open+list/warm-nosearch", "startup/newest50/warm", "memory/rss"}, b.startup},
 		{[]string{"size/reduction", "size/file-vs-json", "size/db-per-json", "size/db+search-per-json", "attach/dedup-saving"}, b.sizes},
-		{[]string{"query/complex", "query/complex/fullscan", "query/complex/ratio", "query/month", "query/month/fullscan", "query/month/ratio", "query/tag", "query/tag/fullscan", "query/tag/ratio"}, b.queries},
+		{[]string{"query/complex", "query/complex/fullscan", "query/complex/ratio", "query/month", "query/month/fullscan", "query/month/ratio", "query/tag", "query/tag/fullscan", "query/tag/ratio",
+			"query/complex/nocache", "query/month/nocache", "query/tag/nocache"}, b.queries},
 		{[]string{"search/1word", "search/2words"}, b.search},
 		{[]string{"codec/decode", "codec/encode"}, b.codec},
 		{[]string{"write/patch-enrichment"}, b.patch},
-		{[]string{"write/commit/1w", "write/commit/8w"}, b.commits},
+		{[]string{"write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch"}, b.commits},
 		{[]string{"backup/throughput", "backup/copy", "backup/ratio", "backup/verify"}, b.backup},
 		{[]string{"migrate/time", "migrate/peak-rss"}, b.migrate},
 	}

@@ -9,7 +9,9 @@ import (
 	"github.com/cairnkv/cairn/buckets"
 )
 
-// docCache is an LRU cache of decoded documents bounded in bytes. An entry
+// docCache is an LRU cache of decoded documents bounded in bytes of Go
+// heap: each entry counts the estimated heap size of the decoded value it
+// holds (heapCopy), not the size of the encoded record. An entry
 // is valid only for the exact stored record it was decoded from: it keeps
 // the record's length and CRC32C (the last four bytes of every value
 // envelope), and a lookup compares them with the record read in the
@@ -96,20 +98,28 @@ func (c *docCache) peek(k cacheKey, sig uint64) (any, bool) {
 	return el.Value.(*cacheEntry).doc, true
 }
 
+// entryOverhead estimates the heap an entry costs besides its document:
+// the list element, the cacheEntry, the map slot and the key's strings.
+const entryOverhead = 256
+
 // put caches a private copy of doc decoded from the record with signature
-// sig; size is its logical size.
-func (c *docCache) put(k cacheKey, sig, rev uint64, doc any, size int64) {
-	if c == nil || sig == 0 || size > c.max/4 {
+// sig. The entry counts the copy's estimated heap size.
+func (c *docCache) put(k cacheKey, sig, rev uint64, doc any) {
+	if c == nil || sig == 0 {
 		return
 	}
-	doc = deepCopy(doc)
+	doc, size := heapCopy(doc)
+	size += entryOverhead + roundAlloc(len(k.coll)) + roundAlloc(len(k.key))
+	if size > c.max/4 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[k]; ok {
 		c.used -= el.Value.(*cacheEntry).size
 		c.ll.Remove(el)
 	}
-	e := &cacheEntry{k: k, sig: sig, rev: rev, doc: doc, size: size + 256}
+	e := &cacheEntry{k: k, sig: sig, rev: rev, doc: doc, size: size}
 	c.items[k] = c.ll.PushFront(e)
 	c.used += e.size
 	for c.used > c.max && c.ll.Len() > 0 {
@@ -137,13 +147,27 @@ func (c *docCache) drop(coll, key string) {
 	c.mu.Unlock()
 }
 
+// clear drops every entry.
+func (c *docCache) clear() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.ll.Init()
+	clear(c.items)
+	c.used = 0
+	c.mu.Unlock()
+}
+
 // CacheStats reports the document cache.
 type CacheStats struct {
-	Entries int    `json:"entries"`
-	Bytes   int64  `json:"bytes"`
-	Max     int64  `json:"max_bytes"`
-	Hits    uint64 `json:"hits"`
-	Misses  uint64 `json:"misses"`
+	Entries int `json:"entries"`
+	// Bytes is the estimated heap the cached documents hold (Go maps,
+	// slices, strings and boxed numbers, plus each entry's bookkeeping).
+	Bytes  int64  `json:"bytes"`
+	Max    int64  `json:"max_bytes"`
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
 }
 
 func (c *docCache) stats() CacheStats {
@@ -176,4 +200,64 @@ func deepCopy(v any) any {
 	default:
 		return x // immutable scalars
 	}
+}
+
+// heapCopy is deepCopy that also estimates the heap size of the copy: what
+// the Go runtime allocates for its maps, slices, strings and the boxes of
+// values stored in interfaces (amd64 sizes; an estimate, not an account).
+func heapCopy(v any) (any, int64) {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		// A map: its header, and per slot a key (string header) and a value
+		// (interface) at a load of at most 7/8, plus a control byte.
+		size := int64(48) + int64(len(x))*(16+16+1)*8/7
+		for k, e := range x {
+			c, n := heapCopy(e)
+			m[k] = c
+			size += n + roundAlloc(len(k))
+		}
+		return m, size + 16 // the map's box in its parent interface
+	case []any:
+		a := make([]any, len(x))
+		size := roundAlloc(16*len(x)) + 24 + 16 // backing array, boxed header
+		for i, e := range x {
+			c, n := heapCopy(e)
+			a[i] = c
+			size += n
+		}
+		return a, size
+	case string:
+		return x, 16 + roundAlloc(len(x))
+	case json.Number:
+		return x, 16 + roundAlloc(len(x))
+	case int64, uint64, float64, int, float32, int32, uint32:
+		return x, 8
+	default:
+		return x, 0 // nil, bool: no allocation
+	}
+}
+
+// roundAlloc rounds an allocation of n bytes up roughly as Go's size
+// classes do.
+func roundAlloc(n int) int64 {
+	switch {
+	case n == 0:
+		return 0
+	case n <= 16:
+		return int64((n + 7) &^ 7)
+	case n <= 256:
+		return int64((n + 15) &^ 15)
+	default:
+		step := 1 << (bitsLen(n) - 3) // eighths of a power of two
+		return int64((n + step - 1) &^ (step - 1))
+	}
+}
+
+func bitsLen(n int) int {
+	l := 0
+	for ; n > 0; n >>= 1 {
+		l++
+	}
+	return l
 }

@@ -14,7 +14,11 @@ func TestCache_validAndInvalidated(t *testing.T) {
 	if _, err := db.Put(context.Background(), "sessions", kv.Document{"id": "s", "name": "a", "screenshots": []any{kv.Document{"id": "1"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Prefetch(context.Background(), "sessions", "s", "missing"); err != nil {
+	p, err := db.Prefetch(context.Background(), "sessions", "s", "missing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(); err != nil {
 		t.Fatal(err)
 	}
 	doc, _, err := db.Get(context.Background(), "sessions", "s")

@@ -52,6 +52,11 @@ type DB struct {
 		closed bool
 	}
 
+	prefetch struct {
+		sync.Mutex
+		running map[*Prefetching]struct{}
+	}
+
 	// feed wakes Changes and Watch readers: ch is closed and replaced
 	// after every commit that changed documents, and at Close.
 	feed struct {
@@ -295,6 +300,7 @@ func (db *DB) Close() error {
 	if !db.opts.NoAutoBackup && !db.opts.ReadOnly {
 		errs = append(errs, db.autoBackup(ReasonShutdown))
 	}
+	db.stopPrefetches()
 	db.mu.Lock()
 	db.mu.closed = true
 	db.mu.Unlock()

@@ -49,10 +49,15 @@
 // such as a sorted page of a Query for ids); Query filters, sorts and pages a
 // collection through the secondary indexes (Explain says how); Search is
 // ranked full-text search over a Bleve index fed from the change log after
-// each commit (it waits until every earlier commit is indexed). The index is
-// opened on the first commit, search or check, or at Open with
-// Options.EagerSearch. Decoded documents are cached (Options.CacheBytes),
-// each hit validated against the stored record.
+// each commit (it waits until every earlier commit is indexed). A commit
+// never waits for the index: the indexer gathers the commits of up to 50 ms
+// into one batch, which Bleve persists in the background; the change log
+// keeps what the index has not yet persisted, and catch-up after a crash
+// re-applies it. The index is opened on the first commit, search or check,
+// or at Open with Options.EagerSearch. Decoded documents are cached
+// (Options.CacheBytes, counted in bytes of heap), each hit validated against
+// the stored record; Prefetch fills the cache in the background and
+// ClearCache empties it.
 //
 // # Backups and attachments
 //

@@ -20,12 +20,30 @@ import (
 // SearchDir is the directory of the full-text index inside a store.
 const SearchDir = "search"
 
+// How the indexer coalesces commits into Bleve batches: after the first
+// change it has not applied, it waits up to coalesceWait, or until
+// coalesceMax change-log entries are pending, or until someone waits for
+// the index (a search, WaitIndexed, Close), then applies them all at once.
+// Variables so tests can change them.
+var (
+	coalesceWait = 50 * time.Millisecond
+	coalesceMax  = uint64(1000)
+	trimEvery    = time.Minute // the change log is trimmed at most this often
+)
+
 // indexer feeds the Bleve index from the change log. It runs in its own
 // goroutine: it opens the index (rebuilding it from bbolt if it is missing,
 // damaged, of another mapping version, or out of reach of the change log),
-// catches up, then applies each commit's changes after the commit. It
-// records the last applied sequence inside the index, in the same Bleve
-// batch as the documents, so it can never silently drift.
+// catches up, then applies the changes of the commits that followed,
+// coalesced into large batches (coalesceWait, coalesceMax); a commit never
+// waits for it. It records the last applied sequence inside the index, in
+// the same Bleve batch as the documents, so it can never silently drift.
+//
+// The index is opened with search.Options.DeferSync: Bleve persists in the
+// background, and a crash may lose the last batches it had not persisted.
+// The change log is the durable record: the indexer trims it only up to
+// what the index has made durable (search.Index.Durable), and catch-up at
+// the next open re-applies the rest.
 type indexer struct {
 	db *DB
 
@@ -39,6 +57,7 @@ type indexer struct {
 		closing  bool
 		rebuilt  string // why the index was rebuilt at open, if it was
 		lastTrim time.Time
+		waiters  int // goroutines in wait: applying now beats coalescing
 	}
 	cond *sync.Cond
 	done chan struct{}
@@ -109,6 +128,7 @@ func (x *indexer) run() {
 		for x.mu.ready && x.mu.applied >= x.mu.target && !x.mu.closing {
 			x.cond.Wait()
 		}
+		x.coalesceLocked()
 		closing := x.mu.closing
 		x.mu.Unlock()
 		x.work.Lock()
@@ -138,6 +158,27 @@ func (x *indexer) run() {
 	}
 }
 
+// coalesceLocked lets commits pile up before the indexer applies them:
+// it returns after coalesceWait, once coalesceMax entries are pending, or
+// as soon as someone waits for the index or Close is called. The caller
+// holds x.mu.
+func (x *indexer) coalesceLocked() {
+	if !x.mu.ready || x.mu.closing || x.mu.waiters > 0 || coalesceWait <= 0 {
+		return
+	}
+	expired := false
+	t := time.AfterFunc(coalesceWait, func() {
+		x.mu.Lock()
+		expired = true
+		x.cond.Broadcast()
+		x.mu.Unlock()
+	})
+	defer t.Stop()
+	for !expired && !x.mu.closing && x.mu.waiters == 0 && x.mu.target-x.mu.applied < coalesceMax {
+		x.cond.Wait()
+	}
+}
+
 // errInterrupted ends a rebuild that Close interrupted; its progress is
 // kept in the index and the next open resumes it.
 var errInterrupted = errors.New("cairn: search rebuild interrupted by Close")
@@ -158,7 +199,7 @@ func (x *indexer) closing() bool {
 // where it stopped.
 func (x *indexer) open() (*search.Index, error) {
 	db := x.db
-	ix, res, err := search.Open(filepath.Join(db.dir, SearchDir), nil)
+	ix, res, err := search.Open(filepath.Join(db.dir, SearchDir), &search.Options{DeferSync: true})
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +458,7 @@ func (x *indexer) catchUp(ix *search.Index) error {
 			return err
 		}
 		if upTo == 0 {
-			x.trim(ix.LastApplied())
+			x.trim(ix)
 			return nil
 		}
 		if err := ix.Apply(changes, upTo); err != nil {
@@ -433,20 +474,29 @@ func (x *indexer) catchUp(ix *search.Index) error {
 	}
 }
 
-// trim deletes change-log entries the index has applied and that are older
-// than the retention window, at most once a minute.
-func (x *indexer) trim(applied uint64) {
+// trim deletes change-log entries that the index has durably applied
+// (search.Index.DurableApplied: entries the index holds only in memory must
+// stay for catch-up after a crash) and that are older than the retention
+// window, at most once a minute (trimEvery).
+func (x *indexer) trim(ix *search.Index) {
 	db := x.db
-	if db.opts.ReadOnly || applied == 0 {
+	if db.opts.ReadOnly || ix.LastApplied() == 0 {
 		return
 	}
 	x.mu.Lock()
-	if time.Since(x.mu.lastTrim) < time.Minute {
+	if time.Since(x.mu.lastTrim) < trimEvery {
 		x.mu.Unlock()
 		return
 	}
 	x.mu.lastTrim = time.Now()
 	x.mu.Unlock()
+	// Bleve persists in the background (at most every half second), so
+	// DurableApplied moves on its own: waiting for it here (Durable) would
+	// stall the indexer, and every search behind it, for nothing.
+	applied := ix.DurableApplied()
+	if applied == 0 {
+		return
+	}
 	cutoff := db.opts.Now().Add(-db.opts.ChangeLogRetention).UnixMilli()
 	// A failed trim is retried a minute later; the entries it left are
 	// kept, which loses nothing.
@@ -476,10 +526,12 @@ func (x *indexer) wait(ctx context.Context, seq uint64) (*search.Index, error) {
 	defer stop()
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.mu.waiters++
+	defer func() { x.mu.waiters-- }()
 	if seq > x.mu.target {
 		x.mu.target = seq
-		x.cond.Broadcast()
 	}
+	x.cond.Broadcast() // ends the indexer's coalescing wait
 	for {
 		if x.mu.ready && x.mu.ix == nil {
 			return nil, x.mu.err

@@ -16,8 +16,9 @@ type Options struct {
 	// fails with ErrNoStore if there is none.
 	ReadOnly bool
 	// CacheBytes bounds the LRU cache of decoded documents (validated
-	// against the stored record on every hit, dropped on commit). Default
-	// 64 MiB; negative disables it.
+	// against the stored record on every hit, dropped on commit) in bytes
+	// of Go heap: each entry counts the estimated heap size of its decoded
+	// document, not its encoded size. Default 64 MiB; negative disables it.
 	CacheBytes int64
 	// MustExist makes a writable Open fail with ErrNoStore instead of
 	// creating a store that does not exist.

@@ -200,7 +200,7 @@ func (l *loader) Meta(id string, v []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache.put(ck, sig, 0, doc, int64(buckets.JSONSize(doc)))
+	cache.put(ck, sig, 0, doc)
 	return doc, nil
 }
 

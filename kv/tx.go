@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/schema"
@@ -181,30 +182,110 @@ func (t *Tx) load(c *schema.Collection, key string, parts bool) (doc any, rev ui
 			return nil, 0, false, err
 		}
 	}
-	cache.put(ck, sig, rec.Rev, doc, int64(rec.Size))
+	cache.put(ck, sig, rec.Rev, doc)
 	return doc, rec.Rev, true, nil
 }
 
-// Prefetch loads documents of coll into the cache (whole, with their
-// parts), so later Gets of them decode nothing. Missing ids are skipped.
-func (db *DB) Prefetch(ctx context.Context, coll string, ids ...string) error {
+// Prefetch starts loading documents of coll into the cache (whole, with
+// their parts) in the background, so later Gets of them decode nothing, and
+// returns at once. The collection and every id are checked first: a bad
+// one is an error and nothing is loaded. Missing ids are skipped. The load
+// reads in short read transactions of prefetchChunk documents, so it never
+// holds one open for long; Cancel, the end of ctx, or Close stops it.
+// Without a cache (CacheBytes < 0) it loads nothing.
+func (db *DB) Prefetch(ctx context.Context, coll string, ids ...string) (*Prefetching, error) {
 	c, err := db.lookup(coll)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return db.View(ctx, func(t *Tx) error {
-		for _, id := range ids {
-			key, err := c.Key(id)
-			if err != nil {
-				return &EntityError{Op: "prefetch", Collection: coll, ID: id, Field: "id", Err: err}
-			}
-			if _, _, _, err := t.load(c, key, true); err != nil {
-				return &EntityError{Op: "prefetch", Collection: coll, ID: id, Err: err}
-			}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		if keys[i], err = c.Key(id); err != nil {
+			return nil, &EntityError{Op: "prefetch", Collection: coll, ID: id, Field: "id", Err: err}
 		}
-		return nil
-	})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	p := &Prefetching{cancel: cancel, done: make(chan struct{})}
+	if db.cache == nil {
+		close(p.done)
+		return p, nil
+	}
+	db.prefetch.Lock()
+	if db.prefetch.running == nil {
+		db.prefetch.running = map[*Prefetching]struct{}{}
+	}
+	db.prefetch.running[p] = struct{}{}
+	db.prefetch.Unlock()
+	go func() {
+		defer close(p.done)
+		defer func() {
+			db.prefetch.Lock()
+			delete(db.prefetch.running, p)
+			db.prefetch.Unlock()
+		}()
+		for start := 0; start < len(keys) && p.err == nil; start += prefetchChunk {
+			end := min(start+prefetchChunk, len(keys))
+			p.err = db.View(ctx, func(t *Tx) error {
+				for i := start; i < end; i++ {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					if _, _, _, err := t.load(c, keys[i], true); err != nil {
+						return &EntityError{Op: "prefetch", Collection: coll, ID: ids[i], Err: err}
+					}
+					p.loaded.Add(1)
+				}
+				return nil
+			})
+		}
+	}()
+	return p, nil
 }
+
+// prefetchChunk is how many documents Prefetch loads per read transaction.
+const prefetchChunk = 64
+
+// Prefetching is a Prefetch running in the background.
+type Prefetching struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	loaded atomic.Int64
+	err    error // set before done is closed
+}
+
+// Cancel stops the prefetch at the next document; Wait then returns
+// context.Canceled (unless it had already finished). It does not wait.
+func (p *Prefetching) Cancel() { p.cancel() }
+
+// Wait blocks until the prefetch has finished or stopped, and returns why
+// it stopped early: a document that could not be read (an *EntityError),
+// context.Canceled after Cancel (or ctx's error when ctx ended), ErrClosed
+// after Close; nil when every
+// existing document was loaded.
+func (p *Prefetching) Wait() error {
+	<-p.done
+	p.cancel()
+	return p.err
+}
+
+// Loaded returns how many of the requested documents have been loaded so
+// far (missing ones count as loaded).
+func (p *Prefetching) Loaded() int { return int(p.loaded.Load()) }
+
+// stopPrefetches cancels every running Prefetch.
+func (db *DB) stopPrefetches() {
+	db.prefetch.Lock()
+	for p := range db.prefetch.running {
+		p.cancel()
+	}
+	db.prefetch.Unlock()
+}
+
+// ClearCache empties the document cache (its hit counts stay).
+func (db *DB) ClearCache() { db.cache.clear() }
 
 // CacheStats reports the document cache's size and hit counts.
 func (db *DB) CacheStats() CacheStats { return db.cache.stats() }

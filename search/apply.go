@@ -79,7 +79,8 @@ func validID(id string) string {
 // Apply indexes or deletes each change, in order, and records lastSeq as
 // LastApplied in the same Bleve batch. When Apply returns nil every change
 // and lastSeq are durable (Bleve's scorch waits for the batch to be
-// persisted and fsynced).
+// persisted and fsynced), or with Options.DeferSync searchable and on their
+// way to disk (see Durable).
 //
 // Changes are applied in Bleve batches of at most Options.BatchSize
 // documents or Options.BatchBytes of text; lastSeq goes in the last one.
@@ -174,10 +175,17 @@ func (ix *Index) apply(changes []Change, lastSeq uint64, cursor []byte) (err err
 	} else {
 		b.DeleteInternal(keyRebuild)
 	}
+	if ix.opts.DeferSync {
+		ix.onPersisted(b, lastSeq, nil)
+	}
 	if err := bi.Batch(b); err != nil {
 		return fmt.Errorf("cairn: apply batch: %w", err)
 	}
 	ix.last.Store(lastSeq)
+	if ix.opts.DeferSync {
+		return nil // the hint follows Bleve's persister (onPersisted)
+	}
+	ix.durable.Store(lastSeq)
 	if err := writeHint(ix.dir, lastSeq); err != nil {
 		return fmt.Errorf("cairn: apply: applied, but recording the hint failed (re-apply): %w", err)
 	}

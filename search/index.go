@@ -31,6 +31,11 @@ type Index struct {
 
 	applyMu sync.Mutex    // serialises Apply and Reset, so lastSeq only moves in call order
 	last    atomic.Uint64 // LastApplied, mirrored from the index
+	durable atomic.Uint64 // DurableApplied: the LastApplied Bleve has persisted
+	// With DeferSync: batches counts the batches handed to Bleve (under
+	// applyMu), persisted the newest of them Bleve has persisted.
+	batches   uint64
+	persisted atomic.Uint64
 
 	mu struct {
 		sync.RWMutex
@@ -75,12 +80,12 @@ func Open(dir string, opts *Options) (*Index, OpenResult, error) {
 	}
 
 	var res OpenResult
-	bi, last, reason, err := openExisting(dir)
+	bi, last, reason, err := openExisting(dir, o)
 	if err != nil {
 		return nil, res, err
 	}
 	if reason != "" {
-		bi, err = recreate(dir)
+		bi, err = recreate(dir, o)
 		if err != nil {
 			return nil, res, fmt.Errorf("cairn: open %s: recreating index (%s): %w", dir, reason, err)
 		}
@@ -92,6 +97,7 @@ func Open(dir string, opts *Options) (*Index, OpenResult, error) {
 		return nil, OpenResult{}, errors.Join(err, bi.Close())
 	}
 	ix.last.Store(last)
+	ix.durable.Store(last)
 	return ix, res, nil
 }
 
@@ -109,7 +115,7 @@ func (ix *Index) setLocked(bi bleve.Index) error {
 
 // openExisting opens the index in dir. A non-empty reason means the index
 // must be recreated; err is only for a busy index.
-func openExisting(dir string) (bi bleve.Index, last uint64, reason string, err error) {
+func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason string, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err != nil {
 		entries, _ := os.ReadDir(dir)
 		if len(entries) == 0 {
@@ -124,7 +130,7 @@ func openExisting(dir string) (bi bleve.Index, last uint64, reason string, err e
 				reason = fmt.Sprintf("index unopenable: bleve panicked: %v", r)
 			}
 		}()
-		bi, err = bleve.OpenUsing(dir, map[string]any{"bolt_timeout": lockTimeout.String()})
+		bi, err = bleve.OpenUsing(dir, o.config())
 	}()
 	if reason != "" {
 		return nil, 0, reason, nil
@@ -228,7 +234,7 @@ var ownEntries = map[string]bool{"index_meta.json": true, "store": true, hintFil
 
 // recreate deletes the index in dir and creates an empty one there. It
 // refuses, with ErrForeignFiles, if dir holds anything else.
-func recreate(dir string) (bleve.Index, error) {
+func recreate(dir string, o Options) (bleve.Index, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -250,12 +256,13 @@ func recreate(dir string) (bleve.Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	bi, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, map[string]any{"bolt_timeout": lockTimeout.String()})
+	bi, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, o.config())
 	if err != nil {
 		return nil, err
 	}
-	// The version goes in with the first durable batch; an index whose
-	// creation was interrupted before it has no version and is recreated.
+	// The version goes in with the first batch; an index whose creation
+	// was interrupted before it was persisted has no version and is
+	// recreated.
 	b := bi.NewBatch()
 	b.SetInternal(keyMappingVersion, []byte(strconv.Itoa(MappingVersion)))
 	b.SetInternal(keyLastApplied, encodeSeq(0))
@@ -288,9 +295,85 @@ func guard(op string, err *error) {
 }
 
 // LastApplied returns the change-log sequence recorded by the last
-// successful Apply (0 for a new or reset index). It is durable: it was
-// written in the same Bleve batch as the documents.
+// successful Apply (0 for a new or reset index), written in the same Bleve
+// batch as the documents. It is durable unless Options.DeferSync, where
+// DurableApplied is.
 func (ix *Index) LastApplied() uint64 { return ix.last.Load() }
+
+// DurableApplied returns the newest LastApplied that Bleve has persisted
+// and fsynced: what LastApplied would be after a crash. Without
+// Options.DeferSync it equals LastApplied.
+func (ix *Index) DurableApplied() uint64 { return ix.durable.Load() }
+
+// durableTimeout bounds how long Durable waits for Bleve's persister.
+var durableTimeout = time.Minute
+
+// Durable waits until everything applied so far is persisted and fsynced,
+// so that DurableApplied equals LastApplied. Without Options.DeferSync it
+// returns at once. It fails if the index is closed, or if Bleve could not
+// persist within a minute (its persister retries failed writes).
+func (ix *Index) Durable() (err error) {
+	if !ix.opts.DeferSync {
+		return nil
+	}
+	ix.applyMu.Lock()
+	defer ix.applyMu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	bi := ix.mu.bi
+	if bi == nil {
+		return ErrClosed
+	}
+	return ix.durableLocked(bi)
+}
+
+// durableLocked is Durable for a caller holding applyMu and mu. It puts
+// one more batch in, re-recording LastApplied, and waits for Bleve to
+// persist it: the persister writes snapshots in order, so everything
+// before it is then on disk too.
+func (ix *Index) durableLocked(bi bleve.Index) (err error) {
+	defer guard("durable", &err)
+	if ix.persisted.Load() == ix.batches {
+		return nil
+	}
+	seq := ix.last.Load()
+	done := make(chan error, 1)
+	b := bi.NewBatch()
+	b.SetInternal(keyLastApplied, encodeSeq(seq))
+	ix.onPersisted(b, seq, done)
+	if err := bi.Batch(b); err != nil {
+		return fmt.Errorf("cairn: search durable: %w", err)
+	}
+	t := time.NewTimer(durableTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("cairn: search durable: Bleve did not persist %s within %v", ix.dir, durableTimeout)
+	}
+}
+
+// onPersisted arranges for DurableApplied to become seq, and the hint to
+// record it, once Bleve has persisted b; done, if not nil, is told then.
+// Bleve calls persisted callbacks in the order of their batches.
+// The caller holds applyMu.
+func (ix *Index) onPersisted(b *bleve.Batch, seq uint64, done chan<- error) {
+	ix.batches++
+	n := ix.batches
+	b.SetPersistedCallback(func(err error) {
+		if err == nil {
+			ix.persisted.Store(n)
+			ix.durable.Store(seq)
+			if herr := writeHint(ix.dir, seq); herr != nil {
+				err = fmt.Errorf("cairn: search persisted, but recording the hint failed: %w", herr)
+			}
+		}
+		if done != nil {
+			done <- err
+		}
+	})
+}
 
 // Dir returns the directory of the index.
 func (ix *Index) Dir() string { return ix.dir }
@@ -324,7 +407,7 @@ func (ix *Index) Reset() error {
 	}
 	closeErr := closeGuarded(ix.mu.bi)
 	ix.mu.bi = nil
-	bi, err := recreate(ix.dir)
+	bi, err := recreate(ix.dir, ix.opts)
 	if err != nil {
 		return fmt.Errorf("cairn: reset %s: %w", ix.dir, errors.Join(err, closeErr))
 	}
@@ -333,6 +416,7 @@ func (ix *Index) Reset() error {
 		return errors.Join(err, bi.Close(), closeErr)
 	}
 	ix.last.Store(0)
+	ix.durable.Store(0)
 	if closeErr != nil {
 		return fmt.Errorf("cairn: reset %s: closing old index: %w", ix.dir, closeErr)
 	}
@@ -340,16 +424,23 @@ func (ix *Index) Reset() error {
 }
 
 // Close closes the index, waiting for running calls. Every applied batch is
-// already durable. Closing twice returns nil.
+// durable when it returns nil (with Options.DeferSync, Close waits for
+// Bleve to persist first). Closing twice returns nil.
 func (ix *Index) Close() error {
+	ix.applyMu.Lock()
+	defer ix.applyMu.Unlock()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ix.mu.bi == nil {
 		return nil
 	}
+	var derr error
+	if ix.opts.DeferSync {
+		derr = ix.durableLocked(ix.mu.bi)
+	}
 	err := closeGuarded(ix.mu.bi)
 	ix.mu.bi = nil
-	if err != nil {
+	if err = errors.Join(derr, err); err != nil {
 		return fmt.Errorf("cairn: close %s: %w", ix.dir, err)
 	}
 	return nil

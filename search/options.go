@@ -1,6 +1,13 @@
 package search
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
+
+// persistNap is how long Bleve's persister pauses between two persists
+// with Options.DeferSync; Durable waits at most about that long.
+const persistNap = 500 * time.Millisecond
 
 // Options tune an Index. A nil *Options or a zero field means the documented
 // default.
@@ -12,6 +19,15 @@ type Options struct {
 	// BatchBytes is the most extracted text (bytes) put in one Bleve batch
 	// by Apply; a batch is cut when either bound is reached. Default 32 MiB.
 	BatchBytes int
+
+	// DeferSync makes Apply return once its batch is searchable, before
+	// Bleve has written and fsynced it (scorch's "unsafe_batch"): Bleve
+	// persists in the background, and DurableApplied tells how far it got.
+	// Use it only when the changes can be fed again after a crash, as a
+	// store's change log can: LastApplied after reopening is then the last
+	// persisted sequence, which may be older than the last Apply. Durable
+	// waits for everything applied so far; Close calls it.
+	DeferSync bool
 }
 
 // defaultOptions returns a fresh Options holding every default.
@@ -36,4 +52,17 @@ func (o *Options) withDefaults() (Options, error) {
 		r.BatchBytes = d.BatchBytes
 	}
 	return r, nil
+}
+
+// config is the configuration Bleve opens or creates the index with.
+func (o Options) config() map[string]any {
+	c := map[string]any{"bolt_timeout": lockTimeout.String()}
+	if o.DeferSync {
+		c["unsafe_batch"] = true
+		// Persist at most every persistNap: the batches in between are
+		// merged in memory and written with one round of fsyncs, which
+		// otherwise compete with the store's commits for the disk.
+		c["scorchPersisterOptions"] = map[string]any{"persisterNapTimeMSec": int(persistNap / time.Millisecond)}
+	}
+	return c
 }

@@ -170,7 +170,11 @@ type marker struct {
 // ensure builds the peer into the cache unless it is there.
 func (r *run) ensure(ctx context.Context, s store) (string, marker, error) {
 	w := r.cfg.Workload
-	dir := filepath.Join(r.cfg.CacheDir, fmt.Sprintf("%s-%d-%d-v%d", s.Name(), w.Sessions, w.Seed, dataVersion))
+	name := s.Name()
+	if v, ok := s.(interface{ SchemaVersion() int }); ok {
+		name += fmt.Sprintf("-s%d", v.SchemaVersion()) // the store's own layout version
+	}
+	dir := filepath.Join(r.cfg.CacheDir, fmt.Sprintf("%s-%d-%d-v%d", name, w.Sessions, w.Seed, dataVersion))
 	var m marker
 	if b, err := os.ReadFile(filepath.Join(dir, "complete.json")); err == nil && json.Unmarshal(b, &m) == nil {
 		return filepath.Join(dir, "data"), m, nil

@@ -16,23 +16,30 @@ import (
 // columns, the header in its own column, and an FTS5 table for text.
 type sqliteStore struct {
 	db *sql.DB
+	// Prepared once at Open, as an application would.
+	list, newest, complex, month, tag, search *sql.Stmt
 }
 
 func (s *sqliteStore) Name() string { return "sqlite" }
 
+// SchemaVersion names the built database in the peer cache: a schema
+// change rebuilds it.
+func (s *sqliteStore) SchemaVersion() int { return 2 }
+
 func (s *sqliteStore) Note() string {
-	return "modernc.org/sqlite (pure Go): JSON TEXT + indexed columns (status, start_time, session_tags), FTS5 porter, WAL + synchronous=FULL"
+	return "modernc.org/sqlite (pure Go): JSON TEXT + indexed columns (status, start_time, session_tags(tag, start_time, session_id)), FTS5 porter (updated on patch), WAL + synchronous=FULL, cache_size 64 MiB, mmap_size 256 MiB, prepared statements"
 }
 
 func sqliteOpen(path string) (*sql.DB, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(60000)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(60000)" +
+		"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
 	return sql.Open("sqlite", dsn)
 }
 
 const sqliteSchema = `
 CREATE TABLE sessions(id TEXT PRIMARY KEY, name TEXT, status TEXT, start_time TEXT, end_time TEXT,
 	tags TEXT, screenshot_count INTEGER, audio_count INTEGER, header TEXT NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE session_tags(tag TEXT NOT NULL, session_id TEXT NOT NULL, PRIMARY KEY(tag, session_id)) WITHOUT ROWID;
+CREATE TABLE session_tags(tag TEXT NOT NULL, start_time TEXT NOT NULL, session_id TEXT NOT NULL, PRIMARY KEY(tag, start_time, session_id)) WITHOUT ROWID;
 CREATE TABLE docs(coll TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY(coll, id)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(coll UNINDEXED, id UNINDEXED, name, body, tags, tokenize='porter');
 `
@@ -61,7 +68,7 @@ func (s *sqliteStore) Build(ctx context.Context, g *gen.Generator, dir string) e
 	if err != nil {
 		return err
 	}
-	insT, err := tx.Prepare(`INSERT OR IGNORE INTO session_tags VALUES(?,?)`)
+	insT, err := tx.Prepare(`INSERT OR IGNORE INTO session_tags VALUES(?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -69,16 +76,21 @@ func (s *sqliteStore) Build(ctx context.Context, g *gen.Generator, dir string) e
 	if err != nil {
 		return err
 	}
-	insF, err := tx.Prepare(`INSERT INTO fts(coll, id, name, body, tags) VALUES(?,?,?,?,?)`)
+	// A session's full-text row has the session's rowid, so that a patch
+	// can update it; other documents' rows are numbered after otherBase.
+	insF, err := tx.Prepare(`INSERT INTO fts(rowid, coll, id, name, body, tags) VALUES(?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
+	const otherBase = 1 << 40
+	other := int64(otherBase)
 	for _, coll := range gen.Collections {
 		if coll == "attachments" {
 			continue
 		}
 		err := g.Each(coll, func(d map[string]any) error {
 			id := str(d, "id")
+			var rowid int64
 			doc, err := json.Marshal(d)
 			if err != nil {
 				return err
@@ -89,20 +101,28 @@ func (s *sqliteStore) Build(ctx context.Context, g *gen.Generator, dir string) e
 					return err
 				}
 				tags, _ := json.Marshal(d["tags"])
-				if _, err := insS.Exec(id, str(d, "name"), str(d, "status"), str(d, "startTime"), str(d, "endTime"), string(tags),
-					lenOf(d["screenshots"]), lenOf(d["audioSegments"]), string(h), string(doc)); err != nil {
+				res, err := insS.Exec(id, str(d, "name"), str(d, "status"), str(d, "startTime"), str(d, "endTime"), string(tags),
+					lenOf(d["screenshots"]), lenOf(d["audioSegments"]), string(h), string(doc))
+				if err != nil {
+					return err
+				}
+				if rowid, err = res.LastInsertId(); err != nil {
 					return err
 				}
 				for _, t := range tagsOf(d) {
-					if _, err := insT.Exec(t, id); err != nil {
+					if _, err := insT.Exec(t, str(d, "startTime"), id); err != nil {
 						return err
 					}
 				}
-			} else if _, err := insD.Exec(coll, id, string(doc)); err != nil {
-				return err
+			} else {
+				if _, err := insD.Exec(coll, id, string(doc)); err != nil {
+					return err
+				}
+				other++
+				rowid = other
 			}
 			name, body, tags := searchText(coll, d)
-			_, err = insF.Exec(coll, id, name, body, tags)
+			_, err = insF.Exec(rowid, coll, id, name, body, tags)
 			return err
 		})
 		if err != nil {
@@ -129,6 +149,25 @@ func (s *sqliteStore) Open(dir string, forList bool) error {
 		return err
 	}
 	s.db = db
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{
+		{&s.list, `SELECT id, name, status, start_time, end_time, tags, screenshot_count, audio_count FROM sessions ORDER BY id`},
+		{&s.newest, `SELECT id, header FROM sessions ORDER BY start_time DESC, id LIMIT ?`},
+		{&s.complex, `SELECT s.id, s.header FROM session_tags t JOIN sessions s ON s.id = t.session_id
+		WHERE t.tag = ? AND t.start_time >= ? AND s.status = ? ORDER BY t.start_time DESC, t.session_id LIMIT ? OFFSET ?`},
+		{&s.month, `SELECT id, header FROM sessions WHERE start_time >= ? AND start_time < ? ORDER BY start_time, id`},
+		{&s.tag, `SELECT s.id, s.header FROM session_tags t JOIN sessions s ON s.id = t.session_id WHERE t.tag = ? ORDER BY s.id`},
+		{&s.search, `SELECT coll, id, bm25(fts, 2.0, 1.0, 1.5) AS score FROM fts WHERE fts MATCH ? ORDER BY score LIMIT 20`},
+	} {
+		st, err := db.Prepare(p.q)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("sqlite: prepare %q: %w", p.q, err)
+		}
+		*p.st = st
+	}
 	return nil
 }
 
@@ -136,13 +175,18 @@ func (s *sqliteStore) Close() error {
 	if s.db == nil {
 		return nil
 	}
+	for _, st := range []*sql.Stmt{s.list, s.newest, s.complex, s.month, s.tag, s.search} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	err := s.db.Close()
 	s.db = nil
 	return err
 }
 
 func (s *sqliteStore) List() (int, error) {
-	rows, err := s.db.Query(`SELECT id, name, status, start_time, end_time, tags, screenshot_count, audio_count FROM sessions ORDER BY id`)
+	rows, err := s.list.Query()
 	if err != nil {
 		return 0, err
 	}
@@ -170,8 +214,8 @@ func (s *sqliteStore) List() (int, error) {
 }
 
 // headers runs a query selecting (id, header) and decodes every header.
-func (s *sqliteStore) headers(q string, args ...any) ([]string, error) {
-	rows, err := s.db.Query(q, args...)
+func (s *sqliteStore) headers(q *sql.Stmt, args ...any) ([]string, error) {
+	rows, err := q.Query(args...)
 	if err != nil {
 		return nil, err
 	}
@@ -192,22 +236,20 @@ func (s *sqliteStore) headers(q string, args ...any) ([]string, error) {
 }
 
 func (s *sqliteStore) Newest(n int) (int, error) {
-	ids, err := s.headers(`SELECT id, header FROM sessions ORDER BY start_time DESC, id LIMIT ?`, n)
+	ids, err := s.headers(s.newest, n)
 	return len(ids), err
 }
 
 func (s *sqliteStore) Complex(w Workload) ([]string, error) {
-	return s.headers(`SELECT s.id, s.header FROM session_tags t JOIN sessions s ON s.id = t.session_id
-		WHERE t.tag = ? AND s.status = ? AND s.start_time >= ? ORDER BY s.start_time DESC, s.id LIMIT ? OFFSET ?`,
-		w.Tag, w.Status, w.Since, w.Limit, w.Offset)
+	return s.headers(s.complex, w.Tag, w.Since, w.Status, w.Limit, w.Offset)
 }
 
 func (s *sqliteStore) Month(w Workload) ([]string, error) {
-	return s.headers(`SELECT id, header FROM sessions WHERE start_time >= ? AND start_time < ? ORDER BY start_time, id`, w.MonthFrom, w.MonthTo)
+	return s.headers(s.month, w.MonthFrom, w.MonthTo)
 }
 
 func (s *sqliteStore) Tag(w Workload) ([]string, error) {
-	return s.headers(`SELECT s.id, s.header FROM session_tags t JOIN sessions s ON s.id = t.session_id WHERE t.tag = ? ORDER BY s.id`, w.LookupTag)
+	return s.headers(s.tag, w.LookupTag)
 }
 
 func (s *sqliteStore) Search(text string) (int, error) {
@@ -215,7 +257,7 @@ func (s *sqliteStore) Search(text string) (int, error) {
 	for _, w := range strings.Fields(text) {
 		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
 	}
-	rows, err := s.db.Query(`SELECT coll, id, bm25(fts, 2.0, 1.0, 1.5) AS score FROM fts WHERE fts MATCH ? ORDER BY score LIMIT 20`, strings.Join(terms, " AND "))
+	rows, err := s.search.Query(strings.Join(terms, " AND "))
 	if err != nil {
 		return 0, err
 	}
@@ -241,14 +283,32 @@ func (s *sqliteStore) Patch(id string, patch map[string]any) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.Exec(`UPDATE sessions SET doc = json_patch(doc, ?), header = json_patch(header, ?) WHERE id = ?`, string(p), string(hp), id)
+	// The document, its header and its full-text row, in one durable
+	// transaction, as Cairn's patch (whose index follows the change log).
+	tx, err := s.db.Begin()
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	defer tx.Rollback()
+	var rowid int64
+	var doc string
+	err = tx.QueryRow(`UPDATE sessions SET doc = json_patch(doc, ?), header = json_patch(header, ?) WHERE id = ? RETURNING rowid, doc`,
+		string(p), string(hp), id).Scan(&rowid, &doc)
+	if err == sql.ErrNoRows {
 		return fmt.Errorf("sqlite: session %q not found", id)
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	var d map[string]any
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		return err
+	}
+	name, body, tags := searchText("sessions", d)
+	if _, err := tx.Exec(`UPDATE fts SET name = ?, body = ?, tags = ? WHERE rowid = ?`, name, body, tags, rowid); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 type sqliteWriter struct{ db *sql.DB }
