@@ -112,12 +112,6 @@ func TestPartKey_order(t *testing.T) {
 	}
 }
 
-// indexValue is a value with its index encoding, for order tests.
-type indexValue struct {
-	v   any
-	enc []byte
-}
-
 func encodeIndex(v any) []byte {
 	switch x := v.(type) {
 	case bool:

@@ -183,8 +183,6 @@ func MarshalValue(v any) ([]byte, error) {
 	return out, err
 }
 
-func appendValue(e *msgpack.Encoder, v any) error { return encodeValue(e, v, 0) }
-
 func encodeValue(e *msgpack.Encoder, v any, depth int) error {
 	if depth > MaxDepth {
 		return fmt.Errorf("nested deeper than %d levels", MaxDepth)

@@ -87,6 +87,36 @@
 // succeed and leave the store exact; Tx.EachReadable and Tx.Damaged let a
 // reader go past, or look for, damaged documents (legacy.SalvageExport).
 //
+// # Contexts, iterators, logging, errors
+//
+// Every DB method that can block or read the disk takes a context.Context
+// first; one already cancelled returns ctx.Err() and changes nothing, and
+// walks over many keys stop soon after it is cancelled. Tx.Context gives
+// the function of Update and View its caller's ctx.
+//
+// All, Summarize, QueryAll and DumpAll are range-over-func iterators
+// (iter.Seq2) beside the callbacks of Tx.Each, List, Query and Dump: each
+// holds its read transaction while the loop runs and ends it when the loop
+// ends, by break included. A callback stops a walk by returning ErrStop or
+// an error wrapping it.
+//
+// Options.Logger (a *slog.Logger; nil is silent) receives the store's own
+// lines and Bleve's. Errors are returned, never only logged; their
+// sentinels are in errors.go, all with the prefix "cairn:". A panic in the
+// function of Update or View is returned as that function's panic, not as
+// damage.
+//
+// # User collections and declared indexes
+//
+// Any valid name ([a-z][a-zA-Z0-9_-]{0,63}) that is not a built-in
+// collection is a user collection, created on first write, holding JSON
+// objects with a string id and searched on every string field.
+// DeclareIndex (or Options.Indexes) adds a secondary index on one of its
+// fields (string, number or time), built from the documents already there
+// in one transaction, kept in the store, kept exact by every write and
+// used by Query; Indexes lists them with their entry counts, DropIndex
+// drops one. The built-in collections' indexes are fixed.
+//
 // # Concurrency
 //
 // A DB is safe for concurrent use. A Tx is not, and must not outlive its

@@ -60,11 +60,19 @@ func (db *DB) DeclareIndex(ctx context.Context, coll, field string, typ IndexTyp
 		return IndexInfo{}, &EntityError{Op: "declare index", Collection: coll, Field: field,
 			Err: fmt.Errorf("%w: type %q (string, number or time)", ErrInvalidIndex, typ)}
 	}
-	err := db.changeSchema(ctx, "declare index", coll, field, func(s *schema.Schema) (*schema.Schema, error) {
-		return s.WithIndex(coll, schema.Index{Field: field, Type: typ})
-	})
-	if err != nil {
-		return IndexInfo{}, err
+	declared := false
+	if c, err := db.lookup(coll); err == nil && !c.BuiltIn {
+		if ix := c.IndexFor(field); ix != nil && ix.Type == typ && ix.Name == field {
+			declared = true // already there: no write (Options.Indexes runs at every Open)
+		}
+	}
+	if !declared {
+		err := db.changeSchema(ctx, "declare index", coll, field, func(s *schema.Schema) (*schema.Schema, error) {
+			return s.WithIndex(coll, schema.Index{Field: field, Type: typ})
+		})
+		if err != nil {
+			return IndexInfo{}, err
+		}
 	}
 	ixs, err := db.Indexes(ctx, coll)
 	if err != nil {

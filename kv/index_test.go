@@ -1,10 +1,13 @@
 package kv_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -225,10 +228,31 @@ func TestOptions_Indexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	ixs, err := db.Indexes(ctx, "widgets")
 	if err != nil || len(ixs) != 1 || ixs[0].Entries != 1 {
 		t.Fatalf("Indexes after Open with Options.Indexes: %+v %v", ixs, err)
 	}
 	checkClean(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Declared already: the next Open with the same Options writes nothing.
+	before, err := os.ReadFile(filepath.Join(dir, kv.DataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoAutoBackup: true, Indexes: []kv.IndexSpec{{Collection: "widgets", Field: "size", Type: kv.IndexNumber}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, kv.DataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("an Open declaring an index the store has wrote to data.db")
+	}
 }

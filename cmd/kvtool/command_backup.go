@@ -39,9 +39,9 @@ func newBackupCreate(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeDB(db, &err)
-			bar := newProgress(cmd.ErrOrStderr(), "backup", 1)
+			stop := activity(cmd.ErrOrStderr(), "backup")
 			m, err := db.Backup(cmd.Context(), kv.ReasonManual)
-			bar.done()
+			stop()
 			if err != nil {
 				return err
 			}
@@ -299,7 +299,9 @@ func newCompactCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeDB(db, &err)
+			stop := activity(cmd.ErrOrStderr(), "compact")
 			res, err := db.Compact(cmd.Context())
+			stop()
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os/exec"
+	"sort"
 	"time"
 
 	"github.com/cairnkv/cairn/internal/gen"
@@ -74,7 +76,7 @@ its time. It refuses a store that already holds documents unless --force.`,
 				return err
 			}
 			res.Timings["build"] = ms(time.Since(start))
-			say("  built in %s: %v\n\n", time.Since(start).Round(time.Millisecond), res.Counts)
+			say("  built in %s: %s\n\n", time.Since(start).Round(time.Millisecond), mapLine(res.Counts))
 
 			// Listing: the app's startup view.
 			t := time.Now()
@@ -118,13 +120,7 @@ its time. It refuses a store that already holds documents unless --force.`,
 			res.Timings["search"] = ms(time.Since(t))
 			say("\nSearch \"budget meeting\" (%d matches; index caught up and searched in %s):\n", sr.Total, time.Since(t).Round(time.Millisecond))
 			for _, h := range sr.Hits {
-				frag := ""
-				for _, f := range []string{"name", "body"} {
-					if fs := h.Fragments[f]; len(fs) > 0 {
-						frag = fs[0]
-						break
-					}
-				}
+				frag := firstFragment(h.Fragments)
 				say("  %.2f %-9s %-26s %s\n", h.Score, h.Collection, h.ID, cell(frag))
 			}
 
@@ -153,9 +149,9 @@ its time. It refuses a store that already holds documents unless --force.`,
 			}
 			say("\nStored %s of JSON in %s (%.0f%% smaller); file %s\n",
 				humanBytes(int64(st.LogicalBytes)), humanBytes(int64(st.StoredBytes)), 100*(1-st.CompressionRatio), humanBytes(st.FileBytes))
-			say("\nTry next:\n  kvtool --db %[1]s ls sessions --limit 5\n  kvtool --db %[1]s get sessions %[2]v --header\n"+
-				"  kvtool --db %[1]s query sessions --where status=completed --where tags=planning --sort -startTime --limit 5 --explain\n"+
-				"  kvtool --db %[1]s search \"roadmap review\" --highlight\n  kvtool --db %[1]s backup list\n  kvtool --db %[1]s stats\n  kvtool --db %[1]s check\n", g.db, firstID(newest))
+			say("\nTry next:\n  %[3]s --db %[1]s ls sessions --limit 5\n  %[3]s --db %[1]s get sessions %[2]v --header\n"+
+				"  %[3]s --db %[1]s query sessions --where status=completed --where tags=planning --sort -startTime --limit 5 --explain\n"+
+				"  %[3]s --db %[1]s search \"roadmap review\" --highlight\n  %[3]s --db %[1]s backup list\n  %[3]s --db %[1]s stats\n  %[3]s --db %[1]s check\n", g.db, firstID(newest), kvtoolCommand())
 			if g.json {
 				if err := printJSON(out, res); err != nil {
 					return err
@@ -246,4 +242,30 @@ func loadAttachments(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, bar *prog
 		bar.set(end)
 	}
 	return total, nil
+}
+
+// firstFragment returns the first highlighted excerpt of a hit: every
+// field's, in name order (the index keeps all text in one field, "text").
+func firstFragment(fr map[string][]string) string {
+	names := make([]string, 0, len(fr))
+	for name := range fr {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if fs := fr[name]; len(fs) > 0 {
+			return fs[0]
+		}
+	}
+	return ""
+}
+
+// kvtoolCommand is how the user can run kvtool again: "kvtool" when it is
+// on $PATH, else "go run ./cmd/kvtool" (the README's way, which installs
+// nothing).
+func kvtoolCommand() string {
+	if _, err := exec.LookPath("kvtool"); err == nil {
+		return "kvtool"
+	}
+	return "go run ./cmd/kvtool"
 }

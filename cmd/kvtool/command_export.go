@@ -46,8 +46,10 @@ reads the file back.`,
 			}
 			defer closeDB(db, &err)
 			var damaged []kv.Problem
+			var written countingWriter
 			write := func(w io.Writer) error {
-				bw := bufio.NewWriterSize(w, 1<<20)
+				written = countingWriter{w: w}
+				bw := bufio.NewWriterSize(&written, 1<<20)
 				var err error
 				if salvage {
 					damaged, err = legacy.SalvageExport(cmd.Context(), db, bw, compact)
@@ -64,8 +66,17 @@ reads the file back.`,
 			} else {
 				err = fsutil.WriteOutput(out, write)
 			}
-			if err != nil || len(damaged) == 0 {
+			if err != nil {
 				return err
+			}
+			if g.json && out != "" && out != "-" {
+				// stdout is free: say what was written (docs/KVTOOL.md: one JSON document).
+				if err := printJSON(cmd.OutOrStdout(), exportOutput{Output: out, Bytes: written.n, Damaged: len(damaged)}); err != nil {
+					return err
+				}
+			}
+			if len(damaged) == 0 {
+				return nil
 			}
 			for _, p := range damaged {
 				fmt.Fprintf(cmd.ErrOrStderr(), "damaged, left out: %s\n", p)
@@ -77,4 +88,23 @@ reads the file back.`,
 	cmd.Flags().BoolVar(&compact, "compact", false, "compact JSON instead of the app's 2-space indentation")
 	cmd.Flags().BoolVar(&salvage, "salvage", false, "write every readable document of a damaged store and name the damaged ones (exit 3)")
 	return cmd
+}
+
+// exportOutput is what export --json -o FILE prints.
+type exportOutput struct {
+	Output  string `json:"output"`
+	Bytes   int64  `json:"bytes"`
+	Damaged int    `json:"damaged"` // documents left out (--salvage)
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

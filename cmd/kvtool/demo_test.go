@@ -59,8 +59,12 @@ func TestDemo(t *testing.T) {
 	dir2 := filepath.Join(t.TempDir(), "demo2")
 	checkAtEnd(t, dir2)
 	r = mustRun(t, "", "--db", dir2, "demo", "--sessions", "20")
-	if s := missing(r.stdout, "20 sessions", "Check", "0 problem(s)"); s != "" {
+	if s := missing(r.stdout, "20 sessions", "Check", "0 problem(s)", "<mark>", kvtoolCommand()+" --db "); s != "" {
 		t.Errorf("demo output lacks %q:\n%s", s, r.stdout)
+	}
+	// No Go value printed as Go prints it (a map literal).
+	if strings.Contains(r.stdout, "map[") {
+		t.Errorf("demo output shows a Go map:\n%s", r.stdout)
 	}
 }
 

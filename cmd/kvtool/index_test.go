@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -85,5 +88,26 @@ func TestIndex(t *testing.T) {
 		if !strings.Contains(r.stdout, "index "+sub) {
 			t.Errorf("index %s --help: %q", sub, r.stdout)
 		}
+	}
+}
+
+// TestExport_jsonSummary: with -o FILE, --json prints one object saying
+// what was written; without -o, stdout is the export itself.
+func TestExport_jsonSummary(t *testing.T) {
+	dir := newStore(t)
+	out := filepath.Join(t.TempDir(), "export.json")
+	var sum map[string]any
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "export", "-o", out).stdout, &sum)
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum["output"] != out || sum["bytes"] != json.Number(strconv.FormatInt(fi.Size(), 10)) || sum["damaged"] != json.Number("0") {
+		t.Fatalf("export --json -o: %v (file of %d bytes)", sum, fi.Size())
+	}
+	var whole map[string]any
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "export").stdout, &whole)
+	if whole["version"] == nil {
+		t.Fatalf("export --json without -o is not the export: %v", whole)
 	}
 }

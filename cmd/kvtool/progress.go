@@ -33,6 +33,7 @@ type progress struct {
 	last      time.Time // last redraw or plain line
 	printed   bool      // a plain line was printed
 	finalised bool
+	activity  bool // no amounts: report the time spent (see activity)
 }
 
 // Plain progress lines: none before plainAfter, then at most one per
@@ -85,7 +86,16 @@ func (p *progress) set(done int) {
 			return
 		}
 		p.last, p.printed = now, true
+		if p.activity {
+			fmt.Fprintf(p.w, "%s: running for %s\n", p.label, now.Sub(p.start).Round(time.Second))
+			return
+		}
 		fmt.Fprintf(p.w, "%s: %.0f%% (%s of %s)\n", p.label, 100*frac, p.amount(done), p.amount(p.total))
+		return
+	}
+	if p.activity {
+		p.last = now
+		fmt.Fprintf(p.w, "\r%-18s %s", p.label, now.Sub(p.start).Round(time.Second))
 		return
 	}
 	if now.Sub(p.last) < 100*time.Millisecond && done < p.total {
@@ -109,7 +119,42 @@ func (p *progress) done() {
 		fmt.Fprintln(p.w)
 		return
 	}
-	if p.printed {
+	switch {
+	case !p.printed:
+	case p.activity:
+		fmt.Fprintf(p.w, "%s: done in %s\n", p.label, p.now().Sub(p.start).Round(time.Second))
+	default:
 		fmt.Fprintf(p.w, "%s: done (%s) in %s\n", p.label, p.amount(p.total), p.now().Sub(p.start).Round(time.Second))
+	}
+}
+
+// activity reports work whose size is unknown (a backup, a compaction) as
+// time spent: on a terminal a line redrawn each second, elsewhere the
+// plain lines of progress (none before 5 s, then one every 5 s). The
+// returned function ends it; it must be called.
+func activity(w io.Writer, label string) (stop func()) {
+	return activityAt(newProgress(w, label, 0), time.Second)
+}
+
+func activityAt(p *progress, every time.Duration) (stop func()) {
+	p.activity = true
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				p.set(0)
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+		p.done()
 	}
 }

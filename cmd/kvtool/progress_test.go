@@ -36,3 +36,28 @@ func TestProgress_plain(t *testing.T) {
 		t.Fatalf("work shorter than 5 s printed %q", buf.String())
 	}
 }
+
+// TestProgress_activity: work of unknown size reports its time spent, off
+// a terminal as plain lines (none before 5 s); stop ends the ticking
+// goroutine before it returns.
+func TestProgress_activity(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	p := newProgressAt(&buf, "compact", 0, false, func() time.Time { return clock })
+	p.activity = true
+	for _, d := range []time.Duration{3 * time.Second, 3 * time.Second, 2 * time.Second} {
+		clock = clock.Add(d)
+		p.set(0)
+	}
+	p.done()
+	if want := "compact: running for 6s\ncompact: done in 8s\n"; buf.String() != want {
+		t.Fatalf("activity lines:\n%s\nwant:\n%s", buf.String(), want)
+	}
+
+	buf.Reset()
+	stop := activity(&buf, "backup")
+	stop() // returns once its goroutine has ended: buf is ours again
+	if buf.Len() != 0 {
+		t.Fatalf("a short activity printed %q", buf.String())
+	}
+}

@@ -65,7 +65,6 @@ var sessionStatusWeights = [...]float64{0.90, 0.05, 0.03, 0.02}
 var taskStatuses = [...]string{"todo", "in-progress", "done", "blocked"}
 var priorities = [...]string{"low", "medium", "high", "urgent"}
 var noteSources = [...]string{"call", "email", "thought", "other"}
-var noteStatuses = [...]string{"approved", "draft", "pending_review"}
 
 var categories = [...]string{
 	"Deep Work", "Meetings", "Communication", "Planning", "Research",
@@ -90,11 +89,6 @@ var detectedActivities = [...]string{
 	"Drafting the product roadmap in Notion", "Editing slides in Keynote", "Debugging in the terminal",
 	"Reviewing the deployment dashboard", "Writing a customer proposal", "Designing screens in Figma",
 	"Triaging the backlog in Linear", "Reading a research paper", "Updating the CRM in Salesforce",
-}
-
-var apps = [...]string{
-	"VS Code", "Chrome", "Slack", "Zoom", "Figma", "Notion", "Terminal", "Excel", "Keynote",
-	"Gmail", "Linear", "GitHub", "Salesforce", "Jira", "Google Docs", "Datadog",
 }
 
 var firstNames = [...]string{
