@@ -491,8 +491,18 @@ func (x *indexer) trim(ix *search.Index) {
 	x.mu.lastTrim = time.Now()
 	x.mu.Unlock()
 	// Bleve persists in the background (at most every half second), so
-	// DurableApplied moves on its own: waiting for it here (Durable) would
-	// stall the indexer, and every search behind it, for nothing.
+	// DurableApplied usually equals LastApplied by now. When it does not
+	// (a rebuild or a burst just ended), wait for the persister: this runs
+	// once per trimEvery, while the index is caught up, and is bounded by
+	// the persist interval. Skipping instead would put the trim off for
+	// another trimEvery, and forever on a store that is idle after an open
+	// (nothing wakes the indexer but a commit).
+	if ix.DurableApplied() < ix.LastApplied() {
+		if err := ix.Durable(); err != nil {
+			x.db.log.Warn("search index not persisted; change log kept", "err", err)
+			return
+		}
+	}
 	applied := ix.DurableApplied()
 	if applied == 0 {
 		return
