@@ -28,9 +28,10 @@
 // again (bbolt's structural Tx.Check, the Verifier over every value, and
 // per-collection counts equal to the source's). Only then does it rename
 // it to <name>.db and durably write <name>.json, whose Checked says what
-// was checked. The manifest is the commit point: a .db without a manifest is debris from a
-// crashed Create, which List ignores and Prune removes. Any failure returns
-// an error and removes what Create wrote; nothing is logged and continued.
+// was checked. The manifest is the commit point: a .db without a manifest
+// is debris from a crashed Create, which List ignores and Prune removes.
+// Any failure returns an error and removes what Create wrote; nothing is
+// logged and continued.
 //
 // # Rotation
 //
