@@ -262,7 +262,13 @@ func recreate(dir string, o Options) (bleve.Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	bi, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, o.config())
+	// Created in the safe mode even with DeferSync: Bleve writes the
+	// mapping as a batch, and a deferred one would leave an index without
+	// a mapping, which no one can open, to a crash (or a CloseUnpersisted)
+	// in the next half second.
+	safe := o
+	safe.DeferSync = false
+	bi, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, safe.config())
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +281,13 @@ func recreate(dir string, o Options) (bleve.Index, error) {
 	if err := bi.Batch(b); err != nil {
 		return nil, errors.Join(err, bi.Close())
 	}
-	return bi, nil
+	if !o.DeferSync {
+		return bi, nil
+	}
+	if err := bi.Close(); err != nil {
+		return nil, err
+	}
+	return bleve.OpenUsing(dir, o.config())
 }
 
 func encodeSeq(seq uint64) []byte {
