@@ -165,19 +165,6 @@ func (x *extractor) text(v any) {
 	}
 }
 
-func (x *extractor) texts(v any) {
-	if a, ok := v.([]any); ok {
-		for _, e := range a {
-			x.text(e)
-		}
-	}
-	if a, ok := v.([]string); ok {
-		for _, e := range a {
-			x.text(e)
-		}
-	}
-}
-
 func (x *extractor) tags(v any) {
 	add := func(e any) {
 		if s, ok := e.(string); ok && strings.TrimSpace(s) != "" {
@@ -206,24 +193,6 @@ func (x *extractor) dates(body map[string]any, keys ...string) {
 			x.times[k] = t
 		}
 	}
-}
-
-// objects returns the elements of v that are JSON objects, if v is an array.
-func objects(v any) []map[string]any {
-	a, ok := v.([]any)
-	if !ok {
-		if m, ok := v.([]map[string]any); ok {
-			return m
-		}
-		return nil
-	}
-	out := make([]map[string]any, 0, len(a))
-	for _, e := range a {
-		if m, ok := e.(map[string]any); ok {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 func sortedKeys(m map[string]any) []string {

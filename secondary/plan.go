@@ -58,13 +58,6 @@ type plan struct {
 	exact  bool // set plans: the sets are exactly the matches, no document is read
 }
 
-// planner holds what planning needs.
-type planner struct {
-	e    *engine
-	uses []*indexUse // estimated index uses, smallest first
-	sel  float64     // product of the selectivities of all filters
-}
-
 // estimate returns the estimated keys of u.
 func (e *engine) estimate(u *indexUse) int {
 	if u.restrict {

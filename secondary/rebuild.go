@@ -57,11 +57,6 @@ func indexBucketNames(tx *bolt.Tx, coll string) []string {
 	return out
 }
 
-// recordCount counts the primary records of coll.
-func recordCount(tx *bolt.Tx, coll string) int {
-	return countKeys(tx.Bucket(buckets.PrimaryBucket(coll)))
-}
-
 // Rebuild drops and recomputes the metadata and every index of colls (all
 // collections with metadata when colls is empty) from the primary data,
 // with their counts and fingerprints. It returns the number of documents

@@ -343,10 +343,6 @@ func (e *engine) walkIDs(u *indexUse, desc bool, fn func(val, id []byte) bool) e
 // idFilter answers set membership for an id.
 type idFilter interface{ has(id []byte) bool }
 
-type restrictSet map[string]struct{}
-
-func (r restrictSet) has(id []byte) bool { _, ok := r[string(id)]; return ok }
-
 // buildSet reads the ids of u (the Restrict ids for a restrict use), only
 // those within within if it is not nil, sorted.
 func (e *engine) buildSet(u *indexUse, within idFilter) (*idSet, error) {

@@ -16,7 +16,9 @@ import (
 
 func newAttachCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "attach",
+		Use: "attach",
+		Example: `  kvtool attach add photo.jpg --name holiday.jpg
+  kvtool attach get a1 -o photo.jpg`,
 		Short: "Add and get attachments (content-addressed, deduplicated)",
 		Long: `attach stores attachment contents once, addressed by their SHA-256, in
 <store>/blobs, with an attachment document in the attachments collection
@@ -32,7 +34,9 @@ stored once and reference-counted.`,
 func newAttachAdd(g *globals) *cobra.Command {
 	var id, name, mimeType, typ string
 	cmd := &cobra.Command{
-		Use:   "add FILE [--id ID] [--name NAME] [--mime TYPE]",
+		Use: "add FILE [--id ID] [--name NAME] [--mime TYPE]",
+		Example: `  kvtool attach add photo.jpg
+  kvtool attach add report.pdf --id a1 --name report.pdf --mime application/pdf`,
 		Short: "Store a file's content once and create an attachment document",
 		Long: `add streams FILE into the blob store (a large video never sits in
 memory), durably, then creates the attachment document (id generated
@@ -130,7 +134,9 @@ func typeOf(mimeType string) string {
 func newAttachGet(g *globals) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "get ID [-o FILE]",
+		Use: "get ID [-o FILE]",
+		Example: `  kvtool attach get a1 -o report.pdf
+  kvtool attach get a1 > report.pdf`,
 		Short: "Write an attachment's content, verified",
 		Long: `get writes the content of attachment ID to stdout, or to FILE with -o: a
 regular file is replaced durably and atomically (whole or not at all),
@@ -180,7 +186,9 @@ stdout, a FIFO or a device, the bytes already written may be wrong.`,
 func newGCCommand(g *globals) *cobra.Command {
 	var recount bool
 	cmd := &cobra.Command{
-		Use:   "gc [--recount]",
+		Use: "gc [--recount]",
+		Example: `  kvtool gc
+  kvtool --json gc --recount`,
 		Short: "Delete blobs no attachment and no retained backup refers to",
 		Long: `gc deletes blob files that no attachment document and no retained backup
 refers to (orphans left by a crash between writing a blob and committing

@@ -14,7 +14,9 @@ import (
 
 func newBackupCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "backup",
+		Use: "backup",
+		Example: `  kvtool backup create
+  kvtool backup list --verify`,
 		Short: "Create, list, verify, restore and prune verified backups",
 		Long: `backup manages the store's backups in <store>/backups: hot snapshots taken
 while writers go on, each verified (it opens, bbolt's check passes, every
@@ -29,7 +31,9 @@ it, and rotated (newest 10, one a day for a week, one a week for a month).`,
 
 func newBackupCreate(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "create",
+		Use: "create",
+		Example: `  kvtool backup create
+  kvtool --json backup create`,
 		Short: "Take a hot backup and verify it",
 		Long:  `create takes a hot snapshot of the store, verifies it, writes its manifest, and rotates old backups. It prints the manifest.`,
 		Args:  argsRange(0, 0),
@@ -66,7 +70,10 @@ func newBackupList(g *globals) *cobra.Command {
 	var verify bool
 	var nf natsFlags
 	cmd := &cobra.Command{
-		Use:   "list [--verify] [--nats URL]",
+		Use: "list [--verify] [--nats URL]",
+		Example: `  kvtool backup list
+  kvtool backup list --verify
+  kvtool backup list --nats nats://127.0.0.1:4222`,
 		Short: "List backups, newest first",
 		Long: `list prints every backup, newest first: name, time, age, size, document
 counts, reason, and its verification. A backup is verified when it is taken;
@@ -160,10 +167,11 @@ type verifyResult struct {
 
 func newBackupVerify(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "verify NAME",
-		Short: "Verify a backup again (exit 3 if it fails)",
-		Long:  `verify re-reads backup NAME: its manifest, size and SHA-256, bbolt's structural check, every value's checksum, and the counts. Exit 3 naming each problem if it fails; exit 1 if there is no such backup.`,
-		Args:  argsRange(1, 1),
+		Use:     "verify NAME",
+		Example: `  kvtool backup verify 20261205T085344.697410197Z`,
+		Short:   "Verify a backup again (exit 3 if it fails)",
+		Long:    `verify re-reads backup NAME: its manifest, size and SHA-256, bbolt's structural check, every value's checksum, and the counts. Exit 3 naming each problem if it fails; exit 1 if there is no such backup.`,
+		Args:    argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			m, problems, err := kv.VerifyBackupIn(cmd.Context(), g.db, args[0])
 			if err != nil {
@@ -196,7 +204,9 @@ func newBackupVerify(g *globals) *cobra.Command {
 func newBackupRestore(g *globals) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
-		Use:   "restore NAME [--yes]",
+		Use: "restore NAME [--yes]",
+		Example: `  kvtool backup restore 20261205T085344.697410197Z
+  kvtool backup restore 20261205T085344.697410197Z --yes`,
 		Short: "Verify a backup, back up the current state, then restore",
 		Long: `restore verifies backup NAME (exit 3 if it fails), takes a verified
 backup of the current state, then replaces the store's data with NAME
@@ -258,10 +268,11 @@ func restored(g *globals, cmd *cobra.Command, m kv.Manifest, err error, previous
 
 func newBackupPrune(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "prune",
-		Short: "Apply the rotation policy now",
-		Long:  `prune deletes the backups the rotation policy does not keep (newest 10, one a day for 7 days, one a week for 4 weeks; never the newest verified one) and debris of interrupted backups.`,
-		Args:  argsRange(0, 0),
+		Use:     "prune",
+		Example: `  kvtool backup prune`,
+		Short:   "Apply the rotation policy now",
+		Long:    `prune deletes the backups the rotation policy does not keep (newest 10, one a day for 7 days, one a week for 4 weeks; never the newest verified one) and debris of interrupted backups.`,
+		Args:    argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			db, err := g.openExisting()
 			if err != nil {
@@ -289,7 +300,9 @@ func newBackupPrune(g *globals) *cobra.Command {
 
 func newCompactCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "compact",
+		Use: "compact",
+		Example: `  kvtool compact
+  kvtool --json compact`,
 		Short: "Back up, then rewrite the file without free pages",
 		Long:  `compact takes a verified backup, writes a compacted copy of the store, verifies it (structure, every checksum, counts) and swaps it in atomically if it is smaller than the store's file; otherwise it leaves the file as it was (compaction never leaves a larger file). It prints the sizes before and after.`,
 		Args:  argsRange(0, 0),

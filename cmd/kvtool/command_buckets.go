@@ -9,7 +9,9 @@ import (
 
 func newBucketsCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "buckets",
+		Use: "buckets",
+		Example: `  kvtool buckets
+  kvtool --json buckets`,
 		Short: "List the store's buckets with key counts and sizes",
 		Long: `buckets lists every bbolt bucket of the store: c/<collection> (documents),
 m/<collection> (listing summaries), p/<collection> (document parts),

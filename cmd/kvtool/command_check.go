@@ -11,7 +11,9 @@ import (
 
 func newCheckCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "check",
+		Use: "check",
+		Example: `  kvtool check
+  kvtool --json check`,
 		Short: "Verify the store's integrity (exit 3 if a problem is found)",
 		Long: `check verifies, in one read transaction: bbolt's structural check, every
 stored value's checksum, the metadata summaries and every secondary index

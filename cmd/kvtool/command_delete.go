@@ -11,7 +11,9 @@ import (
 
 func newDeleteCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete COLLECTION ID...",
+		Use: "delete COLLECTION ID...",
+		Example: `  kvtool delete notes n1
+  kvtool --json delete tasks t1 t2 t3`,
 		Short: "Delete documents",
 		Long: `delete removes the named documents atomically. An id that does not exist is
 not an error; "deleted" counts the documents that existed.`,

@@ -15,7 +15,9 @@ func newExportCommand(g *globals) *cobra.Command {
 	var out string
 	var compact, salvage bool
 	cmd := &cobra.Command{
-		Use:   "export [-o FILE] [--salvage]",
+		Use: "export [-o FILE] [--salvage]",
+		Example: `  kvtool export -o export.json
+  kvtool export --salvage -o salvaged.json`,
 		Short: "Write the app's export file (format 1.0.0)",
 		Long: `export writes the whole store as the app's export file, format 1.0.0
 (topics, companies, contacts, notes, tasks, sessions, aiSettings,

@@ -23,7 +23,9 @@ type importOutput struct {
 func newImportCommand(g *globals) *cobra.Command {
 	var dryRun, yes bool
 	cmd := &cobra.Command{
-		Use:   "import FILE [--dry-run] [--yes]",
+		Use: "import FILE [--dry-run] [--yes]",
+		Example: `  kvtool import export.json --dry-run
+  kvtool import export.json --yes`,
 		Short: "Validate an export file, back up, then merge it in atomically",
 		Long: `import reads an export file (format 1.0.0, or the older shape without a
 version) and validates all of it first: errors name the JSON path and byte

@@ -10,7 +10,10 @@ import (
 
 func newIndexCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "index",
+		Use: "index",
+		Example: `  kvtool index add widgets price --type number
+  kvtool index ls widgets
+  kvtool index drop widgets price`,
 		Short: "Declare, list and drop secondary indexes",
 		Long: `index manages the secondary indexes of user collections: add declares one
 on a field and builds it from the documents already there, in one
@@ -28,7 +31,9 @@ drop removes a declared index. Built-in indexes cannot be dropped.`,
 func newIndexAdd(g *globals) *cobra.Command {
 	var typ string
 	cmd := &cobra.Command{
-		Use:   "add COLLECTION FIELD",
+		Use: "add COLLECTION FIELD",
+		Example: `  kvtool index add widgets price --type number
+  kvtool index add widgets tags`,
 		Short: "Declare an index on a field of a user collection and build it",
 		Long: `add declares an index on FIELD (a document path such as priority or
 due.date) of the user collection COLLECTION and builds it from the documents
@@ -83,7 +88,9 @@ type indexJSON struct {
 
 func newIndexLs(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "ls [COLLECTION]",
+		Use: "ls [COLLECTION]",
+		Example: `  kvtool index ls
+  kvtool --json index ls widgets`,
 		Short: "List the secondary indexes, with their entry counts",
 		Long: `ls lists the secondary indexes of COLLECTION, or of every collection that
 has one: collection, field, type ("any" for a built-in index of any value),
@@ -133,10 +140,11 @@ entries, and whether it is built in.`,
 
 func newIndexDrop(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "drop COLLECTION FIELD",
-		Short: "Drop an index declared on a user collection",
-		Long:  `drop removes the index declared on FIELD of COLLECTION, and its entries. Built-in indexes cannot be dropped. It prints {}.`,
-		Args:  argsRange(2, 2),
+		Use:     "drop COLLECTION FIELD",
+		Example: `  kvtool index drop widgets price`,
+		Short:   "Drop an index declared on a user collection",
+		Long:    `drop removes the index declared on FIELD of COLLECTION, and its entries. Built-in indexes cannot be dropped. It prints {}.`,
+		Args:    argsRange(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if _, err := kv.LookupCollection(args[0]); err != nil {
 				return usageError{err}

@@ -12,7 +12,9 @@ import (
 func newLsCommand(g *globals) *cobra.Command {
 	var limit, offset int
 	cmd := &cobra.Command{
-		Use:   "ls COLLECTION [--limit N] [--offset N]",
+		Use: "ls COLLECTION [--limit N] [--offset N]",
+		Example: `  kvtool ls sessions
+  kvtool ls notes --limit 20 --offset 40`,
 		Short: "List metadata summaries without decoding whole documents",
 		Long: `ls lists the metadata summary of every document of COLLECTION in id order
 (sessions: name, status, start and end, tags, screenshot and audio counts;

@@ -30,7 +30,9 @@ type migrateOutput struct {
 func newMigrateCommand(g *globals) *cobra.Command {
 	var dryRun, yes bool
 	cmd := &cobra.Command{
-		Use:   "migrate LEGACY_DIR [--dry-run] [--yes]",
+		Use: "migrate LEGACY_DIR [--dry-run] [--yes]",
+		Example: `  kvtool migrate ~/old-app-data --dry-run
+  kvtool migrate ~/old-app-data --yes`,
 		Short: "Import everything the old app left in its data directory",
 		Long: `migrate reads the old app's data directory (the app-data folder holding
 db/, attachments/, backups/, or the db/ folder itself) in every layout it

@@ -9,7 +9,9 @@ import (
 func newReindexCommand(g *globals) *cobra.Command {
 	var searchIx, secondaryIx bool
 	cmd := &cobra.Command{
-		Use:   "reindex [--search] [--secondary]",
+		Use: "reindex [--search] [--secondary]",
+		Example: `  kvtool reindex
+  kvtool reindex --search`,
 		Short: "Rebuild derived data from the primary data",
 		Long: `reindex rebuilds derived data from the documents: --secondary the metadata
 summaries and secondary indexes (after a verified backup), --search the

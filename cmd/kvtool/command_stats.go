@@ -11,7 +11,9 @@ import (
 
 func newStatsCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "stats",
+		Use: "stats",
+		Example: `  kvtool stats
+  kvtool --json stats`,
 		Short: "Counts, logical and stored bytes, file and blob figures",
 		Long: `stats prints per collection the document count, logical bytes (the
 documents as compact JSON) and stored bytes (compressed, as on disk), the

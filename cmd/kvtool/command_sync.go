@@ -40,7 +40,9 @@ func newSyncCommand(g *globals) *cobra.Command {
 	var interval time.Duration
 	var replicas int
 	cmd := &cobra.Command{
-		Use:   "sync --nats URL [--once] [--device NAME] [--group NAME]",
+		Use: "sync --nats URL [--once] [--device NAME] [--group NAME]",
+		Example: `  kvtool sync --nats nats://127.0.0.1:4222 --once
+  kvtool sync --nats nats://127.0.0.1:4222 --device laptop`,
 		Short: "Replicate the store with other devices through NATS JetStream",
 		Long: `sync replicates this store with every other store syncing through the same
 NATS JetStream server and group: it pushes local changes and pulls the
@@ -114,7 +116,9 @@ Credentials in the URL are never printed.`,
 
 func newSyncConflicts(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "conflicts",
+		Use: "conflicts",
+		Example: `  kvtool sync conflicts
+  kvtool --json sync conflicts`,
 		Short: "List the values that lost a concurrent edit during sync",
 		Args:  argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
@@ -149,8 +153,9 @@ func newSyncConflicts(g *globals) *cobra.Command {
 func newBackupPush(g *globals) *cobra.Command {
 	var nf natsFlags
 	cmd := &cobra.Command{
-		Use:   "push NAME --nats URL",
-		Short: "Copy a verified backup to a NATS JetStream object store",
+		Use:     "push NAME --nats URL",
+		Example: `  kvtool backup push 20261205T085344.697410197Z --nats nats://127.0.0.1:4222`,
+		Short:   "Copy a verified backup to a NATS JetStream object store",
 		Long: `push verifies backup NAME here, uploads its data file and manifest to the
 JetStream object store ` + replica.BackupBucket + `, and checks that the stored
 SHA-256 is the one computed while uploading. It prints the manifest.
@@ -189,8 +194,9 @@ manifest stays readable. backup pull needs the same passphrase.`,
 func newBackupPull(g *globals) *cobra.Command {
 	var nf natsFlags
 	cmd := &cobra.Command{
-		Use:   "pull NAME --nats URL",
-		Short: "Fetch a backup from a NATS JetStream object store and verify it",
+		Use:     "pull NAME --nats URL",
+		Example: `  kvtool backup pull 20261205T085344.697410197Z --nats nats://127.0.0.1:4222`,
+		Short:   "Fetch a backup from a NATS JetStream object store and verify it",
 		Long: `pull downloads backup NAME from the JetStream object store ` + replica.BackupBucket + `
 into <store>/backups, checks its SHA-256 against its manifest and verifies
 it as backup verify does; a backup that fails is removed again (exit 3).

@@ -35,6 +35,22 @@ func TestJSON_oneDocument(t *testing.T) {
 		{"", []string{"dump", "m/companies"}, '['},
 		{"", []string{"check"}, '{'},
 		{"", []string{"delete", "notes", "j1", "j2", "nope"}, '{'},
+		{`{"id":"w1","n":3}`, []string{"put", "widgets", "-"}, '['},
+		{"", []string{"index", "add", "widgets", "n", "--type", "number"}, '{'},
+		{"", []string{"index", "ls", "widgets"}, '['},
+		{"", []string{"index", "drop", "widgets", "n"}, '{'},
+		{"", []string{"query", "notes"}, '['},
+		{"", []string{"query", "notes", "--ids"}, '['},
+		{"", []string{"query", "notes", "--explain"}, '{'},
+		{"", []string{"search", "note"}, '{'},
+		{"", []string{"backup", "create"}, '{'},
+		{"", []string{"backup", "list"}, '['},
+		{"", []string{"backup", "prune"}, '['},
+		{"", []string{"reindex"}, '{'},
+		{"", []string{"gc"}, '{'},
+		{"", []string{"compact"}, '{'},
+		{"", []string{"sync", "conflicts"}, '['},
+		{"", []string{"attach", "add", filepath.Join("testdata", "input", "patch_session.json")}, '{'},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := mustRun(t, tc.stdin, append([]string{"--db", dir, "--json"}, tc.args...)...)
