@@ -6,6 +6,10 @@ import (
 	"github.com/cairnkv/cairn/buckets"
 )
 
+// forceNoCompound, given to run as the forced plan, plans as if there
+// were no compound index (benchmarks compare with it).
+const forceNoCompound = "no-compound"
+
 // maxCompoundRanges bounds the ranges of one compound index use (the
 // product of the equality values of its prefix fields).
 const maxCompoundRanges = 256

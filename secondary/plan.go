@@ -222,7 +222,7 @@ func (e *engine) makePlan() plan {
 	}
 	// Compound indexes: estimated after the selectivity, which their
 	// filters already counted through the single-field uses.
-	if cu := e.compoundUses(); len(cu) > 0 {
+	if cu := e.compoundUses(); len(cu) > 0 && !e.noCompound {
 		for _, u := range cu {
 			u.est = e.estimate(u)
 		}
@@ -425,6 +425,7 @@ type engine struct {
 	estKeys    int
 	planDetail string
 	force      string // plan kind forced by tests and benchmarks
+	noCompound bool   // plan without compound indexes (forceNoCompound)
 	ex         Explain
 }
 
