@@ -36,6 +36,12 @@ func (e *engine) compoundUses() []*indexUse {
 }
 
 func (e *engine) compoundUse(d *IndexDef) *indexUse {
+	// A store a read-only handle opened may predate the index (a
+	// built-in added since, not yet backfilled): use it only once Sync
+	// has built it.
+	if e.sys == nil || string(e.sys.Get(fpKey(e.coll.Name, d.Name))) != fingerprint(e.coll, d) {
+		return nil
+	}
 	// The filters on each field that require a value there.
 	per := make([][]*cfilter, len(d.Fields))
 	for _, f := range e.filters {

@@ -404,3 +404,34 @@ func TestRun_noScan(t *testing.T) {
 		t.Fatalf("indexed filter with NoScan: %d ids, plan %q, err %v", len(ids), ex.Plan, err)
 	}
 }
+
+// TestRun_compoundNotBuilt: a compound index the store has not built yet
+// (a read-only handle on a store older than the index) is not used.
+func TestRun_compoundNotBuilt(t *testing.T) {
+	s := openStore(t)
+	s.put("sessions", "s1", mustNormalize(t, map[string]any{"id": "s1", "status": "active", "startTime": "2025-01-02T00:00:00Z"}))
+	q := Query{Collection: "sessions", Filters: []Filter{
+		{Field: "status", Op: OpEq, Value: "active"},
+		{Field: "startTime", Op: OpGe, Value: "2025-01-01"},
+	}}
+	ids, _, ex, err := s.run(q)
+	if err != nil || len(ids) != 1 || !strings.Contains(ex.Detail, "status+startTime") {
+		t.Fatalf("built: %v %+v %v", ids, ex, err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(buckets.SysBucket).Delete(fpKey("sessions", "status+startTime")); err != nil {
+			return err
+		}
+		return tx.DeleteBucket(buckets.IndexBucket("sessions", "status+startTime"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ids, _, ex, err = s.run(q)
+	if err != nil || len(ids) != 1 || strings.Contains(ex.Detail, "status+startTime") {
+		t.Fatalf("not built: %v %+v %v", ids, ex, err)
+	}
+	// Sync (as a writable open does) builds it again, and Verify is clean at teardown.
+	if err := s.db.Update(func(tx *bolt.Tx) error { _, err := Sync(tx, nil, nil); return err }); err != nil {
+		t.Fatal(err)
+	}
+}
