@@ -169,7 +169,7 @@ func BenchmarkQuery(b *testing.B) {
 	db := benchDB(b)
 	for _, bq := range benchQueries {
 		forces := []string{"", "full-scan"}
-		if strings.Contains(bq.name, "status-time") {
+		if bq.name == "status-time-sorted" || bq.name == "complex" {
 			forces = append(forces, forceNoCompound)
 		}
 		for _, force := range forces {
