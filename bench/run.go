@@ -87,7 +87,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{[]string{"codec/decode", "codec/encode"}, b.codec},
 		{[]string{"write/patch-enrichment"}, b.patch},
 		{[]string{"write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch"}, b.commits},
-		{[]string{"backup/throughput", "backup/copy", "backup/ratio", "backup/verify"}, b.backup},
+		{[]string{"backup/throughput", "backup/copy", "backup/ratio", "backup/copy-user", "backup/ratio-user", "backup/verify"}, b.backup},
 		{[]string{"migrate/time", "migrate/peak-rss"}, b.migrate},
 	}
 	for _, s := range steps {

@@ -46,10 +46,12 @@ const (
 
 func (db *DB) backupsDir() string { return filepath.Join(db.dir, BackupsDir) }
 
-// Backup takes a hot backup while writers go on, verifies it (it opens,
-// bbolt's check passes, every checksum passes, the counts equal those read
-// in the snapshot's transaction) and then rotates the backups. Any failure
-// is returned, and leaves no partial file.
+// Backup takes a hot backup while writers go on, in one read of the store:
+// the copy, its SHA-256, every checksum and the counts come from the
+// snapshot's transaction, which must have no problem; then it rotates the
+// backups. The copy's structure is checked by VerifyBackup and by Restore,
+// which verify the whole file first (Manifest.Checked says what Backup
+// checked). Any failure is returned, and leaves no partial file.
 func (db *DB) Backup(ctx context.Context, reason string) (Manifest, error) {
 	if err := db.enter(); err != nil {
 		return Manifest{}, err

@@ -57,7 +57,9 @@ type indexer struct {
 		closing  bool
 		rebuilt  string // why the index was rebuilt at open, if it was
 		lastTrim time.Time
-		waiters  int // goroutines in wait: applying now beats coalescing
+		retrim   bool // a trim waits for Bleve's persister: run the loop once more
+		retrimAt bool // a retrim is scheduled
+		waiters  int  // goroutines in wait: applying now beats coalescing
 	}
 	cond *sync.Cond
 	done chan struct{}
@@ -125,14 +127,15 @@ func (x *indexer) run() {
 	}
 	for {
 		x.mu.Lock()
-		for x.mu.ready && x.mu.applied >= x.mu.target && !x.mu.closing {
+		for x.mu.ready && x.mu.applied >= x.mu.target && !x.mu.closing && !x.mu.retrim {
 			x.cond.Wait()
 		}
+		x.mu.retrim = false
 		x.coalesceLocked()
 		closing := x.mu.closing
 		x.mu.Unlock()
 		x.work.Lock()
-		err := x.catchUp(ix)
+		err := x.catchUp(ix, !closing) // a trim would wait for Bleve's persister
 		x.work.Unlock()
 		if err != nil {
 			x.db.log.Warn("search index catch-up failed; retried after the next commit", "err", err)
@@ -245,6 +248,8 @@ func (x *indexer) open() (*search.Index, error) {
 			err = x.rebuildFresh(ix)
 		}
 		if err != nil {
+			// Close waits for Bleve to persist the rebuild's progress,
+			// which the next open resumes from.
 			if errors.Is(err, errInterrupted) {
 				return nil, errors.Join(err, ix.Close())
 			}
@@ -417,8 +422,9 @@ func loadChange(tx *bolt.Tx, c *schema.Collection, id string) (search.Change, er
 	return search.Change{Collection: coll, ID: id, Rev: rec.Rev, Body: body, Decl: c}, nil
 }
 
-// catchUp applies every change-log entry after LastApplied, in batches.
-func (x *indexer) catchUp(ix *search.Index) error {
+// catchUp applies every change-log entry after LastApplied, in batches,
+// and then, if trim, trims the change log.
+func (x *indexer) catchUp(ix *search.Index, trim bool) error {
 	db := x.db
 	for {
 		last := ix.LastApplied()
@@ -458,7 +464,9 @@ func (x *indexer) catchUp(ix *search.Index) error {
 			return err
 		}
 		if upTo == 0 {
-			x.trim(ix)
+			if trim {
+				x.trim(ix)
+			}
 			return nil
 		}
 		if err := ix.Apply(changes, upTo); err != nil {
@@ -488,21 +496,28 @@ func (x *indexer) trim(ix *search.Index) {
 		x.mu.Unlock()
 		return
 	}
+	// Bleve persists in the background (at most every half second), and
+	// only what it has persisted may be trimmed. When entries are still
+	// pending (a rebuild or a burst just ended), the trim is retried a
+	// little later: waiting here would hold up Close and every search
+	// behind the indexer, and skipping until the next commit would never
+	// trim a store that stays idle after an open.
+	if ix.DurableApplied() < ix.LastApplied() {
+		if !x.mu.retrimAt {
+			x.mu.retrimAt = true
+			time.AfterFunc(time.Second, func() {
+				x.mu.Lock()
+				x.mu.retrimAt = false
+				x.mu.retrim = true
+				x.cond.Broadcast()
+				x.mu.Unlock()
+			})
+		}
+		x.mu.Unlock()
+		return
+	}
 	x.mu.lastTrim = time.Now()
 	x.mu.Unlock()
-	// Bleve persists in the background (at most every half second), so
-	// DurableApplied usually equals LastApplied by now. When it does not
-	// (a rebuild or a burst just ended), wait for the persister: this runs
-	// once per trimEvery, while the index is caught up, and is bounded by
-	// the persist interval. Skipping instead would put the trim off for
-	// another trimEvery, and forever on a store that is idle after an open
-	// (nothing wakes the indexer but a commit).
-	if ix.DurableApplied() < ix.LastApplied() {
-		if err := ix.Durable(); err != nil {
-			x.db.log.Warn("search index not persisted; change log kept", "err", err)
-			return
-		}
-	}
 	applied := ix.DurableApplied()
 	if applied == 0 {
 		return
@@ -570,11 +585,32 @@ func (x *indexer) close() error {
 	x.mu.Unlock()
 	<-x.done
 	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.mu.ix == nil {
+	ix := x.mu.ix
+	x.mu.ix = nil
+	x.mu.Unlock()
+	if ix == nil {
 		return nil
 	}
-	err := x.mu.ix.Close()
-	x.mu.ix = nil
-	return err
+	if ix.DurableApplied() >= ix.LastApplied() {
+		return ix.Close()
+	}
+	// Bleve persists deferred batches after a pause of up to half a second
+	// (search.Options.DeferSync), which every Close, and so every kvtool
+	// command that wrote, would wait out. Instead the batches not yet on
+	// disk are dropped and applied again from the change log, the durable
+	// record, on the index opened without DeferSync, whose batches are on
+	// disk when Apply returns: a few milliseconds for the little that was
+	// pending. Nothing is lost either way: whatever is not applied here is
+	// applied by the next open's catch-up.
+	if err := ix.CloseUnpersisted(); err != nil {
+		return err
+	}
+	safe, res, err := search.Open(ix.Dir(), nil)
+	if err != nil {
+		return err
+	}
+	if res.Rebuilt {
+		return safe.Close() // the next open rebuilds it, as it would have
+	}
+	return errors.Join(x.catchUp(safe, false), safe.Close())
 }

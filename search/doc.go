@@ -88,10 +88,16 @@
 //
 // # Crash behaviour
 //
-// Apply returns after scorch has persisted and fsynced the batch (the
-// default, safe mode; "unsafe_batch" is never set). A process killed at any
-// moment leaves either the state of some acknowledged Apply, or a later one
-// whose documents and LastApplied agree. Large Apply calls are cut into
+// By default Apply returns after scorch has persisted and fsynced the batch
+// (the safe mode). With Options.DeferSync (what kv uses) Apply returns once
+// the batch is searchable and scorch's "unsafe_batch" persists it in the
+// background at most every half second; DurableApplied says how far that
+// got, Durable waits for it, and CloseUnpersisted drops what is pending
+// (the caller feeds it again: kv re-applies it from its change log on an
+// index opened in the safe mode, which is faster than waiting out the
+// persister's pause). A process killed at any moment leaves either the
+// state of some persisted batch, or a later one whose documents and
+// LastApplied agree. Large Apply calls are cut into
 // several Bleve batches and only the last carries lastSeq, so a crash in the
 // middle can leave documents newer than LastApplied; re-applying from
 // LastApplied repairs that, because Apply is idempotent.
@@ -120,10 +126,9 @@
 //     (Bleve's request highlighting gives one excerpt per field, and treats
 //     excerpts of different array elements as overlapping, hence one text
 //     string); a document changed in between gets none.
-//   - Bulk indexing stays in the safe mode: scorch's "unsafe_batch" (return
-//     before the batch is persisted) would be faster for a rebuild but would
-//     let Apply acknowledge a lastSeq that a crash then loses. Bleve's
-//     offline Builder was measured and is no faster per document.
+//   - With DeferSync a crash loses the batches not yet persisted, so the
+//     caller may trim its own record of changes only up to DurableApplied.
+//     Bleve's offline Builder was measured and is no faster per document.
 //   - Emails, URLs and dotted names are single tokens ("acme.example").
 //     HTML in notes is indexed as text (tag names become words).
 //   - Only one Index may be open on a directory: a second Open, in this or

@@ -429,6 +429,30 @@ func (ix *Index) Reset() error {
 	return nil
 }
 
+// CloseUnpersisted closes the index without waiting for Bleve to persist
+// the batches applied with Options.DeferSync: they are dropped, and the
+// next Open's LastApplied is DurableApplied, as after a crash. Use it when
+// the changes can be fed again, as Close's faster alternative; without
+// DeferSync it is Close.
+func (ix *Index) CloseUnpersisted() error {
+	if !ix.opts.DeferSync {
+		return ix.Close()
+	}
+	ix.applyMu.Lock()
+	defer ix.applyMu.Unlock()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.mu.bi == nil {
+		return nil
+	}
+	err := closeGuarded(ix.mu.bi)
+	ix.mu.bi = nil
+	if err != nil {
+		return fmt.Errorf("cairn: close %s: %w", ix.dir, err)
+	}
+	return nil
+}
+
 // Close closes the index, waiting for running calls. Every applied batch is
 // durable when it returns nil (with Options.DeferSync, Close waits for
 // Bleve to persist first). Closing twice returns nil.

@@ -409,6 +409,7 @@ func TestCreate_failures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "backups")
 			opts := testOptions(testNow)
+			opts.CheckCopy = true // the cases that damage the copy need the second pass
 			ctx := tt.set(t, t.Context(), dir, &opts)
 			err := db.View(func(tx *bolt.Tx) error {
 				_, err := Create(ctx, tx, dir, opts)
@@ -499,4 +500,65 @@ func TestCreate_commitFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// By default Create reads the store once: the verifier runs on the source
+// only, the manifest says so, and a copy damaged on its way to the disk
+// (after the hash) is committed but found by Verify; with CheckCopy the
+// verifier runs on the copy too and the manifest says that.
+func TestCreate_onePass(t *testing.T) {
+	db := openStore(t, testCounts, 200)
+	for _, checkCopy := range []bool{false, true} {
+		t.Run(fmt.Sprint("CheckCopy=", checkCopy), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "backups")
+			var calls atomic.Int32
+			opts := testOptions(testNow)
+			opts.CheckCopy = checkCopy
+			opts.Verify = func(tx *bolt.Tx) (map[string]int, []buckets.Problem) {
+				calls.Add(1)
+				return testVerifier(tx)
+			}
+			m := create(t, db, dir, opts)
+			want, wantCalls := []string{CheckedSource, CheckedSHA256}, int32(1)
+			if checkCopy {
+				want, wantCalls = append(want, CheckedCopy), 2
+			}
+			if !slices.Equal(m.Checked, want) || calls.Load() != wantCalls {
+				t.Errorf("checked %v after %d verifier calls, want %v after %d", m.Checked, calls.Load(), want, wantCalls)
+			}
+			read, err := ReadManifest(dir, m.Name)
+			if err != nil || !slices.Equal(read.Checked, want) {
+				t.Errorf("stored manifest checked %v, %v", read.Checked, err)
+			}
+		})
+	}
+	t.Run("damaged after the hash", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "backups")
+		opts := testOptions(testNow)
+		opts.wrapWriter = func(w io.Writer) io.Writer {
+			seen := 0
+			return writerFunc(func(p []byte) (int, error) {
+				q := append([]byte(nil), p...)
+				for i := range q {
+					if seen+i >= 8192 {
+						q[i] ^= 0x10
+					}
+				}
+				seen += len(p)
+				return w.Write(q)
+			})
+		}
+		m := create(t, db, dir, opts)
+		_, problems, err := Verify(t.Context(), dir, m.Name, testVerifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]bool{}
+		for _, p := range problems {
+			kinds[p.Kind] = true
+		}
+		if !kinds["sha256"] {
+			t.Errorf("Verify of a copy damaged on the way: problems %v, want a sha256 one", problems)
+		}
+	})
 }

@@ -21,13 +21,17 @@
 // # The commit point
 //
 // Create streams the transaction into a temporary file (".<name>.db.tmp-*"),
-// fsyncs and closes it, opens it read-only and verifies it (bbolt's
-// structural Tx.Check, the Verifier over every value, and per-collection
-// counts equal to those the Verifier read in the source transaction), and
-// only then renames it to <name>.db and durably writes <name>.json. The
-// manifest is the commit point: a .db without a manifest is debris from a
-// crashed Create, which List ignores and Prune removes. Any failure returns
-// an error and removes what Create wrote; nothing is logged and continued.
+// hashing it as it goes while the Verifier reads every value and the
+// counts in the same transaction (one read of the store: the copy holds
+// the pages the verified transaction sees), fsyncs and closes it, and
+// (with CreateOptions.CheckCopy only) opens it read-only and verifies it
+// again (bbolt's structural Tx.Check, the Verifier over every value, and
+// per-collection counts equal to the source's). Only then does it rename
+// it to <name>.db and durably write <name>.json, whose Checked says what
+// was checked. The manifest is the commit point: a .db without a manifest
+// is debris from a crashed Create, which List ignores and Prune removes.
+// Any failure returns an error and removes what Create wrote; nothing is
+// logged and continued.
 //
 // # Rotation
 //
@@ -68,7 +72,7 @@
 //     (kv serializes them). Prune removes the temporary files of a Create
 //     that is still running, which then fails with an error: never silently.
 //   - Create needs the caller's read transaction open until it returns
-//     (the copy, then the verification of the copy). Meanwhile the source
+//     (the copy, and with CheckCopy the verification of the copy). Meanwhile the source
 //     cannot reuse pages freed by writers, so it may grow, and a writer
 //     whose commit must grow bbolt's mmap waits for the transaction to end
 //     (measured by BenchmarkWritersDuringBackup): open the store with a
@@ -77,8 +81,10 @@
 //     the same transaction is copied, and on the copy while bbolt's Check
 //     walks it; it must only read. The SHA-256 is computed on another
 //     goroutine as the copy is written. On a machine with spare cores a
-//     backup costs about max(copy, SHA-256) plus the checks; SHA-256 is
-//     usually the bound.
+//     backup costs about max(copy, SHA-256, Verifier); SHA-256 is usually
+//     the bound. Without CheckCopy, damage on the way from the hash to
+//     the disk is not seen until Verify (which kv's Restore runs first):
+//     Manifest.Checked says what Create checked.
 //   - List does cheap checks only (the manifest parses and names its file,
 //     the data file exists with the recorded size). Verified in a listing is
 //     what Create proved when it wrote the backup; Verify re-proves it,

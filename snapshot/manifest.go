@@ -58,6 +58,10 @@ type Manifest struct {
 	Blobs         []string  `json:"blobs"`          // attachment hashes it references, sorted
 	Verified      bool      `json:"verified"`       // passed verification (see List for what a listing checks)
 	VerifiedAt    time.Time `json:"verified_at"`    // when it last passed
+	// Checked lists what Create checked before committing the backup, in
+	// the words of the Checked constants. Empty in manifests written
+	// before it existed, whose Create checked the copy too (CheckedCopy).
+	Checked []string `json:"checked,omitempty"`
 	// Checksum is the SHA-256 of the manifest itself (its JSON with
 	// Checksum and Problem empty), so that no field, the blob list included,
 	// can change unnoticed.
