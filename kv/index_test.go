@@ -146,7 +146,7 @@ func TestDB_DeclareIndex_exact(t *testing.T) {
 	if _, err := db.Query(ctx, kv.Query{Collection: "widgets", Filters: []kv.Filter{{Field: "priority", Op: "=", Value: int64(1)}}, NoScan: true}, nil); !errors.Is(err, kv.ErrFullScan) {
 		t.Fatalf("before the declaration a NoScan query is %v, want ErrFullScan", err)
 	}
-	for _, sp := range []kv.IndexSpec{{"widgets", "priority", kv.IndexNumber}, {"widgets", "due", kv.IndexTime}, {"widgets", "tags", kv.IndexString}} {
+	for _, sp := range []kv.IndexSpec{{Collection: "widgets", Field: "priority", Type: kv.IndexNumber}, {Collection: "widgets", Field: "due", Type: kv.IndexTime}, {Collection: "widgets", Field: "tags", Type: kv.IndexString}} {
 		info, err := db.DeclareIndex(ctx, sp.Collection, sp.Field, sp.Type)
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,12 @@ func stats(field string) Index {
 	return ix
 }
 
+// compound is a built-in compound index over fields (Index.Fields).
+func compound(fields ...string) Index {
+	f := CompoundField(fields)
+	return Index{Name: f, Field: f, Paths: fields, Fields: fields, BuiltIn: true}
+}
+
 func folded(field string) Index {
 	ix := value(field)
 	ix.Folded = true
@@ -41,6 +47,9 @@ var builtins = []*Collection{
 			"screenshots.timestamp", "audioSegments.timestamp", "contextItems.timestamp",
 			"summary.lastUpdated", "audioInsights.processedAt"},
 		Indexes: []Index{stats("startTime"), stats("endTime"), stats("status"), stats("tags"), stats("category"),
+			// Sessions of one status by time: the demo's and the web UI's
+			// commonest query (BenchmarkQuery/status-time-sorted).
+			compound("status", "startTime"),
 			links("extractedTaskIds", "extractedNoteIds", "companyIds", "contactIds", "topicIds", "trackingNoteId")},
 		Search: []SearchField{
 			{Name: "name", Paths: []string{"name"}, Role: RoleTitle},

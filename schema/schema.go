@@ -121,7 +121,24 @@ type Index struct {
 	Stats bool
 	// BuiltIn marks an index of a built-in collection's declaration.
 	BuiltIn bool
+	// Fields, when it has two or more document paths, makes the index
+	// compound: one key per document, the ordered encodings of each
+	// field's value in turn, so that equality on a prefix of Fields plus a
+	// range or sort on the next field is one range of keys. Field is then
+	// the fields joined by "+" ("status+startTime"), as is the default
+	// Name, and Paths equals Fields. A document lacking any of the fields
+	// (or holding null there) is not in the index; an array contributes
+	// each element, so a document may have several keys. Nil for a
+	// single-field index.
+	Fields []string
 }
+
+// Compound reports whether ix is a compound index (Fields).
+func (ix *Index) Compound() bool { return len(ix.Fields) >= 2 }
+
+// CompoundField is the query field name of a compound index over fields:
+// the fields joined by "+".
+func CompoundField(fields []string) string { return strings.Join(fields, "+") }
 
 // LinksField is the virtual query field of the links index: the union of
 // the ids a document links to (relationships[].targetId and the legacy
@@ -220,7 +237,7 @@ func (c *Collection) IsTimestamp(path string) bool { return slices.Contains(c.Ti
 // IndexFor returns the index serving query field in c, or nil.
 func (c *Collection) IndexFor(field string) *Index {
 	for i := range c.Indexes {
-		if c.Indexes[i].Field == field {
+		if c.Indexes[i].Field == field && !c.Indexes[i].Compound() {
 			return &c.Indexes[i]
 		}
 	}
@@ -249,6 +266,7 @@ func (c *Collection) clone() *Collection {
 	d.Indexes = slices.Clone(c.Indexes)
 	for i := range d.Indexes {
 		d.Indexes[i].Paths = slices.Clone(d.Indexes[i].Paths)
+		d.Indexes[i].Fields = slices.Clone(d.Indexes[i].Fields)
 	}
 	d.Search = slices.Clone(c.Search)
 	for i := range d.Search {
@@ -341,6 +359,14 @@ func (s *Schema) WithIndex(coll string, ix Index) (*Schema, error) {
 	if err := ValidName(coll); err != nil {
 		return nil, err
 	}
+	if len(ix.Fields) == 1 {
+		ix.Field, ix.Fields = ix.Fields[0], nil
+	}
+	if ix.Compound() {
+		ix.Fields = slices.Clone(ix.Fields)
+		ix.Field = CompoundField(ix.Fields)
+		ix.Paths = slices.Clone(ix.Fields)
+	}
 	if ix.Name == "" {
 		ix.Name = ix.Field
 	}
@@ -357,7 +383,7 @@ func (s *Schema) WithIndex(coll string, ix Index) (*Schema, error) {
 	c := shared.clone()
 	for _, have := range c.Indexes {
 		if have.Name == ix.Name {
-			if have.Field == ix.Field && have.Type == ix.Type && slices.Equal(have.Paths, ix.Paths) {
+			if have.Field == ix.Field && have.Type == ix.Type && slices.Equal(have.Paths, ix.Paths) && slices.Equal(have.Fields, ix.Fields) {
 				return s, nil // declared again, the same
 			}
 			return nil, fmt.Errorf("%w: %s already has an index %s (on %s, type %q)", ErrInvalidIndex, coll, have.Name, have.Field, have.Type)
@@ -420,11 +446,28 @@ func (s *Schema) copy() *Schema {
 
 // checkIndex validates a declared index.
 func checkIndex(ix Index) error {
-	if err := CheckPath(ix.Field); err != nil {
+	if ix.Compound() {
+		seen := map[string]bool{}
+		for _, f := range ix.Fields {
+			if err := CheckPath(f); err != nil {
+				return fmt.Errorf("%w: field: %v", ErrInvalidIndex, err)
+			}
+			if seen[f] {
+				return fmt.Errorf("%w: field %s given twice in compound index %s", ErrInvalidIndex, f, CompoundField(ix.Fields))
+			}
+			seen[f] = true
+		}
+		if len(ix.Fields) > 8 {
+			return fmt.Errorf("%w: compound index %s has %d fields (at most 8)", ErrInvalidIndex, CompoundField(ix.Fields), len(ix.Fields))
+		}
+		if ix.Folded || ix.Type != TypeAny {
+			return fmt.Errorf("%w: a compound index holds values of any type and is not case-folded (declare a field's type with a single-field index)", ErrInvalidIndex)
+		}
+	} else if err := CheckPath(ix.Field); err != nil {
 		return fmt.Errorf("%w: field: %v", ErrInvalidIndex, err)
 	}
 	if !validIndexName(ix.Name) {
-		return fmt.Errorf("%w: name %q (1 to 64 bytes of letters, digits, '.', '_' and '-')", ErrInvalidIndex, ix.Name)
+		return fmt.Errorf("%w: name %q (1 to 64 bytes of letters, digits, '.', '_', '-' and '+')", ErrInvalidIndex, ix.Name)
 	}
 	for _, p := range ix.Paths {
 		if err := CheckPath(p); err != nil {
@@ -448,7 +491,7 @@ func validIndexName(n string) bool {
 	}
 	for i := 0; i < len(n); i++ {
 		c := n[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '+') {
 			return false
 		}
 	}

@@ -204,3 +204,36 @@ func hasDerived(c *Collection, name string) bool {
 	}
 	return false
 }
+
+// TestWithIndex_compound: a compound declaration gets its "+" name, field
+// and paths, is found by name only (not as a query field), and bad ones are
+// refused naming what is wrong.
+func TestWithIndex_compound(t *testing.T) {
+	s, err := (*Schema)(nil).WithIndex("widgets", Index{Fields: []string{"status", "due"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.Lookup("widgets")
+	if len(c.Indexes) != 1 || c.Indexes[0].Name != "status+due" || c.Indexes[0].Field != "status+due" || !c.Indexes[0].Compound() {
+		t.Fatalf("declared: %+v", c.Indexes)
+	}
+	if c.IndexFor("status+due") != nil || c.IndexFor("status") != nil {
+		t.Fatal("IndexFor found a compound index as a single field's")
+	}
+	if s2, err := s.WithIndex("widgets", Index{Fields: []string{"status", "due"}}); err != nil || s2 != s {
+		t.Fatalf("declared again: %v", err)
+	}
+	for _, tc := range []struct {
+		ix   Index
+		want string
+	}{
+		{Index{Fields: []string{"a", "a"}}, "given twice"},
+		{Index{Fields: []string{"a", ""}}, "field"},
+		{Index{Fields: []string{"a", "b"}, Type: TypeNumber}, "any type"},
+		{Index{Fields: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}}, "at most 8"},
+	} {
+		if _, err := s.WithIndex("widgets", tc.ix); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want an error saying %q", tc.ix, err, tc.want)
+		}
+	}
+}

@@ -150,6 +150,13 @@ var benchQueries = []struct {
 		{Field: "tags", Op: OpEq, Value: "oss"},
 		{Field: "startTime", Op: OpGe, Value: "2025-12-01"},
 	}}}, Sort: "startTime", Desc: true, Limit: 20}},
+	// Served by the compound index status+startTime ("no-compound":
+	// the single-field indexes intersected or walked instead).
+	{"status-time-sorted", Query{Collection: "sessions", Filters: []Filter{
+		{Field: "status", Op: OpEq, Value: "completed"},
+		{Field: "startTime", Op: OpGe, Value: "2025-03-01"},
+		{Field: "startTime", Op: OpLt, Value: "2025-05-01"},
+	}, Sort: "startTime", Desc: true}},
 	{"exists", Query{Collection: "sessions", Filters: []Filter{
 		{Field: "tags", Op: OpEq, Value: "design"},
 		{Field: "endTime", Op: OpExists},
@@ -161,7 +168,11 @@ var benchQueries = []struct {
 func BenchmarkQuery(b *testing.B) {
 	db := benchDB(b)
 	for _, bq := range benchQueries {
-		for _, force := range []string{"", "full-scan"} {
+		forces := []string{"", "full-scan"}
+		if bq.name == "status-time-sorted" || bq.name == "complex" {
+			forces = append(forces, forceNoCompound)
+		}
+		for _, force := range forces {
 			name := bq.name + "/planned"
 			if force != "" {
 				name = bq.name + "/" + force

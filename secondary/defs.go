@@ -45,6 +45,9 @@ func fingerprint(c *schema.Collection, d *IndexDef) string {
 	if d.Type != schema.TypeAny {
 		typ = ";type=" + string(d.Type)
 	}
+	if d.Compound() {
+		kind = "compound"
+	}
 	return "v2;" + kind + ";paths=" + strings.Join(d.Paths, ",") + ";time=" + strings.Join(ts, ",") + stats + typ
 }
 

@@ -26,9 +26,13 @@ func indexValues(ci *compiledIndex, doc any) [][]byte {
 		return nil
 	}
 	var out [][]byte
-	ci.ref.scalars(doc, func(s scalar) {
-		out = append(out, s.encode(ci.def.Folded))
-	})
+	if ci.refs != nil {
+		out = compoundValues(ci, doc)
+	} else {
+		ci.ref.scalars(doc, func(s scalar) {
+			out = append(out, s.encode(ci.def.Folded))
+		})
+	}
 	if len(out) < 2 {
 		return out
 	}
@@ -54,8 +58,39 @@ func indexKeys(ci *compiledIndex, id string, st *DocState) [][]byte {
 // that an indexed query answers exactly what a scan does); TypeTime makes
 // the field's paths instants (schema.Index).
 type compiledIndex struct {
-	def IndexDef
-	ref fieldRef
+	def  IndexDef
+	ref  fieldRef
+	refs []fieldRef // compound: one per field
+}
+
+// compoundValues returns the values of compound index ci for doc: for
+// every combination of one scalar of each field, the concatenated
+// encodings wrapped as one string encoding (buckets.IndexString escapes
+// NUL bytes and terminates, which keeps byte order: a key compares as its
+// fields do, field by field). A document lacking a field has none; one
+// with arrays has the product of its fields' value counts.
+func compoundValues(ci *compiledIndex, doc any) [][]byte {
+	combos := [][]byte{nil}
+	for i := range ci.refs {
+		var vals [][]byte
+		ci.refs[i].scalars(doc, func(s scalar) { vals = append(vals, s.encode(false)) })
+		if len(vals) == 0 {
+			return nil
+		}
+		slices.SortFunc(vals, bytes.Compare)
+		vals = slices.CompactFunc(vals, bytes.Equal)
+		next := make([][]byte, 0, len(combos)*len(vals))
+		for _, c := range combos {
+			for _, v := range vals {
+				next = append(next, append(slices.Clip(c), v...))
+			}
+		}
+		combos = next
+	}
+	for i, c := range combos {
+		combos[i] = buckets.IndexString(string(c))
+	}
+	return combos
 }
 
 // compile resolves the indexes of c.
@@ -63,6 +98,11 @@ func compile(c *schema.Collection) []compiledIndex {
 	out := make([]compiledIndex, len(c.Indexes))
 	for i, d := range c.Indexes {
 		out[i] = compiledIndex{def: d, ref: pathsRef(c, d.Field, d.Paths)}
+		if d.Compound() {
+			for _, f := range d.Fields {
+				out[i].refs = append(out[i].refs, pathsRef(c, f, []string{f}))
+			}
+		}
 	}
 	return out
 }

@@ -188,6 +188,17 @@ func (g *gen) filter(coll string, depth int) Filter {
 
 func (g *gen) query(coll string, ids []string) Query {
 	q := Query{Collection: coll}
+	if coll == "sessions" && g.r.IntN(4) == 0 {
+		// The shape the compound index status+startTime serves:
+		// equality on status, then a range on startTime (or another
+		// equality), in either order among the other filters.
+		q.Filters = append(q.Filters, Filter{Field: "status", Op: OpEq, Value: g.operand(coll, "status")})
+		ops := []string{OpGe, OpLt, OpLe, OpGt, OpEq}
+		q.Filters = append(q.Filters, Filter{Field: "startTime", Op: ops[g.r.IntN(len(ops))], Value: g.operand(coll, "startTime")})
+		if g.r.IntN(2) == 0 {
+			q.Filters[0], q.Filters[1] = q.Filters[1], q.Filters[0]
+		}
+	}
 	for range g.r.IntN(4) {
 		q.Filters = append(q.Filters, g.filter(coll, 0))
 	}
@@ -247,6 +258,9 @@ func checkQueries(t *testing.T, s *testStore, g *gen, m model, n int, phase stri
 				continue // not a candidate for this query
 			}
 			plans[ex.Plan]++
+			if strings.Contains(ex.Index, "status+startTime") {
+				plans["compound"]++
+			}
 			if strings.Contains(ex.Index, "|") {
 				plans["union"]++
 			}
@@ -340,6 +354,13 @@ func TestRun_equivalence(t *testing.T) {
 		if err := sys.Put(fpKey("sessions", "tags"), []byte("v0;old")); err != nil {
 			return err
 		}
+		// The compound index, emptied and stale: Sync backfills it.
+		if err := sys.Put(fpKey("sessions", "status+startTime"), []byte("v0;old")); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(buckets.IndexBucket("sessions", "status+startTime")); err != nil {
+			return err
+		}
 		if err := tx.DeleteBucket(buckets.IndexBucket("tasks", "status")); err != nil {
 			return err
 		}
@@ -356,12 +377,12 @@ func TestRun_equivalence(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(changed)
-	if want := []string{"sessions/tags", "tasks/status", "topics/name"}; !slices.Equal(changed, want) {
+	if want := []string{"sessions/status+startTime", "sessions/tags", "tasks/status", "topics/name"}; !slices.Equal(changed, want) {
 		t.Fatalf("Sync changed %v, want %v", changed, want)
 	}
 	checkQueries(t, s, g, m, *equivQueries, "after sync", plans)
 	t.Logf("plans used: %v", plans)
-	for _, p := range []string{"index-range", "index-order", "metadata-scan", "full-scan", "union", "index-only"} {
+	for _, p := range []string{"index-range", "index-order", "metadata-scan", "full-scan", "union", "index-only", "compound"} {
 		if plans[p] == 0 {
 			t.Errorf("no query used plan %s (plans: %v)", p, plans)
 		}
@@ -381,5 +402,36 @@ func TestRun_noScan(t *testing.T) {
 	ids, _, ex, err := s.run(Query{Collection: "sessions", Filters: []Filter{{Field: "status", Op: OpEq, Value: "active"}}, NoScan: true})
 	if err != nil || len(ids) != 25 || ex.Plan != "index-range" {
 		t.Fatalf("indexed filter with NoScan: %d ids, plan %q, err %v", len(ids), ex.Plan, err)
+	}
+}
+
+// TestRun_compoundNotBuilt: a compound index the store has not built yet
+// (a read-only handle on a store older than the index) is not used.
+func TestRun_compoundNotBuilt(t *testing.T) {
+	s := openStore(t)
+	s.put("sessions", "s1", mustNormalize(t, map[string]any{"id": "s1", "status": "active", "startTime": "2025-01-02T00:00:00Z"}))
+	q := Query{Collection: "sessions", Filters: []Filter{
+		{Field: "status", Op: OpEq, Value: "active"},
+		{Field: "startTime", Op: OpGe, Value: "2025-01-01"},
+	}}
+	ids, _, ex, err := s.run(q)
+	if err != nil || len(ids) != 1 || !strings.Contains(ex.Detail, "status+startTime") {
+		t.Fatalf("built: %v %+v %v", ids, ex, err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(buckets.SysBucket).Delete(fpKey("sessions", "status+startTime")); err != nil {
+			return err
+		}
+		return tx.DeleteBucket(buckets.IndexBucket("sessions", "status+startTime"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ids, _, ex, err = s.run(q)
+	if err != nil || len(ids) != 1 || strings.Contains(ex.Detail, "status+startTime") {
+		t.Fatalf("not built: %v %+v %v", ids, ex, err)
+	}
+	// Sync (as a writable open does) builds it again, and Verify is clean at teardown.
+	if err := s.db.Update(func(tx *bolt.Tx) error { _, err := Sync(tx, nil, nil); return err }); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -76,6 +76,6 @@ func Example() {
 		panic(err)
 	}
 	// Output:
-	// [s3 s2] 2 index-range startTime
+	// [s3 s2] 2 index-range status+startTime
 	// 0 problems
 }

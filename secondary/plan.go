@@ -3,6 +3,7 @@ package secondary
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
@@ -100,6 +101,9 @@ func (e *engine) indexOnly(p plan) bool {
 	for _, u := range append([]*indexUse{p.driver}, p.sets...) {
 		if u.restrict {
 			continue
+		}
+		if u.def != nil && u.def.Compound() {
+			return false // its ranges need not be exact for every filter
 		}
 		fromIndex = true
 		for _, f := range u.filters {
@@ -209,6 +213,21 @@ func (e *engine) makePlan() plan {
 			sel *= unknownSel
 		}
 	}
+	// Compound indexes: estimated after the selectivity, which their
+	// filters already counted through the single-field uses.
+	if cu := e.compoundUses(); len(cu) > 0 && !e.noCompound {
+		for _, u := range cu {
+			u.est = e.estimate(u)
+		}
+		uses = append(uses, cu...)
+		// Equal estimates: the use serving more filters first.
+		slices.SortStableFunc(uses, func(a, b *indexUse) int {
+			if a.est != b.est {
+				return a.est - b.est
+			}
+			return len(b.filters) - len(a.filters)
+		})
+	}
 	ce := costEval[e.level]
 	k := e.q.Offset + e.q.Limit
 	early := e.q.Limit > 0 && !e.q.Count // can stop after k matches in order
@@ -244,13 +263,23 @@ func (e *engine) makePlan() plan {
 		} else {
 			p.cost = float64(d.est) * costSet
 		}
+		covered := map[*cfilter]bool{}
+		for _, f := range d.filters {
+			covered[f] = true
+		}
 		for _, u := range uses[1:] {
+			if !u.restrict && len(u.filters) > 0 && !slices.ContainsFunc(u.filters, func(f *cfilter) bool { return !covered[f] }) {
+				continue // its filters already narrow the sets (a compound index)
+			}
 			s := math.Min(1, float64(u.est)/n)
 			walk := float64(u.est) * costMember
 			if u.restrict {
 				walk = 0
 			}
 			if walk < cand*(1-s)*ce {
+				for _, f := range u.filters {
+					covered[f] = true
+				}
 				p.sets = append(p.sets, u)
 				p.cost += walk
 				cand *= s
@@ -342,7 +371,11 @@ func planDetail(plans []plan) string {
 		b.WriteString(" ")
 		b.WriteString(p.kind)
 		if p.driver != nil {
-			b.WriteString("(" + p.driver.name() + ")")
+			b.WriteString("(" + p.driver.name())
+			if d := p.driver.def; d != nil && d.Compound() {
+				b.WriteString(" ~" + strconv.Itoa(p.driver.est) + " keys")
+			}
+			b.WriteString(")")
 		}
 		b.WriteString("=")
 		b.WriteString(formatCost(p.cost))
@@ -385,6 +418,7 @@ type engine struct {
 	estKeys    int
 	planDetail string
 	force      string // plan kind forced by tests and benchmarks
+	noCompound bool   // plan without compound indexes (forceNoCompound)
 	ex         Explain
 }
 

@@ -34,6 +34,9 @@ func run(tx *bolt.Tx, s *schema.Schema, q Query, l Loader, force string) (ids []
 	if force == "full-scan" {
 		e.level = max(e.level, levelHeader)
 	}
+	if force == forceNoCompound {
+		e.noCompound, force = true, ""
+	}
 	e.force = force
 	p := e.makePlan()
 	e.ex.Plan = p.kind

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/cairnkv/cairn/kv"
@@ -31,18 +33,48 @@ drop removes a declared index. Built-in indexes cannot be dropped.`,
 func newIndexAdd(g *globals) *cobra.Command {
 	var typ string
 	cmd := &cobra.Command{
-		Use: "add COLLECTION FIELD",
+		Use: "add COLLECTION FIELD[,FIELD...]",
 		Example: `  kvtool index add widgets price --type number
-  kvtool index add widgets tags`,
+  kvtool index add widgets tags
+  kvtool index add widgets status,dueDate`,
 		Short: "Declare an index on a field of a user collection and build it",
 		Long: `add declares an index on FIELD (a document path such as priority or
 due.date) of the user collection COLLECTION and builds it from the documents
 already there. --type says what the field holds: string (default), number
 or time (ISO 8601 strings and epoch milliseconds compare as instants). An
 array field contributes each element. Declaring the same index again
-changes nothing. It prints {"collection","field","type","entries"}.`,
+changes nothing. It prints {"collection","field","type","entries"}.
+
+Several fields separated by commas (status,startTime) declare one compound
+index, named and dropped as the fields joined by "+" (status+startTime):
+queries with equality on its first fields and a range or sort on the next
+use it when it is the cheapest plan (query --explain shows the choice and
+its estimated keys). A document lacking one of its fields is not in it.
+Its values compare as in an index of any type: --type is refused with it.`,
 		Args: argsRange(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			fields := strings.Split(args[1], ",")
+			if len(fields) > 1 {
+				if cmd.Flags().Changed("type") {
+					return usagef("--type: a compound index (%s) holds values of any type; declare a field's type with its own index", args[1])
+				}
+				if slices.Contains(fields, "") {
+					return usagef("fields %q: an empty field name", args[1])
+				}
+				if _, err := kv.LookupCollection(args[0]); err != nil {
+					return usageError{err}
+				}
+				db, err := g.openRW()
+				if err != nil {
+					return err
+				}
+				defer closeDB(db, &err)
+				info, err := db.DeclareCompoundIndex(cmd.Context(), args[0], fields)
+				if err != nil {
+					return err
+				}
+				return printIndexAdded(cmd, g, info)
+			}
 			t := kv.IndexType(typ)
 			switch t {
 			case kv.IndexString, kv.IndexNumber, kv.IndexTime:
@@ -61,20 +93,29 @@ changes nothing. It prints {"collection","field","type","entries"}.`,
 			if err != nil {
 				return err
 			}
-			out := indexJSON{Collection: info.Collection, Field: info.Field, Type: string(info.Type), Entries: info.Entries}
-			if g.json {
-				return printJSON(cmd.OutOrStdout(), out)
-			}
-			unit := "entries"
-			if out.Entries == 1 {
-				unit = "entry"
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "index %s/%s (%s): %d %s\n", out.Collection, out.Field, out.Type, out.Entries, unit)
-			return err
+			return printIndexAdded(cmd, g, info)
 		},
 	}
 	cmd.Flags().StringVar(&typ, "type", "string", "what the field holds: string, number or time")
 	return cmd
+}
+
+// printIndexAdded prints what index add declared.
+func printIndexAdded(cmd *cobra.Command, g *globals, info kv.IndexInfo) error {
+	typ := string(info.Type)
+	if typ == "" {
+		typ = "any"
+	}
+	out := indexJSON{Collection: info.Collection, Field: info.Field, Type: typ, Entries: info.Entries}
+	if g.json {
+		return printJSON(cmd.OutOrStdout(), out)
+	}
+	unit := "entries"
+	if out.Entries == 1 {
+		unit = "entry"
+	}
+	_, err := fmt.Fprintf(cmd.OutOrStdout(), "index %s/%s (%s): %d %s\n", out.Collection, out.Field, out.Type, out.Entries, unit)
+	return err
 }
 
 // indexJSON is one index as index add and index ls print it.
