@@ -26,7 +26,10 @@ type Options struct {
 	// Use it only when the changes can be fed again after a crash, as a
 	// store's change log can: LastApplied after reopening is then the last
 	// persisted sequence, which may be older than the last Apply. Durable
-	// waits for everything applied so far; Close calls it.
+	// waits for everything applied so far; Close calls it, and
+	// CloseUnpersisted drops what is pending instead. A new index is
+	// created in the safe mode (its mapping is on disk before Open
+	// returns) and only then reopened with DeferSync.
 	DeferSync bool
 }
 
