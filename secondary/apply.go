@@ -52,11 +52,13 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 	if err := schema.CheckID(id); err != nil {
 		return fmt.Errorf("cairn: apply %s: %w", coll, err)
 	}
-	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	cc := compiled(c)
+	sysb, err := bucketFor(tx, buckets.SysBucket)
 	if err != nil {
 		return err
 	}
-	mb, err := tx.CreateBucketIfNotExists(buckets.MetaBucket(coll))
+	sys := newCounts(sysb)
+	mb, err := bucketFor(tx, cc.meta)
 	if err != nil {
 		return err
 	}
@@ -72,7 +74,7 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 			return err
 		}
 		if !existed {
-			if err := addCount(sys, docsKey(coll), 1, mb); err != nil {
+			if err := sys.add(cc.docs, 1, mb); err != nil {
 				return err
 			}
 		}
@@ -80,28 +82,43 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 		if err := mb.Delete(key); err != nil {
 			return err
 		}
-		if err := addCount(sys, docsKey(coll), -1, mb); err != nil {
+		if err := sys.add(cc.docs, -1, mb); err != nil {
 			return err
 		}
 	}
-	idx := compile(c)
-	for i := range idx {
-		if err := applyIndex(tx, sys, coll, &idx[i], id, old, new); err != nil {
+	for i := range cc.idx {
+		if err := applyIndex(tx, sys, &cc.idx[i], id, old, new); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyIndex(tx *bolt.Tx, sys *bolt.Bucket, coll string, ci *compiledIndex, id string, old, new *DocState) error {
+// bucketFor returns the bucket name of tx, creating it if needed (an
+// existing one is found without CreateBucketIfNotExists's copy of the
+// name).
+func bucketFor(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
+	if b := tx.Bucket(name); b != nil {
+		return b, nil
+	}
+	return tx.CreateBucketIfNotExists(name)
+}
+
+// applyIndex moves index ci from what old derives to what new derives.
+func applyIndex(tx *bolt.Tx, sys *counts, ci *compiledIndex, id string, old, new *DocState) error {
 	oldK := indexKeys(ci, id, old)
 	newK := indexKeys(ci, id, new)
 	if len(oldK) == 0 && len(newK) == 0 {
 		return nil
 	}
-	b, err := tx.CreateBucketIfNotExists(buckets.IndexBucket(coll, ci.def.Name))
+	b, err := bucketFor(tx, ci.bucket)
 	if err != nil {
 		return err
+	}
+	cur := b.Cursor() // one cursor for every lookup: its stack is reused
+	has := func(k []byte) bool {
+		ck, _ := cur.Seek(k)
+		return bytes.Equal(ck, k)
 	}
 	delta := int64(0)
 	// Both lists are sorted: remove keys only old derives.
@@ -113,26 +130,26 @@ func applyIndex(tx *bolt.Tx, sys *bolt.Bucket, coll string, ci *compiledIndex, i
 		if j < len(newK) && bytes.Equal(newK[j], k) {
 			continue
 		}
-		if has(b, k) {
+		if has(k) {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
 			delta--
 			if ci.def.Stats {
-				if err := histAdd(sys, coll, ci.def.Name, k, -1); err != nil {
+				if err := sys.hist(ci.hist, k, -1); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	for _, k := range newK {
-		if !has(b, k) {
+		if !has(k) {
 			if err := b.Put(k, emptyValue); err != nil {
 				return err
 			}
 			delta++
 			if ci.def.Stats {
-				if err := histAdd(sys, coll, ci.def.Name, k, 1); err != nil {
+				if err := sys.hist(ci.hist, k, 1); err != nil {
 					return err
 				}
 			}
@@ -141,14 +158,14 @@ func applyIndex(tx *bolt.Tx, sys *bolt.Bucket, coll string, ci *compiledIndex, i
 	if m := boolInt(len(newK) > 1) - boolInt(len(oldK) > 1); m != 0 {
 		// A missing count stays missing (the planner then assumes
 		// several keys per document); Sync recomputes it.
-		if n, ok := getCount(sys, multiKey(coll, ci.def.Name)); ok {
-			if err := setCount(sys, multiKey(coll, ci.def.Name), n+m); err != nil {
+		if n, ok := sys.get(ci.multi); ok {
+			if err := setCount(sys.b, ci.multi, n+m); err != nil {
 				return err
 			}
 		}
 	}
 	if delta != 0 {
-		return addCount(sys, keysKey(coll, ci.def.Name), delta, b)
+		return sys.add(ci.keys, delta, b)
 	}
 	return nil
 }
@@ -158,13 +175,6 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
-}
-
-// has reports whether b holds key k (index values are empty, so Get cannot
-// tell).
-func has(b *bolt.Bucket, k []byte) bool {
-	ck, _ := b.Cursor().Seek(k)
-	return bytes.Equal(ck, k)
 }
 
 func getCount(sys *bolt.Bucket, key []byte) (int64, bool) {
@@ -185,15 +195,35 @@ func setCount(sys *bolt.Bucket, key []byte, n int64) error {
 	return sys.Put(key, binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
-// addCount adds delta to the count under key. A missing count (a store
+// counts reads and writes the counts of the sys bucket b for Apply and
+// Remove, with one cursor for every read (its stack is reused) and one
+// buffer for histogram keys (bbolt copies the keys it stores).
+type counts struct {
+	b   *bolt.Bucket
+	cur *bolt.Cursor
+	buf []byte
+}
+
+func newCounts(sys *bolt.Bucket) *counts { return &counts{b: sys, cur: sys.Cursor()} }
+
+// get is getCount through the shared cursor.
+func (c *counts) get(key []byte) (int64, bool) {
+	k, v := c.cur.Seek(key)
+	if !bytes.Equal(k, key) || len(v) != 8 {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(v)), true
+}
+
+// add adds delta to the count under key. A missing count (a store
 // written before counts existed) is recomputed from b, which already holds
 // the change.
-func addCount(sys *bolt.Bucket, key []byte, delta int64, b *bolt.Bucket) error {
-	n, ok := getCount(sys, key)
+func (c *counts) add(key []byte, delta int64, b *bolt.Bucket) error {
+	n, ok := c.get(key)
 	if !ok {
-		return setCount(sys, key, int64(countKeys(b)))
+		return setCount(c.b, key, int64(countKeys(b)))
 	}
-	return setCount(sys, key, n+delta)
+	return setCount(c.b, key, n+delta)
 }
 
 // countKeys counts the keys of b (nil: 0).
@@ -227,10 +257,11 @@ func Remove(tx *bolt.Tx, c *schema.Collection, id string) (meta []byte, err erro
 	if err := schema.CheckID(id); err != nil {
 		return nil, fmt.Errorf("cairn: remove %s: %w", coll, err)
 	}
-	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	sysb, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
 	if err != nil {
 		return nil, err
 	}
+	sys := newCounts(sysb)
 	key := []byte(id)
 	if mb := tx.Bucket(buckets.MetaBucket(coll)); mb != nil {
 		if v := mb.Get(key); v != nil {
@@ -238,7 +269,7 @@ func Remove(tx *bolt.Tx, c *schema.Collection, id string) (meta []byte, err erro
 			if err := mb.Delete(key); err != nil {
 				return nil, err
 			}
-			if err := addCount(sys, docsKey(coll), -1, mb); err != nil {
+			if err := sys.add(docsKey(coll), -1, mb); err != nil {
 				return nil, err
 			}
 		}
@@ -264,19 +295,19 @@ func Remove(tx *bolt.Tx, c *schema.Collection, id string) (meta []byte, err erro
 				return nil, err
 			}
 			if d.Stats {
-				if err := histAdd(sys, coll, d.Name, k, -1); err != nil {
+				if err := sys.hist(histPrefix(coll, d.Name), k, -1); err != nil {
 					return nil, err
 				}
 			}
 		}
 		if len(found) > 1 {
-			if n, ok := getCount(sys, multiKey(coll, d.Name)); ok {
-				if err := setCount(sys, multiKey(coll, d.Name), n-1); err != nil {
+			if n, ok := sys.get(multiKey(coll, d.Name)); ok {
+				if err := setCount(sysb, multiKey(coll, d.Name), n-1); err != nil {
 					return nil, err
 				}
 			}
 		}
-		if err := addCount(sys, keysKey(coll, d.Name), -int64(len(found)), b); err != nil {
+		if err := sys.add(keysKey(coll, d.Name), -int64(len(found)), b); err != nil {
 			return nil, err
 		}
 	}

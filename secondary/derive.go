@@ -3,6 +3,7 @@ package secondary
 import (
 	"bytes"
 	"slices"
+	"sync"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/schema"
@@ -61,6 +62,9 @@ type compiledIndex struct {
 	def  IndexDef
 	ref  fieldRef
 	refs []fieldRef // compound: one per field
+	// The names Apply writes under, computed once per declaration
+	// (compiled): the index bucket and its sys keys.
+	bucket, keys, multi, hist []byte
 }
 
 // compoundValues returns the values of compound index ci for doc: for
@@ -97,7 +101,9 @@ func compoundValues(ci *compiledIndex, doc any) [][]byte {
 func compile(c *schema.Collection) []compiledIndex {
 	out := make([]compiledIndex, len(c.Indexes))
 	for i, d := range c.Indexes {
-		out[i] = compiledIndex{def: d, ref: pathsRef(c, d.Field, d.Paths)}
+		out[i] = compiledIndex{def: d, ref: pathsRef(c, d.Field, d.Paths),
+			bucket: buckets.IndexBucket(c.Name, d.Name), keys: keysKey(c.Name, d.Name),
+			multi: multiKey(c.Name, d.Name), hist: histPrefix(c.Name, d.Name)}
 		if d.Compound() {
 			for _, f := range d.Fields {
 				out[i].refs = append(out[i].refs, pathsRef(c, f, []string{f}))
@@ -105,4 +111,47 @@ func compile(c *schema.Collection) []compiledIndex {
 		}
 	}
 	return out
+}
+
+// compiledColl is what Apply needs of a collection declaration, resolved
+// once: its indexes and the names of its metadata bucket and count.
+type compiledColl struct {
+	src  []schema.Index // the declaration's Indexes, to tell a changed one
+	idx  []compiledIndex
+	meta []byte // buckets.MetaBucket
+	docs []byte // docsKey
+}
+
+// compiledCache maps a *schema.Collection to its *compiledColl.
+// Declarations are immutable once looked up (schema.Lookup's results are
+// shared), so each is resolved once instead of on every write; the cache is
+// emptied when it grows past maxCompiled (a process that declares indexes
+// over and over gets a new declaration each time).
+var compiledCache struct {
+	sync.Mutex
+	m map[*schema.Collection]*compiledColl
+}
+
+const maxCompiled = 1024
+
+// compiled returns c's resolved indexes and names, shared: callers must not
+// modify them.
+func compiled(c *schema.Collection) *compiledColl {
+	compiledCache.Lock()
+	defer compiledCache.Unlock()
+	if cc := compiledCache.m[c]; cc != nil && sameIndexes(cc.src, c.Indexes) {
+		return cc
+	}
+	if compiledCache.m == nil || len(compiledCache.m) >= maxCompiled {
+		compiledCache.m = map[*schema.Collection]*compiledColl{}
+	}
+	cc := &compiledColl{src: c.Indexes, idx: compile(c), meta: buckets.MetaBucket(c.Name), docs: docsKey(c.Name)}
+	compiledCache.m[c] = cc
+	return cc
+}
+
+// sameIndexes reports whether a and b are the same slice (a declaration
+// whose Indexes were replaced is resolved again).
+func sameIndexes(a, b []schema.Index) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

@@ -30,18 +30,19 @@ func histKey(coll, name string, val []byte) []byte {
 	return append(histPrefix(coll, name), statPrefix(val)...)
 }
 
-// histAdd adds delta to the bucket of index key k.
-func histAdd(sys *bolt.Bucket, coll, name string, k []byte, delta int64) error {
+// hist adds delta to the bucket of index key k in the histogram whose
+// keys start with prefix (histPrefix).
+func (c *counts) hist(prefix, k []byte, delta int64) error {
 	val, _, err := buckets.SplitIndexKey(k)
 	if err != nil {
 		return err
 	}
-	hk := histKey(coll, name, val)
-	n, _ := getCount(sys, hk)
+	c.buf = append(append(c.buf[:0], prefix...), statPrefix(val)...)
+	n, _ := c.get(c.buf)
 	if n+delta <= 0 {
-		return sys.Delete(hk)
+		return c.b.Delete(c.buf)
 	}
-	return setCount(sys, hk, n+delta)
+	return setCount(c.b, c.buf, n+delta)
 }
 
 // dropHist deletes the histogram of an index.
