@@ -3,6 +3,7 @@ package secondary
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -334,5 +335,43 @@ func TestRun_corrupt(t *testing.T) {
 		return tx.Bucket(buckets.PrimaryBucket("tasks")).Put([]byte("t2"), good)
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCompiled_redeclared: Apply resolves a declaration once, but a
+// declaration whose Indexes were replaced is resolved again, so a write
+// after the change lands in the index it now declares (and not in the one
+// it no longer does).
+func TestCompiled_redeclared(t *testing.T) {
+	// A bare file: the collection is declared here, not in the schema
+	// the teardown check of openStore verifies against.
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "data.db"), 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := &testStore{tb: t, db: db}
+	c := &schema.Collection{Name: "things", Kind: schema.Entity,
+		Indexes: []schema.Index{{Name: "color", Field: "color", Paths: []string{"color"}}}}
+	doc := mustNormalize(t, map[string]any{"id": "t1", "color": "red", "size": "big"})
+	write := func(id string) {
+		t.Helper()
+		if err := s.db.Update(func(tx *bolt.Tx) error {
+			return Apply(tx, c, id, nil, &DocState{Doc: doc, Rev: 1, Size: 10})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("t1")
+	if got := indexIDs(t, s, "things", "color", buckets.IndexString("red")); !slices.Equal(got, []string{"t1"}) {
+		t.Fatalf("color index holds %v, want [t1]", got)
+	}
+	c.Indexes = []schema.Index{{Name: "size", Field: "size", Paths: []string{"size"}}}
+	write("t2")
+	if got := indexIDs(t, s, "things", "size", buckets.IndexString("big")); !slices.Equal(got, []string{"t2"}) {
+		t.Fatalf("size index holds %v after the redeclaration, want [t2]", got)
+	}
+	if got := indexIDs(t, s, "things", "color", buckets.IndexString("red")); !slices.Equal(got, []string{"t1"}) {
+		t.Fatalf("color index holds %v after the redeclaration, want [t1] only", got)
 	}
 }
