@@ -35,7 +35,7 @@ var allNames = []string{
 	"query/month", "query/month/fullscan", "query/month/ratio",
 	"query/tag", "query/tag/fullscan", "query/tag/ratio",
 	"query/complex/nocache", "query/month/nocache", "query/tag/nocache",
-	"search/1word", "search/2words", "codec/decode", "codec/encode",
+	"search/1word", "search/2words", "search/2words/sessions", "codec/decode", "codec/encode",
 	"write/patch-enrichment", "write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch",
 	"backup/throughput", "backup/copy", "backup/ratio", "backup/copy-user", "backup/ratio-user", "backup/verify",
 	"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/size-ratio", "migrate/cpu",

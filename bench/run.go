@@ -83,7 +83,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{[]string{"size/reduction", "size/file-vs-json", "size/db-per-json", "size/db+search-per-json", "attach/dedup-saving"}, b.sizes},
 		{[]string{"query/complex", "query/complex/fullscan", "query/complex/ratio", "query/month", "query/month/fullscan", "query/month/ratio", "query/tag", "query/tag/fullscan", "query/tag/ratio",
 			"query/complex/nocache", "query/month/nocache", "query/tag/nocache"}, b.queries},
-		{[]string{"search/1word", "search/2words"}, b.search},
+		{[]string{"search/1word", "search/2words", "search/2words/sessions"}, b.search},
 		{[]string{"codec/decode", "codec/encode"}, b.codec},
 		{[]string{"write/patch-enrichment"}, b.patch},
 		{[]string{"write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch"}, b.commits},

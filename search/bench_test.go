@@ -323,3 +323,42 @@ func BenchmarkSearch_syntax(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearch_collections runs the two-word top-20 queries of the
+// "medium" band over every collection and restricted to one or two
+// collections (issue 18: the collection filter used to cost 1.4-1.75x
+// the unfiltered search).
+//
+//	go test -run '^$' -bench Search_collections -benchtime 200x ./search/
+func BenchmarkSearch_collections(b *testing.B) {
+	ix, c := searchIndex30k(b)
+	for _, tc := range []struct {
+		name  string
+		colls []string
+	}{
+		{"all", nil},
+		{"sessions", []string{"sessions"}},
+		{"sessions+tasks", []string{"sessions", "tasks"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			durs := make([]time.Duration, 0, b.N)
+			var hits uint64
+			i := 0
+			for b.Loop() {
+				q := c.vocab[20+i%50] + " " + c.vocab[100+(i*7)%200]
+				t0 := time.Now()
+				r, err := ix.Search(ctx, q, SearchOptions{Collections: tc.colls})
+				if err != nil {
+					b.Fatal(err)
+				}
+				durs = append(durs, time.Since(t0))
+				hits += r.Total
+				i++
+			}
+			slices.Sort(durs)
+			b.ReportMetric(float64(durs[len(durs)/2].Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(hits)/float64(i), "matches/op")
+		})
+	}
+}

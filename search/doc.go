@@ -65,18 +65,31 @@
 // and -item (excluded). Malformed text is a *SyntaxError (ErrSyntax) with
 // the position; text with nothing to look for is ErrEmptyQuery.
 //
-// The Bleve query is a boolean query: a must clause per group (a term
-// query per word on the text field, a match-phrase, prefix or fuzzy query,
-// a disjunction for OR), a must-not clause for excluded items, an
-// optional should clause (term queries on name) that raises the score of
-// documents with plain words in their name or title, and a filter clause,
-// when collections are given, that keeps those collections without
-// changing scores. All text in one field makes a query word one posting
-// list rather than one per field: about three times faster on common
-// words. Hits are ordered by score descending, then by collection/id.
-// Highlights come from the text field: prefix and fuzzy matches, found on
-// the raw field, are not marked.
-
+// The Bleve query is a conjunction: a conjunct per group (a term query
+// per word on the text field, a match-phrase, prefix or fuzzy query, a
+// disjunction for OR) and, when collections are given, a term query on
+// the collection field with a boost of 0 (it keeps those collections
+// without changing scores, and costs less than Bleve's filter clause,
+// which tests every candidate). A boolean query wraps it only for a
+// must-not clause (excluded items) or the optional clause (term queries
+// on name) that raises the score of documents with plain words in their
+// name or title: Bleve's boolean searcher costs about twice the bare
+// conjunction on common words. All text in one field makes a query word
+// one posting list rather than one per field: about three times faster
+// on common words.
+//
+// Hits are ordered by score descending, then by collection/id, with one
+// exception: for a text of plain words only (excluded items allowed; no
+// phrase, prefix, fuzzy word, field:word or OR), the documents whose name
+// or title holds every word come first (by score, then collection/id),
+// then the others (likewise). Scores are the same either way. That order
+// is what makes a common search cost the page rather than the matches:
+// the titled tier is found through the name field's short posting lists,
+// and when it fills the page the other matches are counted (an unscored
+// conjunction, a bitmap intersection) rather than scored. Otherwise every
+// match is scored, as before. Highlights come from the text field: prefix
+// and fuzzy matches, found on the raw field, are not marked.
+//
 // # What it never does
 //
 // It is never the source of truth: anything in it can be recomputed from the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -269,5 +270,105 @@ func TestIndex_Search_fastPathMatchesSlowPath(t *testing.T) {
 		if fast.Total != slow.Total || !slices.Equal(ids(fast), ids(slow)) {
 			t.Fatalf("%q %+v:\nfast %d %v\nslow %d %v", q, opts, fast.Total, ids(fast), slow.Total, ids(slow))
 		}
+	}
+}
+
+// A text of plain words ranks first the documents whose name or title
+// holds every word, then the others, each tier by score then id; Total
+// counts both. The oracle: every match ranked by score alone
+// (forceUntiered), split by analysing each document's name here.
+func TestIndex_Search_titledFirst(t *testing.T) {
+	ix := openTest(t)
+	c := newCorpus(11)
+	cs := c.changes(800)
+	// Short texts that repeat the words, titled with one of them: by score
+	// alone they rank above titled documents.
+	for i := range 60 {
+		w := c.vocab[i%5] + " " + c.vocab[5+i%3] + " "
+		cs = append(cs, Change{Collection: "tasks", ID: fmt.Sprintf("dense%02d", i), Rev: 1,
+			Body: map[string]any{"title": c.vocab[i%5], "description": strings.Repeat(w, 4+i%5)}})
+	}
+	names := map[string]map[string]bool{} // collection/id → terms of its name
+	for i := range cs {
+		if i%7 == 0 { // names made of common words, so tiers fill
+			switch cs[i].Collection {
+			case "sessions":
+				cs[i].Body["name"] = c.vocab[i%5] + " " + c.vocab[5+i%3] + " " + c.words(1)
+			case "tasks":
+				cs[i].Body["title"] = c.vocab[5+i%3] + " " + c.vocab[i%5]
+			}
+		}
+		doc, _ := extract(cs[i].Decl, cs[i].Collection, cs[i].Rev, cs[i].Body)
+		terms := map[string]bool{}
+		if n, ok := doc[fieldName].(string); ok {
+			for _, tok := range ix.mu.analyzer.Analyze([]byte(n)) {
+				terms[string(tok.Term)] = true
+			}
+		}
+		names[cs[i].Collection+"/"+cs[i].ID] = terms
+	}
+	apply(t, ix, uint64(len(cs)), cs...)
+	defer func() { forceUntiered = false }()
+	ctx := context.Background()
+	reordered := 0 // texts whose tiers differ from the order by score
+	for i := range 40 {
+		w1, w2 := c.vocab[i%5], c.vocab[5+i%3]
+		text := w1 + " " + w2
+		switch i % 4 {
+		case 1:
+			text = w1
+		case 2:
+			text = w1 + " " + w2 + " -" + c.vocab[200+i]
+		}
+		var qterms []string
+		for _, tok := range ix.mu.analyzer.Analyze([]byte(strings.ReplaceAll(text, "-"+c.vocab[200+i], ""))) {
+			qterms = append(qterms, string(tok.Term))
+		}
+		var colls []string
+		if i%5 == 3 {
+			colls = []string{"sessions", "tasks"}
+		}
+		forceUntiered = true
+		all, err := ix.Search(ctx, text, SearchOptions{Limit: MaxLimit, Collections: colls})
+		if err != nil {
+			t.Fatal(err)
+		}
+		forceUntiered = false
+		var titled, rest []Hit
+		for _, h := range all.Hits {
+			in := true
+			for _, q := range qterms {
+				in = in && names[h.Collection+"/"+h.ID][q]
+			}
+			if in {
+				titled = append(titled, h)
+			} else {
+				rest = append(rest, h)
+			}
+		}
+		if len(titled) > 0 && len(rest) > 0 && rest[0].Score > titled[len(titled)-1].Score {
+			reordered++
+		}
+		want := append(titled, rest...)
+		for _, page := range []struct{ offset, limit int }{{0, 20}, {0, 1}, {len(titled) - 1, 5}, {len(titled), 3}, {3 + i, 7}, {len(want), 5}} {
+			page.offset = max(page.offset, 0)
+			got, err := ix.Search(ctx, text, SearchOptions{Offset: page.offset, Limit: page.limit, Collections: colls})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := want[min(page.offset, len(want)):min(page.offset+page.limit, len(want))]
+			if got.Total != all.Total || len(got.Hits) != len(w) {
+				t.Fatalf("%q %+v: total %d, %d hits; want %d, %d", text, page, got.Total, len(got.Hits), all.Total, len(w))
+			}
+			for k := range w {
+				g := got.Hits[k]
+				if g.Collection != w[k].Collection || g.ID != w[k].ID || math.Abs(g.Score-w[k].Score) > 1e-9*w[k].Score {
+					t.Fatalf("%q %+v: hit %d is %s/%s %v, want %s/%s %v", text, page, k, g.Collection, g.ID, g.Score, w[k].Collection, w[k].ID, w[k].Score)
+				}
+			}
+		}
+	}
+	if reordered < 5 {
+		t.Fatalf("only %d texts rank an untitled document above a titled one by score: the test proves little", reordered)
 	}
 }
