@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"runtime/pprof"
 	"time"
 
 	"github.com/cairnkv/cairn/kv"
@@ -44,7 +47,11 @@ type ChildResult struct {
 //	newest   --dir STORE [--nosearch]   open, the newest 50 sessions (headers)
 //	migrate  --dir STORE --legacy DIR   open a new store, migrate DIR into it
 //
-// and prints a ChildResult.
+// and prints a ChildResult. When the environment variable
+// CAIRN_BENCH_CPUPROFILE names a file, the child writes a pprof CPU
+// profile of its work (open and close excluded) there, with the mode and
+// the process id appended (FILE.migrate.1234), so that each run of a
+// measurement keeps its own.
 func RunChild(args []string, stdout io.Writer) error {
 	if len(args) < 1 {
 		return fmt.Errorf("bench child: no mode")
@@ -66,6 +73,10 @@ func RunChild(args []string, stdout io.Writer) error {
 	}
 	res.OpenMs = msOf(time.Since(start))
 	stopSampling := sampleAnon(&res.AnonBytes)
+	stopProfile, err := startCPUProfile(mode)
+	if err != nil {
+		return errors.Join(err, db.Close())
+	}
 	t := time.Now()
 	switch mode {
 	case "openlist":
@@ -89,6 +100,9 @@ func RunChild(args []string, stdout io.Writer) error {
 		err = fmt.Errorf("bench child: unknown mode %q", mode)
 	}
 	res.WorkMs = msOf(time.Since(t))
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
 	stopSampling()
 	res.TotalMs = msOf(time.Since(start))
 	res.HWMBytes, res.RSSBytes = memStatus()
@@ -101,6 +115,26 @@ func RunChild(args []string, stdout io.Writer) error {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+// startCPUProfile starts a CPU profile of the child's work when
+// CAIRN_BENCH_CPUPROFILE asks for one; stop writes it out.
+func startCPUProfile(mode string) (stop func() error, err error) {
+	base := os.Getenv("CAIRN_BENCH_CPUPROFILE")
+	if base == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%s.%d", base, mode, os.Getpid()))
+	if err != nil {
+		return nil, fmt.Errorf("bench child: CAIRN_BENCH_CPUPROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, errors.Join(fmt.Errorf("bench child: CAIRN_BENCH_CPUPROFILE: %w", err), f.Close())
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // sampleAnon records the largest RssAnon into *peak every 50 ms until
