@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,15 @@ type Options struct {
 	Replicas int
 	// Now is the wall clock (default time.Now).
 	Now func() time.Time
+	// Passphrase, when set, encrypts the group end to end: change
+	// messages and attachment contents are sealed with a key derived
+	// from it (Argon2id, once per process; XChaCha20-Poly1305 per message
+	// with a random nonce), so the server sees only ciphertext. The first
+	// device of a group decides whether it is encrypted; a device without
+	// the passphrase, or with a wrong one, gets ErrDecrypt and applies
+	// nothing, and a device with a passphrase in a group that is not
+	// encrypted gets ErrEncryptionMismatch.
+	Passphrase string
 }
 
 // Result counts what one Sync did.
@@ -49,6 +59,7 @@ type Replica struct {
 	device string
 	stream jetstream.Stream
 	blobs  jetstream.ObjectStore
+	seal   *sealer // nil: the group is not encrypted
 	mu     sync.Mutex
 }
 
@@ -125,7 +136,7 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 	}
 	r.stream, err = r.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       r.streamName(),
-		Subjects:   []string{r.subjectPrefix() + ">"},
+		Subjects:   []string{r.subjectPrefix() + ">", r.metaSubject()},
 		Storage:    jetstream.FileStorage,
 		Replicas:   o.Replicas,
 		Duplicates: 10 * time.Minute,
@@ -138,6 +149,9 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replica: object store %s_blobs: %w", r.streamName(), err)
+	}
+	if err := r.setupEncryption(ctx); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -426,10 +440,14 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 			if err != nil {
 				return total, err
 			}
+			subject := r.subjectPrefix() + m.Device
 			if int64(len(b)) > r.nc.MaxPayload()-4096 {
 				// Too large for one message: the body goes to the blob
 				// store, a stub naming it to the stream.
 				ref := "msg-" + m.msgID()
+				if b, err = r.sealMsg(b, ref); err != nil {
+					return total, err
+				}
 				if _, err := r.blobs.PutBytes(ctx, ref, b); err != nil {
 					return total, fmt.Errorf("replica: upload message %s: %w", ref, err)
 				}
@@ -437,7 +455,10 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 					return total, err
 				}
 			}
-			f, err := r.js.PublishAsync(r.subjectPrefix()+m.Device, b, jetstream.WithMsgID(m.msgID()))
+			if b, err = r.sealMsg(b, subject); err != nil {
+				return total, err
+			}
+			f, err := r.js.PublishAsync(subject, b, jetstream.WithMsgID(m.msgID()))
 			if err != nil {
 				return total, err
 			}
@@ -515,18 +536,22 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			}
 			seq := md.Sequence.Stream
 			last = seq
-			if msg.Subject() == r.subjectPrefix()+r.device {
-				continue
+			if msg.Subject() == r.subjectPrefix()+r.device || !strings.HasPrefix(msg.Subject(), r.subjectPrefix()) {
+				continue // our own, or the group's encryption record
 			}
-			m, err := decodeMessage(msg.Data())
+			b, err := r.openMsg(msg.Data(), msg.Subject())
+			if err != nil {
+				return pulled, conflicts, fmt.Errorf("stream %s sequence %d: %w", r.streamName(), seq, err)
+			}
+			m, err := decodeMessage(b)
 			if err == nil && m.Ref != "" {
 				m, err = r.fetchMessage(ctx, m)
 			}
 			if err != nil {
-				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %v", ErrBadMessage, r.streamName(), seq, err)
+				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %w", ErrBadMessage, r.streamName(), seq, err)
 			}
 			if err := r.checkMessage(m, msg.Subject()); err != nil {
-				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %v", ErrBadMessage, r.streamName(), seq, err)
+				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %w", ErrBadMessage, r.streamName(), seq, err)
 			}
 			items = append(items, item{seq, m})
 		}
@@ -607,6 +632,9 @@ func decodeMessage(b []byte) (*message, error) {
 func (r *Replica) fetchMessage(ctx context.Context, stub *message) (*message, error) {
 	b, err := r.blobs.GetBytes(ctx, stub.Ref)
 	if err != nil {
+		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
+	}
+	if b, err = r.openMsg(b, stub.Ref); err != nil {
 		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
 	}
 	m, err := decodeMessage(b)
