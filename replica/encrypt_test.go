@@ -237,3 +237,24 @@ func TestSync_encryptionRefusals(t *testing.T) {
 		t.Errorf("b pulled %d", res.Pulled)
 	}
 }
+
+// TestSync_reusedDeviceNameRefused: a store without sync state (new, or
+// rebuilt from an export) cannot take the name of a device that already
+// published: its message numbers would restart and JetStream would drop
+// them as duplicates.
+func TestSync_reusedDeviceNameRefused(t *testing.T) {
+	s := startServer(t, "", -1)
+	a := openDevice(t, s.ClientURL(), "a")
+	a.put(t, "notes", kv.Document{"id": "n1", "title": "x"})
+	a.sync(t)
+	d, err := openGroupDevice(t, s.ClientURL(), "a", "default", "")
+	if !errors.Is(err, replica.ErrInvalidName) || !strings.Contains(err.Error(), "new device") {
+		t.Fatalf("a second store as device a: %v, want ErrInvalidName", err)
+	}
+	if _, _, err := d.db.Get(context.Background(), "notes", "n1"); !errors.Is(err, kv.ErrNotFound) {
+		t.Errorf("the refused store received the note (%v)", err)
+	}
+	if _, err := openGroupDevice(t, s.ClientURL(), "a2", "default", ""); err != nil {
+		t.Errorf("a new name: %v", err)
+	}
+}

@@ -103,34 +103,7 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 		}
 	}
 	r := &Replica{db: db, nc: nc, opts: o}
-	// The device name: the one recorded, else the one given, else random.
-	err := db.Update(ctx, func(tx *kv.Tx) error {
-		st, err := loadState(tx)
-		if err != nil {
-			return err
-		}
-		switch {
-		case st.Device != "" && o.Device != "" && st.Device != o.Device:
-			return fmt.Errorf("%w: this store syncs as device %q, not %q", ErrInvalidName, st.Device, o.Device)
-		case st.Device != "" && st.Group != o.Group:
-			return fmt.Errorf("%w: this store syncs in group %q, not %q", ErrInvalidName, st.Group, o.Group)
-		case st.Device != "":
-			r.device = st.Device
-			return nil
-		case o.Device != "":
-			st.Device = o.Device
-		default:
-			var b [6]byte
-			_, _ = rand.Read(b[:])
-			st.Device = "d-" + hex.EncodeToString(b[:])
-		}
-		st.Group = o.Group
-		r.device = st.Device
-		return putJSON(tx, stateColl, stateID, st)
-	})
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	if r.js, err = jetstream.New(nc); err != nil {
 		return nil, err
 	}
@@ -149,6 +122,48 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replica: object store %s_blobs: %w", r.streamName(), err)
+	}
+	// A device name given to a store without sync state must be new to
+	// the stream: reusing one would restart its message numbers (which
+	// JetStream drops as duplicates) and its clocks.
+	taken := false
+	if o.Device != "" {
+		if _, err := r.stream.GetLastMsgForSubject(ctx, r.subjectPrefix()+o.Device); err == nil {
+			taken = true
+		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, fmt.Errorf("replica: stream %s: %w", r.streamName(), err)
+		}
+	}
+	// The device name: the one recorded, else the one given, else random.
+	err = db.Update(ctx, func(tx *kv.Tx) error {
+		st, err := loadState(tx)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.Device != "" && o.Device != "" && st.Device != o.Device:
+			return fmt.Errorf("%w: this store syncs as device %q, not %q", ErrInvalidName, st.Device, o.Device)
+		case st.Device != "" && st.Group != o.Group:
+			return fmt.Errorf("%w: this store syncs in group %q, not %q", ErrInvalidName, st.Group, o.Group)
+		case st.Device != "":
+			r.device = st.Device
+			return nil
+		case o.Device != "":
+			if taken {
+				return fmt.Errorf("%w: device %q already has changes on stream %s, and this store has no sync state (a new store, or one restored from an export): sync it as a new device (another --device, or none for a random one)", ErrInvalidName, o.Device, r.streamName())
+			}
+			st.Device = o.Device
+		default:
+			var b [6]byte
+			_, _ = rand.Read(b[:])
+			st.Device = "d-" + hex.EncodeToString(b[:])
+		}
+		st.Group = o.Group
+		r.device = st.Device
+		return putJSON(tx, stateColl, stateID, st)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := r.setupEncryption(ctx); err != nil {
 		return nil, err

@@ -156,6 +156,12 @@ func saveClocks(tx *kv.Tx, rec *clocks) error {
 	return putJSON(tx, clocksColl, docKey(rec.Coll, rec.ID), rec)
 }
 
+// IsStateCollection reports whether the collection named holds the
+// bookkeeping of sync (replica_state, replica_clocks, replica_outbox,
+// replica_conflicts, and any later replica_* name) rather than the user's
+// documents; listings leave such collections out unless asked.
+func IsStateCollection(name string) bool { return strings.HasPrefix(name, statePrefix) }
+
 // synced reports whether collection coll is replicated.
 func synced(coll string) bool { return !strings.HasPrefix(coll, statePrefix) }
 

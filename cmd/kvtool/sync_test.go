@@ -221,3 +221,32 @@ func TestSync_encryptedPassphraseFile(t *testing.T) {
 	}
 	mustRun(t, "", "--db", c, "check")
 }
+
+// TestStats_syncStateApart: a synced store's stats list the bookkeeping
+// of sync (replica_*) apart from the user's collections.
+func TestStats_syncStateApart(t *testing.T) {
+	s := natsServer(t, nil)
+	a := filepath.Join(t.TempDir(), "a")
+	mustRun(t, `{"id":"n1","title":"x"}`, "--db", a, "put", "notes")
+	mustRun(t, "", "--db", a, "sync", "--once", "--nats", s.ClientURL())
+	var st struct {
+		Collections map[string]any `json:"collections"`
+		SyncState   map[string]any `json:"sync_state"`
+	}
+	out := mustRun(t, "", "--db", a, "--json", "stats").stdout
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	for name := range st.Collections {
+		if strings.HasPrefix(name, "replica_") {
+			t.Errorf("stats lists %s among the collections", name)
+		}
+	}
+	if st.Collections["notes"] == nil || st.SyncState["replica_state"] == nil {
+		t.Errorf("stats: %s", out)
+	}
+	human := mustRun(t, "", "--db", a, "stats").stdout
+	if strings.Contains(human, "replica_") || !strings.Contains(human, "(sync state)") {
+		t.Errorf("stats:\n%s", human)
+	}
+}
