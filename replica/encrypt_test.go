@@ -258,3 +258,36 @@ func TestSync_reusedDeviceNameRefused(t *testing.T) {
 		t.Errorf("a new name: %v", err)
 	}
 }
+
+// TestSync_pullLeavesNothingToCapture: what a pull applies is already in
+// the clocks, so the capture cursor moves past it and the next push
+// compares no pulled document again (a fresh device's first sync would
+// otherwise read and hash the whole store twice); a local edit made
+// afterwards is still captured and pushed.
+func TestSync_pullLeavesNothingToCapture(t *testing.T) {
+	s := startServer(t, "", -1)
+	a := openDevice(t, s.ClientURL(), "a")
+	b := openDevice(t, s.ClientURL(), "b")
+	for _, id := range []string{"n1", "n2", "n3"} {
+		a.put(t, "notes", kv.Document{"id": id, "title": id})
+	}
+	a.sync(t)
+	if res := b.sync(t); res.Pulled != 3 || res.Pushed != 0 {
+		t.Fatalf("b: %+v", res)
+	}
+	last, err := b.db.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := replica.Pushed(t, b.db); got != last {
+		t.Errorf("b's capture cursor %d, its log ends at %d", got, last)
+	}
+	b.patch(t, "notes", "n2", kv.Document{"title": "edited on b"})
+	if res := b.sync(t); res.Pushed != 1 {
+		t.Errorf("b's edit after the pull: %+v", res)
+	}
+	a.sync(t)
+	if got := a.get(t, "notes", "n2")["title"]; got != "edited on b" {
+		t.Errorf("a: %v", got)
+	}
+}

@@ -325,10 +325,19 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 		if st.Pushed != after {
 			return nil // another capture went first
 		}
+		clean, err := stateMark(tx, st, upTo)
+		if err != nil {
+			return err
+		}
 		for _, ref := range refs {
 			if _, err := r.capture(tx, st, ref.coll, ref.id); err != nil {
 				return err
 			}
+		}
+		if clean {
+			// Nothing was committed after upTo: the clocks and outbox
+			// written here are all there is to capture.
+			return saveStateCaptured(tx, st)
 		}
 		st.Pushed = upTo
 		return putJSON(tx, stateColl, stateID, st)
@@ -600,6 +609,14 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			if err != nil {
 				return err
 			}
+			// When everything before this transaction was captured, what
+			// it writes needs no capture either: the clocks it saves are
+			// those of the values it writes (the next push would only
+			// compare every pulled document with them, and find nothing).
+			clean, err := stateMark(tx, st, st.Pushed)
+			if err != nil {
+				return err
+			}
 			for _, it := range items {
 				if it.seq <= st.Pulled {
 					continue // applied already
@@ -618,6 +635,9 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			}
 			if last > st.Pulled {
 				st.Pulled = last
+			}
+			if clean {
+				return saveStateCaptured(tx, st)
 			}
 			return putJSON(tx, stateColl, stateID, st)
 		})
