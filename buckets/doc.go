@@ -311,17 +311,20 @@
 //
 // # Change-log entries
 //
-// A log value is the envelope of a msgpack array of exactly 4 elements
+// A log value is the envelope of a msgpack array of 4 or 5 elements
 // (EncodeChange, DecodeChange, type Change); the sequence is the key:
 //
 //	0  collection  string
 //	1  id          string: the document's key
 //	2  op          string: "put" or "delete"
 //	3  time        integer: milliseconds since the Unix epoch (an int64)
+//	4  fields      array of strings, optional (format version 3): the
+//	               top-level fields a put changed, sorted; absent for a
+//	               delete, an extras value, and entries written before
 //
 // # Format version
 //
-// FormatVersion (2) is the version of this whole specification. It is
+// FormatVersion (3) is the version of this whole specification. It is
 // stored in the sys bucket and in every backup manifest (format_version);
 // a store or backup with a newer version is refused, never guessed at. The
 // envelope's format byte versions only the envelope; a change to any of the
@@ -333,6 +336,10 @@
 //	   infinite or zero (and its readers would round the new literals).
 //	   The bytes are otherwise the same: a version 1 store is read as it
 //	   is, and marked version 2 when first opened for writing.
+//	3  change-log entries may carry a fifth element, the fields changed
+//	   (a version 2 reader would call them damaged). Older entries are
+//	   read as they are; a version 2 store is marked version 3 when first
+//	   opened for writing.
 //
 // # Errors
 //

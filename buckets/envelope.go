@@ -11,7 +11,7 @@ import (
 // FormatVersion is the version of the on-disk format written by this code.
 // It is stored in the sys bucket and in every backup manifest; a store or
 // backup with a newer version is refused.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // envelopeVersion is the first byte of every stored value.
 const envelopeVersion = 1

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -77,6 +78,7 @@ func changeSeeds() (keys, vals [][]byte) {
 	for _, c := range []*Change{
 		{Seq: 1, Collection: "sessions", ID: "s-1", Op: OpPut, TimeMs: 1_764_115_200_000},
 		{Seq: math.MaxUint64, Collection: "settings", ID: "settings", Op: OpDelete, TimeMs: -1},
+		{Seq: 2, Collection: "notes", ID: "n", Op: OpPut, TimeMs: 3, Fields: []string{"title"}},
 	} {
 		b, _ := EncodeChange(c)
 		keys, vals = append(keys, LogKey(c.Seq)), append(vals, b)
@@ -241,7 +243,7 @@ func FuzzDecodeChange(f *testing.F) {
 				t.Fatal(err)
 			}
 			back, err := DecodeChange(key, enc)
-			if err != nil || *back != *c {
+			if err != nil || !reflect.DeepEqual(back, c) {
 				t.Fatalf("round trip %+v, %v != %+v", back, err, c)
 			}
 		}

@@ -168,12 +168,23 @@ type Change struct {
 	ID         string `json:"id"`
 	Op         string `json:"op"`
 	TimeMs     int64  `json:"time_ms"`
+	// Fields names the top-level fields a put changed, sorted: nil when
+	// not recorded (a delete, an extras value, an entry written before
+	// format version 3), empty when the put changed nothing.
+	Fields []string `json:"fields,omitempty"`
 }
 
 // EncodeChange seals a change-log entry (without its sequence, which is
 // the key).
 func EncodeChange(c *Change) ([]byte, error) {
-	return EncodeValue([]any{c.Collection, c.ID, c.Op, c.TimeMs})
+	if c.Fields == nil {
+		return EncodeValue([]any{c.Collection, c.ID, c.Op, c.TimeMs})
+	}
+	fs := make([]any, len(c.Fields))
+	for i, f := range c.Fields {
+		fs[i] = f
+	}
+	return EncodeValue([]any{c.Collection, c.ID, c.Op, c.TimeMs, fs})
 }
 
 // DecodeChange opens a change-log entry stored under key.
@@ -190,8 +201,8 @@ func DecodeChange(key, b []byte) (*Change, error) {
 		return nil, err
 	}
 	a, ok := v.([]any)
-	if !ok || len(a) != 4 {
-		return nil, &CorruptError{Bucket: string(LogBucket), Key: fmt.Sprint(seq), Detail: "change is not a 4-element array"}
+	if !ok || (len(a) != 4 && len(a) != 5) {
+		return nil, &CorruptError{Bucket: string(LogBucket), Key: fmt.Sprint(seq), Detail: "change is not a 4- or 5-element array"}
 	}
 	c := &Change{Seq: seq}
 	var ok1, ok2, ok3, ok4 bool
@@ -201,6 +212,18 @@ func DecodeChange(key, b []byte) (*Change, error) {
 	c.TimeMs, ok4 = a[3].(int64)
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return nil, &CorruptError{Bucket: string(LogBucket), Key: fmt.Sprint(seq), Detail: "change has wrong field types"}
+	}
+	if len(a) == 5 {
+		fs, ok := a[4].([]any)
+		if !ok {
+			return nil, &CorruptError{Bucket: string(LogBucket), Key: fmt.Sprint(seq), Detail: "change's fields are not an array"}
+		}
+		c.Fields = make([]string, len(fs))
+		for i, f := range fs {
+			if c.Fields[i], ok = f.(string); !ok {
+				return nil, &CorruptError{Bucket: string(LogBucket), Key: fmt.Sprint(seq), Detail: "change's fields are not strings"}
+			}
+		}
 	}
 	return c, nil
 }

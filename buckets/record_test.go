@@ -113,6 +113,8 @@ func TestChange_roundTrip(t *testing.T) {
 		{Seq: math.MaxUint64, Collection: "settings", ID: "settings", Op: OpDelete, TimeMs: -1},
 		{Seq: 0, Collection: "", ID: "ü", Op: OpPut, TimeMs: math.MinInt64},
 		{Seq: 42, Collection: "notes", ID: "n", Op: OpPut, TimeMs: math.MaxInt64},
+		{Seq: 43, Collection: "notes", ID: "n", Op: OpPut, TimeMs: 7, Fields: []string{"body", "title"}},
+		{Seq: 44, Collection: "notes", ID: "n", Op: OpPut, TimeMs: 8, Fields: []string{}},
 	} {
 		v, err := EncodeChange(c)
 		if err != nil {
@@ -122,9 +124,22 @@ func TestChange_roundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("DecodeChange: %v", err)
 		}
-		if *got != *c {
+		if !reflect.DeepEqual(got, c) {
 			t.Errorf("DecodeChange = %+v, want %+v", got, c)
 		}
+	}
+}
+
+// TestDecodeChange_formatVersion2: an entry of a version 2 store (four
+// elements, no fields) still decodes, with Fields nil (not recorded).
+func TestDecodeChange_formatVersion2(t *testing.T) {
+	v, err := EncodeValue([]any{"notes", "n", OpPut, int64(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := DecodeChange(LogKey(9), v)
+	if err != nil || c.Fields != nil || c.ID != "n" || c.TimeMs != 5 {
+		t.Fatalf("DecodeChange = %+v, %v", c, err)
 	}
 }
 
@@ -148,6 +163,9 @@ func TestDecodeChange_damaged(t *testing.T) {
 		{"numeric id", mk([]any{"notes", int64(1), "put", int64(5)})},
 		{"float time", mk([]any{"notes", "n", "put", 1.5})},
 		{"uint64 time", mk([]any{"notes", "n", "put", uint64(math.MaxUint64)})},
+		{"fields not an array", mk([]any{"notes", "n", "put", int64(5), "title"})},
+		{"numeric field name", mk([]any{"notes", "n", "put", int64(5), []any{"title", int64(1)}})},
+		{"six elements", mk([]any{"notes", "n", "put", int64(5), []any{}, "x"})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

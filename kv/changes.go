@@ -23,6 +23,12 @@ type Change struct {
 	Rev     uint64
 	Deleted bool
 	Time    time.Time
+	// Fields names the top-level fields the change set, replaced or
+	// removed, sorted (for a new document: all of them, "id" included).
+	// It is nil for a delete, for an extras value, and for changes
+	// committed before the change log recorded fields; empty when a put
+	// left the document as it was.
+	Fields []string
 }
 
 // changesBatch is how many change-log entries one read transaction reads:
@@ -116,7 +122,7 @@ func (db *DB) readChanges(after uint64) ([]Change, error) {
 				if err != nil {
 					return err
 				}
-				c := Change{Seq: ch.Seq, Collection: ch.Collection, ID: ch.ID, Deleted: ch.Op == buckets.OpDelete, Time: time.UnixMilli(ch.TimeMs)}
+				c := Change{Seq: ch.Seq, Collection: ch.Collection, ID: ch.ID, Deleted: ch.Op == buckets.OpDelete, Time: time.UnixMilli(ch.TimeMs), Fields: ch.Fields}
 				if !c.Deleted {
 					c.Rev = ch.Seq
 				}

@@ -202,3 +202,85 @@ func TestWatch_yieldsOnCommit(t *testing.T) {
 		t.Fatal("watch went on after cancel")
 	}
 }
+
+// TestChanges_fields: each change names the top-level fields it set,
+// replaced or removed: all of a new document's, only those a patch or a
+// put changed (part fields by their stored bytes), the one field of an
+// append, none for an unchanged put, and nil for a delete and an extras
+// value.
+func TestChanges_fields(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	last := func() kv.Change {
+		t.Helper()
+		seq, err := db.LastSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := collect(t, db, seq-1)
+		if len(got) != 1 {
+			t.Fatalf("%d changes after %d", len(got), seq-1)
+		}
+		return got[0]
+	}
+	steps := []struct {
+		name string
+		do   func() error
+		want []string
+	}{
+		{"new note", func() error {
+			_, err := db.Put(ctx, "notes", kv.Document{"id": "n1", "title": "a", "body": "x", "n": 1.5, "tags": []any{"t"}})
+			return err
+		}, []string{"body", "id", "n", "tags", "title"}},
+		{"patch one field", func() error {
+			_, err := db.Patch(ctx, "notes", "n1", kv.Document{"title": "b", "n": 1.5})
+			return err
+		}, []string{"title"}},
+		{"put removing a field", func() error {
+			_, err := db.Put(ctx, "notes", kv.Document{"id": "n1", "title": "b", "n": 1.5, "tags": []any{"t"}})
+			return err
+		}, []string{"body"}},
+		{"put of the same document", func() error {
+			_, err := db.Put(ctx, "notes", kv.Document{"id": "n1", "title": "b", "n": 1.5, "tags": []any{"t"}})
+			return err
+		}, []string{}},
+		{"new session with parts", func() error {
+			_, err := db.Put(ctx, "sessions", kv.Document{"id": "s1", "name": "x", "summary": "long", "screenshots": []any{"a", "b"}})
+			return err
+		}, []string{"id", "name", "screenshots", "summary"}},
+		{"patch beside the parts", func() error {
+			_, err := db.Patch(ctx, "sessions", "s1", kv.Document{"name": "y"})
+			return err
+		}, []string{"name"}},
+		{"patch of a blob part", func() error {
+			_, err := db.Patch(ctx, "sessions", "s1", kv.Document{"summary": "longer"})
+			return err
+		}, []string{"summary"}},
+		{"patch of an array part", func() error {
+			_, err := db.Patch(ctx, "sessions", "s1", kv.Document{"screenshots": []any{"a"}})
+			return err
+		}, []string{"screenshots"}},
+		{"append", func() error {
+			_, err := db.Append(ctx, "sessions", "s1", "screenshots", "c")
+			return err
+		}, []string{"screenshots"}},
+		{"delete", func() error {
+			_, err := db.Delete(ctx, "notes", "n1")
+			return err
+		}, nil},
+		{"extras value", func() error {
+			return db.Update(ctx, func(tx *kv.Tx) error {
+				_, err := tx.PutValue("extras", "k", []any{1.0})
+				return err
+			})
+		}, nil},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if got := last().Fields; !reflect.DeepEqual(got, s.want) {
+			t.Errorf("%s: fields %#v, want %#v", s.name, got, s.want)
+		}
+	}
+}

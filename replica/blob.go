@@ -16,7 +16,8 @@ import (
 // uploadBlob puts the content of the attachment m announces into the blob
 // store under its SHA-256, unless it is there already.
 func (r *Replica) uploadBlob(ctx context.Context, m *message) error {
-	if _, err := r.blobs.GetInfo(ctx, m.Blob); err == nil {
+	name := r.blobObject(m.Blob)
+	if _, err := r.blobs.GetInfo(ctx, name); err == nil {
 		return nil
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return fmt.Errorf("replica: blob %s: %w", m.Blob, err)
@@ -33,7 +34,14 @@ func (r *Replica) uploadBlob(ctx context.Context, m *message) error {
 		return nil // changed since: the later message carries the new content
 	}
 	h := sha256.New()
-	info, err := r.blobs.Put(ctx, jetstream.ObjectMeta{Name: m.Blob}, io.TeeReader(rc, h))
+	var src io.Reader = io.TeeReader(rc, h)
+	if r.seal != nil {
+		pr, pw := io.Pipe()
+		go func(plain io.Reader) { pw.CloseWithError(r.seal.sealBlob(pw, plain)) }(src)
+		defer pr.Close()
+		src = pr
+	}
+	info, err := r.blobs.Put(ctx, jetstream.ObjectMeta{Name: name}, src)
 	if err != nil {
 		return fmt.Errorf("replica: upload blob %s: %w", m.Blob, err)
 	}
@@ -54,7 +62,7 @@ type tempBlob struct {
 // downloadBlob fetches the content hash names and verifies it; nil when the
 // object store does not hold it.
 func (r *Replica) downloadBlob(ctx context.Context, hash string) (*tempBlob, error) {
-	obj, err := r.blobs.Get(ctx, hash)
+	obj, err := r.blobs.Get(ctx, r.blobObject(hash))
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		// Its sender deleted or replaced the attachment before uploading
 		// the content; a later message from it says so.
@@ -70,7 +78,12 @@ func (r *Replica) downloadBlob(ctx context.Context, hash string) (*tempBlob, err
 	}
 	_ = os.Remove(f.Name()) // unlinked: it goes away with the handle
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), obj); err != nil {
+	if r.seal != nil {
+		err = r.seal.openBlob(io.MultiWriter(f, h), obj)
+	} else {
+		_, err = io.Copy(io.MultiWriter(f, h), obj)
+	}
+	if err != nil {
 		return nil, errors.Join(fmt.Errorf("replica: blob %s: %w", hash, err), f.Close())
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != hash {

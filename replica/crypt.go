@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -62,6 +63,13 @@ func encrypt(w io.Writer, r io.Reader, pass string) error {
 	if _, err := w.Write(hdr[:]); err != nil {
 		return err
 	}
+	return sealChunks(w, r, aead, prefix)
+}
+
+// sealChunks writes r's bytes to w as length-prefixed chunks sealed with
+// aead, chunk i under nonce prefix‖i, the last one marked by its
+// additional data (the chunk layout described above).
+func sealChunks(w io.Writer, r io.Reader, aead cipher.AEAD, prefix []byte) error {
 	cur := make([]byte, encChunk)
 	next := make([]byte, encChunk)
 	n, err := io.ReadFull(r, cur)
@@ -112,6 +120,11 @@ func decrypt(w io.Writer, r io.Reader, pass string) error {
 	if err != nil {
 		return err
 	}
+	return openChunks(w, r, aead, prefix)
+}
+
+// openChunks writes the plaintext of the chunks sealChunks wrote to w.
+func openChunks(w io.Writer, r io.Reader, aead cipher.AEAD, prefix []byte) error {
 	nonce := make([]byte, chacha20poly1305.NonceSizeX)
 	copy(nonce, prefix)
 	buf := make([]byte, encChunk+aead.Overhead())

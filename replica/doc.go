@@ -49,7 +49,21 @@
 // The state of sync lives in the store itself, in the collections
 // replica_state (device name, HLC, cursors), replica_clocks (field clocks
 // and content hashes per document), replica_outbox (messages captured but
-// not yet acknowledged) and replica_conflicts; these are never synced.
+// not yet acknowledged) and replica_conflicts; these are never synced
+// (IsStateCollection). A store without that state may not take the name
+// of a device that already published: its message numbers would restart.
+//
+// # Encryption
+//
+// With Options.Passphrase the group is encrypted end to end (seal.go):
+// change messages, large message bodies and attachment contents are
+// sealed before they leave the device, attachment objects are named by an
+// HMAC of their hash, and the server sees only ciphertext and device names
+// (subjects, Nats-Msg-Id). The group's first device records on
+// cairn.<group>.meta whether the group is encrypted, with the Argon2id
+// salt and a sealed check value: a wrong or missing passphrase is
+// ErrDecrypt, a passphrase in a plain group ErrEncryptionMismatch, both
+// from New, before anything is applied.
 //
 // # Backups
 //

@@ -16,4 +16,9 @@ var (
 	// ErrBackupNotFound is returned by PullBackup for a name the object
 	// store does not hold.
 	ErrBackupNotFound = errors.New("replica: no such backup in the object store")
+	// ErrEncryptionMismatch is returned when a device with a passphrase
+	// joins a group that is not encrypted (or holds unencrypted changes),
+	// or meets an encrypted message in a group that is not encrypted. A
+	// device without a passphrase in an encrypted group gets ErrDecrypt.
+	ErrEncryptionMismatch = errors.New("replica: the group's encryption does not match this device's")
 )

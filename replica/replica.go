@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,15 @@ type Options struct {
 	Replicas int
 	// Now is the wall clock (default time.Now).
 	Now func() time.Time
+	// Passphrase, when set, encrypts the group end to end: change
+	// messages and attachment contents are sealed with a key derived
+	// from it (Argon2id, once per process; XChaCha20-Poly1305 per message
+	// with a random nonce), so the server sees only ciphertext. The first
+	// device of a group decides whether it is encrypted; a device without
+	// the passphrase, or with a wrong one, gets ErrDecrypt and applies
+	// nothing, and a device with a passphrase in a group that is not
+	// encrypted gets ErrEncryptionMismatch.
+	Passphrase string
 }
 
 // Result counts what one Sync did.
@@ -49,6 +59,7 @@ type Replica struct {
 	device string
 	stream jetstream.Stream
 	blobs  jetstream.ObjectStore
+	seal   *sealer // nil: the group is not encrypted
 	mu     sync.Mutex
 }
 
@@ -92,8 +103,39 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 		}
 	}
 	r := &Replica{db: db, nc: nc, opts: o}
+	var err error
+	if r.js, err = jetstream.New(nc); err != nil {
+		return nil, err
+	}
+	r.stream, err = r.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       r.streamName(),
+		Subjects:   []string{r.subjectPrefix() + ">", r.metaSubject()},
+		Storage:    jetstream.FileStorage,
+		Replicas:   o.Replicas,
+		Duplicates: 10 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica: stream %s: %w", r.streamName(), err)
+	}
+	r.blobs, err = r.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket: r.streamName() + "_blobs", Storage: jetstream.FileStorage, Replicas: o.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica: object store %s_blobs: %w", r.streamName(), err)
+	}
+	// A device name given to a store without sync state must be new to
+	// the stream: reusing one would restart its message numbers (which
+	// JetStream drops as duplicates) and its clocks.
+	taken := false
+	if o.Device != "" {
+		if _, err := r.stream.GetLastMsgForSubject(ctx, r.subjectPrefix()+o.Device); err == nil {
+			taken = true
+		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, fmt.Errorf("replica: stream %s: %w", r.streamName(), err)
+		}
+	}
 	// The device name: the one recorded, else the one given, else random.
-	err := db.Update(ctx, func(tx *kv.Tx) error {
+	err = db.Update(ctx, func(tx *kv.Tx) error {
 		st, err := loadState(tx)
 		if err != nil {
 			return err
@@ -107,6 +149,9 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 			r.device = st.Device
 			return nil
 		case o.Device != "":
+			if taken {
+				return fmt.Errorf("%w: device %q already has changes on stream %s, and this store has no sync state (a new store, or one restored from an export): sync it as a new device (another --device, or none for a random one)", ErrInvalidName, o.Device, r.streamName())
+			}
 			st.Device = o.Device
 		default:
 			var b [6]byte
@@ -120,24 +165,8 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 	if err != nil {
 		return nil, err
 	}
-	if r.js, err = jetstream.New(nc); err != nil {
+	if err := r.setupEncryption(ctx); err != nil {
 		return nil, err
-	}
-	r.stream, err = r.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:       r.streamName(),
-		Subjects:   []string{r.subjectPrefix() + ">"},
-		Storage:    jetstream.FileStorage,
-		Replicas:   o.Replicas,
-		Duplicates: 10 * time.Minute,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replica: stream %s: %w", r.streamName(), err)
-	}
-	r.blobs, err = r.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket: r.streamName() + "_blobs", Storage: jetstream.FileStorage, Replicas: o.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replica: object store %s_blobs: %w", r.streamName(), err)
 	}
 	return r, nil
 }
@@ -296,10 +325,19 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 		if st.Pushed != after {
 			return nil // another capture went first
 		}
+		clean, err := stateMark(tx, st, upTo)
+		if err != nil {
+			return err
+		}
 		for _, ref := range refs {
 			if _, err := r.capture(tx, st, ref.coll, ref.id); err != nil {
 				return err
 			}
+		}
+		if clean {
+			// Nothing was committed after upTo: the clocks and outbox
+			// written here are all there is to capture.
+			return saveStateCaptured(tx, st)
 		}
 		st.Pushed = upTo
 		return putJSON(tx, stateColl, stateID, st)
@@ -426,10 +464,14 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 			if err != nil {
 				return total, err
 			}
+			subject := r.subjectPrefix() + m.Device
 			if int64(len(b)) > r.nc.MaxPayload()-4096 {
 				// Too large for one message: the body goes to the blob
 				// store, a stub naming it to the stream.
 				ref := "msg-" + m.msgID()
+				if b, err = r.sealMsg(b, ref); err != nil {
+					return total, err
+				}
 				if _, err := r.blobs.PutBytes(ctx, ref, b); err != nil {
 					return total, fmt.Errorf("replica: upload message %s: %w", ref, err)
 				}
@@ -437,7 +479,10 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 					return total, err
 				}
 			}
-			f, err := r.js.PublishAsync(r.subjectPrefix()+m.Device, b, jetstream.WithMsgID(m.msgID()))
+			if b, err = r.sealMsg(b, subject); err != nil {
+				return total, err
+			}
+			f, err := r.js.PublishAsync(subject, b, jetstream.WithMsgID(m.msgID()))
 			if err != nil {
 				return total, err
 			}
@@ -515,18 +560,22 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			}
 			seq := md.Sequence.Stream
 			last = seq
-			if msg.Subject() == r.subjectPrefix()+r.device {
-				continue
+			if msg.Subject() == r.subjectPrefix()+r.device || !strings.HasPrefix(msg.Subject(), r.subjectPrefix()) {
+				continue // our own, or the group's encryption record
 			}
-			m, err := decodeMessage(msg.Data())
+			b, err := r.openMsg(msg.Data(), msg.Subject())
+			if err != nil {
+				return pulled, conflicts, fmt.Errorf("stream %s sequence %d: %w", r.streamName(), seq, err)
+			}
+			m, err := decodeMessage(b)
 			if err == nil && m.Ref != "" {
 				m, err = r.fetchMessage(ctx, m)
 			}
 			if err != nil {
-				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %v", ErrBadMessage, r.streamName(), seq, err)
+				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %w", ErrBadMessage, r.streamName(), seq, err)
 			}
 			if err := r.checkMessage(m, msg.Subject()); err != nil {
-				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %v", ErrBadMessage, r.streamName(), seq, err)
+				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %w", ErrBadMessage, r.streamName(), seq, err)
 			}
 			items = append(items, item{seq, m})
 		}
@@ -560,6 +609,14 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			if err != nil {
 				return err
 			}
+			// When everything before this transaction was captured, what
+			// it writes needs no capture either: the clocks it saves are
+			// those of the values it writes (the next push would only
+			// compare every pulled document with them, and find nothing).
+			clean, err := stateMark(tx, st, st.Pushed)
+			if err != nil {
+				return err
+			}
 			for _, it := range items {
 				if it.seq <= st.Pulled {
 					continue // applied already
@@ -578,6 +635,9 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			}
 			if last > st.Pulled {
 				st.Pulled = last
+			}
+			if clean {
+				return saveStateCaptured(tx, st)
 			}
 			return putJSON(tx, stateColl, stateID, st)
 		})
@@ -607,6 +667,9 @@ func decodeMessage(b []byte) (*message, error) {
 func (r *Replica) fetchMessage(ctx context.Context, stub *message) (*message, error) {
 	b, err := r.blobs.GetBytes(ctx, stub.Ref)
 	if err != nil {
+		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
+	}
+	if b, err = r.openMsg(b, stub.Ref); err != nil {
 		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
 	}
 	m, err := decodeMessage(b)

@@ -131,6 +131,38 @@ func putJSON(tx *kv.Tx, coll, id string, v any) error {
 	return err
 }
 
+// saveState writes st and returns the change-log sequence of the write.
+func saveState(tx *kv.Tx, st *state) (uint64, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return 0, err
+	}
+	return tx.Put(stateColl, kv.Document{"id": stateID, "j": string(b)})
+}
+
+// stateMark begins a transaction that may leave the change log fully
+// captured: it writes st and reports whether that write directly follows
+// sequence upTo (no change after upTo but this write, so nothing
+// uncaptured precedes what the transaction does).
+func stateMark(tx *kv.Tx, st *state, upTo uint64) (clean bool, err error) {
+	seq, err := saveState(tx, st)
+	return seq == upTo+1, err
+}
+
+// saveStateCaptured ends such a transaction: every change it made is
+// already reflected in the clocks, so the capture cursor moves past them
+// all (past this final write of st too: the sequences of one transaction
+// are consecutive).
+func saveStateCaptured(tx *kv.Tx, st *state) error {
+	seq, err := saveState(tx, st)
+	if err != nil {
+		return err
+	}
+	st.Pushed = seq + 1
+	_, err = saveState(tx, st)
+	return err
+}
+
 func loadState(tx *kv.Tx) (*state, error) {
 	var st state
 	if _, err := getJSON(tx, stateColl, stateID, &st); err != nil {
@@ -155,6 +187,12 @@ func loadClocks(tx *kv.Tx, coll, id string) (*clocks, error) {
 func saveClocks(tx *kv.Tx, rec *clocks) error {
 	return putJSON(tx, clocksColl, docKey(rec.Coll, rec.ID), rec)
 }
+
+// IsStateCollection reports whether the collection named holds the
+// bookkeeping of sync (replica_state, replica_clocks, replica_outbox,
+// replica_conflicts, and any later replica_* name) rather than the user's
+// documents; listings leave such collections out unless asked.
+func IsStateCollection(name string) bool { return strings.HasPrefix(name, statePrefix) }
 
 // synced reports whether collection coll is replicated.
 func synced(coll string) bool { return !strings.HasPrefix(coll, statePrefix) }

@@ -46,6 +46,7 @@ func TestWriter_damagedReplacedOrDeleted(t *testing.T) {
 
 	// Replaced: the new version has no parts; the old ones must go.
 	st.corrupt("sessions", "s1")
+	m.docs["sessions"]["s1"].damaged = true // replaced as if absent: every field is new
 	newS1 := mustNorm(t, map[string]any{"id": "s1", "status": "paused"})
 	if _, err := st.run(func(w *Writer) error { _, err := w.Put("sessions", "s1", newS1, 0); return err }); err != nil {
 		t.Fatalf("put over a damaged record: %v", err)
@@ -82,6 +83,7 @@ func TestWriter_damagedReplacedOrDeleted(t *testing.T) {
 	// Its summary damaged too: the references are recounted from the
 	// other attachments.
 	st.corrupt("attachments", "a1")
+	m.docs["attachments"]["a1"].damaged = true
 	if err := st.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(buckets.MetaBucket("attachments"))
 		v := bytes.Clone(b.Get([]byte("a1")))

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"reflect"
 	"slices"
+	"sort"
 	"strconv"
 	"testing"
 
@@ -56,6 +58,26 @@ func (m *model) commit(coll, key string, doc any, del bool) buckets.Change {
 		ch.Op = buckets.OpDelete
 		delete(m.docs[coll], key)
 	} else {
+		// The fields changed: the top-level fields whose values differ
+		// from the document's before (all of a new one's).
+		if nd, ok := doc.(map[string]any); ok {
+			var od map[string]any
+			if prev := m.docs[coll][key]; prev != nil && !prev.damaged { // a damaged one is replaced as absent
+				od, _ = prev.doc.(map[string]any)
+			}
+			ch.Fields = []string{}
+			for k, v := range nd {
+				if ov, had := od[k]; !had || !reflect.DeepEqual(ov, v) {
+					ch.Fields = append(ch.Fields, k)
+				}
+			}
+			for k := range od {
+				if _, has := nd[k]; !has {
+					ch.Fields = append(ch.Fields, k)
+				}
+			}
+			sort.Strings(ch.Fields)
+		}
 		m.docs[coll][key] = &mdoc{doc: deepCopy(doc), rev: ch.Seq}
 	}
 	m.log = append(m.log, ch)

@@ -11,8 +11,9 @@ import (
 
 // commitRecord stores rec as the new version of key (or deletes key when
 // rec is nil), and keeps metadata, indexes, blob references and the change
-// log in step.
-func (w *Writer) commitRecord(c *schema.Collection, key string, old, rec *buckets.Record, op string) (uint64, error) {
+// log in step. fields are the top-level fields changed, for the change log
+// (nil: not known).
+func (w *Writer) commitRecord(c *schema.Collection, key string, old, rec *buckets.Record, op string, fields []string) (uint64, error) {
 	log, err := w.bucket(buckets.LogBucket)
 	if err != nil {
 		return 0, err
@@ -46,7 +47,7 @@ func (w *Writer) commitRecord(c *schema.Collection, key string, old, rec *bucket
 			return 0, err
 		}
 	}
-	ch := buckets.Change{Seq: seq, Collection: c.Name, ID: key, Op: op, TimeMs: w.now().UnixMilli()}
+	ch := buckets.Change{Seq: seq, Collection: c.Name, ID: key, Op: op, TimeMs: w.now().UnixMilli(), Fields: fields}
 	enc, err := buckets.EncodeChange(&ch)
 	if err != nil {
 		return 0, err
@@ -151,7 +152,7 @@ func (w *Writer) Delete(coll, id string, expect uint64) (bool, error) {
 			return false, &EntityError{Op: "delete", Collection: coll, ID: id, Err: err}
 		}
 	}
-	if _, err := w.commitRecord(c, key, old, nil, buckets.OpDelete); err != nil {
+	if _, err := w.commitRecord(c, key, old, nil, buckets.OpDelete, nil); err != nil {
 		return false, &EntityError{Op: "delete", Collection: coll, ID: id, Err: err}
 	}
 	return true, nil
@@ -430,7 +431,11 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 		rec.ArrayParts[k] = v
 	}
 	rec.ArrayParts[field] = n + uint32(len(norm))
-	rev, err := w.commitRecord(c, key, old, rec, buckets.OpPut)
+	fields := []string{}
+	if len(norm) > 0 || !hasKey(old.ArrayParts, field) {
+		fields = append(fields, field)
+	}
+	rev, err := w.commitRecord(c, key, old, rec, buckets.OpPut, fields)
 	if err != nil {
 		return fail(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"sort"
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
@@ -265,6 +267,26 @@ func (w *Writer) write(c *schema.Collection, key string, old *buckets.Record, do
 		header = h
 	}
 	rec.Doc = header
+	// The top-level fields changed, for the change log: the header's by
+	// value, the parts' by whether their stored bytes change.
+	var changed map[string]bool
+	if nh, isMap := header.(map[string]any); isMap {
+		changed = map[string]bool{}
+		var oh map[string]any
+		if old != nil {
+			oh, _ = old.Doc.(map[string]any)
+		}
+		for k, v := range nh {
+			if ov, had := oh[k]; !had || !reflect.DeepEqual(ov, v) {
+				changed[k] = true
+			}
+		}
+		for k := range oh {
+			if _, has := nh[k]; !has {
+				changed[k] = true
+			}
+		}
+	}
 	// The logical size: the header, the parts given, the parts kept.
 	size := uint64(buckets.JSONSize(header))
 	for f, v := range partVals {
@@ -304,8 +326,12 @@ func (w *Writer) write(c *schema.Collection, key string, old *buckets.Record, do
 			}
 			rec.ArrayParts[f] = uint32(len(arr))
 		}
+		before := w.writes
 		if err := writeChunks(pb, key, f, arr, 0, buckets.Chunks(oldN), &w.writes); err != nil {
 			return 0, err
+		}
+		if changed != nil && (w.writes != before || (old != nil && hasKey(old.ArrayParts, f)) != has || (has && oldN != uint32(len(arr)))) {
+			changed[f] = true
 		}
 	}
 	for _, f := range c.BlobParts {
@@ -329,15 +355,29 @@ func (w *Writer) write(c *schema.Collection, key string, old *buckets.Record, do
 				return 0, err
 			}
 			w.writes++
+			if changed != nil {
+				changed[f] = true
+			}
 		} else if hadOld {
 			if err := pb.Delete(k); err != nil {
 				return 0, err
 			}
 			w.writes++
+			if changed != nil {
+				changed[f] = true
+			}
 		}
 	}
 	rec.Size = size + keptSize
-	return w.commitRecord(c, key, old, rec, buckets.OpPut)
+	var fields []string
+	if changed != nil {
+		fields = make([]string, 0, len(changed))
+		for f := range changed {
+			fields = append(fields, f)
+		}
+		sort.Strings(fields)
+	}
+	return w.commitRecord(c, key, old, rec, buckets.OpPut, fields)
 }
 
 // partFieldSize is what a part field adds to the logical size of its

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
-	"github.com/cairnkv/cairn/kv"
 	"slices"
+
+	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/replica"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -19,7 +21,9 @@ func newStatsCommand(g *globals) *cobra.Command {
 documents as compact JSON) and stored bytes (compressed, as on disk), the
 compression ratio, the file size and free pages, and the attachment blob
 figures: distinct blobs, logical bytes (sum over attachments), physical
-bytes (sum over distinct blobs) and so the deduplication saving.`,
+bytes (sum over distinct blobs) and so the deduplication saving. The
+bookkeeping of sync (collections replica_*) is one line, "(sync state)",
+and in --json the object sync_state, not among the collections.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			db, err := g.openRO()
@@ -31,14 +35,36 @@ bytes (sum over distinct blobs) and so the deduplication saving.`,
 			if err != nil {
 				return err
 			}
+			// Sync's bookkeeping (replica_*) is not the user's data: it is
+			// listed apart, under sync_state, and counted in the totals.
+			syncState := map[string]kv.CollectionStats{}
+			for name, cs := range st.Collections {
+				if replica.IsStateCollection(name) {
+					syncState[name] = cs
+					delete(st.Collections, name)
+				}
+			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), st)
+				if len(syncState) == 0 {
+					return printJSON(cmd.OutOrStdout(), st)
+				}
+				return printJSON(cmd.OutOrStdout(), struct {
+					*kv.Stats
+					SyncState map[string]kv.CollectionStats `json:"sync_state"`
+				}{st, syncState})
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(w, "COLLECTION\tCOUNT\tLOGICAL\tSTORED\t")
 			for _, c := range collectionOrder(st.Collections) {
 				cs := st.Collections[c]
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t\n", c, cs.Count, humanBytes(int64(cs.LogicalBytes)), humanBytes(int64(cs.StoredBytes)))
+			}
+			if len(syncState) > 0 {
+				var n, lb, sb uint64
+				for _, cs := range syncState {
+					n, lb, sb = n+uint64(cs.Count), lb+cs.LogicalBytes, sb+cs.StoredBytes
+				}
+				fmt.Fprintf(w, "(sync state)\t%d\t%s\t%s\t\n", n, humanBytes(int64(lb)), humanBytes(int64(sb)))
 			}
 			fmt.Fprintf(w, "total\t\t%s\t%s\t\n", humanBytes(int64(st.LogicalBytes)), humanBytes(int64(st.StoredBytes)))
 			if err := w.Flush(); err != nil {

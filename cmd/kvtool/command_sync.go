@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -35,12 +36,13 @@ func (f *natsFlags) connect() (*replica.Conn, error) {
 
 func newSyncCommand(g *globals) *cobra.Command {
 	var nf natsFlags
+	var pf passphraseFlag
 	var once bool
 	var device, group string
 	var interval time.Duration
 	var replicas int
 	cmd := &cobra.Command{
-		Use: "sync --nats URL [--once] [--device NAME] [--group NAME]",
+		Use: "sync --nats URL [--once] [--device NAME] [--group NAME] [--passphrase-file F]",
 		Example: `  kvtool sync --nats nats://127.0.0.1:4222 --once
   kvtool sync --nats nats://127.0.0.1:4222 --device laptop`,
 		Short: "Replicate the store with other devices through NATS JetStream",
@@ -56,9 +58,20 @@ ways and prints {"pushed":N,"pulled":N,"conflicts":N}; without it, it keeps
 syncing (after every local commit and every remote change) until
 interrupted, printing one such line per sync that moved anything.
 
+With --passphrase-file F (or $` + passphraseEnv + `) the group is encrypted end to
+end: changes and attachment contents are sealed (Argon2id,
+XChaCha20-Poly1305) before they leave the device, and the server sees only
+ciphertext and device names. The first device of a group decides whether
+it is encrypted; a wrong or missing passphrase, or a passphrase in a group
+that is not encrypted, is refused before anything is applied.
+
 Credentials in the URL are never printed.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			pass, err := pf.get(false)
+			if err != nil {
+				return err
+			}
 			nc, err := nf.connect()
 			if err != nil {
 				return err
@@ -70,7 +83,7 @@ Credentials in the URL are never printed.`,
 			}
 			defer closeDB(db, &err)
 			ctx := cmd.Context()
-			r, err := replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas})
+			r, err := replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas, Passphrase: pass})
 			if err != nil {
 				return err
 			}
@@ -105,6 +118,7 @@ Credentials in the URL are never printed.`,
 		},
 	}
 	nf.add(cmd)
+	pf.add(cmd, "the group's changes and attachments")
 	cmd.Flags().BoolVar(&once, "once", false, "sync once and return when caught up both ways")
 	cmd.Flags().StringVar(&device, "device", "", "this store's device name ([A-Za-z0-9_-], at most 64; default: the recorded one, else random)")
 	cmd.Flags().StringVar(&group, "group", "default", "the group of stores that sync with each other")
@@ -152,6 +166,7 @@ func newSyncConflicts(g *globals) *cobra.Command {
 
 func newBackupPush(g *globals) *cobra.Command {
 	var nf natsFlags
+	var pf passphraseFlag
 	cmd := &cobra.Command{
 		Use:     "push NAME --nats URL",
 		Example: `  kvtool backup push 20261205T085344.697410197Z --nats nats://127.0.0.1:4222`,
@@ -161,11 +176,15 @@ JetStream object store ` + replica.BackupBucket + `, and checks that the stored
 SHA-256 is the one computed while uploading. It prints the manifest.
 Attachment contents are not pushed with it.
 
-With $` + passphraseEnv + ` set, the data file is encrypted end to end
+With --passphrase-file F (or $` + passphraseEnv + `), the data file is encrypted end to end
 (Argon2id, XChaCha20-Poly1305): the server sees only ciphertext; the
 manifest stays readable. backup pull needs the same passphrase.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			bo, err := pf.backupOptions()
+			if err != nil {
+				return err
+			}
 			nc, err := nf.connect()
 			if err != nil {
 				return err
@@ -176,7 +195,7 @@ manifest stays readable. backup pull needs the same passphrase.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			m, err := replica.PushBackup(cmd.Context(), db, nc, args[0], backupOptions())
+			m, err := replica.PushBackup(cmd.Context(), db, nc, args[0], bo)
 			if err != nil {
 				return err
 			}
@@ -188,11 +207,13 @@ manifest stays readable. backup pull needs the same passphrase.`,
 		},
 	}
 	nf.add(cmd)
+	pf.add(cmd, "the backup")
 	return cmd
 }
 
 func newBackupPull(g *globals) *cobra.Command {
 	var nf natsFlags
+	var pf passphraseFlag
 	cmd := &cobra.Command{
 		Use:     "pull NAME --nats URL",
 		Example: `  kvtool backup pull 20261205T085344.697410197Z --nats nats://127.0.0.1:4222`,
@@ -201,9 +222,13 @@ func newBackupPull(g *globals) *cobra.Command {
 into <store>/backups, checks its SHA-256 against its manifest and verifies
 it as backup verify does; a backup that fails is removed again (exit 3).
 Restore it with kvtool backup restore NAME. An encrypted backup needs
-$` + passphraseEnv + `; a wrong one is exit 3.`,
+its passphrase (--passphrase-file F or $` + passphraseEnv + `); a wrong one is exit 3.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			bo, err := pf.backupOptions()
+			if err != nil {
+				return err
+			}
 			nc, err := nf.connect()
 			if err != nil {
 				return err
@@ -214,7 +239,7 @@ $` + passphraseEnv + `; a wrong one is exit 3.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			m, err := replica.PullBackup(cmd.Context(), db, nc, args[0], backupOptions())
+			m, err := replica.PullBackup(cmd.Context(), db, nc, args[0], bo)
 			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) || errors.Is(err, replica.ErrDecrypt) {
 				return integrityError{err.Error()}
 			}
@@ -229,15 +254,50 @@ $` + passphraseEnv + `; a wrong one is exit 3.`,
 		},
 	}
 	nf.add(cmd)
+	pf.add(cmd, "the backup")
 	return cmd
 }
 
-// passphraseEnv names the environment variable holding the passphrase of
-// encrypted off-machine backups (never a flag: it would show in ps).
-const passphraseEnv = "CAIRN_BACKUP_PASSPHRASE"
+// The passphrase of end-to-end encryption (sync, backup push and pull)
+// comes from --passphrase-file F, else from $CAIRN_PASSPHRASE (for backups
+// also from $CAIRN_BACKUP_PASSPHRASE, its older name); never from a flag's
+// value, which would show in ps.
+const (
+	passphraseEnv       = "CAIRN_PASSPHRASE"
+	backupPassphraseEnv = "CAIRN_BACKUP_PASSPHRASE"
+)
 
-func backupOptions() *replica.BackupOptions {
-	return &replica.BackupOptions{Passphrase: os.Getenv(passphraseEnv)}
+// passphraseFlag is --passphrase-file.
+type passphraseFlag struct{ file string }
+
+func (p *passphraseFlag) add(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&p.file, "passphrase-file", "", "read the passphrase that encrypts "+what+" end to end from this file (its first line); default $"+passphraseEnv)
+}
+
+// get returns the passphrase ("" for none).
+func (p *passphraseFlag) get(backup bool) (string, error) {
+	if p.file == "" {
+		pass := os.Getenv(passphraseEnv)
+		if pass == "" && backup {
+			pass = os.Getenv(backupPassphraseEnv)
+		}
+		return pass, nil
+	}
+	b, err := os.ReadFile(p.file)
+	if err != nil {
+		return "", fmt.Errorf("--passphrase-file: %w", err)
+	}
+	pass, _, _ := strings.Cut(string(b), "\n")
+	pass = strings.TrimSuffix(pass, "\r")
+	if pass == "" {
+		return "", fmt.Errorf("--passphrase-file %s: the first line is empty (a passphrase is needed)", p.file)
+	}
+	return pass, nil
+}
+
+func (p *passphraseFlag) backupOptions() (*replica.BackupOptions, error) {
+	pass, err := p.get(true)
+	return &replica.BackupOptions{Passphrase: pass}, err
 }
 
 // jsonText is v as compact JSON, for one-line listings.

@@ -179,3 +179,74 @@ func TestBackup_pushPullEncrypted(t *testing.T) {
 		t.Errorf("restored store: %s", r.stdout)
 	}
 }
+
+// TestSync_encryptedPassphraseFile: two stores sync an encrypted group
+// with --passphrase-file; a third with a wrong passphrase, or none, exits 1
+// saying so and receives nothing; an empty passphrase file is refused.
+func TestSync_encryptedPassphraseFile(t *testing.T) {
+	s := natsServer(t, nil)
+	url := s.ClientURL()
+	tmp := t.TempDir()
+	a, b, c := filepath.Join(tmp, "a"), filepath.Join(tmp, "b"), filepath.Join(tmp, "c")
+	good, bad, empty := filepath.Join(tmp, "good"), filepath.Join(tmp, "bad"), filepath.Join(tmp, "empty")
+	for f, text := range map[string]string{good: "correct horse battery\n", bad: "wrong\n", empty: "\n"} {
+		if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, `{"id":"n1","title":"sealed note"}`, "--db", a, "put", "notes")
+	mustRun(t, "", "--db", a, "sync", "--once", "--nats", url, "--device", "a", "--passphrase-file", good)
+	mustRun(t, "", "--db", b, "sync", "--once", "--nats", url, "--device", "b", "--passphrase-file", good)
+	if r := mustRun(t, "", "--db", b, "get", "notes", "n1"); !strings.Contains(r.stdout, "sealed note") {
+		t.Errorf("b lacks a's note: %s", r.stdout)
+	}
+	mustRun(t, `{"id":"x"}`, "--db", c, "put", "tasks")
+	for _, args := range [][]string{
+		{"--passphrase-file", bad},
+		{},
+	} {
+		r := kvtool(t, "", append([]string{"--db", c, "sync", "--once", "--nats", url, "--device", "c"}, args...)...)
+		wantExit(t, r, exitError, args...)
+		if !strings.Contains(r.stderr, "passphrase") {
+			t.Errorf("%q: stderr does not say what is wrong: %s", args, r.stderr)
+		}
+	}
+	r := kvtool(t, "", "--db", c, "sync", "--once", "--nats", url, "--passphrase-file", empty)
+	wantExit(t, r, exitError, "--passphrase-file", empty)
+	if !strings.Contains(r.stderr, empty) {
+		t.Errorf("empty passphrase file: %s", r.stderr)
+	}
+	if r := kvtool(t, "", "--db", c, "get", "notes", "n1"); r.code != exitError {
+		t.Errorf("c received a note without the passphrase: %s", r.stdout)
+	}
+	mustRun(t, "", "--db", c, "check")
+}
+
+// TestStats_syncStateApart: a synced store's stats list the bookkeeping
+// of sync (replica_*) apart from the user's collections.
+func TestStats_syncStateApart(t *testing.T) {
+	s := natsServer(t, nil)
+	a := filepath.Join(t.TempDir(), "a")
+	mustRun(t, `{"id":"n1","title":"x"}`, "--db", a, "put", "notes")
+	mustRun(t, "", "--db", a, "sync", "--once", "--nats", s.ClientURL())
+	var st struct {
+		Collections map[string]any `json:"collections"`
+		SyncState   map[string]any `json:"sync_state"`
+	}
+	out := mustRun(t, "", "--db", a, "--json", "stats").stdout
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	for name := range st.Collections {
+		if strings.HasPrefix(name, "replica_") {
+			t.Errorf("stats lists %s among the collections", name)
+		}
+	}
+	if st.Collections["notes"] == nil || st.SyncState["replica_state"] == nil {
+		t.Errorf("stats: %s", out)
+	}
+	human := mustRun(t, "", "--db", a, "stats").stdout
+	if strings.Contains(human, "replica_") || !strings.Contains(human, "(sync state)") {
+		t.Errorf("stats:\n%s", human)
+	}
+}
