@@ -16,4 +16,9 @@ var (
 	// ErrBackupNotFound is returned by PullBackup for a name the object
 	// store does not hold.
 	ErrBackupNotFound = errors.New("replica: no such backup in the object store")
+	// ErrBlobIncomplete is returned when the object store names an
+	// attachment's content but lacks some of its chunks (an upload that
+	// was interrupted); the sync that meets it can be retried once a
+	// device holding the content has uploaded it again.
+	ErrBlobIncomplete = errors.New("replica: incomplete object in the object store")
 )
