@@ -77,11 +77,41 @@ func newFdev(t testing.TB, name, urls string, replicas int) *fdev {
 // open opens the store, checks it, connects and prepares the replica.
 func (d *fdev) open(t testing.TB) {
 	t.Helper()
+	d.openAfter(t, false)
+}
+
+// openAfter is open; after a kill, attachment contents written by a
+// transaction that never committed are expected (blobstore's caveat):
+// check reports them as blob-orphan, gc must delete exactly those, and
+// the store must then check clean (as bench/crash does).
+func (d *fdev) openAfter(t testing.TB, killed bool) {
+	t.Helper()
 	db, err := kv.Open(d.dir, storeOpts())
 	if err != nil {
 		t.Fatalf("%s: open: %v", d.name, err)
 	}
 	d.db = db
+	if killed {
+		rep, err := db.Check(context.Background())
+		if err != nil {
+			t.Fatalf("%s: check: %v", d.name, err)
+		}
+		orphans := 0
+		for _, p := range rep.Problems {
+			if p.Kind == "blob-orphan" {
+				orphans++
+			}
+		}
+		if orphans > 0 {
+			gc, err := db.GC(context.Background(), false)
+			if err != nil {
+				t.Fatalf("%s: gc: %v", d.name, err)
+			}
+			if gc.Deleted != orphans {
+				t.Fatalf("%s: check found %d orphan blobs after the kill, gc deleted %d", d.name, orphans, gc.Deleted)
+			}
+		}
+	}
 	d.check(t)
 	d.nc, err = nats.Connect(d.urls, nats.DontRandomize(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond), nats.Timeout(2*time.Second))
 	if err != nil {
@@ -327,8 +357,9 @@ func deviceState(t testing.TB, db *kv.DB) (outN, pulled uint64) {
 // each device, that its messages carry the message ids <device>-1 to
 // <device>-n, each exactly once, where n is the number of messages the
 // device's store says it made; and that every device's pull cursor reached
-// the end of the stream. It returns the number of messages per device.
-func auditStream(t testing.TB, nc *nats.Conn, devs ...*fdev) map[string]int {
+// the end of the stream. It returns the device of every stream sequence
+// (bySeq[seq-1]).
+func auditStream(t testing.TB, nc *nats.Conn, devs ...*fdev) (bySeq []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -370,6 +401,10 @@ func auditStream(t testing.TB, nc *nats.Conn, devs ...*fdev) map[string]int {
 					t.Fatalf("stream sequence %d: message id %q", got, id)
 				}
 				dev := id[:i]
+				for uint64(len(bySeq)) < got {
+					bySeq = append(bySeq, "") // a sequence without a message (none is ever deleted)
+				}
+				bySeq[got-1] = dev
 				if msg.Subject() != "cairn.default.ch."+dev {
 					t.Errorf("stream sequence %d: message %s on %s", got, id, msg.Subject())
 				}
@@ -383,7 +418,6 @@ func auditStream(t testing.TB, nc *nats.Conn, devs ...*fdev) map[string]int {
 			}
 		}
 	}
-	counts := map[string]int{}
 	for _, d := range devs {
 		outN, pulled := deviceState(t, d.db)
 		for n, k := range seen[d.name] {
@@ -402,9 +436,20 @@ func auditStream(t testing.TB, nc *nats.Conn, devs ...*fdev) map[string]int {
 		if pulled != end {
 			t.Errorf("%s: pulled up to stream sequence %d of %d", d.name, pulled, end)
 		}
-		counts[d.name] = len(seen[d.name])
 	}
-	return counts
+	return bySeq
+}
+
+// othersAfter counts the messages of devices other than dev at stream
+// sequences after from: what dev must apply when it pulls from there.
+func othersAfter(bySeq []string, from uint64, dev string) int {
+	n := 0
+	for _, d := range bySeq[min(from, uint64(len(bySeq))):] {
+		if d != dev {
+			n++
+		}
+	}
+	return n
 }
 
 // ---- the child process that syncs a store until it is killed

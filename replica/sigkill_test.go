@@ -81,7 +81,7 @@ func TestSync_sigkill(t *testing.T) {
 		acked := c.kill(t)
 		close(stop)
 		wg.Wait()
-		a.open(t) // checks the store
+		a.openAfter(t, true) // checks the store
 		doc, _, err := a.db.Get(context.Background(), "topics", "ka-counter")
 		last := -1
 		if err == nil {
