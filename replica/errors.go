@@ -21,4 +21,8 @@ var (
 	// was interrupted); the sync that meets it can be retried once a
 	// device holding the content has uploaded it again.
 	ErrBlobIncomplete = errors.New("replica: incomplete object in the object store")
+	// ErrAuth is returned by Connect when the NATS server refuses the
+	// credentials (user and password, token, or credentials file); the
+	// error names the server with the credentials scrubbed.
+	ErrAuth = errors.New("replica: the NATS server refused the credentials")
 )
