@@ -94,7 +94,7 @@ func TestSync_faultRounds(t *testing.T) {
 			c.kill(t)
 			wg.Wait()
 			d.openAfter(t, true) // checks the store
-			killed = d // what its child applied is not counted
+			killed = d           // what its child applied is not counted
 		}
 		// Edits after the fault, before everyone caught up.
 		k := rng.IntN(len(devs))
