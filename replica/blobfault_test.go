@@ -122,3 +122,37 @@ func TestSync_blobIncompleteOnDownload(t *testing.T) {
 		}
 	}
 }
+
+// TestSync_largeMessageBodyIncomplete: the body of a message too large for
+// the stream (kept in the object store) left without its chunks is put
+// again by its sender, and a device that meets it incomplete fails its
+// sync at once with ErrBlobIncomplete instead of waiting for the chunks
+// until the sync times out.
+func TestSync_largeMessageBodyIncomplete(t *testing.T) {
+	s := startServer(t, "", -1)
+	a := openDevice(t, s.ClientURL(), "a")
+	b := openDevice(t, s.ClientURL(), "b")
+	body := string(bytes.Repeat([]byte("0123456789abcdef"), 1<<17)) // 2 MiB
+	// An earlier, interrupted attempt left the body's name broken.
+	breakObject(t, a.nc, "CAIRN_default_blobs", "msg-a-1", []byte("partial"))
+	a.put(t, "notes", kv.Document{"id": "big", "title": "big", "body": body})
+	a.sync(t)
+	if res := b.sync(t); res.Pulled != 1 {
+		t.Fatalf("pulled %d", res.Pulled)
+	}
+	if got := b.get(t, "notes", "big")["body"]; got != body {
+		t.Fatalf("the large body arrived as %d bytes", len(fmt.Sprint(got)))
+	}
+	// The next body breaks after its stub is on the stream.
+	a.patch(t, "notes", "big", kv.Document{"body": body + "!"})
+	a.sync(t)
+	breakObject(t, a.nc, "CAIRN_default_blobs", "msg-a-2", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := b.r.Sync(ctx); !errors.Is(err, replica.ErrBlobIncomplete) || !bytes.Contains([]byte(err.Error()), []byte("msg-a-2")) {
+		t.Fatalf("sync over an incomplete message body: %v, want ErrBlobIncomplete naming msg-a-2", err)
+	}
+	if got := b.get(t, "notes", "big")["body"]; got != body {
+		t.Fatal("the failed sync changed the note")
+	}
+}

@@ -31,3 +31,34 @@ func objectComplete(ctx context.Context, js jetstream.JetStream, bucket string, 
 	}
 	return si.State.Subjects[subj] == uint64(info.Chunks), nil
 }
+
+// putMessageBody puts the body of a message too large for the stream
+// under name, unless the object store holds it whole already: a retry
+// after its stub's publish went unacknowledged (the stub may be on the
+// stream, and a device reading the body) must not replace it, since a
+// replacing Put that is interrupted leaves the name without its chunks.
+func (r *Replica) putMessageBody(ctx context.Context, name string, b []byte) error {
+	if info, err := r.blobs.GetInfo(ctx, name); err == nil {
+		if ok, err := objectComplete(ctx, r.js, r.streamName()+"_blobs", info); ok || err != nil {
+			return err
+		}
+	}
+	_, err := r.blobs.PutBytes(ctx, name, b)
+	return err
+}
+
+// getMessageBody reads the body of a message too large for the stream,
+// failing at once with ErrBlobIncomplete when the object store lacks some
+// of its chunks (reading would wait for them until ctx ends).
+func (r *Replica) getMessageBody(ctx context.Context, name string) ([]byte, error) {
+	info, err := r.blobs.GetInfo(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := objectComplete(ctx, r.js, r.streamName()+"_blobs", info); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("%w: the object store lacks some of its %d chunks (an interrupted upload; its sender puts it again)", ErrBlobIncomplete, info.Chunks)
+	}
+	return r.blobs.GetBytes(ctx, name)
+}

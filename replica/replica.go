@@ -430,7 +430,7 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 				// Too large for one message: the body goes to the blob
 				// store, a stub naming it to the stream.
 				ref := "msg-" + m.msgID()
-				if _, err := r.blobs.PutBytes(ctx, ref, b); err != nil {
+				if err := r.putMessageBody(ctx, ref, b); err != nil {
 					return total, fmt.Errorf("replica: upload message %s: %w", ref, err)
 				}
 				if b, err = json.Marshal(&message{Device: m.Device, N: m.N, Coll: m.Coll, ID: m.ID, Ref: ref}); err != nil {
@@ -522,6 +522,10 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			if err == nil && m.Ref != "" {
 				m, err = r.fetchMessage(ctx, m)
 			}
+			if errors.Is(err, ErrBlobIncomplete) {
+				// Not a bad message: its body's upload is being repaired.
+				return pulled, conflicts, fmt.Errorf("replica: stream %s sequence %d: %w", r.streamName(), seq, err)
+			}
 			if err != nil {
 				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %v", ErrBadMessage, r.streamName(), seq, err)
 			}
@@ -605,7 +609,7 @@ func decodeMessage(b []byte) (*message, error) {
 // fetchMessage reads the body of a message too large for the stream from
 // the blob store, and checks that it is the one the stub names.
 func (r *Replica) fetchMessage(ctx context.Context, stub *message) (*message, error) {
-	b, err := r.blobs.GetBytes(ctx, stub.Ref)
+	b, err := r.getMessageBody(ctx, stub.Ref)
 	if err != nil {
 		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
 	}
