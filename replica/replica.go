@@ -172,8 +172,10 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 
 // Run syncs until ctx ends: at once, then whenever a local commit or a
 // message from another device arrives (and at least every interval, 0:
-// 30s). Each sync's result goes to report, if not nil. It returns ctx's
-// error, or the first sync error.
+// 30s). Each sync's result goes to report, if not nil. A sync that failed
+// on the way to the server (unreachable, restarting, electing a leader:
+// see transient) is retried, backing off up to interval; Run returns
+// ctx's error, or the first other sync error.
 func (r *Replica) Run(ctx context.Context, interval time.Duration, report func(Result)) error {
 	if interval <= 0 {
 		interval = 30 * time.Second
@@ -212,14 +214,22 @@ func (r *Replica) Run(ctx context.Context, interval time.Duration, report func(R
 	}()
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	failures := 0
 	for {
 		res, err := r.Sync(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return err
+			if !transient(err) {
+				return err
+			}
+			if err := backoff(ctx, &failures, interval); err != nil {
+				return err
+			}
+			continue
 		}
+		failures = 0
 		if report != nil {
 			report(res)
 		}
