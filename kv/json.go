@@ -49,7 +49,7 @@ func (e *PositionError) Error() string {
 	case e.Err != nil && !errors.Is(e.Err, ErrSyntax):
 		what = "cannot read the input"
 	}
-	return fmt.Sprintf("%s at line %d, column %d (byte %d), %s: %s", what, e.Line, e.Column, e.Offset, e.Path, e.Msg)
+	return fmt.Sprintf("%s at line %d, column %d (byte %d), %s: %s", what, e.Line, e.Column, e.Offset, jsonx.ShownPath(e.Path), e.Msg)
 }
 
 // Unwrap makes errors.Is(err, ErrSyntax) true, or ErrTooLarge, or the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -465,7 +466,7 @@ func (d *Decoder) memberName() (string, int64, error) {
 // duplicate is the error for member name k given twice in the object at
 // objPath; start is the offset of the second one.
 func (d *Decoder) duplicate(start int64, objPath, k string) error {
-	return d.errorfPath(start, PathKey(objPath, k), ErrDuplicateKey, "the member name %q appears twice in one object", k)
+	return d.errorfPath(start, PathKey(objPath, k), ErrDuplicateKey, "the member name %s appears twice in one object", shorten(strconv.Quote(k), maxShownPath))
 }
 
 func (d *Decoder) array(depth int) (any, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // What an *Error is about; errors.Is(err, ErrX) tells them apart.
@@ -43,7 +44,7 @@ type Error struct {
 func (e *Error) Error() string {
 	where := "at the top level"
 	if e.Path != "" {
-		where = "at " + e.Path
+		where = "at " + shorten(e.Path, maxShownPath)
 	}
 	return fmt.Sprintf("line %d, column %d (byte %d), %s: %s", e.Line, e.Column, e.Offset, where, e.Msg)
 }
@@ -80,4 +81,30 @@ func isIdent(s string) bool {
 		return false
 	}
 	return true
+}
+
+// maxShownPath bounds the path an error message prints: hostile input can
+// nest a thousand levels deep or use a megabyte-long member name, and a
+// message that long hides what it says. Error.Path keeps the whole path.
+const maxShownPath = 160
+
+// ShownPath returns path as an error message should print it: whole when
+// short, else its head and tail around the number of bytes left out.
+func ShownPath(path string) string { return shorten(path, maxShownPath) }
+
+// shorten returns s when it is at most max bytes, else its head and tail
+// around " … ", cut at UTF-8 boundaries, with the number of bytes left out.
+func shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	half := max / 2
+	head, tail := half, len(s)-half
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return fmt.Sprintf("%s … (%d bytes) … %s", s[:head], tail-head, s[tail:])
 }
