@@ -17,8 +17,12 @@ import (
 // store under its SHA-256, unless it is there already.
 func (r *Replica) uploadBlob(ctx context.Context, m *message) error {
 	name := r.blobObject(m.Blob)
-	if _, err := r.blobs.GetInfo(ctx, name); err == nil {
-		return nil
+	if info, err := r.blobs.GetInfo(ctx, name); err == nil {
+		// There, unless an interrupted upload left it without all its
+		// chunks (objectComplete): then it is put again.
+		if ok, err := objectComplete(ctx, r.js, r.streamName()+"_blobs", info); ok || err != nil {
+			return err
+		}
 	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return fmt.Errorf("replica: blob %s: %w", m.Blob, err)
 	}
@@ -62,6 +66,15 @@ type tempBlob struct {
 // downloadBlob fetches the content hash names and verifies it; nil when the
 // object store does not hold it.
 func (r *Replica) downloadBlob(ctx context.Context, hash string) (*tempBlob, error) {
+	if info, err := r.blobs.GetInfo(ctx, r.blobObject(hash)); err == nil {
+		// Reading an object with chunks missing would wait for them
+		// until ctx ends: say so at once.
+		if ok, err := objectComplete(ctx, r.js, r.streamName()+"_blobs", info); err != nil {
+			return nil, fmt.Errorf("replica: blob %s: %w", hash, err)
+		} else if !ok {
+			return nil, fmt.Errorf("%w: blob %s: the object store lacks some of its %d chunks (an interrupted upload; the next upload of this content repairs it)", ErrBlobIncomplete, hash, info.Chunks)
+		}
+	}
 	obj, err := r.blobs.Get(ctx, r.blobObject(hash))
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		// Its sender deleted or replaced the attachment before uploading

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -38,6 +39,9 @@ func Connect(rawURL string, o *ConnectOptions) (*nats.Conn, error) {
 		opts = append(opts, nats.UserCredentials(o.CredsFile))
 	}
 	nc, err := nats.Connect(rawURL, opts...)
+	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+		return nil, fmt.Errorf("%w: connect to %s: %s (check the user and password or token in the URL, or the credentials file)", ErrAuth, Scrub(rawURL), scrubText(err.Error(), rawURL))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("replica: connect to %s: %s", Scrub(rawURL), scrubText(err.Error(), rawURL))
 	}

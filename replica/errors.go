@@ -21,4 +21,13 @@ var (
 	// or meets an encrypted message in a group that is not encrypted. A
 	// device without a passphrase in an encrypted group gets ErrDecrypt.
 	ErrEncryptionMismatch = errors.New("replica: the group's encryption does not match this device's")
+	// ErrBlobIncomplete is returned when the object store names an
+	// attachment's content but lacks some of its chunks (an upload that
+	// was interrupted); the sync that meets it can be retried once a
+	// device holding the content has uploaded it again.
+	ErrBlobIncomplete = errors.New("replica: incomplete object in the object store")
+	// ErrAuth is returned by Connect when the NATS server refuses the
+	// credentials (user and password, token, or credentials file); the
+	// error names the server with the credentials scrubbed.
+	ErrAuth = errors.New("replica: the NATS server refused the credentials")
 )

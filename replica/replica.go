@@ -201,8 +201,10 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 
 // Run syncs until ctx ends: at once, then whenever a local commit or a
 // message from another device arrives (and at least every interval, 0:
-// 30s). Each sync's result goes to report, if not nil. It returns ctx's
-// error, or the first sync error.
+// 30s). Each sync's result goes to report, if not nil. A sync that failed
+// on the way to the server (unreachable, restarting, electing a leader:
+// see transient) is retried, backing off up to interval; Run returns
+// ctx's error, or the first other sync error.
 func (r *Replica) Run(ctx context.Context, interval time.Duration, report func(Result)) error {
 	if interval <= 0 {
 		interval = 30 * time.Second
@@ -241,14 +243,22 @@ func (r *Replica) Run(ctx context.Context, interval time.Duration, report func(R
 	}()
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	failures := 0
 	for {
 		res, err := r.Sync(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return err
+			if !transient(err) {
+				return err
+			}
+			if err := backoff(ctx, &failures, interval); err != nil {
+				return err
+			}
+			continue
 		}
+		failures = 0
 		if report != nil {
 			report(res)
 		}
@@ -472,7 +482,7 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 				if b, err = r.sealMsg(b, ref); err != nil {
 					return total, err
 				}
-				if _, err := r.blobs.PutBytes(ctx, ref, b); err != nil {
+				if err := r.putMessageBody(ctx, ref, b); err != nil {
 					return total, fmt.Errorf("replica: upload message %s: %w", ref, err)
 				}
 				if b, err = json.Marshal(&message{Device: m.Device, N: m.N, Coll: m.Coll, ID: m.ID, Ref: ref}); err != nil {
@@ -571,6 +581,10 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			if err == nil && m.Ref != "" {
 				m, err = r.fetchMessage(ctx, m)
 			}
+			if errors.Is(err, ErrBlobIncomplete) {
+				// Not a bad message: its body's upload is being repaired.
+				return pulled, conflicts, fmt.Errorf("replica: stream %s sequence %d: %w", r.streamName(), seq, err)
+			}
 			if err != nil {
 				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %w", ErrBadMessage, r.streamName(), seq, err)
 			}
@@ -665,7 +679,7 @@ func decodeMessage(b []byte) (*message, error) {
 // fetchMessage reads the body of a message too large for the stream from
 // the blob store, and checks that it is the one the stub names.
 func (r *Replica) fetchMessage(ctx context.Context, stub *message) (*message, error) {
-	b, err := r.blobs.GetBytes(ctx, stub.Ref)
+	b, err := r.getMessageBody(ctx, stub.Ref)
 	if err != nil {
 		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
 	}
