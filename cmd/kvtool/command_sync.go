@@ -56,7 +56,9 @@ The device name is recorded in the store at the first sync (default: a
 random one) and cannot change. With --once, sync returns when caught up both
 ways and prints {"pushed":N,"pulled":N,"conflicts":N}; without it, it keeps
 syncing (after every local commit and every remote change) until
-interrupted, printing one such line per sync that moved anything.
+interrupted, printing one such line per sync that moved anything. A
+continuous sync outlives a lost connection or a server restart: it retries,
+backing off up to its interval; a bad message or a store error ends it.
 
 With --passphrase-file F (or $` + passphraseEnv + `) the group is encrypted end to
 end: changes and attachment contents are sealed (Argon2id,
