@@ -14,8 +14,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/internal/gen"
 	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/search"
 )
 
 // datasetVersion changes whenever the way the harness builds its store
@@ -39,9 +41,18 @@ func genConfig(cfg Config) gen.Config {
 	return gen.Config{Sessions: cfg.Sessions, Seed: cfg.Seed}.WithDefaults()
 }
 
-// fingerprint identifies the dataset: the generator configuration, the
-// harness's dataset version, and a hash of a few generated documents (so a
-// change in the generator's output invalidates the cache).
+// storeFingerprint identifies a cached store: the generated data
+// (fingerprint) and the formats it was written in, the store's and the
+// search index's, so that a store built by an older Cairn (another mapping,
+// another record format) is rebuilt instead of measured as if it were new.
+func storeFingerprint(g *gen.Generator) string {
+	return fmt.Sprintf("%s-f%d-m%d", fingerprint(g), buckets.FormatVersion, search.MappingVersion)
+}
+
+// fingerprint identifies the generated data: the generator configuration,
+// the harness's dataset version, and a hash of a few generated documents
+// (so a change in the generator's output invalidates the cache). The old
+// app's directories generated from it are keyed by it alone.
 func fingerprint(g *gen.Generator) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "v%d %+v\n", datasetVersion, g.Config())
@@ -60,7 +71,7 @@ func fingerprint(g *gen.Generator) string {
 
 // ensureDataset returns the cached store for cfg, building it if missing.
 func ensureDataset(ctx context.Context, cfg Config, g *gen.Generator) (*Dataset, error) {
-	fp := fingerprint(g)
+	fp := storeFingerprint(g)
 	dir := filepath.Join(cfg.CacheDir, fmt.Sprintf("store-%s-%s", cfg.Scale, fp))
 	marker := filepath.Join(dir, "complete.json")
 	if b, err := os.ReadFile(marker); err == nil {

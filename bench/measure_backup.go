@@ -109,7 +109,7 @@ func (b *bench) backup(ctx context.Context) (err error) {
 // (peak RSS is that process's VmHWM). At most 3 runs: it is the slowest
 // measurement.
 func (b *bench) migrate(ctx context.Context) error {
-	dir, err := ensureLegacy(ctx, b.cfg, b.g, b.ds.Fingerprint)
+	dir, err := ensureLegacy(ctx, b.cfg, b.g, fingerprint(b.g))
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"cmd/kvtool":         {"kv", "legacy", "replica", "snapshot", "buckets", "webui", "internal/fsutil", "internal/gen", "internal/docmodel"},
 	"webui":              {"kv", "internal/docmodel"},
 	"replica":            {"kv", "internal/fsutil"},
-	"bench":              {"kv", "legacy", "internal/gen"},
+	"bench":              {"kv", "legacy", "internal/gen", "buckets", "search"}, // buckets and search for their format versions only
 	"bench/crash":        {"kv", "legacy", "internal/gen"},
 	"internal/fsutil":    {},
 	"internal/blobstore": {"buckets", "internal/fsutil"},
