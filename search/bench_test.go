@@ -161,6 +161,7 @@ var shared30k struct {
 	dir string
 	ix  *Index
 	c   *corpus
+	src func(collection, id string) (Change, error) // the documents, for highlights
 	err error
 }
 
@@ -171,7 +172,9 @@ func searchIndex30k(b *testing.B) (*Index, *corpus) {
 			return
 		}
 		shared30k.c = newCorpus(2)
-		shared30k.ix = buildBench(b, filepath.Join(shared30k.dir, "s"), shared30k.c.changes(30_000))
+		cs := shared30k.c.changes(30_000)
+		shared30k.src = sourceOf(cs...)
+		shared30k.ix = buildBench(b, filepath.Join(shared30k.dir, "s"), cs)
 	})
 	if shared30k.err != nil {
 		b.Fatal(shared30k.err)
@@ -242,7 +245,7 @@ func BenchmarkSearch_twoWordsHighlight(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		q := c.vocab[100+i%50] + " " + c.vocab[300+(i*7)%50]
-		if _, err := ix.Search(ctx, q, SearchOptions{Highlight: true}); err != nil {
+		if _, err := ix.Search(ctx, q, SearchOptions{Highlight: true, Source: shared30k.src}); err != nil {
 			b.Fatal(err)
 		}
 	}
