@@ -136,12 +136,15 @@ func BenchmarkApply_build(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			cpu0, cpuOK := processCPU()
+			var disk int64
 			for range b.N {
-				ix := buildBench(b, filepath.Join(b.TempDir(), "s"), tc.cs)
+				dir := filepath.Join(b.TempDir(), "s")
+				ix := buildBench(b, dir, tc.cs)
 				b.StopTimer()
 				if err := ix.Close(); err != nil {
 					b.Fatal(err)
 				}
+				disk = dirBytes(b, dir)
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "docs/s")
@@ -149,6 +152,7 @@ func BenchmarkApply_build(b *testing.B) {
 				b.ReportMetric(float64(n*b.N)/(cpu1-cpu0).Seconds(), "docs/cpu-s")
 			}
 			b.ReportMetric(float64(text)/n, "text-B/doc")
+			b.ReportMetric(float64(disk)/float64(text), "index-B/text-B") // after Close: merged and persisted
 		})
 	}
 }
@@ -364,4 +368,23 @@ func BenchmarkSearch_collections(b *testing.B) {
 			b.ReportMetric(float64(hits)/float64(i), "matches/op")
 		})
 	}
+}
+
+// dirBytes returns the bytes of the files under dir.
+func dirBytes(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
