@@ -26,12 +26,16 @@ type SearchHit = search.Hit
 // words all required (English stemming: "meetings" finds "meeting"),
 // "phrases", pre*, word~ and word~1, field:word, -word, a OR b (see the
 // search package); malformed text fails with a *SearchSyntaxError
-// (ErrSearchSyntax). It first waits until the index
+// (ErrSearchSyntax). Highlight excerpts are cut from the documents
+// as stored now (the index keeps no text). It first waits until the index
 // holds every change committed before the call (read-your-writes).
 func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (SearchResult, error) {
 	ix, err := db.searchIndex(ctx)
 	if err != nil {
 		return SearchResult{}, err
+	}
+	if opts.Highlight && opts.Source == nil {
+		opts.Source = db.searchSource
 	}
 	res, err := ix.Search(ctx, text, opts)
 	if err != nil && indexDamaged(ctx, err) && !db.opts.ReadOnly {
@@ -46,6 +50,26 @@ func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (Sear
 		return ix.Search(ctx, text, opts)
 	}
 	return res, err
+}
+
+// searchSource loads a document's current state for the highlighter
+// (search.SearchOptions.Source): the index stores no text.
+func (db *DB) searchSource(coll, id string) (search.Change, error) {
+	c, err := db.lookup(coll)
+	if err != nil {
+		return search.Change{Collection: coll, ID: id, Deleted: true}, nil // a collection dropped since: no excerpt
+	}
+	if err := db.enter(); err != nil {
+		return search.Change{}, err
+	}
+	defer db.leave()
+	var ch search.Change
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		ch, err = loadChange(tx, c, id)
+		return err
+	})
+	return ch, err
 }
 
 // indexDamaged tells a failure of the index from a bad query or a

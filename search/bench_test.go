@@ -136,12 +136,15 @@ func BenchmarkApply_build(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			cpu0, cpuOK := processCPU()
+			var disk int64
 			for range b.N {
-				ix := buildBench(b, filepath.Join(b.TempDir(), "s"), tc.cs)
+				dir := filepath.Join(b.TempDir(), "s")
+				ix := buildBench(b, dir, tc.cs)
 				b.StopTimer()
 				if err := ix.Close(); err != nil {
 					b.Fatal(err)
 				}
+				disk = dirBytes(b, dir)
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "docs/s")
@@ -149,6 +152,7 @@ func BenchmarkApply_build(b *testing.B) {
 				b.ReportMetric(float64(n*b.N)/(cpu1-cpu0).Seconds(), "docs/cpu-s")
 			}
 			b.ReportMetric(float64(text)/n, "text-B/doc")
+			b.ReportMetric(float64(disk)/float64(text), "index-B/text-B") // after Close: merged and persisted
 		})
 	}
 }
@@ -161,6 +165,7 @@ var shared30k struct {
 	dir string
 	ix  *Index
 	c   *corpus
+	src func(collection, id string) (Change, error) // the documents, for highlights
 	err error
 }
 
@@ -171,7 +176,9 @@ func searchIndex30k(b *testing.B) (*Index, *corpus) {
 			return
 		}
 		shared30k.c = newCorpus(2)
-		shared30k.ix = buildBench(b, filepath.Join(shared30k.dir, "s"), shared30k.c.changes(30_000))
+		cs := shared30k.c.changes(30_000)
+		shared30k.src = sourceOf(cs...)
+		shared30k.ix = buildBench(b, filepath.Join(shared30k.dir, "s"), cs)
 	})
 	if shared30k.err != nil {
 		b.Fatal(shared30k.err)
@@ -242,7 +249,7 @@ func BenchmarkSearch_twoWordsHighlight(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		q := c.vocab[100+i%50] + " " + c.vocab[300+(i*7)%50]
-		if _, err := ix.Search(ctx, q, SearchOptions{Highlight: true}); err != nil {
+		if _, err := ix.Search(ctx, q, SearchOptions{Highlight: true, Source: shared30k.src}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -361,4 +368,23 @@ func BenchmarkSearch_collections(b *testing.B) {
 			b.ReportMetric(float64(hits)/float64(i), "matches/op")
 		})
 	}
+}
+
+// dirBytes returns the bytes of the files under dir.
+func dirBytes(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }

@@ -13,7 +13,7 @@
 //
 //	collection  keyword, stored        the collection name (filters)
 //	rev         keyword, stored, doc values  the revision, decimal (Walk)
-//	text        English text, stored, term vectors
+//	text        English text, term vectors, not stored
 //	                                   all the extracted text, one string:
 //	                                   name or title, then the body texts
 //	                                   below, then the tags
@@ -133,12 +133,15 @@
 //     documents, not damaged postings.
 //   - Bleve's scorch writes some diagnostics (for example "unable to load
 //     snapshot ... continuing") with the standard log package.
-//   - Stored text and term vectors are what highlighting needs: they make
-//     the index about as large again as the extracted text and cost about a
-//     quarter of the indexing CPU. Excerpts are computed after the search
-//     (Bleve's request highlighting gives one excerpt per field, and treats
-//     excerpts of different array elements as overlapping, hence one text
-//     string); a document changed in between gets none.
+//   - The index stores no text (MappingVersion 5; stored text made it
+//     larger and every merge copy it again): excerpts are cut after the
+//     search from the text extracted again from the document, which the
+//     caller loads (SearchOptions.Source; kv reads its primary store),
+//     at the term locations of the text field's term vectors (also what
+//     phrases need). Bleve's request highlighting gives one excerpt per
+//     field and treats excerpts of different array elements as
+//     overlapping, hence one text string. A document at another revision
+//     than the one indexed gets none.
 //   - With DeferSync a crash loses the batches not yet persisted, so the
 //     caller may trim its own record of changes only up to DurableApplied.
 //     Bleve's offline Builder was measured and is no faster per document.

@@ -25,14 +25,15 @@ func Example() {
 	fmt.Println("rebuilt:", res.Rebuilt, "last applied:", ix.LastApplied())
 
 	// Feed two changes from the change log, ending at sequence 2.
-	err = ix.Apply([]search.Change{
+	changes := []search.Change{
 		{Collection: "notes", ID: "n1", Rev: 1, Body: map[string]any{
 			"content": "Planning meeting with the design team",
 		}},
 		{Collection: "tasks", ID: "t1", Rev: 1, Body: map[string]any{
 			"title": "Book a room for the meetings",
 		}},
-	}, 2)
+	}
+	err = ix.Apply(changes, 2)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -48,6 +49,16 @@ func Example() {
 
 	r, err = ix.Search(context.Background(), "design meeting", search.SearchOptions{
 		Collections: []string{"notes"}, Highlight: true,
+		// The index keeps no text: excerpts come from the documents,
+		// which the primary store (here the changes) serves.
+		Source: func(collection, id string) (search.Change, error) {
+			for _, c := range changes {
+				if c.Collection == collection && c.ID == id {
+					return c, nil
+				}
+			}
+			return search.Change{Collection: collection, ID: id, Deleted: true}, nil
+		},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -125,3 +125,19 @@ func walkAll(t testing.TB, ix *Index) map[string]uint64 {
 	}
 	return m
 }
+
+// sourceOf returns a SearchOptions.Source that serves the last of
+// changes for each document (the primary store, as the tests model it).
+func sourceOf(changes ...Change) func(collection, id string) (Change, error) {
+	m := make(map[string]Change, len(changes))
+	for _, c := range changes {
+		m[docID(c.Collection, c.ID)] = c
+	}
+	return func(collection, id string) (Change, error) {
+		c, ok := m[docID(collection, id)]
+		if !ok {
+			return Change{Collection: collection, ID: id, Deleted: true}, nil
+		}
+		return c, nil
+	}
+}

@@ -333,7 +333,9 @@ func TestExtract_messy(t *testing.T) {
 // Searches, walks and counts run while Apply and Reset do; run with -race.
 func TestIndex_concurrent(t *testing.T) {
 	ix := openTest(t)
-	apply(t, ix, 11, fixture(t)...)
+	fx := fixture(t)
+	apply(t, ix, 11, fx...)
+	src := sourceOf(fx...)
 	done := make(chan struct{})
 	errs := make(chan error, 8)
 	for range 3 {
@@ -345,7 +347,7 @@ func TestIndex_concurrent(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := ix.Search(context.Background(), "meeting planning", SearchOptions{Highlight: true}); err != nil {
+				if _, err := ix.Search(context.Background(), "meeting planning", SearchOptions{Highlight: true, Source: src}); err != nil {
 					errs <- err
 					return
 				}

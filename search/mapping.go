@@ -16,14 +16,14 @@ import (
 // extraction rules. Open recreates (empty) any index that carries another
 // version, so bump it whenever mapping.go or extract.go changes what ends up
 // in the index.
-const MappingVersion = 4 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles); 4: per-field text and the unstemmed raw field
+const MappingVersion = 5 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles); 4: per-field text and the unstemmed raw field; 5: text not stored (highlights from the document)
 
 // Field names of the flat document indexed for every entity. One mapping
 // serves every collection.
 const (
 	fieldCollection = "collection" // keyword (exact), stored: the collection name
 	fieldRev        = "rev"        // keyword, stored, doc values: the revision in decimal
-	fieldText       = "text"       // text (English), stored, term vectors: name, body and tags together
+	fieldText       = "text"       // text (English), term vectors, not stored: name, body and tags together
 	fieldName       = "name"       // text (English), indexed only: name or title, for boosting
 	fieldNameKW     = "name_kw"    // keyword, lowercased: whole name
 	fieldTagsKW     = "tags_kw"    // keyword, lowercased: whole tags
@@ -87,11 +87,14 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	im.IndexDynamic = true
 
 	// One field holds all the text: a query word is one posting list, not
-	// one per field (three times faster on common words). It is stored and
-	// has term vectors for Bleve's highlighter.
+	// one per field (three times faster on common words). It has term
+	// vectors (phrases, and the highlighter's offsets) but is not stored:
+	// excerpts are cut from the text extracted again from the document
+	// (Search's SearchOptions.Source), which keeps the index and its
+	// merges free of a second copy of every text.
 	text := bleve.NewTextFieldMapping()
 	text.Analyzer = textAnalyzer
-	text.Store = true
+	text.Store = false
 	text.IncludeTermVectors = true
 	text.IncludeInAll = false
 	text.DocValues = false

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -151,6 +152,9 @@ func TestOpen_recovery(t *testing.T) {
 		}, false},
 		{"other mapping version", func(t *testing.T, dir string) {
 			setInternal(t, dir, keyMappingVersion, []byte("0"))
+		}, false},
+		{"previous mapping version (text stored)", func(t *testing.T, dir string) {
+			setInternal(t, dir, keyMappingVersion, []byte(strconv.Itoa(MappingVersion-1)))
 		}, false},
 		{"no mapping version", func(t *testing.T, dir string) {
 			setInternal(t, dir, keyMappingVersion, nil)

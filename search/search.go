@@ -3,13 +3,14 @@ package search
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/registry"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
@@ -35,7 +36,14 @@ type SearchOptions struct {
 	Collections []string // only these collections; empty means all
 	Limit       int      // most hits returned; 0 means DefaultLimit, capped at MaxLimit
 	Offset      int      // hits skipped before the first returned
-	Highlight   bool     // fill Hit.Fragments
+	Highlight   bool     // fill Hit.Fragments (needs Source)
+	// Source loads the current state of a hit's document for Highlight:
+	// the index stores no text, so excerpts are cut from the text
+	// extracted again from the document, as Apply extracted it. A hit
+	// whose document is gone, or at another revision than the one
+	// indexed, gets no fragments. kv.DB.Search sets it to read the
+	// primary store; nil leaves Fragments empty.
+	Source func(collection, id string) (Change, error)
 }
 
 // Hit is one matching document.
@@ -46,7 +54,8 @@ type Hit struct {
 	// Fragments maps a field to up to 3 excerpts, best first, with the
 	// matched words wrapped in <mark></mark>. All text is in one field,
 	// "text" (name, then body, then tags, one per line). Nil unless
-	// Highlight was asked, or if the document changed since the search.
+	// Highlight was asked (with a Source), or if the document changed
+	// since it was indexed.
 	Fragments map[string][]string
 }
 
@@ -108,8 +117,8 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (r
 	if err != nil {
 		return Result{}, fmt.Errorf("cairn: %q: %w", text, err)
 	}
-	if opts.Highlight {
-		if err := ix.highlightLocked(sr.Hits); err != nil {
+	if opts.Highlight && opts.Source != nil {
+		if err := highlight(sr.Hits, opts.Source); err != nil {
 			return Result{}, fmt.Errorf("cairn: %q: highlight: %w", text, err)
 		}
 	}
@@ -185,7 +194,10 @@ var forceSlowPath = false
 func (ix *Index) searchSorted(ctx context.Context, q query.Query, offset, limit int, highlight bool) (*bleve.SearchResult, error) {
 	newReq := func(size, from int) *bleve.SearchRequest {
 		req := bleve.NewSearchRequestOptions(q, size, from, false)
-		req.IncludeLocations = highlight // highlightLocked needs them
+		if highlight { // the highlighter needs the locations, and the revision they belong to
+			req.IncludeLocations = true
+			req.Fields = []string{fieldRev}
+		}
 		return req
 	}
 	if n := offset + limit; n <= fastPathMax && !forceSlowPath {
@@ -214,12 +226,15 @@ func (ix *Index) searchSorted(ctx context.Context, q query.Query, offset, limit 
 // maxFragments is the most excerpts returned per hit.
 const maxFragments = 3
 
-// highlightLocked fills the Fragments of hits (searched with their term
-// locations) with Bleve's HTML highlighter: up to maxFragments excerpts of
-// the text field, best first. Bleve's own request-level highlighting gives
-// one excerpt per field, and all text is in one field. A document changed
-// or deleted since the search gets no fragments. The caller holds mu.
-func (ix *Index) highlightLocked(hits search.DocumentMatchCollection) error {
+// highlight fills the Fragments of hits (searched with their term
+// locations and stored revision) with Bleve's HTML highlighter: up to
+// maxFragments excerpts of the text field, best first, cut from the text
+// extracted again from the document that source loads. Bleve's own
+// request-level highlighting gives one excerpt per field, needs the text
+// stored in the index, and all text is in one field. A document deleted
+// or at another revision than the one indexed gets no fragments: its
+// text no longer matches the locations.
+func highlight(hits search.DocumentMatchCollection, source func(collection, id string) (Change, error)) error {
 	if len(hits) == 0 {
 		return nil
 	}
@@ -227,31 +242,32 @@ func (ix *Index) highlightLocked(hits search.DocumentMatchCollection) error {
 	if err != nil {
 		return err
 	}
-	adv, err := ix.mu.bi.Advanced()
-	if err != nil {
-		return err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return err
-	}
 	for _, hit := range hits {
 		hit.Fragments = nil
-		doc, err := r.Document(hit.ID)
+		rev, _ := hit.Fields[fieldRev].(string)
+		c, id := splitDocID(hit.ID)
+		ch, err := source(c, id)
 		if err != nil {
-			return errors.Join(err, r.Close())
+			return err
 		}
-		if doc == nil {
+		if ch.Deleted || rev == "" || strconv.FormatUint(ch.Rev, 10) != rev {
 			continue
 		}
+		doc, _ := extract(ch.Decl, ch.Collection, ch.Rev, ch.Body)
+		text, _ := doc[fieldText].(string)
+		if text == "" {
+			continue
+		}
+		d := document.NewDocument(hit.ID)
+		d.AddField(document.NewTextField(fieldText, nil, []byte(text)))
 		func() {
-			defer func() { _ = recover() }() // a document changed since the search: no excerpt
-			if f := h.BestFragmentsInField(hit, doc, fieldText, maxFragments); len(f) > 0 {
+			defer func() { _ = recover() }() // locations that do not fit the text: no excerpt, not a damaged index
+			if f := h.BestFragmentsInField(hit, d, fieldText, maxFragments); len(f) > 0 {
 				hit.Fragments = search.FieldFragmentMap{fieldText: f}
 			}
 		}()
 	}
-	return r.Close()
+	return nil
 }
 
 // matchIDsPage is the page size MatchIDs reads with.

@@ -180,8 +180,9 @@ func rangeN(n int) []int {
 
 func TestIndex_Search_highlight(t *testing.T) {
 	ix := openTest(t)
-	apply(t, ix, 1, fixture(t)...)
-	r := mustSearch(t, ix, "xylophone quarterly", SearchOptions{Highlight: true})
+	fx := fixture(t)
+	apply(t, ix, 1, fx...)
+	r := mustSearch(t, ix, "xylophone quarterly", SearchOptions{Highlight: true, Source: sourceOf(fx...)})
 	if len(r.Hits) != 1 {
 		t.Fatalf("got %v", ids(r))
 	}
