@@ -71,7 +71,7 @@ func (db *DB) searchIndex(ctx context.Context) (*search.Index, error) {
 	if x == nil {
 		return nil, ErrNoSearch
 	}
-	return x.wait(ctx, db.lastSeq())
+	return waitIndexed(ctx, x, db.lastSeq())
 }
 
 // WaitIndexed blocks until the full-text index has applied the change with
@@ -82,7 +82,7 @@ func (db *DB) WaitIndexed(ctx context.Context, seq uint64) error {
 	if x == nil {
 		return ErrNoSearch
 	}
-	_, err := x.wait(ctx, seq)
+	_, err := waitIndexed(ctx, x, seq)
 	return err
 }
 
@@ -177,20 +177,10 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	x := db.searchIndexer()
-	x.mu.Lock()
-	x.mu.ready = false // hold searches until the rebuild is done
-	x.mu.Unlock()
-	x.work.Lock()
-	err = x.rebuildFresh(ix)
-	x.work.Unlock()
-	x.mu.Lock()
-	x.mu.ready = true
-	x.mu.err = err
-	x.mu.applied = ix.LastApplied()
-	x.cond.Broadcast()
-	x.mu.Unlock()
-	if err != nil {
+	if err := db.searchIndexer().Rebuild(); err != nil {
+		if errors.Is(err, search.ErrFeederClosed) {
+			return 0, ErrClosed
+		}
 		return 0, err
 	}
 	n, err := ix.Count()
