@@ -29,11 +29,12 @@ type CheckReport struct {
 // advised only from a backup that holds what was lost).
 func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	rep := &CheckReport{Problems: []Problem{}}
-	x := db.runningIndexer()
-	if x != nil && db.opts.ReadOnly {
+	release := func() {}
+	if x := db.runningIndexer(); x != nil && db.opts.ReadOnly {
 		// On a read-only store bbolt's check loads the freelist, which it
-		// assumes no other transaction is using: keep the indexer out.
-		x.work.Lock()
+		// assumes no other transaction is using: keep the indexer out
+		// (until the search check, which waits for it).
+		release = x.Hold()
 	}
 	structural := true
 	err := db.View(ctx, func(t *Tx) error {
@@ -83,9 +84,7 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		return ctx.Err()
 	})
-	if x != nil && db.opts.ReadOnly {
-		x.work.Unlock()
-	}
+	release()
 	if err != nil {
 		return nil, err
 	}

@@ -189,7 +189,7 @@ func (db *DB) afterCommit(changes []buckets.Change, zeroed []string) {
 	if len(changes) > 0 {
 		db.wakeFeed()
 		if x := db.searchIndexer(); x != nil {
-			x.notify(changes[len(changes)-1].Seq)
+			x.Notify(changes[len(changes)-1].Seq)
 		}
 	}
 	if len(zeroed) > 0 {

@@ -43,8 +43,8 @@ type DB struct {
 	blobs  blobs
 	idx    struct {
 		sync.Mutex
-		x       *indexer // nil until started, and with Options.NoSearch
-		stopped bool     // Close has stopped it for good
+		x       *search.Feeder // nil until started, and with Options.NoSearch
+		stopped bool           // Close has stopped it for good
 	}
 
 	mu struct {

@@ -29,11 +29,7 @@ func SearchState(db *DB) (rebuilt string, applied, durable uint64, err error) {
 	if err != nil {
 		return "", 0, 0, err
 	}
-	x := db.runningIndexer()
-	x.mu.Lock()
-	rebuilt = x.mu.rebuilt
-	x.mu.Unlock()
-	return rebuilt, ix.LastApplied(), ix.DurableApplied(), nil
+	return db.runningIndexer().Rebuilt(), ix.LastApplied(), ix.DurableApplied(), nil
 }
 
 // SearchApplied returns the sequence the running indexer has applied
@@ -44,9 +40,7 @@ func SearchApplied(db *DB) uint64 {
 	if x == nil {
 		return 0
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.mu.applied
+	return x.Applied()
 }
 
 // PagesWritten returns how many pages bbolt has written for db's

@@ -35,7 +35,7 @@ func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (Sear
 		return SearchResult{}, err
 	}
 	if opts.Highlight && opts.Source == nil {
-		opts.Source = db.searchSource
+		opts.Source = db.highlightSource
 	}
 	res, err := ix.Search(ctx, text, opts)
 	if err != nil && indexDamaged(ctx, err) && !db.opts.ReadOnly {
@@ -52,11 +52,10 @@ func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (Sear
 	return res, err
 }
 
-// searchSource loads a document's current state for the highlighter
+// highlightSource loads a document's current state for the highlighter
 // (search.SearchOptions.Source): the index stores no text.
-func (db *DB) searchSource(coll, id string) (search.Change, error) {
-	c, err := db.lookup(coll)
-	if err != nil {
+func (db *DB) highlightSource(coll, id string) (search.Change, error) {
+	if _, err := db.lookup(coll); err != nil {
 		return search.Change{Collection: coll, ID: id, Deleted: true}, nil // a collection dropped since: no excerpt
 	}
 	if err := db.enter(); err != nil {
@@ -64,9 +63,9 @@ func (db *DB) searchSource(coll, id string) (search.Change, error) {
 	}
 	defer db.leave()
 	var ch search.Change
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		ch, err = loadChange(tx, c, id)
+		ch, err = searchSource{db}.loadChange(tx, coll, id)
 		return err
 	})
 	return ch, err
@@ -95,7 +94,7 @@ func (db *DB) searchIndex(ctx context.Context) (*search.Index, error) {
 	if x == nil {
 		return nil, ErrNoSearch
 	}
-	return x.wait(ctx, db.lastSeq())
+	return waitIndexed(ctx, x, db.lastSeq())
 }
 
 // WaitIndexed blocks until the full-text index has applied the change with
@@ -106,7 +105,7 @@ func (db *DB) WaitIndexed(ctx context.Context, seq uint64) error {
 	if x == nil {
 		return ErrNoSearch
 	}
-	_, err := x.wait(ctx, seq)
+	_, err := waitIndexed(ctx, x, seq)
 	return err
 }
 
@@ -201,20 +200,10 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	x := db.searchIndexer()
-	x.mu.Lock()
-	x.mu.ready = false // hold searches until the rebuild is done
-	x.mu.Unlock()
-	x.work.Lock()
-	err = x.rebuildFresh(ix)
-	x.work.Unlock()
-	x.mu.Lock()
-	x.mu.ready = true
-	x.mu.err = err
-	x.mu.applied = ix.LastApplied()
-	x.cond.Broadcast()
-	x.mu.Unlock()
-	if err != nil {
+	if err := db.searchIndexer().Rebuild(); err != nil {
+		if errors.Is(err, search.ErrFeederClosed) {
+			return 0, ErrClosed
+		}
 		return 0, err
 	}
 	n, err := ix.Count()

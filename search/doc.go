@@ -94,8 +94,10 @@
 //
 // It is never the source of truth: anything in it can be recomputed from the
 // primary store, and Open throws away an index it cannot trust rather than
-// fail. It never imports kv, txn or secondary; kv feeds it from the change
-// log after commit and decides when to catch up or rebuild. It never blocks
+// fail. It never imports kv, txn, secondary or bbolt: a Feeder (feed.go)
+// keeps the index equal to a Source (source.go), which kv implements over
+// its bbolt file, and decides when to catch up, rebuild and trim; kv
+// notifies it after each commit. It never blocks
 // writers of the primary store: Apply is called after a bbolt commit, on
 // kv's schedule, and a slow or failed Apply only delays search.
 //

@@ -53,3 +53,7 @@ var ErrForeignFiles = errors.New("cairn: directory holds files that are not part
 // sentinel as buckets.ErrCorrupt so errors.Is works at every layer; the
 // remedy is Reset and a re-feed from the primary store.
 var ErrCorrupt = buckets.ErrCorrupt
+
+// ErrFeederClosed is returned by Feeder.Wait and Feeder.Rebuild once Close
+// was called.
+var ErrFeederClosed = errors.New("cairn: search feeder closed")
