@@ -1,7 +1,7 @@
 package search
 
 // Source is what a Feeder indexes: a primary store's change log and its
-// documents. kv implements it over its bbolt file (kv/search_source.go);
+// documents. kv implements it over its bbolt file (kv/indexer.go);
 // search never sees how the store is kept.
 //
 // The Feeder calls one method at a time, from one goroutine at a time, and
