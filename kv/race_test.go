@@ -132,11 +132,20 @@ func TestStore_corruptValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := bytes.Index(data, []byte(marker[20:60]))
-	if i < 0 {
+	// Every copy: a free page may still hold an older one.
+	flipped := false
+	for off := 0; ; {
+		i := bytes.Index(data[off:], []byte(marker[20:60]))
+		if i < 0 {
+			break
+		}
+		flipped = true
+		data[off+i+5] ^= 0x20
+		off += i + 60
+	}
+	if !flipped {
 		t.Fatal("marker not found in data.db")
 	}
-	data[i+5] ^= 0x20
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
