@@ -38,7 +38,7 @@ var allNames = []string{
 	"search/1word", "search/2words", "search/2words/sessions", "codec/decode", "codec/encode",
 	"write/patch-enrichment", "write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch",
 	"backup/throughput", "backup/copy", "backup/ratio", "backup/copy-user", "backup/ratio-user", "backup/verify",
-	"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/size-ratio", "migrate/cpu",
+	"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/peak-file", "migrate/size-ratio", "migrate/cpu",
 }
 
 // TestRun_smoke runs the whole harness on 50 sessions, once, without
@@ -159,6 +159,46 @@ func TestRun_smoke(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "query/tag,query/tag/fullscan,query/tag/ratio,query/tag/nocache" {
 		t.Errorf("--only ^query/tag ran %v", names)
+	}
+}
+
+// TestRun_migrateOnly checks that a run of the migration alone builds no
+// store dataset (at 100k that takes most of an hour) and reports both
+// halves of the migration's resident memory.
+func TestRun_migrateOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates an old-app directory and migrates it")
+	}
+	cache := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	cfg := Config{Scale: "tiny", Runs: 1, Peers: "off", CacheDir: cache, Only: `^migrate/`, Stdout: &stdout, Stderr: &stderr}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, stderr.String())
+	}
+	if rep.Dataset != nil {
+		t.Errorf("a migration-only run built the dataset %+v", rep.Dataset)
+	}
+	ents, err := os.ReadDir(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "store-") || strings.HasPrefix(e.Name(), "work-") {
+			t.Errorf("cache holds %s after a migration-only run", e.Name())
+		}
+	}
+	byName := map[string]*Result{}
+	for _, r := range rep.Results {
+		byName[r.Name] = r
+	}
+	for _, n := range []string{"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/peak-file"} {
+		if r := byName[n]; r == nil || r.Error != "" || r.Median <= 0 {
+			t.Errorf("%s: %+v", n, r)
+		}
+	}
+	if len(rep.Results) != 6 {
+		t.Errorf("%d results, want the 6 migrate rows", len(rep.Results))
 	}
 }
 

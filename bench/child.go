@@ -31,7 +31,12 @@ type ChildResult struct {
 	// AnonBytes is the largest anonymous resident memory (RssAnon: heap,
 	// stacks; not the store's memory-mapped file) seen by sampling every
 	// 50 ms during the work; 0 when not sampled.
-	AnonBytes int64   `json:"peak_anon_bytes,omitempty"`
+	AnonBytes int64 `json:"peak_anon_bytes,omitempty"`
+	// FileBytes is the largest file-backed resident memory (RssFile: the
+	// store's memory-mapped file and the binary), sampled likewise.
+	// HWMBytes counts both, so it rises with how much of the store a
+	// process reads, not only with its heap.
+	FileBytes int64   `json:"peak_file_bytes,omitempty"`
 	RSSBytes  int64   `json:"vmrss_bytes"` // resident set at the end, store open
 	CloseMs   float64 `json:"close_ms"`
 	Problems  int     `json:"problems,omitempty"`
@@ -72,7 +77,7 @@ func RunChild(args []string, stdout io.Writer) error {
 		return err
 	}
 	res.OpenMs = msOf(time.Since(start))
-	stopSampling := sampleAnon(&res.AnonBytes)
+	stopSampling := sampleMem(&res.AnonBytes, &res.FileBytes)
 	stopProfile, err := startCPUProfile(mode)
 	if err != nil {
 		return errors.Join(err, db.Close())
@@ -137,16 +142,19 @@ func startCPUProfile(mode string) (stop func() error, err error) {
 	}, nil
 }
 
-// sampleAnon records the largest RssAnon into *peak every 50 ms until
-// the returned function is called.
-func sampleAnon(peak *int64) (stop func()) {
+// sampleMem records the largest RssAnon into *anon and the largest
+// RssFile into *file every 50 ms until the returned function is called.
+func sampleMem(anon, file *int64) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		for {
-			if n := statusField("RssAnon"); n > *peak {
-				*peak = n
+			if n := statusField("RssAnon"); n > *anon {
+				*anon = n
+			}
+			if n := statusField("RssFile"); n > *file {
+				*file = n
 			}
 			select {
 			case <-done:

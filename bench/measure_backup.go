@@ -116,6 +116,7 @@ func (b *bench) migrate(ctx context.Context) error {
 	tm := &Result{Name: "migrate/time", Title: "migrate a legacy directory (era-G chunked sessions plus older layouts and damage) into a new store", Unit: "s"}
 	hwm := &Result{Name: "migrate/peak-rss", Title: "  peak RSS of the migrating process (VmHWM, the mapped store file included)", Unit: "MB"}
 	anon := &Result{Name: "migrate/peak-anon", Title: "  peak anonymous memory (RssAnon sampled every 50 ms: heap, not the mapped file)", Unit: "MB"}
+	file := &Result{Name: "migrate/peak-file", Title: "  peak file-backed resident memory (RssFile sampled every 50 ms: the mapped store, page cache)", Unit: "MB"}
 	ratio := &Result{Name: "migrate/size-ratio", Title: "  resulting store (data.db + blobs) / legacy directory size", Unit: "x"}
 	cpu := &Result{Name: "migrate/cpu", Title: "  CPU time of the migrating process (user + system; whole process, opening and closing the store included)", Unit: "s"}
 	runs := min(b.cfg.Runs, 3)
@@ -139,12 +140,14 @@ func (b *bench) migrate(ctx context.Context) error {
 		tm.Runs = append(tm.Runs, res.WorkMs/1000)
 		hwm.Runs = append(hwm.Runs, mb(res.HWMBytes))
 		anon.Runs = append(anon.Runs, mb(res.AnonBytes))
+		file.Runs = append(file.Runs, mb(res.FileBytes))
 		cpu.Runs = append(cpu.Runs, res.CPUMs/1000)
 	}
 	tm.Note = fmt.Sprintf("%d entities from %s of envelopes; %d runs; verified backup first; search off", count, humanBytes(size), runs)
 	b.add(tm)
 	b.add(hwm)
 	b.add(anon)
+	b.add(file)
 	b.add(ratio)
 	b.add(cpu)
 	return nil
