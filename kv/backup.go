@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -328,6 +329,30 @@ func (db *DB) compactLocked(ctx context.Context, want map[string]int) (replaced 
 		after = fi.Size()
 	}
 	return true, before, after, nil
+}
+
+// checkCopy opens a bbolt file written as a copy of a verified source
+// read-only and checks its structure, every value's checksum and that
+// its document counts equal want, the source's.
+func checkCopy(path string, want map[string]int) error {
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	defer bdb.Close()
+	return bdb.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		got, problems := buckets.VerifyChecksums(tx)
+		if len(problems) > 0 {
+			return fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0])
+		}
+		if !maps.Equal(got, want) {
+			return fmt.Errorf("document counts %v, the source has %v", got, want)
+		}
+		return nil
+	})
 }
 
 // verifyFile opens a bbolt file read-only and checks its structure, every

@@ -1,8 +1,15 @@
 package kv
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
 	"time"
+
+	"github.com/cairnkv/cairn/buckets"
+	bolt "go.etcd.io/bbolt"
 )
 
 // SetTicker replaces the clock of periodic backups for a test and returns
@@ -50,4 +57,32 @@ func PagesWritten(db *DB) int64 {
 	defer db.mu.RUnlock()
 	st := db.bolt.Stats()
 	return st.TxStats.GetWrite()
+}
+
+// DamageStaged damages the stored value of coll/id in the stage's file,
+// behind the store's back, as a bad disk or a bug would: with sealed
+// false a byte flips (the checksum no longer matches); with sealed true
+// the payload becomes bytes that do not decode and the checksum is
+// recomputed over them, so that only decoding finds the damage.
+func DamageStaged(s *Stage, coll, id string, sealed bool) error {
+	return s.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(buckets.PrimaryBucket(coll))
+		if b == nil {
+			return fmt.Errorf("no bucket for %s", coll)
+		}
+		v := b.Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("no %s %q in the stage", coll, id)
+		}
+		bad := bytes.Clone(v)
+		if !sealed {
+			bad[len(bad)/2] ^= 0x40
+			return b.Put([]byte(id), bad)
+		}
+		// The envelope: version and flags bytes, payload, CRC32C (big
+		// endian) of all before it.
+		body := append(bad[:2:2], 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+		body = binary.BigEndian.AppendUint32(body, crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))
+		return b.Put([]byte(id), body)
+	})
 }

@@ -166,6 +166,75 @@ func TestStaged_failureChangesNothing(t *testing.T) {
 	}
 }
 
+// TestStaged_damagedCopyRefused damages one value in the stage behind the
+// store's back: the copy must fail verification and data.db stay as it
+// was, both for a small change (verified as it is) and for a bulk load
+// (decoded while it is compacted, the compacted copy's checksums checked
+// after), whether the damage breaks the checksum or only the decoding.
+func TestStaged_damagedCopyRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		batches int
+		pad     int  // bytes of content per note
+		sealed  bool // the checksum matches the damaged bytes
+	}{
+		{"small", 1, 0, false},
+		{"small sealed", 1, 0, true},
+		{"bulk", 40, 800, false}, // over 4 MiB and 25% of growth: compacted
+		{"bulk sealed", 40, 800, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.batches > 1 {
+				t.Skip("loads 8 MB")
+			}
+			db := openTest(t)
+			if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "before", "content": "old"}); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.ReadFile(db.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			pad := strings.Repeat("x", tc.pad)
+			err = db.Staged(context.Background(), func(s *kv.Stage) error {
+				for b := range tc.batches {
+					err := s.Update(func(tx *kv.Tx) error {
+						for j := range 250 {
+							doc := kv.Document{"id": fmt.Sprintf("bulk-%03d-%03d", j, b), "content": fmt.Sprintf("%d %d %s", b, j, pad)}
+							if _, err := tx.Put("notes", doc); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						return err
+					}
+				}
+				return kv.DamageStaged(s, "notes", "bulk-007-000", tc.sealed)
+			})
+			if err == nil || !strings.Contains(err.Error(), "failed verification") || !strings.Contains(err.Error(), "bulk-007-000") {
+				t.Fatalf("Staged with a damaged value: %v", err)
+			}
+			after, err := os.ReadFile(db.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Fatal("a refused Staged changed data.db")
+			}
+			for _, suffix := range []string{".stage", ".compact"} {
+				if _, err := os.Stat(db.Path() + suffix); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("%s file left behind: %v", suffix, err)
+				}
+			}
+			if got := countNotes(t, db); got != 1 {
+				t.Fatalf("%d notes, want 1", got)
+			}
+		})
+	}
+}
+
 func TestStaged_readOnlyAndClosed(t *testing.T) {
 	dir := t.TempDir()
 	db, err := kv.Open(dir, nil)
