@@ -7,7 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
@@ -332,57 +332,45 @@ func (db *DB) compactLocked(ctx context.Context, want map[string]int) (replaced 
 }
 
 // checkCopy opens a bbolt file written as a copy of a verified source
-// read-only and checks its structure, every value's checksum and that
-// its document counts equal want, the source's.
+// read-only and checks its structure, every value's checksum and its
+// document counts against want, the source's.
 func checkCopy(path string, want map[string]int) error {
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return err
-	}
-	defer bdb.Close()
-	return bdb.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		got, problems := buckets.VerifyChecksums(tx)
-		if len(problems) > 0 {
-			return fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0])
-		}
-		if !maps.Equal(got, want) {
-			return fmt.Errorf("document counts %v, the source has %v", got, want)
-		}
-		return nil
-	})
+	return checkFileWith(path, buckets.VerifyChecksums, want)
 }
 
 // verifyFile opens a bbolt file read-only and checks its structure, every
-// checksum, and, if want is not nil, its document counts.
+// value (decoded), and, if want is not nil, its document counts.
 func verifyFile(path string, want map[string]int) error {
+	return checkFileWith(path, buckets.VerifyTx, want)
+}
+
+func checkFileWith(path string, verify func(*bolt.Tx) (map[string]int, []buckets.Problem), want map[string]int) error {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		return err
 	}
 	defer bdb.Close()
 	return bdb.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		counts, problems := buckets.VerifyTx(tx)
-		if len(problems) > 0 {
-			return fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0])
-		}
-		if want != nil {
-			var keys []string
-			for k := range want {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if counts[k] != want[k] {
-					return fmt.Errorf("%s has %d documents, expected %d", k, counts[k], want[k])
-				}
-			}
-		}
-		return nil
+		_, err := checkTx(tx, verify, want)
+		return err
 	})
+}
+
+// checkTx runs bbolt's structural check and verify over tx, and compares
+// the document counts of the collections in want (if not nil) with it.
+// It returns the counts.
+func checkTx(tx *bolt.Tx, verify func(*bolt.Tx) (map[string]int, []buckets.Problem), want map[string]int) (map[string]int, error) {
+	for err := range tx.Check() {
+		return nil, err
+	}
+	counts, problems := verify(tx)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0])
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if counts[k] != want[k] {
+			return nil, fmt.Errorf("%s has %d documents, expected %d", k, counts[k], want[k])
+		}
+	}
+	return counts, nil
 }

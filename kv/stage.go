@@ -190,16 +190,9 @@ func compactVerified(ctx context.Context, sb *bolt.DB, path string) (verified bo
 	)
 	go func() {
 		defer close(done)
-		verr = sb.View(func(tx *bolt.Tx) error {
-			for err := range tx.Check() {
-				return err
-			}
-			var problems []buckets.Problem
-			counts, problems = buckets.VerifyTx(tx)
-			if len(problems) > 0 {
-				return fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0])
-			}
-			return nil
+		verr = sb.View(func(tx *bolt.Tx) (err error) {
+			counts, err = checkTx(tx, buckets.VerifyTx, nil)
+			return err
 		})
 	}()
 	err = snapshot.Compact(ctx, sb, path, 64<<20)
