@@ -30,6 +30,43 @@ func stageBatch(s *kv.Stage, n int) error {
 	})
 }
 
+// oneNoteStore opens a store holding one note and returns it with the
+// bytes of its data.db.
+func oneNoteStore(t *testing.T) (*kv.DB, []byte) {
+	t.Helper()
+	db := openTest(t)
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "before", "content": "old"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, before
+}
+
+// checkUnchanged fails unless a failed or refused Staged left db's
+// data.db byte for byte as before, its one note, and no stage or
+// compacted copy behind.
+func checkUnchanged(t *testing.T, db *kv.DB, before []byte) {
+	t.Helper()
+	after, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("a failed Staged changed data.db")
+	}
+	for _, suffix := range []string{".stage", ".compact"} {
+		if _, err := os.Stat(db.Path() + suffix); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s file left behind: %v", suffix, err)
+		}
+	}
+	if got := countNotes(t, db); got != 1 {
+		t.Fatalf("%d notes, want 1", got)
+	}
+}
+
 func countNotes(t *testing.T, db *kv.DB) int {
 	t.Helper()
 	n := 0
@@ -135,33 +172,14 @@ func TestStaged_failureChangesNothing(t *testing.T) {
 		}, kv.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openTest(t)
-			if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "before", "content": "old"}); err != nil {
-				t.Fatal(err)
-			}
-			before, err := os.ReadFile(db.Path())
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, before := oneNoteStore(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			err = db.Staged(ctx, func(s *kv.Stage) error { return tc.fn(ctx, cancel, s) })
+			err := db.Staged(ctx, func(s *kv.Stage) error { return tc.fn(ctx, cancel, s) })
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Staged: %v, want %v", err, tc.want)
 			}
-			after, err := os.ReadFile(db.Path())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(before, after) {
-				t.Fatal("a failed Staged changed data.db")
-			}
-			if _, err := os.Stat(db.Path() + ".stage"); !errors.Is(err, os.ErrNotExist) {
-				t.Fatalf("stage file left behind: %v", err)
-			}
-			if got := countNotes(t, db); got != 1 {
-				t.Fatalf("%d notes, want 1", got)
-			}
+			checkUnchanged(t, db, before)
 		})
 	}
 }
@@ -187,16 +205,9 @@ func TestStaged_damagedCopyRefused(t *testing.T) {
 			if testing.Short() && tc.batches > 1 {
 				t.Skip("loads 8 MB")
 			}
-			db := openTest(t)
-			if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "before", "content": "old"}); err != nil {
-				t.Fatal(err)
-			}
-			before, err := os.ReadFile(db.Path())
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, before := oneNoteStore(t)
 			pad := strings.Repeat("x", tc.pad)
-			err = db.Staged(context.Background(), func(s *kv.Stage) error {
+			err := db.Staged(context.Background(), func(s *kv.Stage) error {
 				for b := range tc.batches {
 					err := s.Update(func(tx *kv.Tx) error {
 						for j := range 250 {
@@ -216,21 +227,7 @@ func TestStaged_damagedCopyRefused(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "failed verification") || !strings.Contains(err.Error(), "bulk-007-000") {
 				t.Fatalf("Staged with a damaged value: %v", err)
 			}
-			after, err := os.ReadFile(db.Path())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(before, after) {
-				t.Fatal("a refused Staged changed data.db")
-			}
-			for _, suffix := range []string{".stage", ".compact"} {
-				if _, err := os.Stat(db.Path() + suffix); !errors.Is(err, os.ErrNotExist) {
-					t.Fatalf("%s file left behind: %v", suffix, err)
-				}
-			}
-			if got := countNotes(t, db); got != 1 {
-				t.Fatalf("%d notes, want 1", got)
-			}
+			checkUnchanged(t, db, before)
 		})
 	}
 }
