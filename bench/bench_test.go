@@ -200,6 +200,16 @@ func TestRun_migrateOnly(t *testing.T) {
 	if len(rep.Results) != 6 {
 		t.Errorf("%d results, want the 6 migrate rows", len(rep.Results))
 	}
+
+	// Any one of the migration's rows selects the step.
+	cfg.Only = `^migrate/peak-file$`
+	rep, err = Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, stderr.String())
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Name != "migrate/peak-file" || rep.Results[0].Median <= 0 {
+		t.Errorf("--only ^migrate/peak-file$ gave %+v", rep.Results)
+	}
 }
 
 func TestParseScale(t *testing.T) {

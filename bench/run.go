@@ -78,7 +78,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{[]string{"write/patch-enrichment"}, b.patch, true},
 		{[]string{"write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch"}, b.commits, true},
 		{[]string{"backup/throughput", "backup/copy", "backup/ratio", "backup/copy-user", "backup/ratio-user", "backup/verify"}, b.backup, true},
-		{[]string{"migrate/time", "migrate/peak-rss"}, b.migrate, false},
+		{[]string{"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/peak-file", "migrate/size-ratio", "migrate/cpu"}, b.migrate, false},
 	}
 	// Only the migration reads no store (it builds its own from the old
 	// app's directory): a run of it alone skips building the dataset's
