@@ -145,9 +145,8 @@ var forceUntiered = false
 //
 // This is the bounded path of a common search: the titled tier is found
 // through the name field's short posting lists, so when it fills the
-// page the matches elsewhere are counted, not scored (an unscored
-// conjunction is a roaring-bitmap intersection, about ten times cheaper
-// than scoring every match). Otherwise the page continues into the
+// page the matches elsewhere are counted, not scored (from the postings
+// bitmaps: countPlan). Otherwise the page continues into the
 // untitled tier, whose total added to the titled one is the total, and
 // the cost is that of scoring every match, as without tiers.
 func (ix *Index) searchTiered(ctx context.Context, b built, offset, limit int, highlight bool) (*bleve.SearchResult, error) {
@@ -157,6 +156,16 @@ func (ix *Index) searchTiered(ctx context.Context, b built, offset, limit int, h
 	}
 	titled := top.Total
 	if titled >= uint64(offset+limit) {
+		if p, ok := planOf(b.count); ok {
+			n, ok, err := countPlan(ix.mu.bi, p)
+			if err != nil {
+				return nil, fmt.Errorf("count: %w", err)
+			}
+			if ok {
+				top.Total = n
+				return top, nil
+			}
+		}
 		req := bleve.NewSearchRequestOptions(b.count, 0, 0, false)
 		req.Score = bleve.ScoreNone
 		n, err := ix.mu.bi.SearchInContext(ctx, req)

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2"
 )
 
 func TestIndex_Search(t *testing.T) {
@@ -371,5 +374,88 @@ func TestIndex_Search_titledFirst(t *testing.T) {
 	}
 	if reordered < 5 {
 		t.Fatalf("only %d texts rank an untitled document above a titled one by score: the test proves little", reordered)
+	}
+}
+
+// countPlan, which counts from the segments' postings bitmaps, agrees with
+// Bleve's own count of the same query on an index of several segments,
+// some in memory (DeferSync), with documents updated and deleted since:
+// plain words, OR groups, excluded words, collections, and words no
+// document holds.
+func TestCountPlan(t *testing.T) {
+	ix, _, err := Open(filepath.Join(t.TempDir(), "search"), &Options{DeferSync: true, BatchSize: 97})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	c := newCorpus(5)
+	cs := c.changes(600)
+	seq := uint64(0)
+	for i := 0; i < len(cs); i += 150 {
+		seq++
+		apply(t, ix, seq, cs[i:i+150]...)
+	}
+	// Update a third, delete a tenth: older segments get deleted bits.
+	var later []Change
+	for i := 0; i < len(cs); i += 3 {
+		u := c.change(1000 + i)
+		u.Collection, u.ID, u.Rev = cs[i].Collection, cs[i].ID, 2
+		later = append(later, u)
+	}
+	for i := 1; i < len(cs); i += 10 {
+		later = append(later, Change{Collection: cs[i].Collection, ID: cs[i].ID, Rev: 3, Deleted: true})
+	}
+	apply(t, ix, seq+1, later...)
+
+	a := analyzers{ix.mu.analyzer, ix.mu.raw}
+	planned := 0
+	for i := range 60 {
+		w1, w2, w3 := c.vocab[i%7], c.vocab[3+i%11], c.vocab[20+i%13]
+		for _, text := range []string{w1, w1 + " " + w2, w1 + " " + w2 + " -" + w3, w1 + " OR " + w3 + " " + w2, w2 + " zzznothing", "-" + w3 + " " + w1} {
+			var colls []string
+			switch i % 3 {
+			case 1:
+				colls = []string{"notes"}
+			case 2:
+				colls = []string{"sessions", "tasks"}
+			}
+			b, err := buildQuery(a, text, colls, true, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, ok := planOf(b.count)
+			if !ok {
+				t.Fatalf("%q: no term plan for %#v", text, b.count)
+			}
+			got, ok, err := countPlan(ix.mu.bi, p)
+			if err != nil || !ok {
+				t.Fatalf("%q: countPlan: %d, %v, %v", text, got, ok, err)
+			}
+			req := bleve.NewSearchRequestOptions(b.count, 0, 0, false)
+			req.Score = bleve.ScoreNone
+			sr, err := ix.mu.bi.Search(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != sr.Total {
+				t.Fatalf("%q %v: countPlan %d, Bleve %d", text, colls, got, sr.Total)
+			}
+			if got > 0 {
+				planned++
+			}
+		}
+	}
+	if planned < 100 {
+		t.Fatalf("only %d queries matched anything: the test proves little", planned)
+	}
+	// Phrases, prefixes and fuzzy words are not terms: no plan.
+	for _, text := range []string{`"` + c.vocab[1] + " " + c.vocab[2] + `"`, c.vocab[1][:3] + "*", c.vocab[1] + "~1"} {
+		b, err := buildQuery(a, text, nil, true, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := planOf(b.count); ok {
+			t.Errorf("%q: a term plan for %#v", text, b.count)
+		}
 	}
 }

@@ -50,6 +50,7 @@ var allowed = map[string][]string{
 var thirdParty = map[string][]string{
 	"go.etcd.io/bbolt":                {"buckets", "secondary", "txn", "snapshot", "kv"},
 	"github.com/blevesearch/":         {"search"},
+	"github.com/RoaringBitmap/":       {"search"}, // Bleve's postings bitmaps
 	"github.com/vmihailenco/msgpack/": {"buckets"},
 	"github.com/golang/snappy":        {"buckets"},
 	"github.com/spf13/cobra":          {"cmd/kvtool"},
