@@ -278,9 +278,12 @@ func TestIndex_Search_fastPathMatchesSlowPath(t *testing.T) {
 }
 
 // A text of plain words ranks first the documents whose name or title
-// holds every word, then the others, each tier by score then id; Total
-// counts both. The oracle: every match ranked by score alone
-// (forceUntiered), split by analysing each document's name here.
+// holds every word, by the name's score, then the others by score; ties
+// by id; Total counts both. The oracle: every match ranked by score alone
+// (forceUntiered), split by analysing each document's name here; the
+// titled tier's order is that of the query that also requires the words
+// in the text (forceTitledText), which the name-only query served by
+// default must match hit for hit.
 func TestIndex_Search_titledFirst(t *testing.T) {
 	ix := openTest(t)
 	c := newCorpus(11)
@@ -312,7 +315,8 @@ func TestIndex_Search_titledFirst(t *testing.T) {
 		names[cs[i].Collection+"/"+cs[i].ID] = terms
 	}
 	apply(t, ix, uint64(len(cs)), cs...)
-	defer func() { forceUntiered = false }()
+	defer func() { forceUntiered, forceTitledText = false, false }()
+	titledFallbacks.Store(0)
 	ctx := context.Background()
 	reordered := 0 // texts whose tiers differ from the order by score
 	for i := range 40 {
@@ -353,7 +357,27 @@ func TestIndex_Search_titledFirst(t *testing.T) {
 		if len(titled) > 0 && len(rest) > 0 && rest[0].Score > titled[len(titled)-1].Score {
 			reordered++
 		}
-		want := append(titled, rest...)
+		// The titled tier in its own order: the first hits of the
+		// query that requires every word in the text too.
+		forceTitledText = true
+		slow, err := ix.Search(ctx, text, SearchOptions{Limit: MaxLimit, Collections: colls})
+		forceTitledText = false
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slow.Total != all.Total || len(slow.Hits) < len(titled) {
+			t.Fatalf("%q: text-checked titled search: total %d, %d hits; want %d, at least %d", text, slow.Total, len(slow.Hits), all.Total, len(titled))
+		}
+		byName := slow.Hits[:len(titled)]
+		for k, h := range byName {
+			if !slices.ContainsFunc(titled, func(x Hit) bool { return x.Collection == h.Collection && x.ID == h.ID }) {
+				t.Fatalf("%q: titled hit %d is %s/%s, whose name lacks a word", text, k, h.Collection, h.ID)
+			}
+			if k > 0 && (h.Score > byName[k-1].Score || h.Score == byName[k-1].Score && h.Collection+"/"+h.ID < byName[k-1].Collection+"/"+byName[k-1].ID) {
+				t.Fatalf("%q: titled hits %d and %d out of order", text, k-1, k)
+			}
+		}
+		want := append(slices.Clone(byName), rest...)
 		for _, page := range []struct{ offset, limit int }{{0, 20}, {0, 1}, {len(titled) - 1, 5}, {len(titled), 3}, {3 + i, 7}, {len(want), 5}} {
 			page.offset = max(page.offset, 0)
 			got, err := ix.Search(ctx, text, SearchOptions{Offset: page.offset, Limit: page.limit, Collections: colls})
@@ -372,8 +396,44 @@ func TestIndex_Search_titledFirst(t *testing.T) {
 			}
 		}
 	}
+	if n := titledFallbacks.Load(); n != 0 {
+		t.Fatalf("%d titled searches fell back to the text-checked query: every name here is in its text", n)
+	}
 	if reordered < 5 {
 		t.Fatalf("only %d texts rank an untitled document above a titled one by score: the test proves little", reordered)
+	}
+}
+
+// A derived title cut in the middle of a word holds a word its text does
+// not: the titled tier is then found by the query that checks the text,
+// and the note, which does not match, is not returned.
+func TestIndex_Search_titledWordNotInText(t *testing.T) {
+	ix := openTest(t)
+	long := strings.Repeat("x", 74) + " meetingroom plans"
+	apply(t, ix, 3,
+		upsert(t, "notes", "cut", 1, `{"content":"`+long+`"}`),
+		upsert(t, "notes", "whole", 1, `{"content":"meeti planning"}`),
+		upsert(t, "tasks", "t1", 1, `{"title":"meeti","description":"planning"}`),
+	)
+	doc, _ := extract(nil, "notes", 1, map[string]any{"content": long})
+	if name, _ := doc[fieldName].(string); !strings.HasSuffix(name, " meeti") {
+		t.Fatalf("derived title %q: the test needs it cut after \"meeti\"", name)
+	}
+	titledFallbacks.Store(0)
+	res, err := ix.Search(context.Background(), "meeti", SearchOptions{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range res.Hits {
+		got = append(got, h.Collection+"/"+h.ID)
+	}
+	slices.Sort(got)
+	if res.Total != 2 || !slices.Equal(got, []string{"notes/whole", "tasks/t1"}) {
+		t.Fatalf("got total %d, hits %v; want 2: notes/whole and tasks/t1", res.Total, got)
+	}
+	if titledFallbacks.Load() != 1 {
+		t.Fatalf("%d fallbacks, want 1", titledFallbacks.Load())
 	}
 }
 
