@@ -244,7 +244,7 @@ func BenchmarkPut_durable(b *testing.B) {
 
 func openBolt(b *testing.B) *bolt.DB {
 	b.Helper()
-	bdb, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
+	bdb, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistArrayType})
 	if err != nil {
 		b.Fatal(err)
 	}
