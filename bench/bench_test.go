@@ -36,7 +36,7 @@ var allNames = []string{
 	"query/tag", "query/tag/fullscan", "query/tag/ratio",
 	"query/complex/nocache", "query/month/nocache", "query/tag/nocache",
 	"search/1word", "search/2words", "search/2words/sessions", "codec/decode", "codec/encode",
-	"write/patch-enrichment", "write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch",
+	"write/patch-enrichment", "write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch", "write/commit/loaded",
 	"backup/throughput", "backup/copy", "backup/ratio", "backup/copy-user", "backup/ratio-user", "backup/verify",
 	"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/peak-file", "migrate/size-ratio", "migrate/cpu",
 }

@@ -76,7 +76,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{[]string{"search/1word", "search/2words", "search/2words/sessions"}, b.search, true},
 		{[]string{"codec/decode", "codec/encode"}, b.codec, true},
 		{[]string{"write/patch-enrichment"}, b.patch, true},
-		{[]string{"write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch"}, b.commits, true},
+		{[]string{"write/commit/1w", "write/commit/8w", "write/commit/1w-nosearch", "write/commit/loaded"}, b.commits, true},
 		{[]string{"backup/throughput", "backup/copy", "backup/ratio", "backup/copy-user", "backup/ratio-user", "backup/verify"}, b.backup, true},
 		{[]string{"migrate/time", "migrate/peak-rss", "migrate/peak-anon", "migrate/peak-file", "migrate/size-ratio", "migrate/cpu"}, b.migrate, false},
 	}
