@@ -196,17 +196,17 @@ func (ix *Index) searchTiered(ctx context.Context, b built, offset, limit int, h
 // documents among 344,684 matches). b.titledByName, on the name field
 // alone, gives the same scores; it is used when its total equals the
 // titled tier's count from the postings bitmaps, which proves that it
-// matched the same documents. A highlighted search needs the text's
-// locations, and takes b.titled.
+// matched the same documents. A highlighted search then reads the text's
+// locations for the page's documents only (locate).
 func (ix *Index) searchTitled(ctx context.Context, b built, offset, limit int, highlight bool) (*bleve.SearchResult, error) {
-	if highlight || b.titledByName == nil || forceTitledText {
+	if b.titledByName == nil || forceTitledText {
 		return ix.searchSorted(ctx, b.titled, offset, limit, highlight)
 	}
 	p, ok := planOf(b.titled)
 	if !ok {
 		return ix.searchSorted(ctx, b.titled, offset, limit, highlight)
 	}
-	top, err := ix.searchSorted(ctx, b.titledByName, offset, limit, highlight)
+	top, err := ix.searchSorted(ctx, b.titledByName, offset, limit, false)
 	if err != nil {
 		return nil, err
 	}
@@ -215,12 +215,47 @@ func (ix *Index) searchTitled(ctx context.Context, b built, offset, limit int, h
 		return nil, fmt.Errorf("count: %w", err)
 	}
 	if ok && n == top.Total {
-		return top, nil
+		if highlight {
+			err = ix.locate(ctx, top.Hits, b.textTerms)
+		}
+		return top, err
 	}
 	// A name word missing from the text (or an index changed between the
 	// two reads): the slow query is right.
 	titledFallbacks.Add(1)
 	return ix.searchSorted(ctx, b.titled, offset, limit, highlight)
+}
+
+// locate gives hits, found without their locations, the locations of
+// textTerms in the text field and their stored revision, which the
+// highlighter needs: a query of those documents alone, so that the text's
+// posting lists are read at a page's documents only. A hit whose document
+// is gone by then gets none (and no excerpt).
+func (ix *Index) locate(ctx context.Context, hits search.DocumentMatchCollection, textTerms query.Query) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), textTerms), len(ids), 0, false)
+	req.IncludeLocations = true
+	req.Fields = []string{fieldRev}
+	sr, err := ix.mu.bi.SearchInContext(ctx, req)
+	if err != nil {
+		return fmt.Errorf("locate: %w", err)
+	}
+	found := make(map[string]*search.DocumentMatch, len(sr.Hits))
+	for _, h := range sr.Hits {
+		found[h.ID] = h
+	}
+	for _, h := range hits {
+		if f := found[h.ID]; f != nil {
+			h.Locations, h.Fields = f.Locations, f.Fields
+		}
+	}
+	return nil
 }
 
 var (
@@ -396,8 +431,11 @@ type built struct {
 	titled, untitled query.Query
 	// titledByName is titled without the text's terms: the same documents
 	// and scores, without walking the text's long posting lists (see
-	// searchTiered).
+	// searchTitled).
 	titledByName query.Query
+	// textTerms is the conjunction of the words' terms in the text field,
+	// unscored: the highlighter's locations for a page of titledByName.
+	textTerms query.Query
 }
 
 // buildQuery turns search text (parse.go) into Bleve queries: each group
@@ -496,13 +534,14 @@ func buildQuery(a analyzers, text string, collections []string, scored bool, fie
 		// neither score nor change the query norm, but they still give
 		// the highlighter its locations. titledByName drops them: it
 		// matches the same documents as long as a name's words are also
-		// in the text, which extract makes so and searchTiered checks.
+		// in the text, which extract makes so and searchTitled checks.
 		titledMusts := slices.Clone(filter)
 		for _, t := range nameTerms {
 			titledMusts = append(titledMusts, termQuery(fieldText, t, 0))
 		}
 		b.titled = compose(append(titledMusts, boosts...), mustNot, nil)
 		b.titledByName = compose(append(slices.Clone(filter), boosts...), mustNot, nil)
+		b.textTerms = conjunction(titledMusts[len(filter):])
 		inName := make([]query.Query, len(nameTerms))
 		for i, t := range nameTerms {
 			inName[i] = termQuery(fieldName, t, 0)

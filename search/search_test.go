@@ -396,6 +396,36 @@ func TestIndex_Search_titledFirst(t *testing.T) {
 			}
 		}
 	}
+	// Highlighted: the same page, and the same excerpts as the query that
+	// carries the text's locations itself.
+	src := sourceOf(cs...)
+	fragments := 0
+	for i := range 10 {
+		text := c.vocab[i%5] + " " + c.vocab[5+i%3]
+		opts := SearchOptions{Limit: 20, Highlight: true, Source: src}
+		forceTitledText = true
+		want, err := ix.Search(ctx, text, opts)
+		forceTitledText = false
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ix.Search(ctx, text, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), ids(want)) || got.Total != want.Total {
+			t.Fatalf("%q highlighted: %d %v, want %d %v", text, got.Total, ids(got), want.Total, ids(want))
+		}
+		for k := range want.Hits {
+			if g, w := fmt.Sprint(got.Hits[k].Fragments), fmt.Sprint(want.Hits[k].Fragments); g != w {
+				t.Fatalf("%q hit %d: fragments %s, want %s", text, k, g, w)
+			}
+			fragments += len(want.Hits[k].Fragments)
+		}
+	}
+	if fragments == 0 {
+		t.Fatal("no excerpt in any highlighted page: the comparison proves nothing")
+	}
 	if n := titledFallbacks.Load(); n != 0 {
 		t.Fatalf("%d titled searches fell back to the text-checked query: every name here is in its text", n)
 	}
