@@ -127,11 +127,14 @@ func countPlan(bi bleve.Index, p termPlan) (n uint64, ok bool, err error) {
 	return n, true, nil
 }
 
+// countSegment counts the live documents of one segment that match p.
+// The postings bitmaps are the segment's own: only copies are changed.
 func countSegment(seg segment.Segment, deleted *roaring.Bitmap, p termPlan) (n uint64, ok bool, err error) {
 	dicts := map[string]segment.TermDictionary{}
 	postings := func(ft fieldTerm) (*roaring.Bitmap, bool, error) {
 		d, seen := dicts[ft.field]
 		if !seen {
+			var err error
 			if d, err = seg.Dictionary(ft.field); err != nil {
 				return nil, false, err
 			}
@@ -154,24 +157,26 @@ func countSegment(seg segment.Segment, deleted *roaring.Bitmap, p termPlan) (n u
 		}
 		return roaring.New(), true, nil // no posting
 	}
-	var acc *roaring.Bitmap
+	var acc *roaring.Bitmap // a copy, from the first group on
 	for _, group := range p.musts {
-		var any *roaring.Bitmap
-		for _, ft := range group {
-			bm, ok, err := postings(ft)
-			if err != nil || !ok {
+		bms := make([]*roaring.Bitmap, len(group))
+		for i, ft := range group {
+			if bms[i], ok, err = postings(ft); err != nil || !ok {
 				return 0, ok, err
 			}
-			if any == nil {
-				any = bm.Clone()
-			} else {
-				any.Or(bm)
-			}
 		}
-		if acc == nil {
-			acc = any
-		} else {
-			acc.And(any)
+		switch {
+		case len(bms) > 1:
+			union := roaring.FastOr(bms...) // a new bitmap
+			if acc == nil {
+				acc = union
+			} else {
+				acc.And(union)
+			}
+		case acc == nil:
+			acc = bms[0].Clone()
+		default:
+			acc.And(bms[0])
 		}
 		if acc.IsEmpty() {
 			return 0, true, nil

@@ -498,7 +498,22 @@ func TestCountPlan(t *testing.T) {
 	apply(t, ix, seq+1, later...)
 
 	a := analyzers{ix.mu.analyzer, ix.mu.raw}
-	planned := 0
+	type counted struct {
+		text  string
+		colls []string
+		b     built
+		bleve uint64
+	}
+	bleveCount := func(c counted) uint64 {
+		req := bleve.NewSearchRequestOptions(c.b.count, 0, 0, false)
+		req.Score = bleve.ScoreNone
+		sr, err := ix.mu.bi.Search(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sr.Total
+	}
+	var cases []counted
 	for i := range 60 {
 		w1, w2, w3 := c.vocab[i%7], c.vocab[3+i%11], c.vocab[20+i%13]
 		for _, text := range []string{w1, w1 + " " + w2, w1 + " " + w2 + " -" + w3, w1 + " OR " + w3 + " " + w2, w2 + " zzznothing", "-" + w3 + " " + w1} {
@@ -513,30 +528,35 @@ func TestCountPlan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, ok := planOf(b.count)
-			if !ok {
-				t.Fatalf("%q: no term plan for %#v", text, b.count)
-			}
-			got, ok, err := countPlan(ix.mu.bi, p)
-			if err != nil || !ok {
-				t.Fatalf("%q: countPlan: %d, %v, %v", text, got, ok, err)
-			}
-			req := bleve.NewSearchRequestOptions(b.count, 0, 0, false)
-			req.Score = bleve.ScoreNone
-			sr, err := ix.mu.bi.Search(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != sr.Total {
-				t.Fatalf("%q %v: countPlan %d, Bleve %d", text, colls, got, sr.Total)
-			}
-			if got > 0 {
-				planned++
-			}
+			cases = append(cases, counted{text: text, colls: colls, b: b})
+			cases[len(cases)-1].bleve = bleveCount(cases[len(cases)-1])
+		}
+	}
+	planned := 0
+	for _, k := range cases {
+		p, ok := planOf(k.b.count)
+		if !ok {
+			t.Fatalf("%q: no term plan for %#v", k.text, k.b.count)
+		}
+		got, ok, err := countPlan(ix.mu.bi, p)
+		if err != nil || !ok {
+			t.Fatalf("%q: countPlan: %d, %v, %v", k.text, got, ok, err)
+		}
+		if got != k.bleve {
+			t.Fatalf("%q %v: countPlan %d, Bleve %d", k.text, k.colls, got, k.bleve)
+		}
+		if got > 0 {
+			planned++
 		}
 	}
 	if planned < 100 {
 		t.Fatalf("only %d queries matched anything: the test proves little", planned)
+	}
+	// Counting left the segments' bitmaps as they were.
+	for _, k := range cases {
+		if n := bleveCount(k); n != k.bleve {
+			t.Fatalf("%q %v: Bleve counts %d after the counts, %d before", k.text, k.colls, n, k.bleve)
+		}
 	}
 	// Phrases, prefixes and fuzzy words are not terms: no plan.
 	for _, text := range []string{`"` + c.vocab[1] + " " + c.vocab[2] + `"`, c.vocab[1][:3] + "*", c.vocab[1] + "~1"} {
