@@ -141,6 +141,7 @@ func (f *Feeder) run() {
 		f.mu.retrim = false
 		f.coalesceLocked()
 		closing := f.mu.closing
+		tried := f.mu.target // a commit notified after this one is retried
 		f.mu.Unlock()
 		f.work.Lock()
 		err := f.catchUp(ix, !closing) // a trim would wait for Bleve's persister
@@ -157,17 +158,25 @@ func (f *Feeder) run() {
 		if closing {
 			return
 		}
+		if stuck && afterFailedAttempt != nil {
+			afterFailedAttempt()
+		}
 		if stuck {
-			// Wait for the next commit before trying again.
+			// Wait for the next commit before trying again: one notified
+			// since the attempt began counts (it may have come while the
+			// attempt was failing, and no other would wake the retry).
 			f.mu.Lock()
-			t := f.mu.target
-			for f.mu.target == t && !f.mu.closing {
+			for f.mu.target == tried && !f.mu.closing {
 				f.cond.Wait()
 			}
 			f.mu.Unlock()
 		}
 	}
 }
+
+// afterFailedAttempt, when set (tests), runs after a failed catch-up is
+// published and before the Feeder waits for the next commit.
+var afterFailedAttempt func()
 
 // coalesceLocked lets commits pile up before the Feeder applies them: it
 // returns after CoalesceWait, once CoalesceMax entries are pending, or as

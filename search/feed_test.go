@@ -519,3 +519,38 @@ func TestFeeder_failureRetriedAndRebuild(t *testing.T) {
 	}
 	requireEqual(t, waitAll(t, f, src), src)
 }
+
+// A commit notified while a failing catch-up is being given up on is not
+// lost: the Feeder retries for it, even though no later commit comes.
+func TestFeeder_notifyDuringFailedAttempt(t *testing.T) {
+	src := newLogSource("memos")
+	dir := filepath.Join(t.TempDir(), "search")
+	f := startFeeder(t, src, dir, FeederOptions{})
+	waitAll(t, f, src)
+	bad := errors.New("disk says no")
+	src.mu.Lock()
+	src.loadErr = bad
+	src.mu.Unlock()
+	var once sync.Once
+	afterFailedAttempt = func() {
+		once.Do(func() {
+			src.mu.Lock()
+			src.loadErr = nil
+			src.mu.Unlock()
+			f.Notify(src.put("memos", "b", "notified while failing"))
+		})
+	}
+	defer func() { afterFailedAttempt = nil }()
+	f.Notify(src.put("memos", "a", "fails first"))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		_, newest, _ := src.LogBounds()
+		ix, err := f.Wait(context.Background(), newest)
+		if err == nil {
+			requireEqual(t, ix, src)
+			return
+		}
+		if !errors.Is(err, bad) || time.Now().After(deadline) {
+			t.Fatalf("Wait: %v (the commit notified during the failure was never retried)", err)
+		}
+	}
+}
