@@ -480,7 +480,9 @@ func TestFeeder_closeKeepsEveryApplied(t *testing.T) {
 
 // A failed catch-up is reported to waiters and retried after the next
 // commit; Rebuild builds the index again from the whole store.
-func TestFeeder_failureRetriedAndRebuild(t *testing.T) {
+// failingFeeder starts a Feeder caught up with a source whose loads now
+// fail with the error it returns.
+func failingFeeder(t *testing.T) (*logSource, *Feeder, error) {
 	src := newLogSource("memos")
 	dir := filepath.Join(t.TempDir(), "search")
 	f := startFeeder(t, src, dir, FeederOptions{})
@@ -489,6 +491,11 @@ func TestFeeder_failureRetriedAndRebuild(t *testing.T) {
 	src.mu.Lock()
 	src.loadErr = bad
 	src.mu.Unlock()
+	return src, f, bad
+}
+
+func TestFeeder_failureRetriedAndRebuild(t *testing.T) {
+	src, f, bad := failingFeeder(t)
 	f.Notify(src.put("memos", "a", "retried"))
 	_, newest, _ := src.LogBounds()
 	if _, err := f.Wait(context.Background(), newest); !errors.Is(err, bad) {
@@ -523,14 +530,7 @@ func TestFeeder_failureRetriedAndRebuild(t *testing.T) {
 // A commit notified while a failing catch-up is being given up on is not
 // lost: the Feeder retries for it, even though no later commit comes.
 func TestFeeder_notifyDuringFailedAttempt(t *testing.T) {
-	src := newLogSource("memos")
-	dir := filepath.Join(t.TempDir(), "search")
-	f := startFeeder(t, src, dir, FeederOptions{})
-	waitAll(t, f, src)
-	bad := errors.New("disk says no")
-	src.mu.Lock()
-	src.loadErr = bad
-	src.mu.Unlock()
+	src, f, bad := failingFeeder(t)
 	var once sync.Once
 	afterFailedAttempt = func() {
 		once.Do(func() {
