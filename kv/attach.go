@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -56,8 +57,11 @@ func (db *DB) blobStore() (*blobstore.Store, error) {
 // StoreContent writes content to the blob store (once: it is addressed by
 // its SHA-256) and returns its hash and size. The blob is durable when
 // StoreContent returns, before the transaction commits; reference it from
-// an attachment document's "hash" in the same transaction. A blob that no
-// committed document references is removed by GC.
+// an attachment document's "hash" in the same transaction. When the
+// transaction fails, or commits without a reference to the blob, the blob
+// is deleted just after it ends (unless a backup or another document
+// holds it); only a crash before then leaves an orphan, which check
+// reports and GC removes.
 func (t *Tx) StoreContent(ctx context.Context, content io.Reader) (hash string, size int64, err error) {
 	if t.w == nil {
 		return "", 0, ErrReadOnly
@@ -85,18 +89,41 @@ func (t *Tx) StoreContent(ctx context.Context, content io.Reader) (hash string, 
 	return hash, size, nil
 }
 
-// releasePending ends the protection of hashes written by one Update.
+// releasePending ends the protection of hashes written by one Update or
+// stage, once it has committed or failed, and deletes those of them that
+// nothing references: a failed transaction's, and those a transaction
+// wrote but did not keep (a replica's pulled attachment that lost its
+// merge).
 func (db *DB) releasePending(pend map[string]bool) {
 	if len(pend) == 0 {
 		return
 	}
+	hashes := make([]string, 0, len(pend))
 	db.blobs.pmu.Lock()
 	for h := range pend {
 		if db.blobs.pend[h]--; db.blobs.pend[h] <= 0 {
 			delete(db.blobs.pend, h)
 		}
+		hashes = append(hashes, h)
 	}
 	db.blobs.pmu.Unlock()
+	db.deleteLater(hashes)
+}
+
+// deleteLater deletes, in the background, those of hashes that nothing
+// references. Asynchronously: deleters wait for adders, and an adder may
+// be the very commit batch that calls it. Failures leave orphans, which
+// check reports and gc removes; Close, Check, Backup and Staged wait for
+// the deletions started.
+func (db *DB) deleteLater(hashes []string) {
+	if len(hashes) == 0 {
+		return
+	}
+	db.blobs.async.Add(1)
+	go func() {
+		defer db.blobs.async.Done()
+		_, _, _ = db.deleteUnreferenced(hashes)
+	}()
 }
 
 // attachmentDoc validates an attachment's metadata and fills its defaults
@@ -314,10 +341,6 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err
 	if err != nil {
 		return 0, 0, err
 	}
-	keep, err := db.backupBlobs()
-	if err != nil {
-		return 0, 0, err
-	}
 	db.blobs.mu.Lock()
 	defer db.blobs.mu.Unlock()
 	db.blobs.pmu.Lock()
@@ -346,9 +369,22 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err
 	if err != nil {
 		return 0, 0, err
 	}
-	var errs []error
+	var candidates []string
 	for _, h := range hashes {
-		if refs[h] > 0 || keep[h] || pending[h] {
+		if refs[h] == 0 && !pending[h] {
+			candidates = append(candidates, h)
+		}
+	}
+	if len(candidates) == 0 {
+		return 0, 0, nil // the usual end of an attachment's commit
+	}
+	keep, err := db.backupBlobs()
+	if err != nil {
+		return 0, 0, err
+	}
+	var errs []error
+	for _, h := range candidates {
+		if keep[h] {
 			continue
 		}
 		size, serr := store.Stat(h)
@@ -426,10 +462,33 @@ func (db *DB) recountRefs() (int, error) {
 }
 
 // checkBlobs verifies every referenced blob exists and hashes to its name,
-// and that every blob file is explained by a document or a backup.
-func (db *DB) checkBlobs(ctx context.Context, refs map[string]uint64) []Problem {
+// and that every blob file is explained by a document, a backup or a
+// transaction in progress.
+//
+// The reference counts and the listing of files are taken together under
+// the blob store's write lock, so that no blob is written or deleted
+// between them: a commit that adds or drops a reference meanwhile cannot
+// make a blob look orphaned or missing. The hashes pending (written by a
+// transaction not yet ended) are read before the counts: a blob whose
+// transaction commits after the counts were read is pending then. The
+// contents are hashed after the lock is released.
+func (db *DB) checkBlobs(ctx context.Context) []Problem {
+	db.blobs.async.Wait() // deletions this process started: let them land
 	root := filepath.Join(db.dir, BlobsDir)
+	countRefsNow := func() (map[string]uint64, error) {
+		var refs map[string]uint64
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			var err error
+			refs, err = countRefs(tx)
+			return err
+		})
+		return refs, err
+	}
 	if _, err := os.Lstat(root); errors.Is(err, os.ErrNotExist) {
+		refs, err := countRefsNow()
+		if err != nil {
+			return []Problem{{Kind: "blob", Detail: err.Error()}}
+		}
 		var out []Problem
 		for h := range refs {
 			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore a backup that has it, or re-add the attachment)"})
@@ -444,15 +503,29 @@ func (db *DB) checkBlobs(ctx context.Context, refs map[string]uint64) []Problem 
 	keep, _ := db.backupBlobs()
 	var out []Problem
 	files := map[string]bool{}
-	_ = store.Walk(func(hash string, _ int64) error {
-		files[hash] = true
-		return nil
-	}, func(rel, reason string) error {
-		if !strings.HasPrefix(rel, "tmp") {
-			out = append(out, Problem{Kind: "blob-stray", ID: rel, Detail: reason + " (not written by Cairn; move it out of blobs/)"})
-		}
-		return nil
-	})
+	pending := map[string]bool{}
+	db.blobs.mu.Lock()
+	db.blobs.pmu.Lock()
+	for h := range db.blobs.pend {
+		pending[h] = true
+	}
+	db.blobs.pmu.Unlock()
+	refs, err := countRefsNow()
+	if err == nil {
+		err = store.Walk(func(hash string, _ int64) error {
+			files[hash] = true
+			return nil
+		}, func(rel, reason string) error {
+			if !strings.HasPrefix(rel, "tmp") {
+				out = append(out, Problem{Kind: "blob-stray", ID: rel, Detail: reason + " (not written by Cairn; move it out of blobs/)"})
+			}
+			return nil
+		})
+	}
+	db.blobs.mu.Unlock()
+	if err != nil {
+		return append(out, Problem{Kind: "blob", Detail: err.Error()})
+	}
 	hashes := make([]string, 0, len(refs))
 	for h := range refs {
 		hashes = append(hashes, h)
@@ -467,11 +540,17 @@ func (db *DB) checkBlobs(ctx context.Context, refs map[string]uint64) []Problem 
 			continue
 		}
 		if err := store.Verify(ctx, h); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if _, serr := store.Stat(h); errors.Is(serr, fs.ErrNotExist) {
+				continue // deleted since the listing, its last reference dropped
+			}
 			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (restore the attachment from a backup or its source)"})
 		}
 	}
 	for h := range files {
-		if _, ok := refs[h]; !ok && !keep[h] {
+		if _, ok := refs[h]; !ok && !keep[h] && !pending[h] {
 			out = append(out, Problem{Kind: "blob-orphan", ID: h, Detail: "no attachment or backup refers to it (kvtool gc removes it)"})
 		}
 	}

@@ -93,14 +93,7 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 		db.addFixes(rep)
 		return rep, nil
 	}
-	var refs map[string]uint64
-	if err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		refs, err = countRefs(tx)
-		return err
-	}); err == nil {
-		rep.Problems = append(rep.Problems, db.checkBlobs(ctx, refs)...)
-	}
+	rep.Problems = append(rep.Problems, db.checkBlobs(ctx)...)
 	sp, err := db.checkSearch(ctx)
 	if err != nil {
 		return nil, err

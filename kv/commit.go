@@ -192,16 +192,7 @@ func (db *DB) afterCommit(changes []buckets.Change, zeroed []string) {
 			x.Notify(changes[len(changes)-1].Seq)
 		}
 	}
-	if len(zeroed) > 0 {
-		// Asynchronously: deleters wait for adders, and an adder may be
-		// this very batch's leader. Failures leave orphans, which check
-		// reports and gc removes.
-		db.blobs.async.Add(1)
-		go func() {
-			defer db.blobs.async.Done()
-			_, _, _ = db.deleteUnreferenced(zeroed)
-		}()
-	}
+	db.deleteLater(zeroed)
 }
 
 // txnWriter is the write-path writer the committer hands to functions.

@@ -168,13 +168,7 @@ func (db *DB) Staged(ctx context.Context, fn func(s *Stage) error) error {
 		_ = os.Remove(final)
 		return fmt.Errorf("cairn: staged change: %w", err)
 	}
-	if len(s.zeroed) > 0 {
-		db.blobs.async.Add(1)
-		go func(zeroed []string) {
-			defer db.blobs.async.Done()
-			_, _, _ = db.deleteUnreferenced(zeroed)
-		}(s.zeroed)
-	}
+	db.deleteLater(s.zeroed)
 	return nil
 }
 
