@@ -24,6 +24,56 @@ type mpReader struct {
 	p      int
 	budget int
 	own    bool // b is a private copy: strings may point into it
+
+	// Slabs the decoded strings, arrays and numbers are boxed in (see box).
+	strs []string
+	arrs [][]any
+	ints []int64
+	flts []float64
+}
+
+// eface is the runtime's layout of an empty interface: its dynamic type,
+// and a pointer to the value (for the types boxed here, never the value
+// itself).
+type eface struct {
+	typ  unsafe.Pointer
+	data unsafe.Pointer
+}
+
+func typeOf(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
+
+var (
+	stringType = typeOf("")
+	arrayType  = typeOf([]any(nil))
+	int64Type  = typeOf(int64(0))
+	floatType  = typeOf(float64(0))
+)
+
+// box returns v in an interface whose value lives in *slab, a chunk of
+// values that grows a chunk at a time. Converting a string, a slice or a
+// number beyond 255 to an interface allocates a copy of it each time: a
+// session's header has dozens of strings, and decoding allocated more
+// boxes than anything else. A chunk is never written again once a value
+// is boxed in it, and stays alive while one of its values does (all of
+// one decoded value, like the reader's private copy its strings point
+// into). typ must be the type of T (typeOf).
+func box[T any](slab *[]T, v T, typ unsafe.Pointer) any {
+	if len(*slab) == cap(*slab) {
+		n := min(max(2*cap(*slab), 4), 64)
+		*slab = make([]T, 0, n)
+	}
+	*slab = append(*slab, v)
+	var out any
+	e := (*eface)(unsafe.Pointer(&out))
+	e.typ, e.data = typ, unsafe.Pointer(&(*slab)[len(*slab)-1])
+	return out
+}
+
+func (r *mpReader) boxInt(v int64) any {
+	if v >= 0 && v < 256 {
+		return v // the runtime boxes these without allocating
+	}
+	return box(&r.ints, v, int64Type)
 }
 
 var errShort = errors.New("unexpected end of value")
@@ -36,6 +86,10 @@ func newReader(b []byte) *mpReader {
 	copy(own, b)
 	return &mpReader{b: own, budget: len(b), own: true}
 }
+
+// ownReader reads b, which it takes over: decoded strings point into it,
+// so nobody may write b afterwards (a freshly decompressed payload).
+func ownReader(b []byte) *mpReader { return &mpReader{b: b, budget: len(b), own: true} }
 
 // newBorrowingReader reads b in place and copies each string it returns;
 // for reading a few fields of a large value.
@@ -216,7 +270,7 @@ func (r *mpReader) value(depth int) (any, error) {
 				return nil, err
 			}
 		}
-		return out, nil
+		return box(&r.arrs, out, arrayType), nil
 	case c == 0xc0:
 		return nil, nil
 	case c == 0xc2:
@@ -228,13 +282,13 @@ func (r *mpReader) value(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return checkFloat(float64(math.Float32frombits(binary.BigEndian.Uint32(s))))
+		return r.checkFloat(float64(math.Float32frombits(binary.BigEndian.Uint32(s))))
 	case c == 0xcb:
 		s, err := r.need(8)
 		if err != nil {
 			return nil, err
 		}
-		return checkFloat(math.Float64frombits(binary.BigEndian.Uint64(s)))
+		return r.checkFloat(math.Float64frombits(binary.BigEndian.Uint64(s)))
 	case c >= 0xcc && c <= 0xcf:
 		s, err := r.need(1 << (c - 0xcc))
 		if err != nil {
@@ -245,7 +299,7 @@ func (r *mpReader) value(depth int) (any, error) {
 			u = u<<8 | uint64(x)
 		}
 		if u <= math.MaxInt64 {
-			return int64(u), nil
+			return r.boxInt(int64(u)), nil
 		}
 		return u, nil
 	case c >= 0xd0 && c <= 0xd3:
@@ -255,20 +309,24 @@ func (r *mpReader) value(depth int) (any, error) {
 		}
 		switch len(s) {
 		case 1:
-			return int64(int8(s[0])), nil
+			return r.boxInt(int64(int8(s[0]))), nil
 		case 2:
-			return int64(int16(binary.BigEndian.Uint16(s))), nil
+			return r.boxInt(int64(int16(binary.BigEndian.Uint16(s)))), nil
 		case 4:
-			return int64(int32(binary.BigEndian.Uint32(s))), nil
+			return r.boxInt(int64(int32(binary.BigEndian.Uint32(s)))), nil
 		default:
-			return int64(binary.BigEndian.Uint64(s)), nil
+			return r.boxInt(int64(binary.BigEndian.Uint64(s))), nil
 		}
 	case c >= 0xa0 && c <= 0xbf, c == 0xd9, c == 0xda, c == 0xdb, c == 0xc4, c == 0xc5, c == 0xc6:
 		n, _, err := r.strLen(c, true)
 		if err != nil {
 			return nil, err
 		}
-		return r.strBody(n)
+		str, err := r.strBody(n)
+		if err != nil || str == "" {
+			return str, err
+		}
+		return box(&r.strs, str, stringType), nil
 	case c >= 0xd4 && c <= 0xd8, c >= 0xc7 && c <= 0xc9:
 		var n int
 		switch {
@@ -307,9 +365,108 @@ func (r *mpReader) value(depth int) (any, error) {
 	return nil, fmt.Errorf("unexpected msgpack code %#x", c)
 }
 
-func checkFloat(f float64) (any, error) {
+func (r *mpReader) checkFloat(f float64) (any, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, fmt.Errorf("number %v has no JSON form", f)
 	}
-	return f, nil
+	return box(&r.flts, f, floatType), nil
+}
+
+// skip reads past one value without decoding it. It checks only that the
+// value's encoding is complete and no deeper than MaxDepth, not what a
+// decode would refuse inside it (an unknown extension, a float that is
+// not a number): reading a few members of a value, the others are not
+// looked at.
+func (r *mpReader) skip(depth int) error {
+	if depth > MaxDepth {
+		return errTooDeep
+	}
+	c, err := r.byte1()
+	if err != nil {
+		return err
+	}
+	var n int // bytes to pass over
+	switch {
+	case c <= 0x7f, c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3:
+		return nil
+	case c >= 0x80 && c <= 0x8f, c == 0xde, c == 0xdf, c >= 0x90 && c <= 0x9f, c == 0xdc, c == 0xdd:
+		isMap := c <= 0x8f || c == 0xde || c == 0xdf
+		r.p--
+		l, err := r.collLen(isMap)
+		if err != nil {
+			return err
+		}
+		if isMap {
+			l *= 2
+		}
+		if l > r.budget {
+			return fmt.Errorf("collection of %d values in a value with room for %d", l, r.budget)
+		}
+		r.budget -= l
+		for range l {
+			if err := r.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case c == 0xca:
+		n = 4
+	case c == 0xcb:
+		n = 8
+	case c >= 0xcc && c <= 0xcf:
+		n = 1 << (c - 0xcc)
+	case c >= 0xd0 && c <= 0xd3:
+		n = 1 << (c - 0xd0)
+	case c >= 0xa0 && c <= 0xbf, c == 0xd9, c == 0xda, c == 0xdb, c == 0xc4, c == 0xc5, c == 0xc6:
+		if n, _, err = r.strLen(c, true); err != nil {
+			return err
+		}
+	case c >= 0xd4 && c <= 0xd8:
+		n = 1 + 1<<(c-0xd4)
+	case c >= 0xc7 && c <= 0xc9:
+		if n, err = r.length(1 << (c - 0xc7)); err != nil {
+			return err
+		}
+		n++ // the type byte
+	default:
+		return fmt.Errorf("unexpected msgpack code %#x", c)
+	}
+	_, err = r.need(n)
+	return err
+}
+
+// members decodes a map, keeping only the members keep accepts; another
+// value is decoded whole.
+func (r *mpReader) members(keep func(name string) bool) (any, error) {
+	if r.p >= len(r.b) {
+		return nil, errShort
+	}
+	if c := r.b[r.p]; !(c >= 0x80 && c <= 0x8f || c == 0xde || c == 0xdf) {
+		return r.value(0)
+	}
+	n, err := r.collLen(true)
+	if err != nil {
+		return nil, err
+	}
+	if 2*n > r.budget {
+		return nil, fmt.Errorf("map of %d entries in a value with room for %d", n, r.budget)
+	}
+	r.budget -= 2 * n
+	out := map[string]any{}
+	for range n {
+		k, err := r.str()
+		if err != nil {
+			return nil, fmt.Errorf("map key: %w", err)
+		}
+		if !keep(k) {
+			if err := r.skip(1); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if out[k], err = r.value(1); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -60,8 +60,16 @@ func Seal(payload []byte) []byte {
 // data) is a *CorruptError naming bucket and key. The returned payload may
 // alias b when it was not compressed.
 func Open(bucket, key, b []byte) ([]byte, error) {
-	fail := func(format string, args ...any) ([]byte, error) {
-		return nil, &CorruptError{Bucket: string(bucket), Key: string(key), Detail: fmt.Sprintf(format, args...)}
+	p, _, err := open(bucket, key, b)
+	return p, err
+}
+
+// open is Open, and tells whether the payload is a buffer of its own
+// (decompressed) rather than a part of b: a reader may then keep strings
+// pointing into it without copying it first.
+func open(bucket, key, b []byte) (p []byte, fresh bool, err error) {
+	fail := func(format string, args ...any) ([]byte, bool, error) {
+		return nil, false, &CorruptError{Bucket: string(bucket), Key: string(key), Detail: fmt.Sprintf(format, args...)}
 	}
 	if len(b) < envelopeOverhead {
 		return fail("value of %d bytes is shorter than the %d-byte envelope", len(b), envelopeOverhead)
@@ -93,9 +101,9 @@ func Open(bucket, key, b []byte) ([]byte, error) {
 		if err != nil {
 			return fail("snappy: %v", err)
 		}
-		return out, nil
+		return out, true, nil
 	}
-	return payload, nil
+	return payload, false, nil
 }
 
 // EncodeValue seals a document-model value: msgpack, then the envelope.
@@ -107,13 +115,36 @@ func EncodeValue(v any) ([]byte, error) {
 	return Seal(p), nil
 }
 
-// DecodeValue opens an envelope and decodes its document-model value.
-func DecodeValue(bucket, key, b []byte) (any, error) {
-	p, err := Open(bucket, key, b)
+// DecodeMembers is DecodeValue for a reader of a few members of a map: it
+// decodes only the top-level members keep accepts, and passes over the
+// others without decoding them (nor checking what a decode would refuse
+// inside them). A value that is not a map is decoded whole.
+func DecodeMembers(bucket, key, b []byte, keep func(name string) bool) (any, error) {
+	p, fresh, err := open(bucket, key, b)
 	if err != nil {
 		return nil, err
 	}
-	v, err := UnmarshalValue(p)
+	r := newBorrowingReader(p)
+	if fresh {
+		r = ownReader(p)
+	}
+	v, err := r.members(keep)
+	if err == nil && r.p != len(p) {
+		err = fmt.Errorf("%d trailing bytes", len(p)-r.p)
+	}
+	if err != nil {
+		return nil, &CorruptError{Bucket: string(bucket), Key: string(key), Detail: "msgpack: " + err.Error()}
+	}
+	return v, nil
+}
+
+// DecodeValue opens an envelope and decodes its document-model value.
+func DecodeValue(bucket, key, b []byte) (any, error) {
+	p, fresh, err := open(bucket, key, b)
+	if err != nil {
+		return nil, err
+	}
+	v, err := unmarshalValue(p, fresh)
 	if err != nil {
 		return nil, &CorruptError{Bucket: string(bucket), Key: string(key), Detail: "msgpack: " + err.Error()}
 	}

@@ -74,20 +74,25 @@ func EncodeRecord(r *Record) ([]byte, error) {
 // DecodeRecord opens and decodes a primary value. withDoc false skips
 // decoding the document (for listing revisions and sizes).
 func DecodeRecord(bucket, key, b []byte, withDoc bool) (*Record, error) {
-	payload, err := Open(bucket, key, b)
+	payload, fresh, err := open(bucket, key, b)
 	if err != nil {
 		return nil, err
 	}
-	r, err := decodeRecord(payload, withDoc)
+	r, err := decodeRecord(payload, withDoc, fresh)
 	if err != nil {
 		return nil, &CorruptError{Bucket: string(bucket), Key: string(key), Detail: "record: " + err.Error()}
 	}
 	return r, nil
 }
 
-func decodeRecord(payload []byte, withDoc bool) (*Record, error) {
+// decodeRecord decodes a record's payload; owned says the payload is the
+// caller's to give away (see ownReader).
+func decodeRecord(payload []byte, withDoc, owned bool) (*Record, error) {
 	rd := newBorrowingReader(payload)
-	if withDoc {
+	switch {
+	case withDoc && owned:
+		rd = ownReader(payload)
+	case withDoc:
 		rd = newReader(payload)
 	}
 	n, err := rd.collLen(false)

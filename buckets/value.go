@@ -253,8 +253,15 @@ func encodeValue(e *msgpack.Encoder, v any, depth int) error {
 
 // UnmarshalValue decodes msgpack written by MarshalValue. It never panics
 // and never allocates more than the input can describe.
-func UnmarshalValue(b []byte) (any, error) {
+func UnmarshalValue(b []byte) (any, error) { return unmarshalValue(b, false) }
+
+// unmarshalValue is UnmarshalValue; owned says b is the caller's to give
+// away (the decoded strings then point into it, uncopied).
+func unmarshalValue(b []byte, owned bool) (any, error) {
 	r := newReader(b)
+	if owned {
+		r = ownReader(b)
+	}
 	v, err := r.value(0)
 	if err == nil && r.p != len(b) {
 		err = fmt.Errorf("%d trailing bytes", len(b)-r.p)
