@@ -362,3 +362,43 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzParsePartKey", partKeySeeds())
 	write("FuzzParseBucket", bucketSeeds())
 }
+
+// FuzzDecodeMembers: reading a few members of any input never panics and
+// never errs on an input UnmarshalValue accepts, where it gives exactly
+// the kept members of the whole value (or the whole value, for one that
+// is not a map).
+func FuzzDecodeMembers(f *testing.F) {
+	addSeeds(f, msgpackSeeds())
+	doc, err := MarshalValue(sessionDoc(3))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(doc)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		keep := func(name string) bool { return len(name)%2 == 0 }
+		got, err := DecodeMembers(nil, nil, Seal(b), keep)
+		v, verr := UnmarshalValue(b)
+		if verr != nil {
+			if err != nil && !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("DecodeMembers error %v is not ErrCorrupt", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("DecodeMembers of a value UnmarshalValue accepts: %v", err)
+		}
+		want := v
+		if m, ok := v.(map[string]any); ok {
+			kept := map[string]any{}
+			for k, x := range m {
+				if keep(k) {
+					kept[k] = x
+				}
+			}
+			want = kept
+		}
+		if d := modelDiff(got, want, "$"); d != "" {
+			t.Fatalf("members: %s", d)
+		}
+	})
+}

@@ -249,13 +249,17 @@ func (l *loader) doc(id string, parts bool) (map[string]any, error) {
 // Meta decodes the metadata entry v of id for the query engine, through
 // the document cache in a read transaction (validated like documents, by
 // the entry's signature). The value returned is shared with the cache: the
-// engine only reads it.
-func (l *loader) Meta(id string, v []byte) (any, error) {
+// engine only reads it. With no cache to keep the entry in, only the
+// members the engine reads are decoded.
+func (l *loader) Meta(id string, v []byte, member func(name string) bool) (any, error) {
 	var cache *docCache
 	if l.t.w == nil && l.t.db != nil {
 		cache = l.t.db.cache
 	}
 	ck := metaCacheKey(l.c.Name, id)
+	if cache == nil {
+		return buckets.DecodeMembers([]byte(ck.coll), []byte(id), v, member)
+	}
 	sig := signature(v)
 	if doc, ok := cache.peek(ck, sig); ok {
 		return doc, nil

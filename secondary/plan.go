@@ -409,6 +409,7 @@ type engine struct {
 	l       Loader
 	filters []*cfilter
 	sort    *fieldRef
+	members map[string]bool // the top-level members filters and sort read
 	level   int
 	docs    int
 	sys     *bolt.Bucket

@@ -113,6 +113,24 @@ func newEngine(tx *bolt.Tx, s *schema.Schema, q Query, l Loader) (*engine, error
 		e.sort = &ref
 		e.level = max(e.level, fieldLevel(c, q.Sort))
 	}
+	e.members = map[string]bool{}
+	var add func(f *cfilter)
+	add = func(f *cfilter) {
+		for _, p := range f.ref.paths {
+			e.members[p[0]] = true
+		}
+		for _, o := range f.or {
+			add(o)
+		}
+	}
+	for _, f := range e.filters {
+		add(f)
+	}
+	if e.sort != nil {
+		for _, p := range e.sort.paths {
+			e.members[p[0]] = true
+		}
+	}
 	if e.level == levelFull && l == nil {
 		return nil, fmt.Errorf("%w: a field stored as a part needs a loader", ErrBadQuery)
 	}
@@ -134,9 +152,9 @@ func (e *engine) load(id string) (any, error) {
 		if v := e.meta.Get([]byte(id)); v != nil {
 			e.ex.DocsRead++
 			if ml, ok := e.l.(MetaLoader); ok {
-				return ml.Meta(id, v)
+				return ml.Meta(id, v, e.member)
 			}
-			return buckets.DecodeValue(buckets.MetaBucket(e.coll.Name), []byte(id), v)
+			return buckets.DecodeMembers(buckets.MetaBucket(e.coll.Name), []byte(id), v, e.member)
 		}
 		// No metadata entry: fall back on the document itself.
 	}
@@ -172,6 +190,10 @@ func (e *engine) load(id string) (any, error) {
 }
 
 // needDoc reports whether evaluating a candidate needs its document.
+// member tells whether the query reads the document's top-level member
+// name (filters and sort).
+func (e *engine) member(name string) bool { return e.members[name] }
+
 func (e *engine) needDoc() bool { return len(e.filters) > 0 || e.sort != nil }
 
 // check evaluates the query on id; doc is returned for sorting.

@@ -29,9 +29,11 @@ type Loader interface {
 // returns the value of metadata entry v stored under id, decoded as
 // buckets.DecodeValue(buckets.MetaBucket(coll), id, v) decodes it (with the
 // same errors), possibly from a cache: the value may be shared, and Run
-// only reads it.
+// only reads it. Run reads only the top-level members member accepts, so
+// a loader that keeps nothing may decode only those
+// (buckets.DecodeMembers).
 type MetaLoader interface {
-	Meta(id string, v []byte) (any, error)
+	Meta(id string, v []byte, member func(name string) bool) (any, error)
 }
 
 // CollectionLoader is an optional interface of the Loader given to Verify.
