@@ -235,25 +235,7 @@ func (r *mpReader) value(depth int) (any, error) {
 		return int64(int8(c)), nil
 	case c >= 0x80 && c <= 0x8f, c == 0xde, c == 0xdf:
 		r.p--
-		n, err := r.collLen(true)
-		if err != nil {
-			return nil, err
-		}
-		if 2*n > r.budget {
-			return nil, fmt.Errorf("map of %d entries in a value with room for %d", n, r.budget)
-		}
-		r.budget -= 2 * n
-		out := make(map[string]any, n)
-		for i := 0; i < n; i++ {
-			k, err := r.str()
-			if err != nil {
-				return nil, fmt.Errorf("map key: %w", err)
-			}
-			if out[k], err = r.value(depth + 1); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
+		return r.mapValue(depth, nil)
 	case c >= 0x90 && c <= 0x9f, c == 0xdc, c == 0xdd:
 		r.p--
 		n, err := r.collLen(false)
@@ -444,6 +426,12 @@ func (r *mpReader) members(keep func(name string) bool) (any, error) {
 	if c := r.b[r.p]; !(c >= 0x80 && c <= 0x8f || c == 0xde || c == 0xdf) {
 		return r.value(0)
 	}
+	return r.mapValue(0, keep)
+}
+
+// mapValue reads a map whose header is at r.p, at depth. With keep, only
+// the members keep accepts are decoded; the others are passed over (skip).
+func (r *mpReader) mapValue(depth int, keep func(name string) bool) (any, error) {
 	n, err := r.collLen(true)
 	if err != nil {
 		return nil, err
@@ -452,19 +440,23 @@ func (r *mpReader) members(keep func(name string) bool) (any, error) {
 		return nil, fmt.Errorf("map of %d entries in a value with room for %d", n, r.budget)
 	}
 	r.budget -= 2 * n
-	out := map[string]any{}
+	size := n
+	if keep != nil {
+		size = 0 // a few members of many
+	}
+	out := make(map[string]any, size)
 	for range n {
 		k, err := r.str()
 		if err != nil {
 			return nil, fmt.Errorf("map key: %w", err)
 		}
-		if !keep(k) {
-			if err := r.skip(1); err != nil {
+		if keep != nil && !keep(k) {
+			if err := r.skip(depth + 1); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if out[k], err = r.value(1); err != nil {
+		if out[k], err = r.value(depth + 1); err != nil {
 			return nil, err
 		}
 	}
