@@ -546,6 +546,13 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 	cons, err := r.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:   from + 1,
+		// An ordered consumer recreates itself after a server or a
+		// cluster node goes away, inside Fetch, which has no context:
+		// by default it retries forever, and a Sync given a deadline
+		// hung (TestSync_clusterNodeDown, a stream leader shut down
+		// mid-sync). Two attempts, then Fetch fails and Sync returns
+		// the error; the next Sync starts from what was committed.
+		MaxResetAttempts: 2,
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("replica: consumer: %w", err)
