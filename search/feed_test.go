@@ -29,6 +29,7 @@ type logSource struct {
 	newest   uint64
 	trims    []uint64
 	onTrim   func(seq uint64) // called (without the lock) before each trim
+	trimmed  func(seq uint64) // called (without the lock) after each trim
 	loadErr  error            // fails Load while set
 }
 
@@ -162,9 +163,12 @@ func (s *logSource) Trim(seq uint64) error {
 		s.onTrim(seq)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.trims = append(s.trims, seq)
 	s.trimLocked(seq)
+	s.mu.Unlock()
+	if s.trimmed != nil {
+		s.trimmed(seq)
+	}
 	return nil
 }
 
@@ -411,8 +415,8 @@ func TestFeeder_trimsOnlyDurable(t *testing.T) {
 				if d := ix.DurableApplied(); seq > d {
 					t.Errorf("trim up to %d, but only %d is durable", seq, d)
 				}
-				trimmed <- seq
 			}
+			src.trimmed = func(seq uint64) { trimmed <- seq }
 			f.Store(startFeeder(t, src, dir, FeederOptions{TrimEvery: time.Nanosecond, NoTrim: noTrim}))
 			waitAll(t, f.Load(), src)
 			var last uint64
