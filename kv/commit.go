@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/txn"
@@ -14,19 +15,35 @@ import (
 // that many writers share one fsync (group commit) without any of them
 // returning before its change is durable.
 //
-// It is leader-based and adds no delay: a writer that finds no commit in
-// progress commits at once, alone; writers that arrive while a commit is
-// running queue up, and when it ends the first of them commits the whole
-// queue in one transaction.
+// It is leader-based: a writer that finds no commit in progress leads,
+// writers that arrive while a commit is running queue up, and when it
+// ends the first of them commits the whole queue in one transaction.
+//
+// A lone writer commits at once. When the previous commit was shared,
+// though, its writers are about to come back: each returned when that
+// commit ended and is preparing its next write. Committing the first of
+// them alone would make the others wait out a whole commit (an fsync)
+// behind it, so a leader gathers first: it waits until as many writers
+// as last time have queued, or a quarter of the last commit's duration
+// (at most maxGather) has passed, whichever comes first. Measured with 8
+// writers, without gathering two thirds of the commits held one write.
 type committer struct {
 	db *DB
 	mu struct {
 		sync.Mutex
 		running bool
 		queue   []*request
+		last    int           // writes in the last commit
+		took    time.Duration // how long the last commit took
+		ended   time.Time     // when it ended
+		arrived chan struct{} // set while a leader gathers: told of each arrival
 	}
 	wg sync.WaitGroup
 }
+
+// maxGather bounds how long a leader waits for writers to join its
+// commit. A variable for tests.
+var maxGather = 500 * time.Microsecond
 
 type request struct {
 	fn   func(w *txn.Writer) error
@@ -51,6 +68,12 @@ func (c *committer) run(fn func(w *txn.Writer) error) error {
 	c.mu.Lock()
 	c.mu.queue = append(c.mu.queue, r)
 	if c.mu.running {
+		if c.mu.arrived != nil {
+			select {
+			case c.mu.arrived <- struct{}{}:
+			default:
+			}
+		}
 		c.mu.Unlock()
 		select {
 		case <-r.done:
@@ -59,17 +82,23 @@ func (c *committer) run(fn func(w *txn.Writer) error) error {
 			c.mu.Lock()
 		}
 	}
-	// Leader: take the whole queue (which holds r).
+	// Leader: gather, then take the whole queue (which holds r).
 	c.mu.running = true
+	c.gather()
 	batch := c.mu.queue
 	c.mu.queue = nil
 	c.mu.Unlock()
 
 	c.wg.Add(1)
+	start := time.Now()
 	c.commitBatch(batch)
+	end := time.Now()
 	c.wg.Done()
 
 	c.mu.Lock()
+	// last falls by one per commit rather than to a small batch's size:
+	// one straggler's lone commit should not stop the others gathering.
+	c.mu.last, c.mu.took, c.mu.ended = max(len(batch), c.mu.last-1), end.Sub(start), end
 	if len(c.mu.queue) > 0 {
 		c.mu.queue[0].lead <- struct{}{} // hand over leadership; running stays true
 	} else {
@@ -78,6 +107,42 @@ func (c *committer) run(fn func(w *txn.Writer) error) error {
 	c.mu.Unlock()
 	<-r.done
 	return r.err
+}
+
+// gather waits, with c.mu held on entry and on return, for the writers of
+// a shared last commit to queue again (see committer).
+func (c *committer) gather() {
+	wait := c.gatherFor(time.Now())
+	if wait <= 0 {
+		return
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	c.mu.arrived = make(chan struct{}, 1)
+	defer func() { c.mu.arrived = nil }()
+	for len(c.mu.queue) < c.mu.last {
+		arrived := c.mu.arrived
+		c.mu.Unlock()
+		select {
+		case <-arrived:
+			c.mu.Lock()
+		case <-deadline.C:
+			c.mu.Lock()
+			return
+		}
+	}
+}
+
+// gatherFor says how long a leader taking over at now should wait for
+// writers to join it, with c.mu held: not at all after a commit of one
+// write, when as many writers as last time have queued already, or when
+// the last commit ended longer ago than it took (its writers did
+// something else since).
+func (c *committer) gatherFor(now time.Time) time.Duration {
+	if c.mu.last < 2 || len(c.mu.queue) >= c.mu.last || now.Sub(c.mu.ended) > c.mu.took {
+		return 0
+	}
+	return min(c.mu.took/4, maxGather)
 }
 
 // commitBatch runs the requests in one transaction. A request that fails

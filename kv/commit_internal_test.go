@@ -1,0 +1,75 @@
+package kv
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestCommitter_gatherFor(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name   string
+		last   int
+		queued int
+		took   time.Duration
+		ago    time.Duration
+		want   time.Duration
+	}{
+		{"lone last commit", 1, 1, 4 * time.Millisecond, 0, 0},
+		{"shared, writers back", 8, 1, time.Millisecond, 500 * time.Microsecond, 250 * time.Microsecond},
+		{"shared, all queued", 8, 8, 4 * time.Millisecond, time.Millisecond, 0},
+		{"shared, long ago", 8, 1, 4 * time.Millisecond, 5 * time.Millisecond, 0},
+		{"shared, slow commit", 8, 1, time.Second, time.Millisecond, maxGather},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c committer
+			c.mu.last, c.mu.took, c.mu.ended = tc.last, tc.took, now.Add(-tc.ago)
+			c.mu.queue = make([]*request, tc.queued)
+			if got := c.gatherFor(now); got != tc.want {
+				t.Errorf("gatherFor = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCommitter_gatherTakesReturningWriters checks that a leader after a
+// shared commit waits for that commit's writers and takes them all in
+// one batch, woken by each arrival rather than by its deadline (which is
+// set far away here).
+func TestCommitter_gatherTakesReturningWriters(t *testing.T) {
+	old := maxGather
+	maxGather = time.Hour
+	defer func() { maxGather = old }()
+
+	var c committer
+	c.mu.running = true
+	c.mu.last, c.mu.took, c.mu.ended = 4, 2*time.Hour, time.Now()
+	c.mu.queue = []*request{{done: make(chan struct{})}} // the leader's own
+
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.run(nil); err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}()
+	}
+	c.mu.Lock()
+	c.gather()
+	batch := c.mu.queue
+	c.mu.queue = nil
+	if c.mu.arrived != nil {
+		t.Error("gather left its arrival channel set")
+	}
+	c.mu.Unlock()
+	if len(batch) != 4 {
+		t.Fatalf("gathered %d writes, want 4", len(batch))
+	}
+	for _, r := range batch[1:] {
+		close(r.done) // as commitBatch would
+	}
+	wg.Wait()
+}
