@@ -183,7 +183,7 @@ var afterFailedAttempt func()
 // soon as someone waits for the index or Close is called. The caller holds
 // f.mu.
 func (f *Feeder) coalesceLocked() {
-	if !f.mu.ready || f.mu.closing || f.mu.waiters > 0 || f.opts.CoalesceWait <= 0 {
+	if !f.mu.ready || !f.coalescingLocked() {
 		return
 	}
 	expired := false
@@ -194,9 +194,16 @@ func (f *Feeder) coalesceLocked() {
 		f.mu.Unlock()
 	})
 	defer t.Stop()
-	for !expired && !f.mu.closing && f.mu.waiters == 0 && f.mu.target-f.mu.applied < f.opts.CoalesceMax {
+	for !expired && f.coalescingLocked() && f.mu.target-f.mu.applied < f.opts.CoalesceMax {
 		f.cond.Wait()
 	}
+}
+
+// coalescingLocked reports whether commits may pile up before they are
+// applied: not once Close is called, nor while someone waits for the
+// index. The caller holds f.mu.
+func (f *Feeder) coalescingLocked() bool {
+	return !f.mu.closing && f.mu.waiters == 0 && f.opts.CoalesceWait > 0
 }
 
 // errInterrupted ends a rebuild that Close interrupted; its progress is
@@ -379,15 +386,19 @@ func (f *Feeder) rebuild(ix *Index, cur rebuildCursor) error {
 }
 
 // catchUp applies every change-log entry after LastApplied, in batches,
-// and then, if trim, trims the change log.
-func (f *Feeder) catchUp(ix *Index, trim bool) error {
+// and then, if live, trims the change log. A live catch-up returns early
+// when fewer than CoalesceMax entries came in while it applied a batch,
+// so that the Feeder coalesces them (see coalesceLocked) rather than
+// chase a steady stream of commits in batches of a few documents, each of
+// which costs Bleve a segment to build and merge.
+func (f *Feeder) catchUp(ix *Index, live bool) error {
 	for {
 		refs, upTo, err := f.src.ReadLog(ix.LastApplied(), batchDocs)
 		if err != nil {
 			return err
 		}
 		if upTo == 0 {
-			if trim {
+			if live {
 				f.trim(ix)
 			}
 			return nil
@@ -407,7 +418,12 @@ func (f *Feeder) catchUp(ix *Index, trim bool) error {
 			f.mu.target = upTo
 		}
 		f.cond.Broadcast()
+		yield := live && f.coalescingLocked() && f.mu.target-upTo < f.opts.CoalesceMax
 		f.mu.Unlock()
+		if yield {
+			f.trim(ix)
+			return nil
+		}
 	}
 }
 

@@ -30,6 +30,7 @@ type logSource struct {
 	trims    []uint64
 	onTrim   func(seq uint64) // called (without the lock) before each trim
 	trimmed  func(seq uint64) // called (without the lock) after each trim
+	onLoad   func()           // called (without the lock) before each Load
 	loadErr  error            // fails Load while set
 }
 
@@ -111,6 +112,12 @@ func (s *logSource) ReadLog(after uint64, max int) (refs []DocRef, upTo uint64, 
 }
 
 func (s *logSource) Load(refs []DocRef) ([]Change, error) {
+	s.mu.Lock()
+	onLoad := s.onLoad
+	s.mu.Unlock()
+	if onLoad != nil {
+		onLoad()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.loadErr != nil {
@@ -282,6 +289,41 @@ func TestFeeder_waitEndsCoalescing(t *testing.T) {
 	if got := hitIDs(t, ix, "coalesced"); len(got) != 5 {
 		t.Fatalf("coalesced: %v, want 5 hits", got)
 	}
+}
+
+// Commits that come in while the Feeder applies a batch are coalesced
+// again, not chased in batches of a few: after applying the five that
+// ended the first wait, the Feeder leaves the three that arrived
+// meanwhile for the next (an hour away here) until someone waits.
+func TestFeeder_coalescesDuringApply(t *testing.T) {
+	src := newLogSource("memos")
+	dir := filepath.Join(t.TempDir(), "search")
+	f := startFeeder(t, src, dir, FeederOptions{CoalesceWait: time.Hour, CoalesceMax: 5})
+	waitAll(t, f, src)
+	var once sync.Once
+	src.mu.Lock()
+	src.onLoad = func() {
+		once.Do(func() {
+			for i := range 3 {
+				f.Notify(src.put("memos", fmt.Sprint("late", i), "late words"))
+			}
+		})
+	}
+	src.mu.Unlock()
+	var fifth uint64
+	for i := range 5 {
+		fifth = src.put("memos", fmt.Sprint("n", i), "coalesced words")
+		f.Notify(fifth)
+	}
+	for f.Applied() < fifth {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the old Feeder applied the late ones at once
+	if got := f.Applied(); got != fifth {
+		t.Fatalf("Applied %d, want %d: the late commits were not coalesced", got, fifth)
+	}
+	ix := waitAll(t, f, src) // a waiter ends the wait
+	requireEqual(t, ix, src)
 }
 
 // What was committed while no Feeder ran is applied from the change log
