@@ -386,11 +386,12 @@ func (f *Feeder) rebuild(ix *Index, cur rebuildCursor) error {
 }
 
 // catchUp applies every change-log entry after LastApplied, in batches,
-// and then, if live, trims the change log. A live catch-up returns early
-// when fewer than CoalesceMax entries came in while it applied a batch,
-// so that the Feeder coalesces them (see coalesceLocked) rather than
-// chase a steady stream of commits in batches of a few documents, each of
-// which costs Bleve a segment to build and merge.
+// and then, if live, trims the change log. A live catch-up that read to
+// the end of the log returns early when fewer than CoalesceMax entries
+// came in while it applied that batch, so that the Feeder coalesces them
+// (see coalesceLocked) rather than chase a steady stream of commits in
+// batches of a few documents, each of which costs Bleve a segment to
+// build and merge.
 func (f *Feeder) catchUp(ix *Index, live bool) error {
 	for {
 		refs, upTo, err := f.src.ReadLog(ix.LastApplied(), batchDocs)
@@ -418,7 +419,11 @@ func (f *Feeder) catchUp(ix *Index, live bool) error {
 			f.mu.target = upTo
 		}
 		f.cond.Broadcast()
-		yield := live && f.coalescingLocked() && f.mu.target-upTo < f.opts.CoalesceMax
+		// Yield only when this read reached the end of the log (fewer
+		// documents than asked for): what is pending now came in while
+		// the batch was applied, and its Notify keeps the run loop going.
+		// A longer backlog (at start) is read on at once.
+		yield := live && len(refs) < batchDocs && f.coalescingLocked() && f.mu.target-upTo < f.opts.CoalesceMax
 		f.mu.Unlock()
 		if yield {
 			f.trim(ix)

@@ -326,6 +326,35 @@ func TestFeeder_coalescesDuringApply(t *testing.T) {
 	requireEqual(t, ix, src)
 }
 
+// A backlog longer than one read of the log, which no Notify announced,
+// is applied whole at start without anyone waiting for it: the catch-up
+// leaves to coalescing only commits notified beyond what it applied.
+func TestFeeder_backlogAtStartWithoutWaiter(t *testing.T) {
+	src := newLogSource("memos")
+	dir := filepath.Join(t.TempDir(), "search")
+	src.put("memos", "a", "first")
+	f := StartFeeder(src, FeederOptions{Dir: dir, CoalesceWait: time.Hour})
+	waitAll(t, f, src)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3*batchDocs + 7 {
+		src.put("memos", fmt.Sprint("n", i), "backlog words")
+	}
+	_, newest, _ := src.LogBounds()
+	f = startFeeder(t, src, dir, FeederOptions{CoalesceWait: time.Hour})
+	deadline := time.Now().Add(time.Minute) // a liveness bound, not a speed target
+	for f.Applied() < newest {
+		if time.Now().After(deadline) {
+			t.Fatalf("Applied %d after a minute, want %d: the backlog stalled", f.Applied(), newest)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if f.Rebuilt() != "" {
+		t.Errorf("rebuilt (%s), want a catch-up", f.Rebuilt())
+	}
+}
+
 // What was committed while no Feeder ran is applied from the change log
 // at the next start, without a rebuild; an index whose position the log
 // no longer reaches, or that is ahead of the store, is rebuilt.
