@@ -18,15 +18,26 @@ import (
 // caller's transaction. Every change of a document, parts included, writes
 // a new record with a new revision, so a stale entry can never be
 // returned; commits also drop the entries of what they changed.
+//
+// A document enters the cache on its second miss, not its first (unless
+// prefetched): a read that goes through many documents once (a listing,
+// an export, the newest sessions of a fresh process) then neither pays
+// for a private copy of each nor pushes out what is read again and
+// again. seen remembers the keys missed once, up to seenMax of them.
 type docCache struct {
 	mu    sync.Mutex
 	max   int64
 	used  int64
 	ll    *list.List
 	items map[cacheKey]*list.Element
+	seen  map[cacheKey]struct{}
 	hits  uint64
 	miss  uint64
 }
+
+// seenMax bounds the keys a docCache remembers as missed once; when full,
+// it forgets them all and starts again.
+const seenMax = 8192
 
 type cacheKey struct {
 	coll, key string
@@ -48,7 +59,7 @@ type cacheEntry struct {
 }
 
 func newDocCache(max int64) *docCache {
-	return &docCache{max: max, ll: list.New(), items: map[cacheKey]*list.Element{}}
+	return &docCache{max: max, ll: list.New(), items: map[cacheKey]*list.Element{}, seen: map[cacheKey]struct{}{}}
 }
 
 // signature identifies a stored record by its length and checksum.
@@ -102,19 +113,53 @@ func (c *docCache) peek(k cacheKey, sig uint64) (any, bool) {
 // the list element, the cacheEntry, the map slot and the key's strings.
 const entryOverhead = 256
 
+// admit reports whether a document decoded after a miss of k should be
+// cached: true on the second miss since k was remembered (see docCache).
+func (c *docCache) admit(k cacheKey) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.seen[k]; ok {
+		delete(c.seen, k)
+		return true
+	}
+	if len(c.seen) >= seenMax {
+		clear(c.seen)
+	}
+	c.seen[k] = struct{}{}
+	return false
+}
+
 // put caches a private copy of doc decoded from the record with signature
 // sig. The entry counts the copy's estimated heap size.
 func (c *docCache) put(k cacheKey, sig, rev uint64, doc any) {
 	if c == nil || sig == 0 {
 		return
 	}
-	doc, size := heapCopy(doc)
+	doc, size := heapCopy(doc, true)
+	c.insert(k, sig, rev, doc, size)
+}
+
+// putShared caches doc itself, which every reader shares and none may
+// change (the query engine's metadata entries, see peek).
+func (c *docCache) putShared(k cacheKey, sig uint64, doc any) {
+	if c == nil || sig == 0 {
+		return
+	}
+	_, size := heapCopy(doc, false)
+	c.insert(k, sig, 0, doc, size)
+}
+
+func (c *docCache) insert(k cacheKey, sig, rev uint64, doc any, size int64) {
 	size += entryOverhead + roundAlloc(len(k.coll)) + roundAlloc(len(k.key))
 	if size > c.max/4 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	delete(c.seen, k)
 	if el, ok := c.items[k]; ok {
 		c.used -= el.Value.(*cacheEntry).size
 		c.ll.Remove(el)
@@ -155,6 +200,7 @@ func (c *docCache) clear() {
 	c.mu.Lock()
 	c.ll.Init()
 	clear(c.items)
+	clear(c.seen)
 	c.used = 0
 	c.mu.Unlock()
 }
@@ -202,28 +248,42 @@ func deepCopy(v any) any {
 	}
 }
 
-// heapCopy is deepCopy that also estimates the heap size of the copy: what
-// the Go runtime allocates for its maps, slices, strings and the boxes of
-// values stored in interfaces (amd64 sizes; an estimate, not an account).
-func heapCopy(v any) (any, int64) {
+// heapCopy is deepCopy (or, without clone, v itself) that also estimates
+// the heap size of the copy: what the Go runtime allocates for its maps,
+// slices, strings and the boxes of values stored in interfaces (amd64
+// sizes; an estimate, not an account).
+func heapCopy(v any, clone bool) (any, int64) {
 	switch x := v.(type) {
 	case map[string]any:
-		m := make(map[string]any, len(x))
+		var m map[string]any
+		if clone {
+			m = make(map[string]any, len(x))
+		}
 		// A map: its header, and per slot a key (string header) and a value
 		// (interface) at a load of at most 7/8, plus a control byte.
 		size := int64(48) + int64(len(x))*(16+16+1)*8/7
 		for k, e := range x {
-			c, n := heapCopy(e)
-			m[k] = c
+			c, n := heapCopy(e, clone)
+			if clone {
+				m[k] = c
+			}
 			size += n + roundAlloc(len(k))
+		}
+		if !clone {
+			return x, size + 16
 		}
 		return m, size + 16 // the map's box in its parent interface
 	case []any:
-		a := make([]any, len(x))
+		a := x
+		if clone {
+			a = make([]any, len(x))
+		}
 		size := roundAlloc(16*len(x)) + 24 + 16 // backing array, boxed header
 		for i, e := range x {
-			c, n := heapCopy(e)
-			a[i] = c
+			c, n := heapCopy(e, clone)
+			if clone {
+				a[i] = c
+			}
 			size += n
 		}
 		return a, size

@@ -109,3 +109,30 @@ func TestCache_queryMetadata(t *testing.T) {
 		t.Fatalf("no cache hits: %+v", db.CacheStats())
 	}
 }
+
+// Documents read once (a query over many, as a listing or a fresh
+// process's first screen does) are not copied into the cache; read again,
+// they are, and a third read is a hit.
+func TestCache_admitsOnSecondRead(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	for i := range 40 {
+		if _, err := db.Put(ctx, "sessions", kv.Document{"id": fmt.Sprintf("s%02d", i), "status": "completed",
+			"startTime": fmt.Sprintf("2025-01-01T10:00:%02dZ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := kv.Query{Collection: "sessions", Filters: []kv.Filter{{Field: "status", Op: "=", Value: "completed"}}, Sort: "startTime", Desc: true, Limit: 25}
+	for i, want := range []struct {
+		entries bool
+		hits    bool
+	}{{false, false}, {true, false}, {true, true}} {
+		if _, err := db.Query(ctx, q, &kv.QueryOptions{Header: true}); err != nil {
+			t.Fatal(err)
+		}
+		st := db.CacheStats()
+		if (st.Entries > 0) != want.entries || (st.Hits > 0) != want.hits {
+			t.Fatalf("after query %d: %+v, want entries %v, hits %v", i+1, st, want.entries, want.hits)
+		}
+	}
+}

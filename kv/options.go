@@ -18,7 +18,9 @@ type Options struct {
 	// CacheBytes bounds the LRU cache of decoded documents (validated
 	// against the stored record on every hit, dropped on commit) in bytes
 	// of Go heap: each entry counts the estimated heap size of its decoded
-	// document, not its encoded size. Default 64 MiB; negative disables it.
+	// document, not its encoded size. A document enters it the second
+	// time it is decoded (or when prefetched), so that reading many
+	// documents once fills nothing. Default 64 MiB; negative disables it.
 	CacheBytes int64
 	// MustExist makes a writable Open fail with ErrNoStore instead of
 	// creating a store that does not exist.

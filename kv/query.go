@@ -235,7 +235,7 @@ type loader struct {
 }
 
 func (l *loader) doc(id string, parts bool) (map[string]any, error) {
-	doc, _, found, err := l.t.load(l.c, id, parts)
+	doc, _, found, err := l.t.load(l.c, id, parts, false)
 	if err != nil {
 		return nil, &EntityError{Op: "query", Collection: l.c.Name, ID: id, Err: err}
 	}
@@ -249,26 +249,27 @@ func (l *loader) doc(id string, parts bool) (map[string]any, error) {
 // Meta decodes the metadata entry v of id for the query engine, through
 // the document cache in a read transaction (validated like documents, by
 // the entry's signature). The value returned is shared with the cache: the
-// engine only reads it. With no cache to keep the entry in, only the
-// members the engine reads are decoded.
+// engine only reads it. When the entry is not to be cached (no cache, or
+// its first miss: see docCache), only the members the engine reads are
+// decoded.
 func (l *loader) Meta(id string, v []byte, member func(name string) bool) (any, error) {
 	var cache *docCache
 	if l.t.w == nil && l.t.db != nil {
 		cache = l.t.db.cache
 	}
 	ck := metaCacheKey(l.c.Name, id)
-	if cache == nil {
-		return buckets.DecodeMembers([]byte(ck.coll), []byte(id), v, member)
-	}
 	sig := signature(v)
 	if doc, ok := cache.peek(ck, sig); ok {
 		return doc, nil
+	}
+	if !cache.admit(ck) {
+		return buckets.DecodeMembers([]byte(ck.coll), []byte(id), v, member)
 	}
 	doc, err := buckets.DecodeValue([]byte(ck.coll), []byte(id), v)
 	if err != nil {
 		return nil, err
 	}
-	cache.put(ck, sig, 0, doc)
+	cache.putShared(ck, sig, doc)
 	return doc, nil
 }
 

@@ -141,7 +141,7 @@ func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Field: "id", Err: err}
 	}
-	doc, rev, found, err := t.load(c, key, parts)
+	doc, rev, found, err := t.load(c, key, parts, false)
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
 	}
@@ -152,8 +152,9 @@ func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
 }
 
 // load reads one document, through the document cache in a read-only
-// transaction. The document is the caller's to change.
-func (t *Tx) load(c *schema.Collection, key string, parts bool) (doc any, rev uint64, found bool, err error) {
+// transaction. The document is the caller's to change. A decoded document
+// is cached on its second miss (see docCache), or at once with prefetch.
+func (t *Tx) load(c *schema.Collection, key string, parts, prefetch bool) (doc any, rev uint64, found bool, err error) {
 	name := buckets.PrimaryBucket(c.Name)
 	b := t.tx.Bucket(name)
 	if b == nil {
@@ -182,7 +183,9 @@ func (t *Tx) load(c *schema.Collection, key string, parts bool) (doc any, rev ui
 			return nil, 0, false, err
 		}
 	}
-	cache.put(ck, sig, rec.Rev, doc)
+	if cache != nil && (prefetch || cache.admit(ck)) {
+		cache.put(ck, sig, rec.Rev, doc)
+	}
 	return doc, rec.Rev, true, nil
 }
 
@@ -233,7 +236,7 @@ func (db *DB) Prefetch(ctx context.Context, coll string, ids ...string) (*Prefet
 					if err := ctx.Err(); err != nil {
 						return err
 					}
-					if _, _, _, err := t.load(c, keys[i], true); err != nil {
+					if _, _, _, err := t.load(c, keys[i], true, true); err != nil {
 						return &EntityError{Op: "prefetch", Collection: coll, ID: ids[i], Err: err}
 					}
 					p.loaded.Add(1)
