@@ -54,10 +54,11 @@
 // into one batch, which Bleve persists in the background; the change log
 // keeps what the index has not yet persisted, and catch-up after a crash
 // re-applies it. The index is opened on the first commit, search or check,
-// or at Open with Options.EagerSearch. Decoded documents are cached
-// (Options.CacheBytes, counted in bytes of heap), each hit validated against
-// the stored record; Prefetch fills the cache in the background and
-// ClearCache empties it.
+// or at Open with Options.EagerSearch. Decoded documents are cached from
+// their second read on (Options.CacheBytes, counted in bytes of heap), each
+// hit validated against the stored record, so that reading many documents
+// once fills nothing; Prefetch fills the cache at once, in the background,
+// and ClearCache empties it.
 //
 // # Backups and attachments
 //
