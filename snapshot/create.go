@@ -58,8 +58,9 @@ const (
 	// CheckedSource: Verify read every value of the source transaction,
 	// while it was being copied, and found no problem; Counts are its.
 	CheckedSource = "source"
-	// CheckedSHA256: SHA256 is of the bytes handed to the file, which
-	// was fsynced and has the size the transaction has.
+	// CheckedSHA256: SHA256 is of the bytes in the file (read back from
+	// it as it was copied), which was fsynced and has the size the
+	// transaction has.
 	CheckedSHA256 = "sha256"
 	// CheckedCopy: the copy was read back, passed bbolt's structural
 	// check and Verify, with counts equal to the source's
@@ -87,8 +88,8 @@ func (o CreateOptions) withDefaults() (CreateOptions, error) {
 	return o, nil
 }
 
-// copyBufferSize is how much Create buffers between bbolt's 32 KiB reads and
-// the file, to keep write calls few.
+// copyBufferSize is the buffer of the copies and reads that go through
+// user space (restore, Verify's hash), to keep system calls few.
 const copyBufferSize = 1 << 20
 
 // Create takes a hot backup of the store tx reads into dir (created with
@@ -97,11 +98,13 @@ const copyBufferSize = 1 << 20
 // concurrently with writers on the source database but not with another
 // Create or Prune on the same dir.
 //
-// In order: tx is streamed into a temporary file in dir (mode 0600), hashed
-// as it goes, fsynced and closed, while opts.Verify reads every value and
-// the counts in tx (a source that has problems is refused). That is one
-// read of the store: the copy is the pages the verified transaction sees,
-// and the SHA-256 is of the bytes handed to the file. With opts.CheckCopy
+// In order: tx is copied into a temporary file in dir (mode 0600), its data
+// pages file to file by the kernel where it can (copy_file_range), each
+// chunk handed to the disk at once and hashed by reading it back from the
+// copy; the copy is fsynced and closed. Meanwhile opts.Verify reads every
+// value and the counts in tx (a source that has problems is refused). That
+// is one read of the store: the copy is the pages the verified transaction
+// sees, and the SHA-256 is of the bytes in the file. With opts.CheckCopy
 // the file is then opened read-only and must pass bbolt's structural check
 // and opts.Verify, with counts equal to the source's. Only then is it
 // renamed to <name>.db and the manifest <name>.json, recording in Checked
@@ -241,14 +244,18 @@ func writeTemp(ctx context.Context, tx *bolt.Tx, dir, name string, wrap func(io.
 		return 0, "", "", fmt.Errorf("cairn: chmod %s: %w", base(path), err)
 	}
 	h := sha256.New()
-	var w io.Writer = ctxWriter{ctx: ctx, w: f}
+	copier := &fileCopier{ctx: ctx, dst: f, h: h}
+	var w io.Writer = copier
 	if wrap != nil {
-		w = wrap(w)
+		w = wrap(writerOnly{w}) // through Write only, as the test wants
 	}
-	pipe := newHashPipe(w, h)
-	n, err := tx.WriteTo(pipe)
-	if cerr := pipe.Close(); err == nil {
-		err = cerr
+	rec := &errWriter{w: w}
+	n, err := tx.WriteTo(rec)
+	if rec.err != nil {
+		// bbolt words a meta page's error with %s, losing it, and
+		// io.CopyN drops an error that comes with every byte copied (a
+		// failed fsync at the end of the copy).
+		err = rec.err
 	}
 	if err != nil {
 		return 0, "", "", fmt.Errorf("cairn: write backup %s: %w", name, err)
@@ -294,6 +301,29 @@ func freeName(dir string, t time.Time) (string, error) {
 		t = t.Add(time.Nanosecond)
 	}
 	return "", fmt.Errorf("cairn: no free backup name near %s", Name(t))
+}
+
+// errWriter remembers the first error of the writer it wraps.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// ReadFrom lets io.Copy reach the wrapped writer's ReadFrom, if it has one.
+func (e *errWriter) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(e.w, r)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // ctxWriter fails writes once ctx is done.

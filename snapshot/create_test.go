@@ -20,6 +20,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 func TestCreate_roundTrip(t *testing.T) {
@@ -331,6 +332,23 @@ func TestCreate_failures(t *testing.T) {
 			return ctx
 		}
 	}
+	// faultOn runs fail at the nth file-system step op (file-to-file
+	// copies in chunks of 64 KiB); its error fails the step.
+	faultOn := func(op string, nth int32, fail func(cancel context.CancelFunc) error) setup {
+		return func(t *testing.T, ctx context.Context, dir string, o *CreateOptions) context.Context {
+			fileCopies(t, 64<<10)
+			ctx, cancel := context.WithCancel(ctx)
+			t.Cleanup(cancel)
+			var calls atomic.Int32
+			t.Cleanup(fsutil.SetFault(func(step, path string) error {
+				if step == op && calls.Add(1) == nth {
+					return fail(cancel)
+				}
+				return nil
+			}))
+			return ctx
+		}
+	}
 	tests := []struct {
 		name string
 		set  setup
@@ -386,6 +404,9 @@ func TestCreate_failures(t *testing.T) {
 			o.Verify = nthCall(2, func(*bolt.Tx) (map[string]int, []buckets.Problem) { panic("boom") })
 			return ctx
 		}, ErrVerify},
+		{"file-to-file copy fails", faultOn("copy", 3, func(context.CancelFunc) error { return syscall.ENOSPC }), syscall.ENOSPC},
+		{"canceled between chunks", faultOn("copy", 2, func(cancel context.CancelFunc) error { cancel(); return nil }), context.Canceled},
+		{"copy's sync fails", faultOn("sync", 1, func(context.CancelFunc) error { return syscall.EIO }), syscall.EIO},
 		{"copy damaged on the way", func(t *testing.T, ctx context.Context, dir string, o *CreateOptions) context.Context {
 			// Flip a bit in every byte written after the meta pages: the
 			// hash is of what was written, but the file fails its checks.
@@ -503,9 +524,9 @@ func TestCreate_commitFails(t *testing.T) {
 }
 
 // By default Create reads the store once: the verifier runs on the source
-// only, the manifest says so, and a copy damaged on its way to the disk
-// (after the hash) is committed but found by Verify; with CheckCopy the
-// verifier runs on the copy too and the manifest says that.
+// only, the manifest says so, and a copy damaged on its way to the file is
+// committed but found by Verify; with CheckCopy the verifier runs on the
+// copy too and the manifest says that.
 func TestCreate_onePass(t *testing.T) {
 	db := openStore(t, testCounts, 200)
 	for _, checkCopy := range []bool{false, true} {
@@ -532,7 +553,7 @@ func TestCreate_onePass(t *testing.T) {
 			}
 		})
 	}
-	t.Run("damaged after the hash", func(t *testing.T) {
+	t.Run("damaged on the way", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "backups")
 		opts := testOptions(testNow)
 		opts.wrapWriter = func(w io.Writer) io.Writer {
@@ -553,12 +574,42 @@ func TestCreate_onePass(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The SHA-256 is of the bytes in the file, damaged ones too: the
+		// checksums and bbolt's structure find the damage.
+		if len(problems) == 0 {
+			t.Errorf("Verify of a copy damaged on the way found no problem")
+		}
+	})
+	t.Run("damaged after", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "backups")
+		m := create(t, db, dir, testOptions(testNow))
+		p, _ := Path(dir, m.Name)
+		f, err := os.OpenFile(p, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 1)
+		at := m.Size - 100 // a data page, not a meta page
+		if _, err := f.ReadAt(b, at); err != nil {
+			t.Fatal(err)
+		}
+		b[0] ^= 0x10
+		if _, err := f.WriteAt(b, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, problems, err := Verify(t.Context(), dir, m.Name, testVerifier)
+		if err != nil {
+			t.Fatal(err)
+		}
 		kinds := map[string]bool{}
 		for _, p := range problems {
 			kinds[p.Kind] = true
 		}
 		if !kinds["sha256"] {
-			t.Errorf("Verify of a copy damaged on the way: problems %v, want a sha256 one", problems)
+			t.Errorf("Verify of a copy damaged after Create: problems %v, want a sha256 one", problems)
 		}
 	})
 }

@@ -20,8 +20,9 @@
 //
 // # The commit point
 //
-// Create streams the transaction into a temporary file (".<name>.db.tmp-*"),
-// hashing it as it goes while the Verifier reads every value and the
+// Create copies the transaction into a temporary file (".<name>.db.tmp-*"),
+// file to file where the kernel can, hashing what it copied by reading it
+// back, while the Verifier reads every value and the
 // counts in the same transaction (one read of the store: the copy holds
 // the pages the verified transaction sees), fsyncs and closes it, and
 // (with CreateOptions.CheckCopy only) opens it read-only and verifies it

@@ -19,7 +19,7 @@ var ErrInjected = fmt.Errorf("fsutil: injected fault")
 var fault atomic.Pointer[func(op, path string) error]
 
 // SetFault installs f, called before every step with the operation
-// ("create", "write", "sync", "rename", "syncdir") and the path; a non-nil
+// ("create", "write", "copy", "sync", "rename", "syncdir") and the path; a non-nil
 // error fails that step. It returns a function that removes f. For tests.
 func SetFault(f func(op, path string) error) (restore func()) {
 	fault.Store(&f)

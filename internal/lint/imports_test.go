@@ -55,6 +55,7 @@ var thirdParty = map[string][]string{
 	"github.com/golang/snappy":        {"buckets"},
 	"github.com/spf13/cobra":          {"cmd/kvtool"},
 	"golang.org/x/term":               {"cmd/kvtool"},
+	"golang.org/x/sys/unix":           {"internal/fsutil"}, // copy_file_range, sync_file_range
 	"github.com/nats-io/":             {"replica"},
 	"golang.org/x/crypto/":            {"replica"},
 	"github.com/chromedp/":            {},

@@ -1,0 +1,162 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
+)
+
+// fileCopier is the writer Create hands to bbolt's Tx.WriteTo when it
+// writes straight into a file. WriteTo writes two meta pages, then copies
+// every other page from the store's file with io.CopyN, which calls
+// ReadFrom: fileCopier recognises that section of a file and copies it
+// file to file (copy_file_range on Linux: the pages never cross into user
+// space), in chunks, while it hashes each chunk already copied by reading
+// it back from the copy. The SHA-256 is therefore of the bytes in the
+// file, and the copy, the hash and the caller's verifier run at the same
+// time. Any other reader is copied through a buffer and hashed as written.
+type fileCopier struct {
+	ctx context.Context
+	dst *os.File
+	h   hash.Hash
+	off int64 // bytes written: where the next ones go in dst
+	// ranged counts the bytes copied file to file (for tests).
+	ranged int64
+}
+
+// rangeChunk is how much fileCopier copies before it hands the chunk to the
+// hasher; a variable so tests can make copies of several chunks.
+var rangeChunk int64 = 4 << 20
+
+// hashBuffer is the size of the buffer chunks are read back through.
+const hashBuffer = 1 << 20
+
+// Write writes p at the end of the copy and hashes it.
+func (c *fileCopier) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := c.dst.WriteAt(p, c.off)
+	_, _ = c.h.Write(p[:n]) // hash.Hash never fails
+	c.off += int64(n)
+	return n, err
+}
+
+// ReadFrom copies r to the end of the copy, file to file when r is a
+// section of a file (as Tx.WriteTo's io.CopyN hands it).
+func (c *fileCopier) ReadFrom(r io.Reader) (int64, error) {
+	src, srcOff, n, ok := fileSection(r)
+	if !ok {
+		return io.CopyBuffer(writerOnly{c}, r, make([]byte, hashBuffer))
+	}
+	done, err := c.copyRange(src, srcOff, n)
+	lr := r.(*io.LimitedReader) // fileSection checked it
+	lr.N -= done
+	_, _ = lr.R.(*io.SectionReader).Seek(done, io.SeekCurrent) // cannot fail
+	return done, err
+}
+
+// copyRange copies n bytes of src from srcOff to the end of the copy: one
+// goroutine copies chunk after chunk while this one reads back and hashes
+// the chunks already copied.
+func (c *fileCopier) copyRange(src *os.File, srcOff, n int64) (int64, error) {
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	type chunk struct{ off, n int64 }
+	// The copier never waits for the hasher: the kernel copies faster
+	// than SHA-256 hashes, and the sooner every chunk is copied the sooner
+	// the disk has all of it to write.
+	chunks := make(chan chunk, n/rangeChunk+1)
+	var copyErr error
+	go func() {
+		defer close(chunks)
+		for done := int64(0); done < n; {
+			if err := ctx.Err(); err != nil {
+				copyErr = err
+				return
+			}
+			m := min(rangeChunk, n-done)
+			got, err := fsutil.CopyRange(c.dst, src, c.off+done, srcOff+done, m)
+			if got > 0 {
+				// The disk starts on the chunk now rather than at the
+				// final fsync: the copy, the hash and the writing then
+				// overlap, as a plain copy's never do.
+				fsutil.StartWriteback(c.dst, c.off+done, got)
+				chunks <- chunk{c.off + done, got}
+			}
+			if err == nil && got == 0 {
+				err = io.ErrUnexpectedEOF // CopyRange copies all or fails; never loop
+			}
+			if err != nil {
+				copyErr = err
+				return
+			}
+			done += got
+		}
+		// The copy is whole (bbolt writes the meta pages first): its
+		// fsync runs now, while the hasher catches up, not after it.
+		copyErr = fsutil.Sync(c.dst)
+	}()
+	buf := make([]byte, hashBuffer)
+	var hashed int64
+	var readErr error
+	for ch := range chunks {
+		if readErr != nil {
+			continue // drain until the copier sees the cancellation
+		}
+		for at := ch.off; at < ch.off+ch.n; {
+			b := buf[:min(int64(len(buf)), ch.off+ch.n-at)]
+			if _, err := c.dst.ReadAt(b, at); err != nil {
+				readErr = fmt.Errorf("read back %s at %d: %w", base(c.dst.Name()), at, err)
+				cancel()
+				break
+			}
+			_, _ = c.h.Write(b)
+			at += int64(len(b))
+			hashed += int64(len(b))
+		}
+	}
+	c.off += hashed
+	c.ranged += hashed
+	if readErr != nil {
+		return hashed, readErr
+	}
+	return hashed, copyErr
+}
+
+// fileSection returns the file, offset and length r reads when r is what
+// io.CopyN makes of a section of a file: an *io.LimitedReader over an
+// *io.SectionReader of an *os.File.
+func fileSection(r io.Reader) (f *os.File, off, n int64, ok bool) {
+	lr, ok := r.(*io.LimitedReader)
+	if !ok {
+		return nil, 0, 0, false
+	}
+	sr, ok := lr.R.(*io.SectionReader)
+	if !ok {
+		return nil, 0, 0, false
+	}
+	ra, base, size := sr.Outer()
+	f, ok = ra.(*os.File)
+	if !ok {
+		return nil, 0, 0, false
+	}
+	pos, err := sr.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0, 0, false
+	}
+	n = min(lr.N, size-pos)
+	if n < 0 {
+		return nil, 0, 0, false
+	}
+	return f, base + pos, n, true
+}
+
+// writerOnly hides fileCopier's ReadFrom from io.CopyBuffer.
+type writerOnly struct{ w io.Writer }
+
+func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
