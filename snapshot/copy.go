@@ -43,13 +43,33 @@ func CopyFile(ctx context.Context, src, dst string) error {
 		return fmt.Errorf("cairn: copy: %s changed while it was opened", src)
 	}
 	err = fsutil.WriteFileFunc(dst, 0o600, func(w io.Writer) error {
-		// struct{io.Reader} hides File.WriteTo so that the buffer (and the
-		// ctx check on every write) is used.
-		n, err := io.CopyBuffer(ctxWriter{ctx: ctx, w: w}, struct{ io.Reader }{in}, make([]byte, copyBufferSize))
-		if err == nil && n != fi.Size() {
-			err = fmt.Errorf("copied %d bytes of %d (%s changed during the copy)", n, fi.Size(), src)
+		out, ok := w.(*os.File)
+		if !ok {
+			return fmt.Errorf("cairn: copy: writing to a %T, not a file", w) // WriteFileFunc hands its temporary file
 		}
-		return err
+		// File to file where the kernel can, in chunks: ctx is checked
+		// between them, and the disk starts on each one at once rather
+		// than at the final fsync.
+		size := fi.Size()
+		for n := int64(0); n < size; {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			m, err := fsutil.CopyRange(out, in, n, n, min(rangeChunk, size-n))
+			if err != nil {
+				return err
+			}
+			fsutil.StartWriteback(out, n, m)
+			n += m
+		}
+		now, err := in.Stat()
+		if err != nil {
+			return err
+		}
+		if now.Size() != size {
+			return fmt.Errorf("%s changed during the copy (%d bytes at the start, %d at the end)", src, size, now.Size())
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("cairn: copy %s: %w", src, err)

@@ -10,11 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 func TestCopyFile(t *testing.T) {
@@ -45,6 +48,34 @@ func TestCopyFile(t *testing.T) {
 		dst2 := filepath.Join(dir, "other")
 		if err := CopyFile(ctx, src, dst2); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err %v", err)
+		}
+		if _, err := os.Stat(dst2); !os.IsNotExist(err) {
+			t.Errorf("destination exists: %v", err)
+		}
+	})
+	t.Run("source grows during the copy", func(t *testing.T) {
+		fileCopies(t, 1<<20)
+		grown := filepath.Join(t.TempDir(), "grows")
+		if err := os.WriteFile(grown, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var once sync.Once
+		defer fsutil.SetFault(func(op, path string) error {
+			once.Do(func() {
+				f, err := os.OpenFile(grown, os.O_APPEND|os.O_WRONLY, 0)
+				if err == nil {
+					_, err = f.Write([]byte("more"))
+					err = errors.Join(err, f.Close())
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			})
+			return nil
+		})()
+		dst2 := filepath.Join(dir, "grown-copy")
+		if err := CopyFile(t.Context(), grown, dst2); err == nil || !strings.Contains(err.Error(), "changed during the copy") {
+			t.Fatalf("err %v, want the source changed", err)
 		}
 		if _, err := os.Stat(dst2); !os.IsNotExist(err) {
 			t.Errorf("destination exists: %v", err)
