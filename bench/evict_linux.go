@@ -32,3 +32,8 @@ func evict(dir string) (string, error) {
 	})
 	return "fadvise(DONTNEED)", err
 }
+
+// settle flushes the file systems and waits, untimed, between measured
+// steps that write and delete large files: on a file system mounted with
+// discard, a delete's discards otherwise land in the next step's time.
+func settle() { syscall.Sync() }
