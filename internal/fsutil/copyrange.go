@@ -13,6 +13,11 @@ import (
 // space; elsewhere, or where the file systems refuse (across devices, on
 // some network or virtual file systems), it reads and writes through a
 // buffer. A src shorter than srcOff+n is an io.ErrUnexpectedEOF.
+//
+// On file systems that share blocks between files (btrfs, XFS with
+// reflink) the kernel may clone the range instead of copying it, as cp does
+// by default: later writes to either file leave the other as it was, but
+// the two share the blocks neither has rewritten since.
 func CopyRange(dst, src *os.File, dstOff, srcOff, n int64) (int64, error) {
 	if n <= 0 {
 		return 0, nil
