@@ -16,10 +16,11 @@ import (
 // every other page from the store's file with io.CopyN, which calls
 // ReadFrom: fileCopier recognises that section of a file and copies it
 // file to file (copy_file_range on Linux: the pages never cross into user
-// space), in chunks, while it hashes each chunk already copied by reading
-// it back from the copy. The SHA-256 is therefore of the bytes in the
-// file, and the copy, the hash and the caller's verifier run at the same
-// time. Any other reader is copied through a buffer and hashed as written.
+// space), in chunks the disk starts writing at once, and then hashes the
+// chunks by reading them back from the copy while the copy's fsync runs.
+// The SHA-256 is therefore of the bytes in the file, and the caller's
+// verifier runs alongside all of it. Any other reader is copied through a
+// buffer and hashed as written.
 type fileCopier struct {
 	ctx context.Context
 	dst *os.File
