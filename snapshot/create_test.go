@@ -181,6 +181,7 @@ func TestCreate_nameCollision(t *testing.T) {
 // A backup taken while 4 goroutines commit continuously has the counts of
 // its own transaction, matches its manifest and verifies.
 func TestCreate_whileWriting(t *testing.T) {
+	fileCopies(t, 16<<10) // many chunks, copied while pages are freed and reused
 	db := openStore(t, map[string]int{"sessions": 100, "notes": 10}, 300)
 	dir := t.TempDir()
 	ctx, stop := context.WithCancel(t.Context())
