@@ -59,7 +59,7 @@ const (
 	// while it was being copied, and found no problem; Counts are its.
 	CheckedSource = "source"
 	// CheckedSHA256: SHA256 is of the bytes in the file (read back from
-	// it as it was copied), which was fsynced and has the size the
+	// it once copied), which was fsynced and has the size the
 	// transaction has.
 	CheckedSHA256 = "sha256"
 	// CheckedCopy: the copy was read back, passed bbolt's structural
@@ -100,8 +100,8 @@ const copyBufferSize = 1 << 20
 //
 // In order: tx is copied into a temporary file in dir (mode 0600), its data
 // pages file to file by the kernel where it can (copy_file_range), each
-// chunk handed to the disk at once and hashed by reading it back from the
-// copy; the copy is fsynced and closed. Meanwhile opts.Verify reads every
+// chunk handed to the disk at once, then fsynced while the chunks are read
+// back and hashed, and closed. Meanwhile opts.Verify reads every
 // value and the counts in tx (a source that has problems is refused). That
 // is one read of the store: the copy is the pages the verified transaction
 // sees, and the SHA-256 is of the bytes in the file. With opts.CheckCopy
