@@ -26,8 +26,6 @@ type fileCopier struct {
 	dst *os.File
 	h   hash.Hash
 	off int64 // bytes written: where the next ones go in dst
-	// ranged counts the bytes copied file to file (for tests).
-	ranged int64
 }
 
 // rangeChunk is how much fileCopier copies before it hands the chunk to the
@@ -146,7 +144,6 @@ func (c *fileCopier) copyRange(src *os.File, srcOff, n int64) (int64, error) {
 		}
 	}
 	c.off += hashed
-	c.ranged += hashed
 	if readErr != nil {
 		return hashed, readErr
 	}
