@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/cairnkv/cairn/schema"
 	"math"
 	"strings"
+	"unsafe"
+
+	"github.com/cairnkv/cairn/schema"
 )
 
 // ErrBadKey is returned by the Parse functions for keys they did not make.
@@ -133,15 +135,27 @@ func IndexKey(value []byte, id string) []byte {
 
 // SplitIndexKey splits an index key into its encoded value and id.
 func SplitIndexKey(k []byte) (value []byte, id string, err error) {
-	n, err := indexValueLen(k)
+	n, err := checkIndexKey(k)
 	if err != nil {
 		return nil, "", err
 	}
-	id = string(k[n:])
-	if schema.CheckID(id) != nil {
-		return nil, "", fmt.Errorf("%w: index key %x has an invalid id", ErrBadKey, k)
+	return k[:n], string(k[n:]), nil
+}
+
+// checkIndexKey checks that k is an encoded value followed by a valid id,
+// and returns the value's length. It allocates nothing: a backup's walk
+// checks every index key of the store.
+func checkIndexKey(k []byte) (int, error) {
+	n, err := indexValueLen(k)
+	if err != nil {
+		return 0, err
 	}
-	return k[:n], id, nil
+	id := k[n:]
+	// CheckID only reads the id: a string over k's bytes, not a copy.
+	if schema.CheckID(unsafe.String(unsafe.SliceData(id), len(id))) != nil {
+		return 0, fmt.Errorf("%w: index key %x has an invalid id", ErrBadKey, k)
+	}
+	return n, nil
 }
 
 func indexValueLen(k []byte) (int, error) {

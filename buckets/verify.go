@@ -120,7 +120,7 @@ func VerifyChecksums(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 					problems = append(problems, Problem{Kind: "corrupt", Collection: coll, ID: id, Detail: err.Error()})
 				}
 			case BucketIndex:
-				if _, _, err := SplitIndexKey(k); err != nil {
+				if _, err := checkIndexKey(k); err != nil {
 					problems = append(problems, Problem{Kind: "corrupt", Collection: coll, Detail: fmt.Sprintf("bucket %s: %v", name, err)})
 				}
 			case BucketRefs:
