@@ -152,6 +152,7 @@ func Prune(dir string, p Policy, now time.Time) (removed []Manifest, err error) 
 	for _, e := range entries {
 		have[e.Name()] = true
 	}
+	debris := false // a temporary file was removed
 	for _, e := range entries {
 		fn := e.Name()
 		if e.IsDir() {
@@ -171,7 +172,13 @@ func Prune(dir string, p Policy, now time.Time) (removed []Manifest, err error) 
 			if err := removeIfExists(filepath.Join(dir, fn)); err != nil {
 				return removed, err
 			}
+			debris = true
 		}
+	}
+	if len(removed) == 0 && !debris {
+		// Nothing changed in dir: no fsync to pay (a backup's own
+		// rotation, after the backup's two, usually removes nothing).
+		return removed, nil
 	}
 	if err := fsutil.SyncDir(dir); err != nil {
 		return removed, fmt.Errorf("cairn: prune: %w", err)

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 func mk(t time.Time, verified bool) Manifest {
@@ -314,5 +317,46 @@ func TestList(t *testing.T) {
 	}
 	if ms, err := List(filepath.Join(dir, "missing")); err != nil || ms != nil {
 		t.Errorf("List(missing) = %v, %v", ms, err)
+	}
+}
+
+// Prune makes its removals durable with a directory fsync, and pays none
+// when it removed nothing.
+func TestPrune_syncsOnlyWhatChanged(t *testing.T) {
+	db := openStore(t, testCounts, 50)
+	dir := t.TempDir()
+	for i := range 3 {
+		create(t, db, dir, testOptions(testNow.Add(time.Duration(i)*time.Hour)))
+	}
+	var syncs atomic.Int32
+	t.Cleanup(fsutil.SetFault(func(op, path string) error {
+		if op == "syncdir" {
+			syncs.Add(1)
+		}
+		return nil
+	}))
+	now := testNow.Add(3 * time.Hour)
+	for _, tt := range []struct {
+		name      string
+		keep      int
+		debris    string
+		wantSyncs int32
+	}{
+		{"nothing to remove", 3, "", 0},
+		{"a temporary file", 3, "." + Name(now) + ".db.tmp-1", 1},
+		{"a backup", 2, "", 1},
+	} {
+		if tt.debris != "" {
+			if err := os.WriteFile(filepath.Join(dir, tt.debris), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		syncs.Store(0)
+		if _, err := Prune(dir, Policy{KeepLast: tt.keep, Daily: -1, Weekly: -1}, now); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := syncs.Load(); got != tt.wantSyncs {
+			t.Errorf("%s: %d directory fsyncs, want %d", tt.name, got, tt.wantSyncs)
+		}
 	}
 }
