@@ -1,13 +1,15 @@
 package buckets
 
 import (
-	"github.com/cairnkv/cairn/schema"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/cairnkv/cairn/schema"
 )
 
 func openTestDB(t *testing.T) *bolt.DB {
@@ -213,6 +215,66 @@ func TestVerifyTx_strayKeysAndBuckets(t *testing.T) {
 		}
 		if len(problems) != 8 {
 			t.Errorf("%d problems, want 8:\n%s", len(problems), all)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// VerifyChecksums counts what VerifyTx counts on a sound store, and finds
+// a damaged envelope and malformed index keys, an id that is not valid
+// among them, without decoding anything.
+func TestVerifyChecksums(t *testing.T) {
+	db := openTestDB(t)
+	fillStore(t, db)
+	err := db.View(func(tx *bolt.Tx) error {
+		want, _ := VerifyTx(tx)
+		got, problems := VerifyChecksums(tx)
+		if len(problems) != 0 {
+			t.Errorf("problems on a sound store: %v", problems)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("counts %v, VerifyTx counts %v", got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		bad := Seal([]byte{0x80})
+		bad[2] ^= 0xff // the payload, under the checksum
+		put(t, tx, MetaBucket("sessions"), []byte("s-1"), bad)
+		put(t, tx, IndexBucket("notes", "tags"), []byte{0x7f, 'x'}, nil)
+		put(t, tx, IndexBucket("notes", "tags"), IndexKey(IndexString("a"), "bad\x00id"), nil)
+		put(t, tx, IndexBucket("notes", "tags"), IndexKey(IndexString("a"), "\xff"), nil)
+		put(t, tx, IndexBucket("notes", "tags"), IndexKey(IndexString("a"), "good-id"), nil)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		_, problems := VerifyChecksums(tx)
+		var got []string
+		for _, p := range problems {
+			got = append(got, p.String())
+		}
+		all := strings.Join(got, "\n")
+		for _, want := range []string{
+			`corrupt sessions "s-1": cairn: corrupt data in bucket "m/sessions" key "s-1": checksum mismatch`,
+			`unknown index value tag 0x7f`,
+			`index key 20610001626164006964 has an invalid id`, // a NUL
+			`index key 20610001ff has an invalid id`,           // not UTF-8
+		} {
+			if !strings.Contains(all, want) {
+				t.Errorf("no problem mentions %q; problems:\n%s", want, all)
+			}
+		}
+		if len(problems) != 4 {
+			t.Errorf("%d problems, want 4:\n%s", len(problems), all)
 		}
 		return nil
 	})
