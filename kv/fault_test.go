@@ -145,6 +145,12 @@ func TestFault_backupsDirIsAFile(t *testing.T) {
 	}
 	defer db.Close()
 	fillStore(t, db, 20)
+	// The first commit starts the search index in the background, which
+	// creates its directory: a search waits for it, so that the files
+	// listed below are all there before the operations run.
+	if _, err := db.Search(context.Background(), "anything", kv.SearchOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	blocker := filepath.Join(dir, kv.BackupsDir)
 	if err := os.WriteFile(blocker, []byte("not a directory"), 0o600); err != nil {
 		t.Fatal(err)
