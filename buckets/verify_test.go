@@ -194,12 +194,7 @@ func TestVerifyTx_strayKeysAndBuckets(t *testing.T) {
 	}
 	err = db.View(func(tx *bolt.Tx) error {
 		_, problems := VerifyTx(tx)
-		var got []string
-		for _, p := range problems {
-			got = append(got, p.String())
-		}
-		all := strings.Join(got, "\n")
-		for _, want := range []string{
+		wantProblems(t, problems, 8,
 			`unknown-bucket: bucket "c/Unknown"`,
 			`corrupt notes: bucket x/notes/tags`,
 			`corrupt notes: cairn: malformed key: part key "no-nul"`,
@@ -208,14 +203,7 @@ func TestVerifyTx_strayKeysAndBuckets(t *testing.T) {
 			`malformed key: log key of 1 bytes`,
 			`unexpected-bucket sessions: nested bucket "nested" in "c/sessions"`,
 			`unexpected-bucket sessions: nested bucket "nested" in "x/sessions/status"`,
-		} {
-			if !strings.Contains(all, want) {
-				t.Errorf("no problem mentions %q; problems:\n%s", want, all)
-			}
-		}
-		if len(problems) != 8 {
-			t.Errorf("%d problems, want 8:\n%s", len(problems), all)
-		}
+		)
 		return nil
 	})
 	if err != nil {
@@ -258,27 +246,34 @@ func TestVerifyChecksums(t *testing.T) {
 	}
 	err = db.View(func(tx *bolt.Tx) error {
 		_, problems := VerifyChecksums(tx)
-		var got []string
-		for _, p := range problems {
-			got = append(got, p.String())
-		}
-		all := strings.Join(got, "\n")
-		for _, want := range []string{
+		wantProblems(t, problems, 4,
 			`corrupt sessions "s-1": cairn: corrupt data in bucket "m/sessions" key "s-1": checksum mismatch`,
 			`unknown index value tag 0x7f`,
 			`index key 20610001626164006964 has an invalid id`, // a NUL
 			`index key 20610001ff has an invalid id`,           // not UTF-8
-		} {
-			if !strings.Contains(all, want) {
-				t.Errorf("no problem mentions %q; problems:\n%s", want, all)
-			}
-		}
-		if len(problems) != 4 {
-			t.Errorf("%d problems, want 4:\n%s", len(problems), all)
-		}
+		)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wantProblems fails t unless there are n problems and each of wants is
+// part of one of them.
+func wantProblems(t *testing.T, problems []Problem, n int, wants ...string) {
+	t.Helper()
+	var got []string
+	for _, p := range problems {
+		got = append(got, p.String())
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range wants {
+		if !strings.Contains(all, want) {
+			t.Errorf("no problem mentions %q; problems:\n%s", want, all)
+		}
+	}
+	if len(problems) != n {
+		t.Errorf("%d problems, want %d:\n%s", len(problems), n, all)
 	}
 }
