@@ -53,7 +53,9 @@ func titleOf(s string) string {
 		s = entityReplacer.Replace(s)
 	}
 	for line := range strings.Lines(s) {
-		if t := stripMarkdown(line); t != "" {
+		// One rune more than the title keeps, so that truncateRunes
+		// still sees whether it cuts.
+		if t := stripMarkdown(line, TitleLen+1); t != "" {
 			return truncateRunes(t, TitleLen)
 		}
 	}
@@ -91,8 +93,9 @@ func stripTags(s string) string {
 var mdReplacer = strings.NewReplacer("**", "", "__", "", "~~", "", "`", "")
 
 // stripMarkdown removes line-leading markup (headings, quotes, list and
-// task markers), emphasis markers and link targets, and collapses spaces.
-func stripMarkdown(line string) string {
+// task markers), emphasis markers and link targets, and collapses spaces,
+// and returns at most max runes of the result.
+func stripMarkdown(line string, max int) string {
 	s := strings.TrimSpace(line)
 	for changed := true; changed; {
 		changed = false
@@ -113,7 +116,36 @@ func stripMarkdown(line string) string {
 	}
 	s = mdReplacer.Replace(s)
 	s = stripLinks(s)
-	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	return collapseSpaces(s, max)
+}
+
+// collapseSpaces returns the first max runes of the words of s (split at
+// Unicode spaces) joined by single spaces:
+// strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ") cut to max
+// runes, without splitting a whole note to keep the start of its first
+// line. Bytes that are not UTF-8 are kept, each one rune, as there.
+func collapseSpaces(s string, max int) string {
+	var b strings.Builder
+	b.Grow(min(len(s), max*utf8.UTFMax))
+	runes, space := 0, false
+	for i := 0; i < len(s) && runes < max; {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+		} else {
+			if space {
+				b.WriteByte(' ')
+				space = false
+				if runes++; runes == max {
+					break
+				}
+			}
+			b.WriteString(s[i : i+size])
+			runes++
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // stripLinks turns [text](target) and ![alt](target) into text and alt.
