@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cairnkv/cairn/schema"
 )
 
 // TestIndex_Search_fieldSlots checks field:item for every kind of item
@@ -139,5 +141,25 @@ func TestExtract_slots(t *testing.T) {
 
 	if doc, _ := extract(nil, "tasks", 1, map[string]any{"title": "  "}); doc[fieldText] != nil || doc[fieldRaw] != nil {
 		t.Errorf("blank: %v", doc)
+	}
+}
+
+// TestTextSlots_coverBuiltins checks that every search field of a
+// built-in collection has a text slot: one without would still be found
+// (through a per-field text), but indexed twice.
+func TestTextSlots_coverBuiltins(t *testing.T) {
+	for _, c := range schema.Builtins() {
+		for _, f := range c.Search {
+			if textSlot(f.Name) == 0 {
+				t.Errorf("%s: search field %q has no text slot (add it to textSlots and bump MappingVersion)", c.Name, f.Name)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, s := range textSlots {
+		if seen[s] {
+			t.Errorf("text slot %q listed twice", s)
+		}
+		seen[s] = true
 	}
 }
