@@ -14,24 +14,18 @@
 //	collection  keyword, stored        the collection name (filters)
 //	rev         keyword, stored, doc values  the revision, decimal (Walk)
 //	text        English text, term vectors, not stored
-//	                                   all the extracted text (the name or
-//	                                   title, the body texts below, the
-//	                                   tags), an array of text slots:
-//	                                   element i+1 holds the strings of the
-//	                                   search field textSlots[i] (mapping.go;
-//	                                   schema.SearchField.Name, or a user
-//	                                   collection's field of that name),
-//	                                   element 0 those of any other field
+//	                                   all the extracted text, one string:
+//	                                   name or title, then the body texts
+//	                                   below, then the tags
 //	name        English text, indexed  name or title again (score boost)
 //	raw         unicode words, lower-cased, indexed
-//	                                   the text slots again, joined,
-//	                                   unstemmed and with stop words
-//	                                   (prefix, fuzzy)
+//	                                   the text field again, unstemmed and
+//	                                   with stop words (prefix, fuzzy)
 //	f.<field>   English text, indexed, term vectors (dynamic)
-//	                                   each search field that has no text
-//	                                   slot (a user collection's other
-//	                                   string fields) or is derived (notes'
-//	                                   title), for field:word
+//	                                   each search field of the collection
+//	                                   (schema.SearchField.Name; for a user
+//	                                   collection each top-level string field
+//	                                   and tags) for field:word
 //	name_kw     keyword, lower-cased   the whole name (for exact filters)
 //	tags_kw     keyword, lower-cased   each whole tag (for exact filters)
 //	startTime endTime timestamp lastUpdated createdAt dueDate
@@ -66,17 +60,14 @@
 // indexed text: every resulting word must occur), a "quoted phrase" (the
 // words in that order), pre* (a prefix of an unstemmed, lower-cased word,
 // on the raw field), word~ or word~1 (within an edit distance of 2 or 1, on
-// the raw field), any of those as field:item (that search field only:
-// on the text field, keeping the matches with a term location in the
-// field's text slot, or on f.<field> for a field without one or derived;
-// there prefixes and fuzzy words compare with stemmed words), and -item
-// (excluded). Malformed text is a *SyntaxError (ErrSyntax) with
+// the raw field), any of those as field:item (that search field only, on
+// f.<field>; there prefixes and fuzzy words compare with stemmed words),
+// and -item (excluded). Malformed text is a *SyntaxError (ErrSyntax) with
 // the position; text with nothing to look for is ErrEmptyQuery.
 //
 // The Bleve query is a conjunction: a conjunct per group (a term query
 // per word on the text field, a match-phrase, prefix or fuzzy query, a
-// disjunction for OR; for field:item, that query wrapped in slotQuery,
-// which reads its term locations and keeps those in the field's slot) and, when collections are given, a term query on
+// disjunction for OR) and, when collections are given, a term query on
 // the collection field with a boost of 0 (it keeps those collections
 // without changing scores, and costs less than Bleve's filter clause,
 // which tests every candidate). A boolean query wraps it only for a
@@ -102,14 +93,7 @@
 // chunk's frequencies up to each document it reads), which at 100,000
 // sessions costs 17 ms for two common words. Otherwise every match is
 // scored, as before. Highlights come from the text field: prefix and
-// fuzzy matches, found on the raw field, are not marked, nor are words
-// found in a per-field text (f.<field>).
-//
-// A field's words are indexed once, in the text field, rather than again
-// under the field's name (MappingVersion 6): indexing costs less CPU and
-// the index is smaller (figures in bench/README.md), and field:word reads
-// term locations instead. A phrase matches within one slot: it never runs
-// from one field into the next.
+// fuzzy matches, found on the raw field, are not marked.
 //
 // # What it never does
 //
@@ -161,11 +145,10 @@
 //     search from the text extracted again from the document, which the
 //     caller loads (SearchOptions.Source; kv reads its primary store),
 //     at the term locations of the text field's term vectors (also what
-//     phrases need). Bleve's highlighter treats excerpts of different
-//     array elements as overlapping, so the locations in each text slot
-//     are moved to where they fall in the slots joined by line feeds,
-//     and excerpts are cut from that one string. A document at another
-//     revision than the one indexed gets none.
+//     phrases need). Bleve's request highlighting gives one excerpt per
+//     field and treats excerpts of different array elements as
+//     overlapping, hence one text string. A document at another revision
+//     than the one indexed gets none.
 //   - With DeferSync a crash loses the batches not yet persisted, so the
 //     caller may trim its own record of changes only up to DurableApplied.
 //     Bleve's offline Builder was measured and is no faster per document.

@@ -42,31 +42,22 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 		for _, p := range f.Paths {
 			vals = pathStrings(vals, body, strings.Split(p, "."))
 		}
-		slot := textSlot(f.Name)
 		for _, v := range vals {
-			if f.Derived != "" || slot == 0 {
-				// Not in the text field under its own name: a derived
-				// value repeats text held elsewhere.
-				x.field(f.Name, v)
-			}
+			x.field(f.Name, v)
 			switch f.Role {
 			case schema.RoleTitle:
 				if x.nameVal == "" {
 					x.name(v)
 					// A derived title repeats the text it comes from:
 					// it only ranks, the text holds it already.
-					if f.Derived == "" {
-						x.text(slot, x.nameVal)
-					} else {
-						x.size += len(x.nameVal) // indexed (name, per-field text), if not in the text
-					}
+					x.nameInText = f.Derived == ""
 				} else {
-					x.text(slot, v)
+					x.text(v)
 				}
 			case schema.RoleTags:
-				x.tags(slot, []string{v})
+				x.tags([]string{v})
 			default:
-				x.text(slot, v)
+				x.text(v)
 			}
 		}
 	}
@@ -79,18 +70,19 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 		}
 		if nameKey != "" {
 			x.name(body[nameKey])
-			x.text(textSlot(nameKey), x.nameVal)
+			x.field(nameKey, body[nameKey])
+			x.nameInText = true
 		}
 		for _, k := range sortedKeys(body) {
 			if k != nameKey && k != "id" && k != "tags" {
-				slot := textSlot(k)
-				x.text(slot, body[k])
-				if slot == 0 {
-					x.field(k, body[k])
-				}
+				x.text(body[k])
+				x.field(k, body[k])
 			}
 		}
-		x.tags(textSlot("tags"), body["tags"])
+		x.tags(body["tags"])
+		for _, t := range x.tagVals {
+			x.field("tags", t)
+		}
 	}
 	for _, f := range dateFields {
 		if c.IsTimestamp(f) || c.AllText && f == "lastUpdated" {
@@ -102,19 +94,24 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 		fieldCollection: collection,
 		fieldRev:        strconv.FormatUint(rev, 10),
 	}
+	text := make([]string, 0, 1+len(x.body)+len(x.tagVals))
 	if x.nameVal != "" {
 		doc[fieldName] = x.nameVal
 		doc[fieldNameKW] = x.nameVal
+		if x.nameInText {
+			text = append(text, x.nameVal)
+		}
 	}
+	text = append(text, x.body...)
 	if len(x.tagVals) > 0 {
 		doc[fieldTagsKW] = x.tagVals
+		text = append(text, x.tagVals...)
 	}
-	if slots := x.textSlots(); slots != nil {
-		// An array whose element i is the text of slot i (the mapping
-		// gives it array position i), each slot's strings in one: the
-		// slot of a term location is the search field it is in.
-		doc[fieldText] = slots
-		doc[fieldRaw] = joinText(slots)
+	if len(text) > 0 {
+		// One string, not an array: Bleve's highlighter takes fragments of
+		// different array elements for overlapping and keeps only one.
+		doc[fieldText] = strings.Join(text, "\n")
+		doc[fieldRaw] = doc[fieldText]
 	}
 	if len(x.fields) > 0 {
 		per := make(map[string]any, len(x.fields))
@@ -131,42 +128,13 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 
 // extractor accumulates the text of one document.
 type extractor struct {
-	nameVal string
-	slots   [][]string // the text, by text slot (textSlot)
-	tagVals []string
-	times   map[string]time.Time
-	size    int
-	fields  map[string][]string // search field name → its strings, for the fields without a text slot
-}
-
-// textSlots returns the text of each slot, every slot's strings joined by
-// a line feed, up to the last slot with text: nil if there is no text.
-func (x *extractor) textSlots() []string {
-	if len(x.slots) == 0 {
-		return nil
-	}
-	out := make([]string, len(x.slots))
-	for i, ss := range x.slots {
-		out[i] = strings.Join(ss, "\n")
-	}
-	return out
-}
-
-// joinText returns the text slots as one string, in slot order, each
-// slot's text followed by a line feed but the last: the text a query's
-// excerpts are cut from (highlight), and the raw field's.
-func joinText(slots []string) string {
-	var b strings.Builder
-	for _, s := range slots {
-		if s == "" {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(s)
-	}
-	return b.String()
+	nameVal    string
+	nameInText bool // the name goes into the text field too
+	body       []string
+	tagVals    []string
+	times      map[string]time.Time
+	size       int
+	fields     map[string][]string // search field name → its strings
 }
 
 // field adds v, if it is a non-blank string, to the search field name
@@ -183,35 +151,25 @@ func (x *extractor) field(name string, v any) {
 	x.fields[name] = append(x.fields[name], s)
 }
 
-// name sets the name, if v is a non-blank string.
 func (x *extractor) name(v any) {
 	if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
 		x.nameVal = s
+		x.size += len(s)
 	}
 }
 
-// text adds v, if it is a non-blank string, to the text slot slot.
-func (x *extractor) text(slot uint64, v any) {
+func (x *extractor) text(v any) {
 	if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
-		x.add(slot, s)
+		x.body = append(x.body, s)
+		x.size += len(s)
 	}
 }
 
-func (x *extractor) add(slot uint64, s string) {
-	for uint64(len(x.slots)) <= slot {
-		x.slots = append(x.slots, nil)
-	}
-	x.slots[slot] = append(x.slots[slot], s)
-	x.size += len(s)
-}
-
-// tags adds the non-blank strings of v (a string array) to the tags and
-// to the text slot slot.
-func (x *extractor) tags(slot uint64, v any) {
+func (x *extractor) tags(v any) {
 	add := func(e any) {
 		if s, ok := e.(string); ok && strings.TrimSpace(s) != "" {
 			x.tagVals = append(x.tagVals, s)
-			x.add(slot, s)
+			x.size += len(s)
 		}
 	}
 	switch a := v.(type) {

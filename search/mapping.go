@@ -16,42 +16,20 @@ import (
 // extraction rules. Open recreates (empty) any index that carries another
 // version, so bump it whenever mapping.go or extract.go changes what ends up
 // in the index.
-const MappingVersion = 6 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles); 4: per-field text and the unstemmed raw field; 5: text not stored (highlights from the document); 6: the text field in slots, per-field text only for derived and unlisted fields
+const MappingVersion = 5 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles); 4: per-field text and the unstemmed raw field; 5: text not stored (highlights from the document)
 
 // Field names of the flat document indexed for every entity. One mapping
 // serves every collection.
 const (
 	fieldCollection = "collection" // keyword (exact), stored: the collection name
 	fieldRev        = "rev"        // keyword, stored, doc values: the revision in decimal
-	fieldText       = "text"       // text (English), term vectors, not stored: name, body and tags together, one array element per text slot
+	fieldText       = "text"       // text (English), term vectors, not stored: name, body and tags together
 	fieldName       = "name"       // text (English), indexed only: name or title, for boosting
 	fieldNameKW     = "name_kw"    // keyword, lowercased: whole name
 	fieldTagsKW     = "tags_kw"    // keyword, lowercased: whole tags
 	fieldRaw        = "raw"        // text, lower case, not stemmed, no stop words: the text field's words for prefix and fuzzy
-	fieldPerField   = "f"          // object: one text (English) field per derived or unlisted search field, "f.<name>", for field:word
+	fieldPerField   = "f"          // object: one text (English) field per search field, "f.<name>", for field:word
 )
-
-// textSlots lists the search fields whose text the text field keeps apart:
-// the text of the field textSlots[i] is the text field's array element
-// i+1 (element 0 holds the text of any other field), so that field:word
-// is answered from the text field's term locations (slotQuery) instead of
-// a second index of the same words. They are the built-in collections'
-// search fields (schema.SearchField.Name); a user collection's string
-// field of one of these names takes the same slot. The order is part of
-// the mapping: changing it needs a new MappingVersion.
-var textSlots = []string{"name", "title", "description", "summary", "transcript", "screenshots", "content", "updates", "subtasks", "text", "profile", "tags"}
-
-// textSlot returns the text field's array element that holds the search
-// field name, 0 if it has none (an unlisted field: the per-field text
-// holds it).
-func textSlot(name string) uint64 {
-	for i, s := range textSlots {
-		if s == name {
-			return uint64(i + 1)
-		}
-	}
-	return 0
-}
 
 // dateFields are the datetime fields, named after the document fields they
 // come from. A value that does not parse is skipped.
@@ -109,10 +87,8 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	im.IndexDynamic = true
 
 	// One field holds all the text: a query word is one posting list, not
-	// one per field (three times faster on common words). It is an array
-	// of text slots (textSlots), whose term locations say which search
-	// field a word is in (field:word). It has term vectors (phrases,
-	// slots, and the highlighter's offsets) but is not stored:
+	// one per field (three times faster on common words). It has term
+	// vectors (phrases, and the highlighter's offsets) but is not stored:
 	// excerpts are cut from the text extracted again from the document
 	// (Search's SearchOptions.Source), which keeps the index and its
 	// merges free of a second copy of every text.

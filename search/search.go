@@ -346,12 +346,10 @@ func highlight(hits search.DocumentMatchCollection, source func(collection, id s
 			continue
 		}
 		doc, _ := extract(ch.Decl, ch.Collection, ch.Rev, ch.Body)
-		slots, _ := doc[fieldText].([]string)
-		text := joinText(slots)
+		text, _ := doc[fieldText].(string)
 		if text == "" {
 			continue
 		}
-		flattenLocations(hit.Locations[fieldText], slots)
 		d := document.NewDocument(hit.ID)
 		d.AddField(document.NewTextField(fieldText, nil, []byte(text)))
 		func() {
@@ -362,41 +360,6 @@ func highlight(hits search.DocumentMatchCollection, source func(collection, id s
 		}()
 	}
 	return nil
-}
-
-// flattenLocations moves the term locations of the text field, each in
-// a text slot (its one array position), to where they are in the slots
-// joined by joinText, with no array position: the text the highlighter
-// cuts excerpts from. A location in no slot of slots is left as it is,
-// and the highlighter, which keeps those of the field's array position,
-// ignores it.
-func flattenLocations(tlm search.TermLocationMap, slots []string) {
-	var base []int
-	for _, locs := range tlm {
-		for _, l := range locs {
-			if len(l.ArrayPositions) != 1 || l.ArrayPositions[0] >= uint64(len(slots)) || slots[l.ArrayPositions[0]] == "" {
-				continue
-			}
-			if base == nil {
-				base = make([]int, len(slots))
-				n := 0
-				for i, s := range slots {
-					if s == "" {
-						continue
-					}
-					if n > 0 {
-						n++ // the line feed
-					}
-					base[i] = n
-					n += len(s)
-				}
-			}
-			off := uint64(base[l.ArrayPositions[0]])
-			l.Start += off
-			l.End += off
-			l.ArrayPositions = nil
-		}
-	}
 }
 
 // matchIDsPage is the page size MatchIDs reads with.
@@ -614,39 +577,16 @@ func conjunction(qs []query.Query) query.Query {
 }
 
 // clauseQuery returns the query of one item, nil if it analyses to
-// nothing, and, for a plain word, its analysed terms. An item in a field
-// of textSlots is looked for in the text field and kept in that field's
-// slot (slotQuery), and for a derived field in its per-field text too;
-// an item in another field, in its per-field text.
+// nothing, and, for a plain word, its analysed terms.
 func clauseQuery(a analyzers, c clause) (q query.Query, terms []string, err error) {
-	if c.field == "" {
-		return fieldClauseQuery(a, c, fieldText, fieldRaw)
+	textField := fieldText
+	rawField := fieldRaw
+	if c.field != "" {
+		// Per-field text is only stemmed: a prefix or fuzzy word in a
+		// field compares with its stemmed words.
+		textField = fieldPerField + "." + c.field
+		rawField = textField
 	}
-	// Both the text and the per-field text are only stemmed: a prefix or
-	// fuzzy word in a field compares with its stemmed words.
-	perField := fieldPerField + "." + c.field
-	slot := textSlot(c.field)
-	if slot == 0 {
-		return fieldClauseQuery(a, c, perField, perField)
-	}
-	q, terms, err = fieldClauseQuery(a, c, fieldText, fieldText)
-	if q == nil || err != nil {
-		return q, terms, err
-	}
-	q = &slotQuery{inner: q, slot: slot}
-	if derivedFields[c.field] {
-		pq, _, err := fieldClauseQuery(a, c, perField, perField)
-		if err != nil {
-			return nil, nil, err
-		}
-		q = bleve.NewDisjunctionQuery(q, pq)
-	}
-	return q, terms, nil
-}
-
-// fieldClauseQuery returns the query of one item over textField, or
-// rawField for a prefix or fuzzy word.
-func fieldClauseQuery(a analyzers, c clause, textField, rawField string) (q query.Query, terms []string, err error) {
 	switch c.kind {
 	case kindWord, kindPhrase:
 		seen := map[string]bool{}
