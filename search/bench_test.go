@@ -304,6 +304,7 @@ func BenchmarkSearch_syntax(b *testing.B) {
 	}{
 		{"plain", func(w1, w2 string) string { return w1 + " " + w2 }},
 		{"quoted", func(w1, w2 string) string { return `"` + w1 + `" "` + w2 + `"` }},
+		{"phrase", func(w1, w2 string) string { return `"` + w1 + " " + w2 + `"` }},
 		{"or-self", func(w1, w2 string) string { return w1 + " OR " + w1 + " " + w2 }},
 		{"exclude-absent", func(w1, w2 string) string { return w1 + " " + w2 + " -zzzabsent" }},
 		{"field-free-prefix", func(w1, w2 string) string { return w1 + " " + w2 + " " + w1 + "*" }},

@@ -66,8 +66,9 @@
 // the position; text with nothing to look for is ErrEmptyQuery.
 //
 // The Bleve query is a conjunction: a conjunct per group (a term query
-// per word on the text field, a match-phrase, prefix or fuzzy query, a
-// disjunction for OR) and, when collections are given, a term query on
+// per word on the text field, a phrase query (phrase.go: the conjunction
+// of its words, each document's positions then checked in one pass), a
+// prefix or fuzzy query, a disjunction for OR) and, when collections are given, a term query on
 // the collection field with a boost of 0 (it keeps those collections
 // without changing scores, and costs less than Bleve's filter clause,
 // which tests every candidate). A boolean query wraps it only for a

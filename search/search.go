@@ -136,6 +136,10 @@ func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (r
 	return res, nil
 }
 
+// blevePhrase makes a phrase Bleve's match-phrase query instead of
+// phraseQuery (tests: the two must agree).
+var blevePhrase = false
+
 // forceUntiered makes Search rank a text of plain words by score alone,
 // as it ranks any other text (tests build the tiered order from it).
 var forceUntiered = false
@@ -606,10 +610,13 @@ func clauseQuery(a analyzers, c clause) (q query.Query, terms []string, err erro
 			return nil, nil, nil
 		}
 		if c.kind == kindPhrase && len(all) > 1 {
-			mp := bleve.NewMatchPhraseQuery(c.text)
-			mp.SetField(textField)
-			mp.Analyzer = textAnalyzer
-			return mp, nil, nil
+			if blevePhrase {
+				mp := bleve.NewMatchPhraseQuery(c.text)
+				mp.SetField(textField)
+				mp.Analyzer = textAnalyzer
+				return mp, nil, nil
+			}
+			return newPhraseQuery(a.text, textAnalyzer, textField, c.text), nil, nil
 		}
 		if len(terms) == 1 {
 			return termQuery(textField, terms[0], 1), terms, nil

@@ -1,0 +1,94 @@
+package search
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestPhraseQuery_matchesBleve checks phraseQuery against Bleve's
+// match-phrase query, on generated documents and on English text with
+// stop words and repeated words: the same hits, totals, scores and
+// excerpts, alone, in a field, excluded and in OR.
+func TestPhraseQuery_matchesBleve(t *testing.T) {
+	ix := openTest(t)
+	c := newCorpus(3)
+	cs := c.changes(1500)
+	for i, text := range []string{
+		"The state of the art is the art of the state.",
+		"buffalo buffalo good, buffalo good indeed, good buffalo buffalo",
+		"budget meeting about the budget meeting; the meeting budget",
+		"State of the union. The art of war. Art of the state of things.",
+		"meeting meeting meeting budget budget",
+	} {
+		cs = append(cs,
+			upsert(t, "notes", fmt.Sprintf("en%d", i), 1, fmt.Sprintf(`{"content":%q,"summary":"budget review"}`, text)),
+			upsert(t, "tasks", fmt.Sprintf("en%d", i), 1, fmt.Sprintf(`{"title":"the art","description":%q,"subtasks":[{"title":"budget"},{"title":"meeting budget"}]}`, text)))
+	}
+	apply(t, ix, 1, cs...)
+	src := sourceOf(cs...)
+
+	phrases := []string{
+		"state of the art", "the art of the state", "art of the state", "buffalo buffalo", "buffalo good",
+		"good buffalo buffalo", "budget meeting", "meeting budget", "meeting meeting", "budget budget",
+		"budget meeting about the budget", "of the union", "budget review", "meeting budget budget",
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 40 {
+		ch := cs[rng.IntN(1500)]
+		var text string
+		switch ch.Collection {
+		case "notes":
+			text, _ = ch.Body["content"].(string)
+		default:
+			text, _ = ch.Body["description"].(string)
+		}
+		words := strings.Fields(text)
+		n := 2 + rng.IntN(2)
+		i := rng.IntN(len(words) - n)
+		phrases = append(phrases, strings.Join(words[i:i+n], " "))
+	}
+	common := c.vocab[1] + " " + c.vocab[2] // two of the commonest words, often side by side
+	phrases = append(phrases, common)
+
+	run := func(text string, bleve bool) Result {
+		t.Helper()
+		blevePhrase = bleve
+		defer func() { blevePhrase = false }()
+		return mustSearch(t, ix, text, SearchOptions{Limit: 30, Highlight: true, Source: src})
+	}
+	checked := 0
+	for _, p := range phrases {
+		for _, text := range []string{
+			`"` + p + `"`,
+			`description:"` + p + `"`,
+			`"` + p + `" -` + strings.Fields(p)[0] + `zz`,
+			`"` + p + `" OR ` + c.vocab[7],
+			`"` + p + `" "budget review"`,
+		} {
+			want, got := run(text, true), run(text, false)
+			if got.Total != want.Total || len(got.Hits) != len(want.Hits) {
+				t.Errorf("%s: total %d, %d hits; Bleve %d, %d hits", text, got.Total, len(got.Hits), want.Total, len(want.Hits))
+				continue
+			}
+			for k := range want.Hits {
+				g, w := got.Hits[k], want.Hits[k]
+				if g.Collection != w.Collection || g.ID != w.ID || math.Abs(g.Score-w.Score) > 1e-9*math.Abs(w.Score) {
+					t.Errorf("%s: hit %d is %s/%s %v; Bleve %s/%s %v", text, k, g.Collection, g.ID, g.Score, w.Collection, w.ID, w.Score)
+					break
+				}
+				if gf, wf := fmt.Sprint(g.Fragments), fmt.Sprint(w.Fragments); gf != wf {
+					t.Errorf("%s: hit %s/%s fragments\n%s\nBleve\n%s", text, g.Collection, g.ID, gf, wf)
+				}
+			}
+			if want.Total > 0 {
+				checked++
+			}
+		}
+	}
+	if checked < len(phrases) {
+		t.Errorf("only %d of the %d queries matched anything: the test checks too little", checked, 5*len(phrases))
+	}
+}
