@@ -68,16 +68,16 @@
 // The Bleve query is a conjunction: a conjunct per group (a term query
 // per word on the text field, a phrase query (phrase.go: the conjunction
 // of its words, each document's positions then checked in one pass), a
-// prefix or fuzzy query, a disjunction for OR) and, when collections are given, a term query on
-// the collection field with a boost of 0 (it keeps those collections
-// without changing scores, and costs less than Bleve's filter clause,
-// which tests every candidate). A boolean query wraps it only for a
-// must-not clause (excluded items) or the optional clause (term queries
-// on name) that raises the score of documents with plain words in their
-// name or title: Bleve's boolean searcher costs about twice the bare
-// conjunction on common words. All text in one field makes a query word
-// one posting list rather than one per field: about three times faster
-// on common words.
+// prefix or fuzzy query, a disjunction for OR) and, when collections are
+// given, a term query on the collection field with a boost of 0 (it
+// keeps those collections without changing scores, and costs less than
+// Bleve's filter clause, which tests every candidate). A boolean query
+// wraps it only for a must-not clause (excluded items) or the optional
+// clause (term queries on name) that raises the score of documents with
+// plain words in their name or title: Bleve's boolean searcher costs
+// about twice the bare conjunction on common words. All text in one
+// field makes a query word one posting list rather than one per field:
+// about three times faster on common words.
 //
 // Hits are ordered by score descending, then by collection/id, with one
 // exception: for a text of plain words only (excluded items allowed; no

@@ -18,11 +18,11 @@ import (
 // gap (a stop word the analyser dropped). It finds what Bleve's
 // match-phrase query finds, with the same scores (both score the
 // conjunction of the terms' term queries) and the same term locations for
-// excerpts (those of the matching occurrences), but it checks a
-// document's positions with one lookup per occurrence of the first term.
-// Bleve's phrase searcher walks every pair of the terms' occurrences in
-// every document that holds them all: 2.7 s for two common words at 10k
-// sessions, whose transcripts repeat them.
+// excerpts (those of the matching occurrences), but it walks each term's
+// occurrences in a document once, in order. Bleve's phrase searcher tries
+// every pair of the terms' occurrences in every document that holds them
+// all: 2.7 s for two common words at 10k sessions, whose transcripts
+// repeat them.
 type phraseQuery struct {
 	field string
 	terms []string
