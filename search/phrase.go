@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -28,11 +29,11 @@ type phraseQuery struct {
 	terms []string
 }
 
-// newPhraseQuery returns the query of the phrase text, analysed by a,
-// over field; nil if text analyses to nothing. A phrase with two terms at
-// one position (an analyser that emits synonyms; Cairn's do not) is left
-// to Bleve's match-phrase query.
-func newPhraseQuery(a analysis.Analyzer, analyzerName, field, text string) query.Query {
+// newPhraseQuery returns the query of the phrase text, analysed by a
+// (the text analyser), over field; nil if text analyses to nothing. A
+// phrase with two terms at one position (an analyser that emits
+// synonyms; Cairn's do not) is left to Bleve's match-phrase query.
+func newPhraseQuery(a analysis.Analyzer, field, text string) query.Query {
 	tokens := a.Analyze([]byte(text))
 	if len(tokens) == 0 {
 		return nil
@@ -45,10 +46,7 @@ func newPhraseQuery(a analysis.Analyzer, analyzerName, field, text string) query
 	for _, t := range tokens {
 		i := t.Position - first
 		if terms[i] != "" || len(t.Term) == 0 {
-			mp := bleve.NewMatchPhraseQuery(text)
-			mp.SetField(field)
-			mp.Analyzer = analyzerName
-			return mp
+			return matchPhrase(field, text)
 		}
 		terms[i] = string(t.Term)
 	}
@@ -165,11 +163,14 @@ func cmpLoc(a, b *search.Location) int {
 	if c := slices.Compare(a.ArrayPositions, b.ArrayPositions); c != 0 {
 		return c
 	}
-	switch {
-	case a.Pos < b.Pos:
-		return -1
-	case a.Pos > b.Pos:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.Pos, b.Pos)
+}
+
+// matchPhrase returns Bleve's match-phrase query of text over field,
+// analysed as the text field.
+func matchPhrase(field, text string) query.Query {
+	mp := bleve.NewMatchPhraseQuery(text)
+	mp.SetField(field)
+	mp.Analyzer = textAnalyzer
+	return mp
 }

@@ -611,12 +611,9 @@ func clauseQuery(a analyzers, c clause) (q query.Query, terms []string, err erro
 		}
 		if c.kind == kindPhrase && len(all) > 1 {
 			if blevePhrase {
-				mp := bleve.NewMatchPhraseQuery(c.text)
-				mp.SetField(textField)
-				mp.Analyzer = textAnalyzer
-				return mp, nil, nil
+				return matchPhrase(textField, c.text), nil, nil
 			}
-			return newPhraseQuery(a.text, textAnalyzer, textField, c.text), nil, nil
+			return newPhraseQuery(a.text, textField, c.text), nil, nil
 		}
 		if len(terms) == 1 {
 			return termQuery(textField, terms[0], 1), terms, nil
