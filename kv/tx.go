@@ -385,6 +385,11 @@ func (t *Tx) Each(coll string, fn func(id string, doc any) error) error {
 	return t.EachReadable(coll, fn, func(_ string, err error) error { return err })
 }
 
+// Collections returns the collections the store holds documents or
+// derived data of: the built-in ones (BuiltinCollections), then every
+// user collection that has a bucket, sorted.
+func (t *Tx) Collections() []string { return buckets.CollectionsIn(t.tx) }
+
 // EachReadable is Each over a store that may be damaged: a document that
 // cannot be read (its value or one of its parts fails its checksum:
 // errors.Is(err, ErrCorrupt)) is handed to damaged, with an error naming

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -43,6 +45,32 @@ type Export struct {
 	Extras      map[string]any // Cairn extra key
 	// Unknown keeps every other top-level key verbatim.
 	Unknown map[string]any
+
+	// offsets are where the extras' members and the unknown keys start
+	// in the file, by "extras.<key>" and "<key>", for errors.
+	offsets map[string]int64
+}
+
+// UserCollections returns the names of the user collections the file
+// holds (Cairn's "collections" key), sorted.
+func (x *Export) UserCollections() []string {
+	var out []string
+	for name := range x.Collections {
+		if isUserCollection(name) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isUserCollection reports whether name is a user collection's name: valid,
+// and not a built-in collection.
+func isUserCollection(name string) bool {
+	if _, err := kv.LookupCollection(name); err != nil {
+		return false
+	}
+	return !slices.Contains(kv.BuiltinCollections(), name)
 }
 
 // ReadExport decodes and validates a whole export file before returning
@@ -84,7 +112,7 @@ func ReadExport(r io.Reader) (*Export, error) {
 // offset, for example "sessions[3].id: missing (byte 1234)".
 func EachExport(r io.Reader, maxBytes int64, fn func(coll string, i int, doc map[string]any) error) (*Export, error) {
 	d := jsonx.NewDecoder(r, jsonx.Options{MaxBytes: maxBytes, MaxValues: kv.MaxValues})
-	x := &Export{Collections: map[string][]map[string]any{}, Unknown: map[string]any{}}
+	x := &Export{Collections: map[string][]map[string]any{}, Unknown: map[string]any{}, offsets: map[string]int64{}}
 	if c, err := d.Peek(); err == nil && c != '{' {
 		return nil, &ExportError{Offset: d.Offset(), Msg: "not a JSON object"}
 	}
@@ -112,6 +140,16 @@ func EachExport(r io.Reader, maxBytes int64, fn func(coll string, i int, doc map
 			}
 			if present {
 				x.Collections[key] = nil
+			}
+			continue
+		case "collections":
+			if err := readUserCollections(d, x, fn); err != nil {
+				return nil, err
+			}
+			continue
+		case "extras":
+			if err := readExtras(d, x); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -153,18 +191,15 @@ func EachExport(r io.Reader, maxBytes int64, fn func(coll string, i int, doc map
 			x.AISettings = v
 		case "preferences":
 			x.Preferences = v
-		case "settings", "extras":
+		case "settings":
 			m, ok := v.(map[string]any)
 			if !ok && v != nil {
 				return nil, &ExportError{Path: key, Offset: off, Msg: kindOf(v) + ", want an object"}
 			}
-			if key == "settings" {
-				x.Settings = m
-			} else {
-				x.Extras = m
-			}
+			x.Settings = m
 		default:
 			x.Unknown[key] = v
+			x.offsets[key] = off
 		}
 	}
 	if err := d.End(); err != nil {
@@ -178,6 +213,90 @@ func EachExport(r io.Reader, maxBytes int64, fn func(coll string, i int, doc map
 		return nil, &ExportError{Path: "exportedAt", Offset: d.Offset(), Msg: "missing"}
 	}
 	return x, nil
+}
+
+// readUserCollections reads Cairn's "collections" key, an object of the
+// user collections' arrays by name, handing each entity to fn.
+func readUserCollections(d *jsonx.Decoder, x *Export, fn func(coll string, i int, doc map[string]any) error) error {
+	if c, _ := d.Peek(); c != '{' {
+		v, err := d.Value()
+		if err != nil {
+			return exportError(err)
+		}
+		if v == nil {
+			return nil
+		}
+		off, _, _ := d.ValueStart()
+		return &ExportError{Path: "collections", Offset: off, Msg: kindOf(v) + ", want an object of user collections' arrays"}
+	}
+	if err := d.OpenObject(); err != nil {
+		return exportError(err)
+	}
+	for {
+		more, err := d.Next()
+		if err != nil {
+			return exportError(err)
+		}
+		if !more {
+			return nil
+		}
+		off := d.Offset()
+		name, err := d.Key()
+		if err != nil {
+			return exportError(err)
+		}
+		p := "collections." + name
+		if !isUserCollection(name) {
+			return &ExportError{Path: p, Offset: off, Msg: fmt.Sprintf("%q is not a user collection's name ([a-z][a-zA-Z0-9_-]{0,63}, not a built-in collection)", name)}
+		}
+		present, err := readExportArray(d, p, func(i int, m map[string]any) error { return fn(name, i, m) })
+		if err != nil {
+			return err
+		}
+		if present {
+			x.Collections[name] = nil
+		}
+	}
+}
+
+// readExtras reads Cairn's "extras" key one member at a time, so that the
+// limits of one document apply to each value, not to all of them.
+func readExtras(d *jsonx.Decoder, x *Export) error {
+	if c, _ := d.Peek(); c != '{' {
+		v, err := d.Value()
+		if err != nil {
+			return exportError(err)
+		}
+		if v == nil {
+			return nil
+		}
+		off, _, _ := d.ValueStart()
+		return &ExportError{Path: "extras", Offset: off, Msg: kindOf(v) + ", want an object"}
+	}
+	if err := d.OpenObject(); err != nil {
+		return exportError(err)
+	}
+	x.Extras = map[string]any{}
+	for {
+		more, err := d.Next()
+		if err != nil {
+			return exportError(err)
+		}
+		if !more {
+			return nil
+		}
+		off := d.Offset()
+		k, err := d.Key()
+		if err != nil {
+			return exportError(err)
+		}
+		v, err := d.Value()
+		if err != nil {
+			return exportError(err)
+		}
+		x.Extras[k] = v
+		x.offsets["extras."+k] = off
+	}
 }
 
 // readExportArray reads one collection's array, handing each valid
@@ -297,8 +416,13 @@ type ExportSource struct {
 	Settings    map[string]any
 	Attachments DocIter // attachment metadata records (no bytes)
 	Extras      map[string]any
-	// Unknown are further top-level keys written after extras, in key
-	// order (Export.Unknown read back); names the format uses are skipped.
+	// Collections are the user collections, by name: Cairn's
+	// "collections" key, written after extras in name order (omitted
+	// when empty).
+	Collections map[string]DocIter
+	// Unknown are further top-level keys written after the collections,
+	// in key order (Export.Unknown read back); names the format uses are
+	// skipped.
 	Unknown map[string]any
 	// ExportedAt defaults to the current time.
 	ExportedAt time.Time
@@ -310,7 +434,7 @@ type ExportSource struct {
 var reservedExportKeys = map[string]bool{
 	"topics": true, "companies": true, "contacts": true, "notes": true, "tasks": true, "sessions": true,
 	"aiSettings": true, "preferences": true, "exportedAt": true, "version": true, "appVersion": true,
-	"settings": true, "attachments": true, "extras": true,
+	"settings": true, "attachments": true, "extras": true, "collections": true,
 }
 
 // Source returns an ExportSource that writes x back out, unknown keys
@@ -326,6 +450,12 @@ func (x *Export) Source() ExportSource {
 	}
 	if a, ok := x.Collections["attachments"]; ok {
 		src.Attachments = SliceDocs(a)
+	}
+	for _, name := range x.UserCollections() {
+		if src.Collections == nil {
+			src.Collections = map[string]DocIter{}
+		}
+		src.Collections[name] = SliceDocs(x.Collections[name])
 	}
 	return src
 }
@@ -344,8 +474,9 @@ func DatasetSource(ds *Dataset) ExportSource {
 // WriteExport streams an export file in the old app's format 1.0.0
 // ({topics, companies, contacts, notes, tasks, sessions, aiSettings,
 // preferences, exportedAt, version, appVersion}) followed by Cairn's extra
-// keys settings, attachments and extras. Only one document is held at a
-// time. Every entity must have a usable id.
+// keys settings, attachments, extras and collections (the user
+// collections' arrays, by name). Only one document is held at a time.
+// Every entity must have a usable id.
 func WriteExport(w io.Writer, src ExportSource) error {
 	ew := &exportWriter{w: bufio.NewWriterSize(w, 64<<10), compact: src.Compact}
 	ew.w.WriteByte('{')
@@ -385,6 +516,11 @@ func WriteExport(w io.Writer, src ExportSource) error {
 	}
 	if src.Extras != nil {
 		if err := ew.value("extras", src.Extras); err != nil {
+			return err
+		}
+	}
+	if len(src.Collections) > 0 {
+		if err := ew.userCollections(src.Collections); err != nil {
 			return err
 		}
 	}
@@ -458,29 +594,65 @@ func (ew *exportWriter) value(k string, v any) error {
 
 func (ew *exportWriter) array(name string, it DocIter) error {
 	ew.key(name)
+	return ew.elements(name, it, "  ")
+}
+
+// elements writes the array of it's documents, the array itself indented
+// by indent (pretty form only); path names it in errors.
+func (ew *exportWriter) elements(path string, it DocIter, indent string) error {
 	ew.w.WriteByte('[')
 	n := 0
 	if it != nil {
 		err := it(func(doc map[string]any) error {
 			if _, err := CheckID(doc["id"]); err != nil {
-				return fmt.Errorf("legacy: export %s[%d].id: %w", name, n, err)
+				return fmt.Errorf("legacy: export %s[%d].id: %w", path, n, err)
 			}
 			if n > 0 {
 				ew.w.WriteByte(',')
 			}
 			if !ew.compact {
-				ew.w.WriteString("\n    ")
+				ew.w.WriteString("\n" + indent + "  ")
 			}
 			n++
-			return ew.encode(doc, "    ")
+			return ew.encode(doc, indent+"  ")
 		})
 		if err != nil {
 			return err
 		}
 	}
 	if n > 0 && !ew.compact {
-		ew.w.WriteString("\n  ")
+		ew.w.WriteString("\n" + indent)
 	}
 	ew.w.WriteByte(']')
+	return nil
+}
+
+// userCollections writes Cairn's "collections" key: an object of the user
+// collections' arrays, in name order.
+func (ew *exportWriter) userCollections(its map[string]DocIter) error {
+	ew.key("collections")
+	ew.w.WriteByte('{')
+	names := slices.Sorted(maps.Keys(its))
+	for i, name := range names {
+		if i > 0 {
+			ew.w.WriteByte(',')
+		}
+		if !ew.compact {
+			ew.w.WriteString("\n    ")
+		}
+		kb, _ := json.Marshal(name)
+		ew.w.Write(kb)
+		ew.w.WriteByte(':')
+		if !ew.compact {
+			ew.w.WriteByte(' ')
+		}
+		if err := ew.elements("collections."+name, its[name], "    "); err != nil {
+			return err
+		}
+	}
+	if len(names) > 0 && !ew.compact {
+		ew.w.WriteString("\n  ")
+	}
+	ew.w.WriteByte('}')
 	return nil
 }

@@ -86,6 +86,14 @@ func exportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact, salvage bo
 			Notes: iter("notes"), Tasks: iter("tasks"), Sessions: iter("sessions"),
 			Attachments: iter("attachments"), Compact: compact,
 		}
+		for _, name := range tx.Collections() {
+			if isUserCollection(name) {
+				if src.Collections == nil {
+					src.Collections = map[string]DocIter{}
+				}
+				src.Collections[name] = iter(name)
+			}
+		}
 		for _, coll := range singletons {
 			v, _, err := tx.GetValue(coll, "")
 			switch {

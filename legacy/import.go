@@ -18,6 +18,7 @@ import (
 	"sort"
 
 	"github.com/cairnkv/cairn/internal/docmodel"
+	"github.com/cairnkv/cairn/internal/jsonx"
 	"github.com/cairnkv/cairn/kv"
 )
 
@@ -67,7 +68,7 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 		doc  map[string]any
 	}
 	var items []item
-	for _, coll := range append(append([]string{}, exportCollections...), "attachments") {
+	for _, coll := range append(append(append([]string{}, exportCollections...), "attachments"), x.UserCollections()...) {
 		for i, d := range x.Collections[coll] {
 			if err := db.Validate(coll, d); err != nil {
 				return nil, fmt.Errorf("%s[%d]: %w", coll, i, err)
@@ -75,7 +76,10 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 			items = append(items, item{coll, d})
 		}
 	}
-	singles, extras := exportSingles(x)
+	singles, extras, err := exportSingles(x)
+	if err != nil {
+		return nil, err
+	}
 	res := newImportResult()
 	res.DryRun = dryRun
 	write := func(tx *kv.Tx, dry bool) error {
@@ -130,9 +134,12 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 
 // exportSingles returns what an export file holds besides its entities:
 // the singleton documents by collection, and the extras by id (Cairn's
-// extras, unknown top-level keys, and aiSettings or preferences that are
-// not objects).
-func exportSingles(x *Export) (singles, extras map[string]any) {
+// extras, unknown top-level keys as "export:<key>", and aiSettings or
+// preferences that are not objects, likewise). An extras key that is not
+// a usable id, or two values that would take the same id, is an
+// *ExportError: the file is refused rather than a key renamed or a value
+// dropped.
+func exportSingles(x *Export) (singles, extras map[string]any, err error) {
 	singles = map[string]any{}
 	if x.Settings != nil {
 		singles["settings"] = x.Settings
@@ -144,19 +151,38 @@ func exportSingles(x *Export) (singles, extras map[string]any) {
 		singles["preferences"] = m
 	}
 	extras = map[string]any{}
-	for k, v := range x.Extras {
-		extras[extraKey(k)] = v
+	from := map[string]string{} // extras id -> the JSON path it came from
+	add := func(id string, v any, path string, off int64) error {
+		if err := docmodel.CheckID(id); err != nil {
+			return &ExportError{Path: path, Offset: off, Msg: fmt.Sprintf("cannot be kept as the extras id %q: %v", id, err)}
+		}
+		if first, dup := from[id]; dup {
+			return &ExportError{Path: path, Offset: off, Msg: fmt.Sprintf("would be kept as the extras id %q, which %s takes already; rename one of them", id, first)}
+		}
+		extras[id], from[id] = v, path
+		return nil
 	}
-	for k, v := range x.Unknown {
-		extras[extraKey("export:"+k)] = v
+	for _, k := range slices.Sorted(maps.Keys(x.Extras)) {
+		if err := add(k, x.Extras[k], jsonx.PathKey("extras", k), x.offsets["extras."+k]); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(x.Unknown)) {
+		if err := add("export:"+k, x.Unknown[k], jsonx.PathKey("", k), x.offsets[k]); err != nil {
+			return nil, nil, err
+		}
 	}
 	if x.AISettings != nil && singles["aiSettings"] == nil {
-		extras["export:aiSettings"] = x.AISettings
+		if err := add("export:aiSettings", x.AISettings, "aiSettings", 0); err != nil {
+			return nil, nil, err
+		}
 	}
 	if x.Preferences != nil && singles["preferences"] == nil {
-		extras["export:preferences"] = x.Preferences
+		if err := add("export:preferences", x.Preferences, "preferences", 0); err != nil {
+			return nil, nil, err
+		}
 	}
-	return singles, extras
+	return singles, extras, nil
 }
 
 // ImportOptions tune ImportFile.
@@ -193,7 +219,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	res.DryRun = o.DryRun
 	var without []string
 	found := map[string]int{}
-	_, sum, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "validate", o.Progress, func(coll string, i int, d map[string]any) error {
+	x, sum, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "validate", o.Progress, func(coll string, i int, d map[string]any) error {
 		if err := db.Validate(coll, d); err != nil {
 			return fmt.Errorf("%s[%d]: %w", coll, i, err)
 		}
@@ -204,6 +230,9 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if _, _, err := exportSingles(x); err != nil {
 		return nil, err
 	}
 	if o.Validated != nil {
@@ -221,7 +250,10 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		if again != sum {
 			return fmt.Errorf("%s changed while it was being imported; nothing was written", path)
 		}
-		singles, extras := exportSingles(x)
+		singles, extras, err := exportSingles(x)
+		if err != nil {
+			return err
+		}
 		for _, coll := range singletons {
 			if v, ok := singles[coll]; ok {
 				if err := b.add(docWrite{coll: coll, id: coll, doc: v}); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -53,14 +54,11 @@ The disk needs room for a second copy of the store while it runs.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			path := args[0]
-			if err := checkInputFile(path); err != nil { // fail before opening the store
-				return err
-			}
-			db, err := g.openRW()
+			file, cleanup, err := importFile(g, path) // fail before opening the store
 			if err != nil {
 				return err
 			}
-			defer closeDB(db, &err)
+			defer cleanup()
 			opts := &legacy.ImportOptions{DryRun: dryRun, Progress: g.progressIn(true)}
 			if isTerminal(cmd.ErrOrStderr()) || terminal(g) {
 				opts.Validated = func(counts map[string]int) error {
@@ -68,9 +66,32 @@ The disk needs room for a second copy of the store while it runs.`,
 					return confirmImport(g, path, counts, yes, dryRun)
 				}
 			}
-			res, err := legacy.ImportFile(cmd.Context(), db, path, opts)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
+			var res *legacy.ImportResult
+			if !g.storeExists() {
+				// Check the file against an empty store first: a refused
+				// file, a dry run or a "no" creates no store.
+				scratch, done, err := scratchStore()
+				if err != nil {
+					return err
+				}
+				check := *opts
+				check.DryRun = true
+				res, err = legacy.ImportFile(cmd.Context(), scratch, file, &check)
+				done()
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				opts.Validated = nil // asked already
+			}
+			if res == nil || !dryRun {
+				db, err := g.openRW()
+				if err != nil {
+					return err
+				}
+				defer closeDB(db, &err)
+				if res, err = legacy.ImportFile(cmd.Context(), db, file, opts); err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
 			}
 			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent,
 				UnreadableTimes: res.UnreadableTimes, Backup: res.Backup, DryRun: dryRun}
@@ -98,25 +119,40 @@ The disk needs room for a second copy of the store while it runs.`,
 	return cmd
 }
 
-// checkInputFile fails for a path import cannot read, before the store
-// is opened. A FIFO is not opened here: that would take its writer's
-// first bytes away.
-func checkInputFile(path string) error {
+// importFile returns the path import reads, twice: path itself for a
+// regular file, else (a FIFO, /dev/stdin, a process substitution) a
+// temporary copy of what it holds, which cleanup removes. It fails for a
+// path import cannot read, before the store is opened.
+func importFile(g *globals, path string) (file string, cleanup func(), err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("%s is a directory", path)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil
+		return "", nil, fmt.Errorf("%s is a directory", path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	return f.Close()
+	defer f.Close() // read only
+	if fi.Mode().IsRegular() {
+		return path, func() {}, nil
+	}
+	tmp, err := os.CreateTemp("", "kvtool-import-*")
+	if err != nil {
+		return "", nil, fmt.Errorf("copy %s to a temporary file: %w", path, err)
+	}
+	cleanup = func() { _ = os.Remove(tmp.Name()) } // a temporary copy
+	_, err = io.Copy(tmp, f)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("copy %s to a temporary file: %w", path, err)
+	}
+	return tmp.Name(), cleanup, nil
 }
 
 func mapLine(m map[string]int) string {

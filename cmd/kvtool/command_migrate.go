@@ -72,24 +72,45 @@ counts and asks before writing anything; any answer but yes writes nothing
 				}
 				return fmt.Errorf("migrate %s: %w", dir, err)
 			}
-			db, err := g.openRW()
-			if err != nil {
-				return err
-			}
-			defer closeDB(db, &err)
-			if !yes && !dryRun && terminal(g) {
-				found, err := legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, true)
+			ask := !yes && !dryRun && terminal(g)
+			var res *legacy.MigrateResult
+			if !g.storeExists() && (dryRun || ask) {
+				// Read the directory against an empty store: a dry run or
+				// a "no" creates no store.
+				scratch, done, err := scratchStore()
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s holds: %s (%d problem(s) to report)\n", dir, mapLine(found.Counts), len(found.Problems))
-				if err := confirmImport(g, dir, found.Counts, yes, dryRun); err != nil {
+				res, err = legacy.Migrate(cmd.Context(), scratch, dir, &legacy.ScanOptions{Progress: g.progress()}, true)
+				done()
+				if err != nil {
 					return err
 				}
+				if ask {
+					if err := confirmMigrate(g, cmd.ErrOrStderr(), dir, res); err != nil {
+						return err
+					}
+					ask, res = false, nil
+				}
 			}
-			res, err := legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, dryRun)
-			if err != nil {
-				return err
+			if res == nil {
+				db, err := g.openRW()
+				if err != nil {
+					return err
+				}
+				defer closeDB(db, &err)
+				if ask {
+					found, err := legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, true)
+					if err != nil {
+						return err
+					}
+					if err := confirmMigrate(g, cmd.ErrOrStderr(), dir, found); err != nil {
+						return err
+					}
+				}
+				if res, err = legacy.Migrate(cmd.Context(), db, dir, &legacy.ScanOptions{Progress: g.progress()}, dryRun); err != nil {
+					return err
+				}
 			}
 			o := migrateOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Blobs: res.Blobs, Replayed: res.Replayed,
 				Skipped: res.Skipped, Problems: res.Problems, WithoutContent: res.WithoutContent, UnreadableTimes: res.UnreadableTimes,
@@ -142,6 +163,13 @@ counts and asks before writing anything; any answer but yes writes nothing
 // reportLines is how many entries of each list of the migration report
 // the human output shows; --json has them all.
 const reportLines = 10
+
+// confirmMigrate shows what a dry run found in dir and asks before
+// anything is written.
+func confirmMigrate(g *globals, stderr io.Writer, dir string, found *legacy.MigrateResult) error {
+	fmt.Fprintf(stderr, "%s holds: %s (%d problem(s) to report)\n", dir, mapLine(found.Counts), len(found.Problems))
+	return confirmImport(g, dir, found.Counts, false, false)
+}
 
 // printMigrateReport prints where the winning versions came from and the
 // choices the scan made: conflicts, fallbacks, deleted entities that stay

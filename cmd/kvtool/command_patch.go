@@ -17,25 +17,44 @@ func newPatchCommand(g *globals) *cobra.Command {
 		Long: `patch applies a JSON merge patch (RFC 7396) to the stored document,
 atomically, against its current version: fields the patch does not name
 keep their stored values. A null removes a field. With --rev the patch
-fails with a conflict unless the stored revision is R. For a singleton,
-give the collection name as ID (kvtool patch settings settings p.json).`,
+fails with a conflict unless the stored revision is R. A singleton
+(settings, aiSettings, preferences) takes no ID: kvtool patch settings
+p.json; its own name as ID is accepted too (kvtool patch settings
+settings p.json).`,
 		Example: `  echo '{"status":"completed"}' | kvtool patch sessions s1 -
-  kvtool patch tasks t1 change.json --rev 42`,
-		Args: argsRange(2, 3),
+  kvtool patch tasks t1 change.json --rev 42
+  kvtool patch settings change.json`,
+		Args: argsRange(1, 3),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			coll, id := args[0], args[1]
+			coll := args[0]
 			c, err := kv.LookupCollection(coll)
 			if err != nil {
 				return err
 			}
-			if c.Kind != kv.KindSingleton {
+			var id, path string
+			if c.Kind == kv.KindSingleton {
+				rest := args[1:]
+				if len(rest) > 0 && rest[0] == coll {
+					rest = rest[1:] // the name as ID
+				}
+				if len(rest) > 1 {
+					return usagef("%s is a singleton: kvtool patch %s [FILE|-], without an ID", coll, coll)
+				}
+				id = coll
+				if len(rest) > 0 {
+					path = rest[0]
+				}
+			} else {
+				if len(args) < 2 {
+					return usagef("%s takes 2 to 3 arguments, got %d: COLLECTION ID [FILE|-]", cmd.CommandPath(), len(args))
+				}
+				id = args[1]
 				if err := docmodel.CheckID(id); err != nil {
 					return fmt.Errorf("patch %s %q: %w", coll, shortID(id), err)
 				}
-			}
-			path := ""
-			if len(args) > 2 {
-				path = args[2]
+				if len(args) > 2 {
+					path = args[2]
+				}
 			}
 			in, err := openInput(g, path)
 			if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -19,21 +18,24 @@ const maxInput = 256 << 20
 var maxDocument = kv.DefaultOptions().MaxDocumentBytes
 
 // input is what put and patch read: FILE, or stdin for "" and "-". It
-// can be read more than once: stdin is copied to a temporary file as it is
-// first read (Close removes it; not with once), and every read is
-// checksummed so that a change between two reads is noticed.
+// can be read more than once: stdin, or a FILE that is not a regular file
+// (a FIFO, /dev/stdin, a process substitution), is copied to a temporary
+// file as it is first read (Close removes it; not with once), and every
+// read is checksummed so that a change between two reads is noticed.
 type input struct {
-	g    *globals
-	name string // for messages: the path, or "stdin"
-	path string // "" until stdin has been copied
-	tmp  *os.File
-	once bool // read only once: stdin is not copied
-	read int  // reads so far
+	g     *globals
+	name  string    // for messages: the path, or "stdin"
+	path  string    // "" until a stream has been copied
+	first io.Reader // the stream to copy: stdin or the opened FILE
+	file  *os.File  // FILE, when it is a stream
+	tmp   *os.File
+	once  bool // read only once: a stream is not copied
+	read  int  // reads so far
 }
 
 func openInput(g *globals, path string) (*input, error) {
 	if path == "" || path == "-" {
-		return &input{g: g, name: "stdin"}, nil
+		return &input{g: g, name: "stdin", first: g.stdin}, nil
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -42,10 +44,17 @@ func openInput(g *globals, path string) (*input, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("read %s: is a directory", path)
 	}
-	if fi.Mode().IsRegular() && fi.Size() > maxInput {
-		return nil, fmt.Errorf("read %s: %d bytes is over the %d MiB input limit", path, fi.Size(), maxInput>>20)
+	if fi.Mode().IsRegular() {
+		if fi.Size() > maxInput {
+			return nil, fmt.Errorf("read %s: %d bytes is over the %d MiB input limit", path, fi.Size(), maxInput>>20)
+		}
+		return &input{g: g, name: path, path: path}, nil
 	}
-	return &input{g: g, name: path, path: path}, nil
+	f, err := os.Open(path) // a stream: read once, like stdin
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &input{g: g, name: path, first: f, file: f}, nil
 }
 
 // each runs fn over a fresh reader of the whole input and returns the
@@ -62,16 +71,16 @@ func (in *input) each(fn func(r io.Reader) error) (uint32, error) {
 		defer f.Close() // read only: nothing to lose
 		src = f
 	case in.read > 1:
-		return 0, errors.New("stdin read twice without a copy") // a bug, not input
+		return 0, fmt.Errorf("%s read twice without a copy", in.name) // a bug, not input
 	case in.once:
-		src = in.g.stdin
+		src = in.first
 	default:
 		tmp, err := os.CreateTemp("", "kvtool-stdin-*")
 		if err != nil {
-			return 0, fmt.Errorf("copy stdin to a temporary file: %w", err)
+			return 0, fmt.Errorf("copy %s to a temporary file: %w", in.name, err)
 		}
 		in.tmp = tmp
-		src = io.TeeReader(in.g.stdin, tmp)
+		src = io.TeeReader(in.first, tmp)
 	}
 	cr := &limitedCRC{r: src, name: in.name}
 	err := fn(cr)
@@ -81,14 +90,17 @@ func (in *input) each(fn func(r io.Reader) error) (uint32, error) {
 	if err == nil && in.tmp != nil && in.path == "" {
 		in.path = in.tmp.Name()
 		if err = in.tmp.Close(); err != nil {
-			err = fmt.Errorf("copy stdin to %s: %w", in.path, err)
+			err = fmt.Errorf("copy %s to %s: %w", in.name, in.path, err)
 		}
 	}
 	return cr.sum, err
 }
 
-// Close removes the copy of stdin, if any.
+// Close removes the copy of the stream, if any.
 func (in *input) Close() {
+	if in.file != nil {
+		_ = in.file.Close() // read only
+	}
 	if in.tmp != nil {
 		_ = in.tmp.Close()           // may be closed already; only removal matters
 		_ = os.Remove(in.tmp.Name()) // a temporary copy: failing to remove loses nothing

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -194,6 +195,32 @@ func (g *globals) openRW() (*kv.DB, error) {
 // openExisting opens an existing store for writing; it never creates one.
 func (g *globals) openExisting() (*kv.DB, error) {
 	return kv.Open(g.db, g.options(&kv.Options{MustExist: true}))
+}
+
+// storeExists reports whether --db holds a store (its data file).
+func (g *globals) storeExists() bool {
+	fi, err := os.Lstat(filepath.Join(g.db, kv.DataFile))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// scratchStore opens an empty store in a new temporary directory, and
+// returns a function that closes and removes it. import and migrate check
+// their input against one when --db holds no store yet, so that a refused
+// input, a dry run or a "no" at the prompt does not leave a store behind.
+func scratchStore() (*kv.DB, func(), error) {
+	dir, err := os.MkdirTemp("", "kvtool-scratch-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("a temporary store to check the input against: %w", err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		_ = os.RemoveAll(dir) // nothing in it yet
+		return nil, nil, fmt.Errorf("a temporary store to check the input against: %w", err)
+	}
+	return db, func() {
+		_ = db.Close()        // a scratch store: nothing of it is kept
+		_ = os.RemoveAll(dir) // likewise
+	}, nil
 }
 
 // options adds the global flags and a progress bar for long work during

@@ -159,7 +159,10 @@ func (d *Decoder) Peek() (byte, error) {
 }
 
 // Value decodes the next value whole, within the limits of Options. Its
-// errors name the path below the innermost open container.
+// errors name the path below the innermost open container. Its nesting
+// is counted from the value itself, not from the top of the input: a
+// document read from inside an array nests as deep as the same document
+// read alone.
 func (d *Decoder) Value() (any, error) {
 	if _, err := d.Peek(); err != nil {
 		return nil, d.eofError(err, "a value")
@@ -169,7 +172,7 @@ func (d *Decoder) Value() (any, error) {
 	d.values = 0
 	d.path = d.path[:0]
 	d.inValue = true
-	v, err := d.value(len(d.frames))
+	v, err := d.value(0)
 	d.inValue, d.limit = false, 0
 	if err != nil {
 		return nil, err

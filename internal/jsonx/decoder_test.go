@@ -414,3 +414,39 @@ func TestDecoder_readError(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestDecoder_depthFromValue checks that a value read inside open
+// containers may nest as deep as the same value read alone: an export
+// file's document is no shallower than the document put took.
+func TestDecoder_depthFromValue(t *testing.T) {
+	doc := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for _, tc := range []struct {
+		n       int
+		tooDeep bool
+	}{{3, false}, {4, true}} {
+		alone := NewDecoder(strings.NewReader(doc(tc.n)), Options{MaxDepth: 2})
+		_, errAlone := alone.Value()
+		inside := NewDecoder(strings.NewReader(`{"notes":[`+doc(tc.n)+`]}`), Options{MaxDepth: 2})
+		if err := inside.OpenObject(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inside.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inside.Key(); err != nil {
+			t.Fatal(err)
+		}
+		if err := inside.OpenArray(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inside.Next(); err != nil {
+			t.Fatal(err)
+		}
+		_, errInside := inside.Value()
+		for name, err := range map[string]error{"alone": errAlone, "inside": errInside} {
+			if got := errors.Is(err, ErrTooDeep); got != tc.tooDeep {
+				t.Errorf("%d levels %s: err %v, want too deep %v", tc.n, name, err, tc.tooDeep)
+			}
+		}
+	}
+}
