@@ -37,7 +37,8 @@
 //     ignore them.
 //   - ReadExport, EachExport and WriteExport (§8): format 1.0.0 and the
 //     old shape without version, plus Cairn's extra keys settings,
-//     attachments and extras. The export reader is strict and exact (the
+//     attachments, extras (by id) and collections (the user collections'
+//     arrays, by name). The export reader is strict and exact (the
 //     strict JSON reader of internal/jsonx, as kv's ParseJSON): invalid
 //     UTF-8, escaped lone surrogates, a member name twice and an id twice
 //     in one collection are refused with the JSON path and byte offset;

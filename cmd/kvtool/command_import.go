@@ -47,6 +47,10 @@ On a terminal, once the file is valid, import shows the counts and asks
 before writing anything; any answer but yes writes nothing (exit 1).
 --yes does not ask; off a terminal it does not ask either.
 
+A FIFO, /dev/stdin or a shell's <(...) is copied to a temporary file
+first. When --db holds no store yet, the file is checked against an empty
+one first, so that a refused file, a dry run or a "no" creates no store.
+
 The file is read twice and never held in memory: the merge is written in
 batches to a private copy of the store (data.db.stage) that replaces it only
 when complete and verified, so an error, Ctrl-C or a crash changes nothing.

@@ -30,8 +30,8 @@ offset and JSON path, and so is a document over 64 MiB (refused as it is
 read) or an input over 256 MiB. Nothing is written then.
 
 The input is read twice, one document at a time: once to check all of it
-before the store is opened, once to write it (stdin is copied to a
-temporary file for that).`,
+before the store is opened, once to write it (stdin, a FIFO, /dev/stdin or
+a shell's <(...) is copied to a temporary file for that).`,
 		Example: `  kvtool put notes note.json
   echo '{"id":"n1","content":"hello"}' | kvtool put notes -`,
 		Args: argsRange(1, 2),
