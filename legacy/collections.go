@@ -189,8 +189,20 @@ func (s *scanner) buildCollections() error {
 			s.addCand(coll, headOf(d), nil, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
 			one.drop()
 		}
+		var stale *keyVersion
 		switch {
 		case v != nil && isArrayData(v.data):
+			if b := s.newerBackup(coll, v); b != nil {
+				// §11.1: the era D+ loader copied the old single-slot
+				// .backup.json over the main file. A timestamped backup
+				// is the previous main file, taken before each
+				// overwrite (§4.1), so it is never newer than the file
+				// unless the file was replaced by an older one.
+				stale = v
+				reason = fmt.Sprintf("%s (timestamp %d) is older than its timestamped backup %s (timestamp %d): a stale copy, such as the old app's loader restores from .backup.json (docs/FORMAT.md §11.1)",
+					v.source, v.time, b.source, b.time)
+				break
+			}
 			s.baseTime[coll] = v.time
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
@@ -210,11 +222,55 @@ func (s *scanner) buildCollections() error {
 			}
 			continue
 		}
-		if err := s.recoverCollection(coll, reason); err != nil {
+		if err := s.recoverCollection(coll, reason, stale); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// newestBackup returns the newest decodable timestamped backup of an
+// array collection (by the time in its name), read once and remembered:
+// the check for a stale main file and the report of entities deleted
+// since both use it.
+func (s *scanner) newestBackup(coll string) *keyVersion {
+	if v, ok := s.newestBak[coll]; ok {
+		return v
+	}
+	var out *keyVersion
+	for i, b := range s.sortedBackups(coll) {
+		if i >= s.opts.RecoveryCopies {
+			break
+		}
+		env, err := s.readEnvelope(b.path, false, true)
+		s.readBak[b.path] = true
+		if err != nil {
+			continue
+		}
+		t := env.Timestamp
+		if !env.Wrapped {
+			t = 0 // a raw copy has no time of its own; its name's is the overwrite's
+		}
+		out = &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: t, seq: s.nextSeq(), file: true}
+		break
+	}
+	s.newestBak[coll] = out
+	return out
+}
+
+// newerBackup returns the newest timestamped backup of coll when its
+// content (envelope timestamp) is newer than v, the collection's chosen
+// version: then v is a stale copy (docs/FORMAT.md §11.1). A version or
+// backup without a known time is never called stale.
+func (s *scanner) newerBackup(coll string, v *keyVersion) *keyVersion {
+	if v.time <= 0 {
+		return nil
+	}
+	b := s.newestBackup(coll)
+	if b == nil || b.time <= v.time || !isArrayData(b.data) {
+		return nil
+	}
+	return b
 }
 
 // copyOf is one older copy of a collection recoverCollection reads.
@@ -227,13 +283,14 @@ type copyOf struct {
 // older copies: the newest decodable timestamped backups, the single-slot
 // backup, the newest backups/ snapshots holding it (ScanOptions.
 // RecoveryCopies of each) and, for sessions, the rollback points
-// (docs/FORMAT.md §5.3, §11.1, §11.3). The newest copy says which entities the
+// (docs/FORMAT.md §5.3, §11.1, §11.3). A stale main file (older than a
+// timestamped backup, §11.1) is one more copy. The newest copy says which entities the
 // collection held: an entity only in older copies was deleted since and
 // stays deleted (§11.15, reported in NotResurrected). Every copy of an
 // entity it holds is a candidate, so the highest version wins
 // (Report.Restored names the copy each one came from).
-func (s *scanner) recoverCollection(coll, reason string) error {
-	copies, err := s.collectionCopies(coll)
+func (s *scanner) recoverCollection(coll, reason string, stale *keyVersion) error {
+	copies, err := s.collectionCopies(coll, stale)
 	if err != nil {
 		return err
 	}
@@ -274,7 +331,7 @@ func (s *scanner) recoverCollection(coll, reason string) error {
 // collectionCopies reads the older copies of an array collection that
 // recoverCollection uses, newest first by the time of their content (an
 // envelope's timestamp, else the time in the file name).
-func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
+func (s *scanner) collectionCopies(coll string, stale *keyVersion) ([]*copyOf, error) {
 	var out []*copyOf
 	add := func(data any, source string, t int64) error {
 		if !isArrayData(data) {
@@ -284,11 +341,29 @@ func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
 		out = append(out, &copyOf{v: &keyVersion{data: data, kind: SourceBackup, source: source, time: t, seq: s.nextSeq(), file: true}})
 		return nil
 	}
+	if stale != nil {
+		out = append(out, &copyOf{v: stale})
+	}
 	n := s.opts.RecoveryCopies
 	found := 0
+	first := s.newestBak[coll]
 	for _, b := range s.sortedBackups(coll) {
 		if found >= n {
 			break
+		}
+		if first != nil && b.path == first.source {
+			found++
+			t := first.time
+			if t == 0 {
+				t = b.ms
+			}
+			if err := add(first.data, b.path, t); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if s.readBak[b.path] {
+			continue // unreadable, reported once
 		}
 		env, err := s.readEnvelope(b.path, false, true)
 		if err != nil {
@@ -458,19 +533,27 @@ func (s *scanner) reportDeletedInBackups() error {
 			continue
 		}
 		path := ""
+		var data any
 		if bs := s.sortedBackups(coll); len(bs) > 0 {
-			path = bs[0].path
+			b := s.newestBackup(coll)
+			if b == nil || b.source != bs[0].path {
+				continue // the newest is unreadable (reported)
+			}
+			path, data = b.source, b.data
 		} else if kf.single != "" {
 			path = kf.single
 		}
 		if path == "" || path == v.source {
 			continue
 		}
-		env, err := s.readEnvelope(path, false, true)
-		if err != nil {
-			continue
+		if data == nil {
+			env, err := s.readEnvelope(path, false, true)
+			if err != nil {
+				continue
+			}
+			data = env.Data
 		}
-		err = eachHead(env.Data, func(_ int, h head) error {
+		err := eachHead(data, func(_ int, h head) error {
 			id, err := CheckID(h.id)
 			if err != nil || h.kind != "an object" {
 				return nil

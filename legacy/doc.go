@@ -63,9 +63,13 @@
 // An array collection (sessions, notes, tasks, topics, companies,
 // contacts, attachments) whose file is bad is recovered from all its
 // older copies rather than one (§5.3, §11.1–3): its file is unreadable,
-// holds something other than an array, or holds one entity object (the
+// holds something other than an array, holds one entity object (the
 // WAL replay's clobber of §5.3; a copy holding one entity is never a
-// version of the collection, only of that entity, which is a candidate).
+// version of the collection, only of that entity, which is a candidate),
+// or is stale: its envelope timestamp is older than its newest
+// timestamped backup's, which only happens when the era D+ loader copied
+// an old .backup.json over it (§11.1, §4.1: a timestamped backup is the
+// previous main file); the stale file is then one more of the copies.
 // The copies read are the ScanOptions.RecoveryCopies newest decodable
 // timestamped backups, the single-slot backup, the RecoveryCopies newest
 // backups/ snapshots holding the collection and, for sessions, the

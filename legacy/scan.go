@@ -159,6 +159,8 @@ type scanner struct {
 	single        map[string][]*keyVersion // array collections' copies holding one entity (WAL replay, §5.3)
 	badMain       map[string]string        // array collections whose main file is unreadable: why
 	recovered     map[string]string        // array collections recovered from older copies: the newest one
+	newestBak     map[string]*keyVersion   // array collections' newest decodable timestamped backup (nil: none)
+	readBak       map[string]bool          // timestamped backups read by newestBackup
 	perID         map[string]*perIDFiles
 	dedupFiles    map[string]*dedupFiles
 	bigUnreadable []bigFile // unreadable files kept whole as attachments
@@ -245,6 +247,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
 		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
 		single: map[string][]*keyVersion{}, badMain: map[string]string{}, recovered: map[string]string{},
+		newestBak: map[string]*keyVersion{}, readBak: map[string]bool{},
 	}
 	for _, c := range Collections {
 		s.cands[c] = map[string][]*cand{}

@@ -1,0 +1,78 @@
+package legacy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Regression tests for migration bugs found by black-box testing: each
+// builds the old app's directory in t.TempDir().
+
+func scanDir(t *testing.T, dir string) (*Dataset, *Report) {
+	t.Helper()
+	ds, rep, err := Scan(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	return ds, rep
+}
+
+func noteDoc(i int, content string, updated int64) obj {
+	return obj{"id": fmt.Sprintf("n%d", i), "content": content, "lastUpdated": iso(updated)}
+}
+
+// TestScan_staleMainFile: the era D+ loader copied an old .backup.json
+// over db/notes.json (docs/FORMAT.md §11.1), so the main file's envelope
+// is older than a timestamped backup, which can only happen that way
+// (§4.1: the backup is the previous main file). The backup's newer
+// entities win, its entities the stale file lacks are imported, and
+// nothing says they were deleted since.
+func TestScan_staleMainFile(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	old, recent := T0-30*86400000, T0
+	var stale, good arr
+	for i := range 3 {
+		stale = append(stale, noteDoc(i, "ANCIENT", old))
+	}
+	for i := range 6 {
+		good = append(good, noteDoc(i, "RECENT", recent))
+	}
+	f.env("db/notes.json", stale, EncodingPlain, old+1000, true)
+	f.env("db/notes.backup.json", stale, EncodingPlain, old+1000, true)
+	f.env(fmt.Sprintf("db/notes.%d.backup.json", recent+1000), good, EncodingPlain, recent+999, true)
+	ds, rep := scanDir(t, f.dir)
+	if n := len(ds.Collections["notes"]); n != 6 {
+		t.Errorf("notes: %d imported, want 6 (%v)", n, ids(ds)["notes"])
+	}
+	for id, e := range ds.Collections["notes"] {
+		if e.Doc["content"] != "RECENT" {
+			t.Errorf("note %s: content %v from %s, want the backup's RECENT", id, e.Doc["content"], e.Source)
+		}
+	}
+	for _, d := range rep.NotResurrected {
+		t.Errorf("reported as not resurrected: %+v", d)
+	}
+	i := slices.IndexFunc(rep.Fallbacks, func(fb Fallback) bool { return fb.Key == "notes" })
+	if i < 0 || !strings.Contains(rep.Fallbacks[i].Reason, "older than its timestamped backup") {
+		t.Errorf("the stale main file is not reported: %+v", rep.Fallbacks)
+	}
+}
+
+// TestScan_staleMainFile_newerMainKeepsDeletions: a main file newer than
+// its timestamped backup is the collection; an entity only in the backup
+// was deleted since and stays deleted.
+func TestScan_staleMainFile_newerMainKeepsDeletions(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	f.env("db/notes.json", arr{noteDoc(0, "NOW", T0)}, EncodingPlain, T0+2000, true)
+	f.env(fmt.Sprintf("db/notes.%d.backup.json", T0+2001), arr{noteDoc(0, "BEFORE", T0-5000), noteDoc(1, "GONE", T0-5000)}, EncodingPlain, T0+1000, true)
+	ds, rep := scanDir(t, f.dir)
+	if got := ids(ds)["notes"]; !slices.Equal(got, []string{"n0"}) || ds.Collections["notes"]["n0"].Doc["content"] != "NOW" {
+		t.Errorf("notes %v, want n0 from the main file", got)
+	}
+	if !slices.ContainsFunc(rep.NotResurrected, func(d Dropped) bool { return d.ID == "n1" }) {
+		t.Errorf("n1 not reported as deleted since: %+v", rep.NotResurrected)
+	}
+}
