@@ -282,8 +282,8 @@ type copyOf struct {
 // recoverCollection restores a collection whose file is bad from all its
 // older copies: the newest decodable timestamped backups, the single-slot
 // backup, the newest backups/ snapshots holding it (ScanOptions.
-// RecoveryCopies of each) and, for sessions, the rollback points
-// (docs/FORMAT.md §5.3, §11.1, §11.3). A stale main file (older than a
+// RecoveryCopies of each) (docs/FORMAT.md §5.3, §11.1, §11.3); rollback
+// points' sessions are candidates of their own (addRollbackPoints). A stale main file (older than a
 // timestamped backup, §11.1) is one more copy. The newest copy says which entities the
 // collection held: an entity only in older copies was deleted since and
 // stays deleted (§11.15, reported in NotResurrected). Every copy of an
@@ -404,15 +404,6 @@ func (s *scanner) collectionCopies(coll string, stale *keyVersion) ([]*copyOf, e
 			}
 		}
 	}
-	if coll == "sessions" {
-		for _, rb := range s.rollbacks {
-			if env, err := s.readEnvelope(rb, false, true); err == nil {
-				if err := add(env.Data, rb, env.Timestamp); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].v.time > out[j].v.time })
 	if len(out) == 0 {
 		return nil, nil
@@ -462,6 +453,36 @@ func (s *scanner) addPerEntity() error {
 			continue
 		}
 		s.addCand(p.Collection, headOf(p.Doc), nil, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
+	}
+	return nil
+}
+
+// addRollbackPoints adds the sessions of every rollback point's snapshot
+// (rollback-points/<id>/sessions.json, "must import" in docs/FORMAT.md
+// §6) as candidates: sessions are unioned by id across stores (§11.5,
+// importer step 4), so one found only there is imported, and one found
+// elsewhere too is compared as any other copy.
+func (s *scanner) addRollbackPoints() error {
+	for _, rb := range s.rollbacks {
+		env, err := s.readEnvelope(rb, true, true)
+		if err != nil {
+			continue
+		}
+		s.rep.RollbackPoints = append(s.rep.RollbackPoints, RollbackPoint{Path: rb, Time: env.Timestamp})
+		rp := &s.rep.RollbackPoints[len(s.rep.RollbackPoints)-1]
+		if !isArrayData(env.Data) {
+			closeLazy(env.Data)
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: rb, Error: "payload is " + kindOf(env.Data) + ", not an array"})
+			continue
+		}
+		v := &keyVersion{data: env.Data, kind: SourceRollback, source: rb, time: env.Timestamp, seq: s.nextSeq(), file: true}
+		err = eachHead(env.Data, func(int, head) error { rp.Sessions++; return nil })
+		if err != nil {
+			return err
+		}
+		if err := s.addArray("sessions", v.data, SourceRollback, rb, v.time, true, s.newSrc("sessions", &arraySrc{v: v})); err != nil {
+			return err
+		}
 	}
 	return nil
 }

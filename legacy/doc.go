@@ -52,7 +52,7 @@
 // its mtime counts when plausible, else 0, so a pending WAL entry beats
 // the file it would have replayed into, §5.4). Backups
 // (<key>.backup.json, <key>.<ms>.backup.json, backups/backup-<ms>.json
-// snapshots, rollback-points/*/sessions.json) are read only when the main
+// snapshots) are read only when the main
 // file is unreadable or the payload has the wrong shape, or when it is
 // missing but expected (a session id in session-index, a chunk below the
 // manifest's chunkCount, a part whose has* flag is set); the newest
@@ -72,22 +72,30 @@
 // previous main file); the stale file is then one more of the copies.
 // The copies read are the ScanOptions.RecoveryCopies newest decodable
 // timestamped backups, the single-slot backup, the RecoveryCopies newest
-// backups/ snapshots holding the collection and, for sessions, the
-// rollback points; the newest of them by the time of its content (its
+// backups/ snapshots holding the collection; the newest of them by the time of its content (its
 // envelope's timestamp, else the time in its name) says which entities
 // the collection held, and every copy of each of those is a candidate, so
 // the highest version wins. Report.Fallbacks names the bad file (and the
 // clobbering entity), Report.Restored each restored entity and the copy
 // it came from (OlderCopy when not the newest).
 //
+// Rollback points (rollback-points/<id>/sessions.json, "must import" in
+// §6) are not backups: their sessions are candidates like the legacy
+// db/sessions.json's, unioned by id (§11.5), so a session found only in a
+// rollback point is imported (Report.RollbackPoints lists each snapshot
+// and the sessions imported from it); the snapshot,
+// rollback-points/<id>/metadata and rollback-points-index are kept whole
+// in Extras.
+//
 // Entities next: every candidate of an id from every source (the winning
-// collection array, chunked sessions, legacy db/sessions.json, per-entity
-// files, WAL upserts, state/export files found in the directory) is
+// collection array, chunked sessions, legacy db/sessions.json, rollback
+// points, per-entity files, WAL upserts, state/export files found in the
+// directory) is
 // compared: the entity's own version number when both have one, then
 // updatedAt/lastUpdated when both have one, then the source time
 // (envelope/WAL timestamp; file mtime for per-entity files), then the
-// precedence WAL > main file > tmp > per-entity > staged > backup >
-// export, then the later one scanned. Differing losers are reported as
+// precedence WAL > main file > tmp > per-entity > staged > backup or
+// rollback point > export, then the later one scanned. Differing losers are reported as
 // Conflicts.
 //
 // Deleted stays deleted (§4.4, §11.15): backups never add records; an id
@@ -274,9 +282,10 @@
 //   - Recovery reads at most RecoveryCopies (default 10) copies of each
 //     kind: in era H, where timestamped backups are never rotated, older
 //     ones are not read.
-//   - Legacy db/sessions.json sessions are unioned with the chunked store
-//     as docs/FORMAT.md requires, so a session deleted in era G+ but still in
-//     that legacy file comes back.
+//   - Legacy db/sessions.json sessions and rollback points' sessions are
+//     unioned with the chunked store as docs/FORMAT.md requires (§11.5),
+//     so a session deleted in era G+ but still in that legacy file or in
+//     a rollback point comes back.
 //   - Pointed at db/ itself, Scan does not read attachments/, backups/
 //     or videos/ beside it (they are outside the given directory).
 //   - WebView localStorage and IndexedDB (§9) are not on disk in a

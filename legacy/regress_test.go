@@ -76,3 +76,41 @@ func TestScan_staleMainFile_newerMainKeepsDeletions(t *testing.T) {
 		t.Errorf("n1 not reported as deleted since: %+v", rep.NotResurrected)
 	}
 }
+
+// TestScan_rollbackPoints: rollback points are user data that must be
+// imported (docs/FORMAT.md §6): a session found only in a rollback
+// point's snapshot is imported (sessions are unioned by id, §11.5), one
+// newer elsewhere is not replaced by it, the three keys are kept in
+// Extras and the snapshot is reported.
+func TestScan_rollbackPoints(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	f.env("db/sessions.json", arr{obj{"id": "s1", "name": "current", "updatedAt": iso(T0)}}, EncodingGzip, T0, false)
+	f.env("db/rollback-points/rp1/sessions.json", arr{
+		obj{"id": "s1", "name": "before", "updatedAt": iso(T0 - 5000)},
+		obj{"id": "s2", "name": "only in the rollback point", "updatedAt": iso(T0 - 5000)},
+	}, EncodingGzip, T0-4000, false)
+	f.env("db/rollback-points/rp1/metadata.json", obj{"id": "rp1", "reason": "pre-migration"}, EncodingGzip, T0-4000, false)
+	f.env("db/rollback-points-index.json", arr{"rp1"}, EncodingGzip, T0-4000, false)
+	ds, rep := scanDir(t, f.dir)
+	if got := ids(ds)["sessions"]; !slices.Equal(got, []string{"s1", "s2"}) {
+		t.Fatalf("sessions %v, want s1 and s2", got)
+	}
+	if n := ds.Collections["sessions"]["s1"].Doc["name"]; n != "current" {
+		t.Errorf("s1 is %q, want the newer current", n)
+	}
+	if e := ds.Collections["sessions"]["s2"]; e.Source != "db/rollback-points/rp1/sessions.json" {
+		t.Errorf("s2 from %q", e.Source)
+	}
+	for _, k := range []string{"rollback-points-index", "rollback-points/rp1/metadata", "rollback-points/rp1/sessions"} {
+		if ds.Extras[k] == nil {
+			t.Errorf("extras: %s not kept", k)
+		}
+	}
+	want := []RollbackPoint{{Path: "db/rollback-points/rp1/sessions.json", Time: T0 - 4000, Sessions: 2, Imported: []string{"s2"}}}
+	if fmt.Sprint(rep.RollbackPoints) != fmt.Sprint(want) {
+		t.Errorf("report: %+v, want %+v", rep.RollbackPoints, want)
+	}
+	if rep.Sources["sessions"][SourceRollback] != 1 {
+		t.Errorf("sources: %v", rep.Sources["sessions"])
+	}
+}

@@ -266,7 +266,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		s.pf = newPrefetcher(s.root, s.sizes, s.spill, s.opts.Workers)
 	}
 	steps := []func() error{
-		s.classifyAttachments, s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
+		s.classifyAttachments, s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addRollbackPoints, s.addPerEntity,
 		s.addWALUpserts, s.addStateFiles,
 	}
 	done, total := 0, 0
@@ -795,6 +795,7 @@ func (s *scanner) finish() {
 		a, b := r.Restored[i], r.Restored[j]
 		return cmpColl(a.Collection, b.Collection, a.ID, b.ID) < 0
 	})
+	sort.SliceStable(r.RollbackPoints, func(i, j int) bool { return r.RollbackPoints[i].Path < r.RollbackPoints[j].Path })
 	sort.SliceStable(r.ManifestShortfalls, func(i, j int) bool {
 		return r.ManifestShortfalls[i].SessionID < r.ManifestShortfalls[j].SessionID
 	})
