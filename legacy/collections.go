@@ -185,7 +185,16 @@ func (s *scanner) buildCollections() error {
 		for _, one := range s.single[coll] {
 			d := one.data.(map[string]any)
 			id, _ := d["id"].(string)
-			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (docs/FORMAT.md §5.3); that entity is imported from it", one.source, id)
+			if one.time == 0 && one.kind == SourceMain {
+				// A raw main file holding one entity is the WAL replay's
+				// write of that entity (§5.3): no save of the collection
+				// came after it (it would have written the array back),
+				// so it is newer than every backup of the collection. Its
+				// mtime says when, even where a copied directory's
+				// fresh mtimes are otherwise not trusted (fileTime).
+				one.time = s.mtimes[one.source]
+			}
+			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (docs/FORMAT.md §5.3); that entity is a copy of its own, time %d (the newest unless another copy has a higher version or updatedAt)", one.source, id, one.time)
 			s.addCand(coll, headOf(d), nil, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
 			one.drop()
 		}

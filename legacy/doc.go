@@ -72,12 +72,16 @@
 // previous main file); the stale file is then one more of the copies.
 // The copies read are the ScanOptions.RecoveryCopies newest decodable
 // timestamped backups, the single-slot backup, the RecoveryCopies newest
-// backups/ snapshots holding the collection; the newest of them by the time of its content (its
-// envelope's timestamp, else the time in its name) says which entities
-// the collection held, and every copy of each of those is a candidate, so
-// the highest version wins. Report.Fallbacks names the bad file (and the
-// clobbering entity), Report.Restored each restored entity and the copy
-// it came from (OlderCopy when not the newest).
+// backups/ snapshots holding the collection; the newest of them by the
+// time of its content (its envelope's timestamp, else the time in its
+// name) says which entities the collection held, and every copy of each
+// of those is a candidate, so the highest version wins. The clobbering entity of a raw main file is
+// newer than every backup (a later save would have written the array
+// back), so its time is the file's mtime even where mtimes are otherwise
+// distrusted (see Caveats): it beats an older backup's copy unless that
+// has a higher version or updatedAt. Report.Fallbacks names the bad file
+// (and the clobbering entity), Report.Restored each restored entity and
+// the copy it came from (OlderCopy when not the newest).
 //
 // Rollback points (rollback-points/<id>/sessions.json, "must import" in
 // §6) are not backups: their sessions are candidates like the legacy

@@ -3,9 +3,12 @@ package legacy
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Regression tests for migration bugs found by black-box testing: each
@@ -112,5 +115,40 @@ func TestScan_rollbackPoints(t *testing.T) {
 	}
 	if rep.Sources["sessions"][SourceRollback] != 1 {
 		t.Errorf("sources: %v", rep.Sources["sessions"])
+	}
+}
+
+// TestScan_clobberedSessionsNewest: db/sessions.json replaced by the WAL
+// replay with one raw session object (docs/FORMAT.md §5.3) is that
+// session's newest copy: it is imported, with the enrichment only it
+// holds, over the older copy in the timestamped backup, even when its
+// mtime is more than a day after every timestamp in the directory; and
+// the report gives it its file time, not 0.
+func TestScan_clobberedSessionsNewest(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	var all arr
+	for i := range 3 {
+		all = append(all, obj{"id": fmt.Sprintf("s%d", i), "name": "from the array"})
+	}
+	f.env(fmt.Sprintf("db/sessions.%d.backup.json", T0+1000), all, EncodingGzip, T0, true)
+	f.js("db/sessions.json", obj{"id": "s1", "name": "enriched", "version": 5, "summary": obj{"narrative": "only here"}})
+	mt := time.UnixMilli(T0 + 2*86400000)
+	if err := os.Chtimes(filepath.Join(f.dir, "db/sessions.json"), mt, mt); err != nil {
+		t.Fatal(err)
+	}
+	ds, rep := scanDir(t, f.dir)
+	if got := ids(ds)["sessions"]; !slices.Equal(got, []string{"s0", "s1", "s2"}) {
+		t.Fatalf("sessions %v", got)
+	}
+	e := ds.Collections["sessions"]["s1"]
+	if e.Source != "db/sessions.json" || e.Doc["summary"] == nil || e.Time != mt.UnixMilli() {
+		t.Errorf("s1 from %s (time %d): %v; want the clobbered file's enriched copy", e.Source, e.Time, e.Doc)
+	}
+	for _, c := range rep.Conflicts {
+		for _, l := range append(c.Losers, c.Winner) {
+			if l.Source == "db/sessions.json" && l.Time == 0 {
+				t.Errorf("conflict gives the clobbered file time 0: %+v", c)
+			}
+		}
 	}
 }
