@@ -605,6 +605,55 @@ func (s *scanner) reportDeletedInBackups() error {
 	return nil
 }
 
+// reportSnapshotOnly reports the entities found in backups/ snapshots
+// (the newest ScanOptions.RecoveryCopies holding each collection) that
+// were not imported: such a snapshot is a backup, read only to recover a
+// bad collection file, never to add records (docs/FORMAT.md §11.15), so
+// what only it holds was deleted since, or belongs to a deleted
+// collection. A recovered collection's snapshots were among its copies
+// and are reported there.
+func (s *scanner) reportSnapshotOnly() error {
+	for _, coll := range Collections {
+		if s.recovered[coll] != "" {
+			continue
+		}
+		seen := map[string]bool{}
+		found := 0
+		for _, snap := range s.sortedSnapshots() {
+			if found >= s.opts.RecoveryCopies {
+				break
+			}
+			data, ok, err := s.snapshotKey(snap.path, coll)
+			if err != nil || !ok || !isArrayData(data) {
+				closeLazy(data)
+				continue // an unreadable snapshot is reported where it is used
+			}
+			found++
+			err = eachHead(data, func(_ int, h head) error {
+				id, err := CheckID(h.id)
+				if err != nil || h.kind != "an object" {
+					return nil
+				}
+				target := coll
+				if coll == "topics" {
+					target = h.topicCollection()
+				}
+				if k := target + "\x00" + id; !s.imported[target][id] && !seen[k] {
+					seen[k] = true
+					s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: snap.path,
+						Reason: "only in a backups/ snapshot, not in the collection file or any other store: snapshots only recover a bad collection file and never add records (docs/FORMAT.md §11.15); deleted since, not imported"})
+				}
+				return nil
+			})
+			closeLazy(data)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // NewerDoc reports whether document a is newer than b by the rules Scan
 // uses for entities: the version number when both have one, else
 // updatedAt/lastUpdated when both have one. Without either it returns

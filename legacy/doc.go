@@ -112,7 +112,9 @@
 // a session directory with no metadata that is not in session-index is a
 // deleted session; a key with only backups is a deleted key; ids in the
 // newest backup of a top-level collection but not in its newer file were
-// deleted since. All of these are reported in Report.NotResurrected. A
+// deleted since, and so were ids in backups/ snapshots (the newest
+// RecoveryCopies holding each collection) that nothing else holds. All
+// of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no
 // newer copy exists (Report.Deleted).
 //

@@ -152,3 +152,29 @@ func TestScan_clobberedSessionsNewest(t *testing.T) {
 		}
 	}
 }
+
+// TestScan_snapshotOnlyReported: entities found only in backups/
+// snapshots are not imported (a backup never adds records, docs/FORMAT.md
+// §11.15) but each is reported in NotResurrected with the snapshot and
+// the reason, as those only in timestamped backups are: a session absent
+// from an intact sessions file, and tasks whose collection file is gone.
+func TestScan_snapshotOnlyReported(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	f.env("db/sessions.json", arr{obj{"id": "s1"}}, EncodingPlain, T0, true)
+	snap := fmt.Sprintf("backups/backup-%d.json", T0-1000)
+	f.write(snap, []byte(`{"version":1,"timestamp":`+fmt.Sprint(T0-1000)+`,"collections":{"sessions":[{"id":"s1"},{"id":"s-old"}],"tasks":[{"id":"k1"},{"id":"k2"}]}}`))
+	ds, rep := scanDir(t, f.dir)
+	if got := ids(ds); !slices.Equal(got["sessions"], []string{"s1"}) || len(got["tasks"]) != 0 {
+		t.Errorf("imported %v: a snapshot added records", got)
+	}
+	var got []string
+	for _, d := range rep.NotResurrected {
+		if d.Source != snap || !strings.Contains(d.Reason, "backups/ snapshot") {
+			t.Errorf("%+v: wrong source or reason", d)
+		}
+		got = append(got, d.Collection+"/"+d.ID)
+	}
+	if want := []string{"tasks/k1", "tasks/k2", "sessions/s-old"}; !slices.Equal(got, want) {
+		t.Errorf("not resurrected %v, want %v", got, want)
+	}
+}
