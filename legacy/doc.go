@@ -214,7 +214,10 @@
 //     none); of a copy that cannot be read to the end, the readable part
 //     is kept, marked the same way. An attachment whose bytes no file
 //     holds keeps its recorded hash as legacyHash, says contentMissing,
-//     and is listed in ImportResult.WithoutContent.
+//     and is listed in ImportResult.WithoutContent; so is one that
+//     records no hash (other than a link, which has a URL, no bytes).
+//     Each is also in the problems, with the places its bytes were
+//     looked for.
 //   - A document over the store's MaxDocumentBytes (the old app's
 //     monolithic sessions, a note holding hundreds of megabytes) is not
 //     dropped: its JSON is stored whole as the content of an attachment
