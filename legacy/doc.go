@@ -26,7 +26,10 @@
 //     unfinished ones skipped, checkpoint respected, a truncated last line
 //     tolerated, per-entity paths (including db/db/...json.json junk)
 //     normalised (NormalizeKey), an object with an id written to an array
-//     collection taken as an upsert.
+//     collection taken as an upsert. A whole-key write that its key's
+//     file (or a later write of the key) supersedes is not applied and
+//     is counted in Report.WAL.Skipped, with the reason, not as
+//     replayed.
 //   - Chunked sessions (§3.4) assembled into whole Session documents:
 //     metadata, summary, audio-insights→audioInsights,
 //     canvas-spec→canvasSpec, transcription→fullTranscription,

@@ -178,3 +178,31 @@ func TestScan_snapshotOnlyReported(t *testing.T) {
 		t.Errorf("not resurrected %v, want %v", got, want)
 	}
 }
+
+// TestScan_walSupersededSkipped: a WAL write (after the checkpoint) of a
+// key whose file is newer is not applied (docs/FORMAT.md §5.4), and is
+// counted as skipped with the reason, not as replayed; so is a write of
+// a key that a later WAL line writes again.
+func TestScan_walSupersededSkipped(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	f.env("db/topics.json", arr{obj{"id": "t1", "name": "file"}}, EncodingGzip, T0+3000, true)
+	f.write("db/wal.checkpoint", []byte(fmt.Sprint(T0)))
+	f.write("db/wal.log", []byte(
+		walLine(obj{"id": "a", "timestamp": T0 + 1000, "operation": "write", "collection": "topics", "data": arr{obj{"id": "t1", "name": "OLD WAL"}}})+
+			walLine(obj{"id": "b", "timestamp": T0 + 1000, "operation": "write", "collection": "capture-draft-text", "data": "first"})+
+			walLine(obj{"id": "c", "timestamp": T0 + 2000, "operation": "write", "collection": "capture-draft-text", "data": "second"})))
+	ds, rep := scanDir(t, f.dir)
+	if n := ds.Collections["topics"]["t1"].Doc["name"]; n != "file" || ds.Extras["capture-draft-text"] != "second" {
+		t.Errorf("topic %v, draft %v: want the file's and line 3's", n, ds.Extras["capture-draft-text"])
+	}
+	if rep.WAL.Replayed != 1 {
+		t.Errorf("replayed %d, want 1 (line 3)", rep.WAL.Replayed)
+	}
+	var got []string
+	for _, s := range rep.WAL.Skipped {
+		got = append(got, fmt.Sprintf("%d %s", s.Line, s.Reason))
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], "1 superseded: db/topics.json") || !strings.HasPrefix(got[1], "2 superseded by line 3") {
+		t.Errorf("skipped %q", got)
+	}
+}

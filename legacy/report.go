@@ -61,7 +61,7 @@ type WALReport struct {
 	Present    bool      `json:"present"`
 	Checkpoint int64     `json:"checkpoint"` // epoch ms from wal.checkpoint, 0 if none
 	Entries    int       `json:"entries"`    // lines decoded
-	Replayed   int       `json:"replayed"`   // write/delete entries used as candidates
+	Replayed   int       `json:"replayed"`   // write/delete entries used as candidates (a whole-key write superseded by its file or a later write is in Skipped)
 	Skipped    []WALSkip `json:"skipped,omitempty"`
 }
 
