@@ -131,7 +131,14 @@
 // duplicating an existing link between the same two entities. Era-A
 // topics with type company or person become companies and contacts with
 // the same id. Video chapters missing from the chosen session are copied
-// from another copy of the same session (§11.8).
+// from another copy of the same session (§11.8). So are the enrichment
+// results (summary, audioInsights, canvasSpec, fullTranscription,
+// audioKeyMoments, transcriptUpgradeCompleted, enrichmentStatus) a
+// chosen copy without a version lacks, from the session's per-entity
+// file with the highest version: in eras E–F enrichment went only there
+// (§3.3, §11.4), while the UI kept saving db/sessions.json, whose
+// sessions have no version; that later copy keeps its members
+// (Report.EnrichmentRecovered).
 //
 // Attachments come from the content-addressed store, the dedup store
 // (attachments/<hh>/<hash>.dat, with the <hash>.<ext> path bug mapped to

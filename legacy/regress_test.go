@@ -206,3 +206,31 @@ func TestScan_walSupersededSkipped(t *testing.T) {
 		t.Errorf("skipped %q", got)
 	}
 }
+
+// TestScan_perEntityEnrichmentKept: in eras E–F enrichment was written
+// only to the per-entity session file, with its version bumped, while the
+// UI went on saving db/sessions.json, whose sessions carry no version
+// (docs/FORMAT.md §3.3, §11.4). The later sessions.json copy still wins (it
+// may hold newer edits: here the name), and the enrichment results only
+// the per-entity copy holds are added to it, not lost.
+func TestScan_perEntityEnrichmentKept(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	f.env("db/sessions.json", arr{obj{"id": "s1", "name": "renamed later", "startTime": iso(T0)}, obj{"id": "s2", "name": "S2"}}, EncodingGzip, T0+3600000, true)
+	f.perEntity("db/sessions/session-s1.json", obj{"id": "s1", "name": "before", "startTime": iso(T0), "version": 2,
+		"summary": obj{"narrative": "only here"}, "enrichmentStatus": obj{"status": "completed"}}, true)
+	mt := time.UnixMilli(T0)
+	if err := os.Chtimes(filepath.Join(f.dir, "db/sessions/session-s1.json"), mt, mt); err != nil {
+		t.Fatal(err)
+	}
+	ds, rep := scanDir(t, f.dir)
+	doc := ds.Collections["sessions"]["s1"].Doc
+	if doc["name"] != "renamed later" {
+		t.Errorf("name %v: the later copy's edit was lost", doc["name"])
+	}
+	if !equalJSON(doc["summary"], obj{"narrative": "only here"}) || !equalJSON(doc["enrichmentStatus"], obj{"status": "completed"}) {
+		t.Errorf("enrichment lost: %v", doc)
+	}
+	if want := []string{"s1 from db/sessions/session-s1.json (summary, enrichmentStatus)"}; !slices.Equal(rep.EnrichmentRecovered, want) {
+		t.Errorf("report %q, want %q", rep.EnrichmentRecovered, want)
+	}
+}

@@ -34,9 +34,13 @@ type Report struct {
 	Deleted            []Dropped          `json:"deleted,omitempty"`
 	InvalidIDs         []InvalidEntity    `json:"invalidIds,omitempty"`
 	ChaptersRecovered  []string           `json:"chaptersRecovered,omitempty"`
-	RawValues          []RawValue         `json:"rawValues,omitempty"`
-	SettingsKeys       map[string]string  `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
-	Notes              []string           `json:"notes,omitempty"`
+	// EnrichmentRecovered lists sessions whose chosen copy lacked
+	// enrichment results that a versioned per-entity copy holds (eras
+	// E–F, docs/FORMAT.md §3.3, §11.4): "<id> from <file> (<fields>)".
+	EnrichmentRecovered []string          `json:"enrichmentRecovered,omitempty"`
+	RawValues           []RawValue        `json:"rawValues,omitempty"`
+	SettingsKeys        map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
+	Notes               []string          `json:"notes,omitempty"`
 }
 
 // Source kinds, in ascending tie-break precedence (see doc.go).

@@ -819,6 +819,7 @@ func (s *scanner) finish() {
 		return a.Index < b.Index
 	})
 	sort.Strings(r.ChaptersRecovered)
+	sort.Strings(r.EnrichmentRecovered)
 	sort.SliceStable(r.RawValues, func(i, j int) bool {
 		a, b := r.RawValues[i], r.RawValues[j]
 		if c := cmpColl(a.Collection, b.Collection, a.ID, b.ID); c != 0 {
