@@ -290,10 +290,11 @@ type copyOf struct {
 
 // recoverCollection restores a collection whose file is bad from all its
 // older copies: the newest decodable timestamped backups, the single-slot
-// backup, the newest backups/ snapshots holding it (ScanOptions.
-// RecoveryCopies of each) (docs/FORMAT.md §5.3, §11.1, §11.3); rollback
-// points' sessions are candidates of their own (addRollbackPoints). A stale main file (older than a
-// timestamped backup, §11.1) is one more copy. The newest copy says which entities the
+// backup and the newest backups/ snapshots holding it (ScanOptions.
+// RecoveryCopies of each) (docs/FORMAT.md §5.3, §11.1, §11.3); a stale
+// main file (older than a timestamped backup, §11.1) is one more copy.
+// Rollback points' sessions are candidates of their own
+// (addRollbackPoints). The newest copy says which entities the
 // collection held: an entity only in older copies was deleted since and
 // stays deleted (§11.15, reported in NotResurrected). Every copy of an
 // entity it holds is a candidate, so the highest version wins

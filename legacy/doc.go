@@ -276,10 +276,11 @@
 //     (ids of per-id files, hashes of content files, video names) and for
 //     attachment records (base64, path, type), the chunked sessions'
 //     canonical files one small record per session, Settings, Extras
-//     (unknown keys, quarantined chunks, unreadable files' bytes up to
-//     1 MiB each), and the WAL's newest write per key and its entity
-//     writes. Backups are never held: *.backup.json files are listed by
-//     name and only the few needed are read.
+//     (unknown keys, rollback points' sessions snapshots, quarantined
+//     chunks, unreadable files' bytes up to 1 MiB each), and the WAL's
+//     newest write per key and its entity writes. Backups are never
+//     held: *.backup.json files are listed by name and only the few
+//     needed are read.
 //   - Per-entity files and chunked sessions' metadata are read twice (to
 //     index, then to emit); one that changed in between fails the walk
 //     with ErrChanged. Collection files are read once (their text is kept
@@ -291,7 +292,12 @@
 //     nothing, and those count as 0. Per-entity files are judged after
 //     the WAL, the backup and staging names, the collection files and
 //     every session's metadata were read; a raw chunk or part file when
-//     its session is assembled.
+//     its session is assembled. The exception is a raw array-collection
+//     file holding one entity (§5.3): its mtime always counts, since it
+//     is newer than every backup of the collection anyway.
+//   - A stale collection file is told by its time: a raw one's is its
+//     mtime when that counts (above), and one whose time is unknown (0)
+//     is never called stale.
 //   - A collection file overwritten with an empty array by the old app's
 //     checksum bug (§11.2) cannot be told apart from a deliberate
 //     deletion; its entities are then only reported as not resurrected.

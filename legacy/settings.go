@@ -124,6 +124,7 @@ func (s *scanner) buildSettingsAndExtras() error {
 		rollback[k] = true
 		if env, err := s.rereadEnvelope(rb); err == nil {
 			s.ds.Extras[k] = env.Data
+			s.noteRaw("extras", k, rb, env.Data)
 		}
 	}
 	for _, k := range keys {
