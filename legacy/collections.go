@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -607,30 +608,21 @@ func (s *scanner) reportDeletedInBackups() error {
 }
 
 // reportSnapshotOnly reports the entities found in backups/ snapshots
-// (the newest ScanOptions.RecoveryCopies holding each collection) that
-// were not imported: such a snapshot is a backup, read only to recover a
-// bad collection file, never to add records (docs/FORMAT.md §11.15), so
-// what only it holds was deleted since, or belongs to a deleted
-// collection. A recovered collection's snapshots were among its copies
-// and are reported there.
+// (the newest ScanOptions.RecoveryCopies) that were not imported: a
+// snapshot is a backup, read only to recover a bad collection file, never
+// to add records (docs/FORMAT.md §11.15), so what only it holds was
+// deleted since, or belongs to a deleted collection. A recovered
+// collection's snapshots were among its copies and are reported there.
+// Each snapshot is read once, for all its collections.
 func (s *scanner) reportSnapshotOnly() error {
-	for _, coll := range Collections {
-		if s.recovered[coll] != "" {
-			continue
+	want := func(coll string) bool { return arrayCollections[coll] && s.recovered[coll] == "" }
+	seen := map[string]bool{}
+	for i, snap := range s.sortedSnapshots() {
+		if i >= s.opts.RecoveryCopies {
+			break
 		}
-		seen := map[string]bool{}
-		found := 0
-		for _, snap := range s.sortedSnapshots() {
-			if found >= s.opts.RecoveryCopies {
-				break
-			}
-			data, ok, err := s.snapshotKey(snap.path, coll)
-			if err != nil || !ok || !isArrayData(data) {
-				closeLazy(data)
-				continue // an unreadable snapshot is reported where it is used
-			}
-			found++
-			err = eachHead(data, func(_ int, h head) error {
+		err := s.snapshotCollections(snap.path, want, func(coll string, data any) error {
+			return eachHead(data, func(_ int, h head) error {
 				id, err := CheckID(h.id)
 				if err != nil || h.kind != "an object" {
 					return nil
@@ -646,10 +638,10 @@ func (s *scanner) reportSnapshotOnly() error {
 				}
 				return nil
 			})
-			closeLazy(data)
-			if err != nil {
-				return err
-			}
+		})
+		if err != nil && !slices.ContainsFunc(s.rep.Unreadable, func(u Unreadable) bool { return u.Path == snap.path }) {
+			// Reported once, here or where it was read to recover a file.
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: snap.path, Error: err.Error()})
 		}
 	}
 	return nil
