@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -619,7 +620,12 @@ func (s *scanner) linkedEntry(x *blobIndex, f *attachmentFacts, id string) *blob
 // relative paths only (never outside the root), an era-A "taskerino/"
 // prefix tolerated, and the dedup bug attachments/<hh>/<hash>.<ext> →
 // <hash>.dat (docs/FORMAT.md §3.7.3, §11.9). "" if unusable.
-func (s *scanner) attachmentPath(p string) string {
+func (s *scanner) attachmentPath(p string) string { return attachmentRelPath(p) }
+
+// attachmentRelPath is the file an attachment record's path names,
+// relative to the app-data directory ("" for one outside it), with the
+// dedup store's <hash>.<ext> → <hash>.dat bug mapped (docs/FORMAT.md §3.7.3).
+func attachmentRelPath(p string) string {
 	p = strings.ReplaceAll(p, "\\", "/")
 	if strings.HasPrefix(p, "/") || strings.Contains(p, ":") {
 		return ""
@@ -762,3 +768,46 @@ func (v *verifyReader) Read(p []byte) (int, error) {
 }
 
 func (v *verifyReader) Close() error { return v.rc.Close() }
+
+// expectsContent reports whether an attachment record should have bytes
+// in the old directory: every type but a link (a URL, docs/FORMAT.md §7.6).
+func expectsContent(doc map[string]any) bool {
+	if t, _ := doc["type"].(string); t == "link" {
+		return false
+	}
+	if u, _ := doc["url"].(string); u != "" {
+		_, p := doc["path"]
+		_, b := doc["base64"]
+		return p || b
+	}
+	return true
+}
+
+// contentPlaces lists, for the report, where the bytes of an attachment
+// record were looked for (docs/FORMAT.md §7.6's resolution order): the
+// content-addressed and dedup stores by its recorded hash, the per-id
+// files, the file its path names and its inline base64.
+func contentPlaces(id string, doc map[string]any) []string {
+	var out []string
+	h, _ := doc["legacyHash"].(string)
+	if h == "" {
+		h, _ = doc["hash"].(string)
+	}
+	if isHexHash(h) {
+		out = append(out, "db/attachments-ca/"+h[:2]+"/"+h+"/data.json", "attachments/"+h[:2]+"/"+h+".dat")
+	}
+	out = append(out, "attachments/"+id+".dat", "attachments/{images,videos,files,screenshots}/"+id+".*")
+	if p, ok := doc["path"].(string); ok && p != "" {
+		if rel := attachmentRelPath(p); rel == "" {
+			out = append(out, "path "+strconv.Quote(p)+" (outside the directory, not read)")
+		} else {
+			out = append(out, rel)
+		}
+	}
+	if b, ok := doc["base64"].(string); ok && b != "" {
+		out = append(out, "its inline base64 (unreadable)")
+	} else {
+		out = append(out, "inline base64 (none)")
+	}
+	return out
+}

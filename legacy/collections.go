@@ -2,6 +2,7 @@ package legacy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -185,12 +186,33 @@ func (s *scanner) buildCollections() error {
 		for _, one := range s.single[coll] {
 			d := one.data.(map[string]any)
 			id, _ := d["id"].(string)
-			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (docs/FORMAT.md §5.3); that entity is imported from it", one.source, id)
+			if one.time == 0 && one.kind == SourceMain {
+				// A raw main file holding one entity is the WAL replay's
+				// write of that entity (§5.3): no save of the collection
+				// came after it (it would have written the array back),
+				// so it is newer than every backup of the collection. Its
+				// mtime says when, even where a copied directory's
+				// fresh mtimes are otherwise not trusted (fileTime).
+				one.time = s.mtimes[one.source]
+			}
+			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (docs/FORMAT.md §5.3); that entity is a copy of its own, time %d (the newest unless another copy has a higher version or updatedAt)", one.source, id, one.time)
 			s.addCand(coll, headOf(d), nil, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
 			one.drop()
 		}
+		var stale *keyVersion
 		switch {
 		case v != nil && isArrayData(v.data):
+			if b := s.newerBackup(coll, v); b != nil {
+				// §11.1: the era D+ loader copied the old single-slot
+				// .backup.json over the main file. A timestamped backup
+				// is the previous main file, taken before each
+				// overwrite (§4.1), so it is never newer than the file
+				// unless the file was replaced by an older one.
+				stale = v
+				reason = fmt.Sprintf("%s (timestamp %d) is older than its timestamped backup %s (timestamp %d): a stale copy, such as the old app's loader restores from .backup.json (docs/FORMAT.md §11.1)",
+					v.source, v.time, b.source, b.time)
+				break
+			}
 			s.baseTime[coll] = v.time
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
@@ -210,11 +232,55 @@ func (s *scanner) buildCollections() error {
 			}
 			continue
 		}
-		if err := s.recoverCollection(coll, reason); err != nil {
+		if err := s.recoverCollection(coll, reason, stale); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// newestBackup returns the newest decodable timestamped backup of an
+// array collection (by the time in its name), read once and remembered:
+// the check for a stale main file and the report of entities deleted
+// since both use it.
+func (s *scanner) newestBackup(coll string) *keyVersion {
+	if v, ok := s.newestBak[coll]; ok {
+		return v
+	}
+	var out *keyVersion
+	for i, b := range s.sortedBackups(coll) {
+		if i >= s.opts.RecoveryCopies {
+			break
+		}
+		env, err := s.readEnvelope(b.path, false, true)
+		s.readBak[b.path] = true
+		if err != nil {
+			continue
+		}
+		t := env.Timestamp
+		if !env.Wrapped {
+			t = 0 // a raw copy has no time of its own; its name's is the overwrite's
+		}
+		out = &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: t, seq: s.nextSeq(), file: true}
+		break
+	}
+	s.newestBak[coll] = out
+	return out
+}
+
+// newerBackup returns the newest timestamped backup of coll when its
+// content (envelope timestamp) is newer than v, the collection's chosen
+// version: then v is a stale copy (docs/FORMAT.md §11.1). A version or
+// backup without a known time is never called stale.
+func (s *scanner) newerBackup(coll string, v *keyVersion) *keyVersion {
+	if v.time <= 0 {
+		return nil
+	}
+	b := s.newestBackup(coll)
+	if b == nil || b.time <= v.time || !isArrayData(b.data) {
+		return nil
+	}
+	return b
 }
 
 // copyOf is one older copy of a collection recoverCollection reads.
@@ -225,15 +291,17 @@ type copyOf struct {
 
 // recoverCollection restores a collection whose file is bad from all its
 // older copies: the newest decodable timestamped backups, the single-slot
-// backup, the newest backups/ snapshots holding it (ScanOptions.
-// RecoveryCopies of each) and, for sessions, the rollback points
-// (docs/FORMAT.md §5.3, §11.1, §11.3). The newest copy says which entities the
+// backup and the newest backups/ snapshots holding it (ScanOptions.
+// RecoveryCopies of each) (docs/FORMAT.md §5.3, §11.1, §11.3); a stale
+// main file (older than a timestamped backup, §11.1) is one more copy.
+// Rollback points' sessions are candidates of their own
+// (addRollbackPoints). The newest copy says which entities the
 // collection held: an entity only in older copies was deleted since and
 // stays deleted (§11.15, reported in NotResurrected). Every copy of an
 // entity it holds is a candidate, so the highest version wins
 // (Report.Restored names the copy each one came from).
-func (s *scanner) recoverCollection(coll, reason string) error {
-	copies, err := s.collectionCopies(coll)
+func (s *scanner) recoverCollection(coll, reason string, stale *keyVersion) error {
+	copies, err := s.collectionCopies(coll, stale)
 	if err != nil {
 		return err
 	}
@@ -274,7 +342,7 @@ func (s *scanner) recoverCollection(coll, reason string) error {
 // collectionCopies reads the older copies of an array collection that
 // recoverCollection uses, newest first by the time of their content (an
 // envelope's timestamp, else the time in the file name).
-func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
+func (s *scanner) collectionCopies(coll string, stale *keyVersion) ([]*copyOf, error) {
 	var out []*copyOf
 	add := func(data any, source string, t int64) error {
 		if !isArrayData(data) {
@@ -284,11 +352,29 @@ func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
 		out = append(out, &copyOf{v: &keyVersion{data: data, kind: SourceBackup, source: source, time: t, seq: s.nextSeq(), file: true}})
 		return nil
 	}
+	if stale != nil {
+		out = append(out, &copyOf{v: stale})
+	}
 	n := s.opts.RecoveryCopies
 	found := 0
+	first := s.newestBak[coll]
 	for _, b := range s.sortedBackups(coll) {
 		if found >= n {
 			break
+		}
+		if first != nil && b.path == first.source {
+			found++
+			t := first.time
+			if t == 0 {
+				t = b.ms
+			}
+			if err := add(first.data, b.path, t); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if s.readBak[b.path] {
+			continue // unreadable, reported once
 		}
 		env, err := s.readEnvelope(b.path, false, true)
 		if err != nil {
@@ -326,15 +412,6 @@ func (s *scanner) collectionCopies(coll string) ([]*copyOf, error) {
 			found++
 			if err := add(v, snap.path, snap.ms); err != nil {
 				return nil, err
-			}
-		}
-	}
-	if coll == "sessions" {
-		for _, rb := range s.rollbacks {
-			if env, err := s.readEnvelope(rb, false, true); err == nil {
-				if err := add(env.Data, rb, env.Timestamp); err != nil {
-					return nil, err
-				}
 			}
 		}
 	}
@@ -387,6 +464,36 @@ func (s *scanner) addPerEntity() error {
 			continue
 		}
 		s.addCand(p.Collection, headOf(p.Doc), nil, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
+	}
+	return nil
+}
+
+// addRollbackPoints adds the sessions of every rollback point's snapshot
+// (rollback-points/<id>/sessions.json, "must import" in docs/FORMAT.md
+// §6) as candidates: sessions are unioned by id across stores (§11.5,
+// importer step 4), so one found only there is imported, and one found
+// elsewhere too is compared as any other copy.
+func (s *scanner) addRollbackPoints() error {
+	for _, rb := range s.rollbacks {
+		env, err := s.readEnvelope(rb, true, true)
+		if err != nil {
+			continue
+		}
+		s.rep.RollbackPoints = append(s.rep.RollbackPoints, RollbackPoint{Path: rb, Time: env.Timestamp})
+		rp := &s.rep.RollbackPoints[len(s.rep.RollbackPoints)-1]
+		if !isArrayData(env.Data) {
+			closeLazy(env.Data)
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: rb, Error: "payload is " + kindOf(env.Data) + ", not an array"})
+			continue
+		}
+		v := &keyVersion{data: env.Data, kind: SourceRollback, source: rb, time: env.Timestamp, seq: s.nextSeq(), file: true}
+		err = eachHead(env.Data, func(int, head) error { rp.Sessions++; return nil })
+		if err != nil {
+			return err
+		}
+		if err := s.addArray("sessions", v.data, SourceRollback, rb, v.time, true, s.newSrc("sessions", &arraySrc{v: v})); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -458,19 +565,27 @@ func (s *scanner) reportDeletedInBackups() error {
 			continue
 		}
 		path := ""
+		var data any
 		if bs := s.sortedBackups(coll); len(bs) > 0 {
-			path = bs[0].path
+			b := s.newestBackup(coll)
+			if b == nil || b.source != bs[0].path {
+				continue // the newest is unreadable (reported)
+			}
+			path, data = b.source, b.data
 		} else if kf.single != "" {
 			path = kf.single
 		}
 		if path == "" || path == v.source {
 			continue
 		}
-		env, err := s.readEnvelope(path, false, true)
-		if err != nil {
-			continue
+		if data == nil {
+			env, err := s.readEnvelope(path, false, true)
+			if err != nil {
+				continue
+			}
+			data = env.Data
 		}
-		err = eachHead(env.Data, func(_ int, h head) error {
+		err := eachHead(data, func(_ int, h head) error {
 			id, err := CheckID(h.id)
 			if err != nil || h.kind != "an object" {
 				return nil
@@ -487,6 +602,46 @@ func (s *scanner) reportDeletedInBackups() error {
 		})
 		if err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// reportSnapshotOnly reports the entities found in backups/ snapshots
+// (the newest ScanOptions.RecoveryCopies) that were not imported: a
+// snapshot is a backup, read only to recover a bad collection file, never
+// to add records (docs/FORMAT.md §11.15), so what only it holds was
+// deleted since, or belongs to a deleted collection. A recovered
+// collection's snapshots were among its copies and are reported there.
+// Each snapshot is read once, for all its collections.
+func (s *scanner) reportSnapshotOnly() error {
+	want := func(coll string) bool { return arrayCollections[coll] && s.recovered[coll] == "" }
+	seen := map[string]bool{}
+	for i, snap := range s.sortedSnapshots() {
+		if i >= s.opts.RecoveryCopies {
+			break
+		}
+		err := s.snapshotCollections(snap.path, want, func(coll string, data any) error {
+			return eachHead(data, func(_ int, h head) error {
+				id, err := CheckID(h.id)
+				if err != nil || h.kind != "an object" {
+					return nil
+				}
+				target := coll
+				if coll == "topics" {
+					target = h.topicCollection()
+				}
+				if k := target + "\x00" + id; !s.imported[target][id] && !seen[k] {
+					seen[k] = true
+					s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: target, ID: id, Source: snap.path,
+						Reason: "only in a backups/ snapshot, not in the collection file or any other store: snapshots only recover a bad collection file and never add records (docs/FORMAT.md §11.15); deleted since, not imported"})
+				}
+				return nil
+			})
+		})
+		if err != nil && !slices.ContainsFunc(s.rep.Unreadable, func(u Unreadable) bool { return u.Path == snap.path }) {
+			// Reported once, here or where it was read to recover a file.
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: snap.path, Error: err.Error()})
 		}
 	}
 	return nil

@@ -26,7 +26,10 @@
 //     unfinished ones skipped, checkpoint respected, a truncated last line
 //     tolerated, per-entity paths (including db/db/...json.json junk)
 //     normalised (NormalizeKey), an object with an id written to an array
-//     collection taken as an upsert.
+//     collection taken as an upsert. A whole-key write that its key's
+//     file (or a later write of the key) supersedes is not applied and
+//     is counted in Report.WAL.Skipped, with the reason, not as
+//     replayed.
 //   - Chunked sessions (§3.4) assembled into whole Session documents:
 //     metadata, summary, audio-insights→audioInsights,
 //     canvas-spec→canvasSpec, transcription→fullTranscription,
@@ -53,7 +56,7 @@
 // its mtime counts when plausible, else 0, so a pending WAL entry beats
 // the file it would have replayed into, §5.4). Backups
 // (<key>.backup.json, <key>.<ms>.backup.json, backups/backup-<ms>.json
-// snapshots, rollback-points/*/sessions.json) are read only when the main
+// snapshots) are read only when the main
 // file is unreadable or the payload has the wrong shape, or when it is
 // missing but expected (a session id in session-index, a chunk below the
 // manifest's chunkCount, a part whose has* flag is set); the newest
@@ -64,27 +67,43 @@
 // An array collection (sessions, notes, tasks, topics, companies,
 // contacts, attachments) whose file is bad is recovered from all its
 // older copies rather than one (§5.3, §11.1–3): its file is unreadable,
-// holds something other than an array, or holds one entity object (the
+// holds something other than an array, holds one entity object (the
 // WAL replay's clobber of §5.3; a copy holding one entity is never a
-// version of the collection, only of that entity, which is a candidate).
+// version of the collection, only of that entity, which is a candidate),
+// or is stale: its envelope timestamp is older than its newest
+// timestamped backup's, which only happens when the era D+ loader copied
+// an old .backup.json over it (§11.1, §4.1: a timestamped backup is the
+// previous main file); the stale file is then one more of the copies.
 // The copies read are the ScanOptions.RecoveryCopies newest decodable
 // timestamped backups, the single-slot backup, the RecoveryCopies newest
-// backups/ snapshots holding the collection and, for sessions, the
-// rollback points; the newest of them by the time of its content (its
-// envelope's timestamp, else the time in its name) says which entities
-// the collection held, and every copy of each of those is a candidate, so
-// the highest version wins. Report.Fallbacks names the bad file (and the
-// clobbering entity), Report.Restored each restored entity and the copy
-// it came from (OlderCopy when not the newest).
+// backups/ snapshots holding the collection; the newest of them by the
+// time of its content (its envelope's timestamp, else the time in its
+// name) says which entities the collection held, and every copy of each
+// of those is a candidate, so the highest version wins. The clobbering entity of a raw main file is
+// newer than every backup (a later save would have written the array
+// back), so its time is the file's mtime even where mtimes are otherwise
+// distrusted (see Caveats): it beats an older backup's copy unless that
+// has a higher version or updatedAt. Report.Fallbacks names the bad file
+// (and the clobbering entity), Report.Restored each restored entity and
+// the copy it came from (OlderCopy when not the newest).
+//
+// Rollback points (rollback-points/<id>/sessions.json, "must import" in
+// §6) are not backups: their sessions are candidates like the legacy
+// db/sessions.json's, unioned by id (§11.5), so a session found only in a
+// rollback point is imported (Report.RollbackPoints lists each snapshot
+// and the sessions imported from it); the snapshot,
+// rollback-points/<id>/metadata and rollback-points-index are kept whole
+// in Extras.
 //
 // Entities next: every candidate of an id from every source (the winning
-// collection array, chunked sessions, legacy db/sessions.json, per-entity
-// files, WAL upserts, state/export files found in the directory) is
+// collection array, chunked sessions, legacy db/sessions.json, rollback
+// points, per-entity files, WAL upserts, state/export files found in the
+// directory) is
 // compared: the entity's own version number when both have one, then
 // updatedAt/lastUpdated when both have one, then the source time
 // (envelope/WAL timestamp; file mtime for per-entity files), then the
-// precedence WAL > main file > tmp > per-entity > staged > backup >
-// export, then the later one scanned. Differing losers are reported as
+// precedence WAL > main file > tmp > per-entity > staged > backup or
+// rollback point > export, then the later one scanned. Differing losers are reported as
 // Conflicts.
 //
 // Deleted stays deleted (§4.4, §11.15): backups never add records; an id
@@ -97,7 +116,9 @@
 // a session directory with no metadata that is not in session-index is a
 // deleted session; a key with only backups is a deleted key; ids in the
 // newest backup of a top-level collection but not in its newer file were
-// deleted since. All of these are reported in Report.NotResurrected. A
+// deleted since, and so were ids in backups/ snapshots (the newest
+// RecoveryCopies holding each collection) that nothing else holds. All
+// of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no
 // newer copy exists (Report.Deleted).
 //
@@ -111,7 +132,14 @@
 // duplicating an existing link between the same two entities. Era-A
 // topics with type company or person become companies and contacts with
 // the same id. Video chapters missing from the chosen session are copied
-// from another copy of the same session (§11.8).
+// from another copy of the same session (§11.8). So are the enrichment
+// results (summary, audioInsights, canvasSpec, fullTranscription,
+// audioKeyMoments, transcriptUpgradeCompleted, enrichmentStatus) a
+// chosen copy without a version lacks, from the session's per-entity
+// file with the highest version: in eras E–F enrichment went only there
+// (§3.3, §11.4), while the UI kept saving db/sessions.json, whose
+// sessions have no version; that later copy keeps its members
+// (Report.EnrichmentRecovered).
 //
 // Attachments come from the content-addressed store, the dedup store
 // (attachments/<hh>/<hash>.dat, with the <hash>.<ext> path bug mapped to
@@ -197,7 +225,10 @@
 //     none); of a copy that cannot be read to the end, the readable part
 //     is kept, marked the same way. An attachment whose bytes no file
 //     holds keeps its recorded hash as legacyHash, says contentMissing,
-//     and is listed in ImportResult.WithoutContent.
+//     and is listed in ImportResult.WithoutContent; so is one that
+//     records no hash (other than a link, which has a URL, no bytes).
+//     Each is also in the problems, with the places its bytes were
+//     looked for.
 //   - A document over the store's MaxDocumentBytes (the old app's
 //     monolithic sessions, a note holding hundreds of megabytes) is not
 //     dropped: its JSON is stored whole as the content of an attachment
@@ -246,10 +277,11 @@
 //     (ids of per-id files, hashes of content files, video names) and for
 //     attachment records (base64, path, type), the chunked sessions'
 //     canonical files one small record per session, Settings, Extras
-//     (unknown keys, quarantined chunks, unreadable files' bytes up to
-//     1 MiB each), and the WAL's newest write per key and its entity
-//     writes. Backups are never held: *.backup.json files are listed by
-//     name and only the few needed are read.
+//     (unknown keys, rollback points' sessions snapshots, quarantined
+//     chunks, unreadable files' bytes up to 1 MiB each), and the WAL's
+//     newest write per key and its entity writes. Backups are never
+//     held: *.backup.json files are listed by name and only the few
+//     needed are read.
 //   - Per-entity files and chunked sessions' metadata are read twice (to
 //     index, then to emit); one that changed in between fails the walk
 //     with ErrChanged. Collection files are read once (their text is kept
@@ -261,7 +293,12 @@
 //     nothing, and those count as 0. Per-entity files are judged after
 //     the WAL, the backup and staging names, the collection files and
 //     every session's metadata were read; a raw chunk or part file when
-//     its session is assembled.
+//     its session is assembled. The exception is a raw array-collection
+//     file holding one entity (§5.3): its mtime always counts, since it
+//     is newer than every backup of the collection anyway.
+//   - A stale collection file is told by its time: a raw one's is its
+//     mtime when that counts (above), and one whose time is unknown (0)
+//     is never called stale.
 //   - A collection file overwritten with an empty array by the old app's
 //     checksum bug (§11.2) cannot be told apart from a deliberate
 //     deletion; its entities are then only reported as not resurrected.
@@ -271,9 +308,10 @@
 //   - Recovery reads at most RecoveryCopies (default 10) copies of each
 //     kind: in era H, where timestamped backups are never rotated, older
 //     ones are not read.
-//   - Legacy db/sessions.json sessions are unioned with the chunked store
-//     as docs/FORMAT.md requires, so a session deleted in era G+ but still in
-//     that legacy file comes back.
+//   - Legacy db/sessions.json sessions and rollback points' sessions are
+//     unioned with the chunked store as docs/FORMAT.md requires (§11.5),
+//     so a session deleted in era G+ but still in that legacy file or in
+//     a rollback point comes back.
 //   - Pointed at db/ itself, Scan does not read attachments/, backups/
 //     or videos/ beside it (they are outside the given directory).
 //   - WebView localStorage and IndexedDB (§9) are not on disk in a

@@ -262,9 +262,17 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 	doc := d.win.doc
 	if coll == "sessions" {
 		s.recoverChapters(d, doc)
+		s.recoverEnrichment(d, doc)
 	}
 	if coll == "attachments" && s.perID[d.id] != nil {
 		doc, _ = s.perIDDoc(d.id, doc)
+	}
+	if d.win.v.Kind == SourceRollback {
+		for i := range s.rep.RollbackPoints {
+			if rp := &s.rep.RollbackPoints[i]; rp.Path == d.win.v.Source {
+				rp.Imported = append(rp.Imported, d.id)
+			}
+		}
 	}
 	if a := d.win.ld.arr; a != nil && a.recovery != "" {
 		s.rep.Restored = append(s.rep.Restored, Restored{Collection: coll, ID: d.id, Source: d.win.v.Source, OlderCopy: d.win.v.Source != a.recovery})

@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -16,6 +17,18 @@ type keyVersion struct {
 	file    bool // data was decoded from the envelope file source, and can be again
 	dropped bool // data was released, to be read again from source
 	loose   []rawValue
+	wal     *WALSkip // a WAL write: its line, to report it if superseded
+}
+
+// supersede counts a whole-key WAL write that another version of its
+// key beat as skipped, with the reason, rather than replayed.
+func (s *scanner) supersede(v *keyVersion, reason string) {
+	if v == nil || v.wal == nil || v.wal.Reason != "" {
+		return
+	}
+	v.wal.Reason = reason
+	s.rep.WAL.Replayed--
+	s.rep.WAL.Skipped = append(s.rep.WAL.Skipped, *v.wal)
 }
 
 // drop releases a version's data when it can be read again from its file.
@@ -180,6 +193,13 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 			}
 		}
 		s.rep.KeyChoices = append(s.rep.KeyChoices, kc)
+	}
+	for _, w := range s.walKeys[k] {
+		if w != best && best != nil {
+			// The file (or copy) chosen is as new as the write or newer:
+			// it already holds it (docs/FORMAT.md §5.4).
+			s.supersede(w, fmt.Sprintf("superseded: %s (time %d) is as new or newer (docs/FORMAT.md §5.4)", best.source, best.time))
+		}
 	}
 	if best != nil && best.deleted {
 		best = nil

@@ -236,13 +236,23 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		d := attach[id]
+		missing := false
 		if h, ok := d["hash"].(string); ok && !stored[h] && !m.db.HasContent(context.Background(), h) {
 			// No file of the old app holds these bytes: say so in the
 			// document rather than leave a reference check must report as
 			// damage. The recorded hash is kept as legacyHash.
 			delete(d, "hash")
 			d["legacyHash"], d["contentMissing"] = h, true
+			missing = true
+		} else if _, has := d["hash"]; !has && expectsContent(d) {
+			// No hash recorded, and no bytes under its id, path or
+			// inline base64: the same, without a hash to keep.
+			d["contentMissing"] = true
+			missing = true
+		}
+		if missing {
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
+			m.problem("attachment %q: its bytes are in no file of the old directory (looked for %s); imported without content, marked contentMissing", id, strings.Join(contentPlaces(id, d), ", "))
 		}
 		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, newer: true, source: sources[id]}); err != nil {
 			return err

@@ -21,6 +21,7 @@ type Report struct {
 	ChecksumMismatches []ChecksumMismatch `json:"checksumMismatches,omitempty"`
 	Fallbacks          []Fallback         `json:"fallbacks,omitempty"`
 	Restored           []Restored         `json:"restored,omitempty"`
+	RollbackPoints     []RollbackPoint    `json:"rollbackPoints,omitempty"`
 	ManifestShortfalls []ChunkIssue       `json:"manifestShortfalls,omitempty"`
 	StaleChunks        []ChunkIssue       `json:"staleChunks,omitempty"`
 	Unreadable         []Unreadable       `json:"unreadable,omitempty"`
@@ -33,15 +34,20 @@ type Report struct {
 	Deleted            []Dropped          `json:"deleted,omitempty"`
 	InvalidIDs         []InvalidEntity    `json:"invalidIds,omitempty"`
 	ChaptersRecovered  []string           `json:"chaptersRecovered,omitempty"`
-	RawValues          []RawValue         `json:"rawValues,omitempty"`
-	SettingsKeys       map[string]string  `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
-	Notes              []string           `json:"notes,omitempty"`
+	// EnrichmentRecovered lists sessions whose chosen copy lacked
+	// enrichment results that a versioned per-entity copy holds (eras
+	// E–F, docs/FORMAT.md §3.3, §11.4): "<id> from <file> (<fields>)".
+	EnrichmentRecovered []string          `json:"enrichmentRecovered,omitempty"`
+	RawValues           []RawValue        `json:"rawValues,omitempty"`
+	SettingsKeys        map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
+	Notes               []string          `json:"notes,omitempty"`
 }
 
 // Source kinds, in ascending tie-break precedence (see doc.go).
 const (
 	SourceExport    = "export"     // a state or export file found in the directory
-	SourceBackup    = "backup"     // <key>.backup.json, <key>.<ms>.backup.json, backups/, rollback points
+	SourceBackup    = "backup"     // <key>.backup.json, <key>.<ms>.backup.json, backups/
+	SourceRollback  = "rollback"   // rollback-points/<id>/sessions.json (StorageRollback snapshots, §6)
 	SourceStaged    = "staged"     // .tx-<ms>/ or tx-temp-<ms>/
 	SourcePerEntity = "per-entity" // <c>/<singular>-<id>.json[.gz], db/db/ replay junk
 	SourceTmp       = "tmp"        // <key>.tmp.json
@@ -50,7 +56,7 @@ const (
 )
 
 var sourceRank = map[string]int{
-	SourceExport: 0, SourceBackup: 1, SourceStaged: 2, SourcePerEntity: 3,
+	SourceExport: 0, SourceBackup: 1, SourceRollback: 1, SourceStaged: 2, SourcePerEntity: 3,
 	SourceTmp: 4, SourceMain: 5, SourceWAL: 6,
 }
 
@@ -59,7 +65,7 @@ type WALReport struct {
 	Present    bool      `json:"present"`
 	Checkpoint int64     `json:"checkpoint"` // epoch ms from wal.checkpoint, 0 if none
 	Entries    int       `json:"entries"`    // lines decoded
-	Replayed   int       `json:"replayed"`   // write/delete entries used as candidates
+	Replayed   int       `json:"replayed"`   // write/delete entries used as candidates (a whole-key write superseded by its file or a later write is in Skipped)
 	Skipped    []WALSkip `json:"skipped,omitempty"`
 }
 
@@ -114,6 +120,19 @@ type Fallback struct {
 	Key    string `json:"key"`
 	Reason string `json:"reason"`
 	Used   string `json:"used"` // "" when no usable copy existed
+}
+
+// RollbackPoint is one rollback point's sessions snapshot
+// (rollback-points/<id>/sessions.json, docs/FORMAT.md §6): its sessions
+// are unioned with the other stores by id (§11.5), and the snapshot, its
+// metadata and rollback-points-index are kept in Dataset.Extras.
+type RollbackPoint struct {
+	Path     string `json:"path"`
+	Time     int64  `json:"time"`     // envelope timestamp, 0 if none
+	Sessions int    `json:"sessions"` // elements of its array
+	// Imported lists the sessions whose imported version is this
+	// snapshot's (found in no newer store, or newest here).
+	Imported []string `json:"imported,omitempty"`
 }
 
 // Restored is an entity of a collection whose file was bad (unreadable,

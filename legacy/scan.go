@@ -159,6 +159,8 @@ type scanner struct {
 	single        map[string][]*keyVersion // array collections' copies holding one entity (WAL replay, §5.3)
 	badMain       map[string]string        // array collections whose main file is unreadable: why
 	recovered     map[string]string        // array collections recovered from older copies: the newest one
+	newestBak     map[string]*keyVersion   // array collections' newest decodable timestamped backup (nil: none)
+	readBak       map[string]bool          // timestamped backups read by newestBackup
 	perID         map[string]*perIDFiles
 	dedupFiles    map[string]*dedupFiles
 	bigUnreadable []bigFile // unreadable files kept whole as attachments
@@ -245,6 +247,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
 		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
 		single: map[string][]*keyVersion{}, badMain: map[string]string{}, recovered: map[string]string{},
+		newestBak: map[string]*keyVersion{}, readBak: map[string]bool{},
 	}
 	for _, c := range Collections {
 		s.cands[c] = map[string][]*cand{}
@@ -263,7 +266,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		s.pf = newPrefetcher(s.root, s.sizes, s.spill, s.opts.Workers)
 	}
 	steps := []func() error{
-		s.classifyAttachments, s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addPerEntity,
+		s.classifyAttachments, s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addRollbackPoints, s.addPerEntity,
 		s.addWALUpserts, s.addStateFiles,
 	}
 	done, total := 0, 0
@@ -285,7 +288,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 	for g := range groups {
 		steps = append(steps, func() error { return s.emitGroup(g, fn) })
 	}
-	steps = append(steps, s.reportDeletedInBackups, s.buildSettingsAndExtras, s.buildBlobs)
+	steps = append(steps, s.reportDeletedInBackups, s.reportSnapshotOnly, s.buildSettingsAndExtras, s.buildBlobs)
 	for _, step := range steps {
 		if err := s.ctx.Err(); err != nil {
 			return nil, nil, err
@@ -792,6 +795,7 @@ func (s *scanner) finish() {
 		a, b := r.Restored[i], r.Restored[j]
 		return cmpColl(a.Collection, b.Collection, a.ID, b.ID) < 0
 	})
+	sort.SliceStable(r.RollbackPoints, func(i, j int) bool { return r.RollbackPoints[i].Path < r.RollbackPoints[j].Path })
 	sort.SliceStable(r.ManifestShortfalls, func(i, j int) bool {
 		return r.ManifestShortfalls[i].SessionID < r.ManifestShortfalls[j].SessionID
 	})
@@ -815,6 +819,7 @@ func (s *scanner) finish() {
 		return a.Index < b.Index
 	})
 	sort.Strings(r.ChaptersRecovered)
+	sort.Strings(r.EnrichmentRecovered)
 	sort.SliceStable(r.RawValues, func(i, j int) bool {
 		a, b := r.RawValues[i], r.RawValues[j]
 		if c := cmpColl(a.Collection, b.Collection, a.ID, b.ID); c != 0 {

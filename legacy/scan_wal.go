@@ -165,9 +165,17 @@ func (s *scanner) applyWAL(e WALEntry) string {
 			return "payload of " + key + " is " + kindOf(e.Data) + ", not an array"
 		}
 	}
-	v := &keyVersion{data: e.Data, kind: SourceWAL, source: source, time: e.Timestamp, seq: s.nextSeq(), deleted: e.Operation == OpDelete, loose: e.loose}
-	if old := s.walKeys[key]; len(old) == 0 || newerKey(v, old[0]) {
+	v := &keyVersion{data: e.Data, kind: SourceWAL, source: source, time: e.Timestamp, seq: s.nextSeq(), deleted: e.Operation == OpDelete, loose: e.loose,
+		wal: &WALSkip{Line: e.Line, ID: e.ID, TransactionID: e.TransactionID}}
+	old := s.walKeys[key]
+	switch {
+	case len(old) == 0:
 		s.walKeys[key] = []*keyVersion{v}
+	case newerKey(v, old[0]):
+		s.walKeys[key] = []*keyVersion{v}
+		s.supersede(old[0], fmt.Sprintf("superseded by line %d, a later write of the same key", e.Line))
+	default:
+		return fmt.Sprintf("superseded by line %d, a later write of the same key", old[0].wal.Line)
 	}
 	s.noteSessionFile(key)
 	return ""

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // sessionParts are the optional whole-value files of a chunked session:
@@ -304,6 +305,47 @@ func (s *scanner) recoverChapters(d *decision, doc map[string]any) {
 	if f := s.chapterFinds[d.id]; f != nil {
 		video["chapters"] = cloneValue(f.chapters)
 		s.rep.ChaptersRecovered = append(s.rep.ChaptersRecovered, d.id+" from "+f.source)
+	}
+}
+
+// enrichmentFields are the members of a Session that enrichment writes
+// (docs/FORMAT.md §7.2): its results, not the user's edits.
+var enrichmentFields = []string{"summary", "audioInsights", "canvasSpec", "fullTranscription", "audioKeyMoments", "transcriptUpgradeCompleted", "enrichmentStatus"}
+
+// recoverEnrichment fills the enrichment results a session's chosen copy
+// lacks from its per-entity copy with the highest version. In eras E–F
+// enrichment updates were written only to db/sessions/session-<id>.json,
+// with version bumped (§3.3), while the UI went on saving db/sessions.json,
+// whose sessions never carry a version (E2 added it to per-entity files
+// only). So an unversioned, later copy wins by time and holds the user's
+// newer edits, and the per-entity copy holds the only enrichment (§11.4):
+// both are kept, the winner's members never overwritten. A copy with a
+// version of its own is compared by version first (better) and needs
+// none of this.
+func (s *scanner) recoverEnrichment(d *decision, doc map[string]any) {
+	if d.win.hasVer {
+		return
+	}
+	var from *cand
+	for _, c := range d.cs {
+		if c != d.win && c.v.Kind == SourcePerEntity && c.hasVer && c.doc != nil && (from == nil || c.ver > from.ver) {
+			from = c
+		}
+	}
+	if from == nil {
+		return
+	}
+	var took []string
+	for _, f := range enrichmentFields {
+		if v, ok := from.doc[f]; ok && v != nil {
+			if _, has := doc[f]; !has {
+				doc[f] = cloneValue(v)
+				took = append(took, f)
+			}
+		}
+	}
+	if len(took) > 0 {
+		s.rep.EnrichmentRecovered = append(s.rep.EnrichmentRecovered, fmt.Sprintf("%s from %s (%s)", d.id, from.v.Source, strings.Join(took, ", ")))
 	}
 }
 

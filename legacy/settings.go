@@ -9,7 +9,7 @@ import (
 // (docs/FORMAT.md §6) and are not imported.
 var derivedKeys = map[string]bool{
 	"session-indexes": true, "note-indexes": true, "task-indexes": true, "cache": true,
-	"migration-status": true, "ca-attachment-index": true, "rollback-points-index": true,
+	"migration-status": true, "ca-attachment-index": true,
 	"session-index": true,
 }
 
@@ -21,7 +21,7 @@ func isDerivedKey(k string) bool {
 	if entityCollections[first] != "" && (rest == "index" || strings.HasPrefix(rest, "indexes/")) {
 		return true // per-entity summary rows and search indexes (§3.3)
 	}
-	return first == "sessions" || first == "rollback-points" || first == "attachments-ca"
+	return first == "sessions" || first == "attachments-ca"
 }
 
 // buildSettingsAndExtras merges settings newest-per-top-level-key across
@@ -116,7 +116,21 @@ func (s *scanner) buildSettingsAndExtras() error {
 		}
 	}
 	sort.Strings(keys)
+	rollback := map[string]bool{}
+	for _, rb := range s.rollbacks {
+		// A rollback point's sessions snapshot is user data (§6): kept
+		// whole, besides its sessions being candidates.
+		k := strings.TrimSuffix(strings.TrimPrefix(rb, s.dbRel), ".json")
+		rollback[k] = true
+		if env, err := s.rereadEnvelope(rb); err == nil {
+			s.ds.Extras[k] = env.Data
+			s.noteRaw("extras", k, rb, env.Data)
+		}
+	}
 	for _, k := range keys {
+		if rollback[k] {
+			continue
+		}
 		if arrayCollections[k] || k == "settings" || k == "aiSettings" || k == "preferences" || isDerivedKey(k) {
 			continue
 		}

@@ -93,3 +93,127 @@ func memberPath(b []byte, outer, inner string) ([]byte, bool, error) {
 	}
 	return b[start:d.i], true, nil
 }
+
+// snapshotCollections calls fn with every array collection of a
+// backups/backup-<ms>.json snapshot that want accepts, as a lazy array
+// over the file's text, in one pass over the file (a snapshot holds every
+// top-level collection: reading it once per collection would read it
+// several times). The text is released when it returns: fn must not keep
+// the array.
+func (s *scanner) snapshotCollections(rel string, want func(name string) bool, fn func(name string, data any) error) error {
+	f, err := os.Open(s.abs(rel))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	var b []byte
+	release := func() error { return nil }
+	if fi.Size() >= mapMin {
+		b, release, err = mapFile(f, fi.Size())
+	} else {
+		b, err = io.ReadAll(f)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _ = release() }() // read-only mapping
+	return eachMemberOf(b, "collections", func(name string, span []byte) error {
+		if !want(name) {
+			return nil
+		}
+		a, ok := indexArray(span)
+		if !ok {
+			return nil
+		}
+		return fn(name, a)
+	})
+}
+
+// eachMemberOf calls fn with the name and text of every member of
+// top[outer] in the JSON object b, checking (not decoding) the rest.
+func eachMemberOf(b []byte, outer string, fn func(name string, span []byte) error) error {
+	span, ok, err := memberPath1(b, outer)
+	if err != nil || !ok {
+		return err
+	}
+	d := jdec{b: span}
+	d.skipSpace()
+	if d.i >= len(span) || span[d.i] != '{' {
+		return d.badChar("looking for an object")
+	}
+	d.i++
+	d.skipSpace()
+	for d.i < len(span) && span[d.i] != '}' {
+		if span[d.i] != '"' {
+			return d.badChar("looking for beginning of object key string")
+		}
+		k, _, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.i >= len(span) || span[d.i] != ':' {
+			return d.badChar("after object key")
+		}
+		d.i++
+		d.skipSpace()
+		start := d.i
+		if err := d.skip(2); err != nil {
+			return err
+		}
+		if err := fn(k, span[start:d.i]); err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.i < len(span) && span[d.i] == ',' {
+			d.i++
+			d.skipSpace()
+		}
+	}
+	return nil
+}
+
+// memberPath1 finds top[name] in the JSON object b: the text from the
+// start of its value to the end of b.
+func memberPath1(b []byte, name string) ([]byte, bool, error) {
+	d := jdec{b: b}
+	d.skipSpace()
+	if d.i >= len(b) || b[d.i] != '{' {
+		return nil, false, d.badChar("looking for an object")
+	}
+	d.i++
+	d.skipSpace()
+	for {
+		if d.i < len(b) && b[d.i] == '}' {
+			return nil, false, nil
+		}
+		if d.i >= len(b) || b[d.i] != '"' {
+			return nil, false, d.badChar("looking for beginning of object key string")
+		}
+		k, _, err := d.str()
+		if err != nil {
+			return nil, false, err
+		}
+		d.skipSpace()
+		if d.i >= len(b) || b[d.i] != ':' {
+			return nil, false, d.badChar("after object key")
+		}
+		d.i++
+		d.skipSpace()
+		if k == name {
+			return b[d.i:], true, nil
+		}
+		if err := d.skip(1); err != nil {
+			return nil, false, err
+		}
+		d.skipSpace()
+		if d.i < len(b) && b[d.i] == ',' {
+			d.i++
+			d.skipSpace()
+		}
+	}
+}
