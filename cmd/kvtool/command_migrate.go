@@ -232,4 +232,10 @@ func printMigrateReport(out io.Writer, rep *legacy.Report) {
 	list("attachments nothing refers to (imported under their own id, orphan: true)", rep.OrphanAttachments)
 	list("junk files skipped", rep.JunkSkipped)
 	list("video chapters recovered", rep.ChaptersRecovered)
+	list("session enrichment recovered from per-entity files", rep.EnrichmentRecovered)
+	lines = nil
+	for _, rp := range rep.RollbackPoints {
+		lines = append(lines, fmt.Sprintf("%s: %d session(s), %d imported from it", rp.Path, rp.Sessions, len(rp.Imported)))
+	}
+	list("rollback points", lines)
 }
