@@ -253,6 +253,10 @@ func (r *DocumentReader) Single() bool { return r.single }
 // for a single object).
 func (r *DocumentReader) Index() int { return r.index }
 
+// Start returns where the last document returned starts in the input:
+// its byte offset, and its 1-based line and column.
+func (r *DocumentReader) Start() (offset int64, line, column int) { return r.d.ValueStart() }
+
 // Errorf returns a *PositionError wrapping ErrInvalid at the start of the
 // last document returned, for a problem its reader found in it.
 func (r *DocumentReader) Errorf(format string, args ...any) error {

@@ -59,10 +59,7 @@ a shell's <(...) is copied to a temporary file for that).`,
 						return fmt.Errorf("%s is a singleton: give one JSON object, not an array", coll)
 					}
 					if err := kv.Validate(coll, doc); err != nil {
-						if dr.Single() {
-							return err
-						}
-						return fmt.Errorf("element %d: %w", dr.Index(), err)
+						return fmt.Errorf("%s: %w", where(dr), err)
 					}
 					if c.Kind != kv.KindSingleton {
 						id := doc.(map[string]any)["id"].(string)
@@ -93,10 +90,7 @@ a shell's <(...) is copied to a temporary file for that).`,
 					return eachPut(r, func(dr *kv.DocumentReader, d any) error {
 						rev, err := tx.Put(coll, d)
 						if err != nil {
-							if dr.Single() {
-								return err
-							}
-							return fmt.Errorf("element %d: %w", dr.Index(), err)
+							return fmt.Errorf("%s: %w", where(dr), err)
 						}
 						id, _ := d.(map[string]any)["id"].(string)
 						if c.Kind == kv.KindSingleton {
@@ -123,6 +117,16 @@ a shell's <(...) is copied to a temporary file for that).`,
 			return nil
 		},
 	}
+}
+
+// where names the document dr returned last: its element, if the input
+// is an array, and where it starts.
+func where(dr *kv.DocumentReader) string {
+	off, line, col := dr.Start()
+	if dr.Single() {
+		return fmt.Sprintf("the document at line %d, column %d (byte %d)", line, col, off)
+	}
+	return fmt.Sprintf("element %d at line %d, column %d (byte %d)", dr.Index(), line, col, off)
 }
 
 // eachPut hands every document of a put's input to fn, one at a time.
