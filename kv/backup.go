@@ -63,8 +63,43 @@ func (db *DB) Backup(ctx context.Context, reason string) (Manifest, error) {
 	return m, err
 }
 
-// backupLocked takes a backup; the caller holds db.mu (read or write).
-func (db *DB) backupLocked(ctx context.Context, reason string) (Manifest, error) {
+// backupsLockFile, in the backups directory, is what lockBackups locks.
+const backupsLockFile = ".lock"
+
+// lockBackups serializes what writes in the backups directory dir
+// (taking a backup and rotating, a restore's copy of its backup) across
+// goroutines and processes, and returns the function that ends it. Without
+// it, one backup's rotation takes another's temporary files for debris and
+// removes them, and the rotation after a pre-restore backup can remove
+// the backup being restored.
+func lockBackups(dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cairn: backups: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, backupsLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cairn: backups: %w", err)
+	}
+	if err := lockWait(f); err != nil {
+		_ = f.Close() // nothing was locked
+		return nil, fmt.Errorf("cairn: lock %s: %w", f.Name(), err)
+	}
+	return func() { _ = f.Close() }, nil // closing the file releases its flock
+}
+
+// backupLocked takes a backup and rotates, keeping the backups named in
+// keep; the caller holds db.mu (read or write), not the backups lock.
+func (db *DB) backupLocked(ctx context.Context, reason string, keep ...string) (Manifest, error) {
+	unlock, err := lockBackups(db.backupsDir())
+	if err != nil {
+		return Manifest{}, fmt.Errorf("cairn: backup (%s): %w", reason, err)
+	}
+	defer unlock()
+	return db.backupInLock(ctx, reason, keep...)
+}
+
+// backupInLock is backupLocked for a caller holding the backups lock too.
+func (db *DB) backupInLock(ctx context.Context, reason string, keep ...string) (Manifest, error) {
 	var m Manifest
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		seq, last := logState(tx)
@@ -85,7 +120,7 @@ func (db *DB) backupLocked(ctx context.Context, reason string) (Manifest, error)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("cairn: backup (%s): %w", reason, err)
 	}
-	if _, err := snapshot.Prune(db.backupsDir(), db.opts.BackupPolicy, db.opts.Now()); err != nil {
+	if _, err := snapshot.Prune(db.backupsDir(), db.opts.BackupPolicy, db.opts.Now(), keep...); err != nil {
 		return m, fmt.Errorf("cairn: backup %s was taken and verified, but rotation failed: %w", m.Name, err)
 	}
 	return m, nil
@@ -128,6 +163,11 @@ func (db *DB) VerifyBackup(ctx context.Context, name string) (Manifest, []Proble
 
 // PruneBackups applies the rotation policy now and returns what it removed.
 func (db *DB) PruneBackups(ctx context.Context) ([]Manifest, error) {
+	unlock, err := lockBackups(db.backupsDir())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return snapshot.Prune(db.backupsDir(), db.opts.BackupPolicy, db.opts.Now())
 }
 
@@ -149,17 +189,28 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, prev
 	if db.opts.ReadOnly {
 		return Manifest{}, "", ErrReadOnly
 	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.mu.closed {
+		return Manifest{}, "", ErrClosed
+	}
+	// From the verification to the copy, no rotation (this one's or
+	// another process's) may remove the backup.
+	unlock, err := lockBackups(db.backupsDir())
+	if err != nil {
+		return Manifest{}, "", err
+	}
+	defer func() {
+		if unlock != nil {
+			unlock()
+		}
+	}()
 	m, src, err := restorable(ctx, db.backupsDir(), name)
 	if err != nil {
 		return m, "", err
 	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if db.mu.closed {
-		return m, "", ErrClosed
-	}
 	var r replacement
-	pm, err := db.backupLocked(ctx, ReasonPreRestore)
+	pm, err := db.backupInLock(ctx, ReasonPreRestore, name) // its rotation must not remove name
 	switch {
 	case err == nil:
 		previous = pm.Name
@@ -174,6 +225,8 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, prev
 		_ = os.Remove(tmp)
 		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
+	unlock()
+	unlock = nil
 	r.dropSearch = true // it describes the old data; rebuilt from the new
 	if err := db.swapLocked(tmp, r); err != nil {
 		_ = os.Remove(tmp)

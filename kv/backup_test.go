@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -343,6 +344,77 @@ func TestBackup_killDuringBackup(t *testing.T) {
 	for _, e := range ents {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("left after a rotation: %s", e.Name())
+		}
+	}
+}
+
+// TestRestore_keepsTheBackupRestored checks that restoring the oldest
+// backup works when the pre-restore backup's rotation would drop it: the
+// backup being restored is never removed before it is copied, nor after.
+func TestRestore_keepsTheBackupRestored(t *testing.T) {
+	ctx := context.Background()
+	db, err := kv.Open(t.TempDir(), &kv.Options{NoSearch: true, NoAutoBackup: true, BackupPolicy: kv.BackupPolicy{KeepLast: 2, Daily: -1, Weekly: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var names []string
+	for i := range 2 {
+		if _, err := db.Put(ctx, "notes", map[string]any{"id": "n", "v": i}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := db.Backup(ctx, kv.ReasonManual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, m.Name)
+	}
+	if _, _, err := db.Restore(ctx, names[0]); err != nil {
+		t.Fatalf("restore of the oldest of %d kept backups: %v", len(names), err)
+	}
+	doc, _, err := db.Get(ctx, "notes", "n")
+	if err != nil || fmt.Sprint(doc["v"]) != "0" {
+		t.Fatalf("after the restore: %v, %v; want v 0", doc, err)
+	}
+	if _, problems, err := db.VerifyBackup(ctx, names[0]); err != nil || len(problems) > 0 {
+		t.Errorf("the restored backup after the restore: %v %v", problems, err)
+	}
+}
+
+// TestBackup_concurrent checks that backups taken at the same time, by
+// goroutines of one process here (each takes the backups lock through its
+// own open file, as another process would), all succeed and all stay: one
+// backup's rotation no longer takes another's temporary files for debris.
+func TestBackup_concurrent(t *testing.T) {
+	ctx := context.Background()
+	db, err := kv.Open(t.TempDir(), &kv.Options{NoSearch: true, NoAutoBackup: true, BackupPolicy: kv.BackupPolicy{KeepLast: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Put(ctx, "notes", map[string]any{"id": "n"}); err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 4, 4
+	var wg sync.WaitGroup
+	names := make(chan string, workers*each)
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				m, err := db.Backup(ctx, kv.ReasonManual)
+				if err != nil {
+					t.Errorf("backup: %v", err)
+					continue
+				}
+				names <- m.Name
+			}
+		})
+	}
+	wg.Wait()
+	close(names)
+	for name := range names {
+		if _, problems, err := db.VerifyBackup(ctx, name); err != nil || len(problems) > 0 {
+			t.Errorf("backup %s, reported taken: %v %v", name, problems, err)
 		}
 	}
 }

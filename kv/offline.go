@@ -87,12 +87,19 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 		return Manifest{}, "", err
 	}
 	defer lock.release()
+	unlock, err := lockBackups(filepath.Join(dir, BackupsDir)) // no rotation removes name meanwhile
+	if err != nil {
+		return Manifest{}, "", err
+	}
 	m, src, err := restorable(ctx, filepath.Join(dir, BackupsDir), name)
 	if err != nil {
+		unlock()
 		return m, "", err
 	}
 	tmp := path + ".restore"
-	if err := snapshot.CopyFile(ctx, src, tmp); err != nil {
+	err = snapshot.CopyFile(ctx, src, tmp)
+	unlock()
+	if err != nil {
 		_ = os.Remove(tmp)
 		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}

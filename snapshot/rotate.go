@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,9 +116,11 @@ func isoWeekIndex(day int64) int64 {
 // data), then removes debris: temporary files of crashed Creates and
 // manifest writes, and data files without a manifest. It returns what it
 // removed: the dropped backups and, with Problem set, debris data files.
-// It never touches a file whose name is not a backup's. Prune must not run
-// concurrently with Create on the same dir.
-func Prune(dir string, p Policy, now time.Time) (removed []Manifest, err error) {
+// It never touches a file whose name is not a backup's, nor the backups
+// named in keep (a restore's source, for one). Prune must not run
+// concurrently with Create on the same dir: it would take the other's
+// temporary files for debris.
+func Prune(dir string, p Policy, now time.Time, keep ...string) (removed []Manifest, err error) {
 	if err := checkDir(dir); err != nil {
 		return nil, err
 	}
@@ -127,6 +130,9 @@ func Prune(dir string, p Policy, now time.Time) (removed []Manifest, err error) 
 	}
 	_, drop := Select(ms, p, now)
 	for _, m := range drop {
+		if slices.Contains(keep, m.Name) {
+			continue
+		}
 		mp, err := manifestPath(dir, m.Name)
 		if err != nil {
 			return removed, err
