@@ -65,14 +65,22 @@ its time. It refuses a store that already holds documents unless --force.`,
 			gn := gen.New(gen.Config{Sessions: sessions, Seed: seed, Attachments: max(sessions/4, 1)})
 			say("Building a synthetic store in %s (%d sessions, seed %d)\n", g.db, sessions, seed)
 			start := time.Now()
-			for _, coll := range gen.Collections {
-				n, err := loadCollection(cmd, db, gn, coll)
-				if err != nil {
-					return err
+			// All or nothing: a demo killed or failing halfway leaves the
+			// store as it was, not a store with half the collections.
+			err = db.Staged(cmd.Context(), func(st *kv.Stage) error {
+				for _, coll := range gen.Collections {
+					n, err := loadCollection(cmd, st.Update, gn, coll)
+					if err != nil {
+						return err
+					}
+					res.Counts[coll] = n
 				}
-				res.Counts[coll] = n
-			}
-			if _, err := db.Put(cmd.Context(), "settings", gn.Settings()); err != nil {
+				return st.Update(func(tx *kv.Tx) error {
+					_, err := tx.Put("settings", gn.Settings())
+					return err
+				})
+			})
+			if err != nil {
 				return err
 			}
 			res.Timings["build"] = ms(time.Since(start))
@@ -178,8 +186,9 @@ func firstID(ds []kv.Document) any {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// loadCollection writes every generated document of coll in batches.
-func loadCollection(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, coll string) (int, error) {
+// loadCollection writes every generated document of coll in batches,
+// each through update.
+func loadCollection(cmd *cobra.Command, update func(func(*kv.Tx) error) error, gn *gen.Generator, coll string) (int, error) {
 	total := gn.Count(coll)
 	bar := newProgress(cmd.ErrOrStderr(), coll, total)
 	defer bar.done()
@@ -190,7 +199,7 @@ func loadCollection(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, coll strin
 		if len(pending) == 0 {
 			return nil
 		}
-		err := db.Update(cmd.Context(), func(tx *kv.Tx) error {
+		err := update(func(tx *kv.Tx) error {
 			for _, d := range pending {
 				if _, err := tx.Put(coll, d); err != nil {
 					return err
@@ -204,7 +213,7 @@ func loadCollection(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, coll strin
 		return err
 	}
 	if coll == "attachments" {
-		return loadAttachments(cmd, db, gn, bar)
+		return loadAttachments(cmd, update, gn, bar)
 	}
 	err := gn.Each(coll, func(doc map[string]any) error {
 		pending = append(pending, doc)
@@ -221,12 +230,12 @@ func loadCollection(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, coll strin
 
 // loadAttachments adds every generated attachment with its content, in
 // batches, through the blob store (identical contents are stored once).
-func loadAttachments(cmd *cobra.Command, db *kv.DB, gn *gen.Generator, bar *progress) (int, error) {
+func loadAttachments(cmd *cobra.Command, update func(func(*kv.Tx) error) error, gn *gen.Generator, bar *progress) (int, error) {
 	total := gn.Count("attachments")
 	const batch = 500
 	for start := 0; start < total; start += batch {
 		end := min(start+batch, total)
-		err := db.Update(cmd.Context(), func(tx *kv.Tx) error {
+		err := update(func(tx *kv.Tx) error {
 			for i := start; i < end; i++ {
 				meta := gn.Attachment(i)
 				delete(meta, "hash")
