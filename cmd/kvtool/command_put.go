@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
@@ -14,15 +15,17 @@ type putResult struct {
 }
 
 func newPutCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "put COLLECTION [FILE|-]",
+	var key string
+	cmd := &cobra.Command{
+		Use:   "put COLLECTION [FILE|-] [--id KEY]",
 		Short: "Create or replace one document or an array of documents",
 		Long: `put reads one JSON object, or an array of objects, from FILE or stdin and
 stores them in COLLECTION atomically: all of them or none. Each document
 needs a string "id" of 1 to 256 bytes, once per put; a singleton collection
 (settings, aiSettings, preferences) takes one object without id. Fields
 Cairn does not know are kept exactly as given, and numbers keep their value
-however many digits they have.
+however many digits they have. extras takes any one JSON value under the
+key given with --id (kvtool put extras --id capture-review-jobs v.json).
 
 Input is kept exactly or refused: invalid UTF-8, an escaped lone surrogate
 ("\ud800") or a member name given twice is an error naming the line, byte
@@ -33,13 +36,17 @@ The input is read twice, one document at a time: once to check all of it
 before the store is opened, once to write it (stdin, a FIFO, /dev/stdin or
 a shell's <(...) is copied to a temporary file for that).`,
 		Example: `  kvtool put notes note.json
-  echo '{"id":"n1","content":"hello"}' | kvtool put notes -`,
+  echo '{"id":"n1","content":"hello"}' | kvtool put notes -
+  echo '[1,2]' | kvtool put extras --id some-key -`,
 		Args: argsRange(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll := args[0]
 			c, err := kv.LookupCollection(coll)
 			if err != nil {
 				return err
+			}
+			if (c.Kind == kv.KindExtras) != cmd.Flags().Changed("id") {
+				return usagef("--id KEY is the key of an extras value, and extras needs it: kvtool put extras --id KEY [FILE|-]")
 			}
 			path := ""
 			if len(args) > 1 {
@@ -50,6 +57,9 @@ a shell's <(...) is copied to a temporary file for that).`,
 				return err
 			}
 			defer in.Close()
+			if c.Kind == kv.KindExtras {
+				return putExtra(cmd, g, in, key)
+			}
 			// Check every document before opening the store.
 			ids := map[string]int{}
 			n := 0
@@ -117,6 +127,40 @@ a shell's <(...) is copied to a temporary file for that).`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&key, "id", "", "the key of an extras value (extras only)")
+	return cmd
+}
+
+// putExtra stores the one JSON value of in under key in extras.
+func putExtra(cmd *cobra.Command, g *globals, in *input, key string) (err error) {
+	if err := docmodel.CheckID(key); err != nil {
+		return fmt.Errorf("put extras %q: %w", shortID(key), err)
+	}
+	in.once = true // one value, read once: a stream needs no copy
+	var v any
+	if _, err := in.each(func(r io.Reader) (err error) {
+		v, err = kv.ReadJSON(r, maxDocument)
+		return err
+	}); err != nil {
+		return fmt.Errorf("%s: %w", in.name, err)
+	}
+	db, err := g.openRW()
+	if err != nil {
+		return err
+	}
+	defer closeDB(db, &err)
+	var rev uint64
+	if err := db.Update(cmd.Context(), func(tx *kv.Tx) (err error) {
+		rev, err = tx.PutValue("extras", key, v)
+		return err
+	}); err != nil {
+		return fmt.Errorf("%s: %w", in.name, err)
+	}
+	if g.json {
+		return printJSON(cmd.OutOrStdout(), []putResult{{ID: key, Rev: rev}})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "extras %s rev %d\n", key, rev)
+	return nil
 }
 
 // where names the document dr returned last: its element, if the input

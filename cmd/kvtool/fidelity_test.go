@@ -210,3 +210,22 @@ func TestPatch_singleton(t *testing.T) {
 	wantExit(t, kvtool(t, "", "--db", store, "patch", "settings", "anything", pat), exitUsage)
 	wantExit(t, kvtool(t, "", "--db", store, "patch", "notes"), exitUsage)
 }
+
+// TestPut_extras checks that an extras value, any JSON value, is put
+// under the key --id gives, and that --id is a usage error elsewhere.
+func TestPut_extras(t *testing.T) {
+	store := newStore(t)
+	mustRun(t, `{"jobs":[1,{"n":123456789012345678901234567890}]}`, "--db", store, "put", "extras", "--id", "capture-review-jobs", "-")
+	mustRun(t, `"just a string"`, "--db", store, "put", "extras", "--id", "s", "-")
+	got := mustRun(t, "", "--db", store, "--json", "get", "extras", "capture-review-jobs").stdout
+	if !strings.Contains(got, "123456789012345678901234567890") {
+		t.Errorf("extras capture-review-jobs: %s", got)
+	}
+	if got := mustRun(t, "", "--db", store, "--json", "get", "extras", "s").stdout; strings.TrimSpace(got) != `"just a string"` {
+		t.Errorf("extras s: %s", got)
+	}
+	wantExit(t, kvtool(t, `{"id":"a"}`, "--db", store, "put", "extras", "-"), exitUsage)
+	wantExit(t, kvtool(t, `{"id":"a"}`, "--db", store, "put", "notes", "--id", "a", "-"), exitUsage)
+	wantExit(t, kvtool(t, `{"a":1,"a":2}`, "--db", store, "put", "extras", "--id", "d", "-"), exitError)
+	wantExit(t, kvtool(t, `1`, "--db", store, "put", "extras", "--id", "", "-"), exitError)
+}
