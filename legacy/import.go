@@ -392,7 +392,10 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 					where, bad = "imported", nbad
 				}
 				res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the imported one was written", coll, id, where, bad))
-			case ct > nt:
+			case ct > nt, ct == nt && ct != 0:
+				// On a tie the stored version stays: it may hold an edit
+				// that did not move the time (kvtool patch, for one),
+				// which a second import or migration must not undo.
 				res.Kept[coll]++
 				return nil
 			}

@@ -33,7 +33,8 @@ version) and validates all of it first: errors name the JSON path and byte
 offset, and nothing is written. Then it takes a verified backup and merges
 the file in: each entity by id, keeping the newer of the stored and the
 imported version (updatedAt, else lastUpdated, read as kvtool query reads
-times; a time that cannot be read is listed, and the imported version
+times; on a tie the stored version stays, so an edit that kept the time is
+not undone; a time that cannot be read is listed, and the imported version
 written). It prints the counts per collection. --dry-run stops after
 printing what it would do. Running it twice writes nothing new.
 

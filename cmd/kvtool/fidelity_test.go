@@ -229,3 +229,26 @@ func TestPut_extras(t *testing.T) {
 	wantExit(t, kvtool(t, `{"a":1,"a":2}`, "--db", store, "put", "extras", "--id", "d", "-"), exitError)
 	wantExit(t, kvtool(t, `1`, "--db", store, "put", "extras", "--id", "", "-"), exitError)
 }
+
+// TestImport_againKeepsEdits checks that importing the same file again
+// does not undo an edit made in between that kept the document's time
+// (kvtool patch does not touch lastUpdated): on a tie the stored version
+// stays, and is counted as kept.
+func TestImport_againKeepsEdits(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "store")
+	checkAtEnd(t, store)
+	file := filepath.Join(t.TempDir(), "x.json")
+	err := os.WriteFile(file, []byte(`{"version":"1.0.0","exportedAt":"x","notes":[{"id":"a","content":"old","lastUpdated":"2025-01-01T00:00:00.000Z"}]}`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "--db", store, "import", file, "--yes")
+	mustRun(t, `{"content":"edited"}`, "--db", store, "patch", "notes", "a", "-")
+	r := mustRun(t, "", "--db", store, "--json", "import", file, "--yes")
+	if !strings.Contains(r.stdout, `"kept_newer": {`+"\n"+`    "notes": 1`) {
+		t.Errorf("second import: %s, want notes 1 kept", r.stdout)
+	}
+	if got := mustRun(t, "", "--db", store, "get", "notes", "a").stdout; !strings.Contains(got, "edited") {
+		t.Errorf("the edit was undone: %s", got)
+	}
+}
