@@ -76,7 +76,13 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 	root.PersistentFlags().StringVar(&g.db, "db", defaultDB(), "store directory; $CAIRN_DB, when set, is the default")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print one JSON document on stdout")
 	root.PersistentFlags().DurationVar(&g.timeout, "timeout", 5*time.Second, "how long to wait for the store's file lock")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if strings.HasPrefix(err.Error(), "unknown shorthand flag") && (c.Name() == "search" || c.Name() == "query") {
+			// "kvtool search -draft": an excluded word taken for flags.
+			err = fmt.Errorf("%w (text that starts with - goes after --: kvtool %s [flags] -- -word ...)", err, c.Name())
+		}
+		return usageError{err}
+	})
 	root.Args = cobra.ArbitraryArgs
 	root.RunE = needSubcommand
 	root.AddCommand(
