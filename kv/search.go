@@ -49,6 +49,10 @@ func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (Sear
 		}
 		return ix.Search(ctx, text, opts)
 	}
+	if err != nil && indexDamaged(ctx, err) {
+		// Read-only: the index cannot be rebuilt here.
+		return res, fmt.Errorf("%w: the search index failed (%v); kvtool reindex --search rebuilds it", ErrCorrupt, err)
+	}
 	return res, err
 }
 
@@ -168,6 +172,13 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 	}
 	var out []Problem
 	const fix = " (kvtool reindex --search)"
+	damaged, err := ix.VerifySegments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range damaged {
+		out = append(out, Problem{Kind: "search", Detail: "search index segment " + d + fix})
+	}
 	err = ix.Walk(func(coll, id string, rev uint64) error {
 		key := [2]string{coll, id}
 		w, ok := want[key]
