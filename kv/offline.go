@@ -65,7 +65,9 @@ func VerifyBackupIn(ctx context.Context, dir, name string) (Manifest, []Problem,
 }
 
 // RestoreDamaged restores backup name into the store in dir when data.db
-// cannot be opened because it is damaged (Open fails with ErrCorrupt):
+// cannot be opened because it is damaged (Open fails with ErrCorrupt), or
+// says it has a format newer than this Cairn's (ErrNewerFormat: a newer
+// Cairn's store, or a damaged format byte; the file is kept either way):
 // it verifies the backup, keeps the damaged file beside the store as
 // data.db.damaged-<time> (no pre-restore backup can be taken of a file
 // that does not open), copies the backup in and renames it over data.db
@@ -79,7 +81,7 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 	if db, err := Open(dir, &Options{NoSearch: true, MustExist: true, Timeout: time.Second}); err == nil {
 		_ = db.Close() // it opens: not damaged
 		return Manifest{}, "", fmt.Errorf("cairn: %s opens; restore it with DB.Restore (which backs it up first)", path)
-	} else if !errors.Is(err, ErrCorrupt) {
+	} else if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNewerFormat) {
 		return Manifest{}, "", err
 	}
 	lock, err := acquireStoreLock(dir, true, DefaultOptions().Timeout)

@@ -228,9 +228,10 @@ Without --yes it asks for confirmation on a terminal and refuses otherwise.`,
 				}
 			}
 			db, err := g.openExisting()
-			if errors.Is(err, kv.ErrCorrupt) {
-				// data.db is too damaged to open: restore without it,
-				// keeping the damaged file beside the store.
+			if errors.Is(err, kv.ErrCorrupt) || errors.Is(err, kv.ErrNewerFormat) {
+				// data.db is too damaged to open, or of a format this
+				// Cairn cannot read: restore without it, keeping the file
+				// beside the store.
 				m, kept, rerr := kv.RestoreDamaged(cmd.Context(), g.db, name)
 				return restored(g, cmd, m, rerr, "the damaged data file is kept as "+kept)
 			}
