@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -439,5 +440,102 @@ func TestDamaged_eachReadablePastBadPage(t *testing.T) {
 	}
 	if _, _, err := db.Get(context.Background(), "tasks", "t1"); err != nil {
 		t.Error(err)
+	}
+}
+
+// zeroedPageChildEnv marks the child process of TestDamaged_zeroedPageSearch.
+const zeroedPageChildEnv = "CAIRN_ZEROED_PAGE_CHILD"
+
+// TestDamaged_zeroedPageSearch: a zeroed leaf page of a primary bucket,
+// met by the search index's catch-up (which counts every collection's
+// documents when it opens the index), is an error wrapping ErrCorrupt,
+// never a panic in the indexer's goroutine that kills the process
+// whatever it was doing: Check reports the page, a document elsewhere
+// still reads, and a search fails with ErrCorrupt. A panic there cannot be
+// recovered by the test, so the store is read in a child process (this
+// test binary re-executed).
+func TestDamaged_zeroedPageSearch(t *testing.T) {
+	if dir := os.Getenv(zeroedPageChildEnv); dir != "" {
+		zeroedPageChild(t, dir)
+		return
+	}
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
+		for i := 0; i < 300; i++ {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": "hello " + randomText(40)}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Put("tasks", kv.Document{"id": "t1", "title": "kept"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Search(context.Background(), "hello", kv.SearchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	var root, ps int64
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps = int64(bdb.Info().PageSize)
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file[root*ps+8] != 0x01 {
+		t.Fatalf("the notes root %d is not a branch page", root)
+	}
+	// The root's second child (branch element 1: pos, ksize, page id),
+	// zeroed whole, as a lost sector would leave it.
+	leaf := int64(binary.LittleEndian.Uint64(file[root*ps+16+16+8:]))
+	clear(file[leaf*ps : (leaf+1)*ps])
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDamaged_zeroedPageSearch$", "-test.v")
+	cmd.Env = append(os.Environ(), zeroedPageChildEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the child reading the damaged store failed: %v\n%s", err, out)
+	}
+}
+
+// zeroedPageChild reads the damaged store of TestDamaged_zeroedPageSearch.
+func zeroedPageChild(t *testing.T, dir string) {
+	db, err := kv.Open(dir, &kv.Options{ReadOnly: true, EagerSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK {
+		t.Error("check found nothing wrong with a zeroed page")
+	}
+	if _, _, err := db.Get(context.Background(), "tasks", "t1"); err != nil {
+		t.Errorf("get of a document on a healthy page: %v", err)
+	}
+	if _, err := db.Search(context.Background(), "hello", kv.SearchOptions{}); err != nil && !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("search: %v, want ErrCorrupt or results", err)
 	}
 }
