@@ -122,7 +122,7 @@ func (db *DB) deleteLater(hashes []string) {
 	db.blobs.async.Add(1)
 	go func() {
 		defer db.blobs.async.Done()
-		_, _, _ = db.deleteUnreferenced(hashes)
+		_, _, _, _ = db.deleteUnreferenced(hashes)
 	}()
 }
 
@@ -332,14 +332,17 @@ var errKeepAll = errors.New("cairn: a backup manifest is damaged; no blob is del
 
 // deleteUnreferenced removes the blobs of hashes that no document and no
 // retained backup refers to (docs/DESIGN.md invariant 6). It re-reads the counts
-// under the deleters' lock, so a concurrent add cannot lose its blob.
-func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err error) {
+// under the deleters' lock, so a concurrent add cannot lose its blob, and
+// confirms a count of 0 against the attachments themselves: it returns as
+// miscounted, and keeps, the blobs an attachment refers to although
+// their stored count is 0.
+func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, miscounted []string, err error) {
 	if len(hashes) == 0 {
-		return 0, 0, nil
+		return 0, 0, nil, nil
 	}
 	store, err := db.blobStore()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	db.blobs.mu.Lock()
 	defer db.blobs.mu.Unlock()
@@ -367,7 +370,7 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	var candidates []string
 	for _, h := range hashes {
@@ -376,14 +379,35 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err
 		}
 	}
 	if len(candidates) == 0 {
-		return 0, 0, nil // the usual end of an attachment's commit
+		return 0, 0, nil, nil // the usual end of an attachment's commit
+	}
+	// The stored count has no checksum: a flipped bit can make it 0 while
+	// an attachment still refers to the blob, and a blob deleted then is
+	// lost for good (backups do not hold blob contents). Count the
+	// references from the attachments themselves before deleting, and
+	// keep a blob the two disagree about: the count is damaged, which
+	// check reports and gc --recount repairs.
+	var held map[string]uint64
+	err = guard(func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			var err error
+			held, err = countRefs(tx)
+			return err
+		})
+	})
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("cairn: no blob deleted: the attachments referring to them cannot be counted: %w", err)
 	}
 	keep, err := db.backupBlobs()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	var errs []error
 	for _, h := range candidates {
+		if held[h] > 0 {
+			miscounted = append(miscounted, h)
+			continue
+		}
 		if keep[h] {
 			continue
 		}
@@ -398,7 +422,7 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err
 		deleted++
 		bytes += size
 	}
-	return deleted, bytes, errors.Join(errs...)
+	return deleted, bytes, miscounted, errors.Join(errs...)
 }
 
 // GCResult reports a garbage collection.
@@ -407,6 +431,10 @@ type GCResult struct {
 	Bytes     int64 `json:"bytes"`
 	Temp      int   `json:"temp_removed"`
 	Recounted int   `json:"recounted"` // reference counts corrected
+	// Miscounted are the blobs kept because an attachment refers to them
+	// although their stored reference count is 0: the count is damaged
+	// (GC with recount repairs it).
+	Miscounted []string `json:"miscounted,omitempty"`
 }
 
 // GC deletes blob files that no attachment and no retained backup refers
@@ -441,7 +469,7 @@ func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Deleted, res.Bytes, err = db.deleteUnreferenced(all)
+	res.Deleted, res.Bytes, res.Miscounted, err = db.deleteUnreferenced(all)
 	if err != nil {
 		return res, err
 	}
