@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/cairnkv/cairn/schema"
 	"path/filepath"
@@ -58,6 +59,14 @@ func (db *DB) addFixes(rep *CheckReport) {
 			}
 			if p.Kind == "corrupt" && db.documentReadable(p.Collection, p.ID) {
 				p.Fix = kvtool + " reindex --secondary rebuilds the damaged metadata from the document"
+				continue
+			}
+			if id := db.damagedKey(p.Collection, p.ID); id != "" {
+				// The document is whole, under a key that is not its id:
+				// drop the record, then the metadata, indexes and search
+				// entries its real id left behind, and write it again.
+				p.Fix = fmt.Sprintf("the key of document %s is damaged (it reads %s): %s delete %s %s, then %s reindex (drops what %s left in the indexes), then put %s again (%s put %s FILE)",
+					shellQuote(id), shellQuote(p.ID), kvtool, p.Collection, shellQuote(p.ID), kvtool, shellQuote(id), shellQuote(id), kvtool, p.Collection)
 				continue
 			}
 			redo := fmt.Sprintf("%s delete %s %s, or put it again (%s put %s FILE)", kvtool, p.Collection, shellQuote(p.ID), kvtool, p.Collection)
@@ -144,6 +153,22 @@ func (db *DB) documentReadable(coll, id string) bool {
 		return nil
 	})
 	return ok
+}
+
+// damagedKey returns, if the record stored under coll/key is whole but
+// carries another id (its key is damaged), that id, or "".
+func (db *DB) damagedKey(coll, key string) string {
+	var ce *buckets.CorruptError
+	_ = db.View(context.Background(), func(t *Tx) error {
+		if !errors.As(t.damagedDocument(coll, key), &ce) {
+			ce = nil
+		}
+		return nil
+	})
+	if ce == nil {
+		return ""
+	}
+	return ce.StoredID
 }
 
 // damagedDocument returns what fails in coll/id's value and parts; the

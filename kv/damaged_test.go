@@ -539,3 +539,114 @@ func zeroedPageChild(t *testing.T, dir string) {
 		t.Errorf("search: %v, want ErrCorrupt or results", err)
 	}
 }
+
+// TestDamaged_flippedKey: the checksum covers a record's value, not its
+// key. A flipped bit in the key of document "m1" (making it "m0") must not
+// return m1's document as m0: reading it is ErrCorrupt naming the
+// collection and key, Check reports it with a fix that works (delete the
+// damaged key, reindex, put the document again), and the store then checks
+// clean.
+func TestDamaged_flippedKey(t *testing.T) {
+	dir := t.TempDir()
+	opts := &kv.Options{NoAutoBackup: true}
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"m1", "m2"} {
+		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": id, "content": "hello " + randomText(40)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Put(t.Context(), "widgets", kv.Document{"id": "u1", "v": randomText(20)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Search(t.Context(), "hello", kv.SearchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string][]byte{}
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		vals["notes"] = bytes.Clone(tx.Bucket(buckets.PrimaryBucket("notes")).Get([]byte("m1")))
+		vals["widgets"] = bytes.Clone(tx.Bucket(buckets.PrimaryBucket("widgets")).Get([]byte("u1")))
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A leaf page holds each key just before its value: flip the last
+	// byte of the key, in every copy of the page.
+	for _, kv := range []struct{ key, to string }{{"m1", "m0"}, {"u1", "u0"}} {
+		v := vals["notes"]
+		if kv.key == "u1" {
+			v = vals["widgets"]
+		}
+		entry := append([]byte(kv.key), v...)
+		n := 0
+		for i := bytes.Index(file, entry); i >= 0; i = bytes.Index(file, entry) {
+			file[i+len(kv.key)-1] = kv.to[len(kv.to)-1]
+			n++
+		}
+		if n == 0 {
+			t.Fatalf("key %s and its value not found in data.db", kv.key)
+		}
+	}
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, d := range []struct{ coll, id string }{{"notes", "m0"}, {"widgets", "u0"}} {
+		doc, _, err := db.Get(t.Context(), d.coll, d.id)
+		if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), d.coll) || !strings.Contains(err.Error(), `"`+d.id+`"`) {
+			t.Errorf("get %s %s under a damaged key: %v %v, want ErrCorrupt naming it", d.coll, d.id, doc, err)
+		}
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes := map[string]string{}
+	for _, p := range rep.Problems {
+		if p.Kind == "search-missing" {
+			t.Errorf("check: %s (no reindex indexes a damaged document)", p)
+		}
+		if p.Kind == "corrupt" {
+			fixes[p.Collection+"/"+p.ID] = p.Fix
+		}
+	}
+	for _, k := range []string{"notes/m0", "widgets/u0"} {
+		coll, id, _ := strings.Cut(k, "/")
+		if f := fixes[k]; !strings.Contains(f, "delete "+coll+" "+id) || !strings.Contains(f, "reindex") {
+			t.Errorf("check: fix for %s: %q, want delete and reindex (%v)", k, f, rep.Problems)
+		}
+	}
+	// The advice, followed.
+	for _, k := range []string{"notes/m0", "widgets/u0"} {
+		coll, id, _ := strings.Cut(k, "/")
+		if _, err := db.Delete(t.Context(), coll, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ReindexSecondary(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReindexSearch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, db)
+}

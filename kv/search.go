@@ -148,9 +148,17 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 			if err != nil || !c.Searched() {
 				continue
 			}
-			err = buckets.EachRecord(tx, c, nil, false, func(k []byte, rec *buckets.Record, err error) error {
+			// Documents read whole, as the indexer reads them
+			// (searchSource.loadChange): one it cannot read (its value,
+			// its key or a part damaged) is left out of the index, and
+			// reported as corrupt by VerifyTx, not as missing from the
+			// index, which no reindex would change.
+			err = buckets.EachRecord(tx, c, nil, true, func(k []byte, rec *buckets.Record, err error) error {
+				if err == nil {
+					_, err = buckets.LoadParts(tx, c, string(k), rec, nil)
+				}
 				if err != nil {
-					// Reported as corrupt by VerifyTx; its revision is unknown.
+					// Its revision is unknown.
 					want[[2]string{c.Name, string(k)}] = unknownRev
 					return nil
 				}
