@@ -45,6 +45,9 @@ type DB struct {
 		sync.Mutex
 		x       *search.Feeder // nil until started, and with Options.NoSearch
 		stopped bool           // Close has stopped it for good
+		// left, while ReindexSearch runs (nil otherwise), collects the
+		// documents the indexer left out because they cannot be read.
+		left map[docRef]error
 	}
 
 	mu struct {

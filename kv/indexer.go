@@ -210,6 +210,16 @@ func (s searchSource) Trim(seq uint64) error {
 	})
 }
 
+// noteUnindexed records, while ReindexSearch collects them, a document the
+// indexer left out because it cannot be read.
+func (db *DB) noteUnindexed(coll, id string, err error) {
+	db.idx.Lock()
+	defer db.idx.Unlock()
+	if db.idx.left != nil {
+		db.idx.left[docRef{coll, id}] = err
+	}
+}
+
 // loadChange reads the current state of one document as a search change.
 // A document that cannot be read (its value or a part fails its checksum)
 // is left out of the index, as if deleted: check reports the damage, and
@@ -222,7 +232,11 @@ func (s searchSource) loadChange(tx *bolt.Tx, coll, id string) (search.Change, e
 	}
 	gone := search.Change{Collection: coll, ID: id, Deleted: true, Decl: c}
 	rec, full, err := buckets.ReadDocument(tx, c, id)
-	if errors.Is(err, ErrCorrupt) || err == nil && rec == nil {
+	if errors.Is(err, ErrCorrupt) {
+		s.db.noteUnindexed(coll, id, err)
+		return gone, nil
+	}
+	if err == nil && rec == nil {
 		return gone, nil
 	}
 	if err != nil {

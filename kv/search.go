@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/search"
@@ -202,20 +204,48 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 }
 
 // ReindexSearch rebuilds the full-text index from the primary data and
-// returns how many documents it indexed.
+// returns how many documents it indexed. Documents that cannot be read
+// (their value, key or a part damaged) are left out of the index and the
+// rest indexed; then the error wraps ErrCorrupt and names them, beside the
+// count.
 func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 	ix, err := db.searchIndex(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if err := db.searchIndexer().Rebuild(); err != nil {
+	db.idx.Lock()
+	db.idx.left = map[docRef]error{}
+	db.idx.Unlock()
+	err = db.searchIndexer().Rebuild()
+	db.idx.Lock()
+	left := db.idx.left
+	db.idx.left = nil
+	db.idx.Unlock()
+	if err != nil {
 		if errors.Is(err, search.ErrFeederClosed) {
 			return 0, ErrClosed
 		}
 		return 0, err
 	}
 	n, err := ix.Count()
-	return int(n), err
+	if err != nil || len(left) == 0 {
+		return int(n), err
+	}
+	refs := make([]docRef, 0, len(left))
+	for r := range left {
+		refs = append(refs, r)
+	}
+	sort.Slice(refs, func(i, j int) bool {
+		return refs[i].coll < refs[j].coll || refs[i].coll == refs[j].coll && refs[i].id < refs[j].id
+	})
+	var names []string
+	for _, r := range refs[:min(len(refs), 5)] {
+		names = append(names, fmt.Sprintf("%s %q", r.coll, r.id))
+	}
+	if len(refs) > 5 {
+		names = append(names, fmt.Sprintf("and %d more", len(refs)-5))
+	}
+	return int(n), fmt.Errorf("%w: %d damaged document(s) left out of the search index, every other one indexed: %s (the first: %v); check names each, and a delete or put of it repairs it", ErrCorrupt, len(refs), strings.Join(names, ", "), left[refs[0]])
 }
 
 // ReindexSecondary takes a verified backup, then drops and recomputes every

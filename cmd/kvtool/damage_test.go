@@ -200,3 +200,41 @@ func TestDamage_adviceAfterImport(t *testing.T) {
 	mustRun(t, "", "--db", dir, "attach", "add", file, "--id", "att-1")
 	mustRun(t, "", "--db", dir, "check")
 }
+
+// TestDamage_patchAndReindexSearch: patch of a session whose screenshots
+// part fails its checksum refuses (exit 3, naming the collection and id)
+// and leaves data.db as it was, since it cannot merge into data it cannot
+// read; reindex --search indexes every other document, then names the
+// damaged one and exits 3; check does not call the damaged document
+// missing from the index (no reindex would change that), and the delete
+// it advises repairs the store.
+func TestDamage_patchAndReindexSearch(t *testing.T) {
+	dir := newStore(t)
+	m := marker(t)
+	mustRun(t, `{"id":"victim","name":"Planning","startTime":"2026-02-01T10:00:00Z","screenshots":[{"path":"`+m+`"}]}`, "--db", dir, "put", "sessions", "-")
+	flipMarker(t, dir, m)
+	before := dbHash(t, dir)
+	r := kvtool(t, `{"name":"renamed"}`, "--db", dir, "patch", "sessions", "victim", "-")
+	wantExit(t, r, exitIntegrity, "patch")
+	if s := missing(r.stderr, "sessions", "victim"); s != "" {
+		t.Errorf("patch stderr lacks %q: %s", s, r.stderr)
+	}
+	if dbHash(t, dir) != before {
+		t.Error("a refused patch changed data.db")
+	}
+	r = kvtool(t, "", "--db", dir, "reindex", "--search")
+	wantExit(t, r, exitIntegrity, "reindex", "--search")
+	if s := missing(r.stdout, "reindexed"); s != "" {
+		t.Errorf("reindex --search stdout lacks %q: %s", s, r.stdout)
+	}
+	if s := missing(r.stderr, "damaged", "sessions", "victim"); s != "" {
+		t.Errorf("reindex --search stderr lacks %q: %s", s, r.stderr)
+	}
+	r = kvtool(t, "", "--db", dir, "check")
+	wantExit(t, r, exitIntegrity, "check")
+	if strings.Contains(r.stdout, "search-missing") || !strings.Contains(r.stdout, "delete sessions victim") {
+		t.Errorf("check:\n%s", r.stdout)
+	}
+	mustRun(t, "", "--db", dir, "delete", "sessions", "victim")
+	mustRun(t, "", "--db", dir, "check")
+}
