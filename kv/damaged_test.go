@@ -535,6 +535,22 @@ func zeroedPageChild(t *testing.T, dir string) {
 	if _, _, err := db.Get(context.Background(), "tasks", "t1"); err != nil {
 		t.Errorf("get of a document on a healthy page: %v", err)
 	}
+	// The notes of the zeroed page: ErrCorrupt naming the note.
+	bad := 0
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("n%03d", i)
+		_, _, err := db.Get(context.Background(), "notes", id)
+		switch {
+		case err == nil:
+		case errors.Is(err, kv.ErrCorrupt) && strings.Contains(err.Error(), `notes "`+id+`"`):
+			bad++
+		default:
+			t.Errorf("get notes %s: %v, want ErrCorrupt naming it", id, err)
+		}
+	}
+	if bad == 0 {
+		t.Error("every note read although a page of them was zeroed")
+	}
 	if _, err := db.Search(context.Background(), "hello", kv.SearchOptions{}); err != nil && !errors.Is(err, kv.ErrCorrupt) {
 		t.Errorf("search: %v, want ErrCorrupt or results", err)
 	}
