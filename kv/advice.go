@@ -79,6 +79,8 @@ func (db *DB) addFixes(rep *CheckReport) {
 			}
 		case "bbolt", "read", "structure":
 			p.Fix = db.structuralFix(kvtool, verified, restore)
+		case "meta":
+			p.Fix = "the store reads as of the sound meta page, and its next write rewrites the damaged one: if the last write is missing, write it again before anything else, or " + db.structuralFix(kvtool, verified, restore)
 		case "metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale", "count-stale":
 			p.Fix = kvtool + " reindex --secondary rebuilds metadata and indexes from the documents"
 		case "part-extra":
