@@ -725,3 +725,45 @@ func TestDamaged_metaPage(t *testing.T) {
 		})
 	}
 }
+
+// TestDamaged_reindexMetadata: check advises reindex --secondary for a
+// damaged metadata entry of a document that reads whole; the pre-reindex
+// backup fails on that same damage, which must not refuse the reindex
+// that replaces it. Damage to a document itself still refuses it
+// (ErrCorrupt), since the backup is what a reindex could be undone with.
+func TestDamaged_reindexMetadata(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillDamageStore(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.MetaBucket("notes"), "victim")
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil || rep.OK || !strings.Contains(rep.Problems[0].Fix, "reindex --secondary") {
+		t.Fatalf("check: %v %v", rep, err)
+	}
+	if _, err := db.ReindexSecondary(t.Context()); err != nil {
+		t.Fatalf("reindex --secondary of damaged metadata: %v", err)
+	}
+	checkClean(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "victim")
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ReindexSecondary(t.Context()); !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("reindex --secondary of a damaged document: %v, want a refusal wrapping ErrCorrupt", err)
+	}
+}

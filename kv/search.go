@@ -10,6 +10,7 @@ import (
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/search"
 	"github.com/cairnkv/cairn/secondary"
+	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -259,7 +260,7 @@ func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
 	if db.opts.ReadOnly {
 		return 0, ErrReadOnly
 	}
-	if _, err := db.backupLocked(ctx, ReasonPreReindex); err != nil {
+	if _, err := db.backupLocked(ctx, ReasonPreReindex); err != nil && !db.derivedDamageOnly(err) {
 		return 0, fmt.Errorf("cairn: reindex refused: the pre-reindex backup failed: %w", err)
 	}
 	n := 0
@@ -270,6 +271,36 @@ func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
 		return err
 	})
 	return n, err
+}
+
+// derivedDamageOnly reports whether err, a failed backup, failed only
+// because of damage to what ReindexSecondary rebuilds: metadata entries
+// of documents that read whole, and index keys. The reindex then goes on
+// without its backup, since it replaces exactly that damage and changes
+// nothing else; refusing it would leave check's advice for such damage
+// (reindex --secondary) unable to work.
+func (db *DB) derivedDamageOnly(err error) bool {
+	var ve *snapshot.VerifyError
+	if !errors.As(err, &ve) || ve.Stage != "source" || len(ve.Problems) == 0 {
+		return false
+	}
+	ok := true
+	verr := db.bolt.View(func(btx *bolt.Tx) error {
+		return guard(func() error {
+			t := &Tx{ctx: context.Background(), db: db, tx: btx}
+			for _, p := range ve.Problems {
+				switch {
+				case p.Kind != "corrupt" || p.Collection == "":
+					ok = false
+				case p.ID == "": // an index key
+				default: // a metadata entry, if the document itself reads
+					ok = ok && t.damagedDocument(p.Collection, p.ID) == nil
+				}
+			}
+			return nil
+		})
+	})
+	return ok && verr == nil
 }
 
 // unknownRev stands for the revision of a record that cannot be decoded.
