@@ -299,6 +299,78 @@ func TestDamaged_fixNamesBackup(t *testing.T) {
 	}
 }
 
+// TestDamaged_fixSkipsFailingBackup: a backup that holds a readable copy
+// of a damaged document, but was itself damaged since it was verified, is
+// not advised: its restore would refuse it. The older backup that passes
+// is advised instead, and with none, no restore and no backup at all.
+func TestDamaged_fixSkipsFailingBackup(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true}) // the backups here are the test's own
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "victim", "content": randomText(40)}); err != nil {
+		t.Fatal(err)
+	}
+	older, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bystander := randomText(40)
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "bystander", "content": bystander}); err != nil {
+		t.Fatal(err)
+	}
+	newer, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The newer backup: a byte of another document changed.
+	bpath := filepath.Join(dir, kv.BackupsDir, newer.Name+".db")
+	b, err := os.ReadFile(bpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte(bystander))
+	if i < 0 {
+		t.Fatal("the bystander is not in the newer backup")
+	}
+	b[i+len(bystander)/2] ^= 0x10
+	if err := os.WriteFile(bpath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "victim")
+	fix := func() string {
+		db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true, ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rep, err := db.Check(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range rep.Problems {
+			if p.ID == "victim" {
+				return p.Fix
+			}
+		}
+		t.Fatalf("check does not name the damaged document: %v", rep.Problems)
+		return ""
+	}
+	if f := fix(); strings.Contains(f, newer.Name) || !strings.Contains(f, "backup restore "+older.Name) {
+		t.Errorf("fix with a newer backup that fails verification: %q, want the older one", f)
+	}
+	if err := os.WriteFile(filepath.Join(dir, kv.BackupsDir, older.Name+".db"), b[:4096], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if f := fix(); strings.Contains(f, "backup restore") {
+		t.Errorf("fix with no backup that passes verification: %q", f)
+	}
+}
+
 // TestDamaged_mergeAttachmentRepairsBlob: a blob file with one byte
 // changed (same size) is replaced when its content is added again; the
 // attachment document keeps its other fields and loses the migration's
