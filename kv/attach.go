@@ -441,6 +441,9 @@ type GCResult struct {
 // to (orphans of a crash between writing a blob and committing its
 // reference, and blobs whose last backup rotated out), and crash debris.
 // With recount it first rebuilds every reference count from the documents.
+// A blob whose stored count is 0 is deleted only once the attachments
+// themselves are counted and none refers to it; one they do refer to is
+// kept and returned in Miscounted (its count is damaged).
 func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 	var res GCResult
 	if err := db.enter(); err != nil {
