@@ -522,7 +522,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 		}
 		var out []Problem
 		for h := range refs {
-			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore a backup that has it, or re-add the attachment)"})
+			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (re-add the attachment's file: backups do not hold blob contents)"})
 		}
 		sortProblems(out)
 		return out
@@ -567,7 +567,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 			break
 		}
 		if !files[h] {
-			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore a backup that has it)"})
+			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (re-add the attachment's file: backups do not hold blob contents)"})
 			continue
 		}
 		if err := store.Verify(ctx, h); err != nil {
@@ -577,7 +577,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 			if _, serr := store.Stat(h); errors.Is(serr, fs.ErrNotExist) {
 				continue // deleted since the listing, its last reference dropped
 			}
-			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (restore the attachment from a backup or its source)"})
+			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (re-add the attachment's file from its source: backups do not hold blob contents)"})
 		}
 	}
 	for h := range files {
