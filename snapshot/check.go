@@ -85,7 +85,16 @@ func checkMeta(f io.ReaderAt, size int64) string {
 		}
 	}
 	if valid == 0 {
-		return "no valid meta page: meta page 0: " + metaProblem(m0[:])
+		// Say what is wrong with meta page 1 too, read one usual page in
+		// (its page size is unknown when both are damaged).
+		p1 := "not readable"
+		m1 := make([]byte, metaBytesToCheck)
+		if 4096+metaBytesToCheck <= size {
+			if _, err := f.ReadAt(m1, 4096); err == nil {
+				p1 = metaProblem(m1)
+			}
+		}
+		return "no valid meta page: meta page 0: " + metaProblem(m0[:]) + "; meta page 1: " + p1
 	}
 	return ""
 }
