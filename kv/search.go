@@ -157,8 +157,8 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 			// reported as corrupt by VerifyTx, not as missing from the
 			// index, which no reindex would change.
 			err = buckets.EachRecord(tx, c, nil, true, func(k []byte, rec *buckets.Record, err error) error {
-				if err == nil {
-					_, err = buckets.LoadParts(tx, c, string(k), rec, nil)
+				if err == nil { // parts: their checksums, without decoding them again
+					err = buckets.CheckParts(tx, c, string(k), rec, nil)
 				}
 				if err != nil {
 					// Its revision is unknown.
