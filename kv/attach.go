@@ -352,51 +352,47 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, mis
 		pending[h] = true
 	}
 	db.blobs.pmu.Unlock()
-	refs := map[string]uint64{}
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(buckets.RefsBucket)
-		for _, h := range hashes {
-			if b == nil {
-				continue
-			}
-			if v := b.Get([]byte(h)); v != nil {
-				n, err := buckets.ParseCount(v)
-				if err != nil {
-					return err
-				}
-				refs[h] = n
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, 0, nil, err
-	}
-	var candidates []string
-	for _, h := range hashes {
-		if refs[h] == 0 && !pending[h] {
-			candidates = append(candidates, h)
-		}
-	}
-	if len(candidates) == 0 {
-		return 0, 0, nil, nil // the usual end of an attachment's commit
-	}
 	// The stored count has no checksum: a flipped bit can make it 0 while
 	// an attachment still refers to the blob, and a blob deleted then is
-	// lost for good (backups do not hold blob contents). Count the
-	// references from the attachments themselves before deleting, and
-	// keep a blob the two disagree about: the count is damaged, which
-	// check reports and gc --recount repairs.
+	// lost for good (backups do not hold blob contents). When a count is
+	// 0, the references are counted from the attachments themselves, in
+	// the same transaction, and a blob the two disagree about is kept:
+	// its count is damaged, which check reports and gc --recount repairs.
+	refs := map[string]uint64{}
+	var candidates []string
 	var held map[string]uint64
 	err = guard(func() error {
 		return db.bolt.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(buckets.RefsBucket)
+			for _, h := range hashes {
+				if b == nil {
+					continue
+				}
+				if v := b.Get([]byte(h)); v != nil {
+					n, err := buckets.ParseCount(v)
+					if err != nil {
+						return err
+					}
+					refs[h] = n
+				}
+			}
+			for _, h := range hashes {
+				if refs[h] == 0 && !pending[h] {
+					candidates = append(candidates, h)
+				}
+			}
+			if len(candidates) == 0 {
+				return nil // the usual end of an attachment's commit
+			}
 			var err error
-			held, err = countRefs(tx)
-			return err
+			if held, err = countRefs(tx); err != nil {
+				return fmt.Errorf("cairn: no blob deleted: the attachments referring to them cannot be counted: %w", err)
+			}
+			return nil
 		})
 	})
-	if err != nil {
-		return 0, 0, nil, fmt.Errorf("cairn: no blob deleted: the attachments referring to them cannot be counted: %w", err)
+	if err != nil || len(candidates) == 0 {
+		return 0, 0, nil, err
 	}
 	keep, err := db.backupBlobs()
 	if err != nil {
