@@ -518,7 +518,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 		}
 		var out []Problem
 		for h := range refs {
-			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (re-add the attachment's file: backups do not hold blob contents)"})
+			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore it by adding the attachment's file again: backups do not hold blob contents)"})
 		}
 		sortProblems(out)
 		return out
@@ -563,7 +563,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 			break
 		}
 		if !files[h] {
-			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (re-add the attachment's file: backups do not hold blob contents)"})
+			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore it by adding the attachment's file again: backups do not hold blob contents)"})
 			continue
 		}
 		if err := store.Verify(ctx, h); err != nil {
@@ -573,7 +573,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 			if _, serr := store.Stat(h); errors.Is(serr, fs.ErrNotExist) {
 				continue // deleted since the listing, its last reference dropped
 			}
-			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (re-add the attachment's file from its source: backups do not hold blob contents)"})
+			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (restore it by adding the attachment's file again, from its source: backups do not hold blob contents)"})
 		}
 	}
 	for h := range files {
