@@ -16,6 +16,9 @@ type CorruptError struct {
 	Bucket string // bucket path, for example "c/sessions"
 	Key    string // the key, printable (ids are UTF-8)
 	Detail string // what is wrong
+	// StoredID, for a primary record whose key is damaged, is the id its
+	// document carries (the key it was written under).
+	StoredID string
 }
 
 func (e *CorruptError) Error() string {

@@ -102,6 +102,62 @@ func LoadParts(tx *bolt.Tx, c *schema.Collection, key string, rec *Record, field
 	return doc, nil
 }
 
+// CheckParts checks, without decoding them, that the part fields of rec
+// that skip does not name are all stored and pass their checksums: every
+// chunk of each array part, in order, and each blob part. A writer that
+// keeps parts as stored (a Patch that does not touch them) calls it, so
+// that it refuses a document it could not read instead of giving it a new
+// revision and leaving it unreadable. The error is a *CorruptError naming
+// the part.
+func CheckParts(tx *bolt.Tx, c *schema.Collection, key string, rec *Record, skip map[string]bool) error {
+	pname := PartsBucket(c.Name)
+	pb := tx.Bucket(pname)
+	bad := func(detail string) error {
+		return &CorruptError{Bucket: string(pname), Key: key, Detail: detail}
+	}
+	for f, n := range rec.ArrayParts {
+		if skip[f] || n == 0 {
+			continue
+		}
+		if pb == nil {
+			return bad(fmt.Sprintf("part %s is missing", f))
+		}
+		chunks := (int(n) + PartChunk - 1) / PartChunk
+		prefix := append(PartKey(key, f, -1), 0)
+		cur := pb.Cursor()
+		chunk := 0
+		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && chunk < chunks; k, v = cur.Next() {
+			if _, _, idx, err := ParsePartKey(k); err != nil || idx != chunk {
+				return bad(fmt.Sprintf("part %s: chunk %d missing", f, chunk))
+			}
+			if _, err := Open(pname, k, v); err != nil {
+				return err
+			}
+			chunk++
+		}
+		if chunk != chunks {
+			return bad(fmt.Sprintf("part %s has %d of %d chunks", f, chunk, chunks))
+		}
+	}
+	for _, f := range rec.BlobParts {
+		if skip[f] {
+			continue
+		}
+		k := PartKey(key, f, -1)
+		var v []byte
+		if pb != nil {
+			v = pb.Get(k)
+		}
+		if v == nil {
+			return bad(fmt.Sprintf("part %s is missing", f))
+		}
+		if _, err := Open(pname, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ReadDocument returns the record of key in c and its full document
 // (parts included), or nil, nil if absent.
 func ReadDocument(tx *bolt.Tx, c *schema.Collection, key string) (*Record, any, error) {

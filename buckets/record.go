@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
+
+	"github.com/cairnkv/cairn/schema"
 )
 
 // Record is a primary value: a document without its parts, plus what is
@@ -82,7 +85,29 @@ func DecodeRecord(bucket, key, b []byte, withDoc bool) (*Record, error) {
 	if err != nil {
 		return nil, &CorruptError{Bucket: string(bucket), Key: string(key), Detail: "record: " + err.Error()}
 	}
+	if withDoc {
+		if err := checkKey(bucket, key, r.Doc); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// checkKey returns a *CorruptError if doc, decoded from the record stored
+// under key in the primary bucket named bucket, carries an id that is not
+// key. The checksum covers the value and not the key: a flipped bit in a
+// key would otherwise return one document under another's id. Only the
+// documents of entity collections carry their id (schema.CarriesID).
+func checkKey(bucket, key []byte, doc any) error {
+	coll, ok := strings.CutPrefix(string(bucket), prefixPrimary)
+	if !ok || !schema.CarriesID(coll) {
+		return nil
+	}
+	m, _ := doc.(map[string]any)
+	if id, ok := m["id"].(string); ok && id != string(key) {
+		return &CorruptError{Bucket: string(bucket), Key: string(key), Detail: fmt.Sprintf("the document stored under this key has id %q: the key is damaged", id), StoredID: id}
+	}
+	return nil
 }
 
 // decodeRecord decodes a record's payload; owned says the payload is the

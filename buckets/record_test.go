@@ -26,7 +26,7 @@ func TestRecord_roundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("EncodeRecord(%+v): %v", r, err)
 		}
-		got, err := DecodeRecord([]byte("c/sessions"), []byte("s"), b, true)
+		got, err := DecodeRecord([]byte("c/extras"), []byte("s"), b, true) // extras: any value, no id
 		if err != nil {
 			t.Fatalf("DecodeRecord: %v", err)
 		}
@@ -180,5 +180,40 @@ func TestDecodeChange_damaged(t *testing.T) {
 	}
 	if _, err := DecodeChange([]byte{1, 2, 3}, good); !errors.Is(err, ErrBadKey) {
 		t.Errorf("DecodeChange with a 3-byte key: %v, want ErrBadKey", err)
+	}
+}
+
+// TestRecord_damagedKey: the checksum covers a record's value, not its
+// key, so DecodeRecord compares the id an entity document carries with
+// the key it was read under: a mismatch (a flipped bit in the key) is
+// ErrCorrupt naming the bucket and key, for built-in and user
+// collections; extras and singletons carry no id.
+func TestRecord_damagedKey(t *testing.T) {
+	b, err := EncodeRecord(&Record{Rev: 1, Doc: map[string]any{"id": "m1", "content": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		bucket, key string
+		bad         bool
+	}{
+		{"c/notes", "m1", false},
+		{"c/notes", "m0", true},
+		{"c/widgets", "m0", true},
+		{"c/extras", "m0", false},
+		{"c/settings", "settings", false},
+	}
+	for _, tt := range tests {
+		_, err := DecodeRecord([]byte(tt.bucket), []byte(tt.key), b, true)
+		var ce *CorruptError
+		switch {
+		case !tt.bad && err != nil:
+			t.Errorf("%s %s: %v", tt.bucket, tt.key, err)
+		case tt.bad && (!errors.As(err, &ce) || ce.Bucket != tt.bucket || ce.Key != tt.key || ce.StoredID != "m1"):
+			t.Errorf("%s %s: %v, want a CorruptError naming the key and the stored id", tt.bucket, tt.key, err)
+		}
+		if _, err := DecodeRecord([]byte(tt.bucket), []byte(tt.key), b, false); err != nil {
+			t.Errorf("%s %s without the document: %v", tt.bucket, tt.key, err)
+		}
 	}
 }

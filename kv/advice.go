@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/cairnkv/cairn/schema"
 	"path/filepath"
@@ -34,6 +35,19 @@ func (db *DB) addFixes(rep *CheckReport) {
 		}
 	}
 	sort.SliceStable(verified, func(i, j int) bool { return verified[i].Time.After(verified[j].Time) })
+	// A restore verifies every byte of the backup first and refuses one
+	// that fails (damaged since it was taken): advise only a backup that
+	// passes now, each verified at most once, and only when advised.
+	passes := map[string]bool{}
+	restorableNow := func(m Manifest) bool {
+		ok, seen := passes[m.Name]
+		if !seen {
+			_, _, err := restorable(context.Background(), db.backupsDir(), m.Name)
+			ok = err == nil
+			passes[m.Name] = ok
+		}
+		return ok
+	}
 	kvtool := "kvtool --db " + shellQuote(db.dir)
 	restore := func(m Manifest) string {
 		return fmt.Sprintf("%s backup restore %s --yes (taken %s; changes since then are lost: %s export --salvage -o FILE saves what still reads first)", kvtool, m.Name, m.Time.Format(time.RFC3339), kvtool)
@@ -53,11 +67,19 @@ func (db *DB) addFixes(rep *CheckReport) {
 				p.Fix = kvtool + " gc --recount rebuilds the blob reference counts"
 				continue
 			case p.Collection == "" || p.ID == "": // the change log, or the structure
-				p.Fix = db.structuralFix(kvtool, verified, restore)
+				p.Fix = db.structuralFix(kvtool, verified, restorableNow, restore)
 				continue
 			}
 			if p.Kind == "corrupt" && db.documentReadable(p.Collection, p.ID) {
 				p.Fix = kvtool + " reindex --secondary rebuilds the damaged metadata from the document"
+				continue
+			}
+			if id := db.damagedKey(p.Collection, p.ID); id != "" {
+				// The document is whole, under a key that is not its id:
+				// drop the record, then the metadata, indexes and search
+				// entries its real id left behind, and write it again.
+				p.Fix = fmt.Sprintf("the key of document %s is damaged (it reads %s): %s delete %s %s, then %s reindex (drops what %s left in the indexes), then put %s again (%s put %s FILE)",
+					shellQuote(id), shellQuote(p.ID), kvtool, p.Collection, shellQuote(p.ID), kvtool, shellQuote(id), shellQuote(id), kvtool, p.Collection)
 				continue
 			}
 			redo := fmt.Sprintf("%s delete %s %s, or put it again (%s put %s FILE)", kvtool, p.Collection, shellQuote(p.ID), kvtool, p.Collection)
@@ -69,7 +91,9 @@ func (db *DB) addFixes(rep *CheckReport) {
 				lookups = append(lookups, i)
 			}
 		case "bbolt", "read", "structure":
-			p.Fix = db.structuralFix(kvtool, verified, restore)
+			p.Fix = db.structuralFix(kvtool, verified, restorableNow, restore)
+		case "meta":
+			p.Fix = "the store reads as of the sound meta page, and its next write rewrites the damaged one: if the last write is missing, write it again before anything else, or " + db.structuralFix(kvtool, verified, restorableNow, restore)
 		case "metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale", "count-stale":
 			p.Fix = kvtool + " reindex --secondary rebuilds metadata and indexes from the documents"
 		case "part-extra":
@@ -112,7 +136,7 @@ func (db *DB) addFixes(rep *CheckReport) {
 	for j, i := range lookups {
 		docs[j] = docRef{rep.Problems[i].Collection, rep.Problems[i].ID}
 	}
-	holders := db.backupsHolding(verified, docs)
+	holders := db.backupsHolding(verified, docs, restorableNow)
 	for _, i := range lookups {
 		p := &rep.Problems[i]
 		if m, ok := holders[docRef{p.Collection, p.ID}]; ok {
@@ -127,11 +151,13 @@ func (db *DB) addFixes(rep *CheckReport) {
 type docRef struct{ coll, id string }
 
 // structuralFix is the way back from damage to data.db's structure.
-func (db *DB) structuralFix(kvtool string, verified []Manifest, restore func(Manifest) string) string {
-	if len(verified) == 0 {
-		return "data.db is damaged and there is no verified backup: " + kvtool + " export --salvage -o FILE saves every document that still reads; keep a copy of the directory"
+func (db *DB) structuralFix(kvtool string, verified []Manifest, restorableNow func(Manifest) bool, restore func(Manifest) string) string {
+	for _, m := range verified {
+		if restorableNow(m) {
+			return "data.db is damaged: restore the newest verified backup: " + restore(m)
+		}
 	}
-	return "data.db is damaged: restore the newest verified backup: " + restore(verified[0])
+	return "data.db is damaged and there is no backup that passes verification: " + kvtool + " export --salvage -o FILE saves every document that still reads; keep a copy of the directory"
 }
 
 // documentReadable reports whether the primary value and the parts of
@@ -144,6 +170,22 @@ func (db *DB) documentReadable(coll, id string) bool {
 		return nil
 	})
 	return ok
+}
+
+// damagedKey returns, if the record stored under coll/key is whole but
+// carries another id (its key is damaged), that id, or "".
+func (db *DB) damagedKey(coll, key string) string {
+	var ce *buckets.CorruptError
+	_ = db.View(context.Background(), func(t *Tx) error {
+		if !errors.As(t.damagedDocument(coll, key), &ce) {
+			ce = nil
+		}
+		return nil
+	})
+	if ce == nil {
+		return ""
+	}
+	return ce.StoredID
 }
 
 // damagedDocument returns what fails in coll/id's value and parts; the
@@ -165,7 +207,7 @@ func (t *Tx) damagedDocument(coll, id string) error {
 // meta pages and the pages of the collections looked at are checked from
 // the file first (a backup damaged since it was verified must not fault
 // or hang the check).
-func (db *DB) backupsHolding(verified []Manifest, docs []docRef) map[docRef]Manifest {
+func (db *DB) backupsHolding(verified []Manifest, docs []docRef, restorableNow func(Manifest) bool) map[docRef]Manifest {
 	found := map[docRef]Manifest{}
 	var names [][]byte
 	seen := map[string]bool{}
@@ -183,6 +225,7 @@ func (db *DB) backupsHolding(verified []Manifest, docs []docRef) map[docRef]Mani
 		if snapshot.CheckMeta(path) != nil {
 			continue
 		}
+		var hits []docRef
 		var bdb *bolt.DB
 		if guard(func() (err error) {
 			bdb, err = bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
@@ -198,13 +241,19 @@ func (db *DB) backupsHolding(verified []Manifest, docs []docRef) map[docRef]Mani
 				t := &Tx{db: db, tx: tx}
 				for _, d := range docs {
 					if _, done := found[d]; !done && t.damagedDocument(d.coll, d.id) == nil {
-						found[d] = m
+						hits = append(hits, d)
 					}
 				}
 				return nil
 			})
 		})
 		_ = bdb.Close() // read-only
+		// Only a backup a restore would accept holds what was lost.
+		if len(hits) > 0 && restorableNow(m) {
+			for _, d := range hits {
+				found[d] = m
+			}
+		}
 	}
 	return found
 }

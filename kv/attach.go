@@ -122,7 +122,7 @@ func (db *DB) deleteLater(hashes []string) {
 	db.blobs.async.Add(1)
 	go func() {
 		defer db.blobs.async.Done()
-		_, _, _ = db.deleteUnreferenced(hashes)
+		_, _, _, _ = db.deleteUnreferenced(hashes)
 	}()
 }
 
@@ -332,14 +332,17 @@ var errKeepAll = errors.New("cairn: a backup manifest is damaged; no blob is del
 
 // deleteUnreferenced removes the blobs of hashes that no document and no
 // retained backup refers to (docs/DESIGN.md invariant 6). It re-reads the counts
-// under the deleters' lock, so a concurrent add cannot lose its blob.
-func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err error) {
+// under the deleters' lock, so a concurrent add cannot lose its blob, and
+// confirms a count of 0 against the attachments themselves: it returns as
+// miscounted, and keeps, the blobs an attachment refers to although
+// their stored count is 0.
+func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, miscounted []string, err error) {
 	if len(hashes) == 0 {
-		return 0, 0, nil
+		return 0, 0, nil, nil
 	}
 	store, err := db.blobStore()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	db.blobs.mu.Lock()
 	defer db.blobs.mu.Unlock()
@@ -349,41 +352,58 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err
 		pending[h] = true
 	}
 	db.blobs.pmu.Unlock()
+	// The stored count has no checksum: a flipped bit can make it 0 while
+	// an attachment still refers to the blob, and a blob deleted then is
+	// lost for good (backups do not hold blob contents). When a count is
+	// 0, the references are counted from the attachments themselves, in
+	// the same transaction, and a blob the two disagree about is kept:
+	// its count is damaged, which check reports and gc --recount repairs.
 	refs := map[string]uint64{}
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(buckets.RefsBucket)
-		for _, h := range hashes {
-			if b == nil {
-				continue
-			}
-			if v := b.Get([]byte(h)); v != nil {
-				n, err := buckets.ParseCount(v)
-				if err != nil {
-					return err
-				}
-				refs[h] = n
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, 0, err
-	}
 	var candidates []string
-	for _, h := range hashes {
-		if refs[h] == 0 && !pending[h] {
-			candidates = append(candidates, h)
-		}
-	}
-	if len(candidates) == 0 {
-		return 0, 0, nil // the usual end of an attachment's commit
+	var held map[string]uint64
+	err = guard(func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(buckets.RefsBucket)
+			for _, h := range hashes {
+				if b == nil {
+					continue
+				}
+				if v := b.Get([]byte(h)); v != nil {
+					n, err := buckets.ParseCount(v)
+					if err != nil {
+						return err
+					}
+					refs[h] = n
+				}
+			}
+			for _, h := range hashes {
+				if refs[h] == 0 && !pending[h] {
+					candidates = append(candidates, h)
+				}
+			}
+			if len(candidates) == 0 {
+				return nil // the usual end of an attachment's commit
+			}
+			var err error
+			if held, err = countRefs(tx); err != nil {
+				return fmt.Errorf("cairn: no blob deleted: the attachments referring to them cannot be counted: %w", err)
+			}
+			return nil
+		})
+	})
+	if err != nil || len(candidates) == 0 {
+		return 0, 0, nil, err
 	}
 	keep, err := db.backupBlobs()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	var errs []error
 	for _, h := range candidates {
+		if held[h] > 0 {
+			miscounted = append(miscounted, h)
+			continue
+		}
 		if keep[h] {
 			continue
 		}
@@ -398,7 +418,7 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, err
 		deleted++
 		bytes += size
 	}
-	return deleted, bytes, errors.Join(errs...)
+	return deleted, bytes, miscounted, errors.Join(errs...)
 }
 
 // GCResult reports a garbage collection.
@@ -407,12 +427,19 @@ type GCResult struct {
 	Bytes     int64 `json:"bytes"`
 	Temp      int   `json:"temp_removed"`
 	Recounted int   `json:"recounted"` // reference counts corrected
+	// Miscounted are the blobs kept because an attachment refers to them
+	// although their stored reference count is 0: the count is damaged
+	// (GC with recount repairs it).
+	Miscounted []string `json:"miscounted,omitempty"`
 }
 
 // GC deletes blob files that no attachment and no retained backup refers
 // to (orphans of a crash between writing a blob and committing its
 // reference, and blobs whose last backup rotated out), and crash debris.
 // With recount it first rebuilds every reference count from the documents.
+// A blob whose stored count is 0 is deleted only once the attachments
+// themselves are counted and none refers to it; one they do refer to is
+// kept and returned in Miscounted (its count is damaged).
 func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 	var res GCResult
 	if err := db.enter(); err != nil {
@@ -441,7 +468,7 @@ func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Deleted, res.Bytes, err = db.deleteUnreferenced(all)
+	res.Deleted, res.Bytes, res.Miscounted, err = db.deleteUnreferenced(all)
 	if err != nil {
 		return res, err
 	}
@@ -491,7 +518,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 		}
 		var out []Problem
 		for h := range refs {
-			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore a backup that has it, or re-add the attachment)"})
+			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore it by adding the attachment's file again: backups do not hold blob contents)"})
 		}
 		sortProblems(out)
 		return out
@@ -536,7 +563,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 			break
 		}
 		if !files[h] {
-			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore a backup that has it)"})
+			out = append(out, Problem{Kind: "blob-missing", ID: h, Detail: "referenced blob has no file (restore it by adding the attachment's file again: backups do not hold blob contents)"})
 			continue
 		}
 		if err := store.Verify(ctx, h); err != nil {
@@ -546,7 +573,7 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 			if _, serr := store.Stat(h); errors.Is(serr, fs.ErrNotExist) {
 				continue // deleted since the listing, its last reference dropped
 			}
-			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (restore the attachment from a backup or its source)"})
+			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (restore it by adding the attachment's file again, from its source: backups do not hold blob contents)"})
 		}
 	}
 	for h := range files {

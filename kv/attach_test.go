@@ -127,6 +127,64 @@ func TestAttachments_corruptBlobAndGC(t *testing.T) {
 	}
 }
 
+// TestAttachments_damagedCountGC: a blob's stored reference count,
+// damaged on disk from 1 to 0 (it has no checksum), must not make GC delete
+// a blob an attachment still refers to (docs/DESIGN.md invariant 6): GC
+// keeps it and reports it as miscounted, and GC with recount repairs the
+// count.
+func TestAttachments_damagedCountGC(t *testing.T) {
+	dir := t.TempDir()
+	opts := &kv.Options{NoAutoBackup: true, NoSearch: true}
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := db.AddAttachment(t.Context(), strings.NewReader("precious bytes"), kv.Document{"id": "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := doc["hash"].(string)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The refs entry: the hash as key, then its count (8 bytes
+	// big-endian), in every copy of its page.
+	path := filepath.Join(dir, kv.DataFile)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := append([]byte(hash), 0, 0, 0, 0, 0, 0, 0, 1)
+	n := 0
+	for i := bytes.Index(file, entry); i >= 0; i = bytes.Index(file, entry) {
+		file[i+len(entry)-1] = 0
+		n++
+	}
+	if n == 0 {
+		t.Fatal("the blob's reference count is not in data.db")
+	}
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.GC(t.Context(), false)
+	if err != nil || res.Deleted != 0 || len(res.Miscounted) != 1 || res.Miscounted[0] != hash {
+		t.Fatalf("gc with a damaged count: %+v %v", res, err)
+	}
+	if got, err := readAll(t, db, "p"); err != nil || string(got) != "precious bytes" {
+		t.Fatalf("attachment after gc: %q %v", got, err)
+	}
+	res, err = db.GC(t.Context(), true)
+	if err != nil || res.Recounted != 1 || res.Deleted != 0 || len(res.Miscounted) != 0 {
+		t.Fatalf("gc --recount: %+v %v", res, err)
+	}
+	checkClean(t, db)
+}
+
 // TestAttachments_unkeptContentDeleted: content written by a transaction
 // that fails, or that commits without referencing it (a replica's pulled
 // attachment that lost its merge), is deleted when the transaction ends,

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"github.com/cairnkv/cairn/schema"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/secondary"
@@ -87,6 +89,24 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	release()
 	if err != nil {
 		return nil, err
+	}
+	// bbolt reads a file with one damaged meta page silently from the
+	// other, which may be one commit older: say so. In a writable store a
+	// commit may be writing a meta page meanwhile: a damaged one reads the
+	// same twice, a page half written does not.
+	lines, err := snapshot.DamagedMeta(db.Path())
+	if len(lines) > 0 && err == nil && !db.opts.ReadOnly {
+		time.Sleep(10 * time.Millisecond)
+		if again, err := snapshot.DamagedMeta(db.Path()); err != nil || !slices.Equal(lines, again) {
+			lines = nil
+		}
+	}
+	if err != nil {
+		rep.Problems = append(rep.Problems, Problem{Kind: "meta", Detail: "data.db: meta pages: " + err.Error()})
+	} else {
+		for _, l := range lines {
+			rep.Problems = append(rep.Problems, Problem{Kind: "meta", Detail: "data.db: " + l})
+		}
 	}
 	if !structural {
 		rep.OK = false

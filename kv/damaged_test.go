@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -298,6 +299,78 @@ func TestDamaged_fixNamesBackup(t *testing.T) {
 	}
 }
 
+// TestDamaged_fixSkipsFailingBackup: a backup that holds a readable copy
+// of a damaged document, but was itself damaged since it was verified, is
+// not advised: its restore would refuse it. The older backup that passes
+// is advised instead, and with none, no restore and no backup at all.
+func TestDamaged_fixSkipsFailingBackup(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true}) // the backups here are the test's own
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "victim", "content": randomText(40)}); err != nil {
+		t.Fatal(err)
+	}
+	older, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bystander := randomText(40)
+	if _, err := db.Put(context.Background(), "notes", kv.Document{"id": "bystander", "content": bystander}); err != nil {
+		t.Fatal(err)
+	}
+	newer, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The newer backup: a byte of another document changed.
+	bpath := filepath.Join(dir, kv.BackupsDir, newer.Name+".db")
+	b, err := os.ReadFile(bpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte(bystander))
+	if i < 0 {
+		t.Fatal("the bystander is not in the newer backup")
+	}
+	b[i+len(bystander)/2] ^= 0x10
+	if err := os.WriteFile(bpath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "victim")
+	fix := func() string {
+		db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true, ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rep, err := db.Check(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range rep.Problems {
+			if p.ID == "victim" {
+				return p.Fix
+			}
+		}
+		t.Fatalf("check does not name the damaged document: %v", rep.Problems)
+		return ""
+	}
+	if f := fix(); strings.Contains(f, newer.Name) || !strings.Contains(f, "backup restore "+older.Name) {
+		t.Errorf("fix with a newer backup that fails verification: %q, want the older one", f)
+	}
+	if err := os.WriteFile(filepath.Join(dir, kv.BackupsDir, older.Name+".db"), b[:4096], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if f := fix(); strings.Contains(f, "backup restore") {
+		t.Errorf("fix with no backup that passes verification: %q", f)
+	}
+}
+
 // TestDamaged_mergeAttachmentRepairsBlob: a blob file with one byte
 // changed (same size) is replaced when its content is added again; the
 // attachment document keeps its other fields and loses the migration's
@@ -439,5 +512,330 @@ func TestDamaged_eachReadablePastBadPage(t *testing.T) {
 	}
 	if _, _, err := db.Get(context.Background(), "tasks", "t1"); err != nil {
 		t.Error(err)
+	}
+}
+
+// zeroedPageChildEnv marks the child process of TestDamaged_zeroedPageSearch.
+const zeroedPageChildEnv = "CAIRN_ZEROED_PAGE_CHILD"
+
+// TestDamaged_zeroedPageSearch: a zeroed leaf page of a primary bucket,
+// met by the search index's catch-up (which counts every collection's
+// documents when it opens the index), is an error wrapping ErrCorrupt,
+// never a panic in the indexer's goroutine that kills the process
+// whatever it was doing: Check reports the page, a document elsewhere
+// still reads, and a search fails with ErrCorrupt. A panic there cannot be
+// recovered by the test, so the store is read in a child process (this
+// test binary re-executed).
+func TestDamaged_zeroedPageSearch(t *testing.T) {
+	if dir := os.Getenv(zeroedPageChildEnv); dir != "" {
+		zeroedPageChild(t, dir)
+		return
+	}
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
+		for i := 0; i < 300; i++ {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": "hello " + randomText(40)}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Put("tasks", kv.Document{"id": "t1", "title": "kept"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Search(context.Background(), "hello", kv.SearchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	var root, ps int64
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps = int64(bdb.Info().PageSize)
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file[root*ps+8] != 0x01 {
+		t.Fatalf("the notes root %d is not a branch page", root)
+	}
+	// The root's second child (branch element 1: pos, ksize, page id),
+	// zeroed whole, as a lost sector would leave it.
+	leaf := int64(binary.LittleEndian.Uint64(file[root*ps+16+16+8:]))
+	clear(file[leaf*ps : (leaf+1)*ps])
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDamaged_zeroedPageSearch$", "-test.v")
+	cmd.Env = append(os.Environ(), zeroedPageChildEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the child reading the damaged store failed: %v\n%s", err, out)
+	}
+}
+
+// zeroedPageChild reads the damaged store of TestDamaged_zeroedPageSearch.
+func zeroedPageChild(t *testing.T, dir string) {
+	db, err := kv.Open(dir, &kv.Options{ReadOnly: true, EagerSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK {
+		t.Error("check found nothing wrong with a zeroed page")
+	}
+	if _, _, err := db.Get(context.Background(), "tasks", "t1"); err != nil {
+		t.Errorf("get of a document on a healthy page: %v", err)
+	}
+	// The notes of the zeroed page: ErrCorrupt naming the note.
+	bad := 0
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("n%03d", i)
+		_, _, err := db.Get(context.Background(), "notes", id)
+		switch {
+		case err == nil:
+		case errors.Is(err, kv.ErrCorrupt) && strings.Contains(err.Error(), `notes "`+id+`"`):
+			bad++
+		default:
+			t.Errorf("get notes %s: %v, want ErrCorrupt naming it", id, err)
+		}
+	}
+	if bad == 0 {
+		t.Error("every note read although a page of them was zeroed")
+	}
+	if _, err := db.Search(context.Background(), "hello", kv.SearchOptions{}); err != nil && !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("search: %v, want ErrCorrupt or results", err)
+	}
+}
+
+// TestDamaged_flippedKey: the checksum covers a record's value, not its
+// key. A flipped bit in the key of document "m1" (making it "m0") must not
+// return m1's document as m0: reading it is ErrCorrupt naming the
+// collection and key, Check reports it with a fix that works (delete the
+// damaged key, reindex, put the document again), and the store then checks
+// clean.
+func TestDamaged_flippedKey(t *testing.T) {
+	dir := t.TempDir()
+	opts := &kv.Options{NoAutoBackup: true}
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"m1", "m2"} {
+		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": id, "content": "hello " + randomText(40)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Put(t.Context(), "widgets", kv.Document{"id": "u1", "v": randomText(20)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Search(t.Context(), "hello", kv.SearchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string][]byte{}
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		vals["notes"] = bytes.Clone(tx.Bucket(buckets.PrimaryBucket("notes")).Get([]byte("m1")))
+		vals["widgets"] = bytes.Clone(tx.Bucket(buckets.PrimaryBucket("widgets")).Get([]byte("u1")))
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A leaf page holds each key just before its value: flip the last
+	// byte of the key, in every copy of the page.
+	for _, kv := range []struct{ key, to string }{{"m1", "m0"}, {"u1", "u0"}} {
+		v := vals["notes"]
+		if kv.key == "u1" {
+			v = vals["widgets"]
+		}
+		entry := append([]byte(kv.key), v...)
+		n := 0
+		for i := bytes.Index(file, entry); i >= 0; i = bytes.Index(file, entry) {
+			file[i+len(kv.key)-1] = kv.to[len(kv.to)-1]
+			n++
+		}
+		if n == 0 {
+			t.Fatalf("key %s and its value not found in data.db", kv.key)
+		}
+	}
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, d := range []struct{ coll, id string }{{"notes", "m0"}, {"widgets", "u0"}} {
+		doc, _, err := db.Get(t.Context(), d.coll, d.id)
+		if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), d.coll) || !strings.Contains(err.Error(), `"`+d.id+`"`) {
+			t.Errorf("get %s %s under a damaged key: %v %v, want ErrCorrupt naming it", d.coll, d.id, doc, err)
+		}
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes := map[string]string{}
+	for _, p := range rep.Problems {
+		if p.Kind == "search-missing" {
+			t.Errorf("check: %s (no reindex indexes a damaged document)", p)
+		}
+		if p.Kind == "corrupt" {
+			fixes[p.Collection+"/"+p.ID] = p.Fix
+		}
+	}
+	for _, k := range []string{"notes/m0", "widgets/u0"} {
+		coll, id, _ := strings.Cut(k, "/")
+		if f := fixes[k]; !strings.Contains(f, "delete "+coll+" "+id) || !strings.Contains(f, "reindex") {
+			t.Errorf("check: fix for %s: %q, want delete and reindex (%v)", k, f, rep.Problems)
+		}
+	}
+	// The advice, followed.
+	for _, k := range []string{"notes/m0", "widgets/u0"} {
+		coll, id, _ := strings.Cut(k, "/")
+		if _, err := db.Delete(t.Context(), coll, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ReindexSecondary(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReindexSearch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, db)
+}
+
+// TestDamaged_metaPage: bbolt opens a file with one damaged meta page
+// silently from the other, which is one commit older when the damaged one
+// was the newer: the last write is then not read. Check must read both
+// meta pages and report the damaged one, whichever it is, with the
+// transaction each holds.
+func TestDamaged_metaPage(t *testing.T) {
+	for _, which := range []string{"newer", "older"} {
+		t.Run(which, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := &kv.Options{NoAutoBackup: true, NoSearch: true}
+			db, err := kv.Open(dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"first", "last"} {
+				if _, err := db.Put(t.Context(), "notes", kv.Document{"id": id, "content": "x"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, kv.DataFile)
+			file, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := int(binary.LittleEndian.Uint32(file[16+8:]))
+			txid := func(p int) uint64 { return binary.LittleEndian.Uint64(file[p*ps+16+48:]) }
+			page := 0
+			if (txid(1) > txid(0)) == (which == "newer") {
+				page = 1
+			}
+			file[page*ps+16+24] ^= 1 // the root bucket's sequence: the checksum fails
+			if err := os.WriteFile(path, file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, ro := range []bool{true, false} {
+				db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true, NoSearch: true, ReadOnly: ro})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep, err := db.Check(t.Context())
+				_ = db.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				found := false
+				for _, p := range rep.Problems {
+					found = found || p.Kind == "meta" && strings.Contains(p.Detail, fmt.Sprintf("meta page %d", page)) && p.Fix != ""
+				}
+				if rep.OK || !found {
+					t.Errorf("read-only %v: check of a damaged %s meta page %d: %v", ro, which, page, rep.Problems)
+				}
+			}
+		})
+	}
+}
+
+// TestDamaged_reindexMetadata: check advises reindex --secondary for a
+// damaged metadata entry of a document that reads whole; the pre-reindex
+// backup fails on that same damage, which must not refuse the reindex
+// that replaces it. Damage to a document itself still refuses it
+// (ErrCorrupt), since the backup is what a reindex could be undone with.
+func TestDamaged_reindexMetadata(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillDamageStore(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.MetaBucket("notes"), "victim")
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil || rep.OK || !strings.Contains(rep.Problems[0].Fix, "reindex --secondary") {
+		t.Fatalf("check: %v %v", rep, err)
+	}
+	if _, err := db.ReindexSecondary(t.Context()); err != nil {
+		t.Fatalf("reindex --secondary of damaged metadata: %v", err)
+	}
+	checkClean(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "victim")
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ReindexSecondary(t.Context()); !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("reindex --secondary of a damaged document: %v, want a refusal wrapping ErrCorrupt", err)
 	}
 }

@@ -45,6 +45,9 @@ type DB struct {
 		sync.Mutex
 		x       *search.Feeder // nil until started, and with Options.NoSearch
 		stopped bool           // Close has stopped it for good
+		// left, while ReindexSearch runs (nil otherwise), collects the
+		// documents the indexer left out because they cannot be read.
+		left map[docRef]error
 	}
 
 	mu struct {
@@ -330,9 +333,14 @@ func (db *DB) leave() { db.mu.RUnlock() }
 // openBolt opens data.db once the store lock is held: it checks the meta
 // pages first (a damaged file is ErrCorrupt, not a crash inside bbolt),
 // then opens it, waiting at most wait for bbolt's own lock (held only by a
-// process that does not take the store lock).
+// process that does not take the store lock). Only a data.db that does not
+// exist is a new store: bbolt writes its first four pages before a
+// creating open returns, under the store lock, so an existing file that is
+// empty or shorter was truncated or emptied since, and is refused as
+// damaged (bbolt would take an empty one for a new store, and the first
+// write would silently start an empty store beside the backups).
 func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.Size() > 0 {
+	if _, err := os.Lstat(path); err == nil {
 		if err := snapshot.CheckMeta(path); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)
 		}

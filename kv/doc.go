@@ -81,9 +81,16 @@
 // (identical content is stored once; a damaged copy is replaced when the
 // content is added again); MergeAttachment sets the content of an existing
 // attachment and keeps its other fields; OpenAttachment verifies it while
-// reading; GC removes what no document and no retained backup refers to.
+// reading; GC removes what no document and no retained backup refers to,
+// counting the attachments themselves before it deletes (a blob whose
+// stored reference count is damaged to 0 is kept and reported).
 //
 // Damage: Check reports every problem with its Fix, the way back from it.
+// A document stored under a key that is not its id (a damaged key: the
+// checksum covers the value only) is damaged like one whose value fails
+// its checksum, never returned as the document of that key. An existing
+// data.db that is empty or shorter than bbolt's first four pages is
+// refused as damaged, never taken for a new store.
 // Put and Delete of a document whose stored value fails its checksum
 // succeed and leave the store exact; Tx.EachReadable and Tx.Damaged let a
 // reader go past, or look for, damaged documents (legacy.SalvageExport).

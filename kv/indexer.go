@@ -74,9 +74,19 @@ func waitIndexed(ctx context.Context, x *search.Feeder, seq uint64) (*search.Ind
 // through the group commit.
 type searchSource struct{ db *DB }
 
+// view runs fn in a read transaction under guard: a damaged page that
+// makes bbolt panic (a page header that is not the page, an element past
+// its page) fails the catch-up or rebuild with an error wrapping
+// ErrCorrupt, which the Feeder reports to whoever waits for the index,
+// instead of crashing the process from the Feeder's goroutine, whatever
+// command runs (docs/DESIGN.md invariant 4).
+func (s searchSource) view(fn func(*bolt.Tx) error) error {
+	return guard(func() error { return s.db.bolt.View(fn) })
+}
+
 // LogBounds implements search.Source.
 func (s searchSource) LogBounds() (oldest, newest uint64, err error) {
-	err = s.db.bolt.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(buckets.LogBucket); b != nil {
 			newest = b.Sequence()
 			if k, _ := b.Cursor().First(); k != nil {
@@ -90,7 +100,7 @@ func (s searchSource) LogBounds() (oldest, newest uint64, err error) {
 
 // ReadLog implements search.Source.
 func (s searchSource) ReadLog(after uint64, max int) (refs []search.DocRef, upTo uint64, err error) {
-	err = s.db.bolt.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(buckets.LogBucket)
 		if b == nil {
 			return nil
@@ -122,7 +132,7 @@ func (s searchSource) ReadLog(after uint64, max int) (refs []search.DocRef, upTo
 // Load implements search.Source.
 func (s searchSource) Load(refs []search.DocRef) ([]search.Change, error) {
 	out := make([]search.Change, 0, len(refs))
-	err := s.db.bolt.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		for _, r := range refs {
 			ch, err := s.loadChange(tx, r.Collection, r.ID)
 			if err != nil {
@@ -139,7 +149,7 @@ func (s searchSource) Load(refs []search.DocRef) ([]search.Change, error) {
 // buckets.CollectionsIn order.
 func (s searchSource) Collections() ([]search.SourceCollection, error) {
 	var out []search.SourceCollection
-	err := s.db.bolt.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		for _, name := range buckets.CollectionsIn(tx) {
 			c, err := s.db.lookup(name)
 			if err != nil || !c.Searched() {
@@ -147,7 +157,13 @@ func (s searchSource) Collections() ([]search.SourceCollection, error) {
 			}
 			sc := search.SourceCollection{Name: c.Name}
 			if b := tx.Bucket(buckets.PrimaryBucket(c.Name)); b != nil {
-				sc.Docs = uint64(b.Stats().KeyN)
+				// Docs only sizes a rebuild's progress: a bucket too
+				// damaged to count is counted as 0, and the Scan of
+				// its documents reports the damage.
+				_ = guard(func() error {
+					sc.Docs = uint64(b.Stats().KeyN)
+					return nil
+				})
 			}
 			out = append(out, sc)
 		}
@@ -159,7 +175,7 @@ func (s searchSource) Collections() ([]search.SourceCollection, error) {
 // Scan implements search.Source.
 func (s searchSource) Scan(coll, after string, max int) ([]search.Change, error) {
 	var out []search.Change
-	err := s.db.bolt.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(buckets.PrimaryBucket(coll))
 		if b == nil {
 			return nil
@@ -194,6 +210,16 @@ func (s searchSource) Trim(seq uint64) error {
 	})
 }
 
+// noteUnindexed records, while ReindexSearch collects them, a document the
+// indexer left out because it cannot be read.
+func (db *DB) noteUnindexed(coll, id string, err error) {
+	db.idx.Lock()
+	defer db.idx.Unlock()
+	if db.idx.left != nil {
+		db.idx.left[docRef{coll, id}] = err
+	}
+}
+
 // loadChange reads the current state of one document as a search change.
 // A document that cannot be read (its value or a part fails its checksum)
 // is left out of the index, as if deleted: check reports the damage, and
@@ -206,7 +232,11 @@ func (s searchSource) loadChange(tx *bolt.Tx, coll, id string) (search.Change, e
 	}
 	gone := search.Change{Collection: coll, ID: id, Deleted: true, Decl: c}
 	rec, full, err := buckets.ReadDocument(tx, c, id)
-	if errors.Is(err, ErrCorrupt) || err == nil && rec == nil {
+	if errors.Is(err, ErrCorrupt) {
+		s.db.noteUnindexed(coll, id, err)
+		return gone, nil
+	}
+	if err == nil && rec == nil {
 		return gone, nil
 	}
 	if err != nil {

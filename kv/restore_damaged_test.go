@@ -73,6 +73,47 @@ func damagedStore(t *testing.T) (dir, backup string) {
 	return dir, m.Name
 }
 
+// TestRestore_emptiedDataFile: an existing data.db emptied or cut shorter
+// than the four pages bbolt starts every file with is damage, not a new
+// store: every open, read-only or not, is ErrCorrupt naming the file and
+// the way back, leaves the file as it was (no write starts an empty store
+// beside the backups), and RestoreDamaged sets it aside and restores.
+func TestRestore_emptiedDataFile(t *testing.T) {
+	for _, size := range []int64{0, 100, 8192} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			dir, name := damagedStore(t)
+			path := filepath.Join(dir, kv.DataFile)
+			if err := os.Truncate(path, size); err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range []*kv.Options{{NoSearch: true}, {NoSearch: true, ReadOnly: true}, {NoSearch: true, MustExist: true}} {
+				db, err := kv.Open(dir, o)
+				if err == nil {
+					_ = db.Close()
+				}
+				if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "backup restore") {
+					t.Errorf("open %+v of a data.db of %d bytes: %v, want ErrCorrupt naming it and the restore", *o, size, err)
+				}
+				if fi, err := os.Stat(path); err != nil || fi.Size() != size {
+					t.Fatalf("open %+v changed data.db: %v %v", *o, fi.Size(), err)
+				}
+			}
+			if _, kept, err := kv.RestoreDamaged(t.Context(), dir, name); err != nil || !strings.Contains(kept, kv.DamagedPrefix) {
+				t.Fatalf("restore: %q %v", kept, err)
+			}
+			db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, _, err := db.Get(t.Context(), "notes", "n3"); err != nil {
+				t.Errorf("a restored note: %v", err)
+			}
+			checkClean(t, db)
+		})
+	}
+}
+
 // Restore of a store whose data is damaged (issue 14, item 1): the
 // pre-restore backup cannot be verified, so the damaged data.db is kept
 // aside as data.db.damaged-<time> and the backup is restored.

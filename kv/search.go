@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/search"
 	"github.com/cairnkv/cairn/secondary"
+	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -152,9 +155,17 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 			if err != nil || !c.Searched() {
 				continue
 			}
-			err = buckets.EachRecord(tx, c, nil, false, func(k []byte, rec *buckets.Record, err error) error {
+			// Documents read whole, as the indexer reads them
+			// (searchSource.loadChange): one it cannot read (its value,
+			// its key or a part damaged) is left out of the index, and
+			// reported as corrupt by VerifyTx, not as missing from the
+			// index, which no reindex would change.
+			err = buckets.EachRecord(tx, c, nil, true, func(k []byte, rec *buckets.Record, err error) error {
+				if err == nil { // parts: their checksums, without decoding them again
+					err = buckets.CheckParts(tx, c, string(k), rec, nil)
+				}
 				if err != nil {
-					// Reported as corrupt by VerifyTx; its revision is unknown.
+					// Its revision is unknown.
 					want[[2]string{c.Name, string(k)}] = unknownRev
 					return nil
 				}
@@ -205,20 +216,48 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 }
 
 // ReindexSearch rebuilds the full-text index from the primary data and
-// returns how many documents it indexed.
+// returns how many documents it indexed. Documents that cannot be read
+// (their value, key or a part damaged) are left out of the index and the
+// rest indexed; then the error wraps ErrCorrupt and names them, beside the
+// count.
 func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 	ix, err := db.searchIndex(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if err := db.searchIndexer().Rebuild(); err != nil {
+	db.idx.Lock()
+	db.idx.left = map[docRef]error{}
+	db.idx.Unlock()
+	err = db.searchIndexer().Rebuild()
+	db.idx.Lock()
+	left := db.idx.left
+	db.idx.left = nil
+	db.idx.Unlock()
+	if err != nil {
 		if errors.Is(err, search.ErrFeederClosed) {
 			return 0, ErrClosed
 		}
 		return 0, err
 	}
 	n, err := ix.Count()
-	return int(n), err
+	if err != nil || len(left) == 0 {
+		return int(n), err
+	}
+	refs := make([]docRef, 0, len(left))
+	for r := range left {
+		refs = append(refs, r)
+	}
+	sort.Slice(refs, func(i, j int) bool {
+		return refs[i].coll < refs[j].coll || refs[i].coll == refs[j].coll && refs[i].id < refs[j].id
+	})
+	var names []string
+	for _, r := range refs[:min(len(refs), 5)] {
+		names = append(names, fmt.Sprintf("%s %q", r.coll, r.id))
+	}
+	if len(refs) > 5 {
+		names = append(names, fmt.Sprintf("and %d more", len(refs)-5))
+	}
+	return int(n), fmt.Errorf("%w: %d damaged document(s) left out of the search index, every other one indexed: %s (the first: %v); check names each, and a delete or put of it repairs it", ErrCorrupt, len(refs), strings.Join(names, ", "), left[refs[0]])
 }
 
 // ReindexSecondary takes a verified backup, then drops and recomputes every
@@ -232,7 +271,7 @@ func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
 	if db.opts.ReadOnly {
 		return 0, ErrReadOnly
 	}
-	if _, err := db.backupLocked(ctx, ReasonPreReindex); err != nil {
+	if _, err := db.backupLocked(ctx, ReasonPreReindex); err != nil && !db.derivedDamageOnly(err) {
 		return 0, fmt.Errorf("cairn: reindex refused: the pre-reindex backup failed: %w", err)
 	}
 	n := 0
@@ -243,6 +282,36 @@ func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
 		return err
 	})
 	return n, err
+}
+
+// derivedDamageOnly reports whether err, a failed backup, failed only
+// because of damage to what ReindexSecondary rebuilds: metadata entries
+// of documents that read whole, and index keys. The reindex then goes on
+// without its backup, since it replaces exactly that damage and changes
+// nothing else; refusing it would leave check's advice for such damage
+// (reindex --secondary) unable to work.
+func (db *DB) derivedDamageOnly(err error) bool {
+	var ve *snapshot.VerifyError
+	if !errors.As(err, &ve) || ve.Stage != "source" || len(ve.Problems) == 0 {
+		return false
+	}
+	ok := true
+	verr := db.bolt.View(func(btx *bolt.Tx) error {
+		return guard(func() error {
+			t := &Tx{ctx: context.Background(), db: db, tx: btx}
+			for _, p := range ve.Problems {
+				switch {
+				case p.Kind != "corrupt" || p.Collection == "":
+					ok = false
+				case p.ID == "": // an index key
+				default: // a metadata entry, if the document itself reads
+					ok = ok && t.damagedDocument(p.Collection, p.ID) == nil
+				}
+			}
+			return nil
+		})
+	})
+	return ok && verr == nil
 }
 
 // unknownRev stands for the revision of a record that cannot be decoded.

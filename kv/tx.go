@@ -141,7 +141,15 @@ func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Field: "id", Err: err}
 	}
-	doc, rev, found, err := t.load(c, key, parts, false)
+	var doc any
+	var rev uint64
+	var found bool
+	// Guarded here, not only by View: a damaged page bbolt panics on
+	// (a zeroed one) is then an error naming the document being read.
+	err = guard(func() (err error) {
+		doc, rev, found, err = t.load(c, key, parts, false)
+		return err
+	})
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
 	}

@@ -159,6 +159,16 @@ func BuiltinNames() []string {
 	return out
 }
 
+// CarriesID reports whether the documents of the collection name carry
+// their key as their "id" field: those of the built-in entity
+// collections and of every user collection (not extras, not singletons).
+func CarriesID(name string) bool {
+	if c, ok := builtinIndex[name]; ok {
+		return c.Kind == Entity
+	}
+	return ValidName(name) == nil
+}
+
 // IsBuiltin reports whether name is a built-in collection.
 func IsBuiltin(name string) bool {
 	_, ok := builtinIndex[name]

@@ -2,6 +2,7 @@ package secondary
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -140,6 +141,16 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, meta bool, id
 				continue // a nested bucket: not Cairn's, reported by buckets.VerifyTx
 			}
 			rec, err := buckets.DecodeRecord(name, k, v, true)
+			if errors.Is(err, buckets.ErrCorrupt) {
+				// A document that cannot be read (its value or its key
+				// damaged) derives nothing, no metadata entry and so no
+				// count, and must not stop the rest (a writable open
+				// backfills, and a refused open would refuse the delete
+				// or put that repairs it): Verify reports it as
+				// unreadable, and that delete or put (txn's dropDamaged)
+				// needs no entry of it.
+				continue
+			}
 			if err != nil {
 				return done, err
 			}

@@ -85,7 +85,16 @@ func checkMeta(f io.ReaderAt, size int64) string {
 		}
 	}
 	if valid == 0 {
-		return "no valid meta page: meta page 0: " + metaProblem(m0[:])
+		// Say what is wrong with meta page 1 too, read one usual page in
+		// (its page size is unknown when both are damaged).
+		p1 := "not readable"
+		m1 := make([]byte, metaBytesToCheck)
+		if 4096+metaBytesToCheck <= size {
+			if _, err := f.ReadAt(m1, 4096); err == nil {
+				p1 = metaProblem(m1)
+			}
+		}
+		return "no valid meta page: meta page 0: " + metaProblem(m0[:]) + "; meta page 1: " + p1
 	}
 	return ""
 }
@@ -241,6 +250,67 @@ func countProblems(label string, want, got map[string]int) []buckets.Problem {
 		}
 	}
 	return ps
+}
+
+// DamagedMeta reads both meta pages of the bbolt file at path and returns
+// one line for each that fails its magic, version, checksum or page size,
+// saying which transaction the sound one holds. bbolt opens a file with one
+// sound meta page silently, from that page: when the damaged one was the
+// newer, the last commit is no longer read, and the next commit overwrites
+// the damaged page. It returns nil when both are sound (or when neither
+// is: CheckMeta reports that).
+func DamagedMeta(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read-only
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	if size < metaBytesToCheck {
+		return nil, nil
+	}
+	read := func(off int64) []byte {
+		b := make([]byte, metaBytesToCheck)
+		if off+metaBytesToCheck > size {
+			return nil
+		}
+		if _, err := f.ReadAt(b, off); err != nil {
+			return nil
+		}
+		return b
+	}
+	m0 := read(0)
+	var m1 []byte
+	// Meta page 1 sits one page in; the page size comes from a sound meta
+	// page 0, or else from the meta page 1 found at a usual size.
+	sizes := []int64{4096, 16384, 65536}
+	if metaProblem(m0) == "" {
+		sizes = []int64{int64(binary.LittleEndian.Uint32(m0[metaPageSizeOff:]))}
+	}
+	var ps int64
+	for _, p := range sizes {
+		if b := read(p); b != nil && (metaProblem(b) == "" || len(sizes) == 1) {
+			m1, ps = b, p
+			break
+		}
+	}
+	if m1 == nil || ps == 0 {
+		return nil, nil // no sound meta page 1 where one is looked for: CheckMeta's to say
+	}
+	p0, p1 := metaProblem(m0), metaProblem(m1)
+	if (p0 == "") == (p1 == "") {
+		return nil, nil
+	}
+	txid := func(b []byte) uint64 { return binary.LittleEndian.Uint64(b[metaTxidOff:]) }
+	bad, good, problem, badPage := m0, m1, p0, 0
+	if p1 != "" {
+		bad, good, problem, badPage = m1, m0, p1, 1
+	}
+	return []string{fmt.Sprintf("meta page %d: %s (its transaction id reads %d); bbolt reads meta page %d (transaction %d), so a commit after that one is not read", badPage, problem, txid(bad), 1-badPage, txid(good))}, nil
 }
 
 // CheckMeta checks the bbolt file at path before anything maps it: at

@@ -43,7 +43,11 @@ type VerifyError struct {
 
 func (e *VerifyError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cairn: backup %s failed verification (%s): %d problem(s)", e.Name, e.Stage, len(e.Problems))
+	fmt.Fprintf(&b, "cairn: backup %s failed verification", e.Name)
+	if e.Stage != "" { // a backup verified before a restore has none
+		fmt.Fprintf(&b, " (%s)", e.Stage)
+	}
+	fmt.Fprintf(&b, ": %d problem(s)", len(e.Problems))
 	for i, p := range e.Problems {
 		if i == 5 {
 			fmt.Fprintf(&b, "; and %d more", len(e.Problems)-i)
@@ -55,5 +59,13 @@ func (e *VerifyError) Error() string {
 	return b.String()
 }
 
-// Unwrap makes errors.Is(err, ErrVerify) true.
-func (e *VerifyError) Unwrap() error { return ErrVerify }
+// Unwrap makes errors.Is(err, ErrVerify) true and, for the "source"
+// stage, errors.Is(err, buckets.ErrCorrupt) too: the store's own data is
+// damaged, and whoever refuses to go on without this backup (a compact, a
+// reindex, an import) stops because of damage (kvtool exits 3).
+func (e *VerifyError) Unwrap() []error {
+	if e.Stage == "source" {
+		return []error{ErrVerify, buckets.ErrCorrupt}
+	}
+	return []error{ErrVerify}
+}

@@ -120,3 +120,38 @@ func TestCheckPages(t *testing.T) {
 		})
 	}
 }
+
+// TestMeta_damaged: CheckMeta names both meta pages when neither is
+// sound; DamagedMeta reports the one damaged page of a file bbolt still
+// opens (from the other), whichever it is, and nothing for a sound file.
+func TestMeta_damaged(t *testing.T) {
+	path, _, ps := pagesFixture(t)
+	sound, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines, err := DamagedMeta(path); err != nil || lines != nil {
+		t.Fatalf("sound file: %v %v", lines, err)
+	}
+	for _, pages := range [][]int64{{0}, {1}, {0, 1}} {
+		b := append([]byte(nil), sound...)
+		for _, p := range pages {
+			b[p*ps+metaOff+24] ^= 1 // the root bucket's sequence: the checksum fails
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		lines, err := DamagedMeta(path)
+		merr := CheckMeta(path)
+		switch len(pages) {
+		case 1:
+			if err != nil || len(lines) != 1 || !strings.Contains(lines[0], fmt.Sprintf("meta page %d: checksum mismatch", pages[0])) || merr != nil {
+				t.Errorf("meta page %d damaged: %v %v (CheckMeta %v)", pages[0], lines, err, merr)
+			}
+		default:
+			if merr == nil || !strings.Contains(merr.Error(), "meta page 0: checksum mismatch; meta page 1: checksum mismatch") {
+				t.Errorf("both meta pages damaged: CheckMeta %v", merr)
+			}
+		}
+	}
+}

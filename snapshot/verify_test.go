@@ -249,4 +249,22 @@ func TestVerifyError_message(t *testing.T) {
 	if !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), "7 problem(s)") || !strings.Contains(err.Error(), "and 2 more") {
 		t.Errorf("%v", err)
 	}
+	// Only a source that fails is damage of the store itself (kvtool
+	// exits 3 when a command stops because of it); a backup verified
+	// before a restore has no stage, and no empty parentheses.
+	for _, tt := range []struct {
+		stage   string
+		corrupt bool
+		text    string
+	}{
+		{"source", true, "failed verification (source): 7"},
+		{"copy", false, "failed verification (copy): 7"},
+		{"counts", false, "failed verification (counts): 7"},
+		{"", false, "failed verification: 7"},
+	} {
+		err := error(&VerifyError{Name: "n", Stage: tt.stage, Problems: ps})
+		if !errors.Is(err, ErrVerify) || errors.Is(err, buckets.ErrCorrupt) != tt.corrupt || !strings.Contains(err.Error(), tt.text) {
+			t.Errorf("stage %q: %v (ErrCorrupt %v, want %v)", tt.stage, err, errors.Is(err, buckets.ErrCorrupt), tt.corrupt)
+		}
+	}
 }

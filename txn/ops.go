@@ -233,6 +233,12 @@ func (w *Writer) Patch(coll, id string, patch any, expect uint64) (uint64, error
 		if err != nil {
 			return fail("", err)
 		}
+		// The parts kept as stored must read too: merging into a
+		// document that cannot be read would give it a new revision and
+		// leave it unreadable (only a Put or Delete replaces it).
+		if err := buckets.CheckParts(w.tx, c, key, old, touched); err != nil {
+			return fail("", err)
+		}
 		base = full
 		kept := int64(old.Size) - int64(buckets.JSONSize(old.Doc))
 		if fm, isMap := full.(map[string]any); isMap {

@@ -206,15 +206,24 @@ the attachment documents.`,
 			if err != nil {
 				return err
 			}
+			// A blob kept because attachments refer to it although its
+			// stored count is 0 is damage gc found and did not act on.
+			var miscounted error
+			if n := len(res.Miscounted); n > 0 {
+				miscounted = integrityError{fmt.Sprintf("gc kept %d blob(s) that attachments refer to although their stored reference count is 0 (%s): the counts are damaged; kvtool --db %s gc --recount repairs them", n, strings.Join(res.Miscounted[:min(n, 3)], ", "), g.db)}
+			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), res)
+				if err := printJSON(cmd.OutOrStdout(), res); err != nil {
+					return err
+				}
+				return miscounted
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted %d blob(s), %s; %d temporary file(s)", res.Deleted, humanBytes(res.Bytes), res.Temp)
 			if recount {
 				fmt.Fprintf(cmd.OutOrStdout(), "; %d reference count(s) corrected", res.Recounted)
 			}
 			fmt.Fprintln(cmd.OutOrStdout())
-			return nil
+			return miscounted
 		},
 	}
 	cmd.Flags().BoolVar(&recount, "recount", false, "rebuild reference counts from the documents first")

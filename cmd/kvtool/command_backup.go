@@ -149,7 +149,20 @@ store instead (backup push), oldest first, as they were verified when pushed.`,
 			if verify {
 				note = " (every byte rechecked)"
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d backup(s)%s\n", len(ms), note)
+			// A damaged data file set aside by a restore is listed, never
+			// counted as a backup (docs/KVTOOL.md).
+			n, aside := 0, 0
+			for _, m := range ms {
+				if m.Reason == kv.ReasonDamaged {
+					aside++
+				} else {
+					n++
+				}
+			}
+			if aside > 0 {
+				note += fmt.Sprintf("; %d damaged data file(s) set aside by a restore, not backups", aside)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d backup(s)%s\n", n, note)
 			return failed
 		},
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
 
@@ -34,20 +36,27 @@ full-text index. With neither flag it rebuilds both.`,
 				}
 				n += k
 			}
+			// Damaged documents left out of the search index: the rest
+			// is indexed and reported, then the damage (exit 3).
+			var damaged error
 			if searchIx {
 				k, err := db.ReindexSearch(cmd.Context())
-				if err != nil {
+				if err != nil && !errors.Is(err, kv.ErrCorrupt) {
 					return err
 				}
+				damaged = err
 				if !secondaryIx {
 					n = k
 				}
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), map[string]int{"indexed": n})
+				if err := printJSON(cmd.OutOrStdout(), map[string]int{"indexed": n}); err != nil {
+					return err
+				}
+				return damaged
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "reindexed %d documents\n", n)
-			return nil
+			return damaged
 		},
 	}
 	cmd.Flags().BoolVar(&searchIx, "search", false, "rebuild the full-text index")

@@ -200,3 +200,92 @@ func TestDamage_adviceAfterImport(t *testing.T) {
 	mustRun(t, "", "--db", dir, "attach", "add", file, "--id", "att-1")
 	mustRun(t, "", "--db", dir, "check")
 }
+
+// TestDamage_patchAndReindexSearch: patch of a session whose screenshots
+// part fails its checksum refuses (exit 3, naming the collection and id)
+// and leaves data.db as it was, since it cannot merge into data it cannot
+// read; reindex --search indexes every other document, then names the
+// damaged one and exits 3; check does not call the damaged document
+// missing from the index (no reindex would change that), and the delete
+// it advises repairs the store.
+func TestDamage_patchAndReindexSearch(t *testing.T) {
+	dir := newStore(t)
+	m := marker(t)
+	mustRun(t, `{"id":"victim","name":"Planning","startTime":"2026-02-01T10:00:00Z","screenshots":[{"path":"`+m+`"}]}`, "--db", dir, "put", "sessions", "-")
+	flipMarker(t, dir, m)
+	before := dbHash(t, dir)
+	r := kvtool(t, `{"name":"renamed"}`, "--db", dir, "patch", "sessions", "victim", "-")
+	wantExit(t, r, exitIntegrity, "patch")
+	if s := missing(r.stderr, "sessions", "victim"); s != "" {
+		t.Errorf("patch stderr lacks %q: %s", s, r.stderr)
+	}
+	if dbHash(t, dir) != before {
+		t.Error("a refused patch changed data.db")
+	}
+	r = kvtool(t, "", "--db", dir, "reindex", "--search")
+	wantExit(t, r, exitIntegrity, "reindex", "--search")
+	if s := missing(r.stdout, "reindexed"); s != "" {
+		t.Errorf("reindex --search stdout lacks %q: %s", s, r.stdout)
+	}
+	if s := missing(r.stderr, "damaged", "sessions", "victim"); s != "" {
+		t.Errorf("reindex --search stderr lacks %q: %s", s, r.stderr)
+	}
+	r = kvtool(t, "", "--db", dir, "check")
+	wantExit(t, r, exitIntegrity, "check")
+	if strings.Contains(r.stdout, "search-missing") || !strings.Contains(r.stdout, "delete sessions victim") {
+		t.Errorf("check:\n%s", r.stdout)
+	}
+	mustRun(t, "", "--db", dir, "delete", "sessions", "victim")
+	mustRun(t, "", "--db", dir, "check")
+}
+
+// TestDamage_refusalsExit3: commands that stop because stored data is
+// damaged exit 3 (docs/KVTOOL.md): reindex, compact and backup create,
+// whose verified backup of a store with a damaged value fails, and every
+// command on a data.db emptied to 0 bytes, which no write may take for a
+// new store; backup restore still brings it back.
+func TestDamage_refusalsExit3(t *testing.T) {
+	dir := newStore(t)
+	skipCheck(dir)
+	m := marker(t)
+	mustRun(t, `{"id":"victim","content":"lost","payload":"`+m+`"}`, "--db", dir, "put", "notes", "-")
+	var b struct{ Name string }
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "backup", "create").stdout, &b)
+	flipMarker(t, dir, m)
+	before := dbHash(t, dir)
+	for _, args := range [][]string{{"reindex"}, {"reindex", "--secondary"}, {"compact"}, {"backup", "create"}} {
+		r := kvtool(t, "", append([]string{"--db", dir}, args...)...)
+		wantExit(t, r, exitIntegrity, args...)
+		if s := missing(r.stderr, "notes", "victim"); s != "" {
+			t.Errorf("%v: stderr lacks %q: %s", args, s, r.stderr)
+		}
+	}
+	if dbHash(t, dir) != before {
+		t.Error("a refused command changed data.db")
+	}
+
+	path := filepath.Join(dir, "data.db")
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"check"}},
+		{"", []string{"get", "notes", "n1"}},
+		{`{"id":"new","content":"x"}`, []string{"put", "notes", "-"}},
+	} {
+		r := kvtool(t, c.stdin, append([]string{"--db", dir}, c.args...)...)
+		wantExit(t, r, exitIntegrity, c.args...)
+		if s := missing(r.stderr, path, "backup restore"); s != "" {
+			t.Errorf("%v: stderr lacks %q: %s", c.args, s, r.stderr)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Fatalf("data.db after the refused commands: %v", err)
+	}
+	mustRun(t, "", "--db", dir, "backup", "restore", b.Name, "--yes")
+	mustRun(t, "", "--db", dir, "check")
+	mustRun(t, "", "--db", dir, "get", "notes", "victim")
+}

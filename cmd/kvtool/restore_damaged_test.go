@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,10 @@ func TestRestore_damagedValue(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("backup list does not show the damaged file: %+v", list)
+	}
+	// Nor does its summary count it.
+	if r := mustRun(t, "", "--db", dir, "backup", "list"); !strings.Contains(r.stderr, fmt.Sprintf("%d backup(s)", len(list)-1)) || !strings.Contains(r.stderr, "1 damaged data file(s) set aside") {
+		t.Errorf("backup list's summary counts the damaged file, or does not say it is set aside: %s", r.stderr)
 	}
 	// The damaged file is not a backup: it cannot be restored.
 	if r := kvtool(t, "", "--db", dir, "backup", "restore", filepath.Base(kept[0]), "--yes"); r.code == exitOK {
