@@ -63,34 +63,17 @@ func (db *DB) Backup(ctx context.Context, reason string) (Manifest, error) {
 	return m, err
 }
 
-// backupsLockFile, in the backups directory, is what lockBackups locks.
-const backupsLockFile = ".lock"
-
-// lockBackups serializes what writes in the backups directory dir
-// (taking a backup and rotating, a restore's copy of its backup) across
-// goroutines and processes, and returns the function that ends it. Without
-// it, one backup's rotation takes another's temporary files for debris and
-// removes them, and the rotation after a pre-restore backup can remove
-// the backup being restored.
-func lockBackups(dir string) (unlock func(), err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("cairn: backups: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, backupsLockFile), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("cairn: backups: %w", err)
-	}
-	if err := lockWait(f); err != nil {
-		_ = f.Close() // nothing was locked
-		return nil, fmt.Errorf("cairn: lock %s: %w", f.Name(), err)
-	}
-	return func() { _ = f.Close() }, nil // closing the file releases its flock
-}
+// LockBackups waits for, and holds until unlock is called, the lock that
+// serializes writes in the store's backups directory across goroutines and
+// processes (see snapshot.Lock): code that copies a backup in from
+// elsewhere holds it until the backup's manifest is written, so that no
+// rotation meanwhile takes the data file for debris.
+func (db *DB) LockBackups() (unlock func(), err error) { return snapshot.Lock(db.backupsDir()) }
 
 // backupLocked takes a backup and rotates, keeping the backups named in
 // keep; the caller holds db.mu (read or write), not the backups lock.
 func (db *DB) backupLocked(ctx context.Context, reason string, keep ...string) (Manifest, error) {
-	unlock, err := lockBackups(db.backupsDir())
+	unlock, err := snapshot.Lock(db.backupsDir())
 	if err != nil {
 		return Manifest{}, fmt.Errorf("cairn: backup (%s): %w", reason, err)
 	}
@@ -163,7 +146,7 @@ func (db *DB) VerifyBackup(ctx context.Context, name string) (Manifest, []Proble
 
 // PruneBackups applies the rotation policy now and returns what it removed.
 func (db *DB) PruneBackups(ctx context.Context) ([]Manifest, error) {
-	unlock, err := lockBackups(db.backupsDir())
+	unlock, err := snapshot.Lock(db.backupsDir())
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +179,7 @@ func (db *DB) Restore(ctx context.Context, name string) (restored Manifest, prev
 	}
 	// From the verification to the copy, no rotation (this one's or
 	// another process's) may remove the backup.
-	unlock, err := lockBackups(db.backupsDir())
+	unlock, err := snapshot.Lock(db.backupsDir())
 	if err != nil {
 		return Manifest{}, "", err
 	}

@@ -89,7 +89,7 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 		return Manifest{}, "", err
 	}
 	defer lock.release()
-	unlock, err := lockBackups(filepath.Join(dir, BackupsDir)) // no rotation removes name meanwhile
+	unlock, err := snapshot.Lock(filepath.Join(dir, BackupsDir)) // no rotation removes name meanwhile
 	if err != nil {
 		return Manifest{}, "", err
 	}

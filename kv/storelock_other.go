@@ -10,7 +10,3 @@ import "os"
 func tryLock(f *os.File, exclusive bool) (bool, error) { return true, nil }
 
 func unlock(f *os.File) error { return nil }
-
-// lockWait holds nothing either: backups taken at the same time may
-// collide.
-func lockWait(f *os.File) error { return nil }

@@ -199,9 +199,13 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 		return kv.Manifest{}, fmt.Errorf("replica: manifest of %s in %s is damaged (%v)", name, BackupBucket, err)
 	}
 	dir := filepath.Join(db.Dir(), kv.BackupsDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// Held until the manifest is written: a rotation meanwhile would take
+	// the data file without its manifest for debris.
+	unlock, err := db.LockBackups()
+	if err != nil {
 		return kv.Manifest{}, err
 	}
+	defer unlock()
 	dbPath, err := fsutil.Within(dir, name+".db")
 	if err != nil {
 		return kv.Manifest{}, err

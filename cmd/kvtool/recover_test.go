@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cairnkv/cairn/buckets"
 )
 
 // TestCheck_damagedSearchSegment checks that check finds a byte flipped
@@ -54,17 +55,20 @@ func TestRestore_formatByteDamaged(t *testing.T) {
 	if err := json.Unmarshal([]byte(m), &man); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(filepath.Join(store, "data.db"), 0o600, nil)
+	// The sys bucket's leaf holds the key and its one-byte value side by
+	// side: flip the format version to 7, in every copy of the leaf (older
+	// copies stay in free pages).
+	path := filepath.Join(store, "data.db")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("sys")).Put([]byte("format"), []byte{7})
-	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
+	key := append([]byte("format"), byte(buckets.FormatVersion))
+	if !bytes.Contains(b, key) {
+		t.Fatalf("the format key and value are not in data.db")
 	}
-	if err != nil {
+	b = bytes.ReplaceAll(b, key, append([]byte("format"), 7))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	wantExit(t, kvtool(t, "", "--db", store, "get", "notes", "n1"), exitError)
