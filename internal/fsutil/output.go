@@ -20,8 +20,11 @@ import (
 //   - a symbolic link, FIFO, device or socket is written through, as a
 //     shell redirect would (opened for writing and truncated, never
 //     renamed over): /dev/null stays a device, a FIFO gets the bytes, a
-//     link stays a link and its target gets the content. What was written
-//     before an error stays there.
+//     link stays a link and its target gets the content. A regular file
+//     behind a link is truncated only when the first byte is written, so
+//     a write that fails before writing anything (a refused export)
+//     leaves it as it was; what was written before a later error stays
+//     there.
 //
 // A directory is an error.
 func WriteOutput(path string, write func(w io.Writer) error) error {
@@ -45,7 +48,7 @@ func writeThrough(path string, write func(w io.Writer) error) (err error) {
 	if err := inject("write", path); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
@@ -54,8 +57,15 @@ func writeThrough(path string, write func(w io.Writer) error) (err error) {
 			err = fmt.Errorf("close %s: %w", path, cerr)
 		}
 	}()
-	if err := write(f); err != nil {
+	lw := &lazyTrunc{f: f}
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		lw.done = true // a FIFO or a device: nothing to truncate
+	}
+	if err := write(lw); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := lw.truncate(); err != nil { // nothing written: empty it now
+		return fmt.Errorf("truncate %s: %w", path, err)
 	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		if err := Sync(f); err != nil {
@@ -63,6 +73,27 @@ func writeThrough(path string, write func(w io.Writer) error) (err error) {
 		}
 	}
 	return nil
+}
+
+// lazyTrunc writes to f, truncating it first, at the first write.
+type lazyTrunc struct {
+	f    *os.File
+	done bool
+}
+
+func (w *lazyTrunc) truncate() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	return w.f.Truncate(0)
+}
+
+func (w *lazyTrunc) Write(p []byte) (int, error) {
+	if err := w.truncate(); err != nil {
+		return 0, err
+	}
+	return w.f.Write(p)
 }
 
 // Inside reports whether path, once its symbolic links and ".." are

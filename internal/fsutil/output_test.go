@@ -164,3 +164,32 @@ func TestInside(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteOutput_throughRefused checks that a write that fails before
+// writing a byte (an export refused because the store is damaged) leaves
+// the regular file behind a link as it was, and that an empty output
+// still empties it.
+func TestWriteOutput_throughRefused(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink("target", link); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	if err := WriteOutput(link, func(io.Writer) error { return refused }); !errors.Is(err, refused) {
+		t.Fatalf("err %v, want the refusal", err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != "precious" {
+		t.Fatalf("after a refused write the target holds %q", got)
+	}
+	if err := WriteOutput(link, writeString("")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(target); len(got) != 0 {
+		t.Fatalf("after an empty write the target holds %q", got)
+	}
+}
