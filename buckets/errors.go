@@ -33,8 +33,8 @@ func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 // "index-extra", "metadata", "search-drift", "blob-missing", ...).
 type Problem struct {
 	Kind       string `json:"kind"`
-	Collection string `json:"collection,omitempty"`
-	ID         string `json:"id,omitempty"`
+	Collection string `json:"collection"` // "" when no document is concerned
+	ID         string `json:"id"`         // "" when no document is concerned
 	Detail     string `json:"detail"`
 	// Fix, when set, is the way back from this problem (kv's Check sets
 	// it: a command to run, or the backup that holds what was lost).

@@ -76,7 +76,7 @@ type Explain struct {
 	// or "full-scan".
 	Plan string `json:"plan"`
 	// Index names the index or indexes used, comma-separated.
-	Index string `json:"index,omitempty"`
+	Index string `json:"index"` // "" for none: the field is always there (docs/KVTOOL.md)
 	// Scanned counts the index keys read while executing (planning
 	// estimates are in Detail).
 	Scanned int `json:"scanned"`

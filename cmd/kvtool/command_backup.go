@@ -19,9 +19,12 @@ func newBackupCommand(g *globals) *cobra.Command {
   kvtool backup list --verify`,
 		Short: "Create, list, verify, restore and prune verified backups",
 		Long: `backup manages the store's backups in <store>/backups: hot snapshots taken
-while writers go on, each verified (it opens, bbolt's check passes, every
-checksum passes, the counts match) before it counts, with a manifest beside
-it, and rotated (newest 10, one a day for a week, one a week for a month).`,
+while writers go on, each verified before it counts (every checksum of the
+snapshot it copies passes, the counts match, and the copy's SHA-256 is read
+back from disk; the manifest's "checked" says which), with a manifest
+beside it, and rotated (newest 10, one a day for a week, one a week for a
+month). backup verify, backup list --verify and backup restore check the
+whole copy again: it opens, bbolt's check passes, every checksum passes.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: needSubcommand,
 	}
@@ -64,6 +67,13 @@ func total(counts map[string]int) int {
 		n += c
 	}
 	return n
+}
+
+// listedBackup is a manifest as backup list --json prints it: with its
+// age, in whole seconds, at the time of the listing.
+type listedBackup struct {
+	kv.Manifest
+	Age int64 `json:"age"`
 }
 
 func newBackupList(g *globals) *cobra.Command {
@@ -119,10 +129,12 @@ store instead (backup push), oldest first, as they were verified when pushed.`,
 				}
 			}
 			if g.json {
-				if ms == nil {
-					ms = []kv.Manifest{}
+				out := make([]listedBackup, len(ms))
+				now := time.Now()
+				for i, m := range ms {
+					out[i] = listedBackup{Manifest: m, Age: int64(now.Sub(m.Time) / time.Second)}
 				}
-				if err := printJSON(cmd.OutOrStdout(), ms); err != nil {
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 				return failed

@@ -62,7 +62,7 @@ Its values compare as in an index of any type: --type is refused with it.`,
 					return usagef("fields %q: an empty field name", args[1])
 				}
 				if _, err := kv.LookupCollection(args[0]); err != nil {
-					return usageError{err}
+					return err // exit 1, as for every command (docs/KVTOOL.md)
 				}
 				db, err := g.openRW()
 				if err != nil {
@@ -82,7 +82,7 @@ Its values compare as in an index of any type: --type is refused with it.`,
 				return usagef("--type %q: string, number or time", typ)
 			}
 			if _, err := kv.LookupCollection(args[0]); err != nil {
-				return usageError{err}
+				return err // exit 1, as for every command (docs/KVTOOL.md)
 			}
 			db, err := g.openRW()
 			if err != nil {
@@ -142,7 +142,7 @@ entries, and whether it is built in.`,
 			if len(args) == 1 {
 				coll = args[0]
 				if _, err := kv.LookupCollection(coll); err != nil {
-					return usageError{err}
+					return err // exit 1, as for every command (docs/KVTOOL.md)
 				}
 			}
 			db, err := g.openRO()
@@ -188,7 +188,7 @@ func newIndexDrop(g *globals) *cobra.Command {
 		Args:    argsRange(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if _, err := kv.LookupCollection(args[0]); err != nil {
-				return usageError{err}
+				return err // exit 1, as for every command (docs/KVTOOL.md)
 			}
 			db, err := g.openExisting()
 			if err != nil {

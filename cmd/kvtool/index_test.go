@@ -68,7 +68,7 @@ func TestIndex(t *testing.T) {
 	}{
 		{[]string{"index", "add", "widgets", "size", "--type", "colour"}, exitUsage, `--type "colour"`},
 		{[]string{"index", "add", "widgets"}, exitUsage, "takes 2 argument(s)"},
-		{[]string{"index", "add", "Bad Name", "size"}, exitUsage, "Bad Name"},
+		{[]string{"index", "add", "Bad Name", "size"}, exitError, "Bad Name"}, // docs/KVTOOL.md: a bad collection name is exit 1
 		{[]string{"index", "lst"}, exitUsage, `unknown subcommand "lst"`},
 		{[]string{"index", "drop", "sessions", "status"}, exitError, "built-in"},
 		{[]string{"index", "drop", "widgets", "nosuch"}, exitError, "widgets has no index on nosuch"},

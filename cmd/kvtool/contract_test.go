@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestJSON_documentedKeys checks --json keys docs/KVTOOL.md names that
+// were left out when empty: query --explain's index on a full scan,
+// backup list's age, and every check problem's collection (a blob's
+// problem concerns no document).
+func TestJSON_documentedKeys(t *testing.T) {
+	store := newStore(t)
+	keys := func(args ...string) map[string]any {
+		t.Helper()
+		r := mustRun(t, "", args...).stdout
+		var m map[string]any
+		if err := json.Unmarshal([]byte(r), &m); err != nil {
+			var a []map[string]any
+			if err := json.Unmarshal([]byte(r), &a); err != nil || len(a) == 0 {
+				t.Fatalf("%v: %s", args, r)
+			}
+			return a[0]
+		}
+		return m
+	}
+	ex := keys("--db", store, "--json", "query", "notes", "--where", "nosuch=1", "--explain")
+	if _, ok := ex["index"]; !ok || ex["plan"] != "full-scan" {
+		t.Errorf("explain of a full scan: %v, want an index key", ex)
+	}
+	mustRun(t, "", "--db", store, "backup", "create")
+	if b := keys("--db", store, "--json", "backup", "list"); b["age"] == nil {
+		t.Errorf("backup list: %v, want an age", b)
+	}
+	content := filepath.Join(t.TempDir(), "c.txt")
+	if err := os.WriteFile(content, []byte("blob content here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "--db", store, "attach", "add", content, "--id", "att1")
+	blobs, _ := filepath.Glob(filepath.Join(store, "blobs", "*", "*"))
+	if len(blobs) != 1 {
+		t.Fatalf("blob files %q, want one", blobs)
+	}
+	if err := os.WriteFile(blobs[0], []byte("XXXX content here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	skipCheck(store)
+	r := kvtool(t, "", "--db", store, "--json", "check")
+	wantExit(t, r, exitIntegrity)
+	var rep struct {
+		Problems []map[string]any `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Problems) == 0 {
+		t.Fatalf("check: %s (%v)", r.stdout, err)
+	}
+	for _, p := range rep.Problems {
+		for _, k := range []string{"kind", "collection", "id", "detail"} {
+			if _, ok := p[k]; !ok {
+				t.Errorf("problem %v has no %q", p, k)
+			}
+		}
+	}
+}
