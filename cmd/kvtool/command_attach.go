@@ -164,12 +164,32 @@ stdout, a FIFO or a device, the bytes already written may be wrong.`,
 				return err
 			}
 			defer r.Close()
+			// The content is checked against its hash as it is read, the
+			// verdict coming at its end: read it whole into a temporary
+			// file first, so that a damaged blob writes nothing to stdout
+			// or through a link, only the error.
+			tmp, err := os.CreateTemp("", "kvtool-attach-*")
+			if err != nil {
+				return err
+			}
+			defer os.Remove(tmp.Name()) // a temporary copy
+			defer tmp.Close()           // read only by then
+			if _, err := io.Copy(tmp, r); err != nil {
+				var ee *kv.EntityError
+				if errors.As(err, &ee) {
+					return ee
+				}
+				return err
+			}
+			if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
 			if out == "" || out == "-" {
-				_, err = io.Copy(cmd.OutOrStdout(), r)
+				_, err = io.Copy(cmd.OutOrStdout(), tmp)
 				return err
 			}
 			err = fsutil.WriteOutput(out, func(w io.Writer) error {
-				_, err := io.Copy(w, r)
+				_, err := io.Copy(w, tmp)
 				return err
 			})
 			var ee *kv.EntityError

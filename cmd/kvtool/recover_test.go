@@ -81,3 +81,28 @@ func TestRestore_formatByteDamaged(t *testing.T) {
 		t.Errorf("files set aside: %q, want one", kept)
 	}
 }
+
+// TestAttachGet_damagedWritesNothing checks that attach get of a blob
+// whose content no longer matches its hash writes none of it to stdout,
+// only the error (exit 3).
+func TestAttachGet_damagedWritesNothing(t *testing.T) {
+	store := newStore(t)
+	content := filepath.Join(t.TempDir(), "c.txt")
+	if err := os.WriteFile(content, []byte("blob content here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "--db", store, "attach", "add", content, "--id", "att1")
+	blobs, _ := filepath.Glob(filepath.Join(store, "blobs", "*", "*"))
+	if len(blobs) != 1 {
+		t.Fatalf("blob files %q, want one", blobs)
+	}
+	if err := os.WriteFile(blobs[0], []byte("bloX content here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	skipCheck(store)
+	r := kvtool(t, "", "--db", store, "attach", "get", "att1")
+	wantExit(t, r, exitIntegrity)
+	if r.stdout != "" {
+		t.Errorf("stdout %q: damaged content was written", r.stdout)
+	}
+}
