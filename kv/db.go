@@ -142,10 +142,26 @@ func Open(dir string, opts *Options) (*DB, error) {
 	return db, nil
 }
 
+// interruptedCreation reports whether the data file at path is empty and
+// its store has no backup: what a creating open killed before bbolt wrote
+// the file's first pages leaves. Such a store never held anything, so it
+// is created again rather than refused as damaged.
+func interruptedCreation(path string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Size() != 0 || !fi.Mode().IsRegular() {
+		return false
+	}
+	ms, err := snapshot.List(filepath.Join(filepath.Dir(path), BackupsDir))
+	return errors.Is(err, os.ErrNotExist) || (err == nil && len(ms) == 0)
+}
+
 func checkStoreFile(dir, path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%w in %s (no %s)", ErrNoStore, dir, DataFile)
+	}
+	if err == nil && interruptedCreation(path) {
+		return fmt.Errorf("%w in %s (%s is empty: its creation was interrupted before anything was written)", ErrNoStore, dir, DataFile)
 	}
 	if err != nil {
 		return fmt.Errorf("cairn: %w", err)
@@ -333,14 +349,15 @@ func (db *DB) leave() { db.mu.RUnlock() }
 // openBolt opens data.db once the store lock is held: it checks the meta
 // pages first (a damaged file is ErrCorrupt, not a crash inside bbolt),
 // then opens it, waiting at most wait for bbolt's own lock (held only by a
-// process that does not take the store lock). Only a data.db that does not
-// exist is a new store: bbolt writes its first four pages before a
-// creating open returns, under the store lock, so an existing file that is
-// empty or shorter was truncated or emptied since, and is refused as
-// damaged (bbolt would take an empty one for a new store, and the first
-// write would silently start an empty store beside the backups).
+// process that does not take the store lock). A data.db that does not
+// exist is a new store, and so is an empty one beside no backup: a
+// creating open killed before bbolt wrote its first four pages leaves
+// that (see interruptedCreation). Any other existing file that is empty
+// or shorter was truncated or emptied since, and is refused as damaged
+// (bbolt would take an empty one for a new store, and the first write
+// would silently start an empty store beside the backups).
 func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
-	if _, err := os.Lstat(path); err == nil {
+	if _, err := os.Lstat(path); err == nil && !interruptedCreation(path) {
 		if err := snapshot.CheckMeta(path); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)
 		}

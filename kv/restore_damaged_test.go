@@ -245,3 +245,26 @@ func TestRestore_damagedKilled(t *testing.T) {
 	}
 	t.Logf("%d kills left the damaged state, %d the restored one", old, restored)
 }
+
+// TestOpen_interruptedCreation checks that an empty data.db beside no
+// backup, what a creating open killed before bbolt wrote the file
+// leaves, is no store to a reader and a new store to a writer, while the
+// same empty file beside backups is damage (TestRestore_emptiedDataFile).
+func TestOpen_interruptedCreation(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, kv.DataFile), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true}); !errors.Is(err, kv.ErrNoStore) {
+		t.Fatalf("read-only open: %v, want ErrNoStore", err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatalf("writable open: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Put(context.Background(), "notes", map[string]any{"id": "n"}); err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, db)
+}
