@@ -90,7 +90,10 @@
 // checksum covers the value only) is damaged like one whose value fails
 // its checksum, never returned as the document of that key. An existing
 // data.db that is empty or shorter than bbolt's first four pages is
-// refused as damaged, never taken for a new store.
+// refused as damaged, never taken for a new store, unless it is empty
+// and the store has no backup (a creating open was killed before bbolt
+// wrote the file): then it is no store (ErrNoStore) to a read-only open
+// and a new store to a writable one.
 // Put and Delete of a document whose stored value fails its checksum
 // succeed and leave the store exact; Tx.EachReadable and Tx.Damaged let a
 // reader go past, or look for, damaged documents (legacy.SalvageExport).
