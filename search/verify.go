@@ -10,44 +10,66 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
-// settleTime is how old a segment file must be for VerifySegments to
-// report it: Bleve may be writing a newer one as it is read.
-const settleTime = 10 * time.Second
-
-// VerifySegments reads every segment file of the index and checks the
-// CRC-32 its footer holds (zap writes one over the whole file, which
-// Bleve never reads back): a flipped byte in postings or stored fields,
-// which Bleve would only meet in the middle of a search, is found here.
-// It returns one line per damaged file. A file written in the last few
-// seconds is left out, since Bleve may still be writing it; a file that
-// disappears meanwhile was merged away.
-func (ix *Index) VerifySegments(ctx context.Context) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(ix.dir, "store", "*.zap"))
-	if err != nil {
-		return nil, err
+// VerifySegments reads every persisted segment of the index's current
+// snapshot and checks the CRC-32 its footer holds (zap writes one over the
+// whole file, which Bleve never reads back): a flipped byte in postings or
+// stored fields, which Bleve would only meet in the middle of a search, is
+// found here. It returns one line per damaged file. The segments are those
+// of the snapshot Bleve serves, held as for an online copy (Bleve's
+// CopyReader) so that none is removed while it is read; a file Bleve is
+// writing is not in it yet.
+func (ix *Index) VerifySegments(ctx context.Context) (bad []string, err error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.mu.bi == nil {
+		return nil, ErrClosed
 	}
-	var bad []string
-	for _, path := range files {
+	defer guard("verify segments", &err)
+	adv, err := ix.mu.bi.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("cairn: search: verify segments: %w", err)
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil, nil // not a scorch index: nothing of zap's to check
+	}
+	cr := sc.CopyReader()
+	if cr == nil {
+		return nil, nil
+	}
+	defer func() {
+		if cerr := cr.CloseCopyReader(); cerr != nil && err == nil {
+			err = fmt.Errorf("cairn: search: verify segments: %w", cerr)
+		}
+	}()
+	snap, ok := cr.(*scorch.IndexSnapshot)
+	if !ok {
+		return nil, nil
+	}
+	for _, ss := range snap.Segments() {
 		if err := ctx.Err(); err != nil {
 			return bad, err
 		}
-		problem, err := verifySegment(path)
+		ps, ok := ss.Segment().(segment.PersistedSegment)
+		if !ok {
+			continue // in memory only, not yet a file
+		}
+		problem, err := verifySegment(ps.Path())
 		if errors.Is(err, fs.ErrNotExist) {
-			continue // merged away
-		}
-		if err != nil {
-			return bad, fmt.Errorf("cairn: search: verify %s: %w", path, err)
-		}
-		if problem == "" {
+			bad = append(bad, fmt.Sprintf("%s: missing", filepath.Base(ps.Path())))
 			continue
 		}
-		if fi, err := os.Stat(path); err != nil || time.Since(fi.ModTime()) < settleTime {
-			continue // gone, or maybe still being written
+		if err != nil {
+			return bad, fmt.Errorf("cairn: search: verify %s: %w", ps.Path(), err)
 		}
-		bad = append(bad, fmt.Sprintf("%s: %s", filepath.Base(path), problem))
+		if problem != "" {
+			bad = append(bad, fmt.Sprintf("%s: %s", filepath.Base(ps.Path()), problem))
+		}
 	}
 	return bad, nil
 }

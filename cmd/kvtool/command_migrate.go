@@ -58,10 +58,11 @@ stored by id keep their id and metadata; a value whose text is not valid
 Unicode keeps its original text in a legacyRaw member.
 
 It reports what it found, replayed, skipped and why. Running it twice
-imports nothing new, and keeps edits made in the store in between (a
-stored version at least as new wins); an entity deleted from the store in
-between is imported again, since the store keeps no record of deletions
-older than its change log.
+imports nothing new, and keeps edits made in the store in between when
+the documents carry their time (updatedAt or lastUpdated: a stored version
+at least as new wins); an entity deleted from the store in between is
+imported again, since the store keeps no record of deletions older than
+its change log.
 
 On a terminal it first reads the directory as --dry-run does, shows the
 counts and asks before writing anything; any answer but yes writes nothing
