@@ -39,9 +39,6 @@ func (ix *Index) VerifySegments(ctx context.Context) (bad []string, err error) {
 		return nil, nil // not a scorch index: nothing of zap's to check
 	}
 	cr := sc.CopyReader()
-	if cr == nil {
-		return nil, nil
-	}
 	defer func() {
 		if cerr := cr.CloseCopyReader(); cerr != nil && err == nil {
 			err = fmt.Errorf("cairn: search: verify segments: %w", cerr)

@@ -229,7 +229,7 @@ func (e *engine) makePlan() plan {
 		})
 	}
 	ce := costEval[e.level]
-	k := e.q.Offset + e.q.Limit
+	k := satAdd(e.q.Offset, e.q.Limit)
 	early := e.q.Limit > 0 && !e.q.Count // can stop after k matches in order
 
 	var plans []plan
@@ -427,4 +427,13 @@ type engine struct {
 func (e *engine) singleValued(d *IndexDef) bool {
 	n, ok := getCount(e.sys, multiKey(e.coll.Name, d.Name))
 	return ok && n == 0
+}
+
+// satAdd is a+b for non-negative a and b, at most math.MaxInt: an offset
+// near the largest int plus a limit must not wrap to a negative bound.
+func satAdd(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }

@@ -30,7 +30,7 @@ type result struct {
 func (e *engine) newResult() *result {
 	r := &result{sort: e.sort != nil, desc: e.q.Desc, offset: e.q.Offset, limit: e.q.Limit}
 	if e.q.Limit > 0 && !e.q.Count {
-		r.k = e.q.Offset + e.q.Limit
+		r.k = satAdd(e.q.Offset, e.q.Limit)
 	}
 	r.hits.r = r
 	return r

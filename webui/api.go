@@ -70,7 +70,7 @@ func errorStatus(err error) (int, string) {
 		return http.StatusInternalServerError, "corrupt"
 	case errors.Is(err, errUsage), errors.Is(err, kv.ErrBadQuery), errors.Is(err, kv.ErrInvalid),
 		errors.Is(err, kv.ErrSyntax), errors.Is(err, kv.ErrInvalidID), errors.Is(err, kv.ErrUnknownCollection),
-		errors.Is(err, kv.ErrTooLarge):
+		errors.Is(err, kv.ErrTooLarge), errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrBackupName):
 		return http.StatusBadRequest, "bad-request"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "cancelled"
@@ -127,6 +127,10 @@ func (s *Server) collection(name string) (Collection, error) {
 	}
 	return Collection{}, fmt.Errorf("%w: %w: %q", errUsage, kv.ErrUnknownCollection, name)
 }
+
+// offsetMax bounds an offset parameter: far past any store, and far from
+// where offset+limit would overflow.
+const offsetMax = 1 << 40
 
 // intParam reads a non-negative integer parameter, def when absent.
 func intParam(r *http.Request, name string, def, max int) (int, error) {
@@ -223,7 +227,7 @@ func (s *Server) list(r *http.Request) (*listPage, error) {
 	if c.Singleton {
 		return nil, fmt.Errorf("%w: %s is a singleton: open its document", errUsage, c.Name)
 	}
-	offset, err := intParam(r, "offset", 0, 0)
+	offset, err := intParam(r, "offset", 0, offsetMax)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +364,7 @@ func (s *Server) apiPart(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	offset, err := intParam(r, "offset", 0, 0)
+	offset, err := intParam(r, "offset", 0, offsetMax)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -437,7 +441,7 @@ func (s *Server) apiQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := queryRequest{Collection: c.Name, Where: q["where"], Sort: q.Get("sort")}
-	if req.Offset, err = intParam(r, "offset", 0, 0); err == nil {
+	if req.Offset, err = intParam(r, "offset", 0, offsetMax); err == nil {
 		req.Limit, err = intParam(r, "limit", 50, pageMax)
 	}
 	if err != nil {
@@ -495,7 +499,7 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		colls = append(colls, c.Name)
 	}
-	offset, err := intParam(r, "offset", 0, 0)
+	offset, err := intParam(r, "offset", 0, offsetMax)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -536,9 +540,19 @@ func (s *Server) apiBackups(w http.ResponseWriter, r *http.Request) {
 	reply(w, map[string]any{"now": time.Now().UTC(), "backups": ms}, err)
 }
 
-// readBody decodes a POST's JSON body into v (at most 64 MiB).
+// readBody decodes a POST's JSON body into v (at most 64 MiB). The body is
+// held to the rules of every input (kv.ParseJSON): invalid UTF-8, an
+// escaped lone surrogate or a member given twice is refused, never
+// replaced or picked, as encoding/json alone would.
 func readBody(r *http.Request, v any) error {
-	d := json.NewDecoder(io.LimitReader(r.Body, 64<<20))
+	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%w: request body: %v", errUsage, err)
+	}
+	if _, err := kv.ParseJSON(b); err != nil {
+		return fmt.Errorf("%w: request body: %w", errUsage, err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
 		return fmt.Errorf("%w: request body: %v", errUsage, err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -537,4 +538,41 @@ func TestAPI_restoreUnopenable(t *testing.T) {
 	if coll.Collections[0].Name != "sessions" || coll.Collections[0].Count != 30 {
 		t.Errorf("after the restore: %+v", coll.Collections[0])
 	}
+}
+
+// TestAPI_refusesInexactAndBadInput checks the request bodies and
+// parameters the inspector must refuse with 400, changing nothing,
+// where it stored U+FFFD for a lone surrogate or invalid byte, let the
+// last of two equal members win, answered search syntax errors and bad
+// backup names with 500, and panicked on an offset near the largest int.
+func TestAPI_refusesInexactAndBadInput(t *testing.T) {
+	c := newClient(t, startTest(t, newTestStore(t), 0))
+	var d document
+	c.get("/api/doc?c=tasks&id=t1", http.StatusOK, &d)
+	rev := strconv.FormatUint(d.Rev, 10)
+	for name, body := range map[string]string{
+		"lone surrogate":     `{"collection":"tasks","id":"t1","rev":` + rev + `,"patch":"{\"x\":\"A\ud800B\"}"}`,
+		"invalid UTF-8":      "{\"collection\":\"tasks\",\"id\":\"t1\",\"rev\":" + rev + ",\"patch\":\"{\\\"x\\\":\\\"A\xffB\\\"}\"}",
+		"member given twice": `{"collection":"notes","id":"t1","rev":` + rev + `,"patch":"{}","collection":"tasks"}`,
+	} {
+		if w := c.do(http.MethodPost, "/api/patch", body, nil); w.Code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400: %s", name, w.Code, w.Body.String())
+		}
+	}
+	var after document
+	c.get("/api/doc?c=tasks&id=t1", http.StatusOK, &after)
+	if after.Rev != d.Rev {
+		t.Errorf("refused patches changed the document: rev %d -> %d", d.Rev, after.Rev)
+	}
+	for _, path := range []string{
+		"/api/search?q=%22unterminated",
+		"/api/search?q=a+OR+-b",
+		"/api/list?c=tasks&sort=title&offset=9223372036854775800&limit=50",
+		"/api/query?c=tasks&sort=title&offset=9223372036854775800&limit=50",
+	} {
+		if w := c.do(http.MethodGet, path, "", nil); w.Code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400: %s", path, w.Code, w.Body.String())
+		}
+	}
+	c.post("/api/backups/verify", backupRequest{Name: "../s"}, http.StatusBadRequest, nil)
 }

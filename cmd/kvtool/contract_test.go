@@ -63,3 +63,17 @@ func TestJSON_documentedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestQuery_hugeOffset checks that an offset near the largest int is an
+// empty page, not a wrapped bound read as store damage (exit 3).
+func TestQuery_hugeOffset(t *testing.T) {
+	store := newStore(t)
+	for _, args := range [][]string{
+		{"query", "notes", "--sort", "title", "--offset", "9223372036854775800", "--limit", "50", "--ids"},
+		{"query", "notes", "--offset", "9223372036854775800", "--limit", "50", "--ids"},
+	} {
+		if r := mustRun(t, "", append([]string{"--db", store}, args...)...); r.stdout != "" {
+			t.Errorf("%v: %q, want an empty page", args, r.stdout)
+		}
+	}
+}
