@@ -218,84 +218,76 @@ func EachExport(r io.Reader, maxBytes int64, fn func(coll string, i int, doc map
 // readUserCollections reads Cairn's "collections" key, an object of the
 // user collections' arrays by name, handing each entity to fn.
 func readUserCollections(d *jsonx.Decoder, x *Export, fn func(coll string, i int, doc map[string]any) error) error {
-	if c, _ := d.Peek(); c != '{' {
-		v, err := d.Value()
-		if err != nil {
-			return exportError(err)
-		}
-		if v == nil {
-			return nil
-		}
-		off, _, _ := d.ValueStart()
-		return &ExportError{Path: "collections", Offset: off, Msg: kindOf(v) + ", want an object of user collections' arrays"}
-	}
-	if err := d.OpenObject(); err != nil {
-		return exportError(err)
-	}
-	for {
-		more, err := d.Next()
-		if err != nil {
-			return exportError(err)
-		}
-		if !more {
-			return nil
-		}
-		off := d.Offset()
-		name, err := d.Key()
-		if err != nil {
-			return exportError(err)
-		}
+	_, err := eachMember(d, "collections", "an object of user collections' arrays", func(name string, off int64) error {
 		p := "collections." + name
 		if !isUserCollection(name) {
 			return &ExportError{Path: p, Offset: off, Msg: fmt.Sprintf("%q is not a user collection's name ([a-z][a-zA-Z0-9_-]{0,63}, not a built-in collection)", name)}
 		}
 		present, err := readExportArray(d, p, func(i int, m map[string]any) error { return fn(name, i, m) })
-		if err != nil {
-			return err
-		}
 		if present {
 			x.Collections[name] = nil
 		}
-	}
+		return err
+	})
+	return err
 }
 
 // readExtras reads Cairn's "extras" key one member at a time, so that the
 // limits of one document apply to each value, not to all of them.
 func readExtras(d *jsonx.Decoder, x *Export) error {
-	if c, _ := d.Peek(); c != '{' {
+	present, err := eachMember(d, "extras", "an object", func(k string, off int64) error {
 		v, err := d.Value()
 		if err != nil {
 			return exportError(err)
 		}
-		if v == nil {
-			return nil
-		}
-		off, _, _ := d.ValueStart()
-		return &ExportError{Path: "extras", Offset: off, Msg: kindOf(v) + ", want an object"}
-	}
-	if err := d.OpenObject(); err != nil {
-		return exportError(err)
-	}
-	x.Extras = map[string]any{}
-	for {
-		more, err := d.Next()
-		if err != nil {
-			return exportError(err)
-		}
-		if !more {
-			return nil
-		}
-		off := d.Offset()
-		k, err := d.Key()
-		if err != nil {
-			return exportError(err)
-		}
-		v, err := d.Value()
-		if err != nil {
-			return exportError(err)
+		if x.Extras == nil {
+			x.Extras = map[string]any{}
 		}
 		x.Extras[k] = v
 		x.offsets["extras."+k] = off
+		return nil
+	})
+	if present && x.Extras == nil {
+		x.Extras = map[string]any{}
+	}
+	return err
+}
+
+// eachMember reads the top-level value of key as an object, one member at
+// a time: fn gets each member's name and offset and reads its value. A
+// null is absent (present false); anything else but an object is an
+// *ExportError saying it wants what.
+func eachMember(d *jsonx.Decoder, key, what string, fn func(name string, off int64) error) (present bool, err error) {
+	if c, _ := d.Peek(); c != '{' {
+		v, err := d.Value()
+		if err != nil {
+			return false, exportError(err)
+		}
+		if v == nil {
+			return false, nil
+		}
+		off, _, _ := d.ValueStart()
+		return false, &ExportError{Path: key, Offset: off, Msg: kindOf(v) + ", want " + what}
+	}
+	if err := d.OpenObject(); err != nil {
+		return false, exportError(err)
+	}
+	for {
+		more, err := d.Next()
+		if err != nil {
+			return true, exportError(err)
+		}
+		if !more {
+			return true, nil
+		}
+		off := d.Offset()
+		name, err := d.Key()
+		if err != nil {
+			return true, exportError(err)
+		}
+		if err := fn(name, off); err != nil {
+			return true, err
+		}
 	}
 }
 

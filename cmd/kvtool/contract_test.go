@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -34,19 +32,7 @@ func TestJSON_documentedKeys(t *testing.T) {
 	if b := keys("--db", store, "--json", "backup", "list"); b["age"] == nil {
 		t.Errorf("backup list: %v, want an age", b)
 	}
-	content := filepath.Join(t.TempDir(), "c.txt")
-	if err := os.WriteFile(content, []byte("blob content here"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, "", "--db", store, "attach", "add", content, "--id", "att1")
-	blobs, _ := filepath.Glob(filepath.Join(store, "blobs", "*", "*"))
-	if len(blobs) != 1 {
-		t.Fatalf("blob files %q, want one", blobs)
-	}
-	if err := os.WriteFile(blobs[0], []byte("XXXX content here"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	skipCheck(store)
+	damagedBlob(t, store, "att1")
 	r := kvtool(t, "", "--db", store, "--json", "check")
 	wantExit(t, r, exitIntegrity)
 	var rep struct {

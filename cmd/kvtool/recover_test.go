@@ -83,11 +83,24 @@ func TestRestore_formatByteDamaged(t *testing.T) {
 // only the error (exit 3).
 func TestAttachGet_damagedWritesNothing(t *testing.T) {
 	store := newStore(t)
+	damagedBlob(t, store, "att1")
+	r := kvtool(t, "", "--db", store, "attach", "get", "att1")
+	wantExit(t, r, exitIntegrity)
+	if r.stdout != "" {
+		t.Errorf("stdout %q: damaged content was written", r.stdout)
+	}
+}
+
+// damagedBlob adds attachment id to store, then changes a byte of its
+// blob file (the store's only one) so that it no longer matches its hash;
+// the store's check at the end of the test is skipped.
+func damagedBlob(t *testing.T, store, id string) {
+	t.Helper()
 	content := filepath.Join(t.TempDir(), "c.txt")
 	if err := os.WriteFile(content, []byte("blob content here"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustRun(t, "", "--db", store, "attach", "add", content, "--id", "att1")
+	mustRun(t, "", "--db", store, "attach", "add", content, "--id", id)
 	blobs, _ := filepath.Glob(filepath.Join(store, "blobs", "*", "*"))
 	if len(blobs) != 1 {
 		t.Fatalf("blob files %q, want one", blobs)
@@ -96,9 +109,4 @@ func TestAttachGet_damagedWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	skipCheck(store)
-	r := kvtool(t, "", "--db", store, "attach", "get", "att1")
-	wantExit(t, r, exitIntegrity)
-	if r.stdout != "" {
-		t.Errorf("stdout %q: damaged content was written", r.stdout)
-	}
 }
