@@ -59,6 +59,27 @@ func readDecoded(abs string) (env *Envelope, b []byte, readErr, decErr error) {
 	return env, b, nil, decErr
 }
 
+// loadFile returns the contents of the file at path: mapped read-only
+// from mapMin bytes on (mapped true), else read; release unmaps them.
+func loadFile(path string) (b []byte, mapped bool, release func() error, err error) {
+	release = func() error { return nil }
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, release, err
+	}
+	defer f.Close() // read only; a mapping outlives it
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, false, release, err
+	}
+	if fi.Size() >= mapMin {
+		b, release, err = mapFile(f, fi.Size())
+		return b, err == nil, release, err
+	}
+	b, err = io.ReadAll(f)
+	return b, false, release, err
+}
+
 // mapMin is the size from which a collection file is mapped rather than
 // read into memory (see mapFile), and from which an unreadable file's
 // bytes are kept as an attachment rather than in its extras entry.
@@ -68,27 +89,13 @@ const mapMin = 1 << 20
 // decodeEnvelope). b is the file's bytes only when they could not be
 // decoded and are small enough to keep in memory (under mapMin).
 func readLazy(abs string, sp *spill) (env *Envelope, b []byte, readErr, decErr error) {
-	f, err := os.Open(abs)
-	if err != nil {
-		return nil, nil, err, nil
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err, nil
-	}
-	release := func() error { return nil }
-	if fi.Size() >= mapMin {
-		b, release, err = mapFile(f, fi.Size())
-	} else {
-		b, err = io.ReadAll(f)
-	}
+	b, mapped, release, err := loadFile(abs)
 	if err != nil {
 		return nil, nil, err, nil
 	}
 	env, aliased, err := decodeEnvelope(b, sp)
 	if err != nil {
-		if fi.Size() >= mapMin {
+		if mapped {
 			b = nil
 		}
 		_ = release() // read-only mapping

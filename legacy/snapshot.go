@@ -1,32 +1,12 @@
 package legacy
 
-import (
-	"io"
-	"os"
-)
-
 // snapshotKey reads one collection of a backups/backup-<ms>.json snapshot
 // ({version, timestamp, collections:{name: payload}}): an array payload
 // as a lazy array over the mapped file (released when the walk ends, or
 // when its group is emitted), anything else decoded. The other
 // collections are skipped, not decoded.
 func (s *scanner) snapshotKey(rel, key string) (any, bool, error) {
-	f, err := os.Open(s.abs(rel))
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, false, err
-	}
-	var b []byte
-	release := func() error { return nil }
-	if fi.Size() >= mapMin {
-		b, release, err = mapFile(f, fi.Size())
-	} else {
-		b, err = io.ReadAll(f)
-	}
+	b, _, release, err := loadFile(s.abs(rel))
 	if err != nil {
 		return nil, false, err
 	}
@@ -101,22 +81,7 @@ func memberPath(b []byte, outer, inner string) ([]byte, bool, error) {
 // several times). The text is released when it returns: fn must not keep
 // the array.
 func (s *scanner) snapshotCollections(rel string, want func(name string) bool, fn func(name string, data any) error) error {
-	f, err := os.Open(s.abs(rel))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	var b []byte
-	release := func() error { return nil }
-	if fi.Size() >= mapMin {
-		b, release, err = mapFile(f, fi.Size())
-	} else {
-		b, err = io.ReadAll(f)
-	}
+	b, _, release, err := loadFile(s.abs(rel))
 	if err != nil {
 		return err
 	}
