@@ -198,6 +198,66 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 	return ds, rep, nil
 }
 
+// Probe lists dir as Scan and Walk begin, without reading any file, and
+// returns the error they would return for a path that is not a readable
+// directory or holds nothing the old app wrote (ErrNoData). It is cheap:
+// a caller can refuse such a directory before creating anything.
+func Probe(ctx context.Context, dir string) error {
+	s, err := listDir(ctx, dir, nil)
+	if err != nil {
+		return err
+	}
+	s.closeAll()
+	return nil
+}
+
+// listDir resolves dir, detects its layout and lists its files into a new
+// scanner, reading none of them; the caller closes it (closeAll).
+func listDir(ctx context.Context, dir string, opts *ScanOptions) (*scanner, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	root, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s", ErrNotDir, dir)
+	}
+	s := &scanner{
+		ctx: ctx, opts: opts.withDefaults(), root: root, spill: &spill{base: opts.withDefaults().TempDir},
+		rep:    &Report{Root: dir, Counts: map[string]int{}, Sources: map[string]map[string]int{}},
+		ds:     &Dataset{Extras: map[string]any{}},
+		mtimes: map[string]int64{}, sizes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
+		sessions: map[string]*sessionDir{},
+		walKeys:  map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
+		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
+		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
+		single: map[string][]*keyVersion{}, badMain: map[string]string{}, recovered: map[string]string{},
+		newestBak: map[string]*keyVersion{}, readBak: map[string]bool{},
+	}
+	for _, c := range Collections {
+		s.cands[c] = map[string][]*cand{}
+		s.primary[c] = map[string]bool{}
+		s.imported[c] = map[string]bool{}
+	}
+	s.detectLayout()
+	if err := s.walk(); err != nil {
+		s.closeAll()
+		return nil, err
+	}
+	if !s.hasDB && len(s.attachFiles) == 0 && len(s.stateFiles) == 0 && len(s.videoFiles) == 0 {
+		s.closeAll()
+		return nil, fmt.Errorf("%w in %s", ErrNoData, dir)
+	}
+	return s, nil
+}
+
 // Walk scans dir exactly as Scan does, but does not hold the resolved
 // entities: it calls fn once per resolved entity, collection by collection
 // in the order of Collections ("topics", "companies", "contacts", "notes",
@@ -222,46 +282,11 @@ func Scan(ctx context.Context, dir string, opts *ScanOptions) (*Dataset, *Report
 // that changed in between fails the walk with ErrChanged. See the
 // package documentation's caveats.
 func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id string, e Entity) error) (*Dataset, *Report, error) {
-	abs, err := filepath.Abs(dir)
+	s, err := listDir(ctx, dir, opts)
 	if err != nil {
 		return nil, nil, err
-	}
-	root, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := os.Stat(root)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !fi.IsDir() {
-		return nil, nil, fmt.Errorf("%w: %s", ErrNotDir, dir)
-	}
-	s := &scanner{
-		ctx: ctx, opts: opts.withDefaults(), root: root, spill: &spill{base: opts.withDefaults().TempDir},
-		rep:    &Report{Root: dir, Counts: map[string]int{}, Sources: map[string]map[string]int{}},
-		ds:     &Dataset{Extras: map[string]any{}},
-		mtimes: map[string]int64{}, sizes: map[string]int64{}, keys: map[string]*keyFiles{}, checksums: map[string]string{},
-		sessions: map[string]*sessionDir{},
-		walKeys:  map[string][]*keyVersion{}, walDeletes: map[string]map[string][]walUpsert{}, resolved: map[string]*keyVersion{},
-		cands: map[string]map[string][]*cand{}, baseTime: map[string]int64{}, primary: map[string]map[string]bool{}, stateVals: map[string]any{},
-		imported: map[string]map[string]bool{}, facts: map[string]*attachmentFacts{},
-		single: map[string][]*keyVersion{}, badMain: map[string]string{}, recovered: map[string]string{},
-		newestBak: map[string]*keyVersion{}, readBak: map[string]bool{},
-	}
-	for _, c := range Collections {
-		s.cands[c] = map[string][]*cand{}
-		s.primary[c] = map[string]bool{}
-		s.imported[c] = map[string]bool{}
 	}
 	defer s.closeAll()
-	s.detectLayout()
-	if err := s.walk(); err != nil {
-		return nil, nil, err
-	}
-	if !s.hasDB && len(s.attachFiles) == 0 && len(s.stateFiles) == 0 && len(s.videoFiles) == 0 {
-		return nil, nil, fmt.Errorf("%w in %s", ErrNoData, dir)
-	}
 	if s.opts.Workers > 1 {
 		s.pf = newPrefetcher(s.root, s.sizes, s.spill, s.opts.Workers)
 	}

@@ -98,6 +98,13 @@ counts and asks before writing anything; any answer but yes writes nothing
 				}
 			}
 			if res == nil {
+				if !g.storeExists() {
+					// A directory the old app never wrote to is refused
+					// before a store is created for it.
+					if err := legacy.Probe(cmd.Context(), dir); err != nil {
+						return err
+					}
+				}
 				db, err := g.openRW()
 				if err != nil {
 					return err

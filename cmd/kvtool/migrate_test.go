@@ -86,6 +86,26 @@ func TestMigrate_badDirectory(t *testing.T) {
 	}
 }
 
+// TestMigrate_badDirectoryCreatesNoStore: a directory with nothing of the
+// old app in it is refused before --db gets a store, --yes or not.
+func TestMigrate_badDirectoryCreatesNoStore(t *testing.T) {
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{nil, {"--yes"}} {
+		dir := filepath.Join(t.TempDir(), "store")
+		r := kvtool(t, "", append([]string{"--db", dir, "migrate", empty}, extra...)...)
+		wantExit(t, r, exitError, "migrate", empty)
+		if !strings.Contains(r.stderr, "no legacy data") {
+			t.Errorf("migrate %v: %s", extra, r.stderr)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("migrate %v of a directory with no legacy data left %s behind (%v)", extra, dir, err)
+		}
+	}
+}
+
 // writeRawLegacy writes an old-app db/ directory of raw (envelope-less)
 // collection files: enough notes and sessions that migrating them takes
 // a noticeable time.
