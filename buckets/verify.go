@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"strings"
 
 	"github.com/cairnkv/cairn/schema"
 	bolt "go.etcd.io/bbolt"
@@ -71,7 +72,7 @@ func VerifyTx(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 				}
 			case BucketLog:
 				if _, err := DecodeChange(k, v); err != nil {
-					corrupt("", "", err)
+					problems = append(problems, logProblem(k, err))
 				}
 			case BucketRefs:
 				if _, err := ParseRefKey(k); err != nil {
@@ -108,7 +109,13 @@ func VerifyChecksums(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 		}
 		return b.ForEach(func(k, v []byte) error {
 			switch kind {
-			case BucketPrimary, BucketMeta, BucketParts, BucketLog:
+			case BucketLog:
+				if err := CheckEnvelope(name, k, v); err != nil {
+					problems = append(problems, logProblem(k, err))
+				} else if _, err := ParseLogKey(k); err != nil {
+					problems = append(problems, logProblem(k, err))
+				}
+			case BucketPrimary, BucketMeta, BucketParts:
 				if kind == BucketPrimary {
 					counts[coll]++
 				}
@@ -153,4 +160,27 @@ func CheckEnvelope(bucket, key, b []byte) error {
 		return &CorruptError{Bucket: string(bucket), Key: string(key), Detail: "unknown value format or flags"}
 	}
 	return nil
+}
+
+// logDetail starts the Detail of every problem of a change-log entry.
+const logDetail = "bucket log "
+
+// logProblem is the problem of change-log entry k that does not read.
+func logProblem(k []byte, err error) Problem {
+	key := fmt.Sprintf("%x", k)
+	if seq, kerr := ParseLogKey(k); kerr == nil {
+		key = fmt.Sprint(seq)
+	}
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		err = errors.New(ce.Detail)
+	}
+	return Problem{Kind: "corrupt", Detail: fmt.Sprintf("%skey %q: %v", logDetail, key, err)}
+}
+
+// IsLogProblem reports whether p is a change-log entry that does not read:
+// derived data, which the documents do not depend on (kv's ReindexSearch
+// drops it).
+func IsLogProblem(p Problem) bool {
+	return p.Kind == "corrupt" && p.Collection == "" && p.ID == "" && strings.HasPrefix(p.Detail, logDetail)
 }

@@ -63,6 +63,9 @@ func (db *DB) addFixes(rep *CheckReport) {
 			case p.Collection != "" && p.ID == "": // an index key
 				p.Fix = kvtool + " reindex --secondary rebuilds the indexes from the documents"
 				continue
+			case buckets.IsLogProblem(*p):
+				p.Fix = kvtool + " reindex --search rebuilds the search index from the documents, then drops the change-log entries that do not read (with the older ones: sync then sends every document again); no document is lost"
+				continue
 			case p.Collection == "" && buckets.ValidHash(p.ID): // a blob reference count
 				p.Fix = kvtool + " gc --recount rebuilds the blob reference counts"
 				continue

@@ -120,7 +120,9 @@ func (db *DB) readChanges(after uint64) ([]Change, error) {
 			for ; k != nil && len(out) < changesBatch; k, v = cur.Next() {
 				ch, err := buckets.DecodeChange(k, v)
 				if err != nil {
-					return err
+					// Which document it changed is lost: to its
+					// reader, the log is trimmed there.
+					return fmt.Errorf("%w: a change after %d cannot be read (%w); start over from the current state", ErrChangesTrimmed, after, err)
 				}
 				c := Change{Seq: ch.Seq, Collection: ch.Collection, ID: ch.ID, Deleted: ch.Op == buckets.OpDelete, Time: time.UnixMilli(ch.TimeMs), Fields: ch.Fields}
 				if !c.Deleted {

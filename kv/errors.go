@@ -79,8 +79,9 @@ var (
 	ErrSyntax = errors.New("cairn: invalid JSON")
 	// ErrChangesTrimmed is returned by Changes when the entries after the
 	// requested sequence have been trimmed from the change log (see
-	// Options.ChangeLogRetention): the reader must start over from the
-	// current state.
+	// Options.ChangeLogRetention), or one of them cannot be read (its
+	// value is damaged, and which document it changed is lost): the
+	// reader must start over from the current state.
 	ErrChangesTrimmed = errors.New("cairn: change log trimmed past the requested sequence")
 	// ErrNoSearch is returned by Search on a store opened with NoSearch.
 	ErrNoSearch = errors.New("cairn: full-text search is disabled (Options.NoSearch)")

@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -110,7 +111,10 @@ func (s searchSource) ReadLog(after uint64, max int) (refs []search.DocRef, upTo
 		for k, v := cur.Seek(buckets.LogKey(after + 1)); k != nil && len(refs) < max; k, v = cur.Next() {
 			ch, err := buckets.DecodeChange(k, v)
 			if err != nil {
-				return err
+				return fmt.Errorf("%w: %w", search.ErrLogGap, err)
+			}
+			if upTo == 0 && ch.Seq > after+1 {
+				return fmt.Errorf("%w: the entries after %d up to %d are gone", search.ErrLogGap, after, ch.Seq)
 			}
 			upTo = ch.Seq
 			c, err := s.db.lookup(ch.Collection)

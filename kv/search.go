@@ -219,7 +219,9 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 // returns how many documents it indexed. Documents that cannot be read
 // (their value, key or a part damaged) are left out of the index and the
 // rest indexed; then the error wraps ErrCorrupt and names them, beside the
-// count.
+// count. Change-log entries that cannot be read are dropped once the index
+// is rebuilt past them, with every older entry (see Changes: its readers
+// start over from the current state), so that Check and Backup pass again.
 func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 	ix, err := db.searchIndex(ctx)
 	if err != nil {
@@ -238,6 +240,20 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 			return 0, ErrClosed
 		}
 		return 0, err
+	}
+	if !db.opts.ReadOnly {
+		// Only entries the index holds on disk may go: after a crash, it
+		// must find the rest still in the log.
+		if err := ix.Durable(); err != nil {
+			return 0, err
+		}
+		upTo := ix.DurableApplied()
+		if err := db.commit.run(func(w *txnWriter) error {
+			_, err := w.DropDamagedLog(upTo)
+			return err
+		}); err != nil {
+			return 0, fmt.Errorf("cairn: drop the change-log entries that cannot be read: %w", err)
+		}
 	}
 	n, err := ix.Count()
 	if err != nil || len(left) == 0 {
@@ -286,7 +302,9 @@ func (db *DB) ReindexSecondary(ctx context.Context) (int, error) {
 
 // derivedDamageOnly reports whether err, a failed backup, failed only
 // because of damage to what ReindexSecondary rebuilds: metadata entries
-// of documents that read whole, and index keys. The reindex then goes on
+// of documents that read whole, and index keys; or to change-log entries,
+// which no document depends on (ReindexSearch drops them, and kvtool
+// reindex runs it after this one). The reindex then goes on
 // without its backup, since it replaces exactly that damage and changes
 // nothing else; refusing it would leave check's advice for such damage
 // (reindex --secondary) unable to work.
@@ -301,6 +319,7 @@ func (db *DB) derivedDamageOnly(err error) bool {
 			t := &Tx{ctx: context.Background(), db: db, tx: btx}
 			for _, p := range ve.Problems {
 				switch {
+				case buckets.IsLogProblem(p): // ReindexSearch drops it
 				case p.Kind != "corrupt" || p.Collection == "":
 					ok = false
 				case p.ID == "": // an index key

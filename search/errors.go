@@ -54,6 +54,13 @@ var ErrForeignFiles = errors.New("cairn: directory holds files that are not part
 // remedy is Reset and a re-feed from the primary store.
 var ErrCorrupt = buckets.ErrCorrupt
 
+// ErrLogGap marks a change log that cannot say what changed after the
+// sequence asked for: an entry does not read (its value fails its
+// checksum, and which document it changed is lost), or entries after it
+// are gone. A Feeder that meets it rebuilds the index from the Source's
+// documents, which brings LastApplied past the gap.
+var ErrLogGap = errors.New("cairn: the change log cannot say what changed")
+
 // ErrFeederClosed is returned by Feeder.Wait and Feeder.Rebuild once Close
 // was called.
 var ErrFeederClosed = errors.New("cairn: search feeder closed")

@@ -393,8 +393,35 @@ func (f *Feeder) rebuild(ix *Index, cur rebuildCursor) error {
 // batches of a few documents, each of which costs Bleve a segment to
 // build and merge.
 func (f *Feeder) catchUp(ix *Index, live bool) error {
+	rebuilt := false
 	for {
 		refs, upTo, err := f.src.ReadLog(ix.LastApplied(), batchDocs)
+		if errors.Is(err, ErrLogGap) && !rebuilt {
+			// Which document the entry changed is lost: only the
+			// documents themselves can say what the index must hold.
+			// The rebuild brings LastApplied to the newest sequence,
+			// past the entry; once per catch-up, so that a log that
+			// stays unreadable past that fails instead of looping.
+			if f.closing() {
+				return nil // the next start rebuilds, in its catch-up
+			}
+			f.opts.Logger.Warn("search index rebuild", "reason", err.Error())
+			if rerr := f.rebuildFresh(ix); rerr != nil {
+				if errors.Is(rerr, errInterrupted) {
+					return nil // the next start resumes it
+				}
+				return fmt.Errorf("cairn: rebuild search index (%v): %w", err, rerr)
+			}
+			rebuilt = true
+			f.mu.Lock()
+			f.mu.applied = ix.LastApplied()
+			if f.mu.applied > f.mu.target {
+				f.mu.target = f.mu.applied
+			}
+			f.cond.Broadcast()
+			f.mu.Unlock()
+			continue
+		}
 		if err != nil {
 			return err
 		}

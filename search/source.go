@@ -21,7 +21,9 @@ type Source interface {
 	// holds (searched collections), each once, in the order of their first
 	// entry, stopping after max documents; upTo is the sequence of the last
 	// entry read (0 when there is none after seq). Entries of collections
-	// not searched are read past.
+	// not searched are read past. An entry that cannot be read, or a first
+	// entry after seq+1 (the entries in between are gone), fails the call
+	// with an error wrapping ErrLogGap.
 	ReadLog(after uint64, max int) (refs []DocRef, upTo uint64, err error)
 
 	// Load returns the current state of each document named, in order: a

@@ -34,3 +34,38 @@ func (w *Writer) TrimLog(upTo uint64, cutoffMs int64, max int) (int, error) {
 	}
 	return len(keys), nil
 }
+
+// DropDamagedLog deletes the change-log entries, from the oldest on,
+// through the last one up to sequence upTo that cannot be read (its value
+// fails its checksum or its key is not a sequence). Which document such an
+// entry changed is lost, so a reader of the log cannot go past it; once
+// the entries before it go too, the log reads as trimmed there, and its
+// readers start over from the current state (the search index rebuilds,
+// sync sends every document). It returns how many entries it deleted, 0
+// when every entry up to upTo reads.
+func (w *Writer) DropDamagedLog(upTo uint64) (int, error) {
+	b := w.tx.Bucket(buckets.LogBucket)
+	if b == nil {
+		return 0, nil
+	}
+	var keys [][]byte
+	through := -1
+	cur := b.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		ch, err := buckets.DecodeChange(k, v)
+		if err == nil && ch.Seq > upTo {
+			break
+		}
+		keys = append(keys, append([]byte(nil), k...))
+		if err != nil {
+			through = len(keys) - 1
+		}
+	}
+	for _, k := range keys[:through+1] {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+		w.writes++
+	}
+	return through + 1, nil
+}

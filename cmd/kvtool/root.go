@@ -141,6 +141,11 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// docs/KVTOOL.md: a command that stops because stored data is damaged
 		// exits 3, as a check that finds a problem does.
 		fmt.Fprintln(stderr, "kvtool:", message(err))
+		if !strings.Contains(err.Error(), "kvtool") {
+			// The library's errors say what is damaged; check says
+			// what to run about it.
+			fmt.Fprintln(stderr, "kvtool: kvtool check names every problem and the way back from it")
+		}
 		return exitIntegrity
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "kvtool:", message(err))
