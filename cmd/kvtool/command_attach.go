@@ -168,12 +168,12 @@ stdout, a FIFO or a device, the bytes already written may be wrong.`,
 			// verdict coming at its end: read it whole into a temporary
 			// file first, so that a damaged blob writes nothing to stdout
 			// or through a link, only the error.
-			tmp, err := os.CreateTemp("", "kvtool-attach-*")
+			tmp, _, drop, err := unlinkedTemp("kvtool-attach-*")
 			if err != nil {
 				return err
 			}
-			defer os.Remove(tmp.Name()) // a temporary copy
-			defer tmp.Close()           // read only by then
+			defer drop()
+			defer tmp.Close() // read only by then
 			if _, err := io.Copy(tmp, r); err != nil {
 				var ee *kv.EntityError
 				if errors.As(err, &ee) {

@@ -126,7 +126,8 @@ The disk needs room for a second copy of the store while it runs.`,
 
 // importFile returns the path import reads, twice: path itself for a
 // regular file, else (a FIFO, /dev/stdin, a process substitution) a
-// temporary copy of what it holds, which cleanup removes. It fails for a
+// temporary copy of what it holds (unlinkedTemp: nothing of it outlives
+// the process), which cleanup closes and removes. It fails for a
 // path import cannot read, before the store is opened.
 func importFile(g *globals, path string) (file string, cleanup func(), err error) {
 	fi, err := os.Stat(path)
@@ -144,20 +145,19 @@ func importFile(g *globals, path string) (file string, cleanup func(), err error
 	if fi.Mode().IsRegular() {
 		return path, func() {}, nil
 	}
-	tmp, err := os.CreateTemp("", "kvtool-import-*")
+	tmp, tmpPath, drop, err := unlinkedTemp("kvtool-import-*")
 	if err != nil {
 		return "", nil, fmt.Errorf("copy %s to a temporary file: %w", path, err)
 	}
-	cleanup = func() { _ = os.Remove(tmp.Name()) } // a temporary copy
-	_, err = io.Copy(tmp, f)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	cleanup = func() {
+		_ = tmp.Close() // a temporary copy: only its removal matters
+		drop()
 	}
-	if err != nil {
+	if _, err = io.Copy(tmp, f); err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("copy %s to a temporary file: %w", path, err)
 	}
-	return tmp.Name(), cleanup, nil
+	return tmpPath, cleanup, nil
 }
 
 func mapLine(m map[string]int) string {

@@ -20,17 +20,20 @@ var maxDocument = kv.DefaultOptions().MaxDocumentBytes
 // input is what put and patch read: FILE, or stdin for "" and "-". It
 // can be read more than once: stdin, or a FILE that is not a regular file
 // (a FIFO, /dev/stdin, a process substitution), is copied to a temporary
-// file as it is first read (Close removes it; not with once), and every
+// file as it is first read (unlinkedTemp: nothing of it outlives the
+// process, however it ends; not with once), and every
 // read is checksummed so that a change between two reads is noticed.
 type input struct {
-	g     *globals
-	name  string    // for messages: the path, or "stdin"
-	path  string    // "" until a stream has been copied
-	first io.Reader // the stream to copy: stdin or the opened FILE
-	file  *os.File  // FILE, when it is a stream
-	tmp   *os.File
-	once  bool // read only once: a stream is not copied
-	read  int  // reads so far
+	g       *globals
+	name    string    // for messages: the path, or "stdin"
+	path    string    // "" until a stream has been copied
+	first   io.Reader // the stream to copy: stdin or the opened FILE
+	file    *os.File  // FILE, when it is a stream
+	tmp     *os.File  // the copy of a stream, open until Close
+	tmpPath string    // where the copy reopens (see unlinkedTemp)
+	drop    func()    // removes the copy's name, if it still has one
+	once    bool      // read only once: a stream is not copied
+	read    int       // reads so far
 }
 
 func openInput(g *globals, path string) (*input, error) {
@@ -75,11 +78,11 @@ func (in *input) each(fn func(r io.Reader) error) (uint32, error) {
 	case in.once:
 		src = in.first
 	default:
-		tmp, err := os.CreateTemp("", "kvtool-stdin-*")
+		tmp, path, drop, err := unlinkedTemp("kvtool-stdin-*")
 		if err != nil {
 			return 0, fmt.Errorf("copy %s to a temporary file: %w", in.name, err)
 		}
-		in.tmp = tmp
+		in.tmp, in.tmpPath, in.drop = tmp, path, drop
 		src = io.TeeReader(in.first, tmp)
 	}
 	cr := &limitedCRC{r: src, name: in.name}
@@ -88,10 +91,7 @@ func (in *input) each(fn func(r io.Reader) error) (uint32, error) {
 		err = cr.err // the limit, or the reader's own error
 	}
 	if err == nil && in.tmp != nil && in.path == "" {
-		in.path = in.tmp.Name()
-		if err = in.tmp.Close(); err != nil {
-			err = fmt.Errorf("copy %s to %s: %w", in.name, in.path, err)
-		}
+		in.path = in.tmpPath // reopened there; the copy stays open until Close
 	}
 	return cr.sum, err
 }
@@ -102,8 +102,8 @@ func (in *input) Close() {
 		_ = in.file.Close() // read only
 	}
 	if in.tmp != nil {
-		_ = in.tmp.Close()           // may be closed already; only removal matters
-		_ = os.Remove(in.tmp.Name()) // a temporary copy: failing to remove loses nothing
+		_ = in.tmp.Close() // a temporary copy: only its removal matters
+		in.drop()
 	}
 }
 
