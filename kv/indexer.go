@@ -29,11 +29,12 @@ func (db *DB) searchIndexer() *search.Feeder {
 	defer db.idx.Unlock()
 	if db.idx.x == nil && !db.opts.NoSearch && !db.idx.stopped {
 		db.idx.x = search.StartFeeder(searchSource{db}, search.FeederOptions{
-			Dir:       filepath.Join(db.dir, SearchDir),
-			Logger:    db.log,
-			Progress:  db.opts.Progress,
-			NoTrim:    db.opts.ReadOnly,
-			TrimEvery: trimEvery,
+			Dir:         filepath.Join(db.dir, SearchDir),
+			Logger:      db.log,
+			Progress:    db.opts.Progress,
+			NoTrim:      db.opts.ReadOnly,
+			TrimEvery:   trimEvery,
+			LockTimeout: db.opts.Timeout,
 		})
 	}
 	return db.idx.x

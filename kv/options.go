@@ -10,7 +10,9 @@ import (
 // documented default.
 type Options struct {
 	// Timeout is how long Open waits for the file lock held by another
-	// process before failing with ErrLocked. Default 5s.
+	// process before failing with ErrLocked, and how long opening the
+	// search index waits for another process that holds it (a search, or
+	// a rebuild) before search fails. Default 5s.
 	Timeout time.Duration
 	// ReadOnly opens an existing store without writing anything to it. It
 	// fails with ErrNoStore if there is none.

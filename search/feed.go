@@ -43,6 +43,10 @@ type FeederOptions struct {
 	// TrimEvery is the shortest time between two trims of the change log.
 	// Default one minute.
 	TrimEvery time.Duration
+
+	// LockTimeout is how long opening the index waits for another
+	// process that holds it (Options.LockTimeout).
+	LockTimeout time.Duration
 }
 
 // withDefaults returns o with its zero fields filled.
@@ -224,7 +228,7 @@ func (f *Feeder) closing() bool {
 // a restore, or any command after it, does not have to wait for the whole
 // index: whoever opens the store next goes on from where it stopped.
 func (f *Feeder) open() (*Index, error) {
-	ix, res, err := Open(f.opts.Dir, &Options{DeferSync: true})
+	ix, res, err := Open(f.opts.Dir, &Options{DeferSync: true, LockTimeout: f.opts.LockTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -630,7 +634,7 @@ func (f *Feeder) Close() error {
 	if err := ix.CloseUnpersisted(); err != nil {
 		return err
 	}
-	safe, res, err := Open(ix.Dir(), nil)
+	safe, res, err := Open(ix.Dir(), &Options{LockTimeout: f.opts.LockTimeout})
 	if err != nil {
 		return err
 	}

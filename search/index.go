@@ -143,7 +143,7 @@ func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason st
 	}
 	if err != nil {
 		if strings.Contains(err.Error(), "timeout") {
-			return nil, 0, "", fmt.Errorf("%w: %s: %v", ErrBusy, dir, err)
+			return nil, 0, "", fmt.Errorf("%w: %s: another process holds it (a search, or the rebuild that follows a restore or reindex); waited %v", ErrBusy, dir, o.LockTimeout)
 		}
 		return nil, 0, fmt.Sprintf("index unopenable: %v", err), nil
 	}

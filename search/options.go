@@ -31,11 +31,16 @@ type Options struct {
 	// created in the safe mode (its mapping is on disk before Open
 	// returns) and only then reopened with DeferSync.
 	DeferSync bool
+
+	// LockTimeout is how long Open waits for the index's lock, which one
+	// process holds at a time (a search, or a rebuild, in another
+	// process), before it returns ErrBusy. Default one second.
+	LockTimeout time.Duration
 }
 
 // defaultOptions returns a fresh Options holding every default.
 func defaultOptions() Options {
-	return Options{BatchSize: 1000, BatchBytes: 32 << 20}
+	return Options{BatchSize: 1000, BatchBytes: 32 << 20, LockTimeout: lockTimeout}
 }
 
 // withDefaults validates o and fills its zero fields.
@@ -45,6 +50,12 @@ func (o *Options) withDefaults() (Options, error) {
 		return d, nil
 	}
 	r := *o
+	if r.LockTimeout < 0 {
+		return r, fmt.Errorf("cairn: negative LockTimeout in options (%v)", r.LockTimeout)
+	}
+	if r.LockTimeout == 0 {
+		r.LockTimeout = lockTimeout
+	}
 	if r.BatchSize < 0 || r.BatchBytes < 0 {
 		return r, fmt.Errorf("cairn: negative batch bound in options (BatchSize %d, BatchBytes %d)", r.BatchSize, r.BatchBytes)
 	}
@@ -59,7 +70,7 @@ func (o *Options) withDefaults() (Options, error) {
 
 // config is the configuration Bleve opens or creates the index with.
 func (o Options) config() map[string]any {
-	c := map[string]any{"bolt_timeout": lockTimeout.String()}
+	c := map[string]any{"bolt_timeout": o.LockTimeout.String()}
 	if o.DeferSync {
 		c["unsafe_batch"] = true
 		// Persist at most every persistNap: the batches in between are
