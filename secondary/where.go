@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/schema"
@@ -32,6 +33,9 @@ import (
 // wrap ErrUnknownOperator, ErrBadQuery or buckets.ErrUnknownCollection and
 // quote the expression.
 func ParseWhere(c *schema.Collection, expr string) (Filter, error) {
+	if !utf8.ValidString(expr) {
+		return Filter{}, fmt.Errorf("%w: %q is not valid UTF-8 (at byte %d): no stored field name or value can match it", ErrBadQuery, expr, invalidUTF8At(expr))
+	}
 	alts := splitOr(expr)
 	if len(alts) == 1 {
 		return parseAlternative(c, expr, expr)
@@ -175,4 +179,17 @@ func checkFilter(c *schema.Collection, f Filter, expr string) (Filter, error) {
 		return Filter{}, fmt.Errorf("in %q: %w", expr, err)
 	}
 	return f, nil
+}
+
+// invalidUTF8At returns the offset of the first byte of s that does not
+// begin a valid UTF-8 sequence.
+func invalidUTF8At(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(s[i:]); n <= 1 {
+				return i
+			}
+		}
+	}
+	return len(s)
 }

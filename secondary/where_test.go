@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -79,13 +80,16 @@ func TestParseWhere_errors(t *testing.T) {
 		{"sessions", "status=a OR b", ErrBadQuery},
 		{"sessions", "exists", ErrBadQuery},
 		{"sessions", "status exist", ErrBadQuery},
+		{"notes", "title=\xff", ErrBadQuery},
+		{"notes", "ti\xfftle=a", ErrBadQuery},
+		{"notes", "title=a\xed\xa0\x80", ErrBadQuery}, // a surrogate, as UTF-8 never holds one
 	} {
 		_, err := ParseWhere(mustLookup(c.coll), c.expr)
 		if !errors.Is(err, c.want) {
 			t.Errorf("ParseWhere(%q, %q) error %v, want %v", c.coll, c.expr, err, c.want)
 			continue
 		}
-		if c.want != buckets.ErrUnknownCollection && c.want != ErrTextFilter && !strings.Contains(err.Error(), c.expr) {
+		if c.want != buckets.ErrUnknownCollection && c.want != ErrTextFilter && !strings.Contains(err.Error(), strconv.Quote(c.expr)) && !strings.Contains(err.Error(), c.expr) {
 			t.Errorf("error %q does not quote the expression %q", err, c.expr)
 		}
 	}
