@@ -108,7 +108,7 @@ content is hashed, and a stored copy that does not match is replaced.`,
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), doc)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "attachment %v: %v, %s, sha256 %v\n", doc["id"], doc["name"], humanBytes(fi.Size()), doc["hash"])
+			fmt.Fprintln(cmd.OutOrStdout(), terminalSafe(fmt.Sprintf("attachment %v: %v, %s, sha256 %v", doc["id"], doc["name"], humanBytes(fi.Size()), doc["hash"])))
 			return nil
 		},
 	}

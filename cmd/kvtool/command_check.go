@@ -47,7 +47,7 @@ problem. It never changes data.db.`,
 				}
 			} else {
 				for _, p := range rep.Problems {
-					fmt.Fprintln(cmd.OutOrStdout(), p.String())
+					fmt.Fprintln(cmd.OutOrStdout(), terminalSafe(p.String()))
 				}
 				if rep.OK {
 					fmt.Fprintln(cmd.OutOrStdout(), "ok: no problems found")
@@ -91,7 +91,7 @@ func advice(ps []problem) string {
 		if p.ID != "" {
 			what += fmt.Sprintf(" %q", p.ID)
 		}
-		fmt.Fprintf(&b, "fix (%s): %s\n", what, p.Fix)
+		fmt.Fprintf(&b, "fix (%s): %s\n", terminalSafe(what), terminalSafe(p.Fix))
 	}
 	return b.String()
 }

@@ -90,12 +90,12 @@ func cell(v any) string {
 	default:
 		s = fmt.Sprint(x)
 	}
-	s = strings.Map(func(r rune) rune {
+	s = terminalSafe(strings.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' || r == '\r' {
 			return ' '
 		}
 		return r
-	}, s)
+	}, s))
 	if len([]rune(s)) > 48 {
 		s = string([]rune(s)[:47]) + "…"
 	}

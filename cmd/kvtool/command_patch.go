@@ -89,7 +89,7 @@ settings p.json).`,
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), putResult{ID: id, Rev: newRev})
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s rev %d\n", coll, id, newRev)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s rev %d\n", coll, terminalSafe(id), newRev)
 			return nil
 		},
 	}

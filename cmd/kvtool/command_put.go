@@ -122,7 +122,7 @@ a shell's <(...) is copied to a temporary file for that).`,
 				return printJSON(cmd.OutOrStdout(), results)
 			}
 			for _, r := range results {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %s rev %d\n", coll, r.ID, r.Rev)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s rev %d\n", coll, terminalSafe(r.ID), r.Rev)
 			}
 			return nil
 		},
@@ -159,7 +159,7 @@ func putExtra(cmd *cobra.Command, g *globals, in *input, key string) (err error)
 	if g.json {
 		return printJSON(cmd.OutOrStdout(), []putResult{{ID: key, Rev: rev}})
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "extras %s rev %d\n", key, rev)
+	fmt.Fprintf(cmd.OutOrStdout(), "extras %s rev %d\n", terminalSafe(key), rev)
 	return nil
 }
 

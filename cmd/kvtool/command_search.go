@@ -95,10 +95,10 @@ message names the position. --json prints {"total":N,"hits":[...]}.`,
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "SCORE\tCOLLECTION\tID")
 			for _, h := range hits {
-				fmt.Fprintf(w, "%.3f\t%s\t%s\n", h.Score, h.Collection, h.ID)
+				fmt.Fprintf(w, "%.3f\t%s\t%s\n", h.Score, h.Collection, terminalSafe(h.ID))
 				for field, frags := range h.Fragments {
 					for _, f := range frags {
-						fmt.Fprintf(w, "\t  %s:\t%s\n", field, strings.ReplaceAll(f, "\n", " "))
+						fmt.Fprintf(w, "\t  %s:\t%s\n", terminalSafe(field), terminalSafe(strings.ReplaceAll(f, "\n", " ")))
 					}
 				}
 			}

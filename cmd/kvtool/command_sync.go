@@ -159,7 +159,7 @@ func newSyncConflicts(g *globals) *cobra.Command {
 				if c.LostGone {
 					lost = "(field removed)"
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s/%s %s: %s, lost %s (from %s)\n", c.Collection, c.ID, c.Field, what, lost, c.LostClock.D)
+				fmt.Fprintln(cmd.OutOrStdout(), terminalSafe(fmt.Sprintf("%s/%s %s: %s, lost %s (from %s)", c.Collection, c.ID, c.Field, what, lost, c.LostClock.D)))
 			}
 			return nil
 		},

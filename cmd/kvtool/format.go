@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 func compactJSON(v any) string {
@@ -54,4 +57,47 @@ func shortID(id string) string {
 		return id[:64] + "..."
 	}
 	return id
+}
+
+// terminalSafe returns s as human output shows it: what a terminal would
+// act on instead of printing is escaped Go-style (\x1b, \u202e): control
+// characters (tab and newline included, since a line or a cell holds one
+// value), DEL, the C1 controls, the bidirectional overrides and isolates,
+// and bytes that are not UTF-8. Stored values are untouched: --json and
+// get print them exactly.
+func terminalSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			if _, n := utf8.DecodeRuneInString(s[i:]); n <= 1 {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+				continue
+			}
+			b.WriteRune(r)
+		case r < 0x80 && unsafeRune(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether terminalSafe escapes r (a RuneError may be a
+// byte that is not UTF-8: terminalSafe decides).
+func unsafeRune(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError
 }

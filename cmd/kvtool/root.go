@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
@@ -280,10 +282,37 @@ func (g *globals) progressIn(bytes bool) func(stage string, done, total int) {
 
 // printJSON writes v as indented JSON.
 func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(jsonTerminalSafe(buf.Bytes()))
+	return err
+}
+
+// jsonTerminalSafe returns the JSON text b with DEL, the C1 controls and
+// the bidirectional overrides and isolates written as \u escapes, which
+// JSON reads as the same characters: encoding/json escapes the C0
+// controls only, and a terminal acts on the others. Outside strings JSON
+// text is ASCII, so only string contents change, and not their value.
+func jsonTerminalSafe(b []byte) []byte {
+	if !bytes.ContainsFunc(b, func(r rune) bool { return r >= 0x7f && unsafeRune(r) && r != utf8.RuneError }) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r >= 0x7f && unsafeRune(r) && r != utf8.RuneError {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return out
 }
 
 func closeDB(db *kv.DB, err *error) {
