@@ -30,7 +30,9 @@
 // Cairn's store lock lets one process write or several read. The inspector
 // holds it only while it serves: reads share one read-only handle, opened
 // for a burst of requests and closed once none has used it for
-// Config.Linger (2 s); a backup, restore or patch waits for the reads in
+// Config.Linger (2 s), or between two requests once it has been open that
+// long (a page polling faster would otherwise hold it for good, and a
+// writer's lock never comes); a backup, restore or patch waits for the reads in
 // flight, closes that handle and opens the store for writing for that
 // operation alone. So an application can open the store for writing at
 // any moment, waiting at most for the request in flight and the linger;

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,7 +20,8 @@ import (
 
 // store gives the handlers short access to the store: reads share one
 // read-only handle, opened on demand and closed once no request has used it
-// for linger; a write (backup, restore, patch) waits for the reads in
+// for linger, or between two requests once it has been open that long; a
+// write (backup, restore, patch) waits for the reads in
 // flight, closes that handle, opens the store for writing and closes it
 // again when done. Between requests the inspector holds no lock, so an
 // application can open the store for writing at any moment, waiting at most
@@ -35,9 +37,10 @@ type store struct {
 
 	mu struct {
 		sync.Mutex
-		db    *kv.DB
-		users int
-		idle  *time.Timer
+		db     *kv.DB
+		opened time.Time // when db was opened
+		users  int
+		idle   *time.Timer
 		// failed is the last failed open, returned without opening again
 		// for a moment, so that a burst of requests beside a process that
 		// holds the store does not each wait out the lock timeout.
@@ -53,6 +56,12 @@ var errClosed = errors.New("webui: the inspector is shutting down")
 
 // retryOpen is how long a failed open is reported without trying again.
 const retryOpen = 500 * time.Millisecond
+
+// writerGap is how long the inspector leaves the store unlocked when it
+// closes a read handle it has held for a whole linger: longer than a
+// writer's wait between two tries of the lock (kv polls every 16 ms at
+// most), so that requests that never pause still let a writer in.
+const writerGap = 50 * time.Millisecond
 
 // read runs fn with the shared read-only handle.
 func (s *store) read(fn func(db *kv.DB) error) error {
@@ -76,6 +85,14 @@ func (s *store) acquire() (*kv.DB, error) {
 	if s.mu.closed {
 		return nil, errClosed
 	}
+	if s.mu.db != nil && s.mu.users == 0 && time.Since(s.mu.opened) >= s.linger {
+		// Held for a whole linger by requests that never paused (a page
+		// polling faster than the linger): a writer may be waiting.
+		if err := s.closeLocked(); err != nil {
+			s.onErr(err)
+		}
+		time.Sleep(writerGap)
+	}
 	if s.mu.db == nil {
 		if s.mu.failed != nil && time.Since(s.mu.failedAt) < retryOpen {
 			return nil, s.mu.failed
@@ -85,7 +102,7 @@ func (s *store) acquire() (*kv.DB, error) {
 			s.mu.failed, s.mu.failedAt = err, time.Now()
 			return nil, err
 		}
-		s.mu.db, s.mu.failed = db, nil
+		s.mu.db, s.mu.opened, s.mu.failed = db, time.Now(), nil
 	}
 	s.mu.users++
 	return s.mu.db, nil
@@ -199,6 +216,24 @@ func (s *store) tally(c Collection) (t tally, err error) {
 		})
 	})
 	return t, err
+}
+
+// userCollections returns the names of the user collections the store
+// holds, sorted.
+func (s *store) userCollections() (names []string, err error) {
+	err = s.read(func(db *kv.DB) error {
+		return db.View(context.Background(), func(tx *kv.Tx) error {
+			builtin := kv.BuiltinCollections()
+			for _, name := range tx.Collections() {
+				if !slices.Contains(builtin, name) {
+					names = append(names, name)
+				}
+			}
+			return nil
+		})
+	})
+	sort.Strings(names)
+	return names, err
 }
 
 func (s *store) stats() (st *kv.Stats, err error) {

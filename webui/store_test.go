@@ -183,3 +183,34 @@ func TestStore_liveVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestStore_pollingLetsWritersIn: a page that polls faster than the linger
+// never leaves the read handle idle; the inspector still lets a writer in
+// within about a linger.
+func TestStore_pollingLetsWritersIn(t *testing.T) {
+	dir := newTestStore(t)
+	c := newClient(t, startTest(t, dir, 300*time.Millisecond))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c.do("GET", "/api/list?c=notes", "", nil) // a locked store is an answer too
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	time.Sleep(100 * time.Millisecond) // the poller holds the handle
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true, Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatalf("a writer beside a page polling every 20 ms: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

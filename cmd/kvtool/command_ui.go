@@ -43,9 +43,10 @@ polls the data file's size and time, never the store itself).
 
 Beside a running application: Cairn's store lock lets one process write
 or several read. The inspector opens the store read-only for each burst of
-requests and closes it once no request has used it for 2 s, so it holds no
-lock between requests: an application can open the store at any moment,
-waiting at most that long. While an application holds the store for
+requests and closes it once no request has used it for 2 s (or, when
+requests never pause that long, between two of them once it has held it
+for 2 s), so an application can open the store at any moment, waiting at
+most about that long. While an application holds the store for
 writing, the pages say which process holds it and load as soon as it is
 free; each request waits --timeout for the lock (1s unless given). A
 check holds the store for as long as it reads. Backup create, restore and
