@@ -120,12 +120,32 @@ func indentJSON(v any) (string, error) {
 
 // collection returns the named collection, or a usage error.
 func (s *Server) collection(name string) (Collection, error) {
-	for _, c := range s.colls {
+	colls, err := s.collections()
+	if err != nil {
+		return Collection{}, err
+	}
+	for _, c := range colls {
 		if c.Name == name {
 			return c, nil
 		}
 	}
 	return Collection{}, fmt.Errorf("%w: %w: %q", errUsage, kv.ErrUnknownCollection, name)
+}
+
+// collections returns Config.Collections, then the user collections the
+// store holds (those an application or kvtool put created), by name.
+func (s *Server) collections() ([]Collection, error) {
+	user, err := cached(s, "collections", s.store.userCollections)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]Collection(nil), s.colls...)
+	for _, name := range user {
+		if !slices.ContainsFunc(out, func(c Collection) bool { return c.Name == name }) {
+			out = append(out, Collection{Name: name})
+		}
+	}
+	return out, nil
 }
 
 // offsetMax bounds an offset parameter: far past any store, and far from
@@ -165,11 +185,15 @@ func (s *Server) apiCollections(w http.ResponseWriter, r *http.Request) {
 // tallies counts every collection, two at a time (the large ones take a
 // walk of their summaries each).
 func (s *Server) tallies() ([]collectionInfo, error) {
-	out := make([]collectionInfo, len(s.colls))
-	errs := make([]error, len(s.colls))
+	colls, err := s.collections()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]collectionInfo, len(colls))
+	errs := make([]error, len(colls))
 	sem := make(chan struct{}, 2)
 	var wg sync.WaitGroup
-	for i, c := range s.colls {
+	for i, c := range colls {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
