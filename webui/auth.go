@@ -57,6 +57,15 @@ func newAccess(token string, ln net.Addr, addr string) (*access, error) {
 // allowedHost reports whether a request's Host header names this server.
 func (a *access) allowedHost(hostport string) bool {
 	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		// A browser leaves out the scheme's default port (80): a name
+		// or IPv4 address without a colon, or a bracketed IPv6 address.
+		if inner, ok := strings.CutPrefix(hostport, "["); ok && strings.HasSuffix(inner, "]") {
+			host, port, err = strings.TrimSuffix(inner, "]"), "80", nil
+		} else if !strings.Contains(hostport, ":") {
+			host, port, err = hostport, "80", nil
+		}
+	}
 	if err != nil || port != a.port {
 		return false
 	}

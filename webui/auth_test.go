@@ -117,6 +117,16 @@ func TestAccess_hostAnyAddress(t *testing.T) {
 			t.Errorf("listening on 0.0.0.0: Host %q allowed %v, want %v", host, got, want)
 		}
 	}
+	// On port 80 a browser sends the Host without its port.
+	a, err = newAccess("t", &net.TCPAddr{IP: net.IPv6loopback, Port: 80}, "[::1]:80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]bool{"localhost": true, "[::1]": true, "[::1]:80": true, "127.0.0.1": true, "evil.example": false, "[::1]:8080": false, "::1": false} {
+		if got := a.allowedHost(host); got != want {
+			t.Errorf("listening on port 80: Host %q allowed %v, want %v", host, got, want)
+		}
+	}
 	a, err = newAccess("t", &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 8765}, "box.lan:8765")
 	if err != nil {
 		t.Fatal(err)
