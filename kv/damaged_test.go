@@ -839,3 +839,80 @@ func TestDamaged_reindexMetadata(t *testing.T) {
 		t.Errorf("reindex --secondary of a damaged document: %v, want a refusal wrapping ErrCorrupt", err)
 	}
 }
+
+// TestDamaged_branchKeyCheck: one bit flipped in a branch element's key,
+// which bbolt's Check accepts as long as the child's keys still sort after
+// it, and which makes bbolt's next commit insert a second element for the
+// same child (a page referenced twice, every write acknowledged since
+// lost): Check reports it as structural damage, with the restore advice.
+func TestDamaged_branchKeyCheck(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
+		for i := 0; i < 300; i++ {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": randomText(40)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := int64(bdb.Info().PageSize)
+	var root int64
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file[root*ps+8] != 0x01 {
+		t.Fatalf("the notes root %d is not a branch page", root)
+	}
+	// Branch element 1 (pos, ksize, page id): the last byte of its key,
+	// made one smaller, as the tester's flip did ('s' to 'c').
+	e := root*ps + 16 + 16
+	k := e + int64(binary.LittleEndian.Uint32(file[e:])) + int64(binary.LittleEndian.Uint32(file[e+4:])) - 1
+	file[k]--
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, p := range rep.Problems {
+		if p.Kind == "bbolt" && strings.Contains(p.Detail, "starts with") {
+			found = true
+			if !strings.Contains(p.Fix, "restore") && !strings.Contains(p.Fix, "backup") {
+				t.Errorf("advice for %q: %q", p.Detail, p.Fix)
+			}
+		}
+	}
+	if rep.OK || !found {
+		t.Errorf("a branch key that is not its child's first key: %+v", rep)
+	}
+}
