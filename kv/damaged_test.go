@@ -916,3 +916,97 @@ func TestDamaged_branchKeyCheck(t *testing.T) {
 		t.Errorf("a branch key that is not its child's first key: %+v", rep)
 	}
 }
+
+// TestDamaged_openSalvage: a store whose page structure is too damaged to
+// open (the sys bucket's root page, which every open reads, of no type)
+// is salvaged through a copy of its readable pages: every document is
+// read, the page skipped is named, data.db is left as it was, and Close
+// removes the copy. A sound store is opened as it is.
+func TestDamaged_openSalvage(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
+		for i := 0; i < 300; i++ {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": randomText(40)}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Put("tasks", kv.Document{"id": "t1", "title": "kept"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sound, pp, err := kv.OpenSalvage(t.Context(), dir, &kv.Options{NoSearch: true})
+	if err != nil || len(pp) != 0 || sound.Dir() != dir {
+		t.Fatalf("OpenSalvage of a sound store: %v %v", pp, err)
+	}
+	if err := sound.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	path := filepath.Join(dir, kv.DataFile)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sys bucket's root page, which every open walks, made of no type.
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := int64(bdb.Info().PageSize)
+	var root int64
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.SysBucket).Root())
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if root == 0 {
+		t.Fatal("the sys bucket is inline")
+	}
+	file[root*ps+8] = 0x00
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true}); err == nil {
+		db.Close()
+		t.Fatal("the damaged store opens")
+	}
+	before := mustRead(t, path)
+	db, pp, err = kv.OpenSalvage(t.Context(), dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pp) == 0 || !strings.Contains(pp[0].Detail, "type 0x0") {
+		t.Errorf("pages skipped: %v", pp)
+	}
+	n := 0
+	err = db.View(t.Context(), func(tx *kv.Tx) error {
+		return tx.Each("notes", func(string, any) error { n++; return nil })
+	})
+	if err != nil || n != 300 {
+		t.Errorf("salvaged %d notes: %v", n, err)
+	}
+	if _, _, err := db.Get(t.Context(), "tasks", "t1"); err != nil {
+		t.Error(err)
+	}
+	scratch := db.Dir()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(scratch); !os.IsNotExist(err) {
+		t.Errorf("the salvaged copy %s is left behind: %v", scratch, err)
+	}
+	if !bytes.Equal(mustRead(t, path), before) {
+		t.Error("OpenSalvage changed data.db")
+	}
+}

@@ -35,6 +35,9 @@ type DB struct {
 	log  *slog.Logger // Options.Logger with the store's directory
 	bolt *bolt.DB
 	lock *storeLock // held from Open to Close, across every swap of data.db
+	// scratch is a directory Close removes: the salvaged copy OpenSalvage
+	// opened instead of the store ("" for a store).
+	scratch string
 
 	schemaPtr atomic.Pointer[schema.Schema] // the collections' declarations, with the store's declared indexes
 
@@ -331,6 +334,9 @@ func (db *DB) Close() error {
 		errs = append(errs, db.bolt.Close())
 	}
 	errs = append(errs, db.lock.release())
+	if db.scratch != "" {
+		errs = append(errs, os.RemoveAll(db.scratch))
+	}
 	return errors.Join(errs...)
 }
 
