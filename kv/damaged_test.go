@@ -1010,3 +1010,74 @@ func TestDamaged_openSalvage(t *testing.T) {
 		t.Error("OpenSalvage changed data.db")
 	}
 }
+
+// TestDamaged_misfiled: a document whole under a damaged key ("m1" stored
+// as "m0") is found by Tx.Misfiled with its own id, for a salvage to write
+// it; a sound key, or no key, is not.
+func TestDamaged_misfiled(t *testing.T) {
+	dir := t.TempDir()
+	opts := &kv.Options{NoAutoBackup: true, NoSearch: true}
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"m1", "m2"} {
+		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": id, "content": "hello " + randomText(40)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string][]byte{}
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		vals["m1"] = bytes.Clone(tx.Bucket(buckets.PrimaryBucket("notes")).Get([]byte("m1")))
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// m1 becomes m0, where no document is.
+	entry := append([]byte("m1"), vals["m1"]...)
+	n := 0
+	for i := bytes.Index(file, entry); i >= 0; i = bytes.Index(file, entry) {
+		file[i+1] = '0'
+		n++
+	}
+	if n == 0 {
+		t.Fatal("key m1 and its value not found in data.db")
+	}
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(t.Context(), func(tx *kv.Tx) error {
+		id, doc, ok := tx.Misfiled("notes", "m0")
+		m, _ := doc.(map[string]any)
+		if !ok || id != "m1" || m["id"] != "m1" || !strings.HasPrefix(fmt.Sprint(m["content"]), "hello ") {
+			t.Errorf("Misfiled(m0) = %q, %v, %v; want m1's document", id, doc, ok)
+		}
+		for _, key := range []string{"m2", "nope"} {
+			if id, _, ok := tx.Misfiled("notes", key); ok {
+				t.Errorf("Misfiled(%s) = %q, true", key, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

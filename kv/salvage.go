@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/snapshot"
 )
 
@@ -69,4 +70,46 @@ func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, proble
 		problems = append(problems, Problem{Kind: "bbolt", Detail: "data.db: " + p + " (what is stored under it is left out)"})
 	}
 	return db, problems, nil
+}
+
+// Misfiled returns the document stored in coll under key when key is
+// damaged (the document carries another id; the checksum covers the value
+// only, so the value itself may be whole): its stored id and the whole
+// document, parts assembled. ok is false when key holds no such document,
+// when its value or parts do not read, or when coll also holds a document
+// under that id (the misfiled one is then an older copy, or the damage is
+// elsewhere). A salvage writes the document under its id, which is what
+// the store held before the key was damaged.
+func (t *Tx) Misfiled(coll, key string) (id string, doc any, ok bool) {
+	c, err := t.db.lookup(coll)
+	if err != nil {
+		return "", nil, false
+	}
+	name := buckets.PrimaryBucket(coll)
+	_ = guard(func() error {
+		b := t.tx.Bucket(name)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(key))
+		var ce *buckets.CorruptError
+		if _, err := buckets.DecodeRecord(name, []byte(key), v, true); !errors.As(err, &ce) || ce.StoredID == "" || ce.StoredID == key {
+			return nil
+		}
+		if b.Get([]byte(ce.StoredID)) != nil {
+			return nil
+		}
+		// Decoded as stored under its id: the checksum does not cover the key.
+		rec, err := buckets.DecodeRecord(name, []byte(ce.StoredID), v, true)
+		if err != nil {
+			return nil
+		}
+		d, err := buckets.LoadParts(t.tx, c, ce.StoredID, rec, nil)
+		if err != nil {
+			return nil
+		}
+		id, doc, ok = ce.StoredID, d, true
+		return nil
+	})
+	return id, doc, ok
 }

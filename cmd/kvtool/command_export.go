@@ -92,10 +92,20 @@ names the pages it skipped.`,
 			if len(damaged) == 0 {
 				return nil
 			}
+			left, misfiled := 0, 0
 			for _, p := range damaged {
+				if p.Kind == "misfiled" {
+					misfiled++
+					fmt.Fprintf(cmd.ErrOrStderr(), "damaged key, written under the document's id: %s\n", p)
+					continue
+				}
+				left++
 				fmt.Fprintf(cmd.ErrOrStderr(), "damaged, left out: %s\n", p)
 			}
-			return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export; every other document was written", len(damaged))}
+			if misfiled > 0 {
+				return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export, %d under a damaged key written under their own id; every other document was written", left, misfiled)}
+			}
+			return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export; every other document was written", left)}
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
