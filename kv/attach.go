@@ -272,6 +272,7 @@ func newAttachmentID(t time.Time) string {
 // bytes on disk do not match, the read that reaches the end returns an
 // error wrapping ErrCorrupt naming the attachment instead of io.EOF (bytes
 // already returned may be wrong: read to the end before trusting them).
+// A content file that is missing is damage too: the error wraps ErrCorrupt.
 func (db *DB) OpenAttachment(ctx context.Context, id string) (io.ReadCloser, Document, error) {
 	doc, _, err := db.Get(ctx, "attachments", id)
 	if err != nil {
@@ -286,6 +287,11 @@ func (db *DB) OpenAttachment(ctx context.Context, id string) (io.ReadCloser, Doc
 		return nil, doc, &EntityError{Op: "attach get", Collection: "attachments", ID: id, Err: err}
 	}
 	r, err := store.Open(hash)
+	if errors.Is(err, blobstore.ErrNotFound) {
+		// The document refers to content the store should hold: damage,
+		// as Check's blob-missing says, not an absent attachment.
+		err = fmt.Errorf("%w: %w (the attachment's content file is missing; kvtool check names the way back)", ErrCorrupt, err)
+	}
 	if err != nil {
 		return nil, doc, &EntityError{Op: "attach get", Collection: "attachments", ID: id, Err: err}
 	}

@@ -839,3 +839,245 @@ func TestDamaged_reindexMetadata(t *testing.T) {
 		t.Errorf("reindex --secondary of a damaged document: %v, want a refusal wrapping ErrCorrupt", err)
 	}
 }
+
+// TestDamaged_branchKeyCheck: one bit flipped in a branch element's key,
+// which bbolt's Check accepts as long as the child's keys still sort after
+// it, and which makes bbolt's next commit insert a second element for the
+// same child (a page referenced twice, every write acknowledged since
+// lost): Check reports it as structural damage, with the restore advice.
+func TestDamaged_branchKeyCheck(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
+		for i := 0; i < 300; i++ {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": randomText(40)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := int64(bdb.Info().PageSize)
+	var root int64
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file[root*ps+8] != 0x01 {
+		t.Fatalf("the notes root %d is not a branch page", root)
+	}
+	// Branch element 1 (pos, ksize, page id): the last byte of its key,
+	// made one smaller, as the tester's flip did ('s' to 'c').
+	e := root*ps + 16 + 16
+	k := e + int64(binary.LittleEndian.Uint32(file[e:])) + int64(binary.LittleEndian.Uint32(file[e+4:])) - 1
+	file[k]--
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, p := range rep.Problems {
+		if p.Kind == "bbolt" && strings.Contains(p.Detail, "starts with") {
+			found = true
+			if !strings.Contains(p.Fix, "restore") && !strings.Contains(p.Fix, "backup") {
+				t.Errorf("advice for %q: %q", p.Detail, p.Fix)
+			}
+		}
+	}
+	if rep.OK || !found {
+		t.Errorf("a branch key that is not its child's first key: %+v", rep)
+	}
+}
+
+// TestDamaged_openSalvage: a store whose page structure is too damaged to
+// open (the sys bucket's root page, which every open reads, of no type)
+// is salvaged through a copy of its readable pages: every document is
+// read, the page skipped is named, data.db is left as it was, and Close
+// removes the copy. A sound store is opened as it is.
+func TestDamaged_openSalvage(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx *kv.Tx) error {
+		for i := 0; i < 300; i++ {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": randomText(40)}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Put("tasks", kv.Document{"id": "t1", "title": "kept"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sound, pp, err := kv.OpenSalvage(t.Context(), dir, &kv.Options{NoSearch: true})
+	if err != nil || len(pp) != 0 || sound.Dir() != dir {
+		t.Fatalf("OpenSalvage of a sound store: %v %v", pp, err)
+	}
+	if err := sound.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	path := filepath.Join(dir, kv.DataFile)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sys bucket's root page, which every open walks, made of no type.
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := int64(bdb.Info().PageSize)
+	var root int64
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		root = int64(tx.Bucket(buckets.SysBucket).Root())
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if root == 0 {
+		t.Fatal("the sys bucket is inline")
+	}
+	file[root*ps+8] = 0x00
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true}); err == nil {
+		db.Close()
+		t.Fatal("the damaged store opens")
+	}
+	before := mustRead(t, path)
+	db, pp, err = kv.OpenSalvage(t.Context(), dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pp) == 0 || !strings.Contains(pp[0].Detail, "type 0x0") {
+		t.Errorf("pages skipped: %v", pp)
+	}
+	n := 0
+	err = db.View(t.Context(), func(tx *kv.Tx) error {
+		return tx.Each("notes", func(string, any) error { n++; return nil })
+	})
+	if err != nil || n != 300 {
+		t.Errorf("salvaged %d notes: %v", n, err)
+	}
+	if _, _, err := db.Get(t.Context(), "tasks", "t1"); err != nil {
+		t.Error(err)
+	}
+	scratch := db.Dir()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(scratch); !os.IsNotExist(err) {
+		t.Errorf("the salvaged copy %s is left behind: %v", scratch, err)
+	}
+	if !bytes.Equal(mustRead(t, path), before) {
+		t.Error("OpenSalvage changed data.db")
+	}
+}
+
+// TestDamaged_misfiled: a document whole under a damaged key ("m1" stored
+// as "m0") is found by Tx.Misfiled with its own id, for a salvage to write
+// it; a sound key, or no key, is not.
+func TestDamaged_misfiled(t *testing.T) {
+	dir := t.TempDir()
+	opts := &kv.Options{NoAutoBackup: true, NoSearch: true}
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"m1", "m2"} {
+		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": id, "content": "hello " + randomText(40)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string][]byte{}
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		vals["m1"] = bytes.Clone(tx.Bucket(buckets.PrimaryBucket("notes")).Get([]byte("m1")))
+		return nil
+	})
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// m1 becomes m0, where no document is.
+	entry := append([]byte("m1"), vals["m1"]...)
+	n := 0
+	for i := bytes.Index(file, entry); i >= 0; i = bytes.Index(file, entry) {
+		file[i+1] = '0'
+		n++
+	}
+	if n == 0 {
+		t.Fatal("key m1 and its value not found in data.db")
+	}
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(t.Context(), func(tx *kv.Tx) error {
+		id, doc, ok := tx.Misfiled("notes", "m0")
+		m, _ := doc.(map[string]any)
+		if !ok || id != "m1" || m["id"] != "m1" || !strings.HasPrefix(fmt.Sprint(m["content"]), "hello ") {
+			t.Errorf("Misfiled(m0) = %q, %v, %v; want m1's document", id, doc, ok)
+		}
+		for _, key := range []string{"m2", "nope"} {
+			if id, _, ok := tx.Misfiled("notes", key); ok {
+				t.Errorf("Misfiled(%s) = %q, true", key, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -35,6 +35,9 @@ type DB struct {
 	log  *slog.Logger // Options.Logger with the store's directory
 	bolt *bolt.DB
 	lock *storeLock // held from Open to Close, across every swap of data.db
+	// scratch is a directory Close removes: the salvaged copy OpenSalvage
+	// opened instead of the store ("" for a store).
+	scratch string
 
 	schemaPtr atomic.Pointer[schema.Schema] // the collections' declarations, with the store's declared indexes
 
@@ -331,6 +334,9 @@ func (db *DB) Close() error {
 		errs = append(errs, db.bolt.Close())
 	}
 	errs = append(errs, db.lock.release())
+	if db.scratch != "" {
+		errs = append(errs, os.RemoveAll(db.scratch))
+	}
 	return errors.Join(errs...)
 }
 
@@ -364,6 +370,22 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 	}
 	bo := boltOptions(o)
 	bo.Timeout = max(wait, 100*time.Millisecond)
+	// The files bbolt opens, to unlock and close them if Open fails: a
+	// panic inside bolt.Open (a damaged freelist page read at open) skips
+	// bbolt's own cleanup and would leave the file locked (its memory map,
+	// which cannot be undone from here, keeps the open file description
+	// and so its flock alive even once the file is closed), so that every
+	// later open in this process (a restore's, after it set the damaged
+	// file aside) waits for "another DB" of this process. Unlocking and
+	// closing a file bbolt already closed is harmless.
+	var files []*os.File
+	bo.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		if err == nil {
+			files = append(files, f)
+		}
+		return f, err
+	}
 	var bdb *bolt.DB
 	err := guard(func() error {
 		var err error
@@ -371,6 +393,10 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 		return err
 	})
 	if err != nil {
+		for _, f := range files {
+			_ = unlock(f) // best effort: the open error is the one to report
+			_ = f.Close() // not written: bbolt failed before any write
+		}
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w: %s%s (waited %v)", ErrLocked, path, lockHolder(path), o.Timeout)
 		}

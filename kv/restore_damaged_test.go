@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -112,6 +113,54 @@ func TestRestore_emptiedDataFile(t *testing.T) {
 			checkClean(t, db)
 		})
 	}
+}
+
+// TestRestore_freelistTypeDamaged: a freelist page whose type byte is
+// damaged makes bbolt panic inside its Open, which skips its cleanup: the
+// open is ErrCorrupt, every later open in the same process is ErrCorrupt
+// again (not ErrLocked by "another DB of this process", the flock left
+// behind), and RestoreDamaged restores.
+func TestRestore_freelistTypeDamaged(t *testing.T) {
+	dir, name := damagedStore(t)
+	path := filepath.Join(dir, kv.DataFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The meta page of the newest transaction (meta at 16 in page 0 and 1:
+	// magic, version, page size, flags, root, sequence, freelist at +32,
+	// high water mark, txid at +48), and its freelist page's type (+8).
+	ps := int64(binary.LittleEndian.Uint32(data[16+8:]))
+	meta := int64(16)
+	if binary.LittleEndian.Uint64(data[ps+16+48:]) > binary.LittleEndian.Uint64(data[16+48:]) {
+		meta = ps + 16
+	}
+	fl := int64(binary.LittleEndian.Uint64(data[meta+32:]))
+	if data[fl*ps+8] != 0x10 {
+		t.Fatalf("page %d is not the freelist (type %#x)", fl, data[fl*ps+8])
+	}
+	data[fl*ps+8] ^= 0x80
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		db, err := kv.Open(dir, &kv.Options{NoSearch: true, MustExist: true, Timeout: time.Second})
+		if err == nil {
+			_ = db.Close()
+		}
+		if !errors.Is(err, kv.ErrCorrupt) {
+			t.Fatalf("open %d of a store whose freelist page type is damaged: %v, want ErrCorrupt", i+1, err)
+		}
+	}
+	if _, kept, err := kv.RestoreDamaged(t.Context(), dir, name); err != nil || !strings.Contains(kept, kv.DamagedPrefix) {
+		t.Fatalf("restore: %q %v", kept, err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkClean(t, db)
 }
 
 // Restore of a store whose data is damaged (issue 14, item 1): the

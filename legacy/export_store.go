@@ -33,7 +33,9 @@ func ExportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact bool) error
 // damaged: every document that can be read is written, and those that
 // cannot (a value or a part that fails its checksum, a singleton included)
 // are left out and returned as "corrupt" problems naming collection and
-// id. The file is a valid export file, which import reads back.
+// id. A document whole under a damaged key (kv.Tx.Misfiled) is written
+// under its own id and returned as a "misfiled" problem naming the key.
+// The file is a valid export file, which import reads back.
 func SalvageExport(ctx context.Context, db *kv.DB, w io.Writer, compact bool) (damaged []kv.Problem, err error) {
 	return exportFrom(ctx, db, w, compact, true)
 }
@@ -69,6 +71,23 @@ func exportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact, salvage bo
 		}
 		iter := func(coll string) DocIter {
 			return func(yield func(doc map[string]any) error) error {
+				left := skip(coll)
+				if salvage {
+					// A document whole under a damaged key is written under
+					// its own id, and still named.
+					left = func(key string, err error) error {
+						if key == "" {
+							return skip(coll)(key, err)
+						}
+						id, doc, ok := tx.Misfiled(coll, key)
+						m, isMap := doc.(map[string]any)
+						if !ok || !isMap {
+							return skip(coll)(key, err)
+						}
+						damaged = append(damaged, kv.Problem{Kind: "misfiled", Collection: coll, ID: key, Detail: fmt.Sprintf("%v; written under its own id %q", err, id)})
+						return yield(m)
+					}
+				}
 				return tx.EachReadable(coll, func(_ string, doc any) error {
 					if err := ctx.Err(); err != nil {
 						return err
@@ -78,7 +97,7 @@ func exportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact, salvage bo
 						return nil
 					}
 					return yield(m)
-				}, skip(coll))
+				}, left)
 			}
 		}
 		src := ExportSource{

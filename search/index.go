@@ -130,6 +130,9 @@ func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason st
 		return nil, 0, fmt.Sprintf("no index metadata (%d stray entries)", len(entries)), nil
 	}
 
+	if reason := verifyLive(dir); reason != "" {
+		return nil, 0, reason, nil
+	}
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -150,7 +153,7 @@ func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason st
 
 	reason = checkOpened(dir, bi, &last)
 	if reason != "" {
-		if cerr := closeGuarded(bi); cerr != nil {
+		if cerr := closeBounded(dir, bi); cerr != nil {
 			reason += fmt.Sprintf(" (and closing it: %v)", cerr)
 		}
 		return nil, 0, reason, nil
@@ -235,8 +238,8 @@ func writeHint(dir string, seq uint64) error {
 }
 
 // ownEntries are the only names recreate deletes at the top of dir: Bleve's
-// metadata file and store directory, and the hint file.
-var ownEntries = map[string]bool{"index_meta.json": true, "store": true, hintFile: true}
+// metadata file and store directory, the hint file and the verified list.
+var ownEntries = map[string]bool{"index_meta.json": true, "store": true, hintFile: true, verifiedFile: true}
 
 // recreate deletes the index in dir and creates an empty one there. It
 // refuses, with ErrForeignFiles, if dir holds anything else.
@@ -423,7 +426,11 @@ func (ix *Index) Reset() error {
 	if ix.mu.bi == nil {
 		return ErrClosed
 	}
-	closeErr := closeGuarded(ix.mu.bi)
+	closeErr := closeBounded(ix.dir, ix.mu.bi)
+	if errors.Is(closeErr, errCloseStuck) {
+		// Abandoned: recreate wipes what it left, which is what Reset is for.
+		closeErr = nil
+	}
 	ix.mu.bi = nil
 	bi, err := recreate(ix.dir, ix.opts)
 	if err != nil {
@@ -457,7 +464,7 @@ func (ix *Index) CloseUnpersisted() error {
 	if ix.mu.bi == nil {
 		return nil
 	}
-	err := closeGuarded(ix.mu.bi)
+	err := closeBounded(ix.dir, ix.mu.bi)
 	ix.mu.bi = nil
 	if err != nil {
 		return fmt.Errorf("cairn: close %s: %w", ix.dir, err)
@@ -480,7 +487,7 @@ func (ix *Index) Close() error {
 	if ix.opts.DeferSync {
 		derr = ix.durableLocked(ix.mu.bi)
 	}
-	err := closeGuarded(ix.mu.bi)
+	err := closeBounded(ix.dir, ix.mu.bi)
 	ix.mu.bi = nil
 	if err = errors.Join(derr, err); err != nil {
 		return fmt.Errorf("cairn: close %s: %w", ix.dir, err)

@@ -26,19 +26,30 @@ func TestVerifySegments(t *testing.T) {
 		}
 		return bad
 	}
-	if bad := verify(); len(bad) != 0 {
-		t.Fatalf("intact index: %q", bad)
+	for range 2 { // the second Open lists what the first one's merger wrote
+		if bad := verify(); len(bad) != 0 {
+			t.Fatalf("intact index: %q", bad)
+		}
 	}
-	// Every segment file: the snapshot's are among them whatever the
-	// merger did when the index was opened.
+	// Every segment file, the snapshot's among them whatever the merger
+	// did when the index was opened; damaged as a disk would, keeping the
+	// size and modification time, so that Open, which has read these
+	// segments already (its verified list), does not read them again.
 	files := zapFiles(t, dir)
 	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b[len(b)/2] ^= 0x10
 		if err := os.WriteFile(f, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(f, fi.ModTime(), fi.ModTime()); err != nil {
 			t.Fatal(err)
 		}
 	}

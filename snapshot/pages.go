@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -38,7 +39,9 @@ const (
 // the file itself (never bbolt's memory map), and returns what is wrong:
 // a page id outside the file, a page of the wrong type, an element or key
 // or value that reaches past its page, a page referenced twice (a cycle),
-// a damaged freelist page. When it returns nothing, bbolt's Check, its
+// a damaged freelist page, a branch element whose key is not its child
+// page's first key (which bbolt's Check accepts, and the next write turns
+// into a page referenced twice). When it returns nothing, bbolt's Check, its
 // cursors and its freelist load read only memory inside the file, so none
 // of them can fault; run it before them on a file that may be damaged.
 // bbolt's Check runs in a goroutine of its own, where a fault cannot be
@@ -156,15 +159,21 @@ func (w *pageWalker) readAt(b []byte, id uint64) bool {
 }
 
 // tree checks the B+tree rooted at page root; top says it is the root
-// bucket's, whose leaves hold the top-level buckets.
-func (w *pageWalker) tree(root uint64, depth int, top bool) {
+// bucket's, whose leaves hold the top-level buckets. It returns a copy of
+// the first key of page root (nil if it has none or cannot be read), which
+// the branch element that leads to it must equal: bbolt writes a branch
+// element's key as its child's first key, and a write finds the element to
+// update by that key, so one that differs (a flipped bit bbolt's Check
+// accepts, as the child's keys still sort after it) makes the next commit
+// insert a second element for the same child, a page then referenced twice.
+func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 	if depth > maxTreeDepth {
 		w.problem("page %d: more than %d levels deep", root, maxTreeDepth)
-		return
+		return nil
 	}
 	p := w.read(root, "a bucket or branch", depth)
 	if p == nil {
-		return
+		return nil
 	}
 	flags := binary.LittleEndian.Uint16(p[8:])
 	count := int(binary.LittleEndian.Uint16(p[10:]))
@@ -174,25 +183,53 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) {
 	case branchPageFlag:
 		if count == 0 || pageHeaderSize+count*elementSize > len(p) {
 			w.problem("branch page %d: %d elements do not fit", root, count)
-			return
+			return nil
 		}
 		for i := 0; i < count; i++ {
 			e := p[pageHeaderSize+i*elementSize:]
 			pos, ksize := int64(binary.LittleEndian.Uint32(e)), int64(binary.LittleEndian.Uint32(e[4:]))
 			if start := int64(pageHeaderSize+i*elementSize) + pos; start+ksize > int64(len(p)) {
 				w.problem("branch page %d: key %d reaches past the page", root, i)
-				return
+				return nil
 			}
 		}
 		for i := 0; i < count; i++ {
-			e := p[pageHeaderSize+i*elementSize:]
-			w.tree(binary.LittleEndian.Uint64(e[8:]), depth+1, top)
+			at := pageHeaderSize + i*elementSize
+			e := p[at:]
+			start := at + int(binary.LittleEndian.Uint32(e))
+			key := p[start : start+int(binary.LittleEndian.Uint32(e[4:]))]
+			child := binary.LittleEndian.Uint64(e[8:])
+			got := w.tree(child, depth+1, top)
+			if got != nil && !bytes.Equal(got, key) {
+				w.problem("branch page %d: element %d has key %q, but its child page %d starts with %q", root, i, abbrev(key), child, abbrev(got))
+			}
+			if i == 0 {
+				first = bytes.Clone(key)
+			}
 		}
+		return first
 	case leafPageFlag:
+		if count > 0 && pageHeaderSize+elementSize <= len(p) {
+			e := p[pageHeaderSize:]
+			start := int64(pageHeaderSize) + int64(binary.LittleEndian.Uint32(e[4:]))
+			if end := start + int64(binary.LittleEndian.Uint32(e[8:])); end <= int64(len(p)) {
+				first = bytes.Clone(p[start:end])
+			}
+		}
 		w.leaf(p, root, depth, top)
+		return first
 	default:
 		w.problem("page %d: type %#x where a branch or leaf page belongs", root, flags)
+		return nil
 	}
+}
+
+// abbrev shortens a key for a problem line.
+func abbrev(k []byte) []byte {
+	if len(k) > 64 {
+		return k[:64]
+	}
+	return k
 }
 
 // leaf checks the elements of a leaf page (or an inline bucket's page) and

@@ -103,6 +103,11 @@ func TestCheckPages(t *testing.T) {
 		{"child past the end", func(b []byte) { binary.LittleEndian.PutUint64(b[elem+8:], uint64(len(b))/uint64(ps)+3) }, "out of the file"},
 		{"key past the page", func(b []byte) { binary.LittleEndian.PutUint32(b[elem:], uint32(ps)) }, "reaches past the page"},
 		{"branch page of no type", func(b []byte) { b[int64(root)*ps+8] = 0x03 }, "type 0x3"},
+		{"branch key not its child's first key", func(b []byte) {
+			e := elem + elementSize // the second element: the first one's key is the bucket's smallest
+			k := e + int64(binary.LittleEndian.Uint32(b[e:])) + int64(binary.LittleEndian.Uint32(b[e+4:])) - 1
+			b[k] ^= 0x01
+		}, "starts with"},
 		{"inline bucket not a leaf", func(b []byte) { b[inline+len("small")+bucketHeaderSize+8] ^= 0x20 }, "inline bucket"},
 	}
 	for _, tc := range cases {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -27,6 +28,9 @@ problem. It never changes data.db.`,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			db, err := g.openRO()
 			if err != nil {
+				if g.json && errors.Is(err, kv.ErrCorrupt) {
+					return unopenable(g, cmd, err)
+				}
 				return err
 			}
 			defer closeDB(db, &err)
@@ -61,6 +65,26 @@ problem. It never changes data.db.`,
 			return nil
 		},
 	}
+}
+
+// unopenable prints check --json's document for a store too damaged to
+// open (its meta pages, or the pages every open reads): the contract is
+// one JSON document whatever check finds, here the reason it does not
+// open, then exits 3.
+func unopenable(g *globals, cmd *cobra.Command, err error) error {
+	rep := &kv.CheckReport{Problems: []problem{{
+		Kind:   "open",
+		Detail: "data.db does not open: " + message(err),
+		Fix:    "kvtool backup list; kvtool backup restore NAME --yes sets the damaged data.db aside and restores backup NAME",
+	}}}
+	out := struct {
+		*kv.CheckReport
+		Advice []string `json:"advice,omitempty"`
+	}{CheckReport: rep, Advice: adviceLines(rep.Problems)}
+	if perr := printJSON(cmd.OutOrStdout(), out); perr != nil {
+		return perr
+	}
+	return integrityError{fmt.Sprintf("check: %s does not open: %s", g.db, message(err))}
 }
 
 // adviceLines is advice, one line each (check --json, the inspector).

@@ -34,7 +34,10 @@ A store holding a damaged document (a value that fails its checksum) is
 not exported: export writes nothing, names the damaged documents and exits
 3. With --salvage it writes every document that can still be read, names
 the damaged ones on stderr (left out of the file) and exits 3; import
-reads the file back.`,
+reads the file back. When bbolt's page structure is damaged (the store
+does not open, or a page is), --salvage reads the pages that can still be
+read, from the file itself, through a copy in the temporary directory, and
+names the pages it skipped.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if out != "" && out != "-" {
@@ -42,19 +45,28 @@ reads the file back.`,
 					return err
 				}
 			}
-			db, err := g.openRO()
+			var db *kv.DB
+			var damaged []kv.Problem
+			if salvage {
+				// A store whose pages are damaged is read through a copy of
+				// its readable pages; the pages skipped are named below.
+				db, damaged, err = kv.OpenSalvage(cmd.Context(), g.db, g.options(&kv.Options{}))
+			} else {
+				db, err = g.openRO()
+			}
 			if err != nil {
 				return err
 			}
 			defer closeDB(db, &err)
-			var damaged []kv.Problem
 			var written countingWriter
 			write := func(w io.Writer) error {
 				written = countingWriter{w: w}
 				bw := bufio.NewWriterSize(&written, 1<<20)
 				var err error
 				if salvage {
-					damaged, err = legacy.SalvageExport(cmd.Context(), db, bw, compact)
+					var docs []kv.Problem
+					docs, err = legacy.SalvageExport(cmd.Context(), db, bw, compact)
+					damaged = append(damaged, docs...)
 				} else {
 					err = legacy.ExportFrom(cmd.Context(), db, bw, compact)
 				}
@@ -80,10 +92,20 @@ reads the file back.`,
 			if len(damaged) == 0 {
 				return nil
 			}
+			left, misfiled := 0, 0
 			for _, p := range damaged {
+				if p.Kind == "misfiled" {
+					misfiled++
+					fmt.Fprintf(cmd.ErrOrStderr(), "damaged key, written under the document's id: %s\n", p)
+					continue
+				}
+				left++
 				fmt.Fprintf(cmd.ErrOrStderr(), "damaged, left out: %s\n", p)
 			}
-			return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export; every other document was written", len(damaged))}
+			if misfiled > 0 {
+				return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export, %d under a damaged key written under their own id; every other document was written", left, misfiled)}
+			}
+			return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export; every other document was written", left)}
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")

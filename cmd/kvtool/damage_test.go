@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -288,4 +289,55 @@ func TestDamage_refusalsExit3(t *testing.T) {
 	mustRun(t, "", "--db", dir, "backup", "restore", b.Name, "--yes")
 	mustRun(t, "", "--db", dir, "check")
 	mustRun(t, "", "--db", dir, "get", "notes", "victim")
+}
+
+// TestDamage_checkJSONUnopenable: check --json prints its one document
+// ({"ok":false,"problems":[...]}, the problem saying why) and exits 3 on a
+// store too damaged to open (both meta pages damaged), where it printed
+// nothing on stdout.
+func TestDamage_checkJSONUnopenable(t *testing.T) {
+	dir := newStore(t)
+	skipCheck(dir)
+	path := filepath.Join(dir, "data.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := int(binary.LittleEndian.Uint32(b[16+8:])) // the meta page's page size
+	b[16] ^= 0xff                                   // the magic of meta page 0
+	b[ps+16] ^= 0xff                                // and of meta page 1
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := kvtool(t, "", "--db", dir, "--json", "check")
+	wantExit(t, r, exitIntegrity)
+	var rep checkReport
+	oneJSON(t, r.stdout, &rep)
+	if rep.OK || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Detail, "meta") {
+		t.Errorf("check --json of a store that does not open: %s", r.stdout)
+	}
+}
+
+// TestDamage_attachGetMissingBlob: attach get of an attachment whose
+// content file is missing exits 3, as check's blob-missing does: the
+// store's data is damaged, the attachment is not absent.
+func TestDamage_attachGetMissingBlob(t *testing.T) {
+	dir := newStore(t)
+	skipCheck(dir)
+	src := filepath.Join(t.TempDir(), "a.txt")
+	if err := os.WriteFile(src, []byte("hello attachment"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "attach", "add", src, "--id", "a1").stdout, &doc)
+	hash := doc["hash"].(string)
+	if err := os.Remove(filepath.Join(dir, "blobs", hash[:2], hash)); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, kvtool(t, "", "--db", dir, "check"), exitIntegrity)
+	r := kvtool(t, "", "--db", dir, "attach", "get", "a1", "-o", filepath.Join(t.TempDir(), "out"))
+	wantExit(t, r, exitIntegrity)
+	if !strings.Contains(r.stderr, "a1") || !strings.Contains(r.stderr, "missing") {
+		t.Errorf("attach get of a missing blob: %q", r.stderr)
+	}
 }

@@ -1,0 +1,186 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// rootOff is where a meta page holds the root bucket's root page id.
+const rootOff = metaOff + 16
+
+// Salvage copies what can still be read of the bbolt file at src into a
+// new bbolt file at dst, reading src itself (never opening it with bbolt,
+// which a damaged file can fault, loop or panic): from the newest sound
+// meta page it walks the root bucket's page tree and every top-level
+// bucket's, as CheckPages does, and puts each key and value of a leaf it
+// can read into the bucket of the same name in dst. A page it cannot use
+// (out of the file, or a truncated file, of the wrong type, referenced
+// twice, elements past its end) is skipped with the subtree under it, and
+// named in problems; nested buckets are not copied. What dst holds is
+// what a bbolt reader would have found in the readable part of src; its
+// values are copied as they are, for the caller to check.
+func Salvage(src, dst string) (problems []string, err error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return nil, fmt.Errorf("cairn: salvage: %w", err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cairn: salvage: %w", err)
+	}
+	meta := soundMeta(f)
+	if meta == nil {
+		return nil, fmt.Errorf("cairn: salvage %s: no sound meta page: the root of the page tree is lost", src)
+	}
+	ps := int64(binary.LittleEndian.Uint32(meta[metaPageSizeOff:]))
+	w := &pageWalker{f: f, ps: ps, hwm: uint64(fi.Size() / ps), seen: map[uint64]bool{0: true, 1: true}}
+	out, err := bolt.Open(dst, 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("cairn: salvage: %w", err)
+	}
+	s := &salvager{w: w}
+	err = out.Update(func(tx *bolt.Tx) error {
+		s.tx = tx
+		s.tree(binary.LittleEndian.Uint64(meta[rootOff:]), 0, nil)
+		return s.err
+	})
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = w.err
+	}
+	if w.more > 0 {
+		w.problems = append(w.problems, fmt.Sprintf("and %d more page problems", w.more))
+	}
+	return w.problems, err
+}
+
+// soundMeta returns the first bytes of the newest sound meta page of f, or
+// nil. Meta page 1 is one page in: at the page size meta page 0 says, or,
+// when meta page 0 is damaged, at the first of the usual sizes where a
+// sound meta page with that size is found.
+func soundMeta(f *os.File) []byte {
+	read := func(off int64) []byte {
+		m := make([]byte, metaBytesToCheck)
+		if _, err := f.ReadAt(m, off); err != nil || metaProblem(m) != "" {
+			return nil
+		}
+		return m
+	}
+	m0 := read(0)
+	sizes := []int64{4096, 8192, 16384, 32768, 65536}
+	if m0 != nil {
+		sizes = []int64{int64(binary.LittleEndian.Uint32(m0[metaPageSizeOff:]))}
+	}
+	var m1 []byte
+	for _, ps := range sizes {
+		if m := read(ps); m != nil && int64(binary.LittleEndian.Uint32(m[metaPageSizeOff:])) == ps {
+			m1 = m
+			break
+		}
+	}
+	switch {
+	case m0 == nil:
+		return m1
+	case m1 == nil:
+		return m0
+	case binary.LittleEndian.Uint64(m1[metaTxidOff:]) > binary.LittleEndian.Uint64(m0[metaTxidOff:]):
+		return m1
+	}
+	return m0
+}
+
+type salvager struct {
+	w   *pageWalker
+	tx  *bolt.Tx
+	err error
+}
+
+// tree copies the leaves of the tree rooted at page id: the root bucket's
+// (bucket nil), whose leaves name the top-level buckets, or one of those.
+func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket) {
+	if s.err != nil {
+		return
+	}
+	if depth > maxTreeDepth {
+		s.w.problem("page %d: more than %d levels deep", id, maxTreeDepth)
+		return
+	}
+	p := s.w.read(id, "a bucket or branch", depth)
+	if p == nil {
+		return
+	}
+	count := int(binary.LittleEndian.Uint16(p[10:]))
+	if pageHeaderSize+count*elementSize > len(p) {
+		s.w.problem("page %d: %d elements do not fit", id, count)
+		return
+	}
+	switch binary.LittleEndian.Uint16(p[8:]) {
+	case branchPageFlag:
+		children := make([]uint64, 0, count) // p is reused below this depth's descent
+		for i := 0; i < count; i++ {
+			children = append(children, binary.LittleEndian.Uint64(p[pageHeaderSize+i*elementSize+8:]))
+		}
+		for _, c := range children {
+			s.tree(c, depth+1, bucket)
+		}
+	case leafPageFlag:
+		s.leaf(bytes.Clone(p), id, depth, bucket)
+	default:
+		s.w.problem("page %d: type %#x where a branch or leaf page belongs", id, binary.LittleEndian.Uint16(p[8:]))
+	}
+}
+
+// leaf copies the elements of one leaf page (or inline bucket page).
+func (s *salvager) leaf(p []byte, id uint64, depth int, bucket *bolt.Bucket) {
+	count := int(binary.LittleEndian.Uint16(p[10:]))
+	if pageHeaderSize+count*elementSize > len(p) {
+		s.w.problem("leaf page %d: %d elements do not fit", id, count)
+		return
+	}
+	for i := 0; i < count && s.err == nil; i++ {
+		at := pageHeaderSize + i*elementSize
+		e := p[at:]
+		flags := binary.LittleEndian.Uint32(e)
+		start := int64(at) + int64(binary.LittleEndian.Uint32(e[4:]))
+		ksize := int64(binary.LittleEndian.Uint32(e[8:]))
+		vsize := int64(binary.LittleEndian.Uint32(e[12:]))
+		if start+ksize+vsize > int64(len(p)) {
+			s.w.problem("leaf page %d: element %d reaches past the page", id, i)
+			continue
+		}
+		k, v := p[start:start+ksize], p[start+ksize:start+ksize+vsize]
+		switch {
+		case bucket != nil && flags&bucketLeafFlag == 0:
+			s.err = bucket.Put(k, v)
+		case bucket == nil && flags&bucketLeafFlag != 0 && len(k) > 0:
+			if len(v) < bucketHeaderSize {
+				s.w.problem("leaf page %d: bucket %q has a %d-byte header", id, k, len(v))
+				continue
+			}
+			b, err := s.tx.CreateBucketIfNotExists(k)
+			if err != nil {
+				s.err = err
+				return
+			}
+			if root := binary.LittleEndian.Uint64(v); root != 0 {
+				s.tree(root, depth+1, b)
+				continue
+			}
+			inline := v[bucketHeaderSize:]
+			if len(inline) < pageHeaderSize || binary.LittleEndian.Uint16(inline[8:]) != leafPageFlag {
+				s.w.problem("leaf page %d: inline bucket %q is not a leaf page", id, k)
+				continue
+			}
+			s.leaf(inline, id, depth+1, b)
+		}
+		// Anything else (a nested bucket, a key in the root bucket) has no
+		// place in a Cairn store's copy.
+	}
+}
