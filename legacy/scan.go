@@ -339,28 +339,75 @@ func (s *scanner) closeAll() {
 	_ = s.spill.remove() // a temporary directory: a failure leaves files the system's cleaning removes
 }
 
+// detectLayout tells the three layouts apart. A directory that itself
+// holds the old app's db files (see holdsDBFiles) is db/, even when it has
+// a db/ subdirectory: WAL replay writes its junk to db/db/ (docs/FORMAT.md
+// §5.3), so db/ pointed at directly often has one.
 func (s *scanner) detectLayout() {
-	if fi, err := os.Stat(filepath.Join(s.root, "db")); err == nil && fi.IsDir() {
+	fi, err := os.Stat(filepath.Join(s.root, "db"))
+	hasSub := err == nil && fi.IsDir()
+	if hasSub && !holdsDBFiles(s.root, true) {
 		s.rep.Layout, s.dbRel, s.hasDB = LayoutAppData, "db/", true
 		s.rep.DBDir = "db"
 		return
 	}
-	if filepath.Base(s.root) == "db" {
+	if hasSub || filepath.Base(s.root) == "db" || holdsDBFiles(s.root, false) {
 		s.rep.Layout, s.dbRel, s.hasDB = LayoutDB, "", true
-	} else {
-		for _, n := range []string{"wal.log", "session-index.json", "sessions.json", "notes.json", "tasks.json", "topics.json", "settings.json", "companies.json", "contacts.json"} {
-			if _, err := os.Lstat(filepath.Join(s.root, n)); err == nil {
-				s.rep.Layout, s.dbRel, s.hasDB = LayoutDB, "", true
-				break
-			}
-		}
-	}
-	if s.hasDB {
 		s.rep.DBDir = "."
 		s.rep.note("pointed at db/ itself: attachments/, backups/ and videos/ beside it are not scanned (nothing outside the given directory is read)")
 		return
 	}
 	s.rep.Layout, s.dbRel = LayoutEraA, "-"
+}
+
+// dbMarkers are names only the old app's db/ directory holds at its top
+// level (docs/FORMAT.md §2, §3, §5, §6): the WAL, the session index, and
+// the collection files of the keys every era wrote (with their backup and
+// temporary copies). sessions.json is one too, but an app-data directory
+// may hold a sessions.json of its own (§1, load_session_summaries), so
+// beside a db/ subdirectory it is not taken as a sign.
+var dbMarkers = []string{"wal.log", "wal.checkpoint", "session-index.json", "ca-attachment-index.json"}
+
+var dbMarkerKeys = []string{"notes", "tasks", "topics", "settings", "companies", "contacts", "attachments", "attachment_refs", "sessions"}
+
+// holdsDBFiles reports whether dir holds at its top level a file only the
+// old app's db/ directory holds; withSub: dir also has a db/
+// subdirectory (sessions.json is then no sign, see dbMarkers).
+func holdsDBFiles(dir string, withSub bool) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() {
+			if n == "attachments-ca" || n == "rollback-points" || strings.HasPrefix(n, ".tx-") || strings.HasPrefix(n, "tx-temp-") {
+				return true
+			}
+			continue
+		}
+		if slices.Contains(dbMarkers, n) {
+			return true
+		}
+		for _, k := range dbMarkerKeys {
+			if k == "sessions" && withSub {
+				continue
+			}
+			rest, ok := strings.CutPrefix(n, k+".")
+			if !ok {
+				continue
+			}
+			if rest == "json" || rest == "tmp.json" || rest == "backup.json" {
+				return true
+			}
+			if ms, ok := strings.CutSuffix(rest, ".backup.json"); ok {
+				if _, err := strconv.ParseInt(ms, 10, 64); err == nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // within reports whether abs (symlinks resolved) lies inside the root.
