@@ -247,12 +247,21 @@
 //     not the heap. Measured: a 600 MB note in 6 MB of anonymous memory
 //     (TestMigrate_largeNote); the bench's migrate/peak-anon rows.
 //   - Entities already stored identically are not written again, so a
-//     second run imports nothing new; a stored version with a later
-//     updatedAt/lastUpdated is kept. Times are read by docmodel.ParseInstant
-//     (epoch ms, dates, RFC 3339 and its variants) here and when Walk
-//     chooses between versions; a time it cannot read is listed in
-//     ImportResult.UnreadableTimes and the imported version written,
-//     never taken as time 0.
+//     second run imports nothing new. A stored version that differs is
+//     replaced only when both versions carry a time (updatedAt, else
+//     lastUpdated) and the old app's is later; otherwise (no time on one
+//     side or both: tasks, attachments, extras) the stored version stays,
+//     counted in ImportResult.Kept and listed in ImportResult.KeptStored,
+//     so that a second run never undoes an edit made in the store.
+//     settings, aiSettings and preferences are merged member by member:
+//     members the store lacks are added, the others keep the stored
+//     value (those that differ are listed in KeptStored). Times are read
+//     by docmodel.ParseInstant (epoch ms, dates, RFC 3339 and its
+//     variants) here and when Walk chooses between versions; a time it
+//     cannot read is listed in ImportResult.UnreadableTimes and the
+//     stored version kept, never taken as time 0. An entity deleted from
+//     the store between two runs is imported again (the store keeps no
+//     record of old deletions).
 //
 // # Caveats
 //

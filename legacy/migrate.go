@@ -159,7 +159,7 @@ func (m *migration) keepText(coll, id string, text []byte, source string) (strin
 			return err
 		}
 		att["hash"], att["size"] = h, n
-		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, false)
+		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, mergeReplace)
 	})
 	return aid, err
 }
@@ -211,7 +211,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 			sources[id] = e.Source
 			return nil
 		}
-		return m.put(docWrite{coll: coll, id: id, doc: e.Doc, newer: true, source: e.Source})
+		return m.put(docWrite{coll: coll, id: id, doc: e.Doc, mode: mergeKeepStored, source: e.Source})
 	})
 	if err != nil {
 		return err
@@ -254,14 +254,14 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
 			m.problem("attachment %q: its bytes are in no file of the old directory (looked for %s); imported without content, marked contentMissing", id, strings.Join(contentPlaces(id, d), ", "))
 		}
-		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, newer: true, source: sources[id]}); err != nil {
+		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, mode: mergeKeepStored, source: sources[id]}); err != nil {
 			return err
 		}
 	}
 	slices.Sort(m.res.WithoutContent)
 	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
 	if ds.Settings != nil {
-		if err := m.put(docWrite{coll: "settings", id: "settings", doc: ds.Settings}); err != nil {
+		if err := m.put(docWrite{coll: "settings", id: "settings", doc: ds.Settings, mode: mergeMembers}); err != nil {
 			return err
 		}
 	}
@@ -273,11 +273,11 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		if v == nil {
 			continue
 		}
-		target, id := coll, coll
+		target, id, mode := coll, coll, mergeMembers
 		if _, ok := v.(map[string]any); !ok {
-			target, id = "extras", "legacy:"+coll
+			target, id, mode = "extras", "legacy:"+coll, mergeKeepStored
 		}
-		if err := m.put(docWrite{coll: target, id: id, doc: v}); err != nil {
+		if err := m.put(docWrite{coll: target, id: id, doc: v, mode: mode}); err != nil {
 			return err
 		}
 	}
@@ -287,7 +287,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := m.put(docWrite{coll: "extras", id: extraKey(k), doc: ds.Extras[k], source: k}); err != nil {
+		if err := m.put(docWrite{coll: "extras", id: extraKey(k), doc: ds.Extras[k], mode: mergeKeepStored, source: k}); err != nil {
 			return err
 		}
 	}

@@ -20,11 +20,14 @@ type migrateOutput struct {
 	Problems  []string         `json:"problems"`
 	// WithoutContent are attachments whose bytes no legacy file held,
 	// marked contentMissing (attach add FILE --id ID adds them later).
-	WithoutContent  []string       `json:"attachments_without_content,omitempty"`
-	UnreadableTimes []string       `json:"unreadable_times,omitempty"`
-	Backup          string         `json:"backup"`
-	DryRun          bool           `json:"dry_run"`
-	Report          *legacy.Report `json:"report"`
+	WithoutContent  []string `json:"attachments_without_content,omitempty"`
+	UnreadableTimes []string `json:"unreadable_times,omitempty"`
+	// KeptStored: what the store kept over a differing old version that
+	// could not be ordered by time (see legacy.ImportResult.KeptStored).
+	KeptStored []string       `json:"kept_stored,omitempty"`
+	Backup     string         `json:"backup"`
+	DryRun     bool           `json:"dry_run"`
+	Report     *legacy.Report `json:"report"`
 }
 
 func newMigrateCommand(g *globals) *cobra.Command {
@@ -58,11 +61,15 @@ stored by id keep their id and metadata; a value whose text is not valid
 Unicode keeps its original text in a legacyRaw member.
 
 It reports what it found, replayed, skipped and why. Running it twice
-imports nothing new, and keeps edits made in the store in between when
-the documents carry their time (updatedAt or lastUpdated: a stored version
-at least as new wins); an entity deleted from the store in between is
-imported again, since the store keeps no record of deletions older than
-its change log.
+imports nothing new, and keeps edits made in the store in between: the
+old app's version of a stored document is written only when both carry a
+time (updatedAt or lastUpdated) and the old one is later; otherwise the
+stored one stays (counted in kept_newer, listed in kept_stored when they
+could not be ordered). settings, aiSettings and preferences are merged
+member by member: members the store lacks are added, the others keep the
+store's value (kept_stored lists those that differ). An entity deleted
+from the store in between is imported again, since the store keeps no
+record of deletions older than its change log.
 
 On a terminal it first reads the directory as --dry-run does, shows the
 counts and asks before writing anything; any answer but yes writes nothing
@@ -125,7 +132,7 @@ counts and asks before writing anything; any answer but yes writes nothing
 			}
 			o := migrateOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Blobs: res.Blobs, Replayed: res.Replayed,
 				Skipped: res.Skipped, Problems: res.Problems, WithoutContent: res.WithoutContent, UnreadableTimes: res.UnreadableTimes,
-				Backup: res.Backup, DryRun: dryRun, Report: res.Report}
+				KeptStored: res.KeptStored, Backup: res.Backup, DryRun: dryRun, Report: res.Report}
 			if o.Problems == nil {
 				o.Problems = []string{}
 			}
@@ -140,7 +147,17 @@ counts and asks before writing anything; any answer but yes writes nothing
 			fmt.Fprintf(out, "%s: %s\n", verb, mapLine(res.Counts))
 			fmt.Fprintf(out, "unchanged: %s\n", mapLine(res.Unchanged))
 			if len(res.Kept) > 0 {
-				fmt.Fprintf(out, "kept (the store's version is newer): %s\n", mapLine(res.Kept))
+				fmt.Fprintf(out, "kept (the store's version is newer, or the two cannot be ordered by time): %s\n", mapLine(res.Kept))
+			}
+			if n := len(res.KeptStored); n > 0 {
+				fmt.Fprintf(out, "%d kept as the store has them (no time to order the old app's differing version by):\n", n)
+				for i, l := range res.KeptStored {
+					if i == reportLines {
+						fmt.Fprintf(out, "  ... and %d more (--json lists them all)\n", n-i)
+						break
+					}
+					fmt.Fprintf(out, "  %s\n", l)
+				}
 			}
 			printMigrateReport(out, res.Report)
 			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Report.WAL.Skipped))
@@ -159,7 +176,7 @@ counts and asks before writing anything; any answer but yes writes nothing
 				}
 				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, ids)
 			}
-			printUnreadableTimes(out, &res.ImportResult)
+			printUnreadableTimes(out, &res.ImportResult, "the stored version was kept")
 			if res.Backup != "" {
 				fmt.Fprintf(out, "backup taken first: %s\n", res.Backup)
 			}
