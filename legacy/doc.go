@@ -330,6 +330,14 @@
 //   - Unreadable main, per-entity and chunk files keep their bytes in
 //     Extras; unreadable .tmp, staged and backup copies are only reported
 //     (they are partial or older copies).
+//   - A file or directory the scan needs that cannot be opened for lack
+//     of permission (EACCES) stops Walk, Scan, Probe and Migrate with
+//     ErrDenied naming it, instead of an older copy standing in for it
+//     (which could bring back old or deleted entities that a later run,
+//     with the permissions fixed, would not remove). Migrate does the
+//     same for attachment bytes when no other copy holds them intact.
+//     Copies the scan never opens (older backups when the main file and
+//     the newest backup are readable) are not checked.
 //   - Stale chunk files beyond chunkCount are not imported; their payload
 //     is kept in Extras under "quarantine:<key>". Chunk files whose names
 //     are not the canonical chunk-NNN.json are not read as chunks.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"sort"
@@ -304,8 +305,36 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 // storeBlob stores a blob's bytes: the first copy that hashes to the
 // recorded hash, else, so that nothing is lost, the first readable copy as
 // it is (damaged). hash is "" when no copy could be read. err is the
-// store's failure (the migration stops); problem reports the old app's.
+// store's failure (the migration stops), or ErrDenied when a copy that
+// could not be opened for lack of permission was needed (no intact copy
+// was stored); problem reports the old app's.
 func (m *migration) storeBlob(tx *kv.Tx, b Blob) (hash string, size int64, damaged bool, problem string, err error) {
+	var denied []string
+	copies := slices.Clone(b.Copies)
+	if len(copies) == 0 {
+		copies = []BlobCopy{{Source: b.Source, Open: b.Open}}
+	}
+	for i, c := range copies {
+		open := c.Open
+		copies[i].Open = func() (io.ReadCloser, error) {
+			r, err := open()
+			if errors.Is(err, fs.ErrPermission) {
+				denied = append(denied, c.Source)
+			}
+			return r, err
+		}
+	}
+	b.Copies = copies
+	hash, size, damaged, problem, err = m.storeCopies(tx, b)
+	if err == nil && (hash == "" || damaged) && len(denied) > 0 {
+		slices.Sort(denied)
+		return "", 0, false, "", fmt.Errorf("%w: attachment bytes %s cannot be opened; give the user running this read permission on it and run again (no other copy holds them intact)", ErrDenied, strings.Join(slices.Compact(denied), ", "))
+	}
+	return hash, size, damaged, problem, err
+}
+
+// storeCopies is storeBlob without the permission check.
+func (m *migration) storeCopies(tx *kv.Tx, b Blob) (hash string, size int64, damaged bool, problem string, err error) {
 	copies := b.Copies
 	if len(copies) == 0 {
 		copies = []BlobCopy{{Source: b.Source, Open: b.Open}}
@@ -565,7 +594,7 @@ func walFile(rep *Report) string {
 func problemsOf(rep *Report, extras map[string]any) []string {
 	out := []string{}
 	for _, u := range rep.Unreadable {
-		kept := "not needed: an older or partial copy, or nothing could be read"
+		kept := "its bytes are not kept; the report's fallbacks name the copy used in its place, if any"
 		if x, ok := extras["unreadable:"+u.Path].(map[string]any); ok {
 			kept = "its bytes are kept in extras unreadable:" + u.Path
 			if id, ok := x["attachment"].(string); ok {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -164,6 +165,7 @@ type scanner struct {
 	perID         map[string]*perIDFiles
 	dedupFiles    map[string]*dedupFiles
 	bigUnreadable []bigFile // unreadable files kept whole as attachments
+	denied        []string  // files and directories that could not be opened for lack of permission
 }
 
 // Scan reads a legacy Taskerino directory and resolves every entity to
@@ -207,8 +209,8 @@ func Probe(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	s.closeAll()
-	return nil
+	defer s.closeAll()
+	return s.deniedErr()
 }
 
 // listDir resolves dir, detects its layout and lists its files into a new
@@ -287,6 +289,9 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		return nil, nil, err
 	}
 	defer s.closeAll()
+	if err := s.deniedErr(); err != nil {
+		return nil, nil, err
+	}
 	if s.opts.Workers > 1 {
 		s.pf = newPrefetcher(s.root, s.sizes, s.spill, s.opts.Workers)
 	}
@@ -319,6 +324,9 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 			return nil, nil, err
 		}
 		if err := step(); err != nil {
+			return nil, nil, err
+		}
+		if err := s.deniedErr(); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -426,6 +434,7 @@ func (s *scanner) walk() error {
 		if err != nil {
 			rel, _ := filepath.Rel(s.root, p)
 			s.skip(filepath.ToSlash(rel), "cannot be read: "+err.Error())
+			s.noteDenied(filepath.ToSlash(rel), err)
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -450,6 +459,7 @@ func (s *scanner) walk() error {
 			fi, err := os.Stat(target)
 			if err != nil {
 				s.skip(rel, "cannot be read: "+err.Error())
+				s.noteDenied(rel, err)
 				return nil
 			}
 			if fi.IsDir() {
@@ -801,7 +811,38 @@ func changed(rel string, err error) error {
 	return fmt.Errorf("%w: %s%s", ErrChanged, rel, hint)
 }
 
+// noteDenied notes a file or directory the scan needs that could not be
+// opened for lack of permission (see deniedErr).
+func (s *scanner) noteDenied(rel string, err error) {
+	if errors.Is(err, fs.ErrPermission) {
+		s.denied = append(s.denied, rel)
+	}
+}
+
+// deniedErr is the error that stops the scan once a file or directory it
+// needs could not be opened for lack of permission: an older copy would
+// otherwise stand in for it, bringing back old or deleted entities, and
+// a later run with the permissions fixed could not undo that. Files the
+// scan never opens (copies the choice does not need) are not checked.
+func (s *scanner) deniedErr() error {
+	if len(s.denied) == 0 {
+		return nil
+	}
+	d := slices.Compact(slices.Sorted(slices.Values(s.denied)))
+	more := ""
+	if len(d) > 1 {
+		n := min(len(d)-1, 5)
+		more = " (and " + strings.Join(d[1:1+n], ", ")
+		if len(d)-1 > n {
+			more += fmt.Sprintf(" and %d more", len(d)-1-n)
+		}
+		more += ")"
+	}
+	return fmt.Errorf("%w: %s%s in %s cannot be opened; give the user running this read permission on it (for example chmod -R u+rX on the directory, or run as its owner) and run again: its older copies are not used in its place, since they could bring back old or deleted data", ErrDenied, d[0], more, s.rep.Root)
+}
+
 func (s *scanner) unreadable(rel string, b []byte, err error, keep bool) {
+	s.noteDenied(rel, err)
 	s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: rel, Error: err.Error()})
 	if !keep {
 		return

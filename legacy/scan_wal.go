@@ -60,6 +60,7 @@ func (s *scanner) readWAL() error {
 	w := &s.rep.WAL
 	if s.ckptPath != "" {
 		b, err := s.readFile(s.ckptPath)
+		s.noteDenied(s.ckptPath, err)
 		if err == nil {
 			if ms, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); perr == nil {
 				w.Checkpoint = ms

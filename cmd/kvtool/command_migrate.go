@@ -56,7 +56,9 @@ store's size limit is kept whole, as an attachment, without being
 decoded).
 
 A collection file the old app clobbered or left unreadable is restored
-from its older copies, deleted entities staying deleted; attachments
+from its older copies, deleted entities staying deleted. A file it needs
+that cannot be opened for lack of permission is not: migrate stops (exit
+1) naming it, so that its permissions can be fixed first. Attachments
 stored by id keep their id and metadata; a value whose text is not valid
 Unicode keeps its original text in a legacyRaw member.
 
