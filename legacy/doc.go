@@ -230,9 +230,11 @@
 //     Each is also in the problems, with the places its bytes were
 //     looked for.
 //   - A document over the store's MaxDocumentBytes (the old app's
-//     monolithic sessions, a note holding hundreds of megabytes) is not
-//     dropped: its JSON is stored whole as the content of an attachment
-//     "legacy-oversized-..." and reported in the problems. An entity of a
+//     monolithic sessions, a note holding hundreds of megabytes), nested
+//     deeper than the store allows (docmodel.MaxDepth), or otherwise
+//     refused by kv.Validate, is not dropped: its JSON is stored whole as
+//     the content of an attachment "legacy-oversized-..." and reported in
+//     the problems with its file. An entity of a
 //     collection file whose text would decode to more than the limit is
 //     never decoded: its original text is stored, streamed (Entity.Text).
 //   - Migrate's spill files (see Caveats) go to a temporary directory in

@@ -101,10 +101,17 @@ func (m *migration) problem(format string, args ...any) {
 }
 
 // put adds one write to the batch. A document over the store's size
-// limit is kept whole as an attachment and reported (oversized): a dry
-// run checks every document's size first, a real one learns it from the
-// write (the size is computed once, by the store).
+// limit, or nested deeper than it allows, is kept whole as an attachment
+// and reported (oversized): a dry run checks every document's size first,
+// a real one learns it from the write (the size is computed once, by the
+// store); the depth is checked here, in both.
 func (m *migration) put(w docWrite) error {
+	if tooDeep(w.doc, 0) {
+		if err := m.wait(); err != nil { // one writer of the counts at a time
+			return err
+		}
+		return m.oversized(w, fmt.Errorf("it is nested deeper than the store's limit of %d levels", docmodel.MaxDepth))
+	}
 	if m.dry {
 		if err := m.db.Validate(w.coll, w.doc); errors.Is(err, kv.ErrTooLarge) {
 			if err := m.wait(); err != nil { // one writer of the counts at a time
@@ -123,8 +130,41 @@ func (m *migration) oversized(w docWrite, err error) error {
 	if err2 != nil {
 		return err2
 	}
-	m.problem("%s %q not imported as a document: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, err, aid, aid)
+	from := ""
+	if w.source != "" {
+		from = " from " + w.source
+	}
+	m.problem("%s %q not imported as a document%s: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, from, err, aid, aid)
 	return nil
+}
+
+// tooDeep reports whether v, at depth, nests arrays and objects deeper
+// than a document may (docmodel.MaxDepth, counted as the store does).
+func tooDeep(v any, depth int) bool {
+	if depth > docmodel.MaxDepth {
+		return true
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if tooDeep(e, depth+1) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if tooDeep(e, depth+1) {
+				return true
+			}
+		}
+	case []map[string]any:
+		for _, e := range x {
+			if tooDeep(e, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // keepOversized stores an entity too large for the store's document limit
@@ -204,8 +244,10 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 			return err
 		}
 		if err := kv.Validate(coll, e.Doc); err != nil {
-			m.problem("%s %q not imported: %v", coll, id, err)
-			return nil
+			if err := m.wait(); err != nil { // one writer at a time
+				return err
+			}
+			return m.oversized(docWrite{coll: coll, id: id, doc: e.Doc, source: e.Source}, err)
 		}
 		if coll == "attachments" {
 			attach[id] = e.Doc // written once their contents are stored
