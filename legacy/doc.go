@@ -200,7 +200,12 @@
 // json.Number numbers, unknown storage keys go to Dataset.Extras, and
 // unreadable files keep their bytes there under "unreadable:<path>" (one
 // over 1 MiB as the content of attachment legacy-unreadable-<hash>, named
-// in that entry). The readers do not depend on a store: they hand
+// in that entry). So do what was to be an entity and is not one: an
+// element or file without a usable id, or not an object, under
+// "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
+// an object (§3.3, Report.JunkSkipped, possibly the only copy of the
+// entities it holds) under "junk:<path>" or "junk:<path>[<index>]". The
+// readers do not depend on a store: they hand
 // entities to the caller (Walk) or a Dataset (Scan).
 //
 // # Writing to a store

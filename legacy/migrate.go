@@ -668,9 +668,21 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 		if e.Index >= 0 {
 			where = fmt.Sprintf("%s[%d]", e.Source, e.Index)
 		}
-		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s", e.Collection, where, e.Reason))
+		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s%s", e.Collection, where, e.Reason, keptIn(extras, "invalid:"+where)))
+	}
+	for _, j := range rep.JunkSkipped {
+		out = append(out, fmt.Sprintf("junk in %s: an array spread into an object (docs/FORMAT.md §3.3), not imported as an entity%s", j, keptIn(extras, "junk:"+j)))
 	}
 	return out
+}
+
+// keptIn says where in extras the bytes of something not imported are
+// kept, when they are.
+func keptIn(extras map[string]any, key string) string {
+	if _, ok := extras[key]; ok {
+		return "; its bytes are kept in extras " + extraKey(key)
+	}
+	return ""
 }
 
 func pathOrWhole(p string) string {
