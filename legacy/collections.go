@@ -202,6 +202,25 @@ func (s *scanner) keepNonEntity(prefix, source string, index int, reason string,
 	s.keepBytes(key, x, text)
 }
 
+// setExtra puts v, read from source, into Extras under key, or, when an
+// entry the scan made has that name already (a storage key named like
+// "unreadable:<path>"), under key~2 (key~3, ...), reported in
+// Report.ExtrasRenamed: neither is lost. It returns the name used.
+func (s *scanner) setExtra(key string, v any, source string) string {
+	as := key
+	for n := 2; ; n++ {
+		if _, taken := s.ds.Extras[as]; !taken {
+			break
+		}
+		as = fmt.Sprintf("%s~%d", key, n)
+	}
+	if as != key {
+		s.rep.ExtrasRenamed = append(s.rep.ExtrasRenamed, ExtraRenamed{Key: key, As: as, Source: source})
+	}
+	s.ds.Extras[as] = v
+	return as
+}
+
 // keepBytes puts x, with b as its text (or base64 when b is not UTF-8),
 // into Extras under key.
 func (s *scanner) keepBytes(key string, x map[string]any, b []byte) {
@@ -613,7 +632,7 @@ func (s *scanner) addStateFiles() error {
 				}
 			case "exportedAt", "version", "appVersion":
 			default:
-				s.ds.Extras[rel+"#"+k] = val
+				s.setExtra(rel+"#"+k, val, rel)
 			}
 		}
 	}

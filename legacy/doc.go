@@ -204,7 +204,10 @@
 // element or file without a usable id, or not an object, under
 // "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
 // an object (§3.3, Report.JunkSkipped, possibly the only copy of the
-// entities it holds) under "junk:<path>" or "junk:<path>[<index>]". The
+// entities it holds) under "junk:<path>" or "junk:<path>[<index>]". A
+// storage key whose name one of these entries has taken already is kept
+// as <key>~2 (~3, ...), listed in Report.ExtrasRenamed; Migrate does the
+// same for two keys that would be one extras id. The
 // readers do not depend on a store: they hand
 // entities to the caller (Walk) or a Dataset (Scan).
 //

@@ -329,8 +329,17 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	used := map[string]string{} // extras id -> the key it keeps
 	for _, k := range keys {
-		if err := m.put(docWrite{coll: "extras", id: extraKey(k), doc: ds.Extras[k], mode: mergeKeepStored, source: k}); err != nil {
+		id := extraKey(k)
+		for n := 2; used[id] != ""; n++ {
+			id = extraKey(fmt.Sprintf("%s~%d", k, n))
+		}
+		if id != extraKey(k) {
+			m.problem("extras key %q would be kept under the id %q, which %q takes already; kept as extras %q", k, extraKey(k), used[extraKey(k)], id)
+		}
+		used[id] = k
+		if err := m.put(docWrite{coll: "extras", id: id, doc: ds.Extras[k], mode: mergeKeepStored, source: k}); err != nil {
 			return err
 		}
 	}
@@ -669,6 +678,9 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 			where = fmt.Sprintf("%s[%d]", e.Source, e.Index)
 		}
 		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s%s", e.Collection, where, e.Reason, keptIn(extras, "invalid:"+where)))
+	}
+	for _, r := range rep.ExtrasRenamed {
+		out = append(out, fmt.Sprintf("storage key %q of %s is kept as extras %q: its own name is taken by an entry the migration made", r.Key, r.Source, extraKey(r.As)))
 	}
 	for _, j := range rep.JunkSkipped {
 		out = append(out, fmt.Sprintf("junk in %s: an array spread into an object (docs/FORMAT.md §3.3), not imported as an entity%s", j, keptIn(extras, "junk:"+j)))

@@ -40,7 +40,11 @@ type Report struct {
 	EnrichmentRecovered []string          `json:"enrichmentRecovered,omitempty"`
 	RawValues           []RawValue        `json:"rawValues,omitempty"`
 	SettingsKeys        map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
-	Notes               []string          `json:"notes,omitempty"`
+	// ExtrasRenamed lists storage keys kept in Dataset.Extras under
+	// another name, because their own was taken by an entry the scan made
+	// (an unreadable file's bytes, "unreadable:<path>", for one).
+	ExtrasRenamed []ExtraRenamed `json:"extrasRenamed,omitempty"`
+	Notes         []string       `json:"notes,omitempty"`
 }
 
 // Source kinds, in ascending tie-break precedence (see doc.go).
@@ -193,3 +197,11 @@ type InvalidEntity struct {
 }
 
 func (r *Report) note(s string) { r.Notes = append(r.Notes, s) }
+
+// ExtraRenamed is a value kept in Dataset.Extras under As because Key,
+// its own name, was taken.
+type ExtraRenamed struct {
+	Key    string `json:"key"`
+	As     string `json:"as"`
+	Source string `json:"source"`
+}
