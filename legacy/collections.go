@@ -553,6 +553,50 @@ func (s *scanner) addPerEntity() error {
 	return nil
 }
 
+// stateTime is a state or export file's time: its exportedAt (t), else
+// the epoch ms its name carries (taskerino-export-<ms>.json,
+// taskerino-backup-<ms>.json), else 0.
+func stateTime(rel string, t int64) int64 {
+	if t != 0 {
+		return t
+	}
+	for _, p := range []string{"taskerino-export-", "taskerino-backup-"} {
+		if ms, ok := parseMsName(rel, p, ".json"); ok {
+			return ms
+		}
+	}
+	return 0
+}
+
+// addStateVal offers the settings, aiSettings or preferences (k) of a
+// state or export file: the newest file's (by stateTime; on a tie the
+// later name) is used, as its entities' newer versions are; every other
+// file's value is kept in Extras as <file>#<k>, and the report notes
+// which was used.
+func (s *scanner) addStateVal(k string, val any, rel string, t int64) {
+	if s.stateFrom == nil {
+		s.stateFrom = map[string]stateSrc{}
+	}
+	old, has := s.stateFrom[k]
+	if !has {
+		s.stateVals[k], s.stateFrom[k] = val, stateSrc{rel, t}
+		return
+	}
+	keep, kept := rel, val // the one put in Extras
+	if t > old.t || t == old.t && rel > old.rel {
+		keep, kept = old.rel, s.stateVals[k]
+		s.stateVals[k], s.stateFrom[k] = val, stateSrc{rel, t}
+	}
+	as := s.setExtra(keep+"#"+k, kept, keep)
+	s.rep.note(fmt.Sprintf("%s taken from %s, the newest of the state and export files holding it; the one of %s is kept in extras %s", k, s.stateFrom[k].rel, keep, as))
+}
+
+// stateSrc is the state or export file a settings value was taken from.
+type stateSrc struct {
+	rel string
+	t   int64
+}
+
 // addRollbackPoints adds the sessions of every rollback point's snapshot
 // (rollback-points/<id>/sessions.json, "must import" in docs/FORMAT.md
 // §6) as candidates: sessions are unioned by id across stores (§11.5,
@@ -627,9 +671,7 @@ func (s *scanner) addStateFiles() error {
 			}
 			switch k {
 			case "aiSettings", "preferences", "settings":
-				if _, done := s.stateVals[k]; !done {
-					s.stateVals[k] = val
-				}
+				s.addStateVal(k, val, rel, stateTime(rel, t))
 			case "exportedAt", "version", "appVersion":
 			default:
 				s.setExtra(rel+"#"+k, val, rel)

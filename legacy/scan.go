@@ -153,6 +153,7 @@ type scanner struct {
 	baseTime      map[string]int64
 	primary       map[string]map[string]bool
 	stateVals     map[string]any
+	stateFrom     map[string]stateSrc // where each of stateVals came from
 	chapterFinds  map[string]*chapterFind
 	imported      map[string]map[string]bool // ids handed to fn, by collection
 	facts         map[string]*attachmentFacts
