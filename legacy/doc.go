@@ -246,8 +246,11 @@
 //     collection file whose text would decode to more than the limit is
 //     never decoded: its original text is stored, streamed (Entity.Text).
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
-//     the store's directory, removed when it returns (a crash can leave a
-//     cairn-legacy-* directory there, which nothing reads).
+//     the store's directory, removed when it returns. One left by a
+//     migration that was killed (its .lock file no longer flocked, and
+//     unchanged for a minute; without a lock file, for an hour) is
+//     removed by the next migration into that store, noted in
+//     Report.Notes.
 //   - Memory (the bound): besides Walk's index (about 200 bytes an
 //     entity, see Caveats), a migration holds two batches of at most 256
 //     decoded documents (one being written while the next is gathered),

@@ -228,8 +228,14 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	if opts != nil {
 		o = *opts
 	}
+	var cleaned []string
 	if o.TempDir == "" {
 		o.TempDir = m.db.Dir() // the spilled texts beside the store, not in a memory-backed /tmp
+		if !m.dry {
+			// A migration killed before it could remove its spill
+			// directory left it here.
+			cleaned = removeStaleSpills(o.TempDir)
+		}
 	}
 	o.MaxDocumentBytes = m.db.MaxDocumentBytes()
 	ds, rep, err := Walk(m.ctx, dir, &o, func(coll, id string, e Entity) error {
@@ -267,6 +273,9 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	}
 	out := m.out
 	out.Report, out.Replayed = rep, rep.WAL.Replayed
+	for _, d := range cleaned {
+		rep.note("removed " + d + " from the store's directory: the spill directory of a migration that was interrupted")
+	}
 	out.Skipped = skippedOf(rep)
 	stored, err := m.storeBlobs(ds, attach)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairnkv/cairn/legacy"
 )
@@ -86,4 +87,27 @@ func TestMigrate_rerunKeepsStoreEdits(t *testing.T) {
 		t.Errorf("preferences %v", p)
 	}
 	wantNothingWritten(t, db, dir, false, "a third run")
+}
+
+// TestMigrate_removesStaleSpill: the spill directory a killed migration
+// left in the store's directory is removed by the next one, and noted.
+func TestMigrate_removesStaleSpill(t *testing.T) {
+	db := openStore(t)
+	stale := filepath.Join(db.Dir(), "cairn-legacy-123")
+	if err := os.Mkdir(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(stale, ".lock"), nil, 0o600)
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
+	res, err := legacy.Migrate(t.Context(), db, "testdata/eras/era-b", nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Errorf("%s still there", stale)
+	}
+	if !strings.Contains(strings.Join(res.Report.Notes, "\n"), "removed cairn-legacy-123") {
+		t.Errorf("notes %q", res.Report.Notes)
+	}
 }
