@@ -245,6 +245,9 @@
 //     the problems with its file. An entity of a
 //     collection file whose text would decode to more than the limit is
 //     never decoded: its original text is stored, streamed (Entity.Text).
+//   - Migrate refuses a store whose directory is the old app's or its
+//     db/ (ErrStoreInside, CheckStoreDir), and leaves a store directory
+//     inside the old app's out of the scan (ScanOptions.Exclude).
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
 //     the store's directory, removed when it returns. One left by a
 //     migration that was killed (its .lock file no longer flocked, and

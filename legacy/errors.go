@@ -28,6 +28,11 @@ var ErrChanged = errors.New("legacy: file changed during the scan")
 // or deleted data, so the scan stops instead, naming the file.
 var ErrDenied = errors.New("legacy: permission denied")
 
+// ErrStoreInside is returned by CheckStoreDir and Migrate when the store's
+// directory is the old app's directory or its db/: the store's own files
+// would be scanned as the old app's.
+var ErrStoreInside = errors.New("legacy: the store's directory is the old app's")
+
 // ErrInvalidExport marks an export file that fails validation. Errors
 // carrying it are *ExportError values naming the JSON path and byte offset.
 var ErrInvalidExport = errors.New("legacy: invalid export file")

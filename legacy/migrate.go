@@ -65,6 +65,9 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 	if _, err := os.Stat(dir); err != nil {
 		return nil, err // before the backup: nothing to migrate
 	}
+	if _, err := CheckStoreDir(dir, db.Dir()); err != nil {
+		return nil, err
+	}
 	bm, err := db.Backup(ctx, kv.ReasonPreMigrate)
 	if err != nil {
 		return nil, fmt.Errorf("migration refused: the pre-migrate backup failed: %w", err)
@@ -238,6 +241,13 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		}
 	}
 	o.MaxDocumentBytes = m.db.MaxDocumentBytes()
+	exclude, err := CheckStoreDir(dir, m.db.Dir())
+	if err != nil {
+		return err
+	}
+	if o.Exclude == "" {
+		o.Exclude = exclude
+	}
 	ds, rep, err := Walk(m.ctx, dir, &o, func(coll, id string, e Entity) error {
 		if e.Text != nil {
 			if err := m.wait(); err != nil { // one writer at a time

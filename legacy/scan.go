@@ -54,6 +54,10 @@ type ScanOptions struct {
 	// their directory removed when Walk returns. Default os.TempDir().
 	// Migrate uses the store's directory.
 	TempDir string
+	// Exclude, if set, is a directory inside the scanned one that is not
+	// scanned (noted in the report): Migrate puts the store's directory
+	// here when it lies inside the old app's (see CheckStoreDir).
+	Exclude string
 	// Progress, if set, is called from Walk's goroutine: with stage
 	// "sessions indexed" while the chunked sessions' metadata is read
 	// (large directories only), then with "entities" as Walk hands
@@ -117,6 +121,7 @@ type scanner struct {
 	ctx    context.Context
 	opts   ScanOptions
 	root   string // absolute, symlinks resolved
+	skipAt string // ScanOptions.Exclude, resolved like root
 	dbRel  string // "db/" or "" (prefix of db files relative to root), "-" when none
 	hasDB  bool
 	rep    *Report
@@ -248,6 +253,9 @@ func listDir(ctx context.Context, dir string, opts *ScanOptions) (*scanner, erro
 		s.cands[c] = map[string][]*cand{}
 		s.primary[c] = map[string]bool{}
 		s.imported[c] = map[string]bool{}
+	}
+	if s.opts.Exclude != "" {
+		s.skipAt = resolvePath(s.opts.Exclude)
 	}
 	s.detectLayout()
 	if err := s.walk(); err != nil {
@@ -419,6 +427,41 @@ func holdsDBFiles(dir string, withSub bool) bool {
 	return false
 }
 
+// resolvePath makes p absolute with symlinks resolved, as far as it
+// exists: a path not made yet resolves through its nearest existing
+// parent.
+func resolvePath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	parent := filepath.Dir(abs)
+	if parent == abs {
+		return abs
+	}
+	return filepath.Join(resolvePath(parent), filepath.Base(abs))
+}
+
+// CheckStoreDir tells whether a store in storeDir can take a migration of
+// dir: an error wrapping ErrStoreInside when storeDir is dir or dir's db/
+// (the store's files would be read as the old app's); otherwise exclude
+// is storeDir when it lies inside dir, to be left out of the scan
+// (ScanOptions.Exclude), else "". storeDir need not exist yet.
+func CheckStoreDir(dir, storeDir string) (exclude string, err error) {
+	root, store := resolvePath(dir), resolvePath(storeDir)
+	if store == root || store == filepath.Join(root, "db") {
+		return "", fmt.Errorf("%w: the store %s is the directory being migrated (%s) or its db/: use a store directory outside it, or inside it in a directory of its own", ErrStoreInside, storeDir, dir)
+	}
+	rel, err := filepath.Rel(root, store)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", nil
+	}
+	return store, nil
+}
+
 // within reports whether abs (symlinks resolved) lies inside the root.
 func (s *scanner) within(abs string) bool {
 	rel, err := filepath.Rel(s.root, abs)
@@ -448,6 +491,10 @@ func (s *scanner) walk() error {
 		}
 		rel, _ := filepath.Rel(s.root, p)
 		rel = filepath.ToSlash(rel)
+		if d.IsDir() && rel != "." && p == s.skipAt {
+			s.rep.note("not scanned: " + rel + ", the store's own directory")
+			return fs.SkipDir
+		}
 		if rel == "." || d.IsDir() {
 			return nil
 		}

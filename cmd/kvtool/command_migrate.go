@@ -73,6 +73,10 @@ store's value (kept_stored lists those that differ). An entity deleted
 from the store in between is imported again, since the store keeps no
 record of deletions older than its change log.
 
+The store (--db) may not be LEGACY_DIR itself or its db/ (refused before
+it is created: its files would be read as the old app's); a store in a
+directory of its own inside LEGACY_DIR is left out of the scan.
+
 On a terminal it first reads the directory as --dry-run does, shows the
 counts and asks before writing anything; any answer but yes writes nothing
 (exit 1). --yes does not ask; off a terminal it does not ask either.`,
@@ -84,6 +88,11 @@ counts and asks before writing anything; any answer but yes writes nothing
 					err = fmt.Errorf("not a directory")
 				}
 				return fmt.Errorf("migrate %s: %w", dir, err)
+			}
+			// A store whose files would be read as the old app's is refused
+			// before it is created.
+			if _, err := legacy.CheckStoreDir(dir, g.db); err != nil {
+				return err
 			}
 			ask := !yes && !dryRun && terminal(g)
 			var res *legacy.MigrateResult
