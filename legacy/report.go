@@ -40,6 +40,11 @@ type Report struct {
 	EnrichmentRecovered []string          `json:"enrichmentRecovered,omitempty"`
 	RawValues           []RawValue        `json:"rawValues,omitempty"`
 	SettingsKeys        map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
+	// Ignored lists the files not read because their names are none the
+	// old app wrote (db/notes.json.bak, a stray text file), relative to
+	// the scanned directory. Derived files (indexes, checksums of files
+	// not read) are not listed.
+	Ignored []string `json:"ignored,omitempty"`
 	// ExtrasRenamed lists storage keys kept in Dataset.Extras under
 	// another name, because their own was taken by an entry the scan made
 	// (an unreadable file's bytes, "unreadable:<path>", for one).

@@ -690,6 +690,8 @@ func (s *scanner) classify(rel string) {
 			if ms, ok := parseMsName(rest, "backup-", ".json"); ok {
 				s.snapshots = append(s.snapshots, backupRef{ms, rel})
 				s.seen(ms)
+			} else {
+				s.rep.Ignored = append(s.rep.Ignored, rel)
 			}
 			return
 		case first == "taskerino" && strings.HasPrefix(rest, "attachments/"):
@@ -698,8 +700,10 @@ func (s *scanner) classify(rel string) {
 		}
 		if !strings.Contains(rel, "/") && strings.HasSuffix(rel, ".json") && isStateFileName(rel) {
 			s.stateFiles = append(s.stateFiles, rel)
+			return
 		}
 	}
+	s.rep.Ignored = append(s.rep.Ignored, rel)
 }
 
 func isStateFileName(n string) bool {
@@ -763,11 +767,14 @@ func (s *scanner) classifyDB(rel, p string) {
 		k := strings.TrimSuffix(p, ".tmp.json")
 		s.key(k).tmp = rel
 		s.noteSessionFile(k)
-	case len(parts) == 2 && entityCollections[parts[0]] != "" && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")):
+	case len(parts) == 2 && entityCollections[parts[0]] != "" && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")) && isPerEntityOrIndex(p, name):
 		if _, c, _ := NormalizeKey(p); c != "" {
 			s.perEntity = append(s.perEntity, peFile{rel: rel, dbRel: p})
+		} else if name != "index.json" {
+			s.rep.Ignored = append(s.rep.Ignored, rel) // a .json.gz no key is stored as
 		}
-		// index.json and other files here are derived (§3.3).
+		// index.json is derived (§3.3). Other .json files here are keys
+		// like any other (a key may hold "/", §2): the last case.
 	case len(parts) > 2 && entityCollections[parts[0]] != "" && parts[1] == "indexes":
 		// derived search indexes
 	case parts[0] == "attachments-ca":
@@ -782,7 +789,19 @@ func (s *scanner) classifyDB(rel, p string) {
 		}
 		s.key(k).main = rel
 		s.noteSessionFile(k)
+	default:
+		s.rep.Ignored = append(s.rep.Ignored, rel)
 	}
+}
+
+// isPerEntityOrIndex reports whether p (relative to db/), a file named
+// name in a per-entity directory, is a per-entity file or its index.
+func isPerEntityOrIndex(p, name string) bool {
+	if name == "index.json" {
+		return true
+	}
+	_, c, _ := NormalizeKey(p)
+	return c != "" || strings.HasSuffix(name, ".json.gz")
 }
 
 // noteSessionFile notes the chunked session a key of other files than
@@ -992,6 +1011,7 @@ func (s *scanner) finish() {
 	sort.Strings(r.OutsideDir)
 	sort.SliceStable(r.Skipped, func(i, j int) bool { return r.Skipped[i].Path < r.Skipped[j].Path })
 	sort.Strings(r.JunkSkipped)
+	sort.Strings(r.Ignored)
 }
 
 // cmpColl orders by collection (in the order of Collections, others after

@@ -270,6 +270,7 @@ func printMigrateReport(out io.Writer, rep *legacy.Report) {
 	list("orphan attachment files (kept as legacy-orphan-* attachments)", rep.OrphanFiles)
 	list("attachments nothing refers to (imported under their own id, orphan: true)", rep.OrphanAttachments)
 	list("junk files skipped", rep.JunkSkipped)
+	list("files not read (names the old app never wrote)", rep.Ignored)
 	list("video chapters recovered", rep.ChaptersRecovered)
 	list("session enrichment recovered from per-entity files", rep.EnrichmentRecovered)
 	lines = nil

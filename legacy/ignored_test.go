@@ -1,0 +1,43 @@
+package legacy
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestScan_unknownFilesReported: a key stored in a per-entity directory
+// under a name that is no per-entity file's (keys may hold "/") is kept
+// in Extras like any other key, and files whose names the old app never
+// wrote are listed in Report.Ignored, not passed over in silence.
+func TestScan_unknownFilesReported(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "db", "notes"), 0o755)
+	files := map[string]string{
+		"db/notes.json":            `{"version":1,"checksum":"x","timestamp":1,"data":[{"id":"n1"}]}`,
+		"db/notes/custom-key.json": `{"version":1,"checksum":"x","timestamp":1,"data":{"precious":3}}`,
+		"db/notes/random.json":     `{"id":"zz","content":"looks like a note"}`,
+		"db/notes/index.json":      `[]`,
+		"db/notes.json.bak":        "precious user text\n",
+		"top.txt":                  "hello\n",
+	}
+	for rel, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, rel), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, rep, err := Scan(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"notes/custom-key", "notes/random"} {
+		if ds.Extras[k] == nil {
+			t.Errorf("key %s not kept: %v", k, ds.Extras)
+		}
+	}
+	if want := []string{"db/notes.json.bak", "top.txt"}; !reflect.DeepEqual(rep.Ignored, want) {
+		t.Errorf("ignored %v, want %v", rep.Ignored, want)
+	}
+}
