@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 	"github.com/spf13/cobra"
 )
@@ -48,7 +50,8 @@ verified backup of the store and imports everything.
 The import is all or nothing but streams: the directory is read a file or
 a session at a time and written in batches to a private copy of the store
 (data.db.stage), which is verified and renamed over data.db only at the
-end. An error, Ctrl-C or a crash leaves the store as it was. The disk
+end. An error, Ctrl-C or a crash leaves the store as it was; an error
+leaves no store where there was none. The disk
 needs room for a second copy of the store while it runs, and for the
 decoded text of the old app's collection files (written beside it and
 read back mapped, so that memory stays bounded: a document over the
@@ -123,9 +126,19 @@ counts and asks before writing anything; any answer but yes writes nothing
 						return err
 					}
 				}
-				db, err := g.openRW()
-				if err != nil {
+				created, before := !g.storeExists(), storeNamesPresent(g.db)
+				var db *kv.DB
+				if db, err = g.openRW(); err != nil {
 					return err
+				}
+				if created {
+					// A migration that fails leaves no store where there
+					// was none (it wrote nothing: it is all or nothing).
+					defer func() {
+						if err != nil {
+							removeNewStore(g.db, before)
+						}
+					}()
 				}
 				defer closeDB(db, &err)
 				if ask {
@@ -197,6 +210,40 @@ counts and asks before writing anything; any answer but yes writes nothing
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be imported, write nothing")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before writing (on a terminal)")
 	return cmd
+}
+
+// storeNames are the entries kv makes in a store's directory.
+var storeNames = []string{kv.DataFile, kv.DataFile + ".stage", kv.LockFile, kv.BackupsDir, kv.BlobsDir, kv.SearchDir}
+
+// storeNamesPresent says which of storeNames dir holds (nil: dir does
+// not exist).
+func storeNamesPresent(dir string) map[string]bool {
+	if _, err := os.Lstat(dir); err != nil {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, n := range storeNames {
+		_, err := os.Lstat(filepath.Join(dir, n))
+		m[n] = err == nil
+	}
+	return m
+}
+
+// removeNewStore removes the store a failed migration created in dir,
+// closed: the whole directory when it did not exist before (before nil),
+// else the entries of storeNames it did not hold before. Failures leave
+// files behind, which a later run reuses: the error reported is the
+// migration's.
+func removeNewStore(dir string, before map[string]bool) {
+	if before == nil {
+		_ = os.RemoveAll(dir)
+		return
+	}
+	for _, n := range storeNames {
+		if !before[n] {
+			_ = os.RemoveAll(filepath.Join(dir, n))
+		}
+	}
 }
 
 // reportLines is how many entries of each list of the migration report
