@@ -98,22 +98,33 @@ type attachmentFacts struct {
 // value each copy of it gives for these fields (a field set to a
 // non-string counts as set, and unusable).
 type attachmentRecord struct {
-	fields [3]recordField
+	fields [4]recordField
 }
 
-var recordFields = [3]string{"base64", "mimeType", "path"}
+var recordFields = [4]string{"base64", "mimeType", "path", "size"}
 
 type recordField struct {
-	set bool
-	s   string
-	ok  bool // s is the value (it was a string)
+	set  bool
+	s    string
+	ok   bool // s is the value (it was a string)
+	zero bool // the value is the number 0
 }
 
 func (r *attachmentRecord) setFirst(i int, v any) {
 	if f := &r.fields[i]; !f.set {
 		f.set = true
 		f.s, f.ok = v.(string)
+		if n, ok := numFloat(v); ok && n == 0 {
+			f.zero = true
+		}
 	}
+}
+
+// emptyContent reports whether the record says its content is empty: an
+// inline base64 of "" with a size of 0.
+func (r *attachmentRecord) emptyContent() bool {
+	b64, ok := r.str("base64")
+	return ok && b64 == "" && r.fields[3].zero
 }
 
 func (r *attachmentRecord) str(name string) (string, bool) {
@@ -461,6 +472,19 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 			}
 		}
 		b64, ok := rec.str("base64")
+		if rec.emptyContent() {
+			// Empty content, not missing content: stored as the empty
+			// blob.
+			sum := sha256.Sum256(nil)
+			e := x.forHash(hex.EncodeToString(sum[:]))
+			e.ids[id] = true
+			if m, ok := rec.str("mimeType"); ok && m != "" && e.mime == "" {
+				e.mime = m
+			}
+			src := facts.recordSrc[id] + "#base64"
+			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }})
+			continue
+		}
 		if !ok || b64 == "" {
 			continue
 		}

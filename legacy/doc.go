@@ -236,7 +236,8 @@
 //     and is listed in ImportResult.WithoutContent; so is one that
 //     records no hash (other than a link, which has a URL, no bytes).
 //     Each is also in the problems, with the places its bytes were
-//     looked for.
+//     looked for. A record whose inline base64 is "" with a size of 0
+//     has empty content, stored as such (not contentMissing).
 //   - A document over the store's MaxDocumentBytes (the old app's
 //     monolithic sessions, a note holding hundreds of megabytes), nested
 //     deeper than the store allows (docmodel.MaxDepth), or otherwise
