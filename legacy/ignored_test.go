@@ -2,9 +2,11 @@ package legacy
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +41,27 @@ func TestScan_unknownFilesReported(t *testing.T) {
 	}
 	if want := []string{"db/notes.json.bak", "top.txt"}; !reflect.DeepEqual(rep.Ignored, want) {
 		t.Errorf("ignored %v, want %v", rep.Ignored, want)
+	}
+}
+
+// TestScan_snapshotWithoutDB: a backups/ snapshot with no db/ beside it
+// is not read (backups only stand in for a bad db/ file), and says so:
+// skipped with the reason, or named in ErrNoData when nothing else is
+// there.
+func TestScan_snapshotWithoutDB(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "backups"), 0o755)
+	os.WriteFile(filepath.Join(dir, "backups", "backup-1729000000000.json"), []byte(`{"version":1,"timestamp":1729000000000,"collections":{"notes":[{"id":"nb"}]}}`), 0o644)
+	if _, _, err := Scan(context.Background(), dir, nil); !errors.Is(err, ErrNoData) || !strings.Contains(err.Error(), "backups/backup-1729000000000.json") {
+		t.Errorf("snapshot only: %v", err)
+	}
+	os.MkdirAll(filepath.Join(dir, "attachments"), 0o755)
+	os.WriteFile(filepath.Join(dir, "attachments", "x.dat"), []byte("aGk="), 0o644)
+	_, rep, err := Scan(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Skipped) != 1 || rep.Skipped[0].Path != "backups/backup-1729000000000.json" {
+		t.Errorf("skipped %+v", rep.Skipped)
 	}
 }

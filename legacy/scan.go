@@ -262,8 +262,18 @@ func listDir(ctx context.Context, dir string, opts *ScanOptions) (*scanner, erro
 		s.closeAll()
 		return nil, err
 	}
+	if !s.hasDB {
+		// Backups stand in only for a bad file of db/ (docs/FORMAT.md
+		// §11.15); without db/ nothing reads them: say so.
+		for _, b := range s.snapshots {
+			s.skip(b.path, "a full snapshot of the old app's db/ (docs/FORMAT.md §3.6), not read: backups only stand in for a bad db/ file, and there is no db/ here")
+		}
+	}
 	if !s.hasDB && len(s.attachFiles) == 0 && len(s.stateFiles) == 0 && len(s.videoFiles) == 0 {
 		s.closeAll()
+		if len(s.snapshots) > 0 {
+			return nil, fmt.Errorf("%w in %s: only full snapshots in backups/ (%s), which stand in for a bad db/ file and are not read without db/", ErrNoData, dir, s.snapshots[len(s.snapshots)-1].path)
+		}
 		return nil, fmt.Errorf("%w in %s", ErrNoData, dir)
 	}
 	return s, nil
