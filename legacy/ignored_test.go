@@ -65,3 +65,30 @@ func TestScan_snapshotWithoutDB(t *testing.T) {
 		t.Errorf("skipped %+v", rep.Skipped)
 	}
 }
+
+// TestScan_symlinkLoopAndInsideDir: a symbolic link loop is skipped as a
+// link that cannot be followed, not called one out of the directory, and
+// a link to a directory inside is noted.
+func TestScan_symlinkLoopAndInsideDir(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "db"), 0o755)
+	os.WriteFile(filepath.Join(dir, "db", "notes.json"), []byte(`[{"id":"n1"}]`), 0o644)
+	if err := os.Symlink("loop-b.json", filepath.Join(dir, "db", "loop-a.json")); err != nil {
+		t.Skip("symlinks unsupported:", err)
+	}
+	os.Symlink("loop-a.json", filepath.Join(dir, "db", "loop-b.json"))
+	os.Symlink("db", filepath.Join(dir, "db-link"))
+	_, rep, err := Scan(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.OutsideDir) != 0 {
+		t.Errorf("outside %v", rep.OutsideDir)
+	}
+	if len(rep.Skipped) != 2 || !strings.Contains(rep.Skipped[0].Reason, "cannot be followed") {
+		t.Errorf("skipped %+v", rep.Skipped)
+	}
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "symbolic link db-link") {
+		t.Errorf("notes %q", rep.Notes)
+	}
+}

@@ -510,7 +510,13 @@ func (s *scanner) walk() error {
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
 			target, err := filepath.EvalSymlinks(p)
-			if err != nil || !s.within(target) {
+			if err != nil {
+				// A loop, a dangling link: not one out of the directory.
+				s.skip(rel, "symbolic link that cannot be followed: "+err.Error())
+				s.noteDenied(rel, err)
+				return nil
+			}
+			if !s.within(target) {
 				s.rep.OutsideDir = append(s.rep.OutsideDir, rel)
 				return nil
 			}
@@ -521,7 +527,9 @@ func (s *scanner) walk() error {
 				return nil
 			}
 			if fi.IsDir() {
-				return nil // a link to a directory inside the root: scanned there
+				// A link to a directory inside the root: scanned there.
+				s.rep.note("symbolic link " + rel + " to a directory inside the scanned one: not followed, its files are read where it points")
+				return nil
 			}
 			if !fi.Mode().IsRegular() {
 				s.skip(rel, "symbolic link to "+fileKind(fi.Mode())+", not a regular file")
