@@ -463,6 +463,7 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 			if mt, ok := rec.str("mimeType"); ok && e.mime == "" {
 				e.mime = mt
 			}
+			s.keepDifferingInline(x, facts, id, rec, e)
 			continue
 		}
 		if p, ok := rec.str("path"); ok {
@@ -508,6 +509,48 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 			return io.NopCloser(bytes.NewReader(d)), err
 		}})
 	}
+}
+
+// keepDifferingInline keeps the inline base64 of attachment id when a
+// file holds its bytes (e, which wins) and the two differ: the inline
+// bytes become an entry of their own, nothing refers to them, so they are
+// stored as an orphan attachment, and the report notes the disagreement.
+func (s *scanner) keepDifferingInline(x *blobIndex, facts *attachmentFacts, id string, rec *attachmentRecord, e *blobEntry) {
+	b64, ok := rec.str("base64")
+	if !ok || b64 == "" {
+		return
+	}
+	data, _, err := decodeBase64String(b64)
+	if err != nil {
+		return // unusable, and not used
+	}
+	sum := sha256.Sum256(data)
+	ih := hex.EncodeToString(sum[:])
+	fh := e.hash
+	if fh == "" {
+		rc, err := e.opens[0].open()
+		if err != nil {
+			return // reported when its bytes are stored
+		}
+		fh, _, err = hashReader(rc)
+		_ = rc.Close() // read only
+		if err != nil {
+			return
+		}
+	}
+	if fh == ih {
+		return
+	}
+	ie := x.forHash(ih)
+	if ie == e {
+		return
+	}
+	src := facts.recordSrc[id] + "#base64"
+	ie.opens = append(ie.opens, opener{src, func() (io.ReadCloser, error) {
+		d, _, err := decodeBase64String(b64)
+		return io.NopCloser(bytes.NewReader(d)), err
+	}})
+	s.rep.note(fmt.Sprintf("attachment %q: its inline base64 (%s, sha256 %s) differs from %s (sha256 %s); the file's bytes are its content, the inline ones are kept as an orphan attachment", id, src, ih, e.opens[0].source, fh))
 }
 
 // blobsFromRecordedHashes links ids to the hashes entities and

@@ -325,4 +325,5 @@ func printMigrateReport(out io.Writer, rep *legacy.Report) {
 		lines = append(lines, fmt.Sprintf("%s: %d session(s), %d imported from it", rp.Path, rp.Sessions, len(rp.Imported)))
 	}
 	list("rollback points", lines)
+	list("notes", rep.Notes)
 }
