@@ -98,22 +98,33 @@ type attachmentFacts struct {
 // value each copy of it gives for these fields (a field set to a
 // non-string counts as set, and unusable).
 type attachmentRecord struct {
-	fields [3]recordField
+	fields [4]recordField
 }
 
-var recordFields = [3]string{"base64", "mimeType", "path"}
+var recordFields = [4]string{"base64", "mimeType", "path", "size"}
 
 type recordField struct {
-	set bool
-	s   string
-	ok  bool // s is the value (it was a string)
+	set  bool
+	s    string
+	ok   bool // s is the value (it was a string)
+	zero bool // the value is the number 0
 }
 
 func (r *attachmentRecord) setFirst(i int, v any) {
 	if f := &r.fields[i]; !f.set {
 		f.set = true
 		f.s, f.ok = v.(string)
+		if n, ok := numFloat(v); ok && n == 0 {
+			f.zero = true
+		}
 	}
+}
+
+// emptyContent reports whether the record says its content is empty: an
+// inline base64 of "" with a size of 0.
+func (r *attachmentRecord) emptyContent() bool {
+	b64, ok := r.str("base64")
+	return ok && b64 == "" && r.fields[3].zero
 }
 
 func (r *attachmentRecord) str(name string) (string, bool) {
@@ -452,6 +463,7 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 			if mt, ok := rec.str("mimeType"); ok && e.mime == "" {
 				e.mime = mt
 			}
+			s.keepDifferingInline(x, facts, id, rec, e)
 			continue
 		}
 		if p, ok := rec.str("path"); ok {
@@ -461,6 +473,19 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 			}
 		}
 		b64, ok := rec.str("base64")
+		if rec.emptyContent() {
+			// Empty content, not missing content: stored as the empty
+			// blob.
+			sum := sha256.Sum256(nil)
+			e := x.forHash(hex.EncodeToString(sum[:]))
+			e.ids[id] = true
+			if m, ok := rec.str("mimeType"); ok && m != "" && e.mime == "" {
+				e.mime = m
+			}
+			src := facts.recordSrc[id] + "#base64"
+			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }})
+			continue
+		}
 		if !ok || b64 == "" {
 			continue
 		}
@@ -484,6 +509,48 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 			return io.NopCloser(bytes.NewReader(d)), err
 		}})
 	}
+}
+
+// keepDifferingInline keeps the inline base64 of attachment id when a
+// file holds its bytes (e, which wins) and the two differ: the inline
+// bytes become an entry of their own, nothing refers to them, so they are
+// stored as an orphan attachment, and the report notes the disagreement.
+func (s *scanner) keepDifferingInline(x *blobIndex, facts *attachmentFacts, id string, rec *attachmentRecord, e *blobEntry) {
+	b64, ok := rec.str("base64")
+	if !ok || b64 == "" {
+		return
+	}
+	data, _, err := decodeBase64String(b64)
+	if err != nil {
+		return // unusable, and not used
+	}
+	sum := sha256.Sum256(data)
+	ih := hex.EncodeToString(sum[:])
+	fh := e.hash
+	if fh == "" {
+		rc, err := e.opens[0].open()
+		if err != nil {
+			return // reported when its bytes are stored
+		}
+		fh, _, err = hashReader(rc)
+		_ = rc.Close() // read only
+		if err != nil {
+			return
+		}
+	}
+	if fh == ih {
+		return
+	}
+	ie := x.forHash(ih)
+	if ie == e {
+		return
+	}
+	src := facts.recordSrc[id] + "#base64"
+	ie.opens = append(ie.opens, opener{src, func() (io.ReadCloser, error) {
+		d, _, err := decodeBase64String(b64)
+		return io.NopCloser(bytes.NewReader(d)), err
+	}})
+	s.rep.note(fmt.Sprintf("attachment %q: its inline base64 (%s, sha256 %s) differs from %s (sha256 %s); the file's bytes are its content, the inline ones are kept as an orphan attachment", id, src, ih, e.opens[0].source, fh))
 }
 
 // blobsFromRecordedHashes links ids to the hashes entities and

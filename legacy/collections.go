@@ -1,9 +1,13 @@
 package legacy
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"unicode/utf8"
 )
 
 // cand is one candidate version of an entity: what the choice needs
@@ -104,16 +108,24 @@ func (s *scanner) addCand(coll string, h head, doc map[string]any, kind, source 
 		coll = h.topicCollection()
 	}
 	if h.kind != "an object" {
-		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: index, Reason: "element is " + h.kind + ", not an object"})
+		reason := "element is " + h.kind + ", not an object"
+		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: index, Reason: reason})
+		s.keepNonEntity("invalid:", source, index, reason, h, doc, ld)
 		return nil
 	}
 	if h.spread {
-		s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
+		where := source
+		if index >= 0 {
+			where = fmt.Sprintf("%s[%d]", source, index)
+		}
+		s.rep.JunkSkipped = append(s.rep.JunkSkipped, where)
+		s.keepNonEntity("junk:", source, index, "an array spread into an object (docs/FORMAT.md §3.3), not an entity", h, doc, ld)
 		return nil
 	}
 	id, err := CheckID(h.id)
 	if err != nil {
 		s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: coll, Source: source, Index: index, Reason: err.Error()})
+		s.keepNonEntity("invalid:", source, index, err.Error(), h, doc, ld)
 		return nil
 	}
 	c := &cand{ld: ld, v: Version{Source: source, Kind: kind, Time: t}, seq: s.nextSeq(), primary: primary,
@@ -146,6 +158,78 @@ func (c *cand) matches(id string, doc map[string]any) bool {
 	own, hasOwn := entityUpdated(doc)
 	ver, hasVer := entityVersion(doc)
 	return own == c.own && hasOwn == c.hasOwn && hasVer == c.hasVer && (ver == c.ver || !hasVer)
+}
+
+// keepNonEntity keeps in Extras, under prefix+source (+"[index]" for an
+// element of an array), the text of something that was to be an entity
+// and is not one (no usable id, not an object, an array spread into an
+// object), so that the only copy of an entity the old app wrote badly is
+// not lost: the report lists it (InvalidIDs, JunkSkipped) and the
+// problems say where its bytes are.
+func (s *scanner) keepNonEntity(prefix, source string, index int, reason string, h head, doc map[string]any, ld loader) {
+	key := prefix + source
+	x := map[string]any{"path": source, "reason": reason}
+	if index >= 0 {
+		key += fmt.Sprintf("[%d]", index)
+		x["index"] = index
+	}
+	if _, dup := s.ds.Extras[key]; dup {
+		return
+	}
+	var text []byte
+	switch {
+	case h.text != nil:
+		text = bytes.Clone(h.text) // mapped: copied
+	case doc != nil:
+		text, _ = json.Marshal(doc)
+	case ld.pe != nil:
+		text, _ = s.readFile(ld.pe.rel)
+	case ld.arr != nil:
+		switch d := ld.arr.data.(type) {
+		case []any:
+			if index >= 0 && index < len(d) {
+				text, _ = json.Marshal(d[index])
+			}
+		case map[string]any:
+			if index < 0 {
+				text, _ = json.Marshal(d)
+			}
+		}
+	}
+	if text == nil {
+		return
+	}
+	s.keepBytes(key, x, text)
+}
+
+// setExtra puts v, read from source, into Extras under key, or, when an
+// entry the scan made has that name already (a storage key named like
+// "unreadable:<path>"), under key~2 (key~3, ...), reported in
+// Report.ExtrasRenamed: neither is lost. It returns the name used.
+func (s *scanner) setExtra(key string, v any, source string) string {
+	as := key
+	for n := 2; ; n++ {
+		if _, taken := s.ds.Extras[as]; !taken {
+			break
+		}
+		as = fmt.Sprintf("%s~%d", key, n)
+	}
+	if as != key {
+		s.rep.ExtrasRenamed = append(s.rep.ExtrasRenamed, ExtraRenamed{Key: key, As: as, Source: source})
+	}
+	s.ds.Extras[as] = v
+	return as
+}
+
+// keepBytes puts x, with b as its text (or base64 when b is not UTF-8),
+// into Extras under key.
+func (s *scanner) keepBytes(key string, x map[string]any, b []byte) {
+	if utf8.Valid(b) {
+		x["text"] = string(b)
+	} else {
+		x["base64"] = base64.StdEncoding.EncodeToString(b)
+	}
+	s.ds.Extras[key] = x
 }
 
 // addArray adds the elements of an array payload read from src.
@@ -461,11 +545,56 @@ func (s *scanner) addPerEntity() error {
 		}
 		if p.Junk {
 			s.rep.JunkSkipped = append(s.rep.JunkSkipped, pe.rel)
+			s.keepBytes("junk:"+pe.rel, map[string]any{"path": pe.rel, "reason": "an array spread into an object (docs/FORMAT.md §3.3), not an entity"}, b)
 			continue
 		}
 		s.addCand(p.Collection, headOf(p.Doc), nil, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
 	}
 	return nil
+}
+
+// stateTime is a state or export file's time: its exportedAt (t), else
+// the epoch ms its name carries (taskerino-export-<ms>.json,
+// taskerino-backup-<ms>.json), else 0.
+func stateTime(rel string, t int64) int64 {
+	if t != 0 {
+		return t
+	}
+	for _, p := range []string{"taskerino-export-", "taskerino-backup-"} {
+		if ms, ok := parseMsName(rel, p, ".json"); ok {
+			return ms
+		}
+	}
+	return 0
+}
+
+// addStateVal offers the settings, aiSettings or preferences (k) of a
+// state or export file: the newest file's (by stateTime; on a tie the
+// later name) is used, as its entities' newer versions are; every other
+// file's value is kept in Extras as <file>#<k>, and the report notes
+// which was used.
+func (s *scanner) addStateVal(k string, val any, rel string, t int64) {
+	if s.stateFrom == nil {
+		s.stateFrom = map[string]stateSrc{}
+	}
+	old, has := s.stateFrom[k]
+	if !has {
+		s.stateVals[k], s.stateFrom[k] = val, stateSrc{rel, t}
+		return
+	}
+	keep, kept := rel, val // the one put in Extras
+	if t > old.t || t == old.t && rel > old.rel {
+		keep, kept = old.rel, s.stateVals[k]
+		s.stateVals[k], s.stateFrom[k] = val, stateSrc{rel, t}
+	}
+	as := s.setExtra(keep+"#"+k, kept, keep)
+	s.rep.note(fmt.Sprintf("%s taken from %s, the newest of the state and export files holding it; the one of %s is kept in extras %s", k, s.stateFrom[k].rel, keep, as))
+}
+
+// stateSrc is the state or export file a settings value was taken from.
+type stateSrc struct {
+	rel string
+	t   int64
 }
 
 // addRollbackPoints adds the sessions of every rollback point's snapshot
@@ -542,12 +671,10 @@ func (s *scanner) addStateFiles() error {
 			}
 			switch k {
 			case "aiSettings", "preferences", "settings":
-				if _, done := s.stateVals[k]; !done {
-					s.stateVals[k] = val
-				}
+				s.addStateVal(k, val, rel, stateTime(rel, t))
 			case "exportedAt", "version", "appVersion":
 			default:
-				s.ds.Extras[rel+"#"+k] = val
+				s.setExtra(rel+"#"+k, val, rel)
 			}
 		}
 	}

@@ -200,7 +200,15 @@
 // json.Number numbers, unknown storage keys go to Dataset.Extras, and
 // unreadable files keep their bytes there under "unreadable:<path>" (one
 // over 1 MiB as the content of attachment legacy-unreadable-<hash>, named
-// in that entry). The readers do not depend on a store: they hand
+// in that entry). So do what was to be an entity and is not one: an
+// element or file without a usable id, or not an object, under
+// "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
+// an object (§3.3, Report.JunkSkipped, possibly the only copy of the
+// entities it holds) under "junk:<path>" or "junk:<path>[<index>]". A
+// storage key whose name one of these entries has taken already is kept
+// as <key>~2 (~3, ...), listed in Report.ExtrasRenamed; Migrate does the
+// same for two keys that would be one extras id. The
+// readers do not depend on a store: they hand
 // entities to the caller (Walk) or a Dataset (Scan).
 //
 // # Writing to a store
@@ -228,16 +236,25 @@
 //     and is listed in ImportResult.WithoutContent; so is one that
 //     records no hash (other than a link, which has a URL, no bytes).
 //     Each is also in the problems, with the places its bytes were
-//     looked for.
+//     looked for. A record whose inline base64 is "" with a size of 0
+//     has empty content, stored as such (not contentMissing).
 //   - A document over the store's MaxDocumentBytes (the old app's
-//     monolithic sessions, a note holding hundreds of megabytes) is not
-//     dropped: its JSON is stored whole as the content of an attachment
-//     "legacy-oversized-..." and reported in the problems. An entity of a
+//     monolithic sessions, a note holding hundreds of megabytes), nested
+//     deeper than the store allows (docmodel.MaxDepth), or otherwise
+//     refused by kv.Validate, is not dropped: its JSON is stored whole as
+//     the content of an attachment "legacy-oversized-..." and reported in
+//     the problems with its file. An entity of a
 //     collection file whose text would decode to more than the limit is
 //     never decoded: its original text is stored, streamed (Entity.Text).
+//   - Migrate refuses a store whose directory is the old app's or its
+//     db/ (ErrStoreInside, CheckStoreDir), and leaves a store directory
+//     inside the old app's out of the scan (ScanOptions.Exclude).
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
-//     the store's directory, removed when it returns (a crash can leave a
-//     cairn-legacy-* directory there, which nothing reads).
+//     the store's directory, removed when it returns. One left by a
+//     migration that was killed (its .lock file no longer flocked, and
+//     unchanged for a minute; without a lock file, for an hour) is
+//     removed by the next migration into that store, noted in
+//     Report.Notes.
 //   - Memory (the bound): besides Walk's index (about 200 bytes an
 //     entity, see Caveats), a migration holds two batches of at most 256
 //     decoded documents (one being written while the next is gathered),
@@ -247,12 +264,21 @@
 //     not the heap. Measured: a 600 MB note in 6 MB of anonymous memory
 //     (TestMigrate_largeNote); the bench's migrate/peak-anon rows.
 //   - Entities already stored identically are not written again, so a
-//     second run imports nothing new; a stored version with a later
-//     updatedAt/lastUpdated is kept. Times are read by docmodel.ParseInstant
-//     (epoch ms, dates, RFC 3339 and its variants) here and when Walk
-//     chooses between versions; a time it cannot read is listed in
-//     ImportResult.UnreadableTimes and the imported version written,
-//     never taken as time 0.
+//     second run imports nothing new. A stored version that differs is
+//     replaced only when both versions carry a time (updatedAt, else
+//     lastUpdated) and the old app's is later; otherwise (no time on one
+//     side or both: tasks, attachments, extras) the stored version stays,
+//     counted in ImportResult.Kept and listed in ImportResult.KeptStored,
+//     so that a second run never undoes an edit made in the store.
+//     settings, aiSettings and preferences are merged member by member:
+//     members the store lacks are added, the others keep the stored
+//     value (those that differ are listed in KeptStored). Times are read
+//     by docmodel.ParseInstant (epoch ms, dates, RFC 3339 and its
+//     variants) here and when Walk chooses between versions; a time it
+//     cannot read is listed in ImportResult.UnreadableTimes and the
+//     stored version kept, never taken as time 0. An entity deleted from
+//     the store between two runs is imported again (the store keeps no
+//     record of old deletions).
 //
 // # Caveats
 //
@@ -321,6 +347,14 @@
 //   - Unreadable main, per-entity and chunk files keep their bytes in
 //     Extras; unreadable .tmp, staged and backup copies are only reported
 //     (they are partial or older copies).
+//   - A file or directory the scan needs that cannot be opened for lack
+//     of permission (EACCES) stops Walk, Scan, Probe and Migrate with
+//     ErrDenied naming it, instead of an older copy standing in for it
+//     (which could bring back old or deleted entities that a later run,
+//     with the permissions fixed, would not remove). Migrate does the
+//     same for attachment bytes when no other copy holds them intact.
+//     Copies the scan never opens (older backups when the main file and
+//     the newest backup are readable) are not checked.
 //   - Stale chunk files beyond chunkCount are not imported; their payload
 //     is kept in Extras under "quarantine:<key>". Chunk files whose names
 //     are not the canonical chunk-NNN.json are not read as chunks.

@@ -2,8 +2,12 @@ package legacy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -219,5 +223,37 @@ func TestCheckID(t *testing.T) {
 		if _, err := CheckID(bad); !errors.Is(err, ErrBadID) {
 			t.Errorf("CheckID(%q) = %v", bad, err)
 		}
+	}
+}
+
+// TestReadWAL_bomAndCompleteLastLine: a byte order mark before the first
+// line does not lose its entry, and a complete last line that does not
+// decode (an unknown operation) is not called a truncated one; only a
+// last line without its newline is.
+func TestReadWAL_bomAndCompleteLastLine(t *testing.T) {
+	in := "\xef\xbb\xbf{\"id\":\"1\",\"timestamp\":1,\"operation\":\"write\",\"collection\":\"a\",\"data\":1}\n{\"id\":\"2\",\"timestamp\":2,\"operation\":\"upsert\",\"collection\":\"b\",\"data\":2}\n"
+	entries, bad, err := ReadWAL(bytes.NewReader([]byte(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].ID != "1" {
+		t.Errorf("entries %+v", entries)
+	}
+	if len(bad) != 1 || bad[0].Line != 2 || bad[0].Last {
+		t.Errorf("bad %+v", bad)
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "db"), 0o755)
+	os.WriteFile(filepath.Join(dir, "db", "notes.json"), []byte(`[{"id":"n0"}]`), 0o644)
+	os.WriteFile(filepath.Join(dir, "db", "wal.log"), []byte("\xef\xbb\xbf{\"id\":\"e\",\"timestamp\":1760000000000,\"operation\":\"write\",\"collection\":\"db/notes/note-n5.json\",\"data\":{\"id\":\"n5\"}}\n{\"id\":\"u\",\"timestamp\":1760000000001,\"operation\":\"upsert\",\"collection\":\"notes\",\"data\":{}}\n"), 0o644)
+	ds, rep, err := Scan(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ds.Collections["notes"]["n5"]; !ok {
+		t.Errorf("the entry after the BOM was lost: %v", ids(ds))
+	}
+	if len(rep.WAL.Skipped) != 1 || strings.Contains(rep.WAL.Skipped[0].Reason, "truncated") {
+		t.Errorf("skipped %+v", rep.WAL.Skipped)
 	}
 }

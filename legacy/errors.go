@@ -22,6 +22,17 @@ var ErrNotDir = errors.New("legacy: not a directory")
 // emit its entities (or is gone): something is writing to the directory.
 var ErrChanged = errors.New("legacy: file changed during the scan")
 
+// ErrDenied is returned by Walk and Scan (and so Migrate) when a file or
+// directory the choice of versions needs cannot be opened for lack of
+// permission: falling back to an older copy would silently bring back old
+// or deleted data, so the scan stops instead, naming the file.
+var ErrDenied = errors.New("legacy: permission denied")
+
+// ErrStoreInside is returned by CheckStoreDir and Migrate when the store's
+// directory is the old app's directory or its db/: the store's own files
+// would be scanned as the old app's.
+var ErrStoreInside = errors.New("legacy: the store's directory is the old app's")
+
 // ErrInvalidExport marks an export file that fails validation. Errors
 // carrying it are *ExportError values naming the JSON path and byte offset.
 var ErrInvalidExport = errors.New("legacy: invalid export file")

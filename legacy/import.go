@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/internal/jsonx"
@@ -46,8 +47,16 @@ type ImportResult struct {
 	// so that newer-wins could not compare them: the input's version was
 	// written (the stored one is in the backup taken first).
 	UnreadableTimes []string `json:"unreadable_times,omitempty"`
-	Backup          string   `json:"backup,omitempty"` // the verified backup taken first
-	DryRun          bool     `json:"dry_run"`
+	// KeptStored lists, one line each, what a migration left as the store
+	// has it although the old app's version differs, because the two
+	// could not be ordered by time (neither, or only one, carries an
+	// updatedAt or lastUpdated): a document (also counted in Kept), or
+	// members of settings, aiSettings or preferences, which are merged
+	// member by member (members the store lacks are added, the others
+	// keep the store's value).
+	KeptStored []string `json:"kept_stored,omitempty"`
+	Backup     string   `json:"backup,omitempty"` // the verified backup taken first
+	DryRun     bool     `json:"dry_run"`
 }
 
 func newImportResult() *ImportResult {
@@ -88,19 +97,19 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := mergeDoc(tx, res, it.coll, it.doc["id"].(string), it.doc, dry, true); err != nil {
+			if err := mergeDoc(tx, res, it.coll, it.doc["id"].(string), it.doc, dry, mergeNewer); err != nil {
 				return err
 			}
 		}
 		for _, coll := range singletons {
 			if v, ok := singles[coll]; ok {
-				if err := mergeDoc(tx, res, coll, coll, v, dry, false); err != nil {
+				if err := mergeDoc(tx, res, coll, coll, v, dry, mergeReplace); err != nil {
 					return err
 				}
 			}
 		}
 		for k, v := range extras {
-			if err := mergeDoc(tx, res, "extras", k, v, dry, false); err != nil {
+			if err := mergeDoc(tx, res, "extras", k, v, dry, mergeReplace); err != nil {
 				return err
 			}
 		}
@@ -242,7 +251,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 	}
 	write := func(b *batcher) error {
 		x, again, err := readExportFile(ctx, path, db.MaxDocumentBytes(), "import", o.Progress, func(coll string, _ int, d map[string]any) error {
-			return b.addSized(docWrite{coll: coll, id: d["id"].(string), doc: d, newer: true}, docmodel.JSONSize(d))
+			return b.addSized(docWrite{coll: coll, id: d["id"].(string), doc: d, mode: mergeNewer}, docmodel.JSONSize(d))
 		})
 		if err != nil {
 			return err
@@ -367,9 +376,34 @@ func extraKey(k string) string {
 	return short + "#" + hex.EncodeToString(sum[:8])
 }
 
-// mergeDoc writes doc unless the store holds the same document, or (when
-// newer applies) a newer one.
-func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer bool) error {
+// mergeMode is how mergeDoc treats a stored version that differs from the
+// one to write.
+type mergeMode int
+
+const (
+	// mergeReplace writes the new version.
+	mergeReplace mergeMode = iota
+	// mergeNewer (import) keeps a stored version with a later or equal
+	// time (updatedAt, else lastUpdated), and writes the new one
+	// otherwise, a time that cannot be read included (reported).
+	mergeNewer
+	// mergeKeepStored (migration) writes the old app's version only when
+	// both carry a time and its is later: when they cannot be ordered (no
+	// time on one side or both, or a time that cannot be read), the
+	// stored version stays, counted in Kept and listed in KeptStored or
+	// UnreadableTimes. A second migration so never undoes an edit made in
+	// the store to a document without a time (tasks, attachments, extras).
+	mergeKeepStored
+	// mergeMembers (migration, for settings, aiSettings and preferences)
+	// adds the members the stored object lacks, and keeps the stored
+	// value of every other member, listing in KeptStored those whose
+	// values differ.
+	mergeMembers
+)
+
+// mergeDoc writes doc unless the store holds the same document, or one
+// mode says to keep.
+func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, mode mergeMode) error {
 	cur, _, err := tx.GetValue(coll, id)
 	v := doc // Put normalizes it; compared with what is stored, normalized here
 	switch {
@@ -382,7 +416,8 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 			res.Unchanged[coll]++
 			return nil
 		}
-		if newer {
+		switch mode {
+		case mergeNewer, mergeKeepStored:
 			ct, cbad := docTime(cur)
 			nt, nbad := docTime(norm)
 			switch {
@@ -391,7 +426,22 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 				if nbad != "" {
 					where, bad = "imported", nbad
 				}
+				if mode == mergeKeepStored {
+					res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the stored one was kept", coll, id, where, bad))
+					res.Kept[coll]++
+					return nil
+				}
 				res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the imported one was written", coll, id, where, bad))
+			case mode == mergeKeepStored && (ct == 0 || nt == 0):
+				why := "neither version carries updatedAt or lastUpdated"
+				if ct != 0 {
+					why = "only the stored version carries a time"
+				} else if nt != 0 {
+					why = "only the old app's version carries a time"
+				}
+				res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s %q: %s, so the two cannot be ordered; the stored one was kept, the old app's differs", coll, id, why))
+				res.Kept[coll]++
+				return nil
 			case ct > nt, ct == nt && ct != 0:
 				// On a tie the stored version stays: it may hold an edit
 				// that did not move the time (kvtool patch, for one),
@@ -399,6 +449,17 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 				res.Kept[coll]++
 				return nil
 			}
+		case mergeMembers:
+			merged, added, differs := mergeMembersOf(res, coll, cur, norm)
+			if !added {
+				if differs {
+					res.Kept[coll]++
+				} else {
+					res.Unchanged[coll]++ // the store has more members, the same values
+				}
+				return nil
+			}
+			norm = merged
 		}
 		v = norm
 	case !isNotFound(err):
@@ -418,6 +479,40 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry, newer
 		_, err = tx.Put(coll, v)
 	}
 	return err
+}
+
+// mergeMembersOf merges the old app's version of a settings object into
+// the stored one: members the stored one lacks are added, the others keep
+// the stored value; those whose values differ are listed in
+// res.KeptStored. added is false when the stored version has every
+// member (it stays as it is); differs, when a member's values differ.
+func mergeMembersOf(res *ImportResult, coll string, cur, doc any) (merged any, added, differs bool) {
+	cm, cok := cur.(map[string]any)
+	dm, dok := doc.(map[string]any)
+	if !cok || !dok {
+		res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s: the stored version or the old app's is not an object; the stored one was kept", coll))
+		return nil, false, true
+	}
+	out := maps.Clone(cm)
+	var add, kept []string
+	for _, k := range slices.Sorted(maps.Keys(dm)) {
+		sv, has := cm[k]
+		switch {
+		case !has:
+			out[k] = dm[k]
+			add = append(add, k)
+		case !sameDoc(sv, dm[k]):
+			kept = append(kept, k)
+		}
+	}
+	if len(kept) > 0 {
+		l := fmt.Sprintf("%s: members %s keep the store's values (the old app's differ and carry no time to order them by)", coll, strings.Join(kept, ", "))
+		if len(add) > 0 {
+			l += "; members " + strings.Join(add, ", ") + " added from the old app"
+		}
+		res.KeptStored = append(res.KeptStored, l)
+	}
+	return out, len(add) > 0, len(kept) > 0
 }
 
 func isNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }
@@ -493,8 +588,8 @@ func (b *batcher) wait() error {
 type docWrite struct {
 	coll, id string
 	doc      any
-	newer    bool   // keep a stored version with a later updatedAt
-	source   string // where it comes from (migration), for a document kept another way
+	mode     mergeMode // how a differing stored version is treated
+	source   string    // where it comes from (migration), for a document kept another way
 }
 
 func (b *batcher) add(w docWrite) error { return b.addSized(w, 0) }
@@ -533,13 +628,14 @@ func (b *batcher) flush() error {
 func (b *batcher) write(batch []docWrite) error {
 	for {
 		counts, unchanged, kept := maps.Clone(b.res.Counts), maps.Clone(b.res.Unchanged), maps.Clone(b.res.Kept)
+		nTimes, nStored := len(b.res.UnreadableTimes), len(b.res.KeptStored)
 		bad := -1
 		err := b.run(func(tx *kv.Tx) error {
 			for i, w := range batch {
 				if err := b.ctx.Err(); err != nil {
 					return err
 				}
-				if err := mergeDoc(tx, b.res, w.coll, w.id, w.doc, b.dry, w.newer); err != nil {
+				if err := mergeDoc(tx, b.res, w.coll, w.id, w.doc, b.dry, w.mode); err != nil {
 					if b.tooLarge != nil && errors.Is(err, kv.ErrTooLarge) {
 						bad = i
 					}
@@ -554,6 +650,7 @@ func (b *batcher) write(batch []docWrite) error {
 		// The transaction was rolled back: count again without the
 		// document over the size limit, kept another way.
 		b.res.Counts, b.res.Unchanged, b.res.Kept = counts, unchanged, kept
+		b.res.UnreadableTimes, b.res.KeptStored = b.res.UnreadableTimes[:nTimes], b.res.KeptStored[:nStored]
 		if err := b.tooLarge(batch[bad], err); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"sort"
@@ -64,6 +65,9 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 	if _, err := os.Stat(dir); err != nil {
 		return nil, err // before the backup: nothing to migrate
 	}
+	if _, err := CheckStoreDir(dir, db.Dir()); err != nil {
+		return nil, err
+	}
 	bm, err := db.Backup(ctx, kv.ReasonPreMigrate)
 	if err != nil {
 		return nil, fmt.Errorf("migration refused: the pre-migrate backup failed: %w", err)
@@ -100,10 +104,17 @@ func (m *migration) problem(format string, args ...any) {
 }
 
 // put adds one write to the batch. A document over the store's size
-// limit is kept whole as an attachment and reported (oversized): a dry
-// run checks every document's size first, a real one learns it from the
-// write (the size is computed once, by the store).
+// limit, or nested deeper than it allows, is kept whole as an attachment
+// and reported (oversized): a dry run checks every document's size first,
+// a real one learns it from the write (the size is computed once, by the
+// store); the depth is checked here, in both.
 func (m *migration) put(w docWrite) error {
+	if tooDeep(w.doc, 0) {
+		if err := m.wait(); err != nil { // one writer of the counts at a time
+			return err
+		}
+		return m.oversized(w, fmt.Errorf("it is nested deeper than the store's limit of %d levels", docmodel.MaxDepth))
+	}
 	if m.dry {
 		if err := m.db.Validate(w.coll, w.doc); errors.Is(err, kv.ErrTooLarge) {
 			if err := m.wait(); err != nil { // one writer of the counts at a time
@@ -122,8 +133,41 @@ func (m *migration) oversized(w docWrite, err error) error {
 	if err2 != nil {
 		return err2
 	}
-	m.problem("%s %q not imported as a document: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, err, aid, aid)
+	from := ""
+	if w.source != "" {
+		from = " from " + w.source
+	}
+	m.problem("%s %q not imported as a document%s: %v; kept whole as the JSON content of attachment %q (kvtool attach get %s)", w.coll, w.id, from, err, aid, aid)
 	return nil
+}
+
+// tooDeep reports whether v, at depth, nests arrays and objects deeper
+// than a document may (docmodel.MaxDepth, counted as the store does).
+func tooDeep(v any, depth int) bool {
+	if depth > docmodel.MaxDepth {
+		return true
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if tooDeep(e, depth+1) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if tooDeep(e, depth+1) {
+				return true
+			}
+		}
+	case []map[string]any:
+		for _, e := range x {
+			if tooDeep(e, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // keepOversized stores an entity too large for the store's document limit
@@ -159,7 +203,7 @@ func (m *migration) keepText(coll, id string, text []byte, source string) (strin
 			return err
 		}
 		att["hash"], att["size"] = h, n
-		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, false)
+		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, mergeReplace)
 	})
 	return aid, err
 }
@@ -187,10 +231,23 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	if opts != nil {
 		o = *opts
 	}
+	var cleaned []string
 	if o.TempDir == "" {
 		o.TempDir = m.db.Dir() // the spilled texts beside the store, not in a memory-backed /tmp
+		if !m.dry {
+			// A migration killed before it could remove its spill
+			// directory left it here.
+			cleaned = removeStaleSpills(o.TempDir)
+		}
 	}
 	o.MaxDocumentBytes = m.db.MaxDocumentBytes()
+	exclude, err := CheckStoreDir(dir, m.db.Dir())
+	if err != nil {
+		return err
+	}
+	if o.Exclude == "" {
+		o.Exclude = exclude
+	}
 	ds, rep, err := Walk(m.ctx, dir, &o, func(coll, id string, e Entity) error {
 		if e.Text != nil {
 			if err := m.wait(); err != nil { // one writer at a time
@@ -203,15 +260,17 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 			return err
 		}
 		if err := kv.Validate(coll, e.Doc); err != nil {
-			m.problem("%s %q not imported: %v", coll, id, err)
-			return nil
+			if err := m.wait(); err != nil { // one writer at a time
+				return err
+			}
+			return m.oversized(docWrite{coll: coll, id: id, doc: e.Doc, source: e.Source}, err)
 		}
 		if coll == "attachments" {
 			attach[id] = e.Doc // written once their contents are stored
 			sources[id] = e.Source
 			return nil
 		}
-		return m.put(docWrite{coll: coll, id: id, doc: e.Doc, newer: true, source: e.Source})
+		return m.put(docWrite{coll: coll, id: id, doc: e.Doc, mode: mergeKeepStored, source: e.Source})
 	})
 	if err != nil {
 		return err
@@ -224,6 +283,9 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	}
 	out := m.out
 	out.Report, out.Replayed = rep, rep.WAL.Replayed
+	for _, d := range cleaned {
+		rep.note("removed " + d + " from the store's directory: the spill directory of a migration that was interrupted")
+	}
 	out.Skipped = skippedOf(rep)
 	stored, err := m.storeBlobs(ds, attach)
 	if err != nil {
@@ -254,14 +316,14 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
 			m.problem("attachment %q: its bytes are in no file of the old directory (looked for %s); imported without content, marked contentMissing", id, strings.Join(contentPlaces(id, d), ", "))
 		}
-		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, newer: true, source: sources[id]}); err != nil {
+		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, mode: mergeKeepStored, source: sources[id]}); err != nil {
 			return err
 		}
 	}
 	slices.Sort(m.res.WithoutContent)
 	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
 	if ds.Settings != nil {
-		if err := m.put(docWrite{coll: "settings", id: "settings", doc: ds.Settings}); err != nil {
+		if err := m.put(docWrite{coll: "settings", id: "settings", doc: ds.Settings, mode: mergeMembers}); err != nil {
 			return err
 		}
 	}
@@ -273,11 +335,11 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		if v == nil {
 			continue
 		}
-		target, id := coll, coll
+		target, id, mode := coll, coll, mergeMembers
 		if _, ok := v.(map[string]any); !ok {
-			target, id = "extras", "legacy:"+coll
+			target, id, mode = "extras", "legacy:"+coll, mergeKeepStored
 		}
-		if err := m.put(docWrite{coll: target, id: id, doc: v}); err != nil {
+		if err := m.put(docWrite{coll: target, id: id, doc: v, mode: mode}); err != nil {
 			return err
 		}
 	}
@@ -286,8 +348,17 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	used := map[string]string{} // extras id -> the key it keeps
 	for _, k := range keys {
-		if err := m.put(docWrite{coll: "extras", id: extraKey(k), doc: ds.Extras[k], source: k}); err != nil {
+		id := extraKey(k)
+		for n := 2; used[id] != ""; n++ {
+			id = extraKey(fmt.Sprintf("%s~%d", k, n))
+		}
+		if id != extraKey(k) {
+			m.problem("extras key %q would be kept under the id %q, which %q takes already; kept as extras %q", k, extraKey(k), used[extraKey(k)], id)
+		}
+		used[id] = k
+		if err := m.put(docWrite{coll: "extras", id: id, doc: ds.Extras[k], mode: mergeKeepStored, source: k}); err != nil {
 			return err
 		}
 	}
@@ -304,8 +375,36 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 // storeBlob stores a blob's bytes: the first copy that hashes to the
 // recorded hash, else, so that nothing is lost, the first readable copy as
 // it is (damaged). hash is "" when no copy could be read. err is the
-// store's failure (the migration stops); problem reports the old app's.
+// store's failure (the migration stops), or ErrDenied when a copy that
+// could not be opened for lack of permission was needed (no intact copy
+// was stored); problem reports the old app's.
 func (m *migration) storeBlob(tx *kv.Tx, b Blob) (hash string, size int64, damaged bool, problem string, err error) {
+	var denied []string
+	copies := slices.Clone(b.Copies)
+	if len(copies) == 0 {
+		copies = []BlobCopy{{Source: b.Source, Open: b.Open}}
+	}
+	for i, c := range copies {
+		open := c.Open
+		copies[i].Open = func() (io.ReadCloser, error) {
+			r, err := open()
+			if errors.Is(err, fs.ErrPermission) {
+				denied = append(denied, c.Source)
+			}
+			return r, err
+		}
+	}
+	b.Copies = copies
+	hash, size, damaged, problem, err = m.storeCopies(tx, b)
+	if err == nil && (hash == "" || damaged) && len(denied) > 0 {
+		slices.Sort(denied)
+		return "", 0, false, "", fmt.Errorf("%w: attachment bytes %s cannot be opened; give the user running this read permission on it and run again (no other copy holds them intact)", ErrDenied, strings.Join(slices.Compact(denied), ", "))
+	}
+	return hash, size, damaged, problem, err
+}
+
+// storeCopies is storeBlob without the permission check.
+func (m *migration) storeCopies(tx *kv.Tx, b Blob) (hash string, size int64, damaged bool, problem string, err error) {
 	copies := b.Copies
 	if len(copies) == 0 {
 		copies = []BlobCopy{{Source: b.Source, Open: b.Open}}
@@ -565,7 +664,7 @@ func walFile(rep *Report) string {
 func problemsOf(rep *Report, extras map[string]any) []string {
 	out := []string{}
 	for _, u := range rep.Unreadable {
-		kept := "not needed: an older or partial copy, or nothing could be read"
+		kept := "its bytes are not kept; the report's fallbacks name the copy used in its place, if any"
 		if x, ok := extras["unreadable:"+u.Path].(map[string]any); ok {
 			kept = "its bytes are kept in extras unreadable:" + u.Path
 			if id, ok := x["attachment"].(string); ok {
@@ -597,9 +696,24 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 		if e.Index >= 0 {
 			where = fmt.Sprintf("%s[%d]", e.Source, e.Index)
 		}
-		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s", e.Collection, where, e.Reason))
+		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s%s", e.Collection, where, e.Reason, keptIn(extras, "invalid:"+where)))
+	}
+	for _, r := range rep.ExtrasRenamed {
+		out = append(out, fmt.Sprintf("storage key %q of %s is kept as extras %q: its own name is taken by an entry the migration made", r.Key, r.Source, extraKey(r.As)))
+	}
+	for _, j := range rep.JunkSkipped {
+		out = append(out, fmt.Sprintf("junk in %s: an array spread into an object (docs/FORMAT.md §3.3), not imported as an entity%s", j, keptIn(extras, "junk:"+j)))
 	}
 	return out
+}
+
+// keptIn says where in extras the bytes of something not imported are
+// kept, when they are.
+func keptIn(extras map[string]any, key string) string {
+	if _, ok := extras[key]; ok {
+		return "; its bytes are kept in extras " + extraKey(key)
+	}
+	return ""
 }
 
 func pathOrWhole(p string) string {

@@ -40,7 +40,16 @@ type Report struct {
 	EnrichmentRecovered []string          `json:"enrichmentRecovered,omitempty"`
 	RawValues           []RawValue        `json:"rawValues,omitempty"`
 	SettingsKeys        map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
-	Notes               []string          `json:"notes,omitempty"`
+	// Ignored lists the files not read because their names are none the
+	// old app wrote (db/notes.json.bak, a stray text file), relative to
+	// the scanned directory. Derived files (indexes, checksums of files
+	// not read) are not listed.
+	Ignored []string `json:"ignored,omitempty"`
+	// ExtrasRenamed lists storage keys kept in Dataset.Extras under
+	// another name, because their own was taken by an entry the scan made
+	// (an unreadable file's bytes, "unreadable:<path>", for one).
+	ExtrasRenamed []ExtraRenamed `json:"extrasRenamed,omitempty"`
+	Notes         []string       `json:"notes,omitempty"`
 }
 
 // Source kinds, in ascending tie-break precedence (see doc.go).
@@ -193,3 +202,11 @@ type InvalidEntity struct {
 }
 
 func (r *Report) note(s string) { r.Notes = append(r.Notes, s) }
+
+// ExtraRenamed is a value kept in Dataset.Extras under As because Key,
+// its own name, was taken.
+type ExtraRenamed struct {
+	Key    string `json:"key"`
+	As     string `json:"as"`
+	Source string `json:"source"`
+}

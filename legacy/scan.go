@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -53,6 +54,10 @@ type ScanOptions struct {
 	// their directory removed when Walk returns. Default os.TempDir().
 	// Migrate uses the store's directory.
 	TempDir string
+	// Exclude, if set, is a directory inside the scanned one that is not
+	// scanned (noted in the report): Migrate puts the store's directory
+	// here when it lies inside the old app's (see CheckStoreDir).
+	Exclude string
 	// Progress, if set, is called from Walk's goroutine: with stage
 	// "sessions indexed" while the chunked sessions' metadata is read
 	// (large directories only), then with "entities" as Walk hands
@@ -116,6 +121,7 @@ type scanner struct {
 	ctx    context.Context
 	opts   ScanOptions
 	root   string // absolute, symlinks resolved
+	skipAt string // ScanOptions.Exclude, resolved like root
 	dbRel  string // "db/" or "" (prefix of db files relative to root), "-" when none
 	hasDB  bool
 	rep    *Report
@@ -152,6 +158,7 @@ type scanner struct {
 	baseTime      map[string]int64
 	primary       map[string]map[string]bool
 	stateVals     map[string]any
+	stateFrom     map[string]stateSrc // where each of stateVals came from
 	chapterFinds  map[string]*chapterFind
 	imported      map[string]map[string]bool // ids handed to fn, by collection
 	facts         map[string]*attachmentFacts
@@ -164,6 +171,7 @@ type scanner struct {
 	perID         map[string]*perIDFiles
 	dedupFiles    map[string]*dedupFiles
 	bigUnreadable []bigFile // unreadable files kept whole as attachments
+	denied        []string  // files and directories that could not be opened for lack of permission
 }
 
 // Scan reads a legacy Taskerino directory and resolves every entity to
@@ -207,8 +215,8 @@ func Probe(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	s.closeAll()
-	return nil
+	defer s.closeAll()
+	return s.deniedErr()
 }
 
 // listDir resolves dir, detects its layout and lists its files into a new
@@ -246,13 +254,26 @@ func listDir(ctx context.Context, dir string, opts *ScanOptions) (*scanner, erro
 		s.primary[c] = map[string]bool{}
 		s.imported[c] = map[string]bool{}
 	}
+	if s.opts.Exclude != "" {
+		s.skipAt = resolvePath(s.opts.Exclude)
+	}
 	s.detectLayout()
 	if err := s.walk(); err != nil {
 		s.closeAll()
 		return nil, err
 	}
+	if !s.hasDB {
+		// Backups stand in only for a bad file of db/ (docs/FORMAT.md
+		// §11.15); without db/ nothing reads them: say so.
+		for _, b := range s.snapshots {
+			s.skip(b.path, "a full snapshot of the old app's db/ (docs/FORMAT.md §3.6), not read: backups only stand in for a bad db/ file, and there is no db/ here")
+		}
+	}
 	if !s.hasDB && len(s.attachFiles) == 0 && len(s.stateFiles) == 0 && len(s.videoFiles) == 0 {
 		s.closeAll()
+		if len(s.snapshots) > 0 {
+			return nil, fmt.Errorf("%w in %s: only full snapshots in backups/ (%s), which stand in for a bad db/ file and are not read without db/", ErrNoData, dir, s.snapshots[len(s.snapshots)-1].path)
+		}
 		return nil, fmt.Errorf("%w in %s", ErrNoData, dir)
 	}
 	return s, nil
@@ -287,6 +308,9 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		return nil, nil, err
 	}
 	defer s.closeAll()
+	if err := s.deniedErr(); err != nil {
+		return nil, nil, err
+	}
 	if s.opts.Workers > 1 {
 		s.pf = newPrefetcher(s.root, s.sizes, s.spill, s.opts.Workers)
 	}
@@ -321,6 +345,9 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 		if err := step(); err != nil {
 			return nil, nil, err
 		}
+		if err := s.deniedErr(); err != nil {
+			return nil, nil, err
+		}
 	}
 	s.finish()
 	if p := s.opts.Progress; p != nil {
@@ -339,28 +366,110 @@ func (s *scanner) closeAll() {
 	_ = s.spill.remove() // a temporary directory: a failure leaves files the system's cleaning removes
 }
 
+// detectLayout tells the three layouts apart. A directory that itself
+// holds the old app's db files (see holdsDBFiles) is db/, even when it has
+// a db/ subdirectory: WAL replay writes its junk to db/db/ (docs/FORMAT.md
+// §5.3), so db/ pointed at directly often has one.
 func (s *scanner) detectLayout() {
-	if fi, err := os.Stat(filepath.Join(s.root, "db")); err == nil && fi.IsDir() {
+	fi, err := os.Stat(filepath.Join(s.root, "db"))
+	hasSub := err == nil && fi.IsDir()
+	if hasSub && !holdsDBFiles(s.root, true) {
 		s.rep.Layout, s.dbRel, s.hasDB = LayoutAppData, "db/", true
 		s.rep.DBDir = "db"
 		return
 	}
-	if filepath.Base(s.root) == "db" {
+	if hasSub || filepath.Base(s.root) == "db" || holdsDBFiles(s.root, false) {
 		s.rep.Layout, s.dbRel, s.hasDB = LayoutDB, "", true
-	} else {
-		for _, n := range []string{"wal.log", "session-index.json", "sessions.json", "notes.json", "tasks.json", "topics.json", "settings.json", "companies.json", "contacts.json"} {
-			if _, err := os.Lstat(filepath.Join(s.root, n)); err == nil {
-				s.rep.Layout, s.dbRel, s.hasDB = LayoutDB, "", true
-				break
-			}
-		}
-	}
-	if s.hasDB {
 		s.rep.DBDir = "."
 		s.rep.note("pointed at db/ itself: attachments/, backups/ and videos/ beside it are not scanned (nothing outside the given directory is read)")
 		return
 	}
 	s.rep.Layout, s.dbRel = LayoutEraA, "-"
+}
+
+// dbMarkers are names only the old app's db/ directory holds at its top
+// level (docs/FORMAT.md §2, §3, §5, §6): the WAL, the session index, and
+// the collection files of the keys every era wrote (with their backup and
+// temporary copies). sessions.json is one too, but an app-data directory
+// may hold a sessions.json of its own (§1, load_session_summaries), so
+// beside a db/ subdirectory it is not taken as a sign.
+var dbMarkers = []string{"wal.log", "wal.checkpoint", "session-index.json", "ca-attachment-index.json"}
+
+var dbMarkerKeys = []string{"notes", "tasks", "topics", "settings", "companies", "contacts", "attachments", "attachment_refs", "sessions"}
+
+// holdsDBFiles reports whether dir holds at its top level a file only the
+// old app's db/ directory holds; withSub: dir also has a db/
+// subdirectory (sessions.json is then no sign, see dbMarkers).
+func holdsDBFiles(dir string, withSub bool) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() {
+			if n == "attachments-ca" || n == "rollback-points" || strings.HasPrefix(n, ".tx-") || strings.HasPrefix(n, "tx-temp-") {
+				return true
+			}
+			continue
+		}
+		if slices.Contains(dbMarkers, n) {
+			return true
+		}
+		for _, k := range dbMarkerKeys {
+			if k == "sessions" && withSub {
+				continue
+			}
+			rest, ok := strings.CutPrefix(n, k+".")
+			if !ok {
+				continue
+			}
+			if rest == "json" || rest == "tmp.json" || rest == "backup.json" {
+				return true
+			}
+			if ms, ok := strings.CutSuffix(rest, ".backup.json"); ok {
+				if _, err := strconv.ParseInt(ms, 10, 64); err == nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// resolvePath makes p absolute with symlinks resolved, as far as it
+// exists: a path not made yet resolves through its nearest existing
+// parent.
+func resolvePath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	parent := filepath.Dir(abs)
+	if parent == abs {
+		return abs
+	}
+	return filepath.Join(resolvePath(parent), filepath.Base(abs))
+}
+
+// CheckStoreDir tells whether a store in storeDir can take a migration of
+// dir: an error wrapping ErrStoreInside when storeDir is dir or dir's db/
+// (the store's files would be read as the old app's); otherwise exclude
+// is storeDir when it lies inside dir, to be left out of the scan
+// (ScanOptions.Exclude), else "". storeDir need not exist yet.
+func CheckStoreDir(dir, storeDir string) (exclude string, err error) {
+	root, store := resolvePath(dir), resolvePath(storeDir)
+	if store == root || store == filepath.Join(root, "db") {
+		return "", fmt.Errorf("%w: the store %s is the directory being migrated (%s) or its db/: use a store directory outside it, or inside it in a directory of its own", ErrStoreInside, storeDir, dir)
+	}
+	rel, err := filepath.Rel(root, store)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", nil
+	}
+	return store, nil
 }
 
 // within reports whether abs (symlinks resolved) lies inside the root.
@@ -379,6 +488,7 @@ func (s *scanner) walk() error {
 		if err != nil {
 			rel, _ := filepath.Rel(s.root, p)
 			s.skip(filepath.ToSlash(rel), "cannot be read: "+err.Error())
+			s.noteDenied(filepath.ToSlash(rel), err)
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -391,22 +501,35 @@ func (s *scanner) walk() error {
 		}
 		rel, _ := filepath.Rel(s.root, p)
 		rel = filepath.ToSlash(rel)
+		if d.IsDir() && rel != "." && p == s.skipAt {
+			s.rep.note("not scanned: " + rel + ", the store's own directory")
+			return fs.SkipDir
+		}
 		if rel == "." || d.IsDir() {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
 			target, err := filepath.EvalSymlinks(p)
-			if err != nil || !s.within(target) {
+			if err != nil {
+				// A loop, a dangling link: not one out of the directory.
+				s.skip(rel, "symbolic link that cannot be followed: "+err.Error())
+				s.noteDenied(rel, err)
+				return nil
+			}
+			if !s.within(target) {
 				s.rep.OutsideDir = append(s.rep.OutsideDir, rel)
 				return nil
 			}
 			fi, err := os.Stat(target)
 			if err != nil {
 				s.skip(rel, "cannot be read: "+err.Error())
+				s.noteDenied(rel, err)
 				return nil
 			}
 			if fi.IsDir() {
-				return nil // a link to a directory inside the root: scanned there
+				// A link to a directory inside the root: scanned there.
+				s.rep.note("symbolic link " + rel + " to a directory inside the scanned one: not followed, its files are read where it points")
+				return nil
 			}
 			if !fi.Mode().IsRegular() {
 				s.skip(rel, "symbolic link to "+fileKind(fi.Mode())+", not a regular file")
@@ -585,6 +708,8 @@ func (s *scanner) classify(rel string) {
 			if ms, ok := parseMsName(rest, "backup-", ".json"); ok {
 				s.snapshots = append(s.snapshots, backupRef{ms, rel})
 				s.seen(ms)
+			} else {
+				s.rep.Ignored = append(s.rep.Ignored, rel)
 			}
 			return
 		case first == "taskerino" && strings.HasPrefix(rest, "attachments/"):
@@ -593,8 +718,10 @@ func (s *scanner) classify(rel string) {
 		}
 		if !strings.Contains(rel, "/") && strings.HasSuffix(rel, ".json") && isStateFileName(rel) {
 			s.stateFiles = append(s.stateFiles, rel)
+			return
 		}
 	}
+	s.rep.Ignored = append(s.rep.Ignored, rel)
 }
 
 func isStateFileName(n string) bool {
@@ -658,11 +785,14 @@ func (s *scanner) classifyDB(rel, p string) {
 		k := strings.TrimSuffix(p, ".tmp.json")
 		s.key(k).tmp = rel
 		s.noteSessionFile(k)
-	case len(parts) == 2 && entityCollections[parts[0]] != "" && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")):
+	case len(parts) == 2 && entityCollections[parts[0]] != "" && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")) && isPerEntityOrIndex(p, name):
 		if _, c, _ := NormalizeKey(p); c != "" {
 			s.perEntity = append(s.perEntity, peFile{rel: rel, dbRel: p})
+		} else if name != "index.json" {
+			s.rep.Ignored = append(s.rep.Ignored, rel) // a .json.gz no key is stored as
 		}
-		// index.json and other files here are derived (§3.3).
+		// index.json is derived (§3.3). Other .json files here are keys
+		// like any other (a key may hold "/", §2): the last case.
 	case len(parts) > 2 && entityCollections[parts[0]] != "" && parts[1] == "indexes":
 		// derived search indexes
 	case parts[0] == "attachments-ca":
@@ -677,7 +807,19 @@ func (s *scanner) classifyDB(rel, p string) {
 		}
 		s.key(k).main = rel
 		s.noteSessionFile(k)
+	default:
+		s.rep.Ignored = append(s.rep.Ignored, rel)
 	}
+}
+
+// isPerEntityOrIndex reports whether p (relative to db/), a file named
+// name in a per-entity directory, is a per-entity file or its index.
+func isPerEntityOrIndex(p, name string) bool {
+	if name == "index.json" {
+		return true
+	}
+	_, c, _ := NormalizeKey(p)
+	return c != "" || strings.HasSuffix(name, ".json.gz")
 }
 
 // noteSessionFile notes the chunked session a key of other files than
@@ -754,7 +896,38 @@ func changed(rel string, err error) error {
 	return fmt.Errorf("%w: %s%s", ErrChanged, rel, hint)
 }
 
+// noteDenied notes a file or directory the scan needs that could not be
+// opened for lack of permission (see deniedErr).
+func (s *scanner) noteDenied(rel string, err error) {
+	if errors.Is(err, fs.ErrPermission) {
+		s.denied = append(s.denied, rel)
+	}
+}
+
+// deniedErr is the error that stops the scan once a file or directory it
+// needs could not be opened for lack of permission: an older copy would
+// otherwise stand in for it, bringing back old or deleted entities, and
+// a later run with the permissions fixed could not undo that. Files the
+// scan never opens (copies the choice does not need) are not checked.
+func (s *scanner) deniedErr() error {
+	if len(s.denied) == 0 {
+		return nil
+	}
+	d := slices.Compact(slices.Sorted(slices.Values(s.denied)))
+	more := ""
+	if len(d) > 1 {
+		n := min(len(d)-1, 5)
+		more = " (and " + strings.Join(d[1:1+n], ", ")
+		if len(d)-1 > n {
+			more += fmt.Sprintf(" and %d more", len(d)-1-n)
+		}
+		more += ")"
+	}
+	return fmt.Errorf("%w: %s%s in %s cannot be opened; give the user running this read permission on it (for example chmod -R u+rX on the directory, or run as its owner) and run again: its older copies are not used in its place, since they could bring back old or deleted data", ErrDenied, d[0], more, s.rep.Root)
+}
+
 func (s *scanner) unreadable(rel string, b []byte, err error, keep bool) {
+	s.noteDenied(rel, err)
 	s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: rel, Error: err.Error()})
 	if !keep {
 		return
@@ -856,6 +1029,7 @@ func (s *scanner) finish() {
 	sort.Strings(r.OutsideDir)
 	sort.SliceStable(r.Skipped, func(i, j int) bool { return r.Skipped[i].Path < r.Skipped[j].Path })
 	sort.Strings(r.JunkSkipped)
+	sort.Strings(r.Ignored)
 }
 
 // cmpColl orders by collection (in the order of Collections, others after

@@ -455,6 +455,33 @@ func TestScan_dbDirItself(t *testing.T) {
 	}
 }
 
+// TestScan_dbDirWithReplayJunk: db/ pointed at directly is db/ even when
+// it holds the db/db/ junk WAL replay writes (docs/FORMAT.md §5.3); the
+// junk is read as per-entity records, the collections beside it too.
+func TestScan_dbDirWithReplayJunk(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "appdata")
+	db := filepath.Join(dir, "db")
+	os.MkdirAll(filepath.Join(db, "db", "notes"), 0o755)
+	os.WriteFile(filepath.Join(db, "tasks.json"), []byte(`{"version":1,"checksum":"x","timestamp":1729000000000,"data":[{"id":"t1","title":"task"}]}`), 0o644)
+	os.WriteFile(filepath.Join(db, "db", "notes", "note-nj.json.json"), []byte(`{"id":"nj","content":"replayed"}`), 0o644)
+	for _, root := range []string{db, dir} {
+		ds, rep, err := Scan(context.Background(), root, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(ds); !reflect.DeepEqual(got["tasks"], []string{"t1"}) || !reflect.DeepEqual(got["notes"], []string{"nj"}) {
+			t.Errorf("%s: collections %v", root, got)
+		}
+		want := LayoutDB
+		if root == dir {
+			want = LayoutAppData
+		}
+		if rep.Layout != want {
+			t.Errorf("%s: layout %q, want %q", root, rep.Layout, want)
+		}
+	}
+}
+
 func TestScan_symlinkOutsideIgnored(t *testing.T) {
 	dir := t.TempDir()
 	outside := t.TempDir()

@@ -2,7 +2,6 @@ package legacy
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -32,8 +31,7 @@ func walkWAL(r io.Reader, fn func(WALEntry), bad func(WALLineError)) error {
 		line, rerr := br.ReadBytes('\n')
 		if len(line) > 0 {
 			n++
-			last := rerr != nil || !hasMore(br)
-			if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
+			if trimmed, last := splitWALLine(n, line, rerr); len(trimmed) > 0 {
 				e, err := ParseWALLine(trimmed)
 				if err != nil {
 					bad(WALLineError{Line: n, Last: last, Err: err})
@@ -60,6 +58,7 @@ func (s *scanner) readWAL() error {
 	w := &s.rep.WAL
 	if s.ckptPath != "" {
 		b, err := s.readFile(s.ckptPath)
+		s.noteDenied(s.ckptPath, err)
 		if err == nil {
 			if ms, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); perr == nil {
 				w.Checkpoint = ms

@@ -123,8 +123,7 @@ func (s *scanner) buildSettingsAndExtras() error {
 		k := strings.TrimSuffix(strings.TrimPrefix(rb, s.dbRel), ".json")
 		rollback[k] = true
 		if env, err := s.rereadEnvelope(rb); err == nil {
-			s.ds.Extras[k] = env.Data
-			s.noteRaw("extras", k, rb, env.Data)
+			s.noteRaw("extras", s.setExtra(k, env.Data, rb), rb, env.Data)
 		}
 	}
 	for _, k := range keys {
@@ -145,16 +144,16 @@ func (s *scanner) buildSettingsAndExtras() error {
 			continue
 		}
 		if v := s.resolveKey(k, false); v != nil {
-			s.ds.Extras[k] = v.data
-			s.noteRaw("extras", k, v.source, v.data)
+			as := s.setExtra(k, v.data, v.source)
+			s.noteRaw("extras", as, v.source, v.data)
 			if len(v.loose) > 0 {
 				// The value is not an object: its notes are kept beside it.
 				list := make([]any, len(v.loose))
 				for i, n := range v.loose {
 					list[i] = n.entry()
-					s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: "extras", ID: k, Path: n.path, Problem: n.problem, Source: v.source})
+					s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: "extras", ID: as, Path: n.path, Problem: n.problem, Source: v.source})
 				}
-				s.ds.Extras[RawField+":"+k] = list
+				s.setExtra(RawField+":"+as, list, v.source)
 			}
 		}
 	}

@@ -103,8 +103,7 @@ func ReadWAL(r io.Reader) (entries []WALEntry, bad []WALLineError, err error) {
 		line, rerr := br.ReadBytes('\n')
 		if len(line) > 0 {
 			n++
-			last := rerr == io.EOF || !hasMore(br)
-			trimmed := bytes.TrimSpace(line)
+			trimmed, last := splitWALLine(n, line, rerr)
 			if len(trimmed) > 0 {
 				e, perr := ParseWALLine(trimmed)
 				if perr != nil {
@@ -124,9 +123,19 @@ func ReadWAL(r io.Reader) (entries []WALEntry, bad []WALLineError, err error) {
 	}
 }
 
-func hasMore(br *bufio.Reader) bool {
-	_, err := br.Peek(1)
-	return err == nil
+// utf8BOM is the byte order mark an editor may put at the start of a
+// file; the old app never wrote one.
+const utf8BOM = "\xef\xbb\xbf"
+
+// splitWALLine returns line n of a WAL without surrounding space (and, on the
+// first line, without a byte order mark), and whether it is the crash's
+// trace: a last line without its newline (rerr set: the end of the
+// file came first). A complete line that does not decode is not one.
+func splitWALLine(n int, line []byte, rerr error) (trimmed []byte, last bool) {
+	if n == 1 {
+		line = bytes.TrimPrefix(line, []byte(utf8BOM))
+	}
+	return bytes.TrimSpace(line), rerr != nil
 }
 
 // entityCollections are the array collections that have per-entity files,

@@ -109,7 +109,7 @@ The disk needs room for a second copy of the store while it runs.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", verb, mapLine(res.Counts))
 			fmt.Fprintf(cmd.OutOrStdout(), "unchanged: %s; kept newer stored versions: %s\n", mapLine(res.Unchanged), mapLine(res.Kept))
-			printUnreadableTimes(cmd.OutOrStdout(), res)
+			printUnreadableTimes(cmd.OutOrStdout(), res, "the imported version was written")
 			if res.Backup != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "backup taken first: %s\n", res.Backup)
 			}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 	"github.com/spf13/cobra"
 )
@@ -20,11 +22,14 @@ type migrateOutput struct {
 	Problems  []string         `json:"problems"`
 	// WithoutContent are attachments whose bytes no legacy file held,
 	// marked contentMissing (attach add FILE --id ID adds them later).
-	WithoutContent  []string       `json:"attachments_without_content,omitempty"`
-	UnreadableTimes []string       `json:"unreadable_times,omitempty"`
-	Backup          string         `json:"backup"`
-	DryRun          bool           `json:"dry_run"`
-	Report          *legacy.Report `json:"report"`
+	WithoutContent  []string `json:"attachments_without_content,omitempty"`
+	UnreadableTimes []string `json:"unreadable_times,omitempty"`
+	// KeptStored: what the store kept over a differing old version that
+	// could not be ordered by time (see legacy.ImportResult.KeptStored).
+	KeptStored []string       `json:"kept_stored,omitempty"`
+	Backup     string         `json:"backup"`
+	DryRun     bool           `json:"dry_run"`
+	Report     *legacy.Report `json:"report"`
 }
 
 func newMigrateCommand(g *globals) *cobra.Command {
@@ -45,7 +50,8 @@ verified backup of the store and imports everything.
 The import is all or nothing but streams: the directory is read a file or
 a session at a time and written in batches to a private copy of the store
 (data.db.stage), which is verified and renamed over data.db only at the
-end. An error, Ctrl-C or a crash leaves the store as it was. The disk
+end. An error, Ctrl-C or a crash leaves the store as it was; an error
+leaves no store where there was none. The disk
 needs room for a second copy of the store while it runs, and for the
 decoded text of the old app's collection files (written beside it and
 read back mapped, so that memory stays bounded: a document over the
@@ -53,16 +59,26 @@ store's size limit is kept whole, as an attachment, without being
 decoded).
 
 A collection file the old app clobbered or left unreadable is restored
-from its older copies, deleted entities staying deleted; attachments
+from its older copies, deleted entities staying deleted. A file it needs
+that cannot be opened for lack of permission is not: migrate stops (exit
+1) naming it, so that its permissions can be fixed first. Attachments
 stored by id keep their id and metadata; a value whose text is not valid
 Unicode keeps its original text in a legacyRaw member.
 
 It reports what it found, replayed, skipped and why. Running it twice
-imports nothing new, and keeps edits made in the store in between when
-the documents carry their time (updatedAt or lastUpdated: a stored version
-at least as new wins); an entity deleted from the store in between is
-imported again, since the store keeps no record of deletions older than
-its change log.
+imports nothing new, and keeps edits made in the store in between: the
+old app's version of a stored document is written only when both carry a
+time (updatedAt or lastUpdated) and the old one is later; otherwise the
+stored one stays (counted in kept_newer, listed in kept_stored when they
+could not be ordered). settings, aiSettings and preferences are merged
+member by member: members the store lacks are added, the others keep the
+store's value (kept_stored lists those that differ). An entity deleted
+from the store in between is imported again, since the store keeps no
+record of deletions older than its change log.
+
+The store (--db) may not be LEGACY_DIR itself or its db/ (refused before
+it is created: its files would be read as the old app's); a store in a
+directory of its own inside LEGACY_DIR is left out of the scan.
 
 On a terminal it first reads the directory as --dry-run does, shows the
 counts and asks before writing anything; any answer but yes writes nothing
@@ -75,6 +91,11 @@ counts and asks before writing anything; any answer but yes writes nothing
 					err = fmt.Errorf("not a directory")
 				}
 				return fmt.Errorf("migrate %s: %w", dir, err)
+			}
+			// A store whose files would be read as the old app's is refused
+			// before it is created.
+			if _, err := legacy.CheckStoreDir(dir, g.db); err != nil {
+				return err
 			}
 			ask := !yes && !dryRun && terminal(g)
 			var res *legacy.MigrateResult
@@ -105,9 +126,19 @@ counts and asks before writing anything; any answer but yes writes nothing
 						return err
 					}
 				}
-				db, err := g.openRW()
-				if err != nil {
+				created, before := !g.storeExists(), storeNamesPresent(g.db)
+				var db *kv.DB
+				if db, err = g.openRW(); err != nil {
 					return err
+				}
+				if created {
+					// A migration that fails leaves no store where there
+					// was none (it wrote nothing: it is all or nothing).
+					defer func() {
+						if err != nil {
+							removeNewStore(g.db, before)
+						}
+					}()
 				}
 				defer closeDB(db, &err)
 				if ask {
@@ -125,7 +156,7 @@ counts and asks before writing anything; any answer but yes writes nothing
 			}
 			o := migrateOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, Blobs: res.Blobs, Replayed: res.Replayed,
 				Skipped: res.Skipped, Problems: res.Problems, WithoutContent: res.WithoutContent, UnreadableTimes: res.UnreadableTimes,
-				Backup: res.Backup, DryRun: dryRun, Report: res.Report}
+				KeptStored: res.KeptStored, Backup: res.Backup, DryRun: dryRun, Report: res.Report}
 			if o.Problems == nil {
 				o.Problems = []string{}
 			}
@@ -140,7 +171,17 @@ counts and asks before writing anything; any answer but yes writes nothing
 			fmt.Fprintf(out, "%s: %s\n", verb, mapLine(res.Counts))
 			fmt.Fprintf(out, "unchanged: %s\n", mapLine(res.Unchanged))
 			if len(res.Kept) > 0 {
-				fmt.Fprintf(out, "kept (the store's version is newer): %s\n", mapLine(res.Kept))
+				fmt.Fprintf(out, "kept (the store's version is newer, or the two cannot be ordered by time): %s\n", mapLine(res.Kept))
+			}
+			if n := len(res.KeptStored); n > 0 {
+				fmt.Fprintf(out, "%d kept as the store has them (no time to order the old app's differing version by):\n", n)
+				for i, l := range res.KeptStored {
+					if i == reportLines {
+						fmt.Fprintf(out, "  ... and %d more (--json lists them all)\n", n-i)
+						break
+					}
+					fmt.Fprintf(out, "  %s\n", l)
+				}
 			}
 			printMigrateReport(out, res.Report)
 			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Report.WAL.Skipped))
@@ -159,7 +200,7 @@ counts and asks before writing anything; any answer but yes writes nothing
 				}
 				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, ids)
 			}
-			printUnreadableTimes(out, &res.ImportResult)
+			printUnreadableTimes(out, &res.ImportResult, "the stored version was kept")
 			if res.Backup != "" {
 				fmt.Fprintf(out, "backup taken first: %s\n", res.Backup)
 			}
@@ -169,6 +210,40 @@ counts and asks before writing anything; any answer but yes writes nothing
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be imported, write nothing")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before writing (on a terminal)")
 	return cmd
+}
+
+// storeNames are the entries kv makes in a store's directory.
+var storeNames = []string{kv.DataFile, kv.DataFile + ".stage", kv.LockFile, kv.BackupsDir, kv.BlobsDir, kv.SearchDir}
+
+// storeNamesPresent says which of storeNames dir holds (nil: dir does
+// not exist).
+func storeNamesPresent(dir string) map[string]bool {
+	if _, err := os.Lstat(dir); err != nil {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, n := range storeNames {
+		_, err := os.Lstat(filepath.Join(dir, n))
+		m[n] = err == nil
+	}
+	return m
+}
+
+// removeNewStore removes the store a failed migration created in dir,
+// closed: the whole directory when it did not exist before (before nil),
+// else the entries of storeNames it did not hold before. Failures leave
+// files behind, which a later run reuses: the error reported is the
+// migration's.
+func removeNewStore(dir string, before map[string]bool) {
+	if before == nil {
+		_ = os.RemoveAll(dir)
+		return
+	}
+	for _, n := range storeNames {
+		if !before[n] {
+			_ = os.RemoveAll(filepath.Join(dir, n))
+		}
+	}
 }
 
 // reportLines is how many entries of each list of the migration report
@@ -242,6 +317,7 @@ func printMigrateReport(out io.Writer, rep *legacy.Report) {
 	list("orphan attachment files (kept as legacy-orphan-* attachments)", rep.OrphanFiles)
 	list("attachments nothing refers to (imported under their own id, orphan: true)", rep.OrphanAttachments)
 	list("junk files skipped", rep.JunkSkipped)
+	list("files not read (names the old app never wrote)", rep.Ignored)
 	list("video chapters recovered", rep.ChaptersRecovered)
 	list("session enrichment recovered from per-entity files", rep.EnrichmentRecovered)
 	lines = nil
@@ -249,4 +325,5 @@ func printMigrateReport(out io.Writer, rep *legacy.Report) {
 		lines = append(lines, fmt.Sprintf("%s: %d session(s), %d imported from it", rp.Path, rp.Sessions, len(rp.Imported)))
 	}
 	list("rollback points", lines)
+	list("notes", rep.Notes)
 }

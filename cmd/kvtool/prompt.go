@@ -80,10 +80,10 @@ func confirmImport(g *globals, what string, counts map[string]int, yes, dryRun b
 }
 
 // printUnreadableTimes lists the documents whose times newer-wins could
-// not read.
-func printUnreadableTimes(w io.Writer, res *legacy.ImportResult) {
+// not read; outcome says which version was kept.
+func printUnreadableTimes(w io.Writer, res *legacy.ImportResult, outcome string) {
 	if n := len(res.UnreadableTimes); n > 0 {
-		fmt.Fprintf(w, "%d document(s) with a time that could not be read (the imported version was written):\n", n)
+		fmt.Fprintf(w, "%d document(s) with a time that could not be read (%s):\n", n, outcome)
 		for i, l := range res.UnreadableTimes {
 			if i == reportLines {
 				fmt.Fprintf(w, "  ... and %d more (--json lists them all)\n", n-i)

@@ -16,6 +16,10 @@ import (
 // valid document id: 1 to 256 bytes of UTF-8 without NUL.
 func CheckID(id string) error { return schema.CheckID(id) }
 
+// MaxDepth is the deepest nesting of arrays and objects a document may
+// have (buckets.MaxDepth): the document itself is at depth 0.
+const MaxDepth = buckets.MaxDepth
+
 // Normalize converts a JSON-marshalable value into the document model.
 func Normalize(v any) (any, error) { return buckets.Normalize(v) }
 

@@ -1,0 +1,54 @@
+package legacy_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairnkv/cairn/legacy"
+)
+
+// TestMigrate_nonEntitiesKept: elements without a usable id, elements that
+// are not objects, and a per-entity snapshot that is an array spread into
+// an object (docs/FORMAT.md §3.3, the only copy of its tasks) are not
+// imported as entities, but their bytes are kept in extras and the
+// problems say where.
+func TestMigrate_nonEntitiesKept(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "db", "tasks"), 0o755)
+	long := strings.Repeat("x", 300)
+	os.WriteFile(filepath.Join(dir, "db", "notes.json"), []byte(`[{"id":"ok"},{"id":123,"content":"numeric id"},{"content":"no id"},{"id":"","c":"empty id"},{"id":"`+long+`","c":"long id"},"a string element"]`), 0o644)
+	os.WriteFile(filepath.Join(dir, "db", "tasks", "task-tX.json"), []byte(`{"0":{"id":"ta","title":"A only here"},"1":{"id":"tb","title":"B only here"},"id":"tX"}`), 0o644)
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"invalid:db/notes.json[1]":   "numeric id",
+		"invalid:db/notes.json[2]":   "no id",
+		"invalid:db/notes.json[3]":   "empty id",
+		"invalid:db/notes.json[4]":   "long id",
+		"invalid:db/notes.json[5]":   "a string element",
+		"junk:db/tasks/task-tX.json": "A only here",
+	}
+	for key, text := range want {
+		v, _, err := db.GetValue(t.Context(), "extras", key)
+		if err != nil {
+			t.Errorf("extras %s: %v", key, err)
+			continue
+		}
+		if got, _ := v.(map[string]any)["text"].(string); !strings.Contains(got, text) {
+			t.Errorf("extras %s holds %v", key, v)
+		}
+		found := false
+		for _, p := range res.Problems {
+			found = found || strings.Contains(p, "kept in extras "+key)
+		}
+		if !found {
+			t.Errorf("no problem says %s is kept: %q", key, res.Problems)
+		}
+	}
+	wantNothingWritten(t, db, dir, false, "a second run")
+}
