@@ -74,6 +74,32 @@ type message struct {
 	Ref string `json:"ref,omitempty"`
 }
 
+// UnmarshalJSON decodes a field of a message with its value in the
+// document model (kv.ParseJSON): numbers stay exactly as written, as the
+// store keeps them, where encoding/json would round them to float64.
+func (f *fieldMsg) UnmarshalJSON(b []byte) error {
+	type plain fieldMsg
+	var raw struct {
+		plain
+		V json.RawMessage `json:"v,omitempty"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*f = fieldMsg(raw.plain)
+	v, err := modelValue(raw.V)
+	f.V = v
+	return err
+}
+
+// modelValue decodes a JSON value into the document model (nil for none).
+func modelValue(raw json.RawMessage) (any, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	return kv.ParseJSON(raw)
+}
+
 func (m *message) msgID() string { return fmt.Sprintf("%s-%d", m.Device, m.N) }
 
 // Conflict is a value that lost a concurrent edit, as recorded in
@@ -90,6 +116,27 @@ type Conflict struct {
 	LostClock  Clock  `json:"lost_clock"`
 	Deleted    bool   `json:"deleted,omitempty"` // the winner was a delete
 	RecordedBy string `json:"recorded_by"`
+}
+
+// UnmarshalJSON decodes a conflict record with its values in the
+// document model, as fieldMsg's UnmarshalJSON does.
+func (c *Conflict) UnmarshalJSON(b []byte) error {
+	type plain Conflict
+	var raw struct {
+		plain
+		Kept json.RawMessage `json:"kept,omitempty"`
+		Lost json.RawMessage `json:"lost,omitempty"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*c = Conflict(raw.plain)
+	var err error
+	if c.Kept, err = modelValue(raw.Kept); err != nil {
+		return err
+	}
+	c.Lost, err = modelValue(raw.Lost)
+	return err
 }
 
 // docKey is the id of a document's record in replica_clocks.
