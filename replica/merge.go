@@ -87,12 +87,15 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 	m := &message{Device: st.Device, Coll: coll, ID: id}
 	switch {
 	case doc == nil:
-		if rec.Del != nil || len(rec.Fields) == 0 {
+		if rec.Del != nil || !rec.found {
 			return rec, nil // never seen, or already a tombstone
 		}
 		c := tick(&st.HLC, ms, st.Device)
 		rec.Del, m.Del, m.Epoch = &c, &c, rec.Epoch
 	default:
+		// A document sync has not seen yet (or saw deleted) is created by
+		// the message, even when it has no field to carry.
+		m.Create = !rec.found || rec.Del != nil
 		if rec.Del != nil {
 			// Created again here after a delete: a new incarnation.
 			rec.Epoch, rec.Del = rec.Del, nil
@@ -129,7 +132,7 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 			m.Fields[f] = fieldMsg{Gone: true, C: c, Base: old.C}
 			rec.Fields[f] = field{C: c, Gone: true}
 		}
-		if m.Fields == nil {
+		if m.Fields == nil && !m.Create {
 			return rec, nil
 		}
 		if coll == "attachments" {

@@ -715,8 +715,8 @@ func (r *Replica) checkMessage(m *message, subject string) error {
 	if m.ID == "" {
 		return fmt.Errorf("%s: no document id", m.Coll)
 	}
-	if m.Del == nil && m.Fields == nil {
-		return fmt.Errorf("%s/%s: neither fields nor a delete", m.Coll, m.ID)
+	if m.Del == nil && m.Fields == nil && !m.Create {
+		return fmt.Errorf("%s/%s: neither fields, a creation nor a delete", m.Coll, m.ID)
 	}
 	return nil
 }

@@ -48,6 +48,10 @@ type clocks struct {
 	// Epoch names the incarnation of the document: the tombstone it was
 	// created again after (nil: the first). See apply.
 	Epoch *Clock `json:"epoch,omitempty"`
+	// found is true when the record was read from replica_clocks: the
+	// document was seen (created, or deleted) by sync, even with no
+	// field besides its id.
+	found bool
 }
 
 // fieldMsg is one field of a message.
@@ -68,6 +72,10 @@ type message struct {
 	Del    *Clock              `json:"del,omitempty"`   // a delete
 	Epoch  *Clock              `json:"epoch,omitempty"` // the incarnation the change belongs to
 	Blob   string              `json:"blob,omitempty"`  // the attachment content it needs
+	// Create is set when the message creates the document (its first
+	// incarnation on the sender, or a new one): a document with no field
+	// besides its id is a message with no fields.
+	Create bool `json:"create,omitempty"`
 	// Ref names the object (in the blob store) holding the whole message
 	// when it is too large for one NATS message; the stub on the stream
 	// then carries only Device, N, Coll, ID and Ref.
@@ -227,7 +235,7 @@ func loadClocks(tx *kv.Tx, coll, id string) (*clocks, error) {
 	if !found || rec.Fields == nil {
 		rec.Fields = map[string]field{}
 	}
-	rec.Coll, rec.ID = coll, id
+	rec.Coll, rec.ID, rec.found = coll, id, found
 	return rec, nil
 }
 
