@@ -19,6 +19,15 @@
 //     the feed cursor, then published with Nats-Msg-Id <device>-<n>, so a
 //     crash between the two publishes it again and JetStream drops the
 //     duplicate.
+//   - A store that went back to an earlier state (a backup restored, an
+//     import undone) would number its next messages as before, and
+//     JetStream would drop them as duplicates. Each sync first reads the
+//     device's last message on the stream: when this state does not know
+//     it, the device starts a new incarnation of its numbers (a random
+//     component recorded in replica_state; Nats-Msg-Id
+//     <device>-<incarnation>-<n>), and pulls the messages it published
+//     after the state it went back to like another device's, so the
+//     changes made before the restore are not lost to it either.
 //   - Pull reads the stream from the stream sequence after the last one it
 //     applied, and applies each batch of messages in one transaction that
 //     also records the new stream sequence: a message is applied exactly

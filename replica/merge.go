@@ -84,7 +84,7 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 		return nil, err
 	}
 	ms := r.now().UnixMilli()
-	m := &message{Device: st.Device, Coll: coll, ID: id}
+	m := &message{Device: st.Device, Inc: st.Inc, Coll: coll, ID: id}
 	switch {
 	case doc == nil:
 		if rec.Del != nil || !rec.found {

@@ -184,6 +184,9 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var res Result
+	if err := r.checkRollback(ctx); err != nil {
+		return res, err
+	}
 	n, err := r.push(ctx)
 	res.Pushed += n
 	if err != nil {
@@ -197,6 +200,41 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 	n, err = r.push(ctx)
 	res.Pushed += n
 	return res, err
+}
+
+// checkRollback starts a new incarnation of the device's message numbers
+// when the last message the device has on the stream is one this state
+// does not know: the store went back to an earlier state (a backup
+// restored, an import undone), and the numbers it would give its next
+// messages were used already (JetStream would drop those as duplicates).
+// The messages this state does not know are then pulled like another
+// device's (see pull).
+func (r *Replica) checkRollback(ctx context.Context) error {
+	last, err := r.stream.GetLastMsgForSubject(ctx, r.subjectPrefix()+r.device)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("replica: stream %s: %w", r.streamName(), err)
+	}
+	inc, n, ok := parseMsgID(r.device, last.Header.Get(jetstream.MsgIDHeader))
+	if !ok {
+		return nil
+	}
+	return r.db.Update(ctx, func(tx *kv.Tx) error {
+		st, err := loadState(tx)
+		if err != nil || st.knows(inc, n) {
+			return err
+		}
+		if st.Old == nil {
+			st.Old = map[string]uint64{}
+		}
+		st.Old[st.Inc] = st.OutN
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		st.Inc = hex.EncodeToString(b[:])
+		return putJSON(tx, stateColl, stateID, st)
+	})
 }
 
 // Run syncs until ctx ends: at once, then whenever a local commit or a
@@ -485,7 +523,7 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 				if err := r.putMessageBody(ctx, ref, b); err != nil {
 					return total, fmt.Errorf("replica: upload message %s: %w", ref, err)
 				}
-				if b, err = json.Marshal(&message{Device: m.Device, N: m.N, Coll: m.Coll, ID: m.ID, Ref: ref}); err != nil {
+				if b, err = json.Marshal(&message{Device: m.Device, Inc: m.Inc, N: m.N, Coll: m.Coll, ID: m.ID, Ref: ref}); err != nil {
 					return total, err
 				}
 			}
@@ -533,13 +571,15 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 	}
 	end := info.State.LastSeq
 	var from uint64
+	var known *state // what this state knows of its own messages
 	if err := r.db.View(ctx, func(tx *kv.Tx) error {
 		st, err := loadState(tx)
-		from = st.Pulled
+		from, known = st.Pulled, st
 		return err
 	}); err != nil {
 		return 0, 0, err
 	}
+	own := r.subjectPrefix() + r.device
 	if from >= end {
 		return 0, 0, nil
 	}
@@ -577,8 +617,16 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			}
 			seq := md.Sequence.Stream
 			last = seq
-			if msg.Subject() == r.subjectPrefix()+r.device || !strings.HasPrefix(msg.Subject(), r.subjectPrefix()) {
-				continue // our own, or the group's encryption record
+			if !strings.HasPrefix(msg.Subject(), r.subjectPrefix()) {
+				continue // the group's encryption record
+			}
+			if msg.Subject() == own {
+				// Our own, unless published by a state the store went
+				// back from (see checkRollback).
+				inc, n, ok := parseMsgID(r.device, msg.Headers().Get(jetstream.MsgIDHeader))
+				if !ok || known.knows(inc, n) {
+					continue
+				}
 			}
 			b, err := r.openMsg(msg.Data(), msg.Subject())
 			if err != nil {
@@ -697,7 +745,7 @@ func (r *Replica) fetchMessage(ctx context.Context, stub *message) (*message, er
 	if err != nil {
 		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
 	}
-	if m.Device != stub.Device || m.N != stub.N || m.Coll != stub.Coll || m.ID != stub.ID || m.Ref != "" {
+	if m.Device != stub.Device || m.Inc != stub.Inc || m.N != stub.N || m.Coll != stub.Coll || m.ID != stub.ID || m.Ref != "" {
 		return nil, fmt.Errorf("message body %s is not the message its stub names", stub.Ref)
 	}
 	return m, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cairnkv/cairn/kv"
@@ -30,6 +31,28 @@ type state struct {
 	Pushed uint64 `json:"pushed"` // the last change-log sequence captured
 	Pulled uint64 `json:"pulled"` // the last stream sequence applied
 	OutN   uint64 `json:"out_n"`  // the number of the last outbox message
+	// Inc names this incarnation of the device's message numbers ("":
+	// the first). A store whose state went backwards (a backup restored,
+	// an import undone) would number its next messages as it did before;
+	// sync then sees a message of its own on the stream that this state
+	// does not know, and starts a new incarnation (checkRollback), so its
+	// message ids never collide with the ones JetStream has seen.
+	Inc string `json:"inc,omitempty"`
+	// Old maps each incarnation this state left to the last number of it
+	// that the state holds: its later messages, published before the
+	// rollback, are pulled like another device's.
+	Old map[string]uint64 `json:"old,omitempty"`
+}
+
+// knows reports whether message number n of incarnation inc of this
+// device is reflected in this state (captured here, not only published by
+// a state the store has gone back from).
+func (st *state) knows(inc string, n uint64) bool {
+	if inc == st.Inc {
+		return n <= st.OutN
+	}
+	last, ok := st.Old[inc]
+	return ok && n <= last
 }
 
 // field is what replica_clocks records about one top-level field.
@@ -76,6 +99,9 @@ type message struct {
 	// incarnation on the sender, or a new one): a document with no field
 	// besides its id is a message with no fields.
 	Create bool `json:"create,omitempty"`
+	// Inc is the incarnation of the device's numbers N belongs to (see
+	// state.Inc).
+	Inc string `json:"inc,omitempty"`
 	// Ref names the object (in the blob store) holding the whole message
 	// when it is too large for one NATS message; the stub on the stream
 	// then carries only Device, N, Coll, ID and Ref.
@@ -108,7 +134,31 @@ func modelValue(raw json.RawMessage) (any, error) {
 	return kv.ParseJSON(raw)
 }
 
-func (m *message) msgID() string { return fmt.Sprintf("%s-%d", m.Device, m.N) }
+// msgID is the message's Nats-Msg-Id: <device>-<n>, or
+// <device>-<inc>-<n> after a rollback (see state.Inc).
+func (m *message) msgID() string {
+	if m.Inc == "" {
+		return fmt.Sprintf("%s-%d", m.Device, m.N)
+	}
+	return fmt.Sprintf("%s-%s-%d", m.Device, m.Inc, m.N)
+}
+
+// parseMsgID is the inverse of msgID for device's messages; ok is false
+// for an id that is not one.
+func parseMsgID(device, id string) (inc string, n uint64, ok bool) {
+	rest, found := strings.CutPrefix(id, device+"-")
+	if !found {
+		return "", 0, false
+	}
+	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
+		inc, rest = rest[:i], rest[i+1:]
+		if inc == "" || strings.Contains(inc, "-") {
+			return "", 0, false
+		}
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return inc, n, err == nil
+}
 
 // Conflict is a value that lost a concurrent edit, as recorded in
 // replica_conflicts.
