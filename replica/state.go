@@ -19,7 +19,7 @@ const (
 	clocksColl   = "replica_clocks"
 	outboxColl   = "replica_outbox"
 	conflictColl = "replica_conflicts"
-	statePrefix  = "replica_"
+	statePrefix  = kv.LocalPrefix
 	stateID      = "state"
 )
 
