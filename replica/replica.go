@@ -400,15 +400,16 @@ func (r *Replica) captureAll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	bs, err := r.db.Buckets(ctx)
-	if err != nil {
-		return err
-	}
 	var colls []string
-	for _, b := range bs {
-		if len(b.Name) > 2 && b.Name[:2] == "d/" && synced(b.Name[2:]) {
-			colls = append(colls, b.Name[2:])
+	if err := r.db.View(ctx, func(tx *kv.Tx) error {
+		for _, c := range tx.Collections() {
+			if synced(c) {
+				colls = append(colls, c)
+			}
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	for _, coll := range colls {
 		var ids []string
