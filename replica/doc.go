@@ -85,6 +85,12 @@
 //
 //   - Fields are merged at the top level: two devices editing different
 //     keys inside one object field conflict on that field.
+//   - A message whose clock is more than a day ahead of the receiver's
+//     wall clock (a peer with a wrong clock, or a forged message) is
+//     refused with ErrClockAhead, so that it can neither win every later
+//     edit nor make the receiver's clock wrap; pulling stops at it until
+//     the wall clock comes within a day of it (or the message is removed
+//     from the stream).
 //   - A change log trimmed past the last push (a device offline longer than
 //     kv.Options.ChangeLogRetention) makes push compare every document with
 //     its recorded clocks instead of reading the feed: slower, not lossy.

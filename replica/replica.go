@@ -647,6 +647,9 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			if err := r.checkMessage(m, msg.Subject()); err != nil {
 				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %w", ErrBadMessage, r.streamName(), seq, err)
 			}
+			if err := checkClocks(m, r.now()); err != nil {
+				return pulled, conflicts, fmt.Errorf("replica: stream %s sequence %d: %w", r.streamName(), seq, err)
+			}
 			items = append(items, item{seq, m})
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {

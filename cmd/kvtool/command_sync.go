@@ -58,7 +58,9 @@ ways and prints {"pushed":N,"pulled":N,"conflicts":N}; without it, it keeps
 syncing (after every local commit and every remote change) until
 interrupted, printing one such line per sync that moved anything. A
 continuous sync outlives a lost connection or a server restart: it retries,
-backing off up to its interval; a bad message or a store error ends it.
+backing off up to its interval; a bad message or a store error ends it. A
+message whose clock is more than a day ahead of this machine's is refused
+(exit 1), and pulling waits at it.
 
 With --passphrase-file F (or $` + passphraseEnv + `) the group is encrypted end to
 end: changes and attachment contents are sealed (Argon2id,
