@@ -34,6 +34,40 @@ func (f *natsFlags) connect() (*replica.Conn, error) {
 	return replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool"})
 }
 
+// onceReconnects is how often a command that must end (sync --once,
+// backup push and pull) tries a lost connection again, 250ms apart,
+// before it gives up.
+const onceReconnects = 20
+
+// connectOnce connects for a command that must end: a connection lost
+// for good (onceReconnects failed) cancels the context it returns, whose
+// cause says so, so that the command fails instead of waiting forever.
+func (f *natsFlags) connectOnce(ctx context.Context) (*replica.Conn, context.Context, context.CancelFunc, error) {
+	if f.url == "" {
+		return nil, ctx, func() {}, usagef("--nats URL is required (or set $CAIRN_NATS)")
+	}
+	nc, err := replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool", MaxReconnects: onceReconnects})
+	if err != nil {
+		return nil, ctx, func() {}, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	lost := fmt.Errorf("lost the connection to the NATS server %s (tried again %d times)", replica.Scrub(f.url), onceReconnects)
+	nc.SetClosedHandler(func(*replica.Conn) { cancel(lost) })
+	return nc, ctx, func() { cancel(nil) }, nil
+}
+
+// causeOf is err, or, when ctx was cancelled with a cause (a connection
+// lost for good: connectOnce), that cause: what failed after it is only
+// its consequence.
+func causeOf(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		if c := context.Cause(ctx); c != nil && c != ctx.Err() {
+			return c
+		}
+	}
+	return err
+}
+
 func newSyncCommand(g *globals) *cobra.Command {
 	var nf natsFlags
 	var pf passphraseFlag
@@ -54,7 +88,9 @@ ties by device name); a concurrent edit that lost is kept as a conflict
 
 The device name is recorded in the store at the first sync (default: a
 random one) and cannot change. With --once, sync returns when caught up both
-ways and prints {"pushed":N,"pulled":N,"conflicts":N}; without it, it keeps
+ways and prints {"pushed":N,"pulled":N,"conflicts":N}; a connection lost
+for good (20 reconnects, 250ms apart, failed) ends it with exit 1. Without
+--once, it keeps
 syncing (after every local commit and every remote change) until
 interrupted, printing one such line per sync that moved anything. A
 continuous sync outlives a lost connection or a server restart: it retries,
@@ -76,7 +112,15 @@ Credentials in the URL are never printed.`,
 			if err != nil {
 				return err
 			}
-			nc, err := nf.connect()
+			ctx := cmd.Context()
+			var nc *replica.Conn
+			if once {
+				var done context.CancelFunc
+				nc, ctx, done, err = nf.connectOnce(ctx)
+				defer done()
+			} else {
+				nc, err = nf.connect()
+			}
 			if err != nil {
 				return err
 			}
@@ -86,10 +130,9 @@ Credentials in the URL are never printed.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			ctx := cmd.Context()
 			r, err := replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas, Passphrase: pass})
 			if err != nil {
-				return err
+				return causeOf(ctx, err)
 			}
 			out := cmd.OutOrStdout()
 			print := func(res replica.Result) error {
@@ -102,7 +145,7 @@ Credentials in the URL are never printed.`,
 			if once {
 				res, err := r.Sync(ctx)
 				if err != nil {
-					return err
+					return causeOf(ctx, err)
 				}
 				return print(res)
 			}
