@@ -79,7 +79,9 @@ func validName(what, s string) error {
 }
 
 // New prepares db to sync through nc: it creates the group's stream and
-// blob store if needed and records the device name in the store.
+// blob store if needed and, once the group's encryption matches this
+// device's, records the device name and group in the store (a refused New
+// records nothing).
 func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica, error) {
 	o := Options{}
 	if opts != nil {
@@ -135,22 +137,23 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 		}
 	}
 	// The device name: the one recorded, else the one given, else random.
-	err = db.Update(ctx, func(tx *kv.Tx) error {
-		st, err := loadState(tx)
-		if err != nil {
-			return err
+	// It is checked first, and recorded only once the group has accepted
+	// this device (its encryption matches): a refused sync leaves the
+	// store free to sync in another group, or as another device.
+	bind := func(tx *kv.Tx) (st *state, isNew bool, err error) {
+		if st, err = loadState(tx); err != nil {
+			return nil, false, err
 		}
 		switch {
 		case st.Device != "" && o.Device != "" && st.Device != o.Device:
-			return fmt.Errorf("%w: this store syncs as device %q, not %q", ErrInvalidName, st.Device, o.Device)
+			return nil, false, fmt.Errorf("%w: this store syncs as device %q, not %q", ErrInvalidName, st.Device, o.Device)
 		case st.Device != "" && st.Group != o.Group:
-			return fmt.Errorf("%w: this store syncs in group %q, not %q", ErrInvalidName, st.Group, o.Group)
+			return nil, false, fmt.Errorf("%w: this store syncs in group %q, not %q", ErrInvalidName, st.Group, o.Group)
 		case st.Device != "":
-			r.device = st.Device
-			return nil
+			return st, false, nil
 		case o.Device != "":
 			if taken {
-				return fmt.Errorf("%w: device %q already has changes on stream %s, and this store has no sync state (a new store, or one restored from an export): sync it as a new device (another --device, or none for a random one)", ErrInvalidName, o.Device, r.streamName())
+				return nil, false, fmt.Errorf("%w: device %q already has changes on stream %s, and this store has no sync state (a new store, or one restored from an export): sync it as a new device (another --device, or none for a random one)", ErrInvalidName, o.Device, r.streamName())
 			}
 			st.Device = o.Device
 		default:
@@ -159,13 +162,29 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 			st.Device = "d-" + hex.EncodeToString(b[:])
 		}
 		st.Group = o.Group
+		return st, true, nil
+	}
+	if err := db.View(ctx, func(tx *kv.Tx) error {
+		_, _, err := bind(tx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := r.setupEncryption(ctx); err != nil {
+		return nil, err
+	}
+	err = db.Update(ctx, func(tx *kv.Tx) error {
+		st, isNew, err := bind(tx)
+		if err != nil || !isNew {
+			if st != nil {
+				r.device = st.Device
+			}
+			return err
+		}
 		r.device = st.Device
 		return putJSON(tx, stateColl, stateID, st)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := r.setupEncryption(ctx); err != nil {
 		return nil, err
 	}
 	return r, nil

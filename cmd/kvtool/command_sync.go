@@ -86,8 +86,9 @@ others'. Per top-level field the later edit wins (hybrid logical clocks,
 ties by device name); a concurrent edit that lost is kept as a conflict
 (kvtool sync conflicts); deletes win over edits that had not seen them.
 
-The device name is recorded in the store at the first sync (default: a
-random one) and cannot change. With --once, sync returns when caught up both
+The device name and group are recorded in the store at the first sync the
+group accepts (default name: a random one) and cannot change; a refused
+sync (a wrong or missing passphrase) records nothing. With --once, sync returns when caught up both
 ways and prints {"pushed":N,"pulled":N,"conflicts":N}; a connection lost
 for good (20 reconnects, 250ms apart, failed) ends it with exit 1. Without
 --once, it keeps
