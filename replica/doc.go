@@ -31,7 +31,11 @@
 //   - Pull reads the stream from the stream sequence after the last one it
 //     applied, and applies each batch of messages in one transaction that
 //     also records the new stream sequence: a message is applied exactly
-//     once, whatever was interrupted.
+//     once, whatever was interrupted. Messages the stream no longer holds
+//     when the device comes to read them (a purge, the stream's limits)
+//     are counted in Result.Missed, from the stream's first sequence and
+//     from the gaps in each device's message numbers; their changes are
+//     missing on this device (nothing re-sends them).
 //
 // # Merge rules
 //

@@ -47,6 +47,13 @@ type Result struct {
 	Pushed    int `json:"pushed"`    // messages published
 	Pulled    int `json:"pulled"`    // messages from other devices applied
 	Conflicts int `json:"conflicts"` // conflicts recorded
+	// Missed counts the messages of other devices that the stream no
+	// longer held when this device came to read them (purged, or past
+	// the stream's limits): their changes are missing here. It counts
+	// the gaps in a device's message numbers, and every message before
+	// the stream's first when that is past the last one read (own
+	// messages included: an upper bound).
+	Missed int `json:"missed,omitempty"`
 }
 
 // Replica syncs one store with its group through a NATS connection. It is
@@ -211,7 +218,7 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	pulled, conflicts, err := r.pull(ctx)
+	pulled, conflicts, err := r.pull(ctx, &res.Missed)
 	res.Pulled, res.Conflicts = pulled, conflicts
 	if err != nil {
 		return res, err
@@ -584,7 +591,7 @@ const pullBatch = 256
 
 // pull applies every message of the other devices the stream held when it
 // started, in batches of one transaction each.
-func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
+func (r *Replica) pull(ctx context.Context, missed *int) (pulled, conflicts int, err error) {
 	info, err := r.stream.Info(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("replica: stream info: %w", err)
@@ -600,6 +607,24 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 		return 0, 0, err
 	}
 	own := r.subjectPrefix() + r.device
+	if first := info.State.FirstSeq; first > from+1 {
+		// The messages after the last one applied, up to the stream's
+		// first, were removed before this device read them.
+		*missed += int(first - 1 - from)
+		from = first - 1
+		if err := r.db.Update(ctx, func(tx *kv.Tx) error {
+			st, err := loadState(tx)
+			if err != nil || st.Pulled >= from {
+				return err
+			}
+			// Which devices' numbers went is unknown, and counted here:
+			// the gaps in them start anew.
+			st.Pulled, st.Seen = from, nil
+			return putJSON(tx, stateColl, stateID, st)
+		}); err != nil {
+			return 0, 0, err
+		}
+	}
 	if from >= end {
 		return 0, 0, nil
 	}
@@ -694,9 +719,9 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 				}
 			}
 		}
-		var n, c int
+		var n, c, gaps int
 		err = r.db.Update(ctx, func(tx *kv.Tx) error {
-			n, c = 0, 0
+			n, c, gaps = 0, 0, 0
 			st, err := loadState(tx)
 			if err != nil {
 				return err
@@ -718,6 +743,7 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 						return err
 					}
 				}
+				gaps += st.sawNumber(it.m)
 				k, err := r.apply(tx, st, it.m)
 				if err != nil {
 					return fmt.Errorf("replica: apply %s/%s from %s (stream sequence %d): %w", it.m.Coll, it.m.ID, it.m.Device, it.seq, err)
@@ -739,6 +765,7 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 		}
 		pulled += n
 		conflicts += c
+		*missed += gaps
 		from = last
 	}
 	return pulled, conflicts, nil

@@ -42,6 +42,28 @@ type state struct {
 	// that the state holds: its later messages, published before the
 	// rollback, are pulled like another device's.
 	Old map[string]uint64 `json:"old,omitempty"`
+	// Seen maps <device>/<incarnation> to the last message number
+	// applied from it, to find the numbers the stream no longer held.
+	Seen map[string]uint64 `json:"seen,omitempty"`
+}
+
+// sawNumber records that message m was applied and returns how many of
+// its device's numbers before it were never seen (gone from the stream).
+// A device first met counts no gap: its earlier messages may have been
+// applied before Seen was recorded, and a new incarnation starts past 1.
+func (st *state) sawNumber(m *message) int {
+	key := m.Device + "/" + m.Inc
+	last, ok := st.Seen[key]
+	if st.Seen == nil {
+		st.Seen = map[string]uint64{}
+	}
+	if m.N > last {
+		st.Seen[key] = m.N
+	}
+	if ok && m.N > last+1 {
+		return int(m.N - last - 1)
+	}
+	return 0
 }
 
 // knows reports whether message number n of incarnation inc of this

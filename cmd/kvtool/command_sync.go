@@ -106,6 +106,10 @@ ciphertext and device names. The first device of a group decides whether
 it is encrypted; a wrong or missing passphrase, or a passphrase in a group
 that is not encrypted, is refused before anything is applied.
 
+Messages removed from the stream before this store read them (a purge,
+the stream's limits) are reported: "missed":N in the output and a warning
+on stderr; their changes are missing from this store.
+
 Credentials in the URL are never printed.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
@@ -137,6 +141,9 @@ Credentials in the URL are never printed.`,
 			}
 			out := cmd.OutOrStdout()
 			print := func(res replica.Result) error {
+				if res.Missed > 0 {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d message(s) of other devices were gone from the stream (purged, or past its limits) before this store read them: their changes are missing here\n", res.Missed)
+				}
 				if g.json || once {
 					return printJSON(out, res)
 				}
