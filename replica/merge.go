@@ -73,8 +73,11 @@ func writeDoc(tx *kv.Tx, coll, id string, fields map[string]any) error {
 
 // capture compares the document with its recorded clocks and, when it
 // changed since, gives the changed fields new clocks and queues a message
-// in the outbox. It returns the (updated) clock record.
-func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error) {
+// in the outbox. It returns the (updated) clock record. The clocks are
+// taken at editMs, the wall time of the document's last change when the
+// change log tells it (0: now), so that the later edit wins, not the
+// later push.
+func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string, editMs int64) (*clocks, error) {
 	rec, err := loadClocks(tx, coll, id)
 	if err != nil {
 		return nil, err
@@ -83,7 +86,10 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 	if err != nil {
 		return nil, err
 	}
-	ms := r.now().UnixMilli()
+	ms := editMs
+	if now := r.now().UnixMilli(); ms <= 0 || ms > now {
+		ms = now
+	}
 	m := &message{Device: st.Device, Inc: st.Inc, Coll: coll, ID: id}
 	switch {
 	case doc == nil:
@@ -173,7 +179,7 @@ func clockOf(c *Clock) Clock {
 func (r *Replica) apply(tx *kv.Tx, st *state, m *message) (int, error) {
 	// A local edit not captured yet gets its clocks first, so that it
 	// takes part in the merge instead of being overwritten.
-	rec, err := r.capture(tx, st, m.Coll, m.ID)
+	rec, err := r.capture(tx, st, m.Coll, m.ID, 0)
 	if err != nil {
 		return 0, err
 	}

@@ -368,6 +368,7 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 	}
 	var refs []docRef
 	seen := map[docRef]bool{}
+	edited := map[docRef]int64{} // the wall time of each document's last change
 	var upTo uint64
 	n := 0
 	for ch, err := range r.db.ChangesSoFar(ctx, after) {
@@ -384,6 +385,7 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 			seen[ref] = true
 			refs = append(refs, ref)
 		}
+		edited[ref] = max(edited[ref], ch.Time.UnixMilli())
 		if n >= pushBatch {
 			break
 		}
@@ -404,7 +406,7 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 			return err
 		}
 		for _, ref := range refs {
-			if _, err := r.capture(tx, st, ref.coll, ref.id); err != nil {
+			if _, err := r.capture(tx, st, ref.coll, ref.id, edited[ref]); err != nil {
 				return err
 			}
 		}
@@ -460,7 +462,7 @@ func (r *Replica) captureAll(ctx context.Context) error {
 					return err
 				}
 				for _, id := range chunk {
-					if _, err := r.capture(tx, st, coll, id); err != nil {
+					if _, err := r.capture(tx, st, coll, id, 0); err != nil {
 						return err
 					}
 				}
@@ -491,7 +493,7 @@ func (r *Replica) captureAll(ctx context.Context) error {
 			return err
 		}
 		for _, ref := range gone {
-			if _, err := r.capture(tx, st, ref.coll, ref.id); err != nil {
+			if _, err := r.capture(tx, st, ref.coll, ref.id, 0); err != nil {
 				return err
 			}
 		}
