@@ -85,6 +85,21 @@ func validName(what, s string) error {
 	return nil
 }
 
+// CheckNames returns ErrInvalidName when group or device is not a valid
+// name (either may be empty: the default), touching neither a store nor
+// the network: a command can refuse a bad name before it opens anything.
+func CheckNames(group, device string) error {
+	if group != "" {
+		if err := validName("group", group); err != nil {
+			return err
+		}
+	}
+	if device != "" {
+		return validName("device", device)
+	}
+	return nil
+}
+
 // New prepares db to sync through nc: it creates the group's stream and
 // blob store if needed and, once the group's encryption matches this
 // device's, records the device name and group in the store (a refused New

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -113,6 +114,9 @@ on stderr; their changes are missing from this store.
 Credentials in the URL are never printed.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if err := replica.CheckNames(group, device); err != nil {
+				return err // before the store is opened, or created
+			}
 			pass, err := pf.get(false)
 			if err != nil {
 				return err
@@ -139,33 +143,17 @@ Credentials in the URL are never printed.`,
 			if err != nil {
 				return causeOf(ctx, err)
 			}
-			out := cmd.OutOrStdout()
-			print := func(res replica.Result) error {
-				if res.Missed > 0 {
-					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d message(s) of other devices were gone from the stream (purged, or past its limits) before this store read them: their changes are missing here\n", res.Missed)
-				}
-				if g.json || once {
-					return printJSON(out, res)
-				}
-				_, err := fmt.Fprintf(out, "%s: pushed %d, pulled %d, conflicts %d\n", r.Device(), res.Pushed, res.Pulled, res.Conflicts)
-				return err
-			}
 			if once {
 				res, err := r.Sync(ctx)
 				if err != nil {
 					return causeOf(ctx, err)
 				}
-				return print(res)
+				warnMissed(cmd.ErrOrStderr(), res)
+				return printJSON(cmd.OutOrStdout(), res)
 			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 			defer stop()
-			first := true
-			err = r.Run(ctx, interval, func(res replica.Result) {
-				if first || res != (replica.Result{}) {
-					first = false
-					_ = print(res) // a closed stdout ends nothing that matters
-				}
-			})
+			err = r.Run(ctx, interval, syncReporter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.json, r.Device()))
 			if errors.Is(err, context.Canceled) {
 				return nil
 			}
@@ -181,6 +169,31 @@ Credentials in the URL are never printed.`,
 	cmd.Flags().IntVar(&replicas, "replicas", 1, "JetStream replicas of the group's stream and blob store when sync creates them (3 on a 3-node cluster)")
 	cmd.AddCommand(newSyncConflicts(g))
 	return cmd
+}
+
+// warnMissed says on stderr that messages were gone before they were read.
+func warnMissed(w io.Writer, res replica.Result) {
+	if res.Missed > 0 {
+		fmt.Fprintf(w, "warning: %d message(s) of other devices were gone from the stream (purged, or past its limits) before this store read them: their changes are missing here\n", res.Missed)
+	}
+}
+
+// syncReporter is what a continuous sync prints: one line per sync that
+// moved anything (compact JSON with --json), nothing for one that did not.
+func syncReporter(out, errw io.Writer, asJSON bool, device string) func(replica.Result) {
+	return func(res replica.Result) {
+		if res == (replica.Result{}) {
+			return
+		}
+		warnMissed(errw, res)
+		// A closed stdout ends nothing that matters.
+		if asJSON {
+			b, _ := json.Marshal(res)
+			_, _ = fmt.Fprintf(out, "%s\n", b)
+			return
+		}
+		_, _ = fmt.Fprintf(out, "%s: pushed %d, pulled %d, conflicts %d\n", device, res.Pushed, res.Pulled, res.Conflicts)
+	}
 }
 
 func newSyncConflicts(g *globals) *cobra.Command {
