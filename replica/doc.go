@@ -13,7 +13,9 @@
 //     sequence it captured, compares each changed document with the field
 //     clocks it recorded for it, and gives every top-level field that
 //     changed a new hybrid logical clock (HLC: milliseconds and a counter,
-//     ties broken by device name). The message (the changed fields, each
+//     ties broken by device name), taken at the time of the edit the
+//     change log recorded, so that the later edit wins, not the later
+//     push. The message (the changed fields, each
 //     with its value, its new clock and the clock it replaced) is written
 //     to an outbox collection in the same transaction as the new clocks and
 //     the feed cursor, then published with Nats-Msg-Id <device>-<n>, so a
