@@ -51,7 +51,9 @@
 //     edit not yet pushed when a remote change arrives is captured first, so
 //     it is never overwritten silently.
 //   - A delete is a tombstone with its own clock. It wins over every edit
-//     that had not seen it (those edits are kept as conflicts), and a device
+//     that had not seen it (those edits are kept as conflicts, on the
+//     deleting device and on the editing one: a delete names the field
+//     clocks it had seen), and a device
 //     that syncs late never resurrects the document; only a device that
 //     has seen the delete can create the id again, which starts a new
 //     incarnation of the document named by that tombstone. Every message

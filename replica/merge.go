@@ -98,6 +98,14 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string, editMs int64) (
 		}
 		c := tick(&st.HLC, ms, st.Device)
 		rec.Del, m.Del, m.Epoch = &c, &c, rec.Epoch
+		for f, lf := range rec.Fields {
+			if !lf.Gone {
+				if m.Seen == nil {
+					m.Seen = map[string]Clock{}
+				}
+				m.Seen[f] = lf.C
+			}
+		}
 	default:
 		// A document sync has not seen yet (or saw deleted) is created by
 		// the message, even when it has no field to carry.
@@ -239,7 +247,15 @@ func (r *Replica) apply(tx *kv.Tx, st *state, m *message) (int, error) {
 		// The delete wins over every edit of its incarnation it had not
 		// seen: keep the lost values of fields edited after it.
 		for f, lf := range rec.Fields {
-			if lf.Gone || !m.Del.Less(lf.C) || doc == nil {
+			// Not seen by the delete: later than the field's clock the
+			// deleting device had (or, from a device that does not say,
+			// than the delete).
+			unseen := m.Del.Less(lf.C)
+			if m.Seen != nil {
+				sc, ok := m.Seen[f]
+				unseen = !ok || sc.Less(lf.C)
+			}
+			if lf.Gone || !unseen || doc == nil {
 				continue
 			}
 			if err := record(Conflict{Field: f, Deleted: true, KeptClock: *m.Del, Lost: doc[f], LostClock: lf.C}); err != nil {

@@ -117,6 +117,10 @@ type message struct {
 	Del    *Clock              `json:"del,omitempty"`   // a delete
 	Epoch  *Clock              `json:"epoch,omitempty"` // the incarnation the change belongs to
 	Blob   string              `json:"blob,omitempty"`  // the attachment content it needs
+	// Seen is, in a delete, the clock of each field the deleting device
+	// had: an edit it had not seen (a later clock) is kept as a conflict
+	// on every device, not only on the one that deleted.
+	Seen map[string]Clock `json:"seen,omitempty"`
 	// Create is set when the message creates the document (its first
 	// incarnation on the sender, or a new one): a document with no field
 	// besides its id is a message with no fields.
