@@ -107,6 +107,10 @@ ciphertext and device names. The first device of a group decides whether
 it is encrypted; a wrong or missing passphrase, or a passphrase in a group
 that is not encrypted, is refused before anything is applied.
 
+A store restored from a backup (or whose import was undone) keeps its
+device name: its next sync notices that the store went back, numbers its
+messages anew, and pulls back the changes it had published since.
+
 Messages removed from the stream before this store read them (a purge,
 the stream's limits) are reported: "missed":N in the output and a warning
 on stderr; their changes are missing from this store.
