@@ -89,6 +89,12 @@ func (db *DB) addFixes(rep *CheckReport) {
 			if c, err := db.lookup(p.Collection); err == nil && c.Kind == schema.Singleton {
 				redo = fmt.Sprintf("put it again: %s put %s FILE", kvtool, p.Collection)
 			}
+			if !IsLocalCollection(p.Collection) && db.syncs() {
+				// A delete, or a put of anything else, would reach
+				// every device, though another one may hold the document
+				// whole.
+				redo = fmt.Sprintf("this store syncs with other devices: put a readable copy from another device here (kvtool get %s %s there, then %s put %s FILE); a delete here deletes it on every device", p.Collection, shellQuote(p.ID), kvtool, p.Collection)
+			}
 			p.Fix = "the document cannot be read: " + redo
 			if len(lookups) < maxBackupLookups {
 				lookups = append(lookups, i)
@@ -148,6 +154,23 @@ func (db *DB) addFixes(rep *CheckReport) {
 			p.Fix += "; no verified backup holds a readable copy of it"
 		}
 	}
+}
+
+// syncs reports whether the store syncs with other devices: a collection
+// of a device's own bookkeeping (IsLocalCollection) holds a document.
+func (db *DB) syncs() bool {
+	found := false
+	_ = db.View(context.Background(), func(t *Tx) error {
+		for _, c := range t.Collections() {
+			if b := t.tx.Bucket(buckets.PrimaryBucket(c)); IsLocalCollection(c) && b != nil {
+				if k, _ := b.Cursor().First(); k != nil {
+					found = true
+				}
+			}
+		}
+		return nil
+	})
+	return found
 }
 
 // docRef names one document.

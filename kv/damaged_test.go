@@ -1081,3 +1081,40 @@ func TestDamaged_misfiled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDamaged_fixOnSyncedStore: on a store that syncs with other devices
+// (a device-local collection holds its sync state), the fix for a damaged
+// document is a readable copy from another device, put here; it does not
+// advise a delete, which would reach every device.
+func TestDamaged_fixOnSyncedStore(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []struct{ coll, id string }{{"notes", "n1"}, {kv.LocalPrefix + "state", "state"}} {
+		if _, err := db.Put(t.Context(), d.coll, kv.Document{"id": d.id, "content": randomText(40)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, dir, buckets.PrimaryBucket("notes"), "n1")
+	db, err = kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || rep.Problems[0].ID != "n1" {
+		t.Fatalf("check: %+v", rep.Problems)
+	}
+	f := rep.Problems[0].Fix
+	if strings.Contains(f, "delete notes") || !strings.Contains(f, "another device") || !strings.Contains(f, "put notes FILE") {
+		t.Errorf("fix for a damaged document of a synced store: %q", f)
+	}
+}

@@ -3,6 +3,7 @@ package kv
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/schema"
@@ -58,6 +59,18 @@ const (
 func LookupCollection(name string) (*Collection, error) {
 	return (*schema.Schema)(nil).Lookup(name)
 }
+
+// LocalPrefix begins the names of the collections that hold one device's
+// own bookkeeping rather than the user's data: package replica's sync
+// state (replica_state, replica_clocks, replica_outbox,
+// replica_conflicts). A copy of them in another store would make it a
+// clone of the device, so an export leaves them out and an import ignores
+// them.
+const LocalPrefix = "replica_"
+
+// IsLocalCollection reports whether collection name holds a device's own
+// bookkeeping (its name begins with LocalPrefix).
+func IsLocalCollection(name string) bool { return strings.HasPrefix(name, LocalPrefix) }
 
 // BuiltinCollections returns the names of the built-in collections, in the
 // order kvtool lists them.

@@ -65,9 +65,11 @@ func (x *Export) UserCollections() []string {
 }
 
 // isUserCollection reports whether name is a user collection's name: valid,
-// and not a built-in collection.
+// not a built-in collection, and not a device's own bookkeeping (sync
+// state, kv.IsLocalCollection: exported or imported, it would clone the
+// device).
 func isUserCollection(name string) bool {
-	if _, err := kv.LookupCollection(name); err != nil {
+	if _, err := kv.LookupCollection(name); err != nil || kv.IsLocalCollection(name) {
 		return false
 	}
 	return !slices.Contains(kv.BuiltinCollections(), name)
@@ -220,6 +222,12 @@ func EachExport(r io.Reader, maxBytes int64, fn func(coll string, i int, doc map
 func readUserCollections(d *jsonx.Decoder, x *Export, fn func(coll string, i int, doc map[string]any) error) error {
 	_, err := eachMember(d, "collections", "an object of user collections' arrays", func(name string, off int64) error {
 		p := "collections." + name
+		if kv.IsLocalCollection(name) {
+			// A device's sync state, in a file written before exports
+			// left it out: read past it, never imported.
+			_, err := readExportArray(d, p, func(int, map[string]any) error { return nil })
+			return err
+		}
 		if !isUserCollection(name) {
 			return &ExportError{Path: p, Offset: off, Msg: fmt.Sprintf("%q is not a user collection's name ([a-z][a-zA-Z0-9_-]{0,63}, not a built-in collection)", name)}
 		}

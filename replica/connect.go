@@ -18,6 +18,12 @@ type ConnectOptions struct {
 	Name string
 	// Timeout bounds the first connection (default 5s).
 	Timeout time.Duration
+	// MaxReconnects is how many times a lost connection is tried again
+	// before the connection is closed for good (0: forever, as a
+	// continuous sync wants). A command that must end, such as a sync
+	// that returns when caught up, sets it and ends its work when the
+	// connection closes (nats.Conn.SetClosedHandler).
+	MaxReconnects int
 }
 
 // Connect connects to the NATS server at rawURL. User and password, or a
@@ -28,7 +34,11 @@ func Connect(rawURL string, o *ConnectOptions) (*nats.Conn, error) {
 	if o == nil {
 		o = &ConnectOptions{}
 	}
-	opts := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	reconnects := -1
+	if o.MaxReconnects > 0 {
+		reconnects = o.MaxReconnects
+	}
+	opts := []nats.Option{nats.MaxReconnects(reconnects), nats.ReconnectWait(250 * time.Millisecond)}
 	if o.Timeout > 0 {
 		opts = append(opts, nats.Timeout(o.Timeout))
 	}

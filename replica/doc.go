@@ -13,16 +13,31 @@
 //     sequence it captured, compares each changed document with the field
 //     clocks it recorded for it, and gives every top-level field that
 //     changed a new hybrid logical clock (HLC: milliseconds and a counter,
-//     ties broken by device name). The message (the changed fields, each
+//     ties broken by device name), taken at the time of the edit the
+//     change log recorded, so that the later edit wins, not the later
+//     push. The message (the changed fields, each
 //     with its value, its new clock and the clock it replaced) is written
 //     to an outbox collection in the same transaction as the new clocks and
 //     the feed cursor, then published with Nats-Msg-Id <device>-<n>, so a
 //     crash between the two publishes it again and JetStream drops the
 //     duplicate.
+//   - A store that went back to an earlier state (a backup restored, an
+//     import undone) would number its next messages as before, and
+//     JetStream would drop them as duplicates. Each sync first reads the
+//     device's last message on the stream: when this state does not know
+//     it, the device starts a new incarnation of its numbers (a random
+//     component recorded in replica_state; Nats-Msg-Id
+//     <device>-<incarnation>-<n>), and pulls the messages it published
+//     after the state it went back to like another device's, so the
+//     changes made before the restore are not lost to it either.
 //   - Pull reads the stream from the stream sequence after the last one it
 //     applied, and applies each batch of messages in one transaction that
 //     also records the new stream sequence: a message is applied exactly
-//     once, whatever was interrupted.
+//     once, whatever was interrupted. Messages the stream no longer holds
+//     when the device comes to read them (a purge, the stream's limits)
+//     are counted in Result.Missed, from the stream's first sequence and
+//     from the gaps in each device's message numbers; their changes are
+//     missing on this device (nothing re-sends them).
 //
 // # Merge rules
 //
@@ -36,7 +51,9 @@
 //     edit not yet pushed when a remote change arrives is captured first, so
 //     it is never overwritten silently.
 //   - A delete is a tombstone with its own clock. It wins over every edit
-//     that had not seen it (those edits are kept as conflicts), and a device
+//     that had not seen it (those edits are kept as conflicts, on the
+//     deleting device and on the editing one: a delete names the field
+//     clocks it had seen), and a device
 //     that syncs late never resurrects the document; only a device that
 //     has seen the delete can create the id again, which starts a new
 //     incarnation of the document named by that tombstone. Every message
@@ -76,6 +93,12 @@
 //
 //   - Fields are merged at the top level: two devices editing different
 //     keys inside one object field conflict on that field.
+//   - A message whose clock is more than a day ahead of the receiver's
+//     wall clock (a peer with a wrong clock, or a forged message) is
+//     refused with ErrClockAhead, so that it can neither win every later
+//     edit nor make the receiver's clock wrap; pulling stops at it until
+//     the wall clock comes within a day of it (or the message is removed
+//     from the stream).
 //   - A change log trimmed past the last push (a device offline longer than
 //     kv.Options.ChangeLogRetention) makes push compare every document with
 //     its recorded clocks instead of reading the feed: slower, not lossy.

@@ -26,6 +26,12 @@ var (
 	// was interrupted); the sync that meets it can be retried once a
 	// device holding the content has uploaded it again.
 	ErrBlobIncomplete = errors.New("replica: incomplete object in the object store")
+	// ErrClockAhead is returned by a sync that met a message whose
+	// clock is more than a day ahead of this device's wall clock (a
+	// peer's clock is wrong, or the message is forged): it is not applied,
+	// and the error names the message's stream sequence and device. A
+	// later sync applies it once the clock is within a day.
+	ErrClockAhead = errors.New("replica: a message's clock is too far ahead")
 	// ErrAuth is returned by Connect when the NATS server refuses the
 	// credentials (user and password, token, or credentials file); the
 	// error names the server with the credentials scrubbed.

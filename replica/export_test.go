@@ -28,3 +28,16 @@ func Pushed(t testing.TB, db *kv.DB) uint64 {
 	}
 	return st.Pushed
 }
+
+// HLC returns the latest clock made or seen recorded in db (state.HLC).
+func HLC(t testing.TB, db *kv.DB) uint64 {
+	var st *state
+	err := db.View(context.Background(), func(tx *kv.Tx) (err error) {
+		st, err = loadState(tx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.HLC
+}

@@ -73,8 +73,11 @@ func writeDoc(tx *kv.Tx, coll, id string, fields map[string]any) error {
 
 // capture compares the document with its recorded clocks and, when it
 // changed since, gives the changed fields new clocks and queues a message
-// in the outbox. It returns the (updated) clock record.
-func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error) {
+// in the outbox. It returns the (updated) clock record. The clocks are
+// taken at editMs, the wall time of the document's last change when the
+// change log tells it (0: now), so that the later edit wins, not the
+// later push.
+func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string, editMs int64) (*clocks, error) {
 	rec, err := loadClocks(tx, coll, id)
 	if err != nil {
 		return nil, err
@@ -83,16 +86,30 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 	if err != nil {
 		return nil, err
 	}
-	ms := r.now().UnixMilli()
-	m := &message{Device: st.Device, Coll: coll, ID: id}
+	ms := editMs
+	if now := r.now().UnixMilli(); ms <= 0 || ms > now {
+		ms = now
+	}
+	m := &message{Device: st.Device, Inc: st.Inc, Coll: coll, ID: id}
 	switch {
 	case doc == nil:
-		if rec.Del != nil || len(rec.Fields) == 0 {
+		if rec.Del != nil || !rec.found {
 			return rec, nil // never seen, or already a tombstone
 		}
 		c := tick(&st.HLC, ms, st.Device)
 		rec.Del, m.Del, m.Epoch = &c, &c, rec.Epoch
+		for f, lf := range rec.Fields {
+			if !lf.Gone {
+				if m.Seen == nil {
+					m.Seen = map[string]Clock{}
+				}
+				m.Seen[f] = lf.C
+			}
+		}
 	default:
+		// A document sync has not seen yet (or saw deleted) is created by
+		// the message, even when it has no field to carry.
+		m.Create = !rec.found || rec.Del != nil
 		if rec.Del != nil {
 			// Created again here after a delete: a new incarnation.
 			rec.Epoch, rec.Del = rec.Del, nil
@@ -129,7 +146,7 @@ func (r *Replica) capture(tx *kv.Tx, st *state, coll, id string) (*clocks, error
 			m.Fields[f] = fieldMsg{Gone: true, C: c, Base: old.C}
 			rec.Fields[f] = field{C: c, Gone: true}
 		}
-		if m.Fields == nil {
+		if m.Fields == nil && !m.Create {
 			return rec, nil
 		}
 		if coll == "attachments" {
@@ -170,7 +187,7 @@ func clockOf(c *Clock) Clock {
 func (r *Replica) apply(tx *kv.Tx, st *state, m *message) (int, error) {
 	// A local edit not captured yet gets its clocks first, so that it
 	// takes part in the merge instead of being overwritten.
-	rec, err := r.capture(tx, st, m.Coll, m.ID)
+	rec, err := r.capture(tx, st, m.Coll, m.ID, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -230,7 +247,15 @@ func (r *Replica) apply(tx *kv.Tx, st *state, m *message) (int, error) {
 		// The delete wins over every edit of its incarnation it had not
 		// seen: keep the lost values of fields edited after it.
 		for f, lf := range rec.Fields {
-			if lf.Gone || !m.Del.Less(lf.C) || doc == nil {
+			// Not seen by the delete: later than the field's clock the
+			// deleting device had (or, from a device that does not say,
+			// than the delete).
+			unseen := m.Del.Less(lf.C)
+			if m.Seen != nil {
+				sc, ok := m.Seen[f]
+				unseen = !ok || sc.Less(lf.C)
+			}
+			if lf.Gone || !unseen || doc == nil {
 				continue
 			}
 			if err := record(Conflict{Field: f, Deleted: true, KeptClock: *m.Del, Lost: doc[f], LostClock: lf.C}); err != nil {

@@ -47,6 +47,13 @@ type Result struct {
 	Pushed    int `json:"pushed"`    // messages published
 	Pulled    int `json:"pulled"`    // messages from other devices applied
 	Conflicts int `json:"conflicts"` // conflicts recorded
+	// Missed counts the messages of other devices that the stream no
+	// longer held when this device came to read them (purged, or past
+	// the stream's limits): their changes are missing here. It counts
+	// the gaps in a device's message numbers, and every message before
+	// the stream's first when that is past the last one read (own
+	// messages included: an upper bound).
+	Missed int `json:"missed,omitempty"`
 }
 
 // Replica syncs one store with its group through a NATS connection. It is
@@ -78,8 +85,25 @@ func validName(what, s string) error {
 	return nil
 }
 
+// CheckNames returns ErrInvalidName when group or device is not a valid
+// name (either may be empty: the default), touching neither a store nor
+// the network: a command can refuse a bad name before it opens anything.
+func CheckNames(group, device string) error {
+	if group != "" {
+		if err := validName("group", group); err != nil {
+			return err
+		}
+	}
+	if device != "" {
+		return validName("device", device)
+	}
+	return nil
+}
+
 // New prepares db to sync through nc: it creates the group's stream and
-// blob store if needed and records the device name in the store.
+// blob store if needed and, once the group's encryption matches this
+// device's, records the device name and group in the store (a refused New
+// records nothing).
 func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica, error) {
 	o := Options{}
 	if opts != nil {
@@ -135,22 +159,23 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 		}
 	}
 	// The device name: the one recorded, else the one given, else random.
-	err = db.Update(ctx, func(tx *kv.Tx) error {
-		st, err := loadState(tx)
-		if err != nil {
-			return err
+	// It is checked first, and recorded only once the group has accepted
+	// this device (its encryption matches): a refused sync leaves the
+	// store free to sync in another group, or as another device.
+	bind := func(tx *kv.Tx) (st *state, isNew bool, err error) {
+		if st, err = loadState(tx); err != nil {
+			return nil, false, err
 		}
 		switch {
 		case st.Device != "" && o.Device != "" && st.Device != o.Device:
-			return fmt.Errorf("%w: this store syncs as device %q, not %q", ErrInvalidName, st.Device, o.Device)
+			return nil, false, fmt.Errorf("%w: this store syncs as device %q, not %q", ErrInvalidName, st.Device, o.Device)
 		case st.Device != "" && st.Group != o.Group:
-			return fmt.Errorf("%w: this store syncs in group %q, not %q", ErrInvalidName, st.Group, o.Group)
+			return nil, false, fmt.Errorf("%w: this store syncs in group %q, not %q", ErrInvalidName, st.Group, o.Group)
 		case st.Device != "":
-			r.device = st.Device
-			return nil
+			return st, false, nil
 		case o.Device != "":
 			if taken {
-				return fmt.Errorf("%w: device %q already has changes on stream %s, and this store has no sync state (a new store, or one restored from an export): sync it as a new device (another --device, or none for a random one)", ErrInvalidName, o.Device, r.streamName())
+				return nil, false, fmt.Errorf("%w: device %q already has changes on stream %s, and this store has no sync state (a new store, or one restored from an export): sync it as a new device (another --device, or none for a random one)", ErrInvalidName, o.Device, r.streamName())
 			}
 			st.Device = o.Device
 		default:
@@ -159,13 +184,29 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 			st.Device = "d-" + hex.EncodeToString(b[:])
 		}
 		st.Group = o.Group
+		return st, true, nil
+	}
+	if err := db.View(ctx, func(tx *kv.Tx) error {
+		_, _, err := bind(tx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := r.setupEncryption(ctx); err != nil {
+		return nil, err
+	}
+	err = db.Update(ctx, func(tx *kv.Tx) error {
+		st, isNew, err := bind(tx)
+		if err != nil || !isNew {
+			if st != nil {
+				r.device = st.Device
+			}
+			return err
+		}
 		r.device = st.Device
 		return putJSON(tx, stateColl, stateID, st)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := r.setupEncryption(ctx); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -184,12 +225,15 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var res Result
+	if err := r.checkRollback(ctx); err != nil {
+		return res, err
+	}
 	n, err := r.push(ctx)
 	res.Pushed += n
 	if err != nil {
 		return res, err
 	}
-	pulled, conflicts, err := r.pull(ctx)
+	pulled, conflicts, err := r.pull(ctx, &res.Missed)
 	res.Pulled, res.Conflicts = pulled, conflicts
 	if err != nil {
 		return res, err
@@ -197,6 +241,41 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 	n, err = r.push(ctx)
 	res.Pushed += n
 	return res, err
+}
+
+// checkRollback starts a new incarnation of the device's message numbers
+// when the last message the device has on the stream is one this state
+// does not know: the store went back to an earlier state (a backup
+// restored, an import undone), and the numbers it would give its next
+// messages were used already (JetStream would drop those as duplicates).
+// The messages this state does not know are then pulled like another
+// device's (see pull).
+func (r *Replica) checkRollback(ctx context.Context) error {
+	last, err := r.stream.GetLastMsgForSubject(ctx, r.subjectPrefix()+r.device)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("replica: stream %s: %w", r.streamName(), err)
+	}
+	inc, n, ok := parseMsgID(r.device, last.Header.Get(jetstream.MsgIDHeader))
+	if !ok {
+		return nil
+	}
+	return r.db.Update(ctx, func(tx *kv.Tx) error {
+		st, err := loadState(tx)
+		if err != nil || st.knows(inc, n) {
+			return err
+		}
+		if st.Old == nil {
+			st.Old = map[string]uint64{}
+		}
+		st.Old[st.Inc] = st.OutN
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		st.Inc = hex.EncodeToString(b[:])
+		return putJSON(tx, stateColl, stateID, st)
+	})
 }
 
 // Run syncs until ctx ends: at once, then whenever a local commit or a
@@ -304,6 +383,7 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 	}
 	var refs []docRef
 	seen := map[docRef]bool{}
+	edited := map[docRef]int64{} // the wall time of each document's last change
 	var upTo uint64
 	n := 0
 	for ch, err := range r.db.ChangesSoFar(ctx, after) {
@@ -320,6 +400,7 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 			seen[ref] = true
 			refs = append(refs, ref)
 		}
+		edited[ref] = max(edited[ref], ch.Time.UnixMilli())
 		if n >= pushBatch {
 			break
 		}
@@ -340,7 +421,7 @@ func (r *Replica) captureBatch(ctx context.Context) (more bool, err error) {
 			return err
 		}
 		for _, ref := range refs {
-			if _, err := r.capture(tx, st, ref.coll, ref.id); err != nil {
+			if _, err := r.capture(tx, st, ref.coll, ref.id, edited[ref]); err != nil {
 				return err
 			}
 		}
@@ -362,15 +443,16 @@ func (r *Replica) captureAll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	bs, err := r.db.Buckets(ctx)
-	if err != nil {
-		return err
-	}
 	var colls []string
-	for _, b := range bs {
-		if len(b.Name) > 2 && b.Name[:2] == "d/" && synced(b.Name[2:]) {
-			colls = append(colls, b.Name[2:])
+	if err := r.db.View(ctx, func(tx *kv.Tx) error {
+		for _, c := range tx.Collections() {
+			if synced(c) {
+				colls = append(colls, c)
+			}
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	for _, coll := range colls {
 		var ids []string
@@ -395,7 +477,7 @@ func (r *Replica) captureAll(ctx context.Context) error {
 					return err
 				}
 				for _, id := range chunk {
-					if _, err := r.capture(tx, st, coll, id); err != nil {
+					if _, err := r.capture(tx, st, coll, id, 0); err != nil {
 						return err
 					}
 				}
@@ -426,7 +508,7 @@ func (r *Replica) captureAll(ctx context.Context) error {
 			return err
 		}
 		for _, ref := range gone {
-			if _, err := r.capture(tx, st, ref.coll, ref.id); err != nil {
+			if _, err := r.capture(tx, st, ref.coll, ref.id, 0); err != nil {
 				return err
 			}
 		}
@@ -485,7 +567,7 @@ func (r *Replica) publishOutbox(ctx context.Context) (int, error) {
 				if err := r.putMessageBody(ctx, ref, b); err != nil {
 					return total, fmt.Errorf("replica: upload message %s: %w", ref, err)
 				}
-				if b, err = json.Marshal(&message{Device: m.Device, N: m.N, Coll: m.Coll, ID: m.ID, Ref: ref}); err != nil {
+				if b, err = json.Marshal(&message{Device: m.Device, Inc: m.Inc, N: m.N, Coll: m.Coll, ID: m.ID, Ref: ref}); err != nil {
 					return total, err
 				}
 			}
@@ -526,19 +608,39 @@ const pullBatch = 256
 
 // pull applies every message of the other devices the stream held when it
 // started, in batches of one transaction each.
-func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
+func (r *Replica) pull(ctx context.Context, missed *int) (pulled, conflicts int, err error) {
 	info, err := r.stream.Info(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("replica: stream info: %w", err)
 	}
 	end := info.State.LastSeq
 	var from uint64
+	var known *state // what this state knows of its own messages
 	if err := r.db.View(ctx, func(tx *kv.Tx) error {
 		st, err := loadState(tx)
-		from = st.Pulled
+		from, known = st.Pulled, st
 		return err
 	}); err != nil {
 		return 0, 0, err
+	}
+	own := r.subjectPrefix() + r.device
+	if first := info.State.FirstSeq; first > from+1 {
+		// The messages after the last one applied, up to the stream's
+		// first, were removed before this device read them.
+		*missed += int(first - 1 - from)
+		from = first - 1
+		if err := r.db.Update(ctx, func(tx *kv.Tx) error {
+			st, err := loadState(tx)
+			if err != nil || st.Pulled >= from {
+				return err
+			}
+			// Which devices' numbers went is unknown, and counted here:
+			// the gaps in them start anew.
+			st.Pulled, st.Seen = from, nil
+			return putJSON(tx, stateColl, stateID, st)
+		}); err != nil {
+			return 0, 0, err
+		}
 	}
 	if from >= end {
 		return 0, 0, nil
@@ -577,8 +679,16 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			}
 			seq := md.Sequence.Stream
 			last = seq
-			if msg.Subject() == r.subjectPrefix()+r.device || !strings.HasPrefix(msg.Subject(), r.subjectPrefix()) {
-				continue // our own, or the group's encryption record
+			if !strings.HasPrefix(msg.Subject(), r.subjectPrefix()) {
+				continue // the group's encryption record
+			}
+			if msg.Subject() == own {
+				// Our own, unless published by a state the store went
+				// back from (see checkRollback).
+				inc, n, ok := parseMsgID(r.device, msg.Headers().Get(jetstream.MsgIDHeader))
+				if !ok || known.knows(inc, n) {
+					continue
+				}
 			}
 			b, err := r.openMsg(msg.Data(), msg.Subject())
 			if err != nil {
@@ -597,6 +707,9 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 			}
 			if err := r.checkMessage(m, msg.Subject()); err != nil {
 				return pulled, conflicts, fmt.Errorf("%w: stream %s sequence %d: %w", ErrBadMessage, r.streamName(), seq, err)
+			}
+			if err := checkClocks(m, r.now()); err != nil {
+				return pulled, conflicts, fmt.Errorf("replica: stream %s sequence %d: %w", r.streamName(), seq, err)
 			}
 			items = append(items, item{seq, m})
 		}
@@ -623,9 +736,9 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 				}
 			}
 		}
-		var n, c int
+		var n, c, gaps int
 		err = r.db.Update(ctx, func(tx *kv.Tx) error {
-			n, c = 0, 0
+			n, c, gaps = 0, 0, 0
 			st, err := loadState(tx)
 			if err != nil {
 				return err
@@ -647,6 +760,7 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 						return err
 					}
 				}
+				gaps += st.sawNumber(it.m)
 				k, err := r.apply(tx, st, it.m)
 				if err != nil {
 					return fmt.Errorf("replica: apply %s/%s from %s (stream sequence %d): %w", it.m.Coll, it.m.ID, it.m.Device, it.seq, err)
@@ -668,6 +782,7 @@ func (r *Replica) pull(ctx context.Context) (pulled, conflicts int, err error) {
 		}
 		pulled += n
 		conflicts += c
+		*missed += gaps
 		from = last
 	}
 	return pulled, conflicts, nil
@@ -697,7 +812,7 @@ func (r *Replica) fetchMessage(ctx context.Context, stub *message) (*message, er
 	if err != nil {
 		return nil, fmt.Errorf("message body %s: %w", stub.Ref, err)
 	}
-	if m.Device != stub.Device || m.N != stub.N || m.Coll != stub.Coll || m.ID != stub.ID || m.Ref != "" {
+	if m.Device != stub.Device || m.Inc != stub.Inc || m.N != stub.N || m.Coll != stub.Coll || m.ID != stub.ID || m.Ref != "" {
 		return nil, fmt.Errorf("message body %s is not the message its stub names", stub.Ref)
 	}
 	return m, nil
@@ -715,8 +830,8 @@ func (r *Replica) checkMessage(m *message, subject string) error {
 	if m.ID == "" {
 		return fmt.Errorf("%s: no document id", m.Coll)
 	}
-	if m.Del == nil && m.Fields == nil {
-		return fmt.Errorf("%s/%s: neither fields nor a delete", m.Coll, m.ID)
+	if m.Del == nil && m.Fields == nil && !m.Create {
+		return fmt.Errorf("%s/%s: neither fields, a creation nor a delete", m.Coll, m.ID)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cairnkv/cairn/kv"
@@ -18,7 +19,7 @@ const (
 	clocksColl   = "replica_clocks"
 	outboxColl   = "replica_outbox"
 	conflictColl = "replica_conflicts"
-	statePrefix  = "replica_"
+	statePrefix  = kv.LocalPrefix
 	stateID      = "state"
 )
 
@@ -30,6 +31,50 @@ type state struct {
 	Pushed uint64 `json:"pushed"` // the last change-log sequence captured
 	Pulled uint64 `json:"pulled"` // the last stream sequence applied
 	OutN   uint64 `json:"out_n"`  // the number of the last outbox message
+	// Inc names this incarnation of the device's message numbers ("":
+	// the first). A store whose state went backwards (a backup restored,
+	// an import undone) would number its next messages as it did before;
+	// sync then sees a message of its own on the stream that this state
+	// does not know, and starts a new incarnation (checkRollback), so its
+	// message ids never collide with the ones JetStream has seen.
+	Inc string `json:"inc,omitempty"`
+	// Old maps each incarnation this state left to the last number of it
+	// that the state holds: its later messages, published before the
+	// rollback, are pulled like another device's.
+	Old map[string]uint64 `json:"old,omitempty"`
+	// Seen maps <device>/<incarnation> to the last message number
+	// applied from it, to find the numbers the stream no longer held.
+	Seen map[string]uint64 `json:"seen,omitempty"`
+}
+
+// sawNumber records that message m was applied and returns how many of
+// its device's numbers before it were never seen (gone from the stream).
+// A device first met counts no gap: its earlier messages may have been
+// applied before Seen was recorded, and a new incarnation starts past 1.
+func (st *state) sawNumber(m *message) int {
+	key := m.Device + "/" + m.Inc
+	last, ok := st.Seen[key]
+	if st.Seen == nil {
+		st.Seen = map[string]uint64{}
+	}
+	if m.N > last {
+		st.Seen[key] = m.N
+	}
+	if ok && m.N > last+1 {
+		return int(m.N - last - 1)
+	}
+	return 0
+}
+
+// knows reports whether message number n of incarnation inc of this
+// device is reflected in this state (captured here, not only published by
+// a state the store has gone back from).
+func (st *state) knows(inc string, n uint64) bool {
+	if inc == st.Inc {
+		return n <= st.OutN
+	}
+	last, ok := st.Old[inc]
+	return ok && n <= last
 }
 
 // field is what replica_clocks records about one top-level field.
@@ -48,6 +93,10 @@ type clocks struct {
 	// Epoch names the incarnation of the document: the tombstone it was
 	// created again after (nil: the first). See apply.
 	Epoch *Clock `json:"epoch,omitempty"`
+	// found is true when the record was read from replica_clocks: the
+	// document was seen (created, or deleted) by sync, even with no
+	// field besides its id.
+	found bool
 }
 
 // fieldMsg is one field of a message.
@@ -68,13 +117,74 @@ type message struct {
 	Del    *Clock              `json:"del,omitempty"`   // a delete
 	Epoch  *Clock              `json:"epoch,omitempty"` // the incarnation the change belongs to
 	Blob   string              `json:"blob,omitempty"`  // the attachment content it needs
+	// Seen is, in a delete, the clock of each field the deleting device
+	// had: an edit it had not seen (a later clock) is kept as a conflict
+	// on every device, not only on the one that deleted.
+	Seen map[string]Clock `json:"seen,omitempty"`
+	// Create is set when the message creates the document (its first
+	// incarnation on the sender, or a new one): a document with no field
+	// besides its id is a message with no fields.
+	Create bool `json:"create,omitempty"`
+	// Inc is the incarnation of the device's numbers N belongs to (see
+	// state.Inc).
+	Inc string `json:"inc,omitempty"`
 	// Ref names the object (in the blob store) holding the whole message
 	// when it is too large for one NATS message; the stub on the stream
 	// then carries only Device, N, Coll, ID and Ref.
 	Ref string `json:"ref,omitempty"`
 }
 
-func (m *message) msgID() string { return fmt.Sprintf("%s-%d", m.Device, m.N) }
+// UnmarshalJSON decodes a field of a message with its value in the
+// document model (kv.ParseJSON): numbers stay exactly as written, as the
+// store keeps them, where encoding/json would round them to float64.
+func (f *fieldMsg) UnmarshalJSON(b []byte) error {
+	type plain fieldMsg
+	var raw struct {
+		plain
+		V json.RawMessage `json:"v,omitempty"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*f = fieldMsg(raw.plain)
+	v, err := modelValue(raw.V)
+	f.V = v
+	return err
+}
+
+// modelValue decodes a JSON value into the document model (nil for none).
+func modelValue(raw json.RawMessage) (any, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	return kv.ParseJSON(raw)
+}
+
+// msgID is the message's Nats-Msg-Id: <device>-<n>, or
+// <device>-<inc>-<n> after a rollback (see state.Inc).
+func (m *message) msgID() string {
+	if m.Inc == "" {
+		return fmt.Sprintf("%s-%d", m.Device, m.N)
+	}
+	return fmt.Sprintf("%s-%s-%d", m.Device, m.Inc, m.N)
+}
+
+// parseMsgID is the inverse of msgID for device's messages; ok is false
+// for an id that is not one.
+func parseMsgID(device, id string) (inc string, n uint64, ok bool) {
+	rest, found := strings.CutPrefix(id, device+"-")
+	if !found {
+		return "", 0, false
+	}
+	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
+		inc, rest = rest[:i], rest[i+1:]
+		if inc == "" || strings.Contains(inc, "-") {
+			return "", 0, false
+		}
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return inc, n, err == nil
+}
 
 // Conflict is a value that lost a concurrent edit, as recorded in
 // replica_conflicts.
@@ -90,6 +200,27 @@ type Conflict struct {
 	LostClock  Clock  `json:"lost_clock"`
 	Deleted    bool   `json:"deleted,omitempty"` // the winner was a delete
 	RecordedBy string `json:"recorded_by"`
+}
+
+// UnmarshalJSON decodes a conflict record with its values in the
+// document model, as fieldMsg's UnmarshalJSON does.
+func (c *Conflict) UnmarshalJSON(b []byte) error {
+	type plain Conflict
+	var raw struct {
+		plain
+		Kept json.RawMessage `json:"kept,omitempty"`
+		Lost json.RawMessage `json:"lost,omitempty"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*c = Conflict(raw.plain)
+	var err error
+	if c.Kept, err = modelValue(raw.Kept); err != nil {
+		return err
+	}
+	c.Lost, err = modelValue(raw.Lost)
+	return err
 }
 
 // docKey is the id of a document's record in replica_clocks.
@@ -180,7 +311,7 @@ func loadClocks(tx *kv.Tx, coll, id string) (*clocks, error) {
 	if !found || rec.Fields == nil {
 		rec.Fields = map[string]field{}
 	}
-	rec.Coll, rec.ID = coll, id
+	rec.Coll, rec.ID, rec.found = coll, id, found
 	return rec, nil
 }
 

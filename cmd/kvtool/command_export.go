@@ -24,6 +24,8 @@ func newExportCommand(g *globals) *cobra.Command {
 preferences, exportedAt, version, appVersion), plus Cairn's extra keys
 (settings, attachments metadata, extras) that the old app ignores. It reads
 one consistent snapshot and streams: documents are never all in memory.
+The store's sync state is not exported (import ignores it too): a store
+imported from the file syncs as a new device.
 
 With -o FILE a regular file is replaced durably and atomically (whole or
 not at all), keeping its permissions (a new one is 0600); a symbolic link,

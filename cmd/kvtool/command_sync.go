@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -34,6 +35,40 @@ func (f *natsFlags) connect() (*replica.Conn, error) {
 	return replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool"})
 }
 
+// onceReconnects is how often a command that must end (sync --once,
+// backup push and pull) tries a lost connection again, 250ms apart,
+// before it gives up.
+const onceReconnects = 20
+
+// connectOnce connects for a command that must end: a connection lost
+// for good (onceReconnects failed) cancels the context it returns, whose
+// cause says so, so that the command fails instead of waiting forever.
+func (f *natsFlags) connectOnce(ctx context.Context) (*replica.Conn, context.Context, context.CancelFunc, error) {
+	if f.url == "" {
+		return nil, ctx, func() {}, usagef("--nats URL is required (or set $CAIRN_NATS)")
+	}
+	nc, err := replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool", MaxReconnects: onceReconnects})
+	if err != nil {
+		return nil, ctx, func() {}, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	lost := fmt.Errorf("lost the connection to the NATS server %s (tried again %d times)", replica.Scrub(f.url), onceReconnects)
+	nc.SetClosedHandler(func(*replica.Conn) { cancel(lost) })
+	return nc, ctx, func() { cancel(nil) }, nil
+}
+
+// causeOf is err, or, when ctx was cancelled with a cause (a connection
+// lost for good: connectOnce), that cause: what failed after it is only
+// its consequence.
+func causeOf(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		if c := context.Cause(ctx); c != nil && c != ctx.Err() {
+			return c
+		}
+	}
+	return err
+}
+
 func newSyncCommand(g *globals) *cobra.Command {
 	var nf natsFlags
 	var pf passphraseFlag
@@ -52,13 +87,18 @@ others'. Per top-level field the later edit wins (hybrid logical clocks,
 ties by device name); a concurrent edit that lost is kept as a conflict
 (kvtool sync conflicts); deletes win over edits that had not seen them.
 
-The device name is recorded in the store at the first sync (default: a
-random one) and cannot change. With --once, sync returns when caught up both
-ways and prints {"pushed":N,"pulled":N,"conflicts":N}; without it, it keeps
+The device name and group are recorded in the store at the first sync the
+group accepts (default name: a random one) and cannot change; a refused
+sync (a wrong or missing passphrase) records nothing. With --once, sync returns when caught up both
+ways and prints {"pushed":N,"pulled":N,"conflicts":N}; a connection lost
+for good (20 reconnects, 250ms apart, failed) ends it with exit 1. Without
+--once, it keeps
 syncing (after every local commit and every remote change) until
 interrupted, printing one such line per sync that moved anything. A
 continuous sync outlives a lost connection or a server restart: it retries,
-backing off up to its interval; a bad message or a store error ends it.
+backing off up to its interval; a bad message or a store error ends it. A
+message whose clock is more than a day ahead of this machine's is refused
+(exit 1), and pulling waits at it.
 
 With --passphrase-file F (or $` + passphraseEnv + `) the group is encrypted end to
 end: changes and attachment contents are sealed (Argon2id,
@@ -67,14 +107,33 @@ ciphertext and device names. The first device of a group decides whether
 it is encrypted; a wrong or missing passphrase, or a passphrase in a group
 that is not encrypted, is refused before anything is applied.
 
+A store restored from a backup (or whose import was undone) keeps its
+device name: its next sync notices that the store went back, numbers its
+messages anew, and pulls back the changes it had published since.
+
+Messages removed from the stream before this store read them (a purge,
+the stream's limits) are reported: "missed":N in the output and a warning
+on stderr; their changes are missing from this store.
+
 Credentials in the URL are never printed.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			if err := replica.CheckNames(group, device); err != nil {
+				return err // before the store is opened, or created
+			}
 			pass, err := pf.get(false)
 			if err != nil {
 				return err
 			}
-			nc, err := nf.connect()
+			ctx := cmd.Context()
+			var nc *replica.Conn
+			if once {
+				var done context.CancelFunc
+				nc, ctx, done, err = nf.connectOnce(ctx)
+				defer done()
+			} else {
+				nc, err = nf.connect()
+			}
 			if err != nil {
 				return err
 			}
@@ -84,35 +143,21 @@ Credentials in the URL are never printed.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			ctx := cmd.Context()
 			r, err := replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas, Passphrase: pass})
 			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			print := func(res replica.Result) error {
-				if g.json || once {
-					return printJSON(out, res)
-				}
-				_, err := fmt.Fprintf(out, "%s: pushed %d, pulled %d, conflicts %d\n", r.Device(), res.Pushed, res.Pulled, res.Conflicts)
-				return err
+				return causeOf(ctx, err)
 			}
 			if once {
 				res, err := r.Sync(ctx)
 				if err != nil {
-					return err
+					return causeOf(ctx, err)
 				}
-				return print(res)
+				warnMissed(cmd.ErrOrStderr(), res)
+				return printJSON(cmd.OutOrStdout(), res)
 			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 			defer stop()
-			first := true
-			err = r.Run(ctx, interval, func(res replica.Result) {
-				if first || res != (replica.Result{}) {
-					first = false
-					_ = print(res) // a closed stdout ends nothing that matters
-				}
-			})
+			err = r.Run(ctx, interval, syncReporter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.json, r.Device()))
 			if errors.Is(err, context.Canceled) {
 				return nil
 			}
@@ -128,6 +173,31 @@ Credentials in the URL are never printed.`,
 	cmd.Flags().IntVar(&replicas, "replicas", 1, "JetStream replicas of the group's stream and blob store when sync creates them (3 on a 3-node cluster)")
 	cmd.AddCommand(newSyncConflicts(g))
 	return cmd
+}
+
+// warnMissed says on stderr that messages were gone before they were read.
+func warnMissed(w io.Writer, res replica.Result) {
+	if res.Missed > 0 {
+		fmt.Fprintf(w, "warning: %d message(s) of other devices were gone from the stream (purged, or past its limits) before this store read them: their changes are missing here\n", res.Missed)
+	}
+}
+
+// syncReporter is what a continuous sync prints: one line per sync that
+// moved anything (compact JSON with --json), nothing for one that did not.
+func syncReporter(out, errw io.Writer, asJSON bool, device string) func(replica.Result) {
+	return func(res replica.Result) {
+		if res == (replica.Result{}) {
+			return
+		}
+		warnMissed(errw, res)
+		// A closed stdout ends nothing that matters.
+		if asJSON {
+			b, _ := json.Marshal(res)
+			_, _ = fmt.Fprintf(out, "%s\n", b)
+			return
+		}
+		_, _ = fmt.Fprintf(out, "%s: pushed %d, pulled %d, conflicts %d\n", device, res.Pushed, res.Pulled, res.Conflicts)
+	}
 }
 
 func newSyncConflicts(g *globals) *cobra.Command {
