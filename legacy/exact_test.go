@@ -130,6 +130,11 @@ func TestImportFile_newerWins(t *testing.T) {
 		{"stored epoch ms newer", `1767225600000`, `"2025-06-01T00:00:00Z"`, false, false},
 		{"unreadable import", `"2026-01-01T00:00:00Z"`, `"yesterday"`, true, true},
 		{"unreadable stored", `"31/12/2025"`, `"2025-01-01"`, true, true},
+		{"same millisecond, later microsecond", `"2026-01-01T00:00:00.000100Z"`, `"2026-01-01T00:00:00.000200Z"`, true, false},
+		{"same millisecond, earlier microsecond", `"2026-01-01T00:00:00.000200Z"`, `"2026-01-01T00:00:00.000100Z"`, false, false},
+		{"same millisecond, later nanosecond in another zone", `"2026-01-01T00:00:00.000000001Z"`, `"2026-01-01T01:00:00.000000002+01:00"`, true, false},
+		{"same instant, finer digits", `"2026-01-01T00:00:00.001Z"`, `"2026-01-01T00:00:00.001000Z"`, false, false},
+		{"same millisecond, one in epoch ms", `1767225600000`, `"2026-01-01T00:00:00.000500Z"`, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/internal/jsonx"
@@ -442,6 +443,9 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 				res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s %q: %s, so the two cannot be ordered; the stored one was kept, the old app's differs", coll, id, why))
 				res.Kept[coll]++
 				return nil
+			case ct == nt && ct != 0 && finerLater(norm, cur):
+				// The same millisecond, but the imported time's finer
+				// digits are later: it is the newer version.
 			case ct > nt, ct == nt && ct != 0:
 				// On a tie the stored version stays: it may hold an edit
 				// that did not move the time (kvtool patch, for one),
@@ -544,6 +548,38 @@ func docTime(v any) (ms int64, bad string) {
 		}
 	}
 	return 0, bad
+}
+
+// finerLater reports whether a's time (the field docTime reads) is later
+// than b's when both are date-times with digits below the millisecond,
+// which docTime drops: "…00.000200Z" is later than "…00.000100Z". A time
+// in epoch ms, or without finer digits, orders nothing here.
+func finerLater(a, b any) bool {
+	ta, oka := fineTime(a)
+	tb, okb := fineTime(b)
+	return oka && okb && ta.After(tb)
+}
+
+// fineTime is the date-time with a zone and a fraction of the second
+// (RFC 3339) docTime reads from v, to the nanosecond.
+func fineTime(v any) (time.Time, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return time.Time{}, false
+	}
+	for _, f := range []string{"updatedAt", "lastUpdated"} {
+		t, present := m[f]
+		if !present || t == nil {
+			continue
+		}
+		s, ok := t.(string)
+		if !ok || !strings.Contains(s, ".") {
+			return time.Time{}, false
+		}
+		ts, err := time.Parse(time.RFC3339Nano, s)
+		return ts, err == nil
+	}
+	return time.Time{}, false
 }
 
 // migrateBatch is how many documents one transaction of a migration
