@@ -367,6 +367,9 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 		if err := snapshot.CheckMeta(path); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)
 		}
+		if err := repairMeta(path, o.ReadOnly); err != nil {
+			return nil, err
+		}
 	}
 	bo := boltOptions(o)
 	bo.Timeout = max(wait, 100*time.Millisecond)
@@ -409,6 +412,27 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 		loadFreelist(bdb)
 	}
 	return bdb, nil
+}
+
+// repairMeta repairs, before bbolt reads it, a meta page one byte away
+// from the sound page of the newest commit (snapshot.FindMetaFix): bbolt
+// would read the commit before, and its next commit would overwrite the
+// page, losing the newest commit's writes for good. The store lock is
+// held, so no commit is writing a meta page. A read-only open writes
+// nothing: it refuses the store, rather than serve the older commit as
+// if it were the newest, and says that a writable open repairs it.
+func repairMeta(path string, readOnly bool) error {
+	fix, err := snapshot.FindMetaFix(path)
+	if err != nil || fix == nil {
+		return nil // bbolt's open reports what cannot be read
+	}
+	if readOnly {
+		return fmt.Errorf("%w: %s: %s; one byte of it differs from a sound page, which a writable open restores: kvtool --db %s backup create repairs it, then backs the store up", ErrCorrupt, path, fix, shellQuote(filepath.Dir(path)))
+	}
+	if err := snapshot.ApplyMetaFix(path, fix); err != nil {
+		return fmt.Errorf("%w: %s: %s; repairing it: %v", ErrCorrupt, path, fix, err)
+	}
+	return nil
 }
 
 // loadFreelist makes a read-only bbolt handle read its freelist now.

@@ -65,7 +65,19 @@ func Salvage(src, dst string) (problems []string, err error) {
 // nil. Meta page 1 is one page in: at the page size meta page 0 says, or,
 // when meta page 0 is damaged, at the first of the usual sizes where a
 // sound meta page with that size is found.
+//
+// A damaged meta page one byte away from the newest commit (FindMetaFix)
+// is read as repaired: its commit is the newest.
 func soundMeta(f *os.File) []byte {
+	if fix, err := FindMetaFix(f.Name()); err == nil && fix != nil {
+		m := make([]byte, metaBytesToCheck)
+		if _, err := f.ReadAt(m, fix.pageOff); err == nil {
+			m[fix.Offset-fix.pageOff] = fix.Is
+			if metaProblem(m) == "" {
+				return m
+			}
+		}
+	}
 	read := func(off int64) []byte {
 		m := make([]byte, metaBytesToCheck)
 		if _, err := f.ReadAt(m, off); err != nil || metaProblem(m) != "" {

@@ -72,10 +72,16 @@ problem. It never changes data.db.`,
 // one JSON document whatever check finds, here the reason it does not
 // open, then exits 3.
 func unopenable(g *globals, cmd *cobra.Command, err error) error {
+	fix := "kvtool backup list; kvtool backup restore NAME --yes sets the damaged data.db aside and restores backup NAME"
+	if strings.Contains(err.Error(), "backup create repairs it") {
+		// A meta page one byte from sound (kv's repairMeta): a restore
+		// would lose the newest commit the repair keeps.
+		fix = "kvtool backup create restores the meta page's byte (a writable open does), then backs the store up; no commit is lost"
+	}
 	rep := &kv.CheckReport{Problems: []problem{{
 		Kind:   "open",
 		Detail: "data.db does not open: " + message(err),
-		Fix:    "kvtool backup list; kvtool backup restore NAME --yes sets the damaged data.db aside and restores backup NAME",
+		Fix:    fix,
 	}}}
 	out := struct {
 		*kv.CheckReport

@@ -1,0 +1,146 @@
+package kv_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairnkv/cairn/kv"
+	"github.com/cairnkv/cairn/snapshot"
+)
+
+// TestOpen_repairsNewestMeta: one damaged byte in the meta page of the
+// newest commit made bbolt read the commit before it, silently, and the
+// next write overwrote the page: the newest acknowledged write was lost.
+// A writable open restores the byte; a read-only one refuses the store,
+// naming the page and the command that repairs it. A damaged byte in the
+// older meta page is not touched (bbolt reads the newest commit anyway),
+// nor are two damaged bytes (no single sure way back). A salvage reads
+// the newest commit through the repaired page, without writing data.db.
+func TestOpen_repairsNewestMeta(t *testing.T) {
+	// Offsets inside the 64-byte meta (after the 16-byte page header):
+	// the magic, the root page id, the high-water mark, the transaction
+	// id, the checksum.
+	for _, off := range []int{16, 32, 56, 64, 75} {
+		for _, bit := range []byte{0x01, 0x40} {
+			dir, path := storeWithTwoCommits(t)
+			newest := newestMetaPage(t, path)
+			flip(t, path, newest*4096+off, bit)
+
+			db, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true})
+			if err == nil {
+				_ = db.Close()
+				t.Fatalf("offset %d bit %#x: a read-only open served the older commit", off, bit)
+			}
+			if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "backup create repairs it") || !strings.Contains(err.Error(), "newest commit") {
+				t.Fatalf("offset %d bit %#x: read-only open: %v", off, bit, err)
+			}
+			sdb, _, err := kv.OpenSalvage(t.Context(), dir, &kv.Options{NoSearch: true})
+			if err != nil {
+				t.Fatalf("offset %d bit %#x: salvage: %v", off, bit, err)
+			}
+			if _, _, err := sdb.Get(t.Context(), "notes", "n2"); err != nil {
+				t.Errorf("offset %d bit %#x: the salvage misses the newest commit's note: %v", off, bit, err)
+			}
+			if err := sdb.Close(); err != nil {
+				t.Fatal(err)
+			}
+			db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+			if err != nil {
+				t.Fatalf("offset %d bit %#x: writable open: %v", off, bit, err)
+			}
+			if _, _, err := db.Get(t.Context(), "notes", "n2"); err != nil {
+				t.Errorf("offset %d bit %#x: the newest commit's note: %v", off, bit, err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if lines, err := snapshot.DamagedMeta(path); err != nil || lines != nil {
+				t.Errorf("offset %d bit %#x: after the repair: %v %v", off, bit, lines, err)
+			}
+		}
+	}
+
+	t.Run("older page", func(t *testing.T) {
+		dir, path := storeWithTwoCommits(t)
+		older := 1 - newestMetaPage(t, path)
+		flip(t, path, older*4096+40, 0x04)
+		before := mustRead(t, path)
+		db, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.Get(t.Context(), "notes", "n2"); err != nil {
+			t.Error(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if fix, err := snapshot.FindMetaFix(path); fix != nil || err != nil {
+			t.Errorf("a fix for the older page: %v %v", fix, err)
+		}
+		if string(mustRead(t, path)) != string(before) {
+			t.Error("the read-only open changed data.db")
+		}
+	})
+
+	t.Run("two bytes", func(t *testing.T) {
+		dir, path := storeWithTwoCommits(t)
+		newest := newestMetaPage(t, path)
+		flip(t, path, newest*4096+32, 0x01)
+		flip(t, path, newest*4096+64, 0x80)
+		if fix, err := snapshot.FindMetaFix(path); fix != nil || err != nil {
+			t.Errorf("a fix for two damaged bytes: %v %v", fix, err)
+		}
+		db, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true})
+		if err != nil {
+			t.Fatal(err) // bbolt reads the older commit; check reports the page
+		}
+		_ = db.Close()
+	})
+}
+
+// storeWithTwoCommits makes a store whose last commit (note n2) is its
+// newest transaction, and returns its directory and data file.
+func storeWithTwoCommits(t *testing.T) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"n1", "n2"} {
+		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": id, "content": "hello " + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, filepath.Join(dir, kv.DataFile)
+}
+
+// newestMetaPage returns the meta page (0 or 1) of the file's newest
+// transaction: bbolt writes transaction t to page t%2.
+func newestMetaPage(t *testing.T, path string) int {
+	t.Helper()
+	b := mustRead(t, path)
+	t0 := binary.LittleEndian.Uint64(b[16+48:])
+	t1 := binary.LittleEndian.Uint64(b[4096+16+48:])
+	if t1 > t0 {
+		return 1
+	}
+	return 0
+}
+
+func flip(t *testing.T, path string, off int, mask byte) {
+	t.Helper()
+	b := mustRead(t, path)
+	b[off] ^= mask
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
