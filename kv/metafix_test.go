@@ -3,6 +3,7 @@ package kv_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +143,51 @@ func flip(t *testing.T, path string, off int, mask byte) {
 	b[off] ^= mask
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpen_freelistListsPageInUse: a freelist page that lists a page in
+// use as free made the next commit write over it: the write was
+// acknowledged, then the store no longer opened, and salvage lost what was
+// under that page. A writable open refuses such a store when the page is
+// one every open walks (the root bucket's, here); a read-only open still
+// reads it, and check names the page.
+func TestOpen_freelistListsPageInUse(t *testing.T) {
+	dir, path := storeWithTwoCommits(t)
+	b := mustRead(t, path)
+	meta := 0
+	if newestMetaPage(t, path) == 1 {
+		meta = 4096
+	}
+	root := binary.LittleEndian.Uint64(b[meta+16+16:])
+	fl := int(binary.LittleEndian.Uint64(b[meta+16+32:])) * 4096
+	binary.LittleEndian.PutUint16(b[fl+10:], 1)
+	binary.LittleEndian.PutUint64(b[fl+16:], root)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true}); err == nil {
+		_ = db.Close()
+		t.Fatal("a writable open accepted a freelist that lists the root bucket's page")
+	} else if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "lists it as free") {
+		t.Fatalf("writable open: %v", err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only open: %v", err)
+	}
+	defer db.Close()
+	if _, _, err := db.Get(t.Context(), "notes", "n2"); err != nil {
+		t.Error(err)
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || !strings.Contains(fmt.Sprint(rep.Problems), "lists it as free") {
+		t.Errorf("check: %v", rep.Problems)
+	}
+	if string(mustRead(t, path)) != string(b) {
+		t.Error("a refused open changed data.db")
 	}
 }

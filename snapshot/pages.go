@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -39,7 +40,8 @@ const (
 // the file itself (never bbolt's memory map), and returns what is wrong:
 // a page id outside the file, a page of the wrong type, an element or key
 // or value that reaches past its page, a page referenced twice (a cycle),
-// a damaged freelist page, a branch element whose key is not its child
+// a damaged freelist page or one that lists a page in use (which the next
+// write would overwrite), a branch element whose key is not its child
 // page's first key (which bbolt's Check accepts, and the next write turns
 // into a page referenced twice). When it returns nothing, bbolt's Check, its
 // cursors and its freelist load read only memory inside the file, so none
@@ -68,6 +70,7 @@ func CheckPages(tx *bolt.Tx, names ...[]byte) (problems []string, err error) {
 	}
 	w.freelist(tx.ID())
 	w.tree(uint64(tx.Cursor().Bucket().Root()), 0, true)
+	w.freedInUse()
 	if w.more > 0 {
 		w.problems = append(w.problems, fmt.Sprintf("and %d more page problems", w.more))
 	}
@@ -79,6 +82,7 @@ type pageWalker struct {
 	ps       int64
 	hwm      uint64 // pages in the transaction's view of the file
 	seen     map[uint64]bool
+	free     map[uint64]bool // the ids the freelist page lists
 	bufs     [][]byte        // one page buffer per depth of the walk
 	only     map[string]bool // nil: every top-level bucket
 	problems []string
@@ -312,7 +316,37 @@ func (w *pageWalker) freelist(txid int) {
 		}
 		if n > (uint64(len(p))-at)/8 {
 			w.problem("freelist page %d: %d ids do not fit", id, n)
+			return
+		}
+		w.free = make(map[uint64]bool, n)
+		for i := uint64(0); i < n; i++ {
+			f := binary.LittleEndian.Uint64(p[at+8*i:])
+			if f < 2 || f >= w.hwm {
+				w.problem("freelist page %d: lists page %d, outside the file's %d pages%s", id, f, w.hwm, WriteHazard)
+				return
+			}
+			w.free[f] = true
 		}
 		return
+	}
+}
+
+// WriteHazard ends the problems CheckPages finds in the freelist alone:
+// they make bbolt's next commit write over a page in use, or past the
+// file, but no read goes wrong.
+const WriteHazard = " (the next write would use it)"
+
+// freedInUse notes every page the walk reached that the freelist lists as
+// free: bbolt's next commit may write over it.
+func (w *pageWalker) freedInUse() {
+	var ids []uint64
+	for id := range w.seen {
+		if w.free[id] {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		w.problem("page %d: in use, but the freelist lists it as free%s", id, WriteHazard)
 	}
 }

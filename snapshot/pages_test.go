@@ -109,6 +109,8 @@ func TestCheckPages(t *testing.T) {
 			b[k] ^= 0x01
 		}, "starts with"},
 		{"inline bucket not a leaf", func(b []byte) { b[inline+len("small")+bucketHeaderSize+8] ^= 0x20 }, "inline bucket"},
+		{"freelist lists a page in use", func(b []byte) { listFree(b, ps, root) }, fmt.Sprintf("page %d: in use, but the freelist lists it as free", root)},
+		{"freelist lists a page past the file", func(b []byte) { listFree(b, ps, uint64(len(b))/uint64(ps)+2) }, "outside the file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,4 +161,16 @@ func TestMeta_damaged(t *testing.T) {
 			}
 		}
 	}
+}
+
+// listFree makes the freelist page of b's newest meta page list page id
+// as its only free page.
+func listFree(b []byte, ps int64, id uint64) {
+	meta := int64(0)
+	if binary.LittleEndian.Uint64(b[ps+metaTxidOff:]) > binary.LittleEndian.Uint64(b[metaTxidOff:]) {
+		meta = ps
+	}
+	fl := int64(binary.LittleEndian.Uint64(b[meta+metaFreelistOff:])) * ps
+	binary.LittleEndian.PutUint16(b[fl+10:], 1)
+	binary.LittleEndian.PutUint64(b[fl+pageHeaderSize:], id)
 }
