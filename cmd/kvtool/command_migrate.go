@@ -180,25 +180,25 @@ counts and asks before writing anything; any answer but yes writes nothing
 						fmt.Fprintf(out, "  ... and %d more (--json lists them all)\n", n-i)
 						break
 					}
-					fmt.Fprintf(out, "  %s\n", l)
+					fmt.Fprintf(out, "  %s\n", terminalSafe(l))
 				}
 			}
 			printMigrateReport(out, res.Report)
 			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Report.WAL.Skipped))
 			for _, s := range res.Skipped {
 				if s.Line > 0 {
-					fmt.Fprintf(out, "  skipped %s line %d: %s\n", s.Path, s.Line, s.Reason)
+					fmt.Fprintf(out, "  skipped %s line %d: %s\n", terminalSafe(s.Path), s.Line, terminalSafe(s.Reason))
 				}
 			}
 			for _, p := range res.Problems {
-				fmt.Fprintf(out, "  problem: %s\n", p)
+				fmt.Fprintf(out, "  problem: %s\n", terminalSafe(p))
 			}
 			if n := len(res.WithoutContent); n > 0 {
 				ids := strings.Join(res.WithoutContent[:min(n, reportLines)], ", ")
 				if n > reportLines {
 					ids += ", ..."
 				}
-				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, ids)
+				fmt.Fprintf(out, "%d attachment(s) had no content in the old directory (%s): marked contentMissing; if you find a file, add it with kvtool attach add FILE --id ID\n", n, terminalSafe(ids))
 			}
 			printUnreadableTimes(out, &res.ImportResult, "the stored version was kept")
 			if res.Backup != "" {
@@ -253,7 +253,7 @@ const reportLines = 10
 // confirmMigrate shows what a dry run found in dir and asks before
 // anything is written.
 func confirmMigrate(g *globals, stderr io.Writer, dir string, found *legacy.MigrateResult) error {
-	fmt.Fprintf(stderr, "%s holds: %s (%d problem(s) to report)\n", dir, mapLine(found.Counts), len(found.Problems))
+	fmt.Fprintf(stderr, "%s holds: %s (%d problem(s) to report)\n", terminalSafe(dir), mapLine(found.Counts), len(found.Problems))
 	return confirmImport(g, dir, found.Counts, false, false)
 }
 
@@ -279,7 +279,7 @@ func printMigrateReport(out io.Writer, rep *legacy.Report) {
 				fmt.Fprintf(out, "  ... and %d more (--json lists them all)\n", len(lines)-i)
 				break
 			}
-			fmt.Fprintf(out, "  %s\n", l)
+			fmt.Fprintf(out, "  %s\n", terminalSafe(l))
 		}
 	}
 	var lines []string

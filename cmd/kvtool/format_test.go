@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,5 +47,31 @@ func TestHumanOutput_escapesControls(t *testing.T) {
 	}
 	if r := mustRun(t, "", "--db", dir, "--json", "get", "notes", "e\x1b[31mRED"); !strings.Contains(r.stdout, `\u001b]0;pwned\u0007\u001b[2J`) {
 		t.Errorf("get --json: %q", r.stdout)
+	}
+}
+
+// TestMigrateOutput_escapesControls: file names and problem lines of an
+// old app's directory reach migrate's human report escaped.
+func TestMigrateOutput_escapesControls(t *testing.T) {
+	legacyDir := t.TempDir()
+	db := filepath.Join(legacyDir, "db")
+	if err := os.MkdirAll(db, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"notes.json":               `[{"id":"n1","title":"x"}]`,
+		"\x1b[31mweird.bin":        "",
+		"tasks\x1b]0;pwned\a.json": "garbage{",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(db, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"migrate", legacyDir, "--dry-run"}, {"migrate", legacyDir, "--yes"}} {
+		r := mustRun(t, "", append([]string{"--db", filepath.Join(t.TempDir(), "s")}, args...)...)
+		if out := r.stdout + r.stderr; strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, `weird.bin`) {
+			t.Errorf("%v: raw controls or no file name in the report: %q", args, out)
+		}
 	}
 }

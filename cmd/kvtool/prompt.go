@@ -24,7 +24,7 @@ var terminal = func(g *globals) bool {
 // nil for "y" or "yes" (any case), errCancelled for anything else,
 // including no answer at all.
 func (g *globals) ask(question string) error {
-	fmt.Fprintf(g.stderr, "%s [y/N] ", question)
+	fmt.Fprintf(g.stderr, "%s [y/N] ", terminalSafe(question))
 	line, err := readLine(g.stdin)
 	if err != nil && line == "" {
 		fmt.Fprintln(g.stderr)
@@ -89,7 +89,7 @@ func printUnreadableTimes(w io.Writer, res *legacy.ImportResult, outcome string)
 				fmt.Fprintf(w, "  ... and %d more (--json lists them all)\n", n-i)
 				break
 			}
-			fmt.Fprintf(w, "  %s\n", l)
+			fmt.Fprintf(w, "  %s\n", terminalSafe(l))
 		}
 	}
 }
