@@ -82,7 +82,7 @@ type pageWalker struct {
 	ps       int64
 	hwm      uint64 // pages in the transaction's view of the file
 	seen     map[uint64]bool
-	free     map[uint64]bool // the ids the freelist page lists
+	free     []uint64        // the ids the freelist page lists, sorted
 	bufs     [][]byte        // one page buffer per depth of the walk
 	only     map[string]bool // nil: every top-level bucket
 	problems []string
@@ -318,14 +318,18 @@ func (w *pageWalker) freelist(txid int) {
 			w.problem("freelist page %d: %d ids do not fit", id, n)
 			return
 		}
-		w.free = make(map[uint64]bool, n)
-		for i := uint64(0); i < n; i++ {
-			f := binary.LittleEndian.Uint64(p[at+8*i:])
+		w.free = make([]uint64, n)
+		for i := range w.free {
+			f := binary.LittleEndian.Uint64(p[at+8*uint64(i):])
 			if f < 2 || f >= w.hwm {
 				w.problem("freelist page %d: lists page %d, outside the file's %d pages%s", id, f, w.hwm, WriteHazard)
+				w.free = nil
 				return
 			}
-			w.free[f] = true
+			w.free[i] = f
+		}
+		if !slices.IsSorted(w.free) { // bbolt writes them sorted
+			slices.Sort(w.free)
 		}
 		return
 	}
@@ -341,7 +345,7 @@ const WriteHazard = " (the next write would use it)"
 func (w *pageWalker) freedInUse() {
 	var ids []uint64
 	for id := range w.seen {
-		if w.free[id] {
+		if _, free := slices.BinarySearch(w.free, id); free {
 			ids = append(ids, id)
 		}
 	}
