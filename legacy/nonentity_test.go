@@ -1,6 +1,7 @@
 package legacy_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,4 +52,31 @@ func TestMigrate_nonEntitiesKept(t *testing.T) {
 		}
 	}
 	wantNothingWritten(t, db, dir, false, "a second run")
+}
+
+// TestMigrate_settingsNotAnObject: a settings file whose payload is an
+// array, a string or a number was dropped without a word; it is kept in
+// extras and reported, as a collection file of the wrong shape is.
+func TestMigrate_settingsNotAnObject(t *testing.T) {
+	for _, payload := range []string{`[{"aiSettings":{"systemInstructions":"keep me"}}]`, `"keep me"`, `42`} {
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Join(dir, "db"), 0o755)
+		os.WriteFile(filepath.Join(dir, "db", "settings.json"), []byte(`{"version":1,"timestamp":1760000000000,"data":`+payload+`}`), 0o644)
+		os.WriteFile(filepath.Join(dir, "db", "notes.json"), []byte(`[{"id":"n1"}]`), 0o644)
+		db := openStore(t)
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := db.GetValue(t.Context(), "extras", "unreadable:db/settings.json")
+		if err != nil {
+			t.Fatalf("payload %s: extras: %v", payload, err)
+		}
+		if got, _ := v.(map[string]any)["value"]; !strings.Contains(fmt.Sprint(got), strings.Trim(payload, `"[]{}`)[:2]) {
+			t.Errorf("payload %s: extras holds %v", payload, v)
+		}
+		if !strings.Contains(strings.Join(res.Problems, "\n"), "db/settings.json: payload is") {
+			t.Errorf("payload %s: problems %q", payload, res.Problems)
+		}
+	}
 }

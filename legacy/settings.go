@@ -55,9 +55,19 @@ func (s *scanner) buildSettingsAndExtras() error {
 		// key from the newest older copy that has it.
 		ordered := append([]*keyVersion{main}, vs...)
 		var notes []any // legacyRaw notes of the keys taken from each copy
+		kept := map[string]bool{}
 		for _, v := range ordered {
 			m, ok := v.data.(map[string]any)
 			if !ok {
+				// Settings are an object: a copy of another shape is
+				// kept whole in extras, as a collection file of the
+				// wrong shape is.
+				if v.data != nil && !kept[v.source] {
+					kept[v.source] = true
+					why := "payload is " + kindOf(v.data) + ", not an object"
+					s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: why})
+					s.setExtra("unreadable:"+v.source, map[string]any{"path": v.source, "error": why, "value": v.data}, v.source)
+				}
 				continue
 			}
 			ours := rawNotes(m)
