@@ -26,7 +26,7 @@ type migrateOutput struct {
 	UnreadableTimes []string `json:"unreadable_times,omitempty"`
 	// KeptStored: what the store kept over a differing old version that
 	// could not be ordered by time (see legacy.ImportResult.KeptStored).
-	KeptStored []string       `json:"kept_stored,omitempty"`
+	KeptStored []string       `json:"kept_stored"` // documented: always present
 	Backup     string         `json:"backup"`
 	DryRun     bool           `json:"dry_run"`
 	Report     *legacy.Report `json:"report"`
@@ -159,6 +159,9 @@ counts and asks before writing anything; any answer but yes writes nothing
 				KeptStored: res.KeptStored, Backup: res.Backup, DryRun: dryRun, Report: res.Report}
 			if o.Problems == nil {
 				o.Problems = []string{}
+			}
+			if o.KeptStored == nil {
+				o.KeptStored = []string{}
 			}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), o)

@@ -21,6 +21,10 @@ type migrateOut struct {
 	Skipped  []any          `json:"skipped"`
 	Problems []string       `json:"problems"`
 	Backup   *string        `json:"backup"`
+	// Documented keys present whatever their content.
+	Unchanged  map[string]int `json:"unchanged"`
+	KeptNewer  map[string]int `json:"kept_newer"`
+	KeptStored []string       `json:"kept_stored"`
 }
 
 func sumCounts(m map[string]int) int {
@@ -46,7 +50,10 @@ func TestMigrate_contract(t *testing.T) {
 
 	var res migrateOut
 	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "migrate", legacyDir).stdout, &res)
-	if res.Replayed == nil || res.Skipped == nil || res.Problems == nil || res.Backup == nil || *res.Backup == "" {
+	if dry.KeptStored == nil || dry.Unchanged == nil || dry.KeptNewer == nil {
+		t.Fatalf("migrate --dry-run --json misses a key of the contract: %+v", dry)
+	}
+	if res.Replayed == nil || res.Skipped == nil || res.Problems == nil || res.Backup == nil || *res.Backup == "" || res.KeptStored == nil || res.Unchanged == nil || res.KeptNewer == nil {
 		t.Fatalf("migrate --json misses a key of the contract: %+v", res)
 	}
 	if sumCounts(res.Counts) != sumCounts(dry.Counts) {
