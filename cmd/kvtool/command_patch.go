@@ -27,7 +27,7 @@ settings p.json).`,
 		Args: argsRange(1, 3),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll := args[0]
-			c, err := kv.LookupCollection(coll)
+			c, err := writableCollection(coll)
 			if err != nil {
 				return err
 			}

@@ -41,7 +41,7 @@ a shell's <(...) is copied to a temporary file for that).`,
 		Args: argsRange(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll := args[0]
-			c, err := kv.LookupCollection(coll)
+			c, err := writableCollection(coll)
 			if err != nil {
 				return err
 			}

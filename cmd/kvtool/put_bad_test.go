@@ -167,3 +167,29 @@ func TestPut_createsStore(t *testing.T) {
 		t.Errorf("data.db mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestPut_syncStateCollection: a document put into a collection named
+// like a device's sync state (replica_*) was acknowledged, then left out
+// of every export, so it did not survive a move through one; put and
+// patch refuse such names, creating nothing, and delete still takes them.
+func TestPut_syncStateCollection(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	for _, args := range [][]string{
+		{"--db", dir, "put", "replica_foo", "-"},
+		{"--db", dir, "put", "replica_conflicts", "-"},
+		{"--db", dir, "patch", "replica_foo", "a", "-"},
+	} {
+		r := kvtool(t, `{"id":"a","x":1}`, args...)
+		wantExit(t, r, exitError, args...)
+		if !strings.Contains(r.stderr, "sync state") {
+			t.Errorf("%v: %s", args, r.stderr)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a refused put created the store: %v", err)
+	}
+	mustRun(t, `{"id":"a"}`, "--db", dir, "put", "notes", "-")
+	if r := kvtool(t, "", "--db", dir, "delete", "replica_foo", "a"); strings.Contains(r.stderr, "sync state") {
+		t.Errorf("delete refused a sync state collection: %s", r.stderr)
+	}
+}
