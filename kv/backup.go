@@ -84,21 +84,25 @@ func (db *DB) backupLocked(ctx context.Context, reason string, keep ...string) (
 // backupInLock is backupLocked for a caller holding the backups lock too.
 func (db *DB) backupInLock(ctx context.Context, reason string, keep ...string) (Manifest, error) {
 	var m Manifest
+	// Guarded: on a damaged page bbolt panics (a page whose header names
+	// another), and a restore must go on to set the damaged file aside.
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		seq, last := logState(tx)
-		var blobs []string
-		if b := tx.Bucket(buckets.RefsBucket); b != nil {
-			_ = b.ForEach(func(k, _ []byte) error {
-				blobs = append(blobs, string(k))
-				return nil
+		return guardRead(func() error {
+			seq, last := logState(tx)
+			var blobs []string
+			if b := tx.Bucket(buckets.RefsBucket); b != nil {
+				_ = b.ForEach(func(k, _ []byte) error {
+					blobs = append(blobs, string(k))
+					return nil
+				})
+			}
+			var err error
+			m, err = snapshot.Create(ctx, tx, db.backupsDir(), snapshot.CreateOptions{
+				Reason: reason, Seq: seq, LastChange: last, Blobs: blobs, FormatVersion: buckets.FormatVersion, Now: db.opts.Now,
+				Verify: buckets.VerifyChecksums,
 			})
-		}
-		var err error
-		m, err = snapshot.Create(ctx, tx, db.backupsDir(), snapshot.CreateOptions{
-			Reason: reason, Seq: seq, LastChange: last, Blobs: blobs, FormatVersion: buckets.FormatVersion, Now: db.opts.Now,
-			Verify: buckets.VerifyChecksums,
+			return err
 		})
-		return err
 	})
 	if err != nil {
 		return Manifest{}, fmt.Errorf("cairn: backup (%s): %w", reason, err)

@@ -246,6 +246,7 @@ func runOnce(cfg Config, it int, delay time.Duration) (lines []string, stderr st
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
+	opened := make(chan struct{})
 	go func() {
 		defer wg.Done()
 		r := bufio.NewReaderSize(out, 1<<20)
@@ -254,7 +255,11 @@ func runOnce(cfg Config, it int, delay time.Duration) (lines []string, stderr st
 			if err != nil {
 				return // EOF: a partial line is dropped
 			}
-			lines = append(lines, strings.TrimSuffix(s, "\n"))
+			line := strings.TrimSuffix(s, "\n")
+			if line == "O" {
+				close(opened)
+			}
+			lines = append(lines, line)
 		}
 	}()
 	done := make(chan error, 1)
@@ -262,11 +267,25 @@ func runOnce(cfg Config, it int, delay time.Duration) (lines []string, stderr st
 		wg.Wait() // stdout closed: the child is gone or closed it
 		done <- nil
 	}()
-	select {
-	case <-time.After(delay):
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-	case <-done:
-		exited = true
+	// Every other child's delay counts from its open, not its start: on a
+	// loaded machine (CI under -race) starting and opening can take longer
+	// than MaxDelay, and every child was killed before it did anything.
+	// The others are still killed at any point, opening included.
+	if it%2 == 1 {
+		select {
+		case <-opened:
+		case <-done:
+			exited = true
+		case <-time.After(time.Minute):
+		}
+	}
+	if !exited {
+		select {
+		case <-time.After(delay):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+		case <-done:
+			exited = true
+		}
 	}
 	wg.Wait()
 	werr := cmd.Wait()
