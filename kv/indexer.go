@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/search"
+	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/txn"
 	bolt "go.etcd.io/bbolt"
 )
@@ -160,11 +161,18 @@ func (s searchSource) Collections() ([]search.SourceCollection, error) {
 			if err != nil || !c.Searched() {
 				continue
 			}
+			// A rebuild reads every page of the collection: they are
+			// walked from the file first, since bbolt recurses for ever
+			// (a stack overflow no recover catches) on a page that is
+			// its own child. A damaged collection is left out of the
+			// index; check reports its pages.
+			if pp, err := snapshot.CheckPages(tx, buckets.PrimaryBucket(c.Name), buckets.PartsBucket(c.Name)); err != nil || len(pp) > 0 {
+				s.db.log.Warn("search: a collection's pages are damaged; left out of the index", "collection", c.Name, "problems", pp, "err", err)
+				continue
+			}
 			sc := search.SourceCollection{Name: c.Name}
 			if b := tx.Bucket(buckets.PrimaryBucket(c.Name)); b != nil {
-				// Docs only sizes a rebuild's progress: a bucket too
-				// damaged to count is counted as 0, and the Scan of
-				// its documents reports the damage.
+				// Docs only sizes a rebuild's progress.
 				_ = guard(func() error {
 					sc.Docs = uint64(b.Stats().KeyN)
 					return nil

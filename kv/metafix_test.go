@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/snapshot"
 )
@@ -190,4 +191,71 @@ func TestOpen_freelistListsPageInUse(t *testing.T) {
 	if string(mustRead(t, path)) != string(b) {
 		t.Error("a refused open changed data.db")
 	}
+}
+
+// TestDamaged_pageItsOwnChild: one flipped bit made a branch page of the
+// tasks collection its own child. bbolt recurses for ever on it (a stack
+// overflow no recover catches) or loops: every command died, restore and
+// compact included, since the search rebuild sized the collection with
+// bbolt's Stats and the pre-restore and pre-compact backups read every
+// value through cursors. The rebuild leaves the collection out, and a
+// backup a person or a risky operation takes walks the pages from the
+// file first: compact and a manual backup refuse the store (ErrCorrupt),
+// restore sets it aside.
+func TestDamaged_pageItsOwnChild(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(t.Context(), func(tx *kv.Tx) error {
+		for i := range 300 {
+			if _, err := tx.Put("tasks", kv.Document{"id": fmt.Sprintf("t%03d", i), "title": "task " + randomText(30)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := db.Backup(t.Context(), kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
+	b := mustRead(t, path)
+	if b[root*4096+8] != 0x01 {
+		t.Fatalf("the tasks root %d is not a branch page", root)
+	}
+	binary.LittleEndian.PutUint64(b[root*4096+16+8:], uint64(root)) // element 0's child: the page itself
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The search index is dropped, so that opening rebuilds it.
+	if err := os.RemoveAll(filepath.Join(dir, kv.SearchDir)); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoAutoBackup: true, EagerSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Search(t.Context(), "task", kv.SearchOptions{}); err != nil {
+		t.Logf("search: %v", err)
+	}
+	if _, err := db.Backup(t.Context(), kv.ReasonManual); !errors.Is(err, kv.ErrCorrupt) && !errors.Is(err, kv.ErrBackupInvalid) {
+		t.Errorf("a manual backup of the damaged store: %v", err)
+	}
+	if _, err := db.Compact(t.Context()); err == nil {
+		t.Error("compact of the damaged store went on")
+	}
+	if _, kept, err := db.Restore(t.Context(), good.Name); err != nil || !strings.Contains(kept, kv.DamagedPrefix) {
+		t.Fatalf("restore: %q %v", kept, err)
+	}
+	checkClean(t, db)
 }

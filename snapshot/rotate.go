@@ -38,9 +38,17 @@ func (p Policy) withDefaults() Policy {
 	return Policy{KeepLast: fill(p.KeepLast, d.KeepLast), Daily: fill(p.Daily, d.Daily), Weekly: fill(p.Weekly, d.Weekly)}
 }
 
+// structureChecked reports whether m's page graph was checked when it was
+// taken: its source's pages walked (CheckedPages), its copy read back
+// (CheckedCopy), or a manifest from before Checked, whose copy was.
+func structureChecked(m Manifest) bool {
+	return len(m.Checked) == 0 || slices.Contains(m.Checked, CheckedPages) || slices.Contains(m.Checked, CheckedCopy)
+}
+
 // Select splits ms into the backups policy p keeps at time now and those it
 // drops, each newest first. It is pure. The rules, from the package doc:
-// the newest verified backup, the newest p.KeepLast verified ones, the
+// the newest verified backup, the newest verified one whose structure was
+// checked (structureChecked), the newest p.KeepLast verified ones, the
 // newest verified one of each of the last p.Daily UTC days and of each of
 // the last p.Weekly ISO weeks, and every unverified backup newer than the
 // newest verified one are kept; the rest are dropped. Unverified backups
@@ -56,7 +64,7 @@ func Select(ms []Manifest, p Policy, now time.Time) (keep, drop []Manifest) {
 	days := map[int64]bool{}
 	weeks := map[int64]bool{}
 	verified := 0
-	sawVerified := false
+	sawVerified, sawStructure := false, false
 	for _, m := range sorted {
 		if !m.Verified {
 			// Kept while no newer verified backup exists: it may hold data
@@ -69,6 +77,12 @@ func Select(ms []Manifest, p Policy, now time.Time) (keep, drop []Manifest) {
 			continue
 		}
 		k := !sawVerified || verified < p.KeepLast
+		if !sawStructure && structureChecked(m) {
+			// Backups taken without a walk of their pages may copy a
+			// damaged page graph: they never push out the newest one
+			// whose structure was checked.
+			sawStructure, k = true, true
+		}
 		sawVerified = true
 		verified++
 		d := unixDay(when(m))

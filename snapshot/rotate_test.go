@@ -18,6 +18,14 @@ func mk(t time.Time, verified bool) Manifest {
 	return Manifest{Name: Name(t), Time: t.UTC(), Verified: verified}
 }
 
+// unwalked is a verified backup taken without a walk of its pages (an
+// automatic one).
+func unwalked(t time.Time) Manifest {
+	m := mk(t, true)
+	m.Checked = []string{CheckedSource, CheckedSHA256}
+	return m
+}
+
 func names(ms []Manifest) []string {
 	out := []string{}
 	for _, m := range ms {
@@ -64,6 +72,9 @@ func TestSelect(t *testing.T) {
 		{"a future backup fills only keep-last", []Manifest{
 			mk(now.Add(48*time.Hour), true), mk(h(1), true), mk(h(2), true),
 		}, only(1, 1, -1), []int{0, 1}},
+		{"backups without a page walk never push out the newest one with it", []Manifest{
+			unwalked(h(1)), unwalked(h(2)), unwalked(h(3)), mk(h(4), true), mk(h(5), true),
+		}, only(2, -1, -1), []int{0, 1, 3}},
 		{"unverified older than the newest verified is dropped", []Manifest{
 			mk(h(1), true), mk(h(2), false), mk(h(3), true),
 		}, Policy{}, []int{0, 2}},
