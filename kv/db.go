@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -145,6 +146,26 @@ func Open(dir string, opts *Options) (*DB, error) {
 	return db, nil
 }
 
+// missingBesideBackups returns ErrCorrupt when the data file at path,
+// which does not exist, has backups beside it: the store lost it. A new
+// empty file there would pass check, and the new store's backups would
+// rotate out the old ones.
+func missingBesideBackups(path string) error {
+	ms, err := snapshot.List(filepath.Join(filepath.Dir(path), BackupsDir))
+	if err != nil || len(ms) == 0 {
+		return nil
+	}
+	return &missingDataError{fmt.Sprintf("%s is missing, beside %d backup(s) of this store: restore one (kvtool backup list; kvtool backup restore NAME --yes), or move %s away to start a new store here", path, len(ms), BackupsDir)}
+}
+
+// missingDataError is missingBesideBackups' error: damage (ErrCorrupt)
+// that the offline commands on backups (ListBackups, VerifyBackupIn,
+// RestoreDamaged) go past.
+type missingDataError struct{ msg string }
+
+func (e *missingDataError) Error() string { return ErrCorrupt.Error() + ": " + e.msg }
+func (e *missingDataError) Unwrap() error { return ErrCorrupt }
+
 // interruptedCreation reports whether the data file at path is empty and
 // its store has no backup: what a creating open killed before bbolt wrote
 // the file's first pages leaves. Such a store never held anything, so it
@@ -161,6 +182,9 @@ func interruptedCreation(path string) bool {
 func checkStoreFile(dir, path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if err := missingBesideBackups(path); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w in %s (no %s)", ErrNoStore, dir, DataFile)
 	}
 	if err == nil && interruptedCreation(path) {
@@ -363,6 +387,11 @@ func (db *DB) leave() { db.mu.RUnlock() }
 // (bbolt would take an empty one for a new store, and the first write
 // would silently start an empty store beside the backups).
 func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := missingBesideBackups(path); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := os.Lstat(path); err == nil && !interruptedCreation(path) {
 		if err := snapshot.CheckMeta(path); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)

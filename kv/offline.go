@@ -23,7 +23,7 @@ import (
 // ReasonDamaged: they are not backups and cannot be restored, but hold
 // what a salvage may still read.
 func ListBackups(dir string) ([]Manifest, error) {
-	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil {
+	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil && !isMissingData(err) {
 		return nil, err
 	}
 	ms, err := listBackups(filepath.Join(dir, BackupsDir))
@@ -58,7 +58,7 @@ func ListBackups(dir string) ([]Manifest, error) {
 // VerifyBackupIn verifies backup name of the store in dir (see
 // DB.VerifyBackup).
 func VerifyBackupIn(ctx context.Context, dir, name string) (Manifest, []Problem, error) {
-	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil {
+	if err := checkStoreFile(dir, filepath.Join(dir, DataFile)); err != nil && !isMissingData(err) {
 		return Manifest{}, nil, err
 	}
 	return snapshot.Verify(ctx, filepath.Join(dir, BackupsDir), name, buckets.VerifyChecksums)
@@ -75,7 +75,10 @@ func VerifyBackupIn(ctx context.Context, dir, name string) (Manifest, []Problem,
 // It refuses a store that opens: use DB.Restore then.
 func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, error) {
 	path := filepath.Join(dir, DataFile)
-	if err := checkStoreFile(dir, path); err != nil {
+	missing := false
+	if err := checkStoreFile(dir, path); isMissingData(err) {
+		missing = true // nothing to keep aside
+	} else if err != nil {
 		return Manifest{}, "", err
 	}
 	if db, err := Open(dir, &Options{NoSearch: true, MustExist: true, Timeout: time.Second}); err == nil {
@@ -106,9 +109,18 @@ func RestoreDamaged(ctx context.Context, dir, name string) (Manifest, string, er
 		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
 	kept := damagedName(path, time.Now())
+	if missing {
+		kept = ""
+	}
 	if err := lock.replaceData(tmp, replacement{keepAs: kept, dropSearch: true}); err != nil {
 		_ = os.Remove(tmp)
 		return m, "", fmt.Errorf("cairn: restore %s: %w", name, err)
 	}
 	return m, kept, nil
+}
+
+// isMissingData reports whether err says data.db is missing beside backups.
+func isMissingData(err error) bool {
+	var m *missingDataError
+	return errors.As(err, &m)
 }

@@ -368,3 +368,38 @@ func bucketRoot(t *testing.T, path string, name []byte) int64 {
 	}
 	return root
 }
+
+// TestOpen_dataFileMissingBesideBackups: with data.db gone, a put created
+// a new empty store beside the old one's backups, check called it clean,
+// and its backups would rotate the old ones out. Opening refuses it as
+// damage; its backups are still listed and one restores into it.
+func TestOpen_dataFileMissingBesideBackups(t *testing.T) {
+	dir, name := damagedStore(t)
+	path := filepath.Join(dir, kv.DataFile)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []*kv.Options{{NoSearch: true}, {NoSearch: true, ReadOnly: true}} {
+		if db, err := kv.Open(dir, o); err == nil {
+			_ = db.Close()
+			t.Fatalf("open %+v of a store whose data.db is missing beside its backups", o)
+		} else if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "missing") {
+			t.Fatalf("open %+v: %v", o, err)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("a refused open created data.db: %v", err)
+	}
+	if ms, err := kv.ListBackups(dir); err != nil || len(ms) == 0 {
+		t.Fatalf("backups: %v %v", ms, err)
+	}
+	if _, kept, err := kv.RestoreDamaged(t.Context(), dir, name); err != nil || kept != "" {
+		t.Fatalf("restore: %q %v", kept, err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkClean(t, db)
+}

@@ -258,7 +258,10 @@ Without --yes it asks for confirmation on a terminal and refuses otherwise.`,
 				// Cairn cannot read: restore without it, keeping the file
 				// beside the store.
 				m, kept, rerr := kv.RestoreDamaged(cmd.Context(), g.db, name)
-				return restored(g, cmd, m, rerr, "the damaged data file is kept as "+kept)
+				if kept == "" {
+					return restored(g, cmd, m, rerr, restoreOutput{}, "data.db was missing")
+				}
+				return restored(g, cmd, m, rerr, restoreOutput{DamagedKeptAs: kept}, "the damaged data file is kept as "+kept)
 			}
 			if err != nil {
 				return err
@@ -266,19 +269,31 @@ Without --yes it asks for confirmation on a terminal and refuses otherwise.`,
 			defer closeDB(db, &err)
 			m, previous, rerr := db.Restore(cmd.Context(), name)
 			if strings.Contains(filepath.Base(previous), ".damaged-") {
-				return restored(g, cmd, m, rerr, "the current data was damaged and is kept as "+previous)
+				return restored(g, cmd, m, rerr, restoreOutput{DamagedKeptAs: previous}, "the current data was damaged and is kept as "+previous)
 			}
-			return restored(g, cmd, m, rerr, "the previous state is backup "+previous)
+			return restored(g, cmd, m, rerr, restoreOutput{PreviousBackup: previous}, "the previous state is backup "+previous)
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	return cmd
 }
 
+// restoreOutput is what backup restore --json prints besides the
+// manifest restored: where the replaced state went.
+type restoreOutput struct {
+	kv.Manifest
+	// PreviousBackup is the pre-restore backup: the state the restore
+	// replaced, writes it undid included.
+	PreviousBackup string `json:"previous_backup,omitempty"`
+	// DamagedKeptAs is the damaged data file set aside instead, when no
+	// backup of it could be taken.
+	DamagedKeptAs string `json:"damaged_kept_as,omitempty"`
+}
+
 // restored reports a restore: a backup that failed verification is an
 // integrity error (exit 3), otherwise the manifest and where the replaced
 // state went.
-func restored(g *globals, cmd *cobra.Command, m kv.Manifest, err error, previous string) error {
+func restored(g *globals, cmd *cobra.Command, m kv.Manifest, err error, out restoreOutput, previous string) error {
 	if err != nil {
 		if errors.Is(err, kv.ErrBackupInvalid) {
 			return integrityError{err.Error()}
@@ -286,7 +301,8 @@ func restored(g *globals, cmd *cobra.Command, m kv.Manifest, err error, previous
 		return err
 	}
 	if g.json {
-		return printJSON(cmd.OutOrStdout(), m)
+		out.Manifest = m
+		return printJSON(cmd.OutOrStdout(), out)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d documents); %s\n", m.Name, total(m.Counts), previous)
 	return nil

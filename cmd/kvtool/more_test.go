@@ -84,7 +84,11 @@ func TestBackup_commands(t *testing.T) {
 	}
 	wantExit(t, kvtool(t, "", "--db", dir, "backup", "verify", "20200101T000000.000000000Z"), exitError)
 	wantExit(t, kvtool(t, "", "--db", dir, "backup", "restore", name), exitUsage) // no --yes, no terminal
-	mustRun(t, "", "--db", dir, "backup", "restore", name, "--yes")
+	var rm map[string]any
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "backup", "restore", name, "--yes").stdout, &rm)
+	if prev, _ := rm["previous_backup"].(string); rm["name"] != name || prev == "" || prev == name {
+		t.Fatalf("restore --json names no pre-restore backup: %v", rm)
+	}
 	var c map[string]any
 	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "compact").stdout, &c)
 	if _, ok := c["before"]; !ok {
