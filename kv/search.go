@@ -146,6 +146,11 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 		if errors.Is(err, ErrNoSearch) {
 			return nil, nil
 		}
+		if errors.Is(err, search.ErrBusy) {
+			// Another process holds the index (rebuilding it, say):
+			// that is a wait that ran out, not damage to report.
+			return nil, fmt.Errorf("%w: check the search index: %v", ErrLocked, err)
+		}
 		return []Problem{{Kind: "search", Detail: err.Error() + " (kvtool reindex --search rebuilds it)"}}, nil
 	}
 	want := map[[2]string]uint64{}
