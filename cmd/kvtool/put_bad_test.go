@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cairnkv/cairn/kv"
 )
 
 // badPuts are inputs kvtool put must refuse with exit 1, a message naming
@@ -191,5 +193,23 @@ func TestPut_syncStateCollection(t *testing.T) {
 	mustRun(t, `{"id":"a"}`, "--db", dir, "put", "notes", "-")
 	if r := kvtool(t, "", "--db", dir, "delete", "replica_foo", "a"); strings.Contains(r.stderr, "sync state") {
 		t.Errorf("delete refused a sync state collection: %s", r.stderr)
+	}
+}
+
+// TestTimeoutFlag: --timeout -1s was exit 1 in the library's words
+// ("Options.Timeout is negative"); it is a usage error. --timeout 0 (which
+// waited the 5 s default) does not wait: a held store is ErrLocked.
+func TestTimeoutFlag(t *testing.T) {
+	dir := newStore(t)
+	wantExit(t, kvtool(t, "", "--db", dir, "--timeout", "-1s", "ls", "notes"), exitUsage)
+	holder, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	r := kvtool(t, `{"id":"x"}`, "--db", dir, "--timeout", "0", "put", "notes", "-")
+	wantExit(t, r, exitError, "put --timeout 0")
+	if !strings.Contains(r.stderr, "locked") {
+		t.Errorf("put --timeout 0 on a held store: %s", r.stderr)
 	}
 }

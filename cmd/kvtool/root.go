@@ -77,7 +77,13 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.db, "db", defaultDB(), "store directory; $CAIRN_DB, when set, is the default")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print one JSON document on stdout")
-	root.PersistentFlags().DurationVar(&g.timeout, "timeout", 5*time.Second, "how long to wait for the store's file lock")
+	root.PersistentFlags().DurationVar(&g.timeout, "timeout", 5*time.Second, "how long to wait for the store's file lock (0: do not wait)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if g.timeout < 0 {
+			return usagef("--timeout %v: a wait cannot be negative (0 does not wait)", g.timeout)
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if strings.HasPrefix(err.Error(), "unknown shorthand flag") && (c.Name() == "search" || c.Name() == "query") {
 			// "kvtool search -draft": an excluded word taken for flags.
@@ -240,6 +246,9 @@ func scratchStore() (*kv.DB, func(), error) {
 // open (index backfills, search rebuilds) when stderr is a terminal.
 func (g *globals) options(o *kv.Options) *kv.Options {
 	o.Timeout = g.timeout
+	if o.Timeout == 0 {
+		o.Timeout = time.Millisecond // kv's 0 is its default wait; --timeout 0 is none
+	}
 	o.EagerSearch = true  // docs/KVTOOL.md: every command brings derived data up to date
 	o.NoAutoBackup = true // risky commands back up first; a backup on every open and close would copy the store per command
 	o.Progress = g.progress()
