@@ -60,11 +60,12 @@ the error. Keys that are not printable text are shown in hex.`,
 				if e.KeyHex != "" {
 					line = "0x" + e.KeyHex
 				}
+				line = terminalSafe(line)
 				switch {
 				case e.Error != "":
-					fmt.Fprintf(cmd.OutOrStdout(), "%s  ERROR %s  %s\n", line, e.Error, e.ValueHex)
+					fmt.Fprintf(cmd.OutOrStdout(), "%s  ERROR %s  %s\n", line, terminalSafe(e.Error), e.ValueHex)
 				case e.Value != nil:
-					fmt.Fprintf(cmd.OutOrStdout(), "%s  %s\n", line, compactJSON(e.Value))
+					fmt.Fprintf(cmd.OutOrStdout(), "%s  %s\n", line, terminalSafe(compactJSON(e.Value)))
 				default:
 					fmt.Fprintf(cmd.OutOrStdout(), "%s  (%d bytes)\n", line, e.Bytes)
 				}

@@ -124,7 +124,7 @@ collection. --header leaves out large session parts.`,
 					return printJSON(out, nonNil(res.IDs))
 				}
 				for _, id := range res.IDs {
-					fmt.Fprintln(out, id)
+					fmt.Fprintln(out, terminalSafe(id))
 				}
 				return nil
 			}

@@ -62,8 +62,8 @@ func shortID(id string) string {
 // terminalSafe returns s as human output shows it: what a terminal would
 // act on instead of printing is escaped Go-style (\x1b, \u202e): control
 // characters (tab and newline included, since a line or a cell holds one
-// value), DEL, the C1 controls, the bidirectional overrides and isolates,
-// and bytes that are not UTF-8. Stored values are untouched: --json and
+// value), DEL, the C1 controls, the bidirectional overrides, isolates and
+// marks, the line and paragraph separators, and bytes that are not UTF-8. Stored values are untouched: --json and
 // get print them exactly.
 func terminalSafe(s string) string {
 	clean := true
@@ -99,5 +99,17 @@ func terminalSafe(s string) string {
 // unsafeRune reports whether terminalSafe escapes r (a RuneError may be a
 // byte that is not UTF-8: terminalSafe decides).
 func unsafeRune(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError ||
+		r == 0x200e || r == 0x200f || r == 0x061c || // the invisible direction marks
+		r == 0x2028 || r == 0x2029 // line and paragraph separators
+}
+
+// linesSafe is terminalSafe for a message of several lines: each line is
+// made safe, the newlines between them kept.
+func linesSafe(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = terminalSafe(l)
+	}
+	return strings.Join(lines, "\n")
 }

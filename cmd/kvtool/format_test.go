@@ -45,6 +45,19 @@ func TestHumanOutput_escapesControls(t *testing.T) {
 			t.Errorf("human output does not show the id escaped: %q", r.stdout)
 		}
 	}
+	// Ids, keys and error messages elsewhere, and the invisible direction
+	// marks and line separators too.
+	mustRun(t, `{"id":"m\u200f\u2028\u061cX","content":"x"}`, "--db", dir, "put", "notes", "-")
+	for _, r := range []result{
+		mustRun(t, "", "--db", dir, "query", "notes", "--ids"),
+		mustRun(t, "", "--db", dir, "dump", "c/notes"),
+		mustRun(t, "", "--db", dir, "ls", "notes"),
+		kvtool(t, "", "--db", dir, "index", "add", "notes", "a\x1b[31m\u202e"),
+	} {
+		if out := r.stdout + r.stderr; strings.ContainsAny(out, "\x1b\x07\u009b\u200f\u2028\u061c\u202e") {
+			t.Errorf("raw controls reach the terminal: %q", out)
+		}
+	}
 	if r := mustRun(t, "", "--db", dir, "--json", "get", "notes", "e\x1b[31mRED"); !strings.Contains(r.stdout, `\u001b]0;pwned\u0007\u001b[2J`) {
 		t.Errorf("get --json: %q", r.stdout)
 	}

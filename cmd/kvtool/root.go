@@ -148,7 +148,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	case errors.As(err, &ie), errors.Is(err, kv.ErrCorrupt):
 		// docs/KVTOOL.md: a command that stops because stored data is damaged
 		// exits 3, as a check that finds a problem does.
-		fmt.Fprintln(stderr, "kvtool:", message(err))
+		fmt.Fprintln(stderr, "kvtool:", linesSafe(message(err)))
 		if !strings.Contains(err.Error(), "kvtool") {
 			// The library's errors say what is damaged; check says
 			// what to run about it.
@@ -156,11 +156,11 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		return exitIntegrity
 	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "kvtool:", message(err))
+		fmt.Fprintln(stderr, "kvtool:", linesSafe(message(err)))
 		fmt.Fprintln(stderr, "Run 'kvtool --help' for usage.")
 		return exitUsage
 	default:
-		fmt.Fprintln(stderr, "kvtool:", message(err))
+		fmt.Fprintln(stderr, "kvtool:", linesSafe(message(err)))
 		return exitError
 	}
 }
