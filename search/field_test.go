@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 )
@@ -59,5 +60,12 @@ func TestIndex_Search_fields(t *testing.T) {
 	}
 	if got, err := ix.MatchIDs(context.Background(), "tasks", "title", "beta"); err != nil || len(got) != 0 {
 		t.Errorf("MatchIDs(tasks, title, beta): %v %v", got, err)
+	}
+	// A search scoped to one field never looks into another: title:beta
+	// inside a description search found the task by its title.
+	for _, text := range []string{"title:beta", "alpha -title:beta", "alpha OR title:beta"} {
+		if got, err := ix.MatchIDs(context.Background(), "tasks", "description", text); !errors.Is(err, ErrSyntax) {
+			t.Errorf("MatchIDs(tasks, description, %q): %v %v, want ErrSyntax", text, got, err)
+		}
 	}
 }

@@ -469,6 +469,11 @@ func buildQuery(a analyzers, text string, collections []string, scored bool, fie
 	for _, g := range p.groups {
 		var alts []query.Query
 		for _, c := range g {
+			if field != "" && c.field != "" && c.field != field {
+				// A search scoped to one field (a where clause's
+				// field~TEXT) never looks into another.
+				return built{}, &SyntaxError{Pos: c.pos, Msg: fmt.Sprintf("%s:%s names another field than the %s this search is in", c.field, c.text, field)}
+			}
 			if c.field == "" {
 				c.field = field
 			}
