@@ -80,3 +80,43 @@ func TestMigrate_settingsNotAnObject(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrate_sessionWithoutReadableMetadata: a chunked session whose
+// metadata.json was truncated (a crash mid-write: it is the file rewritten
+// on every screenshot), with no backup copy, lost its intact screenshots,
+// audio, summary and transcript, without a word. It is imported from
+// them with its id, and the shortfall says so.
+func TestMigrate_sessionWithoutReadableMetadata(t *testing.T) {
+	for _, inIndex := range []bool{true, false} {
+		dir := t.TempDir()
+		s1 := filepath.Join(dir, "db", "sessions", "s1")
+		os.MkdirAll(filepath.Join(s1, "screenshots"), 0o755)
+		env := func(path, data string) {
+			os.WriteFile(path, []byte(`{"version":1,"timestamp":1760000000000,"data":`+data+`}`), 0o644)
+		}
+		if inIndex {
+			env(filepath.Join(dir, "db", "session-index.json"), `["s1"]`)
+		}
+		env(filepath.Join(s1, "metadata.json"), `{"id":"s1","name":"Two hour meeting","chunks":{"screenshots":{"count":1,"chunkCount":1,"chunkSize":20}},"hasSummary":true}`)
+		b, _ := os.ReadFile(filepath.Join(s1, "metadata.json"))
+		os.WriteFile(filepath.Join(s1, "metadata.json"), b[:60], 0o644) // truncated
+		env(filepath.Join(s1, "screenshots", "chunk-000.json"), `{"sessionId":"s1","chunkIndex":0,"screenshots":[{"id":"shot-A","aiAnalysis":{"summary":"PRECIOUS-SHOT"}}]}`)
+		env(filepath.Join(s1, "summary.json"), `{"narrative":"PRECIOUS-SUMMARY"}`)
+		env(filepath.Join(dir, "db", "notes.json"), `[{"id":"n1"}]`)
+		db := openStore(t)
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _, err := db.Get(t.Context(), "sessions", "s1")
+		if err != nil {
+			t.Fatalf("in session-index %v: the session: %v (problems %q)", inIndex, err, res.Problems)
+		}
+		if got := fmt.Sprint(doc); !strings.Contains(got, "PRECIOUS-SHOT") || !strings.Contains(got, "PRECIOUS-SUMMARY") {
+			t.Errorf("in session-index %v: the session lacks its parts: %v", inIndex, doc)
+		}
+		if !strings.Contains(strings.Join(res.Problems, "\n"), "imported from its parts and chunks") {
+			t.Errorf("in session-index %v: problems %q", inIndex, res.Problems)
+		}
+	}
+}

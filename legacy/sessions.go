@@ -83,9 +83,14 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	prefix := "sessions/" + id + "/"
 	v := s.resolveKey(prefix+"metadata", inIndex)
 	if v == nil {
-		if inIndex {
+		// A metadata file that is there but does not read (truncated by
+		// a crash mid-write) is no sign of a delete.
+		damaged := s.sessions[id] != nil && s.sessions[id].plain&1 != 0
+		switch {
+		case (inIndex || damaged) && s.skeletonSession(id):
+		case inIndex:
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: "metadata", Detail: "listed in session-index but no readable metadata"})
-		} else {
+		default:
 			s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: "sessions", ID: id, Source: s.dbRel + prefix,
 				Reason: "session directory without metadata and not in session-index (deleted); backups are not used"})
 		}
@@ -94,6 +99,7 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	doc, ok := v.data.(map[string]any)
 	if !ok {
 		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "metadata is " + kindOf(v.data) + ", not an object"})
+		s.skeletonSession(id)
 		return
 	}
 	if doc["id"] == nil {
@@ -112,10 +118,34 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	v.drop()
 }
 
+// skeletonSession makes a candidate of a chunked session whose metadata
+// cannot be read (truncated by a crash mid-write, with no backup copy),
+// when its directory still holds parts or chunks: they are the user's
+// screenshots, audio, summary and transcript. The session is assembled
+// from them with its id alone (its name, times and status were in the
+// metadata), at time 0, so that any other copy of the session wins.
+// It reports whether it made one.
+func (s *scanner) skeletonSession(id string) bool {
+	sd := s.sessions[id]
+	if sd == nil || sd.plain&^1 == 0 && len(sd.chunks[0])+len(sd.chunks[1])+len(sd.chunks[2]) == 0 {
+		return false // nothing but the metadata: nothing to keep as a session
+	}
+	doc := map[string]any{"id": id}
+	if s.addCand("sessions", headOf(doc), nil, SourceMain, s.dbRel+"sessions/"+id+"/", 0, true, -1, loader{chunk: &chunkRef{dir: id}}) == nil {
+		return false
+	}
+	s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: "metadata",
+		Detail: "no readable metadata: the session is imported from its parts and chunks, with its id only (its name, times and status were in the metadata)"})
+	return true
+}
+
 // loadSession assembles a chunked session candidate: its metadata read
 // again, plus its parts and chunks.
 func (s *scanner) loadSession(id string, c *cand) (map[string]any, error) {
 	ref := c.ld.chunk
+	if ref.meta == nil { // skeletonSession's: no metadata to read
+		return s.assembleSession(ref.dir, map[string]any{"id": ref.dir}), nil
+	}
 	data, err := s.reload(ref.meta)
 	if err != nil {
 		return nil, err
@@ -139,7 +169,9 @@ func (s *scanner) loadSession(id string, c *cand) (map[string]any, error) {
 // planSession adds the files loadSession reads to the read-ahead plan, in
 // its order: metadata, parts, then each kind's chunk files by index.
 func (s *scanner) planSession(ref *chunkRef) {
-	s.planReload(ref.meta)
+	if ref.meta != nil {
+		s.planReload(ref.meta)
+	}
 	prefix := "sessions/" + ref.dir + "/"
 	for _, p := range sessionParts {
 		s.planKey(prefix+p.Name, fetchEnvelope)
