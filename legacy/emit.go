@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"fmt"
 	"reflect"
 	"sort"
 )
@@ -350,6 +351,15 @@ func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
 			continue
 		}
 		losers = append(losers, c.v)
+		if a := c.ld.arr; a != nil && c.doc != nil && c.v.Source == win.v.Source && c.v.Kind == win.v.Kind && c.ld.index >= 0 {
+			// Two elements of one file with one id: the one not
+			// imported is the only copy of its fields.
+			key := fmt.Sprintf("duplicate:%s[%d]", c.v.Source, c.ld.index)
+			if _, dup := s.ds.Extras[key]; !dup {
+				s.setExtra(key, c.doc, c.v.Source)
+				s.rep.DuplicateIDs = append(s.rep.DuplicateIDs, InvalidEntity{Collection: coll, Source: c.v.Source, Index: c.ld.index, Reason: id})
+			}
+		}
 		if runner == nil {
 			runner = c
 		} else if ok, _ := better(c, runner); ok {

@@ -698,6 +698,10 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 		}
 		out = append(out, fmt.Sprintf("%s entity without a usable id in %s: %s%s", e.Collection, where, e.Reason, keptIn(extras, "invalid:"+where)))
 	}
+	for _, e := range rep.DuplicateIDs {
+		where := fmt.Sprintf("%s[%d]", e.Source, e.Index)
+		out = append(out, fmt.Sprintf("%s %q appears more than once in %s: another element with that id is imported, not %s%s", e.Collection, e.Reason, e.Source, where, keptIn(extras, "duplicate:"+where)))
+	}
 	for _, r := range rep.ExtrasRenamed {
 		out = append(out, fmt.Sprintf("storage key %q of %s is kept as extras %q: its own name is taken by an entry the migration made", r.Key, r.Source, extraKey(r.As)))
 	}

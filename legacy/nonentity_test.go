@@ -120,3 +120,26 @@ func TestMigrate_sessionWithoutReadableMetadata(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrate_duplicateIDInOneFile: of two elements of one file with one
+// id, only one is imported; the other's fields (only it had them) were
+// lost, named only by the report's conflicts. Its bytes are kept in
+// extras and the problems say where.
+func TestMigrate_duplicateIDInOneFile(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "db"), 0o755)
+	os.WriteFile(filepath.Join(dir, "db", "tasks.json"), []byte(`[{"id":"t1","title":"first copy","subtasks":[{"id":"s","title":"ONLY-IN-FIRST"}]},{"id":"t1","title":"second copy"},{"id":"t2"}]`), 0o644)
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := db.GetValue(t.Context(), "extras", "duplicate:db/tasks.json[0]")
+	if err != nil || !strings.Contains(fmt.Sprint(v), "ONLY-IN-FIRST") {
+		t.Fatalf("the element not imported: %v %v", v, err)
+	}
+	if !strings.Contains(strings.Join(res.Problems, "\n"), `tasks "t1" appears more than once in db/tasks.json`) {
+		t.Errorf("problems %q", res.Problems)
+	}
+	wantNothingWritten(t, db, dir, false, "a second run")
+}

@@ -33,7 +33,12 @@ type Report struct {
 	NotResurrected     []Dropped          `json:"notResurrected,omitempty"`
 	Deleted            []Dropped          `json:"deleted,omitempty"`
 	InvalidIDs         []InvalidEntity    `json:"invalidIds,omitempty"`
-	ChaptersRecovered  []string           `json:"chaptersRecovered,omitempty"`
+	// DuplicateIDs are elements of one file whose id another element of
+	// the same file has too, and that lost to it (Conflicts says why):
+	// their bytes are kept in extras "duplicate:<path>[<index>]" (Reason
+	// holds the id).
+	DuplicateIDs      []InvalidEntity `json:"duplicateIds,omitempty"`
+	ChaptersRecovered []string        `json:"chaptersRecovered,omitempty"`
 	// EnrichmentRecovered lists sessions whose chosen copy lacked
 	// enrichment results that a versioned per-entity copy holds (eras
 	// E–F, docs/FORMAT.md §3.3, §11.4): "<id> from <file> (<fields>)".
