@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
@@ -13,5 +16,15 @@ func main() {
 	// logger; kvtool reports what matters itself.
 	log.SetOutput(io.Discard)
 	privateFiles()
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	// Ctrl-C (or SIGTERM) asks the command to stop where it can stop
+	// cleanly: a migration or an import then leaves the store as it was
+	// and removes what it made. A second one ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	code := runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

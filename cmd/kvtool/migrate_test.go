@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -219,3 +221,24 @@ func killRounds(t *testing.T, command, arg string, notes int) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestMigrate_interrupted: Ctrl-C killed kvtool where it stood (exit 130),
+// leaving a new empty store, a staged copy and a spill directory behind,
+// though migrate --help promises the store as it was. The signal now
+// cancels the command's context: the migration stops, removes the store
+// it made, and says it was interrupted.
+func TestMigrate_interrupted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	legacyDir := filepath.Join("..", "..", "legacy", "testdata", "eras", "era-g")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := runContext(ctx, []string{"--db", dir, "migrate", legacyDir, "--yes"}, strings.NewReader(""), &out, &errb)
+	if code != exitError || !strings.Contains(errb.String(), "interrupted") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		entries, _ := os.ReadDir(dir)
+		t.Errorf("an interrupted migration left %v", entries)
+	}
+}

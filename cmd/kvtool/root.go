@@ -159,6 +159,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, "kvtool:", linesSafe(message(err)))
 		fmt.Fprintln(stderr, "Run 'kvtool --help' for usage.")
 		return exitUsage
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "kvtool: interrupted:", linesSafe(message(err)))
+		return exitError
 	default:
 		fmt.Fprintln(stderr, "kvtool:", linesSafe(message(err)))
 		return exitError
