@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"os"
@@ -20,11 +21,17 @@ func main() {
 	// cleanly: a migration or an import then leaves the store as it was
 	// and removes what it made. A second one ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		stop()
+		select {
+		case <-ctx.Done():
+			stop()
+			fmt.Fprintln(os.Stderr, "kvtool: stopping where it can stop cleanly (interrupt again to end at once)")
+		case <-done:
+		}
 	}()
 	code := runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	close(done)
 	stop()
 	os.Exit(code)
 }
