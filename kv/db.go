@@ -136,6 +136,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	if !o.ReadOnly {
 		cleanDebris(db.Path())
+		// A killed backup's copy is as large as the store: not left to
+		// pile up until the next backup's rotation.
+		_, _ = snapshot.RemoveDebris(db.backupsDir())
 		if !o.NoAutoBackup {
 			_ = db.autoBackup(ReasonStartup) // reported to OnBackupError and BackupStatus
 			if o.BackupInterval > 0 {

@@ -403,3 +403,30 @@ func TestOpen_dataFileMissingBesideBackups(t *testing.T) {
 	defer db.Close()
 	checkClean(t, db)
 }
+
+// TestOpen_removesBackupDebris: the temporary copy a killed backup left in
+// backups/ (as large as the store) stayed until the next backup's
+// rotation; a writable open removes it, a read-only one leaves it.
+func TestOpen_removesBackupDebris(t *testing.T) {
+	dir, _ := damagedStore(t)
+	tmp := filepath.Join(dir, kv.BackupsDir, ".20261207T000000.000000000Z.db.tmp-42")
+	if err := os.WriteFile(tmp, []byte("a killed backup's copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	if _, err := os.Stat(tmp); err != nil {
+		t.Fatalf("a read-only open removed it: %v", err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Fatalf("a writable open left it: %v", err)
+	}
+}

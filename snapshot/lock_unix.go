@@ -20,3 +20,19 @@ func lockWait(f *os.File) error {
 		}
 	}
 }
+
+// lockNow takes an exclusive flock on f if it is free, and reports
+// whether it did.
+func lockNow(f *os.File) (bool, error) {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return false, nil
+		case !errors.Is(err, syscall.EINTR):
+			return false, err
+		}
+	}
+}

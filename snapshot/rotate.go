@@ -161,39 +161,10 @@ func Prune(dir string, p Policy, now time.Time, keep ...string) (removed []Manif
 		removed = append(removed, m)
 	}
 
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return removed, nil
-	}
+	more, debris, err := removeDebris(dir)
+	removed = append(removed, more...)
 	if err != nil {
-		return removed, fmt.Errorf("cairn: prune %s: %w", dir, err)
-	}
-	have := map[string]bool{}
-	for _, e := range entries {
-		have[e.Name()] = true
-	}
-	debris := false // a temporary file was removed
-	for _, e := range entries {
-		fn := e.Name()
-		if e.IsDir() {
-			continue
-		}
-		if name, ok := strings.CutSuffix(fn, dbExt); ok {
-			if _, err := ParseName(name); err == nil && !have[name+manifestExt] {
-				if err := removeIfExists(filepath.Join(dir, fn)); err != nil {
-					return removed, err
-				}
-				t, _ := ParseName(name)
-				removed = append(removed, Manifest{Name: name, Time: t, Problem: "incomplete backup: data file without manifest"})
-			}
-			continue
-		}
-		if isTempName(fn) {
-			if err := removeIfExists(filepath.Join(dir, fn)); err != nil {
-				return removed, err
-			}
-			debris = true
-		}
+		return removed, err
 	}
 	if len(removed) == 0 && !debris {
 		// Nothing changed in dir: no fsync to pay (a backup's own
@@ -204,6 +175,46 @@ func Prune(dir string, p Policy, now time.Time, keep ...string) (removed []Manif
 		return removed, fmt.Errorf("cairn: prune: %w", err)
 	}
 	return removed, nil
+}
+
+// removeDebris removes from dir what interrupted backups left: data files
+// without a manifest (listed in removed) and temporary files (debris
+// reports whether it removed one). The caller holds the backups lock.
+func removeDebris(dir string) (removed []Manifest, debris bool, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return removed, false, fmt.Errorf("cairn: prune %s: %w", dir, err)
+	}
+	have := map[string]bool{}
+	for _, e := range entries {
+		have[e.Name()] = true
+	}
+	for _, e := range entries {
+		fn := e.Name()
+		if e.IsDir() {
+			continue
+		}
+		if name, ok := strings.CutSuffix(fn, dbExt); ok {
+			if _, err := ParseName(name); err == nil && !have[name+manifestExt] {
+				if err := removeIfExists(filepath.Join(dir, fn)); err != nil {
+					return removed, debris, err
+				}
+				t, _ := ParseName(name)
+				removed = append(removed, Manifest{Name: name, Time: t, Problem: "incomplete backup: data file without manifest"})
+			}
+			continue
+		}
+		if isTempName(fn) {
+			if err := removeIfExists(filepath.Join(dir, fn)); err != nil {
+				return removed, debris, err
+			}
+			debris = true
+		}
+	}
+	return removed, debris, nil
 }
 
 // isTempName reports whether fn is a temporary file that Create

@@ -371,3 +371,38 @@ func TestPrune_syncsOnlyWhatChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveDebris: a killed backup's temporary copy, and a data file a
+// killed backup renamed but gave no manifest, piled up until the next
+// rotation; RemoveDebris removes them when no one holds the backups lock,
+// and leaves them while someone does (a backup in progress).
+func TestRemoveDebris(t *testing.T) {
+	dir := t.TempDir()
+	if n, err := RemoveDebris(filepath.Join(dir, "none")); n != 0 || err != nil {
+		t.Fatalf("no backups directory: %d %v", n, err)
+	}
+	unlock, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := Name(time.Now())
+	tmp := filepath.Join(dir, "."+name+".db.tmp-123")
+	orphan := filepath.Join(dir, Name(time.Now().Add(-time.Hour))+".db")
+	for _, p := range []string{tmp, orphan} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := RemoveDebris(dir); n != 0 || err != nil {
+		t.Fatalf("while the lock is held: %d %v", n, err)
+	}
+	unlock()
+	if n, err := RemoveDebris(dir); n != 2 || err != nil {
+		t.Fatalf("removed %d, %v; want 2", n, err)
+	}
+	for _, p := range []string{tmp, orphan} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is left: %v", p, err)
+		}
+	}
+}
