@@ -220,7 +220,13 @@ func safeCall(fn func(w *txn.Writer) error, w *txn.Writer) (err error) {
 	defer debug.SetPanicOnFault(old)
 	defer func() {
 		if p := recover(); p != nil {
-			err = &panicError{v: p, op: "write"}
+			if raisedByStore() {
+				// bbolt or Cairn reading a damaged page, not the
+				// caller's code: damage (exit 3), as a read's is.
+				err = &faultError{p}
+			} else {
+				err = &panicError{v: p, op: "write"}
+			}
 			w.Poison()
 		}
 	}()

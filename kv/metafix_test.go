@@ -259,3 +259,49 @@ func TestDamaged_pageItsOwnChild(t *testing.T) {
 	}
 	checkClean(t, db)
 }
+
+// TestDamaged_writeIntoDamagedLeaf: a write whose key falls in a leaf page
+// with a damaged element count made bbolt panic inside the commit; it was
+// reported as the caller's own panic ("write function panicked", exit 1).
+// It is damage, ErrCorrupt, as the same panic in a read is.
+func TestDamaged_writeIntoDamagedLeaf(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(t.Context(), func(tx *kv.Tx) error {
+		for i := range 300 {
+			if _, err := tx.Put("tasks", kv.Document{"id": fmt.Sprintf("t%03d", i), "title": "task " + randomText(30)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
+	b := mustRead(t, path)
+	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child
+	if b[leaf*4096+8] != 0x02 {
+		t.Fatalf("page %d is not a leaf", leaf)
+	}
+	b[leaf*4096+11] ^= 0x10 // its element count, far past the page
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = db.Put(t.Context(), "tasks", kv.Document{"id": "t000", "title": "changed"})
+	if !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("a write into a damaged leaf: %v, want ErrCorrupt", err)
+	}
+}
