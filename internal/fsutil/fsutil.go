@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -51,8 +52,12 @@ func WriteFileFunc(path string, perm os.FileMode, write func(w io.Writer) error)
 	if err = inject("write", path); err != nil {
 		return err
 	}
-	if err = write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err = write(f); err != nil { // f itself: callers copy with copy_file_range
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == tmp {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return err // the callback's own (the store's, say), not the file's
 	}
 	if err = Sync(f); err != nil {
 		return fmt.Errorf("sync %s: %w", tmp, err)
@@ -131,4 +136,29 @@ func Within(root, rel string) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrOutside, rel)
 	}
 	return p, nil
+}
+
+// recordingWriter remembers the first error of the writer it wraps, so
+// that a write callback's own error (the store's, say) is not reported as
+// the output file's.
+type recordingWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// writeError is the error of a write callback into path: prefixed with
+// the path when writing the file failed, as it is otherwise.
+func writeError(path string, rw *recordingWriter, err error) error {
+	if rw.err != nil && errors.Is(err, rw.err) {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return err
 }

@@ -61,8 +61,9 @@ func writeThrough(path string, write func(w io.Writer) error) (err error) {
 	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
 		lw.done = true // a FIFO or a device: nothing to truncate
 	}
-	if err := write(lw); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	rw := &recordingWriter{w: lw}
+	if err := write(rw); err != nil {
+		return writeError(path, rw, err)
 	}
 	if err := lw.truncate(); err != nil { // nothing written: empty it now
 		return fmt.Errorf("truncate %s: %w", path, err)

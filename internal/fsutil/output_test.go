@@ -193,3 +193,24 @@ func TestWriteOutput_throughRefused(t *testing.T) {
 		t.Fatalf("after an empty write the target holds %q", got)
 	}
 }
+
+// TestWriteOutput_callbackError: an error of the write callback itself
+// (the store failing to read, say) was reported as "write FILE: ...", as
+// if the output file had failed; only the file's own errors name it.
+func TestWriteOutput_callbackError(t *testing.T) {
+	dir := t.TempDir()
+	broke := errors.New("the store is damaged")
+	link := filepath.Join(dir, "link.json") // written through, not replaced
+	if err := os.Symlink(filepath.Join(dir, "target.json"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, "new.json"), link} {
+		err := WriteOutput(path, func(w io.Writer) error {
+			_, _ = w.Write([]byte("partial"))
+			return broke
+		})
+		if !errors.Is(err, broke) || strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}
