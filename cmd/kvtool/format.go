@@ -63,8 +63,8 @@ func shortID(id string) string {
 // act on instead of printing is escaped Go-style (\x1b, \u202e): control
 // characters (tab and newline included, since a line or a cell holds one
 // value), DEL, the C1 controls, the bidirectional overrides, isolates and
-// marks, the line and paragraph separators, and bytes that are not UTF-8. Stored values are untouched: --json and
-// get print them exactly.
+// marks, the line and paragraph separators, and bytes that are not UTF-8.
+// Stored values are untouched: --json and get print them exactly.
 func terminalSafe(s string) string {
 	clean := true
 	for _, r := range s {
