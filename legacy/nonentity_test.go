@@ -143,3 +143,24 @@ func TestMigrate_duplicateIDInOneFile(t *testing.T) {
 	}
 	wantNothingWritten(t, db, dir, false, "a second run")
 }
+
+// TestMigrate_sessionDirNotUTF8: a chunked session whose directory name
+// is not UTF-8 was dropped whole, bytes and all, though its metadata
+// names a usable id; it is imported under that id.
+func TestMigrate_sessionDirNotUTF8(t *testing.T) {
+	dir := t.TempDir()
+	s := filepath.Join(dir, "db", "sessions", "s\xffbad")
+	if err := os.MkdirAll(s, 0o755); err != nil {
+		t.Skipf("this file system takes no such name: %v", err)
+	}
+	os.WriteFile(filepath.Join(s, "metadata.json"), []byte(`{"version":1,"timestamp":1760000000000,"data":{"id":"s-valid-id","name":"precious"}}`), 0o644)
+	os.WriteFile(filepath.Join(s, "transcription.json"), []byte(`{"version":1,"timestamp":1760000000000,"data":"transcript text"}`), 0o644)
+	db := openStore(t)
+	if _, err := legacy.Migrate(t.Context(), db, dir, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := db.Get(t.Context(), "sessions", "s-valid-id")
+	if err != nil || doc["name"] != "precious" || !strings.Contains(fmt.Sprint(doc), "transcript text") {
+		t.Fatalf("the session: %v %v", doc, err)
+	}
+}

@@ -58,7 +58,7 @@ func (s *scanner) buildChunkedSessions() error {
 				p("sessions indexed", i, len(dirs))
 			}
 		}
-		if _, err := CheckID(id); err != nil {
+		if _, err := CheckID(id); err != nil && !s.ownSessionID(id) {
 			s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: "sessions", Source: s.dbRel + "sessions/" + id, Index: -1, Reason: err.Error()})
 			continue
 		}
@@ -68,6 +68,23 @@ func (s *scanner) buildChunkedSessions() error {
 		p("sessions indexed", len(dirs), len(dirs))
 	}
 	return nil
+}
+
+// ownSessionID reports whether the metadata of the session directory dir,
+// whose name is not a usable id (bytes that are not UTF-8, say), names a
+// usable id of its own: the session is then imported under that id.
+func (s *scanner) ownSessionID(dir string) bool {
+	v := s.resolveKey("sessions/"+dir+"/metadata", false)
+	if v == nil {
+		return false
+	}
+	doc, _ := v.data.(map[string]any)
+	id, ok := doc["id"].(string)
+	if !ok {
+		return false
+	}
+	_, err := CheckID(id)
+	return err == nil
 }
 
 func (s *scanner) sortedSessionDirs() []string {
