@@ -390,16 +390,17 @@ func (db *DB) leave() { db.mu.RUnlock() }
 // (bbolt would take an empty one for a new store, and the first write
 // would silently start an empty store beside the backups).
 func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+	_, statErr := os.Lstat(path)
+	if errors.Is(statErr, fs.ErrNotExist) {
 		if err := missingBesideBackups(path); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := os.Lstat(path); err == nil && !interruptedCreation(path) {
+	if statErr == nil && !interruptedCreation(path) {
 		if err := snapshot.CheckMeta(path); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)
 		}
-		if err := repairMeta(path, o.ReadOnly); err != nil {
+		if err := repairMeta(path, o.ReadOnly, o.Logger); err != nil {
 			return nil, err
 		}
 	}
@@ -453,7 +454,7 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 // held, so no commit is writing a meta page. A read-only open writes
 // nothing: it refuses the store, rather than serve the older commit as
 // if it were the newest, and says that a writable open repairs it.
-func repairMeta(path string, readOnly bool) error {
+func repairMeta(path string, readOnly bool, log *slog.Logger) error {
 	fix, err := snapshot.FindMetaFix(path)
 	if err != nil || fix == nil {
 		return nil // bbolt's open reports what cannot be read
@@ -464,6 +465,8 @@ func repairMeta(path string, readOnly bool) error {
 	if err := snapshot.ApplyMetaFix(path, fix); err != nil {
 		return fmt.Errorf("%w: %s: %s; repairing it: %v", ErrCorrupt, path, fix, err)
 	}
+	// Not silent: the file changed under its owner.
+	log.Warn("repaired a damaged meta page", "file", path, "what", fix.String())
 	return nil
 }
 

@@ -203,22 +203,7 @@ func TestOpen_freelistListsPageInUse(t *testing.T) {
 // file first: compact and a manual backup refuse the store (ErrCorrupt),
 // restore sets it aside.
 func TestDamaged_pageItsOwnChild(t *testing.T) {
-	dir := t.TempDir()
-	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(t.Context(), func(tx *kv.Tx) error {
-		for i := range 300 {
-			if _, err := tx.Put("tasks", kv.Document{"id": fmt.Sprintf("t%03d", i), "title": "task " + randomText(30)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, db := tasksStore(t, &kv.Options{NoAutoBackup: true})
 	good, err := db.Backup(t.Context(), kv.ReasonManual)
 	if err != nil {
 		t.Fatal(err)
@@ -265,22 +250,7 @@ func TestDamaged_pageItsOwnChild(t *testing.T) {
 // reported as the caller's own panic ("write function panicked", exit 1).
 // It is damage, ErrCorrupt, as the same panic in a read is.
 func TestDamaged_writeIntoDamagedLeaf(t *testing.T) {
-	dir := t.TempDir()
-	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(t.Context(), func(tx *kv.Tx) error {
-		for i := range 300 {
-			if _, err := tx.Put("tasks", kv.Document{"id": fmt.Sprintf("t%03d", i), "title": "task " + randomText(30)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, db := tasksStore(t, &kv.Options{NoSearch: true, NoAutoBackup: true})
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +265,7 @@ func TestDamaged_writeIntoDamagedLeaf(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,4 +274,27 @@ func TestDamaged_writeIntoDamagedLeaf(t *testing.T) {
 	if !errors.Is(err, kv.ErrCorrupt) {
 		t.Fatalf("a write into a damaged leaf: %v, want ErrCorrupt", err)
 	}
+}
+
+// tasksStore opens a new store with opts holding 300 tasks, enough for
+// the tasks bucket's root to be a branch page.
+func tasksStore(t *testing.T, opts *kv.Options) (string, *kv.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(t.Context(), func(tx *kv.Tx) error {
+		for i := range 300 {
+			if _, err := tx.Put("tasks", kv.Document{"id": fmt.Sprintf("t%03d", i), "title": "task " + randomText(30)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, db
 }

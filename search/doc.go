@@ -33,6 +33,11 @@
 //	                                   value (ISO 8601, epoch milliseconds);
 //	                                   else skipped
 //
+// The text and per-field text of one document are cut at 1 MiB together,
+// and runs of more than 256 bytes without a space (a data: URI, an
+// encoded blob) are left out (maxIndexedText, maxWord): words past them
+// are not found, while the document itself is stored whole.
+//
 // Text extracted per collection (a missing or wrong-typed field is skipped):
 //
 //	sessions     name; description, summary.narrative, summary.achievements[],

@@ -260,6 +260,27 @@ func countProblems(label string, want, got map[string]int) []buckets.Problem {
 // the damaged page. It returns nil when both are sound (or when neither
 // is: CheckMeta reports that).
 func DamagedMeta(path string) ([]string, error) {
+	mp, err := readMetaPair(path)
+	if err != nil || mp == nil {
+		return nil, err
+	}
+	txid := func(b []byte) uint64 { return binary.LittleEndian.Uint64(b[metaTxidOff:]) }
+	return []string{fmt.Sprintf("meta page %d: %s (its transaction id reads %d); bbolt reads meta page %d (transaction %d), so a commit after that one is not read", mp.badPage, metaProblem(mp.bad), txid(mp.bad), 1-mp.badPage, txid(mp.good))}, nil
+}
+
+// metaPair is a bbolt file with one sound meta page and one damaged one.
+type metaPair struct {
+	good, bad []byte // their first metaBytesToCheck bytes
+	badPage   int    // 0 or 1
+	pageSize  int64  // where meta page 1 is
+	size      int64  // of the file
+}
+
+// readMetaPair reads both meta pages of the bbolt file at path, and
+// returns nil unless exactly one is sound. Meta page 1 sits one page in:
+// the page size comes from a sound meta page 0, or else from the meta
+// page 1 found at a usual size.
+func readMetaPair(path string) (*metaPair, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -270,9 +291,6 @@ func DamagedMeta(path string) ([]string, error) {
 		return nil, err
 	}
 	size := fi.Size()
-	if size < metaBytesToCheck {
-		return nil, nil
-	}
 	read := func(off int64) []byte {
 		b := make([]byte, metaBytesToCheck)
 		if off+metaBytesToCheck > size {
@@ -284,13 +302,14 @@ func DamagedMeta(path string) ([]string, error) {
 		return b
 	}
 	m0 := read(0)
-	var m1 []byte
-	// Meta page 1 sits one page in; the page size comes from a sound meta
-	// page 0, or else from the meta page 1 found at a usual size.
+	if m0 == nil {
+		return nil, nil
+	}
 	sizes := []int64{4096, 16384, 65536}
 	if metaProblem(m0) == "" {
 		sizes = []int64{int64(binary.LittleEndian.Uint32(m0[metaPageSizeOff:]))}
 	}
+	var m1 []byte
 	var ps int64
 	for _, p := range sizes {
 		if b := read(p); b != nil && (metaProblem(b) == "" || len(sizes) == 1) {
@@ -302,15 +321,14 @@ func DamagedMeta(path string) ([]string, error) {
 		return nil, nil // no sound meta page 1 where one is looked for: CheckMeta's to say
 	}
 	p0, p1 := metaProblem(m0), metaProblem(m1)
-	if (p0 == "") == (p1 == "") {
+	switch {
+	case (p0 == "") == (p1 == ""):
 		return nil, nil
+	case p0 != "":
+		return &metaPair{good: m1, bad: m0, badPage: 0, pageSize: ps, size: size}, nil
+	default:
+		return &metaPair{good: m0, bad: m1, badPage: 1, pageSize: ps, size: size}, nil
 	}
-	txid := func(b []byte) uint64 { return binary.LittleEndian.Uint64(b[metaTxidOff:]) }
-	bad, good, problem, badPage := m0, m1, p0, 0
-	if p1 != "" {
-		bad, good, problem, badPage = m1, m0, p1, 1
-	}
-	return []string{fmt.Sprintf("meta page %d: %s (its transaction id reads %d); bbolt reads meta page %d (transaction %d), so a commit after that one is not read", badPage, problem, txid(bad), 1-badPage, txid(good))}, nil
 }
 
 // CheckMeta checks the bbolt file at path before anything maps it: at

@@ -42,52 +42,14 @@ func (f *MetaFix) String() string {
 // It returns nil when there is nothing to repair this way: both pages
 // sound, neither, the damaged one the older, or no single fix.
 func FindMetaFix(path string) (*MetaFix, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	mp, err := readMetaPair(path)
+	if err != nil || mp == nil {
 		return nil, err
 	}
-	defer func() { _ = f.Close() }() // read-only
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := fi.Size()
 	le := binary.LittleEndian
-	read := func(off int64) []byte {
-		b := make([]byte, metaBytesToCheck)
-		if off+metaBytesToCheck > size {
-			return nil
-		}
-		if _, err := f.ReadAt(b, off); err != nil {
-			return nil
-		}
-		return b
-	}
-	m0 := read(0)
-	if m0 == nil {
-		return nil, nil
-	}
-	// The sound page gives the page size, and so where meta page 1 is.
-	var good, bad []byte
-	var badPage int
-	var ps int64
-	if metaProblem(m0) == "" {
-		ps = int64(le.Uint32(m0[metaPageSizeOff:]))
-		m1 := read(ps)
-		if m1 == nil || metaProblem(m1) == "" {
-			return nil, nil
-		}
-		good, bad, badPage = m0, m1, 1
-	} else {
-		for _, p := range []int64{4096, 16384, 65536} {
-			if m1 := read(p); m1 != nil && metaProblem(m1) == "" && int64(le.Uint32(m1[metaPageSizeOff:])) == p {
-				good, bad, badPage, ps = m1, m0, 0, p
-				break
-			}
-		}
-		if good == nil {
-			return nil, nil
-		}
+	good, bad, badPage, ps, size := mp.good, mp.bad, mp.badPage, mp.pageSize, mp.size
+	if badPage == 0 && int64(le.Uint32(good[metaPageSizeOff:])) != ps {
+		return nil, nil // meta page 1 found at a size it does not name
 	}
 	want := le.Uint64(good[metaTxidOff:]) + 1
 	if int(want%2) != badPage {
