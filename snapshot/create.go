@@ -48,14 +48,14 @@ type CreateOptions struct {
 	// The manifest's Checked says which was done.
 	CheckCopy bool
 	// CheckPages, when true, walks the source's page graph from the file
-	// (CheckPages) before anything else reads it: a damaged graph (a
-	// page that is its own child, a freelist listing a page in use) is
-	// a "source" VerifyError, where bbolt's cursors would loop for ever
-	// or the copy would carry the damage as a verified backup. It costs
-	// a read of every branch and leaf page (0.25 s for 10,000 sessions
-	// warm), so kv asks for it on backups a person or a risky operation
-	// takes, not on automatic ones. Rotation keeps the newest backup
-	// whose structure was checked (Prune).
+	// (CheckPages) while the copy runs, before the verifier's cursors
+	// read it: a damaged graph (a page that is its own child, a freelist
+	// listing a page in use) is a "source" VerifyError, where bbolt's
+	// cursors would loop for ever or the copy would carry the damage as
+	// a verified backup. It reads every branch page and the first page
+	// of every leaf, so kv asks for it on backups a person or a risky
+	// operation takes, not on automatic ones. Rotation keeps the newest
+	// backup whose structure was checked (Prune).
 	CheckPages bool
 
 	// wrapWriter, when set (by tests), wraps the writer the snapshot is
@@ -160,34 +160,49 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 
 	checked := []string{CheckedSource, CheckedSHA256}
 	if opts.CheckPages {
-		pp, err := CheckPages(tx)
-		if err != nil {
-			return Manifest{}, fmt.Errorf("cairn: create: %w", err)
-		}
-		if len(pp) > 0 {
-			problems := make([]buckets.Problem, len(pp))
-			for i, p := range pp {
-				problems[i] = buckets.Problem{Kind: "bbolt", Detail: tx.DB().Path() + ": " + p}
-			}
-			return Manifest{}, &VerifyError{Name: name, Stage: "source", Problems: problems}
-		}
 		checked = append(checked, CheckedPages)
 	}
-	// The source's counts are read by the verifier while WriteTo streams
-	// the same read-only transaction: both only read it.
+	// The page walk and then the verifier read the source while WriteTo
+	// copies the same read-only transaction, which reads no page's
+	// contents: all three only read it. The verifier's cursors wait for
+	// the walk, which a damaged graph would send into a loop; the copy
+	// stops when the walk finds damage.
 	var (
-		counts   map[string]int
-		problems []buckets.Problem
-		done     = make(chan struct{})
+		counts    map[string]int
+		problems  []buckets.Problem
+		walkErr   error // the file could not be read
+		walkFound bool  // the walk found damage
+		done      = make(chan struct{})
 	)
+	copyCtx, stopCopy := context.WithCancel(ctx)
+	defer stopCopy()
 	go func() {
 		defer close(done)
+		if opts.CheckPages {
+			pp, err := CheckPages(tx)
+			if err != nil || len(pp) > 0 {
+				walkErr, walkFound = err, len(pp) > 0
+				for _, p := range pp {
+					problems = append(problems, buckets.Problem{Kind: "bbolt", Detail: tx.DB().Path() + ": " + p})
+				}
+				stopCopy()
+				return
+			}
+		}
 		counts, problems = runVerifier(opts.Verify, tx)
 	}()
-	size, sum, tmp, err := writeTemp(ctx, tx, dir, name, opts.wrapWriter)
+	size, sum, tmp, err := writeTemp(copyCtx, tx, dir, name, opts.wrapWriter)
 	<-done
-	if err == nil && len(problems) > 0 {
-		_ = os.Remove(tmp) // the problems are what to report
+	switch {
+	case walkErr != nil:
+		if err == nil {
+			_ = os.Remove(tmp) // the walk's error is the one to report
+		}
+		return Manifest{}, fmt.Errorf("cairn: create: %w", walkErr)
+	case walkFound || (err == nil && len(problems) > 0):
+		if err == nil {
+			_ = os.Remove(tmp) // the problems are what to report
+		}
 		err = &VerifyError{Name: name, Stage: "source", Problems: problems}
 	}
 	if err != nil {

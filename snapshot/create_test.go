@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -613,4 +615,52 @@ func TestCreate_onePass(t *testing.T) {
 			t.Errorf("Verify of a copy damaged after Create: problems %v, want a sha256 one", problems)
 		}
 	})
+}
+
+// TestCreate_checkPages: with CheckPages, a damaged page graph is a
+// "source" VerifyError that leaves nothing in the backups directory, and
+// the verifier, whose cursors would loop in it, never runs; a sound graph
+// is recorded as checked.
+func TestCreate_checkPages(t *testing.T) {
+	path, root, ps := pagesFixture(t)
+	create := func(t *testing.T, path string) (Manifest, error, bool, string) {
+		t.Helper()
+		tx := readTx(t, path)
+		var verified atomic.Bool
+		dir := t.TempDir()
+		m, err := Create(context.Background(), tx, dir, CreateOptions{
+			CheckPages: true, FormatVersion: 1,
+			Verify: func(*bolt.Tx) (map[string]int, []buckets.Problem) {
+				verified.Store(true)
+				return map[string]int{}, nil
+			},
+		})
+		return m, err, verified.Load(), dir
+	}
+
+	m, err, verified, _ := create(t, path)
+	if err != nil || !verified || !slices.Contains(m.Checked, CheckedPages) {
+		t.Fatalf("sound file: %v, verified %v, checked %v", err, verified, m.Checked)
+	}
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint64(b[int64(root)*ps+pageHeaderSize+8:], root) // the root is its own child
+	bad := filepath.Join(t.TempDir(), "bad.db")
+	if err := os.WriteFile(bad, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err, verified, dir := create(t, bad)
+	var ve *VerifyError
+	if !errors.As(err, &ve) || ve.Stage != "source" || !strings.Contains(err.Error(), "referenced twice") {
+		t.Fatalf("damaged file: %v, want a source VerifyError naming the page referenced twice", err)
+	}
+	if verified {
+		t.Error("the verifier ran on a damaged page graph")
+	}
+	if des, err := os.ReadDir(dir); err != nil || len(des) != 0 {
+		t.Errorf("backups directory after the refusal: %v %v", des, err)
+	}
 }

@@ -79,8 +79,10 @@
 //     (measured by BenchmarkWritersDuringBackup): open the store with a
 //     generous bolt.Options.InitialMmapSize.
 //   - The Verifier runs on the caller's transaction in a goroutine while
-//     the same transaction is copied, and on the copy while bbolt's Check
-//     walks it; it must only read. The SHA-256 is computed on another
+//     the same transaction is copied (with CheckPages, once the walk of
+//     the page graph, which runs alongside the copy from its start, found
+//     it sound), and on the copy while bbolt's Check walks it; it must
+//     only read. The SHA-256 is computed on another
 //     goroutine as the copy is written. On a machine with spare cores a
 //     backup costs about max(copy, SHA-256, Verifier); SHA-256 is usually
 //     the bound. Without CheckCopy, damage on the way from the hash to
@@ -102,8 +104,8 @@
 //     no page referenced twice) before the Verifier (run with
 //     debug.SetPanicOnFault, panics turned into problems) and bbolt's
 //     Tx.Check, which runs in its own goroutine where a memory fault
-//     cannot be recovered. CheckPages does not check key order or the
-//     freelist's contents; bbolt's Check does, over pages it can read.
+//     cannot be recovered. CheckPages does not check key order; bbolt's
+//     Check does, over pages it can read.
 //   - Compact checks ctx between keys; a single large value is copied
 //     whole. Its copy is written in several transactions (one region of
 //     the page layout at least, see buckets' "Page layout"), so it is not

@@ -60,8 +60,13 @@ func CheckPages(tx *bolt.Tx, names ...[]byte) (problems []string, err error) {
 		return nil, fmt.Errorf("cairn: check pages: %w", err)
 	}
 	defer func() { _ = f.Close() }() // read-only
+	return checkPages(f, tx, names...)
+}
+
+// checkPages is CheckPages reading tx's file through f.
+func checkPages(f io.ReaderAt, tx *bolt.Tx, names ...[]byte) (problems []string, err error) {
 	ps := int64(tx.DB().Info().PageSize)
-	w := &pageWalker{f: f, ps: ps, hwm: uint64(tx.Size() / ps), seen: map[uint64]bool{0: true, 1: true}}
+	w := newPageWalker(f, ps, uint64(tx.Size()/ps))
 	if len(names) > 0 {
 		w.only = map[string]bool{}
 		for _, n := range names {
@@ -80,14 +85,22 @@ func CheckPages(tx *bolt.Tx, names ...[]byte) (problems []string, err error) {
 type pageWalker struct {
 	f        io.ReaderAt
 	ps       int64
-	hwm      uint64 // pages in the transaction's view of the file
-	seen     map[uint64]bool
+	hwm      uint64          // pages in the transaction's view of the file
+	seen     []uint64        // a bit per page id: reached by the walk (0 and 1 are the meta pages)
 	free     []uint64        // the ids the freelist page lists, sorted
 	bufs     [][]byte        // one page buffer per depth of the walk
 	only     map[string]bool // nil: every top-level bucket
 	problems []string
 	more     int
 	err      error
+}
+
+// newPageWalker returns a walker of the hwm pages of size ps in f.
+func newPageWalker(f io.ReaderAt, ps int64, hwm uint64) *pageWalker {
+	w := &pageWalker{f: f, ps: ps, hwm: hwm, seen: make([]uint64, hwm/64+1)}
+	w.markSeen(0)
+	w.markSeen(1)
+	return w
 }
 
 func (w *pageWalker) problem(format string, args ...any) {
@@ -98,60 +111,72 @@ func (w *pageWalker) problem(format string, args ...any) {
 	}
 }
 
-// read returns page id with its overflow pages, in the buffer of depth
-// (a page is in use only until the walk returns from its depth), or nil
-// after noting why it cannot be used.
-func (w *pageWalker) read(id uint64, from string, depth int) []byte {
+// read returns the first page of page id (in the buffer of depth: a page
+// is in use only until the walk returns from its depth) and the bytes it
+// spans with its overflow pages, or nil after noting why it cannot be
+// used. The overflow pages are read only as far as grow is asked to: a
+// leaf's large values are bounds-checked, not read.
+func (w *pageWalker) read(id uint64, from string, depth int) ([]byte, int64) {
 	if id < 2 || id >= w.hwm {
 		w.problem("page %d (from %s): out of the file's %d pages", id, from, w.hwm)
-		return nil
+		return nil, 0
 	}
-	if w.seen[id] {
+	if w.isSeen(id) {
 		w.problem("page %d (from %s): referenced twice", id, from)
-		return nil
+		return nil, 0
 	}
 	for len(w.bufs) <= depth {
 		w.bufs = append(w.bufs, make([]byte, w.ps))
 	}
 	buf := w.bufs[depth][:w.ps]
-	if !w.readAt(buf, id) {
-		return nil
+	if !w.readAt(buf, id, 0) {
+		return nil, 0
 	}
 	overflow := uint64(binary.LittleEndian.Uint32(buf[12:]))
 	if got := binary.LittleEndian.Uint64(buf); got != id {
 		w.problem("page %d (from %s): its header says page %d", id, from, got)
-		return nil
+		return nil, 0
 	}
 	if overflow >= w.hwm-id {
 		w.problem("page %d (from %s): %d overflow pages run past the file's %d pages", id, from, overflow, w.hwm)
-		return nil
+		return nil, 0
 	}
 	for i := id; i <= id+overflow; i++ {
-		if w.seen[i] {
+		if w.isSeen(i) {
 			w.problem("page %d (from %s): overlaps page %d, which is referenced elsewhere", id, from, i)
-			return nil
+			return nil, 0
 		}
 	}
 	for i := id; i <= id+overflow; i++ {
-		w.seen[i] = true
+		w.markSeen(i)
 	}
-	if overflow > 0 {
-		n := int64(overflow+1) * w.ps
-		if int64(cap(w.bufs[depth])) < n {
-			grown := make([]byte, n)
-			copy(grown, buf)
-			w.bufs[depth] = grown
-		}
-		buf = w.bufs[depth][:n]
-		if !w.readAt(buf[w.ps:], id+1) {
-			return nil
-		}
+	return buf, int64(overflow+1) * w.ps
+}
+
+// grow returns p, page id's bytes read so far into depth's buffer, with at
+// least its first n bytes (n at most what read said it spans), reading
+// whole overflow pages as needed; nil after noting why it cannot.
+func (w *pageWalker) grow(p []byte, id uint64, depth int, n int64) []byte {
+	have := int64(len(p))
+	if n <= have {
+		return p
+	}
+	n = (n + w.ps - 1) / w.ps * w.ps
+	if int64(cap(w.bufs[depth])) < n {
+		grown := make([]byte, n)
+		copy(grown, p)
+		w.bufs[depth] = grown
+	}
+	buf := w.bufs[depth][:n]
+	if !w.readAt(buf[have:], id, have) {
+		return nil
 	}
 	return buf
 }
 
-func (w *pageWalker) readAt(b []byte, id uint64) bool {
-	if _, err := w.f.ReadAt(b, int64(id)*w.ps); err != nil {
+// readAt reads b from page id's bytes at off.
+func (w *pageWalker) readAt(b []byte, id uint64, off int64) bool {
+	if _, err := w.f.ReadAt(b, int64(id)*w.ps+off); err != nil {
 		if errors.Is(err, io.EOF) {
 			w.problem("page %d: past the end of the file", id)
 		} else if w.err == nil {
@@ -160,6 +185,15 @@ func (w *pageWalker) readAt(b []byte, id uint64) bool {
 		return false
 	}
 	return true
+}
+
+func (w *pageWalker) isSeen(id uint64) bool {
+	return id < uint64(len(w.seen))*64 && w.seen[id/64]&(1<<(id%64)) != 0
+}
+
+// markSeen records page id, which read has checked is inside the file.
+func (w *pageWalker) markSeen(id uint64) {
+	w.seen[id/64] |= 1 << (id % 64)
 }
 
 // tree checks the B+tree rooted at page root; top says it is the root
@@ -175,33 +209,42 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 		w.problem("page %d: more than %d levels deep", root, maxTreeDepth)
 		return nil
 	}
-	p := w.read(root, "a bucket or branch", depth)
+	p, size := w.read(root, "a bucket or branch", depth)
 	if p == nil {
 		return nil
 	}
 	flags := binary.LittleEndian.Uint16(p[8:])
-	count := int(binary.LittleEndian.Uint16(p[10:]))
+	count := int64(binary.LittleEndian.Uint16(p[10:]))
 	// bbolt tells page types by equality (a leaf is exactly the leaf
 	// flag); anything else would be taken for a branch by a cursor.
 	switch flags {
 	case branchPageFlag:
-		if count == 0 || pageHeaderSize+count*elementSize > len(p) {
+		if count == 0 || pageHeaderSize+count*elementSize > size {
 			w.problem("branch page %d: %d elements do not fit", root, count)
 			return nil
 		}
-		for i := 0; i < count; i++ {
+		if p = w.grow(p, root, depth, pageHeaderSize+count*elementSize); p == nil {
+			return nil
+		}
+		need := int64(0)
+		for i := int64(0); i < count; i++ {
 			e := p[pageHeaderSize+i*elementSize:]
 			pos, ksize := int64(binary.LittleEndian.Uint32(e)), int64(binary.LittleEndian.Uint32(e[4:]))
-			if start := int64(pageHeaderSize+i*elementSize) + pos; start+ksize > int64(len(p)) {
+			end := pageHeaderSize + i*elementSize + pos + ksize
+			if end > size {
 				w.problem("branch page %d: key %d reaches past the page", root, i)
 				return nil
 			}
+			need = max(need, end)
 		}
-		for i := 0; i < count; i++ {
+		if p = w.grow(p, root, depth, need); p == nil {
+			return nil
+		}
+		for i := int64(0); i < count; i++ {
 			at := pageHeaderSize + i*elementSize
 			e := p[at:]
-			start := at + int(binary.LittleEndian.Uint32(e))
-			key := p[start : start+int(binary.LittleEndian.Uint32(e[4:]))]
+			start := at + int64(binary.LittleEndian.Uint32(e))
+			key := p[start : start+int64(binary.LittleEndian.Uint32(e[4:]))]
 			child := binary.LittleEndian.Uint64(e[8:])
 			got := w.tree(child, depth+1, top)
 			if got != nil && !bytes.Equal(got, key) {
@@ -213,14 +256,17 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 		}
 		return first
 	case leafPageFlag:
-		if count > 0 && pageHeaderSize+elementSize <= len(p) {
+		if count > 0 && pageHeaderSize+elementSize <= size {
 			e := p[pageHeaderSize:]
 			start := int64(pageHeaderSize) + int64(binary.LittleEndian.Uint32(e[4:]))
-			if end := start + int64(binary.LittleEndian.Uint32(e[8:])); end <= int64(len(p)) {
-				first = bytes.Clone(p[start:end])
+			if n := int64(binary.LittleEndian.Uint32(e[8:])); start+n <= size {
+				if first = w.span(p, root, start, n); first == nil {
+					return nil
+				}
+				first = bytes.Clone(first)
 			}
 		}
-		w.leaf(p, root, depth, top)
+		w.leaf(p, size, root, depth, top)
 		return first
 	default:
 		w.problem("page %d: type %#x where a branch or leaf page belongs", root, flags)
@@ -236,30 +282,48 @@ func abbrev(k []byte) []byte {
 	return k
 }
 
-// leaf checks the elements of a leaf page (or an inline bucket's page) and
-// the buckets they hold.
-func (w *pageWalker) leaf(p []byte, id uint64, depth int, top bool) {
-	count := int(binary.LittleEndian.Uint16(p[10:]))
-	if pageHeaderSize+count*elementSize > len(p) {
+// leaf checks the elements of a leaf page (or an inline bucket's page,
+// which p holds whole) spanning size bytes, and the buckets they hold. Of
+// its overflow pages it reads only the buckets' keys and headers, never
+// its values.
+func (w *pageWalker) leaf(p []byte, size int64, id uint64, depth int, top bool) {
+	count := int64(binary.LittleEndian.Uint16(p[10:]))
+	if pageHeaderSize+count*elementSize > size {
 		w.problem("leaf page %d: %d elements do not fit", id, count)
 		return
 	}
-	for i := 0; i < count; i++ {
+	if p = w.grow(p, id, depth, pageHeaderSize+count*elementSize); p == nil {
+		return
+	}
+	for i := int64(0); i < count; i++ {
 		at := pageHeaderSize + i*elementSize
 		e := p[at:]
-		flags := binary.LittleEndian.Uint32(e)
-		pos := int64(binary.LittleEndian.Uint32(e[4:]))
+		start := at + int64(binary.LittleEndian.Uint32(e[4:]))
 		ksize := int64(binary.LittleEndian.Uint32(e[8:]))
 		vsize := int64(binary.LittleEndian.Uint32(e[12:]))
-		start := int64(at) + pos
-		if start+ksize+vsize > int64(len(p)) {
+		if start+ksize+vsize > size {
 			w.problem("leaf page %d: element %d reaches past the page", id, i)
 			return
 		}
-		if flags&bucketLeafFlag == 0 || (top && w.only != nil && !w.only[string(p[start:start+ksize])]) {
+	}
+	for i := int64(0); i < count; i++ {
+		at := pageHeaderSize + i*elementSize
+		e := p[at:]
+		flags := binary.LittleEndian.Uint32(e)
+		if flags&bucketLeafFlag == 0 {
 			continue
 		}
-		v := p[start+ksize : start+ksize+vsize]
+		start := at + int64(binary.LittleEndian.Uint32(e[4:]))
+		ksize := int64(binary.LittleEndian.Uint32(e[8:]))
+		vsize := int64(binary.LittleEndian.Uint32(e[12:]))
+		kv := w.span(p, id, start, ksize+vsize)
+		if kv == nil {
+			return
+		}
+		if top && w.only != nil && !w.only[string(kv[:ksize])] {
+			continue
+		}
+		v := kv[ksize:]
 		if len(v) < bucketHeaderSize {
 			w.problem("leaf page %d: bucket %d has a %d-byte header", id, i, len(v))
 			continue
@@ -277,8 +341,22 @@ func (w *pageWalker) leaf(p []byte, id uint64, depth int, top bool) {
 			w.problem("leaf page %d: more than %d levels deep", id, maxTreeDepth)
 			return
 		}
-		w.leaf(inline, id, depth+1, false)
+		w.leaf(inline, int64(len(inline)), id, depth+1, false)
 	}
+}
+
+// span returns n bytes of page id from off (inside the page and its
+// overflow pages): from p when it holds them, else read on their own
+// (never into the walk's buffers, so they outlive the descent below).
+func (w *pageWalker) span(p []byte, id uint64, off, n int64) []byte {
+	if off+n <= int64(len(p)) {
+		return p[off : off+n]
+	}
+	b := make([]byte, n)
+	if !w.readAt(b, id, off) {
+		return nil
+	}
+	return b
 }
 
 // freelist checks the freelist page of the meta page whose transaction is
@@ -298,8 +376,11 @@ func (w *pageWalker) freelist(txid int) {
 		if id == noFreelist {
 			return
 		}
-		p := w.read(id, "the meta page", 0)
+		p, size := w.read(id, "the meta page", 0)
 		if p == nil {
+			return
+		}
+		if p = w.grow(p, id, 0, size); p == nil {
 			return
 		}
 		if binary.LittleEndian.Uint16(p[8:]) != freelistPageFlag {
@@ -343,14 +424,9 @@ const WriteHazard = " (the next write would use it)"
 // freedInUse notes every page the walk reached that the freelist lists as
 // free: bbolt's next commit may write over it.
 func (w *pageWalker) freedInUse() {
-	var ids []uint64
-	for id := range w.seen {
-		if _, free := slices.BinarySearch(w.free, id); free {
-			ids = append(ids, id)
+	for i, id := range w.free { // sorted
+		if w.isSeen(id) && (i == 0 || w.free[i-1] != id) {
+			w.problem("page %d: in use, but the freelist lists it as free%s", id, WriteHazard)
 		}
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		w.problem("page %d: in use, but the freelist lists it as free%s", id, WriteHazard)
 	}
 }

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,19 +59,28 @@ func pagesFixture(t *testing.T) (path string, root uint64, ps int64) {
 	return path, root, ps
 }
 
-func checkPagesOf(t *testing.T, path string) []string {
+// readTx opens the bbolt file at path read-only and returns a read
+// transaction, both closed when the test ends.
+func readTx(t *testing.T, path string) *bolt.Tx {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	tx, err := db.Begin(false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = tx.Rollback() }()
-	pp, err := CheckPages(tx)
+	t.Cleanup(func() {
+		_ = tx.Rollback() // read-only
+		_ = db.Close()
+	})
+	return tx
+}
+
+func checkPagesOf(t *testing.T, path string) []string {
+	t.Helper()
+	pp, err := CheckPages(readTx(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,4 +183,105 @@ func listFree(b []byte, ps int64, id uint64) {
 	fl := int64(binary.LittleEndian.Uint64(b[meta+metaFreelistOff:])) * ps
 	binary.LittleEndian.PutUint16(b[fl+10:], 1)
 	binary.LittleEndian.PutUint64(b[fl+pageHeaderSize:], id)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestCheckPages_readsKeysNotValues: the walk reads the keys and bucket
+// headers of a leaf's overflow pages, not its large values, and still
+// checks a bucket whose header lies in an overflow page.
+func TestCheckPages_readsKeysNotValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("v", 64<<10)
+	err = db.Update(func(tx *bolt.Tx) error {
+		blobs, err := tx.CreateBucket([]byte("blobs"))
+		if err != nil {
+			return err
+		}
+		for i := 0; i < 64; i++ {
+			if err := blobs.Put([]byte(fmt.Sprintf("blob-%03d", i)), []byte(big)); err != nil {
+				return err
+			}
+		}
+		// One leaf: "a" and its 64 KiB value, then the inline bucket "b",
+		// whose header lies in the leaf's overflow pages.
+		mixed, err := tx.CreateBucket([]byte("mixed"))
+		if err != nil {
+			return err
+		}
+		if err := mixed.Put([]byte("a"), []byte(big)); err != nil {
+			return err
+		}
+		b, err := mixed.CreateBucket([]byte("b"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("inner"), []byte("value"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := int64(db.Info().PageSize)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	walk := func(path string) (problems []string, read, size int64) {
+		t.Helper()
+		tx := readTx(t, path)
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		c := &countingReader{r: f}
+		pp, err := checkPages(c, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pp, c.n, tx.Size()
+	}
+	pp, read, size := walk(path)
+	if len(pp) != 0 {
+		t.Fatalf("sound file: %v", pp)
+	}
+	t.Logf("the walk read %d bytes of %d", read, size)
+	if read > size/8 {
+		t.Errorf("the walk read %d bytes of a %d-byte file of large values", read, size)
+	}
+
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := strings.Index(string(orig), "innervalue") // b's inline page: header, element, key, value
+	if at < 0 {
+		t.Fatal("the inline bucket is not in the file")
+	}
+	if pg := int64(at) / ps * ps; binary.LittleEndian.Uint64(orig[pg:]) == uint64(pg/ps) {
+		t.Fatalf("the inline bucket is in page %d, not in an overflow page", pg/ps)
+	}
+	bad := append([]byte(nil), orig...)
+	bad[at-elementSize-pageHeaderSize+8] ^= 0x20 // the inline page's flags: no longer a leaf
+	p := filepath.Join(t.TempDir(), "bad.db")
+	if err := os.WriteFile(p, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if pp, _, _ := walk(p); !strings.Contains(strings.Join(pp, "\n"), "inline bucket") {
+		t.Errorf("problems %q, want one naming the inline bucket in an overflow page", pp)
+	}
 }

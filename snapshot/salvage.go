@@ -38,7 +38,7 @@ func Salvage(src, dst string) (problems []string, err error) {
 		return nil, fmt.Errorf("cairn: salvage %s: no sound meta page: the root of the page tree is lost", src)
 	}
 	ps := int64(binary.LittleEndian.Uint32(meta[metaPageSizeOff:]))
-	w := &pageWalker{f: f, ps: ps, hwm: uint64(fi.Size() / ps), seen: map[uint64]bool{0: true, 1: true}}
+	w := newPageWalker(f, ps, uint64(fi.Size()/ps))
 	out, err := bolt.Open(dst, 0o600, &bolt.Options{NoSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("cairn: salvage: %w", err)
@@ -124,8 +124,11 @@ func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket) {
 		s.w.problem("page %d: more than %d levels deep", id, maxTreeDepth)
 		return
 	}
-	p := s.w.read(id, "a bucket or branch", depth)
+	p, size := s.w.read(id, "a bucket or branch", depth)
 	if p == nil {
+		return
+	}
+	if p = s.w.grow(p, id, depth, size); p == nil {
 		return
 	}
 	count := int(binary.LittleEndian.Uint16(p[10:]))
