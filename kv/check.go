@@ -254,5 +254,5 @@ func checkPages(tx *bolt.Tx, names ...[]byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s: %s; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, tx.DB().Path(), strings.Join(pp[:min(3, len(pp))], "; "))
+	return fmt.Errorf("%w: %s: %s; %s", ErrCorrupt, tx.DB().Path(), strings.Join(pp[:min(3, len(pp))], "; "), restoreAdvice(tx.DB().Path()))
 }

@@ -161,6 +161,21 @@ func missingBesideBackups(path string) error {
 	return &missingDataError{fmt.Sprintf("%s is missing, beside %d backup(s) of this store: restore one (kvtool backup list; kvtool backup restore NAME --yes), or move %s away to start a new store here", path, len(ms), BackupsDir)}
 }
 
+// restoreAdvice is the way back from damage to the data file at path: a
+// verified backup when the store has one, else a salvage of what still
+// reads into a new store.
+func restoreAdvice(path string) string {
+	ms, err := snapshot.List(filepath.Join(filepath.Dir(path), BackupsDir))
+	if err == nil {
+		for _, m := range ms {
+			if m.Verified {
+				return "restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)"
+			}
+		}
+	}
+	return "this store has no verified backup: write what still reads with kvtool export --salvage -o FILE, then kvtool import FILE into a new store"
+}
+
 // missingDataError is missingBesideBackups' error: damage (ErrCorrupt)
 // that the offline commands on backups (ListBackups, VerifyBackupIn,
 // RestoreDamaged) go past.
@@ -398,7 +413,7 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 	}
 	if statErr == nil && !interruptedCreation(path) {
 		if err := snapshot.CheckMeta(path); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v; restore a verified backup (kvtool backup list; kvtool backup restore NAME --yes)", ErrCorrupt, path, err)
+			return nil, fmt.Errorf("%w: %s: %v; %s", ErrCorrupt, path, err, restoreAdvice(path))
 		}
 		if err := repairMeta(path, o.ReadOnly, o.Logger); err != nil {
 			return nil, err

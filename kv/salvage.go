@@ -22,7 +22,8 @@ import (
 // every subtree under a page that cannot be used is skipped), and the DB
 // returned reads that copy, without search; Close removes it. problems
 // then names each page skipped (kind "bbolt"): the documents stored under
-// it are lost to the copy. Values are copied as stored: a damaged one
+// it are lost to the copy; and, when neither meta page was sound, which
+// one's root was read as it stands (kind "bbolt" too). Values are copied as stored: a damaged one
 // still fails its checksum when read. data.db is never written.
 func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, problems []Problem, err error) {
 	var o Options
@@ -56,7 +57,7 @@ func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, proble
 	if err != nil {
 		return nil, nil, fmt.Errorf("cairn: salvage: %w", err)
 	}
-	pp, err := snapshot.Salvage(filepath.Join(dir, DataFile), filepath.Join(tmp, DataFile))
+	report, err := snapshot.Salvage(filepath.Join(dir, DataFile), filepath.Join(tmp, DataFile))
 	if err != nil {
 		return nil, nil, errors.Join(err, os.RemoveAll(tmp))
 	}
@@ -66,7 +67,10 @@ func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, proble
 		return nil, nil, errors.Join(fmt.Errorf("cairn: salvage: the copy of the readable pages does not open: %w", err), os.RemoveAll(tmp))
 	}
 	db.scratch = tmp
-	for _, p := range pp {
+	if report.Meta != "" {
+		problems = append(problems, Problem{Kind: "bbolt", Detail: "data.db: " + report.Meta})
+	}
+	for _, p := range report.Skipped {
 		problems = append(problems, Problem{Kind: "bbolt", Detail: "data.db: " + p + " (what is stored under it is left out)"})
 	}
 	return db, problems, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -20,28 +21,35 @@ const rootOff = metaOff + 16
 // can read into the bucket of the same name in dst. A page it cannot use
 // (out of the file, or a truncated file, of the wrong type, referenced
 // twice, elements past its end) is skipped with the subtree under it, and
-// named in problems; nested buckets are not copied. What dst holds is
+// named in the report; nested buckets are not copied. What dst holds is
 // what a bbolt reader would have found in the readable part of src; its
 // values are copied as they are, for the caller to check.
-func Salvage(src, dst string) (problems []string, err error) {
+//
+// With neither meta page sound, it reads from the root page a meta page
+// names, as it stands (SalvageReport.Meta), when that page reads.
+func Salvage(src, dst string) (report SalvageReport, err error) {
 	f, err := os.Open(src)
 	if err != nil {
-		return nil, fmt.Errorf("cairn: salvage: %w", err)
+		return SalvageReport{}, fmt.Errorf("cairn: salvage: %w", err)
 	}
 	defer func() { _ = f.Close() }() // read-only
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("cairn: salvage: %w", err)
+		return SalvageReport{}, fmt.Errorf("cairn: salvage: %w", err)
 	}
 	meta := soundMeta(f)
 	if meta == nil {
-		return nil, fmt.Errorf("cairn: salvage %s: no sound meta page: the root of the page tree is lost", src)
+		var why string
+		if meta, why = plausibleMeta(f, fi.Size()); meta == nil {
+			return SalvageReport{}, fmt.Errorf("cairn: salvage %s: no sound meta page, and neither names a root page that reads: the root of the page tree is lost", src)
+		}
+		report.Meta = why
 	}
 	ps := int64(binary.LittleEndian.Uint32(meta[metaPageSizeOff:]))
 	w := newPageWalker(f, ps, uint64(fi.Size()/ps))
 	out, err := bolt.Open(dst, 0o600, &bolt.Options{NoSync: true})
 	if err != nil {
-		return nil, fmt.Errorf("cairn: salvage: %w", err)
+		return SalvageReport{}, fmt.Errorf("cairn: salvage: %w", err)
 	}
 	s := &salvager{w: w}
 	err = out.Update(func(tx *bolt.Tx) error {
@@ -58,7 +66,17 @@ func Salvage(src, dst string) (problems []string, err error) {
 	if w.more > 0 {
 		w.problems = append(w.problems, fmt.Sprintf("and %d more page problems", w.more))
 	}
-	return w.problems, err
+	report.Skipped = w.problems
+	return report, err
+}
+
+// SalvageReport says what Salvage could not copy, and how it read.
+type SalvageReport struct {
+	// Skipped names each page skipped, with the subtree under it.
+	Skipped []string
+	// Meta, when set, says that neither meta page was sound, and which
+	// one's root page was read as it stands.
+	Meta string
 }
 
 // soundMeta returns the first bytes of the newest sound meta page of f, or
@@ -106,6 +124,56 @@ func soundMeta(f *os.File) []byte {
 		return m1
 	}
 	return m0
+}
+
+// plausibleMeta is the fallback of a file with no sound meta page (both
+// damaged): the meta page, of the newer transaction when both qualify,
+// whose root page id, at a page size it records or one of bbolt's usual
+// sizes, is a page inside the file whose header names that id and the
+// type of a branch or leaf page. A damaged byte elsewhere in a meta page
+// (its checksum, its freelist id) leaves the root where it was. It
+// returns the meta bytes with that page size, and a problem line saying
+// which page was used as it stands.
+func plausibleMeta(f *os.File, size int64) (meta []byte, why string) {
+	var best []byte
+	bestN := -1
+	for n, off := range []int64{0, -1} {
+		sizes := []int64{4096, 8192, 16384, 32768, 65536}
+		for _, ps := range sizes {
+			at := off
+			if at < 0 {
+				at = ps
+			}
+			m := make([]byte, metaBytesToCheck)
+			if _, err := f.ReadAt(m, at); err != nil {
+				continue
+			}
+			if rec := int64(binary.LittleEndian.Uint32(m[metaPageSizeOff:])); rec != ps && slices.Contains(sizes, rec) {
+				continue // the page size it records is another one, and usual: try that one
+			}
+			root := binary.LittleEndian.Uint64(m[rootOff:])
+			if root < 2 || root >= uint64(size/ps) {
+				continue
+			}
+			var h [pageHeaderSize]byte
+			if _, err := f.ReadAt(h[:], int64(root)*ps); err != nil {
+				continue
+			}
+			flags := binary.LittleEndian.Uint16(h[8:])
+			if binary.LittleEndian.Uint64(h[:]) != root || (flags != branchPageFlag && flags != leafPageFlag) {
+				continue
+			}
+			binary.LittleEndian.PutUint32(m[metaPageSizeOff:], uint32(ps))
+			if best == nil || binary.LittleEndian.Uint64(m[metaTxidOff:]) > binary.LittleEndian.Uint64(best[metaTxidOff:]) {
+				best, bestN = m, n
+			}
+			break
+		}
+	}
+	if best == nil {
+		return nil, ""
+	}
+	return best, fmt.Sprintf("meta page %d: damaged, and so is the other; read from the root page it names (%d), as it stands", bestN, binary.LittleEndian.Uint64(best[rootOff:]))
 }
 
 type salvager struct {

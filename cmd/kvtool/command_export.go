@@ -94,20 +94,28 @@ names the pages it skipped.`,
 			if len(damaged) == 0 {
 				return nil
 			}
-			left, misfiled := 0, 0
+			left, misfiled, pages := 0, 0, 0
 			for _, p := range damaged {
-				if p.Kind == "misfiled" {
+				switch p.Kind {
+				case "misfiled":
 					misfiled++
 					fmt.Fprintf(cmd.ErrOrStderr(), "damaged key, written under the document's id: %s\n", p)
-					continue
+				case "bbolt":
+					pages++
+					fmt.Fprintf(cmd.ErrOrStderr(), "damaged pages: %s\n", p)
+				default:
+					left++
+					fmt.Fprintf(cmd.ErrOrStderr(), "damaged, left out: %s\n", p)
 				}
-				left++
-				fmt.Fprintf(cmd.ErrOrStderr(), "damaged, left out: %s\n", p)
 			}
+			msg := fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export", left)
 			if misfiled > 0 {
-				return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export, %d under a damaged key written under their own id; every other document was written", left, misfiled)}
+				msg += fmt.Sprintf(", %d under a damaged key written under their own id", misfiled)
 			}
-			return integrityError{fmt.Sprintf("export --salvage: %d damaged document(s) left out of the export; every other document was written", left)}
+			if pages > 0 {
+				msg += fmt.Sprintf(", %d page problem(s) named above", pages)
+			}
+			return integrityError{msg + "; every other document was written"}
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")

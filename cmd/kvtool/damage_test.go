@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cairnkv/cairn/kv"
 )
 
 // Recovery from damage (issue 14): from each problem check reports, the way
@@ -339,5 +342,59 @@ func TestDamage_attachGetMissingBlob(t *testing.T) {
 	wantExit(t, r, exitIntegrity)
 	if !strings.Contains(r.stderr, "a1") || !strings.Contains(r.stderr, "missing") {
 		t.Errorf("attach get of a missing blob: %q", r.stderr)
+	}
+}
+
+// TestDamage_bothMetaPages: with both bbolt meta pages damaged past a
+// one-byte repair, every command refuses the store (exit 3) with the way
+// back that exists: a backup while there is one, else export --salvage,
+// which reads from the root page a meta page names and writes every
+// document.
+func TestDamage_bothMetaPages(t *testing.T) {
+	dir := newStore(t)
+	skipCheck(dir)
+	want := mustRun(t, "", "--db", dir, "export", "--compact").stdout
+	mustRun(t, "", "--db", dir, "backup", "create")
+	path := filepath.Join(dir, kv.DataFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := int(binary.LittleEndian.Uint32(b[16+8:])) // meta page 0's page size
+	for _, off := range []int{0, ps} {
+		copy(b[off+16+56:], "damaged!") // the checksum, eight bytes
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	r := kvtool(t, "", "--db", dir, "check")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stderr, "meta page", "backup restore"); s != "" {
+		t.Errorf("check with a backup: stderr lacks %q: %s", s, r.stderr)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, kv.BackupsDir)); err != nil {
+		t.Fatal(err)
+	}
+	r = kvtool(t, "", "--db", dir, "get", "notes", "n1")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stderr, "no verified backup", "export --salvage"); s != "" {
+		t.Errorf("get with no backup: stderr lacks %q: %s", s, r.stderr)
+	}
+
+	r = kvtool(t, "", "--db", dir, "export", "--salvage", "--compact")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stderr, "as it stands", "0 damaged document(s) left out"); s != "" {
+		t.Errorf("export --salvage: stderr lacks %q: %s", s, r.stderr)
+	}
+	var got, exp map[string]any
+	oneJSON(t, r.stdout, &got)
+	oneJSON(t, want, &exp)
+	for _, k := range []string{"exportedAt", "appVersion", "version"} {
+		delete(got, k)
+		delete(exp, k)
+	}
+	if !reflect.DeepEqual(got, exp) {
+		t.Errorf("export --salvage differs from the export before the damage:\n got %.400v\nwant %.400v", got, exp)
 	}
 }
