@@ -22,8 +22,10 @@ import (
 // every subtree under a page that cannot be used is skipped), and the DB
 // returned reads that copy, without search; Close removes it. problems
 // then names each page skipped (kind "bbolt"): the documents stored under
-// it are lost to the copy; and, when neither meta page was sound, which
-// one's root was read as it stands (kind "bbolt" too). Values are copied as stored: a damaged one
+// it are lost to the copy, but for the leaf pages found cut off from the
+// tree (snapshot.SalvageReport.Recovered, also named); and, when neither
+// meta page was sound, which one's root was read as it stands (kind
+// "bbolt" too). Values are copied as stored: a damaged one
 // still fails its checksum when read. data.db is never written.
 func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, problems []Problem, err error) {
 	var o Options
@@ -70,8 +72,15 @@ func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, proble
 	if report.Meta != "" {
 		problems = append(problems, Problem{Kind: "bbolt", Detail: "data.db: " + report.Meta})
 	}
+	lost := " (what is stored under it is left out)"
+	if len(report.Recovered) > 0 {
+		lost = " (what is stored under it was looked for: see below)"
+	}
 	for _, p := range report.Skipped {
-		problems = append(problems, Problem{Kind: "bbolt", Detail: "data.db: " + p + " (what is stored under it is left out)"})
+		problems = append(problems, Problem{Kind: "bbolt", Detail: "data.db: " + p + lost})
+	}
+	for _, p := range report.Recovered {
+		problems = append(problems, Problem{Kind: "bbolt", Detail: "data.db: " + p})
 	}
 	return db, problems, nil
 }

@@ -372,47 +372,52 @@ func (w *pageWalker) freelist(txid int) {
 		if binary.LittleEndian.Uint64(m[metaTxidOff:]) != uint64(txid) {
 			continue
 		}
-		id := binary.LittleEndian.Uint64(m[metaFreelistOff:])
-		if id == noFreelist {
-			return
-		}
-		p, size := w.read(id, "the meta page", 0)
-		if p == nil {
-			return
-		}
-		if p = w.grow(p, id, 0, size); p == nil {
-			return
-		}
-		if binary.LittleEndian.Uint16(p[8:]) != freelistPageFlag {
-			w.problem("page %d: the freelist page has type %#x", id, binary.LittleEndian.Uint16(p[8:]))
-			return
-		}
-		n, at := uint64(binary.LittleEndian.Uint16(p[10:])), uint64(pageHeaderSize)
-		if n == 0xFFFF { // the count overflowed into the first element
-			if len(p) < pageHeaderSize+8 {
-				w.problem("freelist page %d: no room for its count", id)
-				return
-			}
-			n, at = binary.LittleEndian.Uint64(p[pageHeaderSize:]), at+8
-		}
-		if n > (uint64(len(p))-at)/8 {
-			w.problem("freelist page %d: %d ids do not fit", id, n)
-			return
-		}
-		w.free = make([]uint64, n)
-		for i := range w.free {
-			f := binary.LittleEndian.Uint64(p[at+8*uint64(i):])
-			if f < 2 || f >= w.hwm {
-				w.problem("freelist page %d: lists page %d, outside the file's %d pages%s", id, f, w.hwm, WriteHazard)
-				w.free = nil
-				return
-			}
-			w.free[i] = f
-		}
-		if !slices.IsSorted(w.free) { // bbolt writes them sorted
-			slices.Sort(w.free)
-		}
+		w.loadFreelist(binary.LittleEndian.Uint64(m[metaFreelistOff:]))
 		return
+	}
+}
+
+// loadFreelist reads the freelist page id into w.free, noting what is
+// wrong with it.
+func (w *pageWalker) loadFreelist(id uint64) {
+	if id == noFreelist {
+		return
+	}
+	p, size := w.read(id, "the meta page", 0)
+	if p == nil {
+		return
+	}
+	if p = w.grow(p, id, 0, size); p == nil {
+		return
+	}
+	if binary.LittleEndian.Uint16(p[8:]) != freelistPageFlag {
+		w.problem("page %d: the freelist page has type %#x", id, binary.LittleEndian.Uint16(p[8:]))
+		return
+	}
+	n, at := uint64(binary.LittleEndian.Uint16(p[10:])), uint64(pageHeaderSize)
+	if n == 0xFFFF { // the count overflowed into the first element
+		if len(p) < pageHeaderSize+8 {
+			w.problem("freelist page %d: no room for its count", id)
+			return
+		}
+		n, at = binary.LittleEndian.Uint64(p[pageHeaderSize:]), at+8
+	}
+	if n > (uint64(len(p))-at)/8 {
+		w.problem("freelist page %d: %d ids do not fit", id, n)
+		return
+	}
+	w.free = make([]uint64, n)
+	for i := range w.free {
+		f := binary.LittleEndian.Uint64(p[at+8*uint64(i):])
+		if f < 2 || f >= w.hwm {
+			w.problem("freelist page %d: lists page %d, outside the file's %d pages%s", id, f, w.hwm, WriteHazard)
+			w.free = nil
+			return
+		}
+		w.free[i] = f
+	}
+	if !slices.IsSorted(w.free) { // bbolt writes them sorted
+		slices.Sort(w.free)
 	}
 }
 

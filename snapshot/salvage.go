@@ -25,6 +25,11 @@ const rootOff = metaOff + 16
 // what a bbolt reader would have found in the readable part of src; its
 // values are copied as they are, for the caller to check.
 //
+// The leaves under a skipped page are then looked for (orphans): a leaf
+// page neither reached nor on the freelist, whose keys fit the key range
+// of the skipped pages of one bucket, is copied into it
+// (SalvageReport.Recovered).
+//
 // With neither meta page sound, it reads from the root page a meta page
 // names, as it stands (SalvageReport.Meta), when that page reads.
 func Salvage(src, dst string) (report SalvageReport, err error) {
@@ -54,7 +59,10 @@ func Salvage(src, dst string) (report SalvageReport, err error) {
 	s := &salvager{w: w}
 	err = out.Update(func(tx *bolt.Tx) error {
 		s.tx = tx
-		s.tree(binary.LittleEndian.Uint64(meta[rootOff:]), 0, nil)
+		s.tree(binary.LittleEndian.Uint64(meta[rootOff:]), 0, nil, nil, nil, nil)
+		if s.err == nil && len(s.gaps) > 0 {
+			s.orphans(binary.LittleEndian.Uint64(meta[metaFreelistOff:]))
+		}
 		return s.err
 	})
 	if cerr := out.Close(); err == nil {
@@ -67,6 +75,7 @@ func Salvage(src, dst string) (report SalvageReport, err error) {
 		w.problems = append(w.problems, fmt.Sprintf("and %d more page problems", w.more))
 	}
 	report.Skipped = w.problems
+	report.Recovered = s.recovered
 	return report, err
 }
 
@@ -77,6 +86,9 @@ type SalvageReport struct {
 	// Meta, when set, says that neither meta page was sound, and which
 	// one's root page was read as it stands.
 	Meta string
+	// Recovered names each leaf page under a skipped page that was found
+	// all the same, and copied (see Salvage).
+	Recovered []string
 }
 
 // soundMeta returns the first bytes of the newest sound meta page of f, or
@@ -177,47 +189,189 @@ func plausibleMeta(f *os.File, size int64) (meta []byte, why string) {
 }
 
 type salvager struct {
-	w   *pageWalker
-	tx  *bolt.Tx
-	err error
+	w         *pageWalker
+	tx        *bolt.Tx
+	err       error
+	gaps      []gap    // the key ranges of the subtrees skipped
+	recovered []string // what orphans found, by gap
+}
+
+// gap is the key range [lo, hi) of a subtree of bucket's that was skipped
+// (nil: unbounded), under the page that could not be used.
+type gap struct {
+	bucket *bolt.Bucket
+	name   []byte
+	lo, hi []byte
+	page   uint64
+	leaves int // orphan leaves found in the range
+	keys   int // and their keys
 }
 
 // tree copies the leaves of the tree rooted at page id: the root bucket's
-// (bucket nil), whose leaves name the top-level buckets, or one of those.
-func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket) {
+// (bucket nil), whose leaves name the top-level buckets, or one of
+// bucket's (named name), whose keys lie in [lo, hi). A page that cannot
+// be used is a gap, whose leaves orphans may still find.
+func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi []byte) {
 	if s.err != nil {
 		return
 	}
+	skip := func() {
+		if bucket != nil {
+			s.gaps = append(s.gaps, gap{bucket: bucket, name: name, lo: lo, hi: hi, page: id})
+		}
+	}
 	if depth > maxTreeDepth {
 		s.w.problem("page %d: more than %d levels deep", id, maxTreeDepth)
+		skip()
 		return
 	}
 	p, size := s.w.read(id, "a bucket or branch", depth)
 	if p == nil {
+		skip()
 		return
 	}
 	if p = s.w.grow(p, id, depth, size); p == nil {
+		skip()
 		return
 	}
 	count := int(binary.LittleEndian.Uint16(p[10:]))
 	if pageHeaderSize+count*elementSize > len(p) {
 		s.w.problem("page %d: %d elements do not fit", id, count)
+		skip()
 		return
 	}
 	switch binary.LittleEndian.Uint16(p[8:]) {
 	case branchPageFlag:
-		children := make([]uint64, 0, count) // p is reused below this depth's descent
-		for i := 0; i < count; i++ {
-			children = append(children, binary.LittleEndian.Uint64(p[pageHeaderSize+i*elementSize+8:]))
+		// p is reused below this depth's descent: the children and their
+		// keys are copied first.
+		type child struct {
+			id  uint64
+			key []byte
 		}
-		for _, c := range children {
-			s.tree(c, depth+1, bucket)
+		children := make([]child, 0, count)
+		for i := 0; i < count; i++ {
+			e := p[pageHeaderSize+i*elementSize:]
+			c := child{id: binary.LittleEndian.Uint64(e[8:])}
+			start := int64(pageHeaderSize+i*elementSize) + int64(binary.LittleEndian.Uint32(e))
+			if end := start + int64(binary.LittleEndian.Uint32(e[4:])); end <= int64(len(p)) {
+				c.key = bytes.Clone(p[start:end])
+			}
+			children = append(children, c)
+		}
+		for i, c := range children {
+			clo, chi := lo, hi
+			if i > 0 && c.key != nil {
+				clo = c.key
+			}
+			if i+1 < len(children) && children[i+1].key != nil {
+				chi = children[i+1].key
+			}
+			s.tree(c.id, depth+1, bucket, name, clo, chi)
 		}
 	case leafPageFlag:
 		s.leaf(bytes.Clone(p), id, depth, bucket)
 	default:
 		s.w.problem("page %d: type %#x where a branch or leaf page belongs", id, binary.LittleEndian.Uint16(p[8:]))
+		skip()
 	}
+}
+
+// orphans copies the leaf pages under the gaps: pages the walk did not
+// reach that the freelist (page freelist) does not list either, and whose
+// keys all lie in the range of the gaps of one bucket. bbolt writes a
+// changed page to a new place and lists the old one as free, so a page
+// neither reached nor free is one of the live tree's, cut off from it by
+// the damage. Without a freelist that reads, nothing is copied: a stale
+// copy of a page could not be told from a live one.
+func (s *salvager) orphans(freelist uint64) {
+	w := s.w
+	before := len(w.problems)
+	w.loadFreelist(freelist)
+	if w.free == nil && freelist != noFreelist {
+		if len(w.problems) == before {
+			w.problem("freelist page %d: lists no page", freelist)
+		}
+		w.problem("the leaves under the pages skipped are not looked for: without the freelist, a live page cannot be told from a stale one")
+		return
+	}
+	if freelist == noFreelist {
+		w.problem("the leaves under the pages skipped are not looked for: the file has no freelist page")
+		return
+	}
+	var h [pageHeaderSize]byte
+	for id := uint64(2); id < w.hwm && s.err == nil; id++ {
+		if w.isSeen(id) {
+			continue
+		}
+		if _, free := slices.BinarySearch(w.free, id); free {
+			continue
+		}
+		if _, err := w.f.ReadAt(h[:], int64(id)*w.ps); err != nil {
+			return
+		}
+		if binary.LittleEndian.Uint64(h[:]) != id || binary.LittleEndian.Uint16(h[8:]) != leafPageFlag {
+			continue // an overflow page, a branch page, or not a page at all
+		}
+		p, size := w.read(id, "no page (an orphan)", 0)
+		if p == nil {
+			continue
+		}
+		if p = w.grow(p, id, 0, size); p == nil {
+			continue
+		}
+		first, last, ok := leafKeys(p)
+		if !ok {
+			continue
+		}
+		var found *gap
+		for i := range s.gaps {
+			g := &s.gaps[i]
+			if (g.lo != nil && bytes.Compare(first, g.lo) < 0) || (g.hi != nil && bytes.Compare(last, g.hi) >= 0) {
+				continue
+			}
+			if found != nil && found.bucket != g.bucket {
+				w.problem("leaf page %d: no tree reaches it, and its keys fit the skipped pages of buckets %q and %q: left out", id, found.name, g.name)
+				found = nil
+				break
+			}
+			found = g
+		}
+		if found == nil {
+			continue
+		}
+		s.leaf(bytes.Clone(p), id, 0, found.bucket)
+		found.leaves++
+		found.keys += int(binary.LittleEndian.Uint16(p[10:]))
+	}
+	for _, g := range s.gaps {
+		if g.leaves > 0 {
+			s.recovered = append(s.recovered, fmt.Sprintf("bucket %q: %d key(s) recovered from %d leaf page(s) that the damage at page %d cut off", g.name, g.keys, g.leaves, g.page))
+		}
+	}
+}
+
+// leafKeys returns the first and last keys of leaf page p, and false when
+// it has none, or an element past its end.
+func leafKeys(p []byte) (first, last []byte, ok bool) {
+	count := int(binary.LittleEndian.Uint16(p[10:]))
+	if count == 0 || pageHeaderSize+count*elementSize > len(p) {
+		return nil, nil, false
+	}
+	for i := 0; i < count; i++ {
+		at := pageHeaderSize + i*elementSize
+		e := p[at:]
+		start := int64(at) + int64(binary.LittleEndian.Uint32(e[4:]))
+		ksize := int64(binary.LittleEndian.Uint32(e[8:]))
+		vsize := int64(binary.LittleEndian.Uint32(e[12:]))
+		if start+ksize+vsize > int64(len(p)) {
+			return nil, nil, false
+		}
+		if i == 0 {
+			first = p[start : start+ksize]
+		}
+		last = p[start : start+ksize]
+	}
+	return first, last, true
 }
 
 // leaf copies the elements of one leaf page (or inline bucket page).
@@ -253,7 +407,7 @@ func (s *salvager) leaf(p []byte, id uint64, depth int, bucket *bolt.Bucket) {
 				return
 			}
 			if root := binary.LittleEndian.Uint64(v); root != 0 {
-				s.tree(root, depth+1, b)
+				s.tree(root, depth+1, b, bytes.Clone(k), nil, nil)
 				continue
 			}
 			inline := v[bucketHeaderSize:]

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +12,9 @@ import (
 )
 
 // TestSalvage copies every key of a sound file, and of a file whose big
-// bucket has a child page pointer past the end, everything but that
-// child's keys, naming the page skipped.
+// bucket has a child page pointer past the end, every key all the same:
+// the child it lost is found as a leaf that no tree reaches and the
+// freelist does not list. Both pages are named.
 func TestSalvage(t *testing.T) {
 	path, root, ps := pagesFixture(t)
 	count := func(p string) (big, small int) {
@@ -60,7 +62,10 @@ func TestSalvage(t *testing.T) {
 	if pp := r.Skipped; len(pp) != 1 || !strings.Contains(pp[0], "out of the file") || r.Meta != "" {
 		t.Errorf("report %+v, want the page past the end", r)
 	}
-	if big, small := count(dst); big == 0 || big >= 2000 || small != 1 {
+	if len(r.Recovered) != 1 || !strings.Contains(r.Recovered[0], "cut off") {
+		t.Errorf("report %+v, want the lost child found", r)
+	}
+	if big, small := count(dst); big != 2000 || small != 1 {
 		t.Errorf("damaged file: copied %d of 2000 keys of big, small %d", big, small)
 	}
 }
@@ -78,6 +83,121 @@ func TestSalvage_bothMetasDamaged(t *testing.T) {
 	for _, off := range []int64{0, ps} {
 		copy(b[off+metaChecksumOff:], "damaged!") // eight bytes: no one-byte fix
 	}
+	r, big := salvageBytes(t, b)
+	if len(r.Skipped) != 0 || !strings.Contains(r.Meta, "as it stands") {
+		t.Errorf("report %+v, want no page skipped and the root read as it stands", r)
+	}
+	if len(big) != 2000 {
+		t.Errorf("copied %d of 2000 keys of big", len(big))
+	}
+
+	for _, off := range []int64{0, ps} {
+		binary.LittleEndian.PutUint64(b[off+rootOff:], 1) // a meta page, not a tree's
+	}
+	bad := filepath.Join(t.TempDir(), "bad.db")
+	if err := os.WriteFile(bad, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Salvage(bad, filepath.Join(t.TempDir(), "copy.db")); err == nil || !strings.Contains(err.Error(), "root of the page tree is lost") {
+		t.Errorf("no root that reads: %v", err)
+	}
+}
+
+// TestSalvage_orphans: with the big bucket's root page zeroed, every leaf
+// under it is found and copied, with the values of the newest commit (the
+// older copies of rewritten pages are on the freelist); with a leaf page
+// zeroed as well, its keys alone are lost; with the freelist page zeroed,
+// no leaf is looked for, and the report says why.
+func TestSalvage_orphans(t *testing.T) {
+	path, root, ps := pagesFixture(t)
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaf uint64
+	err = db.Update(func(tx *bolt.Tx) error {
+		big := tx.Bucket([]byte("big"))
+		for i := 0; i < 2000; i += 100 { // every leaf rewritten, the old ones freed
+			if err := big.Put([]byte(fmt.Sprintf("key-%05d", i)), []byte("new")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = db.View(func(tx *bolt.Tx) error {
+			root = uint64(tx.Bucket([]byte("big")).Root())
+			return nil
+		})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The leaf holding key-01000: the page whose first element's key it is
+	// or whose keys run past it, found from the root's elements.
+	for i := 0; ; i++ {
+		e := int64(root)*ps + pageHeaderSize + int64(i)*elementSize
+		k := e + int64(binary.LittleEndian.Uint32(orig[e:]))
+		key := string(orig[k : k+int64(binary.LittleEndian.Uint32(orig[e+4:]))])
+		if key > "key-01000" {
+			break
+		}
+		leaf = binary.LittleEndian.Uint64(orig[e+8:])
+	}
+	salvage := func(t *testing.T, damage func(b []byte)) (SalvageReport, map[string]string) {
+		t.Helper()
+		b := append([]byte(nil), orig...)
+		damage(b)
+		return salvageBytes(t, b)
+	}
+	zero := func(id uint64) func(b []byte) {
+		return func(b []byte) { clear(b[int64(id)*ps : int64(id+1)*ps]) }
+	}
+	want := func(i int) string {
+		if i%100 == 0 {
+			return "new"
+		}
+		return strings.Repeat("v", 40)
+	}
+
+	r, got := salvage(t, zero(root))
+	if len(got) != 2000 || len(r.Recovered) == 0 {
+		t.Fatalf("root zeroed: copied %d of 2000 keys; report %+v", len(got), r)
+	}
+	for i := 0; i < 2000; i++ {
+		if k := fmt.Sprintf("key-%05d", i); got[k] != want(i) {
+			t.Fatalf("root zeroed: %s = %q, want %q", k, got[k], want(i))
+		}
+	}
+
+	r, got = salvage(t, func(b []byte) { zero(root)(b); zero(leaf)(b) })
+	if _, ok := got["key-01000"]; ok || len(got) < 1900 || len(got) >= 2000 {
+		t.Errorf("root and a leaf zeroed: copied %d keys (key-01000 among them: %v); report %+v", len(got), ok, r)
+	}
+
+	var freelist uint64
+	for _, off := range []int64{0, ps} { // the newer meta page's freelist
+		if binary.LittleEndian.Uint64(orig[off+metaTxidOff:]) > binary.LittleEndian.Uint64(orig[ps-off+metaTxidOff:]) {
+			freelist = binary.LittleEndian.Uint64(orig[off+metaFreelistOff:])
+		}
+	}
+	r, got = salvage(t, func(b []byte) { zero(root)(b); zero(freelist)(b) })
+	if len(got) != 0 || !strings.Contains(strings.Join(r.Skipped, "\n"), "not looked for") {
+		t.Errorf("root and freelist zeroed: copied %d keys; report %+v", len(got), r)
+	}
+}
+
+// salvageBytes salvages a file holding b and returns the report and what
+// the copy's bucket "big" holds.
+func salvageBytes(t *testing.T, b []byte) (SalvageReport, map[string]string) {
+	t.Helper()
 	bad := filepath.Join(t.TempDir(), "bad.db")
 	if err := os.WriteFile(bad, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -87,32 +207,20 @@ func TestSalvage_bothMetasDamaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Skipped) != 0 || !strings.Contains(r.Meta, "as it stands") {
-		t.Errorf("report %+v, want no page skipped and the root read as it stands", r)
-	}
-	db, err := bolt.Open(dst, 0o600, &bolt.Options{ReadOnly: true})
+	out, err := bolt.Open(dst, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var big int
-	_ = db.View(func(tx *bolt.Tx) error {
+	defer out.Close()
+	got := map[string]string{}
+	_ = out.View(func(tx *bolt.Tx) error {
 		if bk := tx.Bucket([]byte("big")); bk != nil {
-			big = bk.Stats().KeyN
+			return bk.ForEach(func(k, v []byte) error {
+				got[string(k)] = string(v)
+				return nil
+			})
 		}
 		return nil
 	})
-	_ = db.Close()
-	if big != 2000 {
-		t.Errorf("copied %d of 2000 keys of big", big)
-	}
-
-	for _, off := range []int64{0, ps} {
-		binary.LittleEndian.PutUint64(b[off+rootOff:], 1) // a meta page, not a tree's
-	}
-	if err := os.WriteFile(bad, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Salvage(bad, filepath.Join(t.TempDir(), "copy.db")); err == nil || !strings.Contains(err.Error(), "root of the page tree is lost") {
-		t.Errorf("no root that reads: %v", err)
-	}
+	return r, got
 }

@@ -113,7 +113,7 @@ names the pages it skipped.`,
 				msg += fmt.Sprintf(", %d under a damaged key written under their own id", misfiled)
 			}
 			if pages > 0 {
-				msg += fmt.Sprintf(", %d page problem(s) named above", pages)
+				msg += fmt.Sprintf(", with whatever the %d page problem(s) named above left unreadable", pages)
 			}
 			return integrityError{msg + "; every other document was written"}
 		},

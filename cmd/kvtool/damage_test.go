@@ -3,12 +3,16 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
 )
 
@@ -396,5 +400,70 @@ func TestDamage_bothMetaPages(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, exp) {
 		t.Errorf("export --salvage differs from the export before the damage:\n got %.400v\nwant %.400v", got, exp)
+	}
+}
+
+// TestDamage_salvageCutOffLeaves: with the root page of the notes' primary
+// bucket zeroed, export --salvage still writes every note: the leaf pages
+// cut off from the tree are found, the freelist telling them from stale
+// copies (each note was rewritten once, so every leaf has one).
+func TestDamage_salvageCutOffLeaves(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	skipCheck(dir)
+	var notes []map[string]any
+	for i := 0; i < 3000; i++ {
+		notes = append(notes, map[string]any{"id": fmt.Sprintf("n%04d", i), "content": fmt.Sprintf("first version of note %d", i)})
+	}
+	b, err := json.Marshal(notes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, string(b), "--db", dir, "put", "notes", "-")
+	for i := range notes {
+		notes[i]["content"] = fmt.Sprintf("second version of note %d", i)
+	}
+	b, _ = json.Marshal(notes)
+	mustRun(t, string(b), "--db", dir, "put", "notes", "-")
+
+	path := filepath.Join(dir, kv.DataFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root uint64
+	_ = db.View(func(tx *bolt.Tx) error {
+		root = uint64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	ps := int64(db.Info().PageSize)
+	_ = db.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(make([]byte, ps), int64(root)*ps); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	r := kvtool(t, "", "--db", dir, "export", "--salvage", "--compact")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stderr, "cut off", "0 damaged document(s) left out"); s != "" {
+		t.Errorf("stderr lacks %q: %s", s, r.stderr)
+	}
+	var x struct {
+		Notes []map[string]any `json:"notes"`
+	}
+	oneJSON(t, r.stdout, &x)
+	got := map[string]string{}
+	for _, n := range x.Notes {
+		got[n["id"].(string)], _ = n["content"].(string)
+	}
+	for i := range notes {
+		if id := fmt.Sprintf("n%04d", i); got[id] != notes[i]["content"] {
+			t.Fatalf("note %s: %q, want %q (%d notes salvaged)", id, got[id], notes[i]["content"], len(got))
+		}
 	}
 }
