@@ -45,8 +45,15 @@ type Option func(*writeOpts)
 type writeOpts struct{ ifRev uint64 }
 
 // IfRev makes a write fail with ErrConflict unless the stored document's
-// revision is rev (compare-and-swap).
-func IfRev(rev uint64) Option { return func(o *writeOpts) { o.ifRev = rev } }
+// revision is rev (compare-and-swap); IfRev(0), unless no document is
+// stored (a Put that only creates; a Patch or Delete with it always
+// conflicts, as there is a document or nothing to do).
+func IfRev(rev uint64) Option {
+	if rev == 0 {
+		rev = txn.RevAbsent
+	}
+	return func(o *writeOpts) { o.ifRev = rev }
+}
 
 func collectOpts(opts []Option) writeOpts {
 	var o writeOpts

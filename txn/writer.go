@@ -95,7 +95,11 @@ func state(rec *buckets.Record) *secondary.DocState {
 	return &secondary.DocState{Doc: rec.Doc, Rev: rec.Rev, Size: rec.Size, ArrayParts: rec.ArrayParts}
 }
 
-// checkRev enforces an expected revision: 0 means any.
+// RevAbsent, as the expected revision of a write, requires that no
+// document be stored (compare-and-swap against "not yet created").
+const RevAbsent = ^uint64(0)
+
+// checkRev enforces an expected revision: 0 means any, RevAbsent none.
 func checkRev(old *buckets.Record, expect uint64) error {
 	if expect == 0 {
 		return nil
@@ -104,7 +108,14 @@ func checkRev(old *buckets.Record, expect uint64) error {
 	if old != nil {
 		have = old.Rev
 	}
-	if have != expect {
+	switch {
+	case expect == RevAbsent && have != 0:
+		return fmt.Errorf("%w: expected no stored document, stored revision is %d", ErrConflict, have)
+	case expect == RevAbsent:
+		return nil
+	case have == 0:
+		return fmt.Errorf("%w: expected revision %d, no document is stored", ErrConflict, expect)
+	case have != expect:
 		return fmt.Errorf("%w: expected revision %d, stored revision is %d", ErrConflict, expect, have)
 	}
 	return nil

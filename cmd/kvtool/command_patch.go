@@ -17,7 +17,8 @@ func newPatchCommand(g *globals) *cobra.Command {
 		Long: `patch applies a JSON merge patch (RFC 7396) to the stored document,
 atomically, against its current version: fields the patch does not name
 keep their stored values. A null removes a field. With --rev the patch
-fails with a conflict unless the stored revision is R. A singleton
+fails with a conflict unless the stored revision is R (--rev 0: unless
+nothing is stored, so a patch of a stored document conflicts). A singleton
 (settings, aiSettings, preferences) takes no ID: kvtool patch settings
 p.json; its own name as ID is accepted too (kvtool patch settings
 settings p.json).`,

@@ -83,3 +83,19 @@ func TestLock_timeout(t *testing.T) {
 	}
 	mustRun(t, "", "--db", dir, "stats")
 }
+
+// TestPatch_revZero: --rev 0 is a revision check too (the document must
+// not exist yet), never the absence of one: a patch of a stored document
+// with it is a conflict and changes nothing.
+func TestPatch_revZero(t *testing.T) {
+	dir := newStore(t)
+	mustRun(t, `{"id":"t-rev0","title":"mine"}`, "--db", dir, "put", "tasks", "-")
+	r := kvtool(t, `{"title":"stale"}`, "--db", dir, "patch", "tasks", "t-rev0", "-", "--rev", "0")
+	wantExit(t, r, exitError)
+	if s := missing(r.stderr, "conflict", "expected no stored document"); s != "" {
+		t.Errorf("stderr lacks %q: %s", s, r.stderr)
+	}
+	if s := missing(mustRun(t, "", "--db", dir, "get", "tasks", "t-rev0").stdout, "mine"); s != "" {
+		t.Error("the patch with --rev 0 was applied")
+	}
+}
