@@ -205,6 +205,10 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 				return err
 			}
 			if doc == nil {
+				if _, _, found, _ := t.load(c, id, false, false); found {
+					// Extras hold any JSON value; a query returns objects.
+					return &EntityError{Op: "query", Collection: q.Collection, ID: id, Err: fmt.Errorf("%w: stored value is not an object (QueryOptions.IDsOnly, then GetValue)", ErrInvalid)}
+				}
 				return fmt.Errorf("cairn: query: %s %q vanished inside its transaction", q.Collection, id)
 			}
 			if emit != nil {

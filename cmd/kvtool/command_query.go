@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,9 +92,32 @@ collection. --header leaves out large session parts.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			res, err := db.Query(cmd.Context(), q, &kv.QueryOptions{IDsOnly: idsOnly || explain, Header: header, Count: count && !explain})
+			// extras hold any JSON value, not only objects: the values the
+			// query names are read one by one (one deleted meanwhile is
+			// left out).
+			values := coll == "extras" && !idsOnly && !explain && !count
+			res, err := db.Query(cmd.Context(), q, &kv.QueryOptions{IDsOnly: idsOnly || explain || values, Header: header, Count: count && !explain})
 			if err != nil {
 				return searchUsage(err)
+			}
+			docs := make([]any, 0, len(res.IDs))
+			if values {
+				err = db.View(cmd.Context(), func(tx *kv.Tx) error {
+					for _, id := range res.IDs {
+						v, _, err := tx.GetValue(coll, id)
+						if errors.Is(err, kv.ErrNotFound) {
+							continue
+						}
+						if err != nil {
+							return err
+						}
+						docs = append(docs, v)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
 			}
 			for _, w := range res.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
@@ -127,6 +151,9 @@ collection. --header leaves out large session parts.`,
 					fmt.Fprintln(out, terminalSafe(id))
 				}
 				return nil
+			}
+			if values {
+				return printJSON(out, docs)
 			}
 			if res.Docs == nil {
 				res.Docs = []kv.Document{}

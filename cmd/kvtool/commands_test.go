@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -372,5 +373,32 @@ func TestCheck_clean(t *testing.T) {
 	probs, ok := rep["problems"].([]any)
 	if rep["ok"] != true || !ok || len(probs) != 0 || len(rep) != 2 {
 		t.Errorf("check --json: %v, want {ok:true, problems:[]}", rep)
+	}
+}
+
+// TestQuery_extrasAnyValue: extras hold any JSON value; a query of them
+// prints each value, objects or not, instead of failing on the first
+// that is not an object.
+func TestQuery_extrasAnyValue(t *testing.T) {
+	dir := newStore(t)
+	mustRun(t, `[1,2]`, "--db", dir, "put", "extras", "--id", "q-arr", "-")
+	mustRun(t, `{"a":1}`, "--db", dir, "put", "extras", "--id", "q-obj", "-")
+	mustRun(t, `"str"`, "--db", dir, "put", "extras", "--id", "q-str", "-")
+	var got []any
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "query", "extras").stdout, &got)
+	want := map[string]bool{"[1 2]": false, "map[a:1]": false, "str": false}
+	for _, v := range got {
+		if _, ok := want[fmt.Sprint(v)]; ok {
+			want[fmt.Sprint(v)] = true
+		}
+	}
+	for v, ok := range want {
+		if !ok {
+			t.Errorf("query extras lacks %s: %v", v, got)
+		}
+	}
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "query", "extras", "--where", "a=1").stdout, &got)
+	if len(got) != 1 || fmt.Sprint(got[0]) != "map[a:1]" {
+		t.Errorf("query extras --where a=1: %v", got)
 	}
 }
