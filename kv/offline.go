@@ -18,7 +18,7 @@ import (
 // that a store whose data file is damaged can still list, verify and be
 // restored from its backups.
 
-// ListBackups lists the backups of the store in dir, newest first, and
+// ListBackups lists the backups of the store in dir, newest first, then
 // the damaged data files restores set aside (DamagedPrefix), with Reason
 // ReasonDamaged: they are not backups and cannot be restored, but hold
 // what a salvage may still read.
@@ -51,7 +51,14 @@ func ListBackups(dir string) ([]Manifest, error) {
 		}
 		ms = append(ms, m)
 	}
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Time.After(ms[j].Time) })
+	// Backups first, newest first, so that the first entry is the newest
+	// backup; the damaged files after them, newest first too.
+	sort.SliceStable(ms, func(i, j int) bool {
+		if di, dj := ms[i].Reason == ReasonDamaged, ms[j].Reason == ReasonDamaged; di != dj {
+			return dj
+		}
+		return ms[i].Time.After(ms[j].Time)
+	})
 	return ms, nil
 }
 

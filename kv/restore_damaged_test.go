@@ -204,6 +204,9 @@ func TestRestore_damagedValue(t *testing.T) {
 	if damaged != 1 {
 		t.Fatalf("%d damaged files listed: %+v", damaged, ms)
 	}
+	if ms[0].Reason == kv.ReasonDamaged || ms[len(ms)-1].Reason != kv.ReasonDamaged {
+		t.Fatalf("the damaged file is not listed after the backups: %+v", ms)
+	}
 }
 
 const restoreDamagedChildEnv = "CAIRN_RESTORE_DAMAGED_CHILD"
