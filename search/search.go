@@ -638,15 +638,24 @@ func clauseQuery(a analyzers, c clause) (q query.Query, terms []string, err erro
 		return nil, nil, &SyntaxError{Pos: c.pos, Msg: fmt.Sprintf("%s %q is more than one word", c.kind, c.text)}
 	}
 	t := string(toks[0].Term)
-	if c.kind == kindPrefix {
-		pq := bleve.NewPrefixQuery(t)
-		pq.SetField(rawField)
-		return pq, nil, nil
+	one := func(field string) query.Query {
+		if c.kind == kindPrefix {
+			pq := bleve.NewPrefixQuery(t)
+			pq.SetField(field)
+			return pq
+		}
+		fq := bleve.NewFuzzyQuery(t)
+		fq.SetField(field)
+		fq.SetFuzziness(c.fuzz)
+		return fq
 	}
-	fq := bleve.NewFuzzyQuery(t)
-	fq.SetField(rawField)
-	fq.SetFuzziness(c.fuzz)
-	return fq, nil, nil
+	if rawField == textField {
+		return one(rawField), nil, nil
+	}
+	// Over every field: the words as written and their stems, so that
+	// the search is never narrower than the same item within one field
+	// (which has only the stems): budget~0 finds "budgets" as budget does.
+	return bleve.NewDisjunctionQuery(one(rawField), one(textField)), nil, nil
 }
 
 // checkFields fails for a field:word whose field none of the collections

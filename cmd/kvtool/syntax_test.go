@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -120,4 +121,36 @@ func TestSearch_syntax(t *testing.T) {
 		}
 	}
 	wantExit(t, kvtool(t, "", "--db", dir, "search", "titel:x", "--collection", "notes"), exitUsage)
+}
+
+// TestSearch_fuzzyNotNarrowerThanField: word~N and pre* over every field
+// compare with the words as written and with their stems, so they find at
+// least what the same item within one field finds (the stems only):
+// budget~0 finds "budgets" as budget does.
+func TestSearch_fuzzyNotNarrowerThanField(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	checkAtEnd(t, dir)
+	mustRun(t, `[{"id":"f2","content":"Meetings about budgets"},{"id":"f3","content":"meeting budget"}]`, "--db", dir, "put", "notes", "-")
+	ids := func(text string) []string {
+		t.Helper()
+		var out struct {
+			Hits []struct{ ID string } `json:"hits"`
+		}
+		oneJSON(t, mustRun(t, "", "--db", dir, "--json", "search", text).stdout, &out)
+		var got []string
+		for _, h := range out.Hits {
+			got = append(got, h.ID)
+		}
+		slices.Sort(got)
+		return got
+	}
+	both := []string{"f2", "f3"}
+	for _, text := range []string{"budget", "budget~0", "budgte~1", "content:budgte~1", "content:budget~0", "budg*"} {
+		if got := ids(text); !slices.Equal(got, both) {
+			t.Errorf("search %q: %v, want %v", text, got, both)
+		}
+	}
+	if got := ids("budgets*"); !slices.Equal(got, []string{"f2"}) {
+		t.Errorf("search budgets*: %v, want [f2]", got)
+	}
 }
