@@ -101,6 +101,9 @@ The disk needs room for a second copy of the store while it runs.`,
 			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent,
 				UnreadableTimes: res.UnreadableTimes, Backup: res.Backup, DryRun: dryRun}
 			if g.json {
+				if n := len(res.WithoutContent); n > 0 {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d attachment(s) came without their content (an export carries metadata only); check reports them until their files are added with kvtool attach add FILE --id ID\n", n)
+				}
 				return printJSON(cmd.OutOrStdout(), o)
 			}
 			verb := "imported"

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -400,5 +402,40 @@ func TestQuery_extrasAnyValue(t *testing.T) {
 	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "query", "extras", "--where", "a=1").stdout, &got)
 	if len(got) != 1 || fmt.Sprint(got[0]) != "map[a:1]" {
 		t.Errorf("query extras --where a=1: %v", got)
+	}
+}
+
+// TestImport_attachmentsWithoutContent: an export carries attachments'
+// metadata only; importing it into a store without their content names
+// them, in the JSON output and in a warning on stderr, as in the human
+// output.
+func TestImport_attachmentsWithoutContent(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	checkAtEnd(t, src)
+	file := filepath.Join(t.TempDir(), "att.txt")
+	if err := os.WriteFile(file, []byte("attachment bytes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "--db", src, "attach", "add", file, "--id", "att1")
+	export := filepath.Join(t.TempDir(), "export.json")
+	mustRun(t, "", "--db", src, "export", "-o", export)
+
+	dst := filepath.Join(t.TempDir(), "dst")
+	skipCheck(dst) // blob-missing until the file is added
+	r := mustRun(t, "", "--db", dst, "--json", "import", export, "--yes")
+	var out struct {
+		Without []string `json:"attachments_without_content"`
+	}
+	oneJSON(t, r.stdout, &out)
+	if !slices.Equal(out.Without, []string{"att1"}) {
+		t.Errorf("attachments_without_content %v, want [att1]", out.Without)
+	}
+	if s := missing(r.stderr, "warning", "1 attachment(s) came without their content"); s != "" {
+		t.Errorf("stderr lacks %q: %s", s, r.stderr)
+	}
+	dst2 := filepath.Join(t.TempDir(), "dst2")
+	skipCheck(dst2)
+	if s := missing(mustRun(t, "", "--db", dst2, "import", export, "--yes").stdout, "1 attachment(s) came without their content"); s != "" {
+		t.Errorf("human output lacks %q", s)
 	}
 }
