@@ -77,7 +77,8 @@ func newSyncCommand(g *globals) *cobra.Command {
 	var interval time.Duration
 	var replicas int
 	cmd := &cobra.Command{
-		Use: "sync --nats URL [--once] [--device NAME] [--group NAME] [--passphrase-file F]",
+		Use:         "sync --nats URL [--once] [--device NAME] [--group NAME] [--passphrase-file F]",
+		Annotations: map[string]string{servesAnnotation: "yes"},
 		Example: `  kvtool sync --nats nats://127.0.0.1:4222 --once
   kvtool sync --nats nats://127.0.0.1:4222 --device laptop`,
 		Short: "Replicate the store with other devices through NATS JetStream",

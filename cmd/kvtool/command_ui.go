@@ -23,8 +23,9 @@ const uiLockWait = time.Second
 func newUICommand(g *globals) *cobra.Command {
 	var addr string
 	cmd := &cobra.Command{
-		Use:   "ui [--addr HOST:PORT]",
-		Short: "Serve a local web inspector: browse, query, search, check, back up and restore",
+		Use:         "ui [--addr HOST:PORT]",
+		Annotations: map[string]string{servesAnnotation: "yes"},
+		Short:       "Serve a local web inspector: browse, query, search, check, back up and restore",
 		Long: `ui serves a web inspector of the store from kvtool itself (no network
 needed) and prints its URL, with a random access token, as the first line
 of stdout (with --json: {"url":..,"addr":..} on that line). Open it in a

@@ -242,3 +242,22 @@ func TestMigrate_interrupted(t *testing.T) {
 		t.Errorf("an interrupted migration left %v", entries)
 	}
 }
+
+// TestInterrupt_afterTheWork: an interrupt that a command did not stop on
+// (its work was done) is not passed over in silence after main said it
+// was stopping: the command says it completed, exit 0; a command that
+// serves until interrupted (ui) just ends.
+func TestInterrupt_afterTheWork(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	if code := runContext(ctx, []string{"--help"}, strings.NewReader(""), &out, &errb); code != exitOK || !strings.Contains(errb.String(), "completed") {
+		t.Errorf("--help: exit %d, stderr %q", code, errb.String())
+	}
+	dir := newStore(t)
+	out.Reset()
+	errb.Reset()
+	if code := runContext(ctx, []string{"--db", dir, "ui", "--addr", "127.0.0.1:0"}, strings.NewReader(""), &out, &errb); code != exitOK || strings.Contains(errb.String(), "completed") {
+		t.Errorf("ui: exit %d, stderr %q", code, errb.String())
+	}
+}

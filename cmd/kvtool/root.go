@@ -133,13 +133,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runContext(context.Background(), args, stdin, stdout, stderr)
 }
 
+// servesAnnotation marks a command that runs until interrupted (ui, sync
+// without --once): an interrupt is how it ends, not news.
+const servesAnnotation = "serves"
+
 // runContext runs kvtool until ctx ends a command that serves (ui) or
 // the command returns, and returns the exit code.
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root, _ := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
+		if ctx.Err() != nil && cmd != nil && cmd.Annotations[servesAnnotation] == "" {
+			// main said it was stopping; the work had been committed.
+			fmt.Fprintln(stderr, "kvtool: the interrupt came after the work was committed, which it cannot undo: the command completed")
+		}
 		return exitOK
 	}
 	var ue usageError
