@@ -47,6 +47,9 @@ type globals struct {
 	timeout time.Duration
 	stdin   io.Reader
 	stderr  io.Writer
+	// helpErr is the usage error of a --help that named no command
+	// (kvtool bogus --help): a help function cannot return it.
+	helpErr error
 }
 
 func defaultDB() string {
@@ -93,6 +96,32 @@ Exit codes: 0 success, 1 error, 2 usage error, 3 integrity problem found.`,
 	})
 	root.Args = cobra.ArbitraryArgs
 	root.RunE = needSubcommand
+	// Help for a command that does not exist is a usage error (exit 2),
+	// as the command itself would be, not the root's help and exit 0.
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if rest := c.Flags().Args(); c.HasAvailableSubCommands() && len(rest) > 0 {
+			g.helpErr = needSubcommand(c, rest)
+			return
+		}
+		help(c, args)
+	})
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || cmd == nil {
+				return needSubcommand(root, args)
+			}
+			if len(rest) > 0 {
+				return needSubcommand(cmd, rest)
+			}
+			cmd.InitDefaultHelpFlag() // as cobra's own help command does
+			return cmd.Help()
+		},
+	})
 	root.AddCommand(
 		// Read and write documents.
 		newPutCommand(g), newGetCommand(g), newPatchCommand(g), newDeleteCommand(g),
@@ -140,9 +169,12 @@ const servesAnnotation = "serves"
 // runContext runs kvtool until ctx ends a command that serves (ui) or
 // the command returns, and returns the exit code.
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root, _ := newRoot(stdin, stdout, stderr)
+	root, g := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		err = g.helpErr
+	}
 	if err == nil {
 		if ctx.Err() != nil && cmd != nil && cmd.Annotations[servesAnnotation] == "" {
 			// main said it was stopping; the work had been committed.

@@ -42,6 +42,10 @@ func TestUsage_errors(t *testing.T) {
 		{"demo with an argument", []string{"demo", "x"}, "argument"},
 		{"demo zero sessions", []string{"demo", "--sessions", "0"}, "--sessions"},
 		{"patch bad rev", []string{"patch", "notes", "n1", "--rev", "-4"}, "--rev"},
+		{"help of an unknown command", []string{"help", "bogus"}, `unknown subcommand "bogus" for kvtool`},
+		{"--help of an unknown command", []string{"bogus", "--help"}, `unknown subcommand "bogus" for kvtool`},
+		{"help of an unknown subcommand", []string{"help", "backup", "bogus"}, `unknown subcommand "bogus" for kvtool backup`},
+		{"--help of an unknown subcommand", []string{"backup", "bogus", "--help"}, `unknown subcommand "bogus" for kvtool backup`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "store")
