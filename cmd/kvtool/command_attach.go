@@ -53,6 +53,11 @@ content is hashed, and a stored copy that does not match is replaced.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			path := args[0]
+			for _, f := range []string{"id", "name", "mime", "type"} {
+				if cmd.Flags().Changed(f) && cmd.Flags().Lookup(f).Value.String() == "" {
+					return usagef("attach add: --%s is empty (leave it out for the default)", f)
+				}
+			}
 			fi, err := os.Stat(path)
 			if err != nil {
 				return fmt.Errorf("attach add: %w", err)
