@@ -101,6 +101,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 		}
 		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 			return nil, fmt.Errorf("cairn: %s is a symbolic link; refusing to follow it", path)
+		} else if err == nil && !fi.Mode().IsRegular() {
+			// A FIFO would block the open for ever; a directory or a
+			// device is no data file either.
+			return nil, fmt.Errorf("%w in %s (%s is not a regular file)", ErrNoStore, dir, DataFile)
 		}
 	}
 	start := time.Now()

@@ -117,7 +117,11 @@ func (w *pageWalker) problem(format string, args ...any) {
 // used. The overflow pages are read only as far as grow is asked to: a
 // leaf's large values are bounds-checked, not read.
 func (w *pageWalker) read(id uint64, from string, depth int) ([]byte, int64) {
-	if id < 2 || id >= w.hwm {
+	if id < 2 {
+		w.problem("page %d (from %s): a meta page, not one a tree can hold", id, from)
+		return nil, 0
+	}
+	if id >= w.hwm {
 		w.problem("page %d (from %s): out of the file's %d pages", id, from, w.hwm)
 		return nil, 0
 	}
@@ -410,7 +414,11 @@ func (w *pageWalker) loadFreelist(id uint64) {
 	for i := range w.free {
 		f := binary.LittleEndian.Uint64(p[at+8*uint64(i):])
 		if f < 2 || f >= w.hwm {
-			w.problem("freelist page %d: lists page %d, outside the file's %d pages%s", id, f, w.hwm, WriteHazard)
+			where := fmt.Sprintf("outside the file's %d pages", w.hwm)
+			if f < 2 {
+				where = "a meta page"
+			}
+			w.problem("freelist page %d: lists page %d, %s%s", id, f, where, WriteHazard)
 			w.free = nil
 			return
 		}

@@ -110,6 +110,7 @@ func TestCheckPages(t *testing.T) {
 		want   string
 	}{
 		{"child is its parent (a cycle)", func(b []byte) { binary.LittleEndian.PutUint64(b[elem+8:], root) }, "referenced twice"},
+		{"child is a meta page", func(b []byte) { binary.LittleEndian.PutUint64(b[elem+8:], 0) }, "page 0 (from a bucket or branch): a meta page"},
 		{"child past the end", func(b []byte) { binary.LittleEndian.PutUint64(b[elem+8:], uint64(len(b))/uint64(ps)+3) }, "out of the file"},
 		{"key past the page", func(b []byte) { binary.LittleEndian.PutUint32(b[elem:], uint32(ps)) }, "reaches past the page"},
 		{"branch page of no type", func(b []byte) { b[int64(root)*ps+8] = 0x03 }, "type 0x3"},

@@ -122,16 +122,26 @@ func TestReadOnly_noStore(t *testing.T) {
 	}
 }
 
-// data.db that is not a regular file is "no store" too, not a crash.
+// data.db that is not a regular file is "no store" too, not a crash, for
+// a command that writes as for one that reads.
 func TestReadOnly_dataDirectory(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "data.db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	r := kvtool(t, "", "--db", dir, "stats")
-	wantExit(t, r, exitError)
-	if !strings.Contains(r.stderr, "data.db") {
-		t.Errorf("stderr does not name data.db: %q", r.stderr)
+	wantNotRegular(t, dir)
+}
+
+// wantNotRegular runs a reading and a writing command on the store in dir,
+// whose data.db is not a regular file: both are exit 1, saying so.
+func wantNotRegular(t *testing.T, dir string) {
+	t.Helper()
+	for _, args := range [][]string{{"stats"}, {"put", "notes", "-"}} {
+		r := kvtool(t, `{"id":"n1"}`, append([]string{"--db", dir}, args...)...)
+		wantExit(t, r, exitError, args...)
+		if !strings.Contains(r.stderr, "data.db") || !strings.Contains(r.stderr, "not a regular file") {
+			t.Errorf("%v: stderr does not say data.db is not a regular file: %q", args, r.stderr)
+		}
 	}
 }
 
