@@ -235,6 +235,18 @@ func sortProblems(ps []Problem) {
 	})
 }
 
+// CheckPageGraph walks the page graph of the store's file
+// (snapshot.CheckPages) in a read transaction and returns an error
+// wrapping ErrCorrupt when it is damaged: a page reached twice (one
+// collection's page reached from another's), a page of the wrong type,
+// an element past its page. A read of the whole store (an export) runs it
+// first, so that what bbolt's cursors would read from a damaged page is
+// refused instead of returned as data. It reads every branch page and the
+// first page of every leaf (about 0.25 s for 10,000 sessions, warm).
+func (db *DB) CheckPageGraph(ctx context.Context) error {
+	return db.View(ctx, func(t *Tx) error { return checkPages(t.tx) })
+}
+
 // checkPages walks the pages of tx's top-level buckets named (every one
 // with none) from the file (snapshot.CheckPages) and returns an error
 // wrapping ErrCorrupt if the page graph is damaged: bbolt would read past

@@ -60,6 +60,13 @@ names the pages it skipped.`,
 				return err
 			}
 			defer closeDB(db, &err)
+			if !salvage {
+				// A damaged page graph (a page of one collection reached
+				// from another's) would be exported as data.
+				if err := db.CheckPageGraph(cmd.Context()); err != nil {
+					return fmt.Errorf("export: %w (export --salvage writes what still reads)", err)
+				}
+			}
 			var written countingWriter
 			write := func(w io.Writer) error {
 				written = countingWriter{w: w}

@@ -467,3 +467,59 @@ func TestDamage_salvageCutOffLeaves(t *testing.T) {
 		}
 	}
 }
+
+// TestDamage_exportCrossLinkedPage: a child pointer of the notes' tree
+// redirected to a leaf of the tasks' made export write tasks as notes,
+// exit 0. The page graph is walked first: the page reached twice is named,
+// exit 3, and nothing is written.
+func TestDamage_exportCrossLinkedPage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	skipCheck(dir)
+	var notes, tasks []map[string]any
+	for i := 0; i < 3000; i++ {
+		notes = append(notes, map[string]any{"id": fmt.Sprintf("n%04d", i), "content": fmt.Sprintf("note %d", i)})
+		tasks = append(tasks, map[string]any{"id": fmt.Sprintf("t%04d", i), "title": fmt.Sprintf("task %d", i)})
+	}
+	for coll, docs := range map[string][]map[string]any{"notes": notes, "tasks": tasks} {
+		b, err := json.Marshal(docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustRun(t, string(b), "--db", dir, "put", coll, "-")
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root, taskLeaf uint64
+	_ = db.View(func(tx *bolt.Tx) error {
+		root = uint64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		// The tasks' root, a branch page; its first child is read below.
+		taskLeaf = uint64(tx.Bucket(buckets.PrimaryBucket("tasks")).Root())
+		return nil
+	})
+	ps := int64(db.Info().PageSize)
+	_ = db.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if binary.LittleEndian.Uint16(b[int64(root)*ps+8:]) != 0x01 || binary.LittleEndian.Uint16(b[int64(taskLeaf)*ps+8:]) != 0x01 {
+		t.Fatal("the notes' or the tasks' root is not a branch page")
+	}
+	taskLeaf = binary.LittleEndian.Uint64(b[int64(taskLeaf)*ps+16+8:]) // its first child
+	binary.LittleEndian.PutUint64(b[int64(root)*ps+16+16+8:], taskLeaf) // the notes' second child
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "export.json")
+	r := kvtool(t, "", "--db", dir, "export", "-o", out)
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stderr, "referenced twice", "--salvage"); s != "" {
+		t.Errorf("stderr lacks %q: %s", s, r.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("export of a cross-linked store wrote %s: %v", out, err)
+	}
+}
