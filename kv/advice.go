@@ -126,6 +126,9 @@ func (db *DB) addFixes(rep *CheckReport) {
 			p.Fix = fmt.Sprintf("%s (backups do not hold blob contents): re-add the file of attachment %s with %s attach add FILE --id ID, which stores it again", verb, strings.Join(who, ", "), kvtool)
 		case "blob-orphan":
 			p.Fix = kvtool + " gc removes it"
+			if aside := AsideFiles(db.dir); len(aside) > 0 {
+				p.Fix = fmt.Sprintf("salvage the damaged data file a restore set aside (copy %s to DIR/data.db, then kvtool --db DIR export --salvage -o FILE, and %s import FILE), which may hold the attachment that refers to it; once that file is removed, %s gc removes what is still unreferenced", filepath.Join(db.dir, aside[len(aside)-1]), kvtool, kvtool)
+			}
 		case "blob-stray":
 			p.Fix = "move it out of " + filepath.Join(db.dir, BlobsDir)
 		case "blob":

@@ -122,7 +122,7 @@ func (db *DB) deleteLater(hashes []string) {
 	db.blobs.async.Add(1)
 	go func() {
 		defer db.blobs.async.Done()
-		_, _, _, _ = db.deleteUnreferenced(hashes)
+		_, _, _, _ = db.deleteUnreferenced(hashes, true)
 	}()
 }
 
@@ -341,8 +341,9 @@ var errKeepAll = errors.New("cairn: a backup manifest is damaged; no blob is del
 // under the deleters' lock, so a concurrent add cannot lose its blob, and
 // confirms a count of 0 against the attachments themselves: it returns as
 // miscounted, and keeps, the blobs an attachment refers to although
-// their stored count is 0.
-func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, miscounted []string, err error) {
+// their stored count is 0. Without remove it only counts what it would
+// delete.
+func (db *DB) deleteUnreferenced(hashes []string, remove bool) (deleted int, bytes int64, miscounted []string, err error) {
 	if len(hashes) == 0 {
 		return 0, 0, nil, nil
 	}
@@ -417,6 +418,11 @@ func (db *DB) deleteUnreferenced(hashes []string) (deleted int, bytes int64, mis
 		if serr != nil {
 			continue // already gone
 		}
+		if !remove {
+			deleted++ // counted, kept
+			bytes += size
+			continue
+		}
 		if err := store.Remove(h); err != nil {
 			errs = append(errs, err)
 			continue
@@ -437,6 +443,27 @@ type GCResult struct {
 	// although their stored reference count is 0: the count is damaged
 	// (GC with recount repairs it).
 	Miscounted []string `json:"miscounted,omitempty"`
+	// KeptAside counts the unreferenced blobs kept because a damaged data
+	// file set aside by a restore (AsideFiles) may be what refers to them:
+	// the attachments written after the backup restored. Salvage it, then
+	// remove it, and gc deletes them.
+	KeptAside int `json:"kept_for_damaged_files,omitempty"`
+}
+
+// AsideFiles returns the damaged data files that restores set aside in the
+// store's directory (DamagedPrefix), oldest first.
+func AsideFiles(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), DamagedPrefix) && e.Type().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // GC deletes blob files that no attachment and no retained backup refers
@@ -474,7 +501,18 @@ func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Deleted, res.Bytes, res.Miscounted, err = db.deleteUnreferenced(all)
+	if len(AsideFiles(db.dir)) > 0 {
+		// The attachments of a damaged file a restore set aside are not
+		// counted anywhere: their blobs look unreferenced, and may be the
+		// only copy of their content.
+		res.KeptAside, _, res.Miscounted, err = db.deleteUnreferenced(all, false)
+		if err != nil {
+			return res, err
+		}
+		res.Temp, err = store.CleanTemp(time.Minute)
+		return res, err
+	}
+	res.Deleted, res.Bytes, res.Miscounted, err = db.deleteUnreferenced(all, true)
 	if err != nil {
 		return res, err
 	}
@@ -582,8 +620,13 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 			out = append(out, Problem{Kind: "blob-corrupt", ID: h, Detail: err.Error() + " (restore it by adding the attachment's file again, from its source: backups do not hold blob contents)"})
 		}
 	}
+	aside := AsideFiles(db.dir)
 	for h := range files {
 		if _, ok := refs[h]; !ok && !keep[h] && !pending[h] {
+			if len(aside) > 0 {
+				out = append(out, Problem{Kind: "blob-orphan", ID: h, Detail: fmt.Sprintf("no attachment or backup refers to it, but the damaged data file set aside by a restore (%s) may: gc keeps it until that file is salvaged and removed", strings.Join(aside, ", "))})
+				continue
+			}
 			out = append(out, Problem{Kind: "blob-orphan", ID: h, Detail: "no attachment or backup refers to it (kvtool gc removes it)"})
 		}
 	}

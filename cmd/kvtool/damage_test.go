@@ -523,3 +523,42 @@ func TestDamage_exportCrossLinkedPage(t *testing.T) {
 		t.Errorf("export of a cross-linked store wrote %s: %v", out, err)
 	}
 }
+
+// TestDamage_gcKeepsBlobsOfASetAsideFile: after a restore set a damaged
+// data.db aside, the content of an attachment added since the backup is
+// referred to only by that file. check advised gc, which deleted the only
+// copy; gc now keeps it, and check advises salvaging the file first.
+func TestDamage_gcKeepsBlobsOfASetAsideFile(t *testing.T) {
+	dir := newStore(t)
+	skipCheck(dir)
+	var m struct{ Name string }
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "backup", "create").stdout, &m)
+	file := filepath.Join(t.TempDir(), "late.txt")
+	if err := os.WriteFile(file, []byte("added after the backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var att struct{ Hash string }
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "attach", "add", file, "--id", "late").stdout, &att)
+	mk := marker(t)
+	mustRun(t, `{"id":"victim","content":"`+mk+`"}`, "--db", dir, "put", "notes", "-")
+	flipMarker(t, dir, mk)
+
+	var restored struct {
+		Aside string `json:"damaged_kept_as"`
+	}
+	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "backup", "restore", m.Name, "--yes").stdout, &restored)
+	if restored.Aside == "" {
+		t.Fatal("the restore set no damaged file aside")
+	}
+	r := kvtool(t, "", "--db", dir, "check")
+	if s := missing(r.stdout+r.stderr, "blob-orphan", "salvage the damaged data file"); s != "" {
+		t.Errorf("check lacks %q:\n%s%s", s, r.stdout, r.stderr)
+	}
+	r = mustRun(t, "", "--db", dir, "gc")
+	if s := missing(r.stdout, "deleted 0 blob(s)", "kept 1 unreferenced blob(s)"); s != "" {
+		t.Errorf("gc output lacks %q: %s", s, r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "blobs", att.Hash[:2], att.Hash)); err != nil {
+		t.Errorf("gc deleted the blob only the set-aside file refers to: %v", err)
+	}
+}
