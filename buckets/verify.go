@@ -1,6 +1,7 @@
 package buckets
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -107,7 +108,14 @@ func VerifyChecksums(tx *bolt.Tx) (counts map[string]int, problems []Problem) {
 			problems = append(problems, Problem{Kind: "unknown-bucket", Detail: fmt.Sprintf("bucket %q is not written by Cairn", name)})
 			return nil
 		}
+		var prev []byte
 		return b.ForEach(func(k, v []byte) error {
+			// bbolt keeps a bucket's keys in order; one out of order is
+			// a damaged key, which bbolt's lookups can no longer find.
+			if prev != nil && bytes.Compare(k, prev) <= 0 {
+				problems = append(problems, Problem{Kind: "corrupt", Collection: coll, ID: string(k), Detail: fmt.Sprintf("bucket %s: key %q comes after key %q: one of them is damaged", name, k, prev)})
+			}
+			prev = append(prev[:0], k...)
 			switch kind {
 			case BucketLog:
 				if err := CheckEnvelope(name, k, v); err != nil {

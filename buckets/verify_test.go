@@ -277,3 +277,50 @@ func wantProblems(t *testing.T, problems []Problem, n int, wants ...string) {
 		t.Errorf("%d problems, want %d:\n%s", len(problems), n, all)
 	}
 }
+
+// TestVerifyChecksums_keyOrder: a key damaged on disk, out of its
+// bucket's order (bbolt's lookups can no longer find it, and its
+// envelope's checksum does not cover it), is a problem: a backup of the
+// store is refused instead of counted as verified.
+func TestVerifyChecksums_keyOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := Seal([]byte{0x80})
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, k := range []string{"key-a", "key-b", "key-c"} {
+			put(t, tx, MetaBucket("notes"), []byte(k), val)
+		}
+		return nil
+	})
+	if err == nil {
+		err = db.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(data), "key-b"+string(val))
+	if i < 0 {
+		t.Fatal("key-b not found in the file")
+	}
+	data[i+4] = 'z' // key-z, now after key-c's place
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		_, problems := VerifyChecksums(tx)
+		wantProblems(t, problems, 1, `key "key-c" comes after key "key-z"`)
+		return nil
+	})
+}
