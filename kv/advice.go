@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/cairnkv/cairn/schema"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -138,6 +139,10 @@ func (db *DB) addFixes(rep *CheckReport) {
 		default:
 			if strings.HasPrefix(p.Kind, "search") {
 				p.Fix = kvtool + " reindex --search rebuilds the search index"
+				dir := filepath.Join(db.dir, SearchDir)
+				if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+					p.Fix = "move " + dir + " away (it is not a directory: the index is rebuilt in its place), then " + p.Fix
+				}
 			}
 		}
 	}

@@ -562,3 +562,26 @@ func TestDamage_gcKeepsBlobsOfASetAsideFile(t *testing.T) {
 		t.Errorf("gc deleted the blob only the set-aside file refers to: %v", err)
 	}
 }
+
+// TestDamage_searchNotADirectory: with a file in the search index's place,
+// check advised reindex --search, which failed on it; the advice now says
+// to move it away first, and following it works.
+func TestDamage_searchNotADirectory(t *testing.T) {
+	dir := newStore(t)
+	search := filepath.Join(dir, kv.SearchDir)
+	if err := os.RemoveAll(search); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(search, []byte("not an index"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := kvtool(t, "", "--db", dir, "check")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stdout, "move "+search+" away", "reindex --search"); s != "" {
+		t.Errorf("check's advice lacks %q:\n%s", s, r.stdout)
+	}
+	if err := os.Rename(search, search+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "--db", dir, "reindex", "--search")
+}
