@@ -73,3 +73,24 @@ func TestCommitter_gatherTakesReturningWriters(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestStandardLibrary: a panic raised inside the standard library (bbolt
+// comparing the keys of a damaged page) is told by the frame that called
+// it; third-party and main packages are not the standard library's.
+func TestStandardLibrary(t *testing.T) {
+	for fn, want := range map[string]bool{
+		"bytes.Compare":                         true,
+		"internal/bytealg.Compare":              true,
+		"encoding/binary.littleEndian.Uint64":   true,
+		"sort.Search.func1":                     true,
+		"main.run":                              false,
+		"main.(*globals).openRO":                false,
+		"go.etcd.io/bbolt.(*Cursor).search":     false,
+		"github.com/cairnkv/cairn/kv.guard":     false,
+		"example.com/app/store.(*Repo).Refresh": false,
+	} {
+		if got := standardLibrary(fn); got != want {
+			t.Errorf("standardLibrary(%q) = %v, want %v", fn, got, want)
+		}
+	}
+}

@@ -52,6 +52,9 @@ type DB struct {
 		// left, while ReindexSearch runs (nil otherwise), collects the
 		// documents the indexer left out because they cannot be read.
 		left map[docRef]error
+		// leftColls, likewise, the collections left out whole because
+		// their pages are damaged, with the first problem of each.
+		leftColls map[string]string
 	}
 
 	mu struct {

@@ -66,7 +66,7 @@ func raisedByStore() bool {
 		switch {
 		case f.Function == "runtime.gopanic":
 			past = true
-		case past && !strings.HasPrefix(f.Function, "runtime."):
+		case past && !strings.HasPrefix(f.Function, "runtime.") && !standardLibrary(f.Function):
 			fn := f.Function
 			return strings.HasPrefix(fn, "go.etcd.io/bbolt") ||
 				(strings.HasPrefix(fn, "github.com/cairnkv/cairn/") && !strings.Contains(fn, "_test."))
@@ -75,4 +75,17 @@ func raisedByStore() bool {
 			return false
 		}
 	}
+}
+
+// standardLibrary reports whether the function named fn (as runtime.Frame
+// names it) is the standard library's: its package path has no dot in its
+// first element (bytes.Compare, internal/bytealg.Compare). bbolt calls
+// into it with the bytes of a damaged page, so a panic raised there is
+// told by the frame that called it. The main package is the caller's.
+func standardLibrary(fn string) bool {
+	first, _, _ := strings.Cut(fn, "/")
+	if pkg, _, ok := strings.Cut(first, "."); ok && !strings.Contains(fn, "/") {
+		return pkg != "main"
+	}
+	return !strings.Contains(first, ".")
 }

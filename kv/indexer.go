@@ -168,6 +168,15 @@ func (s searchSource) Collections() ([]search.SourceCollection, error) {
 			// index; check reports its pages.
 			if pp, err := snapshot.CheckPages(tx, buckets.PrimaryBucket(c.Name), buckets.PartsBucket(c.Name)); err != nil || len(pp) > 0 {
 				s.db.log.Warn("search: a collection's pages are damaged; left out of the index", "collection", c.Name, "problems", pp, "err", err)
+				why := fmt.Sprint(err)
+				if len(pp) > 0 {
+					why = pp[0]
+				}
+				s.db.idx.Lock()
+				if s.db.idx.leftColls != nil {
+					s.db.idx.leftColls[c.Name] = why
+				}
+				s.db.idx.Unlock()
 				continue
 			}
 			sc := search.SourceCollection{Name: c.Name}

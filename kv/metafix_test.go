@@ -298,3 +298,34 @@ func tasksStore(t *testing.T, opts *kv.Options) (string, *kv.DB) {
 	}
 	return dir, db
 }
+
+// TestDamaged_reindexAndStatsName: with a leaf page of the tasks whose
+// element count reaches past it, reindex --search left the collection out
+// and reported success, and Stats failed as the caller's own panic (a nil
+// dereference inside the standard library, called by bbolt). Both are
+// damage now, naming what is damaged.
+func TestDamaged_reindexAndStatsName(t *testing.T) {
+	dir, db := tasksStore(t, &kv.Options{NoAutoBackup: true})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
+	b := mustRead(t, path)
+	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child
+	b[leaf*4096+16+8+1] ^= 0x01                                   // element 0's key size: past the page
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ReindexSearch(t.Context()); !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "tasks") {
+		t.Errorf("reindex of a store with a damaged tasks page: %v, want ErrCorrupt naming tasks", err)
+	}
+	if _, err := db.Stats(t.Context()); err != nil && !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("stats: %v, want ErrCorrupt or none", err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -233,12 +235,12 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	db.idx.Lock()
-	db.idx.left = map[docRef]error{}
+	db.idx.left, db.idx.leftColls = map[docRef]error{}, map[string]string{}
 	db.idx.Unlock()
 	err = db.searchIndexer().Rebuild()
 	db.idx.Lock()
-	left := db.idx.left
-	db.idx.left = nil
+	left, leftColls := db.idx.left, db.idx.leftColls
+	db.idx.left, db.idx.leftColls = nil, nil
 	db.idx.Unlock()
 	if err != nil {
 		if errors.Is(err, search.ErrFeederClosed) {
@@ -261,6 +263,10 @@ func (db *DB) ReindexSearch(ctx context.Context) (int, error) {
 		}
 	}
 	n, err := ix.Count()
+	if err == nil && len(leftColls) > 0 {
+		names := slices.Sorted(maps.Keys(leftColls))
+		return int(n), fmt.Errorf("%w: collection(s) %s left out of the search index, their pages damaged (%s: %s); every other collection indexed; check names the pages", ErrCorrupt, strings.Join(names, ", "), names[0], leftColls[names[0]])
+	}
 	if err != nil || len(left) == 0 {
 		return int(n), err
 	}
