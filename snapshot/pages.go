@@ -74,6 +74,7 @@ func checkPages(f io.ReaderAt, tx *bolt.Tx, names ...[]byte) (problems []string,
 		}
 	}
 	w.freelist(tx.ID())
+	w.fromBranch = false
 	w.tree(uint64(tx.Cursor().Bucket().Root()), 0, true)
 	w.freedInUse()
 	if w.more > 0 {
@@ -83,16 +84,19 @@ func checkPages(f io.ReaderAt, tx *bolt.Tx, names ...[]byte) (problems []string,
 }
 
 type pageWalker struct {
-	f        io.ReaderAt
-	ps       int64
-	hwm      uint64          // pages in the transaction's view of the file
-	seen     []uint64        // a bit per page id: reached by the walk (0 and 1 are the meta pages)
-	free     []uint64        // the ids the freelist page lists, sorted
-	bufs     [][]byte        // one page buffer per depth of the walk
-	only     map[string]bool // nil: every top-level bucket
-	problems []string
-	more     int
-	err      error
+	f    io.ReaderAt
+	ps   int64
+	hwm  uint64          // pages in the transaction's view of the file
+	seen []uint64        // a bit per page id: reached by the walk (0 and 1 are the meta pages)
+	free []uint64        // the ids the freelist page lists, sorted
+	bufs [][]byte        // one page buffer per depth of the walk
+	only map[string]bool // nil: every top-level bucket
+	// fromBranch: the page tree reads next was reached from a branch
+	// page (not a bucket's root), so it cannot be empty.
+	fromBranch bool
+	problems   []string
+	more       int
+	err        error
 }
 
 // newPageWalker returns a walker of the hwm pages of size ps in f.
@@ -219,6 +223,20 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 	}
 	flags := binary.LittleEndian.Uint16(p[8:])
 	count := int64(binary.LittleEndian.Uint16(p[10:]))
+	if (flags == branchPageFlag || flags == leafPageFlag) && count != 0xFFFF {
+		// A damaged count hides elements (bbolt reads as many as it
+		// says), or invents some: bbolt writes the first element's data
+		// right after the last element, so the first element's offset
+		// tells the count. A page reached from a branch is never empty.
+		if n, ok := impliedCount(p, size); ok && n != count && (count > 0 || w.fromBranch) {
+			w.problem("page %d: its element count is %d, but its first element says %d (a damaged count)", root, count, n)
+			return nil
+		}
+		if count == 0 && w.fromBranch {
+			w.problem("page %d: no elements, where a branch leads", root)
+			return nil
+		}
+	}
 	// bbolt tells page types by equality (a leaf is exactly the leaf
 	// flag); anything else would be taken for a branch by a cursor.
 	switch flags {
@@ -250,6 +268,7 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 			start := at + int64(binary.LittleEndian.Uint32(e))
 			key := p[start : start+int64(binary.LittleEndian.Uint32(e[4:]))]
 			child := binary.LittleEndian.Uint64(e[8:])
+			w.fromBranch = true
 			got := w.tree(child, depth+1, top)
 			if got != nil && !bytes.Equal(got, key) {
 				w.problem("branch page %d: element %d has key %q, but its child page %d starts with %q", root, i, abbrev(key), child, abbrev(got))
@@ -333,6 +352,7 @@ func (w *pageWalker) leaf(p []byte, size int64, id uint64, depth int, top bool) 
 			continue
 		}
 		if root := binary.LittleEndian.Uint64(v); root != 0 {
+			w.fromBranch = false
 			w.tree(root, depth+1, false)
 			continue
 		}
@@ -442,4 +462,23 @@ func (w *pageWalker) freedInUse() {
 			w.problem("page %d: in use, but the freelist lists it as free%s", id, WriteHazard)
 		}
 	}
+}
+
+// impliedCount returns the element count the first element of the branch
+// or leaf page p (spanning size bytes) implies: bbolt writes the elements,
+// then their keys and values in order, so the first element's data starts
+// right after the last element, at an offset of count*16 from it. ok is
+// false when the first element's offset cannot be such a count.
+func impliedCount(p []byte, size int64) (n int64, ok bool) {
+	if len(p) < pageHeaderSize+elementSize {
+		return 0, false
+	}
+	pos := int64(binary.LittleEndian.Uint32(p[pageHeaderSize:]))
+	if binary.LittleEndian.Uint16(p[8:]) == leafPageFlag {
+		pos = int64(binary.LittleEndian.Uint32(p[pageHeaderSize+4:]))
+	}
+	if pos == 0 || pos%elementSize != 0 || pageHeaderSize+pos > size || pos/elementSize > 0xFFFE {
+		return 0, false
+	}
+	return pos / elementSize, true
 }

@@ -189,11 +189,14 @@ func plausibleMeta(f *os.File, size int64) (meta []byte, why string) {
 }
 
 type salvager struct {
-	w         *pageWalker
-	tx        *bolt.Tx
-	err       error
-	gaps      []gap    // the key ranges of the subtrees skipped
-	recovered []string // what orphans found, by gap
+	w    *pageWalker
+	tx   *bolt.Tx
+	err  error
+	gaps []gap // the key ranges of the subtrees skipped
+	// fromBranch: the page tree reads next was reached from a branch
+	// page, so it cannot be empty.
+	fromBranch bool
+	recovered  []string // what orphans found, by gap
 }
 
 // gap is the key range [lo, hi) of a subtree of bucket's that was skipped
@@ -235,6 +238,14 @@ func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi 
 		return
 	}
 	count := int(binary.LittleEndian.Uint16(p[10:]))
+	fromBranch := s.fromBranch
+	if n, ok := impliedCount(p, size); ok && int64(count) != n && (count > 0 || fromBranch) && count != 0xFFFF {
+		// A damaged count: the elements are read as many as the first
+		// one's offset says (see CheckPages).
+		s.recovered = append(s.recovered, fmt.Sprintf("page %d: its element count is %d, but its first element says %d: read as %d", id, count, n, n))
+		count = int(n)
+		binary.LittleEndian.PutUint16(p[10:], uint16(n)) // p is the walk's own copy
+	}
 	if pageHeaderSize+count*elementSize > len(p) {
 		s.w.problem("page %d: %d elements do not fit", id, count)
 		skip()
@@ -266,6 +277,7 @@ func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi 
 			if i+1 < len(children) && children[i+1].key != nil {
 				chi = children[i+1].key
 			}
+			s.fromBranch = true
 			s.tree(c.id, depth+1, bucket, name, clo, chi)
 		}
 	case leafPageFlag:
@@ -407,6 +419,7 @@ func (s *salvager) leaf(p []byte, id uint64, depth int, bucket *bolt.Bucket) {
 				return
 			}
 			if root := binary.LittleEndian.Uint64(v); root != 0 {
+				s.fromBranch = false
 				s.tree(root, depth+1, b, bytes.Clone(k), nil, nil)
 				continue
 			}

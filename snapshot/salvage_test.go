@@ -224,3 +224,30 @@ func salvageBytes(t *testing.T, b []byte) (SalvageReport, map[string]string) {
 	})
 	return r, got
 }
+
+// TestSalvage_damagedCount: a leaf page whose element count was zeroed
+// (or changed) hid its elements from bbolt; CheckPages names it, and
+// Salvage reads as many elements as the first one's offset says.
+func TestSalvage_damagedCount(t *testing.T) {
+	path, root, ps := pagesFixture(t)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := binary.LittleEndian.Uint64(orig[int64(root)*ps+pageHeaderSize+8:]) // the root's first child
+	for _, count := range []uint16{0, 3} {
+		b := append([]byte(nil), orig...)
+		binary.LittleEndian.PutUint16(b[int64(leaf)*ps+10:], count)
+		bad := filepath.Join(t.TempDir(), "bad.db")
+		if err := os.WriteFile(bad, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if pp := checkPagesOf(t, bad); !strings.Contains(strings.Join(pp, "\n"), "a damaged count") {
+			t.Errorf("count %d: CheckPages %q, want the damaged count", count, pp)
+		}
+		r, big := salvageBytes(t, b)
+		if len(big) != 2000 || !strings.Contains(strings.Join(r.Recovered, "\n"), "read as") {
+			t.Errorf("count %d: copied %d of 2000 keys; report %+v", count, len(big), r)
+		}
+	}
+}
