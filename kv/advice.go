@@ -102,6 +102,11 @@ func (db *DB) addFixes(rep *CheckReport) {
 			}
 		case "bbolt", "read", "structure":
 			p.Fix = db.structuralFix(kvtool, verified, restorableNow, restore)
+			if p.Kind == "bbolt" && strings.HasSuffix(p.Detail, snapshot.WriteHazard) {
+				// Only the freelist is damaged: every document reads, and
+				// a restore would lose what came after the backup.
+				p.Fix = fmt.Sprintf("only the list of free pages is damaged, so writes are refused but every document reads: write them into a new store with %s export -o FILE, then kvtool --db NEWDIR import FILE, and use NEWDIR (copy %s into NEWDIR first, for the attachments' content); a restore would lose the changes since its backup", kvtool, filepath.Join(db.dir, BlobsDir))
+			}
 		case "meta":
 			p.Fix = "the store reads as of the sound meta page, and its next write rewrites the damaged one: if the last write is missing, write it again before anything else, or " + db.structuralFix(kvtool, verified, restorableNow, restore)
 		case "metadata-missing", "metadata-extra", "metadata-stale", "index-missing", "index-extra", "index-stale", "count-stale":
