@@ -56,6 +56,10 @@ func (db *DB) addFixes(rep *CheckReport) {
 	var lookups []int                    // problems naming a damaged document, to look for in the backups
 	attachments := map[string][]string{} // hash → "id (name)", read once when needed
 	attachmentsRead := false
+	metaDamaged := false
+	for _, p := range rep.Problems {
+		metaDamaged = metaDamaged || p.Kind == "meta"
+	}
 	for i := range rep.Problems {
 		p := &rep.Problems[i]
 		switch p.Kind {
@@ -132,6 +136,9 @@ func (db *DB) addFixes(rep *CheckReport) {
 			p.Fix = fmt.Sprintf("%s (backups do not hold blob contents): re-add the file of attachment %s with %s attach add FILE --id ID, which stores it again", verb, strings.Join(who, ", "), kvtool)
 		case "blob-orphan":
 			p.Fix = kvtool + " gc removes it"
+			if metaDamaged {
+				p.Fix = "the commit the damaged meta page held may be what refers to it: " + kvtool + " export --salvage -o FILE first (it reads that commit when it can); gc keeps it while the meta page is damaged"
+			}
 			if aside := AsideFiles(db.dir); len(aside) > 0 {
 				p.Fix = fmt.Sprintf("salvage the damaged data file a restore set aside (copy %s to DIR/data.db, then kvtool --db DIR export --salvage -o FILE, and %s import FILE), which may hold the attachment that refers to it; once that file is removed, %s gc removes what is still unreferenced", filepath.Join(db.dir, aside[len(aside)-1]), kvtool, kvtool)
 			}

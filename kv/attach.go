@@ -444,9 +444,11 @@ type GCResult struct {
 	// (GC with recount repairs it).
 	Miscounted []string `json:"miscounted,omitempty"`
 	// KeptAside counts the unreferenced blobs kept because a damaged data
-	// file set aside by a restore (AsideFiles) may be what refers to them:
-	// the attachments written after the backup restored. Salvage it, then
-	// remove it, and gc deletes them.
+	// file set aside by a restore (AsideFiles) may be what refers to them
+	// (the attachments written after the backup restored), or a damaged
+	// meta page may have held the commit that did. Salvage what it holds,
+	// then remove it (or, for a meta page, let the next write rewrite it),
+	// and gc deletes them.
 	KeptAside int `json:"kept_for_damaged_files,omitempty"`
 }
 
@@ -501,10 +503,11 @@ func (db *DB) GC(ctx context.Context, recount bool) (GCResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if len(AsideFiles(db.dir)) > 0 {
-		// The attachments of a damaged file a restore set aside are not
-		// counted anywhere: their blobs look unreferenced, and may be the
-		// only copy of their content.
+	if lines, _ := snapshot.DamagedMeta(db.Path()); len(AsideFiles(db.dir)) > 0 || len(lines) > 0 || db.metaDamagedAtOpen {
+		// The attachments of a damaged file a restore set aside, or of
+		// the commit a damaged meta page held, are not counted anywhere:
+		// their blobs look unreferenced, and may be the only copy of
+		// their content.
 		res.KeptAside, _, res.Miscounted, err = db.deleteUnreferenced(all, false)
 		if err != nil {
 			return res, err

@@ -44,8 +44,11 @@ type DB struct {
 
 	commit committer
 	cache  *docCache // nil when disabled
-	blobs  blobs
-	idx    struct {
+	// metaDamagedAtOpen: a meta page of data.db was damaged (beyond a
+	// one-byte repair) when the store was opened.
+	metaDamagedAtOpen bool
+	blobs             blobs
+	idx               struct {
 		sync.Mutex
 		x       *search.Feeder // nil until started, and with Options.NoSearch
 		stopped bool           // Close has stopped it for good
@@ -115,6 +118,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A meta page damaged beyond repair at open: the commit it held may
+	// be what refers to blobs that look unreferenced (GC keeps them),
+	// although this open's first commit rewrites the page.
+	metaLines, _ := snapshot.DamagedMeta(path)
 	bdb, err := openBolt(path, o, o.Timeout-time.Since(start))
 	if err != nil {
 		_ = lock.release() // the open error is the one to report
@@ -123,7 +130,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if opts != nil && opts.Logger != nil {
 		search.SetLogger(opts.Logger)
 	}
-	db := &DB{dir: dir, opts: o, bolt: bdb, lock: lock, log: o.Logger.With("store", dir)}
+	db := &DB{dir: dir, opts: o, bolt: bdb, lock: lock, log: o.Logger.With("store", dir), metaDamagedAtOpen: len(metaLines) > 0}
 	if o.CacheBytes > 0 {
 		db.cache = newDocCache(o.CacheBytes)
 	}

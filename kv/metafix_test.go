@@ -336,3 +336,48 @@ func TestDamaged_reindexAndStatsName(t *testing.T) {
 		t.Errorf("stats: %v, want ErrCorrupt or none", err)
 	}
 }
+
+// TestGC_keepsBlobsOfALostCommit: the newest meta page damaged beyond a
+// one-byte repair loses its commit (bbolt reads the one before); an
+// attachment added in it leaves a blob nothing counts. check advised gc,
+// which deleted the only copy of its content; gc keeps it now.
+func TestGC_keepsBlobsOfALostCommit(t *testing.T) {
+	dir := t.TempDir()
+	opts := &kv.Options{NoSearch: true, NoAutoBackup: true}
+	var hash string
+	for _, content := range []string{"first attachment", "attachment of the lost commit"} {
+		db, err := kv.Open(dir, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := db.AddAttachment(t.Context(), strings.NewReader(content), kv.Document{"name": content})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash = doc["hash"].(string)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	b := mustRead(t, path)
+	copy(b[newestMetaPage(t, path)*4096+16+56:], "damaged!") // its checksum: no one-byte fix
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.GC(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != 0 || res.KeptAside == 0 {
+		t.Errorf("gc: %+v, want the lost commit's blob kept", res)
+	}
+	if _, err := os.Stat(filepath.Join(dir, kv.BlobsDir, hash[:2], hash)); err != nil {
+		t.Errorf("the lost commit's blob: %v", err)
+	}
+}
