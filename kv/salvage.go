@@ -43,7 +43,10 @@ func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, proble
 		if err != nil {
 			return nil, nil, errors.Join(err, db.Close())
 		}
-		if len(pp) == 0 {
+		// A damaged meta page (bbolt reads the other, maybe a commit
+		// older) is read through Salvage, which reads the newer commit
+		// when the damaged page still names a root that reads.
+		if lines, _ := snapshot.DamagedMeta(db.Path()); len(pp) == 0 && len(lines) == 0 {
 			return db, nil, nil
 		}
 		if err := db.Close(); err != nil {
@@ -71,6 +74,9 @@ func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, proble
 	db.scratch = tmp
 	if report.Meta != "" {
 		problems = append(problems, Problem{Kind: "bbolt", Detail: "data.db: " + report.Meta})
+	} else if lines, _ := snapshot.DamagedMeta(filepath.Join(dir, DataFile)); len(lines) > 0 {
+		// Read from the sound meta page: a commit after it may be lost.
+		problems = append(problems, Problem{Kind: "meta", Detail: "data.db: " + lines[0] + "; the damaged page names no root that reads"})
 	}
 	lost := " (what is stored under it is left out)"
 	if len(report.Recovered) > 0 {

@@ -43,6 +43,15 @@ func Salvage(src, dst string) (report SalvageReport, err error) {
 		return SalvageReport{}, fmt.Errorf("cairn: salvage: %w", err)
 	}
 	meta := soundMeta(f)
+	if meta != nil {
+		// A damaged meta page of the next transaction (bbolt reads the
+		// sound one, a commit older) whose root page reads: its commit's
+		// pages were written before it, so its tree is read instead.
+		if newer, _ := plausibleMeta(f, fi.Size()); newer != nil && txidOf(newer) == txidOf(meta)+1 {
+			meta = newer
+			report.Meta = fmt.Sprintf("the meta page of transaction %d is damaged; its commit, the newest, was read from the root page it names (%d), as it stands", txidOf(newer), binary.LittleEndian.Uint64(newer[rootOff:]))
+		}
+	}
 	if meta == nil {
 		var why string
 		if meta, why = plausibleMeta(f, fi.Size()); meta == nil {
@@ -434,3 +443,6 @@ func (s *salvager) leaf(p []byte, id uint64, depth int, bucket *bolt.Bucket) {
 		// place in a Cairn store's copy.
 	}
 }
+
+// txidOf is the transaction id of meta page bytes m.
+func txidOf(m []byte) uint64 { return binary.LittleEndian.Uint64(m[metaTxidOff:]) }

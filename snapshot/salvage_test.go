@@ -251,3 +251,42 @@ func TestSalvage_damagedCount(t *testing.T) {
 		}
 	}
 }
+
+// TestSalvage_newestMetaDamaged: the meta page of the newest commit
+// damaged beyond a one-byte repair (bbolt reads the commit before it):
+// salvage reads the newest commit from the root page it names.
+func TestSalvage_newestMetaDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"key-first", "key-newest"} {
+		if err := db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("big"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte(k), []byte("v"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := int64(db.Info().PageSize)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := int64(0)
+	if binary.LittleEndian.Uint64(b[ps+metaTxidOff:]) > binary.LittleEndian.Uint64(b[metaTxidOff:]) {
+		newest = ps
+	}
+	copy(b[newest+metaChecksumOff:], "damaged!")
+	r, big := salvageBytes(t, b)
+	if _, ok := big["key-newest"]; !ok || !strings.Contains(r.Meta, "the newest") {
+		t.Errorf("copied %v; report %+v", big, r)
+	}
+}

@@ -248,8 +248,10 @@ the attachment documents.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "; %d reference count(s) corrected", res.Recounted)
 			}
 			fmt.Fprintln(cmd.OutOrStdout())
-			if res.KeptAside > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "kept %d unreferenced blob(s): the damaged data file(s) a restore set aside (%s) may hold the only attachments that refer to them; salvage them first (copy one to DIR/data.db, then kvtool --db DIR export --salvage -o FILE and import FILE), then remove them\n", res.KeptAside, strings.Join(kv.AsideFiles(g.db), ", "))
+			if aside := kv.AsideFiles(g.db); res.KeptAside > 0 && len(aside) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "kept %d unreferenced blob(s): the damaged data file(s) a restore set aside (%s) may hold the only attachments that refer to them; salvage them first (copy one to DIR/data.db, then kvtool --db DIR export --salvage -o FILE and import FILE), then remove them\n", res.KeptAside, strings.Join(aside, ", "))
+			} else if res.KeptAside > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "kept %d unreferenced blob(s): a meta page of data.db was damaged, and the commit it held may be what refers to them; kvtool export --salvage -o FILE reads that commit when it can\n", res.KeptAside)
 			}
 			return miscounted
 		},

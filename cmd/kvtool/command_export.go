@@ -107,7 +107,7 @@ names the pages it skipped.`,
 				case "misfiled":
 					misfiled++
 					fmt.Fprintf(cmd.ErrOrStderr(), "damaged key, written under the document's id: %s\n", p)
-				case "bbolt":
+				case "bbolt", "meta":
 					pages++
 					fmt.Fprintf(cmd.ErrOrStderr(), "damaged pages: %s\n", p)
 				default:
