@@ -508,7 +508,7 @@ func TestDamage_exportCrossLinkedPage(t *testing.T) {
 	if binary.LittleEndian.Uint16(b[int64(root)*ps+8:]) != 0x01 || binary.LittleEndian.Uint16(b[int64(taskLeaf)*ps+8:]) != 0x01 {
 		t.Fatal("the notes' or the tasks' root is not a branch page")
 	}
-	taskLeaf = binary.LittleEndian.Uint64(b[int64(taskLeaf)*ps+16+8:]) // its first child
+	taskLeaf = binary.LittleEndian.Uint64(b[int64(taskLeaf)*ps+16+8:])  // its first child
 	binary.LittleEndian.PutUint64(b[int64(root)*ps+16+16+8:], taskLeaf) // the notes' second child
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
