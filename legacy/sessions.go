@@ -33,10 +33,11 @@ func (s *scanner) buildChunkedSessions() error {
 	indexed := false
 	if v := s.resolveKey("session-index", false); v != nil {
 		if arr, ok := v.data.([]any); ok {
+			// The index lists chunked sessions only (docs/FORMAT.md
+			// §3.4): it is no evidence that a session of db/sessions.json,
+			// of a per-entity file or of an export file was deleted, so
+			// it does not set the collection's time (§11.5: union by id).
 			indexed = true
-			if v.time > s.baseTime["sessions"] {
-				s.baseTime["sessions"] = v.time
-			}
 			for _, e := range arr {
 				if id, ok := e.(string); ok {
 					inIndex[id] = true
