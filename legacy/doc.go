@@ -109,7 +109,9 @@
 // Deleted stays deleted (§4.4, §11.15): backups never add records; an id
 // found only in a secondary source (per-entity file, WAL upsert, state
 // file) and absent from the collection file is imported only if its own
-// updatedAt/lastUpdated (else its source time) is newer than that file
+// updatedAt/lastUpdated (else its source time; for a WAL write the later
+// of the two, the entry's timestamp being when the app wrote it) is
+// newer than that file
 // (for a recovered collection: than its newest copy); an entity only in
 // copies older than a recovered collection's newest copy was deleted
 // since;

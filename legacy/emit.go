@@ -132,8 +132,10 @@ func (s *scanner) decide(coll string) []decision {
 			kept := cs[:0:0]
 			for _, c := range cs {
 				t := c.own
-				if t == 0 {
-					t = c.v.Time
+				if t == 0 || c.v.Kind == SourceWAL {
+					// A WAL entry's timestamp is when the app wrote the
+					// entity (§5.4), whatever time the entity carries.
+					t = max(t, c.v.Time)
 				}
 				if t > s.baseTime[coll] {
 					kept = append(kept, c)

@@ -26,3 +26,21 @@ func TestScan_sessionIndexIsNotTheSessionsFile(t *testing.T) {
 		t.Errorf("reported as deleted: %+v", d)
 	}
 }
+
+// TestScan_walUpsertOfNewIDByEntryTime: a WAL write of one entity
+// (db/notes/note-b.json.gz, §5.4) absent from db/notes.json is judged by
+// the WAL entry's timestamp, when the app wrote it, not by the entity's
+// own older lastUpdated: written after the file, it is imported.
+func TestScan_walUpsertOfNewIDByEntryTime(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	f.env("db/notes.json", arr{noteDoc(0, "in main", T0-5000)}, EncodingGzip, T0, false)
+	f.write("db/wal.log", []byte(walLine(obj{"id": "w1", "timestamp": T0 + 10000, "operation": "write",
+		"collection": "db/notes/note-n1.json.gz", "data": noteDoc(1, "only in the WAL", T0-5000)})))
+	ds, rep := scanDir(t, f.dir)
+	if got := ids(ds)["notes"]; !slices.Equal(got, []string{"n0", "n1"}) {
+		t.Errorf("notes %v, want n0 and n1", got)
+	}
+	for _, d := range rep.NotResurrected {
+		t.Errorf("reported as deleted: %+v", d)
+	}
+}
