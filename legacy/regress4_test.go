@@ -1,8 +1,12 @@
 package legacy
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Regression tests for the fourth black-box report on migrate: each
@@ -39,6 +43,33 @@ func TestScan_walUpsertOfNewIDByEntryTime(t *testing.T) {
 	ds, rep := scanDir(t, f.dir)
 	if got := ids(ds)["notes"]; !slices.Equal(got, []string{"n0", "n1"}) {
 		t.Errorf("notes %v, want n0 and n1", got)
+	}
+	for _, d := range rep.NotResurrected {
+		t.Errorf("reported as deleted: %+v", d)
+	}
+}
+
+// TestScan_rawMainNeverStale: a raw db/notes.json (written by the WAL
+// replay, §5.3) whose mtime a zip or FAT copy shifted before its
+// timestamped backup's envelope timestamp is still the collection: the
+// stale rule of §11.1 is about envelope timestamps (the loader's stale
+// copies are envelopes), so the backup's older note does not replace it
+// and the note only in the main file is not called deleted.
+func TestScan_rawMainNeverStale(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	prev := T0
+	f.js("db/notes.json", arr{obj{"id": "a", "content": "edited (newest)"}, obj{"id": "b", "content": "created last"}})
+	f.env(fmt.Sprintf("db/notes.%d.backup.json", prev+5), arr{obj{"id": "a", "content": "previous version"}}, EncodingPlain, prev-60000, true)
+	shifted := time.UnixMilli(prev + 2*3600000 - 8*3600000)
+	if err := os.Chtimes(filepath.Join(f.dir, "db", "notes.json"), shifted, shifted); err != nil {
+		t.Fatal(err)
+	}
+	ds, rep := scanDir(t, f.dir)
+	if got := ids(ds)["notes"]; !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("notes %v, want a and b", got)
+	}
+	if c := ds.Collections["notes"]["a"].Doc["content"]; c != "edited (newest)" {
+		t.Errorf("a is %q, want the main file's", c)
 	}
 	for _, d := range rep.NotResurrected {
 		t.Errorf("reported as deleted: %+v", d)
