@@ -141,7 +141,12 @@
 // file with the highest version: in eras E–F enrichment went only there
 // (§3.3, §11.4), while the UI kept saving db/sessions.json, whose
 // sessions have no version; that later copy keeps its members
-// (Report.EnrichmentRecovered).
+// (Report.EnrichmentRecovered). A chunked session whose parts or chunks
+// were lost (a has* flag set with no file, chunks the manifest counts
+// that are missing or unreadable, §11.6) gets them from the other
+// copies of the session, best first: a missing part whole, and the
+// items whose id its chunks lack added after its own
+// (Report.LostRecovered).
 //
 // Attachments come from the content-addressed store, the dedup store
 // (attachments/<hh>/<hash>.dat, with the <hash>.<ext> path bug mapped to

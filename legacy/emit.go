@@ -266,6 +266,7 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 	if coll == "sessions" {
 		s.recoverChapters(d, doc)
 		s.recoverEnrichment(d, doc)
+		s.recoverLost(d, doc)
 	}
 	if coll == "attachments" && s.perID[d.id] != nil {
 		doc, _ = s.perIDDoc(d.id, doc)

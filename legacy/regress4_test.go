@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +74,34 @@ func TestScan_rawMainNeverStale(t *testing.T) {
 	}
 	for _, d := range rep.NotResurrected {
 		t.Errorf("reported as deleted: %+v", d)
+	}
+}
+
+// TestScan_lostChunksFilledFromOtherCopy: the chunked metadata counts
+// ten screenshots and has a summary, but chunk-000 and summary.json were
+// lost (§3.4, §11.6); a full copy of the same session in db/sessions.json
+// fills them in (§11.5), and the report says so.
+func TestScan_lostChunksFilledFromOtherCopy(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	meta := metaG("g1", "G1", T0+1000, obj{"hasSummary": true,
+		"chunks": obj{"screenshots": obj{"count": 10, "chunkCount": 1, "chunkSize": 20}}})
+	f.env("db/session-index.json", arr{"g1"}, EncodingGzip, T0+1000, false)
+	f.env("db/sessions/g1/metadata.json", meta, EncodingGzip, T0+1000, false)
+	full := obj{"id": "g1", "name": "G1 full", "updatedAt": iso(T0), "summary": obj{"narrative": "what happened"},
+		"screenshots": screenshots("g1", 0, 10, nil)}
+	f.env("db/sessions.json", arr{full}, EncodingGzip, T0, false)
+	ds, rep := scanDir(t, f.dir)
+	doc := ds.Collections["sessions"]["g1"].Doc
+	if ss, _ := doc["screenshots"].([]any); len(ss) != 10 {
+		t.Errorf("screenshots: %d imported, want the copy's 10", len(ss))
+	}
+	if doc["summary"] == nil {
+		t.Errorf("summary not filled from db/sessions.json")
+	}
+	if doc["name"] != "G1" {
+		t.Errorf("name %v: the chunked metadata should stay the winner", doc["name"])
+	}
+	if len(rep.LostRecovered) != 1 || !strings.Contains(rep.LostRecovered[0], "db/sessions.json") {
+		t.Errorf("report: %q", rep.LostRecovered)
 	}
 }

@@ -582,6 +582,7 @@ func fileKind(m fs.FileMode) string {
 type sessionDir struct {
 	plain  uint8    // bit 0: metadata.json; bit 1+i: sessionParts[i]
 	chunks [3][]int // indices of chunk-NNN.json files, per chunkKinds
+	lost   []string // Session fields assembleSession found short: missing parts, chunks or items
 }
 
 // session returns the entry of a chunked session's directory.
@@ -1018,6 +1019,7 @@ func (s *scanner) finish() {
 	})
 	sort.Strings(r.ChaptersRecovered)
 	sort.Strings(r.EnrichmentRecovered)
+	sort.Strings(r.LostRecovered)
 	sort.SliceStable(r.RawValues, func(i, j int) bool {
 		a, b := r.RawValues[i], r.RawValues[j]
 		if c := cmpColl(a.Collection, b.Collection, a.ID, b.ID); c != 0 {
