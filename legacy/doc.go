@@ -187,8 +187,9 @@
 // the value from that object ("" for the object itself, for a repeated or
 // invalid name), problem one of the Problem* constants, and text the
 // value's exact original JSON text (base64 instead when that text is not
-// valid UTF-8). When the object has a legacyRaw member of its own, the
-// note goes to the next object out. A string payload that is not inside
+// valid UTF-8). When the object has a legacyRaw member of its own, that
+// member is left as it is and the notes go to legacyRaw~2 (legacyRaw~3,
+// ... when that is taken too; Report.RawValues names the member). A string payload that is not inside
 // an object gets its note in the document that holds it (a session's
 // transcription: the session, path /fullTranscription) or, for an extras
 // value, in Extras["legacyRaw:<key>"]. Report.RawValues lists every such

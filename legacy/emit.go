@@ -379,8 +379,11 @@ func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
 // noteRaw lists in the report the values of v whose original text is
 // kept in legacyRaw members.
 func (s *scanner) noteRaw(coll, id, source string, v any) {
-	eachRaw(v, func(path, problem string) {
-		s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: coll, ID: id, Path: path, Problem: problem, Source: source})
+	eachRaw(v, func(path, problem, member string) {
+		if member == RawField {
+			member = ""
+		}
+		s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: coll, ID: id, Path: path, Problem: problem, Source: source, Member: member})
 	})
 }
 

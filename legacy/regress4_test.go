@@ -105,3 +105,35 @@ func TestScan_lostChunksFilledFromOtherCopy(t *testing.T) {
 		t.Errorf("report: %q", rep.LostRecovered)
 	}
 }
+
+// TestScan_rawNotesBesideOwnLegacyRaw: an entity with a legacyRaw member
+// of its own (an export of Cairn's, edited) keeps it untouched, and the
+// original text of its unpaired surrogate is kept in legacyRaw~2 and
+// reported, not lost or mixed with the entity's own member.
+func TestScan_rawNotesBesideOwnLegacyRaw(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	items := `{"id":"n1","content":"bad \ud83d","legacyRaw":"user field"},` +
+		`{"id":"n4","content":"ok","legacyRaw":[{"path":"/x","problem":"p","text":"t"}],"x":"bad \udfff"}`
+	f.write("db/notes.json", []byte(fmt.Sprintf(`{"version":1,"checksum":"x","timestamp":%d,"data":[%s]}`, T0, items)))
+	ds, rep := scanDir(t, f.dir)
+	n1, n4 := ds.Collections["notes"]["n1"].Doc, ds.Collections["notes"]["n4"].Doc
+	if n1[RawField] != "user field" {
+		t.Errorf("n1's own legacyRaw is %v", n1[RawField])
+	}
+	if notes := rawNotes(n1); len(notes) != 1 || notes[0]["path"] != "/content" || notes[0]["text"] != `"bad \ud83d"` {
+		t.Errorf("n1 notes %v (member %s)", notes, rawMember(n1))
+	}
+	if own, _ := n4[RawField].([]any); len(own) != 1 {
+		t.Errorf("n4's own legacyRaw is %v", n4[RawField])
+	}
+	if notes := rawNotes(n4); len(notes) != 1 || notes[0]["path"] != "/x" || notes[0]["text"] != `"bad \udfff"` {
+		t.Errorf("n4 notes %v (member %s)", notes, rawMember(n4))
+	}
+	var got []string
+	for _, r := range rep.RawValues {
+		got = append(got, r.ID+" "+r.Path+" "+r.Member)
+	}
+	if want := []string{"n1 /content legacyRaw~2", "n4 /x legacyRaw~2"}; !slices.Equal(got, want) {
+		t.Errorf("report %q, want %q", got, want)
+	}
+}

@@ -177,6 +177,10 @@ type RawValue struct {
 	Path       string `json:"path"`       // JSON pointer of the value in the document
 	Problem    string `json:"problem"`
 	Source     string `json:"source"` // the file it was read from
+	// Member is the name of the member holding the original text:
+	// RawField, or RawField~2, ... when the object had a RawField member
+	// of its own (empty: RawField, or an extras entry).
+	Member string `json:"member,omitempty"`
 }
 
 // ChunkIssue is a chunk manifest problem of one chunked session.

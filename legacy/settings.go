@@ -73,7 +73,7 @@ func (s *scanner) buildSettingsAndExtras() error {
 			ours := rawNotes(m)
 			took := false
 			for k, val := range m {
-				if _, done := merged[k]; done || k == RawField && ours != nil {
+				if _, done := merged[k]; done || k == rawMember(m) && ours != nil {
 					continue
 				}
 				merged[k], from[k], took = val, v.source, true
@@ -90,7 +90,7 @@ func (s *scanner) buildSettingsAndExtras() error {
 			}
 		}
 		if len(notes) > 0 {
-			merged[RawField] = notes
+			merged[freeRawMember(merged)] = notes
 		}
 		if _, ok := main.data.(map[string]any); ok || len(merged) > 0 {
 			s.ds.Settings = merged
