@@ -205,7 +205,8 @@
 // files of attachments/ in no known layout), never builds a path from an
 // entity id (files are indexed by name during the walk and looked up),
 // and never drops unknown fields: documents are decoded JSON with
-// json.Number numbers, unknown storage keys go to Dataset.Extras, and
+// json.Number numbers, unknown storage keys go to Dataset.Extras (those
+// under a chunked session's or a content-addressed entry's directory too), and
 // unreadable files keep their bytes there under "unreadable:<path>" (one
 // over 1 MiB as the content of attachment legacy-unreadable-<hash>, named
 // in that entry). So do what was to be an entity and is not one: an

@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -136,4 +137,39 @@ func TestScan_rawNotesBesideOwnLegacyRaw(t *testing.T) {
 	if want := []string{"n1 /content legacyRaw~2", "n4 /x legacyRaw~2"}; !slices.Equal(got, want) {
 		t.Errorf("report %q, want %q", got, want)
 	}
+}
+
+// TestScan_unknownKeysUnderKnownDirsKept: keys the storage layer saved
+// under a chunked session's or a content-addressed entry's directory
+// that are none of the known ones (§2: any key may hold "/") are kept in
+// Extras, not dropped; the known ones are not.
+func TestScan_unknownKeysUnderKnownDirsKept(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	h := sha(blobJPEG)
+	f.env("db/session-index.json", arr{"sA"}, EncodingGzip, T0, false)
+	f.env("db/sessions/sA/metadata.json", metaG("sA", "A", T0, nil), EncodingGzip, T0, false)
+	f.env("db/sessions/sA/enrichment-checkpoint.json", obj{"step": 3}, EncodingGzip, T0, false)
+	f.env("db/sessions/sA/screenshots/annotations.json", arr{"a"}, EncodingGzip, T0, false)
+	f.env("db/attachments-ca/"+h[:2]+"/"+h+"/data.json", obj{"base64": base64.StdEncoding.EncodeToString(blobJPEG)}, EncodingGzip, T0, false)
+	f.env("db/attachments-ca/"+h[:2]+"/"+h+"/thumbnail.json", "thumb", EncodingGzip, T0, false)
+	ds, _ := scanDir(t, f.dir)
+	for _, k := range []string{"sessions/sA/enrichment-checkpoint", "sessions/sA/screenshots/annotations", "attachments-ca/" + h[:2] + "/" + h + "/thumbnail"} {
+		if ds.Extras[k] == nil {
+			t.Errorf("extras: %s not kept (%v)", k, keysOf(ds.Extras))
+		}
+	}
+	for _, k := range []string{"sessions/sA/metadata", "attachments-ca/" + h[:2] + "/" + h + "/data"} {
+		if ds.Extras[k] != nil {
+			t.Errorf("extras: known key %s kept as unknown", k)
+		}
+	}
+}
+
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -796,7 +796,7 @@ func (s *scanner) classifyDB(rel, p string) {
 		// like any other (a key may hold "/", §2): the last case.
 	case len(parts) > 2 && entityCollections[parts[0]] != "" && parts[1] == "indexes":
 		// derived search indexes
-	case parts[0] == "attachments-ca":
+	case parts[0] == "attachments-ca" && isCASKey(strings.TrimSuffix(strings.TrimPrefix(p, "attachments-ca/"), ".json")) && strings.HasSuffix(name, ".json"):
 		s.casFiles = append(s.casFiles, rel)
 	case parts[0] == "rollback-points" && len(parts) == 3 && name == "sessions.json":
 		s.rollbacks = append(s.rollbacks, rel)
