@@ -209,7 +209,10 @@
 // under a chunked session's or a content-addressed entry's directory too), and
 // unreadable files keep their bytes there under "unreadable:<path>" (one
 // over 1 MiB as the content of attachment legacy-unreadable-<hash>, named
-// in that entry). So do what was to be an entity and is not one: an
+// in that entry), and so do a WAL line that does not decode as an entry
+// ("wal-skipped:<path>#L<n>"), a chunk of the wrong shape
+// ("invalid:<path>") and session metadata that is not an object. So do
+// what was to be an entity and is not one: an
 // element or file without a usable id, or not an object, under
 // "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
 // an object (§3.3, Report.JunkSkipped, possibly the only copy of the

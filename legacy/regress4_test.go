@@ -173,3 +173,22 @@ func keysOf(m map[string]any) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestScan_oddShapesKept: readable files and WAL lines of shapes the app
+// never wrote (a chunk payload that is an array, metadata that is an
+// array, a WAL line whose timestamp is a string) are reported and kept
+// in Extras, not dropped.
+func TestScan_oddShapesKept(t *testing.T) {
+	f := &fx{t: t, dir: t.TempDir()}
+	f.env("db/session-index.json", arr{"sA", "sB"}, EncodingGzip, T0, false)
+	f.env("db/sessions/sA/metadata.json", metaG("sA", "A", T0, obj{"chunks": obj{"screenshots": obj{"count": 2, "chunkCount": 1, "chunkSize": 20}}}), EncodingGzip, T0, false)
+	f.env("db/sessions/sA/screenshots/chunk-000.json", screenshots("sA", 0, 2, nil), EncodingGzip, T0, false)
+	f.env("db/sessions/sB/metadata.json", arr{obj{"id": "sB", "name": "B"}}, EncodingGzip, T0, false)
+	f.write("db/wal.log", []byte(`{"id":"w1","timestamp":"1760600001000","operation":"write","collection":"notes","data":[{"id":"n9"}]}`+"\n"))
+	ds, _ := scanDir(t, f.dir)
+	for _, k := range []string{"invalid:db/sessions/sA/screenshots/chunk-000.json", "unreadable:db/sessions/sB/metadata.json", "wal-skipped:db/wal.log#L1"} {
+		if ds.Extras[k] == nil {
+			t.Errorf("extras: %s not kept (%v)", k, keysOf(ds.Extras))
+		}
+	}
+}

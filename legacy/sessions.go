@@ -116,7 +116,9 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	}
 	doc, ok := v.data.(map[string]any)
 	if !ok {
-		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "metadata is " + kindOf(v.data) + ", not an object"})
+		why := "metadata is " + kindOf(v.data) + ", not an object"
+		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: why})
+		s.setExtra("unreadable:"+v.source, map[string]any{"path": v.source, "error": why, "value": v.data}, v.source)
 		s.skeletonSession(id)
 		return
 	}
@@ -254,7 +256,9 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 			}
 			ch, err := chunkFromValue(cv.data)
 			if err != nil {
-				s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: which, Detail: err.Error()})
+				// Readable, of a shape the app never wrote: kept whole.
+				as := s.setExtra("invalid:"+cv.source, map[string]any{"path": cv.source, "reason": err.Error(), "value": cv.data}, cv.source)
+				s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: which, Detail: err.Error() + "; kept in extras " + as})
 				short = true
 				continue
 			}
