@@ -192,3 +192,26 @@ func TestScan_oddShapesKept(t *testing.T) {
 		}
 	}
 }
+
+// TestScan_unusableManifestNumbersLoadChunks: a chunk manifest whose
+// numbers are unusable (strings, null, implausible) loads the chunk
+// files found, as no manifest does, instead of quarantining them all.
+func TestScan_unusableManifestNumbersLoadChunks(t *testing.T) {
+	for name, m := range map[string]obj{
+		"string": {"count": "25", "chunkCount": "2", "chunkSize": "20"},
+		"null":   {"count": nil, "chunkCount": nil, "chunkSize": nil},
+		"huge":   {"count": 25, "chunkCount": 1000000000, "chunkSize": 20},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := &fx{t: t, dir: t.TempDir()}
+			f.env("db/session-index.json", arr{"sA"}, EncodingGzip, T0, false)
+			f.env("db/sessions/sA/metadata.json", metaG("sA", "A", T0, obj{"chunks": obj{"screenshots": m}}), EncodingGzip, T0, false)
+			f.env("db/sessions/sA/screenshots/chunk-000.json", obj{"screenshots": screenshots("sA", 0, 20, nil)}, EncodingGzip, T0, false)
+			f.env("db/sessions/sA/screenshots/chunk-001.json", obj{"screenshots": screenshots("sA", 20, 5, nil)}, EncodingGzip, T0, false)
+			ds, _ := scanDir(t, f.dir)
+			if ss, _ := ds.Collections["sessions"]["sA"].Doc["screenshots"].([]any); len(ss) != 25 {
+				t.Errorf("screenshots: %d imported, want 25", len(ss))
+			}
+		})
+	}
+}

@@ -232,16 +232,20 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 			size = n
 		}
 		chunkCount, hasCC := numInt64(mf["chunkCount"])
+		if !hasCC && hasCount {
+			chunkCount, hasCC = (count+size-1)/size, true
+		}
+		if hasCC && (chunkCount < 0 || chunkCount > 1<<20) {
+			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: k.Dir, Detail: fmt.Sprintf("implausible chunkCount %d; the chunk files found are loaded", chunkCount)})
+			hasCC = false
+		}
 		if !hasCC {
-			if hasCount {
-				chunkCount = (count + size - 1) / size
-			} else if !hasManifest && len(files) > 0 {
+			// No usable number (none, a string, null, implausible): the
+			// chunk files found say, as with no manifest at all.
+			chunkCount = 0
+			if len(files) > 0 {
 				chunkCount = int64(files[len(files)-1]) + 1
 			}
-		}
-		if chunkCount < 0 || chunkCount > 1<<20 {
-			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: k.Dir, Detail: fmt.Sprintf("implausible chunkCount %d", chunkCount)})
-			chunkCount = 0
 		}
 		items := []any{}
 		short := false
