@@ -355,9 +355,12 @@ func (s *scanner) newestBackup(coll string) *keyVersion {
 // newerBackup returns the newest timestamped backup of coll when its
 // content (envelope timestamp) is newer than v, the collection's chosen
 // version: then v is a stale copy (docs/FORMAT.md §11.1). A version or
-// backup without a known time is never called stale.
+// backup without a known time is never called stale, and neither is a
+// raw main file: the loader's stale copies are envelopes (.backup.json
+// was written in eras B–C only), while a raw file is the WAL replay's
+// newest state (§5.3), whose mtime a zip or a FAT copy may have shifted.
 func (s *scanner) newerBackup(coll string, v *keyVersion) *keyVersion {
-	if v.time <= 0 {
+	if v.time <= 0 || v.raw {
 		return nil
 	}
 	b := s.newestBackup(coll)

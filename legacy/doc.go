@@ -109,7 +109,9 @@
 // Deleted stays deleted (§4.4, §11.15): backups never add records; an id
 // found only in a secondary source (per-entity file, WAL upsert, state
 // file) and absent from the collection file is imported only if its own
-// updatedAt/lastUpdated (else its source time) is newer than that file
+// updatedAt/lastUpdated (else its source time; for a WAL write the later
+// of the two, the entry's timestamp being when the app wrote it) is
+// newer than that file
 // (for a recovered collection: than its newest copy); an entity only in
 // copies older than a recovered collection's newest copy was deleted
 // since;
@@ -139,7 +141,12 @@
 // file with the highest version: in eras E–F enrichment went only there
 // (§3.3, §11.4), while the UI kept saving db/sessions.json, whose
 // sessions have no version; that later copy keeps its members
-// (Report.EnrichmentRecovered).
+// (Report.EnrichmentRecovered). A chunked session whose parts or chunks
+// were lost (a has* flag set with no file, chunks the manifest counts
+// that are missing or unreadable, §11.6) gets them from the other
+// copies of the session, best first: a missing part whole, and the
+// items whose id its chunks lack added after its own
+// (Report.LostRecovered).
 //
 // Attachments come from the content-addressed store, the dedup store
 // (attachments/<hh>/<hash>.dat, with the <hash>.<ext> path bug mapped to
@@ -180,8 +187,9 @@
 // the value from that object ("" for the object itself, for a repeated or
 // invalid name), problem one of the Problem* constants, and text the
 // value's exact original JSON text (base64 instead when that text is not
-// valid UTF-8). When the object has a legacyRaw member of its own, the
-// note goes to the next object out. A string payload that is not inside
+// valid UTF-8). When the object has a legacyRaw member of its own, that
+// member is left as it is and the notes go to legacyRaw~2 (legacyRaw~3,
+// ... when that is taken too; Report.RawValues names the member). A string payload that is not inside
 // an object gets its note in the document that holds it (a session's
 // transcription: the session, path /fullTranscription) or, for an extras
 // value, in Extras["legacyRaw:<key>"]. Report.RawValues lists every such
@@ -197,10 +205,14 @@
 // files of attachments/ in no known layout), never builds a path from an
 // entity id (files are indexed by name during the walk and looked up),
 // and never drops unknown fields: documents are decoded JSON with
-// json.Number numbers, unknown storage keys go to Dataset.Extras, and
+// json.Number numbers, unknown storage keys go to Dataset.Extras (those
+// under a chunked session's or a content-addressed entry's directory too), and
 // unreadable files keep their bytes there under "unreadable:<path>" (one
 // over 1 MiB as the content of attachment legacy-unreadable-<hash>, named
-// in that entry). So do what was to be an entity and is not one: an
+// in that entry), and so do a WAL line that does not decode as an entry
+// ("wal-skipped:<path>#L<n>"), a chunk of the wrong shape
+// ("invalid:<path>") and session metadata that is not an object. So do
+// what was to be an entity and is not one: an
 // element or file without a usable id, or not an object, under
 // "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
 // an object (§3.3, Report.JunkSkipped, possibly the only copy of the

@@ -132,8 +132,10 @@ func (s *scanner) decide(coll string) []decision {
 			kept := cs[:0:0]
 			for _, c := range cs {
 				t := c.own
-				if t == 0 {
-					t = c.v.Time
+				if t == 0 || c.v.Kind == SourceWAL {
+					// A WAL entry's timestamp is when the app wrote the
+					// entity (§5.4), whatever time the entity carries.
+					t = max(t, c.v.Time)
 				}
 				if t > s.baseTime[coll] {
 					kept = append(kept, c)
@@ -264,6 +266,7 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 	if coll == "sessions" {
 		s.recoverChapters(d, doc)
 		s.recoverEnrichment(d, doc)
+		s.recoverLost(d, doc)
 	}
 	if coll == "attachments" && s.perID[d.id] != nil {
 		doc, _ = s.perIDDoc(d.id, doc)
@@ -376,8 +379,11 @@ func (s *scanner) recordConflict(coll, id string, win *cand, cs []*cand) {
 // noteRaw lists in the report the values of v whose original text is
 // kept in legacyRaw members.
 func (s *scanner) noteRaw(coll, id, source string, v any) {
-	eachRaw(v, func(path, problem string) {
-		s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: coll, ID: id, Path: path, Problem: problem, Source: source})
+	eachRaw(v, func(path, problem, member string) {
+		if member == RawField {
+			member = ""
+		}
+		s.rep.RawValues = append(s.rep.RawValues, RawValue{Collection: coll, ID: id, Path: path, Problem: problem, Source: source, Member: member})
 	})
 }
 

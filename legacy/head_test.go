@@ -71,7 +71,7 @@ func TestDecodedSize(t *testing.T) {
 	for _, d := range docs {
 		v, err := decodeJSON([]byte(d))
 		dup := false
-		eachRaw(v, func(_, problem string) { dup = dup || strings.Contains(problem, ProblemDuplicate) })
+		eachRaw(v, func(_, problem, _ string) { dup = dup || strings.Contains(problem, ProblemDuplicate) })
 		if err != nil || dup {
 			continue // a repeated name is counted each time (documented)
 		}

@@ -71,9 +71,8 @@ type open struct {
 // UTF-8 and unpaired surrogate escapes by U+FFFD and keeping the last of
 // duplicate member names. Unlike it, it does not do so silently: each
 // value it changed is noted, with its original text, in the RawField
-// member of the innermost object holding it (or of the next one out when
-// that object has a RawField member of its own); changes outside any
-// object are returned as loose.
+// member of the innermost object holding it (named as freeRawMember
+// says); changes outside any object are returned as loose.
 type jdec struct {
 	b     []byte
 	i     int
@@ -386,8 +385,7 @@ func pointerEscape(k string) string {
 }
 
 // closeObject pops the object just decoded (d.i past its '}') and
-// attaches its notes: to it, or, when it has a RawField member of its
-// own, to the next object out.
+// attaches its notes to it (see freeRawMember).
 func (d *jdec) closeObject() error {
 	f := d.stk[len(d.stk)-1]
 	d.stk = d.stk[:len(d.stk)-1]
@@ -398,19 +396,72 @@ func (d *jdec) closeObject() error {
 	if len(f.notes) == 0 {
 		return nil
 	}
-	if _, taken := f.obj[RawField]; !taken {
-		list := make([]any, len(f.notes))
-		for i, n := range f.notes {
-			list[i] = n.entry()
+	list := make([]any, len(f.notes))
+	for i, n := range f.notes {
+		list[i] = n.entry()
+	}
+	f.obj[freeRawMember(f.obj)] = list
+	rawMarked.Add(1)
+	return nil
+}
+
+// rawMemberName is the n-th name of the notes member: RawField, then
+// RawField~2, RawField~3, ...
+func rawMemberName(n int) string {
+	if n < 2 {
+		return RawField
+	}
+	return RawField + "~" + strconv.Itoa(n)
+}
+
+// freeRawMember is the name the decoder gives the notes member of object
+// m: RawField, or, when m has a member of that name of its own (a
+// document exported by Cairn and edited, say), the first of RawField~2,
+// RawField~3, ... that m lacks. The notes stay in the object they are
+// about, and m's own members are never replaced.
+func freeRawMember(m map[string]any) string {
+	for n := 1; ; n++ {
+		if _, taken := m[rawMemberName(n)]; !taken {
+			return rawMemberName(n)
 		}
-		f.obj[RawField] = list
-		rawMarked.Add(1)
+	}
+}
+
+// rawMember is the name of the notes member of object m (see
+// freeRawMember): of RawField, RawField~2, ... up to the first m lacks,
+// the last whose value has the notes' shape (RawField when none has).
+func rawMember(m map[string]any) string {
+	last := RawField
+	for n := 1; ; n++ {
+		v, ok := m[rawMemberName(n)]
+		if !ok {
+			return last
+		}
+		if notesList(v) != nil {
+			last = rawMemberName(n)
+		}
+	}
+}
+
+// notesList returns v as a list of notes, or nil when it has another
+// shape.
+func notesList(v any) []map[string]any {
+	list, ok := v.([]any)
+	if !ok {
 		return nil
 	}
-	for _, n := range f.notes {
-		d.note(n) // the position is still this object's member in its parent
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		n, ok := e.(map[string]any)
+		if !ok {
+			return nil
+		}
+		if _, ok := n["path"].(string); !ok {
+			return nil
+		}
+		out = append(out, n)
 	}
-	return nil
+	return out
 }
 
 // str consumes a string token, returning its value and, when the text
@@ -706,28 +757,13 @@ func (d *jdec) strTo(w io.Writer) (string, error) {
 // rawNotes returns the RawField notes the decoder attached to object m
 // (none when m has no such member, or one not of the decoder's shape).
 func rawNotes(m map[string]any) []map[string]any {
-	list, ok := m[RawField].([]any)
-	if !ok {
-		return nil
-	}
-	out := make([]map[string]any, 0, len(list))
-	for _, e := range list {
-		n, ok := e.(map[string]any)
-		if !ok {
-			return nil
-		}
-		if _, ok := n["path"].(string); !ok {
-			return nil
-		}
-		out = append(out, n)
-	}
-	return out
+	return notesList(m[rawMember(m)])
 }
 
 // eachRaw calls fn for every RawField note within v, with the JSON
 // pointer of the value it is about. It does nothing while the decoder has
 // made no note at all (rawMarked).
-func eachRaw(v any, fn func(path, problem string)) {
+func eachRaw(v any, fn func(path, problem, member string)) {
 	if rawMarked.Load() == 0 {
 		return
 	}
@@ -735,13 +771,14 @@ func eachRaw(v any, fn func(path, problem string)) {
 	walk = func(v any, at string) {
 		switch x := v.(type) {
 		case map[string]any:
+			member := rawMember(x)
 			for _, n := range rawNotes(x) {
 				p, _ := n["path"].(string)
 				pr, _ := n["problem"].(string)
-				fn(at+p, pr)
+				fn(at+p, pr, member)
 			}
 			for k, e := range x {
-				if k != RawField {
+				if k != member {
 					walk(e, at+"/"+pointerEscape(k))
 				}
 			}
@@ -760,14 +797,15 @@ func attachLoose(doc map[string]any, field string, loose []rawValue) {
 	if len(loose) == 0 {
 		return
 	}
-	if _, taken := doc[RawField]; taken && rawNotes(doc) == nil {
-		return // the document has a member of that name of its own
+	member := rawMember(doc)
+	if rawNotes(doc) == nil {
+		member = freeRawMember(doc) // the document's member of that name is its own
 	}
-	list, _ := doc[RawField].([]any)
+	list, _ := doc[member].([]any)
 	for _, n := range loose {
 		n.path = "/" + pointerEscape(field) + n.path
 		list = append(list, n.entry())
 	}
-	doc[RawField] = list
+	doc[member] = list
 	rawMarked.Add(1)
 }

@@ -183,12 +183,16 @@ func TestDecodeJSON_notes(t *testing.T) {
 			"c": "\ufffd", RawField: []any{note("/c", ProblemSurrogate, `"\udc00"`)}}, nil},
 		{`{"t":["ok","\ud800"]}`, map[string]any{"t": []any{"ok", "\ufffd"}, RawField: []any{note("/t/1", ProblemSurrogate, `"\ud800"`)}}, nil},
 		{`{"a":1, "a":2}`, map[string]any{"a": json.Number("2"), RawField: []any{note("", ProblemDuplicate+` "a"`, `{"a":1, "a":2}`)}}, nil},
-		{`{"x":{"legacyRaw":5,"s":"\ud800"}}`, map[string]any{"x": map[string]any{RawField: json.Number("5"), "s": "\ufffd"},
-			RawField: []any{note("/x/s", ProblemSurrogate, `"\ud800"`)}}, nil},
+		{`{"x":{"legacyRaw":5,"s":"\ud800"}}`, map[string]any{"x": map[string]any{RawField: json.Number("5"), "s": "\ufffd",
+			RawField + "~2": []any{note("/s", ProblemSurrogate, `"\ud800"`)}}}, nil},
 		{`{"a/b":"\ud800"}`, map[string]any{"a/b": "\ufffd", RawField: []any{note("/a~1b", ProblemSurrogate, `"\ud800"`)}}, nil},
 		{`"\ud800"`, "\ufffd", []string{""}},
 		{`["a",["\ud800"]]`, []any{"a", []any{"\ufffd"}}, []string{"/1/0"}},
-		{`{"legacyRaw":1,"s":"\ud800"}`, map[string]any{RawField: json.Number("1"), "s": "\ufffd"}, []string{"/s"}},
+		{`{"legacyRaw":1,"s":"\ud800"}`, map[string]any{RawField: json.Number("1"), "s": "\ufffd", RawField + "~2": []any{note("/s", ProblemSurrogate, `"\ud800"`)}}, nil},
+		{`{"legacyRaw~2":2,"s":"\ud800"}`, map[string]any{RawField + "~2": json.Number("2"), "s": "\ufffd",
+			RawField: []any{note("/s", ProblemSurrogate, `"\ud800"`)}}, nil},
+		{`{"legacyRaw":1,"legacyRaw~2":2,"s":"\ud800"}`, map[string]any{RawField: json.Number("1"), RawField + "~2": json.Number("2"), "s": "\ufffd",
+			RawField + "~3": []any{note("/s", ProblemSurrogate, `"\ud800"`)}}, nil},
 	} {
 		got, loose, err := decodeJSONLoose([]byte(tc.in))
 		if err != nil {

@@ -18,6 +18,7 @@ type keyVersion struct {
 	dropped bool // data was released, to be read again from source
 	loose   []rawValue
 	wal     *WALSkip // a WAL write: its line, to report it if superseded
+	raw     bool     // a file with no envelope: its time is its mtime, if any
 }
 
 // supersede counts a whole-key WAL write that another version of its
@@ -140,7 +141,9 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 			if !env.Wrapped {
 				t = s.fileTime(kf.main)
 			}
-			consider(version(env, SourceMain, kf.main, t))
+			v := version(env, SourceMain, kf.main, t)
+			v.raw = !env.Wrapped
+			consider(v)
 		}
 	} else if expected {
 		mainBad, reason = true, "main file missing"

@@ -6,6 +6,7 @@ package legacy
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -689,7 +690,8 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 		out = append(out, "outside the directory, not followed: "+p)
 	}
 	for _, r := range rep.RawValues {
-		out = append(out, fmt.Sprintf("%s %q %s in %s: %s; the original text is kept in its legacyRaw member", r.Collection, r.ID, pathOrWhole(r.Path), r.Source, r.Problem))
+		member := cmp.Or(r.Member, RawField)
+		out = append(out, fmt.Sprintf("%s %q %s in %s: %s; the original text is kept in its %s member", r.Collection, r.ID, pathOrWhole(r.Path), r.Source, r.Problem, member))
 	}
 	for _, e := range rep.InvalidIDs {
 		where := e.Source

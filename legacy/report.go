@@ -42,9 +42,13 @@ type Report struct {
 	// EnrichmentRecovered lists sessions whose chosen copy lacked
 	// enrichment results that a versioned per-entity copy holds (eras
 	// E–F, docs/FORMAT.md §3.3, §11.4): "<id> from <file> (<fields>)".
-	EnrichmentRecovered []string          `json:"enrichmentRecovered,omitempty"`
-	RawValues           []RawValue        `json:"rawValues,omitempty"`
-	SettingsKeys        map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
+	EnrichmentRecovered []string `json:"enrichmentRecovered,omitempty"`
+	// LostRecovered lists chunked sessions whose lost parts or chunks
+	// (docs/FORMAT.md §3.4, §11.6) were filled from another copy of the
+	// session: "<id> from <file> (<fields>, <items field> <n>)".
+	LostRecovered []string          `json:"lostRecovered,omitempty"`
+	RawValues     []RawValue        `json:"rawValues,omitempty"`
+	SettingsKeys  map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
 	// Ignored lists the files not read because their names are none the
 	// old app wrote (db/notes.json.bak, a stray text file), relative to
 	// the scanned directory. Derived files (indexes, checksums of files
@@ -173,6 +177,10 @@ type RawValue struct {
 	Path       string `json:"path"`       // JSON pointer of the value in the document
 	Problem    string `json:"problem"`
 	Source     string `json:"source"` // the file it was read from
+	// Member is the name of the member holding the original text:
+	// RawField, or RawField~2, ... when the object had a RawField member
+	// of its own (empty: RawField, or an extras entry).
+	Member string `json:"member,omitempty"`
 }
 
 // ChunkIssue is a chunk manifest problem of one chunked session.

@@ -582,6 +582,7 @@ func fileKind(m fs.FileMode) string {
 type sessionDir struct {
 	plain  uint8    // bit 0: metadata.json; bit 1+i: sessionParts[i]
 	chunks [3][]int // indices of chunk-NNN.json files, per chunkKinds
+	lost   []string // Session fields assembleSession found short: missing parts, chunks or items
 }
 
 // session returns the entry of a chunked session's directory.
@@ -795,7 +796,7 @@ func (s *scanner) classifyDB(rel, p string) {
 		// like any other (a key may hold "/", §2): the last case.
 	case len(parts) > 2 && entityCollections[parts[0]] != "" && parts[1] == "indexes":
 		// derived search indexes
-	case parts[0] == "attachments-ca":
+	case parts[0] == "attachments-ca" && isCASKey(strings.TrimSuffix(strings.TrimPrefix(p, "attachments-ca/"), ".json")) && strings.HasSuffix(name, ".json"):
 		s.casFiles = append(s.casFiles, rel)
 	case parts[0] == "rollback-points" && len(parts) == 3 && name == "sessions.json":
 		s.rollbacks = append(s.rollbacks, rel)
@@ -1018,6 +1019,7 @@ func (s *scanner) finish() {
 	})
 	sort.Strings(r.ChaptersRecovered)
 	sort.Strings(r.EnrichmentRecovered)
+	sort.Strings(r.LostRecovered)
 	sort.SliceStable(r.RawValues, func(i, j int) bool {
 		a, b := r.RawValues[i], r.RawValues[j]
 		if c := cmpColl(a.Collection, b.Collection, a.ID, b.ID); c != 0 {

@@ -34,7 +34,7 @@ func walkWAL(r io.Reader, fn func(WALEntry), bad func(WALLineError)) error {
 			if trimmed, last := splitWALLine(n, line, rerr); len(trimmed) > 0 {
 				e, err := ParseWALLine(trimmed)
 				if err != nil {
-					bad(WALLineError{Line: n, Last: last, Err: err})
+					bad(WALLineError{Line: n, Last: last, Err: err, Text: trimmed})
 				} else {
 					e.Line = n
 					fn(e)
@@ -94,7 +94,11 @@ func (s *scanner) readWAL() error {
 		if le.Last {
 			reason = "truncated last line (tolerated): " + le.Err.Error()
 		}
-		w.Skipped = append(w.Skipped, WALSkip{Line: le.Line, Reason: reason})
+		// Whatever the line holds is kept: a write the app made in a
+		// shape this reader refuses is still the user's data.
+		key := fmt.Sprintf("wal-skipped:%s#L%d", s.walPath, le.Line)
+		s.keepBytes(key, map[string]any{"path": s.walPath, "line": le.Line, "reason": reason}, le.Text)
+		w.Skipped = append(w.Skipped, WALSkip{Line: le.Line, Reason: reason + "; the line is kept in extras " + key})
 	})
 	if err != nil {
 		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: s.walPath, Error: err.Error()})

@@ -33,10 +33,11 @@ func (s *scanner) buildChunkedSessions() error {
 	indexed := false
 	if v := s.resolveKey("session-index", false); v != nil {
 		if arr, ok := v.data.([]any); ok {
+			// The index lists chunked sessions only (docs/FORMAT.md
+			// §3.4): it is no evidence that a session of db/sessions.json,
+			// of a per-entity file or of an export file was deleted, so
+			// it does not set the collection's time (§11.5: union by id).
 			indexed = true
-			if v.time > s.baseTime["sessions"] {
-				s.baseTime["sessions"] = v.time
-			}
 			for _, e := range arr {
 				if id, ok := e.(string); ok {
 					inIndex[id] = true
@@ -115,7 +116,9 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	}
 	doc, ok := v.data.(map[string]any)
 	if !ok {
-		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "metadata is " + kindOf(v.data) + ", not an object"})
+		why := "metadata is " + kindOf(v.data) + ", not an object"
+		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: why})
+		s.setExtra("unreadable:"+v.source, map[string]any{"path": v.source, "error": why, "value": v.data}, v.source)
 		s.skeletonSession(id)
 		return
 	}
@@ -206,6 +209,8 @@ func (s *scanner) planSession(ref *chunkRef) {
 // (chunks, has*, storageVersion) are kept verbatim.
 func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any {
 	prefix := "sessions/" + id + "/"
+	sd := s.session(id)
+	sd.lost = nil
 	for _, p := range sessionParts {
 		expected := p.Flag != "" && truthy(doc[p.Flag])
 		pv := s.resolveKey(prefix+p.Name, expected)
@@ -214,10 +219,10 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 			attachLoose(doc, p.Field, pv.loose)
 		} else if expected {
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: p.Name, Detail: p.Flag + " is set but the file is missing or unreadable"})
+			sd.lost = append(sd.lost, p.Field)
 		}
 	}
 	manifest, _ := doc["chunks"].(map[string]any)
-	sd := s.session(id)
 	for ki, k := range chunkKinds {
 		files := sd.sortedChunks(ki)
 		mf, hasManifest := manifest[k.Manifest].(map[string]any)
@@ -227,29 +232,38 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 			size = n
 		}
 		chunkCount, hasCC := numInt64(mf["chunkCount"])
+		if !hasCC && hasCount {
+			chunkCount, hasCC = (count+size-1)/size, true
+		}
+		if hasCC && (chunkCount < 0 || chunkCount > 1<<20) {
+			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: k.Dir, Detail: fmt.Sprintf("implausible chunkCount %d; the chunk files found are loaded", chunkCount)})
+			hasCC = false
+		}
 		if !hasCC {
-			if hasCount {
-				chunkCount = (count + size - 1) / size
-			} else if !hasManifest && len(files) > 0 {
+			// No usable number (none, a string, null, implausible): the
+			// chunk files found say, as with no manifest at all.
+			chunkCount = 0
+			if len(files) > 0 {
 				chunkCount = int64(files[len(files)-1]) + 1
 			}
 		}
-		if chunkCount < 0 || chunkCount > 1<<20 {
-			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: k.Dir, Detail: fmt.Sprintf("implausible chunkCount %d", chunkCount)})
-			chunkCount = 0
-		}
 		items := []any{}
+		short := false
 		for i := 0; i < int(chunkCount); i++ {
 			key := prefix + k.Dir + "/" + chunkName(i)
 			cv := s.resolveKey(key, true)
 			which := k.Dir + "/" + chunkName(i)
 			if cv == nil {
 				s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: which, Detail: "chunk missing or unreadable"})
+				short = true
 				continue
 			}
 			ch, err := chunkFromValue(cv.data)
 			if err != nil {
-				s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: which, Detail: err.Error()})
+				// Readable, of a shape the app never wrote: kept whole.
+				as := s.setExtra("invalid:"+cv.source, map[string]any{"path": cv.source, "reason": err.Error(), "value": cv.data}, cv.source)
+				s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: which, Detail: err.Error() + "; kept in extras " + as})
+				short = true
 				continue
 			}
 			items = append(items, ch.Items...)
@@ -257,6 +271,10 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 		if hasCount && int64(len(items)) < count {
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: k.Dir,
 				Detail: fmt.Sprintf("manifest count %d, chunks hold %d", count, len(items))})
+			short = true
+		}
+		if short {
+			sd.lost = append(sd.lost, k.SessionField)
 		}
 		for _, i := range files {
 			if int64(i) < chunkCount {
@@ -355,6 +373,94 @@ func (s *scanner) recoverChapters(d *decision, doc map[string]any) {
 		video["chapters"] = cloneValue(f.chapters)
 		s.rep.ChaptersRecovered = append(s.rep.ChaptersRecovered, d.id+" from "+f.source)
 	}
+}
+
+// recoverLost fills what a chunked session lost on disk (a part whose
+// has* flag is set but whose file is gone, chunks the manifest counts but
+// that are missing or unreadable: queued writes lost in a crash,
+// docs/FORMAT.md §3.4, §11.6) from the other copies of the same session
+// (db/sessions.json, rollback points, per-entity files, §11.5), best
+// first: a missing part is taken whole, and items (screenshots, audio
+// segments, video chunks) whose id the chunks do not hold are added after
+// the chunks' own. What the chunks hold is never replaced.
+func (s *scanner) recoverLost(d *decision, doc map[string]any) {
+	ref := d.win.ld.chunk
+	if ref == nil || len(d.cs) < 2 {
+		return
+	}
+	sd := s.sessions[ref.dir]
+	if sd == nil || len(sd.lost) == 0 {
+		return
+	}
+	others := make([]*cand, 0, len(d.cs)-1)
+	for _, c := range d.cs {
+		if c != d.win && c.doc != nil && c.ld.chunk == nil {
+			others = append(others, c)
+		}
+	}
+	sort.SliceStable(others, func(i, j int) bool { ok, _ := better(others[i], others[j]); return ok })
+	took := map[string][]string{} // source → what it gave
+	var order []string
+	add := func(src, what string) {
+		if took[src] == nil {
+			order = append(order, src)
+		}
+		took[src] = append(took[src], what)
+	}
+	for _, f := range sd.lost {
+		items, isItems := doc[f].([]any)
+		if !isItems && doc[f] != nil {
+			continue // a part: another copy of the key was found after all
+		}
+		have := map[string]bool{}
+		for _, it := range items {
+			if m, ok := it.(map[string]any); ok {
+				if id, ok := m["id"].(string); ok {
+					have[id] = true
+				}
+			}
+		}
+		for _, c := range others {
+			v, ok := c.doc[f]
+			if !ok || v == nil {
+				continue
+			}
+			if !isItemsField(f) {
+				doc[f] = cloneValue(v)
+				add(c.v.Source, f)
+				break
+			}
+			more, _ := v.([]any)
+			n := 0
+			for _, it := range more {
+				m, _ := it.(map[string]any)
+				id, ok := m["id"].(string)
+				if !ok || have[id] {
+					continue
+				}
+				have[id] = true
+				items = append(items, cloneValue(it))
+				n++
+			}
+			if n > 0 {
+				doc[f] = items
+				add(c.v.Source, fmt.Sprintf("%s %d", f, n))
+			}
+		}
+	}
+	for _, src := range order {
+		s.rep.LostRecovered = append(s.rep.LostRecovered, fmt.Sprintf("%s from %s (%s)", d.id, src, strings.Join(took[src], ", ")))
+	}
+}
+
+// isItemsField reports whether f is the Session field of a chunk kind.
+func isItemsField(f string) bool {
+	for _, k := range chunkKinds {
+		if k.SessionField == f {
+			return true
+		}
+	}
+	return false
 }
 
 // enrichmentFields are the members of a Session that enrichment writes

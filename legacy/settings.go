@@ -21,7 +21,48 @@ func isDerivedKey(k string) bool {
 	if entityCollections[first] != "" && (rest == "index" || strings.HasPrefix(rest, "indexes/")) {
 		return true // per-entity summary rows and search indexes (§3.3)
 	}
-	return first == "sessions" || first == "attachments-ca"
+	switch first {
+	case "sessions":
+		return isChunkedSessionKey(rest)
+	case "attachments-ca":
+		return isCASKey(rest)
+	}
+	return false
+}
+
+// isChunkedSessionKey reports whether rest (a key after "sessions/") is
+// one of a chunked session's keys (docs/FORMAT.md §3.4), which the
+// session's assembly reads: <id>/metadata, a part, or a chunk. Any other
+// key under sessions/ is kept in Extras, as unknown keys are.
+func isChunkedSessionKey(rest string) bool {
+	_, sub, ok := strings.Cut(rest, "/")
+	if !ok {
+		return false
+	}
+	if sub == "metadata" {
+		return true
+	}
+	for _, p := range sessionParts {
+		if sub == p.Name {
+			return true
+		}
+	}
+	dir, name, _ := strings.Cut(sub, "/")
+	for _, k := range chunkKinds {
+		if dir == k.Dir {
+			i, ok := parseChunkName(name)
+			return ok && chunkName(i) == name
+		}
+	}
+	return false
+}
+
+// isCASKey reports whether rest (a key after "attachments-ca/") is a
+// content-addressed entry's data or metadata, <hh>/<hash>/data|metadata
+// (docs/FORMAT.md §3.5), which the attachments are built from.
+func isCASKey(rest string) bool {
+	parts := strings.Split(rest, "/")
+	return len(parts) == 3 && isHexHash(parts[1]) && parts[0] == parts[1][:2] && (parts[2] == "data" || parts[2] == "metadata")
 }
 
 // buildSettingsAndExtras merges settings newest-per-top-level-key across
@@ -73,7 +114,7 @@ func (s *scanner) buildSettingsAndExtras() error {
 			ours := rawNotes(m)
 			took := false
 			for k, val := range m {
-				if _, done := merged[k]; done || k == RawField && ours != nil {
+				if _, done := merged[k]; done || k == rawMember(m) && ours != nil {
 					continue
 				}
 				merged[k], from[k], took = val, v.source, true
@@ -90,7 +131,7 @@ func (s *scanner) buildSettingsAndExtras() error {
 			}
 		}
 		if len(notes) > 0 {
-			merged[RawField] = notes
+			merged[freeRawMember(merged)] = notes
 		}
 		if _, ok := main.data.(map[string]any); ok || len(merged) > 0 {
 			s.ds.Settings = merged

@@ -90,6 +90,7 @@ type WALLineError struct {
 	Line int
 	Last bool // the final line: a truncated tail, tolerated
 	Err  error
+	Text []byte // the line, without surrounding space (walkWAL's: valid until the next line is read)
 }
 
 // ReadWAL parses every line of a WAL. Bad lines are returned in bad, not

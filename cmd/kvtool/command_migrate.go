@@ -323,6 +323,7 @@ func printMigrateReport(out io.Writer, rep *legacy.Report) {
 	list("files not read (names the old app never wrote)", rep.Ignored)
 	list("video chapters recovered", rep.ChaptersRecovered)
 	list("session enrichment recovered from per-entity files", rep.EnrichmentRecovered)
+	list("lost session parts and chunks filled from another copy of the session", rep.LostRecovered)
 	lines = nil
 	for _, rp := range rep.RollbackPoints {
 		lines = append(lines, fmt.Sprintf("%s: %d session(s), %d imported from it", rp.Path, rp.Sessions, len(rp.Imported)))
