@@ -24,8 +24,13 @@ the metadata bucket only, never whole documents.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			coll := args[0]
-			if _, err := kv.LookupCollection(coll); err != nil {
+			c, err := kv.LookupCollection(coll)
+			if err != nil {
 				return err
+			}
+			if c.Kind == kv.KindSingleton {
+				// One document, with no summary to list.
+				return usagef("%s is a single document, not a collection to list: kvtool get %s prints it", coll, coll)
 			}
 			if limit < 0 || offset < 0 {
 				return usagef("--limit and --offset must not be negative")

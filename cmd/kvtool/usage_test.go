@@ -44,6 +44,7 @@ func TestUsage_errors(t *testing.T) {
 		{"patch bad rev", []string{"patch", "notes", "n1", "--rev", "-4"}, "--rev"},
 		{"attach add with an empty id", []string{"attach", "add", "usage_test.go", "--id", ""}, "--id is empty"},
 		{"attach add with an empty name", []string{"attach", "add", "usage_test.go", "--name", ""}, "--name is empty"},
+		{"ls of a singleton", []string{"ls", "settings"}, "kvtool get settings prints it"},
 		{"help of an unknown command", []string{"help", "bogus"}, `unknown subcommand "bogus" for kvtool`},
 		{"--help of an unknown command", []string{"bogus", "--help"}, `unknown subcommand "bogus" for kvtool`},
 		{"help of an unknown subcommand", []string{"help", "backup", "bogus"}, `unknown subcommand "bogus" for kvtool backup`},
