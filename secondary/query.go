@@ -77,8 +77,9 @@ type Explain struct {
 	Plan string `json:"plan"`
 	// Index names the index or indexes used, comma-separated.
 	Index string `json:"index"` // "" for none: the field is always there (docs/KVTOOL.md)
-	// Scanned counts the index keys read while executing (planning
-	// estimates are in Detail).
+	// Scanned counts the keys read while executing: index keys, or the
+	// primary or metadata keys an id-order walk or a scan visits
+	// (planning estimates are in Detail).
 	Scanned int `json:"scanned"`
 	// DocsRead counts documents and metadata entries decoded.
 	DocsRead int `json:"docs_read"`

@@ -238,6 +238,7 @@ func (e *engine) runIDOrder(r *result) error {
 	}
 	c := e.primary.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		e.ex.Scanned++
 		if !r.emit(string(k)) {
 			break
 		}
@@ -279,6 +280,7 @@ func (e *engine) runScan(r *result) error {
 		name := buckets.MetaBucket(e.coll.Name)
 		c := e.meta.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
+			e.ex.Scanned++
 			if !restricted(k) {
 				continue
 			}
@@ -299,6 +301,7 @@ func (e *engine) runScan(r *result) error {
 	name := buckets.PrimaryBucket(e.coll.Name)
 	c := e.primary.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
+		e.ex.Scanned++
 		if v == nil || !restricted(k) {
 			continue
 		}
