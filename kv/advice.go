@@ -82,7 +82,12 @@ func (db *DB) addFixes(rep *CheckReport) {
 				p.Fix = kvtool + " reindex --secondary rebuilds the damaged metadata from the document"
 				continue
 			}
-			if id := db.damagedKey(p.Collection, p.ID); id != "" {
+			if id, lost := db.damagedKey(p.Collection, p.ID); lost {
+				// bbolt can neither find nor delete a key out of order.
+				p.Fix = fmt.Sprintf("the key of document %s is damaged (it reads %s) and out of the bucket's order, where no write can reach it: %s export --salvage -o FILE writes the document under its id, then kvtool --db NEWDIR import FILE makes a store without the damage (copy %s into NEWDIR first, for the attachments' content)",
+					shellQuote(id), shellQuote(p.ID), kvtool, filepath.Join(db.dir, BlobsDir))
+				continue
+			} else if id != "" {
 				// The document is whole, under a key that is not its id:
 				// drop the record, then the metadata, indexes and search
 				// entries its real id left behind, and write it again.
@@ -220,18 +225,24 @@ func (db *DB) documentReadable(coll, id string) bool {
 
 // damagedKey returns, if the record stored under coll/key is whole but
 // carries another id (its key is damaged), that id, or "".
-func (db *DB) damagedKey(coll, key string) string {
+func (db *DB) damagedKey(coll, key string) (id string, lost bool) {
 	var ce *buckets.CorruptError
 	_ = db.View(context.Background(), func(t *Tx) error {
-		if !errors.As(t.damagedDocument(coll, key), &ce) {
-			ce = nil
+		err := t.damagedDocument(coll, key)
+		if errors.Is(err, ErrNotFound) {
+			// Out of the bucket's order, which bbolt's lookup (and so
+			// a delete) cannot find: only a walk of the keys does.
+			if sid, _, ok := t.Misfiled(coll, key); ok {
+				id, lost = sid, true
+			}
+			return nil
+		}
+		if errors.As(err, &ce) {
+			id = ce.StoredID
 		}
 		return nil
 	})
-	if ce == nil {
-		return ""
-	}
-	return ce.StoredID
+	return id, lost
 }
 
 // damagedDocument returns what fails in coll/id's value and parts; the

@@ -1,11 +1,14 @@
 package kv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/snapshot"
@@ -111,6 +114,12 @@ func (t *Tx) Misfiled(coll, key string) (id string, doc any, ok bool) {
 			return nil
 		}
 		v := b.Get([]byte(key))
+		if v == nil {
+			// A damaged key breaks the bucket's order, and bbolt's
+			// lookup may pass it by: look at the keys around where it
+			// would be, one by one.
+			v = getNear(b, []byte(key))
+		}
 		var ce *buckets.CorruptError
 		if _, err := buckets.DecodeRecord(name, []byte(key), v, true); !errors.As(err, &ce) || ce.StoredID == "" || ce.StoredID == key {
 			return nil
@@ -131,4 +140,29 @@ func (t *Tx) Misfiled(coll, key string) (id string, doc any, ok bool) {
 		return nil
 	})
 	return id, doc, ok
+}
+
+// getNear returns the value of key in b by walking the keys around where a
+// lookup lands, for a key out of order (damaged) that b.Get cannot find;
+// nil if none of them is key.
+func getNear(b *bolt.Bucket, key []byte) []byte {
+	const reach = 256
+	c := b.Cursor()
+	k, v := c.Seek(key)
+	for i := 0; k != nil && i < reach; i++ {
+		if bytes.Equal(k, key) {
+			return v
+		}
+		k, v = c.Next()
+	}
+	k, v = c.Seek(key)
+	for i := 0; i < reach; i++ {
+		if k, v = c.Prev(); k == nil {
+			break
+		}
+		if bytes.Equal(k, key) {
+			return v
+		}
+	}
+	return nil
 }

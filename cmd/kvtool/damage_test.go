@@ -618,3 +618,70 @@ func TestDamage_salvageNewestCommit(t *testing.T) {
 		t.Errorf("stderr lacks %q: %s", s, r.stderr)
 	}
 }
+
+// TestDamage_keyOutOfOrder: one flipped byte of a note's key (n0050 reads
+// n00u0) breaks its bucket's order: bbolt's lookups, and so delete, cannot
+// reach it. check advised a delete that deleted nothing, and export
+// --salvage left the readable note out. Salvage now writes it under its
+// id, and check advises that.
+func TestDamage_keyOutOfOrder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	skipCheck(dir)
+	var notes []map[string]any
+	for i := 0; i < 100; i++ {
+		notes = append(notes, map[string]any{"id": fmt.Sprintf("n%04d", i), "content": fmt.Sprintf("note %d", i)})
+	}
+	b, err := json.Marshal(notes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, string(b), "--db", dir, "put", "notes", "-")
+	path := filepath.Join(dir, kv.DataFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root uint64
+	_ = db.View(func(tx *bolt.Tx) error {
+		root = uint64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		return nil
+	})
+	ps := int64(db.Info().PageSize)
+	_ = db.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := []uint64{root}
+	if binary.LittleEndian.Uint16(data[int64(root)*ps+8:]) == 0x01 { // a branch: its leaves
+		pages = nil
+		for i := 0; i < int(binary.LittleEndian.Uint16(data[int64(root)*ps+10:])); i++ {
+			pages = append(pages, binary.LittleEndian.Uint64(data[int64(root)*ps+16+int64(i)*16+8:]))
+		}
+	}
+	flipped := false
+	for _, p := range pages {
+		page := data[int64(p)*ps : int64(p+1)*ps]
+		if i := strings.Index(string(page), "n0050"); i >= 0 {
+			page[i+3] = 'u' // n00u0: after n0099
+			flipped = true
+			break
+		}
+	}
+	if !flipped {
+		t.Fatal("the key n0050 is not in the notes' primary pages")
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := kvtool(t, "", "--db", dir, "check")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stdout, "out of the bucket's order", "export --salvage"); s != "" {
+		t.Errorf("check's advice lacks %q:\n%s", s, r.stdout)
+	}
+	r = kvtool(t, "", "--db", dir, "export", "--salvage", "--compact")
+	wantExit(t, r, exitIntegrity)
+	if s := missing(r.stdout, `"n0050"`, "note 50"); s != "" {
+		t.Errorf("export --salvage lacks %q", s)
+	}
+}
