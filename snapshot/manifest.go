@@ -172,12 +172,18 @@ func List(dir string) ([]Manifest, error) {
 	var out []Manifest
 	for _, e := range entries {
 		n, ok := strings.CutSuffix(e.Name(), manifestExt)
-		if !ok || e.IsDir() {
+		if !ok {
 			continue
 		}
 		t, err := ParseName(n)
 		if err != nil {
 			continue // not ours
+		}
+		if !e.Type().IsRegular() {
+			// A backup's name, but no manifest file: listed as damaged,
+			// never passed over in silence.
+			out = append(out, Manifest{Name: n, Time: t, Problem: e.Name() + ": not a regular file"})
+			continue
 		}
 		out = append(out, listOne(dir, n, t))
 	}

@@ -152,6 +152,9 @@ func Prune(dir string, p Policy, now time.Time, keep ...string) (removed []Manif
 			return removed, err
 		}
 		dp, _ := Path(dir, m.Name)
+		if fi, err := os.Lstat(mp); err == nil && !fi.Mode().IsRegular() {
+			continue // not a manifest Cairn wrote: left for its owner
+		}
 		if err := removeIfExists(mp); err != nil {
 			return removed, err
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -314,10 +315,11 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fmt.Sprint(names(list))
-	if want := fmt.Sprint([]string{made[3].Name, made[2].Name, made[1].Name, made[0].Name}); got != want {
+	// The directory in a manifest's place is listed, as damaged.
+	if want := fmt.Sprint([]string{Name(testNow.Add(2 * time.Hour)), made[3].Name, made[2].Name, made[1].Name, made[0].Name}); got != want {
 		t.Fatalf("List %s, want %s", got, want)
 	}
-	for i, wantOK := range []bool{true, false, false, true} {
+	for i, wantOK := range []bool{false, true, false, false, true} {
 		m := list[i]
 		if m.Verified != wantOK || (m.Problem == "") != wantOK {
 			t.Errorf("%s: verified %v problem %q", m.Name, m.Verified, m.Problem)
@@ -404,5 +406,31 @@ func TestRemoveDebris(t *testing.T) {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s is left: %v", p, err)
 		}
+	}
+}
+
+// TestList_manifestNotAFile: a directory in a backup manifest's place was
+// left out of the listing without a word, and Verify failed with an I/O
+// error (exit 1). It is listed as damaged, Verify reports it as a problem,
+// and rotation leaves it alone.
+func TestList_manifestNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	name := Name(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	if err := os.Mkdir(filepath.Join(dir, name+manifestExt), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+dbExt), []byte("data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := List(dir)
+	if err != nil || len(ms) != 1 || ms[0].Verified || !strings.Contains(ms[0].Problem, "not a regular file") {
+		t.Fatalf("List: %+v %v", ms, err)
+	}
+	m, problems, err := Verify(t.Context(), dir, name, nil)
+	if err != nil || len(problems) == 0 || m.Verified || !strings.Contains(problems[0].Detail, "not a regular file") {
+		t.Fatalf("Verify: %+v %v %v", m, problems, err)
+	}
+	if _, err := Prune(dir, Policy{}, time.Now()); err != nil {
+		t.Fatalf("Prune: %v", err)
 	}
 }

@@ -47,6 +47,10 @@ func Verify(ctx context.Context, dir, name string, v Verifier) (Manifest, []buck
 		problems = append(problems, buckets.Problem{Kind: kind, Detail: label + ": " + fmt.Sprintf(format, args...)})
 	}
 
+	if fi, err := os.Lstat(mPath); err == nil && !fi.Mode().IsRegular() {
+		problem("manifest", mLabel, "not a regular file")
+		return failed(Manifest{Name: name}, problems)
+	}
 	data, err := os.ReadFile(mPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Manifest{}, nil, fmt.Errorf("%w: %s in %s", ErrNotFound, name, dir)
