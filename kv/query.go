@@ -162,6 +162,11 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 		if err := checkTextField(c, tf.Field); err != nil {
 			return nil, fmt.Errorf("%w: %s~%s: %w", ErrBadQuery, tf.Field, tf.Text, err)
 		}
+		if c.AllText {
+			// A user collection searches whatever top-level fields it
+			// has: one no document has is a likely typo.
+			sq.WarnFields = append(sq.WarnFields, tf.Field)
+		}
 		ids, err := db.matchIDs(ctx, q.Collection, tf.Field, tf.Text)
 		if err != nil {
 			return nil, err

@@ -65,6 +65,9 @@ type Query struct {
 	// Restrict, if not nil, limits the result to these ids (the caller's
 	// full-text matches, for instance).
 	Restrict map[string]struct{}
+	// WarnFields are more fields to warn about when no document has them
+	// (those of the caller's full-text filters); they filter nothing here.
+	WarnFields []string
 }
 
 // Explain says how Run answered a query.

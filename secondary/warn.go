@@ -29,6 +29,11 @@ func (e *engine) warnings() ([]string, error) {
 	if e.sort != nil && e.sort.name != LinksField && !slices.Contains(fields, e.sort.name) {
 		fields = append(fields, e.sort.name)
 	}
+	for _, f := range e.q.WarnFields {
+		if f != "" && !slices.Contains(fields, f) {
+			fields = append(fields, f)
+		}
+	}
 	var out []string
 	for _, field := range fields {
 		has, err := e.someDocHas(field)

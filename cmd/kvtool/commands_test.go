@@ -439,3 +439,19 @@ func TestImport_attachmentsWithoutContent(t *testing.T) {
 		t.Errorf("human output lacks %q", s)
 	}
 }
+
+// TestQuery_textFieldTypoWarns: on a user collection, field~TEXT of a
+// field no document has ran without a word; it warns, as a comparison on
+// such a field does.
+func TestQuery_textFieldTypoWarns(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	checkAtEnd(t, dir)
+	mustRun(t, `[{"id":"w1","name":"word here"}]`, "--db", dir, "put", "items", "-")
+	r := mustRun(t, "", "--db", dir, "query", "items", "--where", "nosuch~word")
+	if s := missing(r.stderr, "warning", `no document of items has the field "nosuch"`); s != "" {
+		t.Errorf("stderr lacks %q: %q", s, r.stderr)
+	}
+	if r := mustRun(t, "", "--db", dir, "query", "items", "--where", "name~word", "--ids"); r.stderr != "" || !strings.Contains(r.stdout, "w1") {
+		t.Errorf("name~word: %q %q", r.stdout, r.stderr)
+	}
+}
