@@ -54,6 +54,17 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 			for _, p := range pages {
 				rep.Problems = append(rep.Problems, Problem{Kind: "bbolt", Detail: "data.db: " + p})
 			}
+			// The values of the buckets whose pages are sound are still
+			// checked: one damaged page must not hide a damaged document
+			// elsewhere.
+			_ = guard(func() error {
+				_, probs := buckets.VerifyChecksumsOf(tx, func(name []byte) bool {
+					pp, err := snapshot.CheckPages(tx, name)
+					return err == nil && len(pp) == 0
+				})
+				rep.Problems = append(rep.Problems, probs...)
+				return nil
+			})
 			return nil
 		}
 		// Then read every value, guarded: a damaged page is then a

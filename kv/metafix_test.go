@@ -381,3 +381,43 @@ func TestGC_keepsBlobsOfALostCommit(t *testing.T) {
 		t.Errorf("the lost commit's blob: %v", err)
 	}
 }
+
+// TestCheck_damagedPageHidesNothingElse: a damaged page in the tasks'
+// tree made check stop before the checksums, so a damaged note went
+// unreported. The buckets whose pages are sound are still checked.
+func TestCheck_damagedPageHidesNothingElse(t *testing.T) {
+	dir, db := tasksStore(t, &kv.Options{NoAutoBackup: true, NoSearch: true})
+	marker := randomText(200)
+	if _, err := db.Put(t.Context(), "notes", kv.Document{"id": "victim", "content": marker}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
+	b := mustRead(t, path)
+	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child
+	b[leaf*4096+16+8+1] ^= 0x01                                   // element 0's key size: past the page
+	i := strings.Index(string(b), marker[50:100])
+	if i < 0 {
+		t.Fatal("the note's text is not in the file")
+	}
+	b[i+10] ^= 0x20
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true, NoSearch: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(rep.Problems)
+	if !strings.Contains(got, "bbolt: data.db") || !strings.Contains(got, `corrupt notes "victim"`) {
+		t.Errorf("check: %v, want the tasks' page and the note", rep.Problems)
+	}
+}
