@@ -417,6 +417,11 @@ func (s *salvager) leaf(p []byte, id uint64, depth int, bucket *bolt.Bucket) {
 		switch {
 		case bucket != nil && flags&bucketLeafFlag == 0:
 			s.err = bucket.Put(k, v)
+		case bucket != nil && len(v) >= bucketHeaderSize && binary.LittleEndian.Uint64(v) != 0:
+			// A nested bucket is not copied, but its pages are walked,
+			// so that orphans never takes them for a skipped tree's.
+			s.w.fromBranch = false
+			s.w.tree(binary.LittleEndian.Uint64(v), depth+1, false)
 		case bucket == nil && flags&bucketLeafFlag != 0 && len(k) > 0:
 			if len(v) < bucketHeaderSize {
 				s.w.problem("leaf page %d: bucket %q has a %d-byte header", id, k, len(v))
