@@ -136,6 +136,11 @@ func parseAlternative(c *schema.Collection, s, expr string) (Filter, error) {
 	value := s[i+len(op):]
 	if len(splitOr(expr)) > 1 {
 		value = strings.TrimSpace(value) // white space around OR is not part of a value
+	} else if field != s[:i] {
+		// Spaces around the operator ("name = x") are spacing, not the
+		// value's; a value that starts with a space is written right
+		// after the operator ("name= x").
+		value = strings.TrimLeft(value, " \t")
 	}
 	if op == "!" {
 		return Filter{}, fmt.Errorf("%w %q in %q (use =, !=, <, <=, >, >= or ~)", ErrUnknownOperator, "!", expr)

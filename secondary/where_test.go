@@ -28,6 +28,10 @@ func TestParseWhere(t *testing.T) {
 		{"sessions", "tags=deep work", Filter{Field: "tags", Op: "=", Value: "deep work"}},
 		{"sessions", " enrichmentStatus.status =failed", Filter{Field: "enrichmentStatus.status", Op: "=", Value: "failed"}},
 		{"sessions", "name=", Filter{Field: "name", Op: "=", Value: ""}},
+		{"sessions", "name = x", Filter{Field: "name", Op: "=", Value: "x"}}, // spacing around the operator
+		{"sessions", "name != x y", Filter{Field: "name", Op: "!=", Value: "x y"}},
+		{"sessions", "name= x", Filter{Field: "name", Op: "=", Value: " x"}}, // a value that starts with a space
+		{"sessions", "n >= 5", Filter{Field: "n", Op: ">=", Value: json.Number("5")}},
 		{"sessions", "name=a=b", Filter{Field: "name", Op: "=", Value: "a=b"}},
 		{"notes", "@links=c-1", Filter{Field: "@links", Op: "=", Value: "c-1"}},
 		{"sessions", "code=007", Filter{Field: "code", Op: "=", Value: "007"}},
