@@ -316,11 +316,7 @@ func TestDamaged_reindexAndStatsName(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, kv.DataFile)
-	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
-	b := mustRead(t, path)
-	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child
-	b[leaf*4096+16+8+1] ^= 0x01                                   // element 0's key size: past the page
+	path, b := damagedTasksLeaf(t, dir)
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -394,11 +390,7 @@ func TestCheck_damagedPageHidesNothingElse(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, kv.DataFile)
-	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
-	b := mustRead(t, path)
-	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child
-	b[leaf*4096+16+8+1] ^= 0x01                                   // element 0's key size: past the page
+	path, b := damagedTasksLeaf(t, dir)
 	i := strings.Index(string(b), marker[50:100])
 	if i < 0 {
 		t.Fatal("the note's text is not in the file")
@@ -420,4 +412,18 @@ func TestCheck_damagedPageHidesNothingElse(t *testing.T) {
 	if !strings.Contains(got, "bbolt: data.db") || !strings.Contains(got, `corrupt notes "victim"`) {
 		t.Errorf("check: %v, want the tasks' page and the note", rep.Problems)
 	}
+}
+
+// damagedTasksLeaf returns the path of the data file of the store in dir
+// (closed), holding tasksStore's tasks, and its bytes with one bit of the
+// key size of the first element of the tasks' first leaf flipped, past
+// the page; the caller writes them.
+func damagedTasksLeaf(t *testing.T, dir string) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(dir, kv.DataFile)
+	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
+	b := mustRead(t, path)
+	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child
+	b[leaf*4096+16+8+1] ^= 0x01
+	return path, b
 }

@@ -426,17 +426,7 @@ func TestDamage_salvageCutOffLeaves(t *testing.T) {
 	mustRun(t, string(b), "--db", dir, "put", "notes", "-")
 
 	path := filepath.Join(dir, kv.DataFile)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var root uint64
-	_ = db.View(func(tx *bolt.Tx) error {
-		root = uint64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
-		return nil
-	})
-	ps := int64(db.Info().PageSize)
-	_ = db.Close()
+	root, ps := bucketRoot(t, dir, buckets.PrimaryBucket("notes"))
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -488,19 +478,8 @@ func TestDamage_exportCrossLinkedPage(t *testing.T) {
 		mustRun(t, string(b), "--db", dir, "put", coll, "-")
 	}
 	path := filepath.Join(dir, kv.DataFile)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var root, taskLeaf uint64
-	_ = db.View(func(tx *bolt.Tx) error {
-		root = uint64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
-		// The tasks' root, a branch page; its first child is read below.
-		taskLeaf = uint64(tx.Bucket(buckets.PrimaryBucket("tasks")).Root())
-		return nil
-	})
-	ps := int64(db.Info().PageSize)
-	_ = db.Close()
+	root, ps := bucketRoot(t, dir, buckets.PrimaryBucket("notes"))
+	taskLeaf, _ := bucketRoot(t, dir, buckets.PrimaryBucket("tasks")) // a branch page; its first child is read below
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -637,17 +616,7 @@ func TestDamage_keyOutOfOrder(t *testing.T) {
 	}
 	mustRun(t, string(b), "--db", dir, "put", "notes", "-")
 	path := filepath.Join(dir, kv.DataFile)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var root uint64
-	_ = db.View(func(tx *bolt.Tx) error {
-		root = uint64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
-		return nil
-	})
-	ps := int64(db.Info().PageSize)
-	_ = db.Close()
+	root, ps := bucketRoot(t, dir, buckets.PrimaryBucket("notes"))
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -684,4 +653,27 @@ func TestDamage_keyOutOfOrder(t *testing.T) {
 	if s := missing(r.stdout, `"n0050"`, "note 50"); s != "" {
 		t.Errorf("export --salvage lacks %q", s)
 	}
+}
+
+// bucketRoot returns the root page of the top-level bucket name of the
+// store in dir, and the page size, read with bbolt (read-only).
+func bucketRoot(t *testing.T, dir string, name []byte) (root uint64, ps int64) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(name)
+		if b == nil {
+			return fmt.Errorf("no bucket %s", name)
+		}
+		root = uint64(b.Root())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, int64(db.Info().PageSize)
 }
