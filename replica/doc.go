@@ -38,6 +38,14 @@
 //     are counted in Result.Missed, from the stream's first sequence and
 //     from the gaps in each device's message numbers; their changes are
 //     missing on this device (nothing re-sends them).
+//   - A stream created again (a server that lost its store, a stream
+//     deleted and re-created) numbers its messages from 1 again. The state
+//     names the stream it read by its creation time; each sync checks it
+//     (checkStream, stream.go), and on a new stream reads it from its
+//     start and queues every document it holds again with the clocks it
+//     recorded, so that the group loses nothing any store still has
+//     (Result.StreamReset, Result.Resent). A stream that is gone is created
+//     again.
 //
 // # Merge rules
 //

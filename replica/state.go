@@ -45,6 +45,13 @@ type state struct {
 	// Seen maps <device>/<incarnation> to the last message number
 	// applied from it, to find the numbers the stream no longer held.
 	Seen map[string]uint64 `json:"seen,omitempty"`
+	// Stream names the stream Pulled counts in: its creation time. A
+	// stream created again (a server that lost its store, a stream
+	// deleted) numbers its messages from 1 again; see checkStream.
+	Stream string `json:"stream,omitempty"`
+	// Resend is set while the whole store is still to be queued again
+	// for a new stream (see queueResend).
+	Resend bool `json:"resend,omitempty"`
 }
 
 // sawNumber records that message m was applied and returns how many of

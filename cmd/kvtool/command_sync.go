@@ -114,7 +114,11 @@ messages anew, and pulls back the changes it had published since.
 
 Messages removed from the stream before this store read them (a purge,
 the stream's limits) are reported: "missed":N in the output and a warning
-on stderr; their changes are missing from this store.
+on stderr; their changes are missing from this store. A stream that is
+not the one this store last synced with (a server that lost its store, a
+stream deleted and created again) is read from its start, and the store
+publishes again every document it holds: "stream_reset":true and
+"resent":N in the output, and a warning on stderr.
 
 Credentials in the URL are never printed.`,
 		Args: argsRange(0, 0),
@@ -176,8 +180,12 @@ Credentials in the URL are never printed.`,
 	return cmd
 }
 
-// warnMissed says on stderr that messages were gone before they were read.
+// warnMissed says on stderr that messages were gone before they were
+// read, and that the stream was found new.
 func warnMissed(w io.Writer, res replica.Result) {
+	if res.StreamReset {
+		fmt.Fprintf(w, "warning: the group's stream is not the one this store last synced with (the server lost its store, or the stream was deleted and created again): this store read it from its start and published again the %d document(s) it holds\n", res.Resent)
+	}
 	if res.Missed > 0 {
 		fmt.Fprintf(w, "warning: %d message(s) of other devices were gone from the stream (purged, or past its limits) before this store read them: their changes are missing here\n", res.Missed)
 	}
