@@ -88,7 +88,9 @@
 // cairn.<group>.meta whether the group is encrypted, with the Argon2id
 // salt and a sealed check value: a wrong or missing passphrase is
 // ErrDecrypt, a passphrase in a plain group ErrEncryptionMismatch, both
-// from New, before anything is applied.
+// from New, before anything is applied. A store that has synced an
+// encrypted group records it (state.Encrypted) and gets ErrDecrypt without
+// a passphrase from then on, even when the record is gone from the stream.
 //
 // # Backups
 //

@@ -191,13 +191,14 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 	}
 	err = db.Update(ctx, func(tx *kv.Tx) error {
 		st, isNew, err := bind(tx)
-		if err != nil || !isNew {
-			if st != nil {
-				r.device = st.Device
-			}
+		if err != nil {
 			return err
 		}
 		r.device = st.Device
+		if !isNew && (r.seal == nil || st.Encrypted) {
+			return nil
+		}
+		st.Encrypted = st.Encrypted || r.seal != nil
 		return putJSON(tx, stateColl, stateID, st)
 	})
 	if err != nil {

@@ -52,6 +52,11 @@ type state struct {
 	// Resend is set while the whole store is still to be queued again
 	// for a new stream (see queueResend).
 	Resend bool `json:"resend,omitempty"`
+	// Encrypted is set once the store has synced in an encrypted group:
+	// it never syncs without a passphrase again, even when the group's
+	// encryption record is gone (a purge, a server that lost its store),
+	// where a first device would decide the group is not encrypted.
+	Encrypted bool `json:"encrypted,omitempty"`
 }
 
 // sawNumber records that message m was applied and returns how many of

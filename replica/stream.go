@@ -82,6 +82,7 @@ func (r *Replica) checkStream(ctx context.Context, res *Result) error {
 			return err
 		}
 		st.Stream = id
+		st.Encrypted = st.Encrypted || r.seal != nil
 		if reset {
 			st.Pulled, st.Seen, st.Resend = 0, nil, true
 		}
