@@ -21,6 +21,7 @@ import (
 type natsFlags struct {
 	url   string
 	creds string
+	wait  bool // wait for a server unreachable at the start (sync)
 }
 
 func (f *natsFlags) add(cmd *cobra.Command) {
@@ -32,13 +33,17 @@ func (f *natsFlags) connect() (*replica.Conn, error) {
 	if f.url == "" {
 		return nil, usagef("--nats URL is required (or set $CAIRN_NATS)")
 	}
-	return replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool"})
+	return replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool", WaitForServer: f.wait})
 }
 
 // onceReconnects is how often a command that must end (sync --once,
 // backup push and pull) tries a lost connection again, 250ms apart,
 // before it gives up.
 const onceReconnects = 20
+
+// onceRetryFor is how long sync --once tries again a sync that fails on
+// the way to a server it is connected to (a leader being elected).
+const onceRetryFor = 10 * time.Second
 
 // connectOnce connects for a command that must end: a connection lost
 // for good (onceReconnects failed) cancels the context it returns, whose
@@ -47,7 +52,7 @@ func (f *natsFlags) connectOnce(ctx context.Context) (*replica.Conn, context.Con
 	if f.url == "" {
 		return nil, ctx, func() {}, usagef("--nats URL is required (or set $CAIRN_NATS)")
 	}
-	nc, err := replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool", MaxReconnects: onceReconnects})
+	nc, err := replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool", MaxReconnects: onceReconnects, WaitForServer: f.wait})
 	if err != nil {
 		return nil, ctx, func() {}, err
 	}
@@ -132,6 +137,10 @@ Credentials in the URL are never printed.`,
 			}
 			ctx := cmd.Context()
 			var nc *replica.Conn
+			// A server unreachable at the start is waited for like a
+			// lost connection: for good after onceReconnects with
+			// --once, forever without.
+			nf.wait = true
 			if once {
 				var done context.CancelFunc
 				nc, ctx, done, err = nf.connectOnce(ctx)
@@ -148,20 +157,48 @@ Credentials in the URL are never printed.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			r, err := replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas, Passphrase: pass})
+			if !once {
+				var stop context.CancelFunc
+				ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+				defer stop()
+			}
+			// Failures on the way to the server (a restart, a publish cut
+			// by a disconnect) are tried again: with --once until the
+			// connection is lost for good (or they go on onceRetryFor);
+			// without, until interrupted.
+			giveUp := time.Duration(0)
+			if once {
+				giveUp = onceRetryFor
+			}
+			var r *replica.Replica
+			err = replica.Retry(ctx, giveUp, func() (err error) {
+				r, err = replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas, Passphrase: pass})
+				return err
+			})
+			if err != nil && !once && ctx.Err() != nil {
+				return nil // interrupted while waiting for the server
+			}
 			if err != nil {
 				return causeOf(ctx, err)
 			}
 			if once {
-				res, err := r.Sync(ctx)
+				var res replica.Result
+				err := replica.Retry(ctx, giveUp, func() error {
+					n, err := r.Sync(ctx)
+					res.Pushed += n.Pushed
+					res.Pulled += n.Pulled
+					res.Conflicts += n.Conflicts
+					res.Missed += n.Missed
+					res.Resent += n.Resent
+					res.StreamReset = res.StreamReset || n.StreamReset
+					return err
+				})
 				if err != nil {
 					return causeOf(ctx, err)
 				}
 				warnMissed(cmd.ErrOrStderr(), res)
 				return printJSON(cmd.OutOrStdout(), res)
 			}
-			ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-			defer stop()
 			err = r.Run(ctx, interval, syncReporter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.json, r.Device()))
 			if errors.Is(err, context.Canceled) {
 				return nil
