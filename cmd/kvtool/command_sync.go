@@ -358,7 +358,7 @@ its passphrase (--passphrase-file F or $` + passphraseEnv + `); a wrong one is e
 			}
 			defer closeDB(db, &err)
 			m, err := replica.PullBackup(cmd.Context(), db, nc, args[0], bo)
-			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) || errors.Is(err, replica.ErrDecrypt) {
+			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) || errors.Is(err, replica.ErrBlobIncomplete) || errors.Is(err, replica.ErrDecrypt) {
 				return integrityError{err.Error()}
 			}
 			if err != nil {
