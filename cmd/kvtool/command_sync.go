@@ -395,11 +395,21 @@ func (p *passphraseFlag) add(cmd *cobra.Command, what string) {
 // get returns the passphrase ("" for none).
 func (p *passphraseFlag) get(backup bool) (string, error) {
 	if p.file == "" {
-		pass := os.Getenv(passphraseEnv)
-		if pass == "" && backup {
-			pass = os.Getenv(backupPassphraseEnv)
+		envs := []string{passphraseEnv}
+		if backup {
+			envs = append(envs, backupPassphraseEnv)
 		}
-		return pass, nil
+		for _, env := range envs {
+			// Set but empty is a mistake (export VAR="$(cat missing)"),
+			// never "no passphrase": that would sync in plaintext.
+			if pass, ok := os.LookupEnv(env); ok {
+				if strings.TrimRight(pass, "\r\n") == "" {
+					return "", fmt.Errorf("$%s is set but empty (a passphrase is needed; unset it to sync without one)", env)
+				}
+				return pass, nil
+			}
+		}
+		return "", nil
 	}
 	b, err := os.ReadFile(p.file)
 	if err != nil {
