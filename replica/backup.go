@@ -212,7 +212,8 @@ func ListBackups(ctx context.Context, nc *nats.Conn) ([]kv.Manifest, error) {
 // PullBackup downloads backup name from the object store into the store's
 // backups directory and verifies it there (SHA-256 against its manifest
 // while downloading, then kv.DB.VerifyBackup); a backup that fails is
-// removed again and the error says why. kv.DB.Restore restores it.
+// removed again and the error says why. A copy of name already there is
+// replaced only when it fails verification. kv.DB.Restore restores it.
 func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts *BackupOptions) (kv.Manifest, error) {
 	if opts == nil {
 		opts = &BackupOptions{}
@@ -249,6 +250,12 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 		return kv.Manifest{}, fmt.Errorf("replica: manifest of %s in %s is damaged (%v)", name, BackupBucket, err)
 	}
 	dir := filepath.Join(db.Dir(), kv.BackupsDir)
+	// A copy here that fails verification is replaced (the download
+	// replaces it only once it arrived whole); a good one is kept.
+	damagedHere := false
+	if _, problems, err := db.VerifyBackup(ctx, name); err == nil && len(problems) > 0 {
+		damagedHere = true
+	}
 	// Held until the manifest is written: a rotation meanwhile would take
 	// the data file without its manifest for debris.
 	unlock, err := db.LockBackups()
@@ -260,7 +267,7 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 	if err != nil {
 		return kv.Manifest{}, err
 	}
-	if _, err := os.Stat(dbPath); err == nil {
+	if _, err := os.Stat(dbPath); err == nil && !damagedHere {
 		return kv.Manifest{}, fmt.Errorf("replica: backup %s is already in %s", name, dir)
 	}
 	obj, err := obs.Get(ctx, name+".db")

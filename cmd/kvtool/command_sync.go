@@ -291,7 +291,8 @@ func newBackupPush(g *globals) *cobra.Command {
 		Short:   "Copy a verified backup to a NATS JetStream object store",
 		Long: `push verifies backup NAME here, uploads its data file and manifest to the
 JetStream object store ` + replica.BackupBucket + `, and checks that the stored
-SHA-256 is the one computed while uploading. It prints the manifest.
+SHA-256 is the one computed while uploading. It prints the manifest. A
+backup that fails verification here is not pushed (exit 3).
 Attachment contents are not pushed with it.
 
 With --passphrase-file F (or $` + passphraseEnv + `), the data file is encrypted end to end
@@ -314,6 +315,9 @@ manifest stays readable. backup pull needs the same passphrase.`,
 			}
 			defer closeDB(db, &err)
 			m, err := replica.PushBackup(cmd.Context(), db, nc, args[0], bo)
+			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) {
+				return integrityError{err.Error()}
+			}
 			if err != nil {
 				return err
 			}
@@ -339,6 +343,7 @@ func newBackupPull(g *globals) *cobra.Command {
 		Long: `pull downloads backup NAME from the JetStream object store ` + replica.BackupBucket + `
 into <store>/backups, checks its SHA-256 against its manifest and verifies
 it as backup verify does; a backup that fails is removed again (exit 3).
+A copy of NAME already here is replaced only when it fails verification.
 Restore it with kvtool backup restore NAME. An encrypted backup needs
 its passphrase (--passphrase-file F or $` + passphraseEnv + `); a wrong one is exit 3.`,
 		Args: argsRange(1, 1),
