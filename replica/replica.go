@@ -52,7 +52,8 @@ type Result struct {
 	// the stream's limits): their changes are missing here. It counts
 	// the gaps in a device's message numbers, and every message before
 	// the stream's first when that is past the last one read (own
-	// messages included: an upper bound).
+	// messages included: an upper bound; the group's first encryption
+	// record, which precedes every change, is not counted).
 	Missed int `json:"missed,omitempty"`
 	// StreamReset is set when the group's stream was not the one this
 	// store last synced with (the server lost its store, or the stream
@@ -632,7 +633,13 @@ func (r *Replica) pull(ctx context.Context, missed *int) (pulled, conflicts int,
 	if first := info.State.FirstSeq; first > from+1 {
 		// The messages after the last one applied, up to the stream's
 		// first, were removed before this device read them.
-		*missed += int(first - 1 - from)
+		gone := int(first - 1 - from)
+		if from == 0 {
+			// Sequence 1 was the group's encryption record (New records
+			// it before anything is pushed), not a change.
+			gone--
+		}
+		*missed += gone
 		from = first - 1
 		if err := r.db.Update(ctx, func(tx *kv.Tx) error {
 			st, err := loadState(tx)
