@@ -39,7 +39,7 @@ func TestSync_streamCreatedAgain(t *testing.T) {
 	url := s.ClientURL()
 	a := openDevice(t, url, "A")
 	b := openDevice(t, url, "B")
-	a.put(t, "notes", kv.Document{"id": "n1", "content": "one"})
+	a.put(t, "notes", kv.Document{"id": "n1", "content": "one", "f": 1})
 	a.put(t, "notes", kv.Document{"id": "gone", "content": "deleted before the wipe"})
 	b.put(t, "notes", kv.Document{"id": "n2", "content": "two"})
 	a.sync(t)

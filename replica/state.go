@@ -144,6 +144,10 @@ type message struct {
 	// when it is too large for one NATS message; the stub on the stream
 	// then carries only Device, N, Coll, ID and Ref.
 	Ref string `json:"ref,omitempty"`
+	// Resent marks a document's whole state published again for a new
+	// stream (queueResend): its fields carry the clocks they had, not
+	// the ones they replaced.
+	Resent bool `json:"resent,omitempty"`
 }
 
 // UnmarshalJSON decodes a field of a message with its value in the

@@ -98,9 +98,9 @@ func (r *Replica) checkStream(ctx context.Context, res *Result) error {
 // document sync has recorded: its current fields with the clocks they
 // have (a tombstone for a deleted one), so that a new stream holds the
 // whole store again. A field a receiver holds with another clock merges
-// as any concurrent edit does (the later clock wins, the other value is
-// kept as a conflict: what the sender had seen before is not known). It
-// returns how many documents it queued.
+// by clock; what the sender had seen before is not known, so a local
+// value it overwrites is kept as a conflict, and one that is later wins
+// without one (message.Resent). It returns how many documents it queued.
 func (r *Replica) queueResend(ctx context.Context) (int, error) {
 	var keys []string
 	if err := r.db.View(ctx, func(tx *kv.Tx) error {
@@ -167,7 +167,7 @@ func (r *Replica) queueDoc(tx *kv.Tx, st *state, coll, id string) (ok bool, err 
 	if err != nil || !rec.found {
 		return false, err
 	}
-	m := &message{Device: st.Device, Inc: st.Inc, Coll: coll, ID: id, Epoch: rec.Epoch}
+	m := &message{Device: st.Device, Inc: st.Inc, Coll: coll, ID: id, Epoch: rec.Epoch, Resent: true}
 	if rec.Del != nil {
 		m.Del = rec.Del
 		for f, lf := range rec.Fields {
