@@ -37,14 +37,54 @@ func checkBackupName(name string) error {
 }
 
 func backupStore(ctx context.Context, nc *nats.Conn, create bool) (jetstream.ObjectStore, error) {
+	obs, _, err := backupStoreJS(ctx, nc, create)
+	return obs, err
+}
+
+func backupStoreJS(ctx context.Context, nc *nats.Conn, create bool) (jetstream.ObjectStore, jetstream.JetStream, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var obs jetstream.ObjectStore
 	if create {
-		return js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: BackupBucket, Storage: jetstream.FileStorage})
+		obs, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: BackupBucket, Storage: jetstream.FileStorage})
+	} else {
+		obs, err = js.ObjectStore(ctx, BackupBucket)
 	}
-	return js.ObjectStore(ctx, BackupBucket)
+	return obs, js, err
+}
+
+// checkBackupObject fails with ErrBlobIncomplete when the object store
+// cannot deliver every chunk of object name: a chunk damaged in the
+// server's files is not delivered (though the stream's state may still
+// count it), and reading the object would wait for it until a timeout. It
+// reads each chunk's message by subject, one request a chunk.
+func checkBackupObject(ctx context.Context, js jetstream.JetStream, obs jetstream.ObjectStore, backup, name string) error {
+	info, err := obs.GetInfo(ctx, name)
+	if err != nil {
+		return err
+	}
+	st, err := js.Stream(ctx, "OBJ_"+BackupBucket)
+	if err != nil {
+		return fmt.Errorf("replica: object store %s: %w", BackupBucket, err)
+	}
+	subj := fmt.Sprintf("$O.%s.C.%s", BackupBucket, info.NUID)
+	got, seq := uint32(0), uint64(1)
+	for got < info.Chunks {
+		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("replica: object store %s: %w", BackupBucket, err)
+		}
+		got, seq = got+1, m.Sequence+1
+	}
+	if got < info.Chunks {
+		return fmt.Errorf("%w: backup %s: %s in %s lacks some of its %d chunks (damaged on the server, or an interrupted push): push the backup again from a store that has it", ErrBlobIncomplete, backup, name, BackupBucket, info.Chunks)
+	}
+	return nil
 }
 
 // digestOf is JetStream's form of a SHA-256 given in hex.
@@ -172,7 +212,8 @@ func ListBackups(ctx context.Context, nc *nats.Conn) ([]kv.Manifest, error) {
 // PullBackup downloads backup name from the object store into the store's
 // backups directory and verifies it there (SHA-256 against its manifest
 // while downloading, then kv.DB.VerifyBackup); a backup that fails is
-// removed again and the error says why. kv.DB.Restore restores it.
+// removed again and the error says why. A copy of name already there is
+// replaced only when it fails verification. kv.DB.Restore restores it.
 func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts *BackupOptions) (kv.Manifest, error) {
 	if opts == nil {
 		opts = &BackupOptions{}
@@ -180,12 +221,22 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 	if err := checkBackupName(name); err != nil {
 		return kv.Manifest{}, err
 	}
-	obs, err := backupStore(ctx, nc, false)
+	obs, js, err := backupStoreJS(ctx, nc, false)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return kv.Manifest{}, fmt.Errorf("%w: %s (no backups were pushed)", ErrBackupNotFound, name)
 	}
 	if err != nil {
 		return kv.Manifest{}, fmt.Errorf("replica: object store %s: %w", BackupBucket, err)
+	}
+	err = checkBackupObject(ctx, js, obs, name, name+".json")
+	if err == nil {
+		err = checkBackupObject(ctx, js, obs, name, name+".db")
+	}
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return kv.Manifest{}, fmt.Errorf("%w: %s", ErrBackupNotFound, name)
+	}
+	if err != nil {
+		return kv.Manifest{}, err
 	}
 	mb, err := obs.GetBytes(ctx, name+".json")
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
@@ -199,6 +250,12 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 		return kv.Manifest{}, fmt.Errorf("replica: manifest of %s in %s is damaged (%v)", name, BackupBucket, err)
 	}
 	dir := filepath.Join(db.Dir(), kv.BackupsDir)
+	// A copy here that fails verification is replaced (the download
+	// replaces it only once it arrived whole); a good one is kept.
+	damagedHere := false
+	if _, problems, err := db.VerifyBackup(ctx, name); err == nil && len(problems) > 0 {
+		damagedHere = true
+	}
 	// Held until the manifest is written: a rotation meanwhile would take
 	// the data file without its manifest for debris.
 	unlock, err := db.LockBackups()
@@ -210,7 +267,7 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 	if err != nil {
 		return kv.Manifest{}, err
 	}
-	if _, err := os.Stat(dbPath); err == nil {
+	if _, err := os.Stat(dbPath); err == nil && !damagedHere {
 		return kv.Manifest{}, fmt.Errorf("replica: backup %s is already in %s", name, dir)
 	}
 	obj, err := obs.Get(ctx, name+".db")
@@ -236,6 +293,9 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 			err = decrypt(io.MultiWriter(w, h), obj, opts.Passphrase)
 		} else {
 			_, err = io.Copy(io.MultiWriter(w, h), obj)
+		}
+		if errors.Is(err, jetstream.ErrDigestMismatch) {
+			return fmt.Errorf("%w: backup %s: %s.db in %s: %w", ErrBlobMismatch, name, name, BackupBucket, err)
 		}
 		if err != nil {
 			return fmt.Errorf("replica: download %s.db: %w", name, err)

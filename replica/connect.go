@@ -24,6 +24,11 @@ type ConnectOptions struct {
 	// that returns when caught up, sets it and ends its work when the
 	// connection closes (nats.Conn.SetClosedHandler).
 	MaxReconnects int
+	// WaitForServer makes a first connection that fails a lost one:
+	// Connect returns at once, and the connection is tried again as
+	// MaxReconnects says (a sync started while the server is
+	// unreachable waits for it instead of failing).
+	WaitForServer bool
 }
 
 // Connect connects to the NATS server at rawURL. User and password, or a
@@ -49,6 +54,11 @@ func Connect(rawURL string, o *ConnectOptions) (*nats.Conn, error) {
 		opts = append(opts, nats.UserCredentials(o.CredsFile))
 	}
 	nc, err := nats.Connect(rawURL, opts...)
+	if errors.Is(err, nats.ErrNoServers) && o.WaitForServer {
+		// Unreachable, not refusing: wait for it as for a lost
+		// connection (a refusal is only told by the first try).
+		nc, err = nats.Connect(rawURL, append(opts, nats.RetryOnFailedConnect(true))...)
+	}
 	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
 		return nil, fmt.Errorf("%w: connect to %s: %s (check the user and password or token in the URL, or the credentials file)", ErrAuth, Scrub(rawURL), scrubText(err.Error(), rawURL))
 	}

@@ -38,6 +38,14 @@
 //     are counted in Result.Missed, from the stream's first sequence and
 //     from the gaps in each device's message numbers; their changes are
 //     missing on this device (nothing re-sends them).
+//   - A stream created again (a server that lost its store, a stream
+//     deleted and re-created) numbers its messages from 1 again. The state
+//     names the stream it read by its creation time; each sync checks it
+//     (checkStream, stream.go), and on a new stream reads it from its
+//     start and queues every document it holds again with the clocks it
+//     recorded, so that the group loses nothing any store still has
+//     (Result.StreamReset, Result.Resent). A stream that is gone is created
+//     again.
 //
 // # Merge rules
 //
@@ -80,7 +88,9 @@
 // cairn.<group>.meta whether the group is encrypted, with the Argon2id
 // salt and a sealed check value: a wrong or missing passphrase is
 // ErrDecrypt, a passphrase in a plain group ErrEncryptionMismatch, both
-// from New, before anything is applied.
+// from New, before anything is applied. A store that has synced an
+// encrypted group records it (state.Encrypted) and gets ErrDecrypt without
+// a passphrase from then on, even when the record is gone from the stream.
 //
 // # Backups
 //

@@ -24,7 +24,9 @@ var (
 	// ErrBlobIncomplete is returned when the object store names an
 	// attachment's content but lacks some of its chunks (an upload that
 	// was interrupted); the sync that meets it can be retried once a
-	// device holding the content has uploaded it again.
+	// device holding the content has uploaded it again. PullBackup
+	// returns it for a backup whose chunks the server cannot all deliver
+	// (damaged in its files, or an interrupted push).
 	ErrBlobIncomplete = errors.New("replica: incomplete object in the object store")
 	// ErrClockAhead is returned by a sync that met a message whose
 	// clock is more than a day ahead of this device's wall clock (a

@@ -317,8 +317,11 @@ func (r *Replica) apply(tx *kv.Tx, st *state, m *message) (int, error) {
 			rec.Fields[f] = field{C: fm.C, Hash: h, Gone: fm.Gone}
 			changed = changed || !same
 		default:
-			// The local value is later.
-			if fm.Base != lf.C && !same {
+			// The local value is later. A value published again for a
+			// new stream says nothing of what replaced it: if it was a
+			// concurrent edit, its own device keeps it as a conflict
+			// when this later value reaches it.
+			if fm.Base != lf.C && !same && !m.Resent {
 				if err := record(Conflict{Field: f, Kept: out[f], KeptClock: lf.C, Lost: fm.V, LostGone: fm.Gone, LostClock: fm.C}); err != nil {
 					return 0, err
 				}

@@ -60,3 +60,33 @@ func TestSync_purgedMessagesReported(t *testing.T) {
 		t.Errorf("B after one of A's messages was purged: %+v, want 1 pulled and 1 missed", res)
 	}
 }
+
+// TestSync_missedCountsChangesOnly: a new device after a purge of three
+// changes and the group's encryption record (which New records again)
+// misses three changes, not four messages.
+func TestSync_missedCountsChangesOnly(t *testing.T) {
+	ctx := context.Background()
+	s := startServer(t, "", -1)
+	a := openDevice(t, s.ClientURL(), "A")
+	for _, id := range []string{"n1", "n2", "n3"} {
+		a.put(t, "notes", kv.Document{"id": id, "title": id})
+	}
+	if res := a.sync(t); res.Pushed != 3 {
+		t.Fatalf("A: %+v", res)
+	}
+	js, err := jetstream.New(a.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, "CAIRN_default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := openDevice(t, s.ClientURL(), "C")
+	if res := c.sync(t); res.Missed != 3 {
+		t.Errorf("a new device after the purge: %+v, want 3 missed", res)
+	}
+}

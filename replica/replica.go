@@ -52,8 +52,16 @@ type Result struct {
 	// the stream's limits): their changes are missing here. It counts
 	// the gaps in a device's message numbers, and every message before
 	// the stream's first when that is past the last one read (own
-	// messages included: an upper bound).
+	// messages included: an upper bound; the group's first encryption
+	// record, which precedes every change, is not counted).
 	Missed int `json:"missed,omitempty"`
+	// StreamReset is set when the group's stream was not the one this
+	// store last synced with (the server lost its store, or the stream
+	// was deleted and created again): the store read the new stream from
+	// its start, and published again every document it holds (Resent
+	// counts them), so that nothing it had is lost to the group.
+	StreamReset bool `json:"stream_reset,omitempty"`
+	Resent      int  `json:"resent,omitempty"`
 }
 
 // Replica syncs one store with its group through a NATS connection. It is
@@ -131,21 +139,8 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 	if r.js, err = jetstream.New(nc); err != nil {
 		return nil, err
 	}
-	r.stream, err = r.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:       r.streamName(),
-		Subjects:   []string{r.subjectPrefix() + ">", r.metaSubject()},
-		Storage:    jetstream.FileStorage,
-		Replicas:   o.Replicas,
-		Duplicates: 10 * time.Minute,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replica: stream %s: %w", r.streamName(), err)
-	}
-	r.blobs, err = r.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket: r.streamName() + "_blobs", Storage: jetstream.FileStorage, Replicas: o.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replica: object store %s_blobs: %w", r.streamName(), err)
+	if err := r.createStreams(ctx); err != nil {
+		return nil, err
 	}
 	// A device name given to a store without sync state must be new to
 	// the stream: reusing one would restart its message numbers (which
@@ -197,13 +192,14 @@ func New(ctx context.Context, db *kv.DB, nc *nats.Conn, opts *Options) (*Replica
 	}
 	err = db.Update(ctx, func(tx *kv.Tx) error {
 		st, isNew, err := bind(tx)
-		if err != nil || !isNew {
-			if st != nil {
-				r.device = st.Device
-			}
+		if err != nil {
 			return err
 		}
 		r.device = st.Device
+		if !isNew && (r.seal == nil || st.Encrypted) {
+			return nil
+		}
+		st.Encrypted = st.Encrypted || r.seal != nil
 		return putJSON(tx, stateColl, stateID, st)
 	})
 	if err != nil {
@@ -225,10 +221,13 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var res Result
+	if err := r.checkStream(ctx, &res); err != nil {
+		return res, err
+	}
 	if err := r.checkRollback(ctx); err != nil {
 		return res, err
 	}
-	n, err := r.push(ctx)
+	n, err := r.push(ctx, &res)
 	res.Pushed += n
 	if err != nil {
 		return res, err
@@ -238,7 +237,7 @@ func (r *Replica) Sync(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	n, err = r.push(ctx)
+	n, err = r.push(ctx, &res)
 	res.Pushed += n
 	return res, err
 }
@@ -353,8 +352,10 @@ func (r *Replica) Run(ctx context.Context, interval time.Duration, report func(R
 // pushBatch is how many change-log entries one capture transaction reads.
 const pushBatch = 500
 
-// push captures local changes into the outbox and publishes the outbox.
-func (r *Replica) push(ctx context.Context) (int, error) {
+// push captures local changes into the outbox, queues the whole store
+// again when the stream was found new (see checkStream), and publishes the
+// outbox.
+func (r *Replica) push(ctx context.Context, res *Result) (int, error) {
 	for {
 		more, err := r.captureBatch(ctx)
 		if err != nil {
@@ -363,6 +364,11 @@ func (r *Replica) push(ctx context.Context) (int, error) {
 		if !more {
 			break
 		}
+	}
+	n, err := r.queueResend(ctx)
+	res.Resent += n
+	if err != nil {
+		return 0, err
 	}
 	return r.publishOutbox(ctx)
 }
@@ -627,7 +633,13 @@ func (r *Replica) pull(ctx context.Context, missed *int) (pulled, conflicts int,
 	if first := info.State.FirstSeq; first > from+1 {
 		// The messages after the last one applied, up to the stream's
 		// first, were removed before this device read them.
-		*missed += int(first - 1 - from)
+		gone := int(first - 1 - from)
+		if from == 0 {
+			// Sequence 1 was the group's encryption record (New records
+			// it before anything is pushed), not a change.
+			gone--
+		}
+		*missed += gone
 		from = first - 1
 		if err := r.db.Update(ctx, func(tx *kv.Tx) error {
 			st, err := loadState(tx)

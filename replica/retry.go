@@ -45,3 +45,33 @@ func backoff(ctx context.Context, failures *int, limit time.Duration) error {
 		return nil
 	}
 }
+
+// Transient reports whether err is a failure on the way to the server
+// (unreachable, restarting, reconnecting, electing a leader) that a later
+// try may not meet, as Run judges it.
+func Transient(err error) bool { return transient(err) }
+
+// Retry calls f until it returns nil or an error that is not Transient,
+// backing off between tries (100ms, doubling, at most 1s). It gives up,
+// returning f's last error, once f has failed for longer than giveUp (0:
+// never), or when ctx ends. A command that must end (kvtool sync --once)
+// rides out a short disconnect with it: a publish or an upload cut by a
+// server restart is tried again once the connection is back.
+func Retry(ctx context.Context, giveUp time.Duration, f func() error) error {
+	failures := 0
+	var since time.Time
+	for {
+		err := f()
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if since.IsZero() {
+			since = time.Now()
+		} else if giveUp > 0 && time.Since(since) > giveUp {
+			return err
+		}
+		if werr := backoff(ctx, &failures, time.Second); werr != nil {
+			return err
+		}
+	}
+}

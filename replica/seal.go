@@ -14,6 +14,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/cairnkv/cairn/kv"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -148,6 +149,18 @@ func (r *Replica) metaSubject() string { return "cairn." + r.opts.Group + ".meta
 // setupEncryption reads the group's encryption record, creating it when
 // the group has none, and sets r.seal when the group is encrypted.
 func (r *Replica) setupEncryption(ctx context.Context) error {
+	if r.opts.Passphrase == "" {
+		var st *state
+		if err := r.db.View(ctx, func(tx *kv.Tx) (err error) {
+			st, err = loadState(tx)
+			return err
+		}); err != nil {
+			return err
+		}
+		if st.Encrypted {
+			return fmt.Errorf("%w: this store has synced group %q encrypted end to end: a passphrase is needed", ErrDecrypt, st.Group)
+		}
+	}
 	meta, err := r.readMeta(ctx)
 	if err != nil {
 		return err

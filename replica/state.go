@@ -45,6 +45,18 @@ type state struct {
 	// Seen maps <device>/<incarnation> to the last message number
 	// applied from it, to find the numbers the stream no longer held.
 	Seen map[string]uint64 `json:"seen,omitempty"`
+	// Stream names the stream Pulled counts in: its creation time. A
+	// stream created again (a server that lost its store, a stream
+	// deleted) numbers its messages from 1 again; see checkStream.
+	Stream string `json:"stream,omitempty"`
+	// Resend is set while the whole store is still to be queued again
+	// for a new stream (see queueResend).
+	Resend bool `json:"resend,omitempty"`
+	// Encrypted is set once the store has synced in an encrypted group:
+	// it never syncs without a passphrase again, even when the group's
+	// encryption record is gone (a purge, a server that lost its store),
+	// where a first device would decide the group is not encrypted.
+	Encrypted bool `json:"encrypted,omitempty"`
 }
 
 // sawNumber records that message m was applied and returns how many of
@@ -132,6 +144,10 @@ type message struct {
 	// when it is too large for one NATS message; the stub on the stream
 	// then carries only Device, N, Coll, ID and Ref.
 	Ref string `json:"ref,omitempty"`
+	// Resent marks a document's whole state published again for a new
+	// stream (queueResend): its fields carry the clocks they had, not
+	// the ones they replaced.
+	Resent bool `json:"resent,omitempty"`
 }
 
 // UnmarshalJSON decodes a field of a message with its value in the

@@ -70,7 +70,8 @@ func errorStatus(err error) (int, string) {
 		return http.StatusInternalServerError, "corrupt"
 	case errors.Is(err, errUsage), errors.Is(err, kv.ErrBadQuery), errors.Is(err, kv.ErrInvalid),
 		errors.Is(err, kv.ErrSyntax), errors.Is(err, kv.ErrInvalidID), errors.Is(err, kv.ErrUnknownCollection),
-		errors.Is(err, kv.ErrTooLarge), errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrBackupName):
+		errors.Is(err, kv.ErrTooLarge), errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrBackupName),
+		errors.Is(err, kv.ErrQueryTooLong), errors.Is(err, kv.ErrEmptyQuery):
 		return http.StatusBadRequest, "bad-request"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "cancelled"

@@ -250,6 +250,8 @@ func TestAPI_search(t *testing.T) {
 	}
 	c.get("/api/search?q=", http.StatusBadRequest, nil)
 	c.get("/api/search?q=x&c=nope", http.StatusBadRequest, nil)
+	// A query over the search limits is bad input, not a server error.
+	c.get("/api/search?q="+strings.Repeat("a", 4097), http.StatusBadRequest, nil)
 }
 
 func TestHighlighted(t *testing.T) {

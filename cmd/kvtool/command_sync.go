@@ -21,6 +21,7 @@ import (
 type natsFlags struct {
 	url   string
 	creds string
+	wait  bool // wait for a server unreachable at the start (sync)
 }
 
 func (f *natsFlags) add(cmd *cobra.Command) {
@@ -32,13 +33,17 @@ func (f *natsFlags) connect() (*replica.Conn, error) {
 	if f.url == "" {
 		return nil, usagef("--nats URL is required (or set $CAIRN_NATS)")
 	}
-	return replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool"})
+	return replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool", WaitForServer: f.wait})
 }
 
 // onceReconnects is how often a command that must end (sync --once,
 // backup push and pull) tries a lost connection again, 250ms apart,
 // before it gives up.
 const onceReconnects = 20
+
+// onceRetryFor is how long sync --once tries again a sync that fails on
+// the way to a server it is connected to (a leader being elected).
+const onceRetryFor = 10 * time.Second
 
 // connectOnce connects for a command that must end: a connection lost
 // for good (onceReconnects failed) cancels the context it returns, whose
@@ -47,7 +52,7 @@ func (f *natsFlags) connectOnce(ctx context.Context) (*replica.Conn, context.Con
 	if f.url == "" {
 		return nil, ctx, func() {}, usagef("--nats URL is required (or set $CAIRN_NATS)")
 	}
-	nc, err := replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool", MaxReconnects: onceReconnects})
+	nc, err := replica.Connect(f.url, &replica.ConnectOptions{CredsFile: f.creds, Name: "kvtool", MaxReconnects: onceReconnects, WaitForServer: f.wait})
 	if err != nil {
 		return nil, ctx, func() {}, err
 	}
@@ -114,7 +119,11 @@ messages anew, and pulls back the changes it had published since.
 
 Messages removed from the stream before this store read them (a purge,
 the stream's limits) are reported: "missed":N in the output and a warning
-on stderr; their changes are missing from this store.
+on stderr; their changes are missing from this store. A stream that is
+not the one this store last synced with (a server that lost its store, a
+stream deleted and created again) is read from its start, and the store
+publishes again every document it holds: "stream_reset":true and
+"resent":N in the output, and a warning on stderr.
 
 Credentials in the URL are never printed.`,
 		Args: argsRange(0, 0),
@@ -128,6 +137,10 @@ Credentials in the URL are never printed.`,
 			}
 			ctx := cmd.Context()
 			var nc *replica.Conn
+			// A server unreachable at the start is waited for like a
+			// lost connection: for good after onceReconnects with
+			// --once, forever without.
+			nf.wait = true
 			if once {
 				var done context.CancelFunc
 				nc, ctx, done, err = nf.connectOnce(ctx)
@@ -144,20 +157,48 @@ Credentials in the URL are never printed.`,
 				return err
 			}
 			defer closeDB(db, &err)
-			r, err := replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas, Passphrase: pass})
+			if !once {
+				var stop context.CancelFunc
+				ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+				defer stop()
+			}
+			// Failures on the way to the server (a restart, a publish cut
+			// by a disconnect) are tried again: with --once until the
+			// connection is lost for good (or they go on onceRetryFor);
+			// without, until interrupted.
+			giveUp := time.Duration(0)
+			if once {
+				giveUp = onceRetryFor
+			}
+			var r *replica.Replica
+			err = replica.Retry(ctx, giveUp, func() (err error) {
+				r, err = replica.New(ctx, db, nc, &replica.Options{Device: device, Group: group, Replicas: replicas, Passphrase: pass})
+				return err
+			})
+			if err != nil && !once && ctx.Err() != nil {
+				return nil // interrupted while waiting for the server
+			}
 			if err != nil {
 				return causeOf(ctx, err)
 			}
 			if once {
-				res, err := r.Sync(ctx)
+				var res replica.Result
+				err := replica.Retry(ctx, giveUp, func() error {
+					n, err := r.Sync(ctx)
+					res.Pushed += n.Pushed
+					res.Pulled += n.Pulled
+					res.Conflicts += n.Conflicts
+					res.Missed += n.Missed
+					res.Resent += n.Resent
+					res.StreamReset = res.StreamReset || n.StreamReset
+					return err
+				})
 				if err != nil {
 					return causeOf(ctx, err)
 				}
 				warnMissed(cmd.ErrOrStderr(), res)
 				return printJSON(cmd.OutOrStdout(), res)
 			}
-			ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-			defer stop()
 			err = r.Run(ctx, interval, syncReporter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.json, r.Device()))
 			if errors.Is(err, context.Canceled) {
 				return nil
@@ -176,8 +217,12 @@ Credentials in the URL are never printed.`,
 	return cmd
 }
 
-// warnMissed says on stderr that messages were gone before they were read.
+// warnMissed says on stderr that messages were gone before they were
+// read, and that the stream was found new.
 func warnMissed(w io.Writer, res replica.Result) {
+	if res.StreamReset {
+		fmt.Fprintf(w, "warning: the group's stream is not the one this store last synced with (the server lost its store, or the stream was deleted and created again): this store read it from its start and published again the %d document(s) it holds\n", res.Resent)
+	}
 	if res.Missed > 0 {
 		fmt.Fprintf(w, "warning: %d message(s) of other devices were gone from the stream (purged, or past its limits) before this store read them: their changes are missing here\n", res.Missed)
 	}
@@ -246,7 +291,8 @@ func newBackupPush(g *globals) *cobra.Command {
 		Short:   "Copy a verified backup to a NATS JetStream object store",
 		Long: `push verifies backup NAME here, uploads its data file and manifest to the
 JetStream object store ` + replica.BackupBucket + `, and checks that the stored
-SHA-256 is the one computed while uploading. It prints the manifest.
+SHA-256 is the one computed while uploading. It prints the manifest. A
+backup that fails verification here is not pushed (exit 3).
 Attachment contents are not pushed with it.
 
 With --passphrase-file F (or $` + passphraseEnv + `), the data file is encrypted end to end
@@ -269,6 +315,9 @@ manifest stays readable. backup pull needs the same passphrase.`,
 			}
 			defer closeDB(db, &err)
 			m, err := replica.PushBackup(cmd.Context(), db, nc, args[0], bo)
+			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) {
+				return integrityError{err.Error()}
+			}
 			if err != nil {
 				return err
 			}
@@ -294,6 +343,7 @@ func newBackupPull(g *globals) *cobra.Command {
 		Long: `pull downloads backup NAME from the JetStream object store ` + replica.BackupBucket + `
 into <store>/backups, checks its SHA-256 against its manifest and verifies
 it as backup verify does; a backup that fails is removed again (exit 3).
+A copy of NAME already here is replaced only when it fails verification.
 Restore it with kvtool backup restore NAME. An encrypted backup needs
 its passphrase (--passphrase-file F or $` + passphraseEnv + `); a wrong one is exit 3.`,
 		Args: argsRange(1, 1),
@@ -313,7 +363,7 @@ its passphrase (--passphrase-file F or $` + passphraseEnv + `); a wrong one is e
 			}
 			defer closeDB(db, &err)
 			m, err := replica.PullBackup(cmd.Context(), db, nc, args[0], bo)
-			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) || errors.Is(err, replica.ErrDecrypt) {
+			if errors.Is(err, kv.ErrBackupInvalid) || errors.Is(err, replica.ErrBlobMismatch) || errors.Is(err, replica.ErrBlobIncomplete) || errors.Is(err, replica.ErrDecrypt) {
 				return integrityError{err.Error()}
 			}
 			if err != nil {
@@ -350,11 +400,21 @@ func (p *passphraseFlag) add(cmd *cobra.Command, what string) {
 // get returns the passphrase ("" for none).
 func (p *passphraseFlag) get(backup bool) (string, error) {
 	if p.file == "" {
-		pass := os.Getenv(passphraseEnv)
-		if pass == "" && backup {
-			pass = os.Getenv(backupPassphraseEnv)
+		envs := []string{passphraseEnv}
+		if backup {
+			envs = append(envs, backupPassphraseEnv)
 		}
-		return pass, nil
+		for _, env := range envs {
+			// Set but empty is a mistake (export VAR="$(cat missing)"),
+			// never "no passphrase": that would sync in plaintext.
+			if pass, ok := os.LookupEnv(env); ok {
+				if strings.TrimRight(pass, "\r\n") == "" {
+					return "", fmt.Errorf("$%s is set but empty (a passphrase is needed; unset it to sync without one)", env)
+				}
+				return pass, nil
+			}
+		}
+		return "", nil
 	}
 	b, err := os.ReadFile(p.file)
 	if err != nil {

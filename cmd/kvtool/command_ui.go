@@ -55,7 +55,8 @@ edits open the store for writing, for that operation only.
 
 Access: every request needs the token (in the URL on the first visit, then
 in a cookie: HttpOnly, SameSite=Strict); requests whose Host header is not
-this address, localhost or an IP address are refused (DNS rebinding), and a
+this address, localhost or a loopback IP address (any IP address when it
+listens on every address) are refused (DNS rebinding), and a
 change must come from the inspector's own page (Origin). --addr defaults to
 127.0.0.1:8765, loopback only; port 0 picks a free port. Any other address
 makes the store readable, and restorable, by whoever gets the URL, over
