@@ -243,7 +243,10 @@
 //     the first readable copy is kept as it is and its attachments carry
 //     contentDamaged: true and legacyHash (damaged bytes rather than
 //     none); of a copy that cannot be read to the end, the readable part
-//     is kept, marked the same way. An attachment whose bytes no file
+//     is kept, marked the same way. Bytes that do not match the hash or
+//     size their attachment record gives (a .dat cut short that still
+//     decodes) are marked the same way, the recorded values kept as
+//     legacyHash and legacySize, and reported. An attachment whose bytes no file
 //     holds keeps its recorded hash as legacyHash, says contentMissing,
 //     and is listed in ImportResult.WithoutContent; so is one that
 //     records no hash (other than a link, which has a URL, no bytes).

@@ -611,6 +611,9 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					if _, has := d["mimeType"]; !has && b.MIME != "" {
 						d["mimeType"] = b.MIME
 					}
+					if !damaged {
+						m.checkRecorded(id, d, b.Source, hash, size)
+					}
 					d["hash"], d["size"] = hash, size
 					if damaged {
 						d["contentDamaged"] = true
@@ -627,6 +630,37 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 		}
 	}
 	return stored, nil
+}
+
+// checkRecorded compares the hash and size the old app recorded in
+// attachment document d with the bytes found for it (hash, size, from
+// source) before they are overwritten. Bytes that do not hash to the
+// recorded hash, or fewer than the recorded size (a file cut short that
+// still decodes, docs/FORMAT.md §11.14), are not the attachment as
+// recorded: d is marked contentDamaged, the recorded values are kept as
+// legacyHash and legacySize, and a problem names the file. More bytes
+// than recorded are kept and reported, with legacySize.
+func (m *migration) checkRecorded(id string, d map[string]any, source, hash string, size int64) {
+	var what []string
+	if rh, ok := d["hash"].(string); ok && isHexHash(rh) && !strings.EqualFold(rh, hash) {
+		d["legacyHash"], d["contentDamaged"] = rh, true
+		what = append(what, fmt.Sprintf("do not hash to the recorded %s (hash %s)", rh, hash))
+	}
+	if rs, ok := numInt64(d["size"]); ok && rs != size {
+		d["legacySize"] = d["size"]
+		if rs > size {
+			d["contentDamaged"] = true
+		}
+		what = append(what, fmt.Sprintf("are %d bytes, the record says size %d", size, rs))
+	}
+	if len(what) == 0 {
+		return
+	}
+	damaged := ""
+	if d["contentDamaged"] == true {
+		damaged = ", marked contentDamaged"
+	}
+	m.problem("attachment %q: its bytes from %s %s; kept as they are (recorded values kept as legacyHash/legacySize%s)", id, source, strings.Join(what, " and "), damaged)
 }
 
 func firstErr(errs ...error) error {

@@ -1,0 +1,63 @@
+package legacy_test
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cairnkv/cairn/legacy"
+)
+
+// Regression tests of Migrate for the fifth pass over the fourth
+// black-box report: each builds the old app's directory in t.TempDir().
+
+func hasProblem(ps []string, subs ...string) bool {
+	return slices.ContainsFunc(ps, func(p string) bool {
+		for _, s := range subs {
+			if !strings.Contains(p, s) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestMigrate_recordedSizeAndHashKept: a per-id .dat cut short at a
+// base64 quantum still decodes (docs/FORMAT.md §11.14), and a .meta.json
+// may record a hash its bytes do not have. Neither is silent: the
+// attachment is marked contentDamaged, the recorded size and hash are
+// kept as legacySize and legacyHash, and a problem names the file.
+func TestMigrate_recordedSizeAndHashKept(t *testing.T) {
+	full := base64.StdEncoding.EncodeToString(make([]byte, 1024))
+	dir := writeFiles(t, map[string]string{
+		"attachments/att-half.dat":       full[:684], // 513 bytes
+		"attachments/att-half.meta.json": `{"id":"att-half","type":"image","name":"a.jpg","mimeType":"image/jpeg","size":1024}`,
+		"attachments/att-hash.dat":       base64.StdEncoding.EncodeToString([]byte("hello")),
+		"attachments/att-hash.meta.json": `{"id":"att-hash","type":"file","name":"h.txt","mimeType":"text/plain","size":5,"hash":"` + strings.Repeat("0", 64) + `"}`,
+		"attachments/att-ok.dat":         base64.StdEncoding.EncodeToString([]byte("fine")),
+		"attachments/att-ok.meta.json":   `{"id":"att-ok","type":"file","name":"ok.txt","mimeType":"text/plain","size":4}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(id string) map[string]any {
+		doc, _, err := db.Get(context.Background(), "attachments", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	if d := get("att-half"); d["contentDamaged"] != true || d["legacySize"] == nil || !hasProblem(res.Problems, "att-half", "attachments/att-half.dat", "1024") {
+		t.Errorf("att-half %v; problems %q", d, res.Problems)
+	}
+	if d := get("att-hash"); d["contentDamaged"] != true || d["legacyHash"] != strings.Repeat("0", 64) || !hasProblem(res.Problems, "att-hash", "attachments/att-hash.dat") {
+		t.Errorf("att-hash %v; problems %q", d, res.Problems)
+	}
+	if d := get("att-ok"); d["contentDamaged"] != nil || hasProblem(res.Problems, "att-ok") {
+		t.Errorf("att-ok %v; problems %q", d, res.Problems)
+	}
+}
