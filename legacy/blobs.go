@@ -92,6 +92,33 @@ type attachmentFacts struct {
 	records    map[string]*attachmentRecord // attachment records by id
 	recordSrc  map[string]string
 	videoNames map[string]string // video file base name → video id ("" if none)
+	// wanted are references (an attachment id, a recorded hash, or both)
+	// no file of the directory is named after: each is checked, once the
+	// bytes are gathered, against what records and inline base64 gave.
+	wanted map[string]wantedRef
+}
+
+// wantedRef is one reference to attachment bytes, by id and/or hash, and
+// the entity that makes it.
+type wantedRef struct {
+	id     string
+	hash   recordedHash
+	hashed bool
+	src    string
+}
+
+// want notes a reference whose bytes no file is named after.
+func (f *attachmentFacts) want(id string, h recordedHash, hashed bool, src string) {
+	if f.keys.ids[id] || (hashed && f.keys.hashes[h]) || (id == "" && !hashed) {
+		return
+	}
+	k := id
+	if k == "" {
+		k = "#" + h.String()
+	}
+	if _, ok := f.wanted[k]; !ok {
+		f.wanted[k] = wantedRef{id: id, hash: h, hashed: hashed, src: src}
+	}
 }
 
 // attachmentRecord is what blobs use of an attachment record: the first
@@ -138,7 +165,7 @@ func (r *attachmentRecord) str(name string) (string, bool) {
 
 func newFacts(keys *blobKeys) *attachmentFacts {
 	return &attachmentFacts{keys: keys, idHash: map[string]recordedHash{}, refIDs: map[string]bool{}, refHashes: map[recordedHash]bool{},
-		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]string{}}
+		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]string{}, wanted: map[string]wantedRef{}}
 }
 
 // blobKeys are the ids, hashes and video names the directory has files
@@ -241,11 +268,15 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 				if k == "attachmentId" && hashed {
 					f.link(id, h)
 				}
+				f.want(id, h, hashed && k == "attachmentId", src)
 			}
 		}
 		if inAttachments {
 			if id, ok := idOf(x["id"]); ok {
 				f.refID(id)
+				if expectsContent(x) {
+					f.want(id, h, hashed, src)
+				}
 				rec := f.record(id, src)
 				if hashed {
 					f.link(id, h)
@@ -294,6 +325,11 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 		maps.Copy(f.refIDs, c.refIDs)
 		maps.Copy(f.refHashes, c.refHashes)
 		maps.Copy(f.videoNames, c.videoNames)
+		for k, w := range c.wanted {
+			if _, ok := f.wanted[k]; !ok {
+				f.wanted[k] = w
+			}
+		}
 		ids := slices.Sorted(maps.Keys(c.records))
 		for _, id := range ids {
 			rec := f.record(id, c.recordSrc[id])
@@ -344,10 +380,51 @@ func (s *scanner) buildBlobs() error {
 	} {
 		step(x, facts, rd)
 	}
+	s.missingReferences(x, facts)
 	s.emitBlobs(x, facts)
 	sort.Slice(s.ds.Blobs, func(i, j int) bool { return s.ds.Blobs[i].Source < s.ds.Blobs[j].Source })
 	sort.Strings(s.rep.OrphanFiles)
 	return nil
+}
+
+// missingReferences reports the references of entities (a note's or a
+// task's attachment record, a screenshot's attachmentId and hash, a
+// session's fullAudioAttachmentId) whose bytes no gathered copy holds.
+// Records of the attachments collection are not among them: their
+// documents are marked contentMissing when stored.
+func (s *scanner) missingReferences(x *blobIndex, facts *attachmentFacts) {
+	haveID, haveHash := map[string]bool{}, map[string]bool{}
+	for _, e := range x.all {
+		if len(e.opens) == 0 {
+			continue
+		}
+		for id := range e.ids {
+			haveID[id] = true
+		}
+		if e.hash != "" {
+			haveHash[e.hash] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(facts.wanted)) {
+		w := facts.wanted[k]
+		if w.id != "" && (haveID[w.id] || strings.HasPrefix(facts.recordSrc[w.id], "attachments/")) {
+			continue
+		}
+		if w.hashed && haveHash[w.hash.String()] {
+			continue
+		}
+		if h, ok := facts.idHash[w.id]; ok && w.id != "" && haveHash[h.String()] {
+			continue
+		}
+		if rec := facts.records[w.id]; w.id != "" && rec != nil && rec.emptyContent() {
+			continue
+		}
+		m := MissingReference{ID: w.id, From: w.src}
+		if w.hashed {
+			m.Hash = w.hash.String()
+		}
+		s.rep.MissingReferences = append(s.rep.MissingReferences, m)
+	}
 }
 
 // blobsFromCAS gathers the content-addressed store,

@@ -251,7 +251,10 @@
 //     and is listed in ImportResult.WithoutContent; so is one that
 //     records no hash (other than a link, which has a URL, no bytes).
 //     Each is also in the problems, with the places its bytes were
-//     looked for. A record whose inline base64 is "" with a size of 0
+//     looked for. A reference from another entity (a note's or task's
+//     attachment record, a screenshot's attachmentId and hash, a
+//     session's fullAudioAttachmentId) to bytes no file holds is in
+//     Report.MissingReferences and the problems. A record whose inline base64 is "" with a size of 0
 //     has empty content, stored as such (not contentMissing).
 //   - A document over the store's MaxDocumentBytes (the old app's
 //     monolithic sessions, a note holding hundreds of megabytes), nested

@@ -321,6 +321,17 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 			return err
 		}
 	}
+	for _, r := range rep.MissingReferences {
+		what := fmt.Sprintf("attachment %q", r.ID)
+		doc := map[string]any{}
+		if r.Hash != "" {
+			doc["hash"] = r.Hash
+			if r.ID == "" {
+				what = "attachment bytes with hash " + r.Hash
+			}
+		}
+		m.problem("%s referred to by %s: its bytes are in no file of the old directory (looked for %s); the reference is imported as it is", what, r.From, strings.Join(contentPlaces(r.ID, doc), ", "))
+	}
 	slices.Sort(m.res.WithoutContent)
 	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
 	if ds.Settings != nil {

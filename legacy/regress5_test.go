@@ -61,3 +61,42 @@ func TestMigrate_recordedSizeAndHashKept(t *testing.T) {
 		t.Errorf("att-ok %v; problems %q", d, res.Problems)
 	}
 }
+
+// TestMigrate_missingReferencesReported: attachments that notes, tasks
+// and sessions refer to (an inline record, a screenshot's attachmentId
+// and hash, fullAudioAttachmentId) whose bytes are in no file are
+// reported, like a record of db/attachments.json; one whose bytes are
+// there is not.
+func TestMigrate_missingReferencesReported(t *testing.T) {
+	bh := strings.Repeat("b", 64)
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json": `[{"id":"n1","content":"x","attachments":[{"id":"att-note","type":"image","name":"p.png","size":10,"path":"attachments/images/att-note.png"},` +
+			`{"id":"att-here","type":"file","name":"h.txt","size":4}]}]`,
+		"db/tasks.json":            `[{"id":"t1","title":"x","attachments":[{"id":"att-task","type":"file","name":"f.pdf","size":10,"hash":"` + strings.Repeat("a", 64) + `"},{"id":"lnk","type":"link","url":"https://example.com"}]}]`,
+		"db/sessions.json":         `[{"id":"s1","name":"s","fullAudioAttachmentId":"att-audio","screenshots":[{"id":"sh0","attachmentId":"att-shot","hash":"` + bh + `"}]}]`,
+		"attachments/att-here.dat": base64.StdEncoding.EncodeToString([]byte("here")),
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, from := range map[string]string{"att-note": "notes/n1", "att-task": "tasks/t1", "att-audio": "sessions/s1", "att-shot": "sessions/s1"} {
+		if !hasProblem(res.Problems, `"`+id+`"`, from, "in no file") {
+			t.Errorf("%s (from %s) not reported: %q", id, from, res.Problems)
+		}
+	}
+	if !hasProblem(res.Problems, `"att-shot"`, bh) {
+		t.Errorf("the screenshot's hash is not among the places looked at: %q", res.Problems)
+	}
+	if hasProblem(res.Problems, "att-here") || hasProblem(res.Problems, "lnk") {
+		t.Errorf("an attachment with bytes, or a link, is reported: %q", res.Problems)
+	}
+	var got []string
+	for _, r := range res.Report.MissingReferences {
+		got = append(got, r.ID)
+	}
+	if want := []string{"att-audio", "att-note", "att-shot", "att-task"}; !slices.Equal(got, want) {
+		t.Errorf("Report.MissingReferences %v, want %v", got, want)
+	}
+}

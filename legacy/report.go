@@ -46,9 +46,13 @@ type Report struct {
 	// LostRecovered lists chunked sessions whose lost parts or chunks
 	// (docs/FORMAT.md §3.4, §11.6) were filled from another copy of the
 	// session: "<id> from <file> (<fields>, <items field> <n>)".
-	LostRecovered []string          `json:"lostRecovered,omitempty"`
-	RawValues     []RawValue        `json:"rawValues,omitempty"`
-	SettingsKeys  map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
+	LostRecovered []string   `json:"lostRecovered,omitempty"`
+	RawValues     []RawValue `json:"rawValues,omitempty"`
+	// MissingReferences are attachments an entity refers to (by id, by
+	// recorded hash, or both) other than records of the attachments
+	// collection, whose bytes no file of the directory holds.
+	MissingReferences []MissingReference `json:"missingReferences,omitempty"`
+	SettingsKeys      map[string]string  `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
 	// Ignored lists the files not read because their names are none the
 	// old app wrote (db/notes.json.bak, a stray text file), relative to
 	// the scanned directory. Derived files (indexes, checksums of files
@@ -212,6 +216,15 @@ type InvalidEntity struct {
 	Source     string `json:"source"`
 	Index      int    `json:"index"` // position in its array, -1 if not in one
 	Reason     string `json:"reason"`
+}
+
+// MissingReference is one reference to attachment bytes that are in no
+// file of the old directory: the attachment id and/or the hash recorded,
+// and the entity ("notes/n1") that refers to it.
+type MissingReference struct {
+	ID   string `json:"id,omitempty"`
+	Hash string `json:"hash,omitempty"`
+	From string `json:"from"`
 }
 
 func (r *Report) note(s string) { r.Notes = append(r.Notes, s) }
