@@ -287,6 +287,17 @@ func (s *scanner) buildCollections() error {
 		switch {
 		case v != nil && isArrayData(v.data):
 			if b := s.newerBackup(coll, v); b != nil {
+				if kf := s.keys[coll]; kf != nil && kf.main == "" && (v.kind == SourceTmp || v.kind == SourceStaged) {
+					// No main file, and the temporary file is older
+					// than a backup: a leftover of an earlier crash that
+					// delete(key) does not remove (docs/FORMAT.md §4.4,
+					// §11.15). The collection was deleted; neither is
+					// resurrected.
+					s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: coll, Source: s.dbRel + coll + ".json",
+						Reason: fmt.Sprintf("collection file absent (deleted); its backups are not used, nor %s (timestamp %d), older than backup %s (timestamp %d): a leftover of an earlier crash", v.source, v.time, b.source, b.time)})
+					closeLazy(v.data)
+					continue
+				}
 				// §11.1: the era D+ loader copied the old single-slot
 				// .backup.json over the main file. A timestamped backup
 				// is the previous main file, taken before each

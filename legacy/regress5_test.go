@@ -3,10 +3,12 @@ package legacy_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 )
 
@@ -98,5 +100,51 @@ func TestMigrate_missingReferencesReported(t *testing.T) {
 	}
 	if want := []string{"att-audio", "att-note", "att-shot", "att-task"}; !slices.Equal(got, want) {
 		t.Errorf("Report.MissingReferences %v, want %v", got, want)
+	}
+}
+
+// TestMigrate_staleTmpDoesNotResurrectDeletedCollection: delete(key)
+// removes <key>.json and leaves the timestamped backups (docs/FORMAT.md
+// §4.4, §11.15), and an older <key>.tmp.json left by an earlier crash is
+// no evidence that the collection lives: it stays deleted, reported with
+// the leftover named. A .tmp.json newer than every backup is still used.
+func TestMigrate_staleTmpDoesNotResurrectDeletedCollection(t *testing.T) {
+	env := func(ts, data string) string {
+		return `{"version":1,"compressed":false,"checksum":"x","timestamp":` + ts + `,"data":` + data + `}`
+	}
+	for _, tc := range []struct {
+		name, tmpTime string
+		want          []string
+	}{
+		{"stale", "1761000000000", nil},
+		{"newer", "1761300000000", []string{"z"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{
+				"db/tasks.json":                      env("1761300000000", `[{"id":"t","title":"live"}]`),
+				"db/notes.1761200000000.backup.json": env("1761100000000", `[{"id":"a","content":"deleted collection"}]`),
+				"db/notes.tmp.json":                  env(tc.tmpTime, `[{"id":"z","content":"tmp"}]`),
+			})
+			db := openStore(t)
+			res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if err := db.List(context.Background(), "notes", 0, 0, func(d kv.Document) error {
+				got = append(got, fmt.Sprint(d["id"]))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("notes %v, want %v", got, tc.want)
+			}
+			if tc.want == nil && !slices.ContainsFunc(res.Report.NotResurrected, func(d legacy.Dropped) bool {
+				return d.ID == "" && strings.Contains(d.Reason, "deleted") && strings.Contains(d.Reason, "notes.tmp.json")
+			}) {
+				t.Errorf("the deleted collection and its leftover are not reported: %+v", res.Report.NotResurrected)
+			}
+		})
 	}
 }
