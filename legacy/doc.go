@@ -357,7 +357,8 @@
 //     so a session deleted in era G+ but still in that legacy file or in
 //     a rollback point comes back.
 //   - Pointed at db/ itself, Scan does not read attachments/, backups/
-//     or videos/ beside it (they are outside the given directory).
+//     or videos/ beside it (they are outside the given directory); those
+//     that exist are listed in Report.NotScanned and the problems.
 //   - WebView localStorage and IndexedDB (§9) are not on disk in a
 //     readable form and are not read. Era-A state is read from files at
 //     the root named taskerino-v3-state*, taskerino-v2-state*,

@@ -315,7 +315,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		}
 		if missing {
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
-			m.problem("attachment %q: its bytes are in no file of the old directory (looked for %s); imported without content, marked contentMissing", id, strings.Join(contentPlaces(id, d), ", "))
+			m.problem("attachment %q: its bytes are in no file of the %s (looked for %s); imported without content, marked contentMissing", id, scannedDir(rep), strings.Join(contentPlaces(id, d), ", "))
 		}
 		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, mode: mergeKeepStored, source: sources[id]}); err != nil {
 			return err
@@ -330,7 +330,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 				what = "attachment bytes with hash " + r.Hash
 			}
 		}
-		m.problem("%s referred to by %s: its bytes are in no file of the old directory (looked for %s); the reference is imported as it is", what, r.From, strings.Join(contentPlaces(r.ID, doc), ", "))
+		m.problem("%s referred to by %s: its bytes are in no file of the %s (looked for %s); the reference is imported as it is", what, r.From, scannedDir(rep), strings.Join(contentPlaces(r.ID, doc), ", "))
 	}
 	slices.Sort(m.res.WithoutContent)
 	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
@@ -674,6 +674,16 @@ func (m *migration) checkRecorded(id string, d map[string]any, source, hash stri
 	m.problem("attachment %q: its bytes from %s %s; kept as they are (recorded values kept as legacyHash/legacySize%s)", id, source, strings.Join(what, " and "), damaged)
 }
 
+// scannedDir names, for a problem, the directory whose files were
+// looked at: the old directory, or only its db/ when pointed at it with
+// attachments/ or videos/ beside it not scanned.
+func scannedDir(rep *Report) string {
+	if len(rep.NotScanned) > 0 {
+		return "db/ directory given (" + strings.Join(rep.NotScanned, ", ") + " beside it not scanned)"
+	}
+	return "old directory"
+}
+
 func firstErr(errs ...error) error {
 	for _, e := range errs {
 		if e != nil {
@@ -733,6 +743,9 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 	}
 	for _, p := range rep.OutsideDir {
 		out = append(out, "outside the directory, not followed: "+p)
+	}
+	for _, p := range rep.NotScanned {
+		out = append(out, fmt.Sprintf("not scanned: %s beside the db/ directory given (nothing outside the given directory is read); migrate the directory holding db/ to import what it holds", p))
 	}
 	for _, r := range rep.RawValues {
 		member := cmp.Or(r.Member, RawField)

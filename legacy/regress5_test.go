@@ -148,3 +148,26 @@ func TestMigrate_staleTmpDoesNotResurrectDeletedCollection(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrate_dbDirSiblingsReported: pointed at db/ itself, the
+// attachments/ beside it are outside the given directory and not read;
+// that is said once, and an attachment whose bytes are there is not
+// called absent from "the old directory".
+func TestMigrate_dbDirSiblingsReported(t *testing.T) {
+	root := writeFiles(t, map[string]string{
+		"db/notes.json":               `[{"id":"n1","content":"x","attachments":[{"id":"att-1","type":"file","name":"p.txt","size":5}]}]`,
+		"attachments/att-1.dat":       base64.StdEncoding.EncodeToString([]byte("bytes")),
+		"attachments/att-1.meta.json": `{"id":"att-1","type":"file","name":"p.txt","size":5}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, root+"/db", nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasProblem(res.Problems, "not scanned", "../attachments") {
+		t.Errorf("the unscanned attachments/ is not reported: %q", res.Problems)
+	}
+	if hasProblem(res.Problems, "no file of the old directory") || !hasProblem(res.Problems, `"att-1"`, "../attachments beside it not scanned") {
+		t.Errorf("att-1's problem does not say where its bytes may be: %q", res.Problems)
+	}
+}

@@ -48,6 +48,10 @@ type Report struct {
 	// session: "<id> from <file> (<fields>, <items field> <n>)".
 	LostRecovered []string   `json:"lostRecovered,omitempty"`
 	RawValues     []RawValue `json:"rawValues,omitempty"`
+	// NotScanned lists the old app's directories beside the db/ directory
+	// pointed at ("../attachments", "../videos", "../backups"): outside
+	// the given directory, so not read.
+	NotScanned []string `json:"notScanned,omitempty"`
 	// MissingReferences are attachments an entity refers to (by id, by
 	// recorded hash, or both) other than records of the attachments
 	// collection, whose bytes no file of the directory holds.

@@ -382,6 +382,12 @@ func (s *scanner) detectLayout() {
 		s.rep.Layout, s.dbRel, s.hasDB = LayoutDB, "", true
 		s.rep.DBDir = "."
 		s.rep.note("pointed at db/ itself: attachments/, backups/ and videos/ beside it are not scanned (nothing outside the given directory is read)")
+		parent := filepath.Dir(s.root)
+		for _, sib := range []string{"attachments", "videos", "backups"} {
+			if fi, err := os.Stat(filepath.Join(parent, sib)); err == nil && fi.IsDir() && parent != s.root {
+				s.rep.NotScanned = append(s.rep.NotScanned, "../"+sib)
+			}
+		}
 		return
 	}
 	s.rep.Layout, s.dbRel = LayoutEraA, "-"
