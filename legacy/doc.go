@@ -199,7 +199,9 @@
 //
 // It never writes to the scanned directory, never resurrects deleted
 // data from backups, never follows a symlink or an attachment path out
-// of the directory (such links are reported in Report.OutsideDir), never
+// of the directory (such links are reported in Report.OutsideDir; a db/
+// linked out is no db/, so with nothing else there Scan returns
+// ErrNoData naming it), never
 // opens what is not a regular file (named pipes, sockets, devices:
 // Report.Skipped, with the reason, as are entries that cannot be read and
 // files of attachments/ in no known layout), never builds a path from an

@@ -3,7 +3,10 @@ package legacy_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -169,5 +172,22 @@ func TestMigrate_dbDirSiblingsReported(t *testing.T) {
 	}
 	if hasProblem(res.Problems, "no file of the old directory") || !hasProblem(res.Problems, `"att-1"`, "../attachments beside it not scanned") {
 		t.Errorf("att-1's problem does not say where its bytes may be: %q", res.Problems)
+	}
+}
+
+// TestMigrate_symlinkedDBOutsideIsNoData: a db/ that is a symbolic link
+// to outside the directory is not followed; with nothing else there the
+// run fails with ErrNoData naming the link, as an empty directory does,
+// rather than succeed with an empty store.
+func TestMigrate_symlinkedDBOutsideIsNoData(t *testing.T) {
+	elsewhere := writeFiles(t, map[string]string{"db/notes.json": `[{"id":"n1","content":"x"}]`})
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(elsewhere, "db"), filepath.Join(dir, "db")); err != nil {
+		t.Skip("symlinks unsupported:", err)
+	}
+	db := openStore(t)
+	_, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if !errors.Is(err, legacy.ErrNoData) || !strings.Contains(fmt.Sprint(err), "db link to outside") {
+		t.Fatalf("err %v, want ErrNoData naming the db link", err)
 	}
 }

@@ -274,6 +274,9 @@ func listDir(ctx context.Context, dir string, opts *ScanOptions) (*scanner, erro
 		if len(s.snapshots) > 0 {
 			return nil, fmt.Errorf("%w in %s: only full snapshots in backups/ (%s), which stand in for a bad db/ file and are not read without db/", ErrNoData, dir, s.snapshots[len(s.snapshots)-1].path)
 		}
+		if len(s.rep.OutsideDir) > 0 {
+			return nil, fmt.Errorf("%w in %s: %s link to outside the directory, not followed (migrate the directory linked to)", ErrNoData, dir, strings.Join(s.rep.OutsideDir, ", "))
+		}
 		return nil, fmt.Errorf("%w in %s", ErrNoData, dir)
 	}
 	return s, nil
@@ -371,8 +374,16 @@ func (s *scanner) closeAll() {
 // a db/ subdirectory: WAL replay writes its junk to db/db/ (docs/FORMAT.md
 // §5.3), so db/ pointed at directly often has one.
 func (s *scanner) detectLayout() {
-	fi, err := os.Stat(filepath.Join(s.root, "db"))
+	sub := filepath.Join(s.root, "db")
+	fi, err := os.Stat(sub)
 	hasSub := err == nil && fi.IsDir()
+	if li, err := os.Lstat(sub); hasSub && err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		// A db/ linked to outside the directory is not followed (walk
+		// reports it): the directory has no db/ to scan.
+		if target, err := filepath.EvalSymlinks(sub); err != nil || !s.within(target) {
+			hasSub = false
+		}
+	}
 	if hasSub && !holdsDBFiles(s.root, true) {
 		s.rep.Layout, s.dbRel, s.hasDB = LayoutAppData, "db/", true
 		s.rep.DBDir = "db"
