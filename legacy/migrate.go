@@ -475,6 +475,11 @@ func (m *migration) storeCopies(tx *kv.Tx, b Blob) (hash string, size int64, dam
 		}
 		if h == b.Hash {
 			if hh, n, ok, err := store(c); err != nil || (ok && hh == b.Hash) {
+				if len(failures) > 0 && err == nil {
+					// An intact copy after damaged ones: stored, and the
+					// damaged ones named.
+					return hh, n, false, fmt.Sprintf("attachment bytes recorded as %s: %s; the intact copy %s is stored (attachments %v)", b.Hash, strings.Join(failures, "; "), c.Source, b.AttachmentIDs), nil
+				}
 				return hh, n, false, "", err
 			}
 			continue // changed under us: go on looking

@@ -2,7 +2,9 @@ package legacy_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -190,4 +192,39 @@ func TestMigrate_symlinkedDBOutsideIsNoData(t *testing.T) {
 	if !errors.Is(err, legacy.ErrNoData) || !strings.Contains(fmt.Sprint(err), "db link to outside") {
 		t.Fatalf("err %v, want ErrNoData naming the db link", err)
 	}
+}
+
+// TestMigrate_inlineBase64AfterDamagedFile: a record's inline base64
+// that hashes to its recorded hash is the last place of docs/FORMAT.md
+// §7.6's resolution order; when the dedup file found first is damaged,
+// the inline bytes are stored, not the damaged ones, and the damaged
+// file is named in the problems.
+func TestMigrate_inlineBase64AfterDamagedFile(t *testing.T) {
+	good := []byte("the real screenshot bytes")
+	h := sha256Hex(good)
+	dir := writeFiles(t, map[string]string{
+		"attachments/" + h[:2] + "/" + h + ".dat": base64.StdEncoding.EncodeToString([]byte("CORRUPTED")),
+		"db/attachments.json": `[{"id":"attachment-1","type":"image","name":"s.jpg","mimeType":"image/jpeg","size":25,"hash":"` + h +
+			`","base64":"` + base64.StdEncoding.EncodeToString(good) + `"}]`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := db.Get(context.Background(), "attachments", "attachment-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc["hash"] != h || doc["contentDamaged"] != nil {
+		t.Errorf("attachment-1 %v: want the inline bytes (hash %s), not damaged", doc, h)
+	}
+	if !hasProblem(res.Problems, "attachments/"+h[:2]+"/"+h+".dat", "intact copy") {
+		t.Errorf("the damaged file is not named: %q", res.Problems)
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
