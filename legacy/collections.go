@@ -312,6 +312,17 @@ func (s *scanner) buildCollections() error {
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
 			}
+			if b := s.newestBackup(coll); b != nil && b.appRejected && b.time > 0 && b.time <= v.time && isArrayData(b.data) && b.source != v.source {
+				// §11.2: the previous main file failed the app's own
+				// checksum, so the app loaded the collection as empty and
+				// its next save wrote the main file without them: its
+				// entities were lost, not deleted. Each is a candidate of
+				// its own (the main file's copy wins where it has one).
+				s.rep.ChecksumBugRecovered = append(s.rep.ChecksumBugRecovered, fmt.Sprintf("%s from %s", coll, b.source))
+				if err := s.addArray(coll, b.data, b.kind, b.source, b.time, true, s.newSrc(coll, &arraySrc{v: b})); err != nil {
+					return err
+				}
+			}
 			continue
 		case v != nil:
 			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: v.source, Error: "payload is " + kindOf(v.data) + ", not an array"})
@@ -356,7 +367,7 @@ func (s *scanner) newestBackup(coll string) *keyVersion {
 		if !env.Wrapped {
 			t = 0 // a raw copy has no time of its own; its name's is the overwrite's
 		}
-		out = &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: t, seq: s.nextSeq(), file: true}
+		out = &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: t, seq: s.nextSeq(), file: true, appRejected: env.AppRejected}
 		break
 	}
 	s.newestBak[coll] = out

@@ -118,7 +118,11 @@
 // a session directory with no metadata that is not in session-index is a
 // deleted session; a key with only backups is a deleted key; ids in the
 // newest backup of a top-level collection but not in its newer file were
-// deleted since, and so were ids in backups/ snapshots (the newest
+// deleted since (unless that backup bears the mark of the checksum bug,
+// docs/FORMAT.md §2.3, §11.2: compressed:false, its checksum right over
+// compact JSON only, which the app's loader rejected, so it saw the
+// collection as empty; then they were lost, not deleted, and are
+// imported, reported in Report.ChecksumBugRecovered), and so were ids in backups/ snapshots (the newest
 // RecoveryCopies holding each collection) that nothing else holds. All
 // of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no

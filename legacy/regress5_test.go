@@ -1,10 +1,12 @@
 package legacy_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -227,4 +229,52 @@ func TestMigrate_inlineBase64AfterDamagedFile(t *testing.T) {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// TestMigrate_checksumBugBackupIsLossNotDeletion: docs/FORMAT.md §11.2.
+// The newest timestamped backup (the main file before the last save) is
+// compressed:false with its checksum over compact JSON, which the old
+// app's loader, hashing pretty JSON, rejected: the app saw no notes and
+// its next save wrote only the note typed after. The backup's notes were
+// lost, not deleted: imported and reported. With a checksum the app
+// accepted (over pretty JSON) they were deleted and stay so.
+func TestMigrate_checksumBugBackupIsLossNotDeletion(t *testing.T) {
+	const real = `[{"id":"a","content":"real a"},{"id":"b","content":"real b"}]`
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, []byte(real), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, hashed string
+		want         []string
+	}{
+		{"compact hash: rejected by the app", real, []string{"a", "b", "d"}},
+		{"pretty hash: accepted by the app", pretty.String(), []string{"d"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			backup := fmt.Sprintf(`{"version":1,"checksum":%q,"timestamp":1761900000000,"compressed":false,"data":%s}`, legacy.LegacyChecksum(tc.hashed), real)
+			dir := writeFiles(t, map[string]string{
+				"db/notes.1761950000000.backup.json": backup,
+				"db/notes.json":                      `{"version":1,"checksum":"x","timestamp":1761950000001,"compressed":false,"data":[{"id":"d","content":"typed after the loss"}]}`,
+			})
+			db := openStore(t)
+			res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if err := db.List(context.Background(), "notes", 0, 0, func(d kv.Document) error {
+				got = append(got, fmt.Sprint(d["id"]))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("notes %v, want %v", got, tc.want)
+			}
+			if reported := hasProblem(res.Problems, "notes.1761950000000.backup.json", "§11.2"); reported != (len(tc.want) > 1) {
+				t.Errorf("§11.2 reported %v: %q", reported, res.Problems)
+			}
+		})
+	}
 }

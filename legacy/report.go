@@ -48,6 +48,12 @@ type Report struct {
 	// session: "<id> from <file> (<fields>, <items field> <n>)".
 	LostRecovered []string   `json:"lostRecovered,omitempty"`
 	RawValues     []RawValue `json:"rawValues,omitempty"`
+	// ChecksumBugRecovered lists collections whose newest timestamped
+	// backup, the main file before the last save, would have failed the
+	// old app's own checksum check (docs/FORMAT.md §2.3, §11.2): the app
+	// saw the collection as empty, so the entities only in that backup
+	// were lost, not deleted, and are imported: "<collection> from <file>".
+	ChecksumBugRecovered []string `json:"checksumBugRecovered,omitempty"`
 	// NotScanned lists the old app's directories beside the db/ directory
 	// pointed at ("../attachments", "../videos", "../backups"): outside
 	// the given directory, so not read.
