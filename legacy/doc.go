@@ -275,8 +275,10 @@
 //     inside the old app's out of the scan (ScanOptions.Exclude).
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
 //     the store's directory, removed when it returns. One left by a
-//     migration that was killed (its .lock file no longer flocked, and
-//     unchanged for a minute; without a lock file, for an hour) is
+//     migration that was killed (its .lock file no longer flocked: the
+//     directory takes its cairn-legacy-* name only once its migration
+//     holds that lock, so a free one proves it unused; without a lock
+//     file, as older versions left them, once unchanged for an hour) is
 //     removed by the next migration into that store, noted in
 //     Report.Notes.
 //   - Memory (the bound): besides Walk's index (about 200 bytes an
