@@ -278,3 +278,40 @@ func TestMigrate_checksumBugBackupIsLossNotDeletion(t *testing.T) {
 		})
 	}
 }
+
+// TestScan_macOSArtefactsIgnored: a directory copied from a Mac has an
+// AppleDouble ._<name> beside every file, .DS_Store files and __MACOSX/.
+// None is read as the old app's (no bogus attachment ._a1, no
+// unreadable:db/._notes.json); they are counted once.
+func TestScan_macOSArtefactsIgnored(t *testing.T) {
+	ad := "\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02" + strings.Repeat("\x00", 40)
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json":            `[{"id":"n1","content":"x"}]`,
+		"db/._notes.json":          ad,
+		"attachments/a1.dat":       base64.StdEncoding.EncodeToString([]byte("bytes")),
+		"attachments/._a1.dat":     ad,
+		".DS_Store":                "\x00\x00\x00\x01Bud1" + strings.Repeat("\x00", 20),
+		"db/.DS_Store":             "\x00\x00\x00\x01Bud1",
+		"__MACOSX/db/._tasks.json": ad,
+	})
+	ds, rep, err := legacy.Scan(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MacOSArtefacts != 5 {
+		t.Errorf("MacOSArtefacts %d, want 5", rep.MacOSArtefacts)
+	}
+	for k := range ds.Extras {
+		if strings.Contains(k, "._") || strings.Contains(k, "DS_Store") {
+			t.Errorf("extras %q", k)
+		}
+	}
+	for _, b := range ds.Blobs {
+		if slices.ContainsFunc(b.AttachmentIDs, func(id string) bool { return strings.HasPrefix(id, "._") }) {
+			t.Errorf("blob %v", b.AttachmentIDs)
+		}
+	}
+	if len(rep.Unreadable) != 0 || len(rep.Skipped) != 0 || len(rep.Ignored) != 0 {
+		t.Errorf("reported as more than artefacts: unreadable %v skipped %v ignored %v", rep.Unreadable, rep.Skipped, rep.Ignored)
+	}
+}

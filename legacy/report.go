@@ -54,6 +54,9 @@ type Report struct {
 	// saw the collection as empty, so the entities only in that backup
 	// were lost, not deleted, and are imported: "<collection> from <file>".
 	ChecksumBugRecovered []string `json:"checksumBugRecovered,omitempty"`
+	// MacOSArtefacts counts the entries a copy from a Mac left that were
+	// not read: AppleDouble ._<name> files, .DS_Store, __MACOSX/.
+	MacOSArtefacts int `json:"macosArtefacts,omitempty"`
 	// NotScanned lists the old app's directories beside the db/ directory
 	// pointed at ("../attachments", "../videos", "../backups"): outside
 	// the given directory, so not read.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -261,6 +262,9 @@ func listDir(ctx context.Context, dir string, opts *ScanOptions) (*scanner, erro
 	if err := s.walk(); err != nil {
 		s.closeAll()
 		return nil, err
+	}
+	if n := s.rep.MacOSArtefacts; n > 0 {
+		s.rep.note(fmt.Sprintf("ignored %d macOS copy artefacts (AppleDouble ._* files, .DS_Store, __MACOSX/): the old app wrote none of them", n))
 	}
 	if !s.hasDB {
 		// Backups stand in only for a bad file of db/ (docs/FORMAT.md
@@ -522,6 +526,13 @@ func (s *scanner) walk() error {
 			s.rep.note("not scanned: " + rel + ", the store's own directory")
 			return fs.SkipDir
 		}
+		if rel != "." && isMacOSArtefact(p, d) {
+			s.rep.MacOSArtefacts++
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if rel == "." || d.IsDir() {
 			return nil
 		}
@@ -566,6 +577,30 @@ func (s *scanner) walk() error {
 		s.classify(rel)
 		return nil
 	})
+}
+
+// isMacOSArtefact reports whether a directory entry is one a copy from a
+// Mac leaves beside the old app's files, none of which it wrote: a
+// .DS_Store, a __MACOSX/ directory (zip), or an AppleDouble file ._<name>
+// (exFAT, zip), recognised by its magic number.
+func isMacOSArtefact(p string, d fs.DirEntry) bool {
+	name := d.Name()
+	switch {
+	case d.IsDir():
+		return name == "__MACOSX"
+	case name == ".DS_Store":
+		return d.Type().IsRegular()
+	case strings.HasPrefix(name, "._") && d.Type().IsRegular():
+		f, err := os.Open(p)
+		if err != nil {
+			return false // read as any other file, and reported there
+		}
+		defer f.Close() // read only
+		var magic [4]byte
+		_, err = io.ReadFull(f, magic[:])
+		return err == nil && magic == [4]byte{0x00, 0x05, 0x16, 0x07}
+	}
+	return false
 }
 
 // skip reports a directory entry that is not read.
