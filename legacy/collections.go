@@ -280,6 +280,7 @@ func (s *scanner) buildCollections() error {
 				one.time = s.mtimes[one.source]
 			}
 			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (docs/FORMAT.md §5.3); that entity is a copy of its own, time %d (the newest unless another copy has a higher version or updatedAt)", one.source, id, one.time)
+			s.rep.Clobbered = append(s.rep.Clobbered, clobber)
 			s.addCand(coll, headOf(d), nil, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
 			one.drop()
 		}

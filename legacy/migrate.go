@@ -749,6 +749,9 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 	for _, p := range rep.OutsideDir {
 		out = append(out, "outside the directory, not followed: "+p)
 	}
+	for _, c := range rep.Clobbered {
+		out = append(out, "clobbered collection file: "+c+"; the collection is restored from its other copies")
+	}
 	for _, c := range rep.ChecksumBugRecovered {
 		out = append(out, fmt.Sprintf("%s: that backup would have failed the old app's own checksum check (compressed:false, hashed over compact JSON, docs/FORMAT.md §2.3), so the app loaded the collection as empty and its next save dropped what it held (§11.2); its entities are imported beside the main file's, not treated as deleted", c))
 	}

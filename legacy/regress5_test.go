@@ -315,3 +315,25 @@ func TestScan_macOSArtefactsIgnored(t *testing.T) {
 		t.Errorf("reported as more than artefacts: unreadable %v skipped %v ignored %v", rep.Unreadable, rep.Skipped, rep.Ignored)
 	}
 }
+
+// TestMigrate_clobberedSessionsFileReported: db/sessions.json holding one
+// session object instead of the array (the WAL replay's clobbering,
+// docs/FORMAT.md §5.3) is restored from its backup as before, and now
+// also said in the problems (report #21).
+func TestMigrate_clobberedSessionsFileReported(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"db/sessions.json":                      `{"id":"s2","name":"only one"}`,
+		"db/sessions.1761300000000.backup.json": `{"version":1,"checksum":"x","timestamp":1761299999000,"data":[{"id":"s1","name":"one"},{"id":"s2","name":"two"}]}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts["sessions"] != 2 {
+		t.Errorf("counts %v, want 2 sessions", res.Counts)
+	}
+	if !hasProblem(res.Problems, "clobbered", "db/sessions.json", `"s2"`) {
+		t.Errorf("the clobbered file is not reported: %q", res.Problems)
+	}
+}

@@ -54,6 +54,10 @@ type Report struct {
 	// saw the collection as empty, so the entities only in that backup
 	// were lost, not deleted, and are imported: "<collection> from <file>".
 	ChecksumBugRecovered []string `json:"checksumBugRecovered,omitempty"`
+	// Clobbered describes the collection files that hold one entity
+	// instead of their array (the WAL replay's clobbering, docs/FORMAT.md
+	// §5.3): the collection is restored from its other copies.
+	Clobbered []string `json:"clobbered,omitempty"`
 	// MacOSArtefacts counts the entries a copy from a Mac left that were
 	// not read: AppleDouble ._<name> files, .DS_Store, __MACOSX/.
 	MacOSArtefacts int `json:"macosArtefacts,omitempty"`
