@@ -22,6 +22,7 @@ import (
 type opener struct {
 	source string
 	open   func() (io.ReadCloser, error)
+	id     string // the attachment whose record holds this copy ("" for a file)
 }
 
 type blobEntry struct {
@@ -468,7 +469,7 @@ func (s *scanner) blobsFromCAS(x *blobIndex, facts *attachmentFacts, rd rootDir)
 			}
 		}
 		rel := rel
-		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openCAS(rel) }})
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openCAS(rel) }, ""})
 		x.byPath[rel] = e
 	}
 }
@@ -490,7 +491,7 @@ func (s *scanner) blobsFromDedup(x *blobIndex, facts *attachmentFacts, rd rootDi
 		}
 		if df.dat != "" {
 			rel := df.dat
-			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
+			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }, ""})
 			x.byPath[rel] = e
 		}
 	}
@@ -510,12 +511,12 @@ func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDi
 				x.byID[id] = e
 			}
 			if rel == pf.dat {
-				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
+				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }, ""})
 			} else {
 				if e.mime == "" {
 					e.mime = mimeOf(rel)
 				}
-				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
+				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 			}
 			if e.mime == "" && pf.mime != "" {
 				e.mime = pf.mime
@@ -560,7 +561,7 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 				e.mime = m
 			}
 			src := facts.recordSrc[id] + "#base64"
-			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }})
+			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }, ""})
 			continue
 		}
 		if !ok || b64 == "" {
@@ -584,7 +585,7 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 		e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
 			d, _, err := decodeBase64String(b64)
 			return io.NopCloser(bytes.NewReader(d)), err
-		}})
+		}, id})
 	}
 }
 
@@ -612,7 +613,7 @@ func (s *scanner) keepDifferingInline(x *blobIndex, facts *attachmentFacts, id s
 			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
 				d, _, err := decodeBase64String(b64)
 				return io.NopCloser(bytes.NewReader(d)), err
-			}})
+			}, ""})
 		}
 		return
 	}
@@ -638,7 +639,7 @@ func (s *scanner) keepDifferingInline(x *blobIndex, facts *attachmentFacts, id s
 	ie.opens = append(ie.opens, opener{src, func() (io.ReadCloser, error) {
 		d, _, err := decodeBase64String(b64)
 		return io.NopCloser(bytes.NewReader(d)), err
-	}})
+	}, ""})
 	s.rep.note(fmt.Sprintf("attachment %q: its inline base64 (%s, sha256 %s) differs from %s (sha256 %s); the file's bytes are its content, the inline ones are kept as an orphan attachment", id, src, ih, e.opens[0].source, fh))
 }
 
@@ -659,7 +660,7 @@ func (s *scanner) blobsFromBigUnreadable(x *blobIndex, facts *attachmentFacts, r
 		e := x.newUnhashed()
 		e.ids[f.id], e.referenced = true, true
 		rel := f.rel
-		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 	}
 }
 
@@ -671,7 +672,7 @@ func (s *scanner) blobsFromVideos(x *blobIndex, facts *attachmentFacts, rd rootD
 		e := x.newUnhashed()
 		e.mime = mimeOf(rel)
 		rel := rel
-		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 		name := path.Base(rel)
 		if vid, ok := facts.videoNames[name]; ok {
 			e.referenced = true
@@ -716,6 +717,14 @@ func (s *scanner) emitBlobs(x *blobIndex, facts *attachmentFacts) {
 		h := e.hash
 		for _, o := range opens {
 			b.Copies = append(b.Copies, BlobCopy{Source: o.source, Open: o.open})
+			if o.id != "" && o.source != b.Source && e.ids[o.id] {
+				if b.SourceOf == nil {
+					b.SourceOf = map[string]string{}
+				}
+				if _, ok := b.SourceOf[o.id]; !ok {
+					b.SourceOf[o.id] = o.source
+				}
+			}
 		}
 		b.Open = func() (io.ReadCloser, error) {
 			var firstErr error

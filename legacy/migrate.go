@@ -618,7 +618,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					}
 					d, ok := attach[id]
 					if !ok {
-						d = map[string]any{"id": id, "name": id, "legacySource": b.Source}
+						d = map[string]any{"id": id, "name": id, "legacySource": cmp.Or(b.SourceOf[id], b.Source)}
 						if b.Orphan || len(b.AttachmentIDs) == 0 {
 							d["orphan"] = true
 						}

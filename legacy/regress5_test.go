@@ -337,3 +337,27 @@ func TestMigrate_clobberedSessionsFileReported(t *testing.T) {
 		t.Errorf("the clobbered file is not reported: %q", res.Problems)
 	}
 }
+
+// TestMigrate_dedupedInlineKeepsEachOrigin: the same bytes inline in a
+// session's screenshot and in a task's attachment are one blob; each
+// attachment's legacySource names its own record (report #17).
+func TestMigrate_dedupedInlineKeepsEachOrigin(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString([]byte("same bytes in two places"))
+	dir := writeFiles(t, map[string]string{
+		"db/sessions.json": `[{"id":"s1","name":"s","screenshots":[{"id":"sh1","attachmentId":"att-s","base64":"` + b64 + `"}]}]`,
+		"db/tasks.json":    `[{"id":"t1","title":"t","attachments":[{"id":"att-t","type":"image","name":"x.png","base64":"` + b64 + `"}]}]`,
+	})
+	db := openStore(t)
+	if _, err := legacy.Migrate(t.Context(), db, dir, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"att-s": "sessions/s1#base64", "att-t": "tasks/t1#base64"} {
+		doc, _, err := db.Get(context.Background(), "attachments", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc["legacySource"] != want {
+			t.Errorf("%s: legacySource %v, want %s", id, doc["legacySource"], want)
+		}
+	}
+}
