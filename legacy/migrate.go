@@ -206,6 +206,9 @@ func (m *migration) keepText(coll, id string, text []byte, source string) (strin
 		att["hash"], att["size"] = h, n
 		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, mergeReplace)
 	})
+	if err == nil && !m.dry {
+		m.res.Blobs++ // its content is a blob stored, as an attachment's is
+	}
 	return aid, err
 }
 

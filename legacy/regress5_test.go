@@ -361,3 +361,27 @@ func TestMigrate_dedupedInlineKeepsEachOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrate_oversizedCountsItsBlob: an entity over the store's document
+// limit is kept whole as an attachment's content, a blob the result
+// counts like any other (report #16: "blobs": 0 after one was stored).
+func TestMigrate_oversizedCountsItsBlob(t *testing.T) {
+	db, err := kv.Open(t.TempDir(), &kv.Options{NoSearch: true, MaxDocumentBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json": `[{"id":"big","content":"` + strings.Repeat("x", 1000) + `"}]`,
+	})
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasProblem(res.Problems, `"big"`, "legacy-oversized-") {
+		t.Fatalf("not kept as an oversized attachment: %q", res.Problems)
+	}
+	if res.Blobs != 1 {
+		t.Errorf("Blobs %d, want 1", res.Blobs)
+	}
+}
