@@ -225,7 +225,9 @@
 // entities it holds) under "junk:<path>" or "junk:<path>[<index>]". A
 // storage key whose name one of these entries has taken already is kept
 // as <key>~2 (~3, ...), listed in Report.ExtrasRenamed; Migrate does the
-// same for two keys that would be one extras id. The
+// same for two keys that would be one extras id. A key that is not a
+// usable id (over 256 bytes) is kept under a shortened id ending in
+// "#<hash>", reported, the key recorded in extras legacy:renamedKeys. The
 // readers do not depend on a store: they hand
 // entities to the caller (Walk) or a Dataset (Scan).
 //

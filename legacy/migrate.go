@@ -364,6 +364,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	}
 	sort.Strings(keys)
 	used := map[string]string{} // extras id -> the key it keeps
+	renamed := map[string]any{} // extras id -> the key it keeps, where they differ
 	for _, k := range keys {
 		id := extraKey(k)
 		for n := 2; used[id] != ""; n++ {
@@ -371,9 +372,20 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		}
 		if id != extraKey(k) {
 			m.problem("extras key %q would be kept under the id %q, which %q takes already; kept as extras %q", k, extraKey(k), used[extraKey(k)], id)
+		} else if id != k {
+			m.problem("storage key %q is not usable as an id (%v); kept as extras %q, the key recorded in extras %q", k, docmodel.CheckID(k), id, renamedKeysID)
+		}
+		if id != k {
+			renamed[id] = k
 		}
 		used[id] = k
 		if err := m.put(docWrite{coll: "extras", id: id, doc: ds.Extras[k], mode: mergeKeepStored, source: k}); err != nil {
+			return err
+		}
+	}
+	if len(renamed) > 0 {
+		// The original keys, which no id can hold: extras id -> key.
+		if err := m.put(docWrite{coll: "extras", id: renamedKeysID, doc: map[string]any{"keys": renamed}, mode: mergeMembers}); err != nil {
 			return err
 		}
 	}
@@ -386,6 +398,11 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	out.Problems = append(problemsOf(rep, ds.Extras), m.mu.problems...)
 	return nil
 }
+
+// renamedKeysID is the extras document recording, under "keys", the
+// storage key each extras id keeps where the key itself is not a usable
+// id (over 256 bytes, for one).
+const renamedKeysID = "legacy:renamedKeys"
 
 // storeBlob stores a blob's bytes: the first copy that hashes to the
 // recorded hash, else, so that nothing is lost, the first readable copy as

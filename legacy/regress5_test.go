@@ -385,3 +385,35 @@ func TestMigrate_oversizedCountsItsBlob(t *testing.T) {
 		t.Errorf("Blobs %d, want 1", res.Blobs)
 	}
 }
+
+// TestMigrate_longExtrasKeyRecorded: an unknown storage key too long for
+// an id is kept under a shortened extras id (report #18); the problems
+// say so and the original key is stored in extras legacy:renamedKeys.
+func TestMigrate_longExtrasKeyRecorded(t *testing.T) {
+	seg := strings.Repeat("d", 120)
+	key := seg + "/" + seg + "/" + seg
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json": `[{"id":"n1","content":"x"}]`,
+		"db/" + seg + "/" + seg + "/" + seg + ".json": `{"kept":true}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasProblem(res.Problems, key, "legacy:renamedKeys") {
+		t.Errorf("the renamed key is not reported: %q", res.Problems)
+	}
+	doc, _, err := db.Get(context.Background(), "extras", "legacy:renamedKeys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := doc["keys"].(map[string]any)
+	found := false
+	for _, v := range keys {
+		found = found || v == key
+	}
+	if !found {
+		t.Errorf("legacy:renamedKeys %v lacks %q", doc, key)
+	}
+}
