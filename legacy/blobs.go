@@ -22,6 +22,7 @@ import (
 type opener struct {
 	source string
 	open   func() (io.ReadCloser, error)
+	id     string // the attachment whose record holds this copy ("" for a file)
 }
 
 type blobEntry struct {
@@ -92,6 +93,33 @@ type attachmentFacts struct {
 	records    map[string]*attachmentRecord // attachment records by id
 	recordSrc  map[string]string
 	videoNames map[string]string // video file base name → video id ("" if none)
+	// wanted are references (an attachment id, a recorded hash, or both)
+	// no file of the directory is named after: each is checked, once the
+	// bytes are gathered, against what records and inline base64 gave.
+	wanted map[string]wantedRef
+}
+
+// wantedRef is one reference to attachment bytes, by id and/or hash, and
+// the entity that makes it.
+type wantedRef struct {
+	id     string
+	hash   recordedHash
+	hashed bool
+	src    string
+}
+
+// want notes a reference whose bytes no file is named after.
+func (f *attachmentFacts) want(id string, h recordedHash, hashed bool, src string) {
+	if f.keys.ids[id] || (hashed && f.keys.hashes[h]) || (id == "" && !hashed) {
+		return
+	}
+	k := id
+	if k == "" {
+		k = "#" + h.String()
+	}
+	if _, ok := f.wanted[k]; !ok {
+		f.wanted[k] = wantedRef{id: id, hash: h, hashed: hashed, src: src}
+	}
 }
 
 // attachmentRecord is what blobs use of an attachment record: the first
@@ -138,7 +166,7 @@ func (r *attachmentRecord) str(name string) (string, bool) {
 
 func newFacts(keys *blobKeys) *attachmentFacts {
 	return &attachmentFacts{keys: keys, idHash: map[string]recordedHash{}, refIDs: map[string]bool{}, refHashes: map[recordedHash]bool{},
-		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]string{}}
+		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]string{}, wanted: map[string]wantedRef{}}
 }
 
 // blobKeys are the ids, hashes and video names the directory has files
@@ -241,11 +269,15 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 				if k == "attachmentId" && hashed {
 					f.link(id, h)
 				}
+				f.want(id, h, hashed && k == "attachmentId", src)
 			}
 		}
 		if inAttachments {
 			if id, ok := idOf(x["id"]); ok {
 				f.refID(id)
+				if expectsContent(x) {
+					f.want(id, h, hashed, src)
+				}
 				rec := f.record(id, src)
 				if hashed {
 					f.link(id, h)
@@ -294,6 +326,11 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 		maps.Copy(f.refIDs, c.refIDs)
 		maps.Copy(f.refHashes, c.refHashes)
 		maps.Copy(f.videoNames, c.videoNames)
+		for k, w := range c.wanted {
+			if _, ok := f.wanted[k]; !ok {
+				f.wanted[k] = w
+			}
+		}
 		ids := slices.Sorted(maps.Keys(c.records))
 		for _, id := range ids {
 			rec := f.record(id, c.recordSrc[id])
@@ -344,10 +381,51 @@ func (s *scanner) buildBlobs() error {
 	} {
 		step(x, facts, rd)
 	}
+	s.missingReferences(x, facts)
 	s.emitBlobs(x, facts)
 	sort.Slice(s.ds.Blobs, func(i, j int) bool { return s.ds.Blobs[i].Source < s.ds.Blobs[j].Source })
 	sort.Strings(s.rep.OrphanFiles)
 	return nil
+}
+
+// missingReferences reports the references of entities (a note's or a
+// task's attachment record, a screenshot's attachmentId and hash, a
+// session's fullAudioAttachmentId) whose bytes no gathered copy holds.
+// Records of the attachments collection are not among them: their
+// documents are marked contentMissing when stored.
+func (s *scanner) missingReferences(x *blobIndex, facts *attachmentFacts) {
+	haveID, haveHash := map[string]bool{}, map[string]bool{}
+	for _, e := range x.all {
+		if len(e.opens) == 0 {
+			continue
+		}
+		for id := range e.ids {
+			haveID[id] = true
+		}
+		if e.hash != "" {
+			haveHash[e.hash] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(facts.wanted)) {
+		w := facts.wanted[k]
+		if w.id != "" && (haveID[w.id] || strings.HasPrefix(facts.recordSrc[w.id], "attachments/")) {
+			continue
+		}
+		if w.hashed && haveHash[w.hash.String()] {
+			continue
+		}
+		if h, ok := facts.idHash[w.id]; ok && w.id != "" && haveHash[h.String()] {
+			continue
+		}
+		if rec := facts.records[w.id]; w.id != "" && rec != nil && rec.emptyContent() {
+			continue
+		}
+		m := MissingReference{ID: w.id, From: w.src}
+		if w.hashed {
+			m.Hash = w.hash.String()
+		}
+		s.rep.MissingReferences = append(s.rep.MissingReferences, m)
+	}
 }
 
 // blobsFromCAS gathers the content-addressed store,
@@ -391,7 +469,7 @@ func (s *scanner) blobsFromCAS(x *blobIndex, facts *attachmentFacts, rd rootDir)
 			}
 		}
 		rel := rel
-		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openCAS(rel) }})
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openCAS(rel) }, ""})
 		x.byPath[rel] = e
 	}
 }
@@ -413,7 +491,7 @@ func (s *scanner) blobsFromDedup(x *blobIndex, facts *attachmentFacts, rd rootDi
 		}
 		if df.dat != "" {
 			rel := df.dat
-			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
+			e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }, ""})
 			x.byPath[rel] = e
 		}
 	}
@@ -433,12 +511,12 @@ func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDi
 				x.byID[id] = e
 			}
 			if rel == pf.dat {
-				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }})
+				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }, ""})
 			} else {
 				if e.mime == "" {
 					e.mime = mimeOf(rel)
 				}
-				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
+				e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 			}
 			if e.mime == "" && pf.mime != "" {
 				e.mime = pf.mime
@@ -483,7 +561,7 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 				e.mime = m
 			}
 			src := facts.recordSrc[id] + "#base64"
-			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }})
+			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }, ""})
 			continue
 		}
 		if !ok || b64 == "" {
@@ -507,7 +585,7 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 		e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
 			d, _, err := decodeBase64String(b64)
 			return io.NopCloser(bytes.NewReader(d)), err
-		}})
+		}, id})
 	}
 }
 
@@ -526,6 +604,19 @@ func (s *scanner) keepDifferingInline(x *blobIndex, facts *attachmentFacts, id s
 	}
 	sum := sha256.Sum256(data)
 	ih := hex.EncodeToString(sum[:])
+	src := facts.recordSrc[id] + "#base64"
+	if e.hash != "" && e.hash == ih {
+		// The same bytes as the entry claims: one more copy of them, the
+		// one used when the files' bytes turn out damaged (§7.6's
+		// resolution order ends with the inline base64).
+		if !slices.ContainsFunc(e.opens, func(o opener) bool { return o.source == src }) {
+			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
+				d, _, err := decodeBase64String(b64)
+				return io.NopCloser(bytes.NewReader(d)), err
+			}, ""})
+		}
+		return
+	}
 	fh := e.hash
 	if fh == "" {
 		rc, err := e.opens[0].open()
@@ -545,11 +636,10 @@ func (s *scanner) keepDifferingInline(x *blobIndex, facts *attachmentFacts, id s
 	if ie == e {
 		return
 	}
-	src := facts.recordSrc[id] + "#base64"
 	ie.opens = append(ie.opens, opener{src, func() (io.ReadCloser, error) {
 		d, _, err := decodeBase64String(b64)
 		return io.NopCloser(bytes.NewReader(d)), err
-	}})
+	}, ""})
 	s.rep.note(fmt.Sprintf("attachment %q: its inline base64 (%s, sha256 %s) differs from %s (sha256 %s); the file's bytes are its content, the inline ones are kept as an orphan attachment", id, src, ih, e.opens[0].source, fh))
 }
 
@@ -570,7 +660,7 @@ func (s *scanner) blobsFromBigUnreadable(x *blobIndex, facts *attachmentFacts, r
 		e := x.newUnhashed()
 		e.ids[f.id], e.referenced = true, true
 		rel := f.rel
-		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 	}
 }
 
@@ -582,7 +672,7 @@ func (s *scanner) blobsFromVideos(x *blobIndex, facts *attachmentFacts, rd rootD
 		e := x.newUnhashed()
 		e.mime = mimeOf(rel)
 		rel := rel
-		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }})
+		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 		name := path.Base(rel)
 		if vid, ok := facts.videoNames[name]; ok {
 			e.referenced = true
@@ -627,6 +717,14 @@ func (s *scanner) emitBlobs(x *blobIndex, facts *attachmentFacts) {
 		h := e.hash
 		for _, o := range opens {
 			b.Copies = append(b.Copies, BlobCopy{Source: o.source, Open: o.open})
+			if o.id != "" && o.source != b.Source && e.ids[o.id] {
+				if b.SourceOf == nil {
+					b.SourceOf = map[string]string{}
+				}
+				if _, ok := b.SourceOf[o.id]; !ok {
+					b.SourceOf[o.id] = o.source
+				}
+			}
 		}
 		b.Open = func() (io.ReadCloser, error) {
 			var firstErr error

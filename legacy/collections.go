@@ -280,6 +280,7 @@ func (s *scanner) buildCollections() error {
 				one.time = s.mtimes[one.source]
 			}
 			clobber = fmt.Sprintf("%s holds one entity (%q) instead of the array: the WAL replay clobbered it (docs/FORMAT.md §5.3); that entity is a copy of its own, time %d (the newest unless another copy has a higher version or updatedAt)", one.source, id, one.time)
+			s.rep.Clobbered = append(s.rep.Clobbered, clobber)
 			s.addCand(coll, headOf(d), nil, one.kind, one.source, one.time, true, -1, loader{arr: s.newSrc(coll, &arraySrc{v: one}), index: -1})
 			one.drop()
 		}
@@ -287,6 +288,17 @@ func (s *scanner) buildCollections() error {
 		switch {
 		case v != nil && isArrayData(v.data):
 			if b := s.newerBackup(coll, v); b != nil {
+				if kf := s.keys[coll]; kf != nil && kf.main == "" && (v.kind == SourceTmp || v.kind == SourceStaged) {
+					// No main file, and the temporary file is older
+					// than a backup: a leftover of an earlier crash that
+					// delete(key) does not remove (docs/FORMAT.md §4.4,
+					// §11.15). The collection was deleted; neither is
+					// resurrected.
+					s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: coll, Source: s.dbRel + coll + ".json",
+						Reason: fmt.Sprintf("collection file absent (deleted); its backups are not used, nor %s (timestamp %d), older than backup %s (timestamp %d): a leftover of an earlier crash", v.source, v.time, b.source, b.time)})
+					closeLazy(v.data)
+					continue
+				}
 				// §11.1: the era D+ loader copied the old single-slot
 				// .backup.json over the main file. A timestamped backup
 				// is the previous main file, taken before each
@@ -300,6 +312,17 @@ func (s *scanner) buildCollections() error {
 			s.baseTime[coll] = v.time
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
+			}
+			if b := s.newestBackup(coll); b != nil && b.appRejected && b.time > 0 && b.time <= v.time && isArrayData(b.data) && b.source != v.source {
+				// §11.2: the previous main file failed the app's own
+				// checksum, so the app loaded the collection as empty and
+				// its next save wrote the main file without them: its
+				// entities were lost, not deleted. Each is a candidate of
+				// its own (the main file's copy wins where it has one).
+				s.rep.ChecksumBugRecovered = append(s.rep.ChecksumBugRecovered, fmt.Sprintf("%s from %s", coll, b.source))
+				if err := s.addArray(coll, b.data, b.kind, b.source, b.time, true, s.newSrc(coll, &arraySrc{v: b})); err != nil {
+					return err
+				}
 			}
 			continue
 		case v != nil:
@@ -345,7 +368,7 @@ func (s *scanner) newestBackup(coll string) *keyVersion {
 		if !env.Wrapped {
 			t = 0 // a raw copy has no time of its own; its name's is the overwrite's
 		}
-		out = &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: t, seq: s.nextSeq(), file: true}
+		out = &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: t, seq: s.nextSeq(), file: true, appRejected: env.AppRejected}
 		break
 	}
 	s.newestBak[coll] = out

@@ -53,6 +53,10 @@ type Blob struct {
 	// its hash, a reader can look for an intact copy, and keep damaged
 	// bytes rather than none.
 	Copies []BlobCopy
+	// SourceOf maps an attachment id to the copy its own record holds
+	// (inline base64), when that is not Source: the same bytes inline in
+	// two records are one blob, each id with its own origin.
+	SourceOf map[string]string
 }
 
 // BlobCopy is one file holding a blob's bytes.

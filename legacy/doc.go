@@ -118,7 +118,11 @@
 // a session directory with no metadata that is not in session-index is a
 // deleted session; a key with only backups is a deleted key; ids in the
 // newest backup of a top-level collection but not in its newer file were
-// deleted since, and so were ids in backups/ snapshots (the newest
+// deleted since (unless that backup bears the mark of the checksum bug,
+// docs/FORMAT.md §2.3, §11.2: compressed:false, its checksum right over
+// compact JSON only, which the app's loader rejected, so it saw the
+// collection as empty; then they were lost, not deleted, and are
+// imported, reported in Report.ChecksumBugRecovered), and so were ids in backups/ snapshots (the newest
 // RecoveryCopies holding each collection) that nothing else holds. All
 // of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no
@@ -199,7 +203,9 @@
 //
 // It never writes to the scanned directory, never resurrects deleted
 // data from backups, never follows a symlink or an attachment path out
-// of the directory (such links are reported in Report.OutsideDir), never
+// of the directory (such links are reported in Report.OutsideDir; a db/
+// linked out is no db/, so with nothing else there Scan returns
+// ErrNoData naming it), never
 // opens what is not a regular file (named pipes, sockets, devices:
 // Report.Skipped, with the reason, as are entries that cannot be read and
 // files of attachments/ in no known layout), never builds a path from an
@@ -219,7 +225,9 @@
 // entities it holds) under "junk:<path>" or "junk:<path>[<index>]". A
 // storage key whose name one of these entries has taken already is kept
 // as <key>~2 (~3, ...), listed in Report.ExtrasRenamed; Migrate does the
-// same for two keys that would be one extras id. The
+// same for two keys that would be one extras id. A key that is not a
+// usable id (over 256 bytes) is kept under a shortened id ending in
+// "#<hash>", reported, the key recorded in extras legacy:renamedKeys. The
 // readers do not depend on a store: they hand
 // entities to the caller (Walk) or a Dataset (Scan).
 //
@@ -243,12 +251,18 @@
 //     the first readable copy is kept as it is and its attachments carry
 //     contentDamaged: true and legacyHash (damaged bytes rather than
 //     none); of a copy that cannot be read to the end, the readable part
-//     is kept, marked the same way. An attachment whose bytes no file
+//     is kept, marked the same way. Bytes that do not match the hash or
+//     size their attachment record gives (a .dat cut short that still
+//     decodes) are marked the same way, the recorded values kept as
+//     legacyHash and legacySize, and reported. An attachment whose bytes no file
 //     holds keeps its recorded hash as legacyHash, says contentMissing,
 //     and is listed in ImportResult.WithoutContent; so is one that
 //     records no hash (other than a link, which has a URL, no bytes).
 //     Each is also in the problems, with the places its bytes were
-//     looked for. A record whose inline base64 is "" with a size of 0
+//     looked for. A reference from another entity (a note's or task's
+//     attachment record, a screenshot's attachmentId and hash, a
+//     session's fullAudioAttachmentId) to bytes no file holds is in
+//     Report.MissingReferences and the problems. A record whose inline base64 is "" with a size of 0
 //     has empty content, stored as such (not contentMissing).
 //   - A document over the store's MaxDocumentBytes (the old app's
 //     monolithic sessions, a note holding hundreds of megabytes), nested
@@ -263,8 +277,10 @@
 //     inside the old app's out of the scan (ScanOptions.Exclude).
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
 //     the store's directory, removed when it returns. One left by a
-//     migration that was killed (its .lock file no longer flocked, and
-//     unchanged for a minute; without a lock file, for an hour) is
+//     migration that was killed (its .lock file no longer flocked: the
+//     directory takes its cairn-legacy-* name only once its migration
+//     holds that lock, so a free one proves it unused; without a lock
+//     file, as older versions left them, once unchanged for an hour) is
 //     removed by the next migration into that store, noted in
 //     Report.Notes.
 //   - Memory (the bound): besides Walk's index (about 200 bytes an
@@ -351,7 +367,8 @@
 //     so a session deleted in era G+ but still in that legacy file or in
 //     a rollback point comes back.
 //   - Pointed at db/ itself, Scan does not read attachments/, backups/
-//     or videos/ beside it (they are outside the given directory).
+//     or videos/ beside it (they are outside the given directory); those
+//     that exist are listed in Report.NotScanned and the problems.
 //   - WebView localStorage and IndexedDB (§9) are not on disk in a
 //     readable form and are not read. Era-A state is read from files at
 //     the root named taskerino-v3-state*, taskerino-v2-state*,

@@ -42,6 +42,11 @@ type Envelope struct {
 	// the forms the old app hashed (as stored, compact, pretty). It is
 	// advisory: a mismatch never discards the data (docs/FORMAT.md §2.3).
 	ChecksumOK bool
+	// AppRejected is true when the old app's own loader would have
+	// failed this file's checksum: compressed:false, with a checksum
+	// right over the compact payload and not over the pretty-printed one (the era G+ bug of docs/FORMAT.md
+	// §2.3), so the app loaded the collection as empty (§11.2).
+	AppRejected bool
 	// Encoding is one of the Encoding* constants.
 	Encoding string
 	// Data is the decoded payload: JSON with numbers as json.Number.
@@ -160,9 +165,7 @@ func decodeEnvelope(b []byte, sp *spill) (env *Envelope, aliased bool, err error
 		text = f.data // what the checksum covers: the string as stored
 	}
 	if env.Data == nil { // JSON text, possibly empty
-		if env.Checksum != "" {
-			env.ChecksumOK = checksumMatches(env.Checksum, text)
-		}
+		env.verify(text)
 		if sp != nil {
 			if a, ok := indexArray(text); ok {
 				env.Data = a
@@ -188,9 +191,7 @@ func decodeEnvelope(b []byte, sp *spill) (env *Envelope, aliased bool, err error
 	if a, ok := env.Data.(*lazyArray); ok {
 		// Spilled: the checksum is verified over the spill text, and a
 		// payload that is not an array is decoded from it.
-		if env.Checksum != "" {
-			env.ChecksumOK = checksumMatches(env.Checksum, a.text)
-		}
+		env.verify(a.text)
 		if a.offs == nil {
 			defer a.close()
 			v, loose, err := decodeJSONLoose(a.text)
@@ -205,10 +206,23 @@ func decodeEnvelope(b []byte, sp *spill) (env *Envelope, aliased bool, err error
 		}
 		return env, false, nil
 	}
-	if env.Checksum != "" {
-		env.ChecksumOK = checksumMatches(env.Checksum, text)
-	}
+	env.verify(text)
 	return env, false, nil
+}
+
+// verify sets ChecksumOK and AppRejected from the payload text t.
+func (env *Envelope) verify(t []byte) {
+	if env.Checksum == "" {
+		return
+	}
+	env.ChecksumOK = checksumMatches(env.Checksum, t)
+	if env.ChecksumOK && env.Compressed != nil && !*env.Compressed {
+		// Right over another form (compact JSON) and wrong over the
+		// pretty one: the bug's mark. A checksum wrong over every form
+		// is damage, not this bug.
+		_, _, pretty := checksumForms(t)
+		env.AppRejected = strconv.FormatInt(int64(pretty), 36) != env.Checksum
+	}
 }
 
 // noteString records that the envelope's string payload had to be

@@ -19,6 +19,9 @@ type keyVersion struct {
 	loose   []rawValue
 	wal     *WALSkip // a WAL write: its line, to report it if superseded
 	raw     bool     // a file with no envelope: its time is its mtime, if any
+	// appRejected: the old app's loader failed this file's checksum
+	// (Envelope.AppRejected).
+	appRejected bool
 }
 
 // supersede counts a whole-key WAL write that another version of its

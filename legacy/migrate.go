@@ -206,6 +206,9 @@ func (m *migration) keepText(coll, id string, text []byte, source string) (strin
 		att["hash"], att["size"] = h, n
 		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, mergeReplace)
 	})
+	if err == nil && !m.dry {
+		m.res.Blobs++ // its content is a blob stored, as an attachment's is
+	}
 	return aid, err
 }
 
@@ -315,11 +318,22 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		}
 		if missing {
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
-			m.problem("attachment %q: its bytes are in no file of the old directory (looked for %s); imported without content, marked contentMissing", id, strings.Join(contentPlaces(id, d), ", "))
+			m.problem("attachment %q: its bytes are in no file of the %s (looked for %s); imported without content, marked contentMissing", id, scannedDir(rep), strings.Join(contentPlaces(id, d), ", "))
 		}
 		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, mode: mergeKeepStored, source: sources[id]}); err != nil {
 			return err
 		}
+	}
+	for _, r := range rep.MissingReferences {
+		what := fmt.Sprintf("attachment %q", r.ID)
+		doc := map[string]any{}
+		if r.Hash != "" {
+			doc["hash"] = r.Hash
+			if r.ID == "" {
+				what = "attachment bytes with hash " + r.Hash
+			}
+		}
+		m.problem("%s referred to by %s: its bytes are in no file of the %s (looked for %s); the reference is imported as it is", what, r.From, scannedDir(rep), strings.Join(contentPlaces(r.ID, doc), ", "))
 	}
 	slices.Sort(m.res.WithoutContent)
 	m.res.WithoutContent = slices.Compact(m.res.WithoutContent)
@@ -350,6 +364,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	}
 	sort.Strings(keys)
 	used := map[string]string{} // extras id -> the key it keeps
+	renamed := map[string]any{} // extras id -> the key it keeps, where they differ
 	for _, k := range keys {
 		id := extraKey(k)
 		for n := 2; used[id] != ""; n++ {
@@ -357,9 +372,20 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 		}
 		if id != extraKey(k) {
 			m.problem("extras key %q would be kept under the id %q, which %q takes already; kept as extras %q", k, extraKey(k), used[extraKey(k)], id)
+		} else if id != k {
+			m.problem("storage key %q is not usable as an id (%v); kept as extras %q, the key recorded in extras %q", k, docmodel.CheckID(k), id, renamedKeysID)
+		}
+		if id != k {
+			renamed[id] = k
 		}
 		used[id] = k
 		if err := m.put(docWrite{coll: "extras", id: id, doc: ds.Extras[k], mode: mergeKeepStored, source: k}); err != nil {
+			return err
+		}
+	}
+	if len(renamed) > 0 {
+		// The original keys, which no id can hold: extras id -> key.
+		if err := m.put(docWrite{coll: "extras", id: renamedKeysID, doc: map[string]any{"keys": renamed}, mode: mergeMembers}); err != nil {
 			return err
 		}
 	}
@@ -372,6 +398,11 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	out.Problems = append(problemsOf(rep, ds.Extras), m.mu.problems...)
 	return nil
 }
+
+// renamedKeysID is the extras document recording, under "keys", the
+// storage key each extras id keeps where the key itself is not a usable
+// id (over 256 bytes, for one).
+const renamedKeysID = "legacy:renamedKeys"
 
 // storeBlob stores a blob's bytes: the first copy that hashes to the
 // recorded hash, else, so that nothing is lost, the first readable copy as
@@ -464,6 +495,11 @@ func (m *migration) storeCopies(tx *kv.Tx, b Blob) (hash string, size int64, dam
 		}
 		if h == b.Hash {
 			if hh, n, ok, err := store(c); err != nil || (ok && hh == b.Hash) {
+				if len(failures) > 0 && err == nil {
+					// An intact copy after damaged ones: stored, and the
+					// damaged ones named.
+					return hh, n, false, fmt.Sprintf("attachment bytes recorded as %s: %s; the intact copy %s is stored (attachments %v)", b.Hash, strings.Join(failures, "; "), c.Source, b.AttachmentIDs), nil
+				}
 				return hh, n, false, "", err
 			}
 			continue // changed under us: go on looking
@@ -602,7 +638,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					}
 					d, ok := attach[id]
 					if !ok {
-						d = map[string]any{"id": id, "name": id, "legacySource": b.Source}
+						d = map[string]any{"id": id, "name": id, "legacySource": cmp.Or(b.SourceOf[id], b.Source)}
 						if b.Orphan || len(b.AttachmentIDs) == 0 {
 							d["orphan"] = true
 						}
@@ -610,6 +646,9 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					}
 					if _, has := d["mimeType"]; !has && b.MIME != "" {
 						d["mimeType"] = b.MIME
+					}
+					if !damaged {
+						m.checkRecorded(id, d, b.Source, hash, size)
 					}
 					d["hash"], d["size"] = hash, size
 					if damaged {
@@ -627,6 +666,47 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 		}
 	}
 	return stored, nil
+}
+
+// checkRecorded compares the hash and size the old app recorded in
+// attachment document d with the bytes found for it (hash, size, from
+// source) before they are overwritten. Bytes that do not hash to the
+// recorded hash, or fewer than the recorded size (a file cut short that
+// still decodes, docs/FORMAT.md §11.14), are not the attachment as
+// recorded: d is marked contentDamaged, the recorded values are kept as
+// legacyHash and legacySize, and a problem names the file. More bytes
+// than recorded are kept and reported, with legacySize.
+func (m *migration) checkRecorded(id string, d map[string]any, source, hash string, size int64) {
+	var what []string
+	if rh, ok := d["hash"].(string); ok && isHexHash(rh) && !strings.EqualFold(rh, hash) {
+		d["legacyHash"], d["contentDamaged"] = rh, true
+		what = append(what, fmt.Sprintf("do not hash to the recorded %s (hash %s)", rh, hash))
+	}
+	if rs, ok := numInt64(d["size"]); ok && rs != size {
+		d["legacySize"] = d["size"]
+		if rs > size {
+			d["contentDamaged"] = true
+		}
+		what = append(what, fmt.Sprintf("are %d bytes, the record says size %d", size, rs))
+	}
+	if len(what) == 0 {
+		return
+	}
+	damaged := ""
+	if d["contentDamaged"] == true {
+		damaged = ", marked contentDamaged"
+	}
+	m.problem("attachment %q: its bytes from %s %s; kept as they are (recorded values kept as legacyHash/legacySize%s)", id, source, strings.Join(what, " and "), damaged)
+}
+
+// scannedDir names, for a problem, the directory whose files were
+// looked at: the old directory, or only its db/ when pointed at it with
+// attachments/ or videos/ beside it not scanned.
+func scannedDir(rep *Report) string {
+	if len(rep.NotScanned) > 0 {
+		return "db/ directory given (" + strings.Join(rep.NotScanned, ", ") + " beside it not scanned)"
+	}
+	return "old directory"
 }
 
 func firstErr(errs ...error) error {
@@ -688,6 +768,15 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 	}
 	for _, p := range rep.OutsideDir {
 		out = append(out, "outside the directory, not followed: "+p)
+	}
+	for _, c := range rep.Clobbered {
+		out = append(out, "clobbered collection file: "+c+"; the collection is restored from its other copies")
+	}
+	for _, c := range rep.ChecksumBugRecovered {
+		out = append(out, fmt.Sprintf("%s: that backup would have failed the old app's own checksum check (compressed:false, hashed over compact JSON, docs/FORMAT.md §2.3), so the app loaded the collection as empty and its next save dropped what it held (§11.2); its entities are imported beside the main file's, not treated as deleted", c))
+	}
+	for _, p := range rep.NotScanned {
+		out = append(out, fmt.Sprintf("not scanned: %s beside the db/ directory given (nothing outside the given directory is read); migrate the directory holding db/ to import what it holds", p))
 	}
 	for _, r := range rep.RawValues {
 		member := cmp.Or(r.Member, RawField)

@@ -46,9 +46,30 @@ type Report struct {
 	// LostRecovered lists chunked sessions whose lost parts or chunks
 	// (docs/FORMAT.md §3.4, §11.6) were filled from another copy of the
 	// session: "<id> from <file> (<fields>, <items field> <n>)".
-	LostRecovered []string          `json:"lostRecovered,omitempty"`
-	RawValues     []RawValue        `json:"rawValues,omitempty"`
-	SettingsKeys  map[string]string `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
+	LostRecovered []string   `json:"lostRecovered,omitempty"`
+	RawValues     []RawValue `json:"rawValues,omitempty"`
+	// ChecksumBugRecovered lists collections whose newest timestamped
+	// backup, the main file before the last save, would have failed the
+	// old app's own checksum check (docs/FORMAT.md §2.3, §11.2): the app
+	// saw the collection as empty, so the entities only in that backup
+	// were lost, not deleted, and are imported: "<collection> from <file>".
+	ChecksumBugRecovered []string `json:"checksumBugRecovered,omitempty"`
+	// Clobbered describes the collection files that hold one entity
+	// instead of their array (the WAL replay's clobbering, docs/FORMAT.md
+	// §5.3): the collection is restored from its other copies.
+	Clobbered []string `json:"clobbered,omitempty"`
+	// MacOSArtefacts counts the entries a copy from a Mac left that were
+	// not read: AppleDouble ._<name> files, .DS_Store, __MACOSX/.
+	MacOSArtefacts int `json:"macosArtefacts,omitempty"`
+	// NotScanned lists the old app's directories beside the db/ directory
+	// pointed at ("../attachments", "../videos", "../backups"): outside
+	// the given directory, so not read.
+	NotScanned []string `json:"notScanned,omitempty"`
+	// MissingReferences are attachments an entity refers to (by id, by
+	// recorded hash, or both) other than records of the attachments
+	// collection, whose bytes no file of the directory holds.
+	MissingReferences []MissingReference `json:"missingReferences,omitempty"`
+	SettingsKeys      map[string]string  `json:"settingsKeys,omitempty"` // top-level settings key → source it came from
 	// Ignored lists the files not read because their names are none the
 	// old app wrote (db/notes.json.bak, a stray text file), relative to
 	// the scanned directory. Derived files (indexes, checksums of files
@@ -212,6 +233,15 @@ type InvalidEntity struct {
 	Source     string `json:"source"`
 	Index      int    `json:"index"` // position in its array, -1 if not in one
 	Reason     string `json:"reason"`
+}
+
+// MissingReference is one reference to attachment bytes that are in no
+// file of the old directory: the attachment id and/or the hash recorded,
+// and the entity ("notes/n1") that refers to it.
+type MissingReference struct {
+	ID   string `json:"id,omitempty"`
+	Hash string `json:"hash,omitempty"`
+	From string `json:"from"`
 }
 
 func (r *Report) note(s string) { r.Notes = append(r.Notes, s) }

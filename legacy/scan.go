@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -262,6 +263,9 @@ func listDir(ctx context.Context, dir string, opts *ScanOptions) (*scanner, erro
 		s.closeAll()
 		return nil, err
 	}
+	if n := s.rep.MacOSArtefacts; n > 0 {
+		s.rep.note(fmt.Sprintf("ignored %d macOS copy artefacts (AppleDouble ._* files, .DS_Store, __MACOSX/): the old app wrote none of them", n))
+	}
 	if !s.hasDB {
 		// Backups stand in only for a bad file of db/ (docs/FORMAT.md
 		// §11.15); without db/ nothing reads them: say so.
@@ -273,6 +277,9 @@ func listDir(ctx context.Context, dir string, opts *ScanOptions) (*scanner, erro
 		s.closeAll()
 		if len(s.snapshots) > 0 {
 			return nil, fmt.Errorf("%w in %s: only full snapshots in backups/ (%s), which stand in for a bad db/ file and are not read without db/", ErrNoData, dir, s.snapshots[len(s.snapshots)-1].path)
+		}
+		if len(s.rep.OutsideDir) > 0 {
+			return nil, fmt.Errorf("%w in %s: %s link to outside the directory, not followed (migrate the directory linked to)", ErrNoData, dir, strings.Join(s.rep.OutsideDir, ", "))
 		}
 		return nil, fmt.Errorf("%w in %s", ErrNoData, dir)
 	}
@@ -371,8 +378,16 @@ func (s *scanner) closeAll() {
 // a db/ subdirectory: WAL replay writes its junk to db/db/ (docs/FORMAT.md
 // §5.3), so db/ pointed at directly often has one.
 func (s *scanner) detectLayout() {
-	fi, err := os.Stat(filepath.Join(s.root, "db"))
+	sub := filepath.Join(s.root, "db")
+	fi, err := os.Stat(sub)
 	hasSub := err == nil && fi.IsDir()
+	if li, err := os.Lstat(sub); hasSub && err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		// A db/ linked to outside the directory is not followed (walk
+		// reports it): the directory has no db/ to scan.
+		if target, err := filepath.EvalSymlinks(sub); err != nil || !s.within(target) {
+			hasSub = false
+		}
+	}
 	if hasSub && !holdsDBFiles(s.root, true) {
 		s.rep.Layout, s.dbRel, s.hasDB = LayoutAppData, "db/", true
 		s.rep.DBDir = "db"
@@ -382,6 +397,12 @@ func (s *scanner) detectLayout() {
 		s.rep.Layout, s.dbRel, s.hasDB = LayoutDB, "", true
 		s.rep.DBDir = "."
 		s.rep.note("pointed at db/ itself: attachments/, backups/ and videos/ beside it are not scanned (nothing outside the given directory is read)")
+		parent := filepath.Dir(s.root)
+		for _, sib := range []string{"attachments", "videos", "backups"} {
+			if fi, err := os.Stat(filepath.Join(parent, sib)); err == nil && fi.IsDir() && parent != s.root {
+				s.rep.NotScanned = append(s.rep.NotScanned, "../"+sib)
+			}
+		}
 		return
 	}
 	s.rep.Layout, s.dbRel = LayoutEraA, "-"
@@ -505,6 +526,13 @@ func (s *scanner) walk() error {
 			s.rep.note("not scanned: " + rel + ", the store's own directory")
 			return fs.SkipDir
 		}
+		if rel != "." && isMacOSArtefact(p, d) {
+			s.rep.MacOSArtefacts++
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if rel == "." || d.IsDir() {
 			return nil
 		}
@@ -549,6 +577,30 @@ func (s *scanner) walk() error {
 		s.classify(rel)
 		return nil
 	})
+}
+
+// isMacOSArtefact reports whether a directory entry is one a copy from a
+// Mac leaves beside the old app's files, none of which it wrote: a
+// .DS_Store, a __MACOSX/ directory (zip), or an AppleDouble file ._<name>
+// (exFAT, zip), recognised by its magic number.
+func isMacOSArtefact(p string, d fs.DirEntry) bool {
+	name := d.Name()
+	switch {
+	case d.IsDir():
+		return name == "__MACOSX"
+	case name == ".DS_Store":
+		return d.Type().IsRegular()
+	case strings.HasPrefix(name, "._") && d.Type().IsRegular():
+		f, err := os.Open(p)
+		if err != nil {
+			return false // read as any other file, and reported there
+		}
+		defer f.Close() // read only
+		var magic [4]byte
+		_, err = io.ReadFull(f, magic[:])
+		return err == nil && magic == [4]byte{0x00, 0x05, 0x16, 0x07}
+	}
+	return false
 }
 
 // skip reports a directory entry that is not read.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,36 +31,36 @@ type spill struct {
 // spillPattern names spill directories (os.MkdirTemp).
 const spillPattern = "cairn-legacy-*"
 
+// spillNewPattern names a spill directory being made: it takes its
+// spillPattern name only once its lock is held.
+const spillNewPattern = ".cairn-legacy-new-*"
+
 // spillLock is the file a spill directory in use holds flocked.
 const spillLock = ".lock"
 
-// staleSpillAge: a spill directory without a lock file (made before they
-// existed, or killed between its creation and its lock's) is taken for
-// stale once it has not changed for this long. One whose lock is free is
-// once it has not changed for freeSpillAge: a walk that has just made
-// its directory may not hold the lock yet.
-const (
-	staleSpillAge = time.Hour
-	freeSpillAge  = time.Minute
-)
+// staleSpillAge: a spill directory without a lock file (made by a version
+// before locks, or a directory being made, killed before its lock was
+// created) is taken for stale once it has not changed for this long.
+const staleSpillAge = time.Hour
 
 // removeStaleSpills removes the spill directories in base that no walk
-// uses any longer: those of a walk that was killed (their lock file is not
-// held), and lockless ones unchanged for staleSpillAge. It returns their
-// names; one it cannot remove is left for the next time.
+// uses any longer: those whose lock file is not held, and lockless ones
+// unchanged for staleSpillAge. A spill directory gets its name only once
+// its walk holds its lock (spill.create), so a free lock proves that the
+// walk is over: killed, since it removes its directory itself. It
+// returns their names; one it cannot remove is left for the next time.
 func removeStaleSpills(base string) []string {
 	dirs, _ := filepath.Glob(filepath.Join(base, spillPattern))
+	news, _ := filepath.Glob(filepath.Join(base, spillNewPattern))
 	var removed []string
-	for _, d := range dirs {
+	for _, d := range append(dirs, news...) {
 		fi, err := os.Lstat(d)
 		if err != nil || !fi.IsDir() {
 			continue
 		}
 		stale := false
 		if f, err := os.Open(filepath.Join(d, spillLock)); err == nil {
-			if time.Since(fi.ModTime()) > freeSpillAge {
-				stale, _ = tryLockFile(f)
-			}
+			stale, _ = tryLockFile(f)
 			// Removed while locked: a walk that starts now makes a new
 			// directory, never this one. The close drops the lock.
 			if stale && os.RemoveAll(d) == nil {
@@ -111,22 +112,28 @@ func (sp *spill) create() (*os.File, error) {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if sp.dir == "" {
-		d, err := os.MkdirTemp(sp.base, spillPattern)
+		// Made under another name, locked, then renamed: no directory
+		// named by spillPattern is ever without its holder's lock.
+		nd, err := os.MkdirTemp(sp.base, spillNewPattern)
 		if err != nil {
 			return nil, err
 		}
-		lock, err := os.Create(filepath.Join(d, spillLock))
+		d := filepath.Join(sp.base, "cairn-legacy-"+strings.TrimPrefix(filepath.Base(nd), ".cairn-legacy-new-"))
+		lock, err := os.Create(filepath.Join(nd, spillLock))
 		if err == nil {
 			var ok bool
 			if ok, err = tryLockFile(lock); err == nil && !ok && lockWorks {
 				err = fmt.Errorf("%s: locked by another process", lock.Name())
 			}
+			if err == nil {
+				err = os.Rename(nd, d) // the lock is on the file, not its name
+			}
 			if err != nil {
-				_ = lock.Close() // the lock error is the one returned
+				_ = lock.Close() // the lock or rename error is the one returned
 			}
 		}
 		if err != nil {
-			_ = os.RemoveAll(d) // just made, empty but for the lock file
+			_ = os.RemoveAll(nd) // just made, empty but for the lock file
 			return nil, err
 		}
 		sp.dir, sp.lock = d, lock

@@ -45,8 +45,9 @@ stays bounded whatever the file holds) is an error naming the JSON path
 and byte offset, and nothing is written.
 
 On a terminal, once the file is valid, import shows the counts and asks
-before writing anything; any answer but yes writes nothing (exit 1).
---yes does not ask; off a terminal it does not ask either.
+before writing anything; any answer but y or yes (any case) writes
+nothing (exit 1). --yes does not ask; off a terminal it does not ask
+either.
 
 A FIFO, /dev/stdin or a shell's <(...) is copied to a temporary file
 first. When --db holds no store yet, the file is checked against an empty

@@ -81,8 +81,9 @@ it is created: its files would be read as the old app's); a store in a
 directory of its own inside LEGACY_DIR is left out of the scan.
 
 On a terminal it first reads the directory as --dry-run does, shows the
-counts and asks before writing anything; any answer but yes writes nothing
-(exit 1). --yes does not ask; off a terminal it does not ask either.`,
+counts and asks before writing anything; any answer but y or yes (any
+case) writes nothing (exit 1). --yes does not ask; off a terminal it does
+not ask either.`,
 		Args: argsRange(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			dir := args[0]

@@ -80,3 +80,15 @@ func TestPrompt_migrate(t *testing.T) {
 		t.Errorf("yes: %s%s", r.stdout, r.stderr)
 	}
 }
+
+// TestPrompt_helpNamesTheAnswers: the prompt shows [y/N] and takes y or
+// yes (TestPrompt_import); the help of the commands that ask says so,
+// rather than "any answer but yes" (report #20).
+func TestPrompt_helpNamesTheAnswers(t *testing.T) {
+	for _, c := range []string{"migrate", "import"} {
+		r := mustRun(t, "", c, "--help")
+		if out := strings.Join(strings.Fields(r.stdout), " "); !strings.Contains(out, "any answer but y or yes (any case) writes nothing") {
+			t.Errorf("%s --help does not name the answers that write:\n%s", c, r.stdout)
+		}
+	}
+}
