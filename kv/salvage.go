@@ -155,7 +155,7 @@ func getNear(b *bolt.Bucket, key []byte) []byte {
 		}
 		k, v = c.Next()
 	}
-	k, v = c.Seek(key)
+	c.Seek(key)
 	for i := 0; i < reach; i++ {
 		if k, v = c.Prev(); k == nil {
 			break

@@ -623,7 +623,7 @@ func TestCreate_onePass(t *testing.T) {
 // is recorded as checked.
 func TestCreate_checkPages(t *testing.T) {
 	path, root, ps := pagesFixture(t)
-	create := func(t *testing.T, path string) (Manifest, error, bool, string) {
+	create := func(t *testing.T, path string) (Manifest, bool, string, error) {
 		t.Helper()
 		tx := readTx(t, path)
 		var verified atomic.Bool
@@ -635,10 +635,10 @@ func TestCreate_checkPages(t *testing.T) {
 				return map[string]int{}, nil
 			},
 		})
-		return m, err, verified.Load(), dir
+		return m, verified.Load(), dir, err
 	}
 
-	m, err, verified, _ := create(t, path)
+	m, verified, _, err := create(t, path)
 	if err != nil || !verified || !slices.Contains(m.Checked, CheckedPages) {
 		t.Fatalf("sound file: %v, verified %v, checked %v", err, verified, m.Checked)
 	}
@@ -652,7 +652,7 @@ func TestCreate_checkPages(t *testing.T) {
 	if err := os.WriteFile(bad, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err, verified, dir := create(t, bad)
+	_, verified, dir, err := create(t, bad)
 	var ve *VerifyError
 	if !errors.As(err, &ve) || ve.Stage != "source" || !strings.Contains(err.Error(), "referenced twice") {
 		t.Fatalf("damaged file: %v, want a source VerifyError naming the page referenced twice", err)
