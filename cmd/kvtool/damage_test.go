@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -9,8 +10,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/cairnkv/cairn/buckets"
 	"github.com/cairnkv/cairn/kv"
@@ -656,24 +655,50 @@ func TestDamage_keyOutOfOrder(t *testing.T) {
 }
 
 // bucketRoot returns the root page of the top-level bucket name of the
-// store in dir, and the page size, read with bbolt (read-only).
+// store in dir, and the page size, read from the file as bbolt lays it out
+// (the newer meta page's root bucket, down its branch pages to the leaf
+// that holds name). kvtool's tests do not import bbolt (docs/DESIGN.md).
 func bucketRoot(t *testing.T, dir string, name []byte) (root uint64, ps int64) {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, &bolt.Options{ReadOnly: true})
+	b, err := os.ReadFile(filepath.Join(dir, kv.DataFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(name)
-		if b == nil {
-			return fmt.Errorf("no bucket %s", name)
+	le := binary.LittleEndian
+	ps = int64(le.Uint32(b[16+8:]))
+	meta := int64(0)
+	if le.Uint64(b[ps+16+48:]) > le.Uint64(b[16+48:]) {
+		meta = ps
+	}
+	page := int64(le.Uint64(b[meta+16+16:]))
+	for depth := 0; depth < 16; depth++ {
+		p := b[page*ps:]
+		count := int64(le.Uint16(p[10:]))
+		switch le.Uint16(p[8:]) {
+		case 0x02: // a leaf: the bucket's header is its value
+			for i := int64(0); i < count; i++ {
+				e := p[16+i*16:]
+				k := 16 + i*16 + int64(le.Uint32(e[4:]))
+				ks := int64(le.Uint32(e[8:]))
+				if bytes.Equal(p[k:k+ks], name) {
+					return le.Uint64(p[k+ks:]), ps
+				}
+			}
+			t.Fatalf("no bucket %s", name)
+		case 0x01: // a branch: the last child whose first key is not after name
+			child := int64(-1)
+			for i := int64(0); i < count; i++ {
+				e := p[16+i*16:]
+				k := 16 + i*16 + int64(le.Uint32(e))
+				if i == 0 || bytes.Compare(p[k:k+int64(le.Uint32(e[4:]))], name) <= 0 {
+					child = int64(le.Uint64(e[8:]))
+				}
+			}
+			page = child
+		default:
+			t.Fatalf("page %d is neither a leaf nor a branch", page)
 		}
-		root = uint64(b.Root())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	return root, int64(db.Info().PageSize)
+	t.Fatalf("no bucket %s", name)
+	return 0, 0
 }
