@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -29,6 +30,7 @@ func (db *DB) searchIndexer() *search.Feeder {
 	db.idx.Lock()
 	defer db.idx.Unlock()
 	if db.idx.x == nil && !db.opts.NoSearch && !db.idx.stopped {
+		db.checkSearchRoot()
 		db.idx.x = search.StartFeeder(searchSource{db}, search.FeederOptions{
 			Dir:         filepath.Join(db.dir, SearchDir),
 			Logger:      db.log,
@@ -39,6 +41,44 @@ func (db *DB) searchIndexer() *search.Feeder {
 		})
 	}
 	return db.idx.x
+}
+
+// searchRootFile is the bbolt file in which Bleve keeps the search index's
+// snapshots.
+const searchRootFile = "store/root.bolt"
+
+// checkSearchRoot walks the page graph of the search index's root.bolt
+// (snapshot.CheckPages) before Bleve opens it, and removes a damaged index
+// (derived data: it is rebuilt from the store). Bleve reads that file from
+// goroutines of its own, where a page pointer past the file's map is a
+// memory fault no recover catches: the process dies. A file another
+// process holds (its lock is not free within a moment) is left to it.
+func (db *DB) checkSearchRoot() {
+	dir := filepath.Join(db.dir, SearchDir)
+	path := filepath.Join(dir, searchRootFile)
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return // none yet, or not a file: search.Open rebuilds the index
+	}
+	why := ""
+	if err := snapshot.CheckMeta(path); err != nil {
+		why = err.Error()
+	} else if bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond}); err == nil {
+		_ = guard(func() error {
+			return bdb.View(func(tx *bolt.Tx) error {
+				if pp, err := snapshot.CheckPages(tx); err == nil && len(pp) > 0 {
+					why = pp[0]
+				}
+				return nil
+			})
+		})
+		_ = bdb.Close() // read-only
+	}
+	if why == "" {
+		return
+	}
+	db.log.Warn("search: the index's root.bolt is damaged; the index is rebuilt", "file", path, "problem", why)
+	_ = os.RemoveAll(dir) // search.Open creates it again, empty, and the feeder rebuilds it
 }
 
 // runningIndexer returns the indexer if it was started, without starting it.
