@@ -14,7 +14,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/cairnkv/cairn/kv"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -150,11 +149,8 @@ func (r *Replica) metaSubject() string { return "cairn." + r.opts.Group + ".meta
 // the group has none, and sets r.seal when the group is encrypted.
 func (r *Replica) setupEncryption(ctx context.Context) error {
 	if r.opts.Passphrase == "" {
-		var st *state
-		if err := r.db.View(ctx, func(tx *kv.Tx) (err error) {
-			st, err = loadState(tx)
-			return err
-		}); err != nil {
+		st, err := r.readState(ctx)
+		if err != nil {
 			return err
 		}
 		if st.Encrypted {

@@ -57,11 +57,8 @@ func (r *Replica) checkStream(ctx context.Context, res *Result) error {
 		return fmt.Errorf("replica: stream info: %w", err)
 	}
 	id := info.Created.UTC().Format(time.RFC3339Nano)
-	var st *state
-	if err := r.db.View(ctx, func(tx *kv.Tx) (err error) {
-		st, err = loadState(tx)
-		return err
-	}); err != nil {
+	st, err := r.readState(ctx)
+	if err != nil {
 		return err
 	}
 	if st.Stream == id {
@@ -201,4 +198,14 @@ func (r *Replica) queueDoc(tx *kv.Tx, st *state, coll, id string) (ok bool, err 
 	st.OutN++
 	m.N = st.OutN
 	return true, putJSON(tx, outboxColl, outboxID(m.N), m)
+}
+
+// readState reads the store's sync state in a read transaction of its own.
+func (r *Replica) readState(ctx context.Context) (*state, error) {
+	var st *state
+	err := r.db.View(ctx, func(tx *kv.Tx) (err error) {
+		st, err = loadState(tx)
+		return err
+	})
+	return st, err
 }
