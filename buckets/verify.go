@@ -115,7 +115,7 @@ func VerifyChecksumsOf(tx *bolt.Tx, only func(name []byte) bool) (counts map[str
 		}
 		kind, coll, _, ok := ParseBucket(name)
 		if !ok {
-			problems = append(problems, Problem{Kind: "unknown-bucket", Detail: fmt.Sprintf("bucket %q is not written by Cairn", name)})
+			problems = append(problems, Problem{Kind: "unknown-bucket", Detail: fmt.Sprintf("bucket %q is not written by Cairn", string(name))})
 			return nil
 		}
 		var prev []byte
@@ -123,7 +123,12 @@ func VerifyChecksumsOf(tx *bolt.Tx, only func(name []byte) bool) (counts map[str
 			// bbolt keeps a bucket's keys in order; one out of order is
 			// a damaged key, which bbolt's lookups can no longer find.
 			if prev != nil && bytes.Compare(k, prev) <= 0 {
-				problems = append(problems, Problem{Kind: "corrupt", Collection: coll, ID: string(k), Detail: fmt.Sprintf("bucket %s: key %q comes after key %q: one of them is damaged", name, k, prev)})
+				// Copied before fmt sees them: a slice of a damaged page
+				// may point past the map, which the garbage collector must
+				// never find in an interface (a fatal error, where the copy
+				// is a memory fault the caller recovers).
+				key, bucket := string(k), string(name)
+				problems = append(problems, Problem{Kind: "corrupt", Collection: coll, ID: key, Detail: fmt.Sprintf("bucket %s: key %q comes after key %q: one of them is damaged", bucket, key, string(prev))})
 			}
 			prev = append(prev[:0], k...)
 			switch kind {
