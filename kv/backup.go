@@ -99,7 +99,7 @@ func (db *DB) backupInLock(ctx context.Context, reason string, keep ...string) (
 			var err error
 			m, err = snapshot.Create(ctx, tx, db.backupsDir(), snapshot.CreateOptions{
 				Reason: reason, Seq: seq, LastChange: last, Blobs: blobs, FormatVersion: buckets.FormatVersion, Now: db.opts.Now,
-				Verify: buckets.VerifyChecksums, CheckPages: checksPages(reason),
+				Verify: buckets.VerifyChecksums, CheckPages: true,
 			})
 			return err
 		})
@@ -111,19 +111,6 @@ func (db *DB) backupInLock(ctx context.Context, reason string, keep ...string) (
 		return m, fmt.Errorf("cairn: backup %s was taken and verified, but rotation failed: %w", m.Name, err)
 	}
 	return m, nil
-}
-
-// checksPages reports whether a backup taken for reason walks the
-// store's page graph first (snapshot.CreateOptions.CheckPages): one a
-// person asked for, and one before a risky operation, which must not start
-// on a damaged graph (nor loop for ever in it); not the automatic ones,
-// whose cost at open, close and every hour would grow with the store.
-func checksPages(reason string) bool {
-	switch reason {
-	case ReasonStartup, ReasonShutdown, ReasonHourly:
-		return false
-	}
-	return true
 }
 
 // logState returns the change-log sequence tx holds and the time of its

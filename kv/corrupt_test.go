@@ -710,8 +710,47 @@ func TestCorrupt_noPanic(t *testing.T) {
 // a Get or a listing of that bucket in a store opened without either
 // follows bbolt's cursor around the cycle until the stack overflows.
 func TestCorrupt_pageCycle(t *testing.T) {
-	skipBug(t, "BUG: a Get through a branch page that refers to itself loops in bbolt's cursor (check and a writing open find the cycle; plain reads do not look for it)")
+	skipBug(t, "BUG: a Get through a branch page that refers to itself overflows the stack in bbolt's cursor (check, every backup and so a writing open's find the cycle; plain reads do not look for it)")
 	base, want, _ := buildCorpusStore(t, 60, corruptRand(t))
+	attempts := []corruptAttempt{pageCycle(t, base)}
+	outs, died := runCorruptChildren(t, corruptSpec{Base: base, Dir: filepath.Join(t.TempDir(), "s"), Want: want, Attempts: attempts})
+	for _, msg := range died {
+		t.Errorf("a page cycle crashed or hung the process: %s", msg)
+	}
+	for _, o := range outs {
+		if o.Panic != "" {
+			t.Errorf("a page cycle panicked: %s", o.Panic)
+		}
+	}
+}
+
+// TestOpen_pageCycleBackup checks that the backup an open takes refuses a
+// store whose page graph has a cycle, instead of its verifier's cursors
+// following the cycle until the stack overflows (the open never returned).
+func TestOpen_pageCycleBackup(t *testing.T) {
+	base, _, _ := buildCorpusStore(t, 60, corruptRand(t))
+	a := pageCycle(t, base)
+	data := mustRead(t, base)
+	data[a.Off] ^= a.Xor
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, kv.DataFile), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var backupErr error
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, OnBackupError: func(err error) { backupErr = err }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if backupErr == nil || !strings.Contains(backupErr.Error(), "page") {
+		t.Errorf("the open's backup of a store with a page cycle: %v, want it refused for the page graph", backupErr)
+	}
+}
+
+// pageCycle returns the damage that makes the first child of the notes
+// bucket's root page (a branch) the root itself.
+func pageCycle(t *testing.T, base string) corruptAttempt {
+	t.Helper()
 	var root, pageSize int64
 	bdb, err := bolt.Open(base, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
@@ -730,17 +769,10 @@ func TestCorrupt_pageCycle(t *testing.T) {
 	// The first branch element (pos, ksize, then the child's page id)
 	// made to point at the root itself.
 	child := root*pageSize + 16 + 8
-	cycle := byte(binary.LittleEndian.Uint64(file[child:])) ^ byte(root)
-	attempts := []corruptAttempt{{Kind: "flip", Off: child, Xor: cycle}}
-	outs, died := runCorruptChildren(t, corruptSpec{Base: base, Dir: filepath.Join(t.TempDir(), "s"), Want: want, Attempts: attempts})
-	for _, msg := range died {
-		t.Errorf("a page cycle crashed or hung the process: %s", msg)
+	if binary.LittleEndian.Uint64(file[child:])>>8 != uint64(root)>>8 {
+		t.Skipf("the root page %d and its first child differ beyond the low byte", root)
 	}
-	for _, o := range outs {
-		if o.Panic != "" {
-			t.Errorf("a page cycle panicked: %s", o.Panic)
-		}
-	}
+	return corruptAttempt{Kind: "flip", Off: child, Xor: byte(binary.LittleEndian.Uint64(file[child:])) ^ byte(root)}
 }
 
 // TestCorrupt_blobFile damages an attachment's blob file in several ways:

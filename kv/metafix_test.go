@@ -205,9 +205,8 @@ func TestOpen_freelistListsPageInUse(t *testing.T) {
 // overflow no recover catches) or loops: every command died, restore and
 // compact included, since the search rebuild sized the collection with
 // bbolt's Stats and the pre-restore and pre-compact backups read every
-// value through cursors. The rebuild leaves the collection out, and a
-// backup a person or a risky operation takes walks the pages from the
-// file first: compact and a manual backup refuse the store (ErrCorrupt),
+// value through cursors. The rebuild leaves the collection out, and
+// every backup walks the pages from the file beside its copy: compact and a manual backup refuse the store (ErrCorrupt),
 // restore sets it aside.
 func TestDamaged_pageItsOwnChild(t *testing.T) {
 	dir, db := tasksStore(t, &kv.Options{NoAutoBackup: true})

@@ -53,8 +53,10 @@ type CreateOptions struct {
 	// listing a page in use) is a "source" VerifyError, where bbolt's
 	// cursors would loop for ever or the copy would carry the damage as
 	// a verified backup. It reads every branch page and the first page
-	// of every leaf, so kv asks for it on backups a person or a risky
-	// operation takes, not on automatic ones. Rotation keeps the newest
+	// of every leaf (the values only where they hold buckets), beside the
+	// copy; kv asks for it on every backup, since without it a cycle
+	// sends the verifier's cursors round until the stack overflows (the
+	// backup an open takes never returned). Rotation keeps the newest
 	// backup whose structure was checked (Prune).
 	CheckPages bool
 
