@@ -141,13 +141,21 @@
 //   - Bleve does not checksum segments at open, and its merger, which
 //     starts with a writable open, can loop forever (allocating) on a
 //     damaged one, so that Close never returns. Open therefore checks the
-//     CRC-32 of every segment it has not checked before (from a read-only
-//     open, which starts no merger; the list of checked ones, by name,
-//     size and modification time, is cairn-verified) and rebuilds on a
-//     damaged one: a new segment costs one read of its file (about 0.35 s
-//     warm for the 390 MB of a 10,000-session store, which is why not all
-//     of them on every Open). Damage that keeps a checked file's size and
-//     time is only found by VerifySegments; a search then returns an error
+//     CRC-32 of every segment of the newest snapshot it has not checked
+//     before, their names read from root.bolt before zap opens any (zap
+//     reads a segment's section index as it opens it, and on some damage
+//     asks for terabytes: a fatal out of memory); the list of checked
+//     ones, by name, size and modification time, is cairn-verified. It
+//     rebuilds on a damaged one (OpenResult.Damaged): a new segment costs
+//     one read of its file (about 0.35 s warm for the 390 MB of a
+//     10,000-session store, which is why not all of them on every Open).
+//     Damage that keeps a checked file's size and time is not seen by
+//     Open. The merge guard (mergeguard.go) keeps the merger from reading
+//     such a file into a new segment with a right CRC: before each merge
+//     it checks the files the merge takes that this process has not
+//     checked, and a damaged one stops the merges and removes the list,
+//     so that VerifySegments still finds it and the next Open rebuilds.
+//     Until then a search returns an error
 //     (panics inside Bleve are recovered and marked ErrCorrupt) or wrong
 //     hits, and a stuck merge is bounded by closeTimeout: Close gives up
 //     with ErrCorrupt and abandons the index (its goroutines keep running,

@@ -99,6 +99,7 @@ type Feeder struct {
 		err      error  // last failure (retried on the next commit)
 		closing  bool
 		rebuilt  string // why the index was rebuilt at open, if it was
+		damage   string // the damage it was rebuilt for, until TakeDamage
 		lastTrim time.Time
 		retrim   bool // a trim waits for Bleve's persister: run the loop once more
 		retrimAt bool // a retrim is scheduled
@@ -279,6 +280,9 @@ func (f *Feeder) open() (*Index, error) {
 	}
 	f.mu.Lock()
 	f.mu.rebuilt = reason
+	if res.Damaged {
+		f.mu.damage = res.Reason
+	}
 	f.mu.applied = ix.LastApplied()
 	if seq > f.mu.target {
 		f.mu.target = seq
@@ -594,6 +598,17 @@ func (f *Feeder) Applied() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.mu.applied
+}
+
+// TakeDamage returns the damage (a segment file damaged or missing) that
+// the index was rebuilt for when the Feeder opened it, once: "" after the
+// first call, and when it was not rebuilt for damage.
+func (f *Feeder) TakeDamage() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.mu.damage
+	f.mu.damage = ""
+	return d
 }
 
 // Rebuilt returns why the index was rebuilt when the Feeder opened it, or

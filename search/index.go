@@ -53,6 +53,9 @@ type OpenResult struct {
 	Rebuilt bool
 	// Reason says why the index was recreated; empty when Rebuilt is false.
 	Reason string
+	// Damaged is true when the reason is a damaged or missing segment
+	// file: damage on disk, not a new index or a new mapping.
+	Damaged bool
 }
 
 // Open opens the index in dir (normally <store>/search), creating dir with
@@ -81,7 +84,7 @@ func Open(dir string, opts *Options) (*Index, OpenResult, error) {
 	}
 
 	var res OpenResult
-	bi, last, reason, err := openExisting(dir, o)
+	bi, last, reason, damaged, err := openExisting(dir, o)
 	if err != nil {
 		return nil, res, err
 	}
@@ -90,7 +93,7 @@ func Open(dir string, opts *Options) (*Index, OpenResult, error) {
 		if err != nil {
 			return nil, res, fmt.Errorf("cairn: open %s: recreating index (%s): %w", dir, reason, err)
 		}
-		res = OpenResult{Rebuilt: true, Reason: reason}
+		res = OpenResult{Rebuilt: true, Reason: reason, Damaged: damaged}
 		last = 0
 	}
 	ix := &Index{dir: dir, opts: o}
@@ -121,18 +124,20 @@ func (ix *Index) setLocked(bi bleve.Index) error {
 
 // openExisting opens the index in dir. A non-empty reason means the index
 // must be recreated; err is only for a busy index.
-func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason string, err error) {
+func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason string, damaged bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err != nil {
 		entries, _ := os.ReadDir(dir)
 		if len(entries) == 0 {
-			return nil, 0, "no index", nil
+			return nil, 0, "no index", false, nil
 		}
-		return nil, 0, fmt.Sprintf("no index metadata (%d stray entries)", len(entries)), nil
+		return nil, 0, fmt.Sprintf("no index metadata (%d stray entries)", len(entries)), false, nil
 	}
 
-	if reason := verifyLive(dir); reason != "" {
-		return nil, 0, reason, nil
+	trusted, reason, damaged := verifyLive(dir)
+	if reason != "" {
+		return nil, 0, reason, damaged, nil
 	}
+	registerGuard(dir, trusted)
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -142,13 +147,13 @@ func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason st
 		bi, err = bleve.OpenUsing(dir, o.config())
 	}()
 	if reason != "" {
-		return nil, 0, reason, nil
+		return nil, 0, reason, true, nil
 	}
 	if err != nil {
 		if strings.Contains(err.Error(), "timeout") {
-			return nil, 0, "", fmt.Errorf("%w: %s: another process holds it (a search, or the rebuild that follows a restore or reindex); waited %v", ErrBusy, dir, o.LockTimeout)
+			return nil, 0, "", false, fmt.Errorf("%w: %s: another process holds it (a search, or the rebuild that follows a restore or reindex); waited %v", ErrBusy, dir, o.LockTimeout)
 		}
-		return nil, 0, fmt.Sprintf("index unopenable: %v", err), nil
+		return nil, 0, fmt.Sprintf("index unopenable: %v", err), false, nil
 	}
 
 	reason = checkOpened(dir, bi, &last)
@@ -156,17 +161,20 @@ func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason st
 		if cerr := closeBounded(dir, bi); cerr != nil {
 			reason += fmt.Sprintf(" (and closing it: %v)", cerr)
 		}
-		return nil, 0, reason, nil
+		return nil, 0, reason, strings.HasPrefix(reason, reasonDamaged), nil
 	}
-	return bi, last, "", nil
+	return bi, last, "", false, nil
 }
+
+// reasonDamaged begins checkOpened's reasons that are damage.
+const reasonDamaged = "index damaged: "
 
 // checkOpened looks at an index that opened and returns a reason to recreate
 // it, or "" with *last set.
 func checkOpened(dir string, bi bleve.Index, last *uint64) (reason string) {
 	defer func() {
 		if r := recover(); r != nil {
-			reason = fmt.Sprintf("index damaged: bleve panicked: %v", r)
+			reason = fmt.Sprintf("%sbleve panicked: %v", reasonDamaged, r)
 		}
 	}()
 	adv, err := bi.Advanced()
@@ -271,6 +279,7 @@ func recreate(dir string, o Options) (bleve.Index, error) {
 	// in the next half second.
 	safe := o
 	safe.DeferSync = false
+	registerGuard(dir, nil) // every segment is this process's
 	bi, err := bleve.NewUsing(dir, m, scorch.Name, scorch.Name, safe.config())
 	if err != nil {
 		return nil, err
@@ -290,6 +299,7 @@ func recreate(dir string, o Options) (bleve.Index, error) {
 	if err := bi.Close(); err != nil {
 		return nil, err
 	}
+	registerGuard(dir, nil)
 	return bleve.OpenUsing(dir, o.config())
 }
 

@@ -70,7 +70,11 @@ func (o *Options) withDefaults() (Options, error) {
 
 // config is the configuration Bleve opens or creates the index with.
 func (o Options) config() map[string]any {
-	c := map[string]any{"bolt_timeout": o.LockTimeout.String()}
+	c := map[string]any{
+		"bolt_timeout":           o.LockTimeout.String(),
+		"eventCallbackName":      guardCallback,
+		"scorchMergePlanOptions": mergeOptionsConfig(),
+	}
 	if o.DeferSync {
 		c["unsafe_batch"] = true
 		// Persist at most every persistNap: the batches in between are

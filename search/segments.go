@@ -26,38 +26,82 @@ const verifiedFile = "cairn-verified"
 // every live segment not checked before, and returns a reason to recreate
 // the index if one is damaged or missing, or if the index cannot be opened
 // at all; "" otherwise, and when its lock is held (the writable open then
-// reports ErrBusy).
+// reports ErrBusy). trusted names the segment files it did not read, for
+// the merge guard; damaged is true when the reason is a segment file
+// damaged or missing.
 //
 // Bleve's merger starts as soon as the index is opened for writing and
 // reads whole segments; on some damage (a flipped location count) zap's
 // reader loops forever, appending, and the index can then never be closed.
 // So the segments are checked from a read-only open, which starts no
-// merger, before the writable one.
-func verifyLive(dir string) (reason string) {
+// merger, before the writable one. And the newest snapshot's segment
+// files not checked before are checked before even that open: zap reads a
+// segment's section index as it opens it, and on some damage there asks
+// for terabytes, a fatal out of memory no recover catches. That first pass
+// reads the names from root.bolt and holds its shared lock meanwhile, so
+// that no writer adds or removes a segment while it reads them.
+func verifyLive(dir string) (trusted []string, reason string, damaged bool) {
+	seen := readVerified(dir)
+	checked := map[string]bool{}
+	err := rootSegments(dir, lockTimeout, func(names []string) error {
+		for _, name := range names {
+			p := filepath.Join(dir, "store", name)
+			fi, err := os.Stat(p)
+			if err != nil {
+				reason, damaged = fmt.Sprintf("segment %s missing: %v", name, err), true
+				return nil
+			}
+			key := fmt.Sprintf("%s %d %d", name, fi.Size(), fi.ModTime().UnixNano())
+			if seen[key] {
+				continue
+			}
+			problem, err := verifySegment(p)
+			if err != nil {
+				problem = fmt.Sprintf("unreadable: %v", err)
+			}
+			if problem != "" {
+				reason, damaged = fmt.Sprintf("segment %s: %s", name, problem), true
+				return nil
+			}
+			checked[key] = true
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errRootBusy):
+		return nil, "", false // the writable open reports ErrBusy
+	case err != nil:
+		return nil, fmt.Sprintf("index unopenable: %v", err), false
+	case reason != "":
+		return nil, reason, damaged
+	}
 	paths, err := liveSegments(dir)
 	if err != nil {
 		if strings.Contains(err.Error(), "timeout") {
-			return ""
+			return nil, "", false
 		}
 		// Not retried writable: a scorch that fails to load its snapshot
 		// panics in its own Close and keeps root.bolt, and its lock, open.
-		return fmt.Sprintf("index unopenable: %v", err)
+		return nil, fmt.Sprintf("index unopenable: %v", err), false
 	}
-	seen := readVerified(dir)
 	var keep []string
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return fmt.Sprintf("segment %s missing: %v", filepath.Base(p), err)
+			return nil, fmt.Sprintf("segment %s missing: %v", filepath.Base(p), err), true
 		}
 		key := fmt.Sprintf("%s %d %d", filepath.Base(p), fi.Size(), fi.ModTime().UnixNano())
-		if !seen[key] {
+		switch {
+		case seen[key]:
+			trusted = append(trusted, filepath.Base(p))
+		case checked[key]:
+		default:
 			problem, err := verifySegment(p)
 			if err != nil {
-				return fmt.Sprintf("segment %s unreadable: %v", filepath.Base(p), err)
+				return nil, fmt.Sprintf("segment %s unreadable: %v", filepath.Base(p), err), true
 			}
 			if problem != "" {
-				return fmt.Sprintf("segment %s: %s", filepath.Base(p), problem)
+				return nil, fmt.Sprintf("segment %s: %s", filepath.Base(p), problem), true
 			}
 		}
 		keep = append(keep, key)
@@ -65,7 +109,7 @@ func verifyLive(dir string) (reason string) {
 	// Best effort, as the hint: a list that was not written only means the
 	// segments are read again at the next Open.
 	_ = os.WriteFile(filepath.Join(dir, verifiedFile), []byte(strings.Join(keep, "\n")+"\n"), 0o600)
-	return ""
+	return trusted, "", false
 }
 
 // liveSegments opens the index in dir read-only and returns the paths of
@@ -140,6 +184,7 @@ func closeBounded(dir string, bi bleve.Index) error {
 	defer t.Stop()
 	select {
 	case err := <-done:
+		unregisterGuard(dir)
 		return err
 	case <-t.C:
 		_ = os.Remove(filepath.Join(dir, verifiedFile)) // best effort: the next Open then checks every segment

@@ -1,7 +1,10 @@
 package search
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 )
 
 // TestOpen_damagedSegment_rebuilt checks that Open reads the CRC of the
@@ -113,4 +117,145 @@ func TestReset_stuckClose(t *testing.T) {
 	if err := real.Close(); err != nil {
 		t.Log(err)
 	}
+}
+
+// TestMergeGuard_damagedSegment checks that Bleve's merger does not read a
+// segment whose CRC this process has not checked into a new one: a bit
+// flipped on disk keeps the file's size and time, so Open trusts its
+// verified list and opens the segment unchecked, and a merge would write
+// the damage into a segment whose CRC is right, past any check. The guard
+// checks the files a merge would take, stops the merges, and the damage
+// stays where VerifySegments finds it, and the next Open rebuilds.
+func TestMergeGuard_damagedSegment(t *testing.T) {
+	dir := t.TempDir()
+	buildIndex(t, dir)
+	// The verified list as an Open that checked every file leaves it (an
+	// Open's own list may miss the segments its merger then wrote).
+	var list []string
+	for _, f := range zapFiles(t, dir) {
+		if _, err := verifySegment(f); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, fmt.Sprintf("%s %d %d", filepath.Base(f), fi.Size(), fi.ModTime().UnixNano()))
+	}
+	if err := os.WriteFile(filepath.Join(dir, verifiedFile), []byte(strings.Join(list, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damaged := map[string]bool{}
+	for _, f := range zapFiles(t, dir) {
+		// A byte of a stored id: a merge copies it into a new segment,
+		// damaged, with a right CRC.
+		if damageKeepingTime(t, f, func(b []byte) bool {
+			i := bytes.Index(b, []byte("notes/late"))
+			if i >= 0 {
+				b[i+len("notes/")] = 'L'
+			}
+			return i >= 0
+		}) {
+			damaged[filepath.Base(f)] = true
+		}
+	}
+	if len(damaged) == 0 {
+		t.Fatal("no segment holds the stored text to damage")
+	}
+	ix, res, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if res.Rebuilt {
+		t.Fatalf("Open rebuilt (%s): the verified list should have let the damaged files through", res.Reason)
+	}
+	// Small batches, each a segment, until a merge is due: the guard then
+	// finds the damage, or the merger takes the damaged files.
+	laundered := false
+	for seq := uint64(13); seq < 200; seq++ {
+		apply(t, ix, seq, upsert(t, "notes", fmt.Sprintf("n%d", seq), 1, `{"content":"one more segment"}`))
+		if guardOf(dir).Damaged() != "" {
+			break
+		}
+		live := liveNames(t, ix)
+		left := 0
+		for name := range damaged {
+			if live[name] {
+				left++
+			}
+		}
+		if left < len(damaged) {
+			laundered = true
+			break
+		}
+	}
+	if laundered {
+		t.Fatalf("the merger took a damaged segment unchecked")
+	}
+	if guardOf(dir).Damaged() == "" {
+		t.Fatalf("no merge was due after 187 batches: the test no longer exercises the guard")
+	}
+	bad, err := ix.VerifySegments(context.Background())
+	if err != nil || len(bad) == 0 {
+		t.Errorf("VerifySegments = %v, %v; want the damaged segments", bad, err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ix2, res, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix2.Close()
+	if !res.Rebuilt {
+		t.Errorf("the Open after the guard found damage did not rebuild")
+	}
+}
+
+// damageKeepingTime rewrites the file at path with damage(contents), when
+// damage returns true, keeping its modification time, as a disk's damage
+// would; it reports whether it did.
+func damageKeepingTime(t *testing.T, path string, damage func(b []byte) bool) bool {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !damage(b) {
+		return false
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+// liveNames returns the names of the segment files ix serves.
+func liveNames(t *testing.T, ix *Index) map[string]bool {
+	t.Helper()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	adv, err := ix.mu.bi.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, names, _ := liveFiles(r.(*scorch.IndexSnapshot))
+	out := map[string]bool{}
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
 }

@@ -77,6 +77,15 @@ const zapFooterLen = 4 + 4 + 4 + 8 + 8 + 8 + 8 + 8
 
 // verifySegment checks one segment file's CRC; problem says what is wrong.
 func verifySegment(path string) (problem string, err error) {
+	return verifySegmentUntil(path, nil)
+}
+
+// errStopped is verifySegmentUntil's error when stop was closed.
+var errStopped = errors.New("cairn: search: segment check stopped")
+
+// verifySegmentUntil is verifySegment, given up with errStopped once stop
+// (if not nil) is closed.
+func verifySegmentUntil(path string, stop <-chan struct{}) (problem string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -90,7 +99,11 @@ func verifySegment(path string) (problem string, err error) {
 		return fmt.Sprintf("%d bytes, shorter than a segment's footer", fi.Size()), nil
 	}
 	h := crc32.NewIEEE()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size()-4)); err != nil {
+	var src io.Reader = io.NewSectionReader(f, 0, fi.Size()-4)
+	if stop != nil {
+		src = stoppable{src, stop}
+	}
+	if _, err := io.Copy(h, src); err != nil {
 		return "", err
 	}
 	var tail [4]byte
@@ -101,4 +114,19 @@ func verifySegment(path string) (problem string, err error) {
 		return fmt.Sprintf("CRC-32 %08x, the footer says %08x: the file is damaged", got, want), nil
 	}
 	return "", nil
+}
+
+// stoppable is a reader that fails with errStopped once stop is closed.
+type stoppable struct {
+	r    io.Reader
+	stop <-chan struct{}
+}
+
+func (s stoppable) Read(p []byte) (int, error) {
+	select {
+	case <-s.stop:
+		return 0, errStopped
+	default:
+		return s.r.Read(p)
+	}
 }

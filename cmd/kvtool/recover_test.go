@@ -41,10 +41,15 @@ func TestCheck_damagedSearchSegment(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The damage is either found by check (a segment Open trusted by its
+	// verified list, which the merge guard keeps from being merged) or
+	// repaired as the index opened (a segment the list did not name, from
+	// a merge in the second search): either way check must say so.
 	r := kvtool(t, "", "--db", store, "check")
 	wantExit(t, r, exitIntegrity)
-	if !strings.Contains(r.stdout+r.stderr, "reindex --search") {
-		t.Errorf("check: %s%s, want it to advise reindex --search", r.stdout, r.stderr)
+	out := r.stdout + r.stderr
+	if !strings.Contains(out, "reindex --search") && !strings.Contains(out, "rebuilt from the store when it opened") {
+		t.Errorf("check: %s, want it to advise reindex --search or say the index was rebuilt", out)
 	}
 	mustRun(t, "", "--db", store, "reindex", "--search")
 	mustRun(t, "", "--db", store, "check")
