@@ -1270,7 +1270,7 @@ func TestCorrupt_searchIndex(t *testing.T) {
 				left := false
 				for _, p := range rep.Problems {
 					switch {
-					case p.Kind == "search" && strings.Contains(p.Detail, "rebuilt from the store when it opened"):
+					case p.Kind == "search" && strings.Contains(p.Detail, "rebuilt from the store"):
 					case !strings.HasPrefix(p.Kind, "search") || !strings.Contains(p.Detail, "reindex --search"):
 						t.Errorf("round %d (%s %s): check after open: %s", round, dmg, rel, p)
 					default:
@@ -1315,7 +1315,7 @@ func TestCorrupt_searchIndex(t *testing.T) {
 // damage repaired as the index opened.
 func repairedAtOpen(rep *kv.CheckReport) bool {
 	for _, p := range rep.Problems {
-		if p.Kind != "search" || !strings.Contains(p.Detail, "rebuilt from the store when it opened") {
+		if p.Kind != "search" || !strings.Contains(p.Detail, "rebuilt from the store") {
 			return false
 		}
 	}

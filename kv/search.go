@@ -191,9 +191,10 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 	var out []Problem
 	if x := db.runningIndexer(); x != nil {
 		if d := x.TakeDamage(); d != "" {
-			// Found and repaired as the index opened: the disk damaged
-			// it, which the user should hear of, but nothing is left to do.
-			out = append(out, Problem{Kind: "search", Detail: "search index damaged on disk (" + d + "); rebuilt from the store when it opened, nothing left to do"})
+			// Found and repaired (as the index opened, or once the merge
+			// guard found it): the disk damaged it, which the user should
+			// hear of, but nothing is left to do.
+			out = append(out, Problem{Kind: "search", Detail: "search index damaged on disk (" + d + "); rebuilt from the store, nothing left to do"})
 		}
 	}
 	const fix = " (kvtool reindex --search)"

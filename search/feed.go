@@ -99,7 +99,7 @@ type Feeder struct {
 		err      error  // last failure (retried on the next commit)
 		closing  bool
 		rebuilt  string // why the index was rebuilt at open, if it was
-		damage   string // the damage it was rebuilt for, until TakeDamage
+		damage   string // the damage it was rebuilt for (at open, or found by the merge guard), until TakeDamage
 		lastTrim time.Time
 		retrim   bool // a trim waits for Bleve's persister: run the loop once more
 		retrimAt bool // a retrim is scheduled
@@ -402,6 +402,24 @@ func (f *Feeder) rebuild(ix *Index, cur rebuildCursor) error {
 // build and merge.
 func (f *Feeder) catchUp(ix *Index, live bool) error {
 	rebuilt := false
+	if d := ix.mergeDamage(); d != "" && live {
+		// The merge guard found a segment damaged on disk: searches may
+		// fail or miss documents until the index is built again.
+		f.opts.Logger.Warn("search index rebuild", "reason", d)
+		if err := f.rebuildFresh(ix); err != nil {
+			if errors.Is(err, errInterrupted) {
+				return nil // the next start resumes it
+			}
+			return fmt.Errorf("cairn: rebuild search index (%s): %w", d, err)
+		}
+		rebuilt = true
+		f.mu.Lock()
+		f.mu.damage = d
+		f.mu.applied = ix.LastApplied()
+		f.mu.target = max(f.mu.target, f.mu.applied)
+		f.cond.Broadcast()
+		f.mu.Unlock()
+	}
 	for {
 		refs, upTo, err := f.src.ReadLog(ix.LastApplied(), batchDocs)
 		if errors.Is(err, ErrLogGap) && !rebuilt {
@@ -601,8 +619,9 @@ func (f *Feeder) Applied() uint64 {
 }
 
 // TakeDamage returns the damage (a segment file damaged or missing) that
-// the index was rebuilt for when the Feeder opened it, once: "" after the
-// first call, and when it was not rebuilt for damage.
+// the index was last rebuilt for, when the Feeder opened it or when its
+// merge guard found it, once: "" after the first call, and when it was
+// not rebuilt for damage.
 func (f *Feeder) TakeDamage() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

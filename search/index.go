@@ -53,8 +53,9 @@ type OpenResult struct {
 	Rebuilt bool
 	// Reason says why the index was recreated; empty when Rebuilt is false.
 	Reason string
-	// Damaged is true when the reason is a damaged or missing segment
-	// file: damage on disk, not a new index or a new mapping.
+	// Damaged is true when the reason is damage on disk (a segment file
+	// damaged or missing, an index that opened but could not be read or
+	// searched), not a new index, a new mapping or an interrupted creation.
 	Damaged bool
 }
 
@@ -166,7 +167,8 @@ func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason st
 	return bi, last, "", false, nil
 }
 
-// reasonDamaged begins checkOpened's reasons that are damage.
+// reasonDamaged begins checkOpened's reasons that are damage: an index
+// that opened but cannot be read or searched.
 const reasonDamaged = "index damaged: "
 
 // checkOpened looks at an index that opened and returns a reason to recreate
@@ -186,7 +188,7 @@ func checkOpened(dir string, bi bleve.Index, last *uint64) (reason string) {
 	}
 	v, err := bi.GetInternal(keyMappingVersion)
 	if err != nil {
-		return fmt.Sprintf("index unreadable: %v", err)
+		return fmt.Sprintf("%sunreadable: %v", reasonDamaged, err)
 	}
 	if v == nil {
 		return "index has no mapping version (creation interrupted?)"
@@ -196,7 +198,7 @@ func checkOpened(dir string, bi bleve.Index, last *uint64) (reason string) {
 	}
 	b, err := bi.GetInternal(keyLastApplied)
 	if err != nil {
-		return fmt.Sprintf("index unreadable: %v", err)
+		return fmt.Sprintf("%sunreadable: %v", reasonDamaged, err)
 	}
 	switch len(b) {
 	case 0:
@@ -204,19 +206,19 @@ func checkOpened(dir string, bi bleve.Index, last *uint64) (reason string) {
 	case 8:
 		*last = binary.BigEndian.Uint64(b)
 	default:
-		return fmt.Sprintf("index has a malformed last-applied mark (%d bytes)", len(b))
+		return fmt.Sprintf("%sa malformed last-applied mark (%d bytes)", reasonDamaged, len(b))
 	}
 	if hint, ok := readHint(dir); ok && hint > *last {
 		return fmt.Sprintf("index fell back to an older snapshot (last applied %d, acknowledged %d)", *last, hint)
 	}
 	if _, err := bi.DocCount(); err != nil {
-		return fmt.Sprintf("index unreadable: %v", err)
+		return fmt.Sprintf("%sunreadable: %v", reasonDamaged, err)
 	}
 	// One tiny search exercises the search path once.
 	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 1, 0, false)
 	req.Fields = []string{fieldRev}
 	if _, err := bi.Search(req); err != nil {
-		return fmt.Sprintf("index unsearchable: %v", err)
+		return fmt.Sprintf("%sunsearchable: %v", reasonDamaged, err)
 	}
 	return ""
 }

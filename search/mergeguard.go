@@ -112,6 +112,15 @@ func guardOf(dir string) *mergeGuard {
 	return mg
 }
 
+// mergeDamage returns the damaged segment the merge guard of ix found
+// (merges have stopped), or "".
+func (ix *Index) mergeDamage() string {
+	if g := guardOf(ix.dir); g != nil {
+		return g.Damaged()
+	}
+	return ""
+}
+
 // Damaged returns the damaged segment the guard found, or "".
 func (g *mergeGuard) Damaged() string {
 	g.mu.Lock()

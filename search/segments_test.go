@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,39 +130,7 @@ func TestReset_stuckClose(t *testing.T) {
 func TestMergeGuard_damagedSegment(t *testing.T) {
 	dir := t.TempDir()
 	buildIndex(t, dir)
-	// The verified list as an Open that checked every file leaves it (an
-	// Open's own list may miss the segments its merger then wrote).
-	var list []string
-	for _, f := range zapFiles(t, dir) {
-		if _, err := verifySegment(f); err != nil {
-			t.Fatal(err)
-		}
-		fi, err := os.Stat(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		list = append(list, fmt.Sprintf("%s %d %d", filepath.Base(f), fi.Size(), fi.ModTime().UnixNano()))
-	}
-	if err := os.WriteFile(filepath.Join(dir, verifiedFile), []byte(strings.Join(list, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	damaged := map[string]bool{}
-	for _, f := range zapFiles(t, dir) {
-		// A byte of a stored id: a merge copies it into a new segment,
-		// damaged, with a right CRC.
-		if damageKeepingTime(t, f, func(b []byte) bool {
-			i := bytes.Index(b, []byte("notes/late"))
-			if i >= 0 {
-				b[i+len("notes/")] = 'L'
-			}
-			return i >= 0
-		}) {
-			damaged[filepath.Base(f)] = true
-		}
-	}
-	if len(damaged) == 0 {
-		t.Fatal("no segment holds the stored text to damage")
-	}
+	damaged := damageTrusted(t, dir, "notes/late")
 	ix, res, err := Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +179,82 @@ func TestMergeGuard_damagedSegment(t *testing.T) {
 	defer ix2.Close()
 	if !res.Rebuilt {
 		t.Errorf("the Open after the guard found damage did not rebuild")
+	}
+}
+
+// damageTrusted damages, keeping its time, each segment file of the index
+// in dir that holds the stored id (collection/id), after writing the
+// verified list as an Open that checked every file leaves it (an Open's own
+// list may miss the segments its merger then wrote): the next Open trusts
+// the damaged files. A merge would copy the damaged id into a new segment
+// with a right CRC. It returns the damaged files' names.
+func damageTrusted(t *testing.T, dir, id string) map[string]bool {
+	t.Helper()
+	var list []string
+	for _, f := range zapFiles(t, dir) {
+		if _, err := verifySegment(f); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, fmt.Sprintf("%s %d %d", filepath.Base(f), fi.Size(), fi.ModTime().UnixNano()))
+	}
+	if err := os.WriteFile(filepath.Join(dir, verifiedFile), []byte(strings.Join(list, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	coll, _, _ := strings.Cut(id, "/")
+	damaged := map[string]bool{}
+	for _, f := range zapFiles(t, dir) {
+		if damageKeepingTime(t, f, func(b []byte) bool {
+			i := bytes.Index(b, []byte(id))
+			if i >= 0 {
+				b[i+len(coll)+1] ^= 0x20 // the id's first letter's case
+			}
+			return i >= 0
+		}) {
+			damaged[filepath.Base(f)] = true
+		}
+	}
+	if len(damaged) == 0 {
+		t.Fatalf("no segment holds the stored id %s", id)
+	}
+	return damaged
+}
+
+// TestFeeder_rebuildsOnMergeDamage checks that a damaged segment the merge
+// guard found (TestMergeGuard_damagedSegment) is not left serving searches
+// until the process ends: the Feeder's next catch-up rebuilds the index,
+// and TakeDamage says so once.
+func TestFeeder_rebuildsOnMergeDamage(t *testing.T) {
+	src := newLogSource("memos")
+	src.put("memos", "early", "first batch")
+	src.put("memos", "late", "a later batch")
+	dir := filepath.Join(t.TempDir(), "search")
+	f := startFeeder(t, src, dir, FeederOptions{})
+	waitAll(t, f, src)
+	g := guardOf(dir)
+	if g == nil {
+		t.Fatal("no merge guard for the Feeder's index")
+	}
+	g.mu.Lock()
+	g.damaged = "segment 000000000002.zap: damaged (as the guard would say)"
+	g.mu.Unlock()
+	src.put("memos", "n1", "another batch")
+	ix := waitAll(t, f, src)
+	if d := f.TakeDamage(); !strings.Contains(d, "000000000002.zap") {
+		t.Errorf("TakeDamage after the catch-up = %q, want the guard's damage", d)
+	}
+	if d := f.TakeDamage(); d != "" {
+		t.Errorf("TakeDamage said it twice: %s", d)
+	}
+	if d := ix.mergeDamage(); d != "" {
+		t.Errorf("the rebuilt index's guard still holds %q", d)
+	}
+	requireEqual(t, ix, src)
+	if got, want := hitIDs(t, ix, "batch"), []string{"memos/early", "memos/late", "memos/n1"}; !slices.Equal(got, want) {
+		t.Errorf("after the rebuild, batch finds %v, want %v", got, want)
 	}
 }
 
