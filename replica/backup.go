@@ -270,41 +270,19 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 	if _, err := os.Stat(dbPath); err == nil && !damagedHere {
 		return kv.Manifest{}, fmt.Errorf("replica: backup %s is already in %s", name, dir)
 	}
-	obj, err := obs.Get(ctx, name+".db")
-	if err != nil {
-		return kv.Manifest{}, fmt.Errorf("replica: download %s.db: %w", name, err)
-	}
-	defer obj.Close()
-	oi, err := obj.Info()
-	if err != nil {
-		return kv.Manifest{}, err
-	}
-	encrypted := oi.Metadata["encryption"] != ""
-	if encrypted && oi.Metadata["encryption"] != encScheme {
-		return kv.Manifest{}, fmt.Errorf("replica: backup %s is encrypted with %q, which this Cairn does not know", name, oi.Metadata["encryption"])
-	}
-	if encrypted && opts.Passphrase == "" {
-		return kv.Manifest{}, fmt.Errorf("%w: backup %s is encrypted: a passphrase is needed", ErrDecrypt, name)
-	}
-	err = fsutil.WriteFileFunc(dbPath, 0o600, func(w io.Writer) error {
-		h := sha256.New()
-		var err error
-		if encrypted {
-			err = decrypt(io.MultiWriter(w, h), obj, opts.Passphrase)
-		} else {
-			_, err = io.Copy(io.MultiWriter(w, h), obj)
+	// A read that fails (a timeout under load, a dropped connection) is
+	// tried again, twice; what the data says (damaged, wrong passphrase)
+	// is not.
+	for attempt := 1; ; attempt++ {
+		err = pullData(ctx, obs, name, dbPath, m.SHA256, opts.Passphrase)
+		if err == nil || attempt == 3 || ctx.Err() != nil || errors.Is(err, ErrDecrypt) || errors.Is(err, ErrBlobMismatch) || errors.As(err, new(notRetried)) {
+			break
 		}
-		if errors.Is(err, jetstream.ErrDigestMismatch) {
-			return fmt.Errorf("%w: backup %s: %s.db in %s: %w", ErrBlobMismatch, name, name, BackupBucket, err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 		}
-		if err != nil {
-			return fmt.Errorf("replica: download %s.db: %w", name, err)
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != m.SHA256 {
-			return fmt.Errorf("%w: backup %s arrived as %s, its manifest says %s", ErrBlobMismatch, name, got, m.SHA256)
-		}
-		return nil
-	})
+	}
 	if err != nil {
 		return kv.Manifest{}, err
 	}
@@ -319,4 +297,56 @@ func PullBackup(ctx context.Context, db *kv.DB, nc *nats.Conn, name string, opts
 		return kv.Manifest{}, errors.Join(err, os.Remove(dbPath), os.Remove(filepath.Join(dir, name+".json")))
 	}
 	return got, nil
+}
+
+// notRetried marks a pull's error that another attempt would not change;
+// its message is the error's own.
+type notRetried struct{ error }
+
+func (e notRetried) Unwrap() error { return e.error }
+
+// downloadReader wraps the reader of a pulled data file (tests make it
+// fail).
+var downloadReader = func(r io.Reader) io.Reader { return r }
+
+// pullData downloads the data file of backup name into dbPath, decrypting
+// it with pass if it was pushed encrypted, and checks its SHA-256 against
+// sum (the manifest's).
+func pullData(ctx context.Context, obs jetstream.ObjectStore, name, dbPath, sum, pass string) error {
+	obj, err := obs.Get(ctx, name+".db")
+	if err != nil {
+		return fmt.Errorf("replica: download %s.db: %w", name, err)
+	}
+	defer obj.Close()
+	oi, err := obj.Info()
+	if err != nil {
+		return err
+	}
+	encrypted := oi.Metadata["encryption"] != ""
+	if encrypted && oi.Metadata["encryption"] != encScheme {
+		return notRetried{fmt.Errorf("replica: backup %s is encrypted with %q, which this Cairn does not know", name, oi.Metadata["encryption"])}
+	}
+	if encrypted && pass == "" {
+		return fmt.Errorf("%w: backup %s is encrypted: a passphrase is needed", ErrDecrypt, name)
+	}
+	return fsutil.WriteFileFunc(dbPath, 0o600, func(w io.Writer) error {
+		h := sha256.New()
+		var err error
+		src := downloadReader(obj)
+		if encrypted {
+			err = decrypt(io.MultiWriter(w, h), src, pass)
+		} else {
+			_, err = io.Copy(io.MultiWriter(w, h), src)
+		}
+		if errors.Is(err, jetstream.ErrDigestMismatch) {
+			return fmt.Errorf("%w: backup %s: %s.db in %s: %w", ErrBlobMismatch, name, name, BackupBucket, err)
+		}
+		if err != nil {
+			return fmt.Errorf("replica: download %s.db: %w", name, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			return fmt.Errorf("%w: backup %s arrived as %s, its manifest says %s", ErrBlobMismatch, name, got, sum)
+		}
+		return nil
+	})
 }

@@ -89,3 +89,63 @@ func TestPullBackup_damagedOnServer(t *testing.T) {
 		t.Errorf("the damaged backup left %v", left)
 	}
 }
+
+// TestPullBackup_readFailsRetried: a download whose reading fails (a
+// timeout under load) is tried again, twice, and is not reported as a
+// wrong passphrase or damaged data; a third failure is the read's error.
+func TestPullBackup_readFailsRetried(t *testing.T) {
+	replica.CheapKDF(t)
+	ctx := context.Background()
+	s := startServer(t, t.TempDir(), freePort(t))
+	src, err := kv.Open(t.TempDir(), storeOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Put(ctx, "notes", kv.Document{"id": "n1", "content": "pulled again"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := src.Backup(ctx, kv.ReasonManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	opts := &replica.BackupOptions{Passphrase: "correct horse"}
+	if _, err := replica.PushBackup(ctx, src, nc, m.Name, opts); err != nil {
+		t.Fatal(err)
+	}
+	timeout := errors.New("nats: timeout")
+	dst, err := kv.Open(t.TempDir(), storeOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	replica.FailDownloads(t, 2, timeout)
+	if _, err := replica.PullBackup(ctx, dst, nc, m.Name, opts); err != nil {
+		t.Fatalf("pull after two failed reads: %v", err)
+	}
+	if _, _, err := dst.Restore(ctx, m.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := dst.Get(ctx, "notes", "n1"); err != nil {
+		t.Errorf("the pulled backup, restored: %v", err)
+	}
+
+	other, err := kv.Open(t.TempDir(), storeOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	replica.FailDownloads(t, 3, timeout)
+	_, err = replica.PullBackup(ctx, other, nc, m.Name, opts)
+	if !errors.Is(err, timeout) || errors.Is(err, replica.ErrDecrypt) {
+		t.Errorf("pull after three failed reads: %v, want the read's error, not ErrDecrypt", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(other.Dir(), kv.BackupsDir, m.Name+"*")); len(left) > 0 {
+		t.Errorf("the failed pull left %v", left)
+	}
+}

@@ -108,7 +108,9 @@ func sealChunks(w io.Writer, r io.Reader, aead cipher.AEAD, prefix []byte) error
 // decrypt writes the plaintext of the sealed stream r to w.
 func decrypt(w io.Writer, r io.Reader, pass string) error {
 	var hdr [hdrLen]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil || string(hdr[:len(encMagic)]) != encMagic {
+	if _, err := io.ReadFull(r, hdr[:]); err != nil && !cutOff(err) {
+		return err // the reading failed, not the data
+	} else if err != nil || string(hdr[:len(encMagic)]) != encMagic {
 		return fmt.Errorf("%w: not an encrypted Cairn backup", ErrDecrypt)
 	}
 	salt, prefix := hdr[len(encMagic):len(encMagic)+16], hdr[len(encMagic)+16:len(encMagic)+32]
@@ -123,6 +125,14 @@ func decrypt(w io.Writer, r io.Reader, pass string) error {
 	return openChunks(w, r, aead, prefix)
 }
 
+// cutOff reports whether err, from reading a sealed stream, means the
+// stream ended early (the data is short), not that reading it failed (a
+// timeout, a lost connection, a digest that does not match), which the
+// caller must hear as such.
+func cutOff(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // openChunks writes the plaintext of the chunks sealChunks wrote to w.
 func openChunks(w io.Writer, r io.Reader, aead cipher.AEAD, prefix []byte) error {
 	nonce := make([]byte, chacha20poly1305.NonceSizeX)
@@ -132,6 +142,9 @@ func openChunks(w io.Writer, r io.Reader, aead cipher.AEAD, prefix []byte) error
 	for i := uint64(0); ; i++ {
 		var l [4]byte
 		if _, err := io.ReadFull(r, l[:]); err != nil {
+			if !cutOff(err) {
+				return err // the reading failed, not the data
+			}
 			return fmt.Errorf("%w: cut off before its last chunk", ErrDecrypt)
 		}
 		n := binary.BigEndian.Uint32(l[:])
@@ -139,6 +152,9 @@ func openChunks(w io.Writer, r io.Reader, aead cipher.AEAD, prefix []byte) error
 			return fmt.Errorf("%w: chunk %d has a bad length", ErrDecrypt, i)
 		}
 		if _, err := io.ReadFull(r, buf[:n]); err != nil {
+			if !cutOff(err) {
+				return err
+			}
 			return fmt.Errorf("%w: chunk %d is cut off", ErrDecrypt, i)
 		}
 		binary.BigEndian.PutUint64(nonce[16:], i)

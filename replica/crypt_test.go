@@ -65,3 +65,40 @@ func flip(b []byte, i int) []byte {
 	c[i] ^= 0x40
 	return c
 }
+
+// failingReader returns r's bytes up to n, then err.
+type failingReader struct {
+	r   *bytes.Reader
+	n   int
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, f.err
+	}
+	p = p[:min(len(p), f.n)]
+	n, err := f.r.Read(p)
+	f.n -= n
+	return n, err
+}
+
+// TestDecrypt_readErrorIsNotDamage checks that a read that fails (a
+// timeout, a lost connection, the object store's digest check) is
+// reported as such, not as a wrong passphrase or damaged data: a pull that
+// timed out under load said "cannot decrypt ... cut off".
+func TestDecrypt_readErrorIsNotDamage(t *testing.T) {
+	cheapKDF(t)
+	var sealed bytes.Buffer
+	if err := encrypt(&sealed, bytes.NewReader(bytes.Repeat([]byte("x"), 3*encChunk)), "pw"); err != nil {
+		t.Fatal(err)
+	}
+	timeout := errors.New("nats: timeout")
+	for _, at := range []int{10, hdrLen + 2, hdrLen + 4 + 100, sealed.Len() - 3} {
+		r := &failingReader{r: bytes.NewReader(sealed.Bytes()), n: at, err: timeout}
+		err := decrypt(&bytes.Buffer{}, r, "pw")
+		if !errors.Is(err, timeout) || errors.Is(err, ErrDecrypt) {
+			t.Errorf("read failing after %d bytes: %v, want the read's error and not ErrDecrypt", at, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	"github.com/cairnkv/cairn/kv"
@@ -41,3 +42,21 @@ func HLC(t testing.TB, db *kv.DB) uint64 {
 	}
 	return st.HLC
 }
+
+// FailDownloads makes the next n pulled data files fail with err after
+// their first 100 bytes, as a read that times out does.
+func FailDownloads(t testing.TB, n int, err error) {
+	old := downloadReader
+	downloadReader = func(r io.Reader) io.Reader {
+		if n == 0 {
+			return r
+		}
+		n--
+		return io.MultiReader(io.LimitReader(r, 100), errReader{err})
+	}
+	t.Cleanup(func() { downloadReader = old })
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
