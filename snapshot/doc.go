@@ -46,7 +46,12 @@
 //     week included), the newest verified backup made that week;
 //  5. every unverified backup (Verified false: a damaged or unreadable
 //     manifest, a missing data file, a size that disagrees with the
-//     manifest) that is newer than the newest verified backup.
+//     manifest) that is newer than the newest verified backup;
+//  6. the newest verified backup whose structure was checked (its pages
+//     walked, or its copy read back), and the newest verified backup
+//     taken before a restore (ReasonPreRestore): the only copy of what the
+//     last restore replaced, kept until the next restore however many
+//     backups are taken meanwhile.
 //
 // Everything else is dropped. Unverified backups never fill a slot of rules
 // 2 to 4, so damaged backups cannot push good ones out; and because slots

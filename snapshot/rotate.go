@@ -48,7 +48,8 @@ func structureChecked(m Manifest) bool {
 // Select splits ms into the backups policy p keeps at time now and those it
 // drops, each newest first. It is pure. The rules, from the package doc:
 // the newest verified backup, the newest verified one whose structure was
-// checked (structureChecked), the newest p.KeepLast verified ones, the
+// checked (structureChecked), the newest verified one taken before a
+// restore (ReasonPreRestore), the newest p.KeepLast verified ones, the
 // newest verified one of each of the last p.Daily UTC days and of each of
 // the last p.Weekly ISO weeks, and every unverified backup newer than the
 // newest verified one are kept; the rest are dropped. Unverified backups
@@ -64,7 +65,7 @@ func Select(ms []Manifest, p Policy, now time.Time) (keep, drop []Manifest) {
 	days := map[int64]bool{}
 	weeks := map[int64]bool{}
 	verified := 0
-	sawVerified, sawStructure := false, false
+	sawVerified, sawStructure, sawPreRestore := false, false, false
 	for _, m := range sorted {
 		if !m.Verified {
 			// Kept while no newer verified backup exists: it may hold data
@@ -82,6 +83,11 @@ func Select(ms []Manifest, p Policy, now time.Time) (keep, drop []Manifest) {
 			// damaged page graph: they never push out the newest one
 			// whose structure was checked.
 			sawStructure, k = true, true
+		}
+		if !sawPreRestore && m.Reason == ReasonPreRestore {
+			// The only copy of what the last restore replaced: kept
+			// until a newer restore, whatever else is taken meanwhile.
+			sawPreRestore, k = true, true
 		}
 		sawVerified = true
 		verified++

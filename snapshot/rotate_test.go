@@ -27,6 +27,13 @@ func unwalked(t time.Time) Manifest {
 	return m
 }
 
+// preRestore is a backup taken before a restore.
+func preRestore(t time.Time, verified bool) Manifest {
+	m := mk(t, verified)
+	m.Reason = ReasonPreRestore
+	return m
+}
+
 func names(ms []Manifest) []string {
 	out := []string{}
 	for _, m := range ms {
@@ -50,6 +57,13 @@ func TestSelect(t *testing.T) {
 		{"keep last counts verified only", []Manifest{
 			mk(h(1), false), mk(h(2), true), mk(h(3), false), mk(h(4), true), mk(h(5), true), mk(h(6), true),
 		}, only(2, -1, -1), []int{0, 1, 3}},
+		{"the newest pre-restore backup outlives KeepLast, an older one does not", []Manifest{
+			mk(h(1), true), mk(h(2), true), mk(h(3), true), mk(h(4), true),
+			preRestore(h(5), true), preRestore(h(6), true), mk(h(7), true),
+		}, only(2, -1, -1), []int{0, 1, 4}},
+		{"an unverified pre-restore backup takes no slot", []Manifest{
+			mk(h(1), true), mk(h(2), true), preRestore(h(3), false), preRestore(h(4), true),
+		}, only(1, -1, -1), []int{0, 3}},
 		{"newest verified kept with every rule off", []Manifest{
 			mk(h(1), false), mk(h(2), true), mk(h(3), true),
 		}, only(-1, -1, -1), []int{0, 1}},
