@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFile durably replaces path with data.
@@ -40,6 +41,7 @@ func WriteFileFunc(path string, perm os.FileMode, write func(w io.Writer) error)
 		return fmt.Errorf("create temp file for %s: %w", path, err)
 	}
 	tmp := f.Name()
+	holdTemp(f) // so that RemoveAbandonedTemps leaves it alone while it is written
 	defer func() {
 		if err != nil {
 			_ = f.Close() // already failed; the first error is the one to report
@@ -161,4 +163,31 @@ func writeError(path string, rw *recordingWriter, err error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return err
+}
+
+// RemoveAbandonedTemps removes the temporary files WriteFileFunc left
+// beside path when its process was killed before it could rename or
+// remove them (".NAME.tmp-*"): those no live process holds (holdTemp).
+// Best effort; it returns how many it removed.
+func RemoveAbandonedTemps(path string) int {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	prefix := "." + base + ".tmp-"
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if tempAbandoned(p) && os.Remove(p) == nil {
+			n++
+		}
+	}
+	return n
 }

@@ -26,9 +26,14 @@ import (
 //     leaves it as it was; what was written before a later error stays
 //     there.
 //
-// A directory is an error.
+// A directory is an error. Temporary files that earlier writes of path
+// left when they were killed are removed first (RemoveAbandonedTemps).
 func WriteOutput(path string, write func(w io.Writer) error) error {
 	fi, err := os.Lstat(path)
+	if err == nil && fi.Mode().IsRegular() || errors.Is(err, fs.ErrNotExist) {
+		// What an earlier write of path, killed, left beside it.
+		RemoveAbandonedTemps(path)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return WriteFileFunc(path, 0o600, write)

@@ -214,3 +214,37 @@ func TestWriteOutput_callbackError(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteOutput_removesAbandonedTemps: a write of -o FILE killed before
+// its rename left a hidden temporary file of up to the whole output beside
+// FILE, and nothing removed it. The next write removes those no live
+// process holds, and leaves one being written alone.
+func TestWriteOutput_removesAbandonedTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "export.json")
+	stale := filepath.Join(dir, ".export.json.tmp-123")
+	if err := os.WriteFile(stale, []byte("half an export"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	live, err := os.Create(filepath.Join(dir, ".export.json.tmp-456"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	holdTemp(live) // another writer, still at work
+	other := filepath.Join(dir, ".other.json.tmp-789")
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteOutput(path, func(w io.Writer) error { _, err := io.WriteString(w, "{}"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the abandoned temporary file: %v, want it removed", err)
+	}
+	for _, keep := range []string{live.Name(), other} {
+		if _, err := os.Stat(keep); err != nil {
+			t.Errorf("%s: %v, want it kept", filepath.Base(keep), err)
+		}
+	}
+}
