@@ -107,10 +107,33 @@ func (db *DB) backupInLock(ctx context.Context, reason string, keep ...string) (
 	if err != nil {
 		return Manifest{}, fmt.Errorf("cairn: backup (%s): %w", reason, err)
 	}
-	if _, err := snapshot.Prune(db.backupsDir(), db.opts.BackupPolicy, db.opts.Now(), keep...); err != nil {
+	removed, err := snapshot.Prune(db.backupsDir(), db.opts.BackupPolicy, db.opts.Now(), keep...)
+	if err != nil {
 		return m, fmt.Errorf("cairn: backup %s was taken and verified, but rotation failed: %w", m.Name, err)
 	}
+	db.releaseRotatedBlobs(removed)
 	return m, nil
+}
+
+// releaseRotatedBlobs deletes the blobs that only the backups rotation
+// removed referred to (docs/DESIGN.md invariant 6: a blob is deleted when
+// no entity and no retained backup refers to it), as gc would: otherwise
+// the content an attachment replaced stayed behind as an orphan that
+// check reported, after nothing but ordinary use. Best effort: what it
+// leaves, gc removes. Like gc, it deletes nothing while a set-aside file
+// or a damaged meta page may hold references no count shows.
+func (db *DB) releaseRotatedBlobs(removed []Manifest) {
+	var hashes []string
+	for _, m := range removed {
+		hashes = append(hashes, m.Blobs...)
+	}
+	if len(hashes) == 0 || db.opts.ReadOnly {
+		return
+	}
+	if lines, _ := snapshot.DamagedMeta(db.Path()); len(AsideFiles(db.dir)) > 0 || len(lines) > 0 || db.metaDamagedAtOpen {
+		return
+	}
+	_, _, _, _ = db.deleteUnreferenced(hashes, true) // best effort: gc removes what is left
 }
 
 // logState returns the change-log sequence tx holds and the time of its
@@ -155,7 +178,9 @@ func (db *DB) PruneBackups(ctx context.Context) ([]Manifest, error) {
 		return nil, err
 	}
 	defer unlock()
-	return snapshot.Prune(db.backupsDir(), db.opts.BackupPolicy, db.opts.Now())
+	removed, err := snapshot.Prune(db.backupsDir(), db.opts.BackupPolicy, db.opts.Now())
+	db.releaseRotatedBlobs(removed)
+	return removed, err
 }
 
 // Restore replaces the store's data with backup name: it verifies the

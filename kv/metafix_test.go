@@ -426,3 +426,43 @@ func damagedTasksLeaf(t *testing.T, dir string) (string, []byte) {
 	b[leaf*4096+16+8+1] ^= 0x01
 	return path, b
 }
+
+// TestRotation_releasesBlobs: an attachment's content replaced while a
+// backup still refers to the old content keeps the old blob; once rotation
+// removes that backup, nothing refers to it and it is deleted then, as gc
+// would. It stayed behind as an orphan that check reported (exit 3 in
+// kvtool) after nothing but ordinary use.
+func TestRotation_releasesBlobs(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true,
+		BackupPolicy: kv.BackupPolicy{KeepLast: 1, Daily: -1, Weekly: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	old, err := db.AddAttachment(t.Context(), strings.NewReader("the first content"), kv.Document{"id": "x", "name": "x.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Backup(t.Context(), kv.ReasonManual); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddAttachment(t.Context(), strings.NewReader("the second content"), kv.Document{"id": "x", "name": "x.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	hash := old["hash"].(string)
+	blob := filepath.Join(dir, kv.BlobsDir, hash[:2], hash)
+	if _, err := os.Stat(blob); err != nil {
+		t.Fatalf("the old content, which the backup refers to: %v", err)
+	}
+	if _, err := db.Backup(t.Context(), kv.ReasonManual); err != nil { // rotates the first out
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(blob); !os.IsNotExist(err) {
+		t.Errorf("the old content, which nothing refers to any more: %v, want it deleted", err)
+	}
+	rep, err := db.Check(t.Context())
+	if err != nil || !rep.OK {
+		t.Errorf("check: %+v, %v", rep, err)
+	}
+}
