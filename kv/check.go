@@ -20,6 +20,11 @@ import (
 type CheckReport struct {
 	OK       bool      `json:"ok"`
 	Problems []Problem `json:"problems"`
+	// Repaired says what was found damaged and repaired without loss
+	// before Check looked (derived data rebuilt from the store: a search
+	// index whose files the disk damaged). It is not a problem, and OK
+	// may be true, but the disk that damaged it is worth watching.
+	Repaired []string `json:"repaired,omitempty"`
 }
 
 // Check verifies the whole store in one read transaction: bbolt's
@@ -125,11 +130,12 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 		return rep, nil
 	}
 	rep.Problems = append(rep.Problems, db.checkBlobs(ctx)...)
-	sp, err := db.checkSearch(ctx)
+	sp, repaired, err := db.checkSearch(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rep.Problems = append(rep.Problems, sp...)
+	rep.Repaired = repaired
 	rep.OK = len(rep.Problems) == 0
 	db.addFixes(rep)
 	return rep, nil

@@ -58,6 +58,9 @@ type DB struct {
 		// leftColls, likewise, the collections left out whole because
 		// their pages are damaged, with the first problem of each.
 		leftColls map[string]string
+		// rootDamage is why checkSearchRoot removed a damaged index,
+		// until Check reports it (takeSearchRootDamage).
+		rootDamage string
 	}
 
 	mu struct {

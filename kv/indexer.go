@@ -78,7 +78,19 @@ func (db *DB) checkSearchRoot() {
 		return
 	}
 	db.log.Warn("search: the index's root.bolt is damaged; the index is rebuilt", "file", path, "problem", why)
+	// The caller holds db.idx.
+	db.idx.rootDamage = searchRootFile + ": " + why
 	_ = os.RemoveAll(dir) // search.Open creates it again, empty, and the feeder rebuilds it
+}
+
+// takeSearchRootDamage returns, once, why checkSearchRoot removed a
+// damaged index.
+func (db *DB) takeSearchRootDamage() string {
+	db.idx.Lock()
+	defer db.idx.Unlock()
+	d := db.idx.rootDamage
+	db.idx.rootDamage = ""
+	return d
 }
 
 // runningIndexer returns the indexer if it was started, without starting it.

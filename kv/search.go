@@ -141,19 +141,32 @@ func (db *DB) matchIDs(ctx context.Context, coll, field, text string) (map[strin
 }
 
 // checkSearch compares the search index with the primary data: every
-// searchable document indexed at its current revision, nothing else.
-func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
+// searchable document indexed at its current revision, nothing else. It
+// also returns the damage the index was rebuilt for before it looked
+// (repaired: not a problem).
+func (db *DB) checkSearch(ctx context.Context) (problems []Problem, repaired []string, err error) {
 	ix, err := db.searchIndex(ctx)
 	if err != nil {
 		if errors.Is(err, ErrNoSearch) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		if errors.Is(err, search.ErrBusy) {
 			// Another process holds the index (rebuilding it, say):
 			// that is a wait that ran out, not damage to report.
-			return nil, fmt.Errorf("%w: check the search index: %v", ErrLocked, err)
+			return nil, nil, fmt.Errorf("%w: check the search index: %v", ErrLocked, err)
 		}
-		return []Problem{{Kind: "search", Detail: err.Error() + " (kvtool reindex --search rebuilds it)"}}, nil
+		return []Problem{{Kind: "search", Detail: err.Error() + " (kvtool reindex --search rebuilds it)"}}, nil, nil
+	}
+	if d := db.takeSearchRootDamage(); d != "" {
+		repaired = append(repaired, "search index damaged on disk ("+d+"): rebuilt from the store")
+	}
+	if x := db.runningIndexer(); x != nil {
+		if d := x.TakeDamage(); d != "" {
+			// Found and repaired (as the index opened, or once the merge
+			// guard found it): catching up fixed it, so it is not a
+			// problem, but the disk damaged it.
+			repaired = append(repaired, "search index damaged on disk ("+d+"): rebuilt from the store")
+		}
 	}
 	want := map[[2]string]uint64{}
 	err = db.bolt.View(func(tx *bolt.Tx) error {
@@ -186,21 +199,13 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []Problem
-	if x := db.runningIndexer(); x != nil {
-		if d := x.TakeDamage(); d != "" {
-			// Found and repaired (as the index opened, or once the merge
-			// guard found it): the disk damaged it, which the user should
-			// hear of, but nothing is left to do.
-			out = append(out, Problem{Kind: "search", Detail: "search index damaged on disk (" + d + "); rebuilt from the store, nothing left to do"})
-		}
-	}
 	const fix = " (kvtool reindex --search)"
 	damaged, err := ix.VerifySegments(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, d := range damaged {
 		out = append(out, Problem{Kind: "search", Detail: "search index segment " + d + fix})
@@ -219,7 +224,7 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 		return ctx.Err()
 	})
 	if err != nil {
-		return append(out, Problem{Kind: "search", Detail: "walk: " + err.Error() + fix}), nil
+		return append(out, Problem{Kind: "search", Detail: "walk: " + err.Error() + fix}), repaired, nil
 	}
 	for key, w := range want {
 		if w != unknownRev {
@@ -227,7 +232,7 @@ func (db *DB) checkSearch(ctx context.Context) ([]Problem, error) {
 		}
 	}
 	sortProblems(out)
-	return out, nil
+	return out, repaired, nil
 }
 
 // ReindexSearch rebuilds the full-text index from the primary data and

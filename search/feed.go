@@ -263,7 +263,11 @@ func (f *Feeder) open() (*Index, error) {
 		reason = fmt.Sprintf("index is behind the retained change log (applied %d, log starts at %d)", last, first)
 	}
 	if reason != "" {
-		f.opts.Logger.Info("search index rebuild", "reason", reason)
+		if res.Damaged {
+			f.opts.Logger.Warn("search index damaged on disk; rebuilt from the store", "reason", reason)
+		} else {
+			f.opts.Logger.Info("search index rebuild", "reason", reason)
+		}
 		if resumable {
 			err = f.rebuild(ix, cur)
 		} else {
@@ -405,7 +409,7 @@ func (f *Feeder) catchUp(ix *Index, live bool) error {
 	if d := ix.mergeDamage(); d != "" && live {
 		// The merge guard found a segment damaged on disk: searches may
 		// fail or miss documents until the index is built again.
-		f.opts.Logger.Warn("search index rebuild", "reason", d)
+		f.opts.Logger.Warn("search index damaged on disk; rebuilt from the store", "reason", d)
 		if err := f.rebuildFresh(ix); err != nil {
 			if errors.Is(err, errInterrupted) {
 				return nil // the next start resumes it

@@ -81,6 +81,9 @@ func Open(dir string, opts *Options) (*Index, OpenResult, error) {
 		return nil, OpenResult{}, errors.New("cairn: open: empty directory name")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return nil, OpenResult{}, fmt.Errorf("cairn: open: %s is a file, not the search index's directory: move it away, and the index is built again from the store: %w", dir, err)
+		}
 		return nil, OpenResult{}, fmt.Errorf("cairn: open: %w", err)
 	}
 

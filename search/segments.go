@@ -52,10 +52,11 @@ func verifyLive(dir string) (trusted []string, reason string, damaged bool) {
 				return nil
 			}
 			key := fmt.Sprintf("%s %d %d", name, fi.Size(), fi.ModTime().UnixNano())
+			check := verifySegment
 			if seen[key] {
-				continue
+				check = footerProblem // checked before: only what zap trusts at open
 			}
-			problem, err := verifySegment(p)
+			problem, err := check(p)
 			if err != nil {
 				problem = fmt.Sprintf("unreadable: %v", err)
 			}
@@ -63,7 +64,9 @@ func verifyLive(dir string) (trusted []string, reason string, damaged bool) {
 				reason, damaged = fmt.Sprintf("segment %s: %s", name, problem), true
 				return nil
 			}
-			checked[key] = true
+			if !seen[key] {
+				checked[key] = true
+			}
 		}
 		return nil
 	})

@@ -130,3 +130,60 @@ func (s stoppable) Read(p []byte) (int, error) {
 		return s.r.Read(p)
 	}
 }
+
+// footerProblem reads the footer of the zap segment at path (versions 16
+// and 17, the ones this Bleve writes) and says what in it cannot be true:
+// a document count or an offset past the file. It is what Open checks of a
+// segment its verified list lets through unread: zap trusts the footer as
+// it opens the segment, and Bleve's goroutines then panic where no recover
+// reaches (a count of 2^56 documents: "rangeEnd-1 > MaxUint32"), so that
+// every command died. It costs one read of the file's last bytes. Other
+// versions are left to zap, which refuses them.
+func footerProblem(path string) (problem string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close() // read only
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	size := fi.Size()
+	var b [56]byte
+	if size < int64(len(b)) {
+		return "", nil // verifySegment reads it whole
+	}
+	if _, err := f.ReadAt(b[:], size-int64(len(b))); err != nil {
+		return "", err
+	}
+	at := func(fromEnd int) uint64 { return binary.BigEndian.Uint64(b[len(b)-fromEnd:]) }
+	version := binary.BigEndian.Uint32(b[len(b)-8:])
+	var numDocs, stored, body uint64
+	var offsets []uint64
+	switch version {
+	case 17: // ... id, idLen u32, numDocs, stored index, sections index, chunk mode, version, CRC
+		idLen := uint64(binary.BigEndian.Uint32(b[len(b)-40:]))
+		if idLen > uint64(size)-40 {
+			return fmt.Sprintf("footer: writer id of %d bytes in a %d-byte file", idLen, size), nil
+		}
+		body = uint64(size) - 40 - idLen
+		numDocs, stored = at(36), at(28)
+		offsets = []uint64{stored, at(20)}
+	case 16: // numDocs, stored index, fields index, sections index, doc values, chunk mode, version, CRC
+		body = uint64(size) - 52
+		numDocs, stored = at(52), at(44)
+		offsets = []uint64{stored, at(36), at(28)}
+	default:
+		return "", nil
+	}
+	for _, o := range offsets {
+		if o > body {
+			return fmt.Sprintf("footer: offset %d past the %d bytes before the footer", o, body), nil
+		}
+	}
+	if numDocs > (body-stored)/8 { // the stored index holds 8 bytes a document
+		return fmt.Sprintf("footer: %d documents, more than the file can hold", numDocs), nil
+	}
+	return "", nil
+}

@@ -23,7 +23,9 @@ counts against the attachments that hold them; then every blob file against
 its hash (and files nothing explains), and the search index against the
 documents (after bringing it up to date). It prints each problem with its
 kind, collection and id, and what to do about it. Exit 3 when it finds any
-problem. It never changes data.db.`,
+problem. A search index that the disk damaged and that was rebuilt from the
+store before check looked is not a problem: it is printed as "repaired:"
+("repaired" in --json), once. It never changes data.db.`,
 		Args: argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			db, err := g.openRO()
@@ -50,6 +52,9 @@ problem. It never changes data.db.`,
 					return err
 				}
 			} else {
+				for _, r := range rep.Repaired {
+					fmt.Fprintln(cmd.OutOrStdout(), terminalSafe("repaired: "+r))
+				}
 				for _, p := range rep.Problems {
 					fmt.Fprintln(cmd.OutOrStdout(), terminalSafe(p.String()))
 				}

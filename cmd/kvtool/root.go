@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -295,8 +297,55 @@ func (g *globals) options(o *kv.Options) *kv.Options {
 	o.EagerSearch = true  // docs/KVTOOL.md: every command brings derived data up to date
 	o.NoAutoBackup = true // risky commands back up first; a backup on every open and close would copy the store per command
 	o.Progress = g.progress()
+	if g.stderr != nil {
+		o.Logger = slog.New(&warnings{mu: new(sync.Mutex), w: g.stderr})
+	}
 	return o
 }
+
+// warnings is the store's logger in kvtool: what it warns of (a search
+// index the disk damaged and that was rebuilt, a collection left out of the
+// index, a meta page repaired) on stderr, one line each; its information
+// lines are not printed.
+type warnings struct {
+	mu    *sync.Mutex // shared by the handlers WithAttrs makes: one line at a time
+	w     io.Writer
+	attrs []slog.Attr
+}
+
+func (h *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (h *warnings) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString("kvtool: warning: ")
+	b.WriteString(r.Message)
+	sep := " ("
+	add := func(a slog.Attr) bool {
+		if a.Key == "store" {
+			return true // the --db the user gave
+		}
+		b.WriteString(sep + a.Key + ": " + a.Value.String())
+		sep = ", "
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	if sep == ", " {
+		b.WriteString(")")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := fmt.Fprintln(h.w, terminalSafe(b.String()))
+	return err
+}
+
+func (h *warnings) WithAttrs(as []slog.Attr) slog.Handler {
+	return &warnings{mu: h.mu, w: h.w, attrs: append(slices.Clip(h.attrs), as...)}
+}
+
+func (h *warnings) WithGroup(string) slog.Handler { return h }
 
 // progress returns a function reporting each stage of long work on
 // stderr (see progress: a bar on a terminal, plain lines elsewhere).
