@@ -1179,19 +1179,17 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// TestCorrupt_searchIndex damages the search index directory (random
-// flips in its files, truncations, deleted files, garbage files): Open
-// repairs it (rebuilds from bbolt) and Check is clean afterwards, or, for
-// damage Bleve cannot see, Check reports it with the fix (reindex
-// --search), after which Check is clean; search finds the documents again.
-func TestCorrupt_searchIndex(t *testing.T) {
+// searchedStore returns a closed store of 30 notes holding "budget",
+// indexed for search.
+func searchedStore(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := kv.Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 30; i++ {
-		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
+		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1201,6 +1199,16 @@ func TestCorrupt_searchIndex(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestCorrupt_searchIndex damages the search index directory (random
+// flips in its files, truncations, deleted files, garbage files): Open
+// repairs it (rebuilds from bbolt) and Check is clean afterwards, or, for
+// damage Bleve cannot see, Check reports it with the fix (reindex
+// --search), after which Check is clean; search finds the documents again.
+func TestCorrupt_searchIndex(t *testing.T) {
+	dir := searchedStore(t)
 	sdir := filepath.Join(dir, kv.SearchDir)
 	rng := corruptRand(t)
 	damages := []string{"flip", "truncate", "delete", "garbage", "flip-all"}
@@ -1306,22 +1314,7 @@ func TestCorrupt_searchSegmentDamage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("400 opens of a damaged index")
 	}
-	dir := t.TempDir()
-	db, err := kv.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 30; i++ {
-		if _, err := db.Put(context.Background(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Search(t.Context(), "budget", kv.SearchOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := searchedStore(t)
 	var segs []string
 	_ = filepath.WalkDir(filepath.Join(dir, kv.SearchDir), func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, ".zap") {
@@ -1388,22 +1381,7 @@ func TestCorrupt_searchSegmentDamage(t *testing.T) {
 // the page graph is now walked before Bleve opens the file, and the index
 // is rebuilt from the store.
 func TestCorrupt_searchRootBolt(t *testing.T) {
-	dir := t.TempDir()
-	db, err := kv.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 30; i++ {
-		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Search(t.Context(), "budget", kv.SearchOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := searchedStore(t)
 	path := filepath.Join(dir, kv.SearchDir, "store", "root.bolt")
 	b := mustRead(t, path)
 	meta := 0
@@ -1421,7 +1399,7 @@ func TestCorrupt_searchRootBolt(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err = kv.Open(dir, &kv.Options{EagerSearch: true})
+	db, err := kv.Open(dir, &kv.Options{EagerSearch: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1446,22 +1424,7 @@ func TestCorrupt_searchRootBolt(t *testing.T) {
 // is found as the index opens, which rebuilds it from the store; check then
 // says so once, as repaired and not as a problem (catching up fixed it).
 func TestCheck_repairedSegment(t *testing.T) {
-	dir := t.TempDir()
-	db, err := kv.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 30; i++ {
-		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": fmt.Sprint("n", i), "content": fmt.Sprintf("quarterly budget review %d", i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Search(t.Context(), "budget", kv.SearchOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := searchedStore(t)
 	segs, err := filepath.Glob(filepath.Join(dir, kv.SearchDir, "store", "*.zap"))
 	if err != nil || len(segs) == 0 {
 		t.Fatalf("no segment (%v)", err)
@@ -1471,7 +1434,7 @@ func TestCheck_repairedSegment(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db, err = kv.Open(dir, nil)
+	db, err := kv.Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
