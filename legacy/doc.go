@@ -273,7 +273,10 @@
 //     collection file whose text would decode to more than the limit is
 //     never decoded: its original text is stored, streamed (Entity.Text).
 //   - Migrate refuses a store whose directory is the old app's or its
-//     db/ (ErrStoreInside, CheckStoreDir), and leaves a store directory
+//     db/, or lies in one of the old app's data folders (attachments/,
+//     videos/, backups/, db/attachments-ca/, db/sessions/ and the other
+//     per-entity folders, ...: the scan would leave the folder out)
+//     (ErrStoreInside, CheckStoreDir), and leaves a store directory
 //     inside the old app's out of the scan (ScanOptions.Exclude).
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
 //     the store's directory, removed when it returns. One left by a

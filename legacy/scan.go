@@ -490,7 +490,38 @@ func CheckStoreDir(dir, storeDir string) (exclude string, err error) {
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", nil
 	}
+	if folder := oldAppFolder(filepath.ToSlash(rel)); folder != "" {
+		// The scan would leave the whole folder out, and with it the
+		// old app's files there (FORMAT §3): refused, never skipped.
+		return "", fmt.Errorf("%w: the store %s is inside %s, a folder of the old app's data in %s: use a store directory outside it, or inside it in a directory of its own", ErrStoreInside, storeDir, folder, dir)
+	}
 	return store, nil
+}
+
+// oldAppFolder returns the folder of the old app's own (FORMAT §3) that
+// rel (slash-separated, relative to the old app's directory) is or lies
+// in, "" when it is in none: attachments/, videos/, backups/, and in db/
+// the per-entity, chunked session, content-addressed, rollback,
+// enrichment, junk db/ and transaction staging folders.
+func oldAppFolder(rel string) string {
+	// Case-insensitively: the old app's platform's file systems are.
+	parts := strings.Split(strings.ToLower(rel), "/")
+	switch parts[0] {
+	case "attachments", "videos", "backups":
+		return parts[0] + "/"
+	case "db":
+	default:
+		return ""
+	}
+	if len(parts) < 2 {
+		return "db/"
+	}
+	switch n := parts[1]; {
+	case n == "attachments-ca", n == "rollback-points", n == "enrichment", n == "db",
+		strings.HasPrefix(n, ".tx-"), strings.HasPrefix(n, "tx-temp-"), entityCollections[n] != "":
+		return "db/" + n + "/"
+	}
+	return ""
 }
 
 // within reports whether abs (symlinks resolved) lies inside the root.

@@ -76,8 +76,11 @@ store's value (kept_stored lists those that differ). An entity deleted
 from the store in between is imported again, since the store keeps no
 record of deletions older than its change log.
 
-The store (--db) may not be LEGACY_DIR itself or its db/ (refused before
-it is created: its files would be read as the old app's); a store in a
+The store (--db) may not be LEGACY_DIR itself or its db/, nor lie in one
+of the old app's data folders (attachments/, videos/, backups/, and in
+db/ attachments-ca/, sessions/, notes/, tasks/ and the other per-entity
+folders, rollback-points/, enrichment/, db/, .tx-*/, tx-temp-*/): it is
+refused before it is created (exit 2), naming the folder. A store in a
 directory of its own inside LEGACY_DIR is left out of the scan.
 
 On a terminal it first reads the directory as --dry-run does, shows the
@@ -93,10 +96,11 @@ not ask either.`,
 				}
 				return fmt.Errorf("migrate %s: %w", dir, err)
 			}
-			// A store whose files would be read as the old app's is refused
-			// before it is created.
+			// A store whose files would be read as the old app's, or
+			// one in a folder of the old app's data, is refused before
+			// it is created: a mistake in --db (exit 2).
 			if _, err := legacy.CheckStoreDir(dir, g.db); err != nil {
-				return err
+				return usageError{err}
 			}
 			ask := !yes && !dryRun && terminal(g)
 			var res *legacy.MigrateResult
