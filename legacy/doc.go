@@ -52,9 +52,11 @@
 //
 // Storage keys first: a key's content is the newest of its main file,
 // <key>.tmp.json, staged copies (.tx-<ms>/, tx-temp-<ms>/) and its newest
-// WAL write, by envelope or WAL timestamp (a raw file has no timestamp:
-// its mtime counts when plausible, else 0, so a pending WAL entry beats
-// the file it would have replayed into, §5.4). Backups
+// WAL write, by envelope or WAL timestamp (a raw main file has no
+// timestamp: it is the WAL replay's write, so wal.checkpoint's time
+// counts, at or after that replay; without a checkpoint its mtime counts
+// when plausible, else 0, so a pending WAL entry beats the file it would
+// have replayed into, §5.4). Backups
 // (<key>.backup.json, <key>.<ms>.backup.json, backups/backup-<ms>.json
 // snapshots) are read only when the main
 // file is unreadable or the payload has the wrong shape, or when it is
@@ -344,7 +346,8 @@
 //     with ErrChanged. Collection files are read once (their text is kept
 //     mapped until their collection is emitted); other chunked-session
 //     files are read once, when their session is emitted.
-//   - File mtimes are used for per-entity files and raw files only when
+//   - File mtimes are used for per-entity files and raw files (a raw
+//     main file only without a wal.checkpoint) only when
 //     they are not later than every timestamp read so far (plus a day):
 //     a copied or checked-out directory has fresh mtimes that mean
 //     nothing, and those count as 0. Per-entity files are judged after
