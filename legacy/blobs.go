@@ -92,7 +92,7 @@ type attachmentFacts struct {
 	refHashes  map[recordedHash]bool
 	records    map[string]*attachmentRecord // attachment records by id
 	recordSrc  map[string]string
-	videoNames map[string]string // video file base name → video id ("" if none)
+	videoNames map[string]videoName // video file base name → the session video naming it
 	// wanted are references (an attachment id, a recorded hash, or both)
 	// no file of the directory is named after: each is checked, once the
 	// bytes are gathered, against what records and inline base64 gave.
@@ -166,7 +166,7 @@ func (r *attachmentRecord) str(name string) (string, bool) {
 
 func newFacts(keys *blobKeys) *attachmentFacts {
 	return &attachmentFacts{keys: keys, idHash: map[string]recordedHash{}, refIDs: map[string]bool{}, refHashes: map[recordedHash]bool{},
-		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]string{}, wanted: map[string]wantedRef{}}
+		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]videoName{}, wanted: map[string]wantedRef{}}
 }
 
 // blobKeys are the ids, hashes and video names the directory has files
@@ -294,7 +294,7 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 			for _, k := range []string{"path", "optimizedPath"} {
 				if p, ok := video[k].(string); ok && p != "" {
 					if name := path.Base(strings.ReplaceAll(p, "\\", "/")); f.keys.videos[name] {
-						f.videoNames[name] = vid
+						f.videoNames[name] = videoName{id: vid, optimized: k == "optimizedPath"}
 					}
 				}
 			}
@@ -664,21 +664,56 @@ func (s *scanner) blobsFromBigUnreadable(x *blobIndex, facts *attachmentFacts, r
 	}
 }
 
+// videoName is what a session's video object says of a videos/ file:
+// its video id ("" if none), and whether it is the optimizedPath.
+type videoName struct {
+	id        string
+	optimized bool
+}
+
 // blobsFromVideos gathers videos/, referenced by name or session id.
+// Each file is an attachment of its own, never two files one id (the
+// second's bytes would be lost, the first's called damaged): the video
+// id goes to the file its path names (docs/FORMAT.md §3.7.4, the raw
+// recording); the file its optimizedPath names is attachment
+// "<video id>-optimized"; a file whose id another file took already
+// (two sessions whose videos share an id) is "<id>-<file name>". Notes
+// in the report say which.
 func (s *scanner) blobsFromVideos(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	vids := append([]string(nil), s.videoFiles...)
 	sort.Strings(vids)
+	// The raw recordings first, so that each takes its video's id.
+	sort.SliceStable(vids, func(i, j int) bool {
+		return !facts.videoNames[path.Base(vids[i])].optimized && facts.videoNames[path.Base(vids[j])].optimized
+	})
+	taken := map[string]string{} // attachment id → the video file that has it
 	for _, rel := range vids {
 		e := x.newUnhashed()
 		e.mime = mimeOf(rel)
 		rel := rel
 		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 		name := path.Base(rel)
-		if vid, ok := facts.videoNames[name]; ok {
+		if vn, ok := facts.videoNames[name]; ok {
 			e.referenced = true
-			if vid != "" {
-				e.ids[vid] = true
+			if vn.id == "" {
+				continue
 			}
+			id := vn.id
+			if vn.optimized {
+				id += "-optimized"
+			}
+			if other, ok := taken[id]; ok {
+				alt := id + "-" + strings.TrimSuffix(name, path.Ext(name))
+				s.rep.note(fmt.Sprintf("video %s: attachment id %q is %s's already (two session videos share the id %q); imported as attachment %q", rel, id, other, vn.id, alt))
+				id = alt
+			} else if vn.optimized {
+				s.rep.note(fmt.Sprintf("video %s: the optimised copy of session video %q, imported as attachment %q beside the recording", rel, vn.id, id))
+			}
+			if _, err := CheckID(id); err != nil || taken[id] != "" {
+				continue // kept, as a legacy-orphan-<hash> attachment
+			}
+			taken[id] = rel
+			e.ids[id] = true
 		} else {
 			for sid := range s.imported["sessions"] {
 				if len(sid) >= 8 && strings.Contains(name, sid) { // videos/<sessionId>-optimized.mp4 etc.

@@ -165,6 +165,11 @@
 // kept with Orphan set; those no attachment id names are listed in
 // Report.OrphanFiles. Inline base64 stays in the documents as well (no
 // field is dropped); the importer may replace it by a blob reference.
+// Each videos/ file is an attachment of its own: a session video's id
+// names the file its path names (the raw recording), the file its
+// optimizedPath names is "<video id>-optimized", and a file whose id
+// another file took (two sessions' videos sharing an id) is
+// "<id>-<file name without extension>" (Report.Notes says which).
 //
 // An attachment stored by id (§3.7.1–2: attachments/<id>.dat,
 // <id>.meta.json, <subdir>/<id>.<ext>) is an entity of the attachments

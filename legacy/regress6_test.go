@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -139,5 +140,72 @@ func TestMigrate_rawMainOrderedByCheckpoint(t *testing.T) {
 		if got, want := noteContents(t, db), map[string]any{"a": "a edited", "n": "new"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("tmp newer than the checkpoint, mtimes shifted %dh: notes %v, want %v", shift/H, got, want)
 		}
+	}
+}
+
+// attachmentBytes returns the stored content of attachment id.
+func attachmentBytes(t *testing.T, db *kv.DB, id string) []byte {
+	t.Helper()
+	r, _, err := db.OpenAttachment(t.Context(), id)
+	if err != nil {
+		t.Fatalf("attachment %s: %v", id, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestMigrate_videoVariantsKeptApart: a session video's raw recording
+// (path) and optimised copy (optimizedPath) are two files (docs/FORMAT.md
+// §3.7.4): each is stored as an attachment of its own, the recording
+// under the video id, neither marked contentDamaged against the other's
+// hash. Two sessions whose videos share an id keep both files too.
+func TestMigrate_videoVariantsKeptApart(t *testing.T) {
+	base := "/Users/bob/Library/Application Support/com.taskerino.desktop/videos/"
+	sessions := `[{"id":"s1","name":"a","startTime":"2025-10-30T10:00:00.000Z","video":{"id":"v1","sessionId":"s1","path":"` + base + `session-s1-1.mp4","optimizedPath":"` + base + `s1-optimized.mp4"}},` +
+		`{"id":"s2","name":"b","startTime":"2025-10-30T10:00:00.000Z","video":{"id":"vs","sessionId":"s2","path":"` + base + `session-s2-1.mp4"}},` +
+		`{"id":"s3","name":"c","startTime":"2025-10-30T10:00:00.000Z","video":{"id":"vs","sessionId":"s3","path":"` + base + `merged-2.mp4"}}]`
+	files := map[string]string{
+		"videos/session-s1-1.mp4": strings.Repeat("raw recording ", 300),
+		"videos/s1-optimized.mp4": strings.Repeat("optimised ", 200),
+		"videos/session-s2-1.mp4": strings.Repeat("s2 video ", 100),
+		"videos/merged-2.mp4":     strings.Repeat("s3 video ", 120),
+		"db/sessions.json":        `{"version":1,"checksum":"x","timestamp":1761950000000,"data":` + sessions + `}`,
+	}
+	dir := writeFiles(t, files)
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, file := range map[string]string{"v1": "videos/session-s1-1.mp4", "v1-optimized": "videos/s1-optimized.mp4"} {
+		if got := attachmentBytes(t, db, id); string(got) != files[file] {
+			t.Errorf("attachment %s holds %d bytes, not those of %s", id, len(got), file)
+		}
+		doc, _, err := db.Get(t.Context(), "attachments", id)
+		if err != nil || doc["contentDamaged"] != nil || doc["legacySource"] != file {
+			t.Errorf("attachment %s: %v %v", id, doc, err)
+		}
+	}
+	// Both shared-id videos are stored, each under an id of its own.
+	var found []string
+	for _, file := range []string{"videos/session-s2-1.mp4", "videos/merged-2.mp4"} {
+		for _, id := range []string{"vs", "vs-session-s2-1", "vs-merged-2"} {
+			if doc, _, err := db.Get(t.Context(), "attachments", id); err == nil && doc["legacySource"] == file {
+				if string(attachmentBytes(t, db, id)) != files[file] || doc["contentDamaged"] != nil {
+					t.Errorf("attachment %s: %v", id, doc)
+				}
+				found = append(found, file)
+			}
+		}
+	}
+	if len(found) != 2 {
+		t.Errorf("shared video id: stored %v, want both files", found)
+	}
+	if hasProblem(res.Problems, "contentDamaged") {
+		t.Errorf("problems %q", res.Problems)
 	}
 }
