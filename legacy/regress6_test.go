@@ -209,3 +209,40 @@ func TestMigrate_videoVariantsKeptApart(t *testing.T) {
 		t.Errorf("problems %q", res.Problems)
 	}
 }
+
+// TestMigrate_bomAcceptedEverywhere: a UTF-8 byte order mark at the start
+// of a file (Windows Notepad saves one) is skipped in every JSON file the
+// migration reads, as in db/ collection files and wal.log: a per-entity
+// file, an export file, an attachment's .meta.json and a backups/
+// snapshot standing in for a truncated collection file.
+func TestMigrate_bomAcceptedEverywhere(t *testing.T) {
+	const bom = "\ufeff"
+	note := `{"id":"n1","content":"only copy","lastUpdated":"2025-10-30T00:00:00.000Z"}`
+	for name, files := range map[string]map[string]string{
+		"per-entity": {"db/notes/note-n1.json": bom + note, "db/wal.checkpoint": "1"},
+		"export": {"taskerino-export-1761800000000.json": bom + `{"topics":[],"companies":[],"contacts":[],"notes":[` + note +
+			`],"tasks":[],"sessions":[],"exportedAt":"2025-10-30T00:00:00.000Z","version":"1.0.0"}`},
+		"snapshot": {"db/notes.json": `{"version":1,"checksum":"x","timestamp":1761950000000,"data":[{"id":"n1","con`,
+			"backups/backup-1761949999995.json": bom + `{"version":1,"timestamp":1761949999995,"collections":{"notes":[` + note + `]}}`},
+		"meta": {"attachments/a1.meta.json": bom + `{"id":"a1","type":"image","name":"Screenshot 1.png","mimeType":"image/png","size":3}`,
+			"attachments/a1.dat": "YWJj", "db/notes.json": `[` + note + `]`},
+	} {
+		dir := writeFiles(t, files)
+		db := openStore(t)
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if doc, _, err := db.Get(t.Context(), "notes", "n1"); err != nil || doc["content"] != "only copy" {
+			t.Errorf("%s: note n1 %v %v; problems %q", name, doc, err, res.Problems)
+		}
+		if name == "meta" {
+			if doc, _, err := db.Get(t.Context(), "attachments", "a1"); err != nil || doc["name"] != "Screenshot 1.png" || doc["mimeType"] != "image/png" {
+				t.Errorf("attachment a1 %v %v; problems %q", doc, err, res.Problems)
+			}
+		}
+		if hasProblem(res.Problems, "invalid character") {
+			t.Errorf("%s: problems %q", name, res.Problems)
+		}
+	}
+}
