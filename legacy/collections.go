@@ -319,6 +319,17 @@ func (s *scanner) buildCollections() error {
 				// its next save wrote the main file without them: its
 				// entities were lost, not deleted. Each is a candidate of
 				// its own (the main file's copy wins where it has one).
+				// Unless the main file holds some of them: then the app
+				// had them (that save came from its memory, not from a
+				// failed load), and those it lacks were deleted (§11.15).
+				shared, err := sharedIDs(b.data, v.data)
+				if err != nil {
+					return err
+				}
+				if shared > 0 {
+					s.rep.note(fmt.Sprintf("%s: %s would have failed the old app's own checksum check (docs/FORMAT.md §2.3), but %s holds %d of its entities, so the app had not loaded the collection as empty (§11.2): the entities only in that backup were deleted, and are not restored (§11.15)", coll, b.source, v.source, shared))
+					continue
+				}
 				s.rep.ChecksumBugRecovered = append(s.rep.ChecksumBugRecovered, fmt.Sprintf("%s from %s", coll, b.source))
 				if err := s.addArray(coll, b.data, b.kind, b.source, b.time, true, s.newSrc(coll, &arraySrc{v: b})); err != nil {
 					return err
@@ -344,6 +355,30 @@ func (s *scanner) buildCollections() error {
 		}
 	}
 	return nil
+}
+
+// sharedIDs counts the entity ids of the array collection payload a that
+// b holds too.
+func sharedIDs(a, b any) (int, error) {
+	ids := map[string]bool{}
+	err := eachHead(a, func(_ int, h head) error {
+		if id, err := CheckID(h.id); err == nil {
+			ids[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = eachHead(b, func(_ int, h head) error {
+		if id, err := CheckID(h.id); err == nil && ids[id] {
+			n++
+			delete(ids, id)
+		}
+		return nil
+	})
+	return n, err
 }
 
 // newestBackup returns the newest decodable timestamped backup of an

@@ -124,7 +124,9 @@
 // docs/FORMAT.md §2.3, §11.2: compressed:false, its checksum right over
 // compact JSON only, which the app's loader rejected, so it saw the
 // collection as empty; then they were lost, not deleted, and are
-// imported, reported in Report.ChecksumBugRecovered), and so were ids in backups/ snapshots (the newest
+// imported, reported in Report.ChecksumBugRecovered; but not when the
+// newer file holds some of the backup's ids: the app had the collection
+// then, and a note says so), and so were ids in backups/ snapshots (the newest
 // RecoveryCopies holding each collection) that nothing else holds. All
 // of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no

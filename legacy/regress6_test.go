@@ -246,3 +246,56 @@ func TestMigrate_bomAcceptedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrate_checksumBugHeuristicNeedsEmptyLoad: a compressed:false
+// backup the old app's checksum check would have refused (docs/FORMAT.md
+// §2.3) restores its entities beside the next main file's only when that
+// file holds none of them (§11.2: the app loaded the collection as
+// empty). When the main file holds some of them, the app had the
+// collection in memory, and an entity only in the backup was deleted by
+// the user: it stays deleted (§11.15).
+func TestMigrate_checksumBugHeuristicNeedsEmptyLoad(t *testing.T) {
+	const T = int64(1761950000000)
+	note := func(id string) map[string]any {
+		return map[string]any{"id": id, "content": "note " + id, "lastUpdated": "2025-10-30T00:00:00.000Z"}
+	}
+	notes := func(ids ...string) []any {
+		var out []any
+		for _, id := range ids {
+			out = append(out, note(id))
+		}
+		return out
+	}
+	enc := func(v any, encoding string, ts int64) string {
+		b, err := legacy.EncodeEnvelope(v, encoding, ts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, c := range []struct {
+		main []string
+		want []string
+	}{
+		{[]string{"a", "b", "c"}, []string{"a", "b", "c"}}, // d deleted by the user
+		{[]string{"e"}, []string{"a", "b", "c", "d", "e"}}, // §11.2: loaded as empty
+	} {
+		dir := writeFiles(t, map[string]string{
+			fmt.Sprintf("db/notes.%d.backup.json", T-1000): enc(notes("a", "b", "c", "d"), legacy.EncodingJSONString, T-2000),
+			"db/notes.json": enc(notes(c.main...), legacy.EncodingGzip, T),
+		})
+		db := openStore(t)
+		if _, err := legacy.Migrate(t.Context(), db, dir, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, id := range []string{"a", "b", "c", "d", "e"} {
+			if _, _, err := db.Get(t.Context(), "notes", id); err == nil {
+				got = append(got, id)
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("main file %v: notes %v, want %v", c.main, got, c.want)
+		}
+	}
+}

@@ -53,6 +53,8 @@ type Report struct {
 	// old app's own checksum check (docs/FORMAT.md §2.3, §11.2): the app
 	// saw the collection as empty, so the entities only in that backup
 	// were lost, not deleted, and are imported: "<collection> from <file>".
+	// Only when the main file holds none of the backup's entities: one
+	// that holds some came from an app that had the collection loaded.
 	ChecksumBugRecovered []string `json:"checksumBugRecovered,omitempty"`
 	// Clobbered describes the collection files that hold one entity
 	// instead of their array (the WAL replay's clobbering, docs/FORMAT.md
