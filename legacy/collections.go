@@ -607,6 +607,16 @@ func (s *scanner) addPerEntity() error {
 		if p.Junk {
 			s.rep.JunkSkipped = append(s.rep.JunkSkipped, pe.rel)
 			s.keepBytes("junk:"+pe.rel, map[string]any{"path": pe.rel, "reason": "an array spread into an object (docs/FORMAT.md §3.3), not an entity"}, b)
+			// It is a snapshot of the whole collection, the relationship
+			// just added included (§3.3): each of its entities is a
+			// per-entity copy of its own, of the file's time, so a newer
+			// one (the only copy of a relationship whose context save
+			// failed, §10) wins, and an older one resurrects nothing
+			// (decide).
+			idx, docs := spreadEntities(p.Spread)
+			for i, d := range docs {
+				s.addCand(p.Collection, headOf(d), d, SourcePerEntity, fmt.Sprintf("%s[%d]", pe.rel, idx[i]), s.fileTime(pe.rel), false, -1, loader{})
+			}
 			continue
 		}
 		s.addCand(p.Collection, headOf(p.Doc), nil, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})

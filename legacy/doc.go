@@ -231,7 +231,11 @@
 // element or file without a usable id, or not an object, under
 // "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
 // an object (§3.3, Report.JunkSkipped, possibly the only copy of the
-// entities it holds) under "junk:<path>" or "junk:<path>[<index>]". A
+// entities it holds) under "junk:<path>" or "junk:<path>[<index>]"; the
+// entities of such an object in a per-entity file or a WAL write (the
+// G+ relationshipManager's collection snapshot) are also candidates of
+// their own, of the file's mtime or the entry's time, like per-entity
+// copies: the newest copy of each entity wins. A
 // storage key whose name one of these entries has taken already is kept
 // as <key>~2 (~3, ...), listed in Report.ExtrasRenamed; Migrate does the
 // same for two keys that would be one extras id. A key that is not a

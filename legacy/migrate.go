@@ -797,7 +797,12 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 		out = append(out, fmt.Sprintf("storage key %q of %s is kept as extras %q: its own name is taken by an entry the migration made", r.Key, r.Source, extraKey(r.As)))
 	}
 	for _, j := range rep.JunkSkipped {
-		out = append(out, fmt.Sprintf("junk in %s: an array spread into an object (docs/FORMAT.md §3.3), not imported as an entity%s", j, keptIn(extras, "junk:"+j)))
+		what := "not imported as an entity"
+		if !strings.Contains(j, "[") {
+			// A per-entity file or WAL write (addPerEntity, walSpread).
+			what = "a snapshot of its collection, not imported as one entity: each entity it holds is a copy of that entity, used where it is the newest"
+		}
+		out = append(out, fmt.Sprintf("junk in %s: an array spread into an object (docs/FORMAT.md §3.3), %s%s", j, what, keptIn(extras, "junk:"+j)))
 	}
 	return out
 }

@@ -299,3 +299,50 @@ func TestMigrate_checksumBugHeuristicNeedsEmptyLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrate_junkSpreadEntitiesAreCopies: the G+ relationshipManager's
+// junk, the tasks array spread into an object (docs/FORMAT.md §3.3), is a
+// snapshot of the collection holding the relationship just added: in a
+// per-entity file newer than tasks.json, or a WAL write after it, its
+// entities are copies that win where they are the newest, so the
+// relationship is imported; an older one resurrects no deleted task.
+func TestMigrate_junkSpreadEntitiesAreCopies(t *testing.T) {
+	const T = int64(1761950000000)
+	t1 := `{"id":"t1","title":"T1","createdAt":"2025-10-30T00:00:00.000Z","relationships":[]}`
+	t1rel := `{"id":"t1","title":"T1","createdAt":"2025-10-30T00:00:00.000Z","relationships":[{"id":"rel-1","sourceId":"t1","targetId":"n1"}]}`
+	t2 := `{"id":"t2","title":"T2","createdAt":"2025-10-30T00:00:00.000Z","relationships":[]}`
+	gone := `{"id":"t3","title":"deleted","createdAt":"2025-10-30T00:00:00.000Z"}`
+	main := fmt.Sprintf(`{"version":1,"checksum":"x","timestamp":%d,"data":[%s,%s]}`, T, t1, t2)
+	junk := `{"0":` + t1rel + `,"1":` + t2 + `,"id":"t1"}`
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		mtime int64 // of the junk file, when there is one
+		want  bool  // rel-1 imported
+	}{
+		{"per-entity, newer", map[string]string{"db/tasks/task-t1.json": junk}, T + 60000, true},
+		{"WAL, newer", map[string]string{"db/wal.log": fmt.Sprintf(`{"id":"w1","timestamp":%d,"operation":"write","collection":"db/tasks/task-t1.json","data":%s}`, T+60000, junk) + "\n"}, 0, true},
+		{"per-entity, older", map[string]string{"db/tasks/task-t1.json": `{"0":` + t1rel + `,"1":` + gone + `,"id":"t1"}`}, T - 60000, false},
+	} {
+		c.files["db/tasks.json"] = main
+		dir := writeFiles(t, c.files)
+		if c.mtime != 0 {
+			setMtimes(t, dir, map[string]int64{"db/tasks/task-t1.json": c.mtime})
+		}
+		db := openStore(t)
+		if _, err := legacy.Migrate(t.Context(), db, dir, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		doc, _, err := db.Get(t.Context(), "tasks", "t1")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		rels, _ := doc["relationships"].([]any)
+		if got := len(rels) == 1; got != c.want {
+			t.Errorf("%s: t1 relationships %v, want rel-1 imported: %v", c.name, doc["relationships"], c.want)
+		}
+		if _, _, err := db.Get(t.Context(), "tasks", "t3"); err == nil {
+			t.Errorf("%s: the deleted task t3 was resurrected", c.name)
+		}
+	}
+}
