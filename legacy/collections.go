@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"unicode/utf8"
@@ -620,6 +621,41 @@ func (s *scanner) addPerEntity() error {
 			continue
 		}
 		s.addCand(p.Collection, headOf(p.Doc), nil, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
+	}
+	return nil
+}
+
+// checkEntityIndexes reports the rows of the per-entity folders'
+// index.json files whose entity no file holds (Report.IndexOnly): an
+// index row is a derived summary (docs/FORMAT.md §3.3), not an entity, so
+// it is not imported, but it may be the only trace of one, so it is
+// reported and kept in extras. An unreadable index is ignored (derived).
+func (s *scanner) checkEntityIndexes() error {
+	for _, rel := range s.entityIndexes {
+		coll := path.Base(path.Dir(rel))
+		b, err := s.readFile(rel)
+		if err != nil {
+			continue
+		}
+		v, err := decodeJSON(b)
+		if err != nil {
+			continue
+		}
+		rows, _ := v.([]any)
+		for _, r := range rows {
+			row, _ := r.(map[string]any)
+			id, err := CheckID(row["id"])
+			if err != nil || s.cands[coll][id] != nil || coll == "topics" && (s.cands["companies"][id] != nil || s.cands["contacts"][id] != nil) {
+				continue
+			}
+			key := "index-only:" + rel + "#" + id
+			if _, dup := s.ds.Extras[key]; dup {
+				continue // a later row of the same id (§3.3)
+			}
+			s.ds.Extras[key] = map[string]any{"path": rel, "row": row}
+			s.rep.IndexOnly = append(s.rep.IndexOnly, Dropped{Collection: coll, ID: id, Source: rel,
+				Reason: "listed in the index but held by no file (deleted, or its file lost); an index row is a derived summary (docs/FORMAT.md §3.3), not imported"})
+		}
 	}
 	return nil
 }

@@ -130,7 +130,10 @@
 // RecoveryCopies holding each collection) that nothing else holds. All
 // of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no
-// newer copy exists (Report.Deleted).
+// newer copy exists (Report.Deleted). An id a per-entity folder's
+// index.json lists that no file holds is not imported either (an index
+// row is a derived summary, §3.3): it is reported (Report.IndexOnly) and
+// its row kept in extras "index-only:<index path>#<id>".
 //
 // Entity.Time is the winner's own updatedAt/lastUpdated in ms when it has
 // one, else its source time (0 when unknown).

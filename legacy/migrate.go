@@ -796,6 +796,10 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 	for _, r := range rep.ExtrasRenamed {
 		out = append(out, fmt.Sprintf("storage key %q of %s is kept as extras %q: its own name is taken by an entry the migration made", r.Key, r.Source, extraKey(r.As)))
 	}
+	for _, d := range rep.IndexOnly {
+		out = append(out, fmt.Sprintf("%s %q is listed in %s but held by no file (deleted, or its file lost): not imported, an index row being a derived summary (docs/FORMAT.md §3.3); the row is kept in extras %s",
+			d.Collection, d.ID, d.Source, extraKey("index-only:"+d.Source+"#"+d.ID)))
+	}
 	for _, j := range rep.JunkSkipped {
 		what := "not imported as an entity"
 		if !strings.Contains(j, "[") {

@@ -346,3 +346,30 @@ func TestMigrate_junkSpreadEntitiesAreCopies(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrate_indexOnlyEntityReported: an entity a per-entity folder's
+// index.json lists that no file holds is not imported (an index row is a
+// derived summary, docs/FORMAT.md §3.3), but it is not dropped without a
+// word either: it is in the problems, and its row is kept in extras.
+// One whose file is there is not reported.
+func TestMigrate_indexOnlyEntityReported(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"db/tasks/index.json":   `[{"id":"t1","title":"T1","status":"todo","priority":"low"},{"id":"t5","title":"Only in the index","status":"done","priority":"high"}]`,
+		"db/tasks/task-t1.json": `{"id":"t1","title":"T1","status":"todo","priority":"low"}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasProblem(res.Problems, `"t5"`, "db/tasks/index.json", "not imported") || hasProblem(res.Problems, `"t1"`) {
+		t.Errorf("problems %q", res.Problems)
+	}
+	if _, _, err := db.Get(t.Context(), "tasks", "t5"); err == nil {
+		t.Error("t5 imported from its index row")
+	}
+	doc, _, err := db.Get(t.Context(), "extras", "index-only:db/tasks/index.json#t5")
+	if row, _ := doc["row"].(map[string]any); err != nil || row["title"] != "Only in the index" {
+		t.Errorf("extras: %v %v", doc, err)
+	}
+}

@@ -31,8 +31,13 @@ type Report struct {
 	OrphanAttachments  []string           `json:"orphanAttachments,omitempty"` // attachments stored by id that nothing refers to (imported with orphan: true)
 	JunkSkipped        []string           `json:"junkSkipped,omitempty"`
 	NotResurrected     []Dropped          `json:"notResurrected,omitempty"`
-	Deleted            []Dropped          `json:"deleted,omitempty"`
-	InvalidIDs         []InvalidEntity    `json:"invalidIds,omitempty"`
+	// IndexOnly lists the entities a per-entity folder's index.json lists
+	// that no file holds (deleted, or their file lost): index rows are
+	// derived summaries (docs/FORMAT.md §3.3), not imported; each row is
+	// kept in extras "index-only:<index path>#<id>".
+	IndexOnly  []Dropped       `json:"indexOnly,omitempty"`
+	Deleted    []Dropped       `json:"deleted,omitempty"`
+	InvalidIDs []InvalidEntity `json:"invalidIds,omitempty"`
 	// DuplicateIDs are elements of one file whose id another element of
 	// the same file has too, and that lost to it (Conflicts says why):
 	// their bytes are kept in extras "duplicate:<path>[<index>]" (Reason

@@ -132,18 +132,20 @@ type scanner struct {
 	mtimes map[string]int64 // rel → mtime ms
 	sizes  map[string]int64 // rel → size, for the read-ahead's bounds
 
-	keys        map[string]*keyFiles
-	perEntity   []peFile
-	checksums   map[string]string      // rel of data file → rel of checksum file
-	sessions    map[string]*sessionDir // chunked sessions by id
-	snapshots   []backupRef
-	rollbacks   []string
-	walPath     string
-	ckptPath    string
-	stateFiles  []string
-	attachFiles []string // under attachments/
-	casFiles    []string // under db/attachments-ca/
-	videoFiles  []string
+	keys      map[string]*keyFiles
+	perEntity []peFile
+	checksums map[string]string      // rel of data file → rel of checksum file
+	sessions  map[string]*sessionDir // chunked sessions by id
+	snapshots []backupRef
+	rollbacks []string
+	walPath   string
+	ckptPath  string
+	// entityIndexes are the per-entity folders' index.json files.
+	entityIndexes []string
+	stateFiles    []string
+	attachFiles   []string // under attachments/
+	casFiles      []string // under db/attachments-ca/
+	videoFiles    []string
 
 	walKeys       map[string][]*keyVersion // whole-key WAL writes/deletes
 	walUpserts    []walUpsert
@@ -323,7 +325,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 	}
 	steps := []func() error{
 		s.classifyAttachments, s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addRollbackPoints, s.addPerEntity,
-		s.addWALUpserts, s.addStateFiles,
+		s.addWALUpserts, s.addStateFiles, s.checkEntityIndexes,
 	}
 	done, total := 0, 0
 	if p := s.opts.Progress; p != nil {
@@ -872,7 +874,9 @@ func (s *scanner) classifyDB(rel, p string) {
 	case len(parts) == 2 && entityCollections[parts[0]] != "" && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")) && isPerEntityOrIndex(p, name):
 		if _, c, _ := NormalizeKey(p); c != "" {
 			s.perEntity = append(s.perEntity, peFile{rel: rel, dbRel: p})
-		} else if name != "index.json" {
+		} else if name == "index.json" {
+			s.entityIndexes = append(s.entityIndexes, rel)
+		} else {
 			s.rep.Ignored = append(s.rep.Ignored, rel) // a .json.gz no key is stored as
 		}
 		// index.json is derived (§3.3). Other .json files here are keys
