@@ -93,6 +93,9 @@ type attachmentFacts struct {
 	records    map[string]*attachmentRecord // attachment records by id
 	recordSrc  map[string]string
 	videoNames map[string]videoName // video file base name → the session video naming it
+	// otherInline are, by attachment id, inline base64 texts records give
+	// beside the first one (records[id]'s), differing from it.
+	otherInline map[string][]inlineCopy
 	// wanted are references (an attachment id, a recorded hash, or both)
 	// no file of the directory is named after: each is checked, once the
 	// bytes are gathered, against what records and inline base64 gave.
@@ -120,6 +123,25 @@ func (f *attachmentFacts) want(id string, h recordedHash, hashed bool, src strin
 	if _, ok := f.wanted[k]; !ok {
 		f.wanted[k] = wantedRef{id: id, hash: h, hashed: hashed, src: src}
 	}
+}
+
+// inlineCopy is one record's inline base64 text and where it is.
+type inlineCopy struct{ src, b64 string }
+
+// addInline notes an inline base64 text b64 a record of attachment id
+// gives at src, when the first record's differs.
+func (f *attachmentFacts) addInline(id, src, b64 string) {
+	first := f.records[id]
+	if first == nil || !first.fields[0].set || !first.fields[0].ok || first.fields[0].s == b64 || b64 == "" {
+		return
+	}
+	if slices.ContainsFunc(f.otherInline[id], func(c inlineCopy) bool { return c.b64 == b64 }) {
+		return
+	}
+	if f.otherInline == nil {
+		f.otherInline = map[string][]inlineCopy{}
+	}
+	f.otherInline[id] = append(f.otherInline[id], inlineCopy{src, b64})
 }
 
 // attachmentRecord is what blobs use of an attachment record: the first
@@ -264,6 +286,7 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 			if id, ok := idOf(x[k]); ok {
 				f.refID(id)
 				if b, ok := x["base64"].(string); ok && b != "" && k == "attachmentId" {
+					f.addInline(id, src, b)
 					f.record(id, src).setFirst(0, b)
 				}
 				if k == "attachmentId" && hashed {
@@ -277,6 +300,9 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 				f.refID(id)
 				if expectsContent(x) {
 					f.want(id, h, hashed, src)
+				}
+				if b, ok := x["base64"].(string); ok {
+					f.addInline(id, src, b)
 				}
 				rec := f.record(id, src)
 				if hashed {
@@ -333,6 +359,12 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 		}
 		ids := slices.Sorted(maps.Keys(c.records))
 		for _, id := range ids {
+			if fl := c.records[id].fields[0]; fl.set && fl.ok {
+				f.addInline(id, c.recordSrc[id], fl.s)
+			}
+			for _, o := range c.otherInline[id] {
+				f.addInline(id, o.src, o.b64)
+			}
 			rec := f.record(id, c.recordSrc[id])
 			for i, fl := range c.records[id].fields {
 				if fl.set && !rec.fields[i].set {
@@ -535,57 +567,93 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		rec := facts.records[id]
-		if e := s.linkedEntry(x, facts, id); e != nil {
-			e.ids[id] = true
-			if mt, ok := rec.str("mimeType"); ok && e.mime == "" {
-				e.mime = mt
-			}
-			s.keepDifferingInline(x, facts, id, rec, e)
-			continue
-		}
-		if p, ok := rec.str("path"); ok {
-			if e := x.byPath[s.attachmentPath(p)]; e != nil {
-				e.ids[id] = true
-				continue
-			}
-		}
-		b64, ok := rec.str("base64")
-		if rec.emptyContent() {
-			// Empty content, not missing content: stored as the empty
-			// blob.
-			sum := sha256.Sum256(nil)
-			e := x.forHash(hex.EncodeToString(sum[:]))
-			e.ids[id] = true
-			if m, ok := rec.str("mimeType"); ok && m != "" && e.mime == "" {
-				e.mime = m
-			}
-			src := facts.recordSrc[id] + "#base64"
-			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }, ""})
-			continue
-		}
-		if !ok || b64 == "" {
-			continue
-		}
-		data, mt, err := decodeBase64String(b64)
-		if err != nil {
-			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: facts.recordSrc[id] + "#base64", Error: err.Error()})
-			continue
-		}
-		sum := sha256.Sum256(data)
-		e := x.forHash(hex.EncodeToString(sum[:]))
+		s.blobFromRecord(x, facts, id)
+		s.keepOtherInline(x, facts, id)
+	}
+}
+
+// blobFromRecord gathers what the record of attachment id names.
+func (s *scanner) blobFromRecord(x *blobIndex, facts *attachmentFacts, id string) {
+	rec := facts.records[id]
+	if e := s.linkedEntry(x, facts, id); e != nil {
 		e.ids[id] = true
-		if m, ok := rec.str("mimeType"); ok && m != "" {
-			mt = m
-		}
-		if e.mime == "" {
+		if mt, ok := rec.str("mimeType"); ok && e.mime == "" {
 			e.mime = mt
 		}
+		s.keepDifferingInline(x, facts, id, rec, e)
+		return
+	}
+	if p, ok := rec.str("path"); ok {
+		if e := x.byPath[s.attachmentPath(p)]; e != nil {
+			e.ids[id] = true
+			return
+		}
+	}
+	b64, ok := rec.str("base64")
+	if rec.emptyContent() {
+		// Empty content, not missing content: stored as the empty
+		// blob.
+		sum := sha256.Sum256(nil)
+		e := x.forHash(hex.EncodeToString(sum[:]))
+		e.ids[id] = true
+		if m, ok := rec.str("mimeType"); ok && m != "" && e.mime == "" {
+			e.mime = m
+		}
 		src := facts.recordSrc[id] + "#base64"
-		e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
+		e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }, ""})
+		return
+	}
+	if !ok || b64 == "" {
+		return
+	}
+	data, mt, err := decodeBase64String(b64)
+	if err != nil {
+		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: facts.recordSrc[id] + "#base64", Error: err.Error()})
+		return
+	}
+	sum := sha256.Sum256(data)
+	e := x.forHash(hex.EncodeToString(sum[:]))
+	e.ids[id] = true
+	if m, ok := rec.str("mimeType"); ok && m != "" {
+		mt = m
+	}
+	if e.mime == "" {
+		e.mime = mt
+	}
+	src := facts.recordSrc[id] + "#base64"
+	e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
+		d, _, err := decodeBase64String(b64)
+		return io.NopCloser(bytes.NewReader(d)), err
+	}, id})
+}
+
+// keepOtherInline keeps the inline base64 texts other records of
+// attachment id give (facts.otherInline) whose bytes are not its content:
+// two records (a note's and a task's, say) giving one id different
+// bytes. The first record's are its content; each other's become an entry
+// of their own (stored as an orphan attachment unless another attachment
+// has those bytes), reported as a conflict and in a note.
+func (s *scanner) keepOtherInline(x *blobIndex, facts *attachmentFacts, id string) {
+	for _, o := range facts.otherInline[id] {
+		data, _, err := decodeBase64String(o.b64)
+		if err != nil {
+			continue // unusable, and not used
+		}
+		sum := sha256.Sum256(data)
+		ih := hex.EncodeToString(sum[:])
+		if e := x.byHash[ih]; e != nil && e.ids[id] {
+			continue // the same bytes as its content
+		}
+		src, b64 := o.src+"#base64", o.b64
+		ie := x.forHash(ih)
+		ie.opens = append(ie.opens, opener{src, func() (io.ReadCloser, error) {
 			d, _, err := decodeBase64String(b64)
 			return io.NopCloser(bytes.NewReader(d)), err
-		}, id})
+		}, ""})
+		winner := facts.recordSrc[id] + "#base64"
+		s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: "attachments", ID: id, Winner: Version{Source: winner, Kind: "inline"},
+			Losers: []Version{{Source: src, Kind: "inline"}}, Reason: "precedence"})
+		s.rep.note(fmt.Sprintf("attachment %q: %s gives other inline bytes (sha256 %s) than %s, whose bytes are its content; they are kept as attachment legacy-orphan-%s unless another attachment has them", id, src, ih, winner, ih[:16]))
 	}
 }
 

@@ -170,6 +170,10 @@
 // kept with Orphan set; those no attachment id names are listed in
 // Report.OrphanFiles. Inline base64 stays in the documents as well (no
 // field is dropped); the importer may replace it by a blob reference.
+// Two records giving one attachment id different inline bytes (a note's
+// and a task's) keep both: the first's (sessions, notes, tasks, then
+// attachments) are its content, the other's an orphan attachment, and
+// the disagreement is in Report.Conflicts.
 // Each videos/ file is an attachment of its own: a session video's id
 // names the file its path names (the raw recording), the file its
 // optimizedPath names is "<video id>-optimized", and a file whose id

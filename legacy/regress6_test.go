@@ -2,12 +2,16 @@ package legacy_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -371,5 +375,36 @@ func TestMigrate_indexOnlyEntityReported(t *testing.T) {
 	doc, _, err := db.Get(t.Context(), "extras", "index-only:db/tasks/index.json#t5")
 	if row, _ := doc["row"].(map[string]any); err != nil || row["title"] != "Only in the index" {
 		t.Errorf("extras: %v %v", doc, err)
+	}
+}
+
+// TestMigrate_conflictingInlineContentsKept: a note and a task carrying
+// attachment attX with different inline base64 keep both contents: the
+// first record's is attX's, the other's is stored as an orphan
+// attachment, and the disagreement is a conflict of the report.
+func TestMigrate_conflictingInlineContentsKept(t *testing.T) {
+	b1, b2 := strings.Repeat("version one ", 20), strings.Repeat("version two ", 25)
+	rec := func(b string) string {
+		return `{"id":"attX","type":"image","name":"Screen Shot.png","mimeType":"image/png","base64":"` + base64.StdEncoding.EncodeToString([]byte(b)) + `"}`
+	}
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json": `[{"id":"n1","content":"x","attachments":[` + rec(b1) + `]}]`,
+		"db/tasks.json": `[{"id":"t1","title":"t","attachments":[` + rec(b2) + `]}]`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(attachmentBytes(t, db, "attX")); got != b1 {
+		t.Errorf("attX holds %q", got)
+	}
+	sum := sha256.Sum256([]byte(b2))
+	orphan := "legacy-orphan-" + hex.EncodeToString(sum[:])[:16]
+	if got := string(attachmentBytes(t, db, orphan)); got != b2 {
+		t.Errorf("%s holds %q", orphan, got)
+	}
+	if !slices.ContainsFunc(res.Report.Conflicts, func(c legacy.Conflict) bool { return c.Collection == "attachments" && c.ID == "attX" }) {
+		t.Errorf("conflicts %+v", res.Report.Conflicts)
 	}
 }
