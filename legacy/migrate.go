@@ -71,6 +71,10 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 	}
 	bm, err := db.Backup(ctx, kv.ReasonPreMigrate)
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Stopped (Ctrl-C, a deadline), not a backup that failed.
+			return nil, fmt.Errorf("migration stopped while taking its pre-migrate backup, before anything was imported: %w", err)
+		}
 		return nil, fmt.Errorf("migration refused: the pre-migrate backup failed: %w", err)
 	}
 	var m *migration

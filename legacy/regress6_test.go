@@ -408,3 +408,18 @@ func TestMigrate_conflictingInlineContentsKept(t *testing.T) {
 		t.Errorf("conflicts %+v", res.Report.Conflicts)
 	}
 }
+
+// TestMigrate_stoppedDuringBackupSaysSo: a migration whose context is
+// cancelled (Ctrl-C) while it takes its pre-migrate backup says it was
+// stopped, not that the backup failed, and the error is the
+// cancellation's.
+func TestMigrate_stoppedDuringBackupSaysSo(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"db/notes.json": `[{"id":"n1"}]`})
+	db := openStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := legacy.Migrate(ctx, db, dir, nil, false)
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "backup failed") {
+		t.Fatalf("Migrate with its context cancelled: %v", err)
+	}
+}
