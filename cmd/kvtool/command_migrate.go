@@ -50,8 +50,11 @@ verified backup of the store and imports everything.
 The import is all or nothing but streams: the directory is read a file or
 a session at a time and written in batches to a private copy of the store
 (data.db.stage), which is verified and renamed over data.db only at the
-end. An error, Ctrl-C or a crash leaves the store as it was; an error
-leaves no store where there was none. The disk
+end. An error, Ctrl-C or a crash leaves the store's documents as they
+were; an error or Ctrl-C leaves no store where there was none, but a
+first migration killed outright (a crash, SIGKILL) can leave an empty
+store, with its pre-migrate backup and blobs nothing refers to yet
+(check reports them): run migrate again to complete it. The disk
 needs room for a second copy of the store while it runs, and for the
 decoded text of the old app's collection files (written beside it and
 read back mapped, so that memory stays bounded: a document over the
