@@ -149,6 +149,26 @@ func (f *attachmentFacts) addInline(id, src, b64 string) {
 // non-string counts as set, and unusable).
 type attachmentRecord struct {
 	fields [4]recordField
+	meta   map[string]any // the first value each copy gives of recordMeta
+}
+
+// recordMeta are the fields of an inline attachment record kept as the
+// attachment's metadata (Blob.Meta).
+var recordMeta = []string{"name", "type", "createdAt"}
+
+// setMeta keeps the first value a copy of the record gives of each of
+// recordMeta.
+func (r *attachmentRecord) setMeta(x map[string]any) {
+	for _, k := range recordMeta {
+		if v, ok := x[k]; ok {
+			if _, has := r.meta[k]; !has {
+				if r.meta == nil {
+					r.meta = map[string]any{}
+				}
+				r.meta[k] = v
+			}
+		}
+	}
 }
 
 var recordFields = [4]string{"base64", "mimeType", "path", "size"}
@@ -305,6 +325,7 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 					f.addInline(id, src, b)
 				}
 				rec := f.record(id, src)
+				rec.setMeta(x)
 				if hashed {
 					f.link(id, h)
 				}
@@ -366,6 +387,7 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 				f.addInline(id, o.src, o.b64)
 			}
 			rec := f.record(id, c.recordSrc[id])
+			rec.setMeta(c.records[id].meta)
 			for i, fl := range c.records[id].fields {
 				if fl.set && !rec.fields[i].set {
 					rec.fields[i] = fl
@@ -814,6 +836,12 @@ func (s *scanner) emitBlobs(x *blobIndex, facts *attachmentFacts) {
 		b := Blob{Hash: e.hash, MIME: e.mime, Source: e.opens[0].source, Orphan: !e.referenced}
 		for id := range e.ids {
 			b.AttachmentIDs = append(b.AttachmentIDs, id)
+			if rec := facts.records[id]; rec != nil && len(rec.meta) > 0 {
+				if b.Meta == nil {
+					b.Meta = map[string]map[string]any{}
+				}
+				b.Meta[id] = rec.meta
+			}
 		}
 		sort.Strings(b.AttachmentIDs)
 		opens := e.opens

@@ -173,7 +173,9 @@
 // Two records giving one attachment id different inline bytes (a note's
 // and a task's) keep both: the first's (sessions, notes, tasks, then
 // attachments) are its content, the other's an orphan attachment, and
-// the disagreement is in Report.Conflicts.
+// the disagreement is in Report.Conflicts. An attachment no record of its
+// own describes (db/attachments.json, <id>.meta.json) takes the name,
+// type and createdAt of the first inline record of it (Blob.Meta).
 // Each videos/ file is an attachment of its own: a session video's id
 // names the file its path names (the raw recording), the file its
 // optimizedPath names is "<video id>-optimized", and a file whose id

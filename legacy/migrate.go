@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -643,6 +644,8 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					d, ok := attach[id]
 					if !ok {
 						d = map[string]any{"id": id, "name": id, "legacySource": cmp.Or(b.SourceOf[id], b.Source)}
+						// What the entities' inline records say of it.
+						maps.Copy(d, b.Meta[id])
 						if b.Orphan || len(b.AttachmentIDs) == 0 {
 							d["orphan"] = true
 						}

@@ -423,3 +423,21 @@ func TestMigrate_stoppedDuringBackupSaysSo(t *testing.T) {
 		t.Fatalf("Migrate with its context cancelled: %v", err)
 	}
 }
+
+// TestMigrate_inlineRecordMetadataKept: an attachment known only from an
+// entity's inline record takes that record's name, type and createdAt,
+// not its id as its name.
+func TestMigrate_inlineRecordMetadataKept(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json": `[{"id":"n1","content":"x","attachments":[{"id":"attY","type":"image","name":"Screen Shot 10.30.png","mimeType":"image/png","createdAt":"2025-10-20T00:00:00.000Z","base64":"` +
+			base64.StdEncoding.EncodeToString([]byte("png bytes")) + `"}]}]`,
+	})
+	db := openStore(t)
+	if _, err := legacy.Migrate(t.Context(), db, dir, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := db.Get(t.Context(), "attachments", "attY")
+	if err != nil || doc["name"] != "Screen Shot 10.30.png" || doc["type"] != "image" || doc["createdAt"] != "2025-10-20T00:00:00.000Z" || doc["mimeType"] != "image/png" {
+		t.Errorf("attachment attY %v %v", doc, err)
+	}
+}
