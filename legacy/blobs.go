@@ -92,7 +92,10 @@ type attachmentFacts struct {
 	refHashes  map[recordedHash]bool
 	records    map[string]*attachmentRecord // attachment records by id
 	recordSrc  map[string]string
-	videoNames map[string]string // video file base name → video id ("" if none)
+	videoNames map[string]videoName // video file base name → the session video naming it
+	// otherInline are, by attachment id, inline base64 texts records give
+	// beside the first one (records[id]'s), differing from it.
+	otherInline map[string][]inlineCopy
 	// wanted are references (an attachment id, a recorded hash, or both)
 	// no file of the directory is named after: each is checked, once the
 	// bytes are gathered, against what records and inline base64 gave.
@@ -122,11 +125,50 @@ func (f *attachmentFacts) want(id string, h recordedHash, hashed bool, src strin
 	}
 }
 
+// inlineCopy is one record's inline base64 text and where it is.
+type inlineCopy struct{ src, b64 string }
+
+// addInline notes an inline base64 text b64 a record of attachment id
+// gives at src, when the first record's differs.
+func (f *attachmentFacts) addInline(id, src, b64 string) {
+	first := f.records[id]
+	if first == nil || !first.fields[0].set || !first.fields[0].ok || first.fields[0].s == b64 || b64 == "" {
+		return
+	}
+	if slices.ContainsFunc(f.otherInline[id], func(c inlineCopy) bool { return c.b64 == b64 }) {
+		return
+	}
+	if f.otherInline == nil {
+		f.otherInline = map[string][]inlineCopy{}
+	}
+	f.otherInline[id] = append(f.otherInline[id], inlineCopy{src, b64})
+}
+
 // attachmentRecord is what blobs use of an attachment record: the first
 // value each copy of it gives for these fields (a field set to a
 // non-string counts as set, and unusable).
 type attachmentRecord struct {
 	fields [4]recordField
+	meta   map[string]any // the first value each copy gives of recordMeta
+}
+
+// recordMeta are the fields of an inline attachment record kept as the
+// attachment's metadata (Blob.Meta).
+var recordMeta = []string{"name", "type", "createdAt"}
+
+// setMeta keeps the first value a copy of the record gives of each of
+// recordMeta.
+func (r *attachmentRecord) setMeta(x map[string]any) {
+	for _, k := range recordMeta {
+		if v, ok := x[k]; ok {
+			if _, has := r.meta[k]; !has {
+				if r.meta == nil {
+					r.meta = map[string]any{}
+				}
+				r.meta[k] = v
+			}
+		}
+	}
 }
 
 var recordFields = [4]string{"base64", "mimeType", "path", "size"}
@@ -166,7 +208,7 @@ func (r *attachmentRecord) str(name string) (string, bool) {
 
 func newFacts(keys *blobKeys) *attachmentFacts {
 	return &attachmentFacts{keys: keys, idHash: map[string]recordedHash{}, refIDs: map[string]bool{}, refHashes: map[recordedHash]bool{},
-		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]string{}, wanted: map[string]wantedRef{}}
+		records: map[string]*attachmentRecord{}, recordSrc: map[string]string{}, videoNames: map[string]videoName{}, wanted: map[string]wantedRef{}}
 }
 
 // blobKeys are the ids, hashes and video names the directory has files
@@ -264,6 +306,7 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 			if id, ok := idOf(x[k]); ok {
 				f.refID(id)
 				if b, ok := x["base64"].(string); ok && b != "" && k == "attachmentId" {
+					f.addInline(id, src, b)
 					f.record(id, src).setFirst(0, b)
 				}
 				if k == "attachmentId" && hashed {
@@ -278,7 +321,11 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 				if expectsContent(x) {
 					f.want(id, h, hashed, src)
 				}
+				if b, ok := x["base64"].(string); ok {
+					f.addInline(id, src, b)
+				}
 				rec := f.record(id, src)
+				rec.setMeta(x)
 				if hashed {
 					f.link(id, h)
 				}
@@ -294,7 +341,7 @@ func (f *attachmentFacts) visit(v any, inAttachments bool, src string) {
 			for _, k := range []string{"path", "optimizedPath"} {
 				if p, ok := video[k].(string); ok && p != "" {
 					if name := path.Base(strings.ReplaceAll(p, "\\", "/")); f.keys.videos[name] {
-						f.videoNames[name] = vid
+						f.videoNames[name] = videoName{id: vid, optimized: k == "optimizedPath"}
 					}
 				}
 			}
@@ -333,7 +380,14 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 		}
 		ids := slices.Sorted(maps.Keys(c.records))
 		for _, id := range ids {
+			if fl := c.records[id].fields[0]; fl.set && fl.ok {
+				f.addInline(id, c.recordSrc[id], fl.s)
+			}
+			for _, o := range c.otherInline[id] {
+				f.addInline(id, o.src, o.b64)
+			}
 			rec := f.record(id, c.recordSrc[id])
+			rec.setMeta(c.records[id].meta)
 			for i, fl := range c.records[id].fields {
 				if fl.set && !rec.fields[i].set {
 					rec.fields[i] = fl
@@ -535,57 +589,93 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		rec := facts.records[id]
-		if e := s.linkedEntry(x, facts, id); e != nil {
-			e.ids[id] = true
-			if mt, ok := rec.str("mimeType"); ok && e.mime == "" {
-				e.mime = mt
-			}
-			s.keepDifferingInline(x, facts, id, rec, e)
-			continue
-		}
-		if p, ok := rec.str("path"); ok {
-			if e := x.byPath[s.attachmentPath(p)]; e != nil {
-				e.ids[id] = true
-				continue
-			}
-		}
-		b64, ok := rec.str("base64")
-		if rec.emptyContent() {
-			// Empty content, not missing content: stored as the empty
-			// blob.
-			sum := sha256.Sum256(nil)
-			e := x.forHash(hex.EncodeToString(sum[:]))
-			e.ids[id] = true
-			if m, ok := rec.str("mimeType"); ok && m != "" && e.mime == "" {
-				e.mime = m
-			}
-			src := facts.recordSrc[id] + "#base64"
-			e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }, ""})
-			continue
-		}
-		if !ok || b64 == "" {
-			continue
-		}
-		data, mt, err := decodeBase64String(b64)
-		if err != nil {
-			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: facts.recordSrc[id] + "#base64", Error: err.Error()})
-			continue
-		}
-		sum := sha256.Sum256(data)
-		e := x.forHash(hex.EncodeToString(sum[:]))
+		s.blobFromRecord(x, facts, id)
+		s.keepOtherInline(x, facts, id)
+	}
+}
+
+// blobFromRecord gathers what the record of attachment id names.
+func (s *scanner) blobFromRecord(x *blobIndex, facts *attachmentFacts, id string) {
+	rec := facts.records[id]
+	if e := s.linkedEntry(x, facts, id); e != nil {
 		e.ids[id] = true
-		if m, ok := rec.str("mimeType"); ok && m != "" {
-			mt = m
-		}
-		if e.mime == "" {
+		if mt, ok := rec.str("mimeType"); ok && e.mime == "" {
 			e.mime = mt
 		}
+		s.keepDifferingInline(x, facts, id, rec, e)
+		return
+	}
+	if p, ok := rec.str("path"); ok {
+		if e := x.byPath[s.attachmentPath(p)]; e != nil {
+			e.ids[id] = true
+			return
+		}
+	}
+	b64, ok := rec.str("base64")
+	if rec.emptyContent() {
+		// Empty content, not missing content: stored as the empty
+		// blob.
+		sum := sha256.Sum256(nil)
+		e := x.forHash(hex.EncodeToString(sum[:]))
+		e.ids[id] = true
+		if m, ok := rec.str("mimeType"); ok && m != "" && e.mime == "" {
+			e.mime = m
+		}
 		src := facts.recordSrc[id] + "#base64"
-		e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
+		e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nil)), nil }, ""})
+		return
+	}
+	if !ok || b64 == "" {
+		return
+	}
+	data, mt, err := decodeBase64String(b64)
+	if err != nil {
+		s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: facts.recordSrc[id] + "#base64", Error: err.Error()})
+		return
+	}
+	sum := sha256.Sum256(data)
+	e := x.forHash(hex.EncodeToString(sum[:]))
+	e.ids[id] = true
+	if m, ok := rec.str("mimeType"); ok && m != "" {
+		mt = m
+	}
+	if e.mime == "" {
+		e.mime = mt
+	}
+	src := facts.recordSrc[id] + "#base64"
+	e.opens = append(e.opens, opener{src, func() (io.ReadCloser, error) {
+		d, _, err := decodeBase64String(b64)
+		return io.NopCloser(bytes.NewReader(d)), err
+	}, id})
+}
+
+// keepOtherInline keeps the inline base64 texts other records of
+// attachment id give (facts.otherInline) whose bytes are not its content:
+// two records (a note's and a task's, say) giving one id different
+// bytes. The first record's are its content; each other's become an entry
+// of their own (stored as an orphan attachment unless another attachment
+// has those bytes), reported as a conflict and in a note.
+func (s *scanner) keepOtherInline(x *blobIndex, facts *attachmentFacts, id string) {
+	for _, o := range facts.otherInline[id] {
+		data, _, err := decodeBase64String(o.b64)
+		if err != nil {
+			continue // unusable, and not used
+		}
+		sum := sha256.Sum256(data)
+		ih := hex.EncodeToString(sum[:])
+		if e := x.byHash[ih]; e != nil && e.ids[id] {
+			continue // the same bytes as its content
+		}
+		src, b64 := o.src+"#base64", o.b64
+		ie := x.forHash(ih)
+		ie.opens = append(ie.opens, opener{src, func() (io.ReadCloser, error) {
 			d, _, err := decodeBase64String(b64)
 			return io.NopCloser(bytes.NewReader(d)), err
-		}, id})
+		}, ""})
+		winner := facts.recordSrc[id] + "#base64"
+		s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: "attachments", ID: id, Winner: Version{Source: winner, Kind: "inline"},
+			Losers: []Version{{Source: src, Kind: "inline"}}, Reason: "precedence"})
+		s.rep.note(fmt.Sprintf("attachment %q: %s gives other inline bytes (sha256 %s) than %s, whose bytes are its content; they are kept as attachment legacy-orphan-%s unless another attachment has them", id, src, ih, winner, ih[:16]))
 	}
 }
 
@@ -664,21 +754,56 @@ func (s *scanner) blobsFromBigUnreadable(x *blobIndex, facts *attachmentFacts, r
 	}
 }
 
+// videoName is what a session's video object says of a videos/ file:
+// its video id ("" if none), and whether it is the optimizedPath.
+type videoName struct {
+	id        string
+	optimized bool
+}
+
 // blobsFromVideos gathers videos/, referenced by name or session id.
+// Each file is an attachment of its own, never two files one id (the
+// second's bytes would be lost, the first's called damaged): the video
+// id goes to the file its path names (docs/FORMAT.md §3.7.4, the raw
+// recording); the file its optimizedPath names is attachment
+// "<video id>-optimized"; a file whose id another file took already
+// (two sessions whose videos share an id) is "<id>-<file name>". Notes
+// in the report say which.
 func (s *scanner) blobsFromVideos(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	vids := append([]string(nil), s.videoFiles...)
 	sort.Strings(vids)
+	// The raw recordings first, so that each takes its video's id.
+	sort.SliceStable(vids, func(i, j int) bool {
+		return !facts.videoNames[path.Base(vids[i])].optimized && facts.videoNames[path.Base(vids[j])].optimized
+	})
+	taken := map[string]string{} // attachment id → the video file that has it
 	for _, rel := range vids {
 		e := x.newUnhashed()
 		e.mime = mimeOf(rel)
 		rel := rel
 		e.opens = append(e.opens, opener{rel, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 		name := path.Base(rel)
-		if vid, ok := facts.videoNames[name]; ok {
+		if vn, ok := facts.videoNames[name]; ok {
 			e.referenced = true
-			if vid != "" {
-				e.ids[vid] = true
+			if vn.id == "" {
+				continue
 			}
+			id := vn.id
+			if vn.optimized {
+				id += "-optimized"
+			}
+			if other, ok := taken[id]; ok {
+				alt := id + "-" + strings.TrimSuffix(name, path.Ext(name))
+				s.rep.note(fmt.Sprintf("video %s: attachment id %q is %s's already (two session videos share the id %q); imported as attachment %q", rel, id, other, vn.id, alt))
+				id = alt
+			} else if vn.optimized {
+				s.rep.note(fmt.Sprintf("video %s: the optimised copy of session video %q, imported as attachment %q beside the recording", rel, vn.id, id))
+			}
+			if _, err := CheckID(id); err != nil || taken[id] != "" {
+				continue // kept, as a legacy-orphan-<hash> attachment
+			}
+			taken[id] = rel
+			e.ids[id] = true
 		} else {
 			for sid := range s.imported["sessions"] {
 				if len(sid) >= 8 && strings.Contains(name, sid) { // videos/<sessionId>-optimized.mp4 etc.
@@ -711,6 +836,12 @@ func (s *scanner) emitBlobs(x *blobIndex, facts *attachmentFacts) {
 		b := Blob{Hash: e.hash, MIME: e.mime, Source: e.opens[0].source, Orphan: !e.referenced}
 		for id := range e.ids {
 			b.AttachmentIDs = append(b.AttachmentIDs, id)
+			if rec := facts.records[id]; rec != nil && len(rec.meta) > 0 {
+				if b.Meta == nil {
+					b.Meta = map[string]map[string]any{}
+				}
+				b.Meta[id] = rec.meta
+			}
 		}
 		sort.Strings(b.AttachmentIDs)
 		opens := e.opens

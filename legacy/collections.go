@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"unicode/utf8"
@@ -319,6 +320,17 @@ func (s *scanner) buildCollections() error {
 				// its next save wrote the main file without them: its
 				// entities were lost, not deleted. Each is a candidate of
 				// its own (the main file's copy wins where it has one).
+				// Unless the main file holds some of them: then the app
+				// had them (that save came from its memory, not from a
+				// failed load), and those it lacks were deleted (§11.15).
+				shared, err := sharedIDs(b.data, v.data)
+				if err != nil {
+					return err
+				}
+				if shared > 0 {
+					s.rep.note(fmt.Sprintf("%s: %s would have failed the old app's own checksum check (docs/FORMAT.md §2.3), but %s holds %d of its entities, so the app had not loaded the collection as empty (§11.2): the entities only in that backup were deleted, and are not restored (§11.15)", coll, b.source, v.source, shared))
+					continue
+				}
 				s.rep.ChecksumBugRecovered = append(s.rep.ChecksumBugRecovered, fmt.Sprintf("%s from %s", coll, b.source))
 				if err := s.addArray(coll, b.data, b.kind, b.source, b.time, true, s.newSrc(coll, &arraySrc{v: b})); err != nil {
 					return err
@@ -344,6 +356,30 @@ func (s *scanner) buildCollections() error {
 		}
 	}
 	return nil
+}
+
+// sharedIDs counts the entity ids of the array collection payload a that
+// b holds too.
+func sharedIDs(a, b any) (int, error) {
+	ids := map[string]bool{}
+	err := eachHead(a, func(_ int, h head) error {
+		if id, err := CheckID(h.id); err == nil {
+			ids[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = eachHead(b, func(_ int, h head) error {
+		if id, err := CheckID(h.id); err == nil && ids[id] {
+			n++
+			delete(ids, id)
+		}
+		return nil
+	})
+	return n, err
 }
 
 // newestBackup returns the newest decodable timestamped backup of an
@@ -572,9 +608,54 @@ func (s *scanner) addPerEntity() error {
 		if p.Junk {
 			s.rep.JunkSkipped = append(s.rep.JunkSkipped, pe.rel)
 			s.keepBytes("junk:"+pe.rel, map[string]any{"path": pe.rel, "reason": "an array spread into an object (docs/FORMAT.md §3.3), not an entity"}, b)
+			// It is a snapshot of the whole collection, the relationship
+			// just added included (§3.3): each of its entities is a
+			// per-entity copy of its own, of the file's time, so a newer
+			// one (the only copy of a relationship whose context save
+			// failed, §10) wins, and an older one resurrects nothing
+			// (decide).
+			idx, docs := spreadEntities(p.Spread)
+			for i, d := range docs {
+				s.addCand(p.Collection, headOf(d), d, SourcePerEntity, fmt.Sprintf("%s[%d]", pe.rel, idx[i]), s.fileTime(pe.rel), false, -1, loader{})
+			}
 			continue
 		}
 		s.addCand(p.Collection, headOf(p.Doc), nil, SourcePerEntity, pe.rel, s.fileTime(pe.rel), false, -1, loader{pe: pe})
+	}
+	return nil
+}
+
+// checkEntityIndexes reports the rows of the per-entity folders'
+// index.json files whose entity no file holds (Report.IndexOnly): an
+// index row is a derived summary (docs/FORMAT.md §3.3), not an entity, so
+// it is not imported, but it may be the only trace of one, so it is
+// reported and kept in extras. An unreadable index is ignored (derived).
+func (s *scanner) checkEntityIndexes() error {
+	for _, rel := range s.entityIndexes {
+		coll := path.Base(path.Dir(rel))
+		b, err := s.readFile(rel)
+		if err != nil {
+			continue
+		}
+		v, err := decodeJSON(b)
+		if err != nil {
+			continue
+		}
+		rows, _ := v.([]any)
+		for _, r := range rows {
+			row, _ := r.(map[string]any)
+			id, err := CheckID(row["id"])
+			if err != nil || s.cands[coll][id] != nil || coll == "topics" && (s.cands["companies"][id] != nil || s.cands["contacts"][id] != nil) {
+				continue
+			}
+			key := "index-only:" + rel + "#" + id
+			if _, dup := s.ds.Extras[key]; dup {
+				continue // a later row of the same id (§3.3)
+			}
+			s.ds.Extras[key] = map[string]any{"path": rel, "row": row}
+			s.rep.IndexOnly = append(s.rep.IndexOnly, Dropped{Collection: coll, ID: id, Source: rel,
+				Reason: "listed in the index but held by no file (deleted, or its file lost); an index row is a derived summary (docs/FORMAT.md §3.3), not imported"})
+		}
 	}
 	return nil
 }

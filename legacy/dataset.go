@@ -57,6 +57,10 @@ type Blob struct {
 	// (inline base64), when that is not Source: the same bytes inline in
 	// two records are one blob, each id with its own origin.
 	SourceOf map[string]string
+	// Meta maps an attachment id to what the inline attachment records of
+	// entities say of it (name, type, createdAt: the first record's
+	// values), for an id no attachment record of its own describes.
+	Meta map[string]map[string]any
 }
 
 // BlobCopy is one file holding a blob's bytes.

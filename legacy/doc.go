@@ -52,9 +52,11 @@
 //
 // Storage keys first: a key's content is the newest of its main file,
 // <key>.tmp.json, staged copies (.tx-<ms>/, tx-temp-<ms>/) and its newest
-// WAL write, by envelope or WAL timestamp (a raw file has no timestamp:
-// its mtime counts when plausible, else 0, so a pending WAL entry beats
-// the file it would have replayed into, §5.4). Backups
+// WAL write, by envelope or WAL timestamp (a raw main file has no
+// timestamp: it is the WAL replay's write, so wal.checkpoint's time
+// counts, at or after that replay; without a checkpoint its mtime counts
+// when plausible, else 0, so a pending WAL entry beats the file it would
+// have replayed into, §5.4). Backups
 // (<key>.backup.json, <key>.<ms>.backup.json, backups/backup-<ms>.json
 // snapshots) are read only when the main
 // file is unreadable or the payload has the wrong shape, or when it is
@@ -122,11 +124,16 @@
 // docs/FORMAT.md §2.3, §11.2: compressed:false, its checksum right over
 // compact JSON only, which the app's loader rejected, so it saw the
 // collection as empty; then they were lost, not deleted, and are
-// imported, reported in Report.ChecksumBugRecovered), and so were ids in backups/ snapshots (the newest
+// imported, reported in Report.ChecksumBugRecovered; but not when the
+// newer file holds some of the backup's ids: the app had the collection
+// then, and a note says so), and so were ids in backups/ snapshots (the newest
 // RecoveryCopies holding each collection) that nothing else holds. All
 // of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no
-// newer copy exists (Report.Deleted).
+// newer copy exists (Report.Deleted). An id a per-entity folder's
+// index.json lists that no file holds is not imported either (an index
+// row is a derived summary, §3.3): it is reported (Report.IndexOnly) and
+// its row kept in extras "index-only:<index path>#<id>".
 //
 // Entity.Time is the winner's own updatedAt/lastUpdated in ms when it has
 // one, else its source time (0 when unknown).
@@ -163,6 +170,17 @@
 // kept with Orphan set; those no attachment id names are listed in
 // Report.OrphanFiles. Inline base64 stays in the documents as well (no
 // field is dropped); the importer may replace it by a blob reference.
+// Two records giving one attachment id different inline bytes (a note's
+// and a task's) keep both: the first's (sessions, notes, tasks, then
+// attachments) are its content, the other's an orphan attachment, and
+// the disagreement is in Report.Conflicts. An attachment no record of its
+// own describes (db/attachments.json, <id>.meta.json) takes the name,
+// type and createdAt of the first inline record of it (Blob.Meta).
+// Each videos/ file is an attachment of its own: a session video's id
+// names the file its path names (the raw recording), the file its
+// optimizedPath names is "<video id>-optimized", and a file whose id
+// another file took (two sessions' videos sharing an id) is
+// "<id>-<file name without extension>" (Report.Notes says which).
 //
 // An attachment stored by id (§3.7.1–2: attachments/<id>.dat,
 // <id>.meta.json, <subdir>/<id>.<ext>) is an entity of the attachments
@@ -222,7 +240,11 @@
 // element or file without a usable id, or not an object, under
 // "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
 // an object (§3.3, Report.JunkSkipped, possibly the only copy of the
-// entities it holds) under "junk:<path>" or "junk:<path>[<index>]". A
+// entities it holds) under "junk:<path>" or "junk:<path>[<index>]"; the
+// entities of such an object in a per-entity file or a WAL write (the
+// G+ relationshipManager's collection snapshot) are also candidates of
+// their own, of the file's mtime or the entry's time, like per-entity
+// copies: the newest copy of each entity wins. A
 // storage key whose name one of these entries has taken already is kept
 // as <key>~2 (~3, ...), listed in Report.ExtrasRenamed; Migrate does the
 // same for two keys that would be one extras id. A key that is not a
@@ -273,7 +295,10 @@
 //     collection file whose text would decode to more than the limit is
 //     never decoded: its original text is stored, streamed (Entity.Text).
 //   - Migrate refuses a store whose directory is the old app's or its
-//     db/ (ErrStoreInside, CheckStoreDir), and leaves a store directory
+//     db/, or lies in one of the old app's data folders (attachments/,
+//     videos/, backups/, db/attachments-ca/, db/sessions/ and the other
+//     per-entity folders, ...: the scan would leave the folder out)
+//     (ErrStoreInside, CheckStoreDir), and leaves a store directory
 //     inside the old app's out of the scan (ScanOptions.Exclude).
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
 //     the store's directory, removed when it returns. One left by a
@@ -341,7 +366,8 @@
 //     with ErrChanged. Collection files are read once (their text is kept
 //     mapped until their collection is emitted); other chunked-session
 //     files are read once, when their session is emitted.
-//   - File mtimes are used for per-entity files and raw files only when
+//   - File mtimes are used for per-entity files and raw files (a raw
+//     main file only without a wal.checkpoint) only when
 //     they are not later than every timestamp read so far (plus a day):
 //     a copied or checked-out directory has fresh mtimes that mean
 //     nothing, and those count as 0. Per-entity files are judged after

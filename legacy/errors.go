@@ -29,8 +29,9 @@ var ErrChanged = errors.New("legacy: file changed during the scan")
 var ErrDenied = errors.New("legacy: permission denied")
 
 // ErrStoreInside is returned by CheckStoreDir and Migrate when the store's
-// directory is the old app's directory or its db/: the store's own files
-// would be scanned as the old app's.
+// directory is the old app's directory or its db/ (the store's own files
+// would be scanned as the old app's), or lies in one of the old app's data
+// folders (the scan would leave that folder, and its data, out).
 var ErrStoreInside = errors.New("legacy: the store's directory is the old app's")
 
 // ErrInvalidExport marks an export file that fails validation. Errors

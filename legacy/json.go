@@ -3,6 +3,7 @@ package legacy
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -100,6 +101,32 @@ func isNumericKey(k string) bool {
 	}
 	_, err := strconv.ParseUint(k, 10, 64)
 	return err == nil
+}
+
+// spreadEntities returns the entities of the junk object m (an array
+// spread into an object, docs/FORMAT.md §3.3: a full collection snapshot),
+// in the array's order: its numeric members that are objects, with the
+// index each stood at.
+func spreadEntities(m map[string]any) (idx []uint64, docs []map[string]any) {
+	type el struct {
+		i uint64
+		d map[string]any
+	}
+	var els []el
+	for k, v := range m {
+		if !isNumericKey(k) {
+			continue
+		}
+		if d, ok := v.(map[string]any); ok {
+			i, _ := strconv.ParseUint(k, 10, 64)
+			els = append(els, el{i, d})
+		}
+	}
+	sort.Slice(els, func(a, b int) bool { return els[a].i < els[b].i })
+	for _, e := range els {
+		idx, docs = append(idx, e.i), append(docs, e.d)
+	}
+	return idx, docs
 }
 
 // isArraySpread reports whether m is the junk "array spread into an object"

@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -93,6 +94,11 @@ func decodeJSON(b []byte) (any, error) {
 // decodeJSONLoose is decodeJSON, also returning the changed values that
 // no object holds (their paths relative to the root).
 func decodeJSONLoose(b []byte) (any, []rawValue, error) {
+	// A byte order mark an editor put at the start of a file (Windows
+	// Notepad saves UTF-8 with one) is no part of its JSON: skipped in
+	// every file the migration reads, as in collection files (frame) and
+	// wal.log.
+	b = bytes.TrimPrefix(b, []byte(utf8BOM))
 	d := jdec{b: b}
 	return d.whole(0)
 }

@@ -142,7 +142,7 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 		} else {
 			t := env.Timestamp
 			if !env.Wrapped {
-				t = s.fileTime(kf.main)
+				t = s.rawMainTime(kf.main)
 			}
 			v := version(env, SourceMain, kf.main, t)
 			v.raw = !env.Wrapped
@@ -214,6 +214,24 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 		s.resolved[k] = best
 	}
 	return best
+}
+
+// rawMainTime is the time a raw (envelope-less) main file is ordered by
+// against the key's .tmp.json, staged copies and WAL writes. Such a file
+// is the WAL replay's write (docs/FORMAT.md §2.1, §5.3), and every replay
+// is followed by a checkpoint: wal.checkpoint, when there is one, is a
+// time recorded in the directory at or after that write. A copy whose
+// content is as old or older was written before that replay, or its WAL
+// entry was replayed at a later start (and so is in the file), so the
+// raw file wins; a later one (or a WAL entry after the checkpoint) was
+// written after it and wins. The file's mtime, which a zip, a FAT copy
+// or a copy from another time zone may have shifted by hours, is used
+// only when there is no checkpoint (fileTime).
+func (s *scanner) rawMainTime(rel string) int64 {
+	if c := s.rep.WAL.Checkpoint; c > 0 {
+		return c
+	}
+	return s.fileTime(rel)
 }
 
 // fallback returns the newest decodable backup copy of k, a key that is

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -71,6 +72,10 @@ func Migrate(ctx context.Context, db *kv.DB, dir string, opts *ScanOptions, dryR
 	}
 	bm, err := db.Backup(ctx, kv.ReasonPreMigrate)
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Stopped (Ctrl-C, a deadline), not a backup that failed.
+			return nil, fmt.Errorf("migration stopped while taking its pre-migrate backup, before anything was imported: %w", err)
+		}
 		return nil, fmt.Errorf("migration refused: the pre-migrate backup failed: %w", err)
 	}
 	var m *migration
@@ -639,6 +644,8 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					d, ok := attach[id]
 					if !ok {
 						d = map[string]any{"id": id, "name": id, "legacySource": cmp.Or(b.SourceOf[id], b.Source)}
+						// What the entities' inline records say of it.
+						maps.Copy(d, b.Meta[id])
 						if b.Orphan || len(b.AttachmentIDs) == 0 {
 							d["orphan"] = true
 						}
@@ -796,8 +803,17 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 	for _, r := range rep.ExtrasRenamed {
 		out = append(out, fmt.Sprintf("storage key %q of %s is kept as extras %q: its own name is taken by an entry the migration made", r.Key, r.Source, extraKey(r.As)))
 	}
+	for _, d := range rep.IndexOnly {
+		out = append(out, fmt.Sprintf("%s %q is listed in %s but held by no file (deleted, or its file lost): not imported, an index row being a derived summary (docs/FORMAT.md §3.3); the row is kept in extras %s",
+			d.Collection, d.ID, d.Source, extraKey("index-only:"+d.Source+"#"+d.ID)))
+	}
 	for _, j := range rep.JunkSkipped {
-		out = append(out, fmt.Sprintf("junk in %s: an array spread into an object (docs/FORMAT.md §3.3), not imported as an entity%s", j, keptIn(extras, "junk:"+j)))
+		what := "not imported as an entity"
+		if !strings.Contains(j, "[") {
+			// A per-entity file or WAL write (addPerEntity, walSpread).
+			what = "a snapshot of its collection, not imported as one entity: each entity it holds is a copy of that entity, used where it is the newest"
+		}
+		out = append(out, fmt.Sprintf("junk in %s: an array spread into an object (docs/FORMAT.md §3.3), %s%s", j, what, keptIn(extras, "junk:"+j)))
 	}
 	return out
 }

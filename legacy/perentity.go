@@ -16,6 +16,7 @@ type PerEntity struct {
 	FileID     string         // the id in the file name
 	Doc        map[string]any // the entity; nil when Junk
 	Junk       bool           // an array spread into an object: not an entity
+	Spread     map[string]any // when Junk, that object: a collection snapshot
 	Text       []byte         // the JSON text (decompressed for .gz), for checksums
 }
 
@@ -45,7 +46,7 @@ func DecodePerEntity(name string, content []byte) (*PerEntity, error) {
 	}
 	pe := &PerEntity{Collection: coll, FileID: id, Text: text}
 	if isArraySpread(m) {
-		pe.Junk = true
+		pe.Junk, pe.Spread = true, m
 		return pe, nil
 	}
 	pe.Doc = m

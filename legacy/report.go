@@ -31,8 +31,13 @@ type Report struct {
 	OrphanAttachments  []string           `json:"orphanAttachments,omitempty"` // attachments stored by id that nothing refers to (imported with orphan: true)
 	JunkSkipped        []string           `json:"junkSkipped,omitempty"`
 	NotResurrected     []Dropped          `json:"notResurrected,omitempty"`
-	Deleted            []Dropped          `json:"deleted,omitempty"`
-	InvalidIDs         []InvalidEntity    `json:"invalidIds,omitempty"`
+	// IndexOnly lists the entities a per-entity folder's index.json lists
+	// that no file holds (deleted, or their file lost): index rows are
+	// derived summaries (docs/FORMAT.md §3.3), not imported; each row is
+	// kept in extras "index-only:<index path>#<id>".
+	IndexOnly  []Dropped       `json:"indexOnly,omitempty"`
+	Deleted    []Dropped       `json:"deleted,omitempty"`
+	InvalidIDs []InvalidEntity `json:"invalidIds,omitempty"`
 	// DuplicateIDs are elements of one file whose id another element of
 	// the same file has too, and that lost to it (Conflicts says why):
 	// their bytes are kept in extras "duplicate:<path>[<index>]" (Reason
@@ -53,6 +58,8 @@ type Report struct {
 	// old app's own checksum check (docs/FORMAT.md §2.3, §11.2): the app
 	// saw the collection as empty, so the entities only in that backup
 	// were lost, not deleted, and are imported: "<collection> from <file>".
+	// Only when the main file holds none of the backup's entities: one
+	// that holds some came from an app that had the collection loaded.
 	ChecksumBugRecovered []string `json:"checksumBugRecovered,omitempty"`
 	// Clobbered describes the collection files that hold one entity
 	// instead of their array (the WAL replay's clobbering, docs/FORMAT.md

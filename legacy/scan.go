@@ -132,18 +132,20 @@ type scanner struct {
 	mtimes map[string]int64 // rel → mtime ms
 	sizes  map[string]int64 // rel → size, for the read-ahead's bounds
 
-	keys        map[string]*keyFiles
-	perEntity   []peFile
-	checksums   map[string]string      // rel of data file → rel of checksum file
-	sessions    map[string]*sessionDir // chunked sessions by id
-	snapshots   []backupRef
-	rollbacks   []string
-	walPath     string
-	ckptPath    string
-	stateFiles  []string
-	attachFiles []string // under attachments/
-	casFiles    []string // under db/attachments-ca/
-	videoFiles  []string
+	keys      map[string]*keyFiles
+	perEntity []peFile
+	checksums map[string]string      // rel of data file → rel of checksum file
+	sessions  map[string]*sessionDir // chunked sessions by id
+	snapshots []backupRef
+	rollbacks []string
+	walPath   string
+	ckptPath  string
+	// entityIndexes are the per-entity folders' index.json files.
+	entityIndexes []string
+	stateFiles    []string
+	attachFiles   []string // under attachments/
+	casFiles      []string // under db/attachments-ca/
+	videoFiles    []string
 
 	walKeys       map[string][]*keyVersion // whole-key WAL writes/deletes
 	walUpserts    []walUpsert
@@ -323,7 +325,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 	}
 	steps := []func() error{
 		s.classifyAttachments, s.planIndex, s.readWAL, s.buildCollections, s.buildChunkedSessions, s.addRollbackPoints, s.addPerEntity,
-		s.addWALUpserts, s.addStateFiles,
+		s.addWALUpserts, s.addStateFiles, s.checkEntityIndexes,
 	}
 	done, total := 0, 0
 	if p := s.opts.Progress; p != nil {
@@ -490,7 +492,38 @@ func CheckStoreDir(dir, storeDir string) (exclude string, err error) {
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", nil
 	}
+	if folder := oldAppFolder(filepath.ToSlash(rel)); folder != "" {
+		// The scan would leave the whole folder out, and with it the
+		// old app's files there (FORMAT §3): refused, never skipped.
+		return "", fmt.Errorf("%w: the store %s is inside %s, a folder of the old app's data in %s: use a store directory outside it, or inside it in a directory of its own", ErrStoreInside, storeDir, folder, dir)
+	}
 	return store, nil
+}
+
+// oldAppFolder returns the folder of the old app's own (FORMAT §3) that
+// rel (slash-separated, relative to the old app's directory) is or lies
+// in, "" when it is in none: attachments/, videos/, backups/, and in db/
+// the per-entity, chunked session, content-addressed, rollback,
+// enrichment, junk db/ and transaction staging folders.
+func oldAppFolder(rel string) string {
+	// Case-insensitively: the old app's platform's file systems are.
+	parts := strings.Split(strings.ToLower(rel), "/")
+	switch parts[0] {
+	case "attachments", "videos", "backups":
+		return parts[0] + "/"
+	case "db":
+	default:
+		return ""
+	}
+	if len(parts) < 2 {
+		return "db/"
+	}
+	switch n := parts[1]; {
+	case n == "attachments-ca", n == "rollback-points", n == "enrichment", n == "db",
+		strings.HasPrefix(n, ".tx-"), strings.HasPrefix(n, "tx-temp-"), entityCollections[n] != "":
+		return "db/" + n + "/"
+	}
+	return ""
 }
 
 // within reports whether abs (symlinks resolved) lies inside the root.
@@ -841,7 +874,9 @@ func (s *scanner) classifyDB(rel, p string) {
 	case len(parts) == 2 && entityCollections[parts[0]] != "" && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")) && isPerEntityOrIndex(p, name):
 		if _, c, _ := NormalizeKey(p); c != "" {
 			s.perEntity = append(s.perEntity, peFile{rel: rel, dbRel: p})
-		} else if name != "index.json" {
+		} else if name == "index.json" {
+			s.entityIndexes = append(s.entityIndexes, rel)
+		} else {
 			s.rep.Ignored = append(s.rep.Ignored, rel) // a .json.gz no key is stored as
 		}
 		// index.json is derived (§3.3). Other .json files here are keys

@@ -298,7 +298,9 @@ func TestScan_fixtures(t *testing.T) {
 					t.Errorf("restored %+v", rep.Restored)
 				}
 			}},
-		{"risks/per-entity", map[string][]string{"notes": {"n1", "n3"}, "companies": {"c1"}},
+		// The junk task-k1.json is a snapshot of the tasks (§3.3): its
+		// element k1 is a per-entity copy, as companie-c1.json is.
+		{"risks/per-entity", map[string][]string{"notes": {"n1", "n3"}, "companies": {"c1"}, "tasks": {"k1"}},
 			func(t *testing.T, ds *Dataset, rep *Report) {
 				if field(t, ds, "notes", "n1", "content") != "main" {
 					t.Error("stale per-entity copy won")

@@ -156,8 +156,7 @@ func (s *scanner) applyWAL(e WALEntry) string {
 	if arrayCollections[key] && e.Operation == OpWrite {
 		if m, ok := e.Data.(map[string]any); ok {
 			if isArraySpread(m) {
-				s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
-				return "array spread into an object (junk)"
+				return s.walSpread(key, m, e, source)
 			}
 			if _, has := m["id"]; has {
 				return s.walEntity(key, e, source)
@@ -190,8 +189,7 @@ func (s *scanner) walEntity(coll string, e WALEntry, source string) string {
 		return "entity payload is " + kindOf(e.Data)
 	}
 	if isArraySpread(m) {
-		s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
-		return "array spread into an object (junk)"
+		return s.walSpread(coll, m, e, source)
 	}
 	id, err := CheckID(m["id"])
 	if err != nil {
@@ -199,6 +197,28 @@ func (s *scanner) walEntity(coll string, e WALEntry, source string) string {
 		return "entity without usable id"
 	}
 	s.walUpserts = append(s.walUpserts, walUpsert{coll: coll, id: id, doc: m, ts: e.Timestamp, source: source})
+	return ""
+}
+
+// walSpread replays a write of an array spread into an object (the G+
+// relationshipManager's junk, docs/FORMAT.md §3.3): not one entity but a
+// snapshot of the whole collection coll, so each of its entities is an
+// upsert of the entry's time (§5.4), as an entity write is.
+func (s *scanner) walSpread(coll string, m map[string]any, e WALEntry, source string) string {
+	s.rep.JunkSkipped = append(s.rep.JunkSkipped, source)
+	_, docs := spreadEntities(m)
+	n := 0
+	for _, d := range docs {
+		id, err := CheckID(d["id"])
+		if err != nil || isArraySpread(d) {
+			continue
+		}
+		s.walUpserts = append(s.walUpserts, walUpsert{coll: coll, id: id, doc: d, ts: e.Timestamp, source: source})
+		n++
+	}
+	if n == 0 {
+		return "array spread into an object (junk) holding no entity"
+	}
 	return ""
 }
 

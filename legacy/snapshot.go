@@ -1,5 +1,7 @@
 package legacy
 
+import "bytes"
+
 // snapshotKey reads one collection of a backups/backup-<ms>.json snapshot
 // ({version, timestamp, collections:{name: payload}}): an array payload
 // as a lazy array over the mapped file (released when the walk ends, or
@@ -10,6 +12,7 @@ func (s *scanner) snapshotKey(rel, key string) (any, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	b = bytes.TrimPrefix(b, []byte(utf8BOM)) // as decodeJSON does
 	span, ok, err := memberPath(b, "collections", key)
 	if err != nil || !ok {
 		_ = release() // read-only mapping
@@ -85,7 +88,8 @@ func (s *scanner) snapshotCollections(rel string, want func(name string) bool, f
 	if err != nil {
 		return err
 	}
-	defer func() { _ = release() }() // read-only mapping
+	b = bytes.TrimPrefix(b, []byte(utf8BOM)) // as decodeJSON does
+	defer func() { _ = release() }()         // read-only mapping
 	return eachMemberOf(b, "collections", func(name string, span []byte) error {
 		if !want(name) {
 			return nil

@@ -50,8 +50,11 @@ verified backup of the store and imports everything.
 The import is all or nothing but streams: the directory is read a file or
 a session at a time and written in batches to a private copy of the store
 (data.db.stage), which is verified and renamed over data.db only at the
-end. An error, Ctrl-C or a crash leaves the store as it was; an error
-leaves no store where there was none. The disk
+end. An error, Ctrl-C or a crash leaves the store's documents as they
+were; an error or Ctrl-C leaves no store where there was none, but a
+first migration killed outright (a crash, SIGKILL) can leave an empty
+store, with its pre-migrate backup and blobs nothing refers to yet
+(check reports them): run migrate again to complete it. The disk
 needs room for a second copy of the store while it runs, and for the
 decoded text of the old app's collection files (written beside it and
 read back mapped, so that memory stays bounded: a document over the
@@ -76,8 +79,11 @@ store's value (kept_stored lists those that differ). An entity deleted
 from the store in between is imported again, since the store keeps no
 record of deletions older than its change log.
 
-The store (--db) may not be LEGACY_DIR itself or its db/ (refused before
-it is created: its files would be read as the old app's); a store in a
+The store (--db) may not be LEGACY_DIR itself or its db/, nor lie in one
+of the old app's data folders (attachments/, videos/, backups/, and in
+db/ attachments-ca/, sessions/, notes/, tasks/ and the other per-entity
+folders, rollback-points/, enrichment/, db/, .tx-*/, tx-temp-*/): it is
+refused before it is created (exit 2), naming the folder. A store in a
 directory of its own inside LEGACY_DIR is left out of the scan.
 
 On a terminal it first reads the directory as --dry-run does, shows the
@@ -93,10 +99,11 @@ not ask either.`,
 				}
 				return fmt.Errorf("migrate %s: %w", dir, err)
 			}
-			// A store whose files would be read as the old app's is refused
-			// before it is created.
+			// A store whose files would be read as the old app's, or
+			// one in a folder of the old app's data, is refused before
+			// it is created: a mistake in --db (exit 2).
 			if _, err := legacy.CheckStoreDir(dir, g.db); err != nil {
-				return err
+				return usageError{err}
 			}
 			ask := !yes && !dryRun && terminal(g)
 			var res *legacy.MigrateResult
