@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -46,8 +47,25 @@ const (
 // isTerminal reports whether w is a terminal (golang.org/x/term: an
 // ioctl, so /dev/null and other character devices are not).
 func isTerminal(w io.Writer) bool {
+	if s, ok := w.(*syncWriter); ok {
+		w = s.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// syncWriter serialises the writes to kvtool's stderr: the command's own,
+// its progress (from the search index's goroutine too) and the store's
+// warnings (from the indexer's).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 func newProgress(w io.Writer, label string, total int) *progress {

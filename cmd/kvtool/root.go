@@ -171,6 +171,7 @@ const servesAnnotation = "serves"
 // runContext runs kvtool until ctx ends a command that serves (ui) or
 // the command returns, and returns the exit code.
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stderr = &syncWriter{w: stderr}
 	root, g := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
