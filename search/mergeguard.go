@@ -175,7 +175,10 @@ func preMerge(s *scorch.Scorch) bool {
 		return true
 	}
 	segs, names, dir := liveFiles(snap)
-	if len(segs) < 2 { // nothing to merge
+	if len(segs) == 0 {
+		// Nothing persisted to merge now; nor in the merger's snapshot
+		// but segments whose documents are all deleted, which a merge
+		// drops without reading them.
 		_ = r.Close()
 		return true
 	}
