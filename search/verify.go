@@ -86,15 +86,11 @@ var errStopped = errors.New("cairn: search: segment check stopped")
 // verifySegmentUntil is verifySegment, given up with errStopped once stop
 // (if not nil) is closed.
 func verifySegmentUntil(path string, stop <-chan struct{}) (problem string, err error) {
-	f, err := os.Open(path)
+	f, fi, err := openSegment(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close() // read only
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
 	if fi.Size() < zapFooterLen {
 		return fmt.Sprintf("%d bytes, shorter than a segment's footer", fi.Size()), nil
 	}
@@ -140,15 +136,11 @@ func (s stoppable) Read(p []byte) (int, error) {
 // every command died. It costs one read of the file's last bytes. Other
 // versions are left to zap, which refuses them.
 func footerProblem(path string) (problem string, err error) {
-	f, err := os.Open(path)
+	f, fi, err := openSegment(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close() // read only
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
 	size := fi.Size()
 	var b [56]byte
 	if size < int64(len(b)) {
@@ -186,4 +178,18 @@ func footerProblem(path string) (problem string, err error) {
 		return fmt.Sprintf("footer: %d documents, more than the file can hold", numDocs), nil
 	}
 	return "", nil
+}
+
+// openSegment opens the segment file at path for reading, with its size.
+func openSegment(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close() // read only; the Stat error is the one to report
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
