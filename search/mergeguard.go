@@ -83,7 +83,7 @@ func guardKey(dir string) string { return filepath.Clean(filepath.Join(dir, "sto
 
 // registerGuard installs a fresh guard for the next writable open of the
 // index in dir; unverified names the segment files it opens unchecked.
-func registerGuard(dir string, unverified []string) *mergeGuard {
+func registerGuard(dir string, unverified []string) {
 	g := &mergeGuard{unverified: map[string]bool{}, stop: make(chan struct{})}
 	for _, name := range unverified {
 		g.unverified[name] = true
@@ -95,11 +95,10 @@ func registerGuard(dir string, unverified []string) *mergeGuard {
 		live := cg.sc != nil && !cg.stopped
 		cg.mu.Unlock()
 		if live { // open in this process: this open finds its lock held
-			return cg
+			return
 		}
 	}
 	guards.Store(key, g)
-	return g
 }
 
 // unregisterGuard drops the guard of the index in dir, once it is closed.
