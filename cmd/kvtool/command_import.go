@@ -42,7 +42,8 @@ The file must be exact JSON: invalid UTF-8, an escaped lone surrogate, a
 member name given twice, the same id twice in one collection, or a
 document over the store's size limit (refused as it is read, so memory
 stays bounded whatever the file holds) is an error naming the JSON path
-and byte offset, and nothing is written.
+and byte offset, and nothing is written. A UTF-8 byte order mark at the
+start of the file is skipped.
 
 On a terminal, once the file is valid, import shows the counts and asks
 before writing anything; any answer but y or yes (any case) writes

@@ -30,7 +30,8 @@ key given with --id (kvtool put extras --id capture-review-jobs v.json).
 Input is kept exactly or refused: invalid UTF-8, an escaped lone surrogate
 ("\ud800") or a member name given twice is an error naming the line, byte
 offset and JSON path, and so is a document over 64 MiB (refused as it is
-read) or an input over 256 MiB. Nothing is written then.
+read) or an input over 256 MiB. Nothing is written then. A UTF-8 byte
+order mark at the start of the input is skipped.
 
 The input is read twice, one document at a time: once to check all of it
 before the store is opened, once to write it (stdin, a FIFO, /dev/stdin or

@@ -256,3 +256,34 @@ func TestImport_againKeepsEdits(t *testing.T) {
 		t.Errorf("the edit was undone: %s", got)
 	}
 }
+
+// TestInput_byteOrderMark: a file saved by an editor that starts it with
+// a UTF-8 byte order mark is taken by put, patch and import, the mark not
+// part of any value; a mark inside the JSON is still refused.
+func TestInput_byteOrderMark(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	db := newStore(t)
+	mustRun(t, bom+`{"id":"n1","content":"hi"}`, "--db", db, "put", "notes", "-")
+	mustRun(t, bom+`{"content":"patched"}`, "--db", db, "patch", "notes", "n1", "-")
+	if got := mustRun(t, "", "--db", db, "--json", "get", "notes", "n1").stdout; !strings.Contains(got, `"content": "patched"`) || strings.Contains(got, bom) {
+		t.Errorf("get after put and patch with a mark: %s", got)
+	}
+	file := filepath.Join(t.TempDir(), "export.json")
+	mustRun(t, "", "--db", db, "export", "-o", file)
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, append([]byte(bom), body...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "store")
+	mustRun(t, "", "--db", dst, "import", file, "--yes")
+	if got := mustRun(t, "", "--db", dst, "--json", "get", "notes", "n1").stdout; !strings.Contains(got, `"content": "patched"`) {
+		t.Errorf("get after importing an export with a mark: %s", got)
+	}
+	r := kvtool(t, `{"id":"n2",`+bom+`"content":"x"}`, "--db", db, "put", "notes", "-")
+	if r.code != 1 || !strings.Contains(r.stderr, "byte 11") {
+		t.Errorf("a mark inside the JSON: exit %d, %s", r.code, r.stderr)
+	}
+}

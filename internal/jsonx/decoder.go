@@ -77,6 +77,7 @@ type Decoder struct {
 	base int64 // input offset of buf[0]
 	eof  bool
 	rerr error // a read error, returned at every later read
+	bom  bool  // the start of the input was looked at for a byte order mark
 
 	// Line tracking: newlines before buf[0], and the offset of the last
 	// one (-1 if none). Positions of offsets before buf[0] are kept only
@@ -849,6 +850,9 @@ func (d *Decoder) hex4(i int) (rune, bool) {
 
 // skipSpace advances to the next non-whitespace byte; io.EOF at the end.
 func (d *Decoder) skipSpace() error {
+	if !d.bom {
+		d.skipBOM()
+	}
 	for {
 		for d.pos < d.end {
 			switch d.buf[d.pos] {
@@ -861,6 +865,25 @@ func (d *Decoder) skipSpace() error {
 		if err := d.fill(); err != nil {
 			return err
 		}
+	}
+}
+
+// utf8BOM is the byte order mark an editor may put at the start of a
+// UTF-8 file.
+const utf8BOM = "\xef\xbb\xbf"
+
+// skipBOM skips a UTF-8 byte order mark at the very start of the input:
+// RFC 8259 §8.1 lets a parser ignore one, and editors on Windows write
+// it. Offsets still count its three bytes, so that they stay offsets in
+// the file. A mark anywhere else is not whitespace, and is refused.
+func (d *Decoder) skipBOM() {
+	d.bom = true
+	if d.base != 0 || d.pos != 0 {
+		return
+	}
+	d.need(len(utf8BOM))
+	if d.end-d.pos >= len(utf8BOM) && string(d.buf[d.pos:d.pos+len(utf8BOM)]) == utf8BOM {
+		d.pos += len(utf8BOM)
 	}
 }
 

@@ -450,3 +450,31 @@ func TestDecoder_depthFromValue(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoder_byteOrderMark: a UTF-8 byte order mark at the start of the
+// input is skipped (offsets still count it); anywhere else it is refused.
+func TestDecoder_byteOrderMark(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		v, err := decodeAll([]byte("\xef\xbb\xbf {\"a\":1}"), Options{}, stream)
+		if err != nil {
+			t.Fatalf("stream %v: a leading mark: %v", stream, err)
+		}
+		if want := map[string]any{"a": json.Number("1")}; !reflect.DeepEqual(v, want) {
+			t.Errorf("stream %v: got %#v, want %#v", stream, v, want)
+		}
+		for _, in := range []string{" \xef\xbb\xbf{}", "[\xef\xbb\xbf1]", "\xef\xbb\xbf\xef\xbb\xbf{}", "\xef\xbb"} {
+			if _, err := decodeAll([]byte(in), Options{}, stream); err == nil {
+				t.Errorf("stream %v: %q accepted", stream, in)
+			}
+		}
+	}
+	d := NewBytesDecoder([]byte("\xef\xbb\xbf{\"a\":}"), Options{})
+	_, err := d.Value()
+	var se *Error
+	if !errors.As(err, &se) {
+		t.Fatalf("want a syntax error, got %v", err)
+	}
+	if se.Offset != 8 {
+		t.Errorf("the error's offset is %d, want 8 (the mark counted)", se.Offset)
+	}
+}
