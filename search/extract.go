@@ -299,10 +299,15 @@ func parseDate(v any) (time.Time, bool) {
 
 // pathStrings appends to out the strings at path in v: through arrays,
 // every element; a last segment "*" takes every field of an object, by
-// name; an array of strings at the end contributes each.
+// name, or the value itself when it is a string (a topic's profile is
+// free text, a company's an object); an array of strings at the end
+// contributes each.
 func pathStrings(out []string, v any, path []string) []string {
 	if len(path) == 0 {
 		return appendStrings(out, v)
+	}
+	if s, ok := v.(string); ok && len(path) == 1 && path[0] == "*" {
+		return append(out, s)
 	}
 	switch x := v.(type) {
 	case map[string]any:

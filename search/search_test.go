@@ -569,3 +569,22 @@ func TestCountPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestIndex_Search_profileText: a profile is searched whether it is an
+// object of strings (companies, contacts) or free text (a topic's), in
+// every field and in `profile:`.
+func TestIndex_Search_profileText(t *testing.T) {
+	ix := openTest(t)
+	apply(t, ix, 1,
+		upsert(t, "topics", "tp1", 1, `{"id":"tp1","name":"Birds","profile":"watching the marmot colony"}`),
+		upsert(t, "contacts", "p1", 1, `{"id":"p1","name":"Ann","profile":["marmot keeper",{"role":"x"}]}`),
+		upsert(t, "companies", "c1", 1, `{"id":"c1","name":"Zoo","profile":{"about":"marmot house","size":3}}`),
+	)
+	for _, text := range []string{"marmot", "profile:marmot"} {
+		got := ids(mustSearch(t, ix, text, SearchOptions{}))
+		sort.Strings(got)
+		if want := []string{"companies/c1", "contacts/p1", "topics/tp1"}; !slices.Equal(got, want) {
+			t.Errorf("%q: got %v, want %v", text, got, want)
+		}
+	}
+}
