@@ -13,8 +13,13 @@ import (
 type BucketInfo struct {
 	Name      string `json:"name"`
 	Keys      int    `json:"keys"`
-	Bytes     int    `json:"bytes"`      // bytes of pages in use (branch and leaf)
+	Bytes     int    `json:"bytes"`      // bytes of pages in use (branch and leaf; an inline bucket's, inside its parent's page)
 	DataBytes int    `json:"data_bytes"` // bytes of keys and values
+	// PageBytes is the bytes of the pages the bucket takes in the file,
+	// overflow pages included: what it costs on disk. The part of them
+	// Bytes does not use is the slack of partly filled pages. It is 0 for
+	// a small bucket bbolt keeps inline, inside the page of its parent.
+	PageBytes int `json:"page_bytes"`
 }
 
 // Buckets lists the buckets of the store, in name order.
@@ -23,7 +28,7 @@ func (db *DB) Buckets(ctx context.Context) ([]BucketInfo, error) {
 	err := db.View(ctx, func(t *Tx) error {
 		return t.tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			s := b.Stats()
-			info := BucketInfo{Name: string(name), Keys: s.KeyN, Bytes: s.BranchInuse + s.LeafInuse}
+			info := BucketInfo{Name: string(name), Keys: s.KeyN, Bytes: s.BranchInuse + s.LeafInuse + s.InlineBucketInuse, PageBytes: s.BranchAlloc + s.LeafAlloc}
 			_ = b.ForEach(func(k, v []byte) error {
 				info.DataBytes += len(k) + len(v)
 				return nil

@@ -291,6 +291,18 @@ func TestBuckets(t *testing.T) {
 			t.Fatalf("bucket without a name: %v", b)
 		}
 		names[name] = true
+		// The pages a bucket takes hold what it uses, which holds its data.
+		num := func(k string) int64 {
+			n, err := b[k].(json.Number).Int64()
+			if err != nil {
+				t.Fatalf("%s: %s is %v", name, k, b[k])
+			}
+			return n
+		}
+		data, used, pages := num("data_bytes"), num("bytes"), num("page_bytes")
+		if data > used || pages > 0 && used > pages { // 0 pages: kept inline
+			t.Errorf("%s: data %v, used %v, pages %v: want data <= used <= pages", name, data, used, pages)
+		}
 	}
 	for _, want := range []string{"c/notes", "m/notes", "c/sessions", "p/sessions", "log", "sys"} {
 		if !names[want] {
