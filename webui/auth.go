@@ -26,16 +26,25 @@ func newToken() (string, error) {
 //     server listening on every address, an IP address: a page of another
 //     site whose name was made to resolve to this machine (DNS rebinding)
 //     is refused.
-//   - Every request must carry the token: in the query string on the first
-//     visit (answered with a cookie and a redirect that drops it from the
-//     address bar), then in that cookie (HttpOnly, SameSite=Strict, named
-//     after the port so that two inspectors do not overwrite each other's).
+//   - The API (/api/) needs the token, in an Authorization: Bearer header
+//     (the inspector's page sends it) or in the query string (a script).
+//     A cookie never opens it: browsers send a cookie of 127.0.0.1 to
+//     every port of 127.0.0.1 (cookies are not kept apart by port), so any
+//     other local web server the user visits would receive it.
+//   - The page and its assets need the token in the query string on the
+//     first visit, answered with a cookie and a redirect to the page with
+//     the token in the fragment, which the page keeps (in its origin's
+//     storage, which is kept apart by port) and drops from the address
+//     bar; then that cookie. The cookie holds a second secret, which opens
+//     only the page and its assets (the same files for every store: no
+//     data).
 //   - A request that changes something (any method but GET and HEAD) must
 //     come from the inspector's own page: its Origin must be this server,
 //     and its body JSON.
 type access struct {
-	token  string
-	cookie string
+	token  string // opens the API
+	shell  string // the cookie's value: opens the page and its assets only
+	cookie string // the cookie's name, after the port so that two inspectors do not overwrite each other's
 	port   string
 	host   string // the host --addr named, when it was a name
 	ip     net.IP // the listening IP
@@ -46,7 +55,11 @@ func newAccess(token string, ln net.Addr, addr string) (*access, error) {
 	if !ok {
 		return nil, fmt.Errorf("webui: listening on %s, not TCP", ln)
 	}
-	a := &access{token: token, port: fmt.Sprint(tcp.Port), ip: tcp.IP}
+	shell, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	a := &access{token: token, shell: shell, port: fmt.Sprint(tcp.Port), ip: tcp.IP}
 	a.cookie = "cairn_ui_" + a.port
 	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && net.ParseIP(h) == nil {
 		a.host = strings.ToLower(h)
@@ -88,12 +101,25 @@ func (a *access) validToken(t string) bool {
 	return t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(a.token)) == 1
 }
 
+// hasShellCookie reports whether one of the request's cookies of this
+// inspector's name holds the page's secret: another local server can set
+// a cookie of the same name for 127.0.0.1, and the browser then sends
+// both, in no order the server can rely on.
+func (a *access) hasShellCookie(r *http.Request) bool {
+	for _, c := range r.CookiesNamed(a.cookie) {
+		if subtle.ConstantTimeCompare([]byte(c.Value), []byte(a.shell)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // wrap refuses what access does not allow and sets the headers every
 // response carries.
 func (a *access) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -104,20 +130,32 @@ func (a *access) wrap(next http.Handler) http.Handler {
 			http.Error(w, "kvtool ui: refused: Host "+fmt.Sprintf("%q", r.Host)+" is not this inspector's address", http.StatusForbidden)
 			return
 		}
-		if t := r.URL.Query().Get("token"); t != "" {
+		api := strings.HasPrefix(r.URL.Path, "/api/")
+		switch t := r.URL.Query().Get("token"); {
+		case t != "":
 			if !a.validToken(t) {
 				http.Error(w, "kvtool ui: wrong token: open the URL kvtool ui printed", http.StatusUnauthorized)
 				return
 			}
-			http.SetCookie(w, &http.Cookie{Name: a.cookie, Value: a.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				q := r.URL.Query()
-				q.Del("token")
-				u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
-				http.Redirect(w, r, u.String(), http.StatusSeeOther)
+			if !api {
+				http.SetCookie(w, &http.Cookie{Name: a.cookie, Value: a.shell, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+				if r.Method == http.MethodGet || r.Method == http.MethodHead {
+					// The page takes the token from the fragment, which
+					// no request carries, and drops it from the address.
+					q := r.URL.Query()
+					q.Del("token")
+					u := url.URL{Path: r.URL.Path, RawQuery: q.Encode(), Fragment: "token=" + a.token}
+					http.Redirect(w, r, u.String(), http.StatusSeeOther)
+					return
+				}
+			}
+		case api:
+			bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || !a.validToken(bearer) {
+				http.Error(w, "kvtool ui: the API needs the access token (Authorization: Bearer TOKEN, or ?token=TOKEN): open the URL kvtool ui printed", http.StatusUnauthorized)
 				return
 			}
-		} else if c, err := r.Cookie(a.cookie); err != nil || !a.validToken(c.Value) {
+		case !a.hasShellCookie(r):
 			http.Error(w, "kvtool ui: this page needs its access token: open the URL kvtool ui printed (http://HOST:PORT/?token=...)", http.StatusUnauthorized)
 			return
 		}

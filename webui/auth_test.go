@@ -19,61 +19,108 @@ var routes = [][2]string{
 }
 
 // Without the token, nothing is served: no page, no asset, no API; a wrong
-// token is refused too.
+// token is refused too, and so is the page's cookie at the API.
 func TestAccess_tokenRequired(t *testing.T) {
 	srv := startTest(t, newTestStore(t), 0)
 	c := newClient(t, srv)
+	noAuth := func(r *http.Request) {
+		r.Header.Del("Cookie")
+		r.Header.Del("Authorization")
+	}
 	for _, rt := range routes {
+		api := strings.HasPrefix(rt[1], "/api/")
 		for name, mod := range map[string]func(r *http.Request){
-			"no cookie":    func(r *http.Request) { r.Header.Del("Cookie") },
-			"wrong cookie": func(r *http.Request) { r.Header.Set("Cookie", srv.access.cookie+"="+strings.Repeat("0", 64)) },
+			"nothing": noAuth,
+			"wrong cookie": func(r *http.Request) {
+				noAuth(r)
+				r.Header.Set("Cookie", srv.access.cookie+"="+strings.Repeat("0", 64))
+			},
+			"the token as the cookie": func(r *http.Request) {
+				noAuth(r)
+				r.Header.Set("Cookie", srv.access.cookie+"="+c.token())
+			},
 			"wrong token": func(r *http.Request) {
-				r.Header.Del("Cookie")
+				noAuth(r)
 				q := r.URL.Query()
 				q.Set("token", "x"+c.token()[1:])
 				r.URL.RawQuery = q.Encode()
 			},
-			"another port's cookie": func(r *http.Request) { r.Header.Set("Cookie", "cairn_ui_1="+c.token()) },
+			"wrong bearer": func(r *http.Request) {
+				noAuth(r)
+				r.Header.Set("Authorization", "Bearer x"+c.token()[1:])
+			},
+			"another port's cookie": func(r *http.Request) {
+				noAuth(r)
+				r.Header.Set("Cookie", "cairn_ui_1="+srv.access.shell)
+			},
+			// The page's cookie reaches every port of 127.0.0.1: another
+			// local server that got it must not open the API with it (it
+			// opens the page: see TestAccess_tokenToPage).
+			"the page's cookie alone": func(r *http.Request) { r.Header.Del("Authorization") },
 		} {
+			if !api && name == "the page's cookie alone" {
+				continue
+			}
 			w := c.do(rt[0], rt[1], "{}", mod)
 			if w.Code != http.StatusUnauthorized {
 				t.Errorf("%s %s with %s: status %d, want 401", rt[0], rt[1], name, w.Code)
 			}
-			if strings.Contains(w.Body.String(), c.token()) {
-				t.Errorf("%s %s with %s: the answer holds the token", rt[0], rt[1], name)
+			if strings.Contains(w.Body.String(), c.token()) || strings.Contains(w.Body.String(), srv.access.shell) {
+				t.Errorf("%s %s with %s: the answer holds a secret", rt[0], rt[1], name)
 			}
 		}
 	}
 }
 
 // The first visit with ?token= gets an HttpOnly, SameSite=Strict cookie
-// and a redirect that drops the token from the address; the cookie then
-// opens everything.
-func TestAccess_tokenToCookie(t *testing.T) {
+// that opens the page (a secret of its own, not the token) and a redirect
+// that moves the token into the fragment, for the page to keep; the API
+// then answers the token in a header, or in the query string.
+func TestAccess_tokenToPage(t *testing.T) {
 	srv := startTest(t, newTestStore(t), 0)
 	c := newClient(t, srv)
-	w := c.do("GET", "/?token="+c.token()+"&x=1", "", func(r *http.Request) { r.Header.Del("Cookie") })
+	w := c.do("GET", "/?token="+c.token()+"&x=1", "", func(r *http.Request) {
+		r.Header.Del("Cookie")
+		r.Header.Del("Authorization")
+	})
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("first visit: status %d, want 303", w.Code)
 	}
-	if loc := w.Header().Get("Location"); strings.Contains(loc, "token") || !strings.HasPrefix(loc, "/") {
-		t.Errorf("redirect to %q: want the same page without the token", loc)
+	if loc := w.Header().Get("Location"); loc != "/?x=1#token="+c.token() {
+		t.Errorf("redirect to %q: want the same page with the token in the fragment", loc)
 	}
 	cookies := w.Result().Cookies()
 	if len(cookies) != 1 {
 		t.Fatalf("cookies: %v", cookies)
 	}
 	k := cookies[0]
-	if k.Value != c.token() || !k.HttpOnly || k.SameSite != http.SameSiteStrictMode || k.Path != "/" {
-		t.Errorf("cookie %+v: want the token, HttpOnly, SameSite=Strict, Path=/", k)
+	if k.Value == c.token() || len(k.Value) != 64 || !k.HttpOnly || k.SameSite != http.SameSiteStrictMode || k.Path != "/" {
+		t.Errorf("cookie %+v: want a secret other than the token, HttpOnly, SameSite=Strict, Path=/", k)
 	}
-	page := c.do("GET", "/", "", func(r *http.Request) { r.Header.Set("Cookie", k.Name+"="+k.Value) })
+	// Another local server may have set a cookie of the same name: the
+	// browser sends both.
+	page := c.do("GET", "/", "", func(r *http.Request) {
+		r.Header.Del("Authorization")
+		r.Header.Set("Cookie", k.Name+"=planted; "+k.Name+"="+k.Value)
+	})
 	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), "app.js") {
 		t.Errorf("page with the cookie: %d %q", page.Code, page.Body.String())
 	}
 	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} {
 		if page.Header().Get(h) == "" {
 			t.Errorf("page without %s", h)
+		}
+	}
+	for name, mod := range map[string]func(r *http.Request){
+		"bearer": func(r *http.Request) { r.Header.Del("Cookie") },
+		"query": func(r *http.Request) {
+			r.Header.Del("Cookie")
+			r.Header.Del("Authorization")
+			r.URL.RawQuery = "token=" + c.token()
+		},
+	} {
+		if w := c.do("GET", "/api/version", "", mod); w.Code != http.StatusOK {
+			t.Errorf("API with the token by %s: %d %q", name, w.Code, w.Body.String())
 		}
 	}
 }

@@ -14,10 +14,14 @@
 // # Access
 //
 // Start draws a random token (crypto/rand, 256 bits) and URL returns the
-// address to open with it. The first request carrying ?token= gets it back
-// as a cookie (HttpOnly, SameSite=Strict) and a redirect that drops it from
-// the address bar; every other request needs the cookie, assets included,
-// or gets 401. A Host header that is not the listening address, localhost
+// address to open with it. The API needs the token, in an Authorization:
+// Bearer header or the query string, or gets 401. The first visit of the
+// page with ?token= gets a redirect that moves the token into the
+// address's fragment, which the page keeps in its origin's storage (kept
+// apart by port) and drops from the address bar, and a cookie (HttpOnly,
+// SameSite=Strict) holding a second secret, which opens the page and its
+// assets only: a cookie of 127.0.0.1 reaches every port of the machine,
+// so any other local web server the browser visits receives it. A Host header that is not the listening address, localhost
 // or (for a server listening on every address) an IP address gets 403, so
 // that another site whose name resolves to 127.0.0.1 (DNS rebinding) reads
 // nothing; a change whose Origin is not the inspector itself, or whose body

@@ -158,8 +158,9 @@ func startTest(t testing.TB, dir string, linger time.Duration) *Server {
 	return srv
 }
 
-// client sends requests straight to a server's handler (httptest), as a
-// browser that has the cookie would, unless told otherwise.
+// client sends requests straight to a server's handler (httptest), as the
+// inspector's page in a browser would (the page's cookie, and the token in
+// an Authorization header), unless told otherwise.
 type client struct {
 	t   testing.TB
 	srv *Server
@@ -189,7 +190,8 @@ func (c *client) do(method, path string, body string, mod func(r *http.Request))
 	}
 	r := httptest.NewRequest(method, path, rd)
 	r.Host = c.host()
-	r.AddCookie(&http.Cookie{Name: c.srv.access.cookie, Value: c.token()})
+	r.AddCookie(&http.Cookie{Name: c.srv.access.cookie, Value: c.srv.access.shell})
+	r.Header.Set("Authorization", "Bearer "+c.token())
 	if method == http.MethodPost {
 		r.Header.Set("Origin", "http://"+c.host())
 		r.Header.Set("Content-Type", "application/json")

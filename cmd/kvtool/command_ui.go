@@ -53,8 +53,13 @@ free; each request waits --timeout for the lock (1s unless given). A
 check holds the store for as long as it reads. Backup create, restore and
 edits open the store for writing, for that operation only.
 
-Access: every request needs the token (in the URL on the first visit, then
-in a cookie: HttpOnly, SameSite=Strict); requests whose Host header is not
+Access: the API needs the token: the page keeps it from the URL's first
+visit (in its own storage, never in a cookie: browsers send a cookie of
+127.0.0.1 to every local port, so any other local web server would get
+it) and sends it as "Authorization: Bearer TOKEN"; a script may send that
+or ?token=TOKEN. The page itself needs the URL's token on the first visit,
+then a cookie (HttpOnly, SameSite=Strict) that opens only the page and its
+assets, which hold no data. Requests whose Host header is not
 this address, localhost or a loopback IP address (any IP address when it
 listens on every address) are refused (DNS rebinding), and a
 change must come from the inspector's own page (Origin). --addr defaults to

@@ -24,6 +24,19 @@ type uiRun struct {
 	stop   func() result
 	client *http.Client
 	base   string // http://host:port
+	token  string // once set, sent to the API as the page sends it
+}
+
+// bearer adds the inspector's token to the API requests of its run, as the
+// inspector's page does.
+type bearer struct{ r *uiRun }
+
+func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if b.r.token != "" && strings.HasPrefix(req.URL.Path, "/api/") {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+b.r.token)
+	}
+	return http.DefaultTransport.RoundTrip(req)
 }
 
 // startUI runs kvtool with args (a ui command) until stop, and returns once
@@ -62,7 +75,7 @@ func startUI(t *testing.T, args ...string) *uiRun {
 		t.Fatalf("kvtool %q printed no line: %v; exit %d\nstderr: %s", args, err, res.code, res.stderr)
 	}
 	jar, _ := cookiejar.New(nil)
-	r.client = &http.Client{Jar: jar, Timeout: time.Minute}
+	r.client = &http.Client{Jar: jar, Timeout: time.Minute, Transport: bearer{r}}
 	if u, err := url.Parse(r.first); err == nil {
 		r.base = u.Scheme + "://" + u.Host
 	}
@@ -126,6 +139,8 @@ func TestUI_readOnly(t *testing.T) {
 	if page := ui.get(t, "/?token="+u.Query().Get("token"), http.StatusOK); !strings.Contains(page, "app.js") {
 		t.Fatalf("the page: %s", page)
 	}
+	ui.get(t, "/api/collections", http.StatusUnauthorized) // the page's cookie does not open the API
+	ui.token = u.Query().Get("token")
 	reads := []string{
 		"/", "/app.js", "/app.css", "/api/version", "/api/collections", "/api/stats",
 		"/api/list?c=sessions", "/api/list?c=notes&sort=-timestamp", "/api/list?c=sessions&sort=-id&offset=1",

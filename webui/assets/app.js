@@ -88,6 +88,29 @@ class APIError extends Error {
   }
 }
 
+// ---- access token ----------------------------------------------------------
+
+// The API needs the access token in a header. kvtool ui's first answer
+// puts it in the address's fragment (#token=...), which no request
+// carries; the page keeps it in this origin's storage, which browsers keep
+// apart by port (a cookie of 127.0.0.1 goes to every port), and drops it
+// from the address bar.
+const tokenKey = "cairn-ui-token";
+let pageToken = null; // when the storage refuses it (a private window, say)
+{
+  const m = /^#token=([0-9a-f]+)$/.exec(location.hash);
+  if (m) {
+    try { localStorage.setItem(tokenKey, m[1]); } catch (e) { pageToken = m[1]; }
+    history.replaceState(null, "", location.pathname + location.search + "#/");
+  }
+}
+
+function authHeaders(extra) {
+  let t = pageToken;
+  if (!t) { try { t = localStorage.getItem(tokenKey); } catch (e) { t = null; } }
+  return Object.assign(t ? {"Authorization": "Bearer " + t} : {}, extra || {});
+}
+
 async function api(path, params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params || {})) {
@@ -95,13 +118,13 @@ async function api(path, params) {
     else if (v !== undefined && v !== null && v !== "") q.append(k, v);
   }
   const qs = q.toString();
-  return answer(await fetch("/api/" + path + (qs ? "?" + qs : ""), {credentials: "same-origin"}));
+  return answer(await fetch("/api/" + path + (qs ? "?" + qs : ""), {headers: authHeaders()}));
 }
 
 async function post(path, body) {
   return answer(await fetch("/api/" + path, {
-    method: "POST", credentials: "same-origin",
-    headers: {"Content-Type": "application/json"}, body: JSON.stringify(body || {}),
+    method: "POST",
+    headers: authHeaders({"Content-Type": "application/json"}), body: JSON.stringify(body || {}),
   }));
 }
 
@@ -324,8 +347,39 @@ async function viewDoc(view, fresh) {
   return out;
 }
 
+// An attachment's image needs the token too, which an <img src> cannot
+// send: it is fetched with it and shown from a blob: URL (lazily: once
+// near the view, where the browser can tell).
+const imageObserver = "IntersectionObserver" in window ? new IntersectionObserver(entries => {
+  for (const e of entries) {
+    if (e.isIntersecting) { imageObserver.unobserve(e.target); loadImage(e.target); }
+  }
+}, {rootMargin: "200px"}) : null;
+
+function attachmentImage(attrs, id, lazy) {
+  const img = h("img", attrs);
+  img.dataset.attachment = id;
+  if (lazy && imageObserver) imageObserver.observe(img);
+  else loadImage(img);
+  return img;
+}
+
+async function loadImage(img) {
+  try {
+    const res = await fetch("/api/attachment?" + new URLSearchParams({id: img.dataset.attachment}), {headers: authHeaders()});
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    const url = URL.createObjectURL(await res.blob());
+    const done = () => URL.revokeObjectURL(url);
+    img.addEventListener("load", done, {once: true});
+    img.addEventListener("error", done, {once: true});
+    img.src = url;
+  } catch (e) {
+    img.dispatchEvent(new Event("error"));
+  }
+}
+
 function preview(id) {
-  const img = h("img", {class: "preview", alt: "attachment " + id, src: "/api/attachment?" + new URLSearchParams({id})});
+  const img = attachmentImage({class: "preview", alt: "attachment " + id}, id, false);
   img.addEventListener("error", () => img.replaceWith(h("p", {class: "muted"}, "No image preview (not an image, or its content is missing or damaged: a check says which).")));
   return img;
 }
@@ -373,7 +427,7 @@ function thumbnails(json) {
   const ids = items.map(x => x && x.attachmentId).filter(x => typeof x === "string");
   if (ids.length === 0) return null;
   return h("div", {class: "thumbs"}, ids.map(aid => {
-    const img = h("img", {alt: aid, src: "/api/attachment?" + new URLSearchParams({id: aid}), loading: "lazy"});
+    const img = attachmentImage({alt: aid}, aid, true);
     img.addEventListener("error", () => img.remove());
     return docLink("attachments", aid, img);
   }));
