@@ -29,7 +29,8 @@ type ImportResult struct {
 	// Counts are the documents written per collection; Unchanged those
 	// already stored exactly so (running an import twice writes nothing
 	// the second time); Kept those skipped because the store's version is
-	// newer.
+	// newer, or the two could not be ordered by time (listed in
+	// KeptStored or UnreadableTimes).
 	Counts    map[string]int `json:"counts"`
 	Unchanged map[string]int `json:"unchanged"`
 	Kept      map[string]int `json:"kept_newer"`
@@ -45,11 +46,11 @@ type ImportResult struct {
 	WithoutContent []string `json:"attachments_without_content,omitempty"`
 	// UnreadableTimes lists the documents whose updatedAt or lastUpdated,
 	// in the store or in the input, is not a time docmodel.ParseInstant reads,
-	// so that newer-wins could not compare them: the input's version was
-	// written (the stored one is in the backup taken first).
+	// so that newer-wins could not compare them: the stored version was
+	// kept.
 	UnreadableTimes []string `json:"unreadable_times,omitempty"`
-	// KeptStored lists, one line each, what a migration left as the store
-	// has it although the old app's version differs, because the two
+	// KeptStored lists, one line each, what an import or a migration left
+	// as the store has it although the incoming version differs, because the two
 	// could not be ordered by time (neither, or only one, carries an
 	// updatedAt or lastUpdated): a document (also counted in Kept), or
 	// members of settings, aiSettings or preferences, which are merged
@@ -64,10 +65,11 @@ func newImportResult() *ImportResult {
 	return &ImportResult{Counts: map[string]int{}, Unchanged: map[string]int{}, Kept: map[string]int{}}
 }
 
-// ImportInto merges an export file into the store: every entity by id, keeping
-// the newer of the stored and the imported version (updatedAt, else
-// lastUpdated, read by docmodel.ParseInstant; see ImportResult.UnreadableTimes),
-// the settings objects replaced by the file's. The whole file
+// ImportInto merges an export file into the store: every entity by id, the
+// imported version written only when it is newer (both carry updatedAt,
+// else lastUpdated, read by docmodel.ParseInstant, and its is later; see
+// ImportResult.KeptStored and UnreadableTimes), the settings objects merged
+// member by member (the store's members kept), extras likewise by time. The whole file
 // was validated by ReadExport; every document is validated again before
 // anything is written. Unless dryRun, a verified backup is taken first
 // (none, no import), then everything is written in one transaction. For
@@ -104,13 +106,13 @@ func ImportInto(ctx context.Context, db *kv.DB, x *Export, dryRun bool) (*Import
 		}
 		for _, coll := range singletons {
 			if v, ok := singles[coll]; ok {
-				if err := mergeDoc(tx, res, coll, coll, v, dry, mergeReplace); err != nil {
+				if err := mergeDoc(tx, res, coll, coll, v, dry, mergeMembersImported); err != nil {
 					return err
 				}
 			}
 		}
 		for k, v := range extras {
-			if err := mergeDoc(tx, res, "extras", k, v, dry, mergeReplace); err != nil {
+			if err := mergeDoc(tx, res, "extras", k, v, dry, mergeNewer); err != nil {
 				return err
 			}
 		}
@@ -266,7 +268,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		}
 		for _, coll := range singletons {
 			if v, ok := singles[coll]; ok {
-				if err := b.add(docWrite{coll: coll, id: coll, doc: v}); err != nil {
+				if err := b.add(docWrite{coll: coll, id: coll, doc: v, mode: mergeMembersImported}); err != nil {
 					return err
 				}
 			}
@@ -277,7 +279,7 @@ func ImportFile(ctx context.Context, db *kv.DB, path string, opts *ImportOptions
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if err := b.add(docWrite{coll: "extras", id: k, doc: extras[k]}); err != nil {
+			if err := b.add(docWrite{coll: "extras", id: k, doc: extras[k], mode: mergeNewer}); err != nil {
 				return err
 			}
 		}
@@ -384,9 +386,11 @@ type mergeMode int
 const (
 	// mergeReplace writes the new version.
 	mergeReplace mergeMode = iota
-	// mergeNewer (import) keeps a stored version with a later or equal
-	// time (updatedAt, else lastUpdated), and writes the new one
-	// otherwise, a time that cannot be read included (reported).
+	// mergeNewer (import) is mergeKeepStored for an export file's
+	// version: written only when both carry a time and its is later. An
+	// import of an older export so never undoes an edit made in the store
+	// to a document that carries no time (tasks, sessions: the old app
+	// wrote none, and kvtool patch adds none).
 	mergeNewer
 	// mergeKeepStored (migration) writes the old app's version only when
 	// both carry a time and its is later: when they cannot be ordered (no
@@ -400,7 +404,27 @@ const (
 	// value of every other member, listing in KeptStored those whose
 	// values differ.
 	mergeMembers
+	// mergeMembersImported is mergeMembers for an export file's version.
+	mergeMembersImported
 )
+
+// theirs names the version a mode merges in, and source where it comes
+// from, for the report's lines.
+func (m mergeMode) theirs() string {
+	if m.imported() {
+		return "the imported"
+	}
+	return "the old app's"
+}
+
+func (m mergeMode) source() string {
+	if m.imported() {
+		return "the imported file"
+	}
+	return "the old app"
+}
+
+func (m mergeMode) imported() bool { return m == mergeNewer || m == mergeMembersImported }
 
 // mergeDoc writes doc unless the store holds the same document, or one
 // mode says to keep.
@@ -427,20 +451,17 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 				if nbad != "" {
 					where, bad = "imported", nbad
 				}
-				if mode == mergeKeepStored {
-					res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the stored one was kept", coll, id, where, bad))
-					res.Kept[coll]++
-					return nil
-				}
-				res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the imported one was written", coll, id, where, bad))
-			case mode == mergeKeepStored && (ct == 0 || nt == 0):
+				res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the stored one was kept", coll, id, where, bad))
+				res.Kept[coll]++
+				return nil
+			case ct == 0 || nt == 0:
 				why := "neither version carries updatedAt or lastUpdated"
 				if ct != 0 {
 					why = "only the stored version carries a time"
 				} else if nt != 0 {
-					why = "only the old app's version carries a time"
+					why = "only " + mode.theirs() + " version carries a time"
 				}
-				res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s %q: %s, so the two cannot be ordered; the stored one was kept, the old app's differs", coll, id, why))
+				res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s %q: %s, so the two cannot be ordered; the stored one was kept, %s differs", coll, id, why, mode.theirs()))
 				res.Kept[coll]++
 				return nil
 			case ct == nt && ct != 0 && finerLater(norm, cur):
@@ -453,8 +474,8 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 				res.Kept[coll]++
 				return nil
 			}
-		case mergeMembers:
-			merged, added, differs := mergeMembersOf(res, coll, cur, norm)
+		case mergeMembers, mergeMembersImported:
+			merged, added, differs := mergeMembersOf(res, coll, cur, norm, mode)
 			if !added {
 				if differs {
 					res.Kept[coll]++
@@ -490,11 +511,11 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 // the stored value; those whose values differ are listed in
 // res.KeptStored. added is false when the stored version has every
 // member (it stays as it is); differs, when a member's values differ.
-func mergeMembersOf(res *ImportResult, coll string, cur, doc any) (merged any, added, differs bool) {
+func mergeMembersOf(res *ImportResult, coll string, cur, doc any, mode mergeMode) (merged any, added, differs bool) {
 	cm, cok := cur.(map[string]any)
 	dm, dok := doc.(map[string]any)
 	if !cok || !dok {
-		res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s: the stored version or the old app's is not an object; the stored one was kept", coll))
+		res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s: the stored version or %s is not an object; the stored one was kept", coll, mode.theirs()))
 		return nil, false, true
 	}
 	out := maps.Clone(cm)
@@ -510,9 +531,9 @@ func mergeMembersOf(res *ImportResult, coll string, cur, doc any) (merged any, a
 		}
 	}
 	if len(kept) > 0 {
-		l := fmt.Sprintf("%s: members %s keep the store's values (the old app's differ and carry no time to order them by)", coll, strings.Join(kept, ", "))
+		l := fmt.Sprintf("%s: members %s keep the store's values (%s differ and carry no time to order them by)", coll, strings.Join(kept, ", "), mode.theirs())
 		if len(add) > 0 {
-			l += "; members " + strings.Join(add, ", ") + " added from the old app"
+			l += "; members " + strings.Join(add, ", ") + " added from " + mode.source()
 		}
 		res.KeptStored = append(res.KeptStored, l)
 	}

@@ -17,6 +17,7 @@ type importOutput struct {
 	Kept            map[string]int `json:"kept_newer"`
 	WithoutContent  []string       `json:"attachments_without_content,omitempty"`
 	UnreadableTimes []string       `json:"unreadable_times,omitempty"`
+	KeptStored      []string       `json:"kept_stored,omitempty"`
 	Backup          string         `json:"backup"`
 	DryRun          bool           `json:"dry_run"`
 }
@@ -31,11 +32,19 @@ func newImportCommand(g *globals) *cobra.Command {
 		Long: `import reads an export file (format 1.0.0, or the older shape without a
 version) and validates all of it first: errors name the JSON path and byte
 offset, and nothing is written. Then it takes a verified backup and merges
-the file in: each entity by id, keeping the newer of the stored and the
-imported version (updatedAt, else lastUpdated, read as kvtool query reads
-times; on a tie the stored version stays, so an edit that kept the time is
-not undone; a time that cannot be read is listed, and the imported version
-written). It prints the counts per collection. --dry-run stops after
+the file in: each entity by id, writing the imported version only when it is
+newer: both carry a time (updatedAt, else lastUpdated, read as kvtool
+query reads times, digits below the millisecond breaking a tie) and the
+imported one is later. Otherwise the stored version stays (counted in
+kept_newer): on a tie (an edit that kept the time, such as kvtool patch's,
+is not undone), and when the two cannot be ordered, because one or both
+carry no time (tasks and sessions of the old app carry none) or one that
+cannot be read; those are listed (kept_stored, unreadable_times). To take
+an imported version over a stored one, delete the stored one first.
+settings, aiSettings and preferences are merged member by member: the
+members the store lacks are added, the others keep the store's values
+(listed in kept_stored when they differ); extras are ordered by time like
+documents. It prints the counts per collection. --dry-run stops after
 printing what it would do. Running it twice writes nothing new.
 
 The file must be exact JSON: invalid UTF-8, an escaped lone surrogate, a
@@ -101,7 +110,7 @@ The disk needs room for a second copy of the store while it runs.`,
 				}
 			}
 			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent,
-				UnreadableTimes: res.UnreadableTimes, Backup: res.Backup, DryRun: dryRun}
+				UnreadableTimes: res.UnreadableTimes, KeptStored: res.KeptStored, Backup: res.Backup, DryRun: dryRun}
 			if g.json {
 				if n := len(res.WithoutContent); n > 0 {
 					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d attachment(s) came without their content (an export carries metadata only); check reports them until their files are added with kvtool attach add FILE --id ID\n", n)
@@ -113,8 +122,9 @@ The disk needs room for a second copy of the store while it runs.`,
 				verb = "would import"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", verb, mapLine(res.Counts))
-			fmt.Fprintf(cmd.OutOrStdout(), "unchanged: %s; kept newer stored versions: %s\n", mapLine(res.Unchanged), mapLine(res.Kept))
-			printUnreadableTimes(cmd.OutOrStdout(), res, "the imported version was written")
+			fmt.Fprintf(cmd.OutOrStdout(), "unchanged: %s; kept stored versions (newer, or the two cannot be ordered by time): %s\n", mapLine(res.Unchanged), mapLine(res.Kept))
+			printKeptStored(cmd.OutOrStdout(), res, "the imported")
+			printUnreadableTimes(cmd.OutOrStdout(), res, "the stored version was kept")
 			if res.Backup != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "backup taken first: %s\n", res.Backup)
 			}

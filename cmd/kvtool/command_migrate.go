@@ -184,16 +184,7 @@ not ask either.`,
 			if len(res.Kept) > 0 {
 				fmt.Fprintf(out, "kept (the store's version is newer, or the two cannot be ordered by time): %s\n", mapLine(res.Kept))
 			}
-			if n := len(res.KeptStored); n > 0 {
-				fmt.Fprintf(out, "%d kept as the store has them (no time to order the old app's differing version by):\n", n)
-				for i, l := range res.KeptStored {
-					if i == reportLines {
-						fmt.Fprintf(out, "  ... and %d more (--json lists them all)\n", n-i)
-						break
-					}
-					fmt.Fprintf(out, "  %s\n", terminalSafe(l))
-				}
-			}
+			printKeptStored(out, &res.ImportResult, "the old app's")
 			printMigrateReport(out, res.Report)
 			fmt.Fprintf(out, "WAL: %d entries replayed, %d skipped\n", res.Replayed, len(res.Report.WAL.Skipped))
 			for _, s := range res.Skipped {

@@ -287,3 +287,50 @@ func TestInput_byteOrderMark(t *testing.T) {
 		t.Errorf("a mark inside the JSON: exit %d, %s", r.code, r.stderr)
 	}
 }
+
+// TestImport_keepsEditsWithoutTimes: the old app's tasks and sessions carry
+// no updatedAt, and kvtool patch adds none; importing an older export
+// again used to undo every edit made in the store to them, and replace the
+// settings whole (dropping members such as ui), listing nothing (round 6,
+// fidelity6 #1). The stored versions stay and are listed; settings are
+// merged member by member.
+func TestImport_keepsEditsWithoutTimes(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "store")
+	checkAtEnd(t, store)
+	file := filepath.Join(t.TempDir(), "x.json")
+	err := os.WriteFile(file, []byte(`{"version":"1.0.0","exportedAt":"x",
+		"tasks":[{"id":"t1","title":"pay","done":false,"status":"todo","createdAt":"2025-09-01T10:00:00.000Z"}],
+		"sessions":[{"id":"s1","name":"work","status":"active","startTime":"2025-09-30T09:00:00.000Z"}],
+		"settings":{"userProfile":{"name":"Ann"},"theme":"dark"}}`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "--db", store, "import", file, "--yes")
+	mustRun(t, `{"done":true,"status":"done"}`, "--db", store, "patch", "tasks", "t1", "-")
+	mustRun(t, `{"status":"completed","endTime":"2025-09-30T11:00:00.000Z"}`, "--db", store, "patch", "sessions", "s1", "-")
+	mustRun(t, `{"ui":{"sidebar":true},"theme":"light"}`, "--db", store, "patch", "settings", "-")
+	var out struct {
+		Counts     map[string]int `json:"counts"`
+		Kept       map[string]int `json:"kept_newer"`
+		KeptStored []string       `json:"kept_stored"`
+	}
+	oneJSON(t, mustRun(t, "", "--db", store, "--json", "import", file, "--yes").stdout, &out)
+	if out.Kept["tasks"] != 1 || out.Kept["sessions"] != 1 || len(out.Counts) != 0 || len(out.KeptStored) != 3 {
+		t.Errorf("second import: %+v, want the task, the session and the settings' theme kept and listed", out)
+	}
+	for _, c := range []struct{ coll, id, want string }{
+		{"tasks", "t1", `"status": "done"`},
+		{"sessions", "s1", `"status": "completed"`},
+		{"settings", "", `"sidebar": true`},
+		{"settings", "", `"theme": "light"`},
+		{"settings", "", `"name": "Ann"`},
+	} {
+		args := []string{"--db", store, "--json", "get", c.coll}
+		if c.id != "" {
+			args = append(args, c.id)
+		}
+		if got := mustRun(t, "", args...).stdout; !strings.Contains(got, c.want) {
+			t.Errorf("%s %s after the second import lacks %s: %s", c.coll, c.id, c.want, got)
+		}
+	}
+}
