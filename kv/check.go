@@ -271,7 +271,24 @@ func (db *DB) CheckPageGraph(ctx context.Context) error {
 // for a writable tx's DB, if the freelist lists one of the pages walked as
 // free, so that the next commit would write over it.
 func checkPages(tx *bolt.Tx, names ...[]byte) error {
-	pp, err := snapshot.CheckPages(tx, names...)
+	return pageProblems(tx, snapshot.CheckPages, names...)
+}
+
+// checkCycles returns an error wrapping ErrCorrupt if a branch page of
+// tx's file leads back to itself or above (snapshot.FindCycles): every
+// open looks, so that no read of the store follows a cursor round a cycle
+// until the stack overflows, a crash no recover catches. Other damage is
+// left to the reads, which fault or err where it is (guard), and to check.
+func checkCycles(tx *bolt.Tx) error {
+	cc, err := snapshot.FindCycles(tx)
+	if err != nil || len(cc) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %s; %s", ErrCorrupt, tx.DB().Path(), strings.Join(cc[:min(3, len(cc))], "; "), restoreAdvice(tx.DB().Path()))
+}
+
+func pageProblems(tx *bolt.Tx, walk func(*bolt.Tx, ...[]byte) ([]string, error), names ...[]byte) error {
+	pp, err := walk(tx, names...)
 	if err != nil || len(pp) == 0 {
 		return err
 	}

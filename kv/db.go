@@ -276,11 +276,16 @@ func (db *DB) initStore() error {
 		return nil
 	}
 	// The pages read here are walked from the file first: on a damaged
-	// page graph a cursor can loop forever (checkPages).
+	// page graph a cursor can loop forever (checkPages); and the branch
+	// pages of every bucket, for a cycle any later read could follow
+	// until the stack overflows (checkCycles).
 	if db.opts.ReadOnly {
 		return db.bolt.View(func(tx *bolt.Tx) error {
 			return guard(func() error {
 				if err := checkPages(tx, buckets.SysBucket); err != nil {
+					return err
+				}
+				if err := checkCycles(tx); err != nil {
 					return err
 				}
 				return check(tx)
@@ -293,6 +298,9 @@ func (db *DB) initStore() error {
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return guard(func() error {
 			if err := checkPages(tx, buckets.SysBucket); err != nil {
+				return err
+			}
+			if err := checkCycles(tx); err != nil {
 				return err
 			}
 			if err := needSync(tx, check, &needed); err != nil || !needed {

@@ -63,6 +63,31 @@ func CheckPages(tx *bolt.Tx, names ...[]byte) (problems []string, err error) {
 	return checkPages(f, tx, names...)
 }
 
+// FindCycles walks the page graph of tx's view of its bbolt file, as
+// CheckPages does but cheaply enough for every open, and returns the
+// cycles it finds: a branch page that leads back to itself or to one of
+// the pages above it, round which bbolt's cursors go until the stack
+// overflows or the memory runs out (a crash no recover catches). The root
+// bucket is walked whole, every top-level bucket only down to its branch
+// pages (of its leaves, only its first is read, to tell their depth).
+// Other damage is not reported (CheckPages finds it): a read that meets
+// it faults or errs, which a caller can recover from.
+func FindCycles(tx *bolt.Tx) (cycles []string, err error) {
+	f, err := os.Open(tx.DB().Path())
+	if err != nil {
+		return nil, fmt.Errorf("cairn: check pages: %w", err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	ps := int64(tx.DB().Info().PageSize)
+	w := newPageWalker(f, ps, uint64(tx.Size()/ps))
+	w.full = map[string]bool{}
+	w.leafRefs = make([]uint64, len(w.seen))
+	w.onPath = make([]uint64, len(w.seen))
+	w.fromBranch = false
+	w.tree(uint64(tx.Cursor().Bucket().Root()), 0, true)
+	return w.cycles, w.err
+}
+
 // checkPages is CheckPages reading tx's file through f.
 func checkPages(f io.ReaderAt, tx *bolt.Tx, names ...[]byte) (problems []string, err error) {
 	ps := int64(tx.DB().Info().PageSize)
@@ -91,6 +116,19 @@ type pageWalker struct {
 	free []uint64        // the ids the freelist page lists, sorted
 	bufs [][]byte        // one page buffer per depth of the walk
 	only map[string]bool // nil: every top-level bucket
+	// full, when not nil, makes the walk branch-only (FindCycles) for
+	// the top-level buckets it does not name; branches is true while
+	// such a bucket is walked, and leafRefs has a bit per leaf it did not
+	// read.
+	full     map[string]bool
+	branches bool
+	leafRefs []uint64
+	onPath   []uint64 // a bit per page of the current descent (FindCycles)
+	cycles   []string
+	// leafDepth is the depth of the leaves of the bucket a branch-only
+	// walk is in, once its first leaf was read (0 before): bbolt's trees
+	// are balanced, so the branches one level up lead to leaves only.
+	leafDepth int
 	// fromBranch: the page tree reads next was reached from a branch
 	// page (not a bucket's root), so it cannot be empty.
 	fromBranch bool
@@ -131,6 +169,9 @@ func (w *pageWalker) read(id uint64, from string, depth int) ([]byte, int64) {
 	}
 	if w.isSeen(id) {
 		w.problem("page %d (from %s): referenced twice", id, from)
+		if w.onPath != nil && w.onPath[id/64]&(1<<(id%64)) != 0 {
+			w.cycles = append(w.cycles, fmt.Sprintf("page %d: a branch below it leads back to it (a cycle)", id))
+		}
 		return nil, 0
 	}
 	for len(w.bufs) <= depth {
@@ -195,8 +236,35 @@ func (w *pageWalker) readAt(b []byte, id uint64, off int64) bool {
 	return true
 }
 
+// leafRef records page id, which branch page from leads to as a leaf a
+// branch-only walk does not read: inside the file, not a page above it,
+// and led to once.
+func (w *pageWalker) leafRef(id, from uint64) {
+	switch {
+	case id < 2:
+		w.problem("page %d (from branch page %d): a meta page, not one a tree can hold", id, from)
+	case id >= w.hwm:
+		w.problem("page %d (from branch page %d): out of the file's %d pages", id, from, w.hwm)
+	case w.onPath[id/64]&(1<<(id%64)) != 0:
+		w.problem("page %d (from branch page %d): referenced twice", id, from)
+		w.cycles = append(w.cycles, fmt.Sprintf("page %d: branch page %d below it leads back to it (a cycle)", id, from))
+	case w.leafRefs[id/64]&(1<<(id%64)) != 0:
+		w.problem("page %d (from branch page %d): referenced twice", id, from)
+	default:
+		w.leafRefs[id/64] |= 1 << (id % 64)
+	}
+}
+
 func (w *pageWalker) isSeen(id uint64) bool {
 	return id < uint64(len(w.seen))*64 && w.seen[id/64]&(1<<(id%64)) != 0
+}
+
+// unmarkSeen forgets page id and its overflow pages (size bytes in all),
+// read but not used by this walk: another tree may lead to it.
+func (w *pageWalker) unmarkSeen(id uint64, size int64) {
+	for i := id; i < id+uint64((size+w.ps-1)/w.ps) && i < w.hwm; i++ {
+		w.seen[i/64] &^= 1 << (i % 64)
+	}
 }
 
 // markSeen records page id, which read has checked is inside the file.
@@ -220,6 +288,10 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 	p, size := w.read(root, "a bucket or branch", depth)
 	if p == nil {
 		return nil
+	}
+	if w.onPath != nil {
+		w.onPath[root/64] |= 1 << (root % 64)
+		defer func() { w.onPath[root/64] &^= 1 << (root % 64) }()
 	}
 	flags := binary.LittleEndian.Uint16(p[8:])
 	count := int64(binary.LittleEndian.Uint16(p[10:]))
@@ -268,6 +340,10 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 			start := at + int64(binary.LittleEndian.Uint32(e))
 			key := p[start : start+int64(binary.LittleEndian.Uint32(e[4:]))]
 			child := binary.LittleEndian.Uint64(e[8:])
+			if w.branches && depth+1 == w.leafDepth {
+				w.leafRef(child, root)
+				continue
+			}
 			w.fromBranch = true
 			got := w.tree(child, depth+1, top)
 			if got != nil && !bytes.Equal(got, key) {
@@ -279,6 +355,9 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 		}
 		return first
 	case leafPageFlag:
+		if w.branches && w.leafDepth == 0 {
+			w.leafDepth = depth
+		}
 		if count > 0 && pageHeaderSize+elementSize <= size {
 			e := p[pageHeaderSize:]
 			start := int64(pageHeaderSize) + int64(binary.LittleEndian.Uint32(e[4:]))
@@ -289,7 +368,9 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 				first = bytes.Clone(first)
 			}
 		}
-		w.leaf(p, size, root, depth, top)
+		if !w.branches {
+			w.leaf(p, size, root, depth, top)
+		}
 		return first
 	default:
 		w.problem("page %d: type %#x where a branch or leaf page belongs", root, flags)
@@ -353,7 +434,10 @@ func (w *pageWalker) leaf(p []byte, size int64, id uint64, depth int, top bool) 
 		}
 		if root := binary.LittleEndian.Uint64(v); root != 0 {
 			w.fromBranch = false
+			w.branches = top && w.full != nil && !w.full[string(kv[:ksize])]
+			w.leafDepth = 0
 			w.tree(root, depth+1, false)
+			w.branches = false
 			continue
 		}
 		inline := v[bucketHeaderSize:]

@@ -286,3 +286,40 @@ func TestCheckPages_readsKeysNotValues(t *testing.T) {
 		t.Errorf("problems %q, want one naming the inline bucket in an overflow page", pp)
 	}
 }
+
+// TestFindCycles: a branch page whose child is the page itself, or its
+// parent, is a cycle; a sound file has none, and damage that is no cycle
+// is left to CheckPages.
+func TestFindCycles(t *testing.T) {
+	path, root, ps := pagesFixture(t)
+	if cc, err := FindCycles(readTx(t, path)); err != nil || len(cc) != 0 {
+		t.Fatalf("a sound file: %v %v", cc, err)
+	}
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orig[int64(root)*ps+8] != branchPageFlag {
+		t.Fatalf("big's root %d is not a branch page", root)
+	}
+	for name, c := range map[string]struct {
+		elem  int64
+		child uint64
+		cycle bool
+	}{
+		"first child is itself":  {0, root, true},
+		"second child is itself": {1, root, true},
+		"child out of the file":  {1, 1 << 40, false},
+	} {
+		b := append([]byte(nil), orig...)
+		binary.LittleEndian.PutUint64(b[int64(root)*ps+pageHeaderSize+c.elem*elementSize+8:], c.child)
+		bad := filepath.Join(t.TempDir(), "bad.db")
+		if err := os.WriteFile(bad, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cc, err := FindCycles(readTx(t, bad))
+		if err != nil || (len(cc) > 0) != c.cycle {
+			t.Errorf("%s: cycles %q (%v), want a cycle: %v", name, cc, err, c.cycle)
+		}
+	}
+}
