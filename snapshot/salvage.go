@@ -209,7 +209,8 @@ type salvager struct {
 }
 
 // gap is the key range [lo, hi) of a subtree of bucket's that was skipped
-// (nil: unbounded), under the page that could not be used.
+// (nil: unbounded), under the page that could not be used; bucket nil is
+// the root bucket's, whose leaves name the top-level buckets.
 type gap struct {
 	bucket *bolt.Bucket
 	name   []byte
@@ -223,14 +224,21 @@ type gap struct {
 // (bucket nil), whose leaves name the top-level buckets, or one of
 // bucket's (named name), whose keys lie in [lo, hi). A page that cannot
 // be used is a gap, whose leaves orphans may still find.
+//
+// A page reached from a branch whose first key is not lo, the branch
+// element's key (bbolt writes it as its child's first key), is a page of
+// another tree the damaged element leads to: it is skipped as a gap, and
+// left for its own tree to copy, rather than copied into this one.
 func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi []byte) {
 	if s.err != nil {
 		return
 	}
 	skip := func() {
-		if bucket != nil {
-			s.gaps = append(s.gaps, gap{bucket: bucket, name: name, lo: lo, hi: hi, page: id})
+		gname := name
+		if bucket == nil {
+			gname = []byte("(the root bucket: the top-level buckets)")
 		}
+		s.gaps = append(s.gaps, gap{bucket: bucket, name: gname, lo: lo, hi: hi, page: id})
 	}
 	if depth > maxTreeDepth {
 		s.w.problem("page %d: more than %d levels deep", id, maxTreeDepth)
@@ -260,6 +268,14 @@ func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi 
 		skip()
 		return
 	}
+	if fromBranch && lo != nil {
+		if first, ok := firstKey(p); ok && !bytes.Equal(first, lo) {
+			s.w.problem("page %d: a branch leads to it under the key %q, but it starts with %q: a page of another tree, left to it", id, abbrev(lo), abbrev(first))
+			s.w.unmarkSeen(id, size)
+			skip()
+			return
+		}
+	}
 	switch binary.LittleEndian.Uint16(p[8:]) {
 	case branchPageFlag:
 		// p is reused below this depth's descent: the children and their
@@ -280,7 +296,7 @@ func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi 
 		}
 		for i, c := range children {
 			clo, chi := lo, hi
-			if i > 0 && c.key != nil {
+			if c.key != nil {
 				clo = c.key
 			}
 			if i+1 < len(children) && children[i+1].key != nil {
@@ -319,6 +335,22 @@ func (s *salvager) orphans(freelist uint64) {
 		w.problem("the leaves under the pages skipped are not looked for: the file has no freelist page")
 		return
 	}
+	// The root bucket's leaves first: the trees of the buckets they name
+	// are walked from them, and their own gaps then looked for too.
+	for _, roots := range []bool{true, false} {
+		s.orphanPass(roots)
+	}
+	for _, g := range s.gaps {
+		if g.leaves > 0 {
+			s.recovered = append(s.recovered, fmt.Sprintf("bucket %q: %d key(s) recovered from %d leaf page(s) that the damage at page %d cut off", g.name, g.keys, g.leaves, g.page))
+		}
+	}
+}
+
+// orphanPass copies the orphan leaves that fit a gap: of the root bucket
+// (roots) or of the other buckets.
+func (s *salvager) orphanPass(roots bool) {
+	w := s.w
 	var h [pageHeaderSize]byte
 	for id := uint64(2); id < w.hwm && s.err == nil; id++ {
 		if w.isSeen(id) {
@@ -341,7 +373,8 @@ func (s *salvager) orphans(freelist uint64) {
 			continue
 		}
 		first, last, ok := leafKeys(p)
-		if !ok {
+		if !ok || namesBuckets(p) != roots {
+			w.unmarkSeen(id, size) // a tree walked later may lead to it
 			continue
 		}
 		var found *gap
@@ -349,6 +382,9 @@ func (s *salvager) orphans(freelist uint64) {
 			g := &s.gaps[i]
 			if (g.lo != nil && bytes.Compare(first, g.lo) < 0) || (g.hi != nil && bytes.Compare(last, g.hi) >= 0) {
 				continue
+			}
+			if (g.bucket == nil) != roots {
+				continue // a root leaf names buckets; a bucket's leaf holds keys
 			}
 			if found != nil && found.bucket != g.bucket {
 				w.problem("leaf page %d: no tree reaches it, and its keys fit the skipped pages of buckets %q and %q: left out", id, found.name, g.name)
@@ -358,17 +394,42 @@ func (s *salvager) orphans(freelist uint64) {
 			found = g
 		}
 		if found == nil {
+			w.unmarkSeen(id, size)
 			continue
 		}
-		s.leaf(bytes.Clone(p), id, 0, found.bucket)
 		found.leaves++
 		found.keys += int(binary.LittleEndian.Uint16(p[10:]))
+		s.leaf(bytes.Clone(p), id, 0, found.bucket)
 	}
-	for _, g := range s.gaps {
-		if g.leaves > 0 {
-			s.recovered = append(s.recovered, fmt.Sprintf("bucket %q: %d key(s) recovered from %d leaf page(s) that the damage at page %d cut off", g.name, g.keys, g.leaves, g.page))
+}
+
+// firstKey returns the first key of branch or leaf page p, and false when
+// it has none or it reaches past p.
+func firstKey(p []byte) ([]byte, bool) {
+	if binary.LittleEndian.Uint16(p[10:]) == 0 || len(p) < pageHeaderSize+elementSize {
+		return nil, false
+	}
+	e := p[pageHeaderSize:]
+	start, ksize := int64(pageHeaderSize)+int64(binary.LittleEndian.Uint32(e)), int64(binary.LittleEndian.Uint32(e[4:]))
+	if binary.LittleEndian.Uint16(p[8:]) == leafPageFlag {
+		start, ksize = int64(pageHeaderSize)+int64(binary.LittleEndian.Uint32(e[4:])), int64(binary.LittleEndian.Uint32(e[8:]))
+	}
+	if start+ksize > int64(len(p)) {
+		return nil, false
+	}
+	return p[start : start+ksize], true
+}
+
+// namesBuckets reports whether every element of leaf page p is a bucket
+// (a leaf of the root bucket).
+func namesBuckets(p []byte) bool {
+	count := int(binary.LittleEndian.Uint16(p[10:]))
+	for i := 0; i < count; i++ {
+		if binary.LittleEndian.Uint32(p[pageHeaderSize+i*elementSize:])&bucketLeafFlag == 0 {
+			return false
 		}
 	}
+	return count > 0
 }
 
 // leafKeys returns the first and last keys of leaf page p, and false when
