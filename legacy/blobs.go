@@ -551,7 +551,10 @@ func (s *scanner) blobsFromDedup(x *blobIndex, facts *attachmentFacts, rd rootDi
 	}
 }
 
-// blobsFromPerID gathers attachments/<id>.dat and <id>/ files.
+// blobsFromPerID gathers attachments/<id>.dat and <id>/ files. The
+// first file in §7.6's order holds the id's content; a further file of
+// the same id holding other bytes is not a copy of it: it is kept as an
+// entry of its own (see keepDifferingFile).
 func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	for _, id := range slices.Sorted(maps.Keys(s.perID)) {
 		pf := s.perID[id]
@@ -560,6 +563,9 @@ func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDi
 				continue
 			}
 			e := s.entryForID(x, facts, id)
+			if len(e.opens) > 0 && s.keepDifferingFile(x, e, id, rel, rd) {
+				continue
+			}
 			e.ids[id] = true
 			if x.byID[id] == nil {
 				x.byID[id] = e
@@ -578,6 +584,57 @@ func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDi
 			x.byPath[rel] = e
 		}
 	}
+}
+
+// keepDifferingFile keeps the file rel of attachment id apart when the
+// bytes it holds differ from those of e, the entry the id's earlier files
+// gave (attachments/<id>.dat and attachments/images/<id>.png with two
+// contents): rel becomes an entry of its own, stored as an orphan
+// attachment unless another attachment has those bytes, and the report
+// lists a conflict and a note. It reports false when rel joins e as one
+// more copy: the same bytes, or bytes that cannot be compared because
+// one of the two does not read (then rel is what a damaged first file
+// falls back to).
+func (s *scanner) keepDifferingFile(x *blobIndex, e *blobEntry, id, rel string, rd rootDir) bool {
+	fh := e.hash
+	if fh == "" {
+		rc, err := e.opens[0].open()
+		if err != nil {
+			return false
+		}
+		fh, _, err = hashReader(rc)
+		_ = rc.Close() // read only
+		if err != nil {
+			return false
+		}
+	}
+	open := func() (io.ReadCloser, error) { return rd.openFile(rel) }
+	if path.Ext(rel) == ".dat" {
+		open = func() (io.ReadCloser, error) { return rd.openBase64File(rel) }
+	}
+	rc, err := open()
+	if err != nil {
+		return false
+	}
+	ih, _, err := hashReader(rc)
+	_ = rc.Close() // read only
+	if err != nil || ih == fh {
+		return false
+	}
+	ie := x.forHash(ih)
+	if ie == e {
+		return false
+	}
+	ie.opens = append(ie.opens, opener{rel, open, ""})
+	if ie.mime == "" {
+		ie.mime = mimeOf(rel)
+	}
+	x.byPath[rel] = ie
+	winner := e.opens[0].source
+	s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: "attachments", ID: id, Winner: Version{Source: winner, Kind: "file"},
+		Losers: []Version{{Source: rel, Kind: "file"}}, Reason: "precedence"})
+	s.rep.note(fmt.Sprintf("attachment %q: %s holds other bytes (sha256 %s) than %s (sha256 %s), whose bytes are its content (docs/FORMAT.md §7.6 order); they are kept as attachment legacy-orphan-%s unless another attachment has them", id, rel, ih, winner, fh, ih[:16]))
+	return true
 }
 
 // blobsFromRecords gathers what attachment records name: their path
