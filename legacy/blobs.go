@@ -96,6 +96,11 @@ type attachmentFacts struct {
 	// otherInline are, by attachment id, inline base64 texts records give
 	// beside the first one (records[id]'s), differing from it.
 	otherInline map[string][]inlineCopy
+	// loserInline are, by attachment id, inline base64 texts the losing
+	// versions of entities give (an older copy of a session whose newer
+	// chunked copy had its base64 stripped, docs/FORMAT.md §11.7): the
+	// id's content when nothing else holds it, else kept apart.
+	loserInline map[string][]inlineCopy
 	// wanted are references (an attachment id, a recorded hash, or both)
 	// no file of the directory is named after: each is checked, once the
 	// bytes are gathered, against what records and inline base64 gave.
@@ -256,6 +261,59 @@ func (s *scanner) noteFacts(coll, id string, doc map[string]any) {
 	}
 }
 
+// noteLoserFacts notes the inline base64 texts doc, a losing version
+// of entity id of coll read from source, gives: its other fields are the
+// conflict's, but these bytes may be nowhere else.
+func (s *scanner) noteLoserFacts(coll, id, source string, doc map[string]any) {
+	if !slices.Contains(factColls, coll) {
+		return
+	}
+	f := s.facts[coll]
+	if f == nil {
+		f = newFacts(s.blobKeys)
+		s.facts[coll] = f
+	}
+	src := fmt.Sprintf("%s#%s/%s", source, coll, id)
+	inlineTexts(doc, coll == "attachments", func(aid, b64 string) { f.addLoserInline(aid, src, b64) })
+}
+
+// addLoserInline notes an inline base64 text b64 a losing version gives
+// of attachment id at src, once per text.
+func (f *attachmentFacts) addLoserInline(id, src, b64 string) {
+	if b64 == "" || slices.ContainsFunc(f.loserInline[id], func(c inlineCopy) bool { return c.b64 == b64 }) {
+		return
+	}
+	if f.loserInline == nil {
+		f.loserInline = map[string][]inlineCopy{}
+	}
+	f.loserInline[id] = append(f.loserInline[id], inlineCopy{src, b64})
+}
+
+// inlineTexts calls fn for each inline base64 text v gives, with the
+// attachment id it is of: a screenshot's attachmentId beside its base64,
+// an attachment record (in an attachments array) with its base64.
+func inlineTexts(v any, inAttachments bool, fn func(id, b64 string)) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			inlineTexts(e, inAttachments, fn)
+		}
+	case map[string]any:
+		if b, ok := x["base64"].(string); ok && b != "" {
+			if id, ok := idOf(x["attachmentId"]); ok {
+				fn(id, b)
+			} else if id, ok := idOf(x["id"]); ok && inAttachments {
+				fn(id, b)
+			}
+		}
+		for k, e := range x {
+			if k != "base64" && k != "thumbnail" {
+				inlineTexts(e, k == "attachments", fn)
+			}
+		}
+	}
+}
+
 func (f *attachmentFacts) record(id, src string) *attachmentRecord {
 	rec := f.records[id]
 	if rec == nil {
@@ -376,6 +434,11 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 		for k, w := range c.wanted {
 			if _, ok := f.wanted[k]; !ok {
 				f.wanted[k] = w
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(c.loserInline)) {
+			for _, o := range c.loserInline[id] {
+				f.addLoserInline(id, o.src, o.b64)
 			}
 		}
 		ids := slices.Sorted(maps.Keys(c.records))
@@ -649,6 +712,75 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 		s.blobFromRecord(x, facts, id)
 		s.keepOtherInline(x, facts, id)
 	}
+	for _, id := range slices.Sorted(maps.Keys(facts.loserInline)) {
+		s.keepLoserInline(x, facts, id)
+	}
+}
+
+// keepLoserInline uses the inline base64 texts losing versions of
+// entities give of attachment id (facts.loserInline): the first one is
+// the id's content when no gathered entry holds any; the same bytes as
+// its content are one more copy of them; other bytes become an entry of
+// their own (stored as an orphan attachment unless another attachment has
+// those bytes). The report says which.
+func (s *scanner) keepLoserInline(x *blobIndex, facts *attachmentFacts, id string) {
+	var have *blobEntry
+	for _, e := range x.all {
+		if e.ids[id] && len(e.opens) > 0 {
+			have = e
+			break
+		}
+	}
+	for _, o := range facts.loserInline[id] {
+		data, _, err := decodeBase64String(o.b64)
+		if err != nil {
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: o.src + "#base64", Error: err.Error()})
+			continue
+		}
+		sum := sha256.Sum256(data)
+		ih := hex.EncodeToString(sum[:])
+		src, b64 := o.src+"#base64", o.b64
+		op := opener{src, func() (io.ReadCloser, error) {
+			d, _, err := decodeBase64String(b64)
+			return io.NopCloser(bytes.NewReader(d)), err
+		}, ""}
+		ie := x.forHash(ih)
+		switch {
+		case have == nil:
+			op.id = id
+			ie.ids[id] = true
+			if rec := facts.records[id]; rec != nil && ie.mime == "" {
+				if mt, ok := rec.str("mimeType"); ok && mt != "" {
+					ie.mime = mt
+				}
+			}
+			have = ie
+			s.rep.note(fmt.Sprintf("attachment %q: its bytes are only in the inline base64 of an older version, %s (the newer one lost them, docs/FORMAT.md §11.7); they are its content", id, src))
+		case have == ie:
+		case have.hash == "" && s.entryHashIs(have, ih):
+			ie = have
+		default:
+			winner := have.opens[0].source
+			s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: "attachments", ID: id, Winner: Version{Source: winner, Kind: "inline"},
+				Losers: []Version{{Source: src, Kind: "inline"}}, Reason: "precedence"})
+			s.rep.note(fmt.Sprintf("attachment %q: the older version %s gives other inline bytes (sha256 %s) than %s, whose bytes are its content; they are kept as attachment legacy-orphan-%s unless another attachment has them", id, src, ih, winner, ih[:16]))
+		}
+		if !slices.ContainsFunc(ie.opens, func(c opener) bool { return c.source == src }) {
+			ie.opens = append(ie.opens, op)
+		}
+	}
+}
+
+// entryHashIs reports whether the bytes of e, an entry without a
+// recorded hash, hash to h (false when they do not read).
+func (s *scanner) entryHashIs(e *blobEntry, h string) bool {
+	rc, err := e.opens[0].open()
+	if err != nil {
+		return false
+	}
+	fh, _, err := hashReader(rc)
+	_ = rc.Close() // read only
+	return err == nil && fh == h
 }
 
 // blobFromRecord gathers what the record of attachment id names.

@@ -173,7 +173,15 @@
 // Two records giving one attachment id different inline bytes (a note's
 // and a task's) keep both: the first's (sessions, notes, tasks, then
 // attachments) are its content, the other's an orphan attachment, and
-// the disagreement is in Report.Conflicts. An attachment no record of its
+// the disagreement is in Report.Conflicts. The same holds for two files of
+// one id (attachments/<id>.dat and attachments/images/<id>.png) holding
+// different bytes: the first in §7.6's order is its content, the other
+// an orphan attachment (Report.OrphanFiles, Conflicts, Notes). Inline
+// base64 a losing version of an entity holds (an older copy of a session
+// whose newer chunked copy lost its screenshots' base64, §11.7) is a
+// source too: the id's content when nothing else holds any, one more
+// copy when the bytes are the same, else an orphan attachment and a
+// conflict; Report.Notes says which. An attachment no record of its
 // own describes (db/attachments.json, <id>.meta.json) takes the name,
 // type and createdAt of the first inline record of it (Blob.Meta).
 // Each videos/ file is an attachment of its own: a session video's id

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cairnkv/cairn/legacy"
@@ -53,5 +54,46 @@ func TestMigrate_twoFilesOfOneIDKeptApart(t *testing.T) {
 	}
 	if !slices.Contains(res.Report.OrphanFiles, "attachments/images/a7.png") {
 		t.Errorf("orphan files %v", res.Report.OrphanFiles)
+	}
+}
+
+// TestMigrate_losingVersionInlineBytesUsed: the inline base64 an older
+// version of an entity holds is a source of the attachment's bytes when
+// the newer version lost it (docs/FORMAT.md §11.7): a session in
+// db/sessions.json with a screenshot's base64 and its newer chunked copy
+// without it; a note in notes.json with an attachment's base64 and its
+// newer per-entity copy without it. Neither reference is reported as
+// missing.
+func TestMigrate_losingVersionInlineBytesUsed(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	dir := writeFiles(t, map[string]string{
+		"db/sessions.json": `{"version":1,"checksum":"x","timestamp":1763000000000,"data":[{"id":"s1","name":"old","updatedAt":"2025-10-20T12:00:00.000Z",` +
+			`"screenshots":[{"id":"sh0","sessionId":"s1","attachmentId":"att0","base64":"` + b64("JPEG-BYTES") + `"}]}]}`,
+		"db/sessions/s1/metadata.json":              `{"id":"s1","name":"new","updatedAt":"2025-11-05T12:00:00.000Z","chunks":{"screenshots":{"count":1,"chunkCount":1,"chunkSize":20}}}`,
+		"db/sessions/s1/screenshots/chunk-000.json": `{"sessionId":"s1","chunkIndex":0,"screenshots":[{"id":"sh0","sessionId":"s1","attachmentId":"att0"}]}`,
+		"db/notes.json": `{"version":1,"checksum":"x","timestamp":1763000000000,"data":[{"id":"n1","content":"old","lastUpdated":"2025-10-20T12:00:00.000Z",` +
+			`"attachments":[{"id":"a1","type":"file","name":"x.txt","mimeType":"text/plain","base64":"` + b64("NOTE-BYTES") + `"}]},` +
+			`{"id":"n2","content":"old","lastUpdated":"2025-10-20T12:00:00.000Z","attachments":[{"id":"a2","name":"y.txt","base64":"` + b64("OLD-A2") + `"}]}]}`,
+		"db/notes/note-n1.json": `{"id":"n1","content":"new","lastUpdated":"2025-10-21T12:00:00.000Z","attachments":[{"id":"a1","type":"file","name":"x.txt","mimeType":"text/plain"}]}`,
+		"db/notes/note-n2.json": `{"id":"n2","content":"new","lastUpdated":"2025-10-21T12:00:00.000Z","attachments":[{"id":"a2","name":"y.txt","base64":"` + b64("NEW-A2") + `"}]}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"att0": "JPEG-BYTES", "a1": "NOTE-BYTES", "a2": "NEW-A2", orphanID("OLD-A2"): "OLD-A2"} {
+		if got := string(attachmentBytes(t, db, id)); got != want {
+			t.Errorf("%s holds %q, want %q", id, got, want)
+		}
+	}
+	if len(res.Report.MissingReferences) != 0 {
+		t.Errorf("missing references %+v", res.Report.MissingReferences)
+	}
+	if !slices.ContainsFunc(res.Report.Conflicts, func(c legacy.Conflict) bool { return c.Collection == "attachments" && c.ID == "a2" }) {
+		t.Errorf("conflicts %+v", res.Report.Conflicts)
+	}
+	if !slices.ContainsFunc(res.Report.Notes, func(n string) bool { return strings.Contains(n, `"att0"`) && strings.Contains(n, "older version") }) {
+		t.Errorf("notes %q", res.Report.Notes)
 	}
 }
