@@ -199,6 +199,11 @@
 // otherwise about one, the whole file is kept under legacyMeta. Without a
 // meta file the document is a stub {id, name, legacySource}. One nothing
 // refers to gets orphan: true and is listed in Report.OrphanAttachments.
+// The markers Migrate adds to attachment documents (orphan,
+// contentMissing, contentDamaged, legacyHash, legacySize) never replace
+// a member of that name the old app's document has of its own: as with
+// legacyRaw, that member stays as it is and the marker goes to the first
+// free of <name>~2, <name>~3, ..., which Report.Notes names.
 // The content-addressed store's metadata.json and the dedup store's
 // <hash>.meta.json are kept whole in Extras, under their key
 // (attachments-ca/<hh>/<hash>/metadata) and path

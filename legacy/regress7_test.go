@@ -97,3 +97,49 @@ func TestMigrate_losingVersionInlineBytesUsed(t *testing.T) {
 		t.Errorf("notes %q", res.Report.Notes)
 	}
 }
+
+// TestMigrate_ownMarkerMembersKept: an old attachment document with
+// members named like Migrate's markers (orphan, contentMissing,
+// contentDamaged, legacyHash) keeps them as they are; the markers take
+// the next free name (orphan~2, ...), as legacyRaw does, and the report
+// notes it.
+func TestMigrate_ownMarkerMembersKept(t *testing.T) {
+	wrong := strings.Repeat("ab", 32)
+	dir := writeFiles(t, map[string]string{
+		"attachments/a1.dat":         base64.StdEncoding.EncodeToString([]byte("hello")),
+		"attachments/a1.meta.json":   `{"id":"a1","name":"h.txt","size":5,"orphan":"kept-by-user"}`,
+		"attachments/gone.meta.json": `{"id":"gone","name":"g","mimeType":"text/plain","size":1,"contentMissing":"user-val-1"}`,
+		"attachments/ok.dat":         base64.StdEncoding.EncodeToString([]byte("x")),
+		"attachments/ok.meta.json":   `{"id":"ok","name":"o","size":1,"hash":"` + wrong + `","legacyHash":"user-val-2","contentDamaged":"user-val-3"}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]any{
+		"a1":   {"orphan": "kept-by-user", "orphan~2": true},
+		"gone": {"contentMissing": "user-val-1", "contentMissing~2": true},
+		"ok":   {"legacyHash": "user-val-2", "contentDamaged": "user-val-3", "legacyHash~2": wrong, "contentDamaged~2": true},
+	}
+	for id, members := range want {
+		doc, _, err := db.Get(t.Context(), "attachments", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range members {
+			if doc[k] != v {
+				t.Errorf("attachment %s: %s = %v, want %v", id, k, doc[k], v)
+			}
+		}
+	}
+	n := 0
+	for _, note := range res.Report.Notes {
+		if strings.Contains(note, "of its own, kept as it is") {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d notes of renamed markers: %q", n, res.Report.Notes)
+	}
+}
