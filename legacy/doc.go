@@ -157,7 +157,11 @@
 // that are missing or unreadable, §11.6) gets them from the other
 // copies of the session, best first: a missing part whole, and the
 // items whose id its chunks lack added after its own
-// (Report.LostRecovered).
+// (Report.LostRecovered). A chunked session's parts and chunks win over
+// members of the same name its metadata.json holds (the app's
+// sessionToMetadata strips them, §3.4); the metadata's values that
+// differ are kept in extras "replaced:<metadata path>" ({path, reason,
+// members}), which Report.Notes names.
 //
 // Attachments come from the content-addressed store, the dedup store
 // (attachments/<hh>/<hash>.dat, with the <hash>.<ext> path bug mapped to

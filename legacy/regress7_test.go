@@ -143,3 +143,46 @@ func TestMigrate_ownMarkerMembersKept(t *testing.T) {
 		t.Errorf("%d notes of renamed markers: %q", n, res.Report.Notes)
 	}
 }
+
+// TestMigrate_sessionMetadataMembersKept: a chunked session's
+// metadata.json holding summary, fullTranscription and screenshots of its
+// own, other than its summary.json, transcription.json and chunks: the
+// parts and chunks win (docs/FORMAT.md §3.4), the metadata's values are
+// kept in extras "replaced:<path>" and the report says so. Members equal
+// to the parts' are not kept twice.
+func TestMigrate_sessionMetadataMembersKept(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"db/sessions/m1/metadata.json": `{"id":"m1","name":"m","summary":{"narrative":"IN-META"},"fullTranscription":"META-TEXT","canvasSpec":{"same":1},` +
+			`"screenshots":[{"id":"inmeta-shot","sessionId":"m1"}],"chunks":{"screenshots":{"count":1,"chunkCount":1,"chunkSize":20}}}`,
+		"db/sessions/m1/summary.json":               `{"narrative":"IN-BLOB"}`,
+		"db/sessions/m1/transcription.json":         `"BLOB-TEXT"`,
+		"db/sessions/m1/canvas-spec.json":           `{"same":1}`,
+		"db/sessions/m1/screenshots/chunk-000.json": `{"sessionId":"m1","chunkIndex":0,"screenshots":[{"id":"chunk-shot","sessionId":"m1"}]}`,
+		"db/sessions/m2/metadata.json":              `{"id":"m2","name":"plain","chunks":{"screenshots":{"count":1,"chunkCount":1,"chunkSize":20}}}`,
+		"db/sessions/m2/screenshots/chunk-000.json": `{"sessionId":"m2","chunkIndex":0,"screenshots":[{"id":"s","sessionId":"m2"}]}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := db.Get(t.Context(), "sessions", "m1")
+	if err != nil || doc["fullTranscription"] != "BLOB-TEXT" {
+		t.Fatalf("session m1 %v %v", doc, err)
+	}
+	x, _, err := db.Get(t.Context(), "extras", "replaced:db/sessions/m1/metadata.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, _ := x["members"].(map[string]any)
+	shots, _ := members["screenshots"].([]any)
+	if members["fullTranscription"] != "META-TEXT" || len(shots) != 1 || members["summary"] == nil || members["canvasSpec"] != nil {
+		t.Errorf("kept members %v", members)
+	}
+	if _, _, err := db.Get(t.Context(), "extras", "replaced:db/sessions/m2/metadata.json"); err == nil {
+		t.Errorf("m2's metadata has nothing replaced, yet it is kept")
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(res.Report.Notes), func(n string) bool { return !strings.Contains(n, "replaced:") })); n != 1 {
+		t.Errorf("%d notes of replaced members: %q", n, res.Report.Notes)
+	}
+}
