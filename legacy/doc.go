@@ -255,7 +255,9 @@
 // ("invalid:<path>") and session metadata that is not an object. So do
 // what was to be an entity and is not one: an
 // element or file without a usable id, or not an object, under
-// "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
+// "invalid:<path>[<index>]" (Report.InvalidIDs; a chunked session's
+// metadata whose id is not a string, under "invalid:<metadata path>",
+// with its parts and chunks), and an array spread into
 // an object (§3.3, Report.JunkSkipped, possibly the only copy of the
 // entities it holds) under "junk:<path>" or "junk:<path>[<index>]"; the
 // entities of such an object in a per-entity file or a WAL write (the

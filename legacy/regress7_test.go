@@ -186,3 +186,33 @@ func TestMigrate_sessionMetadataMembersKept(t *testing.T) {
 		t.Errorf("%d notes of replaced members: %q", n, res.Report.Notes)
 	}
 }
+
+// TestMigrate_sessionWithoutStringIDKept: a chunked session whose
+// metadata id is a number is not imported (no usable id), but the
+// session, its summary and chunks with it, is kept in extras
+// "invalid:<path>", which the problem names.
+func TestMigrate_sessionWithoutStringIDKept(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"db/sessions/x4/metadata.json":              `{"id":12345,"name":"numeric id","chunks":{"screenshots":{"count":1,"chunkCount":1,"chunkSize":20}}}`,
+		"db/sessions/x4/summary.json":               `{"narrative":"summary of x4"}`,
+		"db/sessions/x4/screenshots/chunk-000.json": `{"sessionId":"x4","chunkIndex":0,"screenshots":[{"id":"shot-of-x4"}]}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := db.Get(t.Context(), "extras", "invalid:db/sessions/x4/metadata.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := x["text"].(string)
+	for _, want := range []string{"numeric id", "summary of x4", "shot-of-x4"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("extras text %q lacks %q", text, want)
+		}
+	}
+	if !hasProblem(res.Problems, "x4/metadata.json", "kept in extras invalid:") {
+		t.Errorf("problems %q", res.Problems)
+	}
+}

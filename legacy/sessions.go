@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -134,7 +135,8 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	// video (parts and chunks never set them).
 	if s.addCand("sessions", headOf(doc), nil, v.kind, v.source, v.time, true, -1, loader{chunk: &chunkRef{dir: id, meta: v}}) == nil {
 		// Not an entity, but its files are checked and reported all the same.
-		s.assembleSession(id, doc, v.source)
+		full := s.assembleSession(id, doc, v.source)
+		s.keepNonEntitySession(v.source, full)
 		return
 	}
 	v.drop()
@@ -328,6 +330,30 @@ func (s *scanner) keepReplaced(id, metaSrc string, replaced map[string]any) {
 	if !again {
 		s.rep.note(fmt.Sprintf("session %q: %s has members %s of its own, other than its parts' and chunks' (which win, docs/FORMAT.md §3.4); the metadata's values are kept in extras %s", id, metaSrc, strings.Join(slices.Sorted(maps.Keys(replaced)), ", "), key))
 	}
+}
+
+// keepNonEntitySession keeps in Extras a chunked session whose metadata
+// (metaSrc) is not an entity (an id that is not a string, say), assembled
+// with its parts and chunks: the report names the key addCand chose, but
+// addCand had no text of it to keep.
+func (s *scanner) keepNonEntitySession(metaSrc string, full map[string]any) {
+	var key, reason string
+	if n := len(s.rep.InvalidIDs); n > 0 && s.rep.InvalidIDs[n-1].Source == metaSrc {
+		key, reason = "invalid:"+metaSrc, s.rep.InvalidIDs[n-1].Reason
+	} else if n := len(s.rep.JunkSkipped); n > 0 && s.rep.JunkSkipped[n-1] == metaSrc {
+		key, reason = "junk:"+metaSrc, "an array spread into an object (docs/FORMAT.md §3.3), not an entity"
+	}
+	if key == "" {
+		return
+	}
+	if _, done := s.ds.Extras[key]; done {
+		return
+	}
+	text, err := json.Marshal(full)
+	if err != nil {
+		return
+	}
+	s.keepBytes(key, map[string]any{"path": metaSrc, "reason": reason + "; the session with its parts and chunks"}, text)
 }
 
 // sortedChunks returns the chunk indices found for chunkKinds[k], sorted.
