@@ -73,9 +73,14 @@
 // WAL replay's clobber of §5.3; a copy holding one entity is never a
 // version of the collection, only of that entity, which is a candidate),
 // or is stale: its envelope timestamp is older than its newest
-// timestamped backup's, which only happens when the era D+ loader copied
-// an old .backup.json over it (§11.1, §4.1: a timestamped backup is the
-// previous main file); the stale file is then one more of the copies.
+// timestamped backup's, or than the time in the name of a backups/
+// snapshot holding the collection, which only happens when the era D+
+// loader copied an old .backup.json over it (§11.1, §4.1: a timestamped
+// backup is the previous main file; §3.6: a snapshot is the main files
+// as they were when taken, and every later save gives a main file a later
+// timestamp); the stale file is then one more of the copies. Without a
+// main file a collection was deleted: a newer snapshot does not bring it
+// back.
 // The copies read are the ScanOptions.RecoveryCopies newest decodable
 // timestamped backups, the single-slot backup, the RecoveryCopies newest
 // backups/ snapshots holding the collection; the newest of them by the

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -214,5 +215,55 @@ func TestMigrate_sessionWithoutStringIDKept(t *testing.T) {
 	}
 	if !hasProblem(res.Problems, "x4/metadata.json", "kept in extras invalid:") {
 		t.Errorf("problems %q", res.Problems)
+	}
+}
+
+// TestMigrate_mainOlderThanSnapshotIsStale: a main collection file (and
+// its .backup.json) older than a backups/backup-<ms>.json snapshot
+// holding the collection is the loader's stale restore (docs/FORMAT.md
+// §11.1): the snapshot's newer n1 wins, its n2 is imported (not called
+// deleted since), and the fallback says why. A snapshot older than the
+// main file still adds nothing, and a collection without a main file is
+// not brought back by a newer snapshot.
+func TestMigrate_mainOlderThanSnapshotIsStale(t *testing.T) {
+	old := `{"id":"n1","content":"ANCIENT","lastUpdated":"2025-10-01T00:00:00.000Z"}`
+	env := func(ts int64, data string) string {
+		return `{"version":1,"checksum":"x","timestamp":` + strconv.FormatInt(ts, 10) + `,"data":[` + data + `]}`
+	}
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json":        env(1764100000000, old),
+		"db/notes.backup.json": env(1764100000000, old),
+		"db/tasks.json":        env(1765200000000, `{"id":"t1","title":"kept"}`),
+		"backups/backup-1765100000000.json": `{"version":1,"timestamp":1765100000000,"collections":{` +
+			`"notes":[{"id":"n1","content":"CURRENT","lastUpdated":"2025-11-01T00:00:00.000Z"},{"id":"n2","content":"CURRENT n2"}],` +
+			`"tasks":[{"id":"t1","title":"old"},{"id":"t2","title":"deleted since"}],` +
+			`"topics":[{"id":"tp1","name":"collection deleted"}]}}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"n1": "CURRENT", "n2": "CURRENT n2"} {
+		doc, _, err := db.Get(t.Context(), "notes", id)
+		if err != nil || doc["content"] != want {
+			t.Errorf("note %s: %v %v, want content %q", id, doc, err, want)
+		}
+	}
+	if doc, _, err := db.Get(t.Context(), "tasks", "t1"); err != nil || doc["title"] != "kept" {
+		t.Errorf("task t1 %v %v", doc, err)
+	}
+	for _, ref := range [][2]string{{"tasks", "t2"}, {"topics", "tp1"}} {
+		if _, _, err := db.Get(t.Context(), ref[0], ref[1]); err == nil {
+			t.Errorf("%s %s imported from a snapshot", ref[0], ref[1])
+		}
+	}
+	if !slices.ContainsFunc(res.Report.Fallbacks, func(f legacy.Fallback) bool {
+		return f.Key == "notes" && f.Used == "backups/backup-1765100000000.json" && strings.Contains(f.Reason, "older than the backups/ snapshot")
+	}) {
+		t.Errorf("fallbacks %+v", res.Report.Fallbacks)
+	}
+	if slices.ContainsFunc(res.Report.NotResurrected, func(d legacy.Dropped) bool { return d.Collection == "notes" }) {
+		t.Errorf("not resurrected %+v", res.Report.NotResurrected)
 	}
 }
