@@ -438,6 +438,16 @@ func (s *scanner) newerBackup(coll string, v *keyVersion) *keyVersion {
 	if b == nil || b.time <= v.time || !isArrayData(b.data) {
 		return nil
 	}
+	// The time in the backup's name is that of the save that overwrote
+	// it, the main file's own save (§4.1): a loader's stale copy is older
+	// than it too. A main file saved after it is the newest state even
+	// when its timestamp is lower than the backup's content (a clock
+	// stepped back between two saves).
+	for _, ref := range s.sortedBackups(coll) {
+		if ref.path == b.source && ref.ms > 0 && ref.ms <= v.time {
+			return nil
+		}
+	}
 	return b
 }
 

@@ -73,7 +73,9 @@
 // WAL replay's clobber of §5.3; a copy holding one entity is never a
 // version of the collection, only of that entity, which is a candidate),
 // or is stale: its envelope timestamp is older than its newest
-// timestamped backup's, or than the time in the name of a backups/
+// timestamped backup's (and than the time in that backup's name, the
+// time of the save that wrote the main file: a main file saved later,
+// under a clock that stepped back, is the newest state), or than the time in the name of a backups/
 // snapshot holding the collection, which only happens when the era D+
 // loader copied an old .backup.json over it (§11.1, §4.1: a timestamped
 // backup is the previous main file; §3.6: a snapshot is the main files

@@ -267,3 +267,34 @@ func TestMigrate_mainOlderThanSnapshotIsStale(t *testing.T) {
 		t.Errorf("not resurrected %+v", res.Report.NotResurrected)
 	}
 }
+
+// TestMigrate_clockSkewMainNotStale: the clock stepped back about a
+// second between two saves of notes: the main file (timestamp T+1001)
+// holds the last write, its timestamped backup (named T+1000, the time
+// of that last save) the previous main file, whose own timestamp is
+// T+2001. The main file is saved after the backup was taken, so it is
+// not the loader's stale copy: the last write wins. A main file older
+// than the backup's name too is still stale.
+func TestMigrate_clockSkewMainNotStale(t *testing.T) {
+	const T = int64(1763900000000)
+	env := func(ts int64, content string) string {
+		return `{"version":1,"checksum":"x","timestamp":` + strconv.FormatInt(ts, 10) + `,"data":[{"id":"n1","content":"` + content + `"}]}`
+	}
+	for _, c := range []struct {
+		main int64
+		want string
+	}{{T + 1001, "LAST-WRITE"}, {T - 5000, "FIRST-WRITE"}} {
+		dir := writeFiles(t, map[string]string{
+			"db/notes.json": env(c.main, "LAST-WRITE"),
+			"db/notes." + strconv.FormatInt(T+1000, 10) + ".backup.json": env(T+2001, "FIRST-WRITE"),
+		})
+		db := openStore(t)
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc, _, err := db.Get(t.Context(), "notes", "n1"); err != nil || doc["content"] != c.want {
+			t.Errorf("main file at %d: n1 %v %v, want %q (fallbacks %+v)", c.main, doc, err, c.want, res.Report.Fallbacks)
+		}
+	}
+}
