@@ -348,7 +348,10 @@
 //     lastUpdated) and the old app's is later; otherwise (no time on one
 //     side or both: tasks, attachments, extras) the stored version stays,
 //     counted in ImportResult.Kept and listed in ImportResult.KeptStored,
-//     so that a second run never undoes an edit made in the store.
+//     so that a second run never undoes an edit made in the store. The
+//     exception is a stored attachment marked contentMissing, without a
+//     hash, whose bytes this run found: it takes their hash and size
+//     (and the members it lacks), and loses the marker.
 //     settings, aiSettings and preferences are merged member by member:
 //     members the store lacks are added, the others keep the stored
 //     value (those that differ are listed in KeptStored). Times are read

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -296,5 +297,39 @@ func TestMigrate_clockSkewMainNotStale(t *testing.T) {
 		if doc, _, err := db.Get(t.Context(), "notes", "n1"); err != nil || doc["content"] != c.want {
 			t.Errorf("main file at %d: n1 %v %v, want %q (fallbacks %+v)", c.main, doc, err, c.want, res.Report.Fallbacks)
 		}
+	}
+}
+
+// TestMigrate_missingContentFilledLater: an attachment with a document of
+// its own (db/attachments.json) imported without content by a migration
+// of db/ alone (attachments/ beside it is not scanned) gets its bytes
+// from a later migration of the directory holding db/, as that
+// migration's advice says: the stored document keeps its members, loses
+// contentMissing and gains the hash.
+func TestMigrate_missingContentFilledLater(t *testing.T) {
+	data := []byte("DEDUP-BYTES")
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	dir := writeFiles(t, map[string]string{
+		"attachments/" + h[:2] + "/" + h + ".dat": base64.StdEncoding.EncodeToString(data),
+		"db/attachments.json":                     `[{"id":"att-1","type":"image","name":"d.png","mimeType":"image/png","size":11,"hash":"` + h + `"}]`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, filepath.Join(dir, "db"), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc, _, _ := db.Get(t.Context(), "attachments", "att-1"); doc["contentMissing"] != true || !slices.Contains(res.WithoutContent, "att-1") {
+		t.Fatalf("after migrating db/: %v, without content %v", doc, res.WithoutContent)
+	}
+	if _, err := legacy.Migrate(t.Context(), db, dir, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := db.Get(t.Context(), "attachments", "att-1")
+	if err != nil || doc["contentMissing"] != nil || doc["legacyHash"] != nil || doc["hash"] != h || doc["name"] != "d.png" {
+		t.Errorf("after migrating the directory: %v %v", doc, err)
+	}
+	if got := string(attachmentBytes(t, db, "att-1")); got != string(data) {
+		t.Errorf("att-1 holds %q", got)
 	}
 }

@@ -75,7 +75,9 @@ time (updatedAt or lastUpdated) and the old one is later; otherwise the
 stored one stays (counted in kept_newer, listed in kept_stored when they
 could not be ordered). settings, aiSettings and preferences are merged
 member by member: members the store lacks are added, the others keep the
-store's value (kept_stored lists those that differ). An entity deleted
+store's value (kept_stored lists those that differ). An attachment
+imported without content (contentMissing: after migrating db/ alone, say)
+gets its bytes from a later migration that finds them. An entity deleted
 from the store in between is imported again, since the store keeps no
 record of deletions older than its change log.
 
