@@ -34,7 +34,8 @@ type ImportResult struct {
 	Unchanged map[string]int `json:"unchanged"`
 	Kept      map[string]int `json:"kept_newer"`
 	// Blobs counts attachment contents stored (new files) and Dedup those
-	// already present.
+	// already present; a migration's dry run counts those a real one
+	// would store.
 	Blobs int `json:"blobs"`
 	// WithoutContent lists attachments whose content the store does not
 	// hold. After an import (an export file carries attachment metadata

@@ -265,8 +265,8 @@ func (m *migration) keepText(coll, id string, text []byte, source string) (strin
 		att["hash"], att["size"] = h, n
 		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, mergeReplace)
 	})
-	if err == nil && !m.dry {
-		m.res.Blobs++ // its content is a blob stored, as an attachment's is
+	if err == nil {
+		m.res.Blobs++ // its content is a blob stored (a dry run: would be), as an attachment's is
 	}
 	return aid, err
 }
@@ -684,9 +684,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					continue // its attachments are marked contentMissing
 				}
 				stored[hash] = true
-				if !m.dry {
-					res.Blobs++
-				}
+				res.Blobs++ // a dry run counts what a real one stores, as it does documents
 				ids := b.AttachmentIDs
 				if len(ids) == 0 {
 					// Keep orphan bytes reachable so nothing is lost.

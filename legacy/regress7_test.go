@@ -333,3 +333,24 @@ func TestMigrate_missingContentFilledLater(t *testing.T) {
 		t.Errorf("att-1 holds %q", got)
 	}
 }
+
+// TestMigrate_dryRunCountsBlobs: a dry run reports the attachment
+// contents a real run stores, as it does the documents.
+func TestMigrate_dryRunCountsBlobs(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"attachments/a1.dat":       base64.StdEncoding.EncodeToString([]byte("one")),
+		"attachments/files/b2.txt": "two",
+	})
+	db := openStore(t)
+	dry, err := legacy.Migrate(t.Context(), db, dir, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.Blobs != 2 || real.Blobs != 2 {
+		t.Errorf("blobs: dry run %d, real run %d, want 2", dry.Blobs, real.Blobs)
+	}
+}
