@@ -1036,7 +1036,11 @@ func (s *scanner) emitBlobs(x *blobIndex, facts *attachmentFacts) {
 		opens := e.opens
 		h := e.hash
 		for _, o := range opens {
-			b.Copies = append(b.Copies, BlobCopy{Source: o.source, Open: o.open})
+			bc := BlobCopy{Source: o.source, Open: o.open}
+			if rel := o.source; path.Ext(rel) == ".dat" && !strings.Contains(rel, "#") {
+				bc.Raw = func() (io.ReadCloser, error) { return rootDir(s.root).openFile(rel) }
+			}
+			b.Copies = append(b.Copies, bc)
 			if o.id != "" && o.source != b.Source && e.ids[o.id] {
 				if b.SourceOf == nil {
 					b.SourceOf = map[string]string{}

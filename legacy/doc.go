@@ -257,7 +257,9 @@
 // under a chunked session's or a content-addressed entry's directory too), and
 // unreadable files keep their bytes there under "unreadable:<path>" (one
 // over 1 MiB as the content of attachment legacy-unreadable-<hash>, named
-// in that entry), and so do a WAL line that does not decode as an entry
+// in that entry; Migrate does the same for an attachment's base64 file,
+// a .dat, that does not decode), and so do a WAL line that does not
+// decode as an entry
 // ("wal-skipped:<path>#L<n>"), a chunk of the wrong shape
 // ("invalid:<path>") and session metadata that is not an object. So do
 // what was to be an entity and is not one: an

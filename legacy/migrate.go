@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
@@ -106,6 +108,9 @@ type migration struct {
 	// replaced by a marker (see marker).
 	own    map[string]map[string]bool
 	marked map[string]bool // "<id>\x00<member>" whose renaming is noted
+	// undecodable maps an attachment id to its base64 file that did not
+	// decode, kept in Extras (keepUndecodable).
+	undecodable map[string]string
 }
 
 // markerMembers are the members Migrate marks attachment documents with
@@ -376,7 +381,10 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 			d[m.marker(id, "contentMissing")] = true
 			missing = true
 		}
-		if missing {
+		if missing && m.undecodable[id] != "" {
+			m.res.WithoutContent = append(m.res.WithoutContent, id)
+			m.problem("attachment %q: its bytes are in %s, which does not decode (its text is kept in extras unreadable:%s); imported without content, marked %s", id, m.undecodable[id], m.undecodable[id], freeMarker(m.own[id], "contentMissing"))
+		} else if missing {
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
 			m.problem("attachment %q: its bytes are in no file of the %s (looked for %s); imported without content, marked %s", id, scannedDir(rep), strings.Join(places, ", "), freeMarker(m.own[id], "contentMissing"))
 		}
@@ -681,6 +689,7 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					m.problem("%s", problem)
 				}
 				if hash == "" {
+					m.keepUndecodable(ds, b)
 					continue // its attachments are marked contentMissing
 				}
 				stored[hash] = true
@@ -726,6 +735,45 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 		}
 	}
 	return stored, nil
+}
+
+// keepUndecodable keeps in Extras, under "unreadable:<path>", the text
+// of each base64 file (a .dat) of blob b, none of whose copies could be
+// read: {path, error, text} (base64 when the text is not UTF-8), as the
+// scan keeps any other unreadable file; the attachments' problem names
+// the entry (see undecodable).
+func (m *migration) keepUndecodable(ds *Dataset, b Blob) {
+	for _, c := range b.Copies {
+		if c.Raw == nil {
+			continue
+		}
+		key := "unreadable:" + c.Source
+		if _, done := ds.Extras[key]; done {
+			continue
+		}
+		rc, err := c.Raw()
+		if err != nil {
+			continue // the problem names it
+		}
+		text, err := io.ReadAll(rc)
+		_ = rc.Close() // read only
+		if err != nil {
+			continue
+		}
+		x := map[string]any{"path": c.Source, "error": "attachment bytes: not base64 that decodes"}
+		if utf8.Valid(text) {
+			x["text"] = string(text)
+		} else {
+			x["base64"] = base64.StdEncoding.EncodeToString(text)
+		}
+		ds.Extras[key] = x
+		for _, id := range b.AttachmentIDs {
+			if m.undecodable == nil {
+				m.undecodable = map[string]string{}
+			}
+			m.undecodable[id] = c.Source
+		}
+	}
 }
 
 // checkRecorded compares the hash and size the old app recorded in

@@ -354,3 +354,28 @@ func TestMigrate_dryRunCountsBlobs(t *testing.T) {
 		t.Errorf("blobs: dry run %d, real run %d, want 2", dry.Blobs, real.Blobs)
 	}
 }
+
+// TestMigrate_undecodableDatKept: an attachments/<id>.dat that does not
+// decode (the URL-safe alphabet) keeps its text in extras
+// "unreadable:<path>", as any other unreadable file does, and the
+// attachment's problem names it instead of saying its bytes are in no
+// file.
+func TestMigrate_undecodableDatKept(t *testing.T) {
+	const text = "-__--vv__vr7__76"
+	dir := writeFiles(t, map[string]string{
+		"attachments/p2.dat":       text,
+		"attachments/p2.meta.json": `{"id":"p2","name":"p2","size":12}`,
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := db.Get(t.Context(), "extras", "unreadable:attachments/p2.dat")
+	if err != nil || x["text"] != text {
+		t.Errorf("extras %v %v", x, err)
+	}
+	if !hasProblem(res.Problems, `"p2"`, "does not decode", "unreadable:attachments/p2.dat") || hasProblem(res.Problems, `"p2"`, "in no file") {
+		t.Errorf("problems %q", res.Problems)
+	}
+}
