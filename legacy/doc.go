@@ -327,7 +327,10 @@
 //     videos/, backups/, db/attachments-ca/, db/sessions/ and the other
 //     per-entity folders, ...: the scan would leave the folder out)
 //     (ErrStoreInside, CheckStoreDir), and leaves a store directory
-//     inside the old app's out of the scan (ScanOptions.Exclude).
+//     inside the old app's out of the scan (ScanOptions.Exclude). The
+//     scan leaves out any other Cairn store inside the directory too (a
+//     directory holding a bbolt data.db, which the old app never wrote),
+//     with a note: another migration's target, say.
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
 //     the store's directory, removed when it returns. One left by a
 //     migration that was killed (its .lock file no longer flocked: the

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 )
 
@@ -377,5 +378,34 @@ func TestMigrate_undecodableDatKept(t *testing.T) {
 	}
 	if !hasProblem(res.Problems, `"p2"`, "does not decode", "unreadable:attachments/p2.dat") || hasProblem(res.Problems, `"p2"`, "in no file") {
 		t.Errorf("problems %q", res.Problems)
+	}
+}
+
+// TestMigrate_nestedStoreNotScanned: a Cairn store kept in
+// LEGACY/db/<name>/ (a first migration's target) is left out of a later
+// migration of LEGACY into another store: its backup manifests and
+// search metadata are not the old app's extras.
+func TestMigrate_nestedStoreNotScanned(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"db/notes.json": `[{"id":"n1","content":"c"}]`})
+	nested, err := kv.Open(filepath.Join(dir, "db", "cairn-data"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := legacy.Migrate(t.Context(), nested, dir, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := nested.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Counts["extras"]; n != 0 {
+		t.Errorf("%d extras imported from the nested store; notes %q", n, res.Report.Notes)
+	}
+	if !slices.ContainsFunc(res.Report.Notes, func(n string) bool { return strings.Contains(n, "db/cairn-data, a Cairn store") }) {
+		t.Errorf("notes %q", res.Report.Notes)
 	}
 }

@@ -86,7 +86,8 @@ of the old app's data folders (attachments/, videos/, backups/, and in
 db/ attachments-ca/, sessions/, notes/, tasks/ and the other per-entity
 folders, rollback-points/, enrichment/, db/, .tx-*/, tx-temp-*/): it is
 refused before it is created (exit 2), naming the folder. A store in a
-directory of its own inside LEGACY_DIR is left out of the scan.
+directory of its own inside LEGACY_DIR is left out of the scan, and so is
+any other store inside it (an earlier migration's, in db/<name>/ say).
 
 On a terminal it first reads the directory as --dry-run does, shows the
 counts and asks before writing anything; any answer but y or yes (any
