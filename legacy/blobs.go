@@ -712,8 +712,21 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 		s.blobFromRecord(x, facts, id)
 		s.keepOtherInline(x, facts, id)
 	}
+	if len(facts.loserInline) == 0 {
+		return
+	}
+	have := map[string]*blobEntry{} // attachment id → the first entry with its bytes
+	for _, e := range x.all {
+		if len(e.opens) > 0 {
+			for id := range e.ids {
+				if have[id] == nil {
+					have[id] = e
+				}
+			}
+		}
+	}
 	for _, id := range slices.Sorted(maps.Keys(facts.loserInline)) {
-		s.keepLoserInline(x, facts, id)
+		s.keepLoserInline(x, facts, id, have)
 	}
 }
 
@@ -722,15 +735,10 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 // the id's content when no gathered entry holds any; the same bytes as
 // its content are one more copy of them; other bytes become an entry of
 // their own (stored as an orphan attachment unless another attachment has
-// those bytes). The report says which.
-func (s *scanner) keepLoserInline(x *blobIndex, facts *attachmentFacts, id string) {
-	var have *blobEntry
-	for _, e := range x.all {
-		if e.ids[id] && len(e.opens) > 0 {
-			have = e
-			break
-		}
-	}
+// those bytes). The report says which. entries maps each id to the first
+// entry holding its bytes, and is kept up to date.
+func (s *scanner) keepLoserInline(x *blobIndex, facts *attachmentFacts, id string, entries map[string]*blobEntry) {
+	have := entries[id]
 	for _, o := range facts.loserInline[id] {
 		data, _, err := decodeBase64String(o.b64)
 		if err != nil {
@@ -754,7 +762,7 @@ func (s *scanner) keepLoserInline(x *blobIndex, facts *attachmentFacts, id strin
 					ie.mime = mt
 				}
 			}
-			have = ie
+			have, entries[id] = ie, ie
 			s.rep.note(fmt.Sprintf("attachment %q: its bytes are only in the inline base64 of an older version, %s (the newer one lost them, docs/FORMAT.md §11.7); they are its content", id, src))
 		case have == ie:
 		case have.hash == "" && s.entryHashIs(have, ih):
