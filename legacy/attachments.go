@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"fmt"
 	"maps"
 	"path"
 	"reflect"
@@ -165,10 +166,25 @@ func (s *scanner) perIDDoc(id string, doc map[string]any) (map[string]any, strin
 		doc = map[string]any{"id": id, "name": id, "legacySource": source}
 	}
 	if !s.referencedAttachment(id) {
-		doc["orphan"] = true
+		// A member orphan of the old app's own is kept as it is
+		// (Migrate's markers do the same).
+		mark := freeMarker(ownOf(doc), "orphan")
+		if mark != "orphan" {
+			s.rep.note(fmt.Sprintf("attachment %q: the old app's document has a member %q of its own, kept as it is; Migrate's orphan marker is %q instead", id, "orphan", mark))
+		}
+		doc[mark] = true
 		s.rep.OrphanAttachments = append(s.rep.OrphanAttachments, id)
 	}
 	return doc, source
+}
+
+// ownOf is the set of doc's member names.
+func ownOf(doc map[string]any) map[string]bool {
+	own := make(map[string]bool, len(doc))
+	for k := range doc {
+		own[k] = true
+	}
+	return own
 }
 
 // mergeMeta adds meta's fields that doc lacks; when meta says otherwise

@@ -96,6 +96,11 @@ type attachmentFacts struct {
 	// otherInline are, by attachment id, inline base64 texts records give
 	// beside the first one (records[id]'s), differing from it.
 	otherInline map[string][]inlineCopy
+	// loserInline are, by attachment id, inline base64 texts the losing
+	// versions of entities give (an older copy of a session whose newer
+	// chunked copy had its base64 stripped, docs/FORMAT.md §11.7): the
+	// id's content when nothing else holds it, else kept apart.
+	loserInline map[string][]inlineCopy
 	// wanted are references (an attachment id, a recorded hash, or both)
 	// no file of the directory is named after: each is checked, once the
 	// bytes are gathered, against what records and inline base64 gave.
@@ -256,6 +261,59 @@ func (s *scanner) noteFacts(coll, id string, doc map[string]any) {
 	}
 }
 
+// noteLoserFacts notes the inline base64 texts doc, a losing version
+// of entity id of coll read from source, gives: its other fields are the
+// conflict's, but these bytes may be nowhere else.
+func (s *scanner) noteLoserFacts(coll, id, source string, doc map[string]any) {
+	if !slices.Contains(factColls, coll) {
+		return
+	}
+	f := s.facts[coll]
+	if f == nil {
+		f = newFacts(s.blobKeys)
+		s.facts[coll] = f
+	}
+	src := fmt.Sprintf("%s#%s/%s", source, coll, id)
+	inlineTexts(doc, coll == "attachments", func(aid, b64 string) { f.addLoserInline(aid, src, b64) })
+}
+
+// addLoserInline notes an inline base64 text b64 a losing version gives
+// of attachment id at src, once per text.
+func (f *attachmentFacts) addLoserInline(id, src, b64 string) {
+	if b64 == "" || slices.ContainsFunc(f.loserInline[id], func(c inlineCopy) bool { return c.b64 == b64 }) {
+		return
+	}
+	if f.loserInline == nil {
+		f.loserInline = map[string][]inlineCopy{}
+	}
+	f.loserInline[id] = append(f.loserInline[id], inlineCopy{src, b64})
+}
+
+// inlineTexts calls fn for each inline base64 text v gives, with the
+// attachment id it is of: a screenshot's attachmentId beside its base64,
+// an attachment record (in an attachments array) with its base64.
+func inlineTexts(v any, inAttachments bool, fn func(id, b64 string)) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			inlineTexts(e, inAttachments, fn)
+		}
+	case map[string]any:
+		if b, ok := x["base64"].(string); ok && b != "" {
+			if id, ok := idOf(x["attachmentId"]); ok {
+				fn(id, b)
+			} else if id, ok := idOf(x["id"]); ok && inAttachments {
+				fn(id, b)
+			}
+		}
+		for k, e := range x {
+			if k != "base64" && k != "thumbnail" {
+				inlineTexts(e, k == "attachments", fn)
+			}
+		}
+	}
+}
+
 func (f *attachmentFacts) record(id, src string) *attachmentRecord {
 	rec := f.records[id]
 	if rec == nil {
@@ -376,6 +434,11 @@ func (s *scanner) gatherFacts() *attachmentFacts {
 		for k, w := range c.wanted {
 			if _, ok := f.wanted[k]; !ok {
 				f.wanted[k] = w
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(c.loserInline)) {
+			for _, o := range c.loserInline[id] {
+				f.addLoserInline(id, o.src, o.b64)
 			}
 		}
 		ids := slices.Sorted(maps.Keys(c.records))
@@ -551,7 +614,10 @@ func (s *scanner) blobsFromDedup(x *blobIndex, facts *attachmentFacts, rd rootDi
 	}
 }
 
-// blobsFromPerID gathers attachments/<id>.dat and <id>/ files.
+// blobsFromPerID gathers attachments/<id>.dat and <id>/ files. The
+// first file in §7.6's order holds the id's content; a further file of
+// the same id holding other bytes is not a copy of it: it is kept as an
+// entry of its own (see keepDifferingFile).
 func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDir) {
 	for _, id := range slices.Sorted(maps.Keys(s.perID)) {
 		pf := s.perID[id]
@@ -560,6 +626,9 @@ func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDi
 				continue
 			}
 			e := s.entryForID(x, facts, id)
+			if len(e.opens) > 0 && s.keepDifferingFile(x, e, id, rel, rd) {
+				continue
+			}
 			e.ids[id] = true
 			if x.byID[id] == nil {
 				x.byID[id] = e
@@ -580,6 +649,57 @@ func (s *scanner) blobsFromPerID(x *blobIndex, facts *attachmentFacts, rd rootDi
 	}
 }
 
+// keepDifferingFile keeps the file rel of attachment id apart when the
+// bytes it holds differ from those of e, the entry the id's earlier files
+// gave (attachments/<id>.dat and attachments/images/<id>.png with two
+// contents): rel becomes an entry of its own, stored as an orphan
+// attachment unless another attachment has those bytes, and the report
+// lists a conflict and a note. It reports false when rel joins e as one
+// more copy: the same bytes, or bytes that cannot be compared because
+// one of the two does not read (then rel is what a damaged first file
+// falls back to).
+func (s *scanner) keepDifferingFile(x *blobIndex, e *blobEntry, id, rel string, rd rootDir) bool {
+	fh := e.hash
+	if fh == "" {
+		rc, err := e.opens[0].open()
+		if err != nil {
+			return false
+		}
+		fh, _, err = hashReader(rc)
+		_ = rc.Close() // read only
+		if err != nil {
+			return false
+		}
+	}
+	open := func() (io.ReadCloser, error) { return rd.openFile(rel) }
+	if path.Ext(rel) == ".dat" {
+		open = func() (io.ReadCloser, error) { return rd.openBase64File(rel) }
+	}
+	rc, err := open()
+	if err != nil {
+		return false
+	}
+	ih, _, err := hashReader(rc)
+	_ = rc.Close() // read only
+	if err != nil || ih == fh {
+		return false
+	}
+	ie := x.forHash(ih)
+	if ie == e {
+		return false
+	}
+	ie.opens = append(ie.opens, opener{rel, open, ""})
+	if ie.mime == "" {
+		ie.mime = mimeOf(rel)
+	}
+	x.byPath[rel] = ie
+	winner := e.opens[0].source
+	s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: "attachments", ID: id, Winner: Version{Source: winner, Kind: "file"},
+		Losers: []Version{{Source: rel, Kind: "file"}}, Reason: "precedence"})
+	s.rep.note(fmt.Sprintf("attachment %q: %s holds other bytes (sha256 %s) than %s (sha256 %s), whose bytes are its content (docs/FORMAT.md §7.6 order); they are kept as attachment legacy-orphan-%s unless another attachment has them", id, rel, ih, winner, fh, ih[:16]))
+	return true
+}
+
 // blobsFromRecords gathers what attachment records name: their path
 // field (with the <hash>.<ext> → <hash>.dat bug) and inline base64.
 func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd rootDir) {
@@ -592,6 +712,83 @@ func (s *scanner) blobsFromRecords(x *blobIndex, facts *attachmentFacts, rd root
 		s.blobFromRecord(x, facts, id)
 		s.keepOtherInline(x, facts, id)
 	}
+	if len(facts.loserInline) == 0 {
+		return
+	}
+	have := map[string]*blobEntry{} // attachment id → the first entry with its bytes
+	for _, e := range x.all {
+		if len(e.opens) > 0 {
+			for id := range e.ids {
+				if have[id] == nil {
+					have[id] = e
+				}
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(facts.loserInline)) {
+		s.keepLoserInline(x, facts, id, have)
+	}
+}
+
+// keepLoserInline uses the inline base64 texts losing versions of
+// entities give of attachment id (facts.loserInline): the first one is
+// the id's content when no gathered entry holds any; the same bytes as
+// its content are one more copy of them; other bytes become an entry of
+// their own (stored as an orphan attachment unless another attachment has
+// those bytes). The report says which. entries maps each id to the first
+// entry holding its bytes, and is kept up to date.
+func (s *scanner) keepLoserInline(x *blobIndex, facts *attachmentFacts, id string, entries map[string]*blobEntry) {
+	have := entries[id]
+	for _, o := range facts.loserInline[id] {
+		data, _, err := decodeBase64String(o.b64)
+		if err != nil {
+			s.rep.Unreadable = append(s.rep.Unreadable, Unreadable{Path: o.src + "#base64", Error: err.Error()})
+			continue
+		}
+		sum := sha256.Sum256(data)
+		ih := hex.EncodeToString(sum[:])
+		src, b64 := o.src+"#base64", o.b64
+		op := opener{src, func() (io.ReadCloser, error) {
+			d, _, err := decodeBase64String(b64)
+			return io.NopCloser(bytes.NewReader(d)), err
+		}, ""}
+		ie := x.forHash(ih)
+		switch {
+		case have == nil:
+			op.id = id
+			ie.ids[id] = true
+			if rec := facts.records[id]; rec != nil && ie.mime == "" {
+				if mt, ok := rec.str("mimeType"); ok && mt != "" {
+					ie.mime = mt
+				}
+			}
+			have, entries[id] = ie, ie
+			s.rep.note(fmt.Sprintf("attachment %q: its bytes are only in the inline base64 of an older version, %s (the newer one lost them, docs/FORMAT.md §11.7); they are its content", id, src))
+		case have == ie:
+		case have.hash == "" && s.entryHashIs(have, ih):
+			ie = have
+		default:
+			winner := have.opens[0].source
+			s.rep.Conflicts = append(s.rep.Conflicts, Conflict{Collection: "attachments", ID: id, Winner: Version{Source: winner, Kind: "inline"},
+				Losers: []Version{{Source: src, Kind: "inline"}}, Reason: "precedence"})
+			s.rep.note(fmt.Sprintf("attachment %q: the older version %s gives other inline bytes (sha256 %s) than %s, whose bytes are its content; they are kept as attachment legacy-orphan-%s unless another attachment has them", id, src, ih, winner, ih[:16]))
+		}
+		if !slices.ContainsFunc(ie.opens, func(c opener) bool { return c.source == src }) {
+			ie.opens = append(ie.opens, op)
+		}
+	}
+}
+
+// entryHashIs reports whether the bytes of e, an entry without a
+// recorded hash, hash to h (false when they do not read).
+func (s *scanner) entryHashIs(e *blobEntry, h string) bool {
+	rc, err := e.opens[0].open()
+	if err != nil {
+		return false
+	}
+	fh, _, err := hashReader(rc)
+	_ = rc.Close() // read only
+	return err == nil && fh == h
 }
 
 // blobFromRecord gathers what the record of attachment id names.
@@ -847,7 +1044,11 @@ func (s *scanner) emitBlobs(x *blobIndex, facts *attachmentFacts) {
 		opens := e.opens
 		h := e.hash
 		for _, o := range opens {
-			b.Copies = append(b.Copies, BlobCopy{Source: o.source, Open: o.open})
+			bc := BlobCopy{Source: o.source, Open: o.open}
+			if rel := o.source; path.Ext(rel) == ".dat" && !strings.Contains(rel, "#") {
+				bc.Raw = func() (io.ReadCloser, error) { return rootDir(s.root).openFile(rel) }
+			}
+			b.Copies = append(b.Copies, bc)
 			if o.id != "" && o.source != b.Source && e.ids[o.id] {
 				if b.SourceOf == nil {
 					b.SourceOf = map[string]string{}

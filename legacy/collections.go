@@ -310,6 +310,18 @@ func (s *scanner) buildCollections() error {
 					v.source, v.time, b.source, b.time)
 				break
 			}
+			if snap := s.newerSnapshot(coll, v); snap != nil {
+				// §11.1 names the backups/ snapshots among the places
+				// the newest good copy is: a snapshot holds the main
+				// file as it was when taken (§3.6), and every save after
+				// it gives the main file a later timestamp. A main file
+				// older than a snapshot holding the collection was put
+				// back by the loader, as above.
+				stale = v
+				reason = fmt.Sprintf("%s (timestamp %d) is older than the backups/ snapshot %s (timestamp %d) holding the collection: a stale copy, such as the old app's loader restores from .backup.json (docs/FORMAT.md §11.1)",
+					v.source, v.time, snap.path, snap.ms)
+				break
+			}
 			s.baseTime[coll] = v.time
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
@@ -426,7 +438,45 @@ func (s *scanner) newerBackup(coll string, v *keyVersion) *keyVersion {
 	if b == nil || b.time <= v.time || !isArrayData(b.data) {
 		return nil
 	}
+	// The time in the backup's name is that of the save that overwrote
+	// it, the main file's own save (§4.1): a loader's stale copy is older
+	// than it too. A main file saved after it is the newest state even
+	// when its timestamp is lower than the backup's content (a clock
+	// stepped back between two saves).
+	for _, ref := range s.sortedBackups(coll) {
+		if ref.path == b.source && ref.ms > 0 && ref.ms <= v.time {
+			return nil
+		}
+	}
 	return b
+}
+
+// newerSnapshot returns the newest backups/ snapshot (by the time in its
+// name) that holds array collection coll and is newer than v, the
+// collection's chosen version, when the collection has a main file: then
+// v is a stale copy (docs/FORMAT.md §11.1). As for newerBackup, a
+// version without a known time and a raw main file are never called
+// stale; without a main file the collection was deleted, and snapshots
+// never bring it back (§11.15). Only snapshots newer than v are read.
+func (s *scanner) newerSnapshot(coll string, v *keyVersion) *backupRef {
+	if kf := s.keys[coll]; v.time <= 0 || v.raw || kf == nil || kf.main == "" {
+		return nil
+	}
+	for _, snap := range s.sortedSnapshots() {
+		if snap.ms <= v.time {
+			return nil
+		}
+		data, ok, err := s.snapshotKey(snap.path, coll)
+		if err != nil || !ok {
+			continue // an unreadable one is reported where it is read again
+		}
+		isArray := isArrayData(data)
+		closeLazy(data)
+		if isArray {
+			return &snap
+		}
+	}
+	return nil
 }
 
 // copyOf is one older copy of a collection recoverCollection reads.

@@ -67,6 +67,9 @@ type Blob struct {
 type BlobCopy struct {
 	Source string // relative to the scanned root, or "<collection>/<id>#base64"
 	Open   func() (io.ReadCloser, error)
+	// Raw opens the file's text as it is, for a base64 file (a .dat):
+	// what is kept when it does not decode. nil for other copies.
+	Raw func() (io.ReadCloser, error)
 }
 
 // Dataset is everything Scan recovered from a legacy directory (Walk

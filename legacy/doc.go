@@ -73,9 +73,16 @@
 // WAL replay's clobber of §5.3; a copy holding one entity is never a
 // version of the collection, only of that entity, which is a candidate),
 // or is stale: its envelope timestamp is older than its newest
-// timestamped backup's, which only happens when the era D+ loader copied
-// an old .backup.json over it (§11.1, §4.1: a timestamped backup is the
-// previous main file); the stale file is then one more of the copies.
+// timestamped backup's (and than the time in that backup's name, the
+// time of the save that wrote the main file: a main file saved later,
+// under a clock that stepped back, is the newest state), or than the time in the name of a backups/
+// snapshot holding the collection, which only happens when the era D+
+// loader copied an old .backup.json over it (§11.1, §4.1: a timestamped
+// backup is the previous main file; §3.6: a snapshot is the main files
+// as they were when taken, and every later save gives a main file a later
+// timestamp); the stale file is then one more of the copies. Without a
+// main file a collection was deleted: a newer snapshot does not bring it
+// back.
 // The copies read are the ScanOptions.RecoveryCopies newest decodable
 // timestamped backups, the single-slot backup, the RecoveryCopies newest
 // backups/ snapshots holding the collection; the newest of them by the
@@ -157,7 +164,11 @@
 // that are missing or unreadable, §11.6) gets them from the other
 // copies of the session, best first: a missing part whole, and the
 // items whose id its chunks lack added after its own
-// (Report.LostRecovered).
+// (Report.LostRecovered). A chunked session's parts and chunks win over
+// members of the same name its metadata.json holds (the app's
+// sessionToMetadata strips them, §3.4); the metadata's values that
+// differ are kept in extras "replaced:<metadata path>" ({path, reason,
+// members}), which Report.Notes names.
 //
 // Attachments come from the content-addressed store, the dedup store
 // (attachments/<hh>/<hash>.dat, with the <hash>.<ext> path bug mapped to
@@ -173,7 +184,15 @@
 // Two records giving one attachment id different inline bytes (a note's
 // and a task's) keep both: the first's (sessions, notes, tasks, then
 // attachments) are its content, the other's an orphan attachment, and
-// the disagreement is in Report.Conflicts. An attachment no record of its
+// the disagreement is in Report.Conflicts. The same holds for two files of
+// one id (attachments/<id>.dat and attachments/images/<id>.png) holding
+// different bytes: the first in §7.6's order is its content, the other
+// an orphan attachment (Report.OrphanFiles, Conflicts, Notes). Inline
+// base64 a losing version of an entity holds (an older copy of a session
+// whose newer chunked copy lost its screenshots' base64, §11.7) is a
+// source too: the id's content when nothing else holds any, one more
+// copy when the bytes are the same, else an orphan attachment and a
+// conflict; Report.Notes says which. An attachment no record of its
 // own describes (db/attachments.json, <id>.meta.json) takes the name,
 // type and createdAt of the first inline record of it (Blob.Meta).
 // Each videos/ file is an attachment of its own: a session video's id
@@ -191,6 +210,11 @@
 // otherwise about one, the whole file is kept under legacyMeta. Without a
 // meta file the document is a stub {id, name, legacySource}. One nothing
 // refers to gets orphan: true and is listed in Report.OrphanAttachments.
+// The markers Migrate adds to attachment documents (orphan,
+// contentMissing, contentDamaged, legacyHash, legacySize) never replace
+// a member of that name the old app's document has of its own: as with
+// legacyRaw, that member stays as it is and the marker goes to the first
+// free of <name>~2, <name>~3, ..., which Report.Notes names.
 // The content-addressed store's metadata.json and the dedup store's
 // <hash>.meta.json are kept whole in Extras, under their key
 // (attachments-ca/<hh>/<hash>/metadata) and path
@@ -233,12 +257,16 @@
 // under a chunked session's or a content-addressed entry's directory too), and
 // unreadable files keep their bytes there under "unreadable:<path>" (one
 // over 1 MiB as the content of attachment legacy-unreadable-<hash>, named
-// in that entry), and so do a WAL line that does not decode as an entry
+// in that entry; Migrate does the same for an attachment's base64 file,
+// a .dat, that does not decode), and so do a WAL line that does not
+// decode as an entry
 // ("wal-skipped:<path>#L<n>"), a chunk of the wrong shape
 // ("invalid:<path>") and session metadata that is not an object. So do
 // what was to be an entity and is not one: an
 // element or file without a usable id, or not an object, under
-// "invalid:<path>[<index>]" (Report.InvalidIDs), and an array spread into
+// "invalid:<path>[<index>]" (Report.InvalidIDs; a chunked session's
+// metadata whose id is not a string, under "invalid:<metadata path>",
+// with its parts and chunks), and an array spread into
 // an object (§3.3, Report.JunkSkipped, possibly the only copy of the
 // entities it holds) under "junk:<path>" or "junk:<path>[<index>]"; the
 // entities of such an object in a per-entity file or a WAL write (the
@@ -299,7 +327,10 @@
 //     videos/, backups/, db/attachments-ca/, db/sessions/ and the other
 //     per-entity folders, ...: the scan would leave the folder out)
 //     (ErrStoreInside, CheckStoreDir), and leaves a store directory
-//     inside the old app's out of the scan (ScanOptions.Exclude).
+//     inside the old app's out of the scan (ScanOptions.Exclude). The
+//     scan leaves out any other Cairn store inside the directory too (a
+//     directory holding a bbolt data.db, which the old app never wrote),
+//     with a note: another migration's target, say.
 //   - Migrate's spill files (see Caveats) go to a temporary directory in
 //     the store's directory, removed when it returns. One left by a
 //     migration that was killed (its .lock file no longer flocked: the
@@ -322,7 +353,10 @@
 //     lastUpdated) and the old app's is later; otherwise (no time on one
 //     side or both: tasks, attachments, extras) the stored version stays,
 //     counted in ImportResult.Kept and listed in ImportResult.KeptStored,
-//     so that a second run never undoes an edit made in the store.
+//     so that a second run never undoes an edit made in the store. The
+//     exception is a stored attachment marked contentMissing, without a
+//     hash, whose bytes this run found: it takes their hash and size
+//     (and the members it lacks), and loses the marker.
 //     settings, aiSettings and preferences are merged member by member:
 //     members the store lacks are added, the others keep the stored
 //     value (those that differ are listed in KeptStored). Times are read

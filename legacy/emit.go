@@ -286,6 +286,9 @@ func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Enti
 	s.noteFacts(coll, d.id, doc)
 	s.imported[coll][d.id] = true
 	for _, c := range d.cs {
+		if c != d.win && c.doc != nil {
+			s.noteLoserFacts(coll, d.id, c.v.Source, c.doc)
+		}
 		c.doc = nil
 	}
 	return fn(coll, d.id, Entity{Doc: doc, Source: d.win.v.Source, Time: d.time})

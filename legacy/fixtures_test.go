@@ -207,7 +207,10 @@ func genEraB(f *fx) {
 		obj{"title": "no id"},
 	}, EncodingPlain, T0+2000, true)
 	f.env("db/settings.json", obj{"aiSettings": obj{"systemInstructions": "x"}, "userProfile": obj{"name": "A"}}, EncodingPlain, T0+2000, true)
-	f.write("backups/backup-"+fmt.Sprint(T0+3000)+".json", []byte(`{"version":1,"timestamp":`+fmt.Sprint(T0+3000)+`,"collections":{"notes":[{"id":"n-snap"}]}}`))
+	// A snapshot older than notes.json (a newer one would make it the
+	// loader's stale restore, docs/FORMAT.md §11.1): n-snap, only there,
+	// was deleted since.
+	f.write("backups/backup-"+fmt.Sprint(T0+1000)+".json", []byte(`{"version":1,"timestamp":`+fmt.Sprint(T0+1000)+`,"collections":{"notes":[{"id":"n-snap"}]}}`))
 	b64 := base64.StdEncoding.EncodeToString(blobTXT)
 	f.write("attachments/att-1.dat", []byte(b64[:8]+"\n"+b64[8:]))
 	f.js("attachments/att-1.meta.json", obj{"id": "att-1", "type": "file", "name": "a.txt", "mimeType": "text/plain"})

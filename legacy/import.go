@@ -35,7 +35,8 @@ type ImportResult struct {
 	Unchanged map[string]int `json:"unchanged"`
 	Kept      map[string]int `json:"kept_newer"`
 	// Blobs counts attachment contents stored (new files) and Dedup those
-	// already present.
+	// already present; a migration's dry run counts those a real one
+	// would store.
 	Blobs int `json:"blobs"`
 	// WithoutContent lists attachments whose content the store does not
 	// hold. After an import (an export file carries attachment metadata
@@ -441,6 +442,9 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 			res.Unchanged[coll]++
 			return nil
 		}
+		if filled := filledContent(coll, mode, cur, norm); filled != nil {
+			norm, mode = filled, mergeReplace
+		}
 		switch mode {
 		case mergeNewer, mergeKeepStored:
 			ct, cbad := docTime(cur)
@@ -504,6 +508,43 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 		_, err = tx.Put(coll, v)
 	}
 	return err
+}
+
+// filledContent returns, for a stored attachment document a migration
+// marked contentMissing (no hash: its bytes were in no file it read),
+// when the old app's version norm now has its bytes (a hash; migrate
+// stored them), the stored document with norm's hash and size, the
+// members it lacks from norm, and the marker removed (legacyHash too when
+// it is that hash). A migration of the whole directory after one of its
+// db/ alone, or after its attachments/ folder (symlinked, not followed)
+// was copied in, so attaches the bytes: the stored document is otherwise
+// kept, since neither version carries a time. nil when that is not the
+// case.
+func filledContent(coll string, mode mergeMode, cur, norm any) any {
+	if coll != "attachments" || mode != mergeKeepStored {
+		return nil
+	}
+	cm, ok := cur.(map[string]any)
+	nm, ok2 := norm.(map[string]any)
+	if !ok || !ok2 || cm["contentMissing"] != true || nm["contentMissing"] == true {
+		return nil
+	}
+	h, ok := nm["hash"].(string)
+	if _, has := cm["hash"]; has || !ok {
+		return nil
+	}
+	out := maps.Clone(cm)
+	delete(out, "contentMissing")
+	if lh, _ := out["legacyHash"].(string); strings.EqualFold(lh, h) {
+		delete(out, "legacyHash")
+	}
+	out["hash"], out["size"] = h, nm["size"]
+	for k, v := range nm {
+		if _, has := out[k]; !has {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // mergeMembersOf merges the old app's version of a settings object into

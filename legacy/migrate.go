@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,8 +20,10 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/cairnkv/cairn/internal/docmodel"
 	"github.com/cairnkv/cairn/kv"
@@ -100,6 +103,62 @@ type migration struct {
 		sync.Mutex
 		problems []string // the batch writer reports too
 	}
+	// own are, by attachment id, the members of the old app's attachment
+	// document named like one of markerMembers: the document's own, never
+	// replaced by a marker (see marker).
+	own    map[string]map[string]bool
+	marked map[string]bool // "<id>\x00<member>" whose renaming is noted
+	// undecodable maps an attachment id to its base64 file that did not
+	// decode, kept in Extras (keepUndecodable).
+	undecodable map[string]string
+}
+
+// markerMembers are the members Migrate marks attachment documents with
+// (and perIDDoc's orphan).
+var markerMembers = []string{"orphan", "contentMissing", "contentDamaged", "legacyHash", "legacySize"}
+
+// ownMarkers notes the members of attachment document d, as the scan
+// gave it, named like a marker or a marker~N.
+func (m *migration) ownMarkers(id string, d map[string]any) {
+	for k := range d {
+		base, _, _ := strings.Cut(k, "~")
+		if slices.Contains(markerMembers, base) {
+			if m.own == nil {
+				m.own = map[string]map[string]bool{}
+			}
+			if m.own[id] == nil {
+				m.own[id] = map[string]bool{}
+			}
+			m.own[id][k] = true
+		}
+	}
+}
+
+// marker is the member attachment id's document d takes marker in: the
+// marker itself, or, when the old app's document has a member of that
+// name of its own, the first of marker~2, marker~3, ... it lacks, as for
+// legacyRaw (docs/FORMAT.md; the old member is kept as it is). The
+// report notes the renaming once.
+func (m *migration) marker(id, marker string) string {
+	name := freeMarker(m.own[id], marker)
+	if name != marker && !m.marked[id+"\x00"+marker] {
+		if m.marked == nil {
+			m.marked = map[string]bool{}
+		}
+		m.marked[id+"\x00"+marker] = true
+		m.out.Report.note(fmt.Sprintf("attachment %q: the old app's document has a member %q of its own, kept as it is; Migrate's %s marker is %q instead", id, marker, marker, name))
+	}
+	return name
+}
+
+// freeMarker is marker, or the first of marker~2, marker~3, ... that is
+// not among taken.
+func freeMarker(taken map[string]bool, marker string) string {
+	name := marker
+	for n := 2; taken[name]; n++ {
+		name = marker + "~" + strconv.Itoa(n)
+	}
+	return name
 }
 
 // problem reports one thing the migration could not do as asked.
@@ -211,8 +270,8 @@ func (m *migration) keepText(coll, id string, text []byte, source string) (strin
 		att["hash"], att["size"] = h, n
 		return mergeDoc(tx, m.res, "attachments", aid, att, m.dry, mergeReplace)
 	})
-	if err == nil && !m.dry {
-		m.res.Blobs++ // its content is a blob stored, as an attachment's is
+	if err == nil {
+		m.res.Blobs++ // its content is a blob stored (a dry run: would be), as an attachment's is
 	}
 	return aid, err
 }
@@ -275,6 +334,7 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 			return m.oversized(docWrite{coll: coll, id: id, doc: e.Doc, source: e.Source}, err)
 		}
 		if coll == "attachments" {
+			m.ownMarkers(id, e.Doc)
 			attach[id] = e.Doc // written once their contents are stored
 			sources[id] = e.Source
 			return nil
@@ -307,23 +367,26 @@ func (m *migration) walk(dir string, opts *ScanOptions) (err error) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		d := attach[id]
-		missing := false
+		missing, places := false, contentPlaces(id, d)
 		if h, ok := d["hash"].(string); ok && !stored[h] && !m.db.HasContent(context.Background(), h) {
 			// No file of the old app holds these bytes: say so in the
 			// document rather than leave a reference check must report as
 			// damage. The recorded hash is kept as legacyHash.
 			delete(d, "hash")
-			d["legacyHash"], d["contentMissing"] = h, true
+			d[m.marker(id, "legacyHash")], d[m.marker(id, "contentMissing")] = h, true
 			missing = true
 		} else if _, has := d["hash"]; !has && expectsContent(d) {
 			// No hash recorded, and no bytes under its id, path or
 			// inline base64: the same, without a hash to keep.
-			d["contentMissing"] = true
+			d[m.marker(id, "contentMissing")] = true
 			missing = true
 		}
-		if missing {
+		if missing && m.undecodable[id] != "" {
 			m.res.WithoutContent = append(m.res.WithoutContent, id)
-			m.problem("attachment %q: its bytes are in no file of the %s (looked for %s); imported without content, marked contentMissing", id, scannedDir(rep), strings.Join(contentPlaces(id, d), ", "))
+			m.problem("attachment %q: its bytes are in %s, which does not decode (its text is kept in extras unreadable:%s); imported without content, marked %s", id, m.undecodable[id], m.undecodable[id], freeMarker(m.own[id], "contentMissing"))
+		} else if missing {
+			m.res.WithoutContent = append(m.res.WithoutContent, id)
+			m.problem("attachment %q: its bytes are in no file of the %s (looked for %s); imported without content, marked %s", id, scannedDir(rep), strings.Join(places, ", "), freeMarker(m.own[id], "contentMissing"))
 		}
 		if err := m.put(docWrite{coll: "attachments", id: id, doc: d, mode: mergeKeepStored, source: sources[id]}); err != nil {
 			return err
@@ -626,12 +689,11 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					m.problem("%s", problem)
 				}
 				if hash == "" {
+					m.keepUndecodable(ds, b)
 					continue // its attachments are marked contentMissing
 				}
 				stored[hash] = true
-				if !m.dry {
-					res.Blobs++
-				}
+				res.Blobs++ // a dry run counts what a real one stores, as it does documents
 				ids := b.AttachmentIDs
 				if len(ids) == 0 {
 					// Keep orphan bytes reachable so nothing is lost.
@@ -659,9 +721,9 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 					}
 					d["hash"], d["size"] = hash, size
 					if damaged {
-						d["contentDamaged"] = true
+						d[m.marker(id, "contentDamaged")] = true
 						if b.Hash != "" {
-							d["legacyHash"] = b.Hash
+							d[m.marker(id, "legacyHash")] = b.Hash
 						}
 					}
 				}
@@ -675,6 +737,45 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 	return stored, nil
 }
 
+// keepUndecodable keeps in Extras, under "unreadable:<path>", the text
+// of each base64 file (a .dat) of blob b, none of whose copies could be
+// read: {path, error, text} (base64 when the text is not UTF-8), as the
+// scan keeps any other unreadable file; the attachments' problem names
+// the entry (see undecodable).
+func (m *migration) keepUndecodable(ds *Dataset, b Blob) {
+	for _, c := range b.Copies {
+		if c.Raw == nil {
+			continue
+		}
+		key := "unreadable:" + c.Source
+		if _, done := ds.Extras[key]; done {
+			continue
+		}
+		rc, err := c.Raw()
+		if err != nil {
+			continue // the problem names it
+		}
+		text, err := io.ReadAll(rc)
+		_ = rc.Close() // read only
+		if err != nil {
+			continue
+		}
+		x := map[string]any{"path": c.Source, "error": "attachment bytes: not base64 that decodes"}
+		if utf8.Valid(text) {
+			x["text"] = string(text)
+		} else {
+			x["base64"] = base64.StdEncoding.EncodeToString(text)
+		}
+		ds.Extras[key] = x
+		for _, id := range b.AttachmentIDs {
+			if m.undecodable == nil {
+				m.undecodable = map[string]string{}
+			}
+			m.undecodable[id] = c.Source
+		}
+	}
+}
+
 // checkRecorded compares the hash and size the old app recorded in
 // attachment document d with the bytes found for it (hash, size, from
 // source) before they are overwritten. Bytes that do not hash to the
@@ -686,13 +787,13 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 func (m *migration) checkRecorded(id string, d map[string]any, source, hash string, size int64) {
 	var what []string
 	if rh, ok := d["hash"].(string); ok && isHexHash(rh) && !strings.EqualFold(rh, hash) {
-		d["legacyHash"], d["contentDamaged"] = rh, true
+		d[m.marker(id, "legacyHash")], d[m.marker(id, "contentDamaged")] = rh, true
 		what = append(what, fmt.Sprintf("do not hash to the recorded %s (hash %s)", rh, hash))
 	}
 	if rs, ok := numInt64(d["size"]); ok && rs != size {
-		d["legacySize"] = d["size"]
+		d[m.marker(id, "legacySize")] = d["size"]
 		if rs > size {
-			d["contentDamaged"] = true
+			d[m.marker(id, "contentDamaged")] = true
 		}
 		what = append(what, fmt.Sprintf("are %d bytes, the record says size %d", size, rs))
 	}
@@ -700,10 +801,10 @@ func (m *migration) checkRecorded(id string, d map[string]any, source, hash stri
 		return
 	}
 	damaged := ""
-	if d["contentDamaged"] == true {
-		damaged = ", marked contentDamaged"
+	if mark := freeMarker(m.own[id], "contentDamaged"); d[mark] == true {
+		damaged = ", marked " + mark
 	}
-	m.problem("attachment %q: its bytes from %s %s; kept as they are (recorded values kept as legacyHash/legacySize%s)", id, source, strings.Join(what, " and "), damaged)
+	m.problem("attachment %q: its bytes from %s %s; kept as they are (recorded values kept as %s/%s%s)", id, source, strings.Join(what, " and "), freeMarker(m.own[id], "legacyHash"), freeMarker(m.own[id], "legacySize"), damaged)
 }
 
 // scannedDir names, for a problem, the directory whose files were

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cairnkv/cairn/kv"
 )
 
 // ScanOptions tune Scan and Walk. A nil *ScanOptions or a zero field means the
@@ -559,6 +562,10 @@ func (s *scanner) walk() error {
 			s.rep.note("not scanned: " + rel + ", the store's own directory")
 			return fs.SkipDir
 		}
+		if d.IsDir() && rel != "." && isCairnStore(p) {
+			s.rep.note("not scanned: " + rel + ", a Cairn store (its " + kv.DataFile + "), which the old app never wrote")
+			return fs.SkipDir
+		}
 		if rel != "." && isMacOSArtefact(p, d) {
 			s.rep.MacOSArtefacts++
 			if d.IsDir() {
@@ -610,6 +617,28 @@ func (s *scanner) walk() error {
 		s.classify(rel)
 		return nil
 	})
+}
+
+// isCairnStore reports whether directory p holds a Cairn store: a
+// regular file kv.DataFile that is a bbolt database (its first meta
+// page's magic number). The old app wrote JSON and attachment files only;
+// a store kept inside its directory (another migration's target, say)
+// would otherwise have its backup manifests and search metadata read as
+// the old app's data.
+func isCairnStore(p string) bool {
+	f, err := os.Open(filepath.Join(p, kv.DataFile))
+	if err != nil {
+		return false
+	}
+	defer f.Close() // read only
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	var head [20]byte // page header (16 bytes), then the meta's magic
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return false
+	}
+	return binary.LittleEndian.Uint32(head[16:]) == 0xED0CDAED || binary.BigEndian.Uint32(head[16:]) == 0xED0CDAED
 }
 
 // isMacOSArtefact reports whether a directory entry is one a copy from a

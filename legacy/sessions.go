@@ -1,7 +1,10 @@
 package legacy
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -132,7 +135,8 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 	// video (parts and chunks never set them).
 	if s.addCand("sessions", headOf(doc), nil, v.kind, v.source, v.time, true, -1, loader{chunk: &chunkRef{dir: id, meta: v}}) == nil {
 		// Not an entity, but its files are checked and reported all the same.
-		s.assembleSession(id, doc)
+		full := s.assembleSession(id, doc, v.source)
+		s.keepNonEntitySession(v.source, full)
 		return
 	}
 	v.drop()
@@ -164,7 +168,7 @@ func (s *scanner) skeletonSession(id string) bool {
 func (s *scanner) loadSession(id string, c *cand) (map[string]any, error) {
 	ref := c.ld.chunk
 	if ref.meta == nil { // skeletonSession's: no metadata to read
-		return s.assembleSession(ref.dir, map[string]any{"id": ref.dir}), nil
+		return s.assembleSession(ref.dir, map[string]any{"id": ref.dir}, ""), nil
 	}
 	data, err := s.reload(ref.meta)
 	if err != nil {
@@ -183,7 +187,7 @@ func (s *scanner) loadSession(id string, c *cand) (map[string]any, error) {
 	if !c.matches(id, doc) {
 		return nil, changed(ref.meta.source, nil)
 	}
-	return s.assembleSession(ref.dir, doc), nil
+	return s.assembleSession(ref.dir, doc, ref.meta.source), nil
 }
 
 // planSession adds the files loadSession reads to the read-ahead plan, in
@@ -204,18 +208,30 @@ func (s *scanner) planSession(ref *chunkRef) {
 	}
 }
 
-// assembleSession completes a chunked session's metadata doc into one
-// Session document: its parts and chunks. The storage-only fields
-// (chunks, has*, storageVersion) are kept verbatim.
-func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any {
+// assembleSession completes a chunked session's metadata doc (read from
+// metaSrc) into one Session document: its parts and chunks. The
+// storage-only fields (chunks, has*, storageVersion) are kept verbatim.
+// A member of the metadata a part or the chunks replace (the app's
+// sessionToMetadata strips them, so only some other writer left one) is
+// kept, where it differs, in Extras "replaced:<metaSrc>" (see
+// keepReplaced).
+func (s *scanner) assembleSession(id string, doc map[string]any, metaSrc string) map[string]any {
 	prefix := "sessions/" + id + "/"
 	sd := s.session(id)
 	sd.lost = nil
+	replaced := map[string]any{}
+	replace := func(field string, v any) {
+		if old, ok := doc[field]; ok && old != nil && !reflect.DeepEqual(old, v) {
+			replaced[field] = old
+		}
+		doc[field] = v
+	}
+	defer func() { s.keepReplaced(id, metaSrc, replaced) }()
 	for _, p := range sessionParts {
 		expected := p.Flag != "" && truthy(doc[p.Flag])
 		pv := s.resolveKey(prefix+p.Name, expected)
 		if pv != nil {
-			doc[p.Field] = pv.data
+			replace(p.Field, pv.data)
 			attachLoose(doc, p.Field, pv.loose)
 		} else if expected {
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: p.Name, Detail: p.Flag + " is set but the file is missing or unreadable"})
@@ -288,13 +304,56 @@ func (s *scanner) assembleSession(id string, doc map[string]any) map[string]any 
 			}
 		}
 		if len(items) > 0 || (hasManifest && k.Dir != "video-chunks") {
-			doc[k.SessionField] = items
+			replace(k.SessionField, items)
 		}
 	}
 	if _, ok := doc["screenshots"]; !ok {
 		doc["screenshots"] = []any{}
 	}
 	return doc
+}
+
+// keepReplaced keeps the members of chunked session id's metadata
+// (metaSrc) that its parts or chunks replaced with other values, in
+// Extras "replaced:<metaSrc>" as {path, reason, members}, and notes it in
+// the report: the parts and chunks are where the app keeps these (docs/
+// FORMAT.md §3.4) and win, but the metadata's values are not lost. The
+// session is assembled again each time it is loaded: the same key, the
+// same value, one note.
+func (s *scanner) keepReplaced(id, metaSrc string, replaced map[string]any) {
+	if len(replaced) == 0 || metaSrc == "" {
+		return
+	}
+	key := "replaced:" + metaSrc
+	_, again := s.ds.Extras[key]
+	s.ds.Extras[key] = map[string]any{"path": metaSrc, "reason": "members of the session metadata its parts or chunks replace with other values", "members": cloneValue(replaced)}
+	if !again {
+		s.rep.note(fmt.Sprintf("session %q: %s has members %s of its own, other than its parts' and chunks' (which win, docs/FORMAT.md §3.4); the metadata's values are kept in extras %s", id, metaSrc, strings.Join(slices.Sorted(maps.Keys(replaced)), ", "), key))
+	}
+}
+
+// keepNonEntitySession keeps in Extras a chunked session whose metadata
+// (metaSrc) is not an entity (an id that is not a string, say), assembled
+// with its parts and chunks: the report names the key addCand chose, but
+// addCand had no text of it to keep.
+func (s *scanner) keepNonEntitySession(metaSrc string, full map[string]any) {
+	var key, reason string
+	if n := len(s.rep.InvalidIDs); n > 0 && s.rep.InvalidIDs[n-1].Source == metaSrc {
+		key, reason = "invalid:"+metaSrc, s.rep.InvalidIDs[n-1].Reason
+	} else if n := len(s.rep.JunkSkipped); n > 0 && s.rep.JunkSkipped[n-1] == metaSrc {
+		key, reason = "junk:"+metaSrc, "an array spread into an object (docs/FORMAT.md §3.3), not an entity"
+	}
+	if key == "" {
+		return
+	}
+	if _, done := s.ds.Extras[key]; done {
+		return
+	}
+	text, err := json.Marshal(full)
+	if err != nil {
+		return
+	}
+	s.keepBytes(key, map[string]any{"path": metaSrc, "reason": reason + "; the session with its parts and chunks"}, text)
 }
 
 // sortedChunks returns the chunk indices found for chunkKinds[k], sorted.

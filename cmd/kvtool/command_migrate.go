@@ -75,7 +75,9 @@ time (updatedAt or lastUpdated) and the old one is later; otherwise the
 stored one stays (counted in kept_newer, listed in kept_stored when they
 could not be ordered). settings, aiSettings and preferences are merged
 member by member: members the store lacks are added, the others keep the
-store's value (kept_stored lists those that differ). An entity deleted
+store's value (kept_stored lists those that differ). An attachment
+imported without content (contentMissing: after migrating db/ alone, say)
+gets its bytes from a later migration that finds them. An entity deleted
 from the store in between is imported again, since the store keeps no
 record of deletions older than its change log.
 
@@ -84,7 +86,8 @@ of the old app's data folders (attachments/, videos/, backups/, and in
 db/ attachments-ca/, sessions/, notes/, tasks/ and the other per-entity
 folders, rollback-points/, enrichment/, db/, .tx-*/, tx-temp-*/): it is
 refused before it is created (exit 2), naming the folder. A store in a
-directory of its own inside LEGACY_DIR is left out of the scan.
+directory of its own inside LEGACY_DIR is left out of the scan, and so is
+any other store inside it (an earlier migration's, in db/<name>/ say).
 
 On a terminal it first reads the directory as --dry-run does, shows the
 counts and asks before writing anything; any answer but y or yes (any
