@@ -299,8 +299,11 @@ func (w *pageWalker) tree(root uint64, depth int, top bool) (first []byte) {
 		// A damaged count hides elements (bbolt reads as many as it
 		// says), or invents some: bbolt writes the first element's data
 		// right after the last element, so the first element's offset
-		// tells the count. A page reached from a branch is never empty.
-		if n, ok := impliedCount(p, size); ok && n != count && (count > 0 || w.fromBranch) {
+		// tells the count. A page reached from a branch is never empty;
+		// an empty one (a bucket's root) holds zeros past its header
+		// (bbolt zeroes its page buffers), so that an element there
+		// means a count damaged to 0: the bucket's keys, hidden.
+		if n, ok := impliedCount(p, size); ok && n != count {
 			w.problem("page %d: its element count is %d, but its first element says %d (a damaged count)", root, count, n)
 			return nil
 		}

@@ -256,7 +256,7 @@ func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi 
 	}
 	count := int(binary.LittleEndian.Uint16(p[10:]))
 	fromBranch := s.fromBranch
-	if n, ok := impliedCount(p, size); ok && int64(count) != n && (count > 0 || fromBranch) && count != 0xFFFF {
+	if n, ok := impliedCount(p, size); ok && int64(count) != n && count != 0xFFFF {
 		// A damaged count: the elements are read as many as the first
 		// one's offset says (see CheckPages).
 		s.recovered = append(s.recovered, fmt.Sprintf("page %d: its element count is %d, but its first element says %d: read as %d", id, count, n, n))
