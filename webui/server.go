@@ -125,8 +125,12 @@ func Start(addr string, cfg Config) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       time.Minute,
-		ErrorLog:          logger,
+		// A request's body (a patch, at most MaxDocumentBytes) comes
+		// over loopback in well under this: a body that stalls no longer
+		// keeps a handler, and so a shutdown, waiting.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: time.Minute,
+		ErrorLog:    logger,
 	}
 	go func() {
 		err := s.http.Serve(ln)

@@ -110,6 +110,9 @@ unencrypted HTTP: kvtool warns on stderr.`,
 			case err = <-failed:
 			case <-ctx.Done():
 			}
+			// A second interrupt is the global handler's again: it ends
+			// the process at once, whatever a request in flight waits for.
+			stop()
 			// Let a restore or a backup in flight finish.
 			sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
