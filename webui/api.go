@@ -590,6 +590,13 @@ func readBody(r *http.Request, v any) error {
 func detached(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
 
 func (s *Server) apiBackupCreate(w http.ResponseWriter, r *http.Request) {
+	// The body ({}) is read whole first: a request cut off or garbled
+	// takes no backup (each one may rotate an older one out).
+	var req struct{}
+	if err := readBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
 	m, err := s.store.createBackup(detached(r))
 	reply(w, m, err)
 }

@@ -209,6 +209,12 @@ func TestAccess_origin(t *testing.T) {
 			t.Errorf("%s: status %d, want %d (%s)", name, w.Code, tc.want, w.Body.String())
 		}
 	}
+	// A body that is not JSON, or cut off, takes no backup either.
+	for _, body := range []string{"this is not json", `{"`, "{} {}"} {
+		if w := c.do("POST", "/api/backups/create", body, nil); w.Code != http.StatusBadRequest {
+			t.Errorf("body %q: status %d, want 400 (%s)", body, w.Code, w.Body.String())
+		}
+	}
 	if n := backupCount(t, c); n != before {
 		t.Errorf("refused requests took %d backup(s)", n-before)
 	}
