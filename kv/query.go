@@ -189,7 +189,20 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 			return err
 		}
 		res.IDs, res.Total, res.Explain, res.Warnings = ids, total, ex, ex.Warnings
-		if opts.IDsOnly || opts.Count {
+		if opts.IDsOnly {
+			// The ids come from index keys: one a damaged key names is
+			// not printed as if it were stored.
+			return guard(func() error {
+				b := t.tx.Bucket(buckets.PrimaryBucket(c.Name))
+				for _, id := range ids {
+					if b == nil || b.Get([]byte(id)) == nil {
+						return indexLedAstray(q.Collection, id)
+					}
+				}
+				return nil
+			})
+		}
+		if opts.Count {
 			return nil
 		}
 		if emit == nil {
@@ -214,7 +227,7 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 					// Extras hold any JSON value; a query returns objects.
 					return &EntityError{Op: "query", Collection: q.Collection, ID: id, Err: fmt.Errorf("%w: stored value is not an object (QueryOptions.IDsOnly, then GetValue)", ErrInvalid)}
 				}
-				return fmt.Errorf("cairn: query: %s %q vanished inside its transaction", q.Collection, id)
+				return indexLedAstray(q.Collection, id)
 			}
 			if emit != nil {
 				if err := emit(id, doc); err != nil {
@@ -287,3 +300,10 @@ func (l *loader) Header(id string) (map[string]any, error) { return l.doc(id, fa
 
 // Full returns the assembled document, or nil if absent.
 func (l *loader) Full(id string) (map[string]any, error) { return l.doc(id, true) }
+
+// indexLedAstray is the error of a query an index led to an id the
+// collection does not hold: a damaged index key (a read transaction sees
+// the index and the documents of one commit).
+func indexLedAstray(coll, id string) error {
+	return &EntityError{Op: "query", Collection: coll, ID: id, Err: fmt.Errorf("%w: an index names this document, which is not stored: the index is damaged; kvtool reindex --secondary rebuilds it (kvtool check names it)", ErrCorrupt)}
+}

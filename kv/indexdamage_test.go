@@ -1,0 +1,65 @@
+package kv_test
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/kv"
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestQuery_damagedIndexKey: one flipped bit in the id part of an index
+// key made query --ids print an id the store does not hold, with exit 0,
+// and the document query fail with "vanished inside its transaction"
+// (round 6, damage6 #7). Both now fail with ErrCorrupt naming the id and
+// reindex --secondary.
+func TestQuery_damagedIndexKey(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"t1", "t2", "t3"} {
+		if _, err := db.Put(t.Context(), "tasks", kv.Document{"id": id, "status": "done"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(buckets.IndexBucket("tasks", "status"))
+		k, v := b.Cursor().Last() // t3's key: the id is its last bytes
+		if k == nil || !strings.HasSuffix(string(k), "t3") {
+			t.Fatalf("the last status key is %q", k)
+		}
+		bad := append([]byte(nil), k...)
+		bad[len(bad)-1] = '9'
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+		return b.Put(bad, v)
+	})
+	if err := errors.Join(err, bdb.Close()); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q := kv.Query{Collection: "tasks", Filters: []kv.Filter{{Field: "status", Op: "=", Value: "done"}}}
+	for _, opts := range []*kv.QueryOptions{{IDsOnly: true}, nil} {
+		res, err := db.Query(t.Context(), q, opts)
+		if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), `"t9"`) || !strings.Contains(err.Error(), "reindex --secondary") {
+			t.Errorf("query (%+v): %v, %+v; want ErrCorrupt naming t9 and reindex --secondary", opts, err, res)
+		}
+	}
+}
