@@ -63,3 +63,27 @@ func TestQuery_damagedIndexKey(t *testing.T) {
 		}
 	}
 }
+
+// TestPatch_ifRevZeroCreates: IfRev(0) (kvtool patch --rev 0) means "unless
+// no document is stored": a patch of a missing document with it creates
+// the document, once; a second one conflicts. Without it a missing
+// document is not found (round 6, fidelity6 #4: it could never succeed).
+func TestPatch_ifRevZeroCreates(t *testing.T) {
+	db := openTest(t)
+	for _, coll := range []string{"tasks", "things"} {
+		if _, err := db.Patch(t.Context(), coll, "x1", kv.Document{"title": "a"}); !errors.Is(err, kv.ErrNotFound) {
+			t.Errorf("%s: a patch of nothing without IfRev: %v, want ErrNotFound", coll, err)
+		}
+		rev, err := db.Patch(t.Context(), coll, "x1", kv.Document{"title": "a", "gone": nil}, kv.IfRev(0))
+		if err != nil || rev == 0 {
+			t.Fatalf("%s: IfRev(0) on nothing: rev %d, %v", coll, rev, err)
+		}
+		doc, _, err := db.Get(t.Context(), coll, "x1")
+		if err != nil || doc["title"] != "a" || doc["id"] != "x1" || len(doc) != 2 {
+			t.Errorf("%s: created %v (%v)", coll, doc, err)
+		}
+		if _, err := db.Patch(t.Context(), coll, "x1", kv.Document{"title": "b"}, kv.IfRev(0)); !errors.Is(err, kv.ErrConflict) {
+			t.Errorf("%s: IfRev(0) on a stored document: %v, want ErrConflict", coll, err)
+		}
+	}
+}

@@ -46,8 +46,8 @@ type writeOpts struct{ ifRev uint64 }
 
 // IfRev makes a write fail with ErrConflict unless the stored document's
 // revision is rev (compare-and-swap); IfRev(0), unless no document is
-// stored (a Put that only creates; a Patch or Delete with it always
-// conflicts, as there is a document or nothing to do).
+// stored (a Put or a Patch that only creates: the patch is applied to an
+// empty document; a Delete with it always conflicts or does nothing).
 func IfRev(rev uint64) Option {
 	if rev == 0 {
 		rev = txn.RevAbsent
@@ -320,7 +320,9 @@ func (t *Tx) Delete(coll, id string, opts ...Option) (bool, error) {
 // Patch applies a JSON merge patch (RFC 7396) to the stored document and
 // returns the new revision. Fields the patch does not name keep their
 // stored values, whoever wrote them: an enrichment patching the summary and
-// a user patching the name both survive.
+// a user patching the name both survive. A document that is not stored is
+// ErrNotFound, unless IfRev(0) asks to create it (a singleton is created
+// either way).
 func (t *Tx) Patch(coll, id string, patch any, opts ...Option) (uint64, error) {
 	w, err := t.writer()
 	if err != nil {

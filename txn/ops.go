@@ -186,7 +186,8 @@ func (w *Writer) Get(coll, id string, withParts bool) (any, uint64, error) {
 // Patch applies an RFC 7396 merge patch to the stored document, inside the
 // transaction, so concurrent patches to different fields all survive.
 // Only the part fields the patch touches are read and rewritten. The patch
-// must be an object in the document model. expect works as in Put.
+// must be an object in the document model. expect works as in Put: with
+// RevAbsent, a document that is not stored is created from the patch.
 func (w *Writer) Patch(coll, id string, patch any, expect uint64) (uint64, error) {
 	c, key, err := w.resolve("patch", coll, id)
 	if err != nil {
@@ -210,10 +211,10 @@ func (w *Writer) Patch(coll, id string, patch any, expect uint64) (uint64, error
 	if err != nil {
 		return fail("", err)
 	}
-	if old == nil {
-		if c.Kind != schema.Singleton {
-			return fail("", ErrNotFound)
-		}
+	if old == nil && c.Kind != schema.Singleton && expect != RevAbsent {
+		// A patch of nothing creates a document only when asked to with
+		// the expectation that nothing is stored (IfRev(0)).
+		return fail("", ErrNotFound)
 	}
 	if err := checkRev(old, expect); err != nil {
 		return fail("", err)
