@@ -197,3 +197,23 @@ func TestImportFile_validatedNo(t *testing.T) {
 		t.Fatal("a refused import took a backup")
 	}
 }
+
+// TestImportFile_replicaStateSkipped: a device's sync state (replica_*) in
+// an older export is read past, never imported, so it is not checked as
+// documents either: two elements of one id there no longer refused the
+// whole file (round 6, fidelity6 #7). It must still be JSON.
+func TestImportFile_replicaStateSkipped(t *testing.T) {
+	db := openStore(t)
+	file := writeExport(t, `,"notes":[{"id":"n1","content":"kept"}],"collections":{"replica_laptop":[{"id":"r"},{"id":"r"},7,null],"replica_x":{"not":"an array"}}`)
+	res, err := legacy.ImportFile(t.Context(), db, file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts["notes"] != 1 || len(res.Counts) != 1 {
+		t.Errorf("counts %v, want the note alone", res.Counts)
+	}
+	bad := writeExport(t, `,"collections":{"replica_laptop":[{"id":"r"},}]}`)
+	if _, err := legacy.ImportFile(t.Context(), db, bad, nil); err == nil {
+		t.Error("a replica_ collection that is not JSON was accepted")
+	}
+}

@@ -224,9 +224,9 @@ func readUserCollections(d *jsonx.Decoder, x *Export, fn func(coll string, i int
 		p := "collections." + name
 		if kv.IsLocalCollection(name) {
 			// A device's sync state, in a file written before exports
-			// left it out: read past it, never imported.
-			_, err := readExportArray(d, p, func(int, map[string]any) error { return nil })
-			return err
+			// left it out: read past it (valid JSON, each element within
+			// the limits), never imported, so never checked as documents.
+			return skipValues(d)
 		}
 		if !isUserCollection(name) {
 			return &ExportError{Path: p, Offset: off, Msg: fmt.Sprintf("%q is not a user collection's name ([a-z][a-zA-Z0-9_-]{0,63}, not a built-in collection)", name)}
@@ -238,6 +238,27 @@ func readUserCollections(d *jsonx.Decoder, x *Export, fn func(coll string, i int
 		return err
 	})
 	return err
+}
+
+// skipValues reads past the next value, one element at a time when it
+// is an array.
+func skipValues(d *jsonx.Decoder) error {
+	if c, _ := d.Peek(); c != '[' {
+		_, err := d.Value()
+		return exportError(err)
+	}
+	if err := d.OpenArray(); err != nil {
+		return exportError(err)
+	}
+	for {
+		more, err := d.Next()
+		if err != nil || !more {
+			return exportError(err)
+		}
+		if _, err := d.Value(); err != nil {
+			return exportError(err)
+		}
+	}
 }
 
 // readExtras reads Cairn's "extras" key one member at a time, so that the
