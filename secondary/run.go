@@ -189,6 +189,10 @@ func (e *engine) load(id string) (any, error) {
 	return rec.Doc, nil
 }
 
+// storedNull stands for a stored value that is JSON null (an extras value
+// may be any JSON): a document with no field, not an absent one.
+type storedNull struct{}
+
 // needDoc reports whether evaluating a candidate needs its document.
 // member tells whether the query reads the document's top-level member
 // name (filters and sort).
@@ -207,8 +211,15 @@ func (e *engine) check(id string) (bool, any, error) {
 		return e.primary != nil && e.primary.Get([]byte(id)) != nil, nil, nil
 	}
 	doc, err := e.load(id)
-	if err != nil || doc == nil {
+	if err != nil {
 		return false, nil, err
+	}
+	if doc == nil {
+		if e.coll.Kind != schema.Extras || e.primary == nil || e.primary.Get([]byte(id)) == nil {
+			return false, nil, nil
+		}
+		// A stored null: a sort or a count must not leave it out.
+		doc = storedNull{}
 	}
 	return e.matchDoc(doc), doc, nil
 }
@@ -322,6 +333,9 @@ func (e *engine) runScan(r *result) error {
 				return err
 			}
 			doc = rec.Doc
+		}
+		if doc == nil && e.coll.Kind == schema.Extras {
+			doc = storedNull{} // stored, as JSON null
 		}
 		if !visit(string(k), doc) {
 			return nil

@@ -1,8 +1,11 @@
 package kv_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,6 +87,35 @@ func TestPatch_ifRevZeroCreates(t *testing.T) {
 		}
 		if _, err := db.Patch(t.Context(), coll, "x1", kv.Document{"title": "b"}, kv.IfRev(0)); !errors.Is(err, kv.ErrConflict) {
 			t.Errorf("%s: IfRev(0) on a stored document: %v, want ErrConflict", coll, err)
+		}
+	}
+}
+
+// TestQuery_extrasNullSorted: an extras value may be JSON null; a sorted
+// query (a scan) took it for no document and left it out, of the ids and
+// of the count (round 6, fidelity6 #3). It sorts last, like any value
+// without the field.
+func TestQuery_extrasNullSorted(t *testing.T) {
+	db := openTest(t)
+	values := []string{`null`, `false`, `0`, `""`, `[]`, `{}`, `{"id":"x"}`, `[null]`}
+	err := db.Update(t.Context(), func(tx *kv.Tx) error {
+		for i, v := range values {
+			if _, err := tx.PutValue("extras", fmt.Sprintf("k%d", i+1), json.RawMessage(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sort := range []string{"", "id", "-id"} {
+		res, err := db.Query(t.Context(), kv.Query{Collection: "extras", Sort: sort}, &kv.QueryOptions{IDsOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.IDs) != len(values) || res.Total != len(values) || !slices.Contains(res.IDs, "k1") {
+			t.Errorf("sort %q: ids %v, total %d; want all %d", sort, res.IDs, res.Total, len(values))
 		}
 	}
 }
