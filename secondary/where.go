@@ -38,17 +38,17 @@ func ParseWhere(c *schema.Collection, expr string) (Filter, error) {
 	}
 	alts := splitOr(expr)
 	if len(alts) == 1 {
-		return parseAlternative(c, expr, expr)
+		return parseAlternative(c, expr, expr, false)
 	}
 	if len(alts) > maxOr {
 		return Filter{}, fmt.Errorf("%w: %q has more than %d alternatives", ErrBadQuery, expr, maxOr)
 	}
 	f := Filter{Op: OpOr}
-	for _, a := range alts {
+	for i, a := range alts {
 		if strings.TrimSpace(a) == "" {
 			return Filter{}, fmt.Errorf("%w: %q has an empty alternative around OR", ErrBadQuery, expr)
 		}
-		sub, err := parseAlternative(c, a, expr)
+		sub, err := parseAlternative(c, a, expr, i < len(alts)-1)
 		if errors.Is(err, ErrTextFilter) {
 			return Filter{}, fmt.Errorf("%w: %q: a full-text filter (~) cannot be an alternative of OR", ErrBadQuery, expr)
 		}
@@ -95,8 +95,9 @@ func fieldWord(s string) (field, rest string) {
 	return s[:i], strings.TrimSpace(s[i:])
 }
 
-// parseAlternative parses one alternative s of expr.
-func parseAlternative(c *schema.Collection, s, expr string) (Filter, error) {
+// parseAlternative parses one alternative s of expr; beforeOr says an OR
+// follows it, whose white space is not part of its value.
+func parseAlternative(c *schema.Collection, s, expr string, beforeOr bool) (Filter, error) {
 	field, rest := fieldWord(s)
 	switch {
 	case rest == "exists" || rest == "!exists":
@@ -134,12 +135,13 @@ func parseAlternative(c *schema.Collection, s, expr string) (Filter, error) {
 		op = s[i : i+2]
 	}
 	value := s[i+len(op):]
-	if len(splitOr(expr)) > 1 {
-		value = strings.TrimSpace(value) // white space around OR is not part of a value
-	} else if field != s[:i] {
+	if beforeOr {
+		value = strings.TrimRight(value, " \t\n\r") // the white space before OR
+	}
+	if strings.TrimLeft(s[:i], " \t\n\r") != field {
 		// Spaces around the operator ("name = x") are spacing, not the
 		// value's; a value that starts with a space is written right
-		// after the operator ("name= x").
+		// after the operator ("name= x"), alone or beside an OR.
 		value = strings.TrimLeft(value, " \t")
 	}
 	if op == "!" {

@@ -46,6 +46,15 @@ func TestParseWhere(t *testing.T) {
 			{Field: "status", Op: "in", Values: []any{"a", "b"}}, {Field: "endTime", Op: "exists", Value: false},
 			{Field: "tags", Op: "=", Value: "deep work"}}}},
 		{"sessions", "name=ORacle", Filter{Field: "name", Op: "=", Value: "ORacle"}},
+		// A value means what it means alone beside an OR too (round 6,
+		// fidelity6 #2: its leading space was dropped there).
+		{"sessions", "status= completed OR name=zzz", Filter{Op: "or", Or: []Filter{
+			{Field: "status", Op: "=", Value: " completed"}, {Field: "name", Op: "=", Value: "zzz"}}}},
+		{"sessions", "name=zzz OR status= completed", Filter{Op: "or", Or: []Filter{
+			{Field: "name", Op: "=", Value: "zzz"}, {Field: "status", Op: "=", Value: " completed"}}}},
+		{"sessions", "status = completed OR name = x", Filter{Op: "or", Or: []Filter{
+			{Field: "status", Op: "=", Value: "completed"}, {Field: "name", Op: "=", Value: "x"}}}},
+		{"sessions", "  name= x", Filter{Field: "name", Op: "=", Value: " x"}}, // white space before the field is not around the operator
 		{"sessions", "name=a or b", Filter{Field: "name", Op: "=", Value: "a or b"}},
 	} {
 		got, err := ParseWhere(mustLookup(c.coll), c.expr)
@@ -78,6 +87,7 @@ func TestParseWhere_errors(t *testing.T) {
 		{"sessions", "status in (a, b", ErrBadQuery},
 		{"sessions", "status in (a, (b))", ErrBadQuery},
 		{"sessions", "startTime in (2025-01-01, soon)", ErrBadDate},
+		{"sessions", "startTime>= 2025-01-01 OR name=zzz", ErrBadDate}, // as alone
 		{"sessions", "status=a OR ", ErrBadQuery},
 		{"sessions", "status=a OR  OR b=1", ErrBadQuery},
 		{"sessions", "status=a OR name~x", ErrBadQuery},
