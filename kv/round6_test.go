@@ -119,3 +119,44 @@ func TestQuery_extrasNullSorted(t *testing.T) {
 		}
 	}
 }
+
+// TestGet_hiddenDocumentIsDamage: one flipped bit in a leaf's element
+// count hid a document: get said not found (exit 1), and a script could
+// create it anew over what salvage could still read (round 6, damage6
+// #9). Its summary still lists it: the get now fails as damage.
+func TestGet_hiddenDocumentIsDamage(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"u1", "u2", "u3"} {
+		if _, err := db.Put(t.Context(), "mycol", kv.Document{"id": id, "v": 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error { // what the damaged count hides
+		return tx.Bucket(buckets.PrimaryBucket("mycol")).Delete([]byte("u3"))
+	})
+	if err := errors.Join(err, bdb.Close()); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, _, err := db.Get(t.Context(), "mycol", "u3"); !errors.Is(err, kv.ErrCorrupt) || errors.Is(err, kv.ErrNotFound) {
+		t.Errorf("get of a document its summary lists: %v, want ErrCorrupt", err)
+	}
+	if _, _, err := db.Get(t.Context(), "mycol", "u4"); !errors.Is(err, kv.ErrNotFound) {
+		t.Errorf("get of a document never stored: %v, want ErrNotFound", err)
+	}
+}

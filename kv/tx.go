@@ -161,9 +161,28 @@ func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
 	}
 	if !found {
-		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: ErrNotFound}
+		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: t.notFound(c, key)}
 	}
 	return doc, rev, nil
+}
+
+// notFound is the error of a document key does not find in c: ErrNotFound,
+// or ErrCorrupt when c's summaries still list it. A summary is written and
+// deleted with its document in one transaction, so a document only its
+// summary knows is one the damaged pages of data.db hide (a leaf whose
+// element count lost a bit, say): not a document to create anew.
+func (t *Tx) notFound(c *schema.Collection, key string) error {
+	listed := false
+	_ = guard(func() error {
+		if mb := t.tx.Bucket(buckets.MetaBucket(c.Name)); mb != nil {
+			listed = mb.Get([]byte(key)) != nil
+		}
+		return nil
+	})
+	if !listed {
+		return ErrNotFound
+	}
+	return fmt.Errorf("%w: its summary is stored, but the document is not found: data.db is damaged where it is kept; %s", ErrCorrupt, restoreAdvice(t.tx.DB().Path()))
 }
 
 // load reads one document, through the document cache in a read-only
