@@ -265,6 +265,9 @@ func (s *Server) list(r *http.Request) (*listPage, error) {
 	}
 	page := &listPage{Collection: c.Name, Sort: r.URL.Query().Get("sort"), Offset: offset, Sortable: []string{"id"}}
 	field, desc := strings.CutPrefix(page.Sort, "-")
+	if desc && field == "" {
+		return nil, fmt.Errorf("%w: sort needs a field name after -", errUsage)
+	}
 	if field != "" && field != "id" {
 		if !sortable(c.Name, field) {
 			return nil, fmt.Errorf("%w: %s cannot be sorted by %s: it is not a document field kept in the summary", errUsage, c.Name, field)
@@ -466,6 +469,10 @@ func (s *Server) apiQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := queryRequest{Collection: c.Name, Where: q["where"], Sort: q.Get("sort")}
+	if req.Sort == "-" {
+		writeError(w, fmt.Errorf("%w: sort needs a field name after -", errUsage))
+		return
+	}
 	if req.Offset, err = intParam(r, "offset", 0, offsetMax); err == nil {
 		req.Limit, err = intParam(r, "limit", 50, pageMax)
 	}
@@ -570,9 +577,13 @@ func (s *Server) apiBackups(w http.ResponseWriter, r *http.Request) {
 // escaped lone surrogate or a member given twice is refused, never
 // replaced or picked, as encoding/json alone would.
 func readBody(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	const limit = 64 << 20
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return fmt.Errorf("%w: request body: %v", errUsage, err)
+	}
+	if len(b) > limit {
+		return fmt.Errorf("%w: request body: over %d MiB, the most a request may send", errUsage, limit>>20)
 	}
 	if _, err := kv.ParseJSON(b); err != nil {
 		return fmt.Errorf("%w: request body: %w", errUsage, err)

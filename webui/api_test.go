@@ -573,10 +573,19 @@ func TestAPI_refusesInexactAndBadInput(t *testing.T) {
 		"/api/search?q=a+OR+-b",
 		"/api/list?c=tasks&sort=title&offset=9223372036854775800&limit=50",
 		"/api/query?c=tasks&sort=title&offset=9223372036854775800&limit=50",
+		// Round 6, ui6 #4: a sort without a field was taken for id order,
+		// and an id with a malformed escape for no id.
+		"/api/list?c=tasks&sort=-",
+		"/api/query?c=tasks&sort=-",
+		"/api/doc?c=notes&id=ab%zz",
 	} {
 		if w := c.do(http.MethodGet, path, "", nil); w.Code != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 400: %s", path, w.Code, w.Body.String())
 		}
+	}
+	big := `{"collection":"tasks","id":"t1","patch":"` + strings.Repeat("x", 64<<20) + `"}`
+	if w := c.do(http.MethodPost, "/api/patch", big, nil); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "over 64 MiB") {
+		t.Errorf("a body over 64 MiB: status %d: %.200s", w.Code, w.Body.String())
 	}
 	c.post("/api/backups/verify", backupRequest{Name: "../s"}, http.StatusBadRequest, nil)
 }

@@ -130,6 +130,12 @@ func (a *access) wrap(next http.Handler) http.Handler {
 			http.Error(w, "kvtool ui: refused: Host "+fmt.Sprintf("%q", r.Host)+" is not this inspector's address", http.StatusForbidden)
 			return
 		}
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			// r.URL.Query drops what it cannot decode: an id "ab%zz"
+			// would read as no id at all.
+			http.Error(w, "kvtool ui: malformed query string: "+err.Error(), http.StatusBadRequest)
+			return
+		}
 		api := strings.HasPrefix(r.URL.Path, "/api/")
 		switch t := r.URL.Query().Get("token"); {
 		case t != "":
