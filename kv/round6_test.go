@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -158,5 +159,43 @@ func TestGet_hiddenDocumentIsDamage(t *testing.T) {
 	}
 	if _, _, err := db.Get(t.Context(), "mycol", "u4"); !errors.Is(err, kv.ErrNotFound) {
 		t.Errorf("get of a document never stored: %v, want ErrNotFound", err)
+	}
+}
+
+// TestOpenSalvage_nothingToRead: an empty data.db, or one whose meta
+// pages are both zeroed, holds nothing salvage can read; that is damage
+// (exit 3), not an error of the command (round 6, damage6 #13).
+func TestOpenSalvage_nothingToRead(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put(t.Context(), "notes", kv.Document{"id": "n1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Backup(t.Context(), kv.ReasonManual); err != nil { // an empty data.db beside it is damage
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(b[:2*4096]) // both meta pages
+	for name, data := range map[string][]byte{"empty": nil, "metas zeroed": b} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db, _, err := kv.OpenSalvage(t.Context(), dir, nil)
+		if err == nil {
+			db.Close()
+		}
+		if !errors.Is(err, kv.ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
 	}
 }

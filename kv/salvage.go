@@ -67,6 +67,9 @@ func OpenSalvage(ctx context.Context, dir string, opts *Options) (db *DB, proble
 	}
 	report, err := snapshot.Salvage(filepath.Join(dir, DataFile), filepath.Join(tmp, DataFile))
 	if err != nil {
+		if errors.Is(err, snapshot.ErrNoRoot) {
+			err = fmt.Errorf("%w: %w; %s", ErrCorrupt, err, restoreAdvice(filepath.Join(dir, DataFile)))
+		}
 		return nil, nil, errors.Join(err, os.RemoveAll(tmp))
 	}
 	o.NoSearch, o.EagerSearch = true, false

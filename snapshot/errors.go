@@ -27,6 +27,11 @@ var (
 	// newer Cairn format than the caller can read; restoring it is refused.
 	ErrNewerFormat = errors.New("cairn: backup is from a newer format")
 
+	// ErrNoRoot is returned by Salvage when neither meta page of the file
+	// is sound or names a root page that reads: nothing of it can be
+	// read as a tree (an empty file, both meta pages zeroed).
+	ErrNoRoot = errors.New("cairn: the root of the page tree is lost")
+
 	// ErrInvalidOptions is returned when options or arguments are unusable
 	// (unknown reason, missing format version, a writable transaction, nil
 	// database, compacting a file onto itself).

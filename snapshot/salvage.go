@@ -55,7 +55,7 @@ func Salvage(src, dst string) (report SalvageReport, err error) {
 	if meta == nil {
 		var why string
 		if meta, why = plausibleMeta(f, fi.Size()); meta == nil {
-			return SalvageReport{}, fmt.Errorf("cairn: salvage %s: no sound meta page, and neither names a root page that reads: the root of the page tree is lost", src)
+			return SalvageReport{}, fmt.Errorf("cairn: salvage %s: no sound meta page, and neither names a root page that reads: %w", src, ErrNoRoot)
 		}
 		report.Meta = why
 	}
