@@ -457,6 +457,33 @@ func (t *Tx) EachReadable(coll string, fn func(id string, doc any) error, damage
 	return damaged("", fmt.Errorf("%w: the pages of %s after %s cannot be read (%v)", ErrCorrupt, coll, where, fe.v))
 }
 
+// SummaryIDs calls fn with the id of every summary of coll, in id order:
+// the documents the store lists, whether or not their pages still read
+// (a salvage names those it could not export). A summary page that cannot
+// be read ends the walk with an error wrapping ErrCorrupt.
+func (t *Tx) SummaryIDs(coll string, fn func(id string) error) error {
+	if _, err := t.db.lookup(coll); err != nil {
+		return err
+	}
+	b := t.tx.Bucket(buckets.MetaBucket(coll))
+	if b == nil {
+		return nil
+	}
+	inFn := false
+	err := guard(func() error {
+		return b.ForEach(func(k, _ []byte) error {
+			inFn = true
+			defer func() { inFn = false }()
+			return fn(string(k))
+		})
+	})
+	var fe *faultError
+	if errors.As(err, &fe) && inFn {
+		panic(fe.v) // fn's own
+	}
+	return err
+}
+
 // walkState is where EachReadable's walk is: the last document read, and
 // whether a callback is running.
 type walkState struct {

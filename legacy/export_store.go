@@ -69,8 +69,26 @@ func exportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact, salvage bo
 				return func(_ string, err error) error { return err }
 			}
 		}
+		// What the salvage wrote or named, per collection: the summaries
+		// name the rest, documents on pages that could not be read.
+		accounted := map[string]map[string]bool{}
+		account := func(coll, id string) {
+			if accounted[coll] == nil {
+				accounted[coll] = map[string]bool{}
+			}
+			accounted[coll][id] = true
+		}
 		iter := func(coll string) DocIter {
 			return func(yield func(doc map[string]any) error) error {
+				if salvage {
+					inner := yield
+					yield = func(doc map[string]any) error {
+						if id, ok := doc["id"].(string); ok {
+							account(coll, id)
+						}
+						return inner(doc)
+					}
+				}
 				left := skip(coll)
 				if salvage {
 					// A document whole under a damaged key is written under
@@ -144,7 +162,30 @@ func exportFrom(ctx context.Context, db *kv.DB, w io.Writer, compact, salvage bo
 		if len(extras) > 0 {
 			src.Extras = extras
 		}
-		return WriteExport(w, src)
+		if err := WriteExport(w, src); err != nil || !salvage {
+			return err
+		}
+		for _, p := range damaged {
+			account(p.Collection, p.ID)
+		}
+		colls := append(append([]string{}, exportCollections...), "attachments")
+		for _, name := range tx.Collections() {
+			if isUserCollection(name) {
+				colls = append(colls, name)
+			}
+		}
+		for _, coll := range colls {
+			err := tx.SummaryIDs(coll, func(id string) error {
+				if !accounted[coll][id] {
+					damaged = append(damaged, kv.Problem{Kind: "missing", Collection: coll, ID: id, Detail: "its summary is stored, but its document was on a page that cannot be read: it is not in the export (a backup may hold it)"})
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, kv.ErrCorrupt) {
+				return err
+			}
+		}
+		return nil
 	})
 	return damaged, err
 }
