@@ -95,6 +95,14 @@ func (db *DB) addFixes(rep *CheckReport) {
 					shellQuote(id), shellQuote(p.ID), kvtool, p.Collection, shellQuote(p.ID), kvtool, shellQuote(id), shellQuote(id), kvtool, p.Collection)
 				continue
 			}
+			if c, err := db.lookup(p.Collection); err == nil && c.Kind != schema.Singleton {
+				if _, kerr := c.Key(p.ID); kerr != nil {
+					// A damaged key size makes the key bytes no id is
+					// (invalid UTF-8, a NUL): no delete or put can name it.
+					p.Fix = fmt.Sprintf("the key of this document is damaged into bytes no command can name (%v): %s", kerr, db.structuralFix(kvtool, verified, restorableNow, restore))
+					continue
+				}
+			}
 			redo := fmt.Sprintf("%s delete %s %s, or put it again (%s put %s FILE)", kvtool, p.Collection, shellQuote(p.ID), kvtool, p.Collection)
 			if c, err := db.lookup(p.Collection); err == nil && c.Kind == schema.Singleton {
 				redo = fmt.Sprintf("put it again: %s put %s FILE", kvtool, p.Collection)

@@ -199,3 +199,52 @@ func TestOpenSalvage_nothingToRead(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck_unnamableKeyAdvice: a damaged key size turned a key into
+// bytes no id is (invalid UTF-8, a NUL), and check advised a delete that
+// delete refuses (round 6, damage6 #8). The advice is the structural way
+// back instead.
+func TestCheck_unnamableKeyAdvice(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put(t.Context(), "notes", kv.Document{"id": "n1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(buckets.PrimaryBucket("notes")).Put([]byte("n2\x00\xff\x01garbage"), []byte("\x01\x02not a record"))
+	})
+	if err := errors.Join(err, bdb.Close()); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Problems {
+		if strings.HasPrefix(p.ID, "n2\x00") {
+			found = true
+			if strings.Contains(p.Fix, " delete ") || !strings.Contains(p.Fix, "export --salvage") {
+				t.Errorf("advice for an unnamable key: %s", p.Fix)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("check did not name the damaged key: %v", rep.Problems)
+	}
+}
