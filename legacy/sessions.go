@@ -316,8 +316,8 @@ func (s *scanner) assembleSession(id string, doc map[string]any, metaSrc string)
 // keepReplaced keeps the members of chunked session id's metadata
 // (metaSrc) that its parts or chunks replaced with other values, in
 // Extras "replaced:<metaSrc>" as {path, reason, members}, and notes it in
-// the report: the parts and chunks are where the app keeps these (docs/
-// FORMAT.md §3.4) and win, but the metadata's values are not lost. The
+// the report: the parts and chunks are where the app keeps these
+// (docs/FORMAT.md §3.4) and win, but the metadata's values are not lost. The
 // session is assembled again each time it is loaded: the same key, the
 // same value, one note.
 func (s *scanner) keepReplaced(id, metaSrc string, replaced map[string]any) {
