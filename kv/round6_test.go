@@ -21,28 +21,12 @@ import (
 // (round 6, damage6 #7). Both now fail with ErrCorrupt naming the id and
 // reindex --secondary.
 func TestQuery_damagedIndexKey(t *testing.T) {
-	dir := t.TempDir()
-	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"t1", "t2", "t3"} {
-		if _, err := db.Put(t.Context(), "tasks", kv.Document{"id": id, "status": "done"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	bdb, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(tx *bolt.Tx) error {
+	docs := []kv.Document{{"id": "t1", "status": "done"}, {"id": "t2", "status": "done"}, {"id": "t3", "status": "done"}}
+	db := bitFlipped(t, "tasks", docs, func(tx *bolt.Tx) error {
 		b := tx.Bucket(buckets.IndexBucket("tasks", "status"))
 		k, v := b.Cursor().Last() // t3's key: the id is its last bytes
 		if k == nil || !strings.HasSuffix(string(k), "t3") {
-			t.Fatalf("the last status key is %q", k)
+			return fmt.Errorf("the last status key is %q", k)
 		}
 		bad := append([]byte(nil), k...)
 		bad[len(bad)-1] = '9'
@@ -51,14 +35,6 @@ func TestQuery_damagedIndexKey(t *testing.T) {
 		}
 		return b.Put(bad, v)
 	})
-	if err := errors.Join(err, bdb.Close()); err != nil {
-		t.Fatal(err)
-	}
-	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	q := kv.Query{Collection: "tasks", Filters: []kv.Filter{{Field: "status", Op: "=", Value: "done"}}}
 	for _, opts := range []*kv.QueryOptions{{IDsOnly: true}, nil} {
 		res, err := db.Query(t.Context(), q, opts)
@@ -126,34 +102,10 @@ func TestQuery_extrasNullSorted(t *testing.T) {
 // create it anew over what salvage could still read (round 6, damage6
 // #9). Its summary still lists it: the get now fails as damage.
 func TestGet_hiddenDocumentIsDamage(t *testing.T) {
-	dir := t.TempDir()
-	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"u1", "u2", "u3"} {
-		if _, err := db.Put(t.Context(), "mycol", kv.Document{"id": id, "v": 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	bdb, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(tx *bolt.Tx) error { // what the damaged count hides
+	docs := []kv.Document{{"id": "u1", "v": 1}, {"id": "u2", "v": 1}, {"id": "u3", "v": 1}}
+	db := bitFlipped(t, "mycol", docs, func(tx *bolt.Tx) error { // what the damaged count hides
 		return tx.Bucket(buckets.PrimaryBucket("mycol")).Delete([]byte("u3"))
 	})
-	if err := errors.Join(err, bdb.Close()); err != nil {
-		t.Fatal(err)
-	}
-	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	if _, _, err := db.Get(t.Context(), "mycol", "u3"); !errors.Is(err, kv.ErrCorrupt) || errors.Is(err, kv.ErrNotFound) {
 		t.Errorf("get of a document its summary lists: %v, want ErrCorrupt", err)
 	}
@@ -205,32 +157,9 @@ func TestOpenSalvage_nothingToRead(t *testing.T) {
 // delete refuses (round 6, damage6 #8). The advice is the structural way
 // back instead.
 func TestCheck_unnamableKeyAdvice(t *testing.T) {
-	dir := t.TempDir()
-	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Put(t.Context(), "notes", kv.Document{"id": "n1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	bdb, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(tx *bolt.Tx) error {
+	db := bitFlipped(t, "notes", []kv.Document{{"id": "n1"}}, func(tx *bolt.Tx) error {
 		return tx.Bucket(buckets.PrimaryBucket("notes")).Put([]byte("n2\x00\xff\x01garbage"), []byte("\x01\x02not a record"))
 	})
-	if err := errors.Join(err, bdb.Close()); err != nil {
-		t.Fatal(err)
-	}
-	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	rep, err := db.Check(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -247,4 +176,37 @@ func TestCheck_unnamableKeyAdvice(t *testing.T) {
 	if !found {
 		t.Fatalf("check did not name the damaged key: %v", rep.Problems)
 	}
+}
+
+// bitFlipped puts docs into coll of a new store, closes it, lets damage
+// change the bbolt file through a write transaction of its own (what a
+// flipped bit would leave), and opens the store read-only again.
+func bitFlipped(t *testing.T, coll string, docs []kv.Document, damage func(tx *bolt.Tx) error) *kv.DB {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if _, err := db.Put(t.Context(), coll, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(filepath.Join(dir, kv.DataFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(bdb.Update(damage), bdb.Close()); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

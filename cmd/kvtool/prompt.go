@@ -79,32 +79,31 @@ func confirmImport(g *globals, what string, counts map[string]int, yes, dryRun b
 	return g.ask(fmt.Sprintf("Import %d documents from %s into %s? A verified backup is taken first.", n, what, g.db))
 }
 
-// printUnreadableTimes lists the documents whose times newer-wins could
-// not read; outcome says which version was kept.
 // printKeptStored lists the documents and members the store kept over a
 // differing version (whose: "the old app's") that no time orders.
 func printKeptStored(w io.Writer, res *legacy.ImportResult, whose string) {
-	if n := len(res.KeptStored); n > 0 {
-		fmt.Fprintf(w, "%d kept as the store has them (no time to order %s differing version by):\n", n, whose)
-		for i, l := range res.KeptStored {
-			if i == reportLines {
-				fmt.Fprintf(w, "  ... and %d more (--json lists them all)\n", n-i)
-				break
-			}
-			fmt.Fprintf(w, "  %s\n", terminalSafe(l))
-		}
-	}
+	printLines(w, res.KeptStored, fmt.Sprintf("kept as the store has them (no time to order %s differing version by)", whose))
 }
 
+// printUnreadableTimes lists the documents whose times newer-wins could
+// not read; outcome says which version was kept.
 func printUnreadableTimes(w io.Writer, res *legacy.ImportResult, outcome string) {
-	if n := len(res.UnreadableTimes); n > 0 {
-		fmt.Fprintf(w, "%d document(s) with a time that could not be read (%s):\n", n, outcome)
-		for i, l := range res.UnreadableTimes {
-			if i == reportLines {
-				fmt.Fprintf(w, "  ... and %d more (--json lists them all)\n", n-i)
-				break
-			}
-			fmt.Fprintf(w, "  %s\n", terminalSafe(l))
+	printLines(w, res.UnreadableTimes, fmt.Sprintf("document(s) with a time that could not be read (%s)", outcome))
+}
+
+// printLines prints how many lines there are and what they are, then the
+// first reportLines of them.
+func printLines(w io.Writer, lines []string, what string) {
+	n := len(lines)
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%d %s:\n", n, what)
+	for i, l := range lines {
+		if i == reportLines {
+			fmt.Fprintf(w, "  ... and %d more (--json lists them all)\n", n-i)
+			break
 		}
+		fmt.Fprintf(w, "  %s\n", terminalSafe(l))
 	}
 }
