@@ -348,9 +348,10 @@
 //     not the heap. Measured: a 600 MB note in 6 MB of anonymous memory
 //     (TestMigrate_largeNote); the bench's migrate/peak-anon rows.
 //   - Entities already stored identically are not written again, so a
-//     second run imports nothing new. A stored version that differs is
+//     second run imports nothing new. The rules below hold for an import
+//     of an export file as for a migration. A stored version that differs is
 //     replaced only when both versions carry a time (updatedAt, else
-//     lastUpdated) and the old app's is later; otherwise (no time on one
+//     lastUpdated) and the incoming one is later; otherwise (no time on one
 //     side or both: tasks, attachments, extras) the stored version stays,
 //     counted in ImportResult.Kept and listed in ImportResult.KeptStored,
 //     so that a second run never undoes an edit made in the store. The
