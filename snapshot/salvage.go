@@ -69,6 +69,7 @@ func Salvage(src, dst string) (report SalvageReport, err error) {
 	err = out.Update(func(tx *bolt.Tx) error {
 		s.tx = tx
 		s.tree(binary.LittleEndian.Uint64(meta[rootOff:]), 0, nil, nil, nil, nil)
+		s.settle()
 		if s.err == nil && len(s.gaps) > 0 {
 			s.orphans(binary.LittleEndian.Uint64(meta[metaFreelistOff:]))
 		}
@@ -202,6 +203,10 @@ type salvager struct {
 	tx   *bolt.Tx
 	err  error
 	gaps []gap // the key ranges of the subtrees skipped
+	// misled are the pages a branch led to whose first key is not the
+	// branch's, and settling is true while settle walks them.
+	misled   []misled
+	settling bool
 	// fromBranch: the page tree reads next was reached from a branch
 	// page, so it cannot be empty.
 	fromBranch bool
@@ -268,10 +273,13 @@ func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi 
 		skip()
 		return
 	}
-	if fromBranch && lo != nil {
+	if fromBranch && lo != nil && !s.settling {
 		if first, ok := firstKey(p); ok && !bytes.Equal(first, lo) {
-			s.w.problem("page %d: a branch leads to it under the key %q, but it starts with %q: a page of another tree, left to it", id, abbrev(lo), abbrev(first))
+			// Either the branch's key is damaged, or its child pointer,
+			// and leads to a page of another tree: settled once every
+			// tree was walked (settle), by whether another one reached it.
 			s.w.unmarkSeen(id, size)
+			s.misled = append(s.misled, misled{id: id, depth: depth, bucket: bucket, name: name, lo: lo, hi: hi, first: bytes.Clone(first), gap: len(s.gaps)})
 			skip()
 			return
 		}
@@ -311,6 +319,70 @@ func (s *salvager) tree(id uint64, depth int, bucket *bolt.Bucket, name, lo, hi 
 		s.w.problem("page %d: type %#x where a branch or leaf page belongs", id, binary.LittleEndian.Uint16(p[8:]))
 		skip()
 	}
+}
+
+// misled is a page a branch element led to whose first key is not the
+// element's key, and where the walk was: the gap it left is gaps[gap].
+type misled struct {
+	id           uint64
+	depth        int
+	bucket       *bolt.Bucket
+	name, lo, hi []byte
+	first        []byte
+	gap          int
+}
+
+// settle decides, once every tree was walked, what each misled page is.
+// One no other tree reached sits where its branch says, under a branch
+// key that is damaged: it is walked into that branch's tree after all,
+// and its gap dropped. One another tree reached is that tree's, which a
+// damaged child pointer led to: it stays a gap, which the orphans of the
+// page the pointer should name may fill.
+func (s *salvager) settle() {
+	s.settling = true
+	defer func() { s.settling = false }()
+	dropped := map[int]bool{}
+	for _, m := range s.misled {
+		if s.err != nil {
+			return
+		}
+		if s.w.isSeen(m.id) {
+			s.w.problem("page %d: a branch leads to it under the key %q, but it starts with %q and another tree leads to it: that tree's page, left to it", m.id, abbrev(m.lo), abbrev(m.first))
+			continue
+		}
+		if m.bucket == nil && !s.namesBuckets(m.id) {
+			// The root bucket's page names buckets: this one is the page
+			// of a bucket that only the root leaf cut off names.
+			s.w.problem("page %d: a branch of the root bucket leads to it under the key %q, but it starts with %q and names no bucket: another tree's page, left to it", m.id, abbrev(m.lo), abbrev(m.first))
+			continue
+		}
+		s.recovered = append(s.recovered, fmt.Sprintf("page %d: the branch key leading to it reads %q, but the page starts with %q, and no other tree leads to it: the key is damaged, the page was copied", m.id, abbrev(m.lo), abbrev(m.first)))
+		dropped[m.gap] = true
+		s.fromBranch = true
+		s.tree(m.id, m.depth, m.bucket, m.name, m.first, m.hi)
+	}
+	if len(dropped) > 0 {
+		kept := s.gaps[:0]
+		for i, g := range s.gaps {
+			if !dropped[i] {
+				kept = append(kept, g)
+			}
+		}
+		s.gaps = kept
+	}
+}
+
+// namesBuckets reports whether page id is a leaf whose every element is a
+// bucket, read from its first page without marking it seen.
+func (s *salvager) namesBuckets(id uint64) bool {
+	p := make([]byte, s.w.ps)
+	if _, err := s.w.f.ReadAt(p, int64(id)*s.w.ps); err != nil || binary.LittleEndian.Uint16(p[8:]) != leafPageFlag {
+		return false
+	}
+	if count := int64(binary.LittleEndian.Uint16(p[10:])); pageHeaderSize+count*elementSize > s.w.ps {
+		return false
+	}
+	return namesBuckets(p)
 }
 
 // orphans copies the leaf pages under the gaps: pages the walk did not
