@@ -271,7 +271,11 @@ func (db *DB) CheckPageGraph(ctx context.Context) error {
 // for a writable tx's DB, if the freelist lists one of the pages walked as
 // free, so that the next commit would write over it.
 func checkPages(tx *bolt.Tx, names ...[]byte) error {
-	return pageProblems(tx, snapshot.CheckPages, names...)
+	pp, err := snapshot.CheckPages(tx, names...)
+	if err != nil || len(pp) == 0 {
+		return err
+	}
+	return pageError(tx, pp)
 }
 
 // checkCycles returns an error wrapping ErrCorrupt if a branch page of
@@ -284,14 +288,11 @@ func checkCycles(tx *bolt.Tx) error {
 	if err != nil || len(cc) == 0 {
 		return err
 	}
-	return fmt.Errorf("%w: %s: %s; %s", ErrCorrupt, tx.DB().Path(), strings.Join(cc[:min(3, len(cc))], "; "), restoreAdvice(tx.DB().Path()))
+	return pageError(tx, cc)
 }
 
-func pageProblems(tx *bolt.Tx, walk func(*bolt.Tx, ...[]byte) ([]string, error), names ...[]byte) error {
-	pp, err := walk(tx, names...)
-	if err != nil || len(pp) == 0 {
-		return err
-	}
+// pageError is the error of the page problems pp found in tx's file.
+func pageError(tx *bolt.Tx, pp []string) error {
 	if tx.DB().IsReadOnly() {
 		// A freelist that lists a page in use harms the next write only:
 		// reads go on (check reports it).

@@ -198,6 +198,24 @@ func TestSalvage_orphans(t *testing.T) {
 // the copy's bucket "big" holds.
 func salvageBytes(t *testing.T, b []byte) (SalvageReport, map[string]string) {
 	t.Helper()
+	r, out := salvageCopy(t, b)
+	got := map[string]string{}
+	_ = out.View(func(tx *bolt.Tx) error {
+		if bk := tx.Bucket([]byte("big")); bk != nil {
+			return bk.ForEach(func(k, v []byte) error {
+				got[string(k)] = string(v)
+				return nil
+			})
+		}
+		return nil
+	})
+	return r, got
+}
+
+// salvageCopy salvages a file holding b and returns the report and the
+// copy, opened read-only until the test ends.
+func salvageCopy(t *testing.T, b []byte) (SalvageReport, *bolt.DB) {
+	t.Helper()
 	bad := filepath.Join(t.TempDir(), "bad.db")
 	if err := os.WriteFile(bad, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -211,18 +229,8 @@ func salvageBytes(t *testing.T, b []byte) (SalvageReport, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer out.Close()
-	got := map[string]string{}
-	_ = out.View(func(tx *bolt.Tx) error {
-		if bk := tx.Bucket([]byte("big")); bk != nil {
-			return bk.ForEach(func(k, v []byte) error {
-				got[string(k)] = string(v)
-				return nil
-			})
-		}
-		return nil
-	})
-	return r, got
+	t.Cleanup(func() { out.Close() })
+	return r, out
 }
 
 // TestSalvage_damagedCount: a leaf page whose element count was zeroed
@@ -338,20 +346,7 @@ func TestSalvage_rootBranchMisled(t *testing.T) {
 		t.Fatalf("the root bucket's page %d is not a branch page", root)
 	}
 	binary.LittleEndian.PutUint64(b[int64(root)*ps+pageHeaderSize+8:], other) // element 0 leads to bucket-399's leaf
-	bad := filepath.Join(t.TempDir(), "bad.db")
-	if err := os.WriteFile(bad, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(t.TempDir(), "copy.db")
-	r, err := Salvage(bad, dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := bolt.Open(dst, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
+	r, out := salvageCopy(t, b)
 	n, keys := 0, 0
 	_ = out.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
