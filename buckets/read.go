@@ -16,7 +16,7 @@ import (
 // ReadRecord returns the primary record of key in c, or nil if absent;
 // withDoc decodes its (header) document too.
 func ReadRecord(tx *bolt.Tx, c *schema.Collection, key string, withDoc bool) (*Record, error) {
-	b := tx.Bucket(PrimaryBucket(c.Name))
+	b := Lookup(tx, PrimaryBucket(c.Name))
 	if b == nil {
 		return nil, nil
 	}
@@ -41,7 +41,7 @@ func LoadParts(tx *bolt.Tx, c *schema.Collection, key string, rec *Record, field
 	for k, v := range hdr {
 		doc[k] = v
 	}
-	pb := tx.Bucket(PartsBucket(c.Name))
+	pb := Lookup(tx, PartsBucket(c.Name))
 	pname := PartsBucket(c.Name)
 	missing := func(f string) error {
 		return &CorruptError{Bucket: string(pname), Key: key, Detail: fmt.Sprintf("part %s is missing", f)}
@@ -111,7 +111,7 @@ func LoadParts(tx *bolt.Tx, c *schema.Collection, key string, rec *Record, field
 // the part.
 func CheckParts(tx *bolt.Tx, c *schema.Collection, key string, rec *Record, skip map[string]bool) error {
 	pname := PartsBucket(c.Name)
-	pb := tx.Bucket(pname)
+	pb := Lookup(tx, pname)
 	bad := func(detail string) error {
 		return &CorruptError{Bucket: string(pname), Key: key, Detail: detail}
 	}
@@ -180,7 +180,7 @@ func ReadDocument(tx *bolt.Tx, c *schema.Collection, key string) (*Record, any, 
 // and is returned. The key is only valid during the call.
 func EachRecord(tx *bolt.Tx, c *schema.Collection, after []byte, withDoc bool, fn func(key []byte, rec *Record, err error) error) error {
 	name := PrimaryBucket(c.Name)
-	b := tx.Bucket(name)
+	b := Lookup(tx, name)
 	if b == nil {
 		return nil
 	}

@@ -195,7 +195,7 @@ func (db *DB) syncs() bool {
 	found := false
 	_ = db.View(context.Background(), func(t *Tx) error {
 		for _, c := range t.Collections() {
-			if b := t.tx.Bucket(buckets.PrimaryBucket(c)); IsLocalCollection(c) && b != nil {
+			if b := buckets.Lookup(t.tx, buckets.PrimaryBucket(c)); IsLocalCollection(c) && b != nil {
 				if k, _ := b.Cursor().First(); k != nil {
 					found = true
 				}

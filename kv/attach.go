@@ -370,7 +370,7 @@ func (db *DB) deleteUnreferenced(hashes []string, remove bool) (deleted int, byt
 	var held map[string]uint64
 	err = guard(func() error {
 		return db.bolt.View(func(tx *bolt.Tx) error {
-			b := tx.Bucket(buckets.RefsBucket)
+			b := buckets.Lookup(tx, buckets.RefsBucket)
 			for _, h := range hashes {
 				if b == nil {
 					continue

@@ -90,7 +90,7 @@ func (db *DB) backupInLock(ctx context.Context, reason string, keep ...string) (
 		return guardRead(func() error {
 			seq, last := logState(tx)
 			var blobs []string
-			if b := tx.Bucket(buckets.RefsBucket); b != nil {
+			if b := buckets.Lookup(tx, buckets.RefsBucket); b != nil {
 				_ = b.ForEach(func(k, _ []byte) error {
 					blobs = append(blobs, string(k))
 					return nil
@@ -139,7 +139,7 @@ func (db *DB) releaseRotatedBlobs(removed []Manifest) {
 // logState returns the change-log sequence tx holds and the time of its
 // newest entry (zero when the log is empty).
 func logState(tx *bolt.Tx) (seq uint64, last time.Time) {
-	b := tx.Bucket(buckets.LogBucket)
+	b := buckets.Lookup(tx, buckets.LogBucket)
 	if b == nil {
 		return 0, time.Time{}
 	}
@@ -299,6 +299,7 @@ func (db *DB) swapLocked(tmp string, r replacement) error {
 	if err := db.bolt.Close(); err != nil {
 		return err
 	}
+	_ = buckets.UngatePages(db.bolt) // closes a read-only file
 	db.bolt = nil
 	serr := db.lock.replaceData(tmp, r)
 	bdb, err := openBolt(db.Path(), db.opts, db.opts.Timeout)

@@ -100,7 +100,7 @@ func (db *DB) readChanges(after uint64) ([]Change, error) {
 	var out []Change
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return guard(func() error {
-			b := tx.Bucket(buckets.LogBucket)
+			b := buckets.Lookup(tx, buckets.LogBucket)
 			if b == nil {
 				return nil
 			}
@@ -148,7 +148,7 @@ func (db *DB) LastSeq(ctx context.Context) (uint64, error) {
 	defer db.leave()
 	var seq uint64
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(buckets.LogBucket); b != nil {
+		if b := buckets.Lookup(tx, buckets.LogBucket); b != nil {
 			seq = b.Sequence()
 		}
 		return nil

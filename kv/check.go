@@ -152,7 +152,7 @@ func checkParts(tx *bolt.Tx) []Problem {
 		type fieldKey struct{ id, field string }
 		found := map[fieldKey]int{}
 		blobs := map[fieldKey]bool{}
-		if pb := tx.Bucket(buckets.PartsBucket(c.Name)); pb != nil {
+		if pb := buckets.Lookup(tx, buckets.PartsBucket(c.Name)); pb != nil {
 			_ = pb.ForEach(func(k, _ []byte) error {
 				id, field, idx, err := buckets.ParsePartKey(k)
 				if err != nil {
@@ -168,7 +168,7 @@ func checkParts(tx *bolt.Tx) []Problem {
 			})
 		}
 		pname := buckets.PrimaryBucket(c.Name)
-		if b := tx.Bucket(pname); b != nil {
+		if b := buckets.Lookup(tx, pname); b != nil {
 			_ = b.ForEach(func(k, v []byte) error {
 				rec, err := buckets.DecodeRecord(pname, k, v, false)
 				if err != nil {
@@ -212,7 +212,7 @@ func checkRefs(tx *bolt.Tx) []Problem {
 	}
 	var out []Problem
 	have := map[string]uint64{}
-	if b := tx.Bucket(buckets.RefsBucket); b != nil {
+	if b := buckets.Lookup(tx, buckets.RefsBucket); b != nil {
 		_ = b.ForEach(func(k, v []byte) error {
 			n, err := buckets.ParseCount(v)
 			if err == nil {
@@ -278,15 +278,28 @@ func checkPages(tx *bolt.Tx, names ...[]byte) error {
 	return pageError(tx, pp)
 }
 
+// gatePages makes checkCycles the page gate of bdb (buckets.GatePages),
+// as every bbolt file kv opens has: the first read or write of each
+// top-level bucket in this process looks for a page cycle in it.
+func gatePages(bdb *bolt.DB) {
+	f := &snapshot.CycleFinder{}
+	buckets.GatePages(bdb, func(tx *bolt.Tx, name []byte) error { return checkCycles(f, tx, name) }, f.Close)
+}
+
 // checkCycles returns an error wrapping ErrCorrupt if a branch page of
-// tx's file leads back to itself or above (snapshot.FindCycles): every
-// open looks, so that no read of the store follows a cursor round a cycle
-// until the stack overflows, a crash no recover catches. Other damage is
-// left to the reads, which fault or err where it is (guard), and to check.
-func checkCycles(tx *bolt.Tx) error {
-	cc, err := snapshot.FindCycles(tx)
+// top-level bucket name of tx's file leads back to itself or above (f, a
+// snapshot.CycleFinder), so that no read of the store follows a cursor
+// round a cycle until the stack overflows, a crash no recover catches.
+// Other damage is left to the reads, which fault or err where it is
+// (guard), and to check.
+func checkCycles(f *snapshot.CycleFinder, tx *bolt.Tx, name []byte) error {
+	cc, err := f.Find(tx, name)
 	if err != nil || len(cc) == 0 {
 		return err
+	}
+	cc = slices.Clone(cc)
+	for i := range cc {
+		cc[i] = fmt.Sprintf("bucket %s: %s", name, cc[i])
 	}
 	return pageError(tx, cc)
 }

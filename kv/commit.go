@@ -220,7 +220,9 @@ func safeCall(fn func(w *txn.Writer) error, w *txn.Writer) (err error) {
 	defer debug.SetPanicOnFault(old)
 	defer func() {
 		if p := recover(); p != nil {
-			if raisedByStore() {
+			if ge, ok := p.(*buckets.GateError); ok {
+				err = ge.Err // a damaged bucket, refused before it was read
+			} else if raisedByStore() {
 				// bbolt or Cairn reading a damaged page, not the
 				// caller's code: damage (exit 3), as a read's is.
 				err = &faultError{p}

@@ -723,27 +723,58 @@ func TestCorrupt_pageCycle(t *testing.T) {
 	}
 }
 
-// TestOpen_pageCycle checks that an open, read-only or not, refuses a
-// store whose page graph has a cycle (a branch whose child is the branch
-// itself), naming the page, instead of leaving it to a read to follow the
-// cycle until the stack overflows, or the open's backup to hang on it.
+// TestOpen_pageCycle checks that a store whose page graph has a cycle (a
+// branch of the notes bucket whose child is the branch itself) refuses,
+// read-only or not, every read and write of that bucket with ErrCorrupt
+// naming the cycle, instead of following it until the stack overflows,
+// while the collections whose pages are sound stay readable and writable:
+// buckets are walked the first time a process asks for them
+// (buckets.GatePages). A backup, which reads every bucket, refuses the
+// store too.
 func TestOpen_pageCycle(t *testing.T) {
-	base, _, _ := buildCorpusStore(t, 60, corruptRand(t))
+	base, want, _ := buildCorpusStore(t, 60, corruptRand(t))
 	a := pageCycle(t, base)
 	data := mustRead(t, base)
 	data[a.Off] ^= a.Xor
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, kv.DataFile), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	for _, ro := range []bool{true, false} {
-		db, err := kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: ro})
-		if err == nil {
-			db.Close()
-			t.Fatalf("read-only %v: a store with a page cycle opened", ro)
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, kv.DataFile), data, 0o600); err != nil {
+			t.Fatal(err)
 		}
-		if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "(a cycle)") {
-			t.Errorf("read-only %v: %v, want ErrCorrupt naming the cycle", ro, err)
+		db, err := kv.Open(dir, &kv.Options{NoSearch: true, ReadOnly: ro, NoAutoBackup: true})
+		if err != nil {
+			t.Fatalf("read-only %v: %v", ro, err)
+		}
+		cycle := func(what string, err error) {
+			t.Helper()
+			if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "(a cycle)") || !strings.Contains(err.Error(), "bucket c/notes") {
+				t.Errorf("read-only %v: %s: %v, want ErrCorrupt naming the cycle in c/notes", ro, what, err)
+			}
+		}
+		for range 2 { // the second ask is refused from what the first found
+			_, _, err := db.Get(t.Context(), "notes", "notes-0")
+			cycle("get notes-0", err)
+		}
+		_, err = db.Query(t.Context(), kv.Query{Collection: "notes", Filters: []kv.Filter{{Field: "status", Op: "=", Value: "todo"}}}, nil)
+		cycle("query notes", err)
+		doc, _, err := db.Get(t.Context(), "tasks", "tasks-1")
+		if err != nil {
+			t.Errorf("read-only %v: get tasks-1 beside a damaged bucket: %v", ro, err)
+		} else if b, _ := json.Marshal(doc); canonJSON(b) != want["tasks/tasks-1"] {
+			t.Errorf("read-only %v: tasks-1 = %s, want %s", ro, b, want["tasks/tasks-1"])
+		}
+		if !ro {
+			_, err = db.Put(t.Context(), "notes", kv.Document{"id": "notes-new", "text": "x"})
+			cycle("put notes-new", err)
+			if _, err := db.Put(t.Context(), "tasks", kv.Document{"id": "tasks-new", "text": "x"}); err != nil {
+				t.Errorf("put tasks-new beside a damaged bucket: %v", err)
+			}
+			if _, err := db.Backup(t.Context(), kv.ReasonManual); !errors.Is(err, kv.ErrCorrupt) {
+				t.Errorf("backup of a store with a cycle: %v, want ErrCorrupt", err)
+			}
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -139,8 +139,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	db.commit.db = db
 	if err := db.init(); err != nil {
-		_ = bdb.Close()    // the init error is the one to report
-		_ = lock.release() // likewise
+		_ = bdb.Close()              // the init error is the one to report
+		_ = buckets.UngatePages(bdb) // likewise
+		_ = lock.release()           // likewise
 		return nil, err
 	}
 	if len(o.Indexes) > 0 && !o.ReadOnly {
@@ -259,7 +260,7 @@ func (db *DB) init() error {
 // it and brings the declared secondary indexes up to date.
 func (db *DB) initStore() error {
 	check := func(tx *bolt.Tx) error {
-		b := tx.Bucket(buckets.SysBucket)
+		b := buckets.Lookup(tx, buckets.SysBucket)
 		if b == nil {
 			return nil
 		}
@@ -276,16 +277,13 @@ func (db *DB) initStore() error {
 		return nil
 	}
 	// The pages read here are walked from the file first: on a damaged
-	// page graph a cursor can loop forever (checkPages); and the branch
-	// pages of every bucket, for a cycle any later read could follow
-	// until the stack overflows (checkCycles).
+	// page graph a cursor can loop forever (checkPages). Every other
+	// bucket is walked for a cycle the first time the process reads it
+	// (openBolt's page gate, checkCycles).
 	if db.opts.ReadOnly {
 		return db.bolt.View(func(tx *bolt.Tx) error {
 			return guard(func() error {
 				if err := checkPages(tx, buckets.SysBucket); err != nil {
-					return err
-				}
-				if err := checkCycles(tx); err != nil {
 					return err
 				}
 				return check(tx)
@@ -298,9 +296,6 @@ func (db *DB) initStore() error {
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return guard(func() error {
 			if err := checkPages(tx, buckets.SysBucket); err != nil {
-				return err
-			}
-			if err := checkCycles(tx); err != nil {
 				return err
 			}
 			if err := needSync(tx, check, &needed); err != nil || !needed {
@@ -323,7 +318,7 @@ func needSync(tx *bolt.Tx, check func(*bolt.Tx) error, needed *bool) error {
 	if err := check(tx); err != nil {
 		return err
 	}
-	if b := tx.Bucket(buckets.SysBucket); b == nil || !bytes.Equal(b.Get(formatKey), []byte{buckets.FormatVersion}) {
+	if b := buckets.Lookup(tx, buckets.SysBucket); b == nil || !bytes.Equal(b.Get(formatKey), []byte{buckets.FormatVersion}) {
 		*needed = true // a new store, or one of an older version to mark
 		return nil
 	}
@@ -343,7 +338,7 @@ func (db *DB) initLocked(tx *bolt.Tx, check func(*bolt.Tx) error) error {
 	if err := check(tx); err != nil {
 		return err
 	}
-	b, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	b, err := buckets.Ensure(tx, buckets.SysBucket)
 	if err != nil {
 		return err
 	}
@@ -398,7 +393,7 @@ func (db *DB) Close() error {
 	db.commit.drain()
 	db.blobs.async.Wait()
 	if db.bolt != nil { // nil when a swap failed to reopen the file
-		errs = append(errs, db.bolt.Close())
+		errs = append(errs, db.bolt.Close(), buckets.UngatePages(db.bolt))
 	}
 	errs = append(errs, db.lock.release())
 	if db.scratch != "" {
@@ -484,6 +479,7 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 	if o.ReadOnly {
 		loadFreelist(bdb)
 	}
+	gatePages(bdb)
 	return bdb, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/cairnkv/cairn/buckets"
 )
 
 // guard runs fn, which reads the bbolt file, and turns a panic or a memory
@@ -16,10 +18,19 @@ func guard(fn func() error) (err error) {
 	defer debug.SetPanicOnFault(old)
 	defer func() {
 		if p := recover(); p != nil {
-			err = &faultError{p}
+			err = recovered(p)
 		}
 	}()
 	return fn()
+}
+
+// recovered is the error of panic p, recovered while the store was read:
+// the page gate's own error (buckets.GateError), or a *faultError.
+func recovered(p any) error {
+	if ge, ok := p.(*buckets.GateError); ok {
+		return ge.Err
+	}
+	return &faultError{p}
 }
 
 // faultError is a panic or memory fault that guard recovered.
@@ -41,7 +52,9 @@ func guardRead(fn func() error) (err error) {
 	defer debug.SetPanicOnFault(old)
 	defer func() {
 		if p := recover(); p != nil {
-			if raisedByStore() {
+			if ge, ok := p.(*buckets.GateError); ok {
+				err = ge.Err
+			} else if raisedByStore() {
 				err = &faultError{p}
 			} else {
 				err = &panicError{v: p, op: "read"}

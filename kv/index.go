@@ -207,7 +207,7 @@ func (db *DB) Indexes(ctx context.Context, coll string) ([]IndexInfo, error) {
 
 func indexInfo(tx *bolt.Tx, c *schema.Collection, ix schema.Index) IndexInfo {
 	info := IndexInfo{Collection: c.Name, Field: ix.Field, Type: ix.Type, Name: ix.Name, BuiltIn: ix.BuiltIn || c.BuiltIn}
-	if b := tx.Bucket(buckets.IndexBucket(c.Name, ix.Name)); b != nil {
+	if b := buckets.Lookup(tx, buckets.IndexBucket(c.Name, ix.Name)); b != nil {
 		info.Entries = b.Stats().KeyN
 	}
 	return info
@@ -256,7 +256,7 @@ func (db *DB) changeSchema(ctx context.Context, op, coll, field string, change f
 			if err != nil {
 				return err
 			}
-			sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+			sys, err := buckets.Ensure(tx, buckets.SysBucket)
 			if err != nil {
 				return err
 			}

@@ -142,7 +142,7 @@ func (s searchSource) view(fn func(*bolt.Tx) error) error {
 // LogBounds implements search.Source.
 func (s searchSource) LogBounds() (oldest, newest uint64, err error) {
 	err = s.view(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(buckets.LogBucket); b != nil {
+		if b := buckets.Lookup(tx, buckets.LogBucket); b != nil {
 			newest = b.Sequence()
 			if k, _ := b.Cursor().First(); k != nil {
 				oldest, _ = buckets.ParseLogKey(k)
@@ -156,7 +156,7 @@ func (s searchSource) LogBounds() (oldest, newest uint64, err error) {
 // ReadLog implements search.Source.
 func (s searchSource) ReadLog(after uint64, max int) (refs []search.DocRef, upTo uint64, err error) {
 	err = s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(buckets.LogBucket)
+		b := buckets.Lookup(tx, buckets.LogBucket)
 		if b == nil {
 			return nil
 		}
@@ -219,11 +219,11 @@ func (s searchSource) Collections() ([]search.SourceCollection, error) {
 			// its own child. A damaged collection is left out of the
 			// index; check reports its pages.
 			if pp, err := snapshot.CheckPages(tx, buckets.PrimaryBucket(c.Name), buckets.PartsBucket(c.Name)); err != nil || len(pp) > 0 {
-				s.db.log.Warn("search: a collection's pages are damaged; left out of the index", "collection", c.Name, "problems", pp, "err", err)
 				why := fmt.Sprint(err)
 				if len(pp) > 0 {
 					why = pp[0]
 				}
+				s.db.log.Warn("search: a collection's pages are damaged; left out of the index", "collection", c.Name, "problem", why)
 				s.db.idx.Lock()
 				if s.db.idx.leftColls != nil {
 					s.db.idx.leftColls[c.Name] = why
@@ -232,7 +232,7 @@ func (s searchSource) Collections() ([]search.SourceCollection, error) {
 				continue
 			}
 			sc := search.SourceCollection{Name: c.Name}
-			if b := tx.Bucket(buckets.PrimaryBucket(c.Name)); b != nil {
+			if b := buckets.Lookup(tx, buckets.PrimaryBucket(c.Name)); b != nil {
 				// Docs only sizes a rebuild's progress.
 				_ = guard(func() error {
 					sc.Docs = uint64(b.Stats().KeyN)
@@ -250,7 +250,7 @@ func (s searchSource) Collections() ([]search.SourceCollection, error) {
 func (s searchSource) Scan(coll, after string, max int) ([]search.Change, error) {
 	var out []search.Change
 	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(buckets.PrimaryBucket(coll))
+		b := buckets.Lookup(tx, buckets.PrimaryBucket(coll))
 		if b == nil {
 			return nil
 		}

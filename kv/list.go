@@ -20,7 +20,7 @@ func (db *DB) List(ctx context.Context, coll string, offset, limit int, fn func(
 	}
 	return db.View(ctx, func(tx *Tx) error {
 		name := buckets.MetaBucket(coll)
-		b := tx.tx.Bucket(name)
+		b := buckets.Lookup(tx.tx, name)
 		if b == nil {
 			return nil
 		}
@@ -40,7 +40,7 @@ func (db *DB) Summaries(ctx context.Context, coll string, ids []string) ([]Docum
 	out := make([]Document, len(ids))
 	err := db.View(ctx, func(tx *Tx) error {
 		name := buckets.MetaBucket(coll)
-		b := tx.tx.Bucket(name)
+		b := buckets.Lookup(tx.tx, name)
 		if b == nil {
 			return nil
 		}

@@ -205,9 +205,9 @@ func TestOpen_freelistListsPageInUse(t *testing.T) {
 // overflow no recover catches) or loops: every command died, restore and
 // compact included, since the search rebuild sized the collection with
 // bbolt's Stats and the pre-restore and pre-compact backups read every
-// value through cursors; a plain Get died the same way. Every open now
-// walks the branch pages and refuses the store (ErrCorrupt), and
-// RestoreDamaged sets it aside.
+// value through cursors; a plain Get died the same way. The first read
+// of a bucket in a process now walks its branch pages and refuses it
+// (ErrCorrupt), and a restore sets the file aside.
 func TestDamaged_pageItsOwnChild(t *testing.T) {
 	dir, db := tasksStore(t, &kv.Options{NoAutoBackup: true})
 	good, err := db.Backup(t.Context(), kv.ReasonManual)
@@ -231,21 +231,23 @@ func TestDamaged_pageItsOwnChild(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, kv.SearchDir)); err != nil {
 		t.Fatal(err)
 	}
-	// Every open walks the branch pages for a cycle, which any read of
-	// the bucket would follow until the stack overflows: the store is
-	// refused, and restored without being opened.
-	if db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true, EagerSearch: true}); !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "(a cycle)") {
-		if err == nil {
-			db.Close()
-		}
-		t.Fatalf("open of a store with a page cycle: %v, want ErrCorrupt naming the cycle", err)
-	}
-	if _, kept, err := kv.RestoreDamaged(t.Context(), dir, good.Name); err != nil || !strings.Contains(kept, kv.DamagedPrefix) {
-		t.Fatalf("restore: %q %v", kept, err)
-	}
-	db, err = kv.Open(dir, &kv.Options{NoAutoBackup: true})
+	// The first read of the bucket in a process walks its branch pages
+	// for a cycle, which the read would follow until the stack
+	// overflows: the store opens (the search rebuild leaves the
+	// collection out), every read of the tasks is refused, and a restore
+	// sets the file aside.
+	db, err = kv.Open(dir, &kv.Options{NoAutoBackup: true, EagerSearch: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, _, err := db.Get(t.Context(), "tasks", "t001"); !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "(a cycle)") {
+		t.Errorf("get of a task below a page cycle: %v, want ErrCorrupt naming the cycle", err)
+	}
+	if _, err := db.Compact(t.Context()); !errors.Is(err, kv.ErrCorrupt) {
+		t.Errorf("compact of a store with a page cycle: %v, want ErrCorrupt", err)
+	}
+	if _, kept, err := db.Restore(t.Context(), good.Name); err != nil || !strings.Contains(kept, kv.DamagedPrefix) {
+		t.Fatalf("restore: %q %v", kept, err)
 	}
 	defer db.Close()
 	checkClean(t, db)

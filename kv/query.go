@@ -193,7 +193,7 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 			// The ids come from index keys: one a damaged key names is
 			// not printed as if it were stored.
 			return guard(func() error {
-				b := t.tx.Bucket(buckets.PrimaryBucket(c.Name))
+				b := buckets.Lookup(t.tx, buckets.PrimaryBucket(c.Name))
 				for _, id := range ids {
 					if b == nil || b.Get([]byte(id)) == nil {
 						return indexLedAstray(q.Collection, id)

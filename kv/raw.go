@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cairnkv/cairn/buckets"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -26,7 +27,7 @@ type BucketInfo struct {
 func (db *DB) Buckets(ctx context.Context) ([]BucketInfo, error) {
 	var out []BucketInfo
 	err := db.View(ctx, func(t *Tx) error {
-		return t.tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		return buckets.Each(t.tx, func(name []byte, b *bolt.Bucket) error {
 			s := b.Stats()
 			info := BucketInfo{Name: string(name), Keys: s.KeyN, Bytes: s.BranchInuse + s.LeafInuse + s.InlineBucketInuse, PageBytes: s.BranchAlloc + s.LeafAlloc}
 			_ = b.ForEach(func(k, v []byte) error {
@@ -49,7 +50,7 @@ func (db *DB) Dump(ctx context.Context, bucket string, prefix []byte, limit int,
 		return errNegative
 	}
 	return db.View(ctx, func(t *Tx) error {
-		b := t.tx.Bucket([]byte(bucket))
+		b := buckets.Lookup(t.tx, []byte(bucket))
 		if b == nil {
 			return fmt.Errorf("%w: no bucket %q (see kvtool buckets)", ErrNotFound, bucket)
 		}

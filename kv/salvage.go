@@ -112,7 +112,7 @@ func (t *Tx) Misfiled(coll, key string) (id string, doc any, ok bool) {
 	}
 	name := buckets.PrimaryBucket(coll)
 	_ = guard(func() error {
-		b := t.tx.Bucket(name)
+		b := buckets.Lookup(t.tx, name)
 		if b == nil {
 			return nil
 		}

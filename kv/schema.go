@@ -19,7 +19,7 @@ var schemaKey = []byte("schema/user-indexes")
 // the user indexes recorded under schemaKey.
 func readSchema(tx *bolt.Tx) (*schema.Schema, error) {
 	var user map[string][]schema.Index
-	if b := tx.Bucket(buckets.SysBucket); b != nil {
+	if b := buckets.Lookup(tx, buckets.SysBucket); b != nil {
 		if v := b.Get(schemaKey); v != nil {
 			if err := json.Unmarshal(v, &user); err != nil {
 				return nil, &buckets.CorruptError{Bucket: string(buckets.SysBucket), Key: string(schemaKey), Detail: fmt.Sprintf("declared indexes: %v", err)}

@@ -122,7 +122,7 @@ func (db *DB) WaitIndexed(ctx context.Context, seq uint64) error {
 func (db *DB) lastSeq() uint64 {
 	var seq uint64
 	_ = db.bolt.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(buckets.LogBucket); b != nil {
+		if b := buckets.Lookup(tx, buckets.LogBucket); b != nil {
 			seq = b.Sequence()
 		}
 		return nil

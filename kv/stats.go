@@ -48,7 +48,7 @@ func (db *DB) Stats(ctx context.Context) (*Stats, error) {
 			}
 			cs := CollectionStats{}
 			name := buckets.PrimaryBucket(c.Name)
-			if b := tx.Bucket(name); b != nil {
+			if b := buckets.Lookup(tx, name); b != nil {
 				err := b.ForEach(func(k, v []byte) error {
 					rec, err := buckets.DecodeRecord(name, k, v, false)
 					if err != nil {
@@ -63,7 +63,7 @@ func (db *DB) Stats(ctx context.Context) (*Stats, error) {
 					return err
 				}
 			}
-			if b := tx.Bucket(buckets.PartsBucket(c.Name)); b != nil {
+			if b := buckets.Lookup(tx, buckets.PartsBucket(c.Name)); b != nil {
 				_ = b.ForEach(func(_, v []byte) error {
 					cs.StoredBytes += uint64(len(v))
 					return nil
@@ -76,7 +76,7 @@ func (db *DB) Stats(ctx context.Context) (*Stats, error) {
 		if st.LogicalBytes > 0 {
 			st.CompressionRatio = float64(st.StoredBytes) / float64(st.LogicalBytes)
 		}
-		if b := tx.Bucket(buckets.LogBucket); b != nil {
+		if b := buckets.Lookup(tx, buckets.LogBucket); b != nil {
 			st.ChangeLog = b.Stats().KeyN
 			st.LastSeq = b.Sequence()
 		}
@@ -84,7 +84,7 @@ func (db *DB) Stats(ctx context.Context) (*Stats, error) {
 		// Attachment blob figures.
 		sizes := map[string]uint64{}
 		name := buckets.PrimaryBucket("attachments")
-		if b := tx.Bucket(name); b != nil {
+		if b := buckets.Lookup(tx, name); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
 				rec, err := buckets.DecodeRecord(name, k, v, true)
 				if err != nil {

@@ -174,7 +174,7 @@ func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
 func (t *Tx) notFound(c *schema.Collection, key string) error {
 	listed := false
 	_ = guard(func() error {
-		if mb := t.tx.Bucket(buckets.MetaBucket(c.Name)); mb != nil {
+		if mb := buckets.Lookup(t.tx, buckets.MetaBucket(c.Name)); mb != nil {
 			listed = mb.Get([]byte(key)) != nil
 		}
 		return nil
@@ -190,7 +190,7 @@ func (t *Tx) notFound(c *schema.Collection, key string) error {
 // is cached on its second miss (see docCache), or at once with prefetch.
 func (t *Tx) load(c *schema.Collection, key string, parts, prefetch bool) (doc any, rev uint64, found bool, err error) {
 	name := buckets.PrimaryBucket(c.Name)
-	b := t.tx.Bucket(name)
+	b := buckets.Lookup(t.tx, name)
 	if b == nil {
 		return nil, 0, false, nil
 	}
@@ -440,7 +440,7 @@ func (t *Tx) EachReadable(coll string, fn func(id string, doc any) error, damage
 		return err
 	}
 	name := buckets.PrimaryBucket(coll)
-	b := t.tx.Bucket(name)
+	b := buckets.Lookup(t.tx, name)
 	if b == nil {
 		return nil
 	}
@@ -465,7 +465,7 @@ func (t *Tx) SummaryIDs(coll string, fn func(id string) error) error {
 	if _, err := t.db.lookup(coll); err != nil {
 		return err
 	}
-	b := t.tx.Bucket(buckets.MetaBucket(coll))
+	b := buckets.Lookup(t.tx, buckets.MetaBucket(coll))
 	if b == nil {
 		return nil
 	}
@@ -548,7 +548,7 @@ func (t *Tx) Damaged(colls ...string) []Problem {
 				out = append(out, Problem{Kind: "corrupt", Collection: coll, ID: id, Detail: err.Error()})
 			}
 		}
-		if b := t.tx.Bucket(buckets.PrimaryBucket(coll)); b != nil {
+		if b := buckets.Lookup(t.tx, buckets.PrimaryBucket(coll)); b != nil {
 			name := buckets.PrimaryBucket(coll)
 			_ = b.ForEach(func(k, v []byte) error {
 				if err := buckets.CheckEnvelope(name, k, v); err != nil {
@@ -557,7 +557,7 @@ func (t *Tx) Damaged(colls ...string) []Problem {
 				return nil
 			})
 		}
-		if b := t.tx.Bucket(buckets.PartsBucket(coll)); b != nil {
+		if b := buckets.Lookup(t.tx, buckets.PartsBucket(coll)); b != nil {
 			name := buckets.PartsBucket(coll)
 			_ = b.ForEach(func(k, v []byte) error {
 				if err := buckets.CheckEnvelope(name, k, v); err != nil {

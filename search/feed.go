@@ -237,14 +237,18 @@ func (f *Feeder) open() (*Index, error) {
 	if err != nil {
 		return nil, errors.Join(err, ix.Close())
 	}
-	colls, err := f.src.Collections()
-	if err != nil {
-		return nil, errors.Join(err, ix.Close())
-	}
 	last := ix.LastApplied()
 	raw, err := ix.RebuildCursor()
 	if err != nil {
 		return nil, errors.Join(err, ix.Close())
+	}
+	var colls []SourceCollection
+	if raw != nil {
+		// Only an interrupted rebuild needs them (Collections reads the
+		// store's page graph): an index that is up to date starts at once.
+		if colls, err = f.src.Collections(); err != nil {
+			return nil, errors.Join(err, ix.Close())
+		}
 	}
 	cur, resumable := parseRebuildCursor(raw, colls)
 	// A rebuild resumes only while the change log still holds everything

@@ -98,10 +98,10 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 // existing one is found without CreateBucketIfNotExists's copy of the
 // name).
 func bucketFor(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
-	if b := tx.Bucket(name); b != nil {
+	if b := buckets.Lookup(tx, name); b != nil {
 		return b, nil
 	}
-	return tx.CreateBucketIfNotExists(name)
+	return buckets.Ensure(tx, name)
 }
 
 // applyIndex moves index ci from what old derives to what new derives.
@@ -257,13 +257,13 @@ func Remove(tx *bolt.Tx, c *schema.Collection, id string) (meta []byte, err erro
 	if err := schema.CheckID(id); err != nil {
 		return nil, fmt.Errorf("cairn: remove %s: %w", coll, err)
 	}
-	sysb, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	sysb, err := buckets.Ensure(tx, buckets.SysBucket)
 	if err != nil {
 		return nil, err
 	}
 	sys := newCounts(sysb)
 	key := []byte(id)
-	if mb := tx.Bucket(buckets.MetaBucket(coll)); mb != nil {
+	if mb := buckets.Lookup(tx, buckets.MetaBucket(coll)); mb != nil {
 		if v := mb.Get(key); v != nil {
 			meta = bytes.Clone(v)
 			if err := mb.Delete(key); err != nil {
@@ -276,7 +276,7 @@ func Remove(tx *bolt.Tx, c *schema.Collection, id string) (meta []byte, err erro
 	}
 	for i := range c.Indexes {
 		d := &c.Indexes[i]
-		b := tx.Bucket(buckets.IndexBucket(coll, d.Name))
+		b := buckets.Lookup(tx, buckets.IndexBucket(coll, d.Name))
 		if b == nil {
 			continue
 		}

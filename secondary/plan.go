@@ -77,7 +77,7 @@ func (e *engine) estimate(u *indexUse) int {
 			return n
 		}
 	}
-	b := e.tx.Bucket(buckets.IndexBucket(e.coll.Name, u.def.Name))
+	b := buckets.Lookup(e.tx, buckets.IndexBucket(e.coll.Name, u.def.Name))
 	n := countRanges(b, u.ranges, countCap)
 	e.estKeys += n
 	if n >= countCap {

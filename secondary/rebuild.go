@@ -69,7 +69,7 @@ func Rebuild(tx *bolt.Tx, s *schema.Schema, colls []string, progress func(coll s
 	if err != nil {
 		return 0, err
 	}
-	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	sys, err := buckets.Ensure(tx, buckets.SysBucket)
 	if err != nil {
 		return 0, err
 	}
@@ -94,8 +94,8 @@ func Rebuild(tx *bolt.Tx, s *schema.Schema, colls []string, progress func(coll s
 
 // dropIndex deletes index ix of coll with its count and fingerprint.
 func dropIndex(tx *bolt.Tx, sys *bolt.Bucket, coll, ix string) error {
-	if tx.Bucket(buckets.IndexBucket(coll, ix)) != nil {
-		if err := tx.DeleteBucket(buckets.IndexBucket(coll, ix)); err != nil {
+	if buckets.Exists(tx, buckets.IndexBucket(coll, ix)) {
+		if err := buckets.Drop(tx, buckets.IndexBucket(coll, ix)); err != nil {
 			return err
 		}
 	}
@@ -117,8 +117,8 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, meta bool, id
 	coll := c.Name
 	var mb *bolt.Bucket
 	if meta {
-		if tx.Bucket(buckets.MetaBucket(coll)) != nil {
-			if err := tx.DeleteBucket(buckets.MetaBucket(coll)); err != nil {
+		if buckets.Exists(tx, buckets.MetaBucket(coll)) {
+			if err := buckets.Drop(tx, buckets.MetaBucket(coll)); err != nil {
 				return 0, err
 			}
 		}
@@ -130,7 +130,7 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, meta bool, id
 	}
 	keys := make([][][]byte, len(idx))
 	multi := make([]int64, len(idx))
-	pb := tx.Bucket(buckets.PrimaryBucket(coll))
+	pb := buckets.Lookup(tx, buckets.PrimaryBucket(coll))
 	total := countKeys(pb)
 	done := 0
 	if pb != nil {
@@ -189,8 +189,8 @@ func backfill(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, meta bool, id
 	for i := range idx {
 		d := &idx[i].def
 		name := buckets.IndexBucket(coll, d.Name)
-		if tx.Bucket(name) != nil {
-			if err := tx.DeleteBucket(name); err != nil {
+		if buckets.Exists(tx, name) {
+			if err := buckets.Drop(tx, name); err != nil {
 				return done, err
 			}
 		}
@@ -251,7 +251,7 @@ func Sync(tx *bolt.Tx, s *schema.Schema, progress func(coll, index string, done,
 	if !tx.Writable() {
 		return nil, fmt.Errorf("cairn: sync needs a read-write transaction (%d changes pending)", len(todo))
 	}
-	sys, err := tx.CreateBucketIfNotExists(buckets.SysBucket)
+	sys, err := buckets.Ensure(tx, buckets.SysBucket)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func Sync(tx *bolt.Tx, s *schema.Schema, progress func(coll, index string, done,
 			continue
 		}
 		if w.recount && !w.meta {
-			if err := setCount(sys, docsKey(w.coll.Name), int64(countKeys(tx.Bucket(buckets.MetaBucket(w.coll.Name))))); err != nil {
+			if err := setCount(sys, docsKey(w.coll.Name), int64(countKeys(buckets.Lookup(tx, buckets.MetaBucket(w.coll.Name))))); err != nil {
 				return changed, err
 			}
 			changed = append(changed, w.coll.Name+"/count")
@@ -319,7 +319,7 @@ func syncPlan(tx *bolt.Tx, s *schema.Schema) ([]syncWork, error) {
 	if err != nil {
 		return nil, err
 	}
-	sys := tx.Bucket(buckets.SysBucket)
+	sys := buckets.Lookup(tx, buckets.SysBucket)
 	get := func(k []byte) []byte {
 		if sys == nil {
 			return nil
@@ -330,7 +330,7 @@ func syncPlan(tx *bolt.Tx, s *schema.Schema) ([]syncWork, error) {
 	for _, c := range cs {
 		coll := c.Name
 		w := syncWork{coll: c}
-		if string(get(metaKey(coll))) != metaVersion || tx.Bucket(buckets.MetaBucket(coll)) == nil {
+		if string(get(metaKey(coll))) != metaVersion || !buckets.Exists(tx, buckets.MetaBucket(coll)) {
 			// Fresh store: nothing to backfill, but record the version.
 			w.meta = true
 		} else if _, ok := getCount(sys, docsKey(coll)); !ok {
@@ -338,7 +338,7 @@ func syncPlan(tx *bolt.Tx, s *schema.Schema) ([]syncWork, error) {
 		}
 		for _, ci := range compile(c) {
 			fp := get(fpKey(coll, ci.def.Name))
-			if string(fp) != fingerprint(c, &ci.def) || tx.Bucket(buckets.IndexBucket(coll, ci.def.Name)) == nil {
+			if string(fp) != fingerprint(c, &ci.def) || !buckets.Exists(tx, buckets.IndexBucket(coll, ci.def.Name)) {
 				w.build = append(w.build, ci)
 			} else if _, ok := getCount(sys, keysKey(coll, ci.def.Name)); !ok {
 				w.build = append(w.build, ci)

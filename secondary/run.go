@@ -134,9 +134,9 @@ func newEngine(tx *bolt.Tx, s *schema.Schema, q Query, l Loader) (*engine, error
 	if e.level == levelFull && l == nil {
 		return nil, fmt.Errorf("%w: a field stored as a part needs a loader", ErrBadQuery)
 	}
-	e.sys = tx.Bucket(buckets.SysBucket)
-	e.meta = tx.Bucket(buckets.MetaBucket(c.Name))
-	e.primary = tx.Bucket(buckets.PrimaryBucket(c.Name))
+	e.sys = buckets.Lookup(tx, buckets.SysBucket)
+	e.meta = buckets.Lookup(tx, buckets.MetaBucket(c.Name))
+	e.primary = buckets.Lookup(tx, buckets.PrimaryBucket(c.Name))
 	if n, ok := getCount(e.sys, docsKey(c.Name)); ok {
 		e.docs = int(n)
 	} else {
@@ -364,7 +364,7 @@ func (e *engine) walkIDs(u *indexUse, desc bool, fn func(val, id []byte) bool) e
 		return nil
 	}
 	name := buckets.IndexBucket(e.coll.Name, u.def.Name)
-	b := e.tx.Bucket(name)
+	b := buckets.Lookup(e.tx, name)
 	if b == nil {
 		return nil
 	}

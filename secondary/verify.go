@@ -89,15 +89,15 @@ func (v *verifier) add(kind, coll, scope, id, detail string) {
 
 func (v *verifier) collection(tx *bolt.Tx, c *schema.Collection, l Loader) {
 	coll := c.Name
-	sys := tx.Bucket(buckets.SysBucket)
+	sys := buckets.Lookup(tx, buckets.SysBucket)
 	idx := compile(c)
 	expected := make([][][]byte, len(idx))
 	multi := make([]int, len(idx))
 	primary := map[string]bool{}    // ids with a primary record
 	unreadable := map[string]bool{} // ids whose document could not be read
-	mb := tx.Bucket(buckets.MetaBucket(coll))
+	mb := buckets.Lookup(tx, buckets.MetaBucket(coll))
 	metaName := buckets.MetaBucket(coll)
-	if pb := tx.Bucket(buckets.PrimaryBucket(coll)); pb != nil {
+	if pb := buckets.Lookup(tx, buckets.PrimaryBucket(coll)); pb != nil {
 		name := buckets.PrimaryBucket(coll)
 		cur := pb.Cursor()
 		for k, raw := cur.First(); k != nil; k, raw = cur.Next() {
@@ -185,7 +185,7 @@ func (v *verifier) index(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, d 
 	coll := c.Name
 	slices.SortFunc(want, bytes.Compare)
 	want = slices.CompactFunc(want, bytes.Equal)
-	b := tx.Bucket(buckets.IndexBucket(coll, d.Name))
+	b := buckets.Lookup(tx, buckets.IndexBucket(coll, d.Name))
 	if sys != nil && (b != nil || len(want) > 0) {
 		if fp := sys.Get(fpKey(coll, d.Name)); fp != nil && string(fp) != fingerprint(c, d) {
 			v.add("index-stale", coll, d.Name, "", fmt.Sprintf("index %q was built for another declaration (%s)", d.Name, fp))
@@ -236,7 +236,7 @@ func (v *verifier) index(tx *bolt.Tx, sys *bolt.Bucket, c *schema.Collection, d 
 // histogram checks the stored histogram of d against its keys.
 func (v *verifier) histogram(tx *bolt.Tx, sys *bolt.Bucket, coll string, d *IndexDef) {
 	var keys [][]byte
-	if b := tx.Bucket(buckets.IndexBucket(coll, d.Name)); b != nil {
+	if b := buckets.Lookup(tx, buckets.IndexBucket(coll, d.Name)); b != nil {
 		c := b.Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			keys = append(keys, k)

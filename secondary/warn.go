@@ -51,7 +51,7 @@ func (e *engine) warnings() ([]string, error) {
 // (null counts: the field is there).
 func (e *engine) someDocHas(field string) (bool, error) {
 	if d := e.coll.IndexFor(field); d != nil {
-		if b := e.tx.Bucket(buckets.IndexBucket(e.coll.Name, d.Name)); b != nil {
+		if b := buckets.Lookup(e.tx, buckets.IndexBucket(e.coll.Name, d.Name)); b != nil {
 			if k, _ := b.Cursor().First(); k != nil {
 				return true, nil
 			}

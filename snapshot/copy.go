@@ -207,7 +207,7 @@ func copyOrdered(ctx context.Context, stx *bolt.Tx, dst *bolt.DB, txMaxSize int6
 			}
 		}
 		region = r
-		sb := stx.Bucket(name)
+		sb := buckets.Lookup(stx, name)
 		db, err := tx.CreateBucket(name)
 		if err != nil {
 			return fmt.Errorf("bucket %q: %w", name, err)
@@ -231,7 +231,7 @@ func copyOrdered(ctx context.Context, stx *bolt.Tx, dst *bolt.DB, txMaxSize int6
 				if err := next(); err != nil {
 					return err
 				}
-				db = tx.Bucket(name)
+				db = buckets.Lookup(tx, name)
 				db.FillPercent = fill
 			}
 			size += int64(len(k) + len(v))

@@ -63,29 +63,78 @@ func CheckPages(tx *bolt.Tx, names ...[]byte) (problems []string, err error) {
 	return checkPages(f, tx, names...)
 }
 
-// FindCycles walks the page graph of tx's view of its bbolt file, as
-// CheckPages does but cheaply enough for every open, and returns the
-// cycles it finds: a branch page that leads back to itself or to one of
+// A CycleFinder looks for page cycles in one top-level bucket at a time
+// of a bbolt file: a branch page that leads back to itself or to one of
 // the pages above it, round which bbolt's cursors go until the stack
-// overflows or the memory runs out (a crash no recover catches). The root
-// bucket is walked whole, every top-level bucket only down to its branch
-// pages (of its leaves, only its first is read, to tell their depth).
-// Other damage is not reported (CheckPages finds it): a read that meets
-// it faults or errs, which a caller can recover from.
-func FindCycles(tx *bolt.Tx) (cycles []string, err error) {
-	f, err := os.Open(tx.DB().Path())
-	if err != nil {
-		return nil, fmt.Errorf("cairn: check pages: %w", err)
+// overflows or the memory runs out (a crash no recover catches). A bucket
+// is walked only down to its branch pages (of its leaves, only the first
+// is read, to tell their depth: bbolt's trees are balanced). Other damage
+// is not reported (CheckPages finds it): a read that meets it faults or
+// errs, which a caller can recover from. A CycleFinder keeps the file open
+// and its memory between calls, which a process makes as it first reads
+// each bucket: a fresh process pays for every page of memory it touches
+// first. Its zero value is ready to use; it is not safe for concurrent use.
+type CycleFinder struct {
+	f *os.File
+	w *pageWalker
+}
+
+// Find returns the cycles below top-level bucket name of tx's file (none
+// if tx has no such bucket). err is only for a file that cannot be read.
+func (c *CycleFinder) Find(tx *bolt.Tx, name []byte) (cycles []string, err error) {
+	b := tx.Bucket(name)           // ungated: the gate's own check
+	if b == nil || b.Root() == 0 { // none, or inline: no page of its own
+		return nil, nil
 	}
-	defer func() { _ = f.Close() }() // read-only
+	if c.f == nil {
+		if c.f, err = os.Open(tx.DB().Path()); err != nil {
+			return nil, fmt.Errorf("cairn: check pages: %w", err)
+		}
+	}
 	ps := int64(tx.DB().Info().PageSize)
-	w := newPageWalker(f, ps, uint64(tx.Size()/ps))
-	w.full = map[string]bool{}
-	w.leafRefs = make([]uint64, len(w.seen))
-	w.onPath = make([]uint64, len(w.seen))
-	w.fromBranch = false
-	w.tree(uint64(tx.Cursor().Bucket().Root()), 0, true)
+	hwm := uint64(tx.Size() / ps)
+	w := c.w
+	if w == nil || w.ps != ps {
+		w = newPageWalker(c.f, ps, hwm)
+		c.w = w
+	} else {
+		w.reset(hwm)
+	}
+	w.leafRefs = resetBits(w.leafRefs, len(w.seen))
+	w.onPath = resetBits(w.onPath, len(w.seen))
+	w.branches, w.leafDepth, w.fromBranch = true, 0, false
+	w.tree(uint64(b.Root()), 0, false)
 	return w.cycles, w.err
+}
+
+// Close closes the file c read.
+func (c *CycleFinder) Close() error {
+	if c.f == nil {
+		return nil
+	}
+	err := c.f.Close()
+	c.f, c.w = nil, nil
+	return err
+}
+
+// reset makes w a walker of hwm pages again, as newPageWalker makes one,
+// keeping its memory.
+func (w *pageWalker) reset(hwm uint64) {
+	w.hwm = hwm
+	w.seen = resetBits(w.seen, int(hwm/64+1))
+	w.markSeen(0)
+	w.markSeen(1)
+	w.problems, w.more, w.cycles, w.err = w.problems[:0], 0, w.cycles[:0], nil
+}
+
+// resetBits returns a bitmap of n words, all zero, reusing b's memory.
+func resetBits(b []uint64, n int) []uint64 {
+	if cap(b) < n {
+		return make([]uint64, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
 }
 
 // checkPages is CheckPages reading tx's file through f.
@@ -116,14 +165,11 @@ type pageWalker struct {
 	free []uint64        // the ids the freelist page lists, sorted
 	bufs [][]byte        // one page buffer per depth of the walk
 	only map[string]bool // nil: every top-level bucket
-	// full, when not nil, makes the walk branch-only (FindCycles) for
-	// the top-level buckets it does not name; branches is true while
-	// such a bucket is walked, and leafRefs has a bit per leaf it did not
-	// read.
-	full     map[string]bool
+	// branches makes the walk branch-only (CycleFinder), and leafRefs
+	// has a bit per leaf it did not read.
 	branches bool
 	leafRefs []uint64
-	onPath   []uint64 // a bit per page of the current descent (FindCycles)
+	onPath   []uint64 // a bit per page of the current descent (CycleFinder)
 	cycles   []string
 	// leafDepth is the depth of the leaves of the bucket a branch-only
 	// walk is in, once its first leaf was read (0 before): bbolt's trees
@@ -437,10 +483,7 @@ func (w *pageWalker) leaf(p []byte, size int64, id uint64, depth int, top bool) 
 		}
 		if root := binary.LittleEndian.Uint64(v); root != 0 {
 			w.fromBranch = false
-			w.branches = top && w.full != nil && !w.full[string(kv[:ksize])]
-			w.leafDepth = 0
 			w.tree(root, depth+1, false)
-			w.branches = false
 			continue
 		}
 		inline := v[bucketHeaderSize:]

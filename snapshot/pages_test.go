@@ -287,13 +287,17 @@ func TestCheckPages_readsKeysNotValues(t *testing.T) {
 	}
 }
 
-// TestFindCycles: a branch page whose child is the page itself, or its
+// TestCycleFinder: a branch page whose child is the page itself, or its
 // parent, is a cycle; a sound file has none, and damage that is no cycle
 // is left to CheckPages.
-func TestFindCycles(t *testing.T) {
+func TestCycleFinder(t *testing.T) {
 	path, root, ps := pagesFixture(t)
-	if cc, err := FindCycles(readTx(t, path)); err != nil || len(cc) != 0 {
-		t.Fatalf("a sound file: %v %v", cc, err)
+	var sound CycleFinder
+	defer func() { _ = sound.Close() }()
+	for _, name := range []string{"big", "small", "big", "none"} { // the walker's memory reused
+		if cc, err := sound.Find(readTx(t, path), []byte(name)); err != nil || len(cc) != 0 {
+			t.Fatalf("a sound file, bucket %s: %v %v", name, cc, err)
+		}
 	}
 	orig, err := os.ReadFile(path)
 	if err != nil {
@@ -317,10 +321,17 @@ func TestFindCycles(t *testing.T) {
 		if err := os.WriteFile(bad, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cc, err := FindCycles(readTx(t, bad))
-		if err != nil || (len(cc) > 0) != c.cycle {
-			t.Errorf("%s: cycles %q (%v), want a cycle: %v", name, cc, err, c.cycle)
+		var f CycleFinder
+		for range 2 { // the second time from the memory of the first
+			cc, err := f.Find(readTx(t, bad), []byte("big"))
+			if err != nil || (len(cc) > 0) != c.cycle {
+				t.Errorf("%s: cycles %q (%v), want a cycle: %v", name, cc, err, c.cycle)
+			}
 		}
+		if cc, err := f.Find(readTx(t, bad), []byte("small")); err != nil || len(cc) != 0 {
+			t.Errorf("%s: bucket small: cycles %q (%v), want none", name, cc, err)
+		}
+		_ = f.Close()
 	}
 }
 

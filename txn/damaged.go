@@ -99,7 +99,7 @@ func countRefs(tx *bolt.Tx, skipColl, skip string) (map[string]uint64, error) {
 			continue
 		}
 		mname := buckets.MetaBucket(c.Name)
-		mb := tx.Bucket(mname)
+		mb := buckets.Lookup(tx, mname)
 		err := buckets.EachRecord(tx, c, nil, true, func(k []byte, rec *buckets.Record, err error) error {
 			if c.Name == skipColl && string(k) == skip {
 				return nil

@@ -11,7 +11,7 @@ import (
 // behind the Writer's back left it clean, and the committer rolled back a
 // clean transaction: the log was never trimmed).
 func (w *Writer) TrimLog(upTo uint64, cutoffMs int64, max int) (int, error) {
-	b := w.tx.Bucket(buckets.LogBucket)
+	b := buckets.Lookup(w.tx, buckets.LogBucket)
 	if b == nil {
 		return 0, nil
 	}
@@ -44,7 +44,7 @@ func (w *Writer) TrimLog(upTo uint64, cutoffMs int64, max int) (int, error) {
 // sync sends every document). It returns how many entries it deleted, 0
 // when every entry up to upTo reads.
 func (w *Writer) DropDamagedLog(upTo uint64) (int, error) {
-	b := w.tx.Bucket(buckets.LogBucket)
+	b := buckets.Lookup(w.tx, buckets.LogBucket)
 	if b == nil {
 		return 0, nil
 	}

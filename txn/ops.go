@@ -123,7 +123,7 @@ func refCount(v []byte) (uint64, error) {
 
 // RefCount returns the stored reference count of a blob hash.
 func (w *Writer) RefCount(hash string) (uint64, error) {
-	b := w.tx.Bucket(buckets.RefsBucket)
+	b := buckets.Lookup(w.tx, buckets.RefsBucket)
 	if b == nil {
 		return 0, nil
 	}
@@ -403,7 +403,7 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 	if int(n)%buckets.PartChunk != 0 {
 		k := buckets.PartKey(key, field, first)
 		var v []byte
-		if b := w.tx.Bucket(pname); b != nil {
+		if b := buckets.Lookup(w.tx, pname); b != nil {
 			v = b.Get(k)
 		}
 		if v == nil {
@@ -451,7 +451,7 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 
 // deleteParts deletes every part of key (all its fields and chunks).
 func (w *Writer) deleteParts(c *schema.Collection, key string) error {
-	pb := w.tx.Bucket(buckets.PartsBucket(c.Name))
+	pb := buckets.Lookup(w.tx, buckets.PartsBucket(c.Name))
 	if pb == nil {
 		return nil
 	}

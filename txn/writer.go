@@ -63,10 +63,10 @@ func (w *Writer) Zeroed() []string {
 }
 
 func (w *Writer) bucket(name []byte) (*bolt.Bucket, error) {
-	b := w.tx.Bucket(name)
+	b := buckets.Lookup(w.tx, name)
 	if b == nil {
 		var err error
-		if b, err = w.tx.CreateBucketIfNotExists(name); err != nil {
+		if b, err = buckets.Ensure(w.tx, name); err != nil {
 			return nil, err
 		}
 	}
@@ -306,7 +306,7 @@ func (w *Writer) write(c *schema.Collection, key string, old *buckets.Record, do
 	if w.MaxSize > 0 && size+keptSize > w.MaxSize {
 		return 0, fmt.Errorf("%w: the document is %d bytes as JSON, the limit is %d", buckets.ErrTooLarge, size+keptSize, w.MaxSize)
 	}
-	pb := w.tx.Bucket(buckets.PartsBucket(c.Name))
+	pb := buckets.Lookup(w.tx, buckets.PartsBucket(c.Name))
 	if partVals != nil || (old != nil && (len(old.ArrayParts) > 0 || len(old.BlobParts) > 0)) {
 		var err error
 		if pb, err = w.bucket(buckets.PartsBucket(c.Name)); err != nil {
