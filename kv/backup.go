@@ -1,9 +1,11 @@
 package kv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -439,4 +441,54 @@ func checkTx(tx *bolt.Tx, verify func(*bolt.Tx) (map[string]int, []buckets.Probl
 		}
 	}
 	return counts, nil
+}
+
+// keepDamagedMeta keeps a copy of the data file at path, as it stands,
+// when one of its meta pages is damaged beyond repair (snapshot.DamagedMeta)
+// and the store is opened for writing: bbolt reads the other page, and its
+// next commit writes over the damaged one, which may have held the newest
+// commit, and so over the only trace of it. The copy is a damaged file set
+// aside (DamagedPrefix, listed by backup list, salvageable like the one a
+// restore sets aside), made once for each damaged state: when the newest
+// such file begins with the same meta pages and has the same size (no
+// commit since), nothing is copied. It returns the copy's path ("" when
+// none was made); an error when one was needed and could not be made.
+func keepDamagedMeta(path string, now time.Time) (string, error) {
+	lines, err := snapshot.DamagedMeta(path)
+	if err != nil || len(lines) == 0 {
+		return "", nil // nothing damaged, or bbolt's open reports what does not read
+	}
+	dir := filepath.Dir(path)
+	if aside := AsideFiles(dir); len(aside) > 0 && sameStart(path, filepath.Join(dir, aside[len(aside)-1])) {
+		return "", nil
+	}
+	kept := damagedName(path, now)
+	if err := snapshot.CopyFile(context.Background(), path, kept); err != nil {
+		return "", fmt.Errorf("%w: %s: %s; keeping a copy of it before a write overwrites that page failed: %v (nothing was written; free space for a copy, or open the store read-only)", ErrCorrupt, path, lines[0], err)
+	}
+	return kept, nil
+}
+
+// sameStart reports whether the files at a and b have the same size and
+// the same first 128 KiB: both meta pages at every page size bbolt uses.
+func sameStart(a, b string) bool {
+	read := func(p string) ([]byte, int64) {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, -1
+		}
+		defer func() { _ = f.Close() }() // read-only
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, -1
+		}
+		buf := make([]byte, min(fi.Size(), 128<<10))
+		if _, err := io.ReadFull(f, buf); err != nil {
+			return nil, -1
+		}
+		return buf, fi.Size()
+	}
+	ab, as := read(a)
+	bb, bs := read(b)
+	return as >= 0 && as == bs && bytes.Equal(ab, bb)
 }

@@ -130,6 +130,18 @@ func Open(dir string, opts *Options) (*DB, error) {
 		_ = lock.release() // the open error is the one to report
 		return nil, err
 	}
+	if !o.ReadOnly {
+		kept, err := keepDamagedMeta(path, o.Now())
+		if err != nil {
+			_ = bdb.Close()              // the copy's error is the one to report
+			_ = buckets.UngatePages(bdb) // likewise
+			_ = lock.release()           // likewise
+			return nil, err
+		}
+		if kept != "" {
+			o.Logger.Warn("a meta page of data.db is damaged beyond repair: the commit it may have held is not read, and the next write overwrites the page; the file as it was is kept aside, for export --salvage to read what it can", "file", path, "kept", kept)
+		}
+	}
 	if opts != nil && opts.Logger != nil {
 		search.SetLogger(opts.Logger)
 	}

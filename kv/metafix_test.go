@@ -1,9 +1,11 @@
 package kv_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -466,5 +468,63 @@ func TestRotation_releasesBlobs(t *testing.T) {
 	rep, err := db.Check(t.Context())
 	if err != nil || !rep.OK {
 		t.Errorf("check: %+v, %v", rep, err)
+	}
+}
+
+// TestOpen_keepsFileBeforeOverwritingDamagedMeta: a zeroed newest meta page
+// (no one-byte repair) made bbolt read the commit before it, and the next
+// write overwrote the page: the lost commit left no trace, and check was
+// clean again (round 6, damage6 #6). A writable open now keeps the file as
+// it was aside first, once for each damaged state, and says so; a
+// read-only open copies nothing.
+func TestOpen_keepsFileBeforeOverwritingDamagedMeta(t *testing.T) {
+	dir, path := storeWithTwoCommits(t)
+	b := mustRead(t, path)
+	page := newestMetaPage(t, path)
+	clear(b[page*4096 : (page+1)*4096])
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ro.Close()
+	if aside := kv.AsideFiles(dir); len(aside) != 0 {
+		t.Fatalf("a read-only open kept %v", aside)
+	}
+	var logged strings.Builder
+	opts := &kv.Options{NoSearch: true, NoAutoBackup: true, Logger: slog.New(slog.NewTextHandler(&logged, nil))}
+	for range 2 { // the second open finds the same damage already kept
+		db, err := kv.Open(dir, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = db.Close()
+	}
+	aside := kv.AsideFiles(dir)
+	if len(aside) != 1 || !strings.Contains(logged.String(), "meta page of data.db is damaged beyond repair") {
+		t.Fatalf("aside files %v, log %q: want one copy, and a warning", aside, logged.String())
+	}
+	kept := filepath.Join(dir, aside[0])
+	if !bytes.Equal(mustRead(t, kept), b) {
+		t.Fatal("the file kept aside is not the damaged file as it was")
+	}
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Put(t.Context(), "notes", kv.Document{"id": "n3", "content": "after"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mustRead(t, kept), b) || len(kv.AsideFiles(dir)) != 1 {
+		t.Fatalf("after a write: aside files %v, want the one kept, unchanged", kv.AsideFiles(dir))
+	}
+	ms, err := kv.ListBackups(dir)
+	if err != nil || len(ms) != 1 || ms[0].Reason != kv.ReasonDamaged {
+		t.Errorf("backup list: %+v, %v: want the kept file, as damaged", ms, err)
 	}
 }

@@ -45,7 +45,7 @@ func ListBackups(dir string) ([]Manifest, error) {
 				continue // not named by a restore
 			}
 		}
-		m := Manifest{Name: e.Name(), Time: t, Reason: ReasonDamaged, Problem: "damaged data file set aside by a restore: not a backup"}
+		m := Manifest{Name: e.Name(), Time: t, Reason: ReasonDamaged, Problem: "damaged data file set aside (by a restore, or before a write over a damaged meta page): not a backup"}
 		if fi, err := e.Info(); err == nil {
 			m.Size = fi.Size()
 		}
