@@ -10,7 +10,9 @@
 //     JSON-string payloads and raw files; the 31-bit base-36 checksum is
 //     computed (LegacyChecksum) over the stored, compact and pretty forms of
 //     the payload and is advisory only (§2.3): a mismatch is reported, the
-//     data kept.
+//     data kept. A payload that decodes to a GZIP_V1 string, which the
+//     app's ZIP import saved as a collection's value (§8.1), is decoded
+//     again, as often as imports wrapped it (Envelope.RoundTrips).
 //   - Scan and Walk: the whole old app-data directory (db/, attachments/,
 //     backups/, videos/), or db/ itself, or an era-A directory
 //     (attachments/ and taskerino-*-state / export JSON files). Walk hands

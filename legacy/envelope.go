@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -51,6 +52,10 @@ type Envelope struct {
 	Encoding string
 	// Data is the decoded payload: JSON with numbers as json.Number.
 	Data any
+	// RoundTrips counts the times the payload was found wrapped in a
+	// GZIP_V1 string once more, by the old app's ZIP import (docs/FORMAT.md
+	// §8.1), and unwrapped.
+	RoundTrips int
 
 	loose []rawValue // values of a non-object payload decoding changed
 }
@@ -186,6 +191,7 @@ func decodeEnvelope(b []byte, sp *spill) (env *Envelope, aliased bool, err error
 		}
 		env.Data = v
 		env.loose = append(env.loose, loose...)
+		env.unwrapRoundTrip()
 		return env, false, nil
 	}
 	if a, ok := env.Data.(*lazyArray); ok {
@@ -203,11 +209,42 @@ func decodeEnvelope(b []byte, sp *spill) (env *Envelope, aliased bool, err error
 			}
 			env.Data = v
 			env.loose = append(env.loose, loose...)
+			env.unwrapRoundTrip()
 		}
 		return env, false, nil
 	}
 	env.verify(text)
 	return env, false, nil
+}
+
+// maxRoundTrips bounds unwrapRoundTrip: each ZIP import of an export of
+// the app's own files wraps a payload once more.
+const maxRoundTrips = 8
+
+// unwrapRoundTrip decodes a payload that decoded to a GZIP_V1 string: the
+// old app's adapter-level ZIP import saved such a string, read from a
+// file of its export without being decompressed, as the collection's
+// value, which its next save compressed again (docs/FORMAT.md §8.1). The
+// string is decoded as the payload it is (decompressed, then JSON), for as
+// many imports as made it; a string that does not decode stays as it is.
+func (env *Envelope) unwrapRoundTrip() {
+	for range maxRoundTrips {
+		str, ok := env.Data.(string)
+		if !ok || !strings.HasPrefix(str, gzipPrefix) {
+			return
+		}
+		text, err := gunzipBase64(str[len(gzipPrefix):])
+		if err != nil {
+			return
+		}
+		v, loose, err := decodeJSONLoose(text)
+		if err != nil {
+			return
+		}
+		env.Data = v
+		env.loose = append(env.loose, loose...)
+		env.RoundTrips++
+	}
 }
 
 // verify sets ChecksumOK and AppRejected from the payload text t.

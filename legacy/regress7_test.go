@@ -1,9 +1,12 @@
 package legacy_test
 
 import (
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -407,5 +410,61 @@ func TestMigrate_nestedStoreNotScanned(t *testing.T) {
 	}
 	if !slices.ContainsFunc(res.Report.Notes, func(n string) bool { return strings.Contains(n, "db/cairn-data, a Cairn store") }) {
 		t.Errorf("notes %q", res.Report.Notes)
+	}
+}
+
+// TestMigrate_zipImportRoundTripDecoded: the old app's ZIP import saved a
+// file's GZIP_V1 payload, read without being decompressed, as the
+// collection's value, which the next save compressed again
+// (docs/FORMAT.md §8.1). migrate called such a file unreadable and
+// imported an older backup's collection in its place (round 6, migrate6
+// #10). The string is decoded as the payload it is, however many imports
+// wrapped it, in every envelope form: compressed, era B's plain string,
+// compressed:false's JSON string.
+func TestMigrate_zipImportRoundTripDecoded(t *testing.T) {
+	gz := func(v string) string {
+		var b strings.Builder
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(v))
+		_ = zw.Close()
+		return "GZIP_V1:" + base64.StdEncoding.EncodeToString([]byte(b.String()))
+	}
+	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	notes := `[{"id":"n1","content":"after the ZIP import"}]`
+	twice := gz(quote(gz(notes)))             // a GZIP_V1 payload, imported once
+	thrice := gz(quote(gz(quote(gz(notes))))) // imported twice
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json": `{"version":1,"checksum":"x","timestamp":1765400000000,"compressed":true,"data":` + quote(gz(quote(gz(notes)))) + `}`,
+		"db/notes.1765300000000.backup.json": `{"version":1,"checksum":"x","timestamp":1765300000000,"compressed":true,"data":` +
+			quote(gz(`[{"id":"n0","content":"before the ZIP import"}]`)) + `}`,
+		"db/tasks.json":    `{"version":1,"checksum":"x","timestamp":1765400000000,"data":` + quote(twice) + `}`,
+		"db/settings.json": `{"version":1,"checksum":"x","timestamp":1765400000000,"compressed":false,"data":` + quote(quote(gz(`{"userProfile":{"name":"zip"}}`))) + `}`,
+	})
+	env, err := legacy.DecodeEnvelope([]byte(`{"version":1,"checksum":"x","timestamp":1,"data":` + quote(thrice) + `}`))
+	if err != nil || env.RoundTrips != 2 {
+		t.Fatalf("twice imported: %d round trips, %v", env.RoundTrips, err)
+	}
+	if _, ok := env.Data.([]any); !ok {
+		t.Fatalf("twice imported: payload %T", env.Data)
+	}
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Unreadable) > 0 || len(res.Report.Fallbacks) > 0 {
+		t.Errorf("unreadable %+v, fallbacks %+v", res.Report.Unreadable, res.Report.Fallbacks)
+	}
+	if doc, _, err := db.Get(t.Context(), "notes", "n1"); err != nil || doc["content"] != "after the ZIP import" {
+		t.Errorf("n1: %v %v", doc, err)
+	}
+	if _, _, err := db.Get(t.Context(), "notes", "n0"); err == nil {
+		t.Error("n0, of the backup before the import, was imported too")
+	}
+	if _, _, err := db.Get(t.Context(), "tasks", "n1"); err != nil {
+		t.Errorf("the tasks file's payload, imported once: %v", err)
+	}
+	if doc, _, err := db.Get(t.Context(), "settings", ""); err != nil || fmt.Sprint(doc["userProfile"]) != "map[name:zip]" {
+		t.Errorf("settings: %v %v", doc, err)
 	}
 }
