@@ -58,9 +58,19 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 		return err
 	}
 	sys := newCounts(sysb)
-	mb, err := bucketFor(tx, cc.meta)
-	if err != nil {
-		return err
+	mb := buckets.Lookup(tx, cc.meta)
+	if mb == nil {
+		if mb, err = buckets.Ensure(tx, cc.meta); err != nil {
+			return err
+		}
+		// The collection's first document (a user collection's): its
+		// summaries are of this derivation from the start, as Sync
+		// records, so that the next writable open does not derive them
+		// again from the documents (and, from damaged pages, lose the
+		// summaries of what they hide).
+		if err := sysb.Put(metaKey(coll), []byte(metaVersion)); err != nil {
+			return err
+		}
 	}
 	key := []byte(id)
 	existed := mb.Get(key) != nil
