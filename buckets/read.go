@@ -27,6 +27,16 @@ func ReadRecord(tx *bolt.Tx, c *schema.Collection, key string, withDoc bool) (*R
 	return DecodeRecord(PrimaryBucket(c.Name), []byte(key), v, withDoc)
 }
 
+// Listed reports whether c's summaries (its meta bucket) list key. A
+// summary is written and deleted with its document in one transaction, so
+// a key listed there that the primary bucket does not hold is a document
+// that damaged pages of the file hide (a leaf whose element count lost a
+// bit, say): not one that does not exist.
+func Listed(tx *bolt.Tx, c *schema.Collection, key string) bool {
+	mb := Lookup(tx, MetaBucket(c.Name))
+	return mb != nil && mb.Get([]byte(key)) != nil
+}
+
 // LoadParts reads the part fields of rec and returns the full document.
 // fields limits which part fields are loaded (nil: all).
 func LoadParts(tx *bolt.Tx, c *schema.Collection, key string, rec *Record, fields map[string]bool) (any, error) {

@@ -112,6 +112,39 @@ func TestGet_hiddenDocumentIsDamage(t *testing.T) {
 	if _, _, err := db.Get(t.Context(), "mycol", "u4"); !errors.Is(err, kv.ErrNotFound) {
 		t.Errorf("get of a document never stored: %v, want ErrNotFound", err)
 	}
+	// Nor is it a document to write anew, patch or delete as missing: a
+	// write would make what the damage hides lost for good, and each
+	// reported it "not found" (exit 1) before.
+	dir := db.Dir()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	writes := map[string]func() error{
+		"put":    func() error { _, err := db.Put(t.Context(), "mycol", kv.Document{"id": "u3", "v": 2}); return err },
+		"create": func() error { _, err := db.Put(t.Context(), "mycol", kv.Document{"id": "u3"}, kv.IfRev(0)); return err },
+		"patch":  func() error { _, err := db.Patch(t.Context(), "mycol", "u3", kv.Document{"v": 2}); return err },
+		"delete": func() error { _, err := db.Delete(t.Context(), "mycol", "u3"); return err },
+		"append": func() error {
+			_, err := db.Append(t.Context(), "sessions", "u3", "screenshots", kv.Document{})
+			return err
+		},
+	}
+	for name, write := range writes {
+		if err := write(); name != "append" && (!errors.Is(err, kv.ErrCorrupt) || errors.Is(err, kv.ErrNotFound)) {
+			t.Errorf("%s of a document its summary lists: %v, want ErrCorrupt", name, err)
+		}
+	}
+	if doc, _, err := db.Get(t.Context(), "mycol", "u1"); err != nil || doc["v"] != int64(1) {
+		t.Errorf("u1 after the refused writes: %v %v", doc, err)
+	}
+	if _, err := db.Put(t.Context(), "mycol", kv.Document{"id": "u5"}); err != nil {
+		t.Errorf("put of a new document beside: %v", err)
+	}
 }
 
 // TestOpenSalvage_nothingToRead: an empty data.db, or one whose meta

@@ -174,9 +174,7 @@ func (t *Tx) get(coll, id string, parts bool) (any, uint64, error) {
 func (t *Tx) notFound(c *schema.Collection, key string) error {
 	listed := false
 	_ = guard(func() error {
-		if mb := buckets.Lookup(t.tx, buckets.MetaBucket(c.Name)); mb != nil {
-			listed = mb.Get([]byte(key)) != nil
-		}
+		listed = buckets.Listed(t.tx, c, key)
 		return nil
 	})
 	if !listed {

@@ -17,7 +17,10 @@ import (
 // With expect non-zero the stored revision cannot be compared, so the
 // corruption error is returned instead.
 func (w *Writer) readOrDrop(c *schema.Collection, key string, expect uint64) (old *buckets.Record, damaged bool, err error) {
-	old, err = buckets.ReadRecord(w.tx, c, key, true)
+	old, err = w.readRecord(c, key)
+	if errors.Is(err, errHidden) {
+		return nil, false, err // damage that a write over it would make lasting
+	}
 	if err == nil || !errors.Is(err, buckets.ErrCorrupt) || expect != 0 {
 		return old, false, err
 	}
@@ -26,6 +29,28 @@ func (w *Writer) readOrDrop(c *schema.Collection, key string, expect uint64) (ol
 	}
 	return nil, true, nil
 }
+
+// errHidden marks the error of a document damaged pages hide (readRecord).
+var errHidden = errors.New("its summary is stored, but the document is not found: the pages of data.db that hold it are damaged")
+
+// readRecord is buckets.ReadRecord (with the document) for a write: a
+// document the primary bucket does not hold but c's summaries list is
+// hidden by damaged pages (buckets.Listed), an error wrapping ErrCorrupt:
+// not one to create anew over what a salvage could still read, nor one to
+// report missing.
+func (w *Writer) readRecord(c *schema.Collection, key string) (*buckets.Record, error) {
+	rec, err := buckets.ReadRecord(w.tx, c, key, true)
+	if err == nil && rec == nil && buckets.Listed(w.tx, c, key) {
+		return nil, &hiddenError{&buckets.CorruptError{Bucket: string(buckets.PrimaryBucket(c.Name)), Key: key, Detail: errHidden.Error()}}
+	}
+	return rec, err
+}
+
+// hiddenError is readRecord's error: a *buckets.CorruptError that is also
+// errHidden.
+type hiddenError struct{ *buckets.CorruptError }
+
+func (e *hiddenError) Unwrap() []error { return []error{e.CorruptError, errHidden} }
 
 // dropDamaged removes everything stored for key except its primary value,
 // which cannot be decoded: its parts (by key prefix), its metadata entry

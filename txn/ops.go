@@ -166,7 +166,7 @@ func (w *Writer) Get(coll, id string, withParts bool) (any, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	rec, err := buckets.ReadRecord(w.tx, c, key, true)
+	rec, err := w.readRecord(c, key)
 	if err != nil {
 		return nil, 0, &EntityError{Op: "get", Collection: coll, ID: id, Err: err}
 	}
@@ -207,7 +207,7 @@ func (w *Writer) Patch(coll, id string, patch any, expect uint64) (uint64, error
 			}
 		}
 	}
-	old, err := buckets.ReadRecord(w.tx, c, key, true)
+	old, err := w.readRecord(c, key)
 	if err != nil {
 		return fail("", err)
 	}
@@ -296,7 +296,7 @@ func (w *Writer) Modify(coll, id string, fn func(doc any) (any, error)) (uint64,
 	fail := func(err error) (uint64, error) {
 		return 0, &EntityError{Op: "modify", Collection: coll, ID: id, Err: err}
 	}
-	old, err := buckets.ReadRecord(w.tx, c, key, true)
+	old, err := w.readRecord(c, key)
 	if err != nil {
 		return fail(err)
 	}
@@ -344,7 +344,7 @@ func (w *Writer) Append(coll, id, field string, elems []any) (uint64, error) {
 	if part, array := c.IsPart(field); !part || !array {
 		return fail(fmt.Errorf("%w: %s is not an array part of %s (use Patch or Modify)", ErrInvalid, field, coll))
 	}
-	old, err := buckets.ReadRecord(w.tx, c, key, true)
+	old, err := w.readRecord(c, key)
 	if err != nil {
 		return fail(err)
 	}
