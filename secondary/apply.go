@@ -58,6 +58,7 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 		return err
 	}
 	sys := newCounts(sysb)
+	key := []byte(id)
 	mb := buckets.Lookup(tx, cc.meta)
 	if mb == nil {
 		if mb, err = buckets.Ensure(tx, cc.meta); err != nil {
@@ -67,12 +68,14 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 		// summaries are of this derivation from the start, as Sync
 		// records, so that the next writable open does not derive them
 		// again from the documents (and, from damaged pages, lose the
-		// summaries of what they hide).
-		if err := sysb.Put(metaKey(coll), []byte(metaVersion)); err != nil {
-			return err
+		// summaries of what they hide). Documents stored without
+		// summaries (a bucket lost) are left to Sync.
+		if onlyDocument(tx, coll, key) {
+			if err := sysb.Put(metaKey(coll), []byte(metaVersion)); err != nil {
+				return err
+			}
 		}
 	}
-	key := []byte(id)
 	existed := mb.Get(key) != nil
 	switch {
 	case new != nil:
@@ -102,6 +105,22 @@ func Apply(tx *bolt.Tx, c *schema.Collection, id string, old, new *DocState) err
 		}
 	}
 	return nil
+}
+
+// onlyDocument reports whether coll's primary bucket holds no document
+// but key's.
+func onlyDocument(tx *bolt.Tx, coll string, key []byte) bool {
+	b := buckets.Lookup(tx, buckets.PrimaryBucket(coll))
+	if b == nil {
+		return true
+	}
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if !bytes.Equal(k, key) {
+			return false
+		}
+	}
+	return true
 }
 
 // bucketFor returns the bucket name of tx, creating it if needed (an

@@ -381,3 +381,35 @@ func TestCompiled_redeclared(t *testing.T) {
 		t.Fatalf("color index holds %v after the redeclaration, want [t1] only", got)
 	}
 }
+
+// TestApply_metaVersionOnlyForFirstDocument: a write that finds no meta
+// bucket records the summaries' version only when its document is the
+// collection's only one: summaries lost with their bucket beside stored
+// documents are Sync's to derive again, not covered by the version.
+func TestApply_metaVersionOnlyForFirstDocument(t *testing.T) {
+	s := openStore(t)
+	s.put("mycol", "u1", map[string]any{"v": 1})
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(buckets.MetaBucket("mycol")); err != nil {
+			return err
+		}
+		return tx.Bucket(buckets.SysBucket).Delete(metaKey("mycol"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.put("mycol", "u2", map[string]any{"v": 2})
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if need, err := SyncNeeded(tx, nil); !need || err != nil {
+			t.Errorf("SyncNeeded = %v, %v: want u1's summary derived again", need, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := Sync(tx, nil, nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
