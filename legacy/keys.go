@@ -262,14 +262,10 @@ func (s *scanner) fallback(k string) *keyVersion {
 			}
 		}
 		if kf.compressed != "" {
-			if env, err := s.readEnvelope(kf.compressed, false, false); err == nil {
-				if str, ok := env.Data.(string); ok && strings.HasPrefix(str, gzipPrefix) {
-					if text, err := gunzipBase64(str[len(gzipPrefix):]); err == nil {
-						if v, err := decodeJSON(text); err == nil {
-							consider(&keyVersion{data: v, kind: SourceBackup, source: kf.compressed, time: env.Timestamp, seq: s.nextSeq()})
-						}
-					}
-				}
+			// A GZIP_V1 string enveloped again (§3.4): decoding the
+			// envelope decoded the string too (unwrapRoundTrip).
+			if env, err := s.readEnvelope(kf.compressed, false, false); err == nil && env.RoundTrips > 0 {
+				consider(&keyVersion{data: env.Data, kind: SourceBackup, source: kf.compressed, time: env.Timestamp, seq: s.nextSeq(), loose: env.loose})
 			}
 		}
 	}
