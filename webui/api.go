@@ -73,6 +73,8 @@ func errorStatus(err error) (int, string) {
 		errors.Is(err, kv.ErrTooLarge), errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrBackupName),
 		errors.Is(err, kv.ErrQueryTooLong), errors.Is(err, kv.ErrEmptyQuery):
 		return http.StatusBadRequest, "bad-request"
+	case errors.Is(err, errIndexing):
+		return http.StatusServiceUnavailable, "indexing"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "cancelled"
 	}

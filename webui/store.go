@@ -313,6 +313,11 @@ func (s *store) query(ctx context.Context, r queryRequest) (*queryResult, error)
 	}
 	out := &queryResult{Rows: []kv.Document{}}
 	err = s.read(func(db *kv.DB) error {
+		if len(q.Text) > 0 || len(q.TextFilters) > 0 {
+			if err := waitIndex(ctx, db); err != nil {
+				return err
+			}
+		}
 		res, err := db.Query(ctx, q, &kv.QueryOptions{IDsOnly: true})
 		if err != nil {
 			return err
@@ -333,9 +338,41 @@ func (s *store) query(ctx context.Context, r queryRequest) (*queryResult, error)
 	return out, err
 }
 
+// errIndexing answers a search while the index is still being rebuilt.
+var errIndexing = errors.New("webui: the search index is being rebuilt (a restore or a reindex dropped it); this page asks again every few seconds, and the inspector lets go of the store between asks so that an application can write")
+
+// indexWait is how long a search waits for the index to catch up with the
+// store before it answers errIndexing. A rebuild (after a restore) takes
+// seconds or minutes: waiting for it would hold the store past the linger
+// an application's writes wait for. The rebuild goes on while the handle
+// is open, and resumes where it stopped at the next search.
+var indexWait = 1500 * time.Millisecond
+
+// waitIndex waits up to indexWait for db's search index to hold every
+// change, and returns errIndexing if it does not by then.
+func waitIndex(ctx context.Context, db *kv.DB) error {
+	seq, err := db.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, indexWait)
+	defer cancel()
+	err = db.WaitIndexed(wctx, seq)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return errIndexing
+	case errors.Is(err, kv.ErrNoSearch):
+		return nil // Search says so
+	}
+	return err
+}
+
 func (s *store) search(ctx context.Context, text string, colls []string, offset, limit int) (total uint64, hits []searchHit, err error) {
 	hits = []searchHit{}
 	err = s.read(func(db *kv.DB) error {
+		if err := waitIndex(ctx, db); err != nil {
+			return err
+		}
 		res, err := db.Search(ctx, text, kv.SearchOptions{Collections: colls, Offset: offset, Limit: limit, Highlight: true})
 		if err != nil {
 			return err

@@ -3,11 +3,14 @@ package webui
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +215,61 @@ func TestStore_pollingLetsWritersIn(t *testing.T) {
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStore_searchDuringRebuildLetsWritersIn: after a restore, the first
+// search rebuilt the whole index while holding the store, 4 to 18 s, and
+// an application's write timed out (round 6, ui6 #2). A search now waits
+// for the index indexWait at most, answers "indexing" (503), and the
+// store is free again after the linger, the rebuild resuming at the next
+// ask, until the search answers.
+func TestStore_searchDuringRebuildLetsWritersIn(t *testing.T) {
+	dir := newTestStore(t)
+	db, err := kv.Open(dir, &kv.Options{NoAutoBackup: true, NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(t.Context(), func(tx *kv.Tx) error {
+		for i := range 3000 {
+			if _, err := tx.Put("notes", kv.Document{"id": fmt.Sprintf("bulk-%d", i), "content": fmt.Sprintf("budget meeting notes number %d with some more words to index", i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, kv.SearchDir)); err != nil { // as a restore does
+		t.Fatal(err)
+	}
+	defer func(w time.Duration) { indexWait = w }(indexWait)
+	indexWait = time.Millisecond
+	c := newClient(t, startTest(t, dir, 200*time.Millisecond))
+	w := c.do("GET", "/api/search?q=budget", "", nil)
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `"kind":"indexing"`) {
+		t.Fatalf("a search while the index is rebuilt: %d %s; want 503, kind indexing", w.Code, w.Body.String())
+	}
+	start := time.Now()
+	_, release := holdStore(t, dir) // waits for the lock, 10 s at most
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the application waited %v for the store during a rebuild", d)
+	}
+	release()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		w := c.do("GET", "/api/search?q=budget", "", nil)
+		if w.Code == http.StatusOK {
+			var res struct{ Total int }
+			if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil || res.Total != 3001 { // and the fixture's budget note
+				t.Errorf("the search once the index is rebuilt: %d matches (%v), want 3001", res.Total, err)
+			}
+			break
+		}
+		if w.Code != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("a search while the index is rebuilt: %d %s", w.Code, w.Body.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -50,7 +50,10 @@ for 2 s), so an application can open the store at any moment, waiting at
 most about that long. While an application holds the store for
 writing, the pages say which process holds it and load as soon as it is
 free; each request waits --timeout for the lock (1s unless given). A
-check holds the store for as long as it reads. Backup create, restore and
+check holds the store for as long as it reads. A search while the search
+index is being rebuilt (after a restore or a reindex) waits 1.5 s for it,
+then answers 503 ("indexing") and the page asks again: the rebuild goes
+on in slices between which the store is free. Backup create, restore and
 edits open the store for writing, for that operation only.
 
 Access: the API needs the token: the page keeps it from the URL's first

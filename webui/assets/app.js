@@ -196,6 +196,12 @@ async function render(fresh) {
 // showError says what went wrong: a locked store is a banner above the
 // page (retried on every poll), anything else replaces the page.
 function showError(e, fresh) {
+  if (e.kind === "indexing") {
+    banner("The search index is being rebuilt, after a restore or a reindex. This page asks again every few seconds; between asks the store is free for the application.");
+    const form = current.name === "search" && current.form ? [h("h1", {}, "Search"), current.form] : [];
+    main().replaceChildren(...form, h("p", {class: "muted", id: "index-waiting"}, "Waiting for the search index…"));
+    return;
+  }
   if (e.kind === "locked") {
     banner("The store is in use by another process, so it cannot be read now (" + e.message + "). This page retries every few seconds.");
     if (fresh) main().replaceChildren(h("p", {class: "muted"}, "Waiting for the store…"));
