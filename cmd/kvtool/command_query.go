@@ -51,6 +51,9 @@ space for T, no seconds, Z, +hh:mm, +hhmm, +hh or no zone for UTC), a date
 the same way everywhere (import's newer-wins too). Numbers compare by
 value, however many digits they have:
 ` + timestampHelp() + `
+The values of extras, which may be any JSON, are printed as {"id": KEY,
+"value": VALUE}; --where and --sort name members of the value.
+
 --explain prints the plan (index used, keys scanned, documents read)
 instead of the results. --no-scan fails rather than read the whole
 collection. --header leaves out large session parts.`,
@@ -94,7 +97,9 @@ collection. --header leaves out large session parts.`,
 			defer closeDB(db, &err)
 			// extras hold any JSON value, not only objects: the values the
 			// query names are read one by one (one deleted meanwhile is
-			// left out).
+			// left out), and each is printed as {"id": KEY, "value":
+			// VALUE}, the key beside the value (which may have an "id" of
+			// its own, or be no object at all).
 			values := coll == "extras" && !idsOnly && !explain && !count
 			res, err := db.Query(cmd.Context(), q, &kv.QueryOptions{IDsOnly: idsOnly || explain || values, Header: header, Count: count && !explain})
 			if err != nil {
@@ -111,7 +116,7 @@ collection. --header leaves out large session parts.`,
 						if err != nil {
 							return err
 						}
-						docs = append(docs, v)
+						docs = append(docs, map[string]any{"id": id, "value": v})
 					}
 					return nil
 				})

@@ -392,27 +392,27 @@ func TestCheck_clean(t *testing.T) {
 
 // TestQuery_extrasAnyValue: extras hold any JSON value; a query of them
 // prints each value, objects or not, instead of failing on the first
-// that is not an object.
+// that is not an object, beside its key: a value's own "id" member made
+// the value under one key look like another's (round 6, fidelity6 #8).
 func TestQuery_extrasAnyValue(t *testing.T) {
 	dir := newStore(t)
 	mustRun(t, `[1,2]`, "--db", dir, "put", "extras", "--id", "q-arr", "-")
-	mustRun(t, `{"a":1}`, "--db", dir, "put", "extras", "--id", "q-obj", "-")
+	mustRun(t, `{"a":1,"id":"q-arr"}`, "--db", dir, "put", "extras", "--id", "q-obj", "-")
 	mustRun(t, `"str"`, "--db", dir, "put", "extras", "--id", "q-str", "-")
-	var got []any
+	var got []map[string]any
 	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "query", "extras").stdout, &got)
-	want := map[string]bool{"[1 2]": false, "map[a:1]": false, "str": false}
-	for _, v := range got {
-		if _, ok := want[fmt.Sprint(v)]; ok {
-			want[fmt.Sprint(v)] = true
+	want := map[string]string{"q-arr": "[1 2]", "q-obj": "map[a:1 id:q-arr]", "q-str": "str"}
+	for _, d := range got {
+		key, _ := d["id"].(string)
+		if w, ok := want[key]; ok && fmt.Sprint(d["value"]) == w && len(d) == 2 {
+			delete(want, key)
 		}
 	}
-	for v, ok := range want {
-		if !ok {
-			t.Errorf("query extras lacks %s: %v", v, got)
-		}
+	if len(want) > 0 {
+		t.Errorf("query extras: %v, lacks %v", got, want)
 	}
 	oneJSON(t, mustRun(t, "", "--db", dir, "--json", "query", "extras", "--where", "a=1").stdout, &got)
-	if len(got) != 1 || fmt.Sprint(got[0]) != "map[a:1]" {
+	if len(got) != 1 || got[0]["id"] != "q-obj" || fmt.Sprint(got[0]["value"]) != "map[a:1 id:q-arr]" {
 		t.Errorf("query extras --where a=1: %v", got)
 	}
 }
