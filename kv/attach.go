@@ -551,10 +551,12 @@ func (db *DB) checkBlobs(ctx context.Context) []Problem {
 	root := filepath.Join(db.dir, BlobsDir)
 	countRefsNow := func() (map[string]uint64, error) {
 		var refs map[string]uint64
-		err := db.bolt.View(func(tx *bolt.Tx) error {
-			var err error
-			refs, err = countRefs(tx)
-			return err
+		err := guard(func() error {
+			return db.bolt.View(func(tx *bolt.Tx) error {
+				var err error
+				refs, err = countRefs(tx)
+				return err
+			})
 		})
 		return refs, err
 	}

@@ -147,11 +147,13 @@ func (db *DB) LastSeq(ctx context.Context) (uint64, error) {
 	}
 	defer db.leave()
 	var seq uint64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		if b := buckets.Lookup(tx, buckets.LogBucket); b != nil {
-			seq = b.Sequence()
-		}
-		return nil
+	err := guard(func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			if b := buckets.Lookup(tx, buckets.LogBucket); b != nil {
+				seq = b.Sequence()
+			}
+			return nil
+		})
 	})
 	return seq, err
 }

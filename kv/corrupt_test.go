@@ -710,8 +710,23 @@ func TestCorrupt_noPanic(t *testing.T) {
 // cycle until the stack overflows (a crash no recover catches): every
 // open walks the branch pages first, and refuses the store.
 func TestCorrupt_pageCycle(t *testing.T) {
-	base, want, _ := buildCorpusStore(t, 60, corruptRand(t))
-	attempts := []corruptAttempt{pageCycle(t, base)}
+	base, want, _ := buildCorpusStore(t, 600, corruptRand(t))
+	// A cycle in every bucket large enough to have branch pages: each is
+	// walked the first time a process asks for it, on whatever path that
+	// is (the open's look at the newest backup reads the log, a write the
+	// sys bucket and the indexes).
+	var attempts []corruptAttempt
+	var names []string
+	for _, name := range []string{"c/notes", "m/notes", "log", "sys", "x/notes/tags", "c/sessions", "m/tasks"} {
+		if a, ok := pageCycleIn(t, base, name); ok {
+			attempts = append(attempts, a)
+			names = append(names, name)
+		}
+	}
+	if len(attempts) < 3 {
+		t.Fatalf("only %v have a branch root to damage", names)
+	}
+	t.Logf("cycles in %v", names)
 	outs, died := runCorruptChildren(t, corruptSpec{Base: base, Dir: filepath.Join(t.TempDir(), "s"), Want: want, Attempts: attempts})
 	for _, msg := range died {
 		t.Errorf("a page cycle crashed or hung the process: %s", msg)
@@ -783,6 +798,19 @@ func TestOpen_pageCycle(t *testing.T) {
 // bucket's root page (a branch) the root itself.
 func pageCycle(t *testing.T, base string) corruptAttempt {
 	t.Helper()
+	a, ok := pageCycleIn(t, base, string(buckets.PrimaryBucket("notes")))
+	if !ok {
+		t.Skip("the notes bucket's root page is not a branch page whose first child differs from it in the low byte only")
+	}
+	return a
+}
+
+// pageCycleIn returns the damage that makes the first child of bucket
+// name's root page (a branch) the root itself, one byte changed; false
+// when the root is no branch, or its first child differs from it beyond
+// the low byte.
+func pageCycleIn(t *testing.T, base, name string) (corruptAttempt, bool) {
+	t.Helper()
 	var root, pageSize int64
 	bdb, err := bolt.Open(base, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
@@ -790,21 +818,23 @@ func pageCycle(t *testing.T, base string) corruptAttempt {
 	}
 	pageSize = int64(bdb.Info().PageSize)
 	_ = bdb.View(func(tx *bolt.Tx) error {
-		root = int64(tx.Bucket(buckets.PrimaryBucket("notes")).Root())
+		if b := tx.Bucket([]byte(name)); b != nil {
+			root = int64(b.Root())
+		}
 		return nil
 	})
 	bdb.Close()
 	file := mustRead(t, base)
-	if file[root*pageSize+8] != 0x01 {
-		t.Skipf("the notes bucket's root page %d is not a branch page", root)
+	if root == 0 || file[root*pageSize+8] != 0x01 {
+		return corruptAttempt{}, false
 	}
 	// The first branch element (pos, ksize, then the child's page id)
 	// made to point at the root itself.
 	child := root*pageSize + 16 + 8
 	if binary.LittleEndian.Uint64(file[child:])>>8 != uint64(root)>>8 {
-		t.Skipf("the root page %d and its first child differ beyond the low byte", root)
+		return corruptAttempt{}, false
 	}
-	return corruptAttempt{Kind: "flip", Off: child, Xor: byte(binary.LittleEndian.Uint64(file[child:])) ^ byte(root)}
+	return corruptAttempt{Kind: "flip", Off: child, Xor: byte(binary.LittleEndian.Uint64(file[child:])) ^ byte(root)}, true
 }
 
 // TestCorrupt_blobFile damages an attachment's blob file in several ways:

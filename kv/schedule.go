@@ -68,9 +68,11 @@ func (db *DB) autoBackup(reason string) error {
 func (db *DB) unchangedSinceBackup() bool {
 	var seq uint64
 	var last time.Time
-	_ = db.bolt.View(func(tx *bolt.Tx) error {
-		seq, last = logState(tx)
-		return nil
+	_ = guard(func() error { // a damaged log: the backup that follows says so
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			seq, last = logState(tx)
+			return nil
+		})
 	})
 	if seq == 0 {
 		return true

@@ -72,7 +72,7 @@ func (db *DB) highlightSource(coll, id string) (search.Change, error) {
 	}
 	defer db.leave()
 	var ch search.Change
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := searchSource{db}.view(func(tx *bolt.Tx) error {
 		var err error
 		ch, err = searchSource{db}.loadChange(tx, coll, id)
 		return err
@@ -121,7 +121,7 @@ func (db *DB) WaitIndexed(ctx context.Context, seq uint64) error {
 // lastSeq returns the sequence of the newest committed change.
 func (db *DB) lastSeq() uint64 {
 	var seq uint64
-	_ = db.bolt.View(func(tx *bolt.Tx) error {
+	_ = searchSource{db}.view(func(tx *bolt.Tx) error {
 		if b := buckets.Lookup(tx, buckets.LogBucket); b != nil {
 			seq = b.Sequence()
 		}
@@ -169,7 +169,7 @@ func (db *DB) checkSearch(ctx context.Context) (problems []Problem, repaired []s
 		}
 	}
 	want := map[[2]string]uint64{}
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = searchSource{db}.view(func(tx *bolt.Tx) error {
 		for _, name := range buckets.CollectionsIn(tx) {
 			c, err := db.lookup(name)
 			if err != nil || !c.Searched() {

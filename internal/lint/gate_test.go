@@ -61,3 +61,43 @@ func TestPageGate_everyBucketThroughIt(t *testing.T) {
 		t.Errorf("a bucket reached past the page gate (use buckets.Lookup, Ensure, Drop or Each): %s", p)
 	}
 }
+
+// boltTx is a transaction kv opens on its bbolt handle.
+var boltTx = regexp.MustCompile(`\.bolt\.(?:View|Update|Batch)\(`)
+
+// guarded is what makes a transaction's reads recover: kv's guard,
+// guardRead or safeCall (for a write), or a searchSource's view.
+var guarded = regexp.MustCompile(`\bguard(?:Read)?\(|\bsafeCall\(|\.view\(`)
+
+// TestPageGate_kvTransactionsRecover: the page gate refuses a damaged
+// bucket by panicking (buckets.GateError), and a read of damaged pages
+// faults; either crashes the process unless the transaction runs under a
+// recover. Every transaction kv opens is: within three lines of it, one
+// of guard, guardRead or safeCall wraps it or its function. (Found
+// missing on the log's sequence, the highlighter's loads and the open's
+// look at the newest backup when the gate became lazy.)
+func TestPageGate_kvTransactionsRecover(t *testing.T) {
+	files, err := filepath.Glob("../../kv/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		for i, line := range lines {
+			if !boltTx.MatchString(line) {
+				continue
+			}
+			window := strings.Join(lines[max(0, i-2):min(len(lines), i+4)], "\n")
+			if !guarded.MatchString(window) {
+				t.Errorf("%s:%d: a transaction without a recover around it (guard, guardRead or safeCall): %s", filepath.Base(path), i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+}
