@@ -1514,3 +1514,48 @@ func TestCheck_repairedSegment(t *testing.T) {
 		t.Errorf("search after the repair: %d hits, %v", res.Total, err)
 	}
 }
+
+// TestSearch_hitsOfDamagedBucket: an index built before a page cycle
+// damaged the notes bucket answered with notes that no longer read, exit
+// 0, as if they did. A search whose hits fall in a refused bucket fails
+// with ErrCorrupt; one whose hits do not still answers.
+func TestSearch_hitsOfDamagedBucket(t *testing.T) {
+	base, _, _ := buildCorpusStore(t, 60, corruptRand(t))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, kv.DataFile), mustRead(t, base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := &kv.Options{NoAutoBackup: true}
+	db, err := kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []struct{ coll, id string }{{"notes", "budget-note"}, {"tasks", "budget-task"}} {
+		if _, err := db.Put(t.Context(), d.coll, kv.Document{"id": d.id, "content": "budget review", "title": "budget review"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err := db.Search(t.Context(), "budget", kv.SearchOptions{Collections: []string{"notes"}}); err != nil || len(res.Hits) == 0 {
+		t.Fatalf("search of the sound store: %d hits, %v", len(res.Hits), err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a := pageCycle(t, filepath.Join(dir, kv.DataFile))
+	data := mustRead(t, filepath.Join(dir, kv.DataFile))
+	data[a.Off] ^= a.Xor
+	if err := os.WriteFile(filepath.Join(dir, kv.DataFile), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Search(t.Context(), "budget", kv.SearchOptions{Collections: []string{"notes"}}); !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "(a cycle)") {
+		t.Errorf("search answered from a damaged bucket: %v, want ErrCorrupt naming the cycle", err)
+	}
+	if res, err := db.Search(t.Context(), "budget", kv.SearchOptions{Collections: []string{"tasks"}}); err != nil || len(res.Hits) == 0 {
+		t.Errorf("search of the tasks beside the damaged notes: %d hits, %v", len(res.Hits), err)
+	}
+}

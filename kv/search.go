@@ -52,13 +52,36 @@ func (db *DB) Search(ctx context.Context, text string, opts SearchOptions) (Sear
 		if ix, err = db.searchIndex(ctx); err != nil {
 			return SearchResult{}, err
 		}
-		return ix.Search(ctx, text, opts)
+		if res, err = ix.Search(ctx, text, opts); err != nil {
+			return res, err
+		}
+		return res, db.hitsReadable(res)
 	}
 	if err != nil && indexDamaged(ctx, err) {
 		// Read-only: the index cannot be rebuilt here.
 		return res, fmt.Errorf("%w: the search index failed (%v); kvtool reindex --search rebuilds it", ErrCorrupt, err)
 	}
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	return res, db.hitsReadable(res)
+}
+
+// hitsReadable returns the error of a collection of res's hits whose
+// documents the store refuses (a damaged bucket, buckets.GatePages): the
+// index, built before the damage, would otherwise answer with documents
+// that no longer read, as if they did.
+func (db *DB) hitsReadable(res SearchResult) error {
+	seen := map[string]bool{}
+	return searchSource{db}.view(func(tx *bolt.Tx) error {
+		for _, h := range res.Hits {
+			if !seen[h.Collection] {
+				seen[h.Collection] = true
+				buckets.Lookup(tx, buckets.PrimaryBucket(h.Collection))
+			}
+		}
+		return nil
+	})
 }
 
 // highlightSource loads a document's current state for the highlighter
