@@ -5,7 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"unicode/utf8"
@@ -326,25 +329,8 @@ func (s *scanner) buildCollections() error {
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
 			}
-			if b := s.newestBackup(coll); b != nil && b.appRejected && b.time > 0 && b.time <= v.time && isArrayData(b.data) && b.source != v.source {
-				// §11.2: the previous main file failed the app's own
-				// checksum, so the app loaded the collection as empty and
-				// its next save wrote the main file without them: its
-				// entities were lost, not deleted. Each is a candidate of
-				// its own (the main file's copy wins where it has one).
-				// Unless the main file holds some of them: then the app
-				// had them (that save came from its memory, not from a
-				// failed load), and those it lacks were deleted (§11.15).
-				shared, err := sharedIDs(b.data, v.data)
-				if err != nil {
-					return err
-				}
-				if shared > 0 {
-					s.rep.note(fmt.Sprintf("%s: %s would have failed the old app's own checksum check (docs/FORMAT.md §2.3), but %s holds %d of its entities, so the app had not loaded the collection as empty (§11.2): the entities only in that backup were deleted, and are not restored (§11.15)", coll, b.source, v.source, shared))
-					continue
-				}
-				s.rep.ChecksumBugRecovered = append(s.rep.ChecksumBugRecovered, fmt.Sprintf("%s from %s", coll, b.source))
-				if err := s.addArray(coll, b.data, b.kind, b.source, b.time, true, s.newSrc(coll, &arraySrc{v: b})); err != nil {
+			if s.uncompressedBackup(coll) {
+				if err := s.recoverChecksumLosses(coll, v); err != nil {
 					return err
 				}
 			}
@@ -368,6 +354,98 @@ func (s *scanner) buildCollections() error {
 		}
 	}
 	return nil
+}
+
+// recoverChecksumLosses imports, beside the main file v's entities, those
+// of coll's recent timestamped backups (newest first, RecoveryCopies at
+// most) that the old app lost to its own checksum check (docs/FORMAT.md
+// §11.2). Each timestamped backup is the main file as the next save found
+// it; one the app's loader refused (compressed:false, hashed over compact
+// JSON, §2.3) made the app load the collection as empty, and the next save
+// (the next newer backup, or v) was written without its entities: lost,
+// not deleted, each a candidate of its own (a newer copy wins where there
+// is one). The app goes on saving after such a loss, so the refused copy
+// is found anywhere in the chain, not only as the newest backup. When the
+// next save holds some of its entities, the app had them in memory (that
+// save was not of a failed load), and those it lacks were deleted
+// (§11.15).
+func (s *scanner) recoverChecksumLosses(coll string, v *keyVersion) error {
+	next := v // the save after the copy looked at
+	newest := s.newestBak[coll]
+	for i, ref := range s.sortedBackups(coll) {
+		if i >= s.opts.RecoveryCopies {
+			break
+		}
+		var b *keyVersion
+		switch {
+		case newest != nil && ref.path == newest.source:
+			b = newest
+		case s.readBak[ref.path]:
+			continue // read before: unreadable, reported once
+		default:
+			s.readBak[ref.path] = true
+			env, err := s.readEnvelope(ref.path, false, true)
+			if err != nil {
+				continue
+			}
+			t := env.Timestamp
+			if !env.Wrapped {
+				t = 0
+			}
+			b = &keyVersion{data: env.Data, kind: SourceBackup, source: ref.path, time: t, seq: s.nextSeq(), file: true, appRejected: env.AppRejected}
+		}
+		if !isArrayData(b.data) || b.source == v.source {
+			continue
+		}
+		lost := b.appRejected && b.time > 0 && b.time <= next.time
+		if lost {
+			shared, err := sharedIDs(b.data, next.data)
+			if err != nil {
+				return err
+			}
+			if shared > 0 {
+				s.rep.note(fmt.Sprintf("%s: %s would have failed the old app's own checksum check (docs/FORMAT.md §2.3), but %s holds %d of its entities, so the app had not loaded the collection as empty (§11.2): the entities only in that backup were deleted, and are not restored (§11.15)", coll, b.source, next.source, shared))
+				lost = false
+			}
+		}
+		if lost {
+			s.rep.ChecksumBugRecovered = append(s.rep.ChecksumBugRecovered, fmt.Sprintf("%s from %s", coll, b.source))
+			if err := s.addArray(coll, b.data, b.kind, b.source, b.time, true, s.newSrc(coll, &arraySrc{v: b})); err != nil {
+				return err
+			}
+		}
+		next = b
+	}
+	return nil
+}
+
+// uncompressedRE finds an envelope's compressed:false in its first bytes:
+// the old app wrote the member before data.
+var uncompressedRE = regexp.MustCompile(`"compressed"\s*:\s*false`)
+
+// uncompressedBackup reports whether one of coll's recent timestamped
+// backups (RecoveryCopies at most) says compressed:false in its first
+// bytes: the only copies the old app's checksum check refused (§2.3),
+// written where compression failed or was off. It reads no payload, so
+// that a store of large collections is not decoded ten times over to
+// find none.
+func (s *scanner) uncompressedBackup(coll string) bool {
+	buf := make([]byte, 1024)
+	for i, ref := range s.sortedBackups(coll) {
+		if i >= s.opts.RecoveryCopies {
+			break
+		}
+		f, err := os.Open(s.abs(ref.path))
+		if err != nil {
+			continue
+		}
+		n, _ := io.ReadFull(f, buf)
+		_ = f.Close() // read only
+		if uncompressedRE.Match(buf[:n]) {
+			return true
+		}
+	}
+	return false
 }
 
 // sharedIDs counts the entity ids of the array collection payload a that

@@ -468,3 +468,62 @@ func TestMigrate_zipImportRoundTripDecoded(t *testing.T) {
 		t.Errorf("settings: %v %v", doc, err)
 	}
 }
+
+// TestMigrate_checksumLossAnywhereInTheChain: the copy the old app's
+// checksum check refused (docs/FORMAT.md §2.3, §11.2) was recovered only
+// when it was the newest timestamped backup; one more save after the loss
+// (a user goes on working) and its entities were dropped as deleted,
+// silently (round 7, mig7 #1). Each backup is checked against the save
+// after it, however far down the chain.
+func TestMigrate_checksumLossAnywhereInTheChain(t *testing.T) {
+	const T = int64(1762000000000)
+	notes := func(ids ...string) []any {
+		var out []any
+		for _, id := range ids {
+			out = append(out, map[string]any{"id": id, "content": "note " + id})
+		}
+		return out
+	}
+	enc := func(v any, encoding string, ts int64) string {
+		b, err := legacy.EncodeEnvelope(v, encoding, ts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, c := range []struct {
+		name  string
+		saves [][]string // the backups after the refused one, oldest first
+		main  []string
+		want  []string
+	}{
+		{"one save after", [][]string{{"e"}}, []string{"e", "f"}, []string{"a", "b", "c", "e", "f"}},
+		{"an empty save, then one", [][]string{{}}, []string{"g"}, []string{"a", "b", "c", "g"}},
+		{"the app had them", [][]string{{"a", "b", "e"}}, []string{"a", "b", "e", "f"}, []string{"a", "b", "e", "f"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			files := map[string]string{
+				fmt.Sprintf("db/notes.%d.backup.json", T-3000): enc(notes("a"), legacy.EncodingGzip, T-4000),
+				fmt.Sprintf("db/notes.%d.backup.json", T-2000): enc(notes("a", "b", "c"), legacy.EncodingJSONString, T-3000), // refused
+				"db/notes.json": enc(notes(c.main...), legacy.EncodingGzip, T),
+			}
+			for i, ids := range c.saves {
+				files[fmt.Sprintf("db/notes.%d.backup.json", T-1000+int64(i))] = enc(notes(ids...), legacy.EncodingGzip, T-2000+int64(i))
+			}
+			dir := writeFiles(t, files)
+			db := openStore(t)
+			if _, err := legacy.Migrate(t.Context(), db, dir, nil, false); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, id := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+				if _, _, err := db.Get(t.Context(), "notes", id); err == nil {
+					got = append(got, id)
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("notes %v, want %v", got, c.want)
+			}
+		})
+	}
+}
