@@ -129,13 +129,14 @@
 // a session directory with no metadata that is not in session-index is a
 // deleted session; a key with only backups is a deleted key; ids in the
 // newest backup of a top-level collection but not in its newer file were
-// deleted since (unless that backup bears the mark of the checksum bug,
-// docs/FORMAT.md §2.3, §11.2: compressed:false, its checksum right over
-// compact JSON only, which the app's loader rejected, so it saw the
-// collection as empty; then they were lost, not deleted, and are
-// imported, reported in Report.ChecksumBugRecovered; but not when the
-// newer file holds some of the backup's ids: the app had the collection
-// then, and a note says so), and so were ids in backups/ snapshots (the newest
+// deleted since (unless a recent backup bears the mark of the checksum
+// bug, docs/FORMAT.md §2.3, §11.2: compressed:false, its checksum right
+// over compact JSON only, which the app's loader rejected, so it saw the
+// collection as empty; then its ids the save after it lacks were lost,
+// not deleted, and are imported, reported in Report.ChecksumBugRecovered;
+// but not when that save holds some of the backup's ids: the app had the
+// collection then, and a note says so; a settings copy so refused is kept
+// whole in extras as checksumLost:<file>), and so were ids in backups/ snapshots (the newest
 // RecoveryCopies holding each collection) that nothing else holds. All
 // of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no

@@ -527,3 +527,48 @@ func TestMigrate_checksumLossAnywhereInTheChain(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrate_checksumLostSettingsKept: a settings backup the old app's
+// checksum check refused (docs/FORMAT.md §2.3) held the user's prompt and
+// profile; the app loaded no settings and saved its defaults over them
+// (§11.2), which won the merge, and the user's values were nowhere in
+// the store (round 7, mig7 #3). The refused copy is kept whole in extras
+// and a note names it; one that differs in nothing is not.
+func TestMigrate_checksumLostSettingsKept(t *testing.T) {
+	const T = int64(1762000000000)
+	enc := func(v any, encoding string, ts int64) string {
+		b, err := legacy.EncodeEnvelope(v, encoding, ts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	user := map[string]any{"aiSettings": map[string]any{"systemInstructions": "MY CAREFUL PROMPT"}, "userProfile": map[string]any{"name": "Alice"}}
+	defaults := map[string]any{"aiSettings": map[string]any{"systemInstructions": ""}, "userProfile": map[string]any{"name": ""}}
+	for _, c := range []struct {
+		name   string
+		main   map[string]any
+		extras bool
+	}{{"defaults saved over them", defaults, true}, {"the same settings", user, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			bak := fmt.Sprintf("db/settings.%d.backup.json", T-1000)
+			dir := writeFiles(t, map[string]string{
+				bak:                enc(user, legacy.EncodingJSONString, T-2000), // refused by the app
+				"db/settings.json": enc(c.main, legacy.EncodingGzip, T),
+			})
+			db := openStore(t)
+			res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _, err := db.GetValue(t.Context(), "extras", "checksumLost:"+bak)
+			if kept := err == nil && strings.Contains(fmt.Sprint(v), "MY CAREFUL PROMPT"); kept != c.extras {
+				t.Errorf("kept in extras: %v (%v %v), want %v", kept, v, err, c.extras)
+			}
+			noted := slices.ContainsFunc(res.Report.Notes, func(n string) bool { return strings.Contains(n, bak) && strings.Contains(n, "§11.2") })
+			if noted != c.extras {
+				t.Errorf("noted %v, want %v: %q", noted, c.extras, res.Report.Notes)
+			}
+		})
+	}
+}

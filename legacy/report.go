@@ -53,13 +53,15 @@ type Report struct {
 	// session: "<id> from <file> (<fields>, <items field> <n>)".
 	LostRecovered []string   `json:"lostRecovered,omitempty"`
 	RawValues     []RawValue `json:"rawValues,omitempty"`
-	// ChecksumBugRecovered lists collections whose newest timestamped
-	// backup, the main file before the last save, would have failed the
-	// old app's own checksum check (docs/FORMAT.md §2.3, §11.2): the app
-	// saw the collection as empty, so the entities only in that backup
-	// were lost, not deleted, and are imported: "<collection> from <file>".
-	// Only when the main file holds none of the backup's entities: one
-	// that holds some came from an app that had the collection loaded.
+	// ChecksumBugRecovered lists collections one of whose recent
+	// timestamped backups would have failed the old app's own checksum
+	// check (docs/FORMAT.md §2.3, §11.2): the app saw the collection as
+	// empty, so the entities of that backup the save after it lacks were
+	// lost, not deleted, and are imported: "<collection> from <file>".
+	// Only when that save holds none of the backup's entities: one that
+	// holds some came from an app that had the collection loaded. A
+	// settings copy so refused is kept whole in extras
+	// ("checksumLost:<file>"), which Notes names.
 	ChecksumBugRecovered []string `json:"checksumBugRecovered,omitempty"`
 	// Clobbered describes the collection files that hold one entity
 	// instead of their array (the WAL replay's clobbering, docs/FORMAT.md

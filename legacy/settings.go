@@ -1,6 +1,8 @@
 package legacy
 
 import (
+	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -65,6 +67,36 @@ func isCASKey(rest string) bool {
 	return len(parts) == 3 && isHexHash(parts[1]) && parts[0] == parts[1][:2] && (parts[2] == "data" || parts[2] == "metadata")
 }
 
+// keepChecksumLostSettings keeps whole, in extras, each timestamped backup
+// of the settings the old app's checksum check refused (docs/FORMAT.md
+// §2.3) whose members differ from the settings merged: the app then
+// loaded no settings and saved its defaults over them (§11.2), which are
+// newer and win the merge, so that the user's own values (a prompt, a
+// profile, learned rules) would otherwise be nowhere. Which to keep is the
+// user's to decide: the copy is kept under "checksumLost:<file>" and a
+// note says so.
+func (s *scanner) keepChecksumLostSettings(main *keyVersion, vs []*keyVersion, merged map[string]any) {
+	for _, v := range vs {
+		m, ok := v.data.(map[string]any)
+		if !ok || !v.appRejected || v.kind != SourceBackup || v == main {
+			continue
+		}
+		differs := false
+		for k, val := range m {
+			if !reflect.DeepEqual(merged[k], val) {
+				differs = true
+				break
+			}
+		}
+		if !differs {
+			continue
+		}
+		key := "checksumLost:" + v.source
+		s.setExtra(key, v.data, v.source)
+		s.rep.note(fmt.Sprintf("settings: %s would have failed the old app's own checksum check (compressed:false, hashed over compact JSON, docs/FORMAT.md §2.3), so the app loaded no settings and its next save wrote its defaults over them (§11.2); the newer settings were imported, and that copy is kept whole in extras as %q (kvtool get extras %q)", v.source, key, key))
+	}
+}
+
 // buildSettingsAndExtras merges settings newest-per-top-level-key across
 // the main file, .tmp/staged/WAL copies and the newest timestamped
 // backups (docs/FORMAT.md §7.7), then fills AISettings, Preferences and Extras.
@@ -80,7 +112,7 @@ func (s *scanner) buildSettingsAndExtras() error {
 					break
 				}
 				if env, err := s.readEnvelope(b.path, false, false); err == nil {
-					vs = append(vs, &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq()})
+					vs = append(vs, &keyVersion{data: env.Data, kind: SourceBackup, source: b.path, time: max(env.Timestamp, b.ms), seq: s.nextSeq(), appRejected: env.AppRejected})
 				}
 			}
 			if kf := s.keys["settings"]; kf != nil && kf.single != "" {
@@ -133,6 +165,7 @@ func (s *scanner) buildSettingsAndExtras() error {
 		if len(notes) > 0 {
 			merged[freeRawMember(merged)] = notes
 		}
+		s.keepChecksumLostSettings(main, vs, merged)
 		if _, ok := main.data.(map[string]any); ok || len(merged) > 0 {
 			s.ds.Settings = merged
 			s.rep.SettingsKeys = from
