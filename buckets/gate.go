@@ -30,27 +30,32 @@ func (e *GateError) Unwrap() error { return e.Err }
 
 // A gate is the state of one gated bbolt handle.
 type gate struct {
-	check func(tx *bolt.Tx, name []byte) error
+	check func(tx *bolt.Tx, name []byte, whole bool) error
 	close func() error
 	mu    sync.RWMutex
-	done  map[string]error // the buckets checked, and what was found
+	done  map[string]error // the buckets checked for reads, and what was found
+	whole map[string]error // those checked whole for a write, and what was found
 }
 
 var gates sync.Map // *bolt.DB → *gate
 
-// GatePages makes Lookup, Ensure, Drop and Each call check(tx, name)
-// before they first hand out top-level bucket name of db, until
-// UngatePages(db): a check that fails with an error wrapping ErrCorrupt
-// fails every later ask for that bucket the same way (any other error,
-// such as a failed read, is tried again at the next ask). A bucket
-// checked once is not checked again: bbolt writes its pages whole from
-// memory, so only damage from outside the process can make a cycle, and
-// a process that wants to see such damage checks the whole file (kvtool
-// check) or reopens it.
-// Checks are made one at a time, under the gate's lock. UngatePages calls
-// close, which may be nil, to release what check holds.
-func GatePages(db *bolt.DB, check func(tx *bolt.Tx, name []byte) error, close func() error) {
-	gates.Store(db, &gate{check: check, close: close, done: map[string]error{}})
+// GatePages makes Lookup, Ensure, Drop and Each call check(tx, name,
+// false) before they first hand out top-level bucket name of db, until
+// UngatePages(db), and check(tx, name, true) before they first hand it out
+// to a writable transaction: a read must not loop round a cycle, and a
+// write must not make lasting what damaged pages hide (a leaf that lost an
+// element to its count, whose next write drops that element for good) or
+// spread it (a pointer misled to another bucket's page). A check that
+// fails with an error wrapping ErrCorrupt fails every later ask of its
+// kind for that bucket the same way (any other error, such as a failed
+// read, is tried again at the next ask). A bucket checked once is not
+// checked again: bbolt writes its pages whole from memory, so only damage
+// from outside the process can harm them, and a process that wants to see
+// such damage checks the whole file (kvtool check) or reopens it. Checks
+// are made one at a time, under the gate's lock. UngatePages calls close,
+// which may be nil, to release what check holds.
+func GatePages(db *bolt.DB, check func(tx *bolt.Tx, name []byte, whole bool) error, close func() error) {
+	gates.Store(db, &gate{check: check, close: close, done: map[string]error{}, whole: map[string]error{}})
 }
 
 // UngatePages ends what GatePages(db) started, once db is closed, and
@@ -66,30 +71,40 @@ func UngatePages(db *bolt.DB) error {
 	return g.close()
 }
 
-// pass checks bucket name of tx's file if its gate has not yet, and
-// panics with a *GateError if the check failed.
+// pass checks bucket name of tx's file if its gate has not yet (for a
+// writable tx, whole), and panics with a *GateError if a check failed.
 func pass(tx *bolt.Tx, name []byte) {
 	v, ok := gates.Load(tx.DB())
 	if !ok {
 		return
 	}
 	g := v.(*gate)
-	g.mu.RLock()
-	err, done := g.done[string(name)]
-	g.mu.RUnlock()
-	if !done {
-		g.mu.Lock()
-		if err, done = g.done[string(name)]; !done {
-			err = g.check(tx, name)
-			if err == nil || errors.Is(err, ErrCorrupt) {
-				g.done[string(name)] = err
-			}
-		}
-		g.mu.Unlock()
+	err := g.pass(tx, name, g.done, false)
+	if err == nil && tx.Writable() {
+		err = g.pass(tx, name, g.whole, true)
 	}
 	if err != nil {
 		panic(&GateError{Err: err})
 	}
+}
+
+// pass returns what check(tx, name, whole) found, once recorded in done.
+func (g *gate) pass(tx *bolt.Tx, name []byte, done map[string]error, whole bool) error {
+	g.mu.RLock()
+	err, ok := done[string(name)]
+	g.mu.RUnlock()
+	if ok {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err, ok = done[string(name)]; !ok {
+		err = g.check(tx, name, whole)
+		if err == nil || errors.Is(err, ErrCorrupt) {
+			done[string(name)] = err
+		}
+	}
+	return err
 }
 
 // Lookup returns tx's top-level bucket name, or nil if there is none,

@@ -528,3 +528,47 @@ func TestOpen_keepsFileBeforeOverwritingDamagedMeta(t *testing.T) {
 		t.Errorf("backup list: %+v, %v: want the kept file, as damaged", ms, err)
 	}
 }
+
+// TestDamaged_neighbourWriteRefused: a leaf whose element count lost one
+// hides its last document, which salvage still reads; a put of another
+// document that lands on that leaf exited 0, and bbolt rewrote the leaf
+// from what it saw: the hidden document was gone for good (round 7,
+// damage7 #1; a leaf element's damaged offset, #2, the same way). The
+// first write to a bucket in a process walks its pages whole first, and a
+// damaged bucket refuses writes (ErrCorrupt) while reads go on.
+func TestDamaged_neighbourWriteRefused(t *testing.T) {
+	dir, db := tasksStore(t, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
+	b := mustRead(t, path)
+	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child: t000 onwards
+	if b[leaf*4096+8] != 0x02 {
+		t.Fatalf("page %d is not a leaf", leaf)
+	}
+	count := binary.LittleEndian.Uint16(b[leaf*4096+10:])
+	binary.LittleEndian.PutUint16(b[leaf*4096+10:], count-1) // the leaf's last task hidden
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, _, err := db.Get(t.Context(), "tasks", "t001"); err != nil {
+		t.Fatalf("a read of the damaged leaf: %v", err)
+	}
+	// "t0005" sorts between t000 and t001: the damaged leaf's range.
+	if _, err := db.Put(t.Context(), "tasks", kv.Document{"id": "t0005", "title": "a neighbour"}); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("a write onto a leaf that hides a document: %v, want ErrCorrupt", err)
+	}
+	if !bytes.Equal(mustRead(t, path), b) {
+		t.Error("the refused write changed data.db")
+	}
+	if _, err := db.Put(t.Context(), "notes", kv.Document{"id": "n1", "content": "beside"}); err != nil {
+		t.Errorf("a write to a sound bucket beside: %v", err)
+	}
+}
