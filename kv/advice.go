@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/buckets"
+	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/snapshot"
 	bolt "go.etcd.io/bbolt"
 )
@@ -344,11 +345,4 @@ func (db *DB) attachmentsByHash(out map[string][]string) {
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func shellQuote(s string) string { return fsutil.ShellQuote(s) }

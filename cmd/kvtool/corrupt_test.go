@@ -131,6 +131,11 @@ func TestCorruption(t *testing.T) {
 			if s := missing(r.stderr, "corrupt", tc.coll, tc.id); s != "" {
 				t.Errorf("get stderr lacks %q: %s", s, r.stderr)
 			}
+			// The way back, named (round 7, damage7 #6): not only "run
+			// check".
+			if !strings.Contains(r.stderr, "the way back: kvtool --db") || !strings.Contains(r.stderr, "export --salvage") {
+				t.Errorf("get stderr names no way back: %s", r.stderr)
+			}
 			if r.stdout != "" {
 				t.Errorf("get printed something for a corrupt document: %q", r.stdout)
 			}

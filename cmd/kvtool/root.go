@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
 )
@@ -193,9 +194,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// exits 3, as a check that finds a problem does.
 		fmt.Fprintln(stderr, "kvtool:", linesSafe(message(err)))
 		if !strings.Contains(err.Error(), "kvtool") {
-			// The library's errors say what is damaged; check says
-			// what to run about it.
-			fmt.Fprintln(stderr, "kvtool: kvtool check names every problem and the way back from it")
+			// The library's errors say what is damaged; the way back is
+			// the store's to tell, and check names every problem.
+			fmt.Fprintln(stderr, "kvtool:", wayBack(g.db))
 		}
 		return exitIntegrity
 	case errors.As(err, &ue):
@@ -209,6 +210,20 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, "kvtool:", linesSafe(message(err)))
 		return exitError
 	}
+}
+
+// wayBack is the advice for a command refused for damage to the store in
+// dir: restore its newest verified backup when it has one, else salvage
+// what still reads; check names every problem.
+func wayBack(dir string) string {
+	if ms, err := kv.ListBackups(dir); err == nil {
+		for _, m := range ms {
+			if m.Verified && m.Reason != kv.ReasonDamaged {
+				return fmt.Sprintf("the way back: kvtool --db %s backup restore %s --yes restores the newest verified backup (taken %s; kvtool --db %s export --salvage -o FILE first saves what still reads); kvtool check names every problem", fsutil.ShellQuote(dir), m.Name, m.Time.UTC().Format(time.RFC3339), fsutil.ShellQuote(dir))
+			}
+		}
+	}
+	return fmt.Sprintf("the way back: kvtool --db %s export --salvage -o FILE saves what still reads, for kvtool import FILE into a new store (the store has no verified backup); kvtool check names every problem", fsutil.ShellQuote(dir))
 }
 
 // pkgPrefix matches the name of a Go package of the store (or of the

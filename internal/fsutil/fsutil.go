@@ -191,3 +191,14 @@ func RemoveAbandonedTemps(path string) int {
 	}
 	return n
 }
+
+// ShellQuote quotes s for a POSIX shell when it needs it: the paths that
+// advice puts in a command line to copy.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
