@@ -196,7 +196,7 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 				b := buckets.Lookup(t.tx, buckets.PrimaryBucket(c.Name))
 				for _, id := range ids {
 					if b == nil || b.Get([]byte(id)) == nil {
-						return indexLedAstray(q.Collection, id)
+						return t.notStored(c, q.Collection, id)
 					}
 				}
 				return nil
@@ -227,7 +227,7 @@ func (db *DB) query(ctx context.Context, q Query, opts *QueryOptions, emit func(
 					// Extras hold any JSON value; a query returns objects.
 					return &EntityError{Op: "query", Collection: q.Collection, ID: id, Err: fmt.Errorf("%w: stored value is not an object (QueryOptions.IDsOnly, then GetValue)", ErrInvalid)}
 				}
-				return indexLedAstray(q.Collection, id)
+				return t.notStored(c, q.Collection, id)
 			}
 			if emit != nil {
 				if err := emit(id, doc); err != nil {
@@ -301,9 +301,13 @@ func (l *loader) Header(id string) (map[string]any, error) { return l.doc(id, fa
 // Full returns the assembled document, or nil if absent.
 func (l *loader) Full(id string) (map[string]any, error) { return l.doc(id, true) }
 
-// indexLedAstray is the error of a query an index led to an id the
-// collection does not hold: a damaged index key (a read transaction sees
-// the index and the documents of one commit).
-func indexLedAstray(coll, id string) error {
+// notStored is the error of a query an index led to an id the collection
+// does not hold (a read transaction sees the index and the documents of
+// one commit): a document damaged pages hide when the summaries list it
+// too (notFound), else a damaged index key.
+func (t *Tx) notStored(c *schema.Collection, coll, id string) error {
+	if err := t.notFound(c, id); errors.Is(err, ErrCorrupt) {
+		return &EntityError{Op: "query", Collection: coll, ID: id, Err: err}
+	}
 	return &EntityError{Op: "query", Collection: coll, ID: id, Err: fmt.Errorf("%w: an index names this document, which is not stored: the index is damaged; kvtool reindex --secondary rebuilds it (kvtool check names it)", ErrCorrupt)}
 }

@@ -1,6 +1,7 @@
 package secondary
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -242,16 +243,64 @@ func (e *engine) record(r *result, id string, doc any) {
 	r.add(h)
 }
 
+// hiddenCheck walks a collection's summary keys beside a walk of its
+// primary keys in the same order, to find a document the summaries list
+// and the primary bucket does not hold. A summary is written and deleted
+// with its document in one transaction, so such a document is one
+// damaged pages hide (a leaf whose element count lost a bit): a scan that
+// passed it by would answer without it, exit 0, as if it did not exist.
+type hiddenCheck struct {
+	c        *bolt.Cursor // over the meta bucket; nil: nothing to check
+	k        []byte       // its current key
+	coll     string
+	restrict map[string]struct{}
+}
+
+func (e *engine) hiddenCheck() *hiddenCheck {
+	h := &hiddenCheck{coll: e.coll.Name, restrict: e.q.Restrict}
+	if e.meta != nil {
+		h.c = e.meta.Cursor()
+		h.k, _ = h.c.First()
+	}
+	return h
+}
+
+// upTo checks the summary keys below primary key k (nil: every one left),
+// and steps past k's own.
+func (h *hiddenCheck) upTo(k []byte) error {
+	for h.c != nil && h.k != nil && (k == nil || bytes.Compare(h.k, k) < 0) {
+		if _, ok := h.restrict[string(h.k)]; h.restrict == nil || ok {
+			return &buckets.CorruptError{Bucket: string(buckets.PrimaryBucket(h.coll)), Key: string(h.k), Detail: "its summary is stored, but the document is not found: the pages of data.db that hold it are damaged"}
+		}
+		h.k, _ = h.c.Next()
+	}
+	if h.c != nil && h.k != nil && k != nil && bytes.Equal(h.k, k) {
+		h.k, _ = h.c.Next()
+	}
+	return nil
+}
+
 // runIDOrder walks the primary keys: no filters, no sort.
 func (e *engine) runIDOrder(r *result) error {
 	if e.primary == nil {
 		return nil
 	}
+	hidden := e.hiddenCheck()
 	c := e.primary.Cursor()
+	done := true
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		e.ex.Scanned++
+		if err := hidden.upTo(k); err != nil {
+			return err
+		}
 		if !r.emit(string(k)) {
+			done = false
 			break
+		}
+	}
+	if done {
+		if err := hidden.upTo(nil); err != nil {
+			return err
 		}
 	}
 	if r.stopped && e.docs > 0 {
@@ -310,9 +359,13 @@ func (e *engine) runScan(r *result) error {
 		return nil
 	}
 	name := buckets.PrimaryBucket(e.coll.Name)
+	hidden := e.hiddenCheck()
 	c := e.primary.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		e.ex.Scanned++
+		if err := hidden.upTo(k); err != nil {
+			return err
+		}
 		if v == nil || !restricted(k) {
 			continue
 		}
@@ -341,7 +394,7 @@ func (e *engine) runScan(r *result) error {
 			return nil
 		}
 	}
-	return nil
+	return hidden.upTo(nil)
 }
 
 // walkIDs calls fn with the value and id of every key of u's ranges, in
