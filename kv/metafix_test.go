@@ -260,17 +260,7 @@ func TestDamaged_pageItsOwnChild(t *testing.T) {
 // reported as the caller's own panic ("write function panicked", exit 1).
 // It is damage, ErrCorrupt, as the same panic in a read is.
 func TestDamaged_writeIntoDamagedLeaf(t *testing.T) {
-	dir, db := tasksStore(t, &kv.Options{NoSearch: true, NoAutoBackup: true})
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, kv.DataFile)
-	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
-	b := mustRead(t, path)
-	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child
-	if b[leaf*4096+8] != 0x02 {
-		t.Fatalf("page %d is not a leaf", leaf)
-	}
+	dir, path, b, leaf := tasksFirstLeaf(t)
 	b[leaf*4096+11] ^= 0x10 // its element count, far past the page
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -284,6 +274,25 @@ func TestDamaged_writeIntoDamagedLeaf(t *testing.T) {
 	if !errors.Is(err, kv.ErrCorrupt) {
 		t.Fatalf("a write into a damaged leaf: %v, want ErrCorrupt", err)
 	}
+}
+
+// tasksFirstLeaf makes a closed tasksStore and returns its directory,
+// its data file's path and bytes, and the page id of the tasks' first
+// leaf (the child of their root branch's element 0).
+func tasksFirstLeaf(t *testing.T) (dir, path string, b []byte, leaf int64) {
+	t.Helper()
+	dir, db := tasksStore(t, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, kv.DataFile)
+	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
+	b = mustRead(t, path)
+	leaf = int64(binary.LittleEndian.Uint64(b[root*4096+16+8:]))
+	if b[leaf*4096+8] != 0x02 {
+		t.Fatalf("page %d is not a leaf", leaf)
+	}
+	return dir, path, b, leaf
 }
 
 // tasksStore opens a new store with opts holding 300 tasks, enough for
@@ -537,17 +546,7 @@ func TestOpen_keepsFileBeforeOverwritingDamagedMeta(t *testing.T) {
 // first write to a bucket in a process walks its pages whole first, and a
 // damaged bucket refuses writes (ErrCorrupt) while reads go on.
 func TestDamaged_neighbourWriteRefused(t *testing.T) {
-	dir, db := tasksStore(t, &kv.Options{NoSearch: true, NoAutoBackup: true})
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, kv.DataFile)
-	root := bucketRoot(t, path, buckets.PrimaryBucket("tasks"))
-	b := mustRead(t, path)
-	leaf := int64(binary.LittleEndian.Uint64(b[root*4096+16+8:])) // element 0's child: t000 onwards
-	if b[leaf*4096+8] != 0x02 {
-		t.Fatalf("page %d is not a leaf", leaf)
-	}
+	dir, path, b, leaf := tasksFirstLeaf(t) // t000 onwards
 	count := binary.LittleEndian.Uint16(b[leaf*4096+10:])
 	binary.LittleEndian.PutUint16(b[leaf*4096+10:], count-1) // the leaf's last task hidden
 	if err := os.WriteFile(path, b, 0o600); err != nil {
