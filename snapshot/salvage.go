@@ -42,8 +42,18 @@ func Salvage(src, dst string) (report SalvageReport, err error) {
 	if err != nil {
 		return SalvageReport{}, fmt.Errorf("cairn: salvage: %w", err)
 	}
-	meta := soundMeta(f)
-	if meta != nil {
+	meta, older := soundMetas(f)
+	if meta != nil && older != nil {
+		// A file cut short past the newest commit's root page (a copy
+		// or a disk that lost its tail): that tree is gone, the commit
+		// before it may still be whole inside the file.
+		ps := int64(binary.LittleEndian.Uint32(meta[metaPageSizeOff:]))
+		if root, oroot := binary.LittleEndian.Uint64(meta[rootOff:]), binary.LittleEndian.Uint64(older[rootOff:]); ps > 0 && root >= uint64(fi.Size()/ps) && oroot < uint64(fi.Size()/ps) {
+			report.Meta = fmt.Sprintf("the root page (%d) of the newest commit, transaction %d, is past the end of the file (%d pages: the file was cut short); read from the commit before it, transaction %d, whose root page (%d) is inside it: what the newest commit changed is not in this export", root, txidOf(meta), fi.Size()/ps, txidOf(older), oroot)
+			meta = older
+		}
+	}
+	if meta != nil && report.Meta == "" {
 		// A damaged meta page of the next transaction (bbolt reads the
 		// sound one, a commit older) whose root page reads: its commit's
 		// pages were written before it, so its tree is read instead.
@@ -101,20 +111,23 @@ type SalvageReport struct {
 	Recovered []string
 }
 
-// soundMeta returns the first bytes of the newest sound meta page of f, or
-// nil. Meta page 1 is one page in: at the page size meta page 0 says, or,
+// soundMetas returns the first bytes of the newest sound meta page of f,
+// or nil. Meta page 1 is one page in: at the page size meta page 0 says, or,
 // when meta page 0 is damaged, at the first of the usual sizes where a
 // sound meta page with that size is found.
 //
 // A damaged meta page one byte away from the newest commit (FindMetaFix)
 // is read as repaired: its commit is the newest.
-func soundMeta(f *os.File) []byte {
+//
+// soundMetas also returns the other meta page when it is sound too (the
+// commit before), else nil.
+func soundMetas(f *os.File) (newest, other []byte) {
 	if fix, err := FindMetaFix(f.Name()); err == nil && fix != nil {
 		m := make([]byte, metaBytesToCheck)
 		if _, err := f.ReadAt(m, fix.pageOff); err == nil {
 			m[fix.Offset-fix.pageOff] = fix.Is
 			if metaProblem(m) == "" {
-				return m
+				return m, nil
 			}
 		}
 	}
@@ -139,13 +152,13 @@ func soundMeta(f *os.File) []byte {
 	}
 	switch {
 	case m0 == nil:
-		return m1
+		return m1, nil
 	case m1 == nil:
-		return m0
+		return m0, nil
 	case binary.LittleEndian.Uint64(m1[metaTxidOff:]) > binary.LittleEndian.Uint64(m0[metaTxidOff:]):
-		return m1
+		return m1, m0
 	}
-	return m0
+	return m0, m1
 }
 
 // plausibleMeta is the fallback of a file with no sound meta page (both
