@@ -438,7 +438,7 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 		if err != nil {
 			return fmt.Errorf("%s %q: %w", coll, id, err)
 		}
-		if sameDoc(cur, norm) {
+		if sameDoc(cur, norm) || coll == "attachments" && sameBesideSource(cur, norm) {
 			res.Unchanged[coll]++
 			return nil
 		}
@@ -584,6 +584,28 @@ func mergeMembersOf(res *ImportResult, coll string, cur, doc any, mode mergeMode
 func isNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }
 
 func sameDoc(a, b any) bool { return docmodel.SameValue(a, b) }
+
+// sameBesideSource reports whether attachment documents a and b differ
+// in legacySource only: the old app's file a migration found the bytes
+// in, named from the directory migrated, so that the db/ directory and
+// the directory holding it name one file two ways.
+func sameBesideSource(a, b any) bool {
+	am, ok := a.(map[string]any)
+	bm, ok2 := b.(map[string]any)
+	if !ok || !ok2 || am["legacySource"] == nil || bm["legacySource"] == nil {
+		return false
+	}
+	strip := func(m map[string]any) map[string]any {
+		out := make(map[string]any, len(m))
+		for k, v := range m {
+			if k != "legacySource" {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return sameDoc(strip(am), strip(bm))
+}
 
 // docTime is a document's own modification time in epoch ms: its
 // updatedAt, else its lastUpdated, as docmodel.ParseInstant reads them; 0 when

@@ -670,3 +670,23 @@ func TestScan_damagedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestSameBesideSource: migrating db/ and then the directory holding it
+// names the file an attachment's bytes were found in two ways
+// (legacySource); the second run listed the unchanged attachment in
+// kept_stored (round 7, mig7 #6). A difference in legacySource alone is
+// no difference.
+func TestSameBesideSource(t *testing.T) {
+	a := map[string]any{"id": "a", "hash": "h", "legacySource": "attachments-ca/b7/x/data.json"}
+	b := map[string]any{"id": "a", "hash": "h", "legacySource": "db/attachments-ca/b7/x/data.json"}
+	if !sameBesideSource(a, b) {
+		t.Error("documents differing in legacySource only are not the same")
+	}
+	b["hash"] = "other"
+	if sameBesideSource(a, b) {
+		t.Error("documents differing in their hash are the same")
+	}
+	if sameBesideSource(map[string]any{"id": "a"}, map[string]any{"id": "a", "x": 1}) {
+		t.Error("documents without legacySource compared beside it")
+	}
+}
