@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -329,10 +330,14 @@ func (s *scanner) buildCollections() error {
 			if err := s.addArray(coll, v.data, v.kind, v.source, v.time, true, s.newSrc(coll, &arraySrc{v: v})); err != nil {
 				return err
 			}
+			added := map[string]bool{}
 			if s.uncompressedBackup(coll) {
-				if err := s.recoverChecksumLosses(coll, v); err != nil {
+				if err := s.recoverChecksumLosses(coll, v, added); err != nil {
 					return err
 				}
+			}
+			if err := s.recoverPutBack(coll, added); err != nil {
+				return err
 			}
 			continue
 		case v != nil:
@@ -369,7 +374,7 @@ func (s *scanner) buildCollections() error {
 // next save holds some of its entities, the app had them in memory (that
 // save was not of a failed load), and those it lacks were deleted
 // (§11.15).
-func (s *scanner) recoverChecksumLosses(coll string, v *keyVersion) error {
+func (s *scanner) recoverChecksumLosses(coll string, v *keyVersion, added map[string]bool) error {
 	next := v // the save after the copy looked at
 	newest := s.newestBak[coll]
 	for i, ref := range s.sortedBackups(coll) {
@@ -413,8 +418,70 @@ func (s *scanner) recoverChecksumLosses(coll string, v *keyVersion) error {
 			if err := s.addArray(coll, b.data, b.kind, b.source, b.time, true, s.newSrc(coll, &arraySrc{v: b})); err != nil {
 				return err
 			}
+			added[b.source] = true
 		}
 		next = b
+	}
+	return nil
+}
+
+// timestampRE finds an envelope's timestamp in its first bytes.
+var timestampRE = regexp.MustCompile(`"timestamp"\s*:\s*(\d{1,16})`)
+
+// headTimestamp returns the envelope timestamp the first bytes of the file
+// at rel say, or 0.
+func (s *scanner) headTimestamp(rel string) int64 {
+	f, err := os.Open(s.abs(rel))
+	if err != nil {
+		return 0
+	}
+	buf := make([]byte, 1024)
+	n, _ := io.ReadFull(f, buf)
+	_ = f.Close() // read only
+	m := timestampRE.FindSubmatch(buf[:n])
+	if m == nil {
+		return 0
+	}
+	t, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return t
+}
+
+// recoverPutBack imports, beside the main file's entities, those of the
+// last good copy of coll before the old app's loader put the single-slot
+// .backup.json back over the main file (docs/FORMAT.md §11.1) and the app
+// saved again: the timestamped backup taken at that save is the stale
+// copy (its envelope timestamp is the single-slot backup's, older than
+// the backup before it), and the main file descends from it, without
+// what the copy before held. When the main file is that stale copy
+// itself, buildCollections already recovers the collection; this is for
+// a save after it. Each entity is a candidate of its own (the newest
+// version wins), so that an edit made after the put-back stays.
+func (s *scanner) recoverPutBack(coll string, added map[string]bool) error {
+	kf := s.keys[coll]
+	if kf == nil || kf.single == "" {
+		return nil
+	}
+	single := s.headTimestamp(kf.single)
+	if single <= 0 {
+		return nil
+	}
+	refs := s.sortedBackups(coll)
+	for i := 0; i+1 < len(refs) && i+1 < s.opts.RecoveryCopies; i++ {
+		ts, prev := s.headTimestamp(refs[i].path), s.headTimestamp(refs[i+1].path)
+		if ts != single || prev <= ts {
+			continue
+		}
+		good := refs[i+1].path
+		if added[good] {
+			return nil
+		}
+		env, err := s.readEnvelope(good, false, true)
+		if err != nil || !isArrayData(env.Data) {
+			return nil
+		}
+		b := &keyVersion{data: env.Data, kind: SourceBackup, source: good, time: env.Timestamp, seq: s.nextSeq(), file: true}
+		s.rep.note(fmt.Sprintf("%s: %s is a copy of %s (timestamp %d), older than the backup before it, %s (timestamp %d): the old app's loader put the stale single-slot backup back over the main file, and its next save kept it (docs/FORMAT.md §11.1); the entities of %s are imported beside the main file's, the newest version of each winning", coll, refs[i].path, kf.single, ts, good, prev, good))
+		return s.addArray(coll, b.data, b.kind, b.source, b.time, true, s.newSrc(coll, &arraySrc{v: b}))
 	}
 	return nil
 }

@@ -82,9 +82,12 @@
 // loader copied an old .backup.json over it (§11.1, §4.1: a timestamped
 // backup is the previous main file; §3.6: a snapshot is the main files
 // as they were when taken, and every later save gives a main file a later
-// timestamp); the stale file is then one more of the copies. Without a
-// main file a collection was deleted: a newer snapshot does not bring it
-// back.
+// timestamp); the stale file is then one more of the copies. When the
+// app saved again after such a put-back, the timestamped backup of that
+// save carries the single-slot backup's timestamp, older than the backup
+// before it: that earlier backup's entities are candidates beside the
+// main file's (each the newest version of its id). Without a main file a
+// collection was deleted: a newer snapshot does not bring it back.
 // The copies read are the ScanOptions.RecoveryCopies newest decodable
 // timestamped backups, the single-slot backup, the RecoveryCopies newest
 // backups/ snapshots holding the collection; the newest of them by the

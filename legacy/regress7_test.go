@@ -572,3 +572,48 @@ func TestMigrate_checksumLostSettingsKept(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrate_putBackThenSaved: the old app's loader put the months-old
+// single-slot notes.backup.json back over the main file (docs/FORMAT.md
+// §11.1), and the app saved once more: the timestamped backup of that save
+// is the stale copy, and the main file descends from it. Migrate took the
+// stale data as current, dropping the notes created since the last good
+// copy and reverting one edited since, silently (round 7, mig7 #2). The
+// last good copy's entities are candidates beside the main file's now.
+func TestMigrate_putBackThenSaved(t *testing.T) {
+	note := func(id, content, updated string) map[string]any {
+		return map[string]any{"id": id, "content": content, "lastUpdated": updated}
+	}
+	enc := func(ts int64, notes ...map[string]any) string {
+		var v []any
+		for _, n := range notes {
+			v = append(v, n)
+		}
+		b, err := legacy.EncodeEnvelope(v, legacy.EncodingGzip, ts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	stale := note("n1", "stale 1", "2025-10-16T00:00:00.000Z")
+	dir := writeFiles(t, map[string]string{
+		"db/notes.backup.json": enc(1760600000000, stale),
+		"db/notes.1761100000000.backup.json": enc(1761090000000, note("n1", "current 1", "2025-10-22T00:00:00.000Z"),
+			note("n2", "current 2", "2025-10-22T00:00:00.000Z"), note("n3", "current 3", "2025-10-22T00:00:00.000Z")),
+		"db/notes.1761400000000.backup.json": enc(1760600000000, stale), // the put-back stale main, as the next save found it
+		"db/notes.json":                      enc(1761400000000, stale, note("n4", "new after the put-back", "2025-10-25T00:00:00.000Z")),
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"n1": "current 1", "n2": "current 2", "n3": "current 3", "n4": "new after the put-back"} {
+		if doc, _, err := db.Get(t.Context(), "notes", id); err != nil || doc["content"] != want {
+			t.Errorf("%s: %v %v, want %q", id, doc, err, want)
+		}
+	}
+	if !slices.ContainsFunc(res.Report.Notes, func(n string) bool { return strings.Contains(n, "§11.1") }) {
+		t.Errorf("notes %q: want the put-back named", res.Report.Notes)
+	}
+}
