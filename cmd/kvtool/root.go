@@ -193,9 +193,15 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// docs/KVTOOL.md: a command that stops because stored data is damaged
 		// exits 3, as a check that finds a problem does.
 		fmt.Fprintln(stderr, "kvtool:", linesSafe(message(err)))
-		if !strings.Contains(err.Error(), "kvtool") {
-			// The library's errors say what is damaged; the way back is
-			// the store's to tell, and check names every problem.
+		switch {
+		case strings.Contains(err.Error(), "kvtool"):
+		case errors.As(err, &ie), errors.Is(err, kv.ErrBackupInvalid):
+			// What check or a backup's verification found, which they
+			// printed: not damage to the store.
+			fmt.Fprintln(stderr, "kvtool: kvtool check names every problem and the way back from it")
+		default:
+			// The library's errors say what is damaged in the store; the
+			// way back is the store's to tell.
 			fmt.Fprintln(stderr, "kvtool:", wayBack(g.db))
 		}
 		return exitIntegrity
