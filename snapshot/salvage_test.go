@@ -264,30 +264,7 @@ func TestSalvage_damagedCount(t *testing.T) {
 // damaged beyond a one-byte repair (bbolt reads the commit before it):
 // salvage reads the newest commit from the root page it names.
 func TestSalvage_newestMetaDamaged(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f.db")
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"key-first", "key-newest"} {
-		if err := db.Update(func(tx *bolt.Tx) error {
-			b, err := tx.CreateBucketIfNotExists([]byte("big"))
-			if err != nil {
-				return err
-			}
-			return b.Put([]byte(k), []byte("v"))
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ps := int64(db.Info().PageSize)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, ps := twoCommits(t, 0)
 	newest := int64(0)
 	if binary.LittleEndian.Uint64(b[ps+metaTxidOff:]) > binary.LittleEndian.Uint64(b[metaTxidOff:]) {
 		newest = ps
@@ -386,6 +363,26 @@ func TestSalvage_branchKeyDamaged(t *testing.T) {
 // whose root page is still inside the file, is read instead, and the
 // report says what is missing.
 func TestSalvage_cutShortPastTheNewestRoot(t *testing.T) {
+	b, ps := twoCommits(t, 400) // a hundred pages: more than the freelist holds, so that the newest commit's pages, its root page last, go to the file's end
+	newest, older := int64(0), ps
+	if binary.LittleEndian.Uint64(b[ps+metaTxidOff:]) > binary.LittleEndian.Uint64(b[metaTxidOff:]) {
+		newest, older = ps, 0
+	}
+	root := int64(binary.LittleEndian.Uint64(b[newest+rootOff:]))
+	if oroot := int64(binary.LittleEndian.Uint64(b[older+rootOff:])); oroot >= root {
+		t.Fatalf("the older commit's root page %d is not below the newest's %d", oroot, root)
+	}
+	r, big := salvageBytes(t, b[:root*ps])
+	if _, ok := big["key-first"]; !ok || !strings.Contains(r.Meta, "cut short") {
+		t.Errorf("copied %v; report %+v", big, r)
+	}
+}
+
+// twoCommits returns the bytes and page size of a bbolt file of two
+// commits to bucket "big": key-first, then more keys of 1,000 bytes and
+// key-newest.
+func twoCommits(t *testing.T, more int) ([]byte, int64) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "f.db")
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
@@ -397,10 +394,7 @@ func TestSalvage_cutShortPastTheNewestRoot(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			// The newest commit writes a hundred pages: more than the
-			// freelist holds, so that its pages, its root page last,
-			// go to the file's end.
-			for j := range i * 400 {
+			for j := range i * more {
 				if err := b.Put(fmt.Appendf(nil, "more-%04d", j), make([]byte, 1000)); err != nil {
 					return err
 				}
@@ -418,16 +412,5 @@ func TestSalvage_cutShortPastTheNewestRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newest, older := int64(0), ps
-	if binary.LittleEndian.Uint64(b[ps+metaTxidOff:]) > binary.LittleEndian.Uint64(b[metaTxidOff:]) {
-		newest, older = ps, 0
-	}
-	root := int64(binary.LittleEndian.Uint64(b[newest+rootOff:]))
-	if oroot := int64(binary.LittleEndian.Uint64(b[older+rootOff:])); oroot >= root {
-		t.Fatalf("the older commit's root page %d is not below the newest's %d", oroot, root)
-	}
-	r, big := salvageBytes(t, b[:root*ps])
-	if _, ok := big["key-first"]; !ok || !strings.Contains(r.Meta, "cut short") {
-		t.Errorf("copied %v; report %+v", big, r)
-	}
+	return b, ps
 }
