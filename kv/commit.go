@@ -37,8 +37,13 @@ type committer struct {
 		took    time.Duration // how long the last commit took
 		ended   time.Time     // when it ended
 		arrived chan struct{} // set while a leader gathers: told of each arrival
+		// committing counts the batches being committed; idle (on
+		// mu) is signalled when it falls to 0. Not a sync.WaitGroup:
+		// drain may run while a new commit starts (the search feeder
+		// trims the log without db.mu), which a WaitGroup forbids.
+		committing int
+		idle       *sync.Cond
 	}
-	wg sync.WaitGroup
 }
 
 // maxGather bounds how long a leader waits for writers to join its
@@ -87,15 +92,17 @@ func (c *committer) run(fn func(w *txn.Writer) error) error {
 	c.gather()
 	batch := c.mu.queue
 	c.mu.queue = nil
+	c.mu.committing++
 	c.mu.Unlock()
 
-	c.wg.Add(1)
 	start := time.Now()
 	c.commitBatch(batch)
 	end := time.Now()
-	c.wg.Done()
 
 	c.mu.Lock()
+	if c.mu.committing--; c.mu.committing == 0 && c.mu.idle != nil {
+		c.mu.idle.Broadcast()
+	}
 	// last falls by one per commit rather than to a small batch's size:
 	// one straggler's lone commit should not stop the others gathering.
 	c.mu.last, c.mu.took, c.mu.ended = max(len(batch), c.mu.last-1), end.Sub(start), end
@@ -250,8 +257,17 @@ func (p *panicError) Error() string {
 	return "cairn: " + op + " function panicked: " + anyString(p.v)
 }
 
-// drain waits for the commit in progress, if any.
-func (c *committer) drain() { c.wg.Wait() }
+// drain waits for the commits in progress, if any.
+func (c *committer) drain() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.idle == nil {
+		c.mu.idle = sync.NewCond(&c.mu.Mutex)
+	}
+	for c.mu.committing > 0 {
+		c.mu.idle.Wait()
+	}
+}
 
 // afterCommit runs once a transaction is durable: it tells derived data
 // (cache, search) what changed and deletes unreferenced blobs.

@@ -94,3 +94,62 @@ func TestStandardLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitter_drainBesideNewCommits: drain waits for the commit in
+// progress while other goroutines keep starting commits, as the search
+// feeder's log trims do without db.mu while Staged, a backup or Close
+// drains. With a sync.WaitGroup this was a misuse the race detector
+// reported (an Add from zero concurrent with a Wait, seen in CI's -race
+// run of TestMigrate_contract); run this test with -race.
+func TestCommitter_drainBesideNewCommits(t *testing.T) {
+	db, err := Open(t.TempDir(), &Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	// drain returns only once the commit in progress has ended.
+	entered, release := make(chan struct{}), make(chan struct{})
+	committed := make(chan error, 1)
+	go func() {
+		committed <- db.commit.run(func(w *txnWriter) error {
+			close(entered)
+			<-release
+			return nil
+		})
+	}()
+	<-entered
+	drained := make(chan struct{})
+	go func() {
+		db.commit.drain()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+		t.Fatal("drain returned while a commit was in progress")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	<-drained
+	if err := <-committed; err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 300 {
+				if err := db.commit.run(func(*txnWriter) error { return nil }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 300 {
+		db.commit.drain()
+	}
+	wg.Wait()
+}
