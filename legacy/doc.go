@@ -196,11 +196,18 @@
 // an orphan attachment (Report.OrphanFiles, Conflicts, Notes). Inline
 // base64 a losing version of an entity holds (an older copy of a session
 // whose newer chunked copy lost its screenshots' base64, §11.7) is a
-// source too: the id's content when nothing else holds any, one more
+// source too, and so is the inline base64 of the older copies of the
+// collection files (the newest ScanOptions.RecoveryCopies timestamped
+// backups of each key, chunks' included, the single-slot backup, a
+// .tmp.json, staged copies, the WAL's whole-key writes and the newest
+// RecoveryCopies backups/ snapshots) for the attachments the imported
+// entities refer to (what only an older copy refers to was deleted
+// since, §11.15): the id's content when nothing else holds any, one more
 // copy when the bytes are the same, else an orphan attachment and a
 // conflict; Report.Notes says which. An attachment no record of its
 // own describes (db/attachments.json, <id>.meta.json) takes the name,
-// type and createdAt of the first inline record of it (Blob.Meta).
+// type and createdAt of the first inline record of it (Blob.Meta), and
+// so does Migrate's document of it.
 // Each videos/ file is an attachment of its own: a session video's id
 // names the file its path names (the raw recording), the file its
 // optimizedPath names is "<video id>-optimized", and a file whose id

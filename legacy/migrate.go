@@ -644,6 +644,14 @@ func (m *migration) salvage(tx *kv.Tx, b Blob, copies []BlobCopy, failures []str
 		unreadable, bestN, copies[best].Source, hash, b.AttachmentIDs), nil
 }
 
+// stubDoc reports whether d is the stub document the scan gives an
+// attachment stored by id with no document or metadata file of its own
+// (perIDDoc): its id, its id as its name, and the file it came from.
+func stubDoc(id string, d map[string]any) bool {
+	_, src := d["legacySource"].(string)
+	return len(d) == 3 && d["id"] == id && d["name"] == id && src
+}
+
 // hashCopy returns the hex SHA-256 of a blob copy's bytes.
 func hashCopy(c BlobCopy) (string, error) {
 	r, err := c.Open()
@@ -712,6 +720,11 @@ func (m *migration) storeBlobs(ds *Dataset, attach map[string]map[string]any) (s
 							d["orphan"] = true
 						}
 						attach[id] = d
+					} else if stubDoc(id, d) {
+						// The stub a file stored by id got (nothing of the
+						// old app described it): what the entities' records
+						// say of it is all there is.
+						maps.Copy(d, b.Meta[id])
 					}
 					if _, has := d["mimeType"]; !has && b.MIME != "" {
 						d["mimeType"] = b.MIME

@@ -349,7 +349,7 @@ func Walk(ctx context.Context, dir string, opts *ScanOptions, fn func(coll, id s
 	for g := range groups {
 		steps = append(steps, func() error { return s.emitGroup(g, fn) })
 	}
-	steps = append(steps, s.reportDeletedInBackups, s.reportSnapshotOnly, s.buildSettingsAndExtras, s.buildBlobs)
+	steps = append(steps, s.reportDeletedInBackups, s.reportSnapshotOnly, s.olderInline, s.buildSettingsAndExtras, s.buildBlobs)
 	for _, step := range steps {
 		if err := s.ctx.Err(); err != nil {
 			return nil, nil, err

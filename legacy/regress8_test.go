@@ -1,0 +1,158 @@
+package legacy_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cairnkv/cairn/legacy"
+)
+
+// Regression tests of Migrate for the seventh black-box report's
+// migration findings left open in its round (mig7 #4, #5): each builds
+// the old app's directory in t.TempDir().
+
+// TestMigrate_olderCopiesInlineBytes: the inline base64 the older copies
+// of collection files hold is a source of attachment bytes (docs/FORMAT.md
+// §7.6, §11.7). Before, only an entity's losing candidates were read for
+// it, and bytes surviving only in a timestamped backup, a backups/
+// snapshot, a superseded WAL write, an older .tmp.json or a chunk's
+// backup were reported as "in no file" and lost. Each case is one
+// attachment whose current record has no base64 (its content must come
+// from the older copy) and one whose current record has other bytes (the
+// older bytes must be kept as an orphan attachment and reported). An
+// attachment only an older copy refers to stays deleted.
+func TestMigrate_olderCopiesInlineBytes(t *testing.T) {
+	const T = int64(1762000000000)
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	rec := func(id, bytes string) map[string]any {
+		r := map[string]any{"id": id, "type": "file", "name": id + ".bin", "mimeType": "application/octet-stream"}
+		if bytes != "" {
+			r["base64"] = b64(bytes)
+		}
+		return r
+	}
+	note := func(id, updated string, recs ...map[string]any) map[string]any {
+		var as []any
+		for _, r := range recs {
+			as = append(as, r)
+		}
+		return map[string]any{"id": id, "content": "c " + id, "lastUpdated": updated, "attachments": as}
+	}
+	const oldT, newT = "2025-10-02T00:00:00.000Z", "2025-10-25T00:00:00.000Z"
+	env := func(v any, ts int64) string {
+		b, err := legacy.EncodeEnvelope(v, legacy.EncodingGzip, ts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	older := func(tag string) []any {
+		return []any{note("n"+tag, oldT, rec("only-"+tag, "ONLY-"+tag), rec("diff-"+tag, "OLD-"+tag), rec("gone-"+tag, "GONE-"+tag))}
+	}
+	current := func(tag string) map[string]any {
+		return note("n"+tag, newT, rec("only-"+tag, ""), rec("diff-"+tag, "NEW-"+tag))
+	}
+	wal := fmt.Sprintf(`{"id":"1","timestamp":%d,"operation":"write","collection":"notes","data":%s,"checksum":"x"}`+"\n", T-5000, jsonText(t, older("w")))
+	snapshot := fmt.Sprintf(`{"version":1,"timestamp":%d,"collections":{"notes":%s}}`, T-200000, jsonText(t, older("s")))
+	chunkOld := map[string]any{"sessionId": "S", "chunkIndex": 0, "screenshots": []any{
+		map[string]any{"id": "ss0", "sessionId": "S", "attachmentId": "only-c", "base64": "data:image/jpeg;base64," + b64("ONLY-c")}}}
+	chunkNew := map[string]any{"sessionId": "S", "chunkIndex": 0, "screenshots": []any{
+		map[string]any{"id": "ss0", "sessionId": "S", "attachmentId": "only-c"}}}
+	meta := map[string]any{"id": "S", "name": "s", "updatedAt": newT, "chunks": map[string]any{"screenshots": map[string]any{"count": 1, "chunkCount": 1, "chunkSize": 20}}}
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json": env([]any{current("b"), current("w"), current("s"), current("t")}, T),
+		fmt.Sprintf("db/notes.%d.backup.json", T-100000): env(older("b"), T-100000),
+		"db/notes.tmp.json": env(older("t"), T-9000),
+		"db/wal.log":        wal,
+		fmt.Sprintf("backups/backup-%d.json", T-200000):                             snapshot,
+		"db/sessions/S/metadata.json":                                               env(meta, T),
+		"db/session-index.json":                                                     env([]any{"S"}, T),
+		"db/sessions/S/screenshots/chunk-000.json":                                  env(chunkNew, T),
+		fmt.Sprintf("db/sessions/S/screenshots/chunk-000.%d.backup.json", T-120000): env(chunkOld, T-120000),
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"b", "w", "s", "t", "c"} {
+		if got := string(attachmentBytes(t, db, "only-"+tag)); got != "ONLY-"+tag {
+			t.Errorf("only-%s holds %q, want the older copy's bytes", tag, got)
+		}
+		if tag == "c" {
+			continue
+		}
+		if got := string(attachmentBytes(t, db, "diff-"+tag)); got != "NEW-"+tag {
+			t.Errorf("diff-%s holds %q, want the current record's bytes", tag, got)
+		}
+		if got := string(attachmentBytes(t, db, orphanID("OLD-"+tag))); got != "OLD-"+tag {
+			t.Errorf("the older bytes of diff-%s: %q", tag, got)
+		}
+		if !slices.ContainsFunc(res.Report.Conflicts, func(c legacy.Conflict) bool { return c.Collection == "attachments" && c.ID == "diff-"+tag }) {
+			t.Errorf("no conflict reported for diff-%s: %+v", tag, res.Report.Conflicts)
+		}
+		if _, _, err := db.GetValue(t.Context(), "attachments", "gone-"+tag); err == nil {
+			t.Errorf("gone-%s, which only an older copy refers to, was imported", tag)
+		}
+		if _, _, err := db.GetValue(t.Context(), "attachments", orphanID("GONE-"+tag)); err == nil {
+			t.Errorf("the bytes of gone-%s, which only an older copy refers to, were imported", tag)
+		}
+	}
+	if len(res.Report.MissingReferences) != 0 {
+		t.Errorf("missing references %+v", res.Report.MissingReferences)
+	}
+	for _, p := range res.Problems {
+		if strings.Contains(p, "in no file") {
+			t.Errorf("problem %q", p)
+		}
+	}
+}
+
+// TestMigrate_fileBackedAttachmentKeepsRecordMeta: an attachment whose
+// bytes are a file stored by id (attachments/images/<id>.png), with no
+// document or metadata file of its own, takes the name, type and
+// createdAt its referring record gives, as an inline one does. Before,
+// its document was the scan's stub, named after its id (mig7 #5).
+func TestMigrate_fileBackedAttachmentKeepsRecordMeta(t *testing.T) {
+	rec := `{"id":"att4","type":"image","name":"whiteboard.png","mimeType":"image/png","createdAt":"2025-10-16T00:00:00.000Z","path":"attachments/images/att4.png"}`
+	dir := writeFiles(t, map[string]string{
+		"attachments/images/att4.png": "PNG-BYTES",
+		"db/notes.json":               `{"version":1,"checksum":"x","timestamp":1761000000000,"data":[{"id":"n1","content":"c","attachments":[` + rec + `]}]}`,
+	})
+	db := openStore(t)
+	for run := range 2 {
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _, err := db.Get(t.Context(), "attachments", "att4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, want := range map[string]any{"name": "whiteboard.png", "type": "image", "createdAt": "2025-10-16T00:00:00.000Z", "mimeType": "image/png"} {
+			if doc[k] != want {
+				t.Errorf("run %d: %s = %v, want %v (%v)", run+1, k, doc[k], want, doc)
+			}
+		}
+		if run == 1 && len(res.KeptStored) != 0 {
+			t.Errorf("second run kept stored: %v", res.KeptStored)
+		}
+	}
+	if got := string(attachmentBytes(t, db, "att4")); got != "PNG-BYTES" {
+		t.Errorf("att4 holds %q", got)
+	}
+}
+
+// jsonText is v as JSON text.
+func jsonText(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
