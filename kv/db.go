@@ -382,6 +382,21 @@ func (db *DB) Path() string { return filepath.Join(db.dir, DataFile) }
 // ReadOnly reports whether the store was opened read-only.
 func (db *DB) ReadOnly() bool { return db.opts.ReadOnly }
 
+// WriterWaiting reports whether, since this read-only DB was opened,
+// another process has waited for the store to write to it: the store
+// lock a read-only DB holds keeps writers out until Close. A reader that
+// holds the store for long (a search waiting for the index to be rebuilt
+// after a restore, say) can close it and open it again, and the writer
+// goes first. It is always false for a writable DB, and where the
+// platform has no store lock.
+func (db *DB) WriterWaiting() bool {
+	if err := db.enter(); err != nil {
+		return false
+	}
+	defer db.leave()
+	return db.lock.wanted()
+}
+
 // Close waits for writes in flight, then closes the store and releases its
 // lock. Calls after the first return nil.
 func (db *DB) Close() error {

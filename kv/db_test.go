@@ -299,6 +299,61 @@ func TestOpen_lockedAndReadOnly(t *testing.T) {
 	}
 }
 
+// TestDB_writerWaiting: a read-only DB learns that a writer waits for
+// the store (WriterWaiting), and the writer gets the store once it
+// closes; readers waiting beside it do not count, nor does a writable DB.
+func TestDB_writerWaiting(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.WriterWaiting() {
+		t.Error("a writable DB says a writer waits")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reader.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ro.WriterWaiting() {
+		t.Fatal("WriterWaiting before any writer came")
+	}
+	opened := make(chan error, 1)
+	go func() {
+		w, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, Timeout: 10 * time.Second})
+		if err == nil {
+			err = w.Close()
+		}
+		opened <- err
+	}()
+	for !ro.WriterWaiting() {
+		select {
+		case err := <-opened:
+			t.Fatalf("the writer opened beside a read-only DB: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatalf("the writer, once the reader closed: %v", err)
+	}
+	if ro.WriterWaiting() {
+		t.Error("a closed DB says a writer waits")
+	}
+}
+
 func TestStore_search(t *testing.T) {
 	db := openTest(t)
 	docs := []kv.Document{

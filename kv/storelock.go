@@ -29,7 +29,15 @@ type storeLock struct {
 	dir       string
 	f         *os.File
 	exclusive bool
+	// base is the lock file's modification time once the lock was
+	// taken: a writer waiting for the lock touches the file (see
+	// acquireStoreLock), so a later time says one waits (wanted).
+	base time.Time
 }
+
+// wantTouchEvery is how often a process waiting for the exclusive lock
+// touches the lock file, telling the holder it waits (storeLock.wanted).
+const wantTouchEvery = 250 * time.Millisecond
 
 // acquireStoreLock takes the store lock of dir, exclusive or shared,
 // waiting up to timeout for other processes to release it. A read-only
@@ -53,6 +61,7 @@ func acquireStoreLock(dir string, exclusive bool, timeout time.Duration) (*store
 	}
 	deadline := time.Now().Add(timeout)
 	wait := time.Millisecond
+	var touched time.Time
 	for {
 		ok, err := tryLock(f, exclusive)
 		if err != nil {
@@ -60,7 +69,17 @@ func acquireStoreLock(dir string, exclusive bool, timeout time.Duration) (*store
 			return nil, fmt.Errorf("cairn: lock %s: %w", path, err)
 		}
 		if ok {
-			return &storeLock{dir: dir, f: f, exclusive: exclusive}, nil
+			l := &storeLock{dir: dir, f: f, exclusive: exclusive}
+			if fi, err := f.Stat(); err == nil {
+				l.base = fi.ModTime()
+			}
+			return l, nil
+		}
+		if now := time.Now(); exclusive && now.Sub(touched) >= wantTouchEvery {
+			// Tell a reader that holds the lock for long (a search
+			// waiting for the index's rebuild) that a writer waits.
+			_ = os.Chtimes(path, now, now) // a hint: a failure only leaves the holder unaware
+			touched = now
 		}
 		if time.Now().After(deadline) {
 			_ = f.Close() // nothing was locked
@@ -71,6 +90,18 @@ func acquireStoreLock(dir string, exclusive bool, timeout time.Duration) (*store
 			wait *= 2
 		}
 	}
+}
+
+// wanted reports whether a process has waited for the exclusive lock
+// since l, a shared lock, was taken (it touched the lock file). An
+// exclusive l reports false: the hint is for read-only handles, which
+// can close to let a writer in.
+func (l *storeLock) wanted() bool {
+	if l == nil || l.f == nil || l.exclusive {
+		return false
+	}
+	fi, err := l.f.Stat()
+	return err == nil && !fi.ModTime().Equal(l.base)
 }
 
 // release releases the lock. Closing the file releases it even if the

@@ -236,7 +236,8 @@ func newBackupRestore(g *globals) *cobra.Command {
 		Long: `restore verifies backup NAME (exit 3 if it fails), takes a verified
 backup of the current state, then replaces the store's data with NAME
 atomically. The search index is rebuilt from the restored data afterwards:
-the next commands go on with it, and a search waits for it.
+the next commands go on with it, and a search waits for it (letting a
+writer that waits for the store go first).
 
 If the current data is damaged (it does not open, or values fail their
 checksums, so no verified backup can be taken of it), the damaged data.db

@@ -90,7 +90,12 @@ collection. --header leaves out large session parts.`,
 					return usagef("--sort needs a field name")
 				}
 			}
-			db, err := g.openRO()
+			open := g.openRO
+			if len(q.TextFilters) > 0 || slices.ContainsFunc(wheres, func(w string) bool { return strings.Contains(w, "~") }) {
+				// A text condition reads the full-text index.
+				open = func() (*kv.DB, error) { return g.openIndexed(cmd.Context()) }
+			}
+			db, err := open()
 			if err != nil {
 				return err
 			}

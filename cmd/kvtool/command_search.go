@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
@@ -42,7 +44,10 @@ func newSearchCommand(g *globals) *cobra.Command {
 		Use:   "search TEXT [--collection C] [--limit N]",
 		Short: "Ranked full-text search",
 		Long: `search finds the documents that match TEXT, best first. The index is
-brought up to date with the store before it answers.
+brought up to date with the store before it answers. After a restore the
+index is rebuilt, which takes seconds to minutes: while search waits for
+it, a writer waiting for the store goes first (search lets go of the
+store, and the rebuild goes on where it stopped once the writer is done).
 
 TEXT is words and operators:
   budget meeting    every word must occur (English stemming: "meetings"
@@ -76,7 +81,7 @@ message names the position. --json prints {"total":N,"hits":[...]}.`,
 			if limit < 0 || offset < 0 {
 				return usagef("--limit and --offset must not be negative")
 			}
-			db, err := g.openRO()
+			db, err := g.openIndexed(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -114,4 +119,62 @@ message names the position. --json prints {"total":N,"hits":[...]}.`,
 	cmd.Flags().IntVar(&offset, "offset", 0, "skip the first N hits")
 	cmd.Flags().BoolVar(&highlight, "highlight", false, "show matching fragments")
 	return cmd
+}
+
+// indexPoll is how long openIndexed waits for the index between two
+// looks for a waiting writer; yieldPause is how long it stays closed for
+// one (a waiting writer tries the lock every 16 ms at most).
+var indexPoll, yieldPause = 100 * time.Millisecond, 100 * time.Millisecond
+
+// openIndexed opens the store read-only for a command that reads the
+// full-text index, and waits for the index to hold every change. Its
+// rebuild (after a restore, or of an index that was dropped) takes
+// seconds to minutes, under the store lock a read-only open holds, which
+// keeps writers out: when one waits (kv.DB.WriterWaiting), the store is
+// closed, which interrupts the rebuild where the next open resumes it,
+// and opened again once the writer is through.
+func (g *globals) openIndexed(ctx context.Context) (*kv.DB, error) {
+	for {
+		db, err := g.openRO()
+		if err != nil {
+			return nil, err
+		}
+		yield, err := waitIndexOrWriter(ctx, db)
+		if err == nil && !yield {
+			return db, nil
+		}
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(yieldPause):
+		}
+	}
+}
+
+// waitIndexOrWriter waits for db's index to hold every change; it returns
+// yield = true as soon as a writer waits for the store instead.
+func waitIndexOrWriter(ctx context.Context, db *kv.DB) (yield bool, err error) {
+	seq, err := db.LastSeq(ctx)
+	if err != nil {
+		return false, err
+	}
+	for {
+		wctx, cancel := context.WithTimeout(ctx, indexPoll)
+		err := db.WaitIndexed(wctx, seq)
+		cancel()
+		switch {
+		case err == nil, errors.Is(err, kv.ErrNoSearch):
+			return false, nil // search says so, if it is off
+		case !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+			return false, err
+		case db.WriterWaiting():
+			return true, nil
+		}
+	}
 }
