@@ -457,7 +457,7 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 				}
 				res.UnreadableTimes = append(res.UnreadableTimes, fmt.Sprintf("%s %q: the %s version's %s; the two versions could not be compared, the stored one was kept", coll, id, where, bad))
 				res.Kept[coll]++
-				return nil
+				return keepOtherBytes(tx, res, coll, id, cur, norm, dry, mode)
 			case ct == 0 || nt == 0:
 				why := "neither version carries updatedAt or lastUpdated"
 				if ct != 0 {
@@ -467,7 +467,7 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 				}
 				res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s %q: %s, so the two cannot be ordered; the stored one was kept, %s differs", coll, id, why, mode.theirs()))
 				res.Kept[coll]++
-				return nil
+				return keepOtherBytes(tx, res, coll, id, cur, norm, dry, mode)
 			case ct == nt && ct != 0 && finerLater(norm, cur):
 				// The same millisecond, but the imported time's finer
 				// digits are later: it is the newer version.
@@ -476,7 +476,7 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 				// that did not move the time (kvtool patch, for one),
 				// which a second import or migration must not undo.
 				res.Kept[coll]++
-				return nil
+				return keepOtherBytes(tx, res, coll, id, cur, norm, dry, mode)
 			}
 		case mergeMembers, mergeMembersImported:
 			merged, added, differs := mergeMembersOf(res, coll, cur, norm, mode)
@@ -507,6 +507,45 @@ func mergeDoc(tx *kv.Tx, res *ImportResult, coll, id string, doc any, dry bool, 
 	} else {
 		_, err = tx.Put(coll, v)
 	}
+	return err
+}
+
+// keepOtherBytes keeps, when a migration leaves the stored document of
+// attachment id as it is and the old app's version norm names other
+// bytes (a hash; migrate stored them), those bytes as the orphan
+// attachment legacy-orphan-<hash>, as two files of one id in one
+// directory are kept: an id the user added, or a second machine's
+// directory migrated after the first's, must not lose the old app's
+// bytes. A line in KeptStored says so. Nothing happens for an import (an
+// export file carries no bytes) or when the orphan is stored already.
+func keepOtherBytes(tx *kv.Tx, res *ImportResult, coll, id string, cur, norm any, dry bool, mode mergeMode) error {
+	if coll != "attachments" || mode != mergeKeepStored {
+		return nil
+	}
+	cm, _ := cur.(map[string]any)
+	nm, _ := norm.(map[string]any)
+	h, _ := nm["hash"].(string)
+	if len(h) < 16 || cm == nil || strings.EqualFold(fmt.Sprint(cm["hash"]), h) {
+		return nil
+	}
+	oid := "legacy-orphan-" + strings.ToLower(h[:16])
+	if _, _, err := tx.GetValue(coll, oid); err == nil {
+		return nil
+	} else if !isNotFound(err) {
+		return err
+	}
+	doc := map[string]any{"id": oid, "name": oid, "hash": h, "orphan": true, "legacyOf": id}
+	for _, k := range []string{"size", "mimeType", "legacySource"} {
+		if v, ok := nm[k]; ok {
+			doc[k] = v
+		}
+	}
+	res.KeptStored = append(res.KeptStored, fmt.Sprintf("%s %q: the old app's bytes (sha256 %s) differ from the stored document's; they are kept as attachment %s", coll, id, h, oid))
+	res.Counts[coll]++
+	if dry {
+		return nil
+	}
+	_, err := tx.Put(coll, doc)
 	return err
 }
 

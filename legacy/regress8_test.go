@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn/kv"
 	"github.com/cairnkv/cairn/legacy"
 )
 
@@ -155,4 +156,37 @@ func jsonText(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestMigrate_storedAttachmentOtherBytesKept: the store holds attachment
+// att1 already (the user added it, or a second machine's directory was
+// migrated first) and the old app's att1 holds other bytes: the stored
+// document stays, and the old app's bytes are kept as an orphan
+// attachment and reported, not dropped (round 8, mig8 #1). A second run
+// adds nothing.
+func TestMigrate_storedAttachmentOtherBytesKept(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"attachments/att1.dat": base64.StdEncoding.EncodeToString([]byte("OLD-APP-BYTES")),
+		"db/notes.json":        `{"version":1,"checksum":"x","timestamp":1761000000000,"data":[{"id":"n1","content":"c","attachments":[{"id":"att1","name":"a.bin"}]}]}`,
+	})
+	db := openStore(t)
+	if _, err := db.AddAttachment(t.Context(), strings.NewReader("MINE"), kv.Document{"id": "att1", "name": "mine.bin"}); err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		noted := slices.ContainsFunc(res.KeptStored, func(l string) bool { return strings.Contains(l, orphanID("OLD-APP-BYTES")) })
+		if noted != (run == 0) {
+			t.Errorf("run %d: kept_stored %q", run+1, res.KeptStored)
+		}
+	}
+	if got := string(attachmentBytes(t, db, "att1")); got != "MINE" {
+		t.Errorf("att1 holds %q, want the stored bytes", got)
+	}
+	if got := string(attachmentBytes(t, db, orphanID("OLD-APP-BYTES"))); got != "OLD-APP-BYTES" {
+		t.Errorf("the old app's bytes: %q", got)
+	}
 }
