@@ -14,9 +14,10 @@
 //	collection  keyword, stored        the collection name (filters)
 //	rev         keyword, stored, doc values  the revision, decimal (Walk)
 //	text        English text, term vectors, not stored
-//	                                   all the extracted text, one string:
-//	                                   name or title, then the body texts
-//	                                   below, then the tags
+//	                                   all the extracted text, one array
+//	                                   element per value: name or title,
+//	                                   then the body texts below, then the
+//	                                   tags
 //	name        English text, indexed  name or title again (score boost)
 //	raw         unicode words, lower-cased, indexed
 //	                                   the text field again, unstemmed and
@@ -25,13 +26,22 @@
 //	                                   each search field of the collection
 //	                                   (schema.SearchField.Name; for a user
 //	                                   collection each top-level string field
-//	                                   and tags) for field:word
+//	                                   and tags) for field:word; one array
+//	                                   element per value when it has several
 //	name_kw     keyword, lower-cased   the whole name (for exact filters)
 //	tags_kw     keyword, lower-cased   each whole tag (for exact filters)
 //	startTime endTime timestamp lastUpdated createdAt dueDate
 //	            datetime, doc values   when buckets.ParseInstant reads the
 //	                                   value (ISO 8601, epoch milliseconds);
 //	                                   else skipped
+//
+// A text field of several values (text, raw, and f.<field> of an array
+// or of several paths) holds each as an array element of its own
+// (MappingVersion 8): Bleve numbers the words of each element from 1
+// under its array position, and a phrase matches words at consecutive
+// positions of one element, so never the end of one field (or tag) and
+// the start of the next. A line break inside one value is not a
+// boundary. A field of one value is a plain string, as before.
 //
 // The text and per-field text of one document are cut at 1 MiB together,
 // and runs of more than 256 bytes without a space (a data: URI, an
@@ -171,9 +181,11 @@
 //     caller loads (SearchOptions.Source; kv reads its primary store),
 //     at the term locations of the text field's term vectors (also what
 //     phrases need). Bleve's request highlighting gives one excerpt per
-//     field and treats excerpts of different array elements as
-//     overlapping, hence one text string. A document at another revision
-//     than the one indexed gets none.
+//     field, and its highlighter treats excerpts of different array
+//     elements as overlapping when their offsets are: the highlighter is
+//     given the values joined by line breaks, one string, and the term
+//     locations moved from their elements into it (onText). A document
+//     at another revision than the one indexed gets none.
 //   - With DeferSync a crash loses the batches not yet persisted, so the
 //     caller may trim its own record of changes only up to DurableApplied.
 //     Bleve's offline Builder was measured and is no faster per document.

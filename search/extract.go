@@ -112,10 +112,12 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 		text = append(text, x.tagVals...)
 	}
 	if len(text) > 0 {
-		// One string, not an array: Bleve's highlighter takes fragments of
-		// different array elements for overlapping and keeps only one.
-		doc[fieldText] = bounded(strings.Join(text, "\n"), maxIndexedText)
-		doc[fieldRaw] = doc[fieldText]
+		// One array element per value (the name, each body text, each
+		// tag): Bleve gives each its own array position, and a phrase
+		// matches within one, never across two values (phrase.go).
+		v, _ := boundedValues(text, maxIndexedText)
+		doc[fieldText] = v
+		doc[fieldRaw] = v
 	}
 	if len(x.fields) > 0 {
 		per := make(map[string]any, len(x.fields))
@@ -124,8 +126,8 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 			if budget <= 0 {
 				break
 			}
-			v := bounded(strings.Join(x.fields[k], "\n"), budget)
-			budget -= len(v)
+			v, n := boundedValues(x.fields[k], budget)
+			budget -= n
 			per[k] = v
 		}
 		doc[fieldPerField] = per
@@ -147,6 +149,50 @@ const (
 	maxIndexedText = 1 << 20
 	maxWord        = 256
 )
+
+// boundedValues returns vals, each bounded, together at most n bytes (the
+// values past n are left out), and their size: a plain string for one
+// value, as a single text was always indexed, else one array element per
+// value. Bleve positions the words of each element from 1 under an array
+// position of its own, so that no phrase spans two values.
+func boundedValues(vals []string, n int) (v any, size int) {
+	out := make([]string, 0, len(vals))
+	for _, s := range vals {
+		if size >= n {
+			break
+		}
+		s = bounded(s, n-size)
+		out = append(out, s)
+		size += len(s)
+	}
+	if len(out) == 1 {
+		return out[0], size
+	}
+	return out, size
+}
+
+// joinValues returns the text of a text field as extract made it (a
+// string, or one array element per value), its values joined by
+// newlines, and where each value starts in that string, by array
+// position. ok is false for anything else.
+func joinValues(v any) (text string, starts []int, ok bool) {
+	switch x := v.(type) {
+	case string:
+		return x, nil, true
+	case []string:
+		var b strings.Builder
+		starts = make([]int, len(x))
+		for i, s := range x {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			starts[i] = b.Len()
+			b.WriteString(s)
+		}
+		return b.String(), starts, true
+	}
+	return "", nil, false
+}
 
 // bounded returns s without its runs of more than maxWord bytes that hold
 // no space (a data: URI, an encoded blob), cut to at most n bytes at a

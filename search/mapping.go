@@ -16,7 +16,7 @@ import (
 // extraction rules. Open recreates (empty) any index that carries another
 // version, so bump it whenever mapping.go or extract.go changes what ends up
 // in the index.
-const MappingVersion = 7 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles); 4: per-field text and the unstemmed raw field; 5: text not stored (highlights from the document); 6: text bounded per document (maxIndexedText, maxWord); 7: a profile that is a string is searched
+const MappingVersion = 8 // 2: dates read by buckets.ParseInstant; 3: fields from package schema (notes' titles); 4: per-field text and the unstemmed raw field; 5: text not stored (highlights from the document); 6: text bounded per document (maxIndexedText, maxWord); 7: a profile that is a string is searched; 8: one array element per value (phrases within one value)
 
 // Field names of the flat document indexed for every entity. One mapping
 // serves every collection.

@@ -15,8 +15,9 @@ import (
 )
 
 // phraseQuery matches the documents of field where terms occur one after
-// another: terms[i] at i positions after terms[0], an empty term being a
-// gap (a stop word the analyser dropped). It finds what Bleve's
+// another: terms[i] at i positions after terms[0] in the same value (array
+// position: extract indexes each value as an element of its own), an
+// empty term being a gap (a stop word the analyser dropped). It finds what Bleve's
 // match-phrase query finds, with the same scores (both score the
 // conjunction of the terms' term queries) and the same term locations for
 // excerpts (those of the matching occurrences), but it walks each term's

@@ -1,9 +1,12 @@
 package search
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -90,5 +93,94 @@ func TestPhraseQuery_matchesBleve(t *testing.T) {
 	}
 	if checked < len(phrases) {
 		t.Errorf("only %d of the %d queries matched anything: the test checks too little", checked, 5*len(phrases))
+	}
+}
+
+// A phrase matches the words of one value: never the end of one field and
+// the start of the next, nor two elements of an array (tags, updates),
+// in the text, in a field and in MatchIDs (a where clause's field~TEXT),
+// with Cairn's phrase query and with Bleve's. Within one value it matches,
+// across a newline too, and its excerpt marks it wherever the value is.
+func TestPhrase_withinOneValue(t *testing.T) {
+	ix := openTest(t)
+	cs := []Change{
+		upsert(t, "notes", "fields", 1, `{"content":"meeting with alpha","summary":"beta plan"}`),
+		upsert(t, "tasks", "fields", 1, `{"title":"write alpha","description":"beta draft"}`),
+		upsert(t, "things", "fields", 1, `{"a":"the alpha","b":"beta end"}`),
+		upsert(t, "sessions", "tags", 1, `{"name":"s","tags":["alpha","beta"]}`),
+		upsert(t, "notes", "updates", 1, `{"content":"x","updates":[{"content":"one alpha"},{"content":"beta two"}]}`),
+		// Within one value: these match.
+		upsert(t, "notes", "lines", 1, `{"content":"meeting with alpha\nbeta plan"}`),
+		upsert(t, "sessions", "onetag", 1, `{"name":"s","tags":["x","alpha beta"]}`),
+		upsert(t, "notes", "second", 1, `{"content":"x","updates":[{"content":"gamma"},{"content":"then alpha beta"}]}`),
+	}
+	apply(t, ix, 1, cs...)
+	src := sourceOf(cs...)
+	for _, bleve := range []bool{false, true} {
+		blevePhrase = bleve
+		for _, tt := range []struct {
+			text, collection string
+			want             []string
+		}{
+			{`"alpha beta"`, "", []string{"notes/lines", "notes/second", "sessions/onetag"}},
+			{`"alpha beta"`, "notes", []string{"notes/lines", "notes/second"}},
+			{`"alpha beta"`, "tasks", nil},
+			{`"alpha beta"`, "things", nil},
+			{`tags:"alpha beta"`, "sessions", []string{"sessions/onetag"}},
+			{`updates:"alpha beta"`, "notes", []string{"notes/second"}},
+			{`content:"alpha beta"`, "notes", []string{"notes/lines"}},
+		} {
+			var opts SearchOptions
+			if tt.collection != "" {
+				opts.Collections = []string{tt.collection}
+			}
+			got := ids(mustSearch(t, ix, tt.text, opts))
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Bleve's phrase %v: search %s in %q: got %v, want %v", bleve, tt.text, tt.collection, got, tt.want)
+			}
+		}
+		for _, tt := range []struct {
+			collection, field string
+			want              []string
+		}{
+			{"sessions", "tags", []string{"onetag"}},
+			{"sessions", "", []string{"onetag"}},
+			{"notes", "summary", nil},
+			{"notes", "updates", []string{"second"}},
+			{"tasks", "description", nil},
+			{"things", "b", nil},
+		} {
+			m, err := ix.MatchIDs(context.Background(), tt.collection, tt.field, `"alpha beta"`)
+			if err != nil {
+				t.Fatalf("MatchIDs(%s, %q): %v", tt.collection, tt.field, err)
+			}
+			got := slices.Sorted(maps.Keys(m))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Bleve's phrase %v: MatchIDs(%s, %q, \"alpha beta\"): got %v, want %v", bleve, tt.collection, tt.field, got, tt.want)
+			}
+		}
+	}
+	blevePhrase = false
+
+	// Excerpts mark the words of every value, the second element's too.
+	for _, tt := range []struct{ text, id, want string }{
+		{`"alpha beta"`, "second", "then <mark>alpha</mark> <mark>beta</mark>"},
+		{`alpha beta`, "fields", "<mark>alpha</mark>\n<mark>beta</mark> plan"},
+		{`alpha beta`, "updates", "one <mark>alpha</mark>\n<mark>beta</mark> two"},
+	} {
+		r := mustSearch(t, ix, tt.text, SearchOptions{Collections: []string{"notes"}, Highlight: true, Source: src})
+		found := false
+		for _, h := range r.Hits {
+			if h.ID == tt.id {
+				found = true
+				if f := strings.Join(h.Fragments["text"], " … "); !strings.Contains(f, tt.want) {
+					t.Errorf("search %s: notes/%s fragments %q, want them to hold %q", tt.text, tt.id, f, tt.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("search %s: notes/%s not found in %v", tt.text, tt.id, ids(r))
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -350,8 +351,8 @@ func highlight(hits search.DocumentMatchCollection, source func(collection, id s
 			continue
 		}
 		doc, _ := extract(ch.Decl, ch.Collection, ch.Rev, ch.Body)
-		text, _ := doc[fieldText].(string)
-		if text == "" {
+		text, starts, _ := joinValues(doc[fieldText])
+		if text == "" || !onText(hit, starts) {
 			continue
 		}
 		d := document.NewDocument(hit.ID)
@@ -364,6 +365,34 @@ func highlight(hits search.DocumentMatchCollection, source func(collection, id s
 		}()
 	}
 	return nil
+}
+
+// onText moves hit's locations in the text field from the array elements
+// that extract indexed, whose values start at starts in the text the
+// highlighter is given (joinValues), into that one string: Bleve's
+// highlighter takes excerpts of different array elements for overlapping
+// when their offsets do, and keeps only one of them. It reports false,
+// leaving hit without excerpts, for a location of no element.
+func onText(hit *search.DocumentMatch, starts []int) bool {
+	tlm := hit.Locations[fieldText]
+	if len(starts) == 0 || len(tlm) == 0 {
+		return true // one string: its locations are already in it
+	}
+	moved := make(search.TermLocationMap, len(tlm))
+	for term, locs := range tlm {
+		out := make(search.Locations, len(locs))
+		for i, l := range locs {
+			if len(l.ArrayPositions) != 1 || l.ArrayPositions[0] >= uint64(len(starts)) {
+				return false
+			}
+			at := uint64(starts[l.ArrayPositions[0]])
+			out[i] = &search.Location{Pos: l.Pos, Start: l.Start + at, End: l.End + at}
+		}
+		moved[term] = out
+	}
+	hit.Locations = maps.Clone(hit.Locations)
+	hit.Locations[fieldText] = moved
+	return true
 }
 
 // matchIDsPage is the page size MatchIDs reads with.
