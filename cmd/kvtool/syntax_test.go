@@ -154,3 +154,56 @@ func TestSearch_fuzzyNotNarrowerThanField(t *testing.T) {
 		t.Errorf("search budgets*: %v, want [f2]", got)
 	}
 }
+
+// TestSearch_phraseWithinOneValue: a phrase matches the words of one
+// value, not the end of one field and the start of the next, nor two
+// elements of an array, in search and in a where clause's field~TEXT;
+// within one value it matches, across a line break too.
+func TestSearch_phraseWithinOneValue(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	checkAtEnd(t, dir)
+	mustRun(t, `[{"id":"n1","content":"meeting with alpha","summary":"beta plan"},{"id":"n2","content":"meeting with alpha\nbeta plan"}]`, "--db", dir, "put", "notes", "-")
+	mustRun(t, `{"id":"t1","title":"write alpha","description":"beta draft"}`, "--db", dir, "put", "tasks", "-")
+	mustRun(t, `{"id":"u1","a":"the alpha","b":"beta end"}`, "--db", dir, "put", "things", "-")
+	mustRun(t, `[{"id":"s1","name":"one","tags":["alpha","beta"]},{"id":"s2","name":"two","tags":["x","alpha beta"]}]`, "--db", dir, "put", "sessions", "-")
+	search := func(text, collection string) []string {
+		t.Helper()
+		var out struct {
+			Hits []struct{ ID string } `json:"hits"`
+		}
+		oneJSON(t, mustRun(t, "", "--db", dir, "--json", "search", text, "--collection", collection).stdout, &out)
+		var got []string
+		for _, h := range out.Hits {
+			got = append(got, h.ID)
+		}
+		slices.Sort(got)
+		return got
+	}
+	for _, c := range []struct {
+		text, collection string
+		want             []string
+	}{
+		{`"alpha beta"`, "notes", []string{"n2"}},
+		{`"alpha beta"`, "tasks", nil},
+		{`"alpha beta"`, "things", nil},
+		{`tags:"alpha beta"`, "sessions", []string{"s2"}},
+		{`alpha beta`, "tasks", []string{"t1"}}, // words, not a phrase: anywhere
+	} {
+		if got := search(c.text, c.collection); !slices.Equal(got, c.want) {
+			t.Errorf("search %s --collection %s: %v, want %v", c.text, c.collection, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		collection, where string
+		want              []string
+	}{
+		{"sessions", `tags~"alpha beta"`, []string{"s2"}},
+		{"notes", `content~"alpha beta"`, []string{"n2"}},
+		{"tasks", `description~"alpha beta"`, nil},
+	} {
+		r := mustRun(t, "", "--db", dir, "query", c.collection, "--ids", "--where", c.where)
+		if got := strings.Fields(r.stdout); !slices.Equal(got, c.want) {
+			t.Errorf("query %s --where %s: %v, want %v", c.collection, c.where, got, c.want)
+		}
+	}
+}
