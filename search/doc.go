@@ -21,7 +21,8 @@
 //	name        English text, indexed  name or title again (score boost)
 //	raw         unicode words, lower-cased, indexed
 //	                                   the text field again, unstemmed and
-//	                                   with stop words (prefix, fuzzy)
+//	                                   with stop words (prefix, fuzzy), its
+//	                                   values joined by line breaks
 //	f.<field>   English text, indexed, term vectors (dynamic)
 //	                                   each search field of the collection
 //	                                   (schema.SearchField.Name; for a user
@@ -35,8 +36,8 @@
 //	                                   value (ISO 8601, epoch milliseconds);
 //	                                   else skipped
 //
-// A text field of several values (text, raw, and f.<field> of an array
-// or of several paths) holds each as an array element of its own
+// A text field of several values (text, and f.<field> of an array or of
+// several paths) holds each as an array element of its own
 // (MappingVersion 8): Bleve numbers the words of each element from 1
 // under its array position, and a phrase matches words at consecutive
 // positions of one element, so never the end of one field (or tag) and

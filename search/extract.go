@@ -114,10 +114,12 @@ func extract(c *schema.Collection, collection string, rev uint64, body map[strin
 	if len(text) > 0 {
 		// One array element per value (the name, each body text, each
 		// tag): Bleve gives each its own array position, and a phrase
-		// matches within one, never across two values (phrase.go).
+		// matches within one, never across two values (phrase.go). The
+		// raw field, for prefixes and fuzzy words, has no positions to
+		// keep apart: one string costs less to index.
 		v, _ := boundedValues(text, maxIndexedText)
 		doc[fieldText] = v
-		doc[fieldRaw] = v
+		doc[fieldRaw], _ = joinValues(v)
 	}
 	if len(x.fields) > 0 {
 		per := make(map[string]any, len(x.fields))
@@ -174,11 +176,11 @@ func boundedValues(vals []string, n int) (v any, size int) {
 // joinValues returns the text of a text field as extract made it (a
 // string, or one array element per value), its values joined by
 // newlines, and where each value starts in that string, by array
-// position. ok is false for anything else.
-func joinValues(v any) (text string, starts []int, ok bool) {
+// position (nil for a string).
+func joinValues(v any) (text string, starts []int) {
 	switch x := v.(type) {
 	case string:
-		return x, nil, true
+		return x, nil
 	case []string:
 		var b strings.Builder
 		starts = make([]int, len(x))
@@ -189,9 +191,9 @@ func joinValues(v any) (text string, starts []int, ok bool) {
 			starts[i] = b.Len()
 			b.WriteString(s)
 		}
-		return b.String(), starts, true
+		return b.String(), starts
 	}
-	return "", nil, false
+	return "", nil
 }
 
 // bounded returns s without its runs of more than maxWord bytes that hold

@@ -351,7 +351,7 @@ func highlight(hits search.DocumentMatchCollection, source func(collection, id s
 			continue
 		}
 		doc, _ := extract(ch.Decl, ch.Collection, ch.Rev, ch.Body)
-		text, starts, _ := joinValues(doc[fieldText])
+		text, starts := joinValues(doc[fieldText])
 		if text == "" || !onText(hit, starts) {
 			continue
 		}
