@@ -251,8 +251,11 @@
 // ... when that is taken too; Report.RawValues names the member). A string payload that is not inside
 // an object gets its note in the document that holds it (a session's
 // transcription: the session, path /fullTranscription) or, for an extras
-// value, in Extras["legacyRaw:<key>"]. Report.RawValues lists every such
-// value. Numbers are kept as written (json.Number).
+// value, in Extras["legacyRaw:<key>"]. An object that is no document
+// (a collection file's envelope, a WAL line, a chunk of a chunked
+// session) that repeats a member name gets its notes, with the earlier
+// value's text, in Extras["legacyRaw:<file>"] (a WAL line's file is
+// "<path>#L<line>"). Report.RawValues lists every such value. Numbers are kept as written (json.Number).
 //
 // # What it never does
 //

@@ -58,6 +58,10 @@ type Envelope struct {
 	RoundTrips int
 
 	loose []rawValue // values of a non-object payload decoding changed
+	// repeated are the earlier values of the envelope's repeated member
+	// names (its top-level object is no document: the scan keeps them
+	// in Extras, keepContainerRaw), path "/<name>".
+	repeated []rawValue
 }
 
 // ChecksumMismatch reports whether the envelope carried a checksum that
@@ -285,7 +289,7 @@ type framed struct {
 func frame(b []byte) (framed, error) {
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	raw := framed{env: &Envelope{Encoding: EncodingRaw}, data: b}
-	members, ok := topMembers(b)
+	members, repeated, ok := topMembers(b)
 	if !ok {
 		return raw, nil
 	}
@@ -297,7 +301,7 @@ func frame(b []byte) (framed, error) {
 	if v, err := decodeJSON(ver); err != nil || !truthy(v) {
 		return raw, nil
 	}
-	env := &Envelope{Wrapped: true}
+	env := &Envelope{Wrapped: true, repeated: repeated}
 	if t, ok := members["timestamp"]; ok {
 		if v, err := decodeJSON(t); err == nil {
 			env.Timestamp, _ = numInt64(v)
@@ -325,14 +329,16 @@ func frame(b []byte) (framed, error) {
 }
 
 // topMembers returns the text of each member of the JSON object that is
-// the whole of b (the last of a repeated name), and false when b is not
-// exactly one valid JSON object.
-func topMembers(b []byte) (map[string][]byte, bool) {
+// the whole of b (the last of a repeated name, as the old app's
+// JSON.parse), the earlier values of repeated names, and false when b is
+// not exactly one valid JSON object.
+func topMembers(b []byte) (map[string][]byte, []rawValue, bool) {
 	d := jdec{b: b}
 	d.skipSpace()
 	if d.i >= len(d.b) || d.b[d.i] != '{' {
-		return nil, false
+		return nil, nil, false
 	}
+	var repeated []rawValue
 	d.i++
 	m := map[string][]byte{}
 	d.skipSpace()
@@ -341,40 +347,43 @@ func topMembers(b []byte) (map[string][]byte, bool) {
 	} else {
 		for {
 			if d.i >= len(d.b) || d.b[d.i] != '"' {
-				return nil, false
+				return nil, nil, false
 			}
 			k, _, err := d.str()
 			if err != nil {
-				return nil, false
+				return nil, nil, false
 			}
 			d.skipSpace()
 			if d.i >= len(d.b) || d.b[d.i] != ':' {
-				return nil, false
+				return nil, nil, false
 			}
 			d.i++
 			d.skipSpace()
 			start := d.i
 			if d.skip(1) != nil {
-				return nil, false
+				return nil, nil, false
+			}
+			if prev, ok := m[k]; ok {
+				repeated = append(repeated, rawValue{path: "/" + pointerEscape(k), problem: ProblemDuplicate + " " + strconv.Quote(k), raw: append([]byte(nil), prev...)})
 			}
 			m[k] = d.b[start:d.i]
 			d.skipSpace()
 			if d.i >= len(d.b) {
-				return nil, false
+				return nil, nil, false
 			}
 			if d.b[d.i] == '}' {
 				d.i++
 				break
 			}
 			if d.b[d.i] != ',' {
-				return nil, false
+				return nil, nil, false
 			}
 			d.i++
 			d.skipSpace()
 		}
 	}
 	d.skipSpace()
-	return m, d.i == len(d.b)
+	return m, repeated, d.i == len(d.b)
 }
 
 // checksumMatches tries every text form the old app may have hashed: the

@@ -900,6 +900,11 @@ func problemsOf(rep *Report, extras map[string]any) []string {
 		out = append(out, fmt.Sprintf("not scanned: %s beside the db/ directory given (nothing outside the given directory is read); migrate the directory holding db/ to import what it holds", p))
 	}
 	for _, r := range rep.RawValues {
+		if r.Collection == "extras" && strings.HasPrefix(r.ID, RawField+":") {
+			// A container's (keepContainerRaw): an envelope, a WAL line, a chunk.
+			out = append(out, fmt.Sprintf("%s %s: %s, of which the old app read the last; the original text is kept in extras %q", r.Source, pathOrWhole(r.Path), r.Problem, r.ID))
+			continue
+		}
 		member := cmp.Or(r.Member, RawField)
 		out = append(out, fmt.Sprintf("%s %q %s in %s: %s; the original text is kept in its %s member", r.Collection, r.ID, pathOrWhole(r.Path), r.Source, r.Problem, member))
 	}

@@ -190,3 +190,44 @@ func TestMigrate_storedAttachmentOtherBytesKept(t *testing.T) {
 		t.Errorf("the old app's bytes: %q", got)
 	}
 }
+
+// TestMigrate_containerRepeatedMemberKept: a repeated member name in an
+// object that is no document (a collection envelope's data, a chunk's
+// screenshots, a WAL line's data) kept only the last value, as the old
+// app's JSON.parse does, and dropped the first without a word (round 8,
+// mig8 #2). Its text is kept in extras legacyRaw:<file> now, and a
+// problem names it; a second run adds nothing.
+func TestMigrate_containerRepeatedMemberKept(t *testing.T) {
+	const T = 1762000000000
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json":                fmt.Sprintf(`{"version":1,"checksum":"x","timestamp":%d,"data":[{"id":"n1","content":"FIRSTDATA"}],"data":[{"id":"n2","content":"LASTDATA"}]}`, T),
+		"db/sessions/s5/metadata.json": fmt.Sprintf(`{"version":1,"checksum":"x","timestamp":%d,"data":{"id":"s5","name":"s","chunks":{"screenshots":{"count":1,"chunkCount":1,"chunkSize":20}}}}`, T),
+		"db/session-index.json":        fmt.Sprintf(`{"version":1,"checksum":"x","timestamp":%d,"data":["s5"]}`, T),
+		"db/sessions/s5/screenshots/chunk-000.json": fmt.Sprintf(`{"version":1,"checksum":"x","timestamp":%d,"data":{"sessionId":"s5","chunkIndex":0,`+
+			`"screenshots":[{"id":"FIRSTSHOT","sessionId":"s5"}],"screenshots":[{"id":"LASTSHOT","sessionId":"s5"}]}}`, T),
+		"db/wal.log": fmt.Sprintf(`{"id":"w1","timestamp":%d,"operation":"write","collection":"notes/note-n3.json","data":{"id":"n3","content":"FIRSTWAL"},"data":{"id":"n3","content":"LASTWAL"},"checksum":"x"}`+"\n", T+1000),
+	})
+	db := openStore(t)
+	for run := range 2 {
+		res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"db/notes.json", "db/sessions/s5/screenshots/chunk-000.json", "db/wal.log#L1"} {
+			v, _, err := db.GetValue(t.Context(), "extras", "legacyRaw:"+f)
+			first := map[string]string{"db/notes.json": "FIRSTDATA", "db/wal.log#L1": "FIRSTWAL"}[f]
+			if first == "" {
+				first = "FIRSTSHOT"
+			}
+			if err != nil || !strings.Contains(fmt.Sprint(v), first) {
+				t.Errorf("run %d: extras legacyRaw:%s = %v (%v), want the text holding %s", run+1, f, v, err, first)
+			}
+			if !slices.ContainsFunc(res.Problems, func(p string) bool { return strings.Contains(p, `"legacyRaw:`+f+`"`) }) {
+				t.Errorf("run %d: no problem names %s: %q", run+1, f, res.Problems)
+			}
+		}
+	}
+	if _, _, err := db.Get(t.Context(), "notes", "n2"); err != nil {
+		t.Errorf("the last data member's note: %v", err)
+	}
+}

@@ -174,6 +174,7 @@ type scanner struct {
 	recovered     map[string]string        // array collections recovered from older copies: the newest one
 	newestBak     map[string]*keyVersion   // array collections' newest decodable timestamped backup (nil: none)
 	readBak       map[string]bool          // timestamped backups read by newestBackup
+	keptRaw       map[string]bool          // Extras keys keepContainerRaw filled
 	perID         map[string]*perIDFiles
 	dedupFiles    map[string]*dedupFiles
 	bigUnreadable []bigFile // unreadable files kept whole as attachments
@@ -982,6 +983,7 @@ func (s *scanner) readEnvelope(rel string, keep, lazy bool) (*Envelope, error) {
 	if a, ok := env.Data.(*lazyArray); ok {
 		s.lazies = append(s.lazies, a) // released when the walk ends, if not before
 	}
+	s.keepContainerRaw(rel, env.repeated)
 	if env.ChecksumMismatch() {
 		s.rep.ChecksumMismatches = append(s.rep.ChecksumMismatches, ChecksumMismatch{Path: rel, Kind: "envelope"})
 	}

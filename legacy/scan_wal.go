@@ -83,6 +83,7 @@ func (s *scanner) readWAL() error {
 	}
 	err := pass(func(e WALEntry) {
 		w.Entries++
+		s.keepContainerRaw(fmt.Sprintf("%s#L%d", s.walPath, e.Line), e.container)
 		switch e.Operation {
 		case OpTxCommit:
 			committed[e.TransactionID] = true

@@ -274,6 +274,9 @@ func (s *scanner) assembleSession(id string, doc map[string]any, metaSrc string)
 				short = true
 				continue
 			}
+			if m, ok := cv.data.(map[string]any); ok {
+				s.keepContainerRaw(cv.source, objectNotes(m)) // a chunk repeating a member name
+			}
 			ch, err := chunkFromValue(cv.data)
 			if err != nil {
 				// Readable, of a shape the app never wrote: kept whole.

@@ -3,7 +3,6 @@ package legacy
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
@@ -30,7 +29,8 @@ type WALEntry struct {
 	TransactionID string
 	Line          int // 1-based line number in wal.log (set by ReadWAL)
 
-	loose []rawValue // values of a non-object Data the decoding changed
+	loose     []rawValue // values of a non-object Data the decoding changed
+	container []rawValue // what decoding changed in the line's object itself
 }
 
 // ParseWALLine decodes one WAL line. It requires a JSON object with a
@@ -45,20 +45,17 @@ func ParseWALLine(line []byte) (WALEntry, error) {
 	if !ok {
 		return e, corruptf("WAL line is not an object")
 	}
-	// Notes about a data value that is not an object went to the line.
+	// Notes about a data value that is not an object went to the line,
+	// and so did those about the line itself (a repeated member name).
 	for _, n := range rawNotes(m) {
 		p, _ := n["path"].(string)
 		if rest, ok := strings.CutPrefix(p, "/data"); ok && (rest == "" || rest[0] == '/') {
-			rv := rawValue{path: rest}
-			rv.problem, _ = n["problem"].(string)
-			if t, ok := n["text"].(string); ok {
-				rv.raw = []byte(t)
-			} else if b, ok := n["base64"].(string); ok {
-				rv.raw, _ = base64.StdEncoding.DecodeString(b)
-			}
+			rv := noteValue(n)
+			rv.path = rest
 			e.loose = append(e.loose, rv)
 		}
 	}
+	e.container = objectNotes(m)
 	ts, ok := numInt64(m["timestamp"])
 	if !ok {
 		return e, corruptf("WAL entry without a numeric timestamp")
