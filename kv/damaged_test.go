@@ -772,10 +772,13 @@ func TestDamaged_metaPage(t *testing.T) {
 			if (txid(1) > txid(0)) == (which == "newer") {
 				page = 1
 			}
-			// Two bytes of the root bucket's sequence: the checksum fails,
-			// and no one-byte repair (TestOpen_repairsNewestMeta) applies.
+			// A byte of the root page id (which then points past the
+			// file) and one of the root bucket's sequence: the checksum
+			// fails, and neither a one-byte repair
+			// (TestOpen_repairsNewestMeta) nor a rebuild from the page's
+			// root (TestOpen_rebuildsNewestMeta) applies.
+			file[page*ps+16+16+6] ^= 1
 			file[page*ps+16+24] ^= 1
-			file[page*ps+16+25] ^= 1
 			if err := os.WriteFile(path, file, 0o600); err != nil {
 				t.Fatal(err)
 			}

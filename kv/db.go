@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -462,7 +463,7 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 		if err := snapshot.CheckMeta(path); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v; %s", ErrCorrupt, path, err, restoreAdvice(path))
 		}
-		if err := repairMeta(path, o.ReadOnly, o.Logger); err != nil {
+		if err := repairMeta(path, o); err != nil {
 			return nil, err
 		}
 	}
@@ -517,10 +518,14 @@ func openBolt(path string, o *Options, wait time.Duration) (*bolt.DB, error) {
 // held, so no commit is writing a meta page. A read-only open writes
 // nothing: it refuses the store, rather than serve the older commit as
 // if it were the newest, and says that a writable open repairs it.
-func repairMeta(path string, readOnly bool, log *slog.Logger) error {
+func repairMeta(path string, o *Options) error {
+	readOnly, log := o.ReadOnly, o.Logger
 	fix, err := snapshot.FindMetaFix(path)
-	if err != nil || fix == nil {
+	if err != nil {
 		return nil // bbolt's open reports what cannot be read
+	}
+	if fix == nil {
+		return rebuildMeta(path, o)
 	}
 	if readOnly {
 		return fmt.Errorf("%w: %s: %s; one byte of it differs from a sound page, which a writable open restores: kvtool --db %s backup create repairs it, then backs the store up", ErrCorrupt, path, fix, shellQuote(filepath.Dir(path)))
@@ -532,6 +537,82 @@ func repairMeta(path string, readOnly bool, log *slog.Logger) error {
 	log.Warn("repaired a damaged meta page", "file", path, "what", fix.String())
 	return nil
 }
+
+// rebuildMeta gives back the newest commit of a file whose newest meta
+// page is damaged beyond a one-byte repair but still names its root page,
+// page count and transaction (snapshot.FindMetaRebuild: a bit flip in its
+// checksum or freelist id, or a page torn by a crash once the rest of the
+// commit was on disk). A writable open keeps a copy of the file as it
+// is (keepDamagedMeta), checks a second copy with the page rebuilt
+// (bbolt's structure, every value's checksum), and only then writes the
+// page into data.db. A read-only open writes nothing and refuses the
+// store, as for a one-byte repair. A damaged page with nothing to
+// rebuild it from (its root page id lost) leaves the commit before it
+// served: a writable open keeps the copy and warns (Open), a read-only
+// one warns here, so that no command answers from the older commit
+// silently.
+func rebuildMeta(path string, o *Options) error {
+	rb, err := snapshot.FindMetaRebuild(path)
+	if err != nil {
+		return nil // bbolt's open reports what cannot be read
+	}
+	if rb == nil {
+		if lines, _ := snapshot.DamagedMeta(path); len(lines) > 0 && o.ReadOnly {
+			o.Logger.Warn("a meta page of data.db is damaged beyond repair: what this command reads is the store as of the commit before it (kvtool check names it; export --salvage of the file may read more)", "file", path, "problem", lines[0])
+		}
+		return nil
+	}
+	dir := shellQuote(filepath.Dir(path))
+	if o.ReadOnly {
+		return fmt.Errorf("%w: %s: %s; a writable open rebuilds the page from what of it reads once the file checks with it: kvtool --db %s backup create does, then backs the store up", ErrCorrupt, path, rb, dir)
+	}
+	if _, err := keepDamagedMeta(path, o.Now()); err != nil {
+		return err
+	}
+	check := path + metaCheckSuffix
+	defer func() { _ = os.Remove(check) }() // a scratch copy
+	err = snapshot.CopyFile(context.Background(), path, check)
+	if err == nil {
+		err = snapshot.WriteMetaRebuild(check, rb)
+	}
+	if err == nil {
+		err = guard(func() error { return checkRebuilt(check) })
+	}
+	if err != nil {
+		// Not the newest commit after all, or damaged elsewhere too: the
+		// commit before is served, as bbolt would; Open keeps the file.
+		o.Logger.Warn("a damaged meta page names a newer commit that does not check; the commit before it is read", "file", path, "what", rb.String(), "check", err)
+		return nil
+	}
+	if err := snapshot.WriteMetaRebuild(path, rb); err != nil {
+		return fmt.Errorf("%w: %s: %s; rebuilding it: %v", ErrCorrupt, path, rb, err)
+	}
+	o.Logger.Warn("rebuilt a damaged meta page: the newest commit is read again", "file", path, "what", rb.String())
+	return nil
+}
+
+// checkRebuilt checks the bbolt file at path, a copy with a rebuilt meta
+// page: its pages walked from the file first (snapshot.CheckPages: a root
+// that is not the newest commit's may lead anywhere, even round a cycle
+// bbolt's own Check would recurse in for ever), then bbolt's structure
+// check and every value decoded.
+func checkRebuilt(path string) error {
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = bdb.Close() }() // read-only
+	return bdb.View(func(tx *bolt.Tx) error {
+		if pp, err := snapshot.CheckPages(tx); err != nil || len(pp) > 0 {
+			return errors.Join(err, fmt.Errorf("%d page problem(s): %v", len(pp), pp))
+		}
+		_, err := checkTx(tx, buckets.VerifyTx, nil)
+		return err
+	})
+}
+
+// metaCheckSuffix names the scratch copy rebuildMeta checks.
+const metaCheckSuffix = ".metacheck"
 
 // loadFreelist makes a read-only bbolt handle read its freelist now.
 // bbolt reads it lazily in read-only mode, on the first Tx.Check, and

@@ -369,7 +369,9 @@ func TestGC_keepsBlobsOfALostCommit(t *testing.T) {
 	}
 	path := filepath.Join(dir, kv.DataFile)
 	b := mustRead(t, path)
-	copy(b[newestMetaPage(t, path)*4096+16+56:], "damaged!") // its checksum: no one-byte fix
+	// Its checksum and its root page id: no one-byte fix, no rebuild.
+	copy(b[newestMetaPage(t, path)*4096+16+16:], "damaged!")
+	copy(b[newestMetaPage(t, path)*4096+16+56:], "damaged!")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -569,5 +571,162 @@ func TestDamaged_neighbourWriteRefused(t *testing.T) {
 	}
 	if _, err := db.Put(t.Context(), "notes", kv.Document{"id": "n1", "content": "beside"}); err != nil {
 		t.Errorf("a write to a sound bucket beside: %v", err)
+	}
+}
+
+// TestOpen_rebuildsNewestMeta: a newest meta page damaged beyond a
+// one-byte repair (round 8, damage8 #1: its freelist id overwritten, or
+// its first bytes zeroed) made every read serve the commit before it,
+// exit 0, and the next write made the loss permanent. When the page
+// still names its root page, page count and transaction, a writable open
+// rebuilds it (after keeping a copy of the file, and only once a copy
+// with the rebuilt page checks), and a read-only open refuses the store
+// naming the way back. When it names no root (zeroed), the commit before
+// is read, not silently: a read-only open warns.
+func TestOpen_rebuildsNewestMeta(t *testing.T) {
+	t.Run("freelist id overwritten", func(t *testing.T) {
+		dir, path := storeWithTwoCommits(t)
+		off := newestMetaPage(t, path)*4096 + 16 + 32
+		b := mustRead(t, path)
+		copy(b[off:], []byte{0xff, 0xff, 0xff, 0xff})
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if fix, _ := snapshot.FindMetaFix(path); fix != nil {
+			t.Fatalf("a one-byte fix for four bytes: %v", fix)
+		}
+		db, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true})
+		if err == nil {
+			_ = db.Close()
+			t.Fatal("a read-only open served the older commit")
+		}
+		if !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "newest commit") || !strings.Contains(err.Error(), "backup create") {
+			t.Fatalf("read-only open: %v", err)
+		}
+		if string(mustRead(t, path)) != string(b) {
+			t.Fatal("the read-only open changed data.db")
+		}
+		var logs bytes.Buffer
+		db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatalf("writable open: %v", err)
+		}
+		if _, _, err := db.Get(t.Context(), "notes", "n2"); err != nil {
+			t.Errorf("the newest commit's note: %v", err)
+		}
+		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": "n3", "content": "after"}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := db.Check(t.Context())
+		if err != nil || !rep.OK {
+			t.Errorf("check after the rebuild: %v %v", rep.Problems, err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(logs.String(), "rebuilt a damaged meta page") {
+			t.Errorf("no warning: %s", logs.String())
+		}
+		if aside := kv.AsideFiles(dir); len(aside) != 1 {
+			t.Errorf("the damaged file is not kept: %v", aside)
+		}
+		if _, err := os.Stat(path + ".metacheck"); !os.IsNotExist(err) {
+			t.Errorf("the scratch copy is left: %v", err)
+		}
+	})
+
+	t.Run("root lost", func(t *testing.T) {
+		dir, path := storeWithTwoCommits(t)
+		off := newestMetaPage(t, path)*4096 + 16
+		b := mustRead(t, path)
+		copy(b[off:], make([]byte, 40))
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var logs bytes.Buffer
+		db, err := kv.Open(dir, &kv.Options{ReadOnly: true, NoSearch: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatalf("read-only open: %v", err)
+		}
+		if _, _, err := db.Get(t.Context(), "notes", "n1"); err != nil {
+			t.Error(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(logs.String(), "damaged beyond repair") {
+			t.Errorf("a read-only open served the older commit silently: %q", logs.String())
+		}
+	})
+}
+
+// TestWrite_freelistListsAnotherBucketsPage: a freelist that lists a leaf
+// of c/notes as free let a put of a task take that page and destroy the
+// notes on it, exit 0 (round 8, damage8 #1: check said writes are refused).
+// The first write of a process looks for freed pages in use in every
+// bucket, and refuses; the notes still read.
+func TestWrite_freelistListsAnotherBucketsPage(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		if _, err := db.Put(t.Context(), "notes", kv.Document{"id": fmt.Sprintf("n%03d", i), "content": strings.Repeat("words ", 150)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var root uint64
+	err = db.Update(t.Context(), func(tx *kv.Tx) error { return nil })
+	if err := errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, kv.DataFile)
+	b := mustRead(t, path)
+	meta := newestMetaPage(t, path) * 4096
+	le := binary.LittleEndian
+	// Find the bucket's root page in the root bucket's tree.
+	var find func(id int)
+	find = func(id int) {
+		p := id * 4096
+		n := int(le.Uint16(b[p+10:]))
+		for i := range n {
+			e := p + 16 + i*16
+			if le.Uint16(b[p+8:]) == 0x01 { // branch: pos, ksize, child
+				find(int(le.Uint64(b[e+8:])))
+				continue
+			}
+			pos, ksize := int(le.Uint32(b[e+4:])), int(le.Uint32(b[e+8:]))
+			if string(b[e+pos:e+pos+ksize]) == string(buckets.PrimaryBucket("notes")) {
+				root = le.Uint64(b[e+pos+ksize:]) // the bucket header's root page
+			}
+		}
+	}
+	find(int(le.Uint64(b[meta+16+16:])))
+	if root == 0 || le.Uint16(b[int(root)*4096+8:]) != 0x01 {
+		t.Fatalf("c/notes has no branch root (root %d)", root)
+	}
+	leaf := le.Uint64(b[int(root)*4096+16+8:]) // its first child
+	fl := int(le.Uint64(b[meta+16+32:])) * 4096
+	le.PutUint16(b[fl+10:], 1)
+	le.PutUint64(b[fl+16:], leaf)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatalf("writable open: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Put(t.Context(), "tasks", kv.Document{"id": "t1", "title": "a task"}); !errors.Is(err, kv.ErrCorrupt) || !strings.Contains(err.Error(), "lists it as free") {
+		t.Fatalf("a put beside a freelist listing a note leaf: %v", err)
+	}
+	for i := range 300 {
+		if _, _, err := db.Get(t.Context(), "notes", fmt.Sprintf("n%03d", i)); err != nil {
+			t.Fatalf("note %d: %v", i, err)
+		}
+	}
+	if string(mustRead(t, path)) != string(b) {
+		t.Error("the refused write changed data.db")
 	}
 }

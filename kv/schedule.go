@@ -121,7 +121,7 @@ func (db *DB) stopBackupSchedule() {
 // cleanDebris removes what an interrupted restore or compaction left
 // beside data.db: neither was renamed into place, so both are stale.
 func cleanDebris(path string) {
-	for _, suffix := range []string{".restore", ".compact", stageSuffix} {
+	for _, suffix := range []string{".restore", ".compact", stageSuffix, metaCheckSuffix} {
 		_ = os.Remove(path + suffix) // absent is the normal case
 		// The temporary files the durable copy and compaction write first.
 		dir, base := filepath.Split(path + suffix)

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"os"
 )
 
@@ -106,6 +107,87 @@ func ApplyMetaFix(path string, fix *MetaFix) error {
 	}
 	b[0] = fix.Is
 	if _, err := f.WriteAt(b[:], fix.Offset); err != nil {
+		_ = f.Close() // the write error is the one to report
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close() // the sync error is the one to report
+		return err
+	}
+	return f.Close()
+}
+
+// MetaRebuild is a damaged meta page that holds the file's newest commit
+// and more than one byte away from sound, whose root bucket, page count
+// and transaction id still read: rebuilt from them, with the sound page's
+// magic, version, page size and flags, and no freelist (bbolt then finds
+// the free pages itself), it gives that commit back. Only a check of the
+// whole file with the rebuilt page tells whether it does (see
+// FindMetaRebuild).
+type MetaRebuild struct {
+	Page  int    // the damaged meta page, 0 or 1
+	Txid  uint64 // the commit the rebuilt page holds
+	Older uint64 // the commit bbolt reads without it
+	Root  uint64 // the root page the rebuilt page names
+	Why   string // what is wrong with the damaged page
+
+	pageOff int64
+	meta    []byte // the rebuilt page's first metaBytesToCheck bytes
+}
+
+// String says what the rebuild restores.
+func (r *MetaRebuild) String() string {
+	return fmt.Sprintf("meta page %d is damaged (%s): bbolt reads meta page %d (transaction %d) instead, so the newest commit (transaction %d, root page %d) is not read", r.Page, r.Why, 1-r.Page, r.Older, r.Txid, r.Root)
+}
+
+// FindMetaRebuild looks at the bbolt file at path for a damaged meta page
+// that holds the newest commit (its transaction id is the sound page's
+// next, and due on this page) and names a root page and a page count
+// that fit the file and do not shrink it: a bit flip at rest elsewhere
+// in the page (its checksum, its freelist id), or a commit whose meta
+// page was torn by a crash after every other page of it was on disk
+// (bbolt syncs them first). It returns nil when there is no such page.
+// The caller checks the file with the rebuilt page (WriteMetaRebuild on
+// a copy) before trusting it.
+func FindMetaRebuild(path string) (*MetaRebuild, error) {
+	mp, err := readMetaPair(path)
+	if err != nil || mp == nil {
+		return nil, err
+	}
+	le := binary.LittleEndian
+	good, bad, badPage, ps := mp.good, mp.bad, mp.badPage, mp.pageSize
+	if badPage == 0 && int64(le.Uint32(good[metaPageSizeOff:])) != ps {
+		return nil, nil // meta page 1 found at a size it does not name
+	}
+	want := le.Uint64(good[metaTxidOff:]) + 1
+	if int(want%2) != badPage || le.Uint64(bad[metaTxidOff:]) != want {
+		return nil, nil // the damaged page holds the older commit, or no readable id
+	}
+	root, hwm := le.Uint64(bad[metaOff+16:]), le.Uint64(bad[metaPgidOff:])
+	if hwm < le.Uint64(good[metaPgidOff:]) || hwm > uint64(mp.size/ps) || root < 2 || root >= hwm {
+		return nil, nil
+	}
+	m := make([]byte, metaBytesToCheck)
+	copy(m, good)
+	le.PutUint64(m[0:], uint64(badPage))                       // the page header's id
+	copy(m[metaOff+16:metaOff+32], bad[metaOff+16:metaOff+32]) // root bucket: root page and sequence
+	le.PutUint64(m[metaFreelistOff:], noFreelist)
+	le.PutUint64(m[metaPgidOff:], hwm)
+	le.PutUint64(m[metaTxidOff:], want)
+	h := fnv.New64a()
+	_, _ = h.Write(m[metaOff:metaChecksumOff]) // hash.Hash never fails
+	le.PutUint64(m[metaChecksumOff:], h.Sum64())
+	return &MetaRebuild{Page: badPage, Txid: want, Older: want - 1, Root: root, Why: metaProblem(bad), pageOff: int64(badPage) * ps, meta: m}, nil
+}
+
+// WriteMetaRebuild writes r's page into the bbolt file at path (the file
+// r was found in, or a copy of it) and syncs it.
+func WriteMetaRebuild(path string, r *MetaRebuild) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(r.meta, r.pageOff); err != nil {
 		_ = f.Close() // the write error is the one to report
 		return err
 	}
