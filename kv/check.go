@@ -283,6 +283,10 @@ func checkPages(tx *bolt.Tx, names ...[]byte) error {
 // top-level bucket in this process looks for a page cycle in it.
 func gatePages(bdb *bolt.DB) {
 	f := &snapshot.CycleFinder{}
+	var freed struct {
+		done bool
+		err  error
+	}
 	buckets.GatePages(bdb, func(tx *bolt.Tx, name []byte, whole bool) error {
 		if whole {
 			// Before the first write: every page of the bucket, so that
@@ -290,7 +294,22 @@ func gatePages(bdb *bolt.DB) {
 			// (salvage reads it still) or spread a misled pointer's
 			// damage. Once a process, a bucket: 60 ms for the notes of
 			// the 10k store, cold pages aside.
-			return checkPages(tx, name)
+			if err := checkPages(tx, name); err != nil {
+				return err
+			}
+			// And once a process, before its first write to any bucket:
+			// a write may take any page the freelist lists, so one that
+			// lists a page in use elsewhere (another bucket's leaf) makes
+			// it destroy what that page holds. The gate holds its lock.
+			if !freed.done {
+				freed.done = true
+				if pp, err := snapshot.FreedInUse(tx); err != nil {
+					freed.err = err
+				} else if len(pp) > 0 {
+					freed.err = pageError(tx, pp)
+				}
+			}
+			return freed.err
 		}
 		return checkCycles(f, tx, name)
 	}, f.Close)

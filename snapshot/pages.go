@@ -612,3 +612,53 @@ func impliedCount(p []byte, size int64) (n int64, ok bool) {
 	}
 	return pos / elementSize, true
 }
+
+// FreedInUse returns the pages the freelist of tx's file lists as free
+// although a tree of the file leads to them: a bucket's root or branch
+// page, or a leaf a branch page leads to. bbolt's next commit may write
+// over such a page, destroying what it holds, in any bucket. Only branch
+// pages are read (and the root bucket's pages, which name the top-level
+// buckets), as CycleFinder does: milliseconds where CheckPages, which
+// also finds a leaf's overflow pages listed as free, reads every page.
+// tx must be a read-only transaction or a writable one that has
+// written nothing yet. err is only for a file that cannot be read.
+func FreedInUse(tx *bolt.Tx) (problems []string, err error) {
+	f, err := os.Open(tx.DB().Path())
+	if err != nil {
+		return nil, fmt.Errorf("cairn: check pages: %w", err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	ps := int64(tx.DB().Info().PageSize)
+	w := newPageWalker(f, ps, uint64(tx.Size()/ps))
+	id := tx.ID()
+	if tx.Writable() {
+		id-- // the freelist its commit will change is the last commit's
+	}
+	w.freelist(id)
+	if len(w.free) == 0 {
+		return w.problems, w.err
+	}
+	w.only = map[string]bool{} // the root bucket's own pages
+	w.tree(uint64(tx.Cursor().Bucket().Root()), 0, true)
+	w.only = nil
+	w.leafRefs = resetBits(w.leafRefs, len(w.seen))
+	w.onPath = resetBits(w.onPath, len(w.seen))
+	err = tx.ForEach(func(name []byte, b *bolt.Bucket) error { // ungated: the gate's own check
+		if b.Root() != 0 {
+			w.branches, w.leafDepth, w.fromBranch = true, 0, false
+			w.tree(uint64(b.Root()), 0, false)
+		}
+		return w.err
+	})
+	// Only what the freelist gets wrong: the walk's other findings are
+	// each bucket's own (the page gate refuses that bucket, CheckPages
+	// names them), and must not stop writes to the sound buckets.
+	w.problems, w.more = w.problems[:0], 0
+	for i, id := range w.free { // sorted
+		led := id < uint64(len(w.leafRefs))*64 && w.leafRefs[id/64]&(1<<(id%64)) != 0
+		if (w.isSeen(id) || led) && (i == 0 || w.free[i-1] != id) {
+			w.problem("page %d: in use, but the freelist lists it as free%s", id, WriteHazard)
+		}
+	}
+	return w.problems, errors.Join(err, w.err)
+}
