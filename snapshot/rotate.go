@@ -137,7 +137,8 @@ func isoWeekIndex(day int64) int64 {
 // manifest writes, and data files without a manifest. It returns what it
 // removed: the dropped backups and, with Problem set, debris data files.
 // It never touches a file whose name is not a backup's, nor the backups
-// named in keep (a restore's source, for one). Prune must not run
+// named in keep (a restore's source, for one), nor a backup whose
+// manifest is damaged beside a data file that may be whole. Prune must not run
 // concurrently with Create on the same dir: it would take the other's
 // temporary files for debris.
 func Prune(dir string, p Policy, now time.Time, keep ...string) (removed []Manifest, err error) {
@@ -160,6 +161,14 @@ func Prune(dir string, p Policy, now time.Time, keep ...string) (removed []Manif
 		dp, _ := Path(dir, m.Name)
 		if fi, err := os.Lstat(mp); err == nil && !fi.Mode().IsRegular() {
 			continue // not a manifest Cairn wrote: left for its owner
+		}
+		if _, err := ReadManifest(dir, m.Name); err != nil {
+			if fi, err := os.Lstat(dp); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+				// Its manifest is damaged, its data file may be whole:
+				// whether it is worth keeping is its owner's call (List
+				// shows it, Verify says what is wrong), not rotation's.
+				continue
+			}
 		}
 		if err := removeIfExists(mp); err != nil {
 			return removed, err

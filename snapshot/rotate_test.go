@@ -265,6 +265,12 @@ func TestPrune(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, newest.Name+".json"), []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Damage an old one's manifest too: its data file may be whole, so
+	// rotation leaves it to its owner (round 8, damage8 #3: backup create
+	// deleted it without a word).
+	if err := os.Truncate(filepath.Join(dir, made[1].Name+".json"), 50); err != nil {
+		t.Fatal(err)
+	}
 	// Debris: a data file without manifest, Create's and the manifest
 	// writer's temporary files; and files that are not ours.
 	debris := []string{
@@ -282,11 +288,11 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRemoved := []string{made[2].Name, made[1].Name, made[0].Name, Name(now.Add(-time.Minute))}
+	wantRemoved := []string{made[2].Name, made[0].Name, Name(now.Add(-time.Minute))}
 	if got := names(removed); !slices.Equal(got, wantRemoved) {
 		t.Errorf("removed %v, want %v", got, wantRemoved)
 	}
-	var want []string
+	want := []string{made[1].Name + ".db", made[1].Name + ".json"}
 	for _, m := range made[3:] {
 		want = append(want, m.Name+".db", m.Name+".json")
 	}
@@ -296,7 +302,7 @@ func TestPrune(t *testing.T) {
 		t.Errorf("files %v\nwant %v", got, want)
 	}
 	list, err := List(dir)
-	if err != nil || len(list) != 3 || list[0].Name != newest.Name || list[0].Verified || list[0].Problem == "" {
+	if err != nil || len(list) != 4 || list[0].Name != newest.Name || list[0].Verified || list[0].Problem == "" {
 		t.Errorf("List after prune: %+v %v", list, err)
 	}
 	// Pruning a directory that does not exist is not an error.

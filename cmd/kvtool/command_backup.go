@@ -314,7 +314,7 @@ func newBackupPrune(g *globals) *cobra.Command {
 		Use:     "prune",
 		Example: `  kvtool backup prune`,
 		Short:   "Apply the rotation policy now",
-		Long:    `prune deletes the backups the rotation policy does not keep (newest 10, one a day for 7 days, one a week for 4 weeks; never the newest verified one) and debris of interrupted backups.`,
+		Long:    `prune deletes the backups the rotation policy does not keep (newest 10, one a day for 7 days, one a week for 4 weeks; never the newest verified one) and debris of interrupted backups. A backup whose manifest is damaged beside its data file is never deleted, by prune or by the rotation after a backup: backup list shows it, backup verify says what is wrong, and removing it is yours to do.`,
 		Args:    argsRange(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			db, err := g.openExisting()
