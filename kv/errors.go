@@ -56,6 +56,9 @@ var (
 	// ErrUnknownSearchField: field:word, or field~text in a query, on a
 	// field the collections searched do not have.
 	ErrUnknownSearchField = search.ErrUnknownField
+	// ErrBadSearchOptions: a negative limit or offset, or an offset
+	// over search.MaxOffset.
+	ErrBadSearchOptions = search.ErrBadOptions
 )
 
 // SearchSyntaxError is a malformed search text with its position.

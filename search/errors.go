@@ -34,7 +34,8 @@ var ErrUnknownField = errors.New("cairn: unknown search field")
 var ErrQueryTooLong = errors.New("cairn: query too long")
 
 // ErrBadOptions is returned by Search and MatchIDs when the options hold a negative
-// Limit or Offset, or a collection name that cannot exist.
+// Limit or Offset, an Offset over MaxOffset, or a collection name that
+// cannot exist.
 var ErrBadOptions = errors.New("cairn: bad search options")
 
 // ErrBusy is returned by Open when another open handle (in this or another

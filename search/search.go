@@ -22,10 +22,11 @@ import (
 
 // Bounds of a search.
 const (
-	DefaultLimit  = 20     // hits returned when SearchOptions.Limit is 0
-	MaxLimit      = 10_000 // larger limits are cut to this
-	MaxQueryBytes = 4096   // longer query text fails with ErrQueryTooLong
-	MaxQueryTerms = 32     // more distinct words fail with ErrQueryTooLong
+	DefaultLimit  = 20      // hits returned when SearchOptions.Limit is 0
+	MaxLimit      = 10_000  // larger limits are cut to this
+	MaxOffset     = 1 << 30 // larger offsets are refused (ErrBadOptions)
+	MaxQueryBytes = 4096    // longer query text fails with ErrQueryTooLong
+	MaxQueryTerms = 32      // more distinct words fail with ErrQueryTooLong
 )
 
 // boostName weighs a query word found in the name or title, on top of its
@@ -85,8 +86,8 @@ type Result struct {
 // the others: such a page costs the titled matches plus a count of the
 // others instead of scoring every match.
 func (ix *Index) Search(ctx context.Context, text string, opts SearchOptions) (res Result, err error) {
-	if opts.Limit < 0 || opts.Offset < 0 {
-		return Result{}, fmt.Errorf("%w: limit %d, offset %d", ErrBadOptions, opts.Limit, opts.Offset)
+	if opts.Limit < 0 || opts.Offset < 0 || opts.Offset > MaxOffset {
+		return Result{}, fmt.Errorf("%w: limit %d, offset %d (an offset is 0 to %d)", ErrBadOptions, opts.Limit, opts.Offset, MaxOffset)
 	}
 	for _, c := range opts.Collections {
 		if why := validCollection(c); why != "" {

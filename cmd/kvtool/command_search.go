@@ -30,7 +30,7 @@ type searchResult struct {
 func searchUsage(err error) error {
 	switch {
 	case errors.Is(err, kv.ErrSearchSyntax), errors.Is(err, kv.ErrEmptyQuery), errors.Is(err, kv.ErrQueryTooLong),
-		errors.Is(err, kv.ErrUnknownSearchField), errors.Is(err, kv.ErrBadQuery):
+		errors.Is(err, kv.ErrUnknownSearchField), errors.Is(err, kv.ErrBadQuery), errors.Is(err, kv.ErrBadSearchOptions):
 		return usageError{err}
 	}
 	return err
