@@ -16,7 +16,7 @@ var ErrInvalidChange = errors.New("cairn: invalid change")
 // ErrEmptyQuery is returned by Search and MatchIDs when the query text holds
 // nothing to look for: it is empty, only punctuation, only English stop
 // words ("the", "and"), or only excluded items (-word).
-var ErrEmptyQuery = errors.New("cairn: nothing to look for in the search text")
+var ErrEmptyQuery = errors.New("cairn: nothing to look for in the search text (common English words such as \"the\" or \"to\" are not indexed, and an excluded item alone finds nothing)")
 
 // ErrSyntax is returned by Search and MatchIDs for a malformed search text
 // (an unterminated phrase, OR without a word on one side, a bare -, * or

@@ -53,7 +53,7 @@ TEXT is words and operators:
   budget meeting    every word must occur (English stemming: "meetings"
                     finds "meeting"), in names, titles, contents,
                     summaries, transcriptions, screenshot analyses, tags
-  "weekly plan"     the words in this order
+  "weekly plan"     the words in this order, within one field or element
   -draft            excludes documents with the word (or -"a phrase")
   budg*             words starting with budg
   budgt~ budgt~1    words within 2 (or 1) letter edits of budgt
@@ -63,11 +63,13 @@ TEXT is words and operators:
                     updates, tags; tasks title, description, subtasks,
                     tags; topics, companies, contacts name, profile;
                     attachments name, description, text; a collection of
-                    your own: its top-level fields)
+                    your own: its top-level string fields, and tags)
   a OR b            either side; OR binds tighter than the spaces, so
                     "a OR b c" is (a or b) and c
-A malformed TEXT, or one with nothing to look for, is exit 2 and the
-message names the position. --json prints {"total":N,"hits":[...]}.`,
+Common English words (the, and, to, ...) are not indexed: left out of
+the text, and inside a phrase each stands for any one word. A malformed
+TEXT, or one with nothing to look for (stop words only, or only
+exclusions), is exit 2 and the message names the position. --json prints {"total":N,"hits":[...]}.`,
 		Example: `  kvtool search "budget meeting"
   kvtool search '"weekly planning" -draft' --collection notes
   kvtool search 'title:roadmap OR roadm*' --limit 5 --highlight`,
