@@ -139,7 +139,10 @@
 // not deleted, and are imported, reported in Report.ChecksumBugRecovered;
 // but not when that save holds some of the backup's ids: the app had the
 // collection then, and a note says so; a settings copy so refused is kept
-// whole in extras as checksumLost:<file>), and so were ids in backups/ snapshots (the newest
+// whole in extras as checksumLost:<file>; the same holds for the items of
+// a chunked session's chunk or array part, context-items say, whose
+// timestamped backup bears that mark: its items no newer save holds are
+// imported before the newer ones), and so were ids in backups/ snapshots (the newest
 // RecoveryCopies holding each collection) that nothing else holds. All
 // of these are reported in Report.NotResurrected, with the file. A
 // committed WAL delete of a per-entity path removes the entity when no

@@ -231,3 +231,66 @@ func TestMigrate_containerRepeatedMemberKept(t *testing.T) {
 		t.Errorf("the last data member's note: %v", err)
 	}
 }
+
+// TestMigrate_chunkChecksumLossRecovered: the old app's checksum bug
+// (docs/FORMAT.md §2.3, §11.2) on a chunked session's chunk or array part:
+// the chunk last saved compressed:false failed the app's own check, the
+// app started it empty, and its next save held only the newest item. The
+// items before it were only in the chunk's timestamped backup, and
+// migrate dropped them, reporting a manifest shortfall as if they had
+// never reached the disk (round 8, mig8 #1). They are imported beside the
+// newer ones now, and reported.
+func TestMigrate_chunkChecksumLossRecovered(t *testing.T) {
+	const T = int64(1762000000000)
+	enc := func(v any, encoding string, ts int64) string {
+		b, err := legacy.EncodeEnvelope(v, encoding, ts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	shot := func(id string) any {
+		return map[string]any{"id": id, "sessionId": "S", "timestamp": "2025-11-01T00:00:00.000Z"}
+	}
+	item := func(id string) any { return map[string]any{"id": id, "text": "context " + id} }
+	meta := map[string]any{"id": "S", "name": "s", "updatedAt": "2025-11-01T00:00:00.000Z", "hasContextItems": true,
+		"chunks": map[string]any{"screenshots": map[string]any{"count": 3, "chunkCount": 1, "chunkSize": 20}}}
+	dir := writeFiles(t, map[string]string{
+		"db/session-index.json":       enc([]any{"S"}, legacy.EncodingGzip, T),
+		"db/sessions/S/metadata.json": enc(meta, legacy.EncodingGzip, T),
+		fmt.Sprintf("db/sessions/S/screenshots/chunk-000.%d.backup.json", T-2000): enc(map[string]any{"sessionId": "S", "chunkIndex": 0, "screenshots": []any{shot("sc0"), shot("sc1")}}, legacy.EncodingJSONString, T-3000),
+		"db/sessions/S/screenshots/chunk-000.json":                                enc(map[string]any{"sessionId": "S", "chunkIndex": 0, "screenshots": []any{shot("sc2")}}, legacy.EncodingGzip, T),
+		fmt.Sprintf("db/sessions/S/context-items.%d.backup.json", T-2000):         enc([]any{item("c1"), item("c2")}, legacy.EncodingJSONString, T-3000),
+		"db/sessions/S/context-items.json":                                        enc([]any{item("c3")}, legacy.EncodingGzip, T),
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := db.Get(t.Context(), "sessions", "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(field string) []string {
+		var out []string
+		for _, x := range doc[field].([]any) {
+			out = append(out, fmt.Sprint(x.(map[string]any)["id"]))
+		}
+		return out
+	}
+	if got := ids("screenshots"); !slices.Equal(got, []string{"sc0", "sc1", "sc2"}) {
+		t.Errorf("screenshots %v, want sc0 sc1 sc2", got)
+	}
+	if got := ids("contextItems"); !slices.Equal(got, []string{"c1", "c2", "c3"}) {
+		t.Errorf("context items %v, want c1 c2 c3", got)
+	}
+	for _, k := range []string{"sessions/S/screenshots/chunk-000", "sessions/S/context-items"} {
+		if !slices.ContainsFunc(res.Problems, func(p string) bool { return strings.HasPrefix(p, k+" from ") }) {
+			t.Errorf("no problem names the recovery of %s: %q", k, res.Problems)
+		}
+	}
+	if slices.ContainsFunc(res.Problems, func(p string) bool { return strings.Contains(p, "manifest count") }) {
+		t.Errorf("a shortfall reported: %q", res.Problems)
+	}
+}

@@ -231,7 +231,13 @@ func (s *scanner) assembleSession(id string, doc map[string]any, metaSrc string)
 		expected := p.Flag != "" && truthy(doc[p.Flag])
 		pv := s.resolveKey(prefix+p.Name, expected)
 		if pv != nil {
-			replace(p.Field, pv.data)
+			data := pv.data
+			if a, ok := data.([]any); ok {
+				if lost := s.keyChecksumLosses(prefix+p.Name, pv, arrayItems); len(lost) > 0 {
+					data = append(lost, a...)
+				}
+			}
+			replace(p.Field, data)
 			attachLoose(doc, p.Field, pv.loose)
 		} else if expected {
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: p.Name, Detail: p.Flag + " is set but the file is missing or unreadable"})
@@ -285,6 +291,7 @@ func (s *scanner) assembleSession(id string, doc map[string]any, metaSrc string)
 				short = true
 				continue
 			}
+			items = append(items, s.keyChecksumLosses(key, cv, chunkItems)...)
 			items = append(items, ch.Items...)
 		}
 		if hasCount && int64(len(items)) < count {
@@ -633,4 +640,112 @@ func (s *scanner) chapterSources(fn func(data any, source string, t int64) error
 		}
 	}
 	return nil
+}
+
+// keyChecksumLosses returns the items of chunked-session key k (a chunk,
+// or a part that is an array, context-items) that the old app lost to its
+// own checksum check, as recoverChecksumLosses does for a collection
+// (docs/FORMAT.md §2.3, §11.2): each of k's recent timestamped backups
+// (newest first, RecoveryCopies at most) is the file as the next save
+// found it, and one the app's loader refused (compressed:false, hashed
+// over compact JSON) made the app start that chunk empty, so that the
+// next save held only what came after. Its items are lost, not deleted,
+// unless the next save holds one of them (the app had loaded them). v is
+// the version read; itemsOf reads a version's items. The items returned
+// are those no newer version holds (by id, else by value), oldest save
+// first; the report names each backup they come from.
+func (s *scanner) keyChecksumLosses(k string, v *keyVersion, itemsOf func(any) []any) []any {
+	bs := s.sortedBackups(k)
+	if len(bs) == 0 || v == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	var seen []any
+	note := func(items []any) {
+		for _, it := range items {
+			if id, ok := idOf(mapOf(it)["id"]); ok {
+				have[id] = true
+			} else {
+				seen = append(seen, it)
+			}
+		}
+	}
+	held := func(it any) bool {
+		if id, ok := idOf(mapOf(it)["id"]); ok {
+			return have[id]
+		}
+		return slices.ContainsFunc(seen, func(x any) bool { return reflect.DeepEqual(x, it) })
+	}
+	next, nextItems := v, itemsOf(v.data)
+	note(nextItems)
+	var out [][]any
+	for i, ref := range bs {
+		if i >= s.opts.RecoveryCopies {
+			break
+		}
+		env, err := s.readEnvelope(ref.path, false, false)
+		if err != nil {
+			continue
+		}
+		t := env.Timestamp
+		if !env.Wrapped {
+			t = 0
+		}
+		items := itemsOf(env.Data)
+		inNext := func(it any) bool { return sameItem(nextItems, it) }
+		if env.AppRejected && t > 0 && t <= next.time && !slices.ContainsFunc(items, inNext) {
+			var lost []any
+			for _, it := range items {
+				if !held(it) {
+					lost = append(lost, it)
+				}
+			}
+			if len(lost) > 0 {
+				if line := fmt.Sprintf("%s from %s", k, ref.path); !slices.Contains(s.rep.ChecksumBugRecovered, line) {
+					s.rep.ChecksumBugRecovered = append(s.rep.ChecksumBugRecovered, line)
+				}
+				out = append(out, lost)
+			}
+		}
+		next, nextItems = &keyVersion{source: ref.path, time: t}, items
+		note(items)
+	}
+	var all []any
+	for i := len(out) - 1; i >= 0; i-- {
+		all = append(all, out[i]...)
+	}
+	return all
+}
+
+// sameItem reports whether items hold it: an item with its id, or one
+// equal to it when it has none.
+func sameItem(items []any, it any) bool {
+	id, ok := idOf(mapOf(it)["id"])
+	return slices.ContainsFunc(items, func(x any) bool {
+		if ok {
+			xid, _ := idOf(mapOf(x)["id"])
+			return xid == id
+		}
+		return reflect.DeepEqual(x, it)
+	})
+}
+
+// mapOf is v as an object, or nil.
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// chunkItems are a chunk payload's items (none when it is not a chunk).
+func chunkItems(v any) []any {
+	if c, err := chunkFromValue(v); err == nil {
+		return c.Items
+	}
+	return nil
+}
+
+// arrayItems are an array payload's elements.
+func arrayItems(v any) []any {
+	a, _ := v.([]any)
+	return a
 }
