@@ -130,7 +130,8 @@
 // copies older than a recovered collection's newest copy was deleted
 // since;
 // a session directory with no metadata that is not in session-index is a
-// deleted session; a key with only backups is a deleted key; ids in the
+// deleted session, and none of its older copies (db/sessions.json,
+// per-entity files, rollback points, export files) is imported; a key with only backups is a deleted key; ids in the
 // newest backup of a top-level collection but not in its newer file were
 // deleted since (unless a recent backup bears the mark of the checksum
 // bug, docs/FORMAT.md §2.3, §11.2: compressed:false, its checksum right

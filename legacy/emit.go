@@ -238,6 +238,9 @@ func (s *scanner) withPerID(ds []decision) []decision {
 // completes the winner (chapters, relationships), notes what it says
 // about attachments and hands it to fn.
 func (s *scanner) emit(coll string, d *decision, fn func(coll, id string, e Entity) error) error {
+	if coll == "sessions" && s.deletedSessions[d.id] {
+		return nil // deleted from the chunked store (indexSession): reported there
+	}
 	if d.win == nil { // an attachment only stored by id
 		doc, src := s.perIDDoc(d.id, nil)
 		s.noteRaw(coll, d.id, src, doc)

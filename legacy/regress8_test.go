@@ -3,6 +3,7 @@ package legacy_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -292,5 +293,47 @@ func TestMigrate_chunkChecksumLossRecovered(t *testing.T) {
 	}
 	if slices.ContainsFunc(res.Problems, func(p string) bool { return strings.Contains(p, "manifest count") }) {
 		t.Errorf("a shortfall reported: %q", res.Problems)
+	}
+}
+
+// TestMigrate_deletedChunkedSessionStaysDeleted: a session deleted from
+// the chunked store (its directory keeps only a metadata backup, and
+// session-index does not list it) came back from its older copy in the
+// era-F db/sessions.json, while the report said it was not brought back
+// (round 8, mig8 #2). It stays deleted; a session only ever in
+// db/sessions.json is imported.
+func TestMigrate_deletedChunkedSessionStaysDeleted(t *testing.T) {
+	const T = int64(1762000000000)
+	enc := func(v any, ts int64) string {
+		b, err := legacy.EncodeEnvelope(v, legacy.EncodingGzip, ts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	sess := func(id, name string) map[string]any {
+		return map[string]any{"id": id, "name": name, "updatedAt": "2025-10-01T00:00:00.000Z"}
+	}
+	dir := writeFiles(t, map[string]string{
+		"db/sessions.json":                                   enc([]any{sess("DEL", "old copy of a deleted session"), sess("OLD", "only ever here")}, T-1000000),
+		"db/session-index.json":                              enc([]any{"K"}, T),
+		"db/sessions/K/metadata.json":                        enc(sess("K", "live"), T),
+		"db/sessions/DEL/metadata.1761900000000.backup.json": enc(sess("DEL", "chunked, then deleted"), T-100000),
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.Get(t.Context(), "sessions", "DEL"); !errors.Is(err, kv.ErrNotFound) {
+		t.Errorf("the deleted session: %v, want not found", err)
+	}
+	for _, id := range []string{"K", "OLD"} {
+		if _, _, err := db.Get(t.Context(), "sessions", id); err != nil {
+			t.Errorf("session %s: %v", id, err)
+		}
+	}
+	if !slices.ContainsFunc(res.Report.NotResurrected, func(d legacy.Dropped) bool { return d.ID == "DEL" }) {
+		t.Errorf("not resurrected: %+v", res.Report.NotResurrected)
 	}
 }

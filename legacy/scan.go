@@ -150,35 +150,39 @@ type scanner struct {
 	casFiles      []string // under db/attachments-ca/
 	videoFiles    []string
 
-	walKeys       map[string][]*keyVersion // whole-key WAL writes/deletes
-	walUpserts    []walUpsert
-	walDeletes    map[string]map[string][]walUpsert // by collection and id, in WAL order
-	pf            *prefetcher
-	spill         *spill
-	lazies        []*lazyArray           // every lazy array read
-	resolved      map[string]*keyVersion // resolved keys, except chunked-session files
-	settingsVers  []*keyVersion          // every decodable non-backup version of settings
-	cands         map[string]map[string][]*cand
-	srcs          [len(groups)][]*arraySrc // array payloads candidates are read from, by group
-	stateCache    map[string]map[string]any
-	baseTime      map[string]int64
-	primary       map[string]map[string]bool
-	stateVals     map[string]any
-	stateFrom     map[string]stateSrc // where each of stateVals came from
-	chapterFinds  map[string]*chapterFind
-	imported      map[string]map[string]bool // ids handed to fn, by collection
-	facts         map[string]*attachmentFacts
-	blobKeys      *blobKeys
-	single        map[string][]*keyVersion // array collections' copies holding one entity (WAL replay, §5.3)
-	badMain       map[string]string        // array collections whose main file is unreadable: why
-	recovered     map[string]string        // array collections recovered from older copies: the newest one
-	newestBak     map[string]*keyVersion   // array collections' newest decodable timestamped backup (nil: none)
-	readBak       map[string]bool          // timestamped backups read by newestBackup
-	keptRaw       map[string]bool          // Extras keys keepContainerRaw filled
-	perID         map[string]*perIDFiles
-	dedupFiles    map[string]*dedupFiles
-	bigUnreadable []bigFile // unreadable files kept whole as attachments
-	denied        []string  // files and directories that could not be opened for lack of permission
+	walKeys      map[string][]*keyVersion // whole-key WAL writes/deletes
+	walUpserts   []walUpsert
+	walDeletes   map[string]map[string][]walUpsert // by collection and id, in WAL order
+	pf           *prefetcher
+	spill        *spill
+	lazies       []*lazyArray           // every lazy array read
+	resolved     map[string]*keyVersion // resolved keys, except chunked-session files
+	settingsVers []*keyVersion          // every decodable non-backup version of settings
+	cands        map[string]map[string][]*cand
+	srcs         [len(groups)][]*arraySrc // array payloads candidates are read from, by group
+	stateCache   map[string]map[string]any
+	baseTime     map[string]int64
+	primary      map[string]map[string]bool
+	stateVals    map[string]any
+	stateFrom    map[string]stateSrc // where each of stateVals came from
+	chapterFinds map[string]*chapterFind
+	imported     map[string]map[string]bool // ids handed to fn, by collection
+	facts        map[string]*attachmentFacts
+	blobKeys     *blobKeys
+	single       map[string][]*keyVersion // array collections' copies holding one entity (WAL replay, §5.3)
+	badMain      map[string]string        // array collections whose main file is unreadable: why
+	recovered    map[string]string        // array collections recovered from older copies: the newest one
+	newestBak    map[string]*keyVersion   // array collections' newest decodable timestamped backup (nil: none)
+	readBak      map[string]bool          // timestamped backups read by newestBackup
+	keptRaw      map[string]bool          // Extras keys keepContainerRaw filled
+	// deletedSessions are the sessions the chunked store shows deleted
+	// (a directory without metadata, not in session-index): no older
+	// copy of them is imported.
+	deletedSessions map[string]bool
+	perID           map[string]*perIDFiles
+	dedupFiles      map[string]*dedupFiles
+	bigUnreadable   []bigFile // unreadable files kept whole as attachments
+	denied          []string  // files and directories that could not be opened for lack of permission
 }
 
 // Scan reads a legacy Taskerino directory and resolves every entity to

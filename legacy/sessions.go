@@ -113,7 +113,15 @@ func (s *scanner) indexSession(id string, inIndex, indexed bool) {
 			s.rep.ManifestShortfalls = append(s.rep.ManifestShortfalls, ChunkIssue{SessionID: id, Which: "metadata", Detail: "listed in session-index but no readable metadata"})
 		default:
 			s.rep.NotResurrected = append(s.rep.NotResurrected, Dropped{Collection: "sessions", ID: id, Source: s.dbRel + prefix,
-				Reason: "session directory without metadata and not in session-index (deleted); backups are not used"})
+				Reason: "session directory without metadata and not in session-index (deleted); backups and older copies are not used"})
+			// Deleted from the chunked store, the last the old app kept
+			// sessions in: its copies in db/sessions.json, per-entity
+			// files, rollback points and export files are all older, and
+			// stay out too (§11.15).
+			if s.deletedSessions == nil {
+				s.deletedSessions = map[string]bool{}
+			}
+			s.deletedSessions[id] = true
 		}
 		return
 	}
