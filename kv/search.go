@@ -178,6 +178,12 @@ func (db *DB) checkSearch(ctx context.Context) (problems []Problem, repaired []s
 			// that is a wait that ran out, not damage to report.
 			return nil, nil, fmt.Errorf("%w: check the search index: %v", ErrLocked, err)
 		}
+		if errors.Is(err, search.ErrNotWritable) {
+			// Not damage: the index is there, this process may not write
+			// it (a read-only copy of the store, another user's).
+			db.log.Warn("the search index was not checked: it cannot be written here", "problem", err)
+			return nil, nil, nil
+		}
 		return []Problem{{Kind: "search", Detail: err.Error() + " (kvtool reindex --search rebuilds it)"}}, nil, nil
 	}
 	if d := db.takeSearchRootDamage(); d != "" {

@@ -65,3 +65,9 @@ var ErrLogGap = errors.New("cairn: the change log cannot say what changed")
 // ErrFeederClosed is returned by Feeder.Wait and Feeder.Rebuild once Close
 // was called.
 var ErrFeederClosed = errors.New("cairn: search feeder closed")
+
+// ErrNotWritable is returned by Open when the index's files cannot be
+// opened for writing (permission denied, a read-only file system): the
+// index is not touched, neither used nor recreated. Bleve writes to an
+// index even to search it.
+var ErrNotWritable = errors.New("cairn: the search index cannot be written here")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -137,6 +138,14 @@ func openExisting(dir string, o Options) (bi bleve.Index, last uint64, reason st
 		return nil, 0, fmt.Sprintf("no index metadata (%d stray entries)", len(entries)), false, nil
 	}
 
+	root := filepath.Join(dir, "store", "root.bolt")
+	if f, err := os.OpenFile(root, os.O_RDWR, 0); err == nil {
+		_ = f.Close() // only a probe
+	} else if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		// Not damage: recreating it would delete what another user, or a
+		// writable mount, still has.
+		return nil, 0, "", false, fmt.Errorf("%w: %s: %v (a store on read-only media, or another user's: the search index can be used where the store is writable)", ErrNotWritable, dir, err)
+	}
 	trusted, reason, damaged := verifyLive(dir)
 	if reason != "" {
 		return nil, 0, reason, damaged, nil
