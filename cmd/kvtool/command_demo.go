@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/internal/gen"
 	"github.com/cairnkv/cairn/kv"
 	"github.com/spf13/cobra"
@@ -283,11 +287,16 @@ func firstFragment(fr map[string][]string) string {
 }
 
 // kvtoolCommand is how the user can run kvtool again: "kvtool" when it is
-// on $PATH, else "go run ./cmd/kvtool" (the README's way, which installs
-// nothing).
+// on $PATH, "go run ./cmd/kvtool" when this run was built by go run (the
+// README's way, which installs nothing), else the path this binary was
+// run by.
 func kvtoolCommand() string {
 	if _, err := exec.LookPath("kvtool"); err == nil {
 		return "kvtool"
 	}
-	return "go run ./cmd/kvtool"
+	exe := os.Args[0]
+	if exe == "" || strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		return "go run ./cmd/kvtool"
+	}
+	return fsutil.ShellQuote(exe)
 }

@@ -20,7 +20,7 @@ keep their stored values. A null removes a field. With --rev the patch
 fails with a conflict unless the stored revision is R (--rev 0: unless
 nothing is stored, and then the patch creates the document from nothing:
 create once). Without --rev, a document that is not stored is not found
-(exit 1). A singleton
+(exit 1), except a singleton, which the patch creates from nothing. A singleton
 (settings, aiSettings, preferences) takes no ID: kvtool patch settings
 p.json; its own name as ID is accepted too (kvtool patch settings
 settings p.json).`,
