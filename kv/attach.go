@@ -453,7 +453,9 @@ type GCResult struct {
 }
 
 // AsideFiles returns the damaged data files that restores set aside in the
-// store's directory (DamagedPrefix), oldest first.
+// store's directory (DamagedPrefix), oldest first: files, and symbolic
+// links to where one was moved (to free space, say), which still name a
+// file whose documents may refer to blobs.
 func AsideFiles(dir string) []string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -461,7 +463,7 @@ func AsideFiles(dir string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), DamagedPrefix) && e.Type().IsRegular() {
+		if strings.HasPrefix(e.Name(), DamagedPrefix) && (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0) {
 			out = append(out, e.Name())
 		}
 	}

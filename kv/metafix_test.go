@@ -2,7 +2,9 @@ package kv_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -728,5 +730,45 @@ func TestWrite_freelistListsAnotherBucketsPage(t *testing.T) {
 	}
 	if string(mustRead(t, path)) != string(b) {
 		t.Error("the refused write changed data.db")
+	}
+}
+
+// TestGC_keepsBlobsOfAMovedAsideFile: a damaged data file a restore set
+// aside, moved elsewhere (to free space) and linked back under its name,
+// was no longer seen: gc deleted the blobs only it may refer to (round 8,
+// damage8 #9). A link counts as the file.
+func TestGC_keepsBlobsOfAMovedAsideFile(t *testing.T) {
+	dir := t.TempDir()
+	db, err := kv.Open(dir, &kv.Options{NoSearch: true, NoAutoBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// A blob no document of data.db refers to: the set-aside file's.
+	content := []byte("only the set-aside file refers to it")
+	sum := sha256.Sum256(content)
+	hash := hex.EncodeToString(sum[:])
+	if err := os.MkdirAll(filepath.Join(dir, kv.BlobsDir, hash[:2]), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, kv.BlobsDir, hash[:2], hash), content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(t.TempDir(), "moved.db")
+	if err := os.WriteFile(moved, []byte("a damaged data file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(moved, filepath.Join(dir, kv.DamagedPrefix+"20261208T000000Z")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.GC(t.Context(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != 0 || res.KeptAside == 0 {
+		t.Errorf("gc: %+v, want the blob kept for the linked aside file", res)
+	}
+	if _, err := os.Stat(filepath.Join(dir, kv.BlobsDir, hash[:2], hash)); err != nil {
+		t.Errorf("the blob: %v", err)
 	}
 }
