@@ -31,7 +31,9 @@ func newImportCommand(g *globals) *cobra.Command {
 		Short: "Validate an export file, back up, then merge it in atomically",
 		Long: `import reads an export file (format 1.0.0, or the older shape without a
 version) and validates all of it first: errors name the JSON path and byte
-offset, and nothing is written. Then it takes a verified backup and merges
+offset, and nothing is written (nor a store created where there was
+none, by a refused file, a dry run, a failure or Ctrl-C). Then it takes a
+verified backup and merges
 the file in: each entity by id, writing the imported version only when it is
 newer: both carry a time (updatedAt, else lastUpdated, read as kvtool
 query reads times, digits below the millisecond breaking a tie) and the
@@ -100,14 +102,25 @@ The disk needs room for a second copy of the store while it runs.`,
 				opts.Validated = nil // asked already
 			}
 			if res == nil || !dryRun {
+				created, before := !g.storeExists(), storeNamesPresent(g.db)
 				db, err := g.openRW()
 				if err != nil {
 					return err
 				}
-				defer closeDB(db, &err)
-				if res, err = legacy.ImportFile(cmd.Context(), db, file, opts); err != nil {
-					return fmt.Errorf("%s: %w", path, err)
+				if afterImportOpen != nil {
+					afterImportOpen()
 				}
+				var ierr error
+				if res, ierr = legacy.ImportFile(cmd.Context(), db, file, opts); ierr != nil {
+					cerr := db.Close() // the import's error is the one to report
+					if created && cerr == nil {
+						// An import that failed (Ctrl-C, say) wrote nothing:
+						// it leaves no store where there was none, as migrate.
+						removeNewStore(g.db, before)
+					}
+					return fmt.Errorf("%s: %w", path, ierr)
+				}
+				defer closeDB(db, &err)
 			}
 			o := importOutput{Counts: res.Counts, Unchanged: res.Unchanged, Kept: res.Kept, WithoutContent: res.WithoutContent,
 				UnreadableTimes: res.UnreadableTimes, KeptStored: res.KeptStored, Backup: res.Backup, DryRun: dryRun}
@@ -193,3 +206,7 @@ func mapLine(m map[string]int) string {
 	}
 	return b.String()
 }
+
+// afterImportOpen, when set (by tests), runs once import has opened the
+// store it writes into.
+var afterImportOpen func()

@@ -261,3 +261,27 @@ func TestInterrupt_afterTheWork(t *testing.T) {
 		t.Errorf("ui: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// TestImport_interruptedLeavesNoStore: an import interrupted (Ctrl-C) in a
+// directory with no store exited 1 "interrupted" but left a new empty
+// store behind, with a pre-import backup of nothing (round 8, contract8
+// #2). As for migrate, a failed import removes the store it created.
+func TestImport_interruptedLeavesNoStore(t *testing.T) {
+	src := newStore(t)
+	file := filepath.Join(t.TempDir(), "export.json")
+	mustRun(t, "", "--db", src, "export", "-o", file)
+	dir := filepath.Join(t.TempDir(), "store")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	afterImportOpen = cancel
+	defer func() { afterImportOpen = nil }()
+	var out, errb bytes.Buffer
+	code := runContext(ctx, []string{"--db", dir, "import", file, "--yes"}, strings.NewReader(""), &out, &errb)
+	if code != exitError || !strings.Contains(errb.String(), "interrupted") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		entries, _ := os.ReadDir(dir)
+		t.Errorf("an interrupted import left %v", entries)
+	}
+}
