@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // keyVersion is one candidate content of a storage key.
@@ -132,7 +133,7 @@ func (s *scanner) resolveKey(k string, expected bool) *keyVersion {
 		}
 	}
 	version := func(env *Envelope, kind, source string, t int64) *keyVersion {
-		return &keyVersion{data: env.Data, kind: kind, source: source, time: t, seq: s.nextSeq(), file: true, loose: env.loose}
+		return &keyVersion{data: env.Data, kind: kind, source: source, time: s.plausibleTime(source, t), seq: s.nextSeq(), file: true, loose: env.loose}
 	}
 	mainBad, reason := false, ""
 	if kf.main != "" {
@@ -301,3 +302,22 @@ func (s *scanner) sortedBackups(k string) []backupRef {
 	sort.Slice(out, func(i, j int) bool { return out[i].ms > out[j].ms })
 	return out
 }
+
+// plausibleTime returns t, the time a copy of a key (read from source)
+// records, unless it is later than this scan's clock by more than
+// futureSlack: a timestamp the old app cannot have written (a clock set
+// far ahead, a damaged digit) would make its copy win every choice, and
+// drop what only the others hold. Such a copy counts as the oldest (0),
+// and the report says so.
+func (s *scanner) plausibleTime(source string, t int64) int64 {
+	if t <= time.Now().UnixMilli()+futureSlack {
+		return t
+	}
+	s.rep.note(fmt.Sprintf("%s: its timestamp %d is after this migration's clock (%s): not trusted, the copy counts as the oldest of its key", source, t, time.Now().UTC().Format(time.RFC3339)))
+	return 0
+}
+
+// futureSlack is how far after this scan's clock a copy's timestamp may
+// lie and still be trusted: a year, so that a machine whose clock runs
+// behind the old app's does not distrust every copy.
+const futureSlack = int64(366 * 24 * time.Hour / time.Millisecond)

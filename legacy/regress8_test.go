@@ -337,3 +337,42 @@ func TestMigrate_deletedChunkedSessionStaysDeleted(t *testing.T) {
 		t.Errorf("not resurrected: %+v", res.Report.NotResurrected)
 	}
 }
+
+// TestMigrate_futureTimestampNotTrusted: a .tmp.json whose envelope
+// timestamp lies far in the future (a clock set ahead, a damaged digit)
+// won the key's choice and replaced the whole collection: the main file's
+// other notes were dropped without a word (round 8, mig8 #5). A time after
+// the migration's own clock (beyond a day) counts as the oldest.
+func TestMigrate_futureTimestampNotTrusted(t *testing.T) {
+	const T = int64(1762000000000)
+	enc := func(ts int64, notes ...any) string {
+		b, err := legacy.EncodeEnvelope(notes, legacy.EncodingGzip, ts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	note := func(id, content string) any {
+		return map[string]any{"id": id, "content": content, "lastUpdated": "2025-11-01T00:00:00.000Z"}
+	}
+	dir := writeFiles(t, map[string]string{
+		"db/notes.json":     enc(T, note("n1", "main n1"), note("n2", "main n2")),
+		"db/notes.tmp.json": enc(999999999999999, note("n1", "tmp n1")),
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"n1": "main n1", "n2": "main n2"} {
+		doc, _, err := db.Get(t.Context(), "notes", id)
+		if err != nil || doc["content"] != want {
+			t.Errorf("note %s: %v %v, want %q", id, doc["content"], err, want)
+		}
+	}
+	if !slices.ContainsFunc(res.Report.Notes, func(n string) bool {
+		return strings.Contains(n, "db/notes.tmp.json") && strings.Contains(n, "999999999999999")
+	}) {
+		t.Errorf("notes %q", res.Report.Notes)
+	}
+}

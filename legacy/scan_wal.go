@@ -168,7 +168,7 @@ func (s *scanner) applyWAL(e WALEntry) string {
 			return "payload of " + key + " is " + kindOf(e.Data) + ", not an array"
 		}
 	}
-	v := &keyVersion{data: e.Data, kind: SourceWAL, source: source, time: e.Timestamp, seq: s.nextSeq(), deleted: e.Operation == OpDelete, loose: e.loose,
+	v := &keyVersion{data: e.Data, kind: SourceWAL, source: source, time: s.plausibleTime(source, e.Timestamp), seq: s.nextSeq(), deleted: e.Operation == OpDelete, loose: e.loose,
 		wal: &WALSkip{Line: e.Line, ID: e.ID, TransactionID: e.TransactionID}}
 	old := s.walKeys[key]
 	switch {
