@@ -107,6 +107,11 @@ func TestAttachGet_damagedWritesNothing(t *testing.T) {
 	if r.stdout != "" {
 		t.Errorf("stdout %q: damaged content was written", r.stdout)
 	}
+	// The way back is the file again, not a restore: backups hold no
+	// attachment contents (round 8, damage8 #5).
+	if s := missing(r.stderr, "attach add FILE --id att1"); s != "" || strings.Contains(r.stderr, "backup restore") {
+		t.Errorf("advice: %s", r.stderr)
+	}
 }
 
 // damagedBlob adds attachment id to store, then changes a byte of its
