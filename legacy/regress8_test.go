@@ -45,13 +45,7 @@ func TestMigrate_olderCopiesInlineBytes(t *testing.T) {
 		return map[string]any{"id": id, "content": "c " + id, "lastUpdated": updated, "attachments": as}
 	}
 	const oldT, newT = "2025-10-02T00:00:00.000Z", "2025-10-25T00:00:00.000Z"
-	env := func(v any, ts int64) string {
-		b, err := legacy.EncodeEnvelope(v, legacy.EncodingGzip, ts, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	env := func(v any, ts int64) string { return envelopeText(t, v, legacy.EncodingGzip, ts) }
 	older := func(tag string) []any {
 		return []any{note("n"+tag, oldT, rec("only-"+tag, "ONLY-"+tag), rec("diff-"+tag, "OLD-"+tag), rec("gone-"+tag, "GONE-"+tag))}
 	}
@@ -243,13 +237,7 @@ func TestMigrate_containerRepeatedMemberKept(t *testing.T) {
 // newer ones now, and reported.
 func TestMigrate_chunkChecksumLossRecovered(t *testing.T) {
 	const T = int64(1762000000000)
-	enc := func(v any, encoding string, ts int64) string {
-		b, err := legacy.EncodeEnvelope(v, encoding, ts, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	enc := func(v any, encoding string, ts int64) string { return envelopeText(t, v, encoding, ts) }
 	shot := func(id string) any {
 		return map[string]any{"id": id, "sessionId": "S", "timestamp": "2025-11-01T00:00:00.000Z"}
 	}
@@ -304,13 +292,7 @@ func TestMigrate_chunkChecksumLossRecovered(t *testing.T) {
 // db/sessions.json is imported.
 func TestMigrate_deletedChunkedSessionStaysDeleted(t *testing.T) {
 	const T = int64(1762000000000)
-	enc := func(v any, ts int64) string {
-		b, err := legacy.EncodeEnvelope(v, legacy.EncodingGzip, ts, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	enc := func(v any, ts int64) string { return envelopeText(t, v, legacy.EncodingGzip, ts) }
 	sess := func(id, name string) map[string]any {
 		return map[string]any{"id": id, "name": name, "updatedAt": "2025-10-01T00:00:00.000Z"}
 	}
@@ -345,13 +327,7 @@ func TestMigrate_deletedChunkedSessionStaysDeleted(t *testing.T) {
 // the migration's own clock (beyond a day) counts as the oldest.
 func TestMigrate_futureTimestampNotTrusted(t *testing.T) {
 	const T = int64(1762000000000)
-	enc := func(ts int64, notes ...any) string {
-		b, err := legacy.EncodeEnvelope(notes, legacy.EncodingGzip, ts, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	enc := func(ts int64, notes ...any) string { return envelopeText(t, notes, legacy.EncodingGzip, ts) }
 	note := func(id, content string) any {
 		return map[string]any{"id": id, "content": content, "lastUpdated": "2025-11-01T00:00:00.000Z"}
 	}
@@ -375,4 +351,15 @@ func TestMigrate_futureTimestampNotTrusted(t *testing.T) {
 	}) {
 		t.Errorf("notes %q", res.Report.Notes)
 	}
+}
+
+// envelopeText is v as the old app's collection file: an envelope with
+// encoding and timestamp ts, its checksum over the compact JSON.
+func envelopeText(t *testing.T, v any, encoding string, ts int64) string {
+	t.Helper()
+	b, err := legacy.EncodeEnvelope(v, encoding, ts, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

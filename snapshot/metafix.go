@@ -106,7 +106,12 @@ func ApplyMetaFix(path string, fix *MetaFix) error {
 		return fmt.Errorf("cairn: repair meta page %d: byte %d changed since it was read", fix.Page, fix.Offset)
 	}
 	b[0] = fix.Is
-	if _, err := f.WriteAt(b[:], fix.Offset); err != nil {
+	return writeSynced(f, b[:], fix.Offset)
+}
+
+// writeSynced writes b at off into f, syncs and closes it.
+func writeSynced(f *os.File, b []byte, off int64) error {
+	if _, err := f.WriteAt(b, off); err != nil {
 		_ = f.Close() // the write error is the one to report
 		return err
 	}
@@ -187,13 +192,5 @@ func WriteMetaRebuild(path string, r *MetaRebuild) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.WriteAt(r.meta, r.pageOff); err != nil {
-		_ = f.Close() // the write error is the one to report
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close() // the sync error is the one to report
-		return err
-	}
-	return f.Close()
+	return writeSynced(f, r.meta, r.pageOff)
 }
