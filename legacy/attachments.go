@@ -19,6 +19,13 @@ type perIDFiles struct {
 	mime   string   // the meta's mimeType, once read
 }
 
+// badNameFile is an attachment file whose name is no usable id, and
+// whether its text is base64 (attachments/<id>.dat).
+type badNameFile struct {
+	rel    string
+	base64 bool
+}
+
 // dedupFiles are the dedup store's files of one content hash (§3.7.3).
 type dedupFiles struct{ dat, meta string }
 
@@ -34,7 +41,10 @@ func (s *scanner) classifyAttachments() error {
 	s.blobKeys = k
 	perID := func(id, rel string) *perIDFiles {
 		if _, err := CheckID(id); err != nil {
-			s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: "attachments", Source: rel, Index: -1, Reason: err.Error()})
+			s.rep.InvalidIDs = append(s.rep.InvalidIDs, InvalidEntity{Collection: "attachments", Source: rel, Index: -1, Reason: err.Error() + "; its bytes are kept as an orphan attachment"})
+			// blobsFromBadNames keeps their bytes; a .dat beside the
+			// others holds them base64-encoded.
+			s.badNameFiles = append(s.badNameFiles, badNameFile{rel, path.Base(path.Dir(rel)) == "attachments" && strings.HasSuffix(rel, ".dat")})
 			return nil
 		}
 		pf := s.perID[id]

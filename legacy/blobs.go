@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 type opener struct {
@@ -494,7 +495,7 @@ func (s *scanner) buildBlobs() error {
 	x := &blobIndex{byID: map[string]*blobEntry{}, byHash: map[string]*blobEntry{}, byPath: map[string]*blobEntry{}}
 	for _, step := range []func(*blobIndex, *attachmentFacts, rootDir){
 		s.blobsFromCAS, s.blobsFromDedup, s.blobsFromPerID, s.blobsFromRecords,
-		s.blobsFromRecordedHashes, s.blobsFromBigUnreadable, s.blobsFromVideos,
+		s.blobsFromRecordedHashes, s.blobsFromBigUnreadable, s.blobsFromVideos, s.blobsFromBadNames,
 	} {
 		step(x, facts, rd)
 	}
@@ -936,6 +937,29 @@ func (s *scanner) blobsFromRecordedHashes(x *blobIndex, facts *attachmentFacts, 
 	for id, h := range facts.idHash {
 		if e := x.byHash[h.String()]; e != nil {
 			e.ids[id] = true
+		}
+	}
+}
+
+// blobsFromBadNames gathers the attachment files whose names are no
+// usable id (bytes that are not UTF-8, say): no entity can refer to them,
+// and their bytes are kept, as an orphan attachment (Report.InvalidIDs
+// names each file).
+func (s *scanner) blobsFromBadNames(x *blobIndex, facts *attachmentFacts, rd rootDir) {
+	for _, f := range s.badNameFiles {
+		e := x.newUnhashed()
+		e.mime = mimeOf(f.rel)
+		rel := f.rel
+		// The source names the file in documents, which must be UTF-8:
+		// its bytes escaped as Go writes them (\xfe).
+		label := rel
+		if !utf8.ValidString(rel) {
+			label = strings.Trim(strconv.Quote(rel), `"`)
+		}
+		if f.base64 {
+			e.opens = append(e.opens, opener{label, func() (io.ReadCloser, error) { return rd.openBase64File(rel) }, ""})
+		} else {
+			e.opens = append(e.opens, opener{label, func() (io.ReadCloser, error) { return rd.openFile(rel) }, ""})
 		}
 	}
 }

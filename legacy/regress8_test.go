@@ -363,3 +363,27 @@ func envelopeText(t *testing.T, v any, encoding string, ts int64) string {
 	}
 	return string(b)
 }
+
+// TestMigrate_badNameAttachmentFilesKept: attachment files whose names are
+// no usable id (bytes that are not UTF-8) were reported, and their bytes
+// kept nowhere (round 8, mig8 #9). They are orphan attachments now, their
+// source written with the bytes escaped.
+func TestMigrate_badNameAttachmentFilesKept(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"attachments/\xfe\xff.dat":        base64.StdEncoding.EncodeToString([]byte("BYTES OF A BAD NAME")),
+		"attachments/images/\xfe\xfe.png": "RAW PNG OF A BAD NAME",
+	})
+	db := openStore(t)
+	res, err := legacy.Migrate(t.Context(), db, dir, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"BYTES OF A BAD NAME", "RAW PNG OF A BAD NAME"} {
+		if got := string(attachmentBytes(t, db, orphanID(b))); got != b {
+			t.Errorf("%s: %q", orphanID(b), got)
+		}
+	}
+	if len(res.Report.InvalidIDs) != 2 {
+		t.Errorf("invalid ids %+v", res.Report.InvalidIDs)
+	}
+}

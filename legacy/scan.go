@@ -175,6 +175,7 @@ type scanner struct {
 	newestBak    map[string]*keyVersion   // array collections' newest decodable timestamped backup (nil: none)
 	readBak      map[string]bool          // timestamped backups read by newestBackup
 	keptRaw      map[string]bool          // Extras keys keepContainerRaw filled
+	badNameFiles []badNameFile            // attachment files named by no usable id (blobsFromBadNames)
 	// deletedSessions are the sessions the chunked store shows deleted
 	// (a directory without metadata, not in session-index): no older
 	// copy of them is imported.
