@@ -266,6 +266,7 @@ func Create(ctx context.Context, tx *bolt.Tx, dir string, opts CreateOptions) (M
 		_ = os.Remove(final) // likewise
 		return Manifest{}, err
 	}
+	m.Checksum = manifestChecksum(m) // as written, and as List reads it back
 	return m, nil
 }
 

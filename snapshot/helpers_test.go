@@ -109,6 +109,11 @@ func create(t testing.TB, db *bolt.DB, dir string, opts CreateOptions) Manifest 
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
+	// The manifest returned is the one written (round 8, contract8 #4:
+	// its checksum was empty at creation, set in the listing).
+	if got, err := ReadManifest(dir, m.Name); err != nil || got.Checksum == "" || got.Checksum != m.Checksum {
+		t.Fatalf("Create returned checksum %q, the manifest written holds %q (%v)", m.Checksum, got.Checksum, err)
+	}
 	return m
 }
 

@@ -102,7 +102,7 @@ func decodeEntry(kind buckets.BucketKind, bucket, k, v []byte) dumpEntry {
 	case buckets.BucketPrimary:
 		var r *buckets.Record
 		if r, err = buckets.DecodeRecord(bucket, k, v, true); err == nil {
-			val = map[string]any{"rev": r.Rev, "size": r.Size, "array_parts": r.ArrayParts, "blob_parts": r.BlobParts, "doc": r.Doc}
+			val = map[string]any{"rev": r.Rev, "size": r.Size, "array_parts": emptyMap(r.ArrayParts), "blob_parts": emptyList(r.BlobParts), "doc": r.Doc}
 		}
 	case buckets.BucketMeta:
 		val, err = buckets.DecodeValue(bucket, k, v)
@@ -157,4 +157,20 @@ func decodeEntry(kind buckets.BucketKind, bucket, k, v []byte) dumpEntry {
 	}
 	e.Value = val
 	return e
+}
+
+// emptyMap and emptyList are their argument, or an empty one for none:
+// --json prints {} or [] where a map or a list belongs, never null.
+func emptyMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
+}
+
+func emptyList[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
 }
