@@ -490,7 +490,7 @@ func (s *scanner) recoverPutBack(coll string, added map[string]bool) error {
 // the old app wrote the member before data.
 var uncompressedRE = regexp.MustCompile(`"compressed"\s*:\s*false`)
 
-// uncompressedBackup reports whether one of coll's recent timestamped
+// uncompressedBackup reports whether one of key coll's recent timestamped
 // backups (RecoveryCopies at most) says compressed:false in its first
 // bytes: the only copies the old app's checksum check refused (§2.3),
 // written where compression failed or was off. It reads no payload, so
